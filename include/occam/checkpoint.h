@@ -1,0 +1,22 @@
+/* occam/checkpoint.h — a model to and from a safetensors file.
+ *
+ * Tensors are named as PyTorch names an nn.Sequential of Linear layers, "layers.L.weight"
+ * (out × in, float32) and "layers.L.bias" (out), so the file opens with numpy alone (or
+ * safetensors.numpy). __metadata__ holds "format" = "occam", "occam.version" and "config", the
+ * effective config as JSON. Writes are atomic (temporary file, fsync, rename). */
+#ifndef OCCAM_CHECKPOINT_H
+#define OCCAM_CHECKPOINT_H
+
+#include "occam/config.h"
+#include "occam/error.h"
+#include "occam/model.h"
+
+int occam_model_save(const char *path, const occam_model *m, const occam_config *cfg,
+                     occam_error *err);
+
+/* Loads weights into m, which must already be created from the config. Every tensor's dtype and
+ * shape is checked against m's layout; a mismatch names model.layers. On failure m's
+ * parameters are left unchanged (never half-loaded). */
+int occam_model_load(const char *path, occam_model *m, occam_error *err);
+
+#endif

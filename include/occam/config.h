@@ -1,0 +1,105 @@
+/* occam/config.h — the run configuration: one struct, filled from an INI file through one
+ * table of keys (section, key, type, bounds, default, help), and overridable with
+ * `--set section.key=value` through the same table and the same checks.
+ *
+ * Errors: unknown sections or keys, duplicate keys, malformed numbers, out-of-range values and
+ * bad enum names are all OCCAM_ERR_INPUT with a message "FILE:LINE: ..." (for --set:
+ * "--set section.key: ..."). */
+#ifndef OCCAM_CONFIG_H
+#define OCCAM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "occam/error.h"
+
+#define OCCAM_MAX_LAYERS 16
+#define OCCAM_PATH_MAX 1024
+
+typedef enum { OCCAM_SOURCE_IDX, OCCAM_SOURCE_CSV, OCCAM_SOURCE_BLOBS } occam_source;
+typedef enum { OCCAM_TASK_CLASSIFY, OCCAM_TASK_REGRESS } occam_task;
+typedef enum { OCCAM_NORM_NONE, OCCAM_NORM_SCALE, OCCAM_NORM_STANDARDIZE } occam_norm;
+typedef enum { OCCAM_ACT_RELU, OCCAM_ACT_TANH, OCCAM_ACT_SIGMOID } occam_act;
+typedef enum { OCCAM_INIT_HE, OCCAM_INIT_XAVIER } occam_init;
+typedef enum { OCCAM_OPT_SGD, OCCAM_OPT_ADAM } occam_opt;
+typedef enum { OCCAM_SCHED_CONSTANT, OCCAM_SCHED_STEP, OCCAM_SCHED_COSINE } occam_sched;
+typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO } occam_csv_header;
+
+/* data.label: a 1-based column number, or one of these. */
+#define OCCAM_LABEL_FIRST 1
+#define OCCAM_LABEL_LAST (-1)
+
+typedef struct occam_config {
+    struct {
+        occam_source source;        /* data.source = idx | csv | blobs */
+        char path[OCCAM_PATH_MAX];  /* data.path: folder holding the four IDX files */
+        char train[OCCAM_PATH_MAX]; /* data.train: CSV training file */
+        char test[OCCAM_PATH_MAX];  /* data.test: CSV test file */
+        int label;                  /* data.label = first | last | N (1-based column) */
+        occam_csv_header header;    /* data.header = auto | yes | no */
+        occam_task task;            /* data.task = classify | regress */
+        occam_norm normalize;       /* data.normalize = none | scale | standardize */
+        int64_t samples;            /* data.samples: blobs training rows */
+        int64_t test_samples;       /* data.test_samples: blobs test rows */
+        int features;               /* data.features: blobs input dimension */
+        int classes;                /* data.classes: blobs class count */
+        double spread;              /* data.spread: std of the blob centres (unit-variance blobs) */
+        uint64_t seed;              /* data.seed: blobs generator seed */
+    } data;
+    struct {
+        int layers[OCCAM_MAX_LAYERS]; /* model.layers = 784,300,100,10 */
+        int nlayers;                  /* number of entries in layers (>= 2) */
+        occam_act activation;         /* model.activation = relu | tanh | sigmoid */
+        occam_init init;              /* model.init = he | xavier */
+    } model;
+    struct {
+        int epochs;               /* train.epochs */
+        int batch;                /* train.batch */
+        occam_opt optimizer;      /* train.optimizer = sgd | adam */
+        double lr;                /* train.lr */
+        double momentum;          /* train.momentum (sgd) */
+        bool nesterov;            /* train.nesterov (sgd) */
+        double beta1, beta2, eps; /* train.beta1, train.beta2, train.eps (adam) */
+        double weight_decay;      /* train.weight_decay: L2, added to the gradient */
+        occam_sched schedule;     /* train.schedule = constant | step | cosine */
+        int step_epochs;          /* train.step_epochs: step schedule period */
+        double gamma;             /* train.gamma: step schedule factor */
+        double lr_min;            /* train.lr_min: cosine floor */
+        uint64_t seed;            /* train.seed: init and shuffling */
+    } train;
+    struct {
+        int threads;       /* runtime.threads: 0 = all cores */
+        bool oversubscribe; /* runtime.oversubscribe: allow more threads than cores */
+    } runtime;
+} occam_config;
+
+/* Fills cfg with every key's default. */
+void occam_config_defaults(occam_config *cfg);
+
+/* Parses an INI file on top of the current values of cfg (call occam_config_defaults first).
+ * Unknown sections/keys, duplicates, malformed or out-of-range values and lines longer than the
+ * parser's limit fail with "PATH:LINE: ...". */
+int occam_config_load(occam_config *cfg, const char *path, occam_error *err);
+
+/* Applies one "section.key=value" override through the same table and checks. */
+int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err);
+
+/* Cross-key checks after all sources are applied (e.g. csv needs data.train, blobs classes must
+ * match the output layer). Messages name the key. */
+int occam_config_validate(const occam_config *cfg, occam_error *err);
+
+/* Writes the effective config as INI text (every key, in table order). */
+void occam_config_write_ini(const occam_config *cfg, FILE *out);
+
+/* Writes the effective config as one JSON object {"data": {...}, "model": {...}, ...}. */
+void occam_config_write_json(const occam_config *cfg, FILE *out);
+
+/* Writes the effective config as a JSON object into buf (for safetensors metadata, whose values
+ * must be strings: the caller escapes). Returns the length written, or -1 if it did not fit. */
+int occam_config_to_json(const occam_config *cfg, char *buf, size_t cap);
+
+/* The help table: one line per key with type, bounds, default and help text. */
+void occam_config_write_help(FILE *out);
+
+#endif

@@ -1,0 +1,70 @@
+/* occam/data.h — datasets in memory, their readers, generators and normalisation.
+ *
+ * A dataset is row-major float32 features, 64-byte aligned, plus either integer class labels
+ * (classify) or float32 targets (regress). Readers validate everything before a single value is
+ * trusted: a bad file is OCCAM_ERR_INPUT with a message naming the file and, where known, the
+ * record (IDX) or line (CSV). A reader never leaves a half-filled dataset behind: on failure the
+ * output is freed and zeroed. */
+#ifndef OCCAM_DATA_H
+#define OCCAM_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "occam/config.h"
+#include "occam/error.h"
+
+typedef struct occam_dataset {
+    float *x;       /* n × d features, row-major, 64-byte aligned */
+    int32_t *label; /* classify: n labels in [0, classes); else NULL */
+    float *y;       /* regress: n × targets, row-major; else NULL */
+    size_t n;       /* rows */
+    size_t d;       /* features per row */
+    int classes;    /* classify: class count; regress: 0 */
+    int targets;    /* regress: target columns; classify: 0 */
+} occam_dataset;
+
+/* Frees the arrays and zeroes the struct. Accepts NULL and already-freed datasets. */
+void occam_dataset_free(occam_dataset *ds);
+
+/* IDX (MNIST / Fashion-MNIST) images (ubyte, 3-D) + labels (ubyte, 1-D), gzipped or raw (zlib
+ * reads both). Pixels become floats 0..255 (normalisation is a separate step). Labels must be
+ * < classes. Checks: magic numbers, dimensions, truncation, trailing bytes, count agreement. */
+int occam_idx_load(occam_dataset *out, const char *images_path, const char *labels_path,
+                   int classes, occam_error *err);
+
+/* Finds "<dir>/<stem>" or "<dir>/<stem>.gz"; writes the path found into buf. */
+int occam_idx_find(char *buf, size_t cap, const char *dir, const char *stem, occam_error *err);
+
+typedef struct occam_csv_opts {
+    int label;               /* 1-based column, or OCCAM_LABEL_LAST */
+    occam_csv_header header; /* auto: the first row is a header if any cell is not a number */
+    occam_task task;         /* classify: integer labels in [0, classes); regress: real target */
+    int classes;             /* classify only */
+} occam_csv_opts;
+
+/* Numeric CSV (comma-separated; blank lines skipped; optional header). Every row must have
+ * the same number of cells; every cell must parse fully as a finite number. */
+int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *opts,
+                   occam_error *err);
+
+/* The pruning notebook's Gaussian blobs, done right: `classes` centres drawn once from
+ * N(0, spread²·I), then train and test rows drawn from the *same* centres with unit variance,
+ * classes balanced (row i has class i % classes before shuffling), rows shuffled. n_test may be
+ * 0 (test is then left empty and zeroed); bad sizes are OCCAM_ERR_INPUT naming the data.* key. */
+int occam_blobs_make(occam_dataset *train, occam_dataset *test, size_t n_train, size_t n_test,
+                     int features, int classes, double spread, uint64_t seed, occam_error *err);
+
+/* Normalises features in place using statistics of `train` only, applied to both (test may be
+ * NULL). scale: divide by the training set's max |x| over all features (1 if it is 0);
+ * standardize: per feature (x - mean) / std with the training mean/std (std 0 -> 1). */
+void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm mode);
+
+/* Loads train and test sets as the config says (idx, csv or blobs), validates labels against
+ * the model's output width, and normalises. For idx and csv classification the class count is
+ * the output width (data.classes is the blobs count). An empty data.test (csv) gives an empty
+ * test set. On failure both datasets are freed and zeroed. */
+int occam_data_load(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+                    occam_error *err);
+
+#endif

@@ -1,0 +1,38 @@
+/* occam/gemm.h — the one door to BLIS.
+ *
+ * occam_gemm is C = alpha·op(A)·op(B) + beta·C on row-major float32 with leading dimensions,
+ * run single-threaded by the calling worker (a per-call BLIS runtime object set to one thread):
+ * parallelism comes from occam's own team, never from BLIS, so cores are never oversubscribed.
+ *
+ * occam_blas_init must run once, before any worker thread starts. It also picks BLIS's kernel
+ * set: Debian's BLIS 0.9 does not recognise newer CPUs (AMD Zen 4/5, recent Intel) and falls back
+ * to its portable "generic" kernels, four times slower than its AVX-512 ones on such machines.
+ * Unless the user has set BLIS_ARCH_TYPE, occam chooses by CPU features: AVX-512 (F, DQ, BW, VL)
+ * selects skx, AVX2 + FMA selects haswell, anything else is left to BLIS. */
+#ifndef OCCAM_GEMM_H
+#define OCCAM_GEMM_H
+
+#include <stdbool.h>
+
+/* Idempotent. Returns the name of the kernel set BLIS is using (e.g. "skx"). */
+const char *occam_blas_init(void);
+
+/* Whether occam_blas_init overrode BLIS's own CPU detection. */
+bool occam_blas_arch_overridden(void);
+
+/* C (m×n, ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
+ * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
+ * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta). */
+void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Naive triple loop with double accumulation: the reference the tests compare against. */
+void occam_gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
+                    const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Measures single-threaded sgemm GFLOP/s for an m×n×k product on `threads` threads, each on
+ * its own matrices at once (the per-core ceiling times the thread count, as occam uses BLIS).
+ * Returns the median of `reps` timed calls after one warm-up. Used by benchmarks. */
+double occam_gemm_rate(int m, int n, int k, int threads, int reps);
+
+#endif

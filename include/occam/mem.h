@@ -1,0 +1,17 @@
+/* occam/mem.h — aligned allocation. Every array that BLIS or a vector loop touches is 64-byte
+ * (cache-line) aligned, so per-thread slices never share a line. */
+#ifndef OCCAM_MEM_H
+#define OCCAM_MEM_H
+
+#include <stddef.h>
+
+#define OCCAM_ALIGN 64
+
+/* 64-byte aligned, uninitialised; NULL on failure or overflow of n * size. Free with free(). */
+void *occam_alloc(size_t n, size_t size);
+/* As occam_alloc, zero-filled. */
+void *occam_alloc_zero(size_t n, size_t size);
+/* Round n up to a multiple of m (m > 0). */
+static inline size_t occam_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+#endif

@@ -1,0 +1,49 @@
+/* occam/model.h — an MLP as one flat parameter array.
+ *
+ * Layer l (0-based, L = nwidths-1 weight layers) maps width[l] inputs to width[l+1] outputs.
+ * Its weight W_l is out×in row-major (PyTorch's nn.Linear convention), its bias b_l has `out`
+ * entries. All of them live in one 64-byte aligned float array at offsets w_off[l], b_off[l];
+ * each segment starts on a cache line and the gaps are zero. Gradients, optimiser moments (and
+ * later masks and noise parameters) use the same offsets in arrays of the same length, so every
+ * reduction, update or mask pass is a loop over a flat slice that one thread can own. */
+#ifndef OCCAM_MODEL_H
+#define OCCAM_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "occam/config.h"
+#include "occam/error.h"
+
+/* Floats per cache line: segment alignment in the flat layout. */
+#define OCCAM_SEG_ALIGN 16
+
+typedef struct occam_layout {
+    int nlayers;                     /* weight layers L */
+    int width[OCCAM_MAX_LAYERS];     /* width[0] = inputs ... width[L] = outputs */
+    size_t w_off[OCCAM_MAX_LAYERS];  /* offset of W_l in the flat array */
+    size_t b_off[OCCAM_MAX_LAYERS];  /* offset of b_l */
+    size_t nparams;                  /* flat array length (padded) */
+    size_t nweights;                 /* Σ in·out */
+    size_t nbiases;                  /* Σ out */
+} occam_layout;
+
+void occam_layout_init(occam_layout *lay, const int *width, int nwidths);
+
+typedef struct occam_model {
+    occam_layout lay;
+    occam_act act;   /* hidden activation; the output layer is linear */
+    occam_task task; /* classify: softmax cross-entropy; regress: mean squared error */
+    float *params;   /* lay.nparams floats */
+} occam_model;
+
+/* Allocates the parameters (zeroed) from cfg's model section. OCCAM_ERR_RUNTIME on no memory. */
+int occam_model_create(occam_model *m, const occam_config *cfg, occam_error *err);
+void occam_model_free(occam_model *m);
+
+/* Seeded initialisation. He: W ~ N(0, 2/in); Xavier: W ~ U(±sqrt(6/(in+out))); biases 0.
+ * Each layer draws from its own stream of `seed`, so a layer's values do not depend on the
+ * widths of the layers before it. */
+void occam_model_init(occam_model *m, occam_init init, uint64_t seed);
+
+#endif

@@ -1,0 +1,40 @@
+/* occam/optim.h — optimisers and learning-rate schedules.
+ *
+ * The update is fused with the gradient reduction: a thread that owns a slice of the flat
+ * parameter array sums every thread's partial gradient for that slice, in thread order (so the
+ * result is reproducible), adds L2 decay and applies the optimiser, all in one pass over the
+ * slice. Nothing else touches that slice during the update, so no locks are needed. */
+#ifndef OCCAM_OPTIM_H
+#define OCCAM_OPTIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "occam/config.h"
+
+typedef struct occam_optim {
+    occam_opt kind;
+    float lr;          /* this step's learning rate (set from the schedule) */
+    float momentum;    /* sgd */
+    bool nesterov;     /* sgd */
+    float beta1, beta2, eps; /* adam */
+    float weight_decay;      /* L2 coefficient, applied to weights (not biases) */
+    int64_t t;         /* updates done so far; adam's bias correction uses t + 1 */
+} occam_optim;
+
+void occam_optim_init(occam_optim *o, const occam_config *cfg);
+
+/* One fused reduce + update over [off, off + len) of the flat arrays:
+ *   g = Σ_u parts[u][i] (u = 0..nparts-1, in order) + decay·w[i]
+ *   sgd:  m = μm + g;  w -= lr·(nesterov ? g + μm : m)
+ *   adam: m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;  w -= lr·m̂ / (sqrt(v̂) + ε)
+ * `decay` selects whether weight decay applies to this segment. v is unused by sgd. */
+void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict m,
+                        float *restrict v, const float *const *parts, int nparts, size_t off,
+                        size_t len, bool decay);
+
+/* Learning rate at global step `step` of `total` steps (`steps_per_epoch` per epoch). */
+double occam_lr_at(const occam_config *cfg, int64_t step, int64_t total, int64_t steps_per_epoch);
+
+#endif

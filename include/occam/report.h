@@ -1,0 +1,31 @@
+/* occam/report.h — the JSON run report.
+ *
+ * Fields (stable names, external scripts read them): command, version, config (the effective
+ * config), threads, blis_arch, params_total, weights_total, weights_active, sparsity,
+ * train.{loss,accuracy}, test.{loss, accuracy | relative_error, mse}, timing.{train_seconds,
+ * samples_per_second}, history[] (one object per epoch). */
+#ifndef OCCAM_REPORT_H
+#define OCCAM_REPORT_H
+
+#include "occam/config.h"
+#include "occam/error.h"
+#include "occam/fit.h"
+#include "occam/model.h"
+#include "occam/trainer.h"
+
+typedef struct occam_report {
+    const char *command;          /* "train" or "eval" */
+    const occam_config *cfg;
+    const occam_model *model;
+    int threads;
+    const char *blis_arch;
+    const occam_eval *train;      /* may be NULL */
+    const occam_eval *test;       /* may be NULL or have n = 0 */
+    const occam_fit_result *fit;  /* may be NULL (eval) */
+} occam_report;
+
+/* Writes the report to path (atomically: temporary file and rename). OCCAM_ERR_RUNTIME with
+ * "PATH: ..." if it cannot be written. */
+int occam_report_write(const char *path, const occam_report *r, occam_error *err);
+
+#endif

@@ -1,0 +1,28 @@
+/* occam/rng.h — seeded, splittable pseudo-random numbers (xoshiro256**).
+ *
+ * Every consumer owns its generator: one per thread, shard or purpose, derived from the run's
+ * seed with occam_rng_seed(seed, stream). Nothing in occam calls rand(). The state is a plain
+ * struct so that it can be checkpointed byte for byte. */
+#ifndef OCCAM_RNG_H
+#define OCCAM_RNG_H
+
+#include <stdint.h>
+
+typedef struct occam_rng {
+    uint64_t s[4];
+} occam_rng;
+
+/* Independent stream `stream` of generator `seed` (splitmix64 expansion of both). */
+occam_rng occam_rng_seed(uint64_t seed, uint64_t stream);
+uint64_t occam_rng_next(occam_rng *r);
+/* Uniform double in [0, 1), 53 random bits. */
+double occam_rng_uniform(occam_rng *r);
+/* Uniform integer in [0, n), unbiased (Lemire's method with rejection). n > 0. */
+uint64_t occam_rng_below(occam_rng *r, uint64_t n);
+/* Standard normal (Box–Muller; both values of a pair are used, the spare is kept in-line by
+ * drawing a fresh pair each call — simpler state, and speed does not matter here). */
+double occam_rng_normal(occam_rng *r);
+/* Fisher–Yates shuffle of perm[0..n). */
+void occam_rng_shuffle_u32(occam_rng *r, uint32_t *perm, uint64_t n);
+
+#endif

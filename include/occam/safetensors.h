@@ -1,0 +1,128 @@
+/* occam/safetensors.h — checkpoints in the safetensors format, written atomically and read
+ * with full validation.
+ *
+ * Layout: an 8-byte little-endian u64 header length N, then N bytes of JSON header (padded
+ * with spaces to a multiple of 8), then the raw little-endian tensor bytes. The header maps
+ * each tensor name to {"dtype", "shape", "data_offsets": [start, end]}, with offsets relative
+ * to the first byte after the header. Tensors are contiguous, with no gaps or overlaps. An
+ * optional "__metadata__" object maps strings to strings. Any reader of the format, numpy and
+ * json included, can open the files occam writes.
+ *
+ * The writer adds "occam.checksum" to the metadata. It holds the CRC-32 (zlib) of all tensor
+ * bytes in write order, as 8 lowercase hex digits, so the reader catches silent corruption,
+ * not just bad structure. The write is atomic: it writes and fsyncs PATH.tmp.<pid>, renames
+ * that over PATH, then fsyncs the directory. A crash or a full disk therefore leaves either
+ * the old file or the new one, never a torn one.
+ *
+ * The reader loads the whole file into memory. The data area is 64-byte aligned. A tensor whose
+ * offset is not a multiple of its element size, such as an F32 after an odd-sized U8, is copied
+ * to its own aligned buffer, so every view's data pointer is safe to dereference as its dtype.
+ *
+ * Errors: every malformed file is OCCAM_ERR_INPUT, with a message "PATH: what is wrong". Out of
+ * memory, and read or write failures of the system, are OCCAM_ERR_RUNTIME. */
+#ifndef OCCAM_SAFETENSORS_H
+#define OCCAM_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "occam/error.h"
+#include "occam/json.h"
+
+#define OCCAM_ST_MAX_DIM 4
+#define OCCAM_ST_MAX_HEADER 100000000u /* bytes, as in the reference implementation */
+#define OCCAM_ST_CHECKSUM_KEY "occam.checksum"
+
+typedef enum {
+    OCCAM_ST_F32,
+    OCCAM_ST_F64,
+    OCCAM_ST_I32,
+    OCCAM_ST_U8,
+    OCCAM_ST_U32,
+    OCCAM_ST_I64,
+    OCCAM_ST_U64,
+} occam_st_dtype;
+#define OCCAM_ST_NDTYPES 7
+
+/* A tensor to write. shape[0..ndim) are the dimensions (ndim 0 is a scalar, one element);
+ * data holds prod(shape) elements, little-endian, and may be NULL when that product is 0. */
+typedef struct occam_st_tensor {
+    const char *name;
+    occam_st_dtype dtype;
+    int ndim;
+    int64_t shape[OCCAM_ST_MAX_DIM];
+    const void *data;
+} occam_st_tensor;
+
+typedef struct occam_st_meta {
+    const char *key;
+    const char *value;
+} occam_st_meta;
+
+/* A tensor of an open file. data is aligned for dtype and valid until occam_st_close. */
+typedef struct occam_st_tensor_view {
+    const char *name;
+    occam_st_dtype dtype;
+    int ndim;
+    int64_t shape[OCCAM_ST_MAX_DIM];
+    const void *data;
+    size_t nbytes;
+} occam_st_tensor_view;
+
+/* An open file. The fields are read-only for callers; iterate tensors[0..ntensors) (header
+ * order) and meta[0..nmeta), or use the lookups below. */
+typedef struct occam_st_file {
+    char *path;
+    occam_st_tensor_view *tensors;
+    int ntensors;
+    occam_st_meta *meta;
+    int nmeta;
+    unsigned char *data; /* the data area, 64-byte aligned */
+    size_t data_size;
+    occam_json_value header; /* owns the name, key and value strings */
+    void **copies;           /* realigned copies of misaligned tensors */
+    int ncopies;
+} occam_st_file;
+
+/* "F32", "U8", ...; and the element size in bytes. */
+const char *occam_st_dtype_name(occam_st_dtype dtype);
+size_t occam_st_dtype_size(occam_st_dtype dtype);
+
+/* Writes ntensors tensors, in order, and the metadata pairs, plus "occam.checksum", to path,
+ * atomically (see above). On success returns OCCAM_OK. OCCAM_ERR_INPUT means the arguments are
+ * unusable: a duplicate tensor name or metadata key, a tensor named "__metadata__", or a caller
+ * key "occam.checksum". OCCAM_ERR_RUNTIME means a system call failed, with the message
+ * "PATH: write failed: <strerror>". On any failure the temporary file is removed, and an
+ * existing file at path is untouched. Malformed tensor descriptions (bad dtype, ndim outside
+ * 0..4, negative dimensions, NULL data for a non-empty tensor) are programmer bugs and hit
+ * OCCAM_ASSERT. Names, keys and values should be UTF-8; invalid bytes are stored as U+FFFD. */
+int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensors,
+                   const occam_st_meta *meta, int nmeta, occam_error *err);
+
+/* Reads and validates path into f. On failure returns the status, fills err, and leaves f zeroed.
+ * Validation covers:
+ * - the file's size;
+ * - the header length: at most the bytes after it, and at most OCCAM_ST_MAX_HEADER;
+ * - strict JSON with an object at the top;
+ * - each entry: a known dtype, a shape of at most 4 non-negative integers, and offsets whose
+ *   span equals prod(shape) times the element size;
+ * - the offsets: they tile the data area exactly, with no gaps or overlaps;
+ * - the metadata: string to string only;
+ * - "occam.checksum", when present: it must match the data. */
+int occam_st_open(occam_st_file *f, const char *path, occam_error *err);
+/* Frees everything f holds and zeroes it. A zeroed, already closed or failed-open f is fine. */
+void occam_st_close(occam_st_file *f);
+
+/* The tensor called name, or NULL. */
+const occam_st_tensor_view *occam_st_find(const occam_st_file *f, const char *name);
+/* The metadata value for key, or NULL. */
+const char *occam_st_meta_get(const occam_st_file *f, const char *key);
+
+/* Checks that tensor name exists, is F32 and has exactly shape[0..ndim); then sets *data to its
+ * elements and returns OCCAM_OK. Otherwise returns OCCAM_ERR_INPUT with a message such as
+ * "PATH: tensor 'x' is missing", "PATH: tensor 'x' has dtype U8, the config needs F32" or
+ * "PATH: tensor 'x' has shape [3,4], the config needs [3,5]". */
+int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
+                        const int64_t *shape, const float **data, occam_error *err);
+
+#endif

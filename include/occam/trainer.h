@@ -1,0 +1,59 @@
+/* occam/trainer.h — the data-parallel training step and evaluation.
+ *
+ * A trainer owns T workers (one per thread) and the optimiser state. One step is one OpenMP
+ * team:
+ *   1. each thread gathers its shard of the minibatch's rows (first-touching its own buffers),
+ *      runs forward and backward with single-threaded BLIS calls, and writes a full partial
+ *      gradient into its own buffer (no dX for the input layer);
+ *   2. one barrier;
+ *   3. each thread owns a cache-line aligned slice of the flat parameter array: it sums every
+ *      thread's partial for that slice in thread order and applies the optimiser in the same
+ *      pass.
+ * The sums are in a fixed order, so a run is bitwise reproducible for a given seed and thread
+ * count. Nothing is allocated inside a step. */
+#ifndef OCCAM_TRAINER_H
+#define OCCAM_TRAINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "occam/config.h"
+#include "occam/data.h"
+#include "occam/error.h"
+#include "occam/model.h"
+#include "occam/optim.h"
+
+typedef struct occam_trainer occam_trainer;
+
+typedef struct occam_eval {
+    size_t n;              /* rows evaluated */
+    double loss;           /* mean per row: cross-entropy (nats) or squared error summed over outputs */
+    double accuracy;       /* classify: fraction of argmax hits */
+    double mse;            /* regress: mean squared error per output */
+    double relative_error; /* regress: mse / variance of the targets */
+} occam_eval;
+
+/* Creates a trainer for `model` (which it borrows) with `threads` workers; rows per step at most
+ * cfg->train.batch. OCCAM_ERR_RUNTIME when memory runs out. */
+int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
+                         int threads, occam_error *err);
+/* Accepts NULL. */
+void occam_trainer_free(occam_trainer *tr);
+
+int occam_trainer_threads(const occam_trainer *tr);
+occam_optim *occam_trainer_optim(occam_trainer *tr);
+
+/* One optimiser step on rows idx[0..nrows) of ds (nrows <= batch). Adds the summed loss and the
+ * number of correct argmaxes to *loss_sum and *correct. */
+void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
+                        size_t nrows, double *loss_sum, int64_t *correct);
+
+/* The mean gradient over rows idx[0..nrows) into grad (lay.nparams floats) and the summed loss;
+ * the parameters are not changed. Used by tests and (later) by importance criteria. */
+void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
+                            size_t nrows, float *grad, double *loss_sum);
+
+/* Forward pass over all of ds, in parallel. */
+void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *ev);
+
+#endif

@@ -1,0 +1,44 @@
+/* cli.h — private to the command-line front end: option parsing and run set-up shared by the
+ * subcommands. */
+#ifndef OCCAM_CLI_H
+#define OCCAM_CLI_H
+
+#include <stdbool.h>
+
+#include "occam/config.h"
+#include "occam/error.h"
+
+#define CLI_MAX_SETS 256
+
+/* Options a subcommand accepts. */
+enum {
+    CLI_SET = 1 << 0,
+    CLI_THREADS = 1 << 1,
+    CLI_REPORT = 1 << 2,
+    CLI_SAVE = 1 << 3,
+    CLI_CHECKPOINT = 1 << 4,
+};
+
+typedef struct cli_opts {
+    const char *config;       /* positional CONFIG */
+    const char *sets[CLI_MAX_SETS];
+    int nsets;
+    int threads;              /* -1: not given */
+    const char *report, *save, *checkpoint;
+    bool help;
+} cli_opts;
+
+/* Parses argv (argv[0] is the subcommand name). OCCAM_ERR_INPUT with a usage message. */
+int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error *err);
+
+/* Builds the effective config (defaults, file, --set in order, validation) and resolves the
+ * thread count (--threads overrides runtime.threads). */
+int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err);
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+/* Prints "occam: MSG" to stderr and returns err->status (the exit code). */
+int cli_fail(const occam_error *err);
+
+#endif

@@ -1,0 +1,73 @@
+/* `occam eval`: load a checkpoint and evaluate it on the config's data. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "occam/checkpoint.h"
+#include "occam/data.h"
+#include "occam/gemm.h"
+#include "occam/model.h"
+#include "occam/report.h"
+#include "occam/trainer.h"
+
+static const char usage[] =
+    "usage: occam eval CONFIG --checkpoint FILE [--set section.key=value]... [--threads N]\n"
+    "                         [--report FILE]\n"
+    "\n"
+    "Evaluates the weights in FILE (safetensors, as written by 'occam train --save') on the\n"
+    "training and test data CONFIG describes. The model's shape comes from CONFIG and must\n"
+    "match the file.\n";
+
+static int run(const cli_opts *o, occam_error *err)
+{
+    occam_config cfg;
+    int threads;
+    int rc = cli_setup(o, &cfg, &threads, err);
+    if (rc) return rc;
+    if (!o->checkpoint)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "eval: missing --checkpoint FILE");
+    const char *arch = occam_blas_init();
+    occam_dataset train = {0}, test = {0};
+    occam_model model = {0};
+    occam_trainer *tr = NULL;
+    rc = occam_model_create(&model, &cfg, err);
+    if (rc == OCCAM_OK) rc = occam_model_load(o->checkpoint, &model, err);
+    if (rc == OCCAM_OK) rc = occam_data_load(&cfg, &train, &test, err);
+    if (rc == OCCAM_OK) rc = occam_trainer_create(&tr, &model, &cfg, threads, err);
+    if (rc == OCCAM_OK) {
+        occam_eval ev_train, ev_test;
+        occam_trainer_eval(tr, &train, &ev_train);
+        occam_trainer_eval(tr, &test, &ev_test);
+        for (int i = 0; i < 2; i++) {
+            const occam_eval *ev = i ? &ev_test : &ev_train;
+            if (!ev->n) continue;
+            if (cfg.data.task == OCCAM_TASK_CLASSIFY)
+                printf("%-5s  loss %.4f  accuracy %.4f  (%zu samples)\n", i ? "test" : "train",
+                       ev->loss, ev->accuracy, ev->n);
+            else
+                printf("%-5s  mse %.6g  relative_error %.4f  (%zu samples)\n", i ? "test" : "train",
+                       ev->mse, ev->relative_error, ev->n);
+        }
+        occam_report rep = {.command = "eval", .cfg = &cfg, .model = &model, .threads = threads,
+                            .blis_arch = arch, .train = &ev_train, .test = &ev_test};
+        if (o->report) rc = occam_report_write(o->report, &rep, err);
+    }
+    occam_trainer_free(tr);
+    occam_model_free(&model);
+    occam_dataset_free(&train);
+    occam_dataset_free(&test);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    cli_opts o;
+    occam_error err = {0};
+    int rc = cli_parse(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_CHECKPOINT, &o, &err);
+    if (rc) return cli_fail(&err);
+    if (o.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    rc = run(&o, &err);
+    return rc ? cli_fail(&err) : 0;
+}

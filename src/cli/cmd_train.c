@@ -1,0 +1,140 @@
+/* `occam train`: config → data → model → epochs → report and weights. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "occam/checkpoint.h"
+#include "occam/data.h"
+#include "occam/fit.h"
+#include "occam/gemm.h"
+#include "occam/model.h"
+#include "occam/report.h"
+#include "occam/trainer.h"
+
+static const char usage[] =
+    "usage: occam train CONFIG [--set section.key=value]... [--threads N] [--report FILE]\n"
+    "                          [--save FILE]\n"
+    "\n"
+    "Trains the model CONFIG describes and prints a summary.\n"
+    "  --set section.key=value  override a config key (repeatable; same checks as the file)\n"
+    "  --threads N              worker threads (0 = all cores); overrides runtime.threads\n"
+    "  --report FILE            write the JSON report (config, metrics, timing, history)\n"
+    "  --save FILE              write the weights as safetensors (config in __metadata__)\n"
+    "Progress goes to stderr; exit status 0 ok, 1 runtime failure, 2 bad usage/config/input.\n";
+
+typedef struct progress_state {
+    bool tty;
+    occam_task task;
+    double last;
+} progress_state;
+
+static void fmt_eta(char *buf, size_t cap, double s)
+{
+    long t = (long)(s + 0.5);
+    snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void on_progress(void *user, const occam_progress *p)
+{
+    progress_state *ps = user;
+    if (!p->end_of_epoch) {
+        double now = occam_now();
+        if (!ps->tty || now - ps->last < 0.2) return;
+        ps->last = now;
+        char eta[32];
+        fmt_eta(eta, sizeof eta, p->eta_seconds);
+        fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s",
+                p->epoch, p->epochs, (long long)p->step, (long long)p->steps_per_epoch, p->loss,
+                p->samples_per_second, eta);
+        return;
+    }
+    const occam_epoch_stats *st = p->stats;
+    fprintf(stderr, "%sepoch %d/%d  step %lld/%lld  loss %.4f", ps->tty ? "\r\033[K" : "",
+            p->epoch, p->epochs, (long long)p->step, (long long)p->steps_per_epoch, st->train_loss);
+    if (st->test.n) {
+        if (ps->task == OCCAM_TASK_CLASSIFY)
+            fprintf(stderr, "  test_acc %.4f", st->test.accuracy);
+        else
+            fprintf(stderr, "  test_rel_err %.4f", st->test.relative_error);
+    }
+    fprintf(stderr, "  lr %.4g  %.0f samples/s  %.2f s\n", st->lr, st->samples_per_second,
+            st->seconds);
+}
+
+static void print_eval(const char *name, const occam_eval *ev, occam_task task)
+{
+    if (!ev->n) return;
+    if (task == OCCAM_TASK_CLASSIFY)
+        printf("%-5s  loss %.4f  accuracy %.4f  (%zu samples)\n", name, ev->loss, ev->accuracy,
+               ev->n);
+    else
+        printf("%-5s  mse %.6g  relative_error %.4f  (%zu samples)\n", name, ev->mse,
+               ev->relative_error, ev->n);
+}
+
+static int run(const cli_opts *o, occam_error *err)
+{
+    occam_config cfg;
+    int threads;
+    int rc = cli_setup(o, &cfg, &threads, err);
+    if (rc) return rc;
+    printf("# occam train %s: effective config\n", o->config);
+    occam_config_write_ini(&cfg, stdout);
+    fflush(stdout);
+
+    const char *arch = occam_blas_init();
+    occam_dataset train = {0}, test = {0};
+    occam_model model = {0};
+    occam_trainer *tr = NULL;
+    occam_fit_result fit = {0};
+    rc = occam_data_load(&cfg, &train, &test, err);
+    if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
+    if (rc == OCCAM_OK) {
+        occam_model_init(&model, cfg.model.init, cfg.train.seed);
+        rc = occam_trainer_create(&tr, &model, &cfg, threads, err);
+    }
+    if (rc == OCCAM_OK) {
+        fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d thread%s, "
+                "BLIS kernels %s%s\n", train.n, test.n, model.lay.nweights + model.lay.nbiases,
+                threads, threads == 1 ? "" : "s", arch,
+                occam_blas_arch_overridden() ? " (chosen by CPU features)" : "");
+        progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
+        rc = occam_fit(tr, &cfg, &train, &test, &fit, on_progress, &ps, err);
+    }
+    if (rc == OCCAM_OK) {
+        occam_eval ev_train, ev_test;
+        occam_trainer_eval(tr, &train, &ev_train);
+        occam_trainer_eval(tr, &test, &ev_test);
+        printf("# result\n");
+        print_eval("train", &ev_train, cfg.data.task);
+        print_eval("test", &ev_test, cfg.data.task);
+        printf("time   %.2f s training, %.0f samples/s, %d thread%s, BLIS %s\n",
+               fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
+        occam_report rep = {.command = "train", .cfg = &cfg, .model = &model, .threads = threads,
+                            .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit};
+        if (o->report) rc = occam_report_write(o->report, &rep, err);
+        if (rc == OCCAM_OK && o->save) rc = occam_model_save(o->save, &model, &cfg, err);
+        if (rc == OCCAM_OK && o->save) printf("saved  %s\n", o->save);
+    }
+    occam_fit_result_free(&fit);
+    occam_trainer_free(tr);
+    occam_model_free(&model);
+    occam_dataset_free(&train);
+    occam_dataset_free(&test);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    cli_opts o;
+    occam_error err = {0};
+    int rc = cli_parse(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_SAVE, &o, &err);
+    if (rc) return cli_fail(&err);
+    if (o.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    rc = run(&o, &err);
+    return rc ? cli_fail(&err) : 0;
+}

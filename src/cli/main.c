@@ -1,0 +1,59 @@
+/* occam — command-line entry point: a table of subcommands. Only this file turns statuses into
+ * exit codes (0 ok, 1 runtime failure, 2 bad usage, config or input). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "occam/config.h"
+#include "occam/version.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"train", cmd_train, "train a model from a config file"},
+    {"eval", cmd_eval, "evaluate a saved model on the config's data"},
+};
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "occam %s — a data-parallel MLP trainer that keeps networks simple\n\n"
+            "usage: occam COMMAND CONFIG [options]\n"
+            "       occam COMMAND --help\n"
+            "       occam --help | --version | --config-keys\n\ncommands:\n",
+            OCCAM_VERSION);
+    for (int i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'occam --config-keys' lists every config key with its type, default and "
+                 "bounds.\nExit status: 0 ok, 1 runtime failure, 2 bad usage, config or input.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return OCCAM_ERR_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("occam %s\n", OCCAM_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "--config-keys")) {
+        occam_config_write_help(stdout);
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(cmd, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "occam: unknown command '%s' (see 'occam --help')\n", cmd);
+    return OCCAM_ERR_INPUT;
+}

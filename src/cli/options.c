@@ -1,0 +1,98 @@
+/* Option parsing (getopt_long) and run set-up shared by the computing subcommands. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "occam/team.h"
+
+int cli_fail(const occam_error *err)
+{
+    fprintf(stderr, "occam: %s\n", err->msg);
+    return err->status ? err->status : OCCAM_ERR_RUNTIME;
+}
+
+static int parse_threads(const char *s, int *out, occam_error *err)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > 4096)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "--threads %s: expected a whole number from 0 to 4096", s);
+    *out = (int)v;
+    return OCCAM_OK;
+}
+
+int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error *err)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, 's'},
+        {"threads", required_argument, NULL, 't'},
+        {"report", required_argument, NULL, 'r'},
+        {"save", required_argument, NULL, 'o'},
+        {"checkpoint", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static const unsigned flag_of[128] = {['s'] = CLI_SET, ['t'] = CLI_THREADS,
+                                          ['r'] = CLI_REPORT, ['o'] = CLI_SAVE,
+                                          ['c'] = CLI_CHECKPOINT};
+    memset(o, 0, sizeof *o);
+    o->threads = -1;
+    optind = 0; /* GNU: full re-initialisation */
+    opterr = 0;
+    int c, idx = 0;
+    while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+        if (c == '?' || c == ':')
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unknown option or missing value: %s "
+                                   "(see 'occam %s --help')", argv[0], argv[optind - 1], argv[0]);
+        if (c == 'h') {
+            o->help = true;
+            return OCCAM_OK;
+        }
+        if (!(allowed & flag_of[c]))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: option --%s does not apply here",
+                                   argv[0], longopts[idx].name);
+        switch (c) {
+        case 's':
+            if (o->nsets == CLI_MAX_SETS)
+                return occam_error_set(err, OCCAM_ERR_INPUT, "too many --set options (max %d)",
+                                       CLI_MAX_SETS);
+            o->sets[o->nsets++] = optarg;
+            break;
+        case 't': {
+            int rc = parse_threads(optarg, &o->threads, err);
+            if (rc) return rc;
+            break;
+        }
+        case 'r': o->report = optarg; break;
+        case 'o': o->save = optarg; break;
+        case 'c': o->checkpoint = optarg; break;
+        }
+    }
+    /* GNU getopt permutes argv: options may come before or after CONFIG. */
+    if (optind < argc) o->config = argv[optind++];
+    if (optind < argc)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unexpected argument '%s'", argv[0],
+                               argv[optind]);
+    if (!o->help && !o->config)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: missing CONFIG (see 'occam %s --help')",
+                               argv[0], argv[0]);
+    return OCCAM_OK;
+}
+
+int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err)
+{
+    occam_config_defaults(cfg);
+    int rc = occam_config_load(cfg, o->config, err);
+    for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++) rc = occam_config_set(cfg, o->sets[i], err);
+    if (rc == OCCAM_OK && o->threads >= 0) cfg->runtime.threads = o->threads;
+    if (rc == OCCAM_OK) rc = occam_config_validate(cfg, err);
+    if (rc != OCCAM_OK) return rc;
+    return occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
+                              o->threads >= 0 ? "--threads" : "runtime.threads", threads, err);
+}

@@ -1,0 +1,140 @@
+/* Dataset lifetime and the config-driven loader.
+ *
+ * occam_data_load is the one place that knows which config keys feed which reader. After
+ * reading it checks the data against the model before any weight is allocated: the input
+ * layer must match the feature count and the output layer the class (or target) count, with
+ * messages that name the key and the file, because a mismatch there is a config mistake.
+ * Normalisation comes last, so it sees exactly the rows that will be trained on. On failure
+ * both datasets are freed and zeroed. */
+#include "occam/data.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define LOAD_SOURCE_MAX (OCCAM_PATH_MAX + 16)
+
+void occam_dataset_free(occam_dataset *ds)
+{
+    if (!ds) return;
+    free(ds->x);
+    free(ds->label);
+    free(ds->y);
+    *ds = (occam_dataset){0};
+}
+
+static int load_output_width(const occam_config *cfg)
+{
+    return cfg->model.layers[cfg->model.nlayers - 1];
+}
+
+static int load_same_width(const occam_dataset *train, const occam_dataset *test,
+                           const char *train_path, const char *test_path, occam_error *err)
+{
+    if (test->n == 0 || test->d == train->d) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s has %zu features per row but %s has %zu",
+                           train_path, train->d, test_path, test->d);
+}
+
+static int load_idx(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+                    char *src, occam_error *err)
+{
+    static const char *const stem[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    char path[4][OCCAM_PATH_MAX + 8];
+    for (int i = 0; i < 4; i++) {
+        int rc = occam_idx_find(path[i], sizeof path[i], cfg->data.path, stem[i], err);
+        if (rc != OCCAM_OK) return rc;
+    }
+    snprintf(src, LOAD_SOURCE_MAX, "%s", path[0]);
+    int classes = load_output_width(cfg);
+    int rc = occam_idx_load(train, path[0], path[1], classes, err);
+    if (rc == OCCAM_OK) rc = occam_idx_load(test, path[2], path[3], classes, err);
+    if (rc == OCCAM_OK) rc = load_same_width(train, test, path[0], path[2], err);
+    return rc;
+}
+
+static int load_csv(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+                    char *src, occam_error *err)
+{
+    /* data.classes belongs to blobs; for a file the output layer says how many classes. */
+    const occam_csv_opts opts = {
+        .label = cfg->data.label,
+        .header = cfg->data.header,
+        .task = cfg->data.task,
+        .classes = load_output_width(cfg),
+    };
+    snprintf(src, LOAD_SOURCE_MAX, "%s", cfg->data.train);
+    int rc = occam_csv_load(train, cfg->data.train, &opts, err);
+    if (rc != OCCAM_OK || cfg->data.test[0] == '\0') return rc;
+    rc = occam_csv_load(test, cfg->data.test, &opts, err);
+    if (rc == OCCAM_OK) rc = load_same_width(train, test, cfg->data.train, cfg->data.test, err);
+    return rc;
+}
+
+static int load_blobs(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+                      char *src, occam_error *err)
+{
+    snprintf(src, LOAD_SOURCE_MAX, "blobs");
+    if (cfg->data.samples < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "data.samples: must be >= 1");
+    if (cfg->data.test_samples < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "data.test_samples: must be >= 0");
+    return occam_blobs_make(train, test, (size_t)cfg->data.samples,
+                            (size_t)cfg->data.test_samples, cfg->data.features,
+                            cfg->data.classes, cfg->data.spread, cfg->data.seed, err);
+}
+
+/* The model's input and output widths must match what was read from `src`. */
+static int load_check_model(const occam_config *cfg, const occam_dataset *train,
+                            const char *src, occam_error *err)
+{
+    int in = cfg->model.layers[0], out = load_output_width(cfg);
+    if (in < 0 || (size_t)in != train->d)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "model.layers: input width %d does not match the data's %zu "
+                               "features (%s)",
+                               in, train->d, src);
+    if (train->label && out != train->classes)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "model.layers: output width %d does not match the data's %d "
+                               "classes (%s)",
+                               out, train->classes, src);
+    if (!train->label && out != train->targets)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "model.layers: output width %d does not match the data's %d "
+                               "regression targets (%s)",
+                               out, train->targets, src);
+    return OCCAM_OK;
+}
+
+static int load_read(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+                     char *src, occam_error *err)
+{
+    switch (cfg->data.source) {
+    case OCCAM_SOURCE_IDX: return load_idx(cfg, train, test, src, err);
+    case OCCAM_SOURCE_CSV: return load_csv(cfg, train, test, src, err);
+    case OCCAM_SOURCE_BLOBS: return load_blobs(cfg, train, test, src, err);
+    }
+    return occam_error_set(err, OCCAM_ERR_INPUT, "data.source: unknown source %d",
+                           (int)cfg->data.source);
+}
+
+int occam_data_load(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+                    occam_error *err)
+{
+    *train = (occam_dataset){0};
+    *test = (occam_dataset){0};
+    if (cfg->model.nlayers < 2 || cfg->model.nlayers > OCCAM_MAX_LAYERS)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "model.layers: needs 2 to %d widths, got %d",
+                               OCCAM_MAX_LAYERS, cfg->model.nlayers);
+    char src[LOAD_SOURCE_MAX] = "";
+    int rc = load_read(cfg, train, test, src, err);
+    if (rc == OCCAM_OK) rc = load_check_model(cfg, train, src, err);
+    if (rc != OCCAM_OK) {
+        occam_dataset_free(train);
+        occam_dataset_free(test);
+        return rc;
+    }
+    occam_data_normalize(train, test, cfg->data.normalize);
+    return OCCAM_OK;
+}

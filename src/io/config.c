@@ -1,0 +1,1205 @@
+/* Run configuration: one table of keys, one setter, three writers.
+ *
+ * Every key lives in `keys[]` below as (section, key, type, bounds, default text, field offset,
+ * help), in the spirit of Redis's config table. Everything else is generic code driven by that
+ * table: the defaults are applied by parsing each default text through the same setter that
+ * parses the INI file and `--set` (so a bad default is caught, and aborts, at startup); the INI
+ * writer, the JSON writers and the help table walk the rows in order. Adding a section
+ * ([prune], [mdl], ...) is adding struct fields and rows; rows of one section must be contiguous,
+ * and that, unique names and valid defaults are checked by table_check() on every
+ * occam_config_defaults() call. Each row's field offset is type-checked at compile time by the
+ * *_KEY macros, so a row cannot point a double parser at an int.
+ *
+ * Parsing is strict, unlike darknet's: unknown sections and keys (with a "did you mean"),
+ * duplicates, empty values, trailing garbage, hex, inf/nan and out-of-range numbers are errors
+ * with "PATH:LINE: ..." messages, and the first error wins. inih does the tokenising; we feed it
+ * through our own fgets reader, which (because inih reads a line, handles it, then reads the
+ * next) knows the current line number, refuses lines longer than inih's buffer (inih would
+ * silently split them), reports empty [unknown] sections (inih only calls us for keys), and
+ * stops the parse at the first error. inih's multi-line continuation (an indented line after a
+ * key) is rejected: the handler sees the value start at the line's first non-blank character,
+ * which never happens for a "key = value" line.
+ *
+ * A load works on a copy and commits only on success, so a failed load or --set leaves the
+ * caller's config untouched. Every value the setters accept can be written back as INI and read
+ * again bit for bit: doubles are printed as the shortest decimal that reads back the same (at
+ * most 17 digits) and paths that an INI line could not hold (control characters, a ';' that would
+ * start a comment) are refused up front. The one exception is length: a path longer than an INI
+ * line allows can be set with --set but not written to an INI file that loads again. */
+#include "occam/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+/* ---- the table -------------------------------------------------------------------------- */
+
+typedef enum {
+    KEY_INT,    /* int, bounds [lo, hi] */
+    KEY_INT64,  /* int64_t, bounds [lo, hi] */
+    KEY_UINT64, /* uint64_t, full range (seeds) */
+    KEY_DOUBLE, /* double, bounds with optional open ends */
+    KEY_BOOL,   /* bool: true/false/yes/no/1/0 */
+    KEY_ENUM,   /* int-sized enum, value = index into names */
+    KEY_PATH,   /* char[OCCAM_PATH_MAX] */
+    KEY_LIST,   /* int[n] + int count: comma-separated, each entry in [lo, hi] */
+    KEY_LABEL,  /* int: first | last | column in [lo, hi] */
+} key_type;
+
+enum { OPEN_LO = 1, OPEN_HI = 2 }; /* exclusive bounds for doubles */
+
+typedef struct config_key {
+    const char *section;
+    const char *key;
+    key_type type;
+    size_t off;               /* offset of the field in occam_config */
+    size_t count_off;         /* KEY_LIST: offset of the entry count */
+    int min_count, max_count; /* KEY_LIST: allowed number of entries */
+    double lo, hi;            /* numbers, list entries, label columns */
+    unsigned open;            /* KEY_DOUBLE: OPEN_LO | OPEN_HI */
+    const char *const *names; /* KEY_ENUM: NULL-terminated, index = enum value */
+    const char *def;          /* default, as text: parsed by the same setter as any value */
+    const char *help;
+} config_key;
+
+/* offsetof(occam_config, f), refusing to compile unless the field has type T. */
+#define FIELD(f, T) \
+    (offsetof(occam_config, f) + 0 * sizeof(char[_Generic(((occam_config *)0)->f, T: 1)]))
+/* As FIELD for enums: the setter stores through an int *, so the enum must be int-sized. */
+#define ENUM_FIELD(f, T) \
+    (FIELD(f, T) + 0 * sizeof(char[sizeof(((occam_config *)0)->f) == sizeof(int) ? 1 : -1]))
+#define PATH_FIELD(f) \
+    (FIELD(f, char *) + \
+     0 * sizeof(char[sizeof(((occam_config *)0)->f) == OCCAM_PATH_MAX ? 1 : -1]))
+#define ARRAY_LEN(f) ((int)(sizeof(((occam_config *)0)->f) / sizeof(((occam_config *)0)->f[0])))
+
+#define ROW(s_, k_, t_, off_, d_, h_) \
+    .section = s_, .key = k_, .type = t_, .off = off_, .def = d_, .help = h_
+#define INT_KEY(s_, k_, f_, lo_, hi_, d_, h_) \
+    { ROW(s_, k_, KEY_INT, FIELD(f_, int), d_, h_), .lo = lo_, .hi = hi_ }
+#define INT64_KEY(s_, k_, f_, lo_, hi_, d_, h_) \
+    { ROW(s_, k_, KEY_INT64, FIELD(f_, int64_t), d_, h_), .lo = lo_, .hi = hi_ }
+#define UINT64_KEY(s_, k_, f_, d_, h_) \
+    { ROW(s_, k_, KEY_UINT64, FIELD(f_, uint64_t), d_, h_) }
+#define DOUBLE_KEY(s_, k_, f_, lo_, hi_, open_, d_, h_) \
+    { ROW(s_, k_, KEY_DOUBLE, FIELD(f_, double), d_, h_), .lo = lo_, .hi = hi_, .open = open_ }
+#define BOOL_KEY(s_, k_, f_, d_, h_) { ROW(s_, k_, KEY_BOOL, FIELD(f_, bool), d_, h_) }
+#define ENUM_KEY(s_, k_, f_, T_, names_, d_, h_) \
+    { ROW(s_, k_, KEY_ENUM, ENUM_FIELD(f_, T_), d_, h_), .names = names_ }
+#define PATH_KEY(s_, k_, f_, d_, h_) { ROW(s_, k_, KEY_PATH, PATH_FIELD(f_), d_, h_) }
+#define LIST_KEY(s_, k_, f_, n_, min_n_, lo_, hi_, d_, h_)                                  \
+    { ROW(s_, k_, KEY_LIST, FIELD(f_, int *), d_, h_), .count_off = FIELD(n_, int),       \
+      .min_count = min_n_, .max_count = ARRAY_LEN(f_), .lo = lo_, .hi = hi_ }
+#define LABEL_KEY(s_, k_, f_, hi_, d_, h_) \
+    { ROW(s_, k_, KEY_LABEL, FIELD(f_, int), d_, h_), .lo = 1, .hi = hi_ }
+
+static const char *const source_names[] = {
+    [OCCAM_SOURCE_IDX] = "idx", [OCCAM_SOURCE_CSV] = "csv", [OCCAM_SOURCE_BLOBS] = "blobs", NULL};
+static const char *const header_names[] = {
+    [OCCAM_CSV_HEADER_AUTO] = "auto", [OCCAM_CSV_HEADER_YES] = "yes",
+    [OCCAM_CSV_HEADER_NO] = "no", NULL};
+static const char *const task_names[] = {
+    [OCCAM_TASK_CLASSIFY] = "classify", [OCCAM_TASK_REGRESS] = "regress", NULL};
+static const char *const norm_names[] = {
+    [OCCAM_NORM_NONE] = "none", [OCCAM_NORM_SCALE] = "scale",
+    [OCCAM_NORM_STANDARDIZE] = "standardize", NULL};
+static const char *const act_names[] = {
+    [OCCAM_ACT_RELU] = "relu", [OCCAM_ACT_TANH] = "tanh", [OCCAM_ACT_SIGMOID] = "sigmoid", NULL};
+static const char *const init_names[] = {
+    [OCCAM_INIT_HE] = "he", [OCCAM_INIT_XAVIER] = "xavier", NULL};
+static const char *const opt_names[] = {[OCCAM_OPT_SGD] = "sgd", [OCCAM_OPT_ADAM] = "adam", NULL};
+static const char *const sched_names[] = {
+    [OCCAM_SCHED_CONSTANT] = "constant", [OCCAM_SCHED_STEP] = "step",
+    [OCCAM_SCHED_COSINE] = "cosine", NULL};
+
+static const config_key keys[] = {
+    ENUM_KEY("data", "source", data.source, occam_source, source_names, "idx",
+             "where the data comes from: IDX files, a CSV file or generated blobs"),
+    PATH_KEY("data", "path", data.path, "/usr/share/datasets/fashion-mnist",
+             "idx: folder holding the four IDX files"),
+    PATH_KEY("data", "train", data.train, "", "csv: training file"),
+    PATH_KEY("data", "test", data.test, "", "csv: test file"),
+    LABEL_KEY("data", "label", data.label, 1000000, "last",
+              "csv: label column: first, last or a 1-based column number"),
+    ENUM_KEY("data", "header", data.header, occam_csv_header, header_names, "auto",
+             "csv: is the first row a header (auto: if any cell is not a number)"),
+    ENUM_KEY("data", "task", data.task, occam_task, task_names, "classify",
+             "classify (integer labels) or regress (real targets, csv only)"),
+    ENUM_KEY("data", "normalize", data.normalize, occam_norm, norm_names, "scale",
+             "input scaling from training statistics: none, scale by max |x|, or per-feature "
+             "standardize"),
+    INT64_KEY("data", "samples", data.samples, 1, 1e9, "1000", "blobs: training rows"),
+    INT64_KEY("data", "test_samples", data.test_samples, 1, 1e9, "300", "blobs: test rows"),
+    INT_KEY("data", "features", data.features, 1, 1e6, "20",
+            "blobs: input dimension (must equal model.layers[0])"),
+    INT_KEY("data", "classes", data.classes, 2, 100000, "3",
+            "blobs: class count (must equal the last model.layers entry)"),
+    DOUBLE_KEY("data", "spread", data.spread, 0, 1e6, 0, "3.0",
+               "blobs: std of the class centres (each blob has unit variance)"),
+    UINT64_KEY("data", "seed", data.seed, "42", "blobs: generator seed"),
+
+    LIST_KEY("model", "layers", model.layers, model.nlayers, 2, 1, 1e6, "784,300,100,10",
+             "layer widths, input first and output last"),
+    ENUM_KEY("model", "activation", model.activation, occam_act, act_names, "relu",
+             "hidden-layer activation"),
+    ENUM_KEY("model", "init", model.init, occam_init, init_names, "he", "weight initialisation"),
+
+    INT_KEY("train", "epochs", train.epochs, 1, 1e6, "20", "passes over the training set"),
+    INT_KEY("train", "batch", train.batch, 1, 1 << 20, "128", "minibatch size"),
+    ENUM_KEY("train", "optimizer", train.optimizer, occam_opt, opt_names, "sgd", "optimiser"),
+    DOUBLE_KEY("train", "lr", train.lr, 0, 100, OPEN_LO, "0.1", "learning rate"),
+    DOUBLE_KEY("train", "momentum", train.momentum, 0, 1, OPEN_HI, "0.9", "sgd: momentum"),
+    BOOL_KEY("train", "nesterov", train.nesterov, "false", "sgd: Nesterov momentum"),
+    DOUBLE_KEY("train", "beta1", train.beta1, 0, 1, OPEN_HI, "0.9",
+               "adam: first-moment decay"),
+    DOUBLE_KEY("train", "beta2", train.beta2, 0, 1, OPEN_HI, "0.999",
+               "adam: second-moment decay"),
+    DOUBLE_KEY("train", "eps", train.eps, 0, 1, OPEN_LO, "1e-8", "adam: denominator epsilon"),
+    DOUBLE_KEY("train", "weight_decay", train.weight_decay, 0, 1, 0, "0",
+               "L2 coefficient, added to the gradient"),
+    ENUM_KEY("train", "schedule", train.schedule, occam_sched, sched_names, "constant",
+             "learning-rate schedule"),
+    INT_KEY("train", "step_epochs", train.step_epochs, 1, 1e6, "10",
+            "step: epochs between learning-rate drops"),
+    DOUBLE_KEY("train", "gamma", train.gamma, 0, 1, OPEN_LO, "0.1",
+               "step: factor applied at each drop"),
+    DOUBLE_KEY("train", "lr_min", train.lr_min, 0, 100, 0, "0",
+               "cosine: final learning rate (at most train.lr)"),
+    UINT64_KEY("train", "seed", train.seed, "1", "weight init and shuffling seed"),
+
+    INT_KEY("runtime", "threads", runtime.threads, 0, 4096, "0", "worker threads, 0 = all cores"),
+    BOOL_KEY("runtime", "oversubscribe", runtime.oversubscribe, "false",
+             "allow more threads than cores"),
+};
+
+enum { NKEYS = sizeof keys / sizeof keys[0] };
+
+/* Room for any formatted value: a full path, a list, a number. */
+enum { VALUE_MAX = OCCAM_PATH_MAX + 64, DETAIL_MAX = 256 };
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+static void *field_ptr(occam_config *cfg, size_t off) { return (char *)cfg + off; }
+static const void *field_cptr(const occam_config *cfg, size_t off)
+{
+    return (const char *)cfg + off;
+}
+
+/* Shortest "%.*g" (15 to 17 significant digits) that strtod reads back as exactly v. */
+static void fmt_double(char *buf, size_t cap, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+/* "[1, 1000000]" or "(0, 100]". */
+static void fmt_bounds(char *buf, size_t cap, const config_key *k)
+{
+    char lo[40], hi[40];
+    fmt_double(lo, sizeof lo, k->lo);
+    fmt_double(hi, sizeof hi, k->hi);
+    snprintf(buf, cap, "%c%s, %s%c", (k->open & OPEN_LO) ? '(' : '[', lo, hi,
+             (k->open & OPEN_HI) ? ')' : ']');
+}
+
+static bool in_bounds(const config_key *k, double v)
+{
+    if (v < k->lo || ((k->open & OPEN_LO) && v == k->lo))
+        return false;
+    if (v > k->hi || ((k->open & OPEN_HI) && v == k->hi))
+        return false;
+    return true;
+}
+
+static const char *skip_space(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    return s;
+}
+
+/* Trims s in place and returns the first non-blank character. */
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* ---- value parsing: text -> field, with bounds; `detail` says what is wrong ------------- */
+
+/* Decimal integer, optional sign, nothing else. Returns false if malformed; saturates (and
+ * lets the bounds check complain) on overflow. */
+static bool parse_int64(const char *s, int64_t *out)
+{
+    const char *p = (*s == '+' || *s == '-') ? s + 1 : s;
+    if (!*p)
+        return false;
+    for (const char *q = p; *q; q++)
+        if (!isdigit((unsigned char)*q))
+            return false;
+    errno = 0;
+    *out = strtoll(s, NULL, 10);
+    return true;
+}
+
+/* Decimal floating point only: the character check rules out hex, inf, nan and blanks that
+ * strtod would accept; the end pointer rules out trailing garbage such as "1.5.2". */
+static bool parse_double(const char *s, double *out)
+{
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end)
+        return false;
+    /* Overflow gives ±HUGE_VAL, which the bounds reject; underflow gives the nearest
+     * subnormal or zero, which is the value the user wrote as well as a double can hold it. */
+    *out = v;
+    return true;
+}
+
+/* Whether s is valid UTF-8 (JSON output must be). */
+static bool utf8_valid(const unsigned char *s)
+{
+    while (*s) {
+        int n;
+        unsigned c = *s;
+        if (c < 0x80)
+            n = 0;
+        else if (c >= 0xC2 && c <= 0xDF)
+            n = 1;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 2;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 3;
+        else
+            return false;
+        uint32_t cp = n == 0 ? c : c & (0x3Fu >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((s[i] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i] & 0x3F);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        s += n + 1;
+    }
+    return true;
+}
+
+static bool parse_path(const char *s, char *dst, char *detail, size_t cap)
+{
+    size_t n = strlen(s);
+    if (n >= OCCAM_PATH_MAX) {
+        snprintf(detail, cap, "too long: %zu characters (max %d)", n, OCCAM_PATH_MAX - 1);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7F) {
+            snprintf(detail, cap, "contains a control character");
+            return false;
+        }
+        /* INI reads ';' at the start of a value or after a blank as a comment: such a path
+         * could be set with --set but not written to an INI file and read back. */
+        if (c == ';' && (i == 0 || isspace((unsigned char)s[i - 1]))) {
+            snprintf(detail, cap, "contains a ';' at its start or after a blank, which INI "
+                                  "files read as a comment");
+            return false;
+        }
+    }
+    if (n > 0 && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1]))) {
+        snprintf(detail, cap, "starts or ends with a blank");
+        return false;
+    }
+    if (!utf8_valid((const unsigned char *)s)) {
+        snprintf(detail, cap, "is not valid UTF-8");
+        return false;
+    }
+    /* Clear the whole buffer so configs holding equal values compare equal with memcmp. */
+    memset(dst, 0, OCCAM_PATH_MAX);
+    memcpy(dst, s, n);
+    return true;
+}
+
+static bool parse_list(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                       size_t cap)
+{
+    int vals[64];
+    OCCAM_ASSERT(k->max_count <= (int)(sizeof vals / sizeof vals[0]));
+    char buf[VALUE_MAX];
+    if (strlen(s) >= sizeof buf) {
+        snprintf(detail, cap, "too long");
+        return false;
+    }
+    strcpy(buf, s);
+    int n = 0;
+    char *item = buf;
+    for (;;) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        if (n == k->max_count) {
+            snprintf(detail, cap, "more than %d entries", k->max_count);
+            return false;
+        }
+        char *t = trim(item);
+        int64_t v;
+        if (!*t) {
+            snprintf(detail, cap, "entry %d is empty", n + 1);
+            return false;
+        }
+        if (!parse_int64(t, &v)) {
+            snprintf(detail, cap, "entry %d (%.40s) is not an integer", n + 1, t);
+            return false;
+        }
+        if (!in_bounds(k, (double)v)) {
+            char b[96];
+            fmt_bounds(b, sizeof b, k);
+            snprintf(detail, cap, "entry %d (%.40s) must be in %s", n + 1, t, b);
+            return false;
+        }
+        vals[n++] = (int)v;
+        if (!comma)
+            break;
+        item = comma + 1;
+    }
+    if (n < k->min_count) {
+        snprintf(detail, cap, "needs %d to %d comma-separated entries, got %d", k->min_count,
+                 k->max_count, n);
+        return false;
+    }
+    int *dst = field_ptr(cfg, k->off);
+    memset(dst, 0, (size_t)k->max_count * sizeof *dst);
+    memcpy(dst, vals, (size_t)n * sizeof *dst);
+    *(int *)field_ptr(cfg, k->count_off) = n;
+    return true;
+}
+
+/* Parses value (already trimmed) into k's field of cfg. On failure leaves cfg unchanged,
+ * writes what is wrong into detail ("must be in (0, 100]") and returns false. */
+static bool key_parse(const config_key *k, const char *value, occam_config *cfg, char *detail,
+                      size_t cap)
+{
+    char b[96];
+    if (!*value && k->type != KEY_PATH) {
+        snprintf(detail, cap, "empty value");
+        return false;
+    }
+    switch (k->type) {
+    case KEY_INT:
+    case KEY_INT64: {
+        int64_t v;
+        if (!parse_int64(value, &v)) {
+            snprintf(detail, cap, "not an integer");
+            return false;
+        }
+        if (!in_bounds(k, (double)v)) {
+            fmt_bounds(b, sizeof b, k);
+            snprintf(detail, cap, "must be in %s", b);
+            return false;
+        }
+        if (k->type == KEY_INT)
+            *(int *)field_ptr(cfg, k->off) = (int)v;
+        else
+            *(int64_t *)field_ptr(cfg, k->off) = v;
+        return true;
+    }
+    case KEY_UINT64: {
+        if (strspn(value, "0123456789") != strlen(value)) {
+            snprintf(detail, cap, "not an unsigned integer");
+            return false;
+        }
+        errno = 0;
+        unsigned long long v = strtoull(value, NULL, 10);
+        if (errno == ERANGE) {
+            snprintf(detail, cap, "must be at most %" PRIu64, UINT64_MAX);
+            return false;
+        }
+        *(uint64_t *)field_ptr(cfg, k->off) = (uint64_t)v;
+        return true;
+    }
+    case KEY_DOUBLE: {
+        double v;
+        if (!parse_double(value, &v)) {
+            snprintf(detail, cap, "not a decimal number");
+            return false;
+        }
+        if (!in_bounds(k, v)) {
+            fmt_bounds(b, sizeof b, k);
+            snprintf(detail, cap, "must be in %s", b);
+            return false;
+        }
+        *(double *)field_ptr(cfg, k->off) = v;
+        return true;
+    }
+    case KEY_BOOL: {
+        bool v;
+        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
+            v = true;
+        else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
+            v = false;
+        else {
+            snprintf(detail, cap, "expected true, false, yes, no, 1 or 0");
+            return false;
+        }
+        *(bool *)field_ptr(cfg, k->off) = v;
+        return true;
+    }
+    case KEY_ENUM: {
+        for (int i = 0; k->names[i]; i++) {
+            if (!strcmp(value, k->names[i])) {
+                *(int *)field_ptr(cfg, k->off) = i;
+                return true;
+            }
+        }
+        int n = snprintf(detail, cap, "expected one of ");
+        for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++)
+            n += snprintf(detail + n, cap - (size_t)n, "%s%s", i ? ", " : "", k->names[i]);
+        return false;
+    }
+    case KEY_PATH:
+        return parse_path(value, field_ptr(cfg, k->off), detail, cap);
+    case KEY_LIST:
+        return parse_list(k, value, cfg, detail, cap);
+    case KEY_LABEL: {
+        int64_t v;
+        if (!strcmp(value, "first"))
+            v = OCCAM_LABEL_FIRST;
+        else if (!strcmp(value, "last"))
+            v = OCCAM_LABEL_LAST;
+        else if (!parse_int64(value, &v) || !in_bounds(k, (double)v)) {
+            snprintf(detail, cap, "expected first, last or a column number from %.0f to %.0f",
+                     k->lo, k->hi);
+            return false;
+        }
+        *(int *)field_ptr(cfg, k->off) = (int)v;
+        return true;
+    }
+    }
+    OCCAM_ASSERT(!"unknown key type");
+    return false;
+}
+
+/* ---- value formatting: field -> text that key_parse reads back identically --------------- */
+
+static void key_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    const void *p = field_cptr(cfg, k->off);
+    switch (k->type) {
+    case KEY_INT:
+        snprintf(buf, cap, "%d", *(const int *)p);
+        return;
+    case KEY_INT64:
+        snprintf(buf, cap, "%" PRId64, *(const int64_t *)p);
+        return;
+    case KEY_UINT64:
+        snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)p);
+        return;
+    case KEY_DOUBLE:
+        fmt_double(buf, cap, *(const double *)p);
+        return;
+    case KEY_BOOL:
+        snprintf(buf, cap, "%s", *(const bool *)p ? "true" : "false");
+        return;
+    case KEY_ENUM: {
+        int v = *(const int *)p, n = 0;
+        while (k->names[n])
+            n++;
+        /* An out-of-range value (set by code, not by us) prints as a number, which
+         * occam_config_validate then rejects through key_parse. */
+        if (v >= 0 && v < n)
+            snprintf(buf, cap, "%s", k->names[v]);
+        else
+            snprintf(buf, cap, "%d", v);
+        return;
+    }
+    case KEY_PATH: {
+        size_t n = strnlen(p, OCCAM_PATH_MAX);
+        snprintf(buf, cap, "%.*s", (int)n, (const char *)p);
+        return;
+    }
+    case KEY_LIST: {
+        const int *v = p;
+        int n = *(const int *)field_cptr(cfg, k->count_off), len = 0;
+        buf[0] = '\0';
+        if (n < 0 || n > k->max_count) /* corrupt: print "" so that validation fails */
+            return;
+        for (int i = 0; i < n && len >= 0 && (size_t)len < cap; i++)
+            len += snprintf(buf + len, cap - (size_t)len, "%s%d", i ? "," : "", v[i]);
+        return;
+    }
+    case KEY_LABEL: {
+        int v = *(const int *)p;
+        if (v == OCCAM_LABEL_FIRST)
+            snprintf(buf, cap, "first");
+        else if (v == OCCAM_LABEL_LAST)
+            snprintf(buf, cap, "last");
+        else
+            snprintf(buf, cap, "%d", v);
+        return;
+    }
+    }
+    OCCAM_ASSERT(!"unknown key type");
+}
+
+/* ---- lookup with suggestions ------------------------------------------------------------ */
+
+/* Levenshtein distance, for "did you mean"; INT_MAX for names too long to bother with. */
+static int edit_distance(const char *a, const char *b)
+{
+    enum { N = 64 };
+    size_t m = strlen(a), n = strlen(b);
+    if (m >= N || n >= N)
+        return INT_MAX;
+    int row[N];
+    for (size_t j = 0; j <= n; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= m; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= n; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[n];
+}
+
+/* A typo, not a different word: at most 2 edits, and at most half the longer name. */
+static bool close_enough(const char *typed, const char *candidate, int d)
+{
+    size_t len = strlen(typed) > strlen(candidate) ? strlen(typed) : strlen(candidate);
+    return d <= 2 && (size_t)(2 * d) <= len;
+}
+
+static bool section_known(const char *section, size_t len)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (strlen(keys[i].section) == len && !strncmp(keys[i].section, section, len))
+            return true;
+    return false;
+}
+
+static void unknown_section(char *why, size_t cap, const char *section)
+{
+    const char *best = NULL;
+    int best_d = INT_MAX;
+    for (int i = 0; i < NKEYS; i++) {
+        int d = edit_distance(section, keys[i].section);
+        if (d < best_d && close_enough(section, keys[i].section, d)) {
+            best = keys[i].section;
+            best_d = d;
+        }
+    }
+    if (best) {
+        snprintf(why, cap, "unknown section [%s] (did you mean [%s]?)", section, best);
+        return;
+    }
+    int n = snprintf(why, cap, "unknown section [%s] (sections:", section);
+    for (int i = 0; i < NKEYS && n >= 0 && (size_t)n < cap; i++)
+        if (i == 0 || strcmp(keys[i].section, keys[i - 1].section))
+            n += snprintf(why + n, cap - (size_t)n, "%s %s", i ? "," : "", keys[i].section);
+    if (n >= 0 && (size_t)n < cap)
+        snprintf(why + n, cap - (size_t)n, ")");
+}
+
+/* The row for section.key, or NULL with why = "unknown key 'x' in [s] (did you mean 'y'?)"
+ * and the like. */
+static const config_key *key_find(const char *section, const char *key, char *why, size_t cap)
+{
+    for (int i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].section, section) && !strcmp(keys[i].key, key))
+            return &keys[i];
+    if (*section && !section_known(section, strlen(section))) {
+        unknown_section(why, cap, section);
+        return NULL;
+    }
+    /* The right key in the wrong section is a common slip: say where it belongs. */
+    for (int i = 0; i < NKEYS; i++) {
+        if (!strcmp(keys[i].key, key)) {
+            if (*section)
+                snprintf(why, cap, "unknown key '%s' in [%s] (it belongs in [%s])", key,
+                         section, keys[i].section);
+            else
+                snprintf(why, cap, "key '%s' is outside any section (it belongs in [%s])", key,
+                         keys[i].section);
+            return NULL;
+        }
+    }
+    if (!*section) {
+        snprintf(why, cap, "key '%s' is outside any section", key);
+        return NULL;
+    }
+    const char *best = NULL;
+    int best_d = INT_MAX;
+    for (int i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].section, section))
+            continue;
+        /* Keys are case-sensitive; a case slip is the closest match of all. */
+        int d = strcasecmp(key, keys[i].key) ? edit_distance(key, keys[i].key) : 0;
+        if (d < best_d && close_enough(key, keys[i].key, d)) {
+            best = keys[i].key;
+            best_d = d;
+        }
+    }
+    if (best)
+        snprintf(why, cap, "unknown key '%s' in [%s] (did you mean '%s'?)", key, section, best);
+    else
+        snprintf(why, cap, "unknown key '%s' in [%s]", key, section);
+    return NULL;
+}
+
+/* ---- defaults ---------------------------------------------------------------------------- */
+
+/* The table's own invariants; a failure is a programmer bug in the rows above. */
+static void table_check(void)
+{
+    for (int i = 0; i < NKEYS; i++) {
+        const config_key *k = &keys[i];
+        for (int j = 0; j < i; j++) {
+            OCCAM_ASSERT(strcmp(k->section, keys[j].section) || strcmp(k->key, keys[j].key));
+            /* A section's rows are contiguous: the writers emit one header per run. */
+            if (!strcmp(k->section, keys[j].section))
+                OCCAM_ASSERT(!strcmp(k->section, keys[i - 1].section));
+        }
+        if (k->type == KEY_INT || k->type == KEY_LIST || k->type == KEY_LABEL)
+            OCCAM_ASSERT(k->lo >= INT_MIN && k->hi <= INT_MAX && k->open == 0);
+        if (k->type == KEY_INT64)
+            OCCAM_ASSERT(k->open == 0);
+        if (k->type == KEY_ENUM)
+            OCCAM_ASSERT(k->names && k->names[0]);
+    }
+}
+
+void occam_config_defaults(occam_config *cfg)
+{
+    table_check();
+    memset(cfg, 0, sizeof *cfg); /* padding and unused list entries too, for memcmp */
+    for (int i = 0; i < NKEYS; i++) {
+        char detail[DETAIL_MAX];
+        if (!key_parse(&keys[i], keys[i].def, cfg, detail, sizeof detail)) {
+            fprintf(stderr, "occam: internal error: default %s.%s = %s: %s\n", keys[i].section,
+                    keys[i].key, keys[i].def, detail);
+            abort();
+        }
+    }
+}
+
+/* ---- INI loading ------------------------------------------------------------------------- */
+
+typedef struct load_state {
+    occam_config cfg;       /* working copy, committed on success */
+    const char *path;
+    FILE *f;
+    int line;               /* lines read so far: inih handles each line before reading on */
+    const char *buf;        /* inih's line buffer, as last filled by load_read */
+    int first_line[NKEYS];  /* line each key was set on, 0 = not yet */
+    int err_line;           /* line of the first error, 0 = none */
+    occam_error e;
+} load_state;
+
+static int load_fail(load_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Records "PATH:LINE: ..." unless an earlier error is recorded. Returns 0 for inih. */
+static int load_fail(load_state *st, const char *fmt, ...)
+{
+    if (st->err_line)
+        return 0;
+    char msg[sizeof st->e.msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    st->err_line = st->line;
+    occam_error_set(&st->e, OCCAM_ERR_INPUT, "%s:%d: %s", st->path, st->line, msg);
+    return 0;
+}
+
+/* The first character inih looks at on the current line (it skips a UTF-8 BOM on line 1). */
+static const char *line_start(const load_state *st)
+{
+    const char *p = st->buf;
+    if (st->line == 1 && !strncmp(p, "\xEF\xBB\xBF", 3))
+        p += 3;
+    return p;
+}
+
+/* inih reports a "[section]" header only through the keys under it, so an empty unknown
+ * section would pass unnoticed: look at headers here. The scan mirrors inih's: the name runs
+ * to ']', and a ';' after a blank starts a comment (then inih reports a syntax error). */
+static void check_section_line(load_state *st)
+{
+    const char *p = skip_space(line_start(st));
+    if (*p != '[')
+        return;
+    const char *q = p + 1;
+    bool was_space = false;
+    while (*q && *q != ']' && !(was_space && *q == ';')) {
+        was_space = isspace((unsigned char)*q);
+        q++;
+    }
+    if (*q != ']')
+        return;
+    char name[128], why[DETAIL_MAX];
+    snprintf(name, sizeof name, "%.*s", (int)(q - p - 1), p + 1);
+    /* inih ignores anything after the ']'; we allow only a comment. */
+    const char *rest = skip_space(q + 1);
+    if (*rest && *rest != ';') {
+        size_t n = strlen(rest);
+        while (n > 0 && isspace((unsigned char)rest[n - 1]))
+            n--;
+        load_fail(st, "unexpected text after [%s]: %.*s", name, (int)n, rest);
+        return;
+    }
+    if (section_known(p + 1, (size_t)(q - p - 1)))
+        return;
+    unknown_section(why, sizeof why, name);
+    load_fail(st, "%s", why);
+}
+
+/* inih's reader: fgets plus line counting, the length limit and the stop at the first error.
+ * num is inih's buffer size; a line must leave room for "\r\n\0". */
+static char *load_read(char *str, int num, void *stream)
+{
+    load_state *st = stream;
+    OCCAM_ASSERT(num > 3);
+    if (st->err_line)
+        return NULL;
+    errno = 0;
+    if (!fgets(str, num, st->f)) {
+        if (ferror(st->f)) {
+            int e = errno;
+            st->line++;
+            load_fail(st, "read error: %s", strerror(e));
+        }
+        return NULL;
+    }
+    st->line++;
+    st->buf = str;
+    size_t n = strlen(str), len = n;
+    while (len > 0 && (str[len - 1] == '\n' || str[len - 1] == '\r'))
+        len--;
+    bool eol = n > 0 && str[n - 1] == '\n';
+    if (!eol && !feof(st->f) && n < (size_t)num - 1) {
+        load_fail(st, "line contains a NUL byte");
+        return NULL;
+    }
+    if ((!eol && !feof(st->f)) || len > (size_t)num - 3) {
+        load_fail(st, "line too long (max %d characters)", num - 3);
+        return NULL;
+    }
+    check_section_line(st);
+    return st->err_line ? NULL : str;
+}
+
+static int load_handler(void *user, const char *section, const char *name, const char *value)
+{
+    load_state *st = user;
+    if (st->err_line)
+        return 0;
+    /* A continuation line is the only case where inih's value starts at the line's first
+     * non-blank character; in "key = value" the key comes first. */
+    const char *first = skip_space(line_start(st));
+    if (first > line_start(st) && value == first)
+        return load_fail(st, "indented line continues key '%s', and continuation lines are "
+                             "not supported (remove the indentation)", name);
+    char why[DETAIL_MAX];
+    const config_key *k = key_find(section, name, why, sizeof why);
+    if (!k)
+        return load_fail(st, "%s", why);
+    int idx = (int)(k - keys);
+    if (st->first_line[idx])
+        return load_fail(st, "duplicate key '%s' in [%s] (first set on line %d)", name, section,
+                         st->first_line[idx]);
+    st->first_line[idx] = st->line;
+    if (!key_parse(k, value, &st->cfg, why, sizeof why)) {
+        if (!*value)
+            return load_fail(st, "%s.%s: %s", k->section, k->key, why);
+        return load_fail(st, "%s.%s = %s: %s", k->section, k->key, value, why);
+    }
+    return 1;
+}
+
+/* inih only returns the number of a line it could not parse; fetch its text for the message.
+ * Best effort: an unseekable file just gets the line number. */
+static void syntax_error(const load_state *st, int line, occam_error *err)
+{
+    char text[256] = "";
+    if (fseek(st->f, 0, SEEK_SET) == 0) {
+        clearerr(st->f);
+        for (int i = 1; i <= line; i++)
+            if (!fgets(text, sizeof text, st->f)) {
+                text[0] = '\0';
+                break;
+            }
+        text[strcspn(text, "\r\n")] = '\0';
+    }
+    const char *t = skip_space(text);
+    const char *what = *t == '[' ? "section header without a closing ']'"
+                                 : "expected 'key = value' or '[section]'";
+    if (*t)
+        occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: syntax error: %s: %s", st->path, line,
+                        what, t);
+    else
+        occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: syntax error: %s", st->path, line, what);
+}
+
+int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path,
+                               strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path,
+                               strerror(EISDIR));
+    }
+    load_state *st = calloc(1, sizeof *st); /* ~3.5 KB: keep it off small thread stacks */
+    if (!st) {
+        fclose(f);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+    }
+    st->cfg = *cfg;
+    st->path = path;
+    st->f = f;
+    int ret = ini_parse_stream(load_read, st, load_handler, st);
+    int rc = OCCAM_OK;
+    if (ret < 0) /* only with a heap line buffer */
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+    else if (ret > 0 && (st->err_line == 0 || ret < st->err_line)) {
+        syntax_error(st, ret, err); /* inih's own error came first */
+        rc = OCCAM_ERR_INPUT;
+    } else if (st->err_line)
+        rc = occam_error_set(err, st->e.status, "%s", st->e.msg);
+    else
+        *cfg = st->cfg;
+    fclose(f);
+    free(st);
+    return rc;
+}
+
+/* ---- --set -------------------------------------------------------------------------------- */
+
+int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err)
+{
+    char *copy = strdup(assignment);
+    if (!copy)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "--set: out of memory");
+    int rc = OCCAM_OK;
+    char *eq = strchr(copy, '=');
+    char *dot = eq ? memchr(copy, '.', (size_t)(eq - copy)) : NULL;
+    if (!eq || !dot) {
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s: expected section.key=value",
+                             assignment);
+        goto out;
+    }
+    *eq = '\0';
+    *dot = '\0';
+    char *section = trim(copy), *key = trim(dot + 1), *value = trim(eq + 1);
+    if (!*section || !*key) {
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s: expected section.key=value",
+                             assignment);
+        goto out;
+    }
+    char why[DETAIL_MAX];
+    const config_key *k = key_find(section, key, why, sizeof why);
+    if (!k) {
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s.%s: %s", section, key, why);
+        goto out;
+    }
+    occam_config next = *cfg;
+    if (!key_parse(k, value, &next, why, sizeof why)) {
+        /* Echo the value, unless it would break the one-line message. */
+        if (*value && !strpbrk(value, "\r\n"))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s.%s: %s (got '%s')", section,
+                                 key, why, value);
+        else
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s.%s: %s", section, key, why);
+        goto out;
+    }
+    *cfg = next;
+out:
+    free(copy);
+    return rc;
+}
+
+/* ---- cross-key validation ----------------------------------------------------------------- */
+
+int occam_config_validate(const occam_config *cfg, occam_error *err)
+{
+    /* Fields may have been set by code rather than parsed: re-check each one through the
+     * table, so no out-of-range value gets past this point. */
+    occam_config scratch = *cfg;
+    for (int i = 0; i < NKEYS; i++) {
+        char value[VALUE_MAX], why[DETAIL_MAX];
+        key_format(&keys[i], cfg, value, sizeof value);
+        if (!key_parse(&keys[i], value, &scratch, why, sizeof why))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s.%s = %s: %s", keys[i].section,
+                                   keys[i].key, value, why);
+    }
+    const int *layers = cfg->model.layers;
+    int nl = cfg->model.nlayers;
+    if (cfg->data.source == OCCAM_SOURCE_CSV && !cfg->data.train[0])
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.train: data.source = csv needs the training file");
+    if (cfg->data.source == OCCAM_SOURCE_IDX && !cfg->data.path[0])
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.path: data.source = idx needs the IDX folder");
+    if (cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.source != OCCAM_SOURCE_CSV)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.task: regress needs data.source = csv (data.source = %s "
+                               "is classification data)",
+                               source_names[cfg->data.source]);
+    if (cfg->data.source == OCCAM_SOURCE_BLOBS) {
+        if (layers[0] != cfg->data.features)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "model.layers: input width %d does not match "
+                                   "data.features = %d",
+                                   layers[0], cfg->data.features);
+        if (layers[nl - 1] != cfg->data.classes)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "model.layers: output width %d does not match "
+                                   "data.classes = %d",
+                                   layers[nl - 1], cfg->data.classes);
+    }
+    if (cfg->train.schedule == OCCAM_SCHED_COSINE && cfg->train.lr_min > cfg->train.lr) {
+        char a[40], b[40];
+        fmt_double(a, sizeof a, cfg->train.lr_min);
+        fmt_double(b, sizeof b, cfg->train.lr);
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "train.lr_min: %s exceeds train.lr = %s (the cosine schedule "
+                               "decays from lr to lr_min)",
+                               a, b);
+    }
+    return OCCAM_OK;
+}
+
+/* ---- writers ------------------------------------------------------------------------------ */
+
+void occam_config_write_ini(const occam_config *cfg, FILE *out)
+{
+    for (int i = 0; i < NKEYS; i++) {
+        if (i == 0 || strcmp(keys[i].section, keys[i - 1].section))
+            fprintf(out, "%s[%s]\n", i ? "\n" : "", keys[i].section);
+        char value[VALUE_MAX];
+        key_format(&keys[i], cfg, value, sizeof value);
+        fprintf(out, "%s =%s%s\n", keys[i].key, *value ? " " : "", value);
+    }
+}
+
+/* Output to a FILE or to a fixed buffer, which keeps counting past its end (like snprintf)
+ * so the caller can tell whether it fitted. */
+typedef struct sink {
+    FILE *f;
+    char *buf;
+    size_t cap, len;
+} sink;
+
+static void sink_printf(sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sink_printf(sink *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (s->f) {
+        vfprintf(s->f, fmt, ap);
+    } else {
+        size_t room = s->len < s->cap ? s->cap - s->len : 0;
+        int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
+        if (n > 0)
+            s->len += (size_t)n;
+    }
+    va_end(ap);
+}
+
+static void json_string(sink *s, const char *str)
+{
+    sink_printf(s, "\"");
+    for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+        switch (*p) {
+        case '"': sink_printf(s, "\\\""); break;
+        case '\\': sink_printf(s, "\\\\"); break;
+        case '\n': sink_printf(s, "\\n"); break;
+        case '\r': sink_printf(s, "\\r"); break;
+        case '\t': sink_printf(s, "\\t"); break;
+        default:
+            if (*p < 0x20)
+                sink_printf(s, "\\u%04x", *p);
+            else
+                sink_printf(s, "%c", *p);
+        }
+    }
+    sink_printf(s, "\"");
+}
+
+/* {"data": {"source": "idx", ...}, ...}; pretty puts each key on its own line. Numbers and
+ * bools are JSON numbers and bools, enums and paths strings, lists arrays; the label is
+ * "first", "last" or a column number, as in the INI file. */
+static void json_write(const occam_config *cfg, sink *s, bool pretty)
+{
+    const char *in1 = pretty ? "\n  " : "", *in2 = pretty ? "\n    " : "";
+    const char *sep = pretty ? "," : ", ";
+    sink_printf(s, "{");
+    for (int i = 0; i < NKEYS; i++) {
+        const config_key *k = &keys[i];
+        if (i == 0 || strcmp(k->section, keys[i - 1].section)) {
+            if (i > 0)
+                sink_printf(s, "%s}%s", in1, sep);
+            sink_printf(s, "%s\"%s\": {", in1, k->section);
+        } else {
+            sink_printf(s, "%s", sep);
+        }
+        sink_printf(s, "%s\"%s\": ", in2, k->key);
+        char value[VALUE_MAX];
+        key_format(k, cfg, value, sizeof value);
+        switch (k->type) {
+        case KEY_ENUM:
+        case KEY_PATH:
+            json_string(s, value);
+            break;
+        case KEY_LABEL:
+            if (isdigit((unsigned char)value[0]))
+                sink_printf(s, "%s", value);
+            else
+                json_string(s, value);
+            break;
+        case KEY_LIST:
+            sink_printf(s, "[%s]", value);
+            break;
+        case KEY_DOUBLE: /* NaN and infinities only get here if validation was skipped */
+            sink_printf(s, "%s", isfinite(*(const double *)field_cptr(cfg, k->off)) ? value
+                                                                                    : "null");
+            break;
+        default: /* integers and bools print the same in INI and JSON */
+            sink_printf(s, "%s", value);
+        }
+    }
+    sink_printf(s, "%s}%s}", in1, pretty ? "\n" : "");
+}
+
+void occam_config_write_json(const occam_config *cfg, FILE *out)
+{
+    sink s = {.f = out};
+    json_write(cfg, &s, true);
+    fprintf(out, "\n");
+}
+
+int occam_config_to_json(const occam_config *cfg, char *buf, size_t cap)
+{
+    sink s = {.buf = buf, .cap = cap};
+    json_write(cfg, &s, false);
+    if (s.len >= cap || s.len > INT_MAX) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return -1;
+    }
+    return (int)s.len;
+}
+
+static const char *type_name(key_type t)
+{
+    switch (t) {
+    case KEY_INT: return "int";
+    case KEY_INT64: return "int64";
+    case KEY_UINT64: return "uint64";
+    case KEY_DOUBLE: return "double";
+    case KEY_BOOL: return "bool";
+    case KEY_ENUM: return "enum";
+    case KEY_PATH: return "path";
+    case KEY_LIST: return "int list";
+    case KEY_LABEL: return "label";
+    }
+    return "?";
+}
+
+/* What a key accepts: "[1, 1000000]", "idx|csv|blobs", ... */
+static void fmt_allowed(char *buf, size_t cap, const config_key *k)
+{
+    char b[64];
+    int n = 0;
+    switch (k->type) {
+    case KEY_INT:
+    case KEY_INT64:
+    case KEY_DOUBLE:
+        fmt_bounds(buf, cap, k);
+        return;
+    case KEY_UINT64:
+        snprintf(buf, cap, "[0, 2^64-1]");
+        return;
+    case KEY_BOOL:
+        snprintf(buf, cap, "true|false");
+        return;
+    case KEY_ENUM:
+        buf[0] = '\0';
+        for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++)
+            n += snprintf(buf + n, cap - (size_t)n, "%s%s", i ? "|" : "", k->names[i]);
+        return;
+    case KEY_PATH:
+        snprintf(buf, cap, "max %d chars", OCCAM_PATH_MAX - 1);
+        return;
+    case KEY_LIST:
+        fmt_bounds(b, sizeof b, k);
+        snprintf(buf, cap, "%d-%d x %s", k->min_count, k->max_count, b);
+        return;
+    case KEY_LABEL:
+        snprintf(buf, cap, "first|last|%.0f..%.0f", k->lo, k->hi);
+        return;
+    }
+}
+
+void occam_config_write_help(FILE *out)
+{
+    int wkey = 3, wtype = 4, wdef = 7, wallow = 7;
+    char allowed[NKEYS][128];
+    for (int i = 0; i < NKEYS; i++) {
+        const config_key *k = &keys[i];
+        int kl = (int)(strlen(k->section) + 1 + strlen(k->key));
+        int dl = *k->def ? (int)strlen(k->def) : 2;
+        fmt_allowed(allowed[i], sizeof allowed[i], k);
+        int al = (int)strlen(allowed[i]), tl = (int)strlen(type_name(k->type));
+        wkey = kl > wkey ? kl : wkey;
+        wtype = tl > wtype ? tl : wtype;
+        wdef = dl > wdef ? dl : wdef;
+        wallow = al > wallow ? al : wallow;
+    }
+    fprintf(out, "Configuration keys: set them in the INI file's [section], or with\n"
+                 "--set section.key=value.\n\n");
+    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wkey, "key", wtype, "type", wdef, "default",
+            wallow, "allowed", "meaning");
+    for (int i = 0; i < NKEYS; i++) {
+        const config_key *k = &keys[i];
+        if (i > 0 && strcmp(k->section, keys[i - 1].section))
+            fprintf(out, "\n");
+        char name[128];
+        snprintf(name, sizeof name, "%s.%s", k->section, k->key);
+        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wkey, name, wtype, type_name(k->type), wdef,
+                *k->def ? k->def : "\"\"", wallow, allowed[i], k->help);
+    }
+}

@@ -1,0 +1,145 @@
+/* The JSON run report (see include/occam/report.h for the field list). */
+#include "occam/report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "occam/json.h"
+#include "occam/version.h"
+
+#define CONFIG_JSON_MAX (64 * 1024)
+
+static void write_eval(occam_json *j, const char *key, const occam_eval *ev, occam_task task)
+{
+    occam_json_key(j, key);
+    if (!ev || ev->n == 0) {
+        occam_json_null(j);
+        return;
+    }
+    occam_json_begin_object(j);
+    occam_json_key(j, "samples");
+    occam_json_uint(j, ev->n);
+    occam_json_key(j, "loss");
+    occam_json_number(j, ev->loss);
+    if (task == OCCAM_TASK_CLASSIFY) {
+        occam_json_key(j, "accuracy");
+        occam_json_number(j, ev->accuracy);
+    } else {
+        occam_json_key(j, "mse");
+        occam_json_number(j, ev->mse);
+        occam_json_key(j, "relative_error");
+        occam_json_number(j, ev->relative_error);
+    }
+    occam_json_end_object(j);
+}
+
+static void write_history(occam_json *j, const occam_fit_result *fit, occam_task task)
+{
+    occam_json_key(j, "history");
+    occam_json_begin_array(j);
+    for (int e = 0; fit && e < fit->epochs; e++) {
+        const occam_epoch_stats *st = &fit->history[e];
+        occam_json_begin_object(j);
+        occam_json_key(j, "epoch");
+        occam_json_int(j, st->epoch);
+        occam_json_key(j, "lr");
+        occam_json_number(j, st->lr);
+        occam_json_key(j, "train_loss");
+        occam_json_number(j, st->train_loss);
+        if (task == OCCAM_TASK_CLASSIFY) {
+            occam_json_key(j, "train_accuracy");
+            occam_json_number(j, st->train_accuracy);
+        }
+        if (st->test.n) {
+            occam_json_key(j, "test_loss");
+            occam_json_number(j, st->test.loss);
+            occam_json_key(j, task == OCCAM_TASK_CLASSIFY ? "test_accuracy" : "test_relative_error");
+            occam_json_number(j, task == OCCAM_TASK_CLASSIFY ? st->test.accuracy
+                                                             : st->test.relative_error);
+        }
+        occam_json_key(j, "seconds");
+        occam_json_number(j, st->seconds);
+        occam_json_key(j, "samples_per_second");
+        occam_json_number(j, st->samples_per_second);
+        occam_json_end_object(j);
+    }
+    occam_json_end_array(j);
+}
+
+static void write_body(occam_json *j, const occam_report *r, const char *config_json)
+{
+    const occam_layout *lay = &r->model->lay;
+    occam_task task = r->cfg->data.task;
+    occam_json_begin_object(j);
+    occam_json_key(j, "command");
+    occam_json_string(j, r->command);
+    occam_json_key(j, "version");
+    occam_json_string(j, OCCAM_VERSION);
+    occam_json_key(j, "threads");
+    occam_json_int(j, r->threads);
+    occam_json_key(j, "blis_arch");
+    occam_json_string(j, r->blis_arch ? r->blis_arch : "unknown");
+    occam_json_key(j, "params_total");
+    occam_json_uint(j, lay->nweights + lay->nbiases);
+    occam_json_key(j, "weights_total");
+    occam_json_uint(j, lay->nweights);
+    occam_json_key(j, "weights_active");
+    occam_json_uint(j, lay->nweights); /* no masks yet: every weight is active */
+    occam_json_key(j, "sparsity");
+    occam_json_number(j, 0.0);
+    write_eval(j, "train", r->train, task);
+    write_eval(j, "test", r->test, task);
+    if (r->fit) {
+        occam_json_key(j, "timing");
+        occam_json_begin_object(j);
+        occam_json_key(j, "train_seconds");
+        occam_json_number(j, r->fit->train_seconds);
+        occam_json_key(j, "samples_per_second");
+        occam_json_number(j, r->fit->samples_per_second);
+        occam_json_key(j, "steps");
+        occam_json_int(j, r->fit->steps);
+        occam_json_end_object(j);
+        write_history(j, r->fit, task);
+    }
+    occam_json_key(j, "config");
+    occam_json_raw(j, config_json);
+    occam_json_end_object(j);
+}
+
+int occam_report_write(const char *path, const occam_report *r, occam_error *err)
+{
+    char *config_json = malloc(CONFIG_JSON_MAX);
+    if (!config_json || occam_config_to_json(r->cfg, config_json, CONFIG_JSON_MAX) < 0) {
+        free(config_json);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot serialise the config", path);
+    }
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 32);
+    if (!tmp) {
+        free(config_json);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+    }
+    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    int rc = OCCAM_OK;
+    if (!f) {
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot write report: %s", path,
+                             strerror(errno));
+    } else {
+        occam_json j;
+        occam_json_init(&j, f, true);
+        write_body(&j, r, config_json);
+        int bad = occam_json_finish(&j) != 0 || fputc('\n', f) == EOF;
+        bad |= fclose(f) != 0;
+        if (bad || rename(tmp, path) != 0) {
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot write report: %s", path,
+                                 strerror(errno ? errno : EIO));
+            unlink(tmp);
+        }
+    }
+    free(tmp);
+    free(config_json);
+    return rc;
+}

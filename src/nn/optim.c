@@ -1,0 +1,97 @@
+/* SGD (momentum, Nesterov) and Adam, fused with the owner-slice gradient reduction; and the
+ * learning-rate schedules. */
+#include "occam/optim.h"
+
+#include <math.h>
+
+/* Elements per block: the summed gradient of a block stays in L1 between the reduction and the
+ * update, and each inner loop is a plain vectorisable stream. */
+#define BLOCK 512
+
+void occam_optim_init(occam_optim *o, const occam_config *cfg)
+{
+    o->kind = cfg->train.optimizer;
+    o->lr = (float)cfg->train.lr;
+    o->momentum = (float)cfg->train.momentum;
+    o->nesterov = cfg->train.nesterov;
+    o->beta1 = (float)cfg->train.beta1;
+    o->beta2 = (float)cfg->train.beta2;
+    o->eps = (float)cfg->train.eps;
+    o->weight_decay = (float)cfg->train.weight_decay;
+    o->t = 0;
+}
+
+static void sum_parts(float *restrict g, const float *const *parts, int nparts, size_t off,
+                      size_t n)
+{
+    const float *restrict p0 = parts[0] + off;
+    for (size_t i = 0; i < n; i++) g[i] = p0[i];
+    for (int u = 1; u < nparts; u++) {
+        const float *restrict pu = parts[u] + off;
+        for (size_t i = 0; i < n; i++) g[i] += pu[i];
+    }
+}
+
+void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict m,
+                        float *restrict v, const float *const *parts, int nparts, size_t off,
+                        size_t len, bool decay)
+{
+    float g[BLOCK];
+    const float wd = decay ? o->weight_decay : 0.0f, lr = o->lr;
+    /* Adam's bias corrections, folded into one step size and one epsilon. */
+    const double t1 = (double)(o->t + 1);
+    const float bc1 = (float)(1.0 - pow(o->beta1, t1));
+    const float bc2s = (float)sqrt(1.0 - pow(o->beta2, t1));
+    for (size_t b = 0; b < len; b += BLOCK) {
+        size_t n = len - b < BLOCK ? len - b : BLOCK;
+        size_t o0 = off + b;
+        sum_parts(g, parts, nparts, o0, n);
+        float *restrict wb = w + o0, *restrict mb = m + o0;
+        if (o->kind == OCCAM_OPT_SGD) {
+            const float mu = o->momentum;
+            if (o->nesterov) {
+                for (size_t i = 0; i < n; i++) {
+                    float gi = g[i] + wd * wb[i];
+                    mb[i] = mu * mb[i] + gi;
+                    wb[i] -= lr * (gi + mu * mb[i]);
+                }
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    float gi = g[i] + wd * wb[i];
+                    mb[i] = mu * mb[i] + gi;
+                    wb[i] -= lr * mb[i];
+                }
+            }
+        } else {
+            float *restrict vb = v + o0;
+            const float b1 = o->beta1, b2 = o->beta2;
+            const float step = lr / bc1, eps = o->eps * bc2s;
+            for (size_t i = 0; i < n; i++) {
+                float gi = g[i] + wd * wb[i];
+                mb[i] = b1 * mb[i] + (1.0f - b1) * gi;
+                vb[i] = b2 * vb[i] + (1.0f - b2) * gi * gi;
+                /* lr·m̂/(sqrt(v̂)+ε) = (lr/bc1)·m / (sqrt(v)/bc2s + ε) = step·m·bc2s/(sqrt(v)+ε·bc2s) */
+                wb[i] -= step * bc2s * mb[i] / (sqrtf(vb[i]) + eps);
+            }
+        }
+    }
+}
+
+double occam_lr_at(const occam_config *cfg, int64_t step, int64_t total, int64_t steps_per_epoch)
+{
+    double lr = cfg->train.lr;
+    switch (cfg->train.schedule) {
+    case OCCAM_SCHED_CONSTANT: return lr;
+    case OCCAM_SCHED_STEP: {
+        int64_t epoch = step / (steps_per_epoch > 0 ? steps_per_epoch : 1);
+        return lr * pow(cfg->train.gamma, (double)(epoch / cfg->train.step_epochs));
+    }
+    case OCCAM_SCHED_COSINE: {
+        /* Per-step cosine from lr at step 0 to lr_min after the last step. */
+        double frac = total > 0 ? (double)step / (double)total : 0.0;
+        double lo = cfg->train.lr_min;
+        return lo + (lr - lo) * 0.5 * (1.0 + cos(3.14159265358979323846 * frac));
+    }
+    }
+    return lr;
+}

@@ -1,0 +1,124 @@
+/* BLIS wrapper: kernel-set selection, single-threaded sgemm, a naive reference and a ceiling
+ * probe. All BLIS calls in occam go through this file. */
+#include "occam/gemm.h"
+
+#include <blis.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "occam/error.h"
+#include "occam/mem.h"
+
+static bool arch_overridden;
+static bool blas_ready;
+
+static void choose_arch(void)
+{
+    if (getenv("BLIS_ARCH_TYPE")) return; /* the user's choice wins */
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    int id = -1;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+        id = BLIS_ARCH_SKX;
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        id = BLIS_ARCH_HASWELL;
+    if (id >= 0) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", id);
+        setenv("BLIS_ARCH_TYPE", buf, 0);
+        arch_overridden = true;
+    }
+#endif
+}
+
+const char *occam_blas_init(void)
+{
+    if (!blas_ready) {
+        choose_arch();
+        bli_init();
+        blas_ready = true;
+    }
+    return bli_arch_string(bli_arch_query_id());
+}
+
+bool occam_blas_arch_overridden(void) { return arch_overridden; }
+
+void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (m == 0 || n == 0) return;
+    /* A fresh runtime object per call: BLIS reads its thread count from here, never from the
+     * global setting, so a call from inside occam's team stays on this thread. */
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &rntm);
+    bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 m, n, k, &alpha, (float *)A, lda, 1, (float *)B, ldb, 1, &beta, C, ldc, 1,
+                 NULL, &rntm);
+}
+
+void occam_gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
+                    const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double acc = 0;
+            for (int p = 0; p < k; p++) {
+                double a = ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                double b = tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                acc += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            /* beta = 0 must not read C (it may hold NaN), as in BLAS. */
+            *c = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * *c));
+        }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double occam_gemm_rate(int m, int n, int k, int threads, int reps)
+{
+    OCCAM_ASSERT(threads >= 1 && reps >= 1 && reps <= 64);
+    occam_blas_init();
+    double times[64];
+    size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
+    float **bufs = calloc((size_t)threads, sizeof *bufs);
+    OCCAM_ASSERT(bufs);
+    int ok = 1;
+#pragma omp parallel num_threads(threads) default(none) \
+    shared(bufs, times, ok) firstprivate(m, n, k, sa, sb, sc, reps)
+    {
+        int t = omp_get_thread_num();
+        float *buf = occam_alloc(sa + sb + sc, sizeof(float)); /* first touch by its user */
+        bufs[t] = buf;
+        if (!buf) {
+#pragma omp atomic write
+            ok = 0;
+        } else {
+            for (size_t i = 0; i < sa + sb + sc; i++) buf[i] = (float)((i * 7 + t) % 13) * 0.01f;
+        }
+#pragma omp barrier
+        for (int r = -1; r < reps && ok; r++) {
+#pragma omp barrier
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            occam_gemm(false, false, m, n, k, 1.0f, buf, k, buf + sa, n, 0.0f, buf + sa + sb, n);
+#pragma omp barrier
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (t == 0 && r >= 0)
+                times[r] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        }
+        free(buf);
+    }
+    free(bufs);
+    OCCAM_ASSERT(ok);
+    qsort(times, (size_t)reps, sizeof times[0], cmp_double);
+    return 2.0 * m * n * k * threads / times[reps / 2] / 1e9;
+}

@@ -1,0 +1,52 @@
+/* Thread count resolution and the pure work splits used by every parallel pass. */
+#include "occam/team.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+int occam_team_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int occam_team_resolve(int requested, bool oversubscribe, const char *origin, int *threads,
+                       occam_error *err)
+{
+    int cores = occam_team_cores();
+    if (requested < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: must be >= 0 (0 = all cores)",
+                               origin, requested);
+    if (requested == 0) {
+        *threads = cores;
+        return OCCAM_OK;
+    }
+    if (requested > cores && !oversubscribe)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s = %d: more threads than the %d cores this process may use; "
+                               "set runtime.oversubscribe = true to allow it",
+                               origin, requested, cores);
+    *threads = requested;
+    return OCCAM_OK;
+}
+
+void occam_split_rows(size_t n, int t, int nt, size_t *lo, size_t *hi)
+{
+    size_t q = n / (size_t)nt, r = n % (size_t)nt, ut = (size_t)t;
+    *lo = ut * q + (ut < r ? ut : r);
+    *hi = *lo + q + (ut < r ? 1 : 0);
+}
+
+void occam_split_aligned(size_t n, size_t align, int t, int nt, size_t *lo, size_t *hi)
+{
+    size_t units = (n + align - 1) / align;
+    size_t ulo, uhi;
+    occam_split_rows(units, t, nt, &ulo, &uhi);
+    *lo = ulo * align < n ? ulo * align : n;
+    *hi = uhi * align < n ? uhi * align : n;
+}

@@ -1,0 +1,914 @@
+/* Tests for the config module: defaults, a full file, every error class with its exact line
+ * number, --set, the INI round trip (write_ini then load gives the same struct, bit for bit),
+ * the JSON writers, the help table and the cross-key checks.
+ *
+ * Config files are written to /tmp with mkstemp. Error tests compare the whole message after
+ * the "PATH:LINE: " prefix where the wording is part of the contract (the examples in
+ * config.h and the module brief), and check that a failed load leaves the config untouched. */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "occam/config.h"
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+/* Writes text to a new file under /tmp; returns its malloc'd path. */
+static char *temp_file(const char *text)
+{
+    char tmpl[] = "/tmp/occam_test_config_XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert(fd >= 0, "mkstemp failed");
+    size_t n = strlen(text);
+    cr_assert_eq(write(fd, text, n), (ssize_t)n);
+    close(fd);
+    char *path = strdup(tmpl);
+    cr_assert_not_null(path);
+    return path;
+}
+
+static void remove_file(char *path)
+{
+    unlink(path);
+    free(path);
+}
+
+static int load_text(occam_config *cfg, const char *text, occam_error *err)
+{
+    char *path = temp_file(text);
+    int rc = occam_config_load(cfg, path, err);
+    remove_file(path);
+    return rc;
+}
+
+/* Loads text over the defaults and expects "PATH:LINE: WANT" (exact) or a message with that
+ * prefix containing want (!exact). A failed load must leave the config as it was. */
+static void check_error(const char *text, int line, const char *want, bool exact)
+{
+    occam_config cfg, ref;
+    occam_config_defaults(&cfg);
+    occam_config_defaults(&ref);
+    occam_error err = {0};
+    char *path = temp_file(text);
+    int rc = occam_config_load(&cfg, path, &err);
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+    remove_file(path);
+    cr_assert_eq(rc, OCCAM_ERR_INPUT, "load of <<%s>> gave %d, want an input error", text, rc);
+    cr_assert_eq(err.status, OCCAM_ERR_INPUT);
+    size_t np = strlen(prefix);
+    cr_assert(strncmp(err.msg, prefix, np) == 0, "message '%s' does not start with '%s'",
+              err.msg, prefix);
+    if (exact)
+        cr_assert_str_eq(err.msg + np, want);
+    else
+        cr_assert(strstr(err.msg + np, want), "message '%s' lacks '%s'", err.msg, want);
+    cr_assert(memcmp(&cfg, &ref, sizeof cfg) == 0, "a failed load changed the config");
+}
+
+static void check_set_error(const char *assignment, const char *want)
+{
+    occam_config cfg, ref;
+    occam_config_defaults(&cfg);
+    occam_config_defaults(&ref);
+    occam_error err = {0};
+    cr_assert_eq(occam_config_set(&cfg, assignment, &err), OCCAM_ERR_INPUT, "--set %s",
+                 assignment);
+    cr_assert_str_eq(err.msg, want);
+    cr_assert(memcmp(&cfg, &ref, sizeof cfg) == 0, "a failed --set changed the config");
+}
+
+static void set_ok(occam_config *cfg, const char *assignment)
+{
+    occam_error err = {0};
+    int rc = occam_config_set(cfg, assignment, &err);
+    cr_assert_eq(rc, OCCAM_OK, "--set %s: %s", assignment, err.msg);
+}
+
+/* Field by field, so a failure names the field (memcmp is checked separately). */
+static void assert_config_equal(const occam_config *a, const occam_config *b)
+{
+    cr_assert_eq(a->data.source, b->data.source);
+    cr_assert_str_eq(a->data.path, b->data.path);
+    cr_assert_str_eq(a->data.train, b->data.train);
+    cr_assert_str_eq(a->data.test, b->data.test);
+    cr_assert_eq(a->data.label, b->data.label);
+    cr_assert_eq(a->data.header, b->data.header);
+    cr_assert_eq(a->data.task, b->data.task);
+    cr_assert_eq(a->data.normalize, b->data.normalize);
+    cr_assert_eq(a->data.samples, b->data.samples);
+    cr_assert_eq(a->data.test_samples, b->data.test_samples);
+    cr_assert_eq(a->data.features, b->data.features);
+    cr_assert_eq(a->data.classes, b->data.classes);
+    cr_assert(memcmp(&a->data.spread, &b->data.spread, sizeof(double)) == 0, "data.spread");
+    cr_assert_eq(a->data.seed, b->data.seed);
+    cr_assert_eq(a->model.nlayers, b->model.nlayers);
+    for (int i = 0; i < OCCAM_MAX_LAYERS; i++)
+        cr_assert_eq(a->model.layers[i], b->model.layers[i], "model.layers[%d]", i);
+    cr_assert_eq(a->model.activation, b->model.activation);
+    cr_assert_eq(a->model.init, b->model.init);
+    cr_assert_eq(a->train.epochs, b->train.epochs);
+    cr_assert_eq(a->train.batch, b->train.batch);
+    cr_assert_eq(a->train.optimizer, b->train.optimizer);
+    const double *da[] = {&a->train.lr, &a->train.momentum, &a->train.beta1, &a->train.beta2,
+                          &a->train.eps, &a->train.weight_decay, &a->train.gamma,
+                          &a->train.lr_min};
+    const double *db[] = {&b->train.lr, &b->train.momentum, &b->train.beta1, &b->train.beta2,
+                          &b->train.eps, &b->train.weight_decay, &b->train.gamma,
+                          &b->train.lr_min};
+    for (size_t i = 0; i < sizeof da / sizeof da[0]; i++)
+        cr_assert(memcmp(da[i], db[i], sizeof(double)) == 0, "train double #%zu: %.17g != %.17g",
+                  i, *da[i], *db[i]);
+    cr_assert_eq(a->train.nesterov, b->train.nesterov);
+    cr_assert_eq(a->train.schedule, b->train.schedule);
+    cr_assert_eq(a->train.step_epochs, b->train.step_epochs);
+    cr_assert_eq(a->train.seed, b->train.seed);
+    cr_assert_eq(a->runtime.threads, b->runtime.threads);
+    cr_assert_eq(a->runtime.oversubscribe, b->runtime.oversubscribe);
+}
+
+/* write_ini to a file, then load that file over fresh defaults. */
+static void round_trip(const occam_config *cfg, occam_config *back)
+{
+    char tmpl[] = "/tmp/occam_test_config_XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    occam_config_write_ini(cfg, f);
+    cr_assert_eq(fclose(f), 0);
+    occam_config_defaults(back);
+    occam_error err = {0};
+    int rc = occam_config_load(back, tmpl, &err);
+    unlink(tmpl);
+    cr_assert_eq(rc, OCCAM_OK, "reloading write_ini output: %s", err.msg);
+}
+
+static char *ini_text(const occam_config *cfg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    occam_config_write_ini(cfg, f);
+    fclose(f);
+    return buf;
+}
+
+static char *json_text(const occam_config *cfg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    occam_config_write_json(cfg, f);
+    fclose(f);
+    return buf;
+}
+
+/* ---- defaults and valid files ------------------------------------------------------------- */
+
+Test(config, defaults)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    cr_assert_eq(c.data.source, OCCAM_SOURCE_IDX);
+    cr_assert_str_eq(c.data.path, "/usr/share/datasets/fashion-mnist");
+    cr_assert_str_eq(c.data.train, "");
+    cr_assert_str_eq(c.data.test, "");
+    cr_assert_eq(c.data.label, OCCAM_LABEL_LAST);
+    cr_assert_eq(c.data.header, OCCAM_CSV_HEADER_AUTO);
+    cr_assert_eq(c.data.task, OCCAM_TASK_CLASSIFY);
+    cr_assert_eq(c.data.normalize, OCCAM_NORM_SCALE);
+    cr_assert_eq(c.data.samples, 1000);
+    cr_assert_eq(c.data.test_samples, 300);
+    cr_assert_eq(c.data.features, 20);
+    cr_assert_eq(c.data.classes, 3);
+    cr_assert_eq(c.data.spread, 3.0);
+    cr_assert_eq(c.data.seed, 42);
+    cr_assert_eq(c.model.nlayers, 4);
+    int layers[] = {784, 300, 100, 10};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(c.model.layers[i], layers[i]);
+    for (int i = 4; i < OCCAM_MAX_LAYERS; i++)
+        cr_assert_eq(c.model.layers[i], 0);
+    cr_assert_eq(c.model.activation, OCCAM_ACT_RELU);
+    cr_assert_eq(c.model.init, OCCAM_INIT_HE);
+    cr_assert_eq(c.train.epochs, 20);
+    cr_assert_eq(c.train.batch, 128);
+    cr_assert_eq(c.train.optimizer, OCCAM_OPT_SGD);
+    cr_assert_eq(c.train.lr, 0.1);
+    cr_assert_eq(c.train.momentum, 0.9);
+    cr_assert_eq(c.train.nesterov, false);
+    cr_assert_eq(c.train.beta1, 0.9);
+    cr_assert_eq(c.train.beta2, 0.999);
+    cr_assert_eq(c.train.eps, 1e-8);
+    cr_assert_eq(c.train.weight_decay, 0.0);
+    cr_assert_eq(c.train.schedule, OCCAM_SCHED_CONSTANT);
+    cr_assert_eq(c.train.step_epochs, 10);
+    cr_assert_eq(c.train.gamma, 0.1);
+    cr_assert_eq(c.train.lr_min, 0.0);
+    cr_assert_eq(c.train.seed, 1);
+    cr_assert_eq(c.runtime.threads, 0);
+    cr_assert_eq(c.runtime.oversubscribe, false);
+
+    occam_error err = {0};
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_OK, "%s", err.msg);
+
+    /* Deterministic, padding included. */
+    occam_config d;
+    memset(&d, 0xAB, sizeof d);
+    occam_config_defaults(&d);
+    cr_assert(memcmp(&c, &d, sizeof c) == 0);
+}
+
+static const char full_file[] =
+    "; every key, none at its default\n"
+    "[data]\n"
+    "source = blobs          ; inline comment\n"
+    "path = /data/mnist\n"
+    "train = /data/train.csv\n"
+    "test = /data/test.csv\n"
+    "label = 3\n"
+    "header = no\n"
+    "task = classify\n"
+    "normalize = standardize\n"
+    "samples = 1000000000\n"
+    "test_samples = 77\n"
+    "features = 64\n"
+    "classes = 5\n"
+    "spread = 2.5\n"
+    "seed = 18446744073709551615\n"
+    "\n"
+    "# hash comments too\n"
+    "[model]\n"
+    "layers = 64, 32,16 ,5\n"
+    "activation = tanh\n"
+    "init = xavier\n"
+    "\n"
+    "[train]\n"
+    "epochs = 3\n"
+    "batch = 1048576\n"
+    "optimizer = adam\n"
+    "lr = 1e-3\n"
+    "momentum = 0\n"
+    "nesterov = yes\n"
+    "beta1 = 0.5\n"
+    "beta2 = 0.25\n"
+    "eps = 1\n"
+    "weight_decay = 5e-4\n"
+    "schedule = cosine\n"
+    "step_epochs = 7\n"
+    "gamma = 1\n"
+    "lr_min = 1e-5\n"
+    "seed = 0\n"
+    "\n"
+    "[runtime]\n"
+    "threads = 4096\n"
+    "oversubscribe = 1\n";
+
+Test(config, full_file)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    cr_assert_eq(load_text(&c, full_file, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(c.data.source, OCCAM_SOURCE_BLOBS);
+    cr_assert_str_eq(c.data.path, "/data/mnist");
+    cr_assert_str_eq(c.data.train, "/data/train.csv");
+    cr_assert_str_eq(c.data.test, "/data/test.csv");
+    cr_assert_eq(c.data.label, 3);
+    cr_assert_eq(c.data.header, OCCAM_CSV_HEADER_NO);
+    cr_assert_eq(c.data.task, OCCAM_TASK_CLASSIFY);
+    cr_assert_eq(c.data.normalize, OCCAM_NORM_STANDARDIZE);
+    cr_assert_eq(c.data.samples, 1000000000);
+    cr_assert_eq(c.data.test_samples, 77);
+    cr_assert_eq(c.data.features, 64);
+    cr_assert_eq(c.data.classes, 5);
+    cr_assert_eq(c.data.spread, 2.5);
+    cr_assert_eq(c.data.seed, UINT64_MAX);
+    cr_assert_eq(c.model.nlayers, 4);
+    int layers[] = {64, 32, 16, 5};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(c.model.layers[i], layers[i]);
+    cr_assert_eq(c.model.activation, OCCAM_ACT_TANH);
+    cr_assert_eq(c.model.init, OCCAM_INIT_XAVIER);
+    cr_assert_eq(c.train.epochs, 3);
+    cr_assert_eq(c.train.batch, 1 << 20);
+    cr_assert_eq(c.train.optimizer, OCCAM_OPT_ADAM);
+    cr_assert_eq(c.train.lr, 1e-3);
+    cr_assert_eq(c.train.momentum, 0.0);
+    cr_assert_eq(c.train.nesterov, true);
+    cr_assert_eq(c.train.beta1, 0.5);
+    cr_assert_eq(c.train.beta2, 0.25);
+    cr_assert_eq(c.train.eps, 1.0);
+    cr_assert_eq(c.train.weight_decay, 5e-4);
+    cr_assert_eq(c.train.schedule, OCCAM_SCHED_COSINE);
+    cr_assert_eq(c.train.step_epochs, 7);
+    cr_assert_eq(c.train.gamma, 1.0);
+    cr_assert_eq(c.train.lr_min, 1e-5);
+    cr_assert_eq(c.train.seed, 0);
+    cr_assert_eq(c.runtime.threads, 4096);
+    cr_assert_eq(c.runtime.oversubscribe, true);
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_OK, "%s", err.msg);
+}
+
+Test(config, partial_file_keeps_other_values)
+{
+    occam_config c, ref;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    set_ok(&c, "train.epochs=99");
+    cr_assert_eq(load_text(&c, "[train]\nlr = 0.5\n", &err), OCCAM_OK, "%s", err.msg);
+    occam_config_defaults(&ref);
+    ref.train.epochs = 99;
+    ref.train.lr = 0.5;
+    assert_config_equal(&c, &ref);
+    cr_assert(memcmp(&c, &ref, sizeof c) == 0);
+}
+
+Test(config, empty_file_crlf_bom_and_odd_layout)
+{
+    occam_config c, ref;
+    occam_config_defaults(&c);
+    occam_config_defaults(&ref);
+    occam_error err = {0};
+    cr_assert_eq(load_text(&c, "", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(memcmp(&c, &ref, sizeof c) == 0);
+
+    /* A UTF-8 BOM, CRLF line ends, an indented key right after a header (not a continuation:
+     * nothing precedes it in the section), a section repeated, name:value, and ';' inside a
+     * value where it is not a comment. */
+    const char *text = "\xEF\xBB\xBF[train] ; header comment\r\n"
+                       "  epochs = 4\r\n"
+                       "[data]\r\n"
+                       "path:/a;b\r\n"
+                       "[train]\r\n"
+                       "batch=9\r\n"
+                       "lr = 0.25 ;comment\r\n";
+    cr_assert_eq(load_text(&c, text, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(c.train.epochs, 4);
+    cr_assert_str_eq(c.data.path, "/a;b");
+    cr_assert_eq(c.train.batch, 9);
+    cr_assert_eq(c.train.lr, 0.25);
+
+    /* Last line without a newline. */
+    cr_assert_eq(load_text(&c, "[train]\nepochs = 6", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(c.train.epochs, 6);
+}
+
+Test(config, bool_and_label_spellings)
+{
+    const char *yes[] = {"true", "yes", "1"}, *no[] = {"false", "no", "0"};
+    for (int i = 0; i < 3; i++) {
+        occam_config c;
+        occam_config_defaults(&c);
+        char a[64];
+        snprintf(a, sizeof a, "train.nesterov=%s", yes[i]);
+        set_ok(&c, a);
+        cr_assert(c.train.nesterov);
+        snprintf(a, sizeof a, "train.nesterov=%s", no[i]);
+        set_ok(&c, a);
+        cr_assert(!c.train.nesterov);
+    }
+    occam_config c;
+    occam_config_defaults(&c);
+    set_ok(&c, "data.label=first");
+    cr_assert_eq(c.data.label, OCCAM_LABEL_FIRST);
+    set_ok(&c, "data.label=17");
+    cr_assert_eq(c.data.label, 17);
+    set_ok(&c, "data.label=last");
+    cr_assert_eq(c.data.label, OCCAM_LABEL_LAST);
+}
+
+/* ---- load errors, each at its exact line -------------------------------------------------- */
+
+Test(config, error_cannot_open)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    const char *path = "/tmp/occam-test-config-does-not-exist.ini";
+    cr_assert_eq(occam_config_load(&c, path, &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg,
+                     "/tmp/occam-test-config-does-not-exist.ini: cannot open: No such file or "
+                     "directory");
+    cr_assert_eq(occam_config_load(&c, "/tmp", &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "/tmp: cannot open: Is a directory");
+}
+
+Test(config, error_unknown_section)
+{
+    check_error("[data]\nsource = csv\n\n[foo]\n", 4,
+                "unknown section [foo] (sections: data, model, train, runtime)", true);
+    check_error("[data]\n[trian]\nepochs = 3\n", 2,
+                "unknown section [trian] (did you mean [train]?)", true);
+    check_error("[data]\n[ train ]\n", 2, "unknown section [ train ]", false);
+    check_error("[data]\n[train] epochs = 3\n", 2, "unexpected text after [train]: epochs = 3",
+                true);
+    check_error("[data]\n[foo] x\n", 2, "unexpected text after [foo]: x", true);
+}
+
+Test(config, error_unknown_key)
+{
+    check_error("[train]\n\nepoch = 3\n", 3,
+                "unknown key 'epoch' in [train] (did you mean 'epochs'?)", true);
+    check_error("[train]\nLR = 0.1\n", 2, "unknown key 'LR' in [train] (did you mean 'lr'?)",
+                true);
+    check_error("[train]\nfoo = 1\n", 2, "unknown key 'foo' in [train]", true);
+    check_error("[train]\nepochs = 3\nthreads = 4\n", 3,
+                "unknown key 'threads' in [train] (it belongs in [runtime])", true);
+    check_error("; top\nepochs = 3\n[train]\n", 2,
+                "key 'epochs' is outside any section (it belongs in [train])", true);
+    check_error("zzz = 3\n", 1, "key 'zzz' is outside any section", true);
+}
+
+Test(config, error_duplicate_key)
+{
+    check_error("[train]\nlr = 0.1\n\n; again\nlr = 0.2\n", 5,
+                "duplicate key 'lr' in [train] (first set on line 2)", true);
+    check_error("[train]\nepochs = 2\n[data]\nseed = 3\n[train]\nepochs = 2\n", 6,
+                "duplicate key 'epochs' in [train] (first set on line 2)", true);
+    /* Same key name in two sections is not a duplicate. */
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    cr_assert_eq(load_text(&c, "[data]\nseed = 5\n[train]\nseed = 6\n", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(c.data.seed, 5);
+    cr_assert_eq(c.train.seed, 6);
+}
+
+Test(config, error_malformed_numbers)
+{
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        {"epochs = 2x", "train.epochs = 2x: not an integer"},
+        {"epochs =", "train.epochs: empty value"},
+        {"epochs = ; only a comment", "train.epochs: empty value"},
+        {"epochs = 0x10", "train.epochs = 0x10: not an integer"},
+        {"epochs = 1.0", "train.epochs = 1.0: not an integer"},
+        {"epochs = 1e3", "train.epochs = 1e3: not an integer"},
+        {"epochs = 1 2", "train.epochs = 1 2: not an integer"},
+        {"epochs = 99999999999999999999", "train.epochs = 99999999999999999999: must be in "
+                                          "[1, 1000000]"},
+        {"lr = inf", "train.lr = inf: not a decimal number"},
+        {"lr = nan", "train.lr = nan: not a decimal number"},
+        {"lr = 0x1p-3", "train.lr = 0x1p-3: not a decimal number"},
+        {"lr = 1.5.2", "train.lr = 1.5.2: not a decimal number"},
+        {"lr = 1e", "train.lr = 1e: not a decimal number"},
+        {"lr = .", "train.lr = .: not a decimal number"},
+        {"lr = 1e999", "train.lr = 1e999: must be in (0, 100]"},
+        {"seed = -1", "train.seed = -1: not an unsigned integer"},
+        {"seed = +1", "train.seed = +1: not an unsigned integer"},
+        {"seed = 18446744073709551616",
+         "train.seed = 18446744073709551616: must be at most 18446744073709551615"},
+        {"nesterov = maybe", "train.nesterov = maybe: expected true, false, yes, no, 1 or 0"},
+        {"nesterov = True", "train.nesterov = True: expected true, false, yes, no, 1 or 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "[train]\nbatch = 3\n%s\n", cases[i].line);
+        check_error(text, 3, cases[i].want, true);
+    }
+}
+
+Test(config, error_out_of_range)
+{
+    check_error("[train]\nepochs = 5\nlr = 0\n", 3, "train.lr = 0: must be in (0, 100]", true);
+    check_error("[train]\nlr = 100.0000001\n", 2,
+                "train.lr = 100.0000001: must be in (0, 100]", true);
+    check_error("[train]\nmomentum = 1\n", 2, "train.momentum = 1: must be in [0, 1)", true);
+    check_error("[train]\nmomentum = -0.1\n", 2, "train.momentum = -0.1: must be in [0, 1)",
+                true);
+    check_error("[train]\neps = 0\n", 2, "train.eps = 0: must be in (0, 1]", true);
+    check_error("[train]\nepochs = 0\n", 2, "train.epochs = 0: must be in [1, 1000000]", true);
+    check_error("[train]\nbatch = 1048577\n", 2,
+                "train.batch = 1048577: must be in [1, 1048576]", true);
+    check_error("[data]\nsamples = 1000000001\n", 2,
+                "data.samples = 1000000001: must be in [1, 1000000000]", true);
+    check_error("[data]\nclasses = 1\n", 2, "data.classes = 1: must be in [2, 100000]", true);
+    check_error("[runtime]\nthreads = -1\n", 2, "runtime.threads = -1: must be in [0, 4096]",
+                true);
+    check_error("[data]\nspread = 1000001\n", 2,
+                "data.spread = 1000001: must be in [0, 1000000]", true);
+}
+
+Test(config, error_enum_list_label)
+{
+    check_error("[data]\nsource = foo\n", 2,
+                "data.source = foo: expected one of idx, csv, blobs", true);
+    check_error("[data]\nsource = CSV\n", 2,
+                "data.source = CSV: expected one of idx, csv, blobs", true);
+    check_error("[train]\nschedule = linear\n", 2,
+                "train.schedule = linear: expected one of constant, step, cosine", true);
+    check_error("[model]\nlayers = 784\n", 2,
+                "model.layers = 784: needs 2 to 16 comma-separated entries, got 1", true);
+    check_error("[model]\nlayers = 784,,10\n", 2, "model.layers = 784,,10: entry 2 is empty",
+                true);
+    check_error("[model]\nlayers = 784,10,\n", 2, "model.layers = 784,10,: entry 3 is empty",
+                true);
+    check_error("[model]\nlayers = 784,0,10\n", 2,
+                "model.layers = 784,0,10: entry 2 (0) must be in [1, 1000000]", true);
+    check_error("[model]\nlayers = 784,1000001\n", 2,
+                "model.layers = 784,1000001: entry 2 (1000001) must be in [1, 1000000]", true);
+    check_error("[model]\nlayers = 784,x\n", 2,
+                "model.layers = 784,x: entry 2 (x) is not an integer", true);
+    check_error("[model]\nlayers = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n", 2,
+                "more than 16 entries", false);
+    check_error("[data]\nlabel = 0\n", 2,
+                "data.label = 0: expected first, last or a column number from 1 to 1000000",
+                true);
+    check_error("[data]\nlabel = middle\n", 2, "expected first, last or a column number", false);
+
+    /* 16 entries is the maximum, and is fine. */
+    occam_config c;
+    occam_config_defaults(&c);
+    set_ok(&c, "model.layers=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16");
+    cr_assert_eq(c.model.nlayers, 16);
+    cr_assert_eq(c.model.layers[15], 16);
+    set_ok(&c, "model.layers=3,4");
+    cr_assert_eq(c.model.nlayers, 2);
+    for (int i = 2; i < OCCAM_MAX_LAYERS; i++) /* shorter lists clear the tail */
+        cr_assert_eq(c.model.layers[i], 0);
+}
+
+Test(config, error_syntax)
+{
+    check_error("[train]\nepochs 20\n", 2,
+                "syntax error: expected 'key = value' or '[section]': epochs 20", true);
+    check_error("[train\nepochs = 2\n", 1,
+                "syntax error: section header without a closing ']': [train", true);
+    /* First error wins, whichever kind comes first. */
+    check_error("[train]\nepochs 20\nepoch = 3\n", 2, "syntax error", false);
+    check_error("[train]\nepoch = 3\nepochs 20\n", 2, "unknown key 'epoch'", false);
+    check_error("[train]\nlr = 0\n[foo]\n", 2, "train.lr = 0", false);
+    check_error("[train]\nbad line\n[foo]\n", 2, "syntax error", false);
+}
+
+Test(config, error_line_too_long)
+{
+    /* inih's buffer is 200 bytes, which must hold "\r\n\0": 197 characters is the limit. */
+    char ok[512], bad[512];
+    snprintf(ok, sizeof ok, "[data]\npath = /%0189d\n", 0); /* 7 + 190 = 197 chars */
+    snprintf(bad, sizeof bad, "[data]\npath = /%0190d\n", 0);
+    cr_assert_eq(strlen(strchr(ok, '\n') + 1), 198);
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    cr_assert_eq(load_text(&c, ok, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(strlen(c.data.path), 190);
+    check_error(bad, 2, "line too long (max 197 characters)", true);
+
+    /* The same limits with CRLF line ends, at EOF without a newline, and for comments. */
+    snprintf(ok, sizeof ok, "[data]\r\npath = /%0189d\r\n", 0);
+    cr_assert_eq(load_text(&c, ok, &err), OCCAM_OK, "%s", err.msg);
+    snprintf(bad, sizeof bad, "[data]\r\npath = /%0190d\r\n", 0);
+    check_error(bad, 2, "line too long (max 197 characters)", true);
+    snprintf(bad, sizeof bad, "[data]\n\n\npath = /%0190d", 0);
+    check_error(bad, 4, "line too long (max 197 characters)", true);
+    snprintf(bad, sizeof bad, "[data]\n;%0300d\nseed = 1\n", 0);
+    check_error(bad, 2, "line too long (max 197 characters)", true);
+}
+
+Test(config, error_continuation_line)
+{
+    check_error("[train]\nlr = 0.1\n  0.2\n", 3,
+                "indented line continues key 'lr', and continuation lines are not supported "
+                "(remove the indentation)",
+                true);
+    /* An indented "key = value" after a key is a continuation for inih, not a new key. */
+    check_error("[train]\nlr = 0.1\n\tepochs = 5\n", 3, "continuation lines are not supported",
+                false);
+    /* ... even if it repeats the key. */
+    check_error("[train]\nlr = 0.1\n    lr = 0.2\n", 3, "continuation lines are not supported",
+                false);
+}
+
+Test(config, error_nul_byte)
+{
+    char text[] = "[train]\nepochs = 2X\n";
+    char *path;
+    text[18] = '\0'; /* "epochs = 2\0\n" */
+    char tmpl[] = "/tmp/occam_test_config_XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    path = tmpl;
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    cr_assert_eq(occam_config_load(&c, path, &err), OCCAM_ERR_INPUT);
+    unlink(path);
+    cr_assert(strstr(err.msg, ":2: line contains a NUL byte"), "%s", err.msg);
+}
+
+/* ---- --set ---------------------------------------------------------------------------------- */
+
+Test(config, set_overrides)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    cr_assert_eq(load_text(&c, "[train]\nlr = 0.5\nepochs = 3\n", &err), OCCAM_OK, "%s",
+                 err.msg);
+    set_ok(&c, "train.lr=0.25");            /* overrides the file */
+    set_ok(&c, "  train.epochs =  8  ");    /* blanks around key and value */
+    set_ok(&c, "train.epochs=9");           /* last one wins */
+    set_ok(&c, "data.path=/x=y.z");         /* '=' and '.' in the value */
+    set_ok(&c, "data.train=");              /* empty path */
+    set_ok(&c, "model.layers=20, 8,3");
+    cr_assert_eq(c.train.lr, 0.25);
+    cr_assert_eq(c.train.epochs, 9);
+    cr_assert_str_eq(c.data.path, "/x=y.z");
+    cr_assert_str_eq(c.data.train, "");
+    cr_assert_eq(c.model.nlayers, 3);
+    cr_assert_eq(c.model.layers[0], 20);
+    cr_assert_eq(c.model.layers[2], 3);
+}
+
+Test(config, set_errors)
+{
+    check_set_error("train.lr", "--set train.lr: expected section.key=value");
+    check_set_error("lr=0.1", "--set lr=0.1: expected section.key=value");
+    check_set_error(".lr=0.1", "--set .lr=0.1: expected section.key=value");
+    check_set_error("train.=0.1", "--set train.=0.1: expected section.key=value");
+    check_set_error("foo.bar=1", "--set foo.bar: unknown section [foo] (sections: data, model, "
+                                 "train, runtime)");
+    check_set_error("train.epoch=5",
+                    "--set train.epoch: unknown key 'epoch' in [train] (did you mean 'epochs'?)");
+    check_set_error("train.threads=5",
+                    "--set train.threads: unknown key 'threads' in [train] (it belongs in "
+                    "[runtime])");
+    check_set_error("train.lr=0", "--set train.lr: must be in (0, 100] (got '0')");
+    check_set_error("train.epochs=", "--set train.epochs: empty value");
+    check_set_error("train.epochs=1x", "--set train.epochs: not an integer (got '1x')");
+    check_set_error("data.source=foo",
+                    "--set data.source: expected one of idx, csv, blobs (got 'foo')");
+}
+
+Test(config, set_paths)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    char *a = malloc(OCCAM_PATH_MAX + 32);
+    cr_assert_not_null(a);
+    /* 1023 characters fit, 1024 do not. */
+    int n = snprintf(a, OCCAM_PATH_MAX + 32, "data.path=/");
+    memset(a + n, 'p', OCCAM_PATH_MAX - 2);
+    a[n + OCCAM_PATH_MAX - 2] = '\0';
+    set_ok(&c, a);
+    cr_assert_eq(strlen(c.data.path), OCCAM_PATH_MAX - 1);
+    strcat(a, "q");
+    occam_error err = {0};
+    cr_assert_eq(occam_config_set(&c, a, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "--set data.path: too long: 1024 characters (max 1023)"), "%s",
+              err.msg);
+    free(a);
+
+    /* Paths an INI file could not carry are refused, so write_ini always round-trips. */
+    check_set_error("data.path=/a ;b", "--set data.path: contains a ';' at its start or after "
+                                       "a blank, which INI files read as a comment (got '/a "
+                                       ";b')");
+    check_set_error("data.path=;b", "--set data.path: contains a ';' at its start or after a "
+                                    "blank, which INI files read as a comment (got ';b')");
+    check_set_error("data.path=/a\nb", "--set data.path: contains a control character");
+    check_set_error("data.path=/a\tb", "--set data.path: contains a control character (got "
+                                       "'/a\tb')");
+    check_set_error("data.path=/a\xff", "--set data.path: is not valid UTF-8 (got '/a\xff')");
+    set_ok(&c, "data.path=/données/ünï ☃");
+    cr_assert_str_eq(c.data.path, "/données/ünï ☃");
+}
+
+/* ---- round trip ----------------------------------------------------------------------------- */
+
+Test(config, ini_round_trip_defaults)
+{
+    occam_config c, back;
+    occam_config_defaults(&c);
+    round_trip(&c, &back);
+    assert_config_equal(&c, &back);
+    cr_assert(memcmp(&c, &back, sizeof c) == 0);
+}
+
+Test(config, ini_round_trip_everything_changed)
+{
+    occam_config c, back;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    cr_assert_eq(load_text(&c, full_file, &err), OCCAM_OK, "%s", err.msg);
+    set_ok(&c, "data.path=/tmp/with space/it's \"quoted\"/a;b#c=d:e\\f");
+    set_ok(&c, "data.test=");
+    set_ok(&c, "data.label=first");
+    set_ok(&c, "model.layers=7,1000000,1,2,3,4,5,6,7,8,9,10,11,12,13,14");
+    /* Doubles that need all 17 digits, subnormals and negative zero. */
+    c.train.lr = 0.1 + 0.2;
+    c.train.momentum = 1.0 / 3.0;
+    c.train.beta1 = nextafter(0.9, 1.0);
+    c.train.beta2 = 0.999999999999999;
+    c.train.eps = 4.9406564584124654e-324;
+    c.train.weight_decay = -0.0;
+    c.train.gamma = 2.2250738585072014e-308;
+    c.train.lr_min = 99.999999999999986;
+    c.data.spread = 123456.789e-3;
+    c.data.samples = 999999999;
+
+    round_trip(&c, &back);
+    assert_config_equal(&c, &back);
+    cr_assert(signbit(back.train.weight_decay), "-0 lost its sign");
+    cr_assert(memcmp(&c, &back, sizeof c) == 0);
+
+    /* And the text is stable: writing the reloaded config gives the same bytes. */
+    char *t1 = ini_text(&c), *t2 = ini_text(&back);
+    cr_assert_str_eq(t1, t2);
+    cr_assert(strstr(t1, "\n[train]\nepochs = 3\n"), "%s", t1);
+    cr_assert(strstr(t1, "lr = 0.30000000000000004\n"), "%s", t1);
+    cr_assert(strstr(t1, "momentum = 0.3333333333333333\n"), "%s", t1);
+    cr_assert(strstr(t1, "label = first\n"), "%s", t1);
+    cr_assert(strstr(t1, "\ntest =\n"), "%s", t1);
+    free(t1);
+    free(t2);
+}
+
+Test(config, ini_text_short_numbers)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    char *t = ini_text(&c);
+    /* Shortest form that reads back exactly, not a blind %.17g. */
+    cr_assert(strstr(t, "[data]\nsource = idx\npath = /usr/share/datasets/fashion-mnist\n"
+                        "train =\ntest =\nlabel = last\n"),
+              "%s", t);
+    cr_assert(strstr(t, "\nlr = 0.1\n"), "%s", t);
+    cr_assert(strstr(t, "\nbeta2 = 0.999\n"), "%s", t);
+    cr_assert(strstr(t, "\neps = 1e-08\n"), "%s", t);
+    cr_assert(strstr(t, "\nspread = 3\n"), "%s", t);
+    cr_assert(strstr(t, "[model]\nlayers = 784,300,100,10\nactivation = relu\ninit = he\n"),
+              "%s", t);
+    cr_assert(strstr(t, "\n[runtime]\nthreads = 0\noversubscribe = false\n"), "%s", t);
+    free(t);
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+Test(config, json)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    set_ok(&c, "data.source=csv");
+    set_ok(&c, "data.train=/tmp/a \"b\"\\c.csv");
+    set_ok(&c, "data.label=4");
+    set_ok(&c, "model.layers=20,64,3");
+    set_ok(&c, "train.nesterov=true");
+    set_ok(&c, "train.lr=0.05");
+    set_ok(&c, "train.seed=18446744073709551615");
+
+    char buf[8192];
+    int n = occam_config_to_json(&c, buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    cr_assert_eq((size_t)n, strlen(buf));
+    const char *want[] = {
+        "{\"data\": {\"source\": \"csv\", \"path\": \"/usr/share/datasets/fashion-mnist\", ",
+        "\"train\": \"/tmp/a \\\"b\\\"\\\\c.csv\"",
+        "\"test\": \"\"",
+        "\"label\": 4,",
+        "\"seed\": 42}, \"model\": {\"layers\": [20,64,3], \"activation\": \"relu\"",
+        "\"nesterov\": true",
+        "\"lr\": 0.05,",
+        "\"eps\": 1e-08,",
+        "\"seed\": 18446744073709551615}, \"runtime\": {\"threads\": 0, ",
+        "\"oversubscribe\": false}}",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(buf, want[i]), "'%s' not in %s", want[i], buf);
+    cr_assert_eq(buf[n - 1], '}');
+
+    /* Too small: -1, and never an overflow. Exactly big enough: fits. */
+    char small[64];
+    cr_assert_eq(occam_config_to_json(&c, small, sizeof small), -1);
+    cr_assert_eq(small[0], '\0');
+    char *exact = malloc((size_t)n + 1);
+    cr_assert_eq(occam_config_to_json(&c, exact, (size_t)n + 1), n);
+    cr_assert_str_eq(exact, buf);
+    cr_assert_eq(occam_config_to_json(&c, exact, (size_t)n), -1);
+    free(exact);
+
+    /* The pretty writer: same members, one per line. */
+    set_ok(&c, "data.label=last");
+    char *j = json_text(&c);
+    const char *head = "{\n  \"data\": {\n    \"source\": \"csv\",\n";
+    cr_assert(strncmp(j, head, strlen(head)) == 0, "%s", j);
+    cr_assert(strstr(j, "\n    \"train\": \"/tmp/a \\\"b\\\"\\\\c.csv\",\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"label\": \"last\",\n"), "%s", j);
+    cr_assert(strstr(j, "\n  },\n  \"model\": {\n    \"layers\": [20,64,3],\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"oversubscribe\": false\n  }\n}\n"), "%s", j);
+    free(j);
+}
+
+/* ---- help ----------------------------------------------------------------------------------- */
+
+Test(config, help)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    occam_config_write_help(f);
+    fclose(f);
+    const char *want[] = {"data.source", "idx|csv|blobs", "train.lr", "(0, 100]", "0.1",
+                          "learning rate", "model.layers", "784,300,100,10", "int list",
+                          "train.momentum", "[0, 1)", "runtime.oversubscribe", "true|false",
+                          "data.train", "\"\"", "first|last|1..1000000", "uint64"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(buf, want[i]), "'%s' not in help", want[i]);
+    /* One line per key, each starting with its name. */
+    cr_assert(strstr(buf, "\ntrain.epochs "), "%s", buf);
+    cr_assert(strstr(buf, "\nruntime.threads "), "%s", buf);
+    free(buf);
+}
+
+/* ---- validate -------------------------------------------------------------------------------- */
+
+static void check_validate(const char *const *sets, size_t n, const char *want)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    for (size_t i = 0; i < n; i++)
+        set_ok(&c, sets[i]);
+    occam_error err = {0};
+    int rc = occam_config_validate(&c, &err);
+    if (!want) {
+        cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+        return;
+    }
+    cr_assert_eq(rc, OCCAM_ERR_INPUT, "expected '%s'", want);
+    cr_assert_str_eq(err.msg, want);
+}
+
+#define VALIDATE(want, ...)                                                                 \
+    do {                                                                                    \
+        const char *const sets_[] = {__VA_ARGS__};                                          \
+        check_validate(sets_, sizeof sets_ / sizeof sets_[0], want);                        \
+    } while (0)
+
+Test(config, validate)
+{
+    VALIDATE(NULL, "train.epochs=3");
+    VALIDATE("data.train: data.source = csv needs the training file", "data.source=csv");
+    VALIDATE(NULL, "data.source=csv", "data.train=/d/train.csv", "data.task=regress",
+             "model.layers=5,1");
+    VALIDATE("data.task: regress needs data.source = csv (data.source = idx is classification "
+             "data)",
+             "data.task=regress");
+    VALIDATE("data.task: regress needs data.source = csv (data.source = blobs is "
+             "classification data)",
+             "data.source=blobs", "data.task=regress", "model.layers=20,3");
+    VALIDATE("data.path: data.source = idx needs the IDX folder", "data.path=");
+    VALIDATE(NULL, "data.source=blobs", "model.layers=20,16,3");
+    VALIDATE("model.layers: input width 784 does not match data.features = 20",
+             "data.source=blobs");
+    VALIDATE("model.layers: output width 5 does not match data.classes = 3",
+             "data.source=blobs", "model.layers=20,5");
+    VALIDATE(NULL, "data.source=blobs", "data.features=2", "data.classes=7", "model.layers=2,7");
+    /* idx input width is the data loader's business. */
+    VALIDATE(NULL, "model.layers=10,10");
+    VALIDATE("train.lr_min: 0.5 exceeds train.lr = 0.1 (the cosine schedule decays from lr to "
+             "lr_min)",
+             "train.schedule=cosine", "train.lr_min=0.5");
+    VALIDATE(NULL, "train.schedule=step", "train.lr_min=0.5");
+}
+
+Test(config, validate_rechecks_fields_set_by_code)
+{
+    occam_config c;
+    occam_error err = {0};
+    occam_config_defaults(&c);
+    c.train.lr = 0;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "train.lr = 0: must be in (0, 100]");
+
+    occam_config_defaults(&c);
+    c.model.nlayers = 1;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg,
+                     "model.layers = 784: needs 2 to 16 comma-separated entries, got 1");
+
+    occam_config_defaults(&c);
+    c.model.nlayers = OCCAM_MAX_LAYERS + 1;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+
+    occam_config_defaults(&c);
+    c.data.source = (occam_source)7;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "data.source = 7: expected one of idx, csv, blobs");
+
+    occam_config_defaults(&c);
+    c.data.label = 0;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+}

@@ -1,0 +1,1019 @@
+/* Tests for the data module: IDX and CSV readers, blobs, normalisation and the config loader.
+ *
+ * Every test gets a fresh temporary directory (mkdtemp) for its fixture files, written here
+ * with known contents, so each check compares exact values. The corrupt-input tests check the
+ * status and that the message names the offending file (and record or line). No OpenMP here:
+ * Criterion forks each test and libgomp is not fork-safe. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "occam/data.h"
+#include "occam/mem.h"
+
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+/* ---- fixtures ---------------------------------------------------------------------------- */
+
+static char g_dir[64];
+
+typedef struct path_t {
+    char s[256];
+} path_t;
+
+typedef struct bytes {
+    unsigned char *p;
+    size_t len;
+} bytes;
+
+static void data_setup(void)
+{
+    strcpy(g_dir, "/tmp/occam-test-data-XXXXXX");
+    cr_assert(mkdtemp(g_dir), "mkdtemp failed");
+}
+
+static void data_teardown(void)
+{
+    DIR *d = opendir(g_dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(g_dir);
+}
+
+TestSuite(data, .init = data_setup, .fini = data_teardown);
+
+static path_t fixture(const char *name)
+{
+    path_t p;
+    snprintf(p.s, sizeof p.s, "%s/%s", g_dir, name);
+    return p;
+}
+
+/* Writes len bytes to g_dir/name, gzipped when gz is set. */
+static path_t write_bytes(const char *name, const void *data, size_t len, bool gz)
+{
+    path_t p = fixture(name);
+    if (gz) {
+        gzFile f = gzopen(p.s, "wb");
+        cr_assert(f);
+        cr_assert_eq(gzwrite(f, data, (unsigned)len), (int)len);
+        cr_assert_eq(gzclose(f), Z_OK);
+    } else {
+        FILE *f = fopen(p.s, "wb");
+        cr_assert(f);
+        cr_assert_eq(fwrite(data, 1, len, f), len);
+        cr_assert_eq(fclose(f), 0);
+    }
+    return p;
+}
+
+static path_t write_text(const char *name, const char *text)
+{
+    return write_bytes(name, text, strlen(text), false);
+}
+
+static bytes read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    fseek(f, 0, SEEK_END);
+    bytes b = {.len = (size_t)ftell(f)};
+    rewind(f);
+    b.p = malloc(b.len);
+    cr_assert_eq(fread(b.p, 1, b.len, f), b.len);
+    fclose(f);
+    return b;
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* An IDX file: magic, ndims big-endian dims, then `len` data bytes (which may disagree with
+ * the dims, to build broken files). */
+static bytes idx_bytes(uint32_t magic, const uint32_t *dim, int ndims, const void *data,
+                       size_t len)
+{
+    bytes b = {.len = 4 + 4 * (size_t)ndims + len};
+    b.p = malloc(b.len);
+    put_be32(b.p, magic);
+    for (int i = 0; i < ndims; i++) put_be32(b.p + 4 + 4 * i, dim[i]);
+    if (len) memcpy(b.p + 4 + 4 * ndims, data, len);
+    return b;
+}
+
+static path_t write_idx_images(const char *name, uint32_t n, uint32_t rows, uint32_t cols,
+                               const void *pix, size_t len, bool gz)
+{
+    const uint32_t dim[3] = {n, rows, cols};
+    bytes b = idx_bytes(0x803, dim, 3, pix, len);
+    path_t p = write_bytes(name, b.p, b.len, gz);
+    free(b.p);
+    return p;
+}
+
+static path_t write_idx_labels(const char *name, uint32_t n, const void *lab, size_t len,
+                               bool gz)
+{
+    bytes b = idx_bytes(0x801, &n, 1, lab, len);
+    path_t p = write_bytes(name, b.p, b.len, gz);
+    free(b.p);
+    return p;
+}
+
+#define assert_msg_has(err, text)                                                             \
+    cr_assert(strstr((err).msg, (text)), "message \"%s\" lacks \"%s\"", (err).msg, (text))
+
+static void assert_zeroed(const occam_dataset *ds)
+{
+    cr_assert(!ds->x && !ds->label && !ds->y && ds->n == 0 && ds->d == 0);
+}
+
+/* ---- IDX --------------------------------------------------------------------------------- */
+
+/* 3 images of 2 × 3 pixels and their labels. */
+static const unsigned char k_pix[18] = {0,   1, 2, 3, 4, 5, 255, 254, 128,
+                                         7,   8, 9, 10, 0, 0, 0, 99, 200};
+static const unsigned char k_lab[3] = {9, 0, 4};
+
+static void check_small(const occam_dataset *ds)
+{
+    cr_assert_eq(ds->n, 3);
+    cr_assert_eq(ds->d, 6);
+    cr_assert_eq(ds->classes, 10);
+    cr_assert_eq(ds->targets, 0);
+    cr_assert_null(ds->y);
+    cr_assert_eq((uintptr_t)ds->x % OCCAM_ALIGN, 0);
+    for (int k = 0; k < 18; k++) cr_assert_eq(ds->x[k], (float)k_pix[k], "pixel %d", k);
+    for (int i = 0; i < 3; i++) cr_assert_eq(ds->label[i], k_lab[i], "label %d", i);
+}
+
+static void load_small(bool gz_images, bool gz_labels)
+{
+    path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, gz_images);
+    path_t lab = write_idx_labels("lab", 3, k_lab, sizeof k_lab, gz_labels);
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_idx_load(&ds, img.s, lab.s, 10, &err), OCCAM_OK, "%s", err.msg);
+    check_small(&ds);
+    occam_dataset_free(&ds);
+    assert_zeroed(&ds);
+}
+
+Test(data, idx_raw_values) { load_small(false, false); }
+Test(data, idx_gz_values) { load_small(true, true); }
+Test(data, idx_mixed_gz_and_raw) { load_small(true, false); }
+
+/* 100 images of 28 × 28 span two 64 KiB chunks. */
+static void load_multi_chunk(bool gz)
+{
+    enum { N = 100, D = 28 * 28 };
+    unsigned char *pix = malloc(N * D), lab[N];
+    for (int k = 0; k < N * D; k++) pix[k] = (unsigned char)((k * 31 + 7) % 256);
+    for (int i = 0; i < N; i++) lab[i] = (unsigned char)(i % 10);
+    path_t img = write_idx_images("img", N, 28, 28, pix, N * D, gz);
+    path_t lp = write_idx_labels("lab", N, lab, N, gz);
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_idx_load(&ds, img.s, lp.s, 10, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(ds.n, N);
+    cr_assert_eq(ds.d, D);
+    for (int k = 0; k < N * D; k++) cr_assert_eq(ds.x[k], (float)pix[k], "pixel %d", k);
+    for (int i = 0; i < N; i++) cr_assert_eq(ds.label[i], i % 10);
+    occam_dataset_free(&ds);
+    free(pix);
+}
+
+Test(data, idx_multi_chunk_raw) { load_multi_chunk(false); }
+Test(data, idx_multi_chunk_gz) { load_multi_chunk(true); }
+
+/* Loads img/lab expecting OCCAM_ERR_INPUT with `path` and `text` in the message. */
+static void expect_idx_error(const char *img, const char *lab, int classes, const char *path,
+                             const char *text)
+{
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_idx_load(&ds, img, lab, classes, &err), OCCAM_ERR_INPUT, "msg: %s",
+                 err.msg);
+    cr_assert_eq(err.status, OCCAM_ERR_INPUT);
+    assert_msg_has(err, path);
+    if (text) assert_msg_has(err, text);
+    assert_zeroed(&ds);
+}
+
+static void truncated_images(bool gz)
+{
+    /* 14 of 18 pixel bytes: records 0 and 1 are whole, record 2 runs out. */
+    path_t img = write_idx_images("img", 3, 2, 3, k_pix, 14, gz);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "truncated: record 2 of 3");
+}
+
+Test(data, idx_truncated_raw) { truncated_images(false); }
+Test(data, idx_truncated_gz) { truncated_images(true); }
+
+Test(data, idx_truncated_gzip_stream)
+{
+    /* A whole IDX file, but the .gz itself cut in half. */
+    unsigned char pix[50 * 64];
+    for (size_t k = 0; k < sizeof pix; k++) pix[k] = (unsigned char)(k * 7919 >> 3);
+    path_t img = write_idx_images("img.gz", 50, 8, 8, pix, sizeof pix, true);
+    bytes b = read_all(img.s);
+    write_bytes("img.gz", b.p, b.len / 2, false);
+    free(b.p);
+    unsigned char lab[50] = {0};
+    path_t lp = write_idx_labels("lab", 50, lab, sizeof lab, false);
+    expect_idx_error(img.s, lp.s, 10, img.s, "truncated");
+}
+
+Test(data, idx_truncated_labels)
+{
+    path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, false);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 1, true);
+    expect_idx_error(img.s, lab.s, 10, lab.s, "truncated: record 1 of 3");
+}
+
+Test(data, idx_truncated_header)
+{
+    const unsigned char head[6] = {0, 0, 8, 3, 0, 0};
+    path_t img = write_bytes("img", head, sizeof head, false);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "truncated IDX header");
+}
+
+Test(data, idx_wrong_magic)
+{
+    /* A label file where the images should be. */
+    path_t img = write_idx_labels("img", 3, k_lab, 3, false);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "0x00000801");
+    expect_idx_error(img.s, lab.s, 10, img.s, "expected 0x00000803");
+    path_t junk = write_text("junk", "hello, world");
+    expect_idx_error(junk.s, lab.s, 10, junk.s, "not an IDX file");
+}
+
+Test(data, idx_count_mismatch)
+{
+    path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, false);
+    path_t lab = write_idx_labels("lab", 2, k_lab, 2, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, lab.s);
+    expect_idx_error(img.s, lab.s, 10, img.s, "has 3 images");
+    expect_idx_error(img.s, lab.s, 10, img.s, "has 2 labels");
+}
+
+Test(data, idx_label_out_of_range)
+{
+    const unsigned char lab[3] = {9, 10, 0};
+    path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, false);
+    path_t lp = write_idx_labels("lab", 3, lab, 3, false);
+    expect_idx_error(img.s, lp.s, 10, lp.s, "record 1: label 10 out of range [0, 10)");
+    /* The same file is fine with 11 classes. */
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_idx_load(&ds, img.s, lp.s, 11, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(ds.label[1], 10);
+    occam_dataset_free(&ds);
+}
+
+Test(data, idx_trailing_bytes)
+{
+    unsigned char pix[19];
+    memcpy(pix, k_pix, 18);
+    pix[18] = 42;
+    path_t img = write_idx_images("img", 3, 2, 3, pix, sizeof pix, false);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "trailing bytes");
+    const unsigned char lab4[4] = {1, 2, 3, 4};
+    path_t img_ok = write_idx_images("img2.gz", 3, 2, 3, k_pix, 18, true);
+    path_t lab_long = write_idx_labels("lab2.gz", 3, lab4, 4, true);
+    expect_idx_error(img_ok.s, lab_long.s, 10, lab_long.s, "trailing bytes");
+}
+
+Test(data, idx_corrupt_gzip)
+{
+    enum { N = 100, D = 64 };
+    unsigned char pix[N * D], lab[N] = {0};
+    uint32_t s = 12345;
+    for (int k = 0; k < N * D; k++) {
+        s = s * 1664525u + 1013904223u;
+        pix[k] = (unsigned char)((s >> 24) & 0x3f); /* compressible, but not trivially */
+    }
+    path_t img = write_idx_images("img.gz", N, 8, 8, pix, sizeof pix, true);
+    bytes b = read_all(img.s);
+    for (size_t k = b.len / 2; k < b.len / 2 + 8; k++) b.p[k] ^= 0xa5;
+    write_bytes("img.gz", b.p, b.len, false);
+    free(b.p);
+    path_t lp = write_idx_labels("lab", N, lab, N, false);
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_idx_load(&ds, img.s, lp.s, 10, &err), OCCAM_ERR_INPUT, "msg: %s", err.msg);
+    assert_msg_has(err, img.s);
+    cr_assert(strstr(err.msg, "gzip") || strstr(err.msg, "truncated"), "msg: %s", err.msg);
+    assert_zeroed(&ds);
+}
+
+Test(data, idx_gzip_crc_mismatch)
+{
+    /* Intact deflate data with a wrong CRC: only reading to the end of the stream notices. */
+    path_t img = write_idx_images("img.gz", 3, 2, 3, k_pix, sizeof k_pix, true);
+    bytes b = read_all(img.s);
+    b.p[b.len - 8] ^= 1; /* the gzip trailer is CRC32 then the length, little-endian */
+    write_bytes("img.gz", b.p, b.len, false);
+    free(b.p);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "corrupt gzip stream");
+}
+
+Test(data, idx_gzip_trailer_missing)
+{
+    /* All the IDX data inflates, but the gzip stream stops before its CRC and length. */
+    path_t img = write_idx_images("img.gz", 3, 2, 3, k_pix, sizeof k_pix, true);
+    bytes b = read_all(img.s);
+    write_bytes("img.gz", b.p, b.len - 4, false);
+    free(b.p);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "corrupt gzip stream");
+}
+
+Test(data, idx_empty_file)
+{
+    path_t img = write_bytes("img", "", 0, false);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "empty file");
+    path_t img_gz = write_bytes("img.gz", "", 0, true);
+    expect_idx_error(img_gz.s, lab.s, 10, img_gz.s, "empty file");
+}
+
+Test(data, idx_nonexistent_file)
+{
+    path_t img = fixture("missing");
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 10, img.s, "cannot open");
+}
+
+Test(data, idx_bad_dimensions)
+{
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    path_t zero = write_idx_images("zero", 3, 0, 3, NULL, 0, false);
+    expect_idx_error(zero.s, lab.s, 10, zero.s, "dimension 1 is 0");
+    path_t many = write_idx_images("many", 0x80000001u, 1, 1, NULL, 0, false);
+    expect_idx_error(many.s, lab.s, 10, many.s, "2^31");
+    path_t big = write_idx_images("big", 1, 5000, 5000, NULL, 0, false);
+    expect_idx_error(big.s, lab.s, 10, big.s, "2^24");
+    path_t huge = write_idx_images("huge", 1, 0xffffffffu, 0xffffffffu, NULL, 0, false);
+    expect_idx_error(huge.s, lab.s, 10, huge.s, "2^24");
+}
+
+Test(data, idx_bad_class_count)
+{
+    path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, false);
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    expect_idx_error(img.s, lab.s, 0, lab.s, "class count 0");
+}
+
+Test(data, idx_find)
+{
+    char buf[512];
+    occam_error err = {0};
+    path_t gz = write_bytes("stem.gz", "x", 1, false);
+    cr_assert_eq(occam_idx_find(buf, sizeof buf, g_dir, "stem", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_str_eq(buf, gz.s);
+    path_t raw = write_bytes("stem", "x", 1, false);
+    cr_assert_eq(occam_idx_find(buf, sizeof buf, g_dir, "stem", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_str_eq(buf, raw.s, "the raw file wins over the .gz");
+
+    cr_assert_eq(occam_idx_find(buf, sizeof buf, g_dir, "other", &err), OCCAM_ERR_INPUT);
+    path_t other = fixture("other"), other_gz = fixture("other.gz");
+    assert_msg_has(err, other.s);
+    assert_msg_has(err, other_gz.s);
+    cr_assert_eq(occam_idx_find(buf, 8, g_dir, "stem", &err), OCCAM_ERR_INPUT);
+    assert_msg_has(err, "too long");
+}
+
+Test(data, idx_fashion_mnist)
+{
+    path_t p[4];
+    static const char *const stem[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    occam_error err = {0};
+    for (int i = 0; i < 4; i++)
+        if (occam_idx_find(p[i].s, sizeof p[i].s, FASHION_DIR, stem[i], &err) != OCCAM_OK)
+            cr_skip_test("Fashion-MNIST not installed: %s", err.msg);
+
+    occam_dataset train, test;
+    cr_assert_eq(occam_idx_load(&train, p[0].s, p[1].s, 10, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_idx_load(&test, p[2].s, p[3].s, 10, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(train.n, 60000);
+    cr_assert_eq(train.d, 784);
+    cr_assert_eq(test.n, 10000);
+    cr_assert_eq(test.d, 784);
+    /* Checked independently with Python's gzip module: both sets start with an ankle boot
+     * (9), and the first training image's pixels sum to 76247. */
+    cr_assert_eq(train.label[0], 9);
+    cr_assert_eq(test.label[0], 9);
+    double sum = 0;
+    for (int k = 0; k < 784; k++) sum += train.x[k];
+    cr_assert_eq(sum, 76247.0);
+    float lo = 255, hi = 0;
+    for (size_t k = 0; k < train.n * train.d; k++) {
+        lo = fminf(lo, train.x[k]);
+        hi = fmaxf(hi, train.x[k]);
+    }
+    cr_assert_eq(lo, 0.0f);
+    cr_assert_eq(hi, 255.0f);
+    int count[10] = {0};
+    for (size_t i = 0; i < train.n; i++) count[train.label[i]]++;
+    for (int c = 0; c < 10; c++) cr_assert_eq(count[c], 6000, "class %d", c);
+    occam_dataset_free(&train);
+    occam_dataset_free(&test);
+}
+
+/* ---- CSV --------------------------------------------------------------------------------- */
+
+static occam_csv_opts csv_opts(int label, occam_csv_header header, occam_task task, int classes)
+{
+    return (occam_csv_opts){.label = label, .header = header, .task = task, .classes = classes};
+}
+
+static occam_csv_opts classify_last(int classes)
+{
+    return csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, classes);
+}
+
+static void load_csv_ok(occam_dataset *ds, const char *text, occam_csv_opts o)
+{
+    path_t p = write_text("t.csv", text);
+    occam_error err = {0};
+    cr_assert_eq(occam_csv_load(ds, p.s, &o, &err), OCCAM_OK, "%s", err.msg);
+}
+
+static void expect_csv_error(const char *text, occam_csv_opts o, const char *what)
+{
+    path_t p = write_text("t.csv", text);
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_csv_load(&ds, p.s, &o, &err), OCCAM_ERR_INPUT, "msg: %s", err.msg);
+    assert_msg_has(err, p.s);
+    assert_msg_has(err, what);
+    assert_zeroed(&ds);
+}
+
+static void check_rows(const occam_dataset *ds, size_t n, size_t d, const float *x)
+{
+    cr_assert_eq(ds->n, n);
+    cr_assert_eq(ds->d, d);
+    cr_assert_eq((uintptr_t)ds->x % OCCAM_ALIGN, 0);
+    for (size_t k = 0; k < n * d; k++) cr_assert_eq(ds->x[k], x[k], "x[%zu] = %g", k, ds->x[k]);
+}
+
+static void check_labels(const occam_dataset *ds, const int32_t *label, int classes)
+{
+    cr_assert_eq(ds->classes, classes);
+    cr_assert_eq(ds->targets, 0);
+    cr_assert_null(ds->y);
+    for (size_t i = 0; i < ds->n; i++) cr_assert_eq(ds->label[i], label[i], "row %zu", i);
+}
+
+Test(data, csv_values)
+{
+    occam_dataset ds;
+    load_csv_ok(&ds, "1,2.5,0\n-3,4e-2,2\n0.125, -7 ,1\n", classify_last(3));
+    check_rows(&ds, 3, 2, (const float[]){1, 2.5f, -3, 4e-2f, 0.125f, -7});
+    check_labels(&ds, (const int32_t[]){0, 2, 1}, 3);
+    occam_dataset_free(&ds);
+}
+
+Test(data, csv_header_auto)
+{
+    occam_dataset ds;
+    load_csv_ok(&ds, "a,b,label\n1,2,1\n", classify_last(2));
+    check_rows(&ds, 1, 2, (const float[]){1, 2});
+    occam_dataset_free(&ds);
+    /* One non-numeric cell is enough to make a header. */
+    load_csv_ok(&ds, "1,x,1\n3,4,0\n", classify_last(2));
+    check_rows(&ds, 1, 2, (const float[]){3, 4});
+    occam_dataset_free(&ds);
+    /* A numeric first row is data. */
+    load_csv_ok(&ds, "1,2,1\n3,4,0\n", classify_last(2));
+    check_rows(&ds, 2, 2, (const float[]){1, 2, 3, 4});
+    occam_dataset_free(&ds);
+}
+
+Test(data, csv_header_yes_no)
+{
+    occam_dataset ds;
+    occam_csv_opts yes = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_YES, OCCAM_TASK_CLASSIFY, 2);
+    load_csv_ok(&ds, "1,2,1\n3,4,0\n", yes);
+    check_rows(&ds, 1, 2, (const float[]){3, 4});
+    check_labels(&ds, (const int32_t[]){0}, 2);
+    occam_dataset_free(&ds);
+    occam_csv_opts no = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_NO, OCCAM_TASK_CLASSIFY, 2);
+    load_csv_ok(&ds, "1,2,1\n3,4,0\n", no);
+    check_rows(&ds, 2, 2, (const float[]){1, 2, 3, 4});
+    occam_dataset_free(&ds);
+    expect_csv_error("a,b,c\n1,2,1\n", no, ":1: column 1: \"a\" is not a number");
+}
+
+Test(data, csv_label_column)
+{
+    occam_dataset ds;
+    const char *text = "h1,h2,h3\n0,10,20\n1,11,21\n";
+    load_csv_ok(&ds, text, csv_opts(OCCAM_LABEL_FIRST, OCCAM_CSV_HEADER_AUTO,
+                                    OCCAM_TASK_CLASSIFY, 2));
+    check_rows(&ds, 2, 2, (const float[]){10, 20, 11, 21});
+    check_labels(&ds, (const int32_t[]){0, 1}, 2);
+    occam_dataset_free(&ds);
+
+    text = "5,0,20\n6,1,21\n";
+    load_csv_ok(&ds, text, csv_opts(2, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, 2));
+    check_rows(&ds, 2, 2, (const float[]){5, 20, 6, 21});
+    check_labels(&ds, (const int32_t[]){0, 1}, 2);
+    occam_dataset_free(&ds);
+
+    text = "5,20,1\n6,21,0\n";
+    load_csv_ok(&ds, text, csv_opts(3, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, 2));
+    check_rows(&ds, 2, 2, (const float[]){5, 20, 6, 21});
+    check_labels(&ds, (const int32_t[]){1, 0}, 2);
+    occam_dataset_free(&ds);
+}
+
+Test(data, csv_label_column_out_of_range)
+{
+    expect_csv_error("x,y\n1,2\n", csv_opts(3, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, 2),
+                     ":1: data.label: column 3 is out of range");
+    expect_csv_error("1\n2\n", classify_last(3), ":1: need at least 2 cells");
+}
+
+Test(data, csv_regress)
+{
+    occam_dataset ds;
+    occam_csv_opts o = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    load_csv_ok(&ds, "x1,x2,y\n1,2,0.5\n3,4,-1.25\n5,6,1e3\n", o);
+    check_rows(&ds, 3, 2, (const float[]){1, 2, 3, 4, 5, 6});
+    cr_assert_null(ds.label);
+    cr_assert_eq(ds.classes, 0);
+    cr_assert_eq(ds.targets, 1);
+    cr_assert_eq(ds.y[0], 0.5f);
+    cr_assert_eq(ds.y[1], -1.25f);
+    cr_assert_eq(ds.y[2], 1000.0f);
+    occam_dataset_free(&ds);
+}
+
+Test(data, csv_not_a_number)
+{
+    expect_csv_error("a,b,c\n1,2,0\n1,zz,1\n", classify_last(2),
+                     ":3: column 2: \"zz\" is not a number");
+    expect_csv_error("1,2,0\n1,,1\n", classify_last(2), ":2: column 2: \"\" is not a number");
+    expect_csv_error("1,2,0\n1,2x,1\n", classify_last(2), ":2: column 2: \"2x\"");
+}
+
+Test(data, csv_ragged_row)
+{
+    expect_csv_error("1,2,0\n3,4,1\n5,1\n", classify_last(2), ":3: expected 3 cells, found 2");
+    expect_csv_error("a,b,c\n1,2,3,1\n", classify_last(2), ":2: expected 3 cells, found 4");
+}
+
+Test(data, csv_non_finite)
+{
+    expect_csv_error("1,2,0\nnan,2,1\n", classify_last(2), ":2: column 1: \"nan\"");
+    expect_csv_error("1,inf,0\n", classify_last(2), ":1: column 2: \"inf\"");
+    expect_csv_error("1,-1e300,0\n", classify_last(2), "not a finite float32");
+}
+
+Test(data, csv_label_values)
+{
+    expect_csv_error("1,2,0\n1,2,3\n", classify_last(3), ":2: label 3 out of range [0, 3)");
+    expect_csv_error("1,2,-1\n", classify_last(3), ":1: label -1 out of range [0, 3)");
+    expect_csv_error("1,2,0\n1,2,1.5\n", classify_last(3), ":2: column 3: \"1.5\" is not an "
+                                                           "integer label");
+    occam_dataset ds;
+    load_csv_ok(&ds, "1,2,2.0\n", classify_last(3));
+    check_labels(&ds, (const int32_t[]){2}, 3);
+    occam_dataset_free(&ds);
+}
+
+Test(data, csv_blank_lines_and_crlf)
+{
+    occam_dataset ds;
+    load_csv_ok(&ds, "\n  \na,b,c\r\n\r\n1,2,1\r\n\t\n3,4,0\r\n\n", classify_last(2));
+    check_rows(&ds, 2, 2, (const float[]){1, 2, 3, 4});
+    check_labels(&ds, (const int32_t[]){1, 0}, 2);
+    occam_dataset_free(&ds);
+    /* Line numbers count the blank lines. */
+    expect_csv_error("\n1,2,1\n\n\n3,q,0\n", classify_last(2), ":5: column 2");
+    /* No newline at the end, and a byte-order mark. */
+    load_csv_ok(&ds, "\xEF\xBB\xBF" "1,2,1\n3,4,0", classify_last(2));
+    check_rows(&ds, 2, 2, (const float[]){1, 2, 3, 4});
+    occam_dataset_free(&ds);
+}
+
+Test(data, csv_empty)
+{
+    expect_csv_error("", classify_last(2), "no data rows");
+    expect_csv_error("\n\n  \n", classify_last(2), "no data rows");
+    expect_csv_error("a,b,c\n", classify_last(2), "no data rows after the header");
+}
+
+Test(data, csv_nonexistent)
+{
+    path_t p = fixture("missing.csv");
+    occam_csv_opts o = classify_last(2);
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_csv_load(&ds, p.s, &o, &err), OCCAM_ERR_INPUT);
+    assert_msg_has(err, p.s);
+}
+
+Test(data, csv_long_line)
+{
+    enum { COLS = 20000 };
+    size_t cap = COLS * 8 + 16, len = 0;
+    char *text = malloc(2 * cap);
+    for (int r = 0; r < 2; r++) {
+        for (int j = 0; j < COLS; j++) len += (size_t)sprintf(text + len, "%d,", j % 1000 + r);
+        len += (size_t)sprintf(text + len, "%d\n", r);
+    }
+    occam_dataset ds;
+    load_csv_ok(&ds, text, classify_last(2));
+    cr_assert_eq(ds.n, 2);
+    cr_assert_eq(ds.d, COLS);
+    for (int r = 0; r < 2; r++)
+        for (int j = 0; j < COLS; j++) cr_assert_eq(ds.x[r * COLS + j], (float)(j % 1000 + r));
+    check_labels(&ds, (const int32_t[]){0, 1}, 2);
+    occam_dataset_free(&ds);
+    free(text);
+}
+
+/* ---- blobs ------------------------------------------------------------------------------- */
+
+static void make_blobs(occam_dataset *tr, occam_dataset *te, size_t n_train, size_t n_test,
+                       int features, int classes, double spread, uint64_t seed)
+{
+    occam_error err = {0};
+    cr_assert_eq(occam_blobs_make(tr, te, n_train, n_test, features, classes, spread, seed, &err),
+                 OCCAM_OK, "%s", err.msg);
+}
+
+Test(data, blobs_deterministic)
+{
+    occam_dataset a, b, c, d;
+    make_blobs(&a, &b, 200, 50, 4, 3, 2.0, 42);
+    make_blobs(&c, &d, 200, 50, 4, 3, 2.0, 42);
+    cr_assert_eq(a.n, 200);
+    cr_assert_eq(a.d, 4);
+    cr_assert_eq(a.classes, 3);
+    cr_assert_eq(b.n, 50);
+    cr_assert_eq((uintptr_t)a.x % OCCAM_ALIGN, 0);
+    cr_assert_eq(memcmp(a.x, c.x, 200 * 4 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(a.label, c.label, 200 * sizeof(int32_t)), 0);
+    cr_assert_eq(memcmp(b.x, d.x, 50 * 4 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(b.label, d.label, 50 * sizeof(int32_t)), 0);
+    occam_dataset_free(&c);
+    occam_dataset_free(&d);
+    /* Train and test rows come from different streams, even for equal sizes. */
+    make_blobs(&c, &d, 50, 50, 4, 3, 2.0, 42);
+    cr_assert_neq(memcmp(c.x, d.x, 50 * 4 * sizeof(float)), 0);
+    occam_dataset_free(&c);
+    occam_dataset_free(&d);
+    /* The training set does not depend on the size of the test set. */
+    make_blobs(&c, &d, 200, 7, 4, 3, 2.0, 42);
+    cr_assert_eq(memcmp(a.x, c.x, 200 * 4 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(a.label, c.label, 200 * sizeof(int32_t)), 0);
+    occam_dataset_free(&a);
+    occam_dataset_free(&b);
+    occam_dataset_free(&c);
+    occam_dataset_free(&d);
+}
+
+Test(data, blobs_seeds_differ)
+{
+    occam_dataset a, b, c, d;
+    make_blobs(&a, &b, 100, 10, 3, 2, 1.0, 1);
+    make_blobs(&c, &d, 100, 10, 3, 2, 1.0, 2);
+    cr_assert_neq(memcmp(a.x, c.x, 100 * 3 * sizeof(float)), 0);
+    cr_assert_neq(memcmp(b.x, d.x, 10 * 3 * sizeof(float)), 0);
+    occam_dataset_free(&a);
+    occam_dataset_free(&b);
+    occam_dataset_free(&c);
+    occam_dataset_free(&d);
+}
+
+Test(data, blobs_balanced_and_shuffled)
+{
+    occam_dataset tr, te;
+    make_blobs(&tr, &te, 10, 9, 2, 3, 1.0, 5);
+    int ctr[3] = {0}, cte[3] = {0};
+    for (size_t i = 0; i < tr.n; i++) ctr[tr.label[i]]++;
+    for (size_t i = 0; i < te.n; i++) cte[te.label[i]]++;
+    cr_assert(ctr[0] == 4 && ctr[1] == 3 && ctr[2] == 3, "%d %d %d", ctr[0], ctr[1], ctr[2]);
+    cr_assert(cte[0] == 3 && cte[1] == 3 && cte[2] == 3);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    make_blobs(&tr, &te, 300, 0, 2, 3, 1.0, 5);
+    size_t in_order = 0;
+    for (size_t i = 0; i < tr.n; i++) in_order += tr.label[i] == (int32_t)(i % 3);
+    cr_assert_lt(in_order, 200, "rows are not shuffled (%zu of 300 in order)", in_order);
+    /* n_test = 0 gives an empty test set. */
+    assert_zeroed(&te);
+    occam_dataset_free(&tr);
+}
+
+/* Per-class feature means of ds into mean[classes][features]. */
+static void class_means(const occam_dataset *ds, double *mean)
+{
+    size_t count[8] = {0};
+    memset(mean, 0, (size_t)ds->classes * ds->d * sizeof *mean);
+    for (size_t i = 0; i < ds->n; i++) {
+        count[ds->label[i]]++;
+        for (size_t j = 0; j < ds->d; j++) mean[ds->label[i] * ds->d + j] += ds->x[i * ds->d + j];
+    }
+    for (int c = 0; c < ds->classes; c++)
+        for (size_t j = 0; j < ds->d; j++) mean[c * ds->d + j] /= (double)count[c];
+}
+
+Test(data, blobs_train_and_test_share_centres)
+{
+    enum { F = 4, C = 3 };
+    occam_dataset tr, te;
+    make_blobs(&tr, &te, 1200, 900, F, C, 5.0, 2024);
+    double mtr[C * F], mte[C * F];
+    class_means(&tr, mtr);
+    class_means(&te, mte);
+    for (int k = 0; k < C * F; k++)
+        cr_assert_lt(fabs(mtr[k] - mte[k]), 0.3, "class %d feature %d: train %g test %g", k / F,
+                     k % F, mtr[k], mte[k]);
+    /* Unit variance around the centre. */
+    double ss = 0;
+    for (size_t i = 0; i < tr.n; i++)
+        for (int j = 0; j < F; j++) {
+            double dx = tr.x[i * F + j] - mtr[tr.label[i] * F + j];
+            ss += dx * dx;
+        }
+    double sd = sqrt(ss / (double)(tr.n * F));
+    cr_assert(fabs(sd - 1.0) < 0.05, "within-class std %g", sd);
+    /* The centres themselves are spread out (std 5): some pair is well apart. */
+    double far = 0;
+    for (int j = 0; j < F; j++) far = fmax(far, fabs(mtr[0 * F + j] - mtr[1 * F + j]));
+    cr_assert_gt(far, 1.0);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+}
+
+static void expect_blobs_error(size_t n_train, int features, int classes, double spread,
+                               const char *key)
+{
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_blobs_make(&tr, &te, n_train, 10, features, classes, spread, 1, &err),
+                 OCCAM_ERR_INPUT);
+    assert_msg_has(err, key);
+    assert_zeroed(&tr);
+    assert_zeroed(&te);
+}
+
+Test(data, blobs_bad_arguments)
+{
+    expect_blobs_error(0, 2, 2, 1.0, "data.samples");
+    expect_blobs_error((size_t)1 << 32, 2, 2, 1.0, "data.samples");
+    expect_blobs_error(10, 0, 2, 1.0, "data.features");
+    expect_blobs_error(10, 2, 1, 1.0, "data.classes");
+    expect_blobs_error(10, 2, 2, -1.0, "data.spread");
+    expect_blobs_error(10, 2, 2, NAN, "data.spread");
+}
+
+/* ---- normalisation ----------------------------------------------------------------------- */
+
+static occam_dataset make_ds(size_t n, size_t d, const float *x)
+{
+    occam_dataset ds = {.n = n, .d = d, .x = occam_alloc(n, d * sizeof(float))};
+    memcpy(ds.x, x, n * d * sizeof(float));
+    return ds;
+}
+
+Test(data, normalize_standardize_exact)
+{
+    /* Feature 0: train {1, 3}, mean 2, population std 1. Feature 1: constant 2, std 0 -> 1. */
+    occam_dataset tr = make_ds(2, 2, (const float[]){1, 2, 3, 2});
+    occam_dataset te = make_ds(1, 2, (const float[]){5, 4});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_STANDARDIZE);
+    check_rows(&tr, 2, 2, (const float[]){-1, 0, 1, 0});
+    check_rows(&te, 1, 2, (const float[]){3, 2});
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    /* Feature: train {0, 0, 0, 8}: mean 2, std sqrt(12); test 2 + sqrt(12)*1.5. */
+    tr = make_ds(4, 1, (const float[]){0, 0, 0, 8});
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_STANDARDIZE);
+    cr_assert_float_eq(tr.x[3], (float)(6 / sqrt(12)), 1e-6);
+    cr_assert_float_eq(tr.x[0], (float)(-2 / sqrt(12)), 1e-6);
+    occam_dataset_free(&tr);
+}
+
+Test(data, normalize_standardize_statistics)
+{
+    /* 130 features cover more than one block of the blocked loop. */
+    enum { F = 130 };
+    occam_dataset tr, te;
+    make_blobs(&tr, &te, 500, 100, F, 3, 4.0, 9);
+    occam_dataset copy = make_ds(te.n, te.d, te.x);
+    double mean[F] = {0}, var[F] = {0};
+    for (size_t i = 0; i < tr.n; i++)
+        for (int j = 0; j < F; j++) mean[j] += tr.x[i * F + j] / 500.0;
+    for (size_t i = 0; i < tr.n; i++)
+        for (int j = 0; j < F; j++) var[j] += pow(tr.x[i * F + j] - mean[j], 2) / 500.0;
+
+    occam_data_normalize(&tr, &te, OCCAM_NORM_STANDARDIZE);
+    for (int j = 0; j < F; j++) {
+        double m = 0, v = 0;
+        for (size_t i = 0; i < tr.n; i++) m += tr.x[i * F + j] / 500.0;
+        for (size_t i = 0; i < tr.n; i++) v += pow(tr.x[i * F + j] - m, 2) / 500.0;
+        cr_assert_lt(fabs(m), 1e-5, "feature %d mean %g", j, m);
+        cr_assert_lt(fabs(v - 1.0), 1e-4, "feature %d var %g", j, v);
+    }
+    /* The test set used the training statistics. */
+    for (size_t k = 0; k < te.n * F; k++) {
+        double want = (copy.x[k] - mean[k % F]) / sqrt(var[k % F]);
+        cr_assert_lt(fabs(te.x[k] - want), 1e-4, "test value %zu", k);
+    }
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+    occam_dataset_free(&copy);
+}
+
+Test(data, normalize_scale)
+{
+    occam_dataset tr = make_ds(2, 2, (const float[]){-4, 2, 1, 0});
+    occam_dataset te = make_ds(1, 2, (const float[]){8, -2});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_SCALE);
+    check_rows(&tr, 2, 2, (const float[]){-1, 0.5f, 0.25f, 0});
+    check_rows(&te, 1, 2, (const float[]){2, -0.5f});
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    tr = make_ds(2, 1, (const float[]){0, 0});
+    te = make_ds(1, 1, (const float[]){3});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_SCALE);
+    check_rows(&tr, 2, 1, (const float[]){0, 0});
+    check_rows(&te, 1, 1, (const float[]){3});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_NONE);
+    check_rows(&te, 1, 1, (const float[]){3});
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+}
+
+/* ---- occam_data_load --------------------------------------------------------------------- */
+
+static occam_config base_config(occam_source source, const int *layers, int nlayers)
+{
+    occam_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.data.source = source;
+    cfg.data.label = OCCAM_LABEL_LAST;
+    cfg.data.header = OCCAM_CSV_HEADER_AUTO;
+    cfg.data.task = OCCAM_TASK_CLASSIFY;
+    cfg.data.normalize = OCCAM_NORM_NONE;
+    cfg.data.samples = 300;
+    cfg.data.test_samples = 90;
+    cfg.data.features = 5;
+    cfg.data.classes = 3;
+    cfg.data.spread = 3.0;
+    cfg.data.seed = 7;
+    memcpy(cfg.model.layers, layers, (size_t)nlayers * sizeof *layers);
+    cfg.model.nlayers = nlayers;
+    return cfg;
+}
+
+static void expect_load_error(const occam_config *cfg, const char *what)
+{
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_data_load(cfg, &tr, &te, &err), OCCAM_ERR_INPUT, "msg: %s", err.msg);
+    assert_msg_has(err, what);
+    assert_zeroed(&tr);
+    assert_zeroed(&te);
+}
+
+Test(data, load_blobs)
+{
+    occam_config cfg = base_config(OCCAM_SOURCE_BLOBS, (const int[]){5, 8, 3}, 3);
+    cfg.data.normalize = OCCAM_NORM_STANDARDIZE;
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 300);
+    cr_assert_eq(te.n, 90);
+    cr_assert_eq(tr.d, 5);
+    cr_assert_eq(tr.classes, 3);
+    for (int j = 0; j < 5; j++) {
+        double m = 0;
+        for (size_t i = 0; i < tr.n; i++) m += tr.x[i * 5 + j];
+        cr_assert_lt(fabs(m / 300), 1e-5);
+    }
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+}
+
+Test(data, load_model_mismatch)
+{
+    occam_config cfg = base_config(OCCAM_SOURCE_BLOBS, (const int[]){4, 3}, 2);
+    expect_load_error(&cfg, "model.layers: input width 4 does not match the data's 5 features");
+    cfg = base_config(OCCAM_SOURCE_BLOBS, (const int[]){5, 4}, 2);
+    expect_load_error(&cfg, "model.layers: output width 4 does not match the data's 3 classes");
+    cfg.data.samples = -1;
+    expect_load_error(&cfg, "data.samples");
+}
+
+Test(data, load_csv)
+{
+    path_t tr_p = write_text("train.csv", "a,b,y\n1,2,0\n-4,3,1\n");
+    path_t te_p = write_text("test.csv", "8,1,1\n");
+    occam_config cfg = base_config(OCCAM_SOURCE_CSV, (const int[]){2, 2}, 2);
+    cfg.data.normalize = OCCAM_NORM_SCALE;
+    snprintf(cfg.data.train, sizeof cfg.data.train, "%s", tr_p.s);
+    snprintf(cfg.data.test, sizeof cfg.data.test, "%s", te_p.s);
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    check_rows(&tr, 2, 2, (const float[]){0.25f, 0.5f, -1, 0.75f});
+    check_labels(&tr, (const int32_t[]){0, 1}, 2);
+    check_rows(&te, 1, 2, (const float[]){2, 0.25f});
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    /* No test file: an empty test set. */
+    cfg.data.test[0] = '\0';
+    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 2);
+    assert_zeroed(&te);
+    occam_dataset_free(&tr);
+
+    /* A test file with another width names both files. */
+    path_t wide = write_text("wide.csv", "8,1,5,1\n");
+    snprintf(cfg.data.test, sizeof cfg.data.test, "%s", wide.s);
+    expect_load_error(&cfg, tr_p.s);
+    expect_load_error(&cfg, wide.s);
+    /* A missing test file frees the training set too. */
+    snprintf(cfg.data.test, sizeof cfg.data.test, "%s", fixture("none.csv").s);
+    expect_load_error(&cfg, "none.csv");
+}
+
+Test(data, load_csv_regress)
+{
+    path_t tr_p = write_text("train.csv", "1,2,0.5\n3,4,1.5\n");
+    occam_config cfg = base_config(OCCAM_SOURCE_CSV, (const int[]){2, 1}, 2);
+    cfg.data.task = OCCAM_TASK_REGRESS;
+    snprintf(cfg.data.train, sizeof cfg.data.train, "%s", tr_p.s);
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(tr.targets, 1);
+    cr_assert_eq(tr.y[1], 1.5f);
+    occam_dataset_free(&tr);
+    cfg.model.layers[1] = 2;
+    expect_load_error(&cfg, "output width 2 does not match the data's 1 regression targets");
+    expect_load_error(&cfg, tr_p.s);
+}
+
+Test(data, load_idx)
+{
+    write_idx_images("train-images-idx3-ubyte.gz", 3, 2, 3, k_pix, sizeof k_pix, true);
+    write_idx_labels("train-labels-idx1-ubyte", 3, k_lab, sizeof k_lab, false);
+    write_idx_images("t10k-images-idx3-ubyte", 1, 2, 3, k_pix + 6, 6, false);
+    write_idx_labels("t10k-labels-idx1-ubyte.gz", 1, k_lab + 1, 1, true);
+    occam_config cfg = base_config(OCCAM_SOURCE_IDX, (const int[]){6, 10}, 2);
+    cfg.data.normalize = OCCAM_NORM_SCALE;
+    snprintf(cfg.data.path, sizeof cfg.data.path, "%s", g_dir);
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(tr.n, 3);
+    cr_assert_eq(te.n, 1);
+    for (int k = 0; k < 18; k++) cr_assert_eq(tr.x[k], (float)k_pix[k] / 255.0f);
+    for (int k = 0; k < 6; k++) cr_assert_eq(te.x[k], (float)k_pix[6 + k] / 255.0f);
+    cr_assert_eq(te.label[0], 0);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    cfg.model.layers[0] = 784;
+    expect_load_error(&cfg, "input width 784 does not match the data's 6 features");
+    expect_load_error(&cfg, "train-images-idx3-ubyte.gz");
+    unlink(fixture("t10k-labels-idx1-ubyte.gz").s);
+    expect_load_error(&cfg, "neither");
+}

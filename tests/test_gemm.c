@@ -1,0 +1,86 @@
+/* The BLIS wrapper against a naive triple loop, for every transpose combination and for
+ * leading dimensions wider than the matrices (the strided views the trainer uses). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "occam/gemm.h"
+#include "occam/rng.h"
+
+static void fill(float *a, size_t n, occam_rng *r)
+{
+    for (size_t i = 0; i < n; i++) a[i] = (float)(occam_rng_uniform(r) * 2.0 - 1.0);
+}
+
+static void check_case(bool ta, bool tb, int m, int n, int k, int pad, float alpha, float beta)
+{
+    occam_rng r = occam_rng_seed(7, (uint64_t)(m * 1000 + n * 10 + k));
+    int arows = ta ? k : m, acols = ta ? m : k, brows = tb ? n : k, bcols = tb ? k : n;
+    int lda = acols + pad, ldb = bcols + pad, ldc = n + pad;
+    float *A = malloc(sizeof(float) * (size_t)arows * lda);
+    float *B = malloc(sizeof(float) * (size_t)brows * ldb);
+    float *C = malloc(sizeof(float) * (size_t)m * ldc);
+    float *R = malloc(sizeof(float) * (size_t)m * ldc);
+    fill(A, (size_t)arows * lda, &r);
+    fill(B, (size_t)brows * ldb, &r);
+    fill(C, (size_t)m * ldc, &r);
+    for (size_t i = 0; i < (size_t)m * ldc; i++) R[i] = C[i];
+    occam_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    occam_gemm_ref(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, R, ldc);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < ldc; j++) {
+            float got = C[(size_t)i * ldc + j], want = R[(size_t)i * ldc + j];
+            /* |error| of a float dot product of length k with |terms| <= 1: ~k·eps. */
+            cr_assert(fabsf(got - want) <= 1e-5f * (float)(k + 1),
+                      "ta=%d tb=%d m=%d n=%d k=%d pad=%d: C[%d][%d] = %g, reference %g", ta, tb,
+                      m, n, k, pad, i, j, got, want);
+        }
+    free(A);
+    free(B);
+    free(C);
+    free(R);
+}
+
+Test(gemm, all_transposes_and_strides)
+{
+    occam_blas_init();
+    const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {64, 300, 784}, {17, 10, 100}, {100, 33, 64}};
+    for (int s = 0; s < 5; s++)
+        for (int t = 0; t < 4; t++)
+            for (int pad = 0; pad <= 3; pad += 3)
+                check_case(t & 1, t & 2, shapes[s][0], shapes[s][1], shapes[s][2], pad, 1.0f,
+                           0.0f);
+}
+
+Test(gemm, alpha_beta_accumulate)
+{
+    occam_blas_init();
+    for (int t = 0; t < 4; t++) check_case(t & 1, t & 2, 9, 11, 13, 2, 0.5f, 1.5f);
+}
+
+Test(gemm, beta_zero_ignores_nan_in_c)
+{
+    occam_blas_init();
+    float A[4] = {1, 2, 3, 4}, B[4] = {1, 0, 0, 1}, C[4] = {NAN, NAN, NAN, NAN};
+    occam_gemm(false, false, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    for (int i = 0; i < 4; i++) cr_assert_float_eq(C[i], A[i], 0.0f);
+}
+
+Test(gemm, k_zero_scales_c)
+{
+    occam_blas_init();
+    float A[1] = {5}, B[1] = {5}, C[4] = {1, 2, 3, 4};
+    occam_gemm(false, false, 2, 2, 0, 1.0f, A, 1, B, 2, 0.5f, C, 2);
+    for (int i = 0; i < 4; i++) cr_assert_float_eq(C[i], 0.5f * (float)(i + 1), 0.0f);
+}
+
+Test(gemm, picks_a_vector_kernel_set_on_x86)
+{
+    bool user_choice = getenv("BLIS_ARCH_TYPE") != NULL;
+    const char *arch = occam_blas_init();
+    cr_assert(arch && *arch);
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && !user_choice)
+        cr_assert_str_neq(arch, "generic", "BLIS fell back to its generic kernels");
+#endif
+}

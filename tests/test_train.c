@@ -1,0 +1,140 @@
+/* End-to-end training in-process: accuracy on the blobs task, bitwise reproducibility for a
+ * fixed seed and thread count, and agreement between thread counts. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/config.h"
+#include "occam/data.h"
+#include "occam/fit.h"
+#include "occam/model.h"
+#include "occam/trainer.h"
+
+static void blobs_config(occam_config *cfg)
+{
+    occam_config_defaults(cfg);
+    occam_error err;
+    cr_assert_eq(occam_config_load(cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+}
+
+/* Trains cfg on its data with `threads` threads; returns the model (caller frees) and the
+ * final test evaluation. */
+static void train(const occam_config *cfg, int threads, occam_model *m, occam_eval *test_ev)
+{
+    occam_error err;
+    occam_dataset tr_ds, te_ds;
+    cr_assert_eq(occam_data_load(cfg, &tr_ds, &te_ds, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(m, cfg, &err), OCCAM_OK);
+    occam_model_init(m, cfg->model.init, cfg->train.seed);
+    occam_trainer *tr;
+    cr_assert_eq(occam_trainer_create(&tr, m, cfg, threads, &err), OCCAM_OK, "%s", err.msg);
+    occam_fit_result res;
+    cr_assert_eq(occam_fit(tr, cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(res.epochs, cfg->train.epochs);
+    occam_trainer_eval(tr, &te_ds, test_ev);
+    occam_fit_result_free(&res);
+    occam_trainer_free(tr);
+    occam_dataset_free(&tr_ds);
+    occam_dataset_free(&te_ds);
+}
+
+Test(train, blobs_reach_95_percent)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    occam_model m;
+    occam_eval ev;
+    train(&cfg, 2, &m, &ev);
+    cr_assert_eq(ev.n, 300u);
+    cr_assert(ev.accuracy >= 0.95, "blobs test accuracy %.4f < 0.95", ev.accuracy);
+    occam_model_free(&m);
+}
+
+Test(train, same_seed_is_bit_identical)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 5;
+    cfg.train.optimizer = OCCAM_OPT_ADAM;
+    cfg.train.lr = 0.01;
+    cfg.train.batch = 50; /* 25 rows per thread */
+    occam_model a, b;
+    occam_eval ea, eb;
+    train(&cfg, 2, &a, &ea);
+    train(&cfg, 2, &b, &eb);
+    cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) == 0,
+              "two runs with the same seed and thread count differ");
+    cr_assert(ea.loss == eb.loss);
+    occam_model_free(&a);
+    occam_model_free(&b);
+}
+
+Test(train, different_seed_differs)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 1;
+    occam_model a, b;
+    occam_eval ea, eb;
+    train(&cfg, 1, &a, &ea);
+    cfg.train.seed = 2;
+    train(&cfg, 1, &b, &eb);
+    cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) != 0);
+    occam_model_free(&a);
+    occam_model_free(&b);
+}
+
+static void compare_threads(occam_opt opt, occam_act act)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 2;
+    cfg.train.optimizer = opt;
+    cfg.train.lr = opt == OCCAM_OPT_ADAM ? 0.002 : 0.02;
+    cfg.model.activation = act;
+    occam_model a, b;
+    occam_eval ea, eb;
+    train(&cfg, 1, &a, &ea);
+    train(&cfg, 2, &b, &eb);
+    double maxw = 0, maxd = 0;
+    for (size_t i = 0; i < a.lay.nparams; i++) {
+        maxw = fmax(maxw, fabs(a.params[i]));
+        maxd = fmax(maxd, fabs((double)a.params[i] - b.params[i]));
+    }
+    cr_assert(maxd <= 1e-5 * maxw, "1 vs 2 threads: max |Δw| = %g, max |w| = %g", maxd, maxw);
+    cr_assert(fabs(ea.loss - eb.loss) <= 1e-5 * fabs(ea.loss), "test loss %.9g vs %.9g", ea.loss,
+              eb.loss);
+    occam_model_free(&a);
+    occam_model_free(&b);
+}
+
+Test(train, one_vs_two_threads_sgd) { compare_threads(OCCAM_OPT_SGD, OCCAM_ACT_RELU); }
+Test(train, one_vs_two_threads_adam) { compare_threads(OCCAM_OPT_ADAM, OCCAM_ACT_TANH); }
+
+Test(train, divergence_is_reported)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.lr = 90.0;
+    cfg.train.momentum = 0.99;
+    cfg.data.spread = 1000.0;
+    occam_error err;
+    occam_dataset tr_ds, te_ds;
+    cr_assert_eq(occam_data_load(&cfg, &tr_ds, &te_ds, &err), OCCAM_OK, "%s", err.msg);
+    occam_model m;
+    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    occam_model_init(&m, cfg.model.init, cfg.train.seed);
+    occam_trainer *tr;
+    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 1, &err), OCCAM_OK);
+    occam_fit_result res;
+    int rc = occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err);
+    cr_assert_eq(rc, OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "epoch") && strstr(err.msg, "step"), "message: %s", err.msg);
+    occam_fit_result_free(&res);
+    occam_trainer_free(tr);
+    occam_model_free(&m);
+    occam_dataset_free(&tr_ds);
+    occam_dataset_free(&te_ds);
+}
