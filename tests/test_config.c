@@ -909,6 +909,11 @@ Test(config, validate_rechecks_fields_set_by_code)
     cr_assert_str_eq(err.msg, "data.source = 7: expected one of idx, csv, blobs");
 
     occam_config_defaults(&c);
+    c.train.momentum = NAN;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "train.momentum = nan: not a decimal number");
+
+    occam_config_defaults(&c);
     c.data.label = 0;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
 }

@@ -15,10 +15,10 @@
  * with "PATH:LINE: ..." messages, and the first error wins. inih does the tokenising; we feed it
  * through our own fgets reader, which (because inih reads a line, handles it, then reads the
  * next) knows the current line number, refuses lines longer than inih's buffer (inih would
- * silently split them), reports empty [unknown] sections (inih only calls us for keys), and
- * stops the parse at the first error. inih's multi-line continuation (an indented line after a
- * key) is rejected: the handler sees the value start at the line's first non-blank character,
- * which never happens for a "key = value" line.
+ * silently split them), reports empty [unknown] sections (inih only calls us for keys) and
+ * text after a header's ']' (inih ignores it), and stops the parse at the first error. inih's
+ * multi-line continuation (an indented line after a key) is rejected: only there does the
+ * handler see the value start at the line's first non-blank character.
  *
  * A load works on a copy and commits only on success, so a failed load or --set leaves the
  * caller's config untouched. Every value the setters accept can be written back as INI and read
@@ -216,11 +216,9 @@ static void fmt_bounds(char *buf, size_t cap, const config_key *k)
 
 static bool in_bounds(const config_key *k, double v)
 {
-    if (v < k->lo || ((k->open & OPEN_LO) && v == k->lo))
+    if (!(v >= k->lo && v <= k->hi)) /* NaN fails too */
         return false;
-    if (v > k->hi || ((k->open & OPEN_HI) && v == k->hi))
-        return false;
-    return true;
+    return !((k->open & OPEN_LO) && v == k->lo) && !((k->open & OPEN_HI) && v == k->hi);
 }
 
 static const char *skip_space(const char *s)
@@ -253,7 +251,6 @@ static bool parse_int64(const char *s, int64_t *out)
     for (const char *q = p; *q; q++)
         if (!isdigit((unsigned char)*q))
             return false;
-    errno = 0;
     *out = strtoll(s, NULL, 10);
     return true;
 }
@@ -859,7 +856,10 @@ static void syntax_error(const load_state *st, int line, occam_error *err)
             }
         text[strcspn(text, "\r\n")] = '\0';
     }
-    const char *t = skip_space(text);
+    const char *t = text;
+    if (line == 1 && !strncmp(t, "\xEF\xBB\xBF", 3))
+        t += 3;
+    t = skip_space(t);
     const char *what = *t == '[' ? "section header without a closing ']'"
                                  : "expected 'key = value' or '[section]'";
     if (*t)

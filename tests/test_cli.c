@@ -1,0 +1,282 @@
+/* The command line end to end: exit codes (0 ok, 1 runtime failure, 2 bad usage, config or
+ * input), messages that name file:line or the key, and a train → save → eval round trip.
+ * Runs the built binary ($OCCAM_BIN, default build/occam) as a child process. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "occam/json.h"
+
+static char tmpdir[256];
+static char out[1 << 16];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/occam-cli-XXXXXX");
+    cr_assert(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Runs `occam ARGS` (ARGS after printf formatting), captures stdout+stderr into `out`,
+ * returns the exit code. */
+static int occam(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int occam(const char *fmt, ...)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "cannot run %s", cmd);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st), "%s did not exit normally (status %d): %s", cmd, st, out);
+    return WEXITSTATUS(st);
+}
+
+static const char *path(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static void write_file(const char *name, const char *text)
+{
+    FILE *f = fopen(path(name), "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+#define BLOBS "configs/blobs.ini"
+
+static void expect(int rc, int want, const char *needle)
+{
+    cr_assert_eq(rc, want, "exit %d (want %d): %s", rc, want, out);
+    if (needle) cr_assert(strstr(out, needle), "expected '%s' in: %s", needle, out);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+Test(cli, help_and_version)
+{
+    expect(occam("--help"), 0, "usage: occam");
+    expect(occam("--version"), 0, "occam ");
+    expect(occam("train --help"), 0, "--threads N");
+    expect(occam("eval --help"), 0, "--checkpoint");
+    expect(occam("--config-keys"), 0, "train.lr");
+}
+
+Test(cli, usage_errors_exit_2)
+{
+    expect(occam("%s", ""), 2, "usage");
+    expect(occam("frobnicate"), 2, "unknown command");
+    expect(occam("train"), 2, "missing CONFIG");
+    expect(occam("train %s --bogus", BLOBS), 2, "--bogus");
+    expect(occam("train %s extra", BLOBS), 2, "unexpected argument");
+    expect(occam("train %s --threads two", BLOBS), 2, "--threads two");
+    expect(occam("train %s --threads 4096", BLOBS), 2, "more threads than");
+    expect(occam("train %s --checkpoint x", BLOBS), 2, "does not apply");
+    expect(occam("eval %s", BLOBS), 2, "--checkpoint");
+    expect(occam("train %s", path("missing.ini")), 2, "missing.ini");
+}
+
+Test(cli, config_errors_name_file_and_line)
+{
+    write_file("a.ini", "[train]\nepochs = 3\nlr = fast\n");
+    expect(occam("train %s", path("a.ini")), 2, "a.ini:3:");
+    write_file("b.ini", "[train]\n\nepoch = 3\n");
+    expect(occam("train %s", path("b.ini")), 2, "b.ini:3:");
+    write_file("c.ini", "[nonsense]\nx = 1\n");
+    expect(occam("train %s", path("c.ini")), 2, "c.ini:1:");
+    write_file("d.ini", "[train]\nepochs = 3\nepochs = 4\n");
+    expect(occam("train %s", path("d.ini")), 2, "d.ini:3:");
+    write_file("e.ini", "[train]\nbatch = 0\n");
+    expect(occam("train %s", path("e.ini")), 2, "e.ini:2:");
+    write_file("f.ini", "[data]\nsource = parquet\n");
+    expect(occam("train %s", path("f.ini")), 2, "f.ini:2:");
+    write_file("g.ini", "[model]\nlayers = 784,,10\n");
+    expect(occam("train %s", path("g.ini")), 2, "g.ini:2:");
+}
+
+Test(cli, set_errors_name_the_key)
+{
+    expect(occam("train %s --set train.lr=-1", BLOBS), 2, "train.lr");
+    expect(occam("train %s --set train.nope=1", BLOBS), 2, "train.nope");
+    expect(occam("train %s --set trainlr", BLOBS), 2, "trainlr");
+    expect(occam("train %s --set model.layers=20,50,4", BLOBS), 2, "model.layers");
+}
+
+/* A 4×4-pixel IDX set: n images and labels, optionally damaged. */
+static void write_idx(const char *name, int magic, int n, int rows, int cols, int label_max,
+                      int truncate_to)
+{
+    gzFile f = gzopen(path(name), "wb");
+    cr_assert(f);
+    unsigned char hdr[16];
+    int dims = rows ? 3 : 1;
+    unsigned vals[4] = {(unsigned)magic, (unsigned)n, (unsigned)rows, (unsigned)cols};
+    for (int i = 0; i <= dims; i++)
+        for (int b = 0; b < 4; b++) hdr[i * 4 + b] = (unsigned char)(vals[i] >> (24 - 8 * b));
+    gzwrite(f, hdr, (unsigned)(4 * (dims + 1)));
+    int total = rows ? n * rows * cols : n;
+    if (truncate_to >= 0) total = truncate_to;
+    for (int i = 0; i < total; i++) {
+        unsigned char v = (unsigned char)(rows ? (i * 37) % 256 : i % (label_max + 1));
+        gzwrite(f, &v, 1);
+    }
+    gzclose(f);
+}
+
+static void idx_set(int images_truncate, int label_max, int test_labels_n, int magic)
+{
+    write_idx("train-images-idx3-ubyte.gz", magic, 20, 4, 4, 0, images_truncate);
+    write_idx("train-labels-idx1-ubyte.gz", 0x801, 20, 0, 0, label_max, -1);
+    write_idx("t10k-images-idx3-ubyte.gz", 0x803, 10, 4, 4, 0, -1);
+    write_idx("t10k-labels-idx1-ubyte.gz", 0x801, test_labels_n, 0, 0, 9, -1);
+    char ini[1024];
+    snprintf(ini, sizeof ini,
+             "[data]\nsource = idx\npath = %s\n[model]\nlayers = 16,8,10\n[train]\nepochs = 1\n"
+             "batch = 4\n", tmpdir);
+    write_file("idx.ini", ini);
+}
+
+Test(cli, idx_bad_input_exit_2_naming_the_file)
+{
+    idx_set(-1, 9, 10, 0x803);
+    expect(occam("train %s", path("idx.ini")), 0, "test ");
+    idx_set(100, 9, 10, 0x803);
+    expect(occam("train %s", path("idx.ini")), 2, "train-images-idx3-ubyte.gz");
+    idx_set(-1, 9, 10, 0x802);
+    expect(occam("train %s", path("idx.ini")), 2, "train-images-idx3-ubyte.gz");
+    idx_set(-1, 9, 7, 0x803);
+    expect(occam("train %s", path("idx.ini")), 2, "t10k-labels-idx1-ubyte.gz");
+    idx_set(-1, 12, 10, 0x803);
+    expect(occam("train %s", path("idx.ini")), 2, "train-labels-idx1-ubyte.gz");
+    /* A damaged gzip stream: flip bytes in the middle of the compressed data. */
+    idx_set(-1, 9, 10, 0x803);
+    FILE *f = fopen(path("train-images-idx3-ubyte.gz"), "r+b");
+    cr_assert(f);
+    fseek(f, 20, SEEK_SET);
+    unsigned char junk[8] = {0xde, 0xad, 0xbe, 0xef, 0x12, 0x34, 0x56, 0x78};
+    fwrite(junk, 1, sizeof junk, f);
+    fclose(f);
+    expect(occam("train %s", path("idx.ini")), 2, "train-images-idx3-ubyte.gz");
+}
+
+static void csv_case(const char *train_text, int want, const char *needle)
+{
+    write_file("train.csv", train_text);
+    write_file("test.csv", "1,2,0\n3,4,1\n");
+    char ini[1024];
+    snprintf(ini, sizeof ini,
+             "[data]\nsource = csv\ntrain = %s\ntest = %s\nlabel = last\n[model]\nlayers = 2,4,2\n"
+             "[train]\nepochs = 1\nbatch = 2\n", path("train.csv"), path("test.csv"));
+    write_file("csv.ini", ini);
+    expect(occam("train %s", path("csv.ini")), want, needle);
+}
+
+Test(cli, csv_bad_input_exit_2_naming_file_and_line)
+{
+    csv_case("x,y,label\n1,2,0\n3,4,1\n", 0, "test ");
+    csv_case("1,2,0\n3,four,1\n", 2, "train.csv:2");
+    csv_case("1,2,0\n3,4\n", 2, "train.csv:2");
+    csv_case("1,2,0\n3,4,2\n", 2, "train.csv:2");
+    csv_case("1,2,0\n3,nan,1\n", 2, "train.csv:2");
+    csv_case("1,2,0.5\n", 2, "train.csv:1");
+    csv_case("", 2, "train.csv");
+}
+
+static double json_number(const occam_json_value *root, const char *a, const char *b)
+{
+    const occam_json_value *v = occam_json_get(root, a);
+    cr_assert(v, "report has no '%s'", a);
+    if (b) {
+        v = occam_json_get(v, b);
+        cr_assert(v, "report has no '%s.%s'", a, b);
+    }
+    cr_assert_eq(v->type, OCCAM_JSON_NUMBER, "%s.%s is not a number", a, b ? b : "");
+    return v->number;
+}
+
+Test(cli, train_report_save_then_eval)
+{
+    expect(occam("train %s --threads 2 --report %s --save %s --set train.epochs=3", BLOBS,
+                  path("r.json"), path("m.safetensors")),
+           0, "saved");
+    FILE *f = fopen(path("r.json"), "rb");
+    cr_assert(f);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    occam_json_value root;
+    occam_error err;
+    cr_assert_eq(occam_json_parse(&root, text, n, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(json_number(&root, "threads", NULL), 2);
+    cr_assert_eq(json_number(&root, "params_total", NULL), 20 * 50 + 50 + 50 * 3 + 3);
+    cr_assert_eq(json_number(&root, "weights_total", NULL), 20 * 50 + 50 * 3);
+    cr_assert_eq(json_number(&root, "weights_active", NULL), 20 * 50 + 50 * 3);
+    cr_assert_eq(json_number(&root, "sparsity", NULL), 0);
+    double test_acc = json_number(&root, "test", "accuracy");
+    cr_assert(test_acc >= 0.95);
+    json_number(&root, "train", "loss");
+    json_number(&root, "train", "accuracy");
+    json_number(&root, "test", "loss");
+    cr_assert(json_number(&root, "timing", "train_seconds") > 0);
+    cr_assert(json_number(&root, "timing", "samples_per_second") > 0);
+    const occam_json_value *hist = occam_json_get(&root, "history");
+    cr_assert(hist && hist->type == OCCAM_JSON_ARRAY && hist->count == 3);
+    const occam_json_value *cfg = occam_json_get(&root, "config");
+    cr_assert(cfg && occam_json_get(cfg, "train"));
+    cr_assert_eq(occam_json_get(occam_json_get(cfg, "train"), "epochs")->number, 3);
+    occam_json_free(&root);
+
+    /* eval reproduces the test accuracy from the saved weights */
+    expect(occam("eval %s --checkpoint %s --threads 1", BLOBS, path("m.safetensors")), 0, "test");
+    char want[64];
+    snprintf(want, sizeof want, "accuracy %.4f", test_acc);
+    cr_assert(strstr(out, want), "expected '%s' in: %s", want, out);
+
+    /* a model of another shape is refused, naming the key */
+    expect(occam("eval %s --checkpoint %s --set model.layers=20,40,3", BLOBS,
+                  path("m.safetensors")), 2, "model.layers");
+    /* a damaged checkpoint is refused */
+    f = fopen(path("m.safetensors"), "r+b");
+    fseek(f, -5, SEEK_END);
+    fputc('X', f);
+    fclose(f);
+    expect(occam("eval %s --checkpoint %s", BLOBS, path("m.safetensors")), 2, "m.safetensors");
+    expect(occam("eval %s --checkpoint %s", BLOBS, path("none.safetensors")), 2,
+           "none.safetensors");
+}
+
+Test(cli, divergence_exits_1_naming_epoch_and_step)
+{
+    expect(occam("train %s --set train.lr=90 --set train.momentum=0.99 --set data.spread=1000",
+                  BLOBS), 1, "epoch");
+    cr_assert(strstr(out, "step"), "%s", out);
+}
+
+Test(cli, effective_config_is_printed)
+{
+    expect(occam("train %s --set train.epochs=1 --set train.lr=0.125", BLOBS), 0, "lr = 0.125");
+    cr_assert(strstr(out, "[runtime]"));
+}
