@@ -58,8 +58,10 @@ static void on_progress(void *user, const occam_progress *p)
         else
             fprintf(stderr, "  test_rel_err %.4f", st->test.relative_error);
     }
-    fprintf(stderr, "  lr %.4g  %.0f samples/s  %.2f s\n", st->lr, st->samples_per_second,
-            st->seconds);
+    char eta[32];
+    fmt_eta(eta, sizeof eta, p->eta_seconds);
+    fprintf(stderr, "  lr %.4g  %.0f samples/s  %.2f s  ETA %s\n", st->lr,
+            st->samples_per_second, st->seconds, eta);
 }
 
 static void print_eval(const char *name, const occam_eval *ev, occam_task task)

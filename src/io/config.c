@@ -165,7 +165,7 @@ static const config_key keys[] = {
                "adam: second-moment decay"),
     DOUBLE_KEY("train", "eps", train.eps, 0, 1, OPEN_LO, "1e-8", "adam: denominator epsilon"),
     DOUBLE_KEY("train", "weight_decay", train.weight_decay, 0, 1, 0, "0",
-               "L2 coefficient, added to the gradient"),
+               "L2 coefficient on weights (not biases), added to the gradient"),
     ENUM_KEY("train", "schedule", train.schedule, occam_sched, sched_names, "constant",
              "learning-rate schedule"),
     INT_KEY("train", "step_epochs", train.step_epochs, 1, 1e6, "10",

@@ -95,6 +95,7 @@ int occam_fit(occam_trainer *tr, const occam_config *cfg, const occam_dataset *t
             occam_progress p = {.epoch = e + 1, .epochs = epochs, .step = steps_per_epoch,
                                 .steps_per_epoch = steps_per_epoch, .loss = st->train_loss,
                                 .samples_per_second = st->samples_per_second,
+                                .eta_seconds = (epochs - e - 1) * dt,
                                 .end_of_epoch = true, .stats = st};
             progress(user, &p);
         }
