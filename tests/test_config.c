@@ -783,7 +783,8 @@ Test(config, json)
         "\"lr\": 0.05,",
         "\"eps\": 1e-08,",
         "\"seed\": 18446744073709551615}, \"runtime\": {\"threads\": 0, ",
-        "\"oversubscribe\": false}}",
+        "\"oversubscribe\": false, \"grad\": \"auto\"",
+        "\"topology\": \"\"}}",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_assert(strstr(buf, want[i]), "'%s' not in %s", want[i], buf);
@@ -807,7 +808,7 @@ Test(config, json)
     cr_assert(strstr(j, "\n    \"train\": \"/tmp/a \\\"b\\\"\\\\c.csv\",\n"), "%s", j);
     cr_assert(strstr(j, "\n    \"label\": \"last\",\n"), "%s", j);
     cr_assert(strstr(j, "\n  },\n  \"model\": {\n    \"layers\": [20,64,3],\n"), "%s", j);
-    cr_assert(strstr(j, "\n    \"oversubscribe\": false\n  }\n}\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"oversubscribe\": false,\n") && strstr(j, "\n    \"topology\": \"\"\n  }\n}\n"), "%s", j);
     free(j);
 }
 

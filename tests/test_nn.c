@@ -99,7 +99,7 @@ static void check_gradient(occam_act act, occam_task task, int threads)
     occam_dataset ds;
     make_data(&ds, 9, 5, 4, task, 11);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, threads, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, threads, NULL, &err), OCCAM_OK, "%s", err.msg);
     uint32_t idx[9];
     for (int i = 0; i < 9; i++) idx[i] = (uint32_t)i;
     float *g = calloc(m.lay.nparams, sizeof(float));
@@ -214,10 +214,13 @@ Test(nn, bias_act_forward_and_backward)
 Test(nn, bias_backward_sums_columns)
 {
     float dz[6] = {1, 2, 3, 4, 5, 6}, db[3];
-    occam_bias_backward(db, dz, 2, 3);
+    occam_bias_backward(db, dz, 2, 3, 3);
     cr_assert_float_eq(db[0], 5.0f, 0);
     cr_assert_float_eq(db[1], 7.0f, 0);
     cr_assert_float_eq(db[2], 9.0f, 0);
+    occam_bias_backward(db, dz + 1, 2, 2, 3); /* a column block */
+    cr_assert_float_eq(db[0], 7.0f, 0);
+    cr_assert_float_eq(db[1], 9.0f, 0);
 }
 
 /* ---- optimisers -------------------------------------------------------------------------- */

@@ -20,7 +20,8 @@ static void blobs_config(occam_config *cfg)
 
 /* Trains cfg on its data with `threads` threads; returns the model (caller frees) and the
  * final test evaluation. */
-static void train(const occam_config *cfg, int threads, occam_model *m, occam_eval *test_ev)
+static void train_nodes(const occam_config *cfg, int threads, const int *node_of,
+                        occam_model *m, occam_eval *test_ev)
 {
     occam_error err;
     occam_dataset tr_ds, te_ds;
@@ -28,7 +29,8 @@ static void train(const occam_config *cfg, int threads, occam_model *m, occam_ev
     cr_assert_eq(occam_model_create(m, cfg, &err), OCCAM_OK);
     occam_model_init(m, cfg->model.init, cfg->train.seed);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, m, cfg, threads, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_trainer_create(&tr, m, cfg, threads, node_of, &err), OCCAM_OK, "%s",
+                 err.msg);
     occam_fit_result res;
     cr_assert_eq(occam_fit(tr, cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK, "%s",
                  err.msg);
@@ -38,6 +40,11 @@ static void train(const occam_config *cfg, int threads, occam_model *m, occam_ev
     occam_trainer_free(tr);
     occam_dataset_free(&tr_ds);
     occam_dataset_free(&te_ds);
+}
+
+static void train(const occam_config *cfg, int threads, occam_model *m, occam_eval *test_ev)
+{
+    train_nodes(cfg, threads, NULL, m, test_ev);
 }
 
 Test(train, blobs_reach_95_percent)
@@ -127,7 +134,7 @@ Test(train, divergence_is_reported)
     cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
     occam_model_init(&m, cfg.model.init, cfg.train.seed);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 1, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err), OCCAM_OK);
     occam_fit_result res;
     int rc = occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err);
     cr_assert_eq(rc, OCCAM_ERR_RUNTIME);
@@ -137,4 +144,69 @@ Test(train, divergence_is_reported)
     occam_model_free(&m);
     occam_dataset_free(&tr_ds);
     occam_dataset_free(&te_ds);
+}
+
+static double max_rel_diff(const occam_model *a, const occam_model *b)
+{
+    double maxw = 0, maxd = 0;
+    for (size_t i = 0; i < a->lay.nparams; i++) {
+        maxw = fmax(maxw, fabs(a->params[i]));
+        maxd = fmax(maxd, fabs((double)a->params[i] - b->params[i]));
+    }
+    return maxd / maxw;
+}
+
+/* The owner path computes every weight gradient over the whole batch in one GEMM per row
+ * block: its result does not depend on the thread count, to the bit. */
+Test(train, owner_path_is_bitwise_identical_for_1_2_4_threads)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 3;
+    cfg.train.batch = 50;
+    cfg.runtime.grad = OCCAM_GRAD_OWNER;
+    occam_model m[3];
+    occam_eval ev[3];
+    int th[3] = {1, 2, 4};
+    for (int i = 0; i < 3; i++) train(&cfg, th[i], &m[i], &ev[i]);
+    for (int i = 1; i < 3; i++)
+        cr_assert(memcmp(m[0].params, m[i].params, m[0].lay.nparams * sizeof(float)) == 0,
+                  "owner path: %d threads differ from 1 (max rel diff %g)", th[i],
+                  max_rel_diff(&m[0], &m[i]));
+    for (int i = 0; i < 3; i++) occam_model_free(&m[i]);
+}
+
+Test(train, shard_and_owner_paths_agree)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 2;
+    cfg.train.lr = 0.02;
+    occam_model a, b;
+    occam_eval ea, eb;
+    cfg.runtime.grad = OCCAM_GRAD_SHARD;
+    train(&cfg, 2, &a, &ea);
+    cfg.runtime.grad = OCCAM_GRAD_OWNER;
+    train(&cfg, 2, &b, &eb);
+    cr_assert(max_rel_diff(&a, &b) <= 1e-5, "shard vs owner: %g", max_rel_diff(&a, &b));
+    occam_model_free(&a);
+    occam_model_free(&b);
+}
+
+/* The two-level reduction (4 threads on 2 "nodes") against the flat one. */
+Test(train, hierarchical_reduction_agrees_with_flat)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 2;
+    cfg.train.lr = 0.02;
+    cfg.runtime.grad = OCCAM_GRAD_SHARD;
+    int spread[4] = {0, 1, 0, 1};
+    occam_model a, b;
+    occam_eval ea, eb;
+    train(&cfg, 4, &a, &ea);
+    train_nodes(&cfg, 4, spread, &b, &eb);
+    cr_assert(max_rel_diff(&a, &b) <= 1e-5, "hierarchical vs flat: %g", max_rel_diff(&a, &b));
+    occam_model_free(&a);
+    occam_model_free(&b);
 }

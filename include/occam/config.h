@@ -24,6 +24,10 @@ typedef enum { OCCAM_ACT_RELU, OCCAM_ACT_TANH, OCCAM_ACT_SIGMOID } occam_act;
 typedef enum { OCCAM_INIT_HE, OCCAM_INIT_XAVIER } occam_init;
 typedef enum { OCCAM_OPT_SGD, OCCAM_OPT_ADAM } occam_opt;
 typedef enum { OCCAM_SCHED_CONSTANT, OCCAM_SCHED_STEP, OCCAM_SCHED_COSINE } occam_sched;
+typedef enum { OCCAM_GRAD_AUTO, OCCAM_GRAD_SHARD, OCCAM_GRAD_OWNER } occam_grad;
+typedef enum { OCCAM_BIND_CORE, OCCAM_BIND_NONE } occam_bind;
+typedef enum { OCCAM_PLACE_COMPACT, OCCAM_PLACE_SPREAD } occam_placement;
+typedef enum { OCCAM_WEIGHTS_LOCAL, OCCAM_WEIGHTS_REPLICATE, OCCAM_WEIGHTS_INTERLEAVE } occam_weights;
 typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO } occam_csv_header;
 
 /* data.label: a 1-based column number, or one of these. */
@@ -71,6 +75,11 @@ typedef struct occam_config {
     struct {
         int threads;       /* runtime.threads: 0 = all cores */
         bool oversubscribe; /* runtime.oversubscribe: allow more threads than cores */
+        occam_grad grad;    /* runtime.grad = auto | shard | owner: weight-gradient path */
+        occam_bind bind;    /* runtime.bind = core | none */
+        occam_placement placement;   /* runtime.placement = compact | spread */
+        occam_weights weights;       /* runtime.weights = local | replicate | interleave */
+        char topology[OCCAM_PATH_MAX]; /* runtime.topology = "" | synthetic:<desc> | xml:<path> */
     } runtime;
 } occam_config;
 

@@ -18,8 +18,8 @@ void occam_bias_act_forward(float *restrict z, const float *restrict b, int m, i
 void occam_bias_forward(float *restrict z, const float *restrict b, int m, int n);
 /* d (m,n) <- d ⊙ act'(a), with a (m,n) the stored activation: dA becomes dZ in place. */
 void occam_act_backward(float *restrict d, const float *restrict a, int m, int n, occam_act act);
-/* db (n) <- Σ_rows dz (m,n). */
-void occam_bias_backward(float *restrict db, const float *restrict dz, int m, int n);
+/* db (n) <- Σ_rows dz (m,n), dz with row stride ld >= n (a column block of a wider matrix). */
+void occam_bias_backward(float *restrict db, const float *restrict dz, int m, int n, int ld);
 
 /* Softmax cross-entropy over logits z (m,n) with labels (m). If dz is non-NULL it receives
  * (softmax(z) - onehot) · scale (dz may equal z). Adds the summed loss (nats) to *loss and

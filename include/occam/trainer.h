@@ -2,18 +2,20 @@
  *
  * A trainer owns T workers (one per thread) and the optimiser state. One step is one OpenMP
  * team:
- *   1. each thread gathers its shard of the minibatch's rows (first-touching its own buffers),
- *      runs forward and backward with single-threaded BLIS calls, and writes a full partial
- *      gradient into its own buffer (no dX for the input layer);
+ *   1. each thread gathers its shard of the minibatch's rows, runs forward and backward with
+ *      single-threaded BLIS calls (no dX for the input layer). Per layer, the weight gradient
+ *      is either a per-thread partial over the shard (shard path) or, after a barrier, a block
+ *      of output rows over the whole batch (owner path, no reduction needed);
  *   2. one barrier;
- *   3. each thread owns a cache-line aligned slice of the flat parameter array: it sums every
- *      thread's partial for that slice in thread order and applies the optimiser in the same
- *      pass.
+ *   3. owner-path rows are updated by the thread that computed them; shard-path partials are
+ *      reduced over owner slices (flat, or NUMA-hierarchical) in a fixed order, with the
+ *      optimiser applied in the same pass.
  * The sums are in a fixed order, so a run is bitwise reproducible for a given seed and thread
  * count. Nothing is allocated inside a step. */
 #ifndef OCCAM_TRAINER_H
 #define OCCAM_TRAINER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +24,7 @@
 #include "occam/error.h"
 #include "occam/model.h"
 #include "occam/optim.h"
+#include "occam/reduce.h"
 
 typedef struct occam_trainer occam_trainer;
 
@@ -34,14 +37,24 @@ typedef struct occam_eval {
 } occam_eval;
 
 /* Creates a trainer for `model` (which it borrows) with `threads` workers; rows per step at most
- * cfg->train.batch. OCCAM_ERR_RUNTIME when memory runs out. */
+ * cfg->train.batch. node_of[t] is thread t's NUMA node (NULL: one node), which shapes the
+ * gradient reduction. OCCAM_ERR_RUNTIME when memory runs out. */
 int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
-                         int threads, occam_error *err);
+                         int threads, const int *node_of, occam_error *err);
 /* Accepts NULL. */
 void occam_trainer_free(occam_trainer *tr);
 
 int occam_trainer_threads(const occam_trainer *tr);
 occam_optim *occam_trainer_optim(occam_trainer *tr);
+/* Whether layer l computes its weight gradient on the owner path (else shard + reduce). */
+bool occam_trainer_layer_owner(const occam_trainer *tr, int l);
+
+/* Step phases, as thread 0 sees them: forward (gather, forward, loss), backward (including the
+ * owner path's per-layer barriers), wait (the barrier before the update: load imbalance), and
+ * update (reduction fused with the optimiser). Seconds summed over all steps so far. */
+enum { OCCAM_PHASE_FORWARD, OCCAM_PHASE_BACKWARD, OCCAM_PHASE_WAIT, OCCAM_PHASE_UPDATE,
+       OCCAM_PHASES };
+void occam_trainer_phases(const occam_trainer *tr, double sec[OCCAM_PHASES]);
 
 /* One optimiser step on rows idx[0..nrows) of ds (nrows <= batch). Adds the summed loss and the
  * number of correct argmaxes to *loss_sum and *correct. */

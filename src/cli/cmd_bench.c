@@ -56,7 +56,7 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
     if (rc == OCCAM_OK) {
         occam_model_init(&model, cfg.model.init, cfg.train.seed);
-        rc = occam_trainer_create(&tr, &model, &cfg, threads, err);
+        rc = occam_trainer_create(&tr, &model, &cfg, threads, NULL, err);
     }
     if (rc == OCCAM_OK) rc = occam_fit(tr, &cfg, &train, NULL, &fit, NULL, NULL, err);
     if (rc == OCCAM_OK) {

@@ -32,7 +32,7 @@ static int run(const cli_opts *o, occam_error *err)
     rc = occam_model_create(&model, &cfg, err);
     if (rc == OCCAM_OK) rc = occam_model_load(o->checkpoint, &model, err);
     if (rc == OCCAM_OK) rc = occam_data_load(&cfg, &train, &test, err);
-    if (rc == OCCAM_OK) rc = occam_trainer_create(&tr, &model, &cfg, threads, err);
+    if (rc == OCCAM_OK) rc = occam_trainer_create(&tr, &model, &cfg, threads, NULL, err);
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;
         occam_trainer_eval(tr, &train, &ev_train);

@@ -94,7 +94,7 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
     if (rc == OCCAM_OK) {
         occam_model_init(&model, cfg.model.init, cfg.train.seed);
-        rc = occam_trainer_create(&tr, &model, &cfg, threads, err);
+        rc = occam_trainer_create(&tr, &model, &cfg, threads, NULL, err);
     }
     if (rc == OCCAM_OK) {
         fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d thread%s, "

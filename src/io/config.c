@@ -121,6 +121,16 @@ static const char *const sched_names[] = {
     [OCCAM_SCHED_CONSTANT] = "constant", [OCCAM_SCHED_STEP] = "step",
     [OCCAM_SCHED_COSINE] = "cosine", NULL};
 
+static const char *const grad_names[] = {
+    [OCCAM_GRAD_AUTO] = "auto", [OCCAM_GRAD_SHARD] = "shard", [OCCAM_GRAD_OWNER] = "owner", NULL};
+static const char *const bind_names[] = {
+    [OCCAM_BIND_CORE] = "core", [OCCAM_BIND_NONE] = "none", NULL};
+static const char *const placement_names[] = {
+    [OCCAM_PLACE_COMPACT] = "compact", [OCCAM_PLACE_SPREAD] = "spread", NULL};
+static const char *const weights_names[] = {
+    [OCCAM_WEIGHTS_LOCAL] = "local", [OCCAM_WEIGHTS_REPLICATE] = "replicate",
+    [OCCAM_WEIGHTS_INTERLEAVE] = "interleave", NULL};
+
 static const config_key keys[] = {
     ENUM_KEY("data", "source", data.source, occam_source, source_names, "idx",
              "where the data comes from: IDX files, a CSV file or generated blobs"),
@@ -179,6 +189,19 @@ static const config_key keys[] = {
     INT_KEY("runtime", "threads", runtime.threads, 0, 4096, "0", "worker threads, 0 = all cores"),
     BOOL_KEY("runtime", "oversubscribe", runtime.oversubscribe, "false",
              "allow more threads than cores"),
+    ENUM_KEY("runtime", "grad", runtime.grad, occam_grad, grad_names, "auto",
+             "weight gradients: shard (per-thread partials, reduced) or owner (each thread "
+             "computes its rows over the whole batch); auto picks per layer by a cost model"),
+    ENUM_KEY("runtime", "bind", runtime.bind, occam_bind, bind_names, "core",
+             "pin each thread to a core (ignored when OMP_PLACES or OMP_PROC_BIND is set)"),
+    ENUM_KEY("runtime", "placement", runtime.placement, occam_placement, placement_names,
+             "compact", "thread placement: fill a NUMA node first, or round-robin across nodes"),
+    ENUM_KEY("runtime", "weights", runtime.weights, occam_weights, weights_names, "local",
+             "weight memory: one copy (local), one copy per NUMA node (replicate), or pages "
+             "spread across nodes (interleave)"),
+    PATH_KEY("runtime", "topology", runtime.topology, "",
+             "topology override: synthetic:<hwloc synthetic string> or xml:<file>; empty = "
+             "this machine (HWLOC_SYNTHETIC / HWLOC_XMLFILE also apply)"),
 };
 
 enum { NKEYS = sizeof keys / sizeof keys[0] };

@@ -60,11 +60,11 @@ void occam_act_backward(float *restrict d, const float *restrict a, int m, int n
     }
 }
 
-void occam_bias_backward(float *restrict db, const float *restrict dz, int m, int n)
+void occam_bias_backward(float *restrict db, const float *restrict dz, int m, int n, int ld)
 {
     for (int j = 0; j < n; j++) db[j] = 0.0f;
     for (int i = 0; i < m; i++) {
-        const float *restrict di = dz + (size_t)i * n;
+        const float *restrict di = dz + (size_t)i * ld;
         for (int j = 0; j < n; j++) db[j] += di[j];
     }
 }

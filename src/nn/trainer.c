@@ -1,95 +1,138 @@
-/* The data-parallel MLP step: per-thread shards through forward and backward with
- * single-threaded BLIS, then a fused owner-slice reduction and optimiser update. See
- * include/occam/trainer.h for the design; the comments here say why the details are so. */
+/* The data-parallel MLP step. See include/occam/trainer.h for the design; the comments here
+ * say why the details are so.
+ *
+ * Buffers. Inputs, activations and output gradients live in whole-batch arrays, one per layer;
+ * thread t's shard is the row range split_rows(batch, t) of each, first touched by t. Shards
+ * are contiguous, so an owner-path thread can multiply over the whole batch (k = batch) with
+ * one GEMM, and a layer's dZ is never overwritten while another thread may still read it (each
+ * layer has its own dZ array).
+ *
+ * Two weight-gradient paths, chosen per layer (runtime.grad):
+ *   shard — thread t computes dW over its own rows into its partial array; after the step's
+ *           barrier the partials are reduced (occam_reduce_run) and the optimiser applied to
+ *           each reduced slice in the same pass.
+ *   owner — after a barrier (dZ of the layer complete for every row), thread t computes rows
+ *           [o_lo, o_hi) of dW over the whole batch straight into the shared gradient; no
+ *           reduction. Its value does not depend on the thread count.
+ * Cost model for auto (bytes moved per step, T threads, batch B, layer in → out):
+ *   shard: each thread writes an in·out partial and the reduction reads T of them: 2·T·in·out
+ *   owner: each thread re-reads the layer's whole input and dZ: T·B·(in + out)
+ * so a layer takes the owner path when B·(in + out) < 2·in·out, and always with one thread
+ * (there is nothing to reduce). The owner path costs one barrier per layer. */
 #include "occam/trainer.h"
 
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "occam/gemm.h"
 #include "occam/kernels.h"
 #include "occam/mem.h"
 #include "occam/team.h"
 
-/* Rows a worker can hold at once in evaluation, where there is no batch to split. */
+/* Rows per thread in evaluation, where there is no batch to split. */
 #define EVAL_ROWS 256
 
-/* One thread's buffers. Aligned to a cache line so the per-thread results written during a
- * step never share a line with another thread's. */
-typedef struct worker {
-    _Alignas(64) float *x;      /* cap × width[0]: the gathered input rows */
-    float *a[OCCAM_MAX_LAYERS]; /* a[l]: cap × width[l+1], output of layer l after its activation */
-    float *d[2];                /* cap × max width: dZ / dA ping-pong */
-    int32_t *label;             /* cap: classify labels */
-    float *target;              /* cap × outputs: regress targets */
-    float *grad;                /* lay.nparams: this thread's partial gradient */
-    double loss;                /* this step's summed loss over the shard */
+/* Per-thread results of a step, one cache line each so that threads never share a line. */
+typedef struct thread_out {
+    _Alignas(64) double loss;
     int64_t correct;
-    size_t lo, hi;              /* owner slice of the flat parameter array */
-    int ok;                     /* allocation succeeded */
-} worker;
+} thread_out;
 
 struct occam_trainer {
     occam_model *model;
     occam_optim opt;
     int threads;
-    size_t cap;            /* rows per worker buffer */
-    int maxw;              /* widest layer */
-    float *mom1, *mom2;    /* optimiser moments (mom2: adam only), lay.nparams each */
-    worker *w;             /* threads workers */
-    const float **parts;   /* w[u].grad for u = 0..threads-1, for the reduction */
+    size_t rows;                   /* rows of the batch buffers */
+    float *x;                      /* rows × width[0] */
+    float *act[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: output of layer l */
+    float *dz[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: dLoss/dZ of layer l */
+    int32_t *label;                /* rows */
+    float *target;                 /* rows × outputs */
+    float **partial;               /* [threads] lay.nparams: shard-path partial gradients */
+    float *grad;                   /* lay.nparams: owner-path gradients */
+    float *mom1, *mom2;            /* optimiser moments (mom2: adam only) */
+    bool owner[OCCAM_MAX_LAYERS];  /* weight-gradient path of each layer */
+    occam_range ranges[2 * OCCAM_MAX_LAYERS]; /* shard-path segments, for the reduction */
+    int nranges;
+    occam_reduce_plan plan;
+    thread_out *out;               /* [threads] */
+    double phase[OCCAM_PHASES];    /* seconds per phase, thread 0's view */
+    int ok;                        /* first-touch allocation succeeded on every thread */
 };
 
 int occam_trainer_threads(const occam_trainer *tr) { return tr->threads; }
 occam_optim *occam_trainer_optim(occam_trainer *tr) { return &tr->opt; }
+bool occam_trainer_layer_owner(const occam_trainer *tr, int l) { return tr->owner[l]; }
 
-static void worker_free(worker *w)
+void occam_trainer_phases(const occam_trainer *tr, double sec[OCCAM_PHASES])
 {
-    free(w->x);
-    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) free(w->a[l]);
-    free(w->d[0]);
-    free(w->d[1]);
-    free(w->label);
-    free(w->target);
-    free(w->grad);
+    memcpy(sec, tr->phase, sizeof tr->phase);
 }
 
-/* Runs on the owning thread: its buffers are first touched, so placed, where it runs. */
-static void worker_alloc(worker *w, const occam_layout *lay, size_t cap, int maxw)
+static double now(void)
 {
-    int L = lay->nlayers, outw = lay->width[L];
-    w->x = occam_alloc_zero(cap * (size_t)lay->width[0], sizeof(float));
-    int ok = w->x != NULL;
-    for (int l = 0; l < L; l++) {
-        w->a[l] = occam_alloc_zero(cap * (size_t)lay->width[l + 1], sizeof(float));
-        ok &= w->a[l] != NULL;
-    }
-    for (int i = 0; i < 2; i++) {
-        w->d[i] = occam_alloc_zero(cap * (size_t)maxw, sizeof(float));
-        ok &= w->d[i] != NULL;
-    }
-    w->label = occam_alloc_zero(cap, sizeof(int32_t));
-    w->target = occam_alloc_zero(cap * (size_t)outw, sizeof(float));
-    w->grad = occam_alloc_zero(lay->nparams, sizeof(float));
-    ok &= w->label && w->target && w->grad;
-    w->ok = ok;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void occam_trainer_free(occam_trainer *tr)
 {
     if (!tr) return;
-    if (tr->w)
-        for (int t = 0; t < tr->threads; t++) worker_free(&tr->w[t]);
-    free(tr->w);
-    free(tr->parts);
+    free(tr->x);
+    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) {
+        free(tr->act[l]);
+        free(tr->dz[l]);
+    }
+    free(tr->label);
+    free(tr->target);
+    if (tr->partial)
+        for (int t = 0; t < tr->threads; t++) free(tr->partial[t]);
+    free(tr->partial);
+    free(tr->grad);
     free(tr->mom1);
     free(tr->mom2);
+    free(tr->out);
+    occam_reduce_plan_free(&tr->plan);
     free(tr);
 }
 
+/* The per-layer choice of gradient path (see the cost model at the top of this file). */
+static bool choose_owner(occam_grad mode, int threads, int batch, int in, int out)
+{
+    if (mode == OCCAM_GRAD_OWNER) return true;
+    if (mode == OCCAM_GRAD_SHARD) return false;
+    if (threads == 1) return true;
+    return (double)batch * (in + out) < 2.0 * in * out;
+}
+
+/* Zeroes rows [lo, hi) of a rows × w array: the first touch that places them near thread t. */
+static void touch(float *a, size_t lo, size_t hi, int w)
+{
+    memset(a + lo * (size_t)w, 0, (hi - lo) * (size_t)w * sizeof(float));
+}
+
+static void first_touch(occam_trainer *tr, int t)
+{
+    const occam_layout *lay = &tr->model->lay;
+    size_t lo, hi;
+    occam_split_rows(tr->rows, t, tr->threads, &lo, &hi);
+    touch(tr->x, lo, hi, lay->width[0]);
+    for (int l = 0; l < lay->nlayers; l++) {
+        touch(tr->act[l], lo, hi, lay->width[l + 1]);
+        touch(tr->dz[l], lo, hi, lay->width[l + 1]);
+    }
+    tr->partial[t] = occam_alloc_zero(lay->nparams, sizeof(float));
+    if (!tr->partial[t]) {
+#pragma omp atomic write
+        tr->ok = 0;
+    }
+}
+
 int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
-                         int threads, occam_error *err)
+                         int threads, const int *node_of, occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1);
     *out = NULL;
@@ -100,192 +143,245 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
     tr->model = model;
     tr->threads = threads;
     occam_optim_init(&tr->opt, cfg);
-    size_t shard = ((size_t)cfg->train.batch + (size_t)threads - 1) / (size_t)threads;
-    tr->cap = shard > EVAL_ROWS ? shard : EVAL_ROWS;
-    for (int l = 0; l <= lay->nlayers; l++)
-        if (lay->width[l] > tr->maxw) tr->maxw = lay->width[l];
+    size_t batch = (size_t)cfg->train.batch, eval = (size_t)threads * EVAL_ROWS;
+    tr->rows = batch > eval ? batch : eval;
+    int L = lay->nlayers, outw = lay->width[L];
+    int ok = 1;
+    tr->x = occam_alloc(tr->rows * (size_t)lay->width[0], sizeof(float));
+    ok &= tr->x != NULL;
+    for (int l = 0; l < L; l++) {
+        tr->act[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
+        tr->dz[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
+        ok &= tr->act[l] && tr->dz[l];
+        tr->owner[l] = choose_owner(cfg->runtime.grad, threads, cfg->train.batch, lay->width[l],
+                                    lay->width[l + 1]);
+        if (!tr->owner[l]) {
+            tr->ranges[tr->nranges++] =
+                (occam_range){lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1], 1};
+            tr->ranges[tr->nranges++] = (occam_range){lay->b_off[l], (size_t)lay->width[l + 1], 0};
+        }
+    }
+    tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
+    tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
+    tr->grad = occam_alloc_zero(lay->nparams, sizeof(float));
     tr->mom1 = occam_alloc_zero(lay->nparams, sizeof(float));
     tr->mom2 = cfg->train.optimizer == OCCAM_OPT_ADAM
                    ? occam_alloc_zero(lay->nparams, sizeof(float)) : NULL;
-    tr->w = occam_alloc_zero((size_t)threads, sizeof(worker));
-    tr->parts = calloc((size_t)threads, sizeof *tr->parts);
-    int ok = tr->mom1 && tr->w && tr->parts &&
-             (cfg->train.optimizer != OCCAM_OPT_ADAM || tr->mom2);
-    if (ok) {
-#pragma omp parallel num_threads(threads) default(none) shared(tr, lay)
-        {
-            int t = omp_get_thread_num();
-            worker *w = &tr->w[t];
-            worker_alloc(w, lay, tr->cap, tr->maxw);
-            occam_split_aligned(lay->nparams, OCCAM_SEG_ALIGN, t, tr->threads, &w->lo, &w->hi);
-        }
-        for (int t = 0; t < threads; t++) {
-            ok &= tr->w[t].ok;
-            tr->parts[t] = tr->w[t].grad;
-        }
+    tr->partial = calloc((size_t)threads, sizeof *tr->partial);
+    tr->out = occam_alloc_zero((size_t)threads, sizeof(thread_out));
+    ok &= tr->label && tr->target && tr->grad && tr->mom1 && tr->partial && tr->out &&
+          (cfg->train.optimizer != OCCAM_OPT_ADAM || tr->mom2);
+    int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, node_of, err) : OCCAM_ERR_RUNTIME;
+    if (rc == OCCAM_OK) {
+        tr->ok = 1;
+#pragma omp parallel num_threads(threads) default(none) shared(tr)
+        first_touch(tr, omp_get_thread_num());
+        ok = tr->ok;
     }
-    if (!ok) {
+    if (!ok || rc != OCCAM_OK) {
         occam_trainer_free(tr);
+        if (rc != OCCAM_OK) return rc;
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
-                               "out of memory for %d worker buffers of %zu rows", threads,
-                               (size_t)cfg->train.batch);
+                               "out of memory for %d threads' buffers (batch %d)", threads,
+                               cfg->train.batch);
     }
     *out = tr;
     return OCCAM_OK;
 }
 
-/* Copies rows idx[0..m) of ds into the worker's input (and label/target) buffers. */
-static void gather(worker *w, const occam_dataset *ds, const uint32_t *idx, size_t m)
+/* Copies rows idx[0..m) of ds into batch rows [lo, lo + m). */
+static void gather(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx, size_t lo,
+                   size_t m)
 {
-    size_t d = ds->d;
+    size_t d = ds->d, k = (size_t)ds->targets;
     for (size_t i = 0; i < m; i++) {
-        memcpy(w->x + i * d, ds->x + (size_t)idx[i] * d, d * sizeof(float));
-        if (ds->label) w->label[i] = ds->label[idx[i]];
-        if (ds->y)
-            memcpy(w->target + i * (size_t)ds->targets, ds->y + (size_t)idx[i] * ds->targets,
-                   (size_t)ds->targets * sizeof(float));
+        size_t r = idx[i];
+        memcpy(tr->x + (lo + i) * d, ds->x + r * d, d * sizeof(float));
+        if (ds->label) tr->label[lo + i] = ds->label[r];
+        if (ds->y) memcpy(tr->target + (lo + i) * k, ds->y + r * k, k * sizeof(float));
     }
 }
 
-/* Forward pass of m rows from x (m × width[0], row stride width[0]) into w->a[]. */
-static void forward(const occam_model *mdl, worker *w, const float *x, int m)
+/* Forward pass of batch rows [lo, lo + m), reading inputs from x (row stride width[0]). */
+static void forward(occam_trainer *tr, const float *x, size_t lo, int m)
 {
+    const occam_model *mdl = tr->model;
     const occam_layout *lay = &mdl->lay;
     const float *in = x;
     for (int l = 0; l < lay->nlayers; l++) {
         int nin = lay->width[l], nout = lay->width[l + 1];
-        const float *W = mdl->params + lay->w_off[l];
-        const float *b = mdl->params + lay->b_off[l];
+        float *z = tr->act[l] + lo * (size_t)nout;
         /* Z (m,out) = X (m,in) · Wᵀ (in,out) */
-        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, W, nin, 0.0f, w->a[l], nout);
+        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, mdl->params + lay->w_off[l], nin,
+                   0.0f, z, nout);
         if (l + 1 < lay->nlayers)
-            occam_bias_act_forward(w->a[l], b, m, nout, mdl->act);
+            occam_bias_act_forward(z, mdl->params + lay->b_off[l], m, nout, mdl->act);
         else
-            occam_bias_forward(w->a[l], b, m, nout);
-        in = w->a[l];
+            occam_bias_forward(z, mdl->params + lay->b_off[l], m, nout);
+        in = z;
     }
 }
 
-/* Loss of the m rows in the worker's output layer against its labels/targets, adding to
- * w->loss and w->correct. With `scale` != 0 the output gradient (times scale) goes to w->d[0]. */
-static void loss(const occam_model *mdl, worker *w, const int32_t *label, const float *target,
-                 int m, float scale)
+/* Loss of batch rows [lo, lo + m) against label/target (indexed from lo), into out. With
+ * scale != 0 the output-layer gradient (times scale) goes to dz[L-1]. */
+static void loss(occam_trainer *tr, thread_out *o, const int32_t *label, const float *target,
+                 size_t lo, int m, float scale)
 {
-    const occam_layout *lay = &mdl->lay;
-    int L = lay->nlayers, nout = lay->width[L];
-    float *dz = scale != 0.0f ? w->d[0] : NULL;
+    const occam_model *mdl = tr->model;
+    int L = mdl->lay.nlayers, nout = mdl->lay.width[L];
+    const float *z = tr->act[L - 1] + lo * (size_t)nout;
+    float *dz = scale != 0.0f ? tr->dz[L - 1] + lo * (size_t)nout : NULL;
     if (mdl->task == OCCAM_TASK_CLASSIFY)
-        occam_softmax_xent(dz, w->a[L - 1], label, m, nout, scale, &w->loss, &w->correct);
+        occam_softmax_xent(dz, z, label, m, nout, scale, &o->loss, &o->correct);
     else
-        occam_mse(dz, w->a[L - 1], target, m, nout, scale, &w->loss);
+        occam_mse(dz, z, target, m, nout, scale, &o->loss);
 }
 
-/* Backward pass of m rows from the output gradient in w->d[0] into grad (flat layout). */
-static void backward(const occam_model *mdl, worker *w, int m, float *grad)
+/* Backward pass for thread t, whose rows are [lo, lo + m) of a batch of `batch` rows. */
+static void backward(occam_trainer *tr, int t, size_t lo, int m, int batch)
 {
+    const occam_model *mdl = tr->model;
     const occam_layout *lay = &mdl->lay;
-    int cur = 0;
+    float *part = tr->partial[t];
     for (int l = lay->nlayers - 1; l >= 0; l--) {
         int nin = lay->width[l], nout = lay->width[l + 1];
-        const float *in = l > 0 ? w->a[l - 1] : w->x;
-        const float *dz = w->d[cur];
-        /* dW (out,in) = dZᵀ (out,m) · X (m,in) */
-        occam_gemm(true, false, nout, nin, m, 1.0f, dz, nout, in, nin, 0.0f,
-                   grad + lay->w_off[l], nin);
-        occam_bias_backward(grad + lay->b_off[l], dz, m, nout);
-        if (l == 0) break; /* the input layer needs no dX */
+        const float *in = l > 0 ? tr->act[l - 1] : tr->x;
+        const float *dz = tr->dz[l];
+        if (tr->owner[l]) {
+            /* Every thread's dZ rows of this layer must be complete. */
+#pragma omp barrier
+            size_t olo, ohi;
+            occam_split_rows((size_t)nout, t, tr->threads, &olo, &ohi);
+            int mo = (int)(ohi - olo);
+            if (mo > 0) {
+                /* dW[olo:ohi] (mo,in) = dZ[:, olo:ohi]ᵀ (mo,batch) · X (batch,in) */
+                occam_gemm(true, false, mo, nin, batch, 1.0f, dz + olo, nout, in, nin, 0.0f,
+                           tr->grad + lay->w_off[l] + olo * (size_t)nin, nin);
+                occam_bias_backward(tr->grad + lay->b_off[l] + olo, dz + olo, batch, mo, nout);
+            }
+        } else if (m > 0) {
+            /* dW (out,in) = dZᵀ (out,m) · X (m,in) over this thread's rows */
+            occam_gemm(true, false, nout, nin, m, 1.0f, dz + lo * (size_t)nout, nout,
+                       in + lo * (size_t)nin, nin, 0.0f, part + lay->w_off[l], nin);
+            occam_bias_backward(part + lay->b_off[l], dz + lo * (size_t)nout, m, nout, nout);
+        } else {
+            memset(part + lay->w_off[l], 0, sizeof(float) * (size_t)nin * nout);
+            memset(part + lay->b_off[l], 0, sizeof(float) * (size_t)nout);
+        }
+        if (l == 0 || m == 0) continue; /* the input layer needs no dX */
         /* dA (m,in) = dZ (m,out) · W (out,in), then dZ of the layer below in place */
-        float *da = w->d[cur ^ 1];
-        occam_gemm(false, false, m, nin, nout, 1.0f, dz, nout, mdl->params + lay->w_off[l], nin,
-                   0.0f, da, nin);
-        occam_act_backward(da, w->a[l - 1], m, nin, mdl->act);
-        cur ^= 1;
+        float *da = tr->dz[l - 1] + lo * (size_t)nin;
+        occam_gemm(false, false, m, nin, nout, 1.0f, dz + lo * (size_t)nout, nout,
+                   mdl->params + lay->w_off[l], nin, 0.0f, da, nin);
+        occam_act_backward(da, tr->act[l - 1] + lo * (size_t)nin, m, nin, mdl->act);
     }
 }
 
-/* Forward + loss + backward of this thread's shard of idx[0..nrows); scale = 1/nrows makes
- * the partials sum to the mean gradient. */
-static void shard_gradient(occam_trainer *tr, int t, const occam_dataset *ds,
-                           const uint32_t *idx, size_t nrows)
+static void apply_update(void *ctx, int tag, const float *const *parts, int nparts, size_t off,
+                         size_t len)
 {
-    worker *w = &tr->w[t];
-    const occam_model *mdl = tr->model;
+    occam_trainer *tr = ctx;
+    occam_optim_update(&tr->opt, tr->model->params, tr->mom1, tr->mom2, parts, nparts, off, len,
+                       tag == 1);
+}
+
+/* After the step's last barrier: owner layers update the rows their thread computed; shard
+ * layers are reduced and updated slice by slice. */
+static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx)
+{
+    const occam_layout *lay = &tr->model->lay;
+    const float *gp[1] = {tr->grad};
+    for (int l = 0; l < lay->nlayers; l++) {
+        if (!tr->owner[l]) continue;
+        int nin = lay->width[l];
+        size_t olo, ohi;
+        occam_split_rows((size_t)lay->width[l + 1], t, tr->threads, &olo, &ohi);
+        if (ohi == olo) continue;
+        apply(ctx, 1, gp, 1, lay->w_off[l] + olo * (size_t)nin, (ohi - olo) * (size_t)nin);
+        apply(ctx, 0, gp, 1, lay->b_off[l] + olo, ohi - olo);
+    }
+    occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, apply, ctx);
+}
+
+/* Forward, loss and backward of thread t's shard of idx[0..nrows). */
+static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const uint32_t *idx,
+                       size_t nrows, double *stamp)
+{
     size_t lo, hi;
     occam_split_rows(nrows, t, tr->threads, &lo, &hi);
     int m = (int)(hi - lo);
-    w->loss = 0.0;
-    w->correct = 0;
-    if (m == 0) {
-        memset(w->grad, 0, mdl->lay.nparams * sizeof(float));
-        return;
+    thread_out *o = &tr->out[t];
+    o->loss = 0.0;
+    o->correct = 0;
+    if (m > 0) {
+        gather(tr, ds, idx + lo, lo, (size_t)m);
+        forward(tr, tr->x + lo * ds->d, lo, m);
+        loss(tr, o, tr->label + lo, tr->target + lo * (size_t)ds->targets, lo, m,
+             1.0f / (float)nrows);
     }
-    gather(w, ds, idx + lo, (size_t)m);
-    forward(mdl, w, w->x, m);
-    loss(mdl, w, w->label, w->target, m, 1.0f / (float)nrows);
-    backward(mdl, w, m, w->grad);
-}
-
-/* The owner pass: thread t reduces and updates its slice, segment by segment so that weight
- * decay applies to weights only and the zero padding between segments is never touched. */
-static void owner_update(occam_trainer *tr, int t)
-{
-    const worker *w = &tr->w[t];
-    const occam_layout *lay = &tr->model->lay;
-    float *p = tr->model->params;
-    for (int l = 0; l < lay->nlayers; l++) {
-        size_t segs[2][2] = {
-            {lay->w_off[l], lay->w_off[l] + (size_t)lay->width[l] * lay->width[l + 1]},
-            {lay->b_off[l], lay->b_off[l] + (size_t)lay->width[l + 1]},
-        };
-        for (int s = 0; s < 2; s++) {
-            size_t a = segs[s][0] > w->lo ? segs[s][0] : w->lo;
-            size_t b = segs[s][1] < w->hi ? segs[s][1] : w->hi;
-            if (a < b)
-                occam_optim_update(&tr->opt, p, tr->mom1, tr->mom2, tr->parts, tr->threads, a,
-                                   b - a, s == 0);
-        }
-    }
+    if (stamp) stamp[1] = now();
+    backward(tr, t, lo, m, (int)nrows);
+    if (stamp) stamp[2] = now();
 }
 
 static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
 {
     /* Thread order: the same sum every run. */
     for (int t = 0; t < tr->threads; t++) {
-        *loss_sum += tr->w[t].loss;
-        *correct += tr->w[t].correct;
+        *loss_sum += tr->out[t].loss;
+        *correct += tr->out[t].correct;
     }
 }
 
 void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
                         size_t nrows, double *loss_sum, int64_t *correct)
 {
-    OCCAM_ASSERT(nrows <= tr->cap * (size_t)tr->threads);
-#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, idx, nrows)
+    OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
+    double stamp[5];
+#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, idx, nrows, stamp)
     {
         int t = omp_get_thread_num();
-        shard_gradient(tr, t, ds, idx, nrows);
+        double *st = t == 0 ? stamp : NULL;
+        if (st) st[0] = now();
+        shard_pass(tr, t, ds, idx, nrows, st);
 #pragma omp barrier
-        owner_update(tr, t);
+        if (st) st[3] = now();
+        update(tr, t, apply_update, tr);
+        if (st) st[4] = now();
     }
+    for (int p = 0; p < OCCAM_PHASES; p++) tr->phase[p] += stamp[p + 1] - stamp[p];
     tr->opt.t++;
     collect(tr, loss_sum, correct);
+}
+
+typedef struct grad_out {
+    float *grad;
+} grad_out;
+
+static void apply_copy(void *ctx, int tag, const float *const *parts, int nparts, size_t off,
+                       size_t len)
+{
+    (void)tag;
+    float *g = ((grad_out *)ctx)->grad + off;
+    for (size_t i = 0; i < len; i++) {
+        float s = parts[0][off + i];
+        for (int u = 1; u < nparts; u++) s += parts[u][off + i];
+        g[i] = s;
+    }
 }
 
 void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
                             size_t nrows, float *grad, double *loss_sum)
 {
-    OCCAM_ASSERT(nrows <= tr->cap * (size_t)tr->threads);
-#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, idx, nrows, grad)
+    OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
+    memset(grad, 0, tr->model->lay.nparams * sizeof(float));
+    grad_out go = {grad};
+#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, idx, nrows, go)
     {
         int t = omp_get_thread_num();
-        shard_gradient(tr, t, ds, idx, nrows);
+        shard_pass(tr, t, ds, idx, nrows, NULL);
 #pragma omp barrier
-        const worker *w = &tr->w[t];
-        for (size_t i = w->lo; i < w->hi; i++) {
-            float g = 0.0f;
-            for (int u = 0; u < tr->threads; u++) g += tr->parts[u][i];
-            grad[i] = g;
-        }
+        update(tr, t, apply_copy, &go);
     }
     int64_t correct = 0;
     collect(tr, loss_sum, &correct);
@@ -296,20 +392,21 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
     memset(ev, 0, sizeof *ev);
     if (ds->n == 0) return;
     const occam_model *mdl = tr->model;
-#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, mdl)
+#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds)
     {
         int t = omp_get_thread_num();
-        worker *w = &tr->w[t];
-        size_t lo, hi;
+        thread_out *o = &tr->out[t];
+        size_t lo, hi, chunk = tr->rows / (size_t)tr->threads, base = (size_t)t * chunk;
         occam_split_rows(ds->n, t, tr->threads, &lo, &hi);
-        w->loss = 0.0;
-        w->correct = 0;
-        /* Rows are contiguous here, so the forward pass reads the dataset in place. */
-        for (size_t r = lo; r < hi; r += tr->cap) {
-            int m = (int)(hi - r < tr->cap ? hi - r : tr->cap);
-            forward(mdl, w, ds->x + r * ds->d, m);
-            loss(mdl, w, ds->label ? ds->label + r : NULL,
-                 ds->y ? ds->y + r * (size_t)ds->targets : NULL, m, 0.0f);
+        o->loss = 0.0;
+        o->correct = 0;
+        /* Dataset rows are contiguous here, so the forward pass reads them in place; the
+         * activations go to this thread's block of the batch buffers. */
+        for (size_t r = lo; r < hi; r += chunk) {
+            int m = (int)(hi - r < chunk ? hi - r : chunk);
+            forward(tr, ds->x + r * ds->d, base, m);
+            loss(tr, o, ds->label ? ds->label + r : NULL,
+                 ds->y ? ds->y + r * (size_t)ds->targets : NULL, base, m, 0.0f);
         }
     }
     double lsum = 0.0;
