@@ -29,7 +29,8 @@ static void train_nodes(const occam_config *cfg, int threads, const int *node_of
     cr_assert_eq(occam_model_create(m, cfg, &err), OCCAM_OK);
     occam_model_init(m, cfg->model.init, cfg->train.seed);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, m, cfg, threads, node_of, &err), OCCAM_OK, "%s",
+    occam_affinity pl = {node_of, NULL, NULL};
+    cr_assert_eq(occam_trainer_create(&tr, m, cfg, threads, &pl, &err), OCCAM_OK, "%s",
                  err.msg);
     occam_fit_result res;
     cr_assert_eq(occam_fit(tr, cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK, "%s",
@@ -207,6 +208,25 @@ Test(train, hierarchical_reduction_agrees_with_flat)
     train(&cfg, 4, &a, &ea);
     train_nodes(&cfg, 4, spread, &b, &eb);
     cr_assert(max_rel_diff(&a, &b) <= 1e-5, "hierarchical vs flat: %g", max_rel_diff(&a, &b));
+    occam_model_free(&a);
+    occam_model_free(&b);
+}
+
+/* Replicated weights (one copy per NUMA group, refreshed after every update) give the same bits
+ * as one shared copy with the same groups. */
+Test(train, replicated_weights_match_shared)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 2;
+    int spread[4] = {0, 1, 0, 1};
+    occam_model a, b;
+    occam_eval ea, eb;
+    train_nodes(&cfg, 4, spread, &a, &ea);
+    cfg.runtime.weights = OCCAM_WEIGHTS_REPLICATE;
+    train_nodes(&cfg, 4, spread, &b, &eb);
+    cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) == 0);
+    cr_assert(ea.loss == eb.loss);
     occam_model_free(&a);
     occam_model_free(&b);
 }

@@ -23,11 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "occam/config.h" /* occam_bind (runtime.bind), occam_placement (runtime.placement) */
 #include "occam/error.h"
-
-/* runtime.bind and runtime.placement. */
-typedef enum { OCCAM_BIND_NONE, OCCAM_BIND_CORE } occam_bind;
-typedef enum { OCCAM_PLACE_COMPACT, OCCAM_PLACE_SPREAD } occam_placement;
 
 /* Returned by occam_topo_bind_self when the thread could not be bound. It is a warning, not an
  * exit status: print err->msg once and carry on unbound. */
@@ -132,6 +129,11 @@ int occam_topo_bind_self(const occam_topo *tp, const occam_topo_plan *plan, int 
  * OCCAM_TOPO_NODE_MIXED when they span several nodes, or -1 when unknown (not this system, pages
  * not touched yet, or the OS cannot tell). */
 int occam_topo_node_of(const occam_topo *tp, const void *addr, size_t len);
+
+/* Spreads the pages of [addr, addr + len) round-robin over all NUMA nodes (runtime.weights =
+ * interleave). A no-op on one node or a topology that is not this system; OCCAM_TOPO_WARN with a
+ * message if the OS refuses (the run goes on with the pages where they are). */
+int occam_topo_interleave(const occam_topo *tp, void *addr, size_t len, occam_error *err);
 
 /* ---- output ----------------------------------------------------------------------------- */
 

@@ -28,6 +28,15 @@
 
 typedef struct occam_trainer occam_trainer;
 
+/* Where the team runs. node_of[t] is thread t's NUMA group (0..groups-1; NULL: one group); it
+ * shapes the reduction and, with runtime.weights = replicate, which weight copy a thread reads.
+ * bind(ctx, t), if set, is called by thread t before it first touches its buffers. */
+typedef struct occam_affinity {
+    const int *node_of;
+    void (*bind)(void *ctx, int t);
+    void *ctx;
+} occam_affinity;
+
 typedef struct occam_eval {
     size_t n;              /* rows evaluated */
     double loss;           /* mean per row: cross-entropy (nats) or squared error summed over outputs */
@@ -37,10 +46,17 @@ typedef struct occam_eval {
 } occam_eval;
 
 /* Creates a trainer for `model` (which it borrows) with `threads` workers; rows per step at most
- * cfg->train.batch. node_of[t] is thread t's NUMA node (NULL: one node), which shapes the
- * gradient reduction. OCCAM_ERR_RUNTIME when memory runs out. */
+ * cfg->train.batch. pl may be NULL (one NUMA group, no binding). OCCAM_ERR_RUNTIME when memory
+ * runs out. */
 int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
-                         int threads, const int *node_of, occam_error *err);
+                         int threads, const occam_affinity *pl, occam_error *err);
+
+/* Calls fn for every buffer the trainer owns: its name, address, bytes, and the thread that
+ * first touched it (-1: touched by the creating thread; for row-sharded buffers one call per
+ * thread's rows). Used by `occam topo` to show where memory lives. */
+typedef void (*occam_buffer_fn)(void *ctx, const char *name, const void *addr, size_t bytes,
+                                int thread);
+void occam_trainer_buffers(const occam_trainer *tr, occam_buffer_fn fn, void *ctx);
 /* Accepts NULL. */
 void occam_trainer_free(occam_trainer *tr);
 

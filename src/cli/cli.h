@@ -38,6 +38,7 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_topo(int argc, char **argv);
 
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). */
 int cli_fail(const occam_error *err);

@@ -13,7 +13,11 @@
 #include "occam/fit.h"
 #include "occam/gemm.h"
 #include "occam/model.h"
+#include "occam/team.h"
+#include "occam/runtime.h"
 #include "occam/trainer.h"
+#include "occam/mem.h"
+#include <omp.h>
 
 static const char usage[] =
     "usage: occam bench train CONFIG [--set section.key=value]... [--threads N]\n"
@@ -21,7 +25,10 @@ static const char usage[] =
     "Trains CONFIG's model for 1 warm-up epoch plus train.epochs timed epochs and prints one\n"
     "JSON line: median samples/s and GFLOP/s, and the BLIS sgemm rate on the same threads\n"
     "(each thread multiplying its own matrices single-threaded, as occam does), for the\n"
-    "model's largest forward GEMM per thread and for a 1024×1024×1024 product.\n";
+    "model's largest forward GEMM per thread and for a 1024×1024×1024 product.\n"
+    "\n"
+    "usage: occam bench memory [--threads N]\n"
+    "Memory bandwidth (STREAM triad, 128 MiB arrays per thread), one JSON line.\n";
 
 static double flops_per_sample(const occam_layout *lay)
 {
@@ -51,12 +58,18 @@ static int run(const cli_opts *o, occam_error *err)
     occam_dataset train = {0}, test = {0};
     occam_model model = {0};
     occam_trainer *tr = NULL;
+    occam_runtime rt = {0};
     occam_fit_result fit = {0};
     rc = occam_data_load(&cfg, &train, &test, err);
     if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
     if (rc == OCCAM_OK) {
         occam_model_init(&model, cfg.model.init, cfg.train.seed);
-        rc = occam_trainer_create(&tr, &model, &cfg, threads, NULL, err);
+        rc = occam_runtime_open(&rt, &cfg, threads, err);
+    }
+    if (rc == OCCAM_OK) {
+        occam_runtime_place_weights(&rt, &cfg, &model);
+        rc = occam_trainer_create(&tr, &model, &cfg, threads, &rt.affinity, err);
+        if (rc == OCCAM_OK) occam_runtime_report_notices(&rt);
     }
     if (rc == OCCAM_OK) rc = occam_fit(tr, &cfg, &train, NULL, &fit, NULL, NULL, err);
     if (rc == OCCAM_OK) {
@@ -77,25 +90,91 @@ static int run(const cli_opts *o, occam_error *err)
         double ceil_layer = occam_gemm_rate(shard, lay->width[big + 1], lay->width[big], threads, 15);
         double ceil_square = occam_gemm_rate(1024, 1024, 1024, threads, 7);
         double ceiling = ceil_layer > ceil_square ? ceil_layer : ceil_square;
+        double ph[OCCAM_PHASES], ph_total = 0;
+        occam_trainer_phases(tr, ph);
+        for (int p = 0; p < OCCAM_PHASES; p++) ph_total += ph[p];
+        int owner_layers = 0;
+        for (int l = 0; l < lay->nlayers; l++) owner_layers += occam_trainer_layer_owner(tr, l);
         printf("{\"bench\": \"train\", \"config\": \"%s\", \"threads\": %d, \"blis_arch\": \"%s\", "
                "\"batch\": %d, \"layers\": [", o->config, threads, arch, cfg.train.batch);
         for (int l = 0; l <= lay->nlayers; l++) printf("%s%d", l ? ", " : "", lay->width[l]);
         printf("], \"samples\": %zu, \"epochs_timed\": %d, \"seconds\": %.6f, "
                "\"samples_per_second\": %.1f, \"gflops\": %.2f, "
                "\"sgemm_gflops_layer\": %.2f, \"sgemm_gflops_1024\": %.2f, "
-               "\"fraction_of_sgemm\": %.3f}\n",
-               train.n, n, med, sps, gflops, ceil_layer, ceil_square, gflops / ceiling);
+               "\"fraction_of_sgemm\": %.3f, \"owner_layers\": %d, \"phase_fraction\": "
+               "{\"forward\": %.4f, \"backward\": %.4f, \"wait\": %.4f, \"update\": %.4f}, "
+               "\"step_ms\": %.4f}\n",
+               train.n, n, med, sps, gflops, ceil_layer, ceil_square, gflops / ceiling,
+               owner_layers, ph[0] / ph_total, ph[1] / ph_total, ph[2] / ph_total,
+               ph[3] / ph_total, 1e3 * ph_total / (double)fit.steps);
     }
     occam_fit_result_free(&fit);
     occam_trainer_free(tr);
+    occam_runtime_close(&rt);
     occam_model_free(&model);
     occam_dataset_free(&train);
     occam_dataset_free(&test);
     return rc;
 }
 
+/* STREAM-style triad a = b + s·c on per-thread arrays (first-touched by their thread), the
+ * memory-bandwidth ceiling of the reduction and update phases. Bytes counted: 3 per element
+ * touched (2 reads, 1 write; write-allocate traffic is not counted, as in STREAM). */
+static int bench_memory(int threads)
+{
+    enum { REPS = 7 };
+    size_t n = (size_t)32 << 20; /* 32 Mi floats = 128 MiB per array per thread */
+    double times[REPS];
+    int ok = 1;
+#pragma omp parallel num_threads(threads) default(none) shared(times, ok) firstprivate(n)
+    {
+        float *a = occam_alloc(n, sizeof(float)), *b = occam_alloc(n, sizeof(float)),
+              *c = occam_alloc(n, sizeof(float));
+        if (!a || !b || !c) {
+#pragma omp atomic write
+            ok = 0;
+        } else {
+            for (size_t i = 0; i < n; i++) a[i] = 0.0f, b[i] = 1.0f, c[i] = 2.0f;
+        }
+#pragma omp barrier
+        for (int r = 0; r < REPS && ok; r++) {
+#pragma omp barrier
+            double t0 = occam_now();
+            for (size_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
+#pragma omp barrier
+            if (omp_get_thread_num() == 0) times[r] = occam_now() - t0;
+        }
+        free(a);
+        free(b);
+        free(c);
+    }
+    if (!ok) {
+        fprintf(stderr, "occam: bench memory: out of memory\n");
+        return OCCAM_ERR_RUNTIME;
+    }
+    qsort(times, REPS, sizeof times[0], cmp_double);
+    double gbs = 3.0 * sizeof(float) * (double)n * threads / times[REPS / 2] / 1e9;
+    printf("{\"bench\": \"memory\", \"threads\": %d, \"triad_gb_per_s\": %.2f, "
+           "\"per_thread_gb_per_s\": %.2f}\n", threads, gbs, gbs / threads);
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "memory") == 0) {
+        cli_opts o;
+        occam_error err = {0};
+        /* no CONFIG: parse only --threads */
+        int threads = 0;
+        if (argc == 4 && strcmp(argv[2], "--threads") == 0) threads = atoi(argv[3]);
+        else if (argc != 2) {
+            (void)o;
+            occam_error_set(&err, OCCAM_ERR_INPUT, "usage: occam bench memory [--threads N]");
+            return cli_fail(&err);
+        }
+        int rc = occam_team_resolve(threads, true, "--threads", &threads, &err);
+        return rc ? cli_fail(&err) : bench_memory(threads);
+    }
     if (argc < 2 || strcmp(argv[1], "train") != 0) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
             fputs(usage, stdout);

@@ -7,6 +7,7 @@
 #include "occam/gemm.h"
 #include "occam/model.h"
 #include "occam/report.h"
+#include "occam/runtime.h"
 #include "occam/trainer.h"
 
 static const char usage[] =
@@ -29,10 +30,13 @@ static int run(const cli_opts *o, occam_error *err)
     occam_dataset train = {0}, test = {0};
     occam_model model = {0};
     occam_trainer *tr = NULL;
+    occam_runtime rt = {0};
     rc = occam_model_create(&model, &cfg, err);
     if (rc == OCCAM_OK) rc = occam_model_load(o->checkpoint, &model, err);
     if (rc == OCCAM_OK) rc = occam_data_load(&cfg, &train, &test, err);
-    if (rc == OCCAM_OK) rc = occam_trainer_create(&tr, &model, &cfg, threads, NULL, err);
+    if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &cfg, threads, err);
+    if (rc == OCCAM_OK) rc = occam_trainer_create(&tr, &model, &cfg, threads, &rt.affinity, err);
+    if (rc == OCCAM_OK) occam_runtime_report_notices(&rt);
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;
         occam_trainer_eval(tr, &train, &ev_train);
@@ -52,6 +56,7 @@ static int run(const cli_opts *o, occam_error *err)
         if (o->report) rc = occam_report_write(o->report, &rep, err);
     }
     occam_trainer_free(tr);
+    occam_runtime_close(&rt);
     occam_model_free(&model);
     occam_dataset_free(&train);
     occam_dataset_free(&test);

@@ -10,6 +10,7 @@
 #include "occam/gemm.h"
 #include "occam/model.h"
 #include "occam/report.h"
+#include "occam/runtime.h"
 #include "occam/trainer.h"
 
 static const char usage[] =
@@ -89,12 +90,18 @@ static int run(const cli_opts *o, occam_error *err)
     occam_dataset train = {0}, test = {0};
     occam_model model = {0};
     occam_trainer *tr = NULL;
+    occam_runtime rt = {0};
     occam_fit_result fit = {0};
     rc = occam_data_load(&cfg, &train, &test, err);
     if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
     if (rc == OCCAM_OK) {
         occam_model_init(&model, cfg.model.init, cfg.train.seed);
-        rc = occam_trainer_create(&tr, &model, &cfg, threads, NULL, err);
+        rc = occam_runtime_open(&rt, &cfg, threads, err);
+    }
+    if (rc == OCCAM_OK) {
+        occam_runtime_place_weights(&rt, &cfg, &model);
+        rc = occam_trainer_create(&tr, &model, &cfg, threads, &rt.affinity, err);
+        if (rc == OCCAM_OK) occam_runtime_report_notices(&rt);
     }
     if (rc == OCCAM_OK) {
         fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d thread%s, "
@@ -121,6 +128,7 @@ static int run(const cli_opts *o, occam_error *err)
     }
     occam_fit_result_free(&fit);
     occam_trainer_free(tr);
+    occam_runtime_close(&rt);
     occam_model_free(&model);
     occam_dataset_free(&train);
     occam_dataset_free(&test);

@@ -16,6 +16,7 @@ typedef struct command {
 static const command commands[] = {
     {"train", cmd_train, "train a model from a config file"},
     {"eval", cmd_eval, "evaluate a saved model on the config's data"},
+    {"topo", cmd_topo, "show the topology and where threads would run: 'occam topo [CONFIG]'"},
     {"bench", cmd_bench, "benchmarks: 'occam bench train CONFIG' (throughput vs sgemm)"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

@@ -22,6 +22,7 @@
 #include "occam/trainer.h"
 
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,8 @@ struct occam_trainer {
     occam_range ranges[2 * OCCAM_MAX_LAYERS]; /* shard-path segments, for the reduction */
     int nranges;
     occam_reduce_plan plan;
+    occam_affinity pl;             /* binding hook and NUMA groups */
+    float **replica;               /* [plan.nodes] weight copies (replicate); [0] = params */
     thread_out *out;               /* [threads] */
     double phase[OCCAM_PHASES];    /* seconds per phase, thread 0's view */
     int ok;                        /* first-touch allocation succeeded on every thread */
@@ -95,6 +98,9 @@ void occam_trainer_free(occam_trainer *tr)
     free(tr->mom1);
     free(tr->mom2);
     free(tr->out);
+    if (tr->replica)
+        for (int g = 1; g < tr->plan.nodes; g++) free(tr->replica[g]);
+    free(tr->replica);
     occam_reduce_plan_free(&tr->plan);
     free(tr);
 }
@@ -114,9 +120,28 @@ static void touch(float *a, size_t lo, size_t hi, int w)
     memset(a + lo * (size_t)w, 0, (hi - lo) * (size_t)w * sizeof(float));
 }
 
+/* The weights thread t reads: its NUMA group's copy under runtime.weights = replicate. */
+static const float *weights_of(const occam_trainer *tr, int t)
+{
+    return tr->replica ? tr->replica[tr->plan.node_of[t]] : tr->model->params;
+}
+
+/* Copies the master weights into thread t's group copy, split among the group's members. */
+static void refresh_replica(occam_trainer *tr, int t)
+{
+    int g = tr->plan.node_of[t];
+    if (g == 0) return;
+    size_t lo, hi;
+    occam_split_aligned(tr->model->lay.nparams, OCCAM_SEG_ALIGN, tr->plan.rank[t],
+                        tr->plan.node_size[g], &lo, &hi);
+    memcpy(tr->replica[g] + lo, tr->model->params + lo, (hi - lo) * sizeof(float));
+}
+
 static void first_touch(occam_trainer *tr, int t)
 {
+    if (tr->pl.bind) tr->pl.bind(tr->pl.ctx, t);
     const occam_layout *lay = &tr->model->lay;
+    if (tr->replica) refresh_replica(tr, t); /* first touch of the group's copy */
     size_t lo, hi;
     occam_split_rows(tr->rows, t, tr->threads, &lo, &hi);
     touch(tr->x, lo, hi, lay->width[0]);
@@ -132,7 +157,7 @@ static void first_touch(occam_trainer *tr, int t)
 }
 
 int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
-                         int threads, const int *node_of, occam_error *err)
+                         int threads, const occam_affinity *pl, occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1);
     *out = NULL;
@@ -171,8 +196,19 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
     tr->out = occam_alloc_zero((size_t)threads, sizeof(thread_out));
     ok &= tr->label && tr->target && tr->grad && tr->mom1 && tr->partial && tr->out &&
           (cfg->train.optimizer != OCCAM_OPT_ADAM || tr->mom2);
-    int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, node_of, err) : OCCAM_ERR_RUNTIME;
-    if (rc == OCCAM_OK) {
+    if (pl) tr->pl = *pl;
+    int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, tr->pl.node_of, err)
+                : OCCAM_ERR_RUNTIME;
+    if (rc == OCCAM_OK && cfg->runtime.weights == OCCAM_WEIGHTS_REPLICATE && tr->plan.nodes > 1) {
+        tr->replica = calloc((size_t)tr->plan.nodes, sizeof *tr->replica);
+        ok &= tr->replica != NULL;
+        for (int g = 1; ok && g < tr->plan.nodes; g++) {
+            tr->replica[g] = occam_alloc(lay->nparams, sizeof(float));
+            ok &= tr->replica[g] != NULL;
+        }
+        if (ok) tr->replica[0] = model->params;
+    }
+    if (rc == OCCAM_OK && ok) {
         tr->ok = 1;
 #pragma omp parallel num_threads(threads) default(none) shared(tr)
         first_touch(tr, omp_get_thread_num());
@@ -203,7 +239,7 @@ static void gather(occam_trainer *tr, const occam_dataset *ds, const uint32_t *i
 }
 
 /* Forward pass of batch rows [lo, lo + m), reading inputs from x (row stride width[0]). */
-static void forward(occam_trainer *tr, const float *x, size_t lo, int m)
+static void forward(occam_trainer *tr, const float *params, const float *x, size_t lo, int m)
 {
     const occam_model *mdl = tr->model;
     const occam_layout *lay = &mdl->lay;
@@ -212,12 +248,12 @@ static void forward(occam_trainer *tr, const float *x, size_t lo, int m)
         int nin = lay->width[l], nout = lay->width[l + 1];
         float *z = tr->act[l] + lo * (size_t)nout;
         /* Z (m,out) = X (m,in) · Wᵀ (in,out) */
-        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, mdl->params + lay->w_off[l], nin,
-                   0.0f, z, nout);
+        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, params + lay->w_off[l], nin, 0.0f, z,
+                   nout);
         if (l + 1 < lay->nlayers)
-            occam_bias_act_forward(z, mdl->params + lay->b_off[l], m, nout, mdl->act);
+            occam_bias_act_forward(z, params + lay->b_off[l], m, nout, mdl->act);
         else
-            occam_bias_forward(z, mdl->params + lay->b_off[l], m, nout);
+            occam_bias_forward(z, params + lay->b_off[l], m, nout);
         in = z;
     }
 }
@@ -272,7 +308,7 @@ static void backward(occam_trainer *tr, int t, size_t lo, int m, int batch)
         /* dA (m,in) = dZ (m,out) · W (out,in), then dZ of the layer below in place */
         float *da = tr->dz[l - 1] + lo * (size_t)nin;
         occam_gemm(false, false, m, nin, nout, 1.0f, dz + lo * (size_t)nout, nout,
-                   mdl->params + lay->w_off[l], nin, 0.0f, da, nin);
+                   weights_of(tr, t) + lay->w_off[l], nin, 0.0f, da, nin);
         occam_act_backward(da, tr->act[l - 1] + lo * (size_t)nin, m, nin, mdl->act);
     }
 }
@@ -315,7 +351,7 @@ static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const 
     o->correct = 0;
     if (m > 0) {
         gather(tr, ds, idx + lo, lo, (size_t)m);
-        forward(tr, tr->x + lo * ds->d, lo, m);
+        forward(tr, weights_of(tr, t), tr->x + lo * ds->d, lo, m);
         loss(tr, o, tr->label + lo, tr->target + lo * (size_t)ds->targets, lo, m,
              1.0f / (float)nrows);
     }
@@ -347,6 +383,10 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
 #pragma omp barrier
         if (st) st[3] = now();
         update(tr, t, apply_update, tr);
+        if (tr->replica) {
+#pragma omp barrier
+            refresh_replica(tr, t);
+        }
         if (st) st[4] = now();
     }
     for (int p = 0; p < OCCAM_PHASES; p++) tr->phase[p] += stamp[p + 1] - stamp[p];
@@ -404,7 +444,7 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
          * activations go to this thread's block of the batch buffers. */
         for (size_t r = lo; r < hi; r += chunk) {
             int m = (int)(hi - r < chunk ? hi - r : chunk);
-            forward(tr, ds->x + r * ds->d, base, m);
+            forward(tr, weights_of(tr, t), ds->x + r * ds->d, base, m);
             loss(tr, o, ds->label ? ds->label + r : NULL,
                  ds->y ? ds->y + r * (size_t)ds->targets : NULL, base, m, 0.0f);
         }
@@ -435,4 +475,32 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
         var /= k;
         ev->relative_error = var > 0.0 ? ev->mse / var : 0.0;
     }
+}
+
+void occam_trainer_buffers(const occam_trainer *tr, occam_buffer_fn fn, void *ctx)
+{
+    const occam_layout *lay = &tr->model->lay;
+    char name[48];
+    for (int t = 0; t < tr->threads; t++) {
+        size_t lo, hi;
+        occam_split_rows(tr->rows, t, tr->threads, &lo, &hi);
+        fn(ctx, "inputs (rows)", tr->x + lo * (size_t)lay->width[0],
+           (hi - lo) * (size_t)lay->width[0] * sizeof(float), t);
+        for (int l = 0; l < lay->nlayers; l++) {
+            size_t w = (size_t)lay->width[l + 1];
+            snprintf(name, sizeof name, "layer %d activations", l);
+            fn(ctx, name, tr->act[l] + lo * w, (hi - lo) * w * sizeof(float), t);
+            snprintf(name, sizeof name, "layer %d dZ", l);
+            fn(ctx, name, tr->dz[l] + lo * w, (hi - lo) * w * sizeof(float), t);
+        }
+        fn(ctx, "partial gradient", tr->partial[t], lay->nparams * sizeof(float), t);
+    }
+    fn(ctx, "weights (master)", tr->model->params, lay->nparams * sizeof(float), -1);
+    for (int g = 1; tr->replica && g < tr->plan.nodes; g++) {
+        snprintf(name, sizeof name, "weights (replica %d)", g);
+        fn(ctx, name, tr->replica[g], lay->nparams * sizeof(float), tr->plan.leader[g]);
+    }
+    fn(ctx, "owner gradient", tr->grad, lay->nparams * sizeof(float), -1);
+    fn(ctx, "optimiser moment 1", tr->mom1, lay->nparams * sizeof(float), -1);
+    if (tr->mom2) fn(ctx, "optimiser moment 2", tr->mom2, lay->nparams * sizeof(float), -1);
 }

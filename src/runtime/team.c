@@ -1,11 +1,17 @@
 /* Thread count resolution and the pure work splits used by every parallel pass. */
 #include "occam/team.h"
 
+#include <omp.h>
 #include <sched.h>
 #include <unistd.h>
 
 int occam_team_cores(void)
 {
+    /* libgomp's count of the CPUs this process may use, taken before it binds the initial
+     * thread: with OMP_PLACES or OMP_PROC_BIND set, the main thread's own affinity mask has
+     * already shrunk to one place by the time main() runs. */
+    int procs = omp_get_num_procs();
+    if (procs > 0) return procs;
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) {
         int n = CPU_COUNT(&set);

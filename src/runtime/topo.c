@@ -174,19 +174,17 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
                                shown, kind == XML ? "XML file name" : "synthetic description");
 
     occam_topo *tp = calloc(1, sizeof *tp);
-    size_t cap = strlen(arg) + sizeof "synthetic:";
+    size_t cap = strlen(arg) + sizeof "synthetic:this system"; /* room for either form */
     if (tp) tp->source = malloc(cap);
     if (!tp || !tp->source) {
         occam_topo_free(tp);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory loading the topology");
     }
-    snprintf(tp->source, cap, "%s%s", kind == REAL ? "this system" : kind == XML ? "xml:"
-                                                                                 : "synthetic:",
-             arg);
+    const char *prefix = kind == REAL ? "this system" : kind == XML ? "xml:" : "synthetic:";
+    snprintf(tp->source, cap, "%s%s", prefix, arg);
     tp->info.source = tp->source;
-    if (hwloc_topology_init(&tp->hw) != 0) {
-        free(tp->source);
-        free(tp);
+    if (hwloc_topology_init(&tp->hw) != 0) { /* leaves tp->hw NULL */
+        occam_topo_free(tp);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "hwloc: cannot initialise a topology");
     }
 
@@ -332,7 +330,8 @@ int occam_topo_plan_groups(const occam_topo_plan *plan, int *node_of)
     int groups = 0;
     for (int n = 0; n < plan->nodes; n++) {
         if (!plan->node_size[n]) continue;
-        for (int i = plan->first[n]; i < plan->first[n + 1]; i++) node_of[plan->members[i]] = groups;
+        for (int i = plan->first[n]; i < plan->first[n + 1]; i++)
+            node_of[plan->members[i]] = groups;
         groups++;
     }
     return groups;
@@ -581,7 +580,8 @@ void occam_topo_write_text(const occam_topo *tp, const occam_topo_plan *plan, FI
                 plan->node_size[n], plural(plan->node_size[n]));
     fprintf(out, "placement  %s, bind %s: %d thread%s, %s\n",
             occam_topo_placement_name(plan->placement), occam_topo_bind_name(plan->bind),
-            plan->threads, plural(plan->threads), plan->binds ? "bound" : "not bound");
+            plan->threads, plural(plan->threads),
+            plan->binds ? "each bound to its PU" : "not bound");
 
     fprintf(out, "\n%6s %6s %6s %6s %8s\n", "thread", "pu", "core", "node", "package");
     for (int t = 0; t < plan->threads; t++) {
@@ -605,14 +605,16 @@ void occam_topo_write_text(const occam_topo *tp, const occam_topo_plan *plan, FI
         fprintf(out, "one node: each thread sums all %d partials for its own slice\n",
                 plan->threads);
     else if (lo == hi)
-        fprintf(out, "%d nodes, %d threads per node: each node's threads sum into its leader, "
-                     "then the leaders combine in node order\n", groups, lo);
+        fprintf(out, "%d nodes, %d threads per node", groups, lo);
     else
-        fprintf(out, "%d nodes, %d to %d threads per node: each node's threads sum into its "
-                     "leader, then the leaders combine in node order\n", groups, lo, hi);
+        fprintf(out, "%d nodes, %d to %d threads per node", groups, lo, hi);
+    if (groups > 1)
+        fprintf(out, ": each node's threads sum into their leader,\n"
+                     "           then every thread sums the leaders' buffers for its slice\n");
     for (int n = 0; n < plan->nodes; n++) {
         if (!plan->node_size[n]) continue;
-        fprintf(out, "  node %d: %d thread%s {", n, plan->node_size[n], plural(plan->node_size[n]));
+        int size = plan->node_size[n];
+        fprintf(out, "  node %d: %d thread%s {", n, size, plural(size));
         for (int i = plan->first[n]; i < plan->first[n + 1]; i++)
             fprintf(out, "%s%d", i > plan->first[n] ? "," : "", plan->members[i]);
         fprintf(out, "} -> leader %d\n", plan->leader[n]);
@@ -624,4 +626,20 @@ void occam_topo_write_text(const occam_topo *tp, const occam_topo_plan *plan, FI
         fprintf(out, "} -> every thread's slice of the sum\n");
     }
     if (plan->notice[0]) fprintf(out, "\nnotice: %s\n", plan->notice);
+}
+
+int occam_topo_interleave(const occam_topo *tp, void *addr, size_t len, occam_error *err)
+{
+    if (!tp || !tp->info.this_system || tp->info.nodes < 2 || len == 0) return OCCAM_OK;
+    hwloc_nodeset_t all = hwloc_bitmap_dup(hwloc_topology_get_topology_nodeset(tp->hw));
+    if (!all) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    int rc = hwloc_set_area_membind(tp->hw, addr, len, all, HWLOC_MEMBIND_INTERLEAVE,
+                                    HWLOC_MEMBIND_MIGRATE | HWLOC_MEMBIND_BYNODESET);
+    hwloc_bitmap_free(all);
+    if (rc != 0)
+        return occam_error_set(err, OCCAM_TOPO_WARN,
+                               "runtime.weights = interleave: the OS refused to interleave %zu "
+                               "bytes (%s); weights stay where they were first touched",
+                               len, strerror(errno));
+    return OCCAM_OK;
 }

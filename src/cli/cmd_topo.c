@@ -1,0 +1,134 @@
+/* `occam topo`: show the topology and the thread placement plan, without training.
+ *
+ * CONFIG is optional here (the defaults describe "all cores, compact, bind to cores"), so this
+ * command parses its own options instead of using cli_parse, which requires CONFIG. The settings
+ * come from the same places as for a run (defaults, CONFIG, --set in order, --threads) and go
+ * through the same table, so what it prints is what `occam train` with the same arguments
+ * would do. Only the thread count differs: 0 means one per core of the topology shown, which
+ * may be synthetic, not of this machine. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "occam/config.h"
+#include "occam/topo.h"
+
+static const char usage[] =
+    "usage: occam topo [CONFIG] [--threads N] [--set section.key=value]... [--json]\n"
+    "\n"
+    "Shows the machine's topology (packages, NUMA nodes, cores, PUs, caches) and where N\n"
+    "threads would run: thread -> PU -> core -> NUMA node, and the reduction tree (each node's\n"
+    "lowest-numbered thread leads it). N = 0, the default, means one thread per core of the\n"
+    "topology shown; more threads than cores needs runtime.oversubscribe = true.\n"
+    "\n"
+    "Keys: runtime.threads, runtime.placement = compact|spread, runtime.bind = none|core,\n"
+    "runtime.oversubscribe, runtime.topology = \"synthetic:<hwloc description>\" (e.g.\n"
+    "\"synthetic:package:2 numa:2 core:4 pu:1\") or \"xml:<file>\"; when it is empty,\n"
+    "$HWLOC_SYNTHETIC, then $HWLOC_XMLFILE, then this machine. Threads are bound only on this\n"
+    "machine, and not when OMP_PLACES or OMP_PROC_BIND is set.\n"
+    "\n"
+    "  --json   one JSON object instead of text\n";
+
+typedef struct topo_opts {
+    const char *config; /* NULL: defaults only */
+    const char *sets[CLI_MAX_SETS];
+    int nsets;
+    int threads;        /* -1: not given */
+    bool json, help;
+} topo_opts;
+
+static int parse(int argc, char **argv, topo_opts *o, occam_error *err)
+{
+    static const struct option longopts[] = {
+        {"set", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->threads = -1;
+    optind = 0; /* GNU: full re-initialisation */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (o->nsets == CLI_MAX_SETS)
+                return occam_error_set(err, OCCAM_ERR_INPUT, "too many --set options (max %d)",
+                                       CLI_MAX_SETS);
+            o->sets[o->nsets++] = optarg;
+            break;
+        case 't': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < 0 || v > 4096)
+                return occam_error_set(err, OCCAM_ERR_INPUT,
+                                       "--threads %s: expected a whole number from 0 to 4096",
+                                       optarg);
+            o->threads = (int)v;
+            break;
+        }
+        case 'j': o->json = true; break;
+        case 'h': o->help = true; return OCCAM_OK;
+        default:
+            return occam_error_set(err, OCCAM_ERR_INPUT, "topo: unknown option or missing value: "
+                                   "%s (see 'occam topo --help')", argv[optind - 1]);
+        }
+    }
+    /* GNU getopt permutes argv: options may come before or after CONFIG. */
+    if (optind < argc) o->config = argv[optind++];
+    if (optind < argc)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "topo: unexpected argument '%s'",
+                               argv[optind]);
+    return OCCAM_OK;
+}
+
+static int run(const topo_opts *o, occam_error *err)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    int rc = o->config ? occam_config_load(&cfg, o->config, err) : OCCAM_OK;
+    for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++)
+        rc = occam_config_set(&cfg, o->sets[i], err);
+    if (rc == OCCAM_OK && o->threads >= 0) cfg.runtime.threads = o->threads;
+    if (rc == OCCAM_OK) rc = occam_config_validate(&cfg, err);
+    if (rc) return rc;
+
+    occam_topo *tp = NULL;
+    rc = occam_topo_open(&tp, cfg.runtime.topology, err);
+    if (rc) return rc;
+    occam_topo_plan plan;
+    occam_topo_params p = {.threads = cfg.runtime.threads, .placement = cfg.runtime.placement,
+                           .bind = cfg.runtime.bind, .oversubscribe = cfg.runtime.oversubscribe,
+                           .origin = o->threads >= 0 ? "--threads" : "runtime.threads"};
+    rc = occam_topo_plan_create(&plan, tp, p, err);
+    if (rc == OCCAM_OK) {
+        if (o->json)
+            occam_topo_write_json(tp, &plan, stdout);
+        else
+            occam_topo_write_text(tp, &plan, stdout);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output "
+                                 "failed");
+        occam_topo_plan_free(&plan);
+    }
+    occam_topo_free(tp);
+    return rc;
+}
+
+int cmd_topo(int argc, char **argv)
+{
+    topo_opts o;
+    occam_error err = {0};
+    int rc = parse(argc, argv, &o, &err);
+    if (rc) return cli_fail(&err);
+    if (o.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    rc = run(&o, &err);
+    return rc ? cli_fail(&err) : 0;
+}

@@ -1,0 +1,87 @@
+/* Topology + plan + binding hook for the trainer (see include/occam/runtime.h). */
+#include "occam/runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Appends "; msg" (or msg), truncating at the buffer's end. */
+static void append_notice(occam_runtime *rt, const char *msg)
+{
+    size_t len = strlen(rt->notice), cap = sizeof rt->notice;
+    if (!*msg || len + 3 >= cap) return;
+    if (len) {
+        memcpy(rt->notice + len, "; ", 2);
+        len += 2;
+    }
+    size_t n = strlen(msg);
+    if (n > cap - 1 - len) n = cap - 1 - len;
+    memcpy(rt->notice + len, msg, n);
+    rt->notice[len + n] = 0;
+}
+
+/* Called by trainer thread t before it touches its buffers. */
+static void bind_hook(void *ctx, int t)
+{
+    occam_runtime *rt = ctx;
+    occam_error err = {0};
+    if (occam_topo_bind_self(rt->tp, &rt->plan, t, &err) != OCCAM_OK) {
+        int first;
+#pragma omp atomic capture
+        first = rt->bind_failed++;
+        if (first == 0) {
+#pragma omp critical(occam_runtime_notice)
+            append_notice(rt, err.msg);
+        }
+    }
+}
+
+int occam_runtime_open(occam_runtime *rt, const occam_config *cfg, int threads, occam_error *err)
+{
+    memset(rt, 0, sizeof *rt);
+    int rc = occam_topo_open(&rt->tp, cfg->runtime.topology, err);
+    if (rc != OCCAM_OK) return rc;
+    occam_topo_params p = {threads, cfg->runtime.placement, cfg->runtime.bind,
+                           cfg->runtime.oversubscribe, NULL};
+    rc = occam_topo_plan_create(&rt->plan, rt->tp, p, err);
+    if (rc == OCCAM_OK) {
+        rt->node_of = calloc((size_t)threads, sizeof(int));
+        if (!rt->node_of) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
+    if (rc != OCCAM_OK) {
+        occam_runtime_close(rt);
+        return rc;
+    }
+    rt->groups = occam_topo_plan_groups(&rt->plan, rt->node_of);
+    append_notice(rt, rt->plan.notice);
+    rt->affinity = (occam_affinity){rt->node_of, rt->plan.binds ? bind_hook : NULL, rt};
+    return OCCAM_OK;
+}
+
+void occam_runtime_close(occam_runtime *rt)
+{
+    if (!rt) return;
+    occam_topo_plan_free(&rt->plan);
+    occam_topo_free(rt->tp);
+    free(rt->node_of);
+    memset(rt, 0, sizeof *rt);
+}
+
+void occam_runtime_place_weights(occam_runtime *rt, const occam_config *cfg, occam_model *m)
+{
+    if (cfg->runtime.weights != OCCAM_WEIGHTS_INTERLEAVE) return;
+    occam_error err = {0};
+    if (occam_topo_interleave(rt->tp, m->params, m->lay.nparams * sizeof(float), &err) != OCCAM_OK)
+        append_notice(rt, err.msg);
+}
+
+void occam_runtime_report_notices(occam_runtime *rt)
+{
+    if (rt->bind_failed > 1) {
+        char more[64];
+        snprintf(more, sizeof more, "(%d threads could not be bound)", rt->bind_failed);
+        append_notice(rt, more);
+    }
+    if (rt->notice[0]) fprintf(stderr, "occam: %s\n", rt->notice);
+    rt->notice[0] = 0;
+}
