@@ -252,7 +252,7 @@ static void optim_case(occam_opt kind, bool nesterov, bool decay)
             p0[i] = (float)occam_rng_normal(&r);
             p1[i] = (float)occam_rng_normal(&r);
         }
-        occam_optim_update(&o, w, m, v, parts, 2, 0, N, decay);
+        occam_optim_update(&o, w, m, v, parts, 2, 0, N, decay, NULL);
         o.t++;
         double wd = decay ? 0.01 : 0.0, mu = 0.8, lr = 0.1;
         for (int i = 0; i < N; i++) {

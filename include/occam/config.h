@@ -28,6 +28,13 @@ typedef enum { OCCAM_GRAD_AUTO, OCCAM_GRAD_SHARD, OCCAM_GRAD_OWNER } occam_grad;
 typedef enum { OCCAM_BIND_CORE, OCCAM_BIND_NONE } occam_bind;
 typedef enum { OCCAM_PLACE_COMPACT, OCCAM_PLACE_SPREAD } occam_placement;
 typedef enum { OCCAM_WEIGHTS_LOCAL, OCCAM_WEIGHTS_REPLICATE, OCCAM_WEIGHTS_INTERLEAVE } occam_weights;
+typedef enum { OCCAM_PRUNE_NONE, OCCAM_PRUNE_ONESHOT, OCCAM_PRUNE_ITERATIVE, OCCAM_PRUNE_AGP }
+    occam_prune_schedule;
+typedef enum { OCCAM_IMP_MAGNITUDE, OCCAM_IMP_TAYLOR, OCCAM_IMP_OBD, OCCAM_IMP_RANDOM }
+    occam_prune_method;
+typedef enum { OCCAM_GRAN_WEIGHT, OCCAM_GRAN_NEURON, OCCAM_GRAN_NM } occam_granularity;
+typedef enum { OCCAM_SCOPE_GLOBAL, OCCAM_SCOPE_LAYER } occam_scope;
+typedef enum { OCCAM_REWIND_NONE, OCCAM_REWIND_INIT, OCCAM_REWIND_EPOCH } occam_rewind;
 typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO } occam_csv_header;
 
 /* data.label: a 1-based column number, or one of these. */
@@ -81,6 +88,28 @@ typedef struct occam_config {
         occam_weights weights;       /* runtime.weights = local | replicate | interleave */
         char topology[OCCAM_PATH_MAX]; /* runtime.topology = "" | synthetic:<desc> | xml:<path> */
     } runtime;
+    struct {
+        occam_prune_schedule schedule;  /* prune.schedule = none | oneshot | iterative | agp */
+        occam_prune_method method;      /* prune.method = magnitude | taylor | obd | random */
+        occam_granularity granularity;  /* prune.granularity = weight | neuron | nm */
+        occam_scope scope;              /* prune.scope = global | layer */
+        double target;                  /* prune.target: final sparsity in [0, 1) (neuron:
+                                           fraction of hidden units removed) */
+        double layer_target[OCCAM_MAX_LAYERS]; /* prune.layer_targets: per-layer overrides,
+                                           one per weight layer, -1 = use prune.target */
+        int nlayer_target;              /* entries in layer_target (0 = no overrides) */
+        int64_t min_keep;               /* prune.min_keep: weights (neurons) kept per layer */
+        int steps;                      /* prune.steps: iterative prune steps */
+        int finetune_epochs;            /* prune.finetune_epochs: after each iterative step */
+        int start, end;                 /* prune.start, prune.end: agp ramp, in epochs */
+        int every;                      /* prune.every: agp, optimiser steps between prunes */
+        int nm_n, nm_m;                 /* prune.nm = N:M, keep N of every M along the input */
+        int batches;                    /* prune.batches: taylor/obd gradient batches */
+        bool bias;                      /* prune.bias: prune biases too (weight granularity) */
+        occam_rewind rewind;            /* prune.rewind = none | init | epoch:N */
+        int rewind_epoch;               /* N of epoch:N */
+        uint64_t seed;                  /* prune.seed: random method and its tie-free draws */
+    } prune;
 } occam_config;
 
 /* Fills cfg with every key's default. */

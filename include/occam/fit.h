@@ -9,6 +9,7 @@
 #include "occam/config.h"
 #include "occam/data.h"
 #include "occam/error.h"
+#include "occam/rng.h"
 #include "occam/trainer.h"
 
 typedef struct occam_epoch_stats {
@@ -23,10 +24,15 @@ typedef struct occam_epoch_stats {
 
 typedef struct occam_fit_result {
     occam_epoch_stats *history; /* one per finished epoch; free with occam_fit_result_free */
-    int epochs;
-    int64_t steps;
+    int epochs;                 /* finished epochs, over all phases */
+    int capacity;               /* epochs planned in all (history length) */
+    int64_t steps;              /* optimiser steps, over all phases */
     double train_seconds;       /* Σ epoch seconds */
     double samples_per_second;  /* samples trained / train_seconds */
+    /* the run's shuffling state, carried from phase to phase */
+    uint32_t *perm;
+    size_t nrows;
+    occam_rng rng;
 } occam_fit_result;
 
 /* Called after every step (end_of_epoch false) and after each epoch's evaluation
@@ -42,8 +48,29 @@ typedef struct occam_progress {
 } occam_progress;
 typedef void (*occam_progress_fn)(void *user, const occam_progress *p);
 
-/* Trains cfg->train.epochs epochs. A non-finite loss stops the run with OCCAM_ERR_RUNTIME and
- * a message naming the epoch and step; the history up to then is kept in res. */
+typedef struct occam_fit_hooks {
+    occam_progress_fn progress;
+    void *user;
+    /* Called after every optimiser step with the run's step count; may change the model
+     * (pruning). A non-OK status stops the run. */
+    int (*after_step)(void *ctx, int64_t steps, occam_error *err);
+    /* Called after every epoch (1-based, over the run) and its evaluation. */
+    int (*after_epoch)(void *ctx, int epoch, occam_error *err);
+    void *ctx;
+} occam_fit_hooks;
+
+/* Prepares res for a run of `capacity` epochs over n training rows. */
+int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, int capacity,
+                    occam_error *err);
+
+/* One phase: `epochs` epochs with the learning-rate schedule restarted over them. A
+ * non-finite loss stops the run with OCCAM_ERR_RUNTIME and a message naming the epoch and
+ * step; the history up to then is kept in res. hooks may be NULL. */
+int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dataset *train,
+                     const occam_dataset *test, int epochs, occam_fit_result *res,
+                     const occam_fit_hooks *hooks, occam_error *err);
+
+/* begin + one phase of cfg->train.epochs epochs. */
 int occam_fit(occam_trainer *tr, const occam_config *cfg, const occam_dataset *train,
               const occam_dataset *test, occam_fit_result *res, occam_progress_fn progress,
               void *user, occam_error *err);

@@ -35,11 +35,25 @@ typedef struct occam_model {
     occam_act act;   /* hidden activation; the output layer is linear */
     occam_task task; /* classify: softmax cross-entropy; regress: mean squared error */
     float *params;   /* lay.nparams floats */
+    uint8_t *mask;   /* lay.nparams: 1 = active, 0 = pruned; NULL while nothing is pruned */
 } occam_model;
 
 /* Allocates the parameters (zeroed) from cfg's model section. OCCAM_ERR_RUNTIME on no memory. */
 int occam_model_create(occam_model *m, const occam_config *cfg, occam_error *err);
 void occam_model_free(occam_model *m);
+
+/* Allocates an all-ones mask if the model has none. OCCAM_ERR_RUNTIME on no memory. */
+int occam_model_mask_enable(occam_model *m, occam_error *err);
+
+/* Active (mask = 1) weights of layer l; all of them without a mask. */
+size_t occam_model_active_weights(const occam_model *m, int l);
+
+/* Compacts a flat array laid out as `old` into layout `nw` (fewer hidden units), in place:
+ * keep[h][j] says whether unit j of hidden layer h (1 <= h < L) survives; NULL rows keep all.
+ * elem is the element size (4 for floats, 1 for mask bytes). New offsets never exceed old
+ * ones and elements move only towards the front, so one forward pass is safe. */
+void occam_layout_compact(void *a, size_t elem, const occam_layout *old, const occam_layout *nw,
+                          const uint8_t *const *keep);
 
 /* Seeded initialisation. He: W ~ N(0, 2/in); Xavier: W ~ U(±sqrt(6/(in+out))); biases 0.
  * Each layer draws from its own stream of `seed`, so a layer's values do not depend on the

@@ -29,10 +29,12 @@ void occam_optim_init(occam_optim *o, const occam_config *cfg);
  *   g = Σ_u parts[u][i] (u = 0..nparts-1, in order) + decay·w[i]
  *   sgd:  m = μm + g;  w -= lr·(nesterov ? g + μm : m)
  *   adam: m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;  w -= lr·m̂ / (sqrt(v̂) + ε)
- * `decay` selects whether weight decay applies to this segment. v is unused by sgd. */
+ * `decay` selects whether weight decay applies to this segment. v is unused by sgd.
+ * mask (flat, may be NULL): where it is 0, w, m and v are set to 0 after the update, so a
+ * pruned weight, its gradient and its optimiser state stay zero. */
 void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict m,
                         float *restrict v, const float *const *parts, int nparts, size_t off,
-                        size_t len, bool decay);
+                        size_t len, bool decay, const uint8_t *restrict mask);
 
 /* Learning rate at global step `step` of `total` steps (`steps_per_epoch` per epoch). */
 double occam_lr_at(const occam_config *cfg, int64_t step, int64_t total, int64_t steps_per_epoch);

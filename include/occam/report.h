@@ -3,7 +3,8 @@
  * Fields (stable names, external scripts read them): command, version, config (the effective
  * config), threads, blis_arch, params_total, weights_total, weights_active, sparsity,
  * train.{loss,accuracy}, test.{loss, accuracy | relative_error, mse}, timing.{train_seconds,
- * samples_per_second}, history[] (one object per epoch). */
+ * samples_per_second}, history[] (one object per epoch), layers[] (per-layer widths, weights,
+ * active weights and sparsity), prune.events[] when pruning. */
 #ifndef OCCAM_REPORT_H
 #define OCCAM_REPORT_H
 
@@ -22,6 +23,7 @@ typedef struct occam_report {
     const occam_eval *train;      /* may be NULL */
     const occam_eval *test;       /* may be NULL or have n = 0 */
     const occam_fit_result *fit;  /* may be NULL (eval) */
+    const struct occam_prune_log *prune; /* may be NULL */
 } occam_report;
 
 /* Writes the report to path (atomically: temporary file and rename). OCCAM_ERR_RUNTIME with

@@ -19,7 +19,7 @@
 
 typedef struct occam_select_result {
     uint64_t k;      /* how many are selected (the k smallest) */
-    float value;     /* the k-th smallest score (the threshold); 0 if k == 0 */
+    float value;     /* the k-th smallest score (the threshold; +0 for a zero); 0 if k == 0 */
     uint64_t below;  /* number of scores strictly less than value */
     uint64_t ties;   /* scores equal to value that are selected (k - below), first in position order */
 } occam_select_result;
@@ -45,24 +45,28 @@ uint64_t occam_select_count(double fraction, uint64_t n);
 
 /* Zero-initialised fields mean "default". */
 typedef struct occam_select_opts {
-    uint64_t sample_min_n; /* bracket with a sample when n >= this (default 1 << 20);
+    uint64_t sample_min_n; /* bracket with a sample when n >= this (default 1 << 16);
                               UINT64_MAX never samples (pure radix passes) */
     uint32_t sample;       /* sample size (default: about n^(2/3), clamped) */
     uint64_t serial_max;   /* candidates finished by one thread (default 16384) */
     uint64_t cap;          /* per-thread candidate buffer, in keys (default: sized for the
                               expected candidates with a wide margin) */
+    double margin;         /* bracket half-width in standard deviations of the sample rank
+                              (default 5; negative: none, so that tests can force misses) */
 } occam_select_opts;
 
 enum {
-    OCCAM_SELECT_NO_SAMPLE = 0,  /* radix passes from the start */
-    OCCAM_SELECT_AT_LO,          /* the k-th is the sample's lower bracket */
-    OCCAM_SELECT_BETWEEN,        /* the k-th is among the gathered candidates */
-    OCCAM_SELECT_AT_HI,          /* the k-th is the sample's upper bracket */
-    OCCAM_SELECT_MISSED,         /* the bracket missed or overflowed; radix passes followed */
+    OCCAM_SELECT_NO_SAMPLE = 0, /* radix passes from the start */
+    OCCAM_SELECT_AT_LO,         /* the k-th is the sample's lower bracket key */
+    OCCAM_SELECT_BETWEEN,       /* the k-th is among the gathered candidates */
+    OCCAM_SELECT_AT_HI,         /* the k-th is the sample's upper bracket key */
+    OCCAM_SELECT_BELOW_LO,      /* missed below: radix passes over the data under lo */
+    OCCAM_SELECT_ABOVE_HI,      /* missed above: radix passes over the data above hi */
+    OCCAM_SELECT_OVERFLOW,      /* too many candidates for a buffer: passes over the data */
 };
 
 typedef struct occam_select_trace {
-    int bracket;      /* OCCAM_SELECT_* */
+    int bracket;      /* OCCAM_SELECT_*: how the sample's bracket fared */
     int data_passes;  /* passes over all n scores (the bracket pass included) */
     int buf_passes;   /* radix passes over gathered candidates */
     uint64_t serial;  /* candidates finished by one thread (0: the radix passes resolved it) */

@@ -51,6 +51,16 @@ typedef struct occam_eval {
 int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
                          int threads, const occam_affinity *pl, occam_error *err);
 
+/* After the model lost hidden units (neuron pruning; model->lay is already the new layout):
+ * compacts the optimiser moments the same way and re-plans the per-layer gradient paths. The
+ * buffers, sized for the old widths, are large enough. */
+void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old, const uint8_t *const *keep,
+                            const occam_config *cfg);
+/* Zeroes the optimiser moments and step count (lottery-ticket rewind). */
+void occam_trainer_reset_optim(occam_trainer *tr);
+/* Zeroes parameters and moments where the model's mask is 0 (right after a prune). */
+void occam_trainer_apply_mask(occam_trainer *tr);
+
 /* Calls fn for every buffer the trainer owns: its name, address, bytes, and the thread that
  * first touched it (-1: touched by the creating thread; for row-sharded buffers one call per
  * thread's rows). Used by `occam topo` to show where memory lives. */

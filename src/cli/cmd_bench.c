@@ -28,7 +28,10 @@ static const char usage[] =
     "model's largest forward GEMM per thread and for a 1024×1024×1024 product.\n"
     "\n"
     "usage: occam bench memory [--threads N]\n"
-    "Memory bandwidth (STREAM triad, 128 MiB arrays per thread), one JSON line.\n";
+    "Memory bandwidth (STREAM triad, 128 MiB arrays per thread), one JSON line.\n"
+    "\n"
+    "usage: occam bench gemm M N K [THREADS]\n"
+    "Single-threaded sgemm GFLOP/s, each of THREADS threads on its own matrices.\n";
 
 static double flops_per_sample(const occam_layout *lay)
 {
@@ -159,8 +162,32 @@ static int bench_memory(int threads)
     return 0;
 }
 
+/* Parses a whole number in [lo, hi] or returns -1. */
+static long parse_long(const char *s, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (end != s && !*end && v >= lo && v <= hi) ? v : -1;
+}
+
 int cmd_bench(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "gemm") == 0) {
+        /* occam bench gemm M N K [THREADS]: single-threaded sgemm per thread, as occam calls it */
+        occam_error err = {0};
+        long d[4] = {0, 0, 0, 1};
+        int ok = argc == 5 || argc == 6;
+        for (int i = 0; ok && i < argc - 2; i++) ok = (d[i] = parse_long(argv[2 + i], 1, 1 << 16)) > 0;
+        if (!ok) {
+            occam_error_set(&err, OCCAM_ERR_INPUT, "usage: occam bench gemm M N K [THREADS]");
+            return cli_fail(&err);
+        }
+        double gf = occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);
+        printf("{\"bench\": \"gemm\", \"m\": %ld, \"n\": %ld, \"k\": %ld, \"threads\": %ld, "
+               "\"blis_arch\": \"%s\", \"gflops\": %.2f, \"gflops_per_thread\": %.2f}\n",
+               d[0], d[1], d[2], d[3], occam_blas_init(), gf, gf / (double)d[3]);
+        return 0;
+    }
     if (argc >= 2 && strcmp(argv[1], "memory") == 0) {
         cli_opts o;
         occam_error err = {0};

@@ -167,7 +167,9 @@ static const char *bracket_name(int b)
     case OCCAM_SELECT_AT_LO: return "at_lo";
     case OCCAM_SELECT_BETWEEN: return "between";
     case OCCAM_SELECT_AT_HI: return "at_hi";
-    case OCCAM_SELECT_MISSED: return "missed";
+    case OCCAM_SELECT_BELOW_LO: return "below_lo";
+    case OCCAM_SELECT_ABOVE_HI: return "above_hi";
+    case OCCAM_SELECT_OVERFLOW: return "overflow";
     default: return "none";
     }
 }
@@ -208,7 +210,7 @@ static int run(const bench_args *a, occam_error *err)
     } else {
         len[0] = n;
     }
-    for (int s = 0, p = 0; s < nseg; p += (int)len[s], s++) seg[s] = x + p;
+    for (size_t s = 0, p = 0; s < (size_t)nseg; p += len[s], s++) seg[s] = x + p;
     uint64_t k = a->have_k ? a->k : n / 2;
     uint8_t *mask = NULL;
     uint8_t *mseg[3];
@@ -222,7 +224,7 @@ static int run(const bench_args *a, occam_error *err)
     if (!rc && a->lenet) {
         mask = malloc(n);
         if (!mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory");
-        for (int s = 0, p = 0; !rc && s < nseg; p += (int)len[s], s++) mseg[s] = mask + p;
+        for (size_t s = 0, p = 0; !rc && s < (size_t)nseg; p += len[s], s++) mseg[s] = mask + p;
     }
 
     /* Warm-up run, verified exactly. */
@@ -232,8 +234,10 @@ static int run(const bench_args *a, occam_error *err)
     if (!rc) {
         uint64_t lt, eq;
         count_lt_eq(seg, len, nseg, r.value, threads, slot, &lt, &eq);
-        int ok = r.k == k && r.below == lt && r.below + r.ties == k && r.ties <= eq &&
-                 (k == 0 || (lt < k && k <= lt + eq));
+        /* v is the k-th smallest iff #{x < v} < k <= #{x <= v} */
+        int ok = k == 0 ? r.k == 0 && r.below == 0 && r.ties == 0
+                        : r.k == k && r.below == lt && r.below + r.ties == k && r.ties <= eq &&
+                              lt < k && k <= lt + eq;
         if (ok && mask) ok = occam_select_mask(mseg, seg, len, nseg, &r, threads) == k;
         if (!ok)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
@@ -256,7 +260,8 @@ static int run(const bench_args *a, occam_error *err)
             ts[i] = t1 - t0;
             tm[i] = t2 - t1;
             tt[i] = t2 - t0;
-            if (!rc && memcmp(&q, &r, sizeof q) != 0)
+            if (!rc && (q.k != r.k || memcmp(&q.value, &r.value, sizeof q.value) != 0 ||
+                        q.below != r.below || q.ties != r.ties))
                 rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: runs disagree");
         }
         for (int i = 0; i < R; i++) {
@@ -344,8 +349,12 @@ int cmd_bench_select(int argc, char **argv)
         rc = occam_error_set(&err, OCCAM_ERR_INPUT, "bench select: unexpected argument '%s'", argv[optind]);
     if (!rc && (a.have_n + a.lenet + (a.input != NULL)) > 1)
         rc = occam_error_set(&err, OCCAM_ERR_INPUT, "bench select: --n, --input and --lenet exclude each other");
+    if (!rc && a.threads > occam_team_cores())
+        rc = occam_error_set(&err, OCCAM_ERR_INPUT,
+                             "bench select: --threads %d: more than the %d cores this process may "
+                             "use", a.threads, occam_team_cores());
     if (rc) {
-        fprintf(stderr, "occam: %s\n%s", err.msg, usage);
+        fprintf(stderr, "occam: %s (see 'occam bench select --help')\n", err.msg);
         return OCCAM_ERR_INPUT;
     }
     rc = run(&a, &err);

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "occam/model.h"
+#include "occam/runtime.h"
+#include "occam/trainer.h"
 #include "occam/config.h"
 #include "occam/topo.h"
 
@@ -86,6 +89,59 @@ static int parse(int argc, char **argv, topo_opts *o, occam_error *err)
     return OCCAM_OK;
 }
 
+typedef struct buffer_table {
+    const occam_topo *tp;
+    const occam_topo_plan *plan;
+} buffer_table;
+
+static void print_buffer(void *ctx, const char *name, const void *addr, size_t bytes, int t)
+{
+    const buffer_table *bt = ctx;
+    int planned = bt->plan->slot[t >= 0 ? t : 0].node;
+    int actual = occam_topo_node_of(bt->tp, addr, bytes);
+    char where[32];
+    if (actual == OCCAM_TOPO_NODE_MIXED) snprintf(where, sizeof where, "several");
+    else if (actual < 0) snprintf(where, sizeof where, "unknown");
+    else snprintf(where, sizeof where, "%d", actual);
+    char who[16];
+    if (t >= 0) snprintf(who, sizeof who, "%d", t);
+    else snprintf(who, sizeof who, "main");
+    printf("  %-24s %7s %8d %8s %12zu\n", name, who, planned, where, bytes);
+}
+
+/* Builds the config's model and a trainer on the planned team (threads bound as a run would
+ * bind them), then lists every buffer with the node it should be on and the node the OS says
+ * its pages are on. */
+static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occam_topo_plan *plan,
+                        occam_error *err)
+{
+    occam_model model = {0};
+    occam_runtime rt = {0};
+    occam_trainer *tr = NULL;
+    occam_config c = *cfg;
+    c.runtime.threads = plan->threads;
+    int rc = occam_model_create(&model, &c, err);
+    if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &c, plan->threads, err);
+    if (rc == OCCAM_OK) {
+        occam_runtime_place_weights(&rt, &c, &model);
+        rc = occam_trainer_create(&tr, &model, &c, plan->threads, &rt.affinity, err);
+    }
+    if (rc == OCCAM_OK) {
+        printf("\nbuffers    model %d layers, batch %d, runtime.weights = %s%s\n",
+               model.lay.nlayers, c.train.batch,
+               c.runtime.weights == OCCAM_WEIGHTS_REPLICATE ? "replicate"
+               : c.runtime.weights == OCCAM_WEIGHTS_INTERLEAVE ? "interleave" : "local",
+               occam_topo_describe(tp)->this_system ? "" : " (not this system: actual = unknown)");
+        printf("  %-24s %7s %8s %8s %12s\n", "buffer", "thread", "planned", "actual", "bytes");
+        buffer_table bt = {tp, plan};
+        occam_trainer_buffers(tr, print_buffer, &bt);
+    }
+    occam_trainer_free(tr);
+    occam_runtime_close(&rt);
+    occam_model_free(&model);
+    return rc;
+}
+
 static int run(const topo_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -108,8 +164,10 @@ static int run(const topo_opts *o, occam_error *err)
     if (rc == OCCAM_OK) {
         if (o->json)
             occam_topo_write_json(tp, &plan, stdout);
-        else
+        else {
             occam_topo_write_text(tp, &plan, stdout);
+            rc = show_buffers(&cfg, tp, &plan, err);
+        }
         if (fflush(stdout) != 0 || ferror(stdout))
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output "
                                  "failed");

@@ -9,6 +9,7 @@
 #include "occam/fit.h"
 #include "occam/gemm.h"
 #include "occam/model.h"
+#include "occam/prune.h"
 #include "occam/report.h"
 #include "occam/runtime.h"
 #include "occam/trainer.h"
@@ -92,6 +93,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_trainer *tr = NULL;
     occam_runtime rt = {0};
     occam_fit_result fit = {0};
+    occam_prune_log plog = {0};
     rc = occam_data_load(&cfg, &train, &test, err);
     if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
     if (rc == OCCAM_OK) {
@@ -109,7 +111,15 @@ static int run(const cli_opts *o, occam_error *err)
                 threads, threads == 1 ? "" : "s", arch,
                 occam_blas_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
-        rc = occam_fit(tr, &cfg, &train, &test, &fit, on_progress, &ps, err);
+        rc = occam_train_run(tr, &model, &cfg, &train, &test, &fit, &plog, on_progress, &ps, err);
+        for (int i = 0; i < plog.n; i++) {
+            const occam_prune_event *ev = &plog.ev[i];
+            fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "
+                    "units)  %s %.4f  select %.3f ms\n", ev->step, ev->target, ev->sparsity,
+                    (long long)ev->weights_active, ev->hidden_units,
+                    cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_acc" : "test_rel_err",
+                    ev->test_metric, 1e3 * ev->select_seconds);
+        }
     }
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;
@@ -118,15 +128,28 @@ static int run(const cli_opts *o, occam_error *err)
         printf("# result\n");
         print_eval("train", &ev_train, cfg.data.task);
         print_eval("test", &ev_test, cfg.data.task);
+        int64_t active = 0;
+        for (int l = 0; l < model.lay.nlayers; l++)
+            active += (int64_t)occam_model_active_weights(&model, l);
+        if (cfg.prune.schedule != OCCAM_PRUNE_NONE) {
+            printf("model ");
+            for (int l = 0; l <= model.lay.nlayers; l++)
+                printf("%s%d", l ? "-" : " ", model.lay.width[l]);
+            printf(", %lld of %lld weights active, sparsity %.4f\n", (long long)active,
+                   (long long)plog.dense_weights,
+                   1.0 - (double)active / (double)plog.dense_weights);
+        }
         printf("time   %.2f s training, %.0f samples/s, %d thread%s, BLIS %s\n",
                fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = &model, .threads = threads,
-                            .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit};
+                            .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
+                            .prune = &plog};
         if (o->report) rc = occam_report_write(o->report, &rep, err);
         if (rc == OCCAM_OK && o->save) rc = occam_model_save(o->save, &model, &cfg, err);
         if (rc == OCCAM_OK && o->save) printf("saved  %s\n", o->save);
     }
     occam_fit_result_free(&fit);
+    occam_prune_log_free(&plog);
     occam_trainer_free(tr);
     occam_runtime_close(&rt);
     occam_model_free(&model);

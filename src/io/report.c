@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "occam/json.h"
+#include "occam/prune.h"
 #include "occam/version.h"
 
 #define CONFIG_JSON_MAX (64 * 1024)
@@ -68,6 +69,72 @@ static void write_history(occam_json *j, const occam_fit_result *fit, occam_task
     occam_json_end_array(j);
 }
 
+static void write_layers(occam_json *j, const occam_model *m)
+{
+    occam_json_key(j, "layers");
+    occam_json_begin_array(j);
+    for (int l = 0; l < m->lay.nlayers; l++) {
+        size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
+        size_t a = occam_model_active_weights(m, l);
+        occam_json_begin_object(j);
+        occam_json_key(j, "layer");
+        occam_json_int(j, l);
+        occam_json_key(j, "in");
+        occam_json_int(j, m->lay.width[l]);
+        occam_json_key(j, "out");
+        occam_json_int(j, m->lay.width[l + 1]);
+        occam_json_key(j, "weights");
+        occam_json_uint(j, n);
+        occam_json_key(j, "active");
+        occam_json_uint(j, a);
+        occam_json_key(j, "sparsity");
+        occam_json_number(j, 1.0 - (double)a / (double)n);
+        occam_json_end_object(j);
+    }
+    occam_json_end_array(j);
+}
+
+static void write_prune(occam_json *j, const occam_prune_log *log, occam_task task)
+{
+    occam_json_key(j, "prune");
+    if (!log || log->n == 0) {
+        occam_json_null(j);
+        return;
+    }
+    occam_json_begin_object(j);
+    occam_json_key(j, "dense_weights");
+    occam_json_int(j, log->dense_weights);
+    occam_json_key(j, "dense_hidden_units");
+    occam_json_int(j, log->dense_hidden);
+    occam_json_key(j, "events");
+    occam_json_begin_array(j);
+    for (int i = 0; i < log->n; i++) {
+        const occam_prune_event *ev = &log->ev[i];
+        occam_json_begin_object(j);
+        occam_json_key(j, "step");
+        occam_json_int(j, ev->step);
+        occam_json_key(j, "epoch");
+        occam_json_int(j, ev->epoch);
+        occam_json_key(j, "target");
+        occam_json_number(j, ev->target);
+        occam_json_key(j, "sparsity");
+        occam_json_number(j, ev->sparsity);
+        occam_json_key(j, "weights_active");
+        occam_json_int(j, ev->weights_active);
+        occam_json_key(j, "hidden_units");
+        occam_json_int(j, ev->hidden_units);
+        occam_json_key(j, "train_loss");
+        occam_json_number(j, ev->train_loss);
+        occam_json_key(j, task == OCCAM_TASK_CLASSIFY ? "test_accuracy" : "test_relative_error");
+        occam_json_number(j, ev->test_metric);
+        occam_json_key(j, "select_seconds");
+        occam_json_number(j, ev->select_seconds);
+        occam_json_end_object(j);
+    }
+    occam_json_end_array(j);
+    occam_json_end_object(j);
+}
+
 static void write_body(occam_json *j, const occam_report *r, const char *config_json)
 {
     const occam_layout *lay = &r->model->lay;
@@ -83,12 +150,17 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
     occam_json_string(j, r->blis_arch ? r->blis_arch : "unknown");
     occam_json_key(j, "params_total");
     occam_json_uint(j, lay->nweights + lay->nbiases);
+    /* Totals count the dense model, so sparsity includes removed neurons. */
+    size_t active = 0, total = r->prune && r->prune->dense_weights
+                                   ? (size_t)r->prune->dense_weights : lay->nweights;
+    for (int l = 0; l < lay->nlayers; l++) active += occam_model_active_weights(r->model, l);
     occam_json_key(j, "weights_total");
-    occam_json_uint(j, lay->nweights);
+    occam_json_uint(j, total);
     occam_json_key(j, "weights_active");
-    occam_json_uint(j, lay->nweights); /* no masks yet: every weight is active */
+    occam_json_uint(j, active);
     occam_json_key(j, "sparsity");
-    occam_json_number(j, 0.0);
+    occam_json_number(j, 1.0 - (double)active / (double)total);
+    write_layers(j, r->model);
     write_eval(j, "train", r->train, task);
     write_eval(j, "test", r->test, task);
     if (r->fit) {
@@ -103,6 +175,7 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
         occam_json_end_object(j);
         write_history(j, r->fit, task);
     }
+    write_prune(j, r->prune, task);
     occam_json_key(j, "config");
     occam_json_raw(j, config_json);
     occam_json_end_object(j);

@@ -44,7 +44,62 @@ void occam_model_free(occam_model *m)
 {
     if (!m) return;
     free(m->params);
+    free(m->mask);
     m->params = NULL;
+    m->mask = NULL;
+}
+
+int occam_model_mask_enable(occam_model *m, occam_error *err)
+{
+    if (m->mask) return OCCAM_OK;
+    m->mask = occam_alloc(m->lay.nparams, 1);
+    if (!m->mask) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the mask");
+    memset(m->mask, 1, m->lay.nparams);
+    return OCCAM_OK;
+}
+
+size_t occam_model_active_weights(const occam_model *m, int l)
+{
+    size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
+    if (!m->mask) return n;
+    const uint8_t *mk = m->mask + m->lay.w_off[l];
+    size_t a = 0;
+    for (size_t i = 0; i < n; i++) a += mk[i];
+    return a;
+}
+
+void occam_layout_compact(void *a, size_t elem, const occam_layout *old, const occam_layout *nw,
+                          const uint8_t *const *keep)
+{
+    unsigned char *p = a;
+    for (int l = 0; l < old->nlayers; l++) {
+        int in = old->width[l], out = old->width[l + 1];
+        const uint8_t *kin = l > 0 ? keep[l] : NULL;               /* columns: units of layer l */
+        const uint8_t *kout = l + 1 < old->nlayers ? keep[l + 1] : NULL; /* rows: units of l+1 */
+        size_t dst = nw->w_off[l];
+        for (int o = 0; o < out; o++) {
+            if (kout && !kout[o]) continue;
+            for (int i = 0; i < in; i++) {
+                if (kin && !kin[i]) continue;
+                memmove(p + dst * elem, p + (old->w_off[l] + (size_t)o * in + i) * elem, elem);
+                dst++;
+            }
+        }
+        dst = nw->b_off[l];
+        for (int o = 0; o < out; o++) {
+            if (kout && !kout[o]) continue;
+            memmove(p + dst * elem, p + (old->b_off[l] + (size_t)o) * elem, elem);
+            dst++;
+        }
+    }
+    /* The padding between the new segments must read as zero (it is summed and updated). */
+    for (int l = 0; l < nw->nlayers; l++) {
+        size_t wend = nw->w_off[l] + (size_t)nw->width[l] * nw->width[l + 1];
+        memset(p + wend * elem, 0, (nw->b_off[l] - wend) * elem);
+        size_t bend = nw->b_off[l] + (size_t)nw->width[l + 1];
+        size_t next = l + 1 < nw->nlayers ? nw->w_off[l + 1] : nw->nparams;
+        memset(p + bend * elem, 0, (next - bend) * elem);
+    }
 }
 
 void occam_model_init(occam_model *m, occam_init init, uint64_t seed)

@@ -32,9 +32,22 @@ static void sum_parts(float *restrict g, const float *const *parts, int nparts, 
     }
 }
 
+/* Zeroes w, m (and v) where the mask is 0: one pass over a block still in L1. */
+static void apply_mask(float *restrict w, float *restrict m, float *restrict v,
+                       const uint8_t *restrict mk, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float keep = (float)mk[i];
+        w[i] *= keep;
+        m[i] *= keep;
+    }
+    if (v)
+        for (size_t i = 0; i < n; i++) v[i] *= (float)mk[i];
+}
+
 void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict m,
                         float *restrict v, const float *const *parts, int nparts, size_t off,
-                        size_t len, bool decay)
+                        size_t len, bool decay, const uint8_t *restrict mask)
 {
     float g[BLOCK];
     const float wd = decay ? o->weight_decay : 0.0f, lr = o->lr;
@@ -74,6 +87,7 @@ void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict
                 wb[i] -= step * bc2s * mb[i] / (sqrtf(vb[i]) + eps);
             }
         }
+        if (mask) apply_mask(wb, mb, o->kind == OCCAM_OPT_ADAM ? v + o0 : NULL, mask + o0, n);
     }
 }
 

@@ -156,6 +156,49 @@ static void first_touch(occam_trainer *tr, int t)
     }
 }
 
+/* The shard-path segments and each layer's path, from the current layout. */
+static void plan_paths(occam_trainer *tr, occam_grad mode, int batch)
+{
+    const occam_layout *lay = &tr->model->lay;
+    tr->nranges = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        tr->owner[l] = choose_owner(mode, tr->threads, batch, lay->width[l], lay->width[l + 1]);
+        if (!tr->owner[l]) {
+            tr->ranges[tr->nranges++] =
+                (occam_range){lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1], 1};
+            tr->ranges[tr->nranges++] = (occam_range){lay->b_off[l], (size_t)lay->width[l + 1], 0};
+        }
+    }
+}
+
+void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old, const uint8_t *const *keep,
+                            const occam_config *cfg)
+{
+    occam_layout_compact(tr->mom1, sizeof(float), old, &tr->model->lay, keep);
+    if (tr->mom2) occam_layout_compact(tr->mom2, sizeof(float), old, &tr->model->lay, keep);
+    plan_paths(tr, cfg->runtime.grad, cfg->train.batch);
+}
+
+void occam_trainer_reset_optim(occam_trainer *tr)
+{
+    size_t n = tr->model->lay.nparams;
+    memset(tr->mom1, 0, n * sizeof(float));
+    if (tr->mom2) memset(tr->mom2, 0, n * sizeof(float));
+    tr->opt.t = 0;
+}
+
+void occam_trainer_apply_mask(occam_trainer *tr)
+{
+    const occam_model *m = tr->model;
+    if (!m->mask) return;
+    for (size_t i = 0; i < m->lay.nparams; i++)
+        if (!m->mask[i]) {
+            m->params[i] = 0.0f;
+            tr->mom1[i] = 0.0f;
+            if (tr->mom2) tr->mom2[i] = 0.0f;
+        }
+}
+
 int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
                          int threads, const occam_affinity *pl, occam_error *err)
 {
@@ -178,14 +221,8 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
         tr->act[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         tr->dz[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         ok &= tr->act[l] && tr->dz[l];
-        tr->owner[l] = choose_owner(cfg->runtime.grad, threads, cfg->train.batch, lay->width[l],
-                                    lay->width[l + 1]);
-        if (!tr->owner[l]) {
-            tr->ranges[tr->nranges++] =
-                (occam_range){lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1], 1};
-            tr->ranges[tr->nranges++] = (occam_range){lay->b_off[l], (size_t)lay->width[l + 1], 0};
-        }
     }
+    plan_paths(tr, cfg->runtime.grad, cfg->train.batch);
     tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
     tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
     tr->grad = occam_alloc_zero(lay->nparams, sizeof(float));
@@ -318,7 +355,7 @@ static void apply_update(void *ctx, int tag, const float *const *parts, int npar
 {
     occam_trainer *tr = ctx;
     occam_optim_update(&tr->opt, tr->model->params, tr->mom1, tr->mom2, parts, nparts, off, len,
-                       tag == 1);
+                       tag == 1, tr->model->mask);
 }
 
 /* After the step's last barrier: owner layers update the rows their thread computed; shard

@@ -1,0 +1,403 @@
+/* Pruning one model to a target: importance scores, then the granularity's selection and mask
+ * update (see include/occam/prune.h for the rules). */
+#include "occam/prune.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/mem.h"
+#include "occam/rng.h"
+#include "occam/select.h"
+
+struct occam_pruner {
+    const occam_config *cfg;
+    float *score;         /* lay.nparams at the dense size: importance of every parameter */
+    float *gsum, *g2sum;  /* taylor / obd gradient statistics (lay.nparams) */
+    float *grad;          /* one minibatch gradient */
+    int threads;
+    int events;           /* prune events so far (seeds the random method) */
+    int dense_hidden;     /* hidden units of the model before any neuron was removed */
+};
+
+void occam_pruner_free(occam_pruner *p)
+{
+    if (!p) return;
+    free(p->score);
+    free(p->gsum);
+    free(p->g2sum);
+    free(p->grad);
+    free(p);
+}
+
+int occam_pruner_create(occam_pruner **out, const occam_config *cfg, const occam_model *m,
+                        occam_error *err)
+{
+    *out = NULL;
+    occam_pruner *p = calloc(1, sizeof *p);
+    size_t n = m->lay.nparams;
+    if (p) {
+        p->cfg = cfg;
+        for (int h = 1; h < m->lay.nlayers; h++) p->dense_hidden += m->lay.width[h];
+        p->score = occam_alloc(n, sizeof(float));
+        if (cfg->prune.method == OCCAM_IMP_TAYLOR || cfg->prune.method == OCCAM_IMP_OBD) {
+            p->gsum = occam_alloc(n, sizeof(float));
+            p->g2sum = occam_alloc(n, sizeof(float));
+            p->grad = occam_alloc(n, sizeof(float));
+        }
+    }
+    bool need_g = cfg->prune.method == OCCAM_IMP_TAYLOR || cfg->prune.method == OCCAM_IMP_OBD;
+    if (!p || !p->score || (need_g && (!p->gsum || !p->g2sum || !p->grad))) {
+        occam_pruner_free(p);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for pruning scores");
+    }
+    *out = p;
+    return OCCAM_OK;
+}
+
+double occam_prune_iterative_target(double final, int k, int steps)
+{
+    return final * (double)k / (double)steps;
+}
+
+double occam_prune_agp_target(double final, int64_t t, int64_t t0, int64_t t1)
+{
+    if (t <= t0) return 0.0;
+    if (t >= t1) return final;
+    double r = 1.0 - (double)(t - t0) / (double)(t1 - t0);
+    return final * (1.0 - r * r * r);
+}
+
+/* Gradient mean and mean square over prune.batches minibatches of the training set, drawn
+ * with a seeded permutation (so the scores are reproducible). */
+static void gradient_stats(occam_pruner *p, const occam_model *m, occam_trainer *tr,
+                           const occam_dataset *train)
+{
+    size_t n = m->lay.nparams, batch = (size_t)p->cfg->train.batch;
+    if (batch > train->n) batch = train->n;
+    memset(p->gsum, 0, n * sizeof(float));
+    memset(p->g2sum, 0, n * sizeof(float));
+    uint32_t *idx = malloc(batch * sizeof *idx);
+    OCCAM_ASSERT(idx);
+    occam_rng r = occam_rng_seed(p->cfg->prune.seed, 0x6772616400ull + (uint64_t)p->events);
+    int nb = p->cfg->prune.batches;
+    for (int b = 0; b < nb; b++) {
+        for (size_t i = 0; i < batch; i++) idx[i] = (uint32_t)occam_rng_below(&r, train->n);
+        double loss = 0;
+        occam_trainer_gradient(tr, train, idx, batch, p->grad, &loss);
+        for (size_t i = 0; i < n; i++) {
+            p->gsum[i] += p->grad[i] / (float)nb;
+            p->g2sum[i] += p->grad[i] * p->grad[i] / (float)nb;
+        }
+    }
+    free(idx);
+}
+
+/* score[i] for every parameter; -1 for those already pruned. */
+static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer *tr,
+                           const occam_dataset *train)
+{
+    size_t n = m->lay.nparams;
+    const float *w = m->params;
+    float *s = p->score;
+    switch (p->cfg->prune.method) {
+    case OCCAM_IMP_MAGNITUDE:
+        for (size_t i = 0; i < n; i++) s[i] = fabsf(w[i]);
+        break;
+    case OCCAM_IMP_TAYLOR:
+        gradient_stats(p, m, tr, train);
+        for (size_t i = 0; i < n; i++) s[i] = fabsf(w[i] * p->gsum[i]);
+        break;
+    case OCCAM_IMP_OBD:
+        gradient_stats(p, m, tr, train);
+        for (size_t i = 0; i < n; i++) s[i] = w[i] * w[i] * p->g2sum[i];
+        break;
+    case OCCAM_IMP_RANDOM: {
+        occam_rng r = occam_rng_seed(p->cfg->prune.seed, 0x72616e64ull + (uint64_t)p->events);
+        for (size_t i = 0; i < n; i++) s[i] = (float)occam_rng_uniform(&r);
+        break;
+    }
+    }
+    if (m->mask)
+        for (size_t i = 0; i < n; i++)
+            if (!m->mask[i]) s[i] = -1.0f;
+}
+
+/* ---- weight granularity ----------------------------------------------------------------- */
+
+typedef struct segs {
+    const float *score[2 * OCCAM_MAX_LAYERS];
+    uint8_t *mask[2 * OCCAM_MAX_LAYERS];
+    size_t len[2 * OCCAM_MAX_LAYERS];
+    int layer[2 * OCCAM_MAX_LAYERS];
+    int n;
+} segs;
+
+static void add_layer(segs *s, const occam_pruner *p, occam_model *m, int l)
+{
+    const occam_layout *lay = &m->lay;
+    s->score[s->n] = p->score + lay->w_off[l];
+    s->mask[s->n] = m->mask + lay->w_off[l];
+    s->len[s->n] = (size_t)lay->width[l] * lay->width[l + 1];
+    s->layer[s->n++] = l;
+    if (p->cfg->prune.bias) {
+        s->score[s->n] = p->score + lay->b_off[l];
+        s->mask[s->n] = m->mask + lay->b_off[l];
+        s->len[s->n] = (size_t)lay->width[l + 1];
+        s->layer[s->n++] = l;
+    }
+}
+
+static uint64_t seg_total(const segs *s)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < s->n; i++) n += s->len[i];
+    return n;
+}
+
+/* Prunes exactly k of the segments' entries (the k lowest scores, ties by position). */
+static int select_and_mask(const segs *s, uint64_t k, int threads, occam_error *err)
+{
+    occam_select_result r;
+    int rc = occam_select(s->score, s->len, s->n, k, threads, &r, err);
+    if (rc != OCCAM_OK) return rc;
+    uint64_t zeros = occam_select_mask((uint8_t *const *)s->mask, s->score, s->len, s->n, &r,
+                                       threads);
+    OCCAM_ASSERT(zeros == k);
+    return OCCAM_OK;
+}
+
+static double layer_target(const occam_config *cfg, int l, double target)
+{
+    if (cfg->prune.nlayer_target > l && cfg->prune.layer_target[l] >= 0.0)
+        return cfg->prune.layer_target[l] * (cfg->prune.target > 0 ? target / cfg->prune.target
+                                                                    : 1.0);
+    return target;
+}
+
+/* Keeps at least min_keep entries of layer l's segments: how many may be pruned. */
+static uint64_t max_prunable(const occam_config *cfg, uint64_t n)
+{
+    uint64_t keep = (uint64_t)cfg->prune.min_keep;
+    return n > keep ? n - keep : 0;
+}
+
+static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_error *err)
+{
+    const occam_config *cfg = p->cfg;
+    int L = m->lay.nlayers;
+    if (cfg->prune.scope == OCCAM_SCOPE_LAYER) {
+        for (int l = 0; l < L; l++) {
+            segs s = {0};
+            add_layer(&s, p, m, l);
+            uint64_t n = seg_total(&s), k = occam_select_count(layer_target(cfg, l, target), n);
+            if (k > max_prunable(cfg, n)) k = max_prunable(cfg, n);
+            int rc = select_and_mask(&s, k, p->threads, err);
+            if (rc != OCCAM_OK) return rc;
+        }
+        return OCCAM_OK;
+    }
+    /* Global: one threshold. A layer that would keep fewer than min_keep is fixed at exactly
+     * min_keep (pruned on its own) and the rest re-selected without it, until none violates. */
+    bool fixed[OCCAM_MAX_LAYERS] = {0};
+    uint64_t total = 0;
+    for (int l = 0; l < L; l++) {
+        segs s = {0};
+        add_layer(&s, p, m, l);
+        total += seg_total(&s);
+    }
+    uint64_t k = occam_select_count(target, total);
+    for (int round = 0; round <= L; round++) {
+        segs s = {0};
+        uint64_t kk = k;
+        for (int l = 0; l < L; l++) {
+            if (!fixed[l]) {
+                add_layer(&s, p, m, l);
+                continue;
+            }
+            segs one = {0};
+            add_layer(&one, p, m, l);
+            uint64_t cut = max_prunable(cfg, seg_total(&one));
+            int rc = select_and_mask(&one, cut, p->threads, err);
+            if (rc != OCCAM_OK) return rc;
+            kk = kk > cut ? kk - cut : 0;
+        }
+        if (s.n == 0) return OCCAM_OK;
+        uint64_t avail = seg_total(&s);
+        int rc = select_and_mask(&s, kk < avail ? kk : avail, p->threads, err);
+        if (rc != OCCAM_OK) return rc;
+        bool again = false;
+        for (int l = 0; l < L; l++) {
+            if (fixed[l]) continue;
+            segs one = {0};
+            add_layer(&one, p, m, l);
+            uint64_t live = 0;
+            for (int i = 0; i < one.n; i++)
+                for (size_t j = 0; j < one.len[i]; j++) live += one.mask[i][j];
+            if (live < (uint64_t)cfg->prune.min_keep && live < seg_total(&one)) {
+                fixed[l] = true;
+                again = true;
+            }
+        }
+        if (!again) return OCCAM_OK;
+    }
+    return OCCAM_OK;
+}
+
+/* ---- N:M granularity -------------------------------------------------------------------- */
+
+/* In every row, each group of M consecutive inputs keeps its N highest scores (ties: lower
+ * index kept); a short last group keeps min(N, its length). Pruned weights stay pruned. */
+static void prune_nm(occam_pruner *p, occam_model *m)
+{
+    int N = p->cfg->prune.nm_n, M = p->cfg->prune.nm_m;
+    for (int l = 0; l < m->lay.nlayers; l++) {
+        int in = m->lay.width[l], out = m->lay.width[l + 1];
+        for (int o = 0; o < out; o++) {
+            size_t row = m->lay.w_off[l] + (size_t)o * in;
+            for (int g = 0; g < in; g += M) {
+                int len = in - g < M ? in - g : M;
+                const float *sc = p->score + row + g;
+                uint8_t *mk = m->mask + row + g;
+                /* rank = number of entries that beat this one; keep rank < N */
+                for (int i = 0; i < len; i++) {
+                    int rank = 0;
+                    for (int j = 0; j < len; j++)
+                        rank += sc[j] > sc[i] || (sc[j] == sc[i] && j < i);
+                    if (rank >= N || sc[i] < 0.0f) mk[i] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* ---- neuron granularity ----------------------------------------------------------------- */
+
+static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, double target,
+                         int dense_hidden, occam_error *err)
+{
+    const occam_config *cfg = p->cfg;
+    occam_layout old = m->lay;
+    int L = old.nlayers;
+    /* Score of unit j of hidden layer h: L2 norm of its incoming row (W_{h-1}[j,:], b) and
+     * outgoing column (W_h[:, j]). */
+    int hidden = 0;
+    for (int h = 1; h < L; h++) hidden += old.width[h];
+    float *us = malloc(sizeof(float) * (size_t)hidden);
+    uint8_t *keepbuf = malloc((size_t)hidden);
+    if (!us || !keepbuf) {
+        free(us);
+        free(keepbuf);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for neuron scores");
+    }
+    const float *w = m->params;
+    for (int h = 1, u = 0; h < L; h++) {
+        int in = old.width[h - 1], out = old.width[h + 1];
+        for (int j = 0; j < old.width[h]; j++, u++) {
+            double ss = (double)w[old.b_off[h - 1] + j] * w[old.b_off[h - 1] + j];
+            for (int i = 0; i < in; i++) {
+                double v = w[old.w_off[h - 1] + (size_t)j * in + i];
+                ss += v * v;
+            }
+            for (int o = 0; o < out; o++) {
+                double v = w[old.w_off[h] + (size_t)o * old.width[h] + j];
+                ss += v * v;
+            }
+            us[u] = (float)sqrt(ss);
+        }
+    }
+    /* How many units must be gone in all: the target is cumulative against the dense model. */
+    uint64_t gone_total = occam_select_count(target, (uint64_t)dense_hidden);
+    uint64_t already = (uint64_t)(dense_hidden - hidden);
+    uint64_t k = gone_total > already ? gone_total - already : 0;
+    memset(keepbuf, 1, (size_t)hidden);
+    int rc = OCCAM_OK;
+    if (cfg->prune.scope == OCCAM_SCOPE_LAYER) {
+        for (int h = 1, u = 0; h < L && rc == OCCAM_OK; u += old.width[h], h++) {
+            uint64_t n = (uint64_t)old.width[h];
+            uint64_t kh = occam_select_count(layer_target(cfg, h - 1, target), n);
+            uint64_t lim = max_prunable(cfg, n) < n - 1 ? max_prunable(cfg, n) : n - 1;
+            kh = kh > lim ? lim : kh;
+            const float *sg[1] = {us + u};
+            uint8_t *mk[1] = {keepbuf + u};
+            size_t ln[1] = {(size_t)n};
+            occam_select_result r;
+            rc = occam_select(sg, ln, 1, kh, 1, &r, err);
+            if (rc == OCCAM_OK) occam_select_mask(mk, sg, ln, 1, &r, 1);
+        }
+    } else {
+        const float *sg[OCCAM_MAX_LAYERS];
+        uint8_t *mk[OCCAM_MAX_LAYERS];
+        size_t ln[OCCAM_MAX_LAYERS];
+        for (int h = 1, u = 0; h < L; u += old.width[h], h++) {
+            sg[h - 1] = us + u;
+            mk[h - 1] = keepbuf + u;
+            ln[h - 1] = (size_t)old.width[h];
+        }
+        uint64_t lim = (uint64_t)hidden - (uint64_t)(L - 1); /* one unit per layer survives */
+        occam_select_result r;
+        rc = occam_select(sg, ln, L - 1, k < lim ? k : lim, 1, &r, err);
+        if (rc == OCCAM_OK) occam_select_mask(mk, sg, ln, L - 1, &r, 1);
+        /* min_keep (in units): put back the best units of a layer that fell below it */
+        for (int h = 1, u = 0; h < L && cfg->prune.min_keep > 0; u += old.width[h], h++) {
+            int live = 0;
+            for (int j = 0; j < old.width[h]; j++) live += keepbuf[u + j];
+            while (live < cfg->prune.min_keep && live < old.width[h]) {
+                int best = -1;
+                for (int j = 0; j < old.width[h]; j++)
+                    if (!keepbuf[u + j] && (best < 0 || us[u + j] > us[u + best])) best = j;
+                keepbuf[u + best] = 1;
+                live++;
+            }
+        }
+    }
+    if (rc == OCCAM_OK) {
+        const uint8_t *keep[OCCAM_MAX_LAYERS] = {0};
+        int width[OCCAM_MAX_LAYERS];
+        width[0] = old.width[0];
+        width[L] = old.width[L];
+        for (int h = 1, u = 0; h < L; u += old.width[h], h++) {
+            keep[h] = keepbuf + u;
+            width[h] = 0;
+            for (int j = 0; j < old.width[h]; j++) width[h] += keepbuf[u + j];
+        }
+        occam_layout_init(&m->lay, width, L + 1);
+        occam_layout_compact(m->params, sizeof(float), &old, &m->lay, keep);
+        if (m->mask) occam_layout_compact(m->mask, 1, &old, &m->lay, keep);
+        occam_trainer_relayout(tr, &old, keep, cfg);
+    }
+    free(us);
+    free(keepbuf);
+    return rc;
+}
+
+int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
+                   const occam_dataset *train, double target, occam_prune_event *ev,
+                   occam_error *err)
+{
+    double t0 = occam_now();
+    const occam_config *cfg = p->cfg;
+    p->threads = occam_trainer_threads(tr);
+    int rc = OCCAM_OK;
+    if (cfg->prune.granularity == OCCAM_GRAN_NEURON) {
+        rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
+    } else {
+        rc = occam_model_mask_enable(m, err);
+        if (rc == OCCAM_OK) compute_scores(p, m, tr, train);
+        if (rc == OCCAM_OK && cfg->prune.granularity == OCCAM_GRAN_NM)
+            prune_nm(p, m);
+        else if (rc == OCCAM_OK)
+            rc = prune_weights(p, m, target, err);
+        if (rc == OCCAM_OK) occam_trainer_apply_mask(tr);
+    }
+    p->events++;
+    ev->select_seconds = occam_now() - t0;
+    ev->target = target;
+    int64_t active = 0;
+    int hidden = 0;
+    for (int l = 0; l < m->lay.nlayers; l++) active += (int64_t)occam_model_active_weights(m, l);
+    for (int h = 1; h < m->lay.nlayers; h++) hidden += m->lay.width[h];
+    ev->weights_active = active;
+    ev->hidden_units = hidden;
+    return rc;
+}

@@ -1,0 +1,179 @@
+/* The training run with its pruning schedule: dense phase, prune events, fine-tuning phases,
+ * lottery-ticket rewinding (see include/occam/prune.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/mem.h"
+#include "occam/prune.h"
+
+void occam_prune_log_free(occam_prune_log *log)
+{
+    if (!log) return;
+    free(log->ev);
+    memset(log, 0, sizeof *log);
+}
+
+int occam_train_total_epochs(const occam_config *cfg)
+{
+    switch (cfg->prune.schedule) {
+    case OCCAM_PRUNE_ONESHOT: return cfg->train.epochs + cfg->prune.finetune_epochs;
+    case OCCAM_PRUNE_ITERATIVE:
+        return cfg->train.epochs + cfg->prune.steps * cfg->prune.finetune_epochs;
+    case OCCAM_PRUNE_NONE:
+    case OCCAM_PRUNE_AGP: break;
+    }
+    return cfg->train.epochs;
+}
+
+typedef struct run {
+    occam_trainer *tr;
+    occam_model *m;
+    const occam_config *cfg;
+    const occam_dataset *train, *test;
+    occam_fit_result *res;
+    occam_prune_log *log;
+    occam_pruner *pruner;
+    occam_fit_hooks hooks;
+    float *snapshot;        /* rewind target (flat, current layout) */
+    occam_layout snap_lay;  /* layout the snapshot is in */
+    int64_t agp_t0, agp_t1; /* agp ramp in optimiser steps */
+} run;
+
+static occam_prune_event *new_event(run *r)
+{
+    occam_prune_log *log = r->log;
+    if (log->n == log->cap) {
+        int cap = log->cap ? 2 * log->cap : 16;
+        occam_prune_event *ev = realloc(log->ev, sizeof *ev * (size_t)cap);
+        if (!ev) return NULL;
+        log->ev = ev;
+        log->cap = cap;
+    }
+    occam_prune_event *ev = &log->ev[log->n++];
+    memset(ev, 0, sizeof *ev);
+    ev->step = log->n;
+    ev->epoch = r->res->epochs;
+    ev->opt_step = r->res->steps;
+    return ev;
+}
+
+/* Resets the surviving weights to the snapshot (the mask keeps pruned ones at zero) and
+ * clears the optimiser state. */
+static void rewind_weights(run *r)
+{
+    occam_model *m = r->m;
+    OCCAM_ASSERT(m->lay.nparams == r->snap_lay.nparams);
+    memcpy(m->params, r->snapshot, m->lay.nparams * sizeof(float));
+    occam_trainer_reset_optim(r->tr);
+    occam_trainer_apply_mask(r->tr);
+}
+
+static int prune_event(run *r, double target, occam_prune_event **out, occam_error *err)
+{
+    occam_prune_event *ev = new_event(r);
+    if (!ev) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the prune log");
+    int rc = occam_prune_to(r->pruner, r->m, r->tr, r->train, target, ev, err);
+    if (rc != OCCAM_OK) return rc;
+    ev->sparsity = 1.0 - (double)ev->weights_active / (double)r->log->dense_weights;
+    if (r->snapshot && r->cfg->prune.rewind != OCCAM_REWIND_NONE) rewind_weights(r);
+    *out = ev;
+    return OCCAM_OK;
+}
+
+static void fill_metrics(run *r, occam_prune_event *ev)
+{
+    const occam_epoch_stats *st = r->res->epochs ? &r->res->history[r->res->epochs - 1] : NULL;
+    if (!st) return;
+    ev->train_loss = st->train_loss;
+    ev->test_metric = r->cfg->data.task == OCCAM_TASK_CLASSIFY ? st->test.accuracy
+                                                                : st->test.relative_error;
+}
+
+static int agp_step(void *ctx, int64_t steps, occam_error *err)
+{
+    run *r = ctx;
+    int64_t t0 = r->agp_t0, t1 = r->agp_t1, every = r->cfg->prune.every;
+    if (steps < t0 || steps > t1) return OCCAM_OK;
+    if ((steps - t0) % every != 0 && steps != t1) return OCCAM_OK;
+    double target = occam_prune_agp_target(r->cfg->prune.target, steps, t0, t1);
+    if (steps == t0) return OCCAM_OK; /* the ramp starts at zero */
+    occam_prune_event *ev;
+    int rc = prune_event(r, target, &ev, err);
+    if (rc != OCCAM_OK) return rc;
+    occam_eval te;
+    occam_trainer_eval(r->tr, r->test, &te);
+    ev->test_metric = r->cfg->data.task == OCCAM_TASK_CLASSIFY ? te.accuracy : te.relative_error;
+    return OCCAM_OK;
+}
+
+static int snapshot_epoch(void *ctx, int epoch, occam_error *err)
+{
+    run *r = ctx;
+    (void)err;
+    if (r->snapshot && r->cfg->prune.rewind == OCCAM_REWIND_EPOCH &&
+        epoch == r->cfg->prune.rewind_epoch)
+        memcpy(r->snapshot, r->m->params, r->m->lay.nparams * sizeof(float));
+    return OCCAM_OK;
+}
+
+int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
+                    const occam_dataset *train, const occam_dataset *test, occam_fit_result *res,
+                    occam_prune_log *log, occam_progress_fn progress, void *user,
+                    occam_error *err)
+{
+    memset(log, 0, sizeof *log);
+    log->dense_weights = (int64_t)m->lay.nweights;
+    for (int h = 1; h < m->lay.nlayers; h++) log->dense_hidden += m->lay.width[h];
+    int rc = occam_fit_begin(res, cfg, train->n, occam_train_total_epochs(cfg), err);
+    if (rc != OCCAM_OK) return rc;
+    run r = {.tr = tr, .m = m, .cfg = cfg, .train = train, .test = test, .res = res, .log = log};
+    r.hooks = (occam_fit_hooks){.progress = progress, .user = user, .after_epoch = snapshot_epoch,
+                                .ctx = &r};
+    if (cfg->prune.schedule == OCCAM_PRUNE_NONE)
+        return occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks, err);
+
+    rc = occam_pruner_create(&r.pruner, cfg, m, err);
+    if (rc == OCCAM_OK && cfg->prune.rewind != OCCAM_REWIND_NONE) {
+        if (cfg->prune.granularity == OCCAM_GRAN_NEURON) {
+            rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                 "prune.rewind: not supported with prune.granularity = neuron");
+        } else {
+            r.snapshot = occam_alloc(m->lay.nparams, sizeof(float));
+            if (!r.snapshot) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+            else memcpy(r.snapshot, m->params, m->lay.nparams * sizeof(float)); /* init */
+            r.snap_lay = m->lay;
+        }
+    }
+    if (rc == OCCAM_OK && cfg->prune.schedule == OCCAM_PRUNE_AGP) {
+        int64_t spe = (int64_t)((train->n + (size_t)cfg->train.batch - 1) / (size_t)cfg->train.batch);
+        r.agp_t0 = spe * cfg->prune.start;
+        r.agp_t1 = spe * cfg->prune.end;
+        r.hooks.after_step = agp_step;
+    }
+    if (rc == OCCAM_OK) rc = occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks, err);
+    if (rc == OCCAM_OK && cfg->prune.schedule != OCCAM_PRUNE_AGP) {
+        int steps = cfg->prune.schedule == OCCAM_PRUNE_ITERATIVE ? cfg->prune.steps : 1;
+        for (int k = 1; k <= steps && rc == OCCAM_OK; k++) {
+            double target = occam_prune_iterative_target(cfg->prune.target, k, steps);
+            occam_prune_event *ev;
+            rc = prune_event(&r, target, &ev, err);
+            if (rc == OCCAM_OK && cfg->prune.finetune_epochs > 0)
+                rc = occam_fit_epochs(tr, cfg, train, test, cfg->prune.finetune_epochs, res,
+                                      &r.hooks, err);
+            if (rc == OCCAM_OK) {
+                ev = &log->ev[log->n - 1];
+                if (cfg->prune.finetune_epochs > 0) {
+                    fill_metrics(&r, ev);
+                } else {
+                    occam_eval te;
+                    occam_trainer_eval(tr, test, &te);
+                    ev->test_metric =
+                        cfg->data.task == OCCAM_TASK_CLASSIFY ? te.accuracy : te.relative_error;
+                }
+            }
+        }
+    }
+    free(r.snapshot);
+    occam_pruner_free(r.pruner);
+    return rc;
+}
