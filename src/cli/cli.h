@@ -39,6 +39,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_topo(int argc, char **argv);
+int cmd_bench_select(int argc, char **argv);
 
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). */
 int cli_fail(const occam_error *err);

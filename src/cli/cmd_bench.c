@@ -31,7 +31,11 @@ static const char usage[] =
     "Memory bandwidth (STREAM triad, 128 MiB arrays per thread), one JSON line.\n"
     "\n"
     "usage: occam bench gemm M N K [THREADS]\n"
-    "Single-threaded sgemm GFLOP/s, each of THREADS threads on its own matrices.\n";
+    "Single-threaded sgemm GFLOP/s, each of THREADS threads on its own matrices.\n"
+    "\n"
+    "usage: occam bench select [--n N | --input FILE] [--k K] [--threads T] [--repeats R]\n"
+    "                          [--dump FILE] [--lenet]\n"
+    "Exact parallel selection of the k-th smallest |x| (see 'occam bench select --help').\n";
 
 static double flops_per_sample(const occam_layout *lay)
 {
@@ -172,6 +176,7 @@ static long parse_long(const char *s, long lo, long hi)
 
 int cmd_bench(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "select") == 0) return cmd_bench_select(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "gemm") == 0) {
         /* occam bench gemm M N K [THREADS]: single-threaded sgemm per thread, as occam calls it */
         occam_error err = {0};

@@ -306,6 +306,16 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
             us[u] = (float)sqrt(ss);
         }
     }
+    /* Norms of units with different fan-in and fan-out are not comparable (He-initialised
+     * units of a narrow layer all have smaller norms): one global threshold over raw norms
+     * empties whole layers. Globally, a unit is scored relative to its layer's mean. */
+    if (cfg->prune.scope == OCCAM_SCOPE_GLOBAL)
+        for (int h = 1, u = 0; h < L; u += old.width[h], h++) {
+            double mean = 0;
+            for (int j = 0; j < old.width[h]; j++) mean += us[u + j];
+            mean /= old.width[h];
+            for (int j = 0; mean > 0 && j < old.width[h]; j++) us[u + j] = (float)(us[u + j] / mean);
+        }
     /* How many units must be gone in all: the target is cumulative against the dense model. */
     uint64_t gone_total = occam_select_count(target, (uint64_t)dense_hidden);
     uint64_t already = (uint64_t)(dense_hidden - hidden);

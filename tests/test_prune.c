@@ -1,0 +1,390 @@
+/* Pruning: exact sparsity, masks that stay applied under every optimiser, N:M validity, the
+ * schedules' formulas, neuron removal, scope and min_keep, thread-count independence. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/config.h"
+#include "occam/data.h"
+#include "occam/fit.h"
+#include "occam/model.h"
+#include "occam/prune.h"
+#include "occam/select.h"
+#include "occam/trainer.h"
+
+typedef struct rig {
+    occam_config cfg;
+    occam_dataset train, test;
+    occam_model m;
+    occam_trainer *tr;
+} rig;
+
+static void rig_up(rig *r, int threads, void (*tweak)(occam_config *))
+{
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    int w[] = {20, 64, 32, 3};
+    memcpy(r->cfg.model.layers, w, sizeof w);
+    r->cfg.model.nlayers = 4;
+    r->cfg.train.epochs = 2;
+    if (tweak) tweak(&r->cfg);
+    cr_assert_eq(occam_data_load(&r->cfg, &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&r->m, &r->cfg, &err), OCCAM_OK);
+    occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
+    cr_assert_eq(occam_trainer_create(&r->tr, &r->m, &r->cfg, threads, NULL, &err), OCCAM_OK);
+}
+
+static void rig_down(rig *r)
+{
+    occam_trainer_free(r->tr);
+    occam_model_free(&r->m);
+    occam_dataset_free(&r->train);
+    occam_dataset_free(&r->test);
+}
+
+static size_t zeros_in_weights(const occam_model *m)
+{
+    size_t z = 0;
+    for (int l = 0; l < m->lay.nlayers; l++)
+        z += (size_t)m->lay.width[l] * m->lay.width[l + 1] - occam_model_active_weights(m, l);
+    return z;
+}
+
+static void prune_once(rig *r, double target, occam_prune_event *ev)
+{
+    occam_pruner *p;
+    occam_error err;
+    cr_assert_eq(occam_pruner_create(&p, &r->cfg, &r->m, &err), OCCAM_OK);
+    memset(ev, 0, sizeof *ev);
+    cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, target, ev, &err), OCCAM_OK, "%s",
+                 err.msg);
+    occam_pruner_free(p);
+}
+
+Test(prune, exact_global_count)
+{
+    rig r;
+    rig_up(&r, 2, NULL);
+    occam_prune_event ev;
+    size_t n = r.m.lay.nweights;
+    double targets[] = {0.0, 0.333, 0.95, 0.98};
+    for (int i = 0; i < 4; i++) {
+        prune_once(&r, targets[i], &ev);
+        cr_assert_eq(zeros_in_weights(&r.m), occam_select_count(targets[i], n),
+                     "target %g: %zu pruned, want %llu", targets[i], zeros_in_weights(&r.m),
+                     (unsigned long long)occam_select_count(targets[i], n));
+    }
+    for (size_t i = 0; i < r.m.lay.nparams; i++)
+        if (!r.m.mask[i]) cr_assert_eq(r.m.params[i], 0.0f);
+    rig_down(&r);
+}
+
+static void layer_scope(occam_config *c)
+{
+    c->prune.scope = OCCAM_SCOPE_LAYER;
+    c->prune.target = 0.5;
+    c->prune.nlayer_target = 3;
+    c->prune.layer_target[0] = 0.9;
+    c->prune.layer_target[1] = -1; /* use prune.target */
+    c->prune.layer_target[2] = 0.2;
+}
+
+Test(prune, layer_scope_with_overrides)
+{
+    rig r;
+    rig_up(&r, 2, layer_scope);
+    occam_prune_event ev;
+    prune_once(&r, 0.5, &ev);
+    double want[3] = {0.9, 0.5, 0.2};
+    for (int l = 0; l < 3; l++) {
+        size_t n = (size_t)r.m.lay.width[l] * r.m.lay.width[l + 1];
+        size_t pruned = n - occam_model_active_weights(&r.m, l);
+        cr_assert_eq(pruned, occam_select_count(want[l], n), "layer %d: %zu of %zu", l, pruned, n);
+    }
+    rig_down(&r);
+}
+
+static void min_keep(occam_config *c) { c->prune.min_keep = 60; }
+
+Test(prune, min_keep_per_layer)
+{
+    rig r;
+    rig_up(&r, 2, min_keep);
+    occam_prune_event ev;
+    /* 90% of 3424 weights keeps 342; without the floor the 96-weight output layer would keep
+     * about 10 */
+    prune_once(&r, 0.9, &ev);
+    for (int l = 0; l < 3; l++)
+        cr_assert(occam_model_active_weights(&r.m, l) >= 60, "layer %d keeps %zu", l,
+                  occam_model_active_weights(&r.m, l));
+    cr_assert_eq(occam_model_active_weights(&r.m, 2), 60u);
+    cr_assert_eq(zeros_in_weights(&r.m), occam_select_count(0.9, r.m.lay.nweights));
+    rig_down(&r);
+}
+
+static void train_masked(occam_opt opt, bool nesterov)
+{
+    rig r;
+    rig_up(&r, 2, NULL);
+    r.cfg.train.optimizer = opt;
+    r.cfg.train.nesterov = nesterov;
+    r.cfg.train.weight_decay = 0.01;
+    r.cfg.train.lr = opt == OCCAM_OPT_ADAM ? 0.01 : 0.05;
+    occam_trainer_free(r.tr);
+    occam_error err;
+    cr_assert_eq(occam_trainer_create(&r.tr, &r.m, &r.cfg, 2, NULL, &err), OCCAM_OK);
+    occam_prune_event ev;
+    prune_once(&r, 0.8, &ev);
+    size_t z = zeros_in_weights(&r.m);
+    uint8_t *before = malloc(r.m.lay.nparams);
+    memcpy(before, r.m.mask, r.m.lay.nparams);
+    occam_fit_result res;
+    r.cfg.train.epochs = 5;
+    cr_assert_eq(occam_fit(r.tr, &r.cfg, &r.train, &r.test, &res, NULL, NULL, &err), OCCAM_OK);
+    cr_assert(memcmp(before, r.m.mask, r.m.lay.nparams) == 0);
+    for (size_t i = 0; i < r.m.lay.nparams; i++)
+        if (!r.m.mask[i]) cr_assert_eq(r.m.params[i], 0.0f, "pruned weight %zu came back", i);
+    cr_assert_eq(zeros_in_weights(&r.m), z);
+    occam_fit_result_free(&res);
+    free(before);
+    rig_down(&r);
+}
+
+Test(prune, masks_survive_sgd) { train_masked(OCCAM_OPT_SGD, false); }
+Test(prune, masks_survive_nesterov) { train_masked(OCCAM_OPT_SGD, true); }
+Test(prune, masks_survive_adam) { train_masked(OCCAM_OPT_ADAM, false); }
+
+static void nm24(occam_config *c)
+{
+    c->prune.granularity = OCCAM_GRAN_NM;
+    c->prune.nm_n = 2;
+    c->prune.nm_m = 4;
+}
+
+Test(prune, nm_pattern_valid_in_every_group)
+{
+    rig r;
+    rig_up(&r, 2, nm24);
+    occam_prune_event ev;
+    prune_once(&r, 0.5, &ev);
+    for (int l = 0; l < r.m.lay.nlayers; l++) {
+        int in = r.m.lay.width[l];
+        for (int o = 0; o < r.m.lay.width[l + 1]; o++)
+            for (int g = 0; g < in; g += 4) {
+                int live = 0, len = in - g < 4 ? in - g : 4;
+                for (int i = 0; i < len; i++)
+                    live += r.m.mask[r.m.lay.w_off[l] + (size_t)o * in + g + i];
+                cr_assert_eq(live, len < 2 ? len : 2, "layer %d row %d group %d: %d live", l,
+                             o, g, live);
+            }
+    }
+    rig_down(&r);
+}
+
+static void neurons(occam_config *c) { c->prune.granularity = OCCAM_GRAN_NEURON; }
+
+Test(prune, neurons_are_removed_from_the_layout)
+{
+    rig r;
+    rig_up(&r, 2, neurons);
+    occam_prune_event ev;
+    prune_once(&r, 0.5, &ev);
+    int hidden = r.m.lay.width[1] + r.m.lay.width[2];
+    cr_assert_eq((uint64_t)(96 - hidden), occam_select_count(0.5, 96));
+    cr_assert_eq(ev.hidden_units, hidden);
+    cr_assert_eq(r.m.lay.width[0], 20);
+    cr_assert_eq(r.m.lay.width[3], 3);
+    cr_assert_eq(r.m.lay.nweights, (size_t)20 * r.m.lay.width[1] +
+                                       (size_t)r.m.lay.width[1] * r.m.lay.width[2] +
+                                       (size_t)r.m.lay.width[2] * 3);
+    /* training goes on with the smaller layers and still learns the task */
+    occam_fit_result res;
+    occam_error err;
+    r.cfg.train.epochs = 3;
+    cr_assert_eq(occam_fit(r.tr, &r.cfg, &r.train, &r.test, &res, NULL, NULL, &err), OCCAM_OK);
+    occam_eval ev2;
+    occam_trainer_eval(r.tr, &r.test, &ev2);
+    cr_assert(ev2.accuracy > 0.9, "accuracy %g after neuron pruning", ev2.accuracy);
+    occam_fit_result_free(&res);
+    rig_down(&r);
+}
+
+/* Removing a unit must not change what the rest of the network computes: zeroing the same
+ * units' weights in the dense model gives the same outputs as the shrunk model. */
+Test(prune, neuron_removal_equals_zeroing)
+{
+    rig a, b;
+    rig_up(&a, 1, neurons);
+    rig_up(&b, 1, neurons);
+    occam_prune_event ev;
+    prune_once(&a, 0.4, &ev);
+    /* find which units survived by matching incoming rows of layer 0 */
+    const occam_layout *old = &b.m.lay, *nw = &a.m.lay;
+    for (int h = 1; h < old->nlayers; h++) {
+        int in = old->width[h - 1];
+        for (int j = 0; j < old->width[h]; j++) {
+            bool found = false;
+            for (int k = 0; k < nw->width[h] && !found; k++)
+                found = h == 1 && memcmp(b.m.params + old->w_off[0] + (size_t)j * in,
+                                         a.m.params + nw->w_off[0] + (size_t)k * in,
+                                         sizeof(float) * (size_t)in) == 0;
+            if (h == 1 && !found) { /* zero the removed unit in the dense copy */
+                memset(b.m.params + old->w_off[0] + (size_t)j * in, 0, sizeof(float) * (size_t)in);
+                b.m.params[old->b_off[0] + j] = 0;
+                for (int o = 0; o < old->width[2]; o++)
+                    b.m.params[old->w_off[1] + (size_t)o * old->width[1] + j] = 0;
+            }
+        }
+    }
+    /* layer 2's units: compare outgoing structure is harder; zero them the same way */
+    if (nw->width[2] != old->width[2]) {
+        /* match on the bias and outgoing column instead */
+        for (int j = 0; j < old->width[2]; j++) {
+            bool found = false;
+            for (int k = 0; k < nw->width[2] && !found; k++) {
+                found = true;
+                for (int o = 0; o < 3 && found; o++)
+                    found = b.m.params[old->w_off[2] + (size_t)o * old->width[2] + j] ==
+                            a.m.params[nw->w_off[2] + (size_t)o * nw->width[2] + k];
+            }
+            if (!found) {
+                for (int i = 0; i < old->width[1]; i++)
+                    b.m.params[old->w_off[1] + (size_t)j * old->width[1] + i] = 0;
+                b.m.params[old->b_off[1] + j] = 0;
+                for (int o = 0; o < 3; o++)
+                    b.m.params[old->w_off[2] + (size_t)o * old->width[2] + j] = 0;
+            }
+        }
+    }
+    occam_eval ea, eb;
+    occam_trainer_eval(a.tr, &a.test, &ea);
+    occam_trainer_eval(b.tr, &b.test, &eb);
+    cr_assert(fabs(ea.loss - eb.loss) <= 1e-5 * fabs(eb.loss), "shrunk %.9g vs zeroed %.9g",
+              ea.loss, eb.loss);
+    rig_down(&a);
+    rig_down(&b);
+}
+
+Test(prune, same_masks_for_1_and_2_threads)
+{
+    for (int method = 0; method < 4; method++) {
+        rig a, b;
+        rig_up(&a, 1, NULL);
+        rig_up(&b, 2, NULL);
+        a.cfg.prune.method = b.cfg.prune.method = (occam_prune_method)method;
+        a.cfg.prune.batches = b.cfg.prune.batches = 2;
+        occam_prune_event ev;
+        prune_once(&a, 0.7, &ev);
+        prune_once(&b, 0.7, &ev);
+        if (method == OCCAM_IMP_MAGNITUDE || method == OCCAM_IMP_RANDOM)
+            cr_assert(memcmp(a.m.mask, b.m.mask, a.m.lay.nparams) == 0, "method %d", method);
+        else /* gradient-based scores may differ in the last bit between shardings */
+            cr_assert_eq(zeros_in_weights(&a.m), zeros_in_weights(&b.m));
+        rig_down(&a);
+        rig_down(&b);
+    }
+}
+
+Test(prune, schedule_formulas)
+{
+    cr_assert_float_eq(occam_prune_iterative_target(0.95, 1, 5), 0.19, 1e-15);
+    cr_assert_float_eq(occam_prune_iterative_target(0.95, 5, 5), 0.95, 1e-15);
+    cr_assert_float_eq(occam_prune_agp_target(0.9, 0, 0, 100), 0.0, 0);
+    cr_assert_float_eq(occam_prune_agp_target(0.9, 100, 0, 100), 0.9, 0);
+    cr_assert_float_eq(occam_prune_agp_target(0.9, 150, 0, 100), 0.9, 0);
+    cr_assert_float_eq(occam_prune_agp_target(0.8, 50, 0, 100), 0.8 * (1 - 0.125), 1e-15);
+    cr_assert_float_eq(occam_prune_agp_target(0.8, 30, 10, 110), 0.8 * (1 - pow(0.8, 3)), 1e-15);
+}
+
+static void iterative(occam_config *c)
+{
+    c->prune.schedule = OCCAM_PRUNE_ITERATIVE;
+    c->prune.steps = 4;
+    c->prune.finetune_epochs = 1;
+    c->prune.target = 0.9;
+}
+
+Test(prune, iterative_run_hits_each_cumulative_target)
+{
+    rig r;
+    rig_up(&r, 2, iterative);
+    occam_fit_result res;
+    occam_prune_log log;
+    occam_error err;
+    cr_assert_eq(occam_train_run(r.tr, &r.m, &r.cfg, &r.train, &r.test, &res, &log, NULL, NULL,
+                                 &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(log.n, 4);
+    cr_assert_eq(res.epochs, 2 + 4 * 1);
+    for (int k = 0; k < 4; k++) {
+        double t = 0.9 * (k + 1) / 4.0;
+        uint64_t want = occam_select_count(t, r.m.lay.nweights);
+        cr_assert_eq((uint64_t)(log.dense_weights - log.ev[k].weights_active), want,
+                     "step %d", k + 1);
+        cr_assert_float_eq(log.ev[k].target, t, 1e-15);
+    }
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    rig_down(&r);
+}
+
+static void agp(occam_config *c)
+{
+    c->prune.schedule = OCCAM_PRUNE_AGP;
+    c->prune.start = 1;
+    c->prune.end = 3;
+    c->prune.every = 8;
+    c->prune.target = 0.8;
+    c->train.epochs = 4;
+}
+
+Test(prune, agp_follows_the_cubic)
+{
+    rig r;
+    rig_up(&r, 2, agp);
+    occam_fit_result res;
+    occam_prune_log log;
+    occam_error err;
+    cr_assert_eq(occam_train_run(r.tr, &r.m, &r.cfg, &r.train, &r.test, &res, &log, NULL, NULL,
+                                 &err), OCCAM_OK, "%s", err.msg);
+    int64_t spe = 32; /* 1000 rows / batch 32 */
+    cr_assert_eq(log.n, (int)(2 * spe / 8));
+    for (int i = 0; i < log.n; i++) {
+        double t = occam_prune_agp_target(0.8, log.ev[i].opt_step, spe, 3 * spe);
+        cr_assert_float_eq(log.ev[i].target, t, 1e-15);
+        cr_assert_eq((uint64_t)(log.dense_weights - log.ev[i].weights_active),
+                     occam_select_count(t, (uint64_t)log.dense_weights));
+    }
+    cr_assert_float_eq(log.ev[log.n - 1].target, 0.8, 1e-15);
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    rig_down(&r);
+}
+
+static void rewind_init(occam_config *c)
+{
+    c->prune.schedule = OCCAM_PRUNE_ONESHOT;
+    c->prune.finetune_epochs = 0;
+    c->prune.target = 0.5;
+    c->prune.rewind = OCCAM_REWIND_INIT;
+}
+
+Test(prune, rewind_resets_survivors_to_init)
+{
+    rig r;
+    rig_up(&r, 2, rewind_init);
+    float *init = malloc(r.m.lay.nparams * sizeof(float));
+    memcpy(init, r.m.params, r.m.lay.nparams * sizeof(float));
+    occam_fit_result res;
+    occam_prune_log log;
+    occam_error err;
+    cr_assert_eq(occam_train_run(r.tr, &r.m, &r.cfg, &r.train, &r.test, &res, &log, NULL, NULL,
+                                 &err), OCCAM_OK, "%s", err.msg);
+    for (size_t i = 0; i < r.m.lay.nparams; i++)
+        cr_assert_eq(r.m.params[i], r.m.mask[i] ? init[i] : 0.0f, "param %zu", i);
+    free(init);
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    rig_down(&r);
+}
