@@ -8,7 +8,8 @@
 # and sgemm at 1 and T threads (the model's layer GEMM at the shard size, each thread on its
 # own matrices). It prints the medians over the rounds and
 #   scaling_ratio = (occam_T / occam_1) / (sgemm_T / sgemm_1)
-# plus occam's fraction of the sgemm rate at T threads.
+# plus occam's fraction of the sgemm rate at T threads, and the median of the per-round
+# ratios (robust when other work shares the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build/occam
@@ -31,9 +32,14 @@ T = int(sys.argv[1])
 o1, oT, s1, sT, f = ([float(x) for x in a.split()] for a in sys.argv[2:7])
 mo1, moT, ms1, msT = map(st.median, (o1, oT, s1, sT))
 occ, sg = moT / mo1, msT / ms1
+# per-round ratios: a round's four measurements are close in time, so a noisy moment hits
+# occam and sgemm alike; their median is the robust figure on a shared machine
+per_round = [(b / a) / (d / c) for a, b, c, d in zip(o1, oT, s1, sT)]
 print(json.dumps({"bench": "strong_scaling", "model": "2048-2048-2048-10", "batch": 512,
                   "threads": T, "rounds": len(o1), "occam_sps_1": mo1, "occam_sps_T": moT,
                   "occam_speedup": round(occ, 4), "sgemm_gflops_1": ms1, "sgemm_gflops_T": msT,
                   "sgemm_speedup": round(sg, 4), "scaling_ratio": round(occ / sg, 4),
+                  "scaling_ratio_per_round": [round(x, 4) for x in per_round],
+                  "scaling_ratio_median_of_rounds": round(st.median(per_round), 4),
                   "fraction_of_sgemm_T": st.median(f)}))
 PY

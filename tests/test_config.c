@@ -129,6 +129,35 @@ static void assert_config_equal(const occam_config *a, const occam_config *b)
     cr_assert_eq(a->train.seed, b->train.seed);
     cr_assert_eq(a->runtime.threads, b->runtime.threads);
     cr_assert_eq(a->runtime.oversubscribe, b->runtime.oversubscribe);
+    cr_assert_eq(a->runtime.grad, b->runtime.grad);
+    cr_assert_eq(a->runtime.bind, b->runtime.bind);
+    cr_assert_eq(a->runtime.placement, b->runtime.placement);
+    cr_assert_eq(a->runtime.weights, b->runtime.weights);
+    cr_assert_str_eq(a->runtime.topology, b->runtime.topology);
+    cr_assert_eq(a->prune.schedule, b->prune.schedule);
+    cr_assert_eq(a->prune.method, b->prune.method);
+    cr_assert_eq(a->prune.granularity, b->prune.granularity);
+    cr_assert_eq(a->prune.scope, b->prune.scope);
+    cr_assert(memcmp(&a->prune.target, &b->prune.target, sizeof(double)) == 0, "prune.target");
+    cr_assert_eq(a->prune.nlayer_target, b->prune.nlayer_target);
+    for (int i = 0; i < OCCAM_MAX_LAYERS; i++)
+        cr_assert(memcmp(&a->prune.layer_target[i], &b->prune.layer_target[i],
+                         sizeof(double)) == 0,
+                  "prune.layer_target[%d]: %.17g != %.17g", i, a->prune.layer_target[i],
+                  b->prune.layer_target[i]);
+    cr_assert_eq(a->prune.min_keep, b->prune.min_keep);
+    cr_assert_eq(a->prune.steps, b->prune.steps);
+    cr_assert_eq(a->prune.finetune_epochs, b->prune.finetune_epochs);
+    cr_assert_eq(a->prune.start, b->prune.start);
+    cr_assert_eq(a->prune.end, b->prune.end);
+    cr_assert_eq(a->prune.every, b->prune.every);
+    cr_assert_eq(a->prune.nm_n, b->prune.nm_n);
+    cr_assert_eq(a->prune.nm_m, b->prune.nm_m);
+    cr_assert_eq(a->prune.batches, b->prune.batches);
+    cr_assert_eq(a->prune.bias, b->prune.bias);
+    cr_assert_eq(a->prune.rewind, b->prune.rewind);
+    cr_assert_eq(a->prune.rewind_epoch, b->prune.rewind_epoch);
+    cr_assert_eq(a->prune.seed, b->prune.seed);
 }
 
 /* write_ini to a file, then load that file over fresh defaults. */
@@ -215,6 +244,27 @@ Test(config, defaults)
     cr_assert_eq(c.train.seed, 1);
     cr_assert_eq(c.runtime.threads, 0);
     cr_assert_eq(c.runtime.oversubscribe, false);
+    cr_assert_eq(c.prune.schedule, OCCAM_PRUNE_NONE);
+    cr_assert_eq(c.prune.method, OCCAM_IMP_MAGNITUDE);
+    cr_assert_eq(c.prune.granularity, OCCAM_GRAN_WEIGHT);
+    cr_assert_eq(c.prune.scope, OCCAM_SCOPE_GLOBAL);
+    cr_assert_eq(c.prune.target, 0.9);
+    cr_assert_eq(c.prune.nlayer_target, 0);
+    for (int i = 0; i < OCCAM_MAX_LAYERS; i++)
+        cr_assert_eq(c.prune.layer_target[i], 0.0);
+    cr_assert_eq(c.prune.min_keep, 0);
+    cr_assert_eq(c.prune.steps, 5);
+    cr_assert_eq(c.prune.finetune_epochs, 2);
+    cr_assert_eq(c.prune.start, 0);
+    cr_assert_eq(c.prune.end, 10);
+    cr_assert_eq(c.prune.every, 100);
+    cr_assert_eq(c.prune.nm_n, 2);
+    cr_assert_eq(c.prune.nm_m, 4);
+    cr_assert_eq(c.prune.batches, 8);
+    cr_assert_eq(c.prune.bias, false);
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_NONE);
+    cr_assert_eq(c.prune.rewind_epoch, 0);
+    cr_assert_eq(c.prune.seed, 1);
 
     occam_error err = {0};
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_OK, "%s", err.msg);
@@ -269,7 +319,26 @@ static const char full_file[] =
     "\n"
     "[runtime]\n"
     "threads = 4096\n"
-    "oversubscribe = 1\n";
+    "oversubscribe = 1\n"
+    "\n"
+    "[prune]\n"
+    "schedule = agp\n"
+    "method = obd\n"
+    "granularity = nm\n"
+    "scope = layer\n"
+    "target = 0\n"
+    "layer_targets = 0.5, -1 ,0.25\n"
+    "min_keep = 1000000000000\n"
+    "steps = 1000\n"
+    "finetune_epochs = 0\n"
+    "start = 7\n"
+    "end = 7\n"
+    "every = 1000000000\n"
+    "nm = 1 : 8\n"
+    "batches = 100000\n"
+    "bias = yes\n"
+    "rewind = epoch:3\n"
+    "seed = 0\n";
 
 Test(config, full_file)
 {
@@ -314,6 +383,29 @@ Test(config, full_file)
     cr_assert_eq(c.train.seed, 0);
     cr_assert_eq(c.runtime.threads, 4096);
     cr_assert_eq(c.runtime.oversubscribe, true);
+    cr_assert_eq(c.prune.schedule, OCCAM_PRUNE_AGP);
+    cr_assert_eq(c.prune.method, OCCAM_IMP_OBD);
+    cr_assert_eq(c.prune.granularity, OCCAM_GRAN_NM);
+    cr_assert_eq(c.prune.scope, OCCAM_SCOPE_LAYER);
+    cr_assert_eq(c.prune.target, 0.0);
+    cr_assert_eq(c.prune.nlayer_target, 3);
+    cr_assert_eq(c.prune.layer_target[0], 0.5);
+    cr_assert_eq(c.prune.layer_target[1], -1.0);
+    cr_assert_eq(c.prune.layer_target[2], 0.25);
+    cr_assert_eq(c.prune.layer_target[3], 0.0);
+    cr_assert_eq(c.prune.min_keep, 1000000000000);
+    cr_assert_eq(c.prune.steps, 1000);
+    cr_assert_eq(c.prune.finetune_epochs, 0);
+    cr_assert_eq(c.prune.start, 7);
+    cr_assert_eq(c.prune.end, 7);
+    cr_assert_eq(c.prune.every, 1000000000);
+    cr_assert_eq(c.prune.nm_n, 1);
+    cr_assert_eq(c.prune.nm_m, 8);
+    cr_assert_eq(c.prune.batches, 100000);
+    cr_assert_eq(c.prune.bias, true);
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_EPOCH);
+    cr_assert_eq(c.prune.rewind_epoch, 3);
+    cr_assert_eq(c.prune.seed, 0);
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_OK, "%s", err.msg);
 }
 
@@ -404,7 +496,9 @@ Test(config, error_cannot_open)
 Test(config, error_unknown_section)
 {
     check_error("[data]\nsource = csv\n\n[foo]\n", 4,
-                "unknown section [foo] (sections: data, model, train, runtime)", true);
+                "unknown section [foo] (sections: data, model, train, runtime, prune)", true);
+    check_error("[train]\n[prun]\nnm = 2:4\n", 2,
+                "unknown section [prun] (did you mean [prune]?)", true);
     check_error("[data]\n[trian]\nepochs = 3\n", 2,
                 "unknown section [trian] (did you mean [train]?)", true);
     check_error("[data]\n[ train ]\n", 2, "unknown section [ train ]", false);
@@ -425,6 +519,10 @@ Test(config, error_unknown_key)
     check_error("; top\nepochs = 3\n[train]\n", 2,
                 "key 'epochs' is outside any section (it belongs in [train])", true);
     check_error("zzz = 3\n", 1, "key 'zzz' is outside any section", true);
+    check_error("[prune]\nlayer_target = 0.5\n", 2,
+                "unknown key 'layer_target' in [prune] (did you mean 'layer_targets'?)", true);
+    check_error("[train]\nrewind = init\n", 2,
+                "unknown key 'rewind' in [train] (it belongs in [prune])", true);
 }
 
 Test(config, error_duplicate_key)
@@ -640,7 +738,7 @@ Test(config, set_errors)
     check_set_error(".lr=0.1", "--set .lr=0.1: expected section.key=value");
     check_set_error("train.=0.1", "--set train.=0.1: expected section.key=value");
     check_set_error("foo.bar=1", "--set foo.bar: unknown section [foo] (sections: data, model, "
-                                 "train, runtime)");
+                                 "train, runtime, prune)");
     check_set_error("train.epoch=5",
                     "--set train.epoch: unknown key 'epoch' in [train] (did you mean 'epochs'?)");
     check_set_error("train.threads=5",
@@ -718,6 +816,7 @@ Test(config, ini_round_trip_everything_changed)
     c.train.lr_min = 99.999999999999986;
     c.data.spread = 123456.789e-3;
     c.data.samples = 999999999;
+    c.prune.target = nextafter(1.0, 0.0);
 
     round_trip(&c, &back);
     assert_config_equal(&c, &back);
@@ -732,8 +831,54 @@ Test(config, ini_round_trip_everything_changed)
     cr_assert(strstr(t1, "momentum = 0.3333333333333333\n"), "%s", t1);
     cr_assert(strstr(t1, "label = first\n"), "%s", t1);
     cr_assert(strstr(t1, "\ntest =\n"), "%s", t1);
+    cr_assert(strstr(t1, "\n[prune]\nschedule = agp\nmethod = obd\ngranularity = nm\n"
+                         "scope = layer\ntarget = 0.9999999999999999\n"
+                         "layer_targets = 0.5,-1,0.25\nmin_keep = 1000000000000\n"),
+              "%s", t1);
+    cr_assert(strstr(t1, "\nnm = 1:8\n"), "%s", t1);
+    cr_assert(strstr(t1, "\nrewind = epoch:3\nseed = 0\n"), "%s", t1);
     free(t1);
     free(t2);
+}
+
+Test(config, ini_round_trip_prune_lists)
+{
+    occam_config c, back;
+    occam_config_defaults(&c);
+    /* Entries that need all 17 digits, negative zero, a subnormal and the -1 marker. */
+    set_ok(&c, "model.layers=8,8,8,8,8");
+    set_ok(&c, "prune.layer_targets=0.30000000000000004,-0,4.9406564584124654e-324,-1");
+    cr_assert_eq(c.prune.nlayer_target, 4);
+    cr_assert(signbit(c.prune.layer_target[1]));
+    set_ok(&c, "prune.rewind=init");
+    set_ok(&c, "prune.nm=63:64");
+    round_trip(&c, &back);
+    assert_config_equal(&c, &back);
+    cr_assert(signbit(back.prune.layer_target[1]), "-0 lost its sign");
+    cr_assert(memcmp(&c, &back, sizeof c) == 0);
+    char *t = ini_text(&back);
+    cr_assert(strstr(t, "\nlayer_targets = 0.30000000000000004,-0,4.94065645841247e-324,-1\n"),
+              "%s", t);
+    cr_assert(strstr(t, "\nnm = 63:64\n"), "%s", t);
+    cr_assert(strstr(t, "\nrewind = init\n"), "%s", t);
+    free(t);
+
+    /* The longest list, 15 entries, with values short enough for an INI line. */
+    set_ok(&c, "model.layers=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16");
+    set_ok(&c, "prune.layer_targets=0,0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,-1,0.125,0.25,0.375,"
+               "0.999");
+    cr_assert_eq(c.prune.nlayer_target, 15);
+    round_trip(&c, &back);
+    cr_assert(memcmp(&c, &back, sizeof c) == 0);
+
+    /* Emptied again: written as "layer_targets =", read back as no entries. */
+    set_ok(&c, "prune.layer_targets=");
+    cr_assert_eq(c.prune.nlayer_target, 0);
+    round_trip(&c, &back);
+    cr_assert(memcmp(&c, &back, sizeof c) == 0);
+    t = ini_text(&c);
+    cr_assert(strstr(t, "\nlayer_targets =\nmin_keep = 0\n"), "%s", t);
+    free(t);
 }
 
 Test(config, ini_text_short_numbers)
@@ -784,7 +929,11 @@ Test(config, json)
         "\"eps\": 1e-08,",
         "\"seed\": 18446744073709551615}, \"runtime\": {\"threads\": 0, ",
         "\"oversubscribe\": false, \"grad\": \"auto\"",
-        "\"topology\": \"\"}}",
+        "\"topology\": \"\"}, \"prune\": {\"schedule\": \"none\", \"method\": "
+        "\"magnitude\", \"granularity\": \"weight\", \"scope\": \"global\", \"target\": 0.9, "
+        "\"layer_targets\": [], \"min_keep\": 0, \"steps\": 5, \"finetune_epochs\": 2, "
+        "\"start\": 0, \"end\": 10, \"every\": 100, \"nm\": \"2:4\", \"batches\": 8, "
+        "\"bias\": false, \"rewind\": \"none\", \"seed\": 1}}",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_assert(strstr(buf, want[i]), "'%s' not in %s", want[i], buf);
@@ -808,7 +957,15 @@ Test(config, json)
     cr_assert(strstr(j, "\n    \"train\": \"/tmp/a \\\"b\\\"\\\\c.csv\",\n"), "%s", j);
     cr_assert(strstr(j, "\n    \"label\": \"last\",\n"), "%s", j);
     cr_assert(strstr(j, "\n  },\n  \"model\": {\n    \"layers\": [20,64,3],\n"), "%s", j);
-    cr_assert(strstr(j, "\n    \"oversubscribe\": false,\n") && strstr(j, "\n    \"topology\": \"\"\n  }\n}\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"oversubscribe\": false,\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"topology\": \"\"\n  },\n  \"prune\": {\n    \"schedule\": "
+                        "\"none\",\n"),
+              "%s", j);
+    cr_assert(strstr(j, "\n    \"layer_targets\": [],\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"nm\": \"2:4\",\n"), "%s", j);
+    size_t jl = strlen(j);
+    const char *tail = "\n    \"rewind\": \"none\",\n    \"seed\": 1\n  }\n}\n";
+    cr_assert(jl > strlen(tail) && !strcmp(j + jl - strlen(tail), tail), "%s", j);
     free(j);
 }
 
@@ -825,12 +982,29 @@ Test(config, help)
     const char *want[] = {"data.source", "idx|csv|blobs", "train.lr", "(0, 100]", "0.1",
                           "learning rate", "model.layers", "784,300,100,10", "int list",
                           "train.momentum", "[0, 1)", "runtime.oversubscribe", "true|false",
-                          "data.train", "\"\"", "first|last|1..1000000", "uint64"};
+                          "data.train", "\"\"", "first|last|1..1000000", "uint64",
+                          "none|oneshot|iterative|agp", "magnitude|taylor|obd|random",
+                          "weight|neuron|nm", "global|layer", "double list", "0-15 x [-1, 1)",
+                          "N:M", "1 <= N < M <= 64", "enum:N", "none|init|epoch:0..1000000",
+                          "[0, 1000000000000]"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         cr_assert(strstr(buf, want[i]), "'%s' not in help", want[i]);
     /* One line per key, each starting with its name. */
     cr_assert(strstr(buf, "\ntrain.epochs "), "%s", buf);
     cr_assert(strstr(buf, "\nruntime.threads "), "%s", buf);
+    cr_assert(strstr(buf, "\n\nprune.schedule "), "%s", buf);
+    const char *rows[] = {"prune.layer_targets", "prune.nm", "prune.rewind"};
+    const char *types[] = {"double list", "N:M", "enum:N"};
+    const char *defs[] = {"\"\"", "2:4", "none"};
+    for (int i = 0; i < 3; i++) {
+        char *line = strstr(buf, rows[i]);
+        cr_assert_not_null(line);
+        char *eol = strchr(line, '\n');
+        char row[512];
+        snprintf(row, sizeof row, "%.*s", (int)(eol - line), line);
+        char *t = strstr(row, types[i]), *d = t ? strstr(t + strlen(types[i]), defs[i]) : NULL;
+        cr_assert(t && d, "row '%s' lacks type '%s' then default '%s'", row, types[i], defs[i]);
+    }
     free(buf);
 }
 
@@ -903,6 +1077,12 @@ Test(config, validate_rechecks_fields_set_by_code)
     occam_config_defaults(&c);
     c.model.nlayers = OCCAM_MAX_LAYERS + 1;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "model.layers: entry count 17 is outside [0, 16]");
+
+    occam_config_defaults(&c);
+    c.model.nlayers = 0;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "model.layers: empty value");
 
     occam_config_defaults(&c);
     c.data.source = (occam_source)7;
@@ -917,4 +1097,346 @@ Test(config, validate_rechecks_fields_set_by_code)
     occam_config_defaults(&c);
     c.data.label = 0;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+}
+
+/* ---- [prune] --------------------------------------------------------------------------------- */
+
+Test(config, prune_values)
+{
+    occam_config c, ref;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+
+    /* Double lists: blanks around entries, the bounds, and shorter lists clearing the tail. */
+    set_ok(&c, "prune.layer_targets= 0.5 , -1,0.99999999999999989 ");
+    cr_assert_eq(c.prune.nlayer_target, 3);
+    cr_assert_eq(c.prune.layer_target[0], 0.5);
+    cr_assert_eq(c.prune.layer_target[1], -1.0);
+    cr_assert_eq(c.prune.layer_target[2], nextafter(1.0, 0.0));
+    set_ok(&c, "prune.layer_targets=0.25");
+    cr_assert_eq(c.prune.nlayer_target, 1);
+    cr_assert_eq(c.prune.layer_target[0], 0.25);
+    occam_config_defaults(&ref);
+    ref.prune.nlayer_target = 1;
+    ref.prune.layer_target[0] = 0.25;
+    cr_assert(memcmp(&c, &ref, sizeof c) == 0, "a shorter list left stale entries");
+    set_ok(&c, "prune.layer_targets=1e-3,-0.5,0");
+    cr_assert_eq(c.prune.layer_target[0], 1e-3);
+    cr_assert_eq(c.prune.layer_target[1], -0.5);
+    set_ok(&c, "prune.layer_targets=0,0,0,0,0,0,0,0,0,0,0,0,0,0,-1"); /* 15 is the most */
+    cr_assert_eq(c.prune.nlayer_target, 15);
+    set_ok(&c, "prune.layer_targets=");
+    cr_assert_eq(c.prune.nlayer_target, 0);
+    set_ok(&c, "prune.layer_targets=   ");
+    cr_assert_eq(c.prune.nlayer_target, 0);
+    occam_config_defaults(&ref);
+    cr_assert(memcmp(&c, &ref, sizeof c) == 0, "an empty list left stale entries");
+
+    /* N:M: the bounds and blanks around either number. */
+    set_ok(&c, "prune.nm=1:2");
+    cr_assert_eq(c.prune.nm_n, 1);
+    cr_assert_eq(c.prune.nm_m, 2);
+    set_ok(&c, "prune.nm= 63 : 64 ");
+    cr_assert_eq(c.prune.nm_n, 63);
+    cr_assert_eq(c.prune.nm_m, 64);
+    set_ok(&c, "prune.nm=1:64");
+    cr_assert_eq(c.prune.nm_n, 1);
+    cr_assert_eq(c.prune.nm_m, 64);
+
+    /* Rewind: the names, epoch:N with blanks, and the argument cleared by the plain names. */
+    set_ok(&c, "prune.rewind=epoch:0");
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_EPOCH);
+    cr_assert_eq(c.prune.rewind_epoch, 0);
+    set_ok(&c, "prune.rewind=epoch : 1000000");
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_EPOCH);
+    cr_assert_eq(c.prune.rewind_epoch, 1000000);
+    set_ok(&c, "prune.rewind=init");
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_INIT);
+    cr_assert_eq(c.prune.rewind_epoch, 0);
+    set_ok(&c, "prune.rewind=epoch:12");
+    set_ok(&c, "prune.rewind=none");
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_NONE);
+    cr_assert_eq(c.prune.rewind_epoch, 0);
+
+    /* The enums, and the scalar bounds. */
+    const char *sets[] = {"prune.schedule=oneshot", "prune.schedule=iterative",
+                          "prune.method=taylor",     "prune.method=random",
+                          "prune.granularity=neuron", "prune.scope=layer",
+                          "prune.target=0",          "prune.min_keep=1000000000000",
+                          "prune.steps=1",           "prune.finetune_epochs=100000",
+                          "prune.start=1000000",     "prune.end=0",
+                          "prune.every=1",           "prune.batches=1",
+                          "prune.bias=1",            "prune.seed=18446744073709551615"};
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        set_ok(&c, sets[i]);
+    cr_assert_eq(c.prune.schedule, OCCAM_PRUNE_ITERATIVE);
+    cr_assert_eq(c.prune.method, OCCAM_IMP_RANDOM);
+    cr_assert_eq(c.prune.granularity, OCCAM_GRAN_NEURON);
+    cr_assert_eq(c.prune.scope, OCCAM_SCOPE_LAYER);
+    cr_assert_eq(c.prune.min_keep, 1000000000000);
+    cr_assert_eq(c.prune.start, 1000000);
+    cr_assert_eq(c.prune.end, 0);
+    cr_assert_eq(c.prune.bias, true);
+    cr_assert_eq(c.prune.seed, UINT64_MAX);
+
+    /* The same spellings from a file, including an empty list with only a comment. */
+    occam_config_defaults(&c);
+    const char *text = "[prune]\n"
+                       "layer_targets = ; none\n"
+                       "nm =  3 :7\n"
+                       "rewind = epoch : 5\n";
+    cr_assert_eq(load_text(&c, text, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(c.prune.nlayer_target, 0);
+    cr_assert_eq(c.prune.nm_n, 3);
+    cr_assert_eq(c.prune.nm_m, 7);
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_EPOCH);
+    cr_assert_eq(c.prune.rewind_epoch, 5);
+}
+
+Test(config, error_prune_types)
+{
+    static const struct {
+        const char *line, *want;
+    } cases[] = {
+        /* double list */
+        {"layer_targets = 0.5,,0.25", "prune.layer_targets = 0.5,,0.25: entry 2 is empty"},
+        {"layer_targets = 0.5,", "prune.layer_targets = 0.5,: entry 2 is empty"},
+        {"layer_targets = ,", "prune.layer_targets = ,: entry 1 is empty"},
+        {"layer_targets = 0.5,1", "prune.layer_targets = 0.5,1: entry 2 (1) must be in [-1, 1)"},
+        {"layer_targets = -1.5", "prune.layer_targets = -1.5: entry 1 (-1.5) must be in [-1, 1)"},
+        {"layer_targets = 0.5,x", "prune.layer_targets = 0.5,x: entry 2 (x) is not a decimal "
+                                  "number"},
+        {"layer_targets = nan", "prune.layer_targets = nan: entry 1 (nan) is not a decimal "
+                                "number"},
+        {"layer_targets = 0x1p-2", "prune.layer_targets = 0x1p-2: entry 1 (0x1p-2) is not a "
+                                   "decimal number"},
+        {"layer_targets = 0.5 0.25", "prune.layer_targets = 0.5 0.25: entry 1 (0.5 0.25) is "
+                                     "not a decimal number"},
+        {"layer_targets = 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0",
+         "prune.layer_targets = 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0: more than 15 entries"},
+        /* N:M */
+        {"nm = 4:2", "prune.nm = 4:2: expected 1 <= N < M <= 64"},
+        {"nm = 2:2", "prune.nm = 2:2: expected 1 <= N < M <= 64"},
+        {"nm = 0:4", "prune.nm = 0:4: expected 1 <= N < M <= 64"},
+        {"nm = -1:4", "prune.nm = -1:4: expected 1 <= N < M <= 64"},
+        {"nm = 2:65", "prune.nm = 2:65: expected 1 <= N < M <= 64"},
+        {"nm = 2:99999999999999999999",
+         "prune.nm = 2:99999999999999999999: expected 1 <= N < M <= 64"},
+        {"nm = 2", "prune.nm = 2: expected N:M, two integers with 1 <= N < M <= 64 (e.g. 2:4)"},
+        {"nm = 2:", "prune.nm = 2:: expected N:M, two integers with 1 <= N < M <= 64 (e.g. 2:4)"},
+        {"nm = :4", "prune.nm = :4: expected N:M, two integers with 1 <= N < M <= 64 (e.g. 2:4)"},
+        {"nm = 2:4:8",
+         "prune.nm = 2:4:8: expected N:M, two integers with 1 <= N < M <= 64 (e.g. 2:4)"},
+        {"nm = 2.0:4",
+         "prune.nm = 2.0:4: expected N:M, two integers with 1 <= N < M <= 64 (e.g. 2:4)"},
+        {"nm = 2/4", "prune.nm = 2/4: expected N:M, two integers with 1 <= N < M <= 64 (e.g. 2:4)"},
+        {"nm =", "prune.nm: empty value"},
+        /* rewind */
+        {"rewind = epoch", "prune.rewind = epoch: expected none, init or epoch:N with N in "
+                           "[0, 1000000]"},
+        {"rewind = epoch:", "prune.rewind = epoch:: expected none, init or epoch:N with N in "
+                            "[0, 1000000]"},
+        {"rewind = epoch:-1", "prune.rewind = epoch:-1: expected none, init or epoch:N with N "
+                              "in [0, 1000000]"},
+        {"rewind = epoch:1000001", "prune.rewind = epoch:1000001: expected none, init or "
+                                   "epoch:N with N in [0, 1000000]"},
+        {"rewind = epoch:3x", "prune.rewind = epoch:3x: expected none, init or epoch:N with N "
+                              "in [0, 1000000]"},
+        {"rewind = init:3", "prune.rewind = init:3: expected none, init or epoch:N with N in "
+                            "[0, 1000000]"},
+        {"rewind = Init", "prune.rewind = Init: expected none, init or epoch:N with N in "
+                          "[0, 1000000]"},
+        {"rewind = epochs:3", "prune.rewind = epochs:3: expected none, init or epoch:N with N "
+                              "in [0, 1000000]"},
+        {"rewind =", "prune.rewind: empty value"},
+        /* the scalars and enums of the section */
+        {"schedule = gradual", "prune.schedule = gradual: expected one of none, oneshot, "
+                               "iterative, agp"},
+        {"method = fisher", "prune.method = fisher: expected one of magnitude, taylor, obd, "
+                            "random"},
+        {"granularity = channel", "prune.granularity = channel: expected one of weight, "
+                                  "neuron, nm"},
+        {"scope = local", "prune.scope = local: expected one of global, layer"},
+        {"target = 1", "prune.target = 1: must be in [0, 1)"},
+        {"target = -0.1", "prune.target = -0.1: must be in [0, 1)"},
+        {"min_keep = 1000000000001", "prune.min_keep = 1000000000001: must be in [0, "
+                                     "1000000000000]"},
+        {"steps = 0", "prune.steps = 0: must be in [1, 1000]"},
+        {"every = 0", "prune.every = 0: must be in [1, 1000000000]"},
+        {"batches = 100001", "prune.batches = 100001: must be in [1, 100000]"},
+        {"end = -1", "prune.end = -1: must be in [0, 1000000]"},
+        {"bias = on", "prune.bias = on: expected true, false, yes, no, 1 or 0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "; pruning\n[prune]\nstart = 3\n\n%s\nseed = 2\n",
+                 cases[i].line);
+        check_error(text, 5, cases[i].want, true);
+    }
+    check_error("[prune]\nnm = 2:4\nrewind = init\n\nnm = 1:4\n", 5,
+                "duplicate key 'nm' in [prune] (first set on line 2)", true);
+}
+
+Test(config, set_prune_types)
+{
+    check_set_error("prune.nm=4:2", "--set prune.nm: expected 1 <= N < M <= 64 (got '4:2')");
+    check_set_error("prune.nm=2", "--set prune.nm: expected N:M, two integers with 1 <= N < M "
+                                  "<= 64 (e.g. 2:4) (got '2')");
+    check_set_error("prune.nm=", "--set prune.nm: empty value");
+    check_set_error("prune.layer_targets=0.5,2",
+                    "--set prune.layer_targets: entry 2 (2) must be in [-1, 1) (got '0.5,2')");
+    check_set_error("prune.layer_targets=inf",
+                    "--set prune.layer_targets: entry 1 (inf) is not a decimal number (got "
+                    "'inf')");
+    check_set_error("prune.rewind=epoch",
+                    "--set prune.rewind: expected none, init or epoch:N with N in [0, 1000000] "
+                    "(got 'epoch')");
+    check_set_error("prune.rewind=", "--set prune.rewind: empty value");
+    check_set_error("prune.schedule=gradual", "--set prune.schedule: expected one of none, "
+                                              "oneshot, iterative, agp (got 'gradual')");
+    check_set_error("prune.layer_target=0.5", "--set prune.layer_target: unknown key "
+                                              "'layer_target' in [prune] (did you mean "
+                                              "'layer_targets'?)");
+
+    /* A valid --set of each new type overrides a file. */
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    cr_assert_eq(load_text(&c, "[prune]\nlayer_targets = 0.1,0.2,0.3\nnm = 1:4\nrewind = init\n",
+                           &err),
+                 OCCAM_OK, "%s", err.msg);
+    set_ok(&c, "prune.layer_targets=-1,0.75,-1");
+    set_ok(&c, "prune.nm=4:16");
+    set_ok(&c, "prune.rewind=epoch:2");
+    cr_assert_eq(c.prune.layer_target[1], 0.75);
+    cr_assert_eq(c.prune.nm_n, 4);
+    cr_assert_eq(c.prune.nm_m, 16);
+    cr_assert_eq(c.prune.rewind, OCCAM_REWIND_EPOCH);
+    cr_assert_eq(c.prune.rewind_epoch, 2);
+}
+
+Test(config, json_prune)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    set_ok(&c, "prune.schedule=iterative");
+    set_ok(&c, "prune.method=taylor");
+    set_ok(&c, "prune.layer_targets=0.5,-1,0.25");
+    set_ok(&c, "prune.nm=1:8");
+    set_ok(&c, "prune.rewind=epoch:3");
+    set_ok(&c, "prune.bias=true");
+    set_ok(&c, "prune.min_keep=1000000000000");
+    char buf[8192];
+    int n = occam_config_to_json(&c, buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    const char *want = "\"prune\": {\"schedule\": \"iterative\", \"method\": \"taylor\", "
+                       "\"granularity\": \"weight\", \"scope\": \"global\", \"target\": 0.9, "
+                       "\"layer_targets\": [0.5,-1,0.25], \"min_keep\": 1000000000000, "
+                       "\"steps\": 5, \"finetune_epochs\": 2, \"start\": 0, \"end\": 10, "
+                       "\"every\": 100, \"nm\": \"1:8\", \"batches\": 8, \"bias\": true, "
+                       "\"rewind\": \"epoch:3\", \"seed\": 1}}";
+    size_t wl = strlen(want);
+    cr_assert((size_t)n > wl && !strcmp(buf + n - wl, want), "JSON ends %s", buf);
+
+    char *j = json_text(&c);
+    cr_assert(strstr(j, "\n    \"layer_targets\": [0.5,-1,0.25],\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"nm\": \"1:8\",\n"), "%s", j);
+    cr_assert(strstr(j, "\n    \"rewind\": \"epoch:3\",\n"), "%s", j);
+    free(j);
+
+    /* Values only code can set: non-finite entries are null, so the JSON stays valid. */
+    c.prune.layer_target[0] = NAN;
+    c.prune.layer_target[2] = -INFINITY;
+    n = occam_config_to_json(&c, buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    cr_assert(strstr(buf, "\"layer_targets\": [null,-1,null], "), "%s", buf);
+    /* A corrupt count gives an empty array, not a read past the field. */
+    c.prune.nlayer_target = 99;
+    n = occam_config_to_json(&c, buf, sizeof buf);
+    cr_assert(strstr(buf, "\"layer_targets\": [], "), "%s", buf);
+}
+
+Test(config, validate_prune)
+{
+    VALIDATE(NULL, "prune.schedule=agp", "prune.start=5", "prune.end=5");
+    VALIDATE("prune.end: 3 is before prune.start = 5 (the agp ramp runs from start to end)",
+             "prune.schedule=agp", "prune.start=5", "prune.end=3");
+    /* Only agp has a ramp. */
+    VALIDATE(NULL, "prune.schedule=iterative", "prune.start=5", "prune.end=3");
+
+    VALIDATE(NULL, "prune.layer_targets=0.5,-1,0.25");
+    VALIDATE("prune.layer_targets: 2 entries, model.layers has 3 weight layers",
+             "prune.layer_targets=0.5,0.5");
+    VALIDATE("prune.layer_targets: 1 entry, model.layers has 3 weight layers",
+             "prune.layer_targets=0.5");
+    VALIDATE("prune.layer_targets: 2 entries, model.layers has 1 weight layer",
+             "model.layers=10,10", "prune.layer_targets=0.5,0.5");
+    VALIDATE(NULL, "model.layers=10,10", "prune.layer_targets=0.5");
+    VALIDATE("prune.layer_targets: 3 entries, model.layers has 2 weight layers",
+             "prune.scope=layer", "model.layers=10,5,10", "prune.layer_targets=0.5,0.5,0.5");
+
+    VALIDATE(NULL, "prune.granularity=neuron", "model.layers=10,1,10");
+    VALIDATE("prune.granularity: neuron needs a hidden layer (model.layers = 10,3 has none)",
+             "prune.granularity=neuron", "model.layers=10,3");
+    VALIDATE(NULL, "prune.granularity=nm", "model.layers=10,3");
+
+    VALIDATE(NULL, "prune.rewind=epoch:20");
+    VALIDATE(NULL, "prune.rewind=epoch:0", "train.epochs=1");
+    VALIDATE("prune.rewind: epoch:21 is after the last training epoch (train.epochs = 20)",
+             "prune.rewind=epoch:21");
+    VALIDATE("prune.rewind: epoch:2 is after the last training epoch (train.epochs = 1)",
+             "prune.schedule=oneshot", "prune.rewind=epoch:2", "train.epochs=1");
+    VALIDATE(NULL, "prune.rewind=init", "train.epochs=1");
+
+    /* prune.target is not read without a schedule: 0 is fine either way. */
+    VALIDATE(NULL, "prune.schedule=none", "prune.target=0");
+    VALIDATE(NULL, "prune.schedule=oneshot", "prune.target=0");
+}
+
+Test(config, validate_rechecks_prune_fields_set_by_code)
+{
+    static const char *const want[] = {
+        "prune.nm = 4:2: expected 1 <= N < M <= 64",
+        "prune.nm = 0:4: expected 1 <= N < M <= 64",
+        "prune.rewind = 9: expected none, init or epoch:N with N in [0, 1000000]",
+        "prune.rewind = epoch:-1: expected none, init or epoch:N with N in [0, 1000000]",
+        "prune.layer_targets: entry count 16 is outside [0, 15]",
+        "prune.layer_targets: entry count -1 is outside [0, 15]",
+        "prune.layer_targets = nan,0,0: entry 1 (nan) is not a decimal number",
+        "prune.layer_targets = 0,1,0: entry 2 (1) must be in [-1, 1)",
+        "prune.target = 1: must be in [0, 1)",
+        "prune.schedule = -1: expected one of none, oneshot, iterative, agp",
+        "model.layers: entry count 17 is outside [0, 16]",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        occam_config c;
+        occam_error err = {0};
+        occam_config_defaults(&c);
+        switch (i) {
+        case 0: c.prune.nm_n = 4; c.prune.nm_m = 2; break;
+        case 1: c.prune.nm_n = 0; break;
+        case 2: c.prune.rewind = (occam_rewind)9; break;
+        case 3: c.prune.rewind = OCCAM_REWIND_EPOCH; c.prune.rewind_epoch = -1; break;
+        case 4: c.prune.nlayer_target = OCCAM_MAX_LAYERS; break;
+        case 5: c.prune.nlayer_target = -1; break;
+        case 6: c.prune.nlayer_target = 3; c.prune.layer_target[0] = NAN; break;
+        case 7: c.prune.nlayer_target = 3; c.prune.layer_target[1] = 1.0; break;
+        case 8: c.prune.target = 1.0; break;
+        case 9: c.prune.schedule = (occam_prune_schedule)-1; break;
+        case 10: c.model.nlayers = OCCAM_MAX_LAYERS + 1; break;
+        }
+        cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT, "case %zu", i);
+        cr_assert_str_eq(err.msg, want[i], "case %zu", i);
+    }
+    /* Fields set by code to valid values pass. */
+    occam_config c;
+    occam_error err = {0};
+    occam_config_defaults(&c);
+    c.prune.nm_n = 1;
+    c.prune.nm_m = 64;
+    c.prune.rewind = OCCAM_REWIND_EPOCH;
+    c.prune.rewind_epoch = 20;
+    c.prune.nlayer_target = 3;
+    c.prune.layer_target[1] = -1;
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_OK, "%s", err.msg);
 }

@@ -5,7 +5,7 @@
  * table: the defaults are applied by parsing each default text through the same setter that
  * parses the INI file and `--set` (so a bad default is caught, and aborts, at startup); the INI
  * writer, the JSON writers and the help table walk the rows in order. Adding a section
- * ([prune], [mdl], ...) is adding struct fields and rows; rows of one section must be contiguous,
+ * ([mdl], ...) is adding struct fields and rows; rows of one section must be contiguous,
  * and that, unique names and valid defaults are checked by table_check() on every
  * occam_config_defaults() call. Each row's field offset is type-checked at compile time by the
  * *_KEY macros, so a row cannot point a double parser at an int.
@@ -22,10 +22,17 @@
  *
  * A load works on a copy and commits only on success, so a failed load or --set leaves the
  * caller's config untouched. Every value the setters accept can be written back as INI and read
- * again bit for bit: doubles are printed as the shortest decimal that reads back the same (at
- * most 17 digits) and paths that an INI line could not hold (control characters, a ';' that would
- * start a comment) are refused up front. The one exception is length: a path longer than an INI
- * line allows can be set with --set but not written to an INI file that loads again. */
+ * again bit for bit: doubles (alone or in lists) are printed as the shortest decimal that reads
+ * back the same (at most 17 digits) and paths that an INI line could not hold (control
+ * characters, a ';' that would start a comment) are refused up front. The one exception is
+ * length: a path, or a prune.layer_targets list of many long decimals, longer than an INI line
+ * allows (197 characters with the key) can be set with --set but not written to an INI file that
+ * loads again.
+ *
+ * Beyond scalars the table knows four compound types, each with one parser and one formatter
+ * that every writer shares: int lists (model.layers), double lists (prune.layer_targets, which
+ * may be empty), N:M pairs (prune.nm, two int fields) and an enum whose one tagged value takes
+ * an integer argument (prune.rewind = none | init | epoch:N, an enum field and an int field). */
 #include "occam/config.h"
 
 #include <ctype.h>
@@ -53,6 +60,10 @@ typedef enum {
     KEY_PATH,   /* char[OCCAM_PATH_MAX] */
     KEY_LIST,   /* int[n] + int count: comma-separated, each entry in [lo, hi] */
     KEY_LABEL,  /* int: first | last | column in [lo, hi] */
+    KEY_DLIST,  /* double[n] + int count: comma-separated, each entry in bounds like KEY_DOUBLE;
+                   may be empty when min_count is 0 */
+    KEY_NM,     /* int N + int M: "N:M" with lo <= N < M <= hi */
+    KEY_TAGGED, /* int-sized enum + int argument: a name, or names[tag] ":" N with N in [lo, hi] */
 } key_type;
 
 enum { OPEN_LO = 1, OPEN_HI = 2 }; /* exclusive bounds for doubles */
@@ -62,11 +73,14 @@ typedef struct config_key {
     const char *key;
     key_type type;
     size_t off;               /* offset of the field in occam_config */
-    size_t count_off;         /* KEY_LIST: offset of the entry count */
-    int min_count, max_count; /* KEY_LIST: allowed number of entries */
-    double lo, hi;            /* numbers, list entries, label columns */
-    unsigned open;            /* KEY_DOUBLE: OPEN_LO | OPEN_HI */
-    const char *const *names; /* KEY_ENUM: NULL-terminated, index = enum value */
+    size_t off2;              /* second field: the entry count (KEY_LIST, KEY_DLIST), M
+                                 (KEY_NM) or the argument (KEY_TAGGED) */
+    int min_count, max_count; /* KEY_LIST, KEY_DLIST: allowed number of entries */
+    int len;                  /* KEY_LIST, KEY_DLIST: array length (>= max_count) */
+    double lo, hi;            /* numbers, list entries, label columns, N:M, tagged argument */
+    unsigned open;            /* KEY_DOUBLE, KEY_DLIST: OPEN_LO | OPEN_HI */
+    const char *const *names; /* KEY_ENUM, KEY_TAGGED: NULL-terminated, index = enum value */
+    int tag;                  /* KEY_TAGGED: the enum value written as "name:N" */
     const char *def;          /* default, as text: parsed by the same setter as any value */
     const char *help;
 } config_key;
@@ -97,10 +111,20 @@ typedef struct config_key {
     { ROW(s_, k_, KEY_ENUM, ENUM_FIELD(f_, T_), d_, h_), .names = names_ }
 #define PATH_KEY(s_, k_, f_, d_, h_) { ROW(s_, k_, KEY_PATH, PATH_FIELD(f_), d_, h_) }
 #define LIST_KEY(s_, k_, f_, n_, min_n_, lo_, hi_, d_, h_)                                  \
-    { ROW(s_, k_, KEY_LIST, FIELD(f_, int *), d_, h_), .count_off = FIELD(n_, int),       \
-      .min_count = min_n_, .max_count = ARRAY_LEN(f_), .lo = lo_, .hi = hi_ }
+    { ROW(s_, k_, KEY_LIST, FIELD(f_, int *), d_, h_), .off2 = FIELD(n_, int),            \
+      .min_count = min_n_, .max_count = ARRAY_LEN(f_), .len = ARRAY_LEN(f_), .lo = lo_,   \
+      .hi = hi_ }
 #define LABEL_KEY(s_, k_, f_, hi_, d_, h_) \
     { ROW(s_, k_, KEY_LABEL, FIELD(f_, int), d_, h_), .lo = 1, .hi = hi_ }
+#define DLIST_KEY(s_, k_, f_, n_, min_n_, max_n_, lo_, hi_, open_, d_, h_)                  \
+    { ROW(s_, k_, KEY_DLIST, FIELD(f_, double *), d_, h_), .off2 = FIELD(n_, int),        \
+      .min_count = min_n_, .max_count = max_n_, .len = ARRAY_LEN(f_), .lo = lo_, .hi = hi_, \
+      .open = open_ }
+#define NM_KEY(s_, k_, n_, m_, lo_, hi_, d_, h_) \
+    { ROW(s_, k_, KEY_NM, FIELD(n_, int), d_, h_), .off2 = FIELD(m_, int), .lo = lo_, .hi = hi_ }
+#define TAGGED_KEY(s_, k_, f_, T_, names_, tag_, arg_, lo_, hi_, d_, h_)                   \
+    { ROW(s_, k_, KEY_TAGGED, ENUM_FIELD(f_, T_), d_, h_), .names = names_, .tag = tag_,  \
+      .off2 = FIELD(arg_, int), .lo = lo_, .hi = hi_ }
 
 static const char *const source_names[] = {
     [OCCAM_SOURCE_IDX] = "idx", [OCCAM_SOURCE_CSV] = "csv", [OCCAM_SOURCE_BLOBS] = "blobs", NULL};
@@ -130,6 +154,20 @@ static const char *const placement_names[] = {
 static const char *const weights_names[] = {
     [OCCAM_WEIGHTS_LOCAL] = "local", [OCCAM_WEIGHTS_REPLICATE] = "replicate",
     [OCCAM_WEIGHTS_INTERLEAVE] = "interleave", NULL};
+
+static const char *const prune_schedule_names[] = {
+    [OCCAM_PRUNE_NONE] = "none", [OCCAM_PRUNE_ONESHOT] = "oneshot",
+    [OCCAM_PRUNE_ITERATIVE] = "iterative", [OCCAM_PRUNE_AGP] = "agp", NULL};
+static const char *const prune_method_names[] = {
+    [OCCAM_IMP_MAGNITUDE] = "magnitude", [OCCAM_IMP_TAYLOR] = "taylor", [OCCAM_IMP_OBD] = "obd",
+    [OCCAM_IMP_RANDOM] = "random", NULL};
+static const char *const granularity_names[] = {
+    [OCCAM_GRAN_WEIGHT] = "weight", [OCCAM_GRAN_NEURON] = "neuron", [OCCAM_GRAN_NM] = "nm", NULL};
+static const char *const scope_names[] = {
+    [OCCAM_SCOPE_GLOBAL] = "global", [OCCAM_SCOPE_LAYER] = "layer", NULL};
+static const char *const rewind_names[] = {
+    [OCCAM_REWIND_NONE] = "none", [OCCAM_REWIND_INIT] = "init", [OCCAM_REWIND_EPOCH] = "epoch",
+    NULL};
 
 static const config_key keys[] = {
     ENUM_KEY("data", "source", data.source, occam_source, source_names, "idx",
@@ -202,6 +240,48 @@ static const config_key keys[] = {
     PATH_KEY("runtime", "topology", runtime.topology, "",
              "topology override: synthetic:<hwloc synthetic string> or xml:<file>; empty = "
              "this machine (HWLOC_SYNTHETIC / HWLOC_XMLFILE also apply)"),
+
+    ENUM_KEY("prune", "schedule", prune.schedule, occam_prune_schedule, prune_schedule_names,
+             "none",
+             "when to prune: never, once after train.epochs, in prune.steps steps with "
+             "fine-tuning, or Zhu & Gupta's gradual cubic ramp"),
+    ENUM_KEY("prune", "method", prune.method, occam_prune_method, prune_method_names,
+             "magnitude",
+             "importance: |w|, |w·g| (gradient averaged over prune.batches batches), w²·H_ii "
+             "(diagonal empirical Fisher: mean squared gradient over prune.batches batches), or "
+             "random (baseline)"),
+    ENUM_KEY("prune", "granularity", prune.granularity, occam_granularity, granularity_names,
+             "weight",
+             "unstructured weights, whole hidden units (removed from the computation), or N:M "
+             "along each row's input dimension"),
+    ENUM_KEY("prune", "scope", prune.scope, occam_scope, scope_names, "global",
+             "one threshold across layers, or the same fraction in each layer"),
+    DOUBLE_KEY("prune", "target", prune.target, 0, 1, OPEN_HI, "0.9",
+               "final sparsity (neuron granularity: fraction of hidden units removed)"),
+    DLIST_KEY("prune", "layer_targets", prune.layer_target, prune.nlayer_target, 0,
+              OCCAM_MAX_LAYERS - 1, -1, 1, OPEN_HI, "",
+              "scope = layer: final sparsity of each weight layer, one entry per weight layer "
+              "(-1 = prune.target); empty = prune.target everywhere"),
+    INT64_KEY("prune", "min_keep", prune.min_keep, 0, 1e12, "0",
+              "weights (or neurons) always kept per layer"),
+    INT_KEY("prune", "steps", prune.steps, 1, 1000, "5",
+            "iterative: prune steps, each followed by prune.finetune_epochs"),
+    INT_KEY("prune", "finetune_epochs", prune.finetune_epochs, 0, 100000, "2",
+            "oneshot/iterative: fine-tuning epochs after each prune"),
+    INT_KEY("prune", "start", prune.start, 0, 1000000, "0", "agp: epoch the ramp starts at"),
+    INT_KEY("prune", "end", prune.end, 0, 1000000, "10",
+            "agp: epoch the ramp reaches prune.target at (>= prune.start)"),
+    INT_KEY("prune", "every", prune.every, 1, 1e9, "100", "agp: optimiser steps between prunes"),
+    NM_KEY("prune", "nm", prune.nm_n, prune.nm_m, 1, 64, "2:4",
+           "nm: keep N of every M consecutive inputs in each row"),
+    INT_KEY("prune", "batches", prune.batches, 1, 100000, "8",
+            "taylor/obd: minibatches the gradient statistics average over"),
+    BOOL_KEY("prune", "bias", prune.bias, "false", "prune biases too (weight granularity)"),
+    TAGGED_KEY("prune", "rewind", prune.rewind, occam_rewind, rewind_names, OCCAM_REWIND_EPOCH,
+               prune.rewind_epoch, 0, 1000000, "none",
+               "after each prune, reset the surviving weights to their initial values or their "
+               "values after epoch N, and clear the optimiser state (lottery ticket)"),
+    UINT64_KEY("prune", "seed", prune.seed, "1", "random method seed"),
 };
 
 enum { NKEYS = sizeof keys / sizeof keys[0] };
@@ -360,10 +440,12 @@ static bool parse_path(const char *s, char *dst, char *detail, size_t cap)
     return true;
 }
 
+/* Comma-separated entries: integers (KEY_LIST) or decimals (KEY_DLIST), each within the row's
+ * bounds. An empty value is no entries; key_parse lets it through only when min_count is 0. */
 static bool parse_list(const config_key *k, const char *s, occam_config *cfg, char *detail,
                        size_t cap)
 {
-    int vals[64];
+    double vals[64]; /* int entries are within INT range (table_check), so exact as doubles */
     OCCAM_ASSERT(k->max_count <= (int)(sizeof vals / sizeof vals[0]));
     char buf[VALUE_MAX];
     if (strlen(s) >= sizeof buf) {
@@ -372,8 +454,7 @@ static bool parse_list(const config_key *k, const char *s, occam_config *cfg, ch
     }
     strcpy(buf, s);
     int n = 0;
-    char *item = buf;
-    for (;;) {
+    for (char *item = buf; *buf;) {
         char *comma = strchr(item, ',');
         if (comma)
             *comma = '\0';
@@ -382,22 +463,29 @@ static bool parse_list(const config_key *k, const char *s, occam_config *cfg, ch
             return false;
         }
         char *t = trim(item);
-        int64_t v;
         if (!*t) {
             snprintf(detail, cap, "entry %d is empty", n + 1);
             return false;
         }
-        if (!parse_int64(t, &v)) {
-            snprintf(detail, cap, "entry %d (%.40s) is not an integer", n + 1, t);
+        double v;
+        if (k->type == KEY_LIST) {
+            int64_t iv;
+            if (!parse_int64(t, &iv)) {
+                snprintf(detail, cap, "entry %d (%.40s) is not an integer", n + 1, t);
+                return false;
+            }
+            v = (double)iv; /* saturated or huge values fail the bounds below */
+        } else if (!parse_double(t, &v)) {
+            snprintf(detail, cap, "entry %d (%.40s) is not a decimal number", n + 1, t);
             return false;
         }
-        if (!in_bounds(k, (double)v)) {
+        if (!in_bounds(k, v)) {
             char b[96];
             fmt_bounds(b, sizeof b, k);
             snprintf(detail, cap, "entry %d (%.40s) must be in %s", n + 1, t, b);
             return false;
         }
-        vals[n++] = (int)v;
+        vals[n++] = v;
         if (!comma)
             break;
         item = comma + 1;
@@ -407,11 +495,90 @@ static bool parse_list(const config_key *k, const char *s, occam_config *cfg, ch
                  k->max_count, n);
         return false;
     }
-    int *dst = field_ptr(cfg, k->off);
-    memset(dst, 0, (size_t)k->max_count * sizeof *dst);
-    memcpy(dst, vals, (size_t)n * sizeof *dst);
-    *(int *)field_ptr(cfg, k->count_off) = n;
+    /* Clear the whole array, so configs holding equal lists compare equal with memcmp. */
+    if (k->type == KEY_LIST) {
+        int *dst = field_ptr(cfg, k->off);
+        memset(dst, 0, (size_t)k->len * sizeof *dst);
+        for (int i = 0; i < n; i++)
+            dst[i] = (int)vals[i];
+    } else {
+        double *dst = field_ptr(cfg, k->off);
+        memset(dst, 0, (size_t)k->len * sizeof *dst);
+        memcpy(dst, vals, (size_t)n * sizeof *dst);
+    }
+    *(int *)field_ptr(cfg, k->off2) = n;
     return true;
+}
+
+/* Splits "a:b" at its first ':' into trimmed halves in buf. False if there is no ':' or s does
+ * not fit. */
+static bool split_colon(const char *s, char *buf, size_t cap, char **a, char **b)
+{
+    if (strlen(s) >= cap)
+        return false;
+    strcpy(buf, s);
+    char *colon = strchr(buf, ':');
+    if (!colon)
+        return false;
+    *colon = '\0';
+    *a = trim(buf);
+    *b = trim(colon + 1);
+    return true;
+}
+
+/* "N:M" (blanks allowed around either number) with lo <= N < M <= hi. */
+static bool parse_nm(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                     size_t cap)
+{
+    char buf[64], *a, *b;
+    int64_t n, m;
+    if (!split_colon(s, buf, sizeof buf, &a, &b) || !parse_int64(a, &n) ||
+        !parse_int64(b, &m)) {
+        snprintf(detail, cap, "expected N:M, two integers with %.0f <= N < M <= %.0f (e.g. 2:4)",
+                 k->lo, k->hi);
+        return false;
+    }
+    if (!(n >= k->lo && n < m && m <= k->hi)) {
+        snprintf(detail, cap, "expected %.0f <= N < M <= %.0f", k->lo, k->hi);
+        return false;
+    }
+    *(int *)field_ptr(cfg, k->off) = (int)n;
+    *(int *)field_ptr(cfg, k->off2) = (int)m;
+    return true;
+}
+
+/* One of the names, or names[tag] ":" N (blanks allowed around N) with N in [lo, hi]. The
+ * argument is 0 for the untagged names, so equal settings compare equal with memcmp. */
+static bool parse_tagged(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                         size_t cap)
+{
+    for (int i = 0; k->names[i]; i++) {
+        if (i != k->tag && !strcmp(s, k->names[i])) {
+            *(int *)field_ptr(cfg, k->off) = i;
+            *(int *)field_ptr(cfg, k->off2) = 0;
+            return true;
+        }
+    }
+    char buf[64], *a, *b;
+    int64_t v;
+    if (split_colon(s, buf, sizeof buf, &a, &b) && !strcmp(a, k->names[k->tag]) &&
+        parse_int64(b, &v) && v >= k->lo && v <= k->hi) {
+        *(int *)field_ptr(cfg, k->off) = k->tag;
+        *(int *)field_ptr(cfg, k->off2) = (int)v;
+        return true;
+    }
+    /* "expected none, init or epoch:N with N in [0, 1000000]" */
+    int nn = 0;
+    while (k->names[nn])
+        nn++;
+    int len = snprintf(detail, cap, "expected ");
+    for (int i = 0; i < nn && len >= 0 && (size_t)len < cap; i++)
+        len += snprintf(detail + len, cap - (size_t)len, "%s%s%s",
+                        i == 0 ? "" : i == nn - 1 ? " or " : ", ", k->names[i],
+                        i == k->tag ? ":N" : "");
+    if (len >= 0 && (size_t)len < cap)
+        snprintf(detail + len, cap - (size_t)len, " with N in [%.0f, %.0f]", k->lo, k->hi);
+    return false;
 }
 
 /* Parses value (already trimmed) into k's field of cfg. On failure leaves cfg unchanged,
@@ -420,7 +587,8 @@ static bool key_parse(const config_key *k, const char *value, occam_config *cfg,
                       size_t cap)
 {
     char b[96];
-    if (!*value && k->type != KEY_PATH) {
+    bool may_be_empty = k->type == KEY_PATH || (k->type == KEY_DLIST && k->min_count == 0);
+    if (!*value && !may_be_empty) {
         snprintf(detail, cap, "empty value");
         return false;
     }
@@ -499,7 +667,12 @@ static bool key_parse(const config_key *k, const char *value, occam_config *cfg,
     case KEY_PATH:
         return parse_path(value, field_ptr(cfg, k->off), detail, cap);
     case KEY_LIST:
+    case KEY_DLIST:
         return parse_list(k, value, cfg, detail, cap);
+    case KEY_NM:
+        return parse_nm(k, value, cfg, detail, cap);
+    case KEY_TAGGED:
+        return parse_tagged(k, value, cfg, detail, cap);
     case KEY_LABEL: {
         int64_t v;
         if (!strcmp(value, "first"))
@@ -520,6 +693,13 @@ static bool key_parse(const config_key *k, const char *value, occam_config *cfg,
 }
 
 /* ---- value formatting: field -> text that key_parse reads back identically --------------- */
+
+/* A list row's entry count, or 0 if it is outside [0, max_count] (only code can set that). */
+static int list_count(const config_key *k, const occam_config *cfg)
+{
+    int n = *(const int *)field_cptr(cfg, k->off2);
+    return n >= 0 && n <= k->max_count ? n : 0;
+}
 
 static void key_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
 {
@@ -557,14 +737,35 @@ static void key_format(const config_key *k, const occam_config *cfg, char *buf, 
         snprintf(buf, cap, "%.*s", (int)n, (const char *)p);
         return;
     }
-    case KEY_LIST: {
-        const int *v = p;
-        int n = *(const int *)field_cptr(cfg, k->count_off), len = 0;
+    case KEY_LIST:
+    case KEY_DLIST: {
+        /* A corrupt count (set by code) prints as "", and occam_config_validate reports the
+         * count before it gets here. */
+        int n = list_count(k, cfg), len = 0;
         buf[0] = '\0';
-        if (n < 0 || n > k->max_count) /* corrupt: print "" so that validation fails */
-            return;
-        for (int i = 0; i < n && len >= 0 && (size_t)len < cap; i++)
-            len += snprintf(buf + len, cap - (size_t)len, "%s%d", i ? "," : "", v[i]);
+        for (int i = 0; i < n && len >= 0 && (size_t)len < cap; i++) {
+            char d[40];
+            if (k->type == KEY_LIST)
+                snprintf(d, sizeof d, "%d", ((const int *)p)[i]);
+            else
+                fmt_double(d, sizeof d, ((const double *)p)[i]);
+            len += snprintf(buf + len, cap - (size_t)len, "%s%s", i ? "," : "", d);
+        }
+        return;
+    }
+    case KEY_NM:
+        snprintf(buf, cap, "%d:%d", *(const int *)p, *(const int *)field_cptr(cfg, k->off2));
+        return;
+    case KEY_TAGGED: {
+        int v = *(const int *)p, n = 0;
+        while (k->names[n])
+            n++;
+        if (v == k->tag)
+            snprintf(buf, cap, "%s:%d", k->names[v], *(const int *)field_cptr(cfg, k->off2));
+        else if (v >= 0 && v < n)
+            snprintf(buf, cap, "%s", k->names[v]);
+        else /* out of range: a number, which validation rejects */
+            snprintf(buf, cap, "%d", v);
         return;
     }
     case KEY_LABEL: {
@@ -707,12 +908,29 @@ static void table_check(void)
             if (!strcmp(k->section, keys[j].section))
                 OCCAM_ASSERT(!strcmp(k->section, keys[i - 1].section));
         }
-        if (k->type == KEY_INT || k->type == KEY_LIST || k->type == KEY_LABEL)
+        if (k->type == KEY_INT || k->type == KEY_LIST || k->type == KEY_LABEL ||
+            k->type == KEY_NM || k->type == KEY_TAGGED)
             OCCAM_ASSERT(k->lo >= INT_MIN && k->hi <= INT_MAX && k->open == 0);
         if (k->type == KEY_INT64)
             OCCAM_ASSERT(k->open == 0);
-        if (k->type == KEY_ENUM)
+        if (k->type == KEY_ENUM || k->type == KEY_TAGGED)
             OCCAM_ASSERT(k->names && k->names[0]);
+        if (k->type == KEY_LIST || k->type == KEY_DLIST) {
+            /* parse_list's buffer holds 64 entries; the count is a separate int field. */
+            OCCAM_ASSERT(0 <= k->min_count && k->min_count <= k->max_count &&
+                         k->max_count <= k->len && k->max_count <= 64);
+            OCCAM_ASSERT(k->off2 != k->off);
+        }
+        if (k->type == KEY_DOUBLE || k->type == KEY_DLIST)
+            OCCAM_ASSERT(k->lo < k->hi || (k->lo == k->hi && k->open == 0));
+        if (k->type == KEY_NM) /* some N < M must fit, and no N or M is 0 */
+            OCCAM_ASSERT(k->lo >= 1 && k->lo < k->hi && k->off2 != k->off);
+        if (k->type == KEY_TAGGED) {
+            int n = 0;
+            while (k->names[n])
+                n++;
+            OCCAM_ASSERT(k->tag >= 0 && k->tag < n && k->lo <= k->hi && k->off2 != k->off);
+        }
     }
 }
 
@@ -975,6 +1193,35 @@ out:
 
 /* ---- cross-key validation ----------------------------------------------------------------- */
 
+/* The [prune] cross-key checks. They hold whatever prune.schedule is, so a config does not turn
+ * invalid when pruning is switched on later, except the agp ramp, which only agp reads. */
+static int validate_prune(const occam_config *cfg, occam_error *err)
+{
+    int nw = cfg->model.nlayers - 1; /* weight layers */
+    if (cfg->prune.schedule == OCCAM_PRUNE_AGP && cfg->prune.end < cfg->prune.start)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.end: %d is before prune.start = %d (the agp ramp runs "
+                               "from start to end)",
+                               cfg->prune.end, cfg->prune.start);
+    int nt = cfg->prune.nlayer_target;
+    if (nt != 0 && nt != nw)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.layer_targets: %d entr%s, model.layers has %d weight "
+                               "layer%s",
+                               nt, nt == 1 ? "y" : "ies", nw, nw == 1 ? "" : "s");
+    if (cfg->prune.granularity == OCCAM_GRAN_NEURON && cfg->model.nlayers == 2)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.granularity: neuron needs a hidden layer (model.layers = "
+                               "%d,%d has none)",
+                               cfg->model.layers[0], cfg->model.layers[1]);
+    if (cfg->prune.rewind == OCCAM_REWIND_EPOCH && cfg->prune.rewind_epoch > cfg->train.epochs)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.rewind: epoch:%d is after the last training epoch "
+                               "(train.epochs = %d)",
+                               cfg->prune.rewind_epoch, cfg->train.epochs);
+    return OCCAM_OK;
+}
+
 int occam_config_validate(const occam_config *cfg, occam_error *err)
 {
     /* Fields may have been set by code rather than parsed: re-check each one through the
@@ -982,10 +1229,17 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
     occam_config scratch = *cfg;
     for (int i = 0; i < NKEYS; i++) {
         char value[VALUE_MAX], why[DETAIL_MAX];
+        if (keys[i].type == KEY_LIST || keys[i].type == KEY_DLIST) {
+            int n = *(const int *)field_cptr(cfg, keys[i].off2);
+            if (n < 0 || n > keys[i].max_count)
+                return occam_error_set(err, OCCAM_ERR_INPUT,
+                                       "%s.%s: entry count %d is outside [0, %d]",
+                                       keys[i].section, keys[i].key, n, keys[i].max_count);
+        }
         key_format(&keys[i], cfg, value, sizeof value);
         if (!key_parse(&keys[i], value, &scratch, why, sizeof why))
-            return occam_error_set(err, OCCAM_ERR_INPUT, "%s.%s = %s: %s", keys[i].section,
-                                   keys[i].key, value, why);
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s.%s%s%s: %s", keys[i].section,
+                                   keys[i].key, *value ? " = " : "", value, why);
     }
     const int *layers = cfg->model.layers;
     int nl = cfg->model.nlayers;
@@ -1021,7 +1275,7 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
                                "decays from lr to lr_min)",
                                a, b);
     }
-    return OCCAM_OK;
+    return validate_prune(cfg, err);
 }
 
 /* ---- writers ------------------------------------------------------------------------------ */
@@ -1083,8 +1337,9 @@ static void json_string(sink *s, const char *str)
 }
 
 /* {"data": {"source": "idx", ...}, ...}; pretty puts each key on its own line. Numbers and
- * bools are JSON numbers and bools, enums and paths strings, lists arrays; the label is
- * "first", "last" or a column number, as in the INI file. */
+ * bools are JSON numbers and bools, enums and paths strings, lists arrays (of ints or doubles);
+ * the label is "first", "last" or a column number, as in the INI file; N:M ("2:4") and tagged
+ * enums ("epoch:3") are strings in their INI spelling. */
 static void json_write(const occam_config *cfg, sink *s, bool pretty)
 {
     const char *in1 = pretty ? "\n  " : "", *in2 = pretty ? "\n    " : "";
@@ -1105,6 +1360,8 @@ static void json_write(const occam_config *cfg, sink *s, bool pretty)
         switch (k->type) {
         case KEY_ENUM:
         case KEY_PATH:
+        case KEY_NM:
+        case KEY_TAGGED:
             json_string(s, value);
             break;
         case KEY_LABEL:
@@ -1116,6 +1373,17 @@ static void json_write(const occam_config *cfg, sink *s, bool pretty)
         case KEY_LIST:
             sink_printf(s, "[%s]", value);
             break;
+        case KEY_DLIST: { /* entry by entry, for the non-finite ones */
+            const double *v = field_cptr(cfg, k->off);
+            sink_printf(s, "[");
+            for (int j = 0, n = list_count(k, cfg); j < n; j++) {
+                char d[40];
+                fmt_double(d, sizeof d, v[j]);
+                sink_printf(s, "%s%s", j ? "," : "", isfinite(v[j]) ? d : "null");
+            }
+            sink_printf(s, "]");
+            break;
+        }
         case KEY_DOUBLE: /* NaN and infinities only get here if validation was skipped */
             sink_printf(s, "%s", isfinite(*(const double *)field_cptr(cfg, k->off)) ? value
                                                                                     : "null");
@@ -1158,6 +1426,9 @@ static const char *type_name(key_type t)
     case KEY_PATH: return "path";
     case KEY_LIST: return "int list";
     case KEY_LABEL: return "label";
+    case KEY_DLIST: return "double list";
+    case KEY_NM: return "N:M";
+    case KEY_TAGGED: return "enum:N";
     }
     return "?";
 }
@@ -1188,11 +1459,24 @@ static void fmt_allowed(char *buf, size_t cap, const config_key *k)
         snprintf(buf, cap, "max %d chars", OCCAM_PATH_MAX - 1);
         return;
     case KEY_LIST:
+    case KEY_DLIST:
         fmt_bounds(b, sizeof b, k);
         snprintf(buf, cap, "%d-%d x %s", k->min_count, k->max_count, b);
         return;
     case KEY_LABEL:
         snprintf(buf, cap, "first|last|%.0f..%.0f", k->lo, k->hi);
+        return;
+    case KEY_NM:
+        snprintf(buf, cap, "%.0f <= N < M <= %.0f", k->lo, k->hi);
+        return;
+    case KEY_TAGGED:
+        buf[0] = '\0';
+        for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++) {
+            if (i == k->tag)
+                snprintf(b, sizeof b, ":%.0f..%.0f", k->lo, k->hi);
+            n += snprintf(buf + n, cap - (size_t)n, "%s%s%s", i ? "|" : "", k->names[i],
+                          i == k->tag ? b : "");
+        }
         return;
     }
 }
