@@ -60,13 +60,13 @@ set terminal pngcairo size 1400,500 font ",11"
 set output "perf/out/scaling.png"
 set datafile separator ","
 set multiplot layout 1,2 title "occam scaling (points: median of $EPOCHS epochs; dashed: BLIS sgemm on the same threads)"
-set xlabel "threads"; set key left top; set grid
+set xlabel "threads"; set xtics 1; set key left top; set grid
 set ylabel "speedup over 1 thread"
 plot for [m in "lenet wide"] for [s in "strong weak"] \
        "$csv" using (strcol(1) eq s && strcol(2) eq m ? \$3 : 1/0):7 with linespoints title s." ".m, \
      "$csv" using (strcol(1) eq "strong" && strcol(2) eq "wide" ? \$3 : 1/0):10 with lines dt 2 lw 2 title "sgemm ceiling", \
      x with lines lc rgb "gray" title "ideal"
-set ylabel "parallel efficiency"; set yrange [0:1.1]
+set ylabel "parallel efficiency"; set yrange [0:1.15]; set key left bottom
 plot for [m in "lenet wide"] for [s in "strong weak"] \
        "$csv" using (strcol(1) eq s && strcol(2) eq m ? \$3 : 1/0):8 with linespoints title s." ".m, \
      "$csv" using (strcol(1) eq "strong" && strcol(2) eq "wide" ? \$3 : 1/0):(\$10/\$3) with lines dt 2 lw 2 title "sgemm ceiling"

@@ -5,8 +5,9 @@
 #   perf/strong_scaling.sh [T] [ROUNDS]     # default: all cores, 5 rounds
 #
 # Each round measures occam at 1 and T threads (`occam bench train`, median of 2 timed epochs)
-# and sgemm at 1 and T threads (the model's layer GEMM at the shard size, each thread on its
-# own matrices). It prints the medians over the rounds and
+# and BLIS sgemm's own scaling: one 512×2048×2048 product (the layer GEMM over the batch)
+# threaded by BLIS itself over 1 and T threads (`occam bench gemm ... --blis-threads`). It
+# prints the medians over the rounds and
 #   scaling_ratio = (occam_T / occam_1) / (sgemm_T / sgemm_1)
 # plus occam's fraction of the sgemm rate at T threads, and the median of the per-round
 # ratios (robust when other work shares the machine).
@@ -22,8 +23,8 @@ for r in $(seq 1 "$ROUNDS"); do
   o1+=("$(echo "$a" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["samples_per_second"])')")
   oT+=("$(echo "$b" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["samples_per_second"])')")
   f+=("$(echo "$b" | /usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["fraction_of_sgemm"])')")
-  s1+=("$(build/occam bench gemm 512 2048 2048 1 | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["gflops"])')")
-  sT+=("$(build/occam bench gemm $((512 / T)) 2048 2048 "$T" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["gflops"])')")
+  s1+=("$(build/occam bench gemm 512 2048 2048 1 --blis-threads | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["gflops"])')")
+  sT+=("$(build/occam bench gemm 512 2048 2048 "$T" --blis-threads | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["gflops"])')")
   echo "round $r: occam ${o1[-1]} -> ${oT[-1]} samples/s; sgemm ${s1[-1]} -> ${sT[-1]} GFLOP/s" >&2
 done
 /usr/bin/python3 - "$T" "${o1[*]}" "${oT[*]}" "${s1[*]}" "${sT[*]}" "${f[*]}" <<'PY'

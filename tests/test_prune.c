@@ -388,3 +388,28 @@ Test(prune, rewind_resets_survivors_to_init)
     occam_prune_log_free(&log);
     rig_down(&r);
 }
+
+static void neurons_layer(occam_config *c)
+{
+    c->prune.granularity = OCCAM_GRAN_NEURON;
+    c->prune.scope = OCCAM_SCOPE_LAYER;
+}
+
+/* Layer-scope targets are cumulative against the dense widths, step after step. */
+Test(prune, neuron_layer_targets_are_cumulative)
+{
+    rig r;
+    rig_up(&r, 2, neurons_layer);
+    occam_pruner *p;
+    occam_error err;
+    cr_assert_eq(occam_pruner_create(&p, &r.cfg, &r.m, &err), OCCAM_OK);
+    double steps[3] = {0.2, 0.4, 0.6};
+    for (int k = 0; k < 3; k++) {
+        occam_prune_event ev = {0};
+        cr_assert_eq(occam_prune_to(p, &r.m, r.tr, &r.train, steps[k], &ev, &err), OCCAM_OK);
+        cr_assert_eq((uint64_t)(64 - r.m.lay.width[1]), occam_select_count(steps[k], 64));
+        cr_assert_eq((uint64_t)(32 - r.m.lay.width[2]), occam_select_count(steps[k], 32));
+    }
+    occam_pruner_free(p);
+    rig_down(&r);
+}

@@ -35,4 +35,9 @@ void occam_gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const fl
  * Returns the median of `reps` timed calls after one warm-up. Used by benchmarks. */
 double occam_gemm_rate(int m, int n, int k, int threads, int reps);
 
+/* BLIS's own multithreaded sgemm: one m×n×k product split by BLIS over `threads` threads
+ * (its OpenMP team), called from a single thread. Median GFLOP/s of `reps` calls. This is the
+ * yardstick for occam's own scaling: what BLIS itself gains from more cores. */
+double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps);
+
 #endif

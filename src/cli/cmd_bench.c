@@ -30,8 +30,9 @@ static const char usage[] =
     "usage: occam bench memory [--threads N]\n"
     "Memory bandwidth (STREAM triad, 128 MiB arrays per thread), one JSON line.\n"
     "\n"
-    "usage: occam bench gemm M N K [THREADS]\n"
-    "Single-threaded sgemm GFLOP/s, each of THREADS threads on its own matrices.\n"
+    "usage: occam bench gemm M N K [THREADS [--blis-threads]]\n"
+    "Single-threaded sgemm GFLOP/s, each of THREADS threads on its own matrices; with\n"
+    "--blis-threads, one M×N×K product threaded by BLIS itself over THREADS threads.\n"
     "\n"
     "usage: occam bench select [--n N | --input FILE] [--k K] [--threads T] [--repeats R]\n"
     "                          [--dump FILE] [--lenet]\n"
@@ -181,16 +182,21 @@ int cmd_bench(int argc, char **argv)
         /* occam bench gemm M N K [THREADS]: single-threaded sgemm per thread, as occam calls it */
         occam_error err = {0};
         long d[4] = {0, 0, 0, 1};
-        int ok = argc == 5 || argc == 6;
-        for (int i = 0; ok && i < argc - 2; i++) ok = (d[i] = parse_long(argv[2 + i], 1, 1 << 16)) > 0;
+        bool mt = argc == 7 && strcmp(argv[6], "--blis-threads") == 0;
+        int nargs = argc - 2 - (mt ? 1 : 0);
+        int ok = nargs == 3 || nargs == 4;
+        for (int i = 0; ok && i < nargs; i++) ok = (d[i] = parse_long(argv[2 + i], 1, 1 << 16)) > 0;
         if (!ok) {
-            occam_error_set(&err, OCCAM_ERR_INPUT, "usage: occam bench gemm M N K [THREADS]");
+            occam_error_set(&err, OCCAM_ERR_INPUT,
+                            "usage: occam bench gemm M N K [THREADS [--blis-threads]]");
             return cli_fail(&err);
         }
-        double gf = occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);
-        printf("{\"bench\": \"gemm\", \"m\": %ld, \"n\": %ld, \"k\": %ld, \"threads\": %ld, "
-               "\"blis_arch\": \"%s\", \"gflops\": %.2f, \"gflops_per_thread\": %.2f}\n",
-               d[0], d[1], d[2], d[3], occam_blas_init(), gf, gf / (double)d[3]);
+        double gf = mt ? occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9)
+                       : occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);
+        printf("{\"bench\": \"gemm\", \"mode\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, "
+               "\"threads\": %ld, \"blis_arch\": \"%s\", \"gflops\": %.2f, "
+               "\"gflops_per_thread\": %.2f}\n", mt ? "blis-threads" : "per-thread", d[0], d[1],
+               d[2], d[3], occam_blas_init(), gf, gf / (double)d[3]);
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "memory") == 0) {

@@ -18,6 +18,7 @@ struct occam_pruner {
     int threads;
     int events;           /* prune events so far (seeds the random method) */
     int dense_hidden;     /* hidden units of the model before any neuron was removed */
+    int dense_width[OCCAM_MAX_LAYERS]; /* widths before any neuron was removed */
 };
 
 void occam_pruner_free(occam_pruner *p)
@@ -39,6 +40,7 @@ int occam_pruner_create(occam_pruner **out, const occam_config *cfg, const occam
     if (p) {
         p->cfg = cfg;
         for (int h = 1; h < m->lay.nlayers; h++) p->dense_hidden += m->lay.width[h];
+        memcpy(p->dense_width, m->lay.width, sizeof p->dense_width);
         p->score = occam_alloc(n, sizeof(float));
         if (cfg->prune.method == OCCAM_IMP_TAYLOR || cfg->prune.method == OCCAM_IMP_OBD) {
             p->gsum = occam_alloc(n, sizeof(float));
@@ -324,8 +326,10 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
     int rc = OCCAM_OK;
     if (cfg->prune.scope == OCCAM_SCOPE_LAYER) {
         for (int h = 1, u = 0; h < L && rc == OCCAM_OK; u += old.width[h], h++) {
-            uint64_t n = (uint64_t)old.width[h];
-            uint64_t kh = occam_select_count(layer_target(cfg, h - 1, target), n);
+            /* the target is cumulative against the layer's dense width */
+            uint64_t n = (uint64_t)old.width[h], dense = (uint64_t)p->dense_width[h];
+            uint64_t gone = occam_select_count(layer_target(cfg, h - 1, target), dense);
+            uint64_t kh = gone > dense - n ? gone - (dense - n) : 0;
             uint64_t lim = max_prunable(cfg, n) < n - 1 ? max_prunable(cfg, n) : n - 1;
             kh = kh > lim ? lim : kh;
             const float *sg[1] = {us + u};

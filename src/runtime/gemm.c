@@ -122,3 +122,29 @@ double occam_gemm_rate(int m, int n, int k, int threads, int reps)
     qsort(times, (size_t)reps, sizeof times[0], cmp_double);
     return 2.0 * m * n * k * threads / times[reps / 2] / 1e9;
 }
+
+double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps)
+{
+    OCCAM_ASSERT(threads >= 1 && reps >= 1 && reps <= 64);
+    occam_blas_init();
+    size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
+    float *buf = occam_alloc(sa + sb + sc, sizeof(float));
+    OCCAM_ASSERT(buf);
+    for (size_t i = 0; i < sa + sb + sc; i++) buf[i] = (float)((i * 7) % 13) * 0.01f;
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(threads, &rntm);
+    float one = 1.0f, zero = 0.0f;
+    double times[64];
+    for (int r = -1; r < reps; r++) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, buf, k, 1, buf + sa, n,
+                     1, &zero, buf + sa + sb, n, 1, NULL, &rntm);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (r >= 0)
+            times[r] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    }
+    free(buf);
+    qsort(times, (size_t)reps, sizeof times[0], cmp_double);
+    return 2.0 * m * n * k / times[reps / 2] / 1e9;
+}
