@@ -280,3 +280,23 @@ Test(cli, effective_config_is_printed)
     expect(occam("train %s --set train.epochs=1 --set train.lr=0.125", BLOBS), 0, "lr = 0.125");
     cr_assert(strstr(out, "[runtime]"));
 }
+
+/* A pruned model (masks, or narrower layers after neuron pruning) saves, and eval reproduces
+ * its test accuracy. */
+static void pruned_round_trip(const char *granularity)
+{
+    expect(occam("train %s --set train.epochs=2 --set model.layers=20,32,16,3 "
+                  "--set prune.schedule=oneshot --set prune.granularity=%s --set prune.target=0.5 "
+                  "--set prune.finetune_epochs=1 --report %s --save %s",
+                  BLOBS, granularity, path("p.json"), path("p.safetensors")),
+           0, "saved");
+    const char *line = strstr(out, "\ntest   loss");
+    cr_assert(line, "%s", out);
+    char want[64];
+    cr_assert_eq(sscanf(line + 1, "test loss %*f accuracy %63s", want), 1, "%s", line);
+    expect(occam("eval %s --set model.layers=20,32,16,3 --checkpoint %s", BLOBS,
+                 path("p.safetensors")), 0, want);
+}
+
+Test(cli, pruned_weights_round_trip) { pruned_round_trip("weight"); }
+Test(cli, pruned_neurons_round_trip) { pruned_round_trip("neuron"); }

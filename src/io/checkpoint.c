@@ -1,6 +1,7 @@
 /* Model weights in the safetensors layout. */
 #include "occam/checkpoint.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,8 @@ int occam_model_save(const char *path, const occam_model *m, const occam_config 
                      occam_error *err)
 {
     const occam_layout *lay = &m->lay;
-    occam_st_tensor t[2 * OCCAM_MAX_LAYERS];
-    char names[2 * OCCAM_MAX_LAYERS][32];
+    occam_st_tensor t[4 * OCCAM_MAX_LAYERS];
+    char names[4 * OCCAM_MAX_LAYERS][32];
     int nt = 0;
     for (int l = 0; l < lay->nlayers; l++) {
         snprintf(names[nt], sizeof names[nt], "layers.%d.weight", l);
@@ -26,28 +27,98 @@ int occam_model_save(const char *path, const occam_model *m, const occam_config 
         t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 1, {lay->width[l + 1]},
                                   m->params + lay->b_off[l]};
         nt++;
+        if (m->mask) {
+            snprintf(names[nt], sizeof names[nt], "layers.%d.weight_mask", l);
+            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_U8, 2,
+                                      {lay->width[l + 1], lay->width[l]}, m->mask + lay->w_off[l]};
+            nt++;
+            snprintf(names[nt], sizeof names[nt], "layers.%d.bias_mask", l);
+            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_U8, 1, {lay->width[l + 1]},
+                                      m->mask + lay->b_off[l]};
+            nt++;
+        }
     }
+    /* The widths actually in the file: neuron pruning makes hidden layers narrower than the
+     * config's model.layers. */
+    char widths[16 * OCCAM_MAX_LAYERS] = "";
+    for (int l = 0, len = 0; l <= lay->nlayers; l++)
+        len += snprintf(widths + len, sizeof widths - (size_t)len, "%s%d", l ? "," : "",
+                        lay->width[l]);
     char *json = malloc(CONFIG_JSON_MAX);
     if (!json) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     if (occam_config_to_json(cfg, json, CONFIG_JSON_MAX) < 0) {
         free(json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: config too large for metadata", path);
     }
-    occam_st_meta meta[] = {
-        {"format", "occam"}, {"occam.version", OCCAM_VERSION}, {"config", json}};
-    int rc = occam_st_write(path, t, nt, meta, 3, err);
+    occam_st_meta meta[] = {{"format", "occam"},
+                            {"occam.version", OCCAM_VERSION},
+                            {"occam.layers", widths},
+                            {"config", json}};
+    int rc = occam_st_write(path, t, nt, meta, 4, err);
     free(json);
     return rc;
 }
 
+/* Reads "occam.layers" (the widths in the file) into w; returns how many, 0 if absent. A file
+ * of a neuron-pruned model may have narrower hidden layers than the config; input and output
+ * widths and the depth must match, and no hidden layer may be wider than the config's. */
+static int file_widths(const occam_st_file *f, const occam_layout *cfg_lay, int *w,
+                       const char *path, occam_error *err)
+{
+    const char *s = occam_st_meta_get(f, "occam.layers");
+    if (!s) return 0;
+    int n = 0;
+    while (*s && n < OCCAM_MAX_LAYERS) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || v > 1000000) break;
+        w[n++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end != ',' && *end) break;
+    }
+    int L = cfg_lay->nlayers;
+    bool ok = *s == 0 && n == L + 1 && w[0] == cfg_lay->width[0] && w[L] == cfg_lay->width[L];
+    for (int l = 1; ok && l < L; l++) ok = w[l] <= cfg_lay->width[l];
+    if (!ok)
+        return -occam_error_set(err, OCCAM_ERR_INPUT,
+                                "%s: the file's layers (%s) do not fit model.layers", path,
+                                occam_st_meta_get(f, "occam.layers"));
+    return n;
+}
+
+/* Re-lays out m with (narrower) widths w, zeroed. */
+static int relayout(occam_model *m, const int *w, int n, occam_error *err)
+{
+    occam_layout lay;
+    occam_layout_init(&lay, w, n);
+    float *p = occam_alloc_zero(lay.nparams, sizeof(float));
+    if (!p) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    free(m->params);
+    free(m->mask);
+    m->mask = NULL;
+    m->params = p;
+    m->lay = lay;
+    return OCCAM_OK;
+}
+
 int occam_model_load(const char *path, occam_model *m, occam_error *err)
 {
-    const occam_layout *lay = &m->lay;
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
+    int w[OCCAM_MAX_LAYERS];
+    int nw = file_widths(&f, &m->lay, w, path, err);
+    if (nw < 0) {
+        occam_st_close(&f);
+        return OCCAM_ERR_INPUT;
+    }
+    occam_layout want = m->lay;
+    if (nw > 0) occam_layout_init(&want, w, nw);
+    const occam_layout *lay = &want;
     /* Validate every tensor first, copy after: a failure leaves m untouched. */
     const float *src[2 * OCCAM_MAX_LAYERS];
+    const uint8_t *msrc[2 * OCCAM_MAX_LAYERS] = {0};
+    bool has_mask = occam_st_find(&f, "layers.0.weight_mask") != NULL;
     for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
         char name[32];
         int64_t wshape[2] = {lay->width[l + 1], lay->width[l]}, bshape[1] = {lay->width[l + 1]};
@@ -56,6 +127,18 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
         if (rc != OCCAM_OK) break;
         snprintf(name, sizeof name, "layers.%d.bias", l);
         rc = occam_st_expect_f32(&f, name, 1, bshape, &src[2 * l + 1], err);
+        for (int b = 0; rc == OCCAM_OK && has_mask && b < 2; b++) {
+            snprintf(name, sizeof name, b ? "layers.%d.bias_mask" : "layers.%d.weight_mask", l);
+            const occam_st_tensor_view *v = occam_st_find(&f, name);
+            size_t want_n = b ? (size_t)lay->width[l + 1]
+                              : (size_t)lay->width[l] * lay->width[l + 1];
+            if (!v || v->dtype != OCCAM_ST_U8 || v->nbytes != want_n)
+                rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                     "%s: mask '%s' is missing or has the wrong type or size", path,
+                                     name);
+            else
+                msrc[2 * l + b] = v->data;
+        }
     }
     if (rc == OCCAM_OK) {
         char extra[32];
@@ -72,10 +155,20 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
         occam_st_close(&f);
         return rc;
     }
+    if (nw > 0 && want.nparams != m->lay.nparams) rc = relayout(m, w, nw, err);
+    if (rc == OCCAM_OK && has_mask) rc = occam_model_mask_enable(m, err);
+    if (rc != OCCAM_OK) {
+        occam_st_close(&f);
+        return rc;
+    }
     for (int l = 0; l < lay->nlayers; l++) {
-        memcpy(m->params + lay->w_off[l], src[2 * l],
-               sizeof(float) * (size_t)lay->width[l] * lay->width[l + 1]);
-        memcpy(m->params + lay->b_off[l], src[2 * l + 1], sizeof(float) * (size_t)lay->width[l + 1]);
+        size_t nwts = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
+        memcpy(m->params + lay->w_off[l], src[2 * l], sizeof(float) * nwts);
+        memcpy(m->params + lay->b_off[l], src[2 * l + 1], sizeof(float) * nb);
+        if (has_mask) {
+            memcpy(m->mask + lay->w_off[l], msrc[2 * l], nwts);
+            memcpy(m->mask + lay->b_off[l], msrc[2 * l + 1], nb);
+        }
     }
     occam_st_close(&f);
     return OCCAM_OK;

@@ -1219,6 +1219,11 @@ static int validate_prune(const occam_config *cfg, occam_error *err)
                                "prune.rewind: epoch:%d is after the last training epoch "
                                "(train.epochs = %d)",
                                cfg->prune.rewind_epoch, cfg->train.epochs);
+    if (cfg->prune.rewind != OCCAM_REWIND_NONE && cfg->prune.granularity == OCCAM_GRAN_NEURON &&
+        cfg->prune.schedule != OCCAM_PRUNE_NONE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.rewind: not supported with prune.granularity = neuron "
+                               "(the snapshot has the dense layers)");
     return OCCAM_OK;
 }
 
