@@ -6,7 +6,11 @@
 #include <stdbool.h>
 
 #include "occam/config.h"
+#include "occam/data.h"
 #include "occam/error.h"
+#include "occam/model.h"
+#include "occam/runtime.h"
+#include "occam/trainer.h"
 
 #define CLI_MAX_SETS 256
 
@@ -34,6 +38,23 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
 /* Builds the effective config (defaults, file, --set in order, validation) and resolves the
  * thread count (--threads overrides runtime.threads). */
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err);
+
+/* What a computing subcommand works on. */
+typedef struct cli_session {
+    occam_config cfg;      /* the effective config (a copy) */
+    int threads;
+    const char *arch;      /* BLIS kernel set */
+    occam_dataset train, test;
+    occam_model model;
+    occam_runtime rt;
+    occam_trainer *tr;
+} cli_session;
+
+/* Model (initialised from train.seed, or loaded from `checkpoint` when non-NULL), data,
+ * placed runtime and trainer. On failure everything is freed. */
+int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
+                     const char *checkpoint, occam_error *err);
+void cli_session_close(cli_session *s);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -62,34 +62,25 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     int timed = cfg.train.epochs;
     cfg.train.epochs = timed + 1;
-    const char *arch = occam_blas_init();
-    occam_dataset train = {0}, test = {0};
-    occam_model model = {0};
-    occam_trainer *tr = NULL;
-    occam_runtime rt = {0};
+    cli_session ss;
     occam_fit_result fit = {0};
-    rc = occam_data_load(&cfg, &train, &test, err);
-    if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
-    if (rc == OCCAM_OK) {
-        occam_model_init(&model, cfg.model.init, cfg.train.seed);
-        rc = occam_runtime_open(&rt, &cfg, threads, err);
-    }
-    if (rc == OCCAM_OK) {
-        occam_runtime_place_weights(&rt, &cfg, &model);
-        rc = occam_trainer_create(&tr, &model, &cfg, threads, &rt.affinity, err);
-        if (rc == OCCAM_OK) occam_runtime_report_notices(&rt);
-    }
-    if (rc == OCCAM_OK) rc = occam_fit(tr, &cfg, &train, NULL, &fit, NULL, NULL, err);
+    rc = cli_session_open(&ss, &cfg, threads, NULL, err);
+    if (rc) return rc;
+    occam_trainer *tr = ss.tr;
+    const occam_model *model = &ss.model;
+    const occam_dataset *train = &ss.train;
+    const char *arch = ss.arch;
+    rc = occam_fit(tr, &cfg, train, NULL, &fit, NULL, NULL, err);
     if (rc == OCCAM_OK) {
         double secs[1024];
         int n = timed < 1024 ? timed : 1024;
         for (int e = 0; e < n; e++) secs[e] = fit.history[e + 1].seconds;
         qsort(secs, (size_t)n, sizeof secs[0], cmp_double);
         double med = n % 2 ? secs[n / 2] : 0.5 * (secs[n / 2 - 1] + secs[n / 2]);
-        double sps = (double)train.n / med;
-        double gflops = sps * flops_per_sample(&model.lay) / 1e9;
+        double sps = (double)train->n / med;
+        double gflops = sps * flops_per_sample(&model->lay) / 1e9;
         /* The ceiling: the model's largest forward GEMM at this thread's shard size. */
-        const occam_layout *lay = &model.lay;
+        const occam_layout *lay = &model->lay;
         int shard = (cfg.train.batch + threads - 1) / threads, big = 0;
         for (int l = 1; l < lay->nlayers; l++)
             if ((double)lay->width[l] * lay->width[l + 1] >
@@ -112,16 +103,12 @@ static int run(const cli_opts *o, occam_error *err)
                "\"fraction_of_sgemm\": %.3f, \"owner_layers\": %d, \"phase_fraction\": "
                "{\"forward\": %.4f, \"backward\": %.4f, \"wait\": %.4f, \"update\": %.4f}, "
                "\"step_ms\": %.4f}\n",
-               train.n, n, med, sps, gflops, ceil_layer, ceil_square, gflops / ceiling,
+               train->n, n, med, sps, gflops, ceil_layer, ceil_square, gflops / ceiling,
                owner_layers, ph[0] / ph_total, ph[1] / ph_total, ph[2] / ph_total,
                ph[3] / ph_total, 1e3 * ph_total / (double)fit.steps);
     }
     occam_fit_result_free(&fit);
-    occam_trainer_free(tr);
-    occam_runtime_close(&rt);
-    occam_model_free(&model);
-    occam_dataset_free(&train);
-    occam_dataset_free(&test);
+    cli_session_close(&ss);
     return rc;
 }
 

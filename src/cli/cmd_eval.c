@@ -26,21 +26,15 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     if (!o->checkpoint)
         return occam_error_set(err, OCCAM_ERR_INPUT, "eval: missing --checkpoint FILE");
-    const char *arch = occam_blas_init();
-    occam_dataset train = {0}, test = {0};
-    occam_model model = {0};
-    occam_trainer *tr = NULL;
-    occam_runtime rt = {0};
-    rc = occam_model_create(&model, &cfg, err);
-    if (rc == OCCAM_OK) rc = occam_model_load(o->checkpoint, &model, err);
-    if (rc == OCCAM_OK) rc = occam_data_load(&cfg, &train, &test, err);
-    if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &cfg, threads, err);
-    if (rc == OCCAM_OK) rc = occam_trainer_create(&tr, &model, &cfg, threads, &rt.affinity, err);
-    if (rc == OCCAM_OK) occam_runtime_report_notices(&rt);
+    cli_session ss;
+    rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
+    if (rc) return rc;
+    occam_trainer *tr = ss.tr;
+    const char *arch = ss.arch;
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;
-        occam_trainer_eval(tr, &train, &ev_train);
-        occam_trainer_eval(tr, &test, &ev_test);
+        occam_trainer_eval(tr, &ss.train, &ev_train);
+        occam_trainer_eval(tr, &ss.test, &ev_test);
         for (int i = 0; i < 2; i++) {
             const occam_eval *ev = i ? &ev_test : &ev_train;
             if (!ev->n) continue;
@@ -51,15 +45,11 @@ static int run(const cli_opts *o, occam_error *err)
                 printf("%-5s  mse %.6g  relative_error %.4f  (%zu samples)\n", i ? "test" : "train",
                        ev->mse, ev->relative_error, ev->n);
         }
-        occam_report rep = {.command = "eval", .cfg = &cfg, .model = &model, .threads = threads,
+        occam_report rep = {.command = "eval", .cfg = &cfg, .model = &ss.model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test};
         if (o->report) rc = occam_report_write(o->report, &rep, err);
     }
-    occam_trainer_free(tr);
-    occam_runtime_close(&rt);
-    occam_model_free(&model);
-    occam_dataset_free(&train);
-    occam_dataset_free(&test);
+    cli_session_close(&ss);
     return rc;
 }
 

@@ -87,31 +87,22 @@ static int run(const cli_opts *o, occam_error *err)
     occam_config_write_ini(&cfg, stdout);
     fflush(stdout);
 
-    const char *arch = occam_blas_init();
-    occam_dataset train = {0}, test = {0};
-    occam_model model = {0};
-    occam_trainer *tr = NULL;
-    occam_runtime rt = {0};
+    cli_session ss;
     occam_fit_result fit = {0};
     occam_prune_log plog = {0};
-    rc = occam_data_load(&cfg, &train, &test, err);
-    if (rc == OCCAM_OK) rc = occam_model_create(&model, &cfg, err);
-    if (rc == OCCAM_OK) {
-        occam_model_init(&model, cfg.model.init, cfg.train.seed);
-        rc = occam_runtime_open(&rt, &cfg, threads, err);
-    }
-    if (rc == OCCAM_OK) {
-        occam_runtime_place_weights(&rt, &cfg, &model);
-        rc = occam_trainer_create(&tr, &model, &cfg, threads, &rt.affinity, err);
-        if (rc == OCCAM_OK) occam_runtime_report_notices(&rt);
-    }
+    rc = cli_session_open(&ss, &cfg, threads, NULL, err);
+    if (rc) return rc;
+    occam_trainer *tr = ss.tr;
+    occam_model *model = &ss.model;
+    const occam_dataset *train = &ss.train, *test = &ss.test;
+    const char *arch = ss.arch;
     if (rc == OCCAM_OK) {
         fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d thread%s, "
-                "BLIS kernels %s%s\n", train.n, test.n, model.lay.nweights + model.lay.nbiases,
+                "BLIS kernels %s%s\n", train->n, test->n, model->lay.nweights + model->lay.nbiases,
                 threads, threads == 1 ? "" : "s", arch,
                 occam_blas_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
-        rc = occam_train_run(tr, &model, &cfg, &train, &test, &fit, &plog, on_progress, &ps, err);
+        rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, on_progress, &ps, err);
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];
             fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "
@@ -123,38 +114,34 @@ static int run(const cli_opts *o, occam_error *err)
     }
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;
-        occam_trainer_eval(tr, &train, &ev_train);
-        occam_trainer_eval(tr, &test, &ev_test);
+        occam_trainer_eval(tr, train, &ev_train);
+        occam_trainer_eval(tr, test, &ev_test);
         printf("# result\n");
         print_eval("train", &ev_train, cfg.data.task);
         print_eval("test", &ev_test, cfg.data.task);
         int64_t active = 0;
-        for (int l = 0; l < model.lay.nlayers; l++)
-            active += (int64_t)occam_model_active_weights(&model, l);
+        for (int l = 0; l < model->lay.nlayers; l++)
+            active += (int64_t)occam_model_active_weights(model, l);
         if (cfg.prune.schedule != OCCAM_PRUNE_NONE) {
             printf("model ");
-            for (int l = 0; l <= model.lay.nlayers; l++)
-                printf("%s%d", l ? "-" : " ", model.lay.width[l]);
+            for (int l = 0; l <= model->lay.nlayers; l++)
+                printf("%s%d", l ? "-" : " ", model->lay.width[l]);
             printf(", %lld of %lld weights active, sparsity %.4f\n", (long long)active,
                    (long long)plog.dense_weights,
                    1.0 - (double)active / (double)plog.dense_weights);
         }
         printf("time   %.2f s training, %.0f samples/s, %d thread%s, BLIS %s\n",
                fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
-        occam_report rep = {.command = "train", .cfg = &cfg, .model = &model, .threads = threads,
+        occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
                             .prune = &plog};
         if (o->report) rc = occam_report_write(o->report, &rep, err);
-        if (rc == OCCAM_OK && o->save) rc = occam_model_save(o->save, &model, &cfg, err);
+        if (rc == OCCAM_OK && o->save) rc = occam_model_save(o->save, model, &cfg, err);
         if (rc == OCCAM_OK && o->save) printf("saved  %s\n", o->save);
     }
     occam_fit_result_free(&fit);
     occam_prune_log_free(&plog);
-    occam_trainer_free(tr);
-    occam_runtime_close(&rt);
-    occam_model_free(&model);
-    occam_dataset_free(&train);
-    occam_dataset_free(&test);
+    cli_session_close(&ss);
     return rc;
 }
 

@@ -1,0 +1,42 @@
+/* The set-up every computing subcommand shares: data, model (initialised or loaded from a
+ * checkpoint), the placed runtime and the trainer, built in that order and torn down in
+ * reverse. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "occam/checkpoint.h"
+#include "occam/gemm.h"
+
+int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
+                     const char *checkpoint, occam_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->threads = threads;
+    s->arch = occam_blas_init();
+    int rc = occam_model_create(&s->model, &s->cfg, err);
+    if (rc == OCCAM_OK) {
+        if (checkpoint) rc = occam_model_load(checkpoint, &s->model, err);
+        else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
+    }
+    if (rc == OCCAM_OK) rc = occam_data_load(&s->cfg, &s->train, &s->test, err);
+    if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg, threads, err);
+    if (rc == OCCAM_OK) {
+        occam_runtime_place_weights(&s->rt, &s->cfg, &s->model);
+        rc = occam_trainer_create(&s->tr, &s->model, &s->cfg, threads, &s->rt.affinity, err);
+    }
+    if (rc == OCCAM_OK) occam_runtime_report_notices(&s->rt);
+    if (rc != OCCAM_OK) cli_session_close(s);
+    return rc;
+}
+
+void cli_session_close(cli_session *s)
+{
+    occam_trainer_free(s->tr);
+    occam_runtime_close(&s->rt);
+    occam_model_free(&s->model);
+    occam_dataset_free(&s->train);
+    occam_dataset_free(&s->test);
+    s->tr = NULL;
+}
