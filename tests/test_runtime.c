@@ -1,0 +1,65 @@
+/* The placed runtime on this machine: a trainer built through occam_runtime puts every buffer
+ * on the node its owning thread was planned on (checked with the OS's answer, through hwloc). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/config.h"
+#include "occam/model.h"
+#include "occam/runtime.h"
+#include "occam/topo.h"
+#include "occam/trainer.h"
+
+typedef struct check {
+    const occam_runtime *rt;
+    int buffers, known;
+} check;
+
+static void on_buffer(void *ctx, const char *name, const void *addr, size_t bytes, int t)
+{
+    check *c = ctx;
+    c->buffers++;
+    int planned = c->rt->plan.slot[t >= 0 ? t : 0].node;
+    int actual = occam_topo_node_of(c->rt->tp, addr, bytes);
+    if (actual < 0) return; /* the OS could not tell (e.g. pages not resident) */
+    c->known++;
+    cr_assert_eq(actual, planned, "%s of thread %d on node %d, planned %d", name, t, actual,
+                 planned);
+}
+
+Test(runtime, buffers_live_on_their_threads_nodes)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    occam_error err;
+    occam_model m;
+    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    occam_runtime rt;
+    cr_assert_eq(occam_runtime_open(&rt, &cfg, 2, &err), OCCAM_OK, "%s", err.msg);
+    occam_trainer *tr;
+    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 2, &rt.affinity, &err), OCCAM_OK);
+    check c = {&rt, 0, 0};
+    occam_trainer_buffers(tr, on_buffer, &c);
+    cr_assert(c.buffers >= 2 * 8 + 3, "only %d buffers listed", c.buffers);
+    cr_assert(c.known > 0, "hwloc could not locate any buffer");
+    occam_trainer_free(tr);
+    occam_runtime_close(&rt);
+    occam_model_free(&m);
+}
+
+Test(runtime, synthetic_topology_groups_threads_by_node)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    snprintf(cfg.runtime.topology, sizeof cfg.runtime.topology, "synthetic:numa:2 core:2 pu:1");
+    cfg.runtime.placement = OCCAM_PLACE_SPREAD;
+    occam_error err;
+    occam_runtime rt;
+    cr_assert_eq(occam_runtime_open(&rt, &cfg, 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(rt.groups, 2);
+    int want[4] = {0, 1, 0, 1};
+    for (int t = 0; t < 4; t++) cr_assert_eq(rt.node_of[t], want[t]);
+    cr_assert_null(rt.affinity.bind, "a synthetic topology must not bind threads");
+    cr_assert(strstr(rt.notice, "not this system"), "notice: %s", rt.notice);
+    occam_runtime_close(&rt);
+}
