@@ -35,6 +35,8 @@ typedef enum { OCCAM_IMP_MAGNITUDE, OCCAM_IMP_TAYLOR, OCCAM_IMP_OBD, OCCAM_IMP_R
 typedef enum { OCCAM_GRAN_WEIGHT, OCCAM_GRAN_NEURON, OCCAM_GRAN_NM } occam_granularity;
 typedef enum { OCCAM_SCOPE_GLOBAL, OCCAM_SCOPE_LAYER } occam_scope;
 typedef enum { OCCAM_REWIND_NONE, OCCAM_REWIND_INIT, OCCAM_REWIND_EPOCH } occam_rewind;
+typedef enum { OCCAM_MDL_TWO_PART, OCCAM_MDL_COUNT, OCCAM_MDL_BITS_BACK } occam_model_code;
+typedef enum { OCCAM_PRIOR_GAUSSIAN, OCCAM_PRIOR_MOG } occam_prior_kind;
 typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO } occam_csv_header;
 
 /* data.label: a 1-based column number, or one of these. */
@@ -110,6 +112,19 @@ typedef struct occam_config {
         int rewind_epoch;               /* N of epoch:N */
         uint64_t seed;                  /* prune.seed: random method and its tie-free draws */
     } prune;
+    struct {
+        occam_model_code model_code;    /* mdl.model_code = two-part | count | bits-back */
+        double bits_per_weight;         /* mdl.bits_per_weight: count code (default 32) */
+        double weight_precision;        /* mdl.weight_precision: quantisation step; 0 = chosen
+                                           per layer to minimise the total */
+        occam_prior_kind prior;         /* mdl.prior = gaussian | mog (two-part values) */
+        int components;                 /* mdl.components: mog components (one pinned at 0) */
+        double target_precision;        /* mdl.target_precision: regression target step δ */
+        int samples;                    /* mdl.samples: Monte-Carlo draws per weight (mog KL) */
+        int search_rows;                /* mdl.search_rows: training rows used while searching
+                                           the quantisation steps (0 = all) */
+        uint64_t seed;                  /* mdl.seed */
+    } mdl;
 } occam_config;
 
 /* Fills cfg with every key's default. */

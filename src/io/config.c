@@ -169,6 +169,12 @@ static const char *const rewind_names[] = {
     [OCCAM_REWIND_NONE] = "none", [OCCAM_REWIND_INIT] = "init", [OCCAM_REWIND_EPOCH] = "epoch",
     NULL};
 
+static const char *const model_code_names[] = {
+    [OCCAM_MDL_TWO_PART] = "two-part", [OCCAM_MDL_COUNT] = "count",
+    [OCCAM_MDL_BITS_BACK] = "bits-back", NULL};
+static const char *const prior_names[] = {
+    [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog", NULL};
+
 static const config_key keys[] = {
     ENUM_KEY("data", "source", data.source, occam_source, source_names, "idx",
              "where the data comes from: IDX files, a CSV file or generated blobs"),
@@ -282,6 +288,27 @@ static const config_key keys[] = {
                "after each prune, reset the surviving weights to their initial values or their "
                "values after epoch N, and clear the optimiser state (lottery ticket)"),
     UINT64_KEY("prune", "seed", prune.seed, "1", "random method seed"),
+
+    ENUM_KEY("mdl", "model_code", mdl.model_code, occam_model_code, model_code_names, "two-part",
+             "model code: two-part (masks + quantised values under fitted priors, in bits), "
+             "count (active parameters x mdl.bits_per_weight) or bits-back (noisy weights: KL)"),
+    DOUBLE_KEY("mdl", "bits_per_weight", mdl.bits_per_weight, 0, 64, OPEN_LO, "32",
+               "count code: bits per active parameter"),
+    DOUBLE_KEY("mdl", "weight_precision", mdl.weight_precision, 0, 1000, 0, "0",
+               "two-part: quantisation step of the weights; 0 = chosen per layer to minimise "
+               "model + data bits"),
+    ENUM_KEY("mdl", "prior", mdl.prior, occam_prior_kind, prior_names, "mog",
+             "two-part: prior the quantised values are coded under, fitted per layer"),
+    INT_KEY("mdl", "components", mdl.components, 2, 8, "3",
+            "mog prior: components (component 0 is pinned at zero)"),
+    DOUBLE_KEY("mdl", "target_precision", mdl.target_precision, 0, 1e6, OPEN_LO, "0.01",
+               "regression: the step targets are quantised to for the data code"),
+    INT_KEY("mdl", "samples", mdl.samples, 1, 1000000, "100",
+            "bits-back with a mixture prior: Monte-Carlo draws per weight for the KL"),
+    INT_KEY("mdl", "search_rows", mdl.search_rows, 0, 1000000000, "10000",
+            "training rows used while searching quantisation steps (0 = all; the reported "
+            "total always uses all)"),
+    UINT64_KEY("mdl", "seed", mdl.seed, "1", "Monte-Carlo seed"),
 };
 
 enum { NKEYS = sizeof keys / sizeof keys[0] };
