@@ -60,4 +60,11 @@ void occam_layout_compact(void *a, size_t elem, const occam_layout *old, const o
  * widths of the layers before it. */
 void occam_model_init(occam_model *m, occam_init init, uint64_t seed);
 
+/* Forward pass of m rows x (m × width[0]) through the layers with parameters `params` (the
+ * model's own, or a quantised copy in the same layout): out[l] receives layer l's output
+ * (m × width[l+1], after the activation except for the last layer). Single-threaded (one BLIS
+ * call per layer); callable from inside a team. */
+void occam_forward_rows(const occam_layout *lay, occam_act act, const float *params,
+                        const float *x, int m, float *const *out);
+
 #endif

@@ -21,6 +21,9 @@ enum {
     CLI_REPORT = 1 << 2,
     CLI_SAVE = 1 << 3,
     CLI_CHECKPOINT = 1 << 4,
+    CLI_JSON = 1 << 5,
+    CLI_CODE = 1 << 6,
+    CLI_OUT = 1 << 7,
 };
 
 typedef struct cli_opts {
@@ -29,6 +32,9 @@ typedef struct cli_opts {
     int nsets;
     int threads;              /* -1: not given */
     const char *report, *save, *checkpoint;
+    const char *code;         /* --code: mdl.model_code */
+    const char *out;          /* --out FILE */
+    bool json;                /* --json */
     bool help;
 } cli_opts;
 
@@ -60,6 +66,8 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_topo(int argc, char **argv);
+int cmd_mdl(int argc, char **argv);
+int cmd_compress(int argc, char **argv);
 int cmd_bench_select(int argc, char **argv);
 
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). */

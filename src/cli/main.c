@@ -17,6 +17,8 @@ static const command commands[] = {
     {"train", cmd_train, "train a model from a config file"},
     {"eval", cmd_eval, "evaluate a saved model on the config's data"},
     {"topo", cmd_topo, "show the topology and where threads would run: 'occam topo [CONFIG]'"},
+    {"mdl", cmd_mdl, "description length of a saved model in bits, per layer"},
+    {"compress", cmd_compress, "write a model's two-part code with a range coder (.occ)"},
     {"bench", cmd_bench, "benchmarks: 'occam bench train CONFIG' (throughput vs sgemm)"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

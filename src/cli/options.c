@@ -35,12 +35,16 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         {"report", required_argument, NULL, 'r'},
         {"save", required_argument, NULL, 'o'},
         {"checkpoint", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},
+        {"code", required_argument, NULL, 'k'},
+        {"out", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const unsigned flag_of[128] = {['s'] = CLI_SET, ['t'] = CLI_THREADS,
                                           ['r'] = CLI_REPORT, ['o'] = CLI_SAVE,
-                                          ['c'] = CLI_CHECKPOINT};
+                                          ['c'] = CLI_CHECKPOINT, ['j'] = CLI_JSON,
+                                          ['k'] = CLI_CODE, ['u'] = CLI_OUT};
     memset(o, 0, sizeof *o);
     o->threads = -1;
     optind = 0; /* GNU: full re-initialisation */
@@ -72,6 +76,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         case 'r': o->report = optarg; break;
         case 'o': o->save = optarg; break;
         case 'c': o->checkpoint = optarg; break;
+        case 'j': o->json = true; break;
+        case 'k': o->code = optarg; break;
+        case 'u': o->out = optarg; break;
         }
     }
     /* GNU getopt permutes argv: options may come before or after CONFIG. */
@@ -91,6 +98,11 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     int rc = occam_config_load(cfg, o->config, err);
     for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++) rc = occam_config_set(cfg, o->sets[i], err);
     if (rc == OCCAM_OK && o->threads >= 0) cfg->runtime.threads = o->threads;
+    if (rc == OCCAM_OK && o->code) {
+        char set[128];
+        snprintf(set, sizeof set, "mdl.model_code=%s", o->code);
+        rc = occam_config_set(cfg, set, err);
+    }
     if (rc == OCCAM_OK) rc = occam_config_validate(cfg, err);
     if (rc != OCCAM_OK) return rc;
     return occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,

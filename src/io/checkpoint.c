@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "occam/mem.h"
+#include "occam/occfile.h"
 #include "occam/safetensors.h"
 #include "occam/version.h"
 
@@ -103,6 +104,7 @@ static int relayout(occam_model *m, const int *w, int n, occam_error *err)
 
 int occam_model_load(const char *path, occam_model *m, occam_error *err)
 {
+    if (occam_occ_is(path)) return occam_occ_read(path, m, err);
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "occam/gemm.h"
+#include "occam/kernels.h"
 #include "occam/mem.h"
 #include "occam/rng.h"
 
@@ -118,5 +120,22 @@ void occam_model_init(occam_model *m, occam_init init, uint64_t seed)
             double a = sqrt(6.0 / (in + out));
             for (size_t i = 0; i < n; i++) w[i] = (float)(a * (2.0 * occam_rng_uniform(&r) - 1.0));
         }
+    }
+}
+
+void occam_forward_rows(const occam_layout *lay, occam_act act, const float *params,
+                        const float *x, int m, float *const *out)
+{
+    const float *in = x;
+    for (int l = 0; l < lay->nlayers; l++) {
+        int nin = lay->width[l], nout = lay->width[l + 1];
+        /* Z (m,out) = X (m,in) · Wᵀ (in,out) */
+        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, params + lay->w_off[l], nin, 0.0f,
+                   out[l], nout);
+        if (l + 1 < lay->nlayers)
+            occam_bias_act_forward(out[l], params + lay->b_off[l], m, nout, act);
+        else
+            occam_bias_forward(out[l], params + lay->b_off[l], m, nout);
+        in = out[l];
     }
 }

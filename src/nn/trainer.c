@@ -278,21 +278,10 @@ static void gather(occam_trainer *tr, const occam_dataset *ds, const uint32_t *i
 /* Forward pass of batch rows [lo, lo + m), reading inputs from x (row stride width[0]). */
 static void forward(occam_trainer *tr, const float *params, const float *x, size_t lo, int m)
 {
-    const occam_model *mdl = tr->model;
-    const occam_layout *lay = &mdl->lay;
-    const float *in = x;
-    for (int l = 0; l < lay->nlayers; l++) {
-        int nin = lay->width[l], nout = lay->width[l + 1];
-        float *z = tr->act[l] + lo * (size_t)nout;
-        /* Z (m,out) = X (m,in) · Wᵀ (in,out) */
-        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, params + lay->w_off[l], nin, 0.0f, z,
-                   nout);
-        if (l + 1 < lay->nlayers)
-            occam_bias_act_forward(z, params + lay->b_off[l], m, nout, mdl->act);
-        else
-            occam_bias_forward(z, params + lay->b_off[l], m, nout);
-        in = z;
-    }
+    const occam_layout *lay = &tr->model->lay;
+    float *out[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < lay->nlayers; l++) out[l] = tr->act[l] + lo * (size_t)lay->width[l + 1];
+    occam_forward_rows(lay, tr->model->act, params, x, m, out);
 }
 
 /* Loss of batch rows [lo, lo + m) against label/target (indexed from lo), into out. With

@@ -1,0 +1,71 @@
+/* occam/dl.h — the description length of a trained model, in bits:
+ *   L = L(model) + L(data | model)
+ *
+ * Data code: classification, Σ −log2 p(y_i | x_i) over the training set; regression, each
+ * target quantised to δ (mdl.target_precision) costs −log2(N(r; 0, σ²)·δ) with σ the RMS
+ * residual. Every sum is an occam_mdl_sum over fixed chunks of rows, so the bits are the same
+ * to the last bit for any thread count.
+ *
+ * Model codes (mdl.model_code):
+ *   count     (active weights + biases) × mdl.bits_per_weight — the pruning notebook's view,
+ *             made unit-consistent;
+ *   two-part  per layer: the mask, log2 C(n, k) bits; each active weight quantised to a step
+ *             δ_l (mdl.weight_precision, or chosen per layer to minimise the total) costs
+ *             −log2 of its bin's mass under a prior fitted to the layer's surviving weights
+ *             (Gaussian, or a mixture with one component pinned at 0); 32 bits for every prior
+ *             parameter and δ; biases are sent as float32 (32 bits each). The data term is then
+ *             computed with the quantised weights. occam compress writes exactly this code. */
+#ifndef OCCAM_DL_H
+#define OCCAM_DL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "occam/config.h"
+#include "occam/data.h"
+#include "occam/error.h"
+#include "occam/json.h"
+#include "occam/mdl.h"
+#include "occam/model.h"
+
+typedef struct occam_dl_layer {
+    int in, out;
+    uint64_t n, k;        /* weights, active weights */
+    double delta;         /* quantisation step (two-part) */
+    occam_prior prior;    /* prior fitted to the active weights (two-part) */
+    double mask_bits;     /* log2 C(n, k) */
+    double value_bits;    /* Σ −log2 bin mass of the quantised active weights */
+    double overhead_bits; /* 32 per prior parameter and per δ */
+    double bias_bits;     /* 32 per bias */
+} occam_dl_layer;
+
+typedef struct occam_dl {
+    occam_model_code code;
+    int nlayers;
+    occam_dl_layer layer[OCCAM_MAX_LAYERS];
+    double model_bits, data_bits, total_bits;
+    double dense_bits;    /* the dense float32 model: 32 × (weights + biases) of these layers */
+    size_t rows;          /* training rows the data code covers */
+    double seconds;       /* time to compute the data code for the final model */
+} occam_dl;
+
+/* Computes the description length of m on `train` under cfg->mdl. With two-part, qparams (if
+ * not NULL; lay.nparams floats) receives the quantised parameters the data code used. */
+int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg,
+                     const occam_dataset *train, int threads, float *qparams, occam_error *err);
+
+/* L(data | model) in bits for `params` (m's layout) on the first `rows` rows of ds (0: all). */
+double occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
+                          size_t rows, double target_precision, int threads);
+
+/* Rounds a prior to what a file stores: float32 parameters, the mixture's first weight implied
+ * by the others (π0 = 1 − Σ π_i) and, when pinned, μ0 = 0. The two-part code is computed with
+ * the rounded prior, so the file and the reported bits agree. */
+void occam_dl_prior_round(occam_prior *p);
+
+/* The per-layer table, as `occam mdl` prints it. */
+void occam_dl_write_table(const occam_dl *dl, FILE *out);
+/* One JSON object: model_code, model_bits, data_bits, total_bits, dense_bits, layers[]. */
+void occam_dl_write_json(const occam_dl *dl, occam_json *j);
+
+#endif

@@ -1,0 +1,383 @@
+/* Description length of a trained model (see include/occam/dl.h): the data code over fixed
+ * row chunks, the count and two-part model codes, and the per-layer quantisation-step search. */
+#include "occam/dl.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "occam/mem.h"
+
+/* Rows per chunk of the data code. Fixed, so the chunk boundaries and therefore every partial
+ * sum are the same for any thread count. */
+#define DATA_CHUNK 256
+#define LN2 0.69314718055994530942
+
+/* ---- data code ------------------------------------------------------------------------- */
+
+typedef struct data_ctx {
+    const occam_model *m;
+    const float *params;
+    const occam_dataset *ds;
+    float **ws;        /* [threads] DATA_CHUNK × Σ widths of activations */
+    float *resid;      /* regression: n × targets residuals (pass 1 output) */
+    double sigma, delta;
+} data_ctx;
+
+static void chunk_forward(const data_ctx *c, size_t lo, int m, float **out)
+{
+    const occam_layout *lay = &c->m->lay;
+    float *ws = c->ws[omp_get_thread_num()];
+    for (int l = 0; l < lay->nlayers; l++) {
+        out[l] = ws;
+        ws += (size_t)DATA_CHUNK * lay->width[l + 1];
+    }
+    occam_forward_rows(lay, c->m->act, c->params, c->ds->x + lo * c->ds->d, m, out);
+}
+
+/* Σ −log2 softmax(z)[y] over rows [lo, hi), in double, in row order. */
+static double class_bits(void *vctx, size_t lo, size_t hi)
+{
+    const data_ctx *c = vctx;
+    const occam_layout *lay = &c->m->lay;
+    int k = lay->width[lay->nlayers];
+    float *out[OCCAM_MAX_LAYERS];
+    chunk_forward(c, lo, (int)(hi - lo), out);
+    const float *z = out[lay->nlayers - 1];
+    double bits = 0.0;
+    for (size_t r = 0; r < hi - lo; r++) {
+        const float *zr = z + r * (size_t)k;
+        double mx = zr[0], s = 0.0;
+        for (int j = 1; j < k; j++) mx = fmax(mx, zr[j]);
+        for (int j = 0; j < k; j++) s += exp((double)zr[j] - mx);
+        bits += (log(s) + mx - (double)zr[c->ds->label[lo + r]]) / LN2;
+    }
+    return bits;
+}
+
+/* Regression pass 1: residuals of rows [lo, hi) into c->resid; returns their Σ r². */
+static double reg_residuals(void *vctx, size_t lo, size_t hi)
+{
+    const data_ctx *c = vctx;
+    const occam_layout *lay = &c->m->lay;
+    size_t k = (size_t)lay->width[lay->nlayers];
+    float *out[OCCAM_MAX_LAYERS];
+    chunk_forward(c, lo, (int)(hi - lo), out);
+    const float *y = out[lay->nlayers - 1];
+    double ss = 0.0;
+    for (size_t i = 0; i < (hi - lo) * k; i++) {
+        double r = (double)y[i] - c->ds->y[lo * k + i];
+        c->resid[lo * k + i] = (float)r;
+        ss += r * r;
+    }
+    return ss;
+}
+
+/* Regression pass 2: Σ −log2(N(r; 0, σ²)·δ) over residuals [lo, hi). */
+static double reg_bits(void *vctx, size_t lo, size_t hi)
+{
+    const data_ctx *c = vctx;
+    double bits = 0.0;
+    for (size_t i = lo; i < hi; i++) bits += occam_mdl_gauss_bits(c->resid[i], c->sigma, c->delta);
+    return bits;
+}
+
+double occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
+                          size_t rows, double target_precision, int threads)
+{
+    size_t n = rows && rows < ds->n ? rows : ds->n;
+    const occam_layout *lay = &m->lay;
+    size_t per = 0;
+    for (int l = 0; l < lay->nlayers; l++) per += (size_t)DATA_CHUNK * lay->width[l + 1];
+    data_ctx c = {.m = m, .params = params, .ds = ds, .delta = target_precision};
+    c.ws = calloc((size_t)threads, sizeof *c.ws);
+    OCCAM_ASSERT(c.ws);
+    for (int t = 0; t < threads; t++) {
+        c.ws[t] = occam_alloc(per, sizeof(float));
+        OCCAM_ASSERT(c.ws[t]);
+    }
+    double bits;
+    if (m->task == OCCAM_TASK_CLASSIFY) {
+        bits = occam_mdl_sum(threads, n, DATA_CHUNK, class_bits, &c);
+    } else {
+        size_t k = (size_t)lay->width[lay->nlayers];
+        c.resid = occam_alloc(n * k, sizeof(float));
+        OCCAM_ASSERT(c.resid);
+        double ss = occam_mdl_sum(threads, n, DATA_CHUNK, reg_residuals, &c);
+        c.sigma = sqrt(ss / (double)(n * k));
+        if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
+        bits = occam_mdl_sum(threads, n * k, DATA_CHUNK * k, reg_bits, &c);
+        free(c.resid);
+    }
+    for (int t = 0; t < threads; t++) free(c.ws[t]);
+    free(c.ws);
+    return bits;
+}
+
+/* ---- model codes ----------------------------------------------------------------------- */
+
+void occam_dl_prior_round(occam_prior *p)
+{
+    double rest = 0.0;
+    for (int c = 0; c < p->k; c++) {
+        p->mu[c] = (float)p->mu[c];
+        p->sigma[c] = (float)p->sigma[c];
+        if (c > 0) {
+            p->pi[c] = (float)p->pi[c];
+            rest += p->pi[c];
+        }
+    }
+    if (p->pinned0) p->mu[0] = 0.0;
+    p->pi[0] = p->k == 1 ? 1.0 : 1.0 - rest;
+}
+
+static int prior_params(const occam_prior *p)
+{
+    /* Gaussian: μ, σ. Mixture: K weights (K−1 free), K means (one pinned), K deviations. */
+    return p->k == 1 ? 2 : (p->k - 1) + (p->k - (p->pinned0 ? 1 : 0)) + p->k;
+}
+
+/* Two-part bits of layer l's values at step delta (prior already fitted). */
+static double layer_value_bits(const occam_model *m, int l, double delta, const occam_prior *p,
+                               int threads)
+{
+    size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
+    return occam_mdl_value_bits(m->params + m->lay.w_off[l],
+                                m->mask ? m->mask + m->lay.w_off[l] : NULL, n, delta, p, threads);
+}
+
+/* Steps are float32 values (the file stores them so), so the decoder rebuilds exactly the
+ * quantised weights the data code used. */
+static double step(double delta) { return (double)(float)delta; }
+
+static void quantize_layer(float *q, const occam_model *m, int l, double delta)
+{
+    size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
+    occam_mdl_quantize(q + m->lay.w_off[l], m->params + m->lay.w_off[l],
+                       m->mask ? m->mask + m->lay.w_off[l] : NULL, n, delta);
+}
+
+static double active_std(const occam_model *m, int l)
+{
+    size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
+    const float *w = m->params + m->lay.w_off[l];
+    const uint8_t *mk = m->mask ? m->mask + m->lay.w_off[l] : NULL;
+    double s = 0, ss = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!mk || mk[i]) {
+            s += w[i];
+            ss += (double)w[i] * w[i];
+            k++;
+        }
+    if (k == 0) return 1.0;
+    double var = ss / (double)k - (s / (double)k) * (s / (double)k);
+    return var > 0 ? sqrt(var) : 1e-3;
+}
+
+/* Per-layer δ by coordinate search over a geometric grid (σ_l · 2^(−c/2), c = 2..20): for each
+ * candidate, the layer's value bits plus the data bits on mdl.search_rows rows scaled to the
+ * whole set. Two sweeps over the layers. */
+static void search_deltas(occam_dl *dl, const occam_model *m, const occam_config *cfg,
+                          const occam_dataset *train, int threads, float *q)
+{
+    int L = m->lay.nlayers;
+    size_t rows = cfg->mdl.search_rows ? (size_t)cfg->mdl.search_rows : train->n;
+    if (rows > train->n) rows = train->n;
+    double scale = (double)train->n / (double)rows;
+    for (int l = 0; l < L; l++) {
+        dl->layer[l].delta = step(active_std(m, l) / 16.0);
+        quantize_layer(q, m, l, dl->layer[l].delta);
+    }
+    for (int sweep = 0; sweep < 2; sweep++)
+        for (int l = 0; l < L; l++) {
+            if (dl->layer[l].k == 0) continue;
+            double sd = active_std(m, l), best = INFINITY, best_d = dl->layer[l].delta;
+            for (int c = 2; c <= 20; c++) {
+                double d = step(sd * pow(2.0, -0.5 * c));
+                quantize_layer(q, m, l, d);
+                double t = layer_value_bits(m, l, d, &dl->layer[l].prior, threads) +
+                           scale * occam_dl_data_bits(m, q, train, rows,
+                                                      cfg->mdl.target_precision, threads);
+                if (t < best) {
+                    best = t;
+                    best_d = d;
+                }
+            }
+            dl->layer[l].delta = best_d;
+            quantize_layer(q, m, l, best_d);
+        }
+}
+
+int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg,
+                     const occam_dataset *train, int threads, float *qparams, occam_error *err)
+{
+    memset(dl, 0, sizeof *dl);
+    dl->code = cfg->mdl.model_code;
+    dl->nlayers = m->lay.nlayers;
+    dl->rows = train->n;
+    if (dl->code == OCCAM_MDL_BITS_BACK)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.model_code = bits-back needs a noisy-weight model ([noise]), "
+                               "which this build cannot train yet; use two-part or count");
+    if (train->n == 0) return occam_error_set(err, OCCAM_ERR_INPUT, "no training data to code");
+    const occam_layout *lay = &m->lay;
+    for (int l = 0; l < lay->nlayers; l++) {
+        occam_dl_layer *y = &dl->layer[l];
+        y->in = lay->width[l];
+        y->out = lay->width[l + 1];
+        y->n = (uint64_t)y->in * y->out;
+        y->k = occam_model_active_weights(m, l);
+        y->bias_bits = 32.0 * y->out;
+        dl->dense_bits += 32.0 * (double)(y->n + (uint64_t)y->out);
+    }
+    float *q = NULL;
+    if (dl->code == OCCAM_MDL_COUNT) {
+        for (int l = 0; l < lay->nlayers; l++)
+            dl->model_bits += cfg->mdl.bits_per_weight *
+                              (double)(dl->layer[l].k + (uint64_t)dl->layer[l].out);
+    } else {
+        q = qparams ? qparams : occam_alloc(lay->nparams, sizeof(float));
+        if (!q) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+        memcpy(q, m->params, lay->nparams * sizeof(float)); /* biases stay float32 */
+        int rc = OCCAM_OK;
+        for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
+            occam_dl_layer *y = &dl->layer[l];
+            if (y->k == 0) continue;
+            bool mog = cfg->mdl.prior == OCCAM_PRIOR_MOG;
+            rc = occam_prior_fit(&y->prior, mog ? cfg->mdl.components : 1, mog,
+                                 m->params + lay->w_off[l], (size_t)y->n,
+                                 m->mask ? m->mask + lay->w_off[l] : NULL, 1e-6, err);
+            occam_dl_prior_round(&y->prior);
+        }
+        if (rc != OCCAM_OK) {
+            if (q != qparams) free(q);
+            return rc;
+        }
+        if (cfg->mdl.weight_precision > 0)
+            for (int l = 0; l < lay->nlayers; l++) {
+                dl->layer[l].delta = step(cfg->mdl.weight_precision);
+                quantize_layer(q, m, l, dl->layer[l].delta);
+            }
+        else
+            search_deltas(dl, m, cfg, train, threads, q);
+        for (int l = 0; l < lay->nlayers; l++) {
+            occam_dl_layer *y = &dl->layer[l];
+            y->mask_bits = occam_mdl_log2_binomial(y->n, y->k);
+            if (y->k) {
+                y->value_bits = layer_value_bits(m, l, y->delta, &y->prior, threads);
+                y->overhead_bits = 32.0 * (prior_params(&y->prior) + 1);
+            }
+            dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
+        }
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    dl->data_bits = occam_dl_data_bits(m, q ? q : m->params, train, 0, cfg->mdl.target_precision,
+                                       threads);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    dl->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    dl->total_bits = dl->model_bits + dl->data_bits;
+    if (q && q != qparams) free(q);
+    return OCCAM_OK;
+}
+
+static const char *code_name(occam_model_code c)
+{
+    return c == OCCAM_MDL_COUNT ? "count" : c == OCCAM_MDL_BITS_BACK ? "bits-back" : "two-part";
+}
+
+static void prior_text(char *buf, size_t cap, const occam_prior *p)
+{
+    if (p->k == 0) {
+        snprintf(buf, cap, "-");
+        return;
+    }
+    if (p->k == 1) {
+        snprintf(buf, cap, "N(%.3g, %.3g²)", p->mu[0], p->sigma[0]);
+        return;
+    }
+    snprintf(buf, cap, "MoG%d (π0 %.2f, σ0 %.2g)", p->k, p->pi[0], p->sigma[0]);
+}
+
+void occam_dl_write_table(const occam_dl *dl, FILE *out)
+{
+    fprintf(out, "model code %s\n", code_name(dl->code));
+    fprintf(out, "%5s %6s %6s %9s %9s %10s %-24s %11s %11s %9s %9s\n", "layer", "in", "out", "n",
+            "k", "delta", "prior", "mask bits", "value bits", "overhead", "biases");
+    for (int l = 0; l < dl->nlayers; l++) {
+        const occam_dl_layer *y = &dl->layer[l];
+        char pr[64];
+        prior_text(pr, sizeof pr, &y->prior);
+        fprintf(out, "%5d %6d %6d %9llu %9llu %10.4g %-24s %11.0f %11.0f %9.0f %9.0f\n", l, y->in,
+                y->out, (unsigned long long)y->n, (unsigned long long)y->k, y->delta, pr,
+                y->mask_bits, y->value_bits, y->overhead_bits, y->bias_bits);
+    }
+    fprintf(out, "model bits %.0f (%.1f KiB; dense float32 %.1f KiB, %.1fx smaller)\n",
+            dl->model_bits, dl->model_bits / 8192.0, dl->dense_bits / 8192.0,
+            dl->dense_bits / dl->model_bits);
+    fprintf(out, "data bits  %.0f (%zu training rows, %.3f bits/row)\n", dl->data_bits, dl->rows,
+            dl->data_bits / (double)dl->rows);
+    fprintf(out, "total bits %.0f\n", dl->total_bits);
+}
+
+void occam_dl_write_json(const occam_dl *dl, occam_json *j)
+{
+    occam_json_begin_object(j);
+    occam_json_key(j, "model_code");
+    occam_json_string(j, code_name(dl->code));
+    occam_json_key(j, "model_bits");
+    occam_json_number(j, dl->model_bits);
+    occam_json_key(j, "data_bits");
+    occam_json_number(j, dl->data_bits);
+    occam_json_key(j, "total_bits");
+    occam_json_number(j, dl->total_bits);
+    occam_json_key(j, "dense_bits");
+    occam_json_number(j, dl->dense_bits);
+    occam_json_key(j, "rows");
+    occam_json_uint(j, dl->rows);
+    occam_json_key(j, "data_seconds");
+    occam_json_number(j, dl->seconds);
+    occam_json_key(j, "layers");
+    occam_json_begin_array(j);
+    for (int l = 0; l < dl->nlayers; l++) {
+        const occam_dl_layer *y = &dl->layer[l];
+        occam_json_begin_object(j);
+        occam_json_key(j, "in");
+        occam_json_int(j, y->in);
+        occam_json_key(j, "out");
+        occam_json_int(j, y->out);
+        occam_json_key(j, "n");
+        occam_json_uint(j, y->n);
+        occam_json_key(j, "k");
+        occam_json_uint(j, y->k);
+        occam_json_key(j, "delta");
+        occam_json_number(j, y->delta);
+        occam_json_key(j, "prior");
+        occam_json_begin_object(j);
+        occam_json_key(j, "components");
+        occam_json_int(j, y->prior.k);
+        const char *names[3] = {"pi", "mu", "sigma"};
+        const double *vals[3] = {y->prior.pi, y->prior.mu, y->prior.sigma};
+        for (int a = 0; a < 3; a++) {
+            occam_json_key(j, names[a]);
+            occam_json_begin_array(j);
+            for (int c = 0; c < y->prior.k; c++) occam_json_number(j, vals[a][c]);
+            occam_json_end_array(j);
+        }
+        occam_json_end_object(j);
+        occam_json_key(j, "mask_bits");
+        occam_json_number(j, y->mask_bits);
+        occam_json_key(j, "value_bits");
+        occam_json_number(j, y->value_bits);
+        occam_json_key(j, "overhead_bits");
+        occam_json_number(j, y->overhead_bits);
+        occam_json_key(j, "bias_bits");
+        occam_json_number(j, y->bias_bits);
+        occam_json_end_object(j);
+    }
+    occam_json_end_array(j);
+    occam_json_end_object(j);
+}

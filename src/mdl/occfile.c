@@ -1,0 +1,407 @@
+/* The .occ file: the two-part code of a model, actually sent.
+ *
+ * Layout (little-endian):
+ *   header (structure only, not counted in the model bits; well under 1 KB):
+ *     "OCCAMMDL", u32 version, u32 layers L, u32 width[L+1], u32 task, u32 activation,
+ *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi,
+ *     u64 payload bytes, u32 CRC-32 of the payload
+ *   payload (what the two-part model bits count):
+ *     per layer: f32 δ, the prior's free parameters as f32 (Gaussian: μ, σ; mixture: π_1..,
+ *     μ_1.. (μ_0 pinned at 0), σ_0..), the biases as f32;
+ *     then one range-coded stream: per layer the mask (enumerative: bit i with
+ *     P(1) = k_left / n_left, log2 C(n, k) bits in all) and the active weights' bin indices q
+ *     under a frequency table built from the prior's bin masses over [qlo, qhi].
+ * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
+ * gets, q·δ, are the quantised weights the data code was computed with. */
+#include "occam/occfile.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "occam/mem.h"
+#include "occam/rangecoder.h"
+
+#define MAGIC "OCCAMMDL"
+#define VERSION 1u
+#define TABLE_TOTAL (1u << 24)
+
+/* A growable byte buffer with little-endian writers. */
+typedef struct bytes {
+    uint8_t *p;
+    size_t len, cap;
+    int oom;
+} bytes;
+
+static void put(bytes *b, const void *src, size_t n)
+{
+    if (b->oom) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        uint8_t *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+static void put_u8(bytes *b, uint8_t v) { put(b, &v, 1); }
+static void put_u32(bytes *b, uint32_t v)
+{
+    uint8_t s[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(b, s, 4);
+}
+static void put_u64(bytes *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+static void put_f32(bytes *b, double v)
+{
+    float f = (float)v;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    put_u32(b, u);
+}
+
+/* A bounds-checked reader. */
+typedef struct reader {
+    const uint8_t *p;
+    size_t len, at;
+    int bad;
+} reader;
+
+static const uint8_t *take(reader *r, size_t n)
+{
+    if (r->bad || r->len - r->at < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *p = r->p + r->at;
+    r->at += n;
+    return p;
+}
+static uint32_t get_u32(reader *r)
+{
+    const uint8_t *s = take(r, 4);
+    return s ? (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 | (uint32_t)s[3] << 24
+             : 0;
+}
+static uint64_t get_u64(reader *r)
+{
+    uint64_t lo = get_u32(r);
+    return lo | (uint64_t)get_u32(r) << 32;
+}
+static uint8_t get_u8(reader *r)
+{
+    const uint8_t *s = take(r, 1);
+    return s ? s[0] : 0;
+}
+static double get_f32(reader *r)
+{
+    uint32_t u = get_u32(r);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* The prior's free parameters, in file order (see the header comment). */
+static void put_prior(bytes *b, const occam_prior *p)
+{
+    if (p->k == 1) {
+        put_f32(b, p->mu[0]);
+        put_f32(b, p->sigma[0]);
+        return;
+    }
+    for (int c = 1; c < p->k; c++) put_f32(b, p->pi[c]);
+    for (int c = p->pinned0 ? 1 : 0; c < p->k; c++) put_f32(b, p->mu[c]);
+    for (int c = 0; c < p->k; c++) put_f32(b, p->sigma[c]);
+}
+
+static void get_prior(reader *r, occam_prior *p, int k, bool pinned)
+{
+    memset(p, 0, sizeof *p);
+    p->k = k;
+    p->pinned0 = pinned;
+    if (k == 1) {
+        p->mu[0] = get_f32(r);
+        p->sigma[0] = get_f32(r);
+    } else {
+        for (int c = 1; c < k; c++) p->pi[c] = get_f32(r);
+        for (int c = pinned ? 1 : 0; c < k; c++) p->mu[c] = get_f32(r);
+        for (int c = 0; c < k; c++) p->sigma[c] = get_f32(r);
+    }
+    occam_dl_prior_round(p); /* implied π0 and pinned μ0, exactly as the encoder had them */
+}
+
+/* The frequency table of bin indices [qlo, qhi] under prior p at step delta. */
+static int value_table(occam_rc_table *t, const occam_prior *p, double delta, int32_t qlo,
+                       int32_t qhi)
+{
+    size_t n = (size_t)((int64_t)qhi - qlo + 1);
+    double *prob = malloc(n * sizeof *prob);
+    if (!prob) return OCCAM_ERR_RUNTIME;
+    for (size_t i = 0; i < n; i++) {
+        double q = (double)qlo + (double)i;
+        prob[i] = exp2(-occam_prior_bin_bits(p, (q - 0.5) * delta, (q + 0.5) * delta));
+    }
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += prob[i];
+    if (sum > 1.0)
+        for (size_t i = 0; i < n; i++) prob[i] /= sum;
+    int rc = occam_rc_table_from_probs(t, qlo, qhi, prob, TABLE_TOTAL);
+    free(prob);
+    return rc;
+}
+
+static int32_t qindex(float w, double delta) { return (int32_t)round((double)w / delta); }
+
+int occam_occ_write(const char *path, const occam_model *m, const occam_dl *dl,
+                    occam_occ_sizes *sizes, occam_error *err)
+{
+    const occam_layout *lay = &m->lay;
+    int L = lay->nlayers;
+    if (dl->code != OCCAM_MDL_TWO_PART)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: only the two-part code can be written",
+                               path);
+    int32_t qlo[OCCAM_MAX_LAYERS] = {0}, qhi[OCCAM_MAX_LAYERS] = {0};
+    for (int l = 0; l < L; l++) {
+        size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+        const float *w = m->params + lay->w_off[l];
+        const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
+        bool first = true;
+        for (size_t i = 0; i < n; i++) {
+            if (mk && !mk[i]) continue;
+            int32_t q = qindex(w[i], dl->layer[l].delta);
+            if (first || q < qlo[l]) qlo[l] = q;
+            if (first || q > qhi[l]) qhi[l] = q;
+            first = false;
+        }
+    }
+    bytes pay = {0}, head = {0};
+    occam_rc_enc e;
+    occam_rc_enc_init(&e);
+    int rc = OCCAM_OK;
+    for (int l = 0; l < L && rc == OCCAM_OK; l++) {
+        const occam_dl_layer *y = &dl->layer[l];
+        put_f32(&pay, y->delta);
+        if (y->k) put_prior(&pay, &y->prior);
+        for (int o = 0; o < lay->width[l + 1]; o++) put_f32(&pay, m->params[lay->b_off[l] + o]);
+        size_t n = (size_t)y->n;
+        const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
+        if (mk && y->k < y->n) rc = occam_rc_encode_mask(&e, mk, n, (size_t)y->k);
+        if (rc != OCCAM_OK || !y->k) continue;
+        occam_rc_table t;
+        rc = value_table(&t, &y->prior, y->delta, qlo[l], qhi[l]);
+        const float *w = m->params + lay->w_off[l];
+        for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
+            if (!mk || mk[i]) rc = occam_rc_encode_sym(&e, &t, qindex(w[i], y->delta));
+        occam_rc_table_free(&t);
+    }
+    if (rc == OCCAM_OK) rc = occam_rc_enc_finish(&e);
+    if (rc == OCCAM_OK) {
+        put_u64(&pay, e.len);
+        put(&pay, e.buf, e.len);
+        put(&head, MAGIC, 8);
+        put_u32(&head, VERSION);
+        put_u32(&head, (uint32_t)L);
+        for (int l = 0; l <= L; l++) put_u32(&head, (uint32_t)lay->width[l]);
+        put_u32(&head, (uint32_t)m->task);
+        put_u32(&head, (uint32_t)m->act);
+        for (int l = 0; l < L; l++) {
+            put_u64(&head, dl->layer[l].k);
+            put_u8(&head, (uint8_t)dl->layer[l].prior.k);
+            put_u8(&head, dl->layer[l].prior.pinned0);
+            put_u32(&head, (uint32_t)qlo[l]);
+            put_u32(&head, (uint32_t)qhi[l]);
+        }
+        put_u64(&head, pay.len);
+        put_u32(&head, (uint32_t)crc32(0L, pay.p, (uInt)pay.len));
+        if (pay.oom || head.oom) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    } else {
+        occam_error_set(err, rc, "%s: range coding failed", path);
+    }
+    if (rc == OCCAM_OK) {
+        /* temporary file, then rename: an existing file is never half-overwritten */
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+        FILE *f = fopen(tmp, "wb");
+        bool ok = f && fwrite(head.p, 1, head.len, f) == head.len &&
+                  fwrite(pay.p, 1, pay.len, f) == pay.len;
+        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+        if (f) ok = fclose(f) == 0 && ok;
+        if (!ok || rename(tmp, path) != 0) {
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", path,
+                                 strerror(errno ? errno : EIO));
+            unlink(tmp);
+        }
+    }
+    if (rc == OCCAM_OK && sizes) {
+        sizes->header_bytes = head.len;
+        sizes->payload_bytes = pay.len;
+        sizes->coded_bytes = e.len;
+    }
+    free(pay.p);
+    free(head.p);
+    occam_rc_enc_free(&e);
+    return rc;
+}
+
+bool occam_occ_is(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char m[8];
+    bool yes = f && fread(m, 1, 8, f) == 8 && memcmp(m, MAGIC, 8) == 0;
+    if (f) fclose(f);
+    return yes;
+}
+
+static uint8_t *slurp(const char *path, size_t *len, occam_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    uint8_t *p = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1 << 16;
+            uint8_t *q = realloc(p, cap);
+            if (!q) {
+                free(p);
+                fclose(f);
+                occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+                return NULL;
+            }
+            p = q;
+        }
+        size_t got = fread(p + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    fclose(f);
+    *len = n;
+    return p;
+}
+
+int occam_occ_read(const char *path, occam_model *m, occam_error *err)
+{
+    size_t len;
+    uint8_t *buf = slurp(path, &len, err);
+    if (!buf) return err->status;
+    reader r = {buf, len, 0, 0};
+    int rc = OCCAM_OK;
+    const uint8_t *magic = take(&r, 8);
+    uint32_t version = get_u32(&r), L = get_u32(&r);
+    int width[OCCAM_MAX_LAYERS];
+    if (!magic || memcmp(magic, MAGIC, 8) || version != VERSION || L < 1 ||
+        L >= OCCAM_MAX_LAYERS)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: not an occam .occ file (version %u)",
+                             path, version);
+    for (uint32_t l = 0; rc == OCCAM_OK && l <= L; l++) {
+        uint32_t w = get_u32(&r);
+        if (w < 1 || w > 1000000) rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: bad width", path);
+        width[l] = (int)w;
+    }
+    uint32_t task = get_u32(&r), act = get_u32(&r);
+    uint64_t k[OCCAM_MAX_LAYERS] = {0};
+    int pk[OCCAM_MAX_LAYERS] = {0};
+    bool pinned[OCCAM_MAX_LAYERS] = {0};
+    int32_t qlo[OCCAM_MAX_LAYERS] = {0}, qhi[OCCAM_MAX_LAYERS] = {0};
+    for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
+        k[l] = get_u64(&r);
+        pk[l] = get_u8(&r);
+        pinned[l] = get_u8(&r);
+        qlo[l] = (int32_t)get_u32(&r);
+        qhi[l] = (int32_t)get_u32(&r);
+        uint64_t n = (uint64_t)width[l] * (uint64_t)width[l + 1];
+        if (k[l] > n || pk[l] > OCCAM_PRIOR_MAX || (k[l] && (pk[l] < 1 || qhi[l] < qlo[l])) ||
+            (int64_t)qhi[l] - qlo[l] > (1 << 22))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
+                                 path, l);
+    }
+    uint64_t paylen = get_u64(&r);
+    uint32_t crc = get_u32(&r);
+    if (rc == OCCAM_OK && (r.bad || paylen != len - r.at))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated or padded (payload %llu bytes, "
+                             "file has %zu after the header)", path, (unsigned long long)paylen,
+                             r.bad ? 0 : len - r.at);
+    if (rc == OCCAM_OK && crc32(0L, buf + r.at, (uInt)paylen) != crc)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: checksum mismatch", path);
+    /* shape against the config: input, output and depth must match; hidden layers may be
+     * narrower (neuron pruning) */
+    const occam_layout *cl = &m->lay;
+    if (rc == OCCAM_OK) {
+        bool ok = (int)L == cl->nlayers && width[0] == cl->width[0] && width[L] == cl->width[L] &&
+                  task == (uint32_t)m->task && act == (uint32_t)m->act;
+        for (uint32_t l = 1; ok && l < L; l++) ok = width[l] <= cl->width[l];
+        if (!ok)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model does not fit "
+                                 "model.layers / model.activation / data.task", path);
+    }
+    occam_layout lay;
+    float *params = NULL;
+    uint8_t *mask = NULL;
+    if (rc == OCCAM_OK) {
+        occam_layout_init(&lay, width, (int)L + 1);
+        params = occam_alloc_zero(lay.nparams, sizeof(float));
+        mask = occam_alloc(lay.nparams, 1);
+        if (!params || !mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+        else memset(mask, 1, lay.nparams);
+    }
+    double delta[OCCAM_MAX_LAYERS];
+    occam_prior prior[OCCAM_MAX_LAYERS];
+    for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
+        delta[l] = get_f32(&r);
+        if (k[l]) get_prior(&r, &prior[l], pk[l], pinned[l]);
+        for (int o = 0; o < width[l + 1]; o++) params[lay.b_off[l] + o] = (float)get_f32(&r);
+        if (r.bad || !(delta[l] > 0) || !isfinite(delta[l]))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u parameters are damaged",
+                                 path, l);
+    }
+    uint64_t rclen = rc == OCCAM_OK ? get_u64(&r) : 0;
+    const uint8_t *stream = rc == OCCAM_OK ? take(&r, (size_t)rclen) : NULL;
+    if (rc == OCCAM_OK && (!stream || r.at != len))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream length is wrong", path);
+    occam_rc_dec d;
+    if (rc == OCCAM_OK) occam_rc_dec_init(&d, stream, (size_t)rclen);
+    for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
+        size_t n = (size_t)width[l] * width[l + 1];
+        uint8_t *mk = mask + lay.w_off[l];
+        if (k[l] < n) rc = occam_rc_decode_mask(&d, mk, n, (size_t)k[l]);
+        if (rc != OCCAM_OK || !k[l]) continue;
+        occam_rc_table t;
+        rc = value_table(&t, &prior[l], delta[l], qlo[l], qhi[l]);
+        float *w = params + lay.w_off[l];
+        for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
+            if (mk[i]) w[i] = (float)((double)occam_rc_decode_sym(&d, &t) * delta[l]);
+        occam_rc_table_free(&t);
+        if (occam_rc_dec_overrun(&d) || occam_rc_dec_corrupt(&d))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
+    }
+    if (rc == OCCAM_OK) {
+        free(m->params);
+        free(m->mask);
+        m->lay = lay;
+        m->params = params;
+        m->mask = mask;
+        params = NULL;
+        mask = NULL;
+    } else if (err->status == 0) {
+        occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot decode", path);
+    }
+    free(params);
+    free(mask);
+    free(buf);
+    return rc;
+}

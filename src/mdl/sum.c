@@ -1,0 +1,79 @@
+/* The deterministic parallel sum behind every code length (see include/occam/mdl.h).
+ *
+ * Why not reduction(+): the order in which OpenMP adds per-thread partials, and where the
+ * per-thread ranges are cut, both change with the thread count, so the last bits of a score
+ * would too. Here the cut points are fixed chunks of the index range, and each chunk's sum
+ * lands in its own slot whoever computes it; the slots are then folded by a pairwise tree that
+ * depends only on the number of chunks. Threads own contiguous runs of slots, so two threads
+ * share at most the cache line at a run boundary, written once per chunk.
+ *
+ * The serial path (one thread, or no memory for the slots) builds the same tree without the
+ * slot array: a binary counter keeps one partial per completed power-of-two block, and the
+ * leftover blocks are folded from the smallest up. Level-by-level pairing with an odd last
+ * slot carried up gives every node the range [j·2^L, min((j+1)·2^L, nchunks)), so a ragged
+ * root is "largest full block + (next block + (...))" — exactly that fold. The tests compare
+ * the two paths bit for bit. */
+#include "occam/mdl.h"
+
+#include <omp.h>
+#include <stdlib.h>
+
+#include "occam/mem.h"
+#include "occam/team.h"
+
+static void chunk_bounds(size_t n, size_t chunk, size_t c, size_t *lo, size_t *hi)
+{
+    *lo = c * chunk;
+    *hi = n - *lo > chunk ? *lo + chunk : n;
+}
+
+static double sum_serial(size_t n, size_t chunk, size_t nchunks, occam_mdl_chunk_fn chunk_sum,
+                         void *ctx)
+{
+    double stack[64]; /* one per bit of the chunk counter */
+    int top = 0;
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t lo, hi;
+        chunk_bounds(n, chunk, c, &lo, &hi);
+        double v = chunk_sum(ctx, lo, hi);
+        /* Every trailing 1 bit of c is a completed block of the same size waiting on the
+         * stack: pair it with v (left + right, as slot 2i + slot 2i+1). */
+        for (size_t bits = c; bits & 1; bits >>= 1) v = stack[--top] + v;
+        stack[top++] = v;
+    }
+    double acc = stack[--top];
+    while (top > 0) acc = stack[--top] + acc;
+    return acc;
+}
+
+double occam_mdl_sum(int threads, size_t n, size_t chunk, occam_mdl_chunk_fn chunk_sum,
+                     void *ctx)
+{
+    OCCAM_ASSERT(chunk > 0 && threads >= 1 && chunk_sum);
+    if (n == 0) return 0.0;
+    size_t nchunks = n / chunk + (n % chunk != 0);
+    double *slot = threads > 1 && nchunks > 1 ? occam_alloc(nchunks, sizeof(double)) : NULL;
+    if (!slot) return sum_serial(n, chunk, nchunks, chunk_sum, ctx);
+
+    /* Nested use would silently run one thread per inner team and is almost surely a bug. */
+    OCCAM_ASSERT(!omp_in_parallel());
+#pragma omp parallel num_threads(threads) default(none) shared(slot, n, chunk, nchunks, chunk_sum, ctx)
+    {
+        /* The team may be smaller than asked for; the split uses the real size. */
+        size_t clo, chi;
+        occam_split_rows(nchunks, omp_get_thread_num(), omp_get_num_threads(), &clo, &chi);
+        for (size_t c = clo; c < chi; c++) {
+            size_t lo, hi;
+            chunk_bounds(n, chunk, c, &lo, &hi);
+            slot[c] = chunk_sum(ctx, lo, hi);
+        }
+    }
+    /* The tree is a few thousand additions at most: serial, level by level. */
+    for (size_t len = nchunks; len > 1; len = len / 2 + (len & 1)) {
+        for (size_t i = 0; i < len / 2; i++) slot[i] = slot[2 * i] + slot[2 * i + 1];
+        if (len & 1) slot[len / 2] = slot[len - 1];
+    }
+    double s = slot[0];
+    free(slot);
+    return s;
+}
