@@ -162,7 +162,8 @@ Test(mdl, sum_serial_and_parallel_build_the_same_tree)
 {
     double v[150];
     occam_rng r = occam_rng_seed(5, 1);
-    for (int i = 0; i < 150; i++) v[i] = occam_rng_normal(&r) * pow(2.0, 40 * occam_rng_uniform(&r));
+    for (int i = 0; i < 150; i++)
+        v[i] = occam_rng_normal(&r) * pow(2.0, 40 * occam_rng_uniform(&r));
     vec_ctx c = {v};
     cr_assert_eq(occam_mdl_sum(1, 0, 4, vec_chunk, &c), 0.0);
     cr_assert_eq(occam_mdl_sum(3, 0, 4, vec_chunk, &c), 0.0);

@@ -28,7 +28,8 @@ typedef enum { OCCAM_GRAD_AUTO, OCCAM_GRAD_SHARD, OCCAM_GRAD_OWNER } occam_grad;
 typedef enum { OCCAM_BIND_CORE, OCCAM_BIND_NONE } occam_bind;
 typedef enum { OCCAM_PLACE_COMPACT, OCCAM_PLACE_SPREAD } occam_placement;
 typedef enum { OCCAM_WEIGHTS_LOCAL, OCCAM_WEIGHTS_REPLICATE, OCCAM_WEIGHTS_INTERLEAVE } occam_weights;
-typedef enum { OCCAM_PRUNE_NONE, OCCAM_PRUNE_ONESHOT, OCCAM_PRUNE_ITERATIVE, OCCAM_PRUNE_AGP }
+typedef enum { OCCAM_PRUNE_NONE, OCCAM_PRUNE_ONESHOT, OCCAM_PRUNE_ITERATIVE, OCCAM_PRUNE_AGP,
+               OCCAM_PRUNE_MDL }
     occam_prune_schedule;
 typedef enum { OCCAM_IMP_MAGNITUDE, OCCAM_IMP_TAYLOR, OCCAM_IMP_OBD, OCCAM_IMP_RANDOM }
     occam_prune_method;
@@ -91,7 +92,7 @@ typedef struct occam_config {
         char topology[OCCAM_PATH_MAX]; /* runtime.topology = "" | synthetic:<desc> | xml:<path> */
     } runtime;
     struct {
-        occam_prune_schedule schedule;  /* prune.schedule = none | oneshot | iterative | agp */
+        occam_prune_schedule schedule;  /* prune.schedule = none | oneshot | iterative | agp | mdl */
         occam_prune_method method;      /* prune.method = magnitude | taylor | obd | random */
         occam_granularity granularity;  /* prune.granularity = weight | neuron | nm */
         occam_scope scope;              /* prune.scope = global | layer */

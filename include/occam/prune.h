@@ -18,6 +18,9 @@
  * iterative (prune.steps steps to targets s·k/steps, each followed by fine-tuning), agp
  * (Zhu & Gupta: s_t = s·(1 - (1 - (t - t0)/(t1 - t0))³) every prune.every steps between epochs
  * prune.start and prune.end). Each fine-tuning phase restarts the learning-rate schedule.
+ * mdl (the steps of iterative; after each step's fine-tuning the description length L is
+ * computed with mdl.model_code, and at the end the model with the smallest L, the dense one
+ * included, is restored: the code length picks the sparsity).
  * prune.rewind = init | epoch:N resets the surviving weights to that snapshot after each prune
  * (lottery-ticket rewinding) and clears the optimiser state. */
 #ifndef OCCAM_PRUNE_H
@@ -43,11 +46,14 @@ typedef struct occam_prune_event {
     double select_seconds;     /* scores + selection + mask update */
     double train_loss;         /* after the fine-tuning that follows (agp: at the event) */
     double test_metric;        /* test accuracy (classify) or relative error (regress) */
+    double model_bits, data_bits, total_bits; /* schedule = mdl: L after the fine-tuning */
 } occam_prune_event;
 
 typedef struct occam_prune_log {
     occam_prune_event *ev;
     int n, cap;
+    int best;                  /* schedule = mdl: index of the kept event, -1 = the dense model */
+    double dense_total_bits;   /* schedule = mdl: L of the dense model */
     int64_t dense_weights;     /* weights of the unpruned model */
     int dense_hidden;          /* hidden units of the unpruned model */
 } occam_prune_log;

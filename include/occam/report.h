@@ -4,7 +4,8 @@
  * config), threads, blis_arch, params_total, weights_total, weights_active, sparsity,
  * train.{loss,accuracy}, test.{loss, accuracy | relative_error, mse}, timing.{train_seconds,
  * samples_per_second}, history[] (one object per epoch), layers[] (per-layer widths, weights,
- * active weights and sparsity), prune.events[] when pruning. */
+ * active weights and sparsity), prune.events[] when pruning, mdl.{model_code, model_bits,
+ * data_bits, total_bits, layers[]}. */
 #ifndef OCCAM_REPORT_H
 #define OCCAM_REPORT_H
 
@@ -24,6 +25,7 @@ typedef struct occam_report {
     const occam_eval *test;       /* may be NULL or have n = 0 */
     const occam_fit_result *fit;  /* may be NULL (eval) */
     const struct occam_prune_log *prune; /* may be NULL */
+    const struct occam_dl *mdl;          /* description length, may be NULL */
 } occam_report;
 
 /* Writes the report to path (atomically: temporary file and rename). OCCAM_ERR_RUNTIME with

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "occam/checkpoint.h"
+#include "occam/dl.h"
 #include "occam/data.h"
 #include "occam/fit.h"
 #include "occam/gemm.h"
@@ -110,7 +111,14 @@ static int run(const cli_opts *o, occam_error *err)
                     (long long)ev->weights_active, ev->hidden_units,
                     cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_acc" : "test_rel_err",
                     ev->test_metric, 1e3 * ev->select_seconds);
+            if (ev->total_bits > 0)
+                fprintf(stderr, "         L = %.0f model + %.0f data = %.0f bits%s\n",
+                        ev->model_bits, ev->data_bits, ev->total_bits,
+                        plog.best == i ? "  <- smallest, kept" : "");
         }
+        if (cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0)
+            fprintf(stderr, "occam: the dense model (L = %.0f bits) has the smallest description "
+                    "length; it is kept\n", plog.dense_total_bits);
     }
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;
@@ -130,11 +138,18 @@ static int run(const cli_opts *o, occam_error *err)
                    (long long)plog.dense_weights,
                    1.0 - (double)active / (double)plog.dense_weights);
         }
+        occam_dl dl;
+        bool have_dl = cfg.mdl.model_code != OCCAM_MDL_BITS_BACK &&
+                       occam_dl_compute(&dl, model, &cfg, train, threads, NULL, err) == OCCAM_OK;
+        if (have_dl)
+            printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
+                   "weights: %.0f bits)\n", cfg.mdl.model_code == OCCAM_MDL_COUNT ? "count"
+                   : "two-part", dl.model_bits, dl.data_bits, dl.total_bits, dl.dense_bits);
         printf("time   %.2f s training, %.0f samples/s, %d thread%s, BLIS %s\n",
                fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
-                            .prune = &plog};
+                            .prune = &plog, .mdl = have_dl ? &dl : NULL};
         if (o->report) rc = occam_report_write(o->report, &rep, err);
         if (rc == OCCAM_OK && o->save) rc = occam_model_save(o->save, model, &cfg, err);
         if (rc == OCCAM_OK && o->save) printf("saved  %s\n", o->save);

@@ -157,7 +157,7 @@ static const char *const weights_names[] = {
 
 static const char *const prune_schedule_names[] = {
     [OCCAM_PRUNE_NONE] = "none", [OCCAM_PRUNE_ONESHOT] = "oneshot",
-    [OCCAM_PRUNE_ITERATIVE] = "iterative", [OCCAM_PRUNE_AGP] = "agp", NULL};
+    [OCCAM_PRUNE_ITERATIVE] = "iterative", [OCCAM_PRUNE_AGP] = "agp", [OCCAM_PRUNE_MDL] = "mdl", NULL};
 static const char *const prune_method_names[] = {
     [OCCAM_IMP_MAGNITUDE] = "magnitude", [OCCAM_IMP_TAYLOR] = "taylor", [OCCAM_IMP_OBD] = "obd",
     [OCCAM_IMP_RANDOM] = "random", NULL};
@@ -250,7 +250,8 @@ static const config_key keys[] = {
     ENUM_KEY("prune", "schedule", prune.schedule, occam_prune_schedule, prune_schedule_names,
              "none",
              "when to prune: never, once after train.epochs, in prune.steps steps with "
-             "fine-tuning, or Zhu & Gupta's gradual cubic ramp"),
+             "fine-tuning, Zhu & Gupta's gradual cubic ramp, or mdl (iterative steps, keeping the "
+             "model with the smallest description length)"),
     ENUM_KEY("prune", "method", prune.method, occam_prune_method, prune_method_names,
              "magnitude",
              "importance: |w|, |w·g| (gradient averaged over prune.batches batches), w²·H_ii "
@@ -1246,6 +1247,14 @@ static int validate_prune(const occam_config *cfg, occam_error *err)
                                "prune.rewind: epoch:%d is after the last training epoch "
                                "(train.epochs = %d)",
                                cfg->prune.rewind_epoch, cfg->train.epochs);
+    if (cfg->prune.schedule == OCCAM_PRUNE_MDL && cfg->prune.granularity == OCCAM_GRAN_NEURON)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.schedule: mdl keeps the best model of the run, which needs "
+                               "one layout (use prune.granularity = weight or nm)");
+    if (cfg->prune.schedule == OCCAM_PRUNE_MDL && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.schedule: mdl scores models with mdl.model_code = two-part "
+                               "or count");
     if (cfg->prune.rewind != OCCAM_REWIND_NONE && cfg->prune.granularity == OCCAM_GRAN_NEURON &&
         cfg->prune.schedule != OCCAM_PRUNE_NONE)
         return occam_error_set(err, OCCAM_ERR_INPUT,

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "occam/dl.h"
 #include "occam/json.h"
 #include "occam/prune.h"
 #include "occam/version.h"
@@ -106,6 +107,12 @@ static void write_prune(occam_json *j, const occam_prune_log *log, occam_task ta
     occam_json_int(j, log->dense_weights);
     occam_json_key(j, "dense_hidden_units");
     occam_json_int(j, log->dense_hidden);
+    if (log->dense_total_bits > 0) {
+        occam_json_key(j, "dense_total_bits");
+        occam_json_number(j, log->dense_total_bits);
+        occam_json_key(j, "best_event");
+        occam_json_int(j, log->best + 1); /* 0 = the dense model */
+    }
     occam_json_key(j, "events");
     occam_json_begin_array(j);
     for (int i = 0; i < log->n; i++) {
@@ -129,6 +136,14 @@ static void write_prune(occam_json *j, const occam_prune_log *log, occam_task ta
         occam_json_number(j, ev->test_metric);
         occam_json_key(j, "select_seconds");
         occam_json_number(j, ev->select_seconds);
+        if (ev->total_bits > 0) {
+            occam_json_key(j, "model_bits");
+            occam_json_number(j, ev->model_bits);
+            occam_json_key(j, "data_bits");
+            occam_json_number(j, ev->data_bits);
+            occam_json_key(j, "total_bits");
+            occam_json_number(j, ev->total_bits);
+        }
         occam_json_end_object(j);
     }
     occam_json_end_array(j);
@@ -176,6 +191,9 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
         write_history(j, r->fit, task);
     }
     write_prune(j, r->prune, task);
+    occam_json_key(j, "mdl");
+    if (r->mdl) occam_dl_write_json(r->mdl, j);
+    else occam_json_null(j);
     occam_json_key(j, "config");
     occam_json_raw(j, config_json);
     occam_json_end_object(j);

@@ -57,7 +57,8 @@ double occam_mdl_sum(int threads, size_t n, size_t chunk, occam_mdl_chunk_fn chu
 
     /* Nested use would silently run one thread per inner team and is almost surely a bug. */
     OCCAM_ASSERT(!omp_in_parallel());
-#pragma omp parallel num_threads(threads) default(none) shared(slot, n, chunk, nchunks, chunk_sum, ctx)
+#pragma omp parallel num_threads(threads) default(none) \
+    shared(slot, n, chunk, nchunks, chunk_sum, ctx)
     {
         /* The team may be smaller than asked for; the split uses the real size. */
         size_t clo, chi;

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
+#include "occam/dl.h"
 #include "occam/mem.h"
 #include "occam/prune.h"
 
@@ -18,6 +21,7 @@ int occam_train_total_epochs(const occam_config *cfg)
     switch (cfg->prune.schedule) {
     case OCCAM_PRUNE_ONESHOT: return cfg->train.epochs + cfg->prune.finetune_epochs;
     case OCCAM_PRUNE_ITERATIVE:
+    case OCCAM_PRUNE_MDL:
         return cfg->train.epochs + cfg->prune.steps * cfg->prune.finetune_epochs;
     case OCCAM_PRUNE_NONE:
     case OCCAM_PRUNE_AGP: break;
@@ -89,6 +93,36 @@ static void fill_metrics(run *r, occam_prune_event *ev)
                                                                 : st->test.relative_error;
 }
 
+/* schedule = mdl: the model with the smallest description length so far */
+typedef struct best_model {
+    float *params;
+    uint8_t *mask;
+    double total;
+} best_model;
+
+static int score_model(run *r, occam_prune_event *ev, best_model *b, int index, occam_error *err)
+{
+    occam_dl dl;
+    int rc = occam_dl_compute(&dl, r->m, r->cfg, r->train, occam_trainer_threads(r->tr), NULL, err);
+    if (rc != OCCAM_OK) return rc;
+    if (ev) {
+        ev->model_bits = dl.model_bits;
+        ev->data_bits = dl.data_bits;
+        ev->total_bits = dl.total_bits;
+    } else {
+        r->log->dense_total_bits = dl.total_bits;
+    }
+    if (dl.total_bits < b->total) {
+        size_t n = r->m->lay.nparams;
+        b->total = dl.total_bits;
+        memcpy(b->params, r->m->params, n * sizeof(float));
+        if (r->m->mask) memcpy(b->mask, r->m->mask, n);
+        else memset(b->mask, 1, n);
+        r->log->best = index;
+    }
+    return OCCAM_OK;
+}
+
 static int agp_step(void *ctx, int64_t steps, occam_error *err)
 {
     run *r = ctx;
@@ -151,8 +185,18 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         r.hooks.after_step = agp_step;
     }
     if (rc == OCCAM_OK) rc = occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks, err);
+    best_model best = {0};
+    bool mdl = cfg->prune.schedule == OCCAM_PRUNE_MDL;
+    if (rc == OCCAM_OK && mdl) {
+        best.params = occam_alloc(m->lay.nparams, sizeof(float));
+        best.mask = occam_alloc(m->lay.nparams, 1);
+        best.total = INFINITY;
+        log->best = -1;
+        if (!best.params || !best.mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+        if (rc == OCCAM_OK) rc = score_model(&r, NULL, &best, -1, err);
+    }
     if (rc == OCCAM_OK && cfg->prune.schedule != OCCAM_PRUNE_AGP) {
-        int steps = cfg->prune.schedule == OCCAM_PRUNE_ITERATIVE ? cfg->prune.steps : 1;
+        int steps = cfg->prune.schedule == OCCAM_PRUNE_ONESHOT ? 1 : cfg->prune.steps;
         for (int k = 1; k <= steps && rc == OCCAM_OK; k++) {
             double target = occam_prune_iterative_target(cfg->prune.target, k, steps);
             occam_prune_event *ev;
@@ -170,9 +214,23 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                     ev->test_metric =
                         cfg->data.task == OCCAM_TASK_CLASSIFY ? te.accuracy : te.relative_error;
                 }
+                if (mdl) rc = score_model(&r, ev, &best, log->n - 1, err);
             }
         }
     }
+    if (rc == OCCAM_OK && mdl) {
+        /* the code length picks the model */
+        size_t n = m->lay.nparams;
+        memcpy(m->params, best.params, n * sizeof(float));
+        int rc2 = occam_model_mask_enable(m, err);
+        if (rc2 == OCCAM_OK) {
+            memcpy(m->mask, best.mask, n);
+            occam_trainer_apply_mask(tr);
+        }
+        rc = rc2;
+    }
+    free(best.params);
+    free(best.mask);
     free(r.snapshot);
     occam_pruner_free(r.pruner);
     return rc;
