@@ -1253,7 +1253,7 @@ Test(config, error_prune_types)
         {"rewind =", "prune.rewind: empty value"},
         /* the scalars and enums of the section */
         {"schedule = gradual", "prune.schedule = gradual: expected one of none, oneshot, "
-                               "iterative, agp"},
+                               "iterative, agp, mdl"},
         {"method = fisher", "prune.method = fisher: expected one of magnitude, taylor, obd, "
                             "random"},
         {"granularity = channel", "prune.granularity = channel: expected one of weight, "
@@ -1295,7 +1295,7 @@ Test(config, set_prune_types)
                     "(got 'epoch')");
     check_set_error("prune.rewind=", "--set prune.rewind: empty value");
     check_set_error("prune.schedule=gradual", "--set prune.schedule: expected one of none, "
-                                              "oneshot, iterative, agp (got 'gradual')");
+                                              "oneshot, iterative, agp, mdl (got 'gradual')");
     check_set_error("prune.layer_target=0.5", "--set prune.layer_target: unknown key "
                                               "'layer_target' in [prune] (did you mean "
                                               "'layer_targets'?)");
@@ -1406,7 +1406,7 @@ Test(config, validate_rechecks_prune_fields_set_by_code)
         "prune.layer_targets = nan,0,0: entry 1 (nan) is not a decimal number",
         "prune.layer_targets = 0,1,0: entry 2 (1) must be in [-1, 1)",
         "prune.target = 1: must be in [0, 1)",
-        "prune.schedule = -1: expected one of none, oneshot, iterative, agp",
+        "prune.schedule = -1: expected one of none, oneshot, iterative, agp, mdl",
         "model.layers: entry count 17 is outside [0, 16]",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -62,8 +62,9 @@ typedef struct occam_rc_enc {
 void occam_rc_enc_init(occam_rc_enc *e);
 /* Codes the symbol interval [cum_lo, cum_lo + freq) of [0, total). Needs freq >= 1,
  * cum_lo + freq <= total and total <= OCCAM_RC_TOTAL_MAX (asserted). Costs
- * log2(total / freq) bits, plus less than 2^-24 relative. Returns OCCAM_ERR_RUNTIME if out of
- * memory. */
+ * log2(total / freq) bits, within 2^-24 relative. The last symbol (cum_lo + freq == total)
+ * takes the rounding leftover, so it can cost slightly less. Returns OCCAM_ERR_RUNTIME if out
+ * of memory. */
 int occam_rc_encode(occam_rc_enc *e, uint32_t cum_lo, uint32_t freq, uint32_t total);
 /* Codes one bit, where p1 is the frequency of a 1 out of total. Needs 0 < p1 < total
  * (asserted). If the exact probability would be 0 or 1, the bit carries no information, and
