@@ -1,0 +1,154 @@
+/* Description lengths end to end: the data code against a plain double-precision reference
+ * and bitwise identical for 1, 2 and 3 threads; the .occ file round-trips the quantised model
+ * exactly, and its size matches the reported two-part model bits. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "occam/config.h"
+#include "occam/data.h"
+#include "occam/dl.h"
+#include "occam/fit.h"
+#include "occam/mem.h"
+#include "occam/model.h"
+#include "occam/occfile.h"
+#include "occam/prune.h"
+#include "occam/trainer.h"
+
+typedef struct rig {
+    occam_config cfg;
+    occam_dataset train, test;
+    occam_model m;
+} rig;
+
+/* A blobs model, trained briefly and pruned to 60%. */
+static void rig_up(rig *r)
+{
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    r->cfg.data.spread = 0.6; /* overlapping blobs: the data code is not ~0 */
+    r->cfg.train.epochs = 3;
+    r->cfg.prune.schedule = OCCAM_PRUNE_ONESHOT;
+    r->cfg.prune.target = 0.6;
+    r->cfg.prune.finetune_epochs = 1;
+    r->cfg.mdl.search_rows = 300;
+    cr_assert_eq(occam_data_load(&r->cfg, &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&r->m, &r->cfg, &err), OCCAM_OK);
+    occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
+    occam_trainer *tr;
+    cr_assert_eq(occam_trainer_create(&tr, &r->m, &r->cfg, 2, NULL, &err), OCCAM_OK);
+    occam_fit_result res;
+    occam_prune_log log;
+    cr_assert_eq(occam_train_run(tr, &r->m, &r->cfg, &r->train, &r->test, &res, &log, NULL, NULL,
+                                 &err), OCCAM_OK, "%s", err.msg);
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    occam_trainer_free(tr);
+}
+
+static void rig_down(rig *r)
+{
+    occam_model_free(&r->m);
+    occam_dataset_free(&r->train);
+    occam_dataset_free(&r->test);
+}
+
+Test(dl, data_bits_match_a_double_reference_and_any_thread_count)
+{
+    rig r;
+    rig_up(&r);
+    double b1 = occam_dl_data_bits(&r.m, r.m.params, &r.train, 0, 0.01, 1);
+    double b2 = occam_dl_data_bits(&r.m, r.m.params, &r.train, 0, 0.01, 2);
+    double b3 = occam_dl_data_bits(&r.m, r.m.params, &r.train, 0, 0.01, 3);
+    cr_assert(memcmp(&b1, &b2, sizeof b1) == 0 && memcmp(&b1, &b3, sizeof b1) == 0,
+              "data bits differ across thread counts: %.17g %.17g %.17g", b1, b2, b3);
+    /* reference: the same float logits, −log2 softmax in double, summed serially */
+    const occam_layout *lay = &r.m.lay;
+    float *out[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < lay->nlayers; l++)
+        out[l] = malloc(sizeof(float) * r.train.n * (size_t)lay->width[l + 1]);
+    occam_forward_rows(lay, r.m.act, r.m.params, r.train.x, (int)r.train.n, out);
+    double ref = 0;
+    int k = lay->width[lay->nlayers];
+    for (size_t i = 0; i < r.train.n; i++) {
+        const float *z = out[lay->nlayers - 1] + i * (size_t)k;
+        double mx = z[0], s = 0;
+        for (int j = 1; j < k; j++) mx = fmax(mx, z[j]);
+        for (int j = 0; j < k; j++) s += exp(z[j] - mx);
+        ref += (log(s) + mx - z[r.train.label[i]]) / log(2.0);
+    }
+    cr_assert(ref > 1.0, "the reference data code should be non-trivial (%g)", ref);
+    cr_assert(fabs(b1 - ref) <= 1e-9 * ref, "data bits %.12g, reference %.12g", b1, ref);
+    for (int l = 0; l < lay->nlayers; l++) free(out[l]);
+    rig_down(&r);
+}
+
+Test(dl, two_part_total_is_thread_count_independent)
+{
+    rig r;
+    rig_up(&r);
+    occam_dl a, b;
+    occam_error err;
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg, &r.train, 1, NULL, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg, &r.train, 3, NULL, &err), OCCAM_OK);
+    cr_assert(memcmp(&a.total_bits, &b.total_bits, sizeof(double)) == 0, "%.17g vs %.17g",
+              a.total_bits, b.total_bits);
+    cr_assert(memcmp(&a.model_bits, &b.model_bits, sizeof(double)) == 0);
+    for (int l = 0; l < a.nlayers; l++) {
+        cr_assert_eq(a.layer[l].k, occam_model_active_weights(&r.m, l));
+        cr_assert(fabs(a.layer[l].mask_bits - occam_mdl_log2_binomial(a.layer[l].n, a.layer[l].k))
+                  < 1e-9);
+    }
+    /* the count code is what it says */
+    r.cfg.mdl.model_code = OCCAM_MDL_COUNT;
+    r.cfg.mdl.bits_per_weight = 32;
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg, &r.train, 2, NULL, &err), OCCAM_OK);
+    uint64_t active = 0;
+    for (int l = 0; l < r.m.lay.nlayers; l++)
+        active += occam_model_active_weights(&r.m, l) + (uint64_t)r.m.lay.width[l + 1];
+    cr_assert_float_eq(a.model_bits, 32.0 * (double)active, 1e-9);
+    rig_down(&r);
+}
+
+Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
+{
+    rig r;
+    rig_up(&r);
+    occam_dl dl;
+    occam_error err;
+    float *q = occam_alloc(r.m.lay.nparams, sizeof(float));
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg, &r.train, 2, q, &err), OCCAM_OK, "%s",
+                 err.msg);
+    char path[] = "/tmp/occam-dl-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    occam_occ_sizes sz;
+    cr_assert_eq(occam_occ_write(path, &r.m, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(sz.header_bytes <= 1024, "header %zu bytes", sz.header_bytes);
+    double pay = 8.0 * (double)sz.payload_bytes;
+    cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
+              "payload %g bits, two-part model bits %g", pay, dl.model_bits);
+    occam_model back;
+    cr_assert_eq(occam_model_create(&back, &r.cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(back.lay.nparams, r.m.lay.nparams);
+    cr_assert(memcmp(back.params, q, r.m.lay.nparams * sizeof(float)) == 0,
+              "decoded weights differ from the quantised model");
+    cr_assert(memcmp(back.mask, r.m.mask, r.m.lay.nparams) == 0, "decoded masks differ");
+    /* a damaged file is refused, never half-loaded */
+    FILE *f = fopen(path, "r+b");
+    fseek(f, (long)sz.header_bytes + 5, SEEK_SET);
+    fputc(0x5a, f);
+    fclose(f);
+    cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, path), "%s", err.msg);
+    unlink(path);
+    occam_model_free(&back);
+    free(q);
+    rig_down(&r);
+}
