@@ -23,7 +23,7 @@ endif
 
 # Debian packages needed to build, test and run (the dataset included).
 DEB_PKGS  := gcc make libblis-dev libhwloc-dev libcriterion-dev libinih-dev zlib1g-dev \
-             dataset-fashion-mnist
+             dataset-fashion-mnist gnuplot-nox
 
 LIB_SRC   := $(shell find src -name '*.c' ! -path 'src/cli/*')
 CLI_SRC   := $(wildcard src/cli/*.c)
