@@ -79,3 +79,69 @@ clean:
 	rm -rf build build-san
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+# ==== fuzzing (libFuzzer) ======================================================================
+# `make fuzz` builds one libFuzzer binary per reader into build-fuzz/ with clang, ASan and UBSan,
+# then runs each for $(FUZZ_SECONDS) seconds on a working copy of its seed corpus
+# (fuzz/corpus/NAME -> build-fuzz/corpus/NAME, which keeps what the fuzzer finds between runs).
+# It fails if any run stops on a crash, leak, sanitizer report, timeout or out-of-memory; the
+# input that did it lands in build-fuzz/artifacts/ and the log in build-fuzz/logs/.
+# `make fuzz-smoke` is the same with 10 s per harness, for CI. The library is compiled a second
+# time with clang into build-fuzz/ (never into build/), so `make`/`make test` are unaffected.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   := build-fuzz
+FUZZ_NAMES   := config idx csv checkpoint occ
+FUZZ_ARGS    ?=
+# clang's -fopenmp is LLVM's libomp (it also provides the GOMP_* entry points the Debian BLIS
+# build calls).
+FUZZ_OMP     := -fopenmp
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -ffp-contract=off $(FUZZ_OMP) -Iinclude \
+                -isystem $(BLIS_INC) -MMD -MP
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+FUZZ_LIBS    := -lblis -lhwloc -linih -lz -lm $(FUZZ_OMP)
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
+# Reached only through the pattern rule below, so make would delete them as intermediates.
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/fuzz/fuzz_util.o
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/artifacts
+	@failed=""; for n in $(FUZZ_NAMES); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  cp -n fuzz/corpus/$$n/* $(FUZZ_BUILD)/corpus/$$n/ 2>/dev/null; \
+	  echo "fuzz_$$n: $(FUZZ_SECONDS) s"; \
+	  if $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
+	       -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $(FUZZ_ARGS) \
+	       $(FUZZ_BUILD)/corpus/$$n > $(FUZZ_BUILD)/logs/$$n.log 2>&1; then \
+	    grep -E '^#[0-9]+ +DONE' $(FUZZ_BUILD)/logs/$$n.log | tail -n 1; \
+	    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
+	      $(FUZZ_BUILD)/logs/$$n.log | tr '\n' ' '; echo; \
+	  else \
+	    tail -n 60 $(FUZZ_BUILD)/logs/$$n.log; failed="$$failed $$n"; \
+	  fi; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	  echo "fuzz: FAILED:$$failed (inputs in $(FUZZ_BUILD)/artifacts/, logs in $(FUZZ_BUILD)/logs/)"; \
+	  exit 1; \
+	fi; echo "fuzz: all $(words $(FUZZ_NAMES)) harnesses clean"
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/fuzz/fuzz_util.o $(FUZZ_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
+
+fuzz-clean:
+	rm -rf $(FUZZ_BUILD)
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BUILD)/fuzz/fuzz_util.d $(FUZZ_BINS:=.d)
+# ==== end of fuzzing ============================================================================

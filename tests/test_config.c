@@ -496,7 +496,7 @@ Test(config, error_cannot_open)
 Test(config, error_unknown_section)
 {
     check_error("[data]\nsource = csv\n\n[foo]\n", 4,
-                "unknown section [foo] (sections: data, model, train, runtime, prune, mdl)", true);
+                "unknown section [foo] (sections: data, model, train, runtime, prune, mdl, noise)", true);
     check_error("[train]\n[prun]\nnm = 2:4\n", 2,
                 "unknown section [prun] (did you mean [prune]?)", true);
     check_error("[data]\n[trian]\nepochs = 3\n", 2,
@@ -738,7 +738,7 @@ Test(config, set_errors)
     check_set_error(".lr=0.1", "--set .lr=0.1: expected section.key=value");
     check_set_error("train.=0.1", "--set train.=0.1: expected section.key=value");
     check_set_error("foo.bar=1", "--set foo.bar: unknown section [foo] (sections: data, model, "
-                                 "train, runtime, prune, mdl)");
+                                 "train, runtime, prune, mdl, noise)");
     check_set_error("train.epoch=5",
                     "--set train.epoch: unknown key 'epoch' in [train] (did you mean 'epochs'?)");
     check_set_error("train.threads=5",
@@ -966,7 +966,7 @@ Test(config, json)
     cr_assert(strstr(j, "\n    \"layer_targets\": [],\n"), "%s", j);
     cr_assert(strstr(j, "\n    \"nm\": \"2:4\",\n"), "%s", j);
     size_t jl = strlen(j);
-    const char *tail = "\n    \"search_rows\": 10000,\n    \"seed\": 1\n  }\n}\n";
+    const char *tail = "\n    \"kl_scale\": 1,\n    \"seed\": 1\n  }\n}\n";
     cr_assert(jl > strlen(tail) && !strcmp(j + jl - strlen(tail), tail), "%s", j);
     free(j);
 }
@@ -1255,7 +1255,7 @@ Test(config, error_prune_types)
         {"schedule = gradual", "prune.schedule = gradual: expected one of none, oneshot, "
                                "iterative, agp, mdl"},
         {"method = fisher", "prune.method = fisher: expected one of magnitude, taylor, obd, "
-                            "random"},
+                            "random, snr"},
         {"granularity = channel", "prune.granularity = channel: expected one of weight, "
                                   "neuron, nm"},
         {"scope = local", "prune.scope = local: expected one of global, layer"},

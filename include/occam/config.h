@@ -31,7 +31,8 @@ typedef enum { OCCAM_WEIGHTS_LOCAL, OCCAM_WEIGHTS_REPLICATE, OCCAM_WEIGHTS_INTER
 typedef enum { OCCAM_PRUNE_NONE, OCCAM_PRUNE_ONESHOT, OCCAM_PRUNE_ITERATIVE, OCCAM_PRUNE_AGP,
                OCCAM_PRUNE_MDL }
     occam_prune_schedule;
-typedef enum { OCCAM_IMP_MAGNITUDE, OCCAM_IMP_TAYLOR, OCCAM_IMP_OBD, OCCAM_IMP_RANDOM }
+typedef enum { OCCAM_IMP_MAGNITUDE, OCCAM_IMP_TAYLOR, OCCAM_IMP_OBD, OCCAM_IMP_RANDOM,
+               OCCAM_IMP_SNR }
     occam_prune_method;
 typedef enum { OCCAM_GRAN_WEIGHT, OCCAM_GRAN_NEURON, OCCAM_GRAN_NM } occam_granularity;
 typedef enum { OCCAM_SCOPE_GLOBAL, OCCAM_SCOPE_LAYER } occam_scope;
@@ -126,6 +127,16 @@ typedef struct occam_config {
                                            the quantisation steps (0 = all) */
         uint64_t seed;                  /* mdl.seed */
     } mdl;
+    struct {
+        bool enabled;                   /* noise.enabled: noisy weights (Hinton & van Camp) */
+        occam_prior_kind prior;         /* noise.prior = gaussian | mog */
+        int components;                 /* noise.components: mog components (0 pinned at 0) */
+        double prior_sigma;             /* noise.prior_sigma: gaussian; 0 = learned per layer */
+        double init_sigma;              /* noise.init_sigma: initial σ of every weight */
+        int warmup_epochs;              /* noise.warmup_epochs: β from 0 to 1 over these */
+        double kl_scale;                /* noise.kl_scale: multiplies β (1 = the paper's cost) */
+        uint64_t seed;                  /* noise.seed: the noise samples */
+    } noise;
 } occam_config;
 
 /* Fills cfg with every key's default. */

@@ -36,6 +36,7 @@ typedef struct occam_model {
     occam_task task; /* classify: softmax cross-entropy; regress: mean squared error */
     float *params;   /* lay.nparams floats */
     uint8_t *mask;   /* lay.nparams: 1 = active, 0 = pruned; NULL while nothing is pruned */
+    float *rho;      /* lay.nparams: noisy weights' σ = softplus(ρ) (weights only); or NULL */
 } occam_model;
 
 /* Allocates the parameters (zeroed) from cfg's model section. OCCAM_ERR_RUNTIME on no memory. */

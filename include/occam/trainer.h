@@ -56,6 +56,15 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
  * buffers, sized for the old widths, are large enough. */
 void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old, const uint8_t *const *keep,
                             const occam_config *cfg);
+/* Restarts the noise streams (so that two passes see the same noise sample; for tests). */
+void occam_trainer_reseed_noise(occam_trainer *tr, uint64_t seed);
+
+/* Start of epoch `epoch` (0-based) over `rows` training rows: with noisy weights, sets
+ * β = min(1, epoch / noise.warmup_epochs) and re-fits the priors. A no-op otherwise. */
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows);
+/* The prior of layer l's noisy weights, or NULL without noise. */
+const struct occam_prior *occam_trainer_prior(const occam_trainer *tr, int l);
+
 /* Zeroes the optimiser moments and step count (lottery-ticket rewind). */
 void occam_trainer_reset_optim(occam_trainer *tr);
 /* Zeroes parameters and moments where the model's mask is 0 (right after a prune). */
@@ -88,7 +97,9 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
                         size_t nrows, double *loss_sum, int64_t *correct);
 
 /* The mean gradient over rows idx[0..nrows) into grad (lay.nparams floats) and the summed loss;
- * the parameters are not changed. Used by tests and (later) by importance criteria. */
+ * the parameters are not changed. With noisy weights the forward pass samples noise, grad must
+ * hold 2·lay.nparams floats and its second half receives dρ; the KL term is not included (it is
+ * added in the update). Used by tests and by importance criteria. */
 void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
                             size_t nrows, float *grad, double *loss_sum);
 

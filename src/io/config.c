@@ -160,7 +160,7 @@ static const char *const prune_schedule_names[] = {
     [OCCAM_PRUNE_ITERATIVE] = "iterative", [OCCAM_PRUNE_AGP] = "agp", [OCCAM_PRUNE_MDL] = "mdl", NULL};
 static const char *const prune_method_names[] = {
     [OCCAM_IMP_MAGNITUDE] = "magnitude", [OCCAM_IMP_TAYLOR] = "taylor", [OCCAM_IMP_OBD] = "obd",
-    [OCCAM_IMP_RANDOM] = "random", NULL};
+    [OCCAM_IMP_RANDOM] = "random", [OCCAM_IMP_SNR] = "snr", NULL};
 static const char *const granularity_names[] = {
     [OCCAM_GRAN_WEIGHT] = "weight", [OCCAM_GRAN_NEURON] = "neuron", [OCCAM_GRAN_NM] = "nm", NULL};
 static const char *const scope_names[] = {
@@ -255,6 +255,7 @@ static const config_key keys[] = {
     ENUM_KEY("prune", "method", prune.method, occam_prune_method, prune_method_names,
              "magnitude",
              "importance: |w|, |w·g| (gradient averaged over prune.batches batches), w²·H_ii "
+             "(snr: |μ|/σ of noisy weights), "
              "(diagonal empirical Fisher: mean squared gradient over prune.batches batches), or "
              "random (baseline)"),
     ENUM_KEY("prune", "granularity", prune.granularity, occam_granularity, granularity_names,
@@ -310,6 +311,23 @@ static const config_key keys[] = {
             "training rows used while searching quantisation steps (0 = all; the reported "
             "total always uses all)"),
     UINT64_KEY("mdl", "seed", mdl.seed, "1", "Monte-Carlo seed"),
+
+    BOOL_KEY("noise", "enabled", noise.enabled, "false",
+             "noisy weights: each weight is a Gaussian N(μ, σ²), trained by the local "
+             "reparameterisation with loss = expected NLL + β·KL(q‖p)/N"),
+    ENUM_KEY("noise", "prior", noise.prior, occam_prior_kind, prior_names, "mog",
+             "prior p(w) per layer: gaussian N(0, s²), or a mixture with one component pinned "
+             "at 0 (soft weight sharing); its parameters are re-fitted every epoch"),
+    INT_KEY("noise", "components", noise.components, 2, 8, "3", "mog prior: components"),
+    DOUBLE_KEY("noise", "prior_sigma", noise.prior_sigma, 0, 100, 0, "0",
+               "gaussian prior: s; 0 = learned per layer"),
+    DOUBLE_KEY("noise", "init_sigma", noise.init_sigma, 0, 10, OPEN_LO, "0.01",
+               "initial σ of every weight"),
+    INT_KEY("noise", "warmup_epochs", noise.warmup_epochs, 0, 1000000, "5",
+            "epochs over which β rises linearly from 0 to 1"),
+    DOUBLE_KEY("noise", "kl_scale", noise.kl_scale, 0, 1e6, 0, "1",
+               "multiplies β: 1 is the description-length cost"),
+    UINT64_KEY("noise", "seed", noise.seed, "1", "noise sample seed"),
 };
 
 enum { NKEYS = sizeof keys / sizeof keys[0] };
@@ -1247,6 +1265,14 @@ static int validate_prune(const occam_config *cfg, occam_error *err)
                                "prune.rewind: epoch:%d is after the last training epoch "
                                "(train.epochs = %d)",
                                cfg->prune.rewind_epoch, cfg->train.epochs);
+    if (cfg->prune.method == OCCAM_IMP_SNR && !cfg->noise.enabled &&
+        cfg->prune.schedule != OCCAM_PRUNE_NONE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.method: snr needs noisy weights (noise.enabled = true)");
+    if (cfg->noise.enabled && cfg->prune.granularity == OCCAM_GRAN_NEURON &&
+        cfg->prune.schedule != OCCAM_PRUNE_NONE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "noise.enabled: not supported with prune.granularity = neuron");
     if (cfg->prune.schedule == OCCAM_PRUNE_MDL && cfg->prune.granularity == OCCAM_GRAN_NEURON)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "prune.schedule: mdl keeps the best model of the run, which needs "

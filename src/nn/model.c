@@ -47,8 +47,10 @@ void occam_model_free(occam_model *m)
     if (!m) return;
     free(m->params);
     free(m->mask);
+    free(m->rho);
     m->params = NULL;
     m->mask = NULL;
+    m->rho = NULL;
 }
 
 int occam_model_mask_enable(occam_model *m, occam_error *err)

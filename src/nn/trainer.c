@@ -21,6 +21,7 @@
  * (there is nothing to reduce). The owner path costs one barrier per layer. */
 #include "occam/trainer.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "occam/kernels.h"
 #include "occam/mem.h"
 #include "occam/team.h"
+#include "noisy-impl.h"
 
 /* Rows per thread in evaluation, where there is no batch to split. */
 #define EVAL_ROWS 256
@@ -63,6 +65,17 @@ struct occam_trainer {
     thread_out *out;               /* [threads] */
     double phase[OCCAM_PHASES];    /* seconds per phase, thread 0's view */
     int ok;                        /* first-touch allocation succeeded on every thread */
+    /* noisy weights (noise.enabled): shard path only; partial[t] holds [dμ | dσ²] */
+    const occam_config *cfg;
+    bool noise;
+    float *var;                    /* lay.nparams: σ² of every active weight, 0 elsewhere */
+    float *eps[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: the noise sample, then dL/dZvar */
+    float *sd[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: sqrt of the pre-activation variance */
+    float *sq;                     /* rows × max width: squared inputs, then dV·σ² */
+    float *mom1r, *mom2r;          /* optimiser moments of ρ */
+    occam_rng *nrng;               /* [threads] noise streams */
+    occam_prior prior[OCCAM_MAX_LAYERS];
+    double kappa;                  /* β·kl_scale / N: the KL's weight per training row */
 };
 
 int occam_trainer_threads(const occam_trainer *tr) { return tr->threads; }
@@ -98,6 +111,15 @@ void occam_trainer_free(occam_trainer *tr)
     free(tr->mom1);
     free(tr->mom2);
     free(tr->out);
+    free(tr->var);
+    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) {
+        free(tr->eps[l]);
+        free(tr->sd[l]);
+    }
+    free(tr->sq);
+    free(tr->mom1r);
+    free(tr->mom2r);
+    free(tr->nrng);
     if (tr->replica)
         for (int g = 1; g < tr->plan.nodes; g++) free(tr->replica[g]);
     free(tr->replica);
@@ -149,7 +171,7 @@ static void first_touch(occam_trainer *tr, int t)
         touch(tr->act[l], lo, hi, lay->width[l + 1]);
         touch(tr->dz[l], lo, hi, lay->width[l + 1]);
     }
-    tr->partial[t] = occam_alloc_zero(lay->nparams, sizeof(float));
+    tr->partial[t] = occam_alloc_zero(lay->nparams * (tr->noise ? 2 : 1), sizeof(float));
     if (!tr->partial[t]) {
 #pragma omp atomic write
         tr->ok = 0;
@@ -162,7 +184,8 @@ static void plan_paths(occam_trainer *tr, occam_grad mode, int batch)
     const occam_layout *lay = &tr->model->lay;
     tr->nranges = 0;
     for (int l = 0; l < lay->nlayers; l++) {
-        tr->owner[l] = choose_owner(mode, tr->threads, batch, lay->width[l], lay->width[l + 1]);
+        tr->owner[l] = !tr->noise &&
+                       choose_owner(mode, tr->threads, batch, lay->width[l], lay->width[l + 1]);
         if (!tr->owner[l]) {
             tr->ranges[tr->nranges++] =
                 (occam_range){lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1], 1};
@@ -196,7 +219,68 @@ void occam_trainer_apply_mask(occam_trainer *tr)
             m->params[i] = 0.0f;
             tr->mom1[i] = 0.0f;
             if (tr->mom2) tr->mom2[i] = 0.0f;
+            if (tr->var) tr->var[i] = 0.0f;
         }
+}
+
+/* Noisy-weight buffers, ρ (if the model has none: softplus⁻¹(noise.init_sigma)), σ² and the
+ * priors' first fit. */
+static int noise_create(occam_trainer *tr, const occam_config *cfg)
+{
+    occam_model *m = tr->model;
+    const occam_layout *lay = &m->lay;
+    size_t n = lay->nparams;
+    if (!m->rho) {
+        m->rho = occam_alloc_zero(n, sizeof(float));
+        if (!m->rho) return 0;
+        float r0 = (float)noisy_softplus_inv(cfg->noise.init_sigma);
+        for (int l = 0; l < lay->nlayers; l++)
+            for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
+                m->rho[lay->w_off[l] + i] = r0;
+    }
+    tr->var = occam_alloc_zero(n, sizeof(float));
+    tr->mom1r = occam_alloc_zero(n, sizeof(float));
+    tr->mom2r = cfg->train.optimizer == OCCAM_OPT_ADAM ? occam_alloc_zero(n, sizeof(float)) : NULL;
+    int maxw = 0;
+    for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
+    tr->sq = occam_alloc(tr->rows * (size_t)maxw, sizeof(float));
+    tr->nrng = calloc((size_t)tr->threads, sizeof *tr->nrng);
+    int ok = tr->var && tr->mom1r && tr->sq && tr->nrng &&
+             (cfg->train.optimizer != OCCAM_OPT_ADAM || tr->mom2r);
+    for (int l = 0; ok && l < lay->nlayers; l++) {
+        tr->eps[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
+        tr->sd[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
+        ok = tr->eps[l] && tr->sd[l];
+    }
+    if (!ok) return 0;
+    for (int t = 0; t < tr->threads; t++)
+        tr->nrng[t] = occam_rng_seed(cfg->noise.seed, 0x6e6f697365ull + (uint64_t)t);
+    for (int l = 0; l < lay->nlayers; l++) {
+        noisy_prior_refit(&tr->prior[l], m, l, cfg, true);
+        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
+            double sg = noisy_softplus(m->rho[i]);
+            tr->var[i] = m->mask && !m->mask[i] ? 0.0f : (float)(sg * sg);
+        }
+    }
+    return 1;
+}
+
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows)
+{
+    if (!tr->noise) return;
+    const occam_config *cfg = tr->cfg;
+    double beta = cfg->noise.warmup_epochs > 0
+                      ? fmin(1.0, (double)epoch / (double)cfg->noise.warmup_epochs) : 1.0;
+    tr->kappa = beta * cfg->noise.kl_scale / (double)(rows ? rows : 1);
+    if (epoch > 0)
+        for (int l = 0; l < tr->model->lay.nlayers; l++)
+            noisy_prior_refit(&tr->prior[l], tr->model, l, cfg, false);
+}
+
+const occam_prior *occam_trainer_prior(const occam_trainer *tr, int l)
+{
+    return tr->noise ? &tr->prior[l] : NULL;
 }
 
 int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
@@ -222,6 +306,9 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
         tr->dz[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         ok &= tr->act[l] && tr->dz[l];
     }
+    tr->cfg = cfg;
+    tr->noise = cfg->noise.enabled;
+    if (tr->noise && ok) ok = noise_create(tr, cfg);
     plan_paths(tr, cfg->runtime.grad, cfg->train.batch);
     tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
     tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
@@ -282,6 +369,79 @@ static void forward(occam_trainer *tr, const float *params, const float *x, size
     float *out[OCCAM_MAX_LAYERS];
     for (int l = 0; l < lay->nlayers; l++) out[l] = tr->act[l] + lo * (size_t)lay->width[l + 1];
     occam_forward_rows(lay, tr->model->act, params, x, m, out);
+}
+
+/* Training forward pass with noisy weights (local reparameterisation): per layer the
+ * pre-activation mean X·μᵀ and variance X²·σ²ᵀ, then one sample Z = mean + sqrt(var)·ε per
+ * unit and row. ε and sqrt(var) are kept for the backward pass. */
+static void forward_noisy(occam_trainer *tr, int t, const float *x, size_t lo, int m)
+{
+    const occam_model *mdl = tr->model;
+    const occam_layout *lay = &mdl->lay;
+    occam_rng *r = &tr->nrng[t];
+    const float *in = x;
+    for (int l = 0; l < lay->nlayers; l++) {
+        int nin = lay->width[l], nout = lay->width[l + 1];
+        size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
+        float *z = tr->act[l] + lo * nout, *sd = tr->sd[l] + lo * nout, *e = tr->eps[l] + lo * nout;
+        float *sq = tr->sq + lo * (size_t)nin;
+        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, mdl->params + lay->w_off[l], nin,
+                   0.0f, z, nout);
+        for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
+        occam_gemm(false, true, m, nout, nin, 1.0f, sq, nin, tr->var + lay->w_off[l], nin, 0.0f,
+                   sd, nout);
+        for (size_t i = 0; i < zn; i++) {
+            /* the floor keeps dL/dvar = dL/dZ·ε/(2·sd) finite where an input row is all zero */
+            sd[i] = sqrtf(sd[i] + 1e-12f);
+            e[i] = (float)occam_rng_normal(r);
+            z[i] += sd[i] * e[i];
+        }
+        if (l + 1 < lay->nlayers)
+            occam_bias_act_forward(z, mdl->params + lay->b_off[l], m, nout, mdl->act);
+        else
+            occam_bias_forward(z, mdl->params + lay->b_off[l], m, nout);
+        in = z;
+    }
+}
+
+/* Backward pass with noisy weights (shard path): dμ as usual; dL/dvar = dZ·ε/(2·sd) gives
+ * dσ² = dVᵀ·X² (into the second half of the partial) and adds 2X ⊙ (dV·σ²) to dX. */
+static void backward_noisy(occam_trainer *tr, int t, size_t lo, int m)
+{
+    const occam_model *mdl = tr->model;
+    const occam_layout *lay = &mdl->lay;
+    float *part = tr->partial[t], *part2 = part + lay->nparams;
+    for (int l = lay->nlayers - 1; l >= 0; l--) {
+        int nin = lay->width[l], nout = lay->width[l + 1];
+        size_t wsz = (size_t)nin * nout;
+        if (m == 0) {
+            memset(part + lay->w_off[l], 0, wsz * sizeof(float));
+            memset(part + lay->b_off[l], 0, (size_t)nout * sizeof(float));
+            memset(part2 + lay->w_off[l], 0, wsz * sizeof(float));
+            continue;
+        }
+        const float *in = (l > 0 ? tr->act[l - 1] : tr->x) + lo * (size_t)nin;
+        const float *dz = tr->dz[l] + lo * (size_t)nout;
+        float *e = tr->eps[l] + lo * (size_t)nout;
+        const float *sd = tr->sd[l] + lo * (size_t)nout;
+        float *sq = tr->sq + lo * (size_t)nin;
+        size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
+        occam_gemm(true, false, nout, nin, m, 1.0f, dz, nout, in, nin, 0.0f, part + lay->w_off[l],
+                   nin);
+        occam_bias_backward(part + lay->b_off[l], dz, m, nout, nout);
+        for (size_t i = 0; i < zn; i++) e[i] = dz[i] * e[i] / (2.0f * sd[i]);
+        for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
+        occam_gemm(true, false, nout, nin, m, 1.0f, e, nout, sq, nin, 0.0f,
+                   part2 + lay->w_off[l], nin);
+        if (l == 0) continue;
+        float *da = tr->dz[l - 1] + lo * (size_t)nin;
+        occam_gemm(false, false, m, nin, nout, 1.0f, dz, nout, mdl->params + lay->w_off[l], nin,
+                   0.0f, da, nin);
+        occam_gemm(false, false, m, nin, nout, 1.0f, e, nout, tr->var + lay->w_off[l], nin, 0.0f,
+                   sq, nin);
+        for (size_t i = 0; i < xn; i++) da[i] += 2.0f * in[i] * sq[i];
+        occam_act_backward(da, tr->act[l - 1] + lo * (size_t)nin, m, nin, mdl->act);
+    }
 }
 
 /* Loss of batch rows [lo, lo + m) against label/target (indexed from lo), into out. With
@@ -347,6 +507,58 @@ static void apply_update(void *ctx, int tag, const float *const *parts, int npar
                        tag == 1, tr->model->mask);
 }
 
+/* The update of noisy weights, fused with the reduction: for a weight segment, g_μ = Σ dμ +
+ * κ·∂KL/∂μ and g_ρ = (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ), then the optimiser on μ and on ρ, then
+ * σ² refreshed for the next forward pass. Biases are plain parameters. */
+static void apply_noisy(void *ctx, int tag, const float *const *parts, int nparts, size_t off,
+                        size_t len)
+{
+    occam_trainer *tr = ctx;
+    occam_model *m = tr->model;
+    if (tag == 0) {
+        occam_optim_update(&tr->opt, m->params, tr->mom1, tr->mom2, parts, nparts, off, len,
+                           false, m->mask);
+        return;
+    }
+    const occam_layout *lay = &m->lay;
+    int l = 0;
+    while (l + 1 < lay->nlayers && off >= lay->w_off[l + 1]) l++;
+    const occam_prior *pr = &tr->prior[l];
+    size_t np = lay->nparams;
+    enum { B = 256 };
+    float gmu[B], grho[B];
+    for (size_t b = 0; b < len; b += B) {
+        size_t n = len - b < B ? len - b : B, o0 = off + b;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = o0 + i;
+            double gm = 0.0, gs2 = 0.0;
+            for (int u = 0; u < nparts; u++) {
+                gm += parts[u][k];
+                gs2 += parts[u][np + k];
+            }
+            double rho = m->rho[k], sg = noisy_softplus(rho), gsig = gs2 * 2.0 * sg;
+            if (tr->kappa > 0.0) {
+                double dmu, dsig;
+                noisy_kl_grad(pr, m->params[k], sg, &dmu, &dsig);
+                gm += tr->kappa * dmu;
+                gsig += tr->kappa * dsig;
+            }
+            gmu[i] = (float)gm;
+            grho[i] = (float)(gsig * noisy_sigmoid(rho));
+        }
+        const float *pm[1] = {gmu}, *pr2[1] = {grho};
+        const uint8_t *mk = m->mask ? m->mask + o0 : NULL;
+        occam_optim_update(&tr->opt, m->params + o0, tr->mom1 + o0, tr->mom2 ? tr->mom2 + o0 : NULL,
+                           pm, 1, 0, n, false, mk);
+        occam_optim_update(&tr->opt, m->rho + o0, tr->mom1r + o0,
+                           tr->mom2r ? tr->mom2r + o0 : NULL, pr2, 1, 0, n, false, mk);
+        for (size_t i = 0; i < n; i++) {
+            double sg = noisy_softplus(m->rho[o0 + i]);
+            tr->var[o0 + i] = mk && !mk[i] ? 0.0f : (float)(sg * sg);
+        }
+    }
+}
+
 /* After the step's last barrier: owner layers update the rows their thread computed; shard
  * layers are reduced and updated slice by slice. */
 static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx)
@@ -377,12 +589,18 @@ static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const 
     o->correct = 0;
     if (m > 0) {
         gather(tr, ds, idx + lo, lo, (size_t)m);
-        forward(tr, weights_of(tr, t), tr->x + lo * ds->d, lo, m);
+        if (tr->noise)
+            forward_noisy(tr, t, tr->x + lo * ds->d, lo, m);
+        else
+            forward(tr, weights_of(tr, t), tr->x + lo * ds->d, lo, m);
         loss(tr, o, tr->label + lo, tr->target + lo * (size_t)ds->targets, lo, m,
              1.0f / (float)nrows);
     }
     if (stamp) stamp[1] = now();
-    backward(tr, t, lo, m, (int)nrows);
+    if (tr->noise)
+        backward_noisy(tr, t, lo, m);
+    else
+        backward(tr, t, lo, m, (int)nrows);
     if (stamp) stamp[2] = now();
 }
 
@@ -408,7 +626,7 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
         shard_pass(tr, t, ds, idx, nrows, st);
 #pragma omp barrier
         if (st) st[3] = now();
-        update(tr, t, apply_update, tr);
+        update(tr, t, tr->noise ? apply_noisy : apply_update, tr);
         if (tr->replica) {
 #pragma omp barrier
             refresh_replica(tr, t);
@@ -420,19 +638,35 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
     collect(tr, loss_sum, correct);
 }
 
+void occam_trainer_reseed_noise(occam_trainer *tr, uint64_t seed)
+{
+    for (int t = 0; tr->noise && t < tr->threads; t++)
+        tr->nrng[t] = occam_rng_seed(seed, 0x6e6f697365ull + (uint64_t)t);
+}
+
 typedef struct grad_out {
     float *grad;
+    const occam_trainer *tr;
 } grad_out;
 
 static void apply_copy(void *ctx, int tag, const float *const *parts, int nparts, size_t off,
                        size_t len)
 {
-    (void)tag;
-    float *g = ((grad_out *)ctx)->grad + off;
+    const grad_out *go = ctx;
+    float *g = go->grad + off;
     for (size_t i = 0; i < len; i++) {
         float s = parts[0][off + i];
         for (int u = 1; u < nparts; u++) s += parts[u][off + i];
         g[i] = s;
+    }
+    if (!go->tr->noise || tag != 1) return;
+    /* noisy weights: dρ = Σ dσ² · 2σ · sigmoid(ρ), into the second half */
+    size_t np = go->tr->model->lay.nparams;
+    const float *rho = go->tr->model->rho;
+    for (size_t i = off; i < off + len; i++) {
+        double s = 0.0;
+        for (int u = 0; u < nparts; u++) s += parts[u][np + i];
+        go->grad[np + i] = (float)(s * 2.0 * noisy_softplus(rho[i]) * noisy_sigmoid(rho[i]));
     }
 }
 
@@ -440,8 +674,8 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
                             size_t nrows, float *grad, double *loss_sum)
 {
     OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
-    memset(grad, 0, tr->model->lay.nparams * sizeof(float));
-    grad_out go = {grad};
+    memset(grad, 0, tr->model->lay.nparams * (tr->noise ? 2 : 1) * sizeof(float));
+    grad_out go = {grad, tr};
 #pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, idx, nrows, go)
     {
         int t = omp_get_thread_num();

@@ -45,7 +45,7 @@ int occam_pruner_create(occam_pruner **out, const occam_config *cfg, const occam
         if (cfg->prune.method == OCCAM_IMP_TAYLOR || cfg->prune.method == OCCAM_IMP_OBD) {
             p->gsum = occam_alloc(n, sizeof(float));
             p->g2sum = occam_alloc(n, sizeof(float));
-            p->grad = occam_alloc(n, sizeof(float));
+            p->grad = occam_alloc(n * (cfg->noise.enabled ? 2 : 1), sizeof(float));
         }
     }
     bool need_g = cfg->prune.method == OCCAM_IMP_TAYLOR || cfg->prune.method == OCCAM_IMP_OBD;
@@ -113,6 +113,13 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
     case OCCAM_IMP_OBD:
         gradient_stats(p, m, tr, train);
         for (size_t i = 0; i < n; i++) s[i] = w[i] * w[i] * p->g2sum[i];
+        break;
+    case OCCAM_IMP_SNR:
+        /* signal-to-noise of noisy weights: |μ| / σ, σ = softplus(ρ) */
+        for (size_t i = 0; i < n; i++) {
+            double sg = m->rho ? (m->rho[i] > 20 ? m->rho[i] : log1p(exp(m->rho[i]))) : 1.0;
+            s[i] = (float)(fabs(w[i]) / (sg > 1e-30 ? sg : 1e-30));
+        }
         break;
     case OCCAM_IMP_RANDOM: {
         occam_rng r = occam_rng_seed(p->cfg->prune.seed, 0x72616e64ull + (uint64_t)p->events);

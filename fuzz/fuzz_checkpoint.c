@@ -1,0 +1,109 @@
+/* libFuzzer harness for the safetensors reader (occam_st_open) and the checkpoint loader on top
+ * of it (occam_model_load).
+ *
+ * The input is the file. occam_st_open must either fail honestly or hand back views that keep
+ * every promise of safetensors.h: a known dtype, at most 4 non-negative dimensions, nbytes equal
+ * to prod(shape) times the element size, data aligned for its dtype and readable to the last
+ * byte (ASan checks each one), tensors that tile the data area, string metadata. The same file
+ * then goes through occam_model_load into a 4-3-2 model, so the shape, mask and
+ * "occam.layers" checks run as well (a file starting with the .occ magic takes the .occ path).
+ * A failed load must leave the model exactly as it was. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_util.h"
+#include "occam/checkpoint.h"
+#include "occam/config.h"
+#include "occam/model.h"
+#include "occam/safetensors.h"
+
+static void check_file(const occam_st_file *f)
+{
+    size_t total = 0;
+    FUZZ_CHECK(f->ntensors >= 0 && f->nmeta >= 0);
+    for (int i = 0; i < f->ntensors; i++) {
+        const occam_st_tensor_view *t = &f->tensors[i];
+        FUZZ_CHECK(t->name != NULL && (unsigned)t->dtype < OCCAM_ST_NDTYPES);
+        FUZZ_CHECK(t->ndim >= 0 && t->ndim <= OCCAM_ST_MAX_DIM);
+        size_t elem = occam_st_dtype_size(t->dtype), want = elem;
+        for (int d = 0; d < t->ndim; d++) {
+            FUZZ_CHECK(t->shape[d] >= 0);
+            /* the span fits in the file, so the product cannot overflow once it is nonzero */
+            FUZZ_CHECK(t->shape[d] == 0 || want <= SIZE_MAX / (size_t)t->shape[d]);
+            want *= (size_t)t->shape[d];
+        }
+        FUZZ_CHECK(t->nbytes == want);
+        FUZZ_CHECK(t->nbytes == 0 || (t->data && (uintptr_t)t->data % elem == 0));
+        if (t->nbytes) fuzz_touch(t->data, t->nbytes);
+        fuzz_touch(t->name, strlen(t->name));
+        FUZZ_CHECK(occam_st_find(f, t->name) == t); /* names are unique */
+        if (t->dtype == OCCAM_ST_F32) {
+            const float *p = NULL;
+            occam_error err = {0};
+            FUZZ_CHECK(occam_st_expect_f32(f, t->name, t->ndim, t->shape, &p, &err) == OCCAM_OK);
+            FUZZ_CHECK(p == t->data);
+        }
+        total += t->nbytes;
+    }
+    FUZZ_CHECK(total == f->data_size);
+    for (int i = 0; i < f->nmeta; i++) {
+        FUZZ_CHECK(f->meta[i].key && f->meta[i].value);
+        fuzz_touch(f->meta[i].value, strlen(f->meta[i].value));
+        FUZZ_CHECK(occam_st_meta_get(f, f->meta[i].key) == f->meta[i].value);
+    }
+}
+
+static const occam_config *config_4_3_2(void)
+{
+    static occam_config cfg;
+    static int ready;
+    if (!ready) {
+        occam_error err = {0};
+        occam_config_defaults(&cfg);
+        if (occam_config_set(&cfg, "model.layers=4,3,2", &err) != OCCAM_OK) {
+            fprintf(stderr, "fuzz: %s\n", err.msg);
+            abort();
+        }
+        ready = 1;
+    }
+    return &cfg;
+}
+
+static void check_model_load(const char *path)
+{
+    occam_model m;
+    occam_error err = {0};
+    FUZZ_CHECK(occam_model_create(&m, config_4_3_2(), &err) == OCCAM_OK);
+    for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] = (float)i + 0.5f;
+    occam_model before = m;
+    int rc = occam_model_load(path, &m, &err);
+    fuzz_check_status("occam_model_load", rc, &err, path);
+    if (rc != OCCAM_OK) {
+        FUZZ_CHECK(memcmp(&m.lay, &before.lay, sizeof m.lay) == 0);
+        FUZZ_CHECK(m.params == before.params && m.mask == NULL);
+        for (size_t i = 0; i < m.lay.nparams; i++) FUZZ_CHECK(m.params[i] == (float)i + 0.5f);
+    } else {
+        const occam_layout *lay = &m.lay;
+        FUZZ_CHECK(lay->nlayers == 2 && lay->width[0] == 4 && lay->width[2] == 2);
+        FUZZ_CHECK(lay->width[1] >= 1 && lay->width[1] <= 3);
+        fuzz_touch(m.params, lay->nparams * sizeof *m.params);
+        if (m.mask) fuzz_touch(m.mask, lay->nparams);
+    }
+    occam_model_free(&m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *path = fuzz_file_write(0, data, size);
+    occam_st_file f;
+    memset(&f, 0xA5, sizeof f); /* occam_st_open must not rely on a zeroed struct */
+    occam_error err = {0};
+    int rc = occam_st_open(&f, path, &err);
+    fuzz_check_status("occam_st_open", rc, &err, path);
+    if (rc == OCCAM_OK) check_file(&f);
+    else FUZZ_CHECK(f.path == NULL && f.tensors == NULL && f.data == NULL && f.ntensors == 0);
+    occam_st_close(&f);
+    check_model_load(path);
+    return 0;
+}

@@ -1,0 +1,122 @@
+/* libFuzzer harness for the .occ reader (occam_occ_read) into a 4-3-2 model.
+ *
+ * Input layout: byte 0 is the mode, the rest is the file. With bit 0 of the mode set, and when
+ * the header is long enough to say where the payload starts, the harness rewrites the payload
+ * length and CRC-32 fields to match the payload, so most inputs get past the checksum and the
+ * fuzzer explores the payload parser, the priors and the range decoder; with it clear the file
+ * goes in as it is, so the length and checksum checks are fuzzed too.
+ *
+ * A decode that succeeds must agree with its own header: per layer exactly k active weights,
+ * mask bytes 0 or 1, pruned weights 0, widths that fit the model. A failed one must leave the
+ * model as it was. The layout is documented in src/mdl/occfile.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "fuzz_util.h"
+#include "occam/config.h"
+#include "occam/model.h"
+#include "occam/occfile.h"
+
+#define HEAD_FIXED 16 /* magic, version, L */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int b = 0; b < 4; b++) p[b] = (uint8_t)(v >> (8 * b));
+}
+
+/* Header length for L layers: magic+version+L, widths, task+act, per-layer fields, payload
+ * length and CRC. 0 if the file cannot hold it or L is out of range. */
+static size_t header_len(const uint8_t *f, size_t n)
+{
+    if (n < HEAD_FIXED) return 0;
+    uint32_t L = le32(f + 12);
+    if (L < 1 || L >= OCCAM_MAX_LAYERS) return 0;
+    size_t h = HEAD_FIXED + 4 * ((size_t)L + 1) + 8 + 18 * (size_t)L + 12;
+    return h <= n ? h : 0;
+}
+
+static void fix_payload_fields(uint8_t *f, size_t n)
+{
+    size_t h = header_len(f, n);
+    if (!h) return;
+    uint64_t pay = n - h;
+    put_le32(f + h - 12, (uint32_t)pay);
+    put_le32(f + h - 8, (uint32_t)(pay >> 32));
+    put_le32(f + h - 4, (uint32_t)crc32(0L, f + h, (uInt)pay));
+}
+
+static const occam_config *config_4_3_2(void)
+{
+    static occam_config cfg;
+    static int ready;
+    if (!ready) {
+        occam_error err = {0};
+        occam_config_defaults(&cfg);
+        if (occam_config_set(&cfg, "model.layers=4,3,2", &err) != OCCAM_OK) {
+            fprintf(stderr, "fuzz: %s\n", err.msg);
+            abort();
+        }
+        ready = 1;
+    }
+    return &cfg;
+}
+
+/* The decoded model against the file's header (f[0..n) is the file that was read). */
+static void check_model(const occam_model *m, const uint8_t *f, size_t n)
+{
+    const occam_layout *lay = &m->lay;
+    FUZZ_CHECK(lay->nlayers == 2 && lay->width[0] == 4 && lay->width[2] == 2);
+    FUZZ_CHECK(lay->width[1] >= 1 && lay->width[1] <= 3 && m->mask);
+    FUZZ_CHECK(header_len(f, n) != 0);
+    const uint8_t *per_layer = f + HEAD_FIXED + 4 * (lay->nlayers + 1) + 8;
+    for (int l = 0; l < lay->nlayers; l++) {
+        FUZZ_CHECK(le32(f + HEAD_FIXED + 4 * l) == (uint32_t)lay->width[l]);
+        uint64_t k = le64(per_layer + 18 * l), ones = 0;
+        size_t nw = (size_t)lay->width[l] * lay->width[l + 1];
+        const uint8_t *mk = m->mask + lay->w_off[l];
+        const float *w = m->params + lay->w_off[l];
+        for (size_t i = 0; i < nw; i++) {
+            FUZZ_CHECK(mk[i] <= 1);
+            FUZZ_CHECK(mk[i] || w[i] == 0.0f);
+            ones += mk[i];
+        }
+        FUZZ_CHECK(ones == k);
+    }
+    fuzz_touch(m->params, lay->nparams * sizeof *m->params);
+    fuzz_touch(m->mask, lay->nparams);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) return 0;
+    size_t n = size - 1;
+    uint8_t *file = malloc(n ? n : 1);
+    FUZZ_CHECK(file != NULL);
+    memcpy(file, data + 1, n);
+    if (data[0] & 1) fix_payload_fields(file, n);
+    const char *path = fuzz_file_write(0, file, n);
+
+    occam_model m;
+    occam_error err = {0};
+    FUZZ_CHECK(occam_model_create(&m, config_4_3_2(), &err) == OCCAM_OK);
+    for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] = (float)i + 0.5f;
+    occam_model before = m;
+    int rc = occam_occ_read(path, &m, &err);
+    fuzz_check_status("occam_occ_read", rc, &err, path);
+    if (rc != OCCAM_OK) {
+        FUZZ_CHECK(memcmp(&m, &before, sizeof m) == 0);
+        for (size_t i = 0; i < m.lay.nparams; i++) FUZZ_CHECK(m.params[i] == (float)i + 0.5f);
+    } else {
+        check_model(&m, file, n);
+    }
+    occam_model_free(&m);
+    free(file);
+    return 0;
+}

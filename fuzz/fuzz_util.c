@@ -1,0 +1,87 @@
+/* Scratch files and status checks shared by the harnesses; see fuzz_util.h. */
+#include "fuzz_util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct {
+    int fd;
+    char path[64]; /* /proc/self/fd/N */
+} slots[FUZZ_SLOTS];
+
+/* Creates the scratch file of a slot once: mkstemp, then unlink, keeping the descriptor. */
+static int slot_open(int slot)
+{
+    if (slot < 0 || slot >= FUZZ_SLOTS) abort();
+    if (slots[slot].path[0]) return slots[slot].fd;
+    const char *dirs[3] = {"/dev/shm", getenv("TMPDIR"), "/tmp"};
+    for (int i = 0; i < 3; i++) {
+        if (!dirs[i] || !dirs[i][0] || access(dirs[i], W_OK) != 0) continue;
+        char name[4096];
+        snprintf(name, sizeof name, "%s/occam-fuzz-XXXXXX", dirs[i]);
+        int fd = mkstemp(name);
+        if (fd < 0) continue;
+        unlink(name); /* the descriptor keeps the file alive; nothing can leak */
+        slots[slot].fd = fd;
+        snprintf(slots[slot].path, sizeof slots[slot].path, "/proc/self/fd/%d", fd);
+        return fd;
+    }
+    fprintf(stderr, "fuzz: cannot create a scratch file: %s\n", strerror(errno));
+    abort();
+}
+
+const char *fuzz_file_empty(int slot)
+{
+    int fd = slot_open(slot);
+    if (ftruncate(fd, 0) != 0) {
+        fprintf(stderr, "fuzz: ftruncate: %s\n", strerror(errno));
+        abort();
+    }
+    return slots[slot].path;
+}
+
+const char *fuzz_file_write(int slot, const void *data, size_t size)
+{
+    const char *path = fuzz_file_empty(slot);
+    int fd = slots[slot].fd;
+    const char *p = data;
+    for (size_t done = 0; done < size;) {
+        ssize_t w = pwrite(fd, p + done, size - done, (off_t)done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            fprintf(stderr, "fuzz: write: %s\n", strerror(errno));
+            abort();
+        }
+        done += (size_t)w;
+    }
+    return path;
+}
+
+void fuzz_check_status(const char *what, int rc, const occam_error *err, const char *path)
+{
+    const char *bad = NULL;
+    if (rc != OCCAM_OK && rc != OCCAM_ERR_RUNTIME && rc != OCCAM_ERR_INPUT)
+        bad = "status is not 0, 1 or 2";
+    else if (rc != OCCAM_OK && err->msg[0] == '\0')
+        bad = "failed with an empty message";
+    else if (rc != OCCAM_OK && err->status != rc)
+        bad = "err.status differs from the returned status";
+    else if (rc == OCCAM_ERR_INPUT && path && !strstr(err->msg, path))
+        bad = "input error does not name the file";
+    if (!bad) return;
+    fprintf(stderr, "fuzz: %s: %s (rc %d, err.status %d, msg \"%.*s\")\n", what, bad, rc,
+            err->status, (int)sizeof err->msg, err->msg);
+    abort();
+}
+
+void fuzz_touch(const void *p, size_t n)
+{
+    const volatile unsigned char *b = p;
+    unsigned char x = 0;
+    for (size_t i = 0; i < n; i++) x ^= b[i];
+    volatile unsigned char sink = x;
+    (void)sink;
+}

@@ -1,0 +1,24 @@
+/* noisy-impl.h — private to src/nn: the prior of noisy weights and its KL gradients. */
+#ifndef OCCAM_NOISY_IMPL_H
+#define OCCAM_NOISY_IMPL_H
+
+#include "occam/config.h"
+#include "occam/mdl.h"
+#include "occam/model.h"
+
+static inline double noisy_softplus(double r) { return r > 20 ? r : log1p(exp(r)); }
+static inline double noisy_sigmoid(double r) { return 1.0 / (1.0 + exp(-r)); }
+static inline double noisy_softplus_inv(double s) { return s > 20 ? s : log(expm1(s)); }
+
+/* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of
+ * μ² + σ² (unless noise.prior_sigma fixes s), or a few EM steps of the mixture from its current
+ * state (component 0 pinned at 0), with each weight's own variance added to the spread. */
+void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
+                       bool first);
+
+/* ∂KL(q‖p)/∂μ and ∂KL/∂σ for q = N(μ, σ²). Gaussian prior: exact. Mixture: the expected log
+ * prior is expanded to second order around μ (E_q[−ln p(w)] ≈ −ln p(μ) + σ²/2 Σ_c r_c/s_c²),
+ * so the mean is pulled towards the components that claim it (soft weight sharing). */
+void noisy_kl_grad(const occam_prior *p, double mu, double sigma, double *dmu, double *dsigma);
+
+#endif

@@ -1,0 +1,94 @@
+/* Priors of noisy weights: per-epoch refits and KL gradients (see noisy-impl.h). */
+#include <math.h>
+#include <string.h>
+
+#include "noisy-impl.h"
+
+void noisy_kl_grad(const occam_prior *p, double mu, double sigma, double *dmu, double *dsigma)
+{
+    if (p->k == 1) {
+        double s2 = p->sigma[0] * p->sigma[0];
+        *dmu = (mu - p->mu[0]) / s2;
+        *dsigma = -1.0 / sigma + sigma / s2;
+        return;
+    }
+    double logw[OCCAM_PRIOR_MAX], mx = -INFINITY;
+    for (int c = 0; c < p->k; c++) {
+        double z = (mu - p->mu[c]) / p->sigma[c];
+        logw[c] = log(p->pi[c]) - log(p->sigma[c]) - 0.5 * z * z;
+        if (logw[c] > mx) mx = logw[c];
+    }
+    double tot = 0.0;
+    for (int c = 0; c < p->k; c++) tot += exp(logw[c] - mx);
+    double gm = 0.0, curv = 0.0;
+    for (int c = 0; c < p->k; c++) {
+        double r = exp(logw[c] - mx) / tot, s2 = p->sigma[c] * p->sigma[c];
+        gm += r * (mu - p->mu[c]) / s2;
+        curv += r / s2;
+    }
+    *dmu = gm;
+    *dsigma = -1.0 / sigma + sigma * curv;
+}
+
+void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
+                       bool first)
+{
+    const occam_layout *lay = &m->lay;
+    size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+    const float *w = m->params + lay->w_off[l], *rho = m->rho + lay->w_off[l];
+    const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
+    if (cfg->noise.prior == OCCAM_PRIOR_GAUSSIAN) {
+        double ss = 0.0;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (mk && !mk[i]) continue;
+            double s = noisy_softplus(rho[i]);
+            ss += (double)w[i] * w[i] + s * s;
+            k++;
+        }
+        double sd = cfg->noise.prior_sigma > 0 ? cfg->noise.prior_sigma
+                                               : sqrt(k ? ss / (double)k : 1.0);
+        *p = occam_prior_gauss(0.0, sd > 1e-6 ? sd : 1e-6);
+        return;
+    }
+    if (first) {
+        occam_error err;
+        if (occam_prior_fit(p, cfg->noise.components, true, w, n, mk, 1e-4, &err) != OCCAM_OK)
+            *p = occam_prior_gauss(0.0, 0.1);
+        return;
+    }
+    /* EM steps from the current mixture; every weight brings its own variance σ². */
+    for (int it = 0; it < 5; it++) {
+        double sr[OCCAM_PRIOR_MAX] = {0}, srm[OCCAM_PRIOR_MAX] = {0}, srv[OCCAM_PRIOR_MAX] = {0};
+        for (size_t i = 0; i < n; i++) {
+            if (mk && !mk[i]) continue;
+            double lw[OCCAM_PRIOR_MAX], mx = -INFINITY, tot = 0.0;
+            for (int c = 0; c < p->k; c++) {
+                double z = (w[i] - p->mu[c]) / p->sigma[c];
+                lw[c] = log(p->pi[c]) - log(p->sigma[c]) - 0.5 * z * z;
+                if (lw[c] > mx) mx = lw[c];
+            }
+            for (int c = 0; c < p->k; c++) tot += (lw[c] = exp(lw[c] - mx));
+            double s = noisy_softplus(rho[i]);
+            for (int c = 0; c < p->k; c++) {
+                double r = lw[c] / tot;
+                sr[c] += r;
+                srm[c] += r * w[i];
+            }
+            for (int c = 0; c < p->k; c++) {
+                double r = lw[c] / tot, d = w[i] - p->mu[c];
+                srv[c] += r * (d * d + s * s);
+            }
+        }
+        double total = 0.0;
+        for (int c = 0; c < p->k; c++) total += sr[c];
+        if (total <= 0.0) return;
+        for (int c = 0; c < p->k; c++) {
+            if (sr[c] < 1e-12) continue;
+            p->pi[c] = sr[c] / total;
+            if (!(c == 0 && p->pinned0)) p->mu[c] = srm[c] / sr[c];
+            double v = srv[c] / sr[c];
+            p->sigma[c] = sqrt(v > 1e-8 ? v : 1e-8);
+        }
+    }
+}
