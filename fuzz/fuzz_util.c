@@ -71,6 +71,9 @@ void fuzz_check_status(const char *what, int rc, const occam_error *err, const c
         bad = "err.status differs from the returned status";
     else if (rc == OCCAM_ERR_INPUT && path && !strstr(err->msg, path))
         bad = "input error does not name the file";
+    static int verbose = -1;
+    if (verbose < 0) verbose = getenv("OCCAM_FUZZ_VERBOSE") != NULL;
+    if (verbose) fprintf(stderr, "fuzz: %s: rc %d %s\n", what, rc, rc ? err->msg : "");
     if (!bad) return;
     fprintf(stderr, "fuzz: %s: %s (rc %d, err.status %d, msg \"%.*s\")\n", what, bad, rc,
             err->status, (int)sizeof err->msg, err->msg);

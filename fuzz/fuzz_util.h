@@ -25,7 +25,8 @@ const char *fuzz_file_write(int slot, const void *data, size_t size);
 /* The status contract of every fallible call: rc is OCCAM_OK, OCCAM_ERR_RUNTIME or
  * OCCAM_ERR_INPUT; a failure has filled err with the same status and a non-empty message; an
  * input error names the file (`path`, if non-NULL) it came from. Aborts with the message
- * otherwise. */
+ * otherwise. With OCCAM_FUZZ_VERBOSE set in the environment, prints every status (to see what
+ * a seed or a reproducer does: `OCCAM_FUZZ_VERBOSE=1 build-fuzz/fuzz_csv FILE`). */
 void fuzz_check_status(const char *what, int rc, const occam_error *err, const char *path);
 
 /* Reads every byte of p[0..n) (under ASan, any byte that is not ours is reported). */

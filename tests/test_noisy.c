@@ -139,3 +139,48 @@ Test(noisy, noisy_weights_generalise_better)
     cr_assert(test_loss[1] < 0.95 * test_loss[0], "noisy test loss %.4f, deterministic %.4f",
               test_loss[1], test_loss[0]);
 }
+
+#include "occam/dl.h"
+
+/* The bits-back code (Σ KL by closed form or Monte Carlo, expected NLL over seeded noise
+ * samples) is the same to the bit for 1, 2 and 3 threads. */
+Test(noisy, bits_back_is_thread_count_independent)
+{
+    for (int prior = 0; prior < 2; prior++) {
+        occam_config cfg;
+        occam_error err;
+        occam_config_defaults(&cfg);
+        cr_assert_eq(occam_config_load(&cfg, "configs/blobs.ini", &err), OCCAM_OK);
+        cfg.data.spread = 0.6;
+        cfg.train.epochs = 3;
+        cfg.train.optimizer = OCCAM_OPT_ADAM;
+        cfg.train.lr = 0.005;
+        cfg.noise.enabled = true;
+        cfg.noise.prior = prior ? OCCAM_PRIOR_MOG : OCCAM_PRIOR_GAUSSIAN;
+        cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+        cfg.mdl.samples = 16;
+        occam_dataset tr_ds, te_ds;
+        cr_assert_eq(occam_data_load(&cfg, &tr_ds, &te_ds, &err), OCCAM_OK);
+        occam_model m;
+        cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+        occam_model_init(&m, cfg.model.init, cfg.train.seed);
+        occam_trainer *tr;
+        cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 2, NULL, &err), OCCAM_OK);
+        occam_fit_result res;
+        cr_assert_eq(occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK);
+        occam_dl a, b, c;
+        cr_assert_eq(occam_dl_compute(&a, &m, &cfg, &tr_ds, 1, NULL, &err), OCCAM_OK, "%s",
+                     err.msg);
+        cr_assert_eq(occam_dl_compute(&b, &m, &cfg, &tr_ds, 2, NULL, &err), OCCAM_OK);
+        cr_assert_eq(occam_dl_compute(&c, &m, &cfg, &tr_ds, 3, NULL, &err), OCCAM_OK);
+        cr_assert(a.model_bits > 0 && a.data_bits > 0);
+        cr_assert(memcmp(&a.total_bits, &b.total_bits, sizeof(double)) == 0 &&
+                      memcmp(&a.total_bits, &c.total_bits, sizeof(double)) == 0,
+                  "prior %d: %.17g %.17g %.17g", prior, a.total_bits, b.total_bits, c.total_bits);
+        occam_fit_result_free(&res);
+        occam_trainer_free(tr);
+        occam_model_free(&m);
+        occam_dataset_free(&tr_ds);
+        occam_dataset_free(&te_ds);
+    }
+}

@@ -123,6 +123,7 @@ typedef struct occam_config {
         int components;                 /* mdl.components: mog components (one pinned at 0) */
         double target_precision;        /* mdl.target_precision: regression target step δ */
         int samples;                    /* mdl.samples: Monte-Carlo draws per weight (mog KL) */
+        int data_samples;               /* mdl.data_samples: noise samples for the expected NLL */
         int search_rows;                /* mdl.search_rows: training rows used while searching
                                            the quantisation steps (0 = all) */
         uint64_t seed;                  /* mdl.seed */

@@ -139,12 +139,14 @@ static int run(const cli_opts *o, occam_error *err)
                    1.0 - (double)active / (double)plog.dense_weights);
         }
         occam_dl dl;
-        bool have_dl = cfg.mdl.model_code != OCCAM_MDL_BITS_BACK &&
-                       occam_dl_compute(&dl, model, &cfg, train, threads, NULL, err) == OCCAM_OK;
+        occam_config dcfg = cfg;
+        if (dcfg.mdl.model_code == OCCAM_MDL_BITS_BACK && !model->rho)
+            dcfg.mdl.model_code = OCCAM_MDL_TWO_PART; /* nothing noisy to send bits-back */
+        bool have_dl = occam_dl_compute(&dl, model, &dcfg, train, threads, NULL, err) == OCCAM_OK;
         if (have_dl)
             printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
-                   "weights: %.0f bits)\n", cfg.mdl.model_code == OCCAM_MDL_COUNT ? "count"
-                   : "two-part", dl.model_bits, dl.data_bits, dl.total_bits, dl.dense_bits);
+                   "weights: %.0f bits)\n", dl.code == OCCAM_MDL_COUNT ? "count"
+                   : dl.code == OCCAM_MDL_BITS_BACK ? "bits-back" : "two-part", dl.model_bits, dl.data_bits, dl.total_bits, dl.dense_bits);
         printf("time   %.2f s training, %.0f samples/s, %d thread%s, BLIS %s\n",
                fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,

@@ -307,6 +307,8 @@ static const config_key keys[] = {
                "regression: the step targets are quantised to for the data code"),
     INT_KEY("mdl", "samples", mdl.samples, 1, 1000000, "100",
             "bits-back with a mixture prior: Monte-Carlo draws per weight for the KL"),
+    INT_KEY("mdl", "data_samples", mdl.data_samples, 1, 10000, "8",
+            "bits-back: noise samples per training row for the expected NLL under q"),
     INT_KEY("mdl", "search_rows", mdl.search_rows, 0, 1000000000, "10000",
             "training rows used while searching quantisation steps (0 = all; the reported "
             "total always uses all)"),

@@ -8,7 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "occam/gemm.h"
+#include "occam/kernels.h"
 #include "occam/mem.h"
+#include "occam/noisy.h"
+#include "occam/rng.h"
 
 /* Rows per chunk of the data code. Fixed, so the chunk boundaries and therefore every partial
  * sum are the same for any thread count. */
@@ -82,6 +86,142 @@ static double reg_bits(void *vctx, size_t lo, size_t hi)
     double bits = 0.0;
     for (size_t i = lo; i < hi; i++) bits += occam_mdl_gauss_bits(c->resid[i], c->sigma, c->delta);
     return bits;
+}
+
+static int prior_params(const occam_prior *p);
+
+/* ---- bits-back: expected NLL under q, and Σ KL ------------------------------------------ */
+
+typedef struct noisy_ctx {
+    data_ctx base;
+    const float *var;  /* σ² per weight (0 where masked) */
+    float **sq;        /* [threads] DATA_CHUNK × max width */
+    int samples;
+    uint64_t seed;
+} noisy_ctx;
+
+/* Σ over rows [lo, hi) of the mean over `samples` noise draws of −log2 p(y | x, w ~ q), with
+ * the local reparameterisation; the draws are seeded by (seed, lo), so the sum does not depend
+ * on which thread computes the chunk. */
+static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
+{
+    const noisy_ctx *c = vctx;
+    const occam_model *m = c->base.m;
+    const occam_layout *lay = &m->lay;
+    int t = omp_get_thread_num(), rows = (int)(hi - lo), k = lay->width[lay->nlayers];
+    float *out[OCCAM_MAX_LAYERS], *ws = c->base.ws[t], *sq = c->sq[t];
+    for (int l = 0; l < lay->nlayers; l++) {
+        out[l] = ws;
+        ws += (size_t)DATA_CHUNK * lay->width[l + 1];
+    }
+    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
+    double bits = 0.0;
+    for (int s = 0; s < c->samples; s++) {
+        const float *in = c->base.ds->x + lo * c->base.ds->d;
+        for (int l = 0; l < lay->nlayers; l++) {
+            int nin = lay->width[l], nout = lay->width[l + 1];
+            size_t xn = (size_t)rows * nin, zn = (size_t)rows * nout;
+            float *z = out[l];
+            occam_gemm(false, true, rows, nout, nin, 1.0f, in, nin, m->params + lay->w_off[l],
+                       nin, 0.0f, z, nout);
+            for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
+            /* the variance goes to the next layer's output block, free until then */
+            float *v = sq + xn;
+            occam_gemm(false, true, rows, nout, nin, 1.0f, sq, nin, c->var + lay->w_off[l], nin,
+                       0.0f, v, nout);
+            for (size_t i = 0; i < zn; i++)
+                z[i] += sqrtf(v[i] + 1e-12f) * (float)occam_rng_normal(&r);
+            if (l + 1 < lay->nlayers)
+                occam_bias_act_forward(z, m->params + lay->b_off[l], rows, nout, m->act);
+            else
+                occam_bias_forward(z, m->params + lay->b_off[l], rows, nout);
+            in = z;
+        }
+        const float *z = out[lay->nlayers - 1];
+        for (int i = 0; i < rows; i++) {
+            const float *zr = z + (size_t)i * k;
+            double mx = zr[0], sum = 0.0;
+            for (int j = 1; j < k; j++) mx = fmax(mx, zr[j]);
+            for (int j = 0; j < k; j++) sum += exp((double)zr[j] - mx);
+            bits += (log(sum) + mx - (double)zr[c->base.ds->label[lo + (size_t)i]]) / LN2;
+        }
+    }
+    return bits / c->samples;
+}
+
+static double noisy_data_bits(const occam_model *m, const occam_dataset *ds, const float *var,
+                              int samples, uint64_t seed, int threads)
+{
+    const occam_layout *lay = &m->lay;
+    size_t per = 0;
+    int maxw = 0;
+    for (int l = 0; l < lay->nlayers; l++) per += (size_t)DATA_CHUNK * lay->width[l + 1];
+    for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
+    noisy_ctx c = {.base = {.m = m, .params = m->params, .ds = ds}, .var = var,
+                   .samples = samples, .seed = seed};
+    c.base.ws = calloc((size_t)threads, sizeof(float *));
+    c.sq = calloc((size_t)threads, sizeof(float *));
+    OCCAM_ASSERT(c.base.ws && c.sq);
+    for (int t = 0; t < threads; t++) {
+        c.base.ws[t] = occam_alloc(per, sizeof(float));
+        c.sq[t] = occam_alloc((size_t)DATA_CHUNK * 2 * (size_t)maxw, sizeof(float));
+        OCCAM_ASSERT(c.base.ws[t] && c.sq[t]);
+    }
+    double bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
+    for (int t = 0; t < threads; t++) {
+        free(c.base.ws[t]);
+        free(c.sq[t]);
+    }
+    free(c.base.ws);
+    free(c.sq);
+    return bits;
+}
+
+/* Bits-back: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to the trained (μ, σ)), data
+ * bits the expected NLL under q. Biases are sent as float32. */
+static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg,
+                     const occam_dataset *train, int threads, occam_error *err)
+{
+    const occam_layout *lay = &m->lay;
+    if (!m->rho)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.model_code = bits-back needs a noisy-weight model "
+                               "(noise.enabled = true, or a checkpoint with layers.L.weight_rho)");
+    if (m->task != OCCAM_TASK_CLASSIFY)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.model_code = bits-back: regression is not supported yet");
+    float *sigma = occam_alloc(lay->nparams, sizeof(float));
+    float *var = occam_alloc(lay->nparams, sizeof(float));
+    if (!sigma || !var) {
+        free(sigma);
+        free(var);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
+    for (size_t i = 0; i < lay->nparams; i++) {
+        sigma[i] = (float)occam_noise_sigma(m->rho[i]);
+        var[i] = m->mask && !m->mask[i] ? 0.0f : sigma[i] * sigma[i];
+    }
+    for (int l = 0; l < lay->nlayers; l++) {
+        occam_dl_layer *y = &dl->layer[l];
+        if (!y->k) continue;
+        occam_noise_prior_fit(&y->prior, m, l, cfg, true);
+        occam_noise_prior_fit(&y->prior, m, l, cfg, false);
+        y->value_bits = occam_mdl_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
+                                                m->mask ? m->mask + lay->w_off[l] : NULL,
+                                                (size_t)y->n, &y->prior, cfg->mdl.samples,
+                                                cfg->mdl.seed + (uint64_t)l, threads);
+        y->overhead_bits = 32.0 * (prior_params(&y->prior));
+        dl->model_bits += y->value_bits + y->overhead_bits + y->bias_bits;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    dl->data_bits = noisy_data_bits(m, train, var, cfg->mdl.data_samples, cfg->mdl.seed, threads);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    dl->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    dl->total_bits = dl->model_bits + dl->data_bits;
+    free(sigma);
+    free(var);
+    return OCCAM_OK;
 }
 
 double occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
@@ -218,10 +358,6 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg
     dl->code = cfg->mdl.model_code;
     dl->nlayers = m->lay.nlayers;
     dl->rows = train->n;
-    if (dl->code == OCCAM_MDL_BITS_BACK)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "mdl.model_code = bits-back needs a noisy-weight model ([noise]), "
-                               "which this build cannot train yet; use two-part or count");
     if (train->n == 0) return occam_error_set(err, OCCAM_ERR_INPUT, "no training data to code");
     const occam_layout *lay = &m->lay;
     for (int l = 0; l < lay->nlayers; l++) {
@@ -233,6 +369,7 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg
         y->bias_bits = 32.0 * y->out;
         dl->dense_bits += 32.0 * (double)(y->n + (uint64_t)y->out);
     }
+    if (dl->code == OCCAM_MDL_BITS_BACK) return bits_back(dl, m, cfg, train, threads, err);
     float *q = NULL;
     if (dl->code == OCCAM_MDL_COUNT) {
         for (int l = 0; l < lay->nlayers; l++)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "noisy-impl.h"
+#include "occam/noisy.h"
 
 void noisy_kl_grad(const occam_prior *p, double mu, double sigma, double *dmu, double *dsigma)
 {
@@ -92,3 +93,11 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
         }
     }
 }
+
+void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
+                           bool first)
+{
+    noisy_prior_refit(p, m, l, cfg, first);
+}
+
+double occam_noise_sigma(float rho) { return noisy_softplus(rho); }

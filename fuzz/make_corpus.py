@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Regenerates the fuzz seed corpora in fuzz/corpus/<harness>/ (run from the repository root
+after `make`; uses build/occam for the checkpoint and .occ seeds).
+
+Each harness reads its own input layout (see the comment at the top of fuzz/fuzz_<name>.c):
+  config      the INI file
+  idx         mode byte (bit 0 gzip, bits 1..7 classes-1), u16 split, images file, labels file
+  csv         options byte, classes-1 byte, the CSV file
+  checkpoint  the safetensors (or .occ) file
+  occ         mode byte (bit 0: harness fixes the payload length and CRC), the .occ file
+Seeds are small valid inputs; the whole corpus stays well under 100 KB."""
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+OCCAM = "build/occam"
+BLOBS = "configs/blobs.ini"
+OUT = "fuzz/corpus"
+
+
+def put(name, fname, data):
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, fname), "wb") as f:
+        f.write(data)
+
+
+def config_seeds():
+    for c in ("blobs.ini", "default.ini", "mdl_prune.ini"):
+        with open(os.path.join("configs", c), "rb") as f:
+            put("config", c, f.read())
+    # Every key at its default, from the key table, so the fuzzer starts from all the names.
+    table = subprocess.run([OCCAM, "--config-keys"], check=True, capture_output=True,
+                           text=True).stdout.splitlines()
+    lines, section = [], None
+    for row in table:
+        f = row.split()
+        if len(f) < 3 or "." not in f[0] or f[0].endswith("."):
+            continue
+        sec, key = f[0].split(".", 1)
+        value = f[3] if f[2] == "list" else f[2]
+        if value == '""':
+            value = ""
+        if sec != section:
+            lines.append(f"\n[{sec}]")
+            section = sec
+        lines.append(f"{key} = {value}")
+    put("config", "all_keys.ini", ("\n".join(lines).lstrip() + "\n").encode())
+    put("config", "csv.ini", b"; csv regression\n[data]\nsource = csv\ntrain = a.csv\n"
+        b"task = regress\nlabel = first\n[model]\nlayers = 3,1\n")
+
+
+def idx_pair(n, rows, cols, classes):
+    img = struct.pack(">IIII", 0x803, n, rows, cols) + bytes((i * 37) & 0xFF
+                                                            for i in range(n * rows * cols))
+    lab = struct.pack(">II", 0x801, n) + bytes(i % classes for i in range(n))
+    return img, lab
+
+
+def idx_seeds():
+    for n, r, c, classes in ((3, 2, 2, 10), (1, 1, 1, 1), (5, 3, 1, 2)):
+        img, lab = idx_pair(n, r, c, classes)
+        for gz in (0, 1):
+            mode = (classes - 1) << 1 | gz
+            put("idx", f"n{n}_{r}x{c}_c{classes}_{'gz' if gz else 'raw'}",
+                bytes([mode]) + struct.pack(">H", len(img)) + img + lab)
+
+
+def csv_seeds():
+    # options byte: bits 0-1 header (0 auto, 1 yes, 2 no), bit 2 regress, bits 3-7 label (0 last)
+    seeds = {
+        "classify_header_last": (0, 3, b"a,b,label\n1.5,2,0\n-3,4e-2,2\n\n0,0,1\n"),
+        "classify_noheader_first": (2 | 1 << 3, 2, b"1,0.5,0.25\r\n0,1e3,-7\r\n"),
+        "regress_bom_header": (1 | 4, 1, b"\xef\xbb\xbfx, y ,t\n 1 ,\t2,3.5\n4,5,-6e1\n"),
+        "regress_col2": (4 | 2 << 3, 1, b"1,2,3,4\n5,6,7,8\n"),
+    }
+    for name, (opt, classes, text) in seeds.items():
+        put("csv", name, bytes([opt, classes - 1]) + text)
+
+
+def model_seeds(tmp):
+    small = ["--set", "model.layers=4,3,2", "--set", "data.features=4", "--set",
+             "data.classes=2", "--set", "train.epochs=1", "--set", "data.samples=40",
+             "--set", "data.test_samples=10"]
+    runs = {
+        "st_20_3_3": ["--set", "model.layers=20,3,3", "--set", "train.epochs=1"],
+        "st_4_3_2": small,
+        "st_4_3_2_mask": small + ["--set", "prune.schedule=oneshot", "--set", "prune.target=0.5"],
+        "st_4_2_2_neuron": small + ["--set", "prune.schedule=oneshot", "--set",
+                                    "prune.granularity=neuron", "--set", "prune.target=0.34"],
+    }
+    for name, args in runs.items():
+        path = os.path.join(tmp, name + ".safetensors")
+        subprocess.run([OCCAM, "train", BLOBS, *args, "--save", path], check=True,
+                       capture_output=True)
+        with open(path, "rb") as f:
+            put("checkpoint", name + ".safetensors", f.read())
+        if name == "st_20_3_3":
+            continue
+        occ = os.path.join(tmp, name + ".occ")
+        subprocess.run([OCCAM, "compress", BLOBS, *small, "--checkpoint", path, "--out", occ],
+                       check=True, capture_output=True)
+        with open(occ, "rb") as f:
+            data = f.read()
+        put("occ", name + "_fixcrc", b"\x01" + data)
+        put("occ", name + "_raw", b"\x00" + data)
+        if name == "st_4_3_2_mask":
+            put("checkpoint", name + ".occ", data)
+
+
+def main():
+    if not os.path.exists(OCCAM):
+        sys.exit(f"{OCCAM} not found: run make first")
+    shutil.rmtree(OUT, ignore_errors=True)
+    config_seeds()
+    idx_seeds()
+    csv_seeds()
+    with tempfile.TemporaryDirectory() as tmp:
+        model_seeds(tmp)
+
+
+if __name__ == "__main__":
+    main()
