@@ -117,11 +117,13 @@ fuzz: $(FUZZ_BINS)
 	  if $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
 	       -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $(FUZZ_ARGS) \
 	       $(FUZZ_BUILD)/corpus/$$n > $(FUZZ_BUILD)/logs/$$n.log 2>&1; then \
-	    grep -E '^#[0-9]+ +DONE' $(FUZZ_BUILD)/logs/$$n.log | tail -n 1; \
+	    grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/logs/$$n.log | tail -n 1; \
 	    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
 	      $(FUZZ_BUILD)/logs/$$n.log | tr '\n' ' '; echo; \
 	  else \
-	    tail -n 60 $(FUZZ_BUILD)/logs/$$n.log; failed="$$failed $$n"; \
+	    awk '/^(fuzz: |==[0-9]+==|occam: internal error|INFO: libFuzzer)|runtime error:/ {on = 1} \
+	         on && k++ < 100' $(FUZZ_BUILD)/logs/$$n.log; \
+	    grep -E '^(artifact_prefix|stat::)' $(FUZZ_BUILD)/logs/$$n.log; failed="$$failed $$n"; \
 	  fi; \
 	done; \
 	if [ -n "$$failed" ]; then \

@@ -7,7 +7,10 @@
  * byte (ASan checks each one), tensors that tile the data area, string metadata. The same file
  * then goes through occam_model_load into a 4-3-2 model, so the shape, mask and
  * "occam.layers" checks run as well (a file starting with the .occ magic takes the .occ path).
- * A failed load must leave the model exactly as it was. */
+ * A successful load must hold exactly the file's tensors at the widths the model now has (a
+ * neuron-pruned file has narrower hidden layers); a failed one must leave the model exactly as
+ * it was. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +73,40 @@ static const occam_config *config_4_3_2(void)
     return &cfg;
 }
 
-static void check_model_load(const char *path)
+/* The loaded model holds exactly the file's tensors: each layer's weight and bias (and masks,
+ * if the file has them) with the model's widths, bit for bit. */
+static void check_model_matches(const occam_model *m, const occam_st_file *f)
+{
+    const occam_layout *lay = &m->lay;
+    bool masked = occam_st_find(f, "layers.0.weight_mask") != NULL;
+    FUZZ_CHECK(masked == (m->mask != NULL));
+    for (int l = 0; l < lay->nlayers; l++) {
+        static const char *kinds[4] = {"weight", "bias", "weight_mask", "bias_mask"};
+        for (int k = 0; k < (masked ? 4 : 2); k++) {
+            char name[48];
+            snprintf(name, sizeof name, "layers.%d.%s", l, kinds[k]);
+            const occam_st_tensor_view *t = occam_st_find(f, name);
+            FUZZ_CHECK(t != NULL);
+            bool bias = k & 1;
+            size_t out = (size_t)lay->width[l + 1], n = bias ? out : out * lay->width[l];
+            size_t off = bias ? lay->b_off[l] : lay->w_off[l];
+            if (k < 2) {
+                FUZZ_CHECK(t->dtype == OCCAM_ST_F32 && t->ndim == (bias ? 1 : 2));
+                FUZZ_CHECK(t->shape[0] == (int64_t)out);
+                FUZZ_CHECK(bias || t->shape[1] == lay->width[l]);
+                FUZZ_CHECK(t->nbytes == n * sizeof(float));
+                FUZZ_CHECK(memcmp(m->params + off, t->data, t->nbytes) == 0);
+            } else {
+                FUZZ_CHECK(t->dtype == OCCAM_ST_U8 && t->nbytes == n);
+                FUZZ_CHECK(memcmp(m->mask + off, t->data, n) == 0);
+            }
+        }
+    }
+}
+
+/* Loads path into a fresh 4-3-2 model; f is the same file opened by occam_st_open, or NULL if
+ * that failed. */
+static void check_model_load(const char *path, const occam_st_file *f)
 {
     occam_model m;
     occam_error err = {0};
@@ -89,6 +125,7 @@ static void check_model_load(const char *path)
         FUZZ_CHECK(lay->width[1] >= 1 && lay->width[1] <= 3);
         fuzz_touch(m.params, lay->nparams * sizeof *m.params);
         if (m.mask) fuzz_touch(m.mask, lay->nparams);
+        if (f) check_model_matches(&m, f); /* else it was an .occ file */
     }
     occam_model_free(&m);
 }
@@ -103,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_check_status("occam_st_open", rc, &err, path);
     if (rc == OCCAM_OK) check_file(&f);
     else FUZZ_CHECK(f.path == NULL && f.tensors == NULL && f.data == NULL && f.ntensors == 0);
+    check_model_load(path, rc == OCCAM_OK ? &f : NULL);
     occam_st_close(&f);
-    check_model_load(path);
     return 0;
 }

@@ -157,7 +157,11 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
         occam_st_close(&f);
         return rc;
     }
-    if (nw > 0 && want.nparams != m->lay.nparams) rc = relayout(m, w, nw, err);
+    /* Compare the widths, not nparams: segments are padded to cache lines, so a narrower
+     * hidden layer can keep the same total (4,2,2 and 4,3,2 both take 64 floats). */
+    bool same = true;
+    for (int l = 0; l <= lay->nlayers; l++) same = same && want.width[l] == m->lay.width[l];
+    if (!same) rc = relayout(m, w, nw, err);
     if (rc == OCCAM_OK && has_mask) rc = occam_model_mask_enable(m, err);
     if (rc != OCCAM_OK) {
         occam_st_close(&f);

@@ -29,6 +29,7 @@
 
 #define GP_TERMINAL "set terminal pngcairo size 900,600 font 'Sans,11' noenhanced\n"
 #define NO_INDEX SIZE_MAX
+#define PLOT_MAX_LAYERS 64 /* layers with a prior a report may list */
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -289,30 +290,27 @@ static int gp_run(gp_script *g, const plot_ctx *c, occam_error *err)
     return rc;
 }
 
-static void gp_discard(gp_script *g)
+/* The range of the positive values a plot will show, to choose a log axis when they span
+ * decades. A zero or negative value rules a log axis out: it would be dropped. */
+typedef struct span {
+    double lo, hi;
+    bool nonpos;
+} span;
+
+static void span_add(span *s, double x)
 {
-    if (g->f) fclose(g->f);
-    free(g->buf);
-    g->f = NULL;
-    g->buf = NULL;
+    if (!isfinite(x)) return;
+    if (x <= 0) {
+        s->nonpos = true;
+    } else {
+        if (x < s->lo) s->lo = x;
+        if (x > s->hi) s->hi = x;
+    }
 }
 
-/* A log axis when the positive values span more than `ratio`; returns whether it chose one. */
-static bool gp_auto_log(FILE *f, const char *axis, const double *v, size_t n, size_t stride,
-                        double ratio)
+static bool span_wants_log(const span *s, double ratio)
 {
-    double lo = INFINITY, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        double x = v[i * stride];
-        if (isfinite(x) && x > 0) {
-            if (x < lo) lo = x;
-            if (x > hi) hi = x;
-        }
-        if (isfinite(x) && x <= 0) return false; /* a log axis would drop it */
-    }
-    if (!(hi > ratio * lo)) return false;
-    fprintf(f, "set logscale %s\n", axis);
-    return true;
+    return !s->nonpos && s->hi > ratio * s->lo;
 }
 
 /* ---- the report ------------------------------------------------------------------------- */
@@ -461,7 +459,7 @@ static int parse_prune(report *r, const occam_json_value *root, occam_error *err
     const occam_json_value *p = occam_json_get(root, "prune");
     if (!p || p->type == OCCAM_JSON_NULL) return OCCAM_OK;
     int rc = check_object(r, p, "prune", NO_INDEX, err);
-    double best;
+    double best = NAN;
     if (rc || (rc = get_num(r, p, "prune", NO_INDEX, "dense_total_bits", false, &r->dense_bits,
                             err)) ||
         (rc = get_num(r, p, "prune", NO_INDEX, "best_event", false, &best, err)))
@@ -496,7 +494,7 @@ static int parse_prior(report *r, const occam_json_value *pv, size_t l, occam_pr
     char where[96];
     snprintf(where, sizeof where, "mdl.layers[%zu].prior", l);
     int rc = check_object(r, pv, where, NO_INDEX, err);
-    double kd;
+    double kd = NAN;
     if (rc || (rc = get_num(r, pv, where, NO_INDEX, "components", true, &kd, err))) return rc;
     if (!(kd >= 1 && kd <= OCCAM_PRIOR_MAX) || kd != floor(kd))
         return input_err(err, r->path, "%s.components: expected 1 to %d", where, OCCAM_PRIOR_MAX);
@@ -557,6 +555,9 @@ static int parse_weights(report *r, const occam_json_value *root, occam_error *e
             (rc = get_array(r, mdl, "layers", "mdl.layers", &layers, err)))
             return rc;
     }
+    if (layers && layers->count > PLOT_MAX_LAYERS)
+        return input_err(err, r->path, "mdl.layers: %zu layers, at most %d are supported",
+                         layers->count, PLOT_MAX_LAYERS);
     if (layers && layers->count) {
         r->layers = calloc(layers->count, sizeof *r->layers);
         if (!r->layers) return oom(err);
@@ -569,7 +570,7 @@ static int parse_weights(report *r, const occam_json_value *root, occam_error *e
                 break;
             }
             prior_layer *y = &r->layers[r->nl];
-            double in, out;
+            double in = NAN, out = NAN;
             if ((rc = get_num(r, e, "mdl.layers", l, "in", false, &in, err)) ||
                 (rc = get_num(r, e, "mdl.layers", l, "out", false, &out, err)) ||
                 (rc = get_num(r, e, "mdl.layers", l, "k", false, &y->k, err)) ||
@@ -681,9 +682,9 @@ static int plot_learning(const plot_ctx *c, const report *r, occam_error *err)
     gp_str(f, r->ne ? "Learning curves (dashed: prune steps)" : "Learning curves");
     fputs(" font ',13'\n", f);
     /* Fixed margins keep the two panels' epoch axes aligned; the key sits right of the data. */
-    fputs("set lmargin at screen 0.10\nset rmargin at screen 0.76\n"
-          "set key outside right top vertical Left reverse width 1\n"
-          "set xlabel 'epoch'\nset autoscale xfix\nset offsets 0.5, 0.5, 0, 0\n",
+    fputs("set lmargin at screen 0.10\nset rmargin at screen 0.77\n"
+          "set key at screen 0.79, graph 1 left top vertical Left reverse width 1\n"
+          "set xlabel 'epoch'\nset autoscale xfix\nset offsets 0.5, 0.5, graph 0.06, graph 0.06\n",
           f);
     if (r->nh < 20) fputs("set xtics 1\n", f);
     for (size_t i = 0; i < r->ne; i++)
@@ -693,16 +694,19 @@ static int plot_learning(const plot_ctx *c, const report *r, occam_error *err)
     const char *prune_key = r->ne ? ", NaN with lines dt 2 lc rgb 'gray40' title 'prune step'"
                                   : "";
     if (loss_panel) {
-        bool logy = gp_auto_log(f, "y", &r->h[0][H_TRAIN_LOSS], r->nh * 2, 1, 100.0) &&
-                    gp_auto_log(f, "y", &r->h[0][H_TEST_LOSS], r->nh, H_COLS, 0.0);
-        /* (the second call only re-checks the test column for non-positive values) */
-        if (!logy) fputs("unset logscale y\n", f);
+        /* Losses that fall by decades (separable data) read better on a log axis. */
+        span sp = {INFINITY, 0, false};
+        for (size_t i = 0; i < r->nh; i++) {
+            span_add(&sp, r->h[i][H_TRAIN_LOSS]);
+            span_add(&sp, r->h[i][H_TEST_LOSS]);
+        }
+        bool logy = span_wants_log(&sp, 100.0);
+        if (logy) fputs("set logscale y\nset format y '%g'\n", f);
         fprintf(f, "set ylabel '%s'\nset title 'loss'\nplot ",
                 r->regress ? (logy ? "loss (log scale)" : "loss")
                            : (logy ? "loss (nats, log scale)" : "loss (nats)"));
         bool first = true;
         if (have[H_TRAIN_LOSS]) {
-            fputs("", f);
             gp_str(f, d.path);
             fprintf(f, " using 1:2 with %s lc rgb '#1f77b4' title 'train loss'", style);
             first = false;
@@ -712,7 +716,7 @@ static int plot_learning(const plot_ctx *c, const report *r, occam_error *err)
             gp_str(f, d.path);
             fprintf(f, " using 1:3 with %s lc rgb '#d62728' title 'test loss'", style);
         }
-        fprintf(f, "%s\nunset logscale y\n", prune_key);
+        fprintf(f, "%s\nunset logscale y\nset format y '%% h'\n", prune_key);
     }
     if (metric_panel) {
         fprintf(f, "set ylabel '%s'\nset title '%s'\nplot ",
@@ -765,26 +769,28 @@ static int plot_prune_accuracy(const plot_ctx *c, const report *r, occam_error *
     gp_script g;
     if ((rc = gp_open(&g, c, "prune_accuracy", err))) return rc;
     FILE *f = g.f;
-    fprintf(f, "set title '%s after each prune step and its fine-tuning' font ',13'\n"
+    fprintf(f, "set title '%s after each prune step and its fine-tuning%s' font ',13'\n"
                "set xlabel 'sparsity (fraction of weights pruned)'\n"
                "set ylabel '%s'\nset xrange [0:1]\nset xtics 0.1\n"
-               "set offsets 0, 0, graph 0.08, graph 0.08\n"
-               "set key %s left\n",
+               "set autoscale yfix\nset offsets 0, 0, graph 0.1, graph 0.1\n"
+               "set key outside right top vertical Left reverse\n"
+               "set style textbox opaque noborder margins 1, 1\n",
             r->regress ? "Test relative error" : "Test accuracy",
-            r->regress ? metric : "test accuracy (fraction correct)",
-            r->regress ? "top" : "bottom");
+            r->ne <= 20 ? " (labels: step)" : "",
+            r->regress ? metric : "test accuracy (fraction correct)");
+    /* The reference line first, so the step labels' boxes are drawn over it. */
     fputs("plot ", f);
+    if (isfinite(dense))
+        fprintf(f, "%.9g with lines dt 2 lw 2 lc rgb 'gray40' title 'dense model (epoch %.9g)', ",
+                dense, dense_epoch);
     gp_str(f, d.path);
     fprintf(f, " using 3:4 with linespoints pt 7 ps 1 lw 2 lc rgb '#d62728' title '%s'", metric);
     if (r->ne <= 20) {
         fputs(", ", f);
         gp_str(f, d.path);
-        fputs(" using 3:4:(sprintf('%d', $1)) with labels offset 0,1 tc rgb 'gray30' "
-              "title 'step number'", f);
+        fputs(" using 3:4:(sprintf('%d', $1)) with labels boxed offset 0,1.2 tc rgb 'gray20' "
+              "notitle", f);
     }
-    if (isfinite(dense))
-        fprintf(f, ", %.9g with lines dt 2 lw 2 lc rgb 'gray40' title 'dense model (epoch %.9g)'",
-                dense, dense_epoch);
     fputc('\n', f);
     return gp_run(&g, c, err);
 }
@@ -796,49 +802,46 @@ static int plot_mdl_bits(const plot_ctx *c, const report *r, occam_error *err)
     if (rc) return rc;
     fprintf(d.f, "# %s: description length per prune step (sparsity 0: the dense model)\n"
                  "# sparsity model_bits data_bits total_bits step\n", r->path);
-    size_t rows = 0;
-    double totals[2 * 1024], *tot = NULL; /* only for choosing the axis scale */
-    size_t cap = 0;
+    span sp = {INFINITY, 0, false};
+    span_add(&sp, r->dense_bits);
     if (isfinite(r->dense_bits)) {
         fputs(" 0 NaN NaN", d.f);
         dat_num(d.f, r->dense_bits);
         fputs(" 0\n", d.f);
-        rows++;
     }
-    (void)totals;
     for (size_t i = 0; i < r->ne; i++) {
         if (!isfinite(r->ev[i][E_TOTAL_BITS])) continue;
         dat_num(d.f, r->ev[i][E_SPARSITY]);
-        dat_num(d.f, r->ev[i][E_MODEL_BITS]);
-        dat_num(d.f, r->ev[i][E_DATA_BITS]);
-        dat_num(d.f, r->ev[i][E_TOTAL_BITS]);
+        for (int k = E_MODEL_BITS; k <= E_TOTAL_BITS; k++) {
+            dat_num(d.f, r->ev[i][k]);
+            span_add(&sp, r->ev[i][k]);
+        }
         dat_num(d.f, r->ev[i][E_STEP]);
         fputc('\n', d.f);
-        rows++;
     }
     if ((rc = dat_close(&d, c, err))) return rc;
 
-    /* Every plotted bit count, to decide on a log axis. */
-    cap = 3 * r->ne + 1;
-    tot = malloc(cap * sizeof *tot);
-    if (!tot) return oom(err);
-    size_t nt = 0;
-    for (size_t i = 0; i < r->ne; i++)
-        for (int k = E_MODEL_BITS; k <= E_TOTAL_BITS; k++) tot[nt++] = r->ev[i][k];
-    tot[nt++] = r->dense_bits;
-
     gp_script g;
-    if ((rc = gp_open(&g, c, "mdl_bits", err))) {
-        free(tot);
-        return rc;
-    }
+    if ((rc = gp_open(&g, c, "mdl_bits", err))) return rc;
     FILE *f = g.f;
-    bool logy = gp_auto_log(f, "y", tot, nt, 1, 20.0);
-    free(tot);
+    bool logy = span_wants_log(&sp, 20.0);
+    if (logy) { /* tics at 1, 2 and 5 per decade: a tight range then still has several */
+        fputs("set logscale y\nset ytics (", f);
+        bool first = true;
+        for (double dec = pow(10, floor(log10(sp.lo))); dec <= 1.5 * sp.hi; dec *= 10)
+            for (int m = 0; m < 3; m++) {
+                double v = dec * (double[]){1, 2, 5}[m];
+                if (v < sp.lo / 1.5 || v > sp.hi * 1.5) continue;
+                fprintf(f, "%s%.9g", first ? "" : ", ", v);
+                first = false;
+            }
+        fputs(")\n", f);
+    }
     fprintf(f, "set title 'Description length: L = L(model) + L(data | model)' font ',13'\n"
                "set xlabel 'sparsity (fraction of weights pruned)'\n"
                "set ylabel '%s'\nset format y '%%.0s%%c'\nset xrange [0:1]\nset xtics 0.1\n"
-               "set offsets 0, 0, graph 0.05, graph 0.05\nset key bottom left\n",
+               "set offsets 0, 0, graph 0.05, graph 0.05\nset rmargin at screen 0.65\nset autoscale yfix\n"
+               "set key at screen 0.67, graph 1 left top vertical Left reverse\n",
             logy ? "bits (log scale)" : "bits");
     /* The kept model (smallest total), when the report names it. */
     double kx = NAN, ky = NAN;
@@ -857,54 +860,98 @@ static int plot_mdl_bits(const plot_ctx *c, const report *r, occam_error *err)
     fputs(" using 1:2 with linespoints pt 5 ps 0.8 lw 2 lc rgb '#1f77b4' title 'model bits', ", f);
     gp_str(f, d.path);
     fputs(" using 1:3 with linespoints pt 9 ps 0.9 lw 2 lc rgb '#2ca02c' title 'data bits'", f);
+    if (isfinite(r->dense_bits))
+        fprintf(f, ", '+' using (0):(%.9g) every ::0::0 with points pt 4 ps 2 lw 2 lc rgb 'black' "
+                   "title 'dense model (total bits)'", r->dense_bits);
     if (isfinite(kx) && isfinite(ky))
         fprintf(f, ", '+' using (%.9g):(%.9g) every ::0::0 with points pt 6 ps 3 lw 2 "
                    "lc rgb '#d62728' title 'kept model (smallest total)'", kx, ky);
     fputc('\n', f);
-    (void)rows;
     return gp_run(&g, c, err);
 }
 
-/* Expected count of a layer set's weights in [lo, hi): each layer's prior mass there, weighted by
- * its active weights (equal weights when the report lacks k), times the histogram total. */
-static double prior_expected(const report *r, int first, int last, double total, double lo,
-                             double hi)
+/* The prior a histogram is compared with: layers [first, last)'s priors, each weighted by its
+ * active weights (equally when the report lacks k). */
+typedef struct prior_mix {
+    const prior_layer *layer;
+    int n;
+    double w[PLOT_MAX_LAYERS];
+} prior_mix;
+
+static void prior_mix_init(prior_mix *m, const report *r, int first, int last)
 {
-    double wsum = 0, e = 0;
-    for (int l = first; l < last; l++) wsum += isfinite(r->layers[l].k) ? r->layers[l].k : 1.0;
-    for (int l = first; l < last; l++) {
-        const occam_prior *p = &r->layers[l].prior;
-        double w = (isfinite(r->layers[l].k) ? r->layers[l].k : 1.0) / wsum;
-        e += w * (occam_prior_cdf(p, hi) - occam_prior_cdf(p, lo));
+    m->layer = r->layers + first;
+    m->n = last - first;
+    double sum = 0;
+    for (int l = 0; l < m->n; l++) {
+        double k = m->layer[l].k;
+        m->w[l] = isfinite(k) && k > 0 ? k : 1.0;
+        sum += m->w[l];
     }
-    return total * e;
+    for (int l = 0; l < m->n; l++) m->w[l] /= sum;
 }
+
+static double prior_mix_mass(const prior_mix *m, double lo, double hi)
+{
+    double e = 0;
+    for (int l = 0; l < m->n; l++)
+        e += m->w[l] * (occam_prior_cdf(&m->layer[l].prior, hi) -
+                        occam_prior_cdf(&m->layer[l].prior, lo));
+    return e;
+}
+
+static double prior_mix_pdf(const prior_mix *m, double x)
+{
+    double e = 0;
+    for (int l = 0; l < m->n; l++) e += m->w[l] * occam_prior_pdf(&m->layer[l].prior, x);
+    return e;
+}
+
+#define CURVE_SAMPLES 8 /* per bin, so the drawn prior is smooth even over wide bins */
 
 static int plot_weights(const plot_ctx *c, const report *r, occam_error *err)
 {
     dat_file d;
     int rc = dat_open(&d, c, "weights", err);
     if (rc) return rc;
-    fprintf(d.f, "# %s: weight histogram and the fitted priors' expected count per bin\n", r->path);
+    fprintf(d.f, "# %s: weight histograms and the fitted priors\n"
+                 "# per histogram two blocks (gnuplot index 2s and 2s+1): the bins with the\n"
+                 "# prior's expected count (its mass in the bin times the histogram total), then\n"
+                 "# the prior's density sampled %d times per bin, scaled the same way\n",
+            r->path, CURVE_SAMPLES);
     for (int s = 0; s < r->nhist; s++) {
         const histogram *h = &r->hist[s];
-        int first = r->hist_per_layer ? s : 0, last = r->hist_per_layer ? s + 1 : r->nl;
+        prior_mix mix;
+        prior_mix_init(&mix, r, r->hist_per_layer ? s : 0, r->hist_per_layer ? s + 1 : r->nl);
         double total = 0;
         for (size_t i = 0; i < h->n; i++) total += h->counts[i];
-        if (s) fputs("\n\n", d.f); /* gnuplot's `index` separator */
+        char what[32];
         if (r->hist_per_layer)
-            fprintf(d.f, "# layer %d\n", s);
+            snprintf(what, sizeof what, "layer %d", s);
         else
-            fprintf(d.f, "# all layers\n");
-        fputs("# lo hi centre count prior_expected\n", d.f);
+            snprintf(what, sizeof what, "all layers");
+        fprintf(d.f, "%s# %s: bins\n# lo hi centre count prior_expected\n", s ? "\n\n" : "",
+                what);
         for (size_t i = 0; i < h->n; i++) {
             double lo = h->edges[i], hi = h->edges[i + 1];
             dat_num(d.f, lo);
             dat_num(d.f, hi);
             dat_num(d.f, 0.5 * (lo + hi));
             dat_num(d.f, h->counts[i]);
-            dat_num(d.f, prior_expected(r, first, last, total, lo, hi));
+            dat_num(d.f, total * prior_mix_mass(&mix, lo, hi));
             fputc('\n', d.f);
+        }
+        fprintf(d.f, "\n\n# %s: prior curve\n# x prior_density_times_total_times_bin_width\n",
+                what);
+        for (size_t i = 0; i < h->n; i++) {
+            double lo = h->edges[i], wd = h->edges[i + 1] - lo;
+            for (int j = 0; j <= CURVE_SAMPLES; j++) {
+                if (j == CURVE_SAMPLES && i + 1 < h->n) break; /* next bin's first sample */
+                double x = lo + wd * j / CURVE_SAMPLES;
+                dat_num(d.f, x);
+                dat_num(d.f, total * wd * prior_mix_pdf(&mix, x));
+                fputc('\n', d.f);
+            }
         }
     }
     if ((rc = dat_close(&d, c, err))) return rc;
@@ -912,26 +959,29 @@ static int plot_weights(const plot_ctx *c, const report *r, occam_error *err)
     gp_script g;
     if ((rc = gp_open(&g, c, "weights", err))) return rc;
     FILE *f = g.f;
-    int n = r->nhist, cols = n <= 3 ? n : (n + 1) / 2, rows = n <= 3 ? 1 : 2;
+    int n = r->nhist, cols = n <= 2 ? n : (n + 1) / 2, rows = n <= 2 ? 1 : 2;
     fprintf(f, "set multiplot layout %d,%d title 'Weights and the fitted priors of the two-part "
                "code' font ',13'\n", rows, cols);
-    fputs("set xlabel 'weight value'\nset ylabel 'weights per bin'\n"
-          "set style fill solid 0.5 noborder\nset key top right\n", f);
+    fprintf(f, "set xlabel 'weight value'\nset ylabel 'weights per bin'\n"
+               "set style fill solid 0.5 noborder\nset key top right Left reverse%s\n"
+               "set offsets 0, 0, graph 0.12, 0\n",
+            n > 1 ? " font ',9' spacing 0.9" : "");
     for (int s = 0; s < n; s++) {
         if (r->hist_per_layer) {
             const prior_layer *y = &r->layers[s];
             fprintf(f, "set title 'layer %d: %d → %d, %d-component prior'\n", s, y->in, y->out,
                     y->prior.k);
         } else {
-            fprintf(f, "set title 'all %d layers (prior: the layers\\' priors weighted by their "
-                       "active weights)'\n", r->nl);
+            fprintf(f, "set title 'all %d layers pooled (prior: the layer priors weighted by "
+                       "their active weights)'\n", r->nl);
         }
         fputs("plot ", f);
         gp_str(f, d.path);
-        fprintf(f, " index %d using 3:4:($2-$1) with boxes lc rgb '#7fa7d0' title 'weights', ", s);
+        fprintf(f, " index %d using 3:4:($2-$1) with boxes lc rgb '#7fa7d0' title 'weights', ",
+                2 * s);
         gp_str(f, d.path);
-        fprintf(f, " index %d using 3:5 with lines lw 2 lc rgb '#d62728' "
-                   "title 'fitted prior (expected count)'\n", s);
+        fprintf(f, " index %d using 1:2 with lines lw 2 lc rgb '#d62728' "
+                   "title 'fitted prior (expected count)'\n", 2 * s + 1);
     }
     fputs("unset multiplot\n", f);
     return gp_run(&g, c, err);
@@ -1046,8 +1096,16 @@ static int plot_mask(const plot_ctx *c, const char *ckpt, int l, const mask_img 
                "set cblabel 'fraction of weights kept (cell of %d × %d weights)'\n"
                "set cbrange [0:1]\nset palette defined (0 'white', 1 '#08306b')\n"
                "set xrange [0:%d]\nset yrange [%d:0]\nset tics out\nunset grid\n"
-               "set key outside top center horizontal\n",
+               "set key at screen 0.01, screen 0.01 left bottom nobox\n",
             m->br, m->bc, m->cols, m->rows);
+    /* A narrow layer gets one tic per unit, at the unit's centre, instead of fractional tics. */
+    for (int axis = 0; axis < 2; axis++) {
+        int units = axis ? m->rows : m->cols;
+        if (units > 12) continue;
+        fprintf(f, "set %ctics (", axis ? 'y' : 'x');
+        for (int u = 0; u < units; u++) fprintf(f, "%s'%d' %d.5", u ? ", " : "", u, u);
+        fputs(")\n", f);
+    }
     fputs("plot ", f);
     gp_str(f, d.path);
     fprintf(f, " matrix using (($1 + 0.5) * %d):(($2 + 0.5) * %d):3 with image "
@@ -1224,8 +1282,9 @@ int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *e
     /* Groups (study, model) in order of first appearance; rows sorted by threads in each. A
      * stable insertion sort: the files are a few dozen rows. */
     size_t *ord = malloc(n * sizeof *ord), *gstart = malloc((n + 1) * sizeof *gstart);
-    size_t *study_of = malloc(n * sizeof *study_of), ng = 0, ns = 0;
-    if (!ord || !gstart || !study_of) rc = oom(err);
+    size_t *study_of = malloc(n * sizeof *study_of), *model_of = malloc(n * sizeof *model_of);
+    size_t ng = 0, ns = 0, nm = 0;
+    if (!ord || !gstart || !study_of || !model_of) rc = oom(err);
     for (size_t i = 0, k = 0; rc == OCCAM_OK && i < n; i++) {
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++) seen = same_group(&rows[j], &rows[i]);
@@ -1240,19 +1299,23 @@ int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *e
             }
             ord[at] = j;
         }
-        /* study index: the position of this study among first appearances */
-        size_t s = ns;
-        for (size_t g = 0; g < ng; g++)
+        /* Study (panel) and model (colour) indices, in order of first appearance. */
+        size_t s = ns, mo = nm;
+        for (size_t g = 0; g < ng; g++) {
             if (!strcmp(rows[ord[gstart[g]]].study, rows[i].study)) s = study_of[g];
+            if (!strcmp(rows[ord[gstart[g]]].model, rows[i].model)) mo = model_of[g];
+        }
         if (s == ns) ns++;
-        study_of[ng++] = s;
+        if (mo == nm) nm++;
+        study_of[ng] = s;
+        model_of[ng++] = mo;
         gstart[ng] = k;
     }
     plot_ctx c;
     if (rc == OCCAM_OK) rc = ctx_open(&c, &p, err);
     dat_file d;
     if (rc == OCCAM_OK) rc = dat_open(&d, &c, "scaling", err);
-    double tmax = 1;
+    double tmax = 1, ymax = 1; /* one y range for every panel, so they compare at a glance */
     if (rc == OCCAM_OK) {
         fprintf(d.f, "# %s: speedup over 1 thread; blocks (gnuplot index) per study and model\n",
                 csv_path);
@@ -1267,6 +1330,8 @@ int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *e
                 dat_num(d.f, r->sgemm);
                 fputc('\n', d.f);
                 if (r->threads > tmax) tmax = r->threads;
+                if (r->speedup > ymax) ymax = r->speedup;
+                if (isfinite(r->sgemm) && r->sgemm > ymax) ymax = r->sgemm;
             }
         }
         rc = dat_close(&d, &c, err);
@@ -1284,14 +1349,15 @@ int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *e
                  base_name(csv_path));
         gp_str(f, title);
         fprintf(f, " font ',13'\nset xlabel 'threads'\nset ylabel 'speedup (× 1 thread)'\n"
-                   "set xrange [1:%.9g]\nset yrange [0:*]\nset key top left\n", tmax);
+                   "set xrange [1:%.9g]\nset yrange [0:%.9g]\nset key top left\n", tmax,
+                1.1 * (ymax > tmax ? ymax : tmax));
         if (tmax <= 16) fputs("set xtics 1\n", f);
         for (size_t s = 0; s < ns; s++) {
             bool first = true;
             for (size_t gi = 0; gi < ng; gi++) {
                 if (study_of[gi] != s) continue;
                 const scale_row *h = &rows[ord[gstart[gi]]];
-                const char *col = colors[gi % (sizeof colors / sizeof colors[0])];
+                const char *col = colors[model_of[gi] % (sizeof colors / sizeof colors[0])];
                 if (first) {
                     char t[128];
                     snprintf(t, sizeof t, "%s scaling", h->study);
@@ -1326,6 +1392,7 @@ int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *e
     free(ord);
     free(gstart);
     free(study_of);
+    free(model_of);
     free(rows);
     return rc;
 }

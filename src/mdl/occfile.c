@@ -142,6 +142,17 @@ static void get_prior(reader *r, occam_prior *p, int k, bool pinned)
     occam_dl_prior_round(p); /* implied π0 and pinned μ0, exactly as the encoder had them */
 }
 
+/* Whether a decoded prior is usable: the prior code asserts σ > 0, so a damaged file must be
+ * caught here (an encoder's priors always pass). */
+static bool prior_ok(const occam_prior *p)
+{
+    for (int c = 0; c < p->k; c++)
+        if (!isfinite(p->pi[c]) || !isfinite(p->mu[c]) || !isfinite(p->sigma[c]) ||
+            !(p->sigma[c] > 0))
+            return false;
+    return true;
+}
+
 /* The frequency table of bin indices [qlo, qhi] under prior p at step delta. */
 static int value_table(occam_rc_table *t, const occam_prior *p, double delta, int32_t qlo,
                        int32_t qhi)
@@ -365,7 +376,7 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         delta[l] = get_f32(&r);
         if (k[l]) get_prior(&r, &prior[l], pk[l], pinned[l]);
         for (int o = 0; o < width[l + 1]; o++) params[lay.b_off[l] + o] = (float)get_f32(&r);
-        if (r.bad || !(delta[l] > 0) || !isfinite(delta[l]))
+        if (r.bad || !(delta[l] > 0) || !isfinite(delta[l]) || (k[l] && !prior_ok(&prior[l])))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u parameters are damaged",
                                  path, l);
     }

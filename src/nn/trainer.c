@@ -71,7 +71,9 @@ struct occam_trainer {
     float *var;                    /* lay.nparams: σ² of every active weight, 0 elsewhere */
     float *eps[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: the noise sample, then dL/dZvar */
     float *sd[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: sqrt of the pre-activation variance */
-    float *sq;                     /* rows × max width: squared inputs, then dV·σ² */
+    float *sq;                     /* rows × sqw: squared inputs, then dV·σ² */
+    size_t sqw;                    /* row stride of sq: the widest layer, the same for every
+                                      layer, so that threads' row blocks never overlap */
     float *mom1r, *mom2r;          /* optimiser moments of ρ */
     occam_rng *nrng;               /* [threads] noise streams */
     occam_prior prior[OCCAM_MAX_LAYERS];
@@ -243,7 +245,8 @@ static int noise_create(occam_trainer *tr, const occam_config *cfg)
     tr->mom2r = cfg->train.optimizer == OCCAM_OPT_ADAM ? occam_alloc_zero(n, sizeof(float)) : NULL;
     int maxw = 0;
     for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
-    tr->sq = occam_alloc(tr->rows * (size_t)maxw, sizeof(float));
+    tr->sqw = (size_t)maxw;
+    tr->sq = occam_alloc(tr->rows * tr->sqw, sizeof(float));
     tr->nrng = calloc((size_t)tr->threads, sizeof *tr->nrng);
     int ok = tr->var && tr->mom1r && tr->sq && tr->nrng &&
              (cfg->train.optimizer != OCCAM_OPT_ADAM || tr->mom2r);
@@ -384,7 +387,7 @@ static void forward_noisy(occam_trainer *tr, int t, const float *x, size_t lo, i
         int nin = lay->width[l], nout = lay->width[l + 1];
         size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
         float *z = tr->act[l] + lo * nout, *sd = tr->sd[l] + lo * nout, *e = tr->eps[l] + lo * nout;
-        float *sq = tr->sq + lo * (size_t)nin;
+        float *sq = tr->sq + lo * tr->sqw;
         occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, mdl->params + lay->w_off[l], nin,
                    0.0f, z, nout);
         for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
@@ -424,7 +427,7 @@ static void backward_noisy(occam_trainer *tr, int t, size_t lo, int m)
         const float *dz = tr->dz[l] + lo * (size_t)nout;
         float *e = tr->eps[l] + lo * (size_t)nout;
         const float *sd = tr->sd[l] + lo * (size_t)nout;
-        float *sq = tr->sq + lo * (size_t)nin;
+        float *sq = tr->sq + lo * tr->sqw;
         size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
         occam_gemm(true, false, nout, nin, m, 1.0f, dz, nout, in, nin, 0.0f, part + lay->w_off[l],
                    nin);

@@ -1,0 +1,72 @@
+/* `occam plot`: figures (PNG, through gnuplot) and their data from a run report, a checkpoint
+ * or a scaling CSV. The drawing lives in src/io/plot.c; this file only parses the command line.
+ * Its options differ from the computing subcommands' (no CONFIG), so it has its own getopt_long
+ * table instead of cli_parse. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "occam/plot.h"
+
+static const char usage[] =
+    "usage: occam plot [REPORT.json] [--checkpoint FILE] [--scaling CSV] --out DIR\n"
+    "\n"
+    "Writes NAME.dat (the numbers) and NAME.png (900x600, drawn by gnuplot) into DIR, which is\n"
+    "created if missing, and prints one line per file written.\n"
+    "  REPORT.json        a report from 'occam train --report':\n"
+    "                       learning        loss and accuracy per epoch, prune steps marked\n"
+    "                       prune_accuracy  test accuracy against sparsity (if it pruned)\n"
+    "                       mdl_bits        model, data and total bits against sparsity\n"
+    "                                       (prune.schedule = mdl)\n"
+    "                       weights         weight histogram and fitted priors (if the report\n"
+    "                                       has weight_histogram)\n"
+    "  --checkpoint FILE  a model saved with --save: mask_L, layer L's mask as an image\n"
+    "  --scaling CSV      perf/scaling.sh's CSV: scaling, speedup against threads\n"
+    "At least one input is needed. gnuplot (Debian: gnuplot-nox) must be on PATH.\n";
+
+static int run(int argc, char **argv, occam_error *err)
+{
+    static const struct option longopts[] = {
+        {"out", required_argument, NULL, 'o'},
+        {"checkpoint", required_argument, NULL, 'c'},
+        {"scaling", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *report = NULL, *checkpoint = NULL, *scaling = NULL, *out = NULL;
+    optind = 0; /* GNU: full re-initialisation */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'c': checkpoint = optarg; break;
+        case 's': scaling = optarg; break;
+        case 'h': fputs(usage, stdout); return OCCAM_OK;
+        default:
+            return occam_error_set(err, OCCAM_ERR_INPUT, "plot: unknown option or missing value: "
+                                   "%s (see 'occam plot --help')", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) report = argv[optind++];
+    if (optind < argc)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "plot: unexpected argument '%s'",
+                               argv[optind]);
+    if (!report && !checkpoint && !scaling)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "plot: nothing to plot: give REPORT.json, "
+                               "--checkpoint FILE or --scaling CSV (see 'occam plot --help')");
+    if (!out) return occam_error_set(err, OCCAM_ERR_INPUT, "plot: missing --out DIR");
+    occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout};
+    int rc = OCCAM_OK;
+    if (report) rc = occam_plot_report(report, p, err);
+    if (rc == OCCAM_OK && checkpoint) rc = occam_plot_masks(checkpoint, p, err);
+    if (rc == OCCAM_OK && scaling) rc = occam_plot_scaling(scaling, p, err);
+    return rc;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    occam_error err = {0};
+    int rc = run(argc, argv, &err);
+    return rc ? cli_fail(&err) : 0;
+}
