@@ -17,7 +17,8 @@
 #define OCCAM_MAX_LAYERS 16
 #define OCCAM_PATH_MAX 1024
 
-typedef enum { OCCAM_SOURCE_IDX, OCCAM_SOURCE_CSV, OCCAM_SOURCE_BLOBS } occam_source;
+typedef enum { OCCAM_SOURCE_IDX, OCCAM_SOURCE_CSV, OCCAM_SOURCE_BLOBS, OCCAM_SOURCE_PEPTIDE }
+    occam_source;
 typedef enum { OCCAM_TASK_CLASSIFY, OCCAM_TASK_REGRESS } occam_task;
 typedef enum { OCCAM_NORM_NONE, OCCAM_NORM_SCALE, OCCAM_NORM_STANDARDIZE } occam_norm;
 typedef enum { OCCAM_ACT_RELU, OCCAM_ACT_TANH, OCCAM_ACT_SIGMOID } occam_act;
@@ -47,7 +48,7 @@ typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO 
 
 typedef struct occam_config {
     struct {
-        occam_source source;        /* data.source = idx | csv | blobs */
+        occam_source source;        /* data.source = idx | csv | blobs | peptide */
         char path[OCCAM_PATH_MAX];  /* data.path: folder holding the four IDX files */
         char train[OCCAM_PATH_MAX]; /* data.train: CSV training file */
         char test[OCCAM_PATH_MAX];  /* data.test: CSV test file */
@@ -60,7 +61,10 @@ typedef struct occam_config {
         int features;               /* data.features: blobs input dimension */
         int classes;                /* data.classes: blobs class count */
         double spread;              /* data.spread: std of the blob centres (unit-variance blobs) */
-        uint64_t seed;              /* data.seed: blobs generator seed */
+        uint64_t seed;              /* data.seed: blobs / peptide generator seed */
+        double target_noise;        /* data.target_noise: peptide target noise std */
+        int64_t holdout;            /* data.holdout: hold out the last K training rows as the
+                                       test set (validation split for tuning) */
     } data;
     struct {
         int layers[OCCAM_MAX_LAYERS]; /* model.layers = 784,300,100,10 */

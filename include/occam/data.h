@@ -55,6 +55,13 @@ int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *o
 int occam_blobs_make(occam_dataset *train, occam_dataset *test, size_t n_train, size_t n_test,
                      int features, int classes, double spread, uint64_t seed, occam_error *err);
 
+/* A synthetic regression shaped like Hinton & van Camp's peptide task: `features` inputs
+ * x ~ N(0, 1), and a target that is a smooth nonlinear function of the first five,
+ *   y = tanh(x0 + x1) + 0.8 tanh(x2 − x3) + 0.5 x4 + noise · N(0, 1),
+ * so most inputs are irrelevant (a 4-tanh-unit network can represent it exactly). Train rows first, then test rows, from one seeded stream. */
+int occam_peptide_make(occam_dataset *train, occam_dataset *test, size_t n_train, size_t n_test,
+                       int features, double noise, uint64_t seed, occam_error *err);
+
 /* Normalises features in place using statistics of `train` only, applied to both (test may be
  * NULL). scale: divide by the training set's max |x| over all features (1 if it is 0);
  * standardize: per feature (x - mean) / std with the training mean/std (std 0 -> 1). */

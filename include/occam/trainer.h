@@ -59,9 +59,11 @@ void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old, const ui
 /* Restarts the noise streams (so that two passes see the same noise sample; for tests). */
 void occam_trainer_reseed_noise(occam_trainer *tr, uint64_t seed);
 
-/* Start of epoch `epoch` (0-based) over `rows` training rows: with noisy weights, sets
- * β = min(1, epoch / noise.warmup_epochs) and re-fits the priors. A no-op otherwise. */
-void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows);
+/* Start of epoch `epoch` (0-based) over `rows` training rows, the last epoch's mean training
+ * loss given (0 if none): with noisy weights, sets β = min(1, epoch / noise.warmup_epochs), the
+ * KL's weight (for regression scaled by 2σ², σ² the last epoch's mean squared error), and
+ * re-fits the priors. A no-op otherwise. */
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double last_loss);
 /* The prior of layer l's noisy weights, or NULL without noise. */
 const struct occam_prior *occam_trainer_prior(const occam_trainer *tr, int l);
 

@@ -7,8 +7,10 @@
  * Normalisation comes last, so it sees exactly the rows that will be trained on. On failure
  * both datasets are freed and zeroed. */
 #include "occam/data.h"
+#include "occam/mem.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #define LOAD_SOURCE_MAX (OCCAM_PATH_MAX + 16)
@@ -107,6 +109,37 @@ static int load_check_model(const occam_config *cfg, const occam_dataset *train,
     return OCCAM_OK;
 }
 
+/* data.holdout = K: the last K training rows become the test set (a validation split). */
+static int load_holdout(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+                        occam_error *err)
+{
+    size_t k = (size_t)cfg->data.holdout;
+    if (k >= train->n)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.holdout: %zu leaves no training rows (%zu rows)", k,
+                               train->n);
+    occam_dataset v = {0};
+    size_t keep = train->n - k, d = train->d, t = (size_t)train->targets;
+    v.n = k;
+    v.d = d;
+    v.classes = train->classes;
+    v.targets = train->targets;
+    v.x = occam_alloc(k * d, sizeof(float));
+    if (train->label) v.label = occam_alloc(k, sizeof(int32_t));
+    if (train->y) v.y = occam_alloc(k * t, sizeof(float));
+    if (!v.x || (train->label && !v.label) || (train->y && !v.y)) {
+        occam_dataset_free(&v);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the holdout rows");
+    }
+    memcpy(v.x, train->x + keep * d, k * d * sizeof(float));
+    if (v.label) memcpy(v.label, train->label + keep, k * sizeof(int32_t));
+    if (v.y) memcpy(v.y, train->y + keep * t, k * t * sizeof(float));
+    train->n = keep;
+    occam_dataset_free(test);
+    *test = v;
+    return OCCAM_OK;
+}
+
 static int load_read(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
                      char *src, occam_error *err)
 {
@@ -114,6 +147,11 @@ static int load_read(const occam_config *cfg, occam_dataset *train, occam_datase
     case OCCAM_SOURCE_IDX: return load_idx(cfg, train, test, src, err);
     case OCCAM_SOURCE_CSV: return load_csv(cfg, train, test, src, err);
     case OCCAM_SOURCE_BLOBS: return load_blobs(cfg, train, test, src, err);
+    case OCCAM_SOURCE_PEPTIDE:
+        snprintf(src, LOAD_SOURCE_MAX, "peptide");
+        return occam_peptide_make(train, test, (size_t)cfg->data.samples,
+                                  (size_t)cfg->data.test_samples, cfg->data.features,
+                                  cfg->data.target_noise, cfg->data.seed, err);
     }
     return occam_error_set(err, OCCAM_ERR_INPUT, "data.source: unknown source %d",
                            (int)cfg->data.source);
@@ -130,6 +168,7 @@ int occam_data_load(const occam_config *cfg, occam_dataset *train, occam_dataset
     char src[LOAD_SOURCE_MAX] = "";
     int rc = load_read(cfg, train, test, src, err);
     if (rc == OCCAM_OK) rc = load_check_model(cfg, train, src, err);
+    if (rc == OCCAM_OK && cfg->data.holdout > 0) rc = load_holdout(cfg, train, test, err);
     if (rc != OCCAM_OK) {
         occam_dataset_free(train);
         occam_dataset_free(test);

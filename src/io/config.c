@@ -127,7 +127,8 @@ typedef struct config_key {
       .off2 = FIELD(arg_, int), .lo = lo_, .hi = hi_ }
 
 static const char *const source_names[] = {
-    [OCCAM_SOURCE_IDX] = "idx", [OCCAM_SOURCE_CSV] = "csv", [OCCAM_SOURCE_BLOBS] = "blobs", NULL};
+    [OCCAM_SOURCE_IDX] = "idx", [OCCAM_SOURCE_CSV] = "csv", [OCCAM_SOURCE_BLOBS] = "blobs",
+    [OCCAM_SOURCE_PEPTIDE] = "peptide", NULL};
 static const char *const header_names[] = {
     [OCCAM_CSV_HEADER_AUTO] = "auto", [OCCAM_CSV_HEADER_YES] = "yes",
     [OCCAM_CSV_HEADER_NO] = "no", NULL};
@@ -187,7 +188,7 @@ static const config_key keys[] = {
     ENUM_KEY("data", "header", data.header, occam_csv_header, header_names, "auto",
              "csv: is the first row a header (auto: if any cell is not a number)"),
     ENUM_KEY("data", "task", data.task, occam_task, task_names, "classify",
-             "classify (integer labels) or regress (real targets, csv only)"),
+             "classify (integer labels) or regress (real targets: csv or peptide)"),
     ENUM_KEY("data", "normalize", data.normalize, occam_norm, norm_names, "scale",
              "input scaling from training statistics: none, scale by max |x|, or per-feature "
              "standardize"),
@@ -200,6 +201,11 @@ static const config_key keys[] = {
     DOUBLE_KEY("data", "spread", data.spread, 0, 1e6, 0, "3.0",
                "blobs: std of the class centres (each blob has unit variance)"),
     UINT64_KEY("data", "seed", data.seed, "42", "blobs: generator seed"),
+    DOUBLE_KEY("data", "target_noise", data.target_noise, 0, 1e6, 0, "0.5",
+               "peptide: standard deviation of the noise added to the targets"),
+    INT64_KEY("data", "holdout", data.holdout, 0, 1000000000, "0",
+              "hold out the last K training rows as the test set (a validation split for "
+              "tuning; the real test set is then not used)"),
 
     LIST_KEY("model", "layers", model.layers, model.nlayers, 2, 1, 1e6, "784,300,100,10",
              "layer widths, input first and output last"),
@@ -1318,11 +1324,21 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
     if (cfg->data.source == OCCAM_SOURCE_IDX && !cfg->data.path[0])
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "data.path: data.source = idx needs the IDX folder");
-    if (cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.source != OCCAM_SOURCE_CSV)
+    if (cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.source != OCCAM_SOURCE_CSV &&
+        cfg->data.source != OCCAM_SOURCE_PEPTIDE)
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "data.task: regress needs data.source = csv (data.source = %s "
-                               "is classification data)",
+                               "data.task: regress needs data.source = csv or peptide "
+                               "(data.source = %s is classification data)",
                                source_names[cfg->data.source]);
+    if (cfg->data.source == OCCAM_SOURCE_PEPTIDE && cfg->data.task != OCCAM_TASK_REGRESS)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.task: data.source = peptide is a regression task (set "
+                               "data.task = regress)");
+    if (cfg->data.holdout >= cfg->data.samples && cfg->data.source != OCCAM_SOURCE_IDX &&
+        cfg->data.source != OCCAM_SOURCE_CSV)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.holdout: %lld leaves no training rows (data.samples = %lld)",
+                               (long long)cfg->data.holdout, (long long)cfg->data.samples);
     if (cfg->data.source == OCCAM_SOURCE_BLOBS) {
         if (layers[0] != cfg->data.features)
             return occam_error_set(err, OCCAM_ERR_INPUT,

@@ -389,7 +389,7 @@ static int get_num(const report *r, const occam_json_value *obj, const char *ctx
     return OCCAM_OK;
 }
 
-/* An array of numbers (null allowed only when allow_null) into a fresh double array. */
+/* An array of finite numbers, copied into a fresh double array (caller frees). */
 static int get_num_array(const report *r, const occam_json_value *v, const char *where,
                          double **out, size_t *n, occam_error *err)
 {
@@ -682,8 +682,8 @@ static int plot_learning(const plot_ctx *c, const report *r, occam_error *err)
     gp_str(f, r->ne ? "Learning curves (dashed: prune steps)" : "Learning curves");
     fputs(" font ',13'\n", f);
     /* Fixed margins keep the two panels' epoch axes aligned; the key sits right of the data. */
-    fputs("set lmargin at screen 0.10\nset rmargin at screen 0.77\n"
-          "set key at screen 0.79, graph 1 left top vertical Left reverse width 1\n"
+    fputs("set lmargin at screen 0.10\nset rmargin at screen 0.75\n"
+          "set key at screen 0.77, graph 1 left top vertical Left reverse\n"
           "set xlabel 'epoch'\nset autoscale xfix\nset offsets 0.5, 0.5, graph 0.06, graph 0.06\n",
           f);
     if (r->nh < 20) fputs("set xtics 1\n", f);
@@ -720,7 +720,7 @@ static int plot_learning(const plot_ctx *c, const report *r, occam_error *err)
     }
     if (metric_panel) {
         fprintf(f, "set ylabel '%s'\nset title '%s'\nplot ",
-                r->regress ? "relative error" : "accuracy (fraction correct)",
+                r->regress ? "relative error (fraction)" : "accuracy (fraction correct)",
                 r->regress ? "relative error" : "accuracy");
         bool first = true;
         if (have[H_TRAIN_METRIC]) {
@@ -965,7 +965,7 @@ static int plot_weights(const plot_ctx *c, const report *r, occam_error *err)
     fprintf(f, "set xlabel 'weight value'\nset ylabel 'weights per bin'\n"
                "set style fill solid 0.5 noborder\nset key top right Left reverse%s\n"
                "set offsets 0, 0, graph 0.12, 0\n",
-            n > 1 ? " font ',9' spacing 0.9" : "");
+            n > 1 ? " font ',9' spacing 0.9 width -4" : "");
     for (int s = 0; s < n; s++) {
         if (r->hist_per_layer) {
             const prior_layer *y = &r->layers[s];

@@ -103,20 +103,19 @@ typedef struct noisy_ctx {
 /* Σ over rows [lo, hi) of the mean over `samples` noise draws of −log2 p(y | x, w ~ q), with
  * the local reparameterisation; the draws are seeded by (seed, lo), so the sum does not depend
  * on which thread computes the chunk. */
-static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
+/* One noisy forward pass of rows [lo, lo + rows) with the local reparameterisation, noise from
+ * r; returns the output layer (rows × outputs). */
+static const float *noisy_forward(const noisy_ctx *c, size_t lo, int rows, occam_rng *r)
 {
-    const noisy_ctx *c = vctx;
     const occam_model *m = c->base.m;
     const occam_layout *lay = &m->lay;
-    int t = omp_get_thread_num(), rows = (int)(hi - lo), k = lay->width[lay->nlayers];
+    int t = omp_get_thread_num();
     float *out[OCCAM_MAX_LAYERS], *ws = c->base.ws[t], *sq = c->sq[t];
     for (int l = 0; l < lay->nlayers; l++) {
         out[l] = ws;
         ws += (size_t)DATA_CHUNK * lay->width[l + 1];
     }
-    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
-    double bits = 0.0;
-    for (int s = 0; s < c->samples; s++) {
+    {
         const float *in = c->base.ds->x + lo * c->base.ds->d;
         for (int l = 0; l < lay->nlayers; l++) {
             int nin = lay->width[l], nout = lay->width[l + 1];
@@ -130,14 +129,26 @@ static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
             occam_gemm(false, true, rows, nout, nin, 1.0f, sq, nin, c->var + lay->w_off[l], nin,
                        0.0f, v, nout);
             for (size_t i = 0; i < zn; i++)
-                z[i] += sqrtf(v[i] + 1e-12f) * (float)occam_rng_normal(&r);
+                z[i] += sqrtf(v[i] + 1e-12f) * (float)occam_rng_normal(r);
             if (l + 1 < lay->nlayers)
                 occam_bias_act_forward(z, m->params + lay->b_off[l], rows, nout, m->act);
             else
                 occam_bias_forward(z, m->params + lay->b_off[l], rows, nout);
             in = z;
         }
-        const float *z = out[lay->nlayers - 1];
+    }
+    return out[lay->nlayers - 1];
+}
+
+static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
+{
+    const noisy_ctx *c = vctx;
+    const occam_layout *lay = &c->base.m->lay;
+    int rows = (int)(hi - lo), k = lay->width[lay->nlayers];
+    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
+    double bits = 0.0;
+    for (int s = 0; s < c->samples; s++) {
+        const float *z = noisy_forward(c, lo, rows, &r);
         for (int i = 0; i < rows; i++) {
             const float *zr = z + (size_t)i * k;
             double mx = zr[0], sum = 0.0;
@@ -149,15 +160,36 @@ static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
     return bits / c->samples;
 }
 
+/* Regression under q: pass 1 sums r² over the samples, pass 2 the Gaussian misfit bits; both
+ * redraw the same noise (seeded by (seed, lo)), so they see the same residuals. */
+static double noisy_reg_pass(void *vctx, size_t lo, size_t hi)
+{
+    const noisy_ctx *c = vctx;
+    const occam_layout *lay = &c->base.m->lay;
+    int rows = (int)(hi - lo);
+    size_t k = (size_t)lay->width[lay->nlayers];
+    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
+    double acc = 0.0;
+    for (int s = 0; s < c->samples; s++) {
+        const float *y = noisy_forward(c, lo, rows, &r);
+        for (size_t i = 0; i < (size_t)rows * k; i++) {
+            double res = (double)y[i] - c->base.ds->y[lo * k + i];
+            acc += c->base.sigma > 0 ? occam_mdl_gauss_bits(res, c->base.sigma, c->base.delta)
+                                     : res * res;
+        }
+    }
+    return acc / c->samples;
+}
+
 static double noisy_data_bits(const occam_model *m, const occam_dataset *ds, const float *var,
-                              int samples, uint64_t seed, int threads)
+                              int samples, uint64_t seed, double delta, int threads)
 {
     const occam_layout *lay = &m->lay;
     size_t per = 0;
     int maxw = 0;
     for (int l = 0; l < lay->nlayers; l++) per += (size_t)DATA_CHUNK * lay->width[l + 1];
     for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
-    noisy_ctx c = {.base = {.m = m, .params = m->params, .ds = ds}, .var = var,
+    noisy_ctx c = {.base = {.m = m, .params = m->params, .ds = ds, .delta = delta}, .var = var,
                    .samples = samples, .seed = seed};
     c.base.ws = calloc((size_t)threads, sizeof(float *));
     c.sq = calloc((size_t)threads, sizeof(float *));
@@ -167,7 +199,17 @@ static double noisy_data_bits(const occam_model *m, const occam_dataset *ds, con
         c.sq[t] = occam_alloc((size_t)DATA_CHUNK * 2 * (size_t)maxw, sizeof(float));
         OCCAM_ASSERT(c.base.ws[t] && c.sq[t]);
     }
-    double bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
+    double bits;
+    if (m->task == OCCAM_TASK_CLASSIFY) {
+        bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
+    } else {
+        size_t k = (size_t)lay->width[lay->nlayers];
+        c.base.sigma = 0.0; /* pass 1: Σ r² */
+        double ss = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        c.base.sigma = sqrt(ss / (double)(ds->n * k));
+        if (c.base.sigma < c.base.delta) c.base.sigma = c.base.delta;
+        bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+    }
     for (int t = 0; t < threads; t++) {
         free(c.base.ws[t]);
         free(c.sq[t]);
@@ -187,9 +229,6 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "mdl.model_code = bits-back needs a noisy-weight model "
                                "(noise.enabled = true, or a checkpoint with layers.L.weight_rho)");
-    if (m->task != OCCAM_TASK_CLASSIFY)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "mdl.model_code = bits-back: regression is not supported yet");
     float *sigma = occam_alloc(lay->nparams, sizeof(float));
     float *var = occam_alloc(lay->nparams, sizeof(float));
     if (!sigma || !var) {
@@ -215,7 +254,8 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    dl->data_bits = noisy_data_bits(m, train, var, cfg->mdl.data_samples, cfg->mdl.seed, threads);
+    dl->data_bits = noisy_data_bits(m, train, var, cfg->mdl.data_samples, cfg->mdl.seed,
+                                    cfg->mdl.target_precision, threads);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     dl->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     dl->total_bits = dl->model_bits + dl->data_bits;

@@ -68,7 +68,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
 
     for (int e = 0; e < epochs; e++) {
         int epoch = res->epochs; /* 0-based over the run */
-        occam_trainer_begin_epoch(tr, epoch, n);
+        occam_trainer_begin_epoch(tr, epoch, n, epoch ? res->history[epoch - 1].train_loss : 0.0);
         occam_rng_shuffle_u32(&res->rng, res->perm, n);
         double t0 = occam_now(), loss_sum = 0.0;
         int64_t correct = 0;

@@ -269,13 +269,20 @@ static int noise_create(occam_trainer *tr, const occam_config *cfg)
     return 1;
 }
 
-void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows)
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double last_loss)
 {
     if (!tr->noise) return;
     const occam_config *cfg = tr->cfg;
     double beta = cfg->noise.warmup_epochs > 0
                       ? fmin(1.0, (double)epoch / (double)cfg->noise.warmup_epochs) : 1.0;
     tr->kappa = beta * cfg->noise.kl_scale / (double)(rows ? rows : 1);
+    /* Regression trains on squared error, but the KL is in nats: the data term in nats is
+     * r²/(2σ²) with σ² the output noise, re-estimated each epoch as the last epoch's mean
+     * squared error per output; weighting the KL by 2σ² is the same trade-off. */
+    if (tr->model->task == OCCAM_TASK_REGRESS && last_loss > 0.0) {
+        int outs = tr->model->lay.width[tr->model->lay.nlayers];
+        tr->kappa *= 2.0 * fmax(last_loss / outs, 1e-6);
+    }
     if (epoch > 0)
         for (int l = 0; l < tr->model->lay.nlayers; l++)
             noisy_prior_refit(&tr->prior[l], tr->model, l, cfg, false);

@@ -1,0 +1,673 @@
+/* Tests for the plots (src/io/plot.c, src/cli/cmd_plot.c).
+ *
+ * Each test writes its fixtures (a report JSON, a safetensors checkpoint or a scaling CSV) into
+ * a fresh temporary folder and draws into a subfolder of it. Every figure is checked twice: the
+ * PNG must be a real PNG of 900 x 600 (signature and IHDR), and the .dat must hold the expected
+ * number of rows per block with the expected values, computed here independently (prior
+ * masses by erf, mask block averages by hand). Which files exist is checked too: a report
+ * without prune events gives only learning.*. Error tests cover malformed input
+ * (OCCAM_ERR_INPUT naming the file), a missing or failing gnuplot and an unusable output
+ * folder (OCCAM_ERR_RUNTIME). Tests that draw need gnuplot on PATH and skip without it. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "occam/plot.h"
+#include "occam/safetensors.h"
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static char tmpdir[64];
+
+static void make_tmpdir(void)
+{
+    strcpy(tmpdir, "/tmp/occam_plot_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static void remove_tmpdir(void) { nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+TestSuite(plot, .init = make_tmpdir, .fini = remove_tmpdir);
+
+static char *in_tmp(const char *name)
+{
+    static char buf[8][512];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, 512, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static void need_gnuplot(void)
+{
+    if (!occam_plot_have_gnuplot(NULL)) cr_skip_test("gnuplot is not on PATH (Debian: gnuplot-nox)");
+}
+
+/* Draws into tmpdir/out, logging to a memory stream that *log receives (caller frees). */
+static occam_plot_params params(FILE **logf, char **log, size_t *len)
+{
+    *logf = open_memstream(log, len);
+    cr_assert_not_null(*logf);
+    return (occam_plot_params){.out_dir = in_tmp("out"), .gnuplot = NULL, .log = *logf};
+}
+
+static bool exists(const char *name)
+{
+    struct stat st;
+    return stat(in_tmp(name), &st) == 0;
+}
+
+/* Files in tmpdir/out. */
+static int count_out_files(void)
+{
+    DIR *d = opendir(in_tmp("out"));
+    if (!d) return 0;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+/* The file must start with the PNG signature and an IHDR chunk of 900 x 600. */
+static void check_png(const char *name)
+{
+    static const unsigned char sig[8] = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A};
+    unsigned char b[24];
+    FILE *f = fopen(in_tmp(name), "rb");
+    cr_assert_not_null(f, "%s was not written", name);
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    cr_assert_eq(n, sizeof b, "%s: too short for a PNG", name);
+    cr_assert(!memcmp(b, sig, 8), "%s: not a PNG signature", name);
+    cr_assert(!memcmp(b + 12, "IHDR", 4), "%s: first chunk is not IHDR", name);
+    uint32_t w = (uint32_t)b[16] << 24 | b[17] << 16 | b[18] << 8 | b[19];
+    uint32_t h = (uint32_t)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
+    cr_assert_eq(w, 900, "%s: width %u", name, w);
+    cr_assert_eq(h, 600, "%s: height %u", name, h);
+}
+
+#define MAX_ROWS 1200
+#define MAX_COLS 320
+
+typedef struct dat {
+    int rows, cols[MAX_ROWS];
+    double v[MAX_ROWS][MAX_COLS];
+} dat;
+
+/* Reads block `block` of a .dat file (blocks are separated by two blank lines, gnuplot's
+ * `index`); comment lines are skipped. */
+static void read_dat(dat *d, const char *name, int block)
+{
+    FILE *f = fopen(in_tmp(name), "r");
+    cr_assert_not_null(f, "%s was not written", name);
+    memset(d, 0, sizeof *d);
+    static char line[16384];
+    int blanks = 0, b = 0;
+    bool seen = false;
+    while (fgets(line, sizeof line, f)) {
+        char *s = line;
+        while (*s == ' ') s++;
+        if (*s == '\n' || !*s) {
+            blanks++;
+            continue;
+        }
+        if (*s == '#') continue;
+        if (seen && blanks >= 2) b++;
+        blanks = 0;
+        seen = true;
+        if (b != block) continue;
+        cr_assert_lt(d->rows, MAX_ROWS);
+        int c = 0;
+        for (char *end; *s && *s != '\n'; s = end) {
+            double x = strtod(s, &end);
+            cr_assert_neq(end, s, "%s: bad number in '%s'", name, line);
+            cr_assert_lt(c, MAX_COLS);
+            d->v[d->rows][c++] = x;
+            while (*end == ' ') end++;
+        }
+        d->cols[d->rows++] = c;
+    }
+    fclose(f);
+}
+
+static void near(double got, double want, double tol, const char *what)
+{
+    cr_assert(fabs(got - want) <= tol, "%s: got %.10g, want %.10g", what, got, want);
+}
+
+static double Phi(double x, double mu, double sigma)
+{
+    return 0.5 * (1.0 + erf((x - mu) / (sigma * sqrt(2.0))));
+}
+
+/* ---- fixtures ---------------------------------------------------------------------------- */
+
+#define HISTORY                                                                                   \
+    "\"history\": ["                                                                              \
+    "{\"epoch\": 1, \"lr\": 0.1, \"train_loss\": 0.9, \"train_accuracy\": 0.6,"                   \
+    " \"test_loss\": 0.8, \"test_accuracy\": 0.65, \"seconds\": 1, \"samples_per_second\": 10},"  \
+    "{\"epoch\": 2, \"lr\": 0.1, \"train_loss\": 0.5, \"train_accuracy\": 0.8,"                   \
+    " \"test_loss\": 0.55, \"test_accuracy\": 0.78, \"seconds\": 1, \"samples_per_second\": 10}," \
+    "{\"epoch\": 3, \"lr\": 0.1, \"train_loss\": 0.4, \"train_accuracy\": 0.85,"                  \
+    " \"test_loss\": 0.5, \"test_accuracy\": 0.8, \"seconds\": 1, \"samples_per_second\": 10}]"
+
+#define PRUNE                                                                                   \
+    "\"prune\": {\"dense_weights\": 400, \"dense_hidden_units\": 10,"                           \
+    " \"dense_total_bits\": 9000, \"best_event\": 2, \"events\": ["                             \
+    "{\"step\": 1, \"epoch\": 1, \"target\": 0.5, \"sparsity\": 0.5, \"weights_active\": 200,"  \
+    " \"hidden_units\": 10, \"train_loss\": 0.5, \"test_accuracy\": 0.78,"                      \
+    " \"select_seconds\": 0.001, \"model_bits\": 5000, \"data_bits\": 1000,"                    \
+    " \"total_bits\": 6000},"                                                                   \
+    "{\"step\": 2, \"epoch\": 2, \"target\": 0.9, \"sparsity\": 0.9, \"weights_active\": 40,"   \
+    " \"hidden_units\": 10, \"train_loss\": 0.4, \"test_accuracy\": 0.8,"                       \
+    " \"select_seconds\": 0.001, \"model_bits\": 1500, \"data_bits\": 1200,"                    \
+    " \"total_bits\": 2700}]}"
+
+/* Layer 0: N(0, 1) with 300 active weights; layer 1: N(1, 0.5^2) with 100. */
+#define MDL                                                                                       \
+    "\"mdl\": {\"model_code\": \"two-part\", \"model_bits\": 1500, \"data_bits\": 1200,"          \
+    " \"total_bits\": 2700, \"layers\": ["                                                        \
+    "{\"in\": 20, \"out\": 15, \"n\": 300, \"k\": 300, \"delta\": 0.1, \"prior\": "               \
+    "{\"components\": 1, \"pi\": [1], \"mu\": [0], \"sigma\": [1]}},"                             \
+    "{\"in\": 15, \"out\": 10, \"n\": 150, \"k\": 100, \"delta\": 0.1, \"prior\": "               \
+    "{\"components\": 2, \"pi\": [0.5, 0.5], \"mu\": [1, 1], \"sigma\": [0.5, 0.5]}}]}"
+
+#define HIST_POOLED                                                                              \
+    "\"weight_histogram\": {\"edges\": [-2, -1, 0, 1, 2, 3], \"counts\": [40, 110, 120, 90, 40]}"
+
+#define HIST_LAYERS                                                                              \
+    "\"weight_histogram\": [{\"edges\": [-1, 0, 1], \"counts\": [150, 150]},"                    \
+    " {\"edges\": [0, 0.5, 1, 1.5, 2], \"counts\": [20, 30, 30, 20]}]"
+
+static const char *write_report(const char *name, const char *body)
+{
+    char *path = in_tmp(name);
+    char text[16384];
+    snprintf(text, sizeof text,
+             "{\"command\": \"train\", \"config\": {\"data\": {\"task\": \"classify\"}}, %s}",
+             body);
+    write_text(path, text);
+    return path;
+}
+
+/* ---- report figures ---------------------------------------------------------------------- */
+
+Test(plot, full_report_draws_every_figure_with_its_numbers)
+{
+    need_gnuplot();
+    const char *rep = write_report("r.json", HISTORY ", " PRUNE ", " MDL ", " HIST_POOLED);
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
+    fclose(logf);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    static const char *names[] = {"learning", "prune_accuracy", "mdl_bits", "weights"};
+    int lines = 0;
+    for (char *s = log; (s = strchr(s, '\n')); s++) lines++;
+    cr_assert_eq(lines, 8, "one line per file written:\n%s", log);
+    for (int i = 0; i < 4; i++) {
+        char png[64], dat_name[64];
+        snprintf(png, sizeof png, "out/%s.png", names[i]);
+        snprintf(dat_name, sizeof dat_name, "out/%s.dat", names[i]);
+        check_png(png);
+        cr_assert(exists(dat_name), "%s missing", dat_name);
+        cr_assert(strstr(log, png + 4), "log does not name %s:\n%s", png, log);
+    }
+    free(log);
+    cr_assert_eq(count_out_files(), 8);
+
+    static dat d;
+    /* learning: epoch, train loss, test loss, train accuracy, test accuracy */
+    read_dat(&d, "out/learning.dat", 0);
+    cr_assert_eq(d.rows, 3);
+    static const double want[3][5] = {{1, 0.9, 0.8, 0.6, 0.65},
+                                      {2, 0.5, 0.55, 0.8, 0.78},
+                                      {3, 0.4, 0.5, 0.85, 0.8}};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(d.cols[i], 5);
+        for (int k = 0; k < 5; k++) near(d.v[i][k], want[i][k], 1e-12, "learning.dat");
+    }
+    /* prune_accuracy: step, epoch, sparsity, test accuracy */
+    read_dat(&d, "out/prune_accuracy.dat", 0);
+    cr_assert_eq(d.rows, 2);
+    cr_assert_eq(d.cols[0], 4);
+    near(d.v[0][2], 0.5, 0, "sparsity 1");
+    near(d.v[0][3], 0.78, 1e-12, "accuracy 1");
+    near(d.v[1][2], 0.9, 0, "sparsity 2");
+    near(d.v[1][3], 0.8, 1e-12, "accuracy 2");
+    /* mdl_bits: the dense model at sparsity 0 (total only), then the events */
+    read_dat(&d, "out/mdl_bits.dat", 0);
+    cr_assert_eq(d.rows, 3);
+    near(d.v[0][0], 0, 0, "dense sparsity");
+    cr_assert(isnan(d.v[0][1]) && isnan(d.v[0][2]), "dense model/data bits are not in reports");
+    near(d.v[0][3], 9000, 0, "dense total");
+    static const double bits[2][4] = {{0.5, 5000, 1000, 6000}, {0.9, 1500, 1200, 2700}};
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 4; k++) near(d.v[i + 1][k], bits[i][k], 1e-9, "mdl_bits.dat");
+    /* weights: bins with the pooled prior's expected count, weighted 3:1 by active weights */
+    read_dat(&d, "out/weights.dat", 0);
+    cr_assert_eq(d.rows, 5);
+    static const double edges[6] = {-2, -1, 0, 1, 2, 3}, counts[5] = {40, 110, 120, 90, 40};
+    for (int i = 0; i < 5; i++) {
+        double lo = edges[i], hi = edges[i + 1];
+        double mass = 0.75 * (Phi(hi, 0, 1) - Phi(lo, 0, 1)) +
+                      0.25 * (Phi(hi, 1, 0.5) - Phi(lo, 1, 0.5));
+        near(d.v[i][0], lo, 0, "lo");
+        near(d.v[i][1], hi, 0, "hi");
+        near(d.v[i][3], counts[i], 0, "count");
+        near(d.v[i][4], 400 * mass, 1e-6, "prior expected count");
+    }
+    /* the sampled curve: 8 points per bin plus the last edge */
+    read_dat(&d, "out/weights.dat", 1);
+    cr_assert_eq(d.rows, 5 * 8 + 1);
+    near(d.v[0][0], -2, 0, "curve start");
+    near(d.v[40][0], 3, 0, "curve end");
+    double pdf0 = 0.75 * exp(-0.5) / sqrt(2 * M_PI) + 0.25 * exp(-0.5 * 4 / 0.25) / (0.5 * sqrt(2 * M_PI));
+    near(d.v[8][0], -1, 1e-15, "curve x at the second edge");
+    near(d.v[8][1], 400 * 1 * pdf0, 1e-6, "curve = total x width x density");
+}
+
+Test(plot, report_without_prune_events_gives_only_learning)
+{
+    need_gnuplot();
+    const char *rep = write_report("r.json", HISTORY ", \"prune\": null");
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
+    fclose(logf);
+    free(log);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    check_png("out/learning.png");
+    cr_assert(exists("out/learning.dat"));
+    cr_assert_eq(count_out_files(), 2, "only learning.dat and learning.png");
+}
+
+Test(plot, weights_skipped_without_histogram_others_drawn)
+{
+    need_gnuplot();
+    const char *rep = write_report("r.json", HISTORY ", " PRUNE ", " MDL);
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
+    fclose(logf);
+    free(log);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    check_png("out/learning.png");
+    check_png("out/prune_accuracy.png");
+    check_png("out/mdl_bits.png");
+    cr_assert(!exists("out/weights.png") && !exists("out/weights.dat"));
+    cr_assert_eq(count_out_files(), 6);
+}
+
+Test(plot, events_without_bits_draw_no_mdl_figure)
+{
+    need_gnuplot();
+    /* An iterative-pruning report: events without model/data/total bits, no dense bits. */
+    const char *rep = write_report(
+        "r.json", HISTORY ", \"prune\": {\"dense_weights\": 400, \"events\": ["
+                  "{\"step\": 1, \"epoch\": 2, \"sparsity\": 0.25, \"test_accuracy\": 0.7}]}");
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
+    fclose(logf);
+    free(log);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    check_png("out/prune_accuracy.png");
+    cr_assert(!exists("out/mdl_bits.png"));
+    static dat d;
+    read_dat(&d, "out/prune_accuracy.dat", 0);
+    cr_assert_eq(d.rows, 1);
+    near(d.v[0][2], 0.25, 0, "sparsity");
+    cr_assert_eq(count_out_files(), 4);
+}
+
+Test(plot, per_layer_histograms_one_panel_each)
+{
+    need_gnuplot();
+    const char *rep = write_report("r.json", HISTORY ", " MDL ", " HIST_LAYERS);
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
+    fclose(logf);
+    free(log);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    check_png("out/weights.png");
+    static dat d;
+    /* block 2 = layer 1's bins: its own prior N(1, 0.5^2), total 100 */
+    read_dat(&d, "out/weights.dat", 2);
+    cr_assert_eq(d.rows, 4);
+    for (int i = 0; i < 4; i++) {
+        double lo = 0.5 * i, hi = lo + 0.5;
+        near(d.v[i][4], 100 * (Phi(hi, 1, 0.5) - Phi(lo, 1, 0.5)), 1e-6, "layer 1 expected");
+    }
+    read_dat(&d, "out/weights.dat", 0);
+    cr_assert_eq(d.rows, 2);
+    near(d.v[0][4], 300 * (Phi(0, 0, 1) - Phi(-1, 0, 1)), 1e-6, "layer 0 expected");
+    read_dat(&d, "out/weights.dat", 3);
+    cr_assert_eq(d.rows, 4 * 8 + 1);
+}
+
+/* ---- report errors ----------------------------------------------------------------------- */
+
+Test(plot, invalid_json_is_input_error_naming_the_file)
+{
+    const char *rep = in_tmp("broken.json");
+    write_text(rep, "{\"history\": [1, 2,]}");
+    occam_error err = {0};
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, rep), "message should name %s: %s", rep, err.msg);
+    cr_assert(strstr(err.msg, "byte"), "%s", err.msg);
+    cr_assert(!exists("out"), "nothing is written for bad input");
+
+    const char *missing = in_tmp("missing.json");
+    cr_assert_eq(occam_plot_report(missing, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, missing), "%s", err.msg);
+}
+
+Test(plot, wrong_member_types_name_the_member)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *rep = write_report(
+        "a.json", "\"history\": [{\"epoch\": 1, \"train_loss\": 0.5}, {\"epoch\": 2, \"train_loss\": \"x\"}]");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "history[1].train_loss"), "%s", err.msg);
+
+    rep = write_report("b.json", HISTORY ", \"prune\": {\"events\": [{\"step\": 1}]}");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "prune.events[0].sparsity is missing"), "%s", err.msg);
+
+    rep = write_report("c.json", HISTORY ", " MDL ", \"weight_histogram\": {\"edges\": [0, 1], "
+                                 "\"counts\": [1, 2]}");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "weight_histogram"), "%s", err.msg);
+
+    rep = write_report("d.json", "\"mdl\": {\"layers\": [{\"k\": 3, \"prior\": {\"components\": 2, "
+                                 "\"pi\": [1], \"mu\": [0], \"sigma\": [1]}}]}");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "mdl.layers[0].prior.pi has 1 entries"), "%s", err.msg);
+
+    write_text(in_tmp("e.json"), "[1, 2]");
+    cr_assert_eq(occam_plot_report(in_tmp("e.json"), p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "expected a JSON object"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
+/* ---- gnuplot and the output folder ------------------------------------------------------- */
+
+Test(plot, missing_gnuplot_is_runtime_error)
+{
+    const char *rep = write_report("r.json", HISTORY);
+    occam_error err = {0};
+    occam_plot_params p = {.out_dir = in_tmp("out"), .gnuplot = "/nonexistent/gnuplot"};
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "/nonexistent/gnuplot") && strstr(err.msg, "gnuplot-nox"), "%s",
+              err.msg);
+    cr_assert(!occam_plot_have_gnuplot("/nonexistent/gnuplot"));
+    cr_assert(!occam_plot_have_gnuplot("occam-no-such-program"));
+    cr_assert(occam_plot_have_gnuplot("sh"));
+}
+
+Test(plot, failing_gnuplot_is_runtime_error)
+{
+    const char *rep = write_report("r.json", HISTORY);
+    occam_error err = {0};
+    /* `false` exits 1 without reading its input, as a gnuplot that rejects the script would;
+     * the write into the dead pipe must not kill us with SIGPIPE. */
+    occam_plot_params p = {.out_dir = in_tmp("out"), .gnuplot = "false"};
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "failed") && strstr(err.msg, "learning.png"), "%s", err.msg);
+    /* A command that exits 0 without drawing is caught too (or, if it was gone before the
+     * script was written, the failed write is). */
+    p.gnuplot = "true";
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "without writing it") || strstr(err.msg, "could not send"), "%s",
+              err.msg);
+}
+
+Test(plot, unusable_output_folder_is_runtime_error)
+{
+    need_gnuplot();
+    const char *rep = write_report("r.json", HISTORY);
+    write_text(in_tmp("file"), "x");
+    occam_error err = {0};
+    occam_plot_params p = {.out_dir = in_tmp("file/sub")};
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "file/sub") || strstr(err.msg, "file"), "%s", err.msg);
+    p.out_dir = in_tmp("file");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "not a folder"), "%s", err.msg);
+    /* Nested folders that do not exist yet are created. */
+    p.out_dir = in_tmp("a/b/c");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_OK, "%s", err.msg);
+    check_png("a/b/c/learning.png");
+}
+
+/* ---- masks ------------------------------------------------------------------------------- */
+
+Test(plot, masks_downsampled_by_block_average)
+{
+    need_gnuplot();
+    /* Layer 0: 601 x 3 with a mask keeping every third row: blocks of 3 x 1 (ceil(601/300) = 3)
+     * hold one kept row each (1/3), except the last, a single kept row (1). Layer 1: 2 x 4
+     * without a mask, so |w| != 0 decides. */
+    enum { R0 = 601, C0 = 3 };
+    static float w0[R0 * C0];
+    static uint8_t m0[R0 * C0];
+    for (int i = 0; i < R0; i++)
+        for (int j = 0; j < C0; j++) {
+            m0[i * C0 + j] = i % 3 == 0;
+            w0[i * C0 + j] = m0[i * C0 + j] ? 0.5f : 0.0f;
+        }
+    float w1[8] = {1, 0, 2, 0, 0, 0, 3, -4}, b0[R0] = {0}, b1[2] = {0};
+    occam_st_tensor t[] = {
+        {"layers.0.weight", OCCAM_ST_F32, 2, {R0, C0}, w0},
+        {"layers.0.bias", OCCAM_ST_F32, 1, {R0}, b0},
+        {"layers.0.weight_mask", OCCAM_ST_U8, 2, {R0, C0}, m0},
+        {"layers.1.weight", OCCAM_ST_F32, 2, {2, 4}, w1},
+        {"layers.1.bias", OCCAM_ST_F32, 1, {2}, b1},
+    };
+    occam_error err = {0};
+    const char *ck = in_tmp("m.safetensors");
+    cr_assert_eq(occam_st_write(ck, t, 5, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    FILE *logf;
+    char *log;
+    size_t len;
+    int rc = occam_plot_masks(ck, params(&logf, &log, &len), &err);
+    fclose(logf);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    cr_assert(strstr(log, "mask_0.png") && strstr(log, "mask_1.dat"), "%s", log);
+    free(log);
+    check_png("out/mask_0.png");
+    check_png("out/mask_1.png");
+    cr_assert_eq(count_out_files(), 4);
+    static dat d;
+    read_dat(&d, "out/mask_0.dat", 0);
+    cr_assert_eq(d.rows, 201);
+    for (int a = 0; a < 201; a++) {
+        cr_assert_eq(d.cols[a], 3);
+        for (int b = 0; b < 3; b++)
+            near(d.v[a][b], a < 200 ? 1.0 / 3 : 1.0, 1e-6, "mask_0 cell");
+    }
+    read_dat(&d, "out/mask_1.dat", 0);
+    cr_assert_eq(d.rows, 2);
+    static const double want[2][4] = {{1, 0, 1, 0}, {0, 0, 1, 1}};
+    for (int a = 0; a < 2; a++) {
+        cr_assert_eq(d.cols[a], 4);
+        for (int b = 0; b < 4; b++) near(d.v[a][b], want[a][b], 0, "mask_1 cell");
+    }
+}
+
+Test(plot, mask_errors_are_input_errors)
+{
+    float w[4] = {1, 2, 3, 4};
+    uint8_t m[6] = {1};
+    occam_st_tensor t[] = {
+        {"layers.0.weight", OCCAM_ST_F32, 2, {2, 2}, w},
+        {"layers.0.weight_mask", OCCAM_ST_U8, 2, {2, 3}, m},
+    };
+    occam_error err = {0};
+    const char *ck = in_tmp("bad.safetensors");
+    cr_assert_eq(occam_st_write(ck, t, 2, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    cr_assert_eq(occam_plot_masks(ck, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, ck) && strstr(err.msg, "layers.0.weight_mask"), "%s", err.msg);
+    cr_assert_eq(occam_st_write(ck, t + 1, 1, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_plot_masks(ck, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "layers.0.weight"), "%s", err.msg);
+    cr_assert_eq(occam_plot_masks(in_tmp("none.safetensors"), p, &err), OCCAM_ERR_INPUT);
+    cr_assert(!exists("out"));
+}
+
+/* ---- scaling ----------------------------------------------------------------------------- */
+
+#define SCALING_HEADER                                                                           \
+    "study,model,threads,batch,samples_per_second,gflops,speedup,efficiency,sgemm_gflops,"      \
+    "sgemm_speedup,forward,backward,wait,update\n"
+
+Test(plot, scaling_groups_by_study_and_model_sorted_by_threads)
+{
+    need_gnuplot();
+    const char *csv = in_tmp("scaling.csv");
+    write_text(csv, SCALING_HEADER
+               "strong,lenet,4,128,400,1,3.1,0.775,700,3.5,0.5,0.4,0.01,0.09\n"
+               "strong,lenet,1,128,100,1,1,1,200,1,0.5,0.4,0,0.1\n"
+               "strong,wide,1,512,10,1,1,1,200,1,0.4,0.5,0,0.1\r\n"
+               "strong,lenet,2,128,180,1,1.8,0.9,390,1.95,0.5,0.4,0.01,0.09\n"
+               "\n"
+               "weak,lenet,1,128,100,1,1,1,200,1,0.5,0.4,0,0.1\n"
+               "strong,wide,2,512,19,1,1.9,0.95,400,1.99,0.4,0.5,0,0.1\n"
+               "weak,lenet,2,256,196,1,1.96,0.98,392,1.96,0.5,0.4,0,0.1\n");
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    int rc = occam_plot_scaling(csv, params(&logf, &log, &len), &err);
+    fclose(logf);
+    free(log);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    check_png("out/scaling.png");
+    cr_assert_eq(count_out_files(), 2);
+    static dat d;
+    /* blocks in order of first appearance: strong lenet, strong wide, weak lenet */
+    read_dat(&d, "out/scaling.dat", 0);
+    cr_assert_eq(d.rows, 3);
+    static const double lenet[3][3] = {{1, 1, 1}, {2, 1.8, 1.95}, {4, 3.1, 3.5}};
+    for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 3; k++) near(d.v[i][k], lenet[i][k], 1e-12, "strong lenet");
+    read_dat(&d, "out/scaling.dat", 1);
+    cr_assert_eq(d.rows, 2);
+    near(d.v[1][1], 1.9, 1e-12, "strong wide speedup");
+    read_dat(&d, "out/scaling.dat", 2);
+    cr_assert_eq(d.rows, 2);
+    near(d.v[1][2], 1.96, 1e-12, "weak lenet sgemm");
+    read_dat(&d, "out/scaling.dat", 3);
+    cr_assert_eq(d.rows, 0);
+}
+
+Test(plot, scaling_errors_name_file_and_line)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *csv = in_tmp("s.csv");
+    write_text(csv, "study,model,threads,sgemm_speedup\nstrong,lenet,1,1\n");
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:1: no 'speedup' column"), "%s", err.msg);
+    write_text(csv, SCALING_HEADER "strong,lenet,1,128,1,1,1,1,1,1,1,1,1,1\n"
+                                   "strong,lenet,2,128,1,1,fast,1,1,1,1,1,1,1\n");
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:3: speedup 'fast' is not a number"), "%s", err.msg);
+    write_text(csv, SCALING_HEADER "strong,lenet,1,128\n");
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:2: 4 fields, the header has 14"), "%s", err.msg);
+    write_text(csv, SCALING_HEADER);
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "no data rows"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
+/* ---- the command line -------------------------------------------------------------------- */
+
+/* Runs `$OCCAM_BIN plot ARGS` with stdout and stderr captured; returns the exit status. */
+static int occam_plot_cli(char *out, size_t cap, const char *env, const char *args)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s plot %s 2>&1", env, bin, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st), "%s: status %d", cmd, st);
+    return WEXITSTATUS(st);
+}
+
+Test(plot, cli_exit_codes_and_one_line_per_file)
+{
+    need_gnuplot();
+    static char out[8192];
+    if (occam_plot_cli(out, sizeof out, "", "--help") != 0 && strstr(out, "unknown command"))
+        cr_skip_test("'occam plot' is not registered in src/cli/main.c yet");
+    char rep[512]; /* in_tmp's buffers are reused */
+    snprintf(rep, sizeof rep, "%s", write_report("r.json", HISTORY ", " PRUNE));
+    char args[1024];
+    snprintf(args, sizeof args, "'%s' --out '%s'", rep, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 0, "%s", out);
+    int lines = 0;
+    for (char *s = out; (s = strstr(s, "wrote ")); s++) lines++;
+    cr_assert_eq(lines, 6, "%s", out);
+    check_png("out/mdl_bits.png");
+
+    write_text(in_tmp("bad.json"), "{");
+    snprintf(args, sizeof args, "'%s' --out '%s'", in_tmp("bad.json"), in_tmp("out2"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, in_tmp("bad.json")), "%s", out);
+
+    snprintf(args, sizeof args, "'%s' --out '%s'", rep, in_tmp("out3"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "PATH=/nonexistent", args), 1, "%s", out);
+    cr_assert(strstr(out, "gnuplot"), "%s", out);
+
+    write_text(in_tmp("file"), "x");
+    snprintf(args, sizeof args, "'%s' --out '%s/sub'", rep, in_tmp("file"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 1, "%s", out);
+
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", "--out x"), 2, "%s", out);
+    cr_assert(strstr(out, "nothing to plot"), "%s", out);
+    snprintf(args, sizeof args, "'%s'", rep);
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, "--out"), "%s", out);
+}
