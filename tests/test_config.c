@@ -600,9 +600,9 @@ Test(config, error_out_of_range)
 Test(config, error_enum_list_label)
 {
     check_error("[data]\nsource = foo\n", 2,
-                "data.source = foo: expected one of idx, csv, blobs", true);
+                "data.source = foo: expected one of idx, csv, blobs, peptide", true);
     check_error("[data]\nsource = CSV\n", 2,
-                "data.source = CSV: expected one of idx, csv, blobs", true);
+                "data.source = CSV: expected one of idx, csv, blobs, peptide", true);
     check_error("[train]\nschedule = linear\n", 2,
                 "train.schedule = linear: expected one of constant, step, cosine", true);
     check_error("[model]\nlayers = 784\n", 2,
@@ -748,7 +748,7 @@ Test(config, set_errors)
     check_set_error("train.epochs=", "--set train.epochs: empty value");
     check_set_error("train.epochs=1x", "--set train.epochs: not an integer (got '1x')");
     check_set_error("data.source=foo",
-                    "--set data.source: expected one of idx, csv, blobs (got 'foo')");
+                    "--set data.source: expected one of idx, csv, blobs, peptide (got 'foo')");
 }
 
 Test(config, set_paths)
@@ -923,7 +923,7 @@ Test(config, json)
         "\"train\": \"/tmp/a \\\"b\\\"\\\\c.csv\"",
         "\"test\": \"\"",
         "\"label\": 4,",
-        "\"seed\": 42}, \"model\": {\"layers\": [20,64,3], \"activation\": \"relu\"",
+        "\"holdout\": 0}, \"model\": {\"layers\": [20,64,3], \"activation\": \"relu\"",
         "\"nesterov\": true",
         "\"lr\": 0.05,",
         "\"eps\": 1e-08,",
@@ -1040,10 +1040,10 @@ Test(config, validate)
     VALIDATE("data.train: data.source = csv needs the training file", "data.source=csv");
     VALIDATE(NULL, "data.source=csv", "data.train=/d/train.csv", "data.task=regress",
              "model.layers=5,1");
-    VALIDATE("data.task: regress needs data.source = csv (data.source = idx is classification "
-             "data)",
+    VALIDATE("data.task: regress needs data.source = csv or peptide (data.source = idx is "
+             "classification data)",
              "data.task=regress");
-    VALIDATE("data.task: regress needs data.source = csv (data.source = blobs is "
+    VALIDATE("data.task: regress needs data.source = csv or peptide (data.source = blobs is "
              "classification data)",
              "data.source=blobs", "data.task=regress", "model.layers=20,3");
     VALIDATE("data.path: data.source = idx needs the IDX folder", "data.path=");
@@ -1089,7 +1089,7 @@ Test(config, validate_rechecks_fields_set_by_code)
     occam_config_defaults(&c);
     c.data.source = (occam_source)7;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
-    cr_assert_str_eq(err.msg, "data.source = 7: expected one of idx, csv, blobs");
+    cr_assert_str_eq(err.msg, "data.source = 7: expected one of idx, csv, blobs, peptide");
 
     occam_config_defaults(&c);
     c.train.momentum = NAN;

@@ -68,6 +68,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_topo(int argc, char **argv);
 int cmd_mdl(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_bench_select(int argc, char **argv);
 
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). */

@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -27,6 +28,7 @@
 #define IDX_MAX_RECORD_SIZE (UINT64_C(1) << 24)
 #define IDX_CHUNK (64u * 1024u)
 #define IDX_GZ_BUFFER (128u * 1024u)
+#define IDX_MAX_INFLATE 1032u /* deflate's largest expansion: output bytes per input byte */
 
 typedef struct idx_file {
     const char *path;
@@ -213,6 +215,26 @@ static int idx_expect_end(idx_file *f, occam_error *err)
     return OCCAM_OK;
 }
 
+/* Before anything is allocated from the header's counts, they must fit the file: a raw file
+ * holds exactly its bytes and a gzip file inflates to at most IDX_MAX_INFLATE times its size.
+ * Otherwise a few bytes claiming 2^31 records of 2^24 bytes would ask for 2^57 bytes and fail
+ * as "out of memory" (a runtime error) instead of as the truncated input it is. */
+static int idx_check_size(const idx_file *f, uint64_t header_bytes, occam_error *err)
+{
+    struct stat st;
+    if (stat(f->path, &st) != 0 || !S_ISREG(st.st_mode)) return OCCAM_OK; /* streaming decides */
+    uint64_t file = (uint64_t)st.st_size, need = f->n * f->size;
+    if (gzdirect(f->gz)) {
+        uint64_t avail = file > header_bytes ? file - header_bytes : 0;
+        return need <= avail ? OCCAM_OK : idx_truncated(f, avail, err);
+    }
+    if (file > UINT64_MAX / IDX_MAX_INFLATE || need <= file * IDX_MAX_INFLATE) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT,
+                           "%s: truncated: the header's %" PRIu64 " records of %" PRIu64
+                           " bytes cannot fit in %" PRIu64 " gzip bytes",
+                           f->path, f->n, f->size, file);
+}
+
 static int idx_alloc(occam_dataset *out, const idx_file *img, int classes, occam_error *err)
 {
     out->x = occam_alloc(img->n, img->size * sizeof(float));
@@ -236,6 +258,7 @@ static int idx_read_both(occam_dataset *out, idx_file *img, idx_file *lab, int c
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s has %" PRIu64 " images but %s has %" PRIu64 " labels",
                              img->path, img->n, lab->path, lab->n);
+    if (rc == OCCAM_OK) rc = idx_check_size(img, 16, err);
     if (rc == OCCAM_OK) rc = idx_alloc(out, img, classes, err);
     if (rc == OCCAM_OK) rc = idx_stream(img, out->x, NULL, 0, err);
     if (rc == OCCAM_OK) rc = idx_expect_end(img, err);
