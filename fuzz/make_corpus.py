@@ -9,6 +9,7 @@ Each harness reads its own input layout (see the comment at the top of fuzz/fuzz
   checkpoint  the safetensors (or .occ) file
   occ         mode byte (bit 0: harness fixes the payload length and CRC), the .occ file
 Seeds are small valid inputs; the whole corpus stays well under 100 KB."""
+import gzip
 import os
 import shutil
 import struct
@@ -67,6 +68,11 @@ def idx_seeds():
             mode = (classes - 1) << 1 | gz
             put("idx", f"n{n}_{r}x{c}_c{classes}_{'gz' if gz else 'raw'}",
                 bytes([mode]) + struct.pack(">H", len(img)) + img + lab)
+    # Raw mode carrying gzip files: the reader inflates them, and mutations give damaged gzip
+    # streams (the gzip mode always writes intact ones).
+    img, lab = idx_pair(3, 2, 2, 10)
+    img, lab = gzip.compress(img, mtime=0), gzip.compress(lab, mtime=0)
+    put("idx", "n3_2x2_c10_gz_in_raw", bytes([9 << 1]) + struct.pack(">H", len(img)) + img + lab)
 
 
 def csv_seeds():

@@ -22,7 +22,7 @@ print(v)" "$1" "$2"; }
 
 build/occam train $C --report $out/none.json >/dev/null 2>&1
 best=""; best_err=1e9
-for wd in 0.001 0.003 0.01 0.03 0.1 0.3 1; do
+for wd in 0.001 0.003 0.01 0.03 0.1 0.3 1 3 10; do
   build/occam train $C --set data.holdout=21 --set train.weight_decay=$wd --report $out/v.json >/dev/null 2>&1
   e=$(field $out/v.json test.relative_error)
   echo "weight decay $wd: validation relative error $e" >&2

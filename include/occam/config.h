@@ -140,6 +140,7 @@ typedef struct occam_config {
         double init_sigma;              /* noise.init_sigma: initial σ of every weight */
         int warmup_epochs;              /* noise.warmup_epochs: β from 0 to 1 over these */
         double kl_scale;                /* noise.kl_scale: multiplies β (1 = the paper's cost) */
+        double zero_weight;             /* noise.zero_weight: mog, fixed π of the zero component */
         uint64_t seed;                  /* noise.seed: the noise samples */
     } noise;
 } occam_config;

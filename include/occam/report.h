@@ -5,7 +5,9 @@
  * train.{loss,accuracy}, test.{loss, accuracy | relative_error, mse}, timing.{train_seconds,
  * samples_per_second}, history[] (one object per epoch), layers[] (per-layer widths, weights,
  * active weights and sparsity), prune.events[] when pruning, mdl.{model_code, model_bits,
- * data_bits, total_bits, layers[]}. */
+ * data_bits, total_bits, layers[]}, weight_histogram[] (per layer, active weights: edges and
+ * counts), noise.layers[] (noisy weights: the fitted prior and the fraction of weights whose
+ * most responsible component is the zero one). */
 #ifndef OCCAM_REPORT_H
 #define OCCAM_REPORT_H
 
@@ -26,6 +28,7 @@ typedef struct occam_report {
     const occam_fit_result *fit;  /* may be NULL (eval) */
     const struct occam_prune_log *prune; /* may be NULL */
     const struct occam_dl *mdl;          /* description length, may be NULL */
+    const occam_trainer *trainer;        /* for the noisy weights' priors, may be NULL */
 } occam_report;
 
 /* Writes the report to path (atomically: temporary file and rename). OCCAM_ERR_RUNTIME with

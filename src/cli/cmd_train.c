@@ -151,7 +151,7 @@ static int run(const cli_opts *o, occam_error *err)
                fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
-                            .prune = &plog, .mdl = have_dl ? &dl : NULL};
+                            .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr};
         if (o->report) rc = occam_report_write(o->report, &rep, err);
         if (rc == OCCAM_OK && o->save) rc = occam_model_save(o->save, model, &cfg, err);
         if (rc == OCCAM_OK && o->save) printf("saved  %s\n", o->save);

@@ -224,7 +224,7 @@ static const config_key keys[] = {
     DOUBLE_KEY("train", "beta2", train.beta2, 0, 1, OPEN_HI, "0.999",
                "adam: second-moment decay"),
     DOUBLE_KEY("train", "eps", train.eps, 0, 1, OPEN_LO, "1e-8", "adam: denominator epsilon"),
-    DOUBLE_KEY("train", "weight_decay", train.weight_decay, 0, 1, 0, "0",
+    DOUBLE_KEY("train", "weight_decay", train.weight_decay, 0, 100, 0, "0",
                "L2 coefficient on weights (not biases), added to the gradient"),
     ENUM_KEY("train", "schedule", train.schedule, occam_sched, sched_names, "constant",
              "learning-rate schedule"),
@@ -335,6 +335,8 @@ static const config_key keys[] = {
             "epochs over which β rises linearly from 0 to 1"),
     DOUBLE_KEY("noise", "kl_scale", noise.kl_scale, 0, 1e6, 0, "1",
                "multiplies β: 1 is the description-length cost"),
+    DOUBLE_KEY("noise", "zero_weight", noise.zero_weight, 0, 1, OPEN_LO | OPEN_HI, "0.9",
+               "mog: fixed mixing proportion of the zero component (soft weight sharing)"),
     UINT64_KEY("noise", "seed", noise.seed, "1", "noise sample seed"),
 };
 

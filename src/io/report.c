@@ -2,12 +2,14 @@
 #include "occam/report.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "occam/dl.h"
 #include "occam/json.h"
+#include "occam/noisy.h"
 #include "occam/prune.h"
 #include "occam/version.h"
 
@@ -150,6 +152,106 @@ static void write_prune(occam_json *j, const occam_prune_log *log, occam_task ta
     occam_json_end_object(j);
 }
 
+#define HIST_BINS 101
+
+/* Per layer, a histogram of the active weights (μ for noisy weights) over [−max|w|, max|w|]. */
+static void write_histogram(occam_json *j, const occam_model *m)
+{
+    occam_json_key(j, "weight_histogram");
+    occam_json_begin_array(j);
+    for (int l = 0; l < m->lay.nlayers; l++) {
+        size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
+        const float *w = m->params + m->lay.w_off[l];
+        const uint8_t *mk = m->mask ? m->mask + m->lay.w_off[l] : NULL;
+        double mx = 0.0;
+        for (size_t i = 0; i < n; i++)
+            if (!mk || mk[i]) mx = fmax(mx, fabs(w[i]));
+        if (mx == 0.0) mx = 1.0;
+        uint64_t counts[HIST_BINS] = {0};
+        for (size_t i = 0; i < n; i++) {
+            if (mk && !mk[i]) continue;
+            int b = (int)((w[i] + mx) / (2.0 * mx) * HIST_BINS);
+            counts[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b]++;
+        }
+        occam_json_begin_object(j);
+        occam_json_key(j, "layer");
+        occam_json_int(j, l);
+        occam_json_key(j, "edges");
+        occam_json_begin_array(j);
+        for (int b = 0; b <= HIST_BINS; b++) occam_json_number(j, -mx + 2.0 * mx * b / HIST_BINS);
+        occam_json_end_array(j);
+        occam_json_key(j, "counts");
+        occam_json_begin_array(j);
+        for (int b = 0; b < HIST_BINS; b++) occam_json_uint(j, counts[b]);
+        occam_json_end_array(j);
+        occam_json_end_object(j);
+    }
+    occam_json_end_array(j);
+}
+
+/* The noisy weights' fitted priors, and how many weights the zero component claims. */
+static void write_noise(occam_json *j, const occam_report *r)
+{
+    occam_json_key(j, "noise");
+    const occam_model *m = r->model;
+    if (!r->trainer || !m->rho || !occam_trainer_prior(r->trainer, 0)) {
+        occam_json_null(j);
+        return;
+    }
+    occam_json_begin_object(j);
+    occam_json_key(j, "layers");
+    occam_json_begin_array(j);
+    uint64_t zero_all = 0, active_all = 0;
+    for (int l = 0; l < m->lay.nlayers; l++) {
+        const occam_prior *p = occam_trainer_prior(r->trainer, l);
+        size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
+        const float *w = m->params + m->lay.w_off[l];
+        const uint8_t *mk = m->mask ? m->mask + m->lay.w_off[l] : NULL;
+        uint64_t zero = 0, active = 0;
+        double snr_sum = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            if (mk && !mk[i]) continue;
+            active++;
+            int best = 0;
+            double bl = -INFINITY;
+            for (int c = 0; c < p->k; c++) {
+                double z = (w[i] - p->mu[c]) / p->sigma[c];
+                double lw = log(p->pi[c]) - log(p->sigma[c]) - 0.5 * z * z;
+                if (lw > bl) {
+                    bl = lw;
+                    best = c;
+                }
+            }
+            zero += best == 0 && p->k > 1;
+            snr_sum += fabs(w[i]) / occam_noise_sigma(m->rho[m->lay.w_off[l] + i]);
+        }
+        zero_all += zero;
+        active_all += active;
+        occam_json_begin_object(j);
+        occam_json_key(j, "layer");
+        occam_json_int(j, l);
+        occam_json_key(j, "components");
+        occam_json_int(j, p->k);
+        const char *names[3] = {"pi", "mu", "sigma"};
+        const double *vals[3] = {p->pi, p->mu, p->sigma};
+        for (int a = 0; a < 3; a++) {
+            occam_json_key(j, names[a]);
+            occam_json_begin_array(j);
+            for (int c = 0; c < p->k; c++) occam_json_number(j, vals[a][c]);
+            occam_json_end_array(j);
+        }
+        occam_json_key(j, "zero_component_fraction");
+        occam_json_number(j, active ? (double)zero / (double)active : 0.0);
+        occam_json_key(j, "mean_snr");
+        occam_json_number(j, active ? snr_sum / (double)active : 0.0);
+        occam_json_end_object(j);
+    }
+    occam_json_end_array(j);
+    occam_json_key(j, "zero_component_fraction");
+    occam_json_number(j, active_all ? (double)zero_all / (double)active_all : 0.0);
+    occam_json_end_object(j);
+}
+
 static void write_body(occam_json *j, const occam_report *r, const char *config_json)
 {
     const occam_layout *lay = &r->model->lay;
@@ -191,6 +293,8 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
         write_history(j, r->fit, task);
     }
     write_prune(j, r->prune, task);
+    write_histogram(j, r->model);
+    write_noise(j, r);
     occam_json_key(j, "mdl");
     if (r->mdl) occam_dl_write_json(r->mdl, j);
     else occam_json_null(j);

@@ -31,9 +31,28 @@ void noisy_kl_grad(const occam_prior *p, double mu, double sigma, double *dmu, d
     *dsigma = -1.0 / sigma + sigma * curv;
 }
 
+/* Soft weight sharing: the zero component keeps a fixed, large mixing proportion
+ * (noise.zero_weight; the others share the rest in their fitted ratio) and at most a tenth of
+ * the weights' spread as its width. Left free, EM lets the other components absorb every weight
+ * and the zero component's weight collapses: then nothing is pulled to zero. */
+static double zero_weight = 0.9;
+
+static void pin_zero_component(occam_prior *p, double spread)
+{
+    if (p->k < 2 || !p->pinned0) return;
+    double rest = 0.0;
+    for (int c = 1; c < p->k; c++) rest += p->pi[c];
+    for (int c = 1; c < p->k; c++)
+        p->pi[c] = rest > 0 ? (1.0 - zero_weight) * p->pi[c] / rest : (1.0 - zero_weight) / (p->k - 1);
+    p->pi[0] = zero_weight;
+    double cap = 0.1 * spread;
+    if (p->sigma[0] > cap && cap > 0) p->sigma[0] = cap;
+}
+
 void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
                        bool first)
 {
+    zero_weight = cfg->noise.zero_weight;
     const occam_layout *lay = &m->lay;
     size_t n = (size_t)lay->width[l] * lay->width[l + 1];
     const float *w = m->params + lay->w_off[l], *rho = m->rho + lay->w_off[l];
@@ -54,10 +73,29 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
     }
     if (first) {
         occam_error err;
-        if (occam_prior_fit(p, cfg->noise.components, true, w, n, mk, 1e-4, &err) != OCCAM_OK)
+        if (occam_prior_fit(p, cfg->noise.components, true, w, n, mk, 1e-4, &err) != OCCAM_OK) {
             *p = occam_prior_gauss(0.0, 0.1);
+            return;
+        }
+        double ss0 = 0.0;
+        size_t a0 = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!mk || mk[i]) {
+                ss0 += (double)w[i] * w[i];
+                a0++;
+            }
+        pin_zero_component(p, a0 ? sqrt(ss0 / (double)a0) : 1.0);
         return;
     }
+    /* The weights' spread, for the zero component's width cap. */
+    double ss = 0.0;
+    size_t act = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!mk || mk[i]) {
+            ss += (double)w[i] * w[i];
+            act++;
+        }
+    double spread = act ? sqrt(ss / (double)act) : 1.0;
     /* EM steps from the current mixture; every weight brings its own variance σ². */
     for (int it = 0; it < 5; it++) {
         double sr[OCCAM_PRIOR_MAX] = {0}, srm[OCCAM_PRIOR_MAX] = {0}, srv[OCCAM_PRIOR_MAX] = {0};
@@ -85,12 +123,14 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
         for (int c = 0; c < p->k; c++) total += sr[c];
         if (total <= 0.0) return;
         for (int c = 0; c < p->k; c++) {
+            /* a component nobody claims keeps its place but gets (almost) no weight */
+            p->pi[c] = sr[c] > 1e-12 ? sr[c] / total : 1e-12;
             if (sr[c] < 1e-12) continue;
-            p->pi[c] = sr[c] / total;
             if (!(c == 0 && p->pinned0)) p->mu[c] = srm[c] / sr[c];
             double v = srv[c] / sr[c];
             p->sigma[c] = sqrt(v > 1e-8 ? v : 1e-8);
         }
+        pin_zero_component(p, spread);
     }
 }
 
