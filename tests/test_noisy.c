@@ -223,3 +223,56 @@ Test(noisy, same_seed_is_bit_identical)
     free(w[0]);
     free(w[1]);
 }
+
+/* The soft-weight-sharing refit: π sums to 1, the zero component keeps noise.zero_weight and
+ * stays narrow, even when few weights claim some components. */
+Test(noisy, mixture_refit_keeps_the_zero_component)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    int w[] = {4, 3, 1};
+    memcpy(cfg.model.layers, w, sizeof w);
+    cfg.model.nlayers = 3;
+    cfg.noise.enabled = true;
+    cfg.noise.zero_weight = 0.8;
+    occam_model m;
+    occam_error err;
+    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    occam_model_init(&m, OCCAM_INIT_XAVIER, 2);
+    m.rho = calloc(m.lay.nparams, sizeof(float));
+    for (int first = 1; first >= 0; first--)
+        for (int l = 0; l < 2; l++) {
+            occam_prior p;
+            if (!first) noisy_prior_refit(&p, &m, l, &cfg, true);
+            noisy_prior_refit(&p, &m, l, &cfg, first);
+            double sum = 0;
+            for (int c = 0; c < p.k; c++) sum += p.pi[c];
+            cr_assert(fabs(sum - 1.0) < 1e-9, "layer %d: π sums to %.12g", l, sum);
+            cr_assert(fabs(p.pi[0] - 0.8) < 1e-12 && p.mu[0] == 0.0 && p.pinned0);
+        }
+    occam_model_free(&m);
+}
+
+Test(noisy, peptide_data_and_holdout)
+{
+    occam_config cfg;
+    occam_error err;
+    occam_config_defaults(&cfg);
+    cr_assert_eq(occam_config_load(&cfg, "configs/hinton93.ini", &err), OCCAM_OK, "%s", err.msg);
+    occam_dataset a, b, c, d;
+    cr_assert_eq(occam_data_load(&cfg, &a, &b, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(a.n, 105u);
+    cr_assert_eq(b.n, 420u);
+    cr_assert_eq(a.d, 128u);
+    cfg.data.holdout = 21;
+    cr_assert_eq(occam_data_load(&cfg, &c, &d, &err), OCCAM_OK);
+    cr_assert_eq(c.n, 84u);
+    cr_assert_eq(d.n, 21u);
+    /* the held-out rows are the last 21 training rows (normalised with the 84 kept) */
+    cr_assert_float_eq(d.y[0], a.y[84], 0);
+    cr_assert_float_eq(d.y[20], a.y[104], 0);
+    occam_dataset_free(&a);
+    occam_dataset_free(&b);
+    occam_dataset_free(&c);
+    occam_dataset_free(&d);
+}
