@@ -276,3 +276,45 @@ Test(noisy, peptide_data_and_holdout)
     occam_dataset_free(&c);
     occam_dataset_free(&d);
 }
+
+#include "occam/noisy.h"
+
+/* The local reparameterisation draws pre-activations with the mean and variance that sampling
+ * the weights themselves gives: x·μᵀ and x²·σ²ᵀ, checked by Monte Carlo both ways. */
+Test(noisy, local_reparameterisation_matches_weight_sampling)
+{
+    enum { IN = 3, OUT = 2, S = 200000 };
+    const float x[IN] = {0.5f, -1.0f, 2.0f};
+    const float mu[OUT * IN] = {0.1f, 0.2f, -0.3f, 1.0f, 0.0f, 0.5f};
+    const float sg[OUT * IN] = {0.2f, 0.1f, 0.05f, 0.3f, 0.4f, 0.01f};
+    float var[OUT * IN];
+    for (int i = 0; i < OUT * IN; i++) var[i] = sg[i] * sg[i];
+    occam_rng r = occam_rng_seed(9, 1), rw = occam_rng_seed(9, 2);
+    double m1[OUT] = {0}, m2[OUT] = {0}, w1[OUT] = {0}, w2[OUT] = {0};
+    float z[OUT], sd[OUT], e[OUT], sq[IN];
+    for (int s = 0; s < S; s++) {
+        occam_noise_layer_forward(z, sd, e, sq, x, 1, IN, OUT, mu, var, &r);
+        for (int o = 0; o < OUT; o++) {
+            m1[o] += z[o];
+            m2[o] += (double)z[o] * z[o];
+            double zw = 0; /* the same pre-activation from sampled weights */
+            for (int i = 0; i < IN; i++)
+                zw += x[i] * (mu[o * IN + i] + sg[o * IN + i] * occam_rng_normal(&rw));
+            w1[o] += zw;
+            w2[o] += zw * zw;
+        }
+    }
+    for (int o = 0; o < OUT; o++) {
+        double mean = 0, v = 0;
+        for (int i = 0; i < IN; i++) {
+            mean += x[i] * mu[o * IN + i];
+            v += x[i] * x[i] * var[o * IN + i];
+        }
+        double lm = m1[o] / S, lv = m2[o] / S - lm * lm, wm = w1[o] / S, wv = w2[o] / S - wm * wm;
+        double se = sqrt(v / S);
+        cr_assert(fabs(lm - mean) < 5 * se && fabs(wm - mean) < 5 * se,
+                  "unit %d mean: local %g, weights %g, exact %g", o, lm, wm, mean);
+        cr_assert(fabs(lv - v) < 0.02 * v && fabs(wv - v) < 0.02 * v,
+                  "unit %d variance: local %g, weights %g, exact %g", o, lv, wv, v);
+    }
+}

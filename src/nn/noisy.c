@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "noisy-impl.h"
+#include "occam/gemm.h"
 #include "occam/noisy.h"
 
 void noisy_kl_grad(const occam_prior *p, double mu, double sigma, double *dmu, double *dsigma)
@@ -141,3 +142,19 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l, const oc
 }
 
 double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
+
+void occam_noise_layer_forward(float *z, float *sd, float *eps, float *sq, const float *x, int m,
+                               int nin, int nout, const float *mu, const float *var,
+                               occam_rng *r)
+{
+    size_t xn = (size_t)m * nin, zn = (size_t)m * nout;
+    occam_gemm(false, true, m, nout, nin, 1.0f, x, nin, mu, nin, 0.0f, z, nout);
+    for (size_t i = 0; i < xn; i++) sq[i] = x[i] * x[i];
+    occam_gemm(false, true, m, nout, nin, 1.0f, sq, nin, var, nin, 0.0f, sd, nout);
+    for (size_t i = 0; i < zn; i++) {
+        /* the floor keeps dL/dvar = dL/dZ·ε/(2·sd) finite where an input row is all zero */
+        sd[i] = sqrtf(sd[i] + 1e-12f);
+        eps[i] = (float)occam_rng_normal(r);
+        z[i] += sd[i] * eps[i];
+    }
+}

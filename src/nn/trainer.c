@@ -33,6 +33,7 @@
 #include "occam/mem.h"
 #include "occam/team.h"
 #include "noisy-impl.h"
+#include "occam/noisy.h"
 
 /* Rows per thread in evaluation, where there is no batch to split. */
 #define EVAL_ROWS 256
@@ -392,20 +393,10 @@ static void forward_noisy(occam_trainer *tr, int t, const float *x, size_t lo, i
     const float *in = x;
     for (int l = 0; l < lay->nlayers; l++) {
         int nin = lay->width[l], nout = lay->width[l + 1];
-        size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
         float *z = tr->act[l] + lo * nout, *sd = tr->sd[l] + lo * nout, *e = tr->eps[l] + lo * nout;
         float *sq = tr->sq + lo * tr->sqw;
-        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, mdl->params + lay->w_off[l], nin,
-                   0.0f, z, nout);
-        for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
-        occam_gemm(false, true, m, nout, nin, 1.0f, sq, nin, tr->var + lay->w_off[l], nin, 0.0f,
-                   sd, nout);
-        for (size_t i = 0; i < zn; i++) {
-            /* the floor keeps dL/dvar = dL/dZ·ε/(2·sd) finite where an input row is all zero */
-            sd[i] = sqrtf(sd[i] + 1e-12f);
-            e[i] = (float)occam_rng_normal(r);
-            z[i] += sd[i] * e[i];
-        }
+        occam_noise_layer_forward(z, sd, e, sq, in, m, nin, nout, mdl->params + lay->w_off[l],
+                                  tr->var + lay->w_off[l], r);
         if (l + 1 < lay->nlayers)
             occam_bias_act_forward(z, mdl->params + lay->b_off[l], m, nout, mdl->act);
         else
