@@ -300,3 +300,18 @@ static void pruned_round_trip(const char *granularity)
 
 Test(cli, pruned_weights_round_trip) { pruned_round_trip("weight"); }
 Test(cli, pruned_neurons_round_trip) { pruned_round_trip("neuron"); }
+
+/* A neuron-pruned checkpoint whose padded layout happens to have the same size as the
+ * config's (4-2-2 and 4-3-2 both take 64 floats) must still load with its own widths. */
+Test(cli, narrower_checkpoint_with_equal_padded_size)
+{
+    write_file("n.ini", "[data]\nsource = blobs\nfeatures = 4\nclasses = 2\nsamples = 200\n"
+                        "test_samples = 50\n[model]\nlayers = 4,3,2\n[train]\nepochs = 3\n");
+    expect(occam("train %s --set model.layers=4,2,2 --save %s", path("n.ini"), path("n.st")), 0,
+           "saved");
+    const char *line = strstr(out, "\ntest   loss");
+    cr_assert(line, "%s", out);
+    char want[64];
+    cr_assert_eq(sscanf(line + 1, "test loss %*f accuracy %63s", want), 1);
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("n.st")), 0, want);
+}

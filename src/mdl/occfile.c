@@ -393,6 +393,12 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         if (rc != OCCAM_OK || !k[l]) continue;
         occam_rc_table t;
         rc = value_table(&t, &prior[l], delta[l], qlo[l], qhi[l]);
+        if (rc != OCCAM_OK) {
+            occam_error_set(err, rc, rc == OCCAM_ERR_RUNTIME ? "%s: out of memory"
+                                                              : "%s: layer %u value range is bad",
+                            path, l);
+            break;
+        }
         float *w = params + lay.w_off[l];
         for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
             if (mk[i]) w[i] = (float)((double)occam_rc_decode_sym(&d, &t) * delta[l]);
