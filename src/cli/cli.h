@@ -71,6 +71,11 @@ int cmd_compress(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_bench_select(int argc, char **argv);
 
+/* The body of a subcommand that takes CONFIG and the options in `allowed`: parses argv, prints
+ * `usage` for --help, else calls run; returns the exit code. */
+int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
+                int (*run)(const cli_opts *o, occam_error *err));
+
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). */
 int cli_fail(const occam_error *err);
 

@@ -55,14 +55,5 @@ static int run(const cli_opts *o, occam_error *err)
 
 int cmd_eval(int argc, char **argv)
 {
-    cli_opts o;
-    occam_error err = {0};
-    int rc = cli_parse(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_CHECKPOINT, &o, &err);
-    if (rc) return cli_fail(&err);
-    if (o.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    rc = run(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_CHECKPOINT, usage, run);
 }

@@ -69,17 +69,7 @@ static int run(const cli_opts *o, occam_error *err)
 
 int cmd_mdl(int argc, char **argv)
 {
-    cli_opts o;
-    occam_error err = {0};
-    int rc = cli_parse(argc, argv, CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_JSON | CLI_CODE,
-                       &o, &err);
-    if (rc) return cli_fail(&err);
-    if (o.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    rc = run(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_JSON | CLI_CODE, usage, run);
 }
 
 static const char compress_usage[] =
@@ -123,14 +113,5 @@ static int run_compress(const cli_opts *o, occam_error *err)
 
 int cmd_compress(int argc, char **argv)
 {
-    cli_opts o;
-    occam_error err = {0};
-    int rc = cli_parse(argc, argv, CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_OUT, &o, &err);
-    if (rc) return cli_fail(&err);
-    if (o.help) {
-        fputs(compress_usage, stdout);
-        return 0;
-    }
-    rc = run_compress(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_OUT, compress_usage, run_compress);
 }

@@ -108,3 +108,18 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     return occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
                               o->threads >= 0 ? "--threads" : "runtime.threads", threads, err);
 }
+
+int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
+                int (*run)(const cli_opts *o, occam_error *err))
+{
+    cli_opts o;
+    occam_error err = {0};
+    int rc = cli_parse(argc, argv, allowed, &o, &err);
+    if (rc) return cli_fail(&err);
+    if (o.help) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    rc = run(&o, &err);
+    return rc ? cli_fail(&err) : 0;
+}
