@@ -69,6 +69,8 @@ int cmd_topo(int argc, char **argv);
 int cmd_mdl(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_bench_infer(int argc, char **argv);
 int cmd_bench_select(int argc, char **argv);
 
 /* The body of a subcommand that takes CONFIG and the options in `allowed`: parses argv, prints

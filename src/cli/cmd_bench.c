@@ -36,7 +36,10 @@ static const char usage[] =
     "\n"
     "usage: occam bench select [--n N | --input FILE] [--k K] [--threads T] [--repeats R]\n"
     "                          [--dump FILE] [--lenet]\n"
-    "Exact parallel selection of the k-th smallest |x| (see 'occam bench select --help').\n";
+    "Exact parallel selection of the k-th smallest |x| (see 'occam bench select --help').\n"
+    "\n"
+    "usage: occam bench infer CONFIG --checkpoint FILE [--threads N] [--repeats R] [--threshold D]\n"
+    "Sparse inference engine vs the dense BLIS path on the test set (see 'occam bench infer --help').\n";
 
 static double flops_per_sample(const occam_layout *lay)
 {
@@ -165,6 +168,7 @@ static long parse_long(const char *s, long lo, long hi)
 int cmd_bench(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "select") == 0) return cmd_bench_select(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "infer") == 0) return cmd_bench_infer(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "gemm") == 0) {
         /* occam bench gemm M N K [THREADS]: single-threaded sgemm per thread, as occam calls it */
         occam_error err = {0};

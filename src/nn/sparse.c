@@ -3,24 +3,27 @@
  * Each thread owns a contiguous range of rows and walks it in blocks of SPARSE_ROWS rows. A
  * block is transposed once into xt (in × SPARSE_ROWS): feature j of all the block's rows is one
  * contiguous run. Then every layer maps xt to yt (out × SPARSE_ROWS):
- *   - CSR: for each output o, in chunks of SPARSE_LANES rows, an accumulator initialised with
- *     the bias takes acc += w_oj · xt[j, chunk] for each stored (j, w_oj) of row o. The chunk
- *     is a few SIMD registers wide, so every nonzero costs one broadcast and a few FMAs on
- *     contiguous loads; no gathers, and the column indices are read once per chunk.
+ *   - CSR: for each output o, an accumulator of SPARSE_ROWS lanes (SPARSE_NVEC registers)
+ *     starts at the bias and takes acc += w_oj · xt[j, :] for each stored (j, w_oj) of row o:
+ *     one broadcast and SPARSE_NVEC multiply-adds on contiguous loads per nonzero, no gathers.
  *   - dense: yt = W · xt, one single-threaded BLIS call with the bias pre-filled (beta = 1).
  * yt is the next layer's xt, so nothing is transposed between layers; only the last layer's
  * yt is transposed into the caller's row-major output. Hidden activations go through
  * occam_bias_act_forward with a zero bias (the bias is already in); relu after a CSR layer is
- * fused into the store instead, as that pass would cost about as much as the layer itself.
+ * fused into its store instead, which saves a pass over yt.
  *
- * SPARSE_ROWS = 256 keeps the dense layers' GEMMs efficient (BLIS packs W on every call, so
- * narrow calls pay for it) while a CSR chunk's working set (in × SPARSE_LANES floats) stays
- * in L2. The FMA is explicit (fmaf): the build has -ffp-contract=off, and without it the
- * update would be a multiply and an add. Rounding thus differs from the dense path only by
- * summation order, within 1e-5 of the row's scale on the models we ship.
+ * Measured on AMD Zen 5 (AVX-512), LeNet-300-100 at 95% sparsity, one thread: the CSR kernel
+ * runs at about 100 GFLOP/s of useful work. Written with plain loops, gcc vectorised the
+ * update across the nonzeros with gathers instead (6x slower), hence the GCC vector types,
+ * which also keep the accumulator in registers. The multiply and the add stay separate
+ * (-ffp-contract=off); fusing them measured no faster, as the loads bound the loop. The input
+ * transpose reads the only data that comes from memory, and done element by element it cost
+ * as much as all the layers; 8 × 8 register transposes bring it near the memory bandwidth.
+ * With SPARSE_ROWS = 128, BLIS runs the dense layers' W · xt at about 95% of its rate at 256
+ * columns, while xt of a 784-wide input (400 KB) stays in L2.
  *
- * The crossover density (OCCAM_SPARSE_THRESHOLD_DEFAULT) was measured on this design; see
- * sparse.h. */
+ * The engine's results do not depend on the thread count: each row is computed alone, in a
+ * fixed order. Against the dense path they differ only by summation order. */
 #include "occam/sparse.h"
 
 #include <math.h>
@@ -35,15 +38,25 @@
 #include "occam/mem.h"
 #include "occam/team.h"
 
-#ifndef SPARSE_LANES
-#define SPARSE_LANES 64 /* rows per CSR accumulator: 4 AVX-512 registers */
+/* The CSR accumulator is SPARSE_NVEC native vectors: enough independent add chains to hide the
+ * latency, few enough to stay in registers with room for the loads (8 of 32 AVX-512 or of 16
+ * AVX2 registers). A block of rows is exactly one accumulator wide. (AVX-512, a 784 × 300
+ * layer at 3.5%: 128-row blocks with 8 registers ran at 68 GFLOP/s, with 2 × 4 at 63, 256-row
+ * blocks at 55, 512-row ones at 39 to 46: a longer stride between xt's rows costs.) */
+#if defined(__AVX512F__)
+#define SPARSE_VEC 16
+#elif defined(__AVX__)
+#define SPARSE_VEC 8
+#else
+#define SPARSE_VEC 4
 #endif
-#ifndef SPARSE_ROWS
-#define SPARSE_ROWS 256 /* rows per block, a multiple of SPARSE_LANES */
-#endif
-#ifndef DENSE_ROWS
-#define DENSE_ROWS 256 /* rows per occam_forward_rows call on the dense path */
-#endif
+#define SPARSE_NVEC 8
+#define SPARSE_ROWS (SPARSE_VEC * SPARSE_NVEC) /* rows per block */
+/* Rows per occam_forward_rows call on the dense path: the fastest of 64 to 5000 measured on
+ * LeNet-300-100 (1024: 41 ms per 10,000 rows on one thread, 256: 44 ms, 64: 65 ms). */
+#define DENSE_ROWS 1024
+
+typedef float sparse_vec __attribute__((vector_size(4 * SPARSE_VEC)));
 
 typedef struct sparse_layer {
     occam_sparse_layer_info info;
@@ -60,6 +73,9 @@ struct occam_sparse {
     occam_act act;
     double threshold;
     sparse_layer layer[OCCAM_MAX_LAYERS];
+    /* No CSR layer at all: the dense path's flat masked parameters (layer arrays unused). */
+    occam_layout lay;
+    float *flat;
     float *zero;         /* SPARSE_ROWS zeros: the bias of the activation pass */
     float **scratch;     /* per thread: xt and yt, 2 · maxw · SPARSE_ROWS floats */
     int nscratch;
@@ -92,6 +108,7 @@ void occam_sparse_free(occam_sparse *s)
     for (int t = 0; t < s->nscratch; t++) free(s->scratch[t]);
     free(s->scratch);
     free(s->zero);
+    free(s->flat);
     free(s);
 }
 
@@ -109,18 +126,25 @@ static int sparse_keep(const occam_model *m, size_t i)
     return (!m->mask || m->mask[i]) && m->params[i] != 0.0f;
 }
 
-static int sparse_build_layer(sparse_layer *L, const occam_model *m, int l, double threshold,
-                              occam_error *err)
+static occam_sparse_layer_info sparse_layer_info(const occam_model *m, int l,
+                                                 double threshold)
 {
     const occam_layout *lay = &m->lay;
     int in = lay->width[l], out = lay->width[l + 1];
-    size_t w0 = lay->w_off[l], b0 = lay->b_off[l], nw = (size_t)in * out;
-    size_t nnz = 0;
-    for (size_t i = 0; i < nw; i++) nnz += (size_t)sparse_keep(m, w0 + i);
-    L->info = (occam_sparse_layer_info){.in = in, .out = out, .nnz = nnz,
-                                        .density = (double)nnz / (double)nw};
-    L->info.format = L->info.density < threshold ? OCCAM_SPARSE_CSR : OCCAM_SPARSE_DENSE;
+    size_t nw = (size_t)in * out, nnz = 0;
+    for (size_t i = 0; i < nw; i++) nnz += (size_t)sparse_keep(m, lay->w_off[l] + i);
+    occam_sparse_layer_info li = {.in = in, .out = out, .nnz = nnz,
+                                  .density = (double)nnz / (double)nw};
+    li.format = li.density < threshold ? OCCAM_SPARSE_CSR : OCCAM_SPARSE_DENSE;
+    return li;
+}
 
+/* Layer l's masked bias and its weights in the layer's format. */
+static int sparse_build_layer(sparse_layer *L, const occam_model *m, int l, occam_error *err)
+{
+    const occam_layout *lay = &m->lay;
+    int in = L->info.in, out = L->info.out;
+    size_t w0 = lay->w_off[l], b0 = lay->b_off[l], nw = (size_t)in * out, nnz = L->info.nnz;
     L->b = occam_alloc((size_t)out, sizeof(float));
     if (!L->b) return sparse_oom(err, "biases");
     for (int o = 0; o < out; o++)
@@ -129,7 +153,8 @@ static int sparse_build_layer(sparse_layer *L, const occam_model *m, int l, doub
     if (L->info.format == OCCAM_SPARSE_DENSE) {
         L->w = occam_alloc(nw, sizeof(float));
         if (!L->w) return sparse_oom(err, "dense weights");
-        for (size_t i = 0; i < nw; i++) L->w[i] = sparse_keep(m, w0 + i) ? m->params[w0 + i] : 0.0f;
+        for (size_t i = 0; i < nw; i++)
+            L->w[i] = sparse_keep(m, w0 + i) ? m->params[w0 + i] : 0.0f;
         return OCCAM_OK;
     }
     /* nnz may be 0: keep the arrays non-NULL so the layer reads as built. */
@@ -153,6 +178,17 @@ static int sparse_build_layer(sparse_layer *L, const occam_model *m, int l, doub
     return OCCAM_OK;
 }
 
+/* The all-dense case: the model's flat array with the mask applied (padding stays zero). */
+static int sparse_build_flat(occam_sparse *s, const occam_model *m, occam_error *err)
+{
+    s->lay = m->lay;
+    s->flat = occam_alloc(m->lay.nparams, sizeof(float));
+    if (!s->flat) return sparse_oom(err, "dense weights");
+    for (size_t i = 0; i < m->lay.nparams; i++)
+        s->flat[i] = !m->mask || m->mask[i] ? m->params[i] : 0.0f;
+    return OCCAM_OK;
+}
+
 int occam_sparse_create(occam_sparse **out, const occam_model *m, double density_threshold,
                         occam_error *err)
 {
@@ -172,11 +208,17 @@ int occam_sparse_create(occam_sparse **out, const occam_model *m, double density
         s->width[l] = lay->width[l];
         if (lay->width[l] > s->maxw) s->maxw = lay->width[l];
     }
+    int ncsr = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        s->layer[l].info = sparse_layer_info(m, l, density_threshold);
+        ncsr += s->layer[l].info.format == OCCAM_SPARSE_CSR;
+    }
     int rc = OCCAM_OK;
     s->zero = occam_alloc_zero(SPARSE_ROWS, sizeof(float));
     if (!s->zero) rc = sparse_oom(err, "zero bias");
-    for (int l = 0; rc == OCCAM_OK && l < lay->nlayers; l++)
-        rc = sparse_build_layer(&s->layer[l], m, l, density_threshold, err);
+    if (rc == OCCAM_OK && ncsr == 0) rc = sparse_build_flat(s, m, err);
+    for (int l = 0; rc == OCCAM_OK && ncsr > 0 && l < lay->nlayers; l++)
+        rc = sparse_build_layer(&s->layer[l], m, l, err);
     if (rc != OCCAM_OK) {
         occam_sparse_free(s);
         return rc;
@@ -187,22 +229,51 @@ int occam_sparse_create(occam_sparse **out, const occam_model *m, double density
 
 /* ---- kernels -------------------------------------------------------------------------- */
 
-/* xt (in, SPARSE_ROWS) <- x (rows, in)ᵀ, columns rows..nl zero-padded (nl: rows rounded up to
- * whole chunks). Tiles of 16 × 16 keep both sides' lines in L1. */
-static void sparse_transpose_in(float *restrict xt, const float *restrict x, int rows, int nl,
-                                int in)
+typedef float sparse_v8 __attribute__((vector_size(32)));
+
+/* d (8 × 8, row stride ds) <- s (8 × 8, row stride ss)ᵀ in registers: pairs of rows
+ * interleaved by 1, then 2, then 4 floats. */
+static inline __attribute__((always_inline)) void
+sparse_transpose8(float *restrict d, size_t ds, const float *restrict s, size_t ss)
 {
-    enum { T = 16 };
-    for (int j0 = 0; j0 < in; j0 += T) {
-        int j1 = j0 + T < in ? j0 + T : in;
-        for (int r0 = 0; r0 < rows; r0 += T) {
-            int r1 = r0 + T < rows ? r0 + T : rows;
-            for (int r = r0; r < r1; r++)
-                for (int j = j0; j < j1; j++)
-                    xt[(size_t)j * SPARSE_ROWS + r] = x[(size_t)r * in + j];
+    sparse_v8 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) memcpy(&r[i], s + i * ss, sizeof r[i]);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int k = 0; k < 2; k++) {
+            u[i + 2 * k] =
+                __builtin_shufflevector(t[i + k], t[i + k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 2 * k + 1] =
+                __builtin_shufflevector(t[i + k], t[i + k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
         }
-        for (int j = j0; j < j1; j++)
-            for (int r = rows; r < nl; r++) xt[(size_t)j * SPARSE_ROWS + r] = 0.0f;
+    for (int k = 0; k < 4; k++) {
+        sparse_v8 lo = __builtin_shufflevector(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        sparse_v8 hi = __builtin_shufflevector(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+        memcpy(d + k * ds, &lo, sizeof lo);
+        memcpy(d + (k + 4) * ds, &hi, sizeof hi);
+    }
+}
+
+/* xt (in, SPARSE_ROWS) <- x (rows, in)ᵀ. The input comes from memory, so this pass is
+ * bandwidth-bound when done right: 8 × 8 register transposes, two of them per step so the
+ * input is read as 16 sequential streams (more would defeat the hardware prefetcher), each
+ * writing whole 32-byte runs of xt. A short block (a thread's last) goes element by element,
+ * with the missing rows zero (those lanes are computed and dropped). */
+static void sparse_transpose_in(float *restrict xt, const float *restrict x, int rows, int in)
+{
+    int in8 = in / 8 * 8;
+    if (rows < SPARSE_ROWS) in8 = 0;
+    for (int r0 = 0; r0 < SPARSE_ROWS; r0 += 16) {
+        for (int j0 = 0; j0 < in8; j0 += 8)
+            for (int h = 0; h < 16; h += 8)
+                sparse_transpose8(xt + (size_t)j0 * SPARSE_ROWS + r0 + h, SPARSE_ROWS,
+                                  x + (size_t)(r0 + h) * in + j0, (size_t)in);
+        for (int j = in8; j < in; j++)
+            for (int r = r0; r < r0 + 16; r++)
+                xt[(size_t)j * SPARSE_ROWS + r] = r < rows ? x[(size_t)r * in + j] : 0.0f;
     }
 }
 
@@ -213,44 +284,43 @@ static void sparse_transpose_out(float *restrict y, const float *restrict yt, in
         for (int o = 0; o < out; o++) y[(size_t)r * out + o] = yt[(size_t)o * SPARSE_ROWS + r];
 }
 
-/* yt (out, SPARSE_ROWS) = W (CSR, out × in) · xt (in, SPARSE_ROWS) + b, columns [0, nl), nl a
- * multiple of SPARSE_LANES; relu applied in the store if `relu`. */
+/* yt (out, SPARSE_ROWS) = W (CSR, out × in) · xt (in, SPARSE_ROWS) + b; relu applied in the
+ * store if `relu`. */
 static void sparse_csr_forward(float *restrict yt, const float *restrict xt,
-                               const sparse_layer *L, int nl, int relu)
+                               const sparse_layer *L, int relu)
 {
     const float *restrict val = L->w;
     const int32_t *restrict col = L->col;
     const size_t *restrict rp = L->rowptr;
-    for (int c = 0; c < nl; c += SPARSE_LANES) {
-        const float *xc = xt + c;
-        for (int o = 0; o < L->info.out; o++) {
-            float acc[SPARSE_LANES];
-            const float bo = L->b[o];
-            for (int r = 0; r < SPARSE_LANES; r++) acc[r] = bo;
-            for (size_t k = rp[o]; k < rp[o + 1]; k++) {
-                const float w = val[k];
-                const float *restrict xj = xc + (size_t)col[k] * SPARSE_ROWS;
-                for (int r = 0; r < SPARSE_LANES; r++) acc[r] = fmaf(w, xj[r], acc[r]);
+    for (int o = 0; o < L->info.out; o++) {
+        sparse_vec acc[SPARSE_NVEC];
+        for (int v = 0; v < SPARSE_NVEC; v++) acc[v] = (sparse_vec){0} + L->b[o];
+        for (size_t k = rp[o]; k < rp[o + 1]; k++) {
+            const float w = val[k];
+            const float *xj = xt + (size_t)col[k] * SPARSE_ROWS;
+            for (int v = 0; v < SPARSE_NVEC; v++) {
+                sparse_vec x;
+                memcpy(&x, xj + v * SPARSE_VEC, sizeof x);
+                acc[v] += w * x;
             }
-            float *restrict yo = yt + (size_t)o * SPARSE_ROWS + c;
-            if (relu)
-                for (int r = 0; r < SPARSE_LANES; r++) yo[r] = acc[r] > 0.0f ? acc[r] : 0.0f;
-            else
-                for (int r = 0; r < SPARSE_LANES; r++) yo[r] = acc[r];
         }
+        float *restrict yo = yt + (size_t)o * SPARSE_ROWS;
+        memcpy(yo, acc, sizeof acc);
+        if (relu)
+            for (int r = 0; r < SPARSE_ROWS; r++) yo[r] = yo[r] > 0.0f ? yo[r] : 0.0f;
     }
 }
 
-/* yt (out, SPARSE_ROWS) = W (out × in) · xt (in, SPARSE_ROWS) + b, columns [0, nl). */
+/* yt (out, SPARSE_ROWS) = W (out × in) · xt (in, SPARSE_ROWS) + b. */
 static void sparse_dense_forward(float *restrict yt, const float *restrict xt,
-                                 const sparse_layer *L, int nl)
+                                 const sparse_layer *L)
 {
     int in = L->info.in, out = L->info.out;
     for (int o = 0; o < out; o++) {
         float *yo = yt + (size_t)o * SPARSE_ROWS;
-        for (int r = 0; r < nl; r++) yo[r] = L->b[o];
+        for (int r = 0; r < SPARSE_ROWS; r++) yo[r] = L->b[o];
     }
-    occam_gemm(false, false, out, nl, in, 1.0f, L->w, in, xt, SPARSE_ROWS, 1.0f, yt,
+    occam_gemm(false, false, out, SPARSE_ROWS, in, 1.0f, L->w, in, xt, SPARSE_ROWS, 1.0f, yt,
                SPARSE_ROWS);
 }
 
@@ -262,29 +332,73 @@ static void sparse_rows(const occam_sparse *s, float *scratch, const float *x, s
     float *buf[2] = {scratch, scratch + (size_t)s->maxw * SPARSE_ROWS};
     for (size_t r = r0; r < r1; r += SPARSE_ROWS) {
         int rows = r1 - r < SPARSE_ROWS ? (int)(r1 - r) : SPARSE_ROWS;
-        int nl = (rows + SPARSE_LANES - 1) / SPARSE_LANES * SPARSE_LANES;
-        sparse_transpose_in(buf[0], x + r * (size_t)in0, rows, nl, in0);
+        sparse_transpose_in(buf[0], x + r * (size_t)in0, rows, in0);
         int cur = 0;
         for (int l = 0; l < s->nlayers; l++) {
             const sparse_layer *L = &s->layer[l];
             bool hidden = l + 1 < s->nlayers;
             bool fused = hidden && s->act == OCCAM_ACT_RELU;
             if (L->info.format == OCCAM_SPARSE_CSR) {
-                sparse_csr_forward(buf[cur ^ 1], buf[cur], L, nl, fused);
+                sparse_csr_forward(buf[cur ^ 1], buf[cur], L, fused);
             } else {
-                sparse_dense_forward(buf[cur ^ 1], buf[cur], L, nl);
+                sparse_dense_forward(buf[cur ^ 1], buf[cur], L);
                 fused = false;
             }
-            /* With a zero bias the kernel is the activation alone; one call per unit, as yt's
-             * rows are SPARSE_ROWS apart but only nl columns are defined. */
-            for (int o = 0; hidden && !fused && o < L->info.out; o++)
-                occam_bias_act_forward(buf[cur ^ 1] + (size_t)o * SPARSE_ROWS, s->zero, 1, nl,
-                                       s->act);
+            /* yt is (out, SPARSE_ROWS): with a zero bias the kernel is the activation alone. */
+            if (hidden && !fused)
+                occam_bias_act_forward(buf[cur ^ 1], s->zero, L->info.out, SPARSE_ROWS, s->act);
             cur ^= 1;
         }
         sparse_transpose_out(out + r * (size_t)nout, buf[cur], rows, nout);
     }
 }
+
+/* ---- the dense BLIS path -------------------------------------------------------------- */
+
+/* out (n × outputs) = forward of x through lay/params, occam_forward_rows on DENSE_ROWS-row
+ * blocks, rows split statically over `threads` threads. */
+static int dense_rows(const occam_layout *lay, occam_act act, const float *params,
+                      const float *x, size_t n, float *out, int threads, occam_error *err)
+{
+    OCCAM_ASSERT(threads >= 1);
+    occam_blas_init();
+    int L = lay->nlayers, in0 = lay->width[0], nout = lay->width[L];
+    /* Per thread, every hidden layer's output for DENSE_ROWS rows, on its own cache lines. */
+    size_t per = 0;
+    for (int l = 0; l + 1 < L; l++)
+        per += occam_round_up((size_t)DENSE_ROWS * lay->width[l + 1], OCCAM_SEG_ALIGN);
+    float *scratch = occam_alloc(per ? per * (size_t)threads : 1, sizeof(float));
+    if (!scratch)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the dense path");
+#pragma omp parallel num_threads(threads) default(none) \
+    shared(lay, params, x, out, scratch) firstprivate(act, n, per, L, in0, nout)
+    {
+        int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        float *bufs[OCCAM_MAX_LAYERS];
+        float *p = scratch + per * (size_t)t;
+        for (int l = 0; l + 1 < L; l++) {
+            bufs[l] = p;
+            p += occam_round_up((size_t)DENSE_ROWS * lay->width[l + 1], OCCAM_SEG_ALIGN);
+        }
+        size_t lo, hi;
+        occam_split_rows(n, t, nt, &lo, &hi);
+        for (size_t r = lo; r < hi; r += DENSE_ROWS) {
+            int rows = hi - r < DENSE_ROWS ? (int)(hi - r) : DENSE_ROWS;
+            bufs[L - 1] = out + r * (size_t)nout; /* the last layer writes in place */
+            occam_forward_rows(lay, act, params, x + r * (size_t)in0, rows, bufs);
+        }
+    }
+    free(scratch);
+    return OCCAM_OK;
+}
+
+int occam_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
+                        occam_error *err)
+{
+    return dense_rows(&m->lay, m->act, m->params, x, n, out, threads, err);
+}
+
+/* ---- the engine's forward pass -------------------------------------------------------- */
 
 static int sparse_reserve(occam_sparse *s, int threads, occam_error *err)
 {
@@ -303,6 +417,7 @@ int occam_sparse_forward(occam_sparse *s, const float *x, size_t n, float *out, 
                          occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1);
+    if (s->flat) return dense_rows(&s->lay, s->act, s->flat, x, n, out, threads, err);
     int rc = sparse_reserve(s, threads, err);
     if (rc != OCCAM_OK) return rc;
     const occam_sparse *cs = s;
@@ -313,44 +428,6 @@ int occam_sparse_forward(occam_sparse *s, const float *x, size_t n, float *out, 
         occam_split_rows(n, t, nt, &lo, &hi);
         sparse_rows(cs, cs->scratch[t], x, lo, hi, out);
     }
-    return OCCAM_OK;
-}
-
-/* ---- the dense BLIS path -------------------------------------------------------------- */
-
-int occam_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
-                        occam_error *err)
-{
-    OCCAM_ASSERT(threads >= 1);
-    occam_blas_init();
-    const occam_layout *lay = &m->lay;
-    int L = lay->nlayers, in0 = lay->width[0], nout = lay->width[L];
-    /* Per thread, every hidden layer's output for DENSE_ROWS rows, on its own cache lines. */
-    size_t per = 0;
-    for (int l = 0; l + 1 < L; l++)
-        per += occam_round_up((size_t)DENSE_ROWS * lay->width[l + 1], OCCAM_SEG_ALIGN);
-    float *scratch = occam_alloc(per ? per * (size_t)threads : 1, sizeof(float));
-    if (!scratch)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the dense path");
-#pragma omp parallel num_threads(threads) default(none) \
-    shared(lay, m, x, out, scratch) firstprivate(n, per, L, in0, nout)
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        float *bufs[OCCAM_MAX_LAYERS];
-        float *p = scratch + per * (size_t)t;
-        for (int l = 0; l + 1 < L; l++) {
-            bufs[l] = p;
-            p += occam_round_up((size_t)DENSE_ROWS * lay->width[l + 1], OCCAM_SEG_ALIGN);
-        }
-        size_t lo, hi;
-        occam_split_rows(n, t, nt, &lo, &hi);
-        for (size_t r = lo; r < hi; r += DENSE_ROWS) {
-            int rows = hi - r < DENSE_ROWS ? (int)(hi - r) : DENSE_ROWS;
-            bufs[L - 1] = out + r * (size_t)nout; /* the last layer writes in place */
-            occam_forward_rows(lay, m->act, m->params, x + r * (size_t)in0, rows, bufs);
-        }
-    }
-    free(scratch);
     return OCCAM_OK;
 }
 
@@ -366,7 +443,8 @@ double occam_max_rel_diff(const float *a, const float *b, size_t n, int k)
         if (scale == 0.0) scale = 1.0;
         for (int j = 0; j < k; j++) {
             double d = fabs((double)ai[j] - (double)bi[j]) / scale;
-            if (!(d <= worst)) worst = d; /* NaN propagates */
+            if (isnan(d)) return d;
+            if (d > worst) worst = d;
         }
     }
     return worst;
