@@ -41,6 +41,8 @@ help:
 	@echo "make run        deps + build + train $(CONFIG)"
 	@echo "make test       deps + build + run the Criterion suite"
 	@echo "make SANITIZE=1 test   the suite under ASan + UBSan (builds into build-san/)"
+	@echo "make fuzz       libFuzzer harnesses (clang) for the readers, FUZZ_SECONDS each (default 60)"
+	@echo "make fuzz-smoke the same, 10 s each"
 	@echo "make clean      remove build directories"
 
 deps:
@@ -76,7 +78,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 

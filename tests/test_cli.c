@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <math.h>
 
 #include "occam/json.h"
 
@@ -314,4 +315,32 @@ Test(cli, narrower_checkpoint_with_equal_padded_size)
     char want[64];
     cr_assert_eq(sscanf(line + 1, "test loss %*f accuracy %63s", want), 1);
     expect(occam("eval %s --checkpoint %s", path("n.ini"), path("n.st")), 0, want);
+}
+
+/* perf/load_checkpoint.py reads a checkpoint with numpy alone and reproduces eval's test
+ * accuracy. Skipped, with a message, where /usr/bin/python3 has no numpy. */
+Test(cli, numpy_loader_reproduces_eval)
+{
+    if (system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0)
+        cr_skip("/usr/bin/python3 with numpy is not installed: perf/load_checkpoint.py not run");
+    idx_set(-1, 9, 10, 0x803);
+    expect(occam("train %s --set train.epochs=3 --save %s", path("idx.ini"), path("i.st")), 0,
+           "saved");
+    expect(occam("eval %s --checkpoint %s", path("idx.ini"), path("i.st")), 0, "test");
+    double acc_eval = -1;
+    const char *line = strstr(out, "\ntest   loss");
+    cr_assert(line && sscanf(line + 1, "test loss %*f accuracy %lf", &acc_eval) == 1, "%s", out);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 perf/load_checkpoint.py %s --data %s 2>&1",
+             path("i.st"), tmpdir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    char buf[4096] = "";
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = 0;
+    cr_assert_eq(pclose(p), 0, "%s", buf);
+    const char *a = strstr(buf, "\"test_accuracy\": ");
+    cr_assert(a, "%s", buf);
+    double acc_np = atof(a + strlen("\"test_accuracy\": "));
+    cr_assert(fabs(acc_np - acc_eval) < 1e-4, "numpy %g, eval %g", acc_np, acc_eval);
 }
