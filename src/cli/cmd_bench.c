@@ -191,18 +191,18 @@ int cmd_bench(int argc, char **argv)
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "memory") == 0) {
-        cli_opts o;
         occam_error err = {0};
-        /* no CONFIG: parse only --threads */
-        int threads = 0;
-        if (argc == 4 && strcmp(argv[2], "--threads") == 0) threads = atoi(argv[3]);
-        else if (argc != 2) {
-            (void)o;
+        /* no CONFIG: only --threads N */
+        long threads = 0;
+        bool ok = argc == 2 || (argc == 4 && strcmp(argv[2], "--threads") == 0 &&
+                                (threads = parse_long(argv[3], 0, 4096)) >= 0);
+        if (!ok) {
             occam_error_set(&err, OCCAM_ERR_INPUT, "usage: occam bench memory [--threads N]");
             return cli_fail(&err);
         }
-        int rc = occam_team_resolve(threads, true, "--threads", &threads, &err);
-        return rc ? cli_fail(&err) : bench_memory(threads);
+        int nt;
+        int rc = occam_team_resolve((int)threads, true, "--threads", &nt, &err);
+        return rc ? cli_fail(&err) : bench_memory(nt);
     }
     if (argc < 2 || strcmp(argv[1], "train") != 0) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
