@@ -158,3 +158,13 @@ void occam_noise_layer_forward(float *z, float *sd, float *eps, float *sq, const
         z[i] += sd[i] * eps[i];
     }
 }
+
+void noisy_cache_init(noisy_cache *c, const occam_prior *p)
+{
+    c->k = p->k;
+    for (int j = 0; j < p->k; j++) {
+        c->lw[j] = (float)((p->k == 1 ? 0.0 : log(p->pi[j])) - log(p->sigma[j]));
+        c->inv_s2[j] = (float)(1.0 / (p->sigma[j] * p->sigma[j]));
+        c->mu[j] = (float)p->mu[j];
+    }
+}

@@ -78,6 +78,7 @@ struct occam_trainer {
     float *mom1r, *mom2r;          /* optimiser moments of ρ */
     occam_rng *nrng;               /* [threads] noise streams */
     occam_prior prior[OCCAM_MAX_LAYERS];
+    noisy_cache cache[OCCAM_MAX_LAYERS]; /* the priors' constants for the update */
     double kappa;                  /* β·kl_scale / N: the KL's weight per training row */
 };
 
@@ -261,6 +262,7 @@ static int noise_create(occam_trainer *tr, const occam_config *cfg)
         tr->nrng[t] = occam_rng_seed(cfg->noise.seed, 0x6e6f697365ull + (uint64_t)t);
     for (int l = 0; l < lay->nlayers; l++) {
         noisy_prior_refit(&tr->prior[l], m, l, cfg, true);
+        noisy_cache_init(&tr->cache[l], &tr->prior[l]);
         size_t w = (size_t)lay->width[l] * lay->width[l + 1];
         for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
             double sg = noisy_softplus(m->rho[i]);
@@ -285,8 +287,10 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double
         tr->kappa *= 2.0 * fmax(last_loss / outs, 1e-6);
     }
     if (epoch > 0)
-        for (int l = 0; l < tr->model->lay.nlayers; l++)
+        for (int l = 0; l < tr->model->lay.nlayers; l++) {
             noisy_prior_refit(&tr->prior[l], tr->model, l, cfg, false);
+            noisy_cache_init(&tr->cache[l], &tr->prior[l]);
+        }
 }
 
 const occam_prior *occam_trainer_prior(const occam_trainer *tr, int l)
@@ -524,28 +528,32 @@ static void apply_noisy(void *ctx, int tag, const float *const *parts, int npart
     const occam_layout *lay = &m->lay;
     int l = 0;
     while (l + 1 < lay->nlayers && off >= lay->w_off[l + 1]) l++;
-    const occam_prior *pr = &tr->prior[l];
+    const noisy_cache *pc = &tr->cache[l];
     size_t np = lay->nparams;
+    const float kappa = (float)tr->kappa;
     enum { B = 256 };
     float gmu[B], grho[B];
     for (size_t b = 0; b < len; b += B) {
         size_t n = len - b < B ? len - b : B, o0 = off + b;
         for (size_t i = 0; i < n; i++) {
             size_t k = o0 + i;
-            double gm = 0.0, gs2 = 0.0;
+            float gm = 0.0f, gs2 = 0.0f;
             for (int u = 0; u < nparts; u++) {
                 gm += parts[u][k];
                 gs2 += parts[u][np + k];
             }
-            double rho = m->rho[k], sg = noisy_softplus(rho), gsig = gs2 * 2.0 * sg;
-            if (tr->kappa > 0.0) {
-                double dmu, dsig;
-                noisy_kl_grad(pr, m->params[k], sg, &dmu, &dsig);
-                gm += tr->kappa * dmu;
-                gsig += tr->kappa * dsig;
+            /* one exp gives both σ = softplus(ρ) and sigmoid(ρ) = dσ/dρ */
+            float rho = m->rho[k], e = expf(fminf(rho, 30.0f));
+            float sg = rho > 30.0f ? rho : log1pf(e), sig = e / (1.0f + e);
+            float gsig = gs2 * 2.0f * sg;
+            if (kappa > 0.0f) {
+                float dmu, dsig;
+                noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
+                gm += kappa * dmu;
+                gsig += kappa * dsig;
             }
-            gmu[i] = (float)gm;
-            grho[i] = (float)(gsig * noisy_sigmoid(rho));
+            gmu[i] = gm;
+            grho[i] = gsig * sig;
         }
         const float *pm[1] = {gmu}, *pr2[1] = {grho};
         const uint8_t *mk = m->mask ? m->mask + o0 : NULL;
@@ -554,8 +562,9 @@ static void apply_noisy(void *ctx, int tag, const float *const *parts, int npart
         occam_optim_update(&tr->opt, m->rho + o0, tr->mom1r + o0,
                            tr->mom2r ? tr->mom2r + o0 : NULL, pr2, 1, 0, n, false, mk);
         for (size_t i = 0; i < n; i++) {
-            double sg = noisy_softplus(m->rho[o0 + i]);
-            tr->var[o0 + i] = mk && !mk[i] ? 0.0f : (float)(sg * sg);
+            float rho = m->rho[o0 + i];
+            float sg = rho > 30.0f ? rho : log1pf(expf(rho));
+            tr->var[o0 + i] = mk && !mk[i] ? 0.0f : sg * sg;
         }
     }
 }
