@@ -65,6 +65,9 @@ void occam_dl_prior_round(occam_prior *p);
 
 /* The per-layer table, as `occam mdl` prints it. */
 void occam_dl_write_table(const occam_dl *dl, FILE *out);
+/* Writes "components", "pi", "mu" and "sigma" members of p into the open JSON object. */
+void occam_dl_write_prior(occam_json *j, const occam_prior *p);
+
 /* One JSON object: model_code, model_bits, data_bits, total_bits, dense_bits, layers[]. */
 void occam_dl_write_json(const occam_dl *dl, occam_json *j);
 

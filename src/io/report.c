@@ -230,16 +230,7 @@ static void write_noise(occam_json *j, const occam_report *r)
         occam_json_begin_object(j);
         occam_json_key(j, "layer");
         occam_json_int(j, l);
-        occam_json_key(j, "components");
-        occam_json_int(j, p->k);
-        const char *names[3] = {"pi", "mu", "sigma"};
-        const double *vals[3] = {p->pi, p->mu, p->sigma};
-        for (int a = 0; a < 3; a++) {
-            occam_json_key(j, names[a]);
-            occam_json_begin_array(j);
-            for (int c = 0; c < p->k; c++) occam_json_number(j, vals[a][c]);
-            occam_json_end_array(j);
-        }
+        occam_dl_write_prior(j, p);
         occam_json_key(j, "zero_component_fraction");
         occam_json_number(j, active ? (double)zero / (double)active : 0.0);
         occam_json_key(j, "mean_snr");

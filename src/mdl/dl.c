@@ -500,6 +500,20 @@ void occam_dl_write_table(const occam_dl *dl, FILE *out)
     fprintf(out, "total bits %.0f\n", dl->total_bits);
 }
 
+void occam_dl_write_prior(occam_json *j, const occam_prior *p)
+{
+    occam_json_key(j, "components");
+    occam_json_int(j, p->k);
+    const char *names[3] = {"pi", "mu", "sigma"};
+    const double *vals[3] = {p->pi, p->mu, p->sigma};
+    for (int a = 0; a < 3; a++) {
+        occam_json_key(j, names[a]);
+        occam_json_begin_array(j);
+        for (int c = 0; c < p->k; c++) occam_json_number(j, vals[a][c]);
+        occam_json_end_array(j);
+    }
+}
+
 void occam_dl_write_json(const occam_dl *dl, occam_json *j)
 {
     occam_json_begin_object(j);
@@ -534,16 +548,7 @@ void occam_dl_write_json(const occam_dl *dl, occam_json *j)
         occam_json_number(j, y->delta);
         occam_json_key(j, "prior");
         occam_json_begin_object(j);
-        occam_json_key(j, "components");
-        occam_json_int(j, y->prior.k);
-        const char *names[3] = {"pi", "mu", "sigma"};
-        const double *vals[3] = {y->prior.pi, y->prior.mu, y->prior.sigma};
-        for (int a = 0; a < 3; a++) {
-            occam_json_key(j, names[a]);
-            occam_json_begin_array(j);
-            for (int c = 0; c < y->prior.k; c++) occam_json_number(j, vals[a][c]);
-            occam_json_end_array(j);
-        }
+        occam_dl_write_prior(j, &y->prior);
         occam_json_end_object(j);
         occam_json_key(j, "mask_bits");
         occam_json_number(j, y->mask_bits);
