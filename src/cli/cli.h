@@ -24,6 +24,11 @@ enum {
     CLI_JSON = 1 << 5,
     CLI_CODE = 1 << 6,
     CLI_OUT = 1 << 7,
+    CLI_INPUT = 1 << 8,
+    CLI_OUTPUT = 1 << 9,
+    CLI_REPEATS = 1 << 10,
+    CLI_THRESHOLD = 1 << 11,
+    CLI_CONFIG_OPTIONAL = 1 << 12, /* not an option: CONFIG may be left out */
 };
 
 typedef struct cli_opts {
@@ -34,6 +39,8 @@ typedef struct cli_opts {
     const char *report, *save, *checkpoint;
     const char *code;         /* --code: mdl.model_code */
     const char *out;          /* --out FILE */
+    const char *input, *output; /* --input FILE, --output FILE */
+    const char *repeats, *threshold; /* --repeats N, --threshold D (as given) */
     bool json;                /* --json */
     bool help;
 } cli_opts;

@@ -27,6 +27,9 @@
 
 #define INFER_REPEATS_MAX 1000
 #define INFER_TOLERANCE 1e-5
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+#define THRESHOLD_TEXT TEXT(OCCAM_SPARSE_THRESHOLD_DEFAULT)
 
 static const char usage[] =
     "usage: occam bench infer CONFIG --checkpoint FILE [--set section.key=value]...\n"
@@ -35,7 +38,7 @@ static const char usage[] =
     "Times the sparse inference engine against the dense BLIS path on CONFIG's test set with\n"
     "the weights in FILE: median of R runs each (default 11) after one warm-up. The outputs\n"
     "are verified first (identical predicted labels, outputs within 1e-5 of each row's\n"
-    "scale). Layers with density below D (default %g) are run in CSR, the others\n"
+    "scale). Layers with density below D (default " THRESHOLD_TEXT ") are run in CSR, the others\n"
     "dense. Prints one JSON line per layer (format, density, nonzeros) and a summary line\n"
     "with dense_ms, sparse_ms, speedup, labels_identical and max_rel_diff.\n";
 
@@ -58,66 +61,26 @@ static int infer_number(const char *opt, const char *s, double lo, double hi, do
     return OCCAM_OK;
 }
 
-static int infer_parse(int argc, char **argv, infer_opts *o, occam_error *err)
+/* The numbers of --repeats and --threshold (cli_parse keeps them as text). */
+static int infer_numbers(const cli_opts *c, infer_opts *o, occam_error *err)
 {
-    static const struct option longopts[] = {
-        {"set", required_argument, NULL, 's'},       {"threads", required_argument, NULL, 't'},
-        {"checkpoint", required_argument, NULL, 'c'}, {"repeats", required_argument, NULL, 'r'},
-        {"threshold", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->cli.threads = -1;
+    o->cli = *c;
     o->repeats = 11;
     o->threshold = OCCAM_SPARSE_THRESHOLD_DEFAULT;
-    optind = 0;
-    opterr = 0;
-    int c;
     double v = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        int rc = OCCAM_OK;
-        switch (c) {
-        case 'h': o->cli.help = true; return OCCAM_OK;
-        case 's':
-            if (o->cli.nsets == CLI_MAX_SETS)
-                return occam_error_set(err, OCCAM_ERR_INPUT, "too many --set options (max %d)",
-                                       CLI_MAX_SETS);
-            o->cli.sets[o->cli.nsets++] = optarg;
-            break;
-        case 't':
-            rc = infer_number("threads", optarg, 0, 4096, &v, err);
-            if (rc == OCCAM_OK && v != (int)v)
-                rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                     "bench infer: --threads %s: expected a whole number", optarg);
-            o->cli.threads = (int)v;
-            break;
-        case 'c': o->cli.checkpoint = optarg; break;
-        case 'r':
-            rc = infer_number("repeats", optarg, 1, INFER_REPEATS_MAX, &v, err);
-            if (rc == OCCAM_OK && v != (int)v)
-                rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                     "bench infer: --repeats %s: expected a whole number", optarg);
-            o->repeats = (int)v;
-            break;
-        case 'd': rc = infer_number("threshold", optarg, 0, 2, &o->threshold, err); break;
-        default:
-            return occam_error_set(err, OCCAM_ERR_INPUT,
-                                   "bench infer: unknown option or missing value: %s (see 'occam "
-                                   "bench infer --help')",
-                                   argv[optind - 1]);
-        }
-        if (rc != OCCAM_OK) return rc;
+    int rc = OCCAM_OK;
+    if (c->repeats) {
+        rc = infer_number("repeats", c->repeats, 1, INFER_REPEATS_MAX, &v, err);
+        if (rc == OCCAM_OK && v != (int)v)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                 "bench infer: --repeats %s: expected a whole number", c->repeats);
+        o->repeats = (int)v;
     }
-    if (optind < argc) o->cli.config = argv[optind++];
-    if (optind < argc)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "bench infer: unexpected argument '%s'",
-                               argv[optind]);
-    if (!o->cli.config)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "bench infer: missing CONFIG (see 'occam bench infer --help')");
-    if (!o->cli.checkpoint)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "bench infer: missing --checkpoint FILE");
-    return OCCAM_OK;
+    if (rc == OCCAM_OK && c->threshold)
+        rc = infer_number("threshold", c->threshold, 0, 2, &o->threshold, err);
+    if (rc == OCCAM_OK && !c->checkpoint)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "bench infer: missing --checkpoint FILE");
+    return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -215,8 +178,11 @@ static void infer_print(const infer_run *r, const occam_config *cfg, double thre
     fflush(stdout);
 }
 
-static int run(const infer_opts *o, occam_error *err)
+static int run(const cli_opts *c, occam_error *err)
 {
+    infer_opts opts, *o = &opts;
+    int nrc = infer_numbers(c, o, err);
+    if (nrc) return nrc;
     occam_config cfg;
     int threads;
     int rc = cli_setup(&o->cli, &cfg, &threads, err);
@@ -267,14 +233,7 @@ static int run(const infer_opts *o, occam_error *err)
 
 int cmd_bench_infer(int argc, char **argv)
 {
-    infer_opts o;
-    occam_error err = {0};
-    int rc = infer_parse(argc, argv, &o, &err);
-    if (rc) return cli_fail(&err);
-    if (o.cli.help) {
-        printf(usage, OCCAM_SPARSE_THRESHOLD_DEFAULT);
-        return 0;
-    }
-    rc = run(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_command(argc, argv,
+                       CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_REPEATS | CLI_THRESHOLD, usage,
+                       run);
 }

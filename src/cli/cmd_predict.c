@@ -50,66 +50,6 @@ static const char usage[] =
     "classification (the predicted class and the softmax probabilities), 'y_0,...' for\n"
     "regression.\n";
 
-typedef struct predict_opts {
-    cli_opts cli;
-    const char *input, *output;
-} predict_opts;
-
-static int predict_parse(int argc, char **argv, predict_opts *o, occam_error *err)
-{
-    static const struct option longopts[] = {
-        {"set", required_argument, NULL, 's'},        {"threads", required_argument, NULL, 't'},
-        {"checkpoint", required_argument, NULL, 'c'}, {"input", required_argument, NULL, 'i'},
-        {"output", required_argument, NULL, 'o'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->cli.threads = -1;
-    optind = 0;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': o->cli.help = true; return OCCAM_OK;
-        case 's':
-            if (o->cli.nsets == CLI_MAX_SETS)
-                return occam_error_set(err, OCCAM_ERR_INPUT, "too many --set options (max %d)",
-                                       CLI_MAX_SETS);
-            o->cli.sets[o->cli.nsets++] = optarg;
-            break;
-        case 't': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || v < 0 || v > 4096)
-                return occam_error_set(err, OCCAM_ERR_INPUT,
-                                       "--threads %s: expected a whole number from 0 to 4096",
-                                       optarg);
-            o->cli.threads = (int)v;
-            break;
-        }
-        case 'c': o->cli.checkpoint = optarg; break;
-        case 'i': o->input = optarg; break;
-        case 'o': o->output = optarg; break;
-        default:
-            return occam_error_set(err, OCCAM_ERR_INPUT,
-                                   "predict: unknown option or missing value: %s (see 'occam "
-                                   "predict --help')",
-                                   argv[optind - 1]);
-        }
-    }
-    if (optind < argc) o->cli.config = argv[optind++];
-    if (optind < argc)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "predict: unexpected argument '%s'",
-                               argv[optind]);
-    if (!o->cli.config)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "predict: missing CONFIG (see 'occam predict --help')");
-    if (!o->cli.checkpoint)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "predict: missing --checkpoint FILE");
-    if (!o->input) return occam_error_set(err, OCCAM_ERR_INPUT, "predict: missing --input FILE");
-    return OCCAM_OK;
-}
 
 /* ---- input: IDX (zlib reads gzipped and raw files and pipes alike) ----------------------- */
 
@@ -489,11 +429,14 @@ static int predict_write(const char *path, const float *y, size_t n, int k, bool
 
 /* ---- the command ------------------------------------------------------------------------- */
 
-static int run(const predict_opts *o, occam_error *err)
+static int run(const cli_opts *o, occam_error *err)
 {
+    if (!o->checkpoint)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "predict: missing --checkpoint FILE");
+    if (!o->input) return occam_error_set(err, OCCAM_ERR_INPUT, "predict: missing --input FILE");
     occam_config cfg;
     int threads;
-    int rc = cli_setup(&o->cli, &cfg, &threads, err);
+    int rc = cli_setup(o, &cfg, &threads, err);
     if (rc) return rc;
     occam_blas_init();
     occam_model model;
@@ -501,7 +444,7 @@ static int run(const predict_opts *o, occam_error *err)
     occam_sparse *sp = NULL;
     float *y = NULL;
     rc = occam_model_create(&model, &cfg, err);
-    if (rc == OCCAM_OK) rc = occam_model_load(o->cli.checkpoint, &model, err);
+    if (rc == OCCAM_OK) rc = occam_model_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);
     if (rc == OCCAM_OK) rc = predict_normalize(&cfg, &in, err);
@@ -523,14 +466,6 @@ static int run(const predict_opts *o, occam_error *err)
 
 int cmd_predict(int argc, char **argv)
 {
-    predict_opts o;
-    occam_error err = {0};
-    int rc = predict_parse(argc, argv, &o, &err);
-    if (rc) return cli_fail(&err);
-    if (o.cli.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    rc = run(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_INPUT | CLI_OUTPUT,
+                       usage, run);
 }

@@ -6,8 +6,6 @@
  * through the same table, so what it prints is what `occam train` with the same arguments
  * would do. Only the thread count differs: 0 means one per core of the topology shown, which
  * may be synthetic, not of this machine. */
-#include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,60 +32,6 @@ static const char usage[] =
     "machine, and not when OMP_PLACES or OMP_PROC_BIND is set.\n"
     "\n"
     "  --json   one JSON object instead of text\n";
-
-typedef struct topo_opts {
-    const char *config; /* NULL: defaults only */
-    const char *sets[CLI_MAX_SETS];
-    int nsets;
-    int threads;        /* -1: not given */
-    bool json, help;
-} topo_opts;
-
-static int parse(int argc, char **argv, topo_opts *o, occam_error *err)
-{
-    static const struct option longopts[] = {
-        {"set", required_argument, NULL, 's'}, {"threads", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    memset(o, 0, sizeof *o);
-    o->threads = -1;
-    optind = 0; /* GNU: full re-initialisation */
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            if (o->nsets == CLI_MAX_SETS)
-                return occam_error_set(err, OCCAM_ERR_INPUT, "too many --set options (max %d)",
-                                       CLI_MAX_SETS);
-            o->sets[o->nsets++] = optarg;
-            break;
-        case 't': {
-            char *end;
-            errno = 0;
-            long v = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || v < 0 || v > 4096)
-                return occam_error_set(err, OCCAM_ERR_INPUT,
-                                       "--threads %s: expected a whole number from 0 to 4096",
-                                       optarg);
-            o->threads = (int)v;
-            break;
-        }
-        case 'j': o->json = true; break;
-        case 'h': o->help = true; return OCCAM_OK;
-        default:
-            return occam_error_set(err, OCCAM_ERR_INPUT, "topo: unknown option or missing value: "
-                                   "%s (see 'occam topo --help')", argv[optind - 1]);
-        }
-    }
-    /* GNU getopt permutes argv: options may come before or after CONFIG. */
-    if (optind < argc) o->config = argv[optind++];
-    if (optind < argc)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "topo: unexpected argument '%s'",
-                               argv[optind]);
-    return OCCAM_OK;
-}
 
 typedef struct buffer_table {
     const occam_topo *tp;
@@ -142,7 +86,7 @@ static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occ
     return rc;
 }
 
-static int run(const topo_opts *o, occam_error *err)
+static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
     occam_config_defaults(&cfg);
@@ -179,14 +123,6 @@ static int run(const topo_opts *o, occam_error *err)
 
 int cmd_topo(int argc, char **argv)
 {
-    topo_opts o;
-    occam_error err = {0};
-    int rc = parse(argc, argv, &o, &err);
-    if (rc) return cli_fail(&err);
-    if (o.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    rc = run(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_JSON | CLI_CONFIG_OPTIONAL, usage,
+                       run);
 }

@@ -38,13 +38,19 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         {"json", no_argument, NULL, 'j'},
         {"code", required_argument, NULL, 'k'},
         {"out", required_argument, NULL, 'u'},
+        {"input", required_argument, NULL, 'I'},
+        {"output", required_argument, NULL, 'O'},
+        {"repeats", required_argument, NULL, 'R'},
+        {"threshold", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const unsigned flag_of[128] = {['s'] = CLI_SET, ['t'] = CLI_THREADS,
                                           ['r'] = CLI_REPORT, ['o'] = CLI_SAVE,
                                           ['c'] = CLI_CHECKPOINT, ['j'] = CLI_JSON,
-                                          ['k'] = CLI_CODE, ['u'] = CLI_OUT};
+                                          ['k'] = CLI_CODE, ['u'] = CLI_OUT,
+                                          ['I'] = CLI_INPUT, ['O'] = CLI_OUTPUT,
+                                          ['R'] = CLI_REPEATS, ['T'] = CLI_THRESHOLD};
     memset(o, 0, sizeof *o);
     o->threads = -1;
     optind = 0; /* GNU: full re-initialisation */
@@ -79,6 +85,10 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         case 'j': o->json = true; break;
         case 'k': o->code = optarg; break;
         case 'u': o->out = optarg; break;
+        case 'I': o->input = optarg; break;
+        case 'O': o->output = optarg; break;
+        case 'R': o->repeats = optarg; break;
+        case 'T': o->threshold = optarg; break;
         }
     }
     /* GNU getopt permutes argv: options may come before or after CONFIG. */
@@ -86,7 +96,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
     if (optind < argc)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unexpected argument '%s'", argv[0],
                                argv[optind]);
-    if (!o->help && !o->config)
+    if (!o->help && !o->config && !(allowed & CLI_CONFIG_OPTIONAL))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: missing CONFIG (see 'occam %s --help')",
                                argv[0], argv[0]);
     return OCCAM_OK;
