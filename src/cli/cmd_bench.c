@@ -212,14 +212,5 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "occam: bench: expected 'train' (see 'occam bench --help')\n");
         return OCCAM_ERR_INPUT;
     }
-    cli_opts o;
-    occam_error err = {0};
-    int rc = cli_parse(argc - 1, argv + 1, CLI_SET | CLI_THREADS, &o, &err);
-    if (rc) return cli_fail(&err);
-    if (o.help) {
-        fputs(usage, stdout);
-        return 0;
-    }
-    rc = run(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_command(argc - 1, argv + 1, CLI_SET | CLI_THREADS, usage, run);
 }

@@ -50,6 +50,19 @@ static void pin_zero_component(occam_prior *p, double spread)
     if (p->sigma[0] > cap && cap > 0) p->sigma[0] = cap;
 }
 
+/* RMS of the active weights (1 if none): the spread the zero component's width is capped by. */
+static double active_rms(const float *w, const uint8_t *mk, size_t n)
+{
+    double ss = 0.0;
+    size_t act = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!mk || mk[i]) {
+            ss += (double)w[i] * w[i];
+            act++;
+        }
+    return act ? sqrt(ss / (double)act) : 1.0;
+}
+
 void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
                        bool first)
 {
@@ -78,25 +91,10 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
             *p = occam_prior_gauss(0.0, 0.1);
             return;
         }
-        double ss0 = 0.0;
-        size_t a0 = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!mk || mk[i]) {
-                ss0 += (double)w[i] * w[i];
-                a0++;
-            }
-        pin_zero_component(p, a0 ? sqrt(ss0 / (double)a0) : 1.0);
+        pin_zero_component(p, active_rms(w, mk, n));
         return;
     }
-    /* The weights' spread, for the zero component's width cap. */
-    double ss = 0.0;
-    size_t act = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!mk || mk[i]) {
-            ss += (double)w[i] * w[i];
-            act++;
-        }
-    double spread = act ? sqrt(ss / (double)act) : 1.0;
+    double spread = active_rms(w, mk, n);
     /* EM steps from the current mixture; every weight brings its own variance σ². */
     for (int it = 0; it < 5; it++) {
         double sr[OCCAM_PRIOR_MAX] = {0}, srm[OCCAM_PRIOR_MAX] = {0}, srv[OCCAM_PRIOR_MAX] = {0};
