@@ -344,3 +344,21 @@ Test(cli, numpy_loader_reproduces_eval)
     double acc_np = atof(a + strlen("\"test_accuracy\": "));
     cr_assert(fabs(acc_np - acc_eval) < 1e-4, "numpy %g, eval %g", acc_np, acc_eval);
 }
+
+/* Noisy weights survive --save (layers.L.weight_rho), so `occam mdl --code bits-back` on the
+ * file gives the training run's bits-back total. */
+Test(cli, noisy_checkpoint_keeps_rho)
+{
+    const char *cfg = "configs/hinton93.ini --set noise.enabled=true --set train.epochs=40";
+    expect(occam("train %s --set mdl.model_code=bits-back --save %s", cfg, path("h.st")), 0,
+           "bits-back");
+    double total = -1;
+    const char *line = strstr(out, "\nmdl ");
+    cr_assert(line && sscanf(strstr(line, "= ") + 2, "%lf", &total) == 1, "%s", out);
+    expect(occam("mdl %s --code bits-back --checkpoint %s", cfg, path("h.st")), 0, "total bits");
+    double again = -1;
+    cr_assert(sscanf(strstr(out, "total bits ") + 11, "%lf", &again) == 1, "%s", out);
+    cr_assert(fabs(total - again) < 1.0, "train %g bits, mdl %g bits", total, again);
+    expect(occam("train configs/hinton93.ini --set mdl.model_code=bits-back --set train.epochs=1"),
+           2, "noise.enabled");
+}

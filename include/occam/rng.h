@@ -19,8 +19,8 @@ uint64_t occam_rng_next(occam_rng *r);
 double occam_rng_uniform(occam_rng *r);
 /* Uniform integer in [0, n), unbiased (Lemire's method with rejection). n > 0. */
 uint64_t occam_rng_below(occam_rng *r, uint64_t n);
-/* Standard normal (Box–Muller; both values of a pair are used, the spare is kept in-line by
- * drawing a fresh pair each call — simpler state, and speed does not matter here). */
+/* Standard normal (Box–Muller). Each call draws a fresh pair of uniforms and returns one of
+ * the two normals: the state stays the four words above, at twice the cost per draw. */
 double occam_rng_normal(occam_rng *r);
 /* Fisher–Yates shuffle of perm[0..n). */
 void occam_rng_shuffle_u32(occam_rng *r, uint32_t *perm, uint64_t n);

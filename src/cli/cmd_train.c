@@ -139,10 +139,7 @@ static int run(const cli_opts *o, occam_error *err)
                    1.0 - (double)active / (double)plog.dense_weights);
         }
         occam_dl dl;
-        occam_config dcfg = cfg;
-        if (dcfg.mdl.model_code == OCCAM_MDL_BITS_BACK && !model->rho)
-            dcfg.mdl.model_code = OCCAM_MDL_TWO_PART; /* nothing noisy to send bits-back */
-        bool have_dl = occam_dl_compute(&dl, model, &dcfg, train, threads, NULL, err) == OCCAM_OK;
+        bool have_dl = occam_dl_compute(&dl, model, &cfg, train, threads, NULL, err) == OCCAM_OK;
         if (have_dl)
             printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
                    "weights: %.0f bits)\n", dl.code == OCCAM_MDL_COUNT ? "count"

@@ -16,8 +16,8 @@ int occam_model_save(const char *path, const occam_model *m, const occam_config 
                      occam_error *err)
 {
     const occam_layout *lay = &m->lay;
-    occam_st_tensor t[4 * OCCAM_MAX_LAYERS];
-    char names[4 * OCCAM_MAX_LAYERS][32];
+    occam_st_tensor t[5 * OCCAM_MAX_LAYERS];
+    char names[5 * OCCAM_MAX_LAYERS][32];
     int nt = 0;
     for (int l = 0; l < lay->nlayers; l++) {
         snprintf(names[nt], sizeof names[nt], "layers.%d.weight", l);
@@ -28,6 +28,12 @@ int occam_model_save(const char *path, const occam_model *m, const occam_config 
         t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 1, {lay->width[l + 1]},
                                   m->params + lay->b_off[l]};
         nt++;
+        if (m->rho) { /* noisy weights: σ = softplus(ρ) */
+            snprintf(names[nt], sizeof names[nt], "layers.%d.weight_rho", l);
+            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 2,
+                                      {lay->width[l + 1], lay->width[l]}, m->rho + lay->w_off[l]};
+            nt++;
+        }
         if (m->mask) {
             snprintf(names[nt], sizeof names[nt], "layers.%d.weight_mask", l);
             t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_U8, 2,
@@ -96,7 +102,9 @@ static int relayout(occam_model *m, const int *w, int n, occam_error *err)
     if (!p) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     free(m->params);
     free(m->mask);
+    free(m->rho);
     m->mask = NULL;
+    m->rho = NULL;
     m->params = p;
     m->lay = lay;
     return OCCAM_OK;
@@ -121,6 +129,8 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
     const float *src[2 * OCCAM_MAX_LAYERS];
     const uint8_t *msrc[2 * OCCAM_MAX_LAYERS] = {0};
     bool has_mask = occam_st_find(&f, "layers.0.weight_mask") != NULL;
+    const float *rsrc[OCCAM_MAX_LAYERS] = {0};
+    bool has_rho = occam_st_find(&f, "layers.0.weight_rho") != NULL;
     for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
         char name[32];
         int64_t wshape[2] = {lay->width[l + 1], lay->width[l]}, bshape[1] = {lay->width[l + 1]};
@@ -129,6 +139,10 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
         if (rc != OCCAM_OK) break;
         snprintf(name, sizeof name, "layers.%d.bias", l);
         rc = occam_st_expect_f32(&f, name, 1, bshape, &src[2 * l + 1], err);
+        if (rc == OCCAM_OK && has_rho) {
+            snprintf(name, sizeof name, "layers.%d.weight_rho", l);
+            rc = occam_st_expect_f32(&f, name, 2, wshape, &rsrc[l], err);
+        }
         for (int b = 0; rc == OCCAM_OK && has_mask && b < 2; b++) {
             snprintf(name, sizeof name, b ? "layers.%d.bias_mask" : "layers.%d.weight_mask", l);
             const occam_st_tensor_view *v = occam_st_find(&f, name);
@@ -163,6 +177,10 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
     for (int l = 0; l <= lay->nlayers; l++) same = same && want.width[l] == m->lay.width[l];
     if (!same) rc = relayout(m, w, nw, err);
     if (rc == OCCAM_OK && has_mask) rc = occam_model_mask_enable(m, err);
+    if (rc == OCCAM_OK && has_rho && !m->rho) {
+        m->rho = occam_alloc_zero(m->lay.nparams, sizeof(float));
+        if (!m->rho) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
     if (rc != OCCAM_OK) {
         occam_st_close(&f);
         return rc;
@@ -171,6 +189,7 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
         size_t nwts = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
         memcpy(m->params + lay->w_off[l], src[2 * l], sizeof(float) * nwts);
         memcpy(m->params + lay->b_off[l], src[2 * l + 1], sizeof(float) * nb);
+        if (has_rho) memcpy(m->rho + lay->w_off[l], rsrc[l], sizeof(float) * nwts);
         if (has_mask) {
             memcpy(m->mask + lay->w_off[l], msrc[2 * l], nwts);
             memcpy(m->mask + lay->b_off[l], msrc[2 * l + 1], nb);

@@ -1287,6 +1287,10 @@ static int validate_prune(const occam_config *cfg, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "prune.schedule: mdl keeps the best model of the run, which needs "
                                "one layout (use prune.granularity = weight or nm)");
+    if (cfg->mdl.model_code == OCCAM_MDL_BITS_BACK && !cfg->noise.enabled)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.model_code: bits-back codes noisy weights (set "
+                               "noise.enabled = true)");
     if (cfg->prune.schedule == OCCAM_PRUNE_MDL && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "prune.schedule: mdl scores models with mdl.model_code = two-part "

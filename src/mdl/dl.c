@@ -228,7 +228,7 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg
     if (!m->rho)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "mdl.model_code = bits-back needs a noisy-weight model "
-                               "(noise.enabled = true, or a checkpoint with layers.L.weight_rho)");
+                               "(noise.enabled = true, or a checkpoint saved from one: layers.L.weight_rho)");
     float *sigma = occam_alloc(lay->nparams, sizeof(float));
     float *var = occam_alloc(lay->nparams, sizeof(float));
     if (!sigma || !var) {
