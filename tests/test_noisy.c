@@ -103,38 +103,60 @@ Test(noisy, kl_gradients)
 
 /* Overlapping blobs: a deterministic fit overfits; noisy weights with a Gaussian prior give a
  * lower test loss (the paper's Table 1 effect, in miniature). */
+/* A run on the blobs task: configs/blobs.ini with Adam at lr 0.005 (the caller adjusts cfg
+ * between blobs_config and blobs_train), trained on 2 threads. */
+typedef struct blobs_run {
+    occam_config cfg;
+    occam_dataset train, test;
+    occam_model m;
+    occam_trainer *tr;
+} blobs_run;
+
+static void blobs_config(blobs_run *r)
+{
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK);
+    r->cfg.train.optimizer = OCCAM_OPT_ADAM;
+    r->cfg.train.lr = 0.005;
+}
+
+static void blobs_train(blobs_run *r)
+{
+    occam_error err;
+    cr_assert_eq(occam_data_load(&r->cfg, &r->train, &r->test, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&r->m, &r->cfg, &err), OCCAM_OK);
+    occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
+    cr_assert_eq(occam_trainer_create(&r->tr, &r->m, &r->cfg, 2, NULL, &err), OCCAM_OK);
+    occam_fit_result res;
+    cr_assert_eq(occam_fit(r->tr, &r->cfg, &r->train, &r->test, &res, NULL, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    occam_fit_result_free(&res);
+}
+
+static void blobs_free(blobs_run *r)
+{
+    occam_trainer_free(r->tr);
+    occam_model_free(&r->m);
+    occam_dataset_free(&r->train);
+    occam_dataset_free(&r->test);
+}
+
 Test(noisy, noisy_weights_generalise_better)
 {
     double test_loss[2];
     for (int noisy = 0; noisy < 2; noisy++) {
-        occam_config cfg;
-        occam_error err;
-        occam_config_defaults(&cfg);
-        cr_assert_eq(occam_config_load(&cfg, "configs/blobs.ini", &err), OCCAM_OK);
-        cfg.data.spread = 0.6;
-        cfg.train.epochs = 40;
-        cfg.train.optimizer = OCCAM_OPT_ADAM;
-        cfg.train.lr = 0.005;
-        cfg.noise.enabled = noisy;
-        cfg.noise.prior = OCCAM_PRIOR_GAUSSIAN;
-        occam_dataset tr_ds, te_ds;
-        cr_assert_eq(occam_data_load(&cfg, &tr_ds, &te_ds, &err), OCCAM_OK);
-        occam_model m;
-        cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
-        occam_model_init(&m, cfg.model.init, cfg.train.seed);
-        occam_trainer *tr;
-        cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 2, NULL, &err), OCCAM_OK);
-        occam_fit_result res;
-        cr_assert_eq(occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK, "%s",
-                     err.msg);
+        blobs_run r;
+        blobs_config(&r);
+        r.cfg.data.spread = 0.6;
+        r.cfg.train.epochs = 40;
+        r.cfg.noise.enabled = noisy;
+        r.cfg.noise.prior = OCCAM_PRIOR_GAUSSIAN;
+        blobs_train(&r);
         occam_eval ev;
-        occam_trainer_eval(tr, &te_ds, &ev);
+        occam_trainer_eval(r.tr, &r.test, &ev);
         test_loss[noisy] = ev.loss;
-        occam_fit_result_free(&res);
-        occam_trainer_free(tr);
-        occam_model_free(&m);
-        occam_dataset_free(&tr_ds);
-        occam_dataset_free(&te_ds);
+        blobs_free(&r);
     }
     cr_assert(test_loss[1] < 0.95 * test_loss[0], "noisy test loss %.4f, deterministic %.4f",
               test_loss[1], test_loss[0]);
@@ -147,41 +169,26 @@ Test(noisy, noisy_weights_generalise_better)
 Test(noisy, bits_back_is_thread_count_independent)
 {
     for (int prior = 0; prior < 2; prior++) {
-        occam_config cfg;
-        occam_error err;
-        occam_config_defaults(&cfg);
-        cr_assert_eq(occam_config_load(&cfg, "configs/blobs.ini", &err), OCCAM_OK);
-        cfg.data.spread = 0.6;
-        cfg.train.epochs = 3;
-        cfg.train.optimizer = OCCAM_OPT_ADAM;
-        cfg.train.lr = 0.005;
-        cfg.noise.enabled = true;
-        cfg.noise.prior = prior ? OCCAM_PRIOR_MOG : OCCAM_PRIOR_GAUSSIAN;
-        cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
-        cfg.mdl.samples = 16;
-        occam_dataset tr_ds, te_ds;
-        cr_assert_eq(occam_data_load(&cfg, &tr_ds, &te_ds, &err), OCCAM_OK);
-        occam_model m;
-        cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
-        occam_model_init(&m, cfg.model.init, cfg.train.seed);
-        occam_trainer *tr;
-        cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 2, NULL, &err), OCCAM_OK);
-        occam_fit_result res;
-        cr_assert_eq(occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK);
+        blobs_run r;
+        blobs_config(&r);
+        r.cfg.data.spread = 0.6;
+        r.cfg.train.epochs = 3;
+        r.cfg.noise.enabled = true;
+        r.cfg.noise.prior = prior ? OCCAM_PRIOR_MOG : OCCAM_PRIOR_GAUSSIAN;
+        r.cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+        r.cfg.mdl.samples = 16;
+        blobs_train(&r);
         occam_dl a, b, c;
-        cr_assert_eq(occam_dl_compute(&a, &m, &cfg, &tr_ds, 1, NULL, &err), OCCAM_OK, "%s",
-                     err.msg);
-        cr_assert_eq(occam_dl_compute(&b, &m, &cfg, &tr_ds, 2, NULL, &err), OCCAM_OK);
-        cr_assert_eq(occam_dl_compute(&c, &m, &cfg, &tr_ds, 3, NULL, &err), OCCAM_OK);
+        occam_error err;
+        cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg, &r.train, 1, NULL, &err), OCCAM_OK,
+                     "%s", err.msg);
+        cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg, &r.train, 2, NULL, &err), OCCAM_OK);
+        cr_assert_eq(occam_dl_compute(&c, &r.m, &r.cfg, &r.train, 3, NULL, &err), OCCAM_OK);
         cr_assert(a.model_bits > 0 && a.data_bits > 0);
         cr_assert(memcmp(&a.total_bits, &b.total_bits, sizeof(double)) == 0 &&
                       memcmp(&a.total_bits, &c.total_bits, sizeof(double)) == 0,
                   "prior %d: %.17g %.17g %.17g", prior, a.total_bits, b.total_bits, c.total_bits);
-        occam_fit_result_free(&res);
-        occam_trainer_free(tr);
-        occam_model_free(&m);
-        occam_dataset_free(&tr_ds);
-        occam_dataset_free(&te_ds);
+        blobs_free(&r);
     }
 }
 
@@ -192,32 +199,16 @@ Test(noisy, same_seed_is_bit_identical)
     float *w[2];
     size_t np = 0;
     for (int run = 0; run < 2; run++) {
-        occam_config cfg;
-        occam_error err;
-        occam_config_defaults(&cfg);
-        cr_assert_eq(occam_config_load(&cfg, "configs/blobs.ini", &err), OCCAM_OK);
-        cfg.train.epochs = 3;
-        cfg.train.optimizer = OCCAM_OPT_ADAM;
-        cfg.train.lr = 0.005;
-        cfg.noise.enabled = true;
-        occam_dataset tr_ds, te_ds;
-        cr_assert_eq(occam_data_load(&cfg, &tr_ds, &te_ds, &err), OCCAM_OK);
-        occam_model m;
-        cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
-        occam_model_init(&m, cfg.model.init, cfg.train.seed);
-        occam_trainer *tr;
-        cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 2, NULL, &err), OCCAM_OK);
-        occam_fit_result res;
-        cr_assert_eq(occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK);
-        np = m.lay.nparams;
+        blobs_run r;
+        blobs_config(&r);
+        r.cfg.train.epochs = 3;
+        r.cfg.noise.enabled = true;
+        blobs_train(&r);
+        np = r.m.lay.nparams;
         w[run] = malloc(2 * np * sizeof(float));
-        memcpy(w[run], m.params, np * sizeof(float));
-        memcpy(w[run] + np, m.rho, np * sizeof(float));
-        occam_fit_result_free(&res);
-        occam_trainer_free(tr);
-        occam_model_free(&m);
-        occam_dataset_free(&tr_ds);
-        occam_dataset_free(&te_ds);
+        memcpy(w[run], r.m.params, np * sizeof(float));
+        memcpy(w[run] + np, r.m.rho, np * sizeof(float));
+        blobs_free(&r);
     }
     cr_assert(memcmp(w[0], w[1], 2 * np * sizeof(float)) == 0, "noisy runs differ");
     free(w[0]);
