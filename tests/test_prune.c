@@ -298,6 +298,14 @@ Test(prune, schedule_formulas)
     cr_assert_float_eq(occam_prune_agp_target(0.8, 30, 10, 110), 0.8 * (1 - pow(0.8, 3)), 1e-15);
 }
 
+/* The rig's whole run: dense epochs, then its prune schedule. */
+static void rig_run(rig *r, occam_fit_result *res, occam_prune_log *log)
+{
+    occam_error err;
+    cr_assert_eq(occam_train_run(r->tr, &r->m, &r->cfg, &r->train, &r->test, res, log, NULL,
+                                 NULL, &err), OCCAM_OK, "%s", err.msg);
+}
+
 static void iterative(occam_config *c)
 {
     c->prune.schedule = OCCAM_PRUNE_ITERATIVE;
@@ -312,9 +320,7 @@ Test(prune, iterative_run_hits_each_cumulative_target)
     rig_up(&r, 2, iterative);
     occam_fit_result res;
     occam_prune_log log;
-    occam_error err;
-    cr_assert_eq(occam_train_run(r.tr, &r.m, &r.cfg, &r.train, &r.test, &res, &log, NULL, NULL,
-                                 &err), OCCAM_OK, "%s", err.msg);
+    rig_run(&r, &res, &log);
     cr_assert_eq(log.n, 4);
     cr_assert_eq(res.epochs, 2 + 4 * 1);
     for (int k = 0; k < 4; k++) {
@@ -345,9 +351,7 @@ Test(prune, agp_follows_the_cubic)
     rig_up(&r, 2, agp);
     occam_fit_result res;
     occam_prune_log log;
-    occam_error err;
-    cr_assert_eq(occam_train_run(r.tr, &r.m, &r.cfg, &r.train, &r.test, &res, &log, NULL, NULL,
-                                 &err), OCCAM_OK, "%s", err.msg);
+    rig_run(&r, &res, &log);
     int64_t spe = 32; /* 1000 rows / batch 32 */
     cr_assert_eq(log.n, (int)(2 * spe / 8));
     for (int i = 0; i < log.n; i++) {
@@ -378,9 +382,7 @@ Test(prune, rewind_resets_survivors_to_init)
     memcpy(init, r.m.params, r.m.lay.nparams * sizeof(float));
     occam_fit_result res;
     occam_prune_log log;
-    occam_error err;
-    cr_assert_eq(occam_train_run(r.tr, &r.m, &r.cfg, &r.train, &r.test, &res, &log, NULL, NULL,
-                                 &err), OCCAM_OK, "%s", err.msg);
+    rig_run(&r, &res, &log);
     for (size_t i = 0; i < r.m.lay.nparams; i++)
         cr_assert_eq(r.m.params[i], r.m.mask[i] ? init[i] : 0.0f, "param %zu", i);
     free(init);
