@@ -57,22 +57,6 @@ static void check_file(const occam_st_file *f)
     }
 }
 
-static const occam_config *config_4_3_2(void)
-{
-    static occam_config cfg;
-    static int ready;
-    if (!ready) {
-        occam_error err = {0};
-        occam_config_defaults(&cfg);
-        if (occam_config_set(&cfg, "model.layers=4,3,2", &err) != OCCAM_OK) {
-            fprintf(stderr, "fuzz: %s\n", err.msg);
-            abort();
-        }
-        ready = 1;
-    }
-    return &cfg;
-}
-
 /* The loaded model holds exactly the file's tensors: each layer's weight and bias (and masks,
  * if the file has them) with the model's widths, bit for bit. */
 static void check_model_matches(const occam_model *m, const occam_st_file *f)
@@ -110,7 +94,7 @@ static void check_model_load(const char *path, const occam_st_file *f)
 {
     occam_model m;
     occam_error err = {0};
-    FUZZ_CHECK(occam_model_create(&m, config_4_3_2(), &err) == OCCAM_OK);
+    FUZZ_CHECK(occam_model_create(&m, fuzz_config_4_3_2(), &err) == OCCAM_OK);
     for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] = (float)i + 0.5f;
     occam_model before = m;
     int rc = occam_model_load(path, &m, &err);

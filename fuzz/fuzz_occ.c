@@ -52,22 +52,6 @@ static void fix_payload_fields(uint8_t *f, size_t n)
     put_le32(f + h - 4, (uint32_t)crc32(0L, f + h, (uInt)pay));
 }
 
-static const occam_config *config_4_3_2(void)
-{
-    static occam_config cfg;
-    static int ready;
-    if (!ready) {
-        occam_error err = {0};
-        occam_config_defaults(&cfg);
-        if (occam_config_set(&cfg, "model.layers=4,3,2", &err) != OCCAM_OK) {
-            fprintf(stderr, "fuzz: %s\n", err.msg);
-            abort();
-        }
-        ready = 1;
-    }
-    return &cfg;
-}
-
 /* The decoded model against the file's header (f[0..n) is the file that was read). */
 static void check_model(const occam_model *m, const uint8_t *f, size_t n)
 {
@@ -105,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     occam_model m;
     occam_error err = {0};
-    FUZZ_CHECK(occam_model_create(&m, config_4_3_2(), &err) == OCCAM_OK);
+    FUZZ_CHECK(occam_model_create(&m, fuzz_config_4_3_2(), &err) == OCCAM_OK);
     for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] = (float)i + 0.5f;
     occam_model before = m;
     int rc = occam_occ_read(path, &m, &err);

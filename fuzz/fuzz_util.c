@@ -88,3 +88,19 @@ void fuzz_touch(const void *p, size_t n)
     volatile unsigned char sink = x;
     (void)sink;
 }
+
+const occam_config *fuzz_config_4_3_2(void)
+{
+    static occam_config cfg;
+    static int ready;
+    if (!ready) {
+        occam_error err = {0};
+        occam_config_defaults(&cfg);
+        if (occam_config_set(&cfg, "model.layers=4,3,2", &err) != OCCAM_OK) {
+            fprintf(stderr, "fuzz: %s\n", err.msg);
+            abort();
+        }
+        ready = 1;
+    }
+    return &cfg;
+}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "occam/config.h"
 #include "occam/error.h"
 
 #define FUZZ_SLOTS 2
@@ -31,6 +32,10 @@ void fuzz_check_status(const char *what, int rc, const occam_error *err, const c
 
 /* Reads every byte of p[0..n) (under ASan, any byte that is not ours is reported). */
 void fuzz_touch(const void *p, size_t n);
+
+/* The default config with model.layers = 4,3,2: the model the checkpoint and .occ harnesses
+ * load into. */
+const occam_config *fuzz_config_4_3_2(void);
 
 /* Aborts with a message: an invariant the harness checks does not hold. */
 #define FUZZ_CHECK(cond)                                                                   \
