@@ -214,6 +214,19 @@ static const char *write_report(const char *name, const char *body)
 
 /* ---- report figures ---------------------------------------------------------------------- */
 
+/* Plots report `rep` into out/ and asserts success. */
+static void plot_ok(const char *rep)
+{
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
+    fclose(logf);
+    free(log);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+}
+
 Test(plot, full_report_draws_every_figure_with_its_numbers)
 {
     need_gnuplot();
@@ -295,14 +308,7 @@ Test(plot, report_without_prune_events_gives_only_learning)
 {
     need_gnuplot();
     const char *rep = write_report("r.json", HISTORY ", \"prune\": null");
-    FILE *logf;
-    char *log;
-    size_t len;
-    occam_error err = {0};
-    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
-    fclose(logf);
-    free(log);
-    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    plot_ok(rep);
     check_png("out/learning.png");
     cr_assert(exists("out/learning.dat"));
     cr_assert_eq(count_out_files(), 2, "only learning.dat and learning.png");
@@ -312,14 +318,7 @@ Test(plot, weights_skipped_without_histogram_others_drawn)
 {
     need_gnuplot();
     const char *rep = write_report("r.json", HISTORY ", " PRUNE ", " MDL);
-    FILE *logf;
-    char *log;
-    size_t len;
-    occam_error err = {0};
-    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
-    fclose(logf);
-    free(log);
-    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    plot_ok(rep);
     check_png("out/learning.png");
     check_png("out/prune_accuracy.png");
     check_png("out/mdl_bits.png");
@@ -334,14 +333,7 @@ Test(plot, events_without_bits_draw_no_mdl_figure)
     const char *rep = write_report(
         "r.json", HISTORY ", \"prune\": {\"dense_weights\": 400, \"events\": ["
                   "{\"step\": 1, \"epoch\": 2, \"sparsity\": 0.25, \"test_accuracy\": 0.7}]}");
-    FILE *logf;
-    char *log;
-    size_t len;
-    occam_error err = {0};
-    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
-    fclose(logf);
-    free(log);
-    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    plot_ok(rep);
     check_png("out/prune_accuracy.png");
     cr_assert(!exists("out/mdl_bits.png"));
     static dat d;
@@ -355,14 +347,7 @@ Test(plot, per_layer_histograms_one_panel_each)
 {
     need_gnuplot();
     const char *rep = write_report("r.json", HISTORY ", " MDL ", " HIST_LAYERS);
-    FILE *logf;
-    char *log;
-    size_t len;
-    occam_error err = {0};
-    int rc = occam_plot_report(rep, params(&logf, &log, &len), &err);
-    fclose(logf);
-    free(log);
-    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    plot_ok(rep);
     check_png("out/weights.png");
     static dat d;
     /* block 2 = layer 1's bins: its own prior N(1, 0.5^2), total 100 */
