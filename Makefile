@@ -93,7 +93,7 @@ clean:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build-fuzz
-FUZZ_NAMES   := config idx csv checkpoint occ
+FUZZ_NAMES   ?= config idx csv checkpoint occ
 FUZZ_ARGS    ?=
 # clang's -fopenmp is LLVM's libomp (it also provides the GOMP_* entry points the Debian BLIS
 # build calls).

@@ -966,7 +966,8 @@ Test(config, json)
     cr_assert(strstr(j, "\n    \"layer_targets\": [],\n"), "%s", j);
     cr_assert(strstr(j, "\n    \"nm\": \"2:4\",\n"), "%s", j);
     size_t jl = strlen(j);
-    const char *tail = "\n    \"zero_weight\": 0.9,\n    \"seed\": 1\n  }\n}\n";
+    const char *tail = "\n    \"zero_weight\": 0.9,\n    \"prior_update\": \"em\",\n"
+                       "    \"prior_steps\": 30,\n    \"seed\": 1\n  }\n}\n";
     cr_assert(jl > strlen(tail) && !strcmp(j + jl - strlen(tail), tail), "%s", j);
     free(j);
 }

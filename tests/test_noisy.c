@@ -87,18 +87,173 @@ Test(noisy, mu_and_rho_gradients_match_finite_differences)
 
 Test(noisy, kl_gradients)
 {
-    /* Gaussian prior: KL = ln(s/σ) + (σ² + (μ−m)²)/(2s²) − 1/2, exactly */
+    /* Gaussian prior: K is the KL, ln(s/σ) + (σ² + (μ−m)²)/(2s²) − 1/2, exactly */
     occam_prior p = occam_prior_gauss(0.2, 0.5);
-    double mu = 0.7, sg = 0.1, dmu, dsg, h = 1e-6;
+    double mu = 0.7, sg = 0.1, h = 1e-6;
 #define KL(a, b) (log(0.5 / (b)) + ((b) * (b) + ((a) - 0.2) * ((a) - 0.2)) / (2 * 0.25) - 0.5)
-    noisy_kl_grad(&p, mu, sg, &dmu, &dsg);
-    cr_assert(fabs(dmu - (KL(mu + h, sg) - KL(mu - h, sg)) / (2 * h)) < 1e-6);
-    cr_assert(fabs(dsg - (KL(mu, sg + h) - KL(mu, sg - h)) / (2 * h)) < 1e-5);
-    /* mixture: ∂/∂μ is exactly −d ln p(μ)/dμ */
-    occam_prior q = {.k = 2, .pi = {0.7, 0.3}, .mu = {0.0, 0.5}, .sigma = {0.05, 0.2}};
-    noisy_kl_grad(&q, 0.1, 0.01, &dmu, &dsg);
-    double fd = -(occam_prior_log_pdf(&q, 0.1 + h) - occam_prior_log_pdf(&q, 0.1 - h)) / (2 * h);
-    cr_assert(fabs(dmu - fd) < 1e-4 * fabs(fd), "%g vs %g", dmu, fd);
+    noisy_kl_grad g;
+    double k = noisy_kl(&p, mu, sg, &g);
+    cr_assert(fabs(k - KL(mu, sg)) < 1e-12, "%.17g vs %.17g", k, KL(mu, sg));
+    cr_assert(fabs(g.mu - (KL(mu + h, sg) - KL(mu - h, sg)) / (2 * h)) < 1e-6);
+    cr_assert(fabs(g.sigma - (KL(mu, sg + h) - KL(mu, sg - h)) / (2 * h)) < 1e-5);
+#undef KL
+}
+
+/* The mixture prior with mixing logits η over the free components (π of a pinned component
+ * fixed): π_c = (1 − π_fixed)·softmax(η)_c. */
+static void set_logits(occam_prior *p, const double *eta)
+{
+    double fixed = p->pinned0 ? p->pi[0] : 0.0, mx = -INFINITY, z = 0.0;
+    int c0 = p->pinned0 ? 1 : 0;
+    for (int c = c0; c < p->k; c++) mx = fmax(mx, eta[c]);
+    for (int c = c0; c < p->k; c++) z += exp(eta[c] - mx);
+    for (int c = c0; c < p->k; c++) p->pi[c] = (1.0 - fixed) * exp(eta[c] - mx) / z;
+}
+
+/* Every partial derivative of the bound U at fixed responsibilities, in μ, σ and the prior's
+ * means, log-widths and mixing logits, against central differences in double; at weights near,
+ * between and far from components, with and without a pinned zero component. */
+Test(noisy, kl_and_prior_parameter_gradients_match_finite_differences)
+{
+    const double h = 1e-6;
+    const double pts[][2] = {{0.01, 0.02}, {0.31, 0.05}, {-0.2, 0.1}, {1.4, 0.3}, {0.0, 0.001}};
+    for (int pin = 0; pin < 2; pin++)
+        for (size_t t = 0; t < sizeof pts / sizeof pts[0]; t++) {
+            occam_prior p = {.k = 3, .pi = {0.6, 0.3, 0.1}, .mu = {0.0, 0.4, -0.3},
+                             .sigma = {0.05, 0.15, 0.2}, .pinned0 = pin};
+            double eta[3] = {log(0.6), log(0.3), log(0.1)};
+            double mu = pts[t][0], sg = pts[t][1];
+            noisy_kl_grad g;
+            double rho[3];
+            noisy_responsibilities(&p, mu, rho);
+            cr_assert_eq(noisy_kl(&p, mu, sg, &g), noisy_kl_bound(&p, mu, sg, rho, NULL));
+            double fd, an;
+#define CHECK(what, expr_p, expr_m)                                                         \
+    do {                                                                                    \
+        double fp_ = (expr_p), fm_ = (expr_m);                                              \
+        fd = (fp_ - fm_) / (2 * h);                                                         \
+        cr_assert(fabs(fd - an) <= 1e-6 + 1e-5 * fabs(fd),                                  \
+                  "pin %d, μ %g σ %g: %s analytic %.9g, finite difference %.9g", pin, mu, sg, \
+                  what, an, fd);                                                            \
+    } while (0)
+            an = g.mu;
+            CHECK("μ", noisy_kl_bound(&p, mu + h, sg, rho, NULL), noisy_kl_bound(&p, mu - h, sg, rho, NULL));
+            an = g.sigma;
+            CHECK("σ", noisy_kl_bound(&p, mu, sg + h, rho, NULL), noisy_kl_bound(&p, mu, sg - h, rho, NULL));
+            for (int c = 0; c < 3; c++) {
+                occam_prior q = p;
+                char name[32];
+                an = g.m[c];
+                snprintf(name, sizeof name, "m_%d", c);
+                if (pin && c == 0) cr_assert_eq(an, 0.0, "the pinned mean has no gradient");
+                else {
+                    q.mu[c] = p.mu[c] + h;
+                    double kp = noisy_kl_bound(&q, mu, sg, rho, NULL);
+                    q.mu[c] = p.mu[c] - h;
+                    CHECK(name, kp, noisy_kl_bound(&q, mu, sg, rho, NULL));
+                    q = p;
+                }
+                an = g.log_s[c];
+                snprintf(name, sizeof name, "ln s_%d", c);
+                q.sigma[c] = p.sigma[c] * exp(h);
+                double kp = noisy_kl_bound(&q, mu, sg, rho, NULL);
+                q.sigma[c] = p.sigma[c] * exp(-h);
+                CHECK(name, kp, noisy_kl_bound(&q, mu, sg, rho, NULL));
+                q = p;
+                an = g.logit[c];
+                snprintf(name, sizeof name, "η_%d", c);
+                if (pin && c == 0) {
+                    cr_assert_eq(an, 0.0, "the pinned π has no gradient");
+                    continue;
+                }
+                double e2[3];
+                memcpy(e2, eta, sizeof e2);
+                e2[c] = eta[c] + h;
+                set_logits(&q, e2);
+                kp = noisy_kl_bound(&q, mu, sg, rho, NULL);
+                e2[c] = eta[c] - h;
+                set_logits(&q, e2);
+                CHECK(name, kp, noisy_kl_bound(&q, mu, sg, rho, NULL));
+            }
+#undef CHECK
+            /* the update's single-precision path agrees with the double one */
+            noisy_cache cache;
+            noisy_cache_init(&cache, &p);
+            float fm, fs;
+            noisy_kl_grad_fast(&cache, (float)mu, (float)sg, &fm, &fs);
+            cr_assert(fabs(fm - g.mu) <= 1e-4 * fabs(g.mu) + 1e-3, "fast ∂μ %g vs %g", fm, g.mu);
+            cr_assert(fabs(fs - g.sigma) <= 1e-4 * fabs(g.sigma) + 1e-3, "fast ∂σ %g vs %g", fs,
+                      g.sigma);
+        }
+}
+
+/* U bounds the true KL(q‖p) of a mixture (here by quadrature) from above, for any σ, and is
+ * close to it when σ is small against the components' widths: the regime trained weights
+ * reach. */
+Test(noisy, kl_approximation_against_quadrature)
+{
+    occam_prior p = {.k = 3, .pi = {0.7, 0.2, 0.1}, .mu = {0.0, 0.4, -0.3},
+                     .sigma = {0.05, 0.15, 0.2}, .pinned0 = true};
+    const double pts[][2] = {{0.01, 0.005}, {0.35, 0.01}, {-0.1, 0.01}, {0.8, 0.02}, {0.1, 0.2},
+                              {0.0, 0.1}};
+    for (size_t t = 0; t < sizeof pts / sizeof pts[0]; t++) {
+        double mu = pts[t][0], sg = pts[t][1], sum = 0.0;
+        const int n = 200000;
+        double lo = mu - 12 * sg, dx = 24 * sg / n;
+        for (int i = 0; i <= n; i++) {
+            double x = lo + i * dx, z = (x - mu) / sg;
+            double lq = -0.5 * z * z - log(sg) - 0.5 * log(2 * M_PI);
+            sum += (i == 0 || i == n ? 0.5 : 1.0) * exp(lq) * (lq - occam_prior_log_pdf(&p, x));
+        }
+        double quad = sum * dx, k = noisy_kl(&p, mu, sg, NULL);
+        cr_assert(k >= quad - 1e-9, "μ %g σ %g: U %.9g below the KL %.9g", mu, sg, k, quad);
+        if (sg <= 0.01)
+            cr_assert(k - quad < 0.02 * fabs(quad) + 1e-3, "μ %g σ %g: U %.6g, quadrature %.6g", mu,
+                      sg, k, quad);
+    }
+}
+
+/* noise.prior_update = gradient: the Adam steps lower Σ K over a layer whose weights sit in
+ * clusters, keep the zero component pinned (mean 0, π fixed) and move the free means to the
+ * clusters. */
+Test(noisy, gradient_prior_refit_lowers_the_kl)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    int w[] = {40, 50, 2};
+    memcpy(cfg.model.layers, w, sizeof w);
+    cfg.model.nlayers = 3;
+    cfg.noise.enabled = true;
+    cfg.noise.components = 3;
+    cfg.noise.prior_update = OCCAM_PRIOR_UPDATE_GRADIENT;
+    cfg.noise.prior_steps = 200;
+    occam_model m;
+    occam_error err;
+    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    occam_rng r = occam_rng_seed(9, 9);
+    size_t n = 40 * 50;
+    m.rho = calloc(m.lay.nparams, sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        double u = occam_rng_uniform(&r), c = u < 0.7 ? 0.0 : u < 0.85 ? 0.5 : -0.4;
+        m.params[m.lay.w_off[0] + i] = (float)(c + 0.02 * occam_rng_normal(&r));
+        m.rho[m.lay.w_off[0] + i] = (float)noisy_softplus_inv(0.01);
+    }
+    occam_prior p = {.k = 3, .pi = {0.9, 0.05, 0.05}, .mu = {0.0, 0.2, -0.2},
+                     .sigma = {0.03, 0.3, 0.3}, .pinned0 = true};
+    double before = 0.0, after = 0.0;
+    for (size_t i = 0; i < n; i++)
+        before += noisy_kl(&p, m.params[i], 0.01, NULL);
+    noisy_prior_refit(&p, &m, 0, &cfg, false);
+    for (size_t i = 0; i < n; i++)
+        after += noisy_kl(&p, m.params[i], 0.01, NULL);
+    cr_assert(after < before - 0.5 * n, "Σ K: %g before, %g after", before, after);
+    cr_assert_eq(p.mu[0], 0.0);
+    cr_assert_float_eq(p.pi[0], cfg.noise.zero_weight, 1e-12);
+    cr_assert_float_eq(p.pi[0] + p.pi[1] + p.pi[2], 1.0, 1e-12);
+    int hi = p.mu[1] > p.mu[2] ? 1 : 2;
+    cr_assert(fabs(p.mu[hi] - 0.5) < 0.05 && fabs(p.mu[3 - hi] + 0.4) < 0.05,
+              "means %g %g", p.mu[1], p.mu[2]);
+    occam_model_free(&m);
 }
 
 /* Overlapping blobs: a deterministic fit overfits; noisy weights with a Gaussian prior give a

@@ -40,6 +40,7 @@ typedef enum { OCCAM_SCOPE_GLOBAL, OCCAM_SCOPE_LAYER } occam_scope;
 typedef enum { OCCAM_REWIND_NONE, OCCAM_REWIND_INIT, OCCAM_REWIND_EPOCH } occam_rewind;
 typedef enum { OCCAM_MDL_TWO_PART, OCCAM_MDL_COUNT, OCCAM_MDL_BITS_BACK } occam_model_code;
 typedef enum { OCCAM_PRIOR_GAUSSIAN, OCCAM_PRIOR_MOG } occam_prior_kind;
+typedef enum { OCCAM_PRIOR_UPDATE_EM, OCCAM_PRIOR_UPDATE_GRADIENT } occam_prior_update;
 typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO } occam_csv_header;
 
 /* data.label: a 1-based column number, or one of these. */
@@ -141,6 +142,8 @@ typedef struct occam_config {
         int warmup_epochs;              /* noise.warmup_epochs: β from 0 to 1 over these */
         double kl_scale;                /* noise.kl_scale: multiplies β (1 = the paper's cost) */
         double zero_weight;             /* noise.zero_weight: mog, fixed π of the zero component */
+        occam_prior_update prior_update; /* noise.prior_update = em | gradient */
+        int prior_steps;                /* noise.prior_steps: gradient steps per epoch */
         uint64_t seed;                  /* noise.seed: the noise samples */
     } noise;
 } occam_config;

@@ -175,6 +175,8 @@ static const char *const model_code_names[] = {
     [OCCAM_MDL_BITS_BACK] = "bits-back", NULL};
 static const char *const prior_names[] = {
     [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog", NULL};
+static const char *const prior_update_names[] = {
+    [OCCAM_PRIOR_UPDATE_EM] = "em", [OCCAM_PRIOR_UPDATE_GRADIENT] = "gradient", NULL};
 
 static const config_key keys[] = {
     ENUM_KEY("data", "source", data.source, occam_source, source_names, "idx",
@@ -337,6 +339,12 @@ static const config_key keys[] = {
                "multiplies β: 1 is the description-length cost"),
     DOUBLE_KEY("noise", "zero_weight", noise.zero_weight, 0, 1, OPEN_LO | OPEN_HI, "0.9",
                "mog: fixed mixing proportion of the zero component (soft weight sharing)"),
+    ENUM_KEY("noise", "prior_update", noise.prior_update, occam_prior_update,
+             prior_update_names, "em",
+             "how the mog prior is re-fitted each epoch: em (five EM steps) or gradient "
+             "(Adam steps on the summed KL: means, log-widths, mixing logits)"),
+    INT_KEY("noise", "prior_steps", noise.prior_steps, 1, 100000, "30",
+            "prior_update = gradient: steps per epoch"),
     UINT64_KEY("noise", "seed", noise.seed, "1", "noise sample seed"),
 };
 

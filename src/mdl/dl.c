@@ -219,8 +219,10 @@ static double noisy_data_bits(const occam_model *m, const occam_dataset *ds, con
     return bits;
 }
 
-/* Bits-back: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to the trained (μ, σ)), data
- * bits the expected NLL under q. Biases are sent as float32. */
+/* Bits-back: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to the trained (μ, σ) by EM
+ * whatever noise.prior_update trained with: the code length wants the best-fitting prior, and
+ * EM's exact M-steps get closer in a few steps than gradient steps), data bits the expected NLL
+ * under q. Biases are sent as float32. */
 static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg,
                      const occam_dataset *train, int threads, occam_error *err)
 {
@@ -240,11 +242,13 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg
         sigma[i] = (float)occam_noise_sigma(m->rho[i]);
         var[i] = m->mask && !m->mask[i] ? 0.0f : sigma[i] * sigma[i];
     }
+    occam_config em = *cfg;
+    em.noise.prior_update = OCCAM_PRIOR_UPDATE_EM;
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         if (!y->k) continue;
-        occam_noise_prior_fit(&y->prior, m, l, cfg, true);
-        occam_noise_prior_fit(&y->prior, m, l, cfg, false);
+        occam_noise_prior_fit(&y->prior, m, l, &em, true);
+        occam_noise_prior_fit(&y->prior, m, l, &em, false);
         y->value_bits = occam_mdl_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
                                                 m->mask ? m->mask + lay->w_off[l] : NULL,
                                                 (size_t)y->n, &y->prior, cfg->mdl.samples,

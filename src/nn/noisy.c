@@ -6,30 +6,55 @@
 #include "occam/gemm.h"
 #include "occam/noisy.h"
 
-void noisy_kl_grad(const occam_prior *p, double mu, double sigma, double *dmu, double *dsigma)
+static int pinned(const occam_prior *p, int c) { return c == 0 && p->pinned0 && p->k > 1; }
+
+void noisy_responsibilities(const occam_prior *p, double mu, double *r)
 {
-    if (p->k == 1) {
-        double s2 = p->sigma[0] * p->sigma[0];
-        *dmu = (mu - p->mu[0]) / s2;
-        *dsigma = -1.0 / sigma + sigma / s2;
-        return;
-    }
-    double logw[OCCAM_PRIOR_MAX], mx = -INFINITY;
+    double mx = -INFINITY, tot = 0.0;
     for (int c = 0; c < p->k; c++) {
         double z = (mu - p->mu[c]) / p->sigma[c];
-        logw[c] = log(p->pi[c]) - log(p->sigma[c]) - 0.5 * z * z;
-        if (logw[c] > mx) mx = logw[c];
+        r[c] = (p->k == 1 ? 0.0 : log(p->pi[c])) - log(p->sigma[c]) - 0.5 * z * z;
+        if (r[c] > mx) mx = r[c];
     }
-    double tot = 0.0;
-    for (int c = 0; c < p->k; c++) tot += exp(logw[c] - mx);
-    double gm = 0.0, curv = 0.0;
-    for (int c = 0; c < p->k; c++) {
-        double r = exp(logw[c] - mx) / tot, s2 = p->sigma[c] * p->sigma[c];
-        gm += r * (mu - p->mu[c]) / s2;
-        curv += r / s2;
+    for (int c = 0; c < p->k; c++) tot += r[c] = exp(r[c] - mx);
+    for (int c = 0; c < p->k; c++) r[c] /= tot;
+}
+
+double noisy_kl_bound(const occam_prior *p, double mu, double sigma, const double *rho,
+                      noisy_kl_grad *g)
+{
+    int k = p->k;
+    double u = -log(sigma) - 0.5, s2 = sigma * sigma;
+    double free_r = 0.0, free_pi = 0.0, curv = 0.0, gmu = 0.0;
+    for (int c = 0; c < k; c++) {
+        double v = 1.0 / (p->sigma[c] * p->sigma[c]), d = mu - p->mu[c], r = rho[c];
+        if (r > 0.0)
+            u += r * ((k == 1 ? 0.0 : -log(p->pi[c])) + log(p->sigma[c]) + 0.5 * (d * d + s2) * v +
+                      log(r));
+        if (!g) continue;
+        gmu += r * d * v;
+        curv += r * v;
+        g->m[c] = pinned(p, c) ? 0.0 : -r * d * v;
+        g->log_s[c] = r * (1.0 - (d * d + s2) * v);
+        if (!pinned(p, c)) {
+            free_r += r;
+            free_pi += p->pi[c];
+        }
     }
-    *dmu = gm;
-    *dsigma = -1.0 / sigma + sigma * curv;
+    if (!g) return u;
+    g->mu = gmu;
+    g->sigma = -1.0 / sigma + sigma * curv;
+    /* ∂U/∂ln π_c = −ρ_c; π over the free components is (1 − π_fixed)·softmax(η) */
+    for (int c = 0; c < k; c++)
+        g->logit[c] = pinned(p, c) || k == 1 ? 0.0 : -rho[c] + p->pi[c] / free_pi * free_r;
+    return u;
+}
+
+double noisy_kl(const occam_prior *p, double mu, double sigma, noisy_kl_grad *g)
+{
+    double r[OCCAM_PRIOR_MAX];
+    noisy_responsibilities(p, mu, r);
+    return noisy_kl_bound(p, mu, sigma, r, g);
 }
 
 /* Soft weight sharing: the zero component keeps a fixed, large mixing proportion
@@ -61,6 +86,61 @@ static double active_rms(const float *w, const uint8_t *mk, size_t n)
             act++;
         }
     return act ? sqrt(ss / (double)act) : 1.0;
+}
+
+/* noise.prior_update = gradient: Adam steps on the mean of K(μ_i, σ_i; p) over the active
+ * weights, in the mixture's free parameters θ = (m_c, ln s_c, η_c). Means move in units of the
+ * weights' RMS, so one learning rate suits every layer. Serial and in a fixed order. */
+static void refit_gradient(occam_prior *p, const float *w, const float *rho, const uint8_t *mk,
+                           size_t n, double spread, int steps)
+{
+    enum { NP = 3 * OCCAM_PRIOR_MAX };
+    const double lr = 0.02, b1 = 0.9, b2 = 0.999;
+    double m1[NP] = {0}, m2[NP] = {0};
+    int k = p->k;
+    double eta[OCCAM_PRIOR_MAX];
+    for (int c = 0; c < k; c++) eta[c] = log(p->pi[c] > 1e-300 ? p->pi[c] : 1e-300);
+    double fixed = 0.0;
+    for (int c = 0; c < k; c++)
+        if (pinned(p, c)) fixed += p->pi[c];
+    for (int it = 1; it <= steps; it++) {
+        double gs[NP] = {0};
+        size_t act = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (mk && !mk[i]) continue;
+            noisy_kl_grad g;
+            noisy_kl(p, w[i], noisy_softplus(rho[i]), &g);
+            for (int c = 0; c < k; c++) {
+                gs[c] += g.m[c] * spread;
+                gs[OCCAM_PRIOR_MAX + c] += g.log_s[c];
+                gs[2 * OCCAM_PRIOR_MAX + c] += g.logit[c];
+            }
+            act++;
+        }
+        if (!act) return;
+        double step[NP];
+        for (int j = 0; j < NP; j++) {
+            double gj = gs[j] / (double)act;
+            m1[j] = b1 * m1[j] + (1 - b1) * gj;
+            m2[j] = b2 * m2[j] + (1 - b2) * gj * gj;
+            double mh = m1[j] / (1 - pow(b1, it)), vh = m2[j] / (1 - pow(b2, it));
+            step[j] = lr * mh / (sqrt(vh) + 1e-12);
+        }
+        double emax = -INFINITY, esum = 0.0;
+        for (int c = 0; c < k; c++) {
+            if (!pinned(p, c)) p->mu[c] -= step[c] * spread;
+            double ls = log(p->sigma[c]) - step[OCCAM_PRIOR_MAX + c];
+            p->sigma[c] = fmax(exp(ls), 1e-4 * spread);
+            if (pinned(p, c)) continue;
+            eta[c] -= step[2 * OCCAM_PRIOR_MAX + c];
+            emax = eta[c] > emax ? eta[c] : emax;
+        }
+        for (int c = 0; c < k; c++)
+            if (!pinned(p, c)) esum += exp(eta[c] - emax);
+        for (int c = 0; c < k; c++)
+            if (!pinned(p, c)) p->pi[c] = (1.0 - fixed) * exp(eta[c] - emax) / esum;
+        pin_zero_component(p, spread);
+    }
 }
 
 void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
@@ -95,6 +175,10 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
         return;
     }
     double spread = active_rms(w, mk, n);
+    if (cfg->noise.prior_update == OCCAM_PRIOR_UPDATE_GRADIENT) {
+        refit_gradient(p, w, rho, mk, n, spread, cfg->noise.prior_steps);
+        return;
+    }
     /* EM steps from the current mixture; every weight brings its own variance σ². */
     for (int it = 0; it < 5; it++) {
         double sr[OCCAM_PRIOR_MAX] = {0}, srm[OCCAM_PRIOR_MAX] = {0}, srv[OCCAM_PRIOR_MAX] = {0};
