@@ -42,7 +42,7 @@ static void rig_up(rig *r)
     cr_assert_eq(occam_trainer_create(&tr, &r->m, &r->cfg, 2, NULL, &err), OCCAM_OK);
     occam_fit_result res;
     occam_prune_log log;
-    cr_assert_eq(occam_train_run(tr, &r->m, &r->cfg, &r->train, &r->test, &res, &log, NULL, NULL,
+    cr_assert_eq(occam_train_run(tr, &r->m, &r->cfg, &r->train, &r->test, &res, &log, NULL,
                                  &err), OCCAM_OK, "%s", err.msg);
     occam_fit_result_free(&res);
     occam_prune_log_free(&log);

@@ -303,7 +303,7 @@ static void rig_run(rig *r, occam_fit_result *res, occam_prune_log *log)
 {
     occam_error err;
     cr_assert_eq(occam_train_run(r->tr, &r->m, &r->cfg, &r->train, &r->test, res, log, NULL,
-                                 NULL, &err), OCCAM_OK, "%s", err.msg);
+                                 &err), OCCAM_OK, "%s", err.msg);
 }
 
 static void iterative(occam_config *c)

@@ -4,7 +4,7 @@
  * the caller's occam_error. The message names the file and line (or config key) when the
  * failure comes from input. Only main() turns a status into an exit code, and the status values
  * are the exit codes: 1 for a runtime failure (divergence, out of memory, I/O), 2 for bad usage,
- * config or input. */
+ * config or input, 128 + N for a run stopped by signal N after saving its state. */
 #ifndef OCCAM_ERROR_H
 #define OCCAM_ERROR_H
 
@@ -15,6 +15,7 @@ enum {
     OCCAM_OK = 0,
     OCCAM_ERR_RUNTIME = 1,
     OCCAM_ERR_INPUT = 2,
+    OCCAM_STOPPED = 128, /* + the signal's number: stopped on request (SIGINT 130, SIGTERM 143) */
 };
 
 typedef struct occam_error {

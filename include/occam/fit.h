@@ -22,6 +22,18 @@ typedef struct occam_epoch_stats {
     double samples_per_second;
 } occam_epoch_stats;
 
+/* Where a run stands inside its current phase: what a checkpoint needs to continue it. */
+typedef struct occam_fit_pos {
+    int phase;                 /* set by the schedule: 0 = dense, k = fine-tuning after prune k */
+    int phase_epochs;          /* epochs finished in this phase */
+    int64_t phase_step;        /* optimiser steps done in this phase (the lr schedule's place) */
+    int64_t epoch_step;        /* steps done in the current epoch; 0 = at an epoch boundary */
+    double loss_sum;           /* the current epoch's running sums */
+    int64_t correct;
+    size_t seen;
+    double epoch_seconds;      /* training time of the current epoch so far */
+} occam_fit_pos;
+
 typedef struct occam_fit_result {
     occam_epoch_stats *history; /* one per finished epoch; free with occam_fit_result_free */
     int epochs;                 /* finished epochs, over all phases */
@@ -33,6 +45,9 @@ typedef struct occam_fit_result {
     uint32_t *perm;
     size_t nrows;
     occam_rng rng;
+    occam_fit_pos pos;
+    bool resuming;              /* the next occam_fit_epochs continues from pos (a restored
+                                   checkpoint) instead of starting its phase */
 } occam_fit_result;
 
 /* Called after every step (end_of_epoch false) and after each epoch's evaluation
@@ -54,18 +69,27 @@ typedef struct occam_fit_hooks {
     /* Called after every optimiser step with the run's step count; may change the model
      * (pruning). A non-OK status stops the run. */
     int (*after_step)(void *ctx, int64_t steps, occam_error *err);
-    /* Called after every epoch (1-based, over the run) and its evaluation. */
+    /* Called after every epoch (1-based, over the run), its evaluation and the progress
+     * report; res->pos is at the epoch boundary. */
     int (*after_epoch)(void *ctx, int epoch, occam_error *err);
     void *ctx;
 } occam_fit_hooks;
+
+/* Asks the running fit to stop after its current step (async-signal-safe: for a signal
+ * handler); sig is the signal's number, or any positive value. */
+void occam_fit_request_stop(int sig);
+/* The signal a stop was requested with, 0 if none. */
+int occam_fit_stop_requested(void);
 
 /* Prepares res for a run of `capacity` epochs over n training rows. */
 int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, int capacity,
                     occam_error *err);
 
-/* One phase: `epochs` epochs with the learning-rate schedule restarted over them. A
- * non-finite loss stops the run with OCCAM_ERR_RUNTIME and a message naming the epoch and
- * step; the history up to then is kept in res. hooks may be NULL. */
+/* One phase: `epochs` epochs with the learning-rate schedule restarted over them (or, when
+ * res->resuming, the rest of the phase from res->pos). A non-finite loss stops the run with
+ * OCCAM_ERR_RUNTIME and a message naming the epoch and step; the history up to then is kept in
+ * res. After a stop request the current step finishes and OCCAM_STOPPED + sig is returned with
+ * res->pos saying where. hooks may be NULL. */
 int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dataset *train,
                      const occam_dataset *test, int epochs, occam_fit_result *res,
                      const occam_fit_hooks *hooks, occam_error *err);

@@ -70,6 +70,8 @@ typedef struct occam_pruner occam_pruner;
 int occam_pruner_create(occam_pruner **out, const occam_config *cfg, const occam_model *m,
                         occam_error *err);
 void occam_pruner_free(occam_pruner *p);
+/* A resumed run: `events` prune events already happened (they seed prune.method = random). */
+void occam_pruner_resume(occam_pruner *p, int events);
 
 /* Prunes the model to cumulative `target` as cfg->prune says (scores from the training data
  * for taylor/obd). Neuron pruning changes m->lay and re-lays out the trainer. Fills ev's
@@ -78,13 +80,41 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
                    const occam_dataset *train, double target, occam_prune_event *ev,
                    occam_error *err);
 
+/* Everything a run's checkpoint holds besides what the model and trainer own, as pointers into
+ * the running schedule (read to save, write to restore). */
+typedef struct occam_run_view {
+    const occam_config *cfg;
+    occam_model *m;
+    occam_trainer *tr;
+    occam_fit_result *res;    /* history, shuffling state, position (res->pos) */
+    occam_prune_log *log;
+    occam_pruner *pruner;     /* NULL without a prune schedule */
+    float *snapshot;          /* prune.rewind: the weights rewound to (nparams), else NULL */
+    float *best_params;       /* schedule = mdl: the shortest model so far (nparams), else NULL */
+    uint8_t *best_mask;
+    double *best_total;
+} occam_run_view;
+
+/* How a run talks to its caller. Every member may be zero. */
+typedef struct occam_run_io {
+    occam_progress_fn progress;
+    void *user;
+    /* Called after every epoch with interrupted = false, and once with true when a stop
+     * request (occam_fit_request_stop) ends the run early; a non-OK status stops the run. */
+    int (*checkpoint)(void *ctx, const occam_run_view *v, bool interrupted, occam_error *err);
+    /* Called once before training, once the schedule's buffers exist: fills the view from a
+     * checkpoint and sets v->res->resuming (with v->res->pos where to continue). */
+    int (*restore)(void *ctx, const occam_run_view *v, occam_error *err);
+    void *ctx;
+} occam_run_io;
+
 /* The whole run: dense training, then the schedule's prune events and fine-tuning phases
  * (or just dense training when prune.schedule = none). res holds the per-epoch history of all
- * phases; log the prune events. */
+ * phases; log the prune events. io may be NULL. A stop request ends it with OCCAM_STOPPED +
+ * the signal, after the checkpoint callback has saved the state. */
 int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                     const occam_dataset *train, const occam_dataset *test, occam_fit_result *res,
-                    occam_prune_log *log, occam_progress_fn progress, void *user,
-                    occam_error *err);
+                    occam_prune_log *log, const occam_run_io *io, occam_error *err);
 
 /* Epochs the run will train in all (dense plus fine-tuning). */
 int occam_train_total_epochs(const occam_config *cfg);

@@ -25,6 +25,7 @@
 #include "occam/model.h"
 #include "occam/optim.h"
 #include "occam/reduce.h"
+#include "occam/rng.h"
 
 typedef struct occam_trainer occam_trainer;
 
@@ -71,6 +72,24 @@ const struct occam_prior *occam_trainer_prior(const occam_trainer *tr, int l);
 void occam_trainer_reset_optim(occam_trainer *tr);
 /* Zeroes parameters and moments where the model's mask is 0 (right after a prune). */
 void occam_trainer_apply_mask(occam_trainer *tr);
+
+/* The trainer's state a checkpoint must hold to continue bit-identically, as pointers into the
+ * trainer (read them to save; write through them, then call occam_trainer_sync, to restore). */
+typedef struct occam_trainer_state {
+    float *mom1, *mom2;         /* optimiser moments of the parameters (nparams; mom2: adam) */
+    float *mom1_rho, *mom2_rho; /* noisy weights: moments of ρ (nparams), else NULL */
+    occam_rng *noise_rng;       /* noisy weights: one noise stream per thread, else NULL */
+    int threads;
+    struct occam_prior *prior;  /* noisy weights: one prior per layer, else NULL */
+    int nprior;
+    double *kappa;              /* noisy weights: the KL's weight this epoch */
+    int64_t *opt_t;             /* optimiser updates so far */
+} occam_trainer_state;
+void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s);
+/* Re-derives what the trainer caches from the model and the state: σ² from ρ and the mask, the
+ * priors' constants, the NUMA replicas of the weights. Call after changing either outside a
+ * step. */
+void occam_trainer_sync(occam_trainer *tr);
 
 /* Calls fn for every buffer the trainer owns: its name, address, bytes, and the thread that
  * first touched it (-1: touched by the creating thread; for row-sharded buffers one call per

@@ -103,7 +103,8 @@ static int run(const cli_opts *o, occam_error *err)
                 threads, threads == 1 ? "" : "s", arch,
                 occam_blas_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
-        rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, on_progress, &ps, err);
+        occam_run_io io = {.progress = on_progress, .user = &ps};
+        rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];
             fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "

@@ -3,12 +3,18 @@
 #include "occam/fit.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 /* Stream of train.seed used for the epoch shuffles (initialisation uses others). */
 #define SHUFFLE_STREAM 0x5348554646ull
+
+static volatile sig_atomic_t stop_signal;
+
+void occam_fit_request_stop(int sig) { stop_signal = sig > 0 ? sig : 1; }
+int occam_fit_stop_requested(void) { return (int)stop_signal; }
 
 double occam_now(void)
 {
@@ -61,45 +67,60 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
     static const occam_fit_hooks none = {0};
     const occam_fit_hooks *h = hooks ? hooks : &none;
     const size_t n = train->n, batch = (size_t)cfg->train.batch;
-    OCCAM_ASSERT(n == res->nrows && res->epochs + epochs <= res->capacity);
     const int64_t spe = (int64_t)((n + batch - 1) / batch), total = spe * epochs;
     occam_optim *opt = occam_trainer_optim(tr);
-    int64_t phase_step = 0;
+    occam_fit_pos *pos = &res->pos;
+    if (!res->resuming) {
+        int phase = pos->phase;
+        *pos = (occam_fit_pos){.phase = phase};
+    }
+    OCCAM_ASSERT(n == res->nrows && res->epochs + epochs - pos->phase_epochs <= res->capacity);
 
-    for (int e = 0; e < epochs; e++) {
+    for (int e = pos->phase_epochs; e < epochs; e++) {
         int epoch = res->epochs; /* 0-based over the run */
-        occam_trainer_begin_epoch(tr, epoch, n, epoch ? res->history[epoch - 1].train_loss : 0.0);
-        occam_rng_shuffle_u32(&res->rng, res->perm, n);
-        double t0 = occam_now(), loss_sum = 0.0;
-        int64_t correct = 0;
-        size_t seen = 0;
-        for (int64_t s = 0; s < spe; s++) {
+        if (!(res->resuming && pos->epoch_step > 0)) {
+            occam_trainer_begin_epoch(tr, epoch, n,
+                                      epoch ? res->history[epoch - 1].train_loss : 0.0);
+            occam_rng_shuffle_u32(&res->rng, res->perm, n);
+            *pos = (occam_fit_pos){.phase = pos->phase, .phase_epochs = e,
+                                   .phase_step = pos->phase_step};
+        }
+        res->resuming = false;
+        double t0 = occam_now() - pos->epoch_seconds;
+        for (int64_t s = pos->epoch_step; s < spe; s++) {
             size_t lo = (size_t)s * batch, m = n - lo < batch ? n - lo : batch;
-            opt->lr = (float)occam_lr_at(cfg, phase_step, total, spe);
+            opt->lr = (float)occam_lr_at(cfg, pos->phase_step, total, spe);
             double step_loss = 0.0;
-            occam_trainer_step(tr, train, res->perm + lo, m, &step_loss, &correct);
+            occam_trainer_step(tr, train, res->perm + lo, m, &step_loss, &pos->correct);
             res->steps++;
-            phase_step++;
+            pos->phase_step++;
             if (!isfinite(step_loss))
                 return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                        "training diverged: the loss became %s at epoch %d, "
                                        "step %lld (learning rate %g); try a smaller train.lr",
                                        isnan(step_loss) ? "NaN" : "infinite", epoch + 1,
                                        (long long)s + 1, (double)opt->lr);
-            loss_sum += step_loss;
-            seen += m;
+            pos->loss_sum += step_loss;
+            pos->seen += m;
+            pos->epoch_step = s + 1;
+            pos->epoch_seconds = occam_now() - t0;
             if (h->after_step) {
                 int rc = h->after_step(h->ctx, res->steps, err);
                 if (rc != OCCAM_OK) return rc;
             }
-            if (h->progress) report_step(h, res, epoch, s, spe, loss_sum, seen, t0, batch);
+            if (h->progress)
+                report_step(h, res, epoch, s, spe, pos->loss_sum, pos->seen, t0, batch);
+            if (stop_signal && s + 1 < spe)
+                return occam_error_set(err, OCCAM_STOPPED + stop_signal,
+                                       "stopped by signal %d at epoch %d, step %lld",
+                                       (int)stop_signal, epoch + 1, (long long)s + 1);
         }
         double dt = occam_now() - t0;
         occam_epoch_stats *st = &res->history[epoch];
         st->epoch = epoch + 1;
         st->lr = opt->lr;
-        st->train_loss = loss_sum / (double)n;
-        st->train_accuracy = (double)correct / (double)n;
+        st->train_loss = pos->loss_sum / (double)n;
+        st->train_accuracy = (double)pos->correct / (double)n;
         st->seconds = dt;
         st->samples_per_second = dt > 0 ? (double)n / dt : 0.0;
         if (test && test->n) occam_trainer_eval(tr, test, &st->test);
@@ -107,10 +128,8 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
         res->train_seconds += dt;
         res->samples_per_second =
             res->train_seconds > 0 ? (double)n * res->epochs / res->train_seconds : 0.0;
-        if (h->after_epoch) {
-            int rc = h->after_epoch(h->ctx, epoch + 1, err);
-            if (rc != OCCAM_OK) return rc;
-        }
+        *pos = (occam_fit_pos){.phase = pos->phase, .phase_epochs = e + 1,
+                               .phase_step = pos->phase_step};
         if (h->progress) {
             occam_progress p = {.epoch = epoch + 1, .epochs = res->capacity, .step = spe,
                                 .steps_per_epoch = spe, .loss = st->train_loss,
@@ -119,7 +138,16 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
                                 .end_of_epoch = true, .stats = st};
             h->progress(h->user, &p);
         }
+        if (h->after_epoch) {
+            int rc = h->after_epoch(h->ctx, epoch + 1, err);
+            if (rc != OCCAM_OK) return rc;
+        }
+        if (stop_signal && e + 1 < epochs)
+            return occam_error_set(err, OCCAM_STOPPED + stop_signal,
+                                   "stopped by signal %d after epoch %d", (int)stop_signal,
+                                   epoch + 1);
     }
+    res->resuming = false;
     return OCCAM_OK;
 }
 

@@ -293,6 +293,37 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double
         }
 }
 
+void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
+{
+    *s = (occam_trainer_state){.mom1 = tr->mom1, .mom2 = tr->mom2, .threads = tr->threads,
+                               .opt_t = &tr->opt.t};
+    if (!tr->noise) return;
+    s->mom1_rho = tr->mom1r;
+    s->mom2_rho = tr->mom2r;
+    s->noise_rng = tr->nrng;
+    s->prior = tr->prior;
+    s->nprior = tr->model->lay.nlayers;
+    s->kappa = &tr->kappa;
+}
+
+void occam_trainer_sync(occam_trainer *tr)
+{
+    occam_model *m = tr->model;
+    const occam_layout *lay = &m->lay;
+    if (tr->noise) {
+        for (int l = 0; l < lay->nlayers; l++) {
+            noisy_cache_init(&tr->cache[l], &tr->prior[l]);
+            size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+            for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
+                double sg = noisy_softplus(m->rho[i]);
+                tr->var[i] = m->mask && !m->mask[i] ? 0.0f : (float)(sg * sg);
+            }
+        }
+    }
+    for (int g = 1; tr->replica && g < tr->plan.nodes; g++)
+        memcpy(tr->replica[g], m->params, lay->nparams * sizeof(float));
+}
+
 const occam_prior *occam_trainer_prior(const occam_trainer *tr, int l)
 {
     return tr->noise ? &tr->prior[l] : NULL;

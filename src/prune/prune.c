@@ -21,6 +21,8 @@ struct occam_pruner {
     int dense_width[OCCAM_MAX_LAYERS]; /* widths before any neuron was removed */
 };
 
+void occam_pruner_resume(occam_pruner *p, int events) { p->events = events; }
+
 void occam_pruner_free(occam_pruner *p)
 {
     if (!p) return;

@@ -41,6 +41,8 @@ typedef struct run {
     float *snapshot;        /* rewind target (flat, current layout) */
     occam_layout snap_lay;  /* layout the snapshot is in */
     int64_t agp_t0, agp_t1; /* agp ramp in optimiser steps */
+    const occam_run_io *io;
+    occam_run_view view;
 } run;
 
 static occam_prune_event *new_event(run *r)
@@ -70,6 +72,7 @@ static void rewind_weights(run *r)
     memcpy(m->params, r->snapshot, m->lay.nparams * sizeof(float));
     occam_trainer_reset_optim(r->tr);
     occam_trainer_apply_mask(r->tr);
+    occam_trainer_sync(r->tr);
 }
 
 static int prune_event(run *r, double target, occam_prune_event **out, occam_error *err)
@@ -140,34 +143,59 @@ static int agp_step(void *ctx, int64_t steps, occam_error *err)
     return OCCAM_OK;
 }
 
-static int snapshot_epoch(void *ctx, int epoch, occam_error *err)
+static int after_epoch(void *ctx, int epoch, occam_error *err)
 {
     run *r = ctx;
-    (void)err;
     if (r->snapshot && r->cfg->prune.rewind == OCCAM_REWIND_EPOCH &&
         epoch == r->cfg->prune.rewind_epoch)
         memcpy(r->snapshot, r->m->params, r->m->lay.nparams * sizeof(float));
-    return OCCAM_OK;
+    return r->io->checkpoint ? r->io->checkpoint(r->io->ctx, &r->view, false, err) : OCCAM_OK;
+}
+
+/* A run that ends early on a stop request: save where it is, then return the stop status
+ * (already in err). */
+static int stopped(run *r, int rc, occam_error *err)
+{
+    if (rc < OCCAM_STOPPED || !r->io->checkpoint) return rc;
+    occam_error e2;
+    int rc2 = r->io->checkpoint(r->io->ctx, &r->view, true, &e2);
+    if (rc2 != OCCAM_OK) {
+        *err = e2;
+        return rc2;
+    }
+    return rc;
+}
+
+/* Between phases: a pending stop request ends the run here, at an epoch boundary. */
+static int check_stop(run *r, occam_error *err)
+{
+    int sig = occam_fit_stop_requested();
+    if (!sig) return OCCAM_OK;
+    int rc = occam_error_set(err, OCCAM_STOPPED + sig, "stopped by signal %d after epoch %d",
+                             sig, r->res->epochs);
+    return stopped(r, rc, err);
 }
 
 int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                     const occam_dataset *train, const occam_dataset *test, occam_fit_result *res,
-                    occam_prune_log *log, occam_progress_fn progress, void *user,
-                    occam_error *err)
+                    occam_prune_log *log, const occam_run_io *io, occam_error *err)
 {
+    static const occam_run_io no_io = {0};
     memset(log, 0, sizeof *log);
     log->dense_weights = (int64_t)m->lay.nweights;
+    log->best = -1;
     for (int h = 1; h < m->lay.nlayers; h++) log->dense_hidden += m->lay.width[h];
     int rc = occam_fit_begin(res, cfg, train->n, occam_train_total_epochs(cfg), err);
     if (rc != OCCAM_OK) return rc;
-    run r = {.tr = tr, .m = m, .cfg = cfg, .train = train, .test = test, .res = res, .log = log};
-    r.hooks = (occam_fit_hooks){.progress = progress, .user = user, .after_epoch = snapshot_epoch,
-                                .ctx = &r};
-    if (cfg->prune.schedule == OCCAM_PRUNE_NONE)
-        return occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks, err);
-
-    rc = occam_pruner_create(&r.pruner, cfg, m, err);
-    if (rc == OCCAM_OK && cfg->prune.rewind != OCCAM_REWIND_NONE) {
+    run r = {.tr = tr, .m = m, .cfg = cfg, .train = train, .test = test, .res = res, .log = log,
+             .io = io ? io : &no_io};
+    r.hooks = (occam_fit_hooks){.progress = r.io->progress, .user = r.io->user,
+                                .after_epoch = after_epoch, .ctx = &r};
+    const int sched = cfg->prune.schedule;
+    const bool mdl = sched == OCCAM_PRUNE_MDL;
+    best_model best = {.total = INFINITY};
+    if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, cfg, m, err);
+    if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE && cfg->prune.rewind != OCCAM_REWIND_NONE) {
         if (cfg->prune.granularity == OCCAM_GRAN_NEURON) {
             rc = occam_error_set(err, OCCAM_ERR_INPUT,
                                  "prune.rewind: not supported with prune.granularity = neuron");
@@ -178,32 +206,45 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
             r.snap_lay = m->lay;
         }
     }
-    if (rc == OCCAM_OK && cfg->prune.schedule == OCCAM_PRUNE_AGP) {
+    if (rc == OCCAM_OK && mdl) {
+        best.params = occam_alloc(m->lay.nparams, sizeof(float));
+        best.mask = occam_alloc(m->lay.nparams, 1);
+        if (!best.params || !best.mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
+    r.view = (occam_run_view){.cfg = cfg, .m = m, .tr = tr, .res = res, .log = log,
+                              .pruner = r.pruner, .snapshot = r.snapshot,
+                              .best_params = best.params, .best_mask = best.mask,
+                              .best_total = mdl ? &best.total : NULL};
+    if (rc == OCCAM_OK && r.io->restore) rc = r.io->restore(r.io->ctx, &r.view, err);
+    const int start = res->resuming ? res->pos.phase : 0;
+    if (rc == OCCAM_OK && sched == OCCAM_PRUNE_AGP) {
         int64_t spe = (int64_t)((train->n + (size_t)cfg->train.batch - 1) / (size_t)cfg->train.batch);
         r.agp_t0 = spe * cfg->prune.start;
         r.agp_t1 = spe * cfg->prune.end;
         r.hooks.after_step = agp_step;
     }
-    if (rc == OCCAM_OK) rc = occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks, err);
-    best_model best = {0};
-    bool mdl = cfg->prune.schedule == OCCAM_PRUNE_MDL;
-    if (rc == OCCAM_OK && mdl) {
-        best.params = occam_alloc(m->lay.nparams, sizeof(float));
-        best.mask = occam_alloc(m->lay.nparams, 1);
-        best.total = INFINITY;
-        log->best = -1;
-        if (!best.params || !best.mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-        if (rc == OCCAM_OK) rc = score_model(&r, NULL, &best, -1, err);
+    if (rc == OCCAM_OK && start == 0) {
+        res->pos.phase = 0;
+        rc = stopped(&r, occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks,
+                                          err), err);
+        if (rc == OCCAM_OK && mdl) rc = score_model(&r, NULL, &best, -1, err);
     }
-    if (rc == OCCAM_OK && cfg->prune.schedule != OCCAM_PRUNE_AGP) {
-        int steps = cfg->prune.schedule == OCCAM_PRUNE_ONESHOT ? 1 : cfg->prune.steps;
-        for (int k = 1; k <= steps && rc == OCCAM_OK; k++) {
-            double target = occam_prune_iterative_target(cfg->prune.target, k, steps);
+    if (sched != OCCAM_PRUNE_NONE && sched != OCCAM_PRUNE_AGP) {
+        int steps = sched == OCCAM_PRUNE_ONESHOT ? 1 : cfg->prune.steps;
+        for (int k = start > 1 ? start : 1; k <= steps && rc == OCCAM_OK; k++) {
             occam_prune_event *ev;
-            rc = prune_event(&r, target, &ev, err);
+            if (!(res->resuming && k == start)) {
+                rc = check_stop(&r, err);
+                if (rc != OCCAM_OK) break;
+                res->pos.phase = k;
+                double target = occam_prune_iterative_target(cfg->prune.target, k, steps);
+                rc = prune_event(&r, target, &ev, err);
+            }
             if (rc == OCCAM_OK && cfg->prune.finetune_epochs > 0)
-                rc = occam_fit_epochs(tr, cfg, train, test, cfg->prune.finetune_epochs, res,
-                                      &r.hooks, err);
+                rc = stopped(&r, occam_fit_epochs(tr, cfg, train, test,
+                                                  cfg->prune.finetune_epochs, res, &r.hooks, err),
+                             err);
+            res->resuming = false;
             if (rc == OCCAM_OK) {
                 ev = &log->ev[log->n - 1];
                 if (cfg->prune.finetune_epochs > 0) {
@@ -226,6 +267,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         if (rc2 == OCCAM_OK) {
             memcpy(m->mask, best.mask, n);
             occam_trainer_apply_mask(tr);
+            occam_trainer_sync(tr);
         }
         rc = rc2;
     }
