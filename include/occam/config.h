@@ -87,6 +87,9 @@ typedef struct occam_config {
         double gamma;             /* train.gamma: step schedule factor */
         double lr_min;            /* train.lr_min: cosine floor */
         uint64_t seed;            /* train.seed: init and shuffling */
+        int checkpoint_every;     /* train.checkpoint_every: epochs between checkpoints, 0 = off */
+        int checkpoint_keep;      /* train.checkpoint_keep: the last N are kept */
+        char checkpoint_dir[OCCAM_PATH_MAX]; /* train.checkpoint_dir */
     } train;
     struct {
         int threads;       /* runtime.threads: 0 = all cores */

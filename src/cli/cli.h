@@ -28,6 +28,7 @@ enum {
     CLI_OUTPUT = 1 << 9,
     CLI_REPEATS = 1 << 10,
     CLI_THRESHOLD = 1 << 11,
+    CLI_RESUME = 1 << 13,
     CLI_CONFIG_OPTIONAL = 1 << 12, /* not an option: CONFIG may be left out */
 };
 
@@ -41,6 +42,7 @@ typedef struct cli_opts {
     const char *out;          /* --out FILE */
     const char *input, *output; /* --input FILE, --output FILE */
     const char *repeats, *threshold; /* --repeats N, --threshold D (as given) */
+    const char *resume;       /* --resume FILE */
     bool json;                /* --json */
     bool help;
 } cli_opts;

@@ -1,4 +1,5 @@
 /* `occam train`: config → data → model → epochs → report and weights. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,17 +15,42 @@
 #include "occam/report.h"
 #include "occam/runtime.h"
 #include "occam/trainer.h"
+#include "occam/trainstate.h"
 
 static const char usage[] =
     "usage: occam train CONFIG [--set section.key=value]... [--threads N] [--report FILE]\n"
-    "                          [--save FILE]\n"
+    "                          [--save FILE] [--resume STATE]\n"
     "\n"
     "Trains the model CONFIG describes and prints a summary.\n"
     "  --set section.key=value  override a config key (repeatable; same checks as the file)\n"
     "  --threads N              worker threads (0 = all cores); overrides runtime.threads\n"
     "  --report FILE            write the JSON report (config, metrics, timing, history)\n"
     "  --save FILE              write the weights as safetensors (config in __metadata__)\n"
+    "  --resume STATE           continue the run saved in STATE (a train.checkpoint_dir file)\n"
+    "The full training state goes to train.checkpoint_dir every train.checkpoint_every epochs\n"
+    "and on SIGINT/SIGTERM, which finish the current step, save, and exit 130/143.\n"
     "Progress goes to stderr; exit status 0 ok, 1 runtime failure, 2 bad usage/config/input.\n";
+
+/* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once. */
+static void on_signal(int sig)
+{
+    if (occam_fit_stop_requested()) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    occam_fit_request_stop(sig);
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 typedef struct progress_state {
     bool tty;
@@ -78,6 +104,35 @@ static void print_eval(const char *name, const occam_eval *ev, occam_task task)
                ev->relative_error, ev->n);
 }
 
+typedef struct state_io {
+    occam_state_writer wr;
+    occam_state_reader rd;
+} state_io;
+
+static int checkpoint(void *ctx, const occam_run_view *v, bool interrupted, occam_error *err)
+{
+    return occam_state_checkpoint(&((state_io *)ctx)->wr, v, interrupted, err);
+}
+
+/* occam_run_io.restore with a word on stderr about what was resumed and how it differs. */
+static int resume_from(void *ctx, const occam_run_view *v, occam_error *err)
+{
+    occam_state_reader *rd = &((state_io *)ctx)->rd;
+    int rc = occam_state_restore(rd, v, err);
+    if (rc != OCCAM_OK) return rc;
+    const occam_fit_pos *p = &v->res->pos;
+    fprintf(stderr, "occam: resuming %s: %d epochs and %lld steps done", rd->path,
+            v->res->epochs, (long long)v->res->steps);
+    if (p->epoch_step) fprintf(stderr, ", %lld into epoch %d", (long long)p->epoch_step,
+                               v->res->epochs + 1);
+    if (rd->note[0])
+        fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
+                "uninterrupted one\n", rd->note);
+    else
+        fprintf(stderr, "; it continues bit-identically\n");
+    return OCCAM_OK;
+}
+
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -103,8 +158,21 @@ static int run(const cli_opts *o, occam_error *err)
                 threads, threads == 1 ? "" : "s", arch,
                 occam_blas_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
-        occam_run_io io = {.progress = on_progress, .user = &ps};
+        state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,
+                               .every = cfg.train.checkpoint_every,
+                               .keep = cfg.train.checkpoint_keep, .threads = threads},
+                        .rd = {.path = o->resume, .threads = threads}};
+        occam_run_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
+                           .ctx = &sio};
+        if (o->resume) io.restore = resume_from;
+        catch_signals();
         rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
+        if (rc >= OCCAM_STOPPED) {
+            fprintf(stderr, "occam: %s; the training state is in %s\n"
+                    "occam: continue with: occam train %s --resume %s\n", err->msg,
+                    sio.wr.last, o->config, sio.wr.last);
+            err->msg[0] = 0;
+        }
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];
             fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "
@@ -162,5 +230,6 @@ static int run(const cli_opts *o, occam_error *err)
 
 int cmd_train(int argc, char **argv)
 {
-    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_SAVE, usage, run);
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_SAVE | CLI_RESUME,
+                       usage, run);
 }

@@ -11,7 +11,7 @@
 
 int cli_fail(const occam_error *err)
 {
-    fprintf(stderr, "occam: %s\n", err->msg);
+    if (err->msg[0]) fprintf(stderr, "occam: %s\n", err->msg);
     return err->status ? err->status : OCCAM_ERR_RUNTIME;
 }
 
@@ -42,6 +42,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         {"output", required_argument, NULL, 'O'},
         {"repeats", required_argument, NULL, 'R'},
         {"threshold", required_argument, NULL, 'T'},
+        {"resume", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -50,7 +51,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
                                           ['c'] = CLI_CHECKPOINT, ['j'] = CLI_JSON,
                                           ['k'] = CLI_CODE, ['u'] = CLI_OUT,
                                           ['I'] = CLI_INPUT, ['O'] = CLI_OUTPUT,
-                                          ['R'] = CLI_REPEATS, ['T'] = CLI_THRESHOLD};
+                                          ['R'] = CLI_REPEATS, ['T'] = CLI_THRESHOLD,
+                                          ['S'] = CLI_RESUME};
     memset(o, 0, sizeof *o);
     o->threads = -1;
     optind = 0; /* GNU: full re-initialisation */
@@ -89,6 +91,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         case 'O': o->output = optarg; break;
         case 'R': o->repeats = optarg; break;
         case 'T': o->threshold = optarg; break;
+        case 'S': o->resume = optarg; break;
         }
     }
     /* GNU getopt permutes argv: options may come before or after CONFIG. */

@@ -12,45 +12,52 @@
 
 #define CONFIG_JSON_MAX (64 * 1024)
 
-int occam_model_save(const char *path, const occam_model *m, const occam_config *cfg,
-                     occam_error *err)
+int occam_model_tensors(const occam_model *m, occam_st_tensor *t, char (*names)[32])
 {
     const occam_layout *lay = &m->lay;
-    occam_st_tensor t[5 * OCCAM_MAX_LAYERS];
-    char names[5 * OCCAM_MAX_LAYERS][32];
     int nt = 0;
     for (int l = 0; l < lay->nlayers; l++) {
-        snprintf(names[nt], sizeof names[nt], "layers.%d.weight", l);
-        t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 2,
-                                  {lay->width[l + 1], lay->width[l]}, m->params + lay->w_off[l]};
+        int64_t out = lay->width[l + 1], in = lay->width[l];
+        snprintf(names[nt], 32, "layers.%d.weight", l);
+        t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 2, {out, in}, m->params + lay->w_off[l]};
         nt++;
-        snprintf(names[nt], sizeof names[nt], "layers.%d.bias", l);
-        t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 1, {lay->width[l + 1]},
-                                  m->params + lay->b_off[l]};
+        snprintf(names[nt], 32, "layers.%d.bias", l);
+        t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 1, {out}, m->params + lay->b_off[l]};
         nt++;
         if (m->rho) { /* noisy weights: σ = softplus(ρ) */
-            snprintf(names[nt], sizeof names[nt], "layers.%d.weight_rho", l);
-            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 2,
-                                      {lay->width[l + 1], lay->width[l]}, m->rho + lay->w_off[l]};
+            snprintf(names[nt], 32, "layers.%d.weight_rho", l);
+            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_F32, 2, {out, in}, m->rho + lay->w_off[l]};
             nt++;
         }
         if (m->mask) {
-            snprintf(names[nt], sizeof names[nt], "layers.%d.weight_mask", l);
-            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_U8, 2,
-                                      {lay->width[l + 1], lay->width[l]}, m->mask + lay->w_off[l]};
+            snprintf(names[nt], 32, "layers.%d.weight_mask", l);
+            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_U8, 2, {out, in}, m->mask + lay->w_off[l]};
             nt++;
-            snprintf(names[nt], sizeof names[nt], "layers.%d.bias_mask", l);
-            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_U8, 1, {lay->width[l + 1]},
-                                      m->mask + lay->b_off[l]};
+            snprintf(names[nt], 32, "layers.%d.bias_mask", l);
+            t[nt] = (occam_st_tensor){names[nt], OCCAM_ST_U8, 1, {out}, m->mask + lay->b_off[l]};
             nt++;
         }
     }
+    return nt;
+}
+
+void occam_model_widths(const occam_model *m, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    for (int l = 0, len = 0; l <= m->lay.nlayers && (size_t)len < cap; l++)
+        len += snprintf(buf + len, cap - (size_t)len, "%s%d", l ? "," : "", m->lay.width[l]);
+}
+
+int occam_model_save(const char *path, const occam_model *m, const occam_config *cfg,
+                     occam_error *err)
+{
+    occam_st_tensor t[OCCAM_MODEL_TENSORS_MAX];
+    char names[OCCAM_MODEL_TENSORS_MAX][32];
+    int nt = occam_model_tensors(m, t, names);
     /* The widths actually in the file: neuron pruning makes hidden layers narrower than the
      * config's model.layers. */
-    char widths[16 * OCCAM_MAX_LAYERS] = "";
-    for (int l = 0, len = 0; l <= lay->nlayers; l++)
-        len += snprintf(widths + len, sizeof widths - (size_t)len, "%s%d", l ? "," : "",
-                        lay->width[l]);
+    char widths[16 * OCCAM_MAX_LAYERS];
+    occam_model_widths(m, widths, sizeof widths);
     char *json = malloc(CONFIG_JSON_MAX);
     if (!json) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     if (occam_config_to_json(cfg, json, CONFIG_JSON_MAX) < 0) {
@@ -116,12 +123,19 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
+    rc = occam_model_load_st(&f, m, err);
+    occam_st_close(&f);
+    return rc;
+}
+
+int occam_model_load_st(const occam_st_file *fp, occam_model *m, occam_error *err)
+{
+    const occam_st_file f = *fp;
+    const char *path = f.path;
+    int rc = OCCAM_OK;
     int w[OCCAM_MAX_LAYERS];
     int nw = file_widths(&f, &m->lay, w, path, err);
-    if (nw < 0) {
-        occam_st_close(&f);
-        return OCCAM_ERR_INPUT;
-    }
+    if (nw < 0) return OCCAM_ERR_INPUT;
     occam_layout want = m->lay;
     if (nw > 0) occam_layout_init(&want, w, nw);
     const occam_layout *lay = &want;
@@ -168,7 +182,6 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
         /* Point at the key that decides the shapes. */
         if (strstr(err->msg, "shape") || strstr(err->msg, "layers"))
             strncat(err->msg, " (check model.layers)", sizeof err->msg - strlen(err->msg) - 1);
-        occam_st_close(&f);
         return rc;
     }
     /* Compare the widths, not nparams: segments are padded to cache lines, so a narrower
@@ -181,10 +194,7 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
         m->rho = occam_alloc_zero(m->lay.nparams, sizeof(float));
         if (!m->rho) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     }
-    if (rc != OCCAM_OK) {
-        occam_st_close(&f);
-        return rc;
-    }
+    if (rc != OCCAM_OK) return rc;
     for (int l = 0; l < lay->nlayers; l++) {
         size_t nwts = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
         memcpy(m->params + lay->w_off[l], src[2 * l], sizeof(float) * nwts);
@@ -195,6 +205,5 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
             memcpy(m->mask + lay->b_off[l], msrc[2 * l + 1], nb);
         }
     }
-    occam_st_close(&f);
     return OCCAM_OK;
 }

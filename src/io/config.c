@@ -237,6 +237,12 @@ static const config_key keys[] = {
     DOUBLE_KEY("train", "lr_min", train.lr_min, 0, 100, 0, "0",
                "cosine: final learning rate (at most train.lr)"),
     UINT64_KEY("train", "seed", train.seed, "1", "weight init and shuffling seed"),
+    INT_KEY("train", "checkpoint_every", train.checkpoint_every, 0, 1000000, "0",
+            "write the full training state every N epochs (0 = only on SIGINT/SIGTERM)"),
+    INT_KEY("train", "checkpoint_keep", train.checkpoint_keep, 1, 1000000, "3",
+            "checkpoints kept in train.checkpoint_dir (the oldest are removed)"),
+    PATH_KEY("train", "checkpoint_dir", train.checkpoint_dir, "checkpoints",
+             "folder of the training-state checkpoints (ckpt-eEPOCH-sSTEP.safetensors)"),
 
     INT_KEY("runtime", "threads", runtime.threads, 0, 4096, "0", "worker threads, 0 = all cores"),
     BOOL_KEY("runtime", "oversubscribe", runtime.oversubscribe, "false",

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "occam/fsutil.h"
 #include "occam/json.h"
 #include "occam/mdl.h"
 #include "occam/safetensors.h"
@@ -114,33 +115,6 @@ bool occam_plot_have_gnuplot(const char *cmd)
     }
 }
 
-/* mkdir -p, then a check that the result is a folder we may write into. */
-static int make_dir(const char *dir, occam_error *err)
-{
-    char buf[PATH_MAX];
-    if (!*dir || strlen(dir) >= sizeof buf)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "--out '%s': not a usable folder name", dir);
-    strcpy(buf, dir);
-    for (char *s = buf + 1;; s++) {
-        bool end = *s == 0;
-        if (*s == '/' || end) {
-            *s = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot create folder: %s", buf,
-                                       strerror(errno));
-            if (end) break;
-            *s = '/';
-        }
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: not a folder", dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: folder is not writable: %s", dir,
-                               strerror(errno));
-    return OCCAM_OK;
-}
-
 /* Checks the gnuplot command and prepares the output folder: the steps shared by every entry
  * point once its input has been read. */
 static int ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
@@ -153,7 +127,7 @@ static int ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "cannot draw plots: '%s' is not an executable on PATH (install "
                                "Debian's gnuplot-nox, e.g. with 'make deps')", c->gnuplot);
-    return make_dir(c->dir, err);
+    return occam_make_dir(c->dir, "--out", err);
 }
 
 static int out_path(const plot_ctx *c, const char *name, const char *ext, char *path,

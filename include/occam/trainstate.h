@@ -1,0 +1,67 @@
+/* occam/trainstate.h — the whole training state in one safetensors checkpoint, to resume a run.
+ *
+ * Besides the model's tensors (as occam_model_save names them, so numpy readers and `occam
+ * eval --checkpoint` open these files too), a state file holds:
+ *   optim.m1, optim.m2            the optimiser's moments (flat, nparams; m2 for adam)
+ *   optim.m1_rho, optim.m2_rho    noisy weights: the moments of ρ
+ *   noise.rng                     noisy weights: each thread's noise stream (threads × 4, U64)
+ *   noise.priors                  noisy weights: each layer's prior (k, pinned, π, m, s)
+ *   fit.perm, fit.rng             the epoch's shuffled row order and the shuffling stream
+ *   fit.history                   one row per finished epoch (the report's history)
+ *   run.i64, run.f64              counters: epochs, steps, the schedule's phase, the place in
+ *                                 the epoch, its running sums, the KL weight, ...
+ *   prune.events                  the prune log so far
+ *   prune.snapshot                prune.rewind: the weights rewound to
+ *   prune.best_params/best_mask   prune.schedule = mdl: the shortest model so far
+ * and in __metadata__: "format" = "occam-state", the version, the widths, the effective config
+ * as JSON, the thread count and the position in words, plus the writer's CRC-32 of every
+ * tensor byte. Writes are atomic (see occam/safetensors.h).
+ *
+ * Resuming with the same config and thread count continues bit-identically: the same weights,
+ * history and results as a run never stopped. */
+#ifndef OCCAM_TRAINSTATE_H
+#define OCCAM_TRAINSTATE_H
+
+#include <stdbool.h>
+
+#include "occam/error.h"
+#include "occam/prune.h"
+
+#define OCCAM_STATE_FORMAT "occam-state"
+
+/* Writes the run's state to path, atomically. threads is the run's thread count. Refuses
+ * (OCCAM_ERR_RUNTIME, nothing written) when a weight is NaN or infinite. */
+int occam_state_save(const char *path, const occam_run_view *v, int threads, occam_error *err);
+
+/* Periodic and on-signal checkpoints into a folder, for occam_run_io.checkpoint. */
+typedef struct occam_state_writer {
+    const char *dir;   /* train.checkpoint_dir (created when first needed) */
+    int every;         /* train.checkpoint_every: epochs; 0 = only when interrupted */
+    int keep;          /* train.checkpoint_keep */
+    int threads;
+    char last[4096];   /* the last file written, "" if none */
+} occam_state_writer;
+
+/* occam_run_io.checkpoint: at every `every`-th epoch, or when interrupted, writes
+ * DIR/ckpt-eEPOCH-sSTEP.safetensors (EPOCH = epochs finished, STEP = optimiser steps), then
+ * removes all but the newest `keep` such files and stray temporary files of dead writers.
+ * Prints the file it wrote to stderr. */
+int occam_state_checkpoint(void *writer, const occam_run_view *v, bool interrupted,
+                           occam_error *err);
+
+/* Restores a run from a state file, for occam_run_io.restore. */
+typedef struct occam_state_reader {
+    const char *path;
+    int threads;       /* the resuming run's thread count */
+    char note[2048];   /* filled in: how the resumed run differs from the saved one (thread
+                          count, changed config keys), "" when it continues bit-identically */
+} occam_state_reader;
+
+/* occam_run_io.restore. Validates everything before it changes anything: the file (see
+ * occam_st_open), its format, the config (a key that changes the model's shape or the state's
+ * layout is refused, naming the key), the training set's size, and every tensor's dtype and
+ * shape. Then fills the model, trainer, fit result, prune log and schedule buffers and sets
+ * v->res->resuming. Errors are OCCAM_ERR_INPUT with "PATH: ..." messages. */
+int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err);
+
+#endif

@@ -1,0 +1,579 @@
+/* The full training state in a safetensors file (see include/occam/trainstate.h). */
+#include "occam/trainstate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "occam/checkpoint.h"
+#include "occam/fsutil.h"
+#include "occam/mdl.h"
+#include "occam/safetensors.h"
+#include "occam/version.h"
+
+#define CONFIG_JSON_MAX (64 * 1024)
+
+/* run.i64 and run.f64: the counters, by position. */
+enum {
+    I_EPOCHS, I_STEPS, I_OPT_T, I_PHASE, I_PHASE_EPOCHS, I_PHASE_STEP, I_EPOCH_STEP, I_CORRECT,
+    I_SEEN, I_THREADS, I_NROWS, I_EVENTS, I_BEST, I_DENSE_WEIGHTS, I_DENSE_HIDDEN, I_N
+};
+enum { F_LOSS_SUM, F_EPOCH_SECONDS, F_KAPPA, F_TRAIN_SECONDS, F_BEST_TOTAL, F_DENSE_BITS, F_N };
+enum { HIST_COLS = 11, EVENT_COLS = 13, PRIOR_COLS = 2 + 3 * OCCAM_PRIOR_MAX };
+
+static void history_row(const occam_epoch_stats *s, double *r)
+{
+    double v[HIST_COLS] = {s->epoch, s->lr, s->train_loss, s->train_accuracy, (double)s->test.n,
+                           s->test.loss, s->test.accuracy, s->test.mse, s->test.relative_error,
+                           s->seconds, s->samples_per_second};
+    memcpy(r, v, sizeof v);
+}
+
+static void history_read(occam_epoch_stats *s, const double *r)
+{
+    *s = (occam_epoch_stats){.epoch = (int)r[0], .lr = r[1], .train_loss = r[2],
+                             .train_accuracy = r[3],
+                             .test = {.n = (size_t)r[4], .loss = r[5], .accuracy = r[6],
+                                      .mse = r[7], .relative_error = r[8]},
+                             .seconds = r[9], .samples_per_second = r[10]};
+}
+
+static void event_row(const occam_prune_event *e, double *r)
+{
+    double v[EVENT_COLS] = {e->step, e->epoch, (double)e->opt_step, e->target, e->sparsity,
+                            (double)e->weights_active, e->hidden_units, e->select_seconds,
+                            e->train_loss, e->test_metric, e->model_bits, e->data_bits,
+                            e->total_bits};
+    memcpy(r, v, sizeof v);
+}
+
+static void event_read(occam_prune_event *e, const double *r)
+{
+    *e = (occam_prune_event){.step = (int)r[0], .epoch = (int)r[1], .opt_step = (int64_t)r[2],
+                             .target = r[3], .sparsity = r[4], .weights_active = (int64_t)r[5],
+                             .hidden_units = (int)r[6], .select_seconds = r[7],
+                             .train_loss = r[8], .test_metric = r[9], .model_bits = r[10],
+                             .data_bits = r[11], .total_bits = r[12]};
+}
+
+static void prior_row(const occam_prior *p, double *r)
+{
+    memset(r, 0, PRIOR_COLS * sizeof *r);
+    r[0] = p->k;
+    r[1] = p->pinned0;
+    for (int c = 0; c < p->k; c++) {
+        r[2 + c] = p->pi[c];
+        r[2 + OCCAM_PRIOR_MAX + c] = p->mu[c];
+        r[2 + 2 * OCCAM_PRIOR_MAX + c] = p->sigma[c];
+    }
+}
+
+/* ---- save ----------------------------------------------------------------------------------- */
+
+typedef struct tensor_list {
+    occam_st_tensor t[OCCAM_MODEL_TENSORS_MAX + 24];
+    char names[OCCAM_MODEL_TENSORS_MAX][32];
+    int n;
+} tensor_list;
+
+static void add(tensor_list *l, const char *name, occam_st_dtype dt, int ndim, int64_t d0,
+                int64_t d1, const void *data)
+{
+    OCCAM_ASSERT(l->n < (int)(sizeof l->t / sizeof l->t[0]));
+    l->t[l->n++] = (occam_st_tensor){name, dt, ndim, {d0, d1}, data};
+}
+
+int occam_state_save(const char *path, const occam_run_view *v, int threads, occam_error *err)
+{
+    const occam_model *m = v->m;
+    const occam_fit_result *res = v->res;
+    const occam_prune_log *log = v->log;
+    size_t n = m->lay.nparams;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(m->params[i]) || (m->rho && !isfinite(m->rho[i])))
+            return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                   "training diverged: a weight is %s after %d epochs and %lld "
+                                   "steps; %s not written, the older checkpoints are kept",
+                                   isnan(m->rho && !isfinite(m->rho[i]) ? m->rho[i] : m->params[i])
+                                       ? "NaN" : "infinite",
+                                   res->epochs, (long long)res->steps, path);
+    occam_trainer_state ts;
+    occam_trainer_state_view(v->tr, &ts);
+
+    tensor_list *l = calloc(1, sizeof *l);
+    int ne = res->epochs, nev = log->n, L = m->lay.nlayers;
+    double *hist = malloc(sizeof(double) * HIST_COLS * (size_t)(ne ? ne : 1));
+    double *evs = malloc(sizeof(double) * EVENT_COLS * (size_t)(nev ? nev : 1));
+    double pri[OCCAM_MAX_LAYERS * PRIOR_COLS];
+    char *json = malloc(CONFIG_JSON_MAX);
+    if (!l || !hist || !evs || !json) {
+        free(l), free(hist), free(evs), free(json);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+    }
+    if (occam_config_to_json(v->cfg, json, CONFIG_JSON_MAX) < 0) {
+        free(l), free(hist), free(evs), free(json);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: config too large for metadata", path);
+    }
+    l->n = occam_model_tensors(m, l->t, l->names);
+    add(l, "optim.m1", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom1);
+    if (ts.mom2) add(l, "optim.m2", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom2);
+    if (ts.mom1_rho) add(l, "optim.m1_rho", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom1_rho);
+    if (ts.mom2_rho) add(l, "optim.m2_rho", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom2_rho);
+    if (ts.noise_rng) add(l, "noise.rng", OCCAM_ST_U64, 2, ts.threads, 4, ts.noise_rng);
+    if (ts.prior) {
+        for (int k = 0; k < L; k++) prior_row(&ts.prior[k], pri + k * PRIOR_COLS);
+        add(l, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS, pri);
+    }
+    add(l, "fit.perm", OCCAM_ST_U32, 1, (int64_t)res->nrows, 0, res->perm);
+    add(l, "fit.rng", OCCAM_ST_U64, 1, 4, 0, res->rng.s);
+    for (int e = 0; e < ne; e++) history_row(&res->history[e], hist + e * HIST_COLS);
+    add(l, "fit.history", OCCAM_ST_F64, 2, ne, HIST_COLS, hist);
+    const occam_fit_pos *p = &res->pos;
+    int64_t iv[I_N] = {
+        [I_EPOCHS] = res->epochs, [I_STEPS] = res->steps, [I_OPT_T] = *ts.opt_t,
+        [I_PHASE] = p->phase, [I_PHASE_EPOCHS] = p->phase_epochs,
+        [I_PHASE_STEP] = p->phase_step, [I_EPOCH_STEP] = p->epoch_step,
+        [I_CORRECT] = p->correct, [I_SEEN] = (int64_t)p->seen, [I_THREADS] = threads,
+        [I_NROWS] = (int64_t)res->nrows, [I_EVENTS] = log->n, [I_BEST] = log->best,
+        [I_DENSE_WEIGHTS] = log->dense_weights, [I_DENSE_HIDDEN] = log->dense_hidden};
+    double fv[F_N] = {[F_LOSS_SUM] = p->loss_sum, [F_EPOCH_SECONDS] = p->epoch_seconds,
+                      [F_KAPPA] = ts.kappa ? *ts.kappa : 0.0,
+                      [F_TRAIN_SECONDS] = res->train_seconds,
+                      [F_BEST_TOTAL] = v->best_total ? *v->best_total : 0.0,
+                      [F_DENSE_BITS] = log->dense_total_bits};
+    add(l, "run.i64", OCCAM_ST_I64, 1, I_N, 0, iv);
+    add(l, "run.f64", OCCAM_ST_F64, 1, F_N, 0, fv);
+    for (int e = 0; e < nev; e++) event_row(&log->ev[e], evs + e * EVENT_COLS);
+    add(l, "prune.events", OCCAM_ST_F64, 2, nev, EVENT_COLS, evs);
+    if (v->snapshot) add(l, "prune.snapshot", OCCAM_ST_F32, 1, (int64_t)n, 0, v->snapshot);
+    if (v->best_params) {
+        add(l, "prune.best_params", OCCAM_ST_F32, 1, (int64_t)n, 0, v->best_params);
+        add(l, "prune.best_mask", OCCAM_ST_U8, 1, (int64_t)n, 0, v->best_mask);
+    }
+    char widths[16 * OCCAM_MAX_LAYERS], nthreads[16], where[160];
+    occam_model_widths(m, widths, sizeof widths);
+    snprintf(nthreads, sizeof nthreads, "%d", threads);
+    if (p->epoch_step)
+        snprintf(where, sizeof where, "epoch %d, after step %lld of the epoch (%lld in all)",
+                 res->epochs + 1, (long long)p->epoch_step, (long long)res->steps);
+    else
+        snprintf(where, sizeof where, "after epoch %d (%lld steps)", res->epochs,
+                 (long long)res->steps);
+    occam_st_meta meta[] = {{"format", OCCAM_STATE_FORMAT}, {"occam.version", OCCAM_VERSION},
+                            {"occam.layers", widths},       {"occam.threads", nthreads},
+                            {"occam.position", where},      {"config", json}};
+    int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
+    free(l), free(hist), free(evs), free(json);
+    return rc;
+}
+
+/* ---- the checkpoint folder ------------------------------------------------------------------ */
+
+typedef struct ckpt_file {
+    long long steps;
+    int epoch;
+    char name[256];
+} ckpt_file;
+
+static int by_steps(const void *a, const void *b)
+{
+    const ckpt_file *x = a, *y = b;
+    if (x->steps != y->steps) return x->steps < y->steps ? -1 : 1;
+    return x->epoch < y->epoch ? -1 : x->epoch > y->epoch;
+}
+
+/* Is name "ckpt-e<int>-s<int>.safetensors"? Then *epoch, *steps. */
+static bool ckpt_name(const char *name, int *epoch, long long *steps)
+{
+    int used = 0;
+    if (sscanf(name, "ckpt-e%d-s%lld.safetensors%n", epoch, steps, &used) != 2) return false;
+    return name[used] == 0;
+}
+
+/* Keeps the newest `keep` checkpoints; removes temporary files that writers killed mid-write
+ * left behind (PATH.tmp.PID with no process PID). A failure to list or remove is reported on
+ * stderr, never fatal: the new checkpoint is already safe. */
+static void tidy(const char *dir, int keep)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    ckpt_file *f = NULL;
+    size_t nf = 0, cap = 0;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d))) {
+        int ep;
+        long long st;
+        const char *tmp = strstr(e->d_name, ".safetensors.tmp.");
+        if (!strncmp(e->d_name, "ckpt-", 5) && tmp) {
+            long pid = strtol(tmp + strlen(".safetensors.tmp."), NULL, 10);
+            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                unlink(path);
+            }
+            continue;
+        }
+        if (!ckpt_name(e->d_name, &ep, &st) || strlen(e->d_name) >= sizeof f->name) continue;
+        if (nf == cap) {
+            cap = cap ? 2 * cap : 16;
+            ckpt_file *g = realloc(f, cap * sizeof *f);
+            if (!g) break;
+            f = g;
+        }
+        f[nf].epoch = ep;
+        f[nf].steps = st;
+        strcpy(f[nf].name, e->d_name);
+        nf++;
+    }
+    closedir(d);
+    if (nf > (size_t)keep) {
+        qsort(f, nf, sizeof *f, by_steps);
+        for (size_t i = 0; i + (size_t)keep < nf; i++) {
+            snprintf(path, sizeof path, "%s/%s", dir, f[i].name);
+            if (unlink(path) != 0)
+                fprintf(stderr, "occam: warning: could not remove old checkpoint %s: %s\n", path,
+                        strerror(errno));
+        }
+    }
+    free(f);
+}
+
+int occam_state_checkpoint(void *writer, const occam_run_view *v, bool interrupted,
+                           occam_error *err)
+{
+    occam_state_writer *w = writer;
+    int epoch = v->res->epochs;
+    if (!interrupted && (w->every <= 0 || epoch % w->every != 0)) return OCCAM_OK;
+    int rc = occam_make_dir(w->dir, "train.checkpoint_dir", err);
+    if (rc != OCCAM_OK) return rc;
+    char path[sizeof w->last];
+    int len = snprintf(path, sizeof path, "%s/ckpt-e%04d-s%09lld.safetensors", w->dir, epoch,
+                       (long long)v->res->steps);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "train.checkpoint_dir: path too long");
+    rc = occam_state_save(path, v, w->threads, err);
+    if (rc != OCCAM_OK) return rc;
+    strcpy(w->last, path);
+    fprintf(stderr, "checkpoint %s\n", path);
+    tidy(w->dir, w->keep);
+    return OCCAM_OK;
+}
+
+/* ---- restore -------------------------------------------------------------------------------- */
+
+/* The tensor `name` with dtype dt and shape [d0] (ndim 1) or [d0, d1]; NULL and err set if it is
+ * missing or differs. */
+static const void *need(const occam_st_file *f, const char *name, occam_st_dtype dt, int ndim,
+                        int64_t d0, int64_t d1, occam_error *err)
+{
+    const occam_st_tensor_view *t = occam_st_find(f, name);
+    if (!t) {
+        occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is missing", f->path, name);
+        return NULL;
+    }
+    if (t->dtype != dt || t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1)) {
+        char want[64], got[64] = "";
+        snprintf(want, sizeof want, ndim == 2 ? "%s [%lld,%lld]" : "%s [%lld]",
+                 occam_st_dtype_name(dt), (long long)d0, (long long)d1);
+        int len = snprintf(got, sizeof got, "%s [", occam_st_dtype_name(t->dtype));
+        for (int i = 0; i < t->ndim && len < (int)sizeof got; i++)
+            len += snprintf(got + len, sizeof got - (size_t)len, "%s%lld", i ? "," : "",
+                            (long long)t->shape[i]);
+        if (len < (int)sizeof got) snprintf(got + len, sizeof got - (size_t)len, "]");
+        occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is %s, this run needs %s",
+                        f->path, name, got, want);
+        return NULL;
+    }
+    return t->data ? t->data : (const void *)"";
+}
+
+/* The config's keys as "section.key" -> value text, from occam_config_to_json's layout (one
+ * key per line, sections at two spaces, keys at four). */
+typedef struct kv {
+    char key[96];
+    const char *val;
+    int len;
+} kv;
+
+static int config_keys(const char *json, kv *out, int cap)
+{
+    char section[48] = "";
+    int n = 0;
+    for (const char *s = json; *s && n < cap;) {
+        const char *eol = strchr(s, '\n');
+        size_t len = eol ? (size_t)(eol - s) : strlen(s);
+        if (len > 4 && !strncmp(s, "  \"", 3) && s[3] != ' ' && s[len - 1] == '{') {
+            const char *q = memchr(s + 3, '"', len - 3);
+            if (q && (size_t)(q - s - 3) < sizeof section) {
+                memcpy(section, s + 3, (size_t)(q - s - 3));
+                section[q - s - 3] = 0;
+            }
+        } else if (len > 6 && !strncmp(s, "    \"", 5)) {
+            const char *q = memchr(s + 5, '"', len - 5);
+            if (q && q + 2 < s + len && q[1] == ':') {
+                int kl = (int)(q - s - 5);
+                snprintf(out[n].key, sizeof out[n].key, "%s.%.*s", section, kl, s + 5);
+                out[n].val = q + 3;
+                out[n].len = (int)(s + len - (q + 3));
+                if (out[n].len > 0 && out[n].val[out[n].len - 1] == ',') out[n].len--;
+                n++;
+            }
+        }
+        s += len + (eol ? 1 : 0);
+    }
+    return n;
+}
+
+/* Keys a resume may not change: they decide the model's shape or the layout of the state. */
+static const char *const fixed_keys[] = {
+    "model.layers", "train.optimizer", "noise.enabled", "noise.prior", "noise.components",
+    "prune.schedule", "prune.granularity", "prune.rewind", "prune.steps", NULL};
+/* Keys that do not change the run's arithmetic. */
+static const char *const quiet_keys[] = {
+    "runtime.threads", "train.checkpoint_every", "train.checkpoint_keep", "train.checkpoint_dir",
+    NULL};
+
+static bool listed(const char *const *list, const char *key)
+{
+    for (; *list; list++)
+        if (!strcmp(*list, key)) return true;
+    return false;
+}
+
+static void note_add(occam_state_reader *r, const char *key, const char *old, int oldl,
+                     const char *now, int nowl)
+{
+    size_t len = strlen(r->note);
+    if (len + 8 >= sizeof r->note) return;
+    snprintf(r->note + len, sizeof r->note - len, "%s%s changed from %.*s to %.*s",
+             len ? "; " : "", key, oldl, old, nowl, now);
+}
+
+static int compare_config(occam_state_reader *r, const occam_st_file *f,
+                          const occam_config *cfg, occam_error *err)
+{
+    const char *saved = occam_st_meta_get(f, "config");
+    if (!saved)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: no config in the metadata", f->path);
+    char *now = malloc(CONFIG_JSON_MAX);
+    kv *a = malloc(512 * sizeof *a), *b = malloc(512 * sizeof *b);
+    int rc = OCCAM_OK;
+    if (!now || !a || !b) {
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+        goto out;
+    }
+    if (occam_config_to_json(cfg, now, CONFIG_JSON_MAX) < 0) {
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "config too large");
+        goto out;
+    }
+    int na = config_keys(saved, a, 512), nb = config_keys(now, b, 512);
+    for (int j = 0; j < nb && rc == OCCAM_OK; j++) {
+        int i = 0;
+        while (i < na && strcmp(a[i].key, b[j].key)) i++;
+        bool same = i < na && a[i].len == b[j].len && !memcmp(a[i].val, b[j].val, (size_t)b[j].len);
+        if (same || listed(quiet_keys, b[j].key)) continue;
+        const char *old = i < na ? a[i].val : "(absent)";
+        int oldl = i < na ? a[i].len : 8;
+        if (listed(fixed_keys, b[j].key))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                 "%s: the checkpoint was trained with %s = %.*s, this config "
+                                 "has %.*s; a resume cannot change the model's shape or the "
+                                 "training state's layout",
+                                 f->path, b[j].key, oldl, old, b[j].len, b[j].val);
+        else
+            note_add(r, b[j].key, old, oldl, b[j].val, b[j].len);
+    }
+out:
+    free(now);
+    free(a);
+    free(b);
+    return rc;
+}
+
+int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
+{
+    occam_state_reader *r = reader;
+    r->note[0] = 0;
+    occam_st_file f;
+    int rc = occam_st_open(&f, r->path, err);
+    if (rc != OCCAM_OK) return rc;
+    const char *path = r->path, *fmt = occam_st_meta_get(&f, "format");
+    occam_model *m = v->m;
+    occam_fit_result *res = v->res;
+    occam_trainer_state ts;
+    occam_trainer_state_view(v->tr, &ts);
+    const int64_t n = (int64_t)m->lay.nparams;
+    const int L = m->lay.nlayers;
+    char widths[16 * OCCAM_MAX_LAYERS];
+    occam_model_widths(m, widths, sizeof widths);
+    const char *fw = occam_st_meta_get(&f, "occam.layers");
+    const int64_t *iv = NULL;
+    const double *fv = NULL, *hist = NULL, *evs = NULL, *pri = NULL;
+    const float *m1 = NULL, *m2 = NULL, *m1r = NULL, *m2r = NULL, *snap = NULL, *bestp = NULL;
+    const uint64_t *nrng = NULL, *frng = NULL;
+    const uint32_t *perm = NULL;
+    const uint8_t *bestm = NULL;
+    int64_t saved_threads = 0, ne = 0, nev = 0;
+
+    if (!fmt || strcmp(fmt, OCCAM_STATE_FORMAT))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "%s: not a training state (format '%s'): resume from a file "
+                             "train.checkpoint_every or an interrupt wrote; a weights file "
+                             "(--save) loads with --checkpoint", path, fmt ? fmt : "none");
+    if (rc == OCCAM_OK) rc = compare_config(r, &f, v->cfg, err);
+    if (rc == OCCAM_OK && (!fw || strcmp(fw, widths)))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "%s: the saved model is %s wide, this run's is %s: a run whose "
+                             "neurons were pruned cannot be resumed (prune.granularity = "
+                             "neuron)", path, fw ? fw : "?", widths);
+    if (rc == OCCAM_OK && (iv = need(&f, "run.i64", OCCAM_ST_I64, 1, I_N, 0, err)) &&
+        (fv = need(&f, "run.f64", OCCAM_ST_F64, 1, F_N, 0, err))) {
+        saved_threads = iv[I_THREADS];
+        ne = iv[I_EPOCHS];
+        nev = iv[I_EVENTS];
+        if (iv[I_NROWS] != (int64_t)res->nrows)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                 "%s: the checkpoint's training set had %lld rows, this run's "
+                                 "has %zu (check data.*)", path, (long long)iv[I_NROWS],
+                                 res->nrows);
+        else if (ne < 0 || ne > res->capacity || iv[I_PHASE_EPOCHS] < 0 || iv[I_PHASE] < 0 ||
+                 iv[I_EPOCH_STEP] < 0 || iv[I_STEPS] < 0 || nev < 0 || nev > 1000000 ||
+                 iv[I_SEEN] < 0 || iv[I_SEEN] > (int64_t)res->nrows || saved_threads < 1 ||
+                 iv[I_BEST] < -1 || iv[I_BEST] >= (nev > 0 ? nev : 1))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                 "%s: the run's counters are out of range for this config "
+                                 "(%lld epochs done, %d planned: check train.epochs and "
+                                 "prune.*)", path, (long long)ne, res->capacity);
+    } else if (rc == OCCAM_OK) {
+        rc = OCCAM_ERR_INPUT;
+    }
+#define NEED(var, ...)                                                                       \
+    do {                                                                                     \
+        if (rc == OCCAM_OK && !((var) = need(&f, __VA_ARGS__, err))) rc = OCCAM_ERR_INPUT;   \
+    } while (0)
+    NEED(m1, "optim.m1", OCCAM_ST_F32, 1, n, 0);
+    if (ts.mom2) NEED(m2, "optim.m2", OCCAM_ST_F32, 1, n, 0);
+    if (ts.mom1_rho) NEED(m1r, "optim.m1_rho", OCCAM_ST_F32, 1, n, 0);
+    if (ts.mom2_rho) NEED(m2r, "optim.m2_rho", OCCAM_ST_F32, 1, n, 0);
+    if (ts.prior) {
+        const occam_st_tensor_view *t = occam_st_find(&f, "noise.rng");
+        int64_t rows = t && t->ndim == 2 ? t->shape[0] : 1;
+        NEED(nrng, "noise.rng", OCCAM_ST_U64, 2, rows, 4);
+        NEED(pri, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS);
+        if (rc == OCCAM_OK && rows != saved_threads)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.rng has %lld streams, the run "
+                                 "had %lld threads", path, (long long)rows,
+                                 (long long)saved_threads);
+        for (int k = 0; rc == OCCAM_OK && k < L; k++) {
+            const double *p = pri + k * PRIOR_COLS;
+            bool ok = p[0] >= 1 && p[0] <= OCCAM_PRIOR_MAX && p[0] == floor(p[0]);
+            for (int c = 0; ok && c < (int)p[0]; c++)
+                ok = isfinite(p[2 + OCCAM_PRIOR_MAX + c]) && p[2 + c] >= 0 && p[2 + c] <= 1 &&
+                     p[2 + 2 * OCCAM_PRIOR_MAX + c] > 0 && isfinite(p[2 + 2 * OCCAM_PRIOR_MAX + c]);
+            if (!ok)
+                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.priors: layer %d's prior "
+                                     "is not a valid mixture", path, k);
+        }
+    }
+    NEED(perm, "fit.perm", OCCAM_ST_U32, 1, (int64_t)res->nrows, 0);
+    NEED(frng, "fit.rng", OCCAM_ST_U64, 1, 4, 0);
+    NEED(hist, "fit.history", OCCAM_ST_F64, 2, ne, HIST_COLS);
+    NEED(evs, "prune.events", OCCAM_ST_F64, 2, nev, EVENT_COLS);
+    if (v->snapshot) NEED(snap, "prune.snapshot", OCCAM_ST_F32, 1, n, 0);
+    if (v->best_params) {
+        NEED(bestp, "prune.best_params", OCCAM_ST_F32, 1, n, 0);
+        NEED(bestm, "prune.best_mask", OCCAM_ST_U8, 1, n, 0);
+    }
+#undef NEED
+    for (size_t i = 0; rc == OCCAM_OK && i < res->nrows; i++)
+        if (perm[i] >= res->nrows)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: fit.perm[%zu] = %u is not a row",
+                                 path, i, perm[i]);
+    /* Everything is checked: from here on nothing fails but the model's own load, which
+     * leaves the model untouched when it does. */
+    if (rc == OCCAM_OK) rc = occam_model_load_st(&f, m, err);
+    if (rc != OCCAM_OK) {
+        occam_st_close(&f);
+        return rc;
+    }
+    memcpy(ts.mom1, m1, (size_t)n * sizeof(float));
+    if (m2) memcpy(ts.mom2, m2, (size_t)n * sizeof(float));
+    if (m1r) memcpy(ts.mom1_rho, m1r, (size_t)n * sizeof(float));
+    if (m2r) memcpy(ts.mom2_rho, m2r, (size_t)n * sizeof(float));
+    *ts.opt_t = iv[I_OPT_T];
+    if (ts.prior) {
+        for (int k = 0; k < L; k++) {
+            const double *p = pri + k * PRIOR_COLS;
+            occam_prior *q = &ts.prior[k];
+            memset(q, 0, sizeof *q);
+            q->k = (int)p[0];
+            q->pinned0 = p[1] != 0;
+            for (int c = 0; c < q->k; c++) {
+                q->pi[c] = p[2 + c];
+                q->mu[c] = p[2 + OCCAM_PRIOR_MAX + c];
+                q->sigma[c] = p[2 + 2 * OCCAM_PRIOR_MAX + c];
+            }
+        }
+        *ts.kappa = fv[F_KAPPA];
+        /* Another thread count draws other noise: new streams, derived from the saved ones. */
+        for (int t = 0; t < ts.threads; t++) {
+            if (saved_threads == ts.threads) {
+                memcpy(ts.noise_rng[t].s, nrng + 4 * t, sizeof ts.noise_rng[t].s);
+            } else {
+                const uint64_t *s0 = nrng + 4 * (t % saved_threads);
+                ts.noise_rng[t] = occam_rng_seed(s0[0] ^ s0[1] ^ s0[2] ^ s0[3], (uint64_t)t);
+            }
+        }
+    }
+    memcpy(res->perm, perm, res->nrows * sizeof *res->perm);
+    memcpy(res->rng.s, frng, sizeof res->rng.s);
+    for (int64_t e = 0; e < ne; e++) history_read(&res->history[e], hist + e * HIST_COLS);
+    res->epochs = (int)ne;
+    res->steps = iv[I_STEPS];
+    res->train_seconds = fv[F_TRAIN_SECONDS];
+    res->samples_per_second =
+        res->train_seconds > 0 ? (double)res->nrows * (double)ne / res->train_seconds : 0.0;
+    res->pos = (occam_fit_pos){.phase = (int)iv[I_PHASE], .phase_epochs = (int)iv[I_PHASE_EPOCHS],
+                               .phase_step = iv[I_PHASE_STEP], .epoch_step = iv[I_EPOCH_STEP],
+                               .loss_sum = fv[F_LOSS_SUM], .correct = iv[I_CORRECT],
+                               .seen = (size_t)iv[I_SEEN],
+                               .epoch_seconds = fv[F_EPOCH_SECONDS]};
+    res->resuming = true;
+    occam_prune_log *log = v->log;
+    if (nev > log->cap) {
+        occam_prune_event *ev = realloc(log->ev, sizeof *ev * (size_t)nev);
+        if (!ev) {
+            occam_st_close(&f);
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the prune log");
+        }
+        log->ev = ev;
+        log->cap = (int)nev;
+    }
+    for (int64_t e = 0; e < nev; e++) event_read(&log->ev[e], evs + e * EVENT_COLS);
+    log->n = (int)nev;
+    log->best = (int)iv[I_BEST];
+    log->dense_weights = iv[I_DENSE_WEIGHTS];
+    log->dense_hidden = (int)iv[I_DENSE_HIDDEN];
+    log->dense_total_bits = fv[F_DENSE_BITS];
+    if (v->pruner) occam_pruner_resume(v->pruner, (int)nev);
+    if (snap) memcpy(v->snapshot, snap, (size_t)n * sizeof(float));
+    if (bestp) {
+        memcpy(v->best_params, bestp, (size_t)n * sizeof(float));
+        memcpy(v->best_mask, bestm, (size_t)n);
+        *v->best_total = fv[F_BEST_TOTAL];
+    }
+    occam_trainer_sync(v->tr);
+    if (saved_threads != ts.threads) {
+        char buf[160];
+        snprintf(buf, sizeof buf, "%sthe checkpoint was written by a %lld-thread run, this one "
+                 "has %d", r->note[0] ? "; " : "", (long long)saved_threads, ts.threads);
+        strncat(r->note, buf, sizeof r->note - strlen(r->note) - 1);
+    }
+    occam_st_close(&f);
+    return OCCAM_OK;
+}
