@@ -276,6 +276,49 @@ Test(cli, divergence_exits_1_naming_epoch_and_step)
     cr_assert(strstr(out, "step"), "%s", out);
 }
 
+/* SIGINT and SIGTERM: the step finishes, the state is saved, the exit status is 128 + the
+ * signal, and the message says where the state is and how to resume. The state file loads as
+ * weights, and a resume that changes the model's shape is refused naming the key. */
+static int train_until_signal(const char *sig, const char *ckdir)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s %s 1.5 %s train configs/blobs.ini "
+             "--set train.epochs=100000 --set train.checkpoint_dir=%s 2>&1 | grep -v '^epoch'",
+             sig, bin, ckdir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    pclose(p);
+    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s %s 1.5 %s train configs/blobs.ini "
+             "--set train.epochs=100000 --set train.checkpoint_dir=%s >/dev/null 2>&1", sig, bin,
+             ckdir);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st), "%s", cmd);
+    return WEXITSTATUS(st);
+}
+
+Test(cli, signals_save_the_state_and_exit_128_plus_n)
+{
+    cr_assert_eq(train_until_signal("INT", path("ck")), 130, "%s", out);
+    cr_assert(strstr(out, "stopped by signal 2") && strstr(out, "--resume"), "%s", out);
+    cr_assert(strstr(out, "the training state is in"), "%s", out);
+    cr_assert_eq(train_until_signal("TERM", path("ck")), 143, "%s", out);
+    cr_assert(strstr(out, "stopped by signal 15"), "%s", out);
+    char *f = strstr(out, "--resume ");
+    cr_assert(f);
+    f += strlen("--resume ");
+    char state[1024];
+    size_t k = strcspn(f, "\n");
+    snprintf(state, sizeof state, "%.*s", (int)k, f);
+    expect(occam("eval configs/blobs.ini --checkpoint %s", state), 0, "accuracy");
+    expect(occam("train configs/blobs.ini --set model.layers=20,40,3 --resume %s", state), 2,
+           "model.layers = [20,50,3], this config has [20,40,3]");
+    expect(occam("train configs/blobs.ini --resume %s", path("none.safetensors")), 2,
+           "none.safetensors");
+}
+
 Test(cli, effective_config_is_printed)
 {
     expect(occam("train %s --set train.epochs=1 --set train.lr=0.125", BLOBS), 0, "lr = 0.125");

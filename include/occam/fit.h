@@ -80,6 +80,8 @@ typedef struct occam_fit_hooks {
 void occam_fit_request_stop(int sig);
 /* The signal a stop was requested with, 0 if none. */
 int occam_fit_stop_requested(void);
+/* Forgets a stop request (for a run that continues in the same process, as tests do). */
+void occam_fit_clear_stop(void);
 
 /* Prepares res for a run of `capacity` epochs over n training rows. */
 int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, int capacity,

@@ -292,41 +292,35 @@ static const void *need(const occam_st_file *f, const char *name, occam_st_dtype
     return t->data ? t->data : (const void *)"";
 }
 
-/* The config's keys as "section.key" -> value text, from occam_config_to_json's layout (one
- * key per line, sections at two spaces, keys at four). */
-typedef struct kv {
-    char key[96];
-    const char *val;
-    int len;
-} kv;
-
-static int config_keys(const char *json, kv *out, int cap)
+/* A config value as text: numbers in their shortest exact form, lists as [a,b], strings bare. */
+static void value_text(const occam_json_value *v, char *buf, size_t cap)
 {
-    char section[48] = "";
-    int n = 0;
-    for (const char *s = json; *s && n < cap;) {
-        const char *eol = strchr(s, '\n');
-        size_t len = eol ? (size_t)(eol - s) : strlen(s);
-        if (len > 4 && !strncmp(s, "  \"", 3) && s[3] != ' ' && s[len - 1] == '{') {
-            const char *q = memchr(s + 3, '"', len - 3);
-            if (q && (size_t)(q - s - 3) < sizeof section) {
-                memcpy(section, s + 3, (size_t)(q - s - 3));
-                section[q - s - 3] = 0;
-            }
-        } else if (len > 6 && !strncmp(s, "    \"", 5)) {
-            const char *q = memchr(s + 5, '"', len - 5);
-            if (q && q + 2 < s + len && q[1] == ':') {
-                int kl = (int)(q - s - 5);
-                snprintf(out[n].key, sizeof out[n].key, "%s.%.*s", section, kl, s + 5);
-                out[n].val = q + 3;
-                out[n].len = (int)(s + len - (q + 3));
-                if (out[n].len > 0 && out[n].val[out[n].len - 1] == ',') out[n].len--;
-                n++;
+    size_t len = 0;
+    buf[0] = 0;
+    switch (v->type) {
+    case OCCAM_JSON_NUMBER:
+        if (v->is_integer) {
+            snprintf(buf, cap, "%lld", (long long)v->integer);
+        } else {
+            for (int digits = 6; digits <= 17; digits++) {
+                snprintf(buf, cap, "%.*g", digits, v->number);
+                if (strtod(buf, NULL) == v->number) break;
             }
         }
-        s += len + (eol ? 1 : 0);
+        return;
+    case OCCAM_JSON_STRING: snprintf(buf, cap, "%s", v->str); return;
+    case OCCAM_JSON_BOOL: snprintf(buf, cap, "%s", v->boolean ? "true" : "false"); return;
+    case OCCAM_JSON_ARRAY:
+        len = (size_t)snprintf(buf, cap, "[");
+        for (size_t i = 0; i < v->count && len < cap; i++) {
+            char item[64];
+            value_text(&v->items[i], item, sizeof item);
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? "," : "", item);
+        }
+        if (len < cap) snprintf(buf + len, cap - len, "]");
+        return;
+    default: snprintf(buf, cap, "?"); return;
     }
-    return n;
 }
 
 /* Keys a resume may not change: they decide the model's shape or the layout of the state. */
@@ -345,15 +339,16 @@ static bool listed(const char *const *list, const char *key)
     return false;
 }
 
-static void note_add(occam_state_reader *r, const char *key, const char *old, int oldl,
-                     const char *now, int nowl)
+static void note_add(occam_state_reader *r, const char *key, const char *old, const char *now)
 {
     size_t len = strlen(r->note);
     if (len + 8 >= sizeof r->note) return;
-    snprintf(r->note + len, sizeof r->note - len, "%s%s changed from %.*s to %.*s",
-             len ? "; " : "", key, oldl, old, nowl, now);
+    snprintf(r->note + len, sizeof r->note - len, "%s%s changed from %s to %s", len ? "; " : "",
+             key, old, now);
 }
 
+/* Compares the saved config with this run's, key by key: a fixed key that changed is refused,
+ * others are noted. */
 static int compare_config(occam_state_reader *r, const occam_st_file *f,
                           const occam_config *cfg, occam_error *err)
 {
@@ -361,37 +356,41 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
     if (!saved)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: no config in the metadata", f->path);
     char *now = malloc(CONFIG_JSON_MAX);
-    kv *a = malloc(512 * sizeof *a), *b = malloc(512 * sizeof *b);
+    if (!now) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    occam_json_value a = {0}, b = {0};
+    occam_error e2;
     int rc = OCCAM_OK;
-    if (!now || !a || !b) {
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-        goto out;
-    }
-    if (occam_config_to_json(cfg, now, CONFIG_JSON_MAX) < 0) {
+    if (occam_config_to_json(cfg, now, CONFIG_JSON_MAX) < 0)
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "config too large");
-        goto out;
+    else if (occam_json_parse(&a, saved, strlen(saved), &e2) != OCCAM_OK ||
+             a.type != OCCAM_JSON_OBJECT)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the saved config is not a JSON object",
+                             f->path);
+    else if (occam_json_parse(&b, now, strlen(now), &e2) != OCCAM_OK)
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "config JSON: %s", e2.msg);
+    for (size_t i = 0; rc == OCCAM_OK && i < b.count; i++) {
+        const occam_json_member *sec = &b.members[i];
+        const occam_json_value *old_sec = occam_json_get(&a, sec->key);
+        for (size_t j = 0; rc == OCCAM_OK && j < sec->value.count; j++) {
+            const occam_json_member *k = &sec->value.members[j];
+            const occam_json_value *old = old_sec ? occam_json_get(old_sec, k->key) : NULL;
+            char key[128], was[512] = "(absent)", is[512];
+            snprintf(key, sizeof key, "%s.%s", sec->key, k->key);
+            if (old) value_text(old, was, sizeof was);
+            value_text(&k->value, is, sizeof is);
+            if (!strcmp(was, is) || listed(quiet_keys, key)) continue;
+            if (listed(fixed_keys, key))
+                rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                     "%s: the checkpoint was trained with %s = %s, this config "
+                                     "has %s; a resume cannot change the model's shape or the "
+                                     "training state's layout", f->path, key, was, is);
+            else
+                note_add(r, key, was, is);
+        }
     }
-    int na = config_keys(saved, a, 512), nb = config_keys(now, b, 512);
-    for (int j = 0; j < nb && rc == OCCAM_OK; j++) {
-        int i = 0;
-        while (i < na && strcmp(a[i].key, b[j].key)) i++;
-        bool same = i < na && a[i].len == b[j].len && !memcmp(a[i].val, b[j].val, (size_t)b[j].len);
-        if (same || listed(quiet_keys, b[j].key)) continue;
-        const char *old = i < na ? a[i].val : "(absent)";
-        int oldl = i < na ? a[i].len : 8;
-        if (listed(fixed_keys, b[j].key))
-            rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                 "%s: the checkpoint was trained with %s = %.*s, this config "
-                                 "has %.*s; a resume cannot change the model's shape or the "
-                                 "training state's layout",
-                                 f->path, b[j].key, oldl, old, b[j].len, b[j].val);
-        else
-            note_add(r, b[j].key, old, oldl, b[j].val, b[j].len);
-    }
-out:
+    occam_json_free(&a);
+    occam_json_free(&b);
     free(now);
-    free(a);
-    free(b);
     return rc;
 }
 

@@ -15,6 +15,7 @@ static volatile sig_atomic_t stop_signal;
 
 void occam_fit_request_stop(int sig) { stop_signal = sig > 0 ? sig : 1; }
 int occam_fit_stop_requested(void) { return (int)stop_signal; }
+void occam_fit_clear_stop(void) { stop_signal = 0; }
 
 double occam_now(void)
 {

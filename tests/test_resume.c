@@ -1,0 +1,414 @@
+/* Training-state checkpoints: a run stopped at any step and resumed from its checkpoint ends
+ * with the same bits as a run never stopped (dense, Adam with noisy weights, every prune
+ * schedule); another thread count resumes and says so; shape changes, corrupt files, a full
+ * disk and diverged weights are refused without touching what is already saved. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "occam/checkpoint.h"
+#include "occam/config.h"
+#include "occam/data.h"
+#include "occam/fit.h"
+#include "occam/model.h"
+#include "occam/prune.h"
+#include "occam/trainer.h"
+#include "occam/trainstate.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/occam-resume-XXXXXX");
+    cr_assert(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(resume, .init = setup, .fini = teardown);
+
+/* configs/blobs.ini, short. */
+static occam_config blobs(int epochs)
+{
+    occam_config cfg;
+    occam_error err;
+    occam_config_defaults(&cfg);
+    cr_assert_eq(occam_config_load(&cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    cfg.train.epochs = epochs;
+    cfg.train.schedule = OCCAM_SCHED_COSINE;
+    snprintf(cfg.train.checkpoint_dir, sizeof cfg.train.checkpoint_dir, "%s/ckpt", dir);
+    return cfg;
+}
+
+/* One run's outcome. */
+typedef struct outcome {
+    int rc;
+    occam_model m;
+    occam_fit_result res;
+    occam_prune_log log;
+    char last[4096];   /* the checkpoint written when stopped */
+    char note[2048];   /* the resume's note */
+} outcome;
+
+typedef struct stopper {
+    occam_state_writer wr;
+    occam_state_reader rd;
+    int64_t stop_at, steps;
+} stopper;
+
+static void count_steps(void *user, const occam_progress *p)
+{
+    stopper *s = user;
+    if (p->end_of_epoch) return;
+    if (++s->steps == s->stop_at) occam_fit_request_stop(SIGINT);
+}
+
+static int ckpt(void *ctx, const occam_run_view *v, bool interrupted, occam_error *err)
+{
+    return occam_state_checkpoint(&((stopper *)ctx)->wr, v, interrupted, err);
+}
+
+static int restore(void *ctx, const occam_run_view *v, occam_error *err)
+{
+    return occam_state_restore(&((stopper *)ctx)->rd, v, err);
+}
+
+/* Trains cfg on `threads` threads, from `resume_from` if not NULL, asking for a stop after
+ * optimiser step `stop_at` (0: never). */
+static outcome run(const occam_config *cfg, int threads, int64_t stop_at, const char *resume_from)
+{
+    outcome o = {0};
+    occam_error err = {0};
+    occam_dataset train, test;
+    occam_fit_clear_stop();
+    cr_assert_eq(occam_data_load(cfg, &train, &test, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&o.m, cfg, &err), OCCAM_OK);
+    occam_model_init(&o.m, cfg->model.init, cfg->train.seed);
+    occam_trainer *tr;
+    cr_assert_eq(occam_trainer_create(&tr, &o.m, cfg, threads, NULL, &err), OCCAM_OK);
+    stopper s = {.wr = {.dir = cfg->train.checkpoint_dir, .every = cfg->train.checkpoint_every,
+                        .keep = cfg->train.checkpoint_keep, .threads = threads},
+                 .rd = {.path = resume_from, .threads = threads},
+                 .stop_at = stop_at};
+    occam_run_io io = {.progress = count_steps, .user = &s, .checkpoint = ckpt,
+                       .restore = resume_from ? restore : NULL, .ctx = &s};
+    o.rc = occam_train_run(tr, &o.m, cfg, &train, &test, &o.res, &o.log, &io, &err);
+    if (o.rc != OCCAM_OK && o.rc < OCCAM_STOPPED) snprintf(o.note, sizeof o.note, "%s", err.msg);
+    else snprintf(o.note, sizeof o.note, "%s", s.rd.note);
+    snprintf(o.last, sizeof o.last, "%s", s.wr.last);
+    occam_trainer_free(tr);
+    occam_dataset_free(&train);
+    occam_dataset_free(&test);
+    return o;
+}
+
+static void outcome_free(outcome *o)
+{
+    occam_model_free(&o->m);
+    occam_fit_result_free(&o->res);
+    occam_prune_log_free(&o->log);
+}
+
+/* The stopped-and-resumed run ends bit-identical to the straight one: parameters, ρ, masks,
+ * history (timings aside) and prune log. */
+static void same_bits(const occam_config *cfg, int threads, int64_t stop_at)
+{
+    outcome a = run(cfg, threads, 0, NULL);
+    cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
+    outcome b = run(cfg, threads, stop_at, NULL);
+    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT, "stop at %lld: status %d", (long long)stop_at,
+                 b.rc);
+    cr_assert(b.last[0], "no checkpoint written on the stop");
+    outcome c = run(cfg, threads, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert_str_empty(c.note, "%s", c.note);
+    size_t n = a.m.lay.nparams;
+    cr_assert_eq(c.m.lay.nparams, n);
+    cr_assert(!memcmp(a.m.params, c.m.params, n * sizeof(float)), "weights differ");
+    cr_assert_eq(!a.m.rho, !c.m.rho);
+    if (a.m.rho) cr_assert(!memcmp(a.m.rho, c.m.rho, n * sizeof(float)), "ρ differs");
+    cr_assert_eq(!a.m.mask, !c.m.mask);
+    if (a.m.mask) cr_assert(!memcmp(a.m.mask, c.m.mask, n), "masks differ");
+    cr_assert_eq(a.res.epochs, c.res.epochs);
+    cr_assert_eq(a.res.steps, c.res.steps);
+    for (int e = 0; e < a.res.epochs; e++) {
+        const occam_epoch_stats *x = &a.res.history[e], *y = &c.res.history[e];
+        cr_assert(x->train_loss == y->train_loss && x->test.accuracy == y->test.accuracy &&
+                      x->lr == y->lr && x->test.loss == y->test.loss,
+                  "epoch %d: loss %.17g vs %.17g", e + 1, x->train_loss, y->train_loss);
+    }
+    cr_assert_eq(a.log.n, c.log.n);
+    cr_assert_eq(a.log.best, c.log.best);
+    for (int i = 0; i < a.log.n; i++) {
+        const occam_prune_event *x = &a.log.ev[i], *y = &c.log.ev[i];
+        cr_assert(x->weights_active == y->weights_active && x->test_metric == y->test_metric &&
+                      x->total_bits == y->total_bits && x->epoch == y->epoch &&
+                      x->opt_step == y->opt_step,
+                  "prune event %d differs", i + 1);
+    }
+    outcome_free(&a);
+    outcome_free(&b);
+    outcome_free(&c);
+}
+
+Test(resume, dense_sgd_mid_epoch_is_bit_identical)
+{
+    occam_config cfg = blobs(4);
+    same_bits(&cfg, 2, 50); /* 32 steps an epoch: inside epoch 2 */
+    same_bits(&cfg, 1, 32); /* at an epoch's last step */
+}
+
+Test(resume, noisy_adam_is_bit_identical)
+{
+    occam_config cfg = blobs(4);
+    cfg.train.optimizer = OCCAM_OPT_ADAM;
+    cfg.train.lr = 0.005;
+    cfg.noise.enabled = true;
+    cfg.noise.warmup_epochs = 2;
+    same_bits(&cfg, 2, 70);
+}
+
+Test(resume, iterative_pruning_with_rewind_is_bit_identical)
+{
+    occam_config cfg = blobs(3);
+    cfg.prune.schedule = OCCAM_PRUNE_ITERATIVE;
+    cfg.prune.steps = 3;
+    cfg.prune.finetune_epochs = 2;
+    cfg.prune.target = 0.8;
+    cfg.prune.rewind = OCCAM_REWIND_EPOCH;
+    cfg.prune.rewind_epoch = 1;
+    same_bits(&cfg, 2, 40);      /* in the dense phase */
+    same_bits(&cfg, 2, 96 + 70); /* in the second fine-tuning */
+}
+
+Test(resume, mdl_and_agp_schedules_are_bit_identical)
+{
+    occam_config cfg = blobs(2);
+    cfg.prune.schedule = OCCAM_PRUNE_MDL;
+    cfg.prune.steps = 2;
+    cfg.prune.finetune_epochs = 1;
+    same_bits(&cfg, 2, 64 + 10); /* after the dense model was scored */
+    cfg = blobs(4);
+    cfg.prune.schedule = OCCAM_PRUNE_AGP;
+    cfg.prune.start = 1;
+    cfg.prune.end = 3;
+    cfg.prune.every = 8;
+    same_bits(&cfg, 2, 70);
+}
+
+Test(resume, another_thread_count_resumes_and_says_so)
+{
+    occam_config cfg = blobs(3);
+    outcome b = run(&cfg, 2, 40, NULL);
+    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    outcome c = run(&cfg, 1, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert(strstr(c.note, "2-thread run, this one has 1"), "%s", c.note);
+    cr_assert_eq(c.res.epochs, 3);
+    cr_assert(c.res.history[2].test.accuracy > 0.9, "%g", c.res.history[2].test.accuracy);
+    outcome_free(&b);
+    outcome_free(&c);
+}
+
+Test(resume, changed_keys_are_noted_and_shape_changes_refused)
+{
+    occam_config cfg = blobs(3);
+    outcome b = run(&cfg, 2, 40, NULL);
+    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    occam_config lr = cfg;
+    lr.train.lr = 0.01;
+    outcome c = run(&lr, 2, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert(strstr(c.note, "train.lr changed from 0.05 to 0.01"), "note: %s", c.note);
+    occam_config wide = cfg;
+    wide.model.layers[1] = 60;
+    outcome d = run(&wide, 2, 0, b.last);
+    cr_assert_eq(d.rc, OCCAM_ERR_INPUT);
+    cr_assert(strstr(d.note, "model.layers = [20,50,3], this config has [20,60,3]"), "%s",
+              d.note);
+    occam_config adam = cfg;
+    adam.train.optimizer = OCCAM_OPT_ADAM;
+    outcome e = run(&adam, 2, 0, b.last);
+    cr_assert_eq(e.rc, OCCAM_ERR_INPUT);
+    cr_assert(strstr(e.note, "train.optimizer"), "%s", e.note);
+    occam_config fewer = cfg;
+    fewer.data.samples = 900;
+    outcome f = run(&fewer, 2, 0, b.last);
+    cr_assert_eq(f.rc, OCCAM_ERR_INPUT);
+    cr_assert(strstr(f.note, "training set had"), "%s", f.note);
+    outcome_free(&b);
+    outcome_free(&c);
+    outcome_free(&d);
+    outcome_free(&e);
+    outcome_free(&f);
+}
+
+static void copy_file(const char *from, const char *to, long truncate_at, long flip_at)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    cr_assert(a && b);
+    int ch;
+    long i = 0;
+    while ((ch = fgetc(a)) != EOF && (truncate_at < 0 || i < truncate_at)) {
+        fputc(i == flip_at ? ch ^ 0x10 : ch, b);
+        i++;
+    }
+    fclose(a);
+    fclose(b);
+}
+
+static long file_size(const char *p)
+{
+    struct stat st;
+    cr_assert_eq(stat(p, &st), 0, "%s", p);
+    return (long)st.st_size;
+}
+
+Test(resume, corrupt_or_foreign_files_are_refused)
+{
+    occam_config cfg = blobs(2);
+    outcome b = run(&cfg, 2, 40, NULL);
+    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    long size = file_size(b.last);
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+    struct {
+        long truncate, flip;
+        const char *needle;
+    } cases[] = {{size - 100, -1, "bad.safetensors"},
+                 {size / 2, -1, "bad.safetensors"},
+                 {4, -1, "bad.safetensors"},
+                 {-1, size - 3, "checksum"},
+                 {-1, 20, "bad.safetensors"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        copy_file(b.last, bad, cases[i].truncate, cases[i].flip);
+        outcome c = run(&cfg, 2, 0, bad);
+        cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "case %zu: status %d", i, c.rc);
+        cr_assert(strstr(c.note, cases[i].needle), "case %zu: %s", i, c.note);
+        outcome_free(&c);
+    }
+    /* a weights file is not a training state */
+    occam_error err;
+    snprintf(bad, sizeof bad, "%s/weights.safetensors", dir);
+    cr_assert_eq(occam_model_save(bad, &b.m, &cfg, &err), OCCAM_OK);
+    outcome d = run(&cfg, 2, 0, bad);
+    cr_assert_eq(d.rc, OCCAM_ERR_INPUT);
+    cr_assert(strstr(d.note, "not a training state"), "%s", d.note);
+    outcome_free(&d);
+    /* but a training state is a weights file */
+    occam_model m;
+    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_load(b.last, &m, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(!memcmp(m.params, b.m.params, m.lay.nparams * sizeof(float)));
+    occam_model_free(&m);
+    outcome_free(&b);
+}
+
+static int count_files(const char *d, const char *prefix)
+{
+    DIR *h = opendir(d);
+    cr_assert(h);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(h)))
+        n += !strncmp(e->d_name, prefix, strlen(prefix));
+    closedir(h);
+    return n;
+}
+
+Test(resume, keeps_the_newest_checkpoints_and_clears_dead_writers_leftovers)
+{
+    occam_config cfg = blobs(5);
+    cfg.train.checkpoint_every = 1;
+    cfg.train.checkpoint_keep = 2;
+    cr_assert_eq(mkdir(cfg.train.checkpoint_dir, 0777), 0);
+    char stale[1200];
+    /* pid 2^22 + 1 is above Linux's pid_max: no such process */
+    snprintf(stale, sizeof stale, "%s/ckpt-e0001-s000000001.safetensors.tmp.4194305",
+             cfg.train.checkpoint_dir);
+    FILE *f = fopen(stale, "w");
+    cr_assert(f);
+    fputs("half a file", f);
+    fclose(f);
+    outcome a = run(&cfg, 2, 0, NULL);
+    cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
+    cr_assert_eq(count_files(cfg.train.checkpoint_dir, "ckpt-"), 2);
+    char want[1200];
+    snprintf(want, sizeof want, "%s/ckpt-e0005-s000000160.safetensors", cfg.train.checkpoint_dir);
+    cr_assert_str_eq(a.last, want);
+    snprintf(want, sizeof want, "%s/ckpt-e0004-s000000128.safetensors", cfg.train.checkpoint_dir);
+    cr_assert_eq(access(want, R_OK), 0, "%s", want);
+    cr_assert_neq(access(stale, F_OK), 0, "the dead writer's temporary file is still there");
+    outcome_free(&a);
+}
+
+/* A full disk (here: the file-size limit) fails the write with a clear error; the checkpoint
+ * already there is untouched and still loads, and no temporary file is left. */
+Test(resume, full_disk_keeps_the_existing_checkpoint)
+{
+    occam_config cfg = blobs(2);
+    outcome b = run(&cfg, 2, 40, NULL);
+    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    long size = file_size(b.last);
+    FILE *f = fopen(b.last, "rb");
+    char *before = malloc((size_t)size);
+    cr_assert(f && fread(before, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    outcome c = run(&cfg, 2, 0, b.last); /* a model and trainer to save from */
+    cr_assert_eq(c.rc, OCCAM_OK);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    occam_error err;
+    cr_assert_eq(occam_model_save(b.last, &c.m, &cfg, &err), OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "write failed"), "%s", err.msg);
+    rl.rlim_cur = RLIM_INFINITY;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    f = fopen(b.last, "rb");
+    char *after = malloc((size_t)size);
+    cr_assert(f && fread(after, 1, (size_t)size, f) == (size_t)size && fgetc(f) == EOF);
+    fclose(f);
+    cr_assert(!memcmp(before, after, (size_t)size), "the old checkpoint changed");
+    char d[4200];
+    snprintf(d, sizeof d, "%s", b.last);
+    *strrchr(d, '/') = 0;
+    cr_assert_eq(count_files(d, "ckpt-"), 1, "a temporary file was left behind");
+    outcome e = run(&cfg, 2, 0, b.last);
+    cr_assert_eq(e.rc, OCCAM_OK, "%s", e.note);
+    free(before);
+    free(after);
+    outcome_free(&b);
+    outcome_free(&c);
+    outcome_free(&e);
+}
+
+Test(resume, diverged_weights_are_never_saved)
+{
+    occam_config cfg = blobs(2);
+    outcome b = run(&cfg, 1, 40, NULL);
+    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    occam_error err;
+    occam_trainer *tr;
+    cr_assert_eq(occam_trainer_create(&tr, &b.m, &cfg, 1, NULL, &err), OCCAM_OK);
+    b.m.params[3] = NAN;
+    occam_run_view v = {.cfg = &cfg, .m = &b.m, .tr = tr, .res = &b.res, .log = &b.log};
+    char p[600];
+    snprintf(p, sizeof p, "%s/nan.safetensors", dir);
+    cr_assert_eq(occam_state_save(p, &v, 1, &err), OCCAM_ERR_RUNTIME);
+    cr_assert(strstr(err.msg, "diverged") && strstr(err.msg, "NaN"), "%s", err.msg);
+    cr_assert_neq(access(p, F_OK), 0);
+    occam_trainer_free(tr);
+    outcome_free(&b);
+}
