@@ -927,7 +927,8 @@ Test(config, json)
         "\"nesterov\": true",
         "\"lr\": 0.05,",
         "\"eps\": 1e-08,",
-        "\"seed\": 18446744073709551615}, \"runtime\": {\"threads\": 0, ",
+        "\"seed\": 18446744073709551615, \"checkpoint_every\": 0, \"checkpoint_keep\": 3, "
+        "\"checkpoint_dir\": \"checkpoints\"}, \"runtime\": {\"threads\": 0, ",
         "\"oversubscribe\": false, \"grad\": \"auto\"",
         "\"topology\": \"\"}, \"prune\": {\"schedule\": \"none\", \"method\": "
         "\"magnitude\", \"granularity\": \"weight\", \"scope\": \"global\", \"target\": 0.9, "
