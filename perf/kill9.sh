@@ -5,7 +5,7 @@
 # resumes (`occam train --resume`, stopped again at once by the next kill). Prints one line per
 # round and a summary; exits 1 if any newest checkpoint fails to load.
 #
-#   perf/kill9.sh [ROUNDS] [CONFIG]
+#   perf/kill9.sh [ROUNDS] [CONFIG]        (EPOCHS=N: the runs' train.epochs, default 10000)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 make -s build/occam
@@ -13,7 +13,7 @@ rounds=${1:-25}
 config=${2:-configs/default.ini}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-sets="--set train.epochs=10000 --set train.checkpoint_every=1 --set train.checkpoint_keep=2 --set train.checkpoint_dir=$dir/ckpt"
+sets="--set train.epochs=${EPOCHS:-10000} --set train.checkpoint_every=1 --set train.checkpoint_keep=2 --set train.checkpoint_dir=$dir/ckpt"
 fail=0 loaded=0 none=0
 for ((i = 1; i <= rounds; i++)); do
   newest=$(ls "$dir"/ckpt/ckpt-*.safetensors 2>/dev/null | sort -t s -k 2 | tail -n 1)
