@@ -9,7 +9,10 @@
  * "occam.layers" checks run as well (a file starting with the .occ magic takes the .occ path).
  * A successful load must hold exactly the file's tensors at the widths the model now has (a
  * neuron-pruned file has narrower hidden layers); a failed one must leave the model exactly as
- * it was. */
+ * it was. Last, the file goes to `occam train --resume` as a training state
+ * (occam_state_restore inside occam_train_run), for a dense SGD run and a noisy Adam run of the
+ * same 4-3-2 model on 40 rows: it must be refused with a message, or restore a position the run
+ * can continue from, which it then does to the end. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,11 @@
 #include "occam/checkpoint.h"
 #include "occam/config.h"
 #include "occam/model.h"
+#include "occam/fit.h"
+#include "occam/prune.h"
 #include "occam/safetensors.h"
+#include "occam/trainer.h"
+#include "occam/trainstate.h"
 
 static void check_file(const occam_st_file *f)
 {
@@ -114,6 +121,63 @@ static void check_model_load(const char *path, const occam_st_file *f)
     occam_model_free(&m);
 }
 
+/* 40 rows of 4 features and 2 classes, as the seeds' blobs runs had. */
+static const occam_dataset *rows40(void)
+{
+    static occam_dataset ds;
+    static float x[40 * 4];
+    static int32_t label[40];
+    if (!ds.n) {
+        for (int i = 0; i < 40 * 4; i++) x[i] = (float)((i * 37) % 11) / 5.0f - 1.0f;
+        for (int i = 0; i < 40; i++) label[i] = i % 2;
+        ds = (occam_dataset){.x = x, .label = label, .n = 40, .d = 4, .classes = 2};
+    }
+    return &ds;
+}
+
+static int restore(void *ctx, const occam_run_view *v, occam_error *err)
+{
+    int rc = occam_state_restore(ctx, v, err);
+    if (rc == OCCAM_OK) {
+        /* what the run is about to continue from */
+        const occam_fit_pos *p = &v->res->pos;
+        FUZZ_CHECK(v->res->resuming && v->res->epochs <= v->res->capacity);
+        FUZZ_CHECK(p->phase_epochs <= v->res->epochs && p->epoch_step >= 0);
+        for (size_t i = 0; i < v->res->nrows; i++) FUZZ_CHECK(v->res->perm[i] < v->res->nrows);
+        fuzz_touch(v->res->history, sizeof *v->res->history * (size_t)v->res->epochs);
+        fuzz_touch(v->log->ev, sizeof *v->log->ev * (size_t)v->log->n);
+    }
+    return rc;
+}
+
+static void check_resume(const char *path, bool noisy)
+{
+    occam_config cfg = *fuzz_config_4_3_2();
+    cfg.train.epochs = 2;
+    cfg.train.batch = 32;
+    if (noisy) {
+        cfg.noise.enabled = true;
+        cfg.train.optimizer = OCCAM_OPT_ADAM;
+    }
+    occam_model m;
+    occam_error err = {0};
+    FUZZ_CHECK(occam_model_create(&m, &cfg, &err) == OCCAM_OK);
+    occam_model_init(&m, cfg.model.init, 1);
+    occam_trainer *tr;
+    FUZZ_CHECK(occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err) == OCCAM_OK);
+    occam_state_reader rd = {.path = path, .threads = 1};
+    occam_run_io io = {.restore = restore, .ctx = &rd};
+    occam_fit_result res;
+    occam_prune_log log;
+    int rc = occam_train_run(tr, &m, &cfg, rows40(), NULL, &res, &log, &io, &err);
+    /* a restored run may diverge (the file's weights are anything): that is a clean status too */
+    fuzz_check_status("occam_train_run --resume", rc, &err, path);
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    occam_trainer_free(tr);
+    occam_model_free(&m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *path = fuzz_file_write(0, data, size);
@@ -126,5 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else FUZZ_CHECK(f.path == NULL && f.tensors == NULL && f.data == NULL && f.ntensors == 0);
     check_model_load(path, rc == OCCAM_OK ? &f : NULL);
     occam_st_close(&f);
+    check_resume(path, false);
+    check_resume(path, true);
     return 0;
 }

@@ -117,6 +117,21 @@ def model_seeds(tmp):
             put("checkpoint", name + ".occ", data)
 
 
+def state_seeds(tmp):
+    """Training states (train.checkpoint_every) of the 4-3-2 blobs runs the harness resumes."""
+    small = ["--set", "model.layers=4,3,2", "--set", "data.features=4", "--set",
+             "data.classes=2", "--set", "train.epochs=2", "--set", "data.samples=40",
+             "--set", "data.test_samples=10", "--set", "train.checkpoint_every=1"]
+    runs = {"state_sgd": [], "state_noisy_adam": ["--set", "noise.enabled=true", "--set",
+                                                  "train.optimizer=adam"]}
+    for name, args in runs.items():
+        d = os.path.join(tmp, name)
+        subprocess.run([OCCAM, "train", BLOBS, *small, *args, "--set",
+                        "train.checkpoint_dir=" + d], check=True, capture_output=True)
+        with open(os.path.join(d, "ckpt-e0001-s000000002.safetensors"), "rb") as f:
+            put("checkpoint", name + ".safetensors", f.read())
+
+
 def main():
     if not os.path.exists(OCCAM):
         sys.exit(f"{OCCAM} not found: run make first")
@@ -126,6 +141,7 @@ def main():
     csv_seeds()
     with tempfile.TemporaryDirectory() as tmp:
         model_seeds(tmp)
+        state_seeds(tmp)
 
 
 if __name__ == "__main__":
