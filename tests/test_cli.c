@@ -319,6 +319,21 @@ Test(cli, signals_save_the_state_and_exit_128_plus_n)
            "none.safetensors");
 }
 
+/* Divergence after a checkpoint: exit 1 naming epoch and step and the last good checkpoint,
+ * which still loads; nothing diverged is written. */
+Test(cli, divergence_keeps_the_last_good_checkpoint)
+{
+    expect(occam("train %s --set train.epochs=2 --set train.checkpoint_every=1 "
+                  "--set train.checkpoint_dir=%s", BLOBS, path("ck")), 0, "test");
+    const char *good = path("ck/ckpt-e0002-s000000064.safetensors");
+    expect(occam("train %s --set train.epochs=4 --set train.lr=90 --set train.momentum=0.99 "
+                  "--set train.checkpoint_every=1 --set train.checkpoint_dir=%s --resume %s",
+                  BLOBS, path("ck"), good), 1, "the last good checkpoint is");
+    cr_assert(strstr(out, "diverged") && strstr(out, "epoch 3") && strstr(out, good), "%s", out);
+    cr_assert_neq(access(path("ck/ckpt-e0003-s000000096.safetensors"), F_OK), 0, "%s", out);
+    expect(occam("eval %s --checkpoint %s", BLOBS, good), 0, "accuracy");
+}
+
 Test(cli, effective_config_is_printed)
 {
     expect(occam("train %s --set train.epochs=1 --set train.lr=0.125", BLOBS), 0, "lr = 0.125");

@@ -162,6 +162,7 @@ static int run(const cli_opts *o, occam_error *err)
                                .every = cfg.train.checkpoint_every,
                                .keep = cfg.train.checkpoint_keep, .threads = threads},
                         .rd = {.path = o->resume, .threads = threads}};
+        if (o->resume) snprintf(sio.wr.last, sizeof sio.wr.last, "%s", o->resume);
         occam_run_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
@@ -172,6 +173,10 @@ static int run(const cli_opts *o, occam_error *err)
                     "occam: continue with: occam train %s --resume %s\n", err->msg,
                     sio.wr.last, o->config, sio.wr.last);
             err->msg[0] = 0;
+        } else if (rc != OCCAM_OK && sio.wr.last[0]) {
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len, "; the last good checkpoint is %s",
+                     sio.wr.last);
         }
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];

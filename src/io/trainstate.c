@@ -394,6 +394,30 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
     return rc;
 }
 
+/* The saved position is one this config's schedule can reach, so that continuing from it stays
+ * inside the history and the row order. */
+static bool position_fits(const occam_config *cfg, const occam_fit_result *res, const int64_t *iv)
+{
+    const int64_t batch = cfg->train.batch, n = (int64_t)res->nrows;
+    const int64_t spe = (n + batch - 1) / batch;
+    int sched = cfg->prune.schedule;
+    int64_t phases = sched == OCCAM_PRUNE_ONESHOT ? 1
+                     : sched == OCCAM_PRUNE_ITERATIVE || sched == OCCAM_PRUNE_MDL ? cfg->prune.steps
+                                                                                  : 0;
+    int64_t ne = iv[I_EPOCHS], phase = iv[I_PHASE], pe = iv[I_PHASE_EPOCHS];
+    int64_t es = iv[I_EPOCH_STEP], nev = iv[I_EVENTS];
+    if (phase < 0 || phase > phases || ne < 0 || ne > res->capacity || pe < 0 || pe > ne)
+        return false;
+    int64_t len = phase == 0 ? cfg->train.epochs : cfg->prune.finetune_epochs;
+    if (pe > len || ne - pe + len > res->capacity) return false;
+    if (es < 0 || es > spe || (es > 0 && pe >= len)) return false;
+    if (iv[I_STEPS] < 0 || iv[I_PHASE_STEP] < 0 || iv[I_SEEN] < 0 || iv[I_SEEN] > n ||
+        iv[I_CORRECT] < 0 || iv[I_CORRECT] > n || iv[I_THREADS] < 1 || iv[I_THREADS] > 4096)
+        return false;
+    if (nev < 0 || nev > 1000000 || (sched != OCCAM_PRUNE_AGP && nev != phase)) return false;
+    return iv[I_BEST] >= -1 && iv[I_BEST] < (nev > 0 ? nev : 1);
+}
+
 int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
 {
     occam_state_reader *r = reader;
@@ -440,14 +464,14 @@ int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
                                  "%s: the checkpoint's training set had %lld rows, this run's "
                                  "has %zu (check data.*)", path, (long long)iv[I_NROWS],
                                  res->nrows);
-        else if (ne < 0 || ne > res->capacity || iv[I_PHASE_EPOCHS] < 0 || iv[I_PHASE] < 0 ||
-                 iv[I_EPOCH_STEP] < 0 || iv[I_STEPS] < 0 || nev < 0 || nev > 1000000 ||
-                 iv[I_SEEN] < 0 || iv[I_SEEN] > (int64_t)res->nrows || saved_threads < 1 ||
-                 iv[I_BEST] < -1 || iv[I_BEST] >= (nev > 0 ? nev : 1))
+        else if (!position_fits(v->cfg, res, iv))
             rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                 "%s: the run's counters are out of range for this config "
-                                 "(%lld epochs done, %d planned: check train.epochs and "
-                                 "prune.*)", path, (long long)ne, res->capacity);
+                                 "%s: the run's position (%lld epochs done, phase %lld, epoch "
+                                 "%lld of it, step %lld of the epoch) does not fit this config's "
+                                 "schedule (%d epochs planned: check train.epochs, "
+                                 "train.batch and prune.*)", path, (long long)ne,
+                                 (long long)iv[I_PHASE], (long long)iv[I_PHASE_EPOCHS],
+                                 (long long)iv[I_EPOCH_STEP], res->capacity);
     } else if (rc == OCCAM_OK) {
         rc = OCCAM_ERR_INPUT;
     }
