@@ -176,8 +176,11 @@ Test(resume, noisy_adam_is_bit_identical)
     cfg.train.optimizer = OCCAM_OPT_ADAM;
     cfg.train.lr = 0.005;
     cfg.noise.enabled = true;
+    cfg.model.layers[1] = 300; /* enough weights that a σ² cache rebuilt in double would show */
     cfg.noise.warmup_epochs = 2;
     same_bits(&cfg, 2, 70);
+    cfg.noise.warmup_epochs = 5;
+    same_bits(&cfg, 2, 65); /* the first step of epoch 3, inside the warm-up */
 }
 
 Test(resume, iterative_pruning_with_rewind_is_bit_identical)

@@ -9,6 +9,13 @@
 static inline double noisy_softplus(double r) { return r > 20 ? r : log1p(exp(r)); }
 static inline double noisy_sigmoid(double r) { return 1.0 / (1.0 + exp(-r)); }
 static inline double noisy_softplus_inv(double s) { return s > 20 ? s : log(expm1(s)); }
+/* σ² = softplus(ρ)² in single precision, as every update leaves it in the trainer's cache
+ * (restoring a checkpoint must rebuild the cache with these very bits). */
+static inline float noisy_var(float rho)
+{
+    float sg = rho > 30.0f ? rho : log1pf(expf(rho));
+    return sg * sg;
+}
 
 /* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of
  * μ² + σ² (unless noise.prior_sigma fixes s), or the mixture (component 0 pinned at 0, its π

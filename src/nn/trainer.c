@@ -314,10 +314,8 @@ void occam_trainer_sync(occam_trainer *tr)
         for (int l = 0; l < lay->nlayers; l++) {
             noisy_cache_init(&tr->cache[l], &tr->prior[l]);
             size_t w = (size_t)lay->width[l] * lay->width[l + 1];
-            for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
-                double sg = noisy_softplus(m->rho[i]);
-                tr->var[i] = m->mask && !m->mask[i] ? 0.0f : (float)(sg * sg);
-            }
+            for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++)
+                tr->var[i] = m->mask && !m->mask[i] ? 0.0f : noisy_var(m->rho[i]);
         }
     }
     for (int g = 1; tr->replica && g < tr->plan.nodes; g++)
@@ -592,11 +590,8 @@ static void apply_noisy(void *ctx, int tag, const float *const *parts, int npart
                            pm, 1, 0, n, false, mk);
         occam_optim_update(&tr->opt, m->rho + o0, tr->mom1r + o0,
                            tr->mom2r ? tr->mom2r + o0 : NULL, pr2, 1, 0, n, false, mk);
-        for (size_t i = 0; i < n; i++) {
-            float rho = m->rho[o0 + i];
-            float sg = rho > 30.0f ? rho : log1pf(expf(rho));
-            tr->var[o0 + i] = mk && !mk[i] ? 0.0f : sg * sg;
-        }
+        for (size_t i = 0; i < n; i++)
+            tr->var[o0 + i] = mk && !mk[i] ? 0.0f : noisy_var(m->rho[o0 + i]);
     }
 }
 
