@@ -22,16 +22,23 @@ static double loss_at(occam_trainer *tr, const occam_dataset *ds, const uint32_t
     return loss / (double)n;
 }
 
-Test(noisy, mu_and_rho_gradients_match_finite_differences)
+/* Defaults with noisy weights and a three-layer model of widths w[0..3). */
+static occam_config noisy_config(const int *w)
 {
     occam_config cfg;
     occam_config_defaults(&cfg);
-    int w[] = {5, 7, 4};
-    memcpy(cfg.model.layers, w, sizeof w);
+    memcpy(cfg.model.layers, w, 3 * sizeof *w);
     cfg.model.nlayers = 3;
+    cfg.noise.enabled = true;
+    return cfg;
+}
+
+Test(noisy, mu_and_rho_gradients_match_finite_differences)
+{
+    int w[] = {5, 7, 4};
+    occam_config cfg = noisy_config(w);
     cfg.model.activation = OCCAM_ACT_TANH;
     cfg.train.batch = 8;
-    cfg.noise.enabled = true;
     cfg.noise.init_sigma = 0.3;
     occam_model m;
     occam_error err;
@@ -218,12 +225,8 @@ Test(noisy, kl_approximation_against_quadrature)
  * clusters. */
 Test(noisy, gradient_prior_refit_lowers_the_kl)
 {
-    occam_config cfg;
-    occam_config_defaults(&cfg);
     int w[] = {40, 50, 2};
-    memcpy(cfg.model.layers, w, sizeof w);
-    cfg.model.nlayers = 3;
-    cfg.noise.enabled = true;
+    occam_config cfg = noisy_config(w);
     cfg.noise.components = 3;
     cfg.noise.prior_update = OCCAM_PRIOR_UPDATE_GRADIENT;
     cfg.noise.prior_steps = 200;
@@ -374,12 +377,8 @@ Test(noisy, same_seed_is_bit_identical)
  * stays narrow, even when few weights claim some components. */
 Test(noisy, mixture_refit_keeps_the_zero_component)
 {
-    occam_config cfg;
-    occam_config_defaults(&cfg);
     int w[] = {4, 3, 1};
-    memcpy(cfg.model.layers, w, sizeof w);
-    cfg.model.nlayers = 3;
-    cfg.noise.enabled = true;
+    occam_config cfg = noisy_config(w);
     cfg.noise.zero_weight = 0.8;
     occam_model m;
     occam_error err;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "occam/checkpoint.h"
 #include "occam/config.h"
 #include "occam/data.h"
@@ -24,18 +25,9 @@
 
 static char dir[256];
 
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/occam-resume-XXXXXX");
-    cr_assert(mkdtemp(dir));
-}
+static void setup(void) { tmpdir_make(dir, sizeof dir, "resume"); }
 
-static void teardown(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void teardown(void) { tmpdir_remove(dir); }
 
 TestSuite(resume, .init = setup, .fini = teardown);
 
@@ -114,6 +106,15 @@ static outcome run(const occam_config *cfg, int threads, int64_t stop_at, const 
     return o;
 }
 
+/* A run stopped by SIGINT after step `at`, with its state saved. */
+static outcome stopped_at(const occam_config *cfg, int threads, int64_t at)
+{
+    outcome o = run(cfg, threads, at, NULL);
+    cr_assert_eq(o.rc, OCCAM_STOPPED + SIGINT, "stop at %lld: status %d", (long long)at, o.rc);
+    cr_assert(o.last[0], "no checkpoint written on the stop");
+    return o;
+}
+
 static void outcome_free(outcome *o)
 {
     occam_model_free(&o->m);
@@ -127,10 +128,7 @@ static void same_bits(const occam_config *cfg, int threads, int64_t stop_at)
 {
     outcome a = run(cfg, threads, 0, NULL);
     cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
-    outcome b = run(cfg, threads, stop_at, NULL);
-    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT, "stop at %lld: status %d", (long long)stop_at,
-                 b.rc);
-    cr_assert(b.last[0], "no checkpoint written on the stop");
+    outcome b = stopped_at(cfg, threads, stop_at);
     outcome c = run(cfg, threads, 0, b.last);
     cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
     cr_assert_str_empty(c.note, "%s", c.note);
@@ -214,8 +212,7 @@ Test(resume, mdl_and_agp_schedules_are_bit_identical)
 Test(resume, another_thread_count_resumes_and_says_so)
 {
     occam_config cfg = blobs(3);
-    outcome b = run(&cfg, 2, 40, NULL);
-    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    outcome b = stopped_at(&cfg, 2, 40);
     outcome c = run(&cfg, 1, 0, b.last);
     cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
     cr_assert(strstr(c.note, "2-thread run, this one has 1"), "%s", c.note);
@@ -228,8 +225,7 @@ Test(resume, another_thread_count_resumes_and_says_so)
 Test(resume, changed_keys_are_noted_and_shape_changes_refused)
 {
     occam_config cfg = blobs(3);
-    outcome b = run(&cfg, 2, 40, NULL);
-    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    outcome b = stopped_at(&cfg, 2, 40);
     occam_config lr = cfg;
     lr.train.lr = 0.01;
     outcome c = run(&lr, 2, 0, b.last);
@@ -282,8 +278,7 @@ static long file_size(const char *p)
 Test(resume, corrupt_or_foreign_files_are_refused)
 {
     occam_config cfg = blobs(2);
-    outcome b = run(&cfg, 2, 40, NULL);
-    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    outcome b = stopped_at(&cfg, 2, 40);
     long size = file_size(b.last);
     char bad[512];
     snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
@@ -362,8 +357,7 @@ Test(resume, keeps_the_newest_checkpoints_and_clears_dead_writers_leftovers)
 Test(resume, full_disk_keeps_the_existing_checkpoint)
 {
     occam_config cfg = blobs(2);
-    outcome b = run(&cfg, 2, 40, NULL);
-    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    outcome b = stopped_at(&cfg, 2, 40);
     long size = file_size(b.last);
     FILE *f = fopen(b.last, "rb");
     char *before = malloc((size_t)size);
@@ -400,8 +394,7 @@ Test(resume, full_disk_keeps_the_existing_checkpoint)
 Test(resume, diverged_weights_are_never_saved)
 {
     occam_config cfg = blobs(2);
-    outcome b = run(&cfg, 1, 40, NULL);
-    cr_assert_eq(b.rc, OCCAM_STOPPED + SIGINT);
+    outcome b = stopped_at(&cfg, 1, 40);
     occam_error err;
     occam_trainer *tr;
     cr_assert_eq(occam_trainer_create(&tr, &b.m, &cfg, 1, NULL, &err), OCCAM_OK);

@@ -1,0 +1,23 @@
+/* tests/tmpdir.h — a fresh folder under /tmp for one test, removed afterwards. */
+#ifndef OCCAM_TESTS_TMPDIR_H
+#define OCCAM_TESTS_TMPDIR_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* mkdtemp("/tmp/occam-NAME-XXXXXX") into dir. */
+static inline void tmpdir_make(char *dir, size_t cap, const char *name)
+{
+    snprintf(dir, cap, "/tmp/occam-%s-XXXXXX", name);
+    cr_assert(mkdtemp(dir), "mkdtemp %s", dir);
+}
+
+static inline void tmpdir_remove(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+#endif
