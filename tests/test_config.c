@@ -934,7 +934,8 @@ Test(config, json)
         "\"magnitude\", \"granularity\": \"weight\", \"scope\": \"global\", \"target\": 0.9, "
         "\"layer_targets\": [], \"min_keep\": 0, \"steps\": 5, \"finetune_epochs\": 2, "
         "\"start\": 0, \"end\": 10, \"every\": 100, \"nm\": \"2:4\", \"batches\": 8, "
-        "\"bias\": false, \"rewind\": \"none\", \"seed\": 1}, \"mdl\": {",
+        "\"bias\": false, \"rewind\": \"none\", \"seed\": 1, \"score_events\": false}, "
+        "\"mdl\": {",
         "\"mdl\": {\"model_code\": \"two-part\", \"bits_per_weight\": 32",
         "\"seed\": 1}}",
     };
@@ -1338,7 +1339,8 @@ Test(config, json_prune)
                        "\"layer_targets\": [0.5,-1,0.25], \"min_keep\": 1000000000000, "
                        "\"steps\": 5, \"finetune_epochs\": 2, \"start\": 0, \"end\": 10, "
                        "\"every\": 100, \"nm\": \"1:8\", \"batches\": 8, \"bias\": true, "
-                       "\"rewind\": \"epoch:3\", \"seed\": 1}, \"mdl\": {";
+                       "\"rewind\": \"epoch:3\", \"seed\": 1, \"score_events\": false}, "
+                       "\"mdl\": {";
     cr_assert(strstr(buf, want), "JSON lacks the prune section: %s", buf);
 
     char *j = json_text(&c);

@@ -335,6 +335,42 @@ Test(prune, iterative_run_hits_each_cumulative_target)
     rig_down(&r);
 }
 
+static void iterative_scored(occam_config *c)
+{
+    iterative(c);
+    c->prune.score_events = true;
+}
+
+/* prune.score_events: L of the dense model and after every step, for the report and the plot;
+ * scoring reads the model and changes nothing of the run. */
+Test(prune, score_events_adds_bits_and_changes_nothing)
+{
+    rig a, b;
+    rig_up(&a, 2, iterative);
+    rig_up(&b, 2, iterative_scored);
+    occam_fit_result ra, rb;
+    occam_prune_log la, lb;
+    rig_run(&a, &ra, &la);
+    rig_run(&b, &rb, &lb);
+    cr_assert(!memcmp(a.m.params, b.m.params, a.m.lay.nparams * sizeof(float)));
+    cr_assert(!memcmp(a.m.mask, b.m.mask, a.m.lay.nparams));
+    cr_assert_eq(la.dense_total_bits, 0.0);
+    cr_assert_gt(lb.dense_total_bits, 0.0);
+    for (int k = 0; k < lb.n; k++) {
+        cr_assert_eq(la.ev[k].total_bits, 0.0);
+        cr_assert_float_eq(lb.ev[k].total_bits, lb.ev[k].model_bits + lb.ev[k].data_bits, 1e-6);
+        cr_assert_gt(lb.ev[k].model_bits, 0.0);
+    }
+    /* more sparsity, fewer model bits */
+    cr_assert_lt(lb.ev[lb.n - 1].model_bits, lb.ev[0].model_bits);
+    occam_fit_result_free(&ra);
+    occam_fit_result_free(&rb);
+    occam_prune_log_free(&la);
+    occam_prune_log_free(&lb);
+    rig_down(&a);
+    rig_down(&b);
+}
+
 static void agp(occam_config *c)
 {
     c->prune.schedule = OCCAM_PRUNE_AGP;

@@ -118,6 +118,7 @@ typedef struct occam_config {
         int nm_n, nm_m;                 /* prune.nm = N:M, keep N of every M along the input */
         int batches;                    /* prune.batches: taylor/obd gradient batches */
         bool bias;                      /* prune.bias: prune biases too (weight granularity) */
+        bool score_events;              /* prune.score_events: description length per event */
         occam_rewind rewind;            /* prune.rewind = none | init | epoch:N */
         int rewind_epoch;               /* N of epoch:N */
         uint64_t seed;                  /* prune.seed: random method and its tie-free draws */

@@ -304,6 +304,10 @@ static const config_key keys[] = {
                "after each prune, reset the surviving weights to their initial values or their "
                "values after epoch N, and clear the optimiser state (lottery ticket)"),
     UINT64_KEY("prune", "seed", prune.seed, "1", "random method seed"),
+    BOOL_KEY("prune", "score_events", prune.score_events, "false",
+             "compute the description length L (mdl.model_code) of the dense model and after "
+             "every prune step's fine-tuning, for the report and the MDL plot (always on for "
+             "schedule = mdl; not for agp)"),
 
     ENUM_KEY("mdl", "model_code", mdl.model_code, occam_model_code, model_code_names, "two-part",
              "model code: two-part (masks + quantised values under fitted priors, in bits), "

@@ -973,6 +973,9 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
         fprintf(stderr, "occam: %s has no history; learning.png skipped\n", report_path);
     if (rc == OCCAM_OK && r.ne) rc = plot_prune_accuracy(&c, &r, err);
     if (rc == OCCAM_OK && r.has_bits) rc = plot_mdl_bits(&c, &r, err);
+    if (rc == OCCAM_OK && !r.has_bits)
+        fprintf(stderr, "occam: %s has no description lengths per prune step (prune.schedule = "
+                "mdl, or prune.score_events = true); mdl_bits.png skipped\n", report_path);
     if (rc == OCCAM_OK) {
         if (r.nhist && r.nl)
             rc = plot_weights(&c, &r, err);

@@ -97,7 +97,7 @@ static void write_layers(occam_json *j, const occam_model *m)
     occam_json_end_array(j);
 }
 
-static void write_prune(occam_json *j, const occam_prune_log *log, occam_task task)
+static void write_prune(occam_json *j, const occam_prune_log *log, occam_task task, bool mdl)
 {
     occam_json_key(j, "prune");
     if (!log || log->n == 0) {
@@ -112,6 +112,8 @@ static void write_prune(occam_json *j, const occam_prune_log *log, occam_task ta
     if (log->dense_total_bits > 0) {
         occam_json_key(j, "dense_total_bits");
         occam_json_number(j, log->dense_total_bits);
+    }
+    if (mdl) {
         occam_json_key(j, "best_event");
         occam_json_int(j, log->best + 1); /* 0 = the dense model */
     }
@@ -283,7 +285,7 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
         occam_json_end_object(j);
         write_history(j, r->fit, task);
     }
-    write_prune(j, r->prune, task);
+    write_prune(j, r->prune, task, r->cfg->prune.schedule == OCCAM_PRUNE_MDL);
     write_histogram(j, r->model);
     write_noise(j, r);
     occam_json_key(j, "mdl");

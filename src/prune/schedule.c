@@ -115,7 +115,7 @@ static int score_model(run *r, occam_prune_event *ev, best_model *b, int index, 
     } else {
         r->log->dense_total_bits = dl.total_bits;
     }
-    if (dl.total_bits < b->total) {
+    if (b && dl.total_bits < b->total) {
         size_t n = r->m->lay.nparams;
         b->total = dl.total_bits;
         memcpy(b->params, r->m->params, n * sizeof(float));
@@ -193,6 +193,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                                 .after_epoch = after_epoch, .ctx = &r};
     const int sched = cfg->prune.schedule;
     const bool mdl = sched == OCCAM_PRUNE_MDL;
+    const bool score = cfg->prune.score_events && sched != OCCAM_PRUNE_AGP;
     best_model best = {.total = INFINITY};
     if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, cfg, m, err);
     if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE && cfg->prune.rewind != OCCAM_REWIND_NONE) {
@@ -227,7 +228,8 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         res->pos.phase = 0;
         rc = stopped(&r, occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks,
                                           err), err);
-        if (rc == OCCAM_OK && mdl) rc = score_model(&r, NULL, &best, -1, err);
+        if (rc == OCCAM_OK && (mdl || score))
+            rc = score_model(&r, NULL, mdl ? &best : NULL, -1, err);
     }
     if (sched != OCCAM_PRUNE_NONE && sched != OCCAM_PRUNE_AGP) {
         int steps = sched == OCCAM_PRUNE_ONESHOT ? 1 : cfg->prune.steps;
@@ -255,7 +257,8 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                     ev->test_metric =
                         cfg->data.task == OCCAM_TASK_CLASSIFY ? te.accuracy : te.relative_error;
                 }
-                if (mdl) rc = score_model(&r, ev, &best, log->n - 1, err);
+                if (mdl || score)
+                    rc = score_model(&r, ev, mdl ? &best : NULL, log->n - 1, err);
             }
         }
     }
