@@ -1,6 +1,6 @@
 # occam — build, test and run.  `make help` lists the targets.
 #
-# Switches (override on the command line: `make SANITIZE=1 test`).
+# Switches (override on the command line: `make SANITIZE=1 unit`).
 CC        ?= gcc
 OPT       ?= -O3 -march=native
 SANITIZE  ?= 0
@@ -21,9 +21,10 @@ ifeq ($(SANITIZE),1)
   LDLIBS  += -fsanitize=address,undefined
 endif
 
-# Debian packages needed to build, test and run (the dataset included).
+# Debian packages needed to build, test and run (the dataset included); clang, its runtimes
+# (libFuzzer, ASan) and LLVM's OpenMP are for the fuzz harnesses `make test` smoke-runs.
 DEB_PKGS  := gcc make libblis-dev libhwloc-dev libcriterion-dev libinih-dev zlib1g-dev \
-             dataset-fashion-mnist gnuplot-nox
+             dataset-fashion-mnist gnuplot-nox clang libclang-rt-14-dev libomp-14-dev
 
 LIB_SRC   := $(shell find src -name '*.c' ! -path 'src/cli/*')
 CLI_SRC   := $(wildcard src/cli/*.c)
@@ -32,15 +33,16 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test help clean
+.PHONY: all deps run test unit help clean
 all: $(BUILD)/occam
 
 help:
 	@echo "make            build $(BUILD)/occam"
 	@echo "make deps       install missing Debian packages (idempotent; needs root or sudo)"
 	@echo "make run        deps + build + train $(CONFIG)"
-	@echo "make test       deps + build + run the Criterion suite"
-	@echo "make SANITIZE=1 test   the suite under ASan + UBSan (builds into build-san/)"
+	@echo "make test       deps, then the Criterion suite, the suite again under ASan + UBSan"
+	@echo "                (build-san/), and a 10 s smoke run of every fuzz harness: what CI runs"
+	@echo "make unit       build + the Criterion suite only (SANITIZE=1: under ASan + UBSan)"
 	@echo "make fuzz       libFuzzer harnesses (clang) for the readers, FUZZ_SECONDS each (default 60)"
 	@echo "make fuzz-smoke the same, 10 s each"
 	@echo "make clean      remove build directories"
@@ -60,6 +62,11 @@ run: deps
 	$(BUILD)/occam train $(CONFIG)
 
 test: deps
+	$(MAKE) SANITIZE=0 unit
+	$(MAKE) SANITIZE=1 unit
+	$(MAKE) fuzz-smoke
+
+unit:
 	$(MAKE) $(BUILD)/occam $(BUILD)/test_occam
 	OCCAM_BIN=$(BUILD)/occam $(BUILD)/test_occam $(TEST_ARGS)
 
