@@ -14,6 +14,8 @@
 
 #include <stdbool.h>
 
+#include "occam/error.h"
+
 /* Idempotent. Returns the name of the kernel set BLIS is using (e.g. "skx"). */
 const char *occam_blas_init(void);
 
@@ -23,6 +25,12 @@ bool occam_blas_arch_overridden(void);
 /* C (m×n, ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
  * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
  * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta). */
+/* BLIS allocates its packing buffers on a thread's first product and aborts the process when
+ * malloc fails there. Call this once, single-threaded, before `threads` threads multiply: it
+ * checks that the buffers for that many threads can be allocated (OCCAM_ERR_RUNTIME "out of
+ * memory ..." when not), so that a short machine fails with a message instead. */
+int occam_gemm_reserve(int threads, occam_error *err);
+
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -213,7 +213,10 @@ static int run(const cli_opts *o, occam_error *err)
                    1.0 - (double)active / (double)plog.dense_weights);
         }
         occam_dl dl;
-        bool have_dl = occam_dl_compute(&dl, model, &cfg, train, threads, NULL, err) == OCCAM_OK;
+        occam_error dl_err = {0};
+        bool have_dl = occam_dl_compute(&dl, model, &cfg, train, threads, NULL, &dl_err) == OCCAM_OK;
+        if (!have_dl)
+            fprintf(stderr, "occam: warning: no description length: %s\n", dl_err.msg);
         if (have_dl)
             printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
                    "weights: %.0f bits)\n", dl.code == OCCAM_MDL_COUNT ? "count"

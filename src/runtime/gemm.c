@@ -47,6 +47,27 @@ const char *occam_blas_init(void)
 
 bool occam_blas_arch_overridden(void) { return arch_overridden; }
 
+int occam_gemm_reserve(int threads, occam_error *err)
+{
+    occam_blas_init();
+    cntx_t *cntx = bli_gks_query_cntx();
+    size_t mc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_MC, cntx);
+    size_t kc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_KC, cntx);
+    size_t nc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_NC, cntx);
+    /* an A and a B block per thread, twice over for the pools' growth, plus slack for the
+     * threads' own bookkeeping */
+    size_t bytes = (size_t)(threads > 0 ? threads : 1) * 2 * (mc * kc + kc * nc) * sizeof(float) +
+                   ((size_t)16 << 20);
+    void *probe = malloc(bytes);
+    if (!probe)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "out of memory: BLIS needs about %zu MiB of packing buffers for "
+                               "%d threads; free memory or use fewer threads (--threads)",
+                               bytes >> 20, threads);
+    free(probe);
+    return OCCAM_OK;
+}
+
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
