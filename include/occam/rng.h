@@ -22,6 +22,9 @@ uint64_t occam_rng_below(occam_rng *r, uint64_t n);
 /* Standard normal (Box–Muller). Each call draws a fresh pair of uniforms and returns one of
  * the two normals: the state stays the four words above, at twice the cost per draw. */
 double occam_rng_normal(occam_rng *r);
+/* Both normals of one Box–Muller pair: *a is what occam_rng_normal returns from the same state
+ * (bit for bit), *b the independent sine partner, for half the cost per draw. */
+void occam_rng_normal_pair(occam_rng *r, double *a, double *b);
 /* Fisher–Yates shuffle of perm[0..n). */
 void occam_rng_shuffle_u32(occam_rng *r, uint32_t *perm, uint64_t n);
 

@@ -63,6 +63,15 @@ double occam_rng_normal(occam_rng *r)
     return sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
 }
 
+void occam_rng_normal_pair(occam_rng *r, double *a, double *b)
+{
+    double u1 = occam_rng_uniform(r);
+    double u2 = occam_rng_uniform(r);
+    double rad = sqrt(-2.0 * log(1.0 - u1)), theta = 6.283185307179586 * u2;
+    *a = rad * cos(theta);
+    *b = rad * sin(theta);
+}
+
 void occam_rng_shuffle_u32(occam_rng *r, uint32_t *perm, uint64_t n)
 {
     for (uint64_t i = n; i > 1; i--) {
