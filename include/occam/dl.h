@@ -55,7 +55,8 @@ typedef struct occam_dl {
 int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg,
                      const occam_dataset *train, int threads, float *qparams, occam_error *err);
 
-/* L(data | model) in bits for `params` (m's layout) on the first `rows` rows of ds (0: all). */
+/* L(data | model) in bits for `params` (m's layout) on the first `rows` rows of ds (0: all);
+ * NAN if its per-thread scratch cannot be allocated. */
 double occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
                           size_t rows, double target_precision, int threads);
 

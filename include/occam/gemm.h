@@ -25,11 +25,15 @@ bool occam_blas_arch_overridden(void);
 /* C (m×n, ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
  * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
  * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta). */
-/* BLIS allocates its packing buffers on a thread's first product and aborts the process when
- * malloc fails there. Call this once, single-threaded, before `threads` threads multiply: it
- * checks that the buffers for that many threads can be allocated (OCCAM_ERR_RUNTIME "out of
- * memory ..." when not), so that a short machine fails with a message instead. */
-int occam_gemm_reserve(int threads, occam_error *err);
+/* BLIS allocates its packing buffers from a shared pool that grows, by malloc, whenever more
+ * threads pack at the same time than ever before, and it aborts the process when that malloc
+ * fails. Call this serially before a team of `threads` threads multiplies: the first time a
+ * team is that large it checks that the buffers can be had (OCCAM_ERR_RUNTIME "out of memory
+ * ..." when not), then has that many threads multiply at once, so the pool holds a set per
+ * thread before any work starts. Afterwards it is one comparison. Every entry point that
+ * starts a multiplying team calls it (trainer, sparse and dense inference, the description
+ * length), so a short machine fails with a message, not an abort. */
+int occam_gemm_prepare(int threads, occam_error *err);
 
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);

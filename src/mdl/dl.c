@@ -99,6 +99,27 @@ static double reg_bits(void *vctx, size_t lo, size_t hi)
     return bits;
 }
 
+/* One block of n floats per thread, or NULL (nothing left allocated) when memory runs out. */
+static float **thread_blocks(int threads, size_t n)
+{
+    float **b = calloc((size_t)threads, sizeof *b);
+    if (!b) return NULL;
+    for (int t = 0; t < threads; t++)
+        if (!(b[t] = occam_alloc(n, sizeof(float)))) {
+            for (int u = 0; u < t; u++) free(b[u]);
+            free(b);
+            return NULL;
+        }
+    return b;
+}
+
+static void free_blocks(float **b, int threads)
+{
+    if (!b) return;
+    for (int t = 0; t < threads; t++) free(b[t]);
+    free(b);
+}
+
 static int prior_params(const occam_prior *p);
 
 /* ---- bits-back: expected NLL under q, and Σ KL ------------------------------------------ */
@@ -238,8 +259,9 @@ static double noisy_reg_pass(void *vctx, size_t lo, size_t hi)
     return acc / c->samples;
 }
 
-static double noisy_data_bits(const occam_model *m, const occam_dataset *ds, const float *var,
-                              int samples, uint64_t seed, double delta, int threads)
+/* The bits-back data term into *bits; OCCAM_ERR_RUNTIME if the scratch cannot be had. */
+static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const float *var,
+                           int samples, uint64_t seed, double delta, int threads, double *bits)
 {
     const occam_layout *lay = &m->lay;
     size_t per = 0;
@@ -248,36 +270,24 @@ static double noisy_data_bits(const occam_model *m, const occam_dataset *ds, con
     for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
     noisy_ctx c = {.base = {.m = m, .params = m->params, .ds = ds, .delta = delta}, .var = var,
                    .samples = samples, .seed = seed};
-    c.base.ws = calloc((size_t)threads, sizeof(float *));
-    c.sq = calloc((size_t)threads, sizeof(float *));
-    c.first = calloc((size_t)threads, sizeof(float *));
-    OCCAM_ASSERT(c.base.ws && c.sq && c.first);
-    for (int t = 0; t < threads; t++) {
-        c.base.ws[t] = occam_alloc(per, sizeof(float));
-        c.sq[t] = occam_alloc((size_t)DATA_CHUNK * 2 * (size_t)maxw, sizeof(float));
-        c.first[t] = occam_alloc((size_t)DATA_CHUNK * 2 * (size_t)lay->width[1], sizeof(float));
-        OCCAM_ASSERT(c.base.ws[t] && c.sq[t] && c.first[t]);
-    }
-    double bits;
-    if (m->task == OCCAM_TASK_CLASSIFY) {
-        bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
-    } else {
+    c.base.ws = thread_blocks(threads, per);
+    c.sq = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)maxw);
+    c.first = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)lay->width[1]);
+    int rc = c.base.ws && c.sq && c.first ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
+        *bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
+    } else if (rc == OCCAM_OK) {
         size_t k = (size_t)lay->width[lay->nlayers];
         c.base.sigma = 0.0; /* pass 1: Σ r² */
         double ss = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
         c.base.sigma = sqrt(ss / (double)(ds->n * k));
         if (c.base.sigma < c.base.delta) c.base.sigma = c.base.delta;
-        bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        *bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
     }
-    for (int t = 0; t < threads; t++) {
-        free(c.base.ws[t]);
-        free(c.sq[t]);
-        free(c.first[t]);
-    }
-    free(c.base.ws);
-    free(c.sq);
-    free(c.first);
-    return bits;
+    free_blocks(c.base.ws, threads);
+    free_blocks(c.sq, threads);
+    free_blocks(c.first, threads);
+    return rc;
 }
 
 /* Bits-back: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to the trained (μ, σ) by EM
@@ -318,20 +328,24 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg
         dl->model_bits += y->value_bits + y->overhead_bits + y->bias_bits;
     }
     double t0 = now();
-    dl->data_bits = noisy_data_bits(m, train, var, cfg->mdl.data_samples, cfg->mdl.seed,
-                                    cfg->mdl.target_precision, threads);
+    int rc = noisy_data_bits(m, train, var, cfg->mdl.data_samples, cfg->mdl.seed,
+                             cfg->mdl.target_precision, threads, &dl->data_bits);
     dl->seconds = now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     free(sigma);
     free(var);
+    if (rc != OCCAM_OK)
+        return occam_error_set(err, rc, "out of memory for the data code's scratch (%d threads)",
+                               threads);
     return OCCAM_OK;
 }
 
-/* The data code of the first `rows` rows (0: all), the forward pass starting at layer `first`
- * from `in` (that layer's inputs for those rows; unused when first is 0). */
-static double data_bits_from(const occam_model *m, const float *params, const occam_dataset *ds,
-                             size_t rows, int first, const float *in, double target_precision,
-                             int threads)
+/* The data code of the first `rows` rows (0: all) into *bits, the forward pass starting at
+ * layer `first` from `in` (that layer's inputs for those rows; unused when first is 0).
+ * OCCAM_ERR_RUNTIME if the scratch cannot be had. */
+static int data_bits_from(const occam_model *m, const float *params, const occam_dataset *ds,
+                          size_t rows, int first, const float *in, double target_precision,
+                          int threads, double *bits)
 {
     size_t n = rows && rows < ds->n ? rows : ds->n;
     const occam_layout *lay = &m->lay;
@@ -339,34 +353,30 @@ static double data_bits_from(const occam_model *m, const float *params, const oc
     for (int l = 0; l < lay->nlayers; l++) per += (size_t)DATA_CHUNK * lay->width[l + 1];
     data_ctx c = {.m = m, .params = params, .ds = ds, .delta = target_precision, .first = first,
                   .in = in};
-    c.ws = calloc((size_t)threads, sizeof *c.ws);
-    OCCAM_ASSERT(c.ws);
-    for (int t = 0; t < threads; t++) {
-        c.ws[t] = occam_alloc(per, sizeof(float));
-        OCCAM_ASSERT(c.ws[t]);
-    }
-    double bits;
-    if (m->task == OCCAM_TASK_CLASSIFY) {
-        bits = occam_mdl_sum(threads, n, DATA_CHUNK, class_bits, &c);
-    } else {
-        size_t k = (size_t)lay->width[lay->nlayers];
-        c.resid = occam_alloc(n * k, sizeof(float));
-        OCCAM_ASSERT(c.resid);
+    size_t k = (size_t)lay->width[lay->nlayers];
+    c.ws = thread_blocks(threads, per);
+    if (m->task != OCCAM_TASK_CLASSIFY) c.resid = occam_alloc(n * k, sizeof(float));
+    int rc = c.ws && (m->task == OCCAM_TASK_CLASSIFY || c.resid) ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
+        *bits = occam_mdl_sum(threads, n, DATA_CHUNK, class_bits, &c);
+    } else if (rc == OCCAM_OK) {
         double ss = occam_mdl_sum(threads, n, DATA_CHUNK, reg_residuals, &c);
         c.sigma = sqrt(ss / (double)(n * k));
         if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
-        bits = occam_mdl_sum(threads, n * k, DATA_CHUNK * k, reg_bits, &c);
-        free(c.resid);
+        *bits = occam_mdl_sum(threads, n * k, DATA_CHUNK * k, reg_bits, &c);
     }
-    for (int t = 0; t < threads; t++) free(c.ws[t]);
-    free(c.ws);
-    return bits;
+    free(c.resid);
+    free_blocks(c.ws, threads);
+    return rc;
 }
 
 double occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
                           size_t rows, double target_precision, int threads)
 {
-    return data_bits_from(m, params, ds, rows, 0, NULL, target_precision, threads);
+    double bits;
+    if (data_bits_from(m, params, ds, rows, 0, NULL, target_precision, threads, &bits) != OCCAM_OK)
+        return NAN;
+    return bits;
 }
 
 /* ---- model codes ----------------------------------------------------------------------- */
@@ -470,6 +480,7 @@ typedef struct search {
     float *q;            /* quantised parameters: layer l is rewritten per candidate */
     const float *in;     /* layer l's inputs on the search rows, or NULL: from the data */
     double cost[GRID_HI + 1];
+    bool out_of_memory;  /* a candidate's data code could not get its scratch */
 } search;
 
 static double grid_step(double sd, int c) { return step(sd * pow(2.0, -0.5 * c)); }
@@ -480,9 +491,11 @@ static double search_cost(search *s, int c)
         double d = grid_step(s->sd, c);
         quantize_layer(s->q, s->m, s->l, d);
         int first = s->in ? s->l : 0;
-        s->cost[c] = layer_value_bits(s->m, s->l, d, s->prior, s->threads) +
-                     s->scale * data_bits_from(s->m, s->q, s->train, s->rows, first, s->in,
-                                               s->target_precision, s->threads);
+        double data = INFINITY;
+        if (data_bits_from(s->m, s->q, s->train, s->rows, first, s->in, s->target_precision,
+                           s->threads, &data) != OCCAM_OK)
+            s->out_of_memory = true;
+        s->cost[c] = layer_value_bits(s->m, s->l, d, s->prior, s->threads) + s->scale * data;
     }
     return s->cost[c];
 }
@@ -530,8 +543,9 @@ static double advance_chunk(void *vctx, size_t lo, size_t hi)
     return 0.0;
 }
 
-static void search_deltas(occam_dl *dl, const occam_model *m, const occam_config *cfg,
-                          const occam_dataset *train, int threads, float *q)
+/* OCCAM_ERR_RUNTIME if a candidate's data code could not get its scratch. */
+static int search_deltas(occam_dl *dl, const occam_model *m, const occam_config *cfg,
+                         const occam_dataset *train, int threads, float *q)
 {
     const occam_layout *lay = &m->lay;
     int L = lay->nlayers, choice[OCCAM_MAX_LAYERS];
@@ -579,6 +593,7 @@ static void search_deltas(occam_dl *dl, const occam_model *m, const occam_config
     }
     free(buf[0]);
     free(buf[1]);
+    return s.out_of_memory ? OCCAM_ERR_RUNTIME : OCCAM_OK;
 }
 
 static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg,
@@ -618,17 +633,19 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
                                  m->mask ? m->mask + lay->w_off[l] : NULL, 1e-6, err);
             occam_dl_prior_round(&y->prior);
         }
-        if (rc != OCCAM_OK) {
-            if (q != qparams) free(q);
-            return rc;
-        }
-        if (cfg->mdl.weight_precision > 0)
+        if (rc == OCCAM_OK && cfg->mdl.weight_precision > 0)
             for (int l = 0; l < lay->nlayers; l++) {
                 dl->layer[l].delta = step(cfg->mdl.weight_precision);
                 quantize_layer(q, m, l, dl->layer[l].delta);
             }
-        else
-            search_deltas(dl, m, cfg, train, threads, q);
+        else if (rc == OCCAM_OK && search_deltas(dl, m, cfg, train, threads, q) != OCCAM_OK)
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                 "out of memory for the data code's scratch (%d threads)",
+                                 threads);
+        if (rc != OCCAM_OK) {
+            if (q != qparams) free(q);
+            return rc;
+        }
         for (int l = 0; l < lay->nlayers; l++) {
             occam_dl_layer *y = &dl->layer[l];
             y->mask_bits = occam_mdl_log2_binomial(y->n, y->k);
@@ -640,11 +657,14 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
         }
     }
     double t0 = now();
-    dl->data_bits = occam_dl_data_bits(m, q ? q : m->params, train, 0, cfg->mdl.target_precision,
-                                       threads);
+    int rc = data_bits_from(m, q ? q : m->params, train, 0, 0, NULL, cfg->mdl.target_precision,
+                            threads, &dl->data_bits);
     dl->seconds = now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     if (q && q != qparams) free(q);
+    if (rc != OCCAM_OK)
+        return occam_error_set(err, rc, "out of memory for the data code's scratch (%d threads)",
+                               threads);
     return OCCAM_OK;
 }
 
@@ -653,7 +673,8 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg
 {
     memset(dl, 0, sizeof *dl);
     double t0 = now();
-    int rc = dl_compute(dl, m, cfg, train, threads, qparams, err);
+    int rc = occam_gemm_prepare(threads, err);
+    if (rc == OCCAM_OK) rc = dl_compute(dl, m, cfg, train, threads, qparams, err);
     dl->total_seconds = now() - t0;
     return rc;
 }

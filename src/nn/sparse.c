@@ -361,7 +361,8 @@ static int dense_rows(const occam_layout *lay, occam_act act, const float *param
                       const float *x, size_t n, float *out, int threads, occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1);
-    occam_blas_init();
+    int rc = occam_gemm_prepare(threads, err);
+    if (rc != OCCAM_OK) return rc;
     int L = lay->nlayers, in0 = lay->width[0], nout = lay->width[L];
     /* Per thread, every hidden layer's output for DENSE_ROWS rows, on its own cache lines. */
     size_t per = 0;
@@ -419,6 +420,7 @@ int occam_sparse_forward(occam_sparse *s, const float *x, size_t n, float *out, 
     OCCAM_ASSERT(threads >= 1);
     if (s->flat) return dense_rows(&s->lay, s->act, s->flat, x, n, out, threads, err);
     int rc = sparse_reserve(s, threads, err);
+    if (rc == OCCAM_OK) rc = occam_gemm_prepare(threads, err); /* dense layers use BLIS */
     if (rc != OCCAM_OK) return rc;
     const occam_sparse *cs = s;
 #pragma omp parallel num_threads(threads) default(none) shared(cs, x, out) firstprivate(n)

@@ -180,10 +180,6 @@ static void first_touch(occam_trainer *tr, int t)
 #pragma omp atomic write
         tr->ok = 0;
     }
-    /* BLIS takes this thread's packing buffers now, while occam_gemm_reserve has just seen
-     * room for them, rather than aborting on a failed malloc in the middle of a step */
-    float a[16] = {0}, c[16];
-    occam_gemm(false, false, 4, 4, 4, 1.0f, a, 4, a, 4, 0.0f, c, 4);
 }
 
 /* The shard-path segments and each layer's path, from the current layout. */
@@ -380,7 +376,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
         }
         if (ok) tr->replica[0] = model->params;
     }
-    if (rc == OCCAM_OK && ok) rc = occam_gemm_reserve(threads, err);
+    if (rc == OCCAM_OK && ok) rc = occam_gemm_prepare(threads, err);
     if (rc == OCCAM_OK && ok) {
         tr->ok = 1;
 #pragma omp parallel num_threads(threads) default(none) shared(tr)

@@ -47,24 +47,50 @@ const char *occam_blas_init(void)
 
 bool occam_blas_arch_overridden(void) { return arch_overridden; }
 
-int occam_gemm_reserve(int threads, occam_error *err)
+/* The largest team the pool has been grown for. Read and written only by serial code. */
+static int prepared_threads;
+
+int occam_gemm_prepare(int threads, occam_error *err)
 {
+    if (threads <= prepared_threads) return OCCAM_OK;
     occam_blas_init();
     cntx_t *cntx = bli_gks_query_cntx();
     size_t mc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_MC, cntx);
     size_t kc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_KC, cntx);
     size_t nc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_NC, cntx);
-    /* an A and a B block per thread, twice over for the pools' growth, plus slack for the
-     * threads' own bookkeeping */
-    size_t bytes = (size_t)(threads > 0 ? threads : 1) * 2 * (mc * kc + kc * nc) * sizeof(float) +
-                   ((size_t)16 << 20);
-    void *probe = malloc(bytes);
-    if (!probe)
+    /* Per thread: an A and a B block, twice over, plus slack for BLIS's bookkeeping. Each
+     * thread probes for its own share, from its own malloc arena (a thread's first malloc
+     * creates one, which takes address space of its own), frees it, and only then do all of
+     * them multiply at once, ~0.5 ms each (far longer than the barrier's skew), so every
+     * thread holds an A and a B block at the same moment and the pool grows to a set each. */
+    size_t share = 2 * (mc * kc + kc * nc) * sizeof(float) + ((size_t)8 << 20);
+    enum { M = 512, N = 512, K = 256 };
+    int ok = 1;
+#pragma omp parallel num_threads(threads) default(none) shared(ok) firstprivate(share)
+    {
+        void *probe = malloc(share);
+        float *buf = occam_alloc_zero((size_t)M * K + (size_t)K * N + (size_t)M * N,
+                                      sizeof(float));
+        if (!probe || !buf) {
+#pragma omp atomic write
+            ok = 0;
+        }
+        free(probe);
+#pragma omp barrier
+        int go;
+#pragma omp atomic read
+        go = ok;
+        if (go)
+            occam_gemm(false, false, M, N, K, 1.0f, buf, K, buf + M * K, N, 0.0f,
+                       buf + M * K + K * N, N);
+        free(buf);
+    }
+    if (!ok)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "out of memory: BLIS needs about %zu MiB of packing buffers for "
                                "%d threads; free memory or use fewer threads (--threads)",
-                               bytes >> 20, threads);
-    free(probe);
+                               (share * (size_t)threads) >> 20, threads);
+    prepared_threads = threads;
     return OCCAM_OK;
 }
 
