@@ -413,3 +413,45 @@ Test(cli, noisy_checkpoint_keeps_rho)
     expect(occam("train configs/hinton93.ini --set mdl.model_code=bits-back --set train.epochs=1"),
            2, "noise.enabled");
 }
+
+/* A short machine gets a message, never an abort: with the address space capped from 24 to
+ * 160 MB (shell `ulimit -v`), training the blobs config on 2 threads either finishes or exits 1
+ * with "out of memory" (or, at the very bottom, libgomp's own "Thread creation failed"); no run
+ * dies on a signal (BLIS aborts on a failed malloc unless its
+ * packing pool was grown beforehand). ASan reserves terabytes of address space for its shadow,
+ * so under the sanitizer build this test cannot run and says so. */
+Test(cli, out_of_memory_is_a_message_not_an_abort)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("an address-space limit cannot be combined with AddressSanitizer");
+#else
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    int finished = 0, refused = 0;
+    for (int mb = 24; mb <= 160; mb += 4) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd,
+                 "ulimit -v %d; exec %s train configs/blobs.ini --threads 2 --set train.epochs=1 "
+                 "--set train.checkpoint_dir=%s 2>&1", mb * 1024, bin, tmpdir);
+        FILE *p = popen(cmd, "r");
+        cr_assert(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        int st = pclose(p);
+        cr_assert(WIFEXITED(st), "%d MB: killed by signal %d: %s", mb,
+                  WIFSIGNALED(st) ? WTERMSIG(st) : 0, out);
+        int rc = WEXITSTATUS(st);
+        cr_assert(rc == 0 || rc == 1, "%d MB: exit %d: %s", mb, rc, out);
+        if (rc == 1) {
+            /* below ~28 MB libgomp cannot even start the second thread, and says so itself */
+            cr_assert(strstr(out, "out of memory") || strstr(out, "Thread creation failed"),
+                      "%d MB: exit 1 without saying why: %s", mb, out);
+            refused++;
+        } else {
+            cr_assert(strstr(out, "accuracy"), "%d MB: no result: %s", mb, out);
+            finished++;
+        }
+    }
+    cr_assert(finished > 0 && refused > 0, "%d finished, %d refused: the range missed the edge",
+              finished, refused);
+#endif
+}

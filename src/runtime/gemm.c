@@ -54,16 +54,25 @@ int occam_gemm_prepare(int threads, occam_error *err)
 {
     if (threads <= prepared_threads) return OCCAM_OK;
     occam_blas_init();
+    /* BLIS sizes its pool blocks for the largest datatype's blocking, whatever is multiplied
+     * (17 MB for B with the skx kernels, against 4.7 MB for float's own KC × NC). */
     cntx_t *cntx = bli_gks_query_cntx();
-    size_t mc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_MC, cntx);
-    size_t kc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_KC, cntx);
-    size_t nc = (size_t)bli_cntx_get_blksz_max_dt(BLIS_FLOAT, BLIS_NC, cntx);
+    size_t block_a = 0, block_b = 0;
+    num_t dts[4] = {BLIS_FLOAT, BLIS_DOUBLE, BLIS_SCOMPLEX, BLIS_DCOMPLEX};
+    for (int d = 0; d < 4; d++) {
+        size_t mc = (size_t)bli_cntx_get_blksz_max_dt(dts[d], BLIS_MC, cntx);
+        size_t kc = (size_t)bli_cntx_get_blksz_max_dt(dts[d], BLIS_KC, cntx);
+        size_t nc = (size_t)bli_cntx_get_blksz_max_dt(dts[d], BLIS_NC, cntx);
+        size_t sz = (size_t)bli_dt_size(dts[d]);
+        if (mc * kc * sz > block_a) block_a = mc * kc * sz;
+        if (kc * nc * sz > block_b) block_b = kc * nc * sz;
+    }
     /* Per thread: an A and a B block, twice over, plus slack for BLIS's bookkeeping. Each
      * thread probes for its own share, from its own malloc arena (a thread's first malloc
-     * creates one, which takes address space of its own), frees it, and only then do all of
-     * them multiply at once, ~0.5 ms each (far longer than the barrier's skew), so every
+     * creates one, which takes address space of its own); all shares are held at once, then
+     * freed, and only then do all threads multiply at once, ~0.5 ms each (far longer than the barrier's skew), so every
      * thread holds an A and a B block at the same moment and the pool grows to a set each. */
-    size_t share = 2 * (mc * kc + kc * nc) * sizeof(float) + ((size_t)8 << 20);
+    size_t share = 2 * (block_a + block_b) + ((size_t)8 << 20);
     enum { M = 512, N = 512, K = 256 };
     int ok = 1;
 #pragma omp parallel num_threads(threads) default(none) shared(ok) firstprivate(share)
@@ -75,6 +84,7 @@ int occam_gemm_prepare(int threads, occam_error *err)
 #pragma omp atomic write
             ok = 0;
         }
+#pragma omp barrier /* every share is held at once: together they must fit */
         free(probe);
 #pragma omp barrier
         int go;
