@@ -22,9 +22,6 @@ const char *occam_blas_init(void);
 /* Whether occam_blas_init overrode BLIS's own CPU detection. */
 bool occam_blas_arch_overridden(void);
 
-/* C (m×n, ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
- * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
- * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta). */
 /* BLIS allocates its packing buffers from a shared pool that grows, by malloc, whenever more
  * threads pack at the same time than ever before, and it aborts the process when that malloc
  * fails. Call this serially before a team of `threads` threads multiplies: the first time a
@@ -35,6 +32,9 @@ bool occam_blas_arch_overridden(void);
  * length), so a short machine fails with a message, not an abort. */
 int occam_gemm_prepare(int threads, occam_error *err);
 
+/* C (m×n, ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
+ * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
+ * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta). */
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -67,11 +67,12 @@ int occam_gemm_prepare(int threads, occam_error *err)
         if (mc * kc * sz > block_a) block_a = mc * kc * sz;
         if (kc * nc * sz > block_b) block_b = kc * nc * sz;
     }
-    /* Per thread: an A and a B block, twice over, plus slack for BLIS's bookkeeping. Each
-     * thread probes for its own share, from its own malloc arena (a thread's first malloc
-     * creates one, which takes address space of its own); all shares are held at once, then
-     * freed, and only then do all threads multiply at once, ~0.5 ms each (far longer than the barrier's skew), so every
-     * thread holds an A and a B block at the same moment and the pool grows to a set each. */
+    /* Per thread: an A and a B block, twice over, plus slack for BLIS's bookkeeping. Every
+     * thread allocates its share, all shares are held at once, then freed; then all threads
+     * multiply at once, ~0.5 ms each (far longer than the barrier's skew), so every thread
+     * holds an A and a B block at the same moment and the pool grows to a set each. (The CLI
+     * keeps glibc to one arena, so no thread's first malloc reserves address space of its own
+     * behind these checks' backs: see src/cli/main.c.) */
     size_t share = 2 * (block_a + block_b) + ((size_t)8 << 20);
     enum { M = 512, N = 512, K = 256 };
     int ok = 1;
