@@ -165,7 +165,7 @@ static void check_resume(const char *path, bool noisy)
     occam_model_init(&m, cfg.model.init, 1);
     occam_trainer *tr;
     FUZZ_CHECK(occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err) == OCCAM_OK);
-    occam_state_reader rd = {.path = path, .threads = 1};
+    occam_state_reader rd = {.path = path};
     occam_run_io io = {.restore = restore, .ctx = &rd};
     occam_fit_result res;
     occam_prune_log log;

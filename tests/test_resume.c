@@ -91,8 +91,8 @@ static outcome run(const occam_config *cfg, int threads, int64_t stop_at, const 
     occam_trainer *tr;
     cr_assert_eq(occam_trainer_create(&tr, &o.m, cfg, threads, NULL, &err), OCCAM_OK);
     stopper s = {.wr = {.dir = cfg->train.checkpoint_dir, .every = cfg->train.checkpoint_every,
-                        .keep = cfg->train.checkpoint_keep, .threads = threads},
-                 .rd = {.path = resume_from, .threads = threads},
+                        .keep = cfg->train.checkpoint_keep},
+                 .rd = {.path = resume_from},
                  .stop_at = stop_at};
     occam_run_io io = {.progress = count_steps, .user = &s, .checkpoint = ckpt,
                        .restore = resume_from ? restore : NULL, .ctx = &s};
@@ -402,7 +402,7 @@ Test(resume, diverged_weights_are_never_saved)
     occam_run_view v = {.cfg = &cfg, .m = &b.m, .tr = tr, .res = &b.res, .log = &b.log};
     char p[600];
     snprintf(p, sizeof p, "%s/nan.safetensors", dir);
-    cr_assert_eq(occam_state_save(p, &v, 1, &err), OCCAM_ERR_RUNTIME);
+    cr_assert_eq(occam_state_save(p, &v, &err), OCCAM_ERR_RUNTIME);
     cr_assert(strstr(err.msg, "diverged") && strstr(err.msg, "NaN"), "%s", err.msg);
     cr_assert_neq(access(p, F_OK), 0);
     occam_trainer_free(tr);

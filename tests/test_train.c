@@ -9,6 +9,7 @@
 #include "occam/data.h"
 #include "occam/fit.h"
 #include "occam/model.h"
+#include "occam/prune.h"
 #include "occam/trainer.h"
 
 static void blobs_config(occam_config *cfg)
@@ -229,4 +230,52 @@ Test(train, replicated_weights_match_shared)
     cr_assert(ea.loss == eb.loss);
     occam_model_free(&a);
     occam_model_free(&b);
+}
+
+/* The same with pruning, by weights and by neurons: after each prune (and each relayout) the
+ * other group's copy must be refreshed, or its threads run the unpruned weights for a step. */
+static void prune_nodes(const occam_config *cfg, occam_model *m)
+{
+    occam_error err;
+    occam_dataset tr_ds, te_ds;
+    cr_assert_eq(occam_data_load(cfg, &tr_ds, &te_ds, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(m, cfg, &err), OCCAM_OK);
+    occam_model_init(m, cfg->model.init, cfg->train.seed);
+    occam_trainer *tr;
+    int spread[4] = {0, 1, 0, 1};
+    occam_affinity pl = {spread, NULL, NULL};
+    cr_assert_eq(occam_trainer_create(&tr, m, cfg, 4, &pl, &err), OCCAM_OK, "%s", err.msg);
+    occam_fit_result res;
+    occam_prune_log log;
+    cr_assert_eq(occam_train_run(tr, m, cfg, &tr_ds, &te_ds, &res, &log, NULL, &err), OCCAM_OK,
+                 "%s", err.msg);
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    occam_trainer_free(tr);
+    occam_dataset_free(&tr_ds);
+    occam_dataset_free(&te_ds);
+}
+
+Test(train, replicated_weights_match_shared_through_pruning)
+{
+    occam_granularity gran[2] = {OCCAM_GRAN_WEIGHT, OCCAM_GRAN_NEURON};
+    for (int g = 0; g < 2; g++) {
+        occam_config cfg;
+        blobs_config(&cfg);
+        cfg.train.epochs = 2;
+        cfg.prune.schedule = OCCAM_PRUNE_ITERATIVE;
+        cfg.prune.granularity = gran[g];
+        cfg.prune.target = 0.5;
+        cfg.prune.steps = 2;
+        cfg.prune.finetune_epochs = 1;
+        occam_model a, b;
+        prune_nodes(&cfg, &a);
+        cfg.runtime.weights = OCCAM_WEIGHTS_REPLICATE;
+        prune_nodes(&cfg, &b);
+        cr_assert_eq(a.lay.nparams, b.lay.nparams);
+        cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) == 0,
+                  "granularity %d: replicated weights differ from shared after pruning", g);
+        occam_model_free(&a);
+        occam_model_free(&b);
+    }
 }

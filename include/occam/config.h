@@ -173,6 +173,9 @@ void occam_config_write_ini(const occam_config *cfg, FILE *out);
 /* Writes the effective config as one JSON object {"data": {...}, "model": {...}, ...}. */
 void occam_config_write_json(const occam_config *cfg, FILE *out);
 
+/* Room enough for occam_config_to_json of any config. */
+#define OCCAM_CONFIG_JSON_MAX (64 * 1024)
+
 /* Writes the effective config as a JSON object into buf (for safetensors metadata, whose values
  * must be strings: the caller escapes). Returns the length written, or -1 if it did not fit. */
 int occam_config_to_json(const occam_config *cfg, char *buf, size_t cap);

@@ -118,10 +118,14 @@ const occam_st_tensor_view *occam_st_find(const occam_st_file *f, const char *na
 /* The metadata value for key, or NULL. */
 const char *occam_st_meta_get(const occam_st_file *f, const char *key);
 
-/* Checks that tensor name exists, is F32 and has exactly shape[0..ndim); then sets *data to its
- * elements and returns OCCAM_OK. Otherwise returns OCCAM_ERR_INPUT with a message such as
- * "PATH: tensor 'x' is missing", "PATH: tensor 'x' has dtype U8, the config needs F32" or
- * "PATH: tensor 'x' has shape [3,4], the config needs [3,5]". */
+/* Checks that tensor name exists, has dtype `dtype` and exactly shape[0..ndim); then sets *data
+ * to its elements (NULL for an empty tensor) and returns OCCAM_OK. Otherwise returns
+ * OCCAM_ERR_INPUT with a message such as "PATH: tensor 'x' is missing", "PATH: tensor 'x' has
+ * dtype U8, the config needs F32" or "PATH: tensor 'x' has shape [3,4], the config needs
+ * [3,5]". */
+int occam_st_expect(const occam_st_file *f, const char *name, occam_st_dtype dtype, int ndim,
+                    const int64_t *shape, const void **data, occam_error *err);
+/* occam_st_expect for an F32 tensor. */
 int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
                         const int64_t *shape, const float **data, occam_error *err);
 

@@ -81,7 +81,6 @@ typedef struct occam_trainer_state {
     occam_rng *noise_rng;       /* noisy weights: one noise stream per thread, else NULL */
     int threads;
     struct occam_prior *prior;  /* noisy weights: one prior per layer, else NULL */
-    int nprior;
     double *kappa;              /* noisy weights: the KL's weight this epoch */
     int64_t *opt_t;             /* optimiser updates so far */
 } occam_trainer_state;

@@ -29,16 +29,15 @@
 
 #define OCCAM_STATE_FORMAT "occam-state"
 
-/* Writes the run's state to path, atomically. threads is the run's thread count. Refuses
- * (OCCAM_ERR_RUNTIME, nothing written) when a weight is NaN or infinite. */
-int occam_state_save(const char *path, const occam_run_view *v, int threads, occam_error *err);
+/* Writes the run's state to path, atomically. Refuses (OCCAM_ERR_RUNTIME, nothing written)
+ * when a weight is NaN or infinite. */
+int occam_state_save(const char *path, const occam_run_view *v, occam_error *err);
 
 /* Periodic and on-signal checkpoints into a folder, for occam_run_io.checkpoint. */
 typedef struct occam_state_writer {
     const char *dir;   /* train.checkpoint_dir (created when first needed) */
     int every;         /* train.checkpoint_every: epochs; 0 = only when interrupted */
     int keep;          /* train.checkpoint_keep */
-    int threads;
     char last[4096];   /* the last file written, "" if none */
 } occam_state_writer;
 
@@ -52,7 +51,6 @@ int occam_state_checkpoint(void *writer, const occam_run_view *v, bool interrupt
 /* Restores a run from a state file, for occam_run_io.restore. */
 typedef struct occam_state_reader {
     const char *path;
-    int threads;       /* the resuming run's thread count */
     char note[2048];   /* filled in: how the resumed run differs from the saved one (thread
                           count, changed config keys), "" when it continues bit-identically */
 } occam_state_reader;

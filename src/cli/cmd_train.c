@@ -160,8 +160,8 @@ static int run(const cli_opts *o, occam_error *err)
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
         state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,
                                .every = cfg.train.checkpoint_every,
-                               .keep = cfg.train.checkpoint_keep, .threads = threads},
-                        .rd = {.path = o->resume, .threads = threads}};
+                               .keep = cfg.train.checkpoint_keep},
+                        .rd = {.path = o->resume}};
         if (o->resume) snprintf(sio.wr.last, sizeof sio.wr.last, "%s", o->resume);
         occam_run_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
@@ -217,7 +217,7 @@ static int run(const cli_opts *o, occam_error *err)
         bool have_dl = occam_dl_compute(&dl, model, &cfg, train, threads, NULL, &dl_err) == OCCAM_OK;
         if (!have_dl)
             fprintf(stderr, "occam: warning: no description length: %s\n", dl_err.msg);
-        if (have_dl)
+        else
             printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
                    "weights: %.0f bits)\n", dl.code == OCCAM_MDL_COUNT ? "count"
                    : dl.code == OCCAM_MDL_BITS_BACK ? "bits-back" : "two-part", dl.model_bits, dl.data_bits, dl.total_bits, dl.dense_bits);

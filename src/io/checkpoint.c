@@ -10,7 +10,6 @@
 #include "occam/safetensors.h"
 #include "occam/version.h"
 
-#define CONFIG_JSON_MAX (64 * 1024)
 
 int occam_model_tensors(const occam_model *m, occam_st_tensor *t, char (*names)[32])
 {
@@ -58,9 +57,9 @@ int occam_model_save(const char *path, const occam_model *m, const occam_config 
      * config's model.layers. */
     char widths[16 * OCCAM_MAX_LAYERS];
     occam_model_widths(m, widths, sizeof widths);
-    char *json = malloc(CONFIG_JSON_MAX);
+    char *json = malloc(OCCAM_CONFIG_JSON_MAX);
     if (!json) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
-    if (occam_config_to_json(cfg, json, CONFIG_JSON_MAX) < 0) {
+    if (occam_config_to_json(cfg, json, OCCAM_CONFIG_JSON_MAX) < 0) {
         free(json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: config too large for metadata", path);
     }
@@ -128,13 +127,12 @@ int occam_model_load(const char *path, occam_model *m, occam_error *err)
     return rc;
 }
 
-int occam_model_load_st(const occam_st_file *fp, occam_model *m, occam_error *err)
+int occam_model_load_st(const occam_st_file *f, occam_model *m, occam_error *err)
 {
-    const occam_st_file f = *fp;
-    const char *path = f.path;
+    const char *path = f->path;
     int rc = OCCAM_OK;
     int w[OCCAM_MAX_LAYERS];
-    int nw = file_widths(&f, &m->lay, w, path, err);
+    int nw = file_widths(f, &m->lay, w, path, err);
     if (nw < 0) return OCCAM_ERR_INPUT;
     occam_layout want = m->lay;
     if (nw > 0) occam_layout_init(&want, w, nw);
@@ -142,24 +140,24 @@ int occam_model_load_st(const occam_st_file *fp, occam_model *m, occam_error *er
     /* Validate every tensor first, copy after: a failure leaves m untouched. */
     const float *src[2 * OCCAM_MAX_LAYERS];
     const uint8_t *msrc[2 * OCCAM_MAX_LAYERS] = {0};
-    bool has_mask = occam_st_find(&f, "layers.0.weight_mask") != NULL;
+    bool has_mask = occam_st_find(f, "layers.0.weight_mask") != NULL;
     const float *rsrc[OCCAM_MAX_LAYERS] = {0};
-    bool has_rho = occam_st_find(&f, "layers.0.weight_rho") != NULL;
+    bool has_rho = occam_st_find(f, "layers.0.weight_rho") != NULL;
     for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
         char name[32];
         int64_t wshape[2] = {lay->width[l + 1], lay->width[l]}, bshape[1] = {lay->width[l + 1]};
         snprintf(name, sizeof name, "layers.%d.weight", l);
-        rc = occam_st_expect_f32(&f, name, 2, wshape, &src[2 * l], err);
+        rc = occam_st_expect_f32(f, name, 2, wshape, &src[2 * l], err);
         if (rc != OCCAM_OK) break;
         snprintf(name, sizeof name, "layers.%d.bias", l);
-        rc = occam_st_expect_f32(&f, name, 1, bshape, &src[2 * l + 1], err);
+        rc = occam_st_expect_f32(f, name, 1, bshape, &src[2 * l + 1], err);
         if (rc == OCCAM_OK && has_rho) {
             snprintf(name, sizeof name, "layers.%d.weight_rho", l);
-            rc = occam_st_expect_f32(&f, name, 2, wshape, &rsrc[l], err);
+            rc = occam_st_expect_f32(f, name, 2, wshape, &rsrc[l], err);
         }
         for (int b = 0; rc == OCCAM_OK && has_mask && b < 2; b++) {
             snprintf(name, sizeof name, b ? "layers.%d.bias_mask" : "layers.%d.weight_mask", l);
-            const occam_st_tensor_view *v = occam_st_find(&f, name);
+            const occam_st_tensor_view *v = occam_st_find(f, name);
             size_t want_n = b ? (size_t)lay->width[l + 1]
                               : (size_t)lay->width[l] * lay->width[l + 1];
             if (!v || v->dtype != OCCAM_ST_U8 || v->nbytes != want_n)
@@ -173,7 +171,7 @@ int occam_model_load_st(const occam_st_file *fp, occam_model *m, occam_error *er
     if (rc == OCCAM_OK) {
         char extra[32];
         snprintf(extra, sizeof extra, "layers.%d.weight", lay->nlayers);
-        if (occam_st_find(&f, extra))
+        if (occam_st_find(f, extra))
             rc = occam_error_set(err, OCCAM_ERR_INPUT,
                                  "%s: has more layers than model.layers describes (%d)", path,
                                  lay->nlayers + 1);

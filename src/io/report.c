@@ -13,7 +13,6 @@
 #include "occam/prune.h"
 #include "occam/version.h"
 
-#define CONFIG_JSON_MAX (64 * 1024)
 
 static void write_eval(occam_json *j, const char *key, const occam_eval *ev, occam_task task)
 {
@@ -298,8 +297,8 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
 
 int occam_report_write(const char *path, const occam_report *r, occam_error *err)
 {
-    char *config_json = malloc(CONFIG_JSON_MAX);
-    if (!config_json || occam_config_to_json(r->cfg, config_json, CONFIG_JSON_MAX) < 0) {
+    char *config_json = malloc(OCCAM_CONFIG_JSON_MAX);
+    if (!config_json || occam_config_to_json(r->cfg, config_json, OCCAM_CONFIG_JSON_MAX) < 0) {
         free(config_json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot serialise the config", path);
     }

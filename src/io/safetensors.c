@@ -632,15 +632,16 @@ const char *occam_st_meta_get(const occam_st_file *f, const char *key)
     return NULL;
 }
 
-int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
-                        const int64_t *shape, const float **data, occam_error *err)
+int occam_st_expect(const occam_st_file *f, const char *name, occam_st_dtype dtype, int ndim,
+                    const int64_t *shape, const void **data, occam_error *err)
 {
     OCCAM_ASSERT(ndim >= 0 && ndim <= OCCAM_ST_MAX_DIM);
     const occam_st_tensor_view *t = occam_st_find(f, name);
     if (!t) return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is missing", f->path, name);
-    if (t->dtype != OCCAM_ST_F32)
+    if (t->dtype != dtype)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' has dtype %s, the config "
-                               "needs F32", f->path, name, dtypes[t->dtype].name);
+                               "needs %s", f->path, name, dtypes[t->dtype].name,
+                               dtypes[dtype].name);
     bool same = t->ndim == ndim;
     for (int d = 0; same && d < ndim; d++) same = t->shape[d] == shape[d];
     if (!same) {
@@ -652,4 +653,13 @@ int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
     }
     *data = t->data;
     return OCCAM_OK;
+}
+
+int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
+                        const int64_t *shape, const float **data, occam_error *err)
+{
+    const void *d = NULL;
+    int rc = occam_st_expect(f, name, OCCAM_ST_F32, ndim, shape, &d, err);
+    if (rc == OCCAM_OK) *data = d;
+    return rc;
 }

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,6 @@
 #include "occam/safetensors.h"
 #include "occam/version.h"
 
-#define CONFIG_JSON_MAX (64 * 1024)
 
 /* run.i64 and run.f64: the counters, by position. */
 enum {
@@ -73,6 +73,24 @@ static void prior_row(const occam_prior *p, double *r)
     }
 }
 
+/* The inverse of prior_row; false (q unspecified) if the row is not a valid mixture. */
+static bool prior_read(occam_prior *q, const double *r)
+{
+    if (!(r[0] >= 1 && r[0] <= OCCAM_PRIOR_MAX && r[0] == floor(r[0]))) return false;
+    memset(q, 0, sizeof *q);
+    q->k = (int)r[0];
+    q->pinned0 = r[1] != 0;
+    bool ok = true;
+    for (int c = 0; c < q->k; c++) {
+        q->pi[c] = r[2 + c];
+        q->mu[c] = r[2 + OCCAM_PRIOR_MAX + c];
+        q->sigma[c] = r[2 + 2 * OCCAM_PRIOR_MAX + c];
+        ok &= q->pi[c] >= 0 && q->pi[c] <= 1 && isfinite(q->mu[c]) && q->sigma[c] > 0 &&
+              isfinite(q->sigma[c]);
+    }
+    return ok;
+}
+
 /* ---- save ----------------------------------------------------------------------------------- */
 
 typedef struct tensor_list {
@@ -88,7 +106,7 @@ static void add(tensor_list *l, const char *name, occam_st_dtype dt, int ndim, i
     l->t[l->n++] = (occam_st_tensor){name, dt, ndim, {d0, d1}, data};
 }
 
-int occam_state_save(const char *path, const occam_run_view *v, int threads, occam_error *err)
+int occam_state_save(const char *path, const occam_run_view *v, occam_error *err)
 {
     const occam_model *m = v->m;
     const occam_fit_result *res = v->res;
@@ -110,12 +128,12 @@ int occam_state_save(const char *path, const occam_run_view *v, int threads, occ
     double *hist = malloc(sizeof(double) * HIST_COLS * (size_t)(ne ? ne : 1));
     double *evs = malloc(sizeof(double) * EVENT_COLS * (size_t)(nev ? nev : 1));
     double pri[OCCAM_MAX_LAYERS * PRIOR_COLS];
-    char *json = malloc(CONFIG_JSON_MAX);
+    char *json = malloc(OCCAM_CONFIG_JSON_MAX);
     if (!l || !hist || !evs || !json) {
         free(l), free(hist), free(evs), free(json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     }
-    if (occam_config_to_json(v->cfg, json, CONFIG_JSON_MAX) < 0) {
+    if (occam_config_to_json(v->cfg, json, OCCAM_CONFIG_JSON_MAX) < 0) {
         free(l), free(hist), free(evs), free(json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: config too large for metadata", path);
     }
@@ -138,7 +156,7 @@ int occam_state_save(const char *path, const occam_run_view *v, int threads, occ
         [I_EPOCHS] = res->epochs, [I_STEPS] = res->steps, [I_OPT_T] = *ts.opt_t,
         [I_PHASE] = p->phase, [I_PHASE_EPOCHS] = p->phase_epochs,
         [I_PHASE_STEP] = p->phase_step, [I_EPOCH_STEP] = p->epoch_step,
-        [I_CORRECT] = p->correct, [I_SEEN] = (int64_t)p->seen, [I_THREADS] = threads,
+        [I_CORRECT] = p->correct, [I_SEEN] = (int64_t)p->seen, [I_THREADS] = ts.threads,
         [I_NROWS] = (int64_t)res->nrows, [I_EVENTS] = log->n, [I_BEST] = log->best,
         [I_DENSE_WEIGHTS] = log->dense_weights, [I_DENSE_HIDDEN] = log->dense_hidden};
     double fv[F_N] = {[F_LOSS_SUM] = p->loss_sum, [F_EPOCH_SECONDS] = p->epoch_seconds,
@@ -157,7 +175,7 @@ int occam_state_save(const char *path, const occam_run_view *v, int threads, occ
     }
     char widths[16 * OCCAM_MAX_LAYERS], nthreads[16], where[160];
     occam_model_widths(m, widths, sizeof widths);
-    snprintf(nthreads, sizeof nthreads, "%d", threads);
+    snprintf(nthreads, sizeof nthreads, "%d", ts.threads);
     if (p->epoch_step)
         snprintf(where, sizeof where, "epoch %d, after step %lld of the epoch (%lld in all)",
                  res->epochs + 1, (long long)p->epoch_step, (long long)res->steps);
@@ -256,7 +274,7 @@ int occam_state_checkpoint(void *writer, const occam_run_view *v, bool interrupt
                        (long long)v->res->steps);
     if (len < 0 || (size_t)len >= sizeof path)
         return occam_error_set(err, OCCAM_ERR_INPUT, "train.checkpoint_dir: path too long");
-    rc = occam_state_save(path, v, w->threads, err);
+    rc = occam_state_save(path, v, err);
     if (rc != OCCAM_OK) return rc;
     strcpy(w->last, path);
     fprintf(stderr, "checkpoint %s\n", path);
@@ -267,29 +285,14 @@ int occam_state_checkpoint(void *writer, const occam_run_view *v, bool interrupt
 /* ---- restore -------------------------------------------------------------------------------- */
 
 /* The tensor `name` with dtype dt and shape [d0] (ndim 1) or [d0, d1]; NULL and err set if it is
- * missing or differs. */
+ * missing or differs (an empty tensor's data is "", never NULL). */
 static const void *need(const occam_st_file *f, const char *name, occam_st_dtype dt, int ndim,
                         int64_t d0, int64_t d1, occam_error *err)
 {
-    const occam_st_tensor_view *t = occam_st_find(f, name);
-    if (!t) {
-        occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is missing", f->path, name);
-        return NULL;
-    }
-    if (t->dtype != dt || t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1)) {
-        char want[64], got[64] = "";
-        snprintf(want, sizeof want, ndim == 2 ? "%s [%lld,%lld]" : "%s [%lld]",
-                 occam_st_dtype_name(dt), (long long)d0, (long long)d1);
-        int len = snprintf(got, sizeof got, "%s [", occam_st_dtype_name(t->dtype));
-        for (int i = 0; i < t->ndim && len < (int)sizeof got; i++)
-            len += snprintf(got + len, sizeof got - (size_t)len, "%s%lld", i ? "," : "",
-                            (long long)t->shape[i]);
-        if (len < (int)sizeof got) snprintf(got + len, sizeof got - (size_t)len, "]");
-        occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is %s, this run needs %s",
-                        f->path, name, got, want);
-        return NULL;
-    }
-    return t->data ? t->data : (const void *)"";
+    const int64_t shape[2] = {d0, d1};
+    const void *data = NULL;
+    if (occam_st_expect(f, name, dt, ndim, shape, &data, err) != OCCAM_OK) return NULL;
+    return data ? data : (const void *)"";
 }
 
 /* A config value as text: numbers in their shortest exact form, lists as [a,b], strings bare. */
@@ -339,12 +342,18 @@ static bool listed(const char *const *list, const char *key)
     return false;
 }
 
-static void note_add(occam_state_reader *r, const char *key, const char *old, const char *now)
+/* Appends a printf-formatted item to r->note, "; "-separated; drops what does not fit. */
+static void note_printf(occam_state_reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note_printf(occam_state_reader *r, const char *fmt, ...)
 {
     size_t len = strlen(r->note);
     if (len + 8 >= sizeof r->note) return;
-    snprintf(r->note + len, sizeof r->note - len, "%s%s changed from %s to %s", len ? "; " : "",
-             key, old, now);
+    if (len) len += (size_t)snprintf(r->note + len, sizeof r->note - len, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->note + len, sizeof r->note - len, fmt, ap);
+    va_end(ap);
 }
 
 /* Compares the saved config with this run's, key by key: a fixed key that changed is refused,
@@ -355,12 +364,12 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
     const char *saved = occam_st_meta_get(f, "config");
     if (!saved)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: no config in the metadata", f->path);
-    char *now = malloc(CONFIG_JSON_MAX);
+    char *now = malloc(OCCAM_CONFIG_JSON_MAX);
     if (!now) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     occam_json_value a = {0}, b = {0};
     occam_error e2;
     int rc = OCCAM_OK;
-    if (occam_config_to_json(cfg, now, CONFIG_JSON_MAX) < 0)
+    if (occam_config_to_json(cfg, now, OCCAM_CONFIG_JSON_MAX) < 0)
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "config too large");
     else if (occam_json_parse(&a, saved, strlen(saved), &e2) != OCCAM_OK ||
              a.type != OCCAM_JSON_OBJECT)
@@ -385,7 +394,7 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
                                      "has %s; a resume cannot change the model's shape or the "
                                      "training state's layout", f->path, key, was, is);
             else
-                note_add(r, key, was, is);
+                note_printf(r, "%s changed from %s to %s", key, was, is);
         }
     }
     occam_json_free(&a);
@@ -475,6 +484,7 @@ int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
     } else if (rc == OCCAM_OK) {
         rc = OCCAM_ERR_INPUT;
     }
+    occam_prior priors[OCCAM_MAX_LAYERS]; /* noise.priors, decoded while checked */
 #define NEED(var, ...)                                                                       \
     do {                                                                                     \
         if (rc == OCCAM_OK && !((var) = need(&f, __VA_ARGS__, err))) rc = OCCAM_ERR_INPUT;   \
@@ -484,24 +494,12 @@ int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
     if (ts.mom1_rho) NEED(m1r, "optim.m1_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.mom2_rho) NEED(m2r, "optim.m2_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.prior) {
-        const occam_st_tensor_view *t = occam_st_find(&f, "noise.rng");
-        int64_t rows = t && t->ndim == 2 ? t->shape[0] : 1;
-        NEED(nrng, "noise.rng", OCCAM_ST_U64, 2, rows, 4);
+        NEED(nrng, "noise.rng", OCCAM_ST_U64, 2, saved_threads, 4); /* a stream per thread */
         NEED(pri, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS);
-        if (rc == OCCAM_OK && rows != saved_threads)
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.rng has %lld streams, the run "
-                                 "had %lld threads", path, (long long)rows,
-                                 (long long)saved_threads);
-        for (int k = 0; rc == OCCAM_OK && k < L; k++) {
-            const double *p = pri + k * PRIOR_COLS;
-            bool ok = p[0] >= 1 && p[0] <= OCCAM_PRIOR_MAX && p[0] == floor(p[0]);
-            for (int c = 0; ok && c < (int)p[0]; c++)
-                ok = isfinite(p[2 + OCCAM_PRIOR_MAX + c]) && p[2 + c] >= 0 && p[2 + c] <= 1 &&
-                     p[2 + 2 * OCCAM_PRIOR_MAX + c] > 0 && isfinite(p[2 + 2 * OCCAM_PRIOR_MAX + c]);
-            if (!ok)
+        for (int k = 0; rc == OCCAM_OK && k < L; k++)
+            if (!prior_read(&priors[k], pri + k * PRIOR_COLS))
                 rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.priors: layer %d's prior "
                                      "is not a valid mixture", path, k);
-        }
     }
     NEED(perm, "fit.perm", OCCAM_ST_U32, 1, (int64_t)res->nrows, 0);
     NEED(frng, "fit.rng", OCCAM_ST_U64, 1, 4, 0);
@@ -530,18 +528,7 @@ int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
     if (m2r) memcpy(ts.mom2_rho, m2r, (size_t)n * sizeof(float));
     *ts.opt_t = iv[I_OPT_T];
     if (ts.prior) {
-        for (int k = 0; k < L; k++) {
-            const double *p = pri + k * PRIOR_COLS;
-            occam_prior *q = &ts.prior[k];
-            memset(q, 0, sizeof *q);
-            q->k = (int)p[0];
-            q->pinned0 = p[1] != 0;
-            for (int c = 0; c < q->k; c++) {
-                q->pi[c] = p[2 + c];
-                q->mu[c] = p[2 + OCCAM_PRIOR_MAX + c];
-                q->sigma[c] = p[2 + 2 * OCCAM_PRIOR_MAX + c];
-            }
-        }
+        memcpy(ts.prior, priors, (size_t)L * sizeof *priors);
         *ts.kappa = fv[F_KAPPA];
         /* Another thread count draws other noise: new streams, derived from the saved ones. */
         for (int t = 0; t < ts.threads; t++) {
@@ -591,12 +578,9 @@ int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
         *v->best_total = fv[F_BEST_TOTAL];
     }
     occam_trainer_sync(v->tr);
-    if (saved_threads != ts.threads) {
-        char buf[160];
-        snprintf(buf, sizeof buf, "%sthe checkpoint was written by a %lld-thread run, this one "
-                 "has %d", r->note[0] ? "; " : "", (long long)saved_threads, ts.threads);
-        strncat(r->note, buf, sizeof r->note - strlen(r->note) - 1);
-    }
+    if (saved_threads != ts.threads)
+        note_printf(r, "the checkpoint was written by a %lld-thread run, this one has %d",
+                    (long long)saved_threads, ts.threads);
     occam_st_close(&f);
     return OCCAM_OK;
 }

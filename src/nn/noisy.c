@@ -184,22 +184,14 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
         double sr[OCCAM_PRIOR_MAX] = {0}, srm[OCCAM_PRIOR_MAX] = {0}, srv[OCCAM_PRIOR_MAX] = {0};
         for (size_t i = 0; i < n; i++) {
             if (mk && !mk[i]) continue;
-            double lw[OCCAM_PRIOR_MAX], mx = -INFINITY, tot = 0.0;
-            for (int c = 0; c < p->k; c++) {
-                double z = (w[i] - p->mu[c]) / p->sigma[c];
-                lw[c] = log(p->pi[c]) - log(p->sigma[c]) - 0.5 * z * z;
-                if (lw[c] > mx) mx = lw[c];
-            }
-            for (int c = 0; c < p->k; c++) tot += (lw[c] = exp(lw[c] - mx));
+            double r[OCCAM_PRIOR_MAX];
+            noisy_responsibilities(p, w[i], r);
             double s = noisy_softplus(rho[i]);
             for (int c = 0; c < p->k; c++) {
-                double r = lw[c] / tot;
-                sr[c] += r;
-                srm[c] += r * w[i];
-            }
-            for (int c = 0; c < p->k; c++) {
-                double r = lw[c] / tot, d = w[i] - p->mu[c];
-                srv[c] += r * (d * d + s * s);
+                double d = w[i] - p->mu[c];
+                sr[c] += r[c];
+                srm[c] += r[c] * w[i];
+                srv[c] += r[c] * (d * d + s * s);
             }
         }
         double total = 0.0;

@@ -198,12 +198,21 @@ static void plan_paths(occam_trainer *tr, occam_grad mode, int batch)
     }
 }
 
+/* The other NUMA groups' copies of the weights, from the master (between steps). */
+static void copy_replicas(occam_trainer *tr)
+{
+    const occam_model *m = tr->model;
+    for (int g = 1; tr->replica && g < tr->plan.nodes; g++)
+        memcpy(tr->replica[g], m->params, m->lay.nparams * sizeof(float));
+}
+
 void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old, const uint8_t *const *keep,
                             const occam_config *cfg)
 {
     occam_layout_compact(tr->mom1, sizeof(float), old, &tr->model->lay, keep);
     if (tr->mom2) occam_layout_compact(tr->mom2, sizeof(float), old, &tr->model->lay, keep);
     plan_paths(tr, cfg->runtime.grad, cfg->train.batch);
+    copy_replicas(tr); /* the layout changed under them */
 }
 
 void occam_trainer_reset_optim(occam_trainer *tr)
@@ -225,6 +234,7 @@ void occam_trainer_apply_mask(occam_trainer *tr)
             if (tr->mom2) tr->mom2[i] = 0.0f;
             if (tr->var) tr->var[i] = 0.0f;
         }
+    copy_replicas(tr); /* or the next step's other groups would run the unpruned weights */
 }
 
 /* Noisy-weight buffers, ρ (if the model has none: softplus⁻¹(noise.init_sigma)), σ² and the
@@ -302,7 +312,6 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
     s->mom2_rho = tr->mom2r;
     s->noise_rng = tr->nrng;
     s->prior = tr->prior;
-    s->nprior = tr->model->lay.nlayers;
     s->kappa = &tr->kappa;
 }
 
@@ -318,8 +327,7 @@ void occam_trainer_sync(occam_trainer *tr)
                 tr->var[i] = m->mask && !m->mask[i] ? 0.0f : noisy_var(m->rho[i]);
         }
     }
-    for (int g = 1; tr->replica && g < tr->plan.nodes; g++)
-        memcpy(tr->replica[g], m->params, lay->nparams * sizeof(float));
+    copy_replicas(tr);
 }
 
 const occam_prior *occam_trainer_prior(const occam_trainer *tr, int l)

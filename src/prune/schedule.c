@@ -193,7 +193,9 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                                 .after_epoch = after_epoch, .ctx = &r};
     const int sched = cfg->prune.schedule;
     const bool mdl = sched == OCCAM_PRUNE_MDL;
-    const bool score = cfg->prune.score_events && sched != OCCAM_PRUNE_AGP;
+    /* L after the dense phase and after every step: the mdl schedule chooses by it, and
+     * prune.score_events reports it */
+    const bool score = mdl || (cfg->prune.score_events && sched != OCCAM_PRUNE_AGP);
     best_model best = {.total = INFINITY};
     if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, cfg, m, err);
     if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE && cfg->prune.rewind != OCCAM_REWIND_NONE) {
@@ -228,7 +230,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         res->pos.phase = 0;
         rc = stopped(&r, occam_fit_epochs(tr, cfg, train, test, cfg->train.epochs, res, &r.hooks,
                                           err), err);
-        if (rc == OCCAM_OK && (mdl || score))
+        if (rc == OCCAM_OK && score)
             rc = score_model(&r, NULL, mdl ? &best : NULL, -1, err);
     }
     if (sched != OCCAM_PRUNE_NONE && sched != OCCAM_PRUNE_AGP) {
@@ -257,7 +259,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                     ev->test_metric =
                         cfg->data.task == OCCAM_TASK_CLASSIFY ? te.accuracy : te.relative_error;
                 }
-                if (mdl || score)
+                if (score)
                     rc = score_model(&r, ev, mdl ? &best : NULL, log->n - 1, err);
             }
         }
