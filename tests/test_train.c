@@ -21,18 +21,28 @@ static void blobs_config(occam_config *cfg)
 
 /* Trains cfg on its data with `threads` threads; returns the model (caller frees) and the
  * final test evaluation. */
-static void train_nodes(const occam_config *cfg, int threads, const int *node_of,
-                        occam_model *m, occam_eval *test_ev)
+/* Loads cfg's data and creates its model and a trainer of `threads` threads, thread t in
+ * group node_of[t] (NULL: one group). */
+static occam_trainer *open_run(const occam_config *cfg, int threads, const int *node_of,
+                               occam_model *m, occam_dataset *tr_ds, occam_dataset *te_ds)
 {
     occam_error err;
-    occam_dataset tr_ds, te_ds;
-    cr_assert_eq(occam_data_load(cfg, &tr_ds, &te_ds, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(cfg, tr_ds, te_ds, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(occam_model_create(m, cfg, &err), OCCAM_OK);
     occam_model_init(m, cfg->model.init, cfg->train.seed);
     occam_trainer *tr;
     occam_affinity pl = {node_of, NULL, NULL};
     cr_assert_eq(occam_trainer_create(&tr, m, cfg, threads, &pl, &err), OCCAM_OK, "%s",
                  err.msg);
+    return tr;
+}
+
+static void train_nodes(const occam_config *cfg, int threads, const int *node_of,
+                        occam_model *m, occam_eval *test_ev)
+{
+    occam_error err;
+    occam_dataset tr_ds, te_ds;
+    occam_trainer *tr = open_run(cfg, threads, node_of, m, &tr_ds, &te_ds);
     occam_fit_result res;
     cr_assert_eq(occam_fit(tr, cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err), OCCAM_OK, "%s",
                  err.msg);
@@ -238,13 +248,8 @@ static void prune_nodes(const occam_config *cfg, occam_model *m)
 {
     occam_error err;
     occam_dataset tr_ds, te_ds;
-    cr_assert_eq(occam_data_load(cfg, &tr_ds, &te_ds, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(occam_model_create(m, cfg, &err), OCCAM_OK);
-    occam_model_init(m, cfg->model.init, cfg->train.seed);
-    occam_trainer *tr;
     int spread[4] = {0, 1, 0, 1};
-    occam_affinity pl = {spread, NULL, NULL};
-    cr_assert_eq(occam_trainer_create(&tr, m, cfg, 4, &pl, &err), OCCAM_OK, "%s", err.msg);
+    occam_trainer *tr = open_run(cfg, 4, spread, m, &tr_ds, &te_ds);
     occam_fit_result res;
     occam_prune_log log;
     cr_assert_eq(occam_train_run(tr, m, cfg, &tr_ds, &te_ds, &res, &log, NULL, &err), OCCAM_OK,

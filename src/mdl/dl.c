@@ -6,8 +6,8 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "occam/fit.h"
 #include "occam/gemm.h"
 #include "occam/kernels.h"
 #include "occam/mem.h"
@@ -19,12 +19,6 @@
 #define DATA_CHUNK 256
 #define LN2 0.69314718055994530942
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* ---- data code ------------------------------------------------------------------------- */
 
@@ -327,10 +321,10 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg
         y->overhead_bits = 32.0 * (prior_params(&y->prior));
         dl->model_bits += y->value_bits + y->overhead_bits + y->bias_bits;
     }
-    double t0 = now();
+    double t0 = occam_now();
     int rc = noisy_data_bits(m, train, var, cfg->mdl.data_samples, cfg->mdl.seed,
                              cfg->mdl.target_precision, threads, &dl->data_bits);
-    dl->seconds = now() - t0;
+    dl->seconds = occam_now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     free(sigma);
     free(var);
@@ -656,10 +650,10 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
             dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
         }
     }
-    double t0 = now();
+    double t0 = occam_now();
     int rc = data_bits_from(m, q ? q : m->params, train, 0, 0, NULL, cfg->mdl.target_precision,
                             threads, &dl->data_bits);
-    dl->seconds = now() - t0;
+    dl->seconds = occam_now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     if (q && q != qparams) free(q);
     if (rc != OCCAM_OK)
@@ -672,10 +666,10 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg
                      const occam_dataset *train, int threads, float *qparams, occam_error *err)
 {
     memset(dl, 0, sizeof *dl);
-    double t0 = now();
+    double t0 = occam_now();
     int rc = occam_gemm_prepare(threads, err);
     if (rc == OCCAM_OK) rc = dl_compute(dl, m, cfg, train, threads, qparams, err);
-    dl->total_seconds = now() - t0;
+    dl->total_seconds = occam_now() - t0;
     return rc;
 }
 

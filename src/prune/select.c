@@ -1,8 +1,7 @@
 /* Exact parallel selection of the k smallest scores across segments, in place.
  *
- * Keys. A float's bits become an unsigned key with the same order: negatives have every bit
- * flipped, non-negatives get the sign bit set, and -0 is first mapped to +0 so the two compare
- * equal as they do as floats. NaN keys fall outside [key(-Inf), key(+Inf)] and are refused.
+ * Keys. A float's bits become an unsigned key with the same order (occam/floatkey.h); NaN
+ * keys fall outside [key(-Inf), key(+Inf)] and are refused.
  *
  * Work split. The segments are treated as one concatenated index space [0, n) that is cut into
  * one contiguous range per thread (occam_split_aligned), so "thread order" is position order.
@@ -40,6 +39,7 @@
 #include <immintrin.h>
 #endif
 
+#include "occam/floatkey.h"
 #include "occam/mem.h"
 #include "occam/rng.h"
 #include "occam/team.h"
@@ -56,22 +56,6 @@
 
 #define KEY_NEG_INF 0x007FFFFFu
 #define KEY_POS_INF 0xFF800000u
-
-static inline uint32_t key_of(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    u = u == 0x80000000u ? 0u : u; /* -0 sorts with +0 */
-    return u ^ (-(u >> 31) | 0x80000000u);
-}
-
-static inline float float_of(uint32_t key)
-{
-    uint32_t u = key & 0x80000000u ? key ^ 0x80000000u : ~key;
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
 
 static inline uint32_t key_is_nan(uint32_t key)
 {
@@ -205,7 +189,7 @@ static void bracket_piece(const float *restrict x, size_t m, uint32_t lo, uint32
     }
     uint32_t nan = nanm != 0;
     for (; i < m; i++) {
-        uint32_t key = key_of(x[i]);
+        uint32_t key = occam_float_key(x[i]);
         lt_lo += key < lo;
         le_lo += key <= lo;
         le_hi += key <= hi;
@@ -236,7 +220,7 @@ static void bracket_piece(const float *restrict x, size_t m, uint32_t lo, uint32
         uint32_t c0 = 0, c1 = 0, c3 = 0, bad = 0;
         if (len < CHUNK) memset(f, 0, sizeof f);
         for (size_t j = 0; j < len; j++) {
-            uint32_t key = key_of(y[j]);
+            uint32_t key = occam_float_key(y[j]);
             c0 += key < lo;
             c1 += key <= lo;
             c3 += key <= hi;
@@ -252,7 +236,7 @@ static void bracket_piece(const float *restrict x, size_t m, uint32_t lo, uint32
             memcpy(&word, f + w, 8);
             for (; word; word &= word - 1) {
                 size_t j = w + ((unsigned)__builtin_ctzll(word) >> 3);
-                buf[nb < cap ? nb : cap] = key_of(y[j]);
+                buf[nb < cap ? nb : cap] = occam_float_key(y[j]);
                 nb++;
             }
         }
@@ -275,7 +259,7 @@ static void hist_data(const float *restrict x, size_t m, uint32_t ilo, uint32_t 
                       unsigned shift, uint64_t *restrict hist)
 {
     for (size_t i = 0; i < m; i++) {
-        uint32_t d = key_of(x[i]) - ilo;
+        uint32_t d = occam_float_key(x[i]) - ilo;
         if (d <= range) hist[d >> shift]++;
     }
 }
@@ -286,7 +270,7 @@ static size_t gather_data(uint32_t *restrict out, const float *restrict x, size_
 {
     size_t w = 0;
     for (size_t i = 0; i < m; i++) {
-        uint32_t key = key_of(x[i]), d = key - ilo;
+        uint32_t key = occam_float_key(x[i]), d = key - ilo;
         if (d <= range) {
             hist[d >> shift]++;
             out[w++] = key;
@@ -368,7 +352,7 @@ static uint64_t first_nan(const sel_ctx *c, uint64_t g0, uint64_t g1)
     {
         const float *x = c->seg[s];
         for (size_t i = i0; i < i1; i++)
-            if (key_is_nan(key_of(x[i]))) return c->off[s] + i;
+            if (key_is_nan(occam_float_key(x[i]))) return c->off[s] + i;
     }
     return UINT64_MAX;
 }
@@ -408,7 +392,7 @@ static void sample_draw(sel_ctx *c, int t, int nt)
             uint32_t *out = c->samp + (size_t)j * cl, *out2 = c->samp2 + (size_t)j * cl;
             for (uint32_t i = 0; i < cl; i++, g++) {
                 while (g >= c->off[s + 1]) s++;
-                out[i] = out2[i] = key_of(c->seg[s][g - c->off[s]]);
+                out[i] = out2[i] = occam_float_key(c->seg[s][g - c->off[s]]);
             }
         }
     }
@@ -700,7 +684,7 @@ int occam_select_ex(const float *const *seg, const size_t *len, int nseg, uint64
                              s, (unsigned long long)(c.nanpos - off[s]));
     } else {
         out->k = k;
-        out->value = k ? float_of(c.vkey) : 0.0f;
+        out->value = k ? occam_key_float(c.vkey) : 0.0f;
         out->below = k ? c.below : 0;
         out->ties = k - out->below;
         if (trace) *trace = c.trace;
