@@ -31,6 +31,8 @@ CLI_SRC   := $(wildcard src/cli/*.c)
 TEST_SRC  := $(wildcard tests/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+# The CLI's modules without main(), for the tests of what lives only in the CLI (the plots).
+CLI_MOD_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
 .PHONY: all deps run test unit help clean
@@ -72,12 +74,13 @@ unit:
 
 $(BUILD)/liboccam.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/occam: $(CLI_OBJ) $(BUILD)/liboccam.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/test_occam: $(TEST_OBJ) $(BUILD)/liboccam.a
+$(BUILD)/test_occam: $(TEST_OBJ) $(CLI_MOD_OBJ) $(BUILD)/liboccam.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
 
 $(BUILD)/%.o: %.c

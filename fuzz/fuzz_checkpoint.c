@@ -1,11 +1,11 @@
 /* libFuzzer harness for the safetensors reader (occam_st_open) and the checkpoint loader on top
- * of it (occam_model_load).
+ * of it (occam_checkpoint_load).
  *
  * The input is the file. occam_st_open must either fail honestly or hand back views that keep
  * every promise of safetensors.h: a known dtype, at most 4 non-negative dimensions, nbytes equal
  * to prod(shape) times the element size, data aligned for its dtype and readable to the last
  * byte (ASan checks each one), tensors that tile the data area, string metadata. The same file
- * then goes through occam_model_load into a 4-3-2 model, so the shape, mask and
+ * then goes through occam_checkpoint_load into a 4-3-2 model, so the shape, mask and
  * "occam.layers" checks run as well (a file starting with the .occ magic takes the .occ path).
  * A successful load must hold exactly the file's tensors at the widths the model now has (a
  * neuron-pruned file has narrower hidden layers); a failed one must leave the model exactly as
@@ -25,6 +25,7 @@
 #include "occam/fit.h"
 #include "occam/prune.h"
 #include "occam/safetensors.h"
+#include "occam/train.h"
 #include "occam/trainer.h"
 #include "occam/trainstate.h"
 
@@ -101,11 +102,11 @@ static void check_model_load(const char *path, const occam_st_file *f)
 {
     occam_model m;
     occam_error err = {0};
-    FUZZ_CHECK(occam_model_create(&m, fuzz_config_4_3_2(), &err) == OCCAM_OK);
+    FUZZ_CHECK(occam_model_create(&m, &fuzz_config_4_3_2()->model, fuzz_config_4_3_2()->data.task, &err) == OCCAM_OK);
     for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] = (float)i + 0.5f;
     occam_model before = m;
-    int rc = occam_model_load(path, &m, &err);
-    fuzz_check_status("occam_model_load", rc, &err, path);
+    int rc = occam_checkpoint_load(path, &m, &err);
+    fuzz_check_status("occam_checkpoint_load", rc, &err, path);
     if (rc != OCCAM_OK) {
         FUZZ_CHECK(memcmp(&m.lay, &before.lay, sizeof m.lay) == 0);
         FUZZ_CHECK(m.params == before.params && m.mask == NULL);
@@ -135,7 +136,7 @@ static const occam_dataset *rows40(void)
     return &ds;
 }
 
-static int restore(void *ctx, const occam_run_view *v, occam_error *err)
+static int restore(void *ctx, const occam_train_view *v, occam_error *err)
 {
     int rc = occam_state_restore(ctx, v, err);
     if (rc == OCCAM_OK) {
@@ -161,12 +162,12 @@ static void check_resume(const char *path, bool noisy)
     }
     occam_model m;
     occam_error err = {0};
-    FUZZ_CHECK(occam_model_create(&m, &cfg, &err) == OCCAM_OK);
+    FUZZ_CHECK(occam_model_create(&m, &cfg.model, cfg.data.task, &err) == OCCAM_OK);
     occam_model_init(&m, cfg.model.init, 1);
     occam_trainer *tr;
-    FUZZ_CHECK(occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err) == OCCAM_OK);
+    FUZZ_CHECK(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 1, NULL, &err) == OCCAM_OK);
     occam_state_reader rd = {.path = path};
-    occam_run_io io = {.restore = restore, .ctx = &rd};
+    occam_train_io io = {.restore = restore, .ctx = &rd};
     occam_fit_result res;
     occam_prune_log log;
     int rc = occam_train_run(tr, &m, &cfg, rows40(), NULL, &res, &log, &io, &err);

@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     occam_model m;
     occam_error err = {0};
-    FUZZ_CHECK(occam_model_create(&m, fuzz_config_4_3_2(), &err) == OCCAM_OK);
+    FUZZ_CHECK(occam_model_create(&m, &fuzz_config_4_3_2()->model, fuzz_config_4_3_2()->data.task, &err) == OCCAM_OK);
     for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] = (float)i + 0.5f;
     occam_model before = m;
     int rc = occam_occ_read(path, &m, &err);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "occam/config.h"
 #include "occam/data.h"
 #include "occam/mem.h"
 
@@ -904,7 +905,7 @@ static void expect_load_error(const occam_config *cfg, const char *what)
 {
     occam_dataset tr, te;
     occam_error err = {0};
-    cr_assert_eq(occam_data_load(cfg, &tr, &te, &err), OCCAM_ERR_INPUT, "msg: %s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg), &tr, &te, &err), OCCAM_ERR_INPUT, "msg: %s", err.msg);
     assert_msg_has(err, what);
     assert_zeroed(&tr);
     assert_zeroed(&te);
@@ -916,7 +917,7 @@ Test(data, load_blobs)
     cfg.data.normalize = OCCAM_NORM_STANDARDIZE;
     occam_dataset tr, te;
     occam_error err = {0};
-    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(tr.n, 300);
     cr_assert_eq(te.n, 90);
     cr_assert_eq(tr.d, 5);
@@ -950,7 +951,7 @@ Test(data, load_csv)
     snprintf(cfg.data.test, sizeof cfg.data.test, "%s", te_p.s);
     occam_dataset tr, te;
     occam_error err = {0};
-    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
     check_rows(&tr, 2, 2, (const float[]){0.25f, 0.5f, -1, 0.75f});
     check_labels(&tr, (const int32_t[]){0, 1}, 2);
     check_rows(&te, 1, 2, (const float[]){2, 0.25f});
@@ -959,7 +960,7 @@ Test(data, load_csv)
 
     /* No test file: an empty test set. */
     cfg.data.test[0] = '\0';
-    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(tr.n, 2);
     assert_zeroed(&te);
     occam_dataset_free(&tr);
@@ -982,7 +983,7 @@ Test(data, load_csv_regress)
     snprintf(cfg.data.train, sizeof cfg.data.train, "%s", tr_p.s);
     occam_dataset tr, te;
     occam_error err = {0};
-    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(tr.targets, 1);
     cr_assert_eq(tr.y[1], 1.5f);
     occam_dataset_free(&tr);
@@ -1002,7 +1003,7 @@ Test(data, load_idx)
     snprintf(cfg.data.path, sizeof cfg.data.path, "%s", g_dir);
     occam_dataset tr, te;
     occam_error err = {0};
-    cr_assert_eq(occam_data_load(&cfg, &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(tr.n, 3);
     cr_assert_eq(te.n, 1);
     for (int k = 0; k < 18; k++) cr_assert_eq(tr.x[k], (float)k_pix[k] / 255.0f);

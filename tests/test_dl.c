@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "occam/codes.h"
 #include "occam/config.h"
 #include "occam/data.h"
 #include "occam/dl.h"
@@ -15,6 +16,7 @@
 #include "occam/model.h"
 #include "occam/occfile.h"
 #include "occam/prune.h"
+#include "occam/train.h"
 #include "occam/trainer.h"
 
 typedef struct rig {
@@ -26,11 +28,11 @@ typedef struct rig {
 static void rig_train(rig *r)
 {
     occam_error err;
-    cr_assert_eq(occam_data_load(&r->cfg, &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(occam_model_create(&r->m, &r->cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_data_load(&r->cfg.data, occam_config_inputs(&r->cfg), occam_config_outputs(&r->cfg), &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&r->m, &r->cfg.model, r->cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &r->m, &r->cfg, 2, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&tr, &r->m, occam_config_trainer(&r->cfg), 2, NULL, &err), OCCAM_OK);
     occam_fit_result res;
     occam_prune_log log;
     cr_assert_eq(occam_train_run(tr, &r->m, &r->cfg, &r->train, &r->test, &res, &log, NULL,
@@ -111,21 +113,21 @@ Test(dl, two_part_total_is_thread_count_independent)
     rig_up(&r);
     occam_dl a, b;
     occam_error err;
-    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg, &r.train, 1, NULL, &err), OCCAM_OK, "%s",
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err), OCCAM_OK, "%s",
                  err.msg);
-    cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg, &r.train, 3, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 3, NULL, &err), OCCAM_OK);
     cr_assert(memcmp(&a.total_bits, &b.total_bits, sizeof(double)) == 0, "%.17g vs %.17g",
               a.total_bits, b.total_bits);
     cr_assert(memcmp(&a.model_bits, &b.model_bits, sizeof(double)) == 0);
     for (int l = 0; l < a.nlayers; l++) {
         cr_assert_eq(a.layer[l].k, occam_model_active_weights(&r.m, l));
-        cr_assert(fabs(a.layer[l].mask_bits - occam_mdl_log2_binomial(a.layer[l].n, a.layer[l].k))
+        cr_assert(fabs(a.layer[l].mask_bits - occam_codes_log2_binomial(a.layer[l].n, a.layer[l].k))
                   < 1e-9);
     }
     /* the count code is what it says */
     r.cfg.mdl.model_code = OCCAM_MDL_COUNT;
     r.cfg.mdl.bits_per_weight = 32;
-    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg, &r.train, 2, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err), OCCAM_OK);
     uint64_t active = 0;
     for (int l = 0; l < r.m.lay.nlayers; l++)
         active += occam_model_active_weights(&r.m, l) + (uint64_t)r.m.lay.width[l + 1];
@@ -140,7 +142,7 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     occam_dl dl;
     occam_error err;
     float *q = occam_alloc(r.m.lay.nparams, sizeof(float));
-    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg, &r.train, 2, q, &err), OCCAM_OK, "%s",
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err), OCCAM_OK, "%s",
                  err.msg);
     char path[] = "/tmp/occam-dl-XXXXXX";
     int fd = mkstemp(path);
@@ -153,7 +155,7 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
               "payload %g bits, two-part model bits %g", pay, dl.model_bits);
     occam_model back;
-    cr_assert_eq(occam_model_create(&back, &r.cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
     cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(back.lay.nparams, r.m.lay.nparams);
     cr_assert(memcmp(back.params, q, r.m.lay.nparams * sizeof(float)) == 0,
@@ -182,10 +184,10 @@ static double plain_cost(const rig *r, const occam_dl *dl, float *q, int l, doub
     double d = (double)(float)(sd * pow(2.0, -0.5 * c));
     const float *w = r->m.params + lay->w_off[l];
     const uint8_t *mk = r->m.mask ? r->m.mask + lay->w_off[l] : NULL;
-    occam_mdl_quantize(q + lay->w_off[l], w, mk, n, d);
+    occam_codes_quantize(q + lay->w_off[l], w, mk, n, d);
     size_t rows = (size_t)r->cfg.mdl.search_rows;
     if (rows == 0 || rows > r->train.n) rows = r->train.n;
-    return occam_mdl_value_bits(w, mk, n, d, &dl->layer[l].prior, 1) +
+    return occam_codes_value_bits(w, mk, n, d, &dl->layer[l].prior, 1) +
            (double)r->train.n / (double)rows *
                occam_dl_data_bits(&r->m, q, &r->train, rows, r->cfg.mdl.target_precision, 1);
 }
@@ -227,7 +229,7 @@ Test(dl, delta_search_matches_a_full_grid_scan)
         }
         occam_dl dl;
         occam_error err;
-        cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg, &r.train, 2, NULL, &err), OCCAM_OK,
+        cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err), OCCAM_OK,
                      "%s", err.msg);
         const occam_layout *lay = &r.m.lay;
         int L = lay->nlayers, choice[OCCAM_MAX_LAYERS];
@@ -238,7 +240,7 @@ Test(dl, delta_search_matches_a_full_grid_scan)
             sd[l] = layer_sd(&r, l);
             choice[l] = 2;
             size_t n = (size_t)lay->width[l] * lay->width[l + 1];
-            occam_mdl_quantize(q + lay->w_off[l], r.m.params + lay->w_off[l],
+            occam_codes_quantize(q + lay->w_off[l], r.m.params + lay->w_off[l],
                                r.m.mask ? r.m.mask + lay->w_off[l] : NULL, n,
                                (double)(float)(sd[l] * 0.5));
         }
@@ -271,7 +273,7 @@ Test(dl, delta_search_matches_a_full_grid_scan)
         double model = 0;
         for (int l = 0; l < L; l++) {
             size_t n = (size_t)lay->width[l] * lay->width[l + 1];
-            double vb = occam_mdl_value_bits(r.m.params + lay->w_off[l],
+            double vb = occam_codes_value_bits(r.m.params + lay->w_off[l],
                                              r.m.mask ? r.m.mask + lay->w_off[l] : NULL, n,
                                              dl.layer[l].delta, &dl.layer[l].prior, 3);
             cr_assert(memcmp(&vb, &dl.layer[l].value_bits, sizeof vb) == 0, "layer %d", l);

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "occam/mdl.h"
+#include "occam/codes.h"
+#include "occam/prior.h"
+#include "occam/sum.h"
 #include "occam/rng.h"
 
 #define LN2L 0.693147180559945309417232121458176568L
@@ -126,9 +128,9 @@ Test(mdl, sum_bitwise_across_threads_and_matches_kahan)
     double ref = kahan(v, n);
     size_t chunks[] = {1000, 777, 4096, 1, n, 2 * n};
     for (size_t ci = 0; ci < sizeof chunks / sizeof *chunks; ci++) {
-        double s1 = occam_mdl_sum(1, n, chunks[ci], vec_chunk, &c);
+        double s1 = occam_sum_chunked(1, n, chunks[ci], vec_chunk, &c);
         for (int t = 2; t <= 3; t++) {
-            double st = occam_mdl_sum(t, n, chunks[ci], vec_chunk, &c);
+            double st = occam_sum_chunked(t, n, chunks[ci], vec_chunk, &c);
             cr_assert(same_bits(s1, st), "chunk %zu: %d threads %.17g vs 1 thread %.17g",
                       chunks[ci], t, st, s1);
         }
@@ -165,14 +167,14 @@ Test(mdl, sum_serial_and_parallel_build_the_same_tree)
     for (int i = 0; i < 150; i++)
         v[i] = occam_rng_normal(&r) * pow(2.0, 40 * occam_rng_uniform(&r));
     vec_ctx c = {v};
-    cr_assert_eq(occam_mdl_sum(1, 0, 4, vec_chunk, &c), 0.0);
-    cr_assert_eq(occam_mdl_sum(3, 0, 4, vec_chunk, &c), 0.0);
+    cr_assert_eq(occam_sum_chunked(1, 0, 4, vec_chunk, &c), 0.0);
+    cr_assert_eq(occam_sum_chunked(3, 0, 4, vec_chunk, &c), 0.0);
     size_t chunks[] = {1, 3};
     for (size_t ci = 0; ci < 2; ci++)
         for (size_t n = 1; n <= 150; n++) {
             double want = slot_tree(v, n, chunks[ci]);
             for (int t = 1; t <= 3; t++) {
-                double got = occam_mdl_sum(t, n, chunks[ci], vec_chunk, &c);
+                double got = occam_sum_chunked(t, n, chunks[ci], vec_chunk, &c);
                 cr_assert(same_bits(got, want), "n=%zu chunk=%zu T=%d: %.17g vs tree %.17g",
                           n, chunks[ci], t, got, want);
             }
@@ -192,41 +194,41 @@ Test(mdl, log2_binomial_edges)
 {
     uint64_t ns[] = {0, 1, 2, 7, 1000, 1000000000000ull};
     for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
-        cr_assert_eq(occam_mdl_log2_binomial(ns[i], 0), 0.0);
-        cr_assert_eq(occam_mdl_log2_binomial(ns[i], ns[i]), 0.0);
+        cr_assert_eq(occam_codes_log2_binomial(ns[i], 0), 0.0);
+        cr_assert_eq(occam_codes_log2_binomial(ns[i], ns[i]), 0.0);
         if (ns[i] >= 1) {
-            cr_assert_eq(occam_mdl_log2_binomial(ns[i], 1), log2((double)ns[i]));
-            cr_assert_eq(occam_mdl_log2_binomial(ns[i], ns[i] - 1), log2((double)ns[i]));
+            cr_assert_eq(occam_codes_log2_binomial(ns[i], 1), log2((double)ns[i]));
+            cr_assert_eq(occam_codes_log2_binomial(ns[i], ns[i] - 1), log2((double)ns[i]));
         }
     }
-    cr_assert(fabs(occam_mdl_log2_binomial(4, 2) - log2(6.0)) < 1e-15);
+    cr_assert(fabs(occam_codes_log2_binomial(4, 2) - log2(6.0)) < 1e-15);
 }
 
 Test(mdl, log2_binomial_values_and_symmetry)
 {
     for (uint64_t n = 2; n <= 80; n++)
         for (uint64_t k = 0; k <= n; k++) {
-            double got = occam_mdl_log2_binomial(n, k);
+            double got = occam_codes_log2_binomial(n, k);
             long double want = log2_binom_ref(n, k);
             cr_assert(fabsl(got - want) <= 1e-13L * (1 + want), "C(%lu,%lu): %.17g vs %.17Lg",
                       (unsigned long)n, (unsigned long)k, got, want);
-            cr_assert(same_bits(got, occam_mdl_log2_binomial(n, n - k)));
+            cr_assert(same_bits(got, occam_codes_log2_binomial(n, n - k)));
         }
     uint64_t big = 1000000000000ull;
     uint64_t ks[] = {2, 3, 17, 1000, 1000000};
     for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
-        double got = occam_mdl_log2_binomial(big, ks[i]);
+        double got = occam_codes_log2_binomial(big, ks[i]);
         long double want = log2_binom_ref(big, ks[i]);
         cr_assert(fabsl(got - want) <= 1e-13L * want, "C(1e12,%lu): %.17g vs %.17Lg",
                   (unsigned long)ks[i], got, want);
-        cr_assert(same_bits(got, occam_mdl_log2_binomial(big, big - ks[i])));
+        cr_assert(same_bits(got, occam_codes_log2_binomial(big, big - ks[i])));
     }
     /* Central: log2 C(2m, m) = 2m - ½ log2(πm) - 1/(8m ln 2) + O(m^-2). */
     double m = 5e11, want = 2 * m - 0.5 * log2(M_PI * m) - 1.0 / (8 * m * M_LN2);
-    double got = occam_mdl_log2_binomial(big, big / 2);
+    double got = occam_codes_log2_binomial(big, big / 2);
     cr_assert(fabs(got - want) <= 1e-15 * want, "%.17g vs %.17g", got, want);
     /* n = 3e5 weights, a tenth kept: compare with the long-double product. */
-    got = occam_mdl_log2_binomial(300000, 30000);
+    got = occam_codes_log2_binomial(300000, 30000);
     long double w2 = log2_binom_ref(300000, 30000);
     cr_assert(fabsl(got - w2) <= 1e-12L * w2, "%.17g vs %.17Lg", got, w2);
 }
@@ -521,10 +523,10 @@ Test(mdl, quantize_rounds_half_away_from_zero)
     float w[6] = {0.25f, -0.75f, 0.74f, -0.24f, 3.0f, 1.25f};
     uint8_t mask[6] = {1, 1, 1, 1, 0, 1};
     float q[6];
-    occam_mdl_quantize(q, w, mask, 6, 0.5);
+    occam_codes_quantize(q, w, mask, 6, 0.5);
     float want[6] = {0.5f, -1.0f, 0.5f, -0.0f, 0.0f, 1.5f};
     for (int i = 0; i < 6; i++) cr_assert_eq(q[i], want[i], "w=%g: %g", w[i], q[i]);
-    occam_mdl_quantize(w, w, NULL, 6, 0.5); /* in place, no mask */
+    occam_codes_quantize(w, w, NULL, 6, 0.5); /* in place, no mask */
     cr_assert_eq(w[4], 3.0f);
     cr_assert_eq(w[1], -1.0f);
 }
@@ -551,18 +553,18 @@ Test(mdl, value_bits_match_naive_loop_for_any_thread_count)
             double q = round((double)w[i] / deltas[d]);
             naive += occam_prior_bin_bits(&p, (q - 0.5) * deltas[d], (q + 0.5) * deltas[d]);
         }
-        double b1 = occam_mdl_value_bits(w, mask, n, deltas[d], &p, 1);
+        double b1 = occam_codes_value_bits(w, mask, n, deltas[d], &p, 1);
         cr_assert(isfinite(b1) && fabs(b1 - naive) <= 1e-12 * naive, "δ=%g: %.17g vs %.17g",
                   deltas[d], b1, naive);
         for (int t = 2; t <= 3; t++)
-            cr_assert(same_bits(b1, occam_mdl_value_bits(w, mask, n, deltas[d], &p, t)),
+            cr_assert(same_bits(b1, occam_codes_value_bits(w, mask, n, deltas[d], &p, t)),
                       "δ=%g T=%d", deltas[d], t);
     }
     /* Finer quantisation costs about log2(1/δ) more per weight. */
     size_t na = 0;
     for (size_t i = 0; i < n; i++) na += mask[i];
-    double fine = occam_mdl_value_bits(w, mask, n, 1e-4, &p, 2);
-    double coarse = occam_mdl_value_bits(w, mask, n, 1e-3, &p, 2);
+    double fine = occam_codes_value_bits(w, mask, n, 1e-4, &p, 2);
+    double coarse = occam_codes_value_bits(w, mask, n, 1e-3, &p, 2);
     cr_assert(fabs((fine - coarse) / (double)na - log2(10.0)) < 1e-2, "%g",
               (fine - coarse) / (double)na);
     free(w);
@@ -574,18 +576,18 @@ Test(mdl, value_bits_match_naive_loop_for_any_thread_count)
 Test(mdl, gauss_bits_hand_values)
 {
     /* bc -l: (0.5^2/(2*2^2) + l(2) + 0.5*l(2*pi) - l(0.01)) / l(2) */
-    cr_assert(fabs(occam_mdl_gauss_bits(0.5, 2.0, 0.01) - 9.014688474538664201) < 1e-13);
-    cr_assert(fabs(occam_mdl_gauss_bits(-0.5, 2.0, 0.01) - 9.014688474538664201) < 1e-13);
+    cr_assert(fabs(occam_codes_gauss_bits(0.5, 2.0, 0.01) - 9.014688474538664201) < 1e-13);
+    cr_assert(fabs(occam_codes_gauss_bits(-0.5, 2.0, 0.01) - 9.014688474538664201) < 1e-13);
     /* 0.5 log2(2π) */
-    cr_assert(fabs(occam_mdl_gauss_bits(0.0, 1.0, 1.0) - 1.325748064736159399) < 1e-15);
+    cr_assert(fabs(occam_codes_gauss_bits(0.0, 1.0, 1.0) - 1.325748064736159399) < 1e-15);
     /* Halving δ costs exactly one bit; a 1e6σ residual is finite. */
-    cr_assert(fabs(occam_mdl_gauss_bits(0.3, 1.0, 0.005) - occam_mdl_gauss_bits(0.3, 1.0, 0.01) -
+    cr_assert(fabs(occam_codes_gauss_bits(0.3, 1.0, 0.005) - occam_codes_gauss_bits(0.3, 1.0, 0.01) -
                    1.0) < 1e-13);
-    cr_assert(isfinite(occam_mdl_gauss_bits(1e6, 1.0, 1e-3)));
+    cr_assert(isfinite(occam_codes_gauss_bits(1e6, 1.0, 1e-3)));
     float y[3] = {1, 2, 3}, t[3] = {1, 0, 5};
-    cr_assert(fabs(occam_mdl_rms(y, t, 3) - sqrt(8.0 / 3)) < 1e-15);
-    cr_assert(fabs(occam_mdl_rms(y, NULL, 3) - sqrt(14.0 / 3)) < 1e-15);
-    cr_assert_eq(occam_mdl_rms(y, t, 0), 0.0);
+    cr_assert(fabs(occam_codes_rms(y, t, 3) - sqrt(8.0 / 3)) < 1e-15);
+    cr_assert(fabs(occam_codes_rms(y, NULL, 3) - sqrt(14.0 / 3)) < 1e-15);
+    cr_assert_eq(occam_codes_rms(y, t, 0), 0.0);
 }
 
 /* ---- KL ---------------------------------------------------------------------------------- */
@@ -611,13 +613,13 @@ Test(mdl, kl_gauss_matches_quadrature)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         double *c = cases[i];
         occam_prior p = occam_prior_gauss(c[2], c[3]);
-        double got = occam_mdl_kl_gauss(c[0], c[1], c[2], c[3]);
+        double got = occam_codes_kl_gauss(c[0], c[1], c[2], c[3]);
         long double want = kl_quad(c[0], c[1], &p);
         cr_assert(fabsl(got - want) < 1e-8L, "case %zu: %.17g vs %.17Lg", i, got, want);
     }
-    cr_assert_eq(occam_mdl_kl_gauss(0.4, 0.3, 0.4, 0.3), 0.0);
+    cr_assert_eq(occam_codes_kl_gauss(0.4, 0.3, 0.4, 0.3), 0.0);
     /* q ≈ p: KL ≈ x² + d²/2 with x = 1e-7, no cancellation. */
-    double tiny = occam_mdl_kl_gauss(1e-7, 1.0 + 1e-7, 0.0, 1.0);
+    double tiny = occam_codes_kl_gauss(1e-7, 1.0 + 1e-7, 0.0, 1.0);
     cr_assert(fabs(tiny - 1.5e-14) < 1e-20, "%.17g", tiny);
 }
 
@@ -627,15 +629,15 @@ Test(mdl, kl_mog_mc_converges_to_quadrature)
     double mu_q = 0.8, sigma_q = 0.3;
     long double want = kl_quad(mu_q, sigma_q, &p);
     occam_rng r = occam_rng_seed(77, 0);
-    double got = occam_mdl_kl_mog_mc(mu_q, sigma_q, &p, 100000, &r);
+    double got = occam_codes_kl_mog_mc(mu_q, sigma_q, &p, 100000, &r);
     cr_assert(fabsl(got - want) < 0.005L * want, "%.10g vs %.10Lg", got, want);
 
     /* RMS error over seeds shrinks like 1/sqrt(samples): 100× the samples, ~10× smaller. */
     double e_small = 0, e_big = 0;
     for (uint64_t s = 0; s < 16; s++) {
         occam_rng a = occam_rng_seed(100 + s, 0), b = occam_rng_seed(200 + s, 0);
-        double ds = occam_mdl_kl_mog_mc(mu_q, sigma_q, &p, 100, &a) - (double)want;
-        double db = occam_mdl_kl_mog_mc(mu_q, sigma_q, &p, 10000, &b) - (double)want;
+        double ds = occam_codes_kl_mog_mc(mu_q, sigma_q, &p, 100, &a) - (double)want;
+        double db = occam_codes_kl_mog_mc(mu_q, sigma_q, &p, 10000, &b) - (double)want;
         e_small += ds * ds;
         e_big += db * db;
     }
@@ -645,12 +647,12 @@ Test(mdl, kl_mog_mc_converges_to_quadrature)
     /* Deterministic given the generator; an odd count works; a Gaussian prior agrees with the
      * closed form. */
     occam_rng a = occam_rng_seed(9, 9), b = occam_rng_seed(9, 9);
-    cr_assert(same_bits(occam_mdl_kl_mog_mc(0.1, 0.2, &p, 7, &a),
-                        occam_mdl_kl_mog_mc(0.1, 0.2, &p, 7, &b)));
+    cr_assert(same_bits(occam_codes_kl_mog_mc(0.1, 0.2, &p, 7, &a),
+                        occam_codes_kl_mog_mc(0.1, 0.2, &p, 7, &b)));
     occam_prior g = occam_prior_gauss(0.1, 0.6);
     occam_rng c = occam_rng_seed(3, 0);
-    double mc = occam_mdl_kl_mog_mc(0.5, 0.2, &g, 100001, &c);
-    double cf = occam_mdl_kl_gauss(0.5, 0.2, 0.1, 0.6);
+    double mc = occam_codes_kl_mog_mc(0.5, 0.2, &g, 100001, &c);
+    double cf = occam_codes_kl_gauss(0.5, 0.2, 0.1, 0.6);
     cr_assert(fabs(mc - cf) < 0.005 * cf, "%g vs %g", mc, cf);
 }
 
@@ -671,23 +673,23 @@ Test(mdl, kl_bits_total_thread_independent)
     for (size_t i = 0; i < n; i++) {
         if (!mask[i]) continue;
         occam_rng s = occam_rng_seed(1234, i);
-        naive += occam_mdl_kl_mog_mc(mu[i], sg[i], &mix, 8, &s);
+        naive += occam_codes_kl_mog_mc(mu[i], sg[i], &mix, 8, &s);
     }
     naive /= M_LN2;
-    double b1 = occam_mdl_kl_bits_total(mu, sg, mask, n, &mix, 8, 1234, 1);
+    double b1 = occam_codes_kl_bits_total(mu, sg, mask, n, &mix, 8, 1234, 1);
     cr_assert(fabs(b1 - naive) <= 1e-12 * fabs(naive), "%.17g vs %.17g", b1, naive);
     for (int t = 2; t <= 3; t++)
-        cr_assert(same_bits(b1, occam_mdl_kl_bits_total(mu, sg, mask, n, &mix, 8, 1234, t)));
-    cr_assert(!same_bits(b1, occam_mdl_kl_bits_total(mu, sg, mask, n, &mix, 8, 1235, 2)));
+        cr_assert(same_bits(b1, occam_codes_kl_bits_total(mu, sg, mask, n, &mix, 8, 1234, t)));
+    cr_assert(!same_bits(b1, occam_codes_kl_bits_total(mu, sg, mask, n, &mix, 8, 1235, 2)));
     /* Gaussian: the closed form. */
     naive = 0;
     for (size_t i = 0; i < n; i++)
-        if (mask[i]) naive += occam_mdl_kl_gauss(mu[i], sg[i], 0.0, 0.8);
+        if (mask[i]) naive += occam_codes_kl_gauss(mu[i], sg[i], 0.0, 0.8);
     naive /= M_LN2;
-    b1 = occam_mdl_kl_bits_total(mu, sg, mask, n, &g, 0, 1, 1);
+    b1 = occam_codes_kl_bits_total(mu, sg, mask, n, &g, 0, 1, 1);
     cr_assert(fabs(b1 - naive) <= 1e-12 * naive, "%.17g vs %.17g", b1, naive);
     for (int t = 2; t <= 3; t++)
-        cr_assert(same_bits(b1, occam_mdl_kl_bits_total(mu, sg, mask, n, &g, 0, 99, t)));
+        cr_assert(same_bits(b1, occam_codes_kl_bits_total(mu, sg, mask, n, &g, 0, 99, t)));
     free(mu);
     free(sg);
     free(mask);

@@ -90,7 +90,7 @@ static void check_gradient(occam_act act, occam_task task, int threads)
     cfg.train.batch = 9;
     occam_model m;
     occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&m, OCCAM_INIT_XAVIER, 3);
     occam_rng r = occam_rng_seed(5, 1);
     for (int l = 0; l < m.lay.nlayers; l++) /* non-zero biases, so their gradients matter */
@@ -99,7 +99,7 @@ static void check_gradient(occam_act act, occam_task task, int threads)
     occam_dataset ds;
     make_data(&ds, 9, 5, 4, task, 11);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, threads, NULL, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), threads, NULL, &err), OCCAM_OK, "%s", err.msg);
     uint32_t idx[9];
     for (int i = 0; i < 9; i++) idx[i] = (uint32_t)i;
     float *g = calloc(m.lay.nparams, sizeof(float));
@@ -235,7 +235,8 @@ static void optim_case(occam_opt kind, bool nesterov, bool decay)
     cfg.train.momentum = 0.8;
     cfg.train.weight_decay = 0.01;
     occam_optim o;
-    occam_optim_init(&o, &cfg);
+    occam_optim_params op = occam_config_optim(&cfg);
+    occam_optim_init(&o, &op);
     enum { N = 1100 }; /* more than one internal block */
     static float w[N], m[N], v[N], p0[N], p1[N];
     static double rw[N], rm[N], rv[N];
@@ -278,25 +279,32 @@ Test(nn, sgd_nesterov) { optim_case(OCCAM_OPT_SGD, true, true); }
 Test(nn, sgd_no_decay_on_bias_segments) { optim_case(OCCAM_OPT_SGD, false, false); }
 Test(nn, adam) { optim_case(OCCAM_OPT_ADAM, false, true); }
 
+/* The schedule as the config composes it. */
+static double lr_at(const occam_config *cfg, int64_t step, int64_t total, int64_t spe)
+{
+    occam_optim_params p = occam_config_optim(cfg);
+    return occam_optim_lr_at(&p, step, total, spe);
+}
+
 Test(nn, lr_schedules)
 {
     occam_config cfg;
     occam_config_defaults(&cfg);
     cfg.train.lr = 0.1;
     cfg.train.schedule = OCCAM_SCHED_CONSTANT;
-    cr_assert_float_eq(occam_lr_at(&cfg, 77, 100, 10), 0.1, 1e-15);
+    cr_assert_float_eq(lr_at(&cfg, 77, 100, 10), 0.1, 1e-15);
     cfg.train.schedule = OCCAM_SCHED_STEP;
     cfg.train.step_epochs = 3;
     cfg.train.gamma = 0.5;
-    cr_assert_float_eq(occam_lr_at(&cfg, 29, 100, 10), 0.1, 1e-15);   /* epoch 2 */
-    cr_assert_float_eq(occam_lr_at(&cfg, 30, 100, 10), 0.05, 1e-15);  /* epoch 3 */
-    cr_assert_float_eq(occam_lr_at(&cfg, 65, 100, 10), 0.025, 1e-15); /* epoch 6 */
+    cr_assert_float_eq(lr_at(&cfg, 29, 100, 10), 0.1, 1e-15);   /* epoch 2 */
+    cr_assert_float_eq(lr_at(&cfg, 30, 100, 10), 0.05, 1e-15);  /* epoch 3 */
+    cr_assert_float_eq(lr_at(&cfg, 65, 100, 10), 0.025, 1e-15); /* epoch 6 */
     cfg.train.schedule = OCCAM_SCHED_COSINE;
     cfg.train.lr_min = 0.01;
-    cr_assert_float_eq(occam_lr_at(&cfg, 0, 100, 10), 0.1, 1e-15);
-    cr_assert_float_eq(occam_lr_at(&cfg, 50, 100, 10), 0.055, 1e-15);
-    cr_assert_float_eq(occam_lr_at(&cfg, 100, 100, 10), 0.01, 1e-15);
-    cr_assert_float_eq(occam_lr_at(&cfg, 25, 100, 10), 0.01 + 0.09 * 0.5 * (1 + cos(M_PI / 4)),
+    cr_assert_float_eq(lr_at(&cfg, 0, 100, 10), 0.1, 1e-15);
+    cr_assert_float_eq(lr_at(&cfg, 50, 100, 10), 0.055, 1e-15);
+    cr_assert_float_eq(lr_at(&cfg, 100, 100, 10), 0.01, 1e-15);
+    cr_assert_float_eq(lr_at(&cfg, 25, 100, 10), 0.01 + 0.09 * 0.5 * (1 + cos(M_PI / 4)),
                        1e-15);
 }
 
@@ -323,7 +331,7 @@ Test(nn, he_init_statistics)
     occam_config_defaults(&cfg);
     occam_model m;
     occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&m, OCCAM_INIT_HE, 1);
     size_t n = 784 * 300;
     double s = 0, ss = 0;

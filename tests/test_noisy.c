@@ -42,10 +42,10 @@ Test(noisy, mu_and_rho_gradients_match_finite_differences)
     cfg.noise.init_sigma = 0.3;
     occam_model m;
     occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&m, OCCAM_INIT_XAVIER, 5);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 1, NULL, &err), OCCAM_OK, "%s", err.msg);
     occam_dataset ds = {0};
     ds.n = 8;
     ds.d = 5;
@@ -69,11 +69,11 @@ Test(noisy, mu_and_rho_gradients_match_finite_differences)
                 /* σ² changes with ρ: the trainer caches it, so refresh through a re-create */
                 *p = keep + h;
                 occam_trainer_free(tr);
-                occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err);
+                occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 1, NULL, &err);
                 double lp = loss_at(tr, &ds, idx, 8, scratch);
                 *p = keep - h;
                 occam_trainer_free(tr);
-                occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err);
+                occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 1, NULL, &err);
                 double lm = loss_at(tr, &ds, idx, 8, scratch);
                 *p = keep;
                 double fd = (lp - lm) / (2.0 * h), an = g[which ? np + i : i];
@@ -232,7 +232,7 @@ Test(noisy, gradient_prior_refit_lowers_the_kl)
     cfg.noise.prior_steps = 200;
     occam_model m;
     occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_rng r = occam_rng_seed(9, 9);
     size_t n = 40 * 50;
     m.rho = calloc(m.lay.nparams, sizeof(float));
@@ -246,7 +246,7 @@ Test(noisy, gradient_prior_refit_lowers_the_kl)
     double before = 0.0, after = 0.0;
     for (size_t i = 0; i < n; i++)
         before += noisy_kl(&p, m.params[i], 0.01, NULL);
-    noisy_prior_refit(&p, &m, 0, &cfg, false);
+    occam_noise_prior_fit(&p, &m, 0, &cfg.noise, false);
     for (size_t i = 0; i < n; i++)
         after += noisy_kl(&p, m.params[i], 0.01, NULL);
     cr_assert(after < before - 0.5 * n, "Σ K: %g before, %g after", before, after);
@@ -282,10 +282,10 @@ static void blobs_config(blobs_run *r)
 static void blobs_train(blobs_run *r)
 {
     occam_error err;
-    cr_assert_eq(occam_data_load(&r->cfg, &r->train, &r->test, &err), OCCAM_OK);
-    cr_assert_eq(occam_model_create(&r->m, &r->cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_data_load(&r->cfg.data, occam_config_inputs(&r->cfg), occam_config_outputs(&r->cfg), &r->train, &r->test, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&r->m, &r->cfg.model, r->cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
-    cr_assert_eq(occam_trainer_create(&r->tr, &r->m, &r->cfg, 2, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&r->tr, &r->m, occam_config_trainer(&r->cfg), 2, NULL, &err), OCCAM_OK);
     occam_fit_result res;
     cr_assert_eq(occam_fit(r->tr, &r->cfg, &r->train, &r->test, &res, NULL, NULL, &err),
                  OCCAM_OK, "%s", err.msg);
@@ -338,10 +338,10 @@ Test(noisy, bits_back_is_thread_count_independent)
         blobs_train(&r);
         occam_dl a, b, c;
         occam_error err;
-        cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg, &r.train, 1, NULL, &err), OCCAM_OK,
+        cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err), OCCAM_OK,
                      "%s", err.msg);
-        cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg, &r.train, 2, NULL, &err), OCCAM_OK);
-        cr_assert_eq(occam_dl_compute(&c, &r.m, &r.cfg, &r.train, 3, NULL, &err), OCCAM_OK);
+        cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err), OCCAM_OK);
+        cr_assert_eq(occam_dl_compute(&c, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 3, NULL, &err), OCCAM_OK);
         cr_assert(a.model_bits > 0 && a.data_bits > 0);
         cr_assert(memcmp(&a.total_bits, &b.total_bits, sizeof(double)) == 0 &&
                       memcmp(&a.total_bits, &c.total_bits, sizeof(double)) == 0,
@@ -382,14 +382,14 @@ Test(noisy, mixture_refit_keeps_the_zero_component)
     cfg.noise.zero_weight = 0.8;
     occam_model m;
     occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&m, OCCAM_INIT_XAVIER, 2);
     m.rho = calloc(m.lay.nparams, sizeof(float));
     for (int first = 1; first >= 0; first--)
         for (int l = 0; l < 2; l++) {
             occam_prior p;
-            if (!first) noisy_prior_refit(&p, &m, l, &cfg, true);
-            noisy_prior_refit(&p, &m, l, &cfg, first);
+            if (!first) occam_noise_prior_fit(&p, &m, l, &cfg.noise, true);
+            occam_noise_prior_fit(&p, &m, l, &cfg.noise, first);
             double sum = 0;
             for (int c = 0; c < p.k; c++) sum += p.pi[c];
             cr_assert(fabs(sum - 1.0) < 1e-9, "layer %d: π sums to %.12g", l, sum);
@@ -405,12 +405,12 @@ Test(noisy, peptide_data_and_holdout)
     occam_config_defaults(&cfg);
     cr_assert_eq(occam_config_load(&cfg, "configs/hinton93.ini", &err), OCCAM_OK, "%s", err.msg);
     occam_dataset a, b, c, d;
-    cr_assert_eq(occam_data_load(&cfg, &a, &b, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &a, &b, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(a.n, 105u);
     cr_assert_eq(b.n, 420u);
     cr_assert_eq(a.d, 128u);
     cfg.data.holdout = 21;
-    cr_assert_eq(occam_data_load(&cfg, &c, &d, &err), OCCAM_OK);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &c, &d, &err), OCCAM_OK);
     cr_assert_eq(c.n, 84u);
     cr_assert_eq(d.n, 21u);
     /* the held-out rows are the last 21 training rows (normalised with the 84 kept) */

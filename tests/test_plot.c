@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "occam/plot.h"
+#include "../src/cli/plot.h"
 #include "occam/safetensors.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include "occam/model.h"
 #include "occam/prune.h"
 #include "occam/select.h"
+#include "occam/train.h"
 #include "occam/trainer.h"
 
 typedef struct rig {
@@ -30,10 +31,10 @@ static void rig_up(rig *r, int threads, void (*tweak)(occam_config *))
     r->cfg.model.nlayers = 4;
     r->cfg.train.epochs = 2;
     if (tweak) tweak(&r->cfg);
-    cr_assert_eq(occam_data_load(&r->cfg, &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(occam_model_create(&r->m, &r->cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_data_load(&r->cfg.data, occam_config_inputs(&r->cfg), occam_config_outputs(&r->cfg), &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&r->m, &r->cfg.model, r->cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
-    cr_assert_eq(occam_trainer_create(&r->tr, &r->m, &r->cfg, threads, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&r->tr, &r->m, occam_config_trainer(&r->cfg), threads, NULL, &err), OCCAM_OK);
 }
 
 static void rig_down(rig *r)
@@ -56,7 +57,7 @@ static void prune_once(rig *r, double target, occam_prune_event *ev)
 {
     occam_pruner *p;
     occam_error err;
-    cr_assert_eq(occam_pruner_create(&p, &r->cfg, &r->m, &err), OCCAM_OK);
+    cr_assert_eq(occam_pruner_create(&p, &r->cfg.prune, r->cfg.train.batch, r->cfg.noise.enabled, &r->m, &err), OCCAM_OK);
     memset(ev, 0, sizeof *ev);
     cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, target, ev, &err), OCCAM_OK, "%s",
                  err.msg);
@@ -134,7 +135,7 @@ static void train_masked(occam_opt opt, bool nesterov)
     r.cfg.train.lr = opt == OCCAM_OPT_ADAM ? 0.01 : 0.05;
     occam_trainer_free(r.tr);
     occam_error err;
-    cr_assert_eq(occam_trainer_create(&r.tr, &r.m, &r.cfg, 2, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&r.tr, &r.m, occam_config_trainer(&r.cfg), 2, NULL, &err), OCCAM_OK);
     occam_prune_event ev;
     prune_once(&r, 0.8, &ev);
     size_t z = zeros_in_weights(&r.m);
@@ -440,7 +441,7 @@ Test(prune, neuron_layer_targets_are_cumulative)
     rig_up(&r, 2, neurons_layer);
     occam_pruner *p;
     occam_error err;
-    cr_assert_eq(occam_pruner_create(&p, &r.cfg, &r.m, &err), OCCAM_OK);
+    cr_assert_eq(occam_pruner_create(&p, &r.cfg.prune, r.cfg.train.batch, r.cfg.noise.enabled, &r.m, &err), OCCAM_OK);
     double steps[3] = {0.2, 0.4, 0.6};
     for (int k = 0; k < 3; k++) {
         occam_prune_event ev = {0};

@@ -20,6 +20,7 @@
 #include "occam/fit.h"
 #include "occam/model.h"
 #include "occam/prune.h"
+#include "occam/train.h"
 #include "occam/trainer.h"
 #include "occam/trainstate.h"
 
@@ -67,12 +68,12 @@ static void count_steps(void *user, const occam_progress *p)
     if (++s->steps == s->stop_at) occam_fit_request_stop(SIGINT);
 }
 
-static int ckpt(void *ctx, const occam_run_view *v, bool interrupted, occam_error *err)
+static int ckpt(void *ctx, const occam_train_view *v, bool interrupted, occam_error *err)
 {
     return occam_state_checkpoint(&((stopper *)ctx)->wr, v, interrupted, err);
 }
 
-static int restore(void *ctx, const occam_run_view *v, occam_error *err)
+static int restore(void *ctx, const occam_train_view *v, occam_error *err)
 {
     return occam_state_restore(&((stopper *)ctx)->rd, v, err);
 }
@@ -85,16 +86,16 @@ static outcome run(const occam_config *cfg, int threads, int64_t stop_at, const 
     occam_error err = {0};
     occam_dataset train, test;
     occam_fit_clear_stop();
-    cr_assert_eq(occam_data_load(cfg, &train, &test, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(occam_model_create(&o.m, cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_data_load(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg), &train, &test, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&o.m, &cfg->model, cfg->data.task, &err), OCCAM_OK);
     occam_model_init(&o.m, cfg->model.init, cfg->train.seed);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &o.m, cfg, threads, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&tr, &o.m, occam_config_trainer(cfg), threads, NULL, &err), OCCAM_OK);
     stopper s = {.wr = {.dir = cfg->train.checkpoint_dir, .every = cfg->train.checkpoint_every,
                         .keep = cfg->train.checkpoint_keep},
                  .rd = {.path = resume_from},
                  .stop_at = stop_at};
-    occam_run_io io = {.progress = count_steps, .user = &s, .checkpoint = ckpt,
+    occam_train_io io = {.progress = count_steps, .user = &s, .checkpoint = ckpt,
                        .restore = resume_from ? restore : NULL, .ctx = &s};
     o.rc = occam_train_run(tr, &o.m, cfg, &train, &test, &o.res, &o.log, &io, &err);
     if (o.rc != OCCAM_OK && o.rc < OCCAM_STOPPED) snprintf(o.note, sizeof o.note, "%s", err.msg);
@@ -300,15 +301,15 @@ Test(resume, corrupt_or_foreign_files_are_refused)
     /* a weights file is not a training state */
     occam_error err;
     snprintf(bad, sizeof bad, "%s/weights.safetensors", dir);
-    cr_assert_eq(occam_model_save(bad, &b.m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_checkpoint_save(bad, &b.m, &cfg, &err), OCCAM_OK);
     outcome d = run(&cfg, 2, 0, bad);
     cr_assert_eq(d.rc, OCCAM_ERR_INPUT);
     cr_assert(strstr(d.note, "not a training state"), "%s", d.note);
     outcome_free(&d);
     /* but a training state is a weights file */
     occam_model m;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
-    cr_assert_eq(occam_model_load(b.last, &m, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+    cr_assert_eq(occam_checkpoint_load(b.last, &m, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(!memcmp(m.params, b.m.params, m.lay.nparams * sizeof(float)));
     occam_model_free(&m);
     outcome_free(&b);
@@ -369,7 +370,7 @@ Test(resume, full_disk_keeps_the_existing_checkpoint)
     struct rlimit rl = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
     cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
     occam_error err;
-    cr_assert_eq(occam_model_save(b.last, &c.m, &cfg, &err), OCCAM_ERR_RUNTIME);
+    cr_assert_eq(occam_checkpoint_save(b.last, &c.m, &cfg, &err), OCCAM_ERR_RUNTIME);
     cr_assert(strstr(err.msg, "write failed"), "%s", err.msg);
     rl.rlim_cur = RLIM_INFINITY;
     cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
@@ -397,9 +398,9 @@ Test(resume, diverged_weights_are_never_saved)
     outcome b = stopped_at(&cfg, 1, 40);
     occam_error err;
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &b.m, &cfg, 1, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&tr, &b.m, occam_config_trainer(&cfg), 1, NULL, &err), OCCAM_OK);
     b.m.params[3] = NAN;
-    occam_run_view v = {.cfg = &cfg, .m = &b.m, .tr = tr, .res = &b.res, .log = &b.log};
+    occam_train_view v = {.cfg = &cfg, .m = &b.m, .tr = tr, .res = &b.res, .log = &b.log};
     char p[600];
     snprintf(p, sizeof p, "%s/nan.safetensors", dir);
     cr_assert_eq(occam_state_save(p, &v, &err), OCCAM_ERR_RUNTIME);

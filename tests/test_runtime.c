@@ -33,11 +33,11 @@ Test(runtime, buffers_live_on_their_threads_nodes)
     occam_config_defaults(&cfg);
     occam_error err;
     occam_model m;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_runtime rt;
-    cr_assert_eq(occam_runtime_open(&rt, &cfg, 2, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 2, &err), OCCAM_OK, "%s", err.msg);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 2, &rt.affinity, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 2, &rt.affinity, &err), OCCAM_OK);
     check c = {&rt, 0, 0};
     occam_trainer_buffers(tr, on_buffer, &c);
     cr_assert(c.buffers >= 2 * 8 + 3, "only %d buffers listed", c.buffers);
@@ -55,7 +55,7 @@ Test(runtime, synthetic_topology_groups_threads_by_node)
     cfg.runtime.placement = OCCAM_PLACE_SPREAD;
     occam_error err;
     occam_runtime rt;
-    cr_assert_eq(occam_runtime_open(&rt, &cfg, 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(rt.groups, 2);
     int want[4] = {0, 1, 0, 1};
     for (int t = 0; t < 4; t++) cr_assert_eq(rt.node_of[t], want[t]);

@@ -10,6 +10,7 @@
 #include "occam/fit.h"
 #include "occam/model.h"
 #include "occam/prune.h"
+#include "occam/train.h"
 #include "occam/trainer.h"
 
 static void blobs_config(occam_config *cfg)
@@ -27,12 +28,12 @@ static occam_trainer *open_run(const occam_config *cfg, int threads, const int *
                                occam_model *m, occam_dataset *tr_ds, occam_dataset *te_ds)
 {
     occam_error err;
-    cr_assert_eq(occam_data_load(cfg, tr_ds, te_ds, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(occam_model_create(m, cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_data_load(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg), tr_ds, te_ds, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(m, &cfg->model, cfg->data.task, &err), OCCAM_OK);
     occam_model_init(m, cfg->model.init, cfg->train.seed);
     occam_trainer *tr;
     occam_affinity pl = {node_of, NULL, NULL};
-    cr_assert_eq(occam_trainer_create(&tr, m, cfg, threads, &pl, &err), OCCAM_OK, "%s",
+    cr_assert_eq(occam_trainer_create(&tr, m, occam_config_trainer(cfg), threads, &pl, &err), OCCAM_OK, "%s",
                  err.msg);
     return tr;
 }
@@ -141,12 +142,12 @@ Test(train, divergence_is_reported)
     cfg.data.spread = 1000.0;
     occam_error err;
     occam_dataset tr_ds, te_ds;
-    cr_assert_eq(occam_data_load(&cfg, &tr_ds, &te_ds, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr_ds, &te_ds, &err), OCCAM_OK, "%s", err.msg);
     occam_model m;
-    cr_assert_eq(occam_model_create(&m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&m, cfg.model.init, cfg.train.seed);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &m, &cfg, 1, NULL, &err), OCCAM_OK);
+    cr_assert_eq(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 1, NULL, &err), OCCAM_OK);
     occam_fit_result res;
     int rc = occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err);
     cr_assert_eq(rc, OCCAM_ERR_RUNTIME);

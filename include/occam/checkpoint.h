@@ -12,21 +12,21 @@
 #include "occam/model.h"
 #include "occam/safetensors.h"
 
-int occam_model_save(const char *path, const occam_model *m, const occam_config *cfg,
+int occam_checkpoint_save(const char *path, const occam_model *m, const occam_config *cfg,
                      occam_error *err);
 
 /* Loads weights into m, which must already be created from the config. Every tensor's dtype and
  * shape is checked against m's layout; a mismatch names model.layers. On failure m's
  * parameters are left unchanged (never half-loaded). */
-int occam_model_load(const char *path, occam_model *m, occam_error *err);
+int occam_checkpoint_load(const char *path, occam_model *m, occam_error *err);
 /* The same from an open file (f->path names it in messages). */
-int occam_model_load_st(const occam_st_file *f, occam_model *m, occam_error *err);
+int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error *err);
 
-/* The model's tensors as occam_model_save writes them, into t[] with their names stored in
+/* The model's tensors as occam_checkpoint_save writes them, into t[] with their names stored in
  * names[]; returns how many. The tensors point into m. */
-#define OCCAM_MODEL_TENSORS_MAX (5 * OCCAM_MAX_LAYERS)
-int occam_model_tensors(const occam_model *m, occam_st_tensor *t, char (*names)[32]);
+#define OCCAM_CHECKPOINT_TENSORS_MAX (5 * OCCAM_MAX_LAYERS)
+int occam_checkpoint_tensors(const occam_model *m, occam_st_tensor *t, char (*names)[32]);
 /* "784,300,100,10": the model's actual widths (the "occam.layers" metadata). */
-void occam_model_widths(const occam_model *m, char *buf, size_t cap);
+void occam_checkpoint_widths(const occam_model *m, char *buf, size_t cap);
 
 #endif

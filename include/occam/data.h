@@ -11,8 +11,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "occam/config.h"
 #include "occam/error.h"
+#include "occam/fsutil.h"
+
+typedef enum { OCCAM_SOURCE_IDX, OCCAM_SOURCE_CSV, OCCAM_SOURCE_BLOBS, OCCAM_SOURCE_PEPTIDE }
+    occam_source;
+typedef enum { OCCAM_TASK_CLASSIFY, OCCAM_TASK_REGRESS } occam_task;
+typedef enum { OCCAM_NORM_NONE, OCCAM_NORM_SCALE, OCCAM_NORM_STANDARDIZE } occam_norm;
+typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO } occam_csv_header;
+
+/* data.label: a 1-based column number, or one of these. */
+#define OCCAM_LABEL_FIRST 1
+#define OCCAM_LABEL_LAST (-1)
+
+/* The [data] section: where the rows come from and how they are prepared. */
+typedef struct occam_data_params {
+    occam_source source;        /* data.source = idx | csv | blobs | peptide */
+    char path[OCCAM_PATH_MAX];  /* data.path: folder holding the four IDX files */
+    char train[OCCAM_PATH_MAX]; /* data.train: CSV training file */
+    char test[OCCAM_PATH_MAX];  /* data.test: CSV test file */
+    int label;                  /* data.label = first | last | N (1-based column) */
+    occam_csv_header header;    /* data.header = auto | yes | no */
+    occam_task task;            /* data.task = classify | regress */
+    occam_norm normalize;       /* data.normalize = none | scale | standardize */
+    int64_t samples;            /* data.samples: blobs training rows */
+    int64_t test_samples;       /* data.test_samples: blobs test rows */
+    int features;               /* data.features: blobs input dimension */
+    int classes;                /* data.classes: blobs class count */
+    double spread;              /* data.spread: std of the blob centres (unit-variance blobs) */
+    uint64_t seed;              /* data.seed: blobs / peptide generator seed */
+    double target_noise;        /* data.target_noise: peptide target noise std */
+    int64_t holdout;            /* data.holdout: hold out the last K training rows as the
+                                   test set (validation split for tuning) */
+} occam_data_params;
 
 typedef struct occam_dataset {
     float *x;       /* n × d features, row-major, 64-byte aligned */
@@ -67,11 +98,11 @@ int occam_peptide_make(occam_dataset *train, occam_dataset *test, size_t n_train
  * standardize: per feature (x - mean) / std with the training mean/std (std 0 -> 1). */
 void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm mode);
 
-/* Loads train and test sets as the config says (idx, csv or blobs), validates labels against
- * the model's output width, and normalises. For idx and csv classification the class count is
- * the output width (data.classes is the blobs count). An empty data.test (csv) gives an empty
- * test set. On failure both datasets are freed and zeroed. */
-int occam_data_load(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
-                    occam_error *err);
+/* Loads train and test sets as p says (idx, csv, blobs or peptide), validates the features and
+ * labels against the model's input and output widths, and normalises. For idx and csv
+ * classification the class count is `outputs` (data.classes is the blobs count). An empty
+ * data.test (csv) gives an empty test set. On failure both datasets are freed and zeroed. */
+int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_dataset *train,
+                    occam_dataset *test, occam_error *err);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Data code: classification, Σ −log2 p(y_i | x_i) over the training set; regression, each
  * target quantised to δ (mdl.target_precision) costs −log2(N(r; 0, σ²)·δ) with σ the RMS
- * residual. Every sum is an occam_mdl_sum over fixed chunks of rows, so the bits are the same
+ * residual. Every sum is an occam_sum_chunked over fixed chunks of rows, so the bits are the same
  * to the last bit for any thread count.
  *
  * Model codes (mdl.model_code):
@@ -21,12 +21,30 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "occam/config.h"
 #include "occam/data.h"
 #include "occam/error.h"
 #include "occam/json.h"
-#include "occam/mdl.h"
+#include "occam/prior.h"
 #include "occam/model.h"
+#include "occam/noisy.h"
+
+typedef enum { OCCAM_MDL_TWO_PART, OCCAM_MDL_COUNT, OCCAM_MDL_BITS_BACK } occam_model_code;
+
+/* The [mdl] section. */
+typedef struct occam_dl_params {
+    occam_model_code model_code; /* mdl.model_code = two-part | count | bits-back */
+    double bits_per_weight;      /* mdl.bits_per_weight: count code (default 32) */
+    double weight_precision;     /* mdl.weight_precision: quantisation step; 0 = chosen
+                                    per layer to minimise the total */
+    occam_prior_kind prior;      /* mdl.prior = gaussian | mog (two-part values) */
+    int components;              /* mdl.components: mog components (one pinned at 0) */
+    double target_precision;     /* mdl.target_precision: regression target step δ */
+    int samples;                 /* mdl.samples: Monte-Carlo draws per weight (mog KL) */
+    int data_samples;            /* mdl.data_samples: noise samples for the expected NLL */
+    int search_rows;             /* mdl.search_rows: training rows used while searching
+                                    the quantisation steps (0 = all) */
+    uint64_t seed;               /* mdl.seed */
+} occam_dl_params;
 
 typedef struct occam_dl_layer {
     int in, out;
@@ -50,10 +68,12 @@ typedef struct occam_dl {
     double total_seconds; /* time for all of occam_dl_compute: prior fits, δ search, codes */
 } occam_dl;
 
-/* Computes the description length of m on `train` under cfg->mdl. With two-part, qparams (if
- * not NULL; lay.nparams floats) receives the quantised parameters the data code used. */
-int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg,
-                     const occam_dataset *train, int threads, float *qparams, occam_error *err);
+/* Computes the description length of m on `train` under p (bits-back re-fits the noisy
+ * weights' priors as noise says). With two-part, qparams (if not NULL; lay.nparams floats)
+ * receives the quantised parameters the data code used. */
+int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                     const occam_noise_params *noise, const occam_dataset *train, int threads,
+                     float *qparams, occam_error *err);
 
 /* L(data | model) in bits for `params` (m's layout) on the first `rows` rows of ds (0: all);
  * NAN if its per-thread scratch cannot be allocated. */

@@ -103,7 +103,4 @@ int occam_fit(occam_trainer *tr, const occam_config *cfg, const occam_dataset *t
 
 void occam_fit_result_free(occam_fit_result *res);
 
-/* Monotonic wall-clock seconds. */
-double occam_now(void);
-
 #endif

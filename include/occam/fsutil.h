@@ -4,6 +4,9 @@
 
 #include "occam/error.h"
 
+/* Room for a path in a config value or a message. */
+#define OCCAM_PATH_MAX 1024
+
 /* mkdir -p dir, then checks that it is a folder we may write into. `what` names where the
  * folder came from (an option or a config key) for the message. OCCAM_ERR_RUNTIME on failure. */
 int occam_make_dir(const char *dir, const char *what, occam_error *err);

@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-#include "occam/config.h"
+/* model.activation: the hidden layers' nonlinearity. */
+typedef enum { OCCAM_ACT_RELU, OCCAM_ACT_TANH, OCCAM_ACT_SIGMOID } occam_act;
 
 /* z (m,n) <- act(z + b), b (n). */
 void occam_bias_act_forward(float *restrict z, const float *restrict b, int m, int n,

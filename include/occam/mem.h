@@ -6,6 +6,8 @@
 #include <stddef.h>
 
 #define OCCAM_ALIGN 64
+/* Floats per cache line: the unit in which arrays are cut between threads. */
+#define OCCAM_LINE_FLOATS (OCCAM_ALIGN / (int)sizeof(float))
 
 /* 64-byte aligned, uninitialised; NULL on failure or overflow of n * size. Free with free(). */
 void *occam_alloc(size_t n, size_t size);

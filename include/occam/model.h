@@ -12,11 +12,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "occam/config.h"
+#include "occam/data.h"
 #include "occam/error.h"
+#include "occam/kernels.h"
+#include "occam/mem.h"
+
+#define OCCAM_MAX_LAYERS 16
 
 /* Floats per cache line: segment alignment in the flat layout. */
-#define OCCAM_SEG_ALIGN 16
+#define OCCAM_SEG_ALIGN OCCAM_LINE_FLOATS
+
+typedef enum { OCCAM_INIT_HE, OCCAM_INIT_XAVIER } occam_init;
+
+/* The [model] section. */
+typedef struct occam_model_params {
+    int layers[OCCAM_MAX_LAYERS]; /* model.layers = 784,300,100,10 */
+    int nlayers;                  /* number of entries in layers (>= 2) */
+    occam_act activation;         /* model.activation = relu | tanh | sigmoid */
+    occam_init init;              /* model.init = he | xavier */
+} occam_model_params;
 
 typedef struct occam_layout {
     int nlayers;                     /* weight layers L */
@@ -39,8 +53,10 @@ typedef struct occam_model {
     float *rho;      /* lay.nparams: noisy weights' σ = softplus(ρ) (weights only); or NULL */
 } occam_model;
 
-/* Allocates the parameters (zeroed) from cfg's model section. OCCAM_ERR_RUNTIME on no memory. */
-int occam_model_create(occam_model *m, const occam_config *cfg, occam_error *err);
+/* Allocates the parameters (zeroed) for p's widths; the output layer's loss is the task's.
+ * OCCAM_ERR_RUNTIME on no memory. */
+int occam_model_create(occam_model *m, const occam_model_params *p, occam_task task,
+                       occam_error *err);
 void occam_model_free(occam_model *m);
 
 /* Allocates an all-ones mask if the model has none. OCCAM_ERR_RUNTIME on no memory. */

@@ -11,7 +11,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "occam/config.h"
+typedef enum { OCCAM_OPT_SGD, OCCAM_OPT_ADAM } occam_opt;
+typedef enum { OCCAM_SCHED_CONSTANT, OCCAM_SCHED_STEP, OCCAM_SCHED_COSINE } occam_sched;
+
+/* The optimiser's and the learning-rate schedule's keys of the [train] section. */
+typedef struct occam_optim_params {
+    occam_opt optimizer;      /* train.optimizer = sgd | adam */
+    double lr;                /* train.lr */
+    double momentum;          /* train.momentum (sgd) */
+    bool nesterov;            /* train.nesterov (sgd) */
+    double beta1, beta2, eps; /* train.beta1, train.beta2, train.eps (adam) */
+    double weight_decay;      /* train.weight_decay: L2, added to the gradient */
+    occam_sched schedule;     /* train.schedule = constant | step | cosine */
+    int step_epochs;          /* train.step_epochs: step schedule period */
+    double gamma;             /* train.gamma: step schedule factor */
+    double lr_min;            /* train.lr_min: cosine floor */
+} occam_optim_params;
 
 typedef struct occam_optim {
     occam_opt kind;
@@ -23,7 +38,7 @@ typedef struct occam_optim {
     int64_t t;         /* updates done so far; adam's bias correction uses t + 1 */
 } occam_optim;
 
-void occam_optim_init(occam_optim *o, const occam_config *cfg);
+void occam_optim_init(occam_optim *o, const occam_optim_params *p);
 
 /* One fused reduce + update over [off, off + len) of the flat arrays:
  *   g = Σ_u parts[u][i] (u = 0..nparts-1, in order) + decay·w[i]
@@ -37,6 +52,7 @@ void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict
                         size_t len, bool decay, const uint8_t *restrict mask);
 
 /* Learning rate at global step `step` of `total` steps (`steps_per_epoch` per epoch). */
-double occam_lr_at(const occam_config *cfg, int64_t step, int64_t total, int64_t steps_per_epoch);
+double occam_optim_lr_at(const occam_optim_params *p, int64_t step, int64_t total,
+                         int64_t steps_per_epoch);
 
 #endif

@@ -1,5 +1,5 @@
 /* occam/prune.h — pruning while training: importance scores, exact selection, masks, the
- * three granularities and the schedules.
+ * three granularities and the prune log.
  *
  * Sparsity is always cumulative and exact: pruning to target s over n prunable weights leaves
  * exactly round(s·n) of them pruned (occam_select_count), ties at the threshold broken by
@@ -14,26 +14,54 @@
  *   neuron — whole hidden units, scored by the L2 norm of their incoming and outgoing weights;
  *            a pruned unit is removed from the layout, so the GEMMs really shrink.
  *   nm     — in every row, each group of M consecutive inputs keeps its N best scores.
- * Schedules (prune.schedule): oneshot (after train.epochs, then prune.finetune_epochs),
- * iterative (prune.steps steps to targets s·k/steps, each followed by fine-tuning), agp
- * (Zhu & Gupta: s_t = s·(1 - (1 - (t - t0)/(t1 - t0))³) every prune.every steps between epochs
- * prune.start and prune.end). Each fine-tuning phase restarts the learning-rate schedule.
- * mdl (the steps of iterative; after each step's fine-tuning the description length L is
- * computed with mdl.model_code, and at the end the model with the smallest L, the dense one
- * included, is restored: the code length picks the sparsity).
- * prune.rewind = init | epoch:N resets the surviving weights to that snapshot after each prune
- * (lottery-ticket rewinding) and clears the optimiser state. */
+ * The schedules that decide when to prune (prune.schedule) are the training run's: see
+ * occam/train.h. */
 #ifndef OCCAM_PRUNE_H
 #define OCCAM_PRUNE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "occam/config.h"
 #include "occam/data.h"
 #include "occam/error.h"
-#include "occam/fit.h"
 #include "occam/model.h"
 #include "occam/trainer.h"
+
+typedef enum { OCCAM_PRUNE_NONE, OCCAM_PRUNE_ONESHOT, OCCAM_PRUNE_ITERATIVE, OCCAM_PRUNE_AGP,
+               OCCAM_PRUNE_MDL }
+    occam_prune_schedule;
+typedef enum { OCCAM_IMP_MAGNITUDE, OCCAM_IMP_TAYLOR, OCCAM_IMP_OBD, OCCAM_IMP_RANDOM,
+               OCCAM_IMP_SNR }
+    occam_prune_method;
+typedef enum { OCCAM_GRAN_WEIGHT, OCCAM_GRAN_NEURON, OCCAM_GRAN_NM } occam_granularity;
+typedef enum { OCCAM_SCOPE_GLOBAL, OCCAM_SCOPE_LAYER } occam_scope;
+typedef enum { OCCAM_REWIND_NONE, OCCAM_REWIND_INIT, OCCAM_REWIND_EPOCH } occam_rewind;
+
+/* The [prune] section. The schedule's keys (schedule, steps, finetune_epochs, start, end,
+ * every, rewind, score_events) are read by the training run (run/train.c); the others here. */
+typedef struct occam_prune_params {
+    occam_prune_schedule schedule; /* prune.schedule = none | oneshot | iterative | agp | mdl */
+    occam_prune_method method;     /* prune.method = magnitude | taylor | obd | random | snr */
+    occam_granularity granularity; /* prune.granularity = weight | neuron | nm */
+    occam_scope scope;             /* prune.scope = global | layer */
+    double target;                 /* prune.target: final sparsity in [0, 1) (neuron:
+                                      fraction of hidden units removed) */
+    double layer_target[OCCAM_MAX_LAYERS]; /* prune.layer_targets: per-layer overrides,
+                                      one per weight layer, -1 = use prune.target */
+    int nlayer_target;             /* entries in layer_target (0 = no overrides) */
+    int64_t min_keep;              /* prune.min_keep: weights (neurons) kept per layer */
+    int steps;                     /* prune.steps: iterative prune steps */
+    int finetune_epochs;           /* prune.finetune_epochs: after each iterative step */
+    int start, end;                /* prune.start, prune.end: agp ramp, in epochs */
+    int every;                     /* prune.every: agp, optimiser steps between prunes */
+    int nm_n, nm_m;                /* prune.nm = N:M, keep N of every M along the input */
+    int batches;                   /* prune.batches: taylor/obd gradient batches */
+    bool bias;                     /* prune.bias: prune biases too (weight granularity) */
+    bool score_events;             /* prune.score_events: description length per event */
+    occam_rewind rewind;           /* prune.rewind = none | init | epoch:N */
+    int rewind_epoch;              /* N of epoch:N */
+    uint64_t seed;                 /* prune.seed: random method and its tie-free draws */
+} occam_prune_params;
 
 typedef struct occam_prune_event {
     int step;                  /* 1-based */
@@ -67,56 +95,19 @@ double occam_prune_agp_target(double final, int64_t t, int64_t t0, int64_t t1);
 
 typedef struct occam_pruner occam_pruner;
 
-int occam_pruner_create(occam_pruner **out, const occam_config *cfg, const occam_model *m,
-                        occam_error *err);
+/* batch: rows per gradient batch (taylor/obd); noisy: the model has noisy weights (their
+ * gradient buffer holds dρ too). */
+int occam_pruner_create(occam_pruner **out, const occam_prune_params *p, int batch, bool noisy,
+                        const occam_model *m, occam_error *err);
 void occam_pruner_free(occam_pruner *p);
 /* A resumed run: `events` prune events already happened (they seed prune.method = random). */
 void occam_pruner_resume(occam_pruner *p, int events);
 
-/* Prunes the model to cumulative `target` as cfg->prune says (scores from the training data
+/* Prunes the model to cumulative `target` as the pruner's params say (scores from the training data
  * for taylor/obd). Neuron pruning changes m->lay and re-lays out the trainer. Fills ev's
  * target, sparsity, weights_active, hidden_units and select_seconds. */
 int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
                    const occam_dataset *train, double target, occam_prune_event *ev,
                    occam_error *err);
-
-/* Everything a run's checkpoint holds besides what the model and trainer own, as pointers into
- * the running schedule (read to save, write to restore). */
-typedef struct occam_run_view {
-    const occam_config *cfg;
-    occam_model *m;
-    occam_trainer *tr;
-    occam_fit_result *res;    /* history, shuffling state, position (res->pos) */
-    occam_prune_log *log;
-    occam_pruner *pruner;     /* NULL without a prune schedule */
-    float *snapshot;          /* prune.rewind: the weights rewound to (nparams), else NULL */
-    float *best_params;       /* schedule = mdl: the shortest model so far (nparams), else NULL */
-    uint8_t *best_mask;
-    double *best_total;
-} occam_run_view;
-
-/* How a run talks to its caller. Every member may be zero. */
-typedef struct occam_run_io {
-    occam_progress_fn progress;
-    void *user;
-    /* Called after every epoch with interrupted = false, and once with true when a stop
-     * request (occam_fit_request_stop) ends the run early; a non-OK status stops the run. */
-    int (*checkpoint)(void *ctx, const occam_run_view *v, bool interrupted, occam_error *err);
-    /* Called once before training, once the schedule's buffers exist: fills the view from a
-     * checkpoint and sets v->res->resuming (with v->res->pos where to continue). */
-    int (*restore)(void *ctx, const occam_run_view *v, occam_error *err);
-    void *ctx;
-} occam_run_io;
-
-/* The whole run: dense training, then the schedule's prune events and fine-tuning phases
- * (or just dense training when prune.schedule = none). res holds the per-epoch history of all
- * phases; log the prune events. io may be NULL. A stop request ends it with OCCAM_STOPPED +
- * the signal, after the checkpoint callback has saved the state. */
-int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
-                    const occam_dataset *train, const occam_dataset *test, occam_fit_result *res,
-                    occam_prune_log *log, const occam_run_io *io, occam_error *err);
-
-/* Epochs the run will train in all (dense plus fine-tuning). */
-int occam_train_total_epochs(const occam_config *cfg);
 
 #endif

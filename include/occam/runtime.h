@@ -6,13 +6,33 @@
 #ifndef OCCAM_RUNTIME_H
 #define OCCAM_RUNTIME_H
 
-#include "occam/config.h"
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "occam/error.h"
-#include "occam/model.h"
+#include "occam/fsutil.h"
+#include "occam/team.h"
 #include "occam/topo.h"
-#include "occam/trainer.h"
+
+/* runtime.grad: how each layer's weight gradient is formed (the trainer's choice per layer). */
+typedef enum { OCCAM_GRAD_AUTO, OCCAM_GRAD_SHARD, OCCAM_GRAD_OWNER } occam_grad;
+/* runtime.weights: where the parameters' pages live on a NUMA machine. */
+typedef enum { OCCAM_WEIGHTS_LOCAL, OCCAM_WEIGHTS_REPLICATE, OCCAM_WEIGHTS_INTERLEAVE }
+    occam_weights;
+
+/* The [runtime] section. */
+typedef struct occam_runtime_params {
+    int threads;        /* runtime.threads: 0 = all cores */
+    bool oversubscribe; /* runtime.oversubscribe: allow more threads than cores */
+    occam_grad grad;    /* runtime.grad = auto | shard | owner: weight-gradient path */
+    occam_bind bind;    /* runtime.bind = core | none */
+    occam_placement placement;     /* runtime.placement = compact | spread */
+    occam_weights weights;         /* runtime.weights = local | replicate | interleave */
+    char topology[OCCAM_PATH_MAX]; /* runtime.topology = "" | synthetic:<desc> | xml:<path> */
+} occam_runtime_params;
 
 typedef struct occam_runtime {
+    occam_runtime_params params;
     occam_topo *tp;
     occam_topo_plan plan;
     int *node_of;            /* [threads] NUMA group of each thread */
@@ -22,13 +42,15 @@ typedef struct occam_runtime {
     int bind_failed;         /* threads whose bind the OS refused */
 } occam_runtime;
 
-/* Opens the topology named by cfg->runtime.topology (or the environment, or this machine) and
- * plans `threads` threads on it. */
-int occam_runtime_open(occam_runtime *rt, const occam_config *cfg, int threads, occam_error *err);
+/* Opens the topology named by p->topology (or the environment, or this machine) and plans
+ * `threads` threads on it. */
+int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
+                       occam_error *err);
 void occam_runtime_close(occam_runtime *rt);
 
-/* Applies runtime.weights = interleave to the model's parameters (no-op otherwise). */
-void occam_runtime_place_weights(occam_runtime *rt, const occam_config *cfg, occam_model *m);
+/* Applies runtime.weights = interleave to the parameter array [params, params + bytes) (no-op
+ * otherwise). */
+void occam_runtime_place_weights(occam_runtime *rt, void *params, size_t bytes);
 
 /* Prints the notices gathered so far (once) to stderr, prefixed "occam: ". */
 void occam_runtime_report_notices(occam_runtime *rt);

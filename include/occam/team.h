@@ -11,6 +11,15 @@
 
 #include "occam/error.h"
 
+/* Where a team runs. node_of[t] is thread t's NUMA group (0..groups-1; NULL: one group); it
+ * shapes the reduction and, with runtime.weights = replicate, which weight copy a thread reads.
+ * bind(ctx, t), if set, is called by thread t before it first touches its buffers. */
+typedef struct occam_affinity {
+    const int *node_of;
+    void (*bind)(void *ctx, int t);
+    void *ctx;
+} occam_affinity;
+
 /* Cores this process may run on (its CPU affinity mask). */
 int occam_team_cores(void);
 

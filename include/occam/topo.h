@@ -23,8 +23,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "occam/config.h" /* occam_bind (runtime.bind), occam_placement (runtime.placement) */
 #include "occam/error.h"
+
+typedef enum { OCCAM_BIND_CORE, OCCAM_BIND_NONE } occam_bind;           /* runtime.bind */
+typedef enum { OCCAM_PLACE_COMPACT, OCCAM_PLACE_SPREAD } occam_placement; /* runtime.placement */
 
 /* Returned by occam_topo_bind_self when the thread could not be bound. It is a warning, not an
  * exit status: print err->msg once and carry on unbound. */

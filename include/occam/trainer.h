@@ -19,24 +19,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "occam/config.h"
 #include "occam/data.h"
 #include "occam/error.h"
 #include "occam/model.h"
+#include "occam/noisy.h"
 #include "occam/optim.h"
 #include "occam/reduce.h"
 #include "occam/rng.h"
+#include "occam/runtime.h"
+#include "occam/team.h"
+
+/* What the trainer needs to know, composed from the config by occam_config_trainer. */
+typedef struct occam_trainer_params {
+    int batch;                /* train.batch: rows per step at most */
+    occam_optim_params optim; /* the optimiser and its schedule */
+    occam_noise_params noise; /* noisy weights (noise.enabled) */
+    occam_grad grad;          /* runtime.grad: per-layer weight-gradient path */
+    occam_weights weights;    /* runtime.weights: replicate copies the weights per NUMA group */
+} occam_trainer_params;
 
 typedef struct occam_trainer occam_trainer;
 
-/* Where the team runs. node_of[t] is thread t's NUMA group (0..groups-1; NULL: one group); it
- * shapes the reduction and, with runtime.weights = replicate, which weight copy a thread reads.
- * bind(ctx, t), if set, is called by thread t before it first touches its buffers. */
-typedef struct occam_affinity {
-    const int *node_of;
-    void (*bind)(void *ctx, int t);
-    void *ctx;
-} occam_affinity;
 
 typedef struct occam_eval {
     size_t n;              /* rows evaluated */
@@ -47,16 +50,16 @@ typedef struct occam_eval {
 } occam_eval;
 
 /* Creates a trainer for `model` (which it borrows) with `threads` workers; rows per step at most
- * cfg->train.batch. pl may be NULL (one NUMA group, no binding). OCCAM_ERR_RUNTIME when memory
- * runs out. */
-int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
+ * p.batch. pl may be NULL (one NUMA group, no binding). OCCAM_ERR_RUNTIME when memory runs out
+ * or OpenMP does not give the team the size asked for. */
+int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_params p,
                          int threads, const occam_affinity *pl, occam_error *err);
 
 /* After the model lost hidden units (neuron pruning; model->lay is already the new layout):
  * compacts the optimiser moments the same way and re-plans the per-layer gradient paths. The
  * buffers, sized for the old widths, are large enough. */
-void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old, const uint8_t *const *keep,
-                            const occam_config *cfg);
+void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
+                            const uint8_t *const *keep);
 /* Restarts the noise streams (so that two passes see the same noise sample; for tests). */
 void occam_trainer_reseed_noise(occam_trainer *tr, uint64_t seed);
 

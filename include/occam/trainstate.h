@@ -1,6 +1,6 @@
 /* occam/trainstate.h — the whole training state in one safetensors checkpoint, to resume a run.
  *
- * Besides the model's tensors (as occam_model_save names them, so numpy readers and `occam
+ * Besides the model's tensors (as occam_checkpoint_save names them, so numpy readers and `occam
  * eval --checkpoint` open these files too), a state file holds:
  *   optim.m1, optim.m2            the optimiser's moments (flat, nparams; m2 for adam)
  *   optim.m1_rho, optim.m2_rho    noisy weights: the moments of ρ
@@ -25,15 +25,15 @@
 #include <stdbool.h>
 
 #include "occam/error.h"
-#include "occam/prune.h"
+#include "occam/train.h"
 
 #define OCCAM_STATE_FORMAT "occam-state"
 
 /* Writes the run's state to path, atomically. Refuses (OCCAM_ERR_RUNTIME, nothing written)
  * when a weight is NaN or infinite. */
-int occam_state_save(const char *path, const occam_run_view *v, occam_error *err);
+int occam_state_save(const char *path, const occam_train_view *v, occam_error *err);
 
-/* Periodic and on-signal checkpoints into a folder, for occam_run_io.checkpoint. */
+/* Periodic and on-signal checkpoints into a folder, for occam_train_io.checkpoint. */
 typedef struct occam_state_writer {
     const char *dir;   /* train.checkpoint_dir (created when first needed) */
     int every;         /* train.checkpoint_every: epochs; 0 = only when interrupted */
@@ -41,25 +41,25 @@ typedef struct occam_state_writer {
     char last[4096];   /* the last file written, "" if none */
 } occam_state_writer;
 
-/* occam_run_io.checkpoint: at every `every`-th epoch, or when interrupted, writes
+/* occam_train_io.checkpoint: at every `every`-th epoch, or when interrupted, writes
  * DIR/ckpt-eEPOCH-sSTEP.safetensors (EPOCH = epochs finished, STEP = optimiser steps), then
  * removes all but the newest `keep` such files and stray temporary files of dead writers.
  * Prints the file it wrote to stderr. */
-int occam_state_checkpoint(void *writer, const occam_run_view *v, bool interrupted,
+int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interrupted,
                            occam_error *err);
 
-/* Restores a run from a state file, for occam_run_io.restore. */
+/* Restores a run from a state file, for occam_train_io.restore. */
 typedef struct occam_state_reader {
     const char *path;
     char note[2048];   /* filled in: how the resumed run differs from the saved one (thread
                           count, changed config keys), "" when it continues bit-identically */
 } occam_state_reader;
 
-/* occam_run_io.restore. Validates everything before it changes anything: the file (see
+/* occam_train_io.restore. Validates everything before it changes anything: the file (see
  * occam_st_open), its format, the config (a key that changes the model's shape or the state's
  * layout is refused, naming the key), the training set's size, and every tensor's dtype and
  * shape. Then fills the model, trainer, fit result, prune log and schedule buffers and sets
  * v->res->resuming. Errors are OCCAM_ERR_INPUT with "PATH: ..." messages. */
-int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err);
+int occam_state_restore(void *reader, const occam_train_view *v, occam_error *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "occam/team.h"
 #include "occam/runtime.h"
 #include "occam/trainer.h"
+#include "occam/clock.h"
 #include "occam/mem.h"
 #include <omp.h>
 
@@ -137,10 +138,10 @@ static int bench_memory(int threads)
 #pragma omp barrier
         for (int r = 0; r < REPS && ok; r++) {
 #pragma omp barrier
-            double t0 = occam_now();
+            double t0 = occam_clock_now();
             for (size_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
 #pragma omp barrier
-            if (omp_get_thread_num() == 0) times[r] = occam_now() - t0;
+            if (omp_get_thread_num() == 0) times[r] = occam_clock_now() - t0;
         }
         free(a);
         free(b);

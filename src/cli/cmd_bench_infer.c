@@ -21,6 +21,7 @@
 #include "occam/data.h"
 #include "occam/fit.h"
 #include "occam/gemm.h"
+#include "occam/clock.h"
 #include "occam/mem.h"
 #include "occam/model.h"
 #include "occam/sparse.h"
@@ -127,12 +128,12 @@ static int infer_time(infer_run *r, occam_error *err)
     if (!t) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     int rc = OCCAM_OK;
     for (int i = 0; i < r->repeats && rc == OCCAM_OK; i++) {
-        double t0 = occam_now();
+        double t0 = occam_clock_now();
         rc = occam_dense_forward(r->model, r->ds->x, r->ds->n, r->dense_out, r->threads, err);
-        double t1 = occam_now();
+        double t1 = occam_clock_now();
         if (rc == OCCAM_OK)
             rc = occam_sparse_forward(r->sp, r->ds->x, r->ds->n, r->sparse_out, r->threads, err);
-        double t2 = occam_now();
+        double t2 = occam_clock_now();
         t[i] = 1e3 * (t1 - t0);
         t[r->repeats + i] = 1e3 * (t2 - t1);
     }
@@ -190,9 +191,9 @@ static int run(const cli_opts *c, occam_error *err)
     occam_blas_init();
     occam_model model;
     occam_dataset train, test;
-    rc = occam_model_create(&model, &cfg, err);
-    if (rc == OCCAM_OK) rc = occam_model_load(o->cli.checkpoint, &model, err);
-    if (rc == OCCAM_OK) rc = occam_data_load(&cfg, &train, &test, err);
+    rc = occam_model_create(&model, &cfg.model, cfg.data.task, err);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->cli.checkpoint, &model, err);
+    if (rc == OCCAM_OK) rc = occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &train, &test, err);
     if (rc != OCCAM_OK) {
         occam_model_free(&model);
         return rc;

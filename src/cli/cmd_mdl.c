@@ -31,7 +31,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_dl dl;
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (!q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg, &ss.train, threads, q, err);
+    if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
     if (rc == OCCAM_OK) {
         /* The test accuracy of the model as coded: evaluate with the quantised weights. */
         occam_eval ev_dense, ev_coded;
@@ -95,7 +95,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     occam_dl dl;
     occam_occ_sizes sz;
-    rc = occam_dl_compute(&dl, &ss.model, &cfg, &ss.train, threads, NULL, err);
+    rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, NULL, err);
     if (rc == OCCAM_OK) rc = occam_occ_write(o->out, &ss.model, &dl, &sz, err);
     if (rc == OCCAM_OK) {
         double file_bits = 8.0 * (double)(sz.header_bytes + sz.payload_bytes);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "occam/plot.h"
+#include "plot.h"
 
 static const char usage[] =
     "usage: occam plot [REPORT.json] [--checkpoint FILE] [--scaling CSV] --out DIR\n"

@@ -378,7 +378,7 @@ static int predict_normalize(const occam_config *cfg, occam_dataset *in, occam_e
     occam_config raw = *cfg;
     raw.data.normalize = OCCAM_NORM_NONE;
     occam_dataset train, test;
-    int rc = occam_data_load(&raw, &train, &test, err);
+    int rc = occam_data_load(&raw.data, occam_config_inputs(&raw), occam_config_outputs(&raw), &train, &test, err);
     if (rc != OCCAM_OK) return rc;
     occam_dataset_free(&test);
     OCCAM_ASSERT(train.d == in->d); /* both match model.layers[0] */
@@ -443,8 +443,8 @@ static int run(const cli_opts *o, occam_error *err)
     occam_dataset in = {0};
     occam_sparse *sp = NULL;
     float *y = NULL;
-    rc = occam_model_create(&model, &cfg, err);
-    if (rc == OCCAM_OK) rc = occam_model_load(o->checkpoint, &model, err);
+    rc = occam_model_create(&model, &cfg.model, cfg.data.task, err);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);
     if (rc == OCCAM_OK) rc = predict_normalize(&cfg, &in, err);

@@ -64,11 +64,11 @@ static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occ
     occam_trainer *tr = NULL;
     occam_config c = *cfg;
     c.runtime.threads = plan->threads;
-    int rc = occam_model_create(&model, &c, err);
-    if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &c, plan->threads, err);
+    int rc = occam_model_create(&model, &c.model, c.data.task, err);
+    if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &c.runtime, plan->threads, err);
     if (rc == OCCAM_OK) {
-        occam_runtime_place_weights(&rt, &c, &model);
-        rc = occam_trainer_create(&tr, &model, &c, plan->threads, &rt.affinity, err);
+        occam_runtime_place_weights(&rt, model.params, model.lay.nparams * sizeof(float));
+        rc = occam_trainer_create(&tr, &model, occam_config_trainer(&c), plan->threads, &rt.affinity, err);
     }
     if (rc == OCCAM_OK) {
         printf("\nbuffers    model %d layers, batch %d, runtime.weights = %s%s\n",

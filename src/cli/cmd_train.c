@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "occam/checkpoint.h"
+#include "occam/clock.h"
 #include "occam/dl.h"
 #include "occam/data.h"
 #include "occam/fit.h"
@@ -14,6 +15,7 @@
 #include "occam/prune.h"
 #include "occam/report.h"
 #include "occam/runtime.h"
+#include "occam/train.h"
 #include "occam/trainer.h"
 #include "occam/trainstate.h"
 
@@ -68,7 +70,7 @@ static void on_progress(void *user, const occam_progress *p)
 {
     progress_state *ps = user;
     if (!p->end_of_epoch) {
-        double now = occam_now();
+        double now = occam_clock_now();
         if (!ps->tty || now - ps->last < 0.2) return;
         ps->last = now;
         char eta[32];
@@ -109,13 +111,13 @@ typedef struct state_io {
     occam_state_reader rd;
 } state_io;
 
-static int checkpoint(void *ctx, const occam_run_view *v, bool interrupted, occam_error *err)
+static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, occam_error *err)
 {
     return occam_state_checkpoint(&((state_io *)ctx)->wr, v, interrupted, err);
 }
 
-/* occam_run_io.restore with a word on stderr about what was resumed and how it differs. */
-static int resume_from(void *ctx, const occam_run_view *v, occam_error *err)
+/* occam_train_io.restore with a word on stderr about what was resumed and how it differs. */
+static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
 {
     occam_state_reader *rd = &((state_io *)ctx)->rd;
     int rc = occam_state_restore(rd, v, err);
@@ -163,7 +165,7 @@ static int run(const cli_opts *o, occam_error *err)
                                .keep = cfg.train.checkpoint_keep},
                         .rd = {.path = o->resume}};
         if (o->resume) snprintf(sio.wr.last, sizeof sio.wr.last, "%s", o->resume);
-        occam_run_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
+        occam_train_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
         catch_signals();
@@ -214,7 +216,7 @@ static int run(const cli_opts *o, occam_error *err)
         }
         occam_dl dl;
         occam_error dl_err = {0};
-        bool have_dl = occam_dl_compute(&dl, model, &cfg, train, threads, NULL, &dl_err) == OCCAM_OK;
+        bool have_dl = occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train, threads, NULL, &dl_err) == OCCAM_OK;
         if (!have_dl)
             fprintf(stderr, "occam: warning: no description length: %s\n", dl_err.msg);
         else
@@ -227,7 +229,7 @@ static int run(const cli_opts *o, occam_error *err)
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
                             .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr};
         if (o->report) rc = occam_report_write(o->report, &rep, err);
-        if (rc == OCCAM_OK && o->save) rc = occam_model_save(o->save, model, &cfg, err);
+        if (rc == OCCAM_OK && o->save) rc = occam_checkpoint_save(o->save, model, &cfg, err);
         if (rc == OCCAM_OK && o->save) printf("saved  %s\n", o->save);
     }
     occam_fit_result_free(&fit);

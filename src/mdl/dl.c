@@ -7,12 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "occam/fit.h"
+#include "occam/clock.h"
+#include "occam/codes.h"
 #include "occam/gemm.h"
 #include "occam/kernels.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
 #include "occam/rng.h"
+#include "occam/sum.h"
 
 /* Rows per chunk of the data code. Fixed, so the chunk boundaries and therefore every partial
  * sum are the same for any thread count. */
@@ -89,7 +91,7 @@ static double reg_bits(void *vctx, size_t lo, size_t hi)
 {
     const data_ctx *c = vctx;
     double bits = 0.0;
-    for (size_t i = lo; i < hi; i++) bits += occam_mdl_gauss_bits(c->resid[i], c->sigma, c->delta);
+    for (size_t i = lo; i < hi; i++) bits += occam_codes_gauss_bits(c->resid[i], c->sigma, c->delta);
     return bits;
 }
 
@@ -246,7 +248,7 @@ static double noisy_reg_pass(void *vctx, size_t lo, size_t hi)
         const float *y = noisy_forward(c, rows, &r);
         for (size_t i = 0; i < (size_t)rows * k; i++) {
             double res = (double)y[i] - c->base.ds->y[lo * k + i];
-            acc += c->base.sigma > 0 ? occam_mdl_gauss_bits(res, c->base.sigma, c->base.delta)
+            acc += c->base.sigma > 0 ? occam_codes_gauss_bits(res, c->base.sigma, c->base.delta)
                                      : res * res;
         }
     }
@@ -269,14 +271,14 @@ static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const 
     c.first = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)lay->width[1]);
     int rc = c.base.ws && c.sq && c.first ? OCCAM_OK : OCCAM_ERR_RUNTIME;
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
+        *bits = occam_sum_chunked(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
     } else if (rc == OCCAM_OK) {
         size_t k = (size_t)lay->width[lay->nlayers];
         c.base.sigma = 0.0; /* pass 1: Σ r² */
-        double ss = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        double ss = occam_sum_chunked(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
         c.base.sigma = sqrt(ss / (double)(ds->n * k));
         if (c.base.sigma < c.base.delta) c.base.sigma = c.base.delta;
-        *bits = occam_mdl_sum(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        *bits = occam_sum_chunked(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
     }
     free_blocks(c.base.ws, threads);
     free_blocks(c.sq, threads);
@@ -288,8 +290,9 @@ static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const 
  * whatever noise.prior_update trained with: the code length wants the best-fitting prior, and
  * EM's exact M-steps get closer in a few steps than gradient steps), data bits the expected NLL
  * under q. Biases are sent as float32. */
-static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg,
-                     const occam_dataset *train, int threads, occam_error *err)
+static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                     const occam_noise_params *noise, const occam_dataset *train, int threads,
+                     occam_error *err)
 {
     const occam_layout *lay = &m->lay;
     if (!m->rho)
@@ -307,24 +310,24 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_config *cfg
         sigma[i] = (float)occam_noise_sigma(m->rho[i]);
         var[i] = m->mask && !m->mask[i] ? 0.0f : sigma[i] * sigma[i];
     }
-    occam_config em = *cfg;
-    em.noise.prior_update = OCCAM_PRIOR_UPDATE_EM;
+    occam_noise_params em = *noise;
+    em.prior_update = OCCAM_PRIOR_UPDATE_EM;
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         if (!y->k) continue;
         occam_noise_prior_fit(&y->prior, m, l, &em, true);
         occam_noise_prior_fit(&y->prior, m, l, &em, false);
-        y->value_bits = occam_mdl_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
+        y->value_bits = occam_codes_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
                                                 m->mask ? m->mask + lay->w_off[l] : NULL,
-                                                (size_t)y->n, &y->prior, cfg->mdl.samples,
-                                                cfg->mdl.seed + (uint64_t)l, threads);
+                                                (size_t)y->n, &y->prior, p->samples,
+                                                p->seed + (uint64_t)l, threads);
         y->overhead_bits = 32.0 * (prior_params(&y->prior));
         dl->model_bits += y->value_bits + y->overhead_bits + y->bias_bits;
     }
-    double t0 = occam_now();
-    int rc = noisy_data_bits(m, train, var, cfg->mdl.data_samples, cfg->mdl.seed,
-                             cfg->mdl.target_precision, threads, &dl->data_bits);
-    dl->seconds = occam_now() - t0;
+    double t0 = occam_clock_now();
+    int rc = noisy_data_bits(m, train, var, p->data_samples, p->seed,
+                             p->target_precision, threads, &dl->data_bits);
+    dl->seconds = occam_clock_now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     free(sigma);
     free(var);
@@ -352,12 +355,12 @@ static int data_bits_from(const occam_model *m, const float *params, const occam
     if (m->task != OCCAM_TASK_CLASSIFY) c.resid = occam_alloc(n * k, sizeof(float));
     int rc = c.ws && (m->task == OCCAM_TASK_CLASSIFY || c.resid) ? OCCAM_OK : OCCAM_ERR_RUNTIME;
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_mdl_sum(threads, n, DATA_CHUNK, class_bits, &c);
+        *bits = occam_sum_chunked(threads, n, DATA_CHUNK, class_bits, &c);
     } else if (rc == OCCAM_OK) {
-        double ss = occam_mdl_sum(threads, n, DATA_CHUNK, reg_residuals, &c);
+        double ss = occam_sum_chunked(threads, n, DATA_CHUNK, reg_residuals, &c);
         c.sigma = sqrt(ss / (double)(n * k));
         if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
-        *bits = occam_mdl_sum(threads, n * k, DATA_CHUNK * k, reg_bits, &c);
+        *bits = occam_sum_chunked(threads, n * k, DATA_CHUNK * k, reg_bits, &c);
     }
     free(c.resid);
     free_blocks(c.ws, threads);
@@ -401,7 +404,7 @@ static double layer_value_bits(const occam_model *m, int l, double delta, const 
                                int threads)
 {
     size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
-    return occam_mdl_value_bits(m->params + m->lay.w_off[l],
+    return occam_codes_value_bits(m->params + m->lay.w_off[l],
                                 m->mask ? m->mask + m->lay.w_off[l] : NULL, n, delta, p, threads);
 }
 
@@ -412,7 +415,7 @@ static double step(double delta) { return (double)(float)delta; }
 static void quantize_layer(float *q, const occam_model *m, int l, double delta)
 {
     size_t n = (size_t)m->lay.width[l] * m->lay.width[l + 1];
-    occam_mdl_quantize(q + m->lay.w_off[l], m->params + m->lay.w_off[l],
+    occam_codes_quantize(q + m->lay.w_off[l], m->params + m->lay.w_off[l],
                        m->mask ? m->mask + m->lay.w_off[l] : NULL, n, delta);
 }
 
@@ -538,14 +541,14 @@ static double advance_chunk(void *vctx, size_t lo, size_t hi)
 }
 
 /* OCCAM_ERR_RUNTIME if a candidate's data code could not get its scratch. */
-static int search_deltas(occam_dl *dl, const occam_model *m, const occam_config *cfg,
+static int search_deltas(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
                          const occam_dataset *train, int threads, float *q)
 {
     const occam_layout *lay = &m->lay;
     int L = lay->nlayers, choice[OCCAM_MAX_LAYERS];
-    search s = {.m = m, .train = train, .target_precision = cfg->mdl.target_precision,
+    search s = {.m = m, .train = train, .target_precision = p->target_precision,
                 .threads = threads, .q = q};
-    s.rows = cfg->mdl.search_rows ? (size_t)cfg->mdl.search_rows : train->n;
+    s.rows = p->search_rows ? (size_t)p->search_rows : train->n;
     if (s.rows > train->n) s.rows = train->n;
     s.scale = (double)train->n / (double)s.rows;
     size_t hidden = 0;
@@ -580,7 +583,7 @@ static int search_deltas(occam_dl *dl, const occam_model *m, const occam_config 
             if (cached && l + 1 < L) { /* layer l+1's inputs, for its candidates */
                 advance_ctx a = {.m = m, .params = q, .ds = train, .l = l, .in = s.in,
                                  .out = buf[l % 2]};
-                occam_mdl_sum(threads, s.rows, DATA_CHUNK, advance_chunk, &a);
+                occam_sum_chunked(threads, s.rows, DATA_CHUNK, advance_chunk, &a);
                 s.in = buf[l % 2];
             }
         }
@@ -590,10 +593,11 @@ static int search_deltas(occam_dl *dl, const occam_model *m, const occam_config 
     return s.out_of_memory ? OCCAM_ERR_RUNTIME : OCCAM_OK;
 }
 
-static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg,
-                      const occam_dataset *train, int threads, float *qparams, occam_error *err)
+static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                      const occam_noise_params *noise, const occam_dataset *train, int threads,
+                      float *qparams, occam_error *err)
 {
-    dl->code = cfg->mdl.model_code;
+    dl->code = p->model_code;
     dl->nlayers = m->lay.nlayers;
     dl->rows = train->n;
     if (train->n == 0) return occam_error_set(err, OCCAM_ERR_INPUT, "no training data to code");
@@ -607,11 +611,11 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
         y->bias_bits = 32.0 * y->out;
         dl->dense_bits += 32.0 * (double)(y->n + (uint64_t)y->out);
     }
-    if (dl->code == OCCAM_MDL_BITS_BACK) return bits_back(dl, m, cfg, train, threads, err);
+    if (dl->code == OCCAM_MDL_BITS_BACK) return bits_back(dl, m, p, noise, train, threads, err);
     float *q = NULL;
     if (dl->code == OCCAM_MDL_COUNT) {
         for (int l = 0; l < lay->nlayers; l++)
-            dl->model_bits += cfg->mdl.bits_per_weight *
+            dl->model_bits += p->bits_per_weight *
                               (double)(dl->layer[l].k + (uint64_t)dl->layer[l].out);
     } else {
         q = qparams ? qparams : occam_alloc(lay->nparams, sizeof(float));
@@ -621,18 +625,18 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
         for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
             occam_dl_layer *y = &dl->layer[l];
             if (y->k == 0) continue;
-            bool mog = cfg->mdl.prior == OCCAM_PRIOR_MOG;
-            rc = occam_prior_fit(&y->prior, mog ? cfg->mdl.components : 1, mog,
+            bool mog = p->prior == OCCAM_PRIOR_MOG;
+            rc = occam_prior_fit(&y->prior, mog ? p->components : 1, mog,
                                  m->params + lay->w_off[l], (size_t)y->n,
                                  m->mask ? m->mask + lay->w_off[l] : NULL, 1e-6, err);
             occam_dl_prior_round(&y->prior);
         }
-        if (rc == OCCAM_OK && cfg->mdl.weight_precision > 0)
+        if (rc == OCCAM_OK && p->weight_precision > 0)
             for (int l = 0; l < lay->nlayers; l++) {
-                dl->layer[l].delta = step(cfg->mdl.weight_precision);
+                dl->layer[l].delta = step(p->weight_precision);
                 quantize_layer(q, m, l, dl->layer[l].delta);
             }
-        else if (rc == OCCAM_OK && search_deltas(dl, m, cfg, train, threads, q) != OCCAM_OK)
+        else if (rc == OCCAM_OK && search_deltas(dl, m, p, train, threads, q) != OCCAM_OK)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
                                  "out of memory for the data code's scratch (%d threads)",
                                  threads);
@@ -642,7 +646,7 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
         }
         for (int l = 0; l < lay->nlayers; l++) {
             occam_dl_layer *y = &dl->layer[l];
-            y->mask_bits = occam_mdl_log2_binomial(y->n, y->k);
+            y->mask_bits = occam_codes_log2_binomial(y->n, y->k);
             if (y->k) {
                 y->value_bits = layer_value_bits(m, l, y->delta, &y->prior, threads);
                 y->overhead_bits = 32.0 * (prior_params(&y->prior) + 1);
@@ -650,10 +654,10 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
             dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
         }
     }
-    double t0 = occam_now();
-    int rc = data_bits_from(m, q ? q : m->params, train, 0, 0, NULL, cfg->mdl.target_precision,
+    double t0 = occam_clock_now();
+    int rc = data_bits_from(m, q ? q : m->params, train, 0, 0, NULL, p->target_precision,
                             threads, &dl->data_bits);
-    dl->seconds = occam_now() - t0;
+    dl->seconds = occam_clock_now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     if (q && q != qparams) free(q);
     if (rc != OCCAM_OK)
@@ -662,14 +666,15 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cf
     return OCCAM_OK;
 }
 
-int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_config *cfg,
-                     const occam_dataset *train, int threads, float *qparams, occam_error *err)
+int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                     const occam_noise_params *noise, const occam_dataset *train, int threads,
+                     float *qparams, occam_error *err)
 {
     memset(dl, 0, sizeof *dl);
-    double t0 = occam_now();
+    double t0 = occam_clock_now();
     int rc = occam_gemm_prepare(threads, err);
-    if (rc == OCCAM_OK) rc = dl_compute(dl, m, cfg, train, threads, qparams, err);
-    dl->total_seconds = occam_now() - t0;
+    if (rc == OCCAM_OK) rc = dl_compute(dl, m, p, noise, train, threads, qparams, err);
+    dl->total_seconds = occam_clock_now() - t0;
     return rc;
 }
 

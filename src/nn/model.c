@@ -29,12 +29,13 @@ void occam_layout_init(occam_layout *lay, const int *width, int nwidths)
     lay->nparams = off;
 }
 
-int occam_model_create(occam_model *m, const occam_config *cfg, occam_error *err)
+int occam_model_create(occam_model *m, const occam_model_params *p, occam_task task,
+                       occam_error *err)
 {
     memset(m, 0, sizeof *m);
-    occam_layout_init(&m->lay, cfg->model.layers, cfg->model.nlayers);
-    m->act = cfg->model.activation;
-    m->task = cfg->data.task;
+    occam_layout_init(&m->lay, p->layers, p->nlayers);
+    m->act = p->activation;
+    m->task = task;
     m->params = occam_alloc_zero(m->lay.nparams, sizeof(float));
     if (!m->params)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for %zu parameters",

@@ -2,9 +2,9 @@
 #ifndef OCCAM_NOISY_IMPL_H
 #define OCCAM_NOISY_IMPL_H
 
-#include "occam/config.h"
-#include "occam/mdl.h"
+#include "occam/prior.h"
 #include "occam/model.h"
+#include "occam/noisy.h"
 
 static inline double noisy_softplus(double r) { return r > 20 ? r : log1p(exp(r)); }
 static inline double noisy_sigmoid(double r) { return 1.0 / (1.0 + exp(-r)); }
@@ -16,15 +16,6 @@ static inline float noisy_var(float rho)
     float sg = rho > 30.0f ? rho : log1pf(expf(rho));
     return sg * sg;
 }
-
-/* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of
- * μ² + σ² (unless noise.prior_sigma fixes s), or the mixture (component 0 pinned at 0, its π
- * fixed at noise.zero_weight, its width capped at a tenth of the weights' RMS). first = true
- * fits the mixture to μ by EM from scratch; otherwise it moves from its current state by five
- * EM steps with each weight's own variance added to the spread (noise.prior_update = em) or by
- * noise.prior_steps Adam steps down the gradient of Σ_i K(μ_i, σ_i; p) (= gradient). */
-void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
-                       bool first);
 
 /* A prior's per-component constants, computed once per refit so that the per-weight KL
  * gradient costs one exp per component: log π_c − log s_c, 1/s_c², m_c. */

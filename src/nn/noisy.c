@@ -61,9 +61,7 @@ double noisy_kl(const occam_prior *p, double mu, double sigma, noisy_kl_grad *g)
  * (noise.zero_weight; the others share the rest in their fitted ratio) and at most a tenth of
  * the weights' spread as its width. Left free, EM lets the other components absorb every weight
  * and the zero component's weight collapses: then nothing is pulled to zero. */
-static double zero_weight = 0.9;
-
-static void pin_zero_component(occam_prior *p, double spread)
+static void pin_zero_component(occam_prior *p, double spread, double zero_weight)
 {
     if (p->k < 2 || !p->pinned0) return;
     double rest = 0.0;
@@ -92,7 +90,7 @@ static double active_rms(const float *w, const uint8_t *mk, size_t n)
  * weights, in the mixture's free parameters θ = (m_c, ln s_c, η_c). Means move in units of the
  * weights' RMS, so one learning rate suits every layer. Serial and in a fixed order. */
 static void refit_gradient(occam_prior *p, const float *w, const float *rho, const uint8_t *mk,
-                           size_t n, double spread, int steps)
+                           size_t n, double spread, int steps, double zero_weight)
 {
     enum { NP = 3 * OCCAM_PRIOR_MAX };
     const double lr = 0.02, b1 = 0.9, b2 = 0.999;
@@ -139,19 +137,19 @@ static void refit_gradient(occam_prior *p, const float *w, const float *rho, con
             if (!pinned(p, c)) esum += exp(eta[c] - emax);
         for (int c = 0; c < k; c++)
             if (!pinned(p, c)) p->pi[c] = (1.0 - fixed) * exp(eta[c] - emax) / esum;
-        pin_zero_component(p, spread);
+        pin_zero_component(p, spread, zero_weight);
     }
 }
 
-void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
-                       bool first)
+void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
+                           const occam_noise_params *np, bool first)
 {
-    zero_weight = cfg->noise.zero_weight;
+    double zero_weight = np->zero_weight;
     const occam_layout *lay = &m->lay;
     size_t n = (size_t)lay->width[l] * lay->width[l + 1];
     const float *w = m->params + lay->w_off[l], *rho = m->rho + lay->w_off[l];
     const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
-    if (cfg->noise.prior == OCCAM_PRIOR_GAUSSIAN) {
+    if (np->prior == OCCAM_PRIOR_GAUSSIAN) {
         double ss = 0.0;
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
@@ -160,23 +158,23 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
             ss += (double)w[i] * w[i] + s * s;
             k++;
         }
-        double sd = cfg->noise.prior_sigma > 0 ? cfg->noise.prior_sigma
+        double sd = np->prior_sigma > 0 ? np->prior_sigma
                                                : sqrt(k ? ss / (double)k : 1.0);
         *p = occam_prior_gauss(0.0, sd > 1e-6 ? sd : 1e-6);
         return;
     }
     if (first) {
         occam_error err;
-        if (occam_prior_fit(p, cfg->noise.components, true, w, n, mk, 1e-4, &err) != OCCAM_OK) {
+        if (occam_prior_fit(p, np->components, true, w, n, mk, 1e-4, &err) != OCCAM_OK) {
             *p = occam_prior_gauss(0.0, 0.1);
             return;
         }
-        pin_zero_component(p, active_rms(w, mk, n));
+        pin_zero_component(p, active_rms(w, mk, n), zero_weight);
         return;
     }
     double spread = active_rms(w, mk, n);
-    if (cfg->noise.prior_update == OCCAM_PRIOR_UPDATE_GRADIENT) {
-        refit_gradient(p, w, rho, mk, n, spread, cfg->noise.prior_steps);
+    if (np->prior_update == OCCAM_PRIOR_UPDATE_GRADIENT) {
+        refit_gradient(p, w, rho, mk, n, spread, np->prior_steps, zero_weight);
         return;
     }
     /* EM steps from the current mixture; every weight brings its own variance σ². */
@@ -205,15 +203,10 @@ void noisy_prior_refit(occam_prior *p, const occam_model *m, int l, const occam_
             double v = srv[c] / sr[c];
             p->sigma[c] = sqrt(v > 1e-8 ? v : 1e-8);
         }
-        pin_zero_component(p, spread);
+        pin_zero_component(p, spread, zero_weight);
     }
 }
 
-void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l, const occam_config *cfg,
-                           bool first)
-{
-    noisy_prior_refit(p, m, l, cfg, first);
-}
 
 double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
 

@@ -8,16 +8,16 @@
  * update, and each inner loop is a plain vectorisable stream. */
 #define BLOCK 512
 
-void occam_optim_init(occam_optim *o, const occam_config *cfg)
+void occam_optim_init(occam_optim *o, const occam_optim_params *p)
 {
-    o->kind = cfg->train.optimizer;
-    o->lr = (float)cfg->train.lr;
-    o->momentum = (float)cfg->train.momentum;
-    o->nesterov = cfg->train.nesterov;
-    o->beta1 = (float)cfg->train.beta1;
-    o->beta2 = (float)cfg->train.beta2;
-    o->eps = (float)cfg->train.eps;
-    o->weight_decay = (float)cfg->train.weight_decay;
+    o->kind = p->optimizer;
+    o->lr = (float)p->lr;
+    o->momentum = (float)p->momentum;
+    o->nesterov = p->nesterov;
+    o->beta1 = (float)p->beta1;
+    o->beta2 = (float)p->beta2;
+    o->eps = (float)p->eps;
+    o->weight_decay = (float)p->weight_decay;
     o->t = 0;
 }
 
@@ -91,19 +91,20 @@ void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict
     }
 }
 
-double occam_lr_at(const occam_config *cfg, int64_t step, int64_t total, int64_t steps_per_epoch)
+double occam_optim_lr_at(const occam_optim_params *p, int64_t step, int64_t total,
+                         int64_t steps_per_epoch)
 {
-    double lr = cfg->train.lr;
-    switch (cfg->train.schedule) {
+    double lr = p->lr;
+    switch (p->schedule) {
     case OCCAM_SCHED_CONSTANT: return lr;
     case OCCAM_SCHED_STEP: {
         int64_t epoch = step / (steps_per_epoch > 0 ? steps_per_epoch : 1);
-        return lr * pow(cfg->train.gamma, (double)(epoch / cfg->train.step_epochs));
+        return lr * pow(p->gamma, (double)(epoch / p->step_epochs));
     }
     case OCCAM_SCHED_COSINE: {
         /* Per-step cosine from lr at step 0 to lr_min after the last step. */
         double frac = total > 0 ? (double)step / (double)total : 0.0;
-        double lo = cfg->train.lr_min;
+        double lo = p->lr_min;
         return lo + (lr - lo) * 0.5 * (1.0 + cos(3.14159265358979323846 * frac));
     }
     }

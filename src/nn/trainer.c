@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "occam/clock.h"
 #include "occam/gemm.h"
 #include "occam/kernels.h"
 #include "occam/mem.h"
@@ -67,7 +68,7 @@ struct occam_trainer {
     double phase[OCCAM_PHASES];    /* seconds per phase, thread 0's view */
     int ok;                        /* first-touch allocation succeeded on every thread */
     /* noisy weights (noise.enabled): shard path only; partial[t] holds [dμ | dσ²] */
-    const occam_config *cfg;
+    occam_trainer_params p;        /* what it was created with */
     bool noise;
     float *var;                    /* lay.nparams: σ² of every active weight, 0 elsewhere */
     float *eps[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: the noise sample, then dL/dZvar */
@@ -89,13 +90,6 @@ bool occam_trainer_layer_owner(const occam_trainer *tr, int l) { return tr->owne
 void occam_trainer_phases(const occam_trainer *tr, double sec[OCCAM_PHASES])
 {
     memcpy(sec, tr->phase, sizeof tr->phase);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void occam_trainer_free(occam_trainer *tr)
@@ -206,12 +200,12 @@ static void copy_replicas(occam_trainer *tr)
         memcpy(tr->replica[g], m->params, m->lay.nparams * sizeof(float));
 }
 
-void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old, const uint8_t *const *keep,
-                            const occam_config *cfg)
+void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
+                            const uint8_t *const *keep)
 {
     occam_layout_compact(tr->mom1, sizeof(float), old, &tr->model->lay, keep);
     if (tr->mom2) occam_layout_compact(tr->mom2, sizeof(float), old, &tr->model->lay, keep);
-    plan_paths(tr, cfg->runtime.grad, cfg->train.batch);
+    plan_paths(tr, tr->p.grad, tr->p.batch);
     copy_replicas(tr); /* the layout changed under them */
 }
 
@@ -239,29 +233,30 @@ void occam_trainer_apply_mask(occam_trainer *tr)
 
 /* Noisy-weight buffers, ρ (if the model has none: softplus⁻¹(noise.init_sigma)), σ² and the
  * priors' first fit. */
-static int noise_create(occam_trainer *tr, const occam_config *cfg)
+static int noise_create(occam_trainer *tr)
 {
+    const occam_trainer_params *p = &tr->p;
     occam_model *m = tr->model;
     const occam_layout *lay = &m->lay;
     size_t n = lay->nparams;
     if (!m->rho) {
         m->rho = occam_alloc_zero(n, sizeof(float));
         if (!m->rho) return 0;
-        float r0 = (float)noisy_softplus_inv(cfg->noise.init_sigma);
+        float r0 = (float)noisy_softplus_inv(p->noise.init_sigma);
         for (int l = 0; l < lay->nlayers; l++)
             for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
                 m->rho[lay->w_off[l] + i] = r0;
     }
     tr->var = occam_alloc_zero(n, sizeof(float));
     tr->mom1r = occam_alloc_zero(n, sizeof(float));
-    tr->mom2r = cfg->train.optimizer == OCCAM_OPT_ADAM ? occam_alloc_zero(n, sizeof(float)) : NULL;
+    tr->mom2r = p->optim.optimizer == OCCAM_OPT_ADAM ? occam_alloc_zero(n, sizeof(float)) : NULL;
     int maxw = 0;
     for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
     tr->sqw = (size_t)maxw;
     tr->sq = occam_alloc(tr->rows * tr->sqw, sizeof(float));
     tr->nrng = calloc((size_t)tr->threads, sizeof *tr->nrng);
     int ok = tr->var && tr->mom1r && tr->sq && tr->nrng &&
-             (cfg->train.optimizer != OCCAM_OPT_ADAM || tr->mom2r);
+             (p->optim.optimizer != OCCAM_OPT_ADAM || tr->mom2r);
     for (int l = 0; ok && l < lay->nlayers; l++) {
         tr->eps[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         tr->sd[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
@@ -269,9 +264,9 @@ static int noise_create(occam_trainer *tr, const occam_config *cfg)
     }
     if (!ok) return 0;
     for (int t = 0; t < tr->threads; t++)
-        tr->nrng[t] = occam_rng_seed(cfg->noise.seed, 0x6e6f697365ull + (uint64_t)t);
+        tr->nrng[t] = occam_rng_seed(p->noise.seed, 0x6e6f697365ull + (uint64_t)t);
     for (int l = 0; l < lay->nlayers; l++) {
-        noisy_prior_refit(&tr->prior[l], m, l, cfg, true);
+        occam_noise_prior_fit(&tr->prior[l], m, l, &p->noise, true);
         noisy_cache_init(&tr->cache[l], &tr->prior[l]);
         size_t w = (size_t)lay->width[l] * lay->width[l + 1];
         for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
@@ -285,10 +280,10 @@ static int noise_create(occam_trainer *tr, const occam_config *cfg)
 void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double last_loss)
 {
     if (!tr->noise) return;
-    const occam_config *cfg = tr->cfg;
-    double beta = cfg->noise.warmup_epochs > 0
-                      ? fmin(1.0, (double)epoch / (double)cfg->noise.warmup_epochs) : 1.0;
-    tr->kappa = beta * cfg->noise.kl_scale / (double)(rows ? rows : 1);
+    const occam_noise_params *np = &tr->p.noise;
+    double beta = np->warmup_epochs > 0 ? fmin(1.0, (double)epoch / (double)np->warmup_epochs)
+                                        : 1.0;
+    tr->kappa = beta * np->kl_scale / (double)(rows ? rows : 1);
     /* Regression trains on squared error, but the KL is in nats: the data term in nats is
      * r²/(2σ²) with σ² the output noise, re-estimated each epoch as the last epoch's mean
      * squared error per output; weighting the KL by 2σ² is the same trade-off. */
@@ -298,7 +293,7 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double
     }
     if (epoch > 0)
         for (int l = 0; l < tr->model->lay.nlayers; l++) {
-            noisy_prior_refit(&tr->prior[l], tr->model, l, cfg, false);
+            occam_noise_prior_fit(&tr->prior[l], tr->model, l, np, false);
             noisy_cache_init(&tr->cache[l], &tr->prior[l]);
         }
 }
@@ -335,7 +330,7 @@ const occam_prior *occam_trainer_prior(const occam_trainer *tr, int l)
     return tr->noise ? &tr->prior[l] : NULL;
 }
 
-int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_config *cfg,
+int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_params p,
                          int threads, const occam_affinity *pl, occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1);
@@ -346,8 +341,9 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
     const occam_layout *lay = &model->lay;
     tr->model = model;
     tr->threads = threads;
-    occam_optim_init(&tr->opt, cfg);
-    size_t batch = (size_t)cfg->train.batch, eval = (size_t)threads * EVAL_ROWS;
+    tr->p = p;
+    occam_optim_init(&tr->opt, &p.optim);
+    size_t batch = (size_t)p.batch, eval = (size_t)threads * EVAL_ROWS;
     tr->rows = batch > eval ? batch : eval;
     int L = lay->nlayers, outw = lay->width[L];
     int ok = 1;
@@ -358,24 +354,23 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
         tr->dz[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         ok &= tr->act[l] && tr->dz[l];
     }
-    tr->cfg = cfg;
-    tr->noise = cfg->noise.enabled;
-    if (tr->noise && ok) ok = noise_create(tr, cfg);
-    plan_paths(tr, cfg->runtime.grad, cfg->train.batch);
+    tr->noise = p.noise.enabled;
+    if (tr->noise && ok) ok = noise_create(tr);
+    plan_paths(tr, p.grad, p.batch);
     tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
     tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
     tr->grad = occam_alloc_zero(lay->nparams, sizeof(float));
     tr->mom1 = occam_alloc_zero(lay->nparams, sizeof(float));
-    tr->mom2 = cfg->train.optimizer == OCCAM_OPT_ADAM
+    tr->mom2 = p.optim.optimizer == OCCAM_OPT_ADAM
                    ? occam_alloc_zero(lay->nparams, sizeof(float)) : NULL;
     tr->partial = calloc((size_t)threads, sizeof *tr->partial);
     tr->out = occam_alloc_zero((size_t)threads, sizeof(thread_out));
     ok &= tr->label && tr->target && tr->grad && tr->mom1 && tr->partial && tr->out &&
-          (cfg->train.optimizer != OCCAM_OPT_ADAM || tr->mom2);
+          (p.optim.optimizer != OCCAM_OPT_ADAM || tr->mom2);
     if (pl) tr->pl = *pl;
     int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, tr->pl.node_of, err)
                 : OCCAM_ERR_RUNTIME;
-    if (rc == OCCAM_OK && cfg->runtime.weights == OCCAM_WEIGHTS_REPLICATE && tr->plan.nodes > 1) {
+    if (rc == OCCAM_OK && p.weights == OCCAM_WEIGHTS_REPLICATE && tr->plan.nodes > 1) {
         tr->replica = calloc((size_t)tr->plan.nodes, sizeof *tr->replica);
         ok &= tr->replica != NULL;
         for (int g = 1; ok && g < tr->plan.nodes; g++) {
@@ -396,7 +391,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, const occam_co
         if (rc != OCCAM_OK) return rc;
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "out of memory for %d threads' buffers (batch %d)", threads,
-                               cfg->train.batch);
+                               p.batch);
     }
     *out = tr;
     return OCCAM_OK;
@@ -641,12 +636,12 @@ static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const 
         loss(tr, o, tr->label + lo, tr->target + lo * (size_t)ds->targets, lo, m,
              1.0f / (float)nrows);
     }
-    if (stamp) stamp[1] = now();
+    if (stamp) stamp[1] = occam_clock_now();
     if (tr->noise)
         backward_noisy(tr, t, lo, m);
     else
         backward(tr, t, lo, m, (int)nrows);
-    if (stamp) stamp[2] = now();
+    if (stamp) stamp[2] = occam_clock_now();
 }
 
 static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
@@ -667,16 +662,16 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
     {
         int t = omp_get_thread_num();
         double *st = t == 0 ? stamp : NULL;
-        if (st) st[0] = now();
+        if (st) st[0] = occam_clock_now();
         shard_pass(tr, t, ds, idx, nrows, st);
 #pragma omp barrier
-        if (st) st[3] = now();
+        if (st) st[3] = occam_clock_now();
         update(tr, t, tr->noise ? apply_noisy : apply_update, tr);
         if (tr->replica) {
 #pragma omp barrier
             refresh_replica(tr, t);
         }
-        if (st) st[4] = now();
+        if (st) st[4] = occam_clock_now();
     }
     for (int p = 0; p < OCCAM_PHASES; p++) tr->phase[p] += stamp[p + 1] - stamp[p];
     tr->opt.t++;

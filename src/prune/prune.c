@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "occam/clock.h"
 #include "occam/mem.h"
 #include "occam/rng.h"
 #include "occam/select.h"
 
 struct occam_pruner {
-    const occam_config *cfg;
+    occam_prune_params prm;
+    int batch;            /* rows per gradient batch (taylor/obd) */
     float *score;         /* lay.nparams at the dense size: importance of every parameter */
     float *gsum, *g2sum;  /* taylor / obd gradient statistics (lay.nparams) */
     float *grad;          /* one minibatch gradient */
@@ -23,6 +25,13 @@ struct occam_pruner {
 
 void occam_pruner_resume(occam_pruner *p, int events) { p->events = events; }
 
+void occam_prune_log_free(occam_prune_log *log)
+{
+    if (!log) return;
+    free(log->ev);
+    memset(log, 0, sizeof *log);
+}
+
 void occam_pruner_free(occam_pruner *p)
 {
     if (!p) return;
@@ -33,24 +42,25 @@ void occam_pruner_free(occam_pruner *p)
     free(p);
 }
 
-int occam_pruner_create(occam_pruner **out, const occam_config *cfg, const occam_model *m,
-                        occam_error *err)
+int occam_pruner_create(occam_pruner **out, const occam_prune_params *prm, int batch, bool noisy,
+                        const occam_model *m, occam_error *err)
 {
     *out = NULL;
     occam_pruner *p = calloc(1, sizeof *p);
     size_t n = m->lay.nparams;
+    bool need_g = prm->method == OCCAM_IMP_TAYLOR || prm->method == OCCAM_IMP_OBD;
     if (p) {
-        p->cfg = cfg;
+        p->prm = *prm;
+        p->batch = batch;
         for (int h = 1; h < m->lay.nlayers; h++) p->dense_hidden += m->lay.width[h];
         memcpy(p->dense_width, m->lay.width, sizeof p->dense_width);
         p->score = occam_alloc(n, sizeof(float));
-        if (cfg->prune.method == OCCAM_IMP_TAYLOR || cfg->prune.method == OCCAM_IMP_OBD) {
+        if (need_g) {
             p->gsum = occam_alloc(n, sizeof(float));
             p->g2sum = occam_alloc(n, sizeof(float));
-            p->grad = occam_alloc(n * (cfg->noise.enabled ? 2 : 1), sizeof(float));
+            p->grad = occam_alloc(n * (noisy ? 2 : 1), sizeof(float));
         }
     }
-    bool need_g = cfg->prune.method == OCCAM_IMP_TAYLOR || cfg->prune.method == OCCAM_IMP_OBD;
     if (!p || !p->score || (need_g && (!p->gsum || !p->g2sum || !p->grad))) {
         occam_pruner_free(p);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for pruning scores");
@@ -77,14 +87,14 @@ double occam_prune_agp_target(double final, int64_t t, int64_t t0, int64_t t1)
 static void gradient_stats(occam_pruner *p, const occam_model *m, occam_trainer *tr,
                            const occam_dataset *train)
 {
-    size_t n = m->lay.nparams, batch = (size_t)p->cfg->train.batch;
+    size_t n = m->lay.nparams, batch = (size_t)p->batch;
     if (batch > train->n) batch = train->n;
     memset(p->gsum, 0, n * sizeof(float));
     memset(p->g2sum, 0, n * sizeof(float));
     uint32_t *idx = malloc(batch * sizeof *idx);
     OCCAM_ASSERT(idx);
-    occam_rng r = occam_rng_seed(p->cfg->prune.seed, 0x6772616400ull + (uint64_t)p->events);
-    int nb = p->cfg->prune.batches;
+    occam_rng r = occam_rng_seed(p->prm.seed, 0x6772616400ull + (uint64_t)p->events);
+    int nb = p->prm.batches;
     for (int b = 0; b < nb; b++) {
         for (size_t i = 0; i < batch; i++) idx[i] = (uint32_t)occam_rng_below(&r, train->n);
         double loss = 0;
@@ -104,7 +114,7 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
     size_t n = m->lay.nparams;
     const float *w = m->params;
     float *s = p->score;
-    switch (p->cfg->prune.method) {
+    switch (p->prm.method) {
     case OCCAM_IMP_MAGNITUDE:
         for (size_t i = 0; i < n; i++) s[i] = fabsf(w[i]);
         break;
@@ -124,7 +134,7 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
         }
         break;
     case OCCAM_IMP_RANDOM: {
-        occam_rng r = occam_rng_seed(p->cfg->prune.seed, 0x72616e64ull + (uint64_t)p->events);
+        occam_rng r = occam_rng_seed(p->prm.seed, 0x72616e64ull + (uint64_t)p->events);
         for (size_t i = 0; i < n; i++) s[i] = (float)occam_rng_uniform(&r);
         break;
     }
@@ -151,7 +161,7 @@ static void add_layer(segs *s, const occam_pruner *p, occam_model *m, int l)
     s->mask[s->n] = m->mask + lay->w_off[l];
     s->len[s->n] = (size_t)lay->width[l] * lay->width[l + 1];
     s->layer[s->n++] = l;
-    if (p->cfg->prune.bias) {
+    if (p->prm.bias) {
         s->score[s->n] = p->score + lay->b_off[l];
         s->mask[s->n] = m->mask + lay->b_off[l];
         s->len[s->n] = (size_t)lay->width[l + 1];
@@ -178,31 +188,31 @@ static int select_and_mask(const segs *s, uint64_t k, int threads, occam_error *
     return OCCAM_OK;
 }
 
-static double layer_target(const occam_config *cfg, int l, double target)
+static double layer_target(const occam_prune_params *prm, int l, double target)
 {
-    if (cfg->prune.nlayer_target > l && cfg->prune.layer_target[l] >= 0.0)
-        return cfg->prune.layer_target[l] * (cfg->prune.target > 0 ? target / cfg->prune.target
+    if (prm->nlayer_target > l && prm->layer_target[l] >= 0.0)
+        return prm->layer_target[l] * (prm->target > 0 ? target / prm->target
                                                                     : 1.0);
     return target;
 }
 
 /* Keeps at least min_keep entries of layer l's segments: how many may be pruned. */
-static uint64_t max_prunable(const occam_config *cfg, uint64_t n)
+static uint64_t max_prunable(const occam_prune_params *prm, uint64_t n)
 {
-    uint64_t keep = (uint64_t)cfg->prune.min_keep;
+    uint64_t keep = (uint64_t)prm->min_keep;
     return n > keep ? n - keep : 0;
 }
 
 static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_error *err)
 {
-    const occam_config *cfg = p->cfg;
+    const occam_prune_params *prm = &p->prm;
     int L = m->lay.nlayers;
-    if (cfg->prune.scope == OCCAM_SCOPE_LAYER) {
+    if (prm->scope == OCCAM_SCOPE_LAYER) {
         for (int l = 0; l < L; l++) {
             segs s = {0};
             add_layer(&s, p, m, l);
-            uint64_t n = seg_total(&s), k = occam_select_count(layer_target(cfg, l, target), n);
-            if (k > max_prunable(cfg, n)) k = max_prunable(cfg, n);
+            uint64_t n = seg_total(&s), k = occam_select_count(layer_target(prm, l, target), n);
+            if (k > max_prunable(prm, n)) k = max_prunable(prm, n);
             int rc = select_and_mask(&s, k, p->threads, err);
             if (rc != OCCAM_OK) return rc;
         }
@@ -228,7 +238,7 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
             }
             segs one = {0};
             add_layer(&one, p, m, l);
-            uint64_t cut = max_prunable(cfg, seg_total(&one));
+            uint64_t cut = max_prunable(prm, seg_total(&one));
             int rc = select_and_mask(&one, cut, p->threads, err);
             if (rc != OCCAM_OK) return rc;
             kk = kk > cut ? kk - cut : 0;
@@ -245,7 +255,7 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
             uint64_t live = 0;
             for (int i = 0; i < one.n; i++)
                 for (size_t j = 0; j < one.len[i]; j++) live += one.mask[i][j];
-            if (live < (uint64_t)cfg->prune.min_keep && live < seg_total(&one)) {
+            if (live < (uint64_t)prm->min_keep && live < seg_total(&one)) {
                 fixed[l] = true;
                 again = true;
             }
@@ -261,7 +271,7 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
  * index kept); a short last group keeps min(N, its length). Pruned weights stay pruned. */
 static void prune_nm(occam_pruner *p, occam_model *m)
 {
-    int N = p->cfg->prune.nm_n, M = p->cfg->prune.nm_m;
+    int N = p->prm.nm_n, M = p->prm.nm_m;
     for (int l = 0; l < m->lay.nlayers; l++) {
         int in = m->lay.width[l], out = m->lay.width[l + 1];
         for (int o = 0; o < out; o++) {
@@ -287,7 +297,7 @@ static void prune_nm(occam_pruner *p, occam_model *m)
 static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, double target,
                          int dense_hidden, occam_error *err)
 {
-    const occam_config *cfg = p->cfg;
+    const occam_prune_params *prm = &p->prm;
     occam_layout old = m->lay;
     int L = old.nlayers;
     /* Score of unit j of hidden layer h: L2 norm of its incoming row (W_{h-1}[j,:], b) and
@@ -320,7 +330,7 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
     /* Norms of units with different fan-in and fan-out are not comparable (He-initialised
      * units of a narrow layer all have smaller norms): one global threshold over raw norms
      * empties whole layers. Globally, a unit is scored relative to its layer's mean. */
-    if (cfg->prune.scope == OCCAM_SCOPE_GLOBAL)
+    if (prm->scope == OCCAM_SCOPE_GLOBAL)
         for (int h = 1, u = 0; h < L; u += old.width[h], h++) {
             double mean = 0;
             for (int j = 0; j < old.width[h]; j++) mean += us[u + j];
@@ -333,13 +343,13 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
     uint64_t k = gone_total > already ? gone_total - already : 0;
     memset(keepbuf, 1, (size_t)hidden);
     int rc = OCCAM_OK;
-    if (cfg->prune.scope == OCCAM_SCOPE_LAYER) {
+    if (prm->scope == OCCAM_SCOPE_LAYER) {
         for (int h = 1, u = 0; h < L && rc == OCCAM_OK; u += old.width[h], h++) {
             /* the target is cumulative against the layer's dense width */
             uint64_t n = (uint64_t)old.width[h], dense = (uint64_t)p->dense_width[h];
-            uint64_t gone = occam_select_count(layer_target(cfg, h - 1, target), dense);
+            uint64_t gone = occam_select_count(layer_target(prm, h - 1, target), dense);
             uint64_t kh = gone > dense - n ? gone - (dense - n) : 0;
-            uint64_t lim = max_prunable(cfg, n) < n - 1 ? max_prunable(cfg, n) : n - 1;
+            uint64_t lim = max_prunable(prm, n) < n - 1 ? max_prunable(prm, n) : n - 1;
             kh = kh > lim ? lim : kh;
             const float *sg[1] = {us + u};
             uint8_t *mk[1] = {keepbuf + u};
@@ -362,10 +372,10 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
         rc = occam_select(sg, ln, L - 1, k < lim ? k : lim, 1, &r, err);
         if (rc == OCCAM_OK) occam_select_mask(mk, sg, ln, L - 1, &r, 1);
         /* min_keep (in units): put back the best units of a layer that fell below it */
-        for (int h = 1, u = 0; h < L && cfg->prune.min_keep > 0; u += old.width[h], h++) {
+        for (int h = 1, u = 0; h < L && prm->min_keep > 0; u += old.width[h], h++) {
             int live = 0;
             for (int j = 0; j < old.width[h]; j++) live += keepbuf[u + j];
-            while (live < cfg->prune.min_keep && live < old.width[h]) {
+            while (live < prm->min_keep && live < old.width[h]) {
                 int best = -1;
                 for (int j = 0; j < old.width[h]; j++)
                     if (!keepbuf[u + j] && (best < 0 || us[u + j] > us[u + best])) best = j;
@@ -387,7 +397,7 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
         occam_layout_init(&m->lay, width, L + 1);
         occam_layout_compact(m->params, sizeof(float), &old, &m->lay, keep);
         if (m->mask) occam_layout_compact(m->mask, 1, &old, &m->lay, keep);
-        occam_trainer_relayout(tr, &old, keep, cfg);
+        occam_trainer_relayout(tr, &old, keep);
     }
     free(us);
     free(keepbuf);
@@ -398,23 +408,23 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
                    const occam_dataset *train, double target, occam_prune_event *ev,
                    occam_error *err)
 {
-    double t0 = occam_now();
-    const occam_config *cfg = p->cfg;
+    double t0 = occam_clock_now();
+    const occam_prune_params *prm = &p->prm;
     p->threads = occam_trainer_threads(tr);
     int rc = OCCAM_OK;
-    if (cfg->prune.granularity == OCCAM_GRAN_NEURON) {
+    if (prm->granularity == OCCAM_GRAN_NEURON) {
         rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
     } else {
         rc = occam_model_mask_enable(m, err);
         if (rc == OCCAM_OK) compute_scores(p, m, tr, train);
-        if (rc == OCCAM_OK && cfg->prune.granularity == OCCAM_GRAN_NM)
+        if (rc == OCCAM_OK && prm->granularity == OCCAM_GRAN_NM)
             prune_nm(p, m);
         else if (rc == OCCAM_OK)
             rc = prune_weights(p, m, target, err);
         if (rc == OCCAM_OK) occam_trainer_apply_mask(tr);
     }
     p->events++;
-    ev->select_seconds = occam_now() - t0;
+    ev->select_seconds = occam_clock_now() - t0;
     ev->target = target;
     int64_t active = 0;
     int hidden = 0;

@@ -2,6 +2,8 @@
  * probe. All BLIS calls in occam go through this file. */
 #include "occam/gemm.h"
 
+#include "occam/clock.h"
+
 #include <blis.h>
 #include <omp.h>
 #include <stdio.h>
@@ -165,13 +167,10 @@ double occam_gemm_rate(int m, int n, int k, int threads, int reps)
 #pragma omp barrier
         for (int r = -1; r < reps && ok; r++) {
 #pragma omp barrier
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
+            double t0 = occam_clock_now();
             occam_gemm(false, false, m, n, k, 1.0f, buf, k, buf + sa, n, 0.0f, buf + sa + sb, n);
 #pragma omp barrier
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            if (t == 0 && r >= 0)
-                times[r] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+            if (t == 0 && r >= 0) times[r] = occam_clock_now() - t0;
         }
         free(buf);
     }
@@ -194,13 +193,10 @@ double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps)
     float one = 1.0f, zero = 0.0f;
     double times[64];
     for (int r = -1; r < reps; r++) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = occam_clock_now();
         bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, buf, k, 1, buf + sa, n,
                      1, &zero, buf + sa + sb, n, 1, NULL, &rntm);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (r >= 0)
-            times[r] = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+        if (r >= 0) times[r] = occam_clock_now() - t0;
     }
     free(buf);
     qsort(times, (size_t)reps, sizeof times[0], cmp_double);

@@ -36,14 +36,15 @@ static void bind_hook(void *ctx, int t)
     }
 }
 
-int occam_runtime_open(occam_runtime *rt, const occam_config *cfg, int threads, occam_error *err)
+int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
+                       occam_error *err)
 {
     memset(rt, 0, sizeof *rt);
-    int rc = occam_topo_open(&rt->tp, cfg->runtime.topology, err);
+    rt->params = *p;
+    int rc = occam_topo_open(&rt->tp, p->topology, err);
     if (rc != OCCAM_OK) return rc;
-    occam_topo_params p = {threads, cfg->runtime.placement, cfg->runtime.bind,
-                           cfg->runtime.oversubscribe, NULL};
-    rc = occam_topo_plan_create(&rt->plan, rt->tp, p, err);
+    occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe, NULL};
+    rc = occam_topo_plan_create(&rt->plan, rt->tp, tp, err);
     if (rc == OCCAM_OK) {
         rt->node_of = calloc((size_t)threads, sizeof(int));
         if (!rt->node_of) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
@@ -67,11 +68,11 @@ void occam_runtime_close(occam_runtime *rt)
     memset(rt, 0, sizeof *rt);
 }
 
-void occam_runtime_place_weights(occam_runtime *rt, const occam_config *cfg, occam_model *m)
+void occam_runtime_place_weights(occam_runtime *rt, void *params, size_t bytes)
 {
-    if (cfg->runtime.weights != OCCAM_WEIGHTS_INTERLEAVE) return;
+    if (rt->params.weights != OCCAM_WEIGHTS_INTERLEAVE) return;
     occam_error err = {0};
-    if (occam_topo_interleave(rt->tp, m->params, m->lay.nparams * sizeof(float), &err) != OCCAM_OK)
+    if (occam_topo_interleave(rt->tp, params, bytes, &err) != OCCAM_OK)
         append_notice(rt, err.msg);
 }
 

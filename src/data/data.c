@@ -24,10 +24,6 @@ void occam_dataset_free(occam_dataset *ds)
     *ds = (occam_dataset){0};
 }
 
-static int load_output_width(const occam_config *cfg)
-{
-    return cfg->model.layers[cfg->model.nlayers - 1];
-}
 
 static int load_same_width(const occam_dataset *train, const occam_dataset *test,
                            const char *train_path, const char *test_path, occam_error *err)
@@ -37,60 +33,59 @@ static int load_same_width(const occam_dataset *train, const occam_dataset *test
                            train_path, train->d, test_path, test->d);
 }
 
-static int load_idx(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+static int load_idx(const occam_data_params *p, int outputs, occam_dataset *train, occam_dataset *test,
                     char *src, occam_error *err)
 {
     static const char *const stem[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     char path[4][OCCAM_PATH_MAX + 8];
     for (int i = 0; i < 4; i++) {
-        int rc = occam_idx_find(path[i], sizeof path[i], cfg->data.path, stem[i], err);
+        int rc = occam_idx_find(path[i], sizeof path[i], p->path, stem[i], err);
         if (rc != OCCAM_OK) return rc;
     }
     snprintf(src, LOAD_SOURCE_MAX, "%s", path[0]);
-    int classes = load_output_width(cfg);
+    int classes = outputs;
     int rc = occam_idx_load(train, path[0], path[1], classes, err);
     if (rc == OCCAM_OK) rc = occam_idx_load(test, path[2], path[3], classes, err);
     if (rc == OCCAM_OK) rc = load_same_width(train, test, path[0], path[2], err);
     return rc;
 }
 
-static int load_csv(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+static int load_csv(const occam_data_params *p, int outputs, occam_dataset *train, occam_dataset *test,
                     char *src, occam_error *err)
 {
     /* data.classes belongs to blobs; for a file the output layer says how many classes. */
     const occam_csv_opts opts = {
-        .label = cfg->data.label,
-        .header = cfg->data.header,
-        .task = cfg->data.task,
-        .classes = load_output_width(cfg),
+        .label = p->label,
+        .header = p->header,
+        .task = p->task,
+        .classes = outputs,
     };
-    snprintf(src, LOAD_SOURCE_MAX, "%s", cfg->data.train);
-    int rc = occam_csv_load(train, cfg->data.train, &opts, err);
-    if (rc != OCCAM_OK || cfg->data.test[0] == '\0') return rc;
-    rc = occam_csv_load(test, cfg->data.test, &opts, err);
-    if (rc == OCCAM_OK) rc = load_same_width(train, test, cfg->data.train, cfg->data.test, err);
+    snprintf(src, LOAD_SOURCE_MAX, "%s", p->train);
+    int rc = occam_csv_load(train, p->train, &opts, err);
+    if (rc != OCCAM_OK || p->test[0] == '\0') return rc;
+    rc = occam_csv_load(test, p->test, &opts, err);
+    if (rc == OCCAM_OK) rc = load_same_width(train, test, p->train, p->test, err);
     return rc;
 }
 
-static int load_blobs(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+static int load_blobs(const occam_data_params *p, occam_dataset *train, occam_dataset *test,
                       char *src, occam_error *err)
 {
     snprintf(src, LOAD_SOURCE_MAX, "blobs");
-    if (cfg->data.samples < 0)
+    if (p->samples < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "data.samples: must be >= 1");
-    if (cfg->data.test_samples < 0)
+    if (p->test_samples < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "data.test_samples: must be >= 0");
-    return occam_blobs_make(train, test, (size_t)cfg->data.samples,
-                            (size_t)cfg->data.test_samples, cfg->data.features,
-                            cfg->data.classes, cfg->data.spread, cfg->data.seed, err);
+    return occam_blobs_make(train, test, (size_t)p->samples,
+                            (size_t)p->test_samples, p->features,
+                            p->classes, p->spread, p->seed, err);
 }
 
 /* The model's input and output widths must match what was read from `src`. */
-static int load_check_model(const occam_config *cfg, const occam_dataset *train,
-                            const char *src, occam_error *err)
+static int load_check_model(int in, int out, const occam_dataset *train, const char *src,
+                            occam_error *err)
 {
-    int in = cfg->model.layers[0], out = load_output_width(cfg);
     if (in < 0 || (size_t)in != train->d)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "model.layers: input width %d does not match the data's %zu "
@@ -110,10 +105,10 @@ static int load_check_model(const occam_config *cfg, const occam_dataset *train,
 }
 
 /* data.holdout = K: the last K training rows become the test set (a validation split). */
-static int load_holdout(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
+static int load_holdout(const occam_data_params *p, occam_dataset *train, occam_dataset *test,
                         occam_error *err)
 {
-    size_t k = (size_t)cfg->data.holdout;
+    size_t k = (size_t)p->holdout;
     if (k >= train->n)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "data.holdout: %zu leaves no training rows (%zu rows)", k,
@@ -140,40 +135,37 @@ static int load_holdout(const occam_config *cfg, occam_dataset *train, occam_dat
     return OCCAM_OK;
 }
 
-static int load_read(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
-                     char *src, occam_error *err)
+static int load_read(const occam_data_params *p, int outputs, occam_dataset *train,
+                     occam_dataset *test, char *src, occam_error *err)
 {
-    switch (cfg->data.source) {
-    case OCCAM_SOURCE_IDX: return load_idx(cfg, train, test, src, err);
-    case OCCAM_SOURCE_CSV: return load_csv(cfg, train, test, src, err);
-    case OCCAM_SOURCE_BLOBS: return load_blobs(cfg, train, test, src, err);
+    switch (p->source) {
+    case OCCAM_SOURCE_IDX: return load_idx(p, outputs, train, test, src, err);
+    case OCCAM_SOURCE_CSV: return load_csv(p, outputs, train, test, src, err);
+    case OCCAM_SOURCE_BLOBS: return load_blobs(p, train, test, src, err);
     case OCCAM_SOURCE_PEPTIDE:
         snprintf(src, LOAD_SOURCE_MAX, "peptide");
-        return occam_peptide_make(train, test, (size_t)cfg->data.samples,
-                                  (size_t)cfg->data.test_samples, cfg->data.features,
-                                  cfg->data.target_noise, cfg->data.seed, err);
+        return occam_peptide_make(train, test, (size_t)p->samples,
+                                  (size_t)p->test_samples, p->features,
+                                  p->target_noise, p->seed, err);
     }
     return occam_error_set(err, OCCAM_ERR_INPUT, "data.source: unknown source %d",
-                           (int)cfg->data.source);
+                           (int)p->source);
 }
 
-int occam_data_load(const occam_config *cfg, occam_dataset *train, occam_dataset *test,
-                    occam_error *err)
+int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_dataset *train,
+                    occam_dataset *test, occam_error *err)
 {
     *train = (occam_dataset){0};
     *test = (occam_dataset){0};
-    if (cfg->model.nlayers < 2 || cfg->model.nlayers > OCCAM_MAX_LAYERS)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "model.layers: needs 2 to %d widths, got %d",
-                               OCCAM_MAX_LAYERS, cfg->model.nlayers);
     char src[LOAD_SOURCE_MAX] = "";
-    int rc = load_read(cfg, train, test, src, err);
-    if (rc == OCCAM_OK) rc = load_check_model(cfg, train, src, err);
-    if (rc == OCCAM_OK && cfg->data.holdout > 0) rc = load_holdout(cfg, train, test, err);
+    int rc = load_read(p, outputs, train, test, src, err);
+    if (rc == OCCAM_OK) rc = load_check_model(inputs, outputs, train, src, err);
+    if (rc == OCCAM_OK && p->holdout > 0) rc = load_holdout(p, train, test, err);
     if (rc != OCCAM_OK) {
         occam_dataset_free(train);
         occam_dataset_free(test);
         return rc;
     }
-    occam_data_normalize(train, test, cfg->data.normalize);
+    occam_data_normalize(train, test, p->normalize);
     return OCCAM_OK;
 }

@@ -2,6 +2,8 @@
  * schedule restarted, sharing one shuffling stream and one history. */
 #include "occam/fit.h"
 
+#include "occam/clock.h"
+
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,13 +18,6 @@ static volatile sig_atomic_t stop_signal;
 void occam_fit_request_stop(int sig) { stop_signal = sig > 0 ? sig : 1; }
 int occam_fit_stop_requested(void) { return (int)stop_signal; }
 void occam_fit_clear_stop(void) { stop_signal = 0; }
-
-double occam_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void occam_fit_result_free(occam_fit_result *res)
 {
@@ -52,7 +47,7 @@ int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, in
 static void report_step(const occam_fit_hooks *h, const occam_fit_result *res, int epoch,
                         int64_t s, int64_t spe, double loss, size_t seen, double t0, size_t batch)
 {
-    double dt = occam_now() - t0, sps = dt > 0 ? (double)seen / dt : 0.0;
+    double dt = occam_clock_now() - t0, sps = dt > 0 ? (double)seen / dt : 0.0;
     double left = ((double)(res->capacity - epoch) * (double)spe + (double)(spe - s - 1)) *
                   (double)batch;
     occam_progress p = {.epoch = epoch + 1, .epochs = res->capacity, .step = s + 1,
@@ -69,6 +64,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
     const occam_fit_hooks *h = hooks ? hooks : &none;
     const size_t n = train->n, batch = (size_t)cfg->train.batch;
     const int64_t spe = (int64_t)((n + batch - 1) / batch), total = spe * epochs;
+    const occam_optim_params op = occam_config_optim(cfg);
     occam_optim *opt = occam_trainer_optim(tr);
     occam_fit_pos *pos = &res->pos;
     if (!res->resuming) {
@@ -87,10 +83,10 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
                                    .phase_step = pos->phase_step};
         }
         res->resuming = false;
-        double t0 = occam_now() - pos->epoch_seconds;
+        double t0 = occam_clock_now() - pos->epoch_seconds;
         for (int64_t s = pos->epoch_step; s < spe; s++) {
             size_t lo = (size_t)s * batch, m = n - lo < batch ? n - lo : batch;
-            opt->lr = (float)occam_lr_at(cfg, pos->phase_step, total, spe);
+            opt->lr = (float)occam_optim_lr_at(&op, pos->phase_step, total, spe);
             double step_loss = 0.0;
             occam_trainer_step(tr, train, res->perm + lo, m, &step_loss, &pos->correct);
             res->steps++;
@@ -104,7 +100,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
             pos->loss_sum += step_loss;
             pos->seen += m;
             pos->epoch_step = s + 1;
-            pos->epoch_seconds = occam_now() - t0;
+            pos->epoch_seconds = occam_clock_now() - t0;
             if (h->after_step) {
                 int rc = h->after_step(h->ctx, res->steps, err);
                 if (rc != OCCAM_OK) return rc;
@@ -116,7 +112,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
                                        "stopped by signal %d at epoch %d, step %lld",
                                        (int)stop_signal, epoch + 1, (long long)s + 1);
         }
-        double dt = occam_now() - t0;
+        double dt = occam_clock_now() - t0;
         occam_epoch_stats *st = &res->history[epoch];
         st->epoch = epoch + 1;
         st->lr = opt->lr;

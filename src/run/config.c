@@ -1619,3 +1619,29 @@ void occam_config_write_help(FILE *out)
                 *k->def ? k->def : "\"\"", wallow, allowed[i], k->help);
     }
 }
+
+/* ---- composition ------------------------------------------------------------------------- */
+
+occam_optim_params occam_config_optim(const occam_config *cfg)
+{
+    const occam_train_params *t = &cfg->train;
+    return (occam_optim_params){
+        .optimizer = t->optimizer, .lr = t->lr, .momentum = t->momentum,
+        .nesterov = t->nesterov, .beta1 = t->beta1, .beta2 = t->beta2, .eps = t->eps,
+        .weight_decay = t->weight_decay, .schedule = t->schedule,
+        .step_epochs = t->step_epochs, .gamma = t->gamma, .lr_min = t->lr_min};
+}
+
+occam_trainer_params occam_config_trainer(const occam_config *cfg)
+{
+    return (occam_trainer_params){.batch = cfg->train.batch, .optim = occam_config_optim(cfg),
+                                  .noise = cfg->noise, .grad = cfg->runtime.grad,
+                                  .weights = cfg->runtime.weights};
+}
+
+int occam_config_inputs(const occam_config *cfg) { return cfg->model.layers[0]; }
+
+int occam_config_outputs(const occam_config *cfg)
+{
+    return cfg->model.layers[cfg->model.nlayers - 1];
+}

@@ -1,4 +1,4 @@
-/* The deterministic parallel sum behind every code length (see include/occam/mdl.h).
+/* The deterministic parallel sum behind every code length (see include/occam/sum.h).
  *
  * Why not reduction(+): the order in which OpenMP adds per-thread partials, and where the
  * per-thread ranges are cut, both change with the thread count, so the last bits of a score
@@ -13,7 +13,7 @@
  * slot carried up gives every node the range [j·2^L, min((j+1)·2^L, nchunks)), so a ragged
  * root is "largest full block + (next block + (...))" — exactly that fold. The tests compare
  * the two paths bit for bit. */
-#include "occam/mdl.h"
+#include "occam/sum.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@ static void chunk_bounds(size_t n, size_t chunk, size_t c, size_t *lo, size_t *h
     *hi = n - *lo > chunk ? *lo + chunk : n;
 }
 
-static double sum_serial(size_t n, size_t chunk, size_t nchunks, occam_mdl_chunk_fn chunk_sum,
+static double sum_serial(size_t n, size_t chunk, size_t nchunks, occam_sum_chunk_fn chunk_sum,
                          void *ctx)
 {
     double stack[64]; /* one per bit of the chunk counter */
@@ -46,7 +46,7 @@ static double sum_serial(size_t n, size_t chunk, size_t nchunks, occam_mdl_chunk
     return acc;
 }
 
-double occam_mdl_sum(int threads, size_t n, size_t chunk, occam_mdl_chunk_fn chunk_sum,
+double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
                      void *ctx)
 {
     OCCAM_ASSERT(chunk > 0 && threads >= 1 && chunk_sum);

@@ -13,7 +13,7 @@
 
 #include "occam/checkpoint.h"
 #include "occam/fsutil.h"
-#include "occam/mdl.h"
+#include "occam/prior.h"
 #include "occam/safetensors.h"
 #include "occam/version.h"
 
@@ -94,8 +94,8 @@ static bool prior_read(occam_prior *q, const double *r)
 /* ---- save ----------------------------------------------------------------------------------- */
 
 typedef struct tensor_list {
-    occam_st_tensor t[OCCAM_MODEL_TENSORS_MAX + 24];
-    char names[OCCAM_MODEL_TENSORS_MAX][32];
+    occam_st_tensor t[OCCAM_CHECKPOINT_TENSORS_MAX + 24];
+    char names[OCCAM_CHECKPOINT_TENSORS_MAX][32];
     int n;
 } tensor_list;
 
@@ -106,7 +106,7 @@ static void add(tensor_list *l, const char *name, occam_st_dtype dt, int ndim, i
     l->t[l->n++] = (occam_st_tensor){name, dt, ndim, {d0, d1}, data};
 }
 
-int occam_state_save(const char *path, const occam_run_view *v, occam_error *err)
+int occam_state_save(const char *path, const occam_train_view *v, occam_error *err)
 {
     const occam_model *m = v->m;
     const occam_fit_result *res = v->res;
@@ -137,7 +137,7 @@ int occam_state_save(const char *path, const occam_run_view *v, occam_error *err
         free(l), free(hist), free(evs), free(json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: config too large for metadata", path);
     }
-    l->n = occam_model_tensors(m, l->t, l->names);
+    l->n = occam_checkpoint_tensors(m, l->t, l->names);
     add(l, "optim.m1", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom1);
     if (ts.mom2) add(l, "optim.m2", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom2);
     if (ts.mom1_rho) add(l, "optim.m1_rho", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom1_rho);
@@ -174,7 +174,7 @@ int occam_state_save(const char *path, const occam_run_view *v, occam_error *err
         add(l, "prune.best_mask", OCCAM_ST_U8, 1, (int64_t)n, 0, v->best_mask);
     }
     char widths[16 * OCCAM_MAX_LAYERS], nthreads[16], where[160];
-    occam_model_widths(m, widths, sizeof widths);
+    occam_checkpoint_widths(m, widths, sizeof widths);
     snprintf(nthreads, sizeof nthreads, "%d", ts.threads);
     if (p->epoch_step)
         snprintf(where, sizeof where, "epoch %d, after step %lld of the epoch (%lld in all)",
@@ -261,7 +261,7 @@ static void tidy(const char *dir, int keep)
     free(f);
 }
 
-int occam_state_checkpoint(void *writer, const occam_run_view *v, bool interrupted,
+int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interrupted,
                            occam_error *err)
 {
     occam_state_writer *w = writer;
@@ -427,7 +427,7 @@ static bool position_fits(const occam_config *cfg, const occam_fit_result *res, 
     return iv[I_BEST] >= -1 && iv[I_BEST] < (nev > 0 ? nev : 1);
 }
 
-int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
+int occam_state_restore(void *reader, const occam_train_view *v, occam_error *err)
 {
     occam_state_reader *r = reader;
     r->note[0] = 0;
@@ -442,7 +442,7 @@ int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
     const int64_t n = (int64_t)m->lay.nparams;
     const int L = m->lay.nlayers;
     char widths[16 * OCCAM_MAX_LAYERS];
-    occam_model_widths(m, widths, sizeof widths);
+    occam_checkpoint_widths(m, widths, sizeof widths);
     const char *fw = occam_st_meta_get(&f, "occam.layers");
     const int64_t *iv = NULL;
     const double *fv = NULL, *hist = NULL, *evs = NULL, *pri = NULL;
@@ -517,7 +517,7 @@ int occam_state_restore(void *reader, const occam_run_view *v, occam_error *err)
                                  path, i, perm[i]);
     /* Everything is checked: from here on nothing fails but the model's own load, which
      * leaves the model untouched when it does. */
-    if (rc == OCCAM_OK) rc = occam_model_load_st(&f, m, err);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_load_st(&f, m, err);
     if (rc != OCCAM_OK) {
         occam_st_close(&f);
         return rc;

@@ -19,7 +19,7 @@
  * initial quantiles), so the fit is a pure function of the multiset of active weights. The
  * M-step accumulates moments about the previous means, which keeps the variance update free
  * of the Σw² - Nμ² cancellation. */
-#include "occam/mdl.h"
+#include "occam/prior.h"
 
 #include <float.h>
 #include <math.h>

@@ -9,7 +9,7 @@
  * Scripts use single-quoted gnuplot strings, in which only '' needs escaping. That makes any
  * folder name safe to embed, and the terminal is `noenhanced`, so underscores in titles and file
  * names print as themselves. */
-#include "occam/plot.h"
+#include "plot.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -25,7 +25,7 @@
 
 #include "occam/fsutil.h"
 #include "occam/json.h"
-#include "occam/mdl.h"
+#include "occam/prior.h"
 #include "occam/safetensors.h"
 
 #define GP_TERMINAL "set terminal pngcairo size 900,600 font 'Sans,11' noenhanced\n"

@@ -2,7 +2,7 @@
  * prior), how far the data miss (Gaussian residual code), and the bits-back cost of noisy
  * weights (KL to the prior).
  *
- * Every per-weight sum goes through occam_mdl_sum with the fixed chunk OCCAM_MDL_CHUNK, so a
+ * Every per-weight sum goes through occam_sum_chunked with the fixed chunk OCCAM_SUM_CHUNK, so a
  * score is bitwise the same for any thread count; the Monte-Carlo KL draws weight i's samples
  * from the stream occam_rng_seed(seed, i) for the same reason.
  *
@@ -16,7 +16,8 @@
  * The Gaussian KL is written as x²/2 + (x - log1p x) + d²/2 with x = σq/σp - 1 and
  * d = (μq - μp)/σp, and x - log1p x by its series near 0, so q ≈ p gives a KL accurate to the
  * last digits rather than a difference of nearly equal logs. */
-#include "occam/mdl.h"
+#include "occam/codes.h"
+#include "occam/sum.h"
 
 #include <math.h>
 
@@ -35,7 +36,7 @@ static double stirling_delta(double x)
     return lgamma(x + 1.0) - ((x + 0.5) * log(x) - x + LN_SQRT_2PI);
 }
 
-double occam_mdl_log2_binomial(uint64_t n, uint64_t k)
+double occam_codes_log2_binomial(uint64_t n, uint64_t k)
 {
     OCCAM_ASSERT(k <= n);
     uint64_t m = n - k;
@@ -55,7 +56,7 @@ double occam_mdl_log2_binomial(uint64_t n, uint64_t k)
 
 /* ---- quantised values -------------------------------------------------------------------- */
 
-void occam_mdl_quantize(float *dst, const float *w, const uint8_t *mask, size_t n,
+void occam_codes_quantize(float *dst, const float *w, const uint8_t *mask, size_t n,
                         double delta)
 {
     OCCAM_ASSERT(delta > 0);
@@ -96,24 +97,24 @@ static double value_chunk(void *ctx, size_t lo, size_t hi)
     return s;
 }
 
-double occam_mdl_value_bits(const float *w, const uint8_t *mask, size_t n, double delta,
+double occam_codes_value_bits(const float *w, const uint8_t *mask, size_t n, double delta,
                             const occam_prior *p, int threads)
 {
     OCCAM_ASSERT(delta > 0);
     value_ctx c = {w, mask, delta, p};
-    return occam_mdl_sum(threads, n, OCCAM_MDL_CHUNK, value_chunk, &c);
+    return occam_sum_chunked(threads, n, OCCAM_SUM_CHUNK, value_chunk, &c);
 }
 
 /* ---- data misfit ------------------------------------------------------------------------- */
 
-double occam_mdl_gauss_bits(double residual, double sigma, double delta)
+double occam_codes_gauss_bits(double residual, double sigma, double delta)
 {
     OCCAM_ASSERT(sigma > 0 && delta > 0);
     double z = residual / sigma;
     return (0.5 * z * z + log(sigma) + LN_SQRT_2PI - log(delta)) / LN2;
 }
 
-double occam_mdl_rms(const float *y, const float *t, size_t n)
+double occam_codes_rms(const float *y, const float *t, size_t n)
 {
     if (n == 0) return 0.0;
     double s = 0;
@@ -137,14 +138,14 @@ static double x_minus_log1p(double x)
     return x - log1p(x);
 }
 
-double occam_mdl_kl_gauss(double mu_q, double sigma_q, double mu_p, double sigma_p)
+double occam_codes_kl_gauss(double mu_q, double sigma_q, double mu_p, double sigma_p)
 {
     OCCAM_ASSERT(sigma_q > 0 && sigma_p > 0);
     double x = sigma_q / sigma_p - 1.0, d = (mu_q - mu_p) / sigma_p;
     return 0.5 * x * x + x_minus_log1p(x) + 0.5 * d * d;
 }
 
-double occam_mdl_kl_mog_mc(double mu_q, double sigma_q, const occam_prior *p, int samples,
+double occam_codes_kl_mog_mc(double mu_q, double sigma_q, const occam_prior *p, int samples,
                            occam_rng *r)
 {
     OCCAM_ASSERT(sigma_q > 0 && samples >= 1);
@@ -176,21 +177,21 @@ static double kl_chunk(void *ctx, size_t lo, size_t hi)
     for (size_t i = lo; i < hi; i++) {
         if (c->mask && !c->mask[i]) continue;
         if (c->p->k == 1) {
-            s += occam_mdl_kl_gauss(c->mu[i], c->sigma[i], c->p->mu[0], c->p->sigma[0]);
+            s += occam_codes_kl_gauss(c->mu[i], c->sigma[i], c->p->mu[0], c->p->sigma[0]);
         } else {
             occam_rng r = occam_rng_seed(c->seed, i);
-            s += occam_mdl_kl_mog_mc(c->mu[i], c->sigma[i], c->p, c->samples, &r);
+            s += occam_codes_kl_mog_mc(c->mu[i], c->sigma[i], c->p, c->samples, &r);
         }
     }
     return s;
 }
 
-double occam_mdl_kl_bits_total(const float *mu, const float *sigma, const uint8_t *mask,
+double occam_codes_kl_bits_total(const float *mu, const float *sigma, const uint8_t *mask,
                                size_t n, const occam_prior *p, int samples, uint64_t seed,
                                int threads)
 {
     OCCAM_ASSERT(p && p->k >= 1 && p->k <= OCCAM_PRIOR_MAX && p->sigma[0] > 0);
     OCCAM_ASSERT(p->k == 1 || samples >= 1);
     kl_ctx c = {mu, sigma, mask, p, samples, seed};
-    return occam_mdl_sum(threads, n, OCCAM_MDL_CHUNK, kl_chunk, &c) / LN2;
+    return occam_sum_chunked(threads, n, OCCAM_SUM_CHUNK, kl_chunk, &c) / LN2;
 }

@@ -11,7 +11,7 @@
 #include "occam/version.h"
 
 
-int occam_model_tensors(const occam_model *m, occam_st_tensor *t, char (*names)[32])
+int occam_checkpoint_tensors(const occam_model *m, occam_st_tensor *t, char (*names)[32])
 {
     const occam_layout *lay = &m->lay;
     int nt = 0;
@@ -40,23 +40,23 @@ int occam_model_tensors(const occam_model *m, occam_st_tensor *t, char (*names)[
     return nt;
 }
 
-void occam_model_widths(const occam_model *m, char *buf, size_t cap)
+void occam_checkpoint_widths(const occam_model *m, char *buf, size_t cap)
 {
     buf[0] = 0;
     for (int l = 0, len = 0; l <= m->lay.nlayers && (size_t)len < cap; l++)
         len += snprintf(buf + len, cap - (size_t)len, "%s%d", l ? "," : "", m->lay.width[l]);
 }
 
-int occam_model_save(const char *path, const occam_model *m, const occam_config *cfg,
+int occam_checkpoint_save(const char *path, const occam_model *m, const occam_config *cfg,
                      occam_error *err)
 {
-    occam_st_tensor t[OCCAM_MODEL_TENSORS_MAX];
-    char names[OCCAM_MODEL_TENSORS_MAX][32];
-    int nt = occam_model_tensors(m, t, names);
+    occam_st_tensor t[OCCAM_CHECKPOINT_TENSORS_MAX];
+    char names[OCCAM_CHECKPOINT_TENSORS_MAX][32];
+    int nt = occam_checkpoint_tensors(m, t, names);
     /* The widths actually in the file: neuron pruning makes hidden layers narrower than the
      * config's model.layers. */
     char widths[16 * OCCAM_MAX_LAYERS];
-    occam_model_widths(m, widths, sizeof widths);
+    occam_checkpoint_widths(m, widths, sizeof widths);
     char *json = malloc(OCCAM_CONFIG_JSON_MAX);
     if (!json) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     if (occam_config_to_json(cfg, json, OCCAM_CONFIG_JSON_MAX) < 0) {
@@ -116,18 +116,18 @@ static int relayout(occam_model *m, const int *w, int n, occam_error *err)
     return OCCAM_OK;
 }
 
-int occam_model_load(const char *path, occam_model *m, occam_error *err)
+int occam_checkpoint_load(const char *path, occam_model *m, occam_error *err)
 {
     if (occam_occ_is(path)) return occam_occ_read(path, m, err);
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
-    rc = occam_model_load_st(&f, m, err);
+    rc = occam_checkpoint_load_st(&f, m, err);
     occam_st_close(&f);
     return rc;
 }
 
-int occam_model_load_st(const occam_st_file *f, occam_model *m, occam_error *err)
+int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error *err)
 {
     const char *path = f->path;
     int rc = OCCAM_OK;

@@ -1,20 +1,13 @@
 /* The training run with its pruning schedule: dense phase, prune events, fine-tuning phases,
- * lottery-ticket rewinding (see include/occam/prune.h). */
+ * lottery-ticket rewinding (see include/occam/train.h). */
+#include "occam/train.h"
+
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <math.h>
-
 #include "occam/dl.h"
 #include "occam/mem.h"
-#include "occam/prune.h"
-
-void occam_prune_log_free(occam_prune_log *log)
-{
-    if (!log) return;
-    free(log->ev);
-    memset(log, 0, sizeof *log);
-}
 
 int occam_train_total_epochs(const occam_config *cfg)
 {
@@ -41,8 +34,8 @@ typedef struct run {
     float *snapshot;        /* rewind target (flat, current layout) */
     occam_layout snap_lay;  /* layout the snapshot is in */
     int64_t agp_t0, agp_t1; /* agp ramp in optimiser steps */
-    const occam_run_io *io;
-    occam_run_view view;
+    const occam_train_io *io;
+    occam_train_view view;
 } run;
 
 static occam_prune_event *new_event(run *r)
@@ -106,7 +99,7 @@ typedef struct best_model {
 static int score_model(run *r, occam_prune_event *ev, best_model *b, int index, occam_error *err)
 {
     occam_dl dl;
-    int rc = occam_dl_compute(&dl, r->m, r->cfg, r->train, occam_trainer_threads(r->tr), NULL, err);
+    int rc = occam_dl_compute(&dl, r->m, &r->cfg->mdl, &r->cfg->noise, r->train, occam_trainer_threads(r->tr), NULL, err);
     if (rc != OCCAM_OK) return rc;
     if (ev) {
         ev->model_bits = dl.model_bits;
@@ -178,9 +171,9 @@ static int check_stop(run *r, occam_error *err)
 
 int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                     const occam_dataset *train, const occam_dataset *test, occam_fit_result *res,
-                    occam_prune_log *log, const occam_run_io *io, occam_error *err)
+                    occam_prune_log *log, const occam_train_io *io, occam_error *err)
 {
-    static const occam_run_io no_io = {0};
+    static const occam_train_io no_io = {0};
     memset(log, 0, sizeof *log);
     log->dense_weights = (int64_t)m->lay.nweights;
     log->best = -1;
@@ -197,7 +190,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
      * prune.score_events reports it */
     const bool score = mdl || (cfg->prune.score_events && sched != OCCAM_PRUNE_AGP);
     best_model best = {.total = INFINITY};
-    if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, cfg, m, err);
+    if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, &cfg->prune, cfg->train.batch, cfg->noise.enabled, m, err);
     if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE && cfg->prune.rewind != OCCAM_REWIND_NONE) {
         if (cfg->prune.granularity == OCCAM_GRAN_NEURON) {
             rc = occam_error_set(err, OCCAM_ERR_INPUT,
@@ -214,7 +207,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         best.mask = occam_alloc(m->lay.nparams, 1);
         if (!best.params || !best.mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     }
-    r.view = (occam_run_view){.cfg = cfg, .m = m, .tr = tr, .res = res, .log = log,
+    r.view = (occam_train_view){.cfg = cfg, .m = m, .tr = tr, .res = res, .log = log,
                               .pruner = r.pruner, .snapshot = r.snapshot,
                               .best_params = best.params, .best_mask = best.mask,
                               .best_total = mdl ? &best.total : NULL};

@@ -1,0 +1,31 @@
+/* occam/sum.h — the deterministic parallel sum that every code length goes through.
+ *
+ * Reproducibility contract: occam_sum_chunked cuts the index range into fixed chunks whose size
+ * does not depend on the thread count, sums each chunk serially and combines the chunk sums by
+ * a fixed pairwise tree. Functions built on it (value bits, KL totals) use the chunk size
+ * OCCAM_SUM_CHUNK, so their results depend on the inputs only. */
+#ifndef OCCAM_SUM_H
+#define OCCAM_SUM_H
+
+#include <stddef.h>
+
+/* Elements per chunk of the code-length sums built on occam_sum_chunked. Changing it changes the
+ * last bits of every stored score, so it is part of the format. */
+#define OCCAM_SUM_CHUNK 2048
+
+
+/* Sum over [lo, hi) of some per-element quantity, accumulated in double, in index order.
+ * Called concurrently from several threads with disjoint ranges: it must only read ctx. */
+typedef double (*occam_sum_chunk_fn)(void *ctx, size_t lo, size_t hi);
+
+/* Σ over [0, n): chunk c = [c·chunk, min((c+1)·chunk, n)) is summed by chunk_sum; the chunk
+ * sums are combined by the fixed pairwise tree (slots 2i and 2i+1, level by level, an odd
+ * last slot carried up). The result is bitwise identical for every thread count.
+ * threads > 1 opens its own `omp parallel` region and must not be called from inside one;
+ * threads == 1 runs serially without OpenMP (safe anywhere, e.g. inside a team's worker).
+ * chunk > 0 and threads >= 1 (asserted). n == 0 gives 0. Never fails: if the slot array
+ * cannot be allocated it falls back to the serial path, which gives the same bits. */
+double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
+                     void *ctx);
+
+#endif
