@@ -35,15 +35,16 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI_MOD_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-.PHONY: all deps run test unit help clean
+.PHONY: all deps run test unit layers help clean
 all: $(BUILD)/occam
 
 help:
 	@echo "make            build $(BUILD)/occam"
 	@echo "make deps       install missing Debian packages (idempotent; needs root or sudo)"
 	@echo "make run        deps + build + train $(CONFIG)"
-	@echo "make test       deps, then the Criterion suite, the suite again under ASan + UBSan"
+	@echo "make test       deps, the layer check, the Criterion suite, the suite again under ASan + UBSan"
 	@echo "                (build-san/), and a 10 s smoke run of every fuzz harness: what CI runs"
+	@echo "make layers     check that every include points down the layers (tools/layers.sh --graph)"
 	@echo "make unit       build + the Criterion suite only (SANITIZE=1: under ASan + UBSan)"
 	@echo "make fuzz       libFuzzer harnesses (clang) for the readers, FUZZ_SECONDS each (default 60)"
 	@echo "make fuzz-smoke the same, 10 s each"
@@ -63,10 +64,14 @@ run: deps
 	$(MAKE) all
 	$(BUILD)/occam train $(CONFIG)
 
-test: deps
+test: deps layers
 	$(MAKE) SANITIZE=0 unit
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) fuzz-smoke
+
+# The floor plan: no include points up a layer (tools/layers.sh holds the plan).
+layers:
+	sh tools/layers.sh
 
 unit:
 	$(MAKE) $(BUILD)/occam $(BUILD)/test_occam
