@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 11, acceptance 1: a refactor changes no number. Trains four configs at 2 threads, saves
-# the weights, and prints one line per config: the sha256 of the weights file and the bit counts
-# of `occam mdl --json` on it (model, data, total; printed with 17 significant digits, so any
-# change in the last bit shows). Run it with the old and the new build and compare the output.
+# the weights, and prints one line per config: the sha256 of the weights file, the bit counts of
+# `occam mdl --json` on it (model, data, total; printed with 17 significant digits, so any change
+# in the last bit shows) and, for the two-part configs, the sha256 of the `occam compress` .occ
+# file. Run it with the old and the new build and compare the output.
 #
 #   perf/same_numbers.sh [OCCAM_BINARY] > manifest.txt
 #   perf/same_numbers.sh --check manifest.txt [OCCAM_BINARY]   (exit 1 on any difference)
@@ -21,13 +22,20 @@ run() { # name config [--set ...]...
     { echo "$name: train failed" >&2; tail -n 5 "$d/$name.out" >&2; exit 1; }
   "$bin" mdl "$config" --threads 2 "$@" --checkpoint "$d/$name.safetensors" --json >"$d/$name.json" ||
     { echo "$name: mdl failed" >&2; exit 1; }
-  python3 - "$name" "$d/$name.safetensors" "$d/$name.json" <<'EOF'
+  occ=""
+  if [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mdl"]["model_code"])' "$d/$name.json")" = two-part ]; then
+    "$bin" compress "$config" --threads 2 "$@" --checkpoint "$d/$name.safetensors" --out "$d/$name.occ" >/dev/null ||
+      { echo "$name: compress failed" >&2; exit 1; }
+    occ=$d/$name.occ
+  fi
+  python3 - "$name" "$d/$name.safetensors" "$d/$name.json" "$occ" <<'EOF'
 import hashlib, json, sys
-name, weights, report = sys.argv[1:]
+name, weights, report, occ = sys.argv[1:]
 m = json.load(open(report))["mdl"]
-sha = hashlib.sha256(open(weights, "rb").read()).hexdigest()
-print(f"{name} sha256={sha} model_bits={m['model_bits']:.17g} "
-      f"data_bits={m['data_bits']:.17g} total_bits={m['total_bits']:.17g}")
+sha = lambda f: hashlib.sha256(open(f, "rb").read()).hexdigest()
+line = (f"{name} sha256={sha(weights)} model_bits={m['model_bits']:.17g} "
+        f"data_bits={m['data_bits']:.17g} total_bits={m['total_bits']:.17g}")
+print(line + (f" occ_sha256={sha(occ)}" if occ else ""))
 EOF
 }
 

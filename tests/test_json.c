@@ -185,16 +185,13 @@ Test(json, writer_numbers)
     occam_json_number(&c.j, NAN);
     occam_json_number(&c.j, INFINITY);
     occam_json_number(&c.j, -INFINITY);
-    occam_json_float(&c.j, 0.1f);
-    occam_json_float(&c.j, 16777217.0f);
-    occam_json_float(&c.j, NAN);
     occam_json_int(&c.j, INT64_MIN);
     occam_json_int(&c.j, INT64_MAX);
     occam_json_uint(&c.j, UINT64_MAX);
     occam_json_end_array(&c.j);
     char *s = cap_close(&c);
     cr_expect_str_eq(s, "[0.1,0.3333333333333333,1.5,-0,0,1e+300,123456789,5e-324,"
-                        "null,null,null,0.1,16777216,null,"
+                        "null,null,null,"
                         "-9223372036854775808,9223372036854775807,18446744073709551615]");
     free(s);
 }

@@ -54,9 +54,6 @@ void occam_json_string(occam_json *j, const char *s);
 /* The shortest decimal that reads back as the same double (at most 17 significant digits).
  * NaN and infinities are written as null. */
 void occam_json_number(occam_json *j, double v);
-/* As occam_json_number, but the shortest decimal that reads back as the same float (at most
- * 9 digits), so 0.1f prints as 0.1 and not 0.10000000149011612. */
-void occam_json_float(occam_json *j, float v);
 void occam_json_int(occam_json *j, int64_t v);
 void occam_json_uint(occam_json *j, uint64_t v);
 void occam_json_bool(occam_json *j, bool v);

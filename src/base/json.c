@@ -247,20 +247,6 @@ void occam_json_number(occam_json *j, double v)
     fputs(buf, j->out);
 }
 
-void occam_json_float(occam_json *j, float v)
-{
-    before_value(j);
-    if (!isfinite(v)) {
-        fputs("null", j->out);
-        return;
-    }
-    char buf[40];
-    for (int prec = 1; prec <= 9; prec++) { /* 9 digits always round-trip a float */
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
-        if (strtof(buf, NULL) == v) break;
-    }
-    fputs(buf, j->out);
-}
 
 void occam_json_int(occam_json *j, int64_t v)
 {

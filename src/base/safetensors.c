@@ -237,7 +237,7 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
     for (int i = 0; i < ntensors; i++) {
         const occam_st_tensor *t = &tensors[i];
         /* The bytes exist in memory, so their count cannot overflow. */
-        OCCAM_ASSERT(shape_bytes(t->shape, t->ndim, dtypes[t->dtype].size, &nbytes[i]));
+        OCCAM_ASSERT(shape_bytes(t->shape, t->ndim, occam_st_dtype_size(t->dtype), &nbytes[i]));
         OCCAM_ASSERT(t->data || nbytes[i] == 0);
         if (nbytes[i]) crc = crc_update(crc, t->data, (size_t)nbytes[i]);
     }
@@ -422,7 +422,7 @@ static int parse_entry(occam_st_file *f, const char *name, const occam_json_valu
                                "%s: tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64 "] end "
                                "before they start", path, name, s, e_end);
     uint64_t need;
-    if (!shape_bytes(view->shape, view->ndim, dtypes[dt].size, &need))
+    if (!shape_bytes(view->shape, view->ndim, occam_st_dtype_size(dt), &need))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s': shape %s is too large",
                                path, name, dims);
     if (need != e_end - s)
@@ -537,7 +537,7 @@ static int realign(occam_st_file *f, occam_error *err)
 {
     for (int i = 0; i < f->ntensors; i++) {
         occam_st_tensor_view *t = &f->tensors[i];
-        if (t->nbytes == 0 || (uintptr_t)t->data % dtypes[t->dtype].size == 0) continue;
+        if (t->nbytes == 0 || (uintptr_t)t->data % occam_st_dtype_size(t->dtype) == 0) continue;
         if (!f->copies) {
             f->copies = calloc((size_t)f->ntensors, sizeof *f->copies);
             if (!f->copies) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", f->path);

@@ -23,7 +23,7 @@
 #include <zlib.h>
 
 #include "occam/mem.h"
-#include "occam/rangecoder.h"
+#include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
 #define VERSION 1u

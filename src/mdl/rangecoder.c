@@ -18,7 +18,7 @@
  * The decoder tracks code = (stream value - low) with the same range, so it needs no low of
  * its own. Normalisation reads one byte per shift, mirroring the encoder, and that is what
  * makes the consumed-byte count exact (see the header). */
-#include "occam/rangecoder.h"
+#include "rangecoder.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -226,16 +226,10 @@ int occam_rc_encode_mask_ex(occam_rc_enc *e, const uint8_t *mask, size_t n, size
     size_t k_left = k;
     /* Stop once k_left is 0 or equal to n - i: the rest of the mask is then determined. */
     for (size_t i = 0; k_left != 0 && k_left != n - i; i++) {
-        if (enc_reserve(e, 8)) return e->status;
         uint32_t p1, total;
         mask_prob(n - i, k_left, max_total, &p1, &total);
-        uint64_t r = e->range / total;
-        if (mask[i]) {
-            enc_narrow(e, r, total - p1, p1, total);
-            k_left--;
-        } else {
-            enc_narrow(e, r, 0, total - p1, total);
-        }
+        if (occam_rc_encode_bit(e, mask[i], p1, total)) return e->status;
+        k_left -= mask[i] != 0;
     }
     return OCCAM_OK;
 }
@@ -364,9 +358,3 @@ int32_t occam_rc_decode_sym(occam_rc_dec *d, const occam_rc_table *t)
     return (int32_t)((int64_t)t->lo + (int64_t)a);
 }
 
-double occam_rc_table_bits(const occam_rc_table *t, int32_t v)
-{
-    if (v < t->lo || v > t->hi) return INFINITY;
-    size_t s = (size_t)((int64_t)v - t->lo);
-    return -log2((double)(t->cum[s + 1] - t->cum[s]) / (double)t->total);
-}

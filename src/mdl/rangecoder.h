@@ -1,4 +1,4 @@
-/* occam/rangecoder.h — a range coder that turns MDL code lengths into real bytes.
+/* rangecoder.h — private to src/mdl: a range coder that turns MDL code lengths into real bytes.
  *
  * The MDL score adds up ideal code lengths, -log2 p per mask bit or quantised weight. This
  * module writes those codes out, so a reported description length can be checked against a
@@ -153,9 +153,6 @@ int occam_rc_table_from_probs(occam_rc_table *t, int32_t lo, int32_t hi, const d
 int occam_rc_encode_sym(occam_rc_enc *e, const occam_rc_table *t, int32_t v);
 /* Always returns a value in [lo, hi], even on garbage input. */
 int32_t occam_rc_decode_sym(occam_rc_dec *d, const occam_rc_table *t);
-/* Code length of v under the table, -log2(freq / total) bits. INFINITY if v is outside
- * [lo, hi]. */
-double occam_rc_table_bits(const occam_rc_table *t, int32_t v);
 /* Frees cum. Accepts NULL, and a table whose build failed. */
 void occam_rc_table_free(occam_rc_table *t);
 
