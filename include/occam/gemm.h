@@ -43,9 +43,10 @@ void occam_gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const fl
                     const float *B, int ldb, float beta, float *C, int ldc);
 
 /* Measures single-threaded sgemm GFLOP/s for an m×n×k product on `threads` threads, each on
- * its own matrices at once (the per-core ceiling times the thread count, as occam uses BLIS).
- * Returns the median of `reps` timed calls after one warm-up. Used by benchmarks. */
-double occam_gemm_rate(int m, int n, int k, int threads, int reps);
+ * its own matrices at once (the per-core ceiling times the thread count, as occam uses BLIS):
+ * *gflops is the median of `reps` timed calls after one warm-up. Used by benchmarks.
+ * OCCAM_ERR_RUNTIME when the matrices do not fit or the team cannot be started at full size. */
+int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, occam_error *err);
 
 /* BLIS's own multithreaded sgemm: one m×n×k product split by BLIS over `threads` threads
  * (its OpenMP team), called from a single thread. Median GFLOP/s of `reps` calls. This is the

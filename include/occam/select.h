@@ -7,8 +7,8 @@
  * the threshold are broken by position (segment order, then index), so the selected set is a
  * pure function of the scores and k. NaN scores are refused; ±Inf are ordered as usual.
  *
- * Both calls start their own OpenMP team of `threads` threads and must not be called from
- * inside a parallel region. Scratch is allocated once per call. */
+ * Both calls start their own team of `threads` threads (occam_team_run) and must not be called
+ * from inside a parallel region. Scratch is allocated once per call. */
 #ifndef OCCAM_SELECT_H
 #define OCCAM_SELECT_H
 
@@ -26,14 +26,16 @@ typedef struct occam_select_result {
 
 /* seg[i] has len[i] floats (len[i] may be 0); n = Σ len. Selects the k smallest, 0 <= k <= n.
  * Fails with OCCAM_ERR_INPUT when n == 0, k > n or any score is NaN (the message names the first
- * NaN's segment and index); OCCAM_ERR_RUNTIME when scratch cannot be allocated. */
+ * NaN's segment and index); OCCAM_ERR_RUNTIME when scratch cannot be allocated or OpenMP
+ * starts a smaller team than `threads`. */
 int occam_select(const float *const *seg, const size_t *len, int nseg, uint64_t k, int threads,
                  occam_select_result *out, occam_error *err);
 
 /* mask[i][j] = 0 for the selected elements (every score < r->value, then the first r->ties
  * scores == r->value in position order) and 1 for the rest, for r from occam_select on the same
  * scores. Returns the number of zeros written, which equals r->k when r belongs to these scores
- * (callers check it). Same result for every thread count. */
+ * (callers check it). Same result for every thread count; never fails (without scratch, or
+ * on a short team, it runs serially). */
 uint64_t occam_select_mask(uint8_t *const *mask, const float *const *seg, const size_t *len,
                            int nseg, const occam_select_result *r, int threads);
 

@@ -54,9 +54,9 @@ int occam_sparse_create(occam_sparse **out, const occam_model *m, double density
 void occam_sparse_free(occam_sparse *s);
 
 /* out (n × outputs) = the model's output for x (n × inputs): logits for classification, the
- * last layer is linear. Runs one team of `threads` threads. Grows the engine's per-thread
- * scratch on the first call with more threads than before: OCCAM_ERR_RUNTIME if that runs out
- * of memory. Not reentrant for one engine. */
+ * last layer is linear. Runs one team of `threads` threads (OCCAM_ERR_RUNTIME if OpenMP starts
+ * a smaller one). Grows the engine's per-thread scratch on the first call with more threads
+ * than before: OCCAM_ERR_RUNTIME if that runs out of memory. Not reentrant for one engine. */
 int occam_sparse_forward(occam_sparse *s, const float *x, size_t n, float *out, int threads,
                          occam_error *err);
 
@@ -68,7 +68,7 @@ const char *occam_sparse_format_name(occam_sparse_format f);
 
 /* The dense BLIS path: out (n × outputs) = forward of x (n × inputs) with m's parameters, by
  * occam_forward_rows over blocks of rows, `threads` threads. OCCAM_ERR_RUNTIME when the
- * scratch cannot be allocated. */
+ * scratch cannot be allocated or OpenMP starts a smaller team. */
 int occam_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
                         occam_error *err);
 

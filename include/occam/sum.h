@@ -21,10 +21,11 @@ typedef double (*occam_sum_chunk_fn)(void *ctx, size_t lo, size_t hi);
 /* Σ over [0, n): chunk c = [c·chunk, min((c+1)·chunk, n)) is summed by chunk_sum; the chunk
  * sums are combined by the fixed pairwise tree (slots 2i and 2i+1, level by level, an odd
  * last slot carried up). The result is bitwise identical for every thread count.
- * threads > 1 opens its own `omp parallel` region and must not be called from inside one;
+ * threads > 1 starts its own team (occam_team_run) and must not be called from inside one;
  * threads == 1 runs serially without OpenMP (safe anywhere, e.g. inside a team's worker).
  * chunk > 0 and threads >= 1 (asserted). n == 0 gives 0. Never fails: if the slot array
- * cannot be allocated it falls back to the serial path, which gives the same bits. */
+ * cannot be allocated, or OpenMP starts a smaller team than asked for, it falls back to the
+ * serial path, which gives the same bits. */
 double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
                      void *ctx);
 

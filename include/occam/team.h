@@ -1,8 +1,9 @@
-/* occam/team.h — how many threads, and who owns what.
+/* occam/team.h — how many threads, who owns what, and the one place a team is started.
  *
- * All threading policy lives in the runtime: the trainer asks here how many threads to start
- * and how to split rows and parameters between them. The split functions are pure, so tests can
- * check them without starting a thread. */
+ * All threading policy lives in the runtime: callers ask here how many threads to start, start
+ * them with occam_team_run (every OpenMP parallel region in occam goes through it) and split
+ * rows and parameters between them. The split functions are pure, so tests can check them
+ * without starting a thread. */
 #ifndef OCCAM_TEAM_H
 #define OCCAM_TEAM_H
 
@@ -28,11 +29,29 @@ int occam_team_cores(void);
 int occam_team_resolve(int requested, bool oversubscribe, const char *origin, int *threads,
                        occam_error *err);
 
+/* The work of thread t of a team of nt (0 <= t < nt). It may synchronise the team with
+ * `#pragma omp barrier`: an orphaned barrier binds to occam_team_run's region, so every
+ * thread must reach the same barriers. Several threads run it at once on the same ctx. */
+typedef void (*occam_team_fn)(void *ctx, int t, int nt);
+
+/* Runs fn(ctx, t, nt) once for every t in [0, nt), on a team of exactly nt threads (OpenMP's
+ * dynamic adjustment is switched off first), each thread first calling aff->bind(aff->ctx, t)
+ * if aff and aff->bind are set (aff->node_of is not used here). Returns when every thread is
+ * done. nt >= 1 (asserted); nt == 1 still opens a region of one thread, so a barrier in fn
+ * never binds to an enclosing team.
+ * When OpenMP gives fewer threads than nt (OMP_THREAD_LIMIT, or a team started inside
+ * another's worker while nesting is off, OpenMP's default) no thread runs fn and it fails
+ * with OCCAM_ERR_RUNTIME, naming both counts: code that splits work by nt never runs on a
+ * short team. Callers that promise not to fail can take that as a cue to run their serial
+ * path instead. */
+int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ctx,
+                   occam_error *err);
+
 /* Rows [*lo, *hi) of n for thread t of nt: contiguous, sizes differ by at most one. */
-void occam_split_rows(size_t n, int t, int nt, size_t *lo, size_t *hi);
+void occam_team_split_rows(size_t n, int t, int nt, size_t *lo, size_t *hi);
 
 /* Part t of [0, n) in units of `align` elements (a cache line of floats), contiguous and
  * ordered by t; the last part takes the remainder. */
-void occam_split_aligned(size_t n, size_t align, int t, int nt, size_t *lo, size_t *hi);
+void occam_team_split_aligned(size_t n, size_t align, int t, int nt, size_t *lo, size_t *hi);
 
 #endif

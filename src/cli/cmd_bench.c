@@ -18,7 +18,6 @@
 #include "occam/trainer.h"
 #include "occam/clock.h"
 #include "occam/mem.h"
-#include <omp.h>
 
 static const char usage[] =
     "usage: occam bench train CONFIG [--set section.key=value]... [--threads N]\n"
@@ -90,26 +89,32 @@ static int run(const cli_opts *o, occam_error *err)
             if ((double)lay->width[l] * lay->width[l + 1] >
                 (double)lay->width[big] * lay->width[big + 1])
                 big = l;
-        double ceil_layer = occam_gemm_rate(shard, lay->width[big + 1], lay->width[big], threads, 15);
-        double ceil_square = occam_gemm_rate(1024, 1024, 1024, threads, 7);
-        double ceiling = ceil_layer > ceil_square ? ceil_layer : ceil_square;
-        double ph[OCCAM_PHASES], ph_total = 0;
-        occam_trainer_phases(tr, ph);
-        for (int p = 0; p < OCCAM_PHASES; p++) ph_total += ph[p];
-        int owner_layers = 0;
-        for (int l = 0; l < lay->nlayers; l++) owner_layers += occam_trainer_layer_owner(tr, l);
-        printf("{\"bench\": \"train\", \"config\": \"%s\", \"threads\": %d, \"blis_arch\": \"%s\", "
-               "\"batch\": %d, \"layers\": [", o->config, threads, arch, cfg.train.batch);
-        for (int l = 0; l <= lay->nlayers; l++) printf("%s%d", l ? ", " : "", lay->width[l]);
-        printf("], \"samples\": %zu, \"epochs_timed\": %d, \"seconds\": %.6f, "
-               "\"samples_per_second\": %.1f, \"gflops\": %.2f, "
-               "\"sgemm_gflops_layer\": %.2f, \"sgemm_gflops_1024\": %.2f, "
-               "\"fraction_of_sgemm\": %.3f, \"owner_layers\": %d, \"phase_fraction\": "
-               "{\"forward\": %.4f, \"backward\": %.4f, \"wait\": %.4f, \"update\": %.4f}, "
-               "\"step_ms\": %.4f}\n",
-               train->n, n, med, sps, gflops, ceil_layer, ceil_square, gflops / ceiling,
-               owner_layers, ph[0] / ph_total, ph[1] / ph_total, ph[2] / ph_total,
-               ph[3] / ph_total, 1e3 * ph_total / (double)fit.steps);
+        double ceil_layer = 0, ceil_square = 0;
+        rc = occam_gemm_rate(shard, lay->width[big + 1], lay->width[big], threads, 15,
+                             &ceil_layer, err);
+        if (rc == OCCAM_OK) rc = occam_gemm_rate(1024, 1024, 1024, threads, 7, &ceil_square, err);
+        if (rc == OCCAM_OK) {
+            double ceiling = ceil_layer > ceil_square ? ceil_layer : ceil_square;
+            double ph[OCCAM_PHASES], ph_total = 0;
+            occam_trainer_phases(tr, ph);
+            for (int p = 0; p < OCCAM_PHASES; p++) ph_total += ph[p];
+            int owner_layers = 0;
+            for (int l = 0; l < lay->nlayers; l++)
+                owner_layers += occam_trainer_layer_owner(tr, l);
+            printf("{\"bench\": \"train\", \"config\": \"%s\", \"threads\": %d, "
+                   "\"blis_arch\": \"%s\", \"batch\": %d, \"layers\": [",
+                   o->config, threads, arch, cfg.train.batch);
+            for (int l = 0; l <= lay->nlayers; l++) printf("%s%d", l ? ", " : "", lay->width[l]);
+            printf("], \"samples\": %zu, \"epochs_timed\": %d, \"seconds\": %.6f, "
+                   "\"samples_per_second\": %.1f, \"gflops\": %.2f, "
+                   "\"sgemm_gflops_layer\": %.2f, \"sgemm_gflops_1024\": %.2f, "
+                   "\"fraction_of_sgemm\": %.3f, \"owner_layers\": %d, \"phase_fraction\": "
+                   "{\"forward\": %.4f, \"backward\": %.4f, \"wait\": %.4f, \"update\": %.4f}, "
+                   "\"step_ms\": %.4f}\n",
+                   train->n, n, med, sps, gflops, ceil_layer, ceil_square, gflops / ceiling,
+                   owner_layers, ph[0] / ph_total, ph[1] / ph_total, ph[2] / ph_total,
+                   ph[3] / ph_total, 1e3 * ph_total / (double)fit.steps);
+        }
     }
     occam_fit_result_free(&fit);
     cli_session_close(&ss);
@@ -119,40 +124,57 @@ static int run(const cli_opts *o, occam_error *err)
 /* STREAM-style triad a = b + s·c on per-thread arrays (first-touched by their thread), the
  * memory-bandwidth ceiling of the reduction and update phases. Bytes counted: 3 per element
  * touched (2 reads, 1 write; write-allocate traffic is not counted, as in STREAM). */
+typedef struct memory_team {
+    size_t n;      /* floats per array */
+    double *times; /* thread 0's time per repetition */
+    int ok;        /* cleared (atomically) by any thread without its arrays */
+} memory_team;
+
+enum { MEMORY_REPS = 7 };
+
+static void memory_worker(void *ctx, int t, int nt)
+{
+    (void)nt;
+    memory_team *mt = ctx;
+    size_t n = mt->n;
+    float *a = occam_alloc(n, sizeof(float)), *b = occam_alloc(n, sizeof(float)),
+          *c = occam_alloc(n, sizeof(float));
+    if (!a || !b || !c) {
+#pragma omp atomic write
+        mt->ok = 0;
+    } else {
+        for (size_t i = 0; i < n; i++) a[i] = 0.0f, b[i] = 1.0f, c[i] = 2.0f;
+    }
+#pragma omp barrier
+    int go;
+#pragma omp atomic read
+    go = mt->ok;
+    for (int r = 0; r < MEMORY_REPS && go; r++) {
+#pragma omp barrier
+        double t0 = occam_clock_now();
+        for (size_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
+#pragma omp barrier
+        if (t == 0) mt->times[r] = occam_clock_now() - t0;
+    }
+    free(a);
+    free(b);
+    free(c);
+}
+
 static int bench_memory(int threads)
 {
-    enum { REPS = 7 };
-    size_t n = (size_t)32 << 20; /* 32 Mi floats = 128 MiB per array per thread */
-    double times[REPS];
-    int ok = 1;
-#pragma omp parallel num_threads(threads) default(none) shared(times, ok) firstprivate(n)
-    {
-        float *a = occam_alloc(n, sizeof(float)), *b = occam_alloc(n, sizeof(float)),
-              *c = occam_alloc(n, sizeof(float));
-        if (!a || !b || !c) {
-#pragma omp atomic write
-            ok = 0;
-        } else {
-            for (size_t i = 0; i < n; i++) a[i] = 0.0f, b[i] = 1.0f, c[i] = 2.0f;
-        }
-#pragma omp barrier
-        for (int r = 0; r < REPS && ok; r++) {
-#pragma omp barrier
-            double t0 = occam_clock_now();
-            for (size_t i = 0; i < n; i++) a[i] = b[i] + 0.5f * c[i];
-#pragma omp barrier
-            if (omp_get_thread_num() == 0) times[r] = occam_clock_now() - t0;
-        }
-        free(a);
-        free(b);
-        free(c);
-    }
-    if (!ok) {
+    double times[MEMORY_REPS];
+    /* 32 Mi floats = 128 MiB per array per thread */
+    memory_team mt = {(size_t)32 << 20, times, 1};
+    occam_error err = {0};
+    if (occam_team_run(threads, NULL, memory_worker, &mt, &err) != OCCAM_OK)
+        return cli_fail(&err);
+    if (!mt.ok) {
         fprintf(stderr, "occam: bench memory: out of memory\n");
         return OCCAM_ERR_RUNTIME;
     }
-    qsort(times, REPS, sizeof times[0], cmp_double);
-    double gbs = 3.0 * sizeof(float) * (double)n * threads / times[REPS / 2] / 1e9;
+    qsort(times, MEMORY_REPS, sizeof times[0], cmp_double);
+    double gbs = 3.0 * sizeof(float) * (double)mt.n * threads / times[MEMORY_REPS / 2] / 1e9;
     printf("{\"bench\": \"memory\", \"threads\": %d, \"triad_gb_per_s\": %.2f, "
            "\"per_thread_gb_per_s\": %.2f}\n", threads, gbs, gbs / threads);
     return 0;
@@ -183,8 +205,11 @@ int cmd_bench(int argc, char **argv)
                             "usage: occam bench gemm M N K [THREADS [--blis-threads]]");
             return cli_fail(&err);
         }
-        double gf = mt ? occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9)
-                       : occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);
+        double gf;
+        if (mt)
+            gf = occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);
+        else if (occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, &err))
+            return cli_fail(&err);
         printf("{\"bench\": \"gemm\", \"mode\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, "
                "\"threads\": %ld, \"blis_arch\": \"%s\", \"gflops\": %.2f, "
                "\"gflops_per_thread\": %.2f}\n", mt ? "blis-threads" : "per-thread", d[0], d[1],

@@ -145,7 +145,8 @@ static int infer_time(infer_run *r, occam_error *err)
     return rc;
 }
 
-static void infer_print(const infer_run *r, const occam_config *cfg, double threshold)
+static int infer_print(const infer_run *r, const occam_config *cfg, double threshold,
+                       occam_error *err)
 {
     const occam_layout *lay = &r->model->lay;
     size_t nnz = 0, total = 0;
@@ -162,7 +163,10 @@ static void infer_print(const infer_run *r, const occam_config *cfg, double thre
     }
     double flops = 2.0 * (double)total * (double)r->ds->n;
     /* The ceiling: BLIS on the largest layer's shape, 1024 rows per call per thread. */
-    double gemm = occam_gemm_rate(1024, lay->width[widest + 1], lay->width[widest], r->threads, 5);
+    double gemm;
+    int rc = occam_gemm_rate(1024, lay->width[widest + 1], lay->width[widest], r->threads, 5,
+                             &gemm, err);
+    if (rc != OCCAM_OK) return rc;
     char widths[16 * OCCAM_MAX_LAYERS] = "";
     for (int l = 0, len = 0; l <= lay->nlayers; l++)
         len += snprintf(widths + len, sizeof widths - (size_t)len, "%s%d", l ? "," : "",
@@ -177,6 +181,7 @@ static void infer_print(const infer_run *r, const occam_config *cfg, double thre
                                                  : "null",
            r->max_rel, flops / (r->dense_ms * 1e6), gemm);
     fflush(stdout);
+    return OCCAM_OK;
 }
 
 static int run(const cli_opts *c, occam_error *err)
@@ -223,7 +228,7 @@ static int run(const cli_opts *c, occam_error *err)
                                  labels_ok ? "yes" : "no", r.max_rel, INFER_TOLERANCE);
     }
     if (rc == OCCAM_OK) rc = infer_time(&r, err);
-    if (rc == OCCAM_OK) infer_print(&r, &cfg, o->threshold);
+    if (rc == OCCAM_OK) rc = infer_print(&r, &cfg, o->threshold, err);
     free(r.dense_out);
     free(r.sparse_out);
     occam_sparse_free(r.sp);

@@ -12,7 +12,6 @@
  * streaming read of the same scores on the same threads, measured in this run. */
 #include <getopt.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,16 +70,28 @@ static int parse_u64(const char *s, const char *opt, uint64_t lo, uint64_t *out,
     return OCCAM_OK;
 }
 
-/* x is (n): |standard normal|, chunk c from stream c of seed 1. */
-static void generate(float *x, size_t n, int threads)
+typedef struct gen_team {
+    float *x;
+    size_t n;
+} gen_team;
+
+static void gen_worker(void *ctx, int t, int nt)
 {
-    size_t nch = (n + GEN_CHUNK - 1) / GEN_CHUNK;
-#pragma omp parallel for num_threads(threads) schedule(static) default(none) shared(x, n, nch)
-    for (size_t c = 0; c < nch; c++) {
+    const gen_team *g = ctx;
+    size_t lo, hi;
+    occam_team_split_rows((g->n + GEN_CHUNK - 1) / GEN_CHUNK, t, nt, &lo, &hi);
+    for (size_t c = lo; c < hi; c++) {
         occam_rng r = occam_rng_seed(1, c);
-        size_t end = (c + 1) * GEN_CHUNK < n ? (c + 1) * GEN_CHUNK : n;
-        for (size_t i = c * GEN_CHUNK; i < end; i++) x[i] = fabsf((float)occam_rng_normal(&r));
+        size_t end = (c + 1) * GEN_CHUNK < g->n ? (c + 1) * GEN_CHUNK : g->n;
+        for (size_t i = c * GEN_CHUNK; i < end; i++) g->x[i] = fabsf((float)occam_rng_normal(&r));
     }
+}
+
+/* x is (n): |standard normal|, chunk c from stream c of seed 1. */
+static int generate(float *x, size_t n, int threads, occam_error *err)
+{
+    gen_team g = {x, n};
+    return occam_team_run(threads, NULL, gen_worker, &g, err);
 }
 
 static int read_scores(const char *path, float **x, size_t *n, occam_error *err)
@@ -131,34 +142,46 @@ typedef struct count_slot {
     _Alignas(OCCAM_ALIGN) uint64_t lt, eq;
 } count_slot;
 
+typedef struct count_team {
+    const float *const *seg;
+    const size_t *len;
+    int nseg;
+    float v;
+    count_slot *slot;
+} count_team;
+
+static void count_worker(void *ctx, int t, int nt)
+{
+    const count_team *c = ctx;
+    uint64_t a = 0, b = 0;
+    for (int s = 0; s < c->nseg; s++) {
+        size_t lo, hi;
+        occam_team_split_aligned(c->len[s], 16, t, nt, &lo, &hi);
+        const float *x = c->seg[s];
+        for (size_t i = lo; i < hi; i++) {
+            a += x[i] < c->v;
+            b += x[i] == c->v;
+        }
+    }
+    c->slot[t].lt = a;
+    c->slot[t].eq = b;
+}
+
 /* #{x < v} and #{x == v} over all segments, with per-thread partials summed in order. Also the
  * streaming-read pass that gives the ceiling. */
-static void count_lt_eq(const float *const *seg, const size_t *len, int nseg, float v,
-                        int threads, count_slot *slot, uint64_t *lt, uint64_t *eq)
+static int count_lt_eq(const float *const *seg, const size_t *len, int nseg, float v,
+                       int threads, count_slot *slot, uint64_t *lt, uint64_t *eq,
+                       occam_error *err)
 {
-#pragma omp parallel num_threads(threads) default(none) shared(seg, len, nseg, v, slot, threads)
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        uint64_t a = 0, b = 0;
-        for (int s = 0; s < nseg; s++) {
-            size_t lo, hi;
-            occam_split_aligned(len[s], 16, t, nt, &lo, &hi);
-            const float *x = seg[s];
-            for (size_t i = lo; i < hi; i++) {
-                a += x[i] < v;
-                b += x[i] == v;
-            }
-        }
-        slot[t].lt = a;
-        slot[t].eq = b;
-        if (t == 0)
-            for (int u = nt; u < threads; u++) slot[u].lt = slot[u].eq = 0;
-    }
+    count_team c = {seg, len, nseg, v, slot};
+    int rc = occam_team_run(threads, NULL, count_worker, &c, err);
+    if (rc != OCCAM_OK) return rc;
     *lt = *eq = 0;
     for (int u = 0; u < threads; u++) {
         *lt += slot[u].lt;
         *eq += slot[u].eq;
     }
+    return OCCAM_OK;
 }
 
 static const char *bracket_name(int b)
@@ -200,7 +223,11 @@ static int run(const bench_args *a, occam_error *err)
         n = a->lenet ? 235200 + 30000 + 1000 : (size_t)(a->have_n ? a->n : 100000000u);
         x = occam_alloc(n, sizeof *x);
         if (!x) return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu scores", n);
-        generate(x, n, threads);
+        rc = generate(x, n, threads, err);
+        if (rc) {
+            free(x);
+            return rc;
+        }
     }
     if (a->lenet) {
         nseg = 3;
@@ -231,9 +258,9 @@ static int run(const bench_args *a, occam_error *err)
     occam_select_result r = {0};
     occam_select_trace tr = {0};
     if (!rc) rc = occam_select_ex(seg, len, nseg, k, threads, NULL, &r, &tr, err);
+    uint64_t lt = 0, eq = 0;
+    if (!rc) rc = count_lt_eq(seg, len, nseg, r.value, threads, slot, &lt, &eq, err);
     if (!rc) {
-        uint64_t lt, eq;
-        count_lt_eq(seg, len, nseg, r.value, threads, slot, &lt, &eq);
         /* v is the k-th smallest iff #{x < v} < k <= #{x <= v} */
         int ok = k == 0 ? r.k == 0 && r.below == 0 && r.ties == 0
                         : r.k == k && r.below == lt && r.below + r.ties == k && r.ties <= eq &&
@@ -264,10 +291,9 @@ static int run(const bench_args *a, occam_error *err)
                         q.below != r.below || q.ties != r.ties))
                 rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: runs disagree");
         }
-        for (int i = 0; i < R; i++) {
-            uint64_t lt, eq;
+        for (int i = 0; i < R && !rc; i++) {
             double t0 = now();
-            count_lt_eq(seg, len, nseg, r.value, threads, slot, &lt, &eq);
+            rc = count_lt_eq(seg, len, nseg, r.value, threads, slot, &lt, &eq, err);
             tb[i] = now() - t0;
         }
         if (!rc) {

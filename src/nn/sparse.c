@@ -27,7 +27,6 @@
 #include "occam/sparse.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -355,6 +354,34 @@ static void sparse_rows(const occam_sparse *s, float *scratch, const float *x, s
 
 /* ---- the dense BLIS path -------------------------------------------------------------- */
 
+typedef struct dense_team {
+    const occam_layout *lay;
+    occam_act act;
+    const float *params, *x;
+    float *out, *scratch;
+    size_t n, per; /* rows; scratch floats per thread */
+} dense_team;
+
+static void dense_worker(void *ctx, int t, int nt)
+{
+    const dense_team *d = ctx;
+    const occam_layout *lay = d->lay;
+    int L = lay->nlayers, in0 = lay->width[0], nout = lay->width[L];
+    float *bufs[OCCAM_MAX_LAYERS];
+    float *p = d->scratch + d->per * (size_t)t;
+    for (int l = 0; l + 1 < L; l++) {
+        bufs[l] = p;
+        p += occam_round_up((size_t)DENSE_ROWS * lay->width[l + 1], OCCAM_SEG_ALIGN);
+    }
+    size_t lo, hi;
+    occam_team_split_rows(d->n, t, nt, &lo, &hi);
+    for (size_t r = lo; r < hi; r += DENSE_ROWS) {
+        int rows = hi - r < DENSE_ROWS ? (int)(hi - r) : DENSE_ROWS;
+        bufs[L - 1] = d->out + r * (size_t)nout; /* the last layer writes in place */
+        occam_forward_rows(lay, d->act, d->params, d->x + r * (size_t)in0, rows, bufs);
+    }
+}
+
 /* out (n × outputs) = forward of x through lay/params, occam_forward_rows on DENSE_ROWS-row
  * blocks, rows split statically over `threads` threads. */
 static int dense_rows(const occam_layout *lay, occam_act act, const float *params,
@@ -363,34 +390,17 @@ static int dense_rows(const occam_layout *lay, occam_act act, const float *param
     OCCAM_ASSERT(threads >= 1);
     int rc = occam_gemm_prepare(threads, err);
     if (rc != OCCAM_OK) return rc;
-    int L = lay->nlayers, in0 = lay->width[0], nout = lay->width[L];
     /* Per thread, every hidden layer's output for DENSE_ROWS rows, on its own cache lines. */
     size_t per = 0;
-    for (int l = 0; l + 1 < L; l++)
+    for (int l = 0; l + 1 < lay->nlayers; l++)
         per += occam_round_up((size_t)DENSE_ROWS * lay->width[l + 1], OCCAM_SEG_ALIGN);
     float *scratch = occam_alloc(per ? per * (size_t)threads : 1, sizeof(float));
     if (!scratch)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the dense path");
-#pragma omp parallel num_threads(threads) default(none) \
-    shared(lay, params, x, out, scratch) firstprivate(act, n, per, L, in0, nout)
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        float *bufs[OCCAM_MAX_LAYERS];
-        float *p = scratch + per * (size_t)t;
-        for (int l = 0; l + 1 < L; l++) {
-            bufs[l] = p;
-            p += occam_round_up((size_t)DENSE_ROWS * lay->width[l + 1], OCCAM_SEG_ALIGN);
-        }
-        size_t lo, hi;
-        occam_split_rows(n, t, nt, &lo, &hi);
-        for (size_t r = lo; r < hi; r += DENSE_ROWS) {
-            int rows = hi - r < DENSE_ROWS ? (int)(hi - r) : DENSE_ROWS;
-            bufs[L - 1] = out + r * (size_t)nout; /* the last layer writes in place */
-            occam_forward_rows(lay, act, params, x + r * (size_t)in0, rows, bufs);
-        }
-    }
+    dense_team d = {lay, act, params, x, out, scratch, n, per};
+    rc = occam_team_run(threads, NULL, dense_worker, &d, err);
     free(scratch);
-    return OCCAM_OK;
+    return rc;
 }
 
 int occam_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
@@ -414,6 +424,21 @@ static int sparse_reserve(occam_sparse *s, int threads, occam_error *err)
     return OCCAM_OK;
 }
 
+typedef struct sparse_team {
+    const occam_sparse *s;
+    const float *x;
+    float *out;
+    size_t n;
+} sparse_team;
+
+static void sparse_worker(void *ctx, int t, int nt)
+{
+    const sparse_team *st = ctx;
+    size_t lo, hi;
+    occam_team_split_rows(st->n, t, nt, &lo, &hi);
+    sparse_rows(st->s, st->s->scratch[t], st->x, lo, hi, st->out);
+}
+
 int occam_sparse_forward(occam_sparse *s, const float *x, size_t n, float *out, int threads,
                          occam_error *err)
 {
@@ -422,15 +447,8 @@ int occam_sparse_forward(occam_sparse *s, const float *x, size_t n, float *out, 
     int rc = sparse_reserve(s, threads, err);
     if (rc == OCCAM_OK) rc = occam_gemm_prepare(threads, err); /* dense layers use BLIS */
     if (rc != OCCAM_OK) return rc;
-    const occam_sparse *cs = s;
-#pragma omp parallel num_threads(threads) default(none) shared(cs, x, out) firstprivate(n)
-    {
-        int t = omp_get_thread_num(), nt = omp_get_num_threads();
-        size_t lo, hi;
-        occam_split_rows(n, t, nt, &lo, &hi);
-        sparse_rows(cs, cs->scratch[t], x, lo, hi, out);
-    }
-    return OCCAM_OK;
+    sparse_team st = {s, x, out, n};
+    return occam_team_run(threads, NULL, sparse_worker, &st, err);
 }
 
 /* ---- comparison ------------------------------------------------------------------------ */

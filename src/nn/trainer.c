@@ -152,7 +152,7 @@ static void refresh_replica(occam_trainer *tr, int t)
     int g = tr->plan.node_of[t];
     if (g == 0) return;
     size_t lo, hi;
-    occam_split_aligned(tr->model->lay.nparams, OCCAM_SEG_ALIGN, tr->plan.rank[t],
+    occam_team_split_aligned(tr->model->lay.nparams, OCCAM_SEG_ALIGN, tr->plan.rank[t],
                         tr->plan.node_size[g], &lo, &hi);
     memcpy(tr->replica[g] + lo, tr->model->params + lo, (hi - lo) * sizeof(float));
 }
@@ -163,7 +163,7 @@ static void first_touch(occam_trainer *tr, int t)
     const occam_layout *lay = &tr->model->lay;
     if (tr->replica) refresh_replica(tr, t); /* first touch of the group's copy */
     size_t lo, hi;
-    occam_split_rows(tr->rows, t, tr->threads, &lo, &hi);
+    occam_team_split_rows(tr->rows, t, tr->threads, &lo, &hi);
     touch(tr->x, lo, hi, lay->width[0]);
     for (int l = 0; l < lay->nlayers; l++) {
         touch(tr->act[l], lo, hi, lay->width[l + 1]);
@@ -511,7 +511,7 @@ static void backward(occam_trainer *tr, int t, size_t lo, int m, int batch)
             /* Every thread's dZ rows of this layer must be complete. */
 #pragma omp barrier
             size_t olo, ohi;
-            occam_split_rows((size_t)nout, t, tr->threads, &olo, &ohi);
+            occam_team_split_rows((size_t)nout, t, tr->threads, &olo, &ohi);
             int mo = (int)(ohi - olo);
             if (mo > 0) {
                 /* dW[olo:ohi] (mo,in) = dZ[:, olo:ohi]ᵀ (mo,batch) · X (batch,in) */
@@ -609,7 +609,7 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
         if (!tr->owner[l]) continue;
         int nin = lay->width[l];
         size_t olo, ohi;
-        occam_split_rows((size_t)lay->width[l + 1], t, tr->threads, &olo, &ohi);
+        occam_team_split_rows((size_t)lay->width[l + 1], t, tr->threads, &olo, &ohi);
         if (ohi == olo) continue;
         apply(ctx, 1, gp, 1, lay->w_off[l] + olo * (size_t)nin, (ohi - olo) * (size_t)nin);
         apply(ctx, 0, gp, 1, lay->b_off[l] + olo, ohi - olo);
@@ -622,7 +622,7 @@ static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const 
                        size_t nrows, double *stamp)
 {
     size_t lo, hi;
-    occam_split_rows(nrows, t, tr->threads, &lo, &hi);
+    occam_team_split_rows(nrows, t, tr->threads, &lo, &hi);
     int m = (int)(hi - lo);
     thread_out *o = &tr->out[t];
     o->loss = 0.0;
@@ -737,7 +737,7 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
         int t = omp_get_thread_num();
         thread_out *o = &tr->out[t];
         size_t lo, hi, chunk = tr->rows / (size_t)tr->threads, base = (size_t)t * chunk;
-        occam_split_rows(ds->n, t, tr->threads, &lo, &hi);
+        occam_team_split_rows(ds->n, t, tr->threads, &lo, &hi);
         o->loss = 0.0;
         o->correct = 0;
         /* Dataset rows are contiguous here, so the forward pass reads them in place; the
@@ -783,7 +783,7 @@ void occam_trainer_buffers(const occam_trainer *tr, occam_buffer_fn fn, void *ct
     char name[48];
     for (int t = 0; t < tr->threads; t++) {
         size_t lo, hi;
-        occam_split_rows(tr->rows, t, tr->threads, &lo, &hi);
+        occam_team_split_rows(tr->rows, t, tr->threads, &lo, &hi);
         fn(ctx, "inputs (rows)", tr->x + lo * (size_t)lay->width[0],
            (hi - lo) * (size_t)lay->width[0] * sizeof(float), t);
         for (int l = 0; l < lay->nlayers; l++) {

@@ -7,12 +7,12 @@
  * depends only on the number of chunks. Threads own contiguous runs of slots, so two threads
  * share at most the cache line at a run boundary, written once per chunk.
  *
- * The serial path (one thread, or no memory for the slots) builds the same tree without the
- * slot array: a binary counter keeps one partial per completed power-of-two block, and the
- * leftover blocks are folded from the smallest up. Level-by-level pairing with an odd last
- * slot carried up gives every node the range [j·2^L, min((j+1)·2^L, nchunks)), so a ragged
- * root is "largest full block + (next block + (...))" — exactly that fold. The tests compare
- * the two paths bit for bit. */
+ * The serial path (one thread, no memory for the slots, or a team OpenMP would not start at
+ * full size) builds the same tree without the slot array: a binary counter keeps one partial
+ * per completed power-of-two block, and the leftover blocks are folded from the smallest up.
+ * Level-by-level pairing with an odd last slot carried up gives every node the range
+ * [j·2^L, min((j+1)·2^L, nchunks)), so a ragged root is "largest full block + (next block +
+ * (...))" — exactly that fold. The tests compare the two paths bit for bit. */
 #include "occam/sum.h"
 
 #include <omp.h>
@@ -46,6 +46,26 @@ static double sum_serial(size_t n, size_t chunk, size_t nchunks, occam_sum_chunk
     return acc;
 }
 
+/* The parallel path's shared state: every thread fills the slots of its own run of chunks. */
+typedef struct sum_team {
+    double *slot;
+    size_t n, chunk, nchunks;
+    occam_sum_chunk_fn chunk_sum;
+    void *ctx;
+} sum_team;
+
+static void sum_worker(void *ctx, int t, int nt)
+{
+    const sum_team *s = ctx;
+    size_t clo, chi;
+    occam_team_split_rows(s->nchunks, t, nt, &clo, &chi);
+    for (size_t c = clo; c < chi; c++) {
+        size_t lo, hi;
+        chunk_bounds(s->n, s->chunk, c, &lo, &hi);
+        s->slot[c] = s->chunk_sum(s->ctx, lo, hi);
+    }
+}
+
 double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
                      void *ctx)
 {
@@ -57,17 +77,12 @@ double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn
 
     /* Nested use would silently run one thread per inner team and is almost surely a bug. */
     OCCAM_ASSERT(!omp_in_parallel());
-#pragma omp parallel num_threads(threads) default(none) \
-    shared(slot, n, chunk, nchunks, chunk_sum, ctx)
-    {
-        /* The team may be smaller than asked for; the split uses the real size. */
-        size_t clo, chi;
-        occam_split_rows(nchunks, omp_get_thread_num(), omp_get_num_threads(), &clo, &chi);
-        for (size_t c = clo; c < chi; c++) {
-            size_t lo, hi;
-            chunk_bounds(n, chunk, c, &lo, &hi);
-            slot[c] = chunk_sum(ctx, lo, hi);
-        }
+    sum_team st = {slot, n, chunk, nchunks, chunk_sum, ctx};
+    if (occam_team_run(threads, NULL, sum_worker, &st, NULL) != OCCAM_OK) {
+        /* A short team ran no chunk; this function does not fail, and the serial path gives
+         * the same bits. */
+        free(slot);
+        return sum_serial(n, chunk, nchunks, chunk_sum, ctx);
     }
     /* The tree is a few thousand additions at most: serial, level by level. */
     for (size_t len = nchunks; len > 1; len = len / 2 + (len & 1)) {

@@ -4,10 +4,10 @@
  * keys fall outside [key(-Inf), key(+Inf)] and are refused.
  *
  * Work split. The segments are treated as one concatenated index space [0, n) that is cut into
- * one contiguous range per thread (occam_split_aligned), so "thread order" is position order.
- * Each thread walks the pieces of the segments that its range covers; nothing is copied.
+ * one contiguous range per thread (occam_team_split_aligned), so "thread order" is position
+ * order. Each thread walks the pieces of the segments that its range covers; nothing is copied.
  *
- * Algorithm: one OpenMP parallel region per call, barriers between phases.
+ * Algorithm: one team per call (occam_team_run), barriers between phases.
  *  1. Bracket (n >= sample_min_n, default 2^16). A stratified sample of about n^(2/3) keys
  *     (clusters of 64 consecutive scores, so it costs a few thousand random cache lines) gives
  *     two order statistics lo <= hi, five standard deviations either side of rank k·s/n. One
@@ -341,7 +341,7 @@ typedef struct sel_ctx {
 static void split(const sel_ctx *c, int t, int nt, uint64_t *g0, uint64_t *g1)
 {
     size_t lo, hi;
-    occam_split_aligned((size_t)c->n, SPLIT_ALIGN, t, nt, &lo, &hi);
+    occam_team_split_aligned((size_t)c->n, SPLIT_ALIGN, t, nt, &lo, &hi);
     *g0 = lo;
     *g1 = hi;
 }
@@ -398,8 +398,9 @@ static void sample_draw(sel_ctx *c, int t, int nt)
     }
 }
 
-static void sel_thread(sel_ctx *c, int t, int nt)
+static void sel_thread(void *ctx, int t, int nt)
 {
+    sel_ctx *c = ctx;
     uint64_t g0, g1, maxrange = 0;
     split(c, t, nt, &g0, &g1);
     for (int u = 0; u < nt; u++) {
@@ -606,7 +607,7 @@ int occam_select_ex(const float *const *seg, const size_t *len, int nseg, uint64
 
     sel_ctx c = {.seg = seg, .nseg = nseg, .n = n, .k = k};
     size_t per_lo, per_hi; /* thread 0's range is the longest */
-    occam_split_aligned((size_t)n, SPLIT_ALIGN, 0, threads, &per_lo, &per_hi);
+    occam_team_split_aligned((size_t)n, SPLIT_ALIGN, 0, threads, &per_lo, &per_hi);
     uint64_t per = per_hi - per_lo;
     uint64_t sample_min_n = o.sample_min_n ? o.sample_min_n : DEFAULT_SAMPLE_MIN_N;
     uint64_t cap;
@@ -673,16 +674,12 @@ int occam_select_ex(const float *const *seg, const size_t *len, int nseg, uint64
     for (int s = 0; s < nseg; s++) off[s + 1] = off[s] + len[s];
     c.off = off;
 
-    sel_ctx *cp = &c;
-#pragma omp parallel num_threads(threads) default(none) shared(cp)
-    sel_thread(cp, omp_get_thread_num(), omp_get_num_threads());
-
-    int rc = OCCAM_OK;
-    if (c.nan) {
+    int rc = occam_team_run(threads, NULL, sel_thread, &c, err); /* fails before any work */
+    if (rc == OCCAM_OK && c.nan) {
         int s = seg_of(off, nseg, c.nanpos);
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "select: score NaN at segment %d index %llu",
                              s, (unsigned long long)(c.nanpos - off[s]));
-    } else {
+    } else if (rc == OCCAM_OK) {
         out->k = k;
         out->value = k ? occam_key_float(c.vkey) : 0.0f;
         out->below = k ? c.below : 0;
@@ -717,10 +714,11 @@ typedef struct mask_ctx {
     mask_slot *slot;
 } mask_ctx;
 
-static void mask_thread(mask_ctx *c, int t, int nt)
+static void mask_thread(void *ctx, int t, int nt)
 {
+    mask_ctx *c = ctx;
     size_t lo, hi;
-    occam_split_aligned((size_t)c->off[c->nseg], SPLIT_ALIGN, t, nt, &lo, &hi);
+    occam_team_split_aligned((size_t)c->off[c->nseg], SPLIT_ALIGN, t, nt, &lo, &hi);
     const uint64_t g0 = lo, g1 = hi;
     const float v = c->v;
     uint64_t lt = 0, eq = 0;
@@ -767,7 +765,8 @@ static void mask_thread(mask_ctx *c, int t, int nt)
     }
 }
 
-/* The naive version: one thread, position order. Used when scratch cannot be allocated. */
+/* The naive version: one thread, position order. Used when scratch cannot be allocated or the
+ * team cannot be started at full size. */
 static uint64_t mask_serial(uint8_t *const *mask, const float *const *seg, const size_t *len,
                             int nseg, float v, uint64_t ties)
 {
@@ -801,16 +800,14 @@ uint64_t occam_select_mask(uint8_t *const *mask, const float *const *seg, const 
     for (int s = 0; s < nseg; s++) off[s + 1] = off[s] + len[s];
     mask_ctx c = {.mask = mask, .seg = seg, .nseg = nseg, .off = off, .v = r->value,
                   .ties = r->ties, .slot = (mask_slot *)(mem + sz_off)};
-    mask_ctx *cp = &c;
-    int nt = 1;
-#pragma omp parallel num_threads(threads) default(none) shared(cp, nt)
-    {
-        int t = omp_get_thread_num();
-        if (t == 0) nt = omp_get_num_threads();
-        mask_thread(cp, t, omp_get_num_threads());
-    }
     uint64_t zeros = 0;
-    for (int u = 0; u < nt; u++) zeros += c.slot[u].zeros;
+    if (occam_team_run(threads, NULL, mask_thread, &c, NULL) == OCCAM_OK) {
+        for (int u = 0; u < threads; u++) zeros += c.slot[u].zeros;
+    } else {
+        /* A short team wrote nothing; this call does not fail, and the serial mask is the
+         * same mask. */
+        zeros = mask_serial(mask, seg, len, nseg, r->value, r->ties);
+    }
     free(mem);
     return zeros;
 }

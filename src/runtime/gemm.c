@@ -5,7 +5,6 @@
 #include "occam/clock.h"
 
 #include <blis.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "occam/error.h"
 #include "occam/mem.h"
+#include "occam/team.h"
 
 static bool arch_overridden;
 static bool blas_ready;
@@ -52,6 +52,35 @@ bool occam_blas_arch_overridden(void) { return arch_overridden; }
 /* The largest team the pool has been grown for. Read and written only by serial code. */
 static int prepared_threads;
 
+typedef struct prepare_team {
+    size_t share; /* bytes each thread must be able to hold at once */
+    int ok;       /* cleared (atomically) by any thread that could not */
+} prepare_team;
+
+static void prepare_worker(void *ctx, int t, int nt)
+{
+    (void)t;
+    (void)nt;
+    prepare_team *pt = ctx;
+    enum { M = 512, N = 512, K = 256 };
+    void *probe = malloc(pt->share);
+    float *buf = occam_alloc_zero((size_t)M * K + (size_t)K * N + (size_t)M * N, sizeof(float));
+    if (!probe || !buf) {
+#pragma omp atomic write
+        pt->ok = 0;
+    }
+#pragma omp barrier /* every share is held at once: together they must fit */
+    free(probe);
+#pragma omp barrier
+    int go;
+#pragma omp atomic read
+    go = pt->ok;
+    if (go)
+        occam_gemm(false, false, M, N, K, 1.0f, buf, K, buf + M * K, N, 0.0f,
+                   buf + M * K + K * N, N);
+    free(buf);
+}
+
 int occam_gemm_prepare(int threads, occam_error *err)
 {
     if (threads <= prepared_threads) return OCCAM_OK;
@@ -76,29 +105,10 @@ int occam_gemm_prepare(int threads, occam_error *err)
      * keeps glibc to one arena, so no thread's first malloc reserves address space of its own
      * behind these checks' backs: see src/cli/main.c.) */
     size_t share = 2 * (block_a + block_b) + ((size_t)8 << 20);
-    enum { M = 512, N = 512, K = 256 };
-    int ok = 1;
-#pragma omp parallel num_threads(threads) default(none) shared(ok) firstprivate(share)
-    {
-        void *probe = malloc(share);
-        float *buf = occam_alloc_zero((size_t)M * K + (size_t)K * N + (size_t)M * N,
-                                      sizeof(float));
-        if (!probe || !buf) {
-#pragma omp atomic write
-            ok = 0;
-        }
-#pragma omp barrier /* every share is held at once: together they must fit */
-        free(probe);
-#pragma omp barrier
-        int go;
-#pragma omp atomic read
-        go = ok;
-        if (go)
-            occam_gemm(false, false, M, N, K, 1.0f, buf, K, buf + M * K, N, 0.0f,
-                       buf + M * K + K * N, N);
-        free(buf);
-    }
-    if (!ok)
+    prepare_team pt = {share, 1};
+    int rc = occam_team_run(threads, NULL, prepare_worker, &pt, err);
+    if (rc != OCCAM_OK) return rc;
+    if (!pt.ok)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "out of memory: BLIS needs about %zu MiB of packing buffers for "
                                "%d threads; free memory or use fewer threads (--threads)",
@@ -143,41 +153,54 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double occam_gemm_rate(int m, int n, int k, int threads, int reps)
+typedef struct rate_team {
+    int m, n, k, reps;
+    double *times; /* thread 0's time per timed call */
+    int ok;        /* cleared (atomically) by any thread without its matrices */
+} rate_team;
+
+static void rate_worker(void *ctx, int t, int nt)
+{
+    (void)nt;
+    rate_team *rt = ctx;
+    int m = rt->m, n = rt->n, k = rt->k;
+    size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
+    float *buf = occam_alloc(sa + sb + sc, sizeof(float)); /* first touch by its user */
+    if (!buf) {
+#pragma omp atomic write
+        rt->ok = 0;
+    } else {
+        for (size_t i = 0; i < sa + sb + sc; i++) buf[i] = (float)((i * 7 + t) % 13) * 0.01f;
+    }
+#pragma omp barrier
+    int go;
+#pragma omp atomic read
+    go = rt->ok;
+    for (int r = -1; r < rt->reps && go; r++) {
+#pragma omp barrier
+        double t0 = occam_clock_now();
+        occam_gemm(false, false, m, n, k, 1.0f, buf, k, buf + sa, n, 0.0f, buf + sa + sb, n);
+#pragma omp barrier
+        if (t == 0 && r >= 0) rt->times[r] = occam_clock_now() - t0;
+    }
+    free(buf);
+}
+
+int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1 && reps >= 1 && reps <= 64);
     occam_blas_init();
     double times[64];
-    size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
-    float **bufs = calloc((size_t)threads, sizeof *bufs);
-    OCCAM_ASSERT(bufs);
-    int ok = 1;
-#pragma omp parallel num_threads(threads) default(none) \
-    shared(bufs, times, ok) firstprivate(m, n, k, sa, sb, sc, reps)
-    {
-        int t = omp_get_thread_num();
-        float *buf = occam_alloc(sa + sb + sc, sizeof(float)); /* first touch by its user */
-        bufs[t] = buf;
-        if (!buf) {
-#pragma omp atomic write
-            ok = 0;
-        } else {
-            for (size_t i = 0; i < sa + sb + sc; i++) buf[i] = (float)((i * 7 + t) % 13) * 0.01f;
-        }
-#pragma omp barrier
-        for (int r = -1; r < reps && ok; r++) {
-#pragma omp barrier
-            double t0 = occam_clock_now();
-            occam_gemm(false, false, m, n, k, 1.0f, buf, k, buf + sa, n, 0.0f, buf + sa + sb, n);
-#pragma omp barrier
-            if (t == 0 && r >= 0) times[r] = occam_clock_now() - t0;
-        }
-        free(buf);
-    }
-    free(bufs);
-    OCCAM_ASSERT(ok);
+    rate_team rt = {m, n, k, reps, times, 1};
+    int rc = occam_team_run(threads, NULL, rate_worker, &rt, err);
+    if (rc != OCCAM_OK) return rc;
+    if (!rt.ok)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "out of memory for %d threads' %dx%dx%d sgemm benchmark matrices",
+                               threads, m, n, k);
     qsort(times, (size_t)reps, sizeof times[0], cmp_double);
-    return 2.0 * m * n * k * threads / times[reps / 2] / 1e9;
+    *gflops = 2.0 * m * n * k * threads / times[reps / 2] / 1e9;
+    return OCCAM_OK;
 }
 
 double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps)

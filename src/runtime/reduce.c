@@ -114,19 +114,19 @@ void occam_reduce_run(const occam_reduce_plan *p, int t, float *const *parts,
      * the flat array (the layout aligns every segment), so pieces rarely share a line. */
     size_t lo, hi;
     if (p->nodes == 1) {
-        occam_split_aligned(total, OCCAM_LINE_FLOATS, t, p->threads, &lo, &hi);
+        occam_team_split_aligned(total, OCCAM_LINE_FLOATS, t, p->threads, &lo, &hi);
         apply_ctx ac = {apply, ctx, (const float *const *)parts, p->threads};
         for_pieces(ranges, nranges, lo, hi, apply_piece, &ac);
         return;
     }
     int g = p->node_of[t];
-    occam_split_aligned(total, OCCAM_LINE_FLOATS, p->rank[t], p->node_size[g], &lo, &hi);
+    occam_team_split_aligned(total, OCCAM_LINE_FLOATS, p->rank[t], p->node_size[g], &lo, &hi);
     node_sum_ctx nc = {parts, p->members + p->first[g], p->node_size[g]};
     for_pieces(ranges, nranges, lo, hi, node_sum_piece, &nc);
 #pragma omp barrier
     const float *leaders[p->nodes];
     for (int n = 0; n < p->nodes; n++) leaders[n] = parts[p->leader[n]];
-    occam_split_aligned(total, OCCAM_LINE_FLOATS, t, p->threads, &lo, &hi);
+    occam_team_split_aligned(total, OCCAM_LINE_FLOATS, t, p->threads, &lo, &hi);
     apply_ctx ac = {apply, ctx, leaders, p->nodes};
     for_pieces(ranges, nranges, lo, hi, apply_piece, &ac);
 }

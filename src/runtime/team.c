@@ -1,4 +1,5 @@
-/* Thread count resolution and the pure work splits used by every parallel pass. */
+/* Thread count resolution, the team runner every parallel region goes through, and the pure
+ * work splits used by every parallel pass. */
 #include "occam/team.h"
 
 #include <omp.h>
@@ -41,18 +42,49 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     return OCCAM_OK;
 }
 
-void occam_split_rows(size_t n, int t, int nt, size_t *lo, size_t *hi)
+int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ctx,
+                   occam_error *err)
+{
+    OCCAM_ASSERT(nt >= 1 && fn);
+    /* With dynamic adjustment on, OpenMP may legally start fewer threads than num_threads
+     * asks for; off, only the thread limit and nesting can shorten the team. */
+    omp_set_dynamic(0);
+    void (*bind)(void *, int) = aff ? aff->bind : NULL;
+    void *bind_ctx = aff ? aff->ctx : NULL;
+    int got = nt;
+#pragma omp parallel num_threads(nt) default(none) shared(got) \
+    firstprivate(nt, fn, ctx, bind, bind_ctx)
+    {
+        /* Every thread reads the same team size, so all of them take the same branch without
+         * talking to each other: on a short team none runs fn. */
+        int size = omp_get_num_threads(), t = omp_get_thread_num();
+        if (size != nt) {
+            if (t == 0) got = size;
+        } else {
+            if (bind) bind(bind_ctx, t);
+            fn(ctx, t, nt);
+        }
+    }
+    if (got != nt)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "OpenMP gave %d thread%s, %d asked for: check OMP_THREAD_LIMIT, "
+                               "and that no team is started inside another (nesting is off)",
+                               got, got == 1 ? "" : "s", nt);
+    return OCCAM_OK;
+}
+
+void occam_team_split_rows(size_t n, int t, int nt, size_t *lo, size_t *hi)
 {
     size_t q = n / (size_t)nt, r = n % (size_t)nt, ut = (size_t)t;
     *lo = ut * q + (ut < r ? ut : r);
     *hi = *lo + q + (ut < r ? 1 : 0);
 }
 
-void occam_split_aligned(size_t n, size_t align, int t, int nt, size_t *lo, size_t *hi)
+void occam_team_split_aligned(size_t n, size_t align, int t, int nt, size_t *lo, size_t *hi)
 {
     size_t units = (n + align - 1) / align;
     size_t ulo, uhi;
-    occam_split_rows(units, t, nt, &ulo, &uhi);
+    occam_team_split_rows(units, t, nt, &ulo, &uhi);
     *lo = ulo * align < n ? ulo * align : n;
     *hi = uhi * align < n ? uhi * align : n;
 }
