@@ -1,4 +1,4 @@
-/* Tests for the plots (src/io/plot.c, src/cli/cmd_plot.c).
+/* Tests for the plots (src/cli/plot_*.c, src/cli/cmd_plot.c).
  *
  * Each test writes its fixtures (a report JSON, a safetensors checkpoint or a scaling CSV) into
  * a fresh temporary folder and draws into a subfolder of it. Every figure is checked twice: the
@@ -581,6 +581,35 @@ Test(plot, scaling_groups_by_study_and_model_sorted_by_threads)
     near(d.v[1][2], 1.96, 1e-12, "weak lenet sgemm");
     read_dat(&d, "out/scaling.dat", 3);
     cr_assert_eq(d.rows, 0);
+}
+
+/* A quote in the output folder and in a model name must reach gnuplot escaped; an empty
+ * sgemm_speedup is NaN in the .dat (no dashed curve), and the last line may lack its newline. */
+Test(plot, scaling_quotes_and_empty_sgemm)
+{
+    need_gnuplot();
+    const char *csv = in_tmp("s.csv");
+    write_text(csv, "model,threads,speedup,study,sgemm_speedup\n"
+                    "it's,2,1.9,strong,\n"
+                    "it's,1,1,strong,");
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_error err = {0};
+    occam_plot_params p = params(&logf, &log, &len);
+    p.out_dir = in_tmp("o'ut");
+    int rc = occam_plot_scaling(csv, p, &err);
+    fclose(logf);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    cr_assert(strstr(log, "wrote ") && strstr(log, "o'ut/scaling.png"), "%s", log);
+    free(log);
+    check_png("o'ut/scaling.png");
+    static dat d;
+    read_dat(&d, "o'ut/scaling.dat", 0);
+    cr_assert_eq(d.rows, 2);
+    near(d.v[0][0], 1, 0, "threads sorted");
+    near(d.v[1][1], 1.9, 1e-12, "speedup");
+    cr_assert(isnan(d.v[0][2]) && isnan(d.v[1][2]), "empty sgemm_speedup should be NaN");
 }
 
 Test(plot, scaling_errors_name_file_and_line)

@@ -1,7 +1,7 @@
 /* `occam plot`: figures (PNG, through gnuplot) and their data from a run report, a checkpoint
- * or a scaling CSV. The drawing lives in src/io/plot.c; this file only parses the command line.
- * Its options differ from the computing subcommands' (no CONFIG), so it has its own getopt_long
- * table instead of cli_parse. */
+ * or a scaling CSV. The drawing lives in src/cli/plot_*.c (see plot-impl.h); this file only
+ * parses the command line. Its options differ from the computing subcommands' (no CONFIG), so
+ * it has its own getopt_long table instead of cli_parse. */
 #include <getopt.h>
 #include <stdio.h>
 

@@ -1,4 +1,4 @@
-/* occam/plot.h — figures from a run report, a checkpoint or a scaling CSV, drawn by gnuplot.
+/* plot.h — figures from a run report, a checkpoint or a scaling CSV, drawn by gnuplot.
  *
  * Every figure is two files in the output folder: NAME.dat, the numbers plotted (whitespace
  * separated, a '#' header naming the columns, "NaN" for a missing value), and NAME.png, drawn

@@ -1,0 +1,133 @@
+/* plot-impl.h — what the plot files (src/cli/plot_*.c) share; cmd_plot.c uses plot.h only.
+ *
+ * Each figure goes through the same three stages. First its input is read into plain arrays
+ * and checked, so every complaint about the input comes before any file is written
+ * (plot_input.c, plot_report.c, and the readers in plot_masks.c and plot_scaling.c). Then the
+ * numbers are written to NAME.dat, and last a gnuplot script that plots NAME.dat into NAME.png
+ * is piped to gnuplot (plot_gnuplot.c). The drawing is in plot_figures.c (learning,
+ * prune_accuracy, mdl_bits), plot_weights.c, plot_masks.c and plot_scaling.c. */
+#ifndef OCCAM_PLOT_IMPL_H
+#define OCCAM_PLOT_IMPL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "occam/error.h"
+#include "occam/prior.h"
+#include "plot.h"
+
+/* ---- inputs (plot_input.c) ----------------------------------------------------------------- */
+
+/* OCCAM_ERR_INPUT with the message "FILE: ...". */
+int plot_input_err(occam_error *err, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* OCCAM_ERR_RUNTIME "out of memory". */
+int plot_oom(occam_error *err);
+
+/* Reads a whole file (any size, pipes included) and NUL-terminates it; the caller frees. */
+int plot_read_text(const char *path, char **text, size_t *len, occam_error *err);
+
+/* ---- outputs: folder, .dat files, gnuplot (plot_gnuplot.c) -------------------------------- */
+
+typedef struct plot_ctx {
+    const char *dir;
+    const char *gnuplot;
+    FILE *log;
+} plot_ctx;
+
+/* Checks the gnuplot command and prepares the output folder: the steps shared by every entry
+ * point once its input has been read. */
+int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err);
+
+typedef struct plot_dat {
+    FILE *f;
+    char path[PATH_MAX];
+} plot_dat;
+
+/* Opens DIR/NAME.dat; plot_dat_close checks the writes and logs the file. */
+int plot_dat_open(plot_dat *d, const plot_ctx *c, const char *name, occam_error *err);
+int plot_dat_close(plot_dat *d, const plot_ctx *c, occam_error *err);
+
+/* One value, space-separated; gnuplot reads "NaN" as a missing point. */
+void plot_dat_num(FILE *f, double v);
+
+/* n values and the newline ending the row. */
+void plot_dat_row(FILE *f, const double *v, int n);
+
+/* A script being written to memory: terminal and output are set by plot_gp_open. */
+typedef struct plot_gp {
+    FILE *f;
+    char *buf;
+    size_t len;
+    char png[PATH_MAX];
+} plot_gp;
+
+int plot_gp_open(plot_gp *g, const plot_ctx *c, const char *name, occam_error *err);
+
+/* Sends the script to gnuplot and waits for it. The PNG must exist afterwards. */
+int plot_gp_run(plot_gp *g, const plot_ctx *c, occam_error *err);
+
+/* s as a single-quoted gnuplot string. */
+void plot_gp_str(FILE *f, const char *s);
+
+/* The data file's quoted path, then fmt: one plot element, e.g. " using 1:2 with lines". */
+void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "set multiplot layout ROWS,COLS" with a title in the figure-title font. */
+void plot_gp_multiplot(FILE *f, int rows, int cols, const char *title);
+
+/* ---- the run report (plot_report.c) --------------------------------------------------------- */
+
+#define PLOT_MAX_LAYERS 64 /* layers with a prior a report may list */
+
+/* Columns of a history row and of a prune event; NaN marks an absent value. */
+enum { H_EPOCH, H_TRAIN_LOSS, H_TEST_LOSS, H_TRAIN_METRIC, H_TEST_METRIC, H_COLS };
+enum { E_STEP, E_EPOCH, E_SPARSITY, E_TEST_METRIC, E_MODEL_BITS, E_DATA_BITS, E_TOTAL_BITS,
+       E_COLS };
+
+typedef struct plot_histogram {
+    size_t n;       /* bins */
+    double *edges;  /* n + 1, increasing */
+    double *counts; /* n */
+} plot_histogram;
+
+typedef struct plot_prior_layer {
+    int in, out;
+    double k; /* active weights: the prior's share of a pooled histogram (NaN: unknown) */
+    occam_prior prior;
+} plot_prior_layer;
+
+typedef struct plot_report {
+    const char *path;
+    bool regress;
+    size_t nh;
+    double (*h)[H_COLS]; /* history rows */
+    size_t ne;
+    double (*ev)[E_COLS]; /* prune events */
+    bool has_bits;
+    double dense_bits; /* prune.dense_total_bits, NaN when absent */
+    int best_event;    /* prune.best_event: 0 = dense, i = events[i-1]; -1 when absent */
+    int nl;
+    plot_prior_layer *layers; /* mdl.layers with a prior */
+    int nhist;                /* 0, 1 (pooled) or nl (one per layer) */
+    bool hist_per_layer;
+    plot_histogram *hist;
+} plot_report;
+
+/* Reads and checks a report written by `occam train --report`; on failure nothing is kept. */
+int plot_report_load(plot_report *r, const char *path, occam_error *err);
+void plot_report_free(plot_report *r);
+
+/* The report's name for the test metric: "test_relative_error" or "test_accuracy". */
+const char *plot_report_metric(const plot_report *r);
+
+/* ---- the report's figures ----------------------------------------------------------------- */
+
+/* weights.dat/.png: the histogram(s) with the fitted priors (plot_weights.c). */
+int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err);
+
+#endif

@@ -1,0 +1,208 @@
+/* The gnuplot plumbing: finding gnuplot, the output folder, NAME.dat files, and NAME.png drawn
+ * by piping a script to gnuplot.
+ *
+ * A script is built in memory (open_memstream) and sent in one write, so a gnuplot that is
+ * missing or fails is seen at pclose as an exit status, never half-way through a script.
+ * Scripts use single-quoted gnuplot strings, in which only '' needs escaping. That makes any
+ * folder name safe to embed, and the terminal is `noenhanced`, so underscores in titles and
+ * file names print as themselves. */
+#include "plot-impl.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "occam/fsutil.h"
+
+#define GP_TERMINAL "set terminal pngcairo size 900,600 font 'Sans,11' noenhanced\n"
+
+bool occam_plot_have_gnuplot(const char *cmd)
+{
+    if (!cmd) cmd = "gnuplot";
+    if (strchr(cmd, '/')) return access(cmd, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*cmd) return false;
+    char full[PATH_MAX];
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen(p);
+        /* An empty PATH entry means the current folder. */
+        int w = len ? snprintf(full, sizeof full, "%.*s/%s", (int)len, p, cmd)
+                    : snprintf(full, sizeof full, "./%s", cmd);
+        if (w > 0 && (size_t)w < sizeof full && access(full, X_OK) == 0) return true;
+        if (!colon) return false;
+        p = colon + 1;
+    }
+}
+
+int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
+{
+    OCCAM_ASSERT(p->out_dir);
+    c->dir = p->out_dir;
+    c->gnuplot = p->gnuplot ? p->gnuplot : "gnuplot";
+    c->log = p->log;
+    if (!occam_plot_have_gnuplot(c->gnuplot))
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "cannot draw plots: '%s' is not an executable on PATH (install "
+                               "Debian's gnuplot-nox, e.g. with 'make deps')", c->gnuplot);
+    return occam_make_dir(c->dir, "--out", err);
+}
+
+static int out_path(const plot_ctx *c, const char *name, const char *ext, char *path,
+                    occam_error *err)
+{
+    int w = snprintf(path, PATH_MAX, "%s/%s.%s", c->dir, name, ext);
+    if (w < 0 || w >= PATH_MAX)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: output path too long", c->dir);
+    return OCCAM_OK;
+}
+
+static void log_wrote(const plot_ctx *c, const char *path)
+{
+    if (c->log) fprintf(c->log, "wrote %s\n", path);
+}
+
+/* ---- .dat files ---------------------------------------------------------------------------- */
+
+int plot_dat_open(plot_dat *d, const plot_ctx *c, const char *name, occam_error *err)
+{
+    int rc = out_path(c, name, "dat", d->path, err);
+    if (rc) return rc;
+    d->f = fopen(d->path, "w");
+    if (!d->f)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot write: %s", d->path,
+                               strerror(errno));
+    return OCCAM_OK;
+}
+
+int plot_dat_close(plot_dat *d, const plot_ctx *c, occam_error *err)
+{
+    int bad = ferror(d->f);
+    if (fclose(d->f) != 0) bad = 1;
+    d->f = NULL;
+    if (bad)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", d->path,
+                               strerror(errno));
+    log_wrote(c, d->path);
+    return OCCAM_OK;
+}
+
+void plot_dat_num(FILE *f, double v)
+{
+    if (isfinite(v))
+        fprintf(f, " %.9g", v);
+    else
+        fputs(" NaN", f);
+}
+
+void plot_dat_row(FILE *f, const double *v, int n)
+{
+    for (int k = 0; k < n; k++) plot_dat_num(f, v[k]);
+    fputc('\n', f);
+}
+
+/* ---- gnuplot scripts ----------------------------------------------------------------------- */
+
+void plot_gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'') fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
+{
+    plot_gp_str(f, dat_path);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+}
+
+void plot_gp_multiplot(FILE *f, int rows, int cols, const char *title)
+{
+    fprintf(f, "set multiplot layout %d,%d title ", rows, cols);
+    plot_gp_str(f, title);
+    fputs(" font ',13'\n", f);
+}
+
+int plot_gp_open(plot_gp *g, const plot_ctx *c, const char *name, occam_error *err)
+{
+    int rc = out_path(c, name, "png", g->png, err);
+    if (rc) return rc;
+    g->buf = NULL;
+    g->len = 0;
+    g->f = open_memstream(&g->buf, &g->len);
+    if (!g->f) return plot_oom(err);
+    fputs(GP_TERMINAL, g->f);
+    fputs("set output ", g->f);
+    plot_gp_str(g->f, g->png);
+    fputs("\nset grid lc rgb '#d8d8d8'\nset key box opaque samplen 2\n", g->f);
+    return OCCAM_OK;
+}
+
+/* The status of a finished gnuplot as an error, OCCAM_OK when it exited 0 having read it all. */
+static int gp_status(const plot_gp *g, const plot_ctx *c, int st, bool sent, occam_error *err)
+{
+    if (st == -1)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "'%s': %s", c->gnuplot, strerror(errno));
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "cannot run '%s' (install gnuplot-nox)",
+                               c->gnuplot);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "gnuplot ('%s') failed drawing %s (%s %d; its messages are above)",
+                               c->gnuplot, g->png, WIFEXITED(st) ? "exit status" : "signal",
+                               WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    if (!sent)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "could not send the script to '%s'",
+                               c->gnuplot);
+    return OCCAM_OK;
+}
+
+/* Starts gnuplot, writes the script to it and waits for it to exit. */
+static int gp_pipe(const plot_gp *g, const plot_ctx *c, occam_error *err)
+{
+    /* Writing to a gnuplot that has already died must be an error status, not a signal. */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old);
+    fflush(NULL); /* the child inherits our unflushed stdio buffers otherwise */
+    FILE *p = popen(c->gnuplot, "w");
+    int rc;
+    if (!p) {
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "cannot start '%s': %s", c->gnuplot,
+                             strerror(errno));
+    } else {
+        bool sent = fwrite(g->buf, 1, g->len, p) == g->len && fflush(p) == 0;
+        rc = gp_status(g, c, pclose(p), sent, err);
+    }
+    sigaction(SIGPIPE, &old, NULL);
+    return rc;
+}
+
+int plot_gp_run(plot_gp *g, const plot_ctx *c, occam_error *err)
+{
+    fputs("unset output\n", g->f);
+    bool built = !ferror(g->f);
+    fclose(g->f);
+    g->f = NULL;
+    int rc = built ? gp_pipe(g, c, err) : plot_oom(err);
+    free(g->buf);
+    g->buf = NULL;
+    struct stat st;
+    if (rc == OCCAM_OK && (stat(g->png, &st) != 0 || st.st_size == 0))
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: gnuplot exited without writing it",
+                             g->png);
+    if (rc == OCCAM_OK) log_wrote(c, g->png);
+    return rc;
+}

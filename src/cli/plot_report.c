@@ -1,0 +1,357 @@
+/* Reading a run report (the JSON of `occam train --report`) into a plot_report: the history
+ * rows, the prune events, the layers' fitted priors and the weight histogram(s). Only the
+ * members the figures use are read, and each is checked, so a malformed report is refused with
+ * a message naming the file and the member before anything is drawn. */
+#include "plot-impl.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/json.h"
+
+#define NO_INDEX SIZE_MAX
+
+void plot_report_free(plot_report *r)
+{
+    free(r->h);
+    free(r->ev);
+    free(r->layers);
+    for (int i = 0; i < r->nhist; i++) {
+        free(r->hist[i].edges);
+        free(r->hist[i].counts);
+    }
+    free(r->hist);
+    memset(r, 0, sizeof *r);
+}
+
+const char *plot_report_metric(const plot_report *r)
+{
+    return r->regress ? "test_relative_error" : "test_accuracy";
+}
+
+/* The member's name for messages: ctx.key, ctx[i].key, or without a key ctx or ctx[i]. */
+static void where_fmt(char *buf, size_t cap, const char *ctx, size_t i, const char *key)
+{
+    int w = i == NO_INDEX ? snprintf(buf, cap, "%s", ctx) : snprintf(buf, cap, "%s[%zu]", ctx, i);
+    if (key && w >= 0 && (size_t)w < cap) snprintf(buf + w, cap - (size_t)w, ".%s", key);
+}
+
+/* Member key of obj as a number. Absent or null is NaN, or an error when required. */
+static int get_num(const plot_report *r, const occam_json_value *obj, const char *ctx, size_t i,
+                   const char *key, bool required, double *out, occam_error *err)
+{
+    const occam_json_value *v = occam_json_get(obj, key);
+    char where[160];
+    if (!v || v->type == OCCAM_JSON_NULL) {
+        *out = NAN;
+        if (!required) return OCCAM_OK;
+        where_fmt(where, sizeof where, ctx, i, key);
+        return plot_input_err(err, r->path, "%s is missing", where);
+    }
+    if (v->type != OCCAM_JSON_NUMBER) {
+        where_fmt(where, sizeof where, ctx, i, key);
+        return plot_input_err(err, r->path, "%s: expected a number", where);
+    }
+    *out = v->number;
+    return OCCAM_OK;
+}
+
+/* An array of finite numbers, copied into a fresh double array (caller frees). */
+static int get_num_array(const plot_report *r, const occam_json_value *v, const char *where,
+                         double **out, size_t *n, occam_error *err)
+{
+    if (!v || v->type != OCCAM_JSON_ARRAY)
+        return plot_input_err(err, r->path, "%s: expected an array of numbers", where);
+    double *a = malloc((v->count ? v->count : 1) * sizeof *a);
+    if (!a) return plot_oom(err);
+    for (size_t i = 0; i < v->count; i++) {
+        if (v->items[i].type != OCCAM_JSON_NUMBER || !isfinite(v->items[i].number)) {
+            free(a);
+            return plot_input_err(err, r->path, "%s[%zu]: expected a finite number", where, i);
+        }
+        a[i] = v->items[i].number;
+    }
+    *out = a;
+    *n = v->count;
+    return OCCAM_OK;
+}
+
+/* The array at key, or NULL when absent or null; any other type is an error. */
+static int get_array(const plot_report *r, const occam_json_value *obj, const char *key,
+                     const char *where, const occam_json_value **out, occam_error *err)
+{
+    const occam_json_value *v = occam_json_get(obj, key);
+    *out = NULL;
+    if (!v || v->type == OCCAM_JSON_NULL) return OCCAM_OK;
+    if (v->type != OCCAM_JSON_ARRAY)
+        return plot_input_err(err, r->path, "%s: expected an array", where);
+    *out = v;
+    return OCCAM_OK;
+}
+
+static int check_object(const plot_report *r, const occam_json_value *v, const char *ctx,
+                        size_t i, occam_error *err)
+{
+    if (v->type == OCCAM_JSON_OBJECT) return OCCAM_OK;
+    char where[160];
+    where_fmt(where, sizeof where, ctx, i, NULL);
+    return plot_input_err(err, r->path, "%s: expected an object", where);
+}
+
+/* ---- history and prune events ------------------------------------------------------------ */
+
+static int parse_history(plot_report *r, const occam_json_value *root, occam_error *err)
+{
+    const occam_json_value *a;
+    int rc = get_array(r, root, "history", "history", &a, err);
+    if (rc || !a || a->count == 0) return rc;
+    r->h = malloc(a->count * sizeof *r->h);
+    if (!r->h) return plot_oom(err);
+    static const char *keys[H_COLS] = {"epoch", "train_loss", "test_loss", "train_accuracy",
+                                       NULL};
+    for (size_t i = 0; i < a->count; i++) {
+        const occam_json_value *e = &a->items[i];
+        if ((rc = check_object(r, e, "history", i, err))) return rc;
+        for (int k = 0; k < H_COLS; k++) {
+            const char *key = k == H_TEST_METRIC ? plot_report_metric(r) : keys[k];
+            if ((rc = get_num(r, e, "history", i, key, k == H_EPOCH, &r->h[i][k], err)))
+                return rc;
+        }
+        r->nh++;
+    }
+    return OCCAM_OK;
+}
+
+static int parse_events(plot_report *r, const occam_json_value *a, occam_error *err)
+{
+    r->ev = malloc(a->count * sizeof *r->ev);
+    if (!r->ev) return plot_oom(err);
+    static const char *keys[E_COLS] = {"step", "epoch", "sparsity", NULL, "model_bits",
+                                       "data_bits", "total_bits"};
+    const char *ctx = "prune.events";
+    for (size_t i = 0; i < a->count; i++) {
+        const occam_json_value *e = &a->items[i];
+        int rc = check_object(r, e, ctx, i, err);
+        if (rc) return rc;
+        for (int k = 0; k < E_COLS; k++) {
+            const char *key = k == E_TEST_METRIC ? plot_report_metric(r) : keys[k];
+            if ((rc = get_num(r, e, ctx, i, key, k == E_SPARSITY, &r->ev[i][k], err))) return rc;
+        }
+        if (isfinite(r->ev[i][E_TOTAL_BITS])) r->has_bits = true;
+        r->ne++;
+    }
+    return OCCAM_OK;
+}
+
+static int parse_prune(plot_report *r, const occam_json_value *root, occam_error *err)
+{
+    r->dense_bits = NAN;
+    r->best_event = -1;
+    const occam_json_value *p = occam_json_get(root, "prune");
+    if (!p || p->type == OCCAM_JSON_NULL) return OCCAM_OK;
+    int rc = check_object(r, p, "prune", NO_INDEX, err);
+    double best = NAN;
+    if (rc || (rc = get_num(r, p, "prune", NO_INDEX, "dense_total_bits", false, &r->dense_bits,
+                            err)) ||
+        (rc = get_num(r, p, "prune", NO_INDEX, "best_event", false, &best, err)))
+        return rc;
+    const occam_json_value *a;
+    if ((rc = get_array(r, p, "events", "prune.events", &a, err)) || !a || a->count == 0)
+        return rc;
+    if (isfinite(best) && best >= 0 && best <= (double)a->count) r->best_event = (int)best;
+    return parse_events(r, a, err);
+}
+
+/* ---- priors and weight histograms ----------------------------------------------------------- */
+
+static int parse_prior(const plot_report *r, const occam_json_value *pv, size_t l, occam_prior *p,
+                       occam_error *err)
+{
+    char where[96];
+    snprintf(where, sizeof where, "mdl.layers[%zu].prior", l);
+    int rc = check_object(r, pv, where, NO_INDEX, err);
+    double kd = NAN;
+    if (rc || (rc = get_num(r, pv, where, NO_INDEX, "components", true, &kd, err))) return rc;
+    if (!(kd >= 1 && kd <= OCCAM_PRIOR_MAX) || kd != floor(kd))
+        return plot_input_err(err, r->path, "%s.components: expected 1 to %d", where,
+                              OCCAM_PRIOR_MAX);
+    memset(p, 0, sizeof *p);
+    p->k = (int)kd;
+    static const char *names[3] = {"pi", "mu", "sigma"};
+    double *dst[3] = {p->pi, p->mu, p->sigma};
+    for (int a = 0; a < 3; a++) {
+        char w[128];
+        snprintf(w, sizeof w, "%s.%s", where, names[a]);
+        double *v;
+        size_t n;
+        if ((rc = get_num_array(r, occam_json_get(pv, names[a]), w, &v, &n, err))) return rc;
+        if (n != (size_t)p->k) {
+            free(v);
+            return plot_input_err(err, r->path, "%s has %zu entries, components is %d", w, n,
+                                  p->k);
+        }
+        memcpy(dst[a], v, n * sizeof *v);
+        free(v);
+    }
+    for (int j = 0; j < p->k; j++)
+        if (!(p->sigma[j] > 0) || !(p->pi[j] >= 0))
+            return plot_input_err(err, r->path, "%s: component %d needs sigma > 0 and pi >= 0",
+                                  where, j);
+    return OCCAM_OK;
+}
+
+/* mdl.layers[l]: its shape, active weights and prior, appended to r->layers when it has a
+ * prior (*has_prior tells). */
+static int parse_layer(plot_report *r, const occam_json_value *e, size_t l, bool *has_prior,
+                       occam_error *err)
+{
+    int rc = check_object(r, e, "mdl.layers", l, err);
+    if (rc) return rc;
+    const occam_json_value *pv = occam_json_get(e, "prior");
+    *has_prior = pv && pv->type != OCCAM_JSON_NULL;
+    if (!*has_prior) return OCCAM_OK;
+    plot_prior_layer *y = &r->layers[r->nl];
+    double in = NAN, out = NAN;
+    if ((rc = get_num(r, e, "mdl.layers", l, "in", false, &in, err)) ||
+        (rc = get_num(r, e, "mdl.layers", l, "out", false, &out, err)) ||
+        (rc = get_num(r, e, "mdl.layers", l, "k", false, &y->k, err)) ||
+        (rc = parse_prior(r, pv, l, &y->prior, err)))
+        return rc;
+    y->in = isfinite(in) ? (int)in : 0;
+    y->out = isfinite(out) ? (int)out : 0;
+    r->nl++;
+    return OCCAM_OK;
+}
+
+static int parse_layers(plot_report *r, const occam_json_value *root, occam_error *err)
+{
+    const occam_json_value *mdl = occam_json_get(root, "mdl"), *layers = NULL;
+    int rc;
+    if (mdl && mdl->type != OCCAM_JSON_NULL) {
+        if ((rc = check_object(r, mdl, "mdl", NO_INDEX, err)) ||
+            (rc = get_array(r, mdl, "layers", "mdl.layers", &layers, err)))
+            return rc;
+    }
+    if (layers && layers->count > PLOT_MAX_LAYERS)
+        return plot_input_err(err, r->path, "mdl.layers: %zu layers, at most %d are supported",
+                              layers->count, PLOT_MAX_LAYERS);
+    if (!layers || !layers->count) return OCCAM_OK;
+    r->layers = calloc(layers->count, sizeof *r->layers);
+    if (!r->layers) return plot_oom(err);
+    for (size_t l = 0; l < layers->count; l++) {
+        bool has_prior;
+        if ((rc = parse_layer(r, &layers->items[l], l, &has_prior, err))) return rc;
+        if (!has_prior) { /* a count code has no priors */
+            r->nl = 0;
+            break;
+        }
+    }
+    return OCCAM_OK;
+}
+
+static int parse_histogram(const plot_report *r, const occam_json_value *v, const char *where,
+                           plot_histogram *h, occam_error *err)
+{
+    int rc = check_object(r, v, where, NO_INDEX, err);
+    if (rc) return rc;
+    char w[128];
+    size_t ne, nc;
+    snprintf(w, sizeof w, "%s.edges", where);
+    if ((rc = get_num_array(r, occam_json_get(v, "edges"), w, &h->edges, &ne, err))) return rc;
+    snprintf(w, sizeof w, "%s.counts", where);
+    if ((rc = get_num_array(r, occam_json_get(v, "counts"), w, &h->counts, &nc, err))) return rc;
+    h->n = nc;
+    if (nc == 0 || ne != nc + 1)
+        return plot_input_err(err, r->path,
+                              "%s: needs n >= 1 counts and n + 1 edges (has %zu and %zu)", where,
+                              nc, ne);
+    for (size_t i = 0; i < nc; i++) {
+        if (!(h->edges[i + 1] > h->edges[i]))
+            return plot_input_err(err, r->path, "%s.edges[%zu]: edges must increase", where,
+                                  i + 1);
+        if (h->counts[i] < 0)
+            return plot_input_err(err, r->path, "%s.counts[%zu]: negative count", where, i);
+    }
+    return OCCAM_OK;
+}
+
+/* weight_histogram: one object (all layers pooled) or an array of one per layer with a prior. */
+static int parse_histograms(plot_report *r, const occam_json_value *root, occam_error *err)
+{
+    const occam_json_value *wh = occam_json_get(root, "weight_histogram");
+    if (!wh || wh->type == OCCAM_JSON_NULL) return OCCAM_OK;
+    size_t n = wh->type == OCCAM_JSON_ARRAY ? wh->count : 1;
+    r->hist_per_layer = wh->type == OCCAM_JSON_ARRAY;
+    if (r->hist_per_layer && n != (size_t)r->nl)
+        return plot_input_err(err, r->path,
+                              "weight_histogram has %zu per-layer entries, but %d layers have a "
+                              "prior in mdl.layers", n, r->nl);
+    if (n == 0) return OCCAM_OK;
+    r->hist = calloc(n, sizeof *r->hist);
+    if (!r->hist) return plot_oom(err);
+    for (size_t i = 0; i < n; i++) {
+        char where[64];
+        where_fmt(where, sizeof where, "weight_histogram", r->hist_per_layer ? i : NO_INDEX,
+                  NULL);
+        r->nhist++;
+        int rc = parse_histogram(r, r->hist_per_layer ? &wh->items[i] : wh, where, &r->hist[i],
+                                 err);
+        if (rc) return rc;
+    }
+    return OCCAM_OK;
+}
+
+/* ---- the whole report --------------------------------------------------------------------- */
+
+/* Regression reports say so in config.data.task; without a config, by their member names. */
+static bool report_is_regress(const occam_json_value *root)
+{
+    const occam_json_value *t =
+        occam_json_get(occam_json_get(occam_json_get(root, "config"), "data"), "task");
+    if (t && t->type == OCCAM_JSON_STRING) return strcmp(t->str, "regress") == 0;
+    const occam_json_value *h = occam_json_get(root, "history");
+    if (h && h->type == OCCAM_JSON_ARRAY && h->count)
+        return occam_json_get(&h->items[0], "test_relative_error") != NULL;
+    return false;
+}
+
+/* The file parsed as JSON; a syntax error's message is prefixed with the path. */
+static int read_json(const char *path, occam_json_value *root, occam_error *err)
+{
+    char *text;
+    size_t len;
+    int rc = plot_read_text(path, &text, &len, err);
+    if (rc) return rc;
+    rc = occam_json_parse(root, text, len, err);
+    free(text);
+    if (rc) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return occam_error_set(err, rc, "%s: %s", path, msg);
+    }
+    return OCCAM_OK;
+}
+
+int plot_report_load(plot_report *r, const char *path, occam_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    occam_json_value root;
+    int rc = read_json(path, &root, err);
+    if (rc) return rc;
+    if (root.type != OCCAM_JSON_OBJECT)
+        rc = plot_input_err(err, path,
+                            "expected a JSON object (a report from 'occam train --report')");
+    if (rc == OCCAM_OK) {
+        r->regress = report_is_regress(&root);
+        if ((rc = parse_history(r, &root, err)) == OCCAM_OK &&
+            (rc = parse_prune(r, &root, err)) == OCCAM_OK &&
+            (rc = parse_layers(r, &root, err)) == OCCAM_OK)
+            rc = parse_histograms(r, &root, err);
+    }
+    occam_json_free(&root);
+    if (rc) plot_report_free(r);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/* The weights figure: each weight histogram of a report with the fitted prior drawn over it, as
+ * the expected count per bin (the prior's mass in the bin times the histogram's total) and as
+ * a smooth curve. A pooled histogram is compared with the layers' priors mixed in proportion to
+ * their active weights; a per-layer histogram with its layer's prior. */
+#include "plot-impl.h"
+
+#include <math.h>
+
+#define CURVE_SAMPLES 8 /* per bin, so the drawn prior is smooth even over wide bins */
+
+/* The prior a histogram is compared with: layers [first, last)'s priors, each weighted by its
+ * active weights (equally when the report lacks k). */
+typedef struct prior_mix {
+    const plot_prior_layer *layer;
+    int n;
+    double w[PLOT_MAX_LAYERS];
+} prior_mix;
+
+static void prior_mix_init(prior_mix *m, const plot_report *r, int first, int last)
+{
+    m->layer = r->layers + first;
+    m->n = last - first;
+    double sum = 0;
+    for (int l = 0; l < m->n; l++) {
+        double k = m->layer[l].k;
+        m->w[l] = isfinite(k) && k > 0 ? k : 1.0;
+        sum += m->w[l];
+    }
+    for (int l = 0; l < m->n; l++) m->w[l] /= sum;
+}
+
+static double prior_mix_mass(const prior_mix *m, double lo, double hi)
+{
+    double e = 0;
+    for (int l = 0; l < m->n; l++)
+        e += m->w[l] * (occam_prior_cdf(&m->layer[l].prior, hi) -
+                        occam_prior_cdf(&m->layer[l].prior, lo));
+    return e;
+}
+
+static double prior_mix_pdf(const prior_mix *m, double x)
+{
+    double e = 0;
+    for (int l = 0; l < m->n; l++) e += m->w[l] * occam_prior_pdf(&m->layer[l].prior, x);
+    return e;
+}
+
+/* Histogram s's two blocks: its bins with the prior's expected counts, then the prior curve. */
+static void weights_blocks(FILE *f, const plot_report *r, int s)
+{
+    const plot_histogram *h = &r->hist[s];
+    prior_mix mix;
+    prior_mix_init(&mix, r, r->hist_per_layer ? s : 0, r->hist_per_layer ? s + 1 : r->nl);
+    double total = 0;
+    for (size_t i = 0; i < h->n; i++) total += h->counts[i];
+    char what[32];
+    if (r->hist_per_layer)
+        snprintf(what, sizeof what, "layer %d", s);
+    else
+        snprintf(what, sizeof what, "all layers");
+    fprintf(f, "%s# %s: bins\n# lo hi centre count prior_expected\n", s ? "\n\n" : "", what);
+    for (size_t i = 0; i < h->n; i++) {
+        double lo = h->edges[i], hi = h->edges[i + 1];
+        plot_dat_row(f, (double[]){lo, hi, 0.5 * (lo + hi), h->counts[i],
+                                   total * prior_mix_mass(&mix, lo, hi)}, 5);
+    }
+    fprintf(f, "\n\n# %s: prior curve\n# x prior_density_times_total_times_bin_width\n", what);
+    for (size_t i = 0; i < h->n; i++) {
+        double lo = h->edges[i], wd = h->edges[i + 1] - lo;
+        for (int j = 0; j <= CURVE_SAMPLES; j++) {
+            if (j == CURVE_SAMPLES && i + 1 < h->n) break; /* next bin's first sample */
+            double x = lo + wd * j / CURVE_SAMPLES;
+            plot_dat_row(f, (double[]){x, total * wd * prior_mix_pdf(&mix, x)}, 2);
+        }
+    }
+}
+
+static int weights_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, occam_error *err)
+{
+    int rc = plot_dat_open(d, c, "weights", err);
+    if (rc) return rc;
+    fprintf(d->f, "# %s: weight histograms and the fitted priors\n"
+                  "# per histogram two blocks (gnuplot index 2s and 2s+1): the bins with the\n"
+                  "# prior's expected count (its mass in the bin times the histogram total), then\n"
+                  "# the prior's density sampled %d times per bin, scaled the same way\n",
+            r->path, CURVE_SAMPLES);
+    for (int s = 0; s < r->nhist; s++) weights_blocks(d->f, r, s);
+    return plot_dat_close(d, c, err);
+}
+
+int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
+{
+    plot_dat d;
+    int rc = weights_dat(c, r, &d, err);
+    if (rc) return rc;
+
+    plot_gp g;
+    if ((rc = plot_gp_open(&g, c, "weights", err))) return rc;
+    FILE *f = g.f;
+    int n = r->nhist, cols = n <= 2 ? n : (n + 1) / 2, rows = n <= 2 ? 1 : 2;
+    plot_gp_multiplot(f, rows, cols, "Weights and the fitted priors of the two-part code");
+    fprintf(f, "set xlabel 'weight value'\nset ylabel 'weights per bin'\n"
+               "set style fill solid 0.5 noborder\nset key top right Left reverse%s\n"
+               "set offsets 0, 0, graph 0.12, 0\n",
+            n > 1 ? " font ',9' spacing 0.9 width -4" : "");
+    for (int s = 0; s < n; s++) {
+        if (r->hist_per_layer) {
+            const plot_prior_layer *y = &r->layers[s];
+            fprintf(f, "set title 'layer %d: %d → %d, %d-component prior'\n", s, y->in, y->out,
+                    y->prior.k);
+        } else {
+            fprintf(f, "set title 'all %d layers pooled (prior: the layer priors weighted by "
+                       "their active weights)'\n", r->nl);
+        }
+        fputs("plot ", f);
+        plot_gp_data(f, d.path, " index %d using 3:4:($2-$1) with boxes lc rgb '#7fa7d0' "
+                                "title 'weights', ", 2 * s);
+        plot_gp_data(f, d.path, " index %d using 1:2 with lines lw 2 lc rgb '#d62728' "
+                                "title 'fitted prior (expected count)'\n", 2 * s + 1);
+    }
+    fputs("unset multiplot\n", f);
+    return plot_gp_run(&g, c, err);
+}
