@@ -1,6 +1,7 @@
 /* Tests for the config module: defaults, a full file, every error class with its exact line
  * number, --set, the INI round trip (write_ini then load gives the same struct, bit for bit),
- * the JSON writers, the help table and the cross-key checks.
+ * the JSON writers, the help table and the cross-key checks, both through occam_config_validate
+ * and as the modules' own check functions (occam_data_check and the like).
  *
  * Config files are written to /tmp with mkstemp. Error tests compare the whole message after
  * the "PATH:LINE: " prefix where the wording is part of the contract (the examples in
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "occam/config.h"
+#include "occam/json.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -1444,4 +1446,245 @@ Test(config, validate_rechecks_prune_fields_set_by_code)
     c.prune.nlayer_target = 3;
     c.prune.layer_target[1] = -1;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_OK, "%s", err.msg);
+}
+
+/* ---- the modules' checks, called on their own --------------------------------------------- */
+
+/* rc and message of one check call: NULL want = OCCAM_OK. */
+static void check_rc(int rc, const occam_error *err, const char *want)
+{
+    if (!want) {
+        cr_assert_eq(rc, OCCAM_OK, "%s", err->msg);
+        return;
+    }
+    cr_assert_eq(rc, OCCAM_ERR_INPUT, "expected '%s'", want);
+    cr_assert_str_eq(err->msg, want);
+}
+
+Test(config, data_check)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_data_params d = c.data;
+    occam_error err = {0};
+    check_rc(occam_data_check(&d, 784, 10, &err), &err, NULL);
+    d.path[0] = '\0';
+    check_rc(occam_data_check(&d, 784, 10, &err), &err,
+             "data.path: data.source = idx needs the IDX folder");
+    d = c.data;
+    d.source = OCCAM_SOURCE_CSV;
+    check_rc(occam_data_check(&d, 784, 10, &err), &err,
+             "data.train: data.source = csv needs the training file");
+    strcpy(d.train, "/d/train.csv");
+    d.task = OCCAM_TASK_REGRESS;
+    check_rc(occam_data_check(&d, 5, 1, &err), &err, NULL);
+    d = c.data;
+    d.task = OCCAM_TASK_REGRESS;
+    check_rc(occam_data_check(&d, 784, 10, &err), &err,
+             "data.task: regress needs data.source = csv or peptide (data.source = idx is "
+             "classification data)");
+    d.source = OCCAM_SOURCE_PEPTIDE;
+    check_rc(occam_data_check(&d, 20, 1, &err), &err, NULL);
+    d.task = OCCAM_TASK_CLASSIFY;
+    check_rc(occam_data_check(&d, 20, 1, &err), &err,
+             "data.task: data.source = peptide is a regression task (set data.task = regress)");
+    d.task = OCCAM_TASK_REGRESS;
+    d.holdout = d.samples;
+    check_rc(occam_data_check(&d, 20, 1, &err), &err,
+             "data.holdout: 1000 leaves no training rows (data.samples = 1000)");
+    /* idx and csv hold out from the rows they read: their count is not known here. */
+    d = c.data;
+    d.holdout = d.samples;
+    check_rc(occam_data_check(&d, 784, 10, &err), &err, NULL);
+
+    /* blobs against the model's widths, which come in as plain arguments */
+    d = c.data;
+    d.source = OCCAM_SOURCE_BLOBS;
+    check_rc(occam_data_check(&d, 20, 3, &err), &err, NULL);
+    check_rc(occam_data_check(&d, 21, 3, &err), &err,
+             "model.layers: input width 21 does not match data.features = 20");
+    check_rc(occam_data_check(&d, 20, 4, &err), &err,
+             "model.layers: output width 4 does not match data.classes = 3");
+    /* The other sources leave the widths to their loaders. */
+    d.source = OCCAM_SOURCE_IDX;
+    check_rc(occam_data_check(&d, 21, 4, &err), &err, NULL);
+
+    cr_assert_str_eq(occam_data_source_names[OCCAM_SOURCE_IDX], "idx");
+    cr_assert_str_eq(occam_data_source_names[OCCAM_SOURCE_CSV], "csv");
+    cr_assert_str_eq(occam_data_source_names[OCCAM_SOURCE_BLOBS], "blobs");
+    cr_assert_str_eq(occam_data_source_names[OCCAM_SOURCE_PEPTIDE], "peptide");
+    cr_assert_null(occam_data_source_names[OCCAM_SOURCE_PEPTIDE + 1]);
+}
+
+Test(config, optim_check)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_optim_params o = occam_config_optim(&c);
+    occam_error err = {0};
+    check_rc(occam_optim_check(&o, &err), &err, NULL);
+    o.lr_min = 20;
+    o.lr = 10;
+    /* Only the cosine schedule decays to lr_min. */
+    check_rc(occam_optim_check(&o, &err), &err, NULL);
+    o.schedule = OCCAM_SCHED_COSINE;
+    check_rc(occam_optim_check(&o, &err), &err,
+             "train.lr_min: 20 exceeds train.lr = 10 (the cosine schedule decays from lr to "
+             "lr_min)");
+    /* The values as the INI writer spells them: the shortest that reads back the same. */
+    o.lr_min = 0.30000000000000004;
+    o.lr = 0.3;
+    check_rc(occam_optim_check(&o, &err), &err,
+             "train.lr_min: 0.30000000000000004 exceeds train.lr = 0.3 (the cosine schedule "
+             "decays from lr to lr_min)");
+    o.lr_min = o.lr;
+    check_rc(occam_optim_check(&o, &err), &err, NULL);
+}
+
+Test(config, prune_check)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    const int layers[] = {10, 8, 6, 3}, flat[] = {10, 3};
+    occam_prune_params p = c.prune;
+    occam_error err = {0};
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err, NULL);
+
+    p.start = 5;
+    p.end = 3;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err, NULL);
+    p.schedule = OCCAM_PRUNE_AGP;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err,
+             "prune.end: 3 is before prune.start = 5 (the agp ramp runs from start to end)");
+
+    p = c.prune;
+    p.nlayer_target = 2;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err,
+             "prune.layer_targets: 2 entries, model.layers has 3 weight layers");
+    p.nlayer_target = 3;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err, NULL);
+    check_rc(occam_prune_check(&p, flat, 2, 20, false, &err), &err,
+             "prune.layer_targets: 3 entries, model.layers has 1 weight layer");
+
+    p = c.prune;
+    p.granularity = OCCAM_GRAN_NEURON;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err, NULL);
+    check_rc(occam_prune_check(&p, flat, 2, 20, false, &err), &err,
+             "prune.granularity: neuron needs a hidden layer (model.layers = 10,3 has none)");
+
+    p = c.prune;
+    p.rewind = OCCAM_REWIND_EPOCH;
+    p.rewind_epoch = 20;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err, NULL);
+    check_rc(occam_prune_check(&p, layers, 4, 19, false, &err), &err,
+             "prune.rewind: epoch:20 is after the last training epoch (train.epochs = 19)");
+
+    p = c.prune;
+    p.method = OCCAM_IMP_SNR;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err, NULL);
+    p.schedule = OCCAM_PRUNE_ONESHOT;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err,
+             "prune.method: snr needs noisy weights (noise.enabled = true)");
+    check_rc(occam_prune_check(&p, layers, 4, 20, true, &err), &err, NULL);
+
+    p = c.prune;
+    p.granularity = OCCAM_GRAN_NEURON;
+    check_rc(occam_prune_check(&p, layers, 4, 20, true, &err), &err, NULL);
+    p.schedule = OCCAM_PRUNE_ITERATIVE;
+    check_rc(occam_prune_check(&p, layers, 4, 20, true, &err), &err,
+             "noise.enabled: not supported with prune.granularity = neuron");
+    p.schedule = OCCAM_PRUNE_MDL;
+    check_rc(occam_prune_check(&p, layers, 4, 20, false, &err), &err,
+             "prune.schedule: mdl keeps the best model of the run, which needs one layout (use "
+             "prune.granularity = weight or nm)");
+
+    /* The second part: the model code and rewinding. */
+    p = c.prune;
+    check_rc(occam_prune_check_late(&p, true, &err), &err, NULL);
+    p.schedule = OCCAM_PRUNE_MDL;
+    check_rc(occam_prune_check_late(&p, false, &err), &err, NULL);
+    check_rc(occam_prune_check_late(&p, true, &err), &err,
+             "prune.schedule: mdl scores models with mdl.model_code = two-part or count");
+    p = c.prune;
+    p.rewind = OCCAM_REWIND_INIT;
+    p.granularity = OCCAM_GRAN_NEURON;
+    check_rc(occam_prune_check_late(&p, false, &err), &err, NULL);
+    p.schedule = OCCAM_PRUNE_ONESHOT;
+    check_rc(occam_prune_check_late(&p, false, &err), &err,
+             "prune.rewind: not supported with prune.granularity = neuron (the snapshot has the "
+             "dense layers)");
+    p.granularity = OCCAM_GRAN_NM;
+    check_rc(occam_prune_check_late(&p, false, &err), &err, NULL);
+}
+
+Test(config, dl_check_and_code_names)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_dl_params d = c.mdl;
+    occam_error err = {0};
+    check_rc(occam_dl_check(&d, false, &err), &err, NULL);
+    d.model_code = OCCAM_MDL_BITS_BACK;
+    check_rc(occam_dl_check(&d, true, &err), &err, NULL);
+    check_rc(occam_dl_check(&d, false, &err), &err,
+             "mdl.model_code: bits-back codes noisy weights (set noise.enabled = true)");
+
+    /* One spelling of the codes, shared by the config and the reports. */
+    cr_assert_str_eq(occam_dl_code_name(OCCAM_MDL_TWO_PART), "two-part");
+    cr_assert_str_eq(occam_dl_code_name(OCCAM_MDL_COUNT), "count");
+    cr_assert_str_eq(occam_dl_code_name(OCCAM_MDL_BITS_BACK), "bits-back");
+    cr_assert_str_eq(occam_dl_code_name((occam_model_code)7), "two-part");
+    cr_assert_null(occam_dl_code_names[OCCAM_MDL_BITS_BACK + 1]);
+    for (int i = 0; occam_dl_code_names[i]; i++) {
+        char set[64];
+        snprintf(set, sizeof set, "mdl.model_code=%s", occam_dl_code_names[i]);
+        set_ok(&c, set);
+        cr_assert_eq((int)c.mdl.model_code, i);
+    }
+}
+
+/* occam_config_validate runs the checks in one order: a config failing several reports the
+ * first, with the model code's check between the two parts of the prune checks. */
+Test(config, validate_check_order)
+{
+    /* g (prune, first part) before h (mdl) */
+    VALIDATE("prune.schedule: mdl keeps the best model of the run, which needs one layout (use "
+             "prune.granularity = weight or nm)",
+             "prune.schedule=mdl", "prune.granularity=neuron", "mdl.model_code=bits-back");
+    /* h (mdl) before i and j (prune, second part) */
+    VALIDATE("mdl.model_code: bits-back codes noisy weights (set noise.enabled = true)",
+             "prune.schedule=iterative", "prune.granularity=neuron", "prune.rewind=init",
+             "mdl.model_code=bits-back");
+    VALIDATE("prune.rewind: not supported with prune.granularity = neuron (the snapshot has the "
+             "dense layers)",
+             "prune.schedule=iterative", "prune.granularity=neuron", "prune.rewind=init");
+    VALIDATE("prune.schedule: mdl scores models with mdl.model_code = two-part or count",
+             "prune.schedule=mdl", "noise.enabled=true", "mdl.model_code=bits-back");
+    /* data before optim before prune */
+    VALIDATE("data.path: data.source = idx needs the IDX folder", "data.path=",
+             "train.schedule=cosine", "train.lr_min=0.5");
+    VALIDATE("train.lr_min: 0.5 exceeds train.lr = 0.1 (the cosine schedule decays from lr to "
+             "lr_min)",
+             "train.schedule=cosine", "train.lr_min=0.5", "prune.layer_targets=0.5");
+}
+
+/* Strings go through base/json.c's escaper: a path set by code with bytes no parser accepts
+ * still gives valid JSON, the same from both writers. */
+Test(config, json_strings_escaped_by_base_json)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    strcpy(c.data.test, "a\bb\fc\td\x01" "e\xff" "f\"g\\h");
+    char buf[OCCAM_CONFIG_JSON_MAX];
+    int n = occam_config_to_json(&c, buf, sizeof buf);
+    cr_assert_gt(n, 0);
+    const char *want = "\"test\": \"a\\bb\\fc\\td\\u0001e\\ufffdf\\\"g\\\\h\"";
+    cr_assert(strstr(buf, want), "'%s' not in %s", want, buf);
+    occam_json_value v;
+    occam_error err = {0};
+    cr_assert_eq(occam_json_parse(&v, buf, (size_t)n, &err), OCCAM_OK, "%s", err.msg);
+    occam_json_free(&v);
+    char *j = json_text(&c);
+    cr_assert(strstr(j, want), "'%s' not in %s", want, j);
+    free(j);
 }

@@ -66,8 +66,11 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err);
 /* Applies one "section.key=value" override through the same table and checks. */
 int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err);
 
-/* Cross-key checks after all sources are applied (e.g. csv needs data.train, blobs classes must
- * match the output layer). Messages name the key. */
+/* Checks after all sources are applied: every field again through the table (code may have set
+ * it), then the modules' checks that span keys (occam_data_check, occam_optim_check,
+ * occam_prune_check, occam_dl_check, occam_prune_check_late, in that order: e.g. csv needs
+ * data.train, blobs classes must match the output layer). Messages name the key; the first
+ * failing check is reported. */
 int occam_config_validate(const occam_config *cfg, occam_error *err);
 
 /* Writes the effective config as INI text (every key, in table order). */

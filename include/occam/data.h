@@ -105,4 +105,13 @@ void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm 
 int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_dataset *train,
                     occam_dataset *test, occam_error *err);
 
+/* data.source's names, NULL-terminated, index = occam_source. */
+extern const char *const occam_data_source_names[];
+
+/* The [data] checks that span keys: csv needs data.train and idx data.path; regress needs csv
+ * or peptide data, and peptide data is regression; data.holdout leaves training rows (blobs,
+ * peptide); blobs' data.features and data.classes are the model's input and output widths
+ * (inputs, outputs: the first and last model.layers). Messages name the key. */
+int occam_data_check(const occam_data_params *p, int inputs, int outputs, occam_error *err);
+
 #endif

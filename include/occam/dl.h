@@ -18,6 +18,7 @@
 #ifndef OCCAM_DL_H
 #define OCCAM_DL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -92,5 +93,14 @@ void occam_dl_write_prior(occam_json *j, const occam_prior *p);
 
 /* One JSON object: model_code, model_bits, data_bits, total_bits, dense_bits, layers[]. */
 void occam_dl_write_json(const occam_dl *dl, occam_json *j);
+
+/* mdl.model_code's names, NULL-terminated, index = occam_model_code. */
+extern const char *const occam_dl_code_names[];
+/* c's name ("two-part" for a value out of range). */
+const char *occam_dl_code_name(occam_model_code c);
+
+/* The [mdl] checks that span keys: bits-back codes noisy weights (noise_enabled:
+ * noise.enabled). Messages name the key. */
+int occam_dl_check(const occam_dl_params *p, bool noise_enabled, occam_error *err);
 
 #endif

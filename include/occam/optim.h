@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "occam/error.h"
+
 typedef enum { OCCAM_OPT_SGD, OCCAM_OPT_ADAM } occam_opt;
 typedef enum { OCCAM_SCHED_CONSTANT, OCCAM_SCHED_STEP, OCCAM_SCHED_COSINE } occam_sched;
 
@@ -54,5 +56,9 @@ void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict
 /* Learning rate at global step `step` of `total` steps (`steps_per_epoch` per epoch). */
 double occam_optim_lr_at(const occam_optim_params *p, int64_t step, int64_t total,
                          int64_t steps_per_epoch);
+
+/* The checks that span keys: the cosine schedule's train.lr_min is at most train.lr. Messages
+ * name the key. */
+int occam_optim_check(const occam_optim_params *p, occam_error *err);
 
 #endif

@@ -110,4 +110,18 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
                    const occam_dataset *train, double target, occam_prune_event *ev,
                    occam_error *err);
 
+/* [prune]'s checks that span keys, against the model's widths (layers[0..nlayers)),
+ * train.epochs and noise.enabled: the agp ramp runs forwards; prune.layer_targets has one entry
+ * per weight layer (or none); neuron pruning needs a hidden layer; the rewind epoch is within
+ * the run; snr needs noisy weights; and neither noisy weights nor schedule = mdl go with neuron
+ * pruning. They hold whatever prune.schedule is (except the agp ramp's), so a config does not
+ * turn invalid when pruning is switched on later. Messages name the key. */
+int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayers, int epochs,
+                      bool noise_enabled, occam_error *err);
+/* The rest of them: schedule = mdl needs a model code that scores a model (bits_back:
+ * mdl.model_code = bits-back), and rewinding needs weight or nm granularity. A second call
+ * only so that occam_config_validate can check the model code (occam_dl_check) in between and
+ * a config failing several checks keeps reporting the same first one. */
+int occam_prune_check_late(const occam_prune_params *p, bool bits_back, occam_error *err);
+
 #endif

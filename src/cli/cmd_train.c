@@ -221,8 +221,9 @@ static int run(const cli_opts *o, occam_error *err)
             fprintf(stderr, "occam: warning: no description length: %s\n", dl_err.msg);
         else
             printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
-                   "weights: %.0f bits)\n", dl.code == OCCAM_MDL_COUNT ? "count"
-                   : dl.code == OCCAM_MDL_BITS_BACK ? "bits-back" : "two-part", dl.model_bits, dl.data_bits, dl.total_bits, dl.dense_bits);
+                   "weights: %.0f bits)\n",
+                   occam_dl_code_name(dl.code), dl.model_bits, dl.data_bits, dl.total_bits,
+                   dl.dense_bits);
         printf("time   %.2f s training, %.0f samples/s, %d thread%s, BLIS %s\n",
                fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,

@@ -169,3 +169,47 @@ int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_d
     occam_data_normalize(train, test, p->normalize);
     return OCCAM_OK;
 }
+
+const char *const occam_data_source_names[] = {
+    [OCCAM_SOURCE_IDX] = "idx", [OCCAM_SOURCE_CSV] = "csv", [OCCAM_SOURCE_BLOBS] = "blobs",
+    [OCCAM_SOURCE_PEPTIDE] = "peptide", NULL};
+
+int occam_data_check(const occam_data_params *p, int inputs, int outputs, occam_error *err)
+{
+    if (p->source == OCCAM_SOURCE_CSV && !p->train[0])
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.train: data.source = csv needs the training file");
+    if (p->source == OCCAM_SOURCE_IDX && !p->path[0])
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.path: data.source = idx needs the IDX folder");
+    if (p->task == OCCAM_TASK_REGRESS && p->source != OCCAM_SOURCE_CSV &&
+        p->source != OCCAM_SOURCE_PEPTIDE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.task: regress needs data.source = csv or peptide "
+                               "(data.source = %s is classification data)",
+                               (unsigned)p->source <= OCCAM_SOURCE_PEPTIDE
+                                   ? occam_data_source_names[p->source]
+                                   : "?");
+    if (p->source == OCCAM_SOURCE_PEPTIDE && p->task != OCCAM_TASK_REGRESS)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.task: data.source = peptide is a regression task (set "
+                               "data.task = regress)");
+    if (p->holdout >= p->samples && p->source != OCCAM_SOURCE_IDX &&
+        p->source != OCCAM_SOURCE_CSV)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "data.holdout: %lld leaves no training rows (data.samples = %lld)",
+                               (long long)p->holdout, (long long)p->samples);
+    if (p->source == OCCAM_SOURCE_BLOBS) {
+        if (inputs != p->features)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "model.layers: input width %d does not match "
+                                   "data.features = %d",
+                                   inputs, p->features);
+        if (outputs != p->classes)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "model.layers: output width %d does not match "
+                                   "data.classes = %d",
+                                   outputs, p->classes);
+    }
+    return OCCAM_OK;
+}

@@ -678,11 +678,6 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
     return rc;
 }
 
-static const char *code_name(occam_model_code c)
-{
-    return c == OCCAM_MDL_COUNT ? "count" : c == OCCAM_MDL_BITS_BACK ? "bits-back" : "two-part";
-}
-
 static void prior_text(char *buf, size_t cap, const occam_prior *p)
 {
     if (p->k == 0) {
@@ -698,7 +693,7 @@ static void prior_text(char *buf, size_t cap, const occam_prior *p)
 
 void occam_dl_write_table(const occam_dl *dl, FILE *out)
 {
-    fprintf(out, "model code %s\n", code_name(dl->code));
+    fprintf(out, "model code %s\n", occam_dl_code_name(dl->code));
     fprintf(out, "%5s %6s %6s %9s %9s %10s %-24s %11s %11s %9s %9s\n", "layer", "in", "out", "n",
             "k", "delta", "prior", "mask bits", "value bits", "overhead", "biases");
     for (int l = 0; l < dl->nlayers; l++) {
@@ -735,7 +730,7 @@ void occam_dl_write_json(const occam_dl *dl, occam_json *j)
 {
     occam_json_begin_object(j);
     occam_json_key(j, "model_code");
-    occam_json_string(j, code_name(dl->code));
+    occam_json_string(j, occam_dl_code_name(dl->code));
     occam_json_key(j, "model_bits");
     occam_json_number(j, dl->model_bits);
     occam_json_key(j, "data_bits");
@@ -781,4 +776,23 @@ void occam_dl_write_json(const occam_dl *dl, occam_json *j)
     }
     occam_json_end_array(j);
     occam_json_end_object(j);
+}
+
+const char *const occam_dl_code_names[] = {
+    [OCCAM_MDL_TWO_PART] = "two-part", [OCCAM_MDL_COUNT] = "count",
+    [OCCAM_MDL_BITS_BACK] = "bits-back", NULL};
+
+const char *occam_dl_code_name(occam_model_code c)
+{
+    return (unsigned)c <= OCCAM_MDL_BITS_BACK ? occam_dl_code_names[c]
+                                              : occam_dl_code_names[OCCAM_MDL_TWO_PART];
+}
+
+int occam_dl_check(const occam_dl_params *p, bool noise_enabled, occam_error *err)
+{
+    if (p->model_code == OCCAM_MDL_BITS_BACK && !noise_enabled)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.model_code: bits-back codes noisy weights (set "
+                               "noise.enabled = true)");
+    return OCCAM_OK;
 }

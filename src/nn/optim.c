@@ -3,6 +3,8 @@
 #include "occam/optim.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 /* Elements per block: the summed gradient of a block stays in L1 between the reduction and the
  * update, and each inner loop is a plain vectorisable stream. */
@@ -109,4 +111,29 @@ double occam_optim_lr_at(const occam_optim_params *p, int64_t step, int64_t tota
     }
     }
     return lr;
+}
+
+/* v as the config files spell it: the shortest of 15 to 17 significant digits that reads back
+ * as v, so a message quotes the value as the user wrote it. */
+static void spell_double(char *buf, size_t cap, double v)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+int occam_optim_check(const occam_optim_params *p, occam_error *err)
+{
+    if (p->schedule == OCCAM_SCHED_COSINE && p->lr_min > p->lr) {
+        char a[40], b[40];
+        spell_double(a, sizeof a, p->lr_min);
+        spell_double(b, sizeof b, p->lr);
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "train.lr_min: %s exceeds train.lr = %s (the cosine schedule "
+                               "decays from lr to lr_min)",
+                               a, b);
+    }
+    return OCCAM_OK;
 }

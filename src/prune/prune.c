@@ -434,3 +434,55 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
     ev->hidden_units = hidden;
     return rc;
 }
+
+int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayers, int epochs,
+                      bool noise_enabled, occam_error *err)
+{
+    int nw = nlayers - 1; /* weight layers */
+    if (p->schedule == OCCAM_PRUNE_AGP && p->end < p->start)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.end: %d is before prune.start = %d (the agp ramp runs "
+                               "from start to end)",
+                               p->end, p->start);
+    int nt = p->nlayer_target;
+    if (nt != 0 && nt != nw)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.layer_targets: %d entr%s, model.layers has %d weight "
+                               "layer%s",
+                               nt, nt == 1 ? "y" : "ies", nw, nw == 1 ? "" : "s");
+    if (p->granularity == OCCAM_GRAN_NEURON && nlayers == 2)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.granularity: neuron needs a hidden layer (model.layers = "
+                               "%d,%d has none)",
+                               layers[0], layers[1]);
+    if (p->rewind == OCCAM_REWIND_EPOCH && p->rewind_epoch > epochs)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.rewind: epoch:%d is after the last training epoch "
+                               "(train.epochs = %d)",
+                               p->rewind_epoch, epochs);
+    if (p->method == OCCAM_IMP_SNR && !noise_enabled && p->schedule != OCCAM_PRUNE_NONE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.method: snr needs noisy weights (noise.enabled = true)");
+    if (noise_enabled && p->granularity == OCCAM_GRAN_NEURON && p->schedule != OCCAM_PRUNE_NONE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "noise.enabled: not supported with prune.granularity = neuron");
+    if (p->schedule == OCCAM_PRUNE_MDL && p->granularity == OCCAM_GRAN_NEURON)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.schedule: mdl keeps the best model of the run, which needs "
+                               "one layout (use prune.granularity = weight or nm)");
+    return OCCAM_OK;
+}
+
+int occam_prune_check_late(const occam_prune_params *p, bool bits_back, occam_error *err)
+{
+    if (p->schedule == OCCAM_PRUNE_MDL && bits_back)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.schedule: mdl scores models with mdl.model_code = two-part "
+                               "or count");
+    if (p->rewind != OCCAM_REWIND_NONE && p->granularity == OCCAM_GRAN_NEURON &&
+        p->schedule != OCCAM_PRUNE_NONE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.rewind: not supported with prune.granularity = neuron "
+                               "(the snapshot has the dense layers)");
+    return OCCAM_OK;
+}

@@ -29,10 +29,15 @@
  * allows (197 characters with the key) can be set with --set but not written to an INI file that
  * loads again.
  *
- * Beyond scalars the table knows four compound types, each with one parser and one formatter
- * that every writer shares: int lists (model.layers), double lists (prune.layer_targets, which
- * may be empty), N:M pairs (prune.nm, two int fields) and an enum whose one tagged value takes
- * an integer argument (prune.rewind = none | init | epoch:N, an enum field and an int field). */
+ * Each key type is one row of `key_types[]`: its parser, its formatter, its JSON form, its help
+ * text and its rows' invariants, which every reader and writer dispatches through; adding a
+ * type is adding a row. Beyond scalars there are four compound types: int lists (model.layers),
+ * double lists (prune.layer_targets, which may be empty), N:M pairs (prune.nm, two int fields)
+ * and an enum whose one tagged value takes an integer argument (prune.rewind = none | init |
+ * epoch:N, an enum field and an int field).
+ *
+ * Checks that span keys belong to the modules the keys configure (occam_data_check and the
+ * like); occam_config_validate runs them after re-checking every field through the table. */
 #include "occam/config.h"
 
 #include <ctype.h>
@@ -47,6 +52,8 @@
 #include <sys/stat.h>
 
 #include <ini.h>
+
+#include "occam/json.h"
 
 /* ---- the table -------------------------------------------------------------------------- */
 
@@ -126,9 +133,6 @@ typedef struct config_key {
     { ROW(s_, k_, KEY_TAGGED, ENUM_FIELD(f_, T_), d_, h_), .names = names_, .tag = tag_,  \
       .off2 = FIELD(arg_, int), .lo = lo_, .hi = hi_ }
 
-static const char *const source_names[] = {
-    [OCCAM_SOURCE_IDX] = "idx", [OCCAM_SOURCE_CSV] = "csv", [OCCAM_SOURCE_BLOBS] = "blobs",
-    [OCCAM_SOURCE_PEPTIDE] = "peptide", NULL};
 static const char *const header_names[] = {
     [OCCAM_CSV_HEADER_AUTO] = "auto", [OCCAM_CSV_HEADER_YES] = "yes",
     [OCCAM_CSV_HEADER_NO] = "no", NULL};
@@ -170,16 +174,13 @@ static const char *const rewind_names[] = {
     [OCCAM_REWIND_NONE] = "none", [OCCAM_REWIND_INIT] = "init", [OCCAM_REWIND_EPOCH] = "epoch",
     NULL};
 
-static const char *const model_code_names[] = {
-    [OCCAM_MDL_TWO_PART] = "two-part", [OCCAM_MDL_COUNT] = "count",
-    [OCCAM_MDL_BITS_BACK] = "bits-back", NULL};
 static const char *const prior_names[] = {
     [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog", NULL};
 static const char *const prior_update_names[] = {
     [OCCAM_PRIOR_UPDATE_EM] = "em", [OCCAM_PRIOR_UPDATE_GRADIENT] = "gradient", NULL};
 
 static const config_key keys[] = {
-    ENUM_KEY("data", "source", data.source, occam_source, source_names, "idx",
+    ENUM_KEY("data", "source", data.source, occam_source, occam_data_source_names, "idx",
              "where the data comes from: IDX files, a CSV file or generated blobs"),
     PATH_KEY("data", "path", data.path, "/usr/share/datasets/fashion-mnist",
              "idx: folder holding the four IDX files"),
@@ -309,7 +310,8 @@ static const config_key keys[] = {
              "every prune step's fine-tuning, for the report and the MDL plot (always on for "
              "schedule = mdl; not for agp)"),
 
-    ENUM_KEY("mdl", "model_code", mdl.model_code, occam_model_code, model_code_names, "two-part",
+    ENUM_KEY("mdl", "model_code", mdl.model_code, occam_model_code, occam_dl_code_names,
+             "two-part",
              "model code: two-part (masks + quantised values under fitted priors, in bits), "
              "count (active parameters x mdl.bits_per_weight) or bits-back (noisy weights: KL)"),
     DOUBLE_KEY("mdl", "bits_per_weight", mdl.bits_per_weight, 0, 64, OPEN_LO, "32",
@@ -371,14 +373,17 @@ static const void *field_cptr(const occam_config *cfg, size_t off)
     return (const char *)cfg + off;
 }
 
-/* Shortest "%.*g" (15 to 17 significant digits) that strtod reads back as exactly v. */
+/* Shortest "%.*g" (15 to 17 significant digits) that strtod reads back as exactly v. The tries go
+ * to a local buffer: trying in buf makes GCC's UBSan build warn of a null buf. */
 static void fmt_double(char *buf, size_t cap, double v)
 {
+    char t[40]; /* "%.17g" of any double fits */
     for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v)
+            break;
     }
+    snprintf(buf, cap, "%s", t);
 }
 
 /* "[1, 1000000]" or "(0, 100]". */
@@ -416,7 +421,7 @@ static char *trim(char *s)
     return s;
 }
 
-/* ---- value parsing: text -> field, with bounds; `detail` says what is wrong ------------- */
+/* ---- lexical helpers --------------------------------------------------------------------- */
 
 /* Decimal integer, optional sign, nothing else. Returns false if malformed; saturates (and
  * lets the bounds check complain) on overflow. */
@@ -449,7 +454,8 @@ static bool parse_double(const char *s, double *out)
     return true;
 }
 
-/* Whether s is valid UTF-8 (JSON output must be). */
+/* Whether s is valid UTF-8: the JSON writer would replace bad bytes, so the config it wrote
+ * would not be the one given. */
 static bool utf8_valid(const unsigned char *s)
 {
     while (*s) {
@@ -479,7 +485,160 @@ static bool utf8_valid(const unsigned char *s)
     return true;
 }
 
-static bool parse_path(const char *s, char *dst, char *detail, size_t cap)
+/* ---- the key types: text -> field (parse), field -> text (format) ------------------------ */
+
+/* Each parser reads value (already trimmed) into k's field of cfg. On failure it leaves cfg
+ * unchanged, writes what is wrong into detail ("must be in (0, 100]") and returns false. Each
+ * formatter writes text that its parser reads back identically. */
+
+/* A decimal integer within the row's bounds. */
+static bool bounded_int(const config_key *k, const char *s, int64_t *v, char *detail, size_t cap)
+{
+    if (!parse_int64(s, v)) {
+        snprintf(detail, cap, "not an integer");
+        return false;
+    }
+    if (!in_bounds(k, (double)*v)) {
+        char b[96];
+        fmt_bounds(b, sizeof b, k);
+        snprintf(detail, cap, "must be in %s", b);
+        return false;
+    }
+    return true;
+}
+
+static bool int_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                      size_t cap)
+{
+    int64_t v;
+    if (!bounded_int(k, s, &v, detail, cap))
+        return false;
+    *(int *)field_ptr(cfg, k->off) = (int)v;
+    return true;
+}
+
+static void int_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%d", *(const int *)field_cptr(cfg, k->off));
+}
+
+static bool int64_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                        size_t cap)
+{
+    int64_t v;
+    if (!bounded_int(k, s, &v, detail, cap))
+        return false;
+    *(int64_t *)field_ptr(cfg, k->off) = v;
+    return true;
+}
+
+static void int64_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%" PRId64, *(const int64_t *)field_cptr(cfg, k->off));
+}
+
+static bool uint64_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                         size_t cap)
+{
+    if (strspn(s, "0123456789") != strlen(s)) {
+        snprintf(detail, cap, "not an unsigned integer");
+        return false;
+    }
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno == ERANGE) {
+        snprintf(detail, cap, "must be at most %" PRIu64, UINT64_MAX);
+        return false;
+    }
+    *(uint64_t *)field_ptr(cfg, k->off) = (uint64_t)v;
+    return true;
+}
+
+static void uint64_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field_cptr(cfg, k->off));
+}
+
+static bool double_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                         size_t cap)
+{
+    double v;
+    if (!parse_double(s, &v)) {
+        snprintf(detail, cap, "not a decimal number");
+        return false;
+    }
+    if (!in_bounds(k, v)) {
+        char b[96];
+        fmt_bounds(b, sizeof b, k);
+        snprintf(detail, cap, "must be in %s", b);
+        return false;
+    }
+    *(double *)field_ptr(cfg, k->off) = v;
+    return true;
+}
+
+static void double_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    fmt_double(buf, cap, *(const double *)field_cptr(cfg, k->off));
+}
+
+static bool bool_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                       size_t cap)
+{
+    bool v;
+    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1"))
+        v = true;
+    else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0"))
+        v = false;
+    else {
+        snprintf(detail, cap, "expected true, false, yes, no, 1 or 0");
+        return false;
+    }
+    *(bool *)field_ptr(cfg, k->off) = v;
+    return true;
+}
+
+static void bool_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", *(const bool *)field_cptr(cfg, k->off) ? "true" : "false");
+}
+
+static int name_count(const config_key *k)
+{
+    int n = 0;
+    while (k->names[n])
+        n++;
+    return n;
+}
+
+static bool enum_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                       size_t cap)
+{
+    for (int i = 0; k->names[i]; i++) {
+        if (!strcmp(s, k->names[i])) {
+            *(int *)field_ptr(cfg, k->off) = i;
+            return true;
+        }
+    }
+    int n = snprintf(detail, cap, "expected one of ");
+    for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++)
+        n += snprintf(detail + n, cap - (size_t)n, "%s%s", i ? ", " : "", k->names[i]);
+    return false;
+}
+
+static void enum_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    int v = *(const int *)field_cptr(cfg, k->off);
+    /* An out-of-range value (set by code, not by us) prints as a number, which
+     * occam_config_validate then rejects through key_parse. */
+    if (v >= 0 && v < name_count(k))
+        snprintf(buf, cap, "%s", k->names[v]);
+    else
+        snprintf(buf, cap, "%d", v);
+}
+
+static bool path_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                       size_t cap)
 {
     size_t n = strlen(s);
     if (n >= OCCAM_PATH_MAX) {
@@ -509,14 +668,49 @@ static bool parse_path(const char *s, char *dst, char *detail, size_t cap)
         return false;
     }
     /* Clear the whole buffer so configs holding equal values compare equal with memcmp. */
+    char *dst = field_ptr(cfg, k->off);
     memset(dst, 0, OCCAM_PATH_MAX);
     memcpy(dst, s, n);
     return true;
 }
 
+static void path_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    const char *p = field_cptr(cfg, k->off);
+    snprintf(buf, cap, "%.*s", (int)strnlen(p, OCCAM_PATH_MAX), p);
+}
+
+static bool label_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                        size_t cap)
+{
+    int64_t v;
+    if (!strcmp(s, "first"))
+        v = OCCAM_LABEL_FIRST;
+    else if (!strcmp(s, "last"))
+        v = OCCAM_LABEL_LAST;
+    else if (!parse_int64(s, &v) || !in_bounds(k, (double)v)) {
+        snprintf(detail, cap, "expected first, last or a column number from %.0f to %.0f", k->lo,
+                 k->hi);
+        return false;
+    }
+    *(int *)field_ptr(cfg, k->off) = (int)v;
+    return true;
+}
+
+static void label_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    int v = *(const int *)field_cptr(cfg, k->off);
+    if (v == OCCAM_LABEL_FIRST)
+        snprintf(buf, cap, "first");
+    else if (v == OCCAM_LABEL_LAST)
+        snprintf(buf, cap, "last");
+    else
+        snprintf(buf, cap, "%d", v);
+}
+
 /* Comma-separated entries: integers (KEY_LIST) or decimals (KEY_DLIST), each within the row's
  * bounds. An empty value is no entries; key_parse lets it through only when min_count is 0. */
-static bool parse_list(const config_key *k, const char *s, occam_config *cfg, char *detail,
+static bool list_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
                        size_t cap)
 {
     double vals[64]; /* int entries are within INT range (table_check), so exact as doubles */
@@ -584,6 +778,30 @@ static bool parse_list(const config_key *k, const char *s, occam_config *cfg, ch
     return true;
 }
 
+/* A list row's entry count, or 0 if it is outside [0, max_count] (only code can set that). */
+static int list_count(const config_key *k, const occam_config *cfg)
+{
+    int n = *(const int *)field_cptr(cfg, k->off2);
+    return n >= 0 && n <= k->max_count ? n : 0;
+}
+
+static void list_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    /* A corrupt count (set by code) prints as "", and occam_config_validate reports the count
+     * before it gets here. */
+    const void *p = field_cptr(cfg, k->off);
+    int n = list_count(k, cfg), len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && len >= 0 && (size_t)len < cap; i++) {
+        char d[40];
+        if (k->type == KEY_LIST)
+            snprintf(d, sizeof d, "%d", ((const int *)p)[i]);
+        else
+            fmt_double(d, sizeof d, ((const double *)p)[i]);
+        len += snprintf(buf + len, cap - (size_t)len, "%s%s", i ? "," : "", d);
+    }
+}
+
 /* Splits "a:b" at its first ':' into trimmed halves in buf. False if there is no ':' or s does
  * not fit. */
 static bool split_colon(const char *s, char *buf, size_t cap, char **a, char **b)
@@ -601,7 +819,7 @@ static bool split_colon(const char *s, char *buf, size_t cap, char **a, char **b
 }
 
 /* "N:M" (blanks allowed around either number) with lo <= N < M <= hi. */
-static bool parse_nm(const config_key *k, const char *s, occam_config *cfg, char *detail,
+static bool nm_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
                      size_t cap)
 {
     char buf[64], *a, *b;
@@ -621,9 +839,15 @@ static bool parse_nm(const config_key *k, const char *s, occam_config *cfg, char
     return true;
 }
 
+static void nm_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%d:%d", *(const int *)field_cptr(cfg, k->off),
+             *(const int *)field_cptr(cfg, k->off2));
+}
+
 /* One of the names, or names[tag] ":" N (blanks allowed around N) with N in [lo, hi]. The
  * argument is 0 for the untagged names, so equal settings compare equal with memcmp. */
-static bool parse_tagged(const config_key *k, const char *s, occam_config *cfg, char *detail,
+static bool tagged_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
                          size_t cap)
 {
     for (int i = 0; k->names[i]; i++) {
@@ -642,9 +866,7 @@ static bool parse_tagged(const config_key *k, const char *s, occam_config *cfg, 
         return true;
     }
     /* "expected none, init or epoch:N with N in [0, 1000000]" */
-    int nn = 0;
-    while (k->names[nn])
-        nn++;
+    int nn = name_count(k);
     int len = snprintf(detail, cap, "expected ");
     for (int i = 0; i < nn && len >= 0 && (size_t)len < cap; i++)
         len += snprintf(detail + len, cap - (size_t)len, "%s%s%s",
@@ -655,205 +877,290 @@ static bool parse_tagged(const config_key *k, const char *s, occam_config *cfg, 
     return false;
 }
 
-/* Parses value (already trimmed) into k's field of cfg. On failure leaves cfg unchanged,
- * writes what is wrong into detail ("must be in (0, 100]") and returns false. */
+static void tagged_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
+{
+    int v = *(const int *)field_cptr(cfg, k->off);
+    if (v == k->tag)
+        snprintf(buf, cap, "%s:%d", k->names[v], *(const int *)field_cptr(cfg, k->off2));
+    else if (v >= 0 && v < name_count(k))
+        snprintf(buf, cap, "%s", k->names[v]);
+    else /* out of range: a number, which validation rejects */
+        snprintf(buf, cap, "%d", v);
+}
+
+/* ---- the key types: JSON ------------------------------------------------------------------ */
+
+/* Output to a FILE or to a fixed buffer, which keeps counting past its end (like snprintf)
+ * so the caller can tell whether it fitted. */
+typedef struct sink {
+    FILE *f;
+    char *buf;
+    size_t cap, len;
+} sink;
+
+static void sink_printf(sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sink_printf(sink *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (s->f) {
+        vfprintf(s->f, fmt, ap);
+    } else {
+        size_t room = s->len < s->cap ? s->cap - s->len : 0;
+        int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
+        if (n > 0)
+            s->len += (size_t)n;
+    }
+    va_end(ap);
+}
+
+/* str as a quoted JSON string, escaped by base/json.c like every other JSON string occam writes
+ * (to a FILE as a one-value document). In the buffer, a string that does not fit just moves the
+ * count to the end: the caller then reports that the whole did not fit. */
+static void json_string(sink *s, const char *str)
+{
+    if (s->f) {
+        occam_json j;
+        occam_json_init(&j, s->f, false);
+        occam_json_string(&j, str);
+        return;
+    }
+    sink_printf(s, "\"");
+    size_t room = s->len < s->cap ? s->cap - s->len : 0;
+    int n = room ? occam_json_escape(s->buf + s->len, room, str) : -1;
+    s->len = n >= 0 ? s->len + (size_t)n : s->cap;
+    sink_printf(s, "\"");
+}
+
+/* Each writes k's value as JSON; text is its INI spelling (key_format). Numbers and bools are
+ * JSON numbers and bools, enums and paths strings, lists arrays (of ints or doubles); the
+ * label is "first", "last" or a column number, as in the INI file; N:M ("2:4") and tagged
+ * enums ("epoch:3") are strings in their INI spelling. */
+static void json_plain(sink *s, const config_key *k, const occam_config *cfg, const char *text)
+{
+    (void)k;
+    (void)cfg;
+    sink_printf(s, "%s", text); /* integers and bools print the same in INI and JSON */
+}
+
+static void json_quoted(sink *s, const config_key *k, const occam_config *cfg, const char *text)
+{
+    (void)k;
+    (void)cfg;
+    json_string(s, text);
+}
+
+static void json_label(sink *s, const config_key *k, const occam_config *cfg, const char *text)
+{
+    (void)k;
+    (void)cfg;
+    if (isdigit((unsigned char)text[0]))
+        sink_printf(s, "%s", text);
+    else
+        json_string(s, text);
+}
+
+static void json_double(sink *s, const config_key *k, const occam_config *cfg, const char *text)
+{
+    /* NaN and infinities only get here if validation was skipped. */
+    sink_printf(s, "%s", isfinite(*(const double *)field_cptr(cfg, k->off)) ? text : "null");
+}
+
+static void json_list(sink *s, const config_key *k, const occam_config *cfg, const char *text)
+{
+    (void)k;
+    (void)cfg;
+    sink_printf(s, "[%s]", text);
+}
+
+static void json_dlist(sink *s, const config_key *k, const occam_config *cfg, const char *text)
+{
+    (void)text; /* entry by entry, for the non-finite ones */
+    const double *v = field_cptr(cfg, k->off);
+    sink_printf(s, "[");
+    for (int j = 0, n = list_count(k, cfg); j < n; j++) {
+        char d[40];
+        fmt_double(d, sizeof d, v[j]);
+        sink_printf(s, "%s%s", j ? "," : "", isfinite(v[j]) ? d : "null");
+    }
+    sink_printf(s, "]");
+}
+
+/* ---- the key types: the help table's "allowed" column -------------------------------------- */
+
+/* What a key accepts: "[1, 1000000]", "idx|csv|blobs", ... */
+static void bounds_allowed(const config_key *k, char *buf, size_t cap)
+{
+    fmt_bounds(buf, cap, k);
+}
+
+static void uint64_allowed(const config_key *k, char *buf, size_t cap)
+{
+    (void)k;
+    snprintf(buf, cap, "[0, 2^64-1]");
+}
+
+static void bool_allowed(const config_key *k, char *buf, size_t cap)
+{
+    (void)k;
+    snprintf(buf, cap, "true|false");
+}
+
+static void enum_allowed(const config_key *k, char *buf, size_t cap)
+{
+    int n = 0;
+    buf[0] = '\0';
+    for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++)
+        n += snprintf(buf + n, cap - (size_t)n, "%s%s", i ? "|" : "", k->names[i]);
+}
+
+static void path_allowed(const config_key *k, char *buf, size_t cap)
+{
+    (void)k;
+    snprintf(buf, cap, "max %d chars", OCCAM_PATH_MAX - 1);
+}
+
+static void list_allowed(const config_key *k, char *buf, size_t cap)
+{
+    char b[64];
+    fmt_bounds(b, sizeof b, k);
+    snprintf(buf, cap, "%d-%d x %s", k->min_count, k->max_count, b);
+}
+
+static void label_allowed(const config_key *k, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "first|last|%.0f..%.0f", k->lo, k->hi);
+}
+
+static void nm_allowed(const config_key *k, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%.0f <= N < M <= %.0f", k->lo, k->hi);
+}
+
+static void tagged_allowed(const config_key *k, char *buf, size_t cap)
+{
+    char b[64];
+    int n = 0;
+    buf[0] = '\0';
+    for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++) {
+        if (i == k->tag)
+            snprintf(b, sizeof b, ":%.0f..%.0f", k->lo, k->hi);
+        n += snprintf(buf + n, cap - (size_t)n, "%s%s%s", i ? "|" : "", k->names[i],
+                      i == k->tag ? b : "");
+    }
+}
+
+/* ---- the key types: each row's invariants (a failure is a bug in the rows above) ---------- */
+
+static void int_rules(const config_key *k)
+{
+    OCCAM_ASSERT(k->lo >= INT_MIN && k->hi <= INT_MAX && k->open == 0);
+}
+
+static void int64_rules(const config_key *k) { OCCAM_ASSERT(k->open == 0); }
+
+static void double_rules(const config_key *k)
+{
+    OCCAM_ASSERT(k->lo < k->hi || (k->lo == k->hi && k->open == 0));
+}
+
+static void enum_rules(const config_key *k) { OCCAM_ASSERT(k->names && k->names[0]); }
+
+static void count_rules(const config_key *k)
+{
+    /* list_parse's buffer holds 64 entries; the count is a separate int field. */
+    OCCAM_ASSERT(0 <= k->min_count && k->min_count <= k->max_count && k->max_count <= k->len &&
+                 k->max_count <= 64);
+    OCCAM_ASSERT(k->off2 != k->off);
+}
+
+static void list_rules(const config_key *k)
+{
+    int_rules(k);
+    count_rules(k);
+}
+
+static void dlist_rules(const config_key *k)
+{
+    count_rules(k);
+    double_rules(k);
+}
+
+static void nm_rules(const config_key *k)
+{
+    int_rules(k);
+    /* some N < M must fit, and no N or M is 0 */
+    OCCAM_ASSERT(k->lo >= 1 && k->lo < k->hi && k->off2 != k->off);
+}
+
+static void tagged_rules(const config_key *k)
+{
+    int_rules(k);
+    enum_rules(k);
+    OCCAM_ASSERT(k->tag >= 0 && k->tag < name_count(k) && k->lo <= k->hi && k->off2 != k->off);
+}
+
+static void no_rules(const config_key *k) { (void)k; }
+
+/* ---- the key types' table ------------------------------------------------------------------ */
+
+typedef struct key_type_ops {
+    const char *name; /* the help table's type column */
+    bool empty_ok;    /* an empty value is the parser's to judge when min_count is 0 */
+    bool (*parse)(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                  size_t cap);
+    void (*format)(const config_key *k, const occam_config *cfg, char *buf, size_t cap);
+    void (*json)(sink *s, const config_key *k, const occam_config *cfg, const char *text);
+    void (*allowed)(const config_key *k, char *buf, size_t cap);
+    void (*rules)(const config_key *k);
+} key_type_ops;
+
+static const key_type_ops key_types[] = {
+    [KEY_INT] = {"int", false, int_parse, int_format, json_plain, bounds_allowed, int_rules},
+    [KEY_INT64] = {"int64", false, int64_parse, int64_format, json_plain, bounds_allowed,
+                   int64_rules},
+    [KEY_UINT64] = {"uint64", false, uint64_parse, uint64_format, json_plain, uint64_allowed,
+                    no_rules},
+    [KEY_DOUBLE] = {"double", false, double_parse, double_format, json_double, bounds_allowed,
+                    double_rules},
+    [KEY_BOOL] = {"bool", false, bool_parse, bool_format, json_plain, bool_allowed, no_rules},
+    [KEY_ENUM] = {"enum", false, enum_parse, enum_format, json_quoted, enum_allowed,
+                  enum_rules},
+    [KEY_PATH] = {"path", true, path_parse, path_format, json_quoted, path_allowed, no_rules},
+    [KEY_LIST] = {"int list", false, list_parse, list_format, json_list, list_allowed,
+                  list_rules},
+    [KEY_LABEL] = {"label", false, label_parse, label_format, json_label, label_allowed,
+                   int_rules},
+    [KEY_DLIST] = {"double list", true, list_parse, list_format, json_dlist, list_allowed,
+                   dlist_rules},
+    [KEY_NM] = {"N:M", false, nm_parse, nm_format, json_quoted, nm_allowed, nm_rules},
+    [KEY_TAGGED] = {"enum:N", false, tagged_parse, tagged_format, json_quoted, tagged_allowed,
+                    tagged_rules},
+};
+
+static const key_type_ops *key_ops(const config_key *k)
+{
+    OCCAM_ASSERT((size_t)k->type < sizeof key_types / sizeof key_types[0] &&
+                 key_types[k->type].parse);
+    return &key_types[k->type];
+}
+
+/* Parses value (already trimmed) into k's field of cfg; see the parsers above. */
 static bool key_parse(const config_key *k, const char *value, occam_config *cfg, char *detail,
                       size_t cap)
 {
-    char b[96];
-    bool may_be_empty = k->type == KEY_PATH || (k->type == KEY_DLIST && k->min_count == 0);
-    if (!*value && !may_be_empty) {
+    const key_type_ops *t = key_ops(k);
+    if (!*value && !(t->empty_ok && k->min_count == 0)) {
         snprintf(detail, cap, "empty value");
         return false;
     }
-    switch (k->type) {
-    case KEY_INT:
-    case KEY_INT64: {
-        int64_t v;
-        if (!parse_int64(value, &v)) {
-            snprintf(detail, cap, "not an integer");
-            return false;
-        }
-        if (!in_bounds(k, (double)v)) {
-            fmt_bounds(b, sizeof b, k);
-            snprintf(detail, cap, "must be in %s", b);
-            return false;
-        }
-        if (k->type == KEY_INT)
-            *(int *)field_ptr(cfg, k->off) = (int)v;
-        else
-            *(int64_t *)field_ptr(cfg, k->off) = v;
-        return true;
-    }
-    case KEY_UINT64: {
-        if (strspn(value, "0123456789") != strlen(value)) {
-            snprintf(detail, cap, "not an unsigned integer");
-            return false;
-        }
-        errno = 0;
-        unsigned long long v = strtoull(value, NULL, 10);
-        if (errno == ERANGE) {
-            snprintf(detail, cap, "must be at most %" PRIu64, UINT64_MAX);
-            return false;
-        }
-        *(uint64_t *)field_ptr(cfg, k->off) = (uint64_t)v;
-        return true;
-    }
-    case KEY_DOUBLE: {
-        double v;
-        if (!parse_double(value, &v)) {
-            snprintf(detail, cap, "not a decimal number");
-            return false;
-        }
-        if (!in_bounds(k, v)) {
-            fmt_bounds(b, sizeof b, k);
-            snprintf(detail, cap, "must be in %s", b);
-            return false;
-        }
-        *(double *)field_ptr(cfg, k->off) = v;
-        return true;
-    }
-    case KEY_BOOL: {
-        bool v;
-        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
-            v = true;
-        else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
-            v = false;
-        else {
-            snprintf(detail, cap, "expected true, false, yes, no, 1 or 0");
-            return false;
-        }
-        *(bool *)field_ptr(cfg, k->off) = v;
-        return true;
-    }
-    case KEY_ENUM: {
-        for (int i = 0; k->names[i]; i++) {
-            if (!strcmp(value, k->names[i])) {
-                *(int *)field_ptr(cfg, k->off) = i;
-                return true;
-            }
-        }
-        int n = snprintf(detail, cap, "expected one of ");
-        for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++)
-            n += snprintf(detail + n, cap - (size_t)n, "%s%s", i ? ", " : "", k->names[i]);
-        return false;
-    }
-    case KEY_PATH:
-        return parse_path(value, field_ptr(cfg, k->off), detail, cap);
-    case KEY_LIST:
-    case KEY_DLIST:
-        return parse_list(k, value, cfg, detail, cap);
-    case KEY_NM:
-        return parse_nm(k, value, cfg, detail, cap);
-    case KEY_TAGGED:
-        return parse_tagged(k, value, cfg, detail, cap);
-    case KEY_LABEL: {
-        int64_t v;
-        if (!strcmp(value, "first"))
-            v = OCCAM_LABEL_FIRST;
-        else if (!strcmp(value, "last"))
-            v = OCCAM_LABEL_LAST;
-        else if (!parse_int64(value, &v) || !in_bounds(k, (double)v)) {
-            snprintf(detail, cap, "expected first, last or a column number from %.0f to %.0f",
-                     k->lo, k->hi);
-            return false;
-        }
-        *(int *)field_ptr(cfg, k->off) = (int)v;
-        return true;
-    }
-    }
-    OCCAM_ASSERT(!"unknown key type");
-    return false;
-}
-
-/* ---- value formatting: field -> text that key_parse reads back identically --------------- */
-
-/* A list row's entry count, or 0 if it is outside [0, max_count] (only code can set that). */
-static int list_count(const config_key *k, const occam_config *cfg)
-{
-    int n = *(const int *)field_cptr(cfg, k->off2);
-    return n >= 0 && n <= k->max_count ? n : 0;
+    return t->parse(k, value, cfg, detail, cap);
 }
 
 static void key_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
 {
-    const void *p = field_cptr(cfg, k->off);
-    switch (k->type) {
-    case KEY_INT:
-        snprintf(buf, cap, "%d", *(const int *)p);
-        return;
-    case KEY_INT64:
-        snprintf(buf, cap, "%" PRId64, *(const int64_t *)p);
-        return;
-    case KEY_UINT64:
-        snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)p);
-        return;
-    case KEY_DOUBLE:
-        fmt_double(buf, cap, *(const double *)p);
-        return;
-    case KEY_BOOL:
-        snprintf(buf, cap, "%s", *(const bool *)p ? "true" : "false");
-        return;
-    case KEY_ENUM: {
-        int v = *(const int *)p, n = 0;
-        while (k->names[n])
-            n++;
-        /* An out-of-range value (set by code, not by us) prints as a number, which
-         * occam_config_validate then rejects through key_parse. */
-        if (v >= 0 && v < n)
-            snprintf(buf, cap, "%s", k->names[v]);
-        else
-            snprintf(buf, cap, "%d", v);
-        return;
-    }
-    case KEY_PATH: {
-        size_t n = strnlen(p, OCCAM_PATH_MAX);
-        snprintf(buf, cap, "%.*s", (int)n, (const char *)p);
-        return;
-    }
-    case KEY_LIST:
-    case KEY_DLIST: {
-        /* A corrupt count (set by code) prints as "", and occam_config_validate reports the
-         * count before it gets here. */
-        int n = list_count(k, cfg), len = 0;
-        buf[0] = '\0';
-        for (int i = 0; i < n && len >= 0 && (size_t)len < cap; i++) {
-            char d[40];
-            if (k->type == KEY_LIST)
-                snprintf(d, sizeof d, "%d", ((const int *)p)[i]);
-            else
-                fmt_double(d, sizeof d, ((const double *)p)[i]);
-            len += snprintf(buf + len, cap - (size_t)len, "%s%s", i ? "," : "", d);
-        }
-        return;
-    }
-    case KEY_NM:
-        snprintf(buf, cap, "%d:%d", *(const int *)p, *(const int *)field_cptr(cfg, k->off2));
-        return;
-    case KEY_TAGGED: {
-        int v = *(const int *)p, n = 0;
-        while (k->names[n])
-            n++;
-        if (v == k->tag)
-            snprintf(buf, cap, "%s:%d", k->names[v], *(const int *)field_cptr(cfg, k->off2));
-        else if (v >= 0 && v < n)
-            snprintf(buf, cap, "%s", k->names[v]);
-        else /* out of range: a number, which validation rejects */
-            snprintf(buf, cap, "%d", v);
-        return;
-    }
-    case KEY_LABEL: {
-        int v = *(const int *)p;
-        if (v == OCCAM_LABEL_FIRST)
-            snprintf(buf, cap, "first");
-        else if (v == OCCAM_LABEL_LAST)
-            snprintf(buf, cap, "last");
-        else
-            snprintf(buf, cap, "%d", v);
-        return;
-    }
-    }
-    OCCAM_ASSERT(!"unknown key type");
+    key_ops(k)->format(k, cfg, buf, cap);
 }
 
 /* ---- lookup with suggestions ------------------------------------------------------------ */
@@ -982,29 +1289,7 @@ static void table_check(void)
             if (!strcmp(k->section, keys[j].section))
                 OCCAM_ASSERT(!strcmp(k->section, keys[i - 1].section));
         }
-        if (k->type == KEY_INT || k->type == KEY_LIST || k->type == KEY_LABEL ||
-            k->type == KEY_NM || k->type == KEY_TAGGED)
-            OCCAM_ASSERT(k->lo >= INT_MIN && k->hi <= INT_MAX && k->open == 0);
-        if (k->type == KEY_INT64)
-            OCCAM_ASSERT(k->open == 0);
-        if (k->type == KEY_ENUM || k->type == KEY_TAGGED)
-            OCCAM_ASSERT(k->names && k->names[0]);
-        if (k->type == KEY_LIST || k->type == KEY_DLIST) {
-            /* parse_list's buffer holds 64 entries; the count is a separate int field. */
-            OCCAM_ASSERT(0 <= k->min_count && k->min_count <= k->max_count &&
-                         k->max_count <= k->len && k->max_count <= 64);
-            OCCAM_ASSERT(k->off2 != k->off);
-        }
-        if (k->type == KEY_DOUBLE || k->type == KEY_DLIST)
-            OCCAM_ASSERT(k->lo < k->hi || (k->lo == k->hi && k->open == 0));
-        if (k->type == KEY_NM) /* some N < M must fit, and no N or M is 0 */
-            OCCAM_ASSERT(k->lo >= 1 && k->lo < k->hi && k->off2 != k->off);
-        if (k->type == KEY_TAGGED) {
-            int n = 0;
-            while (k->names[n])
-                n++;
-            OCCAM_ASSERT(k->tag >= 0 && k->tag < n && k->lo <= k->hi && k->off2 != k->off);
-        }
+        key_ops(k)->rules(k);
     }
 }
 
@@ -1267,60 +1552,6 @@ out:
 
 /* ---- cross-key validation ----------------------------------------------------------------- */
 
-/* The [prune] cross-key checks. They hold whatever prune.schedule is, so a config does not turn
- * invalid when pruning is switched on later, except the agp ramp, which only agp reads. */
-static int validate_prune(const occam_config *cfg, occam_error *err)
-{
-    int nw = cfg->model.nlayers - 1; /* weight layers */
-    if (cfg->prune.schedule == OCCAM_PRUNE_AGP && cfg->prune.end < cfg->prune.start)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.end: %d is before prune.start = %d (the agp ramp runs "
-                               "from start to end)",
-                               cfg->prune.end, cfg->prune.start);
-    int nt = cfg->prune.nlayer_target;
-    if (nt != 0 && nt != nw)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.layer_targets: %d entr%s, model.layers has %d weight "
-                               "layer%s",
-                               nt, nt == 1 ? "y" : "ies", nw, nw == 1 ? "" : "s");
-    if (cfg->prune.granularity == OCCAM_GRAN_NEURON && cfg->model.nlayers == 2)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.granularity: neuron needs a hidden layer (model.layers = "
-                               "%d,%d has none)",
-                               cfg->model.layers[0], cfg->model.layers[1]);
-    if (cfg->prune.rewind == OCCAM_REWIND_EPOCH && cfg->prune.rewind_epoch > cfg->train.epochs)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.rewind: epoch:%d is after the last training epoch "
-                               "(train.epochs = %d)",
-                               cfg->prune.rewind_epoch, cfg->train.epochs);
-    if (cfg->prune.method == OCCAM_IMP_SNR && !cfg->noise.enabled &&
-        cfg->prune.schedule != OCCAM_PRUNE_NONE)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.method: snr needs noisy weights (noise.enabled = true)");
-    if (cfg->noise.enabled && cfg->prune.granularity == OCCAM_GRAN_NEURON &&
-        cfg->prune.schedule != OCCAM_PRUNE_NONE)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "noise.enabled: not supported with prune.granularity = neuron");
-    if (cfg->prune.schedule == OCCAM_PRUNE_MDL && cfg->prune.granularity == OCCAM_GRAN_NEURON)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.schedule: mdl keeps the best model of the run, which needs "
-                               "one layout (use prune.granularity = weight or nm)");
-    if (cfg->mdl.model_code == OCCAM_MDL_BITS_BACK && !cfg->noise.enabled)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "mdl.model_code: bits-back codes noisy weights (set "
-                               "noise.enabled = true)");
-    if (cfg->prune.schedule == OCCAM_PRUNE_MDL && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.schedule: mdl scores models with mdl.model_code = two-part "
-                               "or count");
-    if (cfg->prune.rewind != OCCAM_REWIND_NONE && cfg->prune.granularity == OCCAM_GRAN_NEURON &&
-        cfg->prune.schedule != OCCAM_PRUNE_NONE)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.rewind: not supported with prune.granularity = neuron "
-                               "(the snapshot has the dense layers)");
-    return OCCAM_OK;
-}
-
 int occam_config_validate(const occam_config *cfg, occam_error *err)
 {
     /* Fields may have been set by code rather than parsed: re-check each one through the
@@ -1340,51 +1571,22 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s.%s%s%s: %s", keys[i].section,
                                    keys[i].key, *value ? " = " : "", value, why);
     }
-    const int *layers = cfg->model.layers;
-    int nl = cfg->model.nlayers;
-    if (cfg->data.source == OCCAM_SOURCE_CSV && !cfg->data.train[0])
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "data.train: data.source = csv needs the training file");
-    if (cfg->data.source == OCCAM_SOURCE_IDX && !cfg->data.path[0])
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "data.path: data.source = idx needs the IDX folder");
-    if (cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.source != OCCAM_SOURCE_CSV &&
-        cfg->data.source != OCCAM_SOURCE_PEPTIDE)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "data.task: regress needs data.source = csv or peptide "
-                               "(data.source = %s is classification data)",
-                               source_names[cfg->data.source]);
-    if (cfg->data.source == OCCAM_SOURCE_PEPTIDE && cfg->data.task != OCCAM_TASK_REGRESS)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "data.task: data.source = peptide is a regression task (set "
-                               "data.task = regress)");
-    if (cfg->data.holdout >= cfg->data.samples && cfg->data.source != OCCAM_SOURCE_IDX &&
-        cfg->data.source != OCCAM_SOURCE_CSV)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "data.holdout: %lld leaves no training rows (data.samples = %lld)",
-                               (long long)cfg->data.holdout, (long long)cfg->data.samples);
-    if (cfg->data.source == OCCAM_SOURCE_BLOBS) {
-        if (layers[0] != cfg->data.features)
-            return occam_error_set(err, OCCAM_ERR_INPUT,
-                                   "model.layers: input width %d does not match "
-                                   "data.features = %d",
-                                   layers[0], cfg->data.features);
-        if (layers[nl - 1] != cfg->data.classes)
-            return occam_error_set(err, OCCAM_ERR_INPUT,
-                                   "model.layers: output width %d does not match "
-                                   "data.classes = %d",
-                                   layers[nl - 1], cfg->data.classes);
-    }
-    if (cfg->train.schedule == OCCAM_SCHED_COSINE && cfg->train.lr_min > cfg->train.lr) {
-        char a[40], b[40];
-        fmt_double(a, sizeof a, cfg->train.lr_min);
-        fmt_double(b, sizeof b, cfg->train.lr);
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "train.lr_min: %s exceeds train.lr = %s (the cosine schedule "
-                               "decays from lr to lr_min)",
-                               a, b);
-    }
-    return validate_prune(cfg, err);
+    /* The modules' own checks, in an order that fixes which error a config failing several
+     * reports (hence the prune checks in two parts, around the code's). */
+    occam_optim_params optim = occam_config_optim(cfg);
+    const occam_model_params *m = &cfg->model;
+    int rc = occam_data_check(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg), err);
+    if (rc == OCCAM_OK)
+        rc = occam_optim_check(&optim, err);
+    if (rc == OCCAM_OK)
+        rc = occam_prune_check(&cfg->prune, m->layers, m->nlayers, cfg->train.epochs,
+                               cfg->noise.enabled, err);
+    if (rc == OCCAM_OK)
+        rc = occam_dl_check(&cfg->mdl, cfg->noise.enabled, err);
+    if (rc == OCCAM_OK)
+        rc = occam_prune_check_late(&cfg->prune, cfg->mdl.model_code == OCCAM_MDL_BITS_BACK,
+                                    err);
+    return rc;
 }
 
 /* ---- writers ------------------------------------------------------------------------------ */
@@ -1400,55 +1602,8 @@ void occam_config_write_ini(const occam_config *cfg, FILE *out)
     }
 }
 
-/* Output to a FILE or to a fixed buffer, which keeps counting past its end (like snprintf)
- * so the caller can tell whether it fitted. */
-typedef struct sink {
-    FILE *f;
-    char *buf;
-    size_t cap, len;
-} sink;
-
-static void sink_printf(sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sink_printf(sink *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (s->f) {
-        vfprintf(s->f, fmt, ap);
-    } else {
-        size_t room = s->len < s->cap ? s->cap - s->len : 0;
-        int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-        if (n > 0)
-            s->len += (size_t)n;
-    }
-    va_end(ap);
-}
-
-static void json_string(sink *s, const char *str)
-{
-    sink_printf(s, "\"");
-    for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
-        switch (*p) {
-        case '"': sink_printf(s, "\\\""); break;
-        case '\\': sink_printf(s, "\\\\"); break;
-        case '\n': sink_printf(s, "\\n"); break;
-        case '\r': sink_printf(s, "\\r"); break;
-        case '\t': sink_printf(s, "\\t"); break;
-        default:
-            if (*p < 0x20)
-                sink_printf(s, "\\u%04x", *p);
-            else
-                sink_printf(s, "%c", *p);
-        }
-    }
-    sink_printf(s, "\"");
-}
-
-/* {"data": {"source": "idx", ...}, ...}; pretty puts each key on its own line. Numbers and
- * bools are JSON numbers and bools, enums and paths strings, lists arrays (of ints or doubles);
- * the label is "first", "last" or a column number, as in the INI file; N:M ("2:4") and tagged
- * enums ("epoch:3") are strings in their INI spelling. */
+/* {"data": {"source": "idx", ...}, ...}; pretty puts each key on its own line. Each value is
+ * written by its type's json function (see json_plain and the others). */
 static void json_write(const occam_config *cfg, sink *s, bool pretty)
 {
     const char *in1 = pretty ? "\n  " : "", *in2 = pretty ? "\n    " : "";
@@ -1466,40 +1621,7 @@ static void json_write(const occam_config *cfg, sink *s, bool pretty)
         sink_printf(s, "%s\"%s\": ", in2, k->key);
         char value[VALUE_MAX];
         key_format(k, cfg, value, sizeof value);
-        switch (k->type) {
-        case KEY_ENUM:
-        case KEY_PATH:
-        case KEY_NM:
-        case KEY_TAGGED:
-            json_string(s, value);
-            break;
-        case KEY_LABEL:
-            if (isdigit((unsigned char)value[0]))
-                sink_printf(s, "%s", value);
-            else
-                json_string(s, value);
-            break;
-        case KEY_LIST:
-            sink_printf(s, "[%s]", value);
-            break;
-        case KEY_DLIST: { /* entry by entry, for the non-finite ones */
-            const double *v = field_cptr(cfg, k->off);
-            sink_printf(s, "[");
-            for (int j = 0, n = list_count(k, cfg); j < n; j++) {
-                char d[40];
-                fmt_double(d, sizeof d, v[j]);
-                sink_printf(s, "%s%s", j ? "," : "", isfinite(v[j]) ? d : "null");
-            }
-            sink_printf(s, "]");
-            break;
-        }
-        case KEY_DOUBLE: /* NaN and infinities only get here if validation was skipped */
-            sink_printf(s, "%s", isfinite(*(const double *)field_cptr(cfg, k->off)) ? value
-                                                                                    : "null");
-            break;
-        default: /* integers and bools print the same in INI and JSON */
-            sink_printf(s, "%s", value);
-        }
+        key_ops(k)->json(s, k, cfg, value);
     }
     sink_printf(s, "%s}%s}", in1, pretty ? "\n" : "");
 }
@@ -1523,73 +1645,6 @@ int occam_config_to_json(const occam_config *cfg, char *buf, size_t cap)
     return (int)s.len;
 }
 
-static const char *type_name(key_type t)
-{
-    switch (t) {
-    case KEY_INT: return "int";
-    case KEY_INT64: return "int64";
-    case KEY_UINT64: return "uint64";
-    case KEY_DOUBLE: return "double";
-    case KEY_BOOL: return "bool";
-    case KEY_ENUM: return "enum";
-    case KEY_PATH: return "path";
-    case KEY_LIST: return "int list";
-    case KEY_LABEL: return "label";
-    case KEY_DLIST: return "double list";
-    case KEY_NM: return "N:M";
-    case KEY_TAGGED: return "enum:N";
-    }
-    return "?";
-}
-
-/* What a key accepts: "[1, 1000000]", "idx|csv|blobs", ... */
-static void fmt_allowed(char *buf, size_t cap, const config_key *k)
-{
-    char b[64];
-    int n = 0;
-    switch (k->type) {
-    case KEY_INT:
-    case KEY_INT64:
-    case KEY_DOUBLE:
-        fmt_bounds(buf, cap, k);
-        return;
-    case KEY_UINT64:
-        snprintf(buf, cap, "[0, 2^64-1]");
-        return;
-    case KEY_BOOL:
-        snprintf(buf, cap, "true|false");
-        return;
-    case KEY_ENUM:
-        buf[0] = '\0';
-        for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++)
-            n += snprintf(buf + n, cap - (size_t)n, "%s%s", i ? "|" : "", k->names[i]);
-        return;
-    case KEY_PATH:
-        snprintf(buf, cap, "max %d chars", OCCAM_PATH_MAX - 1);
-        return;
-    case KEY_LIST:
-    case KEY_DLIST:
-        fmt_bounds(b, sizeof b, k);
-        snprintf(buf, cap, "%d-%d x %s", k->min_count, k->max_count, b);
-        return;
-    case KEY_LABEL:
-        snprintf(buf, cap, "first|last|%.0f..%.0f", k->lo, k->hi);
-        return;
-    case KEY_NM:
-        snprintf(buf, cap, "%.0f <= N < M <= %.0f", k->lo, k->hi);
-        return;
-    case KEY_TAGGED:
-        buf[0] = '\0';
-        for (int i = 0; k->names[i] && n >= 0 && (size_t)n < cap; i++) {
-            if (i == k->tag)
-                snprintf(b, sizeof b, ":%.0f..%.0f", k->lo, k->hi);
-            n += snprintf(buf + n, cap - (size_t)n, "%s%s%s", i ? "|" : "", k->names[i],
-                          i == k->tag ? b : "");
-        }
-        return;
-    }
-}
-
 void occam_config_write_help(FILE *out)
 {
     int wkey = 3, wtype = 4, wdef = 7, wallow = 7;
@@ -1598,8 +1653,8 @@ void occam_config_write_help(FILE *out)
         const config_key *k = &keys[i];
         int kl = (int)(strlen(k->section) + 1 + strlen(k->key));
         int dl = *k->def ? (int)strlen(k->def) : 2;
-        fmt_allowed(allowed[i], sizeof allowed[i], k);
-        int al = (int)strlen(allowed[i]), tl = (int)strlen(type_name(k->type));
+        key_ops(k)->allowed(k, allowed[i], sizeof allowed[i]);
+        int al = (int)strlen(allowed[i]), tl = (int)strlen(key_ops(k)->name);
         wkey = kl > wkey ? kl : wkey;
         wtype = tl > wtype ? tl : wtype;
         wdef = dl > wdef ? dl : wdef;
@@ -1615,7 +1670,7 @@ void occam_config_write_help(FILE *out)
             fprintf(out, "\n");
         char name[128];
         snprintf(name, sizeof name, "%s.%s", k->section, k->key);
-        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wkey, name, wtype, type_name(k->type), wdef,
+        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", wkey, name, wtype, key_ops(k)->name, wdef,
                 *k->def ? k->def : "\"\"", wallow, allowed[i], k->help);
     }
 }
