@@ -3,7 +3,12 @@
  * Input layout: byte 0 picks the options (bits 0-1: header auto / yes / no / auto; bit 2:
  * regress instead of classify; bits 3-7: the label column, 0 = last), byte 1 is the class count
  * minus 1, and the rest is the file. A load that succeeds must hold n rows of d finite floats
- * and, for classification, labels below the class count; for regression, finite targets. */
+ * and, for classification, labels below the class count; for regression, finite targets.
+ *
+ * Every file is also read features only (OCCAM_LABEL_NONE, `occam predict`'s mode), which is
+ * never stricter: where the labelled load succeeds it must too, with the label column back
+ * among the features, and where it fails the labelled load fails with the same message or a
+ * message about the label. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +32,44 @@ static void check_dataset(const occam_dataset *ds, const occam_csv_opts *o)
     }
 }
 
+/* fo: the features-only load of the file ds (opts o) came from. */
+static void check_features(const occam_dataset *fo, const occam_dataset *ds,
+                           const occam_csv_opts *o)
+{
+    FUZZ_CHECK(fo->n == ds->n && fo->d == ds->d + 1);
+    size_t label = o->label == OCCAM_LABEL_LAST ? ds->d : (size_t)o->label - 1;
+    for (size_t i = 0; i < ds->n; i++) {
+        const float *f = fo->x + i * fo->d, *x = ds->x + i * ds->d;
+        for (size_t j = 0; j < fo->d; j++) {
+            float want = j < label ? x[j] : j > label ? x[j - 1]
+                       : ds->label ? (float)ds->label[i] : ds->y[i];
+            FUZZ_CHECK(f[j] == want);
+        }
+    }
+}
+
+static void features_only(const char *path, const occam_csv_opts *o, int rc,
+                          const occam_error *err, const occam_dataset *ds)
+{
+    occam_csv_opts fopts = {.label = OCCAM_LABEL_NONE, .header = o->header};
+    occam_dataset fo;
+    memset(&fo, 0xA5, sizeof fo);
+    occam_error ferr = {0};
+    int frc = occam_csv_load(&fo, path, &fopts, &ferr);
+    fuzz_check_status("occam_csv_load (features only)", frc, &ferr, path);
+    if (frc != OCCAM_OK) {
+        FUZZ_CHECK(!fo.x && !fo.label && !fo.y && fo.n == 0 && fo.d == 0);
+        FUZZ_CHECK(rc != OCCAM_OK);
+        FUZZ_CHECK(strcmp(ferr.msg, err->msg) == 0 || strstr(err->msg, "label"));
+        return;
+    }
+    FUZZ_CHECK(fo.n > 0 && fo.d > 0 && fo.x && (uintptr_t)fo.x % 64 == 0);
+    FUZZ_CHECK(!fo.label && !fo.y && fo.classes == 0 && fo.targets == 0);
+    for (size_t i = 0; i < fo.n * fo.d; i++) FUZZ_CHECK(isfinite(fo.x[i]));
+    if (rc == OCCAM_OK) check_features(&fo, ds, o);
+    occam_dataset_free(&fo);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2) return 0;
@@ -45,11 +88,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     occam_error err = {0};
     int rc = occam_csv_load(&ds, path, &o, &err);
     fuzz_check_status("occam_csv_load", rc, &err, path);
-    if (rc != OCCAM_OK) {
+    if (rc != OCCAM_OK)
         FUZZ_CHECK(!ds.x && !ds.label && !ds.y && ds.n == 0 && ds.d == 0);
-        return 0;
-    }
-    check_dataset(&ds, &o);
+    else
+        check_dataset(&ds, &o);
+    features_only(path, &o, rc, &err, &ds);
     occam_dataset_free(&ds);
     return 0;
 }

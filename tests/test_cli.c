@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -454,4 +455,192 @@ Test(cli, out_of_memory_is_a_message_not_an_abort)
     cr_assert(finished > 0 && refused > 0, "%d finished, %d refused: the range missed the edge",
               finished, refused);
 #endif
+}
+
+/* ---- predict ------------------------------------------------------------------------------ */
+
+/* A blobs model of 16 inputs (a 4 × 4 image's worth), saved to m16.st. */
+#define B16 BLOBS " --set data.features=16 --set model.layers=16,8,3"
+
+static void predict_model(void)
+{
+    expect(occam("train %s --set train.epochs=1 --save %s", B16, path("m16.st")), 0, "saved");
+}
+
+static void write_raw(const char *name, const void *data, size_t len, bool gz)
+{
+    if (gz) {
+        gzFile f = gzopen(path(name), "wb");
+        cr_assert(f);
+        cr_assert_eq(gzwrite(f, data, (unsigned)len), (int)len);
+        cr_assert_eq(gzclose(f), Z_OK);
+        return;
+    }
+    FILE *f = fopen(path(name), "wb");
+    cr_assert(f);
+    cr_assert_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+/* An IDX file: magic, then dims, then `len` bytes of data. */
+static void write_idx_rows(const char *name, unsigned magic, const unsigned *dim, int ndims,
+                           const unsigned char *data, size_t len, bool gz)
+{
+    unsigned char buf[1024];
+    size_t n = 0;
+    unsigned head[5] = {magic};
+    memcpy(head + 1, dim, (size_t)ndims * sizeof *dim);
+    for (int i = 0; i <= ndims; i++)
+        for (int b = 0; b < 4; b++) buf[n++] = (unsigned char)(head[i] >> (24 - 8 * b));
+    cr_assert(n + len <= sizeof buf);
+    memcpy(buf + n, data, len);
+    write_raw(name, buf, n + len, gz);
+}
+
+static const char *slurp(const char *name)
+{
+    static char text[1 << 16];
+    FILE *f = fopen(path(name), "rb");
+    cr_assert(f, "%s", name);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    return text;
+}
+
+/* The same five rows of 16 values as IDX (3 dims gzipped and raw, 2 dims) and as CSV (the
+ * features alone, raw and gzipped; with a header; with a label column, last or first) give the
+ * same predictions, with and without normalisation: one header line and one line per row. */
+Test(cli, predict_reads_idx_and_csv_alike)
+{
+    predict_model();
+    enum { N = 5, D = 16 };
+    unsigned char pix[N * D];
+    for (int k = 0; k < N * D; k++) pix[k] = (unsigned char)((k * 53 + 11) % 256);
+    const unsigned dim3[3] = {N, 4, 4}, dim2[2] = {N, D};
+    write_idx_rows("x3.idx", 0x803, dim3, 3, pix, sizeof pix, false);
+    write_idx_rows("x3.idx.gz", 0x803, dim3, 3, pix, sizeof pix, true);
+    write_idx_rows("x2.idx", 0x802, dim2, 2, pix, sizeof pix, false);
+    char x[4096] = "", hx[4096] = "", last[4096] = "", first[4096] = "";
+    size_t nx = 0, nh = 0, nl = 0, nf = 0;
+    for (int j = 0; j < D; j++) nh += (size_t)sprintf(hx + nh, "%sc%d", j ? "," : "", j);
+    nh += (size_t)sprintf(hx + nh, "\n");
+    for (int i = 0; i < N; i++) {
+        nf += (size_t)sprintf(first + nf, "%d", i % 3);
+        for (int j = 0; j < D; j++) {
+            int v = pix[i * D + j];
+            nx += (size_t)sprintf(x + nx, "%s%d", j ? "," : "", v);
+            nl += (size_t)sprintf(last + nl, "%d,", v);
+            nf += (size_t)sprintf(first + nf, ",%d", v);
+        }
+        nx += (size_t)sprintf(x + nx, "\n");
+        nl += (size_t)sprintf(last + nl, "%d\n", i % 3);
+        nf += (size_t)sprintf(first + nf, "\n");
+    }
+    strcat(hx, x);
+    write_file("x.csv", x);
+    write_raw("x.csv.gz", x, strlen(x), true);
+    write_file("hx.csv", hx);
+    write_file("last.csv", last);
+    write_file("first.csv", first);
+
+    const char *inputs[] = {"x3.idx", "x3.idx.gz", "x2.idx", "x.csv",
+                            "x.csv.gz", "hx.csv", "last.csv", "first.csv"};
+    const char *norm[] = {"none", "standardize"};
+    static char want[1 << 16];
+    for (int m = 0; m < 2; m++)
+        for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
+            const char *label = strcmp(inputs[k], "first.csv") == 0 ? "first" : "last";
+            expect(occam("predict %s --set data.normalize=%s --set data.label=%s --checkpoint %s "
+                         "--input %s --output %s",
+                         B16, norm[m], label, path("m16.st"), path(inputs[k]), path("p.csv")),
+                   0, NULL);
+            const char *got = slurp("p.csv");
+            if (k == 0) {
+                strcpy(want, got);
+                cr_assert(strncmp(want, "label,p_0,p_1,p_2\n", 18) == 0, "%s", want);
+                int lines = 0;
+                for (const char *c = want; *c; c++) lines += *c == '\n';
+                cr_assert_eq(lines, 1 + N, "%s", want);
+            } else {
+                cr_assert_str_eq(got, want, "%s (normalize = %s)", inputs[k], norm[m]);
+            }
+        }
+}
+
+/* Runs `occam predict` with the 16-input model on INPUT: exit 2 with `msg` in the output. */
+static void predict_fails(const char *input, const char *msg)
+{
+    expect(occam("predict %s --checkpoint %s --input %s", B16, path("m16.st"), path(input)), 2,
+           msg);
+}
+
+/* Bad input is exit 2 with data/'s messages, the very ones training gives for the same file. */
+Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
+{
+    predict_model();
+    char row[512] = "", bad[1024], want[1024];
+    for (int j = 0; j < 16; j++) sprintf(row + strlen(row), "%d,", j);
+    /* A training file (16 features and a label) that training and predict both refuse. */
+    snprintf(bad, sizeof bad, "%s0\n\n%.8soops,%s1\n", row, row, row + 10);
+    write_file("bad.csv", bad);
+    snprintf(want, sizeof want, "%s:3: column 5: \"oops\" is not a number", path("bad.csv"));
+    char ini[1024];
+    snprintf(ini, sizeof ini,
+             "[data]\nsource = csv\ntrain = %s\n[model]\nlayers = 16,8,3\n[train]\nepochs = 1\n",
+             path("bad.csv"));
+    write_file("bad.ini", ini);
+    expect(occam("train %s", path("bad.ini")), 2, want);
+    predict_fails("bad.csv", want);
+
+    snprintf(bad, sizeof bad, "%s0\n%.8snan,%s1\n", row, row, row + 10);
+    write_file("nan.csv", bad);
+    snprintf(want, sizeof want, "%s:2: column 5: \"nan\" is not a finite float32 value",
+             path("nan.csv"));
+    predict_fails("nan.csv", want);
+    snprintf(bad, sizeof bad, "%s0\n1,2\n", row);
+    write_file("ragged.csv", bad);
+    snprintf(want, sizeof want, "%s:2: expected 17 cells, found 2", path("ragged.csv"));
+    predict_fails("ragged.csv", want);
+    write_file("empty.csv", "");
+    predict_fails("empty.csv", "empty.csv: no data rows (the file is empty or blank)");
+
+    /* The same IDX images file, cut short, in training and in predict. */
+    idx_set(100, 9, 10, 0x803);
+    snprintf(want, sizeof want, "%s: truncated: record 6 of 20",
+             path("train-images-idx3-ubyte.gz"));
+    expect(occam("train %s", path("idx.ini")), 2, want);
+    predict_fails("train-images-idx3-ubyte.gz", want);
+    predict_fails("train-labels-idx1-ubyte.gz",
+                  "wrong IDX magic 0x00000801 (type 0x08, 1 dims), expected 0x00000802 to "
+                  "0x00000804 (ubyte records, 2 to 4 dims)");
+    unsigned char pix[5 * 16 + 1] = {0};
+    const unsigned dim[3] = {5, 4, 4};
+    write_idx_rows("trail.idx", 0x803, dim, 3, pix, sizeof pix, false);
+    predict_fails("trail.idx", "trail.idx: trailing bytes after the 5 records");
+
+    /* Rows of the wrong width. */
+    write_file("narrow.csv", "1,2,3\n");
+    predict_fails("narrow.csv", "narrow.csv: rows have 3 cells, but the model takes 16 inputs "
+                                "(17 with a label column)");
+    const unsigned wide[3] = {1, 4, 5};
+    write_idx_rows("wide.idx", 0x803, wide, 3, pix, 20, false);
+    predict_fails("wide.idx", "wide.idx: records of 20 values, but the model takes 16 inputs "
+                              "(model.layers)");
+    snprintf(bad, sizeof bad, "%s0\n", row);
+    write_file("xy.csv", bad);
+    expect(occam("predict %s --set data.label=30 --checkpoint %s --input %s", B16,
+                 path("m16.st"), path("xy.csv")),
+           2, "xy.csv: data.label: column 30 is out of range: rows have 17 cells");
+
+    /* No file, a damaged gzip stream, a pipe. */
+    predict_fails("none.csv", "none.csv: cannot open");
+    write_raw("cut.csv.gz", bad, strlen(bad), true);
+    FILE *f = fopen(path("cut.csv.gz"), "r+b");
+    cr_assert(f);
+    cr_assert_eq(ftruncate(fileno(f), 20), 0);
+    fclose(f);
+    predict_fails("cut.csv.gz", "cut.csv.gz:1: corrupt gzip stream");
+    cr_assert_eq(mkfifo(path("fifo"), 0600), 0);
+    predict_fails("fifo", "fifo: not a regular file");
 }

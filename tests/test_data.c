@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -445,6 +447,157 @@ Test(data, idx_fashion_mnist)
     occam_dataset_free(&test);
 }
 
+/* ---- IDX, features only ----------------------------------------------------------------- */
+
+static void expect_features_ok(const char *path, size_t n, size_t d, const unsigned char *pix)
+{
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_idx_load_features(&ds, path, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(ds.n, n);
+    cr_assert_eq(ds.d, d);
+    cr_assert_null(ds.label);
+    cr_assert_null(ds.y);
+    cr_assert_eq(ds.classes, 0);
+    cr_assert_eq(ds.targets, 0);
+    cr_assert_eq((uintptr_t)ds.x % OCCAM_ALIGN, 0);
+    for (size_t k = 0; k < n * d; k++) cr_assert_eq(ds.x[k], (float)pix[k], "pixel %zu", k);
+    occam_dataset_free(&ds);
+}
+
+/* An images file (3 dims), a plain n × d matrix (2) and 4 dims all read as records × the rest,
+ * gzipped or raw. */
+Test(data, idx_features_values)
+{
+    for (int gz = 0; gz < 2; gz++) {
+        path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, gz);
+        expect_features_ok(img.s, 3, 6, k_pix);
+        const uint32_t dim2[2] = {3, 6}, dim4[4] = {3, 1, 2, 3};
+        bytes b2 = idx_bytes(0x802, dim2, 2, k_pix, sizeof k_pix);
+        bytes b4 = idx_bytes(0x804, dim4, 4, k_pix, sizeof k_pix);
+        path_t p2 = write_bytes("m2", b2.p, b2.len, gz), p4 = write_bytes("m4", b4.p, b4.len, gz);
+        expect_features_ok(p2.s, 3, 6, k_pix);
+        expect_features_ok(p4.s, 3, 6, k_pix);
+        free(b2.p);
+        free(b4.p);
+    }
+}
+
+/* Loads img both ways (with a matching labels file, and features only) and checks that both
+ * fail with the same message. */
+static void expect_same_idx_error(const char *img, uint32_t n, const char *text)
+{
+    unsigned char *lab = calloc(n ? n : 1, 1);
+    path_t lp = write_idx_labels("lab", n, lab, n, false);
+    free(lab);
+    expect_idx_error(img, lp.s, 10, img, text);
+    occam_error a = {0}, b = {0};
+    occam_dataset ds;
+    cr_assert_eq(occam_idx_load(&ds, img, lp.s, 10, &a), OCCAM_ERR_INPUT);
+    memset(&ds, 0xA5, sizeof ds); /* as the fuzz harness does: nothing may rely on zeroes */
+    cr_assert_eq(occam_idx_load_features(&ds, img, &b), OCCAM_ERR_INPUT, "msg: %s", b.msg);
+    cr_assert_eq(b.status, OCCAM_ERR_INPUT);
+    cr_assert_str_eq(b.msg, a.msg);
+    assert_zeroed(&ds);
+}
+
+Test(data, idx_features_bad_input_same_messages)
+{
+    for (int gz = 0; gz < 2; gz++) {
+        path_t cut = write_idx_images("cut", 3, 2, 3, k_pix, 14, gz);
+        expect_same_idx_error(cut.s, 3, "truncated: record 2 of 3");
+        unsigned char pix[19];
+        memcpy(pix, k_pix, 18);
+        pix[18] = 42;
+        path_t trail = write_idx_images("trail", 3, 2, 3, pix, sizeof pix, gz);
+        expect_same_idx_error(trail.s, 3, "trailing bytes after the 3 records");
+        path_t empty = write_bytes("empty", "", 0, gz);
+        expect_same_idx_error(empty.s, 3, "empty file");
+    }
+    const unsigned char head[6] = {0, 0, 8, 3, 0, 0};
+    path_t hp = write_bytes("head", head, sizeof head, false);
+    expect_same_idx_error(hp.s, 3, "truncated IDX header");
+    path_t zero = write_idx_images("zero", 3, 0, 3, NULL, 0, false);
+    expect_same_idx_error(zero.s, 3, "dimension 1 is 0");
+    path_t none = write_idx_images("none", 0, 2, 3, NULL, 0, false);
+    expect_same_idx_error(none.s, 3, "dimension 0 is 0");
+    path_t many = write_idx_images("many", 0x80000001u, 1, 1, NULL, 0, false);
+    expect_same_idx_error(many.s, 3, "2^31");
+    path_t big = write_idx_images("big", 1, 5000, 5000, NULL, 0, false);
+    expect_same_idx_error(big.s, 3, "2^24");
+    path_t missing = fixture("missing");
+    expect_same_idx_error(missing.s, 3, "cannot open");
+
+    /* The gzip checks: a stream cut short, a wrong CRC. */
+    path_t crc = write_idx_images("crc.gz", 3, 2, 3, k_pix, sizeof k_pix, true);
+    bytes b = read_all(crc.s);
+    b.p[b.len - 8] ^= 1;
+    write_bytes("crc.gz", b.p, b.len, false);
+    write_bytes("short.gz", b.p, b.len - 4, false);
+    free(b.p);
+    expect_same_idx_error(crc.s, 3, "corrupt gzip stream");
+    expect_same_idx_error(fixture("short.gz").s, 3, "corrupt gzip stream");
+}
+
+/* The one difference: which magic numbers are taken. The message has the same form and names
+ * what was expected. */
+Test(data, idx_features_magic)
+{
+    path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
+    occam_dataset ds;
+    occam_error a = {0}, b = {0};
+    cr_assert_eq(occam_idx_load(&ds, lab.s, lab.s, 10, &a), OCCAM_ERR_INPUT);
+    cr_assert_eq(occam_idx_load_features(&ds, lab.s, &b), OCCAM_ERR_INPUT);
+    assert_zeroed(&ds);
+    char want[512];
+    snprintf(want, sizeof want, "%s: wrong IDX magic 0x00000801 (type 0x08, 1 dims), expected "
+             "0x00000803 (ubyte images, 3 dims)", lab.s);
+    cr_assert_str_eq(a.msg, want);
+    snprintf(want, sizeof want, "%s: wrong IDX magic 0x00000801 (type 0x08, 1 dims), expected "
+             "0x00000802 to 0x00000804 (ubyte records, 2 to 4 dims)", lab.s);
+    cr_assert_str_eq(b.msg, want);
+
+    const uint32_t dim[5] = {3, 1, 1, 2, 3};
+    bytes b5 = idx_bytes(0x805, dim, 5, k_pix, sizeof k_pix);
+    bytes bf = idx_bytes(0xd03, dim, 3, k_pix, sizeof k_pix); /* float32 */
+    path_t p5 = write_bytes("d5", b5.p, b5.len, false), pf = write_bytes("f", bf.p, bf.len, false);
+    free(b5.p);
+    free(bf.p);
+    cr_assert_eq(occam_idx_load_features(&ds, p5.s, &b), OCCAM_ERR_INPUT);
+    assert_msg_has(b, "wrong IDX magic 0x00000805 (type 0x08, 5 dims)");
+    cr_assert_eq(occam_idx_load_features(&ds, pf.s, &b), OCCAM_ERR_INPUT);
+    assert_msg_has(b, "wrong IDX magic 0x00000d03 (type 0x0d, 3 dims)");
+    path_t junk = write_text("junk", "hello, world");
+    cr_assert_eq(occam_idx_load_features(&ds, junk.s, &b), OCCAM_ERR_INPUT);
+    assert_msg_has(b, "not an IDX file: magic 0x68656c6c");
+}
+
+Test(data, idx_sniff)
+{
+    bool idx = true;
+    occam_error err = {0};
+    path_t raw = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, false);
+    path_t gz = write_idx_images("img.gz", 3, 2, 3, k_pix, sizeof k_pix, true);
+    path_t csv = write_text("x.csv", "1,2,3\n");
+    path_t csv_gz = write_bytes("x.csv.gz", "1,2,3\n", 6, true);
+    path_t empty = write_text("empty", "");
+    path_t two = write_bytes("two", "\0\0", 2, false);
+    const struct {
+        const char *path;
+        bool idx;
+    } cases[] = {{raw.s, true}, {gz.s, true},     {csv.s, false},
+                 {csv_gz.s, false}, {empty.s, false}, {two.s, false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(occam_idx_sniff(cases[i].path, &idx, &err), OCCAM_OK, "%s", err.msg);
+        cr_assert_eq(idx, cases[i].idx, "%s", cases[i].path);
+    }
+    path_t missing = fixture("missing");
+    cr_assert_eq(occam_idx_sniff(missing.s, &idx, &err), OCCAM_ERR_INPUT);
+    cr_assert_not(idx);
+    assert_msg_has(err, missing.s);
+    assert_msg_has(err, "cannot open");
+}
+
 /* ---- CSV --------------------------------------------------------------------------------- */
 
 static occam_csv_opts csv_opts(int label, occam_csv_header header, occam_task task, int classes)
@@ -659,6 +812,172 @@ Test(data, csv_long_line)
     check_labels(&ds, (const int32_t[]){0, 1}, 2);
     occam_dataset_free(&ds);
     free(text);
+}
+
+/* ---- CSV, features only and gzip --------------------------------------------------------- */
+
+static occam_csv_opts features_only(occam_csv_header header)
+{
+    return csv_opts(OCCAM_LABEL_NONE, header, OCCAM_TASK_CLASSIFY, 0);
+}
+
+static void check_features_only(const occam_dataset *ds)
+{
+    cr_assert_null(ds->label);
+    cr_assert_null(ds->y);
+    cr_assert_eq(ds->classes, 0);
+    cr_assert_eq(ds->targets, 0);
+}
+
+Test(data, csv_features_only_values)
+{
+    occam_dataset ds;
+    /* Every cell is a feature, the would-be label column too; task and classes are ignored. */
+    load_csv_ok(&ds, "1,2.5,0\n-3,4e-2,2\n0.125, -7 ,1.5\n", features_only(OCCAM_CSV_HEADER_AUTO));
+    check_rows(&ds, 3, 3, (const float[]){1, 2.5f, 0, -3, 4e-2f, 2, 0.125f, -7, 1.5f});
+    check_features_only(&ds);
+    occam_dataset_free(&ds);
+    /* A single column is a row of one feature. */
+    load_csv_ok(&ds, "x\n4\n\n5\n", features_only(OCCAM_CSV_HEADER_AUTO));
+    check_rows(&ds, 2, 1, (const float[]){4, 5});
+    check_features_only(&ds);
+    occam_dataset_free(&ds);
+    /* The header rules are the labelled reader's. */
+    load_csv_ok(&ds, "\xEF\xBB\xBF" "a,b\r\n1,2\r\n", features_only(OCCAM_CSV_HEADER_AUTO));
+    check_rows(&ds, 1, 2, (const float[]){1, 2});
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "1,2\n3,4\n", features_only(OCCAM_CSV_HEADER_YES));
+    check_rows(&ds, 1, 2, (const float[]){3, 4});
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "1,2\n3,4\n", features_only(OCCAM_CSV_HEADER_NO));
+    check_rows(&ds, 2, 2, (const float[]){1, 2, 3, 4});
+    occam_dataset_free(&ds);
+}
+
+/* Loads text both ways (classify with the last column as the label, and features only) and
+ * checks both fail with the same message, which has `what` in it. */
+static void expect_same_csv_error(const char *text, occam_csv_header header, const char *what)
+{
+    occam_csv_opts labelled = csv_opts(OCCAM_LABEL_LAST, header, OCCAM_TASK_CLASSIFY, 10);
+    expect_csv_error(text, labelled, what);
+    path_t p = write_text("t.csv", text);
+    occam_dataset ds;
+    occam_error a = {0}, b = {0};
+    occam_csv_opts fo = features_only(header);
+    cr_assert_eq(occam_csv_load(&ds, p.s, &labelled, &a), OCCAM_ERR_INPUT);
+    cr_assert_eq(occam_csv_load(&ds, p.s, &fo, &b), OCCAM_ERR_INPUT, "msg: %s", b.msg);
+    cr_assert_str_eq(b.msg, a.msg);
+    assert_zeroed(&ds);
+}
+
+Test(data, csv_features_only_bad_input_same_messages)
+{
+    expect_same_csv_error("a,b,c\n1,2,0\n1,zz,1\n", OCCAM_CSV_HEADER_AUTO,
+                          ":3: column 2: \"zz\" is not a number");
+    expect_same_csv_error("1,2,0\n1,,1\n", OCCAM_CSV_HEADER_AUTO,
+                          ":2: column 2: \"\" is not a number");
+    expect_same_csv_error("a,b,c\n1,2,1\n", OCCAM_CSV_HEADER_NO,
+                          ":1: column 1: \"a\" is not a number");
+    expect_same_csv_error("1,2,0\n3,4,1\n5,1\n", OCCAM_CSV_HEADER_AUTO,
+                          ":3: expected 3 cells, found 2");
+    expect_same_csv_error("1,2,0\nnan,2,1\n", OCCAM_CSV_HEADER_AUTO,
+                          ":2: column 1: \"nan\" is not a finite float32 value");
+    expect_same_csv_error("1,-1e300,0\n", OCCAM_CSV_HEADER_AUTO, "not a finite float32");
+    expect_same_csv_error("\n1,2,1\n\n\n3,q,0\n", OCCAM_CSV_HEADER_AUTO, ":5: column 2");
+    expect_same_csv_error("", OCCAM_CSV_HEADER_AUTO, "no data rows (the file is empty or blank)");
+    expect_same_csv_error("\n  \n", OCCAM_CSV_HEADER_AUTO, "no data rows");
+    expect_same_csv_error("a,b,c\n", OCCAM_CSV_HEADER_AUTO, "no data rows after the header");
+
+    path_t missing = fixture("missing.csv");
+    occam_csv_opts labelled = classify_last(2), fo = features_only(OCCAM_CSV_HEADER_AUTO);
+    occam_dataset ds;
+    occam_error a = {0}, b = {0};
+    cr_assert_eq(occam_csv_load(&ds, missing.s, &labelled, &a), OCCAM_ERR_INPUT);
+    cr_assert_eq(occam_csv_load(&ds, missing.s, &fo, &b), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(b.msg, a.msg);
+    assert_msg_has(b, "cannot open");
+}
+
+/* What only labels are checked for does not apply to features. */
+Test(data, csv_features_only_no_label_checks)
+{
+    occam_dataset ds;
+    load_csv_ok(&ds, "1,2,7\n1,2,0.5\n1,2,-3\n", features_only(OCCAM_CSV_HEADER_AUTO));
+    check_rows(&ds, 3, 3, (const float[]){1, 2, 7, 1, 2, 0.5f, 1, 2, -3});
+    occam_dataset_free(&ds);
+    /* Where one cell is not enough for the labelled reader. */
+    expect_csv_error("1\n2\n", classify_last(3), ":1: need at least 2 cells");
+}
+
+/* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error
+ * naming the file and the line it reached. */
+Test(data, csv_gzip)
+{
+    const char *text = "x1,x2,y\n1,2,1\n3,4,0\n5,6,1\n";
+    path_t gz = write_bytes("t.csv.gz", text, strlen(text), true);
+    occam_csv_opts modes[3] = {classify_last(2), features_only(OCCAM_CSV_HEADER_AUTO),
+                               csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO,
+                                        OCCAM_TASK_REGRESS, 0)};
+    for (int m = 0; m < 3; m++) {
+        occam_dataset raw, zip;
+        occam_error err = {0};
+        load_csv_ok(&raw, text, modes[m]);
+        cr_assert_eq(occam_csv_load(&zip, gz.s, &modes[m], &err), OCCAM_OK, "%s", err.msg);
+        cr_assert_eq(zip.n, raw.n);
+        cr_assert_eq(zip.d, raw.d);
+        check_rows(&zip, raw.n, raw.d, raw.x);
+        cr_assert_eq(!zip.label, !raw.label);
+        cr_assert_eq(!zip.y, !raw.y);
+        for (size_t i = 0; i < raw.n; i++) {
+            if (raw.label) cr_assert_eq(zip.label[i], raw.label[i]);
+            if (raw.y) cr_assert_eq(zip.y[i], raw.y[i]);
+        }
+        occam_dataset_free(&raw);
+        occam_dataset_free(&zip);
+    }
+
+    /* Many lines, then the .gz cut short: the reader says so rather than keeping what it got. */
+    size_t cap = 40000, len = 0;
+    char *big = malloc(cap);
+    for (int i = 0; len + 32 < cap; i++)
+        len += (size_t)sprintf(big + len, "%d,%d,%d\n", i, i * 7 % 13, i % 2);
+    path_t cut = write_bytes("cut.csv.gz", big, len, true);
+    bytes b = read_all(cut.s);
+    write_bytes("cut.csv.gz", b.p, b.len / 2, false);
+    free(b.p);
+    free(big);
+    for (int m = 0; m < 2; m++) {
+        occam_dataset ds;
+        occam_error err = {0};
+        cr_assert_eq(occam_csv_load(&ds, cut.s, &modes[m], &err), OCCAM_ERR_INPUT, "%s", err.msg);
+        assert_msg_has(err, cut.s);
+        assert_msg_has(err, ": corrupt gzip stream: unexpected end of file");
+        assert_zeroed(&ds);
+    }
+}
+
+/* The reader reads its file twice, which a pipe cannot give: an input error saying so, not a
+ * half-read dataset. */
+Test(data, csv_pipe_refused)
+{
+    path_t fifo = fixture("fifo");
+    cr_assert_eq(mkfifo(fifo.s, 0600), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        FILE *f = fopen(fifo.s, "w");
+        if (f) fputs("1,2,0\n3,4,1\n", f);
+        _exit(f && fclose(f) == 0 ? 0 : 1);
+    }
+    occam_dataset ds;
+    occam_error err = {0};
+    occam_csv_opts o = classify_last(2);
+    cr_assert_eq(occam_csv_load(&ds, fifo.s, &o, &err), OCCAM_ERR_INPUT, "%s", err.msg);
+    assert_msg_has(err, fifo.s);
+    assert_msg_has(err, "cannot rewind");
+    assert_zeroed(&ds);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
 }
 
 /* ---- blobs ------------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #ifndef OCCAM_DATA_H
 #define OCCAM_DATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,9 @@ typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO 
 /* data.label: a 1-based column number, or one of these. */
 #define OCCAM_LABEL_FIRST 1
 #define OCCAM_LABEL_LAST (-1)
+/* Not a data.label value: a CSV of features only, no label column (the rows `occam predict`
+ * reads). */
+#define OCCAM_LABEL_NONE (-2)
 
 /* The [data] section: where the rows come from and how they are prepared. */
 typedef struct occam_data_params {
@@ -48,7 +52,7 @@ typedef struct occam_data_params {
 typedef struct occam_dataset {
     float *x;       /* n × d features, row-major, 64-byte aligned */
     int32_t *label; /* classify: n labels in [0, classes); else NULL */
-    float *y;       /* regress: n × targets, row-major; else NULL */
+    float *y;       /* regress: n × targets, row-major; else NULL (both NULL: features only) */
     size_t n;       /* rows */
     size_t d;       /* features per row */
     int classes;    /* classify: class count; regress: 0 */
@@ -64,18 +68,31 @@ void occam_dataset_free(occam_dataset *ds);
 int occam_idx_load(occam_dataset *out, const char *images_path, const char *labels_path,
                    int classes, occam_error *err);
 
+/* Features only, no labels: an IDX file of unsigned bytes with 2 to 4 dims (records × the rest,
+ * so an images file or a plain n × d matrix), gzipped or raw, one record per row. The header,
+ * size, truncation, trailing-byte and gzip checks and their messages are occam_idx_load's. */
+int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *err);
+
+/* Whether path (gzipped or raw) opens like an IDX file: at least 4 bytes, the first two 0 (no
+ * text file starts so). Only a file that cannot be opened or read is an error. */
+int occam_idx_sniff(const char *path, bool *is_idx, occam_error *err);
+
 /* Finds "<dir>/<stem>" or "<dir>/<stem>.gz"; writes the path found into buf. */
 int occam_idx_find(char *buf, size_t cap, const char *dir, const char *stem, occam_error *err);
 
 typedef struct occam_csv_opts {
-    int label;               /* 1-based column, or OCCAM_LABEL_LAST */
+    int label;               /* 1-based column, OCCAM_LABEL_LAST, or OCCAM_LABEL_NONE */
     occam_csv_header header; /* auto: the first row is a header if any cell is not a number */
-    occam_task task;         /* classify: integer labels in [0, classes); regress: real target */
+    occam_task task;         /* classify: integer labels in [0, classes); regress: real target;
+                                ignored with OCCAM_LABEL_NONE */
     int classes;             /* classify only */
 } occam_csv_opts;
 
-/* Numeric CSV (comma-separated; blank lines skipped; optional header). Every row must have
- * the same number of cells; every cell must parse fully as a finite number. */
+/* Numeric CSV, gzipped or raw (comma-separated; blank lines skipped; optional header). Every
+ * row must have the same number of cells; every cell must parse fully as a finite number.
+ * With label = OCCAM_LABEL_NONE every cell is a feature (d = cells per row, one or more) and
+ * the dataset has neither labels nor targets; the checks and messages are the same. The file
+ * is read twice, so it must be a file (not a pipe). */
 int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *opts,
                    occam_error *err);
 

@@ -1,11 +1,13 @@
 /* `occam predict`: batch prediction with a saved model on new rows.
  *
  * The input is either an IDX file of unsigned bytes (an images file such as
- * t10k-images-idx3-ubyte, gzipped or raw, told apart by its magic number) or a numeric CSV. A
- * CSV row holds the features alone when it has as many cells as the model has inputs; with one
- * more cell, the column data.label names is taken to be the label (or target) and dropped, so
- * the config's own test file can be fed in unchanged. data.header decides the header row, as
- * for training.
+ * t10k-images-idx3-ubyte, or any records × features file of 2 to 4 dims) or a numeric CSV,
+ * gzipped or raw, told apart by the IDX magic. Both go through data/'s readers in their
+ * features-only mode, so a bad file gets the same message, naming the file and its line (CSV)
+ * or record (IDX), as bad training data. A CSV row holds the features alone when it has as many
+ * cells as the model has inputs; with one more cell, the column data.label names is taken to be
+ * the label (or target) and dropped, so the config's own test file can be fed in unchanged.
+ * data.header decides the header row, as for training.
  *
  * The rows are normalised exactly as the training data was: occam scales with statistics of
  * the training set, so the training set is loaded without normalisation and
@@ -13,19 +15,14 @@
  * none). The model runs on the sparse inference engine, which picks CSR or dense per layer.
  *
  * Output is CSV with a header: classification writes `label,p_0,...,p_{k-1}` (the argmax and
- * the softmax probabilities), regression `y_0,...,y_{k-1}`. A bad input file is exit 2 with a
- * message naming the file and its line (CSV) or record (IDX). */
+ * the softmax probabilities), regression `y_0,...,y_{k-1}`. A bad input file is exit 2. */
 #include <errno.h>
-#include <float.h>
-#include <getopt.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "occam/checkpoint.h"
@@ -34,9 +31,6 @@
 #include "occam/mem.h"
 #include "occam/model.h"
 #include "occam/sparse.h"
-
-#define PREDICT_IDX_MAX_RECORDS (UINT64_C(1) << 31)
-#define PREDICT_QUOTE_MAX 40 /* characters of a bad cell quoted in a message */
 
 static const char usage[] =
     "usage: occam predict CONFIG --checkpoint FILE --input FILE [--output FILE]\n"
@@ -51,322 +45,65 @@ static const char usage[] =
     "regression.\n";
 
 
-/* ---- input: IDX (zlib reads gzipped and raw files and pipes alike) ----------------------- */
+/* ---- input ------------------------------------------------------------------------------ */
 
-static int predict_gz_error(gzFile gz, const char *path, occam_error *err)
+/* CSV rows of inputs + 1 cells carry a label (or target) column, data.label's: dropped in
+ * place, so the config's own test file can be fed in unchanged. */
+static int predict_drop_label(const occam_config *cfg, const char *path, int inputs,
+                              occam_dataset *in, occam_error *err)
 {
-    int code = 0;
-    const char *msg = gzerror(gz, &code);
-    if (code == Z_ERRNO)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: read error: %s", path, strerror(errno));
-    return occam_error_set(err, code == Z_MEM_ERROR ? OCCAM_ERR_RUNTIME : OCCAM_ERR_INPUT,
-                           "%s: corrupt gzip stream (%s)", path, msg);
-}
-
-/* Reads exactly len bytes; *got tells how many arrived before the end. */
-static int predict_gz_read(gzFile gz, const char *path, void *buf, size_t len, size_t *got,
-                           occam_error *err)
-{
-    *got = 0;
-    while (*got < len) {
-        size_t want = len - *got < (1u << 30) ? len - *got : (1u << 30);
-        int r = gzread(gz, (unsigned char *)buf + *got, (unsigned)want);
-        if (r < 0) return predict_gz_error(gz, path, err);
-        if (r == 0) break;
-        *got += (size_t)r;
-    }
-    return OCCAM_OK;
-}
-
-/* An IDX file of unsigned bytes with at least 2 dimensions: records × (the rest), each record
- * one row of `inputs` features. */
-static int predict_read_idx(gzFile gz, const char *path, const unsigned char *magic,
-                            int inputs, occam_dataset *out, occam_error *err)
-{
-    unsigned ndims = magic[3];
-    if (magic[2] != 0x08)
+    size_t d = in->d, keep = (size_t)inputs;
+    if (d == keep) return OCCAM_OK;
+    if (d != keep + 1)
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: IDX data type 0x%02x is not supported (only unsigned bytes, "
-                               "0x08)",
-                               path, magic[2]);
-    if (ndims < 2 || ndims > 4)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: IDX file has %u dimensions; expected records × features "
-                               "(2 to 4 dimensions)",
-                               path, ndims);
-    unsigned char hdr[16];
-    size_t got;
-    int rc = predict_gz_read(gz, path, hdr, 4 * ndims, &got, err);
-    if (rc != OCCAM_OK) return rc;
-    if (got < 4 * ndims)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated IDX header", path);
-    uint64_t dim[4], size = 1;
-    for (unsigned i = 0; i < ndims; i++) {
-        const unsigned char *p = hdr + 4 * i;
-        dim[i] = (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
-        if (i > 0 && size <= (uint64_t)inputs) size *= dim[i];
-    }
-    if (dim[0] == 0 || dim[0] > PREDICT_IDX_MAX_RECORDS)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: %" PRIu64 " records (expected 1 to 2^31)", path, dim[0]);
-    if (size != (uint64_t)inputs)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: records of %" PRIu64 "%s values, but the model takes %d inputs "
-                               "(model.layers)",
-                               path, size, size > (uint64_t)inputs ? " or more" : "", inputs);
-    size_t n = (size_t)dim[0], d = (size_t)inputs;
-    out->x = occam_alloc(n, d * sizeof(float));
-    unsigned char *rec = malloc(d);
-    if (!out->x || !rec) {
-        free(rec);
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory for %zu records", path,
-                               n);
-    }
-    out->n = n;
-    out->d = d;
-    for (size_t i = 0; i < n && rc == OCCAM_OK; i++) {
-        rc = predict_gz_read(gz, path, rec, d, &got, err);
-        if (rc == OCCAM_OK && got < d)
-            rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                 "%s: truncated: record %zu of %zu is incomplete", path, i, n);
-        for (size_t j = 0; rc == OCCAM_OK && j < d; j++) out->x[i * d + j] = (float)rec[j];
-    }
-    if (rc == OCCAM_OK) {
-        unsigned char extra;
-        rc = predict_gz_read(gz, path, &extra, 1, &got, err);
-        if (rc == OCCAM_OK && got)
-            rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                 "%s: unexpected data after the last record (%zu)", path, n - 1);
-    }
-    free(rec);
-    return rc;
-}
-
-/* ---- CSV input --------------------------------------------------------------------------- */
-
-typedef struct predict_csv {
-    const char *path;
-    gzFile gz;
-    const unsigned char *pre; /* bytes already read (the format probe), consumed first */
-    size_t npre;
-    char *line;
-    size_t cap, lineno;
-    double *cell;
-    size_t ncell, cell_cap;
-    size_t bad;      /* first cell that is not a number, or SIZE_MAX */
-    const char *bad_text;
-    int bad_len;
-} predict_csv;
-
-/* Splits the line into numbers; remembers the first cell that is not one. */
-static int predict_csv_split(predict_csv *r, char *s, occam_error *err)
-{
-    r->ncell = 0;
-    r->bad = SIZE_MAX;
-    for (;;) {
-        char *comma = strchr(s, ',');
-        if (comma) *comma = '\0';
-        if (r->ncell == r->cell_cap) {
-            size_t cap = r->cell_cap ? 2 * r->cell_cap : 256;
-            double *p = realloc(r->cell, cap * sizeof *p);
-            if (!p) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
-            r->cell = p;
-            r->cell_cap = cap;
-        }
-        while (*s == ' ' || *s == '\t') s++;
-        char *e = s + strlen(s);
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
-        char *end = s;
-        double v = e > s ? strtod(s, &end) : 0.0;
-        if ((e == s || end != e) && r->bad == SIZE_MAX) {
-            r->bad = r->ncell;
-            r->bad_text = s;
-            r->bad_len = e - s < PREDICT_QUOTE_MAX ? (int)(e - s) : PREDICT_QUOTE_MAX;
-        }
-        r->cell[r->ncell++] = v;
-        if (!comma) return OCCAM_OK;
-        s = comma + 1;
-    }
-}
-
-static int predict_csv_getc(predict_csv *r)
-{
-    if (r->npre) {
-        r->npre--;
-        return *r->pre++;
-    }
-    return gzgetc(r->gz);
-}
-
-/* Reads one line (without its '\n') into r->line; *len = -1 at the end of the file. Through
- * zlib, so a gzipped CSV or a pipe reads as well as a plain file. */
-static int predict_csv_getline(predict_csv *r, ssize_t *len, occam_error *err)
-{
-    size_t n = 0;
-    int c;
-    while ((c = predict_csv_getc(r)) != -1 && c != '\n') {
-        if (c == 0)
-            return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: NUL byte in a text line",
-                                   r->path, r->lineno + 1);
-        if (n + 1 >= r->cap) {
-            size_t cap = r->cap ? 2 * r->cap : 4096;
-            char *p = realloc(r->line, cap);
-            if (!p) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
-            r->line = p;
-            r->cap = cap;
-        }
-        r->line[n++] = (char)c;
-    }
-    if (c == -1) {
-        int code = 0;
-        gzerror(r->gz, &code);
-        if (code != Z_OK && code != Z_BUF_ERROR) return predict_gz_error(r->gz, r->path, err);
-        if (n == 0) {
-            *len = -1;
-            return OCCAM_OK;
-        }
-    }
-    if (!r->line) { /* an empty first line */
-        r->line = malloc(1);
-        if (!r->line) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
-        r->cap = 1;
-    }
-    r->line[n] = '\0';
-    *len = (ssize_t)n;
-    return OCCAM_OK;
-}
-
-/* The next non-blank line, split; *got false at the end of the file. */
-static int predict_csv_next(predict_csv *r, bool *got, occam_error *err)
-{
-    for (;;) {
-        ssize_t len = -1;
-        int rc = predict_csv_getline(r, &len, err);
-        if (rc != OCCAM_OK) return rc;
-        if (len < 0) {
-            *got = false;
-            return OCCAM_OK;
-        }
-        r->lineno++;
-        char *s = r->line;
-        while (len > 0 && s[len - 1] == '\r') s[--len] = '\0';
-        if (r->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
-        if (s[strspn(s, " \t")] == '\0') continue;
-        *got = true;
-        return predict_csv_split(r, s, err);
-    }
-}
-
-/* Which cell (0-based) is the label, given `cols` cells: data.label. */
-static int predict_label_col(const occam_config *cfg, const predict_csv *r, size_t cols,
-                             size_t *label, occam_error *err)
-{
+                               "%s: rows have %zu cells, but the model takes %d inputs (%d with a "
+                               "label column)",
+                               path, d, inputs, inputs + 1);
     int l = cfg->data.label;
-    if (l == OCCAM_LABEL_LAST) {
-        *label = cols - 1;
-        return OCCAM_OK;
-    }
-    if (l < 1 || (size_t)l > cols)
+    if (l != OCCAM_LABEL_LAST && (l < 1 || (size_t)l > d))
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s:%zu: data.label: column %d is out of range: rows have %zu "
-                               "cells",
-                               r->path, r->lineno, l, cols);
-    *label = (size_t)l - 1;
+                               "%s: data.label: column %d is out of range: rows have %zu cells",
+                               path, l, d);
+    size_t label = l == OCCAM_LABEL_LAST ? d - 1 : (size_t)l - 1;
+    /* Row i moves down to i * keep <= i * d, so nothing is overwritten before it is read. */
+    for (size_t i = 0; i < in->n; i++) {
+        const float *src = in->x + i * d;
+        float *dst = in->x + i * keep;
+        memmove(dst, src, label * sizeof *dst);
+        memmove(dst + label, src + label + 1, (keep - label) * sizeof *dst);
+    }
+    in->d = keep;
     return OCCAM_OK;
 }
 
-static int predict_csv_rows(predict_csv *r, const occam_config *cfg, int inputs,
-                            occam_dataset *out, occam_error *err)
-{
-    size_t cols = 0, label = SIZE_MAX, n = 0, cap = 0;
-    float *x = NULL;
-    bool got, first = true;
-    int rc;
-    while ((rc = predict_csv_next(r, &got, err)) == OCCAM_OK && got) {
-        if (first) {
-            first = false;
-            cols = r->ncell;
-            bool header = cfg->data.header == OCCAM_CSV_HEADER_YES ||
-                          (cfg->data.header == OCCAM_CSV_HEADER_AUTO && r->bad != SIZE_MAX);
-            if (cols == (size_t)inputs + 1)
-                rc = predict_label_col(cfg, r, cols, &label, err);
-            else if (cols != (size_t)inputs)
-                rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                     "%s:%zu: rows have %zu cells, but the model takes %d inputs "
-                                     "(%d with a label column)",
-                                     r->path, r->lineno, cols, inputs, inputs + 1);
-            if (rc != OCCAM_OK) break;
-            if (header) continue;
-        }
-        if (r->ncell != cols) {
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: expected %zu cells, found %zu",
-                                 r->path, r->lineno, cols, r->ncell);
-            break;
-        }
-        if (r->bad != SIZE_MAX) {
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu: \"%.*s\" is not a "
-                                 "number", r->path, r->lineno, r->bad + 1, r->bad_len,
-                                 r->bad_text);
-            break;
-        }
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            float *p = realloc(x, cap * (size_t)inputs * sizeof *p);
-            if (!p) {
-                rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
-                break;
-            }
-            x = p;
-        }
-        float *row = x + n * (size_t)inputs;
-        for (size_t j = 0; j < cols && rc == OCCAM_OK; j++) {
-            double v = r->cell[j];
-            if (!isfinite(v) || fabs(v) > FLT_MAX)
-                rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                     "%s:%zu: column %zu: %g is not a finite float32 value",
-                                     r->path, r->lineno, j + 1, v);
-            else if (j != label)
-                *row++ = (float)v;
-        }
-        if (rc != OCCAM_OK) break;
-        n++;
-    }
-    if (rc == OCCAM_OK && n == 0)
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: no data rows", r->path);
-    if (rc != OCCAM_OK) {
-        free(x);
-        return rc;
-    }
-    out->x = x;
-    out->n = n;
-    out->d = (size_t)inputs;
-    return OCCAM_OK;
-}
-
-/* IDX when the (decompressed) file opens with an IDX magic, 00 00 type ndims; CSV otherwise.
- * The probe's bytes are handed to the CSV reader, so the file is read once (it may be a pipe). */
-static int predict_read(const char *path, const occam_config *cfg, int inputs, occam_dataset *out,
+/* IDX when the (decompressed) file opens with an IDX magic, CSV otherwise; either way data/'s
+ * reader in its features-only mode. The file is opened once to tell which and again to read it
+ * (the CSV reader even reads it twice), so a pipe is refused up front rather than misread. */
+static int predict_read(const char *path, const occam_config *cfg, int inputs, occam_dataset *in,
                         occam_error *err)
 {
-    *out = (occam_dataset){0};
-    errno = 0;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path,
-                               errno ? strerror(errno) : "out of memory");
-    unsigned char magic[4];
-    size_t got;
-    int rc = predict_gz_read(gz, path, magic, 4, &got, err);
-    bool idx = rc == OCCAM_OK && got == 4 && magic[0] == 0 && magic[1] == 0;
-    if (rc == OCCAM_OK && idx) rc = predict_read_idx(gz, path, magic, inputs, out, err);
-    if (rc == OCCAM_OK && !idx) {
-        predict_csv r = {.path = path, .gz = gz, .pre = magic, .npre = got};
-        rc = predict_csv_rows(&r, cfg, inputs, out, err);
-        free(r.line);
-        free(r.cell);
+    *in = (occam_dataset){0};
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: not a regular file: predict reads its input more than once "
+                               "(save it to a file first)",
+                               path);
+    bool idx = false;
+    int rc = occam_idx_sniff(path, &idx, err);
+    if (rc == OCCAM_OK && idx) {
+        rc = occam_idx_load_features(in, path, err);
+        if (rc == OCCAM_OK && in->d != (size_t)inputs)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                 "%s: records of %zu values, but the model takes %d inputs "
+                                 "(model.layers)",
+                                 path, in->d, inputs);
+    } else if (rc == OCCAM_OK) {
+        const occam_csv_opts opts = {.label = OCCAM_LABEL_NONE, .header = cfg->data.header};
+        rc = occam_csv_load(in, path, &opts, err);
+        if (rc == OCCAM_OK) rc = predict_drop_label(cfg, path, inputs, in, err);
     }
-    gzclose(gz);
-    if (rc != OCCAM_OK) occam_dataset_free(out);
+    if (rc != OCCAM_OK) occam_dataset_free(in);
     return rc;
 }
 

@@ -1,16 +1,19 @@
-/* Numeric CSV reader.
+/* Numeric CSV reader, for training data (a label or target column) and for the rows `occam
+ * predict` reads (features only).
  *
- * The file is read twice with getline (so lines may be any length): the first pass validates
- * every row and counts them, the second fills arrays allocated once at the exact size. This
- * keeps the peak memory at the dataset itself, with no growing buffer to copy, at the cost of
- * parsing twice; CSV inputs are small next to the training they feed.
+ * The file is read twice, through zlib (which inflates a gzipped file and passes a raw one
+ * through), a line at a time into a buffer that grows to the longest line: the first pass
+ * validates every row and counts them, the second fills arrays allocated once at the exact
+ * size. This keeps the peak memory at the dataset itself, with no growing buffer to copy, at
+ * the cost of parsing twice; CSV inputs are small next to the training they feed.
  *
  * A row is cells separated by commas. Each cell must parse completely with strtod (surrounding
  * spaces and tabs allowed) to a finite value that fits a float. Blank lines are skipped, "\r\n"
  * line endings and a UTF-8 byte-order mark are accepted. The first non-blank line fixes the
  * cell count and is a header when opts->header says so (auto: when any of its cells is not a
  * number). Messages are "PATH:LINE: ..." with 1-based physical line numbers and 1-based
- * column numbers. */
+ * column numbers. Features only (OCCAM_LABEL_NONE) differs in nothing but what is stored: every
+ * cell is a feature, so a row may have a single cell, and there is no label to check. */
 #include "occam/data.h"
 
 #include <errno.h>
@@ -19,11 +22,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "occam/mem.h"
 
 #define CSV_NONE SIZE_MAX
 #define CSV_QUOTE_MAX 40 /* cell text quoted in messages is cut to this many characters */
+#define CSV_LINE_MIN 4096
+#define CSV_CHUNK (64u * 1024u) /* bytes inflated (or read) at a time */
 
 typedef struct csv_cell {
     double v;
@@ -34,7 +40,9 @@ typedef struct csv_cell {
 
 typedef struct csv_reader {
     const char *path;
-    FILE *f;
+    gzFile gz;
+    unsigned char *chunk; /* CSV_CHUNK bytes from gzread; [pos, have) not yet consumed */
+    size_t pos, have;
     char *line;
     size_t line_cap;
     size_t lineno;
@@ -46,7 +54,7 @@ typedef struct csv_reader {
 
 typedef struct csv_shape {
     size_t cols;  /* cells per row */
-    size_t label; /* 0-based label column */
+    size_t label; /* 0-based label column, or CSV_NONE (features only) */
     size_t rows;  /* data rows */
     size_t first; /* line of the first row (header or data) */
     bool header;
@@ -98,20 +106,76 @@ static int csv_split(csv_reader *r, char *s, char *end, occam_error *err)
     }
 }
 
+static int csv_read_error(const csv_reader *r, int status, int errnum, occam_error *err)
+{
+    return occam_error_set(err, status, "%s:%zu: read error: %s", r->path, r->lineno + 1,
+                           strerror(errnum));
+}
+
+/* Why zlib stopped before the end: an I/O error, or a damaged or cut-short gzip stream. */
+static int csv_gz_error(const csv_reader *r, occam_error *err)
+{
+    int code = 0;
+    const char *msg = gzerror(r->gz, &code);
+    if (code == Z_ERRNO) return csv_read_error(r, OCCAM_ERR_INPUT, errno, err);
+    if (code == Z_MEM_ERROR) return csv_read_error(r, OCCAM_ERR_RUNTIME, ENOMEM, err);
+    /* zlib prefixes the message with the path; we already print it. */
+    size_t plen = strlen(r->path);
+    if (strncmp(msg, r->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0) msg += plen + 2;
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: corrupt gzip stream: %s", r->path,
+                           r->lineno + 1, msg);
+}
+
+/* Reads the next line, its '\n' included, into r->line; NUL bytes are kept, as getline keeps
+ * them. *len is -1 at the end of the file. Whole chunks and memchr, not a call per byte: this
+ * is most of the time a large CSV takes to load. */
+static int csv_getline(csv_reader *r, ssize_t *len, occam_error *err)
+{
+    size_t n = 0;
+    for (bool done = false; !done;) {
+        if (r->pos == r->have) {
+            int got = gzread(r->gz, r->chunk, CSV_CHUNK);
+            if (got < 0) return csv_gz_error(r, err);
+            r->pos = 0;
+            r->have = (size_t)got;
+            if (got == 0) {
+                /* A stream cut short still gives what it had; it is an error at its end, so
+                 * the message names the line where the data stopped. */
+                int code = 0;
+                gzerror(r->gz, &code);
+                if (code != Z_OK) return csv_gz_error(r, err);
+                break;
+            }
+        }
+        const unsigned char *s = r->chunk + r->pos;
+        const unsigned char *nl = memchr(s, '\n', r->have - r->pos);
+        size_t take = nl ? (size_t)(nl - s) + 1 : r->have - r->pos;
+        done = nl != NULL;
+        if (n + take + 1 > r->line_cap) {
+            size_t cap = r->line_cap ? r->line_cap : CSV_LINE_MIN;
+            while (n + take + 1 > cap) cap *= 2;
+            char *p = realloc(r->line, cap);
+            if (!p) return csv_read_error(r, OCCAM_ERR_RUNTIME, ENOMEM, err);
+            r->line = p;
+            r->line_cap = cap;
+        }
+        memcpy(r->line + n, s, take);
+        n += take;
+        r->pos += take;
+    }
+    *len = n ? (ssize_t)n : -1;
+    if (n) r->line[n] = '\0';
+    return OCCAM_OK;
+}
+
 /* Reads lines up to the next non-blank one and splits it; *got is false at the end. */
 static int csv_next(csv_reader *r, bool *got, occam_error *err)
 {
     for (;;) {
-        errno = 0;
-        ssize_t len = getline(&r->line, &r->line_cap, r->f);
-        if (len < 0) {
-            *got = false;
-            if (ferror(r->f) || errno == ENOMEM)
-                return occam_error_set(err, errno == ENOMEM ? OCCAM_ERR_RUNTIME : OCCAM_ERR_INPUT,
-                                       "%s:%zu: read error: %s", r->path, r->lineno + 1,
-                                       strerror(errno));
-            return OCCAM_OK;
-        }
+        ssize_t len = -1;
+        int rc = csv_getline(r, &len, err);
+        *got = false;
+        if (rc != OCCAM_OK || len < 0) return rc;
         r->lineno++;
         char *s = r->line, *end = s + len;
         if (end > s && end[-1] == '\n') *--end = '\0';
@@ -140,6 +204,8 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     sh->cols = r->ncell;
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && r->bad != CSV_NONE);
+    sh->label = CSV_NONE;
+    if (o->label == OCCAM_LABEL_NONE) return OCCAM_OK;
     if (sh->cols < 2)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: need at least 2 cells per row (features and a label), "
@@ -165,7 +231,7 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     for (size_t j = 0; j < r->ncell; j++)
         if (!isfinite(r->cell[j].v) || fabs(r->cell[j].v) > FLT_MAX)
             return csv_error_cell(r, j, "is not a finite float32 value", err);
-    if (o->task != OCCAM_TASK_CLASSIFY) return OCCAM_OK;
+    if (sh->label == CSV_NONE || o->task != OCCAM_TASK_CLASSIFY) return OCCAM_OK;
     double v = r->cell[sh->label].v;
     if (v != floor(v)) return csv_error_cell(r, sh->label, "is not an integer label", err);
     if (v < 0 || v >= o->classes)
@@ -179,6 +245,7 @@ static void csv_store(const csv_reader *r, const csv_shape *sh, occam_dataset *o
     float *x = out->x + row * out->d;
     for (size_t j = 0; j < r->ncell; j++)
         if (j != sh->label) *x++ = (float)r->cell[j].v;
+    if (sh->label == CSV_NONE) return;
     double v = r->cell[sh->label].v;
     if (out->label) out->label[row] = (int32_t)v;
     if (out->y) out->y[row] = (float)v;
@@ -222,24 +289,24 @@ static int csv_pass(csv_reader *r, const occam_csv_opts *o, csv_shape *sh, occam
 static int csv_alloc(occam_dataset *out, const csv_shape *sh, const occam_csv_opts *o,
                      const char *path, occam_error *err)
 {
+    bool labelled = sh->label != CSV_NONE;
+    bool classify = labelled && o->task == OCCAM_TASK_CLASSIFY, regress = labelled && !classify;
     out->n = sh->rows;
-    out->d = sh->cols - 1;
+    out->d = sh->cols - labelled;
     out->x = occam_alloc(out->n, out->d * sizeof(float));
-    bool classify = o->task == OCCAM_TASK_CLASSIFY;
-    if (classify)
-        out->label = occam_alloc(out->n, sizeof(int32_t));
-    else
-        out->y = occam_alloc(out->n, sizeof(float));
-    if (!out->x || (classify ? !out->label : !out->y))
+    if (classify) out->label = occam_alloc(out->n, sizeof(int32_t));
+    if (regress) out->y = occam_alloc(out->n, sizeof(float));
+    if (!out->x || (classify && !out->label) || (regress && !out->y))
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory for %zu rows", path,
                                out->n);
     out->classes = classify ? o->classes : 0;
-    out->targets = classify ? 0 : 1;
+    out->targets = regress ? 1 : 0;
     return OCCAM_OK;
 }
 
 static int csv_check_opts(const char *path, const occam_csv_opts *o, occam_error *err)
 {
+    if (o->label == OCCAM_LABEL_NONE) return OCCAM_OK;
     if (o->label != OCCAM_LABEL_LAST && o->label < 1)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: data.label: column %d is not a 1-based column number", path,
@@ -257,8 +324,13 @@ static int csv_read(csv_reader *r, occam_dataset *out, const occam_csv_opts *opt
     int rc = csv_pass(r, opts, &sh, NULL, err);
     if (rc == OCCAM_OK) rc = csv_alloc(out, &sh, opts, r->path, err);
     if (rc != OCCAM_OK) return rc;
-    rewind(r->f);
+    if (gzrewind(r->gz) != 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: cannot rewind (the CSV reader reads the file twice, so it "
+                               "cannot be a pipe)",
+                               r->path);
     r->lineno = 0;
+    r->pos = r->have = 0;
     return csv_pass(r, opts, &sh, out, err);
 }
 
@@ -269,12 +341,16 @@ int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *o
     int rc = csv_check_opts(path, opts, err);
     if (rc != OCCAM_OK) return rc;
     csv_reader r = {.path = path};
-    r.f = fopen(path, "r");
-    if (!r.f)
+    errno = 0;
+    r.gz = gzopen(path, "rb");
+    if (!r.gz)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path,
-                               strerror(errno));
-    rc = csv_read(&r, out, opts, err);
-    fclose(r.f);
+                               errno ? strerror(errno) : "out of memory");
+    r.chunk = malloc(CSV_CHUNK);
+    rc = r.chunk ? csv_read(&r, out, opts, err)
+                 : occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+    gzclose(r.gz);
+    free(r.chunk);
     free(r.line);
     free(r.cell);
     if (rc != OCCAM_OK) occam_dataset_free(out);

@@ -1,4 +1,5 @@
-/* IDX reader (MNIST / Fashion-MNIST): ubyte images (3-D) and ubyte labels (1-D).
+/* IDX reader (MNIST / Fashion-MNIST): ubyte images (3-D) and ubyte labels (1-D) for training,
+ * and for `occam predict` a features-only file: ubyte records of 2 to 4 dims, no labels.
  *
  * Both files go through zlib's gz* API, which inflates gzipped files and passes raw files
  * through unchanged, so one code path serves `x.gz` and `x`. The pixel bytes are streamed in
@@ -9,11 +10,13 @@
  * and 2^24 bytes per record), that the data is complete (the message names the record where it
  * ran out), that nothing follows it, that the gzip stream is intact (its CRC is verified when
  * the stream is read to the end, which the trailing-bytes check does), that image and label
- * counts agree and that every label is below `classes`. Records are numbered from 0. */
+ * counts agree and that every label is below `classes`. Records are numbered from 0. A
+ * features-only file goes through the same checks, one magic number aside. */
 #include "occam/data.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +27,9 @@
 
 #define IDX_MAGIC_IMAGES 0x00000803u /* ubyte, 3 dims: count, rows, cols */
 #define IDX_MAGIC_LABELS 0x00000801u /* ubyte, 1 dim: count */
+#define IDX_MAGIC_ROWS 0u /* features only: any ubyte magic of 2 to 4 dims (records × the rest) */
+#define IDX_UBYTE 0x08u
+#define IDX_MAX_DIMS 4u
 #define IDX_MAX_RECORDS (UINT64_C(1) << 31)
 #define IDX_MAX_RECORD_SIZE (UINT64_C(1) << 24)
 #define IDX_CHUNK (64u * 1024u)
@@ -33,8 +39,9 @@
 typedef struct idx_file {
     const char *path;
     gzFile gz;
-    uint64_t n;    /* records (first dimension) */
-    uint64_t size; /* bytes per record (product of the other dimensions; 1 for labels) */
+    uint64_t n;      /* records (first dimension) */
+    uint64_t size;   /* bytes per record (product of the other dimensions; 1 for labels) */
+    unsigned header; /* bytes before the data: the magic and the dimensions */
 } idx_file;
 
 static int idx_gz_error(const idx_file *f, occam_error *err)
@@ -73,24 +80,33 @@ static uint32_t idx_be32(const unsigned char *p)
 
 static int idx_check_magic(const idx_file *f, uint32_t found, uint32_t want, occam_error *err)
 {
-    if (found == want) return OCCAM_OK;
-    const char *what = want == IDX_MAGIC_IMAGES ? "ubyte images, 3 dims" : "ubyte labels, 1 dim";
+    char expected[96];
+    if (want == IDX_MAGIC_ROWS) {
+        unsigned ndims = found & 0xff;
+        if (found >> 8 == IDX_UBYTE && ndims >= 2 && ndims <= IDX_MAX_DIMS) return OCCAM_OK;
+        snprintf(expected, sizeof expected,
+                 "0x%08" PRIx32 " to 0x%08" PRIx32 " (ubyte records, 2 to %u dims)",
+                 IDX_UBYTE << 8 | 2, IDX_UBYTE << 8 | IDX_MAX_DIMS, IDX_MAX_DIMS);
+    } else {
+        if (found == want) return OCCAM_OK;
+        snprintf(expected, sizeof expected, "0x%08" PRIx32 " (%s)", want,
+                 want == IDX_MAGIC_IMAGES ? "ubyte images, 3 dims" : "ubyte labels, 1 dim");
+    }
     if (found >> 16 != 0)
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: not an IDX file: magic 0x%08" PRIx32
-                               ", expected 0x%08" PRIx32 " (%s)",
-                               f->path, found, want, what);
+                               "%s: not an IDX file: magic 0x%08" PRIx32 ", expected %s",
+                               f->path, found, expected);
     return occam_error_set(err, OCCAM_ERR_INPUT,
                            "%s: wrong IDX magic 0x%08" PRIx32 " (type 0x%02x, %u dims), "
-                           "expected 0x%08" PRIx32 " (%s)",
+                           "expected %s",
                            f->path, found, (unsigned)(found >> 8 & 0xff),
-                           (unsigned)(found & 0xff), want, what);
+                           (unsigned)(found & 0xff), expected);
 }
 
 /* Reads n big-endian uint32 values; a short read is a truncated header. */
 static int idx_read_be32(idx_file *f, uint32_t *v, unsigned n, occam_error *err)
 {
-    unsigned char buf[16];
+    unsigned char buf[4 * IDX_MAX_DIMS];
     unsigned got = 0;
     OCCAM_ASSERT(n * 4 <= sizeof buf);
     int rc = idx_read(f, buf, n * 4, &got, err);
@@ -125,8 +141,7 @@ static int idx_check_dims(const idx_file *f, const uint32_t *dim, unsigned ndims
     return OCCAM_OK;
 }
 
-/* Opens path and reads and checks its header; on success f->n and f->size are set. */
-static int idx_open(idx_file *f, uint32_t magic, occam_error *err)
+static int idx_gzopen(idx_file *f, occam_error *err)
 {
     errno = 0;
     f->gz = gzopen(f->path, "rb");
@@ -134,17 +149,26 @@ static int idx_open(idx_file *f, uint32_t magic, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", f->path,
                                errno ? strerror(errno) : "out of memory");
     gzbuffer(f->gz, IDX_GZ_BUFFER);
+    return OCCAM_OK;
+}
 
-    uint32_t found = 0, dim[3] = {0};
-    unsigned ndims = magic & 0xff;
-    int rc = idx_read_be32(f, &found, 1, err);
+/* Opens path and reads and checks its header (magic: one of IDX_MAGIC_*); on success f->n,
+ * f->size and f->header are set. */
+static int idx_open(idx_file *f, uint32_t magic, occam_error *err)
+{
+    int rc = idx_gzopen(f, err);
+    if (rc != OCCAM_OK) return rc;
+    uint32_t found = 0, dim[IDX_MAX_DIMS] = {0};
+    rc = idx_read_be32(f, &found, 1, err);
     if (rc == OCCAM_OK) rc = idx_check_magic(f, found, magic, err);
+    unsigned ndims = found & 0xff; /* checked: at most IDX_MAX_DIMS */
     if (rc == OCCAM_OK) rc = idx_read_be32(f, dim, ndims, err);
     if (rc == OCCAM_OK) rc = idx_check_dims(f, dim, ndims, err);
     if (rc != OCCAM_OK) return rc;
     f->n = dim[0];
     f->size = 1;
     for (unsigned i = 1; i < ndims; i++) f->size *= dim[i];
+    f->header = 4 + 4 * ndims;
     return OCCAM_OK;
 }
 
@@ -219,13 +243,13 @@ static int idx_expect_end(idx_file *f, occam_error *err)
  * holds exactly its bytes and a gzip file inflates to at most IDX_MAX_INFLATE times its size.
  * Otherwise a few bytes claiming 2^31 records of 2^24 bytes would ask for 2^57 bytes and fail
  * as "out of memory" (a runtime error) instead of as the truncated input it is. */
-static int idx_check_size(const idx_file *f, uint64_t header_bytes, occam_error *err)
+static int idx_check_size(const idx_file *f, occam_error *err)
 {
     struct stat st;
     if (stat(f->path, &st) != 0 || !S_ISREG(st.st_mode)) return OCCAM_OK; /* streaming decides */
     uint64_t file = (uint64_t)st.st_size, need = f->n * f->size;
     if (gzdirect(f->gz)) {
-        uint64_t avail = file > header_bytes ? file - header_bytes : 0;
+        uint64_t avail = file > f->header ? file - f->header : 0;
         return need <= avail ? OCCAM_OK : idx_truncated(f, avail, err);
     }
     if (file > UINT64_MAX / IDX_MAX_INFLATE || need <= file * IDX_MAX_INFLATE) return OCCAM_OK;
@@ -235,11 +259,12 @@ static int idx_check_size(const idx_file *f, uint64_t header_bytes, occam_error 
                            f->path, f->n, f->size, file);
 }
 
+/* classes 0: features only, no label array. */
 static int idx_alloc(occam_dataset *out, const idx_file *img, int classes, occam_error *err)
 {
     out->x = occam_alloc(img->n, img->size * sizeof(float));
-    out->label = occam_alloc(img->n, sizeof(int32_t));
-    if (!out->x || !out->label)
+    if (classes) out->label = occam_alloc(img->n, sizeof(int32_t));
+    if (!out->x || (classes && !out->label))
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "%s: out of memory for %" PRIu64 " x %" PRIu64 " floats",
                                img->path, img->n, img->size);
@@ -258,7 +283,7 @@ static int idx_read_both(occam_dataset *out, idx_file *img, idx_file *lab, int c
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s has %" PRIu64 " images but %s has %" PRIu64 " labels",
                              img->path, img->n, lab->path, lab->n);
-    if (rc == OCCAM_OK) rc = idx_check_size(img, 16, err);
+    if (rc == OCCAM_OK) rc = idx_check_size(img, err);
     if (rc == OCCAM_OK) rc = idx_alloc(out, img, classes, err);
     if (rc == OCCAM_OK) rc = idx_stream(img, out->x, NULL, 0, err);
     if (rc == OCCAM_OK) rc = idx_expect_end(img, err);
@@ -280,6 +305,34 @@ int occam_idx_load(occam_dataset *out, const char *images_path, const char *labe
     idx_close(&img);
     idx_close(&lab);
     if (rc != OCCAM_OK) occam_dataset_free(out);
+    return rc;
+}
+
+int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *err)
+{
+    *out = (occam_dataset){0};
+    idx_file f = {.path = path};
+    int rc = idx_open(&f, IDX_MAGIC_ROWS, err);
+    if (rc == OCCAM_OK) rc = idx_check_size(&f, err);
+    if (rc == OCCAM_OK) rc = idx_alloc(out, &f, 0, err);
+    if (rc == OCCAM_OK) rc = idx_stream(&f, out->x, NULL, 0, err);
+    if (rc == OCCAM_OK) rc = idx_expect_end(&f, err);
+    idx_close(&f);
+    if (rc != OCCAM_OK) occam_dataset_free(out);
+    return rc;
+}
+
+int occam_idx_sniff(const char *path, bool *is_idx, occam_error *err)
+{
+    *is_idx = false;
+    idx_file f = {.path = path};
+    int rc = idx_gzopen(&f, err);
+    if (rc != OCCAM_OK) return rc;
+    unsigned char magic[4];
+    unsigned got = 0;
+    rc = idx_read(&f, magic, sizeof magic, &got, err);
+    *is_idx = rc == OCCAM_OK && got == sizeof magic && magic[0] == 0 && magic[1] == 0;
+    idx_close(&f);
     return rc;
 }
 
