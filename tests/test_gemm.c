@@ -7,6 +7,24 @@
 #include "occam/gemm.h"
 #include "occam/rng.h"
 
+/* Naive triple loop with double accumulation: the reference occam_gemm is checked against. */
+static void gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double acc = 0;
+            for (int p = 0; p < k; p++) {
+                double a = ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                double b = tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                acc += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            /* beta = 0 must not read C (it may hold NaN), as in BLAS. */
+            *c = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * *c));
+        }
+}
+
 static void fill(float *a, size_t n, occam_rng *r)
 {
     for (size_t i = 0; i < n; i++) a[i] = (float)(occam_rng_uniform(r) * 2.0 - 1.0);
@@ -26,7 +44,7 @@ static void check_case(bool ta, bool tb, int m, int n, int k, int pad, float alp
     fill(C, (size_t)m * ldc, &r);
     for (size_t i = 0; i < (size_t)m * ldc; i++) R[i] = C[i];
     occam_gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
-    occam_gemm_ref(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, R, ldc);
+    gemm_ref(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, R, ldc);
     for (int i = 0; i < m; i++)
         for (int j = 0; j < ldc; j++) {
             float got = C[(size_t)i * ldc + j], want = R[(size_t)i * ldc + j];

@@ -76,9 +76,6 @@ int occam_config_validate(const occam_config *cfg, occam_error *err);
 /* Writes the effective config as INI text (every key, in table order). */
 void occam_config_write_ini(const occam_config *cfg, FILE *out);
 
-/* Writes the effective config as one JSON object {"data": {...}, "model": {...}, ...}. */
-void occam_config_write_json(const occam_config *cfg, FILE *out);
-
 /* Room enough for occam_config_to_json of any config. */
 #define OCCAM_CONFIG_JSON_MAX (64 * 1024)
 

@@ -38,9 +38,6 @@ int occam_gemm_prepare(int threads, occam_error *err);
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 
-/* Naive triple loop with double accumulation: the reference the tests compare against. */
-void occam_gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
-                    const float *B, int ldb, float beta, float *C, int ldc);
 
 /* Measures single-threaded sgemm GFLOP/s for an m×n×k product on `threads` threads, each on
  * its own matrices at once (the per-core ceiling times the thread count, as occam uses BLIS):

@@ -145,8 +145,7 @@ static int infer_time(infer_run *r, occam_error *err)
     return rc;
 }
 
-static int infer_print(const infer_run *r, const occam_config *cfg, double threshold,
-                       occam_error *err)
+static int infer_print(const infer_run *r, const occam_config *cfg, occam_error *err)
 {
     const occam_layout *lay = &r->model->lay;
     size_t nnz = 0, total = 0;
@@ -175,7 +174,7 @@ static int infer_print(const infer_run *r, const occam_config *cfg, double thres
            "\"threshold\": %g, \"sparsity\": %.6g, \"dense_ms\": %.4g, \"sparse_ms\": %.4g, "
            "\"speedup\": %.4g, \"labels_identical\": %s, \"max_rel_diff\": %.3g, "
            "\"dense_gflops\": %.4g, \"gemm_gflops\": %.4g}\n",
-           r->ds->n, r->threads, widths, threshold, 1.0 - (double)nnz / (double)total,
+           r->ds->n, r->threads, widths, occam_sparse_threshold(r->sp), 1.0 - (double)nnz / (double)total,
            r->dense_ms, r->sparse_ms, r->dense_ms / r->sparse_ms,
            cfg->data.task == OCCAM_TASK_CLASSIFY ? (r->labels_identical ? "true" : "false")
                                                  : "null",
@@ -228,7 +227,7 @@ static int run(const cli_opts *c, occam_error *err)
                                  labels_ok ? "yes" : "no", r.max_rel, INFER_TOLERANCE);
     }
     if (rc == OCCAM_OK) rc = infer_time(&r, err);
-    if (rc == OCCAM_OK) rc = infer_print(&r, &cfg, o->threshold, err);
+    if (rc == OCCAM_OK) rc = infer_print(&r, &cfg, err);
     free(r.dense_out);
     free(r.sparse_out);
     occam_sparse_free(r.sp);

@@ -890,10 +890,9 @@ static void tagged_format(const config_key *k, const occam_config *cfg, char *bu
 
 /* ---- the key types: JSON ------------------------------------------------------------------ */
 
-/* Output to a FILE or to a fixed buffer, which keeps counting past its end (like snprintf)
- * so the caller can tell whether it fitted. */
+/* Output to a fixed buffer, which keeps counting past its end (like snprintf) so the caller
+ * can tell whether it fitted. */
 typedef struct sink {
-    FILE *f;
     char *buf;
     size_t cap, len;
 } sink;
@@ -904,28 +903,18 @@ static void sink_printf(sink *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (s->f) {
-        vfprintf(s->f, fmt, ap);
-    } else {
-        size_t room = s->len < s->cap ? s->cap - s->len : 0;
-        int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
-        if (n > 0)
-            s->len += (size_t)n;
-    }
+    size_t room = s->len < s->cap ? s->cap - s->len : 0;
+    int n = vsnprintf(room ? s->buf + s->len : NULL, room, fmt, ap);
+    if (n > 0)
+        s->len += (size_t)n;
     va_end(ap);
 }
 
-/* str as a quoted JSON string, escaped by base/json.c like every other JSON string occam writes
- * (to a FILE as a one-value document). In the buffer, a string that does not fit just moves the
- * count to the end: the caller then reports that the whole did not fit. */
+/* str as a quoted JSON string, escaped by base/json.c like every other JSON string occam writes.
+ * A string that does not fit just moves the count to the end: the caller then reports that the
+ * whole did not fit. */
 static void json_string(sink *s, const char *str)
 {
-    if (s->f) {
-        occam_json j;
-        occam_json_init(&j, s->f, false);
-        occam_json_string(&j, str);
-        return;
-    }
     sink_printf(s, "\"");
     size_t room = s->len < s->cap ? s->cap - s->len : 0;
     int n = room ? occam_json_escape(s->buf + s->len, room, str) : -1;
@@ -1602,41 +1591,29 @@ void occam_config_write_ini(const occam_config *cfg, FILE *out)
     }
 }
 
-/* {"data": {"source": "idx", ...}, ...}; pretty puts each key on its own line. Each value is
- * written by its type's json function (see json_plain and the others). */
-static void json_write(const occam_config *cfg, sink *s, bool pretty)
+/* {"data": {"source": "idx", ...}, ...}. Each value is written by its type's json function
+ * (see json_plain and the others). */
+static void json_write(const occam_config *cfg, sink *s)
 {
-    const char *in1 = pretty ? "\n  " : "", *in2 = pretty ? "\n    " : "";
-    const char *sep = pretty ? "," : ", ";
     sink_printf(s, "{");
     for (int i = 0; i < NKEYS; i++) {
         const config_key *k = &keys[i];
-        if (i == 0 || strcmp(k->section, keys[i - 1].section)) {
-            if (i > 0)
-                sink_printf(s, "%s}%s", in1, sep);
-            sink_printf(s, "%s\"%s\": {", in1, k->section);
-        } else {
-            sink_printf(s, "%s", sep);
-        }
-        sink_printf(s, "%s\"%s\": ", in2, k->key);
+        if (i == 0 || strcmp(k->section, keys[i - 1].section))
+            sink_printf(s, "%s\"%s\": {", i > 0 ? "}, " : "", k->section);
+        else
+            sink_printf(s, ", ");
+        sink_printf(s, "\"%s\": ", k->key);
         char value[VALUE_MAX];
         key_format(k, cfg, value, sizeof value);
         key_ops(k)->json(s, k, cfg, value);
     }
-    sink_printf(s, "%s}%s}", in1, pretty ? "\n" : "");
-}
-
-void occam_config_write_json(const occam_config *cfg, FILE *out)
-{
-    sink s = {.f = out};
-    json_write(cfg, &s, true);
-    fprintf(out, "\n");
+    sink_printf(s, "}}");
 }
 
 int occam_config_to_json(const occam_config *cfg, char *buf, size_t cap)
 {
     sink s = {.buf = buf, .cap = cap};
-    json_write(cfg, &s, false);
+    json_write(cfg, &s);
     if (s.len >= cap || s.len > INT_MAX) {
         if (cap > 0)
             buf[0] = '\0';

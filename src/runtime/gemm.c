@@ -130,23 +130,6 @@ void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float 
                  NULL, &rntm);
 }
 
-void occam_gemm_ref(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
-                    const float *B, int ldb, float beta, float *C, int ldc)
-{
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            double acc = 0;
-            for (int p = 0; p < k; p++) {
-                double a = ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
-                double b = tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
-                acc += a * b;
-            }
-            float *c = &C[(size_t)i * ldc + j];
-            /* beta = 0 must not read C (it may hold NaN), as in BLAS. */
-            *c = (float)(alpha * acc + (beta == 0.0f ? 0.0 : (double)beta * *c));
-        }
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
