@@ -287,3 +287,39 @@ Test(dl, delta_search_matches_a_full_grid_scan)
         rig_down(&r);
     }
 }
+
+/* Bits-back (noisy weights) on blobs: the same bits for 1 and 3 threads, and as the noise
+ * vanishes (every σ ≈ 0) the expected data code tends to the deterministic one: the noisy
+ * forward pass the data code shares with the trainer reads the right weights, biases and
+ * activations. */
+Test(dl, bits_back_is_thread_count_independent_and_tends_to_the_plain_data_code)
+{
+    rig r;
+    occam_error err;
+    occam_config_defaults(&r.cfg);
+    cr_assert_eq(occam_config_load(&r.cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    r.cfg.data.spread = 0.6;
+    r.cfg.data.samples = 700; /* not a whole number of the data code's row chunks */
+    r.cfg.train.epochs = 3;
+    r.cfg.prune.schedule = OCCAM_PRUNE_NONE;
+    r.cfg.noise.enabled = true;
+    r.cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    r.cfg.mdl.data_samples = 3;
+    rig_train(&r);
+    occam_dl a, b;
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 3, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert(memcmp(&a.data_bits, &b.data_bits, sizeof(double)) == 0, "%.17g vs %.17g",
+              a.data_bits, b.data_bits);
+    cr_assert(memcmp(&a.total_bits, &b.total_bits, sizeof(double)) == 0);
+    for (size_t i = 0; i < r.m.lay.nparams; i++) r.m.rho[i] = -40.0f;
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    double plain = occam_dl_data_bits(&r.m, r.m.params, &r.train, 0, r.cfg.mdl.target_precision, 2);
+    cr_assert(plain > 1.0, "the plain data code should be non-trivial (%g)", plain);
+    cr_assert(fabs(a.data_bits - plain) <= 1e-3 * plain, "bits-back data %.12g, plain %.12g",
+              a.data_bits, plain);
+    rig_down(&r);
+}

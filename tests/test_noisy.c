@@ -132,7 +132,7 @@ Test(noisy, kl_and_prior_parameter_gradients_match_finite_differences)
             double mu = pts[t][0], sg = pts[t][1];
             noisy_kl_grad g;
             double rho[3];
-            noisy_responsibilities(&p, mu, rho);
+            occam_noise_responsibilities(&p, mu, rho);
             cr_assert_eq(noisy_kl(&p, mu, sg, &g), noisy_kl_bound(&p, mu, sg, rho, NULL));
             double fd, an;
 #define CHECK(what, expr_p, expr_m)                                                         \
@@ -437,8 +437,9 @@ Test(noisy, local_reparameterisation_matches_weight_sampling)
     occam_rng r = occam_rng_seed(9, 1), rw = occam_rng_seed(9, 2);
     double m1[OUT] = {0}, m2[OUT] = {0}, w1[OUT] = {0}, w2[OUT] = {0};
     float z[OUT], sd[OUT], e[OUT], sq[IN];
+    occam_noise_normals nz = {.r = &r};
     for (int s = 0; s < S; s++) {
-        occam_noise_layer_forward(z, sd, e, sq, x, 1, IN, OUT, mu, var, &r);
+        occam_noise_layer_forward(z, sd, e, sq, x, mu, var, 1, IN, OUT, &nz);
         for (int o = 0; o < OUT; o++) {
             m1[o] += z[o];
             m2[o] += (double)z[o] * z[o];
@@ -461,5 +462,79 @@ Test(noisy, local_reparameterisation_matches_weight_sampling)
                   "unit %d mean: local %g, weights %g, exact %g", o, lm, wm, mean);
         cr_assert(fabs(lv - v) < 0.02 * v && fabs(wv - v) < 0.02 * v,
                   "unit %d variance: local %g, weights %g, exact %g", o, lv, wv, v);
+    }
+}
+
+/* Drawing both normals of each Box–Muller pair gives the same sequence however the draws are
+ * split into calls (a pair's spare carries over), and its first of each pair is the normal
+ * the trainer's one-per-pair draws take. */
+Test(noisy, paired_normals_do_not_depend_on_the_split)
+{
+    enum { N = 11 };
+    occam_rng a = occam_rng_seed(4, 4), b = occam_rng_seed(4, 4), c = occam_rng_seed(4, 4);
+    occam_noise_normals whole = {.r = &a, .pairs = true}, split = {.r = &b, .pairs = true};
+    occam_noise_normals single = {.r = &c};
+    float w[N], s[N], one[N];
+    occam_noise_draw(w, &whole, N);
+    occam_noise_draw(s, &split, 3);
+    occam_noise_draw(s + 3, &split, 0);
+    occam_noise_draw(s + 3, &split, 1);
+    occam_noise_draw(s + 4, &split, N - 4);
+    cr_assert_eq(memcmp(w, s, sizeof w), 0);
+    occam_noise_draw(one, &single, N);
+    for (int i = 0; i < N / 2; i++) cr_assert_eq(w[2 * i], one[i], "pair %d", i);
+}
+
+/* The description length computes layer 0's moments once per block of rows and passes them
+ * in (mean0): the pass is then bit for bit the one that computes them itself. */
+Test(noisy, forward_from_precomputed_first_layer_is_the_same_pass)
+{
+    int w[] = {6, 5, 3};
+    occam_config cfg = noisy_config(w);
+    cfg.model.activation = OCCAM_ACT_TANH;
+    occam_model m;
+    occam_error err;
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+    occam_model_init(&m, OCCAM_INIT_XAVIER, 2);
+    enum { R = 4 };
+    float *var = calloc(m.lay.nparams, sizeof(float));
+    occam_rng r = occam_rng_seed(8, 8);
+    for (size_t i = 0; i < m.lay.nparams; i++) var[i] = (float)(0.05 * occam_rng_uniform(&r));
+    float x[R * 6], z[2][2][R * 5], sd[2][2][R * 5], eps[2][2][R * 5], sq[R * 6];
+    float mean0[R * 5], sd0[R * 5];
+    for (int i = 0; i < R * 6; i++) x[i] = (float)occam_rng_normal(&r);
+    for (int v = 0; v < 2; v++) {
+        occam_rng nr = occam_rng_seed(5, 5);
+        occam_noise_normals nz = {.r = &nr, .pairs = true};
+        float *zp[2] = {z[v][0], z[v][1]}, *sp[2] = {sd[v][0], sd[v][1]};
+        float *ep[2] = {eps[v][0], eps[v][1]};
+        if (v == 1) {
+            occam_noise_layer_moments(mean0, sd0, sq, x, m.params + m.lay.w_off[0],
+                                      var + m.lay.w_off[0], R, 6, 5);
+            sp[0] = sd0;
+        }
+        occam_noise_forward(zp, sp, ep, sq, x, v == 1 ? mean0 : NULL, &m, var, R, &nz);
+    }
+    cr_assert_eq(memcmp(sd[0][0], sd0, sizeof sd0), 0);
+    cr_assert_eq(memcmp(z[0][0], z[1][0], sizeof z[0][0]), 0);
+    cr_assert_eq(memcmp(z[0][1], z[1][1], R * 3 * sizeof(float)), 0);
+    free(var);
+    occam_model_free(&m);
+}
+
+/* occam_noise_responsibilities sums to one and names the component with the largest
+ * responsibility (what the run report counts for the zero component). */
+Test(noisy, responsibilities_name_the_most_responsible_component)
+{
+    occam_prior p = {.k = 3, .pi = {0.8, 0.1, 0.1}, .mu = {0.0, 0.5, -0.5},
+                     .sigma = {0.02, 0.2, 0.2}, .pinned0 = true};
+    const double at[] = {0.0, 0.01, 0.3, -0.45, 2.0};
+    const int want[] = {0, 0, 1, 2, 1};
+    for (int i = 0; i < 5; i++) {
+        double r[OCCAM_PRIOR_MAX];
+        int best = occam_noise_responsibilities(&p, at[i], r);
+        cr_assert_eq(best, want[i], "μ = %g: component %d", at[i], best);
+        cr_assert_float_eq(r[0] + r[1] + r[2], 1.0, 1e-12);
+        for (int c = 0; c < 3; c++) cr_assert(r[c] <= r[best]);
     }
 }

@@ -1,4 +1,5 @@
-/* occam/noisy.h — noisy weights' priors, shared by the trainer and the description length.
+/* occam/noisy.h — noisy weights: their priors and their forward pass, shared by the trainer,
+ * the description length and the run report.
  * A weight is q = N(μ, σ²) with σ = softplus(ρ) (model->rho); each layer has a prior p,
  * a Gaussian N(0, s²) or a mixture with component 0 pinned at zero (see src/nn/noisy.c). */
 #ifndef OCCAM_NOISY_H
@@ -36,13 +37,56 @@ typedef struct occam_noise_params {
 void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
                            const occam_noise_params *np, bool first);
 
-/* One layer of the noisy forward pass (local reparameterisation), for m rows:
- *   z (m, nout) = x·μᵀ + sqrt(x²·σ²ᵀ)·ε,  ε ~ N(0, 1) from r,
- * sd (m, nout) receives sqrt(x²·σ²ᵀ) (floored), eps (m, nout) the draws; sq (m, nin) is
- * scratch. mu and var are the layer's out×in means and variances. No bias, no activation. */
-void occam_noise_layer_forward(float *z, float *sd, float *eps, float *sq, const float *x, int m,
-                               int nin, int nout, const float *mu, const float *var,
-                               occam_rng *r);
+/* r_c(μ) ∝ π_c N(μ; m_c, s_c²), the components' responsibilities for a weight of mean μ, into
+ * r[0..p->k); returns the most responsible component (the first of equals). */
+int occam_noise_responsibilities(const occam_prior *p, double mu, double *r);
+
+/* ---- the noisy forward pass (local reparameterisation) --------------------------------------
+ * Sampling the weights w ~ N(μ, σ²) makes a layer's pre-activation for input row x Gaussian
+ * with mean x·μᵀ and variance x²·σ²ᵀ, so each unit and row draws one ε ~ N(0, 1) instead of
+ * one per weight. The trainer keeps sd and ε for its backward pass; the description length
+ * (src/mdl/dl.c) draws many samples of the same rows and computes layer 0's moments once. */
+
+/* Standard normals for ε, drawn in order. The trainer takes one normal per Box–Muller pair
+ * (pairs = false: its checkpoints hold the generator and nothing else); the description
+ * length takes both normals of each pair (pairs = true), at half the cost per draw: drawing
+ * them is most of the bits-back data term's time (8 draws × ~410 units × 60,000 rows). */
+typedef struct occam_noise_normals {
+    occam_rng *r;
+    bool pairs;
+    bool have;    /* pairs: spare is the last pair's unused sine partner */
+    double spare;
+} occam_noise_normals;
+
+/* eps (n) ~ N(0, 1) from nz. */
+void occam_noise_draw(float *eps, occam_noise_normals *nz, size_t n);
+
+/* One noisy layer's pre-activation moments for m rows:
+ *   mean (m, nout) = x (m, nin) · μᵀ (nin, nout)
+ *   sd (m, nout)   = sqrt(x² (m, nin) · σ²ᵀ (nin, nout) + 1e-12)
+ * mu and var are the layer's (nout, nin) means and variances; sq (m, nin) is scratch. The
+ * floor keeps dL/dvar = dL/dZ·ε/(2·sd) finite where an input row is all zero. */
+void occam_noise_layer_moments(float *mean, float *sd, float *sq, const float *x, const float *mu,
+                               const float *var, int m, int nin, int nout);
+
+/* One layer of the noisy forward pass for m rows, the moments and then the sample:
+ *   z (m, nout) = x·μᵀ + sd ⊙ ε,  sd (m, nout) as occam_noise_layer_moments,
+ *   eps (m, nout) = ε ~ N(0, 1) from nz; sq (m, nin) is scratch. No bias, no activation. */
+void occam_noise_layer_forward(float *z, float *sd, float *eps, float *sq, const float *x,
+                               const float *mu, const float *var, int m, int nin, int nout,
+                               occam_noise_normals *nz);
+
+/* The noisy forward pass of m rows through every layer of mdl: with x_0 = x (m, width[0]) and
+ * x_{l+1} = z[l], layer l gives
+ *   sd[l] (m, width[l+1]), eps[l] (m, width[l+1])  as occam_noise_layer_forward,
+ *   z[l] (m, width[l+1]) = act(x_l·μ_lᵀ + sd[l] ⊙ eps[l] + b_l)  (the last layer: no act),
+ * μ and b from mdl->params, σ² from var (lay.nparams, 0 where masked), ε drawn from nz layer
+ * by layer, row-major; sq (m, widest layer) is scratch. mean0, if not NULL, is layer 0's x·μᵀ
+ * already computed for these rows, with its sd in sd[0] (occam_noise_layer_moments): layer 0
+ * then only draws its noise, and x is not read. */
+void occam_noise_forward(float *const *z, float *const *sd, float *const *eps, float *sq,
+                         const float *x, const float *mean0, const occam_model *mdl,
+                         const float *var, int m, occam_noise_normals *nz);
 
 /* σ = softplus(ρ). */
 double occam_noise_sigma(float rho);

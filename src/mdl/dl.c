@@ -10,7 +10,6 @@
 #include "occam/clock.h"
 #include "occam/codes.h"
 #include "occam/gemm.h"
-#include "occam/kernels.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
 #include "occam/rng.h"
@@ -123,8 +122,9 @@ static int prior_params(const occam_prior *p);
 typedef struct noisy_ctx {
     data_ctx base;
     const float *var;  /* σ² per weight (0 where masked) */
-    float **sq;        /* [threads] DATA_CHUNK × 2 × max width */
+    float **sq;        /* [threads] 3 × DATA_CHUNK × maxw: scratch, sd, ε of the layers */
     float **first;     /* [threads] DATA_CHUNK × 2 × width[1]: layer 0's mean, its noise's sd */
+    int maxw;          /* the widest layer */
     int samples;
     uint64_t seed;
 } noisy_ctx;
@@ -137,75 +137,34 @@ static void noisy_first_layer(const noisy_ctx *c, size_t lo, int rows)
 {
     const occam_model *m = c->base.m;
     const occam_layout *lay = &m->lay;
-    int t = omp_get_thread_num(), nin = lay->width[0], nout = lay->width[1];
-    float *sq = c->sq[t], *mean = c->first[t], *sd = mean + (size_t)DATA_CHUNK * nout;
-    const float *x = c->base.ds->x + lo * c->base.ds->d;
-    size_t xn = (size_t)rows * nin, zn = (size_t)rows * nout;
-    occam_gemm(false, true, rows, nout, nin, 1.0f, x, nin, m->params + lay->w_off[0], nin, 0.0f,
-               mean, nout);
-    for (size_t i = 0; i < xn; i++) sq[i] = x[i] * x[i];
-    occam_gemm(false, true, rows, nout, nin, 1.0f, sq, nin, c->var + lay->w_off[0], nin, 0.0f, sd,
-               nout);
-    for (size_t i = 0; i < zn; i++) sd[i] = sqrtf(sd[i] + 1e-12f);
+    int t = omp_get_thread_num(), nout = lay->width[1];
+    float *mean = c->first[t], *sd = mean + (size_t)DATA_CHUNK * nout;
+    occam_noise_layer_moments(mean, sd, c->sq[t], c->base.ds->x + lo * c->base.ds->d,
+                              m->params + lay->w_off[0], c->var + lay->w_off[0], rows,
+                              lay->width[0], nout);
 }
 
-/* Standard normals for the data code's noise, both of each Box–Muller pair used: most of the
- * bits-back data term's time is spent drawing them (8 draws × ~410 units × 60,000 rows). */
-typedef struct normals {
-    occam_rng r;
-    double spare;
-    bool have;
-} normals;
-
-static float next_normal(normals *n)
-{
-    if (n->have) {
-        n->have = false;
-        return (float)n->spare;
-    }
-    double a;
-    occam_rng_normal_pair(&n->r, &a, &n->spare);
-    n->have = true;
-    return (float)a;
-}
-
-/* One noisy forward pass of rows [lo, lo + rows) with the local reparameterisation, noise from
- * r, after noisy_first_layer for the same rows; returns the output layer (rows × outputs). */
-static const float *noisy_forward(const noisy_ctx *c, int rows, normals *r)
+/* One noisy forward pass of rows [lo, lo + rows) (occam_noise_forward), noise from nz, after
+ * noisy_first_layer for the same rows; returns the output layer (rows × outputs). The layers
+ * share one block for their sd and one for their ε: nothing reads them afterwards. */
+static const float *noisy_forward(const noisy_ctx *c, size_t lo, int rows,
+                                  occam_noise_normals *nz)
 {
     const occam_model *m = c->base.m;
     const occam_layout *lay = &m->lay;
     int t = omp_get_thread_num();
-    float *out[OCCAM_MAX_LAYERS], *ws = c->base.ws[t], *sq = c->sq[t];
+    float *out[OCCAM_MAX_LAYERS], *sd[OCCAM_MAX_LAYERS], *eps[OCCAM_MAX_LAYERS];
+    float *ws = c->base.ws[t], *sq = c->sq[t];
+    size_t per = (size_t)DATA_CHUNK * (size_t)c->maxw;
     for (int l = 0; l < lay->nlayers; l++) {
         out[l] = ws;
         ws += (size_t)DATA_CHUNK * lay->width[l + 1];
+        sd[l] = sq + per;
+        eps[l] = sq + 2 * per;
     }
-    const float *in = NULL;
-    for (int l = 0; l < lay->nlayers; l++) {
-        int nin = lay->width[l], nout = lay->width[l + 1];
-        size_t xn = (size_t)rows * nin, zn = (size_t)rows * nout;
-        float *z = out[l];
-        if (l == 0) {
-            const float *mean = c->first[t], *sd = mean + (size_t)DATA_CHUNK * nout;
-            for (size_t i = 0; i < zn; i++) z[i] = mean[i] + sd[i] * next_normal(r);
-        } else {
-            occam_gemm(false, true, rows, nout, nin, 1.0f, in, nin, m->params + lay->w_off[l],
-                       nin, 0.0f, z, nout);
-            for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
-            /* the variance goes after the squared inputs, free until the next layer */
-            float *v = sq + xn;
-            occam_gemm(false, true, rows, nout, nin, 1.0f, sq, nin, c->var + lay->w_off[l], nin,
-                       0.0f, v, nout);
-            for (size_t i = 0; i < zn; i++)
-                z[i] += sqrtf(v[i] + 1e-12f) * next_normal(r);
-        }
-        if (l + 1 < lay->nlayers)
-            occam_bias_act_forward(z, m->params + lay->b_off[l], rows, nout, m->act);
-        else
-            occam_bias_forward(z, m->params + lay->b_off[l], rows, nout);
-        in = z;
-    }
+    sd[0] = c->first[t] + (size_t)DATA_CHUNK * lay->width[1];
+    occam_noise_forward(out, sd, eps, sq, c->base.ds->x + lo * c->base.ds->d, c->first[t], m,
+                        c->var, rows, nz);
     return out[lay->nlayers - 1];
 }
 
@@ -217,11 +176,12 @@ static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
     const noisy_ctx *c = vctx;
     const occam_layout *lay = &c->base.m->lay;
     int rows = (int)(hi - lo), k = lay->width[lay->nlayers];
-    normals r = {.r = occam_rng_seed(c->seed, (uint64_t)lo)};
+    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
+    occam_noise_normals nz = {.r = &r, .pairs = true};
     noisy_first_layer(c, lo, rows);
     double bits = 0.0;
     for (int s = 0; s < c->samples; s++) {
-        const float *z = noisy_forward(c, rows, &r);
+        const float *z = noisy_forward(c, lo, rows, &nz);
         for (int i = 0; i < rows; i++) {
             const float *zr = z + (size_t)i * k;
             double mx = zr[0], sum = 0.0;
@@ -241,11 +201,12 @@ static double noisy_reg_pass(void *vctx, size_t lo, size_t hi)
     const occam_layout *lay = &c->base.m->lay;
     int rows = (int)(hi - lo);
     size_t k = (size_t)lay->width[lay->nlayers];
-    normals r = {.r = occam_rng_seed(c->seed, (uint64_t)lo)};
+    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
+    occam_noise_normals nz = {.r = &r, .pairs = true};
     noisy_first_layer(c, lo, rows);
     double acc = 0.0;
     for (int s = 0; s < c->samples; s++) {
-        const float *y = noisy_forward(c, rows, &r);
+        const float *y = noisy_forward(c, lo, rows, &nz);
         for (size_t i = 0; i < (size_t)rows * k; i++) {
             double res = (double)y[i] - c->base.ds->y[lo * k + i];
             acc += c->base.sigma > 0 ? occam_codes_gauss_bits(res, c->base.sigma, c->base.delta)
@@ -265,9 +226,9 @@ static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const 
     for (int l = 0; l < lay->nlayers; l++) per += (size_t)DATA_CHUNK * lay->width[l + 1];
     for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
     noisy_ctx c = {.base = {.m = m, .params = m->params, .ds = ds, .delta = delta}, .var = var,
-                   .samples = samples, .seed = seed};
+                   .maxw = maxw, .samples = samples, .seed = seed};
     c.base.ws = thread_blocks(threads, per);
-    c.sq = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)maxw);
+    c.sq = thread_blocks(threads, (size_t)DATA_CHUNK * 3 * (size_t)maxw);
     c.first = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)lay->width[1]);
     int rc = c.base.ws && c.sq && c.first ? OCCAM_OK : OCCAM_ERR_RUNTIME;
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {

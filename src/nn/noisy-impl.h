@@ -1,10 +1,15 @@
-/* noisy-impl.h — private to src/nn: the prior of noisy weights and its KL gradients. */
+/* noisy-impl.h — private to src/nn: the prior of noisy weights and its KL gradients, and the
+ * trainer's noisy-weight state with the stages of its step (forward, backward, update). */
 #ifndef OCCAM_NOISY_IMPL_H
 #define OCCAM_NOISY_IMPL_H
+
+#include <math.h>
 
 #include "occam/prior.h"
 #include "occam/model.h"
 #include "occam/noisy.h"
+#include "occam/optim.h"
+#include "occam/rng.h"
 
 static inline double noisy_softplus(double r) { return r > 20 ? r : log1p(exp(r)); }
 static inline double noisy_sigmoid(double r) { return 1.0 / (1.0 + exp(-r)); }
@@ -47,9 +52,6 @@ typedef struct noisy_kl_grad {
                                          pinned component's π fixed (0 for it) */
 } noisy_kl_grad;
 
-/* r_c(μ) ∝ π_c N(μ; m_c, s_c²), into r[0..p->k). */
-void noisy_responsibilities(const occam_prior *p, double mu, double *r);
-
 /* U(μ, σ; ρ, p); with g, also its gradient at fixed ρ in μ, σ and every prior parameter. */
 double noisy_kl_bound(const occam_prior *p, double mu, double sigma, const double *rho,
                       noisy_kl_grad *g);
@@ -82,5 +84,79 @@ static inline void noisy_kl_grad_fast(const noisy_cache *c, float mu, float sigm
     *dmu = gm / tot;
     *dsigma = -1.0f / sigma + sigma * curv / tot;
 }
+
+/* ---- the trainer's noisy weights (noise.enabled) ----------------------------------------- */
+
+/* What the trainer keeps for noisy weights besides the model's μ (params) and ρ (rho). The
+ * whole-batch arrays are split by rows among the threads like the trainer's own. */
+typedef struct noisy_state {
+    float *var;                    /* lay.nparams: σ² of every active weight, 0 elsewhere */
+    float *eps[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: the noise sample, then dL/dZvar */
+    float *sd[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: sqrt of the pre-activation variance */
+    float *sq;                     /* rows × sqw: squared inputs, then dV·σ² */
+    size_t sqw;                    /* row stride of sq: the widest layer, the same for every
+                                      layer, so that threads' row blocks never overlap */
+    float *mom1r, *mom2r;          /* optimiser moments of ρ (mom2r: adam only) */
+    occam_rng *rng;                /* [threads] noise streams */
+    int threads;
+    occam_prior prior[OCCAM_MAX_LAYERS];
+    noisy_cache cache[OCCAM_MAX_LAYERS]; /* the priors' constants for the update */
+    double kappa;                  /* β·kl_scale / N: the KL's weight per training row */
+} noisy_state;
+
+/* The state for m, batch buffers of `rows` rows and `threads` noise streams: ρ (if m has none:
+ * softplus⁻¹(noise.init_sigma)), σ², the priors' first fit. NULL when memory runs out. */
+noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bool adam,
+                                size_t rows, int threads);
+void noisy_state_free(noisy_state *s);
+
+/* κ for `epoch` of `rows` training rows (see occam_trainer_begin_epoch), and after the first
+ * epoch the priors' refit. */
+void noisy_begin_epoch(noisy_state *s, const occam_model *m, const occam_noise_params *np,
+                       int epoch, size_t rows, double last_loss);
+/* The priors' constants and σ², from the priors and ρ (after a restore). */
+void noisy_sync(noisy_state *s, const occam_model *m);
+/* σ² = 0 where the mask is 0. */
+void noisy_apply_mask(noisy_state *s, const occam_model *m);
+/* Restarts every thread's noise stream from seed. */
+void noisy_reseed(noisy_state *s, uint64_t seed);
+
+/* The step's stages on thread t's batch rows [lo, lo + m); act and dz are the trainer's
+ * whole-batch arrays per layer (rows × width[l+1]).
+ *
+ * Forward: act[l] rows as occam_noise_forward from x (m, width[0]), the noise from thread t's
+ * stream; sd and ε kept in s for the backward pass. */
+void noisy_forward(float *const *act, noisy_state *s, const float *x, const occam_model *mdl,
+                   int t, size_t lo, int m);
+
+/* Backward through one noisy layer for m rows, after its forward:
+ *   dmu (nout, nin) = dZᵀ·X,   db (nout) = Σ_rows dZ,
+ *   eps (m, nout) <- dV = dZ ⊙ ε / (2·sd)  (ε is consumed),
+ *   dvar (nout, nin) = dVᵀ·X²,
+ *   dx (m, nin) = dZ·μ + 2X ⊙ (dV·σ²) = dL/dX, unless dx is NULL (the input layer's);
+ * dz, sd (m, nout), x (m, nin), mu, var (nout, nin); sq (m, nin) is scratch. */
+void noisy_layer_backward(float *dmu, float *db, float *dvar, float *dx, float *eps, float *sq,
+                          const float *dz, const float *x, const float *sd, const float *mu,
+                          const float *var, int m, int nin, int nout);
+
+/* Backward: into part (2 · lay.nparams, [dμ and db | dσ²]) this thread's gradient, every
+ * layer from the top (act's derivative applied to dL/dX, into dz of the layer below); with
+ * m = 0 the gradient is zero. x is the batch's input array (rows × width[0]). */
+void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const *act,
+                    const float *x, const occam_model *mdl, size_t lo, int m);
+
+/* The update of the noisy weights in [off, off + len) (one layer's weights), fused with the
+ * reduction of the threads' parts (2 · lay.nparams each):
+ *   g_μ = Σ dμ + κ·∂KL/∂μ,  g_ρ = (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ),
+ * then opt on μ (m->params, moments mom1, mom2) and on ρ (m->rho, s's moments), then σ²
+ * refreshed for the next forward pass. */
+void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
+                  const occam_optim *opt, const float *const *parts, int nparts, size_t off,
+                  size_t len);
+
+/* The ρ gradient of weights [off, off + len) without an update: g[i] (indexed like rho) =
+ * Σ_u parts[u][np + i] · 2σ · sigmoid(ρ_i), summed in double in thread order. */
+void noisy_rho_grad(float *g, const float *const *parts, const float *rho, int nparts,
+                    size_t np, size_t off, size_t len);
 
 #endif

@@ -1,23 +1,33 @@
-/* Priors of noisy weights: per-epoch refits and KL gradients (see noisy-impl.h). */
+/* Noisy weights (Hinton & van Camp; see occam/noisy.h and noisy-impl.h): the priors' per-epoch
+ * refits and KL gradients, the forward pass with the local reparameterisation (shared with the
+ * description length), and the trainer's noisy stages: its state, backward pass and update. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "noisy-impl.h"
 #include "occam/gemm.h"
+#include "occam/kernels.h"
+#include "occam/mem.h"
 #include "occam/noisy.h"
 
 static int pinned(const occam_prior *p, int c) { return c == 0 && p->pinned0 && p->k > 1; }
 
-void noisy_responsibilities(const occam_prior *p, double mu, double *r)
+int occam_noise_responsibilities(const occam_prior *p, double mu, double *r)
 {
     double mx = -INFINITY, tot = 0.0;
+    int best = 0;
     for (int c = 0; c < p->k; c++) {
         double z = (mu - p->mu[c]) / p->sigma[c];
         r[c] = (p->k == 1 ? 0.0 : log(p->pi[c])) - log(p->sigma[c]) - 0.5 * z * z;
-        if (r[c] > mx) mx = r[c];
+        if (r[c] > mx) {
+            mx = r[c];
+            best = c;
+        }
     }
     for (int c = 0; c < p->k; c++) tot += r[c] = exp(r[c] - mx);
     for (int c = 0; c < p->k; c++) r[c] /= tot;
+    return best;
 }
 
 double noisy_kl_bound(const occam_prior *p, double mu, double sigma, const double *rho,
@@ -53,7 +63,7 @@ double noisy_kl_bound(const occam_prior *p, double mu, double sigma, const doubl
 double noisy_kl(const occam_prior *p, double mu, double sigma, noisy_kl_grad *g)
 {
     double r[OCCAM_PRIOR_MAX];
-    noisy_responsibilities(p, mu, r);
+    occam_noise_responsibilities(p, mu, r);
     return noisy_kl_bound(p, mu, sigma, r, g);
 }
 
@@ -183,7 +193,7 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
         for (size_t i = 0; i < n; i++) {
             if (mk && !mk[i]) continue;
             double r[OCCAM_PRIOR_MAX];
-            noisy_responsibilities(p, w[i], r);
+            occam_noise_responsibilities(p, w[i], r);
             double s = noisy_softplus(rho[i]);
             for (int c = 0; c < p->k; c++) {
                 double d = w[i] - p->mu[c];
@@ -210,22 +220,6 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
 
 double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
 
-void occam_noise_layer_forward(float *z, float *sd, float *eps, float *sq, const float *x, int m,
-                               int nin, int nout, const float *mu, const float *var,
-                               occam_rng *r)
-{
-    size_t xn = (size_t)m * nin, zn = (size_t)m * nout;
-    occam_gemm(false, true, m, nout, nin, 1.0f, x, nin, mu, nin, 0.0f, z, nout);
-    for (size_t i = 0; i < xn; i++) sq[i] = x[i] * x[i];
-    occam_gemm(false, true, m, nout, nin, 1.0f, sq, nin, var, nin, 0.0f, sd, nout);
-    for (size_t i = 0; i < zn; i++) {
-        /* the floor keeps dL/dvar = dL/dZ·ε/(2·sd) finite where an input row is all zero */
-        sd[i] = sqrtf(sd[i] + 1e-12f);
-        eps[i] = (float)occam_rng_normal(r);
-        z[i] += sd[i] * eps[i];
-    }
-}
-
 void noisy_cache_init(noisy_cache *c, const occam_prior *p)
 {
     c->k = p->k;
@@ -233,5 +227,296 @@ void noisy_cache_init(noisy_cache *c, const occam_prior *p)
         c->lw[j] = (float)((p->k == 1 ? 0.0 : log(p->pi[j])) - log(p->sigma[j]));
         c->inv_s2[j] = (float)(1.0 / (p->sigma[j] * p->sigma[j]));
         c->mu[j] = (float)p->mu[j];
+    }
+}
+
+/* ---- the forward pass ------------------------------------------------------------------- */
+
+void occam_noise_draw(float *eps, occam_noise_normals *nz, size_t n)
+{
+    if (!nz->pairs) {
+        for (size_t i = 0; i < n; i++) eps[i] = (float)occam_rng_normal(nz->r);
+        return;
+    }
+    size_t i = 0;
+    if (n > 0 && nz->have) {
+        eps[i++] = (float)nz->spare;
+        nz->have = false;
+    }
+    for (; i + 1 < n; i += 2) {
+        double a, b;
+        occam_rng_normal_pair(nz->r, &a, &b);
+        eps[i] = (float)a;
+        eps[i + 1] = (float)b;
+    }
+    if (i < n) {
+        double a;
+        occam_rng_normal_pair(nz->r, &a, &nz->spare);
+        nz->have = true;
+        eps[i] = (float)a;
+    }
+}
+
+void occam_noise_layer_moments(float *mean, float *sd, float *sq, const float *x, const float *mu,
+                               const float *var, int m, int nin, int nout)
+{
+    size_t xn = (size_t)m * nin, zn = (size_t)m * nout;
+    occam_gemm(false, true, m, nout, nin, 1.0f, x, nin, mu, nin, 0.0f, mean, nout);
+    for (size_t i = 0; i < xn; i++) sq[i] = x[i] * x[i];
+    occam_gemm(false, true, m, nout, nin, 1.0f, sq, nin, var, nin, 0.0f, sd, nout);
+    for (size_t i = 0; i < zn; i++) sd[i] = sqrtf(sd[i] + 1e-12f);
+}
+
+/* z (n) = mean + sd ⊙ eps, eps (n) drawn from nz; z may be mean. */
+static void layer_sample(float *z, float *eps, const float *mean, const float *sd, size_t n,
+                         occam_noise_normals *nz)
+{
+    occam_noise_draw(eps, nz, n);
+    for (size_t i = 0; i < n; i++) z[i] = mean[i] + sd[i] * eps[i];
+}
+
+void occam_noise_layer_forward(float *z, float *sd, float *eps, float *sq, const float *x,
+                               const float *mu, const float *var, int m, int nin, int nout,
+                               occam_noise_normals *nz)
+{
+    occam_noise_layer_moments(z, sd, sq, x, mu, var, m, nin, nout);
+    layer_sample(z, eps, z, sd, (size_t)m * nout, nz);
+}
+
+void occam_noise_forward(float *const *z, float *const *sd, float *const *eps, float *sq,
+                         const float *x, const float *mean0, const occam_model *mdl,
+                         const float *var, int m, occam_noise_normals *nz)
+{
+    const occam_layout *lay = &mdl->lay;
+    const float *in = x;
+    for (int l = 0; l < lay->nlayers; l++) {
+        int nin = lay->width[l], nout = lay->width[l + 1];
+        if (l == 0 && mean0)
+            layer_sample(z[0], eps[0], mean0, sd[0], (size_t)m * nout, nz);
+        else
+            occam_noise_layer_forward(z[l], sd[l], eps[l], sq, in, mdl->params + lay->w_off[l],
+                                      var + lay->w_off[l], m, nin, nout, nz);
+        if (l + 1 < lay->nlayers)
+            occam_bias_act_forward(z[l], mdl->params + lay->b_off[l], m, nout, mdl->act);
+        else
+            occam_bias_forward(z[l], mdl->params + lay->b_off[l], m, nout);
+        in = z[l];
+    }
+}
+
+/* ---- the trainer's noisy weights ------------------------------------------------------- */
+
+void noisy_state_free(noisy_state *s)
+{
+    if (!s) return;
+    free(s->var);
+    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) {
+        free(s->eps[l]);
+        free(s->sd[l]);
+    }
+    free(s->sq);
+    free(s->mom1r);
+    free(s->mom2r);
+    free(s->rng);
+    free(s);
+}
+
+noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bool adam,
+                                size_t rows, int threads)
+{
+    const occam_layout *lay = &m->lay;
+    size_t n = lay->nparams;
+    if (!m->rho) {
+        m->rho = occam_alloc_zero(n, sizeof(float));
+        if (!m->rho) return NULL;
+        float r0 = (float)noisy_softplus_inv(np->init_sigma);
+        for (int l = 0; l < lay->nlayers; l++)
+            for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
+                m->rho[lay->w_off[l] + i] = r0;
+    }
+    noisy_state *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->threads = threads;
+    s->var = occam_alloc_zero(n, sizeof(float));
+    s->mom1r = occam_alloc_zero(n, sizeof(float));
+    s->mom2r = adam ? occam_alloc_zero(n, sizeof(float)) : NULL;
+    int maxw = 0;
+    for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
+    s->sqw = (size_t)maxw;
+    s->sq = occam_alloc(rows * s->sqw, sizeof(float));
+    s->rng = calloc((size_t)threads, sizeof *s->rng);
+    int ok = s->var && s->mom1r && s->sq && s->rng && (!adam || s->mom2r);
+    for (int l = 0; ok && l < lay->nlayers; l++) {
+        s->eps[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
+        s->sd[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
+        ok = s->eps[l] && s->sd[l];
+    }
+    if (!ok) {
+        noisy_state_free(s);
+        return NULL;
+    }
+    noisy_reseed(s, np->seed);
+    for (int l = 0; l < lay->nlayers; l++) {
+        occam_noise_prior_fit(&s->prior[l], m, l, np, true);
+        noisy_cache_init(&s->cache[l], &s->prior[l]);
+        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
+            double sg = noisy_softplus(m->rho[i]);
+            s->var[i] = m->mask && !m->mask[i] ? 0.0f : (float)(sg * sg);
+        }
+    }
+    return s;
+}
+
+void noisy_reseed(noisy_state *s, uint64_t seed)
+{
+    for (int t = 0; t < s->threads; t++)
+        s->rng[t] = occam_rng_seed(seed, 0x6e6f697365ull + (uint64_t)t);
+}
+
+void noisy_begin_epoch(noisy_state *s, const occam_model *m, const occam_noise_params *np,
+                       int epoch, size_t rows, double last_loss)
+{
+    double beta = np->warmup_epochs > 0 ? fmin(1.0, (double)epoch / (double)np->warmup_epochs)
+                                        : 1.0;
+    s->kappa = beta * np->kl_scale / (double)(rows ? rows : 1);
+    /* Regression trains on squared error, but the KL is in nats: the data term in nats is
+     * r²/(2σ²) with σ² the output noise, re-estimated each epoch as the last epoch's mean
+     * squared error per output; weighting the KL by 2σ² is the same trade-off. */
+    if (m->task == OCCAM_TASK_REGRESS && last_loss > 0.0) {
+        int outs = m->lay.width[m->lay.nlayers];
+        s->kappa *= 2.0 * fmax(last_loss / outs, 1e-6);
+    }
+    if (epoch > 0)
+        for (int l = 0; l < m->lay.nlayers; l++) {
+            occam_noise_prior_fit(&s->prior[l], m, l, np, false);
+            noisy_cache_init(&s->cache[l], &s->prior[l]);
+        }
+}
+
+void noisy_sync(noisy_state *s, const occam_model *m)
+{
+    const occam_layout *lay = &m->lay;
+    for (int l = 0; l < lay->nlayers; l++) {
+        noisy_cache_init(&s->cache[l], &s->prior[l]);
+        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++)
+            s->var[i] = m->mask && !m->mask[i] ? 0.0f : noisy_var(m->rho[i]);
+    }
+}
+
+void noisy_apply_mask(noisy_state *s, const occam_model *m)
+{
+    for (size_t i = 0; m->mask && i < m->lay.nparams; i++)
+        if (!m->mask[i]) s->var[i] = 0.0f;
+}
+
+void noisy_forward(float *const *act, noisy_state *s, const float *x, const occam_model *mdl,
+                   int t, size_t lo, int m)
+{
+    const occam_layout *lay = &mdl->lay;
+    float *z[OCCAM_MAX_LAYERS], *sd[OCCAM_MAX_LAYERS], *eps[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t at = lo * (size_t)lay->width[l + 1];
+        z[l] = act[l] + at;
+        sd[l] = s->sd[l] + at;
+        eps[l] = s->eps[l] + at;
+    }
+    occam_noise_normals nz = {.r = &s->rng[t]};
+    occam_noise_forward(z, sd, eps, s->sq + lo * s->sqw, x, NULL, mdl, s->var, m, &nz);
+}
+
+void noisy_layer_backward(float *dmu, float *db, float *dvar, float *dx, float *eps, float *sq,
+                          const float *dz, const float *x, const float *sd, const float *mu,
+                          const float *var, int m, int nin, int nout)
+{
+    size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
+    occam_gemm(true, false, nout, nin, m, 1.0f, dz, nout, x, nin, 0.0f, dmu, nin);
+    occam_bias_backward(db, dz, m, nout, nout);
+    for (size_t i = 0; i < zn; i++) eps[i] = dz[i] * eps[i] / (2.0f * sd[i]);
+    for (size_t i = 0; i < xn; i++) sq[i] = x[i] * x[i];
+    occam_gemm(true, false, nout, nin, m, 1.0f, eps, nout, sq, nin, 0.0f, dvar, nin);
+    if (!dx) return;
+    occam_gemm(false, false, m, nin, nout, 1.0f, dz, nout, mu, nin, 0.0f, dx, nin);
+    occam_gemm(false, false, m, nin, nout, 1.0f, eps, nout, var, nin, 0.0f, sq, nin);
+    for (size_t i = 0; i < xn; i++) dx[i] += 2.0f * x[i] * sq[i];
+}
+
+void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const *act,
+                    const float *x, const occam_model *mdl, size_t lo, int m)
+{
+    const occam_layout *lay = &mdl->lay;
+    float *part2 = part + lay->nparams;
+    for (int l = lay->nlayers - 1; l >= 0; l--) {
+        int nin = lay->width[l], nout = lay->width[l + 1];
+        size_t wo = lay->w_off[l], bo = lay->b_off[l];
+        if (m == 0) {
+            memset(part + wo, 0, (size_t)nin * nout * sizeof(float));
+            memset(part + bo, 0, (size_t)nout * sizeof(float));
+            memset(part2 + wo, 0, (size_t)nin * nout * sizeof(float));
+            continue;
+        }
+        const float *in = (l > 0 ? act[l - 1] : x) + lo * (size_t)nin;
+        float *dx = l > 0 ? dz[l - 1] + lo * (size_t)nin : NULL;
+        size_t at = lo * (size_t)nout;
+        noisy_layer_backward(part + wo, part + bo, part2 + wo, dx, s->eps[l] + at,
+                             s->sq + lo * s->sqw, dz[l] + at, in, s->sd[l] + at,
+                             mdl->params + wo, s->var + wo, m, nin, nout);
+        if (dx) occam_act_backward(dx, act[l - 1] + lo * (size_t)nin, m, nin, mdl->act);
+    }
+}
+
+void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
+                  const occam_optim *opt, const float *const *parts, int nparts, size_t off,
+                  size_t len)
+{
+    const occam_layout *lay = &m->lay;
+    int l = 0;
+    while (l + 1 < lay->nlayers && off >= lay->w_off[l + 1]) l++;
+    const noisy_cache *pc = &s->cache[l];
+    size_t np = lay->nparams;
+    const float kappa = (float)s->kappa;
+    enum { B = 256 };
+    float gmu[B], grho[B];
+    for (size_t b = 0; b < len; b += B) {
+        size_t n = len - b < B ? len - b : B, o0 = off + b;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = o0 + i;
+            float gm = 0.0f, gs2 = 0.0f;
+            for (int u = 0; u < nparts; u++) {
+                gm += parts[u][k];
+                gs2 += parts[u][np + k];
+            }
+            /* one exp gives both σ = softplus(ρ) and sigmoid(ρ) = dσ/dρ */
+            float rho = m->rho[k], e = expf(fminf(rho, 30.0f));
+            float sg = rho > 30.0f ? rho : log1pf(e), sig = e / (1.0f + e);
+            float gsig = gs2 * 2.0f * sg;
+            if (kappa > 0.0f) {
+                float dmu, dsig;
+                noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
+                gm += kappa * dmu;
+                gsig += kappa * dsig;
+            }
+            gmu[i] = gm;
+            grho[i] = gsig * sig;
+        }
+        const float *pm[1] = {gmu}, *pr2[1] = {grho};
+        const uint8_t *mk = m->mask ? m->mask + o0 : NULL;
+        occam_optim_update(opt, m->params + o0, mom1 + o0, mom2 ? mom2 + o0 : NULL, pm, 1, 0, n,
+                           false, mk);
+        occam_optim_update(opt, m->rho + o0, s->mom1r + o0, s->mom2r ? s->mom2r + o0 : NULL, pr2,
+                           1, 0, n, false, mk);
+        for (size_t i = 0; i < n; i++)
+            s->var[o0 + i] = mk && !mk[i] ? 0.0f : noisy_var(m->rho[o0 + i]);
+    }
+}
+
+void noisy_rho_grad(float *g, const float *const *parts, const float *rho, int nparts,
+                    size_t np, size_t off, size_t len)
+{
+    for (size_t i = off; i < off + len; i++) {
+        double s = 0.0;
+        for (int u = 0; u < nparts; u++) s += parts[u][np + i];
+        g[i] = (float)(s * 2.0 * noisy_softplus(rho[i]) * noisy_sigmoid(rho[i]));
     }
 }

@@ -21,12 +21,10 @@
  * (there is nothing to reduce). The owner path costs one barrier per layer. */
 #include "occam/trainer.h"
 
-#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "occam/clock.h"
 #include "occam/gemm.h"
@@ -67,20 +65,9 @@ struct occam_trainer {
     thread_out *out;               /* [threads] */
     double phase[OCCAM_PHASES];    /* seconds per phase, thread 0's view */
     int ok;                        /* first-touch allocation succeeded on every thread */
-    /* noisy weights (noise.enabled): shard path only; partial[t] holds [dμ | dσ²] */
     occam_trainer_params p;        /* what it was created with */
-    bool noise;
-    float *var;                    /* lay.nparams: σ² of every active weight, 0 elsewhere */
-    float *eps[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: the noise sample, then dL/dZvar */
-    float *sd[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: sqrt of the pre-activation variance */
-    float *sq;                     /* rows × sqw: squared inputs, then dV·σ² */
-    size_t sqw;                    /* row stride of sq: the widest layer, the same for every
-                                      layer, so that threads' row blocks never overlap */
-    float *mom1r, *mom2r;          /* optimiser moments of ρ */
-    occam_rng *nrng;               /* [threads] noise streams */
-    occam_prior prior[OCCAM_MAX_LAYERS];
-    noisy_cache cache[OCCAM_MAX_LAYERS]; /* the priors' constants for the update */
-    double kappa;                  /* β·kl_scale / N: the KL's weight per training row */
+    /* noisy weights (noise.enabled), else NULL: shard path only; partial[t] holds [dμ | dσ²] */
+    noisy_state *noise;
 };
 
 int occam_trainer_threads(const occam_trainer *tr) { return tr->threads; }
@@ -109,15 +96,7 @@ void occam_trainer_free(occam_trainer *tr)
     free(tr->mom1);
     free(tr->mom2);
     free(tr->out);
-    free(tr->var);
-    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) {
-        free(tr->eps[l]);
-        free(tr->sd[l]);
-    }
-    free(tr->sq);
-    free(tr->mom1r);
-    free(tr->mom2r);
-    free(tr->nrng);
+    noisy_state_free(tr->noise);
     if (tr->replica)
         for (int g = 1; g < tr->plan.nodes; g++) free(tr->replica[g]);
     free(tr->replica);
@@ -226,76 +205,14 @@ void occam_trainer_apply_mask(occam_trainer *tr)
             m->params[i] = 0.0f;
             tr->mom1[i] = 0.0f;
             if (tr->mom2) tr->mom2[i] = 0.0f;
-            if (tr->var) tr->var[i] = 0.0f;
         }
+    if (tr->noise) noisy_apply_mask(tr->noise, m);
     copy_replicas(tr); /* or the next step's other groups would run the unpruned weights */
-}
-
-/* Noisy-weight buffers, ρ (if the model has none: softplus⁻¹(noise.init_sigma)), σ² and the
- * priors' first fit. */
-static int noise_create(occam_trainer *tr)
-{
-    const occam_trainer_params *p = &tr->p;
-    occam_model *m = tr->model;
-    const occam_layout *lay = &m->lay;
-    size_t n = lay->nparams;
-    if (!m->rho) {
-        m->rho = occam_alloc_zero(n, sizeof(float));
-        if (!m->rho) return 0;
-        float r0 = (float)noisy_softplus_inv(p->noise.init_sigma);
-        for (int l = 0; l < lay->nlayers; l++)
-            for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
-                m->rho[lay->w_off[l] + i] = r0;
-    }
-    tr->var = occam_alloc_zero(n, sizeof(float));
-    tr->mom1r = occam_alloc_zero(n, sizeof(float));
-    tr->mom2r = p->optim.optimizer == OCCAM_OPT_ADAM ? occam_alloc_zero(n, sizeof(float)) : NULL;
-    int maxw = 0;
-    for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
-    tr->sqw = (size_t)maxw;
-    tr->sq = occam_alloc(tr->rows * tr->sqw, sizeof(float));
-    tr->nrng = calloc((size_t)tr->threads, sizeof *tr->nrng);
-    int ok = tr->var && tr->mom1r && tr->sq && tr->nrng &&
-             (p->optim.optimizer != OCCAM_OPT_ADAM || tr->mom2r);
-    for (int l = 0; ok && l < lay->nlayers; l++) {
-        tr->eps[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
-        tr->sd[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
-        ok = tr->eps[l] && tr->sd[l];
-    }
-    if (!ok) return 0;
-    for (int t = 0; t < tr->threads; t++)
-        tr->nrng[t] = occam_rng_seed(p->noise.seed, 0x6e6f697365ull + (uint64_t)t);
-    for (int l = 0; l < lay->nlayers; l++) {
-        occam_noise_prior_fit(&tr->prior[l], m, l, &p->noise, true);
-        noisy_cache_init(&tr->cache[l], &tr->prior[l]);
-        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
-        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
-            double sg = noisy_softplus(m->rho[i]);
-            tr->var[i] = m->mask && !m->mask[i] ? 0.0f : (float)(sg * sg);
-        }
-    }
-    return 1;
 }
 
 void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double last_loss)
 {
-    if (!tr->noise) return;
-    const occam_noise_params *np = &tr->p.noise;
-    double beta = np->warmup_epochs > 0 ? fmin(1.0, (double)epoch / (double)np->warmup_epochs)
-                                        : 1.0;
-    tr->kappa = beta * np->kl_scale / (double)(rows ? rows : 1);
-    /* Regression trains on squared error, but the KL is in nats: the data term in nats is
-     * r²/(2σ²) with σ² the output noise, re-estimated each epoch as the last epoch's mean
-     * squared error per output; weighting the KL by 2σ² is the same trade-off. */
-    if (tr->model->task == OCCAM_TASK_REGRESS && last_loss > 0.0) {
-        int outs = tr->model->lay.width[tr->model->lay.nlayers];
-        tr->kappa *= 2.0 * fmax(last_loss / outs, 1e-6);
-    }
-    if (epoch > 0)
-        for (int l = 0; l < tr->model->lay.nlayers; l++) {
-            occam_noise_prior_fit(&tr->prior[l], tr->model, l, np, false);
-            noisy_cache_init(&tr->cache[l], &tr->prior[l]);
-        }
+    if (tr->noise) noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, rows, last_loss);
 }
 
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
@@ -303,31 +220,22 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
     *s = (occam_trainer_state){.mom1 = tr->mom1, .mom2 = tr->mom2, .threads = tr->threads,
                                .opt_t = &tr->opt.t};
     if (!tr->noise) return;
-    s->mom1_rho = tr->mom1r;
-    s->mom2_rho = tr->mom2r;
-    s->noise_rng = tr->nrng;
-    s->prior = tr->prior;
-    s->kappa = &tr->kappa;
+    s->mom1_rho = tr->noise->mom1r;
+    s->mom2_rho = tr->noise->mom2r;
+    s->noise_rng = tr->noise->rng;
+    s->prior = tr->noise->prior;
+    s->kappa = &tr->noise->kappa;
 }
 
 void occam_trainer_sync(occam_trainer *tr)
 {
-    occam_model *m = tr->model;
-    const occam_layout *lay = &m->lay;
-    if (tr->noise) {
-        for (int l = 0; l < lay->nlayers; l++) {
-            noisy_cache_init(&tr->cache[l], &tr->prior[l]);
-            size_t w = (size_t)lay->width[l] * lay->width[l + 1];
-            for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++)
-                tr->var[i] = m->mask && !m->mask[i] ? 0.0f : noisy_var(m->rho[i]);
-        }
-    }
+    if (tr->noise) noisy_sync(tr->noise, tr->model);
     copy_replicas(tr);
 }
 
 const occam_prior *occam_trainer_prior(const occam_trainer *tr, int l)
 {
-    return tr->noise ? &tr->prior[l] : NULL;
+    return tr->noise ? &tr->noise->prior[l] : NULL;
 }
 
 int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_params p,
@@ -354,8 +262,11 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         tr->dz[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         ok &= tr->act[l] && tr->dz[l];
     }
-    tr->noise = p.noise.enabled;
-    if (tr->noise && ok) ok = noise_create(tr);
+    if (p.noise.enabled && ok) {
+        tr->noise = noisy_state_create(model, &p.noise, p.optim.optimizer == OCCAM_OPT_ADAM,
+                                       tr->rows, threads);
+        ok = tr->noise != NULL;
+    }
     plan_paths(tr, p.grad, p.batch);
     tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
     tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
@@ -417,69 +328,6 @@ static void forward(occam_trainer *tr, const float *params, const float *x, size
     float *out[OCCAM_MAX_LAYERS];
     for (int l = 0; l < lay->nlayers; l++) out[l] = tr->act[l] + lo * (size_t)lay->width[l + 1];
     occam_forward_rows(lay, tr->model->act, params, x, m, out);
-}
-
-/* Training forward pass with noisy weights (local reparameterisation): per layer the
- * pre-activation mean X·μᵀ and variance X²·σ²ᵀ, then one sample Z = mean + sqrt(var)·ε per
- * unit and row. ε and sqrt(var) are kept for the backward pass. */
-static void forward_noisy(occam_trainer *tr, int t, const float *x, size_t lo, int m)
-{
-    const occam_model *mdl = tr->model;
-    const occam_layout *lay = &mdl->lay;
-    occam_rng *r = &tr->nrng[t];
-    const float *in = x;
-    for (int l = 0; l < lay->nlayers; l++) {
-        int nin = lay->width[l], nout = lay->width[l + 1];
-        float *z = tr->act[l] + lo * nout, *sd = tr->sd[l] + lo * nout, *e = tr->eps[l] + lo * nout;
-        float *sq = tr->sq + lo * tr->sqw;
-        occam_noise_layer_forward(z, sd, e, sq, in, m, nin, nout, mdl->params + lay->w_off[l],
-                                  tr->var + lay->w_off[l], r);
-        if (l + 1 < lay->nlayers)
-            occam_bias_act_forward(z, mdl->params + lay->b_off[l], m, nout, mdl->act);
-        else
-            occam_bias_forward(z, mdl->params + lay->b_off[l], m, nout);
-        in = z;
-    }
-}
-
-/* Backward pass with noisy weights (shard path): dμ as usual; dL/dvar = dZ·ε/(2·sd) gives
- * dσ² = dVᵀ·X² (into the second half of the partial) and adds 2X ⊙ (dV·σ²) to dX. */
-static void backward_noisy(occam_trainer *tr, int t, size_t lo, int m)
-{
-    const occam_model *mdl = tr->model;
-    const occam_layout *lay = &mdl->lay;
-    float *part = tr->partial[t], *part2 = part + lay->nparams;
-    for (int l = lay->nlayers - 1; l >= 0; l--) {
-        int nin = lay->width[l], nout = lay->width[l + 1];
-        size_t wsz = (size_t)nin * nout;
-        if (m == 0) {
-            memset(part + lay->w_off[l], 0, wsz * sizeof(float));
-            memset(part + lay->b_off[l], 0, (size_t)nout * sizeof(float));
-            memset(part2 + lay->w_off[l], 0, wsz * sizeof(float));
-            continue;
-        }
-        const float *in = (l > 0 ? tr->act[l - 1] : tr->x) + lo * (size_t)nin;
-        const float *dz = tr->dz[l] + lo * (size_t)nout;
-        float *e = tr->eps[l] + lo * (size_t)nout;
-        const float *sd = tr->sd[l] + lo * (size_t)nout;
-        float *sq = tr->sq + lo * tr->sqw;
-        size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
-        occam_gemm(true, false, nout, nin, m, 1.0f, dz, nout, in, nin, 0.0f, part + lay->w_off[l],
-                   nin);
-        occam_bias_backward(part + lay->b_off[l], dz, m, nout, nout);
-        for (size_t i = 0; i < zn; i++) e[i] = dz[i] * e[i] / (2.0f * sd[i]);
-        for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
-        occam_gemm(true, false, nout, nin, m, 1.0f, e, nout, sq, nin, 0.0f,
-                   part2 + lay->w_off[l], nin);
-        if (l == 0) continue;
-        float *da = tr->dz[l - 1] + lo * (size_t)nin;
-        occam_gemm(false, false, m, nin, nout, 1.0f, dz, nout, mdl->params + lay->w_off[l], nin,
-                   0.0f, da, nin);
-        occam_gemm(false, false, m, nin, nout, 1.0f, e, nout, tr->var + lay->w_off[l], nin, 0.0f,
-                   sq, nin);
-        for (size_t i = 0; i < xn; i++) da[i] += 2.0f * in[i] * sq[i];
-        occam_act_backward(da, tr->act[l - 1] + lo * (size_t)nin, m, nin, mdl->act);
-    }
 }
 
 /* Loss of batch rows [lo, lo + m) against label/target (indexed from lo), into out. With
@@ -545,58 +393,15 @@ static void apply_update(void *ctx, int tag, const float *const *parts, int npar
                        tag == 1, tr->model->mask);
 }
 
-/* The update of noisy weights, fused with the reduction: for a weight segment, g_μ = Σ dμ +
- * κ·∂KL/∂μ and g_ρ = (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ), then the optimiser on μ and on ρ, then
- * σ² refreshed for the next forward pass. Biases are plain parameters. */
+/* Noisy weights: biases are plain parameters, weights take noisy_update. */
 static void apply_noisy(void *ctx, int tag, const float *const *parts, int nparts, size_t off,
                         size_t len)
 {
     occam_trainer *tr = ctx;
-    occam_model *m = tr->model;
-    if (tag == 0) {
-        occam_optim_update(&tr->opt, m->params, tr->mom1, tr->mom2, parts, nparts, off, len,
-                           false, m->mask);
-        return;
-    }
-    const occam_layout *lay = &m->lay;
-    int l = 0;
-    while (l + 1 < lay->nlayers && off >= lay->w_off[l + 1]) l++;
-    const noisy_cache *pc = &tr->cache[l];
-    size_t np = lay->nparams;
-    const float kappa = (float)tr->kappa;
-    enum { B = 256 };
-    float gmu[B], grho[B];
-    for (size_t b = 0; b < len; b += B) {
-        size_t n = len - b < B ? len - b : B, o0 = off + b;
-        for (size_t i = 0; i < n; i++) {
-            size_t k = o0 + i;
-            float gm = 0.0f, gs2 = 0.0f;
-            for (int u = 0; u < nparts; u++) {
-                gm += parts[u][k];
-                gs2 += parts[u][np + k];
-            }
-            /* one exp gives both σ = softplus(ρ) and sigmoid(ρ) = dσ/dρ */
-            float rho = m->rho[k], e = expf(fminf(rho, 30.0f));
-            float sg = rho > 30.0f ? rho : log1pf(e), sig = e / (1.0f + e);
-            float gsig = gs2 * 2.0f * sg;
-            if (kappa > 0.0f) {
-                float dmu, dsig;
-                noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
-                gm += kappa * dmu;
-                gsig += kappa * dsig;
-            }
-            gmu[i] = gm;
-            grho[i] = gsig * sig;
-        }
-        const float *pm[1] = {gmu}, *pr2[1] = {grho};
-        const uint8_t *mk = m->mask ? m->mask + o0 : NULL;
-        occam_optim_update(&tr->opt, m->params + o0, tr->mom1 + o0, tr->mom2 ? tr->mom2 + o0 : NULL,
-                           pm, 1, 0, n, false, mk);
-        occam_optim_update(&tr->opt, m->rho + o0, tr->mom1r + o0,
-                           tr->mom2r ? tr->mom2r + o0 : NULL, pr2, 1, 0, n, false, mk);
-        for (size_t i = 0; i < n; i++)
-            tr->var[o0 + i] = mk && !mk[i] ? 0.0f : noisy_var(m->rho[o0 + i]);
-    }
+    if (tag == 0)
+        apply_update(ctx, tag, parts, nparts, off, len);
+    else
+        noisy_update(tr->model, tr->mom1, tr->mom2, tr->noise, &tr->opt, parts, nparts, off, len);
 }
 
 /* After the step's last barrier: owner layers update the rows their thread computed; shard
@@ -617,7 +422,9 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
     occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, apply, ctx);
 }
 
-/* Forward, loss and backward of thread t's shard of idx[0..nrows). */
+/* The stages before the step's barrier, for thread t's shard of idx[0..nrows): gather →
+ * forward (layer by layer) → loss → backward (from the top layer). Noisy weights take their
+ * own forward and backward (noisy.c); the loss is the same. */
 static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const uint32_t *idx,
                        size_t nrows, double *stamp)
 {
@@ -630,7 +437,7 @@ static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const 
     if (m > 0) {
         gather(tr, ds, idx + lo, lo, (size_t)m);
         if (tr->noise)
-            forward_noisy(tr, t, tr->x + lo * ds->d, lo, m);
+            noisy_forward(tr->act, tr->noise, tr->x + lo * ds->d, tr->model, t, lo, m);
         else
             forward(tr, weights_of(tr, t), tr->x + lo * ds->d, lo, m);
         loss(tr, o, tr->label + lo, tr->target + lo * (size_t)ds->targets, lo, m,
@@ -638,7 +445,7 @@ static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const 
     }
     if (stamp) stamp[1] = occam_clock_now();
     if (tr->noise)
-        backward_noisy(tr, t, lo, m);
+        noisy_backward(tr->partial[t], tr->dz, tr->noise, tr->act, tr->x, tr->model, lo, m);
     else
         backward(tr, t, lo, m, (int)nrows);
     if (stamp) stamp[2] = occam_clock_now();
@@ -680,8 +487,7 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
 
 void occam_trainer_reseed_noise(occam_trainer *tr, uint64_t seed)
 {
-    for (int t = 0; tr->noise && t < tr->threads; t++)
-        tr->nrng[t] = occam_rng_seed(seed, 0x6e6f697365ull + (uint64_t)t);
+    if (tr->noise) noisy_reseed(tr->noise, seed);
 }
 
 typedef struct grad_out {
@@ -700,14 +506,9 @@ static void apply_copy(void *ctx, int tag, const float *const *parts, int nparts
         g[i] = s;
     }
     if (!go->tr->noise || tag != 1) return;
-    /* noisy weights: dρ = Σ dσ² · 2σ · sigmoid(ρ), into the second half */
+    /* noisy weights: dρ into the second half */
     size_t np = go->tr->model->lay.nparams;
-    const float *rho = go->tr->model->rho;
-    for (size_t i = off; i < off + len; i++) {
-        double s = 0.0;
-        for (int u = 0; u < nparts; u++) s += parts[u][np + i];
-        go->grad[np + i] = (float)(s * 2.0 * noisy_softplus(rho[i]) * noisy_sigmoid(rho[i]));
-    }
+    noisy_rho_grad(go->grad + np, parts, go->tr->model->rho, nparts, np, off, len);
 }
 
 void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,

@@ -213,17 +213,8 @@ static void write_noise(occam_json *j, const occam_report *r)
         for (size_t i = 0; i < n; i++) {
             if (mk && !mk[i]) continue;
             active++;
-            int best = 0;
-            double bl = -INFINITY;
-            for (int c = 0; c < p->k; c++) {
-                double z = (w[i] - p->mu[c]) / p->sigma[c];
-                double lw = log(p->pi[c]) - log(p->sigma[c]) - 0.5 * z * z;
-                if (lw > bl) {
-                    bl = lw;
-                    best = c;
-                }
-            }
-            zero += best == 0 && p->k > 1;
+            double resp[OCCAM_PRIOR_MAX];
+            zero += occam_noise_responsibilities(p, w[i], resp) == 0 && p->k > 1;
             snr_sum += fabs(w[i]) / occam_noise_sigma(m->rho[m->lay.w_off[l] + i]);
         }
         zero_all += zero;
