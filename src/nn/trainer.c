@@ -21,7 +21,6 @@
  * (there is nothing to reduce). The owner path costs one barrier per layer. */
 #include "occam/trainer.h"
 
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,9 +135,12 @@ static void refresh_replica(occam_trainer *tr, int t)
     memcpy(tr->replica[g] + lo, tr->model->params + lo, (hi - lo) * sizeof(float));
 }
 
-static void first_touch(occam_trainer *tr, int t)
+/* Worker of the creating team (bound by the runner first): each thread touches the rows and the
+ * partial gradient it will own, so their pages land on its NUMA node. */
+static void first_touch(void *ctx, int t, int nt)
 {
-    if (tr->pl.bind) tr->pl.bind(tr->pl.ctx, t);
+    (void)nt;
+    occam_trainer *tr = ctx;
     const occam_layout *lay = &tr->model->lay;
     if (tr->replica) refresh_replica(tr, t); /* first touch of the group's copy */
     size_t lo, hi;
@@ -292,9 +294,10 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
     }
     if (rc == OCCAM_OK && ok) rc = occam_gemm_prepare(threads, err);
     if (rc == OCCAM_OK && ok) {
+        /* The one team size check: later teams of this trainer are the same size, started
+         * from the same (non-parallel) caller. */
         tr->ok = 1;
-#pragma omp parallel num_threads(threads) default(none) shared(tr)
-        first_touch(tr, omp_get_thread_num());
+        rc = occam_team_run(threads, &tr->pl, first_touch, tr, err);
         ok = tr->ok;
     }
     if (!ok || rc != OCCAM_OK) {
@@ -460,26 +463,57 @@ static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
     }
 }
 
+/* Runs fn on the trainer's team. Its size was checked when the trainer was created; a short
+ * team now means the trainer was driven from inside another parallel region: a programmer
+ * error. */
+static void team(occam_trainer *tr, occam_team_fn fn, void *ctx)
+{
+    occam_error err = {0};
+    if (occam_team_run(tr->threads, NULL, fn, ctx, &err) != OCCAM_OK) {
+        fprintf(stderr, "occam: internal error: %s\n", err.msg);
+        OCCAM_ASSERT(!"the trainer's team came out short");
+    }
+}
+
+/* What a step's, gradient's or evaluation's workers share. */
+typedef struct pass {
+    occam_trainer *tr;
+    const occam_dataset *ds;
+    const uint32_t *idx;
+    size_t nrows;
+    double *stamp;           /* thread 0's phase times (step only) */
+    occam_reduce_apply apply; /* the update fused with the reduction */
+    void *apply_ctx;
+    bool refresh;             /* the update changed the weights: refresh the NUMA replicas */
+} pass;
+
+/* One step, on thread t: its shard forward and backward, one barrier, then its slice of the
+ * reduction with the optimiser update. */
+static void step_worker(void *ctx, int t, int nt)
+{
+    (void)nt;
+    const pass *ps = ctx;
+    occam_trainer *tr = ps->tr;
+    double *st = t == 0 ? ps->stamp : NULL;
+    if (st) st[0] = occam_clock_now();
+    shard_pass(tr, t, ps->ds, ps->idx, ps->nrows, st);
+#pragma omp barrier
+    if (st) st[3] = occam_clock_now();
+    update(tr, t, ps->apply, ps->apply_ctx);
+    if (ps->refresh && tr->replica) {
+#pragma omp barrier
+        refresh_replica(tr, t);
+    }
+    if (st) st[4] = occam_clock_now();
+}
+
 void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
                         size_t nrows, double *loss_sum, int64_t *correct)
 {
     OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
     double stamp[5];
-#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, idx, nrows, stamp)
-    {
-        int t = omp_get_thread_num();
-        double *st = t == 0 ? stamp : NULL;
-        if (st) st[0] = occam_clock_now();
-        shard_pass(tr, t, ds, idx, nrows, st);
-#pragma omp barrier
-        if (st) st[3] = occam_clock_now();
-        update(tr, t, tr->noise ? apply_noisy : apply_update, tr);
-        if (tr->replica) {
-#pragma omp barrier
-            refresh_replica(tr, t);
-        }
-        if (st) st[4] = occam_clock_now();
-    }
+    pass ps = {tr, ds, idx, nrows, stamp, tr->noise ? apply_noisy : apply_update, tr, true};
+    team(tr, step_worker, &ps);
     for (int p = 0; p < OCCAM_PHASES; p++) tr->phase[p] += stamp[p + 1] - stamp[p];
     tr->opt.t++;
     collect(tr, loss_sum, correct);
@@ -517,15 +551,32 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
     OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
     memset(grad, 0, tr->model->lay.nparams * (tr->noise ? 2 : 1) * sizeof(float));
     grad_out go = {grad, tr};
-#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds, idx, nrows, go)
-    {
-        int t = omp_get_thread_num();
-        shard_pass(tr, t, ds, idx, nrows, NULL);
-#pragma omp barrier
-        update(tr, t, apply_copy, &go);
-    }
+    pass ps = {tr, ds, idx, nrows, NULL, apply_copy, &go, false};
+    team(tr, step_worker, &ps); /* a step whose update only copies the reduced gradient */
     int64_t correct = 0;
     collect(tr, loss_sum, &correct);
+}
+
+/* Evaluation on thread t: its contiguous share of the dataset's rows, in blocks of its share
+ * of the batch buffers. */
+static void eval_worker(void *ctx, int t, int nt)
+{
+    const pass *ps = ctx;
+    occam_trainer *tr = ps->tr;
+    const occam_dataset *ds = ps->ds;
+    thread_out *o = &tr->out[t];
+    size_t lo, hi, chunk = tr->rows / (size_t)nt, base = (size_t)t * chunk;
+    occam_team_split_rows(ds->n, t, nt, &lo, &hi);
+    o->loss = 0.0;
+    o->correct = 0;
+    /* Dataset rows are contiguous here, so the forward pass reads them in place; the
+     * activations go to this thread's block of the batch buffers. */
+    for (size_t r = lo; r < hi; r += chunk) {
+        int m = (int)(hi - r < chunk ? hi - r : chunk);
+        forward(tr, weights_of(tr, t), ds->x + r * ds->d, base, m);
+        loss(tr, o, ds->label ? ds->label + r : NULL,
+             ds->y ? ds->y + r * (size_t)ds->targets : NULL, base, m, 0.0f);
+    }
 }
 
 void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *ev)
@@ -533,23 +584,8 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
     memset(ev, 0, sizeof *ev);
     if (ds->n == 0) return;
     const occam_model *mdl = tr->model;
-#pragma omp parallel num_threads(tr->threads) default(none) shared(tr, ds)
-    {
-        int t = omp_get_thread_num();
-        thread_out *o = &tr->out[t];
-        size_t lo, hi, chunk = tr->rows / (size_t)tr->threads, base = (size_t)t * chunk;
-        occam_team_split_rows(ds->n, t, tr->threads, &lo, &hi);
-        o->loss = 0.0;
-        o->correct = 0;
-        /* Dataset rows are contiguous here, so the forward pass reads them in place; the
-         * activations go to this thread's block of the batch buffers. */
-        for (size_t r = lo; r < hi; r += chunk) {
-            int m = (int)(hi - r < chunk ? hi - r : chunk);
-            forward(tr, weights_of(tr, t), ds->x + r * ds->d, base, m);
-            loss(tr, o, ds->label ? ds->label + r : NULL,
-                 ds->y ? ds->y + r * (size_t)ds->targets : NULL, base, m, 0.0f);
-        }
-    }
+    pass ps = {.tr = tr, .ds = ds};
+    team(tr, eval_worker, &ps);
     double lsum = 0.0;
     int64_t correct = 0;
     collect(tr, &lsum, &correct);
