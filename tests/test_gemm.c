@@ -61,7 +61,7 @@ static void check_case(bool ta, bool tb, int m, int n, int k, int pad, float alp
 
 Test(gemm, all_transposes_and_strides)
 {
-    occam_blas_init();
+    occam_gemm_init();
     const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {64, 300, 784}, {17, 10, 100}, {100, 33, 64}};
     for (int s = 0; s < 5; s++)
         for (int t = 0; t < 4; t++)
@@ -72,13 +72,13 @@ Test(gemm, all_transposes_and_strides)
 
 Test(gemm, alpha_beta_accumulate)
 {
-    occam_blas_init();
+    occam_gemm_init();
     for (int t = 0; t < 4; t++) check_case(t & 1, t & 2, 9, 11, 13, 2, 0.5f, 1.5f);
 }
 
 Test(gemm, beta_zero_ignores_nan_in_c)
 {
-    occam_blas_init();
+    occam_gemm_init();
     float A[4] = {1, 2, 3, 4}, B[4] = {1, 0, 0, 1}, C[4] = {NAN, NAN, NAN, NAN};
     occam_gemm(false, false, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
     for (int i = 0; i < 4; i++) cr_assert_float_eq(C[i], A[i], 0.0f);
@@ -86,7 +86,7 @@ Test(gemm, beta_zero_ignores_nan_in_c)
 
 Test(gemm, k_zero_scales_c)
 {
-    occam_blas_init();
+    occam_gemm_init();
     float A[1] = {5}, B[1] = {5}, C[4] = {1, 2, 3, 4};
     occam_gemm(false, false, 2, 2, 0, 1.0f, A, 1, B, 2, 0.5f, C, 2);
     for (int i = 0; i < 4; i++) cr_assert_float_eq(C[i], 0.5f * (float)(i + 1), 0.0f);
@@ -95,7 +95,7 @@ Test(gemm, k_zero_scales_c)
 Test(gemm, picks_a_vector_kernel_set_on_x86)
 {
     bool user_choice = getenv("BLIS_ARCH_TYPE") != NULL;
-    const char *arch = occam_blas_init();
+    const char *arch = occam_gemm_init();
     cr_assert(arch && *arch);
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2") && !user_choice)

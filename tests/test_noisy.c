@@ -13,11 +13,15 @@
 #include "occam/model.h"
 #include "occam/trainer.h"
 
+/* The loss (and gradient) with the noise streams restarted, so every call sees the same noise:
+ * the streams are set through the state view, as a resumed checkpoint sets them. */
 static double loss_at(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx, size_t n,
                       float *g)
 {
     double loss = 0.0;
-    occam_trainer_reseed_noise(tr, 77);
+    occam_trainer_state s;
+    occam_trainer_state_view(tr, &s);
+    for (int t = 0; t < s.threads; t++) s.noise_rng[t] = occam_rng_seed(77, (uint64_t)t);
     occam_trainer_gradient(tr, ds, idx, n, g, &loss);
     return loss / (double)n;
 }

@@ -130,11 +130,11 @@ static void check_engine(const occam_model *m, const float *x, size_t n, const f
     for (int rep = 0; rep < 2; rep++) {
         memset(y, 0xff, n * (size_t)k * sizeof(float)); /* NaN: every output must be written */
         cr_assert_eq(occam_sparse_forward(s, x, n, y, threads, &err), OCCAM_OK, "%s", err.msg);
-        double d = occam_max_rel_diff(y, want, n, k);
+        double d = occam_sparse_max_rel_diff(y, want, n, k);
         cr_assert(d <= TOL, "%s, threshold %g, %d threads: max relative difference %g", what,
                   threshold, threads, d);
         for (size_t i = 0; i < n; i++)
-            cr_assert_eq(occam_argmax(y + i * k, k), occam_argmax(want + i * k, k),
+            cr_assert_eq(occam_sparse_argmax(y + i * k, k), occam_sparse_argmax(want + i * k, k),
                          "%s: row %zu", what, i);
     }
     occam_sparse_free(s);
@@ -171,8 +171,8 @@ Test(sparse, matches_reference_and_dense_path)
             zero_masked(&m);
             for (int t = 1; t <= 3; t++) {
                 occam_error err;
-                cr_assert_eq(occam_dense_forward(&m, x, n, dense, t, &err), OCCAM_OK);
-                double d = occam_max_rel_diff(dense, want, n, 5);
+                cr_assert_eq(occam_sparse_dense_forward(&m, x, n, dense, t, &err), OCCAM_OK);
+                double d = occam_sparse_max_rel_diff(dense, want, n, 5);
                 cr_assert(d <= TOL, "dense path, %s, %d threads: %g", what, t, d);
             }
             occam_model_free(&m);
@@ -237,8 +237,8 @@ Test(sparse, thread_count_independent)
         cr_assert_eq(occam_sparse_forward(s, x, n, y, t, &err), OCCAM_OK);
         cr_assert_eq(memcmp(y, y1, sizeof(float) * n * 10), 0, "%d threads differ", t);
     }
-    cr_assert_eq(occam_dense_forward(&m, x, n, y, 2, &err), OCCAM_OK);
-    cr_assert(occam_max_rel_diff(y1, y, n, 10) <= TOL);
+    cr_assert_eq(occam_sparse_dense_forward(&m, x, n, y, 2, &err), OCCAM_OK);
+    cr_assert(occam_sparse_max_rel_diff(y1, y, n, 10) <= TOL);
     /* n = 0 and n = 1 */
     cr_assert_eq(occam_sparse_forward(s, x, 0, y, 2, &err), OCCAM_OK);
     cr_assert_eq(occam_sparse_forward(s, x, 1, y, 3, &err), OCCAM_OK);
@@ -355,8 +355,8 @@ Test(sparse, removed_neurons)
         check_engine(&narrow, x, n, want, 0.0, t, "narrow, all dense");
     }
     float *dense = malloc(sizeof(float) * n * 3);
-    cr_assert_eq(occam_dense_forward(&narrow, x, n, dense, 2, &err), OCCAM_OK);
-    cr_assert(occam_max_rel_diff(dense, want, n, 3) <= TOL);
+    cr_assert_eq(occam_sparse_dense_forward(&narrow, x, n, dense, 2, &err), OCCAM_OK);
+    cr_assert(occam_sparse_max_rel_diff(dense, want, n, 3) <= TOL);
     free(dense);
     free(want);
     free(x);
@@ -410,7 +410,7 @@ Test(sparse, predict_csv_format)
     for (int i = 0; i < N * 20; i++) /* three decimals: exact through "%.3f" and back */
         x[i] = (float)(round(x[i] * 3000.0) / 1000.0);
     float y[N * 3];
-    cr_assert_eq(occam_dense_forward(&m, x, N, y, 1, &err), OCCAM_OK);
+    cr_assert_eq(occam_sparse_dense_forward(&m, x, N, y, 1, &err), OCCAM_OK);
     FILE *f20 = fopen(in20, "w"), *f21 = fopen(in21, "w");
     cr_assert(f20 && f21);
     for (int i = 0; i < N; i++) {
@@ -441,7 +441,7 @@ Test(sparse, predict_csv_format)
             cr_assert_eq(sscanf(line, "%d,%lf,%lf,%lf", &label, &pr[0], &pr[1], &pr[2]), 4,
                          "row %d: %s", i, line);
             const float *yi = y + i * 3;
-            cr_assert_eq(label, occam_argmax(yi, 3), "row %d", i);
+            cr_assert_eq(label, occam_sparse_argmax(yi, 3), "row %d", i);
             double mx = fmax(yi[0], fmax(yi[1], yi[2])), s = 0;
             for (int j = 0; j < 3; j++) s += exp(yi[j] - mx);
             for (int j = 0; j < 3; j++)

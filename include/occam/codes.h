@@ -43,10 +43,6 @@ double occam_codes_value_bits(const float *w, const uint8_t *mask, size_t n, dou
  * meaningless). Computed in log space: finite for any finite r, σ > 0, δ > 0. */
 double occam_codes_gauss_bits(double residual, double sigma, double delta);
 
-/* sqrt(mean((y - t)²)) over n elements (t may be NULL: rms of y). The maximum-likelihood σ
- * for occam_codes_gauss_bits. 0 for n = 0. Serial, double accumulation. */
-double occam_codes_rms(const float *y, const float *t, size_t n);
-
 /* ---- bits-back (noisy weights) ----------------------------------------------------------- */
 
 /* KL(N(mu_q, sigma_q²) || N(mu_p, sigma_p²)) in NATS, closed form, written so that it stays

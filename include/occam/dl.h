@@ -76,10 +76,11 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
                      const occam_noise_params *noise, const occam_dataset *train, int threads,
                      float *qparams, occam_error *err);
 
-/* L(data | model) in bits for `params` (m's layout) on the first `rows` rows of ds (0: all);
- * NAN if its per-thread scratch cannot be allocated. */
-double occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
-                          size_t rows, double target_precision, int threads);
+/* L(data | model) in bits for `params` (m's layout) on the first `rows` rows of ds (0: all)
+ * into *bits: the data term occam_dl_compute uses. OCCAM_ERR_RUNTIME if its per-thread scratch
+ * cannot be allocated. */
+int occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
+                       size_t rows, double target_precision, int threads, double *bits);
 
 /* Rounds a prior to what a file stores: float32 parameters, the mixture's first weight implied
  * by the others (π0 = 1 − Σ π_i) and, when pinned, μ0 = 0. The two-part code is computed with

@@ -9,6 +9,6 @@
 
 /* mkdir -p dir, then checks that it is a folder we may write into. `what` names where the
  * folder came from (an option or a config key) for the message. OCCAM_ERR_RUNTIME on failure. */
-int occam_make_dir(const char *dir, const char *what, occam_error *err);
+int occam_fsutil_make_dir(const char *dir, const char *what, occam_error *err);
 
 #endif

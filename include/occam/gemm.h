@@ -4,7 +4,7 @@
  * run single-threaded by the calling worker (a per-call BLIS runtime object set to one thread):
  * parallelism comes from occam's own team, never from BLIS, so cores are never oversubscribed.
  *
- * occam_blas_init must run once, before any worker thread starts. It also picks BLIS's kernel
+ * occam_gemm_init must run once, before any worker thread starts. It also picks BLIS's kernel
  * set: Debian's BLIS 0.9 does not recognise newer CPUs (AMD Zen 4/5, recent Intel) and falls back
  * to its portable "generic" kernels, four times slower than its AVX-512 ones on such machines.
  * Unless the user has set BLIS_ARCH_TYPE, occam chooses by CPU features: AVX-512 (F, DQ, BW, VL)
@@ -17,10 +17,10 @@
 #include "occam/error.h"
 
 /* Idempotent. Returns the name of the kernel set BLIS is using (e.g. "skx"). */
-const char *occam_blas_init(void);
+const char *occam_gemm_init(void);
 
-/* Whether occam_blas_init overrode BLIS's own CPU detection. */
-bool occam_blas_arch_overridden(void);
+/* Whether occam_gemm_init overrode BLIS's own CPU detection. */
+bool occam_gemm_arch_overridden(void);
 
 /* BLIS allocates its packing buffers from a shared pool that grows, by malloc, whenever more
  * threads pack at the same time than ever before, and it aborts the process when that malloc

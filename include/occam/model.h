@@ -81,11 +81,11 @@ void occam_model_init(occam_model *m, occam_init init, uint64_t seed);
  * model's own, or a quantised copy in the same layout): out[l] receives layer l's output
  * (m × width[l+1], after the activation except for the last layer). Single-threaded (one BLIS
  * call per layer); callable from inside a team. */
-void occam_forward_rows(const occam_layout *lay, occam_act act, const float *params,
+void occam_model_forward_rows(const occam_layout *lay, occam_act act, const float *params,
                         const float *x, int m, float *const *out);
 /* Layers [first, last) only: x is layer first's input (m × width[first]); out[l] for l in the
- * range receives layer l's output. occam_forward_rows is (0, nlayers). */
-void occam_forward_layers(const occam_layout *lay, occam_act act, const float *params,
+ * range receives layer l's output. occam_model_forward_rows is (0, nlayers). */
+void occam_model_forward_layers(const occam_layout *lay, occam_act act, const float *params,
                           int first, int last, const float *x, int m, float *const *out);
 
 #endif

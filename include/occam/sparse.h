@@ -14,7 +14,7 @@
  * splits the rows statically between the threads; each row's result is independent of the
  * thread count.
  *
- * occam_dense_forward is the yardstick and the reference: occam_forward_rows (one BLIS call
+ * occam_sparse_dense_forward is the yardstick and the reference: occam_model_forward_rows (one BLIS call
  * per layer) over row blocks, in parallel. It reads the model's parameters as they are, so it
  * relies on the trainer's invariant that pruned weights are zero (occam_trainer_apply_mask). */
 #ifndef OCCAM_SPARSE_H
@@ -67,16 +67,16 @@ double occam_sparse_threshold(const occam_sparse *s);
 const char *occam_sparse_format_name(occam_sparse_format f);
 
 /* The dense BLIS path: out (n × outputs) = forward of x (n × inputs) with m's parameters, by
- * occam_forward_rows over blocks of rows, `threads` threads. OCCAM_ERR_RUNTIME when the
+ * occam_model_forward_rows over blocks of rows, `threads` threads. OCCAM_ERR_RUNTIME when the
  * scratch cannot be allocated or OpenMP starts a smaller team. */
-int occam_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
+int occam_sparse_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
                         occam_error *err);
 
 /* Largest |a - b| over n rows of k values, each row scaled by its largest |b| (rows of b that
  * are all zero are compared absolutely). */
-double occam_max_rel_diff(const float *a, const float *b, size_t n, int k);
+double occam_sparse_max_rel_diff(const float *a, const float *b, size_t n, int k);
 
 /* Index of the largest of the k values (the first on ties). */
-int occam_argmax(const float *v, int k);
+int occam_sparse_argmax(const float *v, int k);
 
 #endif

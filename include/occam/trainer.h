@@ -60,8 +60,6 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
  * buffers, sized for the old widths, are large enough. */
 void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
                             const uint8_t *const *keep);
-/* Restarts the noise streams (so that two passes see the same noise sample; for tests). */
-void occam_trainer_reseed_noise(occam_trainer *tr, uint64_t seed);
 
 /* Start of epoch `epoch` (0-based) over `rows` training rows, the last epoch's mean training
  * loss given (0 if none): with noisy weights, sets β = min(1, epoch / noise.warmup_epochs), the

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int occam_make_dir(const char *dir, const char *what, occam_error *err)
+int occam_fsutil_make_dir(const char *dir, const char *what, occam_error *err)
 {
     char buf[PATH_MAX];
     if (!*dir || strlen(dir) >= sizeof buf)

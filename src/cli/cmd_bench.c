@@ -213,7 +213,7 @@ int cmd_bench(int argc, char **argv)
         printf("{\"bench\": \"gemm\", \"mode\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, "
                "\"threads\": %ld, \"blis_arch\": \"%s\", \"gflops\": %.2f, "
                "\"gflops_per_thread\": %.2f}\n", mt ? "blis-threads" : "per-thread", d[0], d[1],
-               d[2], d[3], occam_blas_init(), gf, gf / (double)d[3]);
+               d[2], d[3], occam_gemm_init(), gf, gf / (double)d[3]);
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "memory") == 0) {

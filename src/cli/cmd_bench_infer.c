@@ -3,7 +3,7 @@
  *
  * Both paths run the same rows on the same team size. Before anything is timed, the outputs
  * are checked against each other: the predicted labels must be identical and every output
- * within 1e-5 of its row's scale (occam_max_rel_diff); a mismatch is a runtime failure (exit
+ * within 1e-5 of its row's scale (occam_sparse_max_rel_diff); a mismatch is a runtime failure (exit
  * 1) and nothing is timed, as a fast wrong answer is worth nothing. That run also warms both
  * paths up. Then each runs R times, interleaved (dense, sparse, dense, ...) so that a drift in
  * clock speed hits both alike, and the medians are reported. The ceiling printed beside them
@@ -110,15 +110,15 @@ typedef struct infer_run {
 static int infer_verify(infer_run *r, occam_error *err)
 {
     int k = r->model->lay.width[r->model->lay.nlayers];
-    int rc = occam_dense_forward(r->model, r->ds->x, r->ds->n, r->dense_out, r->threads, err);
+    int rc = occam_sparse_dense_forward(r->model, r->ds->x, r->ds->n, r->dense_out, r->threads, err);
     if (rc == OCCAM_OK)
         rc = occam_sparse_forward(r->sp, r->ds->x, r->ds->n, r->sparse_out, r->threads, err);
     if (rc != OCCAM_OK) return rc;
     r->labels_identical = true;
     for (size_t i = 0; i < r->ds->n && r->labels_identical; i++)
-        r->labels_identical = occam_argmax(r->dense_out + i * (size_t)k, k) ==
-                              occam_argmax(r->sparse_out + i * (size_t)k, k);
-    r->max_rel = occam_max_rel_diff(r->sparse_out, r->dense_out, r->ds->n, k);
+        r->labels_identical = occam_sparse_argmax(r->dense_out + i * (size_t)k, k) ==
+                              occam_sparse_argmax(r->sparse_out + i * (size_t)k, k);
+    r->max_rel = occam_sparse_max_rel_diff(r->sparse_out, r->dense_out, r->ds->n, k);
     return OCCAM_OK;
 }
 
@@ -129,7 +129,7 @@ static int infer_time(infer_run *r, occam_error *err)
     int rc = OCCAM_OK;
     for (int i = 0; i < r->repeats && rc == OCCAM_OK; i++) {
         double t0 = occam_clock_now();
-        rc = occam_dense_forward(r->model, r->ds->x, r->ds->n, r->dense_out, r->threads, err);
+        rc = occam_sparse_dense_forward(r->model, r->ds->x, r->ds->n, r->dense_out, r->threads, err);
         double t1 = occam_clock_now();
         if (rc == OCCAM_OK)
             rc = occam_sparse_forward(r->sp, r->ds->x, r->ds->n, r->sparse_out, r->threads, err);
@@ -192,7 +192,7 @@ static int run(const cli_opts *c, occam_error *err)
     int threads;
     int rc = cli_setup(&o->cli, &cfg, &threads, err);
     if (rc) return rc;
-    occam_blas_init();
+    occam_gemm_init();
     occam_model model;
     occam_dataset train, test;
     rc = occam_model_create(&model, &cfg.model, cfg.data.task, err);

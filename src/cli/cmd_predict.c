@@ -138,7 +138,7 @@ static void predict_write_rows(FILE *f, const float *y, size_t n, int k, bool cl
             fputc('\n', f);
             continue;
         }
-        int arg = occam_argmax(yi, k);
+        int arg = occam_sparse_argmax(yi, k);
         double s = 0.0;
         for (int j = 0; j < k; j++) s += exp((double)yi[j] - yi[arg]);
         fprintf(f, "%d", arg);
@@ -175,7 +175,7 @@ static int run(const cli_opts *o, occam_error *err)
     int threads;
     int rc = cli_setup(o, &cfg, &threads, err);
     if (rc) return rc;
-    occam_blas_init();
+    occam_gemm_init();
     occam_model model;
     occam_dataset in = {0};
     occam_sparse *sp = NULL;

@@ -158,7 +158,7 @@ static int run(const cli_opts *o, occam_error *err)
         fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d thread%s, "
                 "BLIS kernels %s%s\n", train->n, test->n, model->lay.nweights + model->lay.nbiases,
                 threads, threads == 1 ? "" : "s", arch,
-                occam_blas_arch_overridden() ? " (chosen by CPU features)" : "");
+                occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
         state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,
                                .every = cfg.train.checkpoint_every,

@@ -51,7 +51,7 @@ int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "cannot draw plots: '%s' is not an executable on PATH (install "
                                "Debian's gnuplot-nox, e.g. with 'make deps')", c->gnuplot);
-    return occam_make_dir(c->dir, "--out", err);
+    return occam_fsutil_make_dir(c->dir, "--out", err);
 }
 
 static int out_path(const plot_ctx *c, const char *name, const char *ext, char *path,

@@ -14,7 +14,7 @@ int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
     s->threads = threads;
-    s->arch = occam_blas_init();
+    s->arch = occam_gemm_init();
     int rc = occam_model_create(&s->model, &s->cfg.model, s->cfg.data.task, err);
     if (rc == OCCAM_OK) {
         if (checkpoint) rc = occam_checkpoint_load(checkpoint, &s->model, err);

@@ -44,7 +44,7 @@ static void chunk_forward(const data_ctx *c, size_t lo, int m, float **out)
     }
     const float *x = c->first == 0 ? c->ds->x + lo * c->ds->d
                                    : c->in + lo * (size_t)lay->width[c->first];
-    occam_forward_layers(lay, c->m->act, c->params, c->first, lay->nlayers, x, m, out);
+    occam_model_forward_layers(lay, c->m->act, c->params, c->first, lay->nlayers, x, m, out);
 }
 
 /* Σ −log2 softmax(z)[y] over rows [lo, hi), in double, in row order. */
@@ -328,13 +328,10 @@ static int data_bits_from(const occam_model *m, const float *params, const occam
     return rc;
 }
 
-double occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
-                          size_t rows, double target_precision, int threads)
+int occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
+                       size_t rows, double target_precision, int threads, double *bits)
 {
-    double bits;
-    if (data_bits_from(m, params, ds, rows, 0, NULL, target_precision, threads, &bits) != OCCAM_OK)
-        return NAN;
-    return bits;
+    return data_bits_from(m, params, ds, rows, 0, NULL, target_precision, threads, bits);
 }
 
 /* ---- model codes ----------------------------------------------------------------------- */
@@ -497,7 +494,7 @@ static double advance_chunk(void *vctx, size_t lo, size_t hi)
     float *out[OCCAM_MAX_LAYERS];
     out[a->l] = a->out + lo * (size_t)lay->width[a->l + 1];
     const float *x = a->in ? a->in + lo * (size_t)lay->width[a->l] : a->ds->x + lo * a->ds->d;
-    occam_forward_layers(lay, a->m->act, a->params, a->l, a->l + 1, x, (int)(hi - lo), out);
+    occam_model_forward_layers(lay, a->m->act, a->params, a->l, a->l + 1, x, (int)(hi - lo), out);
     return 0.0;
 }
 
@@ -616,8 +613,8 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
         }
     }
     double t0 = occam_clock_now();
-    int rc = data_bits_from(m, q ? q : m->params, train, 0, 0, NULL, p->target_precision,
-                            threads, &dl->data_bits);
+    int rc = occam_dl_data_bits(m, q ? q : m->params, train, 0, p->target_precision, threads,
+                                &dl->data_bits);
     dl->seconds = occam_clock_now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     if (q && q != qparams) free(q);

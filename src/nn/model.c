@@ -126,7 +126,7 @@ void occam_model_init(occam_model *m, occam_init init, uint64_t seed)
     }
 }
 
-void occam_forward_layers(const occam_layout *lay, occam_act act, const float *params,
+void occam_model_forward_layers(const occam_layout *lay, occam_act act, const float *params,
                           int first, int last, const float *x, int m, float *const *out)
 {
     const float *in = x;
@@ -143,8 +143,8 @@ void occam_forward_layers(const occam_layout *lay, occam_act act, const float *p
     }
 }
 
-void occam_forward_rows(const occam_layout *lay, occam_act act, const float *params,
+void occam_model_forward_rows(const occam_layout *lay, occam_act act, const float *params,
                         const float *x, int m, float *const *out)
 {
-    occam_forward_layers(lay, act, params, 0, lay->nlayers, x, m, out);
+    occam_model_forward_layers(lay, act, params, 0, lay->nlayers, x, m, out);
 }

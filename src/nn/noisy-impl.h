@@ -118,8 +118,6 @@ void noisy_begin_epoch(noisy_state *s, const occam_model *m, const occam_noise_p
 void noisy_sync(noisy_state *s, const occam_model *m);
 /* σ² = 0 where the mask is 0. */
 void noisy_apply_mask(noisy_state *s, const occam_model *m);
-/* Restarts every thread's noise stream from seed. */
-void noisy_reseed(noisy_state *s, uint64_t seed);
 
 /* The step's stages on thread t's batch rows [lo, lo + m); act and dz are the trainer's
  * whole-batch arrays per layer (rows × width[l+1]).

@@ -355,7 +355,8 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
         noisy_state_free(s);
         return NULL;
     }
-    noisy_reseed(s, np->seed);
+    for (int t = 0; t < s->threads; t++) /* one noise stream per thread */
+        s->rng[t] = occam_rng_seed(np->seed, 0x6e6f697365ull + (uint64_t)t);
     for (int l = 0; l < lay->nlayers; l++) {
         occam_noise_prior_fit(&s->prior[l], m, l, np, true);
         noisy_cache_init(&s->cache[l], &s->prior[l]);
@@ -366,12 +367,6 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
         }
     }
     return s;
-}
-
-void noisy_reseed(noisy_state *s, uint64_t seed)
-{
-    for (int t = 0; t < s->threads; t++)
-        s->rng[t] = occam_rng_seed(seed, 0x6e6f697365ull + (uint64_t)t);
 }
 
 void noisy_begin_epoch(noisy_state *s, const occam_model *m, const occam_noise_params *np,

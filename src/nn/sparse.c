@@ -51,7 +51,7 @@
 #endif
 #define SPARSE_NVEC 8
 #define SPARSE_ROWS (SPARSE_VEC * SPARSE_NVEC) /* rows per block */
-/* Rows per occam_forward_rows call on the dense path: the fastest of 64 to 5000 measured on
+/* Rows per occam_model_forward_rows call on the dense path: the fastest of 64 to 5000 measured on
  * LeNet-300-100 (1024: 41 ms per 10,000 rows on one thread, 256: 44 ms, 64: 65 ms). */
 #define DENSE_ROWS 1024
 
@@ -196,7 +196,7 @@ int occam_sparse_create(occam_sparse **out, const occam_model *m, double density
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "sparse density threshold %g: must be a number >= 0",
                                density_threshold);
-    occam_blas_init(); /* before any team starts */
+    occam_gemm_init(); /* before any team starts */
     occam_sparse *s = calloc(1, sizeof *s);
     if (!s) return sparse_oom(err, "header");
     const occam_layout *lay = &m->lay;
@@ -378,11 +378,11 @@ static void dense_worker(void *ctx, int t, int nt)
     for (size_t r = lo; r < hi; r += DENSE_ROWS) {
         int rows = hi - r < DENSE_ROWS ? (int)(hi - r) : DENSE_ROWS;
         bufs[L - 1] = d->out + r * (size_t)nout; /* the last layer writes in place */
-        occam_forward_rows(lay, d->act, d->params, d->x + r * (size_t)in0, rows, bufs);
+        occam_model_forward_rows(lay, d->act, d->params, d->x + r * (size_t)in0, rows, bufs);
     }
 }
 
-/* out (n × outputs) = forward of x through lay/params, occam_forward_rows on DENSE_ROWS-row
+/* out (n × outputs) = forward of x through lay/params, occam_model_forward_rows on DENSE_ROWS-row
  * blocks, rows split statically over `threads` threads. */
 static int dense_rows(const occam_layout *lay, occam_act act, const float *params,
                       const float *x, size_t n, float *out, int threads, occam_error *err)
@@ -403,7 +403,7 @@ static int dense_rows(const occam_layout *lay, occam_act act, const float *param
     return rc;
 }
 
-int occam_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
+int occam_sparse_dense_forward(const occam_model *m, const float *x, size_t n, float *out, int threads,
                         occam_error *err)
 {
     return dense_rows(&m->lay, m->act, m->params, x, n, out, threads, err);
@@ -453,7 +453,7 @@ int occam_sparse_forward(occam_sparse *s, const float *x, size_t n, float *out, 
 
 /* ---- comparison ------------------------------------------------------------------------ */
 
-double occam_max_rel_diff(const float *a, const float *b, size_t n, int k)
+double occam_sparse_max_rel_diff(const float *a, const float *b, size_t n, int k)
 {
     double worst = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -470,7 +470,7 @@ double occam_max_rel_diff(const float *a, const float *b, size_t n, int k)
     return worst;
 }
 
-int occam_argmax(const float *v, int k)
+int occam_sparse_argmax(const float *v, int k)
 {
     int arg = 0;
     for (int j = 1; j < k; j++)

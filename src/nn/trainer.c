@@ -245,7 +245,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
 {
     OCCAM_ASSERT(threads >= 1);
     *out = NULL;
-    occam_blas_init(); /* before any team starts */
+    occam_gemm_init(); /* before any team starts */
     occam_trainer *tr = calloc(1, sizeof *tr);
     if (!tr) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the trainer");
     const occam_layout *lay = &model->lay;
@@ -330,7 +330,7 @@ static void forward(occam_trainer *tr, const float *params, const float *x, size
     const occam_layout *lay = &tr->model->lay;
     float *out[OCCAM_MAX_LAYERS];
     for (int l = 0; l < lay->nlayers; l++) out[l] = tr->act[l] + lo * (size_t)lay->width[l + 1];
-    occam_forward_rows(lay, tr->model->act, params, x, m, out);
+    occam_model_forward_rows(lay, tr->model->act, params, x, m, out);
 }
 
 /* Loss of batch rows [lo, lo + m) against label/target (indexed from lo), into out. With
@@ -517,11 +517,6 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
     for (int p = 0; p < OCCAM_PHASES; p++) tr->phase[p] += stamp[p + 1] - stamp[p];
     tr->opt.t++;
     collect(tr, loss_sum, correct);
-}
-
-void occam_trainer_reseed_noise(occam_trainer *tr, uint64_t seed)
-{
-    if (tr->noise) noisy_reseed(tr->noise, seed);
 }
 
 typedef struct grad_out {

@@ -114,17 +114,6 @@ double occam_codes_gauss_bits(double residual, double sigma, double delta)
     return (0.5 * z * z + log(sigma) + LN_SQRT_2PI - log(delta)) / LN2;
 }
 
-double occam_codes_rms(const float *y, const float *t, size_t n)
-{
-    if (n == 0) return 0.0;
-    double s = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)y[i] - (t ? (double)t[i] : 0.0);
-        s += d * d;
-    }
-    return sqrt(s / (double)n);
-}
-
 /* ---- bits-back KL ------------------------------------------------------------------------ */
 
 /* x - log1p(x) for x > -1, without cancellation near 0. */

@@ -267,7 +267,7 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
     occam_state_writer *w = writer;
     int epoch = v->res->epochs;
     if (!interrupted && (w->every <= 0 || epoch % w->every != 0)) return OCCAM_OK;
-    int rc = occam_make_dir(w->dir, "train.checkpoint_dir", err);
+    int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
     if (rc != OCCAM_OK) return rc;
     char path[sizeof w->last];
     int len = snprintf(path, sizeof path, "%s/ckpt-e%04d-s%09lld.safetensors", w->dir, epoch,

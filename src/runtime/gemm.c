@@ -37,7 +37,7 @@ static void choose_arch(void)
 #endif
 }
 
-const char *occam_blas_init(void)
+const char *occam_gemm_init(void)
 {
     if (!blas_ready) {
         choose_arch();
@@ -47,7 +47,7 @@ const char *occam_blas_init(void)
     return bli_arch_string(bli_arch_query_id());
 }
 
-bool occam_blas_arch_overridden(void) { return arch_overridden; }
+bool occam_gemm_arch_overridden(void) { return arch_overridden; }
 
 /* The largest team the pool has been grown for. Read and written only by serial code. */
 static int prepared_threads;
@@ -84,7 +84,7 @@ static void prepare_worker(void *ctx, int t, int nt)
 int occam_gemm_prepare(int threads, occam_error *err)
 {
     if (threads <= prepared_threads) return OCCAM_OK;
-    occam_blas_init();
+    occam_gemm_init();
     /* BLIS sizes its pool blocks for the largest datatype's blocking, whatever is multiplied
      * (17 MB for B with the skx kernels, against 4.7 MB for float's own KC × NC). */
     cntx_t *cntx = bli_gks_query_cntx();
@@ -172,7 +172,7 @@ static void rate_worker(void *ctx, int t, int nt)
 int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1 && reps >= 1 && reps <= 64);
-    occam_blas_init();
+    occam_gemm_init();
     double times[64];
     rate_team rt = {m, n, k, reps, times, 1};
     int rc = occam_team_run(threads, NULL, rate_worker, &rt, err);
@@ -189,7 +189,7 @@ int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, 
 double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps)
 {
     OCCAM_ASSERT(threads >= 1 && reps >= 1 && reps <= 64);
-    occam_blas_init();
+    occam_gemm_init();
     size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
     float *buf = occam_alloc(sa + sb + sc, sizeof(float));
     OCCAM_ASSERT(buf);
