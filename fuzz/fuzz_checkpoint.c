@@ -158,7 +158,7 @@ static void check_resume(const char *path, bool noisy)
     cfg.train.batch = 32;
     if (noisy) {
         cfg.noise.enabled = true;
-        cfg.train.optimizer = OCCAM_OPT_ADAM;
+        cfg.train.optim.optimizer = OCCAM_OPT_ADAM;
     }
     occam_model m;
     occam_error err = {0};

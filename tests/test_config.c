@@ -115,19 +115,19 @@ static void assert_config_equal(const occam_config *a, const occam_config *b)
     cr_assert_eq(a->model.init, b->model.init);
     cr_assert_eq(a->train.epochs, b->train.epochs);
     cr_assert_eq(a->train.batch, b->train.batch);
-    cr_assert_eq(a->train.optimizer, b->train.optimizer);
-    const double *da[] = {&a->train.lr, &a->train.momentum, &a->train.beta1, &a->train.beta2,
-                          &a->train.eps, &a->train.weight_decay, &a->train.gamma,
-                          &a->train.lr_min};
-    const double *db[] = {&b->train.lr, &b->train.momentum, &b->train.beta1, &b->train.beta2,
-                          &b->train.eps, &b->train.weight_decay, &b->train.gamma,
-                          &b->train.lr_min};
+    cr_assert_eq(a->train.optim.optimizer, b->train.optim.optimizer);
+    const double *da[] = {&a->train.optim.lr, &a->train.optim.momentum, &a->train.optim.beta1, &a->train.optim.beta2,
+                          &a->train.optim.eps, &a->train.optim.weight_decay, &a->train.optim.gamma,
+                          &a->train.optim.lr_min};
+    const double *db[] = {&b->train.optim.lr, &b->train.optim.momentum, &b->train.optim.beta1, &b->train.optim.beta2,
+                          &b->train.optim.eps, &b->train.optim.weight_decay, &b->train.optim.gamma,
+                          &b->train.optim.lr_min};
     for (size_t i = 0; i < sizeof da / sizeof da[0]; i++)
         cr_assert(memcmp(da[i], db[i], sizeof(double)) == 0, "train double #%zu: %.17g != %.17g",
                   i, *da[i], *db[i]);
-    cr_assert_eq(a->train.nesterov, b->train.nesterov);
-    cr_assert_eq(a->train.schedule, b->train.schedule);
-    cr_assert_eq(a->train.step_epochs, b->train.step_epochs);
+    cr_assert_eq(a->train.optim.nesterov, b->train.optim.nesterov);
+    cr_assert_eq(a->train.optim.schedule, b->train.optim.schedule);
+    cr_assert_eq(a->train.optim.step_epochs, b->train.optim.step_epochs);
     cr_assert_eq(a->train.seed, b->train.seed);
     cr_assert_eq(a->runtime.threads, b->runtime.threads);
     cr_assert_eq(a->runtime.oversubscribe, b->runtime.oversubscribe);
@@ -229,18 +229,18 @@ Test(config, defaults)
     cr_assert_eq(c.model.init, OCCAM_INIT_HE);
     cr_assert_eq(c.train.epochs, 20);
     cr_assert_eq(c.train.batch, 128);
-    cr_assert_eq(c.train.optimizer, OCCAM_OPT_SGD);
-    cr_assert_eq(c.train.lr, 0.1);
-    cr_assert_eq(c.train.momentum, 0.9);
-    cr_assert_eq(c.train.nesterov, false);
-    cr_assert_eq(c.train.beta1, 0.9);
-    cr_assert_eq(c.train.beta2, 0.999);
-    cr_assert_eq(c.train.eps, 1e-8);
-    cr_assert_eq(c.train.weight_decay, 0.0);
-    cr_assert_eq(c.train.schedule, OCCAM_SCHED_CONSTANT);
-    cr_assert_eq(c.train.step_epochs, 10);
-    cr_assert_eq(c.train.gamma, 0.1);
-    cr_assert_eq(c.train.lr_min, 0.0);
+    cr_assert_eq(c.train.optim.optimizer, OCCAM_OPT_SGD);
+    cr_assert_eq(c.train.optim.lr, 0.1);
+    cr_assert_eq(c.train.optim.momentum, 0.9);
+    cr_assert_eq(c.train.optim.nesterov, false);
+    cr_assert_eq(c.train.optim.beta1, 0.9);
+    cr_assert_eq(c.train.optim.beta2, 0.999);
+    cr_assert_eq(c.train.optim.eps, 1e-8);
+    cr_assert_eq(c.train.optim.weight_decay, 0.0);
+    cr_assert_eq(c.train.optim.schedule, OCCAM_SCHED_CONSTANT);
+    cr_assert_eq(c.train.optim.step_epochs, 10);
+    cr_assert_eq(c.train.optim.gamma, 0.1);
+    cr_assert_eq(c.train.optim.lr_min, 0.0);
     cr_assert_eq(c.train.seed, 1);
     cr_assert_eq(c.runtime.threads, 0);
     cr_assert_eq(c.runtime.oversubscribe, false);
@@ -368,18 +368,18 @@ Test(config, full_file)
     cr_assert_eq(c.model.init, OCCAM_INIT_XAVIER);
     cr_assert_eq(c.train.epochs, 3);
     cr_assert_eq(c.train.batch, 1 << 20);
-    cr_assert_eq(c.train.optimizer, OCCAM_OPT_ADAM);
-    cr_assert_eq(c.train.lr, 1e-3);
-    cr_assert_eq(c.train.momentum, 0.0);
-    cr_assert_eq(c.train.nesterov, true);
-    cr_assert_eq(c.train.beta1, 0.5);
-    cr_assert_eq(c.train.beta2, 0.25);
-    cr_assert_eq(c.train.eps, 1.0);
-    cr_assert_eq(c.train.weight_decay, 5e-4);
-    cr_assert_eq(c.train.schedule, OCCAM_SCHED_COSINE);
-    cr_assert_eq(c.train.step_epochs, 7);
-    cr_assert_eq(c.train.gamma, 1.0);
-    cr_assert_eq(c.train.lr_min, 1e-5);
+    cr_assert_eq(c.train.optim.optimizer, OCCAM_OPT_ADAM);
+    cr_assert_eq(c.train.optim.lr, 1e-3);
+    cr_assert_eq(c.train.optim.momentum, 0.0);
+    cr_assert_eq(c.train.optim.nesterov, true);
+    cr_assert_eq(c.train.optim.beta1, 0.5);
+    cr_assert_eq(c.train.optim.beta2, 0.25);
+    cr_assert_eq(c.train.optim.eps, 1.0);
+    cr_assert_eq(c.train.optim.weight_decay, 5e-4);
+    cr_assert_eq(c.train.optim.schedule, OCCAM_SCHED_COSINE);
+    cr_assert_eq(c.train.optim.step_epochs, 7);
+    cr_assert_eq(c.train.optim.gamma, 1.0);
+    cr_assert_eq(c.train.optim.lr_min, 1e-5);
     cr_assert_eq(c.train.seed, 0);
     cr_assert_eq(c.runtime.threads, 4096);
     cr_assert_eq(c.runtime.oversubscribe, true);
@@ -418,7 +418,7 @@ Test(config, partial_file_keeps_other_values)
     cr_assert_eq(load_text(&c, "[train]\nlr = 0.5\n", &err), OCCAM_OK, "%s", err.msg);
     occam_config_defaults(&ref);
     ref.train.epochs = 99;
-    ref.train.lr = 0.5;
+    ref.train.optim.lr = 0.5;
     assert_config_equal(&c, &ref);
     cr_assert(memcmp(&c, &ref, sizeof c) == 0);
 }
@@ -446,7 +446,7 @@ Test(config, empty_file_crlf_bom_and_odd_layout)
     cr_assert_eq(c.train.epochs, 4);
     cr_assert_str_eq(c.data.path, "/a;b");
     cr_assert_eq(c.train.batch, 9);
-    cr_assert_eq(c.train.lr, 0.25);
+    cr_assert_eq(c.train.optim.lr, 0.25);
 
     /* Last line without a newline. */
     cr_assert_eq(load_text(&c, "[train]\nepochs = 6", &err), OCCAM_OK, "%s", err.msg);
@@ -462,10 +462,10 @@ Test(config, bool_and_label_spellings)
         char a[64];
         snprintf(a, sizeof a, "train.nesterov=%s", yes[i]);
         set_ok(&c, a);
-        cr_assert(c.train.nesterov);
+        cr_assert(c.train.optim.nesterov);
         snprintf(a, sizeof a, "train.nesterov=%s", no[i]);
         set_ok(&c, a);
-        cr_assert(!c.train.nesterov);
+        cr_assert(!c.train.optim.nesterov);
     }
     occam_config c;
     occam_config_defaults(&c);
@@ -722,7 +722,7 @@ Test(config, set_overrides)
     set_ok(&c, "data.path=/x=y.z");         /* '=' and '.' in the value */
     set_ok(&c, "data.train=");              /* empty path */
     set_ok(&c, "model.layers=20, 8,3");
-    cr_assert_eq(c.train.lr, 0.25);
+    cr_assert_eq(c.train.optim.lr, 0.25);
     cr_assert_eq(c.train.epochs, 9);
     cr_assert_str_eq(c.data.path, "/x=y.z");
     cr_assert_str_eq(c.data.train, "");
@@ -806,21 +806,21 @@ Test(config, ini_round_trip_everything_changed)
     set_ok(&c, "data.label=first");
     set_ok(&c, "model.layers=7,1000000,1,2,3,4,5,6,7,8,9,10,11,12,13,14");
     /* Doubles that need all 17 digits, subnormals and negative zero. */
-    c.train.lr = 0.1 + 0.2;
-    c.train.momentum = 1.0 / 3.0;
-    c.train.beta1 = nextafter(0.9, 1.0);
-    c.train.beta2 = 0.999999999999999;
-    c.train.eps = 4.9406564584124654e-324;
-    c.train.weight_decay = -0.0;
-    c.train.gamma = 2.2250738585072014e-308;
-    c.train.lr_min = 99.999999999999986;
+    c.train.optim.lr = 0.1 + 0.2;
+    c.train.optim.momentum = 1.0 / 3.0;
+    c.train.optim.beta1 = nextafter(0.9, 1.0);
+    c.train.optim.beta2 = 0.999999999999999;
+    c.train.optim.eps = 4.9406564584124654e-324;
+    c.train.optim.weight_decay = -0.0;
+    c.train.optim.gamma = 2.2250738585072014e-308;
+    c.train.optim.lr_min = 99.999999999999986;
     c.data.spread = 123456.789e-3;
     c.data.samples = 999999999;
     c.prune.target = nextafter(1.0, 0.0);
 
     round_trip(&c, &back);
     assert_config_equal(&c, &back);
-    cr_assert(signbit(back.train.weight_decay), "-0 lost its sign");
+    cr_assert(signbit(back.train.optim.weight_decay), "-0 lost its sign");
     cr_assert(memcmp(&c, &back, sizeof c) == 0);
 
     /* And the text is stable: writing the reloaded config gives the same bytes. */
@@ -1067,7 +1067,7 @@ Test(config, validate_rechecks_fields_set_by_code)
     occam_config c;
     occam_error err = {0};
     occam_config_defaults(&c);
-    c.train.lr = 0;
+    c.train.optim.lr = 0;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
     cr_assert_str_eq(err.msg, "train.lr = 0: must be in (0, 100]");
 
@@ -1093,7 +1093,7 @@ Test(config, validate_rechecks_fields_set_by_code)
     cr_assert_str_eq(err.msg, "data.source = 7: expected one of idx, csv, blobs, peptide");
 
     occam_config_defaults(&c);
-    c.train.momentum = NAN;
+    c.train.optim.momentum = NAN;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
     cr_assert_str_eq(err.msg, "train.momentum = nan: not a decimal number");
 
@@ -1516,7 +1516,7 @@ Test(config, optim_check)
 {
     occam_config c;
     occam_config_defaults(&c);
-    occam_optim_params o = occam_config_optim(&c);
+    occam_optim_params o = c.train.optim;
     occam_error err = {0};
     check_rc(occam_optim_check(&o, &err), &err, NULL);
     o.lr_min = 20;

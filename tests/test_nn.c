@@ -229,14 +229,13 @@ static void optim_case(occam_opt kind, bool nesterov, bool decay)
 {
     occam_config cfg;
     occam_config_defaults(&cfg);
-    cfg.train.optimizer = kind;
-    cfg.train.nesterov = nesterov;
-    cfg.train.lr = 0.1;
-    cfg.train.momentum = 0.8;
-    cfg.train.weight_decay = 0.01;
+    cfg.train.optim.optimizer = kind;
+    cfg.train.optim.nesterov = nesterov;
+    cfg.train.optim.lr = 0.1;
+    cfg.train.optim.momentum = 0.8;
+    cfg.train.optim.weight_decay = 0.01;
     occam_optim o;
-    occam_optim_params op = occam_config_optim(&cfg);
-    occam_optim_init(&o, &op);
+    occam_optim_init(&o, &cfg.train.optim);
     enum { N = 1100 }; /* more than one internal block */
     static float w[N], m[N], v[N], p0[N], p1[N];
     static double rw[N], rm[N], rv[N];
@@ -279,32 +278,25 @@ Test(nn, sgd_nesterov) { optim_case(OCCAM_OPT_SGD, true, true); }
 Test(nn, sgd_no_decay_on_bias_segments) { optim_case(OCCAM_OPT_SGD, false, false); }
 Test(nn, adam) { optim_case(OCCAM_OPT_ADAM, false, true); }
 
-/* The schedule as the config composes it. */
-static double lr_at(const occam_config *cfg, int64_t step, int64_t total, int64_t spe)
-{
-    occam_optim_params p = occam_config_optim(cfg);
-    return occam_optim_lr_at(&p, step, total, spe);
-}
-
 Test(nn, lr_schedules)
 {
     occam_config cfg;
     occam_config_defaults(&cfg);
-    cfg.train.lr = 0.1;
-    cfg.train.schedule = OCCAM_SCHED_CONSTANT;
-    cr_assert_float_eq(lr_at(&cfg, 77, 100, 10), 0.1, 1e-15);
-    cfg.train.schedule = OCCAM_SCHED_STEP;
-    cfg.train.step_epochs = 3;
-    cfg.train.gamma = 0.5;
-    cr_assert_float_eq(lr_at(&cfg, 29, 100, 10), 0.1, 1e-15);   /* epoch 2 */
-    cr_assert_float_eq(lr_at(&cfg, 30, 100, 10), 0.05, 1e-15);  /* epoch 3 */
-    cr_assert_float_eq(lr_at(&cfg, 65, 100, 10), 0.025, 1e-15); /* epoch 6 */
-    cfg.train.schedule = OCCAM_SCHED_COSINE;
-    cfg.train.lr_min = 0.01;
-    cr_assert_float_eq(lr_at(&cfg, 0, 100, 10), 0.1, 1e-15);
-    cr_assert_float_eq(lr_at(&cfg, 50, 100, 10), 0.055, 1e-15);
-    cr_assert_float_eq(lr_at(&cfg, 100, 100, 10), 0.01, 1e-15);
-    cr_assert_float_eq(lr_at(&cfg, 25, 100, 10), 0.01 + 0.09 * 0.5 * (1 + cos(M_PI / 4)),
+    cfg.train.optim.lr = 0.1;
+    cfg.train.optim.schedule = OCCAM_SCHED_CONSTANT;
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 77, 100, 10), 0.1, 1e-15);
+    cfg.train.optim.schedule = OCCAM_SCHED_STEP;
+    cfg.train.optim.step_epochs = 3;
+    cfg.train.optim.gamma = 0.5;
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 29, 100, 10), 0.1, 1e-15);   /* epoch 2 */
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 30, 100, 10), 0.05, 1e-15);  /* epoch 3 */
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 65, 100, 10), 0.025, 1e-15); /* epoch 6 */
+    cfg.train.optim.schedule = OCCAM_SCHED_COSINE;
+    cfg.train.optim.lr_min = 0.01;
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 0, 100, 10), 0.1, 1e-15);
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 50, 100, 10), 0.055, 1e-15);
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 100, 100, 10), 0.01, 1e-15);
+    cr_assert_float_eq(occam_optim_lr_at(&cfg.train.optim, 25, 100, 10), 0.01 + 0.09 * 0.5 * (1 + cos(M_PI / 4)),
                        1e-15);
 }
 

@@ -279,8 +279,8 @@ static void blobs_config(blobs_run *r)
     occam_error err;
     occam_config_defaults(&r->cfg);
     cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK);
-    r->cfg.train.optimizer = OCCAM_OPT_ADAM;
-    r->cfg.train.lr = 0.005;
+    r->cfg.train.optim.optimizer = OCCAM_OPT_ADAM;
+    r->cfg.train.optim.lr = 0.005;
 }
 
 static void blobs_train(blobs_run *r)

@@ -129,10 +129,10 @@ static void train_masked(occam_opt opt, bool nesterov)
 {
     rig r;
     rig_up(&r, 2, NULL);
-    r.cfg.train.optimizer = opt;
-    r.cfg.train.nesterov = nesterov;
-    r.cfg.train.weight_decay = 0.01;
-    r.cfg.train.lr = opt == OCCAM_OPT_ADAM ? 0.01 : 0.05;
+    r.cfg.train.optim.optimizer = opt;
+    r.cfg.train.optim.nesterov = nesterov;
+    r.cfg.train.optim.weight_decay = 0.01;
+    r.cfg.train.optim.lr = opt == OCCAM_OPT_ADAM ? 0.01 : 0.05;
     occam_trainer_free(r.tr);
     occam_error err;
     cr_assert_eq(occam_trainer_create(&r.tr, &r.m, occam_config_trainer(&r.cfg), 2, NULL, &err), OCCAM_OK);

@@ -40,7 +40,7 @@ static occam_config blobs(int epochs)
     occam_config_defaults(&cfg);
     cr_assert_eq(occam_config_load(&cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
     cfg.train.epochs = epochs;
-    cfg.train.schedule = OCCAM_SCHED_COSINE;
+    cfg.train.optim.schedule = OCCAM_SCHED_COSINE;
     snprintf(cfg.train.checkpoint_dir, sizeof cfg.train.checkpoint_dir, "%s/ckpt", dir);
     return cfg;
 }
@@ -172,8 +172,8 @@ Test(resume, dense_sgd_mid_epoch_is_bit_identical)
 Test(resume, noisy_adam_is_bit_identical)
 {
     occam_config cfg = blobs(4);
-    cfg.train.optimizer = OCCAM_OPT_ADAM;
-    cfg.train.lr = 0.005;
+    cfg.train.optim.optimizer = OCCAM_OPT_ADAM;
+    cfg.train.optim.lr = 0.005;
     cfg.noise.enabled = true;
     cfg.model.layers[1] = 300; /* enough weights that a σ² cache rebuilt in double would show */
     cfg.noise.warmup_epochs = 2;
@@ -228,7 +228,7 @@ Test(resume, changed_keys_are_noted_and_shape_changes_refused)
     occam_config cfg = blobs(3);
     outcome b = stopped_at(&cfg, 2, 40);
     occam_config lr = cfg;
-    lr.train.lr = 0.01;
+    lr.train.optim.lr = 0.01;
     outcome c = run(&lr, 2, 0, b.last);
     cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
     cr_assert(strstr(c.note, "train.lr changed from 0.05 to 0.01"), "note: %s", c.note);
@@ -239,7 +239,7 @@ Test(resume, changed_keys_are_noted_and_shape_changes_refused)
     cr_assert(strstr(d.note, "model.layers = [20,50,3], this config has [20,60,3]"), "%s",
               d.note);
     occam_config adam = cfg;
-    adam.train.optimizer = OCCAM_OPT_ADAM;
+    adam.train.optim.optimizer = OCCAM_OPT_ADAM;
     outcome e = run(&adam, 2, 0, b.last);
     cr_assert_eq(e.rc, OCCAM_ERR_INPUT);
     cr_assert(strstr(e.note, "train.optimizer"), "%s", e.note);

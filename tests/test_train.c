@@ -77,8 +77,8 @@ Test(train, same_seed_is_bit_identical)
     occam_config cfg;
     blobs_config(&cfg);
     cfg.train.epochs = 5;
-    cfg.train.optimizer = OCCAM_OPT_ADAM;
-    cfg.train.lr = 0.01;
+    cfg.train.optim.optimizer = OCCAM_OPT_ADAM;
+    cfg.train.optim.lr = 0.01;
     cfg.train.batch = 50; /* 25 rows per thread */
     occam_model a, b;
     occam_eval ea, eb;
@@ -111,8 +111,8 @@ static void compare_threads(occam_opt opt, occam_act act)
     occam_config cfg;
     blobs_config(&cfg);
     cfg.train.epochs = 2;
-    cfg.train.optimizer = opt;
-    cfg.train.lr = opt == OCCAM_OPT_ADAM ? 0.002 : 0.02;
+    cfg.train.optim.optimizer = opt;
+    cfg.train.optim.lr = opt == OCCAM_OPT_ADAM ? 0.002 : 0.02;
     cfg.model.activation = act;
     occam_model a, b;
     occam_eval ea, eb;
@@ -137,8 +137,8 @@ Test(train, divergence_is_reported)
 {
     occam_config cfg;
     blobs_config(&cfg);
-    cfg.train.lr = 90.0;
-    cfg.train.momentum = 0.99;
+    cfg.train.optim.lr = 90.0;
+    cfg.train.optim.momentum = 0.99;
     cfg.data.spread = 1000.0;
     occam_error err;
     occam_dataset tr_ds, te_ds;
@@ -194,7 +194,7 @@ Test(train, shard_and_owner_paths_agree)
     occam_config cfg;
     blobs_config(&cfg);
     cfg.train.epochs = 2;
-    cfg.train.lr = 0.02;
+    cfg.train.optim.lr = 0.02;
     occam_model a, b;
     occam_eval ea, eb;
     cfg.runtime.grad = OCCAM_GRAD_SHARD;
@@ -212,7 +212,7 @@ Test(train, hierarchical_reduction_agrees_with_flat)
     occam_config cfg;
     blobs_config(&cfg);
     cfg.train.epochs = 2;
-    cfg.train.lr = 0.02;
+    cfg.train.optim.lr = 0.02;
     cfg.runtime.grad = OCCAM_GRAD_SHARD;
     int spread[4] = {0, 1, 0, 1};
     occam_model a, b;

@@ -23,21 +23,12 @@
 #include "occam/runtime.h"
 #include "occam/trainer.h"
 
-/* The [train] section: the run's length, batch, seeds and checkpoints, and the optimiser's keys
- * (composed into an occam_optim_params by occam_config_optim). */
+/* The [train] section: the run's length, batch, seeds and checkpoints; its optimiser and
+ * learning-rate keys (train.optimizer, lr, momentum, ...) are the optimiser's own params. */
 typedef struct occam_train_params {
     int epochs;               /* train.epochs */
     int batch;                /* train.batch */
-    occam_opt optimizer;      /* train.optimizer = sgd | adam */
-    double lr;                /* train.lr */
-    double momentum;          /* train.momentum (sgd) */
-    bool nesterov;            /* train.nesterov (sgd) */
-    double beta1, beta2, eps; /* train.beta1, train.beta2, train.eps (adam) */
-    double weight_decay;      /* train.weight_decay: L2, added to the gradient */
-    occam_sched schedule;     /* train.schedule = constant | step | cosine */
-    int step_epochs;          /* train.step_epochs: step schedule period */
-    double gamma;             /* train.gamma: step schedule factor */
-    double lr_min;            /* train.lr_min: cosine floor */
+    occam_optim_params optim; /* train.optimizer, train.lr, ... (nn/optim.h) */
     uint64_t seed;            /* train.seed: init and shuffling */
     int checkpoint_every;     /* train.checkpoint_every: epochs between checkpoints, 0 = off */
     int checkpoint_keep;      /* train.checkpoint_keep: the last N are kept */
@@ -88,8 +79,6 @@ void occam_config_write_help(FILE *out);
 
 /* ---- composition: the config's sections as the modules' parameters ---------------------- */
 
-/* The optimiser's and schedule's keys of [train]. */
-occam_optim_params occam_config_optim(const occam_config *cfg);
 /* The trainer's: [train] batch and optimiser, [noise], runtime.grad and runtime.weights. */
 occam_trainer_params occam_config_trainer(const occam_config *cfg);
 /* The model's input and output widths (model.layers' first and last). */

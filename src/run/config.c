@@ -218,24 +218,24 @@ static const config_key keys[] = {
 
     INT_KEY("train", "epochs", train.epochs, 1, 1e6, "20", "passes over the training set"),
     INT_KEY("train", "batch", train.batch, 1, 1 << 20, "128", "minibatch size"),
-    ENUM_KEY("train", "optimizer", train.optimizer, occam_opt, opt_names, "sgd", "optimiser"),
-    DOUBLE_KEY("train", "lr", train.lr, 0, 100, OPEN_LO, "0.1", "learning rate"),
-    DOUBLE_KEY("train", "momentum", train.momentum, 0, 1, OPEN_HI, "0.9", "sgd: momentum"),
-    BOOL_KEY("train", "nesterov", train.nesterov, "false", "sgd: Nesterov momentum"),
-    DOUBLE_KEY("train", "beta1", train.beta1, 0, 1, OPEN_HI, "0.9",
+    ENUM_KEY("train", "optimizer", train.optim.optimizer, occam_opt, opt_names, "sgd", "optimiser"),
+    DOUBLE_KEY("train", "lr", train.optim.lr, 0, 100, OPEN_LO, "0.1", "learning rate"),
+    DOUBLE_KEY("train", "momentum", train.optim.momentum, 0, 1, OPEN_HI, "0.9", "sgd: momentum"),
+    BOOL_KEY("train", "nesterov", train.optim.nesterov, "false", "sgd: Nesterov momentum"),
+    DOUBLE_KEY("train", "beta1", train.optim.beta1, 0, 1, OPEN_HI, "0.9",
                "adam: first-moment decay"),
-    DOUBLE_KEY("train", "beta2", train.beta2, 0, 1, OPEN_HI, "0.999",
+    DOUBLE_KEY("train", "beta2", train.optim.beta2, 0, 1, OPEN_HI, "0.999",
                "adam: second-moment decay"),
-    DOUBLE_KEY("train", "eps", train.eps, 0, 1, OPEN_LO, "1e-8", "adam: denominator epsilon"),
-    DOUBLE_KEY("train", "weight_decay", train.weight_decay, 0, 100, 0, "0",
+    DOUBLE_KEY("train", "eps", train.optim.eps, 0, 1, OPEN_LO, "1e-8", "adam: denominator epsilon"),
+    DOUBLE_KEY("train", "weight_decay", train.optim.weight_decay, 0, 100, 0, "0",
                "L2 coefficient on weights (not biases), added to the gradient"),
-    ENUM_KEY("train", "schedule", train.schedule, occam_sched, sched_names, "constant",
+    ENUM_KEY("train", "schedule", train.optim.schedule, occam_sched, sched_names, "constant",
              "learning-rate schedule"),
-    INT_KEY("train", "step_epochs", train.step_epochs, 1, 1e6, "10",
+    INT_KEY("train", "step_epochs", train.optim.step_epochs, 1, 1e6, "10",
             "step: epochs between learning-rate drops"),
-    DOUBLE_KEY("train", "gamma", train.gamma, 0, 1, OPEN_LO, "0.1",
+    DOUBLE_KEY("train", "gamma", train.optim.gamma, 0, 1, OPEN_LO, "0.1",
                "step: factor applied at each drop"),
-    DOUBLE_KEY("train", "lr_min", train.lr_min, 0, 100, 0, "0",
+    DOUBLE_KEY("train", "lr_min", train.optim.lr_min, 0, 100, 0, "0",
                "cosine: final learning rate (at most train.lr)"),
     UINT64_KEY("train", "seed", train.seed, "1", "weight init and shuffling seed"),
     INT_KEY("train", "checkpoint_every", train.checkpoint_every, 0, 1000000, "0",
@@ -1562,11 +1562,10 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
     }
     /* The modules' own checks, in an order that fixes which error a config failing several
      * reports (hence the prune checks in two parts, around the code's). */
-    occam_optim_params optim = occam_config_optim(cfg);
     const occam_model_params *m = &cfg->model;
     int rc = occam_data_check(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg), err);
     if (rc == OCCAM_OK)
-        rc = occam_optim_check(&optim, err);
+        rc = occam_optim_check(&cfg->train.optim, err);
     if (rc == OCCAM_OK)
         rc = occam_prune_check(&cfg->prune, m->layers, m->nlayers, cfg->train.epochs,
                                cfg->noise.enabled, err);
@@ -1654,19 +1653,9 @@ void occam_config_write_help(FILE *out)
 
 /* ---- composition ------------------------------------------------------------------------- */
 
-occam_optim_params occam_config_optim(const occam_config *cfg)
-{
-    const occam_train_params *t = &cfg->train;
-    return (occam_optim_params){
-        .optimizer = t->optimizer, .lr = t->lr, .momentum = t->momentum,
-        .nesterov = t->nesterov, .beta1 = t->beta1, .beta2 = t->beta2, .eps = t->eps,
-        .weight_decay = t->weight_decay, .schedule = t->schedule,
-        .step_epochs = t->step_epochs, .gamma = t->gamma, .lr_min = t->lr_min};
-}
-
 occam_trainer_params occam_config_trainer(const occam_config *cfg)
 {
-    return (occam_trainer_params){.batch = cfg->train.batch, .optim = occam_config_optim(cfg),
+    return (occam_trainer_params){.batch = cfg->train.batch, .optim = cfg->train.optim,
                                   .noise = cfg->noise, .grad = cfg->runtime.grad,
                                   .weights = cfg->runtime.weights};
 }

@@ -64,7 +64,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
     const occam_fit_hooks *h = hooks ? hooks : &none;
     const size_t n = train->n, batch = (size_t)cfg->train.batch;
     const int64_t spe = (int64_t)((n + batch - 1) / batch), total = spe * epochs;
-    const occam_optim_params op = occam_config_optim(cfg);
+    const occam_optim_params *op = &cfg->train.optim;
     occam_optim *opt = occam_trainer_optim(tr);
     occam_fit_pos *pos = &res->pos;
     if (!res->resuming) {
@@ -86,7 +86,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
         double t0 = occam_clock_now() - pos->epoch_seconds;
         for (int64_t s = pos->epoch_step; s < spe; s++) {
             size_t lo = (size_t)s * batch, m = n - lo < batch ? n - lo : batch;
-            opt->lr = (float)occam_optim_lr_at(&op, pos->phase_step, total, spe);
+            opt->lr = (float)occam_optim_lr_at(op, pos->phase_step, total, spe);
             double step_loss = 0.0;
             occam_trainer_step(tr, train, res->perm + lo, m, &step_loss, &pos->correct);
             res->steps++;
