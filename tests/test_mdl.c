@@ -25,8 +25,9 @@ typedef struct vec_ctx {
     const double *v;
 } vec_ctx;
 
-static double vec_chunk(void *ctx, size_t lo, size_t hi)
+static double vec_chunk(void *ctx, int t, size_t lo, size_t hi)
 {
+    (void)t;
     const vec_ctx *c = ctx;
     double s = 0;
     for (size_t i = lo; i < hi; i++) s += c->v[i];

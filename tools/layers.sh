@@ -17,6 +17,8 @@ prune mdl
 run
 cli
 '
+# OpenMP, BLIS and hwloc are reached only through runtime/ (team, gemm, topo).
+RUNTIME_ONLY='omp.h blis.h hwloc.h'
 # A public header include/occam/X.h belongs to the folder holding src/*/X.c (or X.h). Header-only
 # public headers name their folder here.
 HEADER_ONLY='floatkey:base version:base'
@@ -61,6 +63,12 @@ for file in src/*/*.c src/*/*.h include/occam/*.h; do
     rank=$(rank_of "$folder")
     [ -n "$rank" ] || continue
     files=$((files + 1))
+    if [ "$folder" != runtime ]; then
+        for sys in $RUNTIME_ONLY; do
+            line=$(grep -n "^[[:space:]]*#[[:space:]]*include[[:space:]]*<$sys>" "$file" | head -n 1 | cut -d: -f1)
+            [ -z "$line" ] || say "$file:$line: includes <$sys>, which only runtime/ may use"
+        done
+    fi
     # line number and target of every quoted include
     for inc in $(awk '/^[ \t]*#[ \t]*include[ \t]+"/ { split($0, q, "\""); print FNR ":" q[2] }' "$file"); do
         line=${inc%%:*} target=${inc#*:}

@@ -28,7 +28,7 @@
 typedef struct occam_train_params {
     int epochs;               /* train.epochs */
     int batch;                /* train.batch */
-    occam_optim_params optim; /* train.optimizer, train.lr, ... (nn/optim.h) */
+    occam_optim_params optim; /* train.optimizer, train.lr, ... (occam/optim.h) */
     uint64_t seed;            /* train.seed: init and shuffling */
     int checkpoint_every;     /* train.checkpoint_every: epochs between checkpoints, 0 = off */
     int checkpoint_keep;      /* train.checkpoint_keep: the last N are kept */

@@ -12,9 +12,11 @@
 #define OCCAM_REPORT_H
 
 #include "occam/config.h"
+#include "occam/dl.h"
 #include "occam/error.h"
 #include "occam/fit.h"
 #include "occam/model.h"
+#include "occam/prune.h"
 #include "occam/trainer.h"
 
 typedef struct occam_report {
@@ -26,8 +28,8 @@ typedef struct occam_report {
     const occam_eval *train;      /* may be NULL */
     const occam_eval *test;       /* may be NULL or have n = 0 */
     const occam_fit_result *fit;  /* may be NULL (eval) */
-    const struct occam_prune_log *prune; /* may be NULL */
-    const struct occam_dl *mdl;          /* description length, may be NULL */
+    const occam_prune_log *prune; /* may be NULL */
+    const occam_dl *mdl;          /* description length, may be NULL */
     const occam_trainer *trainer;        /* for the noisy weights' priors, may be NULL */
 } occam_report;
 

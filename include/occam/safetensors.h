@@ -84,8 +84,7 @@ typedef struct occam_st_file {
     int ncopies;
 } occam_st_file;
 
-/* "F32", "U8", ...; and the element size in bytes. */
-const char *occam_st_dtype_name(occam_st_dtype dtype);
+/* The element size of a dtype in bytes. */
 size_t occam_st_dtype_size(occam_st_dtype dtype);
 
 /* Writes ntensors tensors, in order, and the metadata pairs, plus "occam.checksum", to path,

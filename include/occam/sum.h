@@ -13,10 +13,10 @@
  * last bits of every stored score, so it is part of the format. */
 #define OCCAM_SUM_CHUNK 2048
 
-
 /* Sum over [lo, hi) of some per-element quantity, accumulated in double, in index order.
- * Called concurrently from several threads with disjoint ranges: it must only read ctx. */
-typedef double (*occam_sum_chunk_fn)(void *ctx, size_t lo, size_t hi);
+ * Called concurrently from several threads with disjoint ranges: it must only read ctx, and
+ * may write only scratch of its own thread t (0 on the serial path), t < the thread count. */
+typedef double (*occam_sum_chunk_fn)(void *ctx, int t, size_t lo, size_t hi);
 
 /* Σ over [0, n): chunk c = [c·chunk, min((c+1)·chunk, n)) is summed by chunk_sum; the chunk
  * sums are combined by the fixed pairwise tree (slots 2i and 2i+1, level by level, an odd
@@ -27,6 +27,6 @@ typedef double (*occam_sum_chunk_fn)(void *ctx, size_t lo, size_t hi);
  * cannot be allocated, or OpenMP starts a smaller team than asked for, it falls back to the
  * serial path, which gives the same bits. */
 double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
-                     void *ctx);
+                         void *ctx);
 
 #endif

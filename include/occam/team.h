@@ -47,6 +47,10 @@ typedef void (*occam_team_fn)(void *ctx, int t, int nt);
 int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ctx,
                    occam_error *err);
 
+/* Whether the caller is inside a team (a worker of occam_team_run): for the asserts of code that
+ * starts its own team and so must not be nested. */
+bool occam_team_in_parallel(void);
+
 /* Rows [*lo, *hi) of n for thread t of nt: contiguous, sizes differ by at most one. */
 void occam_team_split_rows(size_t n, int t, int nt, size_t *lo, size_t *hi);
 

@@ -139,9 +139,6 @@ int occam_topo_interleave(const occam_topo *tp, void *addr, size_t len, occam_er
 
 /* ---- output ----------------------------------------------------------------------------- */
 
-const char *occam_topo_placement_name(occam_placement p);
-const char *occam_topo_bind_name(occam_bind b);
-
 /* One JSON object (pretty-printed, then a newline): source, this_system, packages, nodes,
  * cores, pus, caches, placement, bind, binds, notice, threads, reduction. Stream errors are
  * left in the FILE for the caller's ferror. */

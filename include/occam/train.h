@@ -60,7 +60,5 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                     const occam_dataset *train, const occam_dataset *test, occam_fit_result *res,
                     occam_prune_log *log, const occam_train_io *io, occam_error *err);
 
-/* Epochs the run will train in all (dense plus fine-tuning). */
-int occam_train_total_epochs(const occam_config *cfg);
 
 #endif

@@ -24,7 +24,6 @@
 #include "occam/model.h"
 #include "occam/noisy.h"
 #include "occam/optim.h"
-#include "occam/reduce.h"
 #include "occam/rng.h"
 #include "occam/runtime.h"
 #include "occam/team.h"

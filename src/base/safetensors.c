@@ -34,7 +34,7 @@ static const struct {
     [OCCAM_ST_U64] = { "U64", 8 },
 };
 
-const char *occam_st_dtype_name(occam_st_dtype dtype)
+static const char *dtype_name(occam_st_dtype dtype)
 {
     OCCAM_ASSERT((unsigned)dtype < OCCAM_ST_NDTYPES);
     return dtypes[dtype].name;
@@ -110,7 +110,7 @@ static char *build_header(const occam_st_tensor *tensors, int ntensors, const ui
         occam_json_key(&j, t->name);
         occam_json_begin_object(&j);
         occam_json_key(&j, "dtype");
-        occam_json_string(&j, occam_st_dtype_name(t->dtype));
+        occam_json_string(&j, dtype_name(t->dtype));
         occam_json_key(&j, "shape");
         occam_json_begin_array(&j);
         for (int d = 0; d < t->ndim; d++) occam_json_int(&j, t->shape[d]);

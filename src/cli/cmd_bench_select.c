@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "occam/clock.h"
 #include "occam/error.h"
 #include "occam/mem.h"
 #include "occam/rng.h"
@@ -39,13 +39,6 @@ static const char usage[] =
     "                times selection plus the mask update\n";
 
 #define GEN_CHUNK 65536
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -278,12 +271,12 @@ static int run(const bench_args *a, occam_error *err)
         int R = a->repeats;
         double *ts = sec, *tm = sec + R, *tb = sec + 2 * R, *tt = sec + 3 * R;
         for (int i = 0; i < R && !rc; i++) {
-            double t0 = now();
+            double t0 = occam_clock_now();
             occam_select_result q;
             rc = occam_select(seg, len, nseg, k, threads, &q, err);
-            double t1 = now();
+            double t1 = occam_clock_now();
             if (!rc && mask) occam_select_mask(mseg, seg, len, nseg, &q, threads);
-            double t2 = now();
+            double t2 = occam_clock_now();
             ts[i] = t1 - t0;
             tm[i] = t2 - t1;
             tt[i] = t2 - t0;
@@ -292,9 +285,9 @@ static int run(const bench_args *a, occam_error *err)
                 rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: runs disagree");
         }
         for (int i = 0; i < R && !rc; i++) {
-            double t0 = now();
+            double t0 = occam_clock_now();
             rc = count_lt_eq(seg, len, nseg, r.value, threads, slot, &lt, &eq, err);
-            tb[i] = now() - t0;
+            tb[i] = occam_clock_now() - t0;
         }
         if (!rc) {
             double s_sel = median(ts, R), s_mask = median(tm, R), s_read = median(tb, R);

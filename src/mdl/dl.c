@@ -3,7 +3,6 @@
 #include "occam/dl.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,10 +33,10 @@ typedef struct data_ctx {
     const float *in;   /* ...from these inputs (rows × width[first]); ds->x when first is 0 */
 } data_ctx;
 
-static void chunk_forward(const data_ctx *c, size_t lo, int m, float **out)
+static void chunk_forward(const data_ctx *c, int t, size_t lo, int m, float **out)
 {
     const occam_layout *lay = &c->m->lay;
-    float *ws = c->ws[omp_get_thread_num()];
+    float *ws = c->ws[t];
     for (int l = c->first; l < lay->nlayers; l++) {
         out[l] = ws;
         ws += (size_t)DATA_CHUNK * lay->width[l + 1];
@@ -48,13 +47,13 @@ static void chunk_forward(const data_ctx *c, size_t lo, int m, float **out)
 }
 
 /* Σ −log2 softmax(z)[y] over rows [lo, hi), in double, in row order. */
-static double class_bits(void *vctx, size_t lo, size_t hi)
+static double class_bits(void *vctx, int t, size_t lo, size_t hi)
 {
     const data_ctx *c = vctx;
     const occam_layout *lay = &c->m->lay;
     int k = lay->width[lay->nlayers];
     float *out[OCCAM_MAX_LAYERS];
-    chunk_forward(c, lo, (int)(hi - lo), out);
+    chunk_forward(c, t, lo, (int)(hi - lo), out);
     const float *z = out[lay->nlayers - 1];
     double bits = 0.0;
     for (size_t r = 0; r < hi - lo; r++) {
@@ -68,13 +67,13 @@ static double class_bits(void *vctx, size_t lo, size_t hi)
 }
 
 /* Regression pass 1: residuals of rows [lo, hi) into c->resid; returns their Σ r². */
-static double reg_residuals(void *vctx, size_t lo, size_t hi)
+static double reg_residuals(void *vctx, int t, size_t lo, size_t hi)
 {
     const data_ctx *c = vctx;
     const occam_layout *lay = &c->m->lay;
     size_t k = (size_t)lay->width[lay->nlayers];
     float *out[OCCAM_MAX_LAYERS];
-    chunk_forward(c, lo, (int)(hi - lo), out);
+    chunk_forward(c, t, lo, (int)(hi - lo), out);
     const float *y = out[lay->nlayers - 1];
     double ss = 0.0;
     for (size_t i = 0; i < (hi - lo) * k; i++) {
@@ -86,8 +85,9 @@ static double reg_residuals(void *vctx, size_t lo, size_t hi)
 }
 
 /* Regression pass 2: Σ −log2(N(r; 0, σ²)·δ) over residuals [lo, hi). */
-static double reg_bits(void *vctx, size_t lo, size_t hi)
+static double reg_bits(void *vctx, int t, size_t lo, size_t hi)
 {
+    (void)t;
     const data_ctx *c = vctx;
     double bits = 0.0;
     for (size_t i = lo; i < hi; i++) bits += occam_codes_gauss_bits(c->resid[i], c->sigma, c->delta);
@@ -133,11 +133,11 @@ typedef struct noisy_ctx {
  * standard deviation of its pre-activations (x·μᵀ and sqrt(x²·σ²ᵀ)) are computed once per chunk
  * of rows, into the thread's `first` block; each draw then only adds its noise. The layers
  * after it see noisy inputs and are recomputed per draw. */
-static void noisy_first_layer(const noisy_ctx *c, size_t lo, int rows)
+static void noisy_first_layer(const noisy_ctx *c, int t, size_t lo, int rows)
 {
     const occam_model *m = c->base.m;
     const occam_layout *lay = &m->lay;
-    int t = omp_get_thread_num(), nout = lay->width[1];
+    int nout = lay->width[1];
     float *mean = c->first[t], *sd = mean + (size_t)DATA_CHUNK * nout;
     occam_noise_layer_moments(mean, sd, c->sq[t], c->base.ds->x + lo * c->base.ds->d,
                               m->params + lay->w_off[0], c->var + lay->w_off[0], rows,
@@ -147,12 +147,11 @@ static void noisy_first_layer(const noisy_ctx *c, size_t lo, int rows)
 /* One noisy forward pass of rows [lo, lo + rows) (occam_noise_forward), noise from nz, after
  * noisy_first_layer for the same rows; returns the output layer (rows × outputs). The layers
  * share one block for their sd and one for their ε: nothing reads them afterwards. */
-static const float *noisy_forward(const noisy_ctx *c, size_t lo, int rows,
+static const float *dl_noisy_forward(const noisy_ctx *c, int t, size_t lo, int rows,
                                   occam_noise_normals *nz)
 {
     const occam_model *m = c->base.m;
     const occam_layout *lay = &m->lay;
-    int t = omp_get_thread_num();
     float *out[OCCAM_MAX_LAYERS], *sd[OCCAM_MAX_LAYERS], *eps[OCCAM_MAX_LAYERS];
     float *ws = c->base.ws[t], *sq = c->sq[t];
     size_t per = (size_t)DATA_CHUNK * (size_t)c->maxw;
@@ -171,17 +170,17 @@ static const float *noisy_forward(const noisy_ctx *c, size_t lo, int rows,
 /* Σ over rows [lo, hi) of the mean over `samples` noise draws of −log2 p(y | x, w ~ q), with
  * the local reparameterisation; the draws are seeded by (seed, lo), so the sum does not depend
  * on which thread computes the chunk. */
-static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
+static double noisy_class_bits(void *vctx, int t, size_t lo, size_t hi)
 {
     const noisy_ctx *c = vctx;
     const occam_layout *lay = &c->base.m->lay;
     int rows = (int)(hi - lo), k = lay->width[lay->nlayers];
     occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
     occam_noise_normals nz = {.r = &r, .pairs = true};
-    noisy_first_layer(c, lo, rows);
+    noisy_first_layer(c, t, lo, rows);
     double bits = 0.0;
     for (int s = 0; s < c->samples; s++) {
-        const float *z = noisy_forward(c, lo, rows, &nz);
+        const float *z = dl_noisy_forward(c, t, lo, rows, &nz);
         for (int i = 0; i < rows; i++) {
             const float *zr = z + (size_t)i * k;
             double mx = zr[0], sum = 0.0;
@@ -195,7 +194,7 @@ static double noisy_class_bits(void *vctx, size_t lo, size_t hi)
 
 /* Regression under q: pass 1 sums r² over the samples, pass 2 the Gaussian misfit bits; both
  * redraw the same noise (seeded by (seed, lo)), so they see the same residuals. */
-static double noisy_reg_pass(void *vctx, size_t lo, size_t hi)
+static double noisy_reg_pass(void *vctx, int t, size_t lo, size_t hi)
 {
     const noisy_ctx *c = vctx;
     const occam_layout *lay = &c->base.m->lay;
@@ -203,10 +202,10 @@ static double noisy_reg_pass(void *vctx, size_t lo, size_t hi)
     size_t k = (size_t)lay->width[lay->nlayers];
     occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
     occam_noise_normals nz = {.r = &r, .pairs = true};
-    noisy_first_layer(c, lo, rows);
+    noisy_first_layer(c, t, lo, rows);
     double acc = 0.0;
     for (int s = 0; s < c->samples; s++) {
-        const float *y = noisy_forward(c, lo, rows, &nz);
+        const float *y = dl_noisy_forward(c, t, lo, rows, &nz);
         for (size_t i = 0; i < (size_t)rows * k; i++) {
             double res = (double)y[i] - c->base.ds->y[lo * k + i];
             acc += c->base.sigma > 0 ? occam_codes_gauss_bits(res, c->base.sigma, c->base.delta)
@@ -487,8 +486,9 @@ typedef struct advance_ctx {
     float *out;      /* layer l's outputs (rows × width[l+1]) */
 } advance_ctx;
 
-static double advance_chunk(void *vctx, size_t lo, size_t hi)
+static double advance_chunk(void *vctx, int t, size_t lo, size_t hi)
 {
+    (void)t;
     const advance_ctx *a = vctx;
     const occam_layout *lay = &a->m->lay;
     float *out[OCCAM_MAX_LAYERS];

@@ -2,7 +2,7 @@
  * say why the details are so.
  *
  * Buffers. Inputs, activations and output gradients live in whole-batch arrays, one per layer;
- * thread t's shard is the row range split_rows(batch, t) of each, first touched by t. Shards
+ * thread t's shard is the row range occam_team_split_rows(batch, t) of each, first touched by t. Shards
  * are contiguous, so an owner-path thread can multiply over the whole batch (k = batch) with
  * one GEMM, and a layer's dZ is never overwritten while another thread may still read it (each
  * layer has its own dZ array).
@@ -25,13 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "noisy-impl.h"
 #include "occam/clock.h"
 #include "occam/gemm.h"
 #include "occam/kernels.h"
 #include "occam/mem.h"
-#include "occam/team.h"
-#include "noisy-impl.h"
 #include "occam/noisy.h"
+#include "occam/reduce.h"
+#include "occam/team.h"
 
 /* Rows per thread in evaluation, where there is no batch to split. */
 #define EVAL_ROWS 256
@@ -428,8 +429,9 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
 /* The stages before the step's barrier, for thread t's shard of idx[0..nrows): gather →
  * forward (layer by layer) → loss → backward (from the top layer). Noisy weights take their
  * own forward and backward (noisy.c); the loss is the same. */
-static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const uint32_t *idx,
-                       size_t nrows, double *stamp)
+/* Stage 1 on thread t: gather its shard of the batch's rows, the forward pass, the loss. */
+static void shard_forward(occam_trainer *tr, int t, const occam_dataset *ds, const uint32_t *idx,
+                          size_t nrows)
 {
     size_t lo, hi;
     occam_team_split_rows(nrows, t, tr->threads, &lo, &hi);
@@ -437,21 +439,27 @@ static void shard_pass(occam_trainer *tr, int t, const occam_dataset *ds, const 
     thread_out *o = &tr->out[t];
     o->loss = 0.0;
     o->correct = 0;
-    if (m > 0) {
-        gather(tr, ds, idx + lo, lo, (size_t)m);
-        if (tr->noise)
-            noisy_forward(tr->act, tr->noise, tr->x + lo * ds->d, tr->model, t, lo, m);
-        else
-            forward(tr, weights_of(tr, t), tr->x + lo * ds->d, lo, m);
-        loss(tr, o, tr->label + lo, tr->target + lo * (size_t)ds->targets, lo, m,
-             1.0f / (float)nrows);
-    }
-    if (stamp) stamp[1] = occam_clock_now();
+    if (m == 0) return;
+    gather(tr, ds, idx + lo, lo, (size_t)m);
+    if (tr->noise)
+        noisy_forward(tr->act, tr->noise, tr->x + lo * ds->d, tr->model, t, lo, m);
+    else
+        forward(tr, weights_of(tr, t), tr->x + lo * ds->d, lo, m);
+    loss(tr, o, tr->label + lo, tr->target + lo * (size_t)ds->targets, lo, m,
+         1.0f / (float)nrows);
+}
+
+/* Stage 2 on thread t: the backward pass of its shard (owner-path layers over the whole batch,
+ * with their own barriers, so every thread calls it even with no rows). */
+static void shard_backward(occam_trainer *tr, int t, size_t nrows)
+{
+    size_t lo, hi;
+    occam_team_split_rows(nrows, t, tr->threads, &lo, &hi);
+    int m = (int)(hi - lo);
     if (tr->noise)
         noisy_backward(tr->partial[t], tr->dz, tr->noise, tr->act, tr->x, tr->model, lo, m);
     else
         backward(tr, t, lo, m, (int)nrows);
-    if (stamp) stamp[2] = occam_clock_now();
 }
 
 static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
@@ -465,8 +473,8 @@ static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
 
 /* Runs fn on the trainer's team. Its size was checked when the trainer was created; a short
  * team now means the trainer was driven from inside another parallel region: a programmer
- * error. */
-static void team(occam_trainer *tr, occam_team_fn fn, void *ctx)
+ * error, so it aborts with the runner's message. */
+static void run_team(occam_trainer *tr, occam_team_fn fn, void *ctx)
 {
     occam_error err = {0};
     if (occam_team_run(tr->threads, NULL, fn, ctx, &err) != OCCAM_OK) {
@@ -481,39 +489,40 @@ typedef struct pass {
     const occam_dataset *ds;
     const uint32_t *idx;
     size_t nrows;
-    double *stamp;           /* thread 0's phase times (step only) */
-    occam_reduce_apply apply; /* the update fused with the reduction */
-    void *apply_ctx;
-    bool refresh;             /* the update changed the weights: refresh the NUMA replicas */
+    double *stamp;           /* step: thread 0's clock at the start of each phase, and the end */
+    void *apply_ctx;         /* gradient: where the reduced gradient goes */
 } pass;
 
-/* One step, on thread t: its shard forward and backward, one barrier, then its slice of the
- * reduction with the optimiser update. */
+/* One step, on thread t: forward, backward, one barrier, then its slice of the reduction with
+ * the optimiser update fused in. Thread 0 stamps the start of every phase. */
 static void step_worker(void *ctx, int t, int nt)
 {
     (void)nt;
     const pass *ps = ctx;
     occam_trainer *tr = ps->tr;
     double *st = t == 0 ? ps->stamp : NULL;
-    if (st) st[0] = occam_clock_now();
-    shard_pass(tr, t, ps->ds, ps->idx, ps->nrows, st);
+    if (st) st[OCCAM_PHASE_FORWARD] = occam_clock_now();
+    shard_forward(tr, t, ps->ds, ps->idx, ps->nrows);
+    if (st) st[OCCAM_PHASE_BACKWARD] = occam_clock_now();
+    shard_backward(tr, t, ps->nrows);
+    if (st) st[OCCAM_PHASE_WAIT] = occam_clock_now();
 #pragma omp barrier
-    if (st) st[3] = occam_clock_now();
-    update(tr, t, ps->apply, ps->apply_ctx);
-    if (ps->refresh && tr->replica) {
+    if (st) st[OCCAM_PHASE_UPDATE] = occam_clock_now();
+    update(tr, t, tr->noise ? apply_noisy : apply_update, tr);
+    if (tr->replica) {
 #pragma omp barrier
         refresh_replica(tr, t);
     }
-    if (st) st[4] = occam_clock_now();
+    if (st) st[OCCAM_PHASES] = occam_clock_now();
 }
 
 void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
                         size_t nrows, double *loss_sum, int64_t *correct)
 {
     OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
-    double stamp[5];
-    pass ps = {tr, ds, idx, nrows, stamp, tr->noise ? apply_noisy : apply_update, tr, true};
-    team(tr, step_worker, &ps);
+    double stamp[OCCAM_PHASES + 1];
+    pass ps = {.tr = tr, .ds = ds, .idx = idx, .nrows = nrows, .stamp = stamp};
+    run_team(tr, step_worker, &ps);
     for (int p = 0; p < OCCAM_PHASES; p++) tr->phase[p] += stamp[p + 1] - stamp[p];
     tr->opt.t++;
     collect(tr, loss_sum, correct);
@@ -540,14 +549,25 @@ static void apply_copy(void *ctx, int tag, const float *const *parts, int nparts
     noisy_rho_grad(go->grad + np, parts, go->tr->model->rho, nparts, np, off, len);
 }
 
+/* A step whose update only writes the reduced gradient out: the parameters do not change. */
+static void gradient_worker(void *ctx, int t, int nt)
+{
+    (void)nt;
+    const pass *ps = ctx;
+    shard_forward(ps->tr, t, ps->ds, ps->idx, ps->nrows);
+    shard_backward(ps->tr, t, ps->nrows);
+#pragma omp barrier
+    update(ps->tr, t, apply_copy, ps->apply_ctx);
+}
+
 void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
                             size_t nrows, float *grad, double *loss_sum)
 {
     OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
     memset(grad, 0, tr->model->lay.nparams * (tr->noise ? 2 : 1) * sizeof(float));
     grad_out go = {grad, tr};
-    pass ps = {tr, ds, idx, nrows, NULL, apply_copy, &go, false};
-    team(tr, step_worker, &ps); /* a step whose update only copies the reduced gradient */
+    pass ps = {.tr = tr, .ds = ds, .idx = idx, .nrows = nrows, .apply_ctx = &go};
+    run_team(tr, gradient_worker, &ps);
     int64_t correct = 0;
     collect(tr, loss_sum, &correct);
 }
@@ -580,7 +600,7 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
     if (ds->n == 0) return;
     const occam_model *mdl = tr->model;
     pass ps = {.tr = tr, .ds = ds};
-    team(tr, eval_worker, &ps);
+    run_team(tr, eval_worker, &ps);
     double lsum = 0.0;
     int64_t correct = 0;
     collect(tr, &lsum, &correct);

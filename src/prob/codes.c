@@ -76,8 +76,9 @@ typedef struct value_ctx {
  * afresh, added in the same order, at a fraction of the cost. */
 #define BIN_MEMO 256
 
-static double value_chunk(void *ctx, size_t lo, size_t hi)
+static double value_chunk(void *ctx, int t, size_t lo, size_t hi)
 {
+    (void)t;
     const value_ctx *c = ctx;
     double memo_q[BIN_MEMO], memo_bits[BIN_MEMO];
     for (int j = 0; j < BIN_MEMO; j++) memo_q[j] = NAN;
@@ -159,8 +160,9 @@ typedef struct kl_ctx {
     uint64_t seed;
 } kl_ctx;
 
-static double kl_chunk(void *ctx, size_t lo, size_t hi)
+static double kl_chunk(void *ctx, int t, size_t lo, size_t hi)
 {
+    (void)t;
     const kl_ctx *c = ctx;
     double s = 0;
     for (size_t i = lo; i < hi; i++) {

@@ -15,7 +15,6 @@
  * (...))" — exactly that fold. The tests compare the two paths bit for bit. */
 #include "occam/sum.h"
 
-#include <omp.h>
 #include <stdlib.h>
 
 #include "occam/mem.h"
@@ -35,7 +34,7 @@ static double sum_serial(size_t n, size_t chunk, size_t nchunks, occam_sum_chunk
     for (size_t c = 0; c < nchunks; c++) {
         size_t lo, hi;
         chunk_bounds(n, chunk, c, &lo, &hi);
-        double v = chunk_sum(ctx, lo, hi);
+        double v = chunk_sum(ctx, 0, lo, hi);
         /* Every trailing 1 bit of c is a completed block of the same size waiting on the
          * stack: pair it with v (left + right, as slot 2i + slot 2i+1). */
         for (size_t bits = c; bits & 1; bits >>= 1) v = stack[--top] + v;
@@ -62,12 +61,12 @@ static void sum_worker(void *ctx, int t, int nt)
     for (size_t c = clo; c < chi; c++) {
         size_t lo, hi;
         chunk_bounds(s->n, s->chunk, c, &lo, &hi);
-        s->slot[c] = s->chunk_sum(s->ctx, lo, hi);
+        s->slot[c] = s->chunk_sum(s->ctx, t, lo, hi);
     }
 }
 
 double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
-                     void *ctx)
+                         void *ctx)
 {
     OCCAM_ASSERT(chunk > 0 && threads >= 1 && chunk_sum);
     if (n == 0) return 0.0;
@@ -76,7 +75,7 @@ double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn
     if (!slot) return sum_serial(n, chunk, nchunks, chunk_sum, ctx);
 
     /* Nested use would silently run one thread per inner team and is almost surely a bug. */
-    OCCAM_ASSERT(!omp_in_parallel());
+    OCCAM_ASSERT(!occam_team_in_parallel());
     sum_team st = {slot, n, chunk, nchunks, chunk_sum, ctx};
     if (occam_team_run(threads, NULL, sum_worker, &st, NULL) != OCCAM_OK) {
         /* A short team ran no chunk; this function does not fail, and the serial path gives

@@ -31,7 +31,6 @@
 #include "occam/select.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -592,7 +591,7 @@ int occam_select_ex(const float *const *seg, const size_t *len, int nseg, uint64
                     occam_select_trace *trace, occam_error *err)
 {
     OCCAM_ASSERT(nseg >= 0 && threads >= 1 && out);
-    OCCAM_ASSERT(!omp_in_parallel());
+    OCCAM_ASSERT(!occam_team_in_parallel());
     occam_select_opts o = opts ? *opts : (occam_select_opts){0};
     uint64_t n = 0;
     for (int s = 0; s < nseg; s++) {
@@ -786,7 +785,7 @@ uint64_t occam_select_mask(uint8_t *const *mask, const float *const *seg, const 
                            int nseg, const occam_select_result *r, int threads)
 {
     OCCAM_ASSERT(nseg >= 0 && threads >= 1 && r && r->below + r->ties == r->k);
-    OCCAM_ASSERT(!omp_in_parallel());
+    OCCAM_ASSERT(!occam_team_in_parallel());
     if (r->k == 0) { /* value is meaningless: keep everything */
         for (int s = 0; s < nseg; s++)
             if (len[s]) memset(mask[s], 1, len[s]);

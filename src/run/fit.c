@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Stream of train.seed used for the epoch shuffles (initialisation uses others). */
 #define SHUFFLE_STREAM 0x5348554646ull

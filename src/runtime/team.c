@@ -47,7 +47,8 @@ int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ct
 {
     OCCAM_ASSERT(nt >= 1 && fn);
     /* With dynamic adjustment on, OpenMP may legally start fewer threads than num_threads
-     * asks for; off, only the thread limit and nesting can shorten the team. */
+     * asks for; off, only the thread limit and nesting can shorten the team. It stays off for
+     * the process (OMP_DYNAMIC=true is overridden): every team occam starts needs its size. */
     omp_set_dynamic(0);
     void (*bind)(void *, int) = aff ? aff->bind : NULL;
     void *bind_ctx = aff ? aff->ctx : NULL;
@@ -88,3 +89,5 @@ void occam_team_split_aligned(size_t n, size_t align, int t, int nt, size_t *lo,
     *lo = ulo * align < n ? ulo * align : n;
     *hi = uhi * align < n ? uhi * align : n;
 }
+
+bool occam_team_in_parallel(void) { return omp_in_parallel(); }

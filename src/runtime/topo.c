@@ -36,12 +36,12 @@ struct occam_topo {
     int *pu_os;            /* [info.pus] PU OS indices grouped by core */
 };
 
-const char *occam_topo_placement_name(occam_placement p)
+static const char *placement_name(occam_placement p)
 {
     return p == OCCAM_PLACE_SPREAD ? "spread" : "compact";
 }
 
-const char *occam_topo_bind_name(occam_bind b) { return b == OCCAM_BIND_CORE ? "core" : "none"; }
+static const char *bind_name(occam_bind b) { return b == OCCAM_BIND_CORE ? "core" : "none"; }
 
 /* ---- discovery ---------------------------------------------------------------------------- */
 
@@ -493,9 +493,9 @@ void occam_topo_write_json(const occam_topo *tp, const occam_topo_plan *plan, FI
     json_cache(&j, "L3", in->l3);
     occam_json_end_object(&j);
     occam_json_key(&j, "placement");
-    occam_json_string(&j, occam_topo_placement_name(plan->placement));
+    occam_json_string(&j, placement_name(plan->placement));
     occam_json_key(&j, "bind");
-    occam_json_string(&j, occam_topo_bind_name(plan->bind));
+    occam_json_string(&j, bind_name(plan->bind));
     occam_json_key(&j, "binds");
     occam_json_bool(&j, plan->binds);
     occam_json_key(&j, "notice");
@@ -579,7 +579,7 @@ void occam_topo_write_text(const occam_topo *tp, const occam_topo_plan *plan, FI
                 plural(in->node[n].cores), in->node[n].pus, plural(in->node[n].pus),
                 plan->node_size[n], plural(plan->node_size[n]));
     fprintf(out, "placement  %s, bind %s: %d thread%s, %s\n",
-            occam_topo_placement_name(plan->placement), occam_topo_bind_name(plan->bind),
+            placement_name(plan->placement), bind_name(plan->bind),
             plan->threads, plural(plan->threads),
             plan->binds ? "each bound to its PU" : "not bound");
 
