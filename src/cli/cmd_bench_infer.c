@@ -197,7 +197,8 @@ static int run(const cli_opts *c, occam_error *err)
     occam_dataset train, test;
     rc = occam_model_create(&model, &cfg.model, cfg.data.task, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->cli.checkpoint, &model, err);
-    if (rc == OCCAM_OK) rc = occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &train, &test, err);
+    if (rc == OCCAM_OK) rc = occam_data_load(&cfg.data, occam_config_inputs(&cfg),
+                                             occam_config_outputs(&cfg), &train, &test, err);
     if (rc != OCCAM_OK) {
         occam_model_free(&model);
         return rc;

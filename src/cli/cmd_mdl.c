@@ -31,7 +31,8 @@ static int run(const cli_opts *o, occam_error *err)
     occam_dl dl;
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (!q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
+    if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train,
+                                              threads, q, err);
     if (rc == OCCAM_OK) {
         /* The test accuracy of the model as coded: evaluate with the quantised weights. */
         occam_eval ev_dense, ev_coded;

@@ -115,7 +115,8 @@ static int predict_normalize(const occam_config *cfg, occam_dataset *in, occam_e
     occam_config raw = *cfg;
     raw.data.normalize = OCCAM_NORM_NONE;
     occam_dataset train, test;
-    int rc = occam_data_load(&raw.data, occam_config_inputs(&raw), occam_config_outputs(&raw), &train, &test, err);
+    int rc = occam_data_load(&raw.data, occam_config_inputs(&raw), occam_config_outputs(&raw),
+                             &train, &test, err);
     if (rc != OCCAM_OK) return rc;
     occam_dataset_free(&test);
     OCCAM_ASSERT(train.d == in->d); /* both match model.layers[0] */

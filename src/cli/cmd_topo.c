@@ -68,7 +68,8 @@ static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occ
     if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &c.runtime, plan->threads, err);
     if (rc == OCCAM_OK) {
         occam_runtime_place_weights(&rt, model.params, model.lay.nparams * sizeof(float));
-        rc = occam_trainer_create(&tr, &model, occam_config_trainer(&c), plan->threads, &rt.affinity, err);
+        rc = occam_trainer_create(&tr, &model, occam_config_trainer(&c), plan->threads,
+                                  &rt.affinity, err);
     }
     if (rc == OCCAM_OK) {
         printf("\nbuffers    model %d layers, batch %d, runtime.weights = %s%s\n",

@@ -216,7 +216,8 @@ static int run(const cli_opts *o, occam_error *err)
         }
         occam_dl dl;
         occam_error dl_err = {0};
-        bool have_dl = occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train, threads, NULL, &dl_err) == OCCAM_OK;
+        bool have_dl = occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train, threads, NULL,
+                                        &dl_err) == OCCAM_OK;
         if (!have_dl)
             fprintf(stderr, "occam: warning: no description length: %s\n", dl_err.msg);
         else

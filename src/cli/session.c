@@ -20,11 +20,14 @@ int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
         if (checkpoint) rc = occam_checkpoint_load(checkpoint, &s->model, err);
         else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
     }
-    if (rc == OCCAM_OK) rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg), occam_config_outputs(&s->cfg), &s->train, &s->test, err);
+    if (rc == OCCAM_OK) rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
+                                             occam_config_outputs(&s->cfg), &s->train, &s->test,
+                                             err);
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
     if (rc == OCCAM_OK) {
         occam_runtime_place_weights(&s->rt, s->model.params, s->model.lay.nparams * sizeof(float));
-        rc = occam_trainer_create(&s->tr, &s->model, occam_config_trainer(&s->cfg), threads, &s->rt.affinity, err);
+        rc = occam_trainer_create(&s->tr, &s->model, occam_config_trainer(&s->cfg), threads,
+                                  &s->rt.affinity, err);
     }
     if (rc == OCCAM_OK) occam_runtime_report_notices(&s->rt);
     if (rc != OCCAM_OK) cli_session_close(s);

@@ -1660,9 +1660,14 @@ occam_trainer_params occam_config_trainer(const occam_config *cfg)
                                   .weights = cfg->runtime.weights};
 }
 
-int occam_config_inputs(const occam_config *cfg) { return cfg->model.layers[0]; }
+int occam_config_inputs(const occam_config *cfg)
+{
+    OCCAM_ASSERT(cfg->model.nlayers >= 2 && cfg->model.nlayers <= OCCAM_MAX_LAYERS);
+    return cfg->model.layers[0];
+}
 
 int occam_config_outputs(const occam_config *cfg)
 {
+    OCCAM_ASSERT(cfg->model.nlayers >= 2 && cfg->model.nlayers <= OCCAM_MAX_LAYERS);
     return cfg->model.layers[cfg->model.nlayers - 1];
 }

@@ -99,7 +99,8 @@ typedef struct best_model {
 static int score_model(run *r, occam_prune_event *ev, best_model *b, int index, occam_error *err)
 {
     occam_dl dl;
-    int rc = occam_dl_compute(&dl, r->m, &r->cfg->mdl, &r->cfg->noise, r->train, occam_trainer_threads(r->tr), NULL, err);
+    int rc = occam_dl_compute(&dl, r->m, &r->cfg->mdl, &r->cfg->noise, r->train,
+                              occam_trainer_threads(r->tr), NULL, err);
     if (rc != OCCAM_OK) return rc;
     if (ev) {
         ev->model_bits = dl.model_bits;
@@ -190,7 +191,9 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
      * prune.score_events reports it */
     const bool score = mdl || (cfg->prune.score_events && sched != OCCAM_PRUNE_AGP);
     best_model best = {.total = INFINITY};
-    if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, &cfg->prune, cfg->train.batch, cfg->noise.enabled, m, err);
+    if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, &cfg->prune,
+                                                            cfg->train.batch, cfg->noise.enabled, m,
+                                                            err);
     if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE && cfg->prune.rewind != OCCAM_REWIND_NONE) {
         if (cfg->prune.granularity == OCCAM_GRAN_NEURON) {
             rc = occam_error_set(err, OCCAM_ERR_INPUT,
