@@ -7,7 +7,7 @@
 
 #include "occam/config.h"
 #include "occam/data.h"
-#include "occam/kernels.h"
+#include "../src/nn/kernels.h"
 #include "occam/model.h"
 #include "occam/optim.h"
 #include "occam/rng.h"

@@ -14,7 +14,6 @@
 
 #include "occam/data.h"
 #include "occam/error.h"
-#include "occam/kernels.h"
 #include "occam/mem.h"
 
 #define OCCAM_MAX_LAYERS 16
@@ -23,6 +22,8 @@
 #define OCCAM_SEG_ALIGN OCCAM_LINE_FLOATS
 
 typedef enum { OCCAM_INIT_HE, OCCAM_INIT_XAVIER } occam_init;
+/* model.activation: the hidden layers' nonlinearity (the output layer is linear). */
+typedef enum { OCCAM_ACT_RELU, OCCAM_ACT_TANH, OCCAM_ACT_SIGMOID } occam_act;
 
 /* The [model] section. */
 typedef struct occam_model_params {

@@ -1,6 +1,6 @@
 /* Element-wise kernels of the MLP step: bias + activation, activation derivative, bias
  * gradient and the two losses, each one pass over its rows. */
-#include "occam/kernels.h"
+#include "kernels.h"
 
 #include <math.h>
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "occam/gemm.h"
-#include "occam/kernels.h"
+#include "kernels.h"
 #include "occam/mem.h"
 #include "occam/rng.h"
 

@@ -7,7 +7,7 @@
 
 #include "noisy-impl.h"
 #include "occam/gemm.h"
-#include "occam/kernels.h"
+#include "kernels.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
 

@@ -28,7 +28,7 @@
 #include "noisy-impl.h"
 #include "occam/clock.h"
 #include "occam/gemm.h"
-#include "occam/kernels.h"
+#include "kernels.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
 #include "occam/reduce.h"

@@ -1,4 +1,4 @@
-/* occam/kernels.h — the element-wise kernels of an MLP step, each fused into one pass.
+/* kernels.h — private to src/nn: the element-wise kernels of an MLP step, each fused into one pass.
  *
  * Conventions (llm.c style): outputs first, then inputs, then sizes; every matrix is m rows
  * (samples) by n columns (units), row-major. Activations are stored after the nonlinearity:
@@ -9,8 +9,7 @@
 
 #include <stdint.h>
 
-/* model.activation: the hidden layers' nonlinearity. */
-typedef enum { OCCAM_ACT_RELU, OCCAM_ACT_TANH, OCCAM_ACT_SIGMOID } occam_act;
+#include "occam/model.h"
 
 /* z (m,n) <- act(z + b), b (n). */
 void occam_bias_act_forward(float *restrict z, const float *restrict b, int m, int n,
