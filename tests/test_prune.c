@@ -290,13 +290,13 @@ Test(prune, same_masks_for_1_and_2_threads)
 
 Test(prune, schedule_formulas)
 {
-    cr_assert_float_eq(occam_prune_iterative_target(0.95, 1, 5), 0.19, 1e-15);
-    cr_assert_float_eq(occam_prune_iterative_target(0.95, 5, 5), 0.95, 1e-15);
-    cr_assert_float_eq(occam_prune_agp_target(0.9, 0, 0, 100), 0.0, 0);
-    cr_assert_float_eq(occam_prune_agp_target(0.9, 100, 0, 100), 0.9, 0);
-    cr_assert_float_eq(occam_prune_agp_target(0.9, 150, 0, 100), 0.9, 0);
-    cr_assert_float_eq(occam_prune_agp_target(0.8, 50, 0, 100), 0.8 * (1 - 0.125), 1e-15);
-    cr_assert_float_eq(occam_prune_agp_target(0.8, 30, 10, 110), 0.8 * (1 - pow(0.8, 3)), 1e-15);
+    cr_assert_float_eq(occam_train_iterative_target(0.95, 1, 5), 0.19, 1e-15);
+    cr_assert_float_eq(occam_train_iterative_target(0.95, 5, 5), 0.95, 1e-15);
+    cr_assert_float_eq(occam_train_agp_target(0.9, 0, 0, 100), 0.0, 0);
+    cr_assert_float_eq(occam_train_agp_target(0.9, 100, 0, 100), 0.9, 0);
+    cr_assert_float_eq(occam_train_agp_target(0.9, 150, 0, 100), 0.9, 0);
+    cr_assert_float_eq(occam_train_agp_target(0.8, 50, 0, 100), 0.8 * (1 - 0.125), 1e-15);
+    cr_assert_float_eq(occam_train_agp_target(0.8, 30, 10, 110), 0.8 * (1 - pow(0.8, 3)), 1e-15);
 }
 
 /* The rig's whole run: dense epochs, then its prune schedule. */
@@ -392,7 +392,7 @@ Test(prune, agp_follows_the_cubic)
     int64_t spe = 32; /* 1000 rows / batch 32 */
     cr_assert_eq(log.n, (int)(2 * spe / 8));
     for (int i = 0; i < log.n; i++) {
-        double t = occam_prune_agp_target(0.8, log.ev[i].opt_step, spe, 3 * spe);
+        double t = occam_train_agp_target(0.8, log.ev[i].opt_step, spe, 3 * spe);
         cr_assert_float_eq(log.ev[i].target, t, 1e-15);
         cr_assert_eq((uint64_t)(log.dense_weights - log.ev[i].weights_active),
                      occam_select_count(t, (uint64_t)log.dense_weights));

@@ -88,11 +88,6 @@ typedef struct occam_prune_log {
 
 void occam_prune_log_free(occam_prune_log *log);
 
-/* Cumulative target of iterative step k (1-based) of `steps`. */
-double occam_prune_iterative_target(double final, int k, int steps);
-/* Zhu & Gupta's cubic ramp at optimiser step t, from 0 at t0 to `final` at t1. */
-double occam_prune_agp_target(double final, int64_t t, int64_t t0, int64_t t1);
-
 typedef struct occam_pruner occam_pruner;
 
 /* batch: rows per gradient batch (taylor/obd); noisy: the model has noisy weights (their

@@ -24,6 +24,11 @@
 #include "occam/prune.h"
 #include "occam/trainer.h"
 
+/* Cumulative target of iterative step k (1-based) of `steps`. */
+double occam_train_iterative_target(double final, int k, int steps);
+/* Zhu & Gupta's cubic ramp at optimiser step t, from 0 at t0 to `final` at t1. */
+double occam_train_agp_target(double final, int64_t t, int64_t t0, int64_t t1);
+
 /* Everything a run's checkpoint holds besides what the model and trainer own, as pointers into
  * the running schedule (read to save, write to restore). */
 typedef struct occam_train_view {

@@ -69,19 +69,6 @@ int occam_pruner_create(occam_pruner **out, const occam_prune_params *prm, int b
     return OCCAM_OK;
 }
 
-double occam_prune_iterative_target(double final, int k, int steps)
-{
-    return final * (double)k / (double)steps;
-}
-
-double occam_prune_agp_target(double final, int64_t t, int64_t t0, int64_t t1)
-{
-    if (t <= t0) return 0.0;
-    if (t >= t1) return final;
-    double r = 1.0 - (double)(t - t0) / (double)(t1 - t0);
-    return final * (1.0 - r * r * r);
-}
-
 /* Gradient mean and mean square over prune.batches minibatches of the training set, drawn
  * with a seeded permutation (so the scores are reproducible). */
 static void gradient_stats(occam_pruner *p, const occam_model *m, occam_trainer *tr,

@@ -9,6 +9,19 @@
 #include "occam/dl.h"
 #include "occam/mem.h"
 
+double occam_train_iterative_target(double final, int k, int steps)
+{
+    return final * (double)k / (double)steps;
+}
+
+double occam_train_agp_target(double final, int64_t t, int64_t t0, int64_t t1)
+{
+    if (t <= t0) return 0.0;
+    if (t >= t1) return final;
+    double r = 1.0 - (double)(t - t0) / (double)(t1 - t0);
+    return final * (1.0 - r * r * r);
+}
+
 static int total_epochs(const occam_config *cfg)
 {
     switch (cfg->prune.schedule) {
@@ -126,7 +139,7 @@ static int agp_step(void *ctx, int64_t steps, occam_error *err)
     int64_t t0 = r->agp_t0, t1 = r->agp_t1, every = r->cfg->prune.every;
     if (steps < t0 || steps > t1) return OCCAM_OK;
     if ((steps - t0) % every != 0 && steps != t1) return OCCAM_OK;
-    double target = occam_prune_agp_target(r->cfg->prune.target, steps, t0, t1);
+    double target = occam_train_agp_target(r->cfg->prune.target, steps, t0, t1);
     if (steps == t0) return OCCAM_OK; /* the ramp starts at zero */
     occam_prune_event *ev;
     int rc = prune_event(r, target, &ev, err);
@@ -237,7 +250,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                 rc = check_stop(&r, err);
                 if (rc != OCCAM_OK) break;
                 res->pos.phase = k;
-                double target = occam_prune_iterative_target(cfg->prune.target, k, steps);
+                double target = occam_train_iterative_target(cfg->prune.target, k, steps);
                 rc = prune_event(&r, target, &ev, err);
             }
             if (rc == OCCAM_OK && cfg->prune.finetune_epochs > 0)
