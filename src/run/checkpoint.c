@@ -106,11 +106,7 @@ static int relayout(occam_model *m, const int *w, int n, occam_error *err)
     occam_layout_init(&lay, w, n);
     float *p = occam_alloc_zero(lay.nparams, sizeof(float));
     if (!p) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    free(m->params);
-    free(m->mask);
-    free(m->rho);
-    m->mask = NULL;
-    m->rho = NULL;
+    occam_model_free(m); /* the old parameters, mask and ρ; the new layout is mask-free */
     m->params = p;
     m->lay = lay;
     return OCCAM_OK;
