@@ -644,3 +644,17 @@ Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
     cr_assert_eq(mkfifo(path("fifo"), 0600), 0);
     predict_fails("fifo", "fifo: not a regular file");
 }
+
+/* A run prints a one-line summary and only the keys that differ from the defaults; the whole
+ * config is one option away, and it loads back to the same run. */
+Test(cli, quiet_config_and_print_config)
+{
+    expect(occam("train " BLOBS " --set train.epochs=1 --set train.lr=0.0125"), 0, "lr=0.0125");
+    cr_assert(strstr(out, "epochs = 1\n"), "%s", out);
+    cr_assert(!strstr(out, "\nmomentum ="), "an unchanged key was printed: %s", out);
+    expect(occam("train " BLOBS " --set train.lr=0.0125 --print-config"), 0, "\nmomentum = ");
+    cr_assert(strstr(out, "lr = 0.0125\n"), "%s", out);
+    cr_assert(!strstr(out, "# result"), "--print-config trained: %s", out);
+    write_file("all.ini", out);
+    expect(occam("train %s --print-config", path("all.ini")), 0, "lr = 0.0125\n");
+}

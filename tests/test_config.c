@@ -1684,3 +1684,46 @@ Test(config, json_strings_escaped_by_base_json)
     cr_assert(strstr(j, want), "'%s' not in %s", want, j);
     free(j);
 }
+
+/* A run prints only the changed keys: loading them over the defaults gives the whole config
+ * back, bit for bit, and an unchanged config prints nothing. */
+Test(config, changed_keys_round_trip)
+{
+    occam_config c, back, def;
+    occam_config_defaults(&def);
+    occam_config_defaults(&c);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    cr_assert_eq(occam_config_write_ini_changed(&c, f), 0);
+    fclose(f);
+    cr_assert_eq(len, 0);
+    free(buf);
+
+    occam_error err = {0};
+    cr_assert_eq(occam_config_set(&c, "train.lr=0.0125", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_config_set(&c, "model.layers=5,7,3", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_config_set(&c, "data.source=blobs", &err), OCCAM_OK, "%s", err.msg);
+    char tmpl[] = "/tmp/occam_test_changed_XXXXXX";
+    int fd = mkstemp(tmpl);
+    cr_assert(fd >= 0);
+    f = fdopen(fd, "w");
+    cr_assert_eq(occam_config_write_ini_changed(&c, f), 3);
+    cr_assert_eq(fclose(f), 0);
+    occam_config_defaults(&back);
+    int rc = occam_config_load(&back, tmpl, &err);
+    unlink(tmpl);
+    cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+    assert_config_equal(&c, &back);
+    cr_assert(memcmp(&c, &back, sizeof c) == 0);
+
+    char line[512];
+    occam_config_summary(&c, line, sizeof line);
+    cr_assert(strstr(line, "data=blobs"), "%s", line);
+    cr_assert(strstr(line, "layers=5,7,3"), "%s", line);
+    cr_assert(strstr(line, "lr=0.0125"), "%s", line);
+    char tiny[12];
+    occam_config_summary(&c, tiny, sizeof tiny);
+    cr_assert_lt(strlen(tiny), sizeof tiny);
+}

@@ -67,6 +67,14 @@ int occam_config_validate(const occam_config *cfg, occam_error *err);
 /* Writes the effective config as INI text (every key, in table order). */
 void occam_config_write_ini(const occam_config *cfg, FILE *out);
 
+/* Writes only the keys whose value differs from the default, under their [section] headers.
+ * Returns how many. */
+int occam_config_write_ini_changed(const occam_config *cfg, FILE *out);
+
+/* One line naming what the run is: source, task, layers, activation, optimiser, lr, batch,
+ * epochs, noise, prune schedule and model code, as key=value words. Cut to fit cap. */
+void occam_config_summary(const occam_config *cfg, char *buf, size_t cap);
+
 /* Room enough for occam_config_to_json of any config. */
 #define OCCAM_CONFIG_JSON_MAX (64 * 1024)
 

@@ -29,6 +29,7 @@ enum {
     CLI_REPEATS = 1 << 10,
     CLI_THRESHOLD = 1 << 11,
     CLI_RESUME = 1 << 13,
+    CLI_PRINT_CONFIG = 1 << 14,
     CLI_CONFIG_OPTIONAL = 1 << 12, /* not an option: CONFIG may be left out */
 };
 
@@ -44,6 +45,7 @@ typedef struct cli_opts {
     const char *repeats, *threshold; /* --repeats N, --threshold D (as given) */
     const char *resume;       /* --resume FILE */
     bool json;                /* --json */
+    bool print_config;        /* --print-config */
     bool help;
 } cli_opts;
 

@@ -21,7 +21,7 @@
 
 static const char usage[] =
     "usage: occam train CONFIG [--set section.key=value]... [--threads N] [--report FILE]\n"
-    "                          [--save FILE] [--resume STATE]\n"
+    "                          [--save FILE] [--resume STATE] [--print-config]\n"
     "\n"
     "Trains the model CONFIG describes and prints a summary.\n"
     "  --set section.key=value  override a config key (repeatable; same checks as the file)\n"
@@ -29,6 +29,8 @@ static const char usage[] =
     "  --report FILE            write the JSON report (config, metrics, timing, history)\n"
     "  --save FILE              write the weights as safetensors (config in __metadata__)\n"
     "  --resume STATE           continue the run saved in STATE (a train.checkpoint_dir file)\n"
+    "  --print-config           print the whole effective config as INI and exit (a run\n"
+    "                           prints only the keys that differ from the defaults)\n"
     "The full training state goes to train.checkpoint_dir every train.checkpoint_every epochs\n"
     "and on SIGINT/SIGTERM, which finish the current step, save, and exit 130/143.\n"
     "Progress goes to stderr; exit status 0 ok, 1 runtime failure, 2 bad usage/config/input.\n";
@@ -141,8 +143,15 @@ static int run(const cli_opts *o, occam_error *err)
     int threads;
     int rc = cli_setup(o, &cfg, &threads, err);
     if (rc) return rc;
-    printf("# occam train %s: effective config\n", o->config);
-    occam_config_write_ini(&cfg, stdout);
+    if (o->print_config) {
+        occam_config_write_ini(&cfg, stdout);
+        return OCCAM_OK;
+    }
+    char summary[512];
+    occam_config_summary(&cfg, summary, sizeof summary);
+    printf("# occam train %s: %s\n# changed from the defaults (all keys: --print-config; the "
+           "report has them too):\n", o->config, summary);
+    if (occam_config_write_ini_changed(&cfg, stdout) == 0) printf("# (none)\n");
     fflush(stdout);
 
     cli_session ss;
@@ -242,6 +251,7 @@ static int run(const cli_opts *o, occam_error *err)
 
 int cmd_train(int argc, char **argv)
 {
-    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_SAVE | CLI_RESUME,
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_SAVE | CLI_RESUME |
+                           CLI_PRINT_CONFIG,
                        usage, run);
 }

@@ -43,6 +43,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         {"repeats", required_argument, NULL, 'R'},
         {"threshold", required_argument, NULL, 'T'},
         {"resume", required_argument, NULL, 'S'},
+        {"print-config", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -52,7 +53,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
                                           ['k'] = CLI_CODE, ['u'] = CLI_OUT,
                                           ['I'] = CLI_INPUT, ['O'] = CLI_OUTPUT,
                                           ['R'] = CLI_REPEATS, ['T'] = CLI_THRESHOLD,
-                                          ['S'] = CLI_RESUME};
+                                          ['S'] = CLI_RESUME, ['P'] = CLI_PRINT_CONFIG};
     memset(o, 0, sizeof *o);
     o->threads = -1;
     optind = 0; /* GNU: full re-initialisation */
@@ -92,6 +93,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         case 'R': o->repeats = optarg; break;
         case 'T': o->threshold = optarg; break;
         case 'S': o->resume = optarg; break;
+        case 'P': o->print_config = true; break;
         }
     }
     /* GNU getopt permutes argv: options may come before or after CONFIG. */

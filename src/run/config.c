@@ -1590,6 +1590,57 @@ void occam_config_write_ini(const occam_config *cfg, FILE *out)
     }
 }
 
+int occam_config_write_ini_changed(const occam_config *cfg, FILE *out)
+{
+    occam_config def;
+    occam_config_defaults(&def);
+    int changed = 0;
+    const char *section = NULL;
+    for (int i = 0; i < NKEYS; i++) {
+        char value[VALUE_MAX], dvalue[VALUE_MAX];
+        key_format(&keys[i], cfg, value, sizeof value);
+        key_format(&keys[i], &def, dvalue, sizeof dvalue);
+        if (!strcmp(value, dvalue)) continue;
+        if (!section || strcmp(section, keys[i].section)) {
+            section = keys[i].section;
+            fprintf(out, "[%s]\n", section);
+        }
+        fprintf(out, "%s =%s%s\n", keys[i].key, *value ? " " : "", value);
+        changed++;
+    }
+    return changed;
+}
+
+/* The keys that say what a run is, in the order a reader wants them, with short labels. */
+static const struct {
+    const char *label, *section, *key;
+} summary_keys[] = {
+    {"data", "data", "source"},       {"task", "data", "task"},
+    {"layers", "model", "layers"},    {"act", "model", "activation"},
+    {"opt", "train", "optimizer"},    {"lr", "train", "lr"},
+    {"batch", "train", "batch"},      {"epochs", "train", "epochs"},
+    {"noise", "noise", "enabled"},    {"prune", "prune", "schedule"},
+    {"code", "mdl", "model_code"},
+};
+
+void occam_config_summary(const occam_config *cfg, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < sizeof summary_keys / sizeof *summary_keys && len < cap; i++)
+        for (int k = 0; k < NKEYS; k++) {
+            if (strcmp(keys[k].section, summary_keys[i].section) ||
+                strcmp(keys[k].key, summary_keys[i].key))
+                continue;
+            char value[VALUE_MAX];
+            key_format(&keys[k], cfg, value, sizeof value);
+            int n = snprintf(buf + len, cap - len, "%s%s=%s", len ? " " : "",
+                             summary_keys[i].label, value);
+            len += n > 0 ? (size_t)n : 0;
+            break;
+        }
+}
+
 /* {"data": {"source": "idx", ...}, ...}. Each value is written by its type's json function
  * (see json_plain and the others). */
 static void json_write(const occam_config *cfg, sink *s)
