@@ -675,9 +675,10 @@ Test(plot, cli_exit_codes_and_one_line_per_file)
     cr_assert_eq(occam_plot_cli(out, sizeof out, "PATH=/nonexistent", args), 1, "%s", out);
     cr_assert(strstr(out, "gnuplot"), "%s", out);
 
+    /* An output folder that cannot be made is refused before anything is read (issue 12). */
     write_text(in_tmp("file"), "x");
     snprintf(args, sizeof args, "'%s' --out '%s/sub'", rep, in_tmp("file"));
-    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 1, "%s", out);
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
 
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", "--out x"), 2, "%s", out);
     cr_assert(strstr(out, "nothing to plot"), "%s", out);

@@ -20,4 +20,14 @@ static inline void tmpdir_remove(const char *dir)
     cr_assert_eq(system(cmd), 0);
 }
 
+/* DIR/NAME. 32 buffers are used in turn: copy a path that must outlive 31 more calls. */
+static inline const char *tmpdir_path(const char *dir, const char *name)
+{
+    static char buf[32][600];
+    static int k;
+    k = (k + 1) % 32;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
 #endif

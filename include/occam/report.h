@@ -33,8 +33,8 @@ typedef struct occam_report {
     const occam_trainer *trainer;        /* for the noisy weights' priors, may be NULL */
 } occam_report;
 
-/* Writes the report to path (atomically: temporary file and rename). OCCAM_ERR_RUNTIME with
- * "PATH: ..." if it cannot be written. */
+/* Writes the report to path (occam/outfile.h: atomically, or in place for a device or FIFO).
+ * OCCAM_ERR_RUNTIME with "PATH: ..." if it cannot be written. */
 int occam_report_write(const char *path, const occam_report *r, occam_error *err);
 
 #endif

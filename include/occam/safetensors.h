@@ -10,9 +10,10 @@
  *
  * The writer adds "occam.checksum" to the metadata. It holds the CRC-32 (zlib) of all tensor
  * bytes in write order, as 8 lowercase hex digits, so the reader catches silent corruption,
- * not just bad structure. The write is atomic: it writes and fsyncs PATH.tmp.<pid>, renames
- * that over PATH, then fsyncs the directory. A crash or a full disk therefore leaves either
- * the old file or the new one, never a torn one.
+ * not just bad structure. The write is atomic (occam/outfile.h): it writes and fsyncs
+ * PATH.tmp.<pid> (PATH with its symlinks resolved), renames that over PATH, then fsyncs the
+ * directory. A crash or a full disk therefore leaves either the old file or the new one, never
+ * a torn one. A character device or FIFO is written in place, never replaced.
  *
  * The reader loads the whole file into memory. The data area is 64-byte aligned. A tensor whose
  * offset is not a multiple of its element size, such as an F32 after an odd-sized U8, is copied

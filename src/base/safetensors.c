@@ -2,9 +2,10 @@
  *
  * Writer: it first checks the arguments and computes the CRC, then builds the header in
  * memory with the JSON writer, because its length must come first in the file. Then the file
- * is written to a temporary name beside the target, and every step (fwrite, fflush, fsync,
- * fclose, rename) is checked. The first failure unlinks the temporary file, so the target
- * never changes. The directory fsync after the rename makes the new name itself durable.
+ * goes through occam/outfile.h: a temporary name beside the target, every step (fwrite,
+ * fflush, fsync, fclose, rename) checked, the first failure unlinking the temporary file so the
+ * target never changes, and the directory fsync after the rename making the new name durable.
+ * A device or FIFO target is written in place, never replaced.
  *
  * Reader: it trusts nothing in the file. The header length is checked against the file size
  * before any allocation. Every size product is overflow-checked in 64 bits. The tensors are
@@ -24,6 +25,7 @@
 #include <zlib.h>
 
 #include "occam/mem.h"
+#include "occam/outfile.h"
 
 static const struct {
     const char *name;
@@ -136,58 +138,20 @@ static char *build_header(const occam_st_tensor *tensors, int ntensors, const ui
     return buf;
 }
 
-/* The directory part of path ("." if none), for the fsync after rename. */
-static char *dir_of(const char *path)
+/* Writes the complete file through the safe writer (see occam/outfile.h). */
+static int write_file(const char *path, const char *header, size_t hlen,
+                      const occam_st_tensor *tensors, int ntensors, const uint64_t *nbytes,
+                      occam_error *err)
 {
-    const char *slash = strrchr(path, '/');
-    if (!slash) return strdup(".");
-    if (slash == path) return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
-static int sync_dir(const char *path)
-{
-    char *dir = dir_of(path);
-    if (!dir) return -1;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) return -1;
-    /* Some file systems cannot sync a directory; that is not a failure of this write. */
-    int rc = fsync(fd) != 0 && errno != EINVAL ? -1 : 0;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
-static bool fwrite_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n; }
-
-/* Writes the complete file to tmp; returns 0, or -1 with errno set. */
-static int write_file(const char *tmp, const char *header, size_t hlen,
-                      const occam_st_tensor *tensors, int ntensors, const uint64_t *nbytes)
-{
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) return -1;
-    FILE *fp = fdopen(fd, "wb");
-    if (!fp) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+    occam_outfile o;
+    int rc = occam_outfile_open(&o, path, err);
+    if (rc) return rc;
     unsigned char len8[8];
     for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
-    errno = 0;
-    bool ok = fwrite_all(fp, len8, 8) && fwrite_all(fp, header, hlen);
-    for (int i = 0; ok && i < ntensors; i++) ok = fwrite_all(fp, tensors[i].data, nbytes[i]);
-    ok = ok && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
-    int saved = errno ? errno : EIO;
-    if (fclose(fp) != 0 && ok) {
-        ok = false;
-        saved = errno ? errno : EIO;
-    }
-    errno = saved;
-    return ok ? 0 : -1;
+    bool ok = occam_outfile_write(&o, len8, 8) && occam_outfile_write(&o, header, hlen);
+    for (int i = 0; ok && i < ntensors; i++)
+        ok = occam_outfile_write(&o, tensors[i].data, (size_t)nbytes[i]);
+    return occam_outfile_commit(&o, err);
 }
 
 /* Argument checks that depend on caller data rather than on programming errors. */
@@ -244,27 +208,11 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
 
     size_t hlen = 0;
     char *header = build_header(tensors, ntensors, nbytes, meta, nmeta, crc, &hlen);
-    char *tmp = malloc(strlen(path) + 32);
-    if (!header || !tmp) {
-        free(header);
-        free(tmp);
+    if (!header) {
         free(nbytes);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     }
-    sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-
-    rc = OCCAM_OK;
-    if (write_file(tmp, header, hlen, tensors, ntensors, nbytes) != 0 || rename(tmp, path) != 0) {
-        int saved = errno;
-        unlink(tmp); /* may not exist if open failed; that is fine */
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", path,
-                             strerror(saved));
-    } else if (sync_dir(path) != 0) {
-        /* The new file is in place, but its name may not survive a crash: report it. */
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", path,
-                             strerror(errno));
-    }
-    free(tmp);
+    rc = write_file(path, header, hlen, tensors, ntensors, nbytes, err);
     free(header);
     free(nbytes);
     return rc;

@@ -89,6 +89,21 @@ int cmd_bench_select(int argc, char **argv);
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
                 int (*run)(const cli_opts *o, occam_error *err));
 
+/* An output written when the work is done (src/cli/outputs.c). */
+typedef struct cli_output {
+    const char *label; /* "the model", "the report" */
+    const char *path;  /* NULL: not asked for, skipped */
+    int (*write)(void *ctx, const char *path, occam_error *err);
+    void *ctx;
+    int rc;            /* filled in: the writer's status */
+    char msg[1024];    /* filled in: its message when it failed */
+} cli_output;
+
+/* Writes outs[0..n) in order, each one even when an earlier one failed. OCCAM_OK when all were
+ * written; otherwise OCCAM_ERR_RUNTIME with one message over all of them, such as "wrote the
+ * model to M; the report could not be written: R: write failed: No space left on device". */
+int cli_outputs_write(cli_output *outs, int n, occam_error *err);
+
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). */
 int cli_fail(const occam_error *err);
 

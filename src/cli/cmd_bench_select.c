@@ -19,6 +19,7 @@
 #include "occam/clock.h"
 #include "occam/error.h"
 #include "occam/mem.h"
+#include "occam/outfile.h"
 #include "occam/rng.h"
 #include "occam/select.h"
 #include "occam/team.h"
@@ -123,12 +124,7 @@ static int read_scores(const char *path, float **x, size_t *n, occam_error *err)
 
 static int dump_scores(const char *path, const float *x, size_t n, occam_error *err)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f) return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: cannot create %s", path);
-    size_t put = fwrite(x, sizeof *x, n, f);
-    if (fclose(f) != 0 || put != n)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: writing %s failed", path);
-    return OCCAM_OK;
+    return occam_outfile_write_all(path, x, n * sizeof *x, err);
 }
 
 typedef struct count_slot {
@@ -375,6 +371,11 @@ int cmd_bench_select(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "occam: %s (see 'occam bench select --help')\n", err.msg);
         return OCCAM_ERR_INPUT;
+    }
+    /* Before the minutes of generating and timing, not after. */
+    if (a.dump && (rc = occam_outfile_check(a.dump, "bench select: --dump", &err))) {
+        fprintf(stderr, "occam: %s\n", err.msg);
+        return rc;
     }
     rc = run(&a, &err);
     if (rc) fprintf(stderr, "occam: %s\n", err.msg);

@@ -6,6 +6,7 @@
 #include "occam/data.h"
 #include "occam/gemm.h"
 #include "occam/model.h"
+#include "occam/outfile.h"
 #include "occam/report.h"
 #include "occam/runtime.h"
 #include "occam/trainer.h"
@@ -26,6 +27,8 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     if (!o->checkpoint)
         return occam_error_set(err, OCCAM_ERR_INPUT, "eval: missing --checkpoint FILE");
+    if (o->report) rc = occam_outfile_check(o->report, "--report", err);
+    if (rc) return rc;
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;

@@ -8,6 +8,7 @@
 #include "occam/json.h"
 #include "occam/mem.h"
 #include "occam/occfile.h"
+#include "occam/outfile.h"
 
 static const char usage[] =
     "usage: occam mdl CONFIG --checkpoint FILE [--code two-part|count] [--set ...]...\n"
@@ -90,6 +91,8 @@ static int run_compress(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     if (!o->checkpoint || !o->out)
         return occam_error_set(err, OCCAM_ERR_INPUT, "compress: needs --checkpoint FILE and --out FILE");
+    rc = occam_outfile_check(o->out, "--out", err);
+    if (rc) return rc;
     cfg.mdl.model_code = OCCAM_MDL_TWO_PART;
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "occam/outfile.h"
 #include "plot.h"
 
 static const char usage[] =
@@ -56,8 +57,12 @@ static int run(int argc, char **argv, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_INPUT, "plot: nothing to plot: give REPORT.json, "
                                "--checkpoint FILE or --scaling CSV (see 'occam plot --help')");
     if (!out) return occam_error_set(err, OCCAM_ERR_INPUT, "plot: missing --out DIR");
+    /* The output folder, before any input is read: a name gnuplot cannot take, or a folder
+     * that cannot be made, is bad usage. */
+    int rc = occam_plot_check_name(out, "--out", err);
+    if (rc == OCCAM_OK) rc = occam_outfile_check_dir(out, "--out", err);
+    if (rc) return rc;
     occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout};
-    int rc = OCCAM_OK;
     if (report) rc = occam_plot_report(report, p, err);
     if (rc == OCCAM_OK && checkpoint) rc = occam_plot_masks(checkpoint, p, err);
     if (rc == OCCAM_OK && scaling) rc = occam_plot_scaling(scaling, p, err);

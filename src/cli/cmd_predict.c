@@ -30,6 +30,7 @@
 #include "occam/gemm.h"
 #include "occam/mem.h"
 #include "occam/model.h"
+#include "occam/outfile.h"
 #include "occam/sparse.h"
 
 static const char usage[] =
@@ -148,21 +149,22 @@ static void predict_write_rows(FILE *f, const float *y, size_t n, int k, bool cl
     }
 }
 
+/* To --output through occam/outfile.h, so a failed write leaves no partial file; or to stdout. */
 static int predict_write(const char *path, const float *y, size_t n, int k, bool classify,
                          occam_error *err)
 {
-    FILE *f = path ? fopen(path, "w") : stdout;
-    const char *name = path ? path : "stdout";
-    if (!f)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot open for writing: %s", name,
-                               strerror(errno));
-    predict_write_rows(f, y, n, k, classify);
-    bool bad = ferror(f) != 0;
-    if (path ? fclose(f) != 0 : fflush(f) != 0) bad = true;
-    if (bad)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", name,
-                               strerror(errno));
-    return OCCAM_OK;
+    if (!path) {
+        predict_write_rows(stdout, y, n, k, classify);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "stdout: write failed: %s",
+                                   strerror(errno ? errno : EIO));
+        return OCCAM_OK;
+    }
+    occam_outfile out;
+    int rc = occam_outfile_open(&out, path, err);
+    if (rc) return rc;
+    predict_write_rows(out.f, y, n, k, classify);
+    return occam_outfile_commit(&out, err);
 }
 
 /* ---- the command ------------------------------------------------------------------------- */
@@ -175,6 +177,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_config cfg;
     int threads;
     int rc = cli_setup(o, &cfg, &threads, err);
+    if (rc == OCCAM_OK && o->output) rc = occam_outfile_check(o->output, "--output", err);
     if (rc) return rc;
     occam_gemm_init();
     occam_model model;

@@ -12,6 +12,7 @@
 #include "occam/fit.h"
 #include "occam/gemm.h"
 #include "occam/model.h"
+#include "occam/outfile.h"
 #include "occam/prune.h"
 #include "occam/report.h"
 #include "occam/runtime.h"
@@ -137,6 +138,34 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     return OCCAM_OK;
 }
 
+/* Every path the run will write, checked before the data is loaded: a bad one is exit 2 in
+ * seconds, not a failure after training. */
+static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
+{
+    int rc = OCCAM_OK;
+    if (o->save) rc = occam_outfile_check(o->save, "--save", err);
+    if (rc == OCCAM_OK && o->report) rc = occam_outfile_check(o->report, "--report", err);
+    if (rc == OCCAM_OK)
+        rc = occam_outfile_check_dir(cfg->train.checkpoint_dir, "train.checkpoint_dir", err);
+    return rc;
+}
+
+typedef struct trained {
+    const occam_model *model;
+    const occam_config *cfg;
+} trained;
+
+static int save_model(void *ctx, const char *path, occam_error *err)
+{
+    const trained *t = ctx;
+    return occam_checkpoint_save(path, t->model, t->cfg, err);
+}
+
+static int save_report(void *ctx, const char *path, occam_error *err)
+{
+    return occam_report_write(path, ctx, err);
+}
+
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -157,6 +186,8 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     occam_fit_result fit = {0};
     occam_prune_log plog = {0};
+    rc = check_outputs(o, &cfg, err);
+    if (rc) return rc;
     rc = cli_session_open(&ss, &cfg, threads, NULL, err);
     if (rc) return rc;
     occam_trainer *tr = ss.tr;
@@ -239,9 +270,14 @@ static int run(const cli_opts *o, occam_error *err)
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
                             .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr};
-        if (o->report) rc = occam_report_write(o->report, &rep, err);
-        if (rc == OCCAM_OK && o->save) rc = occam_checkpoint_save(o->save, model, &cfg, err);
-        if (rc == OCCAM_OK && o->save) printf("saved  %s\n", o->save);
+        /* The model first: whatever else fails, the hours of training are not lost. */
+        trained t = {.model = model, .cfg = &cfg};
+        cli_output outs[] = {{.label = "the model", .path = o->save, .write = save_model,
+                              .ctx = &t},
+                             {.label = "the report", .path = o->report, .write = save_report,
+                              .ctx = &rep}};
+        rc = cli_outputs_write(outs, 2, err);
+        if (o->save && outs[0].rc == OCCAM_OK) printf("saved  %s\n", o->save);
     }
     occam_fit_result_free(&fit);
     occam_prune_log_free(&plog);

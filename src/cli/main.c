@@ -1,6 +1,7 @@
 /* occam — command-line entry point: a table of subcommands. Only this file turns statuses into
  * exit codes (0 ok, 1 runtime failure, 2 bad usage, config or input). */
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +51,10 @@ int main(int argc, char **argv)
      * runs either work or say "out of memory", never abort (tests/test_cli.c). Nothing in a
      * training step allocates, so the shared arena costs no speed (measured: same epoch time). */
     mallopt(M_ARENA_MAX, 1);
+    /* Past a file-size limit (ulimit -f) a write must fail with EFBIG and take the ordinary
+     * path, a message, exit 1 and no temporary file left, instead of SIGXFSZ killing the
+     * process mid-write. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return OCCAM_ERR_INPUT;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "occam/error.h"
+#include "occam/outfile.h"
 #include "occam/prior.h"
 #include "plot.h"
 
@@ -45,9 +46,11 @@ int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err);
 typedef struct plot_dat {
     FILE *f;
     char path[PATH_MAX];
+    occam_outfile out; /* f is out.f: written to a temporary file, renamed at close */
 } plot_dat;
 
-/* Opens DIR/NAME.dat; plot_dat_close checks the writes and logs the file. */
+/* Opens DIR/NAME.dat; plot_dat_close checks the writes, puts the file in place (or removes
+ * what was written, on failure) and logs it. */
 int plot_dat_open(plot_dat *d, const plot_ctx *c, const char *name, occam_error *err);
 int plot_dat_close(plot_dat *d, const plot_ctx *c, occam_error *err);
 
@@ -57,7 +60,8 @@ void plot_dat_num(FILE *f, double v);
 /* n values and the newline ending the row. */
 void plot_dat_row(FILE *f, const double *v, int n);
 
-/* A script being written to memory: terminal and output are set by plot_gp_open. */
+/* A script being written to memory. plot_gp_run puts the terminal and the output, a temporary
+ * file beside NAME.png, in front of it. */
 typedef struct plot_gp {
     FILE *f;
     char *buf;
@@ -67,10 +71,13 @@ typedef struct plot_gp {
 
 int plot_gp_open(plot_gp *g, const plot_ctx *c, const char *name, occam_error *err);
 
-/* Sends the script to gnuplot and waits for it. The PNG must exist afterwards. */
+/* Sends the script to gnuplot and waits for it. The PNG must exist afterwards; it replaces
+ * NAME.png only then, so a failed or short drawing leaves no partial PNG. */
 int plot_gp_run(plot_gp *g, const plot_ctx *c, occam_error *err);
 
-/* s as a single-quoted gnuplot string. */
+/* s as a single-quoted gnuplot string: ' doubled, and a control character, which would end
+ * the string and start a command (a newline) or garble it, written as '?'. File names with
+ * control characters never get here (occam_plot_check_name). */
 void plot_gp_str(FILE *f, const char *s);
 
 /* The data file's quoted path, then fmt: one plot element, e.g. " using 1:2 with lines". */

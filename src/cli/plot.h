@@ -22,7 +22,9 @@
  * From a scaling CSV (perf/scaling.sh): scaling, speedup against threads per study and model,
  * with the BLIS sgemm speedup dashed.
  *
- * Inputs are read and checked before anything is drawn, so a bad input writes no files.
+ * Inputs are read and checked before anything is drawn, so a bad input writes no files. Every
+ * file goes through occam/outfile.h: a failed .dat or PNG leaves nothing behind. An output
+ * folder whose name holds a control character is refused (OCCAM_ERR_INPUT).
  * Errors: an unreadable or malformed input is OCCAM_ERR_INPUT with a message naming the file
  * (and the JSON member, CSV line or tensor). A folder that cannot be created or written, a
  * missing gnuplot, or gnuplot failing is OCCAM_ERR_RUNTIME. gnuplot's own messages go to
@@ -53,6 +55,11 @@ int occam_plot_masks(const char *checkpoint_path, occam_plot_params p, occam_err
 /* Draws scaling.dat/.png from a CSV with a header row holding at least the columns study,
  * model, threads, speedup and sgemm_speedup (any order; others are ignored). */
 int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *err);
+
+/* OCCAM_ERR_INPUT "WHAT NAME: ..." if name holds a control character (a byte below 0x20, or
+ * 0x7f): gnuplot reads the file names it is given as part of its script, where a newline would
+ * start a command of the name's choosing. */
+int occam_plot_check_name(const char *name, const char *what, occam_error *err);
 
 /* True if cmd (NULL = "gnuplot") names an executable: a path containing '/', or a name found
  * on $PATH. */

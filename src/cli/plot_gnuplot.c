@@ -3,9 +3,17 @@
  *
  * A script is built in memory (open_memstream) and sent in one write, so a gnuplot that is
  * missing or fails is seen at pclose as an exit status, never half-way through a script.
- * Scripts use single-quoted gnuplot strings, in which only '' needs escaping. That makes any
- * folder name safe to embed, and the terminal is `noenhanced`, so underscores in titles and
- * file names print as themselves. */
+ * Scripts use single-quoted gnuplot strings, in which only '' needs escaping and a backslash is
+ * an ordinary character. A control character is another matter: gnuplot reads its script line
+ * by line, so a newline inside a string ends the command and starts the next one (`occam plot
+ * --out $'x\nsystem "..."'` ran a shell command). File names with control characters are
+ * refused before anything is written (occam_plot_check_name), and any other string, a title
+ * from an input file, has them replaced. The terminal is `noenhanced`, so underscores in titles
+ * and file names print as themselves.
+ *
+ * Every file is written through occam/outfile.h. gnuplot writes the PNG by name, so the name in
+ * its script is the writer's temporary file; the PNG replaces NAME.png only once gnuplot has
+ * exited 0 having written something, and is removed otherwise. */
 #include "plot-impl.h"
 
 #include <errno.h>
@@ -41,9 +49,22 @@ bool occam_plot_have_gnuplot(const char *cmd)
     }
 }
 
+int occam_plot_check_name(const char *name, const char *what, occam_error *err)
+{
+    for (const unsigned char *s = (const unsigned char *)name; *s; s++)
+        if (*s < 0x20 || *s == 0x7f)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "%s: the name holds a control character (byte 0x%02x at "
+                                   "offset %zu); gnuplot would read it as part of its script",
+                                   what, *s, (size_t)(s - (const unsigned char *)name));
+    return OCCAM_OK;
+}
+
 int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
 {
     OCCAM_ASSERT(p->out_dir);
+    int rc = occam_plot_check_name(p->out_dir, "--out", err);
+    if (rc) return rc;
     c->dir = p->out_dir;
     c->gnuplot = p->gnuplot ? p->gnuplot : "gnuplot";
     c->log = p->log;
@@ -72,25 +93,19 @@ static void log_wrote(const plot_ctx *c, const char *path)
 
 int plot_dat_open(plot_dat *d, const plot_ctx *c, const char *name, occam_error *err)
 {
+    d->f = NULL;
     int rc = out_path(c, name, "dat", d->path, err);
-    if (rc) return rc;
-    d->f = fopen(d->path, "w");
-    if (!d->f)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot write: %s", d->path,
-                               strerror(errno));
-    return OCCAM_OK;
+    if (rc == OCCAM_OK) rc = occam_outfile_open(&d->out, d->path, err);
+    if (rc == OCCAM_OK) d->f = d->out.f;
+    return rc;
 }
 
 int plot_dat_close(plot_dat *d, const plot_ctx *c, occam_error *err)
 {
-    int bad = ferror(d->f);
-    if (fclose(d->f) != 0) bad = 1;
     d->f = NULL;
-    if (bad)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", d->path,
-                               strerror(errno));
-    log_wrote(c, d->path);
-    return OCCAM_OK;
+    int rc = occam_outfile_commit(&d->out, err);
+    if (rc == OCCAM_OK) log_wrote(c, d->path);
+    return rc;
 }
 
 void plot_dat_num(FILE *f, double v)
@@ -113,8 +128,9 @@ void plot_gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);
     for (; *s; s++) {
-        if (*s == '\'') fputc('\'', f);
-        fputc(*s, f);
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\'') fputc('\'', f);
+        fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, f);
     }
     fputc('\'', f);
 }
@@ -143,10 +159,7 @@ int plot_gp_open(plot_gp *g, const plot_ctx *c, const char *name, occam_error *e
     g->len = 0;
     g->f = open_memstream(&g->buf, &g->len);
     if (!g->f) return plot_oom(err);
-    fputs(GP_TERMINAL, g->f);
-    fputs("set output ", g->f);
-    plot_gp_str(g->f, g->png);
-    fputs("\nset grid lc rgb '#d8d8d8'\nset key box opaque samplen 2\n", g->f);
+    fputs("set grid lc rgb '#d8d8d8'\nset key box opaque samplen 2\n", g->f);
     return OCCAM_OK;
 }
 
@@ -169,8 +182,9 @@ static int gp_status(const plot_gp *g, const plot_ctx *c, int st, bool sent, occ
     return OCCAM_OK;
 }
 
-/* Starts gnuplot, writes the script to it and waits for it to exit. */
-static int gp_pipe(const plot_gp *g, const plot_ctx *c, occam_error *err)
+/* Starts gnuplot, writes the head and the script to it and waits for it to exit. */
+static int gp_pipe(const plot_gp *g, const char *head, size_t head_len, const plot_ctx *c,
+                   occam_error *err)
 {
     /* Writing to a gnuplot that has already died must be an error status, not a signal. */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
@@ -183,11 +197,46 @@ static int gp_pipe(const plot_gp *g, const plot_ctx *c, occam_error *err)
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "cannot start '%s': %s", c->gnuplot,
                              strerror(errno));
     } else {
-        bool sent = fwrite(g->buf, 1, g->len, p) == g->len && fflush(p) == 0;
+        bool sent = fwrite(head, 1, head_len, p) == head_len &&
+                    fwrite(g->buf, 1, g->len, p) == g->len && fflush(p) == 0;
         rc = gp_status(g, c, pclose(p), sent, err);
     }
     sigaction(SIGPIPE, &old, NULL);
     return rc;
+}
+
+/* The terminal, and the output: the temporary file gnuplot draws into. */
+static int gp_head(const occam_outfile *png, char **head, size_t *len, occam_error *err)
+{
+    /* The writer's path is the resolved folder's: a symlink may lead to any name. */
+    int rc = occam_plot_check_name(png->path, png->shown, err);
+    if (rc) return rc;
+    FILE *h = open_memstream(head, len);
+    if (!h) return plot_oom(err);
+    fputs(GP_TERMINAL, h);
+    fputs("set output ", h);
+    plot_gp_str(h, png->path);
+    fputc('\n', h);
+    bool bad = ferror(h) != 0;
+    if (fclose(h) != 0 || bad) {
+        free(*head);
+        *head = NULL;
+        return plot_oom(err);
+    }
+    return OCCAM_OK;
+}
+
+/* Whether the file at path ends as every PNG does, with the IEND chunk: a gnuplot that hit a
+ * full disk or a file-size limit may still exit 0, having written part of the image. */
+static bool png_complete(const char *path)
+{
+    static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    unsigned char tail[12];
+    FILE *f = fopen(path, "rb");
+    bool ok = f && fseek(f, -12, SEEK_END) == 0 && fread(tail, 1, 12, f) == 12 &&
+              memcmp(tail, iend, 12) == 0;
+    if (f) fclose(f);
+    return ok;
 }
 
 int plot_gp_run(plot_gp *g, const plot_ctx *c, occam_error *err)
@@ -196,13 +245,28 @@ int plot_gp_run(plot_gp *g, const plot_ctx *c, occam_error *err)
     bool built = !ferror(g->f);
     fclose(g->f);
     g->f = NULL;
-    int rc = built ? gp_pipe(g, c, err) : plot_oom(err);
+    occam_outfile png;
+    char *head = NULL;
+    size_t head_len = 0;
+    int rc = built ? occam_outfile_open(&png, g->png, err) : plot_oom(err);
+    if (rc == OCCAM_OK && (rc = gp_head(&png, &head, &head_len, err)) != OCCAM_OK)
+        occam_outfile_abort(&png);
+    if (rc == OCCAM_OK) {
+        rc = gp_pipe(g, head, head_len, c, err);
+        /* A device or FIFO takes what it is given; a file must have been drawn into. */
+        struct stat st;
+        if (rc == OCCAM_OK && !png.in_place && (stat(png.path, &st) != 0 || st.st_size == 0))
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: gnuplot exited without writing it",
+                                 g->png);
+        else if (rc == OCCAM_OK && !png.in_place && !png_complete(png.path))
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: gnuplot wrote an incomplete PNG "
+                                 "(no IEND chunk at its end; is the disk full?)", g->png);
+        if (rc == OCCAM_OK) rc = occam_outfile_commit(&png, err);
+        else occam_outfile_abort(&png);
+    }
+    free(head);
     free(g->buf);
     g->buf = NULL;
-    struct stat st;
-    if (rc == OCCAM_OK && (stat(g->png, &st) != 0 || st.st_size == 0))
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: gnuplot exited without writing it",
-                             g->png);
     if (rc == OCCAM_OK) log_wrote(c, g->png);
     return rc;
 }

@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "occam/mem.h"
+#include "occam/outfile.h"
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
@@ -241,19 +242,12 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_dl *dl,
         occam_error_set(err, rc, "%s: range coding failed", path);
     }
     if (rc == OCCAM_OK) {
-        /* temporary file, then rename: an existing file is never half-overwritten */
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-        FILE *f = fopen(tmp, "wb");
-        bool ok = f && fwrite(head.p, 1, head.len, f) == head.len &&
-                  fwrite(pay.p, 1, pay.len, f) == pay.len;
-        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        if (f) ok = fclose(f) == 0 && ok;
-        if (!ok || rename(tmp, path) != 0) {
-            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", path,
-                                 strerror(errno ? errno : EIO));
-            unlink(tmp);
-        }
+        /* temporary file, then rename (occam/outfile.h): never half-overwritten */
+        occam_outfile o;
+        rc = occam_outfile_open(&o, path, err);
+        if (rc == OCCAM_OK && occam_outfile_write(&o, head.p, head.len))
+            occam_outfile_write(&o, pay.p, pay.len);
+        if (rc == OCCAM_OK) rc = occam_outfile_commit(&o, err);
     }
     if (rc == OCCAM_OK && sizes) {
         sizes->header_bytes = head.len;

@@ -10,6 +10,7 @@
 #include "occam/dl.h"
 #include "occam/json.h"
 #include "occam/noisy.h"
+#include "occam/outfile.h"
 #include "occam/prune.h"
 #include "occam/version.h"
 
@@ -293,31 +294,17 @@ int occam_report_write(const char *path, const occam_report *r, occam_error *err
         free(config_json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot serialise the config", path);
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 32);
-    if (!tmp) {
-        free(config_json);
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
-    }
-    snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int rc = OCCAM_OK;
-    if (!f) {
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot write report: %s", path,
-                             strerror(errno));
-    } else {
+    occam_outfile o;
+    int rc = occam_outfile_open(&o, path, err);
+    if (rc == OCCAM_OK) {
         occam_json j;
-        occam_json_init(&j, f, true);
+        occam_json_init(&j, o.f, true);
         write_body(&j, r, config_json);
-        int bad = occam_json_finish(&j) != 0 || fputc('\n', f) == EOF;
-        bad |= fclose(f) != 0;
-        if (bad || rename(tmp, path) != 0) {
-            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot write report: %s", path,
-                                 strerror(errno ? errno : EIO));
-            unlink(tmp);
-        }
+        /* The first failure's errno is the reason commit reports (EFBIG, ENOSPC). */
+        if ((occam_json_finish(&j) != 0 || fputc('\n', o.f) == EOF) && !o.error)
+            o.error = errno ? errno : EIO;
+        rc = occam_outfile_commit(&o, err);
     }
-    free(tmp);
     free(config_json);
     return rc;
 }

@@ -1,0 +1,73 @@
+/* occam/outfile.h — the one way occam writes an output file: checked before the work, written
+ * atomically, never replacing what is not a file.
+ *
+ * What a target path may be, followed through symlinks (the link itself is kept; what it points
+ * to is written):
+ * - a regular file, or a name that does not exist yet, in a folder we may write into: written to
+ *   a temporary file TARGET.tmp.PID beside the resolved target, which is flushed, fsynced and
+ *   renamed over it; then the folder is fsynced. A crash, a full disk or a file-size limit
+ *   leaves the old file or the new one, never a torn one, and no temporary file. An existing
+ *   file keeps its permission bits.
+ * - a character device or a FIFO (/dev/null, a terminal, a pipe), or a regular file reached
+ *   through a descriptor name (/dev/stdout, /dev/stderr, /dev/fd/N, /proc/PID/fd/N): written in
+ *   place, appended to, never replaced or removed. Opening a FIFO waits for its reader, as the
+ *   shell's `>` does.
+ * - anything else (a folder, a block device, a socket) is refused, as is a missing or unwritable
+ *   folder, or an existing file we may not write.
+ *
+ * occam_outfile_check says before any work starts whether a path would be refused, so a bad
+ * --save or --report fails in seconds (OCCAM_ERR_INPUT, exit 2), not after training. The writer
+ * checks again when it opens, since the file system may have changed in the meantime; its
+ * failures, like every later I/O failure, are OCCAM_ERR_RUNTIME with "PATH: write failed:
+ * REASON" (the system's words: "No space left on device", "File too large", ...). */
+#ifndef OCCAM_OUTFILE_H
+#define OCCAM_OUTFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "occam/error.h"
+
+#define OCCAM_OUTFILE_PATH 4096
+
+typedef struct occam_outfile {
+    FILE *f;                            /* write here; NULL once committed or aborted */
+    char path[OCCAM_OUTFILE_PATH];      /* where the bytes go: the temporary file, or the target
+                                           itself when written in place (for a program such as
+                                           gnuplot that writes by name while f stays open) */
+    char target[OCCAM_OUTFILE_PATH];    /* the resolved target the temporary file replaces */
+    char shown[OCCAM_OUTFILE_PATH];     /* the path as the caller gave it, for messages */
+    bool in_place;
+    int error;                          /* the first write error's errno, 0 if none */
+} occam_outfile;
+
+/* Whether path would be accepted as an output (see above); nothing is created or changed.
+ * `what` names where the path came from ("--report", "train.checkpoint_dir"; NULL: nothing),
+ * for the message "WHAT PATH: REASON". OCCAM_ERR_INPUT when refused. */
+int occam_outfile_check(const char *path, const char *what, occam_error *err);
+
+/* Whether dir would be accepted as an output folder, created with its parents if missing: an
+ * existing folder we may write into, or a missing one whose nearest existing ancestor is such a
+ * folder. Nothing is created. OCCAM_ERR_INPUT when refused, with "WHAT DIR: REASON". */
+int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err);
+
+/* Opens path for writing as described above; o->f is the stream. On failure nothing is left
+ * behind and o->f is NULL. */
+int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err);
+
+/* fwrite that remembers the first error in o->error; false on a short write. */
+bool occam_outfile_write(occam_outfile *o, const void *p, size_t n);
+
+/* Finishes the file: flush, fsync, close, rename over the target, fsync the folder, each step
+ * checked. A stream error seen earlier fails it too. On failure the temporary file is removed
+ * and the target is as it was. Either way o is closed. */
+int occam_outfile_commit(occam_outfile *o, occam_error *err);
+
+/* Closes o and removes the temporary file; the target is as it was. Safe on a closed o. */
+void occam_outfile_abort(occam_outfile *o);
+
+/* open + write n bytes + commit. */
+int occam_outfile_write_all(const char *path, const void *buf, size_t n, occam_error *err);
+
+#endif

@@ -1,0 +1,329 @@
+/* Output files: checked before the work, written atomically or in place, never replacing a
+ * device (see include/occam/outfile.h).
+ *
+ * Both the check and the writer start from resolve(), so what the check accepts is what the
+ * writer does. It asks stat() first, because only the kernel follows the /proc descriptor links
+ * behind /dev/stdout; a device or FIFO found that way is written in place by the name given.
+ * For a file to be replaced it follows the symlink chain itself, hop by hop, so that a link to a
+ * file that does not exist yet is followed too, and writes the temporary file beside the end of
+ * the chain: the rename then replaces the link's target and keeps the link. The temporary file
+ * is created with O_EXCL | O_NOFOLLOW, so a name planted in a shared folder cannot redirect the
+ * write. */
+#include "occam/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Room after a target's name for ".tmp.PID". */
+#define TMP_SUFFIX 32
+#define MAX_HOPS 40
+
+typedef struct resolved {
+    char target[OCCAM_OUTFILE_PATH]; /* the end of the symlink chain, in a real folder */
+    bool in_place;                   /* written by the name given, never replaced */
+    bool exists;
+    mode_t mode;
+} resolved;
+
+/* Why a path is refused: a description, or else the system's word for eno; `where` is the
+ * folder concerned ("" when it is the target itself). */
+typedef struct refusal {
+    int eno;
+    const char *text;
+    char where[OCCAM_OUTFILE_PATH];
+} refusal;
+
+static bool refuse(refusal *why, int eno, const char *text, const char *where)
+{
+    why->eno = eno;
+    why->text = text;
+    snprintf(why->where, sizeof why->where, "%s", where ? where : "");
+    return false;
+}
+
+static const char *reason(const refusal *why)
+{
+    return why->text ? why->text : strerror(why->eno);
+}
+
+/* Names that reach an open descriptor through /proc: writing to them must go to that
+ * descriptor's file, not replace it (`--report /dev/stdout >> log` appends to log). */
+static bool descriptor_name(const char *p)
+{
+    if (!strcmp(p, "/dev/stdout") || !strcmp(p, "/dev/stderr") || !strncmp(p, "/dev/fd/", 8))
+        return true;
+    if (strncmp(p, "/proc/", 6) != 0) return false;
+    const char *s = strchr(p + 6, '/');
+    return s && !strncmp(s, "/fd/", 4);
+}
+
+/* The kinds a target may not be, as the check's message says them. */
+static bool refuse_kind(refusal *why, mode_t mode)
+{
+    if (S_ISDIR(mode)) return refuse(why, EISDIR, "is a folder, not a file", NULL);
+    if (S_ISBLK(mode))
+        return refuse(why, EPERM, "is a block device: occam writes files, character devices "
+                      "(such as /dev/null) and pipes, never a disk", NULL);
+    if (S_ISSOCK(mode)) return refuse(why, EPERM, "is a socket, not a file", NULL);
+    return refuse(why, EPERM, "is not a regular file", NULL);
+}
+
+/* Follows the symlink chain from p (in place) to its end, which may not exist. */
+static bool follow_links(char *p, refusal *why)
+{
+    for (int hops = 0;; hops++) {
+        struct stat ls;
+        if (lstat(p, &ls) != 0) {
+            if (errno == ENOENT) return true;
+            return refuse(why, errno, NULL, NULL);
+        }
+        if (!S_ISLNK(ls.st_mode)) return true;
+        if (hops == MAX_HOPS) return refuse(why, ELOOP, NULL, NULL);
+        char link[OCCAM_OUTFILE_PATH];
+        ssize_t n = readlink(p, link, sizeof link);
+        if (n < 0) return refuse(why, errno, NULL, NULL);
+        if ((size_t)n >= sizeof link) return refuse(why, ENAMETOOLONG, NULL, NULL);
+        link[n] = 0;
+        /* A relative link is relative to the folder holding it. */
+        const char *slash = strrchr(p, '/');
+        size_t keep = link[0] == '/' || !slash ? 0 : (size_t)(slash - p) + 1;
+        if (keep + (size_t)n >= OCCAM_OUTFILE_PATH) return refuse(why, ENAMETOOLONG, NULL, NULL);
+        memcpy(p + keep, link, (size_t)n + 1);
+    }
+}
+
+static bool resolve(const char *path, resolved *r, refusal *why)
+{
+    memset(r, 0, sizeof *r);
+    if (!*path) return refuse(why, EINVAL, "empty file name", NULL);
+    if (strlen(path) >= OCCAM_OUTFILE_PATH - TMP_SUFFIX)
+        return refuse(why, ENAMETOOLONG, NULL, NULL);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        r->exists = true;
+        r->mode = st.st_mode;
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) ||
+            (S_ISREG(st.st_mode) && descriptor_name(path))) {
+            if (access(path, W_OK) != 0) return refuse(why, errno, NULL, NULL);
+            snprintf(r->target, sizeof r->target, "%s", path);
+            r->in_place = true;
+            return true;
+        }
+        if (!S_ISREG(st.st_mode)) return refuse_kind(why, st.st_mode);
+        if (access(path, W_OK) != 0) return refuse(why, errno, NULL, NULL);
+    } else if (errno != ENOENT) {
+        return refuse(why, errno, NULL, NULL);
+    }
+
+    char p[OCCAM_OUTFILE_PATH];
+    snprintf(p, sizeof p, "%s", path);
+    if (!follow_links(p, why)) return false;
+    char *slash = strrchr(p, '/');
+    const char *base = slash ? slash + 1 : p;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+        return refuse(why, EISDIR, "names a folder, not a file", NULL);
+    char dir[OCCAM_OUTFILE_PATH];
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == p) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - p), p);
+    char *real = realpath(dir, NULL);
+    if (!real) return refuse(why, errno, NULL, dir);
+    struct stat ds;
+    bool ok = stat(real, &ds) == 0 && S_ISDIR(ds.st_mode);
+    if (!ok) refuse(why, ENOTDIR, NULL, dir);
+    else if (access(real, W_OK | X_OK) != 0) ok = refuse(why, errno, NULL, dir);
+    int n = ok ? snprintf(r->target, sizeof r->target, "%s/%s", strcmp(real, "/") ? real : "",
+                          base)
+               : 0;
+    free(real);
+    if (!ok) return false;
+    if ((size_t)n >= sizeof r->target - TMP_SUFFIX) return refuse(why, ENAMETOOLONG, NULL, NULL);
+    return true;
+}
+
+static int refused(occam_error *err, const char *what, const char *path, const refusal *why)
+{
+    const char *sp = what ? " " : "";
+    if (!what) what = "";
+    if (why->where[0])
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s%s%s: cannot write into the folder %s: %s",
+                               what, sp, path, why->where, reason(why));
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s%s%s: %s", what, sp, path, reason(why));
+}
+
+int occam_outfile_check(const char *path, const char *what, occam_error *err)
+{
+    resolved r;
+    refusal why;
+    if (resolve(path, &r, &why)) return OCCAM_OK;
+    return refused(err, what, path, &why);
+}
+
+/* An existing folder we may create files in. */
+static bool usable_dir(const char *dir, refusal *why)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) return refuse(why, errno, NULL, NULL);
+    if (!S_ISDIR(st.st_mode)) return refuse(why, ENOTDIR, "is not a folder", NULL);
+    if (access(dir, W_OK | X_OK) != 0) return refuse(why, errno, NULL, NULL);
+    return true;
+}
+
+int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err)
+{
+    refusal why = {0};
+    char p[OCCAM_OUTFILE_PATH];
+    if (!*dir) {
+        refuse(&why, EINVAL, "empty folder name", NULL);
+        return refused(err, what, dir, &why);
+    }
+    /* Room for the names occam writes into it. */
+    if (strlen(dir) >= OCCAM_OUTFILE_PATH - 64) {
+        refuse(&why, ENAMETOOLONG, NULL, NULL);
+        return refused(err, what, dir, &why);
+    }
+    struct stat st;
+    if (stat(dir, &st) == 0 || errno != ENOENT) {
+        if (usable_dir(dir, &why)) return OCCAM_OK;
+        return refused(err, what, dir, &why);
+    }
+    /* Missing: mkdir -p will create it under the nearest ancestor that exists. */
+    snprintf(p, sizeof p, "%s", dir);
+    for (;;) {
+        size_t len = strlen(p);
+        while (len > 1 && p[len - 1] == '/') p[--len] = 0;
+        char *slash = strrchr(p, '/');
+        if (!slash) snprintf(p, sizeof p, ".");
+        else if (slash == p) p[1] = 0;
+        else *slash = 0;
+        if (stat(p, &st) == 0 || errno != ENOENT || !strcmp(p, ".") || !strcmp(p, "/")) break;
+    }
+    if (usable_dir(p, &why)) return OCCAM_OK;
+    snprintf(why.where, sizeof why.where, "%s", p);
+    return refused(err, what, dir, &why);
+}
+
+static int write_failed(occam_error *err, const char *path, const char *why)
+{
+    return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: write failed: %s", path, why);
+}
+
+/* fsync of the folder holding path, so that the renamed name itself survives a crash. */
+static int sync_dir(const char *path)
+{
+    char dir[OCCAM_OUTFILE_PATH];
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    /* Some file systems cannot sync a folder; that is not a failure of this write. */
+    int rc = fsync(fd) != 0 && errno != EINVAL ? -1 : 0;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+static int open_tmp(const char *tmp)
+{
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    int fd = open(tmp, flags, 0666);
+    /* Our own pid's name: a leftover of an earlier process that had this pid. */
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) fd = open(tmp, flags, 0666);
+    return fd;
+}
+
+int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->shown, sizeof o->shown, "%s", path);
+    resolved r;
+    refusal why;
+    if (!resolve(path, &r, &why)) return write_failed(err, path, reason(&why));
+    int fd;
+    if (r.in_place) {
+        o->in_place = true;
+        snprintf(o->path, sizeof o->path, "%s", path);
+        /* A regular file behind /dev/stdout is the shell's redirection: append, never truncate,
+         * after what this process has already printed there. */
+        if (descriptor_name(path)) fflush(NULL);
+        fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(r.mode) ? O_APPEND : 0));
+    } else {
+        snprintf(o->target, sizeof o->target, "%s", r.target);
+        /* resolve() left room for the suffix; the check is for the compiler. */
+        int n = snprintf(o->path, sizeof o->path, "%s.tmp.%ld", r.target, (long)getpid());
+        if (n < 0 || (size_t)n >= sizeof o->path)
+            return write_failed(err, path, strerror(ENAMETOOLONG));
+        fd = open_tmp(o->path);
+        /* The replacement keeps the permissions the user gave the old file. A file system
+         * without modes (vfat) refuses; the content is what matters, so that is not an error. */
+        if (fd >= 0 && r.exists) (void)fchmod(fd, r.mode & 07777);
+    }
+    if (fd < 0) return write_failed(err, path, strerror(errno));
+    o->f = fdopen(fd, "wb");
+    if (!o->f) {
+        int saved = errno;
+        close(fd);
+        if (!o->in_place) unlink(o->path);
+        return write_failed(err, path, strerror(saved));
+    }
+    return OCCAM_OK;
+}
+
+bool occam_outfile_write(occam_outfile *o, const void *p, size_t n)
+{
+    if (n == 0 || fwrite(p, 1, n, o->f) == n) return true;
+    if (!o->error) o->error = errno ? errno : EIO;
+    return false;
+}
+
+int occam_outfile_commit(occam_outfile *o, occam_error *err)
+{
+    OCCAM_ASSERT(o->f);
+    FILE *f = o->f;
+    o->f = NULL;
+    /* A caller that wrote with fprintf left the failed write's errno behind. */
+    int earlier = o->error ? o->error : errno ? errno : EIO;
+    int e = 0;
+    errno = 0;
+    /* fflush retries what is still buffered, so its errno is the real reason (EFBIG, ENOSPC). */
+    if (fflush(f) != 0) e = errno ? errno : EIO;
+    if (!e && ferror(f)) e = earlier;
+    if (!e && !o->in_place && fsync(fileno(f)) != 0) e = errno;
+    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+    if (!e && !o->in_place && rename(o->path, o->target) != 0) e = errno;
+    if (e) {
+        if (!o->in_place) unlink(o->path);
+        return write_failed(err, o->shown, strerror(e));
+    }
+    /* The new file is in place, but its name may not survive a crash: say so. */
+    if (!o->in_place && sync_dir(o->target) != 0)
+        return write_failed(err, o->shown, strerror(errno));
+    return OCCAM_OK;
+}
+
+void occam_outfile_abort(occam_outfile *o)
+{
+    if (!o->f) return;
+    int saved = errno;
+    fclose(o->f);
+    o->f = NULL;
+    if (!o->in_place) unlink(o->path);
+    errno = saved;
+}
+
+int occam_outfile_write_all(const char *path, const void *buf, size_t n, occam_error *err)
+{
+    occam_outfile o;
+    int rc = occam_outfile_open(&o, path, err);
+    if (rc) return rc;
+    occam_outfile_write(&o, buf, n);
+    return occam_outfile_commit(&o, err);
+}

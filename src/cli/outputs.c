@@ -1,0 +1,40 @@
+/* The outputs a command writes when its work is done (--save, --report): each one is written
+ * even when an earlier one failed, and one message says what was written where and what was
+ * not. Training for an hour and then losing the model because the report's folder was mistyped
+ * is the failure this exists to rule out; the paths are also checked before the work starts
+ * (occam_outfile_check), but the file system can change while the work runs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_outputs_write(cli_output *outs, int n, occam_error *err)
+{
+    char msg[sizeof err->msg];
+    size_t len = 0;
+    bool failed = false;
+    for (int i = 0; i < n; i++) {
+        cli_output *o = &outs[i];
+        if (!o->path) continue;
+        occam_error e = {0};
+        o->rc = o->write(o->ctx, o->path, &e);
+        failed |= o->rc != OCCAM_OK;
+        o->msg[0] = 0;
+        if (o->rc != OCCAM_OK) snprintf(o->msg, sizeof o->msg, "%s", e.msg);
+    }
+    if (!failed) return OCCAM_OK;
+    msg[0] = 0;
+    for (int i = 0; i < n && len < sizeof msg; i++) {
+        const cli_output *o = &outs[i];
+        if (!o->path) continue;
+        const char *sep = len ? "; " : "";
+        int w = o->rc == OCCAM_OK
+                    ? snprintf(msg + len, sizeof msg - len, "%swrote %s to %s", sep, o->label,
+                               o->path)
+                    : snprintf(msg + len, sizeof msg - len, "%s%s could not be written: %s", sep,
+                               o->label, o->msg);
+        len = w < 0 ? sizeof msg : len + (size_t)w;
+    }
+    /* Written, then failing, the work itself succeeded: a runtime failure, never bad usage. */
+    return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s", msg);
+}

@@ -1,0 +1,367 @@
+/* The output writer (occam/outfile.h): what a target may be and what becomes of it. Files are
+ * replaced atomically, keeping their permissions; symlinks are followed and kept; devices,
+ * FIFOs and descriptor names are written in place and never replaced; folders, block devices,
+ * sockets and missing folders are refused, by the check with OCCAM_ERR_INPUT and by the writer
+ * with OCCAM_ERR_RUNTIME; and no failure leaves a temporary file. Device nodes are made with
+ * mknod in the test's own folder, never taken from /dev. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "occam/outfile.h"
+#include "tmpdir.h"
+
+static char dir[256];
+
+static void setup(void) { tmpdir_make(dir, sizeof dir, "outfile"); }
+static void teardown(void) { tmpdir_remove(dir); }
+
+TestSuite(outfile, .init = setup, .fini = teardown);
+
+static const char *in_dir(const char *name) { return tmpdir_path(dir, name); }
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The whole file (at most 255 bytes) as a string. */
+static const char *get(const char *path)
+{
+    static char buf[256];
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int count_tmp(void)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strstr(e->d_name, ".tmp.") != NULL;
+    closedir(d);
+    return n;
+}
+
+/* mknod NAME as a character device (major, minor), or skip where that is not allowed. */
+static const char *make_chr(const char *name, unsigned major, unsigned minor)
+{
+    const char *p = in_dir(name);
+    if (mknod(p, S_IFCHR | 0666, makedev(major, minor)) != 0)
+        cr_skip_test("mknod is not allowed here: %s", strerror(errno));
+    return p;
+}
+
+static void expect_refused(const char *path, const char *want)
+{
+    occam_error err = {0};
+    cr_expect_eq(occam_outfile_check(path, "--save", &err), OCCAM_ERR_INPUT, "%s", path);
+    cr_expect(strncmp(err.msg, "--save ", 7) == 0 && strstr(err.msg, path), "%s", err.msg);
+    cr_expect(strstr(err.msg, want), "want '%s' in: %s", want, err.msg);
+    occam_outfile o;
+    err = (occam_error){0};
+    cr_expect_eq(occam_outfile_open(&o, path, &err), OCCAM_ERR_RUNTIME, "%s", path);
+    cr_expect(strstr(err.msg, ": write failed: "), "%s", err.msg);
+    cr_expect_null(o.f);
+    cr_expect_eq(count_tmp(), 0);
+}
+
+Test(outfile, writes_a_new_file_and_replaces_an_old_one)
+{
+    const char *p = in_dir("a.txt");
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_check(p, "--report", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_neq(access(p, F_OK), 0, "the check created the file");
+    cr_assert_eq(occam_outfile_write_all(p, "one", 3, &err), OCCAM_OK, "%s", err.msg);
+    cr_expect_str_eq(get(p), "one");
+    cr_assert_eq(chmod(p, 0600), 0);
+    cr_assert_eq(occam_outfile_write_all(p, "two!", 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_expect_str_eq(get(p), "two!");
+    struct stat st;
+    cr_assert_eq(stat(p, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0600, "mode %o: the old file's permissions are kept",
+                 st.st_mode & 07777);
+    cr_expect_eq(count_tmp(), 0);
+}
+
+Test(outfile, stream_commit_and_abort)
+{
+    const char *p = in_dir("s.txt");
+    put(p, "old");
+    occam_outfile o;
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_open(&o, p, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_not_null(o.f);
+    cr_expect(!o.in_place);
+    cr_expect(strstr(o.path, ".tmp."), "%s", o.path);
+    fprintf(o.f, "new %d", 42);
+    cr_expect_str_eq(get(p), "old", "the target changed before the commit");
+    cr_assert_eq(occam_outfile_commit(&o, &err), OCCAM_OK, "%s", err.msg);
+    cr_expect_null(o.f);
+    cr_expect_str_eq(get(p), "new 42");
+
+    cr_assert_eq(occam_outfile_open(&o, p, &err), OCCAM_OK, "%s", err.msg);
+    fputs("half", o.f);
+    occam_outfile_abort(&o);
+    occam_outfile_abort(&o); /* a second abort is harmless */
+    cr_expect_str_eq(get(p), "new 42");
+    cr_expect_eq(count_tmp(), 0);
+    cr_assert_eq(occam_outfile_open(&o, in_dir("never.txt"), &err), OCCAM_OK, "%s", err.msg);
+    occam_outfile_abort(&o);
+    cr_expect_neq(access(in_dir("never.txt"), F_OK), 0);
+    cr_expect_eq(count_tmp(), 0);
+}
+
+Test(outfile, symlinks_are_followed_and_kept)
+{
+    cr_assert_eq(mkdir(in_dir("sub"), 0777), 0);
+    put(in_dir("sub/real.txt"), "old");
+    /* link -> link2 -> sub/real.txt, relative links resolved from their own folders */
+    cr_assert_eq(symlink("sub/real.txt", in_dir("link2")), 0);
+    cr_assert_eq(symlink("link2", in_dir("link")), 0);
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_write_all(in_dir("link"), "new", 3, &err), OCCAM_OK, "%s",
+                 err.msg);
+    struct stat st;
+    cr_assert_eq(lstat(in_dir("link"), &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "the link was replaced");
+    cr_assert_eq(lstat(in_dir("link2"), &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "the second link was replaced");
+    cr_expect_str_eq(get(in_dir("sub/real.txt")), "new");
+
+    /* A link to a file that does not exist yet creates that file. */
+    cr_assert_eq(symlink("sub/later.txt", in_dir("dangling")), 0);
+    cr_assert_eq(occam_outfile_check(in_dir("dangling"), "--report", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(occam_outfile_write_all(in_dir("dangling"), "made", 4, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(lstat(in_dir("dangling"), &st), 0);
+    cr_expect(S_ISLNK(st.st_mode));
+    cr_expect_str_eq(get(in_dir("sub/later.txt")), "made");
+
+    /* A link into a missing folder is refused, naming that folder. */
+    cr_assert_eq(symlink("nowhere/x.txt", in_dir("lost")), 0);
+    expect_refused(in_dir("lost"), "nowhere");
+    /* A loop of links is refused. */
+    cr_assert_eq(symlink("loop2", in_dir("loop1")), 0);
+    cr_assert_eq(symlink("loop1", in_dir("loop2")), 0);
+    expect_refused(in_dir("loop1"), "symbolic links");
+}
+
+Test(outfile, a_planted_temporary_name_cannot_redirect_the_write)
+{
+    /* Someone puts a link where the writer will put its temporary file. */
+    put(in_dir("victim"), "precious");
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", in_dir("out.txt"), (long)getpid());
+    cr_assert_eq(symlink(in_dir("victim"), tmp), 0);
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_write_all(in_dir("out.txt"), "data", 4, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_expect_str_eq(get(in_dir("victim")), "precious");
+    cr_expect_str_eq(get(in_dir("out.txt")), "data");
+    cr_expect_eq(count_tmp(), 0);
+}
+
+Test(outfile, a_character_device_is_written_in_place)
+{
+    const char *null = make_chr("null", 1, 3);
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_check(null, "--save", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_outfile_write_all(null, "gone", 4, &err), OCCAM_OK, "%s", err.msg);
+    struct stat st;
+    cr_assert_eq(lstat(null, &st), 0);
+    cr_expect(S_ISCHR(st.st_mode), "the device was replaced");
+    cr_expect_eq(major(st.st_rdev), 1);
+    cr_expect_eq(minor(st.st_rdev), 3);
+    cr_expect_eq(count_tmp(), 0);
+    /* Through a symlink too. */
+    cr_assert_eq(symlink("null", in_dir("to-null")), 0);
+    cr_assert_eq(occam_outfile_write_all(in_dir("to-null"), "gone", 4, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(lstat(null, &st), 0);
+    cr_expect(S_ISCHR(st.st_mode));
+    cr_assert_eq(lstat(in_dir("to-null"), &st), 0);
+    cr_expect(S_ISLNK(st.st_mode));
+}
+
+Test(outfile, a_full_device_fails_with_the_systems_reason)
+{
+    const char *full = make_chr("full", 1, 7);
+    occam_outfile o;
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_open(&o, full, &err), OCCAM_OK, "%s", err.msg);
+    cr_expect(o.in_place);
+    fputs("does not fit", o.f);
+    cr_assert_eq(occam_outfile_commit(&o, &err), OCCAM_ERR_RUNTIME);
+    char want[600];
+    snprintf(want, sizeof want, "%s: write failed: No space left on device", full);
+    cr_expect_str_eq(err.msg, want);
+    struct stat st;
+    cr_assert_eq(lstat(full, &st), 0);
+    cr_expect(S_ISCHR(st.st_mode), "the device was removed or replaced");
+}
+
+Test(outfile, a_fifo_and_a_descriptor_name_are_written_in_place)
+{
+    const char *fifo = in_dir("fifo");
+    cr_assert_eq(mkfifo(fifo, 0666), 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK); /* a reader, so opening for writing won't block */
+    cr_assert_geq(rd, 0);
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_check(fifo, "--report", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_outfile_write_all(fifo, "through", 7, &err), OCCAM_OK, "%s", err.msg);
+    char buf[16] = {0};
+    cr_expect_eq(read(rd, buf, sizeof buf - 1), 7);
+    cr_expect_str_eq(buf, "through");
+    close(rd);
+    struct stat st;
+    cr_assert_eq(lstat(fifo, &st), 0);
+    cr_expect(S_ISFIFO(st.st_mode));
+
+    /* /proc/self/fd/N of a file opened for appending, as a shell's `>> log` is: appended to,
+     * the same file (not replaced by a new one). */
+    const char *log = in_dir("log");
+    put(log, "before,");
+    int fd = open(log, O_WRONLY | O_APPEND);
+    cr_assert_geq(fd, 0);
+    struct stat before, after;
+    cr_assert_eq(stat(log, &before), 0);
+    char name[64];
+    snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
+    cr_assert_eq(occam_outfile_write_all(name, "after", 5, &err), OCCAM_OK, "%s", err.msg);
+    close(fd);
+    cr_assert_eq(stat(log, &after), 0);
+    cr_expect_eq(before.st_ino, after.st_ino, "the file was replaced");
+    cr_expect_str_eq(get(log), "before,after");
+    cr_expect_eq(count_tmp(), 0);
+}
+
+Test(outfile, what_is_not_a_file_is_refused)
+{
+    cr_assert_eq(mkdir(in_dir("folder"), 0777), 0);
+    expect_refused(in_dir("folder"), "is a folder");
+    expect_refused(in_dir("missing/"), "folder");
+    expect_refused(in_dir("missing/x.json"), "cannot write into the folder");
+    expect_refused(in_dir("missing/x.json"), "No such file or directory");
+    put(in_dir("plain"), "x");
+    expect_refused(in_dir("plain/x.json"), "Not a directory");
+    expect_refused("", "empty file name");
+
+    if (mknod(in_dir("disk"), S_IFBLK | 0600, makedev(7, 0)) == 0)
+        expect_refused(in_dir("disk"), "block device");
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    cr_assert_geq(s, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", in_dir("sock"));
+    cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    expect_refused(in_dir("sock"), "socket");
+    close(s);
+    /* Nothing refused was touched. */
+    struct stat st;
+    cr_assert_eq(stat(in_dir("folder"), &st), 0);
+    cr_expect(S_ISDIR(st.st_mode));
+    cr_expect_neq(access(in_dir("missing"), F_OK), 0);
+    cr_expect_str_eq(get(in_dir("plain")), "x");
+}
+
+Test(outfile, the_writer_keeps_the_messages_callers_test_for)
+{
+    /* "PATH: write failed: <the system's words>", without the check's wording */
+    occam_outfile o;
+    occam_error err = {0};
+    const char *p = in_dir("no/such/dir/f.bin");
+    cr_assert_eq(occam_outfile_open(&o, p, &err), OCCAM_ERR_RUNTIME);
+    char want[600];
+    snprintf(want, sizeof want, "%s: write failed: No such file or directory", p);
+    cr_expect_str_eq(err.msg, want);
+    cr_assert_eq(occam_outfile_check(p, NULL, &err), OCCAM_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: cannot write into the folder %s: No such file or directory",
+             p, in_dir("no/such/dir"));
+    cr_expect_str_eq(err.msg, want);
+}
+
+Test(outfile, folders_are_checked_without_creating_them)
+{
+    occam_error err = {0};
+    cr_expect_eq(occam_outfile_check_dir(dir, "train.checkpoint_dir", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_expect_eq(occam_outfile_check_dir(in_dir("a/b/c"), "--out", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_expect_eq(occam_outfile_check_dir(in_dir("a/b/c/"), "--out", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_expect_neq(access(in_dir("a"), F_OK), 0, "the check created a folder");
+    put(in_dir("file"), "x");
+    cr_assert_eq(occam_outfile_check_dir(in_dir("file"), "train.checkpoint_dir", &err),
+                 OCCAM_ERR_INPUT);
+    cr_expect(strstr(err.msg, "train.checkpoint_dir ") && strstr(err.msg, "is not a folder"),
+              "%s", err.msg);
+    cr_assert_eq(occam_outfile_check_dir(in_dir("file/sub"), "--out", &err), OCCAM_ERR_INPUT);
+    cr_expect(strstr(err.msg, "--out ") && strstr(err.msg, "Not a directory"), "%s", err.msg);
+    cr_assert_eq(occam_outfile_check_dir("", "--out", &err), OCCAM_ERR_INPUT);
+    cr_expect_str_eq(get(in_dir("file")), "x");
+}
+
+/* A file-size limit (as a full disk would): EFBIG, a message, the old file untouched and no
+ * temporary file. In a child, since the limit is the process's. */
+Test(outfile, a_file_size_limit_fails_cleanly)
+{
+    const char *p = in_dir("big.bin");
+    put(p, "old");
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {4096, 4096};
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0) _exit(77);
+        static char big[65536];
+        memset(big, 'x', sizeof big);
+        occam_outfile o;
+        occam_error err = {0};
+        int rc = occam_outfile_open(&o, p, &err);
+        if (rc == OCCAM_OK) {
+            /* written as fprintf would, in pieces, so the failure is met mid-stream */
+            for (int i = 0; i < 64; i++) fwrite(big + 1024 * i, 1, 1024, o.f);
+            rc = occam_outfile_commit(&o, &err);
+        }
+        ssize_t w = write(fds[1], err.msg, strlen(err.msg) + 1);
+        (void)w;
+        _exit(rc);
+    }
+    close(fds[1]);
+    char msg[1100] = {0};
+    ssize_t n = read(fds[0], msg, sizeof msg - 1);
+    (void)n;
+    close(fds[0]);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "the child was killed (signal %d)", WTERMSIG(st));
+    if (WEXITSTATUS(st) == 77) cr_skip_test("cannot set a file-size limit");
+    cr_expect_eq(WEXITSTATUS(st), OCCAM_ERR_RUNTIME);
+    char want[600];
+    snprintf(want, sizeof want, "%s: write failed: File too large", p);
+    cr_expect_str_eq(msg, want);
+    cr_expect_str_eq(get(p), "old");
+    cr_expect_eq(count_tmp(), 0);
+}
