@@ -328,12 +328,6 @@ Test(cli, divergence_keeps_the_last_good_checkpoint)
     expect(occam("eval %s --checkpoint %s", BLOBS, good), 0, "accuracy");
 }
 
-Test(cli, effective_config_is_printed)
-{
-    expect(occam("train %s --set train.epochs=1 --set train.lr=0.125", BLOBS), 0, "lr = 0.125");
-    cr_assert(strstr(out, "[runtime]"));
-}
-
 /* A pruned model (masks, or narrower layers after neuron pruning) saves, and eval reproduces
  * its test accuracy. */
 static void pruned_round_trip(const char *granularity)
