@@ -464,3 +464,14 @@ Test(outputs, a_png_cut_short_is_removed)
         cr_expect(S_ISCHR(st.st_mode), "the device was replaced");
     }
 }
+
+/* --save and --report on one file: the report, written second, would replace the model. */
+Test(outputs, save_and_report_on_one_file_are_refused)
+{
+    char other[600];
+    snprintf(other, sizeof other, "%s/./m.st", dir);
+    expect(occam_run(0, "train", BLOBS, "--save", in_dir("m.st"), "--report", other, NULL), 2,
+           "name the same file");
+    expect_untrained();
+    cr_expect(!exists(in_dir("m.st")));
+}

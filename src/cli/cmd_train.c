@@ -1,7 +1,10 @@
 /* `occam train`: config → data → model → epochs → report and weights. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -140,11 +143,33 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
 
 /* Every path the run will write, checked before the data is loaded: a bad one is exit 2 in
  * seconds, not a failure after training. */
+/* Whether two output names would land on one file: the same inode when both exist, else the
+ * same resolved folder and name. Then the report would replace the model written first. */
+static bool same_target(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
+    char ra[PATH_MAX], rb[PATH_MAX], da[PATH_MAX], db[PATH_MAX];
+    snprintf(da, sizeof da, "%s", a);
+    snprintf(db, sizeof db, "%s", b);
+    const char *fa = strrchr(a, '/'), *fb = strrchr(b, '/');
+    char *ca = strrchr(da, '/'), *cb = strrchr(db, '/');
+    if (ca) *ca = 0;
+    if (cb) *cb = 0;
+    if (!realpath(ca ? (*da ? da : "/") : ".", ra) || !realpath(cb ? (*db ? db : "/") : ".", rb))
+        return false;
+    return !strcmp(ra, rb) && !strcmp(fa ? fa + 1 : a, fb ? fb + 1 : b);
+}
+
 static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
     int rc = OCCAM_OK;
     if (o->save) rc = occam_outfile_check(o->save, "--save", err);
     if (rc == OCCAM_OK && o->report) rc = occam_outfile_check(o->report, "--report", err);
+    if (rc == OCCAM_OK && o->save && o->report && same_target(o->save, o->report))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--save %s and --report %s name the same "
+                             "file: the report would replace the model", o->save, o->report);
     if (rc == OCCAM_OK)
         rc = occam_outfile_check_dir(cfg->train.checkpoint_dir, "train.checkpoint_dir", err);
     return rc;
@@ -176,6 +201,8 @@ static int run(const cli_opts *o, occam_error *err)
         occam_config_write_ini(&cfg, stdout);
         return OCCAM_OK;
     }
+    rc = check_outputs(o, &cfg, err);
+    if (rc) return rc;
     char summary[512];
     occam_config_summary(&cfg, summary, sizeof summary);
     printf("# occam train %s: %s\n# changed from the defaults (all keys: --print-config; the "
@@ -186,8 +213,6 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     occam_fit_result fit = {0};
     occam_prune_log plog = {0};
-    rc = check_outputs(o, &cfg, err);
-    if (rc) return rc;
     rc = cli_session_open(&ss, &cfg, threads, NULL, err);
     if (rc) return rc;
     occam_trainer *tr = ss.tr;
