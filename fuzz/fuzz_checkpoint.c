@@ -1,7 +1,11 @@
 /* libFuzzer harness for the safetensors reader (occam_st_open) and the checkpoint loader on top
  * of it (occam_checkpoint_load).
  *
- * The input is the file. occam_st_open must either fail honestly or hand back views that keep
+ * The input is the file. As it is, it goes through occam_st_open alone, which fuzzes the
+ * checksum check (missing, malformed, mismatching). Then its checksum is fixed up to match (the
+ * CRC-32 in "occam.checksum", or an .occ file's length and CRC-64; see fuzz_util.h), so that
+ * mutations reach the parser, the loader and the resume behind the check, and the fixed file
+ * takes the rest of the way. occam_st_open must either fail honestly or hand back views that keep
  * every promise of safetensors.h: a known dtype, at most 4 non-negative dimensions, nbytes equal
  * to prod(shape) times the element size, data aligned for its dtype and readable to the last
  * byte (ASan checks each one), tensors that tile the data area, string metadata. The same file
@@ -13,6 +17,7 @@
  * (occam_state_restore inside occam_train_run), for a dense SGD run and a noisy Adam run of the
  * same 4-3-2 model on 40 rows: it must be refused with a message, or restore a position the run
  * can continue from, which it then does to the end. */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +121,7 @@ static void check_model_load(const char *path, const occam_st_file *f)
         FUZZ_CHECK(lay->nlayers == 2 && lay->width[0] == 4 && lay->width[2] == 2);
         FUZZ_CHECK(lay->width[1] >= 1 && lay->width[1] <= 3);
         fuzz_touch(m.params, lay->nparams * sizeof *m.params);
+        for (size_t i = 0; i < lay->nparams; i++) FUZZ_CHECK(isfinite(m.params[i]));
         if (m.mask) fuzz_touch(m.mask, lay->nparams);
         if (f) check_model_matches(&m, f); /* else it was an .occ file */
     }
@@ -181,11 +187,24 @@ static void check_resume(const char *path, bool noisy)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *path = fuzz_file_write(0, data, size);
     occam_st_file f;
-    memset(&f, 0xA5, sizeof f); /* occam_st_open must not rely on a zeroed struct */
     occam_error err = {0};
-    int rc = occam_st_open(&f, path, &err);
+    const char *raw = fuzz_file_write(1, data, size);
+    int rc = occam_st_open(&f, raw, &err);
+    fuzz_check_status("occam_st_open (as it is)", rc, &err, raw);
+    if (rc == OCCAM_OK) check_file(&f);
+    occam_st_close(&f);
+
+    uint8_t *fixed = malloc(size ? size : 1);
+    FUZZ_CHECK(fixed != NULL);
+    memcpy(fixed, data, size);
+    fuzz_fix_safetensors(fixed, size);
+    fuzz_fix_occ(fixed, size);
+    const char *path = fuzz_file_write(0, fixed, size);
+    free(fixed);
+    memset(&f, 0xA5, sizeof f); /* occam_st_open must not rely on a zeroed struct */
+    err = (occam_error){0};
+    rc = occam_st_open(&f, path, &err);
     fuzz_check_status("occam_st_open", rc, &err, path);
     if (rc == OCCAM_OK) check_file(&f);
     else FUZZ_CHECK(f.path == NULL && f.tensors == NULL && f.data == NULL && f.ntensors == 0);

@@ -1,55 +1,42 @@
 /* libFuzzer harness for the .occ reader (occam_occ_read) into a 4-3-2 model.
  *
- * Input layout: byte 0 is the mode, the rest is the file. With bit 0 of the mode set, and when
- * the header is long enough to say where the payload starts, the harness rewrites the payload
- * length and CRC-32 fields to match the payload, so most inputs get past the checksum and the
- * fuzzer explores the payload parser, the priors and the range decoder; with it clear the file
- * goes in as it is, so the length and checksum checks are fuzzed too.
+ * Input layout: byte 0 is the mode, the rest is the file. With bit 0 of the mode set, the
+ * harness rewrites the file-length field and the trailing CRC-64 to match the bytes (when the
+ * file starts with the magic and is long enough), so most inputs get past the integrity checks
+ * and the fuzzer explores the header fields, the payload parser, the priors and the range
+ * decoder; with it clear the file goes in as it is, so the magic, version, length and checksum
+ * checks are fuzzed too.
  *
  * A decode that succeeds must agree with its own header: per layer exactly k active weights,
- * mask bytes 0 or 1, pruned weights 0, widths that fit the model. A failed one must leave the
- * model as it was. The layout is documented in src/mdl/occfile.c. */
+ * mask bytes 0 or 1, pruned weights 0, finite weights, widths that fit the model. A failed one
+ * must leave the model as it was. The layout is documented in src/mdl/occfile.c. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "fuzz_util.h"
 #include "occam/config.h"
 #include "occam/model.h"
 #include "occam/occfile.h"
 
-#define HEAD_FIXED 16 /* magic, version, L */
+#define HEAD_FIXED 24 /* magic, version, file length, L */
 
 static uint32_t le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
-static void put_le32(uint8_t *p, uint32_t v)
-{
-    for (int b = 0; b < 4; b++) p[b] = (uint8_t)(v >> (8 * b));
-}
 
-/* Header length for L layers: magic+version+L, widths, task+act, per-layer fields, payload
- * length and CRC. 0 if the file cannot hold it or L is out of range. */
+/* Header length for L layers: the fixed part, widths and declared widths, task+act, the
+ * per-layer fields. 0 if the file cannot hold it and the checksum, or L is out of range. */
 static size_t header_len(const uint8_t *f, size_t n)
 {
     if (n < HEAD_FIXED) return 0;
-    uint32_t L = le32(f + 12);
+    uint32_t L = le32(f + 20);
     if (L < 1 || L >= OCCAM_MAX_LAYERS) return 0;
-    size_t h = HEAD_FIXED + 4 * ((size_t)L + 1) + 8 + 18 * (size_t)L + 12;
-    return h <= n ? h : 0;
-}
-
-static void fix_payload_fields(uint8_t *f, size_t n)
-{
-    size_t h = header_len(f, n);
-    if (!h) return;
-    uint64_t pay = n - h;
-    put_le32(f + h - 12, (uint32_t)pay);
-    put_le32(f + h - 8, (uint32_t)(pay >> 32));
-    put_le32(f + h - 4, (uint32_t)crc32(0L, f + h, (uInt)pay));
+    size_t h = HEAD_FIXED + 8 * ((size_t)L + 1) + 8 + 18 * (size_t)L;
+    return h + 8 <= n ? h : 0;
 }
 
 /* The decoded model against the file's header (f[0..n) is the file that was read). */
@@ -58,8 +45,8 @@ static void check_model(const occam_model *m, const uint8_t *f, size_t n)
     const occam_layout *lay = &m->lay;
     FUZZ_CHECK(lay->nlayers == 2 && lay->width[0] == 4 && lay->width[2] == 2);
     FUZZ_CHECK(lay->width[1] >= 1 && lay->width[1] <= 3 && m->mask);
-    FUZZ_CHECK(header_len(f, n) != 0);
-    const uint8_t *per_layer = f + HEAD_FIXED + 4 * (lay->nlayers + 1) + 8;
+    FUZZ_CHECK(header_len(f, n) != 0 && le64(f + 12) == n);
+    const uint8_t *per_layer = f + HEAD_FIXED + 8 * (lay->nlayers + 1) + 8;
     for (int l = 0; l < lay->nlayers; l++) {
         FUZZ_CHECK(le32(f + HEAD_FIXED + 4 * l) == (uint32_t)lay->width[l]);
         uint64_t k = le64(per_layer + 18 * l), ones = 0;
@@ -69,6 +56,7 @@ static void check_model(const occam_model *m, const uint8_t *f, size_t n)
         for (size_t i = 0; i < nw; i++) {
             FUZZ_CHECK(mk[i] <= 1);
             FUZZ_CHECK(mk[i] || w[i] == 0.0f);
+            FUZZ_CHECK(isfinite(w[i]));
             ones += mk[i];
         }
         FUZZ_CHECK(ones == k);
@@ -84,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *file = malloc(n ? n : 1);
     FUZZ_CHECK(file != NULL);
     memcpy(file, data + 1, n);
-    if (data[0] & 1) fix_payload_fields(file, n);
+    if (data[0] & 1) fuzz_fix_occ(file, n);
     const char *path = fuzz_file_write(0, file, n);
 
     occam_model m;

@@ -6,6 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#include "occam/occfile.h"
+#include "occam/safetensors.h"
 
 static struct {
     int fd;
@@ -103,4 +107,39 @@ const occam_config *fuzz_config_4_3_2(void)
         ready = 1;
     }
     return &cfg;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int b = 0; b < bytes; b++) p[b] = (uint8_t)(v >> (8 * b));
+}
+
+void fuzz_fix_occ(uint8_t *f, size_t n)
+{
+    /* magic 8, version 4, length 8, ..., checksum 8 (src/mdl/occfile.c) */
+    if (n < 28 || memcmp(f, "OCCAMMDL", 8) != 0) return;
+    put_le(f + 12, n, 8);
+    put_le(f + n - 8, occam_occ_checksum(f, n - 8), 8);
+}
+
+void fuzz_fix_safetensors(uint8_t *f, size_t n)
+{
+    if (n < 8) return;
+    uint64_t hlen = 0;
+    for (int b = 7; b >= 0; b--) hlen = hlen << 8 | f[b];
+    if (hlen > n - 8) return;
+    static const char key[] = "\"" OCCAM_ST_CHECKSUM_KEY "\":\"";
+    const size_t klen = sizeof key - 1;
+    uint8_t *at = memmem(f + 8, (size_t)hlen, key, klen);
+    if (!at || (size_t)(at - f) + klen + 9 > 8 + hlen || at[klen + 8] != '"') return;
+    size_t data = 8 + (size_t)hlen;
+    uLong crc = crc32(0L, Z_NULL, 0);
+    for (size_t done = 0; done < n - data;) { /* crc32 takes a 32-bit length */
+        uInt k = n - data - done > (1u << 30) ? (1u << 30) : (uInt)(n - data - done);
+        crc = crc32(crc, f + data + done, k);
+        done += k;
+    }
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08lx", (unsigned long)(crc & 0xFFFFFFFFul));
+    memcpy(at + klen, hex, 8);
 }

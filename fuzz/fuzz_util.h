@@ -37,6 +37,15 @@ void fuzz_touch(const void *p, size_t n);
  * load into. */
 const occam_config *fuzz_config_4_3_2(void);
 
+/* Checksum fix-ups, so that mutated inputs get past the integrity checks into the decoders
+ * behind them (the harnesses also feed the unfixed input, so the checks are fuzzed too).
+ * fuzz_fix_occ: a buffer that starts with the .occ magic and is long enough gets its length
+ * field set to n and its trailing CRC-64 recomputed. fuzz_fix_safetensors: a buffer whose
+ * header holds "occam.checksum":"XXXXXXXX" gets the CRC-32 of its data area written there.
+ * Anything else is left as it is. */
+void fuzz_fix_occ(uint8_t *f, size_t n);
+void fuzz_fix_safetensors(uint8_t *f, size_t n);
+
 /* Aborts with a message: an invariant the harness checks does not hold. */
 #define FUZZ_CHECK(cond)                                                                   \
     do {                                                                                   \

@@ -6,8 +6,8 @@ Each harness reads its own input layout (see the comment at the top of fuzz/fuzz
   config      the INI file
   idx         mode byte (bit 0 gzip, bits 1..7 classes-1), u16 split, images file, labels file
   csv         options byte, classes-1 byte, the CSV file
-  checkpoint  the safetensors (or .occ) file
-  occ         mode byte (bit 0: harness fixes the payload length and CRC), the .occ file
+  checkpoint  the safetensors (or .occ) file (the harness also fixes up its checksum)
+  occ         mode byte (bit 0: harness fixes the file length and CRC-64), the .occ file
 Seeds are small valid inputs; the whole corpus stays well under 100 KB."""
 import gzip
 import os

@@ -13,7 +13,9 @@
 #include <math.h>
 
 #include "tmpdir.h"
+#include "occam/fsutil.h"
 #include "occam/json.h"
+#include "occam/safetensors.h"
 
 static char tmpdir[256];
 static char out[1 << 16];
@@ -348,19 +350,305 @@ static void pruned_round_trip(const char *granularity)
 Test(cli, pruned_weights_round_trip) { pruned_round_trip("weight"); }
 Test(cli, pruned_neurons_round_trip) { pruned_round_trip("neuron"); }
 
+#define N_INI "[data]\nsource = blobs\nfeatures = 4\nclasses = 2\nsamples = 200\n" \
+              "test_samples = 50\n[model]\nlayers = 4,3,2\n[train]\nepochs = 3\n"
+
 /* A neuron-pruned checkpoint whose padded layout happens to have the same size as the
  * config's (4-2-2 and 4-3-2 both take 64 floats) must still load with its own widths. */
 Test(cli, narrower_checkpoint_with_equal_padded_size)
 {
-    write_file("n.ini", "[data]\nsource = blobs\nfeatures = 4\nclasses = 2\nsamples = 200\n"
-                        "test_samples = 50\n[model]\nlayers = 4,3,2\n[train]\nepochs = 3\n");
-    expect(occam("train %s --set model.layers=4,2,2 --save %s", path("n.ini"), path("n.st")), 0,
-           "saved");
+    write_file("n.ini", N_INI);
+    expect(occam("train %s --set prune.schedule=oneshot --set prune.granularity=neuron "
+                  "--set prune.target=0.34 --save %s", path("n.ini"), path("n.st")), 0,
+           "model  4-2-2");
     const char *line = strstr(out, "\ntest   loss");
     cr_assert(line, "%s", out);
     char want[64];
     cr_assert_eq(sscanf(line + 1, "test loss %*f accuracy %63s", want), 1);
     expect(occam("eval %s --checkpoint %s", path("n.ini"), path("n.st")), 0, want);
+}
+
+/* eval, mdl, compress and predict with n.ini (and x.csv) on checkpoint `name`: each exits 2
+ * with `want` in its message. */
+static void expect_loaders_refuse(const char *name, const char *want)
+{
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s", path(name));
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), ck), 2, want);
+    expect(occam("mdl %s --checkpoint %s", path("n.ini"), ck), 2, want);
+    expect(occam("compress %s --checkpoint %s --out %s", path("n.ini"), ck, path("x.occ")), 2,
+           want);
+    expect(occam("predict %s --checkpoint %s --input %s", path("n.ini"), ck, path("x.csv")), 2,
+           want);
+    cr_assert_neq(access(path("x.occ"), F_OK), 0, "compress wrote a file");
+}
+
+/* A checkpoint whose widths differ from model.layers is refused by every command that loads
+ * one, naming the layer; the one exception is a model whose neurons were pruned from exactly
+ * this model.layers (its own config says so), which loads with its narrower hidden layers. */
+Test(cli, checkpoint_of_another_shape_is_refused_naming_the_layer)
+{
+    write_file("n.ini", N_INI);
+    write_file("x.csv", "1,2,3,4\n0.5,0.5,0.5,0.5\n");
+    expect(occam("train %s --set model.layers=4,2,2 --save %s", path("n.ini"), path("w.st")), 0,
+           "saved");
+    char want[512];
+    snprintf(want, sizeof want, "%s: layer 1 has 2 units in the file but model.layers says 3 "
+             "(narrower hidden layers load only from a model whose neurons were pruned from "
+             "this model.layers)", path("w.st"));
+    expect_loaders_refuse("w.st", want);
+    expect(occam("eval %s --checkpoint %s --set model.layers=4,2,2,2", path("n.ini"),
+                 path("w.st")), 2, "w.st: the file has 2 weight layers, model.layers has 3");
+    expect(occam("eval %s --checkpoint %s --set model.layers=4,1,2", path("n.ini"),
+                 path("w.st")), 2, "w.st: layer 1 has 2 units in the file but model.layers says 1");
+
+    /* neuron-pruned from 4,3,2: loads under its own config, and compresses to an .occ file
+     * that loads the same way */
+    expect(occam("train %s --set prune.schedule=oneshot --set prune.granularity=neuron "
+                  "--set prune.target=0.34 --save %s", path("n.ini"), path("p.st")), 0,
+           "model  4-2-2");
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("p.st")), 0, "accuracy");
+    expect(occam("mdl %s --checkpoint %s", path("n.ini"), path("p.st")), 0, "total");
+    expect(occam("predict %s --checkpoint %s --input %s", path("n.ini"), path("p.st"),
+                 path("x.csv")), 0, NULL);
+    expect(occam("compress %s --checkpoint %s --out %s", path("n.ini"), path("p.st"),
+                 path("p.occ")), 0, "wrote");
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("p.occ")), 0, "accuracy");
+    expect(occam("predict %s --checkpoint %s --input %s", path("n.ini"), path("p.occ"),
+                 path("x.csv")), 0, NULL);
+    /* ... but not from another model.layers */
+    snprintf(want, sizeof want, "%s: layer 1 has 2 units in the file but model.layers says 4",
+             path("p.st"));
+    expect(occam("eval %s --checkpoint %s --set model.layers=4,4,2", path("n.ini"),
+                 path("p.st")), 2, want);
+    snprintf(want, sizeof want, "%s: layer 1 has 2 units in the file but model.layers says 4",
+             path("p.occ"));
+    expect(occam("eval %s --checkpoint %s --set model.layers=4,4,2", path("n.ini"),
+                 path("p.occ")), 2, want);
+}
+
+/* Rewrites the safetensors file `from` as `to` (checksum and all, as occam writes it) with
+ * element `at` of tensor `name` (F32) set to v. */
+static void poison(const char *from, const char *to, const char *name, size_t at, float v)
+{
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, from, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_tensor t[64];
+    occam_st_meta meta[16];
+    float *copy = NULL;
+    cr_assert(f.ntensors <= 64 && f.nmeta <= 16);
+    for (int i = 0; i < f.ntensors; i++) {
+        const occam_st_tensor_view *x = &f.tensors[i];
+        t[i] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
+        memcpy(t[i].shape, x->shape, sizeof t[i].shape);
+        if (!strcmp(x->name, name)) {
+            cr_assert(x->dtype == OCCAM_ST_F32 && at < x->nbytes / 4);
+            copy = malloc(x->nbytes);
+            memcpy(copy, x->data, x->nbytes);
+            copy[at] = v;
+            t[i].data = copy;
+        }
+    }
+    cr_assert(copy, "no tensor %s in %s", name, from);
+    int nm = 0;
+    for (int i = 0; i < f.nmeta; i++)
+        if (strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) meta[nm++] = f.meta[i];
+    cr_assert_eq(occam_st_write(to, t, f.ntensors, meta, nm, &err), OCCAM_OK, "%s", err.msg);
+    free(copy);
+    occam_st_close(&f);
+}
+
+/* A NaN or infinite weight, bias or optimiser value is refused on load by every command,
+ * naming the file and the tensor. */
+Test(cli, non_finite_checkpoint_is_refused_naming_file_and_tensor)
+{
+    write_file("n.ini", N_INI);
+    write_file("x.csv", "1,2,3,4\n0.5,0.5,0.5,0.5\n");
+    expect(occam("train %s --set train.epochs=2 --set train.checkpoint_every=1 "
+                 "--set train.checkpoint_dir=%s --save %s", path("n.ini"), path("ck"),
+                 path("m.st")), 0, "saved");
+    poison(path("m.st"), path("nan.st"), "layers.0.weight", 7, NAN);
+    char want[512];
+    snprintf(want, sizeof want, "%s: tensor 'layers.0.weight' has a non-finite value (nan) at "
+             "index 7\n", path("nan.st")); /* \n: nothing appended */
+    expect_loaders_refuse("nan.st", want);
+    poison(path("m.st"), path("inf.st"), "layers.1.bias", 1, -INFINITY);
+    snprintf(want, sizeof want, "%s: tensor 'layers.1.bias' has a non-finite value (-inf) at "
+             "index 1\n", path("inf.st"));
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("inf.st")), 2, want);
+
+    /* a training state: its model and its optimiser moments */
+    char state[512];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0001-s000000002.safetensors"));
+    expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), state), 0, "test");
+    poison(state, path("s1.st"), "optim.m1", 3, NAN);
+    snprintf(want, sizeof want, "%s: tensor 'optim.m1' has a non-finite value (nan) at index 3\n",
+             path("s1.st"));
+    expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), path("s1.st")), 2,
+           want);
+    cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+    poison(state, path("s2.st"), "layers.1.weight", 0, INFINITY);
+    snprintf(want, sizeof want, "%s: tensor 'layers.1.weight' has a non-finite value (inf) at "
+             "index 0\n", path("s2.st"));
+    expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), path("s2.st")), 2,
+           want);
+}
+
+/* A model or state file without its checksum (removed, or its key's name damaged) is refused
+ * by eval and --resume alike. */
+Test(cli, checkpoint_without_checksum_is_refused)
+{
+    write_file("n.ini", N_INI);
+    expect(occam("train %s --set train.epochs=1 --set train.checkpoint_every=1 "
+                 "--set train.checkpoint_dir=%s --save %s", path("n.ini"), path("ck"),
+                 path("m.st")), 0, "saved");
+    char files[2][512];
+    snprintf(files[0], sizeof files[0], "%s", path("m.st"));
+    snprintf(files[1], sizeof files[1], "%s", path("ck/ckpt-e0001-s000000002.safetensors"));
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(files[i], "r+b");
+        cr_assert(f);
+        char head[4096];
+        size_t n = fread(head, 1, sizeof head, f);
+        char *key = memmem(head, n, "occam.checksum", 14);
+        cr_assert(key);
+        fseek(f, key - head + 6, SEEK_SET);
+        fputc('C', f); /* "occam.Checksum": one bit */
+        fclose(f);
+    }
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), files[0]), 2,
+           "m.st: no occam.checksum in the metadata");
+    expect(occam("train %s --resume %s", path("n.ini"), files[1]), 2,
+           "ckpt-e0001-s000000002.safetensors: no occam.checksum in the metadata");
+    cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+}
+
+/* A failed resume says what is wrong with the file, never that it is "the last good
+ * checkpoint". */
+Test(cli, failed_resume_names_the_real_problem)
+{
+    write_file("n.ini", N_INI);
+    char want[512];
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory",
+             path("none.safetensors"));
+    expect(occam("train %s --resume %s", path("n.ini"), path("none.safetensors")), 2, want);
+    cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+    expect(occam("train %s --set train.epochs=1 --set train.checkpoint_every=1 "
+                 "--set train.checkpoint_dir=%s", path("n.ini"), path("ck")), 0, "test");
+    char state[512];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0001-s000000002.safetensors"));
+    FILE *f = fopen(state, "r+b");
+    cr_assert(f);
+    fseek(f, -3, SEEK_END);
+    fputc('!', f);
+    fclose(f);
+    expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), state), 2,
+           "ckpt-e0001-s000000002.safetensors: checksum mismatch");
+    cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+}
+
+/* One run per checkpoint folder: a second run exits 2 naming the PID that holds the lock, a
+ * lock file left by a dead run blocks nothing, and a symlink planted as the lock file is
+ * never followed. */
+Test(cli, one_run_per_checkpoint_folder)
+{
+    write_file("n.ini", N_INI);
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s", path("ck")); /* path()'s buffers are reused */
+    cr_assert_eq(mkdir(ck, 0777), 0);
+    int fd;
+    occam_error err = {0};
+    cr_assert_eq(occam_fsutil_lock_dir(ck, "test", &fd, &err), OCCAM_OK, "%s", err.msg);
+    char want[1200];
+    snprintf(want, sizeof want, "train.checkpoint_dir '%s' is in use by another occam run (PID "
+             "%ld holds %s/occam.lock)", ck, (long)getpid(), ck);
+    expect(occam("train %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s",
+                 path("n.ini"), ck), 2, want);
+    cr_assert(!strstr(out, "epoch 1/"), "the second run trained: %s", out);
+    /* a run that writes no checkpoint (checkpoint_every = 0) does not need the folder */
+    expect(occam("train %s --set train.checkpoint_dir=%s", path("n.ini"), ck), 0, "test");
+    occam_fsutil_unlock_dir(fd);
+
+    /* the lock file of a killed run: its PID is stale, the lock gone */
+    write_file("ck/occam.lock", "999999\n");
+    expect(occam("train %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s",
+                 path("n.ini"), ck), 0, "test");
+    FILE *f = fopen(path("ck/occam.lock"), "r");
+    cr_assert(f);
+    long pid = 0;
+    cr_assert_eq(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    cr_assert(pid > 0 && pid != 999999, "lock file says %ld", pid);
+
+    /* a symlink as the lock file: refused, its target untouched */
+    write_file("target", "keep me\n");
+    cr_assert_eq(unlink(path("ck/occam.lock")), 0);
+    cr_assert_eq(symlink(path("target"), path("ck/occam.lock")), 0);
+    expect(occam("train %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s",
+                 path("n.ini"), ck), 1, "occam.lock: cannot open the lock file");
+    f = fopen(path("target"), "r");
+    char text[32] = "";
+    cr_assert(f && fgets(text, sizeof text, f));
+    fclose(f);
+    cr_assert_str_eq(text, "keep me\n");
+}
+
+/* Two real runs started on one folder: the second exits 2 at once, naming the first's PID;
+ * the first is not disturbed. */
+Test(cli, concurrent_runs_on_one_folder)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "d=%s; %s train configs/blobs.ini --set train.epochs=100000 "
+             "--set train.checkpoint_every=1 --set train.checkpoint_dir=$d/ck >/dev/null 2>&1 & "
+             "a=$!; until ls $d/ck/ckpt-* >/dev/null 2>&1 || ! kill -0 $a; do sleep 0.02; done; "
+             "%s train configs/blobs.ini --set train.epochs=1 --set train.checkpoint_every=1 "
+             "--set train.checkpoint_dir=$d/ck 2>&1; st=$?; kill -0 $a && echo first-alive; "
+             "kill -INT $a; wait $a; echo first=$? pid=$a; exit $st", tmpdir, bin, bin);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "second run: status %d: %s", st, out);
+    const char *pid = strstr(out, "pid=");
+    cr_assert(pid && strstr(out, "first-alive") && strstr(out, "first=130"), "%s", out);
+    char want[64];
+    snprintf(want, sizeof want, "(PID %ld holds", atol(pid + 4));
+    cr_assert(strstr(out, want) && strstr(out, "is in use by another occam run"), "%s", out);
+}
+
+/* The .occ file through the command line: truncated or damaged, it is refused with exit 2. */
+Test(cli, damaged_occ_is_refused)
+{
+    write_file("n.ini", N_INI);
+    expect(occam("train %s --set prune.schedule=oneshot --set prune.target=0.5 --save %s",
+                 path("n.ini"), path("m.st")), 0, "saved");
+    expect(occam("compress %s --checkpoint %s --out %s", path("n.ini"), path("m.st"),
+                 path("m.occ")), 0, "wrote");
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("m.occ")), 0, "accuracy");
+    struct stat st;
+    cr_assert_eq(stat(path("m.occ"), &st), 0);
+    cr_assert_eq(truncate(path("m.occ"), st.st_size - 1), 0);
+    char want[512];
+    snprintf(want, sizeof want, "%s: truncated: the file has %lld bytes, its header says %lld",
+             path("m.occ"), (long long)st.st_size - 1, (long long)st.st_size);
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("m.occ")), 2, want);
+    expect(occam("compress %s --checkpoint %s --out %s", path("n.ini"), path("m.st"),
+                 path("m.occ")), 0, "wrote");
+    FILE *f = fopen(path("m.occ"), "r+b");
+    cr_assert(f);
+    fseek(f, 40, SEEK_SET); /* a per-layer header field */
+    int c = fgetc(f);
+    fseek(f, 40, SEEK_SET);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("m.occ")), 2,
+           "m.occ: checksum mismatch");
+    expect(occam("predict %s --checkpoint %s --input %s", path("n.ini"), path("m.occ"),
+                 path("n.ini")), 2, "m.occ: checksum mismatch");
 }
 
 /* perf/load_checkpoint.py reads a checkpoint with numpy alone and reproduces eval's test

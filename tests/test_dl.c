@@ -18,6 +18,7 @@
 #include "occam/prune.h"
 #include "occam/train.h"
 #include "occam/trainer.h"
+#include "tmpdir.h"
 
 /* The data term, asserted to have had its scratch. */
 static double data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
@@ -159,7 +160,7 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     cr_assert(fd >= 0);
     close(fd);
     occam_occ_sizes sz;
-    cr_assert_eq(occam_occ_write(path, &r.m, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_occ_write(path, &r.m, &r.cfg.model, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(sz.header_bytes <= 1024, "header %zu bytes", sz.header_bytes);
     double pay = 8.0 * (double)sz.payload_bytes;
     cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
@@ -331,5 +332,219 @@ Test(dl, bits_back_is_thread_count_independent_and_tends_to_the_plain_data_code)
     cr_assert(plain > 1.0, "the plain data code should be non-trivial (%g)", plain);
     cr_assert(fabs(a.data_bits - plain) <= 1e-3 * plain, "bits-back data %.12g, plain %.12g",
               a.data_bits, plain);
+    rig_down(&r);
+}
+
+/* ---- the .occ file cannot lie: checksum, truncation, version, widths --------------------- */
+
+/* A 20-6-3 model's .occ file, and what the tests need of it. */
+typedef struct occ_fixture {
+    rig r;
+    char path[64];
+    size_t size;
+    uint8_t *good; /* the file's bytes */
+} occ_fixture;
+
+static uint8_t *small_occ(rig *r, int hidden, const occam_model_params *declared, char *path,
+                          size_t *size);
+
+static void occ_up(occ_fixture *x) { x->good = small_occ(&x->r, 6, NULL, x->path, &x->size); }
+
+static void occ_down(occ_fixture *x)
+{
+    unlink(x->path);
+    free(x->good);
+    rig_down(&x->r);
+}
+
+/* A small pruned blobs model (20-hidden-3), its two-part code written to a fresh file in path
+ * (declared: the model.layers to record, NULL for the model's own). Returns the file's bytes. */
+static uint8_t *small_occ(rig *r, int hidden, const occam_model_params *declared, char *path,
+                          size_t *size)
+{
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    r->cfg.data.spread = 0.6;
+    r->cfg.data.samples = 300;
+    r->cfg.model.layers[1] = hidden;
+    r->cfg.train.epochs = 2;
+    r->cfg.prune.schedule = OCCAM_PRUNE_ONESHOT;
+    r->cfg.prune.target = 0.5;
+    r->cfg.prune.finetune_epochs = 1;
+    rig_train(r);
+    occam_dl dl;
+    cr_assert_eq(occam_dl_compute(&dl, &r->m, &r->cfg.mdl, &r->cfg.noise, &r->train, 1, NULL,
+                                  &err), OCCAM_OK, "%s", err.msg);
+    strcpy(path, "/tmp/occam-occ-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    occam_occ_sizes sz;
+    cr_assert_eq(occam_occ_write(path, &r->m, declared, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    uint8_t *buf = malloc(sz.header_bytes + sz.payload_bytes + 1);
+    *size = fread(buf, 1, sz.header_bytes + sz.payload_bytes + 1, f);
+    fclose(f);
+    cr_assert_eq(*size, sz.header_bytes + sz.payload_bytes);
+    return buf;
+}
+
+
+/* Reads path into a fresh model of widths w: the status, the message in err. A refusal must
+ * leave the model untouched. */
+static int read_into(const char *path, const int *w, int nw, occam_error *err)
+{
+    occam_model_params p = {.nlayers = nw, .activation = OCCAM_ACT_RELU};
+    memcpy(p.layers, w, sizeof(int) * (size_t)nw);
+    occam_model m;
+    cr_assert_eq(occam_model_create(&m, &p, OCCAM_TASK_CLASSIFY, err), OCCAM_OK);
+    for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] = 0.25f;
+    occam_model before = m;
+    int rc = occam_occ_read(path, &m, err);
+    if (rc != OCCAM_OK) {
+        cr_assert(memcmp(&m, &before, sizeof m) == 0, "a refused file changed the model");
+        for (size_t i = 0; i < m.lay.nparams; i++) cr_assert_eq(m.params[i], 0.25f);
+    }
+    occam_model_free(&m);
+    return rc;
+}
+
+Test(dl, occ_checksum_is_crc64_xz)
+{
+    cr_assert_eq(occam_occ_checksum("123456789", 9), 0x995DC9BBDF1939FAull);
+    cr_assert_eq(occam_occ_checksum("", 0), 0);
+}
+
+/* Every single-bit flip anywhere in the file (magic, version, length, widths, per-layer
+ * fields, payload, the checksum itself) is refused with OCCAM_ERR_INPUT naming the file. */
+Test(dl, occ_every_single_bit_flip_is_refused, .timeout = 120)
+{
+    occ_fixture x;
+    occ_up(&x);
+    const int w[3] = {20, 6, 3};
+    occam_error err = {0};
+    cr_assert_eq(read_into(x.path, w, 3, &err), OCCAM_OK, "%s", err.msg);
+    uint8_t *bad = malloc(x.size);
+    int refused = 0, by_crc = 0;
+    for (size_t i = 0; i < x.size; i++)
+        for (int b = 0; b < 8; b++) {
+            memcpy(bad, x.good, x.size);
+            bad[i] ^= (uint8_t)(1u << b);
+            tmpdir_spit(x.path, bad, x.size);
+            err = (occam_error){0};
+            int rc = read_into(x.path, w, 3, &err);
+            cr_assert_eq(rc, OCCAM_ERR_INPUT, "byte %zu bit %d: status %d (%s)", i, b, rc,
+                         err.msg);
+            cr_assert(!strncmp(err.msg, x.path, strlen(x.path)), "byte %zu bit %d: %s", i, b,
+                      err.msg);
+            refused++;
+            by_crc += strstr(err.msg, "checksum mismatch") != NULL;
+        }
+    cr_assert_eq(refused, (int)(8 * x.size));
+    /* all but the magic, version and length fields' flips are the checksum's to catch */
+    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)), "%d of %zu flips by the checksum", by_crc,
+                 8 * x.size);
+    cr_log_info("%d single-bit flips of a %zu-byte .occ file: all refused", refused, x.size);
+    free(bad);
+    occ_down(&x);
+}
+
+/* Every proper prefix is refused as truncated, with the sizes in the message. */
+Test(dl, occ_truncation_at_every_length_says_truncated)
+{
+    occ_fixture x;
+    occ_up(&x);
+    const int w[3] = {20, 6, 3};
+    for (size_t n = 0; n < x.size; n++) {
+        tmpdir_spit(x.path, x.good, n);
+        occam_error err = {0};
+        cr_assert_eq(read_into(x.path, w, 3, &err), OCCAM_ERR_INPUT, "%zu bytes: %s", n,
+                     err.msg);
+        char want[128];
+        if (n < 20)
+            snprintf(want, sizeof want, ": truncated: %zu bytes, an .occ file has at least 28", n);
+        else
+            snprintf(want, sizeof want, ": truncated: the file has %zu bytes, its header says %zu",
+                     n, x.size);
+        cr_assert(strstr(err.msg, want), "%zu bytes: got '%s', want '%s'", n, err.msg, want);
+    }
+    occ_down(&x);
+}
+
+/* Writes x's file with bytes [at, at + n) replaced, and reads it into a 20-6-3 model: the
+ * status, which must be a refusal, and the message in err. */
+static void expect_refused(const occ_fixture *x, size_t at, const void *with, size_t n,
+                           size_t size, const char *want)
+{
+    uint8_t *bad = malloc(size > x->size ? size : x->size);
+    memcpy(bad, x->good, x->size);
+    memcpy(bad + at, with, n);
+    tmpdir_spit(x->path, bad, size);
+    free(bad);
+    occam_error err = {0};
+    cr_assert_eq(read_into(x->path, (const int[]){20, 6, 3}, 3, &err), OCCAM_ERR_INPUT, "%s",
+                 err.msg);
+    cr_assert(strstr(err.msg, want), "got '%s', want '%s'", err.msg, want);
+}
+
+Test(dl, occ_magic_version_and_length_messages)
+{
+    occ_fixture x;
+    occ_up(&x);
+    expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
+    expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
+                   "occam reads version 2; compress the model again)"); /* the old format */
+    expect_refused(&x, 8, "\x07", 1, x.size, ": .occ format version 7 is not supported");
+    char want[128];
+    snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
+             x.size + 4, x.size);
+    expect_refused(&x, x.size, "junk", 4, x.size + 4, want);
+
+    /* a checksum that matches damaged contents is no longer the writer's: the decoder still
+     * validates (here: a width of 0) */
+    uint8_t *bad = malloc(x.size);
+    memcpy(bad, x.good, x.size);
+    memset(bad + 24, 0, 4); /* width[0] */
+    uint64_t crc = occam_occ_checksum(bad, x.size - 8);
+    for (int b = 0; b < 8; b++) bad[x.size - 8 + b] = (uint8_t)(crc >> (8 * b));
+    expect_refused(&x, 0, bad, x.size, x.size, ": bad width");
+    free(bad);
+    occ_down(&x);
+}
+
+/* Widths: the config's exactly, or narrower hidden layers when the file says it was pruned
+ * from exactly the config's model.layers. */
+Test(dl, occ_widths_must_be_the_configs_or_neuron_pruned_from_them)
+{
+    rig r;
+    char path[64];
+    size_t size;
+    occam_model_params declared = {.layers = {20, 6, 3}, .nlayers = 3};
+    free(small_occ(&r, 4, &declared, path, &size));
+    occam_error err = {0};
+    cr_assert_eq(read_into(path, (const int[]){20, 6, 3}, 3, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(read_into(path, (const int[]){20, 4, 3}, 3, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(read_into(path, (const int[]){20, 8, 3}, 3, &err), OCCAM_ERR_INPUT);
+    char want[256];
+    snprintf(want, sizeof want, "%s: layer 1 has 4 units in the file but model.layers says 8",
+             path);
+    cr_assert(strstr(err.msg, want), "got '%s', want '%s'", err.msg, want);
+    cr_assert_eq(read_into(path, (const int[]){20, 3, 3}, 3, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "layer 1 has 4 units in the file but model.layers says 3"), "%s",
+              err.msg);
+    cr_assert_eq(read_into(path, (const int[]){20, 6, 6, 3}, 4, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "the file has 2 weight layers, model.layers has 3"), "%s", err.msg);
+    unlink(path);
+    rig_down(&r);
+
+    /* without the declaration the same narrower model fits only its own widths */
+    free(small_occ(&r, 4, NULL, path, &size));
+    cr_assert_eq(read_into(path, (const int[]){20, 4, 3}, 3, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(read_into(path, (const int[]){20, 6, 3}, 3, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "layer 1 has 4 units in the file but model.layers says 6"), "%s",
+              err.msg);
+    unlink(path);
     rig_down(&r);
 }

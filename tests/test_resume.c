@@ -98,6 +98,7 @@ static outcome run(const occam_config *cfg, int threads, int64_t stop_at, const 
     occam_train_io io = {.progress = count_steps, .user = &s, .checkpoint = ckpt,
                        .restore = resume_from ? restore : NULL, .ctx = &s};
     o.rc = occam_train_run(tr, &o.m, cfg, &train, &test, &o.res, &o.log, &io, &err);
+    occam_state_writer_close(&s.wr); /* the next run in this process takes the folder's lock */
     if (o.rc != OCCAM_OK && o.rc < OCCAM_STOPPED) snprintf(o.note, sizeof o.note, "%s", err.msg);
     else snprintf(o.note, sizeof o.note, "%s", s.rd.note);
     snprintf(o.last, sizeof o.last, "%s", s.wr.last);

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <zlib.h>
 
 #include "occam/safetensors.h"
+#include "tmpdir.h"
 
 /* ---- helpers --------------------------------------------------------------------------- */
 
@@ -69,13 +71,7 @@ static unsigned char *slurp(const char *path, size_t *size)
     return buf;
 }
 
-static void spit(const char *path, const void *buf, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f);
-    cr_assert_eq(fwrite(buf, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
+#define spit tmpdir_spit
 
 /* Writes a hand-made file: length field hlen (or strlen(header) when hlen is UINT64_MAX),
  * the header text, then n data bytes. */
@@ -256,24 +252,34 @@ Test(safetensors, overwrite_and_empty_file)
     cr_expect_eq(count_tmp_files(tmpdir), 0);
 }
 
-Test(safetensors, foreign_file_without_checksum)
+/* A hand-made header carrying the checksum of data[0..n): "%s" in fmt is where it goes. */
+static void write_summed(const char *path, const char *fmt, const void *data, size_t n)
 {
-    /* Hand-made: no metadata, unpadded header, tensors listed out of offset order, a U8 at an
-     * odd offset before an F32 at offset 3 (must be realigned), a zero-size tensor. */
+    char hex[9], header[2048];
+    snprintf(hex, sizeof hex, "%08x", crc_of(data, n));
+    snprintf(header, sizeof header, fmt, hex);
+    write_raw(path, UINT64_MAX, header, data, n);
+}
+
+Test(safetensors, hand_made_file_with_checksum)
+{
+    /* Hand-made: unpadded header, tensors listed out of offset order, a U8 at an odd offset
+     * before an F32 at offset 3 (must be realigned), a zero-size tensor, metadata last. */
     const char *path = in_tmp("foreign.safetensors");
     unsigned char data[3 + 8];
     data[0] = 10, data[1] = 20, data[2] = 30;
     float v[2] = { 0.5f, -4.0f };
     memcpy(data + 3, v, sizeof v);
-    write_raw(path, UINT64_MAX,
-              "{\"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [3, 11]},\n"
-              " \"z\": {\"dtype\": \"I64\", \"shape\": [0], \"data_offsets\": [11, 11]},\n"
-              " \"a\": {\"data_offsets\": [0, 3], \"shape\": [3], \"dtype\": \"U8\"}}",
-              data, sizeof data);
+    write_summed(path,
+                 "{\"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [3, 11]},\n"
+                 " \"z\": {\"dtype\": \"I64\", \"shape\": [0], \"data_offsets\": [11, 11]},\n"
+                 " \"a\": {\"data_offsets\": [0, 3], \"shape\": [3], \"dtype\": \"U8\"},\n"
+                 " \"__metadata__\": {\"occam.checksum\": \"%s\"}}",
+                 data, sizeof data);
     occam_st_file f;
     occam_error err = { 0 };
     cr_assert_eq(occam_st_open(&f, path, &err), OCCAM_OK, "%s", err.msg);
-    cr_expect_eq(f.nmeta, 0);
+    cr_expect_eq(f.nmeta, 1);
     const float *b = NULL;
     cr_assert_eq(occam_st_expect_f32(&f, "b", 1, (int64_t[]){ 2 }, &b, &err), OCCAM_OK, "%s",
                  err.msg);
@@ -282,6 +288,75 @@ Test(safetensors, foreign_file_without_checksum)
     const occam_st_tensor_view *a = occam_st_find(&f, "a");
     cr_expect(a && a->nbytes == 3 && memcmp(a->data, data, 3) == 0);
     cr_expect_eq(occam_st_find(&f, "z")->nbytes, 0);
+    occam_st_close(&f);
+}
+
+/* The checksum cannot be switched off: a file without the key is refused. */
+Test(safetensors, rejects_a_file_without_checksum)
+{
+    const char *path = in_tmp("nosum.safetensors");
+    unsigned char data[8] = { 0 };
+    write_raw(path, UINT64_MAX, "{\"x\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[0,8]}}",
+              data, sizeof data);
+    expect_bad(path, ": no occam.checksum in the metadata, so the data cannot be verified");
+    write_raw(path, UINT64_MAX, "{\"__metadata__\":{\"format\":\"occam\"},"
+              "\"x\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[0,8]}}", data, sizeof data);
+    expect_bad(path, ": no occam.checksum in the metadata");
+    write_summed(path, "{\"__metadata__\":{\"occam.checksum\":\"%s \"},"
+                 "\"x\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[0,8]}}", data, 8);
+    expect_bad(path, ": metadata occam.checksum is not 8 hex digits");
+}
+
+/* Every single-bit flip in the key's name "occam.checksum" of a written file is refused:
+ * as a missing checksum when the JSON stays valid, as bad JSON when it does not. */
+Test(safetensors, rejects_every_bit_flip_of_the_checksum_key_name)
+{
+    const char *src = write_sample("key.safetensors");
+    size_t size;
+    unsigned char *buf = slurp(src, &size);
+    unsigned char *key = memmem(buf, size, "\"" OCCAM_ST_CHECKSUM_KEY "\"", 16);
+    cr_assert_not_null(key);
+    const char *path = in_tmp("keyflip.safetensors");
+    int missing = 0;
+    for (size_t i = 1; i <= strlen(OCCAM_ST_CHECKSUM_KEY); i++)
+        for (int b = 0; b < 8; b++) {
+            key[i] ^= (unsigned char)(1u << b);
+            spit(path, buf, size);
+            key[i] ^= (unsigned char)(1u << b);
+            occam_st_file f;
+            occam_error err = { 0 };
+            int rc = occam_st_open(&f, path, &err);
+            cr_expect_eq(rc, OCCAM_ERR_INPUT, "byte %zu bit %d: status %d, %s", i, b, rc,
+                         err.msg);
+            cr_expect_eq(strncmp(err.msg, path, strlen(path)), 0, "%s", err.msg);
+            missing += strstr(err.msg, ": no occam.checksum in the metadata") != NULL;
+        }
+    cr_expect_eq(missing, 97, "%d of 112 flips reported as a missing checksum", missing);
+    free(buf);
+}
+
+Test(safetensors, check_finite_names_the_tensor_and_index)
+{
+    const char *path = in_tmp("nan.safetensors");
+    float w[6] = { 1, 2, 3, 4, 5, 6 };
+    double d[3] = { 0, 1, 2 };
+    w[4] = NAN;
+    d[2] = -INFINITY;
+    occam_st_tensor t[3] = { { "w", OCCAM_ST_F32, 2, { 2, 3 }, w },
+                             { "d", OCCAM_ST_F64, 1, { 3 }, d },
+                             { "u", OCCAM_ST_U8, 1, { 5 }, mask_u8 } };
+    occam_error err = { 0 };
+    cr_assert_eq(occam_st_write(path, t, 3, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_file f;
+    cr_assert_eq(occam_st_open(&f, path, &err), OCCAM_OK, "%s", err.msg);
+    char want[512];
+    cr_expect_eq(occam_st_check_finite(&f, occam_st_find(&f, "w"), &err), OCCAM_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: tensor 'w' has a non-finite value (nan) at index 4", path);
+    cr_expect_str_eq(err.msg, want);
+    cr_expect_eq(occam_st_check_finite(&f, occam_st_find(&f, "d"), &err), OCCAM_ERR_INPUT);
+    snprintf(want, sizeof want, "%s: tensor 'd' has a non-finite value (-inf) at index 2", path);
+    cr_expect_str_eq(err.msg, want);
+    cr_expect_eq(occam_st_check_finite(&f, occam_st_find(&f, "u"), &err), OCCAM_OK);
     occam_st_close(&f);
 }
 

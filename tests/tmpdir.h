@@ -30,4 +30,13 @@ static inline const char *tmpdir_path(const char *dir, const char *name)
     return buf[k];
 }
 
+/* Writes exactly data[0..n) to path, replacing it. */
+static inline void tmpdir_spit(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot create %s", path);
+    cr_assert_eq(fwrite(data, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+}
+
 #endif

@@ -15,9 +15,13 @@
 int occam_checkpoint_save(const char *path, const occam_model *m, const occam_config *cfg,
                      occam_error *err);
 
-/* Loads weights into m, which must already be created from the config. Every tensor's dtype and
- * shape is checked against m's layout; a mismatch names model.layers. On failure m's
- * parameters are left unchanged (never half-loaded). */
+/* Loads weights into m, which must already be created from the config (a safetensors file, or
+ * an .occ file by its magic). The file's widths must be m's (model.layers), or, for a model
+ * whose own config says its neurons were pruned (prune.granularity = neuron) from exactly this
+ * model.layers, have narrower hidden layers, and m is re-laid out to them. A mismatch is
+ * OCCAM_ERR_INPUT naming the layer ("PATH: layer 1 has 50 units in the file but model.layers
+ * says 300"); so is a NaN or infinite weight, bias or ρ, naming the tensor and the index. On
+ * failure m is left unchanged (never half-loaded). */
 int occam_checkpoint_load(const char *path, occam_model *m, occam_error *err);
 /* The same from an open file (f->path names it in messages). */
 int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error *err);

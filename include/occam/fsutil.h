@@ -11,4 +11,18 @@
  * folder came from (an option or a config key) for the message. OCCAM_ERR_RUNTIME on failure. */
 int occam_fsutil_make_dir(const char *dir, const char *what, occam_error *err);
 
+/* The lock file occam_fsutil_lock_dir takes in a folder. */
+#define OCCAM_LOCK_FILE "occam.lock"
+
+/* Makes this process the only occam run using folder dir: an exclusive flock on
+ * dir/occam.lock (created if needed), which then holds this process's PID. The lock lasts
+ * until occam_fsutil_unlock_dir(*fd) or the process's end: the kernel drops it whatever way a
+ * process dies, so a lock file a killed run left behind blocks nothing. The descriptor is
+ * close-on-exec, so child processes never hold the lock. When another process holds it:
+ * OCCAM_ERR_INPUT, naming `what` (the option or key dir came from), dir and the holder's PID.
+ * On a file system without flock it warns on stderr and returns OCCAM_OK with *fd = -1. */
+int occam_fsutil_lock_dir(const char *dir, const char *what, int *fd, occam_error *err);
+/* Releases a lock from occam_fsutil_lock_dir (fd -1: nothing to do). */
+void occam_fsutil_unlock_dir(int fd);
+
 #endif

@@ -11,21 +11,30 @@
 #include "occam/model.h"
 
 typedef struct occam_occ_sizes {
-    size_t header_bytes;  /* structure: magic, widths, per-layer counts and ranges */
+    size_t header_bytes;  /* structure: magic, widths, per-layer counts and ranges, checksum */
     size_t payload_bytes; /* what the model bits count: δ, priors, biases, coded stream */
     size_t coded_bytes;   /* the range-coded masks and values inside the payload */
 } occam_occ_sizes;
 
-/* Writes m's two-part code as dl describes it (dl from occam_dl_compute on m), atomically. */
-int occam_occ_write(const char *path, const occam_model *m, const occam_dl *dl,
-                    occam_occ_sizes *sizes, occam_error *err);
+/* Writes m's two-part code as dl describes it (dl from occam_dl_compute on m), atomically.
+ * declared is the model.layers m was created with (its hidden layers are wider than m's when
+ * neurons were pruned); NULL means m's own widths. */
+int occam_occ_write(const char *path, const occam_model *m, const occam_model_params *declared,
+                    const occam_dl *dl, occam_occ_sizes *sizes, occam_error *err);
 
 /* Whether path starts with the .occ magic. */
 bool occam_occ_is(const char *path);
 
-/* Decodes path into m (created from the config; narrower hidden layers are accepted and m is
- * re-laid out). The weights are the quantised values; masks are restored. On failure m is
- * unchanged. */
+/* Decodes path into m (created from the config). The file is refused (OCCAM_ERR_INPUT, with a
+ * message naming path) unless its magic, version, length and CRC-64 are right, which is
+ * checked before anything is decoded, and its widths are the config's: model.layers exactly,
+ * or, for a neuron-pruned model whose declared widths are this model.layers, narrower hidden
+ * layers (m is then re-laid out). The weights are the quantised values; masks are restored.
+ * On failure m is unchanged. */
 int occam_occ_read(const char *path, occam_model *m, occam_error *err);
+
+/* The file's checksum: CRC-64/XZ of data[0..n). An .occ file ends with the checksum of all
+ * its other bytes, little-endian. */
+uint64_t occam_occ_checksum(const void *data, size_t n);
 
 #endif

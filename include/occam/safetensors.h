@@ -10,10 +10,12 @@
  *
  * The writer adds "occam.checksum" to the metadata. It holds the CRC-32 (zlib) of all tensor
  * bytes in write order, as 8 lowercase hex digits, so the reader catches silent corruption,
- * not just bad structure. The write is atomic (occam/outfile.h): it writes and fsyncs
- * PATH.tmp.<pid> (PATH with its symlinks resolved), renames that over PATH, then fsyncs the
- * directory. A crash or a full disk therefore leaves either the old file or the new one, never
- * a torn one. A character device or FIFO is written in place, never replaced.
+ * not just bad structure. The reader requires it: a file without it is refused, so occam
+ * reads only files it wrote (or that carry the checksum the same way). The write is atomic
+ * (occam/outfile.h): it writes and fsyncs PATH.tmp.<pid> (PATH with its symlinks resolved),
+ * renames that over PATH, then fsyncs the directory. A crash or a full disk therefore leaves
+ * either the old file or the new one, never a torn one. A character device or FIFO is written
+ * in place, never replaced.
  *
  * The reader loads the whole file into memory. The data area is 64-byte aligned. A tensor whose
  * offset is not a multiple of its element size, such as an F32 after an odd-sized U8, is copied
@@ -108,7 +110,9 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
  *   span equals prod(shape) times the element size;
  * - the offsets: they tile the data area exactly, with no gaps or overlaps;
  * - the metadata: string to string only;
- * - "occam.checksum", when present: it must match the data. */
+ * - "occam.checksum": present, 8 hex digits, and matching the data.
+ * The header itself (names, shapes, other metadata) is not covered by the checksum; damage to
+ * it shows as bad structure, or as a tensor or key the caller then misses. */
 int occam_st_open(occam_st_file *f, const char *path, occam_error *err);
 /* Frees everything f holds and zeroes it. A zeroed, already closed or failed-open f is fine. */
 void occam_st_close(occam_st_file *f);
@@ -128,5 +132,10 @@ int occam_st_expect(const occam_st_file *f, const char *name, occam_st_dtype dty
 /* occam_st_expect for an F32 tensor. */
 int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
                         const int64_t *shape, const float **data, occam_error *err);
+
+/* Checks that every element of tensor t of f (an F32 or F64 one; other dtypes pass) is finite.
+ * Otherwise OCCAM_ERR_INPUT with "PATH: tensor 'x' has a non-finite value (nan) at index 17". */
+int occam_st_check_finite(const occam_st_file *f, const occam_st_tensor_view *t,
+                          occam_error *err);
 
 #endif

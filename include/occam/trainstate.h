@@ -38,8 +38,18 @@ typedef struct occam_state_writer {
     const char *dir;   /* train.checkpoint_dir (created when first needed) */
     int every;         /* train.checkpoint_every: epochs; 0 = only when interrupted */
     int keep;          /* train.checkpoint_keep */
-    char last[4096];   /* the last file written, "" if none */
+    char last[4096];   /* the last good checkpoint (written, or resumed from), "" if none */
+    bool locked;       /* this run holds dir's lock (lock_fd, -1 on a file system without) */
+    int lock_fd;
 } occam_state_writer;
+
+/* One run per checkpoint folder. A run that writes checkpoints every few epochs calls this
+ * before it starts: it creates dir and takes its lock (occam_fsutil_lock_dir), so a second run
+ * on the same folder stops at once with OCCAM_ERR_INPUT naming the PID of the first. With
+ * every = 0 it does nothing; occam_state_checkpoint then takes the lock before it writes. */
+int occam_state_writer_open(occam_state_writer *w, occam_error *err);
+/* Releases the folder's lock, if held. */
+void occam_state_writer_close(occam_state_writer *w);
 
 /* occam_train_io.checkpoint: at every `every`-th epoch, or when interrupted, writes
  * DIR/ckpt-eEPOCH-sSTEP.safetensors (EPOCH = epochs finished, STEP = optimiser steps), then

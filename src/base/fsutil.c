@@ -2,10 +2,15 @@
 #include "occam/fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int occam_fsutil_make_dir(const char *dir, const char *what, occam_error *err)
@@ -33,4 +38,73 @@ int occam_fsutil_make_dir(const char *dir, const char *what, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: folder is not writable: %s", dir,
                                strerror(errno));
     return OCCAM_OK;
+}
+
+/* The PID the holder wrote into the lock file, 0 if none yet: the holder writes it right after
+ * it gets the lock, so give it a moment. */
+static long holder_pid(int fd)
+{
+    for (int tries = 0; tries < 20; tries++) {
+        char buf[32];
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        if (n > 0) {
+            buf[n] = 0;
+            long pid = strtol(buf, NULL, 10);
+            if (pid > 0) return pid;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    return 0;
+}
+
+int occam_fsutil_lock_dir(const char *dir, const char *what, int *fd_out, occam_error *err)
+{
+    *fd_out = -1;
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, OCCAM_LOCK_FILE) >= sizeof path)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s '%s': path too long", what, dir);
+    /* O_NOFOLLOW: a symlink planted as the lock file must not make us truncate its target;
+     * O_CLOEXEC: a child (gnuplot, a shell) must not keep the lock after we end. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd < 0)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot open the lock file: %s", path,
+                               strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the lock file is not a regular file",
+                               path);
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EWOULDBLOCK) {
+            long pid = holder_pid(fd);
+            close(fd);
+            char who[48] = "a process whose PID it did not record";
+            if (pid > 0) snprintf(who, sizeof who, "PID %ld", pid);
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s '%s' is in use by another occam run "
+                                   "(%s holds %s); wait for it to end, or choose another folder",
+                                   what, dir, who, path);
+        }
+        close(fd);
+        /* A file system without locks (some network mounts): run unguarded, but say so. */
+        fprintf(stderr, "occam: warning: %s: cannot lock (%s); nothing stops another run from "
+                "using %s at the same time\n", path, strerror(e), dir);
+        return OCCAM_OK;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        int e = errno;
+        close(fd);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot write the lock file: %s", path,
+                               strerror(e));
+    }
+    *fd_out = fd;
+    return OCCAM_OK;
+}
+
+void occam_fsutil_unlock_dir(int fd)
+{
+    if (fd >= 0) close(fd); /* closing the last descriptor drops the flock */
 }

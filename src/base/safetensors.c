@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -455,7 +456,13 @@ static int check_tiling(const occam_st_file *f, span *spans, occam_error *err)
 static int check_checksum(const occam_st_file *f, occam_error *err)
 {
     const char *want = occam_st_meta_get(f, OCCAM_ST_CHECKSUM_KEY);
-    if (!want) return OCCAM_OK;
+    /* Without the key nothing vouches for the data: a missing key, or a key whose name lost a
+     * bit, must not switch the check off. */
+    if (!want)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: no %s in the metadata, so the data cannot be verified (not "
+                               "a file occam wrote, or its header is damaged)", f->path,
+                               OCCAM_ST_CHECKSUM_KEY);
     uint32_t expect = 0;
     bool ok = strlen(want) == 8;
     for (int i = 0; ok && i < 8; i++) {
@@ -600,6 +607,22 @@ int occam_st_expect(const occam_st_file *f, const char *name, occam_st_dtype dty
                                "needs %s", f->path, name, have, want);
     }
     *data = t->data;
+    return OCCAM_OK;
+}
+
+int occam_st_check_finite(const occam_st_file *f, const occam_st_tensor_view *t,
+                          occam_error *err)
+{
+    size_t n = t->nbytes / occam_st_dtype_size(t->dtype);
+    for (size_t i = 0; i < n; i++) {
+        double v = t->dtype == OCCAM_ST_F32 ? (double)((const float *)t->data)[i]
+                   : t->dtype == OCCAM_ST_F64 ? ((const double *)t->data)[i]
+                                              : 0.0;
+        if (!isfinite(v))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' has a non-finite "
+                                   "value (%s) at index %zu", f->path, t->name,
+                                   isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", i);
+    }
     return OCCAM_OK;
 }
 

@@ -100,7 +100,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
     occam_dl dl;
     occam_occ_sizes sz;
     rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, NULL, err);
-    if (rc == OCCAM_OK) rc = occam_occ_write(o->out, &ss.model, &dl, &sz, err);
+    if (rc == OCCAM_OK) rc = occam_occ_write(o->out, &ss.model, &cfg.model, &dl, &sz, err);
     if (rc == OCCAM_OK) {
         double file_bits = 8.0 * (double)(sz.header_bytes + sz.payload_bytes);
         double pay_bits = 8.0 * (double)sz.payload_bytes;

@@ -125,9 +125,11 @@ static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, oc
 /* occam_train_io.restore with a word on stderr about what was resumed and how it differs. */
 static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
 {
-    occam_state_reader *rd = &((state_io *)ctx)->rd;
+    state_io *sio = ctx;
+    occam_state_reader *rd = &sio->rd;
     int rc = occam_state_restore(rd, v, err);
     if (rc != OCCAM_OK) return rc;
+    snprintf(sio->wr.last, sizeof sio->wr.last, "%s", rd->path); /* good: it just loaded */
     const occam_fit_pos *p = &v->res->pos;
     fprintf(stderr, "occam: resuming %s: %d epochs and %lld steps done", rd->path,
             v->res->epochs, (long long)v->res->steps);
@@ -229,12 +231,13 @@ static int run(const cli_opts *o, occam_error *err)
                                .every = cfg.train.checkpoint_every,
                                .keep = cfg.train.checkpoint_keep},
                         .rd = {.path = o->resume}};
-        if (o->resume) snprintf(sio.wr.last, sizeof sio.wr.last, "%s", o->resume);
         occam_train_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
         catch_signals();
-        rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
+        rc = occam_state_writer_open(&sio.wr, err); /* one run per checkpoint folder */
+        if (rc == OCCAM_OK)
+            rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
         if (rc >= OCCAM_STOPPED) {
             fprintf(stderr, "occam: %s; the training state is in %s\n"
                     "occam: continue with: occam train %s --resume %s\n", err->msg,
@@ -260,6 +263,7 @@ static int run(const cli_opts *o, occam_error *err)
         if (cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0)
             fprintf(stderr, "occam: the dense model (L = %.0f bits) has the smallest description "
                     "length; it is kept\n", plog.dense_total_bits);
+        occam_state_writer_close(&sio.wr);
     }
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;

@@ -1,16 +1,22 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian):
+ * Layout (little-endian), version 2:
  *   header (structure only, not counted in the model bits; well under 1 KB):
- *     "OCCAMMDL", u32 version, u32 layers L, u32 width[L+1], u32 task, u32 activation,
- *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi,
- *     u64 payload bytes, u32 CRC-32 of the payload
+ *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
+ *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
+ *     model was built with: wider hidden layers when neurons were pruned), u32 task,
+ *     u32 activation,
+ *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi
  *   payload (what the two-part model bits count):
  *     per layer: f32 δ, the prior's free parameters as f32 (Gaussian: μ, σ; mixture: π_1..,
  *     μ_1.. (μ_0 pinned at 0), σ_0..), the biases as f32;
  *     then one range-coded stream: per layer the mask (enumerative: bit i with
  *     P(1) = k_left / n_left, log2 C(n, k) bits in all) and the active weights' bin indices q
  *     under a frequency table built from the prior's bin masses over [qlo, qhi].
+ *   trailer: u64 CRC-64 (the XZ variant) of every byte before it.
+ * The reader checks the magic, the version, the length and the CRC before it decodes a single
+ * field, so a damaged file (one flipped bit anywhere, a truncation) is refused with a message,
+ * never decoded into another model. Version 1 (CRC-32 of the payload only) is not read.
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -19,15 +25,18 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "occam/mem.h"
 #include "occam/outfile.h"
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 1u
+#define VERSION 2u
+/* magic, version, file length: what must be there before anything else can be checked */
+#define PREFIX 20u
+#define TRAILER 8u
 #define TABLE_TOTAL (1u << 24)
 
 /* A growable byte buffer with little-endian writers. */
@@ -176,14 +185,33 @@ static int value_table(occam_rc_table *t, const occam_prior *p, double delta, in
 
 static int32_t qindex(float w, double delta) { return (int32_t)round((double)w / delta); }
 
-int occam_occ_write(const char *path, const occam_model *m, const occam_dl *dl,
-                    occam_occ_sizes *sizes, occam_error *err)
+/* CRC-64/XZ (ECMA-182 polynomial, reflected, all-ones start and end): a 64-bit CRC catches
+ * every error of one bit, two bits, or a burst up to 64 bits long. The table is rebuilt per
+ * call (2 KB of work) so that the function stays free of shared state. */
+static uint64_t crc64_update(uint64_t crc, const uint8_t *p, size_t n)
+{
+    uint64_t table[256];
+    for (unsigned i = 0; i < 256; i++) {
+        uint64_t c = i;
+        for (int b = 0; b < 8; b++) c = c & 1 ? c >> 1 ^ 0xC96C5795D7870F42ull : c >> 1;
+        table[i] = c;
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xFF] ^ crc >> 8;
+    return ~crc;
+}
+
+uint64_t occam_occ_checksum(const void *data, size_t n) { return crc64_update(0, data, n); }
+
+int occam_occ_write(const char *path, const occam_model *m, const occam_model_params *declared,
+                    const occam_dl *dl, occam_occ_sizes *sizes, occam_error *err)
 {
     const occam_layout *lay = &m->lay;
     int L = lay->nlayers;
     if (dl->code != OCCAM_MDL_TWO_PART)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: only the two-part code can be written",
                                path);
+    OCCAM_ASSERT(!declared || declared->nlayers == L + 1);
     int32_t qlo[OCCAM_MAX_LAYERS] = {0}, qhi[OCCAM_MAX_LAYERS] = {0};
     for (int l = 0; l < L; l++) {
         size_t n = (size_t)lay->width[l] * lay->width[l + 1];
@@ -224,8 +252,11 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_dl *dl,
         put(&pay, e.buf, e.len);
         put(&head, MAGIC, 8);
         put_u32(&head, VERSION);
+        put_u64(&head, 0); /* the file's length, filled in below */
         put_u32(&head, (uint32_t)L);
         for (int l = 0; l <= L; l++) put_u32(&head, (uint32_t)lay->width[l]);
+        for (int l = 0; l <= L; l++)
+            put_u32(&head, (uint32_t)(declared ? declared->layers[l] : lay->width[l]));
         put_u32(&head, (uint32_t)m->task);
         put_u32(&head, (uint32_t)m->act);
         for (int l = 0; l < L; l++) {
@@ -235,8 +266,12 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_dl *dl,
             put_u32(&head, (uint32_t)qlo[l]);
             put_u32(&head, (uint32_t)qhi[l]);
         }
-        put_u64(&head, pay.len);
-        put_u32(&head, (uint32_t)crc32(0L, pay.p, (uInt)pay.len));
+        /* The checksum travels at the end of pay, so the file is head then pay. */
+        if (!pay.oom && !head.oom) {
+            uint64_t total = (uint64_t)head.len + pay.len + TRAILER;
+            for (int b = 0; b < 8; b++) head.p[12 + b] = (uint8_t)(total >> (8 * b));
+            put_u64(&pay, crc64_update(occam_occ_checksum(head.p, head.len), pay.p, pay.len));
+        }
         if (pay.oom || head.oom) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     } else {
         occam_error_set(err, rc, "%s: range coding failed", path);
@@ -250,8 +285,8 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_dl *dl,
         if (rc == OCCAM_OK) rc = occam_outfile_commit(&o, err);
     }
     if (rc == OCCAM_OK && sizes) {
-        sizes->header_bytes = head.len;
-        sizes->payload_bytes = pay.len;
+        sizes->header_bytes = head.len + TRAILER;
+        sizes->payload_bytes = pay.len - TRAILER;
         sizes->coded_bytes = e.len;
     }
     free(pay.p);
@@ -269,6 +304,7 @@ bool occam_occ_is(const char *path)
     return yes;
 }
 
+/* The whole file, which must be a regular one: its size bounds what is read. */
 static uint8_t *slurp(const char *path, size_t *len, occam_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -276,27 +312,99 @@ static uint8_t *slurp(const char *path, size_t *len, occam_error *err)
         occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    uint8_t *p = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            uint8_t *q = realloc(p, cap);
-            if (!q) {
-                free(p);
-                fclose(f);
-                occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
-                return NULL;
-            }
-            p = q;
-        }
-        size_t got = fread(p + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        occam_error_set(err, OCCAM_ERR_INPUT, "%s: not a regular file", path);
+        fclose(f);
+        return NULL;
     }
+    size_t n = (size_t)st.st_size;
+    uint8_t *p = malloc(n + 1); /* + 1: a file that grew while read shows as longer */
+    if (!p) {
+        fclose(f);
+        occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory (%zu bytes)", path, n);
+        return NULL;
+    }
+    size_t got = fread(p, 1, n + 1, f);
+    bool bad = ferror(f) != 0;
     fclose(f);
+    if (bad || got != n) {
+        free(p);
+        occam_error_set(err, bad ? OCCAM_ERR_RUNTIME : OCCAM_ERR_INPUT,
+                        bad ? "%s: read failed" : "%s: the file changed while being read", path);
+        return NULL;
+    }
     *len = n;
     return p;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; b--) v = v << 8 | p[b];
+    return v;
+}
+
+/* The checks that need no decoding, in the order that names the damage best: the magic, the
+ * version, the length, then the CRC over everything. */
+static int check_file(const char *path, const uint8_t *buf, size_t len, occam_error *err)
+{
+    size_t have = len < 8 ? len : 8;
+    if (memcmp(buf, MAGIC, have) != 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: not an occam .occ file (it does not start with \"" MAGIC
+                               "\")", path);
+    if (len < 12)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated: %zu bytes, an .occ file "
+                               "has at least %u", path, len, PREFIX + TRAILER);
+    uint32_t version = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
+                       (uint32_t)buf[11] << 24;
+    if (version != VERSION)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: .occ format version %u is not "
+                               "supported (this occam reads version %u%s)", path, version,
+                               VERSION, version == 1 ? "; compress the model again" : "");
+    if (len < PREFIX)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated: %zu bytes, an .occ file "
+                               "has at least %u", path, len, PREFIX + TRAILER);
+    uint64_t total = le64(buf + 12);
+    if (len < total)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated: the file has %zu bytes, "
+                               "its header says %llu", path, len, (unsigned long long)total);
+    if (len > total || total < PREFIX + TRAILER)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the file has %zu bytes, its header "
+                               "says %llu (extra bytes at the end, or a damaged header)", path,
+                               len, (unsigned long long)total);
+    uint64_t want = le64(buf + len - TRAILER), got = occam_occ_checksum(buf, len - TRAILER);
+    if (got != want)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: checksum mismatch: the file says "
+                               "%016llx, its bytes give %016llx (file damaged)", path,
+                               (unsigned long long)want, (unsigned long long)got);
+    return OCCAM_OK;
+}
+
+/* The coded widths against the config's (m's, created from model.layers): equal, or a
+ * neuron-pruned model of exactly that model.layers (declared), whose hidden layers may be
+ * narrower. */
+static int check_shape(const char *path, const occam_model *m, uint32_t L, const int *width,
+                       const int *declared, uint32_t task, uint32_t act, occam_error *err)
+{
+    const occam_layout *cl = &m->lay;
+    if ((int)L != cl->nlayers)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the file has %u weight layers, "
+                               "model.layers has %d", path, L, cl->nlayers);
+    if (task != (uint32_t)m->task || act != (uint32_t)m->act)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's data.task or "
+                               "model.activation differs from the config's", path);
+    bool pruned_from_cfg = true;
+    for (uint32_t l = 0; l <= L; l++) pruned_from_cfg &= declared[l] == cl->width[l];
+    for (uint32_t l = 0; l <= L; l++) {
+        bool hidden = l > 0 && l < L;
+        if (width[l] == cl->width[l] || (pruned_from_cfg && hidden && width[l] < cl->width[l]))
+            continue;
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u has %d units in the file but "
+                               "model.layers says %d", path, l, width[l], cl->width[l]);
+    }
+    return OCCAM_OK;
 }
 
 int occam_occ_read(const char *path, occam_model *m, occam_error *err)
@@ -304,19 +412,21 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     size_t len;
     uint8_t *buf = slurp(path, &len, err);
     if (!buf) return err->status;
-    reader r = {buf, len, 0, 0};
-    int rc = OCCAM_OK;
-    const uint8_t *magic = take(&r, 8);
-    uint32_t version = get_u32(&r), L = get_u32(&r);
-    int width[OCCAM_MAX_LAYERS];
-    if (!magic || memcmp(magic, MAGIC, 8) || version != VERSION || L < 1 ||
-        L >= OCCAM_MAX_LAYERS)
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: not an occam .occ file (version %u)",
-                             path, version);
-    for (uint32_t l = 0; rc == OCCAM_OK && l <= L; l++) {
-        uint32_t w = get_u32(&r);
-        if (w < 1 || w > 1000000) rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: bad width", path);
-        width[l] = (int)w;
+    int rc = check_file(path, buf, len, err);
+    reader r = {buf, rc == OCCAM_OK ? len - TRAILER : 0, PREFIX, rc != OCCAM_OK};
+    uint32_t L = get_u32(&r);
+    int width[OCCAM_MAX_LAYERS], declared[OCCAM_MAX_LAYERS];
+    if (rc == OCCAM_OK && (L < 1 || L >= OCCAM_MAX_LAYERS))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: %u weight layers (occam has 1 to %d)",
+                             path, L, OCCAM_MAX_LAYERS - 1);
+    for (int pass = 0; pass < 2; pass++) {
+        int *to = pass ? declared : width;
+        for (uint32_t l = 0; rc == OCCAM_OK && l <= L; l++) {
+            uint32_t w = get_u32(&r);
+            if (w < 1 || w > 1000000)
+                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: bad width", path);
+            to[l] = (int)w;
+        }
     }
     uint32_t task = get_u32(&r), act = get_u32(&r);
     uint64_t k[OCCAM_MAX_LAYERS] = {0};
@@ -335,25 +445,9 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
                                  path, l);
     }
-    uint64_t paylen = get_u64(&r);
-    uint32_t crc = get_u32(&r);
-    if (rc == OCCAM_OK && (r.bad || paylen != len - r.at))
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated or padded (payload %llu bytes, "
-                             "file has %zu after the header)", path, (unsigned long long)paylen,
-                             r.bad ? 0 : len - r.at);
-    if (rc == OCCAM_OK && crc32(0L, buf + r.at, (uInt)paylen) != crc)
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: checksum mismatch", path);
-    /* shape against the config: input, output and depth must match; hidden layers may be
-     * narrower (neuron pruning) */
-    const occam_layout *cl = &m->lay;
-    if (rc == OCCAM_OK) {
-        bool ok = (int)L == cl->nlayers && width[0] == cl->width[0] && width[L] == cl->width[L] &&
-                  task == (uint32_t)m->task && act == (uint32_t)m->act;
-        for (uint32_t l = 1; ok && l < L; l++) ok = width[l] <= cl->width[l];
-        if (!ok)
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model does not fit "
-                                 "model.layers / model.activation / data.task", path);
-    }
+    if (rc == OCCAM_OK && r.bad)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header is cut short", path);
+    if (rc == OCCAM_OK) rc = check_shape(path, m, L, width, declared, task, act, err);
     occam_layout lay;
     float *params = NULL;
     uint8_t *mask = NULL;
@@ -369,14 +463,20 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
         delta[l] = get_f32(&r);
         if (k[l]) get_prior(&r, &prior[l], pk[l], pinned[l]);
-        for (int o = 0; o < width[l + 1]; o++) params[lay.b_off[l] + o] = (float)get_f32(&r);
-        if (r.bad || !(delta[l] > 0) || !isfinite(delta[l]) || (k[l] && !prior_ok(&prior[l])))
+        bool finite = true;
+        for (int o = 0; o < width[l + 1]; o++) {
+            float b = (float)get_f32(&r);
+            params[lay.b_off[l] + o] = b;
+            finite &= isfinite(b) != 0;
+        }
+        if (r.bad || !finite || !(delta[l] > 0) || !isfinite(delta[l]) ||
+            (k[l] && !prior_ok(&prior[l])))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u parameters are damaged",
                                  path, l);
     }
     uint64_t rclen = rc == OCCAM_OK ? get_u64(&r) : 0;
     const uint8_t *stream = rc == OCCAM_OK ? take(&r, (size_t)rclen) : NULL;
-    if (rc == OCCAM_OK && (!stream || r.at != len))
+    if (rc == OCCAM_OK && (!stream || r.at != r.len))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream length is wrong", path);
     occam_rc_dec d;
     if (rc == OCCAM_OK) occam_rc_dec_init(&d, stream, (size_t)rclen);
@@ -394,10 +494,14 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
             break;
         }
         float *w = params + lay.w_off[l];
+        bool finite = true;
         for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
-            if (mk[i]) w[i] = (float)((double)occam_rc_decode_sym(&d, &t) * delta[l]);
+            if (mk[i]) {
+                w[i] = (float)((double)occam_rc_decode_sym(&d, &t) * delta[l]);
+                finite &= isfinite(w[i]) != 0;
+            }
         occam_rc_table_free(&t);
-        if (occam_rc_dec_overrun(&d) || occam_rc_dec_corrupt(&d))
+        if (!finite || occam_rc_dec_overrun(&d) || occam_rc_dec_corrupt(&d))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
     }
     if (rc == OCCAM_OK) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "occam/json.h"
 #include "occam/mem.h"
 #include "occam/occfile.h"
 #include "occam/safetensors.h"
@@ -72,31 +73,91 @@ int occam_checkpoint_save(const char *path, const occam_model *m, const occam_co
     return rc;
 }
 
-/* Reads "occam.layers" (the widths in the file) into w; returns how many, 0 if absent. A file
- * of a neuron-pruned model may have narrower hidden layers than the config; input and output
- * widths and the depth must match, and no hidden layer may be wider than the config's. */
-static int file_widths(const occam_st_file *f, const occam_layout *cfg_lay, int *w,
-                       const char *path, occam_error *err)
+/* The widths of the file's tensors: layers.0.weight's inputs, then every layers.L.weight's
+ * outputs. "occam.layers", the writer's record of them, must agree. Returns how many widths,
+ * or -OCCAM_ERR_INPUT with err set. */
+static int file_widths(const occam_st_file *f, int *w, occam_error *err)
 {
-    const char *s = occam_st_meta_get(f, "occam.layers");
-    if (!s) return 0;
+    const char *path = f->path;
     int n = 0;
-    while (*s && n < OCCAM_MAX_LAYERS) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 1000000) break;
-        w[n++] = (int)v;
-        s = *end == ',' ? end + 1 : end;
-        if (*end != ',' && *end) break;
+    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "layers.%d.weight", l);
+        const occam_st_tensor_view *t = occam_st_find(f, name);
+        if (!t) break;
+        if (l == OCCAM_MAX_LAYERS - 1)
+            return -occam_error_set(err, OCCAM_ERR_INPUT, "%s: more than %d layers", path,
+                                    OCCAM_MAX_LAYERS - 1);
+        bool ok = t->ndim == 2;
+        for (int d = 0; ok && d < 2; d++) ok = t->shape[d] >= 1 && t->shape[d] <= 1000000;
+        if (!ok)
+            return -occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is not an out × in "
+                                    "weight matrix of 1 to 1000000 units", path, name);
+        if (l == 0) w[n++] = (int)t->shape[1];
+        else if (t->shape[1] != w[l])
+            return -occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' takes %lld inputs, "
+                                    "but layer %d has %d units", path, name,
+                                    (long long)t->shape[1], l, w[l]);
+        w[n++] = (int)t->shape[0];
     }
-    int L = cfg_lay->nlayers;
-    bool ok = *s == 0 && n == L + 1 && w[0] == cfg_lay->width[0] && w[L] == cfg_lay->width[L];
-    for (int l = 1; ok && l < L; l++) ok = w[l] <= cfg_lay->width[l];
-    if (!ok)
-        return -occam_error_set(err, OCCAM_ERR_INPUT,
-                                "%s: the file's layers (%s) do not fit model.layers", path,
-                                occam_st_meta_get(f, "occam.layers"));
+    if (n == 0)
+        return -occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'layers.0.weight' is missing",
+                                path);
+    const char *said = occam_st_meta_get(f, "occam.layers");
+    char have[16 * OCCAM_MAX_LAYERS];
+    have[0] = 0;
+    for (int l = 0, len = 0; l < n; l++)
+        len += snprintf(have + len, sizeof have - (size_t)len, "%s%d", l ? "," : "", w[l]);
+    if (said && strcmp(said, have))
+        return -occam_error_set(err, OCCAM_ERR_INPUT, "%s: the metadata says the layers are %s, "
+                                "the tensors are %s", path, said, have);
     return n;
+}
+
+/* Whether the file's own config (metadata "config") pruned neurons from exactly the widths of
+ * cfg: prune.granularity = neuron and model.layers equal to cfg's. */
+static bool neuron_pruned_from(const occam_st_file *f, const occam_layout *cfg)
+{
+    const char *text = occam_st_meta_get(f, "config");
+    occam_json_value v = {0};
+    occam_error e2;
+    if (!text || occam_json_parse(&v, text, strlen(text), &e2) != OCCAM_OK) return false;
+    const occam_json_value *prune = occam_json_get(&v, "prune"), *model = occam_json_get(&v, "model");
+    const occam_json_value *gran = prune ? occam_json_get(prune, "granularity") : NULL;
+    const occam_json_value *layers = model ? occam_json_get(model, "layers") : NULL;
+    bool yes = gran && gran->type == OCCAM_JSON_STRING && !strcmp(gran->str, "neuron") &&
+               layers && layers->type == OCCAM_JSON_ARRAY &&
+               layers->count == (size_t)cfg->nlayers + 1;
+    for (size_t l = 0; yes && l < layers->count; l++) {
+        const occam_json_value *x = &layers->items[l];
+        yes = x->type == OCCAM_JSON_NUMBER && x->is_integer && x->integer == cfg->width[l];
+    }
+    occam_json_free(&v);
+    return yes;
+}
+
+/* The file's widths w[0..n) against the config's: the same, or those of a neuron-pruned model
+ * of the config's model.layers, whose hidden layers may be narrower. */
+static int check_widths(const occam_st_file *f, const occam_layout *cfg, const int *w, int n,
+                        occam_error *err)
+{
+    int L = cfg->nlayers;
+    if (n != L + 1)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the file has %d weight layers, "
+                               "model.layers has %d", f->path, n - 1, L);
+    int pruned = -1; /* not yet looked up */
+    for (int l = 0; l <= L; l++) {
+        if (w[l] == cfg->width[l]) continue;
+        bool narrower = l > 0 && l < L && w[l] < cfg->width[l];
+        if (narrower && pruned < 0) pruned = neuron_pruned_from(f, cfg);
+        if (narrower && pruned) continue;
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d has %d units in the file but "
+                               "model.layers says %d%s", f->path, l, w[l], cfg->width[l],
+                               narrower ? " (narrower hidden layers load only from a model "
+                                          "whose neurons were pruned from this model.layers)"
+                                        : "");
+    }
+    return OCCAM_OK;
 }
 
 /* Re-lays out m with (narrower) widths w, zeroed. */
@@ -128,10 +189,12 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
     const char *path = f->path;
     int rc = OCCAM_OK;
     int w[OCCAM_MAX_LAYERS];
-    int nw = file_widths(f, &m->lay, w, path, err);
+    int nw = file_widths(f, w, err);
     if (nw < 0) return OCCAM_ERR_INPUT;
-    occam_layout want = m->lay;
-    if (nw > 0) occam_layout_init(&want, w, nw);
+    rc = check_widths(f, &m->lay, w, nw, err);
+    if (rc != OCCAM_OK) return rc;
+    occam_layout want;
+    occam_layout_init(&want, w, nw);
     const occam_layout *lay = &want;
     /* Validate every tensor first, copy after: a failure leaves m untouched. */
     const float *src[2 * OCCAM_MAX_LAYERS];
@@ -164,20 +227,23 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
                 msrc[2 * l + b] = v->data;
         }
     }
-    if (rc == OCCAM_OK) {
-        char extra[32];
-        snprintf(extra, sizeof extra, "layers.%d.weight", lay->nlayers);
-        if (occam_st_find(f, extra))
-            rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                 "%s: has more layers than model.layers describes (%d)", path,
-                                 lay->nlayers + 1);
-    }
     if (rc != OCCAM_OK) {
         /* Point at the key that decides the shapes. */
         if (strstr(err->msg, "shape") || strstr(err->msg, "layers"))
             strncat(err->msg, " (check model.layers)", sizeof err->msg - strlen(err->msg) - 1);
         return rc;
     }
+    /* A NaN or infinite parameter would poison every prediction (predict would print nan):
+     * refuse the file, naming the tensor. */
+    static const char *const floats[] = {"weight", "bias", "weight_rho"};
+    for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++)
+        for (int k = 0; k < 3 && rc == OCCAM_OK; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "layers.%d.%s", l, floats[k]);
+            const occam_st_tensor_view *t = occam_st_find(f, name);
+            if (t) rc = occam_st_check_finite(f, t, err);
+        }
+    if (rc != OCCAM_OK) return rc;
     /* Compare the widths, not nparams: segments are padded to cache lines, so a narrower
      * hidden layer can keep the same total (4,2,2 and 4,3,2 both take 64 floats). */
     bool same = true;

@@ -213,10 +213,11 @@ static bool ckpt_name(const char *name, int *epoch, long long *steps)
     return name[used] == 0;
 }
 
-/* Keeps the newest `keep` checkpoints; removes temporary files that writers killed mid-write
- * left behind (PATH.tmp.PID with no process PID). A failure to list or remove is reported on
- * stderr, never fatal: the new checkpoint is already safe. */
-static void tidy(const char *dir, int keep)
+/* Keeps the newest `keep` checkpoints, and always `just` (the one just written, which an older
+ * run's files in the folder can outnumber in steps); removes temporary files that writers
+ * killed mid-write left behind (PATH.tmp.PID with no process PID). A failure to list or remove
+ * is reported on stderr, never fatal: the new checkpoint is already safe. */
+static void tidy(const char *dir, int keep, const char *just)
 {
     DIR *d = opendir(dir);
     if (!d) return;
@@ -236,7 +237,9 @@ static void tidy(const char *dir, int keep)
             }
             continue;
         }
-        if (!ckpt_name(e->d_name, &ep, &st) || strlen(e->d_name) >= sizeof f->name) continue;
+        if (!ckpt_name(e->d_name, &ep, &st) || strlen(e->d_name) >= sizeof f->name ||
+            !strcmp(e->d_name, just))
+            continue;
         if (nf == cap) {
             cap = cap ? 2 * cap : 16;
             ckpt_file *g = realloc(f, cap * sizeof *f);
@@ -249,9 +252,9 @@ static void tidy(const char *dir, int keep)
         nf++;
     }
     closedir(d);
-    if (nf > (size_t)keep) {
+    if (nf + 1 > (size_t)keep) {
         qsort(f, nf, sizeof *f, by_steps);
-        for (size_t i = 0; i + (size_t)keep < nf; i++) {
+        for (size_t i = 0; i + (size_t)keep < nf + 1; i++) {
             snprintf(path, sizeof path, "%s/%s", dir, f[i].name);
             if (unlink(path) != 0)
                 fprintf(stderr, "occam: warning: could not remove old checkpoint %s: %s\n", path,
@@ -261,13 +264,36 @@ static void tidy(const char *dir, int keep)
     free(f);
 }
 
+/* Creates the folder and takes its lock, once per run. */
+static int lock_folder(occam_state_writer *w, occam_error *err)
+{
+    if (w->locked) return OCCAM_OK;
+    int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
+    if (rc == OCCAM_OK) rc = occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", &w->lock_fd, err);
+    w->locked = rc == OCCAM_OK;
+    return rc;
+}
+
+int occam_state_writer_open(occam_state_writer *w, occam_error *err)
+{
+    return w->every > 0 ? lock_folder(w, err) : OCCAM_OK;
+}
+
+void occam_state_writer_close(occam_state_writer *w)
+{
+    if (w->locked) occam_fsutil_unlock_dir(w->lock_fd);
+    w->locked = false;
+    w->lock_fd = -1;
+}
+
 int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interrupted,
                            occam_error *err)
 {
     occam_state_writer *w = writer;
     int epoch = v->res->epochs;
     if (!interrupted && (w->every <= 0 || epoch % w->every != 0)) return OCCAM_OK;
-    int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
+    int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err); /* it may have gone */
+    if (rc == OCCAM_OK) rc = lock_folder(w, err);
     if (rc != OCCAM_OK) return rc;
     char path[sizeof w->last];
     int len = snprintf(path, sizeof path, "%s/ckpt-e%04d-s%09lld.safetensors", w->dir, epoch,
@@ -278,7 +304,7 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
     if (rc != OCCAM_OK) return rc;
     strcpy(w->last, path);
     fprintf(stderr, "checkpoint %s\n", path);
-    tidy(w->dir, w->keep);
+    tidy(w->dir, w->keep, strrchr(path, '/') + 1);
     return OCCAM_OK;
 }
 
@@ -511,6 +537,13 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         NEED(bestm, "prune.best_mask", OCCAM_ST_U8, 1, n, 0);
     }
 #undef NEED
+    /* The model's own tensors are checked when it loads; these go into the run as they are. */
+    static const char *const floats[] = {"optim.m1", "optim.m2", "optim.m1_rho", "optim.m2_rho",
+                                         "prune.snapshot", "prune.best_params"};
+    for (size_t i = 0; rc == OCCAM_OK && i < sizeof floats / sizeof *floats; i++) {
+        const occam_st_tensor_view *t = occam_st_find(&f, floats[i]);
+        if (t) rc = occam_st_check_finite(&f, t, err);
+    }
     for (size_t i = 0; rc == OCCAM_OK && i < res->nrows; i++)
         if (perm[i] >= res->nrows)
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: fit.perm[%zu] = %u is not a row",
