@@ -2,6 +2,7 @@
 #include "fuzz_util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,22 +125,10 @@ void fuzz_fix_occ(uint8_t *f, size_t n)
 
 void fuzz_fix_safetensors(uint8_t *f, size_t n)
 {
-    if (n < 8) return;
-    uint64_t hlen = 0;
-    for (int b = 7; b >= 0; b--) hlen = hlen << 8 | f[b];
-    if (hlen > n - 8) return;
-    static const char key[] = "\"" OCCAM_ST_CHECKSUM_KEY "\":\"";
-    const size_t klen = sizeof key - 1;
-    uint8_t *at = memmem(f + 8, (size_t)hlen, key, klen);
-    if (!at || (size_t)(at - f) + klen + 9 > 8 + hlen || at[klen + 8] != '"') return;
-    size_t data = 8 + (size_t)hlen;
-    uLong crc = crc32(0L, Z_NULL, 0);
-    for (size_t done = 0; done < n - data;) { /* crc32 takes a 32-bit length */
-        uInt k = n - data - done > (1u << 30) ? (1u << 30) : (uInt)(n - data - done);
-        crc = crc32(crc, f + data + done, k);
-        done += k;
-    }
+    uint32_t crc;
+    int at = occam_st_checksum(f, n, &crc);
+    if (at < 0 || (size_t)at + 8 > n) return;
     char hex[9];
-    snprintf(hex, sizeof hex, "%08lx", (unsigned long)(crc & 0xFFFFFFFFul));
-    memcpy(at + klen, hex, 8);
+    snprintf(hex, sizeof hex, "%08" PRIx32, crc);
+    memcpy(f + at, hex, 8);
 }

@@ -186,13 +186,24 @@ Test(safetensors, round_trip_all_dtypes)
     cr_expect_str_eq(occam_st_meta_get(&f, "note"), sample_meta[1].value);
     cr_expect_null(occam_st_meta_get(&f, "nope"));
 
-    /* The checksum is the CRC-32 of all tensor bytes in write order. */
-    uint32_t crc = crc32(0L, Z_NULL, 0);
-    for (int i = 0; i < NSAMPLE; i++)
-        if (sample_bytes[i]) crc = (uint32_t)crc32(crc, sample[i].data, (uInt)sample_bytes[i]);
+    /* The checksum is the CRC-32 of the whole file with its own 8 digits read as zeros:
+     * recomputed here by hand from the bytes on disk. */
+    size_t fsize;
+    unsigned char *bytes = slurp(path, &fsize);
+    unsigned char *digits = memmem(bytes, fsize, "\"" OCCAM_ST_CHECKSUM_KEY "\":\"", 18);
+    cr_assert_not_null(digits);
+    digits += 18;
     char hex[9];
-    snprintf(hex, sizeof hex, "%08x", crc);
+    memcpy(hex, digits, 8);
+    hex[8] = 0;
+    memcpy(digits, "00000000", 8);
+    cr_expect_eq(strtoul(hex, NULL, 16), crc_of(bytes, fsize));
     cr_expect_str_eq(occam_st_meta_get(&f, OCCAM_ST_CHECKSUM_KEY), hex);
+    uint32_t api = 0;
+    memcpy(digits, hex, 8);
+    cr_expect_eq(occam_st_checksum(bytes, fsize, &api), (int)(digits - bytes));
+    cr_expect_eq(api, strtoul(hex, NULL, 16));
+    free(bytes);
 
     /* expect_f32 accepts the right shape. */
     const float *w = NULL;
@@ -247,18 +258,30 @@ Test(safetensors, overwrite_and_empty_file)
     cr_assert_eq(occam_st_open(&f, path, &err), OCCAM_OK, "%s", err.msg);
     cr_expect_eq(f.ntensors, 0);
     cr_expect_eq(f.data_size, 0);
-    cr_expect_str_eq(occam_st_meta_get(&f, OCCAM_ST_CHECKSUM_KEY), "00000000");
+    /* No tensors: the checksum still covers the length field and the header. */
+    cr_expect_eq(strlen(occam_st_meta_get(&f, OCCAM_ST_CHECKSUM_KEY)), 8);
     occam_st_close(&f);
     cr_expect_eq(count_tmp_files(tmpdir), 0);
 }
 
-/* A hand-made header carrying the checksum of data[0..n): "%s" in fmt is where it goes. */
+/* A hand-made header carrying the file's checksum: "%s" in fmt is where it goes. The sum is
+ * taken with the digits as zeros, then they are filled in. */
 static void write_summed(const char *path, const char *fmt, const void *data, size_t n)
 {
-    char hex[9], header[2048];
-    snprintf(hex, sizeof hex, "%08x", crc_of(data, n));
-    snprintf(header, sizeof header, fmt, hex);
+    char header[2048];
+    snprintf(header, sizeof header, fmt, "00000000");
     write_raw(path, UINT64_MAX, header, data, n);
+    size_t size;
+    unsigned char *buf = slurp(path, &size);
+    uint32_t crc = 0;
+    int at = occam_st_checksum(buf, size, &crc);
+    if (at >= 0) {
+        char hex[9];
+        snprintf(hex, sizeof hex, "%08x", crc);
+        snprintf(header, sizeof header, fmt, hex);
+        write_raw(path, UINT64_MAX, header, data, n);
+    }
+    free(buf);
 }
 
 Test(safetensors, hand_made_file_with_checksum)
@@ -590,24 +613,39 @@ Test(safetensors, rejects_checksum_mismatch)
     buf[size - 5] ^= 0x01; /* one bit of l0.bias */
     const char *path = in_tmp("flipped.safetensors");
     spit(path, buf, size);
-    expect_bad(path, ": checksum mismatch: metadata says ");
+    expect_bad(path, ": checksum mismatch: the header says ");
 
     /* The correct file still opens, and a checksum matching the flipped data is accepted. */
     occam_st_file f;
     occam_error err = { 0 };
     cr_expect_eq(occam_st_open(&f, src, &err), OCCAM_OK, "%s", err.msg);
-    uint64_t hlen = 0;
-    for (int b = 7; b >= 0; b--) hlen = hlen << 8 | buf[b];
+    uint32_t crc = 0;
+    int at = occam_st_checksum(buf, size, &crc);
+    cr_assert_geq(at, 0);
     char hex[9];
-    snprintf(hex, sizeof hex, "%08x", crc_of(buf + 8 + hlen, size - 8 - hlen));
-    char *pos = memmem(buf + 8, hlen, occam_st_meta_get(&f, OCCAM_ST_CHECKSUM_KEY), 8);
-    cr_assert_not_null(pos);
-    memcpy(pos, hex, 8);
+    snprintf(hex, sizeof hex, "%08x", crc);
+    memcpy(buf + at, hex, 8);
     spit(path, buf, size);
     occam_st_file g;
     cr_expect_eq(occam_st_open(&g, path, &err), OCCAM_OK, "%s", err.msg);
     occam_st_close(&g);
     occam_st_close(&f);
+
+    /* The header is covered too: a changed metadata value behind an intact structure. */
+    unsigned char *note = memmem(buf, size, sample_meta[1].value, strlen(sample_meta[1].value));
+    cr_assert_not_null(note);
+    note[0] ^= 0x20;
+    spit(path, buf, size);
+    expect_bad(path, ": checksum mismatch: the header says ");
+
+    /* A file whose checksum covers the tensors only (as occam wrote before) is named so. */
+    note[0] ^= 0x20;
+    uint64_t hlen = 0;
+    for (int b = 7; b >= 0; b--) hlen = hlen << 8 | buf[b];
+    snprintf(hex, sizeof hex, "%08x", crc_of(buf + 8 + hlen, size - 8 - hlen));
+    memcpy(buf + at, hex, 8);
+    spit(path, buf, size);
+    expect_bad(path, ": its checksum covers the tensors only");
     free(buf);
 }
 

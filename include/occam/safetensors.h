@@ -8,9 +8,10 @@
  * optional "__metadata__" object maps strings to strings. Any reader of the format, numpy and
  * json included, can open the files occam writes.
  *
- * The writer adds "occam.checksum" to the metadata. It holds the CRC-32 (zlib) of all tensor
- * bytes in write order, as 8 lowercase hex digits, so the reader catches silent corruption,
- * not just bad structure. The reader requires it: a file without it is refused, so occam
+ * The writer adds "occam.checksum" to the metadata: the CRC-32 (zlib) of the whole file, as 8
+ * lowercase hex digits, computed with those 8 digits read as "00000000" (the length field, the
+ * header and every tensor byte are covered). The reader checks it before it parses the header,
+ * so it catches silent corruption anywhere, not just bad structure. The reader requires it: a file without it is refused, so occam
  * reads only files it wrote (or that carry the checksum the same way). The write is atomic
  * (occam/outfile.h): it writes and fsyncs PATH.tmp.<pid> (PATH with its symlinks resolved),
  * renames that over PATH, then fsyncs the directory. A crash or a full disk therefore leaves
@@ -114,6 +115,11 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
  * The header itself (names, shapes, other metadata) is not covered by the checksum; damage to
  * it shows as bad structure, or as a tensor or key the caller then misses. */
 int occam_st_open(occam_st_file *f, const char *path, occam_error *err);
+
+/* The whole-file checksum of the n bytes of a safetensors file in memory, as the writer
+ * computes it (for tests and the fuzz harness's fix-up). Returns the offset of the checksum's
+ * 8 hex digits in the file, or -1 if there are none (then *crc is unset). */
+int occam_st_checksum(const void *file, size_t n, uint32_t *crc);
 /* Frees everything f holds and zeroes it. A zeroed, already closed or failed-open f is fine. */
 void occam_st_close(occam_st_file *f);
 

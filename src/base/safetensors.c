@@ -75,6 +75,53 @@ static uint32_t crc_update(uint32_t crc, const void *data, size_t n)
     return crc;
 }
 
+/* Where the 8 hex digits of "occam.checksum": "XXXXXXXX" start in the header text, or -1 when
+ * the key is missing, malformed, or there twice. A string value inside the header cannot fake
+ * the pattern: its quotes are escaped. */
+static long checksum_digits(const char *h, size_t n)
+{
+    static const char key[] = "\"" OCCAM_ST_CHECKSUM_KEY "\"";
+    const size_t klen = sizeof key - 1;
+    long found = -1;
+    for (size_t i = 0; i + klen <= n; i++) {
+        if (memcmp(h + i, key, klen) != 0) continue;
+        size_t k = i + klen;
+        while (k < n && (h[k] == ' ' || h[k] == '\t' || h[k] == '\n' || h[k] == '\r')) k++;
+        if (k >= n || h[k] != ':') continue;
+        for (k++; k < n && (h[k] == ' ' || h[k] == '\t' || h[k] == '\n' || h[k] == '\r'); k++) {
+        }
+        if (k >= n || h[k] != '"') continue;
+        if (found >= 0) return -2; /* twice: ambiguous */
+        found = (long)(k + 1);
+    }
+    return found;
+}
+
+/* The whole-file CRC: the length field, the header with the checksum's own digits read as
+ * "00000000", then the data area. */
+static uint32_t file_crc(const unsigned char len8[8], const char *header, size_t hlen,
+                         size_t digits)
+{
+    uint32_t crc = crc_update((uint32_t)crc32(0L, Z_NULL, 0), len8, 8);
+    crc = crc_update(crc, header, digits);
+    crc = crc_update(crc, "00000000", 8);
+    return crc_update(crc, header + digits + 8, hlen - digits - 8);
+}
+
+int occam_st_checksum(const void *file, size_t n, uint32_t *crc)
+{
+    const unsigned char *p = file;
+    if (n < 8) return -1;
+    uint64_t hlen = 0;
+    for (int b = 7; b >= 0; b--) hlen = hlen << 8 | p[b];
+    if (hlen > n - 8) return -1;
+    long d = checksum_digits((const char *)p + 8, (size_t)hlen);
+    if (d < 0 || (uint64_t)d + 8 > hlen) return -1;
+    uint32_t c = file_crc(p, (const char *)p + 8, (size_t)hlen, (size_t)d);
+    *crc = crc_update(c, p + 8 + hlen, n - 8 - (size_t)hlen);
+    return (int)(8 + d);
+}
+
 static void format_shape(char *buf, size_t cap, const int64_t *shape, int ndim)
 {
     size_t o = (size_t)snprintf(buf, cap, "[");
@@ -198,21 +245,31 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
 
     uint64_t *nbytes = malloc((size_t)(ntensors ? ntensors : 1) * sizeof *nbytes);
     if (!nbytes) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
-    uint32_t crc = (uint32_t)crc32(0L, Z_NULL, 0);
     for (int i = 0; i < ntensors; i++) {
         const occam_st_tensor *t = &tensors[i];
         /* The bytes exist in memory, so their count cannot overflow. */
         OCCAM_ASSERT(shape_bytes(t->shape, t->ndim, occam_st_dtype_size(t->dtype), &nbytes[i]));
         OCCAM_ASSERT(t->data || nbytes[i] == 0);
-        if (nbytes[i]) crc = crc_update(crc, t->data, (size_t)nbytes[i]);
     }
 
+    /* The header first, with the checksum's digits as 00000000; they are filled in once the
+     * CRC over the length field, the header and the data is known. */
     size_t hlen = 0;
-    char *header = build_header(tensors, ntensors, nbytes, meta, nmeta, crc, &hlen);
+    char *header = build_header(tensors, ntensors, nbytes, meta, nmeta, 0, &hlen);
     if (!header) {
         free(nbytes);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     }
+    long digits = checksum_digits(header, hlen);
+    OCCAM_ASSERT(digits >= 0 && (size_t)digits + 8 <= hlen);
+    unsigned char len8[8];
+    for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
+    uint32_t crc = file_crc(len8, header, hlen, (size_t)digits);
+    for (int i = 0; i < ntensors; i++)
+        if (nbytes[i]) crc = crc_update(crc, tensors[i].data, (size_t)nbytes[i]);
+    char hex[9];
+    snprintf(hex, sizeof hex, "%08" PRIx32, crc);
+    memcpy(header + digits, hex, 8);
     rc = write_file(path, header, hlen, tensors, ntensors, nbytes, err);
     free(header);
     free(nbytes);
@@ -453,38 +510,51 @@ static int check_tiling(const occam_st_file *f, span *spans, occam_error *err)
     return OCCAM_OK;
 }
 
-static int check_checksum(const occam_st_file *f, occam_error *err)
+/* The whole-file CRC against the digits in the raw header text. The parse before it has only
+ * checked structure (a damaged structure is reported as what it is); nothing in the header is
+ * used before this check passes. */
+static int check_checksum(const occam_st_file *f, const char *header, size_t hlen,
+                          occam_error *err)
 {
-    const char *want = occam_st_meta_get(f, OCCAM_ST_CHECKSUM_KEY);
+    long d = checksum_digits(header, hlen);
     /* Without the key nothing vouches for the data: a missing key, or a key whose name lost a
      * bit, must not switch the check off. */
-    if (!want)
+    if (d == -2)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: %s appears twice in the header",
+                               f->path, OCCAM_ST_CHECKSUM_KEY);
+    if (d < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: no %s in the metadata, so the data cannot be verified (not "
                                "a file occam wrote, or its header is damaged)", f->path,
                                OCCAM_ST_CHECKSUM_KEY);
     uint32_t expect = 0;
-    bool ok = strlen(want) == 8;
+    bool ok = (size_t)d + 9 <= hlen && header[d + 8] == '"';
     for (int i = 0; ok && i < 8; i++) {
-        char c = want[i];
-        int d = c >= '0' && c <= '9' ? c - '0'
+        char c = header[d + i];
+        int v = c >= '0' && c <= '9' ? c - '0'
               : c >= 'a' && c <= 'f' ? c - 'a' + 10
               : c >= 'A' && c <= 'F' ? c - 'A' + 10
               : -1;
-        ok = d >= 0;
-        expect = expect << 4 | (uint32_t)(ok ? d : 0);
+        ok = v >= 0;
+        expect = expect << 4 | (uint32_t)(ok ? v : 0);
     }
     if (!ok)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: metadata %s is not 8 hex digits", f->path,
                                OCCAM_ST_CHECKSUM_KEY);
-    /* The tensors tile the data area in write order, so its CRC is the writer's CRC. */
-    uint32_t got = crc_update((uint32_t)crc32(0L, Z_NULL, 0), f->data, f->data_size);
-    if (got != expect)
+    unsigned char len8[8];
+    for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
+    uint32_t got = crc_update(file_crc(len8, header, hlen, (size_t)d), f->data, f->data_size);
+    if (got == expect) return OCCAM_OK;
+    /* Before the header was covered the CRC was of the data alone: say so, not "corrupted". */
+    if (crc_update((uint32_t)crc32(0L, Z_NULL, 0), f->data, f->data_size) == expect)
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: checksum mismatch: metadata says %08" PRIx32 ", the data gives "
-                               "%08" PRIx32 " (file corrupted)", f->path, expect, got);
-    return OCCAM_OK;
+                               "%s: its checksum covers the tensors only (written by an occam "
+                               "before the header was checksummed); this occam requires the "
+                               "whole-file checksum, so it cannot vouch for the header", f->path);
+    return occam_error_set(err, OCCAM_ERR_INPUT,
+                           "%s: checksum mismatch: the header says %08" PRIx32 ", the file "
+                           "gives %08" PRIx32 " (file corrupted)", f->path, expect, got);
 }
 
 /* Gives every misaligned tensor its own aligned copy. */
@@ -553,8 +623,8 @@ int occam_st_open(occam_st_file *f, const char *path, occam_error *err)
     size_t hlen = 0;
     int rc = load(f, &header, &hlen, err);
     if (rc == OCCAM_OK) rc = parse_header(f, header, hlen, err);
+    if (rc == OCCAM_OK) rc = check_checksum(f, header, hlen, err);
     free(header);
-    if (rc == OCCAM_OK) rc = check_checksum(f, err);
     if (rc == OCCAM_OK) rc = realign(f, err);
     if (rc != OCCAM_OK) occam_st_close(f);
     return rc;
