@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 11, acceptance 1: a refactor changes no number. Trains four configs at 2 threads, saves
-# the weights, and prints one line per config: the sha256 of the weights file, the bit counts of
+# the weights, and prints one line per config: the sha256 of the weights file and of its tensor
+# bytes alone (unchanged by a header or checksum format change), the bit counts of
 # `occam mdl --json` on it (model, data, total; printed with 17 significant digits, so any change
 # in the last bit shows) and, for the two-part configs, the sha256 of the `occam compress` .occ
 # file. Run it with the old and the new build and compare the output.
@@ -33,7 +34,11 @@ import hashlib, json, sys
 name, weights, report, occ = sys.argv[1:]
 m = json.load(open(report))["mdl"]
 sha = lambda f: hashlib.sha256(open(f, "rb").read()).hexdigest()
-line = (f"{name} sha256={sha(weights)} model_bits={m['model_bits']:.17g} "
+# The tensor bytes alone (after the 8-byte length and the header): what the weights are, apart
+# from how the file's header is written.
+raw = open(weights, "rb").read()
+tensors = hashlib.sha256(raw[8 + int.from_bytes(raw[:8], "little"):]).hexdigest()
+line = (f"{name} sha256={sha(weights)} tensors_sha256={tensors} model_bits={m['model_bits']:.17g} "
         f"data_bits={m['data_bits']:.17g} total_bits={m['total_bits']:.17g}")
 print(line + (f" occ_sha256={sha(occ)}" if occ else ""))
 EOF
