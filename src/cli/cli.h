@@ -87,7 +87,9 @@ int cmd_bench_select(int argc, char **argv);
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
                 int (*run)(const cli_opts *o, occam_error *err));
 
-/* Prints "occam: MSG" to stderr and returns err->status (the exit code). */
+/* Prints "occam: MSG" to stderr and returns err->status (the exit code). A failure with no
+ * message still prints a line, naming cli_command_name (the subcommand, set by main). */
 int cli_fail(const occam_error *err);
+extern const char *cli_command_name;
 
 #endif
