@@ -8,9 +8,11 @@
  * Every file is also read features only (OCCAM_LABEL_NONE, `occam predict`'s mode), which is
  * never stricter: where the labelled load succeeds it must too, with the label column back
  * among the features, and where it fails the labelled load fails with the same message or a
- * message about the label. */
+ * message about the label. `predict`'s loader (occam_features_load), where it takes the file for
+ * CSV, must give exactly what the features-only load gives. */
 #include <float.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,26 @@ static void check_features(const occam_dataset *fo, const occam_dataset *ds,
     }
 }
 
+/* occam_features_load (`predict`'s one-read loader) on a file it takes for CSV: the very
+ * result of the features-only CSV load (frc, ferr, fo). */
+static void sniffed(const char *path, occam_csv_header header, int frc, const occam_error *ferr,
+                    const occam_dataset *fo)
+{
+    occam_dataset sd;
+    memset(&sd, 0xA5, sizeof sd);
+    occam_error serr = {0};
+    bool idx = true;
+    int src = occam_features_load(&sd, path, header, &idx, &serr);
+    fuzz_check_status("occam_features_load", src, &serr, path);
+    if (!idx) {
+        FUZZ_CHECK(src == frc && strcmp(serr.msg, ferr->msg) == 0);
+        FUZZ_CHECK(sd.n == fo->n && sd.d == fo->d);
+        if (src == OCCAM_OK) FUZZ_CHECK(memcmp(sd.x, fo->x, sd.n * sd.d * sizeof *sd.x) == 0);
+    }
+    if (src != OCCAM_OK) FUZZ_CHECK(!sd.x && !sd.label && !sd.y && sd.n == 0 && sd.d == 0);
+    occam_dataset_free(&sd);
+}
+
 static void features_only(const char *path, const occam_csv_opts *o, int rc,
                           const occam_error *err, const occam_dataset *ds)
 {
@@ -57,6 +79,7 @@ static void features_only(const char *path, const occam_csv_opts *o, int rc,
     occam_error ferr = {0};
     int frc = occam_csv_load(&fo, path, &fopts, &ferr);
     fuzz_check_status("occam_csv_load (features only)", frc, &ferr, path);
+    sniffed(path, o->header, frc, &ferr, &fo);
     if (frc != OCCAM_OK) {
         FUZZ_CHECK(!fo.x && !fo.label && !fo.y && fo.n == 0 && fo.d == 0);
         FUZZ_CHECK(rc != OCCAM_OK);

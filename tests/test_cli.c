@@ -2,6 +2,7 @@
  * input), messages that name file:line or the key, and a train → save → eval round trip.
  * Runs the built binary ($OCCAM_BIN, default build/occam) as a child process. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,19 @@ static void setup(void) { tmpdir_make(tmpdir, sizeof tmpdir, "cli"); }
 
 static void teardown(void) { tmpdir_remove(tmpdir); }
 
+/* Runs the shell command `cmd` (occam's output folded into `out`): the exit status, or -1
+ * after a signal, whose number goes to *sig. */
+static int shell(const char *cmd, int *sig)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "cannot run %s", cmd);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    *sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* Runs `occam ARGS` (ARGS after printf formatting), captures stdout+stderr into `out`,
  * returns the exit code. */
 static int occam(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -36,13 +50,9 @@ static int occam(const char *fmt, ...)
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
     snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p, "cannot run %s", cmd);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    cr_assert(WIFEXITED(st), "%s did not exit normally (status %d): %s", cmd, st, out);
-    return WEXITSTATUS(st);
+    int sig = 0, rc = shell(cmd, &sig);
+    cr_assert(rc >= 0, "%s did not exit normally (signal %d): %s", cmd, sig, out);
+    return rc;
 }
 
 static const char *path(const char *name)
@@ -697,46 +707,138 @@ Test(cli, noisy_checkpoint_keeps_rho)
            2, "noise.enabled");
 }
 
-/* A short machine gets a message, never an abort: with the address space capped from 24 to
- * 160 MB (shell `ulimit -v`), training the blobs config on 2 threads either finishes or exits 1
- * with "out of memory" (or, at the very bottom, libgomp's own "Thread creation failed"); no run
- * dies on a signal (BLIS aborts on a failed malloc unless its
- * packing pool was grown beforehand). ASan reserves terabytes of address space for its shadow,
- * so under the sanitizer build this test cannot run and says so. */
-Test(cli, out_of_memory_is_a_message_not_an_abort)
+#if !defined(__SANITIZE_ADDRESS__)
+/* Trains `config` (with `sets`) under address-space limits from lo to hi MB in steps: every run
+ * finishes (exit 0 with a result) or exits 1 saying "out of memory"; none dies on a signal and
+ * none exits without a word. Both outcomes must occur, or the range missed the edge. */
+static void memory_sweep(const char *config, const char *sets, int lo, int hi, int step)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    int finished = 0, refused = 0;
+    for (int mb = lo; mb <= hi; mb += step) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "ulimit -v %d; exec %s train %s --threads 2 --set train.epochs=1 %s "
+                 "--set train.checkpoint_dir=%s 2>&1", mb * 1024, bin, config, sets, tmpdir);
+        int sig = 0, rc = shell(cmd, &sig);
+        cr_assert(rc >= 0, "%s, %d MB: killed by signal %d: %s", config, mb, sig, out);
+        cr_assert(rc == 0 || rc == 1, "%s, %d MB: exit %d: %s", config, mb, rc, out);
+        if (rc == 1) {
+            cr_assert(strstr(out, "occam: ") && strstr(out, "out of memory"),
+                      "%s, %d MB: exit 1 without saying it is out of memory: %s", config, mb,
+                      out);
+            refused++;
+        } else {
+            cr_assert(strstr(out, "accuracy"), "%s, %d MB: no result: %s", config, mb, out);
+            finished++;
+        }
+    }
+    cr_assert(finished > 0 && refused > 0, "%s: %d finished, %d refused: the range missed the edge",
+              config, finished, refused);
+}
+#endif
+
+/* A short machine gets a message, never an abort or a silent exit 1: with the address space
+ * capped (shell `ulimit -v`), training on 2 threads either finishes or exits 1 with "out of
+ * memory", for the small blobs config (24 to 160 MB) and the wide one (100 MB to 1 GB, where
+ * the trainer's buffers, BLIS's packing pool and the thread stacks each run out in turn; its
+ * rows cut to 1024 to keep the runs that finish short). BLIS aborts on a failed malloc unless
+ * its pool was grown beforehand, and libgomp exits on a thread it cannot start unless the
+ * stacks were checked first. ASan reserves terabytes of address space for its shadow, so under
+ * the sanitizer build this test cannot run and says so. */
+Test(cli, out_of_memory_is_a_message_not_an_abort, .timeout = 600)
 {
 #if defined(__SANITIZE_ADDRESS__)
     cr_skip_test("an address-space limit cannot be combined with AddressSanitizer");
 #else
+    memory_sweep("configs/blobs.ini", "", 24, 160, 4);
+    memory_sweep("configs/wide.ini", "--set data.samples=1024 --set data.test_samples=64", 100,
+                 1000, 50);
+#endif
+}
+
+/* An endless CSV line (a pipe fed from /dev/zero, as data.train = /dev/zero would be) stops at
+ * the line limit: exit 2 naming the line, within a 200 MB address space, at once. */
+Test(cli, endless_csv_line_is_an_input_error)
+{
     const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
-    int finished = 0, refused = 0;
-    for (int mb = 24; mb <= 160; mb += 4) {
+    char cmd[2048];
+#if defined(__SANITIZE_ADDRESS__)
+    const char *limit = "";
+#else
+    const char *limit = "ulimit -v 200000;";
+#endif
+    snprintf(cmd, sizeof cmd,
+             "head -c 100000000 /dev/zero | (%s exec %s train configs/blobs.ini "
+             "--set data.source=csv --set data.train=/dev/stdin --set model.layers=20,8,3) 2>&1",
+             limit, bin);
+    int sig = 0;
+    cr_assert_eq(shell(cmd, &sig), 2, "%s", out);
+    cr_assert(strstr(out, "occam: /dev/stdin:1: line longer than 1048576 bytes"), "%s", out);
+}
+
+/* BLIS aborts on a BLIS_ARCH_TYPE it does not know (exit 134) and dies on an illegal
+ * instruction with kernels the CPU cannot run: occam checks the variable first, exit 2 naming
+ * it and the values this machine takes; a name is taken for its number. */
+Test(cli, blis_arch_type_is_checked)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const struct {
+        const char *value;
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {"99", 2, "occam: BLIS_ARCH_TYPE=99: not a kernel set of this BLIS; use one of "},
+        {"abc", 2, "occam: BLIS_ARCH_TYPE=abc: not a kernel set of this BLIS"},
+        {"-5", 2, "occam: BLIS_ARCH_TYPE=-5: not a kernel set of this BLIS"},
+        {"3x", 2, "occam: BLIS_ARCH_TYPE=3x: not a kernel set of this BLIS"},
+        {"generic", 0, "BLIS kernels generic"},
+        {"25", 0, "BLIS kernels generic"},
+        {"", 0, "BLIS kernels "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char cmd[1024];
         snprintf(cmd, sizeof cmd,
-                 "ulimit -v %d; exec %s train configs/blobs.ini --threads 2 --set train.epochs=1 "
-                 "--set train.checkpoint_dir=%s 2>&1", mb * 1024, bin, tmpdir);
-        FILE *p = popen(cmd, "r");
-        cr_assert(p);
-        size_t n = fread(out, 1, sizeof out - 1, p);
-        out[n] = 0;
-        int st = pclose(p);
-        cr_assert(WIFEXITED(st), "%d MB: killed by signal %d: %s", mb,
-                  WIFSIGNALED(st) ? WTERMSIG(st) : 0, out);
-        int rc = WEXITSTATUS(st);
-        cr_assert(rc == 0 || rc == 1, "%d MB: exit %d: %s", mb, rc, out);
-        if (rc == 1) {
-            /* below ~28 MB libgomp cannot even start the second thread, and says so itself */
-            cr_assert(strstr(out, "out of memory") || strstr(out, "Thread creation failed"),
-                      "%d MB: exit 1 without saying why: %s", mb, out);
-            refused++;
-        } else {
-            cr_assert(strstr(out, "accuracy"), "%d MB: no result: %s", mb, out);
-            finished++;
-        }
+                 "BLIS_ARCH_TYPE='%s' %s train configs/blobs.ini --set train.epochs=1 2>&1",
+                 cases[i].value, bin);
+        int sig = 0;
+        cr_assert_eq(shell(cmd, &sig), cases[i].rc, "BLIS_ARCH_TYPE=%s: %s", cases[i].value, out);
+        cr_assert(strstr(out, cases[i].msg), "BLIS_ARCH_TYPE=%s: %s", cases[i].value, out);
+        if (cases[i].rc == 2) cr_assert(strstr(out, "(generic)"), "%s", out);
     }
-    cr_assert(finished > 0 && refused > 0, "%d finished, %d refused: the range missed the edge",
-              finished, refused);
-#endif
+    /* bench gemm reaches BLIS without a config: checked there too */
+    int sig = 0;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "BLIS_ARCH_TYPE=99 %s bench gemm 8 8 8 2>&1", bin);
+    cr_assert_eq(shell(cmd, &sig), 2, "%s", out);
+    cr_assert(strstr(out, "BLIS_ARCH_TYPE=99"), "%s", out);
+}
+
+/* A message that names a path of 4000 characters (nested folders) still ends with its reason;
+ * two such paths overflow even the longer record, and the paths' middles give way. */
+Test(cli, long_paths_keep_the_reason)
+{
+    char dir[5000];
+    snprintf(dir, sizeof dir, "%s", tmpdir);
+    while (strlen(dir) < 3900) {
+        strcat(dir, "/");
+        for (int i = 0; i < 100; i++) strcat(dir, "d");
+        cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST, "%s", dir);
+    }
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    static char cmd[16384];
+    snprintf(cmd, sizeof cmd, "%s train %s/missing.ini 2>&1", bin, dir);
+    int sig = 0;
+    cr_assert_eq(shell(cmd, &sig), 2, "%s", out);
+    const char *end = "/missing.ini: cannot open: No such file or directory\n";
+    cr_assert(strlen(out) > strlen(end) + 3900, "%s", out);
+    cr_assert_str_eq(out + strlen(out) - strlen(end), end);
+
+    snprintf(cmd, sizeof cmd, "%s predict configs/blobs.ini --checkpoint %s/m.st --input %s/x "
+                              "2>&1", bin, dir, dir);
+    cr_assert_eq(shell(cmd, &sig), 2, "%s", out);
+    end = "/m.st: cannot open: No such file or directory\n";
+    cr_assert_str_eq(out + strlen(out) - strlen(end), end);
 }
 
 /* ---- predict ------------------------------------------------------------------------------ */
@@ -889,7 +991,9 @@ Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
 
     /* The same IDX images file, cut short, in training and in predict. */
     idx_set(100, 9, 10, 0x803);
-    snprintf(want, sizeof want, "%s: truncated: record 6 of 20",
+    snprintf(want, sizeof want,
+             "%s: truncated: the header claims 20 records of 16 bytes (320 bytes), the file has "
+             "100 (it ends in record 6)",
              path("train-images-idx3-ubyte.gz"));
     expect(occam("train %s", path("idx.ini")), 2, want);
     predict_fails("train-images-idx3-ubyte.gz", want);
@@ -923,8 +1027,84 @@ Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
     cr_assert_eq(ftruncate(fileno(f), 20), 0);
     fclose(f);
     predict_fails("cut.csv.gz", "cut.csv.gz:1: corrupt gzip stream");
-    cr_assert_eq(mkfifo(path("fifo"), 0600), 0);
-    predict_fails("fifo", "fifo: not a regular file");
+
+    /* 56 bytes claiming 2^31 records: truncated, not out of memory, from a file or a pipe. */
+    unsigned char few[40] = {0};
+    const unsigned claim[3] = {1u << 31, 4, 4};
+    write_idx_rows("claim.idx", 0x803, claim, 3, few, sizeof few, false);
+    const char *trunc = "truncated: the header claims 2147483648 records of 16 bytes "
+                        "(34359738368 bytes), the file has 40 (it ends in record 2)";
+    predict_fails("claim.idx", trunc);
+    expect(occam("predict %s --checkpoint %s --input /dev/stdin < %s", B16, path("m16.st"),
+                 path("claim.idx")),
+           2, trunc);
+}
+
+/* Runs `cat FILE | occam ARGS` through the shell: the input is a real pipe. */
+static int occam_piped(const char *file, const char *args)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cat '%s' | %s %s 2>&1", file, bin, args);
+    int sig = 0, rc = shell(cmd, &sig);
+    cr_assert(rc >= 0, "%s did not exit normally (signal %d): %s", cmd, sig, out);
+    return rc;
+}
+
+/* predict reads its input once, so a pipe (/dev/stdin) or a FIFO gives the predictions the
+ * file gives, CSV and IDX, raw and gzipped; a bad piped input still names what it read. */
+Test(cli, predict_reads_pipes_and_fifos)
+{
+    predict_model();
+    enum { N = 5, D = 16 };
+    unsigned char pix[N * D];
+    for (int k = 0; k < N * D; k++) pix[k] = (unsigned char)((k * 29 + 3) % 256);
+    const unsigned dim[2] = {N, D};
+    write_idx_rows("x.idx", 0x802, dim, 2, pix, sizeof pix, false);
+    write_idx_rows("x.idx.gz", 0x802, dim, 2, pix, sizeof pix, true);
+    char x[4096] = "";
+    size_t nx = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < D; j++)
+            nx += (size_t)sprintf(x + nx, "%d%s", pix[i * D + j], j + 1 < D ? "," : "\n");
+    write_file("x.csv", x);
+    write_raw("x.csv.gz", x, nx, true);
+    static char want[1 << 16];
+    expect(occam("predict %s --checkpoint %s --input %s --output %s", B16, path("m16.st"),
+                 path("x.csv"), path("want.csv")),
+           0, NULL);
+    strcpy(want, slurp("want.csv"));
+    cr_assert(strncmp(want, "label,p_0,p_1,p_2\n", 18) == 0, "%s", want);
+    const char *inputs[] = {"x.csv", "x.csv.gz", "x.idx", "x.idx.gz"};
+    for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
+        char args[2048];
+        snprintf(args, sizeof args, "predict %s --checkpoint %s --input /dev/stdin --output %s",
+                 B16, path("m16.st"), path("got.csv"));
+        expect(occam_piped(path(inputs[k]), args), 0, NULL);
+        cr_assert_str_eq(slurp("got.csv"), want, "%s through a pipe", inputs[k]);
+
+        cr_assert_eq(mkfifo(path("fifo"), 0600), 0);
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            char c[1024];
+            snprintf(c, sizeof c, "cat '%s' > '%s'", path(inputs[k]), path("fifo"));
+            _exit(system(c) == 0 ? 0 : 1);
+        }
+        expect(occam("predict %s --checkpoint %s --input %s --output %s", B16, path("m16.st"),
+                     path("fifo"), path("got.csv")),
+               0, NULL);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert_str_eq(slurp("got.csv"), want, "%s through a FIFO", inputs[k]);
+        cr_assert_eq(unlink(path("fifo")), 0);
+    }
+    write_file("bad.csv", "1,2,3\n4,5,x\n");
+    char args[2048];
+    snprintf(args, sizeof args, "predict %s --checkpoint %s --input /dev/stdin", B16,
+             path("m16.st"));
+    expect(occam_piped(path("bad.csv"), args), 2,
+           "/dev/stdin:2: column 3: \"x\" is not a number");
 }
 
 /* A run prints a one-line summary and only the keys that differ from the defaults; the whole

@@ -649,6 +649,35 @@ Test(config, error_syntax)
     check_error("[train]\nbad line\n[foo]\n", 2, "syntax error", false);
 }
 
+/* Text echoed from a config line or a --set argument cannot drive the terminal: control
+ * bytes, DEL and broken UTF-8 come out as \xHH (well-formed UTF-8 as it is), the file and line
+ * are kept, and a syntax error quotes at most 80 bytes of its line. */
+Test(config, echoed_bytes_are_escaped)
+{
+    check_error("[data]\nsource = \x1b[31mred\x01\x7f\n", 2,
+                "data.source = \\x1B[31mred\\x01\\x7F: expected one of idx, csv, blobs, "
+                "peptide", true);
+    check_error("[da\x1bta]\n", 1, "unknown section [da\\x1Bta] (did you mean [data]?)", true);
+    check_error("[data]\nsourc\x9b = x\n", 2, "unknown key 'sourc\\x9B' in [data]", false);
+    check_error("[data]\npath = caf\xc3\xa9\n[x\n", 3,
+                "syntax error: section header without a closing ']': [x", true);
+    check_error("[data]\nsource = caf\xc3\xa9\xc2\x9b\n", 2,
+                "data.source = caf\xc3\xa9\\xC2\\x9B: expected", false);
+    char line[300] = "\x01\x02\x03";
+    for (int i = 3; i < 150; i++) line[i] = 'z';
+    line[150] = '\0';
+    char text[400], want[200] = "syntax error: expected 'key = value' or '[section]': "
+                                "\\x01\\x02\\x03";
+    snprintf(text, sizeof text, "%s\n", line);
+    for (int i = 3; i < 80; i++) strcat(want, "z");
+    strcat(want, "...");
+    check_error(text, 1, want, true);
+    check_set_error("data.source=a\x1b" "b\nc",
+                    "--set data.source: expected one of idx, csv, blobs, peptide "
+                    "(got 'a\\x1Bb\\x0Ac')");
+    check_set_error("\x1b[2J", "--set \\x1B[2J: expected section.key=value");
+}
+
 Test(config, error_line_too_long)
 {
     /* inih's buffer is 200 bytes, which must hold "\r\n\0": 197 characters is the limit. */
@@ -776,10 +805,12 @@ Test(config, set_paths)
                                        ";b')");
     check_set_error("data.path=;b", "--set data.path: contains a ';' at its start or after a "
                                     "blank, which INI files read as a comment (got ';b')");
-    check_set_error("data.path=/a\nb", "--set data.path: contains a control character");
+    /* The value is echoed with its control bytes and broken UTF-8 quoted as \xHH. */
+    check_set_error("data.path=/a\nb", "--set data.path: contains a control character (got "
+                                       "'/a\\x0Ab')");
     check_set_error("data.path=/a\tb", "--set data.path: contains a control character (got "
-                                       "'/a\tb')");
-    check_set_error("data.path=/a\xff", "--set data.path: is not valid UTF-8 (got '/a\xff')");
+                                       "'/a\\x09b')");
+    check_set_error("data.path=/a\xff", "--set data.path: is not valid UTF-8 (got '/a\\xFF')");
     set_ok(&c, "data.path=/données/ünï ☃");
     cr_assert_str_eq(c.data.path, "/données/ünï ☃");
 }

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,99 @@ static void load_multi_chunk(bool gz)
 Test(data, idx_multi_chunk_raw) { load_multi_chunk(false); }
 Test(data, idx_multi_chunk_gz) { load_multi_chunk(true); }
 
+/* A FIFO fed by a writer process: the bytes it sends, then the end. */
+static pid_t feed_fifo(const char *fifo, const void *text, size_t len)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        FILE *f = fopen(fifo, "w");
+        bool ok = f && fwrite(text, 1, len, f) == len;
+        _exit(f && fclose(f) == 0 && ok ? 0 : 1);
+    }
+    return pid;
+}
+
+static void reap(pid_t pid)
+{
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+}
+
+/* Through a pipe the file's length shows only as it is read: the array grows with the data
+ * (3000 records of 28 × 28 are past its first room) and ends aligned, with the same values. */
+static void features_through_fifo(bool gz)
+{
+    enum { N = 3000, D = 28 * 28 };
+    unsigned char *pix = malloc((size_t)N * D);
+    for (size_t k = 0; k < (size_t)N * D; k++) pix[k] = (unsigned char)((k * 31 + 7) % 256);
+    const uint32_t dim[3] = {N, 28, 28};
+    bytes b = idx_bytes(0x803, dim, 3, pix, (size_t)N * D);
+    if (gz) {
+        path_t z = write_bytes("img.gz", b.p, b.len, true);
+        free(b.p);
+        b = read_all(z.s);
+    }
+    path_t fifo = fixture("fifo");
+    cr_assert_eq(mkfifo(fifo.s, 0600), 0);
+    pid_t pid = feed_fifo(fifo.s, b.p, b.len);
+    occam_dataset ds;
+    occam_error err = {0};
+    bool idx = false;
+    cr_assert_eq(occam_features_load(&ds, fifo.s, OCCAM_CSV_HEADER_AUTO, &idx, &err), OCCAM_OK,
+                 "%s", err.msg);
+    reap(pid);
+    cr_assert(idx);
+    cr_assert_eq(ds.n, N);
+    cr_assert_eq(ds.d, D);
+    cr_assert_eq((uintptr_t)ds.x % OCCAM_ALIGN, 0);
+    for (size_t k = 0; k < (size_t)N * D; k++) cr_assert_eq(ds.x[k], (float)pix[k], "%zu", k);
+    occam_dataset_free(&ds);
+    free(pix);
+    free(b.p);
+}
+
+Test(data, idx_features_through_fifo_raw) { features_through_fifo(false); }
+Test(data, idx_features_through_fifo_gz) { features_through_fifo(true); }
+
+/* 56 bytes whose header claims 2^31 records of 20 bytes: "truncated" (exit 2), by the file's
+ * size before anything is allocated, from a pipe once its data ends; never "out of memory". */
+Test(data, idx_claim_beyond_the_data_is_truncated)
+{
+    unsigned char data[40];
+    memset(data, 7, sizeof data);
+    const uint32_t dim[3] = {UINT32_C(1) << 31, 4, 5};
+    bytes b = idx_bytes(0x803, dim, 3, data, sizeof data);
+    cr_assert_eq(b.len, 56);
+    const char *want = "truncated: the header claims 2147483648 records of 20 bytes "
+                       "(42949672960 bytes), the file has 40 (it ends in record 2)";
+    path_t raw = write_bytes("claim", b.p, b.len, false);
+    path_t fifo = fixture("fifo");
+    cr_assert_eq(mkfifo(fifo.s, 0600), 0);
+    for (int pipe = 0; pipe < 2; pipe++) {
+        pid_t pid = pipe ? feed_fifo(fifo.s, b.p, b.len) : 0;
+        const char *path = pipe ? fifo.s : raw.s;
+        occam_dataset ds;
+        occam_error err = {0};
+        bool idx = false;
+        cr_assert_eq(occam_features_load(&ds, path, OCCAM_CSV_HEADER_AUTO, &idx, &err),
+                     OCCAM_ERR_INPUT, "%s", err.msg);
+        assert_msg_has(err, path);
+        assert_msg_has(err, want);
+        assert_zeroed(&ds);
+        if (pipe) reap(pid);
+    }
+    path_t gz = write_bytes("claim.gz", b.p, b.len, true);
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_idx_load_features(&ds, gz.s, &err), OCCAM_ERR_INPUT, "%s", err.msg);
+    assert_msg_has(err, "truncated: the header claims 2147483648 records of 20 bytes "
+                        "(42949672960 bytes), the file has ");
+    assert_msg_has(err, " gzip bytes");
+    free(b.p);
+}
+
 /* Loads img/lab expecting OCCAM_ERR_INPUT with `path` and `text` in the message. */
 static void expect_idx_error(const char *img, const char *lab, int classes, const char *path,
                              const char *text)
@@ -225,7 +319,9 @@ static void truncated_images(bool gz)
     /* 14 of 18 pixel bytes: records 0 and 1 are whole, record 2 runs out. */
     path_t img = write_idx_images("img", 3, 2, 3, k_pix, 14, gz);
     path_t lab = write_idx_labels("lab", 3, k_lab, 3, false);
-    expect_idx_error(img.s, lab.s, 10, img.s, "truncated: record 2 of 3");
+    expect_idx_error(img.s, lab.s, 10, img.s,
+                     "truncated: the header claims 3 records of 6 bytes (18 bytes), the file "
+                     "has 14 (it ends in record 2)");
 }
 
 Test(data, idx_truncated_raw) { truncated_images(false); }
@@ -249,7 +345,9 @@ Test(data, idx_truncated_labels)
 {
     path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, false);
     path_t lab = write_idx_labels("lab", 3, k_lab, 1, true);
-    expect_idx_error(img.s, lab.s, 10, lab.s, "truncated: record 1 of 3");
+    expect_idx_error(img.s, lab.s, 10, lab.s,
+                     "truncated: the header claims 3 records of 1 byte (3 bytes), the file has "
+                     "1 (it ends in record 1)");
 }
 
 Test(data, idx_truncated_header)
@@ -505,7 +603,9 @@ Test(data, idx_features_bad_input_same_messages)
 {
     for (int gz = 0; gz < 2; gz++) {
         path_t cut = write_idx_images("cut", 3, 2, 3, k_pix, 14, gz);
-        expect_same_idx_error(cut.s, 3, "truncated: record 2 of 3");
+        expect_same_idx_error(cut.s, 3,
+                              "truncated: the header claims 3 records of 6 bytes (18 bytes), "
+                              "the file has 14 (it ends in record 2)");
         unsigned char pix[19];
         memcpy(pix, k_pix, 18);
         pix[18] = 42;
@@ -572,10 +672,11 @@ Test(data, idx_features_magic)
     assert_msg_has(b, "not an IDX file: magic 0x68656c6c");
 }
 
-Test(data, idx_sniff)
+/* predict's loader tells IDX from CSV by the first bytes of the one stream it reads: IDX
+ * (raw or gzipped) starts with two 0 bytes, text never does; what is too short for a magic is
+ * CSV, and fails as CSV. */
+Test(data, features_load_tells_idx_from_csv)
 {
-    bool idx = true;
-    occam_error err = {0};
     path_t raw = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, false);
     path_t gz = write_idx_images("img.gz", 3, 2, 3, k_pix, sizeof k_pix, true);
     path_t csv = write_text("x.csv", "1,2,3\n");
@@ -585,14 +686,36 @@ Test(data, idx_sniff)
     const struct {
         const char *path;
         bool idx;
-    } cases[] = {{raw.s, true}, {gz.s, true},     {csv.s, false},
-                 {csv_gz.s, false}, {empty.s, false}, {two.s, false}};
+        int rc;
+        size_t n, d;
+    } cases[] = {{raw.s, true, OCCAM_OK, 3, 6},        {gz.s, true, OCCAM_OK, 3, 6},
+                 {csv.s, false, OCCAM_OK, 1, 3},       {csv_gz.s, false, OCCAM_OK, 1, 3},
+                 {empty.s, false, OCCAM_ERR_INPUT, 0, 0}, {two.s, false, OCCAM_ERR_INPUT, 0, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cr_assert_eq(occam_idx_sniff(cases[i].path, &idx, &err), OCCAM_OK, "%s", err.msg);
+        occam_dataset ds;
+        occam_error err = {0};
+        bool idx = !cases[i].idx;
+        cr_assert_eq(occam_features_load(&ds, cases[i].path, OCCAM_CSV_HEADER_AUTO, &idx, &err),
+                     cases[i].rc, "%s: %s", cases[i].path, err.msg);
         cr_assert_eq(idx, cases[i].idx, "%s", cases[i].path);
+        cr_assert_eq(ds.n, cases[i].n, "%s", cases[i].path);
+        cr_assert_eq(ds.d, cases[i].d, "%s", cases[i].path);
+        if (cases[i].rc == OCCAM_OK) {
+            cr_assert_null(ds.label);
+            cr_assert_null(ds.y);
+            cr_assert_eq((uintptr_t)ds.x % OCCAM_ALIGN, 0);
+        } else {
+            assert_msg_has(err, cases[i].path);
+            assert_zeroed(&ds);
+        }
+        occam_dataset_free(&ds);
     }
+    occam_dataset ds;
+    occam_error err = {0};
+    bool idx = true;
     path_t missing = fixture("missing");
-    cr_assert_eq(occam_idx_sniff(missing.s, &idx, &err), OCCAM_ERR_INPUT);
+    cr_assert_eq(occam_features_load(&ds, missing.s, OCCAM_CSV_HEADER_AUTO, &idx, &err),
+                 OCCAM_ERR_INPUT);
     cr_assert_not(idx);
     assert_msg_has(err, missing.s);
     assert_msg_has(err, "cannot open");
@@ -956,26 +1079,105 @@ Test(data, csv_gzip)
     }
 }
 
-/* The reader reads its file twice, which a pipe cannot give: an input error saying so, not a
- * half-read dataset. */
-Test(data, csv_pipe_refused)
+/* The reader reads its file once, so a FIFO (or a pipe, or /dev/stdin) gives the same rows as
+ * the file would, gzipped or not. */
+Test(data, csv_fifo_reads_like_a_file)
 {
+    const char *text = "a,b,y\n1,2,0\n3,4,1\n5,6,1\n";
     path_t fifo = fixture("fifo");
+    cr_assert_eq(mkfifo(fifo.s, 0600), 0);
+    for (int zip = 0; zip < 2; zip++) {
+        bytes b = {(unsigned char *)text, strlen(text)};
+        if (zip) {
+            path_t gz = write_bytes("t.csv.gz", text, strlen(text), true);
+            b = read_all(gz.s);
+        }
+        pid_t pid = feed_fifo(fifo.s, b.p, b.len);
+        occam_dataset ds;
+        occam_error err = {0};
+        occam_csv_opts o = classify_last(2);
+        cr_assert_eq(occam_csv_load(&ds, fifo.s, &o, &err), OCCAM_OK, "%s", err.msg);
+        check_rows(&ds, 3, 2, (const float[]){1, 2, 3, 4, 5, 6});
+        cr_assert_eq(ds.label[0], 0);
+        cr_assert_eq(ds.label[1], 1);
+        cr_assert_eq(ds.label[2], 1);
+        occam_dataset_free(&ds);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        if (zip) free(b.p);
+    }
+}
+
+/* Rows past the arrays' first room (1024) make them grow; the values survive the moves and
+ * the result is aligned and trimmed to the rows. */
+Test(data, csv_many_rows_grow)
+{
+    size_t rows = 5000, cap = rows * 32, len = 0;
+    char *text = malloc(cap);
+    for (size_t i = 0; i < rows; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%zu,%zu,%.1f\n", i, 2 * i, 0.5 * (double)i);
+    path_t p = write_bytes("many.csv", text, len, false);
+    occam_dataset ds;
+    occam_error err = {0};
+    occam_csv_opts o = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_NO, OCCAM_TASK_REGRESS, 0);
+    cr_assert_eq(occam_csv_load(&ds, p.s, &o, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(ds.n, rows);
+    cr_assert_eq(ds.d, 2);
+    cr_assert_eq((uintptr_t)ds.x % OCCAM_ALIGN, 0);
+    cr_assert_eq((uintptr_t)ds.y % OCCAM_ALIGN, 0);
+    for (size_t i = 0; i < rows; i++) {
+        cr_assert_eq(ds.x[2 * i], (float)i);
+        cr_assert_eq(ds.x[2 * i + 1], (float)(2 * i));
+        cr_assert_eq(ds.y[i], (float)(0.5 * (double)i));
+    }
+    occam_dataset_free(&ds);
+    free(text);
+}
+
+/* A line may be OCCAM_CSV_LINE_MAX bytes, not one more: an endless line (a FIFO fed zeros,
+ * as /dev/zero would be) fails after that much, naming the line. */
+Test(data, csv_line_length_limit)
+{
+    size_t max = OCCAM_CSV_LINE_MAX;
+    char *text = malloc(max + 16);
+    /* "1,1,...,1,0": max bytes of cells, then a second line. */
+    for (size_t i = 0; i < max; i += 2) memcpy(text + i, "1,", 2);
+    text[max - 1] = '0';
+    memcpy(text + max, "\n", 1);
+    path_t fits = write_bytes("fits.csv", text, max + 1, false);
+    occam_dataset ds;
+    occam_error err = {0};
+    occam_csv_opts fo = features_only(OCCAM_CSV_HEADER_NO);
+    cr_assert_eq(occam_csv_load(&ds, fits.s, &fo, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(ds.n, 1);
+    cr_assert_eq(ds.d, max / 2);
+    occam_dataset_free(&ds);
+
+    memcpy(text + max - 1, "00\n", 3);
+    path_t over = write_bytes("over.csv", text, max + 2, false);
+    cr_assert_eq(occam_csv_load(&ds, over.s, &fo, &err), OCCAM_ERR_INPUT);
+    assert_msg_has(err, over.s);
+    assert_msg_has(err, ":1: line longer than 1048576 bytes");
+    assert_zeroed(&ds);
+    free(text);
+
+    path_t fifo = fixture("zeros");
     cr_assert_eq(mkfifo(fifo.s, 0600), 0);
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        static char zeros[1 << 16];
         FILE *f = fopen(fifo.s, "w");
-        if (f) fputs("1,2,0\n3,4,1\n", f);
-        _exit(f && fclose(f) == 0 ? 0 : 1);
+        while (f && fwrite(zeros, 1, sizeof zeros, f) == sizeof zeros) continue;
+        _exit(0);
     }
-    occam_dataset ds;
-    occam_error err = {0};
-    occam_csv_opts o = classify_last(2);
-    cr_assert_eq(occam_csv_load(&ds, fifo.s, &o, &err), OCCAM_ERR_INPUT, "%s", err.msg);
-    assert_msg_has(err, fifo.s);
-    assert_msg_has(err, "cannot rewind");
+    occam_csv_opts lo = classify_last(2);
+    cr_assert_eq(occam_csv_load(&ds, fifo.s, &lo, &err), OCCAM_ERR_INPUT);
+    assert_msg_has(err, ":1: line longer than 1048576 bytes");
     assert_zeroed(&ds);
+    kill(pid, SIGKILL);
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
 }

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,6 +381,50 @@ Test(plot, invalid_json_is_input_error_naming_the_file)
     const char *missing = in_tmp("missing.json");
     cr_assert_eq(occam_plot_report(missing, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, missing), "%s", err.msg);
+}
+
+/* A writer child that sends `byte` to the FIFO at path until the reader goes away. */
+static pid_t feed_forever(const char *path, char byte)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
+        static char buf[1 << 16];
+        memset(buf, byte, sizeof buf);
+        FILE *f = fopen(path, "w");
+        while (f && fwrite(buf, 1, sizeof buf, f) == sizeof buf) continue;
+        _exit(0);
+    }
+    return pid;
+}
+
+/* A report is read whole, but not without bound: an endless line (what /dev/zero gives) stops
+ * at the line limit, endless short lines at the size limit, both input errors (exit 2) naming
+ * the file, with nothing written; the scaling CSV goes through the same reader. */
+Test(plot, endless_input_is_an_input_error)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    const char *fifo = in_tmp("fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const struct {
+        char byte;
+        const char *what;
+    } cases[] = {{'\0', ":1: line longer than 1048576 bytes"},
+                 {'\n', ": larger than 64 MiB, more than a report or a scaling CSV can be"}};
+    for (int c = 0; c < 2; c++)
+        for (int scaling = 0; scaling < 2; scaling++) {
+            pid_t pid = feed_forever(fifo, cases[c].byte);
+            occam_error err = {0};
+            int rc = scaling ? occam_plot_scaling(fifo, p, &err) : occam_plot_report(fifo, p, &err);
+            cr_assert_eq(rc, OCCAM_ERR_INPUT, "%s", err.msg);
+            char want[1024];
+            snprintf(want, sizeof want, "%s%s", fifo, cases[c].what);
+            cr_assert(strstr(err.msg, want), "%s lacks %s", err.msg, want);
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+    cr_assert(!exists("out"));
 }
 
 Test(plot, wrong_member_types_name_the_member)

@@ -52,7 +52,7 @@ typedef struct outcome {
     occam_fit_result res;
     occam_prune_log log;
     char last[4096];   /* the checkpoint written when stopped */
-    char note[2048];   /* the resume's note */
+    char note[OCCAM_ERROR_MAX]; /* the resume's note */
 } outcome;
 
 typedef struct stopper {

@@ -73,10 +73,6 @@ int occam_idx_load(occam_dataset *out, const char *images_path, const char *labe
  * size, truncation, trailing-byte and gzip checks and their messages are occam_idx_load's. */
 int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *err);
 
-/* Whether path (gzipped or raw) opens like an IDX file: at least 4 bytes, the first two 0 (no
- * text file starts so). Only a file that cannot be opened or read is an error. */
-int occam_idx_sniff(const char *path, bool *is_idx, occam_error *err);
-
 /* Finds "<dir>/<stem>" or "<dir>/<stem>.gz"; writes the path found into buf. */
 int occam_idx_find(char *buf, size_t cap, const char *dir, const char *stem, occam_error *err);
 
@@ -88,13 +84,24 @@ typedef struct occam_csv_opts {
     int classes;             /* classify only */
 } occam_csv_opts;
 
+/* The longest CSV line, in bytes without its '\n': a longer one is OCCAM_ERR_INPUT
+ * "PATH:LINE: line longer than N bytes", found before more than this is held in memory. */
+#define OCCAM_CSV_LINE_MAX (1 << 20)
+
 /* Numeric CSV, gzipped or raw (comma-separated; blank lines skipped; optional header). Every
  * row must have the same number of cells; every cell must parse fully as a finite number.
  * With label = OCCAM_LABEL_NONE every cell is a feature (d = cells per row, one or more) and
  * the dataset has neither labels nor targets; the checks and messages are the same. The file
- * is read twice, so it must be a file (not a pipe). */
+ * is read once, front to back, so it may be a pipe, a FIFO or /dev/stdin. */
 int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *opts,
                    occam_error *err);
+
+/* Features only, from an IDX file (as occam_idx_load_features) or a CSV (as occam_csv_load
+ * with OCCAM_LABEL_NONE and `header`), told apart by the first bytes of the (inflated) data:
+ * every IDX file starts with two 0 bytes, no text does. The input is opened and read once, so
+ * it may be a pipe, a FIFO or /dev/stdin. *is_idx says which reader took it. */
+int occam_features_load(occam_dataset *out, const char *path, occam_csv_header header,
+                        bool *is_idx, occam_error *err);
 
 /* The pruning notebook's Gaussian blobs, done right: `classes` centres drawn once from
  * N(0, spread²·I), then train and test rows drawn from the *same* centres with unit variance,

@@ -8,6 +8,7 @@
 #ifndef OCCAM_ERROR_H
 #define OCCAM_ERROR_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,15 +19,31 @@ enum {
     OCCAM_STOPPED = 128, /* + the signal's number: stopped on request (SIGINT 130, SIGTERM 143) */
 };
 
+/* Room for two paths of PATH_MAX (4096) bytes and the words around them. */
+#define OCCAM_ERROR_MAX 8448
+
 typedef struct occam_error {
     int status;
-    char msg[1024];
+    char msg[OCCAM_ERROR_MAX];
 } occam_error;
 
 /* Formats msg into err (if err is non-NULL) and returns status, so callers can write
- * `return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: ...", file, line);`. */
+ * `return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: ...", file, line);`. A message too long
+ * for msg loses the middle of its longest paths (then of itself), marked "...", never its end:
+ * the reason a message gives comes last and always survives. */
 int occam_error_set(occam_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Shortens the NUL-terminated text in place to at most cap - 1 characters as occam_error_set
+ * does: the middles of the longest path-like words (runs without blanks or quotes that hold a
+ * '/') give way first, each to "...", then the middle of the whole. */
+void occam_error_shorten(char *text, size_t cap);
+
+/* Copies len bytes of src to dst (cap bytes, always NUL-terminated) for quoting in a message:
+ * printable ASCII and well-formed UTF-8 as they are, every other byte (controls, NUL, DEL,
+ * stray or C1-control UTF-8) as \xHH, so echoed input cannot drive the terminal. At most
+ * `most` bytes of src are quoted; a longer src ends in "...". Returns dst. */
+char *occam_error_quote(char *dst, size_t cap, const char *src, size_t len, size_t most);
 
 /* Always-on assertion for programmer bugs (never for user input). */
 #define OCCAM_ASSERT(cond)                                                                 \

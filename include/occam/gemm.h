@@ -16,8 +16,16 @@
 
 #include "occam/error.h"
 
-/* Idempotent. Returns the name of the kernel set BLIS is using (e.g. "skx"). */
+/* Idempotent. Returns the name of the kernel set BLIS is using (e.g. "skx"). A BLIS_ARCH_TYPE
+ * that occam_gemm_check_env refuses is dropped here with a warning (BLIS would abort on it). */
 const char *occam_gemm_init(void);
+
+/* Checks BLIS_ARCH_TYPE before BLIS reads it: unset, -1, or a kernel set this BLIS has and this
+ * CPU can run, given by number (BLIS's arch_t) or by name ("skx", "haswell", ...; a name is
+ * rewritten as its number, which is all BLIS 0.9 reads). Anything else is OCCAM_ERR_INPUT
+ * naming the variable and the values this machine accepts: BLIS itself would abort on an
+ * unknown value, and die on an illegal instruction with kernels the CPU cannot run. */
+int occam_gemm_check_env(occam_error *err);
 
 /* Whether occam_gemm_init overrode BLIS's own CPU detection. */
 bool occam_gemm_arch_overridden(void);

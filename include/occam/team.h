@@ -43,7 +43,9 @@ typedef void (*occam_team_fn)(void *ctx, int t, int nt);
  * another's worker while nesting is off, OpenMP's default) no thread runs fn and it fails
  * with OCCAM_ERR_RUNTIME, naming both counts: code that splits work by nt never runs on a
  * short team. Callers that promise not to fail can take that as a cue to run their serial
- * path instead. */
+ * path instead. A team larger than any before first checks that its new threads' stacks can be
+ * mapped: OCCAM_ERR_RUNTIME "out of memory: cannot start N threads ..." when not, where
+ * libgomp would end the process. */
 int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ctx,
                    occam_error *err);
 

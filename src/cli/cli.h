@@ -96,7 +96,7 @@ typedef struct cli_output {
     int (*write)(void *ctx, const char *path, occam_error *err);
     void *ctx;
     int rc;            /* filled in: the writer's status */
-    char msg[1024];    /* filled in: its message when it failed */
+    char msg[OCCAM_ERROR_MAX]; /* filled in: its message when it failed */
 } cli_output;
 
 /* Writes outs[0..n) in order, each one even when an earlier one failed. OCCAM_OK when all were
@@ -104,7 +104,9 @@ typedef struct cli_output {
  * model to M; the report could not be written: R: write failed: No space left on device". */
 int cli_outputs_write(cli_output *outs, int n, occam_error *err);
 
-/* Prints "occam: MSG" to stderr and returns err->status (the exit code). */
+/* Prints "occam: MSG" to stderr and returns err->status (the exit code). A failure with no
+ * message still prints a line, naming cli_command_name (the subcommand, set by main). */
 int cli_fail(const occam_error *err);
+extern const char *cli_command_name;
 
 #endif

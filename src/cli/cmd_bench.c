@@ -205,6 +205,7 @@ int cmd_bench(int argc, char **argv)
                             "usage: occam bench gemm M N K [THREADS [--blis-threads]]");
             return cli_fail(&err);
         }
+        if (occam_gemm_check_env(&err) != OCCAM_OK) return cli_fail(&err);
         double gf;
         if (mt)
             gf = occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);

@@ -77,33 +77,19 @@ static int predict_drop_label(const occam_config *cfg, const char *path, int inp
     return OCCAM_OK;
 }
 
-/* IDX when the (decompressed) file opens with an IDX magic, CSV otherwise; either way data/'s
- * reader in its features-only mode. The file is opened once to tell which and again to read it
- * (the CSV reader even reads it twice), so a pipe is refused up front rather than misread. */
+/* IDX when the (decompressed) data opens with an IDX magic, CSV otherwise; either way data/'s
+ * reader in its features-only mode, on one read of the input, so it may be a pipe. */
 static int predict_read(const char *path, const occam_config *cfg, int inputs, occam_dataset *in,
                         occam_error *err)
 {
-    *in = (occam_dataset){0};
-    struct stat st;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: not a regular file: predict reads its input more than once "
-                               "(save it to a file first)",
-                               path);
     bool idx = false;
-    int rc = occam_idx_sniff(path, &idx, err);
-    if (rc == OCCAM_OK && idx) {
-        rc = occam_idx_load_features(in, path, err);
-        if (rc == OCCAM_OK && in->d != (size_t)inputs)
-            rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                 "%s: records of %zu values, but the model takes %d inputs "
-                                 "(model.layers)",
-                                 path, in->d, inputs);
-    } else if (rc == OCCAM_OK) {
-        const occam_csv_opts opts = {.label = OCCAM_LABEL_NONE, .header = cfg->data.header};
-        rc = occam_csv_load(in, path, &opts, err);
-        if (rc == OCCAM_OK) rc = predict_drop_label(cfg, path, inputs, in, err);
-    }
+    int rc = occam_features_load(in, path, cfg->data.header, &idx, err);
+    if (rc == OCCAM_OK && idx && in->d != (size_t)inputs)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "%s: records of %zu values, but the model takes %d inputs "
+                             "(model.layers)",
+                             path, in->d, inputs);
+    if (rc == OCCAM_OK && !idx) rc = predict_drop_label(cfg, path, inputs, in, err);
     if (rc != OCCAM_OK) occam_dataset_free(in);
     return rc;
 }

@@ -73,7 +73,10 @@ int main(int argc, char **argv)
         return 0;
     }
     for (int i = 0; i < NCOMMANDS; i++)
-        if (!strcmp(cmd, commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(cmd, commands[i].name)) {
+            cli_command_name = commands[i].name;
+            return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "occam: unknown command '%s' (see 'occam --help')\n", cmd);
     return OCCAM_ERR_INPUT;
 }

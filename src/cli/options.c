@@ -7,12 +7,20 @@
 #include <string.h>
 
 #include "cli.h"
+#include "occam/gemm.h"
 #include "occam/team.h"
+
+const char *cli_command_name = "occam";
 
 int cli_fail(const occam_error *err)
 {
-    if (err->msg[0]) fprintf(stderr, "occam: %s\n", err->msg);
-    return err->status ? err->status : OCCAM_ERR_RUNTIME;
+    int status = err->status ? err->status : OCCAM_ERR_RUNTIME;
+    if (err->msg[0])
+        fprintf(stderr, "occam: %s\n", err->msg);
+    else /* a failure path that forgot its message: never exit without a word */
+        fprintf(stderr, "occam: %s: failed (exit %d) without saying why; this is a bug in occam, "
+                        "please report it\n", cli_command_name, status);
+    return status;
 }
 
 static int parse_threads(const char *s, int *out, occam_error *err)
@@ -110,7 +118,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err)
 {
     occam_config_defaults(cfg);
-    int rc = occam_config_load(cfg, o->config, err);
+    int rc = occam_gemm_check_env(err); /* before BLIS reads it: it aborts on a bad value */
+    if (rc == OCCAM_OK) rc = occam_config_load(cfg, o->config, err);
     for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++) rc = occam_config_set(cfg, o->sets[i], err);
     if (rc == OCCAM_OK && o->threads >= 0) cfg->runtime.threads = o->threads;
     if (rc == OCCAM_OK && o->code) {

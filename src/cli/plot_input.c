@@ -1,5 +1,7 @@
 /* The plot readers' common ground: input errors that name the file, and reading a whole text
- * file (a report or a scaling CSV) into memory. */
+ * file (a report or a scaling CSV) into memory, bounded: a plot input is at most
+ * PLOT_INPUT_MAX bytes with lines of at most OCCAM_CSV_LINE_MAX, so `occam plot /dev/zero`
+ * stops after a MiB instead of filling memory. */
 #include "plot-impl.h"
 
 #include <errno.h>
@@ -7,9 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "occam/data.h"
+
+#define PLOT_INPUT_MAX (64 << 20)
+
 int plot_input_err(occam_error *err, const char *file, const char *fmt, ...)
 {
-    char msg[768];
+    char msg[OCCAM_ERROR_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -22,29 +28,49 @@ int plot_oom(occam_error *err)
     return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
 }
 
+/* The length of the line that ends the n bytes at s, after `line` bytes of it before them;
+ * lines ending in s start over. */
+static size_t plot_line_after(const char *s, size_t n, size_t line, size_t *lines)
+{
+    for (const char *nl; (nl = memchr(s, '\n', n)) != NULL; line = 0) {
+        n -= (size_t)(nl - s) + 1;
+        s = nl + 1;
+        ++*lines;
+    }
+    return line + n;
+}
+
 int plot_read_text(const char *path, char **text, size_t *len, occam_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return plot_input_err(err, path, "cannot read: %s", strerror(errno));
-    size_t cap = 1 << 16, n = 0;
+    size_t cap = 1 << 16, n = 0, line = 0, lines = 0;
     char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return plot_oom(err);
+    int rc = buf ? OCCAM_OK : plot_oom(err);
+    while (rc == OCCAM_OK) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        line = plot_line_after(buf + n, got, line, &lines);
+        n += got;
+        if (line > OCCAM_CSV_LINE_MAX)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line longer than %d bytes",
+                                 path, lines + 1, OCCAM_CSV_LINE_MAX);
+        else if (n > PLOT_INPUT_MAX)
+            rc = plot_input_err(err, path, "larger than %d MiB, more than a report or a "
+                                "scaling CSV can be", PLOT_INPUT_MAX >> 20);
+        else if (n < cap - 1)
+            break;
+        else {
+            cap = cap < PLOT_INPUT_MAX / 2 ? 2 * cap : PLOT_INPUT_MAX + 2;
+            char *nb = realloc(buf, cap);
+            if (nb) buf = nb;
+            else rc = plot_oom(err);
         }
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1) break;
-        cap *= 2;
-        char *nb = realloc(buf, cap);
-        if (!nb) free(buf);
-        buf = nb;
     }
-    int bad = ferror(f);
+    if (rc == OCCAM_OK && ferror(f)) rc = plot_input_err(err, path, "read failed");
     fclose(f);
-    if (bad) {
+    if (rc != OCCAM_OK) {
         free(buf);
-        return plot_input_err(err, path, "read failed");
+        return rc;
     }
     buf[n] = 0;
     *text = buf;

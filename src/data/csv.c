@@ -1,47 +1,49 @@
 /* Numeric CSV reader, for training data (a label or target column) and for the rows `occam
  * predict` reads (features only).
  *
- * The file is read twice, through zlib (which inflates a gzipped file and passes a raw one
- * through), a line at a time into a buffer that grows to the longest line: the first pass
- * validates every row and counts them, the second fills arrays allocated once at the exact
- * size. This keeps the peak memory at the dataset itself, with no growing buffer to copy, at
- * the cost of parsing twice; CSV inputs are small next to the training they feed.
+ * The file is read once, front to back, through zlib (which inflates a gzipped file and passes
+ * a raw one through), a line at a time into a buffer that grows to the longest line, so a pipe,
+ * a FIFO or /dev/stdin reads like a file. Each row is checked and stored as it is read, into
+ * arrays that double as they fill and are trimmed to the rows read at the end: memory follows
+ * the data actually there. A line longer than OCCAM_CSV_LINE_MAX bytes is an input error, so
+ * an endless line (`data.train = /dev/zero`) fails at once instead of filling memory.
  *
  * A row is cells separated by commas. Each cell must parse completely with strtod (surrounding
  * spaces and tabs allowed) to a finite value that fits a float. Blank lines are skipped, "\r\n"
  * line endings and a UTF-8 byte-order mark are accepted. The first non-blank line fixes the
  * cell count and is a header when opts->header says so (auto: when any of its cells is not a
  * number). Messages are "PATH:LINE: ..." with 1-based physical line numbers and 1-based
- * column numbers. Features only (OCCAM_LABEL_NONE) differs in nothing but what is stored: every
- * cell is a feature, so a row may have a single cell, and there is no label to check. */
+ * column numbers; cell text they quote is escaped (occam_error_quote). Features only
+ * (OCCAM_LABEL_NONE) differs in nothing but what is stored: every cell is a feature, so a row
+ * may have a single cell, and there is no label to check. */
 #include "occam/data.h"
 
-#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "input.h"
 #include "occam/mem.h"
 
 #define CSV_NONE SIZE_MAX
 #define CSV_QUOTE_MAX 40 /* cell text quoted in messages is cut to this many characters */
 #define CSV_LINE_MIN 4096
 #define CSV_CHUNK (64u * 1024u) /* bytes inflated (or read) at a time */
+#define CSV_ROWS_FIRST 1024u    /* rows the arrays first have room for */
 
 typedef struct csv_cell {
     double v;
     const char *text; /* cell without surrounding blanks, for messages */
-    int len;
+    size_t len;
     bool ok; /* parsed fully as a number */
 } csv_cell;
 
 typedef struct csv_reader {
     const char *path;
-    gzFile gz;
-    unsigned char *chunk; /* CSV_CHUNK bytes from gzread; [pos, have) not yet consumed */
+    data_input *in;
+    unsigned char *chunk; /* CSV_CHUNK bytes read; [pos, have) not yet consumed */
     size_t pos, have;
     char *line;
     size_t line_cap;
@@ -50,13 +52,12 @@ typedef struct csv_reader {
     size_t ncell;
     size_t cell_cap;
     size_t bad; /* first cell that is not a number, or CSV_NONE */
+    size_t xcap, lcap; /* room in the dataset's arrays: floats in x, entries in label or y */
 } csv_reader;
 
 typedef struct csv_shape {
     size_t cols;  /* cells per row */
     size_t label; /* 0-based label column, or CSV_NONE (features only) */
-    size_t rows;  /* data rows */
-    size_t first; /* line of the first row (header or data) */
     bool header;
 } csv_shape;
 
@@ -69,7 +70,7 @@ static void csv_parse_cell(csv_cell *c, char *s, char *stop)
     char *e = stop;
     while (e > s && csv_blank(e[-1])) e--;
     c->text = s;
-    c->len = e - s > CSV_QUOTE_MAX ? CSV_QUOTE_MAX : (int)(e - s);
+    c->len = (size_t)(e - s);
     char *end = s;
     c->v = s < e ? strtod(s, &end) : 0.0;
     c->ok = s < e && end == e;
@@ -106,26 +107,6 @@ static int csv_split(csv_reader *r, char *s, char *end, occam_error *err)
     }
 }
 
-static int csv_read_error(const csv_reader *r, int status, int errnum, occam_error *err)
-{
-    return occam_error_set(err, status, "%s:%zu: read error: %s", r->path, r->lineno + 1,
-                           strerror(errnum));
-}
-
-/* Why zlib stopped before the end: an I/O error, or a damaged or cut-short gzip stream. */
-static int csv_gz_error(const csv_reader *r, occam_error *err)
-{
-    int code = 0;
-    const char *msg = gzerror(r->gz, &code);
-    if (code == Z_ERRNO) return csv_read_error(r, OCCAM_ERR_INPUT, errno, err);
-    if (code == Z_MEM_ERROR) return csv_read_error(r, OCCAM_ERR_RUNTIME, ENOMEM, err);
-    /* zlib prefixes the message with the path; we already print it. */
-    size_t plen = strlen(r->path);
-    if (strncmp(msg, r->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0) msg += plen + 2;
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: corrupt gzip stream: %s", r->path,
-                           r->lineno + 1, msg);
-}
-
 /* Reads the next line, its '\n' included, into r->line; NUL bytes are kept, as getline keeps
  * them. *len is -1 at the end of the file. Whole chunks and memchr, not a call per byte: this
  * is most of the time a large CSV takes to load. */
@@ -134,16 +115,17 @@ static int csv_getline(csv_reader *r, ssize_t *len, occam_error *err)
     size_t n = 0;
     for (bool done = false; !done;) {
         if (r->pos == r->have) {
-            int got = gzread(r->gz, r->chunk, CSV_CHUNK);
-            if (got < 0) return csv_gz_error(r, err);
+            size_t got = 0;
+            r->in->line = r->lineno + 1;
+            int rc = data_input_read(r->in, r->chunk, CSV_CHUNK, &got, err);
+            if (rc != OCCAM_OK) return rc;
             r->pos = 0;
-            r->have = (size_t)got;
+            r->have = got;
+            /* A stream cut short still gives what it had; it is an error at its end, so the
+             * message names the line where the data stopped. */
             if (got == 0) {
-                /* A stream cut short still gives what it had; it is an error at its end, so
-                 * the message names the line where the data stopped. */
-                int code = 0;
-                gzerror(r->gz, &code);
-                if (code != Z_OK) return csv_gz_error(r, err);
+                rc = data_input_end(r->in, err);
+                if (rc != OCCAM_OK) return rc;
                 break;
             }
         }
@@ -151,11 +133,17 @@ static int csv_getline(csv_reader *r, ssize_t *len, occam_error *err)
         const unsigned char *nl = memchr(s, '\n', r->have - r->pos);
         size_t take = nl ? (size_t)(nl - s) + 1 : r->have - r->pos;
         done = nl != NULL;
+        if (n + take - done > OCCAM_CSV_LINE_MAX)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line longer than %d bytes",
+                                   r->path, r->lineno + 1, OCCAM_CSV_LINE_MAX);
         if (n + take + 1 > r->line_cap) {
             size_t cap = r->line_cap ? r->line_cap : CSV_LINE_MIN;
             while (n + take + 1 > cap) cap *= 2;
             char *p = realloc(r->line, cap);
-            if (!p) return csv_read_error(r, OCCAM_ERR_RUNTIME, ENOMEM, err);
+            if (!p)
+                return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                       "%s:%zu: out of memory for a line of %zu bytes", r->path,
+                                       r->lineno + 1, n + take);
             r->line = p;
             r->line_cap = cap;
         }
@@ -192,15 +180,16 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
 static int csv_error_cell(const csv_reader *r, size_t col, const char *what, occam_error *err)
 {
     const csv_cell *c = &r->cell[col];
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu: \"%.*s\" %s", r->path,
-                           r->lineno, col + 1, c->len, c->text, what);
+    char shown[4 * CSV_QUOTE_MAX + 4];
+    occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu: \"%s\" %s", r->path,
+                           r->lineno, col + 1, shown, what);
 }
 
 /* The first non-blank line: decides the header and the columns. */
 static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh,
                      occam_error *err)
 {
-    sh->first = r->lineno;
     sh->cols = r->ncell;
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && r->bad != CSV_NONE);
@@ -240,67 +229,75 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     return OCCAM_OK;
 }
 
-static void csv_store(const csv_reader *r, const csv_shape *sh, occam_dataset *out, size_t row)
+static int csv_oom(const csv_reader *r, size_t rows, occam_error *err)
 {
-    float *x = out->x + row * out->d;
+    return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s:%zu: out of memory after %zu rows",
+                           r->path, r->lineno, rows);
+}
+
+/* Appends the current row to out, growing its arrays as they fill. */
+static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o,
+                     occam_dataset *out, occam_error *err)
+{
+    size_t row = out->n, d = out->d, most = SIZE_MAX / sizeof(float) / (d ? d : 1);
+    if (row + 1 > most ||
+        !data_grow((void **)&out->x, &r->xcap, (row + 1) * d, CSV_ROWS_FIRST * d, most * d,
+                   sizeof(float)))
+        return csv_oom(r, row, err);
+    if (sh->label != CSV_NONE) {
+        bool classify = o->task == OCCAM_TASK_CLASSIFY;
+        void **lab = classify ? (void **)&out->label : (void **)&out->y;
+        /* int32_t labels and float targets: 4 bytes either way */
+        if (!data_grow(lab, &r->lcap, row + 1, CSV_ROWS_FIRST, most, sizeof(float)))
+            return csv_oom(r, row, err);
+        double v = r->cell[sh->label].v;
+        if (classify) out->label[row] = (int32_t)v;
+        else out->y[row] = (float)v;
+    }
+    float *x = out->x + row * d;
     for (size_t j = 0; j < r->ncell; j++)
         if (j != sh->label) *x++ = (float)r->cell[j].v;
-    if (sh->label == CSV_NONE) return;
-    double v = r->cell[sh->label].v;
-    if (out->label) out->label[row] = (int32_t)v;
-    if (out->y) out->y[row] = (float)v;
+    out->n = row + 1;
+    return OCCAM_OK;
 }
 
-static int csv_changed(const csv_reader *r, occam_error *err)
+/* Trims an array to its rows and moves it to aligned memory. */
+static bool csv_fit(void **p, size_t bytes)
 {
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: file changed while being read",
-                           r->path, r->lineno);
+    if (!*p) return true;
+    void *q = realloc(*p, bytes ? bytes : 1);
+    if (q) *p = q;
+    return data_align(p, bytes);
 }
 
-/* One pass over the file. With out == NULL it validates and fills *sh; with out it fills the
- * arrays sized by the first pass, and any difference means the file changed under us. */
-static int csv_pass(csv_reader *r, const occam_csv_opts *o, csv_shape *sh, occam_dataset *out,
-                    occam_error *err)
+/* The one pass: checks every row and stores it. */
+static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, occam_error *err)
 {
-    csv_shape now = {0};
+    csv_shape sh = {0};
     bool got = false, first = true;
     int rc;
     while ((rc = csv_next(r, &got, err)) == OCCAM_OK && got) {
         if (first) {
             first = false;
-            if ((rc = csv_first(r, o, &now, err)) != OCCAM_OK) return rc;
-            if (out && now.cols != sh->cols) return csv_changed(r, err);
-            if (now.header) continue;
+            if ((rc = csv_first(r, o, &sh, err)) != OCCAM_OK) return rc;
+            bool labelled = sh.label != CSV_NONE;
+            out->d = sh.cols - labelled;
+            out->classes = labelled && o->task == OCCAM_TASK_CLASSIFY ? o->classes : 0;
+            out->targets = labelled && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
+            if (sh.header) continue;
         }
-        if ((rc = csv_check_row(r, o, &now, err)) != OCCAM_OK) return rc;
-        if (out && now.rows == out->n) return csv_changed(r, err);
-        if (out) csv_store(r, &now, out, now.rows);
-        now.rows++;
+        if ((rc = csv_check_row(r, o, &sh, err)) != OCCAM_OK) return rc;
+        if ((rc = csv_store(r, &sh, o, out, err)) != OCCAM_OK) return rc;
     }
     if (rc != OCCAM_OK) return rc;
-    if (out && now.rows != out->n) return csv_changed(r, err);
-    if (now.rows == 0)
+    if (out->n == 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: no data rows%s", r->path,
-                               now.header ? " after the header" : " (the file is empty or blank)");
-    *sh = now;
-    return OCCAM_OK;
-}
-
-static int csv_alloc(occam_dataset *out, const csv_shape *sh, const occam_csv_opts *o,
-                     const char *path, occam_error *err)
-{
-    bool labelled = sh->label != CSV_NONE;
-    bool classify = labelled && o->task == OCCAM_TASK_CLASSIFY, regress = labelled && !classify;
-    out->n = sh->rows;
-    out->d = sh->cols - labelled;
-    out->x = occam_alloc(out->n, out->d * sizeof(float));
-    if (classify) out->label = occam_alloc(out->n, sizeof(int32_t));
-    if (regress) out->y = occam_alloc(out->n, sizeof(float));
-    if (!out->x || (classify && !out->label) || (regress && !out->y))
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory for %zu rows", path,
-                               out->n);
-    out->classes = classify ? o->classes : 0;
-    out->targets = regress ? 1 : 0;
+                               sh.header ? " after the header" : " (the file is empty or blank)");
+    if (!csv_fit((void **)&out->x, out->n * out->d * sizeof(float)) ||
+        !csv_fit((void **)&out->label, out->n * sizeof(int32_t)) ||
+        !csv_fit((void **)&out->y, out->n * sizeof(float)))
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory for %zu rows",
+                               r->path, out->n);
     return OCCAM_OK;
 }
 
@@ -317,21 +314,21 @@ static int csv_check_opts(const char *path, const occam_csv_opts *o, occam_error
     return OCCAM_OK;
 }
 
-static int csv_read(csv_reader *r, occam_dataset *out, const occam_csv_opts *opts,
-                    occam_error *err)
+int data_csv_read(occam_dataset *out, data_input *in, const occam_csv_opts *opts,
+                  occam_error *err)
 {
-    csv_shape sh = {0};
-    int rc = csv_pass(r, opts, &sh, NULL, err);
-    if (rc == OCCAM_OK) rc = csv_alloc(out, &sh, opts, r->path, err);
+    *out = (occam_dataset){0};
+    int rc = csv_check_opts(in->path, opts, err);
     if (rc != OCCAM_OK) return rc;
-    if (gzrewind(r->gz) != 0)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: cannot rewind (the CSV reader reads the file twice, so it "
-                               "cannot be a pipe)",
-                               r->path);
-    r->lineno = 0;
-    r->pos = r->have = 0;
-    return csv_pass(r, opts, &sh, out, err);
+    csv_reader r = {.path = in->path, .in = in};
+    r.chunk = malloc(CSV_CHUNK);
+    rc = r.chunk ? csv_rows(&r, opts, out, err)
+                 : occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", in->path);
+    free(r.chunk);
+    free(r.line);
+    free(r.cell);
+    if (rc != OCCAM_OK) occam_dataset_free(out);
+    return rc;
 }
 
 int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *opts,
@@ -340,19 +337,10 @@ int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *o
     *out = (occam_dataset){0};
     int rc = csv_check_opts(path, opts, err);
     if (rc != OCCAM_OK) return rc;
-    csv_reader r = {.path = path};
-    errno = 0;
-    r.gz = gzopen(path, "rb");
-    if (!r.gz)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path,
-                               errno ? strerror(errno) : "out of memory");
-    r.chunk = malloc(CSV_CHUNK);
-    rc = r.chunk ? csv_read(&r, out, opts, err)
-                 : occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
-    gzclose(r.gz);
-    free(r.chunk);
-    free(r.line);
-    free(r.cell);
-    if (rc != OCCAM_OK) occam_dataset_free(out);
+    data_input in;
+    rc = data_input_open(&in, path, err);
+    if (rc != OCCAM_OK) return rc;
+    rc = data_csv_read(out, &in, opts, err);
+    data_input_close(&in);
     return rc;
 }

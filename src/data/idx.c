@@ -1,17 +1,24 @@
 /* IDX reader (MNIST / Fashion-MNIST): ubyte images (3-D) and ubyte labels (1-D) for training,
  * and for `occam predict` a features-only file: ubyte records of 2 to 4 dims, no labels.
  *
- * Both files go through zlib's gz* API, which inflates gzipped files and passes raw files
- * through unchanged, so one code path serves `x.gz` and `x`. The pixel bytes are streamed in
- * fixed-size chunks straight into the float array: the uint8 file is never held in memory next
- * to its float copy, so the peak is the float32 dataset plus one chunk.
+ * Files are read once, front to back, through input.h (zlib's gz* API underneath, which
+ * inflates gzipped files and passes raw files through unchanged), so one code path serves
+ * `x.gz`, `x` and a pipe. The pixel bytes are streamed in fixed-size chunks straight into the
+ * float array: the uint8 file is never held in memory next to its float copy.
  *
  * Nothing is trusted before it is checked: magic, dimensions (nonzero, at most 2^31 records
- * and 2^24 bytes per record), that the data is complete (the message names the record where it
- * ran out), that nothing follows it, that the gzip stream is intact (its CRC is verified when
- * the stream is read to the end, which the trailing-bytes check does), that image and label
- * counts agree and that every label is below `classes`. Records are numbered from 0. A
- * features-only file goes through the same checks, one magic number aside. */
+ * and 2^24 bytes per record), that the data is complete (the message says what the header
+ * claims and what the file has), that nothing follows it, that the gzip stream is intact (its
+ * CRC is verified when the stream is read to the end, which the trailing-bytes check does),
+ * that image and label counts agree and that every label is below `classes`. Records are
+ * numbered from 0. A features-only file goes through the same checks, one magic number aside.
+ *
+ * Memory follows the data that is there, never the count a header claims: a raw regular file
+ * whose size (fstat of the file being read) holds the claimed data gets its array at once, at
+ * the exact size, and so does a gzip file whose trailer agrees (idx_check_size); a pipe, whose
+ * real length shows only as it is read, gets an array that doubles as the data arrives, up to
+ * the claimed size. So a 56-byte file claiming 2^31 records is "truncated", never "out of
+ * memory". */
 #include "occam/data.h"
 
 #include <errno.h>
@@ -19,10 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "input.h"
 #include "occam/mem.h"
 
 #define IDX_MAGIC_IMAGES 0x00000803u /* ubyte, 3 dims: count, rows, cols */
@@ -33,44 +39,27 @@
 #define IDX_MAX_RECORDS (UINT64_C(1) << 31)
 #define IDX_MAX_RECORD_SIZE (UINT64_C(1) << 24)
 #define IDX_CHUNK (64u * 1024u)
-#define IDX_GZ_BUFFER (128u * 1024u)
+#define IDX_GROW_FIRST (UINT64_C(1) << 20) /* values a growing array first has room for */
 #define IDX_MAX_INFLATE 1032u /* deflate's largest expansion: output bytes per input byte */
+#define IDX_TRUST_INFLATE 64u /* beyond this ratio a gzip file's array grows with its data */
 
 typedef struct idx_file {
     const char *path;
-    gzFile gz;
+    data_input *in;
+    data_input own;  /* in, when this reader opened the file itself */
     uint64_t n;      /* records (first dimension) */
     uint64_t size;   /* bytes per record (product of the other dimensions; 1 for labels) */
     unsigned header; /* bytes before the data: the magic and the dimensions */
+    bool sized;      /* the file's size vouches for the claim: its array is allocated whole */
 } idx_file;
-
-static int idx_gz_error(const idx_file *f, occam_error *err)
-{
-    int code = 0;
-    const char *msg = gzerror(f->gz, &code);
-    if (code == Z_ERRNO)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: read error: %s", f->path,
-                               strerror(errno));
-    if (code == Z_MEM_ERROR)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory while inflating",
-                               f->path);
-    /* zlib prefixes the message with the path; we already print it. */
-    size_t plen = strlen(f->path);
-    if (strncmp(msg, f->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0) msg += plen + 2;
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s: corrupt gzip stream: %s", f->path, msg);
-}
 
 /* Reads up to len bytes; *got < len only at the end of the data. */
 static int idx_read(idx_file *f, void *buf, unsigned len, unsigned *got, occam_error *err)
 {
-    *got = 0;
-    while (*got < len) {
-        int r = gzread(f->gz, (unsigned char *)buf + *got, len - *got);
-        if (r < 0) return idx_gz_error(f, err);
-        if (r == 0) break;
-        *got += (unsigned)r;
-    }
-    return OCCAM_OK;
+    size_t n = 0;
+    int rc = data_input_read(f->in, buf, len, &n, err);
+    *got = (unsigned)n;
+    return rc;
 }
 
 static uint32_t idx_be32(const unsigned char *p)
@@ -111,7 +100,7 @@ static int idx_read_be32(idx_file *f, uint32_t *v, unsigned n, occam_error *err)
     OCCAM_ASSERT(n * 4 <= sizeof buf);
     int rc = idx_read(f, buf, n * 4, &got, err);
     if (rc != OCCAM_OK) return rc;
-    if (got == 0 && gztell(f->gz) == 0)
+    if (got == 0 && f->in->taken == 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: empty file", f->path);
     if (got < n * 4)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated IDX header", f->path);
@@ -141,25 +130,12 @@ static int idx_check_dims(const idx_file *f, const uint32_t *dim, unsigned ndims
     return OCCAM_OK;
 }
 
-static int idx_gzopen(idx_file *f, occam_error *err)
+/* Reads and checks the header of f->in (magic: one of IDX_MAGIC_*); on success f->n, f->size
+ * and f->header are set. */
+static int idx_open_input(idx_file *f, uint32_t magic, occam_error *err)
 {
-    errno = 0;
-    f->gz = gzopen(f->path, "rb");
-    if (!f->gz)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", f->path,
-                               errno ? strerror(errno) : "out of memory");
-    gzbuffer(f->gz, IDX_GZ_BUFFER);
-    return OCCAM_OK;
-}
-
-/* Opens path and reads and checks its header (magic: one of IDX_MAGIC_*); on success f->n,
- * f->size and f->header are set. */
-static int idx_open(idx_file *f, uint32_t magic, occam_error *err)
-{
-    int rc = idx_gzopen(f, err);
-    if (rc != OCCAM_OK) return rc;
     uint32_t found = 0, dim[IDX_MAX_DIMS] = {0};
-    rc = idx_read_be32(f, &found, 1, err);
+    int rc = idx_read_be32(f, &found, 1, err);
     if (rc == OCCAM_OK) rc = idx_check_magic(f, found, magic, err);
     unsigned ndims = found & 0xff; /* checked: at most IDX_MAX_DIMS */
     if (rc == OCCAM_OK) rc = idx_read_be32(f, dim, ndims, err);
@@ -172,16 +148,30 @@ static int idx_open(idx_file *f, uint32_t magic, occam_error *err)
     return OCCAM_OK;
 }
 
-static void idx_close(idx_file *f)
+/* Opens f->path and reads its header, as idx_open_input. */
+static int idx_open(idx_file *f, uint32_t magic, occam_error *err)
 {
-    if (f->gz) gzclose(f->gz);
-    f->gz = NULL;
+    int rc = data_input_open(&f->own, f->path, err);
+    if (rc != OCCAM_OK) return rc;
+    f->in = &f->own;
+    return idx_open_input(f, magic, err);
 }
 
-static int idx_truncated(const idx_file *f, uint64_t bytes_read, occam_error *err)
+static void idx_close(idx_file *f)
 {
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated: record %" PRIu64 " of %" PRIu64,
-                           f->path, bytes_read / f->size, f->n);
+    if (f->in == &f->own) data_input_close(&f->own);
+    f->in = NULL;
+}
+
+/* `have` bytes of data where the header claims n × size. */
+static int idx_truncated(const idx_file *f, uint64_t have, occam_error *err)
+{
+    return occam_error_set(err, OCCAM_ERR_INPUT,
+                           "%s: truncated: the header claims %" PRIu64 " records of %" PRIu64
+                           " byte%s (%" PRIu64 " bytes), the file has %" PRIu64
+                           " (it ends in record %" PRIu64 ")",
+                           f->path, f->n, f->size, f->size == 1 ? "" : "s", f->n * f->size,
+                           have, have / f->size);
 }
 
 /* Converts one chunk of bytes starting at byte offset `at` of the data. */
@@ -202,23 +192,46 @@ static int idx_convert(const idx_file *f, const unsigned char *buf, unsigned len
     return OCCAM_OK;
 }
 
-/* Streams the n × size data bytes into x (images) or label (labels, checked < classes). */
-static int idx_stream(idx_file *f, float *x, int32_t *label, int classes, occam_error *err)
+/* Streams the n × size data bytes into out->x (images) or out->label (labels, checked <
+ * classes), 4 bytes a value either way: allocated whole when the file is `sized`, else growing
+ * with the data read. */
+static int idx_stream(idx_file *f, occam_dataset *out, bool labels, int classes,
+                      occam_error *err)
 {
-    unsigned char *buf = malloc(IDX_CHUNK);
-    if (!buf) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", f->path);
     const uint64_t total = f->n * f->size;
+    void **arr = labels ? (void **)&out->label : (void **)&out->x;
+    size_t cap = 0;
+    if (f->sized) {
+        *arr = occam_alloc(total, sizeof(float));
+        cap = *arr ? total : 0;
+    }
+    unsigned char *buf = malloc(IDX_CHUNK);
+    if (!buf || (f->sized && !*arr)) {
+        free(buf);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "%s: out of memory for %" PRIu64 " x %" PRIu64 " values", f->path,
+                               f->n, f->size);
+    }
     uint64_t done = 0;
     int rc = OCCAM_OK;
     while (rc == OCCAM_OK && done < total) {
         unsigned want = total - done < IDX_CHUNK ? (unsigned)(total - done) : IDX_CHUNK;
         unsigned got = 0;
         rc = idx_read(f, buf, want, &got, err);
-        if (rc == OCCAM_OK) rc = idx_convert(f, buf, got, done, x, label, classes, err);
+        if (rc == OCCAM_OK && got &&
+            !data_grow(arr, &cap, done + got, IDX_GROW_FIRST, total, sizeof(float)))
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                 "%s: out of memory after %" PRIu64 " of %" PRIu64 " records",
+                                 f->path, done / f->size, f->n);
+        if (rc == OCCAM_OK)
+            rc = idx_convert(f, buf, got, done, labels ? NULL : out->x, out->label, classes, err);
         done += got;
         if (rc == OCCAM_OK && got < want) rc = idx_truncated(f, done, err);
     }
     free(buf);
+    if (rc == OCCAM_OK && !data_align(arr, total * sizeof(float)))
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory for %" PRIu64 " records",
+                             f->path, f->n);
     return rc;
 }
 
@@ -233,45 +246,43 @@ static int idx_expect_end(idx_file *f, occam_error *err)
     if (got != 0)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: trailing bytes after the %" PRIu64 " records", f->path, f->n);
-    int code = 0;
-    gzerror(f->gz, &code);
-    if (code != Z_OK) return idx_gz_error(f, err);
-    return OCCAM_OK;
+    return data_input_end(f->in, err);
 }
 
 /* Before anything is allocated from the header's counts, they must fit the file: a raw file
  * holds exactly its bytes and a gzip file inflates to at most IDX_MAX_INFLATE times its size.
- * Otherwise a few bytes claiming 2^31 records of 2^24 bytes would ask for 2^57 bytes and fail
- * as "out of memory" (a runtime error) instead of as the truncated input it is. */
-static int idx_check_size(const idx_file *f, occam_error *err)
+ * A raw regular file that holds them is `sized`: its array is allocated whole. So is a gzip
+ * file whose trailer (the inflated length, mod 2^32) agrees with the header at a ratio real
+ * data reaches (IDX_TRUST_INFLATE): a forged trailer can then claim at most that many times
+ * the file's size, and the stream still finds the truth. Anything else grows with its data. */
+static int idx_check_size(idx_file *f, occam_error *err)
 {
-    struct stat st;
-    if (stat(f->path, &st) != 0 || !S_ISREG(st.st_mode)) return OCCAM_OK; /* streaming decides */
-    uint64_t file = (uint64_t)st.st_size, need = f->n * f->size;
-    if (gzdirect(f->gz)) {
+    f->sized = false;
+    if (!f->in->regular) return OCCAM_OK; /* a pipe: the stream decides */
+    uint64_t file = f->in->size, need = f->n * f->size;
+    if (data_input_raw(f->in)) {
         uint64_t avail = file > f->header ? file - f->header : 0;
-        return need <= avail ? OCCAM_OK : idx_truncated(f, avail, err);
+        f->sized = need <= avail;
+        return f->sized ? OCCAM_OK : idx_truncated(f, avail, err);
     }
-    if (file > UINT64_MAX / IDX_MAX_INFLATE || need <= file * IDX_MAX_INFLATE) return OCCAM_OK;
-    return occam_error_set(err, OCCAM_ERR_INPUT,
-                           "%s: truncated: the header's %" PRIu64 " records of %" PRIu64
-                           " bytes cannot fit in %" PRIu64 " gzip bytes",
-                           f->path, f->n, f->size, file);
+    if (file <= UINT64_MAX / IDX_MAX_INFLATE && need > file * IDX_MAX_INFLATE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: truncated: the header claims %" PRIu64 " records of %" PRIu64
+                               " byte%s (%" PRIu64 " bytes), the file has %" PRIu64 " gzip bytes "
+                               "(%" PRIu64 " at the most inflated)",
+                               f->path, f->n, f->size, f->size == 1 ? "" : "s", need, file,
+                               file * IDX_MAX_INFLATE);
+    uint32_t inflated = 0;
+    f->sized = need / IDX_TRUST_INFLATE <= file && data_input_gzip_length(f->in, &inflated) &&
+               inflated == (uint32_t)(f->header + need);
+    return OCCAM_OK;
 }
 
-/* classes 0: features only, no label array. */
-static int idx_alloc(occam_dataset *out, const idx_file *img, int classes, occam_error *err)
+static void idx_shape(occam_dataset *out, const idx_file *img, int classes)
 {
-    out->x = occam_alloc(img->n, img->size * sizeof(float));
-    if (classes) out->label = occam_alloc(img->n, sizeof(int32_t));
-    if (!out->x || (classes && !out->label))
-        return occam_error_set(err, OCCAM_ERR_RUNTIME,
-                               "%s: out of memory for %" PRIu64 " x %" PRIu64 " floats",
-                               img->path, img->n, img->size);
     out->n = img->n;
     out->d = img->size;
     out->classes = classes;
-    return OCCAM_OK;
 }
 
 static int idx_read_both(occam_dataset *out, idx_file *img, idx_file *lab, int classes,
@@ -284,11 +295,12 @@ static int idx_read_both(occam_dataset *out, idx_file *img, idx_file *lab, int c
                              "%s has %" PRIu64 " images but %s has %" PRIu64 " labels",
                              img->path, img->n, lab->path, lab->n);
     if (rc == OCCAM_OK) rc = idx_check_size(img, err);
-    if (rc == OCCAM_OK) rc = idx_alloc(out, img, classes, err);
-    if (rc == OCCAM_OK) rc = idx_stream(img, out->x, NULL, 0, err);
+    if (rc == OCCAM_OK) rc = idx_check_size(lab, err);
+    if (rc == OCCAM_OK) rc = idx_stream(img, out, false, 0, err);
     if (rc == OCCAM_OK) rc = idx_expect_end(img, err);
-    if (rc == OCCAM_OK) rc = idx_stream(lab, NULL, out->label, classes, err);
+    if (rc == OCCAM_OK) rc = idx_stream(lab, out, true, classes, err);
     if (rc == OCCAM_OK) rc = idx_expect_end(lab, err);
+    if (rc == OCCAM_OK) idx_shape(out, img, classes);
     return rc;
 }
 
@@ -308,31 +320,37 @@ int occam_idx_load(occam_dataset *out, const char *images_path, const char *labe
     return rc;
 }
 
-int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *err)
+/* The features-only read of an opened input (f->in set). */
+static int idx_read_features(occam_dataset *out, idx_file *f, occam_error *err)
+{
+    int rc = idx_open_input(f, IDX_MAGIC_ROWS, err);
+    if (rc == OCCAM_OK) rc = idx_check_size(f, err);
+    if (rc == OCCAM_OK) rc = idx_stream(f, out, false, 0, err);
+    if (rc == OCCAM_OK) rc = idx_expect_end(f, err);
+    if (rc == OCCAM_OK) idx_shape(out, f, 0);
+    return rc;
+}
+
+int data_idx_read_features(occam_dataset *out, data_input *in, occam_error *err)
 {
     *out = (occam_dataset){0};
-    idx_file f = {.path = path};
-    int rc = idx_open(&f, IDX_MAGIC_ROWS, err);
-    if (rc == OCCAM_OK) rc = idx_check_size(&f, err);
-    if (rc == OCCAM_OK) rc = idx_alloc(out, &f, 0, err);
-    if (rc == OCCAM_OK) rc = idx_stream(&f, out->x, NULL, 0, err);
-    if (rc == OCCAM_OK) rc = idx_expect_end(&f, err);
-    idx_close(&f);
+    idx_file f = {.path = in->path, .in = in};
+    int rc = idx_read_features(out, &f, err);
     if (rc != OCCAM_OK) occam_dataset_free(out);
     return rc;
 }
 
-int occam_idx_sniff(const char *path, bool *is_idx, occam_error *err)
+int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *err)
 {
-    *is_idx = false;
+    *out = (occam_dataset){0};
     idx_file f = {.path = path};
-    int rc = idx_gzopen(&f, err);
-    if (rc != OCCAM_OK) return rc;
-    unsigned char magic[4];
-    unsigned got = 0;
-    rc = idx_read(&f, magic, sizeof magic, &got, err);
-    *is_idx = rc == OCCAM_OK && got == sizeof magic && magic[0] == 0 && magic[1] == 0;
+    int rc = data_input_open(&f.own, path, err);
+    if (rc == OCCAM_OK) {
+        f.in = &f.own;
+        rc = idx_read_features(out, &f, err);
+    }
     idx_close(&f);
+    if (rc != OCCAM_OK) occam_dataset_free(out);
     return rc;
 }
 

@@ -174,8 +174,7 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
         return;
     }
     if (first) {
-        occam_error err;
-        if (occam_prior_fit(p, np->components, true, w, n, mk, 1e-4, &err) != OCCAM_OK) {
+        if (occam_prior_fit(p, np->components, true, w, n, mk, 1e-4, NULL) != OCCAM_OK) {
             *p = occam_prior_gauss(0.0, 0.1);
             return;
         }

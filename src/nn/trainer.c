@@ -241,6 +241,12 @@ const occam_prior *occam_trainer_prior(const occam_trainer *tr, int l)
     return tr->noise ? &tr->noise->prior[l] : NULL;
 }
 
+static int trainer_oom(int threads, int batch, occam_error *err)
+{
+    return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                           "out of memory for %d threads' buffers (batch %d)", threads, batch);
+}
+
 int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_params p,
                          int threads, const occam_affinity *pl, occam_error *err)
 {
@@ -283,7 +289,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
           (p.optim.optimizer != OCCAM_OPT_ADAM || tr->mom2);
     if (pl) tr->pl = *pl;
     int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, tr->pl.node_of, err)
-                : OCCAM_ERR_RUNTIME;
+                : trainer_oom(threads, p.batch, err);
     if (rc == OCCAM_OK && p.weights == OCCAM_WEIGHTS_REPLICATE && tr->plan.nodes > 1) {
         tr->replica = calloc((size_t)tr->plan.nodes, sizeof *tr->replica);
         ok &= tr->replica != NULL;
@@ -303,10 +309,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
     }
     if (!ok || rc != OCCAM_OK) {
         occam_trainer_free(tr);
-        if (rc != OCCAM_OK) return rc;
-        return occam_error_set(err, OCCAM_ERR_RUNTIME,
-                               "out of memory for %d threads' buffers (batch %d)", threads,
-                               p.batch);
+        return rc != OCCAM_OK ? rc : trainer_oom(threads, p.batch, err);
     }
     *out = tr;
     return OCCAM_OK;
@@ -476,7 +479,7 @@ static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
  * error, so it aborts with the runner's message. */
 static void run_team(occam_trainer *tr, occam_team_fn fn, void *ctx)
 {
-    occam_error err = {0};
+    occam_error err; /* written on failure only: not cleared on every step */
     if (occam_team_run(tr->threads, NULL, fn, ctx, &err) != OCCAM_OK) {
         fprintf(stderr, "occam: internal error: %s\n", err.msg);
         OCCAM_ASSERT(!"the trainer's team came out short");

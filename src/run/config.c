@@ -1309,6 +1309,32 @@ typedef struct load_state {
     occam_error e;
 } load_state;
 
+/* Longest message (beyond its "PATH:LINE" or "--set" prefix) about a config line, and the
+ * most of a line's text a syntax error quotes. */
+enum { CONFIG_MSG_MAX = 2048, CONFIG_ECHO_MAX = 80 };
+
+/* OCCAM_ERR_INPUT "PREFIX" "MSG", where MSG holds text from the user's line or --set argument:
+ * its bytes are quoted (occam_error_quote), so a binary file cannot drive the terminal. */
+static int config_vfail(occam_error *err, const char *prefix, const char *fmt, va_list ap)
+{
+    char msg[CONFIG_MSG_MAX], shown[4 * CONFIG_MSG_MAX];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    occam_error_quote(shown, sizeof shown, msg, strlen(msg), sizeof msg);
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s%s", prefix, shown);
+}
+
+static int set_fail(occam_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A --set argument's error: "--set ..." with the argument's bytes quoted. */
+static int set_fail(occam_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = config_vfail(err, "--set ", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 static int load_fail(load_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Records "PATH:LINE: ..." unless an earlier error is recorded. Returns 0 for inih. */
@@ -1316,13 +1342,13 @@ static int load_fail(load_state *st, const char *fmt, ...)
 {
     if (st->err_line)
         return 0;
-    char msg[sizeof st->e.msg];
+    char prefix[OCCAM_ERROR_MAX];
+    snprintf(prefix, sizeof prefix, "%s:%d: ", st->path, st->line);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    config_vfail(&st->e, prefix, fmt, ap);
     va_end(ap);
     st->err_line = st->line;
-    occam_error_set(&st->e, OCCAM_ERR_INPUT, "%s:%d: %s", st->path, st->line, msg);
     return 0;
 }
 
@@ -1451,9 +1477,10 @@ static void syntax_error(const load_state *st, int line, occam_error *err)
     t = skip_space(t);
     const char *what = *t == '[' ? "section header without a closing ']'"
                                  : "expected 'key = value' or '[section]'";
+    char shown[4 * CONFIG_ECHO_MAX + 4];
     if (*t)
         occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: syntax error: %s: %s", st->path, line,
-                        what, t);
+                        what, occam_error_quote(shown, sizeof shown, t, strlen(t), CONFIG_ECHO_MAX));
     else
         occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: syntax error: %s", st->path, line, what);
 }
@@ -1505,32 +1532,29 @@ int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err
     char *eq = strchr(copy, '=');
     char *dot = eq ? memchr(copy, '.', (size_t)(eq - copy)) : NULL;
     if (!eq || !dot) {
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s: expected section.key=value",
-                             assignment);
+        rc = set_fail(err, "%s: expected section.key=value", assignment);
         goto out;
     }
     *eq = '\0';
     *dot = '\0';
     char *section = trim(copy), *key = trim(dot + 1), *value = trim(eq + 1);
     if (!*section || !*key) {
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s: expected section.key=value",
-                             assignment);
+        rc = set_fail(err, "%s: expected section.key=value", assignment);
         goto out;
     }
     char why[DETAIL_MAX];
     const config_key *k = key_find(section, key, why, sizeof why);
     if (!k) {
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s.%s: %s", section, key, why);
+        rc = set_fail(err, "%s.%s: %s", section, key, why);
         goto out;
     }
     occam_config next = *cfg;
     if (!key_parse(k, value, &next, why, sizeof why)) {
-        /* Echo the value, unless it would break the one-line message. */
-        if (*value && !strpbrk(value, "\r\n"))
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s.%s: %s (got '%s')", section,
-                                 key, why, value);
+        /* The value is echoed quoted, so even a newline in it keeps the message one line. */
+        if (*value)
+            rc = set_fail(err, "%s.%s: %s (got '%s')", section, key, why, value);
         else
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "--set %s.%s: %s", section, key, why);
+            rc = set_fail(err, "%s.%s: %s", section, key, why);
         goto out;
     }
     *cfg = next;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "occam/error.h"
 #include "occam/mem.h"
@@ -16,8 +17,166 @@
 static bool arch_overridden;
 static bool blas_ready;
 
+/* ---- BLIS_ARCH_TYPE ---------------------------------------------------------------------- */
+
+/* CPU features a kernel set needs: BLIS's own tests when it picks one by itself. BLIS takes
+ * BLIS_ARCH_TYPE on trust, and a kernel set this build lacks makes it abort, one this CPU
+ * cannot run dies on an illegal instruction. */
+enum {
+    GEMM_SSE3 = 1 << 0,
+    GEMM_SSSE3 = 1 << 1,
+    GEMM_AVX = 1 << 2,
+    GEMM_FMA = 1 << 3,
+    GEMM_AVX2 = 1 << 4,
+    GEMM_FMA4 = 1 << 5,
+    GEMM_AVX512 = 1 << 6, /* F, DQ, BW and VL */
+    GEMM_AVX512PF = 1 << 7,
+};
+
+typedef struct gemm_arch {
+    int id;         /* BLIS's arch_t */
+    unsigned needs; /* GEMM_* */
+} gemm_arch;
+
+/* The kernel sets this BLIS was built with (its BLIS_CONFIG_* macros). */
+static const gemm_arch gemm_archs[] = {
+#ifdef BLIS_CONFIG_SKX
+    {BLIS_ARCH_SKX, GEMM_AVX | GEMM_FMA | GEMM_AVX2 | GEMM_AVX512},
+#endif
+#ifdef BLIS_CONFIG_KNL
+    {BLIS_ARCH_KNL, GEMM_AVX | GEMM_FMA | GEMM_AVX2 | GEMM_AVX512PF},
+#endif
+#ifdef BLIS_CONFIG_HASWELL
+    {BLIS_ARCH_HASWELL, GEMM_AVX | GEMM_FMA | GEMM_AVX2},
+#endif
+#ifdef BLIS_CONFIG_SANDYBRIDGE
+    {BLIS_ARCH_SANDYBRIDGE, GEMM_AVX},
+#endif
+#ifdef BLIS_CONFIG_PENRYN
+    {BLIS_ARCH_PENRYN, GEMM_SSE3 | GEMM_SSSE3},
+#endif
+#ifdef BLIS_CONFIG_ZEN3
+    {BLIS_ARCH_ZEN3, GEMM_AVX | GEMM_FMA | GEMM_AVX2},
+#endif
+#ifdef BLIS_CONFIG_ZEN2
+    {BLIS_ARCH_ZEN2, GEMM_AVX | GEMM_FMA | GEMM_AVX2},
+#endif
+#ifdef BLIS_CONFIG_ZEN
+    {BLIS_ARCH_ZEN, GEMM_AVX | GEMM_FMA | GEMM_AVX2},
+#endif
+#ifdef BLIS_CONFIG_EXCAVATOR
+    {BLIS_ARCH_EXCAVATOR, GEMM_AVX | GEMM_FMA | GEMM_AVX2},
+#endif
+#ifdef BLIS_CONFIG_STEAMROLLER
+    {BLIS_ARCH_STEAMROLLER, GEMM_AVX | GEMM_FMA | GEMM_FMA4},
+#endif
+#ifdef BLIS_CONFIG_PILEDRIVER
+    {BLIS_ARCH_PILEDRIVER, GEMM_AVX | GEMM_FMA | GEMM_FMA4},
+#endif
+#ifdef BLIS_CONFIG_BULLDOZER
+    {BLIS_ARCH_BULLDOZER, GEMM_AVX | GEMM_FMA4},
+#endif
+#ifdef BLIS_CONFIG_THUNDERX2
+    {BLIS_ARCH_THUNDERX2, 0},
+#endif
+#ifdef BLIS_CONFIG_CORTEXA57
+    {BLIS_ARCH_CORTEXA57, 0},
+#endif
+#ifdef BLIS_CONFIG_CORTEXA53
+    {BLIS_ARCH_CORTEXA53, 0},
+#endif
+#ifdef BLIS_CONFIG_POWER9
+    {BLIS_ARCH_POWER9, 0},
+#endif
+#ifdef BLIS_CONFIG_GENERIC
+    {BLIS_ARCH_GENERIC, 0},
+#endif
+};
+#define GEMM_NARCHS (int)(sizeof gemm_archs / sizeof gemm_archs[0])
+
+static unsigned gemm_cpu_features(void)
+{
+    unsigned f = 0;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("sse3")) f |= GEMM_SSE3;
+    if (__builtin_cpu_supports("ssse3")) f |= GEMM_SSSE3;
+    if (__builtin_cpu_supports("avx")) f |= GEMM_AVX;
+    if (__builtin_cpu_supports("fma")) f |= GEMM_FMA;
+    if (__builtin_cpu_supports("avx2")) f |= GEMM_AVX2;
+    if (__builtin_cpu_supports("fma4")) f |= GEMM_FMA4;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
+        f |= GEMM_AVX512;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512pf"))
+        f |= GEMM_AVX512PF;
+#else
+    f = ~0u; /* no x86 kernel set is built in; the others' needs are not checked */
+#endif
+    return f;
+}
+
+/* "0 (skx), 3 (haswell), ...": the values this CPU can use. */
+static void gemm_arch_list(char *buf, size_t cap)
+{
+    unsigned have = gemm_cpu_features();
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < GEMM_NARCHS && n < cap; i++)
+        if ((gemm_archs[i].needs & ~have) == 0)
+            n += (size_t)snprintf(buf + n, cap - n, "%s%d (%s)", n ? ", " : "", gemm_archs[i].id,
+                                  bli_arch_string((arch_t)gemm_archs[i].id));
+}
+
+int occam_gemm_check_env(occam_error *err)
+{
+    const char *v = getenv("BLIS_ARCH_TYPE");
+    if (!v || blas_ready) return OCCAM_OK; /* unset, or BLIS has read it already */
+    if (!*v) { /* set empty: taken as unset (BLIS would read it as 0, skx) */
+        unsetenv("BLIS_ARCH_TYPE");
+        return OCCAM_OK;
+    }
+    char shown[64];
+    occam_error_quote(shown, sizeof shown, v, strlen(v), 16);
+    int found = -1;
+    char *end;
+    long id = strtol(v, &end, 10);
+    bool number = end != v && *end == '\0';
+    if (number && id == -1) return OCCAM_OK; /* BLIS's own "not set": it detects */
+    for (int i = 0; i < GEMM_NARCHS && found < 0; i++)
+        if (number ? id == gemm_archs[i].id
+                   : !strcasecmp(v, bli_arch_string((arch_t)gemm_archs[i].id)))
+            found = i;
+    char list[512];
+    gemm_arch_list(list, sizeof list);
+    if (found < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "BLIS_ARCH_TYPE=%s: not a kernel set of this BLIS; use one of %s "
+                               "(a number or its name), or unset it to let occam choose",
+                               shown, list);
+    const char *name = bli_arch_string((arch_t)gemm_archs[found].id);
+    if (gemm_archs[found].needs & ~gemm_cpu_features())
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "BLIS_ARCH_TYPE=%s: the %s kernels need instructions this CPU "
+                               "lacks; use one of %s, or unset it to let occam choose",
+                               shown, name, list);
+    if (!number) { /* BLIS 0.9 reads numbers only */
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", gemm_archs[found].id);
+        setenv("BLIS_ARCH_TYPE", buf, 1);
+    }
+    return OCCAM_OK;
+}
+
 static void choose_arch(void)
 {
+    occam_error err;
+    if (occam_gemm_check_env(&err) != OCCAM_OK) {
+        /* The command line refuses such a value before anything runs (cli_setup); a caller
+         * that did not ask gets occam's choice and a warning, not BLIS's abort. */
+        fprintf(stderr, "occam: warning: %s; ignoring it\n", err.msg);
+        unsetenv("BLIS_ARCH_TYPE");
+    }
     if (getenv("BLIS_ARCH_TYPE")) return; /* the user's choice wins */
 #if defined(__x86_64__)
     __builtin_cpu_init();

@@ -24,16 +24,18 @@ static void append_notice(occam_runtime *rt, const char *msg)
 static void bind_hook(void *ctx, int t)
 {
     occam_runtime *rt = ctx;
-    occam_error err = {0};
-    if (occam_topo_bind_self(rt->tp, &rt->plan, t, &err) != OCCAM_OK) {
+    /* On the heap: a worker's stack may be small (OMP_STACKSIZE), and the record is not. */
+    occam_error *err = calloc(1, sizeof *err);
+    if (occam_topo_bind_self(rt->tp, &rt->plan, t, err) != OCCAM_OK) {
         int first;
 #pragma omp atomic capture
         first = rt->bind_failed++;
         if (first == 0) {
 #pragma omp critical(occam_runtime_notice)
-            append_notice(rt, err.msg);
+            append_notice(rt, err ? err->msg : "runtime.bind: a thread could not be bound");
         }
     }
+    free(err);
 }
 
 int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,

@@ -2,8 +2,13 @@
  * work splits used by every parallel pass. */
 #include "occam/team.h"
 
+#include <ctype.h>
 #include <omp.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 int occam_team_cores(void)
@@ -42,10 +47,73 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     return OCCAM_OK;
 }
 
+/* The stack libgomp gives each thread it starts: OMP_STACKSIZE (or GOMP_STACKSIZE), a number
+ * with an optional B, K, M or G suffix (K when none), else the C library's default for new
+ * threads. A value libgomp would reject falls back to the default, as libgomp does. */
+static size_t team_stack_bytes(void)
+{
+    const char *names[2] = {"OMP_STACKSIZE", "GOMP_STACKSIZE"};
+    for (int i = 0; i < 2; i++) {
+        const char *s = getenv(names[i]);
+        if (!s) continue;
+        char *end;
+        unsigned long long v = strtoull(s, &end, 10);
+        while (isspace((unsigned char)*end)) end++;
+        int shift = 10;
+        switch (toupper((unsigned char)*end)) {
+        case 'B': shift = 0; end++; break;
+        case 'K': end++; break;
+        case 'M': shift = 20; end++; break;
+        case 'G': shift = 30; end++; break;
+        default: break;
+        }
+        while (isspace((unsigned char)*end)) end++;
+        if (end != s && !*end && v <= (SIZE_MAX >> 31)) return (size_t)v << shift;
+    }
+    size_t bytes = 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_default_np(&attr) == 0) {
+        pthread_attr_getstacksize(&attr, &bytes);
+        pthread_attr_destroy(&attr);
+    }
+    return bytes ? bytes : (size_t)8 << 20;
+}
+
+/* The largest team started so far: its threads stay in libgomp's pool, so only a larger team
+ * creates threads. Read and written only by serial code. */
+static int team_started = 1;
+
+/* libgomp ends the process (exit 1, "Thread creation failed") when it cannot create a thread,
+ * which under a memory limit (ulimit -v) means it cannot map the thread's stack. So before a
+ * team grows, the stacks it needs are mapped once and released: if that fails, the run stops
+ * here with a message and a status instead. */
+static int team_check_stacks(int nt, occam_error *err)
+{
+    if (nt <= team_started) return OCCAM_OK;
+    /* + a MiB each for the guard page, thread-local storage and libgomp's own records */
+    size_t each = team_stack_bytes() + ((size_t)1 << 20);
+    size_t fresh = (size_t)(nt - team_started);
+    if (each > SIZE_MAX / fresh)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "out of memory for %d threads' stacks (OMP_STACKSIZE)", nt);
+    void *p = mmap(NULL, each * fresh, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "out of memory: cannot start %d threads (%zu MiB of thread "
+                               "stacks); free memory, use fewer threads (--threads) or a smaller "
+                               "OMP_STACKSIZE",
+                               nt, (each * fresh) >> 20);
+    munmap(p, each * fresh);
+    return OCCAM_OK;
+}
+
 int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ctx,
                    occam_error *err)
 {
     OCCAM_ASSERT(nt >= 1 && fn);
+    int rc = team_check_stacks(nt, err);
+    if (rc != OCCAM_OK) return rc;
     /* With dynamic adjustment on, OpenMP may legally start fewer threads than num_threads
      * asks for; off, only the thread limit and nesting can shorten the team. It stays off for
      * the process (OMP_DYNAMIC=true is overridden): every team occam starts needs its size. */
@@ -66,6 +134,7 @@ int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ct
             fn(ctx, t, nt);
         }
     }
+    if (got == nt && nt > team_started) team_started = nt;
     if (got != nt)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "OpenMP gave %d thread%s, %d asked for: check OMP_THREAD_LIMIT, "
