@@ -900,6 +900,31 @@ Test(data, csv_blank_lines_and_crlf)
     occam_dataset_free(&ds);
 }
 
+/* A NUL byte is binary, never text: refused with its line, also in the first line, which
+ * data.header = auto would otherwise take for a header and drop a row. */
+Test(data, csv_nul_byte_is_refused_with_its_line)
+{
+    static const char first[] = "1,2\0,1\n3,4,0\n5,6,1\n";
+    static const char later[] = "1,2,1\n3,4,0\n\n5\0,6,1\n";
+    const struct {
+        const char *text;
+        size_t len;
+        const char *where;
+    } cases[] = {{first, sizeof first - 1, ":1: line contains a NUL byte"},
+                 {later, sizeof later - 1, ":4: line contains a NUL byte"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        path_t p = write_bytes("nul.csv", cases[i].text, cases[i].len, false);
+        occam_csv_opts o = classify_last(2);
+        occam_dataset ds;
+        occam_error err = {0};
+        cr_assert_eq(occam_csv_load(&ds, p.s, &o, &err), OCCAM_ERR_INPUT, "case %zu: %s", i,
+                     err.msg);
+        assert_msg_has(err, p.s);
+        assert_msg_has(err, cases[i].where);
+        assert_zeroed(&ds);
+    }
+}
+
 Test(data, csv_empty)
 {
     expect_csv_error("", classify_last(2), "no data rows");

@@ -365,3 +365,48 @@ Test(outfile, a_file_size_limit_fails_cleanly)
     cr_expect_str_eq(get(p), "old");
     cr_expect_eq(count_tmp(), 0);
 }
+
+/* /dev/stdout with stdout closed (`>&-`) names nothing: refused by the check, before the work,
+ * and not taken for a file to create in /proc/PID/fd. Checked in a child, whose descriptor 1
+ * we may close. */
+Test(outfile, a_descriptor_name_that_is_not_open_is_refused)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null < 0 || dup2(null, 9) < 0) _exit(3);
+        close(1);
+        occam_error err = {0};
+        int rc = occam_outfile_check("/dev/stdout", "--report", &err);
+        bool named = strstr(err.msg, "--report /dev/stdout: ") &&
+                     strstr(err.msg, "not open");
+        occam_outfile o;
+        occam_error werr = {0};
+        int wrc = occam_outfile_open(&o, "/dev/stdout", &werr);
+        _exit(rc == OCCAM_ERR_INPUT && named && wrc == OCCAM_ERR_RUNTIME && !o.f ? 0 : 1);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
+}
+
+/* Two output names that end at one file: through a symlink to a file not written yet, through
+ * ./ and ../ spellings, and through a hard link; and names that do not. */
+Test(outfile, same_tells_two_names_for_one_file)
+{
+    cr_assert_eq(mkdir(in_dir("sub"), 0777), 0);
+    cr_assert_eq(symlink("m.st", in_dir("link")), 0);
+    cr_expect(occam_outfile_same(in_dir("m.st"), in_dir("link")), "link to a missing file");
+    cr_expect(occam_outfile_same(in_dir("link"), in_dir("sub/../m.st")));
+    cr_expect(occam_outfile_same(in_dir("m.st"), in_dir("./m.st")));
+    put(in_dir("a"), "x");
+    cr_assert_eq(link(in_dir("a"), in_dir("b")), 0);
+    cr_expect(occam_outfile_same(in_dir("a"), in_dir("b")), "hard link");
+    cr_expect_not(occam_outfile_same(in_dir("a"), in_dir("m.st")));
+    cr_expect_not(occam_outfile_same(in_dir("m.st"), in_dir("sub/m.st")));
+    /* A device takes both outputs in turn; a refused name is no file at all. */
+    const char *null = make_chr("null", 1, 3);
+    cr_expect_not(occam_outfile_same(null, null));
+    cr_expect_not(occam_outfile_same(in_dir("sub"), in_dir("sub")));
+}

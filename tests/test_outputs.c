@@ -475,3 +475,14 @@ Test(outputs, save_and_report_on_one_file_are_refused)
     expect_untrained();
     cr_expect(!exists(in_dir("m.st")));
 }
+
+/* The same check sees through a symlink to a model not written yet: without it the report
+ * replaced the model and the run said nothing (exit 0). */
+Test(outputs, save_and_report_through_a_symlink_are_refused)
+{
+    cr_assert_eq(symlink("m.st", in_dir("r.json")), 0);
+    expect(occam_run(0, "train", BLOBS, "--save", in_dir("m.st"), "--report", in_dir("r.json"),
+                     NULL), 2, "name the same file");
+    expect_untrained();
+    cr_expect(!exists(in_dir("m.st")));
+}

@@ -47,6 +47,12 @@ typedef struct occam_outfile {
  * for the message "WHAT PATH: REASON". OCCAM_ERR_INPUT when refused. */
 int occam_outfile_check(const char *path, const char *what, occam_error *err);
 
+/* Whether two accepted output paths end at one file that replacing would clobber: the same
+ * resolved target (through symlinks, also to a file not there yet, and ./ or ../ spellings) or,
+ * when both exist, the same inode (hard links). False when either is refused or written in
+ * place (a device or pipe takes both in turn). */
+bool occam_outfile_same(const char *a, const char *b);
+
 /* Whether dir would be accepted as an output folder, created with its parents if missing: an
  * existing folder we may write into, or a missing one whose nearest existing ancestor is such a
  * folder. Nothing is created. OCCAM_ERR_INPUT when refused, with "WHAT DIR: REASON". */

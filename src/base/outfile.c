@@ -118,6 +118,10 @@ static bool resolve(const char *path, resolved *r, refusal *why)
         if (access(path, W_OK) != 0) return refuse(why, errno, NULL, NULL);
     } else if (errno != ENOENT) {
         return refuse(why, errno, NULL, NULL);
+    } else if (descriptor_name(path)) {
+        /* /dev/stdout with stdout closed (`>&-`): there is nothing to write to, and no folder
+         * to create a file in (/proc/PID/fd is not one). */
+        return refuse(why, EBADF, "names a descriptor that is not open", NULL);
     }
 
     char p[OCCAM_OUTFILE_PATH];
@@ -144,6 +148,19 @@ static bool resolve(const char *path, resolved *r, refusal *why)
     if (!ok) return false;
     if ((size_t)n >= sizeof r->target - TMP_SUFFIX) return refuse(why, ENAMETOOLONG, NULL, NULL);
     return true;
+}
+
+bool occam_outfile_same(const char *a, const char *b)
+{
+    resolved ra, rb;
+    refusal why;
+    if (!resolve(a, &ra, &why) || !resolve(b, &rb, &why)) return false;
+    /* Written in place, a device or a pipe takes both outputs one after the other. */
+    if (ra.in_place || rb.in_place) return false;
+    struct stat sa, sb;
+    if (stat(ra.target, &sa) == 0 && stat(rb.target, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino; /* hard links too */
+    return !strcmp(ra.target, rb.target);
 }
 
 static int refused(occam_error *err, const char *what, const char *path, const refusal *why)

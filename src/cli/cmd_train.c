@@ -1,10 +1,8 @@
 /* `occam train`: config → data → model → epochs → report and weights. */
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -145,31 +143,12 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
 
 /* Every path the run will write, checked before the data is loaded: a bad one is exit 2 in
  * seconds, not a failure after training. */
-/* Whether two output names would land on one file: the same inode when both exist, else the
- * same resolved folder and name. Then the report would replace the model written first. */
-static bool same_target(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && S_ISREG(sa.st_mode);
-    char ra[PATH_MAX], rb[PATH_MAX], da[PATH_MAX], db[PATH_MAX];
-    snprintf(da, sizeof da, "%s", a);
-    snprintf(db, sizeof db, "%s", b);
-    const char *fa = strrchr(a, '/'), *fb = strrchr(b, '/');
-    char *ca = strrchr(da, '/'), *cb = strrchr(db, '/');
-    if (ca) *ca = 0;
-    if (cb) *cb = 0;
-    if (!realpath(ca ? (*da ? da : "/") : ".", ra) || !realpath(cb ? (*db ? db : "/") : ".", rb))
-        return false;
-    return !strcmp(ra, rb) && !strcmp(fa ? fa + 1 : a, fb ? fb + 1 : b);
-}
-
 static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
     int rc = OCCAM_OK;
     if (o->save) rc = occam_outfile_check(o->save, "--save", err);
     if (rc == OCCAM_OK && o->report) rc = occam_outfile_check(o->report, "--report", err);
-    if (rc == OCCAM_OK && o->save && o->report && same_target(o->save, o->report))
+    if (rc == OCCAM_OK && o->save && o->report && occam_outfile_same(o->save, o->report))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "--save %s and --report %s name the same "
                              "file: the report would replace the model", o->save, o->report);
     if (rc == OCCAM_OK)

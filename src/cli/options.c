@@ -17,6 +17,8 @@ int cli_fail(const occam_error *err)
     int status = err->status ? err->status : OCCAM_ERR_RUNTIME;
     if (err->msg[0])
         fprintf(stderr, "occam: %s\n", err->msg);
+    else if (status >= OCCAM_STOPPED)
+        ; /* stopped by a signal: the command has said where its state is */
     else /* a failure path that forgot its message: never exit without a word */
         fprintf(stderr, "occam: %s: failed (exit %d) without saying why; this is a bug in occam, "
                         "please report it\n", cli_command_name, status);

@@ -169,6 +169,12 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
         if (end > s && end[-1] == '\n') *--end = '\0';
         if (end > s && end[-1] == '\r') *--end = '\0';
         if (r->lineno == 1 && end - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
+        /* Text has no NUL: without this, a binary first line passes for a header under
+         * data.header = auto and a data row is silently lost. */
+        if (memchr(s, '\0', (size_t)(end - s)))
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "%s:%zu: line contains a NUL byte (not a text CSV file?)",
+                                   r->path, r->lineno);
         char *p = s;
         while (p < end && csv_blank(*p)) p++;
         if (p == end) continue;
