@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <math.h>
@@ -571,7 +572,7 @@ Test(cli, one_run_per_checkpoint_folder)
     cr_assert_eq(mkdir(ck, 0777), 0);
     int fd;
     occam_error err = {0};
-    cr_assert_eq(occam_fsutil_lock_dir(ck, "test", &fd, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_fsutil_lock_dir(ck, "test", 0, &fd, &err), OCCAM_OK, "%s", err.msg);
     char want[1200];
     snprintf(want, sizeof want, "train.checkpoint_dir '%s' is in use by another occam run (PID "
              "%ld holds %s/occam.lock)", ck, (long)getpid(), ck);
@@ -598,12 +599,51 @@ Test(cli, one_run_per_checkpoint_folder)
     cr_assert_eq(unlink(path("ck/occam.lock")), 0);
     cr_assert_eq(symlink(path("target"), path("ck/occam.lock")), 0);
     expect(occam("train %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s",
-                 path("n.ini"), ck), 1, "occam.lock: cannot open the lock file");
+                 path("n.ini"), ck), 2, "occam.lock: the lock file is not a regular file");
     f = fopen(path("target"), "r");
     char text[32] = "";
     cr_assert(f && fgets(text, sizeof text, f));
     fclose(f);
     cr_assert_str_eq(text, "keep me\n");
+
+    /* a folder as the lock file: refused the same way */
+    cr_assert_eq(unlink(path("ck/occam.lock")), 0);
+    cr_assert_eq(mkdir(path("ck/occam.lock"), 0777), 0);
+    expect(occam("train %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s",
+                 path("n.ini"), ck), 2, "occam.lock: the lock file is not a regular file");
+}
+
+/* A run that locks only to save on a signal waits for another that is saving: a holder that
+ * lets go within the wait is waited for, one that does not is refused after it. */
+Test(cli, a_signal_save_waits_for_the_lock)
+{
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s", path("ck"));
+    cr_assert_eq(mkdir(ck, 0777), 0);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) { /* holds the lock for 0.3 s */
+        int fd;
+        occam_error e = {0};
+        if (occam_fsutil_lock_dir(ck, "test", 0, &fd, &e) != OCCAM_OK) _exit(1);
+        if (write(fds[1], "x", 1) != 1) _exit(1);
+        nanosleep(&(struct timespec){.tv_nsec = 300 * 1000 * 1000}, NULL);
+        _exit(0);
+    }
+    char c;
+    cr_assert_eq(read(fds[0], &c, 1), 1);
+    int fd;
+    occam_error err = {0};
+    cr_assert_eq(occam_fsutil_lock_dir(ck, "test", 0, &fd, &err), OCCAM_ERR_INPUT);
+    cr_assert_eq(occam_fsutil_lock_dir(ck, "test", 5.0, &fd, &err), OCCAM_OK, "%s", err.msg);
+    occam_fsutil_unlock_dir(fd);
+    int st;
+    cr_assert_eq(waitpid(child, &st, 0), child);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(fds[0]);
+    close(fds[1]);
 }
 
 /* Two real runs started on one folder: the second exits 2 at once, naming the first's PID;

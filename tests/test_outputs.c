@@ -486,3 +486,38 @@ Test(outputs, save_and_report_through_a_symlink_are_refused)
     expect_untrained();
     cr_expect(!exists(in_dir("m.st")));
 }
+
+/* Names the checkpoint folder owns (its lock file, its checkpoints' form), "-", and a
+ * checkpoint folder that is a symlink to nothing: all refused before training. */
+Test(outputs, names_that_would_go_wrong_are_refused_first)
+{
+    cr_assert_eq(mkdir(in_dir("ck"), 0777), 0);
+    expect(occam_run(0, "train", BLOBS, "--set", ckset("ck"), "--save", in_dir("ck/occam.lock"),
+                     NULL), 2, "keeps for its lock or its checkpoints");
+    expect_untrained();
+    expect(occam_run(0, "train", BLOBS, "--set", ckset("ck"), "--report",
+                     in_dir("ck/ckpt-e0001-s000000032.safetensors"), NULL), 2,
+           "keeps for its lock or its checkpoints");
+    expect_untrained();
+    expect(occam_run(0, "train", BLOBS, "--save", "-", NULL), 2, "--save -: write to /dev/stdout");
+    expect_untrained();
+    cr_expect(!exists("-"));
+    cr_assert_eq(symlink(in_dir("nowhere"), in_dir("dangling")), 0);
+    expect(occam_run(0, "train", BLOBS, "--set", ckset("dangling"), "--set",
+                     "train.checkpoint_every=1", NULL), 2, "is a symlink to a folder that does not");
+    expect_untrained();
+    /* any other name in the folder is the user's to take */
+    expect(occam_run(0, "train", BLOBS, "--set", "train.epochs=1", "--set", ckset("ck"), "--save",
+                     in_dir("ck/model.safetensors"), NULL), 0, NULL);
+}
+
+/* A FIFO given as a model to read is refused at once, not waited on for a writer. */
+Test(outputs, a_fifo_as_a_checkpoint_is_refused_without_waiting)
+{
+    cr_assert_eq(mkfifo(in_dir("ff"), 0644), 0);
+    expect(occam_run(0, "eval", BLOBS, "--checkpoint", in_dir("ff"), NULL), 2,
+           "not a regular file");
+    expect(occam_run(0, "train", BLOBS, "--resume", in_dir("ff"), NULL), 2, "not a regular file");
+    expect_untrained();
+    cr_expect_lt(seconds, 10.0);
+}

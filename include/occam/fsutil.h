@@ -2,6 +2,8 @@
 #ifndef OCCAM_FSUTIL_H
 #define OCCAM_FSUTIL_H
 
+#include <stdio.h>
+
 #include "occam/error.h"
 
 /* Room for a path in a config value or a message. */
@@ -20,9 +22,16 @@ int occam_fsutil_make_dir(const char *dir, const char *what, occam_error *err);
  * process dies, so a lock file a killed run left behind blocks nothing. The descriptor is
  * close-on-exec, so child processes never hold the lock. When another process holds it:
  * OCCAM_ERR_INPUT, naming `what` (the option or key dir came from), dir and the holder's PID.
+ * Another holder is waited for up to wait_seconds (polled), then refused. A lock file that is
+ * not a regular file (a folder, a symlink, a device) is OCCAM_ERR_INPUT.
  * On a file system without flock it warns on stderr and returns OCCAM_OK with *fd = -1. */
-int occam_fsutil_lock_dir(const char *dir, const char *what, int *fd, occam_error *err);
+int occam_fsutil_lock_dir(const char *dir, const char *what, double wait_seconds, int *fd,
+                          occam_error *err);
 /* Releases a lock from occam_fsutil_lock_dir (fd -1: nothing to do). */
 void occam_fsutil_unlock_dir(int fd);
+
+/* fopen(path, "rb") that never blocks on opening (a FIFO without a writer, a device): the
+ * caller's fstat then sees what it is. NULL with errno set on failure. */
+FILE *occam_fsutil_open_read(const char *path);
 
 #endif

@@ -57,7 +57,8 @@ static long holder_pid(int fd)
     return 0;
 }
 
-int occam_fsutil_lock_dir(const char *dir, const char *what, int *fd_out, occam_error *err)
+int occam_fsutil_lock_dir(const char *dir, const char *what, double wait_seconds, int *fd_out,
+                          occam_error *err)
 {
     *fd_out = -1;
     char path[PATH_MAX];
@@ -66,15 +67,23 @@ int occam_fsutil_lock_dir(const char *dir, const char *what, int *fd_out, occam_
     /* O_NOFOLLOW: a symlink planted as the lock file must not make us truncate its target;
      * O_CLOEXEC: a child (gnuplot, a shell) must not keep the lock after we end. */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd < 0 && (errno == EISDIR || errno == ELOOP || errno == ENXIO || errno == EWOULDBLOCK))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the lock file is not a regular file "
+                               "(%s); remove it", path, strerror(errno));
     if (fd < 0)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot open the lock file: %s", path,
                                strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the lock file is not a regular file",
-                               path);
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the lock file is not a regular file; "
+                               "remove it", path);
     }
+    /* A run that only locks to save on a signal may find another doing the same: wait for it
+     * a little, polling, rather than lose the state. */
+    for (double waited = 0; flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK &&
+                            waited < wait_seconds; waited += 0.05)
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         if (e == EWOULDBLOCK) {
@@ -107,4 +116,19 @@ int occam_fsutil_lock_dir(const char *dir, const char *what, int *fd_out, occam_
 void occam_fsutil_unlock_dir(int fd)
 {
     if (fd >= 0) close(fd); /* closing the last descriptor drops the flock */
+}
+
+FILE *occam_fsutil_open_read(const char *path)
+{
+    /* O_NONBLOCK only for the open itself: a FIFO without a writer would block it forever. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    int flags = fcntl(fd, F_GETFL);
+    FILE *f = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return f;
 }

@@ -177,6 +177,11 @@ int occam_outfile_check(const char *path, const char *what, occam_error *err)
 {
     resolved r;
     refusal why;
+    /* No command reads "-" as standard output; a file named "-" is never what was meant. */
+    if (!strcmp(path, "-"))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s -: write to /dev/stdout to mean "
+                               "standard output (a file named '-' is refused)",
+                               what ? what : "output");
     if (resolve(path, &r, &why)) return OCCAM_OK;
     return refused(err, what, path, &why);
 }
@@ -207,6 +212,11 @@ int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err)
     struct stat st;
     if (stat(dir, &st) == 0 || errno != ENOENT) {
         if (usable_dir(dir, &why)) return OCCAM_OK;
+        return refused(err, what, dir, &why);
+    }
+    /* A symlink to nothing: mkdir -p would fail on it. */
+    if (lstat(dir, &st) == 0) {
+        refuse(&why, ENOENT, "is a symlink to a folder that does not exist", NULL);
         return refused(err, what, dir, &why);
     }
     /* Missing: mkdir -p will create it under the nearest ancestor that exists. */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "occam/fsutil.h"
 #include "occam/mem.h"
 #include "occam/outfile.h"
 
@@ -292,7 +293,7 @@ static int read_exact(FILE *fp, void *buf, size_t n, const char *path, occam_err
 static int load(occam_st_file *f, char **header, size_t *hlen_out, occam_error *err)
 {
     const char *path = f->path;
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = occam_fsutil_open_read(path);
     if (!fp) return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     int rc = OCCAM_OK;
     struct stat st;

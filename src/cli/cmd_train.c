@@ -1,4 +1,5 @@
 /* `occam train`: config → data → model → epochs → report and weights. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "occam/dl.h"
 #include "occam/data.h"
 #include "occam/fit.h"
+#include "occam/fsutil.h"
 #include "occam/gemm.h"
 #include "occam/model.h"
 #include "occam/outfile.h"
@@ -143,6 +145,21 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
 
 /* Every path the run will write, checked before the data is loaded: a bad one is exit 2 in
  * seconds, not a failure after training. */
+/* Whether an output would land on a file the checkpoint folder owns: its lock file, or a name
+ * of its checkpoints' form, which the run would then take (or tidy away) as its own. */
+static bool in_checkpoint_folder(const char *out, const char *dir)
+{
+    const char *base = strrchr(out, '/');
+    base = base ? base + 1 : out;
+    size_t n = strlen(base);
+    bool owned = !strcmp(base, OCCAM_LOCK_FILE) ||
+                 (!strncmp(base, "ckpt-", 5) && n > 17 && !strcmp(base + n - 12, ".safetensors"));
+    char there[PATH_MAX];
+    if (!owned || (size_t)snprintf(there, sizeof there, "%s/%s", dir, base) >= sizeof there)
+        return false;
+    return occam_outfile_same(out, there);
+}
+
 static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
     int rc = OCCAM_OK;
@@ -153,6 +170,12 @@ static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error
                              "file: the report would replace the model", o->save, o->report);
     if (rc == OCCAM_OK)
         rc = occam_outfile_check_dir(cfg->train.checkpoint_dir, "train.checkpoint_dir", err);
+    const char *outs[2][2] = {{"--save", o->save}, {"--report", o->report}};
+    for (int i = 0; i < 2 && rc == OCCAM_OK; i++)
+        if (outs[i][1] && in_checkpoint_folder(outs[i][1], cfg->train.checkpoint_dir))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: a name train.checkpoint_dir "
+                                 "(%s) keeps for its lock or its checkpoints; choose another",
+                                 outs[i][0], outs[i][1], cfg->train.checkpoint_dir);
     return rc;
 }
 

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "occam/fsutil.h"
 #include "occam/mem.h"
 #include "occam/outfile.h"
 #include "rangecoder.h"
@@ -297,7 +298,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
 
 bool occam_occ_is(const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = occam_fsutil_open_read(path);
     char m[8];
     bool yes = f && fread(m, 1, 8, f) == 8 && memcmp(m, MAGIC, 8) == 0;
     if (f) fclose(f);
@@ -307,7 +308,7 @@ bool occam_occ_is(const char *path)
 /* The whole file, which must be a regular one: its size bounds what is read. */
 static uint8_t *slurp(const char *path, size_t *len, occam_error *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = occam_fsutil_open_read(path);
     if (!f) {
         occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
         return NULL;

@@ -175,7 +175,11 @@ static int relayout(occam_model *m, const int *w, int n, occam_error *err)
 
 int occam_checkpoint_load(const char *path, occam_model *m, occam_error *err)
 {
-    if (occam_occ_is(path)) return occam_occ_read(path, m, err);
+    /* By content, or by name: a .occ file whose magic took a flip is told as a damaged .occ,
+     * not as a foreign safetensors file. */
+    size_t len = strlen(path);
+    if (occam_occ_is(path) || (len > 4 && !strcmp(path + len - 4, ".occ")))
+        return occam_occ_read(path, m, err);
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;

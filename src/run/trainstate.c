@@ -264,19 +264,22 @@ static void tidy(const char *dir, int keep, const char *just)
     free(f);
 }
 
-/* Creates the folder and takes its lock, once per run. */
-static int lock_folder(occam_state_writer *w, occam_error *err)
+/* Creates the folder and takes its lock, once per run; waits up to wait_seconds for another
+ * holder. */
+static int lock_folder(occam_state_writer *w, double wait_seconds, occam_error *err)
 {
     if (w->locked) return OCCAM_OK;
     int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
-    if (rc == OCCAM_OK) rc = occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", &w->lock_fd, err);
+    if (rc == OCCAM_OK)
+        rc = occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", wait_seconds, &w->lock_fd,
+                                   err);
     w->locked = rc == OCCAM_OK;
     return rc;
 }
 
 int occam_state_writer_open(occam_state_writer *w, occam_error *err)
 {
-    return w->every > 0 ? lock_folder(w, err) : OCCAM_OK;
+    return w->every > 0 ? lock_folder(w, 0, err) : OCCAM_OK;
 }
 
 void occam_state_writer_close(occam_state_writer *w)
@@ -293,7 +296,15 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
     int epoch = v->res->epochs;
     if (!interrupted && (w->every <= 0 || epoch % w->every != 0)) return OCCAM_OK;
     int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err); /* it may have gone */
-    if (rc == OCCAM_OK) rc = lock_folder(w, err);
+    /* Only a run that checkpoints on a signal alone comes here without the lock: another such
+     * run may be saving too, so wait for it. */
+    if (rc == OCCAM_OK) rc = lock_folder(w, interrupted ? 10.0 : 0, err);
+    if (rc != OCCAM_OK && interrupted) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "the training state was not saved: %s",
+                               why);
+    }
     if (rc != OCCAM_OK) return rc;
     char path[sizeof w->last];
     int len = snprintf(path, sizeof path, "%s/ckpt-e%04d-s%09lld.safetensors", w->dir, epoch,
