@@ -91,7 +91,7 @@ sleep 1
 brc=$?
 kill -INT $a; wait $a
 arc=$?
-echo "concurrent runs on one folder: first exit $arc (130 = stopped by SIGINT), second exit $brc: $(grep occam: "$dir/b.log" | head -n 1)"
+echo "concurrent runs on one folder: first exit $arc (130 = stopped by SIGINT), second exit $brc: $(grep "in use" "$dir/b.log" | head -n 1)"
 if [ $brc -ne 2 ] || [ $arc -ne 130 ]; then findings=$((findings + 1)); echo "FINDING: concurrent"; fi
 
 echo "findings: $findings"

@@ -327,7 +327,7 @@ Test(safetensors, rejects_a_file_without_checksum)
     expect_bad(path, ": no occam.checksum in the metadata");
     write_summed(path, "{\"__metadata__\":{\"occam.checksum\":\"%s \"},"
                  "\"x\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[0,8]}}", data, 8);
-    expect_bad(path, ": metadata occam.checksum is not 8 hex digits");
+    expect_bad(path, ": metadata occam.checksum is not 8 lowercase hex digits");
 }
 
 /* Every single-bit flip in the key's name "occam.checksum" of a written file is refused:
@@ -597,7 +597,7 @@ Test(safetensors, rejects_bad_entries)
           ": metadata 'a' is not a string" },
         { "{\"__metadata__\":{\"occam.checksum\":\"xyz\"},"
           "\"x\":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[0,8]}}",
-          ": metadata occam.checksum is not 8 hex digits" },
+          ": metadata occam.checksum is not 8 lowercase hex digits" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_raw(path, UINT64_MAX, cases[i].header, data, sizeof data);
@@ -646,6 +646,22 @@ Test(safetensors, rejects_checksum_mismatch)
     memcpy(buf + at, hex, 8);
     spit(path, buf, size);
     expect_bad(path, ": its checksum covers the tensors only");
+
+    /* The digits as written, lowercase: an uppercase one (bit 5 flipped) is not the same. */
+    snprintf(hex, sizeof hex, "%08x", crc);
+    memcpy(buf + at, hex, 8);
+    spit(path, buf, size);
+    occam_st_file h;
+    cr_expect_eq(occam_st_open(&h, path, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_close(&h);
+    int letter = -1;
+    for (int i = 0; i < 8 && letter < 0; i++)
+        if (hex[i] >= 'a') letter = i;
+    if (letter >= 0) {
+        buf[at + letter] ^= 0x20;
+        spit(path, buf, size);
+        expect_bad(path, ": metadata occam.checksum is not 8 lowercase hex digits");
+    }
     free(buf);
 }
 

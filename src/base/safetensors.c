@@ -532,16 +532,15 @@ static int check_checksum(const occam_st_file *f, const char *header, size_t hle
     bool ok = (size_t)d + 9 <= hlen && header[d + 8] == '"';
     for (int i = 0; ok && i < 8; i++) {
         char c = header[d + i];
-        int v = c >= '0' && c <= '9' ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10
-              : -1;
+        /* Lowercase only, as written: an uppercase digit would be one flipped bit that the
+         * sum cannot see. */
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
         ok = v >= 0;
         expect = expect << 4 | (uint32_t)(ok ? v : 0);
     }
     if (!ok)
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: metadata %s is not 8 hex digits", f->path,
+                               "%s: metadata %s is not 8 lowercase hex digits", f->path,
                                OCCAM_ST_CHECKSUM_KEY);
     unsigned char len8[8];
     for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
