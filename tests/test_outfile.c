@@ -410,3 +410,147 @@ Test(outfile, same_tells_two_names_for_one_file)
     cr_expect_not(occam_outfile_same(null, null));
     cr_expect_not(occam_outfile_same(in_dir("sub"), in_dir("sub")));
 }
+
+/* ---- signals and what SIGKILL leaves --------------------------------------------------------- */
+
+static bool exists(const char *p)
+{
+    struct stat st;
+    return lstat(p, &st) == 0;
+}
+
+/* A child with the handlers installed and two temporary files open (after 20 writes committed
+ * or aborted, so freed registry slots are reused), which says so on a pipe and waits. The
+ * parent sends sig: the child must die of it, leaving no temporary file and no target. */
+static void killed_mid_write(int sig)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        /* As from a terminal: a runner started with `&` has SIGINT ignored, and an ignored
+         * signal stays ignored (see the next test). */
+        signal(sig, SIG_DFL);
+        occam_outfile_catch_signals();
+        occam_error err = {0};
+        occam_outfile a, b;
+        for (int i = 0; i < 20; i++) {
+            if (occam_outfile_open(&a, in_dir("done.txt"), &err)) _exit(3);
+            fputs("x", a.f);
+            if (i % 2) occam_outfile_abort(&a);
+            else if (occam_outfile_commit(&a, &err)) _exit(4);
+        }
+        if (occam_outfile_open(&a, in_dir("a.txt"), &err) ||
+            occam_outfile_open(&b, in_dir("b.txt"), &err))
+            _exit(5);
+        fputs("half", a.f);
+        fflush(a.f);
+        if (write(fds[1], "r", 1) != 1) _exit(6);
+        for (;;) pause();
+    }
+    close(fds[1]);
+    char c;
+    cr_assert_eq(read(fds[0], &c, 1), 1, "the child failed before its writes");
+    close(fds[0]);
+    cr_expect_eq(count_tmp(), 2, "both temporary files are open");
+    cr_assert_eq(kill(pid, sig), 0);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == sig, "status %#x: not killed by %d", st, sig);
+    cr_expect_eq(count_tmp(), 0, "a temporary file was left behind (signal %d)", sig);
+    cr_expect(!exists(in_dir("a.txt")) && !exists(in_dir("b.txt")));
+    cr_expect_str_eq(get(in_dir("done.txt")), "x");
+}
+
+Test(outfile, a_signal_mid_write_removes_the_temporary_files, .timeout = 60)
+{
+    killed_mid_write(SIGTERM);
+    killed_mid_write(SIGINT);
+    killed_mid_write(SIGHUP);
+    killed_mid_write(SIGPIPE);
+}
+
+Test(outfile, an_ignored_signal_stays_ignored)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        signal(SIGHUP, SIG_IGN);
+        occam_outfile_catch_signals();
+        raise(SIGHUP);
+        struct sigaction sa;
+        sigaction(SIGTERM, NULL, &sa);
+        _exit(sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN ? 7 : 0);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+}
+
+/* A PID that no process has: a child's, once reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) _exit(0);
+    cr_assert_eq(waitpid(pid, NULL, 0), pid);
+    cr_assert(kill(pid, 0) != 0 && errno == ESRCH);
+    return (long)pid;
+}
+
+static const char *named(const char *fmt, long pid)
+{
+    static char buf[8][64];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], fmt, pid);
+    return in_dir(buf[k]);
+}
+
+Test(outfile, what_sigkill_left_is_removed_by_the_next_write)
+{
+    long dead = dead_pid(), live = (long)getppid();
+    const char *stale = named("x.csv.tmp.%ld", dead);
+    const char *stale2 = named("x.csv.tmp.%ld", 999999999L); /* above any pid_max */
+    const char *alive = named("x.csv.tmp.%ld", live);
+    const char *keep[] = {named("x.csv.tmp.%ld.bak", dead), named("x.csv.tmp.0%ld", dead),
+                          named("x.csv.tmp.+%ld", dead),    named("xx.csv.tmp.%ld", dead),
+                          named("y.csv.tmp.%ld", dead),     named("x.csv.tmp.%ld9999999999", 1),
+                          named("x.csv.TMP.%ld", dead),     named("x.csv.tmp.-%ld", dead),
+                          in_dir("x.csv.tmp."),             in_dir("x.csv.tmp.abc")};
+    put(stale, "stale");
+    put(stale2, "stale");
+    put(alive, "alive");
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) put(keep[i], "other");
+    /* Only regular files: a folder or a link with the name stays. */
+    const char *sdir = named("x.csv.tmp.%ld", 999999997L);
+    cr_assert_eq(mkdir(sdir, 0700), 0);
+    cr_assert_eq(symlink(in_dir("victim"), named("x.csv.tmp.%ld", 999999998L)), 0);
+    put(in_dir("victim"), "precious");
+
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_write_all(in_dir("x.csv"), "new", 3, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_expect_str_eq(get(in_dir("x.csv")), "new");
+    cr_expect(!exists(stale), "a dead process's temporary file was kept");
+    cr_expect(!exists(stale2));
+    cr_expect_str_eq(get(alive), "alive", "a live process's temporary file was removed");
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        cr_expect(exists(keep[i]), "%s was removed", keep[i]);
+    cr_expect(exists(sdir), "a folder was removed");
+    cr_expect(exists(named("x.csv.tmp.%ld", 999999998L)), "a link was removed");
+    cr_expect_str_eq(get(in_dir("victim")), "precious");
+
+    /* Through a symlink, the folder cleaned is the target's. */
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s", in_dir("sub"));
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    char stale3[700];
+    snprintf(stale3, sizeof stale3, "%s/t.txt.tmp.%ld", sub, dead);
+    put(stale3, "stale");
+    cr_assert_eq(symlink("sub/t.txt", in_dir("link")), 0);
+    cr_assert_eq(occam_outfile_write_all(in_dir("link"), "v", 1, &err), OCCAM_OK, "%s", err.msg);
+    cr_expect(!exists(stale3));
+}

@@ -7,11 +7,14 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -36,20 +39,28 @@ static const char *in_dir(const char *name) { return tmpdir_path(dir, name); }
 
 static double seconds;
 
+/* argv[0] = $OCCAM_BIN, then first (unless NULL) and the NULL-terminated rest; returns argv[0]. */
+static const char *occam_argv(char *argv[64], const char *first, va_list ap)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    int argc = 0;
+    argv[argc++] = (char *)bin;
+    if (first) argv[argc++] = (char *)first;
+    for (const char *a; argc < 63 && (a = va_arg(ap, const char *));) argv[argc++] = (char *)a;
+    argv[argc] = NULL;
+    return bin;
+}
+
 /* Runs occam with the arguments (NULL-terminated) under a file-size limit of fsize bytes (0:
  * none), with SIGXFSZ at its default as a shell leaves it; output and errors into `out`.
  * Returns the exit status; a death by signal fails the test. */
 static int occam_run(long fsize, ...)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
     char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)bin;
     va_list ap;
     va_start(ap, fsize);
-    for (const char *a; (a = va_arg(ap, const char *)) && argc < 63;) argv[argc++] = (char *)a;
+    const char *bin = occam_argv(argv, NULL, ap);
     va_end(ap);
-    argv[argc] = NULL;
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
     struct timespec t0, t1;
@@ -363,16 +374,22 @@ Test(outputs, a_file_size_limit_is_exit_1_and_keeps_the_last_good_checkpoint)
 
 /* ---- predict: no partial output ------------------------------------------------------------- */
 
-Test(outputs, a_failed_predict_output_leaves_no_partial_file)
+/* A model trained for one epoch, and a CSV of `rows` rows of 20 features to predict on. */
+static void predict_setup(const char *model, const char *csv, int rows)
 {
-    const char *model = in_dir("m.safetensors"), *csv = in_dir("in.csv");
     expect(occam_run(0, "train", BLOBS, EPOCHS_1, CKDIR("ck"), "--save", model, NULL), 0, NULL);
     FILE *f = fopen(csv, "w");
     cr_assert_not_null(f);
-    for (int i = 0; i < 2000; i++)
+    for (int i = 0; i < rows; i++)
         for (int j = 0; j < 20; j++)
             fprintf(f, "%.3f%c", (i * 7 + j * 3) % 11 - 5.0, j < 19 ? ',' : '\n');
-    fclose(f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+Test(outputs, a_failed_predict_output_leaves_no_partial_file)
+{
+    const char *model = in_dir("m.safetensors"), *csv = in_dir("in.csv");
+    predict_setup(model, csv, 2000);
     const char *pred = in_dir("pred.csv");
     /* the output is about 60 KB */
     expect(occam_run(20 * 1024, "predict", BLOBS, "--checkpoint", model, "--input", csv,
@@ -396,6 +413,96 @@ Test(outputs, a_failed_predict_output_leaves_no_partial_file)
         cr_assert_eq(lstat(full, &st), 0);
         cr_expect(S_ISCHR(st.st_mode));
     }
+}
+
+/* ---- a signal mid-write ------------------------------------------------------------------- */
+
+/* Starts occam with the arguments (NULL-terminated), its output to /dev/null. */
+static pid_t occam_start(const char *arg, ...)
+{
+    char *argv[64];
+    va_list ap;
+    va_start(ap, arg);
+    const char *bin = occam_argv(argv, arg, ap);
+    va_end(ap);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        signal(SIGTERM, SIG_DFL);
+        execv(bin, argv);
+        _exit(98);
+    }
+    return pid;
+}
+
+/* The predict output is opened only after the input is read and the rows computed, so a
+ * FIFO input cannot hold it open. Instead inotify says when the temporary file is created, the
+ * child is stopped there (SIGSTOP) and the test checks that the file is really open before it
+ * sends SIGTERM and lets the child go on; so the signal provably lands mid-write. Should the
+ * 10 MB of output be written before the stop lands (a busy machine), the run is repeated. */
+Test(outputs, sigterm_during_predict_output_leaves_no_temporary_file, .timeout = 300)
+{
+    const char *model = in_dir("m.safetensors"), *csv = in_dir("in.csv");
+    predict_setup(model, csv, 300000);
+    char pred[700];
+    snprintf(pred, sizeof pred, "%s", in_dir("pred.csv"));
+    bool landed = false;
+    for (int attempt = 0; attempt < 5 && !landed; attempt++) {
+        put(pred, "old");
+        int in = inotify_init1(IN_CLOEXEC);
+        cr_assert_geq(in, 0);
+        cr_assert_geq(inotify_add_watch(in, dir, IN_CREATE), 0);
+        pid_t pid = occam_start("predict", BLOBS, "--checkpoint", model, "--input", csv,
+                                "--output", pred, NULL);
+        char tmp[64] = "";
+        union {
+            struct inotify_event ev;
+            char buf[4096];
+        } u;
+        while (!tmp[0]) {
+            struct pollfd pfd = {.fd = in, .events = POLLIN};
+            cr_assert_eq(poll(&pfd, 1, 120000), 1, "no temporary file was created");
+            ssize_t n = read(in, u.buf, sizeof u.buf);
+            cr_assert_gt(n, 0);
+            for (char *p = u.buf; p < u.buf + n;) {
+                struct inotify_event *ev = (struct inotify_event *)(void *)p;
+                if (ev->len && !strncmp(ev->name, "pred.csv.tmp.", 13)) {
+                    kill(pid, SIGSTOP);
+                    snprintf(tmp, sizeof tmp, "%s", ev->name);
+                    break;
+                }
+                p += sizeof *ev + ev->len;
+            }
+        }
+        close(in);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, WUNTRACED), pid);
+        if (!WIFSTOPPED(st)) { /* it had already finished */
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+            continue;
+        }
+        landed = exists(in_dir(tmp));
+        cr_assert_eq(kill(pid, landed ? SIGTERM : SIGCONT), 0);
+        if (landed) kill(pid, SIGCONT);
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        if (!landed) {
+            cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+            continue;
+        }
+        /* As before: the death of SIGTERM, which a shell shows as exit 143. */
+        cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status %#x", st);
+        cr_expect(!exists(in_dir(tmp)), "%s was left behind", tmp);
+        cr_expect_eq(count_tmp(dir), 0);
+        FILE *g = fopen(pred, "r");
+        char old[8] = "";
+        cr_assert_not_null(g);
+        cr_expect(fgets(old, sizeof old, g) && !strcmp(old, "old"), "the old output changed");
+        fclose(g);
+    }
+    cr_expect(landed, "the signal never landed while the output was open");
 }
 
 /* ---- plot: no partial PNG, no gnuplot injection --------------------------------------------- */

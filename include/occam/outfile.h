@@ -19,7 +19,12 @@
  * --save or --report fails in seconds (OCCAM_ERR_INPUT, exit 2), not after training. The writer
  * checks again when it opens, since the file system may have changed in the meantime; its
  * failures, like every later I/O failure, are OCCAM_ERR_RUNTIME with "PATH: write failed:
- * REASON" (the system's words: "No space left on device", "File too large", ...). */
+ * REASON" (the system's words: "No space left on device", "File too large", ...).
+ *
+ * A temporary file is also removed when a signal ends the process while it is open, once
+ * occam_outfile_catch_signals is installed (or a handler of the caller's own calls
+ * occam_outfile_unlink_open); one left by SIGKILL or a crash is removed by the next write of the
+ * same target, when its PID names no live process. */
 #ifndef OCCAM_OUTFILE_H
 #define OCCAM_OUTFILE_H
 
@@ -39,6 +44,8 @@ typedef struct occam_outfile {
     char target[OCCAM_OUTFILE_PATH];    /* the resolved target the temporary file replaces */
     char shown[OCCAM_OUTFILE_PATH];     /* the path as the caller gave it, for messages */
     bool in_place;
+    int slot;                           /* 1 + its place in the registry of open temporary
+                                           files (see occam_outfile_unlink_open); 0: none */
     int error;                          /* the first write error's errno, 0 if none */
 } occam_outfile;
 
@@ -72,6 +79,16 @@ int occam_outfile_commit(occam_outfile *o, occam_error *err);
 
 /* Closes o and removes the temporary file; the target is as it was. Safe on a closed o. */
 void occam_outfile_abort(occam_outfile *o);
+
+/* Removes every temporary file now open, leaving the targets as they were; only unlink(), so
+ * a signal handler may call it. The process must end afterwards: the writers still hold them. */
+void occam_outfile_unlink_open(void);
+
+/* For SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE, a handler that calls
+ * occam_outfile_unlink_open, then dies of the same signal with its default action, so the exit
+ * status (128 + N to a shell) is what it was. A signal the process was started with ignored
+ * (nohup, `cmd &` in a script) stays ignored. Call it once at start-up. */
+void occam_outfile_catch_signals(void);
 
 /* open + write n bytes + commit. */
 int occam_outfile_write_all(const char *path, const void *buf, size_t n, occam_error *err);

@@ -8,12 +8,22 @@
  * file that does not exist yet is followed too, and writes the temporary file beside the end of
  * the chain: the rename then replaces the link's target and keeps the link. The temporary file
  * is created with O_EXCL | O_NOFOLLOW, so a name planted in a shared folder cannot redirect the
- * write. */
+ * write.
+ *
+ * Temporary files that are open are listed in a small registry a signal handler can read: a
+ * slot is claimed with a compare-and-swap (writers may run on any thread), filled, then marked
+ * ready before the file is created, and freed only after the rename or unlink, so a signal at
+ * any moment finds the name still to remove or one not (or no longer) there, whose unlink fails
+ * harmlessly. The name holds our PID, so it is nobody else's file. What SIGKILL
+ * leaves, no handler can remove: the next write of the same target does, by name and PID. */
 #include "occam/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -258,6 +268,109 @@ static int sync_dir(const char *path)
     return rc;
 }
 
+/* ---- the registry of open temporary files ---------------------------------------------- */
+
+/* More than a command ever has open at once; a writer finding none free still works, its file
+ * is just not removed by a signal (the next write of its target removes it). */
+#define OPEN_SLOTS 8
+enum { SLOT_FREE, SLOT_FILLING, SLOT_READY };
+static atomic_int open_state[OPEN_SLOTS];
+static char open_path[OPEN_SLOTS][OCCAM_OUTFILE_PATH];
+
+static void remember(occam_outfile *o)
+{
+    for (int i = 0; i < OPEN_SLOTS; i++) {
+        int expect = SLOT_FREE;
+        if (!atomic_compare_exchange_strong(&open_state[i], &expect, SLOT_FILLING)) continue;
+        memcpy(open_path[i], o->path, sizeof open_path[i]);
+        atomic_store(&open_state[i], SLOT_READY);
+        o->slot = i + 1;
+        return;
+    }
+}
+
+/* After the temporary file is renamed or removed: see the file's opening comment. */
+static void forget(occam_outfile *o)
+{
+    if (!o->slot) return;
+    atomic_store(&open_state[o->slot - 1], SLOT_FREE);
+    o->slot = 0;
+}
+
+void occam_outfile_unlink_open(void)
+{
+    for (int i = 0; i < OPEN_SLOTS; i++)
+        if (atomic_load(&open_state[i]) == SLOT_READY) unlink(open_path[i]);
+}
+
+static void die_cleanly(int sig)
+{
+    occam_outfile_unlink_open();
+    signal(sig, SIG_DFL);
+    raise(sig); /* blocked until this handler returns; then the default action ends us */
+}
+
+void occam_outfile_catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = die_cleanly;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&sa.sa_mask, sigs[i]);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        /* nohup, or `occam ... &` in a script: the caller chose that these not end us. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* ---- stale temporary files --------------------------------------------------------------- */
+
+/* The PID in a name's ".tmp.PID" tail: digits only, no sign, no leading zero; 0 if not one. */
+static pid_t tmp_pid(const char *s)
+{
+    if (*s < '1' || *s > '9') return 0;
+    long long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return 0;
+        v = v * 10 + (*s - '0');
+        if (v > INT_MAX) return 0;
+    }
+    return (pid_t)v;
+}
+
+/* Removes BASE.tmp.PID files beside target whose PID is no live process: what a writer killed
+ * by SIGKILL (or a crash) left. Only regular files with exactly that name; a PID we may not
+ * signal (EPERM) is alive. One pass over the folder; nothing here is an error. */
+static void remove_stale(const char *target)
+{
+    const char *slash = strrchr(target, '/');
+    char dir[OCCAM_OUTFILE_PATH];
+    const char *base = slash ? slash + 1 : target;
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == target) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - target), target);
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    int saved = errno;
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0) continue;
+        pid_t pid = tmp_pid(n + blen + 5);
+        if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
+        struct stat st;
+        if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+            unlinkat(dirfd(d), n, 0);
+    }
+    closedir(d);
+    errno = saved;
+}
+
+/* ---- the writer -------------------------------------------------------------------------- */
+
 static int open_tmp(const char *tmp)
 {
     int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
@@ -288,7 +401,15 @@ int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
         int n = snprintf(o->path, sizeof o->path, "%s.tmp.%ld", r.target, (long)getpid());
         if (n < 0 || (size_t)n >= sizeof o->path)
             return write_failed(err, path, strerror(ENAMETOOLONG));
+        remove_stale(r.target);
+        /* Listed before it exists: a signal between the two would otherwise miss it. */
+        remember(o);
         fd = open_tmp(o->path);
+        if (fd < 0) {
+            int saved = errno;
+            forget(o);
+            errno = saved;
+        }
         /* The replacement keeps the permissions the user gave the old file. A file system
          * without modes (vfat) refuses; the content is what matters, so that is not an error. */
         if (fd >= 0 && r.exists) (void)fchmod(fd, r.mode & 07777);
@@ -299,6 +420,7 @@ int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
         int saved = errno;
         close(fd);
         if (!o->in_place) unlink(o->path);
+        forget(o);
         return write_failed(err, path, strerror(saved));
     }
     return OCCAM_OK;
@@ -326,10 +448,9 @@ int occam_outfile_commit(occam_outfile *o, occam_error *err)
     if (!e && !o->in_place && fsync(fileno(f)) != 0) e = errno;
     if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
     if (!e && !o->in_place && rename(o->path, o->target) != 0) e = errno;
-    if (e) {
-        if (!o->in_place) unlink(o->path);
-        return write_failed(err, o->shown, strerror(e));
-    }
+    if (e && !o->in_place) unlink(o->path);
+    forget(o);
+    if (e) return write_failed(err, o->shown, strerror(e));
     /* The new file is in place, but its name may not survive a crash: say so. */
     if (!o->in_place && sync_dir(o->target) != 0)
         return write_failed(err, o->shown, strerror(errno));
@@ -343,6 +464,7 @@ void occam_outfile_abort(occam_outfile *o)
     fclose(o->f);
     o->f = NULL;
     if (!o->in_place) unlink(o->path);
+    forget(o);
     errno = saved;
 }
 

@@ -39,10 +39,13 @@ static const char usage[] =
     "and on SIGINT/SIGTERM, which finish the current step, save, and exit 130/143.\n"
     "Progress goes to stderr; exit status 0 ok, 1 runtime failure, 2 bad usage/config/input.\n";
 
-/* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once. */
+/* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once,
+ * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
+ * these replace, would have). */
 static void on_signal(int sig)
 {
     if (occam_fit_stop_requested()) {
+        occam_outfile_unlink_open();
         signal(sig, SIG_DFL);
         raise(sig);
         return;

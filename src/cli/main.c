@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "occam/config.h"
+#include "occam/outfile.h"
 #include "occam/version.h"
 
 typedef struct command {
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
      * path, a message, exit 1 and no temporary file left, instead of SIGXFSZ killing the
      * process mid-write. */
     signal(SIGXFSZ, SIG_IGN);
+    /* Ctrl-C, kill or a closed terminal mid-write: the output's temporary file goes too. */
+    occam_outfile_catch_signals();
     if (argc < 2) {
         usage(stderr);
         return OCCAM_ERR_INPUT;
