@@ -441,8 +441,8 @@ Test(cli, checkpoint_of_another_shape_is_refused_naming_the_layer)
 }
 
 /* Rewrites the safetensors file `from` as `to` (checksum and all, as occam writes it) with
- * element `at` of tensor `name` (F32) set to v. */
-static void poison(const char *from, const char *to, const char *name, size_t at, float v)
+ * element `at` of tensor `name` (F32 or F64) set to v. */
+static void poison(const char *from, const char *to, const char *name, size_t at, double v)
 {
     occam_st_file f;
     occam_error err = {0};
@@ -456,10 +456,12 @@ static void poison(const char *from, const char *to, const char *name, size_t at
         t[i] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
         memcpy(t[i].shape, x->shape, sizeof t[i].shape);
         if (!strcmp(x->name, name)) {
-            cr_assert(x->dtype == OCCAM_ST_F32 && at < x->nbytes / 4);
+            bool f64 = x->dtype == OCCAM_ST_F64;
+            cr_assert((f64 || x->dtype == OCCAM_ST_F32) && at < x->nbytes / (f64 ? 8 : 4));
             copy = malloc(x->nbytes);
             memcpy(copy, x->data, x->nbytes);
-            copy[at] = v;
+            if (f64) ((double *)(void *)copy)[at] = v;
+            else copy[at] = (float)v;
             t[i].data = copy;
         }
     }
@@ -506,6 +508,23 @@ Test(cli, non_finite_checkpoint_is_refused_naming_file_and_tensor)
              "index 0\n", path("s2.st"));
     expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), path("s2.st")), 2,
            want);
+}
+
+/* A state whose history or prune log holds a count no int can (a fuzzer's find: the cast
+ * was undefined behaviour) is refused, naming the table, row and column. */
+Test(cli, state_with_an_impossible_count_is_refused)
+{
+    write_file("n.ini", N_INI);
+    expect(occam("train %s --set train.epochs=2 --set train.checkpoint_every=1 "
+                 "--set train.checkpoint_dir=%s", path("n.ini"), path("ck")), 0, "test");
+    char state[512];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0001-s000000002.safetensors"));
+    poison(state, path("h.st"), "fit.history", 0, 6.01172e+180);
+    expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), path("h.st")), 2,
+           "fit.history row 0 column 0 is 6.01172e+180, not a count");
+    poison(state, path("h2.st"), "fit.history", 0, 1.5);
+    expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), path("h2.st")), 2,
+           "fit.history row 0 column 0 is 1.5, not a count");
 }
 
 /* A model or state file without its checksum (removed, or its key's name damaged) is refused

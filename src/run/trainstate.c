@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -41,6 +42,19 @@ static void history_read(occam_epoch_stats *s, const double *r)
                              .test = {.n = (size_t)r[4], .loss = r[5], .accuracy = r[6],
                                       .mse = r[7], .relative_error = r[8]},
                              .seconds = r[9], .samples_per_second = r[10]};
+}
+
+/* The columns cols[0..n) of row r of a saved table hold whole counts in [0, max]. */
+static int check_counts(const char *path, const char *name, const double *row, int64_t r,
+                        const int *cols, int n, double max, occam_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        double x = row[cols[i]];
+        if (!(x >= 0 && x <= max && x == floor(x)))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: %s row %lld column %d is %g, not "
+                                   "a count (file damaged)", path, name, (long long)r, cols[i], x);
+    }
+    return OCCAM_OK;
 }
 
 static void event_row(const occam_prune_event *e, double *r)
@@ -461,6 +475,8 @@ static bool position_fits(const occam_config *cfg, const occam_fit_result *res, 
         iv[I_CORRECT] < 0 || iv[I_CORRECT] > n || iv[I_THREADS] < 1 || iv[I_THREADS] > 4096)
         return false;
     if (nev < 0 || nev > 1000000 || (sched != OCCAM_PRUNE_AGP && nev != phase)) return false;
+    if (iv[I_DENSE_HIDDEN] < 0 || iv[I_DENSE_HIDDEN] > INT_MAX || iv[I_DENSE_WEIGHTS] < 0)
+        return false;
     return iv[I_BEST] >= -1 && iv[I_BEST] < (nev > 0 ? nev : 1);
 }
 
@@ -554,6 +570,20 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     for (size_t i = 0; rc == OCCAM_OK && i < sizeof floats / sizeof *floats; i++) {
         const occam_st_tensor_view *t = occam_st_find(&f, floats[i]);
         if (t) rc = occam_st_check_finite(&f, t, err);
+    }
+    /* The counts kept as doubles in the history and the prune log become ints on reading. */
+    static const int hist_int[] = {0}, hist_big[] = {4}, event_int[] = {0, 1, 6},
+                     event_big[] = {2, 5};
+    const double big = 9007199254740992.0; /* 2^53: an int64 count a double holds exactly */
+    for (int64_t e = 0; rc == OCCAM_OK && e < ne; e++) {
+        const double *row = hist + e * HIST_COLS;
+        rc = check_counts(path, "fit.history", row, e, hist_int, 1, INT_MAX, err);
+        if (rc == OCCAM_OK) rc = check_counts(path, "fit.history", row, e, hist_big, 1, big, err);
+    }
+    for (int64_t e = 0; rc == OCCAM_OK && e < nev; e++) {
+        const double *row = evs + e * EVENT_COLS;
+        rc = check_counts(path, "prune.events", row, e, event_int, 3, INT_MAX, err);
+        if (rc == OCCAM_OK) rc = check_counts(path, "prune.events", row, e, event_big, 2, big, err);
     }
     for (size_t i = 0; rc == OCCAM_OK && i < res->nrows; i++)
         if (perm[i] >= res->nrows)
