@@ -98,11 +98,25 @@ static long checksum_digits(const char *h, size_t n)
     return found;
 }
 
-/* The whole-file CRC: the length field, the header with the checksum's own digits read as
- * "00000000", then the data area. */
-static uint32_t file_crc(const unsigned char len8[8], const char *header, size_t hlen,
-                         size_t digits)
+/* The 8-byte little-endian header length that opens a file. */
+static void put_le64(unsigned char out[8], uint64_t v)
 {
+    for (int b = 0; b < 8; b++) out[b] = (unsigned char)(v >> (8 * b));
+}
+
+static uint64_t get_le64(const unsigned char in[8])
+{
+    uint64_t v = 0;
+    for (int b = 7; b >= 0; b--) v = v << 8 | in[b];
+    return v;
+}
+
+/* The whole-file CRC up to the data: the length field (hlen's), then the header with the
+ * checksum's own digits read as "00000000". The caller goes on over the data area. */
+static uint32_t file_crc(const char *header, size_t hlen, size_t digits)
+{
+    unsigned char len8[8];
+    put_le64(len8, hlen);
     uint32_t crc = crc_update((uint32_t)crc32(0L, Z_NULL, 0), len8, 8);
     crc = crc_update(crc, header, digits);
     crc = crc_update(crc, "00000000", 8);
@@ -113,12 +127,11 @@ int occam_st_checksum(const void *file, size_t n, uint32_t *crc)
 {
     const unsigned char *p = file;
     if (n < 8) return -1;
-    uint64_t hlen = 0;
-    for (int b = 7; b >= 0; b--) hlen = hlen << 8 | p[b];
+    uint64_t hlen = get_le64(p);
     if (hlen > n - 8) return -1;
     long d = checksum_digits((const char *)p + 8, (size_t)hlen);
     if (d < 0 || (uint64_t)d + 8 > hlen) return -1;
-    uint32_t c = file_crc(p, (const char *)p + 8, (size_t)hlen, (size_t)d);
+    uint32_t c = file_crc((const char *)p + 8, (size_t)hlen, (size_t)d);
     *crc = crc_update(c, p + 8 + hlen, n - 8 - (size_t)hlen);
     return (int)(8 + d);
 }
@@ -196,7 +209,7 @@ static int write_file(const char *path, const char *header, size_t hlen,
     int rc = occam_outfile_open(&o, path, err);
     if (rc) return rc;
     unsigned char len8[8];
-    for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
+    put_le64(len8, hlen);
     bool ok = occam_outfile_write(&o, len8, 8) && occam_outfile_write(&o, header, hlen);
     for (int i = 0; ok && i < ntensors; i++)
         ok = occam_outfile_write(&o, tensors[i].data, (size_t)nbytes[i]);
@@ -263,9 +276,7 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
     }
     long digits = checksum_digits(header, hlen);
     OCCAM_ASSERT(digits >= 0 && (size_t)digits + 8 <= hlen);
-    unsigned char len8[8];
-    for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
-    uint32_t crc = file_crc(len8, header, hlen, (size_t)digits);
+    uint32_t crc = file_crc(header, hlen, (size_t)digits);
     for (int i = 0; i < ntensors; i++)
         if (nbytes[i]) crc = crc_update(crc, tensors[i].data, (size_t)nbytes[i]);
     char hex[9];
@@ -318,8 +329,7 @@ static int load(occam_st_file *f, char **header, size_t *hlen_out, occam_error *
     }
     unsigned char len8[8];
     if ((rc = read_exact(fp, len8, 8, path, err))) goto out;
-    uint64_t hlen = 0;
-    for (int b = 7; b >= 0; b--) hlen = hlen << 8 | len8[b];
+    uint64_t hlen = get_le64(len8);
     if (hlen > size - 8) {
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s: truncated: header says %" PRIu64 " bytes, file has %" PRIu64
@@ -542,9 +552,7 @@ static int check_checksum(const occam_st_file *f, const char *header, size_t hle
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: metadata %s is not 8 lowercase hex digits", f->path,
                                OCCAM_ST_CHECKSUM_KEY);
-    unsigned char len8[8];
-    for (int b = 0; b < 8; b++) len8[b] = (unsigned char)((uint64_t)hlen >> (8 * b));
-    uint32_t got = crc_update(file_crc(len8, header, hlen, (size_t)d), f->data, f->data_size);
+    uint32_t got = crc_update(file_crc(header, hlen, (size_t)d), f->data, f->data_size);
     if (got == expect) return OCCAM_OK;
     /* Before the header was covered the CRC was of the data alone: say so, not "corrupted". */
     if (crc_update((uint32_t)crc32(0L, Z_NULL, 0), f->data, f->data_size) == expect)
