@@ -44,6 +44,7 @@ Test(noisy, mu_and_rho_gradients_match_finite_differences)
     cfg.model.activation = OCCAM_ACT_TANH;
     cfg.train.batch = 8;
     cfg.noise.init_sigma = 0.3;
+    cfg.noise.data_term = OCCAM_NOISE_DATA_SAMPLE; /* ρ enters the loss only when sampled */
     occam_model m;
     occam_error err;
     cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
@@ -541,4 +542,94 @@ Test(noisy, responsibilities_name_the_most_responsible_component)
         cr_assert_float_eq(r[0] + r[1] + r[2], 1.0, 1e-12);
         for (int c = 0; c < 3; c++) cr_assert(r[c] <= r[best]);
     }
+}
+
+/* noise.data_term = expansion: one step's curvature is the mean of the squared per-row
+ * gradients (each row's gradient from occam_trainer_gradient on that row alone), and the next
+ * epoch's σ is the fixed point σ² = 1/(C_p + ĥ/(c·κ)) with the bias-corrected average ĥ. */
+Test(noisy, expansion_curvature_and_sigma_fixed_point)
+{
+    int w[] = {5, 7, 4};
+    occam_config cfg = noisy_config(w);
+    cfg.model.activation = OCCAM_ACT_TANH;
+    cfg.train.batch = 8;
+    cfg.noise.prior = OCCAM_PRIOR_GAUSSIAN;
+    cfg.noise.warmup_epochs = 0;
+    occam_model m;
+    occam_error err;
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+    occam_model_init(&m, OCCAM_INIT_XAVIER, 5);
+    occam_trainer *tr;
+    cr_assert_eq(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 1, NULL, &err), OCCAM_OK, "%s", err.msg);
+    occam_dataset ds = {.n = 8, .d = 5, .classes = 4};
+    ds.x = malloc(sizeof(float) * 40);
+    ds.label = malloc(sizeof(int32_t) * 8);
+    occam_rng r = occam_rng_seed(3, 4);
+    for (int i = 0; i < 40; i++) ds.x[i] = (float)occam_rng_normal(&r);
+    for (int i = 0; i < 8; i++) ds.label[i] = i % 4;
+    size_t np = m.lay.nparams;
+    double *ref = calloc(np, sizeof(double));
+    float *g = calloc(2 * np, sizeof(float));
+    for (uint32_t row = 0; row < 8; row++) {
+        double loss = 0.0;
+        occam_trainer_gradient(tr, &ds, &row, 1, g, &loss);
+        for (size_t i = 0; i < np; i++) ref[i] += (double)g[i] * g[i] / 8.0;
+    }
+    occam_trainer_begin_epoch(tr, 0, 8);
+    uint32_t idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    double loss = 0.0;
+    int64_t correct = 0;
+    occam_trainer_step(tr, &ds, idx, 8, &loss, &correct);
+    occam_trainer_state st;
+    occam_trainer_state_view(tr, &st);
+    const double d = NOISY_CURV_DECAY;
+    for (int l = 0; l < 2; l++)
+        for (size_t i = m.lay.w_off[l]; i < m.lay.w_off[l] + (size_t)w[l] * w[l + 1]; i++)
+            cr_assert(fabs(st.mom1_rho[i] - (1 - d) * ref[i]) <= 1e-6 + 1e-4 * (1 - d) * ref[i],
+                      "weight %zu: curvature %.8g, squared row gradients give %.8g", i,
+                      st.mom1_rho[i], (1 - d) * ref[i]);
+    occam_trainer_begin_epoch(tr, 1, 8); /* β = 1: κ = 1/N, c = 1 for classes */
+    for (int l = 0; l < 2; l++) {
+        const occam_prior *p = occam_trainer_prior(tr, l);
+        for (size_t i = m.lay.w_off[l]; i < m.lay.w_off[l] + (size_t)w[l] * w[l + 1]; i++) {
+            double h = st.mom1_rho[i] / (1 - d), want = 1.0 / (1.0 / (p->sigma[0] * p->sigma[0]) + h * 8.0);
+            double got = occam_noise_sigma(m.rho[i]);
+            cr_assert(fabs(got * got - want) <= 1e-5 * want, "weight %zu: σ² %.8g, fixed point %.8g", i, got * got, want);
+        }
+    }
+    occam_trainer_free(tr);
+    free(ref);
+    free(g);
+    free(ds.x);
+    free(ds.label);
+    occam_model_free(&m);
+}
+
+/* The learned regression noise level: the step on ln σ_y follows the derivative of the data
+ * code's nats per value, f(s) = E[r²]/(2e^{2s}) + s, against a central difference in double,
+ * sampled (E[r²] = mse) and expanded (E[r²] = mse + β·γ·σ_y²/(N·K) per value). */
+Test(noisy, noise_level_gradient_matches_finite_differences)
+{
+    occam_optim_params op = {.optimizer = OCCAM_OPT_SGD, .lr = 0.1, .momentum = 0.0};
+    occam_optim opt;
+    occam_optim_init(&opt, &op);
+    for (int expanded = 0; expanded < 2; expanded++)
+        for (double s0 = -1.0; s0 <= 1.0; s0 += 0.5) {
+            noisy_state st = {.regress = true, .sample = !expanded, .rows = 100, .beta = 0.7,
+                              .gamma = 12.5, .batch = 16};
+            st.level[0] = (float)s0;
+            double sse = 16 * 0.37, values = 16;
+            double extra = expanded ? st.beta * st.gamma * 16 / (100.0 * values) : 0.0;
+            double s = st.level[0];
+            /* the code's derivative holds E[r²] at the current σ_y (the expansion's term is
+             * evaluated there), so the difference quotient freezes it too */
+            double fd = (sse / values + extra * exp(2 * s)) * (-exp(-2 * s)) + 1.0;
+            double e2 = sse / values + extra * exp(2 * s);
+            double fd2 = (e2 / (2 * exp(2 * (s + 1e-5))) + (s + 1e-5) -
+                          e2 / (2 * exp(2 * (s - 1e-5))) - (s - 1e-5)) / 2e-5;
+            noisy_level_step(&st, &opt, sse, (size_t)values);
+            double g = (s - st.level[0]) / 0.1;
+            cr_assert(fabs(g - fd) < 1e-5 * (1 + fabs(fd)), "s %.2f: step gradient %.8g, closed form %.8g", s0, g, fd);
+            cr_assert(fabs(g - fd2) < 1e-4 * (1 + fabs(fd2)), "s %.2f: step gradient %.8g, finite difference %.8g", s0, g, fd2);
+        }
 }

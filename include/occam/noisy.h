@@ -13,6 +13,14 @@
 
 typedef enum { OCCAM_PRIOR_UPDATE_EM, OCCAM_PRIOR_UPDATE_GRADIENT } occam_prior_update;
 
+/* noise.data_term: how training evaluates the expected data cost E_q[L(w)].
+ *   expansion: at the means, plus the second-order term ½ Σ_i h_i σ_i² of its Taylor
+ *              expansion (h: the curvature, from squared per-row gradients); the forward
+ *              pass is deterministic and σ is the term's exact minimiser (src/nn/noisy-impl.h).
+ *   sample:    by sampling the weights with the local reparameterisation (Hinton & van Camp's
+ *              noisy forward pass). */
+typedef enum { OCCAM_NOISE_DATA_EXPANSION, OCCAM_NOISE_DATA_SAMPLE } occam_noise_data_term;
+
 /* The [noise] section. */
 typedef struct occam_noise_params {
     bool enabled;                    /* noise.enabled: noisy weights (Hinton & van Camp) */
@@ -26,7 +34,11 @@ typedef struct occam_noise_params {
     occam_prior_update prior_update; /* noise.prior_update = em | gradient */
     int prior_steps;                 /* noise.prior_steps: gradient steps per epoch */
     uint64_t seed;                   /* noise.seed: the noise samples */
+    occam_noise_data_term data_term; /* noise.data_term = expansion | sample */
 } occam_noise_params;
+
+/* Whether training samples the weights (noise.data_term = sample). */
+bool occam_noise_samples(const occam_noise_params *np);
 
 /* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of
  * μ² + σ² (unless noise.prior_sigma fixes s), or the mixture (component 0 pinned at 0, its π

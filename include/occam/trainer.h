@@ -60,11 +60,14 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
 void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
                             const uint8_t *const *keep);
 
-/* Start of epoch `epoch` (0-based) over `rows` training rows, the last epoch's mean training
- * loss given (0 if none): with noisy weights, sets β = min(1, epoch / noise.warmup_epochs), the
- * KL's weight (for regression scaled by 2σ², σ² the last epoch's mean squared error), and
- * re-fits the priors. A no-op otherwise. */
-void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double last_loss);
+/* Start of epoch `epoch` (0-based) over `rows` training rows: with noisy weights, sets
+ * β = min(1, epoch / noise.warmup_epochs) and the KL's weight (for regression scaled by 2σ_y²,
+ * σ_y the learned noise level), re-fits the priors and re-sets σ from the curvature (see
+ * src/nn/noisy-impl.h). A no-op otherwise. */
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows);
+/* The learned regression noise level σ_y of noisy weights (standardised target units), or 0
+ * without noise or for classification. */
+double occam_trainer_noise_level(const occam_trainer *tr);
 /* The prior of layer l's noisy weights, or NULL without noise. */
 const struct occam_prior *occam_trainer_prior(const occam_trainer *tr, int l);
 
@@ -82,6 +85,8 @@ typedef struct occam_trainer_state {
     int threads;
     struct occam_prior *prior;  /* noisy weights: one prior per layer, else NULL */
     double *kappa;              /* noisy weights: the KL's weight this epoch */
+    float *noise_level;         /* noisy regression: ln σ_y and its two optimiser moments (3),
+                                   else NULL */
     int64_t *opt_t;             /* optimiser updates so far */
 } occam_trainer_state;
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s);

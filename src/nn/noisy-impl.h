@@ -92,16 +92,31 @@ static inline void noisy_kl_grad_fast(const noisy_cache *c, float mu, float sigm
 typedef struct noisy_state {
     float *var;                    /* lay.nparams: σ² of every active weight, 0 elsewhere */
     float *eps[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: the noise sample, then dL/dZvar */
-    float *sd[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: sqrt of the pre-activation variance */
+    float *sd[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: sqrt of the pre-activation variance,
+                                      then (curvature pass) dZ² */
     float *sq;                     /* rows × sqw: squared inputs, then dV·σ² */
     size_t sqw;                    /* row stride of sq: the widest layer, the same for every
                                       layer, so that threads' row blocks never overlap */
-    float *mom1r, *mom2r;          /* optimiser moments of ρ (mom2r: adam only) */
+    float *mom1r, *mom2r;          /* gradient-trained σ (var_grad): optimiser moments of ρ
+                                      (mom2r: adam only). Otherwise mom1r is the curvature: an
+                                      average of the squared per-row gradients (see below) */
     occam_rng *rng;                /* [threads] noise streams */
     int threads;
     occam_prior prior[OCCAM_MAX_LAYERS];
     noisy_cache cache[OCCAM_MAX_LAYERS]; /* the priors' constants for the update */
-    double kappa;                  /* β·kl_scale / N: the KL's weight per training row */
+    double kappa;                  /* β·kl_scale·c / N: the KL's weight per training row, in
+                                      the trainer's loss units (c: see noisy_loss_unit) */
+    double beta;                   /* this epoch's β·kl_scale */
+    bool var_grad;                 /* the backward's second half is ∂L/∂σ² (the ρ gradient)
+                                      instead of the squared per-row gradients */
+    int batch;                     /* rows of the step in flight */
+    bool sample;                   /* the forward pass samples the weights (noise.data_term) */
+    bool regress;                  /* the model regresses: the noise level below is learned */
+    size_t rows;                   /* N, the training rows of this epoch */
+    double gamma;                  /* Σ_i γ_i, γ_i = (h_i/cκ)/(C_p + h_i/cκ) ∈ [0, 1]: how many
+                                      weights the data determine (set with σ each epoch) */
+    float level[3];                /* regression: ln σ_y, the data noise level in the
+                                      standardised target units, and its optimiser moments */
 } noisy_state;
 
 /* The state for m, batch buffers of `rows` rows and `threads` noise streams: ρ (if m has none:
@@ -110,10 +125,44 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
                                 size_t rows, int threads);
 void noisy_state_free(noisy_state *s);
 
-/* κ for `epoch` of `rows` training rows (see occam_trainer_begin_epoch), and after the first
- * epoch the priors' refit. */
-void noisy_begin_epoch(noisy_state *s, const occam_model *m, const occam_noise_params *np,
-                       int epoch, size_t rows, double last_loss);
+/* How σ is trained (noise.prior = gaussian or mog).
+ *
+ * The objective per training row, in the trainer's loss units, is L + κ·KL(q‖p) with
+ * κ = β·c/N: L is the row's loss (cross-entropy in nats; squared error for regression, which is
+ * c = 2σ_y² times the nats r²/(2σ_y²) of the data code with noise level σ_y, learned below).
+ * Stepping ρ down its reparameterised gradient, as Hinton & van Camp did, barely moves σ on
+ * small data: with N = 100 and SGD at lr 0.001, κ·∂KL/∂ρ ≈ σ·κ/σ is ~0.01 per step, so σ
+ * stayed at its initial 0.01 for all 300 epochs, the KL acted as a weight decay of strength
+ * 1/s², the learned prior width s followed the shrinking means down, and the network
+ * collapsed to the mean (relative error 1.0 on diabetes).
+ *
+ * Instead σ is set where ∂/∂σ² of the objective vanishes. With Price's theorem the data term's
+ * derivative is half its curvature, approximated by the squared per-row gradients (the
+ * empirical Fisher, Gauss–Newton for a converged fit) h_i = mean_r (∂L_r/∂μ_i)², so
+ *   σ_i² = 1 / (C_p(μ_i) + h_i/(c·κ)),  C_p(μ) = Σ_c r_c(μ)/s_c² (1/s² for a Gaussian):
+ * the posterior precision is the prior's plus the data's, the variational Gauss–Newton fixed
+ * point (Khan et al. 2018, VOGN). h is a running average over steps (decay NOISY_CURV_DECAY,
+ * bias-corrected), kept in mom1r and checkpointed with it; σ is re-set once per epoch, with the
+ * prior's refit, from the new κ (so it grows with β in the warm-up), and stored as ρ: σ²
+ * derives from ρ as on every restore, so a resumed run is bit-identical. The priors' EM then
+ * sees each weight's uncertainty, and the learned s² = mean(μ² + σ²) is MacKay's evidence
+ * update, which does not collapse: weights the data does not need keep σ ≈ s. */
+#define NOISY_CURV_DECAY 0.99
+#define NOISY_SIGMA_MIN 1e-6
+
+/* c: the trainer's loss units per nat of data code, 2σ_y² for regression, 1 for classes. */
+double noisy_loss_unit(const noisy_state *s);
+
+/* β and κ for `epoch` of `rows` training rows after `steps` optimiser steps; after the first
+ * epoch the priors' refit, then (after any step) σ from the curvature as above. */
+void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
+                       size_t rows, int64_t steps);
+
+/* The learned regression noise level: one optimiser step on ln σ_y (one σ_y for every target
+ * column: the targets are standardised) down the derivative of the data code's nats per target
+ * value, 1 − (sse/values)/σ_y², sse the step's squared residuals of the noisy forward pass
+ * over `values` targets. No-op for classification. */
+void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t values);
 /* The priors' constants and σ², from the priors and ρ (after a restore). */
 void noisy_sync(noisy_state *s, const occam_model *m);
 /* σ² = 0 where the mask is 0. */
@@ -130,14 +179,16 @@ void noisy_forward(float *const *act, noisy_state *s, const float *x, const occa
 /* Backward through one noisy layer for m rows, after its forward:
  *   dmu (nout, nin) = dZᵀ·X,   db (nout) = Σ_rows dZ,
  *   eps (m, nout) <- dV = dZ ⊙ ε / (2·sd)  (ε is consumed),
- *   dvar (nout, nin) = dVᵀ·X²,
+ *   dvar (nout, nin) = dVᵀ·X²  (var_grad), or the squared per-row gradients
+ *   dvar (nout, nin) = (dZ²)ᵀ·X² = Σ_rows (dZ_r,o·X_r,i)²  (!var_grad; sd is overwritten by dZ²),
  *   dx (m, nin) = dZ·μ + 2X ⊙ (dV·σ²) = dL/dX, unless dx is NULL (the input layer's);
  * dz, sd (m, nout), x (m, nin), mu, var (nout, nin); sq (m, nin) is scratch. */
 void noisy_layer_backward(float *dmu, float *db, float *dvar, float *dx, float *eps, float *sq,
-                          const float *dz, const float *x, const float *sd, const float *mu,
-                          const float *var, int m, int nin, int nout);
+                          const float *dz, const float *x, float *sd, const float *mu,
+                          const float *var, int m, int nin, int nout, bool var_grad);
 
-/* Backward: into part (2 · lay.nparams, [dμ and db | dσ²]) this thread's gradient, every
+/* Backward: into part (2 · lay.nparams, [dμ and db | dσ² or Σ squared row gradients, as
+ * s->var_grad says]) this thread's gradient, every
  * layer from the top (act's derivative applied to dL/dX, into dz of the layer below); with
  * m = 0 the gradient is zero. x is the batch's input array (rows × width[0]). */
 void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const *act,
@@ -145,12 +196,20 @@ void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const 
 
 /* The update of the noisy weights in [off, off + len) (one layer's weights), fused with the
  * reduction of the threads' parts (2 · lay.nparams each):
- *   g_μ = Σ dμ + κ·∂KL/∂μ,  g_ρ = (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ),
- * then opt on μ (m->params, moments mom1, mom2) and on ρ (m->rho, s's moments), then σ²
- * refreshed for the next forward pass. */
+ *   g_μ = Σ dμ + κ·∂KL/∂μ, then opt on μ (m->params, moments mom1, mom2);
+ *   var_grad: g_ρ = (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ), opt on ρ (s's moments), σ² refreshed;
+ *   otherwise: the curvature h ← d·h + (1 − d)·B·Σ parts (B = s->batch, so B·Σ is the mean
+ *   squared row gradient: each row's dZ carries 1/B), σ untouched until the next epoch. */
 void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
                   const occam_optim *opt, const float *const *parts, int nparts, size_t off,
                   size_t len);
+
+/* noise.data_term = expansion: after the deterministic backward pass at the means, the
+ * squared per-row gradients into part2 (lay.nparams, indexed like the weights): per layer
+ * (dZ²)ᵀ·X² over rows [lo, lo + m), dz and act the trainer's whole-batch arrays; zero when
+ * m = 0. s's sq and sd are its scratch. */
+void noisy_curvature(float *part2, float *const *dz, noisy_state *s, float *const *act,
+                     const float *x, const occam_model *mdl, size_t lo, int m);
 
 /* The ρ gradient of weights [off, off + len) without an update: g[i] (indexed like rho) =
  * Σ_u parts[u][np + i] · 2σ · sigmoid(ρ_i), summed in double in thread order. */

@@ -219,6 +219,11 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
 
 double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
 
+bool occam_noise_samples(const occam_noise_params *np)
+{
+    return np->data_term == OCCAM_NOISE_DATA_SAMPLE;
+}
+
 void noisy_cache_init(noisy_cache *c, const occam_prior *p)
 {
     c->k = p->k;
@@ -336,6 +341,8 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     noisy_state *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->threads = threads;
+    s->regress = m->task == OCCAM_TASK_REGRESS;
+    s->sample = occam_noise_samples(np);
     s->var = occam_alloc_zero(n, sizeof(float));
     s->mom1r = occam_alloc_zero(n, sizeof(float));
     s->mom2r = adam ? occam_alloc_zero(n, sizeof(float)) : NULL;
@@ -368,24 +375,74 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     return s;
 }
 
-void noisy_begin_epoch(noisy_state *s, const occam_model *m, const occam_noise_params *np,
-                       int epoch, size_t rows, double last_loss)
+/* The prior's curvature at μ for the σ fixed point: Σ_c r_c(μ)/s_c² (1/s² for a Gaussian). */
+static double prior_curvature(const occam_prior *p, double mu)
+{
+    if (p->k == 1) return 1.0 / (p->sigma[0] * p->sigma[0]);
+    double r[OCCAM_PRIOR_MAX], c = 0.0;
+    occam_noise_responsibilities(p, mu, r);
+    for (int j = 0; j < p->k; j++) c += r[j] / (p->sigma[j] * p->sigma[j]);
+    return c;
+}
+
+double noisy_loss_unit(const noisy_state *s)
+{
+    return s->regress ? 2.0 * exp(2.0 * (double)s->level[0]) : 1.0;
+}
+
+/* σ_i² = 1 / (C_p(μ_i) + ĥ_i / (c·κ)): see noisy-impl.h. Sets ρ (the model's record of σ) and
+ * σ² from ρ, as every restore derives it. */
+static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
+{
+    const occam_layout *lay = &m->lay;
+    double corr = 1.0 - pow(NOISY_CURV_DECAY, (double)steps), ck = noisy_loss_unit(s) * s->kappa;
+    s->gamma = 0.0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
+            double sg = NOISY_SIGMA_MIN;
+            if (ck > 0.0) {
+                double d = (double)s->mom1r[i] / corr / ck, p = prior_curvature(&s->prior[l],
+                                                                               m->params[i]);
+                sg = fmax(sqrt(1.0 / (p + d)), NOISY_SIGMA_MIN);
+                if (!m->mask || m->mask[i]) s->gamma += d / (p + d);
+            }
+            m->rho[i] = (float)noisy_softplus_inv(sg);
+            s->var[i] = m->mask && !m->mask[i] ? 0.0f : noisy_var(m->rho[i]);
+        }
+    }
+}
+
+void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
+                       size_t rows, int64_t steps)
 {
     double beta = np->warmup_epochs > 0 ? fmin(1.0, (double)epoch / (double)np->warmup_epochs)
                                         : 1.0;
-    s->kappa = beta * np->kl_scale / (double)(rows ? rows : 1);
-    /* Regression trains on squared error, but the KL is in nats: the data term in nats is
-     * r²/(2σ²) with σ² the output noise, re-estimated each epoch as the last epoch's mean
-     * squared error per output; weighting the KL by 2σ² is the same trade-off. */
-    if (m->task == OCCAM_TASK_REGRESS && last_loss > 0.0) {
-        int outs = m->lay.width[m->lay.nlayers];
-        s->kappa *= 2.0 * fmax(last_loss / outs, 1e-6);
-    }
+    s->beta = beta * np->kl_scale;
+    s->kappa = s->beta * noisy_loss_unit(s) / (double)(rows ? rows : 1);
+    s->rows = rows;
     if (epoch > 0)
-        for (int l = 0; l < m->lay.nlayers; l++) {
+        for (int l = 0; l < m->lay.nlayers; l++)
             occam_noise_prior_fit(&s->prior[l], m, l, np, false);
-            noisy_cache_init(&s->cache[l], &s->prior[l]);
-        }
+    /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
+    if (!s->var_grad && steps > 0) sigma_fixed_point(s, m, steps);
+    for (int l = 0; l < m->lay.nlayers; l++) noisy_cache_init(&s->cache[l], &s->prior[l]);
+}
+
+void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t values)
+{
+    if (!s->regress || values == 0) return;
+    /* nats per target value: E_q[r²]/(2σ_y²) + ln σ_y; its derivative in ln σ_y. Sampled, the
+     * residuals carry the weights' noise; expanded, E_q[r²] = r(μ)² + Σ_i (∂f/∂w_i)² σ_i², and
+     * with (∂f/∂w_i)² = h_i/(4σ_y²) and h_i σ_i² = c·κ·γ_i that sum is β·σ_y²·γ/N per row,
+     * γ = Σ γ_i the well-determined parameters: σ_y² → mse/(1 − βγ/(N·K)), MacKay's (1992)
+     * noise estimate with N − γ degrees of freedom. */
+    double sy2 = exp(2.0 * (double)s->level[0]), mse = sse / (double)values;
+    if (!s->sample && s->rows > 0)
+        mse += s->beta * s->gamma * sy2 * (double)s->batch / ((double)s->rows * (double)values);
+    float g = (float)(1.0 - mse / sy2);
+    const float *gp[1] = {&g};
+    occam_optim_update(opt, &s->level[0], &s->level[1], &s->level[2], gp, 1, 0, 1, false, NULL);
 }
 
 void noisy_sync(noisy_state *s, const occam_model *m)
@@ -421,15 +478,20 @@ void noisy_forward(float *const *act, noisy_state *s, const float *x, const occa
 }
 
 void noisy_layer_backward(float *dmu, float *db, float *dvar, float *dx, float *eps, float *sq,
-                          const float *dz, const float *x, const float *sd, const float *mu,
-                          const float *var, int m, int nin, int nout)
+                          const float *dz, const float *x, float *sd, const float *mu,
+                          const float *var, int m, int nin, int nout, bool var_grad)
 {
     size_t zn = (size_t)m * nout, xn = (size_t)m * nin;
     occam_gemm(true, false, nout, nin, m, 1.0f, dz, nout, x, nin, 0.0f, dmu, nin);
     occam_bias_backward(db, dz, m, nout, nout);
     for (size_t i = 0; i < zn; i++) eps[i] = dz[i] * eps[i] / (2.0f * sd[i]);
     for (size_t i = 0; i < xn; i++) sq[i] = x[i] * x[i];
-    occam_gemm(true, false, nout, nin, m, 1.0f, eps, nout, sq, nin, 0.0f, dvar, nin);
+    const float *left = eps;
+    if (!var_grad) { /* sd is spent: it takes dZ² */
+        for (size_t i = 0; i < zn; i++) sd[i] = dz[i] * dz[i];
+        left = sd;
+    }
+    occam_gemm(true, false, nout, nin, m, 1.0f, left, nout, sq, nin, 0.0f, dvar, nin);
     if (!dx) return;
     occam_gemm(false, false, m, nin, nout, 1.0f, dz, nout, mu, nin, 0.0f, dx, nin);
     occam_gemm(false, false, m, nin, nout, 1.0f, eps, nout, var, nin, 0.0f, sq, nin);
@@ -455,8 +517,56 @@ void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const 
         size_t at = lo * (size_t)nout;
         noisy_layer_backward(part + wo, part + bo, part2 + wo, dx, s->eps[l] + at,
                              s->sq + lo * s->sqw, dz[l] + at, in, s->sd[l] + at,
-                             mdl->params + wo, s->var + wo, m, nin, nout);
+                             mdl->params + wo, s->var + wo, m, nin, nout, s->var_grad);
         if (dx) occam_act_backward(dx, act[l - 1] + lo * (size_t)nin, m, nin, mdl->act);
+    }
+}
+
+/* g_μ (into gmu) for weights [o0, o0 + n): the reduced data gradient plus κ·∂KL/∂μ; with
+ * curvature, the squared-gradient average h updated from the parts' second halves. */
+static void mean_grads(float *gmu, noisy_state *s, const occam_model *m, const noisy_cache *pc,
+                       const float *const *parts, int nparts, size_t o0, size_t n)
+{
+    size_t np = m->lay.nparams;
+    const float kappa = (float)s->kappa, d = (float)NOISY_CURV_DECAY, b = (float)s->batch;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = o0 + i;
+        float gm = 0.0f, h = 0.0f;
+        for (int u = 0; u < nparts; u++) {
+            gm += parts[u][k];
+            h += parts[u][np + k];
+        }
+        if (kappa > 0.0f) {
+            float dmu, dsig;
+            noisy_kl_grad_fast(pc, m->params[k], 1.0f, &dmu, &dsig);
+            gm += kappa * dmu;
+        }
+        gmu[i] = gm;
+        if (!s->var_grad) s->mom1r[k] = d * s->mom1r[k] + (1.0f - d) * b * h;
+    }
+}
+
+/* g_ρ (into grho) for weights [o0, o0 + n): (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ). */
+static void rho_grads(float *grho, const noisy_state *s, const occam_model *m,
+                      const noisy_cache *pc, const float *const *parts, int nparts, size_t o0,
+                      size_t n)
+{
+    size_t np = m->lay.nparams;
+    const float kappa = (float)s->kappa;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = o0 + i;
+        float gs2 = 0.0f;
+        for (int u = 0; u < nparts; u++) gs2 += parts[u][np + k];
+        /* one exp gives both σ = softplus(ρ) and sigmoid(ρ) = dσ/dρ */
+        float rho = m->rho[k], e = expf(fminf(rho, 30.0f));
+        float sg = rho > 30.0f ? rho : log1pf(e), sig = e / (1.0f + e);
+        float gsig = gs2 * 2.0f * sg;
+        if (kappa > 0.0f) {
+            float dmu, dsig;
+            noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
+            gsig += kappa * dsig;
+        }
+        grho[i] = gsig * sig;
     }
 }
 
@@ -468,40 +578,42 @@ void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
     int l = 0;
     while (l + 1 < lay->nlayers && off >= lay->w_off[l + 1]) l++;
     const noisy_cache *pc = &s->cache[l];
-    size_t np = lay->nparams;
-    const float kappa = (float)s->kappa;
     enum { B = 256 };
     float gmu[B], grho[B];
     for (size_t b = 0; b < len; b += B) {
         size_t n = len - b < B ? len - b : B, o0 = off + b;
-        for (size_t i = 0; i < n; i++) {
-            size_t k = o0 + i;
-            float gm = 0.0f, gs2 = 0.0f;
-            for (int u = 0; u < nparts; u++) {
-                gm += parts[u][k];
-                gs2 += parts[u][np + k];
-            }
-            /* one exp gives both σ = softplus(ρ) and sigmoid(ρ) = dσ/dρ */
-            float rho = m->rho[k], e = expf(fminf(rho, 30.0f));
-            float sg = rho > 30.0f ? rho : log1pf(e), sig = e / (1.0f + e);
-            float gsig = gs2 * 2.0f * sg;
-            if (kappa > 0.0f) {
-                float dmu, dsig;
-                noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
-                gm += kappa * dmu;
-                gsig += kappa * dsig;
-            }
-            gmu[i] = gm;
-            grho[i] = gsig * sig;
-        }
+        if (s->var_grad) rho_grads(grho, s, m, pc, parts, nparts, o0, n);
+        mean_grads(gmu, s, m, pc, parts, nparts, o0, n);
         const float *pm[1] = {gmu}, *pr2[1] = {grho};
         const uint8_t *mk = m->mask ? m->mask + o0 : NULL;
         occam_optim_update(opt, m->params + o0, mom1 + o0, mom2 ? mom2 + o0 : NULL, pm, 1, 0, n,
                            false, mk);
+        if (!s->var_grad) continue;
         occam_optim_update(opt, m->rho + o0, s->mom1r + o0, s->mom2r ? s->mom2r + o0 : NULL, pr2,
                            1, 0, n, false, mk);
         for (size_t i = 0; i < n; i++)
             s->var[o0 + i] = mk && !mk[i] ? 0.0f : noisy_var(m->rho[o0 + i]);
+    }
+}
+
+void noisy_curvature(float *part2, float *const *dz, noisy_state *s, float *const *act,
+                     const float *x, const occam_model *mdl, size_t lo, int m)
+{
+    const occam_layout *lay = &mdl->lay;
+    for (int l = 0; l < lay->nlayers; l++) {
+        int nin = lay->width[l], nout = lay->width[l + 1];
+        float *dst = part2 + lay->w_off[l];
+        if (m == 0) {
+            memset(dst, 0, (size_t)nin * nout * sizeof(float));
+            continue;
+        }
+        const float *in = (l > 0 ? act[l - 1] : x) + lo * (size_t)nin;
+        const float *d = dz[l] + lo * (size_t)nout;
+        float *sq = s->sq + lo * s->sqw, *d2 = s->sd[l] + lo * (size_t)nout;
+        size_t xn = (size_t)m * nin, zn = (size_t)m * nout;
+        for (size_t i = 0; i < xn; i++) sq[i] = in[i] * in[i];
+        for (size_t i = 0; i < zn; i++) d2[i] = d[i] * d[i];
+        occam_gemm(true, false, nout, nin, m, 1.0f, d2, nout, sq, nin, 0.0f, dst, nin);
     }
 }
 

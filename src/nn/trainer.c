@@ -213,9 +213,14 @@ void occam_trainer_apply_mask(occam_trainer *tr)
     copy_replicas(tr); /* or the next step's other groups would run the unpruned weights */
 }
 
-void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows, double last_loss)
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows)
 {
-    if (tr->noise) noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, rows, last_loss);
+    if (tr->noise) noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, rows, tr->opt.t);
+}
+
+double occam_trainer_noise_level(const occam_trainer *tr)
+{
+    return tr->noise && tr->noise->regress ? exp((double)tr->noise->level[0]) : 0.0;
 }
 
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
@@ -228,6 +233,7 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
     s->noise_rng = tr->noise->rng;
     s->prior = tr->noise->prior;
     s->kappa = &tr->noise->kappa;
+    s->noise_level = tr->noise->regress ? tr->noise->level : NULL;
 }
 
 void occam_trainer_sync(occam_trainer *tr)
@@ -444,7 +450,7 @@ static void shard_forward(occam_trainer *tr, int t, const occam_dataset *ds, con
     o->correct = 0;
     if (m == 0) return;
     gather(tr, ds, idx + lo, lo, (size_t)m);
-    if (tr->noise)
+    if (tr->noise && tr->noise->sample)
         noisy_forward(tr->act, tr->noise, tr->x + lo * ds->d, tr->model, t, lo, m);
     else
         forward(tr, weights_of(tr, t), tr->x + lo * ds->d, lo, m);
@@ -459,10 +465,14 @@ static void shard_backward(occam_trainer *tr, int t, size_t nrows)
     size_t lo, hi;
     occam_team_split_rows(nrows, t, tr->threads, &lo, &hi);
     int m = (int)(hi - lo);
-    if (tr->noise)
+    if (tr->noise && tr->noise->sample) {
         noisy_backward(tr->partial[t], tr->dz, tr->noise, tr->act, tr->x, tr->model, lo, m);
-    else
+    } else {
         backward(tr, t, lo, m, (int)nrows);
+        if (tr->noise) /* the expansion's curvature, into the second half */
+            noisy_curvature(tr->partial[t] + tr->model->lay.nparams, tr->dz, tr->noise, tr->act,
+                            tr->x, tr->model, lo, m);
+    }
 }
 
 static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
@@ -525,10 +535,15 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
     OCCAM_ASSERT(nrows >= 1 && nrows <= tr->rows);
     double stamp[OCCAM_PHASES + 1];
     pass ps = {.tr = tr, .ds = ds, .idx = idx, .nrows = nrows, .stamp = stamp};
+    if (tr->noise) tr->noise->batch = (int)nrows;
     run_team(tr, step_worker, &ps);
     for (int p = 0; p < OCCAM_PHASES; p++) tr->phase[p] += stamp[p + 1] - stamp[p];
+    double sum = 0.0;
+    collect(tr, &sum, correct);
+    if (tr->noise)
+        noisy_level_step(tr->noise, &tr->opt, sum, nrows * (size_t)ds->targets);
     tr->opt.t++;
-    collect(tr, loss_sum, correct);
+    *loss_sum += sum;
 }
 
 typedef struct grad_out {
@@ -570,7 +585,10 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
     memset(grad, 0, tr->model->lay.nparams * (tr->noise ? 2 : 1) * sizeof(float));
     grad_out go = {grad, tr};
     pass ps = {.tr = tr, .ds = ds, .idx = idx, .nrows = nrows, .apply_ctx = &go};
+    bool var_grad = tr->noise && tr->noise->var_grad;
+    if (tr->noise) tr->noise->var_grad = true; /* the second half is the ρ gradient */
     run_team(tr, gradient_worker, &ps);
+    if (tr->noise) tr->noise->var_grad = var_grad;
     int64_t correct = 0;
     collect(tr, loss_sum, &correct);
 }

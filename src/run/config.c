@@ -176,6 +176,8 @@ static const char *const rewind_names[] = {
 
 static const char *const prior_names[] = {
     [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog", NULL};
+static const char *const data_term_names[] = {
+    [OCCAM_NOISE_DATA_EXPANSION] = "expansion", [OCCAM_NOISE_DATA_SAMPLE] = "sample", NULL};
 static const char *const prior_update_names[] = {
     [OCCAM_PRIOR_UPDATE_EM] = "em", [OCCAM_PRIOR_UPDATE_GRADIENT] = "gradient", NULL};
 
@@ -357,6 +359,11 @@ static const config_key keys[] = {
              "(Adam steps on the summed KL: means, log-widths, mixing logits)"),
     INT_KEY("noise", "prior_steps", noise.prior_steps, 1, 100000, "30",
             "prior_update = gradient: steps per epoch"),
+    ENUM_KEY("noise", "data_term", noise.data_term, occam_noise_data_term, data_term_names,
+             "expansion",
+             "the expected data cost E_q[L]: expansion (at the means plus ½Σ h·σ², h the "
+             "curvature; σ set to its minimiser each epoch) or sample (the noisy forward pass, "
+             "local reparameterisation)"),
     UINT64_KEY("noise", "seed", noise.seed, "1", "noise sample seed"),
 };
 

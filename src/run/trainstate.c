@@ -157,6 +157,7 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
     if (ts.mom1_rho) add(l, "optim.m1_rho", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom1_rho);
     if (ts.mom2_rho) add(l, "optim.m2_rho", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom2_rho);
     if (ts.noise_rng) add(l, "noise.rng", OCCAM_ST_U64, 2, ts.threads, 4, ts.noise_rng);
+    if (ts.noise_level) add(l, "noise.level", OCCAM_ST_F32, 1, 3, 0, ts.noise_level);
     if (ts.prior) {
         for (int k = 0; k < L; k++) prior_row(&ts.prior[k], pri + k * PRIOR_COLS);
         add(l, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS, pri);
@@ -499,7 +500,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     const char *fw = occam_st_meta_get(&f, "occam.layers");
     const int64_t *iv = NULL;
     const double *fv = NULL, *hist = NULL, *evs = NULL, *pri = NULL;
-    const float *m1 = NULL, *m2 = NULL, *m1r = NULL, *m2r = NULL, *snap = NULL, *bestp = NULL;
+    const float *m1 = NULL, *m2 = NULL, *m1r = NULL, *m2r = NULL, *snap = NULL, *bestp = NULL, *lvl = NULL;
     const uint64_t *nrng = NULL, *frng = NULL;
     const uint32_t *perm = NULL;
     const uint8_t *bestm = NULL;
@@ -546,6 +547,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (ts.mom2) NEED(m2, "optim.m2", OCCAM_ST_F32, 1, n, 0);
     if (ts.mom1_rho) NEED(m1r, "optim.m1_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.mom2_rho) NEED(m2r, "optim.m2_rho", OCCAM_ST_F32, 1, n, 0);
+    if (ts.noise_level) NEED(lvl, "noise.level", OCCAM_ST_F32, 1, 3, 0);
     if (ts.prior) {
         NEED(nrng, "noise.rng", OCCAM_ST_U64, 2, saved_threads, 4); /* a stream per thread */
         NEED(pri, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS);
@@ -565,7 +567,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     }
 #undef NEED
     /* The model's own tensors are checked when it loads; these go into the run as they are. */
-    static const char *const floats[] = {"optim.m1", "optim.m2", "optim.m1_rho", "optim.m2_rho",
+    static const char *const floats[] = {"optim.m1", "optim.m2", "optim.m1_rho", "optim.m2_rho", "noise.level",
                                          "prune.snapshot", "prune.best_params"};
     for (size_t i = 0; rc == OCCAM_OK && i < sizeof floats / sizeof *floats; i++) {
         const occam_st_tensor_view *t = occam_st_find(&f, floats[i]);
@@ -600,6 +602,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (m2) memcpy(ts.mom2, m2, (size_t)n * sizeof(float));
     if (m1r) memcpy(ts.mom1_rho, m1r, (size_t)n * sizeof(float));
     if (m2r) memcpy(ts.mom2_rho, m2r, (size_t)n * sizeof(float));
+    if (lvl) memcpy(ts.noise_level, lvl, 3 * sizeof(float));
     *ts.opt_t = iv[I_OPT_T];
     if (ts.prior) {
         memcpy(ts.prior, priors, (size_t)L * sizeof *priors);
