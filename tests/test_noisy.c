@@ -633,3 +633,52 @@ Test(noisy, noise_level_gradient_matches_finite_differences)
             cr_assert(fabs(g - fd2) < 1e-4 * (1 + fabs(fd2)), "s %.2f: step gradient %.8g, finite difference %.8g", s0, g, fd2);
         }
 }
+
+/* The sparse prior's KL approximation: its derivative in log α against a central difference,
+ * the single-precision gradients in μ and σ against the chain rule through log α, its limit
+ * (0 as α → ∞) and its monotone decrease in α. */
+Test(noisy, sparse_kl_gradients_match_finite_differences)
+{
+    double prev = INFINITY;
+    for (double la = -12.0; la <= 12.0; la += 0.25) {
+        double dk, h = 1e-5, fd = (occam_noise_sparse_kl(la + h, NULL) -
+                                  occam_noise_sparse_kl(la - h, NULL)) / (2 * h);
+        double k = occam_noise_sparse_kl(la, &dk);
+        cr_assert(fabs(dk - fd) < 1e-7 + 1e-6 * fabs(fd), "log α %.2f: %.10g vs %.10g", la, dk, fd);
+        cr_assert(k < prev && k > -1e-12, "log α %.2f: KL %.6g after %.6g", la, k, prev);
+        prev = k;
+    }
+    cr_assert(occam_noise_sparse_kl(40.0, NULL) < 1e-8);
+    for (float mu = -0.7f; mu <= 0.7f; mu += 0.35f)
+        for (float sg = 0.01f; sg < 1.0f; sg *= 3.0f) {
+            if (fabsf(mu) < 1e-3f) continue; /* μ = 0 is log α = ∞: masked, never stepped */
+            float dmu, dsig;
+            noisy_sparse_grad(mu, sg, &dmu, &dsig);
+            double la = log((double)sg * sg) - log((double)mu * mu), dk;
+            occam_noise_sparse_kl(la, &dk);
+            cr_assert(fabs(dmu - dk * -2.0 / mu) <= 1e-4 * fabs(dk * 2.0 / mu) + 1e-6, "μ %g σ %g", mu, sg);
+            cr_assert(fabs(dsig - dk * 2.0 / sg) <= 1e-4 * fabs(dk * 2.0 / sg) + 1e-6, "μ %g σ %g", mu, sg);
+        }
+}
+
+/* The Gaussian prior's KL, which the trainer's bound is exactly, against quadrature of
+ * ∫ q ln(q/p) by the trapezoid rule over ±12 posterior widths. */
+Test(noisy, gaussian_kl_against_quadrature)
+{
+    occam_prior p = occam_prior_gauss(0.0, 0.4);
+    double mus[] = {-1.0, 0.0, 0.3}, sgs[] = {0.01, 0.1, 0.5};
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            double mu = mus[a], sg = sgs[b], sum = 0.0;
+            int n = 200000;
+            double lo = mu - 12 * sg, dx = 24 * sg / n;
+            for (int i = 0; i <= n; i++) {
+                double x = lo + i * dx, z = (x - mu) / sg;
+                double lq = -0.5 * z * z - log(sg) - 0.5 * log(2 * M_PI);
+                double lp = -0.5 * x * x / (0.4 * 0.4) - log(0.4) - 0.5 * log(2 * M_PI);
+                sum += (i == 0 || i == n ? 0.5 : 1.0) * exp(lq) * (lq - lp) * dx;
+            }
+            double k = noisy_kl(&p, mu, sg, NULL);
+            cr_assert(fabs(k - sum) < 1e-6 * (1 + fabs(sum)), "μ %g σ %g: %.10g vs quadrature %.10g", mu, sg, k, sum);
+        }
+}

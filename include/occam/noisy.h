@@ -19,7 +19,12 @@ typedef enum { OCCAM_PRIOR_UPDATE_EM, OCCAM_PRIOR_UPDATE_GRADIENT } occam_prior_
  *              pass is deterministic and σ is the term's exact minimiser (src/nn/noisy-impl.h).
  *   sample:    by sampling the weights with the local reparameterisation (Hinton & van Camp's
  *              noisy forward pass). */
-typedef enum { OCCAM_NOISE_DATA_EXPANSION, OCCAM_NOISE_DATA_SAMPLE } occam_noise_data_term;
+typedef enum {
+    OCCAM_NOISE_DATA_AUTO, /* sample for the sparse prior (its σ is trained by the sampled
+                              gradient), expansion otherwise */
+    OCCAM_NOISE_DATA_EXPANSION,
+    OCCAM_NOISE_DATA_SAMPLE
+} occam_noise_data_term;
 
 /* The [noise] section. */
 typedef struct occam_noise_params {
@@ -34,10 +39,19 @@ typedef struct occam_noise_params {
     occam_prior_update prior_update; /* noise.prior_update = em | gradient */
     int prior_steps;                 /* noise.prior_steps: gradient steps per epoch */
     uint64_t seed;                   /* noise.seed: the noise samples */
-    occam_noise_data_term data_term; /* noise.data_term = expansion | sample */
+    occam_noise_data_term data_term; /* noise.data_term = auto | expansion | sample */
+    double log_alpha;                /* noise.log_alpha: sparse prior, weights whose
+                                        log α = log σ²/μ² exceeds it are masked */
 } occam_noise_params;
 
-/* Whether training samples the weights (noise.data_term = sample). */
+/* The sparse prior's KL(q‖p) approximation in nats for log α = ln(σ²/μ²) (Molchanov et al.
+ * 2017, eq. 14, up to its constant): k1 − k1·sigmoid(k2 + k3·log α) + ½·ln(1 + 1/α), with
+ * k1 = 0.63576, k2 = 1.87320, k3 = 1.48695; and its derivative in log α into *dk if not NULL.
+ * Zero at log α → ∞; grows like −½ log α as α → 0. */
+double occam_noise_sparse_kl(double log_alpha, double *dk);
+
+/* Whether training samples the weights: noise.data_term = sample, or auto with the sparse
+ * prior. */
 bool occam_noise_samples(const occam_noise_params *np);
 
 /* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of

@@ -12,7 +12,10 @@
 #include "occam/error.h"
 
 /* noise.prior and mdl.prior. */
-typedef enum { OCCAM_PRIOR_GAUSSIAN, OCCAM_PRIOR_MOG } occam_prior_kind;
+/* sparse (noise.prior only): the log-uniform prior of sparse variational dropout (Molchanov,
+ * Ashukha & Vetrov 2017); it has no parameters and is improper, so the description length
+ * codes such a model under a fitted mixture instead. */
+typedef enum { OCCAM_PRIOR_GAUSSIAN, OCCAM_PRIOR_MOG, OCCAM_PRIOR_SPARSE } occam_prior_kind;
 
 
 #define OCCAM_PRIOR_MAX 8

@@ -272,6 +272,8 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     }
     occam_noise_params em = *noise;
     em.prior_update = OCCAM_PRIOR_UPDATE_EM;
+    if (em.prior == OCCAM_PRIOR_SPARSE) /* improper: the surviving weights go under a mixture */
+        em.prior = OCCAM_PRIOR_MOG;
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         if (!y->k) continue;
@@ -752,5 +754,9 @@ int occam_dl_check(const occam_dl_params *p, bool noise_enabled, occam_error *er
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "mdl.model_code: bits-back codes noisy weights (set "
                                "noise.enabled = true)");
+    if (p->prior == OCCAM_PRIOR_SPARSE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.prior = sparse: the log-uniform prior is improper and codes "
+                               "nothing; mdl.prior takes gaussian or mog (sparse is a noise.prior)");
     return OCCAM_OK;
 }

@@ -52,6 +52,18 @@ typedef struct noisy_kl_grad {
                                          pinned component's π fixed (0 for it) */
 } noisy_kl_grad;
 
+/* The sparse prior's ∂KL/∂μ and ∂KL/∂σ (occam_noise_sparse_kl through log α = ln σ² − ln μ²:
+ * ∂ log α/∂μ = −2/μ, ∂ log α/∂σ = 2/σ), in single precision. */
+static inline void noisy_sparse_grad(float mu, float sigma, float *dmu, float *dsigma)
+{
+    const float k1 = 0.63576f, k2 = 1.87320f, k3 = 1.48695f;
+    float mu2 = mu * mu + 1e-30f, la = logf(sigma * sigma) - logf(mu2);
+    float s = 1.0f / (1.0f + expf(-(k2 + k3 * la)));
+    float dk = -k1 * k3 * s * (1.0f - s) - 0.5f / (1.0f + expf(fminf(la, 80.0f)));
+    *dmu = dk * -2.0f * mu / mu2;
+    *dsigma = dk * 2.0f / sigma;
+}
+
 /* U(μ, σ; ρ, p); with g, also its gradient at fixed ρ in μ, σ and every prior parameter. */
 double noisy_kl_bound(const occam_prior *p, double mu, double sigma, const double *rho,
                       noisy_kl_grad *g);
@@ -111,6 +123,8 @@ typedef struct noisy_state {
                                       instead of the squared per-row gradients */
     int batch;                     /* rows of the step in flight */
     bool sample;                   /* the forward pass samples the weights (noise.data_term) */
+    bool sparse;                   /* noise.prior = sparse: log-uniform prior, σ by gradient */
+    size_t masked;                 /* sparse: weights the last epoch start masked */
     bool regress;                  /* the model regresses: the noise level below is learned */
     size_t rows;                   /* N, the training rows of this epoch */
     double gamma;                  /* Σ_i γ_i, γ_i = (h_i/cκ)/(C_p + h_i/cκ) ∈ [0, 1]: how many

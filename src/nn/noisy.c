@@ -159,6 +159,10 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
     size_t n = (size_t)lay->width[l] * lay->width[l + 1];
     const float *w = m->params + lay->w_off[l], *rho = m->rho + lay->w_off[l];
     const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
+    if (np->prior == OCCAM_PRIOR_SPARSE) { /* no parameters: a placeholder for the files */
+        *p = occam_prior_gauss(0.0, 1.0);
+        return;
+    }
     if (np->prior == OCCAM_PRIOR_GAUSSIAN) {
         double ss = 0.0;
         size_t k = 0;
@@ -221,7 +225,18 @@ double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
 
 bool occam_noise_samples(const occam_noise_params *np)
 {
-    return np->data_term == OCCAM_NOISE_DATA_SAMPLE;
+    return np->data_term == OCCAM_NOISE_DATA_SAMPLE ||
+           (np->data_term == OCCAM_NOISE_DATA_AUTO && np->prior == OCCAM_PRIOR_SPARSE);
+}
+
+double occam_noise_sparse_kl(double la, double *dk)
+{
+    const double k1 = 0.63576, k2 = 1.87320, k3 = 1.48695;
+    double s = 1.0 / (1.0 + exp(-(k2 + k3 * la)));
+    /* ½ ln(1 + e^{−la}), stable for either sign */
+    double soft = la > 0 ? 0.5 * log1p(exp(-la)) : 0.5 * (-la + log1p(exp(la)));
+    if (dk) *dk = -k1 * k3 * s * (1.0 - s) - 0.5 / (1.0 + exp(la));
+    return k1 - k1 * s + soft;
 }
 
 void noisy_cache_init(noisy_cache *c, const occam_prior *p)
@@ -343,6 +358,8 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     s->threads = threads;
     s->regress = m->task == OCCAM_TASK_REGRESS;
     s->sample = occam_noise_samples(np);
+    s->sparse = np->prior == OCCAM_PRIOR_SPARSE;
+    s->var_grad = s->sparse;
     s->var = occam_alloc_zero(n, sizeof(float));
     s->mom1r = occam_alloc_zero(n, sizeof(float));
     s->mom2r = adam ? occam_alloc_zero(n, sizeof(float)) : NULL;
@@ -413,6 +430,26 @@ static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
     }
 }
 
+/* Sparse prior: weights whose log α = ln(σ²/μ²) exceeds the threshold leave the model
+ * through its mask (the pruning machinery's); s->masked counts the newly masked. */
+static void sparse_mask(noisy_state *s, occam_model *m, double threshold)
+{
+    const occam_layout *lay = &m->lay;
+    s->masked = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
+            if (!m->mask[i]) continue;
+            double sg = noisy_softplus(m->rho[i]), mu = m->params[i];
+            if (2.0 * log(sg) - log(mu * mu + 1e-30) > threshold) {
+                m->mask[i] = 0;
+                s->var[i] = 0.0f;
+                s->masked++;
+            }
+        }
+    }
+}
+
 void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
                        size_t rows, int64_t steps)
 {
@@ -424,6 +461,7 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     if (epoch > 0)
         for (int l = 0; l < m->lay.nlayers; l++)
             occam_noise_prior_fit(&s->prior[l], m, l, np, false);
+    if (s->sparse && epoch >= np->warmup_epochs && epoch > 0) sparse_mask(s, m, np->log_alpha);
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) sigma_fixed_point(s, m, steps);
     for (int l = 0; l < m->lay.nlayers; l++) noisy_cache_init(&s->cache[l], &s->prior[l]);
@@ -525,7 +563,8 @@ void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const 
 /* g_μ (into gmu) for weights [o0, o0 + n): the reduced data gradient plus κ·∂KL/∂μ; with
  * curvature, the squared-gradient average h updated from the parts' second halves. */
 static void mean_grads(float *gmu, noisy_state *s, const occam_model *m, const noisy_cache *pc,
-                       const float *const *parts, int nparts, size_t o0, size_t n)
+                       const float *kmu, const float *const *parts, int nparts, size_t o0,
+                       size_t n)
 {
     size_t np = m->lay.nparams;
     const float kappa = (float)s->kappa, d = (float)NOISY_CURV_DECAY, b = (float)s->batch;
@@ -536,7 +575,9 @@ static void mean_grads(float *gmu, noisy_state *s, const occam_model *m, const n
             gm += parts[u][k];
             h += parts[u][np + k];
         }
-        if (kappa > 0.0f) {
+        if (kappa > 0.0f && kmu) {
+            gm += kappa * kmu[i];
+        } else if (kappa > 0.0f) {
             float dmu, dsig;
             noisy_kl_grad_fast(pc, m->params[k], 1.0f, &dmu, &dsig);
             gm += kappa * dmu;
@@ -547,7 +588,7 @@ static void mean_grads(float *gmu, noisy_state *s, const occam_model *m, const n
 }
 
 /* g_ρ (into grho) for weights [o0, o0 + n): (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ). */
-static void rho_grads(float *grho, const noisy_state *s, const occam_model *m,
+static void rho_grads(float *grho, float *kmu, const noisy_state *s, const occam_model *m,
                       const noisy_cache *pc, const float *const *parts, int nparts, size_t o0,
                       size_t n)
 {
@@ -563,8 +604,12 @@ static void rho_grads(float *grho, const noisy_state *s, const occam_model *m,
         float gsig = gs2 * 2.0f * sg;
         if (kappa > 0.0f) {
             float dmu, dsig;
-            noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
+            if (s->sparse)
+                noisy_sparse_grad(m->params[k], sg, &dmu, &dsig);
+            else
+                noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
             gsig += kappa * dsig;
+            kmu[i] = dmu;
         }
         grho[i] = gsig * sig;
     }
@@ -579,11 +624,13 @@ void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
     while (l + 1 < lay->nlayers && off >= lay->w_off[l + 1]) l++;
     const noisy_cache *pc = &s->cache[l];
     enum { B = 256 };
-    float gmu[B], grho[B];
+    float gmu[B], grho[B], kmu[B];
     for (size_t b = 0; b < len; b += B) {
         size_t n = len - b < B ? len - b : B, o0 = off + b;
-        if (s->var_grad) rho_grads(grho, s, m, pc, parts, nparts, o0, n);
-        mean_grads(gmu, s, m, pc, parts, nparts, o0, n);
+        /* with σ trained by gradient, the KL's ∂/∂μ comes with its ∂/∂σ (kmu) */
+        if (s->var_grad) rho_grads(grho, kmu, s, m, pc, parts, nparts, o0, n);
+        mean_grads(gmu, s, m, pc, s->var_grad && s->kappa > 0 ? kmu : NULL, parts, nparts, o0,
+                   n);
         const float *pm[1] = {gmu}, *pr2[1] = {grho};
         const uint8_t *mk = m->mask ? m->mask + o0 : NULL;
         occam_optim_update(opt, m->params + o0, mom1 + o0, mom2 ? mom2 + o0 : NULL, pm, 1, 0, n,

@@ -215,7 +215,9 @@ void occam_trainer_apply_mask(occam_trainer *tr)
 
 void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows)
 {
-    if (tr->noise) noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, rows, tr->opt.t);
+    if (!tr->noise) return;
+    noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, rows, tr->opt.t);
+    if (tr->noise->masked) occam_trainer_apply_mask(tr); /* the sparse prior dropped weights */
 }
 
 double occam_trainer_noise_level(const occam_trainer *tr)
@@ -277,6 +279,8 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         tr->dz[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         ok &= tr->act[l] && tr->dz[l];
     }
+    if (p.noise.enabled && p.noise.prior == OCCAM_PRIOR_SPARSE && ok) /* it masks weights */
+        ok = occam_model_mask_enable(model, NULL) == OCCAM_OK;
     if (p.noise.enabled && ok) {
         tr->noise = noisy_state_create(model, &p.noise, p.optim.optimizer == OCCAM_OPT_ADAM,
                                        tr->rows, threads);

@@ -175,9 +175,11 @@ static const char *const rewind_names[] = {
     NULL};
 
 static const char *const prior_names[] = {
-    [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog", NULL};
+    [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog",
+    [OCCAM_PRIOR_SPARSE] = "sparse", NULL};
 static const char *const data_term_names[] = {
-    [OCCAM_NOISE_DATA_EXPANSION] = "expansion", [OCCAM_NOISE_DATA_SAMPLE] = "sample", NULL};
+    [OCCAM_NOISE_DATA_AUTO] = "auto", [OCCAM_NOISE_DATA_EXPANSION] = "expansion",
+    [OCCAM_NOISE_DATA_SAMPLE] = "sample", NULL};
 static const char *const prior_update_names[] = {
     [OCCAM_PRIOR_UPDATE_EM] = "em", [OCCAM_PRIOR_UPDATE_GRADIENT] = "gradient", NULL};
 
@@ -341,7 +343,8 @@ static const config_key keys[] = {
              "reparameterisation with loss = expected NLL + β·KL(q‖p)/N"),
     ENUM_KEY("noise", "prior", noise.prior, occam_prior_kind, prior_names, "mog",
              "prior p(w) per layer: gaussian N(0, s²), or a mixture with one component pinned "
-             "at 0 (soft weight sharing); its parameters are re-fitted every epoch"),
+             "at 0 (soft weight sharing), their parameters re-fitted every epoch; or sparse, "
+             "the log-uniform prior of sparse variational dropout (Molchanov et al. 2017)"),
     INT_KEY("noise", "components", noise.components, 2, 8, "3", "mog prior: components"),
     DOUBLE_KEY("noise", "prior_sigma", noise.prior_sigma, 0, 100, 0, "0",
                "gaussian prior: s; 0 = learned per layer"),
@@ -360,10 +363,13 @@ static const config_key keys[] = {
     INT_KEY("noise", "prior_steps", noise.prior_steps, 1, 100000, "30",
             "prior_update = gradient: steps per epoch"),
     ENUM_KEY("noise", "data_term", noise.data_term, occam_noise_data_term, data_term_names,
-             "expansion",
+             "auto",
              "the expected data cost E_q[L]: expansion (at the means plus ½Σ h·σ², h the "
              "curvature; σ set to its minimiser each epoch) or sample (the noisy forward pass, "
-             "local reparameterisation)"),
+             "local reparameterisation); auto = sample for the sparse prior, else expansion"),
+    DOUBLE_KEY("noise", "log_alpha", noise.log_alpha, -20, 20, 0, "3",
+               "sparse prior: weights with log α = ln(σ²/μ²) above this are masked (after the "
+               "warm-up, every epoch)"),
     UINT64_KEY("noise", "seed", noise.seed, "1", "noise sample seed"),
 };
 
@@ -1602,6 +1608,11 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
                                cfg->noise.enabled, err);
     if (rc == OCCAM_OK)
         rc = occam_dl_check(&cfg->mdl, cfg->noise.enabled, err);
+    if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior == OCCAM_PRIOR_SPARSE &&
+        cfg->noise.data_term == OCCAM_NOISE_DATA_EXPANSION)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "noise.data_term = expansion: the sparse prior trains σ by the "
+                             "sampled gradient (use sample or auto)");
     if (rc == OCCAM_OK)
         rc = occam_prune_check_late(&cfg->prune, cfg->mdl.model_code == OCCAM_MDL_BITS_BACK,
                                     err);
