@@ -141,7 +141,7 @@ static void read_dat(dat *d, const char *name, int block)
         if (b != block) continue;
         cr_assert_lt(d->rows, MAX_ROWS);
         int c = 0;
-        for (char *end; *s && *s != '\n'; s = end) {
+        for (char *end; *s && *s != '\n' && *s != '"'; s = end) { /* a label ends the numbers */
             double x = strtod(s, &end);
             cr_assert_neq(end, s, "%s: bad number in '%s'", name, line);
             cr_assert_lt(c, MAX_COLS);
@@ -454,6 +454,81 @@ Test(plot, wrong_member_types_name_the_member)
     cr_assert_eq(occam_plot_report(in_tmp("e.json"), p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "expected a JSON object"), "%s", err.msg);
     cr_assert(!exists("out"));
+}
+
+/* ---- the report of `occam select` -------------------------------------------------------- */
+
+/* Three points over two keys: point 1 is the shortest, point 2 failed (no numbers). */
+#define SELECT_POINTS                                                                            \
+    "\"points\": ["                                                                              \
+    "{\"index\": 0, \"set\": {\"train.weight_decay\": 0, \"model.layers\": \"30,50,2\"},"        \
+    " \"total_bits\": 7000, \"model_bits\": 6990, \"data_bits\": 10, \"train\": 1,"             \
+    " \"test\": 0.95},"                                                                          \
+    "{\"index\": 1, \"set\": {\"train.weight_decay\": 1e-3, \"model.layers\": \"30,\\\"10,2\"},"  \
+    " \"total_bits\": 6500, \"model_bits\": 6400, \"data_bits\": 100, \"train\": 0.9,"          \
+    " \"test\": 0.92},"                                                                          \
+    "{\"index\": 2, \"set\": {\"train.weight_decay\": 3, \"model.layers\": \"30,50,2\"},"        \
+    " \"total_bits\": null, \"model_bits\": null, \"data_bits\": null, \"train\": null,"        \
+    " \"test\": null, \"error\": \"diverged\"}]"
+
+static const char *write_select(const char *name, const char *body)
+{
+    char *path = in_tmp(name);
+    char text[16384];
+    snprintf(text, sizeof text, "{\"command\": \"select\", \"metric\": \"accuracy\", %s}", body);
+    write_text(path, text);
+    return path;
+}
+
+Test(plot, select_report_draws_bits_per_grid_point)
+{
+    need_gnuplot();
+    plot_ok(write_select("s.json", SELECT_POINTS ", \"best\": 1"));
+    cr_assert_eq(count_out_files(), 2); /* select.dat and select.png, none of train's figures */
+    check_png("out/select.png");
+    dat d;
+    read_dat(&d, "out/select.dat", 0);
+    cr_assert_eq(d.rows, 3);
+    static const double want[2][6] = {{0, 7000, 6990, 10, 1, 0.95}, {1, 6500, 6400, 100, 0.9, 0.92}};
+    for (int i = 0; i < 3; i++) cr_assert_eq(d.cols[i], 6, "row %d", i);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 6; k++) near(d.v[i][k], want[i][k], 1e-9, "select.dat");
+    cr_assert_eq(d.v[2][0], 2);
+    for (int k = 1; k < 6; k++) cr_assert(isnan(d.v[2][k]), "failed point, column %d", k);
+    /* each row ends with its values as the tick label; a '"' in a value cannot end the column */
+    static char text[4096];
+    FILE *f = fopen(in_tmp("out/select.dat"), "r");
+    cr_assert_not_null(f);
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    cr_assert(strstr(text, " \"0 / 30,50,2\"\n"), "%s", text);
+    cr_assert(strstr(text, " \"0.001 / 30,?10,2\"\n"), "%s", text);
+    cr_assert(strstr(text, "train.weight_decay, model.layers"), "%s", text);
+}
+
+Test(plot, select_report_errors_name_the_member)
+{
+    FILE *logf;
+    char *log;
+    size_t len;
+    occam_plot_params p = params(&logf, &log, &len);
+    occam_error err = {0};
+    cr_assert_eq(occam_plot_report(write_select("a.json", "\"points\": []"), p, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "points: expected a non-empty array"), "%s", err.msg);
+    cr_assert_eq(occam_plot_report(write_select("b.json", SELECT_POINTS ", \"best\": 3"), p, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "best: expected null or a point index below 3"), "%s", err.msg);
+    cr_assert_eq(occam_plot_report(write_select("c.json", "\"points\": [{\"set\": {},"
+                                                          " \"total_bits\": \"many\"}]"), p, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "points[0].total_bits"), "%s", err.msg);
+    cr_assert_eq(occam_plot_report(write_select("d.json", "\"points\": [{\"total_bits\": 1}]"), p,
+                                   &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "d.json: points[0].set"), "%s", err.msg);
+    cr_assert(!exists("out"));
+    fclose(logf);
+    free(log);
 }
 
 /* ---- gnuplot and the output folder ------------------------------------------------------- */

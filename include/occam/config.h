@@ -57,6 +57,10 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err);
 /* Applies one "section.key=value" override through the same table and checks. */
 int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err);
 
+/* Whether "section.key" names a list-valued key (model.layers, prune.layer_targets: entries
+ * separated by commas); false for any other name, unknown ones included. */
+bool occam_config_key_is_list(const char *name);
+
 /* Checks after all sources are applied: every field again through the table (code may have set
  * it), then the modules' checks that span keys (occam_data_check, occam_optim_check,
  * occam_prune_check, occam_dl_check, occam_prune_check_late, in that order: e.g. csv needs

@@ -15,6 +15,7 @@
 #include "occam/dl.h"
 #include "occam/error.h"
 #include "occam/fit.h"
+#include "occam/json.h"
 #include "occam/model.h"
 #include "occam/prune.h"
 #include "occam/trainer.h"
@@ -36,5 +37,12 @@ typedef struct occam_report {
 /* Writes the report to path (occam/outfile.h: atomically, or in place for a device or FIFO).
  * OCCAM_ERR_RUNTIME with "PATH: ..." if it cannot be written. */
 int occam_report_write(const char *path, const occam_report *r, occam_error *err);
+
+/* The writer behind it, for other reports (`occam select`'s): serialises cfg, opens path as
+ * above, calls body with the stream and the config's JSON text (for a "config" member), and
+ * commits the file. The same errors as occam_report_write. */
+int occam_report_write_json(const char *path, const occam_config *cfg,
+                            void (*body)(occam_json *j, const char *config_json, const void *ctx),
+                            const void *ctx, occam_error *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include "occam/trainer.h"
 
 #define CLI_MAX_SETS 256
+#define CLI_MAX_GRIDS 16
 
 /* Options a subcommand accepts. */
 enum {
@@ -30,6 +31,8 @@ enum {
     CLI_THRESHOLD = 1 << 11,
     CLI_RESUME = 1 << 13,
     CLI_PRINT_CONFIG = 1 << 14,
+    CLI_GRID = 1 << 15,
+    CLI_VERBOSE = 1 << 16,
     CLI_CONFIG_OPTIONAL = 1 << 12, /* not an option: CONFIG may be left out */
 };
 
@@ -44,8 +47,11 @@ typedef struct cli_opts {
     const char *input, *output; /* --input FILE, --output FILE */
     const char *repeats, *threshold; /* --repeats N, --threshold D (as given) */
     const char *resume;       /* --resume FILE */
+    const char *grids[CLI_MAX_GRIDS]; /* --grid key=v1,v2,... (select), in order */
+    int ngrids;
     bool json;                /* --json */
     bool print_config;        /* --print-config */
+    bool verbose;             /* --verbose */
     bool help;
 } cli_opts;
 
@@ -73,6 +79,11 @@ int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
                      const char *checkpoint, occam_error *err);
 void cli_session_close(cli_session *s);
 
+/* SIGINT and SIGTERM ask a training run to stop after its current step
+ * (occam_fit_request_stop); a second one ends the process at once, removing the temporary file
+ * of an output being written. */
+void cli_catch_stop_signals(void);
+
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -83,6 +94,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_bench_infer(int argc, char **argv);
 int cmd_bench_select(int argc, char **argv);
+int cmd_select(int argc, char **argv);
 
 /* The body of a subcommand that takes CONFIG and the options in `allowed`: parses argv, prints
  * `usage` for --help, else calls run; returns the exit code. */
@@ -103,6 +115,10 @@ typedef struct cli_output {
  * written; otherwise OCCAM_ERR_RUNTIME with one message over all of them, such as "wrote the
  * model to M; the report could not be written: R: write failed: No space left on device". */
 int cli_outputs_write(cli_output *outs, int n, occam_error *err);
+
+/* --save and --report checked before the work starts (occam_outfile_check), and refused when
+ * they name one file; OCCAM_ERR_INPUT naming the option. */
+int cli_check_outputs(const cli_opts *o, occam_error *err);
 
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). A failure with no
  * message still prints a line, naming cli_command_name (the subcommand, set by main). */

@@ -21,6 +21,9 @@ static const char usage[] =
     "                                       (prune.schedule = mdl)\n"
     "                       weights         weight histogram and fitted priors (if the report\n"
     "                                       has weight_histogram)\n"
+    "                     or a report from 'occam select --report':\n"
+    "                       select          total, model and data bits per grid point, with\n"
+    "                                       the train and test metric, the shortest circled\n"
     "  --checkpoint FILE  a model saved with --save: mask_L, layer L's mask as an image\n"
     "  --scaling CSV      perf/scaling.sh's CSV: scaling, speedup against threads\n"
     "At least one input is needed. gnuplot (Debian: gnuplot-nox) must be on PATH.\n";

@@ -1,6 +1,5 @@
 /* `occam train`: config → data → model → epochs → report and weights. */
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,30 +36,6 @@ static const char usage[] =
     "The full training state goes to train.checkpoint_dir every train.checkpoint_every epochs\n"
     "and on SIGINT/SIGTERM, which finish the current step, save, and exit 130/143.\n"
     "Progress goes to stderr; exit status 0 ok, 1 runtime failure, 2 bad usage/config/input.\n";
-
-/* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once,
- * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
- * these replace, would have). */
-static void on_signal(int sig)
-{
-    if (occam_fit_stop_requested()) {
-        occam_outfile_unlink_open();
-        signal(sig, SIG_DFL);
-        raise(sig);
-        return;
-    }
-    occam_fit_request_stop(sig);
-}
-
-static void catch_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 typedef struct progress_state {
     bool tty;
@@ -164,12 +139,7 @@ static bool in_checkpoint_folder(const char *out, const char *dir)
 
 static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
-    int rc = OCCAM_OK;
-    if (o->save) rc = occam_outfile_check(o->save, "--save", err);
-    if (rc == OCCAM_OK && o->report) rc = occam_outfile_check(o->report, "--report", err);
-    if (rc == OCCAM_OK && o->save && o->report && occam_outfile_same(o->save, o->report))
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--save %s and --report %s name the same "
-                             "file: the report would replace the model", o->save, o->report);
+    int rc = cli_check_outputs(o, err);
     if (rc == OCCAM_OK)
         rc = occam_outfile_check_dir(cfg->train.checkpoint_dir, "train.checkpoint_dir", err);
     const char *outs[2][2] = {{"--save", o->save}, {"--report", o->report}};
@@ -238,7 +208,7 @@ static int run(const cli_opts *o, occam_error *err)
         occam_train_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
-        catch_signals();
+        cli_catch_stop_signals();
         rc = occam_state_writer_open(&sio.wr, err); /* one run per checkpoint folder */
         if (rc == OCCAM_OK)
             rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);

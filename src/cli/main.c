@@ -22,6 +22,7 @@ static const command commands[] = {
     {"topo", cmd_topo, "show the topology and where threads would run: 'occam topo [CONFIG]'"},
     {"mdl", cmd_mdl, "description length of a saved model in bits, per layer"},
     {"compress", cmd_compress, "write a model's two-part code with a range coder (.occ)"},
+    {"select", cmd_select, "train a grid of configs; the shortest description length wins"},
     {"predict", cmd_predict, "predict with a saved model on CSV or IDX rows; CSV out"},
     {"plot", cmd_plot, "PNG plots from a report, a checkpoint's masks or a scaling CSV"},
     {"bench", cmd_bench, "benchmarks: 'occam bench train CONFIG' (throughput vs sgemm)"},

@@ -54,6 +54,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         {"threshold", required_argument, NULL, 'T'},
         {"resume", required_argument, NULL, 'S'},
         {"print-config", no_argument, NULL, 'P'},
+        {"grid", required_argument, NULL, 'g'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -63,7 +65,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
                                           ['k'] = CLI_CODE, ['u'] = CLI_OUT,
                                           ['I'] = CLI_INPUT, ['O'] = CLI_OUTPUT,
                                           ['R'] = CLI_REPEATS, ['T'] = CLI_THRESHOLD,
-                                          ['S'] = CLI_RESUME, ['P'] = CLI_PRINT_CONFIG};
+                                          ['S'] = CLI_RESUME, ['P'] = CLI_PRINT_CONFIG,
+                                          ['g'] = CLI_GRID, ['v'] = CLI_VERBOSE};
     memset(o, 0, sizeof *o);
     o->threads = -1;
     optind = 0; /* GNU: full re-initialisation */
@@ -104,6 +107,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         case 'T': o->threshold = optarg; break;
         case 'S': o->resume = optarg; break;
         case 'P': o->print_config = true; break;
+        case 'v': o->verbose = true; break;
+        case 'g':
+            if (o->ngrids == CLI_MAX_GRIDS)
+                return occam_error_set(err, OCCAM_ERR_INPUT, "too many --grid options (max %d)",
+                                       CLI_MAX_GRIDS);
+            o->grids[o->ngrids++] = optarg;
+            break;
         }
     }
     /* GNU getopt permutes argv: options may come before or after CONFIG. */

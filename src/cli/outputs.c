@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "occam/outfile.h"
 
 int cli_outputs_write(cli_output *outs, int n, occam_error *err)
 {
@@ -37,4 +38,15 @@ int cli_outputs_write(cli_output *outs, int n, occam_error *err)
     }
     /* Written, then failing, the work itself succeeded: a runtime failure, never bad usage. */
     return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s", msg);
+}
+
+int cli_check_outputs(const cli_opts *o, occam_error *err)
+{
+    int rc = OCCAM_OK;
+    if (o->save) rc = occam_outfile_check(o->save, "--save", err);
+    if (rc == OCCAM_OK && o->report) rc = occam_outfile_check(o->report, "--report", err);
+    if (rc == OCCAM_OK && o->save && o->report && occam_outfile_same(o->save, o->report))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--save %s and --report %s name the same "
+                             "file: the report would replace the model", o->save, o->report);
+    return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "occam/error.h"
+#include "occam/json.h"
 #include "occam/outfile.h"
 #include "occam/prior.h"
 #include "plot.h"
@@ -30,6 +31,10 @@ int plot_oom(occam_error *err);
 
 /* Reads a whole file (any size, pipes included) and NUL-terminates it; the caller frees. */
 int plot_read_text(const char *path, char **text, size_t *len, occam_error *err);
+
+/* The file parsed as JSON (occam_json_free it); a syntax error's message is prefixed with the
+ * path. */
+int plot_read_json(const char *path, occam_json_value *root, occam_error *err);
 
 /* ---- outputs: folder, .dat files, gnuplot (plot_gnuplot.c) -------------------------------- */
 
@@ -110,6 +115,7 @@ typedef struct plot_prior_layer {
 
 typedef struct plot_report {
     const char *path;
+    bool select;       /* a report of `occam select`: nothing else is read (plot_select) */
     bool regress;
     size_t nh;
     double (*h)[H_COLS]; /* history rows */
@@ -125,12 +131,19 @@ typedef struct plot_report {
     plot_histogram *hist;
 } plot_report;
 
-/* Reads and checks a report written by `occam train --report`; on failure nothing is kept. */
+/* Reads and checks a report written by `occam train --report`; on failure nothing is kept. A
+ * report of `occam select` only sets r->select. */
 int plot_report_load(plot_report *r, const char *path, occam_error *err);
 void plot_report_free(plot_report *r);
 
 /* The report's name for the test metric: "test_relative_error" or "test_accuracy". */
 const char *plot_report_metric(const plot_report *r);
+
+/* ---- the report of `occam select` (plot_select.c) ---------------------------------------- */
+
+/* select.dat/.png: total, model and data bits against the grid point, and the train and test
+ * metric below them, the shortest point marked. Reads and checks the report first. */
+int plot_select(const char *path, const occam_plot_params *p, occam_error *err);
 
 /* ---- the report's figures ----------------------------------------------------------------- */
 

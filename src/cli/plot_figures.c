@@ -284,6 +284,10 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
     plot_report r;
     int rc = plot_report_load(&r, report_path, err);
     if (rc) return rc;
+    if (r.select) {
+        plot_report_free(&r);
+        return plot_select(report_path, &p, err);
+    }
     plot_ctx c;
     rc = plot_ctx_open(&c, &p, err);
     if (rc == OCCAM_OK && r.nh) rc = plot_learning(&c, &r, err);

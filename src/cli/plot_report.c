@@ -317,8 +317,7 @@ static bool report_is_regress(const occam_json_value *root)
     return false;
 }
 
-/* The file parsed as JSON; a syntax error's message is prefixed with the path. */
-static int read_json(const char *path, occam_json_value *root, occam_error *err)
+int plot_read_json(const char *path, occam_json_value *root, occam_error *err)
 {
     char *text;
     size_t len;
@@ -339,12 +338,15 @@ int plot_report_load(plot_report *r, const char *path, occam_error *err)
     memset(r, 0, sizeof *r);
     r->path = path;
     occam_json_value root;
-    int rc = read_json(path, &root, err);
+    int rc = plot_read_json(path, &root, err);
     if (rc) return rc;
     if (root.type != OCCAM_JSON_OBJECT)
         rc = plot_input_err(err, path,
                             "expected a JSON object (a report from 'occam train --report')");
-    if (rc == OCCAM_OK) {
+    const occam_json_value *cmd = occam_json_get(&root, "command");
+    if (rc == OCCAM_OK && cmd && cmd->type == OCCAM_JSON_STRING && !strcmp(cmd->str, "select"))
+        r->select = true; /* another kind of report: plot_select reads it */
+    else if (rc == OCCAM_OK) {
         r->regress = report_is_regress(&root);
         if ((rc = parse_history(r, &root, err)) == OCCAM_OK &&
             (rc = parse_prune(r, &root, err)) == OCCAM_OK &&

@@ -1,12 +1,15 @@
 /* The set-up every computing subcommand shares: data, model (initialised or loaded from a
  * checkpoint), the placed runtime and the trainer, built in that order and torn down in
  * reverse. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "occam/checkpoint.h"
+#include "occam/fit.h"
 #include "occam/gemm.h"
+#include "occam/outfile.h"
 
 int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
                      const char *checkpoint, occam_error *err)
@@ -42,4 +45,28 @@ void cli_session_close(cli_session *s)
     occam_dataset_free(&s->train);
     occam_dataset_free(&s->test);
     s->tr = NULL;
+}
+
+/* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once,
+ * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
+ * these replace, would have). */
+static void on_signal(int sig)
+{
+    if (occam_fit_stop_requested()) {
+        occam_outfile_unlink_open();
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    occam_fit_request_stop(sig);
+}
+
+void cli_catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

@@ -1576,6 +1576,17 @@ out:
     return rc;
 }
 
+bool occam_config_key_is_list(const char *name)
+{
+    for (int i = 0; i < NKEYS; i++) {
+        size_t n = strlen(keys[i].section);
+        if (!strncmp(name, keys[i].section, n) && name[n] == '.' &&
+            !strcmp(name + n + 1, keys[i].key))
+            return keys[i].type == KEY_LIST || keys[i].type == KEY_DLIST;
+    }
+    return false;
+}
+
 /* ---- cross-key validation ----------------------------------------------------------------- */
 
 int occam_config_validate(const occam_config *cfg, occam_error *err)

@@ -287,10 +287,12 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
     occam_json_end_object(j);
 }
 
-int occam_report_write(const char *path, const occam_report *r, occam_error *err)
+int occam_report_write_json(const char *path, const occam_config *cfg,
+                            void (*body)(occam_json *j, const char *config_json, const void *ctx),
+                            const void *ctx, occam_error *err)
 {
     char *config_json = malloc(OCCAM_CONFIG_JSON_MAX);
-    if (!config_json || occam_config_to_json(r->cfg, config_json, OCCAM_CONFIG_JSON_MAX) < 0) {
+    if (!config_json || occam_config_to_json(cfg, config_json, OCCAM_CONFIG_JSON_MAX) < 0) {
         free(config_json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: cannot serialise the config", path);
     }
@@ -299,7 +301,7 @@ int occam_report_write(const char *path, const occam_report *r, occam_error *err
     if (rc == OCCAM_OK) {
         occam_json j;
         occam_json_init(&j, o.f, true);
-        write_body(&j, r, config_json);
+        body(&j, config_json, ctx);
         /* The first failure's errno is the reason commit reports (EFBIG, ENOSPC). */
         if ((occam_json_finish(&j) != 0 || fputc('\n', o.f) == EOF) && !o.error)
             o.error = errno ? errno : EIO;
@@ -307,4 +309,14 @@ int occam_report_write(const char *path, const occam_report *r, occam_error *err
     }
     free(config_json);
     return rc;
+}
+
+static void write_run(occam_json *j, const char *config_json, const void *ctx)
+{
+    write_body(j, ctx, config_json);
+}
+
+int occam_report_write(const char *path, const occam_report *r, occam_error *err)
+{
+    return occam_report_write_json(path, r->cfg, write_run, r, err);
 }

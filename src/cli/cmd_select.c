@@ -1,0 +1,284 @@
+/* `occam select`: MDL picks the model. Every point of a grid of configs (the base config, its
+ * --set overrides, then the point's --grid values) is trained from the same seed, its
+ * description length L = L(model) + L(data | model) is computed on the training set, and the
+ * point with the smallest L is named. No validation split is used and the test metric is never
+ * looked at to choose: it is printed beside L so a reader can see how well the choice did.
+ *
+ * Every point's config is built and validated before the first one trains, so a bad key or
+ * value, or a combination the config refuses, is exit 2 in a second. A point whose training
+ * fails (a loss that diverges) is recorded as failed and the grid goes on: it is simply not
+ * chosen. Points run one at a time, each with runtime.threads threads. The table and the
+ * report are in select_out.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "grid.h"
+#include "select-impl.h"
+#include "occam/checkpoint.h"
+#include "occam/clock.h"
+#include "occam/fit.h"
+#include "occam/gemm.h"
+#include "occam/team.h"
+#include "occam/train.h"
+
+static const char usage[] =
+    "usage: occam select CONFIG --grid section.key=v1,v2,... [--grid ...]...\n"
+    "                           [--set section.key=value]... [--threads N] [--report FILE]\n"
+    "                           [--save FILE] [--verbose]\n"
+    "\n"
+    "Trains every point of the grid, computes each one's description length\n"
+    "L = L(model) + L(data | model) in bits on the training set, prints a table (the point's\n"
+    "values, code, L, model bits, data bits, train and test metric) and names the point with\n"
+    "the smallest L. No validation split is used, and the test metric plays no part in the\n"
+    "choice.\n"
+    "  --grid key=v1,v2,...     one axis of the grid (repeatable, up to 16); the points are all\n"
+    "                           combinations, the first --grid varying slowest, at most 256.\n"
+    "                           A list-valued key writes its entries with ':' for ',':\n"
+    "                           --grid model.layers=30:10:2,30:50:2 is 30,10,2 and 30,50,2\n"
+    "  --set section.key=value  override a config key for every point (the grid's values are\n"
+    "                           applied after these)\n"
+    "  --threads N              worker threads per point (0 = all cores); overrides\n"
+    "                           runtime.threads\n"
+    "  --report FILE            write the JSON report: points[] (each with set, code, total_bits,\n"
+    "                           model_bits, data_bits, train, test), best (the shortest point's\n"
+    "                           index); 'occam plot FILE' draws L against the grid\n"
+    "  --save FILE              write the shortest point's model (safetensors)\n"
+    "  --verbose                print every epoch's loss, not only one line per point\n"
+    "Each point is coded with mdl.model_code, except that noisy weights (noise.enabled) are\n"
+    "always coded with bits-back (what their training minimises), and a deterministic point\n"
+    "whose mdl.model_code is bits-back with two-part. The totals of different codes compare:\n"
+    "each is a code length of the same training data in bits. Points are trained without\n"
+    "checkpoints. A point whose training fails is marked failed and not chosen. SIGINT or\n"
+    "SIGTERM stops after the current step: the table and the report cover the finished points,\n"
+    "and the exit status is 130 or 143.\n"
+    "Exit status 0 ok (at least one point trained), 1 runtime failure, 2 bad usage/config.\n";
+
+/* The code a point's L is computed with. Noisy weights are distributions, and the bits-back
+ * code is the length their training minimised; a two-part code of their means would ignore
+ * it. A deterministic model cannot be coded bits-back. */
+static occam_model_code point_code(const occam_config *cfg)
+{
+    if (cfg->noise.enabled) return OCCAM_MDL_BITS_BACK;
+    return cfg->mdl.model_code == OCCAM_MDL_BITS_BACK ? OCCAM_MDL_TWO_PART : cfg->mdl.model_code;
+}
+
+/* The base config: defaults, the file, --set in order, --threads. Not validated: a grid value
+ * may be what makes it valid (noise.enabled for a bits-back code). */
+static int base_config(const cli_opts *o, occam_config *cfg, occam_error *err)
+{
+    occam_config_defaults(cfg);
+    int rc = occam_gemm_check_env(err); /* before BLIS reads it: it aborts on a bad value */
+    if (rc == OCCAM_OK) rc = occam_config_load(cfg, o->config, err);
+    for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++) rc = occam_config_set(cfg, o->sets[i], err);
+    if (rc == OCCAM_OK && o->threads >= 0) cfg->runtime.threads = o->threads;
+    return rc;
+}
+
+/* Every point's config, validated: a refusal names the point and its values. */
+static int build_points(select_run *s, occam_error *err)
+{
+    s->pt = calloc((size_t)s->g.npoints, sizeof *s->pt);
+    if (!s->pt) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    for (int p = 0; p < s->g.npoints; p++) {
+        select_point *pt = &s->pt[p];
+        pt->cfg = s->base;
+        grid_label(&s->g, p, pt->label, sizeof pt->label);
+        occam_error e = {0};
+        int rc = grid_apply(&s->g, p, &pt->cfg, &e);
+        pt->cfg.mdl.model_code = point_code(&pt->cfg);
+        if (rc == OCCAM_OK) rc = occam_config_validate(&pt->cfg, &e);
+        if (rc == OCCAM_OK)
+            rc = occam_team_resolve(pt->cfg.runtime.threads, pt->cfg.runtime.oversubscribe,
+                                    s->o->threads >= 0 ? "--threads" : "runtime.threads",
+                                    &pt->threads, &e);
+        if (rc != OCCAM_OK)
+            return occam_error_set(err, rc, "grid point %d of %d (%s): %s", p, s->g.npoints,
+                                   pt->label, e.msg);
+        pt->code = pt->cfg.mdl.model_code;
+        pt->total_bits = pt->model_bits = pt->data_bits = NAN;
+        pt->train_metric = pt->test_metric = NAN;
+    }
+    return OCCAM_OK;
+}
+
+/* --verbose: one line per epoch. */
+static void on_epoch(void *user, const occam_progress *p)
+{
+    const occam_config *cfg = user;
+    if (!p->end_of_epoch) return;
+    fprintf(stderr, "  epoch %d/%d  loss %.4f", p->epoch, p->epochs, p->stats->train_loss);
+    if (p->stats->test.n)
+        fprintf(stderr, cfg->data.task == OCCAM_TASK_CLASSIFY ? "  test_acc %.4f"
+                                                              : "  test_rel_err %.4f",
+                cfg->data.task == OCCAM_TASK_CLASSIFY ? p->stats->test.accuracy
+                                                      : p->stats->test.relative_error);
+    fputc('\n', stderr);
+}
+
+static double metric(const occam_eval *ev, occam_task task)
+{
+    if (!ev->n) return NAN;
+    return task == OCCAM_TASK_CLASSIFY ? ev->accuracy : ev->relative_error;
+}
+
+/* The trained point's metrics and description length. */
+static int score_point(select_point *pt, cli_session *ss, occam_error *err)
+{
+    occam_eval ev;
+    occam_trainer_eval(ss->tr, &ss->train, &ev);
+    pt->train_metric = metric(&ev, pt->cfg.data.task);
+    occam_trainer_eval(ss->tr, &ss->test, &ev);
+    pt->test_metric = metric(&ev, pt->cfg.data.task);
+    occam_dl dl;
+    int rc = occam_dl_compute(&dl, &ss->model, &pt->cfg.mdl, &pt->cfg.noise, &ss->train,
+                              pt->threads, NULL, err);
+    if (rc != OCCAM_OK) return rc;
+    if (!isfinite(dl.total_bits))
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "the description length is not finite");
+    pt->total_bits = dl.total_bits;
+    pt->model_bits = dl.model_bits;
+    pt->data_bits = dl.data_bits;
+    return OCCAM_OK;
+}
+
+/* A point that scored shorter than every earlier one is the best so far; with --save its model
+ * replaces the file, so the file always holds the best point's model. */
+static void keep_if_best(select_run *s, int p, cli_session *ss)
+{
+    if (s->best >= 0 && !(s->pt[p].total_bits < s->pt[s->best].total_bits)) return;
+    s->best = p;
+    if (!s->o->save) return;
+    occam_error e = {0};
+    s->save_rc = occam_checkpoint_save(s->o->save, &ss->model, &s->pt[p].cfg, &e);
+    snprintf(s->save_msg, sizeof s->save_msg, "%s", e.msg);
+}
+
+static void say_start(const select_run *s, int p)
+{
+    if (!isatty(2)) return;
+    fprintf(stderr, "select %d/%d  %s  training ...", p + 1, s->g.npoints, s->pt[p].label);
+    fflush(stderr);
+}
+
+static void say_done(const select_run *s, int p)
+{
+    const select_point *pt = &s->pt[p];
+    bool classify = pt->cfg.data.task == OCCAM_TASK_CLASSIFY;
+    fprintf(stderr, "%sselect %d/%d  %s  ", isatty(2) ? "\r\033[K" : "", p + 1, s->g.npoints,
+            pt->label);
+    if (pt->state == POINT_FAILED)
+        fprintf(stderr, "failed: %s", pt->msg);
+    else
+        fprintf(stderr, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %.4f  %s %.4f",
+                pt->total_bits, occam_dl_code_name(pt->code), pt->model_bits, pt->data_bits,
+                classify ? "train_acc" : "train_rel_err", pt->train_metric,
+                classify ? "test_acc" : "test_rel_err", pt->test_metric);
+    fprintf(stderr, "  %.1f s\n", pt->seconds);
+}
+
+/* Trains and scores point p. A failed training or score marks the point failed and is not an
+ * error of the run; a stop request is (OCCAM_STOPPED + signal), as is a failure to set the
+ * point up (its data cannot be read, memory runs out). */
+static int train_point(select_run *s, int p, occam_error *err)
+{
+    select_point *pt = &s->pt[p];
+    cli_session ss;
+    occam_error e = {0};
+    int rc = cli_session_open(&ss, &pt->cfg, pt->threads, NULL, &e);
+    if (rc != OCCAM_OK)
+        return occam_error_set(err, rc, "grid point %d (%s): %s", p, pt->label, e.msg);
+    if (p == 0)
+        fprintf(stderr, "occam: %zu training and %zu test samples, %d point%s, %d thread%s, "
+                "BLIS kernels %s\n", ss.train.n, ss.test.n, s->g.npoints,
+                s->g.npoints == 1 ? "" : "s", pt->threads, pt->threads == 1 ? "" : "s", ss.arch);
+    say_start(s, p);
+    if (s->o->verbose) fputc('\n', stderr);
+    occam_fit_result fit = {0};
+    occam_prune_log plog = {0};
+    occam_train_io io = {.progress = s->o->verbose ? on_epoch : NULL, .user = &pt->cfg};
+    double t0 = occam_clock_now();
+    rc = occam_train_run(ss.tr, &ss.model, &pt->cfg, &ss.train, &ss.test, &fit, &plog, &io, &e);
+    if (rc == OCCAM_OK) rc = score_point(pt, &ss, &e);
+    pt->seconds = occam_clock_now() - t0;
+    if (rc >= OCCAM_STOPPED) {
+        if (isatty(2)) fputc('\n', stderr);
+        occam_error_set(err, rc, "point %d (%s): %s", p, pt->label, e.msg);
+    } else {
+        pt->state = rc == OCCAM_OK ? POINT_DONE : POINT_FAILED;
+        snprintf(pt->msg, sizeof pt->msg, "%s", e.msg);
+        if (rc == OCCAM_OK) keep_if_best(s, p, &ss);
+        say_done(s, p);
+        rc = OCCAM_OK;
+    }
+    occam_fit_result_free(&fit);
+    occam_prune_log_free(&plog);
+    cli_session_close(&ss);
+    return rc;
+}
+
+/* Trains the points in order until all are done or a stop is requested. */
+static int train_all(select_run *s, occam_error *err)
+{
+    for (int p = 0; p < s->g.npoints; p++) {
+        int sig = occam_fit_stop_requested();
+        if (sig) return occam_error_set(err, OCCAM_STOPPED + sig, "stopped by signal %d", sig);
+        int rc = train_point(s, p, err);
+        if (rc) return rc;
+    }
+    return OCCAM_OK;
+}
+
+static int select_body(select_run *s, occam_error *err)
+{
+    const cli_opts *o = s->o;
+    int rc = base_config(o, &s->base, err);
+    if (rc == OCCAM_OK) rc = grid_parse(&s->g, o->grids, o->ngrids, &s->base, err);
+    if (rc == OCCAM_OK) rc = build_points(s, err);
+    if (rc == OCCAM_OK) rc = cli_check_outputs(o, err);
+    if (rc != OCCAM_OK) return rc;
+    select_print_header(s, stdout);
+    cli_catch_stop_signals();
+    rc = train_all(s, err);
+    if (rc != OCCAM_OK && rc < OCCAM_STOPPED) return rc;
+    s->interrupted = rc >= OCCAM_STOPPED;
+    int done = 0;
+    for (int p = 0; p < s->g.npoints; p++) done += s->pt[p].state != POINT_PENDING;
+    select_print_table(s, stdout);
+    occam_error out_err = {0};
+    int out_rc = select_write_outputs(s, &out_err);
+    if (s->interrupted) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return occam_error_set(err, rc, "select: %s; %d of %d points finished%s%s", why, done,
+                               s->g.npoints, out_err.msg[0] ? "; " : "", out_err.msg);
+    }
+    if (out_rc != OCCAM_OK) return occam_error_set(err, out_rc, "%s", out_err.msg);
+    if (s->best < 0)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "select: every point failed; none was "
+                               "chosen");
+    return OCCAM_OK;
+}
+
+static int run(const cli_opts *o, occam_error *err)
+{
+    select_run *s = calloc(1, sizeof *s);
+    if (!s) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    s->o = o;
+    s->best = -1;
+    int rc = select_body(s, err);
+    grid_free(&s->g);
+    free(s->pt);
+    free(s);
+    return rc;
+}
+
+int cmd_select(int argc, char **argv)
+{
+    return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_REPORT | CLI_SAVE | CLI_GRID |
+                           CLI_VERBOSE,
+                       usage, run);
+}

@@ -1,0 +1,233 @@
+/* The figure of an `occam select` report: the description length of every grid point (total,
+ * model and data bits) in the upper panel, the train and test metric in the lower one, both
+ * against the point's index with its values as the tick labels (the value alone for a one-key
+ * grid). The shortest point, the one select chose, is circled in both. Points without bits (failed,
+ * or not trained) are gaps. */
+#include "plot-impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LABEL_MAX 48 /* tick labels are cut to this many bytes */
+
+typedef struct sel_point {
+    double v[5]; /* total_bits, model_bits, data_bits, train, test; NaN: none */
+    char label[LABEL_MAX];
+} sel_point;
+
+typedef struct sel_report {
+    const char *path;
+    bool regress;
+    size_t n;
+    sel_point *pt;
+    long best;          /* -1: none */
+    char keys[256];     /* the grid's keys, for the axis label */
+} sel_report;
+
+static const char *const sel_names[5] = {"total_bits", "model_bits", "data_bits", "train",
+                                         "test"};
+
+/* A value of `set` as a tick label: as written, with '"' and control characters (which would
+ * end the .dat file's quoted column or its line) made '?'. */
+static void label_add(char *buf, size_t cap, const occam_json_value *v, bool first)
+{
+    char text[LABEL_MAX];
+    if (v->type == OCCAM_JSON_STRING) snprintf(text, sizeof text, "%s", v->str);
+    else if (v->type == OCCAM_JSON_BOOL) snprintf(text, sizeof text, "%s", v->boolean ? "true" : "false");
+    else if (v->type == OCCAM_JSON_NUMBER && v->is_integer)
+        snprintf(text, sizeof text, "%lld", (long long)v->integer);
+    else if (v->type == OCCAM_JSON_NUMBER) snprintf(text, sizeof text, "%.6g", v->number);
+    else snprintf(text, sizeof text, "?");
+    size_t len = strlen(buf);
+    snprintf(buf + len, cap - len, "%s%s", first ? "" : " / ", text);
+    for (char *c = buf; *c; c++)
+        if (*c == '"' || (unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+}
+
+static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, occam_error *err)
+{
+    if (e->type != OCCAM_JSON_OBJECT)
+        return plot_input_err(err, r->path, "points[%zu]: expected an object", i);
+    const occam_json_value *set = occam_json_get(e, "set");
+    if (!set || set->type != OCCAM_JSON_OBJECT)
+        return plot_input_err(err, r->path, "points[%zu].set: expected an object", i);
+    sel_point *pt = &r->pt[i];
+    for (size_t k = 0; k < set->count; k++) {
+        label_add(pt->label, sizeof pt->label, &set->members[k].value, k == 0);
+        if (i == 0) {
+            size_t len = strlen(r->keys);
+            snprintf(r->keys + len, sizeof r->keys - len, "%s%s", k ? ", " : "",
+                     set->members[k].key);
+        }
+    }
+    for (int k = 0; k < 5; k++) {
+        const occam_json_value *v = occam_json_get(e, sel_names[k]);
+        pt->v[k] = NAN;
+        if (!v || v->type == OCCAM_JSON_NULL) continue;
+        if (v->type != OCCAM_JSON_NUMBER)
+            return plot_input_err(err, r->path, "points[%zu].%s: expected a number or null", i,
+                                  sel_names[k]);
+        pt->v[k] = v->number;
+    }
+    return OCCAM_OK;
+}
+
+static int sel_load(sel_report *r, const occam_json_value *root, occam_error *err)
+{
+    const occam_json_value *m = occam_json_get(root, "metric");
+    r->regress = m && m->type == OCCAM_JSON_STRING && !strcmp(m->str, "relative_error");
+    const occam_json_value *a = occam_json_get(root, "points");
+    if (!a || a->type != OCCAM_JSON_ARRAY || a->count == 0)
+        return plot_input_err(err, r->path, "points: expected a non-empty array");
+    r->pt = calloc(a->count, sizeof *r->pt);
+    if (!r->pt) return plot_oom(err);
+    r->n = a->count;
+    for (size_t i = 0; i < a->count; i++) {
+        int rc = sel_point_load(r, &a->items[i], i, err);
+        if (rc) return rc;
+    }
+    const occam_json_value *b = occam_json_get(root, "best");
+    r->best = -1;
+    if (b && b->type != OCCAM_JSON_NULL) {
+        if (b->type != OCCAM_JSON_NUMBER || !b->is_integer || b->integer < 0 ||
+            b->integer >= (int64_t)r->n)
+            return plot_input_err(err, r->path, "best: expected null or a point index below %zu",
+                                  r->n);
+        r->best = (long)b->integer;
+    }
+    return OCCAM_OK;
+}
+
+static int sel_dat(const plot_ctx *c, const sel_report *r, plot_dat *d, occam_error *err)
+{
+    int rc = plot_dat_open(d, c, "select", err);
+    if (rc) return rc;
+    const char *metric = r->regress ? "relative_error" : "accuracy";
+    fprintf(d->f, "# %s: description length per grid point (%s)\n"
+                  "# index total_bits model_bits data_bits train_%s test_%s \"values\"\n",
+            r->path, r->keys, metric, metric);
+    for (size_t i = 0; i < r->n; i++) {
+        fprintf(d->f, "%zu", i);
+        for (int k = 0; k < 5; k++) plot_dat_num(d->f, r->pt[i].v[k]);
+        fprintf(d->f, " \"%s\"\n", r->pt[i].label);
+    }
+    return plot_dat_close(d, c, err);
+}
+
+/* A log axis when every bit count is positive and they span more than 20x: the data bits of a
+ * model that fits are often a hundredth of its model bits. */
+static bool sel_logy(const sel_report *r)
+{
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = 0; k < 3; k++) {
+            double v = r->pt[i].v[k];
+            if (!isfinite(v)) continue;
+            if (v <= 0) return false;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    return hi > 20 * lo;
+}
+
+/* The chosen point circled: value k (sel_names) of the best row. */
+static void sel_best_marker(FILE *f, const sel_report *r, int k)
+{
+    if (r->best < 0 || !isfinite(r->pt[r->best].v[k])) return;
+    fprintf(f, ", '+' using (%ld):(%.9g) every ::0::0 with points pt 6 ps 3 lw 2 lc rgb "
+               "'#d62728' title 'shortest (chosen)'", r->best, r->pt[r->best].v[k]);
+}
+
+/* Three panels stacked on one x axis, placed by hand: the tick labels (the points' values) and
+ * the axis label only under the last, which leaves room for them when they are rotated. */
+typedef struct sel_frame {
+    bool rotate;     /* long labels: rotated, and a deeper bottom margin */
+    double bottom, height, gap;
+} sel_frame;
+
+static sel_frame sel_frame_of(const sel_report *r)
+{
+    size_t longest = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (strlen(r->pt[i].label) > longest) longest = strlen(r->pt[i].label);
+    sel_frame fr = {.rotate = longest * r->n > 60, .gap = 0.035};
+    fr.bottom = fr.rotate ? 0.24 : 0.12;
+    fr.height = (0.90 - fr.bottom - 2 * fr.gap) / 3;
+    return fr;
+}
+
+/* Panel i (0 at the top) of the frame. */
+static void sel_panel(FILE *f, const sel_frame *fr, int i, const char *ylabel)
+{
+    double top = 0.90 - i * (fr->height + fr->gap);
+    fprintf(f, "set tmargin at screen %.4f\nset bmargin at screen %.4f\nset ylabel '%s'\n",
+            top, top - fr->height, ylabel);
+}
+
+static void sel_axes(FILE *f, const sel_report *r)
+{
+    fprintf(f, "set lmargin at screen 0.10\nset rmargin at screen 0.68\n"
+               "set key at screen 0.70, graph 1 left top vertical Left reverse\n"
+               "set xrange [-0.5:%zu.5]\nset xtics 1 format ''\nunset xlabel\n", r->n - 1);
+}
+
+static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, const char *dat)
+{
+    sel_panel(f, fr, 0, "L (bits)");
+    fputs("plot ", f);
+    plot_gp_data(f, dat, " using 1:2 with linespoints pt 7 ps 1 lw 3 lc rgb 'black' "
+                         "title 'L = model + data bits'");
+    sel_best_marker(f, r, 0);
+    fputc('\n', f);
+    bool logy = sel_logy(r);
+    sel_panel(f, fr, 1, logy ? "bits (log scale)" : "bits");
+    fprintf(f, "%splot ", logy ? "set logscale y\nset format y '%.0s%c'\n" : "");
+    plot_gp_data(f, dat, " using 1:3 with linespoints pt 5 ps 0.8 lw 2 lc rgb '#1f77b4' "
+                         "title 'model bits', ");
+    plot_gp_data(f, dat, " using 1:4 with linespoints pt 9 ps 0.9 lw 2 lc rgb '#2ca02c' "
+                         "title 'data bits'");
+    fputs("\nunset logscale y\nset format y '% h'\n", f);
+}
+
+static void sel_metric_panel(FILE *f, const sel_report *r, const sel_frame *fr, const char *dat)
+{
+    sel_panel(f, fr, 2, r->regress ? "relative error" : "accuracy");
+    fprintf(f, "set xtics format '%%s' %s\nset xlabel ",
+            fr->rotate ? "rotate by -40 left font ',8'" : "font ',9'");
+    plot_gp_str(f, r->keys);
+    fputs("\nplot ", f);
+    plot_gp_data(f, dat, " using 1:5:xtic(7) with linespoints pt 7 ps 0.8 lw 2 lc rgb '#1f77b4' "
+                         "title 'train', ");
+    plot_gp_data(f, dat, " using 1:6 with linespoints pt 7 ps 0.8 lw 2 lc rgb '#d62728' "
+                         "title 'test (not used to choose)'");
+    sel_best_marker(f, r, 4);
+    fputc('\n', f);
+}
+
+int plot_select(const char *path, const occam_plot_params *p, occam_error *err)
+{
+    sel_report r = {.path = path, .best = -1};
+    occam_json_value root;
+    int rc = plot_read_json(path, &root, err);
+    if (rc) return rc;
+    rc = sel_load(&r, &root, err);
+    occam_json_free(&root);
+    plot_ctx c;
+    plot_dat d;
+    plot_gp g;
+    if (rc == OCCAM_OK) rc = plot_ctx_open(&c, p, err);
+    if (rc == OCCAM_OK) rc = sel_dat(&c, &r, &d, err);
+    if (rc == OCCAM_OK) rc = plot_gp_open(&g, &c, "select", err);
+    if (rc == OCCAM_OK) {
+        sel_frame fr = sel_frame_of(&r);
+        plot_gp_multiplot(g.f, 3, 1, "occam select: description length per grid point");
+        sel_axes(g.f, &r);
+        sel_bits_panels(g.f, &r, &fr, d.path);
+        sel_metric_panel(g.f, &r, &fr, d.path);
+        fputs("unset multiplot\n", g.f);
+        rc = plot_gp_run(&g, &c, err);
+    }
+    free(r.pt);
+    return rc;
+}

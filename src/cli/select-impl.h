@@ -1,0 +1,49 @@
+/* select-impl.h — what `occam select`'s two files share: the run's state (cmd_select.c trains
+ * it) and its outputs, the table and the JSON report (select_out.c). */
+#ifndef OCCAM_CLI_SELECT_IMPL_H
+#define OCCAM_CLI_SELECT_IMPL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "grid.h"
+#include "occam/config.h"
+#include "occam/dl.h"
+#include "occam/error.h"
+
+typedef enum { POINT_PENDING, POINT_DONE, POINT_FAILED } select_state;
+
+typedef struct select_point {
+    occam_config cfg;        /* base + the point's values, validated; mdl.model_code its code */
+    int threads;
+    char label[512];         /* "key=value key=value" */
+    select_state state;
+    char msg[OCCAM_ERROR_MAX]; /* POINT_FAILED: why */
+    occam_model_code code;
+    double total_bits, model_bits, data_bits;  /* NaN until done */
+    double train_metric, test_metric;          /* accuracy or relative error; NaN: none */
+    double seconds;          /* training and scoring */
+} select_point;
+
+typedef struct select_run {
+    const cli_opts *o;
+    occam_config base;       /* defaults, file, --set, --threads: before the grid */
+    grid g;
+    select_point *pt;        /* [g.npoints] */
+    int best;                /* the shortest done point, -1: none */
+    bool interrupted;        /* a signal stopped the grid */
+    int save_rc;             /* --save: the last write's status (the best point's model) */
+    char save_msg[OCCAM_ERROR_MAX];
+} select_run;
+
+/* The lines before training: the base config's summary and changed keys, the grid's shape. */
+void select_print_header(const select_run *s, FILE *out);
+
+/* The table, one row per point, then the shortest point and the notes. */
+void select_print_table(const select_run *s, FILE *out);
+
+/* --save's status and --report, written even when the other failed (cli_outputs_write). */
+int select_write_outputs(select_run *s, occam_error *err);
+
+#endif

@@ -1,0 +1,375 @@
+/* Tests for `occam select` (src/cli/cmd_select.c, select_out.c, grid.c).
+ *
+ * The grid in-process: the order of the points (the first --grid varies slowest), the ':'
+ * separator of list-valued keys (and colons kept for others), the values the points set, the
+ * refusals with the key they name, and how values are written to JSON. The command end to end
+ * through the built binary ($OCCAM_BIN, default build/occam) on small blobs grids: the
+ * report's fields against the table, best = the argmin of total_bits, the codes of noisy and
+ * deterministic points, bad grids refused with exit 2 before anything trains, a diverging
+ * point marked failed while the rest are chosen from, and SIGINT (exit 130, the finished
+ * points in the report). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "../src/cli/grid.h"
+#include "../src/cli/plot.h"
+#include "occam/json.h"
+#include "tmpdir.h"
+
+static char tmpdir[256];
+static char out[1 << 16];
+
+static void setup(void) { tmpdir_make(tmpdir, sizeof tmpdir, "select"); }
+static void teardown(void) { tmpdir_remove(tmpdir); }
+
+TestSuite(select_cmd, .init = setup, .fini = teardown);
+
+/* ---- the grid ------------------------------------------------------------------------------ */
+
+static int parse(grid *g, occam_error *err, int n, ...)
+{
+    const char *specs[CLI_MAX_GRIDS];
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) specs[i] = va_arg(ap, const char *);
+    va_end(ap);
+    occam_config base;
+    occam_config_defaults(&base);
+    return grid_parse(g, specs, n, &base, err);
+}
+
+Test(select_cmd, grid_points_first_axis_slowest_and_list_separator)
+{
+    grid g;
+    occam_error err = {0};
+    cr_assert_eq(parse(&g, &err, 3, "train.lr=0.1,0.2", "model.layers=4:3:2,4:5:2",
+                       "prune.nm=2:4,1:4"), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(g.npoints, 8);
+    /* point p = 4·lr + 2·layers + nm */
+    static const char *want[8][3] = {
+        {"0.1", "4,3,2", "2:4"}, {"0.1", "4,3,2", "1:4"}, {"0.1", "4,5,2", "2:4"},
+        {"0.1", "4,5,2", "1:4"}, {"0.2", "4,3,2", "2:4"}, {"0.2", "4,3,2", "1:4"},
+        {"0.2", "4,5,2", "2:4"}, {"0.2", "4,5,2", "1:4"}};
+    for (int p = 0; p < 8; p++)
+        for (int a = 0; a < 3; a++)
+            cr_assert_str_eq(grid_value(&g, p, a), want[p][a], "point %d axis %d", p, a);
+    char label[256];
+    grid_label(&g, 6, label, sizeof label);
+    cr_assert_str_eq(label, "train.lr=0.2 model.layers=4,5,2 prune.nm=2:4");
+
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    cr_assert_eq(grid_apply(&g, 3, &cfg, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_float_eq(cfg.train.optim.lr, 0.1, 1e-15);
+    cr_assert_eq(cfg.model.nlayers, 3);
+    cr_assert(cfg.model.layers[0] == 4 && cfg.model.layers[1] == 5 && cfg.model.layers[2] == 2);
+    cr_assert(cfg.prune.nm_n == 1 && cfg.prune.nm_m == 4);
+    grid_free(&g);
+}
+
+/* err->msg must hold every needle. */
+static void refused(int rc, const occam_error *err, const char *a, const char *b)
+{
+    cr_assert_eq(rc, OCCAM_ERR_INPUT, "status %d: %s", rc, err->msg);
+    cr_assert(strstr(err->msg, a), "'%s' not in: %s", a, err->msg);
+    if (b) cr_assert(strstr(err->msg, b), "'%s' not in: %s", b, err->msg);
+}
+
+Test(select_cmd, grid_refusals_name_the_key)
+{
+    grid g;
+    occam_error err = {0};
+    refused(parse(&g, &err, 0), &err, "at least one --grid", NULL);
+    refused(parse(&g, &err, 1, "train.lr"), &err, "--grid train.lr", "section.key=v1");
+    refused(parse(&g, &err, 1, "lr=0.1"), &err, "--grid lr=0.1", "section.key=v1");
+    refused(parse(&g, &err, 1, "train.lrr=0.1"), &err, "unknown key 'lrr'", "did you mean 'lr'");
+    refused(parse(&g, &err, 1, "train.lr=0.1,fast"), &err, "train.lr", "'fast'");
+    refused(parse(&g, &err, 1, "train.lr=0.1,-1"), &err, "train.lr", "'-1'");
+    refused(parse(&g, &err, 1, "train.lr=0.1,,0.2"), &err, "value 2 of train.lr is empty", NULL);
+    refused(parse(&g, &err, 1, "train.lr="), &err, "value 1 of train.lr is empty", NULL);
+    refused(parse(&g, &err, 1, "train.lr=0.1,0.1"), &err, "'0.1' twice", NULL);
+    refused(parse(&g, &err, 2, "train.lr=0.1", "train.lr=0.2"), &err,
+            "train.lr is already a grid key", NULL);
+    /* a list written with commas is three values, and "10" alone is too short a model.layers */
+    refused(parse(&g, &err, 1, "model.layers=10,50,1"), &err, "model.layers", "'10'");
+    refused(parse(&g, &err, 3, "train.lr=1,2,3,4,5,6,7", "train.momentum=0,0.1,0.2,0.3,0.4,0.5,0.6",
+                  "train.seed=1,2,3,4,5,6"), &err, "7 x 7 x 6", "more than 256 points");
+    cr_assert_eq(parse(&g, &err, 2, "train.lr=1,2,3,4,5,6,7,8", "train.seed=" "1,2,3,4,5,6,7,8,"
+                       "9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32"),
+                 OCCAM_OK, "%s", err.msg); /* 256 exactly */
+    cr_assert_eq(g.npoints, 256);
+    grid_free(&g);
+}
+
+static void json_of(const char *value, const char *want)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    occam_json j;
+    occam_json_init(&j, f, false);
+    grid_json_value(&j, value);
+    cr_assert_eq(occam_json_finish(&j), 0);
+    fclose(f);
+    cr_assert_str_eq(buf, want, "value '%s'", value);
+    free(buf);
+}
+
+Test(select_cmd, grid_values_as_json)
+{
+    json_of("0", "0");
+    json_of("1e-3", "1e-3");
+    json_of("-0.25", "-0.25");
+    json_of("18446744073709551615", "18446744073709551615"); /* a seed keeps its digits */
+    json_of("true", "true");
+    json_of("false", "false");
+    json_of("yes", "\"yes\"");
+    json_of("01", "\"01\"");
+    json_of("1.", "\"1.\"");
+    json_of(".5", "\".5\"");
+    json_of("0x10", "\"0x10\"");
+    json_of("1e999", "\"1e999\"");
+    json_of("30,50,2", "\"30,50,2\"");
+    json_of("epoch:3", "\"epoch:3\"");
+}
+
+/* ---- the command end to end ---------------------------------------------------------------- */
+
+/* Runs the shell command (stdout and stderr into out); its exit status, -1 after a signal. */
+static int shell(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert(p, "cannot run %s", cmd);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `occam select configs/blobs.ini` on a small, quick set-up, then ARGS. */
+static int select_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int select_run(const char *fmt, ...)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s select configs/blobs.ini --threads 1 --set data.samples=200 "
+             "--set data.test_samples=100 --set train.epochs=2 %s 2>&1", bin, args);
+    int rc = shell(cmd);
+    cr_assert(rc >= 0, "%s ended by a signal: %s", cmd, out);
+    return rc;
+}
+
+static const char *path(const char *name) { return tmpdir_path(tmpdir, name); }
+
+static void load_json(const char *file, occam_json_value *root)
+{
+    FILE *f = fopen(file, "r");
+    cr_assert(f, "%s was not written", file);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    occam_error err = {0};
+    cr_assert_eq(occam_json_parse(root, text, n, &err), OCCAM_OK, "%s: %s", file, err.msg);
+}
+
+static const occam_json_value *member(const occam_json_value *v, const char *key,
+                                      occam_json_type type)
+{
+    const occam_json_value *m = occam_json_get(v, key);
+    cr_assert(m, "no member %s", key);
+    cr_assert_eq(m->type, type, "member %s has type %d", key, m->type);
+    return m;
+}
+
+static double number(const occam_json_value *v, const char *key)
+{
+    return member(v, key, OCCAM_JSON_NUMBER)->number;
+}
+
+/* The row of point p in the table: it starts with p right-aligned in 5 columns. */
+static const char *table_row(int p)
+{
+    static char needle[16];
+    snprintf(needle, sizeof needle, "\n%5d  ", p);
+    const char *row = strstr(out, needle);
+    cr_assert(row, "no row for point %d in: %s", p, out);
+    return row + 1;
+}
+
+Test(select_cmd, report_fields_best_is_argmin_and_the_table_names_it)
+{
+    const char *rep = path("r.json");
+    cr_assert_eq(select_run("--grid train.weight_decay=0,0.01 --grid model.layers=20:8:3,20:16:3 "
+                            "--report %s", rep), 0, "%s", out);
+    occam_json_value root;
+    load_json(rep, &root);
+    cr_assert_str_eq(member(&root, "command", OCCAM_JSON_STRING)->str, "select");
+    cr_assert_str_eq(member(&root, "metric", OCCAM_JSON_STRING)->str, "accuracy");
+    cr_assert_eq(member(&root, "grid", OCCAM_JSON_ARRAY)->count, 2);
+    const occam_json_value *pts = member(&root, "points", OCCAM_JSON_ARRAY);
+    cr_assert_eq(pts->count, 4);
+    int argmin = -1;
+    double lmin = INFINITY;
+    for (int p = 0; p < 4; p++) {
+        const occam_json_value *pt = &pts->items[p];
+        const occam_json_value *set = member(pt, "set", OCCAM_JSON_OBJECT);
+        cr_assert_eq(set->count, 2);
+        cr_assert_str_eq(set->members[0].key, "train.weight_decay");
+        cr_assert_eq(set->members[0].value.type, OCCAM_JSON_NUMBER);
+        cr_assert_float_eq(set->members[0].value.number, p < 2 ? 0 : 0.01, 1e-15);
+        cr_assert_str_eq(member(set, "model.layers", OCCAM_JSON_STRING)->str,
+                         p % 2 ? "20,16,3" : "20,8,3");
+        cr_assert_str_eq(member(pt, "status", OCCAM_JSON_STRING)->str, "done");
+        cr_assert_str_eq(member(pt, "code", OCCAM_JSON_STRING)->str, "two-part");
+        double total = number(pt, "total_bits"), model = number(pt, "model_bits");
+        double data = number(pt, "data_bits");
+        cr_assert(model > 0 && data >= 0, "point %d: model %g data %g", p, model, data);
+        cr_assert(fabs(total - (model + data)) <= 1e-9 * total, "point %d: %.17g != %.17g + %.17g",
+                  p, total, model, data);
+        double test = number(pt, "test"), train = number(pt, "train");
+        cr_assert(test >= 0 && test <= 1 && train >= 0 && train <= 1);
+        if (total < lmin) {
+            lmin = total;
+            argmin = p;
+        }
+        /* the table's row holds the same L, to its one decimal */
+        char l[32];
+        snprintf(l, sizeof l, "%.1f", total);
+        const char *row = table_row(p), *eol = strchr(row, '\n');
+        const char *hit = strstr(row, l);
+        cr_assert(hit && hit < eol, "point %d: L %s not in its row: %s", p, l, out);
+    }
+    const occam_json_value *best = member(&root, "best", OCCAM_JSON_NUMBER);
+    cr_assert_eq(best->integer, argmin);
+    cr_assert_eq(member(&root, "interrupted", OCCAM_JSON_BOOL)->boolean, false);
+    member(&root, "config", OCCAM_JSON_OBJECT);
+    char line[64];
+    snprintf(line, sizeof line, "shortest: point %d (", argmin);
+    cr_assert(strstr(out, line), "%s", out);
+    const char *row = table_row(argmin);
+    const char *mark = strstr(row, "<- shortest");
+    cr_assert(mark && mark < strchr(row, '\n'), "%s", out);
+    cr_assert_eq(strstr(mark + 1, "<- shortest"), NULL, "two rows marked: %s", out);
+    occam_json_free(&root);
+    /* `occam plot` takes the report: select.dat and select.png, nothing else */
+    if (!occam_plot_have_gnuplot(NULL)) return;
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s plot %s --out %s 2>&1 && ls %s", bin, rep, path("fig"),
+             path("fig"));
+    cr_assert_eq(shell(cmd), 0, "%s", out);
+    cr_assert(strstr(out, "wrote ") && strstr(out, "select.png\nselect.dat\nselect.png\n"), "%s",
+              out);
+}
+
+Test(select_cmd, noisy_points_are_coded_bits_back)
+{
+    const char *rep = path("r.json");
+    /* the base says bits-back: the deterministic point falls back to two-part */
+    cr_assert_eq(select_run("--set mdl.model_code=bits-back --set mdl.samples=4 "
+                            "--grid noise.enabled=false,true --report %s --save %s", rep,
+                            path("m.safetensors")), 0, "%s", out);
+    occam_json_value root;
+    load_json(rep, &root);
+    const occam_json_value *pts = member(&root, "points", OCCAM_JSON_ARRAY);
+    cr_assert_str_eq(member(&pts->items[0], "code", OCCAM_JSON_STRING)->str, "two-part");
+    cr_assert_str_eq(member(&pts->items[1], "code", OCCAM_JSON_STRING)->str, "bits-back");
+    cr_assert_eq(member(&pts->items[0], "set", OCCAM_JSON_OBJECT)->members[0].value.type,
+                 OCCAM_JSON_BOOL);
+    cr_assert(strstr(out, "different model codes (two-part, bits-back)"), "%s", out);
+    int best = (int)member(&root, "best", OCCAM_JSON_NUMBER)->integer;
+    char saved[64], acc[64];
+    snprintf(saved, sizeof saved, "(point %d)", best);
+    cr_assert(strstr(out, saved), "%s", out);
+    snprintf(acc, sizeof acc, "accuracy %.4f", number(&pts->items[best], "test"));
+    occam_json_free(&root);
+    /* --save holds the best point's model: eval with its settings gives its test accuracy */
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s eval configs/blobs.ini --threads 1 --set data.samples=200 "
+             "--set data.test_samples=100 --set noise.enabled=%s --checkpoint %s 2>&1", bin,
+             best ? "true" : "false", path("m.safetensors"));
+    cr_assert_eq(shell(cmd), 0, "%s", out);
+    cr_assert(strstr(out, acc), "'%s' not in: %s", acc, out);
+}
+
+Test(select_cmd, bad_grids_exit_2_before_training)
+{
+    static const struct {
+        const char *args, *needle;
+    } cases[] = {
+        {"", "at least one --grid"},
+        {"--grid train.lrr=0.1,0.2", "train.lrr"},
+        {"--grid train.lr=0.1,slow", "train.lr"},
+        {"--grid train.lr=0.1 --grid train.lr=0.2", "already a grid key"},
+        {"--grid model.layers=20:8:3,20:8:4", "grid point 1 of 2 (model.layers=20,8,4)"},
+        {"--grid train.lr=0.1 --report /nonexistent/dir/r.json", "--report"},
+        {"--grid train.lr=0.1 --set train.lrr=1", "--set train.lrr"},
+        {"--grid train.lr=0.1 --threads x", "--threads x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cr_assert_eq(select_run("%s", cases[i].args), 2, "%s: %s", cases[i].args, out);
+        cr_assert(strstr(out, cases[i].needle), "%s: '%s' not in: %s", cases[i].args,
+                  cases[i].needle, out);
+        cr_assert_null(strstr(out, "select 1/"), "%s trained: %s", cases[i].args, out);
+    }
+}
+
+Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)
+{
+    const char *rep = path("r.json");
+    cr_assert_eq(select_run("--set data.spread=1000 --set train.momentum=0.99 "
+                            "--grid train.lr=90,0.001 --report %s", rep), 0, "%s", out);
+    occam_json_value root;
+    load_json(rep, &root);
+    const occam_json_value *pts = member(&root, "points", OCCAM_JSON_ARRAY);
+    cr_assert_str_eq(member(&pts->items[0], "status", OCCAM_JSON_STRING)->str, "failed");
+    cr_assert(strstr(member(&pts->items[0], "error", OCCAM_JSON_STRING)->str, "diverged"));
+    member(&pts->items[0], "total_bits", OCCAM_JSON_NULL);
+    cr_assert_eq(member(&root, "best", OCCAM_JSON_NUMBER)->integer, 1);
+    cr_assert(strstr(table_row(0), "failed: "), "%s", out);
+    occam_json_free(&root);
+
+    /* every point failing is a runtime failure, the report written all the same */
+    cr_assert_eq(select_run("--set data.spread=1000 --set train.momentum=0.99 "
+                            "--grid train.lr=90,80 --report %s", rep), 1, "%s", out);
+    cr_assert(strstr(out, "every point failed"), "%s", out);
+    load_json(rep, &root);
+    member(&root, "best", OCCAM_JSON_NULL);
+    occam_json_free(&root);
+}
+
+Test(select_cmd, sigint_exits_130_with_the_finished_points)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *rep = path("r.json");
+    char cmd[4096];
+    /* the signal goes once point 1 of 2 has finished and point 2, 100000 epochs long, trains */
+    snprintf(cmd, sizeof cmd,
+             "e=%s/err; %s select configs/blobs.ini --threads 1 --set data.samples=200 "
+             "--grid train.epochs=1,100000 --report %s >%s/out 2>$e & pid=$!; "
+             "until grep -q '^select 1/2' $e 2>/dev/null || ! kill -0 $pid; do sleep 0.02; done; "
+             "kill -INT $pid; wait $pid; st=$?; cat %s/out $e; exit $st",
+             tmpdir, bin, rep, tmpdir, tmpdir);
+    cr_assert_eq(shell(cmd), 130, "%s", out);
+    cr_assert(strstr(out, "stopped by signal 2") && strstr(out, "1 of 2 points finished"), "%s",
+              out);
+    cr_assert(strstr(table_row(1), "not trained"), "%s", out);
+    occam_json_value root;
+    load_json(rep, &root);
+    cr_assert_eq(member(&root, "interrupted", OCCAM_JSON_BOOL)->boolean, true);
+    cr_assert_eq(member(&root, "best", OCCAM_JSON_NUMBER)->integer, 0);
+    const occam_json_value *pts = member(&root, "points", OCCAM_JSON_ARRAY);
+    cr_assert_str_eq(member(&pts->items[1], "status", OCCAM_JSON_STRING)->str, "not trained");
+    member(&pts->items[1], "total_bits", OCCAM_JSON_NULL);
+    occam_json_free(&root);
+}
