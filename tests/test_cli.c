@@ -1101,6 +1101,198 @@ Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
            2, trunc);
 }
 
+/* ---- regression targets in their natural units --------------------------------------------- */
+
+enum { REG_TRAIN = 100, REG_TEST = 60, REG_D = 3 };
+
+/* rtrain.csv and rtest.csv: 3 features on unlike scales and a target of about 100 to 300 (a
+ * price, a medical score), a near-linear function of them plus noise; and reg.ini, SGD with
+ * momentum on them with standardised inputs. x and y receive the values as written. */
+static void reg_files(float x[][REG_D], float *y)
+{
+    uint64_t s = 12345;
+    for (int u = 0; u < 2; u++) {
+        int n = u ? REG_TEST : REG_TRAIN;
+        char text[16384] = "";
+        size_t len = 0;
+        for (int i = 0; i < n; i++) {
+            double v[REG_D + 2];
+            for (int j = 0; j < REG_D + 1; j++) {
+                s = s * 6364136223846793005ull + 1442695040888963407ull;
+                v[j] = (double)(s >> 11) / 9007199254740992.0;
+            }
+            v[0] = 4 * v[0] - 2;
+            v[1] = 10 + 6 * v[1];
+            v[2] = 100 * v[2];
+            v[4] = 200 + 40 * v[0] - 8 * (v[1] - 13) + 0.5 * (v[2] - 50) + 10 * (v[3] - 0.5);
+            char row[128];
+            snprintf(row, sizeof row, "%.4f,%.4f,%.4f,%.3f\n", v[0], v[1], v[2], v[4]);
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s", row);
+            int r = u * REG_TRAIN + i;
+            cr_assert_eq(sscanf(row, "%f,%f,%f,%f", &x[r][0], &x[r][1], &x[r][2], &y[r]), 4);
+        }
+        write_file(u ? "rtest.csv" : "rtrain.csv", text);
+    }
+    char ini[1024];
+    snprintf(ini, sizeof ini,
+             "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\n"
+             "normalize = standardize\n[model]\nlayers = 3,16,1\n[train]\nepochs = 60\n"
+             "batch = 16\noptimizer = sgd\nlr = 0.003\nmomentum = 0.9\n",
+             path("rtrain.csv"), path("rtest.csv"));
+    write_file("reg.ini", ini);
+}
+
+static double report_number(const char *name, const char *a, const char *b)
+{
+    static char text[1 << 20];
+    FILE *f = fopen(path(name), "rb");
+    cr_assert(f, "%s", name);
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    occam_json_value root;
+    occam_error err;
+    cr_assert_eq(occam_json_parse(&root, text, n, &err), OCCAM_OK, "%s", err.msg);
+    double v = json_number(&root, a, b);
+    occam_json_free(&root);
+    return v;
+}
+
+/* Targets in the hundreds: SGD on them as they are diverges; standardised (the default for
+ * regression) it trains, and what it reports is in the targets' units. */
+Test(cli, regression_targets_in_the_hundreds_train_with_standardised_targets)
+{
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    expect(occam("train %s --threads 1 --set data.normalize_targets=false", path("reg.ini")), 1,
+           "training diverged");
+    expect(occam("train %s --threads 1 --report %s", path("reg.ini"), path("r.json")), 0,
+           "test   mse");
+    double rel = report_number("r.json", "test", "relative_error");
+    double mse = report_number("r.json", "test", "mse");
+    cr_assert(rel < 0.05, "test relative error %g", rel);
+    /* the mse is in the targets' units: relative error × their variance */
+    double m = 0, var = 0;
+    for (int i = REG_TRAIN; i < REG_TRAIN + REG_TEST; i++) m += y[i] / REG_TEST;
+    for (int i = REG_TRAIN; i < REG_TRAIN + REG_TEST; i++) var += pow(y[i] - m, 2) / REG_TEST;
+    cr_assert(fabs(mse - rel * var) <= 1e-6 * mse, "mse %.9g, relative error × variance %.9g",
+              mse, rel * var);
+}
+
+/* Rewrites the safetensors file `from` as `to` with its config metadata as a file from before
+ * data.normalize_targets existed: the key removed. */
+static void drop_targets_key(const char *from, const char *to)
+{
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, from, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_tensor t[64];
+    occam_st_meta meta[16];
+    static char cfg[1 << 16];
+    cr_assert(f.ntensors <= 64 && f.nmeta <= 16);
+    for (int i = 0; i < f.ntensors; i++) {
+        const occam_st_tensor_view *x = &f.tensors[i];
+        t[i] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
+        memcpy(t[i].shape, x->shape, sizeof t[i].shape);
+    }
+    int nm = 0;
+    for (int i = 0; i < f.nmeta; i++) {
+        if (!strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) continue;
+        meta[nm] = f.meta[i];
+        if (!strcmp(f.meta[i].key, "config")) {
+            snprintf(cfg, sizeof cfg, "%s", f.meta[i].value);
+            char *k = strstr(cfg, "\"normalize_targets\": ");
+            cr_assert(k, "%s", cfg);
+            char *end = strchr(k, ',');
+            memmove(k, end + 2, strlen(end + 2) + 1);
+            cr_assert_null(strstr(cfg, "normalize_targets"));
+            meta[nm].value = cfg;
+        }
+        nm++;
+    }
+    cr_assert_eq(occam_st_write(to, t, f.ntensors, meta, nm, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_close(&f);
+}
+
+/* A regression model's outputs are in the units it was trained in: eval, predict and mdl refuse
+ * a checkpoint trained with the other data.normalize_targets (a file from before the key: raw
+ * targets), naming the key; with the key set to match, they work. */
+Test(cli, regression_checkpoint_must_match_normalize_targets)
+{
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    expect(occam("train %s --set data.normalize_targets=false --set train.lr=0.001 "
+                  "--set train.epochs=2 --save %s", path("reg.ini"), path("raw.st")),
+           0, "saved");
+    const char *want = "raw.st: the model was trained with data.normalize_targets = false, this "
+                       "config has true: its outputs are in other units (set "
+                       "data.normalize_targets = false)";
+    expect(occam("eval %s --checkpoint %s", path("reg.ini"), path("raw.st")), 2, want);
+    expect(occam("predict %s --checkpoint %s --input %s", path("reg.ini"), path("raw.st"),
+                  path("rtest.csv")), 2, want);
+    expect(occam("mdl %s --checkpoint %s", path("reg.ini"), path("raw.st")), 2, want);
+    expect(occam("eval %s --checkpoint %s --set data.normalize_targets=false", path("reg.ini"),
+                  path("raw.st")), 0, "test   mse");
+    drop_targets_key(path("raw.st"), path("old.st"));
+    expect(occam("eval %s --checkpoint %s", path("reg.ini"), path("old.st")), 2,
+           "old.st: the model was trained with data.normalize_targets = false (saved before the "
+           "key existed), this config has true");
+    expect(occam("eval %s --checkpoint %s --set data.normalize_targets=no", path("reg.ini"),
+                  path("old.st")), 0, "test   mse");
+}
+
+/* `occam predict` de-standardises: on a linear model (no hidden layer) its outputs are the
+ * hand-computed forward pass, inputs standardised and the output scaled back with the training
+ * set's statistics; and `occam eval` reports the mse of exactly those predictions. */
+Test(cli, regression_predict_and_eval_are_in_the_targets_units)
+{
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    expect(occam("train %s --threads 1 --set model.layers=3,1 --save %s", path("reg.ini"),
+                  path("lin.st")),
+           0, "saved");
+    expect(occam("predict %s --set model.layers=3,1 --checkpoint %s --input %s --output %s",
+                  path("reg.ini"), path("lin.st"), path("rtest.csv"), path("p.csv")),
+           0, NULL);
+    expect(occam("eval %s --set model.layers=3,1 --checkpoint %s --report %s", path("reg.ini"),
+                  path("lin.st"), path("e.json")),
+           0, NULL);
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, path("lin.st"), &err), OCCAM_OK, "%s", err.msg);
+    const float *w = occam_st_find(&f, "layers.0.weight")->data;
+    const float *b = occam_st_find(&f, "layers.0.bias")->data;
+    double mx[REG_D] = {0}, sx[REG_D] = {0}, my = 0, sy = 0;
+    for (int i = 0; i < REG_TRAIN; i++) {
+        for (int j = 0; j < REG_D; j++) mx[j] += x[i][j] / (double)REG_TRAIN;
+        my += y[i] / (double)REG_TRAIN;
+    }
+    for (int i = 0; i < REG_TRAIN; i++) {
+        for (int j = 0; j < REG_D; j++) sx[j] += pow(x[i][j] - mx[j], 2) / REG_TRAIN;
+        sy += pow(y[i] - my, 2) / REG_TRAIN;
+    }
+    const char *p = slurp("p.csv");
+    cr_assert(strncmp(p, "y_0\n", 4) == 0, "%s", p);
+    p += 4;
+    double sse = 0;
+    for (int i = REG_TRAIN; i < REG_TRAIN + REG_TEST; i++) {
+        double z = b[0];
+        for (int j = 0; j < REG_D; j++) z += w[j] * (x[i][j] - mx[j]) / sqrt(sx[j]);
+        double want = z * sqrt(sy) + my;
+        char *end;
+        double got = strtod(p, &end);
+        cr_assert(end != p && *end == '\n', "row %d: %s", i, p);
+        p = end + 1;
+        cr_assert(fabs(got - want) <= 1e-5 * fabs(want), "row %d: predicted %.9g, by hand %.9g",
+                  i - REG_TRAIN, got, want);
+        sse += (got - y[i]) * (got - y[i]);
+    }
+    occam_st_close(&f);
+    double mse = report_number("e.json", "test", "mse");
+    cr_assert(fabs(mse - sse / REG_TEST) <= 1e-5 * mse, "eval mse %.9g, from predict %.9g", mse,
+              sse / REG_TEST);
+    cr_assert(mse > 1.0 && mse < 0.05 * sy, "mse %g (target variance %g)", mse, sy);
+}
+
 /* Runs `cat FILE | occam ARGS` through the shell: the input is a real pipe. */
 static int occam_piped(const char *file, const char *args)
 {

@@ -102,6 +102,7 @@ static void assert_config_equal(const occam_config *a, const occam_config *b)
     cr_assert_eq(a->data.header, b->data.header);
     cr_assert_eq(a->data.task, b->data.task);
     cr_assert_eq(a->data.normalize, b->data.normalize);
+    cr_assert_eq(a->data.normalize_targets, b->data.normalize_targets);
     cr_assert_eq(a->data.samples, b->data.samples);
     cr_assert_eq(a->data.test_samples, b->data.test_samples);
     cr_assert_eq(a->data.features, b->data.features);
@@ -213,6 +214,7 @@ Test(config, defaults)
     cr_assert_eq(c.data.header, OCCAM_CSV_HEADER_AUTO);
     cr_assert_eq(c.data.task, OCCAM_TASK_CLASSIFY);
     cr_assert_eq(c.data.normalize, OCCAM_NORM_SCALE);
+    cr_assert(c.data.normalize_targets);
     cr_assert_eq(c.data.samples, 1000);
     cr_assert_eq(c.data.test_samples, 300);
     cr_assert_eq(c.data.features, 20);
@@ -287,6 +289,7 @@ static const char full_file[] =
     "header = no\n"
     "task = classify\n"
     "normalize = standardize\n"
+    "normalize_targets = no\n"
     "samples = 1000000000\n"
     "test_samples = 77\n"
     "features = 64\n"
@@ -354,6 +357,7 @@ Test(config, full_file)
     cr_assert_eq(c.data.header, OCCAM_CSV_HEADER_NO);
     cr_assert_eq(c.data.task, OCCAM_TASK_CLASSIFY);
     cr_assert_eq(c.data.normalize, OCCAM_NORM_STANDARDIZE);
+    cr_assert(!c.data.normalize_targets);
     cr_assert_eq(c.data.samples, 1000000000);
     cr_assert_eq(c.data.test_samples, 77);
     cr_assert_eq(c.data.features, 64);
@@ -623,6 +627,8 @@ Test(config, error_enum_list_label)
                 "data.label = 0: expected first, last or a column number from 1 to 1000000",
                 true);
     check_error("[data]\nlabel = middle\n", 2, "expected first, last or a column number", false);
+    check_error("[data]\ntask = regress\nnormalize_targets = on\n", 3,
+                "data.normalize_targets = on: expected true, false, yes, no, 1 or 0", true);
 
     /* 16 entries is the maximum, and is fine. */
     occam_config c;
@@ -778,6 +784,9 @@ Test(config, set_errors)
     check_set_error("train.epochs=1x", "--set train.epochs: not an integer (got '1x')");
     check_set_error("data.source=foo",
                     "--set data.source: expected one of idx, csv, blobs, peptide (got 'foo')");
+    check_set_error("data.normalize_targets=maybe",
+                    "--set data.normalize_targets: expected true, false, yes, no, 1 or 0 (got "
+                    "'maybe')");
 }
 
 Test(config, set_paths)
@@ -861,6 +870,7 @@ Test(config, ini_round_trip_everything_changed)
     cr_assert(strstr(t1, "lr = 0.30000000000000004\n"), "%s", t1);
     cr_assert(strstr(t1, "momentum = 0.3333333333333333\n"), "%s", t1);
     cr_assert(strstr(t1, "label = first\n"), "%s", t1);
+    cr_assert(strstr(t1, "\nnormalize = standardize\nnormalize_targets = false\n"), "%s", t1);
     cr_assert(strstr(t1, "\ntest =\n"), "%s", t1);
     cr_assert(strstr(t1, "\n[prune]\nschedule = agp\nmethod = obd\ngranularity = nm\n"
                          "scope = layer\ntarget = 0.9999999999999999\n"
@@ -954,6 +964,7 @@ Test(config, json)
         "\"train\": \"/tmp/a \\\"b\\\"\\\\c.csv\"",
         "\"test\": \"\"",
         "\"label\": 4,",
+        "\"normalize\": \"scale\", \"normalize_targets\": true,",
         "\"holdout\": 0}, \"model\": {\"layers\": [20,64,3], \"activation\": \"relu\"",
         "\"nesterov\": true",
         "\"lr\": 0.05,",

@@ -1425,6 +1425,105 @@ Test(data, normalize_scale)
     occam_dataset_free(&te);
 }
 
+/* A regression dataset of n rows, one feature (0) and k targets y. */
+static occam_dataset make_targets(size_t n, int k, const float *y)
+{
+    occam_dataset ds = {.n = n, .d = 1, .targets = k, .x = occam_alloc_zero(n, sizeof(float)),
+                        .y = occam_alloc(n * (size_t)k, sizeof(float))};
+    memcpy(ds.y, y, n * (size_t)k * sizeof(float));
+    return ds;
+}
+
+Test(data, normalize_targets_exact)
+{
+    /* Target 0: train {100, 300}, mean 200, std 100; target 1: constant 7, std 0 -> 1. */
+    occam_dataset tr = make_targets(2, 2, (const float[]){100, 7, 300, 7});
+    occam_dataset te = make_targets(1, 2, (const float[]){450, 5});
+    occam_error err = {0};
+    cr_assert_eq(occam_data_normalize_targets(&tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(tr.y[0], -1.0f);
+    cr_assert_eq(tr.y[1], 0.0f);
+    cr_assert_eq(tr.y[2], 1.0f);
+    cr_assert_eq(te.y[0], 2.5f); /* the training statistics */
+    cr_assert_eq(te.y[1], -2.0f);
+    for (int u = 0; u < 2; u++) {
+        const occam_dataset *ds = u ? &te : &tr;
+        cr_assert(ds->y_shift && ds->y_scale);
+        cr_assert_eq(ds->y_shift[0], 200.0);
+        cr_assert_eq(ds->y_scale[0], 100.0);
+        cr_assert_eq(ds->y_shift[1], 7.0);
+        cr_assert_eq(ds->y_scale[1], 1.0);
+        cr_assert_eq(occam_dataset_target_scale(ds, 0), 100.0);
+    }
+    cr_assert_neq(te.y_shift, tr.y_shift); /* each dataset owns its copy */
+    cr_assert_eq(occam_dataset_loss_scale(&tr), (100.0 * 100.0 + 1.0) / 2.0);
+    float out[4] = {0.5f, 1.0f, -2.0f, 0.0f};
+    occam_data_targets_restore(&tr, out, 2);
+    cr_assert_eq(out[0], 250.0f);
+    cr_assert_eq(out[1], 8.0f);
+    cr_assert_eq(out[2], 0.0f);
+    cr_assert_eq(out[3], 7.0f);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    /* Without standardised targets every conversion is the identity; a dataset without
+     * targets (classification) is left alone. */
+    occam_dataset raw = make_targets(1, 1, (const float[]){42});
+    cr_assert_eq(occam_dataset_target_scale(&raw, 0), 1.0);
+    cr_assert_eq(occam_dataset_loss_scale(&raw), 1.0);
+    occam_data_targets_restore(&raw, out, 1);
+    cr_assert_eq(out[0], 250.0f);
+    occam_dataset_free(&raw);
+    occam_dataset cl = make_ds(2, 1, (const float[]){1, 2});
+    cr_assert_eq(occam_data_normalize_targets(&cl, NULL, &err), OCCAM_OK);
+    cr_assert_null(cl.y_shift);
+    cr_assert_null(cl.y_scale);
+    occam_dataset_free(&cl);
+}
+
+/* Standardise, then convert back: the original targets to float rounding, for targets in the
+ * hundreds and in the thousandths, train and test. */
+Test(data, normalize_targets_round_trip)
+{
+    enum { N = 1000, T = 50, K = 3 };
+    static float y[N * K], yt[T * K];
+    const double shift[K] = {180.0, -3e-3, 0.0}, scale[K] = {60.0, 2e-4, 1.0};
+    uint64_t s = 12345;
+    for (int i = 0; i < (N + T) * K; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        double u = (double)(s >> 11) / 9007199254740992.0 - 0.5; /* [-0.5, 0.5) */
+        int j = i % K;
+        float v = (float)(shift[j] + 3.0 * scale[j] * u);
+        if (i < N * K) y[i] = v;
+        else yt[i - N * K] = v;
+    }
+    occam_dataset tr = make_targets(N, K, y), te = make_targets(T, K, yt);
+    occam_error err = {0};
+    cr_assert_eq(occam_data_normalize_targets(&tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    for (int j = 0; j < K; j++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < N; i++) m += tr.y[i * K + j] / (double)N;
+        for (int i = 0; i < N; i++) v += pow(tr.y[i * K + j] - m, 2) / (double)N;
+        cr_assert_lt(fabs(m), 1e-6, "target %d mean %g", j, m);
+        cr_assert_lt(fabs(v - 1.0), 1e-6, "target %d var %g", j, v);
+    }
+    occam_data_targets_restore(&tr, tr.y, N);
+    occam_data_targets_restore(&te, te.y, T);
+    for (int u = 0; u < 2; u++) {
+        const float *got = u ? te.y : tr.y, *want = u ? yt : y;
+        for (int i = 0; i < (u ? T : N) * K; i++) {
+            /* two roundings to float, each at most half an ulp of a value of the column's
+             * magnitude (|y| <= |shift| + 1.5 scale) */
+            int j = i % K;
+            double tol = 2.0 * ldexp(fabs(shift[j]) + 1.5 * scale[j], -23);
+            cr_assert_leq(fabs((double)got[i] - want[i]), tol, "%s row %d target %d: %.9g vs %.9g",
+                          u ? "test" : "train", i / K, j, got[i], want[i]);
+        }
+    }
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+}
+
 /* ---- occam_data_load --------------------------------------------------------------------- */
 
 static occam_config base_config(occam_source source, const int *layers, int nlayers)
@@ -1532,7 +1631,32 @@ Test(data, load_csv_regress)
     cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(tr.targets, 1);
     cr_assert_eq(tr.y[1], 1.5f);
+    cr_assert_null(tr.y_scale);
     occam_dataset_free(&tr);
+
+    /* data.normalize_targets: the training mean 1 and std 0.5 for both files. */
+    path_t te_p = write_text("test.csv", "5,6,3\n");
+    snprintf(cfg.data.test, sizeof cfg.data.test, "%s", te_p.s);
+    cfg.data.normalize_targets = true;
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(tr.y[0], -1.0f);
+    cr_assert_eq(tr.y[1], 1.0f);
+    cr_assert_eq(te.y[0], 4.0f);
+    cr_assert(tr.y_shift[0] == 1.0 && tr.y_scale[0] == 0.5 && te.y_shift[0] == 1.0 &&
+              te.y_scale[0] == 0.5);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+    cfg.data.test[0] = '\0';
+
+    /* It does nothing to classification data. */
+    occam_config cl = base_config(OCCAM_SOURCE_BLOBS, (const int[]){5, 3}, 2);
+    cl.data.normalize_targets = true;
+    cr_assert_eq(occam_data_load(&cl.data, occam_config_inputs(&cl), occam_config_outputs(&cl), &tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(!tr.y && !tr.y_shift && !tr.y_scale && !te.y_shift && !te.y_scale);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    cfg.data.normalize_targets = false;
     cfg.model.layers[1] = 2;
     expect_load_error(&cfg, "output width 2 does not match the data's 1 regression targets");
     expect_load_error(&cfg, tr_p.s);

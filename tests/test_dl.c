@@ -16,6 +16,7 @@
 #include "occam/model.h"
 #include "occam/occfile.h"
 #include "occam/prune.h"
+#include "occam/rng.h"
 #include "occam/train.h"
 #include "occam/trainer.h"
 #include "tmpdir.h"
@@ -69,13 +70,15 @@ static void rig_up_rows(rig *r, int samples)
     rig_train(r);
 }
 
-/* configs/hinton93.ini as shipped: 128-4-1 regression, 105 rows, no mask. */
-static void rig_up_hinton93(rig *r)
+/* configs/hinton93.ini: 128-4-1 regression, 105 rows, no mask; as shipped (standardised
+ * targets) or with the targets in their own units. */
+static void rig_up_hinton93(rig *r, bool standardised_targets)
 {
     occam_error err;
     occam_config_defaults(&r->cfg);
     cr_assert_eq(occam_config_load(&r->cfg, "configs/hinton93.ini", &err), OCCAM_OK, "%s",
                  err.msg);
+    r->cfg.data.normalize_targets = standardised_targets;
     rig_train(r);
 }
 
@@ -224,19 +227,21 @@ static double layer_sd(const rig *r, int l)
  * same coordinate sweeps (all layers start at c = 2; at most two sweeps, stopping after one
  * that moves nothing). They must choose the same steps, and the reported bits must be what
  * those steps give. With 20,000 rows the output layer's best step is inside the grid, so the
- * walk has somewhere to go; hinton93's 4-weight output layer has a plateau (c = 2 and 3 cost
- * the same to 0.03 bits) before its best step at c = 5, which a walk that stops at the first
- * step up misses. */
+ * walk has somewhere to go; hinton93's 4-weight output layer, trained on raw targets, has a
+ * plateau (c = 2 and 3 cost the same to 0.03 bits) before its best step at c = 5, which a walk
+ * that stops at the first step up misses. hinton93 as shipped (standardised targets, whose
+ * data code scales the residuals back) must match the scan too. */
 Test(dl, delta_search_matches_a_full_grid_scan)
 {
-    const char *name[3] = {"blobs, 1000 rows", "blobs, 20000 rows", "hinton93"};
-    for (int t = 0; t < 3; t++) {
+    const char *name[4] = {"blobs, 1000 rows", "blobs, 20000 rows", "hinton93, raw targets",
+                           "hinton93"};
+    for (int t = 0; t < 4; t++) {
         rig r;
         if (t < 2) {
             rig_up_rows(&r, t ? 20000 : 1000);
             r.cfg.mdl.search_rows = t ? 5000 : 250;
         } else {
-            rig_up_hinton93(&r);
+            rig_up_hinton93(&r, t == 3);
         }
         occam_dl dl;
         occam_error err;
@@ -279,7 +284,8 @@ Test(dl, delta_search_matches_a_full_grid_scan)
             cr_assert(dl.layer[l].delta == want, "%s, layer %d: δ %.9g, full scan %.9g (c=%d)",
                       name[t], l, dl.layer[l].delta, want, choice[l]);
         }
-        if (t > 0) cr_assert(interior, "%s: no layer's best step was inside the grid", name[t]);
+        if (t == 1 || t == 2)
+            cr_assert(interior, "%s: no layer's best step was inside the grid", name[t]);
         /* the reported code is the one these steps give */
         double model = 0;
         for (int l = 0; l < L; l++) {
@@ -333,6 +339,178 @@ Test(dl, bits_back_is_thread_count_independent_and_tends_to_the_plain_data_code)
     cr_assert(fabs(a.data_bits - plain) <= 1e-3 * plain, "bits-back data %.12g, plain %.12g",
               a.data_bits, plain);
     rig_down(&r);
+}
+
+/* ---- regression targets: the data code is in their original units -------------------------- */
+
+/* A 4-6-1 tanh regression on 300 rows (more than one of the data code's row chunks) whose
+ * targets are in the hundreds, as read (raw) and standardised (std); m predicts in
+ * standardised units, m_orig is the same function in original units (its output layer scaled
+ * by the targets' std and shifted by their mean). */
+typedef struct reg_rig {
+    occam_config cfg;
+    occam_dataset raw, std;
+    occam_model m, m_orig;
+    double s, shift;
+} reg_rig;
+
+static void reg_up(reg_rig *r, bool noisy)
+{
+    enum { N = 300, D = 4 };
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    int widths[] = {D, 6, 1};
+    memcpy(r->cfg.model.layers, widths, sizeof widths);
+    r->cfg.model.nlayers = 3;
+    r->cfg.model.activation = OCCAM_ACT_TANH;
+    r->cfg.data.task = OCCAM_TASK_REGRESS;
+    r->cfg.mdl.target_precision = 0.01;
+    occam_dataset *d[2] = {&r->raw, &r->std};
+    occam_rng g = occam_rng_seed(21, 4);
+    for (int u = 0; u < 2; u++)
+        *d[u] = (occam_dataset){.n = N, .d = D, .targets = 1,
+                                .x = occam_alloc(N * D, sizeof(float)),
+                                .y = occam_alloc(N, sizeof(float))};
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < D; j++) r->raw.x[i * D + j] = (float)occam_rng_normal(&g);
+        const float *x = r->raw.x + i * D;
+        r->raw.y[i] = (float)(180.0 + 60.0 * tanh(x[0]) - 25.0 * x[1] + 8.0 * occam_rng_normal(&g));
+    }
+    memcpy(r->std.x, r->raw.x, N * D * sizeof(float));
+    memcpy(r->std.y, r->raw.y, N * sizeof(float));
+    cr_assert_eq(occam_data_normalize_targets(&r->std, NULL, &err), OCCAM_OK, "%s", err.msg);
+    r->s = r->std.y_scale[0];
+    r->shift = r->std.y_shift[0];
+    cr_assert(r->s > 30.0, "targets std %g", r->s);
+
+    occam_model *mm[2] = {&r->m, &r->m_orig};
+    for (int u = 0; u < 2; u++) {
+        cr_assert_eq(occam_model_create(mm[u], &r->cfg.model, r->cfg.data.task, &err), OCCAM_OK);
+        occam_model_init(mm[u], OCCAM_INIT_XAVIER, 5);
+    }
+    const occam_layout *lay = &r->m.lay;
+    /* a rough fit in standardised units: output ≈ 0.8·tanh(x0) - 0.35·x1 through the hidden
+     * units 0 and 1 (the rest keep their random weights) */
+    r->m.params[lay->w_off[0] + 0 * D + 0] = 1.0f;
+    r->m.params[lay->w_off[0] + 1 * D + 1] = 0.4f;
+    r->m.params[lay->w_off[1] + 0] = 1.4f;
+    r->m.params[lay->w_off[1] + 1] = -1.0f;
+    r->m.params[lay->b_off[1]] = 0.05f;
+    memcpy(r->m_orig.params, r->m.params, lay->nparams * sizeof(float));
+    for (int o = 0; o < lay->width[1]; o++)
+        r->m_orig.params[lay->w_off[1] + o] = (float)(r->m.params[lay->w_off[1] + o] * r->s);
+    r->m_orig.params[lay->b_off[1]] = (float)(r->m.params[lay->b_off[1]] * r->s + r->shift);
+    if (!noisy) return;
+    /* noisy weights with σ ≈ 0: the bits-back data code tends to the plain one */
+    r->cfg.noise.enabled = true;
+    r->cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    r->cfg.mdl.data_samples = 2;
+    for (int u = 0; u < 2; u++) {
+        mm[u]->rho = occam_alloc(lay->nparams, sizeof(float));
+        for (size_t i = 0; i < lay->nparams; i++) mm[u]->rho[i] = -40.0f;
+    }
+}
+
+static void reg_down(reg_rig *r)
+{
+    occam_model_free(&r->m);
+    occam_model_free(&r->m_orig);
+    occam_dataset_free(&r->raw);
+    occam_dataset_free(&r->std);
+}
+
+/* Σ −log2(N(r; 0, σ²)·δ) with σ the RMS residual, written out in double from residuals in
+ * original units: the standardised model's float outputs de-standardised by hand against the
+ * targets as read. */
+static double reg_reference_bits(const reg_rig *r, double delta)
+{
+    const occam_layout *lay = &r->m.lay;
+    size_t n = r->std.n;
+    float *out[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < lay->nlayers; l++) out[l] = malloc(sizeof(float) * n * lay->width[l + 1]);
+    occam_model_forward_rows(lay, r->m.act, r->m.params, r->std.x, (int)n, out);
+    double *res = malloc(n * sizeof(double)), ss = 0, bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        res[i] = (out[lay->nlayers - 1][i] * r->s + r->shift) - r->raw.y[i];
+        ss += res[i] * res[i];
+    }
+    double sigma = fmax(sqrt(ss / (double)n), delta);
+    for (size_t i = 0; i < n; i++) {
+        double density = exp(-res[i] * res[i] / (2 * sigma * sigma)) / (sqrt(2 * M_PI) * sigma);
+        bits -= log2(density * delta);
+    }
+    for (int l = 0; l < lay->nlayers; l++) free(out[l]);
+    free(res);
+    return bits;
+}
+
+/* The data code of a model trained on standardised targets is in original units: it equals a
+ * plain double reference computed from de-standardised predictions, and the bits of the same
+ * function coded in original units (no standardisation at all), for any thread count; coding
+ * the standardised residuals as they are would be n·log2(scale) bits short. */
+Test(dl, regression_data_bits_are_in_the_targets_original_units)
+{
+    reg_rig r;
+    reg_up(&r, false);
+    const double delta = r.cfg.mdl.target_precision;
+    double b1 = data_bits(&r.m, r.m.params, &r.std, 0, delta, 1);
+    double b3 = data_bits(&r.m, r.m.params, &r.std, 0, delta, 3);
+    cr_assert(memcmp(&b1, &b3, sizeof b1) == 0, "%.17g vs %.17g", b1, b3);
+    double ref = reg_reference_bits(&r, delta);
+    cr_assert(ref > 300 * 5.0, "a non-trivial code (%g bits)", ref);
+    cr_assert(fabs(b1 - ref) <= 1e-7 * ref, "data bits %.12g, reference %.12g", b1, ref);
+    double orig = data_bits(&r.m_orig, r.m_orig.params, &r.raw, 0, delta, 2);
+    cr_assert(fabs(b1 - orig) <= 1e-6 * orig, "standardised %.12g, original units %.12g", b1, orig);
+    /* the residuals in standardised units, coded as they are, would miss n·log2(scale) bits */
+    double *scale = r.std.y_scale, *shift = r.std.y_shift;
+    r.std.y_scale = r.std.y_shift = NULL;
+    double unscaled = data_bits(&r.m, r.m.params, &r.std, 0, delta, 2);
+    r.std.y_scale = scale;
+    r.std.y_shift = shift;
+    double want = 300 * log2(r.s);
+    cr_assert(fabs(b1 - unscaled - want) <= 1e-6 * b1, "difference %.9g, n·log2(s) %.9g",
+              b1 - unscaled, want);
+    reg_down(&r);
+}
+
+/* Every model code computes its data term that way: count and two-part (with the quantised
+ * weights it reports), and bits-back, whose expected NLL under q tends to the plain code as σ
+ * vanishes and matches the same function coded in original units. */
+Test(dl, regression_codes_all_use_the_original_units)
+{
+    reg_rig r;
+    reg_up(&r, false);
+    const double delta = r.cfg.mdl.target_precision;
+    occam_dl dl;
+    occam_error err;
+    r.cfg.mdl.model_code = OCCAM_MDL_COUNT;
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.std, 2, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    double plain = data_bits(&r.m, r.m.params, &r.std, 0, delta, 1);
+    cr_assert(memcmp(&dl.data_bits, &plain, sizeof plain) == 0, "count: %.17g vs %.17g",
+              dl.data_bits, plain);
+    r.cfg.mdl.model_code = OCCAM_MDL_TWO_PART;
+    float *q = occam_alloc(r.m.lay.nparams, sizeof(float));
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.std, 2, q, &err),
+                 OCCAM_OK, "%s", err.msg);
+    double coded = data_bits(&r.m, q, &r.std, 0, delta, 1);
+    cr_assert(memcmp(&dl.data_bits, &coded, sizeof coded) == 0, "two-part: %.17g vs %.17g",
+              dl.data_bits, coded);
+    cr_assert(fabs(coded - plain) <= 0.05 * plain, "two-part %g, unquantised %g", coded, plain);
+    free(q);
+    reg_down(&r);
+
+    reg_up(&r, true);
+    occam_dl a, b;
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.std, 1, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_dl_compute(&b, &r.m_orig, &r.cfg.mdl, &r.cfg.noise, &r.raw, 3, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert(fabs(a.data_bits - plain) <= 1e-6 * plain, "bits-back %.12g, plain %.12g",
+              a.data_bits, plain);
+    cr_assert(fabs(a.data_bits - b.data_bits) <= 1e-6 * plain,
+              "bits-back standardised %.12g, original units %.12g", a.data_bits, b.data_bits);
+    reg_down(&r);
 }
 
 /* ---- the .occ file cannot lie: checksum, truncation, version, widths --------------------- */

@@ -25,6 +25,24 @@ static double act_d(double x, occam_act a)
     return x;
 }
 
+/* The outputs for input row x, in double, parameters p in the flat layout: into buf[return]. */
+static int ref_forward(const occam_layout *lay, const double *p, occam_act act, const float *x,
+                       double buf[2][64])
+{
+    for (int j = 0; j < lay->width[0]; j++) buf[0][j] = x[j];
+    int cur = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        int in = lay->width[l], out = lay->width[l + 1];
+        for (int o = 0; o < out; o++) {
+            double z = p[lay->b_off[l] + o];
+            for (int i = 0; i < in; i++) z += p[lay->w_off[l] + (size_t)o * in + i] * buf[cur][i];
+            buf[cur ^ 1][o] = l + 1 < lay->nlayers ? act_d(z, act) : z;
+        }
+        cur ^= 1;
+    }
+    return cur;
+}
+
 /* Mean loss over the dataset, all in double, parameters p in the flat layout. */
 static double ref_loss(const occam_layout *lay, const double *p, occam_act act, occam_task task,
                        const occam_dataset *ds)
@@ -32,17 +50,7 @@ static double ref_loss(const occam_layout *lay, const double *p, occam_act act, 
     double total = 0;
     double buf[2][64];
     for (size_t r = 0; r < ds->n; r++) {
-        for (size_t j = 0; j < ds->d; j++) buf[0][j] = ds->x[r * ds->d + j];
-        int cur = 0;
-        for (int l = 0; l < lay->nlayers; l++) {
-            int in = lay->width[l], out = lay->width[l + 1];
-            for (int o = 0; o < out; o++) {
-                double z = p[lay->b_off[l] + o];
-                for (int i = 0; i < in; i++) z += p[lay->w_off[l] + (size_t)o * in + i] * buf[cur][i];
-                buf[cur ^ 1][o] = l + 1 < lay->nlayers ? act_d(z, act) : z;
-            }
-            cur ^= 1;
-        }
+        int cur = ref_forward(lay, p, act, ds->x + r * ds->d, buf);
         int k = lay->width[lay->nlayers];
         if (task == OCCAM_TASK_CLASSIFY) {
             double mx = buf[cur][0], s = 0;
@@ -147,6 +155,72 @@ Test(nn, gradient_relu_mse) { check_gradient(OCCAM_ACT_RELU, OCCAM_TASK_REGRESS,
 Test(nn, gradient_tanh_mse) { check_gradient(OCCAM_ACT_TANH, OCCAM_TASK_REGRESS, 1); }
 Test(nn, gradient_sigmoid_mse) { check_gradient(OCCAM_ACT_SIGMOID, OCCAM_TASK_REGRESS, 1); }
 /* The same gradient from uneven shards (9 rows over 2 and 4 threads). */
+/* With standardised targets the evaluation reports original units: its mse and relative
+ * error equal a double-precision forward pass whose outputs are de-standardised by hand
+ * (z·scale + shift) against the targets as they were, with two targets of very different
+ * scales, at 1 and 3 threads. */
+static void eval_original_units(int threads)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    int widths[] = {5, 7, 2};
+    memcpy(cfg.model.layers, widths, sizeof widths);
+    cfg.model.nlayers = 3;
+    cfg.model.activation = OCCAM_ACT_TANH;
+    cfg.data.task = OCCAM_TASK_REGRESS;
+    occam_model m;
+    occam_error err;
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+    occam_model_init(&m, OCCAM_INIT_XAVIER, 3);
+    occam_dataset tr, te;
+    make_data(&tr, 40, 5, 2, OCCAM_TASK_REGRESS, 11);
+    make_data(&te, 300, 5, 2, OCCAM_TASK_REGRESS, 12);
+    const double shift[2] = {200.0, -0.5}, scale[2] = {80.0, 0.01};
+    for (int u = 0; u < 2; u++) {
+        occam_dataset *ds = u ? &te : &tr;
+        for (size_t i = 0; i < ds->n * 2; i++)
+            ds->y[i] = (float)(shift[i % 2] + scale[i % 2] * ds->y[i]);
+    }
+    float *orig = malloc(te.n * 2 * sizeof(float));
+    memcpy(orig, te.y, te.n * 2 * sizeof(float));
+    cr_assert_eq(occam_data_normalize_targets(&tr, &te, &err), OCCAM_OK, "%s", err.msg);
+
+    occam_trainer *tr_;
+    cr_assert_eq(occam_trainer_create(&tr_, &m, occam_config_trainer(&cfg), threads, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    occam_eval ev;
+    occam_trainer_eval(tr_, &te, &ev);
+
+    double *p = malloc(sizeof(double) * m.lay.nparams);
+    for (size_t i = 0; i < m.lay.nparams; i++) p[i] = m.params[i];
+    double sse = 0, mean[2] = {0}, var = 0, buf[2][64];
+    for (size_t r = 0; r < te.n; r++) {
+        int cur = ref_forward(&m.lay, p, m.act, te.x + r * te.d, buf);
+        for (int j = 0; j < 2; j++) {
+            double y = buf[cur][j] * te.y_scale[j] + te.y_shift[j];
+            sse += (y - orig[r * 2 + j]) * (y - orig[r * 2 + j]);
+            mean[j] += orig[r * 2 + j] / (double)te.n;
+        }
+    }
+    for (size_t r = 0; r < te.n; r++)
+        for (int j = 0; j < 2; j++) var += pow(orig[r * 2 + j] - mean[j], 2) / (double)te.n / 2;
+    double mse = sse / (double)(te.n * 2);
+    cr_assert(fabs(ev.mse - mse) <= 1e-5 * mse, "mse %.9g, reference %.9g", ev.mse, mse);
+    cr_assert(fabs(ev.loss - 2 * mse) <= 1e-5 * mse, "loss %.9g, reference %.9g", ev.loss, 2 * mse);
+    cr_assert(fabs(ev.relative_error - mse / var) <= 1e-5 * mse / var,
+              "relative error %.9g, reference %.9g", ev.relative_error, mse / var);
+    cr_assert(mse > 100.0, "the errors are in original units (mse %g)", mse);
+    free(p);
+    free(orig);
+    occam_trainer_free(tr_);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+    occam_model_free(&m);
+}
+
+Test(nn, eval_reports_standardised_targets_in_original_units_1_thread) { eval_original_units(1); }
+Test(nn, eval_reports_standardised_targets_in_original_units_3_threads) { eval_original_units(3); }
+
 Test(nn, gradient_sharded_2_threads) { check_gradient(OCCAM_ACT_TANH, OCCAM_TASK_CLASSIFY, 2); }
 Test(nn, gradient_sharded_4_threads) { check_gradient(OCCAM_ACT_RELU, OCCAM_TASK_REGRESS, 4); }
 

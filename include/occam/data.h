@@ -38,6 +38,7 @@ typedef struct occam_data_params {
     occam_csv_header header;    /* data.header = auto | yes | no */
     occam_task task;            /* data.task = classify | regress */
     occam_norm normalize;       /* data.normalize = none | scale | standardize */
+    bool normalize_targets;     /* data.normalize_targets: regress: standardise the targets */
     int64_t samples;            /* data.samples: blobs training rows */
     int64_t test_samples;       /* data.test_samples: blobs test rows */
     int features;               /* data.features: blobs input dimension */
@@ -57,6 +58,10 @@ typedef struct occam_dataset {
     size_t d;       /* features per row */
     int classes;    /* classify: class count; regress: 0 */
     int targets;    /* regress: target columns; classify: 0 */
+    /* Regress with standardised targets (occam_data_normalize_targets): per target column, the
+     * stored y is (y_orig - y_shift[j]) / y_scale[j] with the training set's mean and std.
+     * Both NULL: the targets are in their original units. */
+    double *y_shift, *y_scale;
 } occam_dataset;
 
 /* Frees the arrays and zeroes the struct. Accepts NULL and already-freed datasets. */
@@ -122,10 +127,35 @@ int occam_peptide_make(occam_dataset *train, occam_dataset *test, size_t n_train
  * standardize: per feature (x - mean) / std with the training mean/std (std 0 -> 1). */
 void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm mode);
 
+/* Standardises the regression targets in place per target column, (y - mean) / std with the
+ * training set's mean and population std (std 0 -> 1), applied to train and test (test may be
+ * NULL or empty), and keeps the statistics in both datasets' y_shift / y_scale so that
+ * whatever holds either can convert back. Training then runs in standardised units (targets in
+ * the hundreds otherwise make SGD diverge); every number shown to a user is converted back.
+ * A no-op for a dataset without targets. OCCAM_ERR_RUNTIME if memory runs out (the datasets
+ * are then unchanged). */
+int occam_data_normalize_targets(occam_dataset *train, occam_dataset *test, occam_error *err);
+
+/* Target j's scale: the original units per standardised unit (y_scale[j], or 1 without
+ * standardised targets). */
+double occam_dataset_target_scale(const occam_dataset *ds, int j);
+
+/* The factor that turns a squared error summed over the outputs, in standardised units, into
+ * original units: the mean over targets of y_scale[j]² (1 without standardised targets). Exact
+ * for one target (every reader gives one) or equal scales; otherwise it weighs the targets
+ * equally. */
+double occam_dataset_loss_scale(const occam_dataset *ds);
+
+/* Model outputs y (rows × ds->targets, standardised units) to original units in place:
+ * y·y_scale[j] + y_shift[j]. A no-op without standardised targets. */
+void occam_data_targets_restore(const occam_dataset *ds, float *y, size_t rows);
+
 /* Loads train and test sets as p says (idx, csv, blobs or peptide), validates the features and
  * labels against the model's input and output widths, and normalises. For idx and csv
  * classification the class count is `outputs` (data.classes is the blobs count). An empty
- * data.test (csv) gives an empty test set. On failure both datasets are freed and zeroed. */
+ * data.test (csv) gives an empty test set. Regression targets are then standardised when
+ * p->normalize_targets (occam_data_normalize_targets); the key has no effect on
+ * classification. On failure both datasets are freed and zeroed. */
 int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_dataset *train,
                     occam_dataset *test, occam_error *err);
 

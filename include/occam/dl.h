@@ -3,7 +3,10 @@
  *
  * Data code: classification, Σ −log2 p(y_i | x_i) over the training set; regression, each
  * target quantised to δ (mdl.target_precision) costs −log2(N(r; 0, σ²)·δ) with σ the RMS
- * residual. Every sum is an occam_sum_chunked over fixed chunks of rows, so the bits are the same
+ * residual. r, σ and δ are in the targets' original units: with standardised targets
+ * (data.normalize_targets) a residual is scaled back by its target's y_scale, which is the
+ * same as coding the standardised residual at step δ/y_scale, so the bits do not depend on the
+ * setting. Every sum is an occam_sum_chunked over fixed chunks of rows, so the bits are the same
  * to the last bit for any thread count.
  *
  * Model codes (mdl.model_code):

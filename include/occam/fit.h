@@ -15,7 +15,8 @@
 typedef struct occam_epoch_stats {
     int epoch;                 /* 1-based */
     double lr;                 /* learning rate of the epoch's last step */
-    double train_loss;         /* mean loss of the epoch's steps, as trained */
+    double train_loss;         /* mean loss of the epoch's steps, as trained (regression:
+                                  in the targets' original units) */
     double train_accuracy;     /* classify: running accuracy of the epoch's steps */
     occam_eval test;           /* after the epoch (test.n = 0 without a test set) */
     double seconds;            /* training time of the epoch, evaluation excluded */

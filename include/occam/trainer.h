@@ -40,6 +40,8 @@ typedef struct occam_trainer_params {
 typedef struct occam_trainer occam_trainer;
 
 
+/* Regression figures are in the targets' original units: with standardised targets
+ * (data.normalize_targets) the squared errors and the variance are scaled back per target. */
 typedef struct occam_eval {
     size_t n;              /* rows evaluated */
     double loss;           /* mean per row: cross-entropy (nats) or squared error summed over outputs */

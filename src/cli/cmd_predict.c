@@ -12,7 +12,10 @@
  * The rows are normalised exactly as the training data was: occam scales with statistics of
  * the training set, so the training set is loaded without normalisation and
  * occam_data_normalize applies its statistics to the input (skipped when data.normalize =
- * none). The model runs on the sparse inference engine, which picks CSR or dense per layer.
+ * none). Likewise a regression model trained on standardised targets (data.normalize_targets)
+ * predicts in standardised units: the same load gives the training targets' statistics, and
+ * the outputs are converted back to the targets' original units. The model runs on the sparse
+ * inference engine, which picks CSR or dense per layer.
  *
  * Output is CSV with a header: classification writes `label,p_0,...,p_{k-1}` (the argmax and
  * the softmax probabilities), regression `y_0,...,y_{k-1}`. A bad input file is exit 2. */
@@ -40,7 +43,8 @@ static const char usage[] =
     "Predicts with the weights in FILE (as written by 'occam train --save') on the rows of\n"
     "--input: an IDX file of unsigned bytes (e.g. t10k-images-idx3-ubyte[.gz]) or a numeric CSV\n"
     "whose rows are the features, optionally with the label column data.label names (it is\n"
-    "dropped). Rows are normalised with the training set's statistics, as in training.\n"
+    "dropped). Rows are normalised with the training set's statistics, as in training, and\n"
+    "regression outputs are in the targets' original units (data.normalize_targets).\n"
     "Writes CSV to --output (default stdout): 'label,p_0,...,p_{k-1}' per row for\n"
     "classification (the predicted class and the softmax probabilities), 'y_0,...' for\n"
     "regression.\n";
@@ -94,21 +98,24 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
     return rc;
 }
 
-/* Applies the training set's normalisation to the input: loads the training data raw and lets
- * occam_data_normalize carry its statistics over. */
-static int predict_normalize(const occam_config *cfg, occam_dataset *in, occam_error *err)
+/* Applies the training set's normalisation to the input: loads the training data with raw
+ * features and lets occam_data_normalize carry its statistics over. The loaded set stays in
+ * *train for its target statistics (left empty when there is nothing to carry over). */
+static int predict_normalize(const occam_config *cfg, occam_dataset *in, occam_dataset *train,
+                             occam_error *err)
 {
-    if (cfg->data.normalize == OCCAM_NORM_NONE) return OCCAM_OK;
+    *train = (occam_dataset){0};
+    bool targets = cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.normalize_targets;
+    if (cfg->data.normalize == OCCAM_NORM_NONE && !targets) return OCCAM_OK;
     occam_config raw = *cfg;
     raw.data.normalize = OCCAM_NORM_NONE;
-    occam_dataset train, test;
+    occam_dataset test;
     int rc = occam_data_load(&raw.data, occam_config_inputs(&raw), occam_config_outputs(&raw),
-                             &train, &test, err);
+                             train, &test, err);
     if (rc != OCCAM_OK) return rc;
     occam_dataset_free(&test);
-    OCCAM_ASSERT(train.d == in->d); /* both match model.layers[0] */
-    occam_data_normalize(&train, in, cfg->data.normalize);
-    occam_dataset_free(&train);
+    OCCAM_ASSERT(train->d == in->d); /* both match model.layers[0] */
+    occam_data_normalize(train, in, cfg->data.normalize);
     return OCCAM_OK;
 }
 
@@ -167,14 +174,15 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     occam_gemm_init();
     occam_model model;
-    occam_dataset in = {0};
+    occam_dataset in = {0}, train = {0};
     occam_sparse *sp = NULL;
     float *y = NULL;
     rc = occam_model_create(&model, &cfg.model, cfg.data.task, err);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_check_targets(o->checkpoint, &cfg, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);
-    if (rc == OCCAM_OK) rc = predict_normalize(&cfg, &in, err);
+    if (rc == OCCAM_OK) rc = predict_normalize(&cfg, &in, &train, err);
     if (rc == OCCAM_OK)
         rc = occam_sparse_create(&sp, &model, OCCAM_SPARSE_THRESHOLD_DEFAULT, err);
     if (rc == OCCAM_OK) {
@@ -182,11 +190,14 @@ static int run(const cli_opts *o, occam_error *err)
         if (!y) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for %zu outputs", in.n);
     }
     if (rc == OCCAM_OK) rc = occam_sparse_forward(sp, in.x, in.n, y, threads, err);
+    if (rc == OCCAM_OK && cfg.data.task == OCCAM_TASK_REGRESS)
+        occam_data_targets_restore(&train, y, in.n);
     if (rc == OCCAM_OK)
         rc = predict_write(o->output, y, in.n, k, cfg.data.task == OCCAM_TASK_CLASSIFY, err);
     free(y);
     occam_sparse_free(sp);
     occam_dataset_free(&in);
+    occam_dataset_free(&train);
     occam_model_free(&model);
     return rc;
 }

@@ -4,8 +4,8 @@
  * reading it checks the data against the model before any weight is allocated: the input
  * layer must match the feature count and the output layer the class (or target) count, with
  * messages that name the key and the file, because a mismatch there is a config mistake.
- * Normalisation comes last, so it sees exactly the rows that will be trained on. On failure
- * both datasets are freed and zeroed. */
+ * Normalisation (features, then regression targets) comes last, so it sees exactly the rows
+ * that will be trained on. On failure both datasets are freed and zeroed. */
 #include "occam/data.h"
 #include "occam/mem.h"
 
@@ -21,6 +21,8 @@ void occam_dataset_free(occam_dataset *ds)
     free(ds->x);
     free(ds->label);
     free(ds->y);
+    free(ds->y_shift);
+    free(ds->y_scale);
     *ds = (occam_dataset){0};
 }
 
@@ -161,13 +163,14 @@ int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_d
     int rc = load_read(p, outputs, train, test, src, err);
     if (rc == OCCAM_OK) rc = load_check_model(inputs, outputs, train, src, err);
     if (rc == OCCAM_OK && p->holdout > 0) rc = load_holdout(p, train, test, err);
+    if (rc == OCCAM_OK) occam_data_normalize(train, test, p->normalize);
+    if (rc == OCCAM_OK && p->normalize_targets)
+        rc = occam_data_normalize_targets(train, test, err);
     if (rc != OCCAM_OK) {
         occam_dataset_free(train);
         occam_dataset_free(test);
-        return rc;
     }
-    occam_data_normalize(train, test, p->normalize);
-    return OCCAM_OK;
+    return rc;
 }
 
 const char *const occam_data_source_names[] = {

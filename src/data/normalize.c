@@ -1,5 +1,5 @@
-/* Feature normalisation with training-set statistics only, applied to train and test alike
- * (using test statistics would leak the test set into the model).
+/* Feature and target normalisation with training-set statistics only, applied to train and
+ * test alike (using test statistics would leak the test set into the model).
  *
  * Standardisation works on blocks of NORM_BLOCK features: for each block it walks all rows,
  * reading each row's contiguous run of the block, accumulating in double. The per-block sums
@@ -10,6 +10,10 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/mem.h"
 
 #define NORM_BLOCK 64
 
@@ -75,4 +79,81 @@ void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm 
     case OCCAM_NORM_STANDARDIZE: norm_standardize(train, test); return;
     }
     OCCAM_ASSERT(!"unknown normalisation mode");
+}
+
+/* ---- targets ------------------------------------------------------------------------------
+ * Per target column j of the row-major n × k targets: mean and population std in double, two
+ * passes as for the features. The statistics stay with both datasets, because the trainer's
+ * evaluation, the data code and `occam predict` each need them to report original units. */
+
+static void target_stats(const occam_dataset *ds, double *mean, double *std)
+{
+    size_t k = (size_t)ds->targets;
+    for (size_t j = 0; j < k; j++) {
+        double m = 0.0, ss = 0.0;
+        for (size_t i = 0; i < ds->n; i++) m += ds->y[i * k + j];
+        m /= (double)ds->n;
+        for (size_t i = 0; i < ds->n; i++) ss += (ds->y[i * k + j] - m) * (ds->y[i * k + j] - m);
+        double s = sqrt(ss / (double)ds->n);
+        mean[j] = m;
+        std[j] = s > 0.0 ? s : 1.0;
+    }
+}
+
+/* Standardises ds's targets with (mean, std) and gives it its own copy of them. */
+static void target_apply(occam_dataset *ds, double *shift, double *scale)
+{
+    size_t k = (size_t)ds->targets;
+    for (size_t i = 0; i < ds->n; i++)
+        for (size_t j = 0; j < k; j++)
+            ds->y[i * k + j] = (float)((ds->y[i * k + j] - shift[j]) / scale[j]);
+    ds->y_shift = shift;
+    ds->y_scale = scale;
+}
+
+int occam_data_normalize_targets(occam_dataset *train, occam_dataset *test, occam_error *err)
+{
+    if (!train->y || train->targets <= 0 || train->n == 0) return OCCAM_OK;
+    OCCAM_ASSERT(!train->y_shift && !train->y_scale); /* standardised once */
+    size_t k = (size_t)train->targets;
+    bool with_test = test && test->n > 0 && test->y;
+    if (with_test) OCCAM_ASSERT(test->targets == train->targets && !test->y_shift);
+    double *a[4] = {0};
+    for (int u = 0; u < (with_test ? 4 : 2); u++) a[u] = occam_alloc(k, sizeof(double));
+    if (!a[0] || !a[1] || (with_test && (!a[2] || !a[3]))) {
+        for (int u = 0; u < 4; u++) free(a[u]);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for %zu target statistics",
+                               k);
+    }
+    target_stats(train, a[0], a[1]);
+    if (with_test) {
+        memcpy(a[2], a[0], k * sizeof(double));
+        memcpy(a[3], a[1], k * sizeof(double));
+        target_apply(test, a[2], a[3]);
+    }
+    target_apply(train, a[0], a[1]);
+    return OCCAM_OK;
+}
+
+double occam_dataset_target_scale(const occam_dataset *ds, int j)
+{
+    OCCAM_ASSERT(j >= 0 && (j < ds->targets || !ds->y_scale));
+    return ds->y_scale ? ds->y_scale[j] : 1.0;
+}
+
+double occam_dataset_loss_scale(const occam_dataset *ds)
+{
+    if (!ds->y_scale || ds->targets <= 0) return 1.0;
+    double s = 0.0;
+    for (int j = 0; j < ds->targets; j++) s += ds->y_scale[j] * ds->y_scale[j];
+    return s / ds->targets;
+}
+
+void occam_data_targets_restore(const occam_dataset *ds, float *y, size_t rows)
+{
+    if (!ds->y_scale) return;
+    size_t k = (size_t)ds->targets;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < k; j++)
+            y[i * k + j] = (float)((double)y[i * k + j] * ds->y_scale[j] + ds->y_shift[j]);
 }

@@ -66,6 +66,16 @@ static double class_bits(void *vctx, int t, size_t lo, size_t hi)
     return bits;
 }
 
+/* Residual i of a row (i < targets) in the targets' original units: with standardised
+ * targets, output and target are both in standardised units, and the scale turns their
+ * difference back (the shift cancels). So δ and σ are in original units, whatever
+ * data.normalize_targets says, and the bits are comparable across the setting. */
+static double reg_residual(const occam_dataset *ds, float out, float target, size_t i)
+{
+    double r = (double)out - target;
+    return ds->y_scale ? r * ds->y_scale[i] : r;
+}
+
 /* Regression pass 1: residuals of rows [lo, hi) into c->resid; returns their Σ r². */
 static double reg_residuals(void *vctx, int t, size_t lo, size_t hi)
 {
@@ -77,7 +87,7 @@ static double reg_residuals(void *vctx, int t, size_t lo, size_t hi)
     const float *y = out[lay->nlayers - 1];
     double ss = 0.0;
     for (size_t i = 0; i < (hi - lo) * k; i++) {
-        double r = (double)y[i] - c->ds->y[lo * k + i];
+        double r = reg_residual(c->ds, y[i], c->ds->y[lo * k + i], i % k);
         c->resid[lo * k + i] = (float)r;
         ss += r * r;
     }
@@ -207,7 +217,7 @@ static double noisy_reg_pass(void *vctx, int t, size_t lo, size_t hi)
     for (int s = 0; s < c->samples; s++) {
         const float *y = dl_noisy_forward(c, t, lo, rows, &nz);
         for (size_t i = 0; i < (size_t)rows * k; i++) {
-            double res = (double)y[i] - c->base.ds->y[lo * k + i];
+            double res = reg_residual(c->base.ds, y[i], c->base.ds->y[lo * k + i], i % k);
             acc += c->base.sigma > 0 ? occam_codes_gauss_bits(res, c->base.sigma, c->base.delta)
                                      : res * res;
         }

@@ -597,6 +597,23 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
     collect(tr, loss_sum, &correct);
 }
 
+/* Evaluation's squared error with standardised targets, in their original units:
+ * Σ (scale[j]·(z − t))² over the block's rows, z the outputs (standardised units). */
+static void eval_sse_original(const occam_trainer *tr, thread_out *o, const float *target,
+                              const double *scale, size_t lo, int m)
+{
+    int L = tr->model->lay.nlayers, k = tr->model->lay.width[L];
+    const float *z = tr->act[L - 1] + lo * (size_t)k;
+    double s = 0.0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < k; j++) {
+            float r = z[(size_t)i * k + j] - target[(size_t)i * k + j];
+            double d = (double)r * scale[j];
+            s += d * d;
+        }
+    o->loss += s;
+}
+
 /* Evaluation on thread t: its contiguous share of the dataset's rows, in blocks of its share
  * of the batch buffers. */
 static void eval_worker(void *ctx, int t, int nt)
@@ -614,8 +631,9 @@ static void eval_worker(void *ctx, int t, int nt)
     for (size_t r = lo; r < hi; r += chunk) {
         int m = (int)(hi - r < chunk ? hi - r : chunk);
         forward(tr, weights_of(tr, t), ds->x + r * ds->d, base, m);
-        loss(tr, o, ds->label ? ds->label + r : NULL,
-             ds->y ? ds->y + r * (size_t)ds->targets : NULL, base, m, 0.0f);
+        const float *y = ds->y ? ds->y + r * (size_t)ds->targets : NULL;
+        if (y && ds->y_scale) eval_sse_original(tr, o, y, ds->y_scale, base, m);
+        else loss(tr, o, ds->label ? ds->label + r : NULL, y, base, m, 0.0f);
     }
 }
 
@@ -637,17 +655,18 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
         int k = ds->targets;
         ev->mse = lsum / ((double)ds->n * k);
         /* Variance of the targets about their mean (the denominator of Hinton & van Camp's
-         * relative error), in double, serially: it is O(n) once per evaluation. */
+         * relative error), in double, serially: it is O(n) once per evaluation. Like the
+         * squared errors, in the targets' original units. */
         double var = 0.0;
         for (int j = 0; j < k; j++) {
-            double mean = 0.0, ss = 0.0;
+            double mean = 0.0, ss = 0.0, s = occam_dataset_target_scale(ds, j);
             for (size_t i = 0; i < ds->n; i++) mean += ds->y[i * (size_t)k + j];
             mean /= (double)ds->n;
             for (size_t i = 0; i < ds->n; i++) {
                 double r = ds->y[i * (size_t)k + j] - mean;
                 ss += r * r;
             }
-            var += ss / (double)ds->n;
+            var += ss / (double)ds->n * (s * s);
         }
         var /= k;
         ev->relative_error = var > 0.0 ? ev->mse / var : 0.0;

@@ -173,17 +173,61 @@ static int relayout(occam_model *m, const int *w, int n, occam_error *err)
     return OCCAM_OK;
 }
 
+/* A .occ file, by content or by name: one whose magic took a flip is told as a damaged .occ,
+ * not as a foreign safetensors file. */
+static bool is_occ(const char *path)
+{
+    size_t len = strlen(path);
+    return occam_occ_is(path) || (len > 4 && !strcmp(path + len - 4, ".occ"));
+}
+
 int occam_checkpoint_load(const char *path, occam_model *m, occam_error *err)
 {
-    /* By content, or by name: a .occ file whose magic took a flip is told as a damaged .occ,
-     * not as a foreign safetensors file. */
-    size_t len = strlen(path);
-    if (occam_occ_is(path) || (len > 4 && !strcmp(path + len - 4, ".occ")))
-        return occam_occ_read(path, m, err);
+    if (is_occ(path)) return occam_occ_read(path, m, err);
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
     rc = occam_checkpoint_load_st(&f, m, err);
+    occam_st_close(&f);
+    return rc;
+}
+
+/* A regression model's outputs are in the units of the targets it was trained on, so using it
+ * with the other data.normalize_targets would silently scale its predictions wrongly. The
+ * file's own config says which; a file from before the key has none and was trained on raw
+ * targets. */
+int occam_checkpoint_check_targets_st(const occam_st_file *f, const occam_config *cfg,
+                                      occam_error *err)
+{
+    const char *text = occam_st_meta_get(f, "config");
+    if (cfg->data.task != OCCAM_TASK_REGRESS || !text) return OCCAM_OK;
+    occam_json_value v = {0};
+    occam_error e2;
+    if (occam_json_parse(&v, text, strlen(text), &e2) != OCCAM_OK) return OCCAM_OK;
+    const occam_json_value *data = occam_json_get(&v, "data");
+    const occam_json_value *task = data ? occam_json_get(data, "task") : NULL;
+    const occam_json_value *std = data ? occam_json_get(data, "normalize_targets") : NULL;
+    bool regress = task && task->type == OCCAM_JSON_STRING && !strcmp(task->str, "regress");
+    bool was = std && std->type == OCCAM_JSON_BOOL && std->boolean;
+    occam_json_free(&v);
+    if (!regress || was == cfg->data.normalize_targets) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT,
+                           "%s: the model was trained with data.normalize_targets = %s%s, this "
+                           "config has %s: its outputs are in other units (set "
+                           "data.normalize_targets = %s)",
+                           f->path, was ? "true" : "false",
+                           std ? "" : " (saved before the key existed)",
+                           cfg->data.normalize_targets ? "true" : "false",
+                           was ? "true" : "false");
+}
+
+int occam_checkpoint_check_targets(const char *path, const occam_config *cfg, occam_error *err)
+{
+    if (cfg->data.task != OCCAM_TASK_REGRESS || is_occ(path)) return OCCAM_OK;
+    occam_st_file f;
+    int rc = occam_st_open(&f, path, err);
+    if (rc != OCCAM_OK) return rc;
+    rc = occam_checkpoint_check_targets_st(&f, cfg, err);
     occam_st_close(&f);
     return rc;
 }

@@ -199,6 +199,10 @@ static const config_key keys[] = {
     ENUM_KEY("data", "normalize", data.normalize, occam_norm, norm_names, "scale",
              "input scaling from training statistics: none, scale by max |x|, or per-feature "
              "standardize"),
+    BOOL_KEY("data", "normalize_targets", data.normalize_targets, "true",
+             "regress: standardise each target with the training mean and std; training runs in "
+             "standardised units, predictions, errors and bits are in the original units (no "
+             "effect on classify)"),
     INT64_KEY("data", "samples", data.samples, 1, 1e9, "1000", "blobs: training rows"),
     INT64_KEY("data", "test_samples", data.test_samples, 1, 1e9, "300", "blobs: test rows"),
     INT_KEY("data", "features", data.features, 1, 1e6, "20",

@@ -43,6 +43,9 @@ int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, in
     return OCCAM_OK;
 }
 
+/* The loss of the steps is in the units trained in; the history and the progress reports
+ * carry it in the targets' original units (loss_scale: occam_dataset_loss_scale, 1 for
+ * classification and unscaled targets), so every figure a user sees is in those units. */
 static void report_step(const occam_fit_hooks *h, const occam_fit_result *res, int epoch,
                         int64_t s, int64_t spe, double loss, size_t seen, double t0, size_t batch)
 {
@@ -62,6 +65,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
     static const occam_fit_hooks none = {0};
     const occam_fit_hooks *h = hooks ? hooks : &none;
     const size_t n = train->n, batch = (size_t)cfg->train.batch;
+    const double loss_scale = occam_dataset_loss_scale(train);
     const int64_t spe = (int64_t)((n + batch - 1) / batch), total = spe * epochs;
     const occam_optim_params *op = &cfg->train.optim;
     occam_optim *opt = occam_trainer_optim(tr);
@@ -104,7 +108,8 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
                 if (rc != OCCAM_OK) return rc;
             }
             if (h->progress)
-                report_step(h, res, epoch, s, spe, pos->loss_sum, pos->seen, t0, batch);
+                report_step(h, res, epoch, s, spe, pos->loss_sum * loss_scale, pos->seen, t0,
+                            batch);
             if (stop_signal && s + 1 < spe)
                 return occam_error_set(err, OCCAM_STOPPED + stop_signal,
                                        "stopped by signal %d at epoch %d, step %lld",
@@ -114,7 +119,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
         occam_epoch_stats *st = &res->history[epoch];
         st->epoch = epoch + 1;
         st->lr = opt->lr;
-        st->train_loss = pos->loss_sum / (double)n;
+        st->train_loss = pos->loss_sum / (double)n * loss_scale;
         st->train_accuracy = (double)pos->correct / (double)n;
         st->seconds = dt;
         st->samples_per_second = dt > 0 ? (double)n / dt : 0.0;

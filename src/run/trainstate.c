@@ -512,6 +512,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                              "train.checkpoint_every or an interrupt wrote; a weights file "
                              "(--save) loads with --checkpoint", path, fmt ? fmt : "none");
     if (rc == OCCAM_OK) rc = compare_config(r, &f, v->cfg, err);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_check_targets_st(&f, v->cfg, err);
     if (rc == OCCAM_OK && (!fw || strcmp(fw, widths)))
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s: the saved model is %s wide, this run's is %s: a run whose "
