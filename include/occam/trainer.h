@@ -124,9 +124,10 @@ void occam_trainer_step(occam_trainer *tr, const occam_dataset *ds, const uint32
                         size_t nrows, double *loss_sum, int64_t *correct);
 
 /* The mean gradient over rows idx[0..nrows) into grad (lay.nparams floats) and the summed loss;
- * the parameters are not changed. With noisy weights the forward pass samples noise, grad must
- * hold 2·lay.nparams floats and its second half receives dρ; the KL term is not included (it is
- * added in the update). Used by tests and by importance criteria. */
+ * the parameters are not changed. With noisy weights grad must hold 2·lay.nparams floats: with
+ * noise.data_term = sample the forward pass samples noise and the second half receives dρ;
+ * with the expansion the pass is at the means and the second half is zero. The KL term is not
+ * included (it is added in the update). Used by tests and by importance criteria. */
 void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const uint32_t *idx,
                             size_t nrows, float *grad, double *loss_sum);
 

@@ -565,7 +565,7 @@ static void apply_copy(void *ctx, int tag, const float *const *parts, int nparts
         for (int u = 1; u < nparts; u++) s += parts[u][off + i];
         g[i] = s;
     }
-    if (!go->tr->noise || tag != 1) return;
+    if (!go->tr->noise || !go->tr->noise->sample || tag != 1) return;
     /* noisy weights: dρ into the second half */
     size_t np = go->tr->model->lay.nparams;
     noisy_rho_grad(go->grad + np, parts, go->tr->model->rho, nparts, np, off, len);
@@ -590,7 +590,7 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
     grad_out go = {grad, tr};
     pass ps = {.tr = tr, .ds = ds, .idx = idx, .nrows = nrows, .apply_ctx = &go};
     bool var_grad = tr->noise && tr->noise->var_grad;
-    if (tr->noise) tr->noise->var_grad = true; /* the second half is the ρ gradient */
+    if (tr->noise) tr->noise->var_grad = true; /* sampled: the second half is the ρ gradient */
     run_team(tr, gradient_worker, &ps);
     if (tr->noise) tr->noise->var_grad = var_grad;
     int64_t correct = 0;
