@@ -14,7 +14,7 @@ BLIS_INC  := /usr/include/x86_64-linux-gnu/blis-openmp
 # bitwise reproducibility is promised for a fixed seed and thread count.
 CFLAGS    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic $(OPT) -g -fopenmp \
              -ffp-contract=off -Iinclude -isystem $(BLIS_INC) -MMD -MP
-LDLIBS    := -lblis -lhwloc -linih -lz -lm -fopenmp
+LDLIBS    := -lblis -lhwloc -linih -lsleef -lz -lm -fopenmp
 ifeq ($(SANITIZE),1)
   BUILD   := build-san
   CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -23,7 +23,7 @@ endif
 
 # Debian packages needed to build, test and run (the dataset included); clang, its runtimes
 # (libFuzzer, ASan) and LLVM's OpenMP are for the fuzz harnesses `make test` smoke-runs.
-DEB_PKGS  := gcc make libblis-dev libhwloc-dev libcriterion-dev libinih-dev zlib1g-dev \
+DEB_PKGS  := gcc make libblis-dev libhwloc-dev libcriterion-dev libinih-dev libsleef-dev zlib1g-dev \
              dataset-fashion-mnist gnuplot-nox clang libclang-rt-14-dev libomp-14-dev
 
 LIB_SRC   := $(shell find src -name '*.c' ! -path 'src/cli/*')
@@ -118,7 +118,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -ffp-contract=off $(FUZZ_OMP) -Iin
                 -isystem $(BLIS_INC) -MMD -MP
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
-FUZZ_LIBS    := -lblis -lhwloc -linih -lz -lm $(FUZZ_OMP)
+FUZZ_LIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(FUZZ_OMP)
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
 # Reached only through the pattern rule below, so make would delete them as intermediates.

@@ -19,6 +19,8 @@ cli
 '
 # OpenMP, BLIS and hwloc are reached only through runtime/ (team, gemm, topo).
 RUNTIME_ONLY='omp.h blis.h hwloc.h'
+# SLEEF is reached only through nn/vmath.c, which fixes its ISA variant.
+SLEEF_FILE='src/nn/vmath.c'
 # A public header include/occam/X.h belongs to the folder holding src/*/X.c (or X.h). Header-only
 # public headers name their folder here.
 HEADER_ONLY='floatkey:base version:base'
@@ -68,6 +70,10 @@ for file in src/*/*.c src/*/*.h include/occam/*.h; do
             line=$(grep -n "^[[:space:]]*#[[:space:]]*include[[:space:]]*<$sys>" "$file" | head -n 1 | cut -d: -f1)
             [ -z "$line" ] || say "$file:$line: includes <$sys>, which only runtime/ may use"
         done
+    fi
+    if [ "$file" != "$SLEEF_FILE" ]; then
+        line=$(grep -n "^[[:space:]]*#[[:space:]]*include[[:space:]]*<sleef.h>" "$file" | head -n 1 | cut -d: -f1)
+        [ -z "$line" ] || say "$file:$line: includes <sleef.h>, which only $SLEEF_FILE may use"
     fi
     # line number and target of every quoted include
     for inc in $(awk '/^[ \t]*#[ \t]*include[ \t]+"/ { split($0, q, "\""); print FNR ":" q[2] }' "$file"); do
