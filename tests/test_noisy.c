@@ -190,9 +190,9 @@ Test(noisy, kl_and_prior_parameter_gradients_match_finite_differences)
 #undef CHECK
             /* the update's single-precision path agrees with the double one */
             noisy_cache cache;
-            noisy_cache_init(&cache, &p);
-            float fm, fs;
-            noisy_kl_grad_fast(&cache, (float)mu, (float)sg, &fm, &fs);
+            noisy_cache_init(&cache, &p, false);
+            float fm, fs, fmu = (float)mu, fsg = (float)sg;
+            noisy_kl_grad_block(&cache, &fmu, &fsg, &fm, &fs, 1);
             cr_assert(fabs(fm - g.mu) <= 1e-4 * fabs(g.mu) + 1e-3, "fast ∂μ %g vs %g", fm, g.mu);
             cr_assert(fabs(fs - g.sigma) <= 1e-4 * fabs(g.sigma) + 1e-3, "fast ∂σ %g vs %g", fs,
                       g.sigma);
@@ -471,9 +471,10 @@ Test(noisy, local_reparameterisation_matches_weight_sampling)
     }
 }
 
-/* Drawing both normals of each Box–Muller pair gives the same sequence however the draws are
- * split into calls (a pair's spare carries over), and its first of each pair is the normal
- * the trainer's one-per-pair draws take. */
+/* Every draw takes both normals of each Box–Muller pair. With pairs (the description length)
+ * an odd count's unused sine partner carries over, so the sequence does not depend on how the
+ * draws are split into calls; without (the trainer, whose checkpoints hold the generator and
+ * nothing else) it is dropped, and the next call starts on a fresh pair. */
 Test(noisy, paired_normals_do_not_depend_on_the_split)
 {
     enum { N = 11 };
@@ -487,8 +488,18 @@ Test(noisy, paired_normals_do_not_depend_on_the_split)
     occam_noise_draw(s + 3, &split, 1);
     occam_noise_draw(s + 4, &split, N - 4);
     cr_assert_eq(memcmp(w, s, sizeof w), 0);
-    occam_noise_draw(one, &single, N);
-    for (int i = 0; i < N / 2; i++) cr_assert_eq(w[2 * i], one[i], "pair %d", i);
+    /* without pairs: 4 (two pairs), 3 (two pairs, one normal dropped), then 4 */
+    occam_noise_draw(one, &single, 4);
+    occam_noise_draw(one + 4, &single, 3);
+    occam_noise_draw(one + 7, &single, 4);
+    cr_assert_eq(memcmp(one, w, 7 * sizeof *w), 0);
+    cr_assert(!single.have);
+    occam_rng d = occam_rng_seed(4, 4);
+    float ref[12];
+    occam_noise_normals again = {.r = &d, .pairs = true};
+    occam_noise_draw(ref, &again, 12);
+    cr_assert_eq(memcmp(one + 7, ref + 8, 4 * sizeof *ref), 0, "the odd call used two pairs");
+    cr_assert_eq(memcmp(&c, &d, sizeof c), 0, "one generator draw per pair");
 }
 
 /* The description length computes layer 0's moments once per block of rows and passes them
@@ -654,7 +665,9 @@ Test(noisy, sparse_kl_gradients_match_finite_differences)
         for (float sg = 0.01f; sg < 1.0f; sg *= 3.0f) {
             if (fabsf(mu) < 1e-3f) continue; /* μ = 0 is log α = ∞: masked, never stepped */
             float dmu, dsig;
-            noisy_sparse_grad(mu, sg, &dmu, &dsig);
+            noisy_cache sc;
+            noisy_cache_init(&sc, &(occam_prior){.k = 1, .pi = {1}, .sigma = {1}}, true);
+            noisy_kl_grad_block(&sc, &mu, &sg, &dmu, &dsig, 1);
             double la = log((double)sg * sg) - log((double)mu * mu), dk;
             occam_noise_sparse_kl(la, &dk);
             cr_assert(fabs(dmu - dk * -2.0 / mu) <= 1e-4 * fabs(dk * 2.0 / mu) + 1e-6, "μ %g σ %g", mu, sg);
@@ -682,4 +695,96 @@ Test(noisy, gaussian_kl_against_quadrature)
             double k = noisy_kl(&p, mu, sg, NULL);
             cr_assert(fabs(k - sum) < 1e-6 * (1 + fabs(sum)), "μ %g σ %g: %.10g vs quadrature %.10g", mu, sg, k, sum);
         }
+}
+
+/* The update's vectorised KL gradient (noisy_kl_grad_block) against the double noisy_kl and
+ * occam_noise_sparse_kl, over weights from −3 to 3 and σ from 10⁻⁴ to 3 (both extremes against
+ * the widths), for a Gaussian, mixtures of 2 to OCCAM_PRIOR_MAX components (pinned or not) and
+ * the sparse prior. The mixture's ∂/∂μ sums terms of both signs, so its error is measured
+ * against the sum of their magnitudes Σ r_c |μ − m_c|/s_c² (∂/∂σ: 1/σ + σ Σ r_c/s_c²), the
+ * Gaussian's likewise (one term), the sparse prior's relative to its values. Also: a block gives the bits of
+ * one-weight calls (no lane sees another), and without σ the same ∂/∂μ. */
+static double kl_block_check(const noisy_cache *c, const occam_prior *p, bool sparse)
+{
+    enum { NM = 61, NS = 9 };
+    float mu[NM * NS], sg[NM * NS], dm[NM * NS], ds[NM * NS], dm0[NM * NS];
+    size_t n = 0;
+    for (int a = 0; a < NM; a++)
+        for (int b = 0; b < NS; b++, n++) {
+            mu[n] = (float)(-3.0 + 6.0 * a / (NM - 1) + (a == NM / 2 ? 1e-3 : 0.0));
+            sg[n] = (float)(1e-4 * pow(3e4, (double)b / (NS - 1)));
+        }
+    double worst = 0.0;
+    for (size_t at = 0; at < n; at += NOISY_BLOCK) {
+        size_t k = n - at < NOISY_BLOCK ? n - at : NOISY_BLOCK;
+        noisy_kl_grad_block(c, mu + at, sg + at, dm + at, ds + at, k);
+        if (!sparse) noisy_kl_grad_block(c, mu + at, NULL, dm0 + at, NULL, k);
+    }
+    for (size_t i = 0; i < n; i++) {
+        float one_m, one_s;
+        noisy_kl_grad_block(c, mu + i, sg + i, &one_m, &one_s, 1);
+        cr_assert(memcmp(&one_m, dm + i, sizeof one_m) == 0 &&
+                  memcmp(&one_s, ds + i, sizeof one_s) == 0, "weight %zu: block ≠ single", i);
+        if (!sparse) cr_assert(memcmp(dm0 + i, dm + i, sizeof *dm) == 0, "∂μ without σ");
+        double gm, gs, scale_m, scale_s, floor_m = 0.0;
+        if (sparse) {
+            double m2 = (double)mu[i] * mu[i] + 1e-30, la = log((double)sg[i] * sg[i]) - log(m2), dk;
+            occam_noise_sparse_kl(la, &dk);
+            gm = dk * -2.0 * mu[i] / m2;
+            gs = dk * 2.0 / sg[i];
+            scale_m = fabs(gm);
+            scale_s = fabs(gs);
+        } else {
+            noisy_kl_grad g;
+            double r[OCCAM_PRIOR_MAX];
+            noisy_kl(p, mu[i], sg[i], &g);
+            occam_noise_responsibilities(p, mu[i], r);
+            gm = g.mu;
+            gs = g.sigma;
+            scale_m = 0.0, scale_s = 1.0 / sg[i];
+            floor_m = 0.0;
+            for (int j = 0; j < p->k; j++) {
+                double v = 1.0 / (p->sigma[j] * p->sigma[j]);
+                scale_m += r[j] * fabs(mu[i] - p->mu[j]) * v;
+                /* the prior mean's own rounding to float, an error no tolerance covers */
+                floor_m += r[j] * 0x1p-23 * fabs(p->mu[j]) * v;
+                scale_s += sg[i] * r[j] * v;
+            }
+        }
+        double em = fmax(fabs(dm[i] - gm) - floor_m, 0.0) / fmax(scale_m, 1e-30);
+        double es = fabs(ds[i] - gs) / scale_s;
+        cr_assert(em <= 4e-6 && es <= 4e-6, "μ %g σ %g: ∂μ %.9g vs %.9g, ∂σ %.9g vs %.9g",
+                  (double)mu[i], (double)sg[i], (double)dm[i], gm, (double)ds[i], gs);
+        worst = fmax(worst, fmax(em, es));
+    }
+    return worst;
+}
+
+Test(noisy, kl_grad_block_matches_the_double_kl)
+{
+    noisy_cache c;
+    occam_prior g = occam_prior_gauss(0.1, 0.4);
+    noisy_cache_init(&c, &g, false);
+    cr_assert_eq(c.kind, NOISY_KL_GAUSS);
+    double worst = kl_block_check(&c, &g, false);
+    cr_log_info("KL block, gaussian: max error %.3g (relative)", worst);
+    for (int k = 2; k <= OCCAM_PRIOR_MAX; k++)
+        for (int pin = 0; pin < 2; pin++) {
+            occam_prior p = {.k = k, .pinned0 = pin};
+            for (int j = 0; j < k; j++) {
+                p.pi[j] = (j == 0 ? 0.5 : 0.5 / (k - 1));
+                p.mu[j] = j == 0 && pin ? 0.0 : -1.0 + 2.0 * j / (k - 1);
+                p.sigma[j] = j == 0 ? 0.01 : 0.05 + 0.1 * j;
+            }
+            noisy_cache_init(&c, &p, false);
+            cr_assert_eq(c.kind, NOISY_KL_MIXTURE);
+            double e = kl_block_check(&c, &p, false);
+            cr_log_info("KL block, %d components%s: max error %.3g (of the terms' magnitude)", k,
+                        pin ? ", pinned" : "", e);
+            worst = fmax(worst, e);
+        }
+    noisy_cache_init(&c, &g, true);
+    cr_assert_eq(c.kind, NOISY_KL_SPARSE);
+    double e = kl_block_check(&c, NULL, true);
+    cr_log_info("KL block, sparse: max error %.3g (relative)", e);
 }

@@ -175,6 +175,55 @@ Test(vmath, sigmoid_within_two_and_a_half_ulps)
     free(s);
 }
 
+/* The mixture's responsibility sums against double over x from −2 to 2, for 1 to 8
+ * components. A term's exp argument a = lw − ½(x − m)²v − max l is computed in float, an
+ * absolute error of a few ulp of the magnitudes entering it, M = |lw| + ½(x − m)²v + |max l|,
+ * and so a relative error of the term of that size, besides exp's own ulp: each sum's error
+ * is measured in units of Σ |term|·(1 + M)·2⁻²⁴ and must stay within 4 of them. A term below
+ * float's normal range may be lost whole. */
+Test(vmath, mixture_sums_match_double)
+{
+    enum { M = 4001 };
+    float x[M], t[M], g[M], c[M];
+    for (int i = 0; i < M; i++) x[i] = (float)(-2.0 + 4.0 * i / (M - 1));
+    for (int k = 1; k <= VMATH_MIX_MAX; k++) {
+        float lw[VMATH_MIX_MAX], m[VMATH_MIX_MAX], v[VMATH_MIX_MAX];
+        for (int j = 0; j < k; j++) {
+            double s = 0.02 + 0.3 * j, pi = 1.0 / k;
+            m[j] = (float)(j % 2 ? 0.4 * j : -0.3 * j);
+            v[j] = (float)(1.0 / (s * s));
+            lw[j] = (float)(log(pi) - log(s));
+        }
+        vmath_mixture_sums(t, g, c, x, k, lw, m, v, M);
+        double worst = 0.0;
+        for (int i = 0; i < M; i++) {
+            double l[VMATH_MIX_MAX], mx = -INFINITY, rt = 0, rg = 0, rc = 0, ut = 0, ug = 0, uc = 0;
+            for (int j = 0; j < k; j++) {
+                double d = (double)x[i] - m[j];
+                l[j] = lw[j] - 0.5 * d * d * v[j];
+                mx = fmax(mx, l[j]);
+            }
+            for (int j = 0; j < k; j++) {
+                double r = exp(l[j] - mx), d = (double)x[i] - m[j];
+                double w = 1.0 + fabs(lw[j]) + 0.5 * d * d * v[j] + fabs(mx);
+                if (r < 0x1p-126) w = 0x1p24; /* below float's normal range: may be lost whole */
+                rt += r;
+                rg += r * d * v[j];
+                rc += r * v[j];
+                ut += r * w;
+                ug += r * fabs(d) * v[j] * w;
+                uc += r * v[j] * w;
+            }
+            double et = fabs(t[i] - rt) / (ut * 0x1p-24), eg = fabs(g[i] - rg) / (ug * 0x1p-24 + 1e-300);
+            double ec = fabs(c[i] - rc) / (uc * 0x1p-24);
+            cr_assert(et <= 4.0 && eg <= 4.0 && ec <= 4.0, "k %d x %g: %g %g %g units", k,
+                      (double)x[i], et, eg, ec);
+            worst = fmax(worst, fmax(et, fmax(eg, ec)));
+        }
+        cr_log_info("mixture sums, %d components (%s): max %.3f units", k, vmath_impl(), worst);
+    }
+}
+
 /* Each normal against Box–Muller in double from the same uniforms (the generator's own
  * formulas, exact in float): within 3 ulp of the radius, absolutely (a normal near a zero of
  * the cosine is small, and only its absolute error matters). */

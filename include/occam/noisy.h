@@ -73,10 +73,11 @@ int occam_noise_responsibilities(const occam_prior *p, double mu, double *r);
  * one per weight. The trainer keeps sd and ε for its backward pass; the description length
  * (src/mdl/dl.c) draws many samples of the same rows and computes layer 0's moments once. */
 
-/* Standard normals for ε, drawn in order. The trainer takes one normal per Box–Muller pair
- * (pairs = false: its checkpoints hold the generator and nothing else); the description
- * length takes both normals of each pair (pairs = true), at half the cost per draw: drawing
- * them is most of the bits-back data term's time (8 draws × ~410 units × 60,000 rows). */
+/* Standard normals for ε, drawn in order, both normals of each Box–Muller pair, a SIMD vector
+ * of pairs at a time (one 64-bit draw of r per pair; see src/nn/vmath.h). A call for an odd
+ * count leaves the last pair's sine partner over: the description length (pairs = true) keeps
+ * it for its next call, so its sequence does not depend on how the draws are split; the
+ * trainer (pairs = false) drops it, so its checkpoints hold the generator and nothing else. */
 typedef struct occam_noise_normals {
     occam_rng *r;
     bool pairs;
@@ -84,7 +85,7 @@ typedef struct occam_noise_normals {
     double spare;
 } occam_noise_normals;
 
-/* eps (n) ~ N(0, 1) from nz. */
+/* eps (n) ~ N(0, 1) from nz: ⌈n/2⌉ pairs, one fewer if a kept partner opens the call. */
 void occam_noise_draw(float *eps, occam_noise_normals *nz, size_t n);
 
 /* One noisy layer's pre-activation moments for m rows:

@@ -14,22 +14,24 @@
 static inline double noisy_softplus(double r) { return r > 20 ? r : log1p(exp(r)); }
 static inline double noisy_sigmoid(double r) { return 1.0 / (1.0 + exp(-r)); }
 static inline double noisy_softplus_inv(double s) { return s > 20 ? s : log(expm1(s)); }
-/* σ² = softplus(ρ)² in single precision, as every update leaves it in the trainer's cache
- * (restoring a checkpoint must rebuild the cache with these very bits). */
-static inline float noisy_var(float rho)
-{
-    float sg = rho > 30.0f ? rho : log1pf(expf(rho));
-    return sg * sg;
-}
+/* The update's weights per block (the stack arrays of noisy_update and noisy_kl_grad_block). */
+enum { NOISY_BLOCK = 512 };
+
+/* How a layer's KL gradient is computed: a single Gaussian in closed form, a mixture through
+ * its responsibilities, the sparse prior through log α (noisy_kl_grad_block). */
+typedef enum { NOISY_KL_GAUSS, NOISY_KL_MIXTURE, NOISY_KL_SPARSE } noisy_kl_kind;
 
 /* A prior's per-component constants, computed once per refit so that the per-weight KL
  * gradient costs one exp per component: log π_c − log s_c, 1/s_c², m_c. */
 typedef struct noisy_cache {
+    noisy_kl_kind kind;
     int k;
     float lw[OCCAM_PRIOR_MAX], inv_s2[OCCAM_PRIOR_MAX], mu[OCCAM_PRIOR_MAX];
 } noisy_cache;
 
-void noisy_cache_init(noisy_cache *c, const occam_prior *p);
+/* The constants of p, kind NOISY_KL_GAUSS (k = 1) or NOISY_KL_MIXTURE; with sparse, kind
+ * NOISY_KL_SPARSE (which reads none of them). */
+void noisy_cache_init(noisy_cache *c, const occam_prior *p, bool sparse);
 
 /* The per-weight KL the trainer minimises, for q = N(μ, σ²) and the layer's prior p = Σ π_c
  * N(m_c, s_c²): the variational (Jensen) upper bound, for responsibilities ρ (Σ ρ_c = 1),
@@ -52,18 +54,6 @@ typedef struct noisy_kl_grad {
                                          pinned component's π fixed (0 for it) */
 } noisy_kl_grad;
 
-/* The sparse prior's ∂KL/∂μ and ∂KL/∂σ (occam_noise_sparse_kl through log α = ln σ² − ln μ²:
- * ∂ log α/∂μ = −2/μ, ∂ log α/∂σ = 2/σ), in single precision. */
-static inline void noisy_sparse_grad(float mu, float sigma, float *dmu, float *dsigma)
-{
-    const float k1 = 0.63576f, k2 = 1.87320f, k3 = 1.48695f;
-    float mu2 = mu * mu + 1e-30f, la = logf(sigma * sigma) - logf(mu2);
-    float s = 1.0f / (1.0f + expf(-(k2 + k3 * la)));
-    float dk = -k1 * k3 * s * (1.0f - s) - 0.5f / (1.0f + expf(fminf(la, 80.0f)));
-    *dmu = dk * -2.0f * mu / mu2;
-    *dsigma = dk * 2.0f / sigma;
-}
-
 /* U(μ, σ; ρ, p); with g, also its gradient at fixed ρ in μ, σ and every prior parameter. */
 double noisy_kl_bound(const occam_prior *p, double mu, double sigma, const double *rho,
                       noisy_kl_grad *g);
@@ -71,37 +61,25 @@ double noisy_kl_bound(const occam_prior *p, double mu, double sigma, const doubl
 /* U at ρ = r(μ), and its gradient (at fixed ρ) if g: what the trainer minimises. */
 double noisy_kl(const occam_prior *p, double mu, double sigma, noisy_kl_grad *g);
 
-/* ∂K/∂μ and ∂K/∂σ from the cache, in single precision (the hot path of the update). */
-static inline void noisy_kl_grad_fast(const noisy_cache *c, float mu, float sigma, float *dmu,
-                                      float *dsigma)
-{
-    if (c->k == 1) {
-        *dmu = (mu - c->mu[0]) * c->inv_s2[0];
-        *dsigma = -1.0f / sigma + sigma * c->inv_s2[0];
-        return;
-    }
-    float lw[OCCAM_PRIOR_MAX], mx = -INFINITY;
-    for (int j = 0; j < c->k; j++) {
-        float d = mu - c->mu[j];
-        lw[j] = c->lw[j] - 0.5f * d * d * c->inv_s2[j];
-        mx = lw[j] > mx ? lw[j] : mx;
-    }
-    float tot = 0.0f, gm = 0.0f, curv = 0.0f;
-    for (int j = 0; j < c->k; j++) {
-        float r = expf(lw[j] - mx);
-        tot += r;
-        gm += r * (mu - c->mu[j]) * c->inv_s2[j];
-        curv += r * c->inv_s2[j];
-    }
-    *dmu = gm / tot;
-    *dsigma = -1.0f / sigma + sigma * curv / tot;
-}
+/* dmu[i] = ∂K/∂μ and dsigma[i] = ∂K/∂σ at (mu[i], sigma[i]), i < n ≤ NOISY_BLOCK, from the
+ * cache in single precision: the hot path of the update, vectorised (vmath). By kind:
+ *   gauss:   (μ − m)/s², −1/σ + σ/s²;
+ *   mixture: the same with the responsibilities r_c(μ) of noisy_kl, Σ r_c (μ − m_c)/s_c² and
+ *            −1/σ + σ Σ r_c/s_c² (Σ r_c = 1);
+ *   sparse:  occam_noise_sparse_kl's dK/d log α at log α = ln σ² − ln(μ² + 10⁻³⁰), times
+ *            ∂ log α/∂μ = −2μ/(μ² + 10⁻³⁰) and ∂ log α/∂σ = 2/σ.
+ * sigma and dsigma may be NULL (the Gaussian and the mixture only): ∂K/∂μ alone, which does
+ * not depend on σ there. */
+void noisy_kl_grad_block(const noisy_cache *c, const float *mu, const float *sigma, float *dmu,
+                         float *dsigma, size_t n);
 
 /* ---- the trainer's noisy weights (noise.enabled) ----------------------------------------- */
 
 /* What the trainer keeps for noisy weights besides the model's μ (params) and ρ (rho). The
  * whole-batch arrays are split by rows among the threads like the trainer's own. */
 typedef struct noisy_state {
+    float *sigma;                  /* lay.nparams: σ = softplus(ρ) of every weight, 0 for biases */
+    float *dsigma;                 /* lay.nparams: dσ/dρ = sigmoid(ρ), the same way */
     float *var;                    /* lay.nparams: σ² of every active weight, 0 elsewhere */
     float *eps[OCCAM_MAX_LAYERS];  /* rows × width[l+1]: the noise sample, then dL/dZvar */
     float *sd[OCCAM_MAX_LAYERS];   /* rows × width[l+1]: sqrt of the pre-activation variance,
@@ -177,9 +155,10 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
  * value, 1 − (sse/values)/σ_y², sse the step's squared residuals of the noisy forward pass
  * over `values` targets. No-op for classification. */
 void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t values);
-/* The priors' constants and σ², from the priors and ρ (after a restore). */
+/* The priors' constants, σ, dσ/dρ and σ², from the priors and ρ (after a restore), as the
+ * update and the σ fixed point compute them: a resumed run continues with the very bits. */
 void noisy_sync(noisy_state *s, const occam_model *m);
-/* σ² = 0 where the mask is 0. */
+/* σ² = 0 where the mask is 0 (σ stays softplus(ρ)). */
 void noisy_apply_mask(noisy_state *s, const occam_model *m);
 
 /* The step's stages on thread t's batch rows [lo, lo + m); act and dz are the trainer's
@@ -209,9 +188,11 @@ void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const 
                     const float *x, const occam_model *mdl, size_t lo, int m);
 
 /* The update of the noisy weights in [off, off + len) (one layer's weights), fused with the
- * reduction of the threads' parts (2 · lay.nparams each):
+ * reduction of the threads' parts (2 · lay.nparams each), NOISY_BLOCK weights at a time:
  *   g_μ = Σ dμ + κ·∂KL/∂μ, then opt on μ (m->params, moments mom1, mom2);
- *   var_grad: g_ρ = (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ), opt on ρ (s's moments), σ² refreshed;
+ *   var_grad: g_ρ = (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ), σ and sigmoid(ρ) from s (the last
+ *   update's softplus of this ρ); opt on ρ (s's moments); then σ, sigmoid and σ² of the new ρ
+ *   for the next forward pass and update: one softplus per weight and step;
  *   otherwise: the curvature h ← d·h + (1 − d)·B·Σ parts (B = s->batch, so B·Σ is the mean
  *   squared row gradient: each row's dZ carries 1/B), σ untouched until the next epoch. */
 void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,

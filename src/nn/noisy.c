@@ -10,6 +10,7 @@
 #include "kernels.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
+#include "vmath.h"
 
 static int pinned(const occam_prior *p, int c) { return c == 0 && p->pinned0 && p->k > 1; }
 
@@ -239,8 +240,9 @@ double occam_noise_sparse_kl(double la, double *dk)
     return k1 - k1 * s + soft;
 }
 
-void noisy_cache_init(noisy_cache *c, const occam_prior *p)
+void noisy_cache_init(noisy_cache *c, const occam_prior *p, bool sparse)
 {
+    c->kind = sparse ? NOISY_KL_SPARSE : p->k == 1 ? NOISY_KL_GAUSS : NOISY_KL_MIXTURE;
     c->k = p->k;
     for (int j = 0; j < p->k; j++) {
         c->lw[j] = (float)((p->k == 1 ? 0.0 : log(p->pi[j])) - log(p->sigma[j]));
@@ -249,30 +251,90 @@ void noisy_cache_init(noisy_cache *c, const occam_prior *p)
     }
 }
 
+_Static_assert(OCCAM_PRIOR_MAX <= VMATH_MIX_MAX, "vmath's mixture sums take every prior");
+
+/* The mixture's gradient at its responsibilities r_c ∝ π_c N(μ; m_c, s_c²) for the mean: the
+ * responsibility-weighted sums from vmath, then the quotients. */
+static void mixture_grad(const noisy_cache *c, const float *restrict mu,
+                         const float *restrict sigma, float *restrict dmu,
+                         float *restrict dsigma, size_t n)
+{
+    float tot[NOISY_BLOCK], gm[NOISY_BLOCK], curv[NOISY_BLOCK];
+    vmath_mixture_sums(tot, gm, curv, mu, c->k, c->lw, c->mu, c->inv_s2, n);
+    for (size_t i = 0; i < n; i++) dmu[i] = gm[i] / tot[i];
+    for (size_t i = 0; dsigma && i < n; i++)
+        dsigma[i] = -1.0f / sigma[i] + sigma[i] * curv[i] / tot[i];
+}
+
+/* The sparse prior's gradient (Molchanov et al.'s approximation, occam_noise_sparse_kl) through
+ * log α = ln σ² − ln μ²: two logs and two exps per weight, each a vmath pass. */
+static void sparse_grad(const float *restrict mu, const float *restrict sigma,
+                        float *restrict dmu, float *restrict dsigma, size_t n)
+{
+    const float k1 = 0.63576f, k2 = 1.87320f, k3 = 1.48695f;
+    float mu2[NOISY_BLOCK], la[NOISY_BLOCK], ls[NOISY_BLOCK], e1[NOISY_BLOCK], e2[NOISY_BLOCK];
+    if (n == 0) return;
+    for (size_t i = 0; i < n; i++) {
+        mu2[i] = mu[i] * mu[i] + 1e-30f;
+        ls[i] = sigma[i] * sigma[i];
+    }
+    vmath_log(ls, ls, n);
+    vmath_log(la, mu2, n);
+    for (size_t i = 0; i < n; i++) {
+        la[i] = ls[i] - la[i];
+        e1[i] = -(k2 + k3 * la[i]);
+        e2[i] = la[i] > 80.0f ? 80.0f : la[i]; /* e^la stays finite */
+    }
+    vmath_exp(e1, e1, n);
+    vmath_exp(e2, e2, n);
+    for (size_t i = 0; i < n; i++) {
+        /* s(1 − s) with 1 − s = e1·s: no cancellation where s → 1 */
+        float sg = 1.0f / (1.0f + e1[i]);
+        float dk = -k1 * k3 * sg * (e1[i] * sg) - 0.5f / (1.0f + e2[i]);
+        dmu[i] = dk * -2.0f * mu[i] / mu2[i];
+        dsigma[i] = dk * 2.0f / sigma[i];
+    }
+}
+
+void noisy_kl_grad_block(const noisy_cache *c, const float *mu, const float *sigma, float *dmu,
+                         float *dsigma, size_t n)
+{
+    OCCAM_ASSERT(n <= NOISY_BLOCK && (sigma || !dsigma));
+    switch (c->kind) {
+    case NOISY_KL_GAUSS: {
+        const float m0 = c->mu[0], v = c->inv_s2[0];
+        for (size_t i = 0; i < n; i++) dmu[i] = (mu[i] - m0) * v;
+        for (size_t i = 0; dsigma && i < n; i++) dsigma[i] = -1.0f / sigma[i] + sigma[i] * v;
+        return;
+    }
+    case NOISY_KL_MIXTURE:
+        mixture_grad(c, mu, sigma, dmu, dsigma, n);
+        return;
+    case NOISY_KL_SPARSE:
+        OCCAM_ASSERT(sigma && dsigma);
+        sparse_grad(mu, sigma, dmu, dsigma, n);
+        return;
+    }
+}
+
 /* ---- the forward pass ------------------------------------------------------------------- */
 
 void occam_noise_draw(float *eps, occam_noise_normals *nz, size_t n)
 {
-    if (!nz->pairs) {
-        for (size_t i = 0; i < n; i++) eps[i] = (float)occam_rng_normal(nz->r);
-        return;
-    }
     size_t i = 0;
     if (n > 0 && nz->have) {
         eps[i++] = (float)nz->spare;
         nz->have = false;
     }
-    for (; i + 1 < n; i += 2) {
-        double a, b;
-        occam_rng_normal_pair(nz->r, &a, &b);
-        eps[i] = (float)a;
-        eps[i + 1] = (float)b;
-    }
-    if (i < n) {
-        double a;
-        occam_rng_normal_pair(nz->r, &a, &nz->spare);
-        nz->have = true;
-        eps[i] = (float)a;
+    size_t pairs = (n - i) / 2;
+    vmath_normals(eps + i, nz->r, pairs);
+    i += 2 * pairs;
+    if (i < n) { /* an odd count: the last pair's sine partner is kept, or dropped */
+        float two[2];
+        vmath_normals(two, nz->r, 1);
+        eps[i] = two[0];
+        nz->spare = two[1];
+        nz->have = nz->pairs;
     }
 }
 
@@ -328,6 +390,8 @@ void occam_noise_forward(float *const *z, float *const *sd, float *const *eps, f
 void noisy_state_free(noisy_state *s)
 {
     if (!s) return;
+    free(s->sigma);
+    free(s->dsigma);
     free(s->var);
     for (int l = 0; l < OCCAM_MAX_LAYERS; l++) {
         free(s->eps[l]);
@@ -338,6 +402,19 @@ void noisy_state_free(noisy_state *s)
     free(s->mom2r);
     free(s->rng);
     free(s);
+}
+
+/* σ = softplus(ρ), dσ/dρ and σ² (0 where masked) of weights [off, off + n): the one place they
+ * are computed, so the update, the σ fixed point, the first step and a restore agree bit for
+ * bit. */
+static void refresh_sigma(noisy_state *s, const occam_model *m, size_t off, size_t n)
+{
+    float *restrict sg = s->sigma + off, *restrict var = s->var + off;
+    const uint8_t *mk = m->mask ? m->mask + off : NULL;
+    vmath_softplus(sg, s->dsigma + off, m->rho + off, n);
+    for (size_t i = 0; i < n; i++) var[i] = sg[i] * sg[i];
+    for (size_t i = 0; mk && i < n; i++)
+        if (!mk[i]) var[i] = 0.0f;
 }
 
 noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bool adam,
@@ -360,6 +437,8 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     s->sample = occam_noise_samples(np);
     s->sparse = np->prior == OCCAM_PRIOR_SPARSE;
     s->var_grad = s->sparse;
+    s->sigma = occam_alloc_zero(n, sizeof(float));
+    s->dsigma = occam_alloc_zero(n, sizeof(float));
     s->var = occam_alloc_zero(n, sizeof(float));
     s->mom1r = occam_alloc_zero(n, sizeof(float));
     s->mom2r = adam ? occam_alloc_zero(n, sizeof(float)) : NULL;
@@ -368,7 +447,7 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     s->sqw = (size_t)maxw;
     s->sq = occam_alloc(rows * s->sqw, sizeof(float));
     s->rng = calloc((size_t)threads, sizeof *s->rng);
-    int ok = s->var && s->mom1r && s->sq && s->rng && (!adam || s->mom2r);
+    int ok = s->sigma && s->dsigma && s->var && s->mom1r && s->sq && s->rng && (!adam || s->mom2r);
     for (int l = 0; ok && l < lay->nlayers; l++) {
         s->eps[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
         s->sd[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
@@ -382,12 +461,8 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
         s->rng[t] = occam_rng_seed(np->seed, 0x6e6f697365ull + (uint64_t)t);
     for (int l = 0; l < lay->nlayers; l++) {
         occam_noise_prior_fit(&s->prior[l], m, l, np, true);
-        noisy_cache_init(&s->cache[l], &s->prior[l]);
-        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
-        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
-            double sg = noisy_softplus(m->rho[i]);
-            s->var[i] = m->mask && !m->mask[i] ? 0.0f : (float)(sg * sg);
-        }
+        noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
+        refresh_sigma(s, m, lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1]);
     }
     return s;
 }
@@ -425,8 +500,8 @@ static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
                 if (!m->mask || m->mask[i]) s->gamma += d / (p + d);
             }
             m->rho[i] = (float)noisy_softplus_inv(sg);
-            s->var[i] = m->mask && !m->mask[i] ? 0.0f : noisy_var(m->rho[i]);
         }
+        refresh_sigma(s, m, lay->w_off[l], w);
     }
 }
 
@@ -464,7 +539,8 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     if (s->sparse && epoch >= np->warmup_epochs && epoch > 0) sparse_mask(s, m, np->log_alpha);
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) sigma_fixed_point(s, m, steps);
-    for (int l = 0; l < m->lay.nlayers; l++) noisy_cache_init(&s->cache[l], &s->prior[l]);
+    for (int l = 0; l < m->lay.nlayers; l++)
+        noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
 }
 
 void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t values)
@@ -487,10 +563,8 @@ void noisy_sync(noisy_state *s, const occam_model *m)
 {
     const occam_layout *lay = &m->lay;
     for (int l = 0; l < lay->nlayers; l++) {
-        noisy_cache_init(&s->cache[l], &s->prior[l]);
-        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
-        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++)
-            s->var[i] = m->mask && !m->mask[i] ? 0.0f : noisy_var(m->rho[i]);
+        noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
+        refresh_sigma(s, m, lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1]);
     }
 }
 
@@ -560,61 +634,6 @@ void noisy_backward(float *part, float *const *dz, noisy_state *s, float *const 
     }
 }
 
-/* g_μ (into gmu) for weights [o0, o0 + n): the reduced data gradient plus κ·∂KL/∂μ; with
- * curvature, the squared-gradient average h updated from the parts' second halves. */
-static void mean_grads(float *gmu, noisy_state *s, const occam_model *m, const noisy_cache *pc,
-                       const float *kmu, const float *const *parts, int nparts, size_t o0,
-                       size_t n)
-{
-    size_t np = m->lay.nparams;
-    const float kappa = (float)s->kappa, d = (float)NOISY_CURV_DECAY, b = (float)s->batch;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = o0 + i;
-        float gm = 0.0f, h = 0.0f;
-        for (int u = 0; u < nparts; u++) {
-            gm += parts[u][k];
-            h += parts[u][np + k];
-        }
-        if (kappa > 0.0f && kmu) {
-            gm += kappa * kmu[i];
-        } else if (kappa > 0.0f) {
-            float dmu, dsig;
-            noisy_kl_grad_fast(pc, m->params[k], 1.0f, &dmu, &dsig);
-            gm += kappa * dmu;
-        }
-        gmu[i] = gm;
-        if (!s->var_grad) s->mom1r[k] = d * s->mom1r[k] + (1.0f - d) * b * h;
-    }
-}
-
-/* g_ρ (into grho) for weights [o0, o0 + n): (Σ dσ²·2σ + κ·∂KL/∂σ)·sigmoid(ρ). */
-static void rho_grads(float *grho, float *kmu, const noisy_state *s, const occam_model *m,
-                      const noisy_cache *pc, const float *const *parts, int nparts, size_t o0,
-                      size_t n)
-{
-    size_t np = m->lay.nparams;
-    const float kappa = (float)s->kappa;
-    for (size_t i = 0; i < n; i++) {
-        size_t k = o0 + i;
-        float gs2 = 0.0f;
-        for (int u = 0; u < nparts; u++) gs2 += parts[u][np + k];
-        /* one exp gives both σ = softplus(ρ) and sigmoid(ρ) = dσ/dρ */
-        float rho = m->rho[k], e = expf(fminf(rho, 30.0f));
-        float sg = rho > 30.0f ? rho : log1pf(e), sig = e / (1.0f + e);
-        float gsig = gs2 * 2.0f * sg;
-        if (kappa > 0.0f) {
-            float dmu, dsig;
-            if (s->sparse)
-                noisy_sparse_grad(m->params[k], sg, &dmu, &dsig);
-            else
-                noisy_kl_grad_fast(pc, m->params[k], sg, &dmu, &dsig);
-            gsig += kappa * dsig;
-            kmu[i] = dmu;
-        }
-        grho[i] = gsig * sig;
-    }
-}
-
 void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
                   const occam_optim *opt, const float *const *parts, int nparts, size_t off,
                   size_t len)
@@ -623,23 +642,47 @@ void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
     int l = 0;
     while (l + 1 < lay->nlayers && off >= lay->w_off[l + 1]) l++;
     const noisy_cache *pc = &s->cache[l];
-    enum { B = 256 };
-    float gmu[B], grho[B], kmu[B];
-    for (size_t b = 0; b < len; b += B) {
-        size_t n = len - b < B ? len - b : B, o0 = off + b;
-        /* with σ trained by gradient, the KL's ∂/∂μ comes with its ∂/∂σ (kmu) */
-        if (s->var_grad) rho_grads(grho, kmu, s, m, pc, parts, nparts, o0, n);
-        mean_grads(gmu, s, m, pc, s->var_grad && s->kappa > 0 ? kmu : NULL, parts, nparts, o0,
-                   n);
-        const float *pm[1] = {gmu}, *pr2[1] = {grho};
+    const size_t np = lay->nparams;
+    const float kappa = (float)s->kappa, d = (float)NOISY_CURV_DECAY, bsz = (float)s->batch;
+    float gmu[NOISY_BLOCK], g2[NOISY_BLOCK], kmu[NOISY_BLOCK], ksg[NOISY_BLOCK];
+    for (size_t b = 0; b < len; b += NOISY_BLOCK) {
+        size_t n = len - b < NOISY_BLOCK ? len - b : NOISY_BLOCK, o0 = off + b;
+        const float *restrict sg = s->sigma + o0, *restrict sig = s->dsigma + o0;
+        /* the threads' parts summed in thread order: Σ dμ, and Σ dσ² (var_grad) or the
+         * squared row gradients */
+        for (size_t i = 0; i < n; i++) {
+            gmu[i] = parts[0][o0 + i];
+            g2[i] = parts[0][np + o0 + i];
+        }
+        for (int u = 1; u < nparts; u++)
+            for (size_t i = 0; i < n; i++) {
+                gmu[i] += parts[u][o0 + i];
+                g2[i] += parts[u][np + o0 + i];
+            }
+        if (kappa > 0.0f) {
+            /* the KL's ∂/∂σ only where σ is trained by its gradient */
+            noisy_kl_grad_block(pc, m->params + o0, s->var_grad ? sg : NULL, kmu,
+                                s->var_grad ? ksg : NULL, n);
+            for (size_t i = 0; i < n; i++) gmu[i] += kappa * kmu[i];
+        }
+        if (s->var_grad) { /* g2 becomes g_ρ */
+            if (kappa > 0.0f)
+                for (size_t i = 0; i < n; i++)
+                    g2[i] = (g2[i] * 2.0f * sg[i] + kappa * ksg[i]) * sig[i];
+            else
+                for (size_t i = 0; i < n; i++) g2[i] = g2[i] * 2.0f * sg[i] * sig[i];
+        } else {
+            float *restrict h = s->mom1r + o0;
+            for (size_t i = 0; i < n; i++) h[i] = d * h[i] + (1.0f - d) * bsz * g2[i];
+        }
+        const float *pm[1] = {gmu}, *pr[1] = {g2};
         const uint8_t *mk = m->mask ? m->mask + o0 : NULL;
         occam_optim_update(opt, m->params + o0, mom1 + o0, mom2 ? mom2 + o0 : NULL, pm, 1, 0, n,
                            false, mk);
         if (!s->var_grad) continue;
-        occam_optim_update(opt, m->rho + o0, s->mom1r + o0, s->mom2r ? s->mom2r + o0 : NULL, pr2,
+        occam_optim_update(opt, m->rho + o0, s->mom1r + o0, s->mom2r ? s->mom2r + o0 : NULL, pr,
                            1, 0, n, false, mk);
-        for (size_t i = 0; i < n; i++)
-            s->var[o0 + i] = mk && !mk[i] ? 0.0f : noisy_var(m->rho[o0 + i]);
+        refresh_sigma(s, m, o0, n);
     }
 }
 
