@@ -172,8 +172,10 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
     cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(back.lay.nparams, r.m.lay.nparams);
-    cr_assert(memcmp(back.params, q, r.m.lay.nparams * sizeof(float)) == 0,
-              "decoded weights differ from the quantised model");
+    for (size_t i = 0; i < r.m.lay.nparams; i++)
+        cr_assert(memcmp(&back.params[i], &q[i], sizeof(float)) == 0,
+                  "decoded parameter %zu is %.9g, the quantised model's %.9g", i, back.params[i],
+                  q[i]);
     cr_assert(memcmp(back.mask, r.m.mask, r.m.lay.nparams) == 0, "decoded masks differ");
     /* a damaged file is refused, never half-loaded */
     FILE *f = fopen(path, "r+b");
@@ -297,6 +299,17 @@ Test(dl, delta_search_matches_a_full_grid_scan)
             model += dl.layer[l].mask_bits + vb + dl.layer[l].overhead_bits + dl.layer[l].bias_bits;
         }
         cr_assert(fabs(model - dl.model_bits) <= 1e-9 * dl.model_bits);
+        /* the biases as their code sends them: at their step, under their Gaussian */
+        for (int l = 0; l < L; l++) {
+            size_t nb = (size_t)lay->width[l + 1];
+            const float *b = r.m.params + lay->b_off[l];
+            double bb = occam_codes_value_bits(b, NULL, nb, dl.layer[l].bias_delta,
+                                               &dl.layer[l].bias_prior, 3) + 72.0;
+            cr_assert(fabs(bb - dl.layer[l].bias_bits) <= 1e-9 * bb, "layer %d bias bits", l);
+            cr_assert(dl.layer[l].bias_delta == (double)(float)ldexp(dl.layer[l].delta,
+                                                                    -dl.layer[l].bias_shift));
+            occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, dl.layer[l].bias_delta);
+        }
         double data = data_bits(&r.m, q, &r.train, 0, r.cfg.mdl.target_precision, 1);
         cr_assert(memcmp(&data, &dl.data_bits, sizeof data) == 0, "data bits %.17g vs %.17g", data,
                   dl.data_bits);
@@ -673,7 +686,7 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads version 2; compress the model again)"); /* the old format */
+                   "occam reads version 3; compress the model again)"); /* the old format */
     expect_refused(&x, 8, "\x07", 1, x.size, ": .occ format version 7 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",

@@ -16,8 +16,11 @@
  *             δ_l (mdl.weight_precision, or chosen per layer to minimise the total) costs
  *             −log2 of its bin's mass under a prior fitted to the layer's surviving weights
  *             (Gaussian, or a mixture with one component pinned at 0); 32 bits for every prior
- *             parameter and δ; biases are sent as float32 (32 bits each). The data term is then
- *             computed with the quantised weights. occam compress writes exactly this code. */
+ *             parameter and δ; each layer's biases are quantised at δ·2^−j (j in 0..8 chosen
+ *             to minimise their bits plus the data bits) and sent under a Gaussian fitted to
+ *             them. The data term is then computed with the quantised weights and biases.
+ *             occam compress writes exactly this code. Bits-back codes the biases the same
+ *             way, from the layer's RMS posterior σ instead of δ. */
 #ifndef OCCAM_DL_H
 #define OCCAM_DL_H
 
@@ -58,7 +61,14 @@ typedef struct occam_dl_layer {
     double mask_bits;     /* log2 C(n, k) */
     double value_bits;    /* Σ −log2 bin mass of the quantised active weights */
     double overhead_bits; /* 32 per prior parameter and per δ */
-    double bias_bits;     /* 32 per bias */
+    double bias_bits;     /* the biases' code: quantised at bias_delta and sent under
+                             bias_prior (a Gaussian fitted to them), plus 2 × 32 bits for it
+                             and 8 for bias_shift (count: 32 per bias) */
+    int bias_shift;       /* the biases' step is base·2^−bias_shift (base: δ for two-part,
+                             the weights' RMS posterior σ for bits-back), the shift in 0..8
+                             chosen to minimise bias bits + data bits */
+    double bias_delta;
+    occam_prior bias_prior;
 } occam_dl_layer;
 
 typedef struct occam_dl {

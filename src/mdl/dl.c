@@ -256,6 +256,58 @@ static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const 
     return rc;
 }
 
+/* ---- the biases' code ----------------------------------------------------------------------
+ * Biases are parameters like the weights: each layer's are quantised at a step base·2^−j and
+ * sent under a Gaussian fitted to them (its two parameters as float32, j as a byte). j runs over
+ * 0..BIAS_SHIFTS and minimises the layer's bias bits plus the data bits on mdl.search_rows rows
+ * (scaled to the set), layer by layer with the earlier layers' choices in place. Biases need
+ * finer steps than weights (a bias moves a unit's whole pre-activation), hence the shifts. */
+enum { BIAS_SHIFTS = 8 };
+
+static double layer_bias_bits(const occam_model *m, int l, double delta, const occam_prior *p,
+                              int threads)
+{
+    const occam_layout *lay = &m->lay;
+    return occam_codes_value_bits(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
+                                  delta, p, threads) +
+           2 * 32.0 + 8.0;
+}
+
+/* q: the parameters the data code uses (weights as coded; biases replaced here). */
+static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                       const occam_dataset *train, int threads, float *q, const double *base)
+{
+    const occam_layout *lay = &m->lay;
+    size_t rows = p->search_rows ? (size_t)p->search_rows : train->n;
+    if (rows > train->n) rows = train->n;
+    double scale = (double)train->n / (double)rows;
+    for (int l = 0; l < lay->nlayers; l++) {
+        occam_dl_layer *y = &dl->layer[l];
+        size_t nb = (size_t)lay->width[l + 1];
+        const float *b = m->params + lay->b_off[l];
+        if (occam_prior_fit(&y->bias_prior, 1, false, b, nb, NULL, 1e-6, NULL) != OCCAM_OK)
+            y->bias_prior = occam_prior_gauss(0.0, 1.0);
+        occam_dl_prior_round(&y->bias_prior);
+        double best = INFINITY;
+        for (int j = 0; j <= BIAS_SHIFTS; j++) {
+            double d = (double)(float)ldexp(base[l], -j), data;
+            occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, d);
+            if (occam_dl_data_bits(m, q, train, rows, p->target_precision, threads, &data) !=
+                OCCAM_OK)
+                return OCCAM_ERR_RUNTIME;
+            double bits = layer_bias_bits(m, l, d, &y->bias_prior, threads);
+            if (bits + data * scale < best) {
+                best = bits + data * scale;
+                y->bias_shift = j;
+                y->bias_delta = d;
+                y->bias_bits = bits;
+            }
+        }
+        occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, y->bias_delta);
+    }
+    return OCCAM_OK;
+}
+
 /* Bits-back: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to the trained (μ, σ) by EM
  * whatever noise.prior_update trained with: the code length wants the best-fitting prior, and
  * EM's exact M-steps get closer in a few steps than gradient steps), data bits the expected NLL
@@ -294,11 +346,40 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
                                                 (size_t)y->n, &y->prior, p->samples,
                                                 p->seed + (uint64_t)l, threads);
         y->overhead_bits = 32.0 * (prior_params(&y->prior));
-        dl->model_bits += y->value_bits + y->overhead_bits + y->bias_bits;
+        /* a masked (pruned, or dropped by the sparse prior) weight is exactly 0: say which */
+        y->mask_bits = occam_codes_log2_binomial(y->n, y->k);
     }
+    /* The biases at a precision from the layer's posterior widths (RMS σ of its weights), the
+     * shift chosen on the data code at the means; the noisy data code then uses them. */
+    double base[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < lay->nlayers; l++) {
+        double ss = 0.0;
+        size_t n = (size_t)dl->layer[l].n, k = 0;
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + n; i++)
+            if (!m->mask || m->mask[i]) {
+                ss += (double)sigma[i] * sigma[i];
+                k++;
+            }
+        /* floored where the noise has vanished: a step must stay a normal float */
+        base[l] = k && ss > 0 ? fmax(sqrt(ss / (double)k), 1e-6) : 1e-3;
+    }
+    float *q = occam_alloc(lay->nparams, sizeof(float));
+    int rc = q ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    if (rc == OCCAM_OK) {
+        memcpy(q, m->params, lay->nparams * sizeof(float));
+        rc = code_biases(dl, m, p, train, threads, q, base);
+    }
+    for (int l = 0; l < lay->nlayers; l++) {
+        const occam_dl_layer *y = &dl->layer[l];
+        dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
+    }
+    occam_model mq = *m;
+    mq.params = q;
     double t0 = occam_clock_now();
-    int rc = noisy_data_bits(m, train, var, p->data_samples, p->seed,
-                             p->target_precision, threads, &dl->data_bits);
+    if (rc == OCCAM_OK)
+        rc = noisy_data_bits(&mq, train, var, p->data_samples, p->seed, p->target_precision,
+                             threads, &dl->data_bits);
+    free(q);
     dl->seconds = occam_clock_now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
     free(sigma);
@@ -590,7 +671,7 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
     } else {
         q = qparams ? qparams : occam_alloc(lay->nparams, sizeof(float));
         if (!q) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-        memcpy(q, m->params, lay->nparams * sizeof(float)); /* biases stay float32 */
+        memcpy(q, m->params, lay->nparams * sizeof(float));
         int rc = OCCAM_OK;
         for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
             occam_dl_layer *y = &dl->layer[l];
@@ -607,6 +688,13 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
                 quantize_layer(q, m, l, dl->layer[l].delta);
             }
         else if (rc == OCCAM_OK && search_deltas(dl, m, p, train, threads, q) != OCCAM_OK)
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                 "out of memory for the data code's scratch (%d threads)",
+                                 threads);
+        double base[OCCAM_MAX_LAYERS];
+        for (int l = 0; l < lay->nlayers; l++)
+            base[l] = dl->layer[l].k ? dl->layer[l].delta : step(active_std(m, l));
+        if (rc == OCCAM_OK && code_biases(dl, m, p, train, threads, q, base) != OCCAM_OK)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
                                  "out of memory for the data code's scratch (%d threads)",
                                  threads);

@@ -1,22 +1,24 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian), version 2:
+ * Layout (little-endian), version 3:
  *   header (structure only, not counted in the model bits; well under 1 KB):
  *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
  *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
  *     model was built with: wider hidden layers when neurons were pruned), u32 task,
  *     u32 activation,
- *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi
+ *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi,
+ *     i32 bqlo, i32 bqhi (the biases' bin indices)
  *   payload (what the two-part model bits count):
  *     per layer: f32 δ, the prior's free parameters as f32 (Gaussian: μ, σ; mixture: π_1..,
- *     μ_1.. (μ_0 pinned at 0), σ_0..), the biases as f32;
+ *     μ_1.. (μ_0 pinned at 0), σ_0..), u8 bias shift j, the biases' Gaussian (μ, σ) as f32;
  *     then one range-coded stream: per layer the mask (enumerative: bit i with
- *     P(1) = k_left / n_left, log2 C(n, k) bits in all) and the active weights' bin indices q
- *     under a frequency table built from the prior's bin masses over [qlo, qhi].
+ *     P(1) = k_left / n_left, log2 C(n, k) bits in all), the active weights' bin indices q
+ *     under a frequency table built from the prior's bin masses over [qlo, qhi], and the
+ *     biases' bin indices at step δ·2^−j under their Gaussian's table over [bqlo, bqhi].
  *   trailer: u64 CRC-64 (the XZ variant) of every byte before it.
  * The reader checks the magic, the version, the length and the CRC before it decodes a single
  * field, so a damaged file (one flipped bit anywhere, a truncation) is refused with a message,
- * never decoded into another model. Version 1 (CRC-32 of the payload only) is not read.
+ * never decoded into another model. Versions 1 and 2 (float32 biases) are not read.
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -34,7 +36,7 @@
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 2u
+#define VERSION 3u
 /* magic, version, file length: what must be there before anything else can be checked */
 #define PREFIX 20u
 #define TRAILER 8u
@@ -227,6 +229,13 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
             first = false;
         }
     }
+    int32_t bqlo[OCCAM_MAX_LAYERS] = {0}, bqhi[OCCAM_MAX_LAYERS] = {0};
+    for (int l = 0; l < L; l++)
+        for (int o = 0; o < lay->width[l + 1]; o++) {
+            int32_t q = qindex(m->params[lay->b_off[l] + o], dl->layer[l].bias_delta);
+            if (o == 0 || q < bqlo[l]) bqlo[l] = q;
+            if (o == 0 || q > bqhi[l]) bqhi[l] = q;
+        }
     bytes pay = {0}, head = {0};
     occam_rc_enc e;
     occam_rc_enc_init(&e);
@@ -235,16 +244,24 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         const occam_dl_layer *y = &dl->layer[l];
         put_f32(&pay, y->delta);
         if (y->k) put_prior(&pay, &y->prior);
-        for (int o = 0; o < lay->width[l + 1]; o++) put_f32(&pay, m->params[lay->b_off[l] + o]);
+        put_u8(&pay, (uint8_t)y->bias_shift);
+        put_prior(&pay, &y->bias_prior);
         size_t n = (size_t)y->n;
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
         if (mk && y->k < y->n) rc = occam_rc_encode_mask(&e, mk, n, (size_t)y->k);
-        if (rc != OCCAM_OK || !y->k) continue;
         occam_rc_table t;
-        rc = value_table(&t, &y->prior, y->delta, qlo[l], qhi[l]);
-        const float *w = m->params + lay->w_off[l];
-        for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
-            if (!mk || mk[i]) rc = occam_rc_encode_sym(&e, &t, qindex(w[i], y->delta));
+        if (rc == OCCAM_OK && y->k) {
+            rc = value_table(&t, &y->prior, y->delta, qlo[l], qhi[l]);
+            const float *w = m->params + lay->w_off[l];
+            for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
+                if (!mk || mk[i]) rc = occam_rc_encode_sym(&e, &t, qindex(w[i], y->delta));
+            occam_rc_table_free(&t);
+        }
+        if (rc != OCCAM_OK) continue;
+        rc = value_table(&t, &y->bias_prior, y->bias_delta, bqlo[l], bqhi[l]);
+        const float *b = m->params + lay->b_off[l];
+        for (int o = 0; o < lay->width[l + 1] && rc == OCCAM_OK; o++)
+            rc = occam_rc_encode_sym(&e, &t, qindex(b[o], y->bias_delta));
         occam_rc_table_free(&t);
     }
     if (rc == OCCAM_OK) rc = occam_rc_enc_finish(&e);
@@ -266,6 +283,8 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
             put_u8(&head, dl->layer[l].prior.pinned0);
             put_u32(&head, (uint32_t)qlo[l]);
             put_u32(&head, (uint32_t)qhi[l]);
+            put_u32(&head, (uint32_t)bqlo[l]);
+            put_u32(&head, (uint32_t)bqhi[l]);
         }
         /* The checksum travels at the end of pay, so the file is head then pay. */
         if (!pay.oom && !head.oom) {
@@ -294,6 +313,30 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     free(head.p);
     occam_rc_enc_free(&e);
     return rc;
+}
+
+/* Decodes n values (those with mk[i] = 1, or all if mk is NULL) at step delta under p's table
+ * over [qlo, qhi] into w. */
+static int decode_values(occam_rc_dec *d, float *w, const uint8_t *mk, size_t n,
+                         const occam_prior *p, double delta, int32_t qlo, int32_t qhi,
+                         const char *path, uint32_t l, occam_error *err)
+{
+    occam_rc_table t;
+    int rc = value_table(&t, p, delta, qlo, qhi);
+    if (rc != OCCAM_OK)
+        return occam_error_set(err, rc, rc == OCCAM_ERR_RUNTIME ? "%s: out of memory"
+                                                                 : "%s: layer %u value range is bad",
+                               path, l);
+    bool finite = true;
+    for (size_t i = 0; i < n; i++)
+        if (!mk || mk[i]) {
+            w[i] = (float)((double)occam_rc_decode_sym(d, &t) * delta);
+            finite &= isfinite(w[i]) != 0;
+        }
+    occam_rc_table_free(&t);
+    if (!finite || occam_rc_dec_overrun(d) || occam_rc_dec_corrupt(d))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
+    return OCCAM_OK;
 }
 
 bool occam_occ_is(const char *path)
@@ -434,15 +477,19 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     int pk[OCCAM_MAX_LAYERS] = {0};
     bool pinned[OCCAM_MAX_LAYERS] = {0};
     int32_t qlo[OCCAM_MAX_LAYERS] = {0}, qhi[OCCAM_MAX_LAYERS] = {0};
+    int32_t bqlo[OCCAM_MAX_LAYERS] = {0}, bqhi[OCCAM_MAX_LAYERS] = {0};
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
         k[l] = get_u64(&r);
         pk[l] = get_u8(&r);
         pinned[l] = get_u8(&r);
         qlo[l] = (int32_t)get_u32(&r);
         qhi[l] = (int32_t)get_u32(&r);
+        bqlo[l] = (int32_t)get_u32(&r);
+        bqhi[l] = (int32_t)get_u32(&r);
         uint64_t n = (uint64_t)width[l] * (uint64_t)width[l + 1];
         if (k[l] > n || pk[l] > OCCAM_PRIOR_MAX || (k[l] && (pk[l] < 1 || qhi[l] < qlo[l])) ||
-            (int64_t)qhi[l] - qlo[l] > (1 << 22))
+            (int64_t)qhi[l] - qlo[l] > (1 << 22) || bqhi[l] < bqlo[l] ||
+            (int64_t)bqhi[l] - bqlo[l] > (1 << 22))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
                                  path, l);
     }
@@ -459,19 +506,16 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         if (!params || !mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
         else memset(mask, 1, lay.nparams);
     }
-    double delta[OCCAM_MAX_LAYERS];
-    occam_prior prior[OCCAM_MAX_LAYERS];
+    double delta[OCCAM_MAX_LAYERS], bdelta[OCCAM_MAX_LAYERS];
+    occam_prior prior[OCCAM_MAX_LAYERS], bprior[OCCAM_MAX_LAYERS];
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
         delta[l] = get_f32(&r);
         if (k[l]) get_prior(&r, &prior[l], pk[l], pinned[l]);
-        bool finite = true;
-        for (int o = 0; o < width[l + 1]; o++) {
-            float b = (float)get_f32(&r);
-            params[lay.b_off[l] + o] = b;
-            finite &= isfinite(b) != 0;
-        }
-        if (r.bad || !finite || !(delta[l] > 0) || !isfinite(delta[l]) ||
-            (k[l] && !prior_ok(&prior[l])))
+        int shift = get_u8(&r);
+        get_prior(&r, &bprior[l], 1, false);
+        bdelta[l] = (double)(float)ldexp(delta[l], -shift);
+        if (r.bad || shift > 8 || !(delta[l] > 0) || !isfinite(delta[l]) ||
+            (k[l] && !prior_ok(&prior[l])) || !prior_ok(&bprior[l]) || !(bdelta[l] > 0))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u parameters are damaged",
                                  path, l);
     }
@@ -485,25 +529,12 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         size_t n = (size_t)width[l] * width[l + 1];
         uint8_t *mk = mask + lay.w_off[l];
         if (k[l] < n) rc = occam_rc_decode_mask(&d, mk, n, (size_t)k[l]);
-        if (rc != OCCAM_OK || !k[l]) continue;
-        occam_rc_table t;
-        rc = value_table(&t, &prior[l], delta[l], qlo[l], qhi[l]);
-        if (rc != OCCAM_OK) {
-            occam_error_set(err, rc, rc == OCCAM_ERR_RUNTIME ? "%s: out of memory"
-                                                              : "%s: layer %u value range is bad",
-                            path, l);
-            break;
-        }
-        float *w = params + lay.w_off[l];
-        bool finite = true;
-        for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
-            if (mk[i]) {
-                w[i] = (float)((double)occam_rc_decode_sym(&d, &t) * delta[l]);
-                finite &= isfinite(w[i]) != 0;
-            }
-        occam_rc_table_free(&t);
-        if (!finite || occam_rc_dec_overrun(&d) || occam_rc_dec_corrupt(&d))
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
+        if (rc == OCCAM_OK && k[l])
+            rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], qlo[l],
+                               qhi[l], path, l, err);
+        if (rc == OCCAM_OK)
+            rc = decode_values(&d, params + lay.b_off[l], NULL, (size_t)width[l + 1], &bprior[l],
+                               bdelta[l], bqlo[l], bqhi[l], path, l, err);
     }
     if (rc == OCCAM_OK) {
         free(m->params);

@@ -61,7 +61,8 @@ void occam_codes_quantize(float *dst, const float *w, const uint8_t *mask, size_
 {
     OCCAM_ASSERT(delta > 0);
     for (size_t i = 0; i < n; i++)
-        dst[i] = mask && !mask[i] ? 0.0f : (float)(round((double)w[i] / delta) * delta);
+        /* + 0.0 turns round's −0 into +0, the zero a decoder's integer bin index gives */
+        dst[i] = mask && !mask[i] ? 0.0f : (float)((round((double)w[i] / delta) + 0.0) * delta);
 }
 
 typedef struct value_ctx {
