@@ -1373,3 +1373,31 @@ Test(cli, quiet_config_and_print_config)
     write_file("all.ini", out);
     expect(occam("train %s --print-config", path("all.ini")), 0, "lr = 0.0125\n");
 }
+
+/* compress → eval round trips for noisy models, every prior: the .occ file decodes to the model
+ * the two-part code reported ("test_accuracy X as coded"), and eval of the file gives X. */
+Test(cli, noisy_models_compress_and_evaluate_as_coded)
+{
+    const char *priors[] = {"gaussian", "mog", "sparse"};
+    for (int i = 0; i < 3; i++) {
+        expect(occam("train %s --set train.epochs=6 --set noise.enabled=true --set noise.prior=%s "
+                     "--set noise.warmup_epochs=2 --save %s", BLOBS, priors[i], path("nz.st")),
+               0, "saved");
+        expect(occam("mdl %s --checkpoint %s --set noise.enabled=true --set noise.prior=%s "
+                     "--set mdl.model_code=two-part", BLOBS, path("nz.st"), priors[i]),
+               0, "as coded");
+        const char *at = strstr(out, "test_accuracy ");
+        cr_assert(at, "%s", out);
+        double coded = atof(at + strlen("test_accuracy "));
+        expect(occam("compress %s --checkpoint %s --out %s --set noise.enabled=true "
+                     "--set noise.prior=%s", BLOBS, path("nz.st"), path("nz.occ"), priors[i]),
+               0, "wrote");
+        expect(occam("eval %s --checkpoint %s", BLOBS, path("nz.occ")), 0, "accuracy");
+        at = strstr(out, "test ");
+        at = at ? strstr(at, "accuracy ") : NULL;
+        cr_assert(at, "%s", out);
+        double decoded = atof(at + strlen("accuracy "));
+        cr_assert(fabs(decoded - coded) < 1e-9, "%s: eval of the file %.6f, as coded %.6f",
+                  priors[i], decoded, coded);
+    }
+}
