@@ -37,12 +37,20 @@
 
 typedef enum { OCCAM_MDL_TWO_PART, OCCAM_MDL_COUNT, OCCAM_MDL_BITS_BACK } occam_model_code;
 
+/* mdl.precision: the two-part code's quantisation steps. search: per layer, minimising the
+ * total (see dl.c); posterior: the geometric mean of the layer's posterior σ (a noisy-weight
+ * model only; Bayesian compression); auto: posterior for a noisy-weight model, else search.
+ * mdl.weight_precision > 0 fixes the step instead, for every layer. */
+typedef enum { OCCAM_PRECISION_AUTO, OCCAM_PRECISION_SEARCH, OCCAM_PRECISION_POSTERIOR }
+    occam_precision;
+
 /* The [mdl] section. */
 typedef struct occam_dl_params {
     occam_model_code model_code; /* mdl.model_code = two-part | count | bits-back */
     double bits_per_weight;      /* mdl.bits_per_weight: count code (default 32) */
     double weight_precision;     /* mdl.weight_precision: quantisation step; 0 = chosen
-                                    per layer to minimise the total */
+                                    per layer as mdl.precision says */
+    occam_precision precision;   /* mdl.precision = auto | search | posterior */
     occam_prior_kind prior;      /* mdl.prior = gaussian | mog (two-part values) */
     int components;              /* mdl.components: mog components (one pinned at 0) */
     double target_precision;     /* mdl.target_precision: regression target step δ */

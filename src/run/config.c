@@ -177,6 +177,9 @@ static const char *const rewind_names[] = {
 static const char *const prior_names[] = {
     [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog",
     [OCCAM_PRIOR_SPARSE] = "sparse", NULL};
+static const char *const precision_names[] = {
+    [OCCAM_PRECISION_AUTO] = "auto", [OCCAM_PRECISION_SEARCH] = "search",
+    [OCCAM_PRECISION_POSTERIOR] = "posterior", NULL};
 static const char *const data_term_names[] = {
     [OCCAM_NOISE_DATA_AUTO] = "auto", [OCCAM_NOISE_DATA_EXPANSION] = "expansion",
     [OCCAM_NOISE_DATA_SAMPLE] = "sample", NULL};
@@ -325,8 +328,12 @@ static const config_key keys[] = {
     DOUBLE_KEY("mdl", "bits_per_weight", mdl.bits_per_weight, 0, 64, OPEN_LO, "32",
                "count code: bits per active parameter"),
     DOUBLE_KEY("mdl", "weight_precision", mdl.weight_precision, 0, 1000, 0, "0",
-               "two-part: quantisation step of the weights; 0 = chosen per layer to minimise "
-               "model + data bits"),
+               "two-part: quantisation step of the weights; 0 = chosen per layer as "
+               "mdl.precision says"),
+    ENUM_KEY("mdl", "precision", mdl.precision, occam_precision, precision_names, "auto",
+             "two-part steps per layer: search (minimise model + data bits), posterior (the "
+             "geometric mean of the layer's posterior σ: Bayesian compression, noisy models "
+             "only) or auto (posterior for a noisy-weight model, else search)"),
     ENUM_KEY("mdl", "prior", mdl.prior, occam_prior_kind, prior_names, "mog",
              "two-part: prior the quantised values are coded under, fitted per layer"),
     INT_KEY("mdl", "components", mdl.components, 2, 8, "3",
