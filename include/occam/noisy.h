@@ -115,6 +115,12 @@ void occam_noise_forward(float *const *z, float *const *sd, float *const *eps, f
                          const float *x, const float *mean0, const occam_model *mdl,
                          const float *var, int m, occam_noise_normals *nz);
 
+/* Bayesian compression's pruning: masks (and zeroes) every active weight whose log α =
+ * ln(σ²/μ²) exceeds log_alpha, signal-to-noise |μ|/σ below e^(−log_alpha/2), enabling m's mask
+ * if needed. Returns the number masked, or −1 with err set when the mask cannot be had.
+ * A model without σ is left alone (0). */
+long occam_noise_mask_low_snr(occam_model *m, double log_alpha, occam_error *err);
+
 /* σ = softplus(ρ). */
 double occam_noise_sigma(float rho);
 

@@ -1,4 +1,5 @@
 /* `occam mdl`: the description length of a saved model, per layer, in bits. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,33 @@ static const char usage[] =
     "the totals; and the test accuracy of the model as coded (quantised weights). --json prints\n"
     "one JSON object with model_bits, data_bits, total_bits and a layers array.\n";
 
+/* Noisy models coded by their posterior (mdl.precision auto or posterior): weights whose
+ * log α exceeds noise.log_alpha are masked first, so mdl and compress code the same model. */
+static int mask_low_snr(cli_session *ss, const occam_config *cfg, occam_error *err)
+{
+    if (!ss->model.rho || cfg->mdl.model_code != OCCAM_MDL_TWO_PART ||
+        cfg->mdl.precision == OCCAM_PRECISION_SEARCH || cfg->mdl.weight_precision > 0)
+        return OCCAM_OK;
+    long n = occam_noise_mask_low_snr(&ss->model, cfg->noise.log_alpha, err);
+    if (n < 0) return err->status;
+    if (n > 0)
+        fprintf(stderr, "masked %ld weights with log α > %g (signal-to-noise below %.3g)\n", n,
+               cfg->noise.log_alpha, exp(-cfg->noise.log_alpha / 2));
+    occam_trainer_sync(ss->tr);
+    return OCCAM_OK;
+}
+
+/* Bits-back parts summed over layers: 0 KL (+ prior overhead), 1 mask, 2 biases. */
+static double bb_sum(const occam_dl *d, int part)
+{
+    double s = 0.0;
+    for (int l = 0; l < d->nlayers; l++)
+        s += part == 0 ? d->layer[l].value_bits + d->layer[l].overhead_bits
+             : part == 1 ? d->layer[l].mask_bits
+                         : d->layer[l].bias_bits;
+    return s;
+}
+
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -29,6 +57,7 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
+    rc = mask_low_snr(&ss, &cfg, err);
     occam_dl dl;
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (!q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
@@ -97,9 +126,11 @@ static int run_compress(const cli_opts *o, occam_error *err)
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
-    occam_dl dl;
+    rc = mask_low_snr(&ss, &cfg, err);
+    occam_dl dl, bb;
     occam_occ_sizes sz;
-    rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, NULL, err);
+    if (rc == OCCAM_OK)
+        rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, NULL, err);
     if (rc == OCCAM_OK) rc = occam_occ_write(o->out, &ss.model, &cfg.model, &dl, &sz, err);
     if (rc == OCCAM_OK) {
         double file_bits = 8.0 * (double)(sz.header_bytes + sz.payload_bytes);
@@ -111,6 +142,16 @@ static int run_compress(const cli_opts *o, occam_error *err)
                100.0 * (pay_bits - dl.model_bits) / dl.model_bits);
         printf("dense float32 %.0f bytes: %.1fx smaller\n", dl.dense_bits / 8.0,
                dl.dense_bits / file_bits);
+        /* A noisy model: the file against the bits-back code of the same (masked) model. */
+        occam_dl_params bp = cfg.mdl;
+        bp.model_code = OCCAM_MDL_BITS_BACK;
+        if (ss.model.rho &&
+            occam_dl_compute(&bb, &ss.model, &bp, &cfg.noise, &ss.train, threads, NULL, err) ==
+                OCCAM_OK)
+            printf("bits-back model bits %.0f (KL %.0f, mask %.0f, biases %.0f): the file's "
+                   "payload is %+.1f%% (see README, Bayesian compression)\n",
+                   bb.model_bits, bb_sum(&bb, 0), bb_sum(&bb, 1), bb_sum(&bb, 2),
+                   100.0 * (pay_bits - bb.model_bits) / bb.model_bits);
     }
     cli_session_close(&ss);
     return rc;

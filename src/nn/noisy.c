@@ -224,6 +224,26 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
 
 double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
 
+long occam_noise_mask_low_snr(occam_model *m, double log_alpha, occam_error *err)
+{
+    if (!m->rho) return 0;
+    if (occam_model_mask_enable(m, err) != OCCAM_OK) return -1;
+    const occam_layout *lay = &m->lay;
+    long masked = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
+            double sg = noisy_softplus(m->rho[i]), mu = m->params[i];
+            if (m->mask[i] && 2.0 * log(sg) - log(mu * mu + 1e-30) > log_alpha) {
+                m->mask[i] = 0;
+                m->params[i] = 0.0f;
+                masked++;
+            }
+        }
+    }
+    return masked;
+}
+
 bool occam_noise_samples(const occam_noise_params *np)
 {
     return np->data_term == OCCAM_NOISE_DATA_SAMPLE ||
