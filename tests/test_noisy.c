@@ -788,3 +788,41 @@ Test(noisy, kl_grad_block_matches_the_double_kl)
     double e = kl_block_check(&c, NULL, true);
     cr_log_info("KL block, sparse: max error %.3g (relative)", e);
 }
+
+/* Bayesian compression's pruning: exactly the weights with ln(σ²/μ²) above the threshold are
+ * masked and zeroed; the others and the biases keep their values. */
+Test(noisy, low_snr_mask_matches_log_alpha)
+{
+    int w[] = {3, 4, 2};
+    occam_config cfg = noisy_config(w);
+    occam_model m;
+    occam_error err;
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+    occam_model_init(&m, OCCAM_INIT_XAVIER, 9);
+    m.rho = calloc(m.lay.nparams, sizeof(float));
+    occam_rng r = occam_rng_seed(5, 5);
+    for (size_t i = 0; i < m.lay.nparams; i++) m.rho[i] = (float)(occam_rng_normal(&r) - 2.0);
+    float *before = malloc(m.lay.nparams * sizeof(float));
+    memcpy(before, m.params, m.lay.nparams * sizeof(float));
+    long want = 0;
+    for (int l = 0; l < 2; l++)
+        for (size_t i = m.lay.w_off[l]; i < m.lay.w_off[l] + (size_t)w[l] * w[l + 1]; i++) {
+            double s = occam_noise_sigma(m.rho[i]);
+            want += log(s * s / ((double)m.params[i] * m.params[i])) > 1.0;
+        }
+    cr_assert(want > 0 && want < 20, "%ld", want);
+    cr_assert_eq(occam_noise_mask_low_snr(&m, 1.0, &err), want);
+    for (int l = 0; l < 2; l++) {
+        for (size_t i = m.lay.w_off[l]; i < m.lay.w_off[l] + (size_t)w[l] * w[l + 1]; i++) {
+            double s = occam_noise_sigma(m.rho[i]);
+            bool low = log(s * s / ((double)before[i] * before[i])) > 1.0;
+            cr_assert_eq(m.mask[i], !low, "weight %zu", i);
+            cr_assert(m.params[i] == (low ? 0.0f : before[i]));
+        }
+        for (int o = 0; o < w[l + 1]; o++)
+            cr_assert(m.params[m.lay.b_off[l] + o] == before[m.lay.b_off[l] + o]);
+    }
+    cr_assert_eq(occam_noise_mask_low_snr(&m, 1.0, &err), 0); /* nothing left to mask */
+    free(before);
+    occam_model_free(&m);
+}
