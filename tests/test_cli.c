@@ -14,6 +14,7 @@
 #include <zlib.h>
 #include <math.h>
 
+#include "shell.h"
 #include "tmpdir.h"
 #include "occam/fsutil.h"
 #include "occam/json.h"
@@ -28,16 +29,7 @@ static void teardown(void) { tmpdir_remove(tmpdir); }
 
 /* Runs the shell command `cmd` (occam's output folded into `out`): the exit status, or -1
  * after a signal, whose number goes to *sig. */
-static int shell(const char *cmd, int *sig)
-{
-    FILE *p = popen(cmd, "r");
-    cr_assert(p, "cannot run %s", cmd);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    *sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int shell(const char *cmd, int *sig) { return shell_run(cmd, out, sizeof out, sig); }
 
 /* Runs `occam ARGS` (ARGS after printf formatting), captures stdout+stderr into `out`,
  * returns the exit code. */

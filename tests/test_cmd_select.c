@@ -19,6 +19,7 @@
 #include "../src/cli/grid.h"
 #include "../src/cli/plot.h"
 #include "occam/json.h"
+#include "shell.h"
 #include "tmpdir.h"
 
 static char tmpdir[256];
@@ -141,15 +142,7 @@ Test(select_cmd, grid_values_as_json)
 /* ---- the command end to end ---------------------------------------------------------------- */
 
 /* Runs the shell command (stdout and stderr into out); its exit status, -1 after a signal. */
-static int shell(const char *cmd)
-{
-    FILE *p = popen(cmd, "r");
-    cr_assert(p, "cannot run %s", cmd);
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+static int shell(const char *cmd) { return shell_run(cmd, out, sizeof out, NULL); }
 
 /* `occam select configs/blobs.ini` on a small, quick set-up, then ARGS. */
 static int select_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
