@@ -3,7 +3,9 @@
 #define OCCAM_TESTS_SHELL_H
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 
 /* Runs `cmd` with popen, its output into out (cap bytes, NUL-terminated, the rest dropped):
@@ -17,6 +19,31 @@ static inline int shell_run(const char *cmd, char *out, size_t cap, int *sig)
     int st = pclose(p);
     if (sig) *sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs `$OCCAM_BIN ARGS 2>&1` (build/occam without OCCAM_BIN) as shell_run does; ARGS is
+ * printf-formatted from fmt and ap. */
+static inline int shell_occam_v(char *out, size_t cap, int *sig, const char *fmt, va_list ap)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char args[2048], cmd[4096];
+    vsnprintf(args, sizeof args, fmt, ap);
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
+    int s = 0, rc = shell_run(cmd, out, cap, &s);
+    cr_assert(rc >= 0, "%s did not exit normally (signal %d): %s", cmd, s, out);
+    if (sig) *sig = s;
+    return rc;
+}
+
+static inline int shell_occam(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline int shell_occam(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = shell_occam_v(out, cap, NULL, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 #endif

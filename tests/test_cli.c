@@ -36,15 +36,10 @@ static int shell(const char *cmd, int *sig) { return shell_run(cmd, out, sizeof 
 static int occam(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int occam(const char *fmt, ...)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
-    char args[2048], cmd[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    int rc = shell_occam_v(out, sizeof out, NULL, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-    int sig = 0, rc = shell(cmd, &sig);
-    cr_assert(rc >= 0, "%s did not exit normally (signal %d): %s", cmd, sig, out);
     return rc;
 }
 

@@ -148,17 +148,14 @@ static int shell(const char *cmd) { return shell_run(cmd, out, sizeof out, NULL)
 static int select_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int select_run(const char *fmt, ...)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
-    char args[2048], cmd[4096];
+    char args[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    snprintf(cmd, sizeof cmd, "%s select configs/blobs.ini --threads 1 --set data.samples=200 "
-             "--set data.test_samples=100 --set train.epochs=2 %s 2>&1", bin, args);
-    int rc = shell(cmd);
-    cr_assert(rc >= 0, "%s ended by a signal: %s", cmd, out);
-    return rc;
+    return shell_occam(out, sizeof out, "select configs/blobs.ini --threads 1 --set "
+                       "data.samples=200 --set data.test_samples=100 --set train.epochs=2 %s",
+                       args);
 }
 
 static const char *path(const char *name) { return tmpdir_path(tmpdir, name); }

@@ -103,6 +103,10 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
 int occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
                        size_t rows, double target_precision, int threads, double *bits);
 
+/* Whether the two-part code takes m's steps from its posterior σ: a noisy-weight model,
+ * mdl.precision auto or posterior, and no fixed mdl.weight_precision. */
+bool occam_dl_posterior_precision(const occam_dl_params *p, const occam_model *m);
+
 /* Rounds a prior to what a file stores: float32 parameters, the mixture's first weight implied
  * by the others (π0 = 1 − Σ π_i) and, when pinned, μ0 = 0. The two-part code is computed with
  * the rounded prior, so the file and the reported bits agree. */

@@ -24,8 +24,8 @@ static const char usage[] =
  * log α exceeds noise.log_alpha are masked first, so mdl and compress code the same model. */
 static int mask_low_snr(cli_session *ss, const occam_config *cfg, occam_error *err)
 {
-    if (!ss->model.rho || cfg->mdl.model_code != OCCAM_MDL_TWO_PART ||
-        cfg->mdl.precision == OCCAM_PRECISION_SEARCH || cfg->mdl.weight_precision > 0)
+    if (cfg->mdl.model_code != OCCAM_MDL_TWO_PART ||
+        !occam_dl_posterior_precision(&cfg->mdl, &ss->model))
         return OCCAM_OK;
     long n = occam_noise_mask_low_snr(&ss->model, cfg->noise.log_alpha, err);
     if (n < 0) return err->status;

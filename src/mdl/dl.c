@@ -487,8 +487,7 @@ static double active_std(const occam_model *m, int l)
     return var > 0 ? sqrt(var) : 1e-3;
 }
 
-/* mdl.precision: the posterior's (auto: when the model has noisy weights). */
-static bool posterior_precision(const occam_dl_params *p, const occam_model *m)
+bool occam_dl_posterior_precision(const occam_dl_params *p, const occam_model *m)
 {
     return m->rho && !(p->weight_precision > 0) && (p->precision == OCCAM_PRECISION_POSTERIOR ||
                       p->precision == OCCAM_PRECISION_AUTO);
@@ -712,7 +711,7 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
                                  m->mask ? m->mask + lay->w_off[l] : NULL, 1e-6, err);
             occam_dl_prior_round(&y->prior);
         }
-        if (rc == OCCAM_OK && posterior_precision(p, m))
+        if (rc == OCCAM_OK && occam_dl_posterior_precision(p, m))
             for (int l = 0; l < lay->nlayers; l++) {
                 dl->layer[l].delta = step(posterior_step(m, l));
                 quantize_layer(q, m, l, dl->layer[l].delta);

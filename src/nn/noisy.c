@@ -525,26 +525,6 @@ static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
     }
 }
 
-/* Sparse prior: weights whose log α = ln(σ²/μ²) exceeds the threshold leave the model
- * through its mask (the pruning machinery's); s->masked counts the newly masked. */
-static void sparse_mask(noisy_state *s, occam_model *m, double threshold)
-{
-    const occam_layout *lay = &m->lay;
-    s->masked = 0;
-    for (int l = 0; l < lay->nlayers; l++) {
-        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
-        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
-            if (!m->mask[i]) continue;
-            double sg = noisy_softplus(m->rho[i]), mu = m->params[i];
-            if (2.0 * log(sg) - log(mu * mu + 1e-30) > threshold) {
-                m->mask[i] = 0;
-                s->var[i] = 0.0f;
-                s->masked++;
-            }
-        }
-    }
-}
-
 void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
                        size_t rows, int64_t steps)
 {
@@ -556,7 +536,13 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     if (epoch > 0)
         for (int l = 0; l < m->lay.nlayers; l++)
             occam_noise_prior_fit(&s->prior[l], m, l, np, false);
-    if (s->sparse && epoch >= np->warmup_epochs && epoch > 0) sparse_mask(s, m, np->log_alpha);
+    /* the sparse prior's weights with log α above the threshold leave through the mask (the
+     * pruning machinery's; the trainer then zeroes their moments and σ²); the model's mask
+     * was enabled with the trainer, so this cannot fail */
+    if (s->sparse && epoch >= np->warmup_epochs && epoch > 0) {
+        long n = occam_noise_mask_low_snr(m, np->log_alpha, NULL);
+        s->masked = n > 0 ? (size_t)n : 0;
+    }
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) sigma_fixed_point(s, m, steps);
     for (int l = 0; l < m->lay.nlayers; l++)
