@@ -10,13 +10,16 @@ CONFIG    ?= configs/default.ini
 TEST_ARGS ?=
 
 BLIS_INC  := /usr/include/x86_64-linux-gnu/blis-openmp
+# Open MPI (Debian's libopenmpi-dev): only src/runtime/comm.c includes <mpi.h>.
+MPI_INC   := $(shell pkg-config --cflags-only-I ompi-c 2>/dev/null || echo -I/usr/lib/x86_64-linux-gnu/openmpi/include)
+MPI_LIBS  := $(shell pkg-config --libs ompi-c 2>/dev/null || echo -lmpi)
 # -ffp-contract=off: the same source must give the same bits whatever the compiler fuses;
 # bitwise reproducibility is promised for a fixed seed and thread count.
 # -fno-math-errno: sqrtf need not set errno, so its loops vectorise (Adam, the noisy moments);
 # an IEEE square root is correctly rounded either way, so no result changes.
 CFLAGS    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic $(OPT) -g -fopenmp \
-             -ffp-contract=off -fno-math-errno -Iinclude -isystem $(BLIS_INC) -MMD -MP
-LDLIBS    := -lblis -lhwloc -linih -lsleef -lz -lm -fopenmp
+             -ffp-contract=off -fno-math-errno -Iinclude -isystem $(BLIS_INC) $(MPI_INC:-I%=-isystem %) -MMD -MP
+LDLIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(MPI_LIBS) -fopenmp
 ifeq ($(SANITIZE),1)
   BUILD   := build-san
   CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -25,8 +28,8 @@ endif
 
 # Debian packages needed to build, test and run (the dataset included); clang, its runtimes
 # (libFuzzer, ASan) and LLVM's OpenMP are for the fuzz harnesses `make test` smoke-runs.
-DEB_PKGS  := gcc make libblis-dev libhwloc-dev libcriterion-dev libinih-dev libsleef-dev zlib1g-dev \
-             dataset-fashion-mnist gnuplot-nox clang libclang-rt-14-dev libomp-14-dev
+DEB_PKGS  := gcc make pkg-config libblis-dev libhwloc-dev libcriterion-dev libinih-dev libsleef-dev zlib1g-dev \
+             dataset-fashion-mnist gnuplot-nox libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-14-dev
 
 LIB_SRC   := $(shell find src -name '*.c' ! -path 'src/cli/*')
 CLI_SRC   := $(wildcard src/cli/*.c)
@@ -117,10 +120,10 @@ FUZZ_ARGS    ?=
 FUZZ_OMP     := -fopenmp
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -ffp-contract=off $(FUZZ_OMP) -Iinclude \
-                -isystem $(BLIS_INC) -MMD -MP
+                -isystem $(BLIS_INC) $(MPI_INC:-I%=-isystem %) -MMD -MP
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
-FUZZ_LIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(FUZZ_OMP)
+FUZZ_LIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(MPI_LIBS) $(FUZZ_OMP)
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
 # Reached only through the pattern rule below, so make would delete them as intermediates.

@@ -17,8 +17,8 @@ prune mdl
 run
 cli
 '
-# OpenMP, BLIS and hwloc are reached only through runtime/ (team, gemm, topo).
-RUNTIME_ONLY='omp.h blis.h hwloc.h'
+# OpenMP, BLIS, hwloc and MPI are reached only through runtime/ (team, gemm, topo, comm).
+RUNTIME_ONLY='omp.h blis.h hwloc.h mpi.h'
 # SLEEF is reached only through nn/vmath.c, which fixes its ISA variant.
 SLEEF_FILE='src/nn/vmath.c'
 # A public header include/occam/X.h belongs to the folder holding src/*/X.c (or X.h). Header-only

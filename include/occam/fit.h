@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "occam/comm.h"
 #include "occam/config.h"
 #include "occam/data.h"
 #include "occam/error.h"
@@ -83,6 +84,10 @@ void occam_fit_request_stop(int sig);
 int occam_fit_stop_requested(void);
 /* Forgets a stop request (for a run that continues in the same process, as tests do). */
 void occam_fit_clear_stop(void);
+/* The stop request every rank of c agrees on: the largest signal any rank has (then also this
+ * rank's), 0 if none. A collective under several ranks (every rank calls it at the same step);
+ * occam_fit_stop_requested() alone. */
+int occam_fit_stop_agreed(const occam_comm *c);
 
 /* Prepares res for a run of `capacity` epochs over n training rows. */
 int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, int capacity,

@@ -76,6 +76,8 @@ typedef struct occam_topo_params {
     occam_bind bind;
     bool oversubscribe;        /* allow more threads than cores */
     const char *origin;        /* names the thread count in messages; NULL = "runtime.threads" */
+    int share, shares;         /* ranks on one host: this one takes part `share` of `shares` of
+                                  the cores, contiguous in placement order (shares 0 or 1: all) */
 } occam_topo_params;
 
 typedef struct occam_topo_slot {

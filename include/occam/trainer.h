@@ -1,6 +1,8 @@
 /* occam/trainer.h — the data-parallel training step and evaluation.
  *
- * A trainer owns T workers (one per thread) and the optimiser state. One step is one OpenMP
+ * A trainer owns T workers (one per thread) and the optimiser state. Under mpirun each of the
+ * R ranks has one, all called with the same global batch: rank r takes its contiguous share of
+ * the batch's rows (occam_comm_share) and its threads split that share. One step is one OpenMP
  * team:
  *   1. each thread gathers its shard of the minibatch's rows, runs forward and backward with
  *      single-threaded BLIS calls (no dX for the input layer). Per layer, the weight gradient
@@ -11,7 +13,18 @@
  *      reduced over owner slices (flat, or NUMA-hierarchical) in a fixed order, with the
  *      optimiser applied in the same pass.
  * The sums are in a fixed order, so a run is bitwise reproducible for a given seed and thread
- * count. Nothing is allocated inside a step. */
+ * count. Nothing is allocated inside a step.
+ *
+ * Across ranks (thread 0 calls MPI between barriers, inside the step's one team):
+ *   owner layers — each layer's input rows and dZ rows are allgathered before its dW, so rank r
+ *     computes its fixed block of dW's output rows over the whole batch and updates them; the
+ *     updated rows are allgathered after the update. A row's gradient is the same GEMM over the
+ *     same batch whoever computes it, so R ranks × T threads give the weights of 1 rank × T'
+ *     threads, bit for bit, for any R, T, T'. The optimiser moments stay with the rows' owner
+ *     until occam_trainer_gather_state collects them (checkpoints, neuron pruning).
+ *   shard layers — the rank's threads reduce their partials (as above) into one gradient, which
+ *     is allreduced (MPI's sum: the same on every rank, but rounded differently for each world
+ *     size), and every rank applies the optimiser to all of it. */
 #ifndef OCCAM_TRAINER_H
 #define OCCAM_TRAINER_H
 
@@ -19,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "occam/comm.h"
 #include "occam/data.h"
 #include "occam/error.h"
 #include "occam/model.h"
@@ -35,6 +49,7 @@ typedef struct occam_trainer_params {
     occam_noise_params noise; /* noisy weights (noise.enabled) */
     occam_grad grad;          /* runtime.grad: per-layer weight-gradient path */
     occam_weights weights;    /* runtime.weights: replicate copies the weights per NUMA group */
+    const occam_comm *comm;   /* the ranks sharing each batch; NULL: this process alone */
 } occam_trainer_params;
 
 typedef struct occam_trainer occam_trainer;
@@ -83,8 +98,9 @@ void occam_trainer_apply_mask(occam_trainer *tr);
 typedef struct occam_trainer_state {
     float *mom1, *mom2;         /* optimiser moments of the parameters (nparams; mom2: adam) */
     float *mom1_rho, *mom2_rho; /* noisy weights: moments of ρ (nparams), else NULL */
-    occam_rng *noise_rng;       /* noisy weights: one noise stream per thread, else NULL */
-    int threads;
+    occam_rng *noise_rng;       /* noisy weights: one noise stream per thread of every rank
+                                   (rank-major), else NULL; see occam_trainer_gather_state */
+    int threads;                /* the streams: threads × ranks */
     struct occam_prior *prior;  /* noisy weights: one prior per layer, else NULL */
     double *kappa;              /* noisy weights: the KL's weight this epoch */
     float *noise_level;         /* noisy regression: ln σ_y and its two optimiser moments (3),
@@ -92,6 +108,12 @@ typedef struct occam_trainer_state {
     int64_t *opt_t;             /* optimiser updates so far */
 } occam_trainer_state;
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s);
+/* Under several ranks, completes what each rank holds only in part, so that the state view
+ * reads the whole run's state on every rank: the owner layers' optimiser moments (each rank
+ * updates only its rows) and every rank's noise streams (the view's noise_rng then holds
+ * ranks × threads streams, rank-major, and .threads counts them all). A collective: every rank
+ * calls it. A no-op on one rank. */
+void occam_trainer_gather_state(occam_trainer *tr);
 /* Re-derives what the trainer caches from the model and the state: σ² from ρ and the mask, the
  * priors' constants, the NUMA replicas of the weights. Call after changing either outside a
  * step. */
@@ -108,6 +130,10 @@ void occam_trainer_free(occam_trainer *tr);
 
 int occam_trainer_threads(const occam_trainer *tr);
 occam_optim *occam_trainer_optim(occam_trainer *tr);
+/* The ranks this trainer's batches are shared with (1 without mpirun), and their
+ * communicator (NULL when alone). */
+int occam_trainer_ranks(const occam_trainer *tr);
+const occam_comm *occam_trainer_comm(const occam_trainer *tr);
 /* Whether layer l computes its weight gradient on the owner path (else shard + reduce). */
 bool occam_trainer_layer_owner(const occam_trainer *tr, int l);
 

@@ -63,6 +63,9 @@ typedef struct occam_state_reader {
     const char *path;
     char note[2048];   /* filled in: how the resumed run differs from the saved one (thread
                           count, changed config keys), "" when it continues bit-identically */
+    char world[160];   /* filled in: how the world size (mpirun's ranks) changed, or "". With
+                          runtime.grad = owner on every layer the run still continues
+                          bit-identically; with shard layers the sums round differently */
 } occam_state_reader;
 
 /* occam_train_io.restore. Validates everything before it changes anything: the file (see

@@ -123,6 +123,13 @@ int cli_check_outputs(const cli_opts *o, occam_error *err);
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). A failure with no
  * message still prints a line, naming cli_command_name (the subcommand, set by main). */
 int cli_fail(const occam_error *err);
+/* Under mpirun, ranks other than 0 print nothing (stdout and stderr discarded) except the error
+ * they are the ones to report. Called once by main. */
+void cli_quiet_other_ranks(void);
+/* Agreement at the end of a phase that may fail on some ranks only (config, data, files):
+ * returns the status of the lowest failing rank on every rank; the message stays only with that
+ * rank. Every rank must call it. */
+int cli_agree(int rc, occam_error *err);
 extern const char *cli_command_name;
 
 #endif

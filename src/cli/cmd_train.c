@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "occam/checkpoint.h"
 #include "occam/clock.h"
+#include "occam/comm.h"
 #include "occam/dl.h"
 #include "occam/data.h"
 #include "occam/fit.h"
@@ -94,9 +95,17 @@ typedef struct state_io {
     occam_state_reader rd;
 } state_io;
 
+/* Every rank comes here; under mpirun the ranks first pool what each holds only in part (the
+ * owner layers' moments, the noise streams), rank 0 writes, and all learn whether it could. */
 static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, occam_error *err)
 {
-    return occam_state_checkpoint(&((state_io *)ctx)->wr, v, interrupted, err);
+    occam_state_writer *w = &((state_io *)ctx)->wr;
+    const occam_comm *c = occam_trainer_comm(v->tr);
+    if (!c) return occam_state_checkpoint(w, v, interrupted, err);
+    if (!interrupted && (w->every <= 0 || v->res->epochs % w->every != 0)) return OCCAM_OK;
+    occam_trainer_gather_state(v->tr);
+    int rc = occam_comm_is_root(c) ? occam_state_checkpoint(w, v, interrupted, err) : OCCAM_OK;
+    return cli_agree(rc, err);
 }
 
 /* occam_train_io.restore with a word on stderr about what was resumed and how it differs. */
@@ -112,9 +121,16 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
             v->res->epochs, (long long)v->res->steps);
     if (p->epoch_step) fprintf(stderr, ", %lld into epoch %d", (long long)p->epoch_step,
                                v->res->epochs + 1);
+    /* Owner-path layers give the same bits at any world size; shard-path ones do not. */
+    bool owner = true;
+    for (int l = 0; l < v->m->lay.nlayers; l++) owner &= occam_trainer_layer_owner(v->tr, l);
+    if (rd->world[0]) fprintf(stderr, "\noccam: note: %s", rd->world);
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
                 "uninterrupted one\n", rd->note);
+    else if (rd->world[0] && !owner)
+        fprintf(stderr, "; the run continues, but not bit-identically: the shard-path layers' "
+                "gradients are summed in another order (runtime.grad = owner keeps every bit)\n");
     else
         fprintf(stderr, "; it continues bit-identically\n");
     return OCCAM_OK;
@@ -171,14 +187,16 @@ static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
     int threads;
+    const occam_comm *world = occam_comm_world();
+    bool root = occam_comm_is_root(world);
     int rc = cli_setup(o, &cfg, &threads, err);
-    if (rc) return rc;
-    if (o->print_config) {
+    if (rc == OCCAM_OK && o->print_config) {
         occam_config_write_ini(&cfg, stdout);
         return OCCAM_OK;
     }
-    rc = check_outputs(o, &cfg, err);
-    if (rc) return rc;
+    /* rank 0 writes every output, so only its paths matter */
+    if (rc == OCCAM_OK && root) rc = check_outputs(o, &cfg, err);
+    if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
     char summary[512];
     occam_config_summary(&cfg, summary, sizeof summary);
     printf("# occam train %s: %s\n# changed from the defaults (all keys: --print-config; the "
@@ -190,14 +208,18 @@ static int run(const cli_opts *o, occam_error *err)
     occam_fit_result fit = {0};
     occam_prune_log plog = {0};
     rc = cli_session_open(&ss, &cfg, threads, NULL, err);
-    if (rc) return rc;
+    if (cli_agree(rc, err) != OCCAM_OK) { /* the data, say, was unreadable on some rank */
+        if (rc == OCCAM_OK) cli_session_close(&ss);
+        return err->status;
+    }
     occam_trainer *tr = ss.tr;
     occam_model *model = &ss.model;
     const occam_dataset *train = &ss.train, *test = &ss.test;
     const char *arch = ss.arch;
     if (rc == OCCAM_OK) {
-        fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d thread%s, "
-                "BLIS kernels %s%s\n", train->n, test->n, model->lay.nweights + model->lay.nbiases,
+        fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d rank%s × "
+                "%d thread%s, BLIS kernels %s%s\n", train->n, test->n,
+                model->lay.nweights + model->lay.nbiases, world->size, world->size == 1 ? "" : "s",
                 threads, threads == 1 ? "" : "s", arch,
                 occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
@@ -209,7 +231,8 @@ static int run(const cli_opts *o, occam_error *err)
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
         cli_catch_stop_signals();
-        rc = occam_state_writer_open(&sio.wr, err); /* one run per checkpoint folder */
+        /* one run per checkpoint folder: rank 0's lock */
+        rc = cli_agree(root ? occam_state_writer_open(&sio.wr, err) : OCCAM_OK, err);
         if (rc == OCCAM_OK)
             rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
         if (rc >= OCCAM_STOPPED) {
@@ -237,7 +260,7 @@ static int run(const cli_opts *o, occam_error *err)
         if (cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0)
             fprintf(stderr, "occam: the dense model (L = %.0f bits) has the smallest description "
                     "length; it is kept\n", plog.dense_total_bits);
-        occam_state_writer_close(&sio.wr);
+        if (root) occam_state_writer_close(&sio.wr);
     }
     if (rc == OCCAM_OK) {
         occam_eval ev_train, ev_test;
@@ -279,8 +302,8 @@ static int run(const cli_opts *o, occam_error *err)
                               .ctx = &t},
                              {.label = "the report", .path = o->report, .write = save_report,
                               .ctx = &rep}};
-        rc = cli_outputs_write(outs, 2, err);
-        if (o->save && outs[0].rc == OCCAM_OK) printf("saved  %s\n", o->save);
+        rc = root ? cli_outputs_write(outs, 2, err) : OCCAM_OK;
+        if (o->save && outs[0].rc == OCCAM_OK && root) printf("saved  %s\n", o->save);
     }
     occam_fit_result_free(&fit);
     occam_prune_log_free(&plog);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/config.h"
 #include "occam/outfile.h"
 #include "occam/version.h"
@@ -43,7 +44,23 @@ static void usage(FILE *out)
                  "bounds.\nExit status: 0 ok, 1 runtime failure, 2 bad usage, config or input.\n");
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    /* Under mpirun: MPI first (it may rewrite argv); the ranks other than 0 keep quiet. */
+    occam_error err = {0};
+    if (occam_comm_init(&argc, &argv, &err) != OCCAM_OK) {
+        fprintf(stderr, "occam: %s\n", err.msg);
+        occam_comm_abort(OCCAM_ERR_RUNTIME);
+    }
+    cli_quiet_other_ranks();
+    int rc = dispatch(argc, argv);
+    occam_comm_finalize();
+    return rc;
+}
+
+static int dispatch(int argc, char **argv)
 {
     /* One malloc arena for all threads. By default glibc gives each new thread an arena of its
      * own, reserving 64-128 MiB of address space the moment that thread first allocates; on a

@@ -6,23 +6,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/gemm.h"
 #include "occam/team.h"
 
 const char *cli_command_name = "occam";
 
+/* Where a rank's error goes: stderr, or on the quiet ranks the real stderr kept aside. */
+static FILE *err_out;
+
+static ssize_t discard(void *cookie, const char *buf, size_t n)
+{
+    (void)cookie, (void)buf;
+    return (ssize_t)n;
+}
+
+void cli_quiet_other_ranks(void)
+{
+    if (occam_comm_is_root(occam_comm_world())) return;
+    /* Progress, summaries and notices are rank 0's to print: the others' stdout and stderr go
+     * nowhere (a stream of our own: no device is opened). Their errors still reach the real
+     * stderr, when they are the ones to speak (cli_finish). */
+    int fd = dup(2);
+    err_out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    FILE *none = fopencookie(NULL, "w", (cookie_io_functions_t){.write = discard});
+    if (none) {
+        stdout = none;
+        stderr = none;
+    }
+}
+
 int cli_fail(const occam_error *err)
 {
     int status = err->status ? err->status : OCCAM_ERR_RUNTIME;
+    FILE *out = err_out ? err_out : stderr;
     if (err->msg[0])
-        fprintf(stderr, "occam: %s\n", err->msg);
+        fprintf(out, "occam: %s\n", err->msg);
     else if (status >= OCCAM_STOPPED)
         ; /* stopped by a signal: the command has said where its state is */
     else /* a failure path that forgot its message: never exit without a word */
-        fprintf(stderr, "occam: %s: failed (exit %d) without saying why; this is a bug in occam, "
-                        "please report it\n", cli_command_name, status);
+        fprintf(out, "occam: %s: failed (exit %d) without saying why; this is a bug in occam, "
+                     "please report it\n", cli_command_name, status);
+    fflush(out);
     return status;
+}
+
+int cli_agree(int rc, occam_error *err)
+{
+    int who;
+    const occam_comm *w = occam_comm_world();
+    int all = occam_comm_agree(w, rc, &who);
+    if (all != OCCAM_OK && who != w->rank) { /* the failing rank says why, not this one */
+        err->msg[0] = 0;
+        err->status = all;
+    }
+    return all;
+}
+
+/* The end of a command on every rank: the lowest rank with a message prints it (so a bad
+ * config under mpirun -np 4 is said once), every rank returns its own status. */
+static int cli_finish(int rc, occam_error *err)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size > 1) {
+        int who;
+        occam_comm_agree(w, rc != 0 && err->msg[0] ? rc : OCCAM_OK, &who);
+        if (who >= 0 && who != w->rank) return rc;
+        if (who < 0 && !occam_comm_is_root(w)) return rc;
+    }
+    return rc ? cli_fail(err) : 0;
 }
 
 static int parse_threads(const char *s, int *out, occam_error *err)
@@ -151,11 +206,11 @@ int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
     cli_opts o;
     occam_error err = {0};
     int rc = cli_parse(argc, argv, allowed, &o, &err);
-    if (rc) return cli_fail(&err);
+    if (rc) return cli_finish(rc, &err);
     if (o.help) {
         fputs(usage, stdout);
         return 0;
     }
     rc = run(&o, &err);
-    return rc ? cli_fail(&err) : 0;
+    return cli_finish(rc, &err);
 }

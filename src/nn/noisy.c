@@ -438,7 +438,7 @@ static void refresh_sigma(noisy_state *s, const occam_model *m, size_t off, size
 }
 
 noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bool adam,
-                                size_t rows, int threads)
+                                size_t rows, int threads, int stream0)
 {
     const occam_layout *lay = &m->lay;
     size_t n = lay->nparams;
@@ -477,8 +477,8 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
         noisy_state_free(s);
         return NULL;
     }
-    for (int t = 0; t < s->threads; t++) /* one noise stream per thread */
-        s->rng[t] = occam_rng_seed(np->seed, 0x6e6f697365ull + (uint64_t)t);
+    for (int t = 0; t < s->threads; t++) /* one noise stream per thread of the world */
+        s->rng[t] = occam_rng_seed(np->seed, 0x6e6f697365ull + (uint64_t)(stream0 + t));
     for (int l = 0; l < lay->nlayers; l++) {
         occam_noise_prior_fit(&s->prior[l], m, l, np, true);
         noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);

@@ -18,7 +18,16 @@
  *   shard: each thread writes an in·out partial and the reduction reads T of them: 2·T·in·out
  *   owner: each thread re-reads the layer's whole input and dZ: T·B·(in + out)
  * so a layer takes the owner path when B·(in + out) < 2·in·out, and always with one thread
- * (there is nothing to reduce). The owner path costs one barrier per layer. */
+ * (there is nothing to reduce). The owner path costs one barrier per layer.
+ * With R > 1 ranks the network decides, bytes received per rank per step:
+ *   shard: an allreduce of the layer's gradient, 2·(R−1)/R·P_l (P_l = in·out + out)
+ *   owner: allgathers of the layer's input and dZ rows and of the updated rows,
+ *          (R−1)/R·(B·(in + out) + P_l)   (the input layer's X is not sent: every rank has it)
+ * so a layer takes the owner path when B·(in + out) < P_l (B·out < P_l for the input layer).
+ *
+ * Ranks. Rank r's rows of a batch are occam_comm_share(nrows, r); its threads split those. The
+ * batch buffers hold the whole batch on every rank, so the owner path can gather every rank's
+ * rows into place. MPI is called by thread 0 only, between barriers. */
 #include "occam/trainer.h"
 
 #include <stdio.h>
@@ -27,6 +36,7 @@
 
 #include "noisy-impl.h"
 #include "occam/clock.h"
+#include "occam/comm.h"
 #include "occam/gemm.h"
 #include "kernels.h"
 #include "occam/mem.h"
@@ -54,7 +64,8 @@ struct occam_trainer {
     int32_t *label;                /* rows */
     float *target;                 /* rows × outputs */
     float **partial;               /* [threads] lay.nparams: shard-path partial gradients */
-    float *grad;                   /* lay.nparams: owner-path gradients */
+    float *grad;                   /* lay.nparams (2· with noise): owner-path gradients; with
+                                      ranks also the rank's reduced shard-path gradient */
     float *mom1, *mom2;            /* optimiser moments (mom2: adam only) */
     bool owner[OCCAM_MAX_LAYERS];  /* weight-gradient path of each layer */
     occam_range ranges[2 * OCCAM_MAX_LAYERS]; /* shard-path segments, for the reduction */
@@ -66,11 +77,16 @@ struct occam_trainer {
     double phase[OCCAM_PHASES];    /* seconds per phase, thread 0's view */
     int ok;                        /* first-touch allocation succeeded on every thread */
     occam_trainer_params p;        /* what it was created with */
+    const occam_comm *comm;        /* NULL or one rank: alone */
+    int rank, ranks;
+    occam_rng *all_rng;            /* noisy weights, ranks > 1: every rank's noise streams */
     /* noisy weights (noise.enabled), else NULL: shard path only; partial[t] holds [dμ | dσ²] */
     noisy_state *noise;
 };
 
 int occam_trainer_threads(const occam_trainer *tr) { return tr->threads; }
+int occam_trainer_ranks(const occam_trainer *tr) { return tr->ranks; }
+const occam_comm *occam_trainer_comm(const occam_trainer *tr) { return tr->comm; }
 occam_optim *occam_trainer_optim(occam_trainer *tr) { return &tr->opt; }
 bool occam_trainer_layer_owner(const occam_trainer *tr, int l) { return tr->owner[l]; }
 
@@ -96,6 +112,7 @@ void occam_trainer_free(occam_trainer *tr)
     free(tr->mom1);
     free(tr->mom2);
     free(tr->out);
+    free(tr->all_rng);
     noisy_state_free(tr->noise);
     if (tr->replica)
         for (int g = 1; g < tr->plan.nodes; g++) free(tr->replica[g]);
@@ -105,12 +122,36 @@ void occam_trainer_free(occam_trainer *tr)
 }
 
 /* The per-layer choice of gradient path (see the cost model at the top of this file). */
-static bool choose_owner(occam_grad mode, int threads, int batch, int in, int out)
+static bool choose_owner(occam_grad mode, int threads, int ranks, int batch, int l, int in,
+                         int out)
 {
     if (mode == OCCAM_GRAD_OWNER) return true;
     if (mode == OCCAM_GRAD_SHARD) return false;
+    if (ranks > 1) /* the network's bytes decide */
+        return (double)batch * ((l > 0 ? in : 0) + out) < (double)in * out + out;
     if (threads == 1) return true;
     return (double)batch * (in + out) < 2.0 * in * out;
+}
+
+/* Rows [*lo, *hi) of a batch of nrows that thread t of this rank works on. */
+static void thread_rows(const occam_trainer *tr, size_t nrows, int t, size_t *lo, size_t *hi)
+{
+    size_t rlo, rhi;
+    occam_comm_share(tr->comm, nrows, tr->rank, &rlo, &rhi);
+    occam_team_split_rows(rhi - rlo, t, tr->threads, lo, hi);
+    *lo += rlo;
+    *hi += rlo;
+}
+
+/* Output rows [*lo, *hi) of an n-row owner layer that thread t computes and updates: this
+ * rank's block, split among its threads. */
+static void owner_rows(const occam_trainer *tr, size_t n, int t, size_t *lo, size_t *hi)
+{
+    size_t rlo, rhi;
+    occam_comm_share(tr->comm, n, tr->rank, &rlo, &rhi);
+    occam_team_split_rows(rhi - rlo, t, tr->threads, lo, hi);
+    *lo += rlo;
+    *hi += rlo;
 }
 
 /* Zeroes rows [lo, hi) of a rows × w array: the first touch that places them near thread t. */
@@ -164,8 +205,8 @@ static void plan_paths(occam_trainer *tr, occam_grad mode, int batch)
     const occam_layout *lay = &tr->model->lay;
     tr->nranges = 0;
     for (int l = 0; l < lay->nlayers; l++) {
-        tr->owner[l] = !tr->noise &&
-                       choose_owner(mode, tr->threads, batch, lay->width[l], lay->width[l + 1]);
+        tr->owner[l] = !tr->noise && choose_owner(mode, tr->threads, tr->ranks, batch, l,
+                                                  lay->width[l], lay->width[l + 1]);
         if (!tr->owner[l]) {
             tr->ranges[tr->nranges++] =
                 (occam_range){lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1], 1};
@@ -182,9 +223,34 @@ static void copy_replicas(occam_trainer *tr)
         memcpy(tr->replica[g], m->params, m->lay.nparams * sizeof(float));
 }
 
+/* Every rank's rows of the owner layers' moments (in layout lay), onto every rank. */
+static void gather_moments(occam_trainer *tr, const occam_layout *lay)
+{
+    if (tr->ranks <= 1) return;
+    for (int l = 0; l < lay->nlayers; l++) {
+        if (!tr->owner[l]) continue;
+        size_t nout = (size_t)lay->width[l + 1], nin = (size_t)lay->width[l];
+        float *mom[2] = {tr->mom1, tr->mom2};
+        for (int k = 0; k < 2 && mom[k]; k++) {
+            occam_comm_allgather_rows(tr->comm, mom[k] + lay->w_off[l], nout, nin);
+            occam_comm_allgather_rows(tr->comm, mom[k] + lay->b_off[l], nout, 1);
+        }
+    }
+}
+
+void occam_trainer_gather_state(occam_trainer *tr)
+{
+    if (tr->ranks <= 1) return;
+    gather_moments(tr, &tr->model->lay);
+    if (tr->noise)
+        occam_comm_allgather_bytes(tr->comm, tr->noise->rng, tr->all_rng,
+                                   sizeof(occam_rng) * (size_t)tr->threads);
+}
+
 void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
                             const uint8_t *const *keep)
 {
+    gather_moments(tr, old); /* the moments are compacted whole */
     occam_layout_compact(tr->mom1, sizeof(float), old, &tr->model->lay, keep);
     if (tr->mom2) occam_layout_compact(tr->mom2, sizeof(float), old, &tr->model->lay, keep);
     plan_paths(tr, tr->p.grad, tr->p.batch);
@@ -232,7 +298,8 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
     if (!tr->noise) return;
     s->mom1_rho = tr->noise->mom1r;
     s->mom2_rho = tr->noise->mom2r;
-    s->noise_rng = tr->noise->rng;
+    s->noise_rng = tr->all_rng ? tr->all_rng : tr->noise->rng;
+    s->threads = tr->threads * tr->ranks;
     s->prior = tr->noise->prior;
     s->kappa = &tr->noise->kappa;
     s->noise_level = tr->noise->regress ? tr->noise->level : NULL;
@@ -240,6 +307,9 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
 
 void occam_trainer_sync(occam_trainer *tr)
 {
+    if (tr->all_rng) /* this rank's streams, from the whole run's */
+        memcpy(tr->noise->rng, tr->all_rng + (size_t)tr->rank * (size_t)tr->threads,
+               sizeof(occam_rng) * (size_t)tr->threads);
     if (tr->noise) noisy_sync(tr->noise, tr->model);
     copy_replicas(tr);
 }
@@ -267,6 +337,9 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
     tr->model = model;
     tr->threads = threads;
     tr->p = p;
+    tr->comm = p.comm && p.comm->size > 1 ? p.comm : NULL;
+    tr->rank = tr->comm ? tr->comm->rank : 0;
+    tr->ranks = tr->comm ? tr->comm->size : 1;
     occam_optim_init(&tr->opt, &p.optim);
     size_t batch = (size_t)p.batch, eval = (size_t)threads * EVAL_ROWS;
     tr->rows = batch > eval ? batch : eval;
@@ -283,13 +356,17 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         ok = occam_model_mask_enable(model, NULL) == OCCAM_OK;
     if (p.noise.enabled && ok) {
         tr->noise = noisy_state_create(model, &p.noise, p.optim.optimizer == OCCAM_OPT_ADAM,
-                                       tr->rows, threads);
+                                       tr->rows, threads, tr->rank * threads);
         ok = tr->noise != NULL;
+        if (ok && tr->ranks > 1) {
+            tr->all_rng = calloc((size_t)threads * (size_t)tr->ranks, sizeof *tr->all_rng);
+            ok = tr->all_rng != NULL;
+        }
     }
     plan_paths(tr, p.grad, p.batch);
     tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
     tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
-    tr->grad = occam_alloc_zero(lay->nparams, sizeof(float));
+    tr->grad = occam_alloc_zero(lay->nparams * (tr->noise ? 2 : 1), sizeof(float));
     tr->mom1 = occam_alloc_zero(lay->nparams, sizeof(float));
     tr->mom2 = p.optim.optimizer == OCCAM_OPT_ADAM
                    ? occam_alloc_zero(lay->nparams, sizeof(float)) : NULL;
@@ -373,10 +450,21 @@ static void backward(occam_trainer *tr, int t, size_t lo, int m, int batch)
         const float *in = l > 0 ? tr->act[l - 1] : tr->x;
         const float *dz = tr->dz[l];
         if (tr->owner[l]) {
-            /* Every thread's dZ rows of this layer must be complete. */
+            /* Every thread's dZ rows of this layer must be complete: on this rank, then on
+             * every rank (with the layer's input rows; the input layer's are gathered from
+             * the data set by shard_forward). */
 #pragma omp barrier
+            if (tr->ranks > 1) {
+                if (t == 0) {
+                    occam_comm_allgather_rows(tr->comm, tr->dz[l], (size_t)batch, (size_t)nout);
+                    if (l > 0)
+                        occam_comm_allgather_rows(tr->comm, tr->act[l - 1], (size_t)batch,
+                                                  (size_t)nin);
+                }
+#pragma omp barrier
+            }
             size_t olo, ohi;
-            occam_team_split_rows((size_t)nout, t, tr->threads, &olo, &ohi);
+            owner_rows(tr, (size_t)nout, t, &olo, &ohi);
             int mo = (int)(ohi - olo);
             if (mo > 0) {
                 /* dW[olo:ohi] (mo,in) = dZ[:, olo:ohi]ᵀ (mo,batch) · X (batch,in) */
@@ -421,6 +509,24 @@ static void apply_noisy(void *ctx, int tag, const float *const *parts, int npart
         noisy_update(tr->model, tr->mom1, tr->mom2, tr->noise, &tr->opt, parts, nparts, off, len);
 }
 
+/* The reduction's apply under several ranks: the rank's sum of its threads' partials, into
+ * grad (and, for noisy weights, the second halves into grad's second half). */
+static void sum_into_grad(void *ctx, int tag, const float *const *parts, int nparts,
+                          size_t off, size_t len)
+{
+    occam_trainer *tr = ctx;
+    size_t np = tr->model->lay.nparams;
+    for (int half = 0; half < (tr->noise && tag == 1 ? 2 : 1); half++) {
+        size_t o = off + (size_t)half * np;
+        float *g = tr->grad + o;
+        for (size_t i = 0; i < len; i++) {
+            float v = parts[0][o + i];
+            for (int u = 1; u < nparts; u++) v += parts[u][o + i];
+            g[i] = v;
+        }
+    }
+}
+
 /* After the step's last barrier: owner layers update the rows their thread computed; shard
  * layers are reduced and updated slice by slice. */
 static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx)
@@ -431,12 +537,55 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
         if (!tr->owner[l]) continue;
         int nin = lay->width[l];
         size_t olo, ohi;
-        occam_team_split_rows((size_t)lay->width[l + 1], t, tr->threads, &olo, &ohi);
+        owner_rows(tr, (size_t)lay->width[l + 1], t, &olo, &ohi);
         if (ohi == olo) continue;
         apply(ctx, 1, gp, 1, lay->w_off[l] + olo * (size_t)nin, (ohi - olo) * (size_t)nin);
         apply(ctx, 0, gp, 1, lay->b_off[l] + olo, ohi - olo);
     }
-    occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, apply, ctx);
+    if (tr->ranks == 1) {
+        occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, apply, ctx);
+        return;
+    }
+    /* Ranks: the rank's sum of its threads' partials into grad, the ranks' sum of those, then
+     * the update of thread t's slice of it. */
+    occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, sum_into_grad, tr);
+#pragma omp barrier
+    size_t np = lay->nparams;
+    if (t == 0)
+        for (int i = 0; i < tr->nranges; i++) {
+            const occam_range *r = &tr->ranges[i];
+            occam_comm_allreduce_sum(tr->comm, tr->grad + r->off, r->len);
+            if (tr->noise && r->tag == 1)
+                occam_comm_allreduce_sum(tr->comm, tr->grad + np + r->off, r->len);
+        }
+#pragma omp barrier
+    for (int i = 0; i < tr->nranges; i++) {
+        const occam_range *r = &tr->ranges[i];
+        size_t lo, hi;
+        occam_team_split_aligned(r->len, OCCAM_SEG_ALIGN, t, tr->threads, &lo, &hi);
+        if (hi > lo) apply(ctx, r->tag, gp, 1, r->off + lo, hi - lo);
+    }
+}
+
+/* After every rank's update: the owner layers' rows from the ranks that updated them. Thread
+ * 0 calls MPI; the barriers around it order it after every thread's update and before any
+ * thread reads the weights again. */
+static void gather_owner_rows(occam_trainer *tr, int t)
+{
+    const occam_layout *lay = &tr->model->lay;
+    bool any = false;
+    for (int l = 0; l < lay->nlayers; l++) any |= tr->owner[l];
+    if (tr->ranks == 1 || !any) return;
+#pragma omp barrier
+    if (t == 0)
+        for (int l = 0; l < lay->nlayers; l++) {
+            if (!tr->owner[l]) continue;
+            size_t nout = (size_t)lay->width[l + 1];
+            occam_comm_allgather_rows(tr->comm, tr->model->params + lay->w_off[l], nout,
+                                      (size_t)lay->width[l]);
+            occam_comm_allgather_rows(tr->comm, tr->model->params + lay->b_off[l], nout, 1);
+        }
+#pragma omp barrier
 }
 
 /* The stages before the step's barrier, for thread t's shard of idx[0..nrows): gather →
@@ -447,11 +596,18 @@ static void shard_forward(occam_trainer *tr, int t, const occam_dataset *ds, con
                           size_t nrows)
 {
     size_t lo, hi;
-    occam_team_split_rows(nrows, t, tr->threads, &lo, &hi);
+    thread_rows(tr, nrows, t, &lo, &hi);
     int m = (int)(hi - lo);
     thread_out *o = &tr->out[t];
     o->loss = 0.0;
     o->correct = 0;
+    if (tr->ranks > 1 && tr->owner[0]) {
+        /* the input layer's owner path multiplies over every rank's rows: gather them all
+         * from the data set (every rank holds it) instead of over the network */
+        size_t alo, ahi;
+        occam_team_split_rows(nrows, t, tr->threads, &alo, &ahi);
+        gather(tr, ds, idx + alo, alo, ahi - alo);
+    }
     if (m == 0) return;
     gather(tr, ds, idx + lo, lo, (size_t)m);
     if (tr->noise && tr->noise->sample)
@@ -467,7 +623,7 @@ static void shard_forward(occam_trainer *tr, int t, const occam_dataset *ds, con
 static void shard_backward(occam_trainer *tr, int t, size_t nrows)
 {
     size_t lo, hi;
-    occam_team_split_rows(nrows, t, tr->threads, &lo, &hi);
+    thread_rows(tr, nrows, t, &lo, &hi);
     int m = (int)(hi - lo);
     if (tr->noise && tr->noise->sample) {
         noisy_backward(tr->partial[t], tr->dz, tr->noise, tr->act, tr->x, tr->model, lo, m);
@@ -479,13 +635,19 @@ static void shard_backward(occam_trainer *tr, int t, size_t nrows)
     }
 }
 
+/* The threads' and then the ranks' losses and hits (outside a team: MPI from the main thread). */
 static void collect(const occam_trainer *tr, double *loss_sum, int64_t *correct)
 {
-    /* Thread order: the same sum every run. */
+    /* Thread order, then rank order: the same sum every run. */
+    double l = 0.0;
+    int64_t c = 0;
     for (int t = 0; t < tr->threads; t++) {
-        *loss_sum += tr->out[t].loss;
-        *correct += tr->out[t].correct;
+        l += tr->out[t].loss;
+        c += tr->out[t].correct;
     }
+    occam_comm_sum_ordered(tr->comm, &l, 1);
+    *loss_sum += l;
+    *correct += occam_comm_sum_i64(tr->comm, c);
 }
 
 /* Runs fn on the trainer's team. Its size was checked when the trainer was created; a short
@@ -526,6 +688,7 @@ static void step_worker(void *ctx, int t, int nt)
 #pragma omp barrier
     if (st) st[OCCAM_PHASE_UPDATE] = occam_clock_now();
     update(tr, t, tr->noise ? apply_noisy : apply_update, tr);
+    gather_owner_rows(tr, t);
     if (tr->replica) {
 #pragma omp barrier
         refresh_replica(tr, t);
@@ -593,6 +756,15 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
     if (tr->noise) tr->noise->var_grad = true; /* sampled: the second half is the ρ gradient */
     run_team(tr, gradient_worker, &ps);
     if (tr->noise) tr->noise->var_grad = var_grad;
+    /* Shard layers were summed over the ranks inside the team (update); the owner layers'
+     * rows come from the ranks that computed them. */
+    const occam_layout *lay = &tr->model->lay;
+    for (int l = 0; tr->ranks > 1 && l < lay->nlayers; l++) {
+        if (!tr->owner[l]) continue;
+        size_t nin = (size_t)lay->width[l], nout = (size_t)lay->width[l + 1];
+        occam_comm_allgather_rows(tr->comm, grad + lay->w_off[l], nout, nin);
+        occam_comm_allgather_rows(tr->comm, grad + lay->b_off[l], nout, 1);
+    }
     int64_t correct = 0;
     collect(tr, loss_sum, &correct);
 }
@@ -614,8 +786,8 @@ static void eval_sse_original(const occam_trainer *tr, thread_out *o, const floa
     o->loss += s;
 }
 
-/* Evaluation on thread t: its contiguous share of the dataset's rows, in blocks of its share
- * of the batch buffers. */
+/* Evaluation on thread t: its contiguous share of this rank's share of the dataset's rows, in
+ * blocks of its share of the batch buffers. */
 static void eval_worker(void *ctx, int t, int nt)
 {
     const pass *ps = ctx;
@@ -623,7 +795,7 @@ static void eval_worker(void *ctx, int t, int nt)
     const occam_dataset *ds = ps->ds;
     thread_out *o = &tr->out[t];
     size_t lo, hi, chunk = tr->rows / (size_t)nt, base = (size_t)t * chunk;
-    occam_team_split_rows(ds->n, t, nt, &lo, &hi);
+    thread_rows(tr, ds->n, t, &lo, &hi); /* this rank's share of the rows, then this thread's */
     o->loss = 0.0;
     o->correct = 0;
     /* Dataset rows are contiguous here, so the forward pass reads them in place; the

@@ -1770,7 +1770,7 @@ void occam_config_write_help(FILE *out)
 
 occam_trainer_params occam_config_trainer(const occam_config *cfg)
 {
-    return (occam_trainer_params){.batch = cfg->train.batch, .optim = cfg->train.optim,
+    return (occam_trainer_params){.comm = occam_comm_world(), .batch = cfg->train.batch, .optim = cfg->train.optim,
                                   .noise = cfg->noise, .grad = cfg->runtime.grad,
                                   .weights = cfg->runtime.weights};
 }

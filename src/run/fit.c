@@ -3,6 +3,7 @@
 #include "occam/fit.h"
 
 #include "occam/clock.h"
+#include "occam/comm.h"
 
 #include <math.h>
 #include <signal.h>
@@ -17,6 +18,16 @@ static volatile sig_atomic_t stop_signal;
 void occam_fit_request_stop(int sig) { stop_signal = sig > 0 ? sig : 1; }
 int occam_fit_stop_requested(void) { return (int)stop_signal; }
 void occam_fit_clear_stop(void) { stop_signal = 0; }
+
+int occam_fit_stop_agreed(const occam_comm *c)
+{
+    if (!c || c->size <= 1) return (int)stop_signal;
+    /* mpirun forwards a signal to every rank, but not at the same instant: all stop at the
+     * first step boundary where any has it, with the same signal */
+    int sig = occam_comm_max_int(c, (int)stop_signal);
+    if (sig) stop_signal = sig;
+    return sig;
+}
 
 void occam_fit_result_free(occam_fit_result *res)
 {
@@ -110,10 +121,11 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
             if (h->progress)
                 report_step(h, res, epoch, s, spe, pos->loss_sum * loss_scale, pos->seen, t0,
                             batch);
-            if (stop_signal && s + 1 < spe)
-                return occam_error_set(err, OCCAM_STOPPED + stop_signal,
-                                       "stopped by signal %d at epoch %d, step %lld",
-                                       (int)stop_signal, epoch + 1, (long long)s + 1);
+            int stop = occam_fit_stop_agreed(occam_trainer_comm(tr));
+            if (stop && s + 1 < spe)
+                return occam_error_set(err, OCCAM_STOPPED + stop,
+                                       "stopped by signal %d at epoch %d, step %lld", stop,
+                                       epoch + 1, (long long)s + 1);
         }
         double dt = occam_clock_now() - t0;
         occam_epoch_stats *st = &res->history[epoch];
@@ -142,10 +154,10 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
             int rc = h->after_epoch(h->ctx, epoch + 1, err);
             if (rc != OCCAM_OK) return rc;
         }
-        if (stop_signal && e + 1 < epochs)
-            return occam_error_set(err, OCCAM_STOPPED + stop_signal,
-                                   "stopped by signal %d after epoch %d", (int)stop_signal,
-                                   epoch + 1);
+        int stop = occam_fit_stop_agreed(occam_trainer_comm(tr));
+        if (stop && e + 1 < epochs)
+            return occam_error_set(err, OCCAM_STOPPED + stop,
+                                   "stopped by signal %d after epoch %d", stop, epoch + 1);
     }
     res->resuming = false;
     return OCCAM_OK;

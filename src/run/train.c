@@ -176,7 +176,7 @@ static int stopped(run *r, int rc, occam_error *err)
 /* Between phases: a pending stop request ends the run here, at an epoch boundary. */
 static int check_stop(run *r, occam_error *err)
 {
-    int sig = occam_fit_stop_requested();
+    int sig = occam_fit_stop_agreed(occam_trainer_comm(r->tr));
     if (!sig) return OCCAM_OK;
     int rc = occam_error_set(err, OCCAM_STOPPED + sig, "stopped by signal %d after epoch %d",
                              sig, r->res->epochs);

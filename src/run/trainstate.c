@@ -188,9 +188,10 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
         add(l, "prune.best_params", OCCAM_ST_F32, 1, (int64_t)n, 0, v->best_params);
         add(l, "prune.best_mask", OCCAM_ST_U8, 1, (int64_t)n, 0, v->best_mask);
     }
-    char widths[16 * OCCAM_MAX_LAYERS], nthreads[16], where[160];
+    char widths[16 * OCCAM_MAX_LAYERS], nthreads[16], nranks[16], where[160];
     occam_checkpoint_widths(m, widths, sizeof widths);
     snprintf(nthreads, sizeof nthreads, "%d", ts.threads);
+    snprintf(nranks, sizeof nranks, "%d", occam_trainer_ranks(v->tr));
     if (p->epoch_step)
         snprintf(where, sizeof where, "epoch %d, after step %lld of the epoch (%lld in all)",
                  res->epochs + 1, (long long)p->epoch_step, (long long)res->steps);
@@ -199,7 +200,8 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
                  (long long)res->steps);
     occam_st_meta meta[] = {{"format", OCCAM_STATE_FORMAT}, {"occam.version", OCCAM_VERSION},
                             {"occam.layers", widths},       {"occam.threads", nthreads},
-                            {"occam.position", where},      {"config", json}};
+                            {"occam.position", where},      {"occam.ranks", nranks},
+                            {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
     free(l), free(hist), free(evs), free(json);
     return rc;
@@ -656,6 +658,16 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         *v->best_total = fv[F_BEST_TOTAL];
     }
     occam_trainer_sync(v->tr);
+    /* the world size: a file without it was written by one process */
+    const char *sr = occam_st_meta_get(&f, "occam.ranks");
+    long saved_ranks = sr ? strtol(sr, NULL, 10) : 1;
+    int ranks = occam_trainer_ranks(v->tr);
+    if (saved_ranks != ranks)
+        snprintf(r->world, sizeof r->world, "the world size changed: the checkpoint was written "
+                 "by %ld rank%s, this run has %d", saved_ranks, saved_ranks == 1 ? "" : "s",
+                 ranks);
+    else
+        r->world[0] = 0;
     if (saved_threads != ts.threads)
         note_printf(r, "the checkpoint was written by a %lld-thread run, this one has %d",
                     (long long)saved_threads, ts.threads);

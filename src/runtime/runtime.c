@@ -1,6 +1,8 @@
 /* Topology + plan + binding hook for the trainer (see include/occam/runtime.h). */
 #include "occam/runtime.h"
 
+#include "occam/comm.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,10 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
     rt->params = *p;
     int rc = occam_topo_open(&rt->tp, p->topology, err);
     if (rc != OCCAM_OK) return rc;
-    occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe, NULL};
+    /* the ranks on this host divide its cores, whether or not mpirun bound them apart */
+    const occam_comm *w = occam_comm_world();
+    occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe, NULL,
+                            w->local_rank, w->local_size};
     rc = occam_topo_plan_create(&rt->plan, rt->tp, tp, err);
     if (rc == OCCAM_OK) {
         rt->node_of = calloc((size_t)threads, sizeof(int));

@@ -2,6 +2,8 @@
  * work splits used by every parallel pass. */
 #include "occam/team.h"
 
+#include "occam/comm.h"
+
 #include <ctype.h>
 #include <omp.h>
 #include <pthread.h>
@@ -17,14 +19,21 @@ int occam_team_cores(void)
      * thread: with OMP_PLACES or OMP_PROC_BIND set, the main thread's own affinity mask has
      * already shrunk to one place by the time main() runs. */
     int procs = omp_get_num_procs();
-    if (procs > 0) return procs;
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0) return n;
+    if (procs <= 0) {
+        cpu_set_t set;
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        procs = sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0
+                    ? CPU_COUNT(&set) : n > 0 ? (int)n : 1;
     }
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
+    /* Ranks that mpirun left on the same CPUs divide them: rank i of the host's L takes its
+     * share (possibly none: then only runtime.oversubscribe lets it run). */
+    const occam_comm *w = occam_comm_world();
+    if (w->local_size > 1 && w->cores_shared) {
+        size_t lo, hi;
+        occam_team_split_rows((size_t)procs, w->local_rank, w->local_size, &lo, &hi);
+        return (int)(hi - lo);
+    }
+    return procs;
 }
 
 int occam_team_resolve(int requested, bool oversubscribe, const char *origin, int *threads,
@@ -34,16 +43,25 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     if (requested < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: must be >= 0 (0 = all cores)",
                                origin, requested);
-    if (requested == 0) {
+    const occam_comm *w = occam_comm_world();
+    if (requested == 0 && cores > 0) {
         *threads = cores;
         return OCCAM_OK;
     }
-    if (requested > cores && !oversubscribe)
+    int want = requested ? requested : 1; /* no core left for this rank: one thread */
+    if (want > cores && !oversubscribe) {
+        if (w->local_size > 1)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "%s = %d: more threads than the %d core%s rank %d may use "
+                                   "(%d ranks share this host); set runtime.oversubscribe = "
+                                   "true to allow it", origin, requested ? requested : 1, cores,
+                                   cores == 1 ? "" : "s", w->rank, w->local_size);
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s = %d: more threads than the %d cores this process may use; "
                                "set runtime.oversubscribe = true to allow it",
                                origin, requested, cores);
-    *threads = requested;
+    }
+    *threads = want;
     return OCCAM_OK;
 }
 

@@ -16,6 +16,8 @@
  * order[t % cores], modulo that core's PU count, so SMT siblings fill before threads wrap. */
 #include "occam/topo.h"
 
+#include "occam/team.h"
+
 #include <errno.h>
 #include <hwloc.h>
 #include <stdlib.h>
@@ -264,12 +266,29 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
     if (p.threads < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: must be >= 0 (0 = one per core)",
                                origin, p.threads);
-    int nt = p.threads ? p.threads : nc;
-    if (nt > nc && !p.oversubscribe)
+    /* This rank's cores: its contiguous part of the placement order (all of it alone); a rank
+     * left without one (more ranks than cores, oversubscribed) wraps onto core share mod nc. */
+    int shares = p.shares > 1 ? p.shares : 1, share = shares > 1 ? p.share : 0;
+    size_t clo, chi;
+    occam_team_split_rows((size_t)nc, share, shares, &clo, &chi);
+    int ncs = (int)(chi - clo);
+    int nt = p.threads ? p.threads : ncs > 0 ? ncs : 1;
+    if (nt > ncs && !p.oversubscribe) {
+        if (shares > 1)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "%s = %d: more threads than the %d core%s rank %d of this "
+                                   "host gets (%d ranks share its %d cores); set "
+                                   "runtime.oversubscribe = true to allow it", origin, nt, ncs,
+                                   ncs == 1 ? "" : "s", share, shares, nc);
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s = %d: more threads than the %d cores of the topology (%s); "
                                "set runtime.oversubscribe = true to allow it",
                                origin, nt, nc, tp->source);
+    }
+    if (ncs == 0) {
+        clo = (size_t)(share % nc);
+        ncs = 1;
+    }
 
     plan->slot = malloc((size_t)nt * sizeof *plan->slot);
     plan->members = malloc((size_t)nt * sizeof(int));
@@ -292,10 +311,10 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
     core_order(tp, p.placement, order, start, order + nc);
 
     for (int t = 0; t < nt; t++) {
-        int c = order[t % nc], npus = tp->core_first[c + 1] - tp->core_first[c];
+        int c = order[(int)clo + t % ncs], npus = tp->core_first[c + 1] - tp->core_first[c];
         occam_topo_slot *s = &plan->slot[t];
         s->thread = t;
-        s->pu = tp->pu_os[tp->core_first[c] + (t / nc) % npus];
+        s->pu = tp->pu_os[tp->core_first[c] + (t / ncs) % npus];
         s->core = tp->core_index[c];
         s->node = tp->core_node[c];
         s->package = tp->core_package[c];

@@ -1,0 +1,208 @@
+/* The ranks of a run over MPI (see include/occam/comm.h). Counts larger than an int are sent in
+ * pieces; everything else is a thin, checked wrapper, so that the callers read as the algorithm
+ * and never as MPI. */
+#include "occam/comm.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "occam/team.h"
+
+static occam_comm world = {.rank = 0, .size = 1, .local_rank = 0, .local_size = 1};
+static MPI_Comm local_comm = MPI_COMM_NULL;
+
+bool occam_comm_launched(void)
+{
+    /* Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE; PMIx and PMI launchers (srun, hydra) set
+     * theirs. Without any of them MPI_Init would start a singleton: a daemon for no one. */
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
+                                       "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return true;
+    return false;
+}
+
+int occam_comm_init(int *argc, char ***argv, occam_error *err)
+{
+    if (world.mpi || !occam_comm_launched()) return OCCAM_OK;
+    int provided = MPI_THREAD_SINGLE;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    world.mpi = true;
+    if (provided < MPI_THREAD_FUNNELED)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "this MPI library does not support MPI_THREAD_FUNNELED (gives %d)",
+                               provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world.rank, MPI_INFO_NULL,
+                        &local_comm);
+    MPI_Comm_rank(local_comm, &world.local_rank);
+    MPI_Comm_size(local_comm, &world.local_size);
+    /* Did mpirun bind the host's ranks apart (--bind-to core, its default for 2 ranks) or leave
+     * them the same CPUs (--bind-to none, or oversubscribed)? */
+    cpu_set_t mine, *all = malloc(sizeof(cpu_set_t) * (size_t)world.local_size);
+    if (!all || sched_getaffinity(0, sizeof mine, &mine) != 0) CPU_ZERO(&mine);
+    if (all) {
+        MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE,
+                      local_comm);
+        world.cores_shared = true;
+        for (int r = 0; r < world.local_size; r++)
+            world.cores_shared &= CPU_EQUAL(&all[r], &mine) != 0;
+        free(all);
+    } else {
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory at MPI start-up");
+    }
+    return OCCAM_OK;
+}
+
+void occam_comm_finalize(void)
+{
+    if (!world.mpi) return;
+    if (local_comm != MPI_COMM_NULL) MPI_Comm_free(&local_comm);
+    MPI_Finalize();
+    world.mpi = false;
+}
+
+_Noreturn void occam_comm_abort(int code)
+{
+    if (world.mpi) MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code);
+}
+
+const occam_comm *occam_comm_world(void) { return &world; }
+
+static bool solo(const occam_comm *c) { return !c || c->size <= 1 || !c->mpi; }
+
+void occam_comm_share(const occam_comm *c, size_t n, int r, size_t *lo, size_t *hi)
+{
+    occam_team_split_rows(n, r, c ? c->size : 1, lo, hi);
+}
+
+void occam_comm_allreduce_sum(const occam_comm *c, float *buf, size_t n)
+{
+    if (solo(c)) return;
+    for (size_t off = 0; off < n;) {
+        size_t k = n - off < (size_t)INT_MAX ? n - off : (size_t)INT_MAX;
+        MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        off += k;
+    }
+}
+
+void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, size_t width)
+{
+    if (solo(c) || rows == 0 || width == 0) return;
+    /* A row type keeps the counts in rows: an int holds them for any batch occam can hold. */
+    OCCAM_ASSERT(rows <= (size_t)INT_MAX && width <= (size_t)INT_MAX);
+    int n = c->size, counts[n], displs[n];
+    for (int r = 0; r < n; r++) {
+        size_t lo, hi;
+        occam_comm_share(c, rows, r, &lo, &hi);
+        counts[r] = (int)(hi - lo);
+        displs[r] = (int)lo;
+    }
+    MPI_Datatype row;
+    MPI_Type_contiguous((int)width, MPI_FLOAT, &row);
+    MPI_Type_commit(&row);
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, row, MPI_COMM_WORLD);
+    MPI_Type_free(&row);
+}
+
+void occam_comm_sum_ordered(const occam_comm *c, double *v, int n)
+{
+    OCCAM_ASSERT(n >= 0 && n <= 64);
+    if (solo(c) || n == 0) return;
+    double *all = malloc(sizeof(double) * (size_t)n * (size_t)c->size);
+    if (!all) occam_comm_abort(1); /* a few hundred bytes: the process is finished anyway */
+    MPI_Allgather(v, n, MPI_DOUBLE, all, n, MPI_DOUBLE, MPI_COMM_WORLD);
+    for (int i = 0; i < n; i++) {
+        double s = all[i];
+        for (int r = 1; r < c->size; r++) s += all[(size_t)r * (size_t)n + (size_t)i];
+        v[i] = s;
+    }
+    free(all);
+}
+
+int64_t occam_comm_sum_i64(const occam_comm *c, int64_t v)
+{
+    if (solo(c)) return v;
+    int64_t s = 0;
+    MPI_Allreduce(&v, &s, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+    return s;
+}
+
+int occam_comm_max_int(const occam_comm *c, int v)
+{
+    if (solo(c)) return v;
+    int m = v;
+    MPI_Allreduce(&v, &m, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    return m;
+}
+
+void occam_comm_bcast(const occam_comm *c, void *buf, size_t bytes, int root)
+{
+    if (solo(c)) return;
+    for (size_t off = 0; off < bytes;) {
+        size_t k = bytes - off < (size_t)INT_MAX ? bytes - off : (size_t)INT_MAX;
+        MPI_Bcast((char *)buf + off, (int)k, MPI_BYTE, root, MPI_COMM_WORLD);
+        off += k;
+    }
+}
+
+void occam_comm_allgather_bytes(const occam_comm *c, const void *mine, void *all, size_t bytes)
+{
+    if (solo(c)) {
+        memcpy(all, mine, bytes);
+        return;
+    }
+    OCCAM_ASSERT(bytes <= (size_t)INT_MAX);
+    MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, MPI_COMM_WORLD);
+}
+
+void occam_comm_local_allgather_bytes(const void *mine, void *all, size_t bytes)
+{
+    if (!world.mpi || local_comm == MPI_COMM_NULL || world.local_size <= 1) {
+        memcpy(all, mine, bytes);
+        return;
+    }
+    OCCAM_ASSERT(bytes <= (size_t)INT_MAX);
+    MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, local_comm);
+}
+
+void occam_comm_barrier(const occam_comm *c)
+{
+    if (!solo(c)) MPI_Barrier(MPI_COMM_WORLD);
+}
+
+int occam_comm_agree(const occam_comm *c, int rc, int *who)
+{
+    if (solo(c)) {
+        *who = rc == OCCAM_OK ? -1 : 0;
+        if (c && rc != OCCAM_OK) *who = c->rank;
+        return rc;
+    }
+    int n = c->size, *all = malloc(sizeof(int) * (size_t)n);
+    if (!all) occam_comm_abort(1);
+    MPI_Allgather(&rc, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
+    int out = OCCAM_OK;
+    *who = -1;
+    for (int r = 0; r < n; r++)
+        if (all[r] != OCCAM_OK) {
+            out = all[r];
+            *who = r;
+            break;
+        }
+    free(all);
+    return out;
+}
+
+void occam_comm_host(char *out, size_t n)
+{
+    if (n == 0) return;
+    if (gethostname(out, n) != 0) snprintf(out, n, "?");
+    out[n - 1] = '\0';
+}
