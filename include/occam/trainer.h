@@ -143,6 +143,9 @@ bool occam_trainer_layer_owner(const occam_trainer *tr, int l);
 enum { OCCAM_PHASE_FORWARD, OCCAM_PHASE_BACKWARD, OCCAM_PHASE_WAIT, OCCAM_PHASE_UPDATE,
        OCCAM_PHASES };
 void occam_trainer_phases(const occam_trainer *tr, double sec[OCCAM_PHASES]);
+/* Of those, the seconds thread 0 spent in MPI (the ranks' allgathers and allreduces, waiting
+ * for the slowest rank included); 0 on one rank. */
+double occam_trainer_comm_seconds(const occam_trainer *tr);
 
 /* One optimiser step on rows idx[0..nrows) of ds (nrows <= batch). Adds the summed loss and the
  * number of correct argmaxes to *loss_sum and *correct. */

@@ -110,10 +110,11 @@ static int run(const cli_opts *o, occam_error *err)
                    "\"sgemm_gflops_layer\": %.2f, \"sgemm_gflops_1024\": %.2f, "
                    "\"fraction_of_sgemm\": %.3f, \"owner_layers\": %d, \"phase_fraction\": "
                    "{\"forward\": %.4f, \"backward\": %.4f, \"wait\": %.4f, \"update\": %.4f}, "
-                   "\"step_ms\": %.4f}\n",
+                   "\"step_ms\": %.4f, \"ranks\": %d, \"comm_fraction\": %.4f}\n",
                    train->n, n, med, sps, gflops, ceil_layer, ceil_square, gflops / ceiling,
                    owner_layers, ph[0] / ph_total, ph[1] / ph_total, ph[2] / ph_total,
-                   ph[3] / ph_total, 1e3 * ph_total / (double)fit.steps);
+                   ph[3] / ph_total, 1e3 * ph_total / (double)fit.steps,
+                   occam_trainer_ranks(tr), occam_trainer_comm_seconds(tr) / ph_total);
         }
     }
     occam_fit_result_free(&fit);

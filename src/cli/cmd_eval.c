@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/checkpoint.h"
 #include "occam/data.h"
 #include "occam/gemm.h"
@@ -50,7 +51,8 @@ static int run(const cli_opts *o, occam_error *err)
         }
         occam_report rep = {.command = "eval", .cfg = &cfg, .model = &ss.model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test};
-        if (o->report) rc = occam_report_write(o->report, &rep, err);
+        if (o->report && occam_comm_is_root(occam_comm_world())) /* rank 0 writes */
+            rc = occam_report_write(o->report, &rep, err);
     }
     cli_session_close(&ss);
     return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/dl.h"
 #include "occam/json.h"
 #include "occam/mem.h"
@@ -131,7 +132,8 @@ static int run_compress(const cli_opts *o, occam_error *err)
     occam_occ_sizes sz;
     if (rc == OCCAM_OK)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, NULL, err);
-    if (rc == OCCAM_OK) rc = occam_occ_write(o->out, &ss.model, &cfg.model, &dl, &sz, err);
+    if (rc == OCCAM_OK && occam_comm_is_root(occam_comm_world())) /* rank 0 writes */
+        rc = occam_occ_write(o->out, &ss.model, &cfg.model, &dl, &sz, err);
     if (rc == OCCAM_OK) {
         double file_bits = 8.0 * (double)(sz.header_bytes + sz.payload_bytes);
         double pay_bits = 8.0 * (double)sz.payload_bytes;

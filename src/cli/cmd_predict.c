@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/checkpoint.h"
 #include "occam/data.h"
 #include "occam/gemm.h"
@@ -193,7 +194,9 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK && cfg.data.task == OCCAM_TASK_REGRESS)
         occam_data_targets_restore(&train, y, in.n);
     if (rc == OCCAM_OK)
-        rc = predict_write(o->output, y, in.n, k, cfg.data.task == OCCAM_TASK_CLASSIFY, err);
+        rc = occam_comm_is_root(occam_comm_world()) /* rank 0 writes */
+                 ? predict_write(o->output, y, in.n, k, cfg.data.task == OCCAM_TASK_CLASSIFY, err)
+                 : OCCAM_OK;
     free(y);
     occam_sparse_free(sp);
     occam_dataset_free(&in);

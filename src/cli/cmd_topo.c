@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/model.h"
 #include "occam/runtime.h"
 #include "occam/trainer.h"
@@ -87,6 +88,60 @@ static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occ
     return rc;
 }
 
+/* Under mpirun (plan NULL: this rank could not make one): each rank writes its plan (with its host and the cores it was given) into
+ * memory, and rank 0 prints them all in rank order, each rank's text sent by a broadcast from
+ * it. Every rank takes part even when its own plan failed (an empty text), so none waits. */
+static int show_ranks(const occam_config *cfg, const occam_topo *tp, const occam_topo_plan *plan,
+                      bool json, occam_error *err)
+{
+    const occam_comm *w = occam_comm_world();
+    char *text = NULL, host[256];
+    size_t len = 0;
+    occam_comm_host(host, sizeof host);
+    FILE *mem = open_memstream(&text, &len), *out = stdout;
+    int rc = mem ? OCCAM_OK : occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: out of memory");
+    if (rc == OCCAM_OK && !plan) fclose(mem); /* this rank's plan failed: it says why itself */
+    if (rc == OCCAM_OK && plan) {
+        stdout = mem; /* show_buffers and the writers print to stdout */
+        if (json) {
+            printf("{\"rank\": %d, \"ranks\": %d, \"host\": \"%s\", \"local_rank\": %d, "
+                   "\"local_ranks\": %d, \"plan\": ", w->rank, w->size, host, w->local_rank,
+                   w->local_size);
+            occam_topo_write_json(tp, plan, stdout);
+            printf("}");
+        } else {
+            printf("== rank %d of %d on %s (local rank %d of %d: cores", w->rank, w->size, host,
+                   w->local_rank, w->local_size);
+            for (int t = 0; t < plan->threads; t++)
+                printf("%s%d", t ? "," : " ", plan->slot[t].core);
+            printf(") ==\n");
+            occam_topo_write_text(tp, plan, stdout);
+            rc = show_buffers(cfg, tp, plan, err);
+        }
+        stdout = out;
+        fclose(mem);
+    }
+    int64_t *lens = calloc((size_t)w->size, sizeof *lens);
+    int64_t mine = text ? (int64_t)len : 0;
+    if (!lens) occam_comm_abort(OCCAM_ERR_RUNTIME);
+    occam_comm_allgather_bytes(w, &mine, lens, sizeof mine);
+    if (json) printf("[");
+    for (int r = 0; r < w->size; r++) {
+        char *t = r == w->rank ? text : malloc((size_t)lens[r] + 1);
+        if (!t && lens[r] + 1 > 0 && r != w->rank) occam_comm_abort(OCCAM_ERR_RUNTIME);
+        occam_comm_bcast(w, t, (size_t)lens[r], r);
+        if (json && r) printf(",\n");
+        fwrite(t, 1, (size_t)lens[r], stdout);
+        if (r != w->rank) free(t);
+    }
+    if (json) printf("]\n");
+    free(lens);
+    free(text);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output failed");
+    return rc;
+}
+
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -102,11 +157,17 @@ static int run(const cli_opts *o, occam_error *err)
     rc = occam_topo_open(&tp, cfg.runtime.topology, err);
     if (rc) return rc;
     occam_topo_plan plan;
+    const occam_comm *w = occam_comm_world();
     occam_topo_params p = {.threads = cfg.runtime.threads, .placement = cfg.runtime.placement,
                            .bind = cfg.runtime.bind, .oversubscribe = cfg.runtime.oversubscribe,
-                           .origin = o->threads >= 0 ? "--threads" : "runtime.threads"};
+                           .origin = o->threads >= 0 ? "--threads" : "runtime.threads",
+                           .share = w->local_rank, .shares = w->local_size};
     rc = occam_topo_plan_create(&plan, tp, p, err);
-    if (rc == OCCAM_OK) {
+    if (w->size > 1) { /* every rank's plan, printed by rank 0; every rank takes part */
+        int rc2 = show_ranks(&cfg, tp, rc == OCCAM_OK ? &plan : NULL, o->json, err);
+        if (rc == OCCAM_OK) rc = rc2;
+        occam_topo_plan_free(&plan);
+    } else if (rc == OCCAM_OK) {
         if (o->json)
             occam_topo_write_json(tp, &plan, stdout);
         else {

@@ -42,6 +42,7 @@ typedef struct progress_state {
     bool tty;
     occam_task task;
     double last;
+    int ranks; /* the world size, shown beside the rate when more than 1 */
 } progress_state;
 
 static void fmt_eta(char *buf, size_t cap, double s)
@@ -53,15 +54,17 @@ static void fmt_eta(char *buf, size_t cap, double s)
 static void on_progress(void *user, const occam_progress *p)
 {
     progress_state *ps = user;
+    char world[32] = "";
+    if (ps->ranks > 1) snprintf(world, sizeof world, " on %d ranks", ps->ranks);
     if (!p->end_of_epoch) {
         double now = occam_clock_now();
         if (!ps->tty || now - ps->last < 0.2) return;
         ps->last = now;
         char eta[32];
         fmt_eta(eta, sizeof eta, p->eta_seconds);
-        fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %.4f  %.0f samples/s  ETA %s",
+        fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %.4f  %.0f samples/s%s  ETA %s",
                 p->epoch, p->epochs, (long long)p->step, (long long)p->steps_per_epoch, p->loss,
-                p->samples_per_second, eta);
+                p->samples_per_second, world, eta);
         return;
     }
     const occam_epoch_stats *st = p->stats;
@@ -75,8 +78,8 @@ static void on_progress(void *user, const occam_progress *p)
     }
     char eta[32];
     fmt_eta(eta, sizeof eta, p->eta_seconds);
-    fprintf(stderr, "  lr %.4g  %.0f samples/s  %.2f s  ETA %s\n", st->lr,
-            st->samples_per_second, st->seconds, eta);
+    fprintf(stderr, "  lr %.4g  %.0f samples/s%s  %.2f s  ETA %s\n", st->lr,
+            st->samples_per_second, world, st->seconds, eta);
 }
 
 static void print_eval(const char *name, const occam_eval *ev, occam_task task)
@@ -222,7 +225,8 @@ static int run(const cli_opts *o, occam_error *err)
                 model->lay.nweights + model->lay.nbiases, world->size, world->size == 1 ? "" : "s",
                 threads, threads == 1 ? "" : "s", arch,
                 occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
-        progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task};
+        progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task,
+                             .ranks = world->size};
         state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,
                                .every = cfg.train.checkpoint_every,
                                .keep = cfg.train.checkpoint_keep},
@@ -291,8 +295,9 @@ static int run(const cli_opts *o, occam_error *err)
                    "weights: %.0f bits)\n",
                    occam_dl_code_name(dl.code), dl.model_bits, dl.data_bits, dl.total_bits,
                    dl.dense_bits);
-        printf("time   %.2f s training, %.0f samples/s, %d thread%s, BLIS %s\n",
-               fit.train_seconds, fit.samples_per_second, threads, threads == 1 ? "" : "s", arch);
+        printf("time   %.2f s training, %.0f samples/s, %d rank%s × %d thread%s, BLIS %s\n",
+               fit.train_seconds, fit.samples_per_second, world->size,
+               world->size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
                             .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr};

@@ -7,10 +7,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/outfile.h"
 
 int cli_outputs_write(cli_output *outs, int n, occam_error *err)
 {
+    if (!occam_comm_is_root(occam_comm_world())) return OCCAM_OK; /* rank 0 writes */
     char msg[sizeof err->msg];
     size_t len = 0;
     bool failed = false;

@@ -75,6 +75,7 @@ struct occam_trainer {
     float **replica;               /* [plan.nodes] weight copies (replicate); [0] = params */
     thread_out *out;               /* [threads] */
     double phase[OCCAM_PHASES];    /* seconds per phase, thread 0's view */
+    double comm_sec;               /* seconds thread 0 spent in MPI inside steps */
     int ok;                        /* first-touch allocation succeeded on every thread */
     occam_trainer_params p;        /* what it was created with */
     const occam_comm *comm;        /* NULL or one rank: alone */
@@ -94,6 +95,8 @@ void occam_trainer_phases(const occam_trainer *tr, double sec[OCCAM_PHASES])
 {
     memcpy(sec, tr->phase, sizeof tr->phase);
 }
+
+double occam_trainer_comm_seconds(const occam_trainer *tr) { return tr->comm_sec; }
 
 void occam_trainer_free(occam_trainer *tr)
 {
@@ -456,10 +459,12 @@ static void backward(occam_trainer *tr, int t, size_t lo, int m, int batch)
 #pragma omp barrier
             if (tr->ranks > 1) {
                 if (t == 0) {
+                    double c0 = occam_clock_now();
                     occam_comm_allgather_rows(tr->comm, tr->dz[l], (size_t)batch, (size_t)nout);
                     if (l > 0)
                         occam_comm_allgather_rows(tr->comm, tr->act[l - 1], (size_t)batch,
                                                   (size_t)nin);
+                    tr->comm_sec += occam_clock_now() - c0;
                 }
 #pragma omp barrier
             }
@@ -551,13 +556,16 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
     occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, sum_into_grad, tr);
 #pragma omp barrier
     size_t np = lay->nparams;
-    if (t == 0)
+    if (t == 0) {
+        double c0 = occam_clock_now();
         for (int i = 0; i < tr->nranges; i++) {
             const occam_range *r = &tr->ranges[i];
             occam_comm_allreduce_sum(tr->comm, tr->grad + r->off, r->len);
             if (tr->noise && r->tag == 1)
                 occam_comm_allreduce_sum(tr->comm, tr->grad + np + r->off, r->len);
         }
+        tr->comm_sec += occam_clock_now() - c0;
+    }
 #pragma omp barrier
     for (int i = 0; i < tr->nranges; i++) {
         const occam_range *r = &tr->ranges[i];
@@ -577,7 +585,8 @@ static void gather_owner_rows(occam_trainer *tr, int t)
     for (int l = 0; l < lay->nlayers; l++) any |= tr->owner[l];
     if (tr->ranks == 1 || !any) return;
 #pragma omp barrier
-    if (t == 0)
+    if (t == 0) {
+        double c0 = occam_clock_now();
         for (int l = 0; l < lay->nlayers; l++) {
             if (!tr->owner[l]) continue;
             size_t nout = (size_t)lay->width[l + 1];
@@ -585,6 +594,8 @@ static void gather_owner_rows(occam_trainer *tr, int t)
                                       (size_t)lay->width[l]);
             occam_comm_allgather_rows(tr->comm, tr->model->params + lay->b_off[l], nout, 1);
         }
+        tr->comm_sec += occam_clock_now() - c0;
+    }
 #pragma omp barrier
 }
 

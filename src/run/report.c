@@ -247,6 +247,8 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
     occam_json_string(j, OCCAM_VERSION);
     occam_json_key(j, "threads");
     occam_json_int(j, r->threads);
+    occam_json_key(j, "ranks"); /* the world size: mpirun's ranks, 1 without it */
+    occam_json_int(j, r->trainer ? occam_trainer_ranks(r->trainer) : 1);
     occam_json_key(j, "blis_arch");
     occam_json_string(j, r->blis_arch ? r->blis_arch : "unknown");
     occam_json_key(j, "params_total");

@@ -1,0 +1,142 @@
+/* Runs across MPI ranks (mpirun, Open MPI): the owner path's weights are the same bits at any
+ * world size, a bad config is said once and exits 2 on every rank, and a run resumes under
+ * another world size. Each test starts mpirun from the forked test process; none starts OpenMP
+ * threads in the runner. As root, mpirun needs --allow-run-as-root; --oversubscribe lets 4 ranks
+ * share this machine's cores. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "occam/safetensors.h"
+#include "shell.h"
+#include "tmpdir.h"
+
+/* Small and quick: 400 rows of blobs, 3 epochs, a batch that does not divide evenly by 3 or 4
+ * ranks (so shares differ in size), iterative pruning so the masks are exercised. */
+#define SMALL                                                                                  \
+    "configs/blobs.ini --set data.samples=400 --set data.spread=0.5 --set train.epochs=3 "    \
+    "--set train.batch=30 --set runtime.grad=owner --set prune.schedule=iterative "          \
+    "--set prune.steps=2 --set prune.finetune_epochs=1 --set prune.target=0.7"
+
+static const char *bin(void)
+{
+    return getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+}
+
+/* mpirun -np NP occam ARGS 2>&1 into out; the exit status. Open MPI's leak-prone internals are
+ * outside occam: the sanitizer build's leak check is switched off for the ranks. */
+static int mpi(char *out, size_t cap, int np, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int mpi(char *out, size_t cap, int np, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root --oversubscribe --quiet "
+             "-np %d -x ASAN_OPTIONS %s %s 2>&1", np, bin(), args);
+    int sig = 0, rc = shell_run(cmd, out, cap, &sig);
+    cr_assert(rc >= 0, "%s: signal %d: %s", cmd, sig, out);
+    return rc;
+}
+
+/* Every tensor of a and b (not the metadata, which records the thread count) is the same bits;
+ * returns how many tensors were compared. */
+static int same_tensors(const char *a, const char *b)
+{
+    occam_st_file fa, fb;
+    occam_error err;
+    cr_assert_eq(occam_st_open(&fa, a, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_st_open(&fb, b, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(fa.ntensors, fb.ntensors);
+    for (int i = 0; i < fa.ntensors; i++) {
+        const occam_st_tensor_view *x = &fa.tensors[i], *y = occam_st_find(&fb, x->name);
+        cr_assert_not_null(y, "%s: no tensor %s", b, x->name);
+        cr_assert_eq(x->nbytes, y->nbytes, "%s", x->name);
+        cr_assert(x->nbytes == 0 || !memcmp(x->data, y->data, x->nbytes),
+                  "tensor %s differs between %s and %s", x->name, a, b);
+    }
+    int n = fa.ntensors;
+    occam_st_close(&fa);
+    occam_st_close(&fb);
+    return n;
+}
+
+/* The "mdl" line of a run's output (two-part bits), which must match to the bit. */
+static void mdl_line(const char *out, char *line, size_t cap)
+{
+    const char *p = strstr(out, "\nmdl ");
+    cr_assert_not_null(p, "no mdl line in: %s", out);
+    p++;
+    size_t n = strcspn(p, "\n");
+    cr_assert_lt(n, cap);
+    memcpy(line, p, n);
+    line[n] = 0;
+}
+
+Test(mpi, owner_bitwise_across_world_sizes, .timeout = 120)
+{
+    char dir[64], out[1 << 15], l1[256], l2[256], l4[256];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *a = tmpdir_path(dir, "one.st"), *b = tmpdir_path(dir, "two.st");
+    const char *c = tmpdir_path(dir, "four.st");
+    char pa[600], pb[600], pc[600];
+    snprintf(pa, sizeof pa, "%s", a), snprintf(pb, sizeof pb, "%s", b);
+    snprintf(pc, sizeof pc, "%s", c);
+    cr_assert_eq(shell_occam(out, sizeof out, "train " SMALL " --threads 2 --save %s", pa), 0,
+                 "%s", out);
+    mdl_line(out, l1, sizeof l1);
+    cr_assert_eq(mpi(out, sizeof out, 2, "train " SMALL " --threads 1 --save %s", pb), 0, "%s",
+                 out);
+    cr_assert(strstr(out, "2 ranks"), "%s", out);
+    mdl_line(out, l2, sizeof l2);
+    cr_assert_eq(mpi(out, sizeof out, 4,
+                     "train " SMALL " --threads 1 --set runtime.oversubscribe=true --save %s", pc),
+                 0, "%s", out);
+    mdl_line(out, l4, sizeof l4);
+    cr_assert_gt(same_tensors(pa, pb), 1);
+    same_tensors(pa, pc);
+    cr_assert_str_eq(l1, l2);
+    cr_assert_str_eq(l1, l4);
+    tmpdir_remove(dir);
+}
+
+Test(mpi, bad_config_is_said_once, .timeout = 60)
+{
+    char dir[64], out[1 << 14];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *ini = tmpdir_path(dir, "bad.ini");
+    tmpdir_spit(ini, "[train]\nepochs = x\n", 19);
+    cr_assert_eq(mpi(out, sizeof out, 4, "train %s", ini), 2, "%s", out);
+    const char *first = strstr(out, "occam: ");
+    cr_assert_not_null(first, "%s", out);
+    cr_assert(strstr(first, "bad.ini:2"), "%s", out);
+    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    tmpdir_remove(dir);
+}
+
+Test(mpi, resume_under_another_world_size, .timeout = 120)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    char ck[600], full[600], res[600];
+    snprintf(ck, sizeof ck, "%s", tmpdir_path(dir, "ck"));
+    snprintf(full, sizeof full, "%s", tmpdir_path(dir, "full.st"));
+    snprintf(res, sizeof res, "%s", tmpdir_path(dir, "resumed.st"));
+    /* the whole run on 2 ranks, checkpoints after every epoch */
+    cr_assert_eq(mpi(out, sizeof out, 2,
+                     "train " SMALL " --threads 1 --set train.checkpoint_every=1 --set train.checkpoint_keep=10 "
+                     "--set train.checkpoint_dir=%s --save %s", ck, full), 0, "%s", out);
+    /* from the first epoch's checkpoint, alone */
+    char state[700];
+    snprintf(state, sizeof state, "%s/ckpt-e0001-s000000014.safetensors", ck);
+    cr_assert_eq(shell_occam(out, sizeof out, "train " SMALL " --threads 1 --resume %s --save %s "
+                             "--set train.checkpoint_dir=%s/b", state, res, dir), 0, "%s", out);
+    cr_assert(strstr(out, "world size changed"), "%s", out);
+    cr_assert(strstr(out, "2 ranks, this run has 1"), "%s", out);
+    cr_assert(strstr(out, "continues bit-identically"), "%s", out);
+    same_tensors(full, res);
+    tmpdir_remove(dir);
+}
