@@ -217,7 +217,7 @@ Test(resume, another_thread_count_resumes_and_says_so)
     outcome b = stopped_at(&cfg, 2, 40);
     outcome c = run(&cfg, 1, 0, b.last);
     cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
-    cr_assert(strstr(c.note, "2-thread run, this one has 1"), "%s", c.note);
+    cr_assert(strstr(c.note, "2 threads in all (ranks × threads), this one has 1"), "%s", c.note);
     cr_assert_eq(c.res.epochs, 3);
     cr_assert(c.res.history[2].test.accuracy > 0.9, "%g", c.res.history[2].test.accuracy);
     outcome_free(&b);

@@ -57,6 +57,8 @@ void occam_comm_allreduce_sum(const occam_comm *c, float *buf, size_t n);
 /* buf holds `rows` rows of `width` floats; rank r holds rows occam_comm_share(rows, r) and
  * receives every other rank's (MPI_Allgatherv, in place). */
 void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, size_t width);
+/* The same for doubles. */
+void occam_comm_allgather_rows_f64(const occam_comm *c, double *buf, size_t rows, size_t width);
 /* Rows [*lo, *hi) of n that rank r of c holds: contiguous, in rank order, sizes differ by at
  * most one (occam_team_split_rows over ranks). */
 void occam_comm_share(const occam_comm *c, size_t n, int r, size_t *lo, size_t *hi);

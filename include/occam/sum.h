@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "occam/comm.h"
+
 /* Elements per chunk of the code-length sums built on occam_sum_chunked. Changing it changes the
  * last bits of every stored score, so it is part of the format. */
 #define OCCAM_SUM_CHUNK 2048
@@ -28,5 +30,14 @@ typedef double (*occam_sum_chunk_fn)(void *ctx, int t, size_t lo, size_t hi);
  * serial path, which gives the same bits. */
 double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
                          void *ctx);
+
+/* The same sum with the chunks shared among the ranks of c: rank r sums its contiguous share of
+ * the chunks (occam_comm_share) on `threads` threads, the chunk sums are allgathered and folded
+ * by the same tree, so every rank gets the bits occam_sum_chunked gives alone, at any world
+ * size. A collective: every rank calls it with the same n and chunk. c NULL or of one rank:
+ * occam_sum_chunked. Ends the run (occam_comm_abort) if the chunk slots cannot be allocated,
+ * since the ranks could not agree on a fallback. */
+double occam_sum_chunked_ranks(const occam_comm *c, int threads, size_t n, size_t chunk,
+                               occam_sum_chunk_fn chunk_sum, void *ctx);
 
 #endif

@@ -100,7 +100,7 @@ typedef struct occam_trainer_state {
     float *mom1_rho, *mom2_rho; /* noisy weights: moments of ρ (nparams), else NULL */
     occam_rng *noise_rng;       /* noisy weights: one noise stream per thread of every rank
                                    (rank-major), else NULL; see occam_trainer_gather_state */
-    int threads;                /* the streams: threads × ranks */
+    int threads;                /* threads in all, ranks × threads (the noise streams) */
     struct occam_prior *prior;  /* noisy weights: one prior per layer, else NULL */
     double *kappa;              /* noisy weights: the KL's weight this epoch */
     float *noise_level;         /* noisy regression: ln σ_y and its two optimiser moments (3),

@@ -129,11 +129,13 @@ static int run_compress(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     rc = mask_low_snr(&ss, &cfg, err);
     occam_dl dl, bb;
-    occam_occ_sizes sz;
+    occam_occ_sizes sz = {0};
     if (rc == OCCAM_OK)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, NULL, err);
     if (rc == OCCAM_OK && occam_comm_is_root(occam_comm_world())) /* rank 0 writes */
         rc = occam_occ_write(o->out, &ss.model, &cfg.model, &dl, &sz, err);
+    rc = cli_agree(rc, err); /* the ranks go on together (the bits-back code below sums over
+                                all of them) or stop together */
     if (rc == OCCAM_OK) {
         double file_bits = 8.0 * (double)(sz.header_bytes + sz.payload_bytes);
         double pay_bits = 8.0 * (double)sz.payload_bytes;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "occam/clock.h"
+#include "occam/comm.h"
 #include "occam/codes.h"
 #include "occam/gemm.h"
 #include "occam/mem.h"
@@ -17,6 +18,11 @@
 /* Rows per chunk of the data code. Fixed, so the chunk boundaries and therefore every partial
  * sum are the same for any thread count. */
 #define DATA_CHUNK 256
+/* The data code's sums over the training rows are shared by the ranks of the run (mpirun): each
+ * sums its share of the chunks, and the chunk sums meet in the same tree, so the bits are the
+ * same at any world size. Every rank computes a description length at the same points of a
+ * run (they run the same schedule), as the collective needs. */
+#define DATA_RANKS occam_comm_world()
 #define LN2 0.69314718055994530942
 
 
@@ -241,14 +247,14 @@ static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const 
     c.first = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)lay->width[1]);
     int rc = c.base.ws && c.sq && c.first ? OCCAM_OK : OCCAM_ERR_RUNTIME;
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_sum_chunked(threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
+        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
     } else if (rc == OCCAM_OK) {
         size_t k = (size_t)lay->width[lay->nlayers];
         c.base.sigma = 0.0; /* pass 1: Σ r² */
-        double ss = occam_sum_chunked(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
         c.base.sigma = sqrt(ss / (double)(ds->n * k));
         if (c.base.sigma < c.base.delta) c.base.sigma = c.base.delta;
-        *bits = occam_sum_chunked(threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
     }
     free_blocks(c.base.ws, threads);
     free_blocks(c.sq, threads);
@@ -408,12 +414,12 @@ static int data_bits_from(const occam_model *m, const float *params, const occam
     if (m->task != OCCAM_TASK_CLASSIFY) c.resid = occam_alloc(n * k, sizeof(float));
     int rc = c.ws && (m->task == OCCAM_TASK_CLASSIFY || c.resid) ? OCCAM_OK : OCCAM_ERR_RUNTIME;
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_sum_chunked(threads, n, DATA_CHUNK, class_bits, &c);
+        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, class_bits, &c);
     } else if (rc == OCCAM_OK) {
-        double ss = occam_sum_chunked(threads, n, DATA_CHUNK, reg_residuals, &c);
+        double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, reg_residuals, &c);
         c.sigma = sqrt(ss / (double)(n * k));
         if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
-        *bits = occam_sum_chunked(threads, n * k, DATA_CHUNK * k, reg_bits, &c);
+        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n * k, DATA_CHUNK * k, reg_bits, &c);
     }
     free(c.resid);
     free_blocks(c.ws, threads);

@@ -296,13 +296,12 @@ double occam_trainer_noise_level(const occam_trainer *tr)
 
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
 {
-    *s = (occam_trainer_state){.mom1 = tr->mom1, .mom2 = tr->mom2, .threads = tr->threads,
-                               .opt_t = &tr->opt.t};
+    *s = (occam_trainer_state){.mom1 = tr->mom1, .mom2 = tr->mom2,
+                               .threads = tr->threads * tr->ranks, .opt_t = &tr->opt.t};
     if (!tr->noise) return;
     s->mom1_rho = tr->noise->mom1r;
     s->mom2_rho = tr->noise->mom2r;
     s->noise_rng = tr->all_rng ? tr->all_rng : tr->noise->rng;
-    s->threads = tr->threads * tr->ranks;
     s->prior = tr->noise->prior;
     s->kappa = &tr->noise->kappa;
     s->noise_level = tr->noise->regress ? tr->noise->level : NULL;

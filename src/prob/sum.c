@@ -49,6 +49,7 @@ static double sum_serial(size_t n, size_t chunk, size_t nchunks, occam_sum_chunk
 typedef struct sum_team {
     double *slot;
     size_t n, chunk, nchunks;
+    size_t c0, c1;              /* the chunks this process sums (all of them alone) */
     occam_sum_chunk_fn chunk_sum;
     void *ctx;
 } sum_team;
@@ -57,12 +58,25 @@ static void sum_worker(void *ctx, int t, int nt)
 {
     const sum_team *s = ctx;
     size_t clo, chi;
-    occam_team_split_rows(s->nchunks, t, nt, &clo, &chi);
-    for (size_t c = clo; c < chi; c++) {
+    occam_team_split_rows(s->c1 - s->c0, t, nt, &clo, &chi);
+    for (size_t c = s->c0 + clo; c < s->c0 + chi; c++) {
         size_t lo, hi;
         chunk_bounds(s->n, s->chunk, c, &lo, &hi);
         s->slot[c] = s->chunk_sum(s->ctx, t, lo, hi);
     }
+}
+
+/* The pairwise tree over the chunk sums (a few thousand additions at most: serial, level by
+ * level); frees slot. */
+static double fold(double *slot, size_t nchunks)
+{
+    for (size_t len = nchunks; len > 1; len = len / 2 + (len & 1)) {
+        for (size_t i = 0; i < len / 2; i++) slot[i] = slot[2 * i] + slot[2 * i + 1];
+        if (len & 1) slot[len / 2] = slot[len - 1];
+    }
+    double s = slot[0];
+    free(slot);
+    return s;
 }
 
 double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn chunk_sum,
@@ -76,19 +90,32 @@ double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn
 
     /* Nested use would silently run one thread per inner team and is almost surely a bug. */
     OCCAM_ASSERT(!occam_team_in_parallel());
-    sum_team st = {slot, n, chunk, nchunks, chunk_sum, ctx};
+    sum_team st = {slot, n, chunk, nchunks, 0, nchunks, chunk_sum, ctx};
     if (occam_team_run(threads, NULL, sum_worker, &st, NULL) != OCCAM_OK) {
         /* A short team ran no chunk; this function does not fail, and the serial path gives
          * the same bits. */
         free(slot);
         return sum_serial(n, chunk, nchunks, chunk_sum, ctx);
     }
-    /* The tree is a few thousand additions at most: serial, level by level. */
-    for (size_t len = nchunks; len > 1; len = len / 2 + (len & 1)) {
-        for (size_t i = 0; i < len / 2; i++) slot[i] = slot[2 * i] + slot[2 * i + 1];
-        if (len & 1) slot[len / 2] = slot[len - 1];
-    }
-    double s = slot[0];
-    free(slot);
-    return s;
+    return fold(slot, nchunks);
+}
+
+double occam_sum_chunked_ranks(const occam_comm *c, int threads, size_t n, size_t chunk,
+                               occam_sum_chunk_fn chunk_sum, void *ctx)
+{
+    if (!c || c->size <= 1) return occam_sum_chunked(threads, n, chunk, chunk_sum, ctx);
+    OCCAM_ASSERT(chunk > 0 && threads >= 1 && chunk_sum);
+    if (n == 0) return 0.0;
+    size_t nchunks = n / chunk + (n % chunk != 0);
+    double *slot = occam_alloc(nchunks, sizeof(double));
+    if (!slot) occam_comm_abort(OCCAM_ERR_RUNTIME);
+    size_t c0, c1;
+    occam_comm_share(c, nchunks, c->rank, &c0, &c1);
+    sum_team st = {slot, n, chunk, nchunks, c0, c1, chunk_sum, ctx};
+    OCCAM_ASSERT(!occam_team_in_parallel());
+    if (c1 > c0 && (threads == 1 ||
+                    occam_team_run(threads, NULL, sum_worker, &st, NULL) != OCCAM_OK))
+        sum_worker(&st, 0, 1); /* alone, or a short team: the same slots */
+    occam_comm_allgather_rows_f64(c, slot, nchunks, 1);
+    return fold(slot, nchunks);
 }

@@ -669,8 +669,9 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     else
         r->world[0] = 0;
     if (saved_threads != ts.threads)
-        note_printf(r, "the checkpoint was written by a %lld-thread run, this one has %d",
-                    (long long)saved_threads, ts.threads);
+        note_printf(r, "the checkpoint was written by a run of %lld thread%s in all (ranks × "
+                    "threads), this one has %d", (long long)saved_threads,
+                    saved_threads == 1 ? "" : "s", ts.threads);
     occam_st_close(&f);
     return OCCAM_OK;
 }

@@ -93,7 +93,8 @@ void occam_comm_allreduce_sum(const occam_comm *c, float *buf, size_t n)
     }
 }
 
-void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, size_t width)
+static void allgather_rows(const occam_comm *c, void *buf, size_t rows, size_t width,
+                           MPI_Datatype elem)
 {
     if (solo(c) || rows == 0 || width == 0) return;
     /* A row type keeps the counts in rows: an int holds them for any batch occam can hold. */
@@ -106,10 +107,20 @@ void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, siz
         displs[r] = (int)lo;
     }
     MPI_Datatype row;
-    MPI_Type_contiguous((int)width, MPI_FLOAT, &row);
+    MPI_Type_contiguous((int)width, elem, &row);
     MPI_Type_commit(&row);
     MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, row, MPI_COMM_WORLD);
     MPI_Type_free(&row);
+}
+
+void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, size_t width)
+{
+    allgather_rows(c, buf, rows, width, MPI_FLOAT);
+}
+
+void occam_comm_allgather_rows_f64(const occam_comm *c, double *buf, size_t rows, size_t width)
+{
+    allgather_rows(c, buf, rows, width, MPI_DOUBLE);
 }
 
 void occam_comm_sum_ordered(const occam_comm *c, double *v, int n)
