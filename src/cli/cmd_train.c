@@ -124,9 +124,9 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
             v->res->epochs, (long long)v->res->steps);
     if (p->epoch_step) fprintf(stderr, ", %lld into epoch %d", (long long)p->epoch_step,
                                v->res->epochs + 1);
-    /* Owner-path layers give the same bits at any world size; shard-path ones do not. */
-    bool owner = true;
-    for (int l = 0; l < v->m->lay.nlayers; l++) owner &= occam_trainer_layer_owner(v->tr, l);
+    /* runtime.grad = owner gives the same bits at any world size; shard-path layers (which
+     * auto may choose differently for another world) do not. */
+    bool owner = v->cfg->runtime.grad == OCCAM_GRAD_OWNER && !v->m->rho;
     if (rd->world[0]) fprintf(stderr, "\noccam: note: %s", rd->world);
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "

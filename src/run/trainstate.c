@@ -668,7 +668,11 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                  ranks);
     else
         r->world[0] = 0;
-    if (saved_threads != ts.threads)
+    /* runtime.grad = owner computes the same bits at any thread count and world size (the
+     * saved run and this one both took the owner path everywhere); shard-path reductions, which
+     * auto may pick for another count, and the noise streams do not. */
+    bool any_order = !ts.prior && v->cfg->runtime.grad == OCCAM_GRAD_OWNER;
+    if (saved_threads != ts.threads && !any_order)
         note_printf(r, "the checkpoint was written by a run of %lld thread%s in all (ranks × "
                     "threads), this one has %d", (long long)saved_threads,
                     saved_threads == 1 ? "" : "s", ts.threads);
