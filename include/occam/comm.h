@@ -59,6 +59,11 @@ void occam_comm_allreduce_sum(const occam_comm *c, float *buf, size_t n);
 void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, size_t width);
 /* The same for doubles. */
 void occam_comm_allgather_rows_f64(const occam_comm *c, double *buf, size_t rows, size_t width);
+/* buf[0..n) summed over the ranks, but each rank receives only its share of the sums,
+ * occam_comm_share(n, rank), in place there (a ring of R - 1 exchanges); the rest of buf is
+ * left partly summed. Half an allreduce's traffic; the other half is the allgather of what the ranks
+ * then compute from their shares. */
+void occam_comm_reduce_scatter_sum(const occam_comm *c, float *buf, size_t n);
 /* Rows [*lo, *hi) of n that rank r of c holds: contiguous, in rank order, sizes differ by at
  * most one (occam_team_split_rows over ranks). */
 void occam_comm_share(const occam_comm *c, size_t n, int r, size_t *lo, size_t *hi);

@@ -226,19 +226,14 @@ static void copy_replicas(occam_trainer *tr)
         memcpy(tr->replica[g], m->params, m->lay.nparams * sizeof(float));
 }
 
-/* Every rank's rows of the owner layers' moments (in layout lay), onto every rank. */
+static void gather_parts(occam_trainer *tr, float *a, const occam_layout *lay);
+
+/* Every rank's part of the moments (in layout lay), onto every rank. */
 static void gather_moments(occam_trainer *tr, const occam_layout *lay)
 {
     if (tr->ranks <= 1) return;
-    for (int l = 0; l < lay->nlayers; l++) {
-        if (!tr->owner[l]) continue;
-        size_t nout = (size_t)lay->width[l + 1], nin = (size_t)lay->width[l];
-        float *mom[2] = {tr->mom1, tr->mom2};
-        for (int k = 0; k < 2 && mom[k]; k++) {
-            occam_comm_allgather_rows(tr->comm, mom[k] + lay->w_off[l], nout, nin);
-            occam_comm_allgather_rows(tr->comm, mom[k] + lay->b_off[l], nout, 1);
-        }
-    }
+    gather_parts(tr, tr->mom1, lay);
+    if (tr->mom2) gather_parts(tr, tr->mom2, lay);
 }
 
 void occam_trainer_gather_state(occam_trainer *tr)
@@ -550,49 +545,70 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
         occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, apply, ctx);
         return;
     }
-    /* Ranks: the rank's sum of its threads' partials into grad, the ranks' sum of those, then
-     * the update of thread t's slice of it. */
-    occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, sum_into_grad, tr);
+    /* Ranks: the rank's sum of its threads' partials into grad, then the ranks' sums: a
+     * reduce-scatter, each rank updating only its share of every range and the shares
+     * allgathered after the update (gather_updated), so no rank repeats another's update.
+     * Noisy weights keep an allreduce and update everything on every rank: their σ caches,
+     * curvature and per-epoch fixed point read every weight. */
+    /* One thread: its partial is the rank's sum already. */
+    float *red = tr->threads == 1 ? tr->partial[0] : tr->grad;
+    const float *rp[1] = {red};
+    if (tr->threads > 1)
+        occam_reduce_run(&tr->plan, t, tr->partial, tr->ranges, tr->nranges, sum_into_grad, tr);
 #pragma omp barrier
     size_t np = lay->nparams;
     if (t == 0) {
         double c0 = occam_clock_now();
         for (int i = 0; i < tr->nranges; i++) {
             const occam_range *r = &tr->ranges[i];
-            occam_comm_allreduce_sum(tr->comm, tr->grad + r->off, r->len);
-            if (tr->noise && r->tag == 1)
-                occam_comm_allreduce_sum(tr->comm, tr->grad + np + r->off, r->len);
+            if (!tr->noise) {
+                occam_comm_reduce_scatter_sum(tr->comm, red + r->off, r->len);
+                continue;
+            }
+            occam_comm_allreduce_sum(tr->comm, red + r->off, r->len);
+            if (r->tag == 1) occam_comm_allreduce_sum(tr->comm, red + np + r->off, r->len);
         }
         tr->comm_sec += occam_clock_now() - c0;
     }
 #pragma omp barrier
     for (int i = 0; i < tr->nranges; i++) {
         const occam_range *r = &tr->ranges[i];
-        size_t lo, hi;
-        occam_team_split_aligned(r->len, OCCAM_SEG_ALIGN, t, tr->threads, &lo, &hi);
-        if (hi > lo) apply(ctx, r->tag, gp, 1, r->off + lo, hi - lo);
+        size_t slo = 0, shi = r->len, lo, hi;
+        if (!tr->noise) occam_comm_share(tr->comm, r->len, tr->rank, &slo, &shi);
+        occam_team_split_aligned(shi - slo, OCCAM_SEG_ALIGN, t, tr->threads, &lo, &hi);
+        if (hi > lo) apply(ctx, r->tag, rp, 1, r->off + slo + lo, hi - lo);
     }
 }
 
-/* After every rank's update: the owner layers' rows from the ranks that updated them. Thread
+/* Every rank's part of `a` (a flat parameter-shaped array, in layout lay), onto every rank: the
+ * owner layers' rows, and (without noise) the shard ranges' shares. */
+static void gather_parts(occam_trainer *tr, float *a, const occam_layout *lay)
+{
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t nout = (size_t)lay->width[l + 1], nin = (size_t)lay->width[l];
+        if (tr->owner[l]) {
+            occam_comm_allgather_rows(tr->comm, a + lay->w_off[l], nout, nin);
+            occam_comm_allgather_rows(tr->comm, a + lay->b_off[l], nout, 1);
+        } else if (!tr->noise) {
+            occam_comm_allgather_rows(tr->comm, a + lay->w_off[l], nout * nin, 1);
+            occam_comm_allgather_rows(tr->comm, a + lay->b_off[l], nout, 1);
+        }
+    }
+}
+
+/* After every rank's update: the parts other ranks updated (owner rows, shard shares). Thread
  * 0 calls MPI; the barriers around it order it after every thread's update and before any
  * thread reads the weights again. */
-static void gather_owner_rows(occam_trainer *tr, int t)
+static void gather_updated(occam_trainer *tr, int t)
 {
     const occam_layout *lay = &tr->model->lay;
-    bool any = false;
+    bool any = !tr->noise;
     for (int l = 0; l < lay->nlayers; l++) any |= tr->owner[l];
     if (tr->ranks == 1 || !any) return;
 #pragma omp barrier
     if (t == 0) {
         double c0 = occam_clock_now();
-        for (int l = 0; l < lay->nlayers; l++) {
-            if (!tr->owner[l]) continue;
-            size_t nout = (size_t)lay->width[l + 1];
-            occam_comm_allgather_rows(tr->comm, tr->model->params + lay->w_off[l], nout,
-                                      (size_t)lay->width[l]);
-            occam_comm_allgather_rows(tr->comm, tr->model->params + lay->b_off[l], nout, 1);
-        }
+        gather_parts(tr, tr->model->params, lay);
         tr->comm_sec += occam_clock_now() - c0;
     }
 #pragma omp barrier
@@ -698,7 +714,7 @@ static void step_worker(void *ctx, int t, int nt)
 #pragma omp barrier
     if (st) st[OCCAM_PHASE_UPDATE] = occam_clock_now();
     update(tr, t, tr->noise ? apply_noisy : apply_update, tr);
-    gather_owner_rows(tr, t);
+    gather_updated(tr, t);
     if (tr->replica) {
 #pragma omp barrier
         refresh_replica(tr, t);
@@ -766,15 +782,9 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
     if (tr->noise) tr->noise->var_grad = true; /* sampled: the second half is the ρ gradient */
     run_team(tr, gradient_worker, &ps);
     if (tr->noise) tr->noise->var_grad = var_grad;
-    /* Shard layers were summed over the ranks inside the team (update); the owner layers'
-     * rows come from the ranks that computed them. */
-    const occam_layout *lay = &tr->model->lay;
-    for (int l = 0; tr->ranks > 1 && l < lay->nlayers; l++) {
-        if (!tr->owner[l]) continue;
-        size_t nin = (size_t)lay->width[l], nout = (size_t)lay->width[l + 1];
-        occam_comm_allgather_rows(tr->comm, grad + lay->w_off[l], nout, nin);
-        occam_comm_allgather_rows(tr->comm, grad + lay->b_off[l], nout, 1);
-    }
+    /* The ranks' parts of the gradient: owner rows, and shard shares (noisy weights'
+     * shard layers were allreduced whole inside the team). */
+    if (tr->ranks > 1) gather_parts(tr, grad, &tr->model->lay);
     int64_t correct = 0;
     collect(tr, loss_sum, &correct);
 }
