@@ -4,6 +4,7 @@
  * threads in the runner. As root, mpirun needs --allow-run-as-root; --oversubscribe lets 4 ranks
  * share this machine's cores. */
 #include <criterion/criterion.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,16 +65,24 @@ static int same_tensors(const char *a, const char *b)
     return n;
 }
 
-/* The "mdl" line of a run's output (two-part bits), which must match to the bit. */
-static void mdl_line(const char *out, char *line, size_t cap)
+/* The report's description length, "total_bits": as written (shortest round-trip digits):
+ * equal strings are equal doubles. */
+static void total_bits(const char *report, char *line, size_t cap)
 {
-    const char *p = strstr(out, "\nmdl ");
-    cr_assert_not_null(p, "no mdl line in: %s", out);
-    p++;
-    size_t n = strcspn(p, "\n");
-    cr_assert_lt(n, cap);
-    memcpy(line, p, n);
-    line[n] = 0;
+    FILE *f = fopen(report, "rb");
+    cr_assert_not_null(f, "%s", report);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    const char *p = strstr(text, "\"mdl\"");
+    cr_assert_not_null(p, "%s: no mdl", report);
+    p = strstr(p, "\"total_bits\":");
+    cr_assert_not_null(p, "%s: no total_bits", report);
+    size_t k = strcspn(p, ",}");
+    cr_assert_lt(k, cap);
+    memcpy(line, p, k);
+    line[k] = 0;
 }
 
 Test(mpi, owner_bitwise_across_world_sizes, .timeout = 120)
@@ -82,25 +91,44 @@ Test(mpi, owner_bitwise_across_world_sizes, .timeout = 120)
     tmpdir_make(dir, sizeof dir, "mpi");
     const char *a = tmpdir_path(dir, "one.st"), *b = tmpdir_path(dir, "two.st");
     const char *c = tmpdir_path(dir, "four.st");
-    char pa[600], pb[600], pc[600];
+    char pa[600], pb[600], pc[600], ra[600], rb[600], rc[600];
     snprintf(pa, sizeof pa, "%s", a), snprintf(pb, sizeof pb, "%s", b);
     snprintf(pc, sizeof pc, "%s", c);
-    cr_assert_eq(shell_occam(out, sizeof out, "train " SMALL " --threads 2 --save %s", pa), 0,
-                 "%s", out);
-    mdl_line(out, l1, sizeof l1);
-    cr_assert_eq(mpi(out, sizeof out, 2, "train " SMALL " --threads 1 --save %s", pb), 0, "%s",
-                 out);
+    snprintf(ra, sizeof ra, "%s", tmpdir_path(dir, "one.json"));
+    snprintf(rb, sizeof rb, "%s", tmpdir_path(dir, "two.json"));
+    snprintf(rc, sizeof rc, "%s", tmpdir_path(dir, "four.json"));
+    cr_assert_eq(shell_occam(out, sizeof out, "train " SMALL " --threads 2 --save %s --report %s",
+                             pa, ra), 0, "%s", out);
+    cr_assert_eq(mpi(out, sizeof out, 2, "train " SMALL " --threads 1 --save %s --report %s", pb,
+                     rb), 0, "%s", out);
     cr_assert(strstr(out, "2 ranks"), "%s", out);
-    mdl_line(out, l2, sizeof l2);
     cr_assert_eq(mpi(out, sizeof out, 4,
-                     "train " SMALL " --threads 1 --set runtime.oversubscribe=true --save %s", pc),
-                 0, "%s", out);
-    mdl_line(out, l4, sizeof l4);
+                     "train " SMALL " --threads 1 --set runtime.oversubscribe=true --save %s "
+                     "--report %s", pc, rc), 0, "%s", out);
+    total_bits(ra, l1, sizeof l1);
+    total_bits(rb, l2, sizeof l2);
+    total_bits(rc, l4, sizeof l4);
     cr_assert_gt(same_tensors(pa, pb), 1);
     same_tensors(pa, pc);
     cr_assert_str_eq(l1, l2);
     cr_assert_str_eq(l1, l4);
     tmpdir_remove(dir);
+}
+
+Test(mpi, a_rank_without_a_core_is_refused_once, .timeout = 60)
+{
+    char out[1 << 14];
+    /* 2 ranks asking for every core each share this machine's cores: without
+     * runtime.oversubscribe every rank exits 2 and one says why */
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    cr_assert_eq(mpi(out, sizeof out, 2, "train configs/blobs.ini --threads %d "
+                     "--set runtime.oversubscribe=false --set data.samples=100",
+                     CPU_COUNT(&set)), 2, "%s", out);
+    const char *first = strstr(out, "occam: ");
+    cr_assert_not_null(first, "%s", out);
+    cr_assert(strstr(first, "runtime.oversubscribe"), "%s", out);
+    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
 }
 
 Test(mpi, bad_config_is_said_once, .timeout = 60)

@@ -116,7 +116,8 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
 {
     state_io *sio = ctx;
     occam_state_reader *rd = &sio->rd;
-    int rc = occam_state_restore(rd, v, err);
+    /* every rank reads the state; one that cannot stops them all, saying why once */
+    int rc = cli_agree(occam_state_restore(rd, v, err), err);
     if (rc != OCCAM_OK) return rc;
     snprintf(sio->wr.last, sizeof sio->wr.last, "%s", rd->path); /* good: it just loaded */
     const occam_fit_pos *p = &v->res->pos;
