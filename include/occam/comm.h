@@ -11,10 +11,10 @@
  *
  * Determinism. Sums that results depend on and that must not depend on the world size are never
  * left to MPI's reduction order: occam_comm_sum_ordered gathers every rank's value and adds them
- * in rank order, the same on every rank. Gradient allreduces (runtime.grad = shard) are summed
- * by MPI: identical on every rank and across runs of one world size (Open MPI's choice of
- * algorithm depends only on sizes), but not across world sizes; runtime.grad = owner avoids
- * them (see nn/trainer.c).
+ * in rank order, the same on every rank. Shard-path gradients (runtime.grad = shard) are summed
+ * by a ring reduce-scatter (noisy weights: MPI's allreduce): identical on every rank and across
+ * runs of one world size, but not across world sizes; runtime.grad = owner avoids them (see
+ * nn/trainer.c).
  *
  * Errors inside MPI are fatal (MPI_ERRORS_ARE_FATAL): a rank that dies makes mpirun end the
  * others, instead of leaving them waiting in a collective. */
@@ -79,6 +79,9 @@ int occam_comm_max_int(const occam_comm *c, int v);
 void occam_comm_bcast(const occam_comm *c, void *buf, size_t bytes, int root);
 /* Every rank's `bytes` bytes at rank r's slot of all (size × bytes), on every rank. */
 void occam_comm_allgather_bytes(const occam_comm *c, const void *mine, void *all, size_t bytes);
+/* The same with counts[r] bytes from rank r, placed one after another in rank order. */
+void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *all,
+                                 const size_t *counts);
 void occam_comm_barrier(const occam_comm *c);
 /* The same among the ranks on this host (local_size slots, local rank order): for dividing a
  * host's cores between its ranks. */

@@ -45,11 +45,13 @@ void occam_error_shorten(char *text, size_t cap);
  * `most` bytes of src are quoted; a longer src ends in "...". Returns dst. */
 char *occam_error_quote(char *dst, size_t cap, const char *src, size_t len, size_t most);
 
-/* Always-on assertion for programmer bugs (never for user input). */
+/* Always-on assertion for programmer bugs (never for user input). It writes to descriptor 2,
+ * not the stderr stream, which the quiet ranks of an MPI run point elsewhere: a rank's internal
+ * error always reaches the terminal with its file:line. */
 #define OCCAM_ASSERT(cond)                                                                 \
     do {                                                                                   \
         if (!(cond)) {                                                                     \
-            fprintf(stderr, "occam: internal error at %s:%d: assertion '%s' failed\n",    \
+            dprintf(2, "occam: internal error at %s:%d: assertion '%s' failed\n",          \
                     __FILE__, __LINE__, #cond);                                            \
             abort();                                                                       \
         }                                                                                  \

@@ -22,9 +22,10 @@
  *     same batch whoever computes it, so R ranks × T threads give the weights of 1 rank × T'
  *     threads, bit for bit, for any R, T, T'. The optimiser moments stay with the rows' owner
  *     until occam_trainer_gather_state collects them (checkpoints, neuron pruning).
- *   shard layers — the rank's threads reduce their partials (as above) into one gradient, which
- *     is allreduced (MPI's sum: the same on every rank, but rounded differently for each world
- *     size), and every rank applies the optimiser to all of it. */
+ *   shard layers — the rank's threads reduce their partials (as above) into one gradient; the
+ *     ranks' gradients are reduce-scattered, each rank updates its share and the shares are
+ *     allgathered (the same bits on every rank, but rounded differently for each world size).
+ *     Noisy weights allreduce instead and every rank updates all of them. */
 #ifndef OCCAM_TRAINER_H
 #define OCCAM_TRAINER_H
 
@@ -100,7 +101,7 @@ typedef struct occam_trainer_state {
     float *mom1_rho, *mom2_rho; /* noisy weights: moments of ρ (nparams), else NULL */
     occam_rng *noise_rng;       /* noisy weights: one noise stream per thread of every rank
                                    (rank-major), else NULL; see occam_trainer_gather_state */
-    int threads;                /* threads in all, ranks × threads (the noise streams) */
+    int threads;                /* threads in all, over every rank (the noise streams) */
     struct occam_prior *prior;  /* noisy weights: one prior per layer, else NULL */
     double *kappa;              /* noisy weights: the KL's weight this epoch */
     float *noise_level;         /* noisy regression: ln σ_y and its two optimiser moments (3),
@@ -109,10 +110,10 @@ typedef struct occam_trainer_state {
 } occam_trainer_state;
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s);
 /* Under several ranks, completes what each rank holds only in part, so that the state view
- * reads the whole run's state on every rank: the owner layers' optimiser moments (each rank
- * updates only its rows) and every rank's noise streams (the view's noise_rng then holds
- * ranks × threads streams, rank-major, and .threads counts them all). A collective: every rank
- * calls it. A no-op on one rank. */
+ * reads the whole run's state on every rank: the optimiser moments of the owner layers' rows
+ * and of the shard layers' shares (each rank updates only its part) and every rank's noise
+ * streams (the view's noise_rng then holds all of them, rank after rank, and .threads counts
+ * them). A collective: every rank calls it. A no-op on one rank. */
 void occam_trainer_gather_state(occam_trainer *tr);
 /* Re-derives what the trainer caches from the model and the state: σ² from ρ and the mask, the
  * priors' constants, the NUMA replicas of the weights. Call after changing either outside a

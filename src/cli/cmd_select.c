@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "grid.h"
 #include "select-impl.h"
 #include "occam/checkpoint.h"
@@ -151,7 +152,7 @@ static void keep_if_best(select_run *s, int p, cli_session *ss)
 {
     if (s->best >= 0 && !(s->pt[p].total_bits < s->pt[s->best].total_bits)) return;
     s->best = p;
-    if (!s->o->save) return;
+    if (!s->o->save || !occam_comm_is_root(occam_comm_world())) return; /* rank 0 writes */
     occam_error e = {0};
     s->save_rc = occam_checkpoint_save(s->o->save, &ss->model, &s->pt[p].cfg, &e);
     snprintf(s->save_msg, sizeof s->save_msg, "%s", e.msg);
@@ -224,7 +225,7 @@ static int train_point(select_run *s, int p, occam_error *err)
 static int train_all(select_run *s, occam_error *err)
 {
     for (int p = 0; p < s->g.npoints; p++) {
-        int sig = occam_fit_stop_requested();
+        int sig = occam_fit_stop_agreed(occam_comm_world()); /* every rank stops together */
         if (sig) return occam_error_set(err, OCCAM_STOPPED + sig, "stopped by signal %d", sig);
         int rc = train_point(s, p, err);
         if (rc) return rc;

@@ -69,8 +69,9 @@ static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occ
     if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &c.runtime, plan->threads, err);
     if (rc == OCCAM_OK) {
         occam_runtime_place_weights(&rt, model.params, model.lay.nparams * sizeof(float));
-        rc = occam_trainer_create(&tr, &model, occam_config_trainer(&c), plan->threads,
-                                  &rt.affinity, err);
+        occam_trainer_params tp = occam_config_trainer(&c);
+        tp.comm = NULL; /* this rank's buffers alone: no collective, whatever the others do */
+        rc = occam_trainer_create(&tr, &model, tp, plan->threads, &rt.affinity, err);
     }
     if (rc == OCCAM_OK) {
         printf("\nbuffers    model %d layers, batch %d, runtime.weights = %s%s\n",
@@ -126,12 +127,14 @@ static int show_ranks(const occam_config *cfg, const occam_topo *tp, const occam
     if (!lens) occam_comm_abort(OCCAM_ERR_RUNTIME);
     occam_comm_allgather_bytes(w, &mine, lens, sizeof mine);
     if (json) printf("[");
+    bool any = false;
     for (int r = 0; r < w->size; r++) {
         char *t = r == w->rank ? text : malloc((size_t)lens[r] + 1);
         if (!t && lens[r] + 1 > 0 && r != w->rank) occam_comm_abort(OCCAM_ERR_RUNTIME);
         occam_comm_bcast(w, t, (size_t)lens[r], r);
-        if (json && r) printf(",\n");
+        if (json && any && lens[r]) printf(",\n"); /* a rank without a plan has no object */
         fwrite(t, 1, (size_t)lens[r], stdout);
+        any |= lens[r] > 0;
         if (r != w->rank) free(t);
     }
     if (json) printf("]\n");
@@ -161,7 +164,8 @@ static int run(const cli_opts *o, occam_error *err)
     occam_topo_params p = {.threads = cfg.runtime.threads, .placement = cfg.runtime.placement,
                            .bind = cfg.runtime.bind, .oversubscribe = cfg.runtime.oversubscribe,
                            .origin = o->threads >= 0 ? "--threads" : "runtime.threads",
-                           .share = w->local_rank, .shares = w->local_size};
+                           .share = w->cores_shared ? w->local_rank : 0,
+                           .shares = w->cores_shared ? w->local_size : 1};
     rc = occam_topo_plan_create(&plan, tp, p, err);
     if (w->size > 1) { /* every rank's plan, printed by rank 0; every rank takes part */
         int rc2 = show_ranks(&cfg, tp, rc == OCCAM_OK ? &plan : NULL, o->json, err);

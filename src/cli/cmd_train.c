@@ -211,11 +211,8 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     occam_fit_result fit = {0};
     occam_prune_log plog = {0};
-    rc = cli_session_open(&ss, &cfg, threads, NULL, err);
-    if (cli_agree(rc, err) != OCCAM_OK) { /* the data, say, was unreadable on some rank */
-        if (rc == OCCAM_OK) cli_session_close(&ss);
-        return err->status;
-    }
+    rc = cli_session_open(&ss, &cfg, threads, NULL, err); /* agreed by the ranks */
+    if (rc) return rc;
     occam_trainer *tr = ss.tr;
     occam_model *model = &ss.model;
     const occam_dataset *train = &ss.train, *test = &ss.test;

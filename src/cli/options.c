@@ -195,9 +195,11 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
         rc = occam_config_set(cfg, set, err);
     }
     if (rc == OCCAM_OK) rc = occam_config_validate(cfg, err);
-    if (rc != OCCAM_OK) return rc;
-    return occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
-                              o->threads >= 0 ? "--threads" : "runtime.threads", threads, err);
+    if (rc == OCCAM_OK)
+        rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
+                                o->threads >= 0 ? "--threads" : "runtime.threads", threads, err);
+    /* under mpirun a file one host lacks, or a rank left without a core, stops every rank */
+    return cli_agree(rc, err);
 }
 
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,

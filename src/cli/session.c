@@ -35,7 +35,11 @@ int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
     }
     if (rc == OCCAM_OK) occam_runtime_report_notices(&s->rt);
     if (rc != OCCAM_OK) cli_session_close(s);
-    return rc;
+    /* Under mpirun every rank opens its session, and a checkpoint or data set one rank cannot
+     * read stops them all before any collective; a rank whose own open worked closes it. */
+    int all = cli_agree(rc, err);
+    if (all != OCCAM_OK && rc == OCCAM_OK) cli_session_close(s);
+    return all;
 }
 
 void cli_session_close(cli_session *s)

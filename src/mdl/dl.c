@@ -23,6 +23,13 @@
  * same at any world size. Every rank computes a description length at the same points of a
  * run (they run the same schedule), as the collective needs. */
 #define DATA_RANKS occam_comm_world()
+
+/* Whether every rank got its data-code scratch: a rank that runs short must not skip the sums
+ * the others enter, so all fail together (a no-op on one rank). */
+static int scratch_agreed(bool ok)
+{
+    return occam_comm_max_int(DATA_RANKS, !ok) ? OCCAM_ERR_RUNTIME : OCCAM_OK;
+}
 #define LN2 0.69314718055994530942
 
 
@@ -245,7 +252,7 @@ static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const 
     c.base.ws = thread_blocks(threads, per);
     c.sq = thread_blocks(threads, (size_t)DATA_CHUNK * 3 * (size_t)maxw);
     c.first = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)lay->width[1]);
-    int rc = c.base.ws && c.sq && c.first ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    int rc = scratch_agreed(c.base.ws && c.sq && c.first);
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
         *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
     } else if (rc == OCCAM_OK) {
@@ -412,7 +419,7 @@ static int data_bits_from(const occam_model *m, const float *params, const occam
     size_t k = (size_t)lay->width[lay->nlayers];
     c.ws = thread_blocks(threads, per);
     if (m->task != OCCAM_TASK_CLASSIFY) c.resid = occam_alloc(n * k, sizeof(float));
-    int rc = c.ws && (m->task == OCCAM_TASK_CLASSIFY || c.resid) ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    int rc = scratch_agreed(c.ws && (m->task == OCCAM_TASK_CLASSIFY || c.resid));
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
         *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, class_bits, &c);
     } else if (rc == OCCAM_OK) {

@@ -81,6 +81,9 @@ struct occam_trainer {
     const occam_comm *comm;        /* NULL or one rank: alone */
     int rank, ranks;
     occam_rng *all_rng;            /* noisy weights, ranks > 1: every rank's noise streams */
+    int stream0, streams;          /* this rank's first noise stream, and the world's (ranks
+                                      may run different thread counts) */
+    size_t *rng_bytes;             /* ranks > 1: [ranks] bytes of each rank's streams */
     /* noisy weights (noise.enabled), else NULL: shard path only; partial[t] holds [dμ | dσ²] */
     noisy_state *noise;
 };
@@ -116,6 +119,7 @@ void occam_trainer_free(occam_trainer *tr)
     free(tr->mom2);
     free(tr->out);
     free(tr->all_rng);
+    free(tr->rng_bytes);
     noisy_state_free(tr->noise);
     if (tr->replica)
         for (int g = 1; g < tr->plan.nodes; g++) free(tr->replica[g]);
@@ -241,8 +245,7 @@ void occam_trainer_gather_state(occam_trainer *tr)
     if (tr->ranks <= 1) return;
     gather_moments(tr, &tr->model->lay);
     if (tr->noise)
-        occam_comm_allgather_bytes(tr->comm, tr->noise->rng, tr->all_rng,
-                                   sizeof(occam_rng) * (size_t)tr->threads);
+        occam_comm_allgatherv_bytes(tr->comm, tr->noise->rng, tr->all_rng, tr->rng_bytes);
 }
 
 void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
@@ -291,8 +294,8 @@ double occam_trainer_noise_level(const occam_trainer *tr)
 
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
 {
-    *s = (occam_trainer_state){.mom1 = tr->mom1, .mom2 = tr->mom2,
-                               .threads = tr->threads * tr->ranks, .opt_t = &tr->opt.t};
+    *s = (occam_trainer_state){.mom1 = tr->mom1, .mom2 = tr->mom2, .threads = tr->streams,
+                               .opt_t = &tr->opt.t};
     if (!tr->noise) return;
     s->mom1_rho = tr->noise->mom1r;
     s->mom2_rho = tr->noise->mom2r;
@@ -305,7 +308,7 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
 void occam_trainer_sync(occam_trainer *tr)
 {
     if (tr->all_rng) /* this rank's streams, from the whole run's */
-        memcpy(tr->noise->rng, tr->all_rng + (size_t)tr->rank * (size_t)tr->threads,
+        memcpy(tr->noise->rng, tr->all_rng + tr->stream0,
                sizeof(occam_rng) * (size_t)tr->threads);
     if (tr->noise) noisy_sync(tr->noise, tr->model);
     copy_replicas(tr);
@@ -337,6 +340,22 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
     tr->comm = p.comm && p.comm->size > 1 ? p.comm : NULL;
     tr->rank = tr->comm ? tr->comm->rank : 0;
     tr->ranks = tr->comm ? tr->comm->size : 1;
+    tr->stream0 = 0;
+    tr->streams = threads;
+    if (tr->comm) {
+        /* First, before anything that can fail on one rank only: the ranks' thread counts
+         * (they may differ when a host's cores do not divide evenly), which place each rank's
+         * noise streams among the world's. */
+        int counts[tr->ranks];
+        occam_comm_allgather_bytes(tr->comm, &threads, counts, sizeof threads);
+        tr->rng_bytes = calloc((size_t)tr->ranks, sizeof *tr->rng_bytes);
+        tr->streams = 0;
+        for (int r = 0; r < tr->ranks; r++) {
+            if (r == tr->rank) tr->stream0 = tr->streams;
+            tr->streams += counts[r];
+            if (tr->rng_bytes) tr->rng_bytes[r] = sizeof(occam_rng) * (size_t)counts[r];
+        }
+    }
     occam_optim_init(&tr->opt, &p.optim);
     size_t batch = (size_t)p.batch, eval = (size_t)threads * EVAL_ROWS;
     tr->rows = batch > eval ? batch : eval;
@@ -353,11 +372,11 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         ok = occam_model_mask_enable(model, NULL) == OCCAM_OK;
     if (p.noise.enabled && ok) {
         tr->noise = noisy_state_create(model, &p.noise, p.optim.optimizer == OCCAM_OPT_ADAM,
-                                       tr->rows, threads, tr->rank * threads);
+                                       tr->rows, threads, tr->stream0);
         ok = tr->noise != NULL;
         if (ok && tr->ranks > 1) {
-            tr->all_rng = calloc((size_t)threads * (size_t)tr->ranks, sizeof *tr->all_rng);
-            ok = tr->all_rng != NULL;
+            tr->all_rng = calloc((size_t)tr->streams, sizeof *tr->all_rng);
+            ok = tr->all_rng != NULL && tr->rng_bytes != NULL;
         }
     }
     plan_paths(tr, p.grad, p.batch);
@@ -628,11 +647,15 @@ static void shard_forward(occam_trainer *tr, int t, const occam_dataset *ds, con
     o->loss = 0.0;
     o->correct = 0;
     if (tr->ranks > 1 && tr->owner[0]) {
-        /* the input layer's owner path multiplies over every rank's rows: gather them all
-         * from the data set (every rank holds it) instead of over the network */
-        size_t alo, ahi;
-        occam_team_split_rows(nrows, t, tr->threads, &alo, &ahi);
-        gather(tr, ds, idx + alo, alo, ahi - alo);
+        /* the input layer's owner path multiplies over every rank's rows: the other ranks'
+         * rows come from the data set (every rank holds it) instead of over the network, split
+         * among this rank's threads; i < rlo are the rows before this rank's, the rest after */
+        size_t rlo, rhi, olo, ohi;
+        occam_comm_share(tr->comm, nrows, tr->rank, &rlo, &rhi);
+        occam_team_split_rows(nrows - (rhi - rlo), t, tr->threads, &olo, &ohi);
+        if (olo < rlo) gather(tr, ds, idx + olo, olo, (ohi < rlo ? ohi : rlo) - olo);
+        size_t alo = olo > rlo ? olo : rlo;
+        if (ohi > rlo) gather(tr, ds, idx + alo + (rhi - rlo), alo + (rhi - rlo), ohi - alo);
     }
     if (m == 0) return;
     gather(tr, ds, idx + lo, lo, (size_t)m);

@@ -23,10 +23,11 @@ int occam_fit_stop_agreed(const occam_comm *c)
 {
     if (!c || c->size <= 1) return (int)stop_signal;
     /* mpirun forwards a signal to every rank, but not at the same instant: all stop at the
-     * first step boundary where any has it, with the same signal */
-    int sig = occam_comm_max_int(c, (int)stop_signal);
-    if (sig) stop_signal = sig;
-    return sig;
+     * first step boundary where any has it, with the same signal. The agreement is not
+     * written into stop_signal: that records this rank's own signals, and the handler takes
+     * a second one as "stop at once" (cli/session.c), which the signal still on its way to
+     * this rank is not. */
+    return occam_comm_max_int(c, (int)stop_signal);
 }
 
 void occam_fit_result_free(occam_fit_result *res)

@@ -206,6 +206,24 @@ void occam_comm_allgather_bytes(const occam_comm *c, const void *mine, void *all
     MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, MPI_COMM_WORLD);
 }
 
+void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *all,
+                                 const size_t *counts)
+{
+    if (solo(c)) {
+        memcpy(all, mine, counts[0]);
+        return;
+    }
+    int n = c->size, cnt[n], displs[n];
+    size_t off = 0;
+    for (int r = 0; r < n; r++) {
+        OCCAM_ASSERT(counts[r] <= (size_t)INT_MAX && off <= (size_t)INT_MAX);
+        cnt[r] = (int)counts[r];
+        displs[r] = (int)off;
+        off += counts[r];
+    }
+    MPI_Allgatherv(mine, cnt[c->rank], MPI_BYTE, all, cnt, displs, MPI_BYTE, MPI_COMM_WORLD);
+}
+
 void occam_comm_local_allgather_bytes(const void *mine, void *all, size_t bytes)
 {
     if (!world.mpi || local_comm == MPI_COMM_NULL || world.local_size <= 1) {

@@ -47,10 +47,18 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
     rt->params = *p;
     int rc = occam_topo_open(&rt->tp, p->topology, err);
     if (rc != OCCAM_OK) return rc;
-    /* the ranks on this host divide its cores, whether or not mpirun bound them apart */
+    /* Ranks on one host: left on the same CPUs by mpirun (--bind-to none), they divide the
+     * host's cores between them and occam pins each rank's threads in its part; bound apart
+     * by mpirun (its default for 2 ranks), each keeps mpirun's CPUs, its thread count is
+     * theirs (occam_team_cores) and occam does not re-bind. The same rule as team.c's. */
     const occam_comm *w = occam_comm_world();
+    bool divide = w->local_size > 1 && w->cores_shared;
     occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe, NULL,
-                            w->local_rank, w->local_size};
+                            divide ? w->local_rank : 0, divide ? w->local_size : 1};
+    if (w->local_size > 1 && !w->cores_shared && p->bind == OCCAM_BIND_CORE) {
+        tp.bind = OCCAM_BIND_NONE;
+        append_notice(rt, "mpirun bound this rank to its own CPUs: runtime.bind left to it");
+    }
     rc = occam_topo_plan_create(&rt->plan, rt->tp, tp, err);
     if (rc == OCCAM_OK) {
         rt->node_of = calloc((size_t)threads, sizeof(int));
