@@ -82,10 +82,6 @@ void occam_comm_allgather_bytes(const occam_comm *c, const void *mine, void *all
 /* The same with counts[r] bytes from rank r, placed one after another in rank order. */
 void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *all,
                                  const size_t *counts);
-void occam_comm_barrier(const occam_comm *c);
-/* The same among the ranks on this host (local_size slots, local rank order): for dividing a
- * host's cores between its ranks. */
-void occam_comm_local_allgather_bytes(const void *mine, void *all, size_t bytes);
 /* This host's name (gethostname), for the plans `occam topo` prints. */
 void occam_comm_host(char *out, size_t n);
 

@@ -305,7 +305,7 @@ static int run(const cli_opts *o, occam_error *err)
                               .ctx = &t},
                              {.label = "the report", .path = o->report, .write = save_report,
                               .ctx = &rep}};
-        rc = root ? cli_outputs_write(outs, 2, err) : OCCAM_OK;
+        rc = cli_outputs_write(outs, 2, err); /* rank 0's */
         if (o->save && outs[0].rc == OCCAM_OK && root) printf("saved  %s\n", o->save);
     }
     occam_fit_result_free(&fit);

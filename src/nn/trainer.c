@@ -140,19 +140,9 @@ static bool choose_owner(occam_grad mode, int threads, int ranks, int batch, int
     return (double)batch * (in + out) < 2.0 * in * out;
 }
 
-/* Rows [*lo, *hi) of a batch of nrows that thread t of this rank works on. */
-static void thread_rows(const occam_trainer *tr, size_t nrows, int t, size_t *lo, size_t *hi)
-{
-    size_t rlo, rhi;
-    occam_comm_share(tr->comm, nrows, tr->rank, &rlo, &rhi);
-    occam_team_split_rows(rhi - rlo, t, tr->threads, lo, hi);
-    *lo += rlo;
-    *hi += rlo;
-}
-
-/* Output rows [*lo, *hi) of an n-row owner layer that thread t computes and updates: this
- * rank's block, split among its threads. */
-static void owner_rows(const occam_trainer *tr, size_t n, int t, size_t *lo, size_t *hi)
+/* Rows [*lo, *hi) of n that thread t of this rank takes: this rank's share, split among its
+ * threads. For a batch's rows and for an owner layer's output rows alike. */
+static void thread_rows(const occam_trainer *tr, size_t n, int t, size_t *lo, size_t *hi)
 {
     size_t rlo, rhi;
     occam_comm_share(tr->comm, n, tr->rank, &rlo, &rhi);
@@ -482,7 +472,7 @@ static void backward(occam_trainer *tr, int t, size_t lo, int m, int batch)
 #pragma omp barrier
             }
             size_t olo, ohi;
-            owner_rows(tr, (size_t)nout, t, &olo, &ohi);
+            thread_rows(tr, (size_t)nout, t, &olo, &ohi);
             int mo = (int)(ohi - olo);
             if (mo > 0) {
                 /* dW[olo:ohi] (mo,in) = dZ[:, olo:ohi]ᵀ (mo,batch) · X (batch,in) */
@@ -555,7 +545,7 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
         if (!tr->owner[l]) continue;
         int nin = lay->width[l];
         size_t olo, ohi;
-        owner_rows(tr, (size_t)lay->width[l + 1], t, &olo, &ohi);
+        thread_rows(tr, (size_t)lay->width[l + 1], t, &olo, &ohi);
         if (ohi == olo) continue;
         apply(ctx, 1, gp, 1, lay->w_off[l] + olo * (size_t)nin, (ohi - olo) * (size_t)nin);
         apply(ctx, 0, gp, 1, lay->b_off[l] + olo, ohi - olo);

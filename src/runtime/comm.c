@@ -224,21 +224,6 @@ void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *al
     MPI_Allgatherv(mine, cnt[c->rank], MPI_BYTE, all, cnt, displs, MPI_BYTE, MPI_COMM_WORLD);
 }
 
-void occam_comm_local_allgather_bytes(const void *mine, void *all, size_t bytes)
-{
-    if (!world.mpi || local_comm == MPI_COMM_NULL || world.local_size <= 1) {
-        memcpy(all, mine, bytes);
-        return;
-    }
-    OCCAM_ASSERT(bytes <= (size_t)INT_MAX);
-    MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, local_comm);
-}
-
-void occam_comm_barrier(const occam_comm *c)
-{
-    if (!solo(c)) MPI_Barrier(MPI_COMM_WORLD);
-}
-
 int occam_comm_agree(const occam_comm *c, int rc, int *who)
 {
     if (solo(c)) {
