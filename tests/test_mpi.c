@@ -168,3 +168,30 @@ Test(mpi, resume_under_another_world_size, .timeout = 120)
     same_tensors(full, res);
     tmpdir_remove(dir);
 }
+
+/* SIGUSR1 to mpirun reaches every rank (mpirun forwards it; SIGINT and SIGTERM it turns into
+ * an abort that kills the ranks a second later): they agree on the stop, rank 0 saves the
+ * state, and every rank exits 128 + 10, which mpirun returns. The state loads. */
+Test(mpi, sigusr1_to_mpirun_saves_and_stops_every_rank, .timeout = 120)
+{
+    char dir[64], out[1 << 15], cmd[4096];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    snprintf(cmd, sizeof cmd,
+             "e=%s/err; ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root --oversubscribe "
+             "--quiet -np 2 -x ASAN_OPTIONS %s train configs/blobs.ini --threads 1 "
+             "--set train.epochs=100000 --set train.checkpoint_dir=%s/ck >%s/out 2>$e & pid=$!; "
+             "until grep -q '^epoch 1/' $e 2>/dev/null || ! kill -0 $pid; do sleep 0.02; done; "
+             "kill -USR1 $pid; wait $pid; st=$?; grep -v '^epoch' $e; exit $st",
+             dir, bin(), dir, dir);
+    int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
+    cr_assert_eq(rc, 138, "exit %d (signal %d): %s", rc, sig, out);
+    cr_assert(strstr(out, "stopped by signal 10"), "%s", out);
+    const char *p = strstr(out, "--resume ");
+    cr_assert_not_null(p, "%s", out);
+    char state[700];
+    snprintf(state, sizeof state, "%.*s", (int)strcspn(p + 9, "\n"), p + 9);
+    cr_assert_eq(shell_occam(out, sizeof out, "eval configs/blobs.ini --threads 1 --checkpoint %s",
+                             state), 0, "%s", out);
+    cr_assert(strstr(out, "accuracy"), "%s", out);
+    tmpdir_remove(dir);
+}

@@ -35,7 +35,8 @@ static const char usage[] =
     "  --print-config           print the whole effective config as INI and exit (a run\n"
     "                           prints only the keys that differ from the defaults)\n"
     "The full training state goes to train.checkpoint_dir every train.checkpoint_every epochs\n"
-    "and on SIGINT/SIGTERM, which finish the current step, save, and exit 130/143.\n"
+    "and on SIGINT/SIGTERM/SIGUSR1, which finish the current step, save, and exit 130/143/138\n"
+    "(under mpirun send SIGUSR1 to mpirun: it forwards it to every rank).\n"
     "Progress goes to stderr; exit status 0 ok, 1 runtime failure, 2 bad usage/config/input.\n";
 
 typedef struct progress_state {

@@ -74,4 +74,7 @@ void cli_catch_stop_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* mpirun forwards SIGUSR1 to every rank (SIGINT and SIGTERM it turns into an abort that
+     * SIGKILLs the ranks a second later), as batch systems send it before a time limit */
+    sigaction(SIGUSR1, &sa, NULL);
 }
