@@ -44,6 +44,11 @@
 #include "occam/reduce.h"
 #include "occam/team.h"
 
+/* The reduction's range tags: weights (decayed), biases, and the noisy weights' second halves
+ * ([dσ² | squared row gradients] of the parts), which are only summed, and read by the update
+ * of their weights' range. */
+enum { RANGE_BIASES = 0, RANGE_WEIGHTS = 1, RANGE_NOISY_SECOND = 2 };
+
 /* Rows per thread in evaluation, where there is no batch to split. */
 #define EVAL_ROWS 256
 
@@ -68,7 +73,7 @@ struct occam_trainer {
                                       ranks also the rank's reduced shard-path gradient */
     float *mom1, *mom2;            /* optimiser moments (mom2: adam only) */
     bool owner[OCCAM_MAX_LAYERS];  /* weight-gradient path of each layer */
-    occam_range ranges[2 * OCCAM_MAX_LAYERS]; /* shard-path segments, for the reduction */
+    occam_range ranges[3 * OCCAM_MAX_LAYERS]; /* shard-path segments, for the reduction */
     int nranges;
     occam_reduce_plan plan;
     occam_affinity pl;             /* binding hook and NUMA groups */
@@ -205,9 +210,15 @@ static void plan_paths(occam_trainer *tr, occam_grad mode, int batch)
         tr->owner[l] = !tr->noise && choose_owner(mode, tr->threads, tr->ranks, batch, l,
                                                   lay->width[l], lay->width[l + 1]);
         if (!tr->owner[l]) {
-            tr->ranges[tr->nranges++] =
-                (occam_range){lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1], 1};
-            tr->ranges[tr->nranges++] = (occam_range){lay->b_off[l], (size_t)lay->width[l + 1], 0};
+            size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+            tr->ranges[tr->nranges++] = (occam_range){lay->w_off[l], w, RANGE_WEIGHTS};
+            tr->ranges[tr->nranges++] = (occam_range){lay->b_off[l], (size_t)lay->width[l + 1],
+                                                      RANGE_BIASES};
+            /* noisy weights read the second halves of the parts through their weights'
+             * range: a NUMA-hierarchical reduction must sum those into the group leaders too */
+            if (tr->noise && tr->plan.nodes > 1)
+                tr->ranges[tr->nranges++] =
+                    (occam_range){lay->nparams + lay->w_off[l], w, RANGE_NOISY_SECOND};
         }
     }
 }
@@ -369,7 +380,6 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
             ok = tr->all_rng != NULL && tr->rng_bytes != NULL;
         }
     }
-    plan_paths(tr, p.grad, p.batch);
     tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
     tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
     tr->grad = occam_alloc_zero(lay->nparams * (tr->noise ? 2 : 1), sizeof(float));
@@ -383,6 +393,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
     if (pl) tr->pl = *pl;
     int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, tr->pl.node_of, err)
                 : trainer_oom(threads, p.batch, err);
+    if (rc == OCCAM_OK) plan_paths(tr, p.grad, p.batch); /* after the plan: its node count */
     if (rc == OCCAM_OK && p.weights == OCCAM_WEIGHTS_REPLICATE && tr->plan.nodes > 1) {
         tr->replica = calloc((size_t)tr->plan.nodes, sizeof *tr->replica);
         ok &= tr->replica != NULL;
@@ -511,6 +522,7 @@ static void apply_noisy(void *ctx, int tag, const float *const *parts, int npart
                         size_t len)
 {
     occam_trainer *tr = ctx;
+    if (tag == RANGE_NOISY_SECOND) return;
     if (tag == 0)
         apply_update(ctx, tag, parts, nparts, off, len);
     else
@@ -524,6 +536,7 @@ static void sum_into_grad(void *ctx, int tag, const float *const *parts, int npa
 {
     occam_trainer *tr = ctx;
     size_t np = tr->model->lay.nparams;
+    if (tag == RANGE_NOISY_SECOND) return; /* copied with its weights' range */
     for (int half = 0; half < (tr->noise && tag == 1 ? 2 : 1); half++) {
         size_t o = off + (size_t)half * np;
         float *g = tr->grad + o;
@@ -570,6 +583,7 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
         double c0 = occam_clock_now();
         for (int i = 0; i < tr->nranges; i++) {
             const occam_range *r = &tr->ranges[i];
+            if (r->tag == RANGE_NOISY_SECOND) continue;
             if (!tr->noise) {
                 occam_comm_reduce_scatter_sum(tr->comm, red + r->off, r->len);
                 continue;
@@ -582,6 +596,7 @@ static void update(occam_trainer *tr, int t, occam_reduce_apply apply, void *ctx
 #pragma omp barrier
     for (int i = 0; i < tr->nranges; i++) {
         const occam_range *r = &tr->ranges[i];
+        if (r->tag == RANGE_NOISY_SECOND) continue;
         size_t slo = 0, shi = r->len, lo, hi;
         if (!tr->noise) occam_comm_share(tr->comm, r->len, tr->rank, &slo, &shi);
         occam_team_split_aligned(shi - slo, OCCAM_SEG_ALIGN, t, tr->threads, &lo, &hi);
@@ -761,6 +776,7 @@ static void apply_copy(void *ctx, int tag, const float *const *parts, int nparts
                        size_t len)
 {
     const grad_out *go = ctx;
+    if (tag == RANGE_NOISY_SECOND) return; /* read through its weights' range below */
     float *g = go->grad + off;
     for (size_t i = 0; i < len; i++) {
         float s = parts[0][off + i];
