@@ -125,6 +125,22 @@ void occam_comm_allreduce_sum(const occam_comm *c, float *buf, size_t n)
     }
 }
 
+/* The row type of `width` elements, made once per width and kept (a step gathers the same few
+ * widths every time; they are freed by MPI_Finalize). */
+static MPI_Datatype row_type(size_t width, MPI_Datatype elem)
+{
+    enum { KEEP = 32 };
+    static struct kept_type { size_t width; MPI_Datatype elem, type; } kept[KEEP];
+    static int n;
+    for (int i = 0; i < n; i++)
+        if (kept[i].width == width && kept[i].elem == elem) return kept[i].type;
+    MPI_Datatype row;
+    MPI_Type_contiguous((int)width, elem, &row);
+    MPI_Type_commit(&row);
+    if (n < KEEP) kept[n++] = (struct kept_type){width, elem, row};
+    return row; /* past KEEP widths (neuron pruning changes them) the type is not freed */
+}
+
 static void allgather_rows(const occam_comm *c, void *buf, size_t rows, size_t width,
                            MPI_Datatype elem)
 {
@@ -138,11 +154,8 @@ static void allgather_rows(const occam_comm *c, void *buf, size_t rows, size_t w
         counts[r] = (int)(hi - lo);
         displs[r] = (int)lo;
     }
-    MPI_Datatype row;
-    MPI_Type_contiguous((int)width, elem, &row);
-    MPI_Type_commit(&row);
-    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, row, MPI_COMM_WORLD);
-    MPI_Type_free(&row);
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs,
+                   row_type(width, elem), MPI_COMM_WORLD);
 }
 
 void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, size_t width)
@@ -159,15 +172,22 @@ void occam_comm_sum_ordered(const occam_comm *c, double *v, int n)
 {
     OCCAM_ASSERT(n >= 0 && n <= 64);
     if (solo(c) || n == 0) return;
-    double *all = malloc(sizeof(double) * (size_t)n * (size_t)c->size);
-    if (!all) occam_comm_abort(1); /* a few hundred bytes: the process is finished anyway */
+    /* called every step (the loss): the gather buffer is kept, grown once */
+    static double *all;
+    static size_t cap;
+    size_t need = (size_t)n * (size_t)c->size;
+    if (need > cap) {
+        free(all);
+        all = malloc(sizeof(double) * need);
+        if (!all) occam_comm_abort(OCCAM_ERR_RUNTIME);
+        cap = need;
+    }
     MPI_Allgather(v, n, MPI_DOUBLE, all, n, MPI_DOUBLE, MPI_COMM_WORLD);
     for (int i = 0; i < n; i++) {
         double s = all[i];
         for (int r = 1; r < c->size; r++) s += all[(size_t)r * (size_t)n + (size_t)i];
         v[i] = s;
     }
-    free(all);
 }
 
 int64_t occam_comm_sum_i64(const occam_comm *c, int64_t v)
