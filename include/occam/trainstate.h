@@ -57,6 +57,10 @@ void occam_state_writer_close(occam_state_writer *w);
  * Prints the file it wrote to stderr. */
 int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interrupted,
                            occam_error *err);
+/* Whether occam_state_checkpoint would write now (a stop, or every `every` epochs): for a caller
+ * that must prepare the state first on every rank. */
+bool occam_state_checkpoint_due(const occam_state_writer *w, const occam_train_view *v,
+                                bool interrupted);
 
 /* Restores a run from a state file, for occam_train_io.restore. */
 typedef struct occam_state_reader {

@@ -106,7 +106,7 @@ static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, oc
     occam_state_writer *w = &((state_io *)ctx)->wr;
     const occam_comm *c = occam_trainer_comm(v->tr);
     if (!c) return occam_state_checkpoint(w, v, interrupted, err);
-    if (!interrupted && (w->every <= 0 || v->res->epochs % w->every != 0)) return OCCAM_OK;
+    if (!occam_state_checkpoint_due(w, v, interrupted)) return OCCAM_OK;
     occam_trainer_gather_state(v->tr);
     int rc = occam_comm_is_root(c) ? occam_state_checkpoint(w, v, interrupted, err) : OCCAM_OK;
     return cli_agree(rc, err);

@@ -531,21 +531,24 @@ static void apply_noisy(void *ctx, int tag, const float *const *parts, int npart
 
 /* The reduction's apply under several ranks: the rank's sum of its threads' partials, into
  * grad (and, for noisy weights, the second halves into grad's second half). */
+/* dst[off .. off + len) = Σ parts[u][off ..] in part order. */
+static void sum_parts(float *dst, const float *const *parts, int nparts, size_t off, size_t len)
+{
+    for (size_t i = off; i < off + len; i++) {
+        float v = parts[0][i];
+        for (int u = 1; u < nparts; u++) v += parts[u][i];
+        dst[i] = v;
+    }
+}
+
 static void sum_into_grad(void *ctx, int tag, const float *const *parts, int nparts,
                           size_t off, size_t len)
 {
     occam_trainer *tr = ctx;
-    size_t np = tr->model->lay.nparams;
     if (tag == RANGE_NOISY_SECOND) return; /* copied with its weights' range */
-    for (int half = 0; half < (tr->noise && tag == 1 ? 2 : 1); half++) {
-        size_t o = off + (size_t)half * np;
-        float *g = tr->grad + o;
-        for (size_t i = 0; i < len; i++) {
-            float v = parts[0][o + i];
-            for (int u = 1; u < nparts; u++) v += parts[u][o + i];
-            g[i] = v;
-        }
-    }
+    sum_parts(tr->grad, parts, nparts, off, len);
+    if (tr->noise && tag == RANGE_WEIGHTS)
+        sum_parts(tr->grad, parts, nparts, tr->model->lay.nparams + off, len);
 }
 
 /* After the step's last barrier: owner layers update the rows their thread computed; shard
@@ -777,12 +780,7 @@ static void apply_copy(void *ctx, int tag, const float *const *parts, int nparts
 {
     const grad_out *go = ctx;
     if (tag == RANGE_NOISY_SECOND) return; /* read through its weights' range below */
-    float *g = go->grad + off;
-    for (size_t i = 0; i < len; i++) {
-        float s = parts[0][off + i];
-        for (int u = 1; u < nparts; u++) s += parts[u][off + i];
-        g[i] = s;
-    }
+    sum_parts(go->grad, parts, nparts, off, len);
     if (!go->tr->noise || !go->tr->noise->sample || tag != 1) return;
     /* noisy weights: dρ into the second half */
     size_t np = go->tr->model->lay.nparams;

@@ -306,12 +306,18 @@ void occam_state_writer_close(occam_state_writer *w)
     w->lock_fd = -1;
 }
 
+bool occam_state_checkpoint_due(const occam_state_writer *w, const occam_train_view *v,
+                                bool interrupted)
+{
+    return interrupted || (w->every > 0 && v->res->epochs % w->every == 0);
+}
+
 int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interrupted,
                            occam_error *err)
 {
     occam_state_writer *w = writer;
     int epoch = v->res->epochs;
-    if (!interrupted && (w->every <= 0 || epoch % w->every != 0)) return OCCAM_OK;
+    if (!occam_state_checkpoint_due(w, v, interrupted)) return OCCAM_OK;
     int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err); /* it may have gone */
     /* Only a run that checkpoints on a signal alone comes here without the lock: another such
      * run may be saving too, so wait for it. */

@@ -247,8 +247,7 @@ void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *al
 int occam_comm_agree(const occam_comm *c, int rc, int *who)
 {
     if (solo(c)) {
-        *who = rc == OCCAM_OK ? -1 : 0;
-        if (c && rc != OCCAM_OK) *who = c->rank;
+        *who = rc == OCCAM_OK ? -1 : c ? c->rank : 0;
         return rc;
     }
     int n = c->size, *all = malloc(sizeof(int) * (size_t)n);
