@@ -37,10 +37,13 @@ static occam_config noisy_config(const int *w)
     return cfg;
 }
 
-Test(noisy, mu_and_rho_gradients_match_finite_differences)
+/* The trainer's μ and ρ gradients (expected NLL + KL) against central differences of its loss,
+ * for a prior of the given kind. */
+static void check_mu_rho_gradients(occam_prior_kind prior)
 {
     int w[] = {5, 7, 4};
     occam_config cfg = noisy_config(w);
+    cfg.noise.prior = prior;
     cfg.model.activation = OCCAM_ACT_TANH;
     cfg.train.batch = 8;
     cfg.noise.init_sigma = 0.3;
@@ -95,6 +98,16 @@ Test(noisy, mu_and_rho_gradients_match_finite_differences)
     free(ds.x);
     free(ds.label);
     occam_model_free(&m);
+}
+
+Test(noisy, mu_and_rho_gradients_match_finite_differences)
+{
+    check_mu_rho_gradients(OCCAM_PRIOR_GAUSSIAN);
+}
+
+Test(noisy, mu_and_rho_gradients_match_finite_differences_mixture)
+{
+    check_mu_rho_gradients(OCCAM_PRIOR_MOG);
 }
 
 Test(noisy, kl_gradients)
@@ -232,6 +245,7 @@ Test(noisy, gradient_prior_refit_lowers_the_kl)
 {
     int w[] = {40, 50, 2};
     occam_config cfg = noisy_config(w);
+    cfg.noise.prior = OCCAM_PRIOR_MOG;
     cfg.noise.components = 3;
     cfg.noise.prior_update = OCCAM_PRIOR_UPDATE_GRADIENT;
     cfg.noise.prior_steps = 200;
@@ -359,13 +373,14 @@ Test(noisy, bits_back_is_thread_count_independent)
  * the per-thread scratch rows). */
 Test(noisy, same_seed_is_bit_identical)
 {
-    float *w[2];
+    float *w[4];
     size_t np = 0;
-    for (int run = 0; run < 2; run++) {
+    for (int run = 0; run < 4; run++) { /* runs 0, 1: the Gaussian prior; 2, 3: the mixture */
         blobs_run r;
         blobs_config(&r);
         r.cfg.train.epochs = 3;
         r.cfg.noise.enabled = true;
+        r.cfg.noise.prior = run < 2 ? OCCAM_PRIOR_GAUSSIAN : OCCAM_PRIOR_MOG;
         blobs_train(&r);
         np = r.m.lay.nparams;
         w[run] = malloc(2 * np * sizeof(float));
@@ -373,9 +388,10 @@ Test(noisy, same_seed_is_bit_identical)
         memcpy(w[run] + np, r.m.rho, np * sizeof(float));
         blobs_free(&r);
     }
-    cr_assert(memcmp(w[0], w[1], 2 * np * sizeof(float)) == 0, "noisy runs differ");
-    free(w[0]);
-    free(w[1]);
+    cr_assert(memcmp(w[0], w[1], 2 * np * sizeof(float)) == 0, "Gaussian prior: runs differ");
+    cr_assert(memcmp(w[2], w[3], 2 * np * sizeof(float)) == 0, "mixture prior: runs differ");
+    cr_assert(memcmp(w[0], w[2], 2 * np * sizeof(float)) != 0, "the priors gave one model");
+    for (int run = 0; run < 4; run++) free(w[run]);
 }
 
 /* The soft-weight-sharing refit: π sums to 1, the zero component keeps noise.zero_weight and
@@ -384,6 +400,7 @@ Test(noisy, mixture_refit_keeps_the_zero_component)
 {
     int w[] = {4, 3, 1};
     occam_config cfg = noisy_config(w);
+    cfg.noise.prior = OCCAM_PRIOR_MOG;
     cfg.noise.zero_weight = 0.8;
     occam_model m;
     occam_error err;

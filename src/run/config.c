@@ -352,10 +352,11 @@ static const config_key keys[] = {
     BOOL_KEY("noise", "enabled", noise.enabled, "false",
              "noisy weights: each weight is a Gaussian N(μ, σ²), trained by the local "
              "reparameterisation with loss = expected NLL + β·KL(q‖p)/N"),
-    ENUM_KEY("noise", "prior", noise.prior, occam_prior_kind, prior_names, "mog",
-             "prior p(w) per layer: gaussian N(0, s²), or a mixture with one component pinned "
-             "at 0 (soft weight sharing), their parameters re-fitted every epoch; or sparse, "
-             "the log-uniform prior of sparse variational dropout (Molchanov et al. 2017)"),
+    ENUM_KEY("noise", "prior", noise.prior, occam_prior_kind, prior_names, "gaussian",
+             "prior p(w) per layer: gaussian N(0, s²) (MacKay's evidence width), or mog, a "
+             "mixture with one component pinned at 0 (soft weight sharing), their parameters "
+             "re-fitted every epoch; or sparse, the log-uniform prior of sparse variational "
+             "dropout (Molchanov et al. 2017)"),
     INT_KEY("noise", "components", noise.components, 2, 8, "3", "mog prior: components"),
     DOUBLE_KEY("noise", "prior_sigma", noise.prior_sigma, 0, 100, 0, "0",
                "gaussian prior: s; 0 = learned per layer"),
