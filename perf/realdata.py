@@ -8,8 +8,18 @@ scikit-learn import):
   cancer    classify  30 features, 569 rows, malignant/benign
   wine      classify  13 features, 178 rows, 3 cultivars
   iris      classify   4 features, 150 rows, 3 species
+  digits    classify  64 features, 1797 rows, 10 handwritten digits (8x8 pixel counts)
+and, when python3-statsmodels is installed (its data sets are plain CSVs too), four more
+regression sets and one more classification set:
+  star98    regress   20 features, 303 rows, % of a district's pupils above the national
+                      median in maths (California STAR 1998)
+  grunfeld  regress    3 features, 220 rows, a firm's gross investment (value, capital, year)
+  fair      regress    8 features, 600 of 6366 rows (seeded), time spent in affairs
+  randhie   regress    9 features, 600 of 20190 rows (seeded), doctor visits (RAND HIE)
+  anes96    classify   9 features, 944 rows, vote in the 1996 US election
 Usage: perf/realdata.py OUTDIR [--train 100] [--splits 3]
-Writes OUTDIR/NAME-sS-train.csv and OUTDIR/NAME-sS-test.csv for split s = 0..splits-1."""
+Writes OUTDIR/NAME-sS-train.csv and OUTDIR/NAME-sS-test.csv for split s = 0..splits-1, and
+OUTDIR/sets.txt: one line per set, "NAME TASK FEATURES OUTPUTS"."""
 import argparse, csv, gzip, os, sys
 import numpy as np
 
@@ -35,10 +45,48 @@ def labelled(name):
     a = first_header(os.path.join(D, name))
     return a[:, :-1], a[:, -1].astype(int), "classify"
 
+def digits():
+    a = np.loadtxt(gzip.open(os.path.join(D, "digits.csv.gz")), delimiter=",")
+    return a[:, :-1], a[:, -1].astype(int), "classify"
+
+SM = "/usr/lib/python3/dist-packages/statsmodels/datasets"
+
+def sm_rows(rel, delim=","):
+    with open(os.path.join(SM, rel)) as f:
+        return [r for r in list(csv.reader(f, delimiter=delim))[1:] if r]
+
+def sample(a, n):
+    """n rows of a by a fixed seeded shuffle (for the large sets)."""
+    return a[np.random.RandomState(7).permutation(len(a))[:n]]
+
+def star98():
+    a = np.array(sm_rows("star98/star98.csv"), dtype=float)
+    return a[:, 2:], 100.0 * a[:, 1] / a[:, 0], "regress"
+
+def grunfeld():
+    a = np.array([[r[0], r[1], r[2], r[4]] for r in sm_rows("grunfeld/grunfeld.csv")], dtype=float)
+    return a[:, 1:], a[:, 0], "regress"
+
+def fair():
+    a = sample(np.array(sm_rows("fair/fair.csv"), dtype=float), 600)
+    return a[:, :-1], a[:, -1], "regress"
+
+def randhie():
+    a = sample(np.array(sm_rows("randhie/randhie.csv"), dtype=float), 600)
+    return a[:, 1:], a[:, 0], "regress"
+
+def anes96():
+    a = np.array(sm_rows("anes96/anes96.csv", "\t"), dtype=float)
+    return a[:, :-1], a[:, -1].astype(int), "classify"
+
 SETS = {"diabetes": diabetes, "boston": boston,
         "cancer": lambda: labelled("breast_cancer.csv"),
         "wine": lambda: labelled("wine_data.csv"),
-        "iris": lambda: labelled("iris.csv")}
+        "iris": lambda: labelled("iris.csv"),
+        "digits": digits}
+if os.path.isdir(SM):
+    SETS.update({"star98": star98, "grunfeld": grunfeld, "fair": fair, "randhie": randhie,
+                 "anes96": anes96})
 
 def main():
     ap = argparse.ArgumentParser()
@@ -47,6 +95,10 @@ def main():
     ap.add_argument("--splits", type=int, default=3)
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
+    if not os.path.isdir(SM):
+        print("python3-statsmodels is not installed: star98, grunfeld, fair, randhie and "
+              "anes96 are left out", file=sys.stderr)
+    index = []
     for name, load in SETS.items():
         x, y, task = load()
         for s in range(a.splits):
@@ -58,6 +110,9 @@ def main():
                         f.write(",".join(repr(float(v)) for v in x[i]) + "," + t + "\n")
         k = len(set(y.tolist())) if task == "classify" else 1
         print(f"{name} {task} features={x.shape[1]} rows={len(y)} outputs={k}")
+        index.append(f"{name} {task} {x.shape[1]} {k}")
+    with open(os.path.join(a.outdir, "sets.txt"), "w") as f:
+        f.write("\n".join(index) + "\n")
 
 if __name__ == "__main__":
     main()

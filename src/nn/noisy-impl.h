@@ -69,9 +69,19 @@ double noisy_kl(const occam_prior *p, double mu, double sigma, noisy_kl_grad *g)
  *   sparse:  occam_noise_sparse_kl's dK/d log α at log α = ln σ² − ln(μ² + 10⁻³⁰), times
  *            ∂ log α/∂μ = −2μ/(μ² + 10⁻³⁰) and ∂ log α/∂σ = 2/σ.
  * sigma and dsigma may be NULL (the Gaussian and the mixture only): ∂K/∂μ alone, which does
- * not depend on σ there. */
+ * not depend on σ there. With cp (the Gaussian and the mixture only), also the prior's
+ * curvature cp[i] = C_p(μ_i) = Σ_c r_c/s_c² (1/s² for a Gaussian).
+ *
+ * SGD steps μ semi-implicitly in the prior: the gradient g + κ∇K is divided by
+ * 1 + lr·κ·C_p(μ), which is the step μ⁺ = μ − lr·(g + κC_p·(μ⁺ − m)) with the KL's pull taken
+ * at the new point (a backward-Euler step in the prior's quadratic). The stationary points are
+ * those of g + κ∇K, and the prior's share of the curvature seen by the step stays below 1/lr
+ * however narrow a component is. Explicit steps diverged once lr·κ/s_c² passed SGD's
+ * stability bound: a mixture's zero component of width 0.01 at κ = 0.02 and lr 0.01 (fair,
+ * boston and randhie splits of perf/realdata_table.py). Adam's steps are bounded by lr and
+ * stay explicit. */
 void noisy_kl_grad_block(const noisy_cache *c, const float *mu, const float *sigma, float *dmu,
-                         float *dsigma, size_t n);
+                         float *dsigma, float *cp, size_t n);
 
 /* ---- the trainer's noisy weights (noise.enabled) ----------------------------------------- */
 

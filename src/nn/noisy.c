@@ -2,7 +2,6 @@
  * refits and KL gradients, the forward pass with the local reparameterisation (shared with the
  * description length), and the trainer's noisy stages: its state, backward pass and update. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "noisy-impl.h"
@@ -277,13 +276,14 @@ _Static_assert(OCCAM_PRIOR_MAX <= VMATH_MIX_MAX, "vmath's mixture sums take ever
  * responsibility-weighted sums from vmath, then the quotients. */
 static void mixture_grad(const noisy_cache *c, const float *restrict mu,
                          const float *restrict sigma, float *restrict dmu,
-                         float *restrict dsigma, size_t n)
+                         float *restrict dsigma, float *restrict cp, size_t n)
 {
     float tot[NOISY_BLOCK], gm[NOISY_BLOCK], curv[NOISY_BLOCK];
     vmath_mixture_sums(tot, gm, curv, mu, c->k, c->lw, c->mu, c->inv_s2, n);
     for (size_t i = 0; i < n; i++) dmu[i] = gm[i] / tot[i];
     for (size_t i = 0; dsigma && i < n; i++)
         dsigma[i] = -1.0f / sigma[i] + sigma[i] * curv[i] / tot[i];
+    for (size_t i = 0; cp && i < n; i++) cp[i] = curv[i] / tot[i];
 }
 
 /* The sparse prior's gradient (Molchanov et al.'s approximation, occam_noise_sparse_kl) through
@@ -317,7 +317,7 @@ static void sparse_grad(const float *restrict mu, const float *restrict sigma,
 }
 
 void noisy_kl_grad_block(const noisy_cache *c, const float *mu, const float *sigma, float *dmu,
-                         float *dsigma, size_t n)
+                         float *dsigma, float *cp, size_t n)
 {
     OCCAM_ASSERT(n <= NOISY_BLOCK && (sigma || !dsigma));
     switch (c->kind) {
@@ -325,13 +325,14 @@ void noisy_kl_grad_block(const noisy_cache *c, const float *mu, const float *sig
         const float m0 = c->mu[0], v = c->inv_s2[0];
         for (size_t i = 0; i < n; i++) dmu[i] = (mu[i] - m0) * v;
         for (size_t i = 0; dsigma && i < n; i++) dsigma[i] = -1.0f / sigma[i] + sigma[i] * v;
+        for (size_t i = 0; cp && i < n; i++) cp[i] = v;
         return;
     }
     case NOISY_KL_MIXTURE:
-        mixture_grad(c, mu, sigma, dmu, dsigma, n);
+        mixture_grad(c, mu, sigma, dmu, dsigma, cp, n);
         return;
     case NOISY_KL_SPARSE:
-        OCCAM_ASSERT(sigma && dsigma);
+        OCCAM_ASSERT(sigma && dsigma && !cp);
         sparse_grad(mu, sigma, dmu, dsigma, n);
         return;
     }
@@ -650,7 +651,10 @@ void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
     const noisy_cache *pc = &s->cache[l];
     const size_t np = lay->nparams;
     const float kappa = (float)s->kappa, d = (float)NOISY_CURV_DECAY, bsz = (float)s->batch;
-    float gmu[NOISY_BLOCK], g2[NOISY_BLOCK], kmu[NOISY_BLOCK], ksg[NOISY_BLOCK];
+    /* SGD steps μ semi-implicitly in the prior (see noisy-impl.h); Adam's steps are bounded */
+    const bool implicit = opt->kind == OCCAM_OPT_SGD && !s->sparse && kappa > 0.0f;
+    const float lk = opt->lr * kappa;
+    float gmu[NOISY_BLOCK], g2[NOISY_BLOCK], kmu[NOISY_BLOCK], ksg[NOISY_BLOCK], cp[NOISY_BLOCK];
     for (size_t b = 0; b < len; b += NOISY_BLOCK) {
         size_t n = len - b < NOISY_BLOCK ? len - b : NOISY_BLOCK, o0 = off + b;
         const float *restrict sg = s->sigma + o0, *restrict sig = s->dsigma + o0;
@@ -668,8 +672,9 @@ void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
         if (kappa > 0.0f) {
             /* the KL's ∂/∂σ only where σ is trained by its gradient */
             noisy_kl_grad_block(pc, m->params + o0, s->var_grad ? sg : NULL, kmu,
-                                s->var_grad ? ksg : NULL, n);
+                                s->var_grad ? ksg : NULL, implicit ? cp : NULL, n);
             for (size_t i = 0; i < n; i++) gmu[i] += kappa * kmu[i];
+            for (size_t i = 0; implicit && i < n; i++) gmu[i] /= 1.0f + lk * cp[i];
         }
         if (s->var_grad) { /* g2 becomes g_ρ */
             if (kappa > 0.0f)

@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""The real-data comparison of issue 13: for every set that perf/realdata.py wrote, trains
+no regularisation, each weight decay of a grid, and noisy weights with the [noise] defaults
+(only noise.enabled = true) and with the mixture prior; optionally runs `occam select` over
+weight decay x noise on/off. Every run uses the same recipe (no per-set tuning): standardised
+inputs, targets in their natural units, one hidden layer, the given optimiser.
+
+Usage: perf/realdata_table.py DATADIR [--occam build/occam] [--jobs 2] [--epochs 300]
+           [--optimizer sgd] [--lr 0.001] [--hidden 50] [--splits 3] [--sets a,b,...]
+           [--select [--select-grid key=v1,v2 ...]] [--json OUT]
+Prints a markdown table of means over the splits and the acceptance checks: the default
+noisy net against the best decay of the grid in hindsight (regression: relative test error
+within 5% and at least 20% below no regularisation; classification: accuracy within 2 points),
+and with --select, the selected point against the grid's best per split (within 10%).
+"""
+import argparse, concurrent.futures as cf, json, os, subprocess, sys, tempfile
+
+GRID = [0, 0.001, 0.01, 0.1, 1, 3]
+
+
+def config(a, d, name, s, task, feat, outs):
+    return f"""[data]
+source = csv
+train = {d}/{name}-s{s}-train.csv
+test = {d}/{name}-s{s}-test.csv
+task = {task}
+normalize = standardize
+[model]
+layers = {feat},{a.hidden},{outs}
+[train]
+epochs = {a.epochs}
+batch = 16
+optimizer = {a.optimizer}
+lr = {a.lr}
+momentum = 0.9
+[runtime]
+threads = 1
+"""
+
+
+def metric(task):
+    return "relative_error" if task == "regress" else "accuracy"
+
+
+COLLAPSED = []
+
+
+def collapsed(rep, task, key, maj):
+    """A noisy net that predicts the training mean (train relative error >= 0.95) or one class
+    for every row (train accuracy at the majority share) is recorded as collapsed."""
+    tr = rep["train"]
+    if task == "regress" and tr["relative_error"] >= 0.95:
+        COLLAPSED.append(f"{key}: train relative error {tr['relative_error']:.3f}")
+    if task == "classify" and tr["accuracy"] <= maj + 1e-9:
+        COLLAPSED.append(f"{key}: train accuracy {tr['accuracy']:.3f}")
+
+
+def run(job):
+    """One training (or selection): returns (key, value or None, message)."""
+    a, key, ini, args, task, kind, maj = job
+    with tempfile.TemporaryDirectory() as t:
+        c, r = os.path.join(t, "c.ini"), os.path.join(t, "r.json")
+        with open(c, "w") as f:
+            f.write(ini)
+        cmd = [a.occam, kind, c] + args + ["--report", r]
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0 or not os.path.exists(r):
+            return key, None, p.stderr.strip().splitlines()[-1:] or ["failed"]
+        rep = json.load(open(r))
+    if kind == "train":
+        if key[2] in ("gaussian", "mog"):
+            collapsed(rep, task, key, maj)
+        return key, rep["test"][metric(task)], None
+    pts = rep["points"]
+    return key, (pts[rep["best"]]["test"], [p["test"] if p["status"] == "done" else None
+                                            for p in pts], pts[rep["best"]]["set"]), None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("datadir")
+    ap.add_argument("--occam", default="build/occam")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--epochs", type=int, default=300)
+    ap.add_argument("--optimizer", default="sgd")
+    ap.add_argument("--lr", default="0.001")
+    ap.add_argument("--hidden", type=int, default=50)
+    ap.add_argument("--splits", type=int, default=3)
+    ap.add_argument("--sets", default="")
+    ap.add_argument("--select", action="store_true")
+    ap.add_argument("--select-grid", action="append", default=[],
+                    help="one more --grid axis for occam select (repeatable)")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    sets = [l.split() for l in open(os.path.join(a.datadir, "sets.txt")) if l.strip()]
+    if a.sets:
+        keep = a.sets.split(",")
+        sets = [s for s in sets if s[0] in keep]
+    cols = [("wd", w, ["--set", f"train.weight_decay={w}"]) for w in GRID]
+    cols += [("gaussian", None, ["--set", "noise.enabled=true"]),
+             ("mog", None, ["--set", "noise.enabled=true", "--set", "noise.prior=mog"])]
+    jobs = []
+    for name, task, feat, outs in sets:
+        for s in range(a.splits):
+            ini = config(a, a.datadir, name, s, task, feat, outs)
+            maj = 0.0
+            if task == "classify":
+                with open(os.path.join(a.datadir, f"{name}-s{s}-train.csv")) as f:
+                    ys = [l.rsplit(",", 1)[1].strip() for l in f if l.strip()]
+                maj = max(ys.count(v) for v in set(ys)) / len(ys)
+            for kind, w, args in cols:
+                jobs.append((a, (name, s, kind, w), ini, args, task, "train", maj))
+            if a.select:
+                jobs.append((a, (name, s, "select", None), ini,
+                             ["--grid", "train.weight_decay=" + ",".join(map(str, GRID)),
+                              "--grid", "noise.enabled=false,true"]
+                             + [x for g in a.select_grid for x in ("--grid", g)], task, "select", maj))
+    res = {}
+    with cf.ThreadPoolExecutor(a.jobs) as ex:
+        for key, val, msg in ex.map(run, jobs):
+            res[key] = val
+            if val is None:
+                print(f"failed: {key}: {msg}", file=sys.stderr)
+    mean = lambda v: sum(v) / len(v) if v and None not in v else float("nan")
+    print(f"recipe: {a.optimizer} lr {a.lr} momentum 0.9, batch 16, {a.epochs} epochs, "
+          f"1 hidden layer of {a.hidden}, {a.splits} splits\n")
+    print("| set | none | best decay (grid) | noisy, default (gaussian) | noisy, mog |"
+          + (" select |" if a.select else ""))
+    print("|---|---|---|---|---|" + ("---|" if a.select else ""))
+    out, fails = [], []
+    for name, task, feat, outs in sets:
+        reg = task == "regress"
+        m = {}
+        for kind, w, _ in cols:
+            m[(kind, w)] = mean([res[(name, s, kind, w)] for s in range(a.splits)])
+        wd = {w: m[("wd", w)] for w in GRID}
+        bw = (min if reg else max)(GRID, key=lambda w: wd[w])
+        none, best, g, mg = wd[0], wd[bw], m[("gaussian", None)], m[("mog", None)]
+        row = f"| {name} ({'rel. error' if reg else 'accuracy'}) | {none:.4f} | {best:.4f} " \
+              f"({bw}) | {g:.4f} | {mg:.4f} |"
+        rec = {"set": name, "task": task, "none": none, "best_decay": best, "best_w": bw,
+               "gaussian": g, "mog": mg}
+        if reg:
+            rec["vs_best"] = g / best - 1
+            rec["below_none"] = 1 - g / none
+            rec["best_below_none"] = 1 - best / none
+            ok = rec["vs_best"] <= 0.05
+            fails += [] if ok else [f"{name}: {100 * rec['vs_best']:+.1f}% against the best decay"]
+            if rec["below_none"] < 0.20:
+                fails.append(f"{name}: {100 * rec['below_none']:.1f}% below none (the best decay: "
+                             f"{100 * rec['best_below_none']:.1f}%)")
+        else:
+            rec["vs_best"] = best - g
+            if rec["vs_best"] > 0.02:
+                fails.append(f"{name}: {100 * rec['vs_best']:.1f} points below the best decay")
+        if a.select:
+            ch, gb, worst = [], [], 0.0
+            for s in range(a.splits):
+                v = res[(name, s, "select", None)]
+                if v is None:
+                    ch.append(None)
+                    continue
+                pick, tests, _ = v
+                top = (min if reg else max)(t for t in tests if t is not None)
+                ch.append(pick)
+                gb.append(top)
+                # the gap in test error (classification: the error rate 1 - accuracy)
+                if reg:
+                    gap = pick / top - 1
+                else:
+                    gap = 0.0 if pick >= top else (1 - pick) / (1 - top) - 1
+                worst = max(worst, gap)
+                if gap > 0.10:
+                    fails.append(f"{name} split {s}: select picked {pick:.4f}, the grid's best "
+                                 f"is {top:.4f} ({100 * gap:+.1f}% test error)")
+            rec["select"], rec["select_worst_gap"] = mean(ch), worst
+            row += f" {mean(ch):.4f} (worst split {100 * worst:+.1f}%) |"
+        print(row)
+        out.append(rec)
+    print()
+    for name_rec in out:
+        r = name_rec
+        if r["task"] == "regress":
+            print(f"{r['set']}: default noisy {100 * r['vs_best']:+.1f}% against the best decay, "
+                  f"{100 * r['below_none']:.1f}% below none (best decay "
+                  f"{100 * r['best_below_none']:.1f}%)")
+        else:
+            print(f"{r['set']}: default noisy {100 * -r['vs_best']:+.1f} points against the best "
+                  "decay")
+    print(f"\nnoisy runs collapsed to the mean or one class: {len(COLLAPSED)}")
+    for c in COLLAPSED:
+        print("  " + c)
+    print("\nshort of the targets:" if fails else "\nevery target met")
+    for f in fails:
+        print("  " + f)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
