@@ -1165,6 +1165,24 @@ Test(cli, regression_targets_in_the_hundreds_train_with_standardised_targets)
               mse, rel * var);
 }
 
+/* The report carries a noisy regression net's learned noise level σ_y (standardised target
+ * units): at least the training residual's RMS (E_q[r²] ≥ r(μ)²) and below the targets' own
+ * spread; a classifier has none. */
+Test(cli, report_has_the_learned_noise_level)
+{
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    expect(occam("train %s --threads 1 --set noise.enabled=true --set train.epochs=60 "
+                 "--report %s", path("reg.ini"), path("r.json")), 0, "test   mse");
+    double level = report_number("r.json", "noise", "level");
+    double rel = report_number("r.json", "train", "relative_error");
+    cr_assert(level * level >= 0.9 * rel && level < 1.0, "σ_y %g, train relative error %g",
+              level, rel);
+    expect(occam("train %s --threads 1 --set noise.enabled=true --set train.epochs=1 "
+                 "--report %s", BLOBS, path("c.json")), 0, "test");
+    cr_assert(!strstr(slurp("c.json"), "\"level\""), "a classifier reports a noise level");
+}
+
 /* Rewrites the safetensors file `from` as `to` with its config metadata as a file from before
  * data.normalize_targets existed: the key removed. */
 static void drop_targets_key(const char *from, const char *to)

@@ -233,6 +233,12 @@ static void write_noise(occam_json *j, const occam_report *r)
     occam_json_end_array(j);
     occam_json_key(j, "zero_component_fraction");
     occam_json_number(j, active_all ? (double)zero_all / (double)active_all : 0.0);
+    /* regression: the learned noise level σ_y of the data code, in standardised target units */
+    double level = occam_trainer_noise_level(r->trainer);
+    if (level > 0.0) {
+        occam_json_key(j, "level");
+        occam_json_number(j, level);
+    }
     occam_json_end_object(j);
 }
 
