@@ -1102,6 +1102,10 @@ Test(config, validate)
              "lr_min)",
              "train.schedule=cosine", "train.lr_min=0.5");
     VALIDATE(NULL, "train.schedule=step", "train.lr_min=0.5");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior_scope=network");
+    VALIDATE("noise.prior_scope = network: only the gaussian prior has one width for the "
+             "network (noise.prior = mog)",
+             "noise.enabled=true", "noise.prior=mog", "noise.prior_scope=network");
 }
 
 Test(config, validate_rechecks_fields_set_by_code)

@@ -400,6 +400,39 @@ Test(noisy, bits_back_is_thread_count_independent)
 
 /* Two noisy runs with the same seed and thread count are bit-identical (this caught a race in
  * the per-thread scratch rows). */
+/* Bits-back sends q with its σ scaled by the best t = 2^−j: doubling every trained σ halves
+ * the chosen t and reaches (up to float rounding of σ) the same code; inflating σ 16-fold
+ * costs at most the part of the search it cannot reach. */
+Test(noisy, bits_back_searches_the_posterior_width_scale)
+{
+    blobs_run r;
+    blobs_config(&r);
+    r.cfg.data.spread = 0.6;
+    r.cfg.train.epochs = 3;
+    r.cfg.noise.enabled = true;
+    r.cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    r.cfg.mdl.samples = 16;
+    blobs_train(&r);
+    occam_dl a, b;
+    occam_error err;
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    int j = 0;
+    while (j < 7 && ldexp(1.0, -j) != a.sigma_scale) j++;
+    cr_assert(j < 6, "σ scale %g is not one of 2^0 .. 2^-5", a.sigma_scale);
+    const occam_layout *lay = &r.m.lay;
+    for (int l = 0; l < lay->nlayers; l++)
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + (size_t)lay->width[l] * lay->width[l + 1]; i++)
+            r.m.rho[i] = (float)occam_noise_rho(2.0 * occam_noise_sigma(r.m.rho[i]));
+    cr_assert_eq(occam_dl_compute(&b, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert(b.sigma_scale == a.sigma_scale / 2, "scales %g, then %g", a.sigma_scale,
+              b.sigma_scale);
+    cr_assert(fabs(b.total_bits - a.total_bits) <= 1e-3 * a.total_bits, "%.6f bits, then %.6f",
+              a.total_bits, b.total_bits);
+    blobs_free(&r);
+}
+
 Test(noisy, same_seed_is_bit_identical)
 {
     float *w[4];
@@ -421,6 +454,46 @@ Test(noisy, same_seed_is_bit_identical)
     cr_assert(memcmp(w[2], w[3], 2 * np * sizeof(float)) == 0, "mixture prior: runs differ");
     cr_assert(memcmp(w[0], w[2], 2 * np * sizeof(float)) != 0, "the priors gave one model");
     for (int run = 0; run < 4; run++) free(w[run]);
+}
+
+/* The Gaussian prior's evidence width s² = mean of μ² + σ² over the active weights: per layer,
+ * or (noise.prior_scope = network) one width over every layer's, against a naive sum. */
+Test(noisy, gaussian_width_per_layer_or_network)
+{
+    int w[] = {6, 5, 3};
+    occam_config cfg = noisy_config(w);
+    occam_model m;
+    occam_error err;
+    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+    occam_model_init(&m, OCCAM_INIT_XAVIER, 4);
+    m.rho = calloc(m.lay.nparams, sizeof(float));
+    cr_assert_eq(occam_model_mask_enable(&m, &err), OCCAM_OK);
+    m.mask[m.lay.w_off[1] + 2] = 0; /* a pruned weight counts nowhere */
+    double ss[2] = {0}, all = 0;
+    size_t k[2] = {0};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < (size_t)w[l] * w[l + 1]; i++) {
+            size_t o = m.lay.w_off[l] + i;
+            m.params[o] *= l ? 3.0f : 1.0f; /* layers of different spread */
+            m.rho[o] = (float)noisy_softplus_inv(0.01 + 0.001 * (double)i);
+            if (!m.mask[o]) continue;
+            double sg = noisy_softplus(m.rho[o]);
+            ss[l] += (double)m.params[o] * m.params[o] + sg * sg;
+            k[l]++;
+        }
+    all = (ss[0] + ss[1]) / (double)(k[0] + k[1]);
+    occam_prior p;
+    for (int l = 0; l < 2; l++) {
+        cfg.noise.prior_scope = OCCAM_PRIOR_SCOPE_LAYER;
+        occam_noise_prior_fit(&p, &m, l, &cfg.noise, false);
+        cr_assert(p.k == 1 && fabs(p.sigma[0] - sqrt(ss[l] / (double)k[l])) < 1e-12,
+                  "layer %d: s %.15g", l, p.sigma[0]);
+        cfg.noise.prior_scope = OCCAM_PRIOR_SCOPE_NETWORK;
+        occam_noise_prior_fit(&p, &m, l, &cfg.noise, false);
+        cr_assert(p.k == 1 && fabs(p.sigma[0] - sqrt(all)) < 1e-12, "layer %d: s %.15g", l,
+                  p.sigma[0]);
+    }
+    occam_model_free(&m);
 }
 
 /* The soft-weight-sharing refit: π sums to 1, the zero component keeps noise.zero_weight and

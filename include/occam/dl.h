@@ -86,7 +86,10 @@ typedef struct occam_dl {
     double model_bits, data_bits, total_bits;
     double dense_bits;    /* the dense float32 model: 32 × (weights + biases) of these layers */
     size_t rows;          /* training rows the data code covers */
-    double seconds;       /* time to compute the data code for the final model */
+    double sigma_scale;   /* bits-back: the factor on every posterior σ that gave the
+                             shortest code (1 = the trained q; 0 for other codes) */
+    double seconds;       /* time to compute the data code for the final model (bits-back:
+                             with the σ-scale search) */
     double total_seconds; /* time for all of occam_dl_compute: prior fits, δ search, codes */
 } occam_dl;
 

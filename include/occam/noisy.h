@@ -12,6 +12,8 @@
 #include "occam/rng.h"
 
 typedef enum { OCCAM_PRIOR_UPDATE_EM, OCCAM_PRIOR_UPDATE_GRADIENT } occam_prior_update;
+/* noise.prior_scope: one Gaussian prior width per layer, or one for the whole network. */
+typedef enum { OCCAM_PRIOR_SCOPE_LAYER, OCCAM_PRIOR_SCOPE_NETWORK } occam_prior_scope;
 
 /* noise.data_term: how training evaluates the expected data cost E_q[L(w)].
  *   expansion: at the means, plus the second-order term ½ Σ_i h_i σ_i² of its Taylor
@@ -31,7 +33,9 @@ typedef struct occam_noise_params {
     bool enabled;                    /* noise.enabled: noisy weights (Hinton & van Camp) */
     occam_prior_kind prior;          /* noise.prior = gaussian | mog */
     int components;                  /* noise.components: mog components (0 pinned at 0) */
-    double prior_sigma;              /* noise.prior_sigma: gaussian; 0 = learned per layer */
+    double prior_sigma;              /* noise.prior_sigma: gaussian; 0 = learned */
+    occam_prior_scope prior_scope;   /* noise.prior_scope: gaussian, one width per layer or
+                                        one for the network */
     double init_sigma;               /* noise.init_sigma: initial σ of every weight */
     int warmup_epochs;               /* noise.warmup_epochs: β from 0 to 1 over these */
     double kl_scale;                 /* noise.kl_scale: multiplies β (1 = the paper's cost) */
@@ -55,7 +59,8 @@ double occam_noise_sparse_kl(double log_alpha, double *dk);
 bool occam_noise_samples(const occam_noise_params *np);
 
 /* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of
- * μ² + σ² (unless noise.prior_sigma fixes s), or the mixture (component 0 pinned at 0, its π
+ * μ² + σ² (unless noise.prior_sigma fixes s; with noise.prior_scope = network, the mean is
+ * over every layer's active weights, so all layers get one width), or the mixture (component 0 pinned at 0, its π
  * fixed at noise.zero_weight, its width capped at a tenth of the weights' RMS). first = true
  * fits the mixture to μ by EM from scratch; otherwise it moves from its current state by five
  * EM steps with each weight's own variance added to the spread (noise.prior_update = em) or by
@@ -123,5 +128,7 @@ long occam_noise_mask_low_snr(occam_model *m, double log_alpha, occam_error *err
 
 /* σ = softplus(ρ). */
 double occam_noise_sigma(float rho);
+/* softplus⁻¹(σ), the ρ of a weight of width σ > 0. */
+double occam_noise_rho(double sigma);
 
 #endif

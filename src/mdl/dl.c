@@ -321,39 +321,25 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
     return OCCAM_OK;
 }
 
-/* Bits-back: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to the trained (μ, σ) by EM
- * whatever noise.prior_update trained with: the code length wants the best-fitting prior, and
- * EM's exact M-steps get closer in a few steps than gradient steps), data bits the expected NLL
- * under q. Biases are sent as float32. */
-static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
-                     const occam_noise_params *noise, const occam_dataset *train, int threads,
-                     occam_error *err)
+/* Bits-back at one posterior: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to (μ, σ)
+ * by EM whatever noise.prior_update trained with: the code length wants the best-fitting prior,
+ * and EM's exact M-steps get closer in a few steps than gradient steps), the biases quantised,
+ * data bits the expected NLL under q. sigma[i] is weight i's σ and rho its softplus⁻¹ (the
+ * priors' fit reads the model's rho). OCCAM_ERR_RUNTIME when scratch runs out. */
+static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, float *rho,
+                        float *var, const occam_dl_params *p, const occam_noise_params *em,
+                        const occam_dataset *train, int threads)
 {
     const occam_layout *lay = &m->lay;
-    if (!m->rho)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "mdl.model_code = bits-back needs a noisy-weight model "
-                               "(noise.enabled = true, or a checkpoint saved from one: layers.L.weight_rho)");
-    float *sigma = occam_alloc(lay->nparams, sizeof(float));
-    float *var = occam_alloc(lay->nparams, sizeof(float));
-    if (!sigma || !var) {
-        free(sigma);
-        free(var);
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    }
-    for (size_t i = 0; i < lay->nparams; i++) {
-        sigma[i] = (float)occam_noise_sigma(m->rho[i]);
+    for (size_t i = 0; i < lay->nparams; i++)
         var[i] = m->mask && !m->mask[i] ? 0.0f : sigma[i] * sigma[i];
-    }
-    occam_noise_params em = *noise;
-    em.prior_update = OCCAM_PRIOR_UPDATE_EM;
-    if (em.prior == OCCAM_PRIOR_SPARSE) /* improper: the surviving weights go under a mixture */
-        em.prior = OCCAM_PRIOR_MOG;
+    occam_model mt = *m;
+    mt.rho = rho;
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         if (!y->k) continue;
-        occam_noise_prior_fit(&y->prior, m, l, &em, true);
-        occam_noise_prior_fit(&y->prior, m, l, &em, false);
+        occam_noise_prior_fit(&y->prior, &mt, l, em, true);
+        occam_noise_prior_fit(&y->prior, &mt, l, em, false);
         y->value_bits = occam_codes_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
                                                 m->mask ? m->mask + lay->w_off[l] : NULL,
                                                 (size_t)y->n, &y->prior, p->samples,
@@ -382,20 +368,77 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
         memcpy(q, m->params, lay->nparams * sizeof(float));
         rc = code_biases(dl, m, p, train, threads, q, base);
     }
+    dl->model_bits = 0.0;
     for (int l = 0; l < lay->nlayers; l++) {
         const occam_dl_layer *y = &dl->layer[l];
         dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
     }
     occam_model mq = *m;
     mq.params = q;
-    double t0 = occam_clock_now();
     if (rc == OCCAM_OK)
         rc = noisy_data_bits(&mq, train, var, p->data_samples, p->seed, p->target_precision,
                              threads, &dl->data_bits);
     free(q);
-    dl->seconds = occam_clock_now() - t0;
     dl->total_bits = dl->model_bits + dl->data_bits;
+    return rc;
+}
+
+/* Bits-back for the trained q and for q with every σ scaled by t = 2^−j, j = 0 .. SIGMA_SCALES − 1,
+ * keeping the shortest: any q is a valid bits-back code, and the sender names its t in
+ * log2(SIGMA_SCALES) bits. The posterior widths training sets (the curvature fixed point) make
+ * the mean-field samples too wide where the data curvature vanishes, e.g. a classifier that
+ * separates its training set: there σ is the prior width and the sampled data code of cancer
+ * cost 22–50 bits per row at t = 1. The scales are tried from t = 1 down while the total
+ * falls, with the same noise draws for each. */
+enum { SIGMA_SCALES = 7 };
+
+static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                     const occam_noise_params *noise, const occam_dataset *train, int threads,
+                     occam_error *err)
+{
+    const occam_layout *lay = &m->lay;
+    if (!m->rho)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.model_code = bits-back needs a noisy-weight model "
+                               "(noise.enabled = true, or a checkpoint saved from one: layers.L.weight_rho)");
+    float *sigma = occam_alloc(lay->nparams, sizeof(float));
+    float *st = occam_alloc(lay->nparams, sizeof(float));
+    float *rho = occam_alloc(lay->nparams, sizeof(float));
+    float *var = occam_alloc(lay->nparams, sizeof(float));
+    if (!sigma || !st || !rho || !var) {
+        free(sigma);
+        free(st);
+        free(rho);
+        free(var);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
+    for (size_t i = 0; i < lay->nparams; i++) sigma[i] = (float)occam_noise_sigma(m->rho[i]);
+    occam_noise_params em = *noise;
+    em.prior_update = OCCAM_PRIOR_UPDATE_EM;
+    if (em.prior == OCCAM_PRIOR_SPARSE) /* improper: the surviving weights go under a mixture */
+        em.prior = OCCAM_PRIOR_MOG;
+    double t0 = occam_clock_now();
+    const occam_dl start = *dl;
+    int rc = OCCAM_OK;
+    for (int j = 0; j < SIGMA_SCALES && rc == OCCAM_OK; j++) {
+        double t = ldexp(1.0, -j);
+        for (size_t i = 0; i < lay->nparams; i++) {
+            st[i] = j ? (float)(t * sigma[i]) : sigma[i];
+            rho[i] = j ? (float)occam_noise_rho(st[i]) : m->rho[i];
+        }
+        occam_dl c = start;
+        rc = bits_back_at(&c, m, st, rho, var, p, &em, train, threads);
+        if (rc != OCCAM_OK) break;
+        if (j > 0 && !(c.total_bits < dl->total_bits)) break; /* past the shortest */
+        *dl = c;
+        dl->sigma_scale = t;
+    }
+    dl->model_bits += log2((double)SIGMA_SCALES);
+    dl->total_bits = dl->model_bits + dl->data_bits;
+    dl->seconds = occam_clock_now() - t0;
     free(sigma);
+    free(st);
+    free(rho);
     free(var);
     if (rc != OCCAM_OK)
         return occam_error_set(err, rc, "out of memory for the data code's scratch (%d threads)",
@@ -814,6 +857,8 @@ void occam_dl_write_table(const occam_dl *dl, FILE *out)
             dl->dense_bits / dl->model_bits);
     fprintf(out, "data bits  %.0f (%zu training rows, %.3f bits/row)\n", dl->data_bits, dl->rows,
             dl->data_bits / (double)dl->rows);
+    if (dl->code == OCCAM_MDL_BITS_BACK)
+        fprintf(out, "posterior widths sent at %g x the trained sigma\n", dl->sigma_scale);
     fprintf(out, "total bits %.0f\n", dl->total_bits);
 }
 
@@ -844,6 +889,10 @@ void occam_dl_write_json(const occam_dl *dl, occam_json *j)
     occam_json_number(j, dl->total_bits);
     occam_json_key(j, "dense_bits");
     occam_json_number(j, dl->dense_bits);
+    if (dl->code == OCCAM_MDL_BITS_BACK) {
+        occam_json_key(j, "sigma_scale");
+        occam_json_number(j, dl->sigma_scale);
+    }
     occam_json_key(j, "rows");
     occam_json_uint(j, dl->rows);
     occam_json_key(j, "data_seconds");

@@ -164,13 +164,18 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
         return;
     }
     if (np->prior == OCCAM_PRIOR_GAUSSIAN) {
+        /* MacKay's evidence width: s² = mean of μ² + σ² over the layer, or the network */
+        bool all = np->prior_scope == OCCAM_PRIOR_SCOPE_NETWORK;
         double ss = 0.0;
         size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (mk && !mk[i]) continue;
-            double s = noisy_softplus(rho[i]);
-            ss += (double)w[i] * w[i] + s * s;
-            k++;
+        for (int j = all ? 0 : l; j < (all ? lay->nlayers : l + 1); j++) {
+            size_t o = lay->w_off[j], nj = (size_t)lay->width[j] * lay->width[j + 1];
+            for (size_t i = o; i < o + nj; i++) {
+                if (m->mask && !m->mask[i]) continue;
+                double s = noisy_softplus(m->rho[i]);
+                ss += (double)m->params[i] * m->params[i] + s * s;
+                k++;
+            }
         }
         double sd = np->prior_sigma > 0 ? np->prior_sigma
                                                : sqrt(k ? ss / (double)k : 1.0);
@@ -222,6 +227,8 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
 
 
 double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
+
+double occam_noise_rho(double sigma) { return noisy_softplus_inv(sigma); }
 
 long occam_noise_mask_low_snr(occam_model *m, double log_alpha, occam_error *err)
 {

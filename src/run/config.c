@@ -183,6 +183,8 @@ static const char *const precision_names[] = {
 static const char *const data_term_names[] = {
     [OCCAM_NOISE_DATA_AUTO] = "auto", [OCCAM_NOISE_DATA_EXPANSION] = "expansion",
     [OCCAM_NOISE_DATA_SAMPLE] = "sample", NULL};
+static const char *const prior_scope_names[] = {
+    [OCCAM_PRIOR_SCOPE_LAYER] = "layer", [OCCAM_PRIOR_SCOPE_NETWORK] = "network", NULL};
 static const char *const prior_update_names[] = {
     [OCCAM_PRIOR_UPDATE_EM] = "em", [OCCAM_PRIOR_UPDATE_GRADIENT] = "gradient", NULL};
 
@@ -359,7 +361,11 @@ static const config_key keys[] = {
              "dropout (Molchanov et al. 2017)"),
     INT_KEY("noise", "components", noise.components, 2, 8, "3", "mog prior: components"),
     DOUBLE_KEY("noise", "prior_sigma", noise.prior_sigma, 0, 100, 0, "0",
-               "gaussian prior: s; 0 = learned per layer"),
+               "gaussian prior: s; 0 = learned (per noise.prior_scope)"),
+    ENUM_KEY("noise", "prior_scope", noise.prior_scope, occam_prior_scope, prior_scope_names,
+             "layer",
+             "gaussian prior: one learned width per layer, or one for the whole network "
+             "(pins the balance between layers; let occam select choose by bits)"),
     DOUBLE_KEY("noise", "init_sigma", noise.init_sigma, 0, 10, OPEN_LO, "0.01",
                "initial σ of every weight"),
     INT_KEY("noise", "warmup_epochs", noise.warmup_epochs, 0, 1000000, "5",
@@ -1631,6 +1637,12 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
                                cfg->noise.enabled, err);
     if (rc == OCCAM_OK)
         rc = occam_dl_check(&cfg->mdl, cfg->noise.enabled, err);
+    if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior != OCCAM_PRIOR_GAUSSIAN &&
+        cfg->noise.prior_scope == OCCAM_PRIOR_SCOPE_NETWORK)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "noise.prior_scope = network: only the gaussian prior has one "
+                             "width for the network (noise.prior = %s)",
+                             prior_names[cfg->noise.prior]);
     if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior == OCCAM_PRIOR_SPARSE &&
         cfg->noise.data_term == OCCAM_NOISE_DATA_EXPANSION)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
