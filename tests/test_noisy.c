@@ -37,6 +37,16 @@ static occam_config noisy_config(const int *w)
     return cfg;
 }
 
+/* A model of cfg's widths, Xavier-initialised from seed, with ρ = 0 (σ = ln 2). */
+static void noisy_model(occam_model *m, const occam_config *cfg, uint64_t seed)
+{
+    occam_error err;
+    cr_assert_eq(occam_model_create(m, &cfg->model, cfg->data.task, &err), OCCAM_OK);
+    occam_model_init(m, OCCAM_INIT_XAVIER, seed);
+    m->rho = calloc(m->lay.nparams, sizeof(float));
+    cr_assert(m->rho);
+}
+
 /* The trainer's μ and ρ gradients (expected NLL + KL) against central differences of its loss,
  * for a prior of the given kind. */
 static void check_mu_rho_gradients(occam_prior_kind prior)
@@ -443,6 +453,11 @@ Test(noisy, same_seed_is_bit_identical)
         r.cfg.train.epochs = 3;
         r.cfg.noise.enabled = true;
         r.cfg.noise.prior = run < 2 ? OCCAM_PRIOR_GAUSSIAN : OCCAM_PRIOR_MOG;
+        if (run >= 2) { /* and SGD: the semi-implicit prior step */
+            r.cfg.train.optim.optimizer = OCCAM_OPT_SGD;
+            r.cfg.train.optim.lr = 0.05;
+            r.cfg.train.optim.momentum = 0.9;
+        }
         blobs_train(&r);
         np = r.m.lay.nparams;
         w[run] = malloc(2 * np * sizeof(float));
@@ -464,9 +479,7 @@ Test(noisy, gaussian_width_per_layer_or_network)
     occam_config cfg = noisy_config(w);
     occam_model m;
     occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
-    occam_model_init(&m, OCCAM_INIT_XAVIER, 4);
-    m.rho = calloc(m.lay.nparams, sizeof(float));
+    noisy_model(&m, &cfg, 4);
     cr_assert_eq(occam_model_mask_enable(&m, &err), OCCAM_OK);
     m.mask[m.lay.w_off[1] + 2] = 0; /* a pruned weight counts nowhere */
     double ss[2] = {0}, all = 0;
@@ -833,11 +846,12 @@ static double kl_block_check(const noisy_cache *c, const occam_prior *p, bool sp
             mu[n] = (float)(-3.0 + 6.0 * a / (NM - 1) + (a == NM / 2 ? 1e-3 : 0.0));
             sg[n] = (float)(1e-4 * pow(3e4, (double)b / (NS - 1)));
         }
+    float cp[NM * NS];
     double worst = 0.0;
     for (size_t at = 0; at < n; at += NOISY_BLOCK) {
         size_t k = n - at < NOISY_BLOCK ? n - at : NOISY_BLOCK;
         noisy_kl_grad_block(c, mu + at, sg + at, dm + at, ds + at, NULL, k);
-        if (!sparse) noisy_kl_grad_block(c, mu + at, NULL, dm0 + at, NULL, NULL, k);
+        if (!sparse) noisy_kl_grad_block(c, mu + at, NULL, dm0 + at, NULL, cp + at, k);
     }
     for (size_t i = 0; i < n; i++) {
         float one_m, one_s;
@@ -845,6 +859,13 @@ static double kl_block_check(const noisy_cache *c, const occam_prior *p, bool sp
         cr_assert(memcmp(&one_m, dm + i, sizeof one_m) == 0 &&
                   memcmp(&one_s, ds + i, sizeof one_s) == 0, "weight %zu: block ≠ single", i);
         if (!sparse) cr_assert(memcmp(dm0 + i, dm + i, sizeof *dm) == 0, "∂μ without σ");
+        if (!sparse) { /* the prior's curvature Σ r_c/s_c² for the semi-implicit SGD step */
+            double r[OCCAM_PRIOR_MAX], want = 0.0;
+            occam_noise_responsibilities(p, mu[i], r);
+            for (int j = 0; j < p->k; j++) want += r[j] / (p->sigma[j] * p->sigma[j]);
+            cr_assert(fabs(cp[i] - want) <= 1e-5 * want, "weight %zu: C_p %.9g, want %.9g", i,
+                      (double)cp[i], want);
+        }
         double gm, gs, scale_m, scale_s, floor_m = 0.0;
         if (sparse) {
             double m2 = (double)mu[i] * mu[i] + 1e-30, la = log((double)sg[i] * sg[i]) - log(m2), dk;
@@ -916,9 +937,7 @@ Test(noisy, low_snr_mask_matches_log_alpha)
     occam_config cfg = noisy_config(w);
     occam_model m;
     occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
-    occam_model_init(&m, OCCAM_INIT_XAVIER, 9);
-    m.rho = calloc(m.lay.nparams, sizeof(float));
+    noisy_model(&m, &cfg, 9);
     occam_rng r = occam_rng_seed(5, 5);
     for (size_t i = 0; i < m.lay.nparams; i++) m.rho[i] = (float)(occam_rng_normal(&r) - 2.0);
     float *before = malloc(m.lay.nparams * sizeof(float));

@@ -183,6 +183,19 @@ Test(resume, noisy_adam_is_bit_identical)
     same_bits(&cfg, 2, 65); /* the first step of epoch 3, inside the warm-up */
 }
 
+/* The mixture prior (its EM state is checkpointed) under SGD's semi-implicit prior step. */
+Test(resume, noisy_mixture_sgd_is_bit_identical)
+{
+    occam_config cfg = blobs(4);
+    cfg.train.optim.optimizer = OCCAM_OPT_SGD;
+    cfg.train.optim.lr = 0.05;
+    cfg.train.optim.momentum = 0.9;
+    cfg.noise.enabled = true;
+    cfg.noise.prior = OCCAM_PRIOR_MOG;
+    cfg.noise.warmup_epochs = 2;
+    same_bits(&cfg, 2, 70);
+}
+
 Test(resume, iterative_pruning_with_rewind_is_bit_identical)
 {
     occam_config cfg = blobs(3);

@@ -31,7 +31,7 @@ typedef enum {
 /* The [noise] section. */
 typedef struct occam_noise_params {
     bool enabled;                    /* noise.enabled: noisy weights (Hinton & van Camp) */
-    occam_prior_kind prior;          /* noise.prior = gaussian | mog */
+    occam_prior_kind prior;          /* noise.prior = gaussian | mog | sparse */
     int components;                  /* noise.components: mog components (0 pinned at 0) */
     double prior_sigma;              /* noise.prior_sigma: gaussian; 0 = learned */
     occam_prior_scope prior_scope;   /* noise.prior_scope: gaussian, one width per layer or

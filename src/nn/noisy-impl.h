@@ -73,13 +73,17 @@ double noisy_kl(const occam_prior *p, double mu, double sigma, noisy_kl_grad *g)
  * curvature cp[i] = C_p(μ_i) = Σ_c r_c/s_c² (1/s² for a Gaussian).
  *
  * SGD steps μ semi-implicitly in the prior: the gradient g + κ∇K is divided by
- * 1 + lr·κ·C_p(μ), which is the step μ⁺ = μ − lr·(g + κC_p·(μ⁺ − m)) with the KL's pull taken
- * at the new point (a backward-Euler step in the prior's quadratic). The stationary points are
- * those of g + κ∇K, and the prior's share of the curvature seen by the step stays below 1/lr
- * however narrow a component is. Explicit steps diverged once lr·κ/s_c² passed SGD's
- * stability bound: a mixture's zero component of width 0.01 at κ = 0.02 and lr 0.01 (fair,
- * boston and randhie splits of perf/realdata_table.py). Adam's steps are bounded by lr and
- * stay explicit. */
+ * 1 + lr·κ·C_p(μ). Without momentum that is the step μ⁺ = μ − lr·(g + κC_p·(μ⁺ − m)) with the
+ * KL's pull taken at the new point (backward Euler in the prior's quadratic, responsibilities
+ * held); with momentum the buffer accumulates the divided gradients. Either way the
+ * stationary points are those of g + κ∇K (the divisor is ≥ 1), and the prior's share of the
+ * curvature the step sees stays below 1/lr, inside heavy-ball's bound 2(1 + momentum)/lr,
+ * however narrow a component is. C_p is Σ_c r_c/s_c² (the same as the σ fixed point's): the
+ * curvature at fixed responsibilities, always positive, where the exact Hessian of −ln p can
+ * be negative between components. Explicit steps diverged with the mixture at lr 0.01 on
+ * fair, boston and randhie splits of perf/realdata_table.py: zero components about 0.01 wide
+ * with κ up to 0.1 while the noise level was high (lr·κ/s₀² ≈ 10). Adam's steps are bounded
+ * by lr and stay explicit. */
 void noisy_kl_grad_block(const noisy_cache *c, const float *mu, const float *sigma, float *dmu,
                          float *dsigma, float *cp, size_t n);
 

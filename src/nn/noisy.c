@@ -2,6 +2,7 @@
  * refits and KL gradients, the forward pass with the local reparameterisation (shared with the
  * description length), and the trainer's noisy stages: its state, backward pass and update. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "noisy-impl.h"
