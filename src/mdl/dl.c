@@ -384,7 +384,7 @@ static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, 
 }
 
 /* Bits-back for the trained q and for q with every σ scaled by t = 2^−j, j = 0 .. SIGMA_SCALES − 1,
- * keeping the shortest: any q is a valid bits-back code, and the sender names its t in
+ * keeping the shortest (compared on the first mdl.search_rows rows): any q is a valid bits-back code, and the sender names its t in
  * log2(SIGMA_SCALES) bits. The posterior widths training sets (the curvature fixed point) make
  * the mean-field samples too wide where the data curvature vanishes, e.g. a classifier that
  * separates its training set: there σ is the prior width and the sampled data code of cancer
@@ -419,17 +419,31 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
         em.prior = OCCAM_PRIOR_MOG;
     double t0 = occam_clock_now();
     const occam_dl start = *dl;
-    int rc = OCCAM_OK;
-    for (int j = 0; j < SIGMA_SCALES && rc == OCCAM_OK; j++) {
-        double t = ldexp(1.0, -j);
+    /* the search codes the first mdl.search_rows rows (scaled up), as the δ search does; the
+     * chosen scale is then coded on them all */
+    occam_dataset sub = *train;
+    if (p->search_rows && (size_t)p->search_rows < sub.n) sub.n = (size_t)p->search_rows;
+    double up = (double)train->n / (double)sub.n, best = INFINITY;
+    int rc = OCCAM_OK, pick = 0;
+    for (int j = 0; j <= SIGMA_SCALES && rc == OCCAM_OK; j++) {
+        bool final = j == SIGMA_SCALES; /* the chosen scale on every row */
+        if (final && sub.n == train->n) break; /* already coded on every row */
+        int jj = final ? pick : j;
+        double t = ldexp(1.0, -jj);
         for (size_t i = 0; i < lay->nparams; i++) {
-            st[i] = j ? (float)(t * sigma[i]) : sigma[i];
-            rho[i] = j ? (float)occam_noise_rho(st[i]) : m->rho[i];
+            st[i] = jj ? (float)(t * sigma[i]) : sigma[i];
+            rho[i] = jj ? (float)occam_noise_rho(st[i]) : m->rho[i];
         }
         occam_dl c = start;
-        rc = bits_back_at(&c, m, st, rho, var, p, &em, train, threads);
+        rc = bits_back_at(&c, m, st, rho, var, p, &em, final ? train : &sub, threads);
         if (rc != OCCAM_OK) break;
-        if (j > 0 && !(c.total_bits < dl->total_bits)) break; /* past the shortest */
+        double total = c.model_bits + c.data_bits * (final ? 1.0 : up);
+        if (!final && j > 0 && !(total < best)) { /* past the shortest */
+            j = SIGMA_SCALES - 1;
+            continue;
+        }
+        best = final ? best : total;
+        pick = jj;
         *dl = c;
         dl->sigma_scale = t;
     }
