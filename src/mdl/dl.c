@@ -383,14 +383,24 @@ static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, 
     return rc;
 }
 
-/* Bits-back for the trained q and for q with every σ scaled by t = 2^−j, j = 0 .. SIGMA_SCALES − 1,
- * keeping the shortest (compared on the first mdl.search_rows rows): any q is a valid bits-back code, and the sender names its t in
- * log2(SIGMA_SCALES) bits. The posterior widths training sets (the curvature fixed point) make
- * the mean-field samples too wide where the data curvature vanishes, e.g. a classifier that
- * separates its training set: there σ is the prior width and the sampled data code of cancer
- * cost 22–50 bits per row at t = 1. The scales are tried from t = 1 down while the total
- * falls, with the same noise draws for each. */
+/* Bits-back for the trained q and for q with every σ scaled by t = 2^−j, j < SIGMA_SCALES,
+ * keeping the shortest: any q is a valid bits-back code, and the sender names its t in
+ * log2(SIGMA_SCALES) bits. Training sets σ at the curvature fixed point, which leaves the
+ * mean-field samples too wide where the data curvature vanishes, e.g. a classifier that
+ * separates its training set: there σ is the prior width, and the sampled data code of cancer
+ * cost 16–50 bits per row at t = 1. The scales are tried from t = 1 down while the total
+ * falls, with the same noise draws for each, on the first mdl.search_rows rows (scaled up, as
+ * the δ search does); the chosen one is then coded on every row. */
 enum { SIGMA_SCALES = 7 };
+
+/* st = t·σ and rho = softplus⁻¹(st) for t = 2^−j (j = 0: the model's own). */
+static void scale_sigma(float *st, float *rho, const float *sigma, const occam_model *m, int j)
+{
+    for (size_t i = 0; i < m->lay.nparams; i++) {
+        st[i] = j ? (float)(ldexp(1.0, -j) * sigma[i]) : sigma[i];
+        rho[i] = j ? (float)occam_noise_rho(st[i]) : m->rho[i];
+    }
+}
 
 static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
                      const occam_noise_params *noise, const occam_dataset *train, int threads,
@@ -405,55 +415,44 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     float *st = occam_alloc(lay->nparams, sizeof(float));
     float *rho = occam_alloc(lay->nparams, sizeof(float));
     float *var = occam_alloc(lay->nparams, sizeof(float));
-    if (!sigma || !st || !rho || !var) {
-        free(sigma);
-        free(st);
-        free(rho);
-        free(var);
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    }
-    for (size_t i = 0; i < lay->nparams; i++) sigma[i] = (float)occam_noise_sigma(m->rho[i]);
+    int rc = sigma && st && rho && var ? OCCAM_OK : OCCAM_ERR_RUNTIME;
     occam_noise_params em = *noise;
     em.prior_update = OCCAM_PRIOR_UPDATE_EM;
     if (em.prior == OCCAM_PRIOR_SPARSE) /* improper: the surviving weights go under a mixture */
         em.prior = OCCAM_PRIOR_MOG;
     double t0 = occam_clock_now();
     const occam_dl start = *dl;
-    /* the search codes the first mdl.search_rows rows (scaled up), as the δ search does; the
-     * chosen scale is then coded on them all */
     occam_dataset sub = *train;
     if (p->search_rows && (size_t)p->search_rows < sub.n) sub.n = (size_t)p->search_rows;
     double up = (double)train->n / (double)sub.n, best = INFINITY;
-    int rc = OCCAM_OK, pick = 0;
-    for (int j = 0; j <= SIGMA_SCALES && rc == OCCAM_OK; j++) {
-        bool final = j == SIGMA_SCALES; /* the chosen scale on every row */
-        if (final && sub.n == train->n) break; /* already coded on every row */
-        int jj = final ? pick : j;
-        double t = ldexp(1.0, -jj);
-        for (size_t i = 0; i < lay->nparams; i++) {
-            st[i] = jj ? (float)(t * sigma[i]) : sigma[i];
-            rho[i] = jj ? (float)occam_noise_rho(st[i]) : m->rho[i];
-        }
+    int pick = 0;
+    for (size_t i = 0; rc == OCCAM_OK && i < lay->nparams; i++)
+        sigma[i] = (float)occam_noise_sigma(m->rho[i]);
+    for (int j = 0; rc == OCCAM_OK && j < SIGMA_SCALES; j++) {
         occam_dl c = start;
-        rc = bits_back_at(&c, m, st, rho, var, p, &em, final ? train : &sub, threads);
-        if (rc != OCCAM_OK) break;
-        double total = c.model_bits + c.data_bits * (final ? 1.0 : up);
-        if (!final && j > 0 && !(total < best)) { /* past the shortest */
-            j = SIGMA_SCALES - 1;
-            continue;
-        }
-        best = final ? best : total;
-        pick = jj;
+        scale_sigma(st, rho, sigma, m, j);
+        rc = bits_back_at(&c, m, st, rho, var, p, &em, &sub, threads);
+        double total = c.model_bits + c.data_bits * up;
+        if (rc != OCCAM_OK || (j > 0 && !(total < best))) break; /* past the shortest */
+        best = total;
+        pick = j;
         *dl = c;
-        dl->sigma_scale = t;
     }
+    if (rc == OCCAM_OK && sub.n < train->n) { /* the chosen scale on every row */
+        *dl = start;
+        scale_sigma(st, rho, sigma, m, pick);
+        rc = bits_back_at(dl, m, st, rho, var, p, &em, train, threads);
+    }
+    dl->sigma_scale = ldexp(1.0, -pick);
     dl->model_bits += log2((double)SIGMA_SCALES);
     dl->total_bits = dl->model_bits + dl->data_bits;
     dl->seconds = occam_clock_now() - t0;
+    bool scratch = sigma && st && rho && var;
     free(sigma);
     free(st);
     free(rho);
     free(var);
+    if (!scratch) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     if (rc != OCCAM_OK)
         return occam_error_set(err, rc, "out of memory for the data code's scratch (%d threads)",
                                threads);
