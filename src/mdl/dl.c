@@ -415,7 +415,14 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     float *st = occam_alloc(lay->nparams, sizeof(float));
     float *rho = occam_alloc(lay->nparams, sizeof(float));
     float *var = occam_alloc(lay->nparams, sizeof(float));
-    int rc = sigma && st && rho && var ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    if (!sigma || !st || !rho || !var) {
+        free(sigma);
+        free(st);
+        free(rho);
+        free(var);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
+    for (size_t i = 0; i < lay->nparams; i++) sigma[i] = (float)occam_noise_sigma(m->rho[i]);
     occam_noise_params em = *noise;
     em.prior_update = OCCAM_PRIOR_UPDATE_EM;
     if (em.prior == OCCAM_PRIOR_SPARSE) /* improper: the surviving weights go under a mixture */
@@ -425,10 +432,8 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     occam_dataset sub = *train;
     if (p->search_rows && (size_t)p->search_rows < sub.n) sub.n = (size_t)p->search_rows;
     double up = (double)train->n / (double)sub.n, best = INFINITY;
-    int pick = 0;
-    for (size_t i = 0; rc == OCCAM_OK && i < lay->nparams; i++)
-        sigma[i] = (float)occam_noise_sigma(m->rho[i]);
-    for (int j = 0; rc == OCCAM_OK && j < SIGMA_SCALES; j++) {
+    int rc = OCCAM_OK, pick = 0;
+    for (int j = 0; j < SIGMA_SCALES; j++) {
         occam_dl c = start;
         scale_sigma(st, rho, sigma, m, j);
         rc = bits_back_at(&c, m, st, rho, var, p, &em, &sub, threads);
@@ -447,12 +452,10 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     dl->model_bits += log2((double)SIGMA_SCALES);
     dl->total_bits = dl->model_bits + dl->data_bits;
     dl->seconds = occam_clock_now() - t0;
-    bool scratch = sigma && st && rho && var;
     free(sigma);
     free(st);
     free(rho);
     free(var);
-    if (!scratch) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     if (rc != OCCAM_OK)
         return occam_error_set(err, rc, "out of memory for the data code's scratch (%d threads)",
                                threads);
