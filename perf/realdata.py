@@ -10,13 +10,18 @@ scikit-learn import):
   iris      classify   4 features, 150 rows, 3 species
   digits    classify  64 features, 1797 rows, 10 handwritten digits (8x8 pixel counts)
 and, when python3-statsmodels is installed (its data sets are plain CSVs too), four more
-regression sets and one more classification set:
+regression sets and one more classification set,
   star98    regress   20 features, 303 rows, % of a district's pupils above the national
                       median in maths (California STAR 1998)
   grunfeld  regress    3 features, 220 rows, a firm's gross investment (value, capital, year)
   fair      regress    8 features, 600 of 6366 rows (seeded), time spent in affairs
   randhie   regress    9 features, 600 of 20190 rows (seeded), doctor visits (RAND HIE)
   anes96    classify   9 features, 944 rows, vote in the 1996 US election
+and four held out until the default was chosen (see the README):
+  macrodata regress   11 features, 203 rows, US real private investment (quarterly)
+  engel     regress    1 feature,  235 rows, a household's food expenditure from its income
+  sunspots  regress    6 features, 303 rows, the yearly sunspot number from the six before
+  modechoice classify 10 features, 840 rows, whether a traveller chose this mode
 Usage: perf/realdata.py OUTDIR [--train 100] [--splits 3]
 Writes OUTDIR/NAME-sS-train.csv and OUTDIR/NAME-sS-test.csv for split s = 0..splits-1, and
 OUTDIR/sets.txt: one line per set, "NAME TASK FEATURES OUTPUTS"."""
@@ -79,6 +84,29 @@ def anes96():
     a = np.array(sm_rows("anes96/anes96.csv", "\t"), dtype=float)
     return a[:, :-1], a[:, -1].astype(int), "classify"
 
+def macrodata():
+    """US quarterly macro series 1959-2009: real private investment from the other eleven."""
+    a = np.array(sm_rows("macrodata/macrodata.csv"), dtype=float)
+    keep = [2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13]
+    return a[:, keep], a[:, 4], "regress"
+
+def engel():
+    a = np.array(sm_rows("engel/engel.csv"), dtype=float)
+    return a[:, :1], a[:, 1], "regress"
+
+def sunspots():
+    """Yearly sunspot numbers 1700-2008: this year's from the six before."""
+    v = np.array([float(r[1]) for r in sm_rows("sunspots/sunspots.csv")])
+    lags = 6
+    x = np.stack([v[i:len(v) - lags + i] for i in range(lags)], axis=1)
+    return x, v[lags:], "regress"
+
+def modechoice():
+    """Travel between Sydney and Melbourne: was this mode (air, train, bus, car) chosen?"""
+    a = np.array(sm_rows("modechoice/modechoice.csv", ";"), dtype=float)
+    mode = np.eye(4)[a[:, 1].astype(int) - 1]
+    return np.hstack([mode, a[:, 3:]]), a[:, 2].astype(int), "classify"
+
 SETS = {"diabetes": diabetes, "boston": boston,
         "cancer": lambda: labelled("breast_cancer.csv"),
         "wine": lambda: labelled("wine_data.csv"),
@@ -86,7 +114,8 @@ SETS = {"diabetes": diabetes, "boston": boston,
         "digits": digits}
 if os.path.isdir(SM):
     SETS.update({"star98": star98, "grunfeld": grunfeld, "fair": fair, "randhie": randhie,
-                 "anes96": anes96})
+                 "anes96": anes96, "macrodata": macrodata, "engel": engel,
+                 "sunspots": sunspots, "modechoice": modechoice})
 
 def main():
     ap = argparse.ArgumentParser()

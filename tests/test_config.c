@@ -1106,6 +1106,9 @@ Test(config, validate)
     VALIDATE("noise.prior_scope = network: only the gaussian prior has one width for the "
              "network (noise.prior = mog)",
              "noise.enabled=true", "noise.prior=mog", "noise.prior_scope=network");
+    /* the default scope (auto) is the gaussian's one width and leaves the others alone */
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior=mog");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior=sparse", "noise.rebalance=false");
 }
 
 Test(config, validate_rechecks_fields_set_by_code)

@@ -501,10 +501,12 @@ Test(noisy, gaussian_width_per_layer_or_network)
         occam_noise_prior_fit(&p, &m, l, &cfg.noise, false);
         cr_assert(p.k == 1 && fabs(p.sigma[0] - sqrt(ss[l] / (double)k[l])) < 1e-12,
                   "layer %d: s %.15g", l, p.sigma[0]);
-        cfg.noise.prior_scope = OCCAM_PRIOR_SCOPE_NETWORK;
-        occam_noise_prior_fit(&p, &m, l, &cfg.noise, false);
-        cr_assert(p.k == 1 && fabs(p.sigma[0] - sqrt(all)) < 1e-12, "layer %d: s %.15g", l,
-                  p.sigma[0]);
+        for (int sc = 0; sc < 2; sc++) { /* network, and auto, which is network here */
+            cfg.noise.prior_scope = sc ? OCCAM_PRIOR_SCOPE_AUTO : OCCAM_PRIOR_SCOPE_NETWORK;
+            occam_noise_prior_fit(&p, &m, l, &cfg.noise, false);
+            cr_assert(p.k == 1 && fabs(p.sigma[0] - sqrt(all)) < 1e-12, "layer %d: s %.15g", l,
+                      p.sigma[0]);
+        }
     }
     occam_model_free(&m);
 }
@@ -719,7 +721,7 @@ Test(noisy, expansion_curvature_and_sigma_fixed_point)
         occam_trainer_gradient(tr, &ds, &row, 1, g, &loss);
         for (size_t i = 0; i < np; i++) ref[i] += (double)g[i] * g[i] / 8.0;
     }
-    occam_trainer_begin_epoch(tr, 0, 8);
+    occam_trainer_begin_epoch(tr, 0, &ds);
     uint32_t idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     double loss = 0.0;
     int64_t correct = 0;
@@ -732,7 +734,7 @@ Test(noisy, expansion_curvature_and_sigma_fixed_point)
             cr_assert(fabs(st.mom1_rho[i] - (1 - d) * ref[i]) <= 1e-6 + 1e-4 * (1 - d) * ref[i],
                       "weight %zu: curvature %.8g, squared row gradients give %.8g", i,
                       st.mom1_rho[i], (1 - d) * ref[i]);
-    occam_trainer_begin_epoch(tr, 1, 8); /* β = 1: κ = 1/N, c = 1 for classes */
+    occam_trainer_begin_epoch(tr, 1, &ds); /* β = 1: κ = 1/N, c = 1 for classes */
     for (int l = 0; l < 2; l++) {
         const occam_prior *p = occam_trainer_prior(tr, l);
         for (size_t i = m.lay.w_off[l]; i < m.lay.w_off[l] + (size_t)w[l] * w[l + 1]; i++) {
@@ -760,10 +762,11 @@ Test(noisy, noise_level_gradient_matches_finite_differences)
     for (int expanded = 0; expanded < 2; expanded++)
         for (double s0 = -1.0; s0 <= 1.0; s0 += 0.5) {
             noisy_state st = {.regress = true, .sample = !expanded, .rows = 100, .beta = 0.7,
-                              .gamma = 12.5, .batch = 16};
+                              .batch = 16};
+            for (int k = 0; k < NOISY_GAMMA_N; k++) st.gamma[k] = 12.5; /* flat in σ_y */
             st.level[0] = (float)s0;
             double sse = 16 * 0.37, values = 16;
-            double extra = expanded ? st.beta * st.gamma * 16 / (100.0 * values) : 0.0;
+            double extra = expanded ? st.beta * 12.5 * 16 / (100.0 * values) : 0.0;
             double s = st.level[0];
             /* the code's derivative holds E[r²] at the current σ_y (the expansion's term is
              * evaluated there), so the difference quotient freezes it too */
@@ -963,4 +966,211 @@ Test(noisy, low_snr_mask_matches_log_alpha)
     cr_assert_eq(occam_noise_mask_low_snr(&m, 1.0, &err), 0); /* nothing left to mask */
     free(before);
     occam_model_free(&m);
+}
+
+/* The model's outputs for one row in double: the reference the Gauss–Newton and rebalancing
+ * tests compare against. */
+static void forward_double(const occam_model *m, const double *x, double *out)
+{
+    const occam_layout *lay = &m->lay;
+    double a[64], z[64];
+    for (int u = 0; u < lay->width[0]; u++) a[u] = x[u];
+    for (int l = 0; l < lay->nlayers; l++) {
+        int in = lay->width[l], o = lay->width[l + 1];
+        for (int j = 0; j < o; j++) {
+            double s = m->params[lay->b_off[l] + j];
+            for (int u = 0; u < in; u++) s += (double)m->params[lay->w_off[l] + (size_t)j * in + u] * a[u];
+            z[j] = l + 1 == lay->nlayers ? s
+                   : m->act == OCCAM_ACT_RELU ? (s > 0 ? s : 0)
+                                              : tanh(s);
+        }
+        memcpy(a, z, sizeof(double) * o);
+    }
+    memcpy(out, a, sizeof(double) * lay->width[lay->nlayers]);
+}
+
+/* The inverse of the n×n SPD matrix a (Gauss–Jordan, no pivoting needed), into inv. */
+static void spd_inverse(const double *a, int n, double *inv)
+{
+    double *t = malloc(sizeof(double) * n * 2 * n);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 2 * n; j++) t[i * 2 * n + j] = j < n ? a[i * n + j] : (j - n == i);
+    for (int c = 0; c < n; c++) {
+        double p = t[c * 2 * n + c];
+        for (int j = 0; j < 2 * n; j++) t[c * 2 * n + j] /= p;
+        for (int i = 0; i < n; i++) {
+            if (i == c) continue;
+            double f = t[i * 2 * n + c];
+            for (int j = 0; j < 2 * n; j++) t[i * 2 * n + j] -= f * t[c * 2 * n + j];
+        }
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) inv[i * n + j] = t[i * 2 * n + n + j];
+    free(t);
+}
+
+/* The Gauss–Newton γ of src/nn/dof.c against tr(H (H + βP)⁻¹) in weight space: H = JᵀJ/σ_y²
+ * over every row and output, J by central differences of a double forward pass, P the
+ * per-layer prior precisions; at the table's centre and two other noise levels, for ReLU and
+ * tanh nets with two outputs. */
+Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
+{
+    int w[] = {4, 6, 2}, n = 7, K = 2;
+    for (int act = 0; act < 2; act++) {
+        occam_config cfg = noisy_config(w);
+        cfg.data.task = OCCAM_TASK_REGRESS;
+        cfg.model.activation = act ? OCCAM_ACT_TANH : OCCAM_ACT_RELU;
+        occam_model m;
+        noisy_model(&m, &cfg, 11 + act);
+        occam_rng r = occam_rng_seed(5, act);
+        for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] += (float)(0.3 * occam_rng_normal(&r));
+        occam_dataset ds = {.n = (size_t)n, .d = 4, .targets = K};
+        ds.x = malloc(sizeof(float) * n * 4);
+        for (int i = 0; i < n * 4; i++) ds.x[i] = (float)occam_rng_normal(&r);
+        occam_prior prior[2] = {occam_prior_gauss(0, 0.7), occam_prior_gauss(0, 1.3)};
+        double beta = 0.6, sy2 = 0.25, table[NOISY_GAMMA_N];
+        noisy_dof *g = noisy_dof_create(&m);
+        cr_assert(g);
+        noisy_dof_table(g, &m, prior, &ds, beta, sy2, table, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        int P = 4 * 6 + 6 * 2;
+        double *J = calloc((size_t)n * K * P, sizeof(double)), x[4], up[2], dn[2];
+        for (int p = 0; p < P; p++) {
+            size_t q = p < 24 ? m.lay.w_off[0] + p : m.lay.w_off[1] + (p - 24);
+            float keep = m.params[q];
+            double h = 1e-3 * fmax(1.0, fabs(keep));
+            for (int i = 0; i < n; i++) {
+                for (int u = 0; u < 4; u++) x[u] = ds.x[i * 4 + u];
+                m.params[q] = (float)(keep + h);
+                double hp = (double)m.params[q] - keep;
+                forward_double(&m, x, up);
+                m.params[q] = (float)(keep - h);
+                double hm = keep - (double)m.params[q];
+                forward_double(&m, x, dn);
+                for (int k = 0; k < K; k++) J[((size_t)i * K + k) * P + p] = (up[k] - dn[k]) / (hp + hm);
+            }
+            m.params[q] = keep;
+        }
+        for (int c = -8; c <= 8; c += 8) { /* table points 8, 16 (the centre) and 24 */
+            double s2 = sy2 * exp(2.0 * NOISY_GAMMA_STEP * c);
+            double *A = calloc((size_t)P * P, sizeof(double)), *H = calloc((size_t)P * P, sizeof(double)),
+                   *inv = malloc(sizeof(double) * P * P);
+            for (int a = 0; a < P; a++)
+                for (int b = 0; b < P; b++) {
+                    double s = 0.0;
+                    for (int rk = 0; rk < n * K; rk++) s += J[(size_t)rk * P + a] * J[(size_t)rk * P + b];
+                    H[a * P + b] = A[a * P + b] = s / s2;
+                }
+            for (int a = 0; a < P; a++) {
+                double sd = a < 24 ? 0.7 : 1.3;
+                A[a * P + a] += beta / (sd * sd);
+            }
+            spd_inverse(A, P, inv);
+            double gam = 0.0;
+            for (int a = 0; a < P; a++)
+                for (int b = 0; b < P; b++) gam += H[a * P + b] * inv[b * P + a];
+            double got = table[NOISY_GAMMA_N / 2 + c];
+            cr_assert(fabs(got - gam) <= 1e-4 * fmax(1.0, gam), "act %d, point %d: γ %.10g, weight-space trace %.10g", act, c, got, gam);
+            free(A), free(H), free(inv);
+        }
+        cr_assert(table[0] > table[NOISY_GAMMA_N / 2] && table[NOISY_GAMMA_N / 2] > table[NOISY_GAMMA_N - 1]);
+        cr_assert(table[0] < (double)(n * K), "γ %.6g must stay below the %d row-outputs", table[0], n * K);
+        noisy_dof_free(g);
+        free(J), free(ds.x);
+        occam_model_free(&m);
+    }
+}
+
+/* The learned noise level settles where σ_y² = mse/(1 − βγ(σ_y)/N) even where γ at the
+ * starting level is above N (the old constant-γ step had a pole there and ran away): γ here is
+ * the diagonal's form Σ_j d_j e^(−4δ)/(p + d_j e^(−4δ)), 150 weights over 100 rows. */
+Test(noisy, noise_level_settles_where_gamma_passes_the_rows)
+{
+    occam_optim_params op = {.optimizer = OCCAM_OPT_SGD, .lr = 0.05, .momentum = 0.0};
+    occam_optim opt;
+    occam_optim_init(&opt, &op);
+    noisy_state st = {.regress = true, .sample = false, .rows = 100, .beta = 1.0, .batch = 16};
+    st.gamma_at = 0.0;
+    for (int k = 0; k < NOISY_GAMMA_N; k++) {
+        double t = exp(-4.0 * NOISY_GAMMA_STEP * (k - NOISY_GAMMA_N / 2)), s = 0.0;
+        for (int j = 0; j < 150; j++) s += 20.0 * t / (1.0 + 20.0 * t);
+        st.gamma[k] = s;
+    }
+    cr_assert(st.gamma[NOISY_GAMMA_N / 2] > 140.0);
+    double mse = 0.04;
+    for (int i = 0; i < 20000; i++) noisy_level_step(&st, &opt, 16 * mse, 16);
+    double lv = st.level[0], sy2 = exp(2.0 * lv);
+    cr_assert(isfinite(lv) && lv < 2.0 * NOISY_GAMMA_STEP * NOISY_GAMMA_N, "level %g", lv);
+    /* the table's γ at the final level, linearly between its points */
+    double x = lv / NOISY_GAMMA_STEP + NOISY_GAMMA_N / 2;
+    int k = (int)x;
+    double gam = st.gamma[k] + (x - k) * (st.gamma[k + 1] - st.gamma[k]);
+    double resid = 1.0 - mse / sy2 - gam / 100.0;
+    cr_assert(fabs(resid) < 1e-3, "level %g: 1 − mse/σ² − γ/N = %g (γ %g)", lv, resid, gam);
+    cr_assert(gam < 100.0);
+}
+
+/* noise.rebalance: the function and every output stay; each hidden unit moves toward equal
+ * in- and out-norms by at most NOISY_REBALANCE_MAX, reaching it when close enough; the prior's
+ * Σ μ² does not grow; the moments move with their parameters (SGD: × c; Adam: ÷ c, ÷ c²), and
+ * σ too when its gradient trains it. */
+Test(noisy, rebalancing_keeps_the_function_and_lowers_the_prior_cost)
+{
+    int w[] = {5, 7, 3};
+    for (int adam = 0; adam < 2; adam++) {
+        occam_config cfg = noisy_config(w);
+        occam_model m;
+        noisy_model(&m, &cfg, 21);
+        const occam_layout *lay = &m.lay;
+        for (int j = 0; j < 7; j++) { /* units from far out of balance to balanced */
+            double f = j == 0 ? 6.0 : j == 1 ? 0.2 : j == 2 ? 1.03 : 1.0 + 0.3 * j;
+            for (int u = 0; u < 5; u++) m.params[lay->w_off[0] + j * 5 + u] *= (float)f;
+            m.params[lay->b_off[0] + j] = (float)(0.1 * j - 0.2);
+        }
+        for (size_t i = 0; i < lay->nparams; i++) m.rho[i] = (float)noisy_softplus_inv(0.05 + 0.001 * (double)(i % 17));
+        size_t np = lay->nparams;
+        float *m1 = malloc(np * sizeof(float)), *m2 = adam ? malloc(np * sizeof(float)) : NULL;
+        float *p0 = malloc(np * sizeof(float)), *r0 = malloc(np * sizeof(float));
+        for (size_t i = 0; i < np; i++) {
+            m1[i] = 0.01f * (float)(i % 11) - 0.05f;
+            if (m2) m2[i] = 1e-4f * (float)(1 + i % 5);
+        }
+        memcpy(p0, m.params, np * sizeof(float));
+        memcpy(r0, m.rho, np * sizeof(float));
+        float *m10 = malloc(np * sizeof(float));
+        memcpy(m10, m1, np * sizeof(float));
+        double x[5] = {0.3, -1.2, 0.8, 0.05, -0.4}, before[3], after[3];
+        forward_double(&m, x, before);
+        noisy_state st = {.sample = adam}; /* σ trained by its gradient in the second pass */
+        noisy_rebalance(&st, &m, m1, m2);
+        forward_double(&m, x, after);
+        for (int k = 0; k < 3; k++)
+            cr_assert(fabs(after[k] - before[k]) <= 1e-5 * (1.0 + fabs(before[k])), "output %d: %.9g, was %.9g", k, after[k], before[k]);
+        double sum0 = 0.0, sum1 = 0.0;
+        for (int j = 0; j < 7; j++) {
+            double a0 = 0, b0 = 0, a1 = 0, b1 = 0;
+            for (int u = 0; u <= 5; u++) {
+                size_t q = u < 5 ? lay->w_off[0] + j * 5 + u : lay->b_off[0] + j;
+                a0 += (double)p0[q] * p0[q], a1 += (double)m.params[q] * m.params[q];
+            }
+            for (int k = 0; k < 3; k++) {
+                size_t q = lay->w_off[1] + k * 7 + j;
+                b0 += (double)p0[q] * p0[q], b1 += (double)m.params[q] * m.params[q];
+            }
+            double c = sqrt(a1 / a0), want = pow(b0 / a0, 0.25);
+            double lim = fmin(fmax(want, 1.0 / NOISY_REBALANCE_MAX), NOISY_REBALANCE_MAX);
+            cr_assert(fabs(c - lim) < 1e-5, "unit %d: c %.9g, expected %.9g", j, c, lim);
+            if (fabs(log(want)) < log(NOISY_REBALANCE_MAX))
+                cr_assert(fabs(a1 - b1) < 1e-4 * (a1 + b1), "unit %d: not balanced (%g, %g)", j, a1, b1);
+            sum0 += a0 + b0, sum1 += a1 + b1;
+            size_t qi = lay->w_off[0] + j * 5, qo = lay->w_off[1] + j; /* an in- and an out-weight */
+            double fi = adam ? 1.0 / c : c, fo = adam ? c : 1.0 / c;
+            cr_assert(fabs(m1[qi] - m10[qi] * fi) <= 1e-6 + 1e-5 * fabs(m10[qi] * fi));
+            cr_assert(fabs(m1[qo] - m10[qo] * fo) <= 1e-6 + 1e-5 * fabs(m10[qo] * fo));
+            double s0 = noisy_softplus(r0[qi]), s1 = noisy_softplus(m.rho[qi]);
+            cr_assert(fabs(s1 - (adam ? s0 * c : s0)) < 1e-5 * s0, "unit %d: σ %.9g from %.9g", j, s1, s0);
+        }
+        cr_assert(sum1 < sum0, "Σ μ² %.9g, was %.9g", sum1, sum0);
+        free(m1), free(m2), free(p0), free(r0), free(m10);
+        occam_model_free(&m);
+    }
 }

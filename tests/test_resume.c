@@ -196,6 +196,28 @@ Test(resume, noisy_mixture_sgd_is_bit_identical)
     same_bits(&cfg, 2, 70);
 }
 
+/* Noisy regression under the default Gaussian (one width, the units' rebalancing, the
+ * Gauss–Newton γ table behind the learned noise level), stopped inside an epoch after the
+ * warm-up, under SGD and Adam. */
+Test(resume, noisy_regression_mid_epoch_is_bit_identical)
+{
+    static const char *const sets[] = {
+        "data.source=peptide", "data.task=regress", "data.features=12", "data.samples=64",
+        "data.test_samples=32", "model.layers=12,10,1", "model.activation=relu",
+        "train.batch=16", "train.epochs=8", "train.lr=0.01", "train.momentum=0.9",
+        "noise.enabled=true", "noise.warmup_epochs=2"};
+    for (int adam = 0; adam < 2; adam++) {
+        occam_config cfg = blobs(8);
+        occam_error err;
+        for (size_t i = 0; i < sizeof sets / sizeof *sets; i++)
+            cr_assert_eq(occam_config_set(&cfg, sets[i], &err), OCCAM_OK, "%s", err.msg);
+        cfg.train.optim.optimizer = adam ? OCCAM_OPT_ADAM : OCCAM_OPT_SGD;
+        cr_assert_eq(occam_config_validate(&cfg, &err), OCCAM_OK, "%s", err.msg);
+        same_bits(&cfg, 2, 18); /* 4 steps an epoch: inside epoch 5, rebalanced at its start */
+        same_bits(&cfg, 1, 13); /* the first step of epoch 4 */
+    }
+}
+
 Test(resume, iterative_pruning_with_rewind_is_bit_identical)
 {
     occam_config cfg = blobs(3);

@@ -12,8 +12,13 @@
 #include "occam/rng.h"
 
 typedef enum { OCCAM_PRIOR_UPDATE_EM, OCCAM_PRIOR_UPDATE_GRADIENT } occam_prior_update;
-/* noise.prior_scope: one Gaussian prior width per layer, or one for the whole network. */
-typedef enum { OCCAM_PRIOR_SCOPE_LAYER, OCCAM_PRIOR_SCOPE_NETWORK } occam_prior_scope;
+/* noise.prior_scope: one Gaussian prior width per layer, or one for the whole network; auto is
+ * network for the Gaussian (the other priors have no scope). */
+typedef enum {
+    OCCAM_PRIOR_SCOPE_LAYER,
+    OCCAM_PRIOR_SCOPE_NETWORK,
+    OCCAM_PRIOR_SCOPE_AUTO
+} occam_prior_scope;
 
 /* noise.data_term: how training evaluates the expected data cost E_q[L(w)].
  *   expansion: at the means, plus the second-order term ½ Σ_i h_i σ_i² of its Taylor
@@ -28,6 +33,10 @@ typedef enum {
     OCCAM_NOISE_DATA_SAMPLE
 } occam_noise_data_term;
 
+/* The noise level's terms a checkpoint keeps (occam_trainer_state.noise_terms): β, N, and a
+ * table of 33 values of γ against the level, with the level it is centred at. */
+#define OCCAM_NOISE_TERMS 36
+
 /* The [noise] section. */
 typedef struct occam_noise_params {
     bool enabled;                    /* noise.enabled: noisy weights (Hinton & van Camp) */
@@ -35,7 +44,9 @@ typedef struct occam_noise_params {
     int components;                  /* noise.components: mog components (0 pinned at 0) */
     double prior_sigma;              /* noise.prior_sigma: gaussian; 0 = learned */
     occam_prior_scope prior_scope;   /* noise.prior_scope: gaussian, one width per layer or
-                                        one for the network */
+                                        one for the network (auto: network) */
+    bool rebalance;                  /* noise.rebalance: one gaussian width, ReLU units: move
+                                        each hidden unit to its balanced rescaling each epoch */
     double init_sigma;               /* noise.init_sigma: initial σ of every weight */
     int warmup_epochs;               /* noise.warmup_epochs: β from 0 to 1 over these */
     double kl_scale;                 /* noise.kl_scale: multiplies β (1 = the paper's cost) */
@@ -57,6 +68,10 @@ double occam_noise_sparse_kl(double log_alpha, double *dk);
 /* Whether training samples the weights: noise.data_term = sample, or auto with the sparse
  * prior. */
 bool occam_noise_samples(const occam_noise_params *np);
+
+/* Whether the Gaussian prior has one width for the whole network: noise.prior = gaussian and
+ * noise.prior_scope = network or auto. */
+bool occam_noise_one_width(const occam_noise_params *np);
 
 /* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of
  * μ² + σ² (unless noise.prior_sigma fixes s; with noise.prior_scope = network, the mean is

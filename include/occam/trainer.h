@@ -82,7 +82,7 @@ void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
  * β = min(1, epoch / noise.warmup_epochs) and the KL's weight (for regression scaled by 2σ_y²,
  * σ_y the learned noise level), re-fits the priors and re-sets σ from the curvature (see
  * src/nn/noisy-impl.h). A no-op otherwise. */
-void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows);
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset *train);
 /* The learned regression noise level σ_y of noisy weights (standardised target units), or 0
  * without noise or for classification. */
 double occam_trainer_noise_level(const occam_trainer *tr);
@@ -106,6 +106,9 @@ typedef struct occam_trainer_state {
     double *kappa;              /* noisy weights: the KL's weight this epoch */
     float *noise_level;         /* noisy regression: ln σ_y and its two optimiser moments (3),
                                    else NULL */
+    double *noise_terms;        /* noisy regression: what the epoch's start fixed for the noise
+                                   level's steps (β, N and the table of γ against σ_y;
+                                   OCCAM_NOISE_TERMS), else NULL */
     int64_t *opt_t;             /* optimiser updates so far */
 } occam_trainer_state;
 void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s);

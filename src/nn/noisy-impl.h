@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include "dof.h"
 #include "occam/prior.h"
 #include "occam/model.h"
 #include "occam/noisy.h"
@@ -23,6 +24,10 @@ typedef enum { NOISY_KL_GAUSS, NOISY_KL_MIXTURE, NOISY_KL_SPARSE } noisy_kl_kind
 
 /* A prior's per-component constants, computed once per refit so that the per-weight KL
  * gradient costs one exp per component: log π_c − log s_c, 1/s_c², m_c. */
+/* The table of γ against the noise level (see noisy_level_step): 33 points, ln σ_y ± 2. */
+#define NOISY_GAMMA_N 33
+#define NOISY_GAMMA_STEP 0.125
+
 typedef struct noisy_cache {
     noisy_kl_kind kind;
     int k;
@@ -119,8 +124,16 @@ typedef struct noisy_state {
     size_t masked;                 /* sparse: weights the last epoch start masked */
     bool regress;                  /* the model regresses: the noise level below is learned */
     size_t rows;                   /* N, the training rows of this epoch */
-    double gamma;                  /* Σ_i γ_i, γ_i = (h_i/cκ)/(C_p + h_i/cκ) ∈ [0, 1]: how many
-                                      weights the data determine (set with σ each epoch) */
+    double gamma[NOISY_GAMMA_N];   /* Σ_i γ_i, γ_i = (h_i/cκ)/(C_p + h_i/cκ) ∈ [0, 1]: how many
+                                      weights the data determine, tabled at ln σ_y = gamma_at
+                                      + NOISY_GAMMA_STEP·(k − NOISY_GAMMA_N/2) (set with σ
+                                      each epoch; see noisy_level_step) */
+    double gamma_at;               /* ln σ_y where the table is centred */
+    double terms[OCCAM_NOISE_TERMS]; /* β, N, gamma_at and the γ table as the last epoch start
+                                      set them: what noisy_level_step reads, in the order the
+                                      checkpoint keeps; noisy_sync takes them back */
+    noisy_dof *dof;                /* regression with a Gaussian prior, expanded: scratch for
+                                      γ from the Gauss–Newton matrix (see dof.h); else NULL */
     float level[3];                /* regression: ln σ_y, the data noise level in the
                                       standardised target units, and its optimiser moments */
 } noisy_state;
@@ -164,7 +177,7 @@ double noisy_loss_unit(const noisy_state *s);
 /* β and κ for `epoch` of `rows` training rows after `steps` optimiser steps; after the first
  * epoch the priors' refit, then (after any step) σ from the curvature as above. */
 void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
-                       size_t rows, int64_t steps);
+                       const occam_dataset *train, int64_t steps);
 
 /* The learned regression noise level: one optimiser step on ln σ_y (one σ_y for every target
  * column: the targets are standardised) down the derivative of the data code's nats per target
@@ -172,10 +185,31 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
  * over `values` targets. No-op for classification. */
 void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t values);
 /* The priors' constants, σ, dσ/dρ and σ², from the priors and ρ (after a restore), as the
- * update and the σ fixed point compute them: a resumed run continues with the very bits. */
+ * update and the σ fixed point compute them, and the noise level's terms from s->terms: a run
+ * resumed inside an epoch continues with the very bits. */
 void noisy_sync(noisy_state *s, const occam_model *m);
 /* σ² = 0 where the mask is 0 (σ stays softplus(ρ)). */
 void noisy_apply_mask(noisy_state *s, const occam_model *m);
+
+/* noise.rebalance. A ReLU unit computes the same function when its in-weights and bias are
+ * multiplied by c > 0 and its out-weights divided by c, and so does a noisy one with σ scaled
+ * alike; only the prior cost moves. Under one Gaussian width s that cost is
+ * (c²·a + b/c²)/(2s²) for the unit's squared in- and out-norms a and b (the bias, coded under
+ * a prior too, counted with the in-weights), least at c⁴ = b/a, where the two are equal. SGD does not find that point: the data term is flat along the
+ * rescaling, so only the prior's pull moves a unit there, at rate lr/(N s²) (at lr 0.001 the
+ * width was still falling at epoch 1000), and at lr 0.01 per-layer widths drifted along it
+ * instead (noise.prior_scope). This moves every hidden unit toward its balance, by at most a
+ * factor NOISY_REBALANCE_MAX an epoch: a step of ×2 an epoch let SGD at lr 0.01 fall into the
+ * collapse to the mean on some splits. The optimiser's moments are carried with their
+ * parameters (SGD's velocity × c, Adam's first moment ÷ c and second ÷ c²), and so is σ where
+ * its gradient trains it (noise.data_term = sample). Where σ comes from the curvature fixed
+ * point, the epoch's refit re-derives it, and σ and the curvature average behind it are left
+ * as they are until then: the weights the data leave free keep σ ≈ s whatever their unit's
+ * scale, and a curvature average rescaled with the units compounded whenever SGD pulled a unit
+ * back out of balance between epochs (at lr 0.01 the widths then collapsed to the mean on
+ * three sets). Call before noisy_begin_epoch. */
+#define NOISY_REBALANCE_MAX 1.1
+void noisy_rebalance(const noisy_state *s, occam_model *m, float *mom1, float *mom2);
 
 /* The step's stages on thread t's batch rows [lo, lo + m); act and dz are the trainer's
  * whole-batch arrays per layer (rows × width[l+1]).

@@ -166,7 +166,7 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
     }
     if (np->prior == OCCAM_PRIOR_GAUSSIAN) {
         /* MacKay's evidence width: s² = mean of μ² + σ² over the layer, or the network */
-        bool all = np->prior_scope == OCCAM_PRIOR_SCOPE_NETWORK;
+        bool all = occam_noise_one_width(np);
         double ss = 0.0;
         size_t k = 0;
         for (int j = all ? 0 : l; j < (all ? lay->nlayers : l + 1); j++) {
@@ -249,6 +249,11 @@ long occam_noise_mask_low_snr(occam_model *m, double log_alpha, occam_error *err
         }
     }
     return masked;
+}
+
+bool occam_noise_one_width(const occam_noise_params *np)
+{
+    return np->prior == OCCAM_PRIOR_GAUSSIAN && np->prior_scope != OCCAM_PRIOR_SCOPE_LAYER;
 }
 
 bool occam_noise_samples(const occam_noise_params *np)
@@ -430,6 +435,7 @@ void noisy_state_free(noisy_state *s)
     free(s->mom1r);
     free(s->mom2r);
     free(s->rng);
+    noisy_dof_free(s->dof);
     free(s);
 }
 
@@ -476,7 +482,10 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     s->sqw = (size_t)maxw;
     s->sq = occam_alloc(rows * s->sqw, sizeof(float));
     s->rng = calloc((size_t)threads, sizeof *s->rng);
-    int ok = s->sigma && s->dsigma && s->var && s->mom1r && s->sq && s->rng && (!adam || s->mom2r);
+    bool gn = s->regress && !s->sample && np->prior == OCCAM_PRIOR_GAUSSIAN;
+    s->dof = gn ? noisy_dof_create(m) : NULL;
+    int ok = s->sigma && s->dsigma && s->var && s->mom1r && s->sq && s->rng && (!adam || s->mom2r) &&
+             (!gn || s->dof);
     for (int l = 0; ok && l < lay->nlayers; l++) {
         s->eps[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
         s->sd[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
@@ -511,13 +520,28 @@ double noisy_loss_unit(const noisy_state *s)
     return s->regress ? 2.0 * exp(2.0 * (double)s->level[0]) : 1.0;
 }
 
+/* γ comes from the Gauss–Newton matrix (dof.h) where its prior is one Gaussian per layer and
+ * no mask cuts weights out; else from the σ fixed point's diagonal. */
+static bool dof_applies(const noisy_state *s, const occam_model *m)
+{
+    return s->dof && !m->mask && s->beta > 0.0;
+}
+
 /* σ_i² = 1 / (C_p(μ_i) + ĥ_i / (c·κ)): see noisy-impl.h. Sets ρ (the model's record of σ) and
- * σ² from ρ, as every restore derives it. */
+ * σ² from ρ, as every restore derives it. For regression without the Gauss–Newton γ, also the
+ * diagonal's table of γ against the noise level. */
+
 static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
 {
     const occam_layout *lay = &m->lay;
     double corr = 1.0 - pow(NOISY_CURV_DECAY, (double)steps), ck = noisy_loss_unit(s) * s->kappa;
-    s->gamma = 0.0;
+    /* c·κ = 2β(2σ_y²)²/N for regression: at ln σ_y + δ the data's precision is d·e^(−4δ) */
+    double scale[NOISY_GAMMA_N];
+    for (int k = 0; k < NOISY_GAMMA_N; k++) {
+        s->gamma[k] = 0.0;
+        scale[k] = s->regress ? exp(-4.0 * NOISY_GAMMA_STEP * (k - NOISY_GAMMA_N / 2)) : 1.0;
+    }
+    s->gamma_at = s->level[0];
     for (int l = 0; l < lay->nlayers; l++) {
         size_t w = (size_t)lay->width[l] * lay->width[l + 1];
         for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
@@ -526,7 +550,9 @@ static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
                 double d = (double)s->mom1r[i] / corr / ck, p = prior_curvature(&s->prior[l],
                                                                                m->params[i]);
                 sg = fmax(sqrt(1.0 / (p + d)), NOISY_SIGMA_MIN);
-                if (!m->mask || m->mask[i]) s->gamma += d / (p + d);
+                if (s->regress && !dof_applies(s, m) && (!m->mask || m->mask[i]))
+                    for (int k = 0; k < NOISY_GAMMA_N; k++)
+                        s->gamma[k] += d * scale[k] / (p + d * scale[k]);
             }
             m->rho[i] = (float)noisy_softplus_inv(sg);
         }
@@ -534,9 +560,24 @@ static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
     }
 }
 
-void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
-                       size_t rows, int64_t steps)
+/* γ at ln σ_y = at, linear between the table's points; below it held at its first, above it
+ * falling as e^(−2δ) past the last (γ's slowest decay, the Gauss–Newton form's), so that the
+ * level's step turns back however far it has gone. */
+static double gamma_at_level(const noisy_state *s, double at)
 {
+    double x = (at - s->gamma_at) / NOISY_GAMMA_STEP + NOISY_GAMMA_N / 2;
+    if (!(x > 0.0)) return s->gamma[0];
+    if (x >= NOISY_GAMMA_N - 1)
+        return s->gamma[NOISY_GAMMA_N - 1] *
+               exp(-2.0 * NOISY_GAMMA_STEP * (x - (NOISY_GAMMA_N - 1)));
+    int k = (int)x;
+    return s->gamma[k] + (x - k) * (s->gamma[k + 1] - s->gamma[k]);
+}
+
+void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
+                       const occam_dataset *train, int64_t steps)
+{
+    size_t rows = train->n;
     double beta = np->warmup_epochs > 0 ? fmin(1.0, (double)epoch / (double)np->warmup_epochs)
                                         : 1.0;
     s->beta = beta * np->kl_scale;
@@ -553,9 +594,18 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
         s->masked = n > 0 ? (size_t)n : 0;
     }
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
-    if (!s->var_grad && steps > 0) sigma_fixed_point(s, m, steps);
+    if (!s->var_grad && steps > 0) {
+        sigma_fixed_point(s, m, steps);
+        if (s->regress && dof_applies(s, m))
+            noisy_dof_table(s->dof, m, s->prior, train, s->beta, exp(2.0 * (double)s->level[0]),
+                            s->gamma, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+    }
     for (int l = 0; l < m->lay.nlayers; l++)
         noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
+    s->terms[0] = s->beta;
+    s->terms[1] = (double)s->rows;
+    s->terms[2] = s->gamma_at;
+    memcpy(s->terms + 3, s->gamma, sizeof s->gamma);
 }
 
 void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t values)
@@ -565,21 +615,80 @@ void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t
      * residuals carry the weights' noise; expanded, E_q[r²] = r(μ)² + Σ_i (∂f/∂w_i)² σ_i², and
      * with (∂f/∂w_i)² = h_i/(4σ_y²) and h_i σ_i² = c·κ·γ_i that sum is β·σ_y²·γ/N per row,
      * γ = Σ γ_i the well-determined parameters: σ_y² → mse/(1 − βγ/(N·K)), MacKay's (1992)
-     * noise estimate with N − γ degrees of freedom. */
+     * noise estimate with N − γ degrees of freedom.
+     * γ is read at the current σ_y from the table the epoch's start made (from the Gauss–Newton
+     * matrix, dof.h, or else the diagonal): γ falls as σ_y grows, so the step has a root. Held
+     * at its start-of-epoch value, a γ above N·K/β made the derivative negative at every σ_y
+     * and the level ran away within the epoch. */
     double sy2 = exp(2.0 * (double)s->level[0]), mse = sse / (double)values;
     if (!s->sample && s->rows > 0)
-        mse += s->beta * s->gamma * sy2 * (double)s->batch / ((double)s->rows * (double)values);
+        mse += s->beta * gamma_at_level(s, (double)s->level[0]) * sy2 * (double)s->batch /
+               ((double)s->rows * (double)values);
     float g = (float)(1.0 - mse / sy2);
     const float *gp[1] = {&g};
     occam_optim_update(opt, &s->level[0], &s->level[1], &s->level[2], gp, 1, 0, 1, false, NULL);
 }
 
+_Static_assert(OCCAM_NOISE_TERMS == 3 + NOISY_GAMMA_N, "the checkpoint's noise terms");
+
 void noisy_sync(noisy_state *s, const occam_model *m)
 {
+    s->beta = s->terms[0];
+    s->rows = (size_t)s->terms[1];
+    s->gamma_at = s->terms[2];
+    memcpy(s->gamma, s->terms + 3, sizeof s->gamma);
     const occam_layout *lay = &m->lay;
     for (int l = 0; l < lay->nlayers; l++) {
         noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
         refresh_sigma(s, m, lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1]);
+    }
+}
+
+/* in-weights (and bias, moments, and σ if `sigma`) of hidden unit j of layer l+1 × c, its
+ * out-weights ÷ c */
+static void rescale_unit(occam_model *m, float *mom1, float *mom2, bool sigma, int l, int j,
+                         double c)
+{
+    const occam_layout *lay = &m->lay;
+    int in = lay->width[l], h = lay->width[l + 1], out = lay->width[l + 2];
+    for (int side = 0; side < 2; side++) {
+        double f = side ? 1.0 / c : c; /* a parameter's factor; its gradient's is 1/f */
+        int cnt = side ? out : in + 1;
+        for (int i = 0; i < cnt; i++) {
+            size_t q = side ? lay->w_off[l + 1] + (size_t)i * h + j
+                            : i < in ? lay->w_off[l] + (size_t)j * in + i : lay->b_off[l] + j;
+            m->params[q] = (float)(m->params[q] * f);
+            if (sigma && (side || i < in))
+                m->rho[q] = (float)noisy_softplus_inv(noisy_softplus(m->rho[q]) * f);
+            if (mom2) { /* adam: moments of the gradient */
+                mom1[q] = (float)(mom1[q] / f);
+                mom2[q] = (float)(mom2[q] / (f * f));
+            } else { /* sgd: the velocity, a step in the parameter */
+                mom1[q] = (float)(mom1[q] * f);
+            }
+        }
+    }
+}
+
+void noisy_rebalance(const noisy_state *s, occam_model *m, float *mom1, float *mom2)
+{
+    const occam_layout *lay = &m->lay;
+    for (int l = 0; l + 1 < lay->nlayers; l++) {
+        int in = lay->width[l], h = lay->width[l + 1], out = lay->width[l + 2];
+        for (int j = 0; j < h; j++) {
+            double bias = m->params[lay->b_off[l] + (size_t)j], a = bias * bias, b = 0.0;
+            for (int i = 0; i < in; i++) {
+                double w = m->params[lay->w_off[l] + (size_t)j * in + i];
+                a += w * w;
+            }
+            for (int k = 0; k < out; k++) {
+                double w = m->params[lay->w_off[l + 1] + (size_t)k * h + j];
+                b += w * w;
+            }
+            if (!(a > 0.0 && b > 0.0)) continue; /* a unit cut off has no balance */
+            double c = fmin(fmax(pow(b / a, 0.25), 1.0 / NOISY_REBALANCE_MAX), NOISY_REBALANCE_MAX);
+            rescale_unit(m, mom1, mom2, s->sample, l, j, c);
+        }
     }
 }
 

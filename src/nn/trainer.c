@@ -281,10 +281,16 @@ void occam_trainer_apply_mask(occam_trainer *tr)
     copy_replicas(tr); /* or the next step's other groups would run the unpruned weights */
 }
 
-void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, size_t rows)
+void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset *train)
 {
     if (!tr->noise) return;
-    noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, rows, tr->opt.t);
+    const occam_noise_params *np = &tr->p.noise;
+    if (np->rebalance && occam_noise_one_width(np) && tr->model->act == OCCAM_ACT_RELU &&
+        epoch > np->warmup_epochs) {
+        noisy_rebalance(tr->noise, tr->model, tr->mom1, tr->mom2);
+        copy_replicas(tr);
+    }
+    noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, train, tr->opt.t);
     if (tr->noise->masked) occam_trainer_apply_mask(tr); /* the sparse prior dropped weights */
 }
 
@@ -304,6 +310,7 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
     s->prior = tr->noise->prior;
     s->kappa = &tr->noise->kappa;
     s->noise_level = tr->noise->regress ? tr->noise->level : NULL;
+    s->noise_terms = tr->noise->regress ? tr->noise->terms : NULL;
 }
 
 void occam_trainer_sync(occam_trainer *tr)

@@ -184,7 +184,8 @@ static const char *const data_term_names[] = {
     [OCCAM_NOISE_DATA_AUTO] = "auto", [OCCAM_NOISE_DATA_EXPANSION] = "expansion",
     [OCCAM_NOISE_DATA_SAMPLE] = "sample", NULL};
 static const char *const prior_scope_names[] = {
-    [OCCAM_PRIOR_SCOPE_LAYER] = "layer", [OCCAM_PRIOR_SCOPE_NETWORK] = "network", NULL};
+    [OCCAM_PRIOR_SCOPE_LAYER] = "layer", [OCCAM_PRIOR_SCOPE_NETWORK] = "network",
+    [OCCAM_PRIOR_SCOPE_AUTO] = "auto", NULL};
 static const char *const prior_update_names[] = {
     [OCCAM_PRIOR_UPDATE_EM] = "em", [OCCAM_PRIOR_UPDATE_GRADIENT] = "gradient", NULL};
 
@@ -363,9 +364,14 @@ static const config_key keys[] = {
     DOUBLE_KEY("noise", "prior_sigma", noise.prior_sigma, 0, 100, 0, "0",
                "gaussian prior: s; 0 = learned (per noise.prior_scope)"),
     ENUM_KEY("noise", "prior_scope", noise.prior_scope, occam_prior_scope, prior_scope_names,
-             "layer",
-             "gaussian prior: one learned width per layer, or one for the whole network "
-             "(pins the balance between layers; let occam select choose by bits)"),
+             "auto",
+             "gaussian prior: one learned width per layer, or one for the whole network, which "
+             "pins the balance between layers (per-layer widths drift along the ReLU rescaling "
+             "at high learning rates); auto = network for the gaussian, nothing for the others"),
+    BOOL_KEY("noise", "rebalance", noise.rebalance, "true",
+             "gaussian prior of one width, ReLU: after the warm-up, each epoch moves every "
+             "hidden unit toward the rescaling (in-weights × c, out-weights ÷ c) with equal "
+             "in and out norms, by at most ×1.1; the function is unchanged and the KL falls"),
     DOUBLE_KEY("noise", "init_sigma", noise.init_sigma, 0, 10, OPEN_LO, "0.01",
                "initial σ of every weight"),
     INT_KEY("noise", "warmup_epochs", noise.warmup_epochs, 0, 1000000, "5",

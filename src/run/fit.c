@@ -91,7 +91,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
     for (int e = pos->phase_epochs; e < epochs; e++) {
         int epoch = res->epochs; /* 0-based over the run */
         if (!(res->resuming && pos->epoch_step > 0)) {
-            occam_trainer_begin_epoch(tr, epoch, n);
+            occam_trainer_begin_epoch(tr, epoch, train);
             occam_rng_shuffle_u32(&res->rng, res->perm, n);
             *pos = (occam_fit_pos){.phase = pos->phase, .phase_epochs = e,
                                    .phase_step = pos->phase_step};

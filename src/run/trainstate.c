@@ -158,6 +158,8 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
     if (ts.mom2_rho) add(l, "optim.m2_rho", OCCAM_ST_F32, 1, (int64_t)n, 0, ts.mom2_rho);
     if (ts.noise_rng) add(l, "noise.rng", OCCAM_ST_U64, 2, ts.threads, 4, ts.noise_rng);
     if (ts.noise_level) add(l, "noise.level", OCCAM_ST_F32, 1, 3, 0, ts.noise_level);
+    if (ts.noise_terms)
+        add(l, "noise.terms", OCCAM_ST_F64, 1, OCCAM_NOISE_TERMS, 0, ts.noise_terms);
     if (ts.prior) {
         for (int k = 0; k < L; k++) prior_row(&ts.prior[k], pri + k * PRIOR_COLS);
         add(l, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS, pri);
@@ -507,7 +509,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     occam_checkpoint_widths(m, widths, sizeof widths);
     const char *fw = occam_st_meta_get(&f, "occam.layers");
     const int64_t *iv = NULL;
-    const double *fv = NULL, *hist = NULL, *evs = NULL, *pri = NULL;
+    const double *fv = NULL, *hist = NULL, *evs = NULL, *pri = NULL, *terms = NULL;
     const float *m1 = NULL, *m2 = NULL, *m1r = NULL, *m2r = NULL, *snap = NULL, *bestp = NULL, *lvl = NULL;
     const uint64_t *nrng = NULL, *frng = NULL;
     const uint32_t *perm = NULL;
@@ -557,6 +559,11 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (ts.mom1_rho) NEED(m1r, "optim.m1_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.mom2_rho) NEED(m2r, "optim.m2_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.noise_level) NEED(lvl, "noise.level", OCCAM_ST_F32, 1, 3, 0);
+    if (ts.noise_terms) NEED(terms, "noise.terms", OCCAM_ST_F64, 1, OCCAM_NOISE_TERMS, 0);
+    for (int i = 0; rc == OCCAM_OK && terms && i < OCCAM_NOISE_TERMS; i++)
+        if (!isfinite(terms[i]) || terms[i] < (i == 2 ? -1e9 : 0.0))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.terms[%d] = %g is not a "
+                                 "valid noise-level term", path, i, terms[i]);
     if (ts.prior) {
         NEED(nrng, "noise.rng", OCCAM_ST_U64, 2, saved_threads, 4); /* a stream per thread */
         NEED(pri, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS);
@@ -612,6 +619,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (m1r) memcpy(ts.mom1_rho, m1r, (size_t)n * sizeof(float));
     if (m2r) memcpy(ts.mom2_rho, m2r, (size_t)n * sizeof(float));
     if (lvl) memcpy(ts.noise_level, lvl, 3 * sizeof(float));
+    if (terms) memcpy(ts.noise_terms, terms, OCCAM_NOISE_TERMS * sizeof(double));
     *ts.opt_t = iv[I_OPT_T];
     if (ts.prior) {
         memcpy(ts.prior, priors, (size_t)L * sizeof *priors);
