@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The real-data comparison of issue 13: for every set that perf/realdata.py wrote, trains
 no regularisation, each weight decay of a grid, and noisy weights with the [noise] defaults
-(only noise.enabled = true), with one prior width for the network (noise.prior_scope =
-network) and with the mixture prior; optionally runs `occam select` over
+(only noise.enabled = true: the Gaussian prior of one width for the network, its units
+rebalanced), with per-layer widths (noise.prior_scope = layer) and with the mixture prior;
+optionally runs `occam select` over
 weight decay x noise on/off. Every run uses the same recipe (no per-set tuning): standardised
 inputs, targets in their natural units, one hidden layer, the given optimiser.
 
@@ -70,7 +71,7 @@ def run(job):
             return key, None, p.stderr.strip().splitlines()[-1:] or ["failed"]
         rep = json.load(open(r))
     if kind == "train":
-        if key[2] in ("gaussian", "network", "mog"):
+        if key[2] in ("gaussian", "layer", "mog"):
             collapsed(rep, task, key, maj)
         return key, rep["test"][metric(task)], None
     pts = rep["points"]
@@ -100,8 +101,8 @@ def main():
         sets = [s for s in sets if s[0] in keep]
     cols = [("wd", w, ["--set", f"train.weight_decay={w}"]) for w in GRID]
     cols += [("gaussian", None, ["--set", "noise.enabled=true"]),
-             ("network", None, ["--set", "noise.enabled=true",
-                                "--set", "noise.prior_scope=network"]),
+             ("layer", None, ["--set", "noise.enabled=true",
+                              "--set", "noise.prior_scope=layer"]),
              ("mog", None, ["--set", "noise.enabled=true", "--set", "noise.prior=mog"])]
     jobs = []
     for name, task, feat, outs in sets:
@@ -130,8 +131,8 @@ def main():
     mean = lambda v: sum(v) / len(v) if v and None not in v else float("nan")
     print(f"recipe: {a.optimizer} lr {a.lr}{' momentum 0.9' if a.optimizer == 'sgd' else ''}, "
           f"batch 16, {a.epochs} epochs, 1 hidden layer of {a.hidden}, {a.splits} splits\n")
-    print("| set | none | best decay (grid) | noisy, default (gaussian per layer) | "
-          "noisy, gaussian, one width | noisy, mog |" + (" select |" if a.select else ""))
+    print("| set | none | best decay (grid) | noisy, default (gaussian, one width) | "
+          "noisy, gaussian per layer | noisy, mog |" + (" select |" if a.select else ""))
     print("|---|---|---|---|---|---|" + ("---|" if a.select else ""))
     out, fails = [], []
     for name, task, feat, outs in sets:
@@ -143,11 +144,11 @@ def main():
         ok_w = [w for w in GRID if wd[w] == wd[w]] or GRID  # NaN (a failed run) never wins
         bw = (min if reg else max)(ok_w, key=lambda w: wd[w])
         none, best, g, mg = wd[0], wd[bw], m[("gaussian", None)], m[("mog", None)]
-        net = m[("network", None)]
+        lay = m[("layer", None)]
         row = f"| {name} ({'rel. error' if reg else 'accuracy'}) | {none:.4f} | {best:.4f} " \
-              f"({bw}) | {g:.4f} | {net:.4f} | {mg:.4f} |"
+              f"({bw}) | {g:.4f} | {lay:.4f} | {mg:.4f} |"
         rec = {"set": name, "task": task, "none": none, "best_decay": best, "best_w": bw,
-               "gaussian": g, "network": net, "mog": mg}
+               "gaussian": g, "layer": lay, "mog": mg}
         if reg:
             rec["vs_best"] = g / best - 1
             rec["below_none"] = 1 - g / none

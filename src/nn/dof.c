@@ -4,22 +4,22 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "occam/symeig.h"
+#include "occam/symtri.h"
 
 struct noisy_dof {
     int rows;                      /* row capacity: NOISY_DOF_ROWS / outputs, at least 1 */
     double *a[OCCAM_MAX_LAYERS];   /* rows × width[l]: layer l's inputs (a[0]: the features) */
     double *der[OCCAM_MAX_LAYERS]; /* rows × width[l], l ≥ 1: the activation's derivative */
     double *dl[OCCAM_MAX_LAYERS];  /* (rows·K) × width[l+1]: ∂(output k of row i)/∂z_l */
-    double *g, *aa, *lam, *work;   /* M×M Gram (M = rows·K), rows×rows input Gram,
-                                      eigenvalues, 3M scratch */
+    double *g, *aa, *d, *e, *work; /* M×M Gram (M = rows·K), rows×rows input Gram, the
+                                      Gram's tridiagonal form (d, e), M scratch */
 };
 
 void noisy_dof_free(noisy_dof *g)
 {
     if (!g) return;
     for (int l = 0; l < OCCAM_MAX_LAYERS; l++) free(g->a[l]), free(g->der[l]), free(g->dl[l]);
-    free(g->g), free(g->aa), free(g->lam), free(g->work);
+    free(g->g), free(g->aa), free(g->d), free(g->e), free(g->work);
     free(g);
 }
 
@@ -39,13 +39,28 @@ noisy_dof *noisy_dof_create(const occam_model *m)
     }
     ok &= (g->g = malloc(sizeof(double) * M * M)) != NULL;
     ok &= (g->aa = malloc(sizeof(double) * r * r)) != NULL;
-    ok &= (g->lam = malloc(sizeof(double) * M)) != NULL;
-    ok &= (g->work = malloc(sizeof(double) * 3 * M)) != NULL;
+    ok &= (g->d = malloc(sizeof(double) * M)) != NULL;
+    ok &= (g->e = malloc(sizeof(double) * M)) != NULL;
+    ok &= (g->work = malloc(sizeof(double) * M)) != NULL;
     if (!ok) {
         noisy_dof_free(g);
         return NULL;
     }
     return g;
+}
+
+bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch)
+{
+    const occam_layout *lay = &m->lay;
+    int K = lay->width[lay->nlayers];
+    double n = (double)(rows < (size_t)g->rows ? rows : (size_t)g->rows), M = n * K;
+    double widths = 0.0;
+    for (int l = 0; l <= lay->nlayers; l++) widths += lay->width[l];
+    double cost = M * M * M + n * n * widths, epoch_cost = 12.0 * (double)rows * (double)lay->nweights;
+    double most = ceil(8.0 * cost / (0.1 * epoch_cost)); /* apart at a tenth of their cost */
+    int every = epoch / 8 < 1 ? 1 : epoch / 8;
+    if ((double)every > most) every = most < 1.0 ? 1 : (int)most;
+    return epoch % every == 0;
 }
 
 /* a = f(z) and f'(z) of the hidden activation, as src/nn/kernels.c computes them */
@@ -135,14 +150,10 @@ void noisy_dof_table(noisy_dof *g, const occam_model *m, const occam_prior *prio
     double scale = (double)ds->n / (double)n / sy2;
     for (size_t r = 0; r < M; r++)
         for (size_t q = r; q < M; q++) g->g[q * M + r] = g->g[r * M + q] *= scale;
-    occam_symeig(g->g, (int)M, g->lam, g->work);
-    /* at σ_y·e^δ the Gram scales by e^(−2δ) */
+    occam_symtri(g->g, (int)M, g->d, g->e, g->work);
+    /* at σ_y·e^δ the Gram scales by e^(−2δ): γ = M − tr((I + e^(−2δ)G)⁻¹) */
     for (int k = 0; k < npts; k++) {
-        double t = exp(-2.0 * step * (k - npts / 2)), s = 0.0;
-        for (size_t j = 0; j < M; j++) {
-            double x = g->lam[j] > 0.0 ? g->lam[j] * t : 0.0;
-            s += x / (1.0 + x);
-        }
-        table[k] = s;
+        double t = exp(-2.0 * step * (k - npts / 2));
+        table[k] = fmax((double)M - occam_tri_inv_trace(g->d, g->e, (int)M, t, g->work), 0.0);
     }
 }

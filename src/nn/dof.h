@@ -10,8 +10,10 @@
  *
  * With a Gaussian prior of one precision per layer, the rows' Gram matrix G = J(βP)⁻¹Jᵀ/σ_y²
  * splits by layer into (Δ_l Δ_lᵀ) ∘ (A_l A_lᵀ) / (β p_l), Δ_l the back-propagated unit vectors
- * of the outputs and A_l the layer's inputs, and γ = Σ_j λ_j/(1 + λ_j) over its eigenvalues:
- * an n×n problem for n rows × outputs, whatever the width. Above NOISY_DOF_ROWS row-outputs a
+ * of the outputs and A_l the layer's inputs, and γ = Σ_j λ_j/(1 + λ_j) over its eigenvalues
+ * = n − tr((I + G)⁻¹): an n×n problem for n rows × outputs, whatever the width, reduced to
+ * tridiagonal form once (occam_symtri) and then traced in O(n) for every noise level of the
+ * table (G scales as 1/σ_y²). Above NOISY_DOF_ROWS row-outputs a
  * fixed even spread of rows stands in, their Gram scaled by N over their count. */
 #ifndef OCCAM_NN_DOF_H
 #define OCCAM_NN_DOF_H
@@ -22,13 +24,22 @@
 #include "occam/model.h"
 #include "occam/prior.h"
 
-#define NOISY_DOF_ROWS 256
+#define NOISY_DOF_ROWS 128
 
 typedef struct noisy_dof noisy_dof;
 
 /* Scratch for m's shape; NULL when memory runs out. */
 noisy_dof *noisy_dof_create(const occam_model *m);
 void noisy_dof_free(noisy_dof *g);
+
+/* Whether epoch `epoch` remakes the table. The reduction costs about M³ + n²·Σwidths flops
+ * for n rows and M = n·outputs, in serial loops at roughly an eighth of the rate of the
+ * trainer's GEMMs, against ~12·N·(weights) for an epoch of N rows; made every epoch it tripled
+ * a run on 100 rows of a 10-50-1 net. So the table is remade every epoch for the first 16
+ * (γ moves fastest there), then every ⌊epoch/8⌋ epochs, but at least as often as keeps its
+ * cost near a tenth of the epochs': a function of the epoch alone, so a resumed run remakes
+ * it where the straight run did. */
+bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch);
 
 /* table[k] = γ at the noise level σ_y·e^(step·(k − npts/2)), for the training rows ds, the
  * model's means, one Gaussian prior per layer (prior[l].sigma[0]) at weight β > 0, and the

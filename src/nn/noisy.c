@@ -535,13 +535,14 @@ static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
 {
     const occam_layout *lay = &m->lay;
     double corr = 1.0 - pow(NOISY_CURV_DECAY, (double)steps), ck = noisy_loss_unit(s) * s->kappa;
+    bool diag = s->regress && !dof_applies(s, m);
     /* c·κ = 2β(2σ_y²)²/N for regression: at ln σ_y + δ the data's precision is d·e^(−4δ) */
     double scale[NOISY_GAMMA_N];
-    for (int k = 0; k < NOISY_GAMMA_N; k++) {
+    for (int k = 0; diag && k < NOISY_GAMMA_N; k++) {
         s->gamma[k] = 0.0;
-        scale[k] = s->regress ? exp(-4.0 * NOISY_GAMMA_STEP * (k - NOISY_GAMMA_N / 2)) : 1.0;
+        scale[k] = exp(-4.0 * NOISY_GAMMA_STEP * (k - NOISY_GAMMA_N / 2));
     }
-    s->gamma_at = s->level[0];
+    if (diag) s->gamma_at = s->level[0];
     for (int l = 0; l < lay->nlayers; l++) {
         size_t w = (size_t)lay->width[l] * lay->width[l + 1];
         for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
@@ -550,7 +551,7 @@ static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
                 double d = (double)s->mom1r[i] / corr / ck, p = prior_curvature(&s->prior[l],
                                                                                m->params[i]);
                 sg = fmax(sqrt(1.0 / (p + d)), NOISY_SIGMA_MIN);
-                if (s->regress && !dof_applies(s, m) && (!m->mask || m->mask[i]))
+                if (diag && (!m->mask || m->mask[i]))
                     for (int k = 0; k < NOISY_GAMMA_N; k++)
                         s->gamma[k] += d * scale[k] / (p + d * scale[k]);
             }
@@ -596,9 +597,11 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) {
         sigma_fixed_point(s, m, steps);
-        if (s->regress && dof_applies(s, m))
+        if (s->regress && dof_applies(s, m) && noisy_dof_due(s->dof, m, rows, epoch)) {
             noisy_dof_table(s->dof, m, s->prior, train, s->beta, exp(2.0 * (double)s->level[0]),
                             s->gamma, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+            s->gamma_at = s->level[0];
+        }
     }
     for (int l = 0; l < m->lay.nlayers; l++)
         noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
