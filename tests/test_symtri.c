@@ -1,4 +1,4 @@
-/* occam_symtri and occam_tri_inv_trace against matrices whose spectra are known: Q Λ Qᵀ with Q
+/* occam_symtri and occam_symtri_inv_trace against matrices whose spectra are known: Q Λ Qᵀ with Q
  * a product of random Householder reflections (repeated and zero eigenvalues among them), the
  * 1-D Laplacian's closed form, and tiny cases; tr((I + tA)⁻¹) = Σ 1/(1 + tλ). The reduction
  * keeps the trace and the Frobenius norm. */
@@ -16,7 +16,7 @@ static void check(const double *a, int n, const double *lam)
     double *m = malloc(sizeof(double) * (size_t)n * n), *d = malloc(sizeof(double) * n),
            *e = malloc(sizeof(double) * n), *w = malloc(sizeof(double) * n);
     for (size_t i = 0; i < (size_t)n * n; i++) m[i] = a[i];
-    occam_symtri(m, n, d, e, w);
+    occam_symtri(d, e, m, n, w);
     double tr = 0, fro = 0, tl = 0, fl = 0, big = 0;
     for (int i = 0; i < n; i++) {
         tr += d[i], fro += d[i] * d[i] + (i + 1 < n ? 2 * e[i] * e[i] : 0);
@@ -28,7 +28,7 @@ static void check(const double *a, int n, const double *lam)
     for (size_t k = 0; k < sizeof ts / sizeof *ts; k++) {
         double want = 0.0;
         for (int i = 0; i < n; i++) want += 1.0 / (1.0 + ts[k] * lam[i]);
-        double got = occam_tri_inv_trace(d, e, n, ts[k], w);
+        double got = occam_symtri_inv_trace(d, e, n, ts[k], w);
         cr_assert(fabs(got - want) <= 1e-10 * n, "n %d, t %g: %.17g, expected %.17g", n, ts[k],
                   got, want);
     }

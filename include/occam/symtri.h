@@ -11,11 +11,13 @@
 
 /* Reduces the symmetric n×n row-major matrix a (overwritten) to the tridiagonal T = QᵀaQ:
  * diagonal d[n], sub-diagonal e[n−1] (e[i] joins i and i+1). work: n doubles. n >= 1. */
-void occam_symtri(double *a, int n, double *d, double *e, double *work);
+void occam_symtri(double *d, double *e, double *a, int n, double *work);
 
 /* tr((I + tT)⁻¹) for the tridiagonal T of (d, e) and t >= 0, where I + tT is positive
  * definite (T positive semi-definite): 1/(f_i + b_i − a_i) summed, f and b the pivots of
- * eliminating I + tT from the top and from the bottom, a its diagonal. work: n doubles. */
-double occam_tri_inv_trace(const double *d, const double *e, int n, double t, double *work);
+ * eliminating I + tT from the top and from the bottom, a its diagonal. work: n doubles.
+ * f_i + b_i − a_i cancels terms of size t·‖T‖ to a result of order 1: when t·‖T‖ passes
+ * ~1e12 on a rank-deficient T the trace loses its digits (a caller clamps it; dof.c does). */
+double occam_symtri_inv_trace(const double *d, const double *e, int n, double t, double *work);
 
 #endif

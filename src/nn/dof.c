@@ -18,7 +18,11 @@ struct noisy_dof {
 void noisy_dof_free(noisy_dof *g)
 {
     if (!g) return;
-    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) free(g->a[l]), free(g->der[l]), free(g->dl[l]);
+    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) {
+        free(g->a[l]);
+        free(g->der[l]);
+        free(g->dl[l]);
+    }
     free(g->g), free(g->aa), free(g->d), free(g->e), free(g->work);
     free(g);
 }
@@ -49,15 +53,18 @@ noisy_dof *noisy_dof_create(const occam_model *m)
     return g;
 }
 
-bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch)
+bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch,
+                   int warmup_epochs)
 {
     const occam_layout *lay = &m->lay;
     int K = lay->width[lay->nlayers];
     double n = (double)(rows < (size_t)g->rows ? rows : (size_t)g->rows), M = n * K;
     double widths = 0.0;
     for (int l = 0; l <= lay->nlayers; l++) widths += lay->width[l];
-    double cost = M * M * M + n * n * widths, epoch_cost = 12.0 * (double)rows * (double)lay->nweights;
+    double cost = M * M * M + M * M * widths + n * (double)lay->nweights;
+    double epoch_cost = 12.0 * (double)rows * (double)lay->nweights;
     double most = ceil(8.0 * cost / (0.1 * epoch_cost)); /* apart at a tenth of their cost */
+    if (epoch <= warmup_epochs) return true; /* β, which the table holds, still moves */
     int every = epoch / 8 < 1 ? 1 : epoch / 8;
     if ((double)every > most) every = most < 1.0 ? 1 : (int)most;
     return epoch % every == 0;
@@ -89,7 +96,8 @@ static void forward(noisy_dof *g, const occam_model *m, const occam_dataset *ds,
         for (int i = 0; i < n; i++)
             for (int j = 0; j < out; j++) {
                 double z = b[j];
-                for (int u = 0; u < in; u++) z += (double)w[(size_t)j * in + u] * g->a[l][(size_t)i * in + u];
+                const double *a = g->a[l] + (size_t)i * in;
+                for (int u = 0; u < in; u++) z += (double)w[(size_t)j * in + u] * a[u];
                 activate(z, m->act, &g->a[l + 1][(size_t)i * out + j],
                          &g->der[l + 1][(size_t)i * out + j]);
             }
@@ -119,9 +127,8 @@ static void backward(noisy_dof *g, const occam_model *m, int n)
     }
 }
 
-void noisy_dof_table(noisy_dof *g, const occam_model *m, const occam_prior *prior,
-                     const occam_dataset *ds, double beta, double sy2, double *table, int npts,
-                     double step)
+void noisy_dof_table(double *table, noisy_dof *g, const occam_model *m, const occam_prior *prior,
+                     const occam_dataset *ds, double beta, double sy2, int npts, double step)
 {
     const occam_layout *lay = &m->lay;
     int L = lay->nlayers, K = lay->width[L];
@@ -136,7 +143,8 @@ void noisy_dof_table(noisy_dof *g, const occam_model *m, const occam_prior *prio
         for (int i = 0; i < n; i++)
             for (int j = i; j < n; j++) {
                 double s = 0.0;
-                for (int u = 0; u < in; u++) s += g->a[l][(size_t)i * in + u] * g->a[l][(size_t)j * in + u];
+                const double *ai = g->a[l] + (size_t)i * in, *aj = g->a[l] + (size_t)j * in;
+                for (int u = 0; u < in; u++) s += ai[u] * aj[u];
                 g->aa[(size_t)i * n + j] = g->aa[(size_t)j * n + i] = s;
             }
         double c = prior[l].sigma[0] * prior[l].sigma[0] / beta; /* (β p_l)⁻¹ */
@@ -150,10 +158,14 @@ void noisy_dof_table(noisy_dof *g, const occam_model *m, const occam_prior *prio
     double scale = (double)ds->n / (double)n / sy2;
     for (size_t r = 0; r < M; r++)
         for (size_t q = r; q < M; q++) g->g[q * M + r] = g->g[r * M + q] *= scale;
-    occam_symtri(g->g, (int)M, g->d, g->e, g->work);
-    /* at σ_y·e^δ the Gram scales by e^(−2δ): γ = M − tr((I + e^(−2δ)G)⁻¹) */
+    occam_symtri(g->d, g->e, g->g, (int)M, g->work);
+    /* at σ_y·e^δ the Gram scales by e^(−2δ): γ = M − tr((I + e^(−2δ)G)⁻¹), at most the rank
+     * min(M, weights); the clamp also holds it where the trace's cancellation loses its
+     * digits (a Gram of norm ~1e12 and more: a near-exact fit) */
+    double top = fmin((double)M, (double)lay->nweights);
     for (int k = 0; k < npts; k++) {
         double t = exp(-2.0 * step * (k - npts / 2));
-        table[k] = fmax((double)M - occam_tri_inv_trace(g->d, g->e, (int)M, t, g->work), 0.0);
+        double gam = (double)M - occam_symtri_inv_trace(g->d, g->e, (int)M, t, g->work);
+        table[k] = isfinite(gam) ? fmin(fmax(gam, 0.0), top) : top;
     }
 }

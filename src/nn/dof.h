@@ -13,8 +13,12 @@
  * of the outputs and A_l the layer's inputs, and γ = Σ_j λ_j/(1 + λ_j) over its eigenvalues
  * = n − tr((I + G)⁻¹): an n×n problem for n rows × outputs, whatever the width, reduced to
  * tridiagonal form once (occam_symtri) and then traced in O(n) for every noise level of the
- * table (G scales as 1/σ_y²). Above NOISY_DOF_ROWS row-outputs a
- * fixed even spread of rows stands in, their Gram scaled by N over their count. */
+ * table (G scales as 1/σ_y²).
+ *
+ * Above NOISY_DOF_ROWS row-outputs a fixed even spread of rows stands in, their Gram scaled by
+ * N over their count. Its rank is at most NOISY_DOF_ROWS, so where the weights outnumber that
+ * too, γ is counted short (at a cap of 128, a tanh 40-8-1 net on 300 rows: 126 against 256).
+ * Those are the larger sets, where γ/N, and so the correction, is smaller. */
 #ifndef OCCAM_NN_DOF_H
 #define OCCAM_NN_DOF_H
 
@@ -24,7 +28,7 @@
 #include "occam/model.h"
 #include "occam/prior.h"
 
-#define NOISY_DOF_ROWS 128
+#define NOISY_DOF_ROWS 256
 
 typedef struct noisy_dof noisy_dof;
 
@@ -32,20 +36,20 @@ typedef struct noisy_dof noisy_dof;
 noisy_dof *noisy_dof_create(const occam_model *m);
 void noisy_dof_free(noisy_dof *g);
 
-/* Whether epoch `epoch` remakes the table. The reduction costs about M³ + n²·Σwidths flops
+/* Whether epoch `epoch` remakes the table. The reduction costs about M³ + M²·Σwidths flops
  * for n rows and M = n·outputs, in serial loops at roughly an eighth of the rate of the
  * trainer's GEMMs, against ~12·N·(weights) for an epoch of N rows; made every epoch it tripled
- * a run on 100 rows of a 10-50-1 net. So the table is remade every epoch for the first 16
- * (γ moves fastest there), then every ⌊epoch/8⌋ epochs, but at least as often as keeps its
- * cost near a tenth of the epochs': a function of the epoch alone, so a resumed run remakes
- * it where the straight run did. */
-bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch);
+ * a run on 100 rows of a 10-50-1 net. So the table is remade every epoch of the warm-up (β,
+ * which it holds, moves) and of the first 16 (γ moves fastest there), then every ⌊epoch/8⌋
+ * epochs, but at least as often as keeps its cost near a tenth of the epochs': a function of
+ * the epoch alone, so a resumed run remakes it where the straight run did. */
+bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch,
+                   int warmup_epochs);
 
 /* table[k] = γ at the noise level σ_y·e^(step·(k − npts/2)), for the training rows ds, the
  * model's means, one Gaussian prior per layer (prior[l].sigma[0]) at weight β > 0, and the
  * current level sy2 = σ_y². Serial; depends on its inputs only. */
-void noisy_dof_table(noisy_dof *g, const occam_model *m, const occam_prior *prior,
-                     const occam_dataset *ds, double beta, double sy2, double *table, int npts,
-                     double step);
+void noisy_dof_table(double *table, noisy_dof *g, const occam_model *m, const occam_prior *prior,
+                     const occam_dataset *ds, double beta, double sy2, int npts, double step);
 
 #endif

@@ -22,12 +22,12 @@ enum { NOISY_BLOCK = 512 };
  * its responsibilities, the sparse prior through log α (noisy_kl_grad_block). */
 typedef enum { NOISY_KL_GAUSS, NOISY_KL_MIXTURE, NOISY_KL_SPARSE } noisy_kl_kind;
 
-/* A prior's per-component constants, computed once per refit so that the per-weight KL
- * gradient costs one exp per component: log π_c − log s_c, 1/s_c², m_c. */
 /* The table of γ against the noise level (see noisy_level_step): 33 points, ln σ_y ± 2. */
 #define NOISY_GAMMA_N 33
 #define NOISY_GAMMA_STEP 0.125
 
+/* A prior's per-component constants, computed once per refit so that the per-weight KL
+ * gradient costs one exp per component: log π_c − log s_c, 1/s_c², m_c. */
 typedef struct noisy_cache {
     noisy_kl_kind kind;
     int k;
@@ -200,16 +200,15 @@ void noisy_apply_mask(noisy_state *s, const occam_model *m);
  * width was still falling at epoch 1000), and at lr 0.01 per-layer widths drifted along it
  * instead (noise.prior_scope). This moves every hidden unit toward its balance, by at most a
  * factor NOISY_REBALANCE_MAX an epoch: a step of ×2 an epoch let SGD at lr 0.01 fall into the
- * collapse to the mean on some splits. The optimiser's moments are carried with their
- * parameters (SGD's velocity × c, Adam's first moment ÷ c and second ÷ c²), and so is σ where
- * its gradient trains it (noise.data_term = sample). Where σ comes from the curvature fixed
- * point, the epoch's refit re-derives it, and σ and the curvature average behind it are left
- * as they are until then: the weights the data leave free keep σ ≈ s whatever their unit's
- * scale, and a curvature average rescaled with the units compounded whenever SGD pulled a unit
- * back out of balance between epochs (at lr 0.01 the widths then collapsed to the mean on
- * three sets). Call before noisy_begin_epoch. */
+ * collapse to the mean on some splits. The optimisers' moments are carried with their
+ * parameters (both first moments hold gradients: ÷ c on the in-side; Adam's second ÷ c²).
+ * σ and the curvature average behind it are left as they are, and the epoch's σ fixed point
+ * re-derives σ (the Gaussian's σ always comes from it): the weights the data leave free keep
+ * σ ≈ s whatever their unit's scale, and a curvature average rescaled with the units
+ * compounded whenever SGD pulled a unit back out of balance between epochs (at lr 0.01 the
+ * nets then collapsed to the mean on three sets). Call before noisy_begin_epoch. */
 #define NOISY_REBALANCE_MAX 1.1
-void noisy_rebalance(const noisy_state *s, occam_model *m, float *mom1, float *mom2);
+void noisy_rebalance(occam_model *m, float *mom1, float *mom2);
 
 /* The step's stages on thread t's batch rows [lo, lo + m); act and dz are the trainer's
  * whole-batch arrays per layer (rows × width[l+1]).

@@ -530,13 +530,12 @@ static bool dof_applies(const noisy_state *s, const occam_model *m)
 /* σ_i² = 1 / (C_p(μ_i) + ĥ_i / (c·κ)): see noisy-impl.h. Sets ρ (the model's record of σ) and
  * σ² from ρ, as every restore derives it. For regression without the Gauss–Newton γ, also the
  * diagonal's table of γ against the noise level. */
-
 static void sigma_fixed_point(noisy_state *s, occam_model *m, int64_t steps)
 {
     const occam_layout *lay = &m->lay;
     double corr = 1.0 - pow(NOISY_CURV_DECAY, (double)steps), ck = noisy_loss_unit(s) * s->kappa;
     bool diag = s->regress && !dof_applies(s, m);
-    /* c·κ = 2β(2σ_y²)²/N for regression: at ln σ_y + δ the data's precision is d·e^(−4δ) */
+    /* c·κ = β(2σ_y²)²/N for regression: at ln σ_y + δ the data's precision is d·e^(−4δ) */
     double scale[NOISY_GAMMA_N];
     for (int k = 0; diag && k < NOISY_GAMMA_N; k++) {
         s->gamma[k] = 0.0;
@@ -597,9 +596,9 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) {
         sigma_fixed_point(s, m, steps);
-        if (s->regress && dof_applies(s, m) && noisy_dof_due(s->dof, m, rows, epoch)) {
-            noisy_dof_table(s->dof, m, s->prior, train, s->beta, exp(2.0 * (double)s->level[0]),
-                            s->gamma, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        if (s->regress && dof_applies(s, m) && noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
+            noisy_dof_table(s->gamma, s->dof, m, s->prior, train, s->beta,
+                            exp(2.0 * (double)s->level[0]), NOISY_GAMMA_N, NOISY_GAMMA_STEP);
             s->gamma_at = s->level[0];
         }
     }
@@ -636,10 +635,12 @@ _Static_assert(OCCAM_NOISE_TERMS == 3 + NOISY_GAMMA_N, "the checkpoint's noise t
 
 void noisy_sync(noisy_state *s, const occam_model *m)
 {
-    s->beta = s->terms[0];
-    s->rows = (size_t)s->terms[1];
-    s->gamma_at = s->terms[2];
-    memcpy(s->gamma, s->terms + 3, sizeof s->gamma);
+    if (s->regress) { /* the terms a checkpoint keeps (classification keeps none) */
+        s->beta = s->terms[0];
+        s->rows = (size_t)s->terms[1];
+        s->gamma_at = s->terms[2];
+        memcpy(s->gamma, s->terms + 3, sizeof s->gamma);
+    }
     const occam_layout *lay = &m->lay;
     for (int l = 0; l < lay->nlayers; l++) {
         noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
@@ -647,10 +648,9 @@ void noisy_sync(noisy_state *s, const occam_model *m)
     }
 }
 
-/* in-weights (and bias, moments, and σ if `sigma`) of hidden unit j of layer l+1 × c, its
- * out-weights ÷ c */
-static void rescale_unit(occam_model *m, float *mom1, float *mom2, bool sigma, int l, int j,
-                         double c)
+/* in-weights and bias of hidden unit j of layer l+1 × c, its out-weights ÷ c, with their
+ * optimiser moments (both optimisers' first moments hold gradients, which scale inversely) */
+static void rescale_unit(occam_model *m, float *mom1, float *mom2, int l, int j, double c)
 {
     const occam_layout *lay = &m->lay;
     int in = lay->width[l], h = lay->width[l + 1], out = lay->width[l + 2];
@@ -661,19 +661,13 @@ static void rescale_unit(occam_model *m, float *mom1, float *mom2, bool sigma, i
             size_t q = side ? lay->w_off[l + 1] + (size_t)i * h + j
                             : i < in ? lay->w_off[l] + (size_t)j * in + i : lay->b_off[l] + j;
             m->params[q] = (float)(m->params[q] * f);
-            if (sigma && (side || i < in))
-                m->rho[q] = (float)noisy_softplus_inv(noisy_softplus(m->rho[q]) * f);
-            if (mom2) { /* adam: moments of the gradient */
-                mom1[q] = (float)(mom1[q] / f);
-                mom2[q] = (float)(mom2[q] / (f * f));
-            } else { /* sgd: the velocity, a step in the parameter */
-                mom1[q] = (float)(mom1[q] * f);
-            }
+            mom1[q] = (float)(mom1[q] / f);
+            if (mom2) mom2[q] = (float)(mom2[q] / (f * f));
         }
     }
 }
 
-void noisy_rebalance(const noisy_state *s, occam_model *m, float *mom1, float *mom2)
+void noisy_rebalance(occam_model *m, float *mom1, float *mom2)
 {
     const occam_layout *lay = &m->lay;
     for (int l = 0; l + 1 < lay->nlayers; l++) {
@@ -690,7 +684,7 @@ void noisy_rebalance(const noisy_state *s, occam_model *m, float *mom1, float *m
             }
             if (!(a > 0.0 && b > 0.0)) continue; /* a unit cut off has no balance */
             double c = fmin(fmax(pow(b / a, 0.25), 1.0 / NOISY_REBALANCE_MAX), NOISY_REBALANCE_MAX);
-            rescale_unit(m, mom1, mom2, s->sample, l, j, c);
+            rescale_unit(m, mom1, mom2, l, j, c);
         }
     }
 }

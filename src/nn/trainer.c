@@ -287,7 +287,7 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset
     const occam_noise_params *np = &tr->p.noise;
     if (np->rebalance && occam_noise_one_width(np) && tr->model->act == OCCAM_ACT_RELU &&
         epoch > np->warmup_epochs) {
-        noisy_rebalance(tr->noise, tr->model, tr->mom1, tr->mom2);
+        noisy_rebalance(tr->model, tr->mom1, tr->mom2);
         copy_replicas(tr);
     }
     noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, train, tr->opt.t);

@@ -7,7 +7,7 @@
 
 /* a ← H a H, H = I − 2vvᵀ/vᵀv chosen to zero column k below the sub-diagonal, for
  * k = 0..n−3. v lives in e's tail (free until then), p in work. */
-void occam_symtri(double *a, int n, double *d, double *e, double *work)
+void occam_symtri(double *d, double *e, double *a, int n, double *work)
 {
     double *p = work;
     for (int k = 0; k + 2 < n; k++) {
@@ -47,7 +47,7 @@ void occam_symtri(double *a, int n, double *d, double *e, double *work)
     d[n - 1] = a[(size_t)(n - 1) * n + n - 1];
 }
 
-double occam_tri_inv_trace(const double *d, const double *e, int n, double t, double *work)
+double occam_symtri_inv_trace(const double *d, const double *e, int n, double t, double *work)
 {
     /* A = I + tT. Pivots from the top, f_i = a_i − c_{i−1}²/f_{i−1}, and from the bottom,
      * b_i = a_i − c_i²/b_{i+1} (c = t·e); then (A⁻¹)_ii = 1/(f_i + b_i − a_i). Two passes over

@@ -371,7 +371,8 @@ static const config_key keys[] = {
     BOOL_KEY("noise", "rebalance", noise.rebalance, "true",
              "gaussian prior of one width, ReLU: after the warm-up, each epoch moves every "
              "hidden unit toward the rescaling (in-weights × c, out-weights ÷ c) with equal "
-             "in and out norms, by at most ×1.1; the function is unchanged and the KL falls"),
+             "in and out norms, by at most ×1.1; the function is unchanged and the KL falls "
+             "(no effect with per-layer widths, the other priors or other activations)"),
     DOUBLE_KEY("noise", "init_sigma", noise.init_sigma, 0, 10, OPEN_LO, "0.01",
                "initial σ of every weight"),
     INT_KEY("noise", "warmup_epochs", noise.warmup_epochs, 0, 1000000, "5",

@@ -559,7 +559,11 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (ts.mom1_rho) NEED(m1r, "optim.m1_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.mom2_rho) NEED(m2r, "optim.m2_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.noise_level) NEED(lvl, "noise.level", OCCAM_ST_F32, 1, 3, 0);
-    if (ts.noise_terms) NEED(terms, "noise.terms", OCCAM_ST_F64, 1, OCCAM_NOISE_TERMS, 0);
+    /* noise.terms came in later: a checkpoint from before it resumes at an epoch's start,
+     * which re-derives them, but not inside an epoch, whose steps read them */
+    if (rc == OCCAM_OK && ts.noise_terms &&
+        (iv[I_EPOCH_STEP] > 0 || occam_st_find(&f, "noise.terms")))
+        NEED(terms, "noise.terms", OCCAM_ST_F64, 1, OCCAM_NOISE_TERMS, 0);
     for (int i = 0; rc == OCCAM_OK && terms && i < OCCAM_NOISE_TERMS; i++)
         if (!isfinite(terms[i]) || terms[i] < (i == 2 ? -1e9 : 0.0))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.terms[%d] = %g is not a "
