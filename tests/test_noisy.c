@@ -1012,13 +1012,14 @@ static void spd_inverse(const double *a, int n, double *inv)
 /* The Gauss–Newton γ of src/nn/dof.c against tr(H (H + βP)⁻¹) in weight space: H = JᵀJ/σ_y²
  * over every row and output, J by central differences of a double forward pass, P the
  * per-layer prior precisions; at the table's centre and two other noise levels, for ReLU and
- * tanh nets with two outputs; on 7 rows, and on 300, where the even spread of 128 rows
- * (NOISY_DOF_ROWS / 2 outputs), scaled by 300/128, stands in. */
+ * tanh nets with two outputs; on 7 rows, and on 300, where the even spread of 64 rows
+ * (half of NOISY_DOF_ROWS / 2 outputs), scaled by 300/64, stands in. */
 Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
 {
     int w[] = {4, 6, 2}, K = 2;
     for (int pass = 0; pass < 4; pass++) {
-        int act = pass % 2, N = pass < 2 ? 7 : 300, n = N < NOISY_DOF_ROWS / K ? N : NOISY_DOF_ROWS / K;
+        int act = pass % 2, N = pass < 2 ? 7 : 300;
+        int n = N <= NOISY_DOF_ROWS / K ? N : (NOISY_DOF_ROWS / K + 1) / 2;
         occam_config cfg = noisy_config(w);
         cfg.data.task = OCCAM_TASK_REGRESS;
         cfg.model.activation = act ? OCCAM_ACT_TANH : OCCAM_ACT_RELU;

@@ -53,21 +53,30 @@ noisy_dof *noisy_dof_create(const occam_model *m)
     return g;
 }
 
+/* the rows the table is made from: all up to the capacity, else a spread of half of it */
+static int dof_rows(const noisy_dof *g, size_t rows)
+{
+    return rows <= (size_t)g->rows ? (int)rows : (g->rows + 1) / 2;
+}
+
 bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch,
                    int warmup_epochs)
 {
+    if (epoch <= warmup_epochs) return true; /* β, which the table holds, still moves */
     const occam_layout *lay = &m->lay;
     int K = lay->width[lay->nlayers];
-    double n = (double)(rows < (size_t)g->rows ? rows : (size_t)g->rows), M = n * K;
-    double widths = 0.0;
+    double n = dof_rows(g, rows), M = n * K, widths = 0.0;
     for (int l = 0; l <= lay->nlayers; l++) widths += lay->width[l];
     double cost = M * M * M + M * M * widths + n * (double)lay->nweights;
     double epoch_cost = 12.0 * (double)rows * (double)lay->nweights;
     double most = ceil(8.0 * cost / (0.1 * epoch_cost)); /* apart at a tenth of their cost */
-    if (epoch <= warmup_epochs) return true; /* β, which the table holds, still moves */
-    int every = epoch / 8 < 1 ? 1 : epoch / 8;
-    if ((double)every > most) every = most < 1.0 ? 1 : (int)most;
-    return epoch % every == 0;
+    /* the epochs it is made at after the warm-up: e → e + max(1, ⌊e/8⌋, min(most, ⌊e/2⌋)) */
+    for (int e = warmup_epochs + 1; e <= epoch;) {
+        if (e == epoch) return true;
+        double gap = fmax(fmax(1.0, floor(e / 8.0)), fmin(most, floor(e / 2.0)));
+        e += (int)fmin(gap, (double)(epoch - e) + 1.0);
+    }
+    return false;
 }
 
 /* a = f(z) and f'(z) of the hidden activation, as src/nn/kernels.c computes them */
@@ -132,7 +141,7 @@ void noisy_dof_table(double *table, noisy_dof *g, const occam_model *m, const oc
 {
     const occam_layout *lay = &m->lay;
     int L = lay->nlayers, K = lay->width[L];
-    int n = ds->n < (size_t)g->rows ? (int)ds->n : g->rows;
+    int n = dof_rows(g, ds->n);
     size_t M = (size_t)n * K;
     forward(g, m, ds, n);
     backward(g, m, n);

@@ -15,10 +15,11 @@
  * tridiagonal form once (occam_symtri) and then traced in O(n) for every noise level of the
  * table (G scales as 1/σ_y²).
  *
- * Above NOISY_DOF_ROWS row-outputs a fixed even spread of rows stands in, their Gram scaled by
- * N over their count. Its rank is at most NOISY_DOF_ROWS, so where the weights outnumber that
- * too, γ is counted short (at a cap of 128, a tanh 40-8-1 net on 300 rows: 126 against 256).
- * Those are the larger sets, where γ/N, and so the correction, is smaller. */
+ * Up to NOISY_DOF_ROWS row-outputs every row counts. Above, a fixed even spread of half as many
+ * rows stands in (the sets are larger, and the epochs it runs beside longer), their Gram
+ * scaled by N over their count. Its rank is at most NOISY_DOF_ROWS/2, so where the weights
+ * outnumber that too, γ is counted short (at 128 rows, a tanh 40-8-1 net on 300 rows: 126
+ * against 256). Those are the larger sets, where γ/N, and so the correction, is smaller. */
 #ifndef OCCAM_NN_DOF_H
 #define OCCAM_NN_DOF_H
 
@@ -39,10 +40,10 @@ void noisy_dof_free(noisy_dof *g);
 /* Whether epoch `epoch` remakes the table. The reduction costs about M³ + M²·Σwidths flops
  * for n rows and M = n·outputs, in serial loops at roughly an eighth of the rate of the
  * trainer's GEMMs, against ~12·N·(weights) for an epoch of N rows; made every epoch it tripled
- * a run on 100 rows of a 10-50-1 net. So the table is remade every epoch of the warm-up (β,
- * which it holds, moves) and of the first 16 (γ moves fastest there), then every ⌊epoch/8⌋
- * epochs, but at least as often as keeps its cost near a tenth of the epochs': a function of
- * the epoch alone, so a resumed run remakes it where the straight run did. */
+ * a run on 100 rows of a 10-50-1 net. So it is made at every epoch of the warm-up (β, which it
+ * holds, moves), then at epochs spaced by max(1, ⌊e/8⌋, min(c, ⌊e/2⌋)), c the gap at which
+ * it costs a tenth of the epochs between: a function of the epoch alone, so a resumed run
+ * remakes it where the straight run did. */
 bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch,
                    int warmup_epochs);
 
