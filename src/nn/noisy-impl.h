@@ -195,10 +195,10 @@ void noisy_apply_mask(noisy_state *s, const occam_model *m);
  * multiplied by c > 0 and its out-weights divided by c, and so does a noisy one with σ scaled
  * alike; only the prior cost moves. Under one Gaussian width s that cost is
  * (c²·a + b/c²)/(2s²) for the unit's squared in- and out-norms a and b (the bias, coded under
- * a prior too, counted with the in-weights), least at c⁴ = b/a, where the two are equal. SGD does not find that point: the data term is flat along the
- * rescaling, so only the prior's pull moves a unit there, at rate lr/(N s²) (at lr 0.001 the
- * width was still falling at epoch 1000), and at lr 0.01 per-layer widths drifted along it
- * instead (noise.prior_scope). This moves every hidden unit toward its balance, by at most a
+ * a prior too, counted with the in-weights), least at c⁴ = b/a, where the two are equal.
+ * SGD does not find that point: the data term is flat along the rescaling, so only the prior's
+ * pull moves a unit there, at rate lr/(N s²) (at lr 0.001 the width was still falling at
+ * epoch 1000), and at lr 0.01 per-layer widths drifted along it instead (noise.prior_scope). This moves every hidden unit toward its balance, by at most a
  * factor NOISY_REBALANCE_MAX an epoch: a step of ×2 an epoch let SGD at lr 0.01 fall into the
  * collapse to the mean on some splits. The optimisers' moments are carried with their
  * parameters (both first moments hold gradients: ÷ c on the in-side; Adam's second ÷ c²).

@@ -484,8 +484,8 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     s->rng = calloc((size_t)threads, sizeof *s->rng);
     bool gn = s->regress && !s->sample && np->prior == OCCAM_PRIOR_GAUSSIAN;
     s->dof = gn ? noisy_dof_create(m) : NULL;
-    int ok = s->sigma && s->dsigma && s->var && s->mom1r && s->sq && s->rng && (!adam || s->mom2r) &&
-             (!gn || s->dof);
+    int ok = s->sigma && s->dsigma && s->var && s->mom1r && s->sq && s->rng &&
+             (!adam || s->mom2r) && (!gn || s->dof);
     for (int l = 0; ok && l < lay->nlayers; l++) {
         s->eps[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
         s->sd[l] = occam_alloc(rows * (size_t)lay->width[l + 1], sizeof(float));
@@ -596,7 +596,8 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) {
         sigma_fixed_point(s, m, steps);
-        if (s->regress && dof_applies(s, m) && noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
+        if (s->regress && dof_applies(s, m) &&
+            noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
             noisy_dof_table(s->gamma, s->dof, m, s->prior, train, s->beta,
                             exp(2.0 * (double)s->level[0]), NOISY_GAMMA_N, NOISY_GAMMA_STEP);
             s->gamma_at = s->level[0];
