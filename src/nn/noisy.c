@@ -521,7 +521,8 @@ double noisy_loss_unit(const noisy_state *s)
 }
 
 /* γ comes from the Gauss–Newton matrix (dof.h) where its prior is one Gaussian per layer and
- * no mask cuts weights out; else from the σ fixed point's diagonal. */
+ * no mask cuts weights out (s->dof exists for regression only); else from the σ fixed point's
+ * diagonal. */
 static bool dof_applies(const noisy_state *s, const occam_model *m)
 {
     return s->dof && !m->mask && s->beta > 0.0;
@@ -596,8 +597,7 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) {
         sigma_fixed_point(s, m, steps);
-        if (s->regress && dof_applies(s, m) &&
-            noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
+        if (dof_applies(s, m) && noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
             noisy_dof_table(s->gamma, s->dof, m, s->prior, train, s->beta,
                             exp(2.0 * (double)s->level[0]), NOISY_GAMMA_N, NOISY_GAMMA_STEP);
             s->gamma_at = s->level[0];
