@@ -14,7 +14,10 @@ Prints a markdown table of means over the splits and the acceptance checks (exit
 a run failed or a target was missed): the default
 noisy net against the best decay of the grid in hindsight (regression: relative test error
 within 5% and at least 20% below no regularisation; classification: accuracy within 2 points),
-and with --select, the selected point against the grid's best per split (within 10%).
+with --select, the selected point against the grid's best per split (within 10%), and every
+noisy net that collapsed to the mean or one class, judged by its bits-back description length
+against the noisy nets of its split that did not: the shortest is MDL's choice, a longer one an
+optimisation failure (which counts as a missed target).
 """
 import argparse, concurrent.futures as cf, json, os, subprocess, sys, tempfile
 
@@ -46,16 +49,40 @@ def metric(task):
 
 
 COLLAPSED = []
+NOISY = ("gaussian", "layer", "mog")
 
 
-def collapsed(rep, task, key, maj):
+def collapsed(rep, task, maj):
     """A noisy net that predicts the training mean (train relative error >= 0.95) or one class
-    for every row (train accuracy at the majority share) is recorded as collapsed."""
+    for every row (train accuracy at the majority share) has collapsed: the message, or None."""
     tr = rep["train"]
     if task == "regress" and tr["relative_error"] >= 0.95:
-        COLLAPSED.append(f"{key}: train relative error {tr['relative_error']:.3f}")
+        return f"train relative error {tr['relative_error']:.3f}"
     if task == "classify" and tr["accuracy"] <= maj + 1e-9:
-        COLLAPSED.append(f"{key}: train accuracy {tr['accuracy']:.3f}")
+        return f"train accuracy {tr['accuracy']:.3f}"
+    return None
+
+
+BITS = {}  # noisy runs: (bits-back description length, collapse message or None)
+
+
+def judge_collapses(sets, splits):
+    """Each collapsed run against the other noisy nets of its split: a collapse whose bits-back
+    description length is the shortest is MDL's choice; one that a non-collapsed net beats is
+    an optimisation failure (the original fault of the Gaussian prior)."""
+    for name, *_ in sets:
+        for s in range(splits):
+            runs = {k: BITS[(name, s, k, None)] for k in NOISY if (name, s, k, None) in BITS}
+            fits = [b for b, c in runs.values() if c is None]
+            for k, (b, c) in sorted(runs.items()):
+                if c is None:
+                    continue
+                best = min(fits) if fits else None
+                verdict = ("no noisy net of this split fits" if best is None else
+                           f"MDL's choice: {b:.0f} bits, the best fitting noisy net {best:.0f}"
+                           if b <= best else
+                           f"OPTIMISATION FAILURE: {b:.0f} bits, a fitting noisy net {best:.0f}")
+                COLLAPSED.append(f"{(name, s, k)}: {c}; {verdict}")
 
 
 def run(job):
@@ -71,8 +98,8 @@ def run(job):
             return key, None, p.stderr.strip().splitlines()[-1:] or ["failed"]
         rep = json.load(open(r))
     if kind == "train":
-        if key[2] in ("gaussian", "layer", "mog"):
-            collapsed(rep, task, key, maj)
+        if key[2] in NOISY:
+            BITS[key] = (rep["mdl"]["total_bits"], collapsed(rep, task, maj))
         return key, rep["test"][metric(task)], None
     pts = rep["points"]
     return key, (pts[rep["best"]]["test"], [p["test"] if p["status"] == "done" else None
@@ -114,6 +141,8 @@ def main():
                     ys = [l.rsplit(",", 1)[1].strip() for l in f if l.strip()]
                 maj = max(ys.count(v) for v in set(ys)) / len(ys)
             for kind, w, args in cols:
+                if kind in NOISY:  # the bits-back code, to judge collapses by
+                    args = args + ["--set", "mdl.model_code=bits-back"]
                 jobs.append((a, (name, s, kind, w), ini, args, task, "train", maj))
             if a.select:
                 jobs.append((a, (name, s, "select", None), ini,
@@ -127,7 +156,7 @@ def main():
             if val is None:
                 failed.append(f"{key}: {' '.join(msg)}")
                 print(f"failed: {key}: {msg}", file=sys.stderr)
-    COLLAPSED.sort()
+    judge_collapses(sets, a.splits)
     mean = lambda v: sum(v) / len(v) if v and None not in v else float("nan")
     print(f"recipe: {a.optimizer} lr {a.lr}{' momentum 0.9' if a.optimizer == 'sgd' else ''}, "
           f"batch 16, {a.epochs} epochs, 1 hidden layer of {a.hidden}, {a.splits} splits\n")
@@ -199,6 +228,7 @@ def main():
                   "decay")
     for f in failed:
         fails.append("run failed: " + f)
+    fails += [c for c in COLLAPSED if "OPTIMISATION FAILURE" in c]
     print(f"\nnoisy runs collapsed to the mean or one class: {len(COLLAPSED)}")
     for c in COLLAPSED:
         print("  " + c)
