@@ -1406,3 +1406,28 @@ Test(cli, noisy_models_compress_and_evaluate_as_coded)
                   priors[i], decoded, coded);
     }
 }
+
+/* Targets of ±3.4e38 are finite float32 values, and training on them standardised works, but
+ * the outlier's residual in the targets' units (about 6.5e38) overflows float32: the data code
+ * is not finite. It used to abort (a failed assertion in the biases' code, signal 6) in train,
+ * mdl and every select point; now train warns, mdl exits 2 and select marks the point failed. */
+Test(cli, regression_targets_whose_residuals_overflow_are_refused_not_aborted)
+{
+    char text[4096] = "";
+    size_t len = 0;
+    for (int i = 0; i < 24; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%d,%d,%d,%s3.4e38\n", i % 5,
+                                i % 3, i % 7, i ? "-" : "");
+    write_file("huge.csv", text);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\n"
+             "[model]\nlayers = 3,4,1\n[train]\nepochs = 2\nbatch = 4\n[runtime]\nthreads = 1\n",
+             path("huge.csv"), path("huge.csv"));
+    write_file("huge.ini", ini);
+    const char *why = "the data code's length is not finite";
+    expect(occam("train %s --save %s", path("huge.ini"), path("huge.st")), 0, why);
+    expect(occam("mdl %s --checkpoint %s", path("huge.ini"), path("huge.st")), 2, why);
+    expect(occam("select %s --grid train.lr=0.01,0.02", path("huge.ini")), 1,
+           "every point failed");
+    cr_assert(strstr(out, why), "%s", out);
+}

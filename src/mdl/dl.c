@@ -309,7 +309,9 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
                 OCCAM_OK)
                 return OCCAM_ERR_RUNTIME;
             double bits = layer_bias_bits(m, l, d, &y->bias_prior, threads);
-            if (bits + data * scale < best) {
+            /* j = 0 always stands, so a data code that is not finite (residuals beyond
+             * float32: occam_dl_compute refuses it) still leaves a valid step */
+            if (j == 0 || bits + data * scale < best) {
                 best = bits + data * scale;
                 y->bias_shift = j;
                 y->bias_delta = d;
@@ -839,6 +841,12 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
     int rc = occam_gemm_prepare(threads, err);
     if (rc == OCCAM_OK) rc = dl_compute(dl, m, p, noise, train, threads, qparams, err);
     dl->total_seconds = occam_clock_now() - t0;
+    /* Targets of ~1e38 are finite floats, but their residuals in original units are not: a
+     * data code of inf or NaN bits must not be printed, compared or written as a number. */
+    if (rc == OCCAM_OK && !isfinite(dl->data_bits))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "the data code's length is not finite "
+                             "(%g bits): a residual overflows float32; check the range of the "
+                             "training targets", dl->data_bits);
     return rc;
 }
 
