@@ -20,6 +20,7 @@
 #include "occam/fit.h"
 #include "occam/model.h"
 #include "occam/prune.h"
+#include "occam/safetensors.h"
 #include "occam/train.h"
 #include "occam/trainer.h"
 #include "occam/trainstate.h"
@@ -352,6 +353,55 @@ Test(resume, corrupt_or_foreign_files_are_refused)
     cr_assert_eq(occam_checkpoint_load(b.last, &m, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(!memcmp(m.params, b.m.params, m.lay.nparams * sizeof(float)));
     occam_model_free(&m);
+    outcome_free(&b);
+}
+
+/* Rewrites the safetensors file `from` as `to` without the tensor `drop` (NULL: none), and
+ * without the checksum, which the rewrite would break (a file without one is accepted). */
+static void copy_without(const char *from, const char *to, const char *drop)
+{
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, from, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_tensor t[64];
+    occam_st_meta meta[16];
+    int nt = 0, nm = 0;
+    cr_assert(f.ntensors <= 64 && f.nmeta <= 16);
+    for (int i = 0; i < f.ntensors; i++) {
+        const occam_st_tensor_view *x = &f.tensors[i];
+        if (drop && !strcmp(x->name, drop)) continue;
+        t[nt] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
+        memcpy(t[nt++].shape, x->shape, sizeof t[0].shape);
+    }
+    cr_assert_eq(nt, f.ntensors - !!drop, "no tensor %s in %s", drop, from);
+    for (int i = 0; i < f.nmeta; i++)
+        if (strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) meta[nm++] = f.meta[i];
+    cr_assert_eq(occam_st_write(to, t, nt, meta, nm, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_close(&f);
+}
+
+/* A noisy run's state without its σ (layers.L.weight_rho) is damaged: the model's own load
+ * takes a file without them (a deterministic model has none), and the run used to go on
+ * from noise.init_sigma, saying it continued bit-identically. */
+Test(resume, noisy_state_without_sigma_is_refused)
+{
+    occam_config cfg = blobs(3);
+    cfg.noise.enabled = true;
+    cfg.noise.warmup_epochs = 1;
+    outcome b = stopped_at(&cfg, 1, 40);
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/nosigma.safetensors", dir);
+    copy_without(b.last, bad, "layers.0.weight_rho");
+    outcome c = run(&cfg, 1, 0, bad);
+    cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "status %d: %s", c.rc, c.note);
+    cr_assert(strstr(c.note, "nosigma.safetensors: tensor 'layers.0.weight_rho' is missing"),
+              "%s", c.note);
+    outcome_free(&c);
+    /* the same rewrite keeping σ resumes */
+    copy_without(b.last, bad, NULL);
+    outcome d = run(&cfg, 1, 0, bad);
+    cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
+    outcome_free(&d);
     outcome_free(&b);
 }
 

@@ -558,6 +558,11 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (ts.mom2) NEED(m2, "optim.m2", OCCAM_ST_F32, 1, n, 0);
     if (ts.mom1_rho) NEED(m1r, "optim.m1_rho", OCCAM_ST_F32, 1, n, 0);
     if (ts.mom2_rho) NEED(m2r, "optim.m2_rho", OCCAM_ST_F32, 1, n, 0);
+    /* The model's load takes a file without σ (a deterministic model has none) and the run
+     * would go on from noise.init_sigma: a noisy run's state must carry them. */
+    if (rc == OCCAM_OK && ts.mom1_rho && !occam_st_find(&f, "layers.0.weight_rho"))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'layers.0.weight_rho' is "
+                             "missing: the run trains noisy weights (file damaged)", path);
     if (ts.noise_level) NEED(lvl, "noise.level", OCCAM_ST_F32, 1, 3, 0);
     /* noise.terms came in later: a checkpoint from before it resumes at an epoch's start,
      * which re-derives them, but not inside an epoch, whose steps read them */
