@@ -1431,3 +1431,32 @@ Test(cli, regression_targets_whose_residuals_overflow_are_refused_not_aborted)
            "every point failed");
     cr_assert(strstr(out, why), "%s", out);
 }
+
+/* mdl and compress under noise.enabled on a file without posterior widths σ (a deterministic
+ * model's, or an .occ file) used to code it by σ = noise.init_sigma, the trainer's start, as if
+ * it were a trained posterior: now exit 2 naming the file, unless the code needs no σ. */
+Test(cli, coding_by_sigma_needs_a_file_with_sigma)
+{
+    const char *noisy = "--set noise.enabled=true --set train.epochs=1";
+    expect(occam("train %s --set train.epochs=1 --save %s", BLOBS, path("d.st")), 0, "saved");
+    const char *why = "d.st holds no posterior widths σ";
+    expect(occam("mdl %s %s --code bits-back --checkpoint %s", BLOBS, noisy, path("d.st")), 2,
+           why);
+    expect(occam("mdl %s %s --checkpoint %s", BLOBS, noisy, path("d.st")), 2, why);
+    expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, noisy, path("d.st"),
+                 path("d.occ")), 2, why);
+    cr_assert_neq(access(path("d.occ"), F_OK), 0, "compress wrote a file");
+    /* codes that use no σ work */
+    expect(occam("mdl %s %s --code count --checkpoint %s", BLOBS, noisy, path("d.st")), 0,
+           "total bits");
+    expect(occam("mdl %s %s --set mdl.precision=search --checkpoint %s", BLOBS, noisy,
+                 path("d.st")), 0, "total bits");
+    /* and a noisy model's file has its σ */
+    expect(occam("train %s %s --save %s", BLOBS, noisy, path("n.st")), 0, "saved");
+    expect(occam("mdl %s %s --code bits-back --checkpoint %s", BLOBS, noisy, path("n.st")), 0,
+           "total bits");
+    expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, noisy, path("n.st"),
+                 path("n.occ")), 0, "bits-back model bits");
+    expect(occam("mdl %s %s --checkpoint %s", BLOBS, noisy, path("n.occ")), 2,
+           "n.occ holds no posterior widths σ");
+}

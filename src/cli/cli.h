@@ -71,6 +71,8 @@ typedef struct cli_session {
     occam_model model;
     occam_runtime rt;
     occam_trainer *tr;
+    bool file_sigma;       /* the checkpoint carried posterior widths σ (a noisy run's model);
+                              without them, noise.enabled leaves σ at noise.init_sigma */
 } cli_session;
 
 /* Model (initialised from train.seed, or loaded from `checkpoint` when non-NULL), data,

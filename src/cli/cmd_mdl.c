@@ -37,6 +37,24 @@ static int mask_low_snr(cli_session *ss, const occam_config *cfg, occam_error *e
     return OCCAM_OK;
 }
 
+/* A file without σ (a deterministic model, or an .occ file) loaded with noise.enabled has
+ * σ = noise.init_sigma, set by the trainer: a code by those widths (bits-back, or steps at the
+ * posterior precision) would describe a posterior that was never trained. */
+static int need_file_sigma(const cli_session *ss, const occam_config *cfg, const char *file,
+                           occam_error *err)
+{
+    bool bits_back = cfg->mdl.model_code == OCCAM_MDL_BITS_BACK;
+    if (ss->file_sigma || !(bits_back || (cfg->mdl.model_code == OCCAM_MDL_TWO_PART &&
+                                          occam_dl_posterior_precision(&cfg->mdl, &ss->model))))
+        return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s holds no posterior widths σ (the "
+                           "file of a model trained without noise.enabled, or an .occ file, has "
+                           "none), so %s has none to code it by (%s)", file,
+                           bits_back ? "the bits-back code" : "mdl.precision = auto",
+                           bits_back ? "use --code two-part with noise.enabled = false"
+                                     : "set noise.enabled = false, or mdl.precision = search");
+}
+
 /* Bits-back parts summed over layers: 0 KL (+ prior overhead), 1 mask, 2 biases. */
 static double bb_sum(const occam_dl *d, int part)
 {
@@ -58,7 +76,8 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
-    rc = mask_low_snr(&ss, &cfg, err);
+    rc = need_file_sigma(&ss, &cfg, o->checkpoint, err);
+    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, err);
     occam_dl dl;
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (!q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
@@ -127,7 +146,8 @@ static int run_compress(const cli_opts *o, occam_error *err)
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
-    rc = mask_low_snr(&ss, &cfg, err);
+    rc = need_file_sigma(&ss, &cfg, o->checkpoint, err);
+    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, err);
     occam_dl dl, bb;
     occam_occ_sizes sz = {0};
     if (rc == OCCAM_OK)
@@ -149,7 +169,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
         /* A noisy model: the file against the bits-back code of the same (masked) model. */
         occam_dl_params bp = cfg.mdl;
         bp.model_code = OCCAM_MDL_BITS_BACK;
-        if (ss.model.rho &&
+        if (ss.file_sigma &&
             occam_dl_compute(&bb, &ss.model, &bp, &cfg.noise, &ss.train, threads, NULL, err) ==
                 OCCAM_OK)
             printf("bits-back model bits %.0f (KL %.0f, mask %.0f, biases %.0f): the file's "

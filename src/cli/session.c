@@ -23,6 +23,7 @@ int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
         if (checkpoint) rc = occam_checkpoint_check_targets(checkpoint, &s->cfg, err);
         if (checkpoint && rc == OCCAM_OK) rc = occam_checkpoint_load(checkpoint, &s->model, err);
         else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
+        s->file_sigma = checkpoint && s->model.rho; /* before the trainer makes its own */
     }
     if (rc == OCCAM_OK) rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
                                              occam_config_outputs(&s->cfg), &s->train, &s->test,
