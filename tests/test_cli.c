@@ -1460,3 +1460,57 @@ Test(cli, coding_by_sigma_needs_a_file_with_sigma)
     expect(occam("mdl %s %s --checkpoint %s", BLOBS, noisy, path("n.occ")), 2,
            "n.occ holds no posterior widths σ");
 }
+
+/* Rewrites the safetensors file `from` as `to` with every σ parameter (layers.L.weight_rho)
+ * set to rho, without the checksum (a file without one is accepted). */
+static void fill_rho(const char *from, const char *to, float rho)
+{
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, from, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_tensor t[64];
+    occam_st_meta meta[16];
+    static float buf[8][4096];
+    int nm = 0, nb = 0;
+    cr_assert(f.ntensors <= 64 && f.nmeta <= 16);
+    for (int i = 0; i < f.ntensors; i++) {
+        const occam_st_tensor_view *x = &f.tensors[i];
+        t[i] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
+        memcpy(t[i].shape, x->shape, sizeof t[i].shape);
+        if (!strstr(x->name, "weight_rho")) continue;
+        cr_assert(nb < 8 && x->nbytes <= sizeof buf[0]);
+        for (size_t k = 0; k < x->nbytes / sizeof(float); k++) buf[nb][k] = rho;
+        t[i].data = buf[nb++];
+    }
+    cr_assert(nb > 0, "%s has no weight_rho", from);
+    for (int i = 0; i < f.nmeta; i++)
+        if (strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) meta[nm++] = f.meta[i];
+    cr_assert_eq(occam_st_write(to, t, f.ntensors, meta, nm, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_close(&f);
+}
+
+/* A noisy model's file whose σ are extreme (CRC-valid, every value finite): ρ = −100 (σ
+ * underflows float32) is refused by the loader; ρ = −40 (σ ≈ 4e-18) used to abort mdl and
+ * compress (bins q ± δ/2 that are equal), and ρ = −20 (σ ≈ 2e-9) made compress build a table
+ * of 10^9 bins for minutes. Now mdl codes them at the floored posterior step and compress
+ * refuses the step, naming the layer. */
+Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
+{
+    const char *noisy = "--set noise.enabled=true";
+    expect(occam("train %s %s --set train.epochs=1 --save %s", BLOBS, noisy, path("n.st")), 0,
+           "saved");
+    fill_rho(path("n.st"), path("r100.st"), -100.0f);
+    const char *under = "r100.st: tensor 'layers.0.weight_rho' has -100 at index 0";
+    expect(occam("eval %s %s --checkpoint %s", BLOBS, noisy, path("r100.st")), 2, under);
+    expect(occam("mdl %s %s --code bits-back --checkpoint %s", BLOBS, noisy, path("r100.st")),
+           2, under);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "r20.st" : "r40.st";
+        fill_rho(path("n.st"), path(name), i ? -20.0f : -40.0f);
+        expect(occam("mdl %s %s --checkpoint %s", BLOBS, noisy, path(name)), 0, "total bits");
+        expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, noisy, path(name),
+                     path("r.occ")), 2, "layer 0's weights span more than 16777216 "
+               "quantisation bins at step 1e-07");
+        cr_assert_neq(access(path("r.occ"), F_OK), 0, "compress wrote a file");
+    }
+}

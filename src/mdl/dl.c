@@ -583,7 +583,10 @@ static double posterior_step(const occam_model *m, int l)
             sl += log(occam_noise_sigma(m->rho[i]));
             k++;
         }
-    return k ? exp(sl / (double)k) : 1e-3;
+    /* floored an order below the σ floor training keeps (1e-6), which no trained layer
+     * reaches: a loaded σ of 1e-18 made bins so narrow that q ± δ/2 were equal (an abort),
+     * and one of 1e-9 put 10^9 bins in the .occ coder's range (a hang) */
+    return k ? fmax(exp(sl / (double)k), 1e-7) : 1e-3;
 }
 
 /* ---- the δ search ----------------------------------------------------------------------
@@ -845,8 +848,8 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
      * data code of inf or NaN bits must not be printed, compared or written as a number. */
     if (rc == OCCAM_OK && !isfinite(dl->data_bits))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the data code's length is not finite "
-                             "(%g bits): a residual overflows float32; check the range of the "
-                             "training targets", dl->data_bits);
+                             "(%g bits): a residual or an output overflows float32; check the "
+                             "range of the training targets and the model's σ", dl->data_bits);
     return rc;
 }
 

@@ -188,6 +188,21 @@ static int value_table(occam_rc_table *t, const occam_prior *p, double delta, in
 
 static int32_t qindex(float w, double delta) { return (int32_t)round((double)w / delta); }
 
+/* Whether n values (those mk keeps) at step delta span at most the coder's table of bins. A
+ * step far finer than the values (a loaded posterior σ of 1e-9) is refused before qindex's
+ * int32 overflows or a table of 10^9 bins is built, which took minutes to fail. */
+static bool span_fits(const float *v, const uint8_t *mk, size_t n, double delta)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++)
+        if (!mk || mk[i]) {
+            double q = round((double)v[i] / delta);
+            lo = fmin(lo, q);
+            hi = fmax(hi, q);
+        }
+    return !(hi - lo + 1.0 > (double)TABLE_TOTAL); /* none kept: -inf, fits */
+}
+
 /* CRC-64/XZ (ECMA-182 polynomial, reflected, all-ones start and end): a 64-bit CRC catches
  * every error of one bit, two bits, or a burst up to 64 bits long. The table is rebuilt per
  * call (2 KB of work) so that the function stays free of shared state. */
@@ -215,6 +230,18 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: only the two-part code can be written",
                                path);
     OCCAM_ASSERT(!declared || declared->nlayers == L + 1);
+    for (int l = 0; l < L; l++) {
+        const occam_dl_layer *y = &dl->layer[l];
+        bool w = span_fits(m->params + lay->w_off[l], m->mask ? m->mask + lay->w_off[l] : NULL,
+                           (size_t)y->n, y->delta);
+        if (!w || !span_fits(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
+                             y->bias_delta))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s span more than "
+                                   "%u quantisation bins at step %g, more than the coder's "
+                                   "table holds (a step far finer than the values)", path, l,
+                                   w ? "biases" : "weights", TABLE_TOTAL,
+                                   w ? y->bias_delta : y->delta);
+    }
     int32_t qlo[OCCAM_MAX_LAYERS] = {0}, qhi[OCCAM_MAX_LAYERS] = {0};
     for (int l = 0; l < L; l++) {
         size_t n = (size_t)lay->width[l] * lay->width[l + 1];

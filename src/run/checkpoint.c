@@ -1,12 +1,14 @@
 /* Model weights in the safetensors layout. */
 #include "occam/checkpoint.h"
 
+#include <float.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "occam/json.h"
 #include "occam/mem.h"
+#include "occam/noisy.h"
 #include "occam/occfile.h"
 #include "occam/safetensors.h"
 #include "occam/version.h"
@@ -291,6 +293,16 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
             const occam_st_tensor_view *t = occam_st_find(f, name);
             if (t) rc = occam_st_check_finite(f, t, err);
         }
+    /* σ = softplus(ρ) below a normal float32 (ρ < −87; training keeps σ ≥ 1e-6) is 0 or
+     * denormal: the KL divides by it and the posterior step vanishes. */
+    for (int l = 0; has_rho && l < lay->nlayers && rc == OCCAM_OK; l++)
+        for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
+            if (!(occam_noise_sigma(rsrc[l][i]) >= FLT_MIN)) {
+                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'layers.%d.weight_rho' "
+                                     "has %g at index %zu: σ = softplus(ρ) underflows float32 "
+                                     "(file damaged)", path, l, (double)rsrc[l][i], i);
+                break;
+            }
     if (rc != OCCAM_OK) return rc;
     /* Compare the widths, not nparams: segments are padded to cache lines, so a narrower
      * hidden layer can keep the same total (4,2,2 and 4,3,2 both take 64 floats). */
