@@ -1673,6 +1673,15 @@ Test(config, dl_check_and_code_names)
     check_rc(occam_dl_check(&d, true, &err), &err, NULL);
     check_rc(occam_dl_check(&d, false, &err), &err,
              "mdl.model_code: bits-back codes noisy weights (set noise.enabled = true)");
+    /* a step finer than float32 weights resolve aborted mdl and compress (1e-20: a bin's two
+     * edges one double; 1e-300: a float32 step of 0) */
+    d = c.mdl;
+    d.weight_precision = 1e-9;
+    check_rc(occam_dl_check(&d, false, &err), &err, NULL);
+    d.weight_precision = 1e-20;
+    check_rc(occam_dl_check(&d, false, &err), &err,
+             "mdl.weight_precision: 1e-20 is finer than a float32 weight resolves; use 0 "
+             "(chosen per layer) or a step of at least 1e-9");
 
     /* One spelling of the codes, shared by the config and the reports. */
     cr_assert_str_eq(occam_dl_code_name(OCCAM_MDL_TWO_PART), "two-part");

@@ -979,5 +979,12 @@ int occam_dl_check(const occam_dl_params *p, bool noise_enabled, occam_error *er
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "mdl.prior = sparse: the log-uniform prior is improper and codes "
                                "nothing; mdl.prior takes gaussian or mog (sparse is a noise.prior)");
+    /* 1e-20 made a weight's bin q ± δ/2 one double, and 1e-300 a float32 step of 0: both
+     * aborted mdl and compress */
+    if (p->weight_precision > 0 && p->weight_precision < 1e-9)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.weight_precision: %g is finer than a float32 weight resolves; "
+                               "use 0 (chosen per layer) or a step of at least 1e-9",
+                               p->weight_precision);
     return OCCAM_OK;
 }
