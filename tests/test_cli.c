@@ -1514,3 +1514,37 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
         cr_assert_neq(access(path("r.occ"), F_OK), 0, "compress wrote a file");
     }
 }
+
+/* An output that names one of the run's inputs used to replace it: train/select --report
+ * CONFIG wrote JSON over the config, --save data.train a model over the training CSV (select's
+ * later points then failed to read it), eval --report and compress --out over the checkpoint.
+ * Now exit 2 before any work, naming both, and the input is unchanged. */
+Test(cli, an_output_never_replaces_an_input)
+{
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    char ini[512], csv[512]; /* path()'s buffers are reused */
+    snprintf(ini, sizeof ini, "%s", path("reg.ini"));
+    snprintf(csv, sizeof csv, "%s", path("rtrain.csv"));
+    const char *quick = "--set train.epochs=1 --threads 1";
+    expect(occam("train %s %s --save %s", ini, quick, path("m.st")), 0, "saved");
+    char *before_ini = strdup(slurp("reg.ini")), *before_csv = strdup(slurp("rtrain.csv"));
+    const char *why = "writing it would replace an input";
+    expect(occam("train %s %s --report %s", ini, quick, ini), 2, "the same file as CONFIG");
+    expect(occam("train %s %s --save %s", ini, quick, csv), 2, "the same file as data.train");
+    expect(occam("select %s %s --grid train.lr=0.001,0.002 --report %s", ini, quick, ini), 2,
+           why);
+    expect(occam("select %s %s --grid train.lr=0.001,0.002 --save %s", ini, quick, csv), 2,
+           why);
+    expect(occam("eval %s --checkpoint %s --report %s", ini, path("m.st"), path("m.st")), 2,
+           "the same file as --checkpoint");
+    expect(occam("compress %s --checkpoint %s --out %s", ini, path("m.st"), path("m.st")), 2,
+           why);
+    expect(occam("predict %s --checkpoint %s --input %s --output %s", ini, path("m.st"),
+                 path("rtest.csv"), path("rtest.csv")), 2, "the same file as --input");
+    cr_assert_str_eq(slurp("reg.ini"), before_ini);
+    cr_assert_str_eq(slurp("rtrain.csv"), before_csv);
+    expect(occam("eval %s --checkpoint %s", ini, path("m.st")), 0, "test   mse");
+    free(before_ini);
+    free(before_csv);
+}

@@ -118,9 +118,15 @@ typedef struct cli_output {
  * model to M; the report could not be written: R: write failed: No space left on device". */
 int cli_outputs_write(cli_output *outs, int n, occam_error *err);
 
+/* An output (`what` names the option) refused when it is one of the run's inputs: CONFIG,
+ * --checkpoint, --resume, --input, or cfg's CSV files (cfg may be NULL). Writing it would
+ * replace the input (select's later points would read a model as their data). */
+int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
+                        const occam_config *cfg, occam_error *err);
+
 /* --save and --report checked before the work starts (occam_outfile_check), and refused when
- * they name one file; OCCAM_ERR_INPUT naming the option. */
-int cli_check_outputs(const cli_opts *o, occam_error *err);
+ * they name one file or an input (cli_check_not_input); OCCAM_ERR_INPUT naming the option. */
+int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err);
 
 /* Prints "occam: MSG" to stderr and returns err->status (the exit code). A failure with no
  * message still prints a line, naming cli_command_name (the subcommand, set by main). */

@@ -29,6 +29,7 @@ static int run(const cli_opts *o, occam_error *err)
     if (!o->checkpoint)
         return occam_error_set(err, OCCAM_ERR_INPUT, "eval: missing --checkpoint FILE");
     if (o->report) rc = occam_outfile_check(o->report, "--report", err);
+    if (rc == OCCAM_OK && o->report) rc = cli_check_not_input(o->report, "--report", o, &cfg, err);
     if (rc) return rc;
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);

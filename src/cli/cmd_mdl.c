@@ -141,6 +141,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
     if (!o->checkpoint || !o->out)
         return occam_error_set(err, OCCAM_ERR_INPUT, "compress: needs --checkpoint FILE and --out FILE");
     rc = occam_outfile_check(o->out, "--out", err);
+    if (rc == OCCAM_OK) rc = cli_check_not_input(o->out, "--out", o, &cfg, err);
     if (rc) return rc;
     cfg.mdl.model_code = OCCAM_MDL_TWO_PART;
     cli_session ss;

@@ -172,6 +172,8 @@ static int run(const cli_opts *o, occam_error *err)
     int threads;
     int rc = cli_setup(o, &cfg, &threads, err);
     if (rc == OCCAM_OK && o->output) rc = occam_outfile_check(o->output, "--output", err);
+    if (rc == OCCAM_OK && o->output)
+        rc = cli_check_not_input(o->output, "--output", o, &cfg, err);
     if (rc) return rc;
     occam_gemm_init();
     occam_model model;

@@ -239,7 +239,9 @@ static int select_body(select_run *s, occam_error *err)
     int rc = base_config(o, &s->base, err);
     if (rc == OCCAM_OK) rc = grid_parse(&s->g, o->grids, o->ngrids, &s->base, err);
     if (rc == OCCAM_OK) rc = build_points(s, err);
-    if (rc == OCCAM_OK) rc = cli_check_outputs(o, err);
+    /* every point's: a grid over data.train may name the output */
+    for (int p = 0; rc == OCCAM_OK && p < s->g.npoints; p++)
+        rc = cli_check_outputs(o, &s->pt[p].cfg, err);
     if (rc != OCCAM_OK) return rc;
     select_print_header(s, stdout);
     cli_catch_stop_signals();

@@ -160,7 +160,7 @@ static bool in_checkpoint_folder(const char *out, const char *dir)
 
 static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
-    int rc = cli_check_outputs(o, err);
+    int rc = cli_check_outputs(o, cfg, err);
     if (rc == OCCAM_OK)
         rc = occam_outfile_check_dir(cfg->train.checkpoint_dir, "train.checkpoint_dir", err);
     const char *outs[2][2] = {{"--save", o->save}, {"--report", o->report}};

@@ -42,11 +42,31 @@ int cli_outputs_write(cli_output *outs, int n, occam_error *err)
     return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s", msg);
 }
 
-int cli_check_outputs(const cli_opts *o, occam_error *err)
+int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
+                        const occam_config *cfg, occam_error *err)
+{
+    const bool csv = cfg && cfg->data.source == OCCAM_SOURCE_CSV;
+    const char *in[][2] = {{"CONFIG", o->config},
+                           {"--checkpoint", o->checkpoint},
+                           {"--resume", o->resume},
+                           {"--input", o->input},
+                           {"data.train", csv ? cfg->data.train : NULL},
+                           {"data.test", csv ? cfg->data.test : NULL}};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+        if (in[i][1] && in[i][1][0] && occam_outfile_same(path, in[i][1]))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: the same file as %s (%s): "
+                                   "writing it would replace an input; choose another name",
+                                   what, path, in[i][0], in[i][1]);
+    return OCCAM_OK;
+}
+
+int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
     int rc = OCCAM_OK;
     if (o->save) rc = occam_outfile_check(o->save, "--save", err);
     if (rc == OCCAM_OK && o->report) rc = occam_outfile_check(o->report, "--report", err);
+    if (rc == OCCAM_OK && o->save) rc = cli_check_not_input(o->save, "--save", o, cfg, err);
+    if (rc == OCCAM_OK && o->report) rc = cli_check_not_input(o->report, "--report", o, cfg, err);
     if (rc == OCCAM_OK && o->save && o->report && occam_outfile_same(o->save, o->report))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "--save %s and --report %s name the same "
                              "file: the report would replace the model", o->save, o->report);
