@@ -1548,3 +1548,21 @@ Test(cli, an_output_never_replaces_an_input)
     free(before_ini);
     free(before_csv);
 }
+
+/* A test set whose targets do not vary leaves the relative error (mse / variance) undefined:
+ * it printed 0.0000, a perfect fit, whatever the mse. Now nan, and null in the report. */
+Test(cli, relative_error_of_constant_targets_is_undefined_not_perfect)
+{
+    write_file("vary.csv", "0,1\n1,3\n2,2\n3,5\n4,4\n5,7\n6,6\n7,9\n");
+    write_file("flat.csv", "0,5\n1,5\n2,5\n3,5\n");
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\n"
+             "[model]\nlayers = 1,4,1\n[train]\nepochs = 2\nbatch = 4\n[runtime]\nthreads = 1\n",
+             path("vary.csv"), path("flat.csv"));
+    write_file("flat.ini", ini);
+    expect(occam("train %s --report %s", path("flat.ini"), path("flat.json")), 0,
+           "relative_error nan");
+    const char *rep = slurp("flat.json");
+    cr_assert(strstr(rep, "\"relative_error\": null") || strstr(rep, "\"relative_error\":null"),
+              "%s", rep);
+}

@@ -30,6 +30,7 @@
  * rows into place. MPI is called by thread 0 only, between barriers. */
 #include "occam/trainer.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -895,7 +896,10 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
             var += ss / (double)ds->n * (s * s);
         }
         var /= k;
-        ev->relative_error = var > 0.0 ? ev->mse / var : 0.0;
+        /* Targets without spread (a constant column, one row) leave the relative error
+         * undefined: NaN (printed as nan, null in JSON, never the best of a select grid),
+         * not 0, which read as a perfect fit. */
+        ev->relative_error = var > 0.0 ? ev->mse / var : NAN;
     }
 }
 
