@@ -331,8 +331,8 @@ static const config_key keys[] = {
     DOUBLE_KEY("mdl", "bits_per_weight", mdl.bits_per_weight, 0, 64, OPEN_LO, "32",
                "count code: bits per active parameter"),
     DOUBLE_KEY("mdl", "weight_precision", mdl.weight_precision, 0, 1000, 0, "0",
-               "two-part: quantisation step of the weights; 0 = chosen per layer as "
-               "mdl.precision says"),
+               "two-part: quantisation step of the weights (0, or at least 1e-9); 0 = "
+               "chosen per layer as mdl.precision says"),
     ENUM_KEY("mdl", "precision", mdl.precision, occam_precision, precision_names, "auto",
              "two-part steps per layer: search (minimise model + data bits), posterior (the "
              "geometric mean of the layer's posterior σ: Bayesian compression, noisy models "
