@@ -514,6 +514,53 @@ Test(cli, state_with_an_impossible_count_is_refused)
            "fit.history row 0 column 0 is 1.5, not a count");
 }
 
+/* A training state holding a value no run writes is refused on resume (exit 2, naming the file,
+ * the tensor and the index) instead of going on, diverging and naming the damaged file as the
+ * last good checkpoint: κ (run.f64[2]) NaN, inf or negative, a NaN best length (run.f64[4]),
+ * a negative Adam second moment (optim.m2, optim.m2_rho, noise.level[2]), a noise level
+ * ln σ_y (noise.level[0]) whose σ_y² is no float32. ln σ_y = 0 or -1 are noise levels (σ_y = 1,
+ * where every run starts, and 1/e) and resume. */
+Test(cli, state_with_impossible_values_is_refused, .timeout = 120)
+{
+    const char *run = "--set data.source=peptide --set data.task=regress --set data.features=6 "
+                      "--set data.samples=64 --set data.test_samples=16 --set model.layers=6,4,1 "
+                      "--set noise.enabled=true --set train.optimizer=adam --set train.lr=0.005 "
+                      "--set train.batch=16 --set train.epochs=2 --threads 1";
+    expect(occam("train %s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s",
+                 BLOBS, run, path("ck")), 0, "test");
+    char state[512], want[512];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0001-s000000004.safetensors"));
+    expect(occam("train %s %s --resume %s", BLOBS, run, state), 0, "test");
+    static const struct {
+        const char *tensor;
+        size_t at;
+        double v;
+        const char *says;
+    } bad[] = {
+        {"run.f64", 2, NAN, "has nan at index 2 (κ"},
+        {"run.f64", 2, INFINITY, "has inf at index 2 (κ"},
+        {"run.f64", 2, -0.5, "has -0.5 at index 2 (κ"},
+        {"run.f64", 4, NAN, "has nan at index 4 (the shortest description length)"},
+        {"run.f64", 1, -INFINITY, "has -inf at index 1 (the epoch's seconds)"},
+        {"optim.m2", 5, -1e-3, "'optim.m2' has a negative value (-0.001) at index 5"},
+        {"optim.m2_rho", 0, -1, "'optim.m2_rho' has a negative value (-1) at index 0"},
+        {"noise.level", 2, -2, "'noise.level' has a negative value (-2) at index 2"},
+        {"noise.level", 0, 1000, "'noise.level' has 1000 at index 0 (ln σ_y"},
+        {"noise.level", 0, -60, "'noise.level' has -60 at index 0 (ln σ_y"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        poison(state, path("bad.st"), bad[i].tensor, bad[i].at, bad[i].v);
+        snprintf(want, sizeof want, "%s: tensor %s%s", path("bad.st"),
+                 bad[i].tensor[0] == 'r' ? "'run.f64' " : "", bad[i].says);
+        expect(occam("train %s %s --resume %s", BLOBS, run, path("bad.st")), 2, want);
+        cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+    }
+    poison(state, path("zero.st"), "noise.level", 0, 0.0);
+    expect(occam("train %s %s --resume %s", BLOBS, run, path("zero.st")), 0, "test");
+    poison(state, path("neg.st"), "noise.level", 0, -1.0);
+    expect(occam("train %s %s --resume %s", BLOBS, run, path("neg.st")), 0, "test");
+}
+
 /* A model or state file without its checksum (removed, or its key's name damaged) is refused
  * by eval and --resume alike. */
 Test(cli, checkpoint_without_checksum_is_refused)

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -103,6 +104,74 @@ static bool prior_read(occam_prior *q, const double *r)
               isfinite(q->sigma[c]);
     }
     return ok;
+}
+
+/* A value for a message: NaN as "nan" whatever its sign bit ("%g" may print "-nan"). */
+static const char *num_text(double x, char *buf, size_t cap)
+{
+    if (isnan(x)) snprintf(buf, cap, "nan");
+    else snprintf(buf, cap, "%g", x);
+    return buf;
+}
+
+/* run.f64's entries hold what the writer puts there: the seconds and κ (the KL's weight per
+ * row, β·kl_scale·c/N, written as 0 without noisy weights) are finite and >= 0; the epoch's
+ * loss sum (a sum of finite step losses, of either sign) and the dense model's length (0
+ * until scored) are finite; the shortest length so far is +inf until the mdl schedule has
+ * scored a model (0 in other schedules), never NaN or -inf. Anything else is damage, and a run
+ * going on from it diverges or chooses wrongly. */
+static int check_run_f64(const char *path, const double *fv, occam_error *err)
+{
+    static const char *const what[F_N] = {
+        [F_LOSS_SUM] = "the epoch's loss sum", [F_EPOCH_SECONDS] = "the epoch's seconds",
+        [F_KAPPA] = "κ, the KL's weight", [F_TRAIN_SECONDS] = "the training seconds",
+        [F_BEST_TOTAL] = "the shortest description length",
+        [F_DENSE_BITS] = "the dense model's description length"};
+    for (int i = 0; i < F_N; i++) {
+        double x = fv[i];
+        bool ok = i == F_BEST_TOTAL                       ? !isnan(x) && x != -INFINITY
+                  : i == F_LOSS_SUM || i == F_DENSE_BITS ? isfinite(x)
+                                                          : isfinite(x) && x >= 0;
+        char t[32];
+        if (!ok)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'run.f64' has %s at index "
+                                   "%d (%s), a value no run writes (file damaged)", path,
+                                   num_text(x, t, sizeof t), i, what[i]);
+    }
+    return OCCAM_OK;
+}
+
+/* Adam's second moments (optim.m2, optim.m2_rho) are means of squares: a negative one makes
+ * the step's square root NaN. (-0.0 compares equal to 0 and is let through.) */
+static int check_second_moment(const occam_st_file *f, const char *name, const float *v,
+                               int64_t n, occam_error *err)
+{
+    for (int64_t i = 0; v && i < n; i++)
+        if (v[i] < 0)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' has a negative value "
+                                   "(%g) at index %lld, but Adam's second moment is a mean of "
+                                   "squares (file damaged)", f->path, name, (double)v[i],
+                                   (long long)i);
+    return OCCAM_OK;
+}
+
+/* noise.level is {ln σ_y, its first moment, its second moment}: ln σ_y may be 0 (σ_y = 1, where
+ * every run starts) or negative, but σ_y² = exp(2 ln σ_y), which the level's step divides the
+ * float32 residuals' squares by, must be a positive normal float32; the second moment is
+ * Adam's (a mean of squares, 0 under SGD) and >= 0. The values are already finite. */
+static int check_noise_level(const char *path, const float *lvl, occam_error *err)
+{
+    const double lo = 0.5 * log(FLT_MIN), hi = 0.5 * log(FLT_MAX);
+    if (!(lvl[0] >= lo && lvl[0] <= hi))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'noise.level' has %g at index "
+                               "0 (ln σ_y, the regression noise level): σ_y² = %g is not a "
+                               "normal float32 (ln σ_y must be in [%.1f, %.1f]; file damaged)",
+                               path, (double)lvl[0], exp(2.0 * lvl[0]), lo, hi);
+    if (lvl[2] < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'noise.level' has a negative "
+                               "value (%g) at index 2, the noise level's second moment, a mean "
+                               "of squares (file damaged)", path, (double)lvl[2]);
+    return OCCAM_OK;
 }
 
 /* ---- save ----------------------------------------------------------------------------------- */
@@ -598,6 +667,10 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         const occam_st_tensor_view *t = occam_st_find(&f, floats[i]);
         if (t) rc = occam_st_check_finite(&f, t, err);
     }
+    if (rc == OCCAM_OK) rc = check_run_f64(path, fv, err);
+    if (rc == OCCAM_OK) rc = check_second_moment(&f, "optim.m2", m2, n, err);
+    if (rc == OCCAM_OK) rc = check_second_moment(&f, "optim.m2_rho", m2r, n, err);
+    if (rc == OCCAM_OK && lvl) rc = check_noise_level(path, lvl, err);
     /* The counts kept as doubles in the history and the prune log become ints on reading. */
     static const int hist_int[] = {0}, hist_big[] = {4}, event_int[] = {0, 1, 6},
                      event_big[] = {2, 5};
