@@ -107,6 +107,26 @@ Test(select_cmd, grid_refusals_name_the_key)
     grid_free(&g);
 }
 
+/* Values written differently that set the same config would train one point twice. */
+Test(select_cmd, grid_refuses_equal_values_written_differently)
+{
+    grid g;
+    occam_error err = {0};
+    refused(parse(&g, &err, 1, "train.lr=1e-3,0.001"), &err,
+            "--grid train.lr=1e-3,0.001: train.lr takes the values '1e-3' and '0.001', which are "
+            "the same value", NULL);
+    refused(parse(&g, &err, 2, "train.lr=0.1", "train.momentum=0.5,0,0.0"), &err,
+            "train.momentum takes the values '0' and '0.0'", NULL);
+    refused(parse(&g, &err, 1, "train.seed=7,07"), &err, "train.seed takes the values '7' and "
+            "'07'", NULL);
+    refused(parse(&g, &err, 1, "model.layers=4:3:2,4:5:2,4: 3 :2"), &err,
+            "model.layers takes the values '4,3,2' and '4, 3 ,2'", NULL);
+    /* near but not equal is two points */
+    cr_assert_eq(parse(&g, &err, 1, "train.lr=0.001,0.0010000001"), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(g.npoints, 2);
+    grid_free(&g);
+}
+
 static void json_of(const char *value, const char *want)
 {
     char *buf = NULL;

@@ -104,6 +104,32 @@ static int grid_parse_axes(grid *g, const char *const *specs, int n, const occam
     return rc;
 }
 
+/* Two values of one axis that set the same config (0 and 0.0, 1e-3 and 0.001, 4,3,2 and
+ * 4, 3, 2) would train the same point twice. The config is built to compare with memcmp (its
+ * setters clear padding, whole strings and whole lists), so equal bytes are equal values, and
+ * bytes that differ at worst let a pair through. Each axis has at most GRID_MAX_POINTS values
+ * here (the points were counted first). */
+static int axes_distinct(const grid *g, const occam_config *base, occam_error *err)
+{
+    int rc = OCCAM_OK;
+    for (int a = 0; a < g->naxes && rc == OCCAM_OK; a++) {
+        const grid_axis *ax = &g->axis[a];
+        occam_config *set = malloc((size_t)ax->n * sizeof *set);
+        if (!set) return occam_error_set(err, OCCAM_ERR_RUNTIME, "--grid: out of memory");
+        for (int i = 0; i < ax->n && rc == OCCAM_OK; i++) {
+            set[i] = *base;
+            rc = set_value(&set[i], ax, ax->values[i], err);
+            for (int j = 0; j < i && rc == OCCAM_OK; j++)
+                if (!memcmp(&set[i], &set[j], sizeof *set))
+                    rc = occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: %s takes the values "
+                                         "'%s' and '%s', which are the same value", ax->spec,
+                                         ax->key, ax->values[j], ax->values[i]);
+        }
+        free(set);
+    }
+    return rc;
+}
+
 int grid_parse(grid *g, const char *const *specs, int n, const occam_config *base,
                occam_error *err)
 {
@@ -125,6 +151,7 @@ int grid_parse(grid *g, const char *const *specs, int n, const occam_config *bas
                                  GRID_MAX_POINTS);
         }
     }
+    if (rc == OCCAM_OK) rc = axes_distinct(g, base, err);
     if (rc != OCCAM_OK) {
         grid_free(g);
         return rc;

@@ -38,7 +38,8 @@ typedef struct grid {
 /* Parses specs[0..n) into g and checks each value by setting it on a copy of base through the
  * config table. OCCAM_ERR_INPUT, naming the option and the key, for: no --grid at all, an
  * option that is not section.key=v1,..., an unknown key, a key given twice, an empty or
- * repeated value, a value the key refuses, or more than GRID_MAX_POINTS points. On failure
+ * repeated value (textually, or two values that set the same config: 0 and 0.0), a value the
+ * key refuses, or more than GRID_MAX_POINTS points. On failure
  * nothing is kept. */
 int grid_parse(grid *g, const char *const *specs, int n, const occam_config *base,
                occam_error *err);
