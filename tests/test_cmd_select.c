@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "../src/cli/grid.h"
 #include "../src/cli/plot.h"
@@ -332,6 +333,79 @@ Test(select_cmd, bad_grids_exit_2_before_training)
                   cases[i].needle, out);
         cr_assert_null(strstr(out, "select 1/"), "%s trained: %s", cases[i].args, out);
     }
+}
+
+/* A CSV of 60 rows, 4 features and a class label (0 or 1) last. */
+static void write_csv(const char *file, unsigned seed)
+{
+    FILE *f = fopen(file, "w");
+    cr_assert(f, "cannot write %s", file);
+    for (int i = 0; i < 60; i++) {
+        unsigned h = seed * 2654435761u + (unsigned)i * 40503u;
+        int c = i % 2;
+        for (int j = 0; j < 4; j++)
+            fprintf(f, "%.3f,", c + (double)((h >> (4 * j)) % 97) / 97.0);
+        fprintf(f, "%d\n", c);
+    }
+    fclose(f);
+}
+
+/* `occam select` on the CSV data.train = the file, then ARGS; a prefix "CMD |" feeds stdin. */
+static int select_csv(const char *pipe_from, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int select_csv(const char *pipe_from, const char *fmt, ...)
+{
+    char args[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "%s%s%s select configs/blobs.ini --threads 1 --set data.source=csv "
+             "--set data.label=last --set model.layers=4,3,2 --set train.epochs=2 %s 2>&1",
+             pipe_from ? pipe_from : "", pipe_from ? " | " : "", bin, args);
+    return shell(cmd);
+}
+
+/* Every point's data is loaded and checked against its model before any point trains: a later
+ * point whose file is missing, or whose model.layers does not fit the data, refuses the whole
+ * grid (exit 2, naming the point) instead of failing after the points before it trained, with
+ * no table and no report lost. Points on the same data load it once: a grid over train.lr
+ * reads a pipe (data.train = /dev/stdin) once, where each point used to read it again. */
+Test(select_cmd, every_points_data_is_checked_before_training)
+{
+    char good[512], other[512];
+    snprintf(good, sizeof good, "%s", path("a.csv"));
+    snprintf(other, sizeof other, "%s", path("b.csv"));
+    write_csv(good, 1);
+    write_csv(other, 2);
+    const char *rep = path("r.json");
+    char want[1024];
+    cr_assert_eq(select_csv(NULL, "--grid data.train=%s,%s --report %s", good,
+                            path("missing.csv"), rep), 2, "%s", out);
+    snprintf(want, sizeof want, "grid point 1 of 2 (data.train=%s): %s: cannot open",
+             path("missing.csv"), path("missing.csv"));
+    cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
+    cr_assert(strstr(out, "no point was trained"), "%s", out);
+    cr_assert_null(strstr(out, "select 1/"), "a point trained: %s", out);
+    cr_assert_neq(access(rep, F_OK), 0, "a report was written");
+
+    cr_assert_eq(select_csv(NULL, "--set data.train=%s --grid train.lr=0.1,0.2 "
+                            "--grid model.layers=4:3:2,5:3:2", good), 2, "%s", out);
+    cr_assert(strstr(out, "grid point 1 of 4 (train.lr=0.1 model.layers=5,3,2): model.layers: "
+                          "input width 5 does not match the data's 4 features"), "%s", out);
+    cr_assert_null(strstr(out, "select 1/"), "a point trained: %s", out);
+
+    /* two data sets, each loaded for its points */
+    cr_assert_eq(select_csv(NULL, "--grid data.train=%s,%s --grid train.lr=0.1,0.2", good, other),
+                 0, "%s", out);
+    cr_assert(strstr(out, "select 4/4"), "%s", out);
+    /* one data set, read once */
+    char cat[600];
+    snprintf(cat, sizeof cat, "cat %s", good);
+    cr_assert_eq(select_csv(cat, "--set data.train=/dev/stdin --grid train.lr=0.1,0.2,0.3"), 0,
+                 "%s", out);
+    cr_assert(strstr(out, "select 3/3"), "%s", out);
 }
 
 Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)

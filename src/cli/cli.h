@@ -73,12 +73,19 @@ typedef struct cli_session {
     occam_trainer *tr;
     bool file_sigma;       /* the checkpoint carried posterior widths σ (a noisy run's model);
                               without them, noise.enabled leaves σ at noise.init_sigma */
+    bool borrowed;         /* train and test are the caller's (cli_session_open_with) */
 } cli_session;
 
 /* Model (initialised from train.seed, or loaded from `checkpoint` when non-NULL), data,
  * placed runtime and trainer. On failure everything is freed. */
 int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
                      const char *checkpoint, occam_error *err);
+/* The same with the data already loaded (for cfg's data keys and model widths, by
+ * occam_data_load): the session borrows train and test, and closing it leaves them to the
+ * caller, who keeps them until then. */
+int cli_session_open_with(cli_session *s, const occam_config *cfg, int threads,
+                          const occam_dataset *train, const occam_dataset *test,
+                          occam_error *err);
 void cli_session_close(cli_session *s);
 
 /* SIGINT and SIGTERM ask a training run to stop after its current step

@@ -4,8 +4,11 @@
  * point with the smallest L is named. No validation split is used and the test metric is never
  * looked at to choose: it is printed beside L so a reader can see how well the choice did.
  *
- * Every point's config is built and validated before the first one trains, so a bad key or
- * value, or a combination the config refuses, is exit 2 in a second. A point whose training
+ * Every point's config is built and validated, and every point's data loaded and checked
+ * against its model's widths, before the first one trains, so a bad key or value, a
+ * combination the config refuses, a data file that cannot be read or a model.layers that does
+ * not fit the data is exit 2 before any work, not after the points before it trained. A point
+ * whose training
  * fails (a loss that diverges) is recorded as failed and the grid goes on: it is simply not
  * chosen. Points run one at a time, each with runtime.threads threads. The table and the
  * report are in select_out.c. */
@@ -106,6 +109,57 @@ static int build_points(select_run *s, occam_error *err)
     return OCCAM_OK;
 }
 
+/* Whether points a and b train on the same data: equal data.* keys (the config compares with
+ * memcmp) and model widths, which occam_data_load checks the data against. */
+static bool same_data(const occam_config *a, const occam_config *b)
+{
+    return !memcmp(&a->data, &b->data, sizeof a->data) &&
+           occam_config_inputs(a) == occam_config_inputs(b) &&
+           occam_config_outputs(a) == occam_config_outputs(b);
+}
+
+static void data_free(select_data *d)
+{
+    occam_dataset_free(&d->train);
+    occam_dataset_free(&d->test);
+    d->cfg = NULL;
+}
+
+/* s->data becomes cfg's data, loaded unless it is already there; the set it held is freed
+ * first, so no more than one is in memory. */
+static int load_data(select_run *s, const occam_config *cfg, occam_error *err)
+{
+    select_data *d = &s->data;
+    if (d->cfg && same_data(d->cfg, cfg)) return OCCAM_OK;
+    data_free(d);
+    int rc = occam_data_load(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg),
+                             &d->train, &d->test, err);
+    if (rc == OCCAM_OK) d->cfg = cfg;
+    return rc;
+}
+
+/* Every point's data loads and fits its model (a grid over data.train naming a missing file,
+ * or a model.layers whose input width is not the data's, is refused whole) before any point
+ * trains. A point whose data keys and widths are an earlier one's has been checked with it;
+ * the data are loaded once per such group, one set at a time, and the last one loaded stays
+ * for the points that train on it (a grid over train.lr loads its data once in all). */
+static int preflight(select_run *s, occam_error *err)
+{
+    int rc = OCCAM_OK;
+    for (int p = 0; p < s->g.npoints && rc == OCCAM_OK; p++) {
+        const occam_config *cfg = &s->pt[p].cfg;
+        bool checked = false;
+        for (int q = 0; q < p && !checked; q++) checked = same_data(&s->pt[q].cfg, cfg);
+        if (checked) continue;
+        occam_error e = {0};
+        rc = load_data(s, cfg, &e);
+        if (rc != OCCAM_OK)
+            occam_error_set(err, rc, "grid point %d of %d (%s): %s; no point was trained", p,
+                            s->g.npoints, s->pt[p].label, e.msg);
+    }
+    return cli_agree(rc, err); /* under mpirun the ranks stop together, before any training */
+}
+
 /* --verbose: one line per epoch. */
 static void on_epoch(void *user, const occam_progress *p)
 {
@@ -183,13 +237,16 @@ static void say_done(const select_run *s, int p)
 
 /* Trains and scores point p. A failed training or score marks the point failed and is not an
  * error of the run; a stop request is (OCCAM_STOPPED + signal), as is a failure to set the
- * point up (its data cannot be read, memory runs out). */
+ * point up (memory runs out, or its data, which preflight read, cannot be read again). */
 static int train_point(select_run *s, int p, occam_error *err)
 {
     select_point *pt = &s->pt[p];
     cli_session ss;
     occam_error e = {0};
-    int rc = cli_session_open(&ss, &pt->cfg, pt->threads, NULL, &e);
+    int rc = cli_agree(load_data(s, &pt->cfg, &e), &e); /* checked by preflight */
+    if (rc == OCCAM_OK)
+        rc = cli_session_open_with(&ss, &pt->cfg, pt->threads, &s->data.train, &s->data.test,
+                                   &e);
     if (rc != OCCAM_OK)
         return occam_error_set(err, rc, "grid point %d (%s): %s", p, pt->label, e.msg);
     if (p == 0)
@@ -242,6 +299,7 @@ static int select_body(select_run *s, occam_error *err)
     /* every point's: a grid over data.train may name the output */
     for (int p = 0; rc == OCCAM_OK && p < s->g.npoints; p++)
         rc = cli_check_outputs(o, &s->pt[p].cfg, err);
+    if (rc == OCCAM_OK) rc = preflight(s, err);
     if (rc != OCCAM_OK) return rc;
     select_print_header(s, stdout);
     cli_catch_stop_signals();
@@ -273,6 +331,7 @@ static int run(const cli_opts *o, occam_error *err)
     s->o = o;
     s->best = -1;
     int rc = select_body(s, err);
+    data_free(&s->data);
     grid_free(&s->g);
     free(s->pt);
     free(s);

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "grid.h"
 #include "occam/config.h"
+#include "occam/data.h"
 #include "occam/dl.h"
 #include "occam/error.h"
 
@@ -26,11 +27,19 @@ typedef struct select_point {
     double seconds;          /* training and scoring */
 } select_point;
 
+/* The data set last loaded, with the keys it was loaded for: the points whose data.* keys and
+ * model input and output widths are equal share it. One is held at a time. */
+typedef struct select_data {
+    const occam_config *cfg; /* the config of the point they were loaded for; NULL: none */
+    occam_dataset train, test;
+} select_data;
+
 typedef struct select_run {
     const cli_opts *o;
     occam_config base;       /* defaults, file, --set, --threads: before the grid */
     grid g;
     select_point *pt;        /* [g.npoints] */
+    select_data data;
     int best;                /* the shortest done point, -1: none */
     bool interrupted;        /* a signal stopped the grid */
     int save_rc;             /* --save: the last write's status (the best point's model) */

@@ -11,8 +11,10 @@
 #include "occam/gemm.h"
 #include "occam/outfile.h"
 
-int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
-                     const char *checkpoint, occam_error *err)
+/* cli_session_open, or with `train` not NULL cli_session_open_with. */
+static int session_open(cli_session *s, const occam_config *cfg, int threads,
+                        const char *checkpoint, const occam_dataset *train,
+                        const occam_dataset *test, occam_error *err)
 {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
@@ -25,9 +27,14 @@ int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
         else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
         s->file_sigma = checkpoint && s->model.rho; /* before the trainer makes its own */
     }
-    if (rc == OCCAM_OK) rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
-                                             occam_config_outputs(&s->cfg), &s->train, &s->test,
-                                             err);
+    if (rc == OCCAM_OK && train) {
+        s->train = *train;
+        s->test = *test;
+        s->borrowed = true;
+    } else if (rc == OCCAM_OK) {
+        rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
+                             occam_config_outputs(&s->cfg), &s->train, &s->test, err);
+    }
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
     if (rc == OCCAM_OK) {
         occam_runtime_place_weights(&s->rt, s->model.params, s->model.lay.nparams * sizeof(float));
@@ -43,13 +50,29 @@ int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
     return all;
 }
 
+int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
+                     const char *checkpoint, occam_error *err)
+{
+    return session_open(s, cfg, threads, checkpoint, NULL, NULL, err);
+}
+
+int cli_session_open_with(cli_session *s, const occam_config *cfg, int threads,
+                          const occam_dataset *train, const occam_dataset *test,
+                          occam_error *err)
+{
+    return session_open(s, cfg, threads, NULL, train, test, err);
+}
+
 void cli_session_close(cli_session *s)
 {
     occam_trainer_free(s->tr);
     occam_runtime_close(&s->rt);
     occam_model_free(&s->model);
-    occam_dataset_free(&s->train);
-    occam_dataset_free(&s->test);
+    if (!s->borrowed) {
+        occam_dataset_free(&s->train);
+        occam_dataset_free(&s->test);
+    }
+    s->train = s->test = (occam_dataset){0};
     s->tr = NULL;
 }
 
