@@ -188,10 +188,12 @@ static int value_table(occam_rc_table *t, const occam_prior *p, double delta, in
 
 static int32_t qindex(float w, double delta) { return (int32_t)round((double)w / delta); }
 
-/* Whether n values (those mk keeps) at step delta span at most the coder's table of bins. A
- * step far finer than the values (a loaded posterior σ of 1e-9) is refused before qindex's
- * int32 overflows or a table of 10^9 bins is built, which took minutes to fail. */
-static bool span_fits(const float *v, const uint8_t *mk, size_t n, double delta)
+/* The quantisation indices of n values (those mk keeps; none kept: 0, 0) at step delta, as
+ * [*qlo, *qhi]; false when they span more bins than the coder's table holds or leave int32. A
+ * step far finer than the values (a loaded posterior σ of 1e-9) is refused here, before a
+ * table of 10^9 bins is built (which took minutes to fail) or qindex overflows. */
+static bool q_range(const float *v, const uint8_t *mk, size_t n, double delta, int32_t *qlo,
+                    int32_t *qhi)
 {
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++)
@@ -200,7 +202,13 @@ static bool span_fits(const float *v, const uint8_t *mk, size_t n, double delta)
             lo = fmin(lo, q);
             hi = fmax(hi, q);
         }
-    return !(hi - lo + 1.0 > (double)TABLE_TOTAL); /* none kept: -inf, fits */
+    *qlo = *qhi = 0;
+    if (lo > hi) return true;
+    if (!(hi - lo + 1.0 <= (double)TABLE_TOTAL && lo >= INT32_MIN && hi <= INT32_MAX))
+        return false;
+    *qlo = (int32_t)lo;
+    *qhi = (int32_t)hi;
+    return true;
 }
 
 /* CRC-64/XZ (ECMA-182 polynomial, reflected, all-ones start and end): a 64-bit CRC catches
@@ -230,39 +238,21 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: only the two-part code can be written",
                                path);
     OCCAM_ASSERT(!declared || declared->nlayers == L + 1);
+    int32_t qlo[OCCAM_MAX_LAYERS], qhi[OCCAM_MAX_LAYERS];
+    int32_t bqlo[OCCAM_MAX_LAYERS], bqhi[OCCAM_MAX_LAYERS];
     for (int l = 0; l < L; l++) {
         const occam_dl_layer *y = &dl->layer[l];
-        bool w = span_fits(m->params + lay->w_off[l], m->mask ? m->mask + lay->w_off[l] : NULL,
-                           (size_t)y->n, y->delta);
-        if (!w || !span_fits(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
-                             y->bias_delta))
+        size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+        bool w = q_range(m->params + lay->w_off[l], m->mask ? m->mask + lay->w_off[l] : NULL, n,
+                         y->delta, &qlo[l], &qhi[l]);
+        if (!w || !q_range(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
+                           y->bias_delta, &bqlo[l], &bqhi[l]))
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s span more than "
                                    "%u quantisation bins at step %g, more than the coder's "
                                    "table holds (a step far finer than the values)", path, l,
                                    w ? "biases" : "weights", TABLE_TOTAL,
                                    w ? y->bias_delta : y->delta);
     }
-    int32_t qlo[OCCAM_MAX_LAYERS] = {0}, qhi[OCCAM_MAX_LAYERS] = {0};
-    for (int l = 0; l < L; l++) {
-        size_t n = (size_t)lay->width[l] * lay->width[l + 1];
-        const float *w = m->params + lay->w_off[l];
-        const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
-        bool first = true;
-        for (size_t i = 0; i < n; i++) {
-            if (mk && !mk[i]) continue;
-            int32_t q = qindex(w[i], dl->layer[l].delta);
-            if (first || q < qlo[l]) qlo[l] = q;
-            if (first || q > qhi[l]) qhi[l] = q;
-            first = false;
-        }
-    }
-    int32_t bqlo[OCCAM_MAX_LAYERS] = {0}, bqhi[OCCAM_MAX_LAYERS] = {0};
-    for (int l = 0; l < L; l++)
-        for (int o = 0; o < lay->width[l + 1]; o++) {
-            int32_t q = qindex(m->params[lay->b_off[l] + o], dl->layer[l].bias_delta);
-            if (o == 0 || q < bqlo[l]) bqlo[l] = q;
-            if (o == 0 || q > bqhi[l]) bqhi[l] = q;
-        }
     bytes pay = {0}, head = {0};
     occam_rc_enc e;
     occam_rc_enc_init(&e);
