@@ -517,7 +517,8 @@ Test(cli, state_with_an_impossible_count_is_refused)
 /* A training state holding a value no run writes is refused on resume (exit 2, naming the file,
  * the tensor and the index) instead of going on, diverging and naming the damaged file as the
  * last good checkpoint: κ (run.f64[2]) NaN, inf or negative, a NaN best length (run.f64[4]),
- * a negative Adam second moment (optim.m2, optim.m2_rho, noise.level[2]), a noise level
+ * a negative Adam second moment (optim.m2, optim.m2_rho, noise.level[2]) or curvature average
+ * behind σ (optim.m1_rho, σ from its fixed point: this run's), a noise level
  * ln σ_y (noise.level[0]) whose σ_y² is no float32. ln σ_y = 0 or -1 are noise levels (σ_y = 1,
  * where every run starts, and 1/e) and resume. */
 Test(cli, state_with_impossible_values_is_refused, .timeout = 120)
@@ -544,6 +545,8 @@ Test(cli, state_with_impossible_values_is_refused, .timeout = 120)
         {"run.f64", 1, -INFINITY, "has -inf at index 1 (the epoch's seconds)"},
         {"optim.m2", 5, -1e-3, "'optim.m2' has a negative value (-0.001) at index 5"},
         {"optim.m2_rho", 0, -1, "'optim.m2_rho' has a negative value (-1) at index 0"},
+        {"optim.m1_rho", 3, -0.5, "'optim.m1_rho' has a negative value (-0.5) at index 3, but "
+                                  "the curvature average behind σ is a mean of squares"},
         {"noise.level", 2, -2, "'noise.level' has a negative value (-2) at index 2"},
         {"noise.level", 0, 1000, "'noise.level' has 1000 at index 0 (ln σ_y"},
         {"noise.level", 0, -60, "'noise.level' has -60 at index 0 (ln σ_y"},
@@ -1539,7 +1542,8 @@ static void fill_rho(const char *from, const char *to, float rho)
 /* A noisy model's file whose σ are extreme (CRC-valid, every value finite): ρ = −100 (σ
  * underflows float32) is refused by the loader; ρ = −40 (σ ≈ 4e-18) used to abort mdl and
  * compress (bins q ± δ/2 that are equal), and ρ = −20 (σ ≈ 2e-9) made compress build a table
- * of 10^9 bins for minutes. Now mdl codes them at the floored posterior step and compress
+ * of 10^9 bins for minutes, and bits-back priced σ ≈ 4e-18 at infinitely many bits (exit 0).
+ * Now mdl codes them at the floored posterior step, bits-back at a finite KL, and compress
  * refuses the step, naming the layer. */
 Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
 {
@@ -1555,6 +1559,9 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
         const char *name = i ? "r20.st" : "r40.st";
         fill_rho(path("n.st"), path(name), i ? -20.0f : -40.0f);
         expect(occam("mdl %s %s --checkpoint %s", BLOBS, noisy, path(name)), 0, "total bits");
+        expect(occam("mdl %s %s --code bits-back --checkpoint %s", BLOBS, noisy, path(name)), 0,
+               "total bits");
+        cr_assert(!strstr(out, "inf"), "bits-back of σ ≈ 4e-18 or 2e-9 is finite: %s", out);
         expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, noisy, path(name),
                      path("r.occ")), 2, "layer 0's weights span more than 16777216 "
                "quantisation bins at step 1e-07");

@@ -618,6 +618,12 @@ Test(mdl, kl_gauss_matches_quadrature)
     /* q ≈ p: KL ≈ x² + d²/2 with x = 1e-7, no cancellation. */
     double tiny = occam_codes_kl_gauss(1e-7, 1.0 + 1e-7, 0.0, 1.0);
     cr_assert(fabs(tiny - 1.5e-14) < 1e-20, "%.17g", tiny);
+    /* σ_q far below σ_p (a vanished posterior, r = σ_q/σ_p < 2^−53): ½r² − ½ − ln r + ½d²,
+     * finite (r − 1 rounds to −1 there, and log1p(−1) = −inf) */
+    double r = 4e-18 / 0.14, narrow = occam_codes_kl_gauss(0.1, 4e-18, 0.0, 0.14);
+    double want = 0.5 * r * r - 0.5 - log(r) + 0.5 * (0.1 / 0.14) * (0.1 / 0.14);
+    cr_assert(isfinite(narrow) && fabs(narrow - want) < 1e-12 * want, "%.17g vs %.17g", narrow,
+              want);
 }
 
 Test(mdl, kl_mog_mc_converges_to_quadrature)

@@ -99,6 +99,8 @@ void occam_trainer_apply_mask(occam_trainer *tr);
 typedef struct occam_trainer_state {
     float *mom1, *mom2;         /* optimiser moments of the parameters (nparams; mom2: adam) */
     float *mom1_rho, *mom2_rho; /* noisy weights: moments of ρ (nparams), else NULL */
+    bool curvature;             /* mom1_rho holds the σ fixed point's running mean of squared
+                                   gradients (noise.data_term = expansion), not a moment */
     occam_rng *noise_rng;       /* noisy weights: one noise stream per thread of every rank
                                    (rank-major), else NULL; see occam_trainer_gather_state */
     int threads;                /* threads in all, over every rank (the noise streams) */

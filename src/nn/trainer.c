@@ -307,6 +307,7 @@ void occam_trainer_state_view(occam_trainer *tr, occam_trainer_state *s)
     if (!tr->noise) return;
     s->mom1_rho = tr->noise->mom1r;
     s->mom2_rho = tr->noise->mom2r;
+    s->curvature = !tr->noise->var_grad;
     s->noise_rng = tr->all_rng ? tr->all_rng : tr->noise->rng;
     s->prior = tr->noise->prior;
     s->kappa = &tr->noise->kappa;

@@ -118,22 +118,24 @@ double occam_codes_gauss_bits(double residual, double sigma, double delta)
 
 /* ---- bits-back KL ------------------------------------------------------------------------ */
 
-/* x - log1p(x) for x > -1, without cancellation near 0. */
-static double x_minus_log1p(double x)
+/* x − ln(1 + x) for r = 1 + x > 0, without cancellation near x = 0. Away from it ln r, not
+ * log1p(x): for r < 2^−53, x = r − 1 rounds to −1 and log1p(−1) = −inf (a posterior
+ * σ ≈ 4e-18 against a prior of width 0.14 then cost infinitely many bits). */
+static double x_minus_log1p(double x, double r)
 {
     if (fabs(x) < 0.01) { /* Σ_{i>=2} (-1)^i x^i / i; the x^11 term is < 1e-18 relative */
         double s = 0;
         for (int i = 10; i >= 2; i--) s = (i % 2 == 0 ? 1.0 : -1.0) / i + x * s;
         return x * x * s;
     }
-    return x - log1p(x);
+    return x - log(r);
 }
 
 double occam_codes_kl_gauss(double mu_q, double sigma_q, double mu_p, double sigma_p)
 {
     OCCAM_ASSERT(sigma_q > 0 && sigma_p > 0);
-    double x = sigma_q / sigma_p - 1.0, d = (mu_q - mu_p) / sigma_p;
-    return 0.5 * x * x + x_minus_log1p(x) + 0.5 * d * d;
+    double r = sigma_q / sigma_p, x = r - 1.0, d = (mu_q - mu_p) / sigma_p;
+    return 0.5 * x * x + x_minus_log1p(x, r) + 0.5 * d * d;
 }
 
 double occam_codes_kl_mog_mc(double mu_q, double sigma_q, const occam_prior *p, int samples,

@@ -143,15 +143,14 @@ static int check_run_f64(const char *path, const double *fv, occam_error *err)
 
 /* Adam's second moments (optim.m2, optim.m2_rho) are means of squares: a negative one makes
  * the step's square root NaN. (-0.0 compares equal to 0 and is let through.) */
-static int check_second_moment(const occam_st_file *f, const char *name, const float *v,
-                               int64_t n, occam_error *err)
+static int check_mean_of_squares(const occam_st_file *f, const char *name, const char *what,
+                                 const float *v, int64_t n, occam_error *err)
 {
     for (int64_t i = 0; v && i < n; i++)
         if (v[i] < 0)
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' has a negative value "
-                                   "(%g) at index %lld, but Adam's second moment is a mean of "
-                                   "squares (file damaged)", f->path, name, (double)v[i],
-                                   (long long)i);
+                                   "(%g) at index %lld, but %s is a mean of squares (file "
+                                   "damaged)", f->path, name, (double)v[i], (long long)i, what);
     return OCCAM_OK;
 }
 
@@ -668,8 +667,14 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         if (t) rc = occam_st_check_finite(&f, t, err);
     }
     if (rc == OCCAM_OK) rc = check_run_f64(path, fv, err);
-    if (rc == OCCAM_OK) rc = check_second_moment(&f, "optim.m2", m2, n, err);
-    if (rc == OCCAM_OK) rc = check_second_moment(&f, "optim.m2_rho", m2r, n, err);
+    const char *adam = "Adam's second moment";
+    if (rc == OCCAM_OK) rc = check_mean_of_squares(&f, "optim.m2", adam, m2, n, err);
+    if (rc == OCCAM_OK) rc = check_mean_of_squares(&f, "optim.m2_rho", adam, m2r, n, err);
+    /* σ² = 1/(C_p + h/cκ): a negative h made it negative or infinite, which the fixed point's
+     * floor turned into σ = 10⁻⁶ for the rest of the run without a word */
+    if (rc == OCCAM_OK && ts.curvature)
+        rc = check_mean_of_squares(&f, "optim.m1_rho", "the curvature average behind σ", m1r, n,
+                                   err);
     if (rc == OCCAM_OK && lvl) rc = check_noise_level(path, lvl, err);
     /* The counts kept as doubles in the history and the prune log become ints on reading. */
     static const int hist_int[] = {0}, hist_big[] = {4}, event_int[] = {0, 1, 6},
