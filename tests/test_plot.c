@@ -692,6 +692,16 @@ Test(plot, mask_errors_are_input_errors)
     cr_assert_eq(occam_plot_masks(ck, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "layers.0.weight"), "%s", err.msg);
     cr_assert_eq(occam_plot_masks(in_tmp("none.safetensors"), p, &err), OCCAM_ERR_INPUT);
+    /* An .occ file (its magic read as a header length) was "truncated: header says
+     * 5495602439501595471 bytes"; a report, likewise. Now each says what it is not. */
+    const char *occ = in_tmp("m.occ");
+    write_text(occ, "OCCAMMDL\x01\x00\x00\x00 and the rest of a compressed model");
+    cr_assert_eq(occam_plot_masks(occ, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "m.occ: an .occ file (occam compress)"), "%s", err.msg);
+    const char *rep = in_tmp("r.json");
+    write_text(rep, "{\"command\": \"train\", \"history\": []}");
+    cr_assert_eq(occam_plot_masks(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "r.json: truncated, or not a safetensors file"), "%s", err.msg);
     cr_assert(!exists("out"));
 }
 
