@@ -1665,3 +1665,18 @@ Test(cli, values_beyond_float32_once_normalised_are_refused)
                  path("ntrain.csv"), path("m.st"), path("nin.csv")),
            0, "label,p_0,p_1");
 }
+
+/* occam topo started the planned team for real to list the buffers: on a synthetic machine of
+ * 1024 cores, 1024 threads on this one (2 GB, seconds) to print "actual = unknown"; and a
+ * synthetic description of 10^12 PUs never finished loading, for topo and train alike. */
+Test(cli, topo_of_a_huge_synthetic_machine_is_bounded)
+{
+    expect(occam("topo %s --set 'runtime.topology=synthetic:package:16 core:64 pu:1'", BLOBS),
+           0, "buffers    not shown: the plan's 1024 threads would oversubscribe");
+    cr_assert(strstr(out, "  1023   1023   1023"), "the plan is still shown: %s", out);
+    expect(occam("topo %s --set 'runtime.topology=synthetic:package:2 core:4 pu:1'", BLOBS), 0,
+           "(not this system: actual = unknown)");
+    expect(occam("train %s --set 'runtime.topology=synthetic:package:100000 core:100000 pu:100'",
+                 BLOBS),
+           2, "describes 1000000000000 PUs, more than the 4096 a synthetic topology may have");
+}
