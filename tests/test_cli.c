@@ -615,6 +615,11 @@ Test(cli, failed_resume_names_the_real_problem)
     expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), state), 2,
            "ckpt-e0001-s000000002.safetensors: checksum mismatch");
     cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+    /* an .occ file's magic read as a safetensors header length: "truncated: header says
+     * 5495602439501595471 bytes" */
+    write_file("m.occ", "OCCAMMDL\x01 the rest of a compressed model");
+    expect(occam("train %s --resume %s", path("n.ini"), path("m.occ")), 2,
+           "m.occ: an .occ file (occam compress), not a training state");
 }
 
 /* One run per checkpoint folder: a second run exits 2 naming the PID that holds the lock, a
