@@ -615,6 +615,11 @@ Test(cli, failed_resume_names_the_real_problem)
     expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), state), 2,
            "ckpt-e0001-s000000002.safetensors: checksum mismatch");
     cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+    /* an .occ file's magic read as a safetensors header length: "truncated: header says
+     * 5495602439501595471 bytes" */
+    write_file("m.occ", "OCCAMMDL\x01 the rest of a compressed model");
+    expect(occam("train %s --resume %s", path("n.ini"), path("m.occ")), 2,
+           "m.occ: an .occ file (occam compress), not a training state");
 }
 
 /* One run per checkpoint folder: a second run exits 2 naming the PID that holds the lock, a
@@ -1619,4 +1624,64 @@ Test(cli, relative_error_of_constant_targets_is_undefined_not_perfect)
     const char *rep = slurp("flat.json");
     cr_assert(strstr(rep, "\"relative_error\": null") || strstr(rep, "\"relative_error\":null"),
               "%s", rep);
+}
+
+/* A test or predict value far outside the training data left the float32 range once
+ * normalised with the training statistics (3e38 over a feature whose training std is 0.005,
+ * or whose training max |x| is 0.1): the infinite input made eval's and train's test loss nan
+ * and predict write nan, all with exit 0. Now exit 2 naming the file, row and feature; the
+ * same value under data.normalize = none is a valid input. */
+Test(cli, values_beyond_float32_once_normalised_are_refused)
+{
+    write_file("ntrain.csv", "0.00,0.01,0\n0.05,0.02,1\n0.10,0.01,0\n0.02,0.02,1\n");
+    write_file("ntest.csv", "0.01,0.01,0\n0.02,0.02,1\n0.03,3e38,0\n");
+    write_file("nin.csv", "0.01,0.01\n0.02,-3e38\n");
+    write_file("nhold.csv", "0.00,0.01,0\n0.05,0.02,1\n0.10,0.01,0\n0.02,0.02,1\n0.1,3e38,0\n");
+    const char *mode[] = {"standardize", "scale"};
+    for (int m = 0; m < 2; m++) {
+        char text[1200];
+        const char *common = "[model]\nlayers = 2,4,2\n[train]\nepochs = 2\nbatch = 2\n"
+                             "[runtime]\nthreads = 1\n";
+        snprintf(text, sizeof text, "[data]\nsource = csv\ntrain = %s\nnormalize = %s\n%s",
+                 path("ntrain.csv"), mode[m], common);
+        write_file("n.ini", text);
+        snprintf(text, sizeof text, "[data]\nsource = csv\ntrain = %s\ntest = %s\n"
+                 "normalize = %s\n%s", path("ntrain.csv"), path("ntest.csv"), mode[m], common);
+        write_file("nt.ini", text);
+        expect(occam("train %s", path("nt.ini")), 2, "ntest.csv: data row 3, feature 2: too far");
+        cr_assert(strstr(out, mode[m]), "%s", out);
+        expect(occam("train %s --save %s", path("n.ini"), path("n.st")), 0, "saved");
+        expect(occam("eval %s --checkpoint %s", path("nt.ini"), path("n.st")), 2,
+               "ntest.csv: data row 3, feature 2");
+        expect(occam("predict %s --checkpoint %s --input %s", path("n.ini"), path("n.st"),
+                     path("nin.csv")),
+               2, "nin.csv: data row 2, feature 2: too far");
+        /* The held-out row is the training file's last one, numbered so. */
+        expect(occam("train %s --set data.train=%s --set data.holdout=1", path("n.ini"),
+                     path("nhold.csv")),
+               2, "nhold.csv: data row 5, feature 2");
+    }
+    write_file("n.ini", "[data]\nsource = csv\nnormalize = none\n[model]\nlayers = 2,4,2\n"
+               "[train]\nepochs = 1\n[runtime]\nthreads = 1\n");
+    expect(occam("train %s --set data.train=%s --save %s", path("n.ini"), path("ntrain.csv"),
+                 path("m.st")),
+           0, "saved");
+    expect(occam("predict %s --set data.train=%s --checkpoint %s --input %s", path("n.ini"),
+                 path("ntrain.csv"), path("m.st"), path("nin.csv")),
+           0, "label,p_0,p_1");
+}
+
+/* occam topo started the planned team for real to list the buffers: on a synthetic machine of
+ * 1024 cores, 1024 threads on this one (2 GB, seconds) to print "actual = unknown"; and a
+ * synthetic description of 10^12 PUs never finished loading, for topo and train alike. */
+Test(cli, topo_of_a_huge_synthetic_machine_is_bounded)
+{
+    expect(occam("topo %s --set 'runtime.topology=synthetic:package:16 core:64 pu:1'", BLOBS),
+           0, "buffers    not shown: the plan's 1024 threads would oversubscribe");
+    cr_assert(strstr(out, "  1023   1023   1023"), "the plan is still shown: %s", out);
+    expect(occam("topo %s --set 'runtime.topology=synthetic:package:2 core:4 pu:1'", BLOBS), 0,
+           "(not this system: actual = unknown)");
+    expect(occam("train %s --set 'runtime.topology=synthetic:package:100000 core:100000 pu:100'",
+                 BLOBS),
+           2, "describes 1000000000000 PUs, more than the 4096 a synthetic topology may have");
 }

@@ -99,6 +99,9 @@ Test(select_cmd, grid_refusals_name_the_key)
             "train.lr is already a grid key", NULL);
     /* a list written with commas is three values, and "10" alone is too short a model.layers */
     refused(parse(&g, &err, 1, "model.layers=10,50,1"), &err, "model.layers", "'10'");
+    /* ... and the message says so (it said only "needs 2 to 16 comma-separated entries") */
+    refused(parse(&g, &err, 1, "model.layers=10,50,1"), &err, "model.layers",
+            "writes its entries with ':'");
     refused(parse(&g, &err, 3, "train.lr=1,2,3,4,5,6,7", "train.momentum=0,0.1,0.2,0.3,0.4,0.5,0.6",
                   "train.seed=1,2,3,4,5,6"), &err, "7 x 7 x 6", "more than 256 points");
     cr_assert_eq(parse(&g, &err, 2, "train.lr=1,2,3,4,5,6,7,8", "train.seed=" "1,2,3,4,5,6,7,8,"

@@ -932,6 +932,23 @@ Test(data, csv_empty)
     expect_csv_error("a,b,c\n", classify_last(2), "no data rows after the header");
 }
 
+/* A file whose one line data.header = auto took for a header said only "no data rows after
+ * the header": a CSV with bare-CR line ends (one line, to the reader) or a line of binary read
+ * as an empty file with a header. The message now shows the cell that made the header. */
+Test(data, csv_auto_header_alone_says_why_it_is_a_header)
+{
+    expect_csv_error("1,2,1\r3,4,0\r5,6,1\r", classify_last(2),
+                     "no data rows after the header (data.header = auto took line 1 for one: "
+                     "column 3, \"1\\x0D3\", is not a number; lines that end in a bare CR?)");
+    expect_csv_error("\n1,\xff\xfe,0\n", classify_last(2),
+                     "took line 2 for one: column 2, \"\\xFF\\xFE\", is not a number)");
+    expect_csv_error("x,y,label\n", classify_last(2),
+                     "took line 1 for one: column 1, \"x\", is not a number)");
+    occam_csv_opts yes = classify_last(2);
+    yes.header = OCCAM_CSV_HEADER_YES;
+    expect_csv_error("x,y,label\n", yes, "no data rows after the header");
+}
+
 Test(data, csv_nonexistent)
 {
     path_t p = fixture("missing.csv");

@@ -739,3 +739,22 @@ Test(dl, occ_widths_must_be_the_configs_or_neuron_pruned_from_them)
     unlink(path);
     rig_down(&r);
 }
+
+/* A mixture fit with π0 ≈ 0 (no active weight near zero: an MDL-pruned layer of 3 weights)
+ * rounds π1 = 1/3 and π2 = 2/3 to float32, which add to 1 + 3e-8: π0 = 1 − Σ was −3e-8, a
+ * negative mixture weight in the code, the .occ decoder and the report (which `occam plot`
+ * then refused). It stops at 0; a sum below 1 still leaves π0 its exact remainder. */
+Test(dl, prior_round_never_makes_a_negative_weight)
+{
+    occam_prior p = {.k = 3, .pinned0 = true, .pi = {0.0, 1.0 / 3.0, 2.0 / 3.0},
+                     .mu = {0.0, -3.2, 3.0}, .sigma = {2.9, 1e-6, 0.74}};
+    cr_assert_gt((double)(float)p.pi[1] + (double)(float)p.pi[2], 1.0); /* the premise */
+    occam_dl_prior_round(&p);
+    cr_assert_eq(p.pi[0], 0.0, "pi0 = %g", p.pi[0]);
+    cr_assert_eq(p.pi[1], (double)(float)(1.0 / 3.0));
+    occam_prior q = {.k = 2, .pinned0 = true, .pi = {0.75, 0.25}, .mu = {1.0, 2.0},
+                     .sigma = {1.0, 2.0}};
+    occam_dl_prior_round(&q);
+    cr_assert_eq(q.pi[0], 0.75);
+    cr_assert_eq(q.mu[0], 0.0);
+}

@@ -327,6 +327,35 @@ Test(plot, weights_skipped_without_histogram_others_drawn)
     cr_assert_eq(count_out_files(), 6);
 }
 
+/* The count code writes each layer's prior as {"components": 0, "pi": [], ...} beside
+ * per-layer weight histograms: plot refused occam's own report ("components: expected 1 to
+ * 8"), and with mdl null (or no prior) the histograms ("2 per-layer entries, but 0 layers have
+ * a prior"). Now the layers count as without a prior and weights.png is skipped. */
+Test(plot, count_code_report_draws_learning_and_skips_weights)
+{
+    need_gnuplot();
+    const char *layer = "{\"in\": 2, \"out\": 2, \"n\": 4, \"k\": 4, \"delta\": 0, "
+                        "\"prior\": {\"components\": 0, \"pi\": [], \"mu\": [], "
+                        "\"sigma\": []}}";
+    const char *hist = "{\"layer\": %d, \"edges\": [-1, 0, 1], \"counts\": [2, 2]}";
+    char body[4096], h0[128], h1[128];
+    snprintf(h0, sizeof h0, hist, 0);
+    snprintf(h1, sizeof h1, hist, 1);
+    snprintf(body, sizeof body,
+             HISTORY ", \"weight_histogram\": [%s, %s], \"mdl\": {\"model_code\": \"count\", "
+             "\"layers\": [%s, %s]}",
+             h0, h1, layer, layer);
+    plot_ok(write_report("r.json", body));
+    check_png("out/learning.png");
+    cr_assert(!exists("out/weights.png"));
+    cr_assert_eq(count_out_files(), 2);
+
+    snprintf(body, sizeof body, HISTORY ", \"weight_histogram\": [%s, %s], \"mdl\": null", h0,
+             h1);
+    plot_ok(write_report("e.json", body));
+    cr_assert_eq(count_out_files(), 2);
+}
+
 Test(plot, events_without_bits_draw_no_mdl_figure)
 {
     need_gnuplot();
@@ -449,6 +478,15 @@ Test(plot, wrong_member_types_name_the_member)
                                  "\"pi\": [1], \"mu\": [0], \"sigma\": [1]}}]}");
     cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "mdl.layers[0].prior.pi has 1 entries"), "%s", err.msg);
+
+    /* A JSON object with nothing to draw (another program's, or an eval report) drew
+     * nothing and returned OCCAM_OK (exit 0). */
+    write_text(in_tmp("f.json"), "{\"epochs\": [{\"epoch\": 1, \"loss\": 0.5}]}");
+    cr_assert_eq(occam_plot_report(in_tmp("f.json"), p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "f.json: nothing to plot"), "%s", err.msg);
+    rep = write_report("g.json", "\"train\": {\"samples\": 100, \"loss\": 0.4}");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "g.json: nothing to plot"), "%s", err.msg);
 
     write_text(in_tmp("e.json"), "[1, 2]");
     cr_assert_eq(occam_plot_report(in_tmp("e.json"), p, &err), OCCAM_ERR_INPUT);
@@ -654,6 +692,16 @@ Test(plot, mask_errors_are_input_errors)
     cr_assert_eq(occam_plot_masks(ck, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "layers.0.weight"), "%s", err.msg);
     cr_assert_eq(occam_plot_masks(in_tmp("none.safetensors"), p, &err), OCCAM_ERR_INPUT);
+    /* An .occ file (its magic read as a header length) was "truncated: header says
+     * 5495602439501595471 bytes"; a report, likewise. Now each says what it is not. */
+    const char *occ = in_tmp("m.occ");
+    write_text(occ, "OCCAMMDL\x01\x00\x00\x00 and the rest of a compressed model");
+    cr_assert_eq(occam_plot_masks(occ, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "m.occ: an .occ file (occam compress)"), "%s", err.msg);
+    const char *rep = in_tmp("r.json");
+    write_text(rep, "{\"command\": \"train\", \"history\": []}");
+    cr_assert_eq(occam_plot_masks(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "r.json: truncated, or not a safetensors file"), "%s", err.msg);
     cr_assert(!exists("out"));
 }
 

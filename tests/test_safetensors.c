@@ -455,9 +455,11 @@ Test(safetensors, rejects_header_longer_than_file)
     memset(body, ' ', 100);
     body[100] = '\0';
     write_raw(path, 1234, body, NULL, 0);
-    expect_bad(path, ": truncated: header says 1234 bytes, file has 100 after the length field");
+    expect_bad(path, ": truncated, or not a safetensors file: header says 1234 bytes, file has "
+                     "100 after the length field");
     write_raw(path, UINT64_MAX - 3, body, NULL, 0);
-    expect_bad(path, ": truncated: header says 18446744073709551612 bytes");
+    expect_bad(path, ": truncated, or not a safetensors file: header says 18446744073709551612 "
+                     "bytes");
 }
 
 Test(safetensors, rejects_truncated_file)
@@ -470,7 +472,7 @@ Test(safetensors, rejects_truncated_file)
     expect_bad(path, ": tensor 'l0.bias': data_offsets [113,125] go past the end of the data "
                      "(122 bytes)");
     spit(path, buf, 40); /* cut inside the header */
-    expect_bad(path, ": truncated: header says");
+    expect_bad(path, ": truncated, or not a safetensors file: header says");
     free(buf);
 }
 

@@ -346,6 +346,13 @@ Test(topo, bad_sources)
         {"synthetic:bogus:3", "hwloc rejects the synthetic description"},
         {"xml:", "XML file name is empty"},
         {"xml:/nonexistent/occam-topo.xml", "runtime.topology = \"xml:/nonexistent/"},
+        /* 10^12 PUs: hwloc's load never ended (a hang on a config value); refused first,
+         * counting through attributes and memory children, saturating past 2^64 */
+        {"synthetic:package:100000 core:100000 pu:100",
+         "describes 1000000000000 PUs, more than the 4096"},
+        {"synthetic:package:2 [numa(memory=1000000)] core:2049 pu:1(indexes=0,1)",
+         "describes 4098 PUs"},
+        {"synthetic:4294967296 4294967296 2", "describes 18446744073709551615 PUs"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         occam_topo *tp = (occam_topo *)1;
@@ -362,6 +369,11 @@ Test(topo, bad_sources)
     cr_assert(strstr(err.msg, "HWLOC_SYNTHETIC = \"nonsense\""), "%s", err.msg);
     occam_topo_free(NULL);
     occam_topo_plan_free(NULL);
+    /* at the limit, with the same attribute and memory syntax, hwloc still gets it */
+    cr_assert_eq(occam_topo_open(&tp, "synthetic:package:2 [numa(memory=1000000)] core:1024 "
+                                      "pu:2", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_topo_describe(tp)->pus, 4096);
+    occam_topo_free(tp);
 }
 
 /* ---- this machine ------------------------------------------------------------------------ */

@@ -127,6 +127,15 @@ int occam_peptide_make(occam_dataset *train, occam_dataset *test, size_t n_train
  * standardize: per feature (x - mean) / std with the training mean/std (std 0 -> 1). */
 void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm mode);
 
+/* After occam_data_normalize (and occam_data_normalize_targets) on data other than the
+ * training set's own rows: every feature and target of ds must still be a finite float32.
+ * The training statistics carry a value far outside the training data beyond that range (a
+ * test value of 1e38 against a feature whose training std is 0.1), and an infinite input
+ * turns the model's outputs into NaN. OCCAM_ERR_INPUT names `name`, the data row (1-based,
+ * counted after `row0` earlier rows of the same file) and the feature or target. */
+int occam_data_check_normalized(const occam_dataset *ds, occam_norm mode, const char *name,
+                                size_t row0, occam_error *err);
+
 /* Standardises the regression targets in place per target column, (y - mean) / std with the
  * training set's mean and population std (std 0 -> 1), applied to train and test (test may be
  * NULL or empty), and keeps the statistics in both datasets' y_shift / y_scale so that

@@ -111,7 +111,8 @@ int occam_dl_data_bits(const occam_model *m, const float *params, const occam_da
 bool occam_dl_posterior_precision(const occam_dl_params *p, const occam_model *m);
 
 /* Rounds a prior to what a file stores: float32 parameters, the mixture's first weight implied
- * by the others (π0 = 1 − Σ π_i) and, when pinned, μ0 = 0. The two-part code is computed with
+ * by the others (π0 = max(0, 1 − Σ π_i): float32 rounding may take the sum above 1) and,
+ * when pinned, μ0 = 0. The two-part code is computed with
  * the rounded prior, so the file and the reported bits agree. */
 void occam_dl_prior_round(occam_prior *p);
 

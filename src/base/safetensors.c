@@ -332,8 +332,9 @@ static int load(occam_st_file *f, char **header, size_t *hlen_out, occam_error *
     uint64_t hlen = get_le64(len8);
     if (hlen > size - 8) {
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                             "%s: truncated: header says %" PRIu64 " bytes, file has %" PRIu64
-                             " after the length field", path, hlen, size - 8);
+                             "%s: truncated, or not a safetensors file: header says %" PRIu64
+                             " bytes, file has %" PRIu64 " after the length field", path, hlen,
+                             size - 8);
         goto out;
     }
     if (hlen > OCCAM_ST_MAX_HEADER) {

@@ -102,8 +102,8 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
 /* Applies the training set's normalisation to the input: loads the training data with raw
  * features and lets occam_data_normalize carry its statistics over. The loaded set stays in
  * *train for its target statistics (left empty when there is nothing to carry over). */
-static int predict_normalize(const occam_config *cfg, occam_dataset *in, occam_dataset *train,
-                             occam_error *err)
+static int predict_normalize(const occam_config *cfg, const char *path, occam_dataset *in,
+                             occam_dataset *train, occam_error *err)
 {
     *train = (occam_dataset){0};
     bool targets = cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.normalize_targets;
@@ -117,7 +117,7 @@ static int predict_normalize(const occam_config *cfg, occam_dataset *in, occam_d
     occam_dataset_free(&test);
     OCCAM_ASSERT(train->d == in->d); /* both match model.layers[0] */
     occam_data_normalize(train, in, cfg->data.normalize);
-    return OCCAM_OK;
+    return occam_data_check_normalized(in, cfg->data.normalize, path, 0, err);
 }
 
 /* ---- output ------------------------------------------------------------------------------ */
@@ -185,7 +185,7 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);
-    if (rc == OCCAM_OK) rc = predict_normalize(&cfg, &in, &train, err);
+    if (rc == OCCAM_OK) rc = predict_normalize(&cfg, o->input, &in, &train, err);
     if (rc == OCCAM_OK)
         rc = occam_sparse_create(&sp, &model, OCCAM_SPARSE_THRESHOLD_DEFAULT, err);
     if (rc == OCCAM_OK) {

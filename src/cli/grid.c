@@ -39,7 +39,13 @@ static int set_value(occam_config *cfg, const grid_axis *ax, const char *value, 
     free(s);
     if (rc == OCCAM_OK) return OCCAM_OK;
     const char *why = strncmp(e.msg, "--set ", 6) ? e.msg : e.msg + 6;
-    return occam_error_set(err, rc, "--grid %s: %s", ax->spec, why);
+    /* --grid model.layers=20,5,3 is three one-entry values, refused as a list of one entry;
+     * the message says why, as the list's ',' is taken by the grid. */
+    bool one = occam_config_key_is_list(ax->key) && !strchr(value, ',');
+    return occam_error_set(err, rc, "--grid %s: %s%s", ax->spec, why,
+                           one ? " (in --grid, ',' separates the values; a list-valued key "
+                                 "writes its entries with ':', e.g. 30:10:2)"
+                               : "");
 }
 
 /* Cuts ax->text ("key=v1,v2,...") into key and values, in place. */

@@ -288,6 +288,16 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
         plot_report_free(&r);
         return plot_select(report_path, &p, err);
     }
+    /* A report with none of the figures' members (another program's JSON, or an eval
+     * report) drew nothing and exited 0: bad input, and no folder is made for it. */
+    if (!r.nh && !r.ne && !r.has_bits && !(r.nhist && r.nl)) {
+        plot_report_free(&r);
+        return plot_input_err(err, report_path,
+                              "nothing to plot: no history, prune.events, per-step description "
+                              "lengths, or weight_histogram with mdl.layers[].prior (a report "
+                              "from 'occam train --report' or 'occam select --report' is "
+                              "needed)");
+    }
     plot_ctx c;
     rc = plot_ctx_open(&c, &p, err);
     if (rc == OCCAM_OK && r.nh) rc = plot_learning(&c, &r, err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "occam/occfile.h"
 #include "occam/safetensors.h"
 
 typedef struct mask_img {
@@ -138,6 +139,13 @@ static int plot_mask(const plot_ctx *c, const char *ckpt, int l, const mask_img 
 
 int occam_plot_masks(const char *checkpoint_path, occam_plot_params p, occam_error *err)
 {
+    /* An .occ holds the masks range-coded, and decoding it needs the config's model shape,
+     * which plot has not got: it said "truncated: header says 5495602439501595471 bytes". */
+    if (occam_occ_is(checkpoint_path))
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: an .occ file (occam compress); plot --checkpoint reads the "
+                               "safetensors model that 'occam train --save' writes",
+                               checkpoint_path);
     occam_st_file f;
     int rc = occam_st_open(&f, checkpoint_path, err);
     if (rc) return rc;

@@ -202,6 +202,15 @@ static int parse_prior(const plot_report *r, const occam_json_value *pv, size_t 
     return OCCAM_OK;
 }
 
+/* The count code writes each layer's prior as {"components": 0, ...}: no prior, as null is. */
+static bool prior_is_none(const occam_json_value *pv)
+{
+    if (!pv || pv->type == OCCAM_JSON_NULL) return true;
+    const occam_json_value *k = pv->type == OCCAM_JSON_OBJECT ? occam_json_get(pv, "components")
+                                                              : NULL;
+    return k && k->type == OCCAM_JSON_NUMBER && k->number == 0;
+}
+
 /* mdl.layers[l]: its shape, active weights and prior, appended to r->layers when it has a
  * prior (*has_prior tells). */
 static int parse_layer(plot_report *r, const occam_json_value *e, size_t l, bool *has_prior,
@@ -210,7 +219,7 @@ static int parse_layer(plot_report *r, const occam_json_value *e, size_t l, bool
     int rc = check_object(r, e, "mdl.layers", l, err);
     if (rc) return rc;
     const occam_json_value *pv = occam_json_get(e, "prior");
-    *has_prior = pv && pv->type != OCCAM_JSON_NULL;
+    *has_prior = !prior_is_none(pv);
     if (!*has_prior) return OCCAM_OK;
     plot_prior_layer *y = &r->layers[r->nl];
     double in = NAN, out = NAN;
@@ -284,6 +293,10 @@ static int parse_histograms(plot_report *r, const occam_json_value *root, occam_
     if (!wh || wh->type == OCCAM_JSON_NULL) return OCCAM_OK;
     size_t n = wh->type == OCCAM_JSON_ARRAY ? wh->count : 1;
     r->hist_per_layer = wh->type == OCCAM_JSON_ARRAY;
+    /* Per-layer histograms are drawn under their layers' priors: without any (an eval report,
+     * whose mdl is null, or the count code's) there is nothing to draw them with, and
+     * weights.png is skipped, not the report refused. */
+    if (r->hist_per_layer && r->nl == 0) return OCCAM_OK;
     if (r->hist_per_layer && n != (size_t)r->nl)
         return plot_input_err(err, r->path,
                               "weight_histogram has %zu per-layer entries, but %d layers have a "

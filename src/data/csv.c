@@ -21,6 +21,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,9 @@ typedef struct csv_shape {
     size_t cols;  /* cells per row */
     size_t label; /* 0-based label column, or CSV_NONE (features only) */
     bool header;
+    /* Why data.header = auto took the first line for a header, for the message when no data
+     * row follows it: one line of binary or of bare-CR line ends is not a header. */
+    char why[4 * CSV_QUOTE_MAX + 200];
 } csv_shape;
 
 static bool csv_blank(char c) { return c == ' ' || c == '\t'; }
@@ -200,6 +204,17 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && r->bad != CSV_NONE);
     sh->label = CSV_NONE;
+    sh->why[0] = '\0';
+    if (sh->header && o->header == OCCAM_CSV_HEADER_AUTO) {
+        const csv_cell *c = &r->cell[r->bad];
+        char shown[4 * CSV_QUOTE_MAX + 4];
+        occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
+        snprintf(sh->why, sizeof sh->why,
+                 " (data.header = auto took line %zu for one: column %zu, \"%s\", is not a "
+                 "number%s)",
+                 r->lineno, r->bad + 1, shown,
+                 memchr(c->text, '\r', c->len) ? "; lines that end in a bare CR?" : "");
+    }
     if (o->label == OCCAM_LABEL_NONE) return OCCAM_OK;
     if (sh->cols < 2)
         return occam_error_set(err, OCCAM_ERR_INPUT,
@@ -297,8 +312,9 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
     }
     if (rc != OCCAM_OK) return rc;
     if (out->n == 0)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: no data rows%s", r->path,
-                               sh.header ? " after the header" : " (the file is empty or blank)");
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: no data rows%s%s", r->path,
+                               sh.header ? " after the header" : " (the file is empty or blank)",
+                               sh.why);
     if (!csv_fit((void **)&out->x, out->n * out->d * sizeof(float)) ||
         !csv_fit((void **)&out->label, out->n * sizeof(int32_t)) ||
         !csv_fit((void **)&out->y, out->n * sizeof(float)))

@@ -154,6 +154,18 @@ static int load_read(const occam_data_params *p, int outputs, occam_dataset *tra
                            (int)p->source);
 }
 
+/* The test rows after normalisation with the training statistics (the training rows cannot
+ * leave the float32 range: standardised, |z| <= sqrt(n); scaled, |x| <= 1). Held-out rows are
+ * the training file's last ones, counted as such. */
+static int load_check_test(const occam_data_params *p, const occam_dataset *train,
+                           const occam_dataset *test, const char *src, occam_error *err)
+{
+    if (p->holdout > 0)
+        return occam_data_check_normalized(test, p->normalize, src, train->n, err);
+    const char *name = p->source == OCCAM_SOURCE_CSV && p->test[0] ? p->test : src;
+    return occam_data_check_normalized(test, p->normalize, name, 0, err);
+}
+
 int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_dataset *train,
                     occam_dataset *test, occam_error *err)
 {
@@ -166,6 +178,7 @@ int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_d
     if (rc == OCCAM_OK) occam_data_normalize(train, test, p->normalize);
     if (rc == OCCAM_OK && p->normalize_targets)
         rc = occam_data_normalize_targets(train, test, err);
+    if (rc == OCCAM_OK) rc = load_check_test(p, train, test, src, err);
     if (rc != OCCAM_OK) {
         occam_dataset_free(train);
         occam_dataset_free(test);

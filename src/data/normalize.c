@@ -81,6 +81,36 @@ void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm 
     OCCAM_ASSERT(!"unknown normalisation mode");
 }
 
+static const char *norm_name(occam_norm mode)
+{
+    return mode == OCCAM_NORM_SCALE ? "scale" : mode == OCCAM_NORM_STANDARDIZE ? "standardize"
+                                                                               : "none";
+}
+
+int occam_data_check_normalized(const occam_dataset *ds, occam_norm mode, const char *name,
+                                size_t row0, occam_error *err)
+{
+    size_t k = ds->y ? (size_t)ds->targets : 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        for (size_t j = 0; j < ds->d; j++)
+            if (!isfinite(ds->x[i * ds->d + j]))
+                return occam_error_set(err, OCCAM_ERR_INPUT,
+                                       "%s: data row %zu, feature %zu: too far from the "
+                                       "training data: data.normalize = %s with the training "
+                                       "set's statistics takes it beyond the float32 range",
+                                       name, row0 + i + 1, j + 1, norm_name(mode));
+        for (size_t j = 0; j < k; j++)
+            if (!isfinite(ds->y[i * k + j]))
+                return occam_error_set(err, OCCAM_ERR_INPUT,
+                                       "%s: data row %zu, target %zu: too far from the "
+                                       "training targets: data.normalize_targets with the "
+                                       "training set's statistics takes it beyond the float32 "
+                                       "range",
+                                       name, row0 + i + 1, j + 1);
+    }
+    return OCCAM_OK;
+}
+
 /* ---- targets ------------------------------------------------------------------------------
  * Per target column j of the row-major n × k targets: mean and population std in double, two
  * passes as for the features. The statistics stay with both datasets, because the trainer's

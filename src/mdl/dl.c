@@ -514,7 +514,10 @@ void occam_dl_prior_round(occam_prior *p)
         }
     }
     if (p->pinned0) p->mu[0] = 0.0;
-    p->pi[0] = p->k == 1 ? 1.0 : 1.0 - rest;
+    /* A fit that gives π0 ≈ 0 (no active weight near zero) rounds the others up to a sum just
+     * over 1 (1/3 and 2/3 as float32 add to 1 + 3e-8): π0 would be a negative weight, in the
+     * report and in the code, so it stops at 0. */
+    p->pi[0] = p->k == 1 ? 1.0 : fmax(0.0, 1.0 - rest);
 }
 
 static int prior_params(const occam_prior *p)

@@ -15,6 +15,7 @@
 
 #include "occam/checkpoint.h"
 #include "occam/fsutil.h"
+#include "occam/occfile.h"
 #include "occam/prior.h"
 #include "occam/safetensors.h"
 #include "occam/version.h"
@@ -563,6 +564,13 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
 {
     occam_state_reader *r = reader;
     r->note[0] = 0;
+    /* Its magic would read as a safetensors header length ("truncated, or not a safetensors
+     * file: header says 5495602439501595471 bytes"): say what the file is instead. */
+    if (occam_occ_is(r->path))
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: an .occ file (occam compress), not a training state: resume "
+                               "from a file train.checkpoint_every or an interrupt wrote",
+                               r->path);
     occam_st_file f;
     int rc = occam_st_open(&f, r->path, err);
     if (rc != OCCAM_OK) return rc;

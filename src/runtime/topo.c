@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <hwloc.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,36 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* As many PUs as a plan has threads at most (--threads goes to 4096). Loading and flattening
+ * a synthetic topology takes time that grows faster than its size: 4096 PUs take under a
+ * second, 16384 nearly a minute, and "package:100000 core:100000 pu:100" never ended. */
+#define TOPO_SYNTHETIC_MAX_PUS 4096
+
+/* The PUs a synthetic description makes: the product of its levels' arities ("type:N" or
+ * "N", attributes in parentheses and memory children in brackets skipped), saturating at
+ * ULLONG_MAX. A level hwloc would reject may count as anything: hwloc refuses it after. */
+static unsigned long long topo_synthetic_pus(const char *d)
+{
+    unsigned long long pus = 1;
+    for (const char *t = d; *t;) {
+        while (*t == ' ' || *t == '\t') t++;
+        if (!*t) break;
+        const char *colon = NULL, *start = t;
+        int depth = 0;
+        for (; *t && (depth > 0 || (*t != ' ' && *t != '\t')); t++) {
+            if (*t == '(' || *t == '[') depth++;
+            else if ((*t == ')' || *t == ']') && depth > 0) depth--;
+            else if (*t == ':' && depth == 0 && !colon) colon = t;
+        }
+        if (*start == '[') continue; /* a memory child: no PUs */
+        const char *num = colon ? colon + 1 : start;
+        if (*num < '0' || *num > '9') continue;
+        unsigned long long n = strtoull(num, NULL, 10);
+        pus = n && pus > ULLONG_MAX / n ? ULLONG_MAX : pus * n;
+    }
+    return pus;
+}
+
 int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
 {
     enum { REAL, SYNTHETIC, XML } kind = REAL;
@@ -191,7 +222,12 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
     }
 
     int rc = OCCAM_OK;
-    if (kind == SYNTHETIC && hwloc_topology_set_synthetic(tp->hw, arg) != 0)
+    unsigned long long pus = kind == SYNTHETIC ? topo_synthetic_pus(arg) : 0;
+    if (pus > TOPO_SYNTHETIC_MAX_PUS)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "%s = \"%s\": describes %llu PUs, more than the %d a synthetic "
+                             "topology may have", origin, shown, pus, TOPO_SYNTHETIC_MAX_PUS);
+    else if (kind == SYNTHETIC && hwloc_topology_set_synthetic(tp->hw, arg) != 0)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s = \"%s\": hwloc rejects the synthetic description (expected "
                              "levels such as \"package:2 numa:2 core:4 pu:1\")", origin, shown);
