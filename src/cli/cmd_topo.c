@@ -55,10 +55,11 @@ static void print_buffer(void *ctx, const char *name, const void *addr, size_t b
     printf("  %-24s %7s %8d %8s %12zu\n", name, who, planned, where, bytes);
 }
 
+#define TOPO_BUFFERS_MAX_THREADS 64
+
 /* Builds the config's model and a trainer on the planned team (threads bound as a run would
  * bind them), then lists every buffer with the node it should be on and the node the OS says
  * its pages are on. */
-#define TOPO_BUFFERS_MAX_THREADS 64
 
 static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occam_topo_plan *plan,
                         occam_error *err)

@@ -143,7 +143,8 @@ static int check_run_f64(const char *path, const double *fv, occam_error *err)
 }
 
 /* Adam's second moments (optim.m2, optim.m2_rho) are means of squares: a negative one makes
- * the step's square root NaN. (-0.0 compares equal to 0 and is let through.) */
+ * the step's square root NaN; so is the σ fixed point's curvature average (optim.m1_rho when
+ * σ is not trained by gradient). (-0.0 compares equal to 0 and is let through.) */
 static int check_mean_of_squares(const occam_st_file *f, const char *name, const char *what,
                                  const float *v, int64_t n, occam_error *err)
 {
