@@ -295,6 +295,7 @@ static int select_body(select_run *s, occam_error *err)
     const cli_opts *o = s->o;
     int rc = base_config(o, &s->base, err);
     if (rc == OCCAM_OK) rc = grid_parse(&s->g, o->grids, o->ngrids, &s->base, err);
+    if (rc == OCCAM_OK) rc = grid_check_sets(&s->g, o->sets, o->nsets, err);
     if (rc == OCCAM_OK) rc = build_points(s, err);
     /* every point's: a grid over data.train may name the output */
     for (int p = 0; rc == OCCAM_OK && p < s->g.npoints; p++)

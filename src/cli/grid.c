@@ -48,6 +48,41 @@ static int set_value(occam_config *cfg, const grid_axis *ax, const char *value, 
                                : "");
 }
 
+/* "section.key" of the assignment text s (up to its '=', or the end), with the spaces the
+ * config table's parser trims around each part dropped, into out ("" if it has no '.'). */
+static void key_norm(const char *s, char *out, size_t cap)
+{
+    size_t n = strcspn(s, "="), o = 0;
+    const char *dot = memchr(s, '.', n);
+    out[0] = 0;
+    if (!dot || cap == 0) return;
+    const char *part[2][2] = {{s, dot}, {dot + 1, s + n}};
+    for (int k = 0; k < 2; k++) {
+        const char *a = part[k][0], *b = part[k][1];
+        while (a < b && isspace((unsigned char)*a)) a++;
+        while (b > a && isspace((unsigned char)b[-1])) b--;
+        for (; a < b && o + 2 < cap; a++) out[o++] = *a;
+        if (k == 0 && o + 2 < cap) out[o++] = '.';
+    }
+    out[o] = 0;
+}
+
+int grid_check_sets(const grid *g, const char *const *sets, int n, occam_error *err)
+{
+    char a[256], b[256];
+    for (int i = 0; i < n; i++) {
+        key_norm(sets[i], a, sizeof a);
+        for (int k = 0; a[0] && k < g->naxes; k++) {
+            key_norm(g->axis[k].key, b, sizeof b);
+            if (!strcmp(a, b))
+                return occam_error_set(err, OCCAM_ERR_INPUT, "--set %s: %s is a grid key (--grid "
+                                       "%s), whose values would replace it at every point",
+                                       sets[i], b, g->axis[k].spec);
+        }
+    }
+    return OCCAM_OK;
+}
+
 /* Cuts ax->text ("key=v1,v2,...") into key and values, in place. */
 static int axis_split(grid_axis *ax, occam_error *err)
 {
@@ -97,10 +132,12 @@ static int grid_parse_axes(grid *g, const char *const *specs, int n, const occam
         ax->text = strdup(specs[a]);
         if (!ax->text) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "--grid: out of memory");
         if (rc == OCCAM_OK) rc = axis_split(ax, err);
+        char ka[256], kb[256];
+        if (rc == OCCAM_OK) key_norm(ax->key, ka, sizeof ka);
         for (int b = 0; rc == OCCAM_OK && b < a; b++)
-            if (!strcmp(g->axis[b].key, ax->key))
+            if (key_norm(g->axis[b].key, kb, sizeof kb), !strcmp(kb, ka))
                 rc = occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: %s is already a grid "
-                                     "key (--grid %s)", ax->spec, ax->key, g->axis[b].spec);
+                                     "key (--grid %s)", ax->spec, ka, g->axis[b].spec);
         for (int i = 0; rc == OCCAM_OK && i < ax->n; i++) {
             *scratch = *base;
             rc = set_value(scratch, ax, ax->values[i], err);

@@ -45,6 +45,11 @@ int grid_parse(grid *g, const char *const *specs, int n, const occam_config *bas
                occam_error *err);
 void grid_free(grid *g);
 
+/* OCCAM_ERR_INPUT, naming both, when one of the --set assignments sets[0..n) names a grid key
+ * (spaces around the section and key as the config table trims them): the grid's value would
+ * silently replace it at every point. */
+int grid_check_sets(const grid *g, const char *const *sets, int n, occam_error *err);
+
 /* Axis a's value at point p. */
 const char *grid_value(const grid *g, int p, int a);
 
