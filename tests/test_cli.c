@@ -1685,3 +1685,26 @@ Test(cli, topo_of_a_huge_synthetic_machine_is_bounded)
                  BLOBS),
            2, "describes 1000000000000 PUs, more than the 4096 a synthetic topology may have");
 }
+
+/* `bench gemm --blis-threads` takes its matrices and BLIS's team like the per-thread mode: a
+ * product that does not fit, or more threads than the stacks have room for, exits 1 saying
+ * "out of memory" (it asserted on the failed allocation, an abort, and libgomp ended the
+ * process with "Thread creation failed"). */
+Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("an address-space limit cannot be combined with AddressSanitizer");
+#else
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *runs[] = {"65536 65536 65536 2", "10 10 10 2000"};
+    for (int i = 0; i < 2; i++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "ulimit -v 2000000; exec %s bench gemm %s --blis-threads 2>&1",
+                 bin, runs[i]);
+        int sig = 0, rc = shell(cmd, &sig);
+        cr_assert(rc >= 0, "%s: killed by signal %d: %s", runs[i], sig, out);
+        cr_assert_eq(rc, 1, "%s: exit %d: %s", runs[i], rc, out);
+        cr_assert(strstr(out, "occam: out of memory"), "%s: %s", runs[i], out);
+    }
+#endif
+}

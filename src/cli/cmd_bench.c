@@ -208,10 +208,10 @@ int cmd_bench(int argc, char **argv)
         }
         if (occam_gemm_check_env(&err) != OCCAM_OK) return cli_fail(&err);
         double gf;
-        if (mt)
-            gf = occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);
-        else if (occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, &err))
-            return cli_fail(&err);
+        int rc = mt ? occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9,
+                                              &gf, &err)
+                    : occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, &err);
+        if (rc != OCCAM_OK) return cli_fail(&err);
         printf("{\"bench\": \"gemm\", \"mode\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, "
                "\"threads\": %ld, \"blis_arch\": \"%s\", \"gflops\": %.2f, "
                "\"gflops_per_thread\": %.2f}\n", mt ? "blis-threads" : "per-thread", d[0], d[1],
