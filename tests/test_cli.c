@@ -1708,3 +1708,15 @@ Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
     }
 #endif
 }
+
+/* A prune.schedule = mdl run that diverges before it scored anything exits 1 saying so; it
+ * said as well that "the dense model (L = 0 bits) has the smallest description length; it is
+ * kept", of a model that was neither scored nor kept. */
+Test(cli, diverged_mdl_schedule_keeps_nothing)
+{
+    expect(occam("train configs/blobs.ini --threads 1 --set train.epochs=4 --set train.lr=100 "
+                 "--set prune.schedule=mdl --set prune.steps=2 --set prune.finetune_epochs=1 "
+                 "--set train.checkpoint_dir=%s", path("ck")),
+           1, "training diverged");
+    cr_assert_null(strstr(out, "smallest description length"), "%s", out);
+}
