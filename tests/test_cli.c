@@ -1720,3 +1720,14 @@ Test(cli, diverged_mdl_schedule_keeps_nothing)
            1, "training diverged");
     cr_assert_null(strstr(out, "smallest description length"), "%s", out);
 }
+
+/* A bad number for bench gemm or bench memory names the argument and the range, and an unknown
+ * bench lists the benches; they printed the usage line alone, or "expected 'train'". */
+Test(cli, bench_arguments_are_named)
+{
+    expect(occam("bench gemm 10 0 10"), 2, "bench gemm: N = '0': expected a whole number from 1");
+    expect(occam("bench gemm 10 10 10 100000"), 2, "THREADS = '100000'");
+    expect(occam("bench gemm 10 10"), 2, "usage: occam bench gemm M N K");
+    expect(occam("bench memory --threads -1"), 2, "bench memory: --threads '-1': expected");
+    expect(occam("bench nosuch"), 2, "expected train, memory, gemm, select or infer (got 'nosuch')");
+}
