@@ -1685,3 +1685,49 @@ Test(cli, topo_of_a_huge_synthetic_machine_is_bounded)
                  BLOBS),
            2, "describes 1000000000000 PUs, more than the 4096 a synthetic topology may have");
 }
+
+/* `bench gemm --blis-threads` takes its matrices and BLIS's team like the per-thread mode: a
+ * product that does not fit, or more threads than the stacks have room for, exits 1 saying
+ * "out of memory" (it asserted on the failed allocation, an abort, and libgomp ended the
+ * process with "Thread creation failed"). */
+Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("an address-space limit cannot be combined with AddressSanitizer");
+#else
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *runs[] = {"65536 65536 65536 2", "10 10 10 2000"};
+    for (int i = 0; i < 2; i++) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "ulimit -v 2000000; exec %s bench gemm %s --blis-threads 2>&1",
+                 bin, runs[i]);
+        int sig = 0, rc = shell(cmd, &sig);
+        cr_assert(rc >= 0, "%s: killed by signal %d: %s", runs[i], sig, out);
+        cr_assert_eq(rc, 1, "%s: exit %d: %s", runs[i], rc, out);
+        cr_assert(strstr(out, "occam: out of memory"), "%s: %s", runs[i], out);
+    }
+#endif
+}
+
+/* A prune.schedule = mdl run that diverges before it scored anything exits 1 saying so; it
+ * said as well that "the dense model (L = 0 bits) has the smallest description length; it is
+ * kept", of a model that was neither scored nor kept. */
+Test(cli, diverged_mdl_schedule_keeps_nothing)
+{
+    expect(occam("train configs/blobs.ini --threads 1 --set train.epochs=4 --set train.lr=100 "
+                 "--set prune.schedule=mdl --set prune.steps=2 --set prune.finetune_epochs=1 "
+                 "--set train.checkpoint_dir=%s", path("ck")),
+           1, "training diverged");
+    cr_assert_null(strstr(out, "smallest description length"), "%s", out);
+}
+
+/* A bad number for bench gemm or bench memory names the argument and the range, and an unknown
+ * bench lists the benches; they printed the usage line alone, or "expected 'train'". */
+Test(cli, bench_arguments_are_named)
+{
+    expect(occam("bench gemm 10 0 10"), 2, "bench gemm: N = '0': expected a whole number from 1");
+    expect(occam("bench gemm 10 10 10 100000"), 2, "THREADS = '100000'");
+    expect(occam("bench gemm 10 10"), 2, "usage: occam bench gemm M N K");
+    expect(occam("bench memory --threads -1"), 2, "bench memory: --threads '-1': expected");
+    expect(occam("bench nosuch"), 2, "expected train, memory, gemm, select or infer (got 'nosuch')");
+}

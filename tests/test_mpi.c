@@ -195,3 +195,72 @@ Test(mpi, sigusr1_to_mpirun_saves_and_stops_every_rank, .timeout = 120)
     cr_assert(strstr(out, "accuracy"), "%s", out);
     tmpdir_remove(dir);
 }
+
+/* `timeout 60 mpirun -np 2 occam COMMON` with rank 1 given RANK1 after COMMON (a script picks by
+ * OMPI_COMM_WORLD_RANK); the exit status, 124 for a hang. */
+static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
+                     const char *rank1)
+{
+    char script[8192], cmd[4096];
+    const char *sh = tmpdir_path(dir, "ranks.sh");
+    int n = snprintf(script, sizeof script,
+                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec %s %s %s; "
+                     "else exec %s %s; fi\n", bin(), common, rank1, bin(), common);
+    tmpdir_spit(sh, script, (size_t)n);
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 timeout 60 mpirun --allow-run-as-root --oversubscribe "
+             "--quiet -np 2 -x ASAN_OPTIONS sh %s 2>&1", sh);
+    int sig = 0, rc = shell_run(cmd, out, cap, &sig);
+    cr_assert(rc >= 0, "%s: signal %d: %s", cmd, sig, out);
+    return rc;
+}
+
+/* Every rank reads its own config and data, and a step's collectives assume they match. A
+ * rank whose data file is missing left the others waiting forever (its agreement was paired
+ * with the trainer's first allgather on rank 0); a rank with other rows, another batch or
+ * another model.layers hung or died in MPI; a bad --set on rank 1 exited 2 with nobody saying
+ * why. Now each exits 2 on every rank, said once, naming the file, the key or the data. */
+Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
+{
+    char dir[64], out[1 << 15], common[2400], rows[700], fewer[700];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    snprintf(rows, sizeof rows, "%s", tmpdir_path(dir, "rows.csv"));
+    snprintf(fewer, sizeof fewer, "%s", tmpdir_path(dir, "fewer.csv"));
+    char csv[4096];
+    size_t len = 0;
+    for (int i = 0; i < 60; i++)
+        len += (size_t)snprintf(csv + len, sizeof csv - len, "%d,%d,%d\n", i % 7, i % 5, i % 3);
+    tmpdir_spit(rows, csv, len);
+    size_t half = 0;
+    for (int lines = 0; lines < 30; half++) lines += csv[half] == '\n';
+    tmpdir_spit(fewer, csv, half);
+    snprintf(common, sizeof common, "train configs/blobs.ini --threads 1 --set data.source=csv "
+             "--set data.train=%s --set data.test=%s --set model.layers=2,4,3 "
+             "--set train.epochs=2 --set train.checkpoint_dir=%s/ck", rows, rows, dir);
+    struct {
+        const char *rank1, *want;
+    } cases[] = {
+        {"", NULL},
+        {"--set data.train=/nonexistent/x.csv", "/nonexistent/x.csv: cannot open"},
+        {"--set train.lr=abc", "--set train.lr: not a decimal number"},
+        {"--set train.batch=7", "rank 1: train.batch = 7 differs from rank 0's"},
+        {"--set model.layers=2,5,3", "rank 1: model.layers = 2,5,3 differs from rank 0's"},
+        {"--set data.train=", "rank 1: its data (30 training rows"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char r1[800];
+        snprintf(r1, sizeof r1, "%s%s", cases[i].rank1,
+                 !strcmp(cases[i].rank1, "--set data.train=") ? fewer : "");
+        int rc = mpi_rank1(out, sizeof out, dir, common, r1);
+        if (!cases[i].want) {
+            cr_assert_eq(rc, 0, "the same inputs: exit %d: %s", rc, out);
+            continue;
+        }
+        cr_assert_eq(rc, 2, "rank 1 %s: exit %d (124: a hang): %s", r1, rc, out);
+        const char *first = strstr(out, "occam: ");
+        cr_assert(first && strstr(first, cases[i].want), "rank 1 %s: want '%s' in: %s", r1,
+                  cases[i].want, out);
+        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    }
+    tmpdir_remove(dir);
+}

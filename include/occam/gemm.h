@@ -54,8 +54,10 @@ void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float 
 int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, occam_error *err);
 
 /* BLIS's own multithreaded sgemm: one m×n×k product split by BLIS over `threads` threads
- * (its OpenMP team), called from a single thread. Median GFLOP/s of `reps` calls. This is the
- * yardstick for occam's own scaling: what BLIS itself gains from more cores. */
-double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps);
+ * (its OpenMP team), called from a single thread. *gflops is the median of `reps` calls. This
+ * is the yardstick for occam's own scaling: what BLIS itself gains from more cores.
+ * OCCAM_ERR_RUNTIME when the matrices do not fit or the threads cannot be started. */
+int occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps, double *gflops,
+                            occam_error *err);
 
 #endif

@@ -199,19 +199,24 @@ int cmd_bench(int argc, char **argv)
         long d[4] = {0, 0, 0, 1};
         bool mt = argc == 7 && strcmp(argv[6], "--blis-threads") == 0;
         int nargs = argc - 2 - (mt ? 1 : 0);
-        int ok = nargs == 3 || nargs == 4;
-        for (int i = 0; ok && i < nargs; i++) ok = (d[i] = parse_long(argv[2 + i], 1, 1 << 16)) > 0;
-        if (!ok) {
+        if (nargs != 3 && nargs != 4) {
             occam_error_set(&err, OCCAM_ERR_INPUT,
                             "usage: occam bench gemm M N K [THREADS [--blis-threads]]");
             return cli_fail(&err);
         }
+        static const char *const names[4] = {"M", "N", "K", "THREADS"};
+        for (int i = 0; i < nargs; i++)
+            if ((d[i] = parse_long(argv[2 + i], 1, 1 << 16)) < 0) {
+                occam_error_set(&err, OCCAM_ERR_INPUT, "bench gemm: %s = '%s': expected a whole "
+                                "number from 1 to 65536", names[i], argv[2 + i]);
+                return cli_fail(&err);
+            }
         if (occam_gemm_check_env(&err) != OCCAM_OK) return cli_fail(&err);
         double gf;
-        if (mt)
-            gf = occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9);
-        else if (occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, &err))
-            return cli_fail(&err);
+        int rc = mt ? occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9,
+                                              &gf, &err)
+                    : occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, &err);
+        if (rc != OCCAM_OK) return cli_fail(&err);
         printf("{\"bench\": \"gemm\", \"mode\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, "
                "\"threads\": %ld, \"blis_arch\": \"%s\", \"gflops\": %.2f, "
                "\"gflops_per_thread\": %.2f}\n", mt ? "blis-threads" : "per-thread", d[0], d[1],
@@ -222,10 +227,14 @@ int cmd_bench(int argc, char **argv)
         occam_error err = {0};
         /* no CONFIG: only --threads N */
         long threads = 0;
-        bool ok = argc == 2 || (argc == 4 && strcmp(argv[2], "--threads") == 0 &&
-                                (threads = parse_long(argv[3], 0, 4096)) >= 0);
+        bool ok = argc == 2 || (argc == 4 && strcmp(argv[2], "--threads") == 0);
         if (!ok) {
             occam_error_set(&err, OCCAM_ERR_INPUT, "usage: occam bench memory [--threads N]");
+            return cli_fail(&err);
+        }
+        if (argc == 4 && (threads = parse_long(argv[3], 0, 4096)) < 0) {
+            occam_error_set(&err, OCCAM_ERR_INPUT, "bench memory: --threads '%s': expected a "
+                            "whole number from 0 to 4096", argv[3]);
             return cli_fail(&err);
         }
         int nt;
@@ -237,7 +246,9 @@ int cmd_bench(int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         }
-        fprintf(stderr, "occam: bench: expected 'train' (see 'occam bench --help')\n");
+        fprintf(stderr, "occam: bench: expected train, memory, gemm, select or infer%s%s%s "
+                "(see 'occam bench --help')\n", argc >= 2 ? " (got '" : "",
+                argc >= 2 ? argv[1] : "", argc >= 2 ? "')" : "");
         return OCCAM_ERR_INPUT;
     }
     return cli_command(argc - 1, argv + 1, CLI_SET | CLI_THREADS, usage, run);

@@ -260,7 +260,8 @@ static int run(const cli_opts *o, occam_error *err)
                         ev->model_bits, ev->data_bits, ev->total_bits,
                         plog.best == i ? "  <- smallest, kept" : "");
         }
-        if (cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0)
+        /* only a run that finished kept anything: a diverged or stopped one scored nothing */
+        if (rc == OCCAM_OK && cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0)
             fprintf(stderr, "occam: the dense model (L = %.0f bits) has the smallest description "
                     "length; it is kept\n", plog.dense_total_bits);
         if (root) occam_state_writer_close(&sio.wr);

@@ -2,14 +2,119 @@
  * checkpoint), the placed runtime and the trainer, built in that order and torn down in
  * reverse. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "occam/checkpoint.h"
+#include "occam/comm.h"
 #include "occam/fit.h"
 #include "occam/gemm.h"
 #include "occam/outfile.h"
+
+/* ---- the ranks train the same thing ------------------------------------------------------
+ * Under mpirun every rank reads its own config and data, and every collective of a step assumes
+ * they are the same: a rank with other rows, another batch or another model.layers waited for
+ * the others forever (or died in MPI). So before the first collective the ranks compare a hash
+ * of each config line and of the data, and a rank that differs from rank 0 stops them all,
+ * naming the key. What a rank may set for itself is left out: its threads and their placement
+ * (runtime.* but runtime.grad), where its files are (data.path, data.train, data.test) and the
+ * checkpoint folder (rank 0 alone writes). */
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull; /* FNV-1a */
+    return h;
+}
+
+static uint64_t hash_dataset(uint64_t h, const occam_dataset *ds)
+{
+    size_t shape[4] = {ds->n, ds->d, (size_t)ds->classes, (size_t)ds->targets};
+    h = hash_bytes(h, shape, sizeof shape);
+    if (ds->x) h = hash_bytes(h, ds->x, ds->n * ds->d * sizeof(float));
+    if (ds->label) h = hash_bytes(h, ds->label, ds->n * sizeof(int32_t));
+    if (ds->y) h = hash_bytes(h, ds->y, ds->n * (size_t)ds->targets * sizeof(float));
+    return h;
+}
+
+static bool rank_local(const char *key)
+{
+    static const char *const own[] = {"data.path", "data.train", "data.test",
+                                      "train.checkpoint_dir"};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (!strcmp(key, own[i])) return true;
+    return !strncmp(key, "runtime.", 8) && strcmp(key, "runtime.grad") != 0;
+}
+
+/* The effective config's lines as "section.key = value", rank-local keys left out; *n lines.
+ * NULL when out of memory. */
+static char **config_lines(const occam_config *cfg, int *n)
+{
+    char *text = NULL, **lines = NULL, section[64] = "";
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    occam_config_write_ini(cfg, f);
+    fclose(f);
+    *n = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '[') {
+            snprintf(section, sizeof section, "%.*s", (int)strcspn(line + 1, "]"), line + 1);
+            continue;
+        }
+        char key[160];
+        snprintf(key, sizeof key, "%s.%.*s", section, (int)strcspn(line, " ="), line);
+        if (!line[0] || line[0] == ';' || line[0] == '#' || rank_local(key)) continue;
+        char **grown = realloc(lines, sizeof *lines * (size_t)(*n + 1));
+        size_t need = strlen(section) + strlen(line) + 2;
+        char *copy = grown ? malloc(need) : NULL;
+        if (grown) lines = grown;
+        if (!copy) break;
+        snprintf(copy, need, "%s.%s", section, line);
+        lines[(*n)++] = copy;
+    }
+    free(text);
+    return lines;
+}
+
+/* Every rank calls it at the same point, whatever its rc: OCCAM_OK, or on the ranks that
+ * differ from rank 0 an input error naming the first key that does, or the data. */
+static int ranks_agree_on_inputs(const occam_config *cfg, const cli_session *s, int rc,
+                                 occam_error *err)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size <= 1 || !w->mpi) return rc;
+    int n = 0;
+    char **lines = config_lines(cfg, &n);
+    size_t per = (size_t)n + 1;
+    uint64_t *mine = calloc(per, sizeof *mine), *all = calloc(per * (size_t)w->size, sizeof *all);
+    if (!lines || !mine || !all) occam_comm_abort(1); /* the others wait in the allgather */
+    const uint64_t basis = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) mine[i] = hash_bytes(basis, lines[i], strlen(lines[i]));
+    if (rc == OCCAM_OK) mine[n] = hash_dataset(hash_dataset(basis, &s->train), &s->test);
+    occam_comm_allgather_bytes(w, mine, all, per * sizeof *mine);
+    for (size_t i = 0; rc == OCCAM_OK && i < per; i++) {
+        if (all[i] == mine[i]) continue;
+        if (i < (size_t)n)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "rank %d: %s differs from rank 0's; "
+                                 "every rank must train the same config (only runtime.* but "
+                                 "runtime.grad, the data paths and train.checkpoint_dir may "
+                                 "differ)", w->rank, lines[i]);
+        else if (all[i]) /* rank 0 loaded its data */
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "rank %d: its data (%zu training rows "
+                                 "and %zu test rows of %zu features) differ from rank 0's; "
+                                 "every rank must read the same rows", w->rank, s->train.n,
+                                 s->test.n, s->train.d);
+    }
+    for (int i = 0; i < n; i++) free(lines[i]);
+    free(lines);
+    free(mine);
+    free(all);
+    return rc;
+}
 
 /* cli_session_open, or with `train` not NULL cli_session_open_with. */
 static int session_open(cli_session *s, const occam_config *cfg, int threads,
@@ -36,17 +141,21 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
                              occam_config_outputs(&s->cfg), &s->train, &s->test, err);
     }
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
-    if (rc == OCCAM_OK) {
+    rc = ranks_agree_on_inputs(&s->cfg, s, rc, err);
+    /* Under mpirun every rank opens its session, and a checkpoint or data set one rank cannot
+     * read stops them all here, before the trainer's first collective (its ranks' thread
+     * counts): a rank that skipped it would pair its next agreement with that allgather, and
+     * the ranks went on to wait for each other forever. */
+    int all = cli_agree(rc, err);
+    if (all == OCCAM_OK) {
         occam_runtime_place_weights(&s->rt, s->model.params, s->model.lay.nparams * sizeof(float));
         rc = occam_trainer_create(&s->tr, &s->model, occam_config_trainer(&s->cfg), threads,
                                   &s->rt.affinity, err);
+        if (rc == OCCAM_OK) occam_runtime_report_notices(&s->rt);
+        all = cli_agree(rc, err); /* the trainer's allocations, after every rank's allgather */
     }
-    if (rc == OCCAM_OK) occam_runtime_report_notices(&s->rt);
-    if (rc != OCCAM_OK) cli_session_close(s);
-    /* Under mpirun every rank opens its session, and a checkpoint or data set one rank cannot
-     * read stops them all before any collective; a rank whose own open worked closes it. */
-    int all = cli_agree(rc, err);
-    if (all != OCCAM_OK && rc == OCCAM_OK) cli_session_close(s);
+    /* a rank whose own open worked closes it too */
+    if (all != OCCAM_OK) cli_session_close(s);
     return all;
 }
 

@@ -344,13 +344,26 @@ int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, 
     return OCCAM_OK;
 }
 
-double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps)
+static void no_work(void *ctx, int t, int nt)
+{
+    (void)ctx, (void)t, (void)nt;
+}
+
+int occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps, double *gflops,
+                            occam_error *err)
 {
     OCCAM_ASSERT(threads >= 1 && reps >= 1 && reps <= 64);
     occam_gemm_init();
+    /* BLIS's team comes from libgomp's pool, which ends the process when it cannot start a
+     * thread: an empty occam team of that size first checks the stacks fit and fills the pool */
+    int rc = occam_team_run(threads, NULL, no_work, NULL, err);
+    if (rc != OCCAM_OK) return rc;
     size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
     float *buf = occam_alloc(sa + sb + sc, sizeof(float));
-    OCCAM_ASSERT(buf);
+    if (!buf)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "out of memory for the %dx%dx%d sgemm benchmark matrices", m, n,
+                               k);
     for (size_t i = 0; i < sa + sb + sc; i++) buf[i] = (float)((i * 7) % 13) * 0.01f;
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(threads, &rntm);
@@ -364,5 +377,6 @@ double occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps)
     }
     free(buf);
     qsort(times, (size_t)reps, sizeof times[0], cmp_double);
-    return 2.0 * m * n * k / times[reps / 2] / 1e9;
+    *gflops = 2.0 * m * n * k / times[reps / 2] / 1e9;
+    return OCCAM_OK;
 }
