@@ -24,6 +24,7 @@ ifeq ($(SANITIZE),1)
   BUILD   := build-san
   CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDLIBS  += -fsanitize=address,undefined
+  SAN_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp
 endif
 
 # Debian packages needed to build, test and run (the dataset included); clang, its runtimes
@@ -80,7 +81,7 @@ layers:
 
 unit:
 	$(MAKE) $(BUILD)/occam $(BUILD)/test_occam
-	OCCAM_BIN=$(BUILD)/occam $(BUILD)/test_occam $(TEST_ARGS)
+	$(SAN_ENV) OCCAM_BIN=$(BUILD)/occam $(BUILD)/test_occam $(TEST_ARGS)
 
 $(BUILD)/liboccam.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
