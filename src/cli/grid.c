@@ -134,10 +134,12 @@ static int grid_parse_axes(grid *g, const char *const *specs, int n, const occam
         if (rc == OCCAM_OK) rc = axis_split(ax, err);
         char ka[256], kb[256];
         if (rc == OCCAM_OK) key_norm(ax->key, ka, sizeof ka);
-        for (int b = 0; rc == OCCAM_OK && b < a; b++)
-            if (key_norm(g->axis[b].key, kb, sizeof kb), !strcmp(kb, ka))
+        for (int b = 0; rc == OCCAM_OK && b < a; b++) {
+            key_norm(g->axis[b].key, kb, sizeof kb);
+            if (!strcmp(kb, ka))
                 rc = occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: %s is already a grid "
                                      "key (--grid %s)", ax->spec, ka, g->axis[b].spec);
+        }
         for (int i = 0; rc == OCCAM_OK && i < ax->n; i++) {
             *scratch = *base;
             rc = set_value(scratch, ax, ax->values[i], err);

@@ -54,23 +54,18 @@ int cli_fail(const occam_error *err)
     return status;
 }
 
-/* The speaker is the lowest failing rank that still holds its message. A failure agreed
- * before leaves the other ranks failing with no message; were the lowest of those chosen when
- * the ranks agree again on the way out (cmd_train agrees after cli_setup has), the rank with
- * the message would drop it and nobody would say why. */
+/* The speaker is the lowest failing rank that still holds its message, else the lowest
+ * failing one. A failure agreed before leaves the other ranks failing with no message; were
+ * the lowest of those chosen when the ranks agree again on the way out (cmd_train agrees after
+ * cli_setup has), the rank with the message would drop it and nobody would say why. Both
+ * agreements run on every rank. */
 int cli_agree(int rc, occam_error *err)
 {
     const occam_comm *w = occam_comm_world();
-    if (w->size <= 1 || !w->mpi) return rc;
-    int mine[2] = {rc, rc != OCCAM_OK && err->msg[0]}, *all = malloc(sizeof mine * w->size);
-    if (!all) occam_comm_abort(1);
-    occam_comm_allgather_bytes(w, mine, all, sizeof mine);
-    int status = OCCAM_OK, who = -1;
-    for (int r = w->size - 1; r >= 0; r--) {
-        if (all[2 * r] == OCCAM_OK) continue;
-        if (all[2 * r + 1] || who < 0 || !all[2 * who + 1]) status = all[2 * r], who = r;
-    }
-    free(all);
+    int who, said;
+    int status = occam_comm_agree(w, rc, &who);
+    int spoken = occam_comm_agree(w, rc != OCCAM_OK && err->msg[0] ? rc : OCCAM_OK, &said);
+    if (spoken != OCCAM_OK) status = spoken, who = said;
     if (status != OCCAM_OK && who != w->rank) { /* the failing rank says why, not this one */
         err->msg[0] = 0;
         err->status = status;
