@@ -315,6 +315,43 @@ Test(cli, signals_save_the_state_and_exit_128_plus_n)
            "none.safetensors");
 }
 
+/* A stop asked for while the data still loads (here: the training file is a FIFO that no one
+ * writes yet) is kept, not fatal: the read goes on once the data comes, the run stops after
+ * its first step with its state saved, and exits 128 + the signal. Before, SIGUSR1 there
+ * killed the process with no message, and SIGINT's handler made the read fail with EINTR. */
+Test(cli, a_signal_while_the_data_loads_stops_after_the_first_step, .timeout = 60)
+{
+    FILE *f = fopen(path("rows.csv"), "w");
+    cr_assert(f);
+    for (int i = 0; i < 40; i++) fprintf(f, "%d,%d,%d\n", i % 7, i % 5, (i % 7) * 10 + i % 5);
+    fclose(f);
+    cr_assert_eq(mkfifo(path("fifo.csv"), 0600), 0, "%s", strerror(errno));
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\n"
+             "[model]\nlayers = 2,8,1\n[train]\nepochs = 1000\nbatch = 8\n", path("fifo.csv"),
+             path("rows.csv"));
+    write_file("fifo.ini", ini);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    static const char *sigs[] = {"USR1", "INT"};
+    static const int codes[] = {138, 130};
+    for (int k = 0; k < 2; k++) {
+        char cmd[4096];
+        /* the header on stdout is printed before the data opens: the signal meets the load */
+        snprintf(cmd, sizeof cmd,
+                 "d=%s; rm -rf $d/ck; %s train $d/fifo.ini --set train.checkpoint_dir=$d/ck "
+                 ">$d/o.txt 2>$d/e.txt & pid=$!; "
+                 "until grep -q '^# occam train' $d/o.txt || ! kill -0 $pid; do sleep 0.02; done; "
+                 "sleep 0.1; kill -%s $pid; sleep 0.1; timeout 10 sh -c \"cat $d/rows.csv > $d/fifo.csv\"; "
+                 "wait $pid; st=$?; cat $d/e.txt; ls $d/ck; exit $st",
+                 tmpdir, bin, sigs[k]);
+        int sig = 0;
+        int rc = shell(cmd, &sig);
+        cr_assert_eq(rc, codes[k], "SIG%s: exit %d (signal %d): %s", sigs[k], rc, sig, out);
+        cr_expect(strstr(out, "at epoch 1, step 1") && strstr(out, "--resume"), "%s", out);
+        cr_expect(strstr(out, "ckpt-e0000-s000000001.safetensors"), "%s", out);
+    }
+}
+
 /* Divergence after a checkpoint: exit 1 naming epoch and step and the last good checkpoint,
  * which still loads; nothing diverged is written. */
 Test(cli, divergence_keeps_the_last_good_checkpoint)

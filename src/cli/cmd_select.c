@@ -300,10 +300,10 @@ static int select_body(select_run *s, occam_error *err)
     /* every point's: a grid over data.train may name the output */
     for (int p = 0; rc == OCCAM_OK && p < s->g.npoints; p++)
         rc = cli_check_outputs(o, &s->pt[p].cfg, err);
+    cli_catch_stop_signals(); /* before the preflight's data loads; kept until a point starts */
     if (rc == OCCAM_OK) rc = preflight(s, err);
     if (rc != OCCAM_OK) return rc;
     select_print_header(s, stdout);
-    cli_catch_stop_signals();
     rc = train_all(s, err);
     if (rc != OCCAM_OK && rc < OCCAM_STOPPED) return rc;
     s->interrupted = rc >= OCCAM_STOPPED;

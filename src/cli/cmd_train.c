@@ -212,6 +212,9 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     occam_fit_result fit = {0};
     occam_prune_log plog = {0};
+    /* before the data load, which can take seconds: a stop asked for then is kept, and the
+     * run stops after its first step with a checkpoint, as it would later */
+    cli_catch_stop_signals();
     rc = cli_session_open(&ss, &cfg, threads, NULL, err); /* agreed by the ranks */
     if (rc) return rc;
     occam_trainer *tr = ss.tr;
@@ -233,7 +236,6 @@ static int run(const cli_opts *o, occam_error *err)
         occam_train_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
-        cli_catch_stop_signals();
         /* one run per checkpoint folder: rank 0's lock */
         rc = cli_agree(root ? occam_state_writer_open(&sio.wr, err) : OCCAM_OK, err);
         if (rc == OCCAM_OK)

@@ -204,6 +204,9 @@ void cli_catch_stop_signals(void)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    /* the handler only records the request: a read it interrupts (a data file on a slow disk
+     * or a FIFO) goes on rather than failing with EINTR */
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
