@@ -222,10 +222,11 @@ static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
  * why. Now each exits 2 on every rank, said once, naming the file, the key or the data. */
 Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
 {
-    char dir[64], out[1 << 15], common[2400], rows[700], fewer[700];
+    char dir[64], out[1 << 15], common[2400], rows[700], fewer[700], other[700];
     tmpdir_make(dir, sizeof dir, "mpi");
     snprintf(rows, sizeof rows, "%s", tmpdir_path(dir, "rows.csv"));
     snprintf(fewer, sizeof fewer, "%s", tmpdir_path(dir, "fewer.csv"));
+    snprintf(other, sizeof other, "%s", tmpdir_path(dir, "other.csv"));
     char csv[4096];
     size_t len = 0;
     for (int i = 0; i < 60; i++)
@@ -234,6 +235,8 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
     size_t half = 0;
     for (int lines = 0; lines < 30; half++) lines += csv[half] == '\n';
     tmpdir_spit(fewer, csv, half);
+    csv[0] = '6'; /* the same shape, one value changed: only the data's hash tells */
+    tmpdir_spit(other, csv, len);
     snprintf(common, sizeof common, "train configs/blobs.ini --threads 1 --set data.source=csv "
              "--set data.train=%s --set data.test=%s --set model.layers=2,4,3 "
              "--set train.epochs=2 --set train.checkpoint_dir=%s/ck", rows, rows, dir);
@@ -246,11 +249,12 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
         {"--set train.batch=7", "rank 1: train.batch = 7 differs from rank 0's"},
         {"--set model.layers=2,5,3", "rank 1: model.layers = 2,5,3 differs from rank 0's"},
         {"--set data.train=", "rank 1: its data (30 training rows"},
+        {"--set data.train=", "rank 1: its data (60 training rows"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char r1[800];
         snprintf(r1, sizeof r1, "%s%s", cases[i].rank1,
-                 !strcmp(cases[i].rank1, "--set data.train=") ? fewer : "");
+                 !strcmp(cases[i].rank1, "--set data.train=") ? (i == 5 ? fewer : other) : "");
         int rc = mpi_rank1(out, sizeof out, dir, common, r1);
         if (!cases[i].want) {
             cr_assert_eq(rc, 0, "the same inputs: exit %d: %s", rc, out);

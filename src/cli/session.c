@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "cli.h"
 #include "occam/checkpoint.h"
@@ -30,13 +31,23 @@ static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+/* The arrays through zlib's crc32, folded into the FNV state: FNV-1a's byte-serial multiply
+ * chain took 0.52 s on Fashion-MNIST's 219 MB of pixels in a loop by itself, crc32 0.08 s;
+ * a 2-rank, 1-epoch run starts 0.16 s sooner (median wall 5.73 s against 5.89).
+ * 32 bits of it are plenty to catch ranks that read different files by mistake. */
+static uint64_t hash_array(uint64_t h, const void *p, size_t n)
+{
+    uint32_t crc = (uint32_t)crc32_z(0, p, n);
+    return hash_bytes(h, &crc, sizeof crc);
+}
+
 static uint64_t hash_dataset(uint64_t h, const occam_dataset *ds)
 {
     size_t shape[4] = {ds->n, ds->d, (size_t)ds->classes, (size_t)ds->targets};
     h = hash_bytes(h, shape, sizeof shape);
-    if (ds->x) h = hash_bytes(h, ds->x, ds->n * ds->d * sizeof(float));
-    if (ds->label) h = hash_bytes(h, ds->label, ds->n * sizeof(int32_t));
-    if (ds->y) h = hash_bytes(h, ds->y, ds->n * (size_t)ds->targets * sizeof(float));
+    if (ds->x) h = hash_array(h, ds->x, ds->n * ds->d * sizeof(float));
+    if (ds->label) h = hash_array(h, ds->label, ds->n * sizeof(int32_t));
+    if (ds->y) h = hash_array(h, ds->y, ds->n * (size_t)ds->targets * sizeof(float));
     return h;
 }
 
