@@ -307,6 +307,49 @@ Test(select_cmd, report_fields_best_is_argmin_and_the_table_names_it)
               out);
 }
 
+/* The decay x noise grid: weight decay does not apply to noisy weights, so the noisy points
+ * after the first take its run (same_as, the same numbers, 0 s) instead of training again, and
+ * their numbers are what `occam train` gives for that point on its own. A grid that lists the
+ * decay first in the other order shares the same way. */
+Test(select_cmd, points_that_differ_in_inert_keys_share_one_run)
+{
+    const char *rep = path("r.json");
+    cr_assert_eq(select_run("--grid noise.enabled=false,true --grid train.weight_decay=0.1,0,1 "
+                            "--report %s", rep), 0, "%s", out);
+    cr_assert(strstr(out, "points 4, 5 took point 3's run, not trained again: "
+                          "train.weight_decay does not apply with noise.enabled = true"),
+              "%s", out);
+    occam_json_value root;
+    load_json(rep, &root);
+    const occam_json_value *pts = member(&root, "points", OCCAM_JSON_ARRAY);
+    cr_assert_eq(pts->count, 6);
+    for (int p = 0; p < 4; p++)
+        cr_assert_null(occam_json_get(&pts->items[p], "same_as"), "point %d", p);
+    double bits3 = number(&pts->items[3], "total_bits");
+    for (int p = 4; p < 6; p++) {
+        cr_assert_eq(member(&pts->items[p], "same_as", OCCAM_JSON_NUMBER)->integer, 3);
+        cr_assert_eq(number(&pts->items[p], "total_bits"), bits3, "point %d", p);
+        cr_assert_eq(number(&pts->items[p], "test"), number(&pts->items[3], "test"));
+        cr_assert_eq(number(&pts->items[p], "seconds"), 0);
+    }
+    /* the deterministic points did train: decay changes them */
+    cr_assert_neq(number(&pts->items[0], "total_bits"), number(&pts->items[2], "total_bits"));
+    occam_json_free(&root);
+    /* point 5 (noise on, decay 1) trained alone: the same bits, and train says decay is unused */
+    const char *one = path("one.json");
+    cr_assert_eq(shell_occam(out, sizeof out, "train configs/blobs.ini --threads 1 --set "
+                             "data.samples=200 --set data.test_samples=100 --set train.epochs=2 "
+                             "--set noise.enabled=true --set train.weight_decay=1 --set "
+                             "mdl.model_code=bits-back --report %s", one), 0, "%s", out);
+    cr_assert(strstr(out, "occam: note: train.weight_decay does not apply with noise.enabled = "
+                          "true"), "%s", out);
+    occam_json_value r1;
+    load_json(one, &r1);
+    double alone = number(member(&r1, "mdl", OCCAM_JSON_OBJECT), "total_bits");
+    occam_json_free(&r1);
+    cr_assert_eq(alone, bits3, "trained alone: %.17g bits, in the grid %.17g", alone, bits3);
+}
+
 Test(select_cmd, noisy_points_are_coded_bits_back)
 {
     const char *rep = path("r.json");

@@ -202,6 +202,29 @@ static char *json_text(const occam_config *cfg)
 
 /* ---- defaults and valid files ------------------------------------------------------------- */
 
+/* Keys that do not apply: train.weight_decay under noise.enabled is reset and named; without
+ * noise, or at its default, nothing is reset. */
+Test(config, drop_inert_resets_decay_under_noise_only)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    c.train.optim.weight_decay = 0.1;
+    cr_assert_null(occam_config_drop_inert(&c));
+    cr_assert_eq(c.train.optim.weight_decay, 0.1);
+    c.noise.enabled = true;
+    const char *why = occam_config_drop_inert(&c);
+    cr_assert(why && !strncmp(why, "train.weight_decay does not apply", 33), "%s", why);
+    cr_assert_eq(c.train.optim.weight_decay, 0);
+    cr_assert_null(occam_config_drop_inert(&c), "already at its default");
+    occam_config d;
+    occam_config_defaults(&d);
+    d.noise.enabled = true;
+    char a[1 << 16], b[1 << 16];
+    cr_assert_geq(occam_config_to_json(&c, a, sizeof a), 0);
+    cr_assert_geq(occam_config_to_json(&d, b, sizeof b), 0);
+    cr_assert_str_eq(a, b, "the reset config equals one that never set the key");
+}
+
 Test(config, defaults)
 {
     occam_config c;

@@ -61,6 +61,13 @@ int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err
  * separated by commas); false for any other name, unknown ones included. */
 bool occam_config_key_is_list(const char *name);
 
+/* Resets to their defaults the keys that have no effect under the rest of cfg, so that two
+ * configs that train the same run compare equal: today train.weight_decay when noise.enabled
+ * (noisy weights are regularised by their prior; the optimiser is not given the decay). Says
+ * which key it reset and why (a phrase starting with the key), or NULL when none was set away
+ * from its default. */
+const char *occam_config_drop_inert(occam_config *cfg);
+
 /* Checks after all sources are applied: every field again through the table (code may have set
  * it), then the modules' checks that span keys (occam_data_check, occam_optim_check,
  * occam_prune_check, occam_dl_check, occam_prune_check_late, in that order: e.g. csv needs

@@ -13,6 +13,7 @@
  * chosen. Points run one at a time, each with runtime.threads threads. The table and the
  * report are in select_out.c. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,46 @@ static int base_config(const cli_opts *o, occam_config *cfg, occam_error *err)
     return rc;
 }
 
+/* A grid over a key that does not apply under the point's other values (train.weight_decay
+ * with noise.enabled = true: the issue's own decay x noise grid) trained the same run once per
+ * value. Each point whose config, its inert keys reset, equals an earlier one's is marked to
+ * take that point's result instead of training again. */
+static int find_same_runs(select_run *s, occam_error *err)
+{
+    enum { CAP = 1 << 16 };
+    int n = s->g.npoints, rc = OCCAM_OK;
+    char **js = calloc((size_t)n, sizeof *js);
+    uint64_t *h = calloc((size_t)n, sizeof *h);
+    if (!js || !h) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    for (int p = 0; rc == OCCAM_OK && p < n; p++) {
+        select_point *pt = &s->pt[p];
+        occam_config c = pt->cfg;
+        pt->inert = occam_config_drop_inert(&c);
+        pt->same_as = -1;
+        js[p] = malloc(CAP);
+        if (!js[p]) {
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+            break;
+        }
+        if (occam_config_to_json(&c, js[p], CAP) < 0) { /* cannot compare: train it */
+            free(js[p]);
+            js[p] = NULL;
+            continue;
+        }
+        h[p] = 0xcbf29ce484222325ull;
+        for (const char *q = js[p]; *q; q++) h[p] = (h[p] ^ (unsigned char)*q) * 0x100000001b3ull;
+        for (int k = 0; k < p && pt->same_as < 0; k++)
+            if (js[k] && h[k] == h[p] && s->pt[k].threads == pt->threads && !strcmp(js[k], js[p])) {
+                pt->same_as = k;
+                if (!pt->inert) pt->inert = s->pt[k].inert; /* the key was set there */
+            }
+    }
+    for (int p = 0; js && p < n; p++) free(js[p]);
+    free(js);
+    free(h);
+    return rc;
+}
+
 /* Every point's config, validated: a refusal names the point and its values. */
 static int build_points(select_run *s, occam_error *err)
 {
@@ -106,7 +147,7 @@ static int build_points(select_run *s, occam_error *err)
         pt->total_bits = pt->model_bits = pt->data_bits = NAN;
         pt->train_metric = pt->test_metric = NAN;
     }
-    return OCCAM_OK;
+    return find_same_runs(s, err);
 }
 
 /* Whether points a and b train on the same data: equal data.* keys (the config compares with
@@ -232,7 +273,11 @@ static void say_done(const select_run *s, int p)
                 pt->total_bits, occam_dl_code_name(pt->code), pt->model_bits, pt->data_bits,
                 classify ? "train_acc" : "train_rel_err", pt->train_metric,
                 classify ? "test_acc" : "test_rel_err", pt->test_metric);
-    fprintf(stderr, "  %.1f s\n", pt->seconds);
+    if (pt->same_as >= 0)
+        fprintf(stderr, "  not trained: the same run as point %d (%s)\n", pt->same_as,
+                pt->inert ? pt->inert : "the same config");
+    else
+        fprintf(stderr, "  %.1f s\n", pt->seconds);
 }
 
 /* Trains and scores point p. A failed training or score marks the point failed and is not an
@@ -278,12 +323,34 @@ static int train_point(select_run *s, int p, occam_error *err)
     return rc;
 }
 
+/* Point p's result is its same_as point's, trained before it (it cannot be shorter, so the
+ * best and the saved model stay the earlier point's). */
+static void take_result(select_run *s, int p)
+{
+    select_point *pt = &s->pt[p];
+    const select_point *k = &s->pt[pt->same_as];
+    pt->state = k->state;
+    memcpy(pt->msg, k->msg, sizeof pt->msg);
+    pt->code = k->code;
+    pt->total_bits = k->total_bits;
+    pt->model_bits = k->model_bits;
+    pt->data_bits = k->data_bits;
+    pt->train_metric = k->train_metric;
+    pt->test_metric = k->test_metric;
+    pt->seconds = 0;
+    say_done(s, p);
+}
+
 /* Trains the points in order until all are done or a stop is requested. */
 static int train_all(select_run *s, occam_error *err)
 {
     for (int p = 0; p < s->g.npoints; p++) {
         int sig = occam_fit_stop_agreed(occam_comm_world()); /* every rank stops together */
         if (sig) return occam_error_set(err, OCCAM_STOPPED + sig, "stopped by signal %d", sig);
+        if (s->pt[p].same_as >= 0) {
+            take_result(s, p);
+            continue;
+        }
         int rc = train_point(s, p, err);
         if (rc) return rc;
     }

@@ -208,6 +208,9 @@ static int run(const cli_opts *o, occam_error *err)
            "report has them too):\n", o->config, summary);
     if (occam_config_write_ini_changed(&cfg, stdout) == 0) printf("# (none)\n");
     fflush(stdout);
+    occam_config probe = cfg;
+    const char *inert = occam_config_drop_inert(&probe);
+    if (inert && root) fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
 
     cli_session ss;
     occam_fit_result fit = {0};

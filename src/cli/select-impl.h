@@ -25,6 +25,9 @@ typedef struct select_point {
     double total_bits, model_bits, data_bits;  /* NaN until done */
     double train_metric, test_metric;          /* accuracy or relative error; NaN: none */
     double seconds;          /* training and scoring */
+    int same_as;             /* -1, or the earlier point whose run this is: the two differ only
+                                in keys that do not apply (occam_config_drop_inert) */
+    const char *inert;       /* same_as >= 0: which key, and why */
 } select_point;
 
 /* The data set last loaded, with the keys it was loaded for: the points whose data.* keys and

@@ -4,7 +4,9 @@
  * task, metric ("accuracy" or "relative_error": what train and test hold), grid[] ({key,
  * values[]} per --grid, in order), points[] (one per grid point, in grid order: index, set {key:
  * value}, status "done" | "failed" | "not trained", code, total_bits, model_bits, data_bits,
- * train, test, threads, seconds, and error when failed; numbers are null where there is none),
+ * train, test, threads, seconds, error when failed, and same_as, the earlier point whose run
+ * it took, when its config differs from that point's only in keys that do not apply (seconds
+ * is then 0); numbers are null where there is none),
  * best (the index of the shortest point, null when none), interrupted, and config (the
  * effective config before the grid's values). A value in set is a JSON number or boolean when
  * it is written as one, else a string (grid_json_value). */
@@ -53,6 +55,24 @@ static void print_row(const select_run *s, int p, const int *w, int wm, FILE *ou
         fprintf(out, "  %11.1f  %11.1f  %11.1f  %*.4f  %*.4f%s\n", pt->total_bits,
                 pt->model_bits, pt->data_bits, wm, pt->train_metric, wm, pt->test_metric,
                 p == s->best ? "  <- shortest" : "");
+}
+
+/* Points that took an earlier point's run: a line per earlier point. */
+static void print_same_note(const select_run *s, FILE *out)
+{
+    for (int k = 0; k < s->g.npoints; k++) {
+        int n = 0;
+        const char *why = NULL;
+        for (int p = k + 1; p < s->g.npoints; p++) {
+            const select_point *pt = &s->pt[p];
+            if (pt->same_as != k || pt->state == POINT_PENDING) continue;
+            fprintf(out, "%s%d", n++ ? ", " : "points ", p);
+            why = pt->inert;
+        }
+        if (n)
+            fprintf(out, " took point %d's run, not trained again: %s\n", k,
+                    why ? why : "the same config");
+    }
 }
 
 /* The best test metric of the done points (for the reader: the choice never sees it). */
@@ -122,6 +142,7 @@ void select_print_table(const select_run *s, FILE *out)
             "data bits", wm, train, wm, test);
     for (int p = 0; p < s->g.npoints; p++) print_row(s, p, w, wm, out);
     print_choice(s, out);
+    print_same_note(s, out);
     print_codes_note(s, out);
     fflush(out);
 }
@@ -164,6 +185,10 @@ static void write_point(occam_json *j, const select_run *s, int p)
     if (pt->state == POINT_FAILED) {
         occam_json_key(j, "error");
         occam_json_string(j, pt->msg);
+    }
+    if (pt->same_as >= 0) {
+        occam_json_key(j, "same_as");
+        occam_json_int(j, pt->same_as);
     }
     occam_json_end_object(j);
 }

@@ -242,7 +242,8 @@ static const config_key keys[] = {
                "adam: second-moment decay"),
     DOUBLE_KEY("train", "eps", train.optim.eps, 0, 1, OPEN_LO, "1e-8", "adam: denominator epsilon"),
     DOUBLE_KEY("train", "weight_decay", train.optim.weight_decay, 0, 100, 0, "0",
-               "L2 coefficient on weights (not biases), added to the gradient"),
+               "L2 coefficient on weights (not biases), added to the gradient; unused with "
+               "noise.enabled = true, whose prior regularises"),
     ENUM_KEY("train", "schedule", train.optim.schedule, occam_sched, sched_names, "constant",
              "learning-rate schedule"),
     INT_KEY("train", "step_epochs", train.optim.step_epochs, 1, 1e6, "10",
@@ -1742,6 +1743,17 @@ static void json_write(const occam_config *cfg, sink *s)
         key_ops(k)->json(s, k, cfg, value);
     }
     sink_printf(s, "}}");
+}
+
+const char *occam_config_drop_inert(occam_config *cfg)
+{
+    const char *first = NULL;
+    if (cfg->noise.enabled && cfg->train.optim.weight_decay != 0) {
+        cfg->train.optim.weight_decay = 0;
+        first = "train.weight_decay does not apply with noise.enabled = true (the prior "
+                "regularises noisy weights)";
+    }
+    return first;
 }
 
 int occam_config_to_json(const occam_config *cfg, char *buf, size_t cap)
