@@ -350,6 +350,38 @@ Test(select_cmd, points_that_differ_in_inert_keys_share_one_run)
     cr_assert_eq(alone, bits3, "trained alone: %.17g bits, in the grid %.17g", alone, bits3);
 }
 
+/* With noise off no noise.* key reaches the trainer: a deterministic run with all of them set
+ * away from their defaults gives the same numbers as one without, and select shares it. */
+Test(select_cmd, noise_keys_do_not_apply_without_noise)
+{
+    static const char *common = "train configs/blobs.ini --threads 1 --set data.samples=200 "
+                                "--set data.test_samples=100 --set train.epochs=2";
+    double bits[2], test[2];
+    for (int k = 0; k < 2; k++) {
+        const char *rep = path(k ? "b.json" : "a.json");
+        cr_assert_eq(shell_occam(out, sizeof out, "%s --report %s %s", common, rep,
+                                 k ? "--set noise.prior=mog --set noise.components=5 --set "
+                                     "noise.prior_sigma=0.3 --set noise.init_sigma=0.2 --set "
+                                     "noise.warmup_epochs=1 --set noise.kl_scale=2 --set "
+                                     "noise.zero_weight=0.5 --set noise.prior_update=gradient "
+                                     "--set noise.seed=9 --set noise.log_alpha=1 --set "
+                                     "noise.rebalance=false --set noise.data_term=sample" : ""),
+                     0, "%s", out);
+        cr_assert_null(strstr(out, "occam: note:"), "no note with noise off: %s", out);
+        occam_json_value r;
+        load_json(rep, &r);
+        bits[k] = number(member(&r, "mdl", OCCAM_JSON_OBJECT), "total_bits");
+        test[k] = number(member(&r, "test", OCCAM_JSON_OBJECT), "accuracy");
+        occam_json_free(&r);
+    }
+    cr_assert_eq(bits[0], bits[1]);
+    cr_assert_eq(test[0], test[1]);
+    cr_assert_eq(select_run("--grid noise.enabled=false,true --grid noise.prior=gaussian,mog "
+                            "--report %s", path("r.json")), 0, "%s", out);
+    cr_assert(strstr(out, "point 1 took point 0's run, not trained again: the noise.* keys do "
+                          "not apply with noise.enabled = false"), "%s", out);
+}
+
 Test(select_cmd, noisy_points_are_coded_bits_back)
 {
     const char *rep = path("r.json");

@@ -223,6 +223,16 @@ Test(config, drop_inert_resets_decay_under_noise_only)
     cr_assert_geq(occam_config_to_json(&c, a, sizeof a), 0);
     cr_assert_geq(occam_config_to_json(&d, b, sizeof b), 0);
     cr_assert_str_eq(a, b, "the reset config equals one that never set the key");
+    /* noise off: every noise.* key is reset */
+    occam_config e;
+    occam_config_defaults(&e);
+    e.noise.prior = OCCAM_PRIOR_MOG;
+    e.noise.seed = 7;
+    why = occam_config_drop_inert(&e);
+    cr_assert(why && strstr(why, "noise.* keys do not apply"), "%s", why);
+    cr_assert_eq(e.noise.prior, d.noise.prior);
+    cr_assert_eq(e.noise.seed, 1);
+    cr_assert_null(occam_config_drop_inert(&e));
 }
 
 Test(config, defaults)

@@ -62,8 +62,9 @@ int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err
 bool occam_config_key_is_list(const char *name);
 
 /* Resets to their defaults the keys that have no effect under the rest of cfg, so that two
- * configs that train the same run compare equal: today train.weight_decay when noise.enabled
- * (noisy weights are regularised by their prior; the optimiser is not given the decay). Says
+ * configs that train the same run compare equal: train.weight_decay when noise.enabled (noisy
+ * weights are regularised by their prior; the optimiser is not given the decay), and every
+ * noise.* key when not (the trainer builds no noise state). Says
  * which key it reset and why (a phrase starting with the key), or NULL when none was set away
  * from its default. */
 const char *occam_config_drop_inert(occam_config *cfg);

@@ -210,7 +210,8 @@ static int run(const cli_opts *o, occam_error *err)
     fflush(stdout);
     occam_config probe = cfg;
     const char *inert = occam_config_drop_inert(&probe);
-    if (inert && root) fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
+    if (inert && root && cfg.noise.enabled) /* [noise] left in a file but switched off: no note */
+        fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
 
     cli_session ss;
     occam_fit_result fit = {0};

@@ -61,12 +61,14 @@ static void print_row(const select_run *s, int p, const int *w, int wm, FILE *ou
 static void print_same_note(const select_run *s, FILE *out)
 {
     for (int k = 0; k < s->g.npoints; k++) {
-        int n = 0;
+        int n = 0, many = 0;
         const char *why = NULL;
+        for (int p = k + 1; p < s->g.npoints; p++)
+            many += s->pt[p].same_as == k && s->pt[p].state != POINT_PENDING;
         for (int p = k + 1; p < s->g.npoints; p++) {
             const select_point *pt = &s->pt[p];
             if (pt->same_as != k || pt->state == POINT_PENDING) continue;
-            fprintf(out, "%s%d", n++ ? ", " : "points ", p);
+            fprintf(out, "%s%d", n++ ? ", " : many > 1 ? "points " : "point ", p);
             why = pt->inert;
         }
         if (n)

@@ -1753,6 +1753,14 @@ const char *occam_config_drop_inert(occam_config *cfg)
         first = "train.weight_decay does not apply with noise.enabled = true (the prior "
                 "regularises noisy weights)";
     }
+    if (!cfg->noise.enabled) { /* the trainer builds no noise state; no code reads them */
+        occam_config d;
+        occam_config_defaults(&d);
+        if (memcmp(&cfg->noise, &d.noise, sizeof d.noise)) {
+            cfg->noise = d.noise;
+            if (!first) first = "the noise.* keys do not apply with noise.enabled = false";
+        }
+    }
     return first;
 }
 
