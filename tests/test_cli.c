@@ -298,6 +298,9 @@ Test(cli, signals_save_the_state_and_exit_128_plus_n)
     cr_assert_eq(train_until_signal("INT", path("ck")), 130, "%s", out);
     cr_assert(strstr(out, "stopped by signal 2") && strstr(out, "--resume"), "%s", out);
     cr_assert(strstr(out, "the training state is in"), "%s", out);
+    /* the hint repeats the run's --set options: without them the resume used other settings */
+    cr_assert(strstr(out, "continue with: occam train configs/blobs.ini --set "
+                          "train.epochs=100000 --set train.checkpoint_dir="), "%s", out);
     cr_assert_eq(train_until_signal("TERM", path("ck")), 143, "%s", out);
     cr_assert(strstr(out, "stopped by signal 15"), "%s", out);
     /* A stop is no failure without a message: no "this is a bug" line after it. */
@@ -328,7 +331,7 @@ Test(cli, a_signal_while_the_data_loads_stops_after_the_first_step, .timeout = 6
     cr_assert_eq(mkfifo(path("fifo.csv"), 0600), 0, "%s", strerror(errno));
     char ini[1024];
     snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\n"
-             "[model]\nlayers = 2,8,1\n[train]\nepochs = 1000\nbatch = 8\n", path("fifo.csv"),
+             "[model]\nlayers = 2,8,1\n[train]\nepochs = 50\nbatch = 8\n", path("fifo.csv"),
              path("rows.csv"));
     write_file("fifo.ini", ini);
     const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
@@ -336,13 +339,17 @@ Test(cli, a_signal_while_the_data_loads_stops_after_the_first_step, .timeout = 6
     static const int codes[] = {138, 130};
     for (int k = 0; k < 2; k++) {
         char cmd[4096];
-        /* the header on stdout is printed before the data opens: the signal meets the load */
+        /* the header on stdout is printed once the handler is in place and before the data
+         * opens: the signal meets the load; a watchdog ends a run that lost its stop */
         snprintf(cmd, sizeof cmd,
-                 "d=%s; rm -rf $d/ck; %s train $d/fifo.ini --set train.checkpoint_dir=$d/ck "
-                 ">$d/o.txt 2>$d/e.txt & pid=$!; "
-                 "until grep -q '^# occam train' $d/o.txt || ! kill -0 $pid; do sleep 0.02; done; "
-                 "sleep 0.1; kill -%s $pid; sleep 0.1; timeout 10 sh -c \"cat $d/rows.csv > $d/fifo.csv\"; "
-                 "wait $pid; st=$?; cat $d/e.txt; ls $d/ck; exit $st",
+                 "d=%s; rm -rf $d/ck $d/o.txt $d/e.txt; "
+                 "%s train $d/fifo.ini --set train.checkpoint_dir=$d/ck >$d/o.txt 2>$d/e.txt & "
+                 "pid=$!; (sleep 30; kill -9 $pid) >/dev/null 2>&1 & w=$!; "
+                 "until grep -q '^# occam train' $d/o.txt 2>/dev/null || ! kill -0 $pid; do "
+                 "sleep 0.02; done; "
+                 "sleep 0.1; kill -%s $pid; sleep 0.1; "
+                 "timeout 10 sh -c \"cat $d/rows.csv > $d/fifo.csv\"; "
+                 "wait $pid; st=$?; kill $w 2>/dev/null; cat $d/e.txt; ls $d/ck; exit $st",
                  tmpdir, bin, sigs[k]);
         int sig = 0;
         int rc = shell(cmd, &sig);

@@ -241,20 +241,19 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
              "--set data.train=%s --set data.test=%s --set model.layers=2,4,3 "
              "--set train.epochs=2 --set train.checkpoint_dir=%s/ck", rows, rows, dir);
     struct {
-        const char *rank1, *want;
+        const char *rank1, *file, *want; /* file: appended to rank1 */
     } cases[] = {
-        {"", NULL},
-        {"--set data.train=/nonexistent/x.csv", "/nonexistent/x.csv: cannot open"},
-        {"--set train.lr=abc", "--set train.lr: not a decimal number"},
-        {"--set train.batch=7", "rank 1: train.batch = 7 differs from rank 0's"},
-        {"--set model.layers=2,5,3", "rank 1: model.layers = 2,5,3 differs from rank 0's"},
-        {"--set data.train=", "rank 1: its data (30 training rows"},
-        {"--set data.train=", "rank 1: its data (60 training rows"},
+        {"", "", NULL},
+        {"--set data.train=/nonexistent/x.csv", "", "/nonexistent/x.csv: cannot open"},
+        {"--set train.lr=abc", "", "--set train.lr: not a decimal number"},
+        {"--set train.batch=7", "", "rank 1: train.batch = 7 differs from rank 0's"},
+        {"--set model.layers=2,5,3", "", "rank 1: model.layers = 2,5,3 differs from rank 0's"},
+        {"--set data.train=", fewer, "rank 1: its data (30 training rows"},
+        {"--set data.train=", other, "rank 1: its data (60 training rows"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char r1[800];
-        snprintf(r1, sizeof r1, "%s%s", cases[i].rank1,
-                 !strcmp(cases[i].rank1, "--set data.train=") ? (i == 5 ? fewer : other) : "");
+        snprintf(r1, sizeof r1, "%s%s", cases[i].rank1, cases[i].file);
         int rc = mpi_rank1(out, sizeof out, dir, common, r1);
         if (!cases[i].want) {
             cr_assert_eq(rc, 0, "the same inputs: exit %d: %s", rc, out);

@@ -1,5 +1,7 @@
 /* `occam train`: config → data → model → epochs → report and weights. */
+#include <ctype.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -188,6 +190,47 @@ static int save_report(void *ctx, const char *path, occam_error *err)
     return occam_report_write(path, ctx, err);
 }
 
+/* A word as the shell reads it back: quoted unless every byte is one that needs no quotes. */
+static void print_shell_word(FILE *f, const char *w)
+{
+    bool plain = *w != 0;
+    for (const char *c = w; *c && plain; c++)
+        plain = isalnum((unsigned char)*c) || strchr("._,:=/+-@%", *c);
+    if (plain) {
+        fputs(w, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *c = w; *c; c++) {
+        if (*c == '\'') fputs("'\\''", f); /* close, an escaped quote, reopen */
+        else fputc(*c, f);
+    }
+    fputc('\'', f);
+}
+
+/* The command that continues a stopped run: the same config, --set options, --threads and
+ * outputs (without them a resume silently went on with other settings, or wrote nothing), and
+ * the state file. */
+static void print_resume_hint(const cli_opts *o, const char *state)
+{
+    fputs("occam: continue with: occam train ", stderr);
+    print_shell_word(stderr, o->config);
+    for (int i = 0; i < o->nsets; i++) {
+        fputs(" --set ", stderr);
+        print_shell_word(stderr, o->sets[i]);
+    }
+    if (o->threads >= 0) fprintf(stderr, " --threads %d", o->threads);
+    const char *flag[] = {" --save ", " --report "}, *file[] = {o->save, o->report};
+    for (int i = 0; i < 2; i++)
+        if (file[i]) {
+            fputs(flag[i], stderr);
+            print_shell_word(stderr, file[i]);
+        }
+    fputs(" --resume ", stderr);
+    print_shell_word(stderr, state);
+    fputc('\n', stderr);
+}
+
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -202,6 +245,10 @@ static int run(const cli_opts *o, occam_error *err)
     /* rank 0 writes every output, so only its paths matter */
     if (rc == OCCAM_OK && root) rc = check_outputs(o, &cfg, err);
     if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
+    /* before the header (which then says the handler is in place) and the data load, which
+     * can take seconds: a stop asked for then is kept, and the run stops at its first step
+     * with a checkpoint, as it would later */
+    cli_catch_stop_signals();
     char summary[512];
     occam_config_summary(&cfg, summary, sizeof summary);
     printf("# occam train %s: %s\n# changed from the defaults (all keys: --print-config; the "
@@ -216,9 +263,6 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     occam_fit_result fit = {0};
     occam_prune_log plog = {0};
-    /* before the data load, which can take seconds: a stop asked for then is kept, and the
-     * run stops after its first step with a checkpoint, as it would later */
-    cli_catch_stop_signals();
     rc = cli_session_open(&ss, &cfg, threads, NULL, err); /* agreed by the ranks */
     if (rc) return rc;
     occam_trainer *tr = ss.tr;
@@ -245,9 +289,8 @@ static int run(const cli_opts *o, occam_error *err)
         if (rc == OCCAM_OK)
             rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
         if (rc >= OCCAM_STOPPED) {
-            fprintf(stderr, "occam: %s; the training state is in %s\n"
-                    "occam: continue with: occam train %s --resume %s\n", err->msg,
-                    sio.wr.last, o->config, sio.wr.last);
+            fprintf(stderr, "occam: %s; the training state is in %s\n", err->msg, sio.wr.last);
+            print_resume_hint(o, sio.wr.last);
             err->msg[0] = 0;
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
             size_t len = strlen(err->msg);

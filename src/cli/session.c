@@ -216,7 +216,10 @@ void cli_catch_stop_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     /* the handler only records the request: a read it interrupts (a data file on a slow disk
-     * or a FIFO) goes on rather than failing with EINTR */
+     * or a FIFO) goes on rather than failing with EINTR; so does a write to a stalled pipe
+     * (`occam train | less`), which then delays the stop; a second signal ends the run. These
+     * take the signals over even when they were ignored (`occam train ... &` from a script
+     * ignores SIGINT): a stop asked for by name is honoured. */
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
