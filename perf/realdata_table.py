@@ -89,7 +89,8 @@ def test_rows(d, name, s, pick, top):
     """A classification gap in test rows, and in unpaired standard errors: the binomial error of
     the difference of two accuracies measured on independent rows. Both nets are scored on the
     same rows and mostly agree, so the paired (McNemar) error is smaller and the gap can be
-    larger than this says; it is an upper bound on the test set's noise, not a test."""
+    larger than this says; it is an upper bound on the test set's noise, not a test (for the
+    paired test: perf/select_mcnemar.sh)."""
     with open(os.path.join(d, f"{name}-s{s}-test.csv")) as f:
         n = sum(1 for l in f if l.strip())
     se = ((pick * (1 - pick) + top * (1 - top)) / n) ** 0.5
