@@ -1071,13 +1071,19 @@ Test(cli, predict_reads_idx_and_csv_alike)
     const char *inputs[] = {"x3.idx", "x3.idx.gz", "x2.idx", "x.csv",
                             "x.csv.gz", "hx.csv", "last.csv", "first.csv"};
     const char *norm[] = {"none", "standardize"};
+    /* a checkpoint is used with the data.normalize it was trained with */
+    expect(occam("train %s --set data.normalize=standardize --set train.epochs=1 --save %s", B16,
+                 path("m16s.st")), 0, "saved");
+    char model[2][512]; /* path() reuses its buffers */
+    snprintf(model[0], sizeof model[0], "%s", path("m16.st"));
+    snprintf(model[1], sizeof model[1], "%s", path("m16s.st"));
     static char want[1 << 16];
     for (int m = 0; m < 2; m++)
         for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
             const char *label = strcmp(inputs[k], "first.csv") == 0 ? "first" : "last";
             expect(occam("predict %s --set data.normalize=%s --set data.label=%s --checkpoint %s "
                          "--input %s --output %s",
-                         B16, norm[m], label, path("m16.st"), path(inputs[k]), path("p.csv")),
+                         B16, norm[m], label, model[m], path(inputs[k]), path("p.csv")),
                    0, NULL);
             const char *got = slurp("p.csv");
             if (k == 0) {
@@ -1335,6 +1341,32 @@ Test(cli, regression_checkpoint_must_match_normalize_targets)
            "key existed), this config has true");
     expect(occam("eval %s --checkpoint %s --set data.normalize_targets=no", path("reg.ini"),
                   path("old.st")), 0, "test   mse");
+}
+
+/* A checkpoint's weights mean what they were trained as: eval, mdl, compress and predict refuse
+ * a config whose model.activation, data.task or data.normalize is not the file's own (they
+ * used to run it, exit 0, on the other activation or input scaling: a wrong answer), naming
+ * the key and both values; with the file's values they work. */
+Test(cli, checkpoint_must_match_activation_and_input_scaling)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("b.st")), 0,
+           "saved");
+    const char *act = "b.st: the model was trained with model.activation = relu, this config "
+                      "has tanh";
+    expect(occam("eval %s --checkpoint %s --set model.activation=tanh", BLOBS, path("b.st")), 2,
+           act);
+    expect(occam("mdl %s --checkpoint %s --set model.activation=tanh", BLOBS, path("b.st")), 2,
+           act);
+    expect(occam("compress %s --checkpoint %s --set model.activation=tanh --out %s", BLOBS,
+                 path("b.st"), path("b.occ")), 2, act);
+    expect(occam("eval %s --checkpoint %s --set data.normalize=scale", BLOBS, path("b.st")), 2,
+           "b.st: the model was trained with data.normalize = none, this config has scale");
+    write_file("x.csv", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20\n");
+    expect(occam("predict %s --checkpoint %s --input %s --set data.normalize=standardize", BLOBS,
+                 path("b.st"), path("x.csv")), 2, "(set data.normalize = none)");
+    expect(occam("eval %s --checkpoint %s", BLOBS, path("b.st")), 0, "test ");
+    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path("b.st"), path("x.csv")), 0,
+           "label,p_0");
 }
 
 /* `occam predict` de-standardises: on a linear model (no hidden layer) its outputs are the
