@@ -133,6 +133,30 @@ Test(select_cmd, set_of_a_grid_key_is_refused)
             "train.lr is already a grid key", NULL);
 }
 
+/* The key and values of a --grid lose the blanks around them, as the config table's parser
+ * drops them: ' model.layers = 4:8:3 , 4:6:3' was refused ("entry 1 (4:8:3) is not an
+ * integer": the untrimmed key was not seen as a list key, so its ':' stayed), and
+ * ' train.lr = 0.1 , 0.2' went into the table, the report and the plot as the key ' train.lr '
+ * with the strings ' 0.1 ' and ' 0.2' for values. */
+Test(select_cmd, grid_key_and_values_lose_their_blanks)
+{
+    grid g;
+    occam_error err = {0};
+    cr_assert_eq(parse(&g, &err, 2, " model.layers = 4:8:3 , 4:6:3", " train . lr = 0.1 ,\t0.2 "),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(g.npoints, 4);
+    cr_assert_str_eq(g.axis[0].key, "model.layers");
+    cr_assert_str_eq(g.axis[1].key, "train.lr");
+    cr_assert_str_eq(grid_value(&g, 3, 0), "4,6,3");
+    cr_assert_str_eq(grid_value(&g, 3, 1), "0.2");
+    char label[256];
+    grid_label(&g, 0, label, sizeof label);
+    cr_assert_str_eq(label, "model.layers=4,8,3 train.lr=0.1");
+    grid_free(&g);
+    refused(parse(&g, &err, 1, "train.lr=0.1, ,0.2"), &err, "value 2 of train.lr is empty", NULL);
+    refused(parse(&g, &err, 1, "train.lr=0.1, 0.1"), &err, "'0.1' twice", NULL);
+}
+
 /* Values written differently that set the same config would train one point twice. */
 Test(select_cmd, grid_refuses_equal_values_written_differently)
 {
