@@ -829,6 +829,24 @@ Test(cli, numpy_loader_reproduces_eval)
     cr_assert(fabs(acc_np - acc_eval) < 1e-4, "numpy %g, eval %g", acc_np, acc_eval);
 }
 
+/* `occam mdl --code VALUE` goes through the config table, whole: a bad value is refused naming
+ * --code (it said "--set mdl.model_code", which the user had not written), and a long one is
+ * not cut short (a 128-byte buffer made "count", 107 blanks and "junk" the valid "count",
+ * exit 0). */
+Test(cli, mdl_code_option_is_checked_whole_and_named)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("c.st")), 0,
+           "saved");
+    expect(occam("mdl %s --checkpoint %s --code foo", BLOBS, path("c.st")), 2,
+           "--code foo: expected one of two-part, count, bits-back (got 'foo')");
+    char pad[108];
+    memset(pad, ' ', sizeof pad - 1);
+    pad[sizeof pad - 1] = 0;
+    expect(occam("mdl %s --checkpoint %s --code 'count%sjunk'", BLOBS, path("c.st"), pad), 2,
+           "junk: expected one of two-part, count, bits-back");
+    expect(occam("mdl %s --checkpoint %s --code count", BLOBS, path("c.st")), 0, "model code count");
+}
+
 /* Noisy weights survive --save (layers.L.weight_rho), so `occam mdl --code bits-back` on the
  * file gives the training run's bits-back total. */
 Test(cli, noisy_checkpoint_keeps_rho)
