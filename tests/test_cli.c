@@ -829,6 +829,35 @@ Test(cli, numpy_loader_reproduces_eval)
     cr_assert(fabs(acc_np - acc_eval) < 1e-4, "numpy %g, eval %g", acc_np, acc_eval);
 }
 
+/* Finite values can overflow through the layers: rows of 3e38 under data.normalize = none
+ * made NaN logits, which predict printed as '0,-nan,-nan,-nan' and eval as 'loss -nan', both
+ * with exit 0. Now exit 2, predict naming the file and the row. */
+Test(cli, outputs_that_overflow_are_an_input_error)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("o.st")), 0,
+           "saved");
+    char row[512] = "", big[512] = "";
+    for (int j = 0; j < 20; j++) {
+        strcat(row, j % 2 ? "-1.5," : "0.5,");
+        strcat(big, j % 2 ? "-3e38," : "3e38,");
+    }
+    char text[2048];
+    snprintf(text, sizeof text, "%s0\n%s1\n", row, row);
+    write_file("ok.csv", text);
+    snprintf(text, sizeof text, "%s0\n%s1\n", row, big);
+    write_file("big.csv", text);
+    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path("o.st"), path("big.csv")),
+           2, "big.csv: data row 2: the model's output");
+    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path("o.st"), path("ok.csv")),
+           0, "label,p_0");
+    const char *csv = "--set data.source=csv --set data.label=last";
+    expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
+                 path("ok.csv"), path("big.csv"), path("o.st")), 2,
+           "eval: the model's outputs are not numbers on the test set");
+    expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
+                 path("ok.csv"), path("ok.csv"), path("o.st")), 0, "test ");
+}
+
 /* `occam mdl --code VALUE` goes through the config table, whole: a bad value is refused naming
  * --code (it said "--set mdl.model_code", which the user had not written), and a long one is
  * not cut short (a 128-byte buffer made "count", 107 blanks and "junk" the valid "count",
