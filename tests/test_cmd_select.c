@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -457,6 +458,28 @@ Test(select_cmd, every_points_data_is_checked_before_training)
     cr_assert_eq(select_csv(cat, "--set data.train=/dev/stdin --grid train.lr=0.1,0.2,0.3"), 0,
                  "%s", out);
     cr_assert(strstr(out, "select 3/3"), "%s", out);
+}
+
+/* A grid over several data sets reads each twice (the preflight, then the training): a FIFO
+ * among them was consumed by the first read and its second open waited for a writer forever
+ * (SIGTERM does not end a blocked open). Refused before any point trains, naming the key; one
+ * data set read once from a pipe still works (the test above). */
+Test(select_cmd, a_fifo_in_a_grid_of_data_sets_is_refused, .timeout = 60)
+{
+    char good[512], fifo[512], cmd[4096];
+    snprintf(good, sizeof good, "%s", path("a.csv"));
+    snprintf(fifo, sizeof fifo, "%s", path("f.csv"));
+    write_csv(good, 1);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "timeout -k 2 20 %s select configs/blobs.ini --threads 1 "
+             "--set data.source=csv --set data.label=last --set model.layers=4,3,2 "
+             "--set train.epochs=2 --grid data.train=%s,%s 2>&1", bin, good, fifo);
+    cr_assert_eq(shell(cmd), 2, "%s", out);
+    char want[700];
+    snprintf(want, sizeof want, "data.train = %s is not a regular file", fifo);
+    cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
+    cr_assert_null(strstr(out, "select 1/"), "a point trained: %s", out);
 }
 
 Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)
