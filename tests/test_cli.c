@@ -836,6 +836,53 @@ Test(cli, numpy_loader_reproduces_eval)
     cr_assert(fabs(acc_np - acc_eval) < 1e-4, "numpy %g, eval %g", acc_np, acc_eval);
 }
 
+/* Finite values can overflow through the layers: rows of 3e38 under data.normalize = none
+ * made NaN logits, which predict printed as '0,-nan,-nan,-nan' and eval as 'loss -nan', both
+ * with exit 0. Now exit 2, predict naming the file and the row. */
+Test(cli, outputs_that_overflow_are_an_input_error)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("o.st")), 0,
+           "saved");
+    char row[512] = "", big[512] = "";
+    for (int j = 0; j < 20; j++) {
+        strcat(row, j % 2 ? "-1.5," : "0.5,");
+        strcat(big, j % 2 ? "-3e38," : "3e38,");
+    }
+    char text[2048];
+    snprintf(text, sizeof text, "%s0\n%s1\n", row, row);
+    write_file("ok.csv", text);
+    snprintf(text, sizeof text, "%s0\n%s1\n", row, big);
+    write_file("big.csv", text);
+    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path("o.st"), path("big.csv")),
+           2, "big.csv: data row 2: the model's output");
+    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path("o.st"), path("ok.csv")),
+           0, "label,p_0");
+    const char *csv = "--set data.source=csv --set data.label=last";
+    expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
+                 path("ok.csv"), path("big.csv"), path("o.st")), 2,
+           "eval: the model's outputs are not numbers on the test set");
+    expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
+                 path("ok.csv"), path("ok.csv"), path("o.st")), 0, "test ");
+}
+
+/* `occam mdl --code VALUE` goes through the config table, whole: a bad value is refused naming
+ * --code (it said "--set mdl.model_code", which the user had not written), and a long one is
+ * not cut short (a 128-byte buffer made "count", 107 blanks and "junk" the valid "count",
+ * exit 0). */
+Test(cli, mdl_code_option_is_checked_whole_and_named)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("c.st")), 0,
+           "saved");
+    expect(occam("mdl %s --checkpoint %s --code foo", BLOBS, path("c.st")), 2,
+           "--code foo: expected one of two-part, count, bits-back (got 'foo')");
+    char pad[108];
+    memset(pad, ' ', sizeof pad - 1);
+    pad[sizeof pad - 1] = 0;
+    expect(occam("mdl %s --checkpoint %s --code 'count%sjunk'", BLOBS, path("c.st"), pad), 2,
+           "junk: expected one of two-part, count, bits-back");
+    expect(occam("mdl %s --checkpoint %s --code count", BLOBS, path("c.st")), 0, "model code count");
+}
+
 /* Noisy weights survive --save (layers.L.weight_rho), so `occam mdl --code bits-back` on the
  * file gives the training run's bits-back total. */
 Test(cli, noisy_checkpoint_keeps_rho)
@@ -1078,13 +1125,19 @@ Test(cli, predict_reads_idx_and_csv_alike)
     const char *inputs[] = {"x3.idx", "x3.idx.gz", "x2.idx", "x.csv",
                             "x.csv.gz", "hx.csv", "last.csv", "first.csv"};
     const char *norm[] = {"none", "standardize"};
+    /* a checkpoint is used with the data.normalize it was trained with */
+    expect(occam("train %s --set data.normalize=standardize --set train.epochs=1 --save %s", B16,
+                 path("m16s.st")), 0, "saved");
+    char model[2][512]; /* path() reuses its buffers */
+    snprintf(model[0], sizeof model[0], "%s", path("m16.st"));
+    snprintf(model[1], sizeof model[1], "%s", path("m16s.st"));
     static char want[1 << 16];
     for (int m = 0; m < 2; m++)
         for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
             const char *label = strcmp(inputs[k], "first.csv") == 0 ? "first" : "last";
             expect(occam("predict %s --set data.normalize=%s --set data.label=%s --checkpoint %s "
                          "--input %s --output %s",
-                         B16, norm[m], label, path("m16.st"), path(inputs[k]), path("p.csv")),
+                         B16, norm[m], label, model[m], path(inputs[k]), path("p.csv")),
                    0, NULL);
             const char *got = slurp("p.csv");
             if (k == 0) {
@@ -1342,6 +1395,32 @@ Test(cli, regression_checkpoint_must_match_normalize_targets)
            "key existed), this config has true");
     expect(occam("eval %s --checkpoint %s --set data.normalize_targets=no", path("reg.ini"),
                   path("old.st")), 0, "test   mse");
+}
+
+/* A checkpoint's weights mean what they were trained as: eval, mdl, compress and predict refuse
+ * a config whose model.activation, data.task or data.normalize is not the file's own (they
+ * used to run it, exit 0, on the other activation or input scaling: a wrong answer), naming
+ * the key and both values; with the file's values they work. */
+Test(cli, checkpoint_must_match_activation_and_input_scaling)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("b.st")), 0,
+           "saved");
+    const char *act = "b.st: the model was trained with model.activation = relu, this config "
+                      "has tanh";
+    expect(occam("eval %s --checkpoint %s --set model.activation=tanh", BLOBS, path("b.st")), 2,
+           act);
+    expect(occam("mdl %s --checkpoint %s --set model.activation=tanh", BLOBS, path("b.st")), 2,
+           act);
+    expect(occam("compress %s --checkpoint %s --set model.activation=tanh --out %s", BLOBS,
+                 path("b.st"), path("b.occ")), 2, act);
+    expect(occam("eval %s --checkpoint %s --set data.normalize=scale", BLOBS, path("b.st")), 2,
+           "b.st: the model was trained with data.normalize = none, this config has scale");
+    write_file("x.csv", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20\n");
+    expect(occam("predict %s --checkpoint %s --input %s --set data.normalize=standardize", BLOBS,
+                 path("b.st"), path("x.csv")), 2, "(set data.normalize = none)");
+    expect(occam("eval %s --checkpoint %s", BLOBS, path("b.st")), 0, "test ");
+    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path("b.st"), path("x.csv")), 0,
+           "label,p_0");
 }
 
 /* `occam predict` de-standardises: on a linear model (no hidden layer) its outputs are the

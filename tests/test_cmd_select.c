@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +132,30 @@ Test(select_cmd, set_of_a_grid_key_is_refused)
     grid_free(&g);
     refused(parse(&g, &err, 2, "train.lr=0.1", " train.lr =0.2"), &err,
             "train.lr is already a grid key", NULL);
+}
+
+/* The key and values of a --grid lose the blanks around them, as the config table's parser
+ * drops them: ' model.layers = 4:8:3 , 4:6:3' was refused ("entry 1 (4:8:3) is not an
+ * integer": the untrimmed key was not seen as a list key, so its ':' stayed), and
+ * ' train.lr = 0.1 , 0.2' went into the table, the report and the plot as the key ' train.lr '
+ * with the strings ' 0.1 ' and ' 0.2' for values. */
+Test(select_cmd, grid_key_and_values_lose_their_blanks)
+{
+    grid g;
+    occam_error err = {0};
+    cr_assert_eq(parse(&g, &err, 2, " model.layers = 4:8:3 , 4:6:3", " train . lr = 0.1 ,\t0.2 "),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(g.npoints, 4);
+    cr_assert_str_eq(g.axis[0].key, "model.layers");
+    cr_assert_str_eq(g.axis[1].key, "train.lr");
+    cr_assert_str_eq(grid_value(&g, 3, 0), "4,6,3");
+    cr_assert_str_eq(grid_value(&g, 3, 1), "0.2");
+    char label[256];
+    grid_label(&g, 0, label, sizeof label);
+    cr_assert_str_eq(label, "model.layers=4,8,3 train.lr=0.1");
+    grid_free(&g);
+    refused(parse(&g, &err, 1, "train.lr=0.1, ,0.2"), &err, "value 2 of train.lr is empty", NULL);
+    refused(parse(&g, &err, 1, "train.lr=0.1, 0.1"), &err, "'0.1' twice", NULL);
 }
 
 /* Values written differently that set the same config would train one point twice. */
@@ -508,6 +533,28 @@ Test(select_cmd, every_points_data_is_checked_before_training)
     cr_assert_eq(select_csv(cat, "--set data.train=/dev/stdin --grid train.lr=0.1,0.2,0.3"), 0,
                  "%s", out);
     cr_assert(strstr(out, "select 3/3"), "%s", out);
+}
+
+/* A grid over several data sets reads each twice (the preflight, then the training): a FIFO
+ * among them was consumed by the first read and its second open waited for a writer forever
+ * (SIGTERM does not end a blocked open). Refused before any point trains, naming the key; one
+ * data set read once from a pipe still works (the test above). */
+Test(select_cmd, a_fifo_in_a_grid_of_data_sets_is_refused, .timeout = 60)
+{
+    char good[512], fifo[512], cmd[4096];
+    snprintf(good, sizeof good, "%s", path("a.csv"));
+    snprintf(fifo, sizeof fifo, "%s", path("f.csv"));
+    write_csv(good, 1);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "timeout -k 2 20 %s select configs/blobs.ini --threads 1 "
+             "--set data.source=csv --set data.label=last --set model.layers=4,3,2 "
+             "--set train.epochs=2 --grid data.train=%s,%s 2>&1", bin, good, fifo);
+    cr_assert_eq(shell(cmd), 2, "%s", out);
+    char want[700];
+    snprintf(want, sizeof want, "data.train = %s is not a regular file", fifo);
+    cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
+    cr_assert_null(strstr(out, "select 1/"), "a point trained: %s", out);
 }
 
 Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)

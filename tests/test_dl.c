@@ -149,6 +149,28 @@ Test(dl, two_part_total_is_thread_count_independent)
     rig_down(&r);
 }
 
+/* Weights of 1e16 throughout a layer (a damaged or hand-made checkpoint: all equal, so the
+ * step search starts from its floor) lie beyond any code length at every step it tries: an
+ * input error naming the layer, not an abort in the prior (lo == hi) or "total bits inf". */
+Test(dl, a_model_code_past_any_length_is_an_input_error)
+{
+    rig r;
+    rig_up_rows(&r, 200);
+    const occam_layout *lay = &r.m.lay;
+    int l = lay->nlayers - 1;
+    for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
+        r.m.params[lay->w_off[l] + i] = 1e16f;
+    occam_dl dl;
+    occam_error err = {0};
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_ERR_INPUT, "%s", err.msg);
+    char want[64];
+    snprintf(want, sizeof want, "layer %d's parameters lie beyond any code length", l);
+    cr_assert(strstr(err.msg, "the model code's length is not finite") && strstr(err.msg, want),
+              "%s", err.msg);
+    rig_down(&r);
+}
+
 Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
 {
     rig r;

@@ -532,6 +532,20 @@ Test(mdl, quantize_rounds_half_away_from_zero)
     cr_assert_eq(w[1], -1.0f);
 }
 
+/* A weight whose bin index at step δ is past 2^52 has a bin of no width in double: 1e13 at
+ * δ = 5e-4 used to pass lo == hi to occam_prior_bin_bits, whose assertion aborted `occam mdl`
+ * and `occam compress` on such a file. It costs DBL_MAX bits, like any mass below what a code
+ * length can say; a weight just inside the range keeps its finite cost. */
+Test(mdl, value_bits_of_a_bin_past_double_precision_are_beyond_any_length)
+{
+    occam_prior p = mixture3();
+    const float w[3] = {1e13f, 0.5f, -1e13f};
+    double bits = occam_codes_value_bits(w, NULL, 3, 5e-4, &p, 1);
+    cr_assert(bits >= DBL_MAX, "%g", bits);
+    double inside = occam_codes_value_bits(w + 1, NULL, 1, 5e-4, &p, 1);
+    cr_assert(isfinite(inside) && inside > 0, "%g", inside);
+}
+
 Test(mdl, value_bits_match_naive_loop_for_any_thread_count)
 {
     occam_prior truth = mixture3();

@@ -29,11 +29,15 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
 /* A regression model predicts in the units of the targets it was trained on: OCCAM_ERR_INPUT
  * naming data.normalize_targets when the file's own config (metadata "config") is a regression
  * trained with another data.normalize_targets than cfg's (false when the key is absent: a file
- * saved before it existed). Passes classification, files without a config and .occ files
- * (which hold none: use them with the config they were compressed with). */
-int occam_checkpoint_check_targets(const char *path, const occam_config *cfg, occam_error *err);
+ * saved before it existed). Passes classification and files without a config. */
 int occam_checkpoint_check_targets_st(const occam_st_file *f, const occam_config *cfg,
                                       occam_error *err);
+/* Before an eval or predict: the file's own config and cfg agree on the keys that give its
+ * weights their meaning (data.task, model.activation, data.normalize, and for a regression
+ * data.normalize_targets as above); otherwise OCCAM_ERR_INPUT naming the key and both values.
+ * Passes files without a config and .occ files (which hold none: their loader checks the task
+ * and activation they code; use them with the config they were compressed with). */
+int occam_checkpoint_check_config(const char *path, const occam_config *cfg, occam_error *err);
 
 /* The model's tensors as occam_checkpoint_save writes them, into t[] with their names stored in
  * names[]; returns how many. The tensors point into m. */

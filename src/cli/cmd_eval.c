@@ -1,4 +1,5 @@
 /* `occam eval`: load a checkpoint and evaluate it on the config's data. */
+#include <math.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -40,7 +41,19 @@ static int run(const cli_opts *o, occam_error *err)
         occam_eval ev_train, ev_test;
         occam_trainer_eval(tr, &ss.train, &ev_train);
         occam_trainer_eval(tr, &ss.test, &ev_test);
-        for (int i = 0; i < 2; i++) {
+        /* Finite values can overflow through the layers (3e38 under data.normalize = none):
+         * NaN logits gave "loss -nan accuracy 0.5000" with exit 0. */
+        for (int i = 0; i < 2 && rc == OCCAM_OK; i++) {
+            const occam_eval *ev = i ? &ev_test : &ev_train;
+            double v = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev->loss : ev->mse;
+            if (ev->n && isnan(v))
+                rc = occam_error_set(err, OCCAM_ERR_INPUT, "eval: the model's outputs are not "
+                                     "numbers on the %s set (%s %g): its values or the model's "
+                                     "weights overflow float32 in the layers", i ? "test"
+                                     : "training", cfg.data.task == OCCAM_TASK_CLASSIFY ? "loss"
+                                     : "mse", v);
+        }
+        for (int i = 0; i < 2 && rc == OCCAM_OK; i++) {
             const occam_eval *ev = i ? &ev_test : &ev_train;
             if (!ev->n) continue;
             if (cfg.data.task == OCCAM_TASK_CLASSIFY)
@@ -52,7 +65,7 @@ static int run(const cli_opts *o, occam_error *err)
         }
         occam_report rep = {.command = "eval", .cfg = &cfg, .model = &ss.model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test};
-        if (o->report && occam_comm_is_root(occam_comm_world())) /* rank 0 writes */
+        if (rc == OCCAM_OK && o->report && occam_comm_is_root(occam_comm_world())) /* rank 0 */
             rc = occam_report_write(o->report, &rep, err);
     }
     cli_session_close(&ss);

@@ -143,6 +143,21 @@ static void predict_write_rows(FILE *f, const float *y, size_t n, int k, bool cl
     }
 }
 
+/* Every output is finite, or OCCAM_ERR_INPUT naming the first row that is not: values that are
+ * finite floats can still overflow through the layers (3e38 under data.normalize = none),
+ * and the logits inf - inf then made the row's probabilities NaN, printed with exit 0. */
+static int predict_check(const char *input, const float *y, size_t n, int k, occam_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < k; j++)
+            if (!isfinite(y[i * (size_t)k + j]))
+                return occam_error_set(err, OCCAM_ERR_INPUT, "%s: data row %zu: the model's "
+                                       "output %d is not finite (%g): the row's values or the "
+                                       "model's weights overflow float32 in its layers",
+                                       input, i + 1, j, (double)y[i * (size_t)k + j]);
+    return OCCAM_OK;
+}
+
 /* To --output through occam/outfile.h, so a failed write leaves no partial file; or to stdout. */
 static int predict_write(const char *path, const float *y, size_t n, int k, bool classify,
                          occam_error *err)
@@ -181,7 +196,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_sparse *sp = NULL;
     float *y = NULL;
     rc = occam_model_create(&model, &cfg.model, cfg.data.task, err);
-    if (rc == OCCAM_OK) rc = occam_checkpoint_check_targets(o->checkpoint, &cfg, err);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_check_config(o->checkpoint, &cfg, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);
@@ -195,6 +210,7 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) rc = occam_sparse_forward(sp, in.x, in.n, y, threads, err);
     if (rc == OCCAM_OK && cfg.data.task == OCCAM_TASK_REGRESS)
         occam_data_targets_restore(&train, y, in.n);
+    if (rc == OCCAM_OK) rc = predict_check(o->input, y, in.n, k, err);
     if (rc == OCCAM_OK)
         rc = occam_comm_is_root(occam_comm_world()) /* rank 0 writes */
                  ? predict_write(o->output, y, in.n, k, cfg.data.task == OCCAM_TASK_CLASSIFY, err)

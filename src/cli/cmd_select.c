@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -186,14 +187,29 @@ static int load_data(select_run *s, const occam_config *cfg, occam_error *err)
  * for the points that train on it (a grid over train.lr loads its data once in all). */
 static int preflight(select_run *s, occam_error *err)
 {
-    int rc = OCCAM_OK;
+    int rc = OCCAM_OK, groups = 0;
+    for (int p = 0; p < s->g.npoints; p++) {
+        bool seen = false;
+        for (int q = 0; q < p && !seen; q++) seen = same_data(&s->pt[q].cfg, &s->pt[p].cfg);
+        groups += !seen;
+    }
     for (int p = 0; p < s->g.npoints && rc == OCCAM_OK; p++) {
         const occam_config *cfg = &s->pt[p].cfg;
         bool checked = false;
         for (int q = 0; q < p && !checked; q++) checked = same_data(&s->pt[q].cfg, cfg);
         if (checked) continue;
         occam_error e = {0};
-        rc = load_data(s, cfg, &e);
+        /* With more than one data set each is read twice, here and again to train: a FIFO or
+         * pipe has nothing left the second time, and its open waited for a writer forever. */
+        const char *files[2] = {cfg->data.train, cfg->data.test};
+        struct stat st;
+        for (int f = 0; groups > 1 && cfg->data.source == OCCAM_SOURCE_CSV && f < 2; f++)
+            if (rc == OCCAM_OK && files[f][0] && stat(files[f], &st) == 0 && !S_ISREG(st.st_mode))
+                rc = occam_error_set(&e, OCCAM_ERR_INPUT, "%s = %s is not a regular file: a "
+                                     "pipe or FIFO reads once, and a grid over %d data sets reads "
+                                     "each twice (to check it, then to train)",
+                                     f ? "data.test" : "data.train", files[f], groups);
+        if (rc == OCCAM_OK) rc = load_data(s, cfg, &e);
         if (rc != OCCAM_OK)
             occam_error_set(err, rc, "grid point %d of %d (%s): %s; no point was trained", p,
                             s->g.npoints, s->pt[p].label, e.msg);

@@ -83,7 +83,19 @@ int grid_check_sets(const grid *g, const char *const *sets, int n, occam_error *
     return OCCAM_OK;
 }
 
-/* Cuts ax->text ("key=v1,v2,...") into key and values, in place. */
+/* s without its leading and trailing blanks, cut in place. */
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+    return s;
+}
+
+/* Cuts ax->text ("key=v1,v2,...") into key and values, in place. The key and each value lose
+ * the blanks around them, as the config table's parser drops them: ' model.layers = 4:8:3'
+ * is model.layers (a list key, whose ':' become ',') and its value '4:8:3', and the table,
+ * the report and the plot show train.lr and 0.1, not ' train.lr ' and ' 0.1 '. */
 static int axis_split(grid_axis *ax, occam_error *err)
 {
     char *eq = strchr(ax->text, '=');
@@ -92,6 +104,11 @@ static int axis_split(grid_axis *ax, occam_error *err)
                                "section.key=v1,v2,... (see 'occam select --help')", ax->spec);
     *eq = 0;
     ax->key = ax->text;
+    char *norm = malloc(strlen(ax->key) + 2);
+    if (!norm) return occam_error_set(err, OCCAM_ERR_RUNTIME, "--grid: out of memory");
+    key_norm(ax->key, norm, strlen(ax->key) + 2); /* never longer than the key it trims */
+    strcpy(ax->key, norm);
+    free(norm);
     bool list = occam_config_key_is_list(ax->key);
     int n = 1;
     for (char *c = eq + 1; *c; c++) n += *c == ',';
@@ -101,6 +118,8 @@ static int axis_split(grid_axis *ax, occam_error *err)
     for (int i = 0; i < n; i++) {
         char *comma = strchr(v, ',');
         if (comma) *comma = 0;
+        char *next = comma ? comma + 1 : v + strlen(v);
+        v = trim(v);
         if (!*v)
             return occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: value %d of %s is empty",
                                    ax->spec, i + 1, ax->key);
@@ -112,7 +131,7 @@ static int axis_split(grid_axis *ax, occam_error *err)
                 return occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: %s takes the value "
                                        "'%s' twice", ax->spec, ax->key, v);
         ax->values[ax->n++] = v;
-        v = comma ? comma + 1 : v + strlen(v);
+        v = next;
     }
     return OCCAM_OK;
 }

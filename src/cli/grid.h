@@ -23,8 +23,8 @@
 
 typedef struct grid_axis {
     const char *spec;  /* the option as given, for messages */
-    char *key;         /* "section.key" (points into text) */
-    char **values;     /* as the config reads them (point into text) */
+    char *key;         /* "section.key", blanks around its parts dropped (points into text) */
+    char **values;     /* as the config reads them, blanks around them dropped (into text) */
     int n;
     char *text;        /* owned copy of spec, cut in place */
 } grid_axis;

@@ -189,6 +189,25 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
     return OCCAM_OK;
 }
 
+/* An option that sets one config key (--code sets mdl.model_code): through the config table,
+ * its message naming the option as given ("--code foo: expected one of ...") rather than a
+ * --set the user did not write. The assignment is built to the value's length: a fixed buffer
+ * cut a long value short, and a cut could leave a valid one ("count" and blanks). */
+static int set_from_option(occam_config *cfg, const char *option, const char *key,
+                           const char *value, occam_error *err)
+{
+    size_t n = strlen(key) + strlen(value) + 2;
+    char *set = malloc(n);
+    if (!set) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", option);
+    snprintf(set, n, "%s=%s", key, value);
+    occam_error e = {0};
+    int rc = occam_config_set(cfg, set, &e);
+    free(set);
+    if (rc == OCCAM_OK) return OCCAM_OK;
+    const char *why = strstr(e.msg, ": "); /* after "--set KEY" */
+    return occam_error_set(err, rc, "%s %s%s", option, value, why ? why : e.msg);
+}
+
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err)
 {
     occam_config_defaults(cfg);
@@ -196,11 +215,8 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     if (rc == OCCAM_OK) rc = occam_config_load(cfg, o->config, err);
     for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++) rc = occam_config_set(cfg, o->sets[i], err);
     if (rc == OCCAM_OK && o->threads >= 0) cfg->runtime.threads = o->threads;
-    if (rc == OCCAM_OK && o->code) {
-        char set[128];
-        snprintf(set, sizeof set, "mdl.model_code=%s", o->code);
-        rc = occam_config_set(cfg, set, err);
-    }
+    if (rc == OCCAM_OK && o->code)
+        rc = set_from_option(cfg, "--code", "mdl.model_code", o->code, err);
     if (rc == OCCAM_OK) rc = occam_config_validate(cfg, err);
     if (rc == OCCAM_OK)
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,

@@ -138,7 +138,7 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     s->arch = occam_gemm_init();
     int rc = occam_model_create(&s->model, &s->cfg.model, s->cfg.data.task, err);
     if (rc == OCCAM_OK) {
-        if (checkpoint) rc = occam_checkpoint_check_targets(checkpoint, &s->cfg, err);
+        if (checkpoint) rc = occam_checkpoint_check_config(checkpoint, &s->cfg, err);
         if (checkpoint && rc == OCCAM_OK) rc = occam_checkpoint_load(checkpoint, &s->model, err);
         else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
         s->file_sigma = checkpoint && s->model.rho; /* before the trainer makes its own */

@@ -853,6 +853,18 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the data code's length is not finite "
                              "(%g bits): a residual or an output overflows float32; check the "
                              "range of the training targets and the model's σ", dl->data_bits);
+    /* So must a model code past any length: weights a step's bins cannot reach (|w|/δ beyond
+     * 2^52, where a bin has no width left in double), e.g. 1e13 in a layer coded at 5e-4. */
+    for (int l = 0; rc == OCCAM_OK && !isfinite(dl->model_bits) && l < dl->nlayers; l++) {
+        const occam_dl_layer *y = &dl->layer[l];
+        if (!isfinite(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
+                                 "layer %d's parameters lie beyond any code length at step %g "
+                                 "(weights far larger than the rest of the layer: a damaged "
+                                 "or hand-made file?)", l, y->delta);
+    }
+    if (rc == OCCAM_OK && !isfinite(dl->model_bits))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite");
     return rc;
 }
 

@@ -19,6 +19,7 @@
 #include "occam/codes.h"
 #include "occam/sum.h"
 
+#include <float.h>
 #include <math.h>
 
 #define LN_SQRT_2PI 0.91893853320467274178032973640562
@@ -91,8 +92,11 @@ static double value_chunk(void *ctx, int t, size_t lo, size_t hi)
         int slot = fabs(q) < 0x1p62 ? (int)((long long)q & (BIN_MEMO - 1)) : 0;
         if (memo_q[slot] != q) { /* NaN never compares equal: empty slots miss */
             memo_q[slot] = q;
-            memo_bits[slot] = occam_prior_bin_bits(c->p, (q - 0.5) * c->delta,
-                                                   (q + 0.5) * c->delta);
+            /* Past |q| = 2^52 a bin has no width left in double (a weight of 3e38 at a step
+             * of 5e-4 made lo == hi and tripped the prior's assertion): such a value lies
+             * further out than any code length, which the prior writes as DBL_MAX. */
+            double blo = (q - 0.5) * c->delta, bhi = (q + 0.5) * c->delta;
+            memo_bits[slot] = blo < bhi ? occam_prior_bin_bits(c->p, blo, bhi) : DBL_MAX;
         }
         s += memo_bits[slot];
     }

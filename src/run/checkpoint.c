@@ -223,13 +223,53 @@ int occam_checkpoint_check_targets_st(const occam_st_file *f, const occam_config
                            was ? "true" : "false");
 }
 
-int occam_checkpoint_check_targets(const char *path, const occam_config *cfg, occam_error *err)
+/* Keys whose value gives the weights their meaning: the same numbers under another activation,
+ * output head or input scaling compute something else, and an eval or predict with them would
+ * print a wrong answer with exit 0. Both configs are compared as their JSON (string values). */
+static const char *const meaning_keys[][2] = {
+    {"data", "task"}, {"model", "activation"}, {"data", "normalize"}};
+
+static int check_meaning(const occam_st_file *f, const occam_config *cfg, occam_error *err)
 {
-    if (cfg->data.task != OCCAM_TASK_REGRESS || is_occ(path)) return OCCAM_OK;
+    const char *text = occam_st_meta_get(f, "config");
+    if (!text) return OCCAM_OK;
+    char *now = malloc(OCCAM_CONFIG_JSON_MAX);
+    if (!now) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    occam_json_value was = {0}, is = {0};
+    occam_error e2;
+    int rc = OCCAM_OK;
+    if (occam_config_to_json(cfg, now, OCCAM_CONFIG_JSON_MAX) < 0 ||
+        occam_json_parse(&is, now, strlen(now), &e2) != OCCAM_OK)
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "config JSON: cannot be written");
+    /* A file whose config does not parse (or lacks a key) is one we cannot compare with. */
+    bool ok = rc == OCCAM_OK && occam_json_parse(&was, text, strlen(text), &e2) == OCCAM_OK;
+    for (size_t i = 0; ok && rc == OCCAM_OK && i < sizeof meaning_keys / sizeof *meaning_keys;
+         i++) {
+        const char *sec = meaning_keys[i][0], *key = meaning_keys[i][1];
+        const occam_json_value *ws = occam_json_get(&was, sec), *is_s = occam_json_get(&is, sec);
+        const occam_json_value *w = ws ? occam_json_get(ws, key) : NULL;
+        const occam_json_value *v = is_s ? occam_json_get(is_s, key) : NULL;
+        if (!w || !v || w->type != OCCAM_JSON_STRING || v->type != OCCAM_JSON_STRING ||
+            !strcmp(w->str, v->str))
+            continue;
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the model was trained with %s.%s = %s, "
+                             "this config has %s: its weights mean something else there (set "
+                             "%s.%s = %s)", f->path, sec, key, w->str, v->str, sec, key, w->str);
+    }
+    occam_json_free(&was);
+    occam_json_free(&is);
+    free(now);
+    return rc;
+}
+
+int occam_checkpoint_check_config(const char *path, const occam_config *cfg, occam_error *err)
+{
+    if (is_occ(path)) return OCCAM_OK;
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
-    rc = occam_checkpoint_check_targets_st(&f, cfg, err);
+    rc = check_meaning(&f, cfg, err);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_check_targets_st(&f, cfg, err);
     occam_st_close(&f);
     return rc;
 }
