@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "cli.h"
 #include "occam/comm.h"
@@ -90,28 +91,23 @@ static int base_config(const cli_opts *o, occam_config *cfg, occam_error *err)
  * take that point's result instead of training again. */
 static int find_same_runs(select_run *s, occam_error *err)
 {
-    enum { CAP = 1 << 16 };
     int n = s->g.npoints, rc = OCCAM_OK;
-    char **js = calloc((size_t)n, sizeof *js);
-    uint64_t *h = calloc((size_t)n, sizeof *h);
-    if (!js || !h) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    char **js = calloc((size_t)n, sizeof *js), *buf = malloc(OCCAM_CONFIG_JSON_MAX);
+    uint32_t *h = calloc((size_t)n, sizeof *h);
+    if (!js || !h || !buf) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     for (int p = 0; rc == OCCAM_OK && p < n; p++) {
         select_point *pt = &s->pt[p];
         occam_config c = pt->cfg;
         pt->inert = occam_config_drop_inert(&c);
         pt->same_as = -1;
-        js[p] = malloc(CAP);
+        int len = occam_config_to_json(&c, buf, OCCAM_CONFIG_JSON_MAX);
+        if (len < 0) continue; /* cannot compare: train it */
+        js[p] = strdup(buf);
         if (!js[p]) {
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
             break;
         }
-        if (occam_config_to_json(&c, js[p], CAP) < 0) { /* cannot compare: train it */
-            free(js[p]);
-            js[p] = NULL;
-            continue;
-        }
-        h[p] = 0xcbf29ce484222325ull;
-        for (const char *q = js[p]; *q; q++) h[p] = (h[p] ^ (unsigned char)*q) * 0x100000001b3ull;
+        h[p] = (uint32_t)crc32_z(0, (const unsigned char *)buf, (size_t)len);
         for (int k = 0; k < p && pt->same_as < 0; k++)
             if (js[k] && h[k] == h[p] && s->pt[k].threads == pt->threads && !strcmp(js[k], js[p])) {
                 pt->same_as = k;
@@ -121,6 +117,7 @@ static int find_same_runs(select_run *s, occam_error *err)
     for (int p = 0; js && p < n; p++) free(js[p]);
     free(js);
     free(h);
+    free(buf);
     return rc;
 }
 
