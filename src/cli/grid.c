@@ -69,16 +69,14 @@ static void key_norm(const char *s, char *out, size_t cap)
 
 int grid_check_sets(const grid *g, const char *const *sets, int n, occam_error *err)
 {
-    char a[256], b[256];
+    char a[256];
     for (int i = 0; i < n; i++) {
         key_norm(sets[i], a, sizeof a);
-        for (int k = 0; a[0] && k < g->naxes; k++) {
-            key_norm(g->axis[k].key, b, sizeof b);
-            if (!strcmp(a, b))
+        for (int k = 0; a[0] && k < g->naxes; k++) /* axis keys are normalised by axis_split */
+            if (!strcmp(a, g->axis[k].key))
                 return occam_error_set(err, OCCAM_ERR_INPUT, "--set %s: %s is a grid key (--grid "
                                        "%s), whose values would replace it at every point",
-                                       sets[i], b, g->axis[k].spec);
-        }
+                                       sets[i], a, g->axis[k].spec);
     }
     return OCCAM_OK;
 }
@@ -103,12 +101,14 @@ static int axis_split(grid_axis *ax, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: expected "
                                "section.key=v1,v2,... (see 'occam select --help')", ax->spec);
     *eq = 0;
+    char *dot = strchr(ax->text, '.'); /* in place: each part moves left or stays */
+    *dot = 0;
+    char *sec = trim(ax->text), *name = trim(dot + 1);
+    size_t ls = strlen(sec);
+    memmove(ax->text, sec, ls);
+    ax->text[ls] = '.';
+    memmove(ax->text + ls + 1, name, strlen(name) + 1);
     ax->key = ax->text;
-    char *norm = malloc(strlen(ax->key) + 2);
-    if (!norm) return occam_error_set(err, OCCAM_ERR_RUNTIME, "--grid: out of memory");
-    key_norm(ax->key, norm, strlen(ax->key) + 2); /* never longer than the key it trims */
-    strcpy(ax->key, norm);
-    free(norm);
     bool list = occam_config_key_is_list(ax->key);
     int n = 1;
     for (char *c = eq + 1; *c; c++) n += *c == ',';
@@ -151,14 +151,10 @@ static int grid_parse_axes(grid *g, const char *const *specs, int n, const occam
         ax->text = strdup(specs[a]);
         if (!ax->text) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "--grid: out of memory");
         if (rc == OCCAM_OK) rc = axis_split(ax, err);
-        char ka[256], kb[256];
-        if (rc == OCCAM_OK) key_norm(ax->key, ka, sizeof ka);
-        for (int b = 0; rc == OCCAM_OK && b < a; b++) {
-            key_norm(g->axis[b].key, kb, sizeof kb);
-            if (!strcmp(kb, ka))
+        for (int b = 0; rc == OCCAM_OK && b < a; b++)
+            if (!strcmp(g->axis[b].key, ax->key))
                 rc = occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: %s is already a grid "
-                                     "key (--grid %s)", ax->spec, ka, g->axis[b].spec);
-        }
+                                     "key (--grid %s)", ax->spec, ax->key, g->axis[b].spec);
         for (int i = 0; rc == OCCAM_OK && i < ax->n; i++) {
             *scratch = *base;
             rc = set_value(scratch, ax, ax->values[i], err);
