@@ -171,6 +171,32 @@ Test(dl, a_model_code_past_any_length_is_an_input_error)
     rig_down(&r);
 }
 
+/* A layer that weight decay drove into float32's denormals (decay 3 at lr 0.01 on a 2-unit
+ * net did) has a spread so small that its finer quantisation steps rounded to 0 in float: an
+ * abort in the quantiser. Now the step search starts from a floored spread, every weight of the
+ * layer codes as 0, and the total is finite. */
+Test(dl, a_layer_of_denormal_weights_codes_as_zeros)
+{
+    rig r;
+    rig_up_rows(&r, 200);
+    const occam_layout *lay = &r.m.lay;
+    int l = lay->nlayers - 1;
+    size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+    for (size_t i = 0; i < n; i++) r.m.params[lay->w_off[l] + i] = (i % 2 ? 1e-40f : -3e-41f);
+    occam_dl dl;
+    occam_error err = {0};
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert(isfinite(dl.total_bits) && dl.layer[l].delta > 0, "%g bits, step %g",
+              dl.total_bits, dl.layer[l].delta);
+    float *q = occam_alloc(lay->nparams, sizeof(float));
+    cr_assert(q);
+    occam_codes_quantize(q, r.m.params + lay->w_off[l], NULL, n, dl.layer[l].delta);
+    for (size_t i = 0; i < n; i++) cr_assert_eq(q[i], 0.0f);
+    free(q);
+    rig_down(&r);
+}
+
 Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
 {
     rig r;

@@ -561,7 +561,10 @@ static double active_std(const occam_model *m, int l)
         }
     if (k == 0) return 1.0;
     double var = ss / (double)k - (s / (double)k) * (s / (double)k);
-    return var > 0 ? sqrt(var) : 1e-3;
+    /* floored like the posterior step: weights that weight decay drove into float32's
+     * denormals (decay 3 at lr 0.01 on a 2-unit layer) had a spread whose finer steps rounded
+     * to a step of 0 in float */
+    return var > 0 ? fmax(sqrt(var), 1e-6) : 1e-3;
 }
 
 bool occam_dl_posterior_precision(const occam_dl_params *p, const occam_model *m)
