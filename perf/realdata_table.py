@@ -131,7 +131,9 @@ def main():
     ap.add_argument("--sets", default="")
     ap.add_argument("--select", action="store_true")
     ap.add_argument("--select-grid", action="append", default=[],
-                    help="one more --grid axis for occam select (repeatable)")
+                    help="one more --grid axis for occam select (repeatable); {in} and {out} "
+                         "stand for the set's input and output widths, as in "
+                         "model.layers={in}:5:{out},{in}:50:{out}")
     ap.add_argument("--json")
     a = ap.parse_args()
     sets = [l.split() for l in open(os.path.join(a.datadir, "sets.txt")) if l.strip()]
@@ -160,7 +162,10 @@ def main():
                 jobs.append((a, (name, s, "select", None), ini,
                              ["--grid", "train.weight_decay=" + ",".join(map(str, GRID)),
                               "--grid", "noise.enabled=false,true"]
-                             + [x for g in a.select_grid for x in ("--grid", g)], task, "select", maj))
+                             + [x for g in a.select_grid
+                                for x in ("--grid", g.replace("{in}", str(feat))
+                                          .replace("{out}", str(outs)))],
+                             task, "select", maj))
     res, failed = {}, []
     with cf.ThreadPoolExecutor(a.jobs) as ex:
         for key, val, msg in ex.map(run, jobs):
