@@ -447,7 +447,7 @@ Test(select_cmd, bad_grids_exit_2_before_training)
         {"--grid train.lrr=0.1,0.2", "train.lrr"},
         {"--grid train.lr=0.1,slow", "train.lr"},
         {"--grid train.lr=0.1 --grid train.lr=0.2", "already a grid key"},
-        {"--grid model.layers=20:8:3,20:8:4", "grid point 1 of 2 (model.layers=20,8,4)"},
+        {"--grid model.layers=20:8:3,20:8:4", "select 2/2 (model.layers=20,8,4)"},
         {"--grid train.lr=0.1 --report /nonexistent/dir/r.json", "--report"},
         {"--grid train.lr=0.1 --set train.lrr=1", "--set train.lrr"},
         {"--grid train.lr=0.1 --threads x", "--threads x"},
@@ -510,7 +510,7 @@ Test(select_cmd, every_points_data_is_checked_before_training)
     char want[1024];
     cr_assert_eq(select_csv(NULL, "--grid data.train=%s,%s --report %s", good,
                             path("missing.csv"), rep), 2, "%s", out);
-    snprintf(want, sizeof want, "grid point 1 of 2 (data.train=%s): %s: cannot open",
+    snprintf(want, sizeof want, "select 2/2 (data.train=%s): %s: cannot open",
              path("missing.csv"), path("missing.csv"));
     cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
     cr_assert(strstr(out, "no point was trained"), "%s", out);
@@ -519,7 +519,7 @@ Test(select_cmd, every_points_data_is_checked_before_training)
 
     cr_assert_eq(select_csv(NULL, "--set data.train=%s --grid train.lr=0.1,0.2 "
                             "--grid model.layers=4:3:2,5:3:2", good), 2, "%s", out);
-    cr_assert(strstr(out, "grid point 1 of 4 (train.lr=0.1 model.layers=5,3,2): model.layers: "
+    cr_assert(strstr(out, "select 2/4 (train.lr=0.1 model.layers=5,3,2): model.layers: "
                           "input width 5 does not match the data's 4 features"), "%s", out);
     cr_assert_null(strstr(out, "select 1/"), "a point trained: %s", out);
 

@@ -858,6 +858,9 @@ Test(data, csv_not_a_number)
                      ":3: column 2: \"zz\" is not a number");
     expect_csv_error("1,2,0\n1,,1\n", classify_last(2), ":2: column 2: \"\" is not a number");
     expect_csv_error("1,2,0\n1,2x,1\n", classify_last(2), ":2: column 2: \"2x\"");
+    /* strtod reads C's hexadecimal; a data file's "0x10" is not sixteen */
+    expect_csv_error("1,2,0\n1,0x10,1\n", classify_last(2), ":2: column 2: \"0x10\" is not a number");
+    expect_csv_error("1,2,0\n1, 0X1p3 ,1\n", classify_last(2), ":2: column 2: \"0X1p3\" is not a number");
 }
 
 Test(data, csv_ragged_row)

@@ -139,7 +139,7 @@ static int build_points(select_run *s, occam_error *err)
                                     s->o->threads >= 0 ? "--threads" : "runtime.threads",
                                     &pt->threads, &e);
         if (rc != OCCAM_OK)
-            return occam_error_set(err, rc, "grid point %d of %d (%s): %s", p, s->g.npoints,
+            return occam_error_set(err, rc, "select %d/%d (%s): %s", p + 1, s->g.npoints,
                                    pt->label, e.msg);
         pt->code = pt->cfg.mdl.model_code;
         pt->total_bits = pt->model_bits = pt->data_bits = NAN;
@@ -208,7 +208,7 @@ static int preflight(select_run *s, occam_error *err)
                                      f ? "data.test" : "data.train", files[f], groups);
         if (rc == OCCAM_OK) rc = load_data(s, cfg, &e);
         if (rc != OCCAM_OK)
-            occam_error_set(err, rc, "grid point %d of %d (%s): %s; no point was trained", p,
+            occam_error_set(err, rc, "select %d/%d (%s): %s; no point was trained", p + 1,
                             s->g.npoints, s->pt[p].label, e.msg);
     }
     return cli_agree(rc, err); /* under mpirun the ranks stop together, before any training */
@@ -306,7 +306,8 @@ static int train_point(select_run *s, int p, occam_error *err)
         rc = cli_session_open_with(&ss, &pt->cfg, pt->threads, &s->data.train, &s->data.test,
                                    &e);
     if (rc != OCCAM_OK)
-        return occam_error_set(err, rc, "grid point %d (%s): %s", p, pt->label, e.msg);
+        return occam_error_set(err, rc, "select %d/%d (%s): %s", p + 1, s->g.npoints,
+                               pt->label, e.msg);
     if (p == 0)
         fprintf(stderr, "occam: %zu training and %zu test samples, %d point%s, %d thread%s, "
                 "BLIS kernels %s\n", ss.train.n, ss.test.n, s->g.npoints,

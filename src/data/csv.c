@@ -9,7 +9,8 @@
  * an endless line (`data.train = /dev/zero`) fails at once instead of filling memory.
  *
  * A row is cells separated by commas. Each cell must parse completely with strtod (surrounding
- * spaces and tabs allowed) to a finite value that fits a float. Blank lines are skipped, "\r\n"
+ * spaces and tabs allowed) as a decimal number (not C's hexadecimal) to a finite value that
+ * fits a float. Blank lines are skipped, "\r\n"
  * line endings and a UTF-8 byte-order mark are accepted. The first non-blank line fixes the
  * cell count and is a header when opts->header says so (auto: when any of its cells is not a
  * number). Messages are "PATH:LINE: ..." with 1-based physical line numbers and 1-based
@@ -77,7 +78,9 @@ static void csv_parse_cell(csv_cell *c, char *s, char *stop)
     c->len = (size_t)(e - s);
     char *end = s;
     c->v = s < e ? strtod(s, &end) : 0.0;
-    c->ok = s < e && end == e;
+    /* decimal only: strtod also reads C's hexadecimal ("0x10" = 16, "0x1p3" = 8), which in a
+     * data file is an identifier or a hash, not a measurement */
+    c->ok = s < e && end == e && !memchr(s, 'x', c->len) && !memchr(s, 'X', c->len);
 }
 
 static int csv_grow_cells(csv_reader *r, occam_error *err)
