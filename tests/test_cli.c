@@ -1697,6 +1697,20 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
     }
 }
 
+/* compress refused more than 2^24 quantisation bins per layer, but eval refused more than 2^22
+ * as "layer 0 header is inconsistent": a file compress wrote at a fine step (a noisy model at
+ * noise.kl_scale = 0 has its posterior step at the σ floor, 1e-6) could not be read back.
+ * Here a 20,3 blobs model's weights span about 4.6 units: 4.6e6 bins at step 1e-6. */
+Test(cli, a_compressed_model_with_many_bins_loads, .timeout = 120)
+{
+    const char *s = "--set model.layers=20,3 --threads 1";
+    expect(occam("train %s %s --set train.epochs=1 --save %s", BLOBS, s, path("m.st")), 0,
+           "saved");
+    expect(occam("compress %s %s --set mdl.weight_precision=1e-6 --checkpoint %s --out %s",
+                 BLOBS, s, path("m.st"), path("m.occ")), 0, "wrote");
+    expect(occam("eval %s %s --checkpoint %s", BLOBS, s, path("m.occ")), 0, "test ");
+}
+
 /* An output that names one of the run's inputs used to replace it: train/select --report
  * CONFIG wrote JSON over the config, --save data.train a model over the training CSV (select's
  * later points then failed to read it), eval --report and compress --out over the checkpoint.
