@@ -1697,6 +1697,29 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
     }
 }
 
+/* Training let a noisy weight's σ = softplus(ρ) underflow float32: the sparse prior's sampled
+ * ρ gradient at lr 1 on unscaled targets took ρ to about −400, and noise.init_sigma = 1e-40
+ * starts there. The bits-back code then asserted sigma_q > 0 (train aborted and lost the
+ * model), or train saved a file that every command refused as damaged. Now training keeps
+ * ρ ≥ −87 (σ ≈ 1.6e-38, a normal float32), and what train saves loads. */
+Test(cli, training_keeps_noisy_sigma_a_normal_float, .timeout = 120)
+{
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    const char *sparse = "--set data.normalize_targets=false --set noise.enabled=true "
+                         "--set noise.prior=sparse --set train.epochs=1 --set train.lr=1 "
+                         "--set train.batch=99 --set mdl.model_code=bits-back --threads 1";
+    expect(occam("train %s %s --save %s", path("reg.ini"), sparse, path("s.st")), 0, "saved");
+    expect(occam("eval %s %s --checkpoint %s", path("reg.ini"), sparse, path("s.st")), 0,
+           "test ");
+    const char *tiny = "--set noise.enabled=true --set noise.init_sigma=1e-40 "
+                       "--set train.epochs=1 --threads 1";
+    expect(occam("train %s %s --save %s", BLOBS, tiny, path("t.st")), 0, "saved");
+    expect(occam("eval %s %s --checkpoint %s", BLOBS, tiny, path("t.st")), 0, "test ");
+    expect(occam("mdl %s %s --code bits-back --checkpoint %s", BLOBS, tiny, path("t.st")), 0,
+           "total bits");
+}
+
 /* compress refused more than 2^24 quantisation bins per layer, but eval refused more than 2^22
  * as "layer 0 header is inconsistent": a file compress wrote at a fine step (a noisy model at
  * noise.kl_scale = 0 has its posterior step at the σ floor, 1e-6) could not be read back.
