@@ -1697,6 +1697,26 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
     }
 }
 
+/* mdl.precision = posterior on a run without noisy weights was found out only at its code:
+ * train trained, then warned "no description length" (exit 0), or under prune.schedule = mdl
+ * exited 2 after the dense phase; select trained every point and failed each (exit 1, "no
+ * point was trained"). Now refused before any training, exit 2, naming the keys. */
+Test(cli, posterior_precision_without_noise_is_refused_before_training)
+{
+    const char *why = "mdl.precision = posterior takes the steps from the posterior σ of noisy "
+                      "weights, and this run trains without them (noise.enabled = false)";
+    const char *quick = "--set mdl.precision=posterior --set train.epochs=1 --threads 1";
+    expect(occam("train %s %s", BLOBS, quick), 2, why);
+    cr_assert(!strstr(out, "# result"), "it trained: %s", out);
+    expect(occam("train %s %s --set prune.schedule=mdl", BLOBS, quick), 2, why);
+    cr_assert(!strstr(out, "epoch 1/"), "it trained: %s", out);
+    expect(occam("select %s %s --grid train.lr=0.01,0.02", BLOBS, quick), 2,
+           "grid point 0 of 2 (train.lr=0.01): mdl.precision = posterior");
+    /* noisy weights, or a code without steps, train as before */
+    expect(occam("train %s %s --set noise.enabled=true", BLOBS, quick), 0, "# result");
+    expect(occam("train %s %s --set mdl.model_code=count", BLOBS, quick), 0, "# result");
+}
+
 /* Training let a noisy weight's σ = softplus(ρ) underflow float32: the sparse prior's sampled
  * ρ gradient at lr 1 on unscaled targets took ρ to about −400, and noise.init_sigma = 1e-40
  * starts there. The bits-back code then asserted sigma_q > 0 (train aborted and lost the

@@ -135,6 +135,8 @@ static int build_points(select_run *s, occam_error *err)
         pt->cfg.mdl.model_code = point_code(&pt->cfg);
         if (rc == OCCAM_OK) rc = occam_config_validate(&pt->cfg, &e);
         if (rc == OCCAM_OK)
+            rc = occam_dl_check_trained(&pt->cfg.mdl, pt->cfg.noise.enabled, &e);
+        if (rc == OCCAM_OK)
             rc = occam_team_resolve(pt->cfg.runtime.threads, pt->cfg.runtime.oversubscribe,
                                     s->o->threads >= 0 ? "--threads" : "runtime.threads",
                                     &pt->threads, &e);

@@ -987,6 +987,18 @@ const char *occam_dl_code_name(occam_model_code c)
                                               : occam_dl_code_names[OCCAM_MDL_TWO_PART];
 }
 
+int occam_dl_check_trained(const occam_dl_params *p, bool noise_enabled, occam_error *err)
+{
+    if (p->model_code == OCCAM_MDL_TWO_PART && p->precision == OCCAM_PRECISION_POSTERIOR &&
+        !noise_enabled)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.precision = posterior takes the steps from the posterior "
+                               "σ of noisy weights, and this run trains without them "
+                               "(noise.enabled = false): use auto or search, or set "
+                               "noise.enabled = true");
+    return OCCAM_OK;
+}
+
 int occam_dl_check(const occam_dl_params *p, bool noise_enabled, occam_error *err)
 {
     if (p->model_code == OCCAM_MDL_BITS_BACK && !noise_enabled)
