@@ -1740,6 +1740,28 @@ Test(cli, training_keeps_noisy_sigma_a_normal_float, .timeout = 120)
            "total bits");
 }
 
+/* A layer whose weights noise.log_alpha masks entirely codes only its biases, at a base step
+ * times 2^-shift; the .occ file keeps one step per layer, and compress wrote the precision
+ * rule's δ (1e-3) there while the biases were coded from another base (1): eval and mdl of
+ * the .occ then decoded biases 1000 times too small, a different model, silently (on digits,
+ * 'coded stream is damaged'). Now the file's model is the coded one: its data bits agree. */
+Test(cli, a_layer_masked_whole_keeps_its_biases_in_the_occ_file, .timeout = 60)
+{
+    const char *s = "--set model.layers=20,3 --set noise.enabled=true --set noise.log_alpha=-20 "
+                    "--set noise.warmup_epochs=0 --set noise.kl_scale=100 --threads 1";
+    expect(occam("train %s %s --set train.lr=1 --set train.epochs=2 --save %s", BLOBS, s,
+                 path("m.st")), 0, "saved");
+    expect(occam("mdl %s %s --checkpoint %s", BLOBS, s, path("m.st")), 0, "masked 60 weights");
+    const char *bits = strstr(out, "data bits");
+    cr_assert(bits, "%s", out);
+    char want[64];
+    snprintf(want, sizeof want, "%.*s", (int)strcspn(bits, "("), bits);
+    expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, s, path("m.st"),
+                 path("m.occ")), 0, "wrote");
+    expect(occam("mdl %s %s --set noise.enabled=false --checkpoint %s", BLOBS, s, path("m.occ")),
+           0, want);
+}
+
 /* compress refused more than 2^24 quantisation bins per layer, but eval refused more than 2^22
  * as "layer 0 header is inconsistent": a file compress wrote at a fine step (a noisy model at
  * noise.kl_scale = 0 has its posterior step at the σ floor, 1e-6) could not be read back.

@@ -808,9 +808,17 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
                                  "out of memory for the data code's scratch (%d threads)",
                                  threads);
+        /* A layer without active weights codes no weights at its δ: its δ becomes the
+         * biases' base, since the .occ file keeps one step per layer and its reader takes the
+         * biases' step as δ·2^−shift. With the δ of the precision rule (1e-3 at the posterior
+         * precision, the search's first grid step) compress wrote biases coded at 2^−shift,
+         * and eval decoded them at 1e-3·2^−shift: a different model, silently (or 'coded
+         * stream is damaged'), once noise.log_alpha masked a whole layer. */
         double base[OCCAM_MAX_LAYERS];
-        for (int l = 0; l < lay->nlayers; l++)
+        for (int l = 0; l < lay->nlayers; l++) {
             base[l] = dl->layer[l].k ? dl->layer[l].delta : step(active_std(m, l));
+            dl->layer[l].delta = base[l];
+        }
         if (rc == OCCAM_OK && code_biases(dl, m, p, train, threads, q, base) != OCCAM_OK)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
                                  "out of memory for the data code's scratch (%d threads)",
