@@ -212,6 +212,28 @@ Test(prune, neurons_are_removed_from_the_layout)
     rig_down(&r);
 }
 
+static void neurons_narrow(occam_config *c)
+{
+    neurons(c);
+    int w[] = {20, 2, 64, 3};
+    memcpy(c->model.layers, w, sizeof w);
+}
+
+/* Global neuron pruning capped the units removed at all but one per layer in total, not per
+ * layer: at the default target 0.9 a 2-unit layer beside a 64-unit one lost both, and train
+ * saved a model of widths 20-0-7-3 that every command refused. Each layer keeps a unit. */
+Test(prune, global_neuron_pruning_keeps_a_unit_in_every_layer)
+{
+    rig r;
+    rig_up(&r, 1, neurons_narrow);
+    occam_prune_event ev;
+    prune_once(&r, 0.9, &ev);
+    for (int h = 1; h < r.m.lay.nlayers; h++)
+        cr_assert(r.m.lay.width[h] >= 1, "hidden layer %d has %d units", h, r.m.lay.width[h]);
+    cr_assert_eq(ev.hidden_units, r.m.lay.width[1] + r.m.lay.width[2]);
+    rig_down(&r);
+}
+
 /* Removing a unit must not change what the rest of the network computes: zeroing the same
  * units' weights in the dense model gives the same outputs as the shrunk model. */
 Test(prune, neuron_removal_equals_zeroing)

@@ -358,11 +358,16 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
         occam_select_result r;
         rc = occam_select(sg, ln, L - 1, k < lim ? k : lim, 1, &r, err);
         if (rc == OCCAM_OK) occam_select_mask(mk, sg, ln, L - 1, &r, 1);
-        /* min_keep (in units): put back the best units of a layer that fell below it */
-        for (int h = 1, u = 0; h < L && prm->min_keep > 0; u += old.width[h], h++) {
+        /* min_keep (in units), and at least one unit in every layer: put back the best units
+         * of a layer that fell below it. The cap above keeps L - 1 units in all, not one per
+         * layer: at the default target 0.9, a 2-unit layer beside a 64-unit one lost both
+         * (model 4-0-7-3), and the file train saved had a layer of width 0, which every
+         * command refused. */
+        const int64_t want = prm->min_keep > 1 ? prm->min_keep : 1;
+        for (int h = 1, u = 0; h < L; u += old.width[h], h++) {
             int live = 0;
             for (int j = 0; j < old.width[h]; j++) live += keepbuf[u + j];
-            while (live < prm->min_keep && live < old.width[h]) {
+            while (live < want && live < old.width[h]) {
                 int best = -1;
                 for (int j = 0; j < old.width[h]; j++)
                     if (!keepbuf[u + j] && (best < 0 || us[u + j] > us[u + best])) best = j;
