@@ -107,6 +107,27 @@ Test(prune, layer_scope_with_overrides)
     rig_down(&r);
 }
 
+/* Weights gone NaN under a finite loss (dead ReLU units) reached the selection between the
+ * epoch ends that check them (agp prunes mid-epoch) and were refused as bad input: 'select:
+ * score NaN at segment 4 index 256', exit 2. Now divergence, naming the layer. */
+Test(prune, a_nan_weight_is_divergence_not_a_bad_score)
+{
+    rig r;
+    rig_up(&r, 1, NULL);
+    r.m.params[r.m.lay.w_off[1] + 5] = NAN;
+    occam_pruner *p;
+    occam_error err;
+    cr_assert_eq(occam_pruner_create(&p, &r.cfg.prune, r.cfg.train.batch, false, &r.m, &err),
+                 OCCAM_OK);
+    occam_prune_event ev = {0};
+    cr_assert_eq(occam_prune_to(p, &r.m, r.tr, &r.train, 0.5, &ev, &err), OCCAM_ERR_RUNTIME,
+                 "%s", err.msg);
+    cr_assert(strstr(err.msg, "training diverged: layer 1's weights are NaN at prune step 1"),
+              "%s", err.msg);
+    occam_pruner_free(p);
+    rig_down(&r);
+}
+
 static void min_keep(occam_config *c) { c->prune.min_keep = 60; }
 
 Test(prune, min_keep_per_layer)

@@ -404,6 +404,18 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
     const occam_prune_params *prm = &p->prm;
     p->threads = occam_trainer_threads(tr);
     int rc = OCCAM_OK;
+    /* Weights gone NaN under a finite loss (dead ReLU units) between the epoch ends that
+     * check them: agp prunes mid-epoch, and NaN scores reached the selection, which refused
+     * them with 'select: score NaN at segment 4 index 256' (exit 2, as if bad input). */
+    int bad;
+    const char *what;
+    bool nan;
+    if (!occam_model_finite(m, &bad, &what, &nan))
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "training diverged: layer %d's %s are %s at prune step %d "
+                               "while the loss stayed finite (the units they feed are dead); "
+                               "try a smaller train.lr",
+                               bad, what, nan ? "NaN" : "infinite", p->events + 1);
     if (prm->granularity == OCCAM_GRAN_NEURON) {
         rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
     } else {

@@ -78,28 +78,15 @@ static void report_step(const occam_fit_hooks *h, const occam_fit_result *res, i
  * layer, like the loss's divergence. */
 static int check_finite(const occam_model *m, int epoch, occam_error *err)
 {
-    const occam_layout *lay = &m->lay;
-    for (int l = 0; l < lay->nlayers; l++) {
-        size_t nw = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
-        const struct {
-            const float *v;
-            size_t n;
-            const char *what;
-        } part[3] = {{m->params + lay->w_off[l], nw, "weights"},
-                     {m->params + lay->b_off[l], nb, "biases"},
-                     {m->rho ? m->rho + lay->w_off[l] : NULL, nw, "noise widths (rho)"}};
-        for (int k = 0; k < 3; k++)
-            for (size_t i = 0; part[k].v && i < part[k].n; i++)
-                if (!isfinite(part[k].v[i]))
-                    return occam_error_set(err, OCCAM_ERR_RUNTIME,
-                                           "training diverged: layer %d's %s became %s in "
-                                           "epoch %d while the loss stayed finite (the units "
-                                           "they feed are dead); try a smaller train.lr",
-                                           l, part[k].what, isnan(part[k].v[i]) ? "NaN"
-                                                                                : "infinite",
-                                           epoch + 1);
-    }
-    return OCCAM_OK;
+    int l;
+    const char *what;
+    bool nan;
+    if (occam_model_finite(m, &l, &what, &nan)) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                           "training diverged: layer %d's %s became %s in epoch %d while the "
+                           "loss stayed finite (the units they feed are dead); try a smaller "
+                           "train.lr",
+                           l, what, nan ? "NaN" : "infinite", epoch + 1);
 }
 
 int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dataset *train,

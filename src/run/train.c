@@ -86,7 +86,10 @@ static int prune_event(run *r, double target, occam_prune_event **out, occam_err
     occam_prune_event *ev = new_event(r);
     if (!ev) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the prune log");
     int rc = occam_prune_to(r->pruner, r->m, r->tr, r->train, target, ev, err);
-    if (rc != OCCAM_OK) return rc;
+    if (rc != OCCAM_OK) { /* no event took place: train would print it as one of 0 weights */
+        r->log->n--;
+        return rc;
+    }
     ev->sparsity = 1.0 - (double)ev->weights_active / (double)r->log->dense_weights;
     if (r->snapshot && r->cfg->prune.rewind != OCCAM_REWIND_NONE) rewind_weights(r);
     *out = ev;
