@@ -171,6 +171,24 @@ Test(dl, a_model_code_past_any_length_is_an_input_error)
     rig_down(&r);
 }
 
+/* One parameter beyond any code length costs DBL_MAX bits, finite: alone, it gave a model
+ * length of 1.8e308 that mdl and train printed as a 309-digit number (exit 0); only two or
+ * more summed to inf and were refused. A bias of 1e8 at a step of 1e-9 (2^52 steps is 4.5e6). */
+Test(dl, one_parameter_past_any_code_length_is_an_input_error)
+{
+    rig r;
+    rig_up_rows(&r, 200);
+    const occam_layout *lay = &r.m.lay;
+    r.m.params[lay->b_off[0]] = 1e8f;
+    r.cfg.mdl.weight_precision = 1e-9;
+    occam_dl dl;
+    occam_error err = {0};
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_ERR_INPUT, "%g bits", dl.model_bits);
+    cr_assert(strstr(err.msg, "layer 0's parameters lie beyond any code length"), "%s", err.msg);
+    rig_down(&r);
+}
+
 /* A layer that weight decay drove into float32's denormals (decay 3 at lr 0.01 on a 2-unit
  * net did) has a spread so small that its finer quantisation steps rounded to 0 in float: an
  * abort in the quantiser. Now the step search starts from a floored spread, every weight of the

@@ -2,6 +2,7 @@
  * row chunks, the count and two-part model codes, and the per-layer quantisation-step search. */
 #include "occam/dl.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -865,16 +866,20 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
                              "(%g bits): a residual or an output overflows float32; check the "
                              "range of the training targets and the model's σ", dl->data_bits);
     /* So must a model code past any length: weights a step's bins cannot reach (|w|/δ beyond
-     * 2^52, where a bin has no width left in double), e.g. 1e13 in a layer coded at 5e-4. */
-    for (int l = 0; rc == OCCAM_OK && !isfinite(dl->model_bits) && l < dl->nlayers; l++) {
+     * 2^52, where a bin has no width left in double), e.g. 1e13 in a layer coded at 5e-4.
+     * Each such value costs DBL_MAX bits (occam_codes_value_bits), so one of them alone left a
+     * finite DBL_MAX: mdl and train printed a 309-digit length and exited 0 (a bias of 1e15 at
+     * the posterior step 1e-6, after SGD at lr 10), and only two or more summed to inf. */
+    for (int l = 0; rc == OCCAM_OK && !(dl->model_bits < DBL_MAX) && l < dl->nlayers; l++) {
         const occam_dl_layer *y = &dl->layer[l];
-        if (!isfinite(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits))
+        if (!(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits < DBL_MAX))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
                                  "layer %d's parameters lie beyond any code length at step %g "
-                                 "(weights far larger than the rest of the layer: a damaged "
-                                 "or hand-made file?)", l, y->delta);
+                                 "(values over 2^52 steps from 0: weights or biases far larger "
+                                 "than the rest of the layer, as a diverged run or a damaged "
+                                 "file leaves)", l, y->delta);
     }
-    if (rc == OCCAM_OK && !isfinite(dl->model_bits))
+    if (rc == OCCAM_OK && !(dl->model_bits < DBL_MAX))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite");
     return rc;
 }
