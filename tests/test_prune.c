@@ -350,6 +350,39 @@ static void rig_run(rig *r, occam_fit_result *res, occam_prune_log *log)
                                  &err), OCCAM_OK, "%s", err.msg);
 }
 
+static void mdl_fine(occam_config *c)
+{
+    c->prune.schedule = OCCAM_PRUNE_MDL;
+    c->prune.steps = 2;
+    c->prune.finetune_epochs = 1;
+    c->train.optim.lr = 1e-9; /* the bias set below stays */
+    c->mdl.weight_precision = 1e-9;
+}
+
+/* prune.schedule = mdl scores every model of the run; one that no code describes (here a bias
+ * of 1e8 at the step 1e-9, beyond any code length; in the wild a run near divergence) ended
+ * the run with exit 2 and lost the model. Now it is unscored and the run goes on; with none
+ * scored, the last model is kept. */
+Test(prune, mdl_schedule_goes_on_past_a_model_no_code_describes)
+{
+    rig r;
+    rig_up(&r, 1, mdl_fine);
+    r.m.params[r.m.lay.b_off[0]] = 1e8f;
+    occam_trainer_sync(r.tr);
+    occam_fit_result res;
+    occam_prune_log log;
+    rig_run(&r, &res, &log);
+    cr_assert_eq(log.n, 2);
+    cr_assert_eq(log.dense_total_bits, OCCAM_PRUNE_UNCODED);
+    for (int k = 0; k < 2; k++) cr_assert_eq(log.ev[k].total_bits, OCCAM_PRUNE_UNCODED);
+    cr_assert_eq(log.best, -1);
+    cr_assert_eq(zeros_in_weights(&r.m), occam_select_count(0.9, r.m.lay.nweights),
+                 "the last model (target 0.9) is kept");
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    rig_down(&r);
+}
+
 static void iterative(occam_config *c)
 {
     c->prune.schedule = OCCAM_PRUNE_ITERATIVE;

@@ -117,6 +117,14 @@ static int score_model(run *r, occam_prune_event *ev, best_model *b, int index, 
     occam_dl dl;
     int rc = occam_dl_compute(&dl, r->m, &r->cfg->mdl, &r->cfg->noise, r->train,
                               occam_trainer_threads(r->tr), NULL, err);
+    /* A model no code describes (a parameter beyond any code length at its step, an output
+     * that overflows: what a run near divergence leaves) is unscored, OCCAM_PRUNE_UNCODED, and
+     * never the best; the run goes on. It used to end here with exit 2, losing the model. */
+    if (rc == OCCAM_ERR_INPUT) {
+        if (ev) ev->total_bits = OCCAM_PRUNE_UNCODED;
+        else r->log->dense_total_bits = OCCAM_PRUNE_UNCODED;
+        return OCCAM_OK;
+    }
     if (rc != OCCAM_OK) return rc;
     if (ev) {
         ev->model_bits = dl.model_bits;
@@ -276,8 +284,8 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
             }
         }
     }
-    if (rc == OCCAM_OK && mdl) {
-        /* the code length picks the model */
+    if (rc == OCCAM_OK && mdl && best.total < INFINITY) {
+        /* the code length picks the model (if none had one, the last is kept) */
         size_t n = m->lay.nparams;
         memcpy(m->params, best.params, n * sizeof(float));
         int rc2 = occam_model_mask_enable(m, err);
