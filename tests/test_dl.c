@@ -552,6 +552,25 @@ Test(dl, regression_data_bits_are_in_the_targets_original_units)
     reg_down(&r);
 }
 
+/* The δ search codes quantised candidates of the weights; of huge trained weights one can
+ * output NaN (inf·0 in a layer: SGD at lr 10 on a 15-layer net, colgpa), which made σ NaN and
+ * aborted train in the Gaussian code ('sigma > 0 && delta > 0'). Such a data code is now past
+ * any length (+inf), which the search passes over and occam_dl_compute refuses. */
+Test(dl, a_nan_output_makes_the_data_code_infinite_not_an_abort)
+{
+    reg_rig r;
+    reg_up(&r, false);
+    const occam_layout *lay = &r.m.lay;
+    float *q = malloc(lay->nparams * sizeof(float));
+    cr_assert(q);
+    memcpy(q, r.m.params, lay->nparams * sizeof(float));
+    q[lay->b_off[1]] = NAN;
+    double bits = data_bits(&r.m, q, &r.std, 0, r.cfg.mdl.target_precision, 1);
+    cr_assert(bits == INFINITY, "%g bits", bits);
+    free(q);
+    reg_down(&r);
+}
+
 /* Every model code computes its data term that way: count and two-part (with the quantised
  * weights it reports), and bits-back, whose expected NLL under q tends to the plain code as σ
  * vanishes and matches the same function coded in original units. */

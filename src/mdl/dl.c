@@ -488,7 +488,13 @@ static int data_bits_from(const occam_model *m, const float *params, const occam
         double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, reg_residuals, &c);
         c.sigma = sqrt(ss / (double)(n * k));
         if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n * k, DATA_CHUNK * k, reg_bits, &c);
+        /* An output that is NaN or infinite (a quantised candidate of huge weights: inf·0 in
+         * a layer; SGD at lr 10 on a 15-layer net) makes σ NaN or inf, which the Gaussian
+         * code asserted against: the data code is then past any length, as class_bits gives
+         * for a NaN logit, and occam_dl_compute refuses it (the δ search passes over it). */
+        *bits = c.sigma < INFINITY ? occam_sum_chunked_ranks(DATA_RANKS, threads, n * k,
+                                                             DATA_CHUNK * k, reg_bits, &c)
+                                   : INFINITY;
     }
     free(c.resid);
     free_blocks(c.ws, threads);
