@@ -1697,6 +1697,19 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
     }
 }
 
+/* A step's loss is taken before its update, so the last update could make the outputs
+ * overflow unseen: full-batch SGD at lr 30 gave a step loss of 1.5e6, then 'train loss -nan'
+ * with exit 0 and a saved model. Now the epoch's test evaluation reports the divergence. */
+Test(cli, outputs_that_overflow_after_the_last_step_are_divergence)
+{
+    expect(occam("train %s --threads 1 --set model.layers=20,5,5,5,3 --set train.lr=30 "
+                 "--set train.weight_decay=1 --set train.epochs=3 --set train.batch=1048576 "
+                 "--set data.samples=200 --save %s", BLOBS, path("o.st")), 1,
+           "training diverged: the model's outputs overflow float32 after epoch 3");
+    cr_assert(!strstr(out, "nan"), "%s", out);
+    cr_assert_neq(access(path("o.st"), F_OK), 0, "a diverged model was saved");
+}
+
 /* mdl.precision = posterior on a run without noisy weights was found out only at its code:
  * train trained, then warned "no description length" (exit 0), or under prune.schedule = mdl
  * exited 2 after the dense phase; select trained every point and failed each (exit 1, "no

@@ -158,6 +158,21 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
         st->seconds = dt;
         st->samples_per_second = dt > 0 ? (double)n / dt : 0.0;
         if (test && test->n) occam_trainer_eval(tr, test, &st->test);
+        /* A step's loss is taken before its update, so the last update of an epoch can make
+         * the outputs overflow unseen (SGD at lr 30: a step loss of 1.5e6, then 'train loss
+         * -nan', exit 0, the model saved). The epoch's test evaluation shows it; the training
+         * set, evaluated only then, tells divergence from test rows the model cannot take
+         * (values of 3e38 under data.normalize = none), which are left to the commands. */
+        if (test && test->n && !isfinite(st->test.loss)) {
+            occam_eval te;
+            occam_trainer_eval(tr, train, &te);
+            if (!isfinite(te.loss))
+                return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                       "training diverged: the model's outputs overflow "
+                                       "float32 after epoch %d (its training loss is %s, the "
+                                       "last step's was finite); try a smaller train.lr",
+                                       epoch + 1, isnan(te.loss) ? "NaN" : "infinite");
+        }
         res->epochs = epoch + 1;
         res->train_seconds += dt;
         res->samples_per_second =
