@@ -107,6 +107,22 @@ Test(prune, layer_scope_with_overrides)
     rig_down(&r);
 }
 
+/* One prune step of the rig at target 0.5 must fail as divergence: OCCAM_ERR_RUNTIME with a
+ * message holding `want`. */
+static void expect_prune_divergence(rig *r, const char *want)
+{
+    occam_pruner *p;
+    occam_error err;
+    cr_assert_eq(occam_pruner_create(&p, &r->cfg.prune, r->cfg.train.batch, false, &r->m, &err),
+                 OCCAM_OK);
+    occam_prune_event ev = {0};
+    cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, 0.5, &ev, &err), OCCAM_ERR_RUNTIME,
+                 "%s", err.msg);
+    cr_assert(strstr(err.msg, "training diverged: layer ") && strstr(err.msg, want), "%s",
+              err.msg);
+    occam_pruner_free(p);
+}
+
 /* Weights gone NaN under a finite loss (dead ReLU units) reached the selection between the
  * epoch ends that check them (agp prunes mid-epoch) and were refused as bad input: 'select:
  * score NaN at segment 4 index 256', exit 2. Now divergence, naming the layer. */
@@ -115,16 +131,24 @@ Test(prune, a_nan_weight_is_divergence_not_a_bad_score)
     rig r;
     rig_up(&r, 1, NULL);
     r.m.params[r.m.lay.w_off[1] + 5] = NAN;
-    occam_pruner *p;
-    occam_error err;
-    cr_assert_eq(occam_pruner_create(&p, &r.cfg.prune, r.cfg.train.batch, false, &r.m, &err),
-                 OCCAM_OK);
-    occam_prune_event ev = {0};
-    cr_assert_eq(occam_prune_to(p, &r.m, r.tr, &r.train, 0.5, &ev, &err), OCCAM_ERR_RUNTIME,
-                 "%s", err.msg);
-    cr_assert(strstr(err.msg, "training diverged: layer 1's weights are NaN at prune step 1"),
-              "%s", err.msg);
-    occam_pruner_free(p);
+    expect_prune_divergence(&r, "layer 1's weights are NaN at prune step 1");
+    rig_down(&r);
+}
+
+static void taylor(occam_config *c) { c->prune.method = OCCAM_IMP_TAYLOR; }
+
+/* Finite weights whose gradients overflow (here ±3e38 in turn through layer 1: inf − inf)
+ * give NaN taylor scores, which the selection refused as bad input ('select: score NaN at
+ * segment 7 index 17', exit 2). Now divergence, naming the layer. */
+Test(prune, nan_scores_of_finite_weights_are_divergence)
+{
+    rig r;
+    rig_up(&r, 1, taylor);
+    const occam_layout *lay = &r.m.lay;
+    for (size_t i = 0; i < (size_t)lay->width[1] * lay->width[2]; i++)
+        r.m.params[lay->w_off[1] + i] = i % 2 ? -3e38f : 3e38f;
+    occam_trainer_sync(r.tr);
+    expect_prune_divergence(&r, "'s importance scores are NaN at prune step 1");
     rig_down(&r);
 }
 

@@ -131,6 +131,28 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
             if (!m->mask[i]) s[i] = -1.0f;
 }
 
+/* NaN scores of finite weights: the gradients taylor and obd average overflowed on the
+ * training rows (a run near divergence; a 42-unit net at lr 100). They reached the selection,
+ * which refused them as bad input: 'select: score NaN at segment 7 index 17', exit 2. */
+static int check_scores(const occam_pruner *p, const occam_model *m, occam_error *err)
+{
+    const occam_layout *lay = &m->lay;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t nw = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
+        bool bad = false;
+        for (size_t i = 0; i < nw && !bad; i++) bad = isnan(p->score[lay->w_off[l] + i]);
+        for (size_t i = 0; p->prm.bias && i < nb && !bad; i++)
+            bad = isnan(p->score[lay->b_off[l] + i]);
+        if (bad)
+            return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                   "training diverged: layer %d's importance scores are NaN at "
+                                   "prune step %d (the gradients they average overflow float32 "
+                                   "on the training rows); try a smaller train.lr",
+                                   l, p->events + 1);
+    }
+    return OCCAM_OK;
+}
+
 /* ---- weight granularity ----------------------------------------------------------------- */
 
 typedef struct segs {
@@ -420,7 +442,10 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
         rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
     } else {
         rc = occam_model_mask_enable(m, err);
-        if (rc == OCCAM_OK) compute_scores(p, m, tr, train);
+        if (rc == OCCAM_OK) {
+            compute_scores(p, m, tr, train);
+            rc = check_scores(p, m, err);
+        }
         if (rc == OCCAM_OK && prm->granularity == OCCAM_GRAN_NM)
             prune_nm(p, m);
         else if (rc == OCCAM_OK)
