@@ -400,10 +400,12 @@ static int select_body(select_run *s, occam_error *err)
         return occam_error_set(err, rc, "select: %s; %d of %d points finished%s%s", why, done,
                                s->g.npoints, out_err.msg[0] ? "; " : "", out_err.msg);
     }
-    if (out_rc != OCCAM_OK) return occam_error_set(err, out_rc, "%s", out_err.msg);
+    /* every point failing is the news, before what --save could not do because of it (it
+     * used to say 'no point was trained' of points that trained and failed) */
     if (s->best < 0)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "select: every point failed; none was "
-                               "chosen");
+                               "chosen%s%s", out_err.msg[0] ? "; " : "", out_err.msg);
+    if (out_rc != OCCAM_OK) return occam_error_set(err, out_rc, "%s", out_err.msg);
     return OCCAM_OK;
 }
 
