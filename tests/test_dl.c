@@ -189,6 +189,26 @@ Test(dl, one_parameter_past_any_code_length_is_an_input_error)
     rig_down(&r);
 }
 
+/* A NaN output (an overflow inside the network: inf − inf) made the classification data code
+ * NaN, and the message printed it as '(-nan bits)'. */
+Test(dl, a_nan_data_code_is_named_not_printed_as_minus_nan)
+{
+    rig r;
+    rig_up_rows(&r, 200);
+    const occam_layout *lay = &r.m.lay;
+    for (size_t i = 0; i < (size_t)lay->width[0] * lay->width[1]; i++)
+        r.m.params[lay->w_off[0] + i] = i % 2 ? -3e38f : 3e38f;
+    r.cfg.mdl.model_code = OCCAM_MDL_COUNT;
+    occam_dl dl;
+    occam_error err = {0};
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_ERR_INPUT, "%g bits", dl.data_bits);
+    cr_assert(strstr(err.msg, "the data code's length is not finite (NaN bits: an output is "
+                              "NaN)"), "%s", err.msg);
+    cr_assert(!strstr(err.msg, "nan"), "%s", err.msg);
+    rig_down(&r);
+}
+
 /* A layer that weight decay drove into float32's denormals (decay 3 at lr 0.01 on a 2-unit
  * net did) has a spread so small that its finer quantisation steps rounded to 0 in float: an
  * abort in the quantiser. Now the step search starts from a floored spread, every weight of the

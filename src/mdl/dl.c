@@ -869,8 +869,9 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
      * data code of inf or NaN bits must not be printed, compared or written as a number. */
     if (rc == OCCAM_OK && !isfinite(dl->data_bits))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the data code's length is not finite "
-                             "(%g bits): a residual or an output overflows float32; check the "
-                             "range of the training targets and the model's σ", dl->data_bits);
+                             "(%s): a residual or an output overflows float32; check the "
+                             "range of the training targets and the model's σ",
+                             isnan(dl->data_bits) ? "NaN bits: an output is NaN" : "inf bits");
     /* So must a model code past any length: weights a step's bins cannot reach (|w|/δ beyond
      * 2^52, where a bin has no width left in double), e.g. 1e13 in a layer coded at 5e-4.
      * Each such value costs DBL_MAX bits (occam_codes_value_bits), so one of them alone left a
