@@ -435,8 +435,8 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
     if (!occam_model_finite(m, &bad, &what, &nan))
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "training diverged: layer %d's %s are %s at prune step %d "
-                               "while the loss stayed finite (the units they feed are dead); "
-                               "try a smaller train.lr",
+                               "while the loss stayed finite (dead or saturated units kept "
+                               "them from it); try a smaller train.lr",
                                bad, what, nan ? "NaN" : "infinite", p->events + 1);
     if (prm->granularity == OCCAM_GRAN_NEURON) {
         rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);

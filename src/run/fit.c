@@ -84,8 +84,8 @@ static int check_finite(const occam_model *m, int epoch, occam_error *err)
     if (occam_model_finite(m, &l, &what, &nan)) return OCCAM_OK;
     return occam_error_set(err, OCCAM_ERR_RUNTIME,
                            "training diverged: layer %d's %s became %s in epoch %d while the "
-                           "loss stayed finite (the units they feed are dead); try a smaller "
-                           "train.lr",
+                           "loss stayed finite (dead or saturated units kept them from it); "
+                           "try a smaller train.lr",
                            l, what, nan ? "NaN" : "infinite", epoch + 1);
 }
 
