@@ -1697,6 +1697,98 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
     }
 }
 
+/* A step's loss is taken before its update, so the last update could make the outputs
+ * overflow unseen: full-batch SGD at lr 30 gave a step loss of 1.5e6, then 'train loss -nan'
+ * with exit 0 and a saved model. Now the epoch's test evaluation reports the divergence. */
+Test(cli, outputs_that_overflow_after_the_last_step_are_divergence)
+{
+    expect(occam("train %s --threads 1 --set model.layers=20,5,5,5,3 --set train.lr=30 "
+                 "--set train.weight_decay=1 --set train.epochs=3 --set train.batch=1048576 "
+                 "--set data.samples=200 --save %s", BLOBS, path("o.st")), 1,
+           "training diverged: the model's outputs overflow float32 after epoch 3");
+    cr_assert(!strstr(out, "nan"), "%s", out);
+    cr_assert_neq(access(path("o.st"), F_OK), 0, "a diverged model was saved");
+}
+
+/* mdl.precision = posterior on a run without noisy weights was found out only at its code:
+ * train trained, then warned "no description length" (exit 0), or under prune.schedule = mdl
+ * exited 2 after the dense phase; select trained every point and failed each (exit 1, "no
+ * point was trained"). Now refused before any training, exit 2, naming the keys. */
+Test(cli, posterior_precision_without_noise_is_refused_before_training)
+{
+    const char *why = "mdl.precision = posterior takes the steps from the posterior σ of noisy "
+                      "weights, and this run trains without them (noise.enabled = false)";
+    const char *quick = "--set mdl.precision=posterior --set train.epochs=1 --threads 1";
+    expect(occam("train %s %s", BLOBS, quick), 2, why);
+    cr_assert(!strstr(out, "# result"), "it trained: %s", out);
+    expect(occam("train %s %s --set prune.schedule=mdl", BLOBS, quick), 2, why);
+    cr_assert(!strstr(out, "epoch 1/"), "it trained: %s", out);
+    expect(occam("select %s %s --grid train.lr=0.01,0.02", BLOBS, quick), 2,
+           "grid point 0 of 2 (train.lr=0.01): mdl.precision = posterior");
+    /* noisy weights, or a code without steps, train as before */
+    expect(occam("train %s %s --set noise.enabled=true", BLOBS, quick), 0, "# result");
+    expect(occam("train %s %s --set mdl.model_code=count", BLOBS, quick), 0, "# result");
+}
+
+/* Training let a noisy weight's σ = softplus(ρ) underflow float32: the sparse prior's sampled
+ * ρ gradient at lr 1 on unscaled targets took ρ to about −400, and noise.init_sigma = 1e-40
+ * starts there. The bits-back code then asserted sigma_q > 0 (train aborted and lost the
+ * model), or train saved a file that every command refused as damaged. Now training keeps
+ * ρ ≥ −87 (σ ≈ 1.6e-38, a normal float32), and what train saves loads. */
+Test(cli, training_keeps_noisy_sigma_a_normal_float, .timeout = 120)
+{
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    const char *sparse = "--set data.normalize_targets=false --set noise.enabled=true "
+                         "--set noise.prior=sparse --set train.epochs=1 --set train.lr=1 "
+                         "--set train.batch=99 --set mdl.model_code=bits-back --threads 1";
+    expect(occam("train %s %s --save %s", path("reg.ini"), sparse, path("s.st")), 0, "saved");
+    expect(occam("eval %s %s --checkpoint %s", path("reg.ini"), sparse, path("s.st")), 0,
+           "test ");
+    const char *tiny = "--set noise.enabled=true --set noise.init_sigma=1e-40 "
+                       "--set train.epochs=1 --threads 1";
+    expect(occam("train %s %s --save %s", BLOBS, tiny, path("t.st")), 0, "saved");
+    expect(occam("eval %s %s --checkpoint %s", BLOBS, tiny, path("t.st")), 0, "test ");
+    expect(occam("mdl %s %s --code bits-back --checkpoint %s", BLOBS, tiny, path("t.st")), 0,
+           "total bits");
+}
+
+/* A layer whose weights noise.log_alpha masks entirely codes only its biases, at a base step
+ * times 2^-shift; the .occ file keeps one step per layer, and compress wrote the precision
+ * rule's δ (1e-3) there while the biases were coded from another base (1): eval and mdl of
+ * the .occ then decoded biases 1000 times too small, a different model, silently (on digits,
+ * 'coded stream is damaged'). Now the file's model is the coded one: its data bits agree. */
+Test(cli, a_layer_masked_whole_keeps_its_biases_in_the_occ_file, .timeout = 60)
+{
+    const char *s = "--set model.layers=20,3 --set noise.enabled=true --set noise.log_alpha=-20 "
+                    "--set noise.warmup_epochs=0 --set noise.kl_scale=100 --threads 1";
+    expect(occam("train %s %s --set train.lr=1 --set train.epochs=2 --save %s", BLOBS, s,
+                 path("m.st")), 0, "saved");
+    expect(occam("mdl %s %s --checkpoint %s", BLOBS, s, path("m.st")), 0, "masked 60 weights");
+    const char *bits = strstr(out, "data bits");
+    cr_assert(bits, "%s", out);
+    char want[64];
+    snprintf(want, sizeof want, "%.*s", (int)strcspn(bits, "("), bits);
+    expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, s, path("m.st"),
+                 path("m.occ")), 0, "wrote");
+    expect(occam("mdl %s %s --set noise.enabled=false --checkpoint %s", BLOBS, s, path("m.occ")),
+           0, want);
+}
+
+/* compress refused more than 2^24 quantisation bins per layer, but eval refused more than 2^22
+ * as "layer 0 header is inconsistent": a file compress wrote at a fine step (a noisy model at
+ * noise.kl_scale = 0 has its posterior step at the σ floor, 1e-6) could not be read back.
+ * Here a 20,3 blobs model's weights span about 4.6 units: 4.6e6 bins at step 1e-6. */
+Test(cli, a_compressed_model_with_many_bins_loads, .timeout = 120)
+{
+    const char *s = "--set model.layers=20,3 --threads 1";
+    expect(occam("train %s %s --set train.epochs=1 --save %s", BLOBS, s, path("m.st")), 0,
+           "saved");
+    expect(occam("compress %s %s --set mdl.weight_precision=1e-6 --checkpoint %s --out %s",
+                 BLOBS, s, path("m.st"), path("m.occ")), 0, "wrote");
+    expect(occam("eval %s %s --checkpoint %s", BLOBS, s, path("m.occ")), 0, "test ");
+}
+
 /* An output that names one of the run's inputs used to replace it: train/select --report
  * CONFIG wrote JSON over the config, --save data.train a model over the training CSV (select's
  * later points then failed to read it), eval --report and compress --out over the checkpoint.

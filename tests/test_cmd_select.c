@@ -579,6 +579,16 @@ Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)
     load_json(rep, &root);
     member(&root, "best", OCCAM_JSON_NULL);
     occam_json_free(&root);
+    /* with --save too: the points trained and failed, which the message used to deny ('no
+     * point was trained'), without saying that every point failed */
+    const char *st = path("m.st");
+    cr_assert_eq(select_run("--set data.spread=1000 --set train.momentum=0.99 "
+                            "--grid train.lr=90,80 --save %s", st), 1, "%s", out);
+    cr_assert(strstr(out, "select: every point failed; none was chosen; the shortest point's "
+                          "model could not be written"), "%s", out);
+    cr_assert(strstr(out, "no point was trained and scored, so there is no model to save"),
+              "%s", out);
+    cr_assert_neq(access(st, F_OK), 0, "a model was saved");
 }
 
 Test(select_cmd, sigint_exits_130_with_the_finished_points)

@@ -1619,6 +1619,58 @@ Test(config, optim_check)
     check_rc(occam_optim_check(&o, &err), &err, NULL);
 }
 
+/* Values inside a key's documented bounds that the optimiser's float32 rounds onto them:
+ * Adam's β1 or β2 of 0.99999999999 (1.0f) made the first step NaN, reported as divergence with
+ * "try a smaller train.lr"; ε = 1e-300 (0.0f) gave NaN weights wherever a gradient was 0,
+ * which training did not notice. Now refused, naming the key; the optimiser not in use is
+ * not checked, and the largest float below 1 and ε = 1e-30 pass. */
+Test(config, optim_keys_keep_their_bounds_in_float32)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    occam_error err = {0};
+    const char *one = "rounds to 1 in float32, the precision the optimiser steps in (Adam's "
+                      "bias correction 1 - beta^t would be 0 and its steps NaN); use at most "
+                      "0.99999994";
+    char want[400];
+    occam_optim_params o = c.train.optim;
+    o.optimizer = OCCAM_OPT_ADAM;
+    o.beta1 = 0.99999999999;
+    snprintf(want, sizeof want, "train.beta1 = 0.99999999999 %s", one);
+    check_rc(occam_optim_check(&o, &err), &err, want);
+    o.beta1 = 0.99999994;
+    check_rc(occam_optim_check(&o, &err), &err, NULL);
+    o.beta2 = 0.99999999999;
+    snprintf(want, sizeof want, "train.beta2 = 0.99999999999 %s", one);
+    check_rc(occam_optim_check(&o, &err), &err, want);
+    o.optimizer = OCCAM_OPT_SGD; /* Adam's keys do not matter to SGD */
+    check_rc(occam_optim_check(&o, &err), &err, NULL);
+    o.momentum = 0.99999999999;
+    check_rc(occam_optim_check(&o, &err), &err,
+             "train.momentum = 0.99999999999 rounds to 1 in float32, the precision the "
+             "optimiser steps in (SGD's velocity would never decay); use at most 0.99999994");
+    o = c.train.optim;
+    o.optimizer = OCCAM_OPT_ADAM;
+    o.eps = 1e-300;
+    check_rc(occam_optim_check(&o, &err), &err,
+             "train.eps = 1e-300 vanishes in float32, the precision the optimiser steps in "
+             "(Adam would divide 0 by 0 wherever a gradient is 0, and the weight would be NaN); "
+             "use at least 1e-30");
+    o.beta2 = 0.99999994; /* the smallest first bias correction */
+    o.eps = 1e-30;
+    check_rc(occam_optim_check(&o, &err), &err, NULL);
+    o.lr = 1e-300;
+    check_rc(occam_optim_check(&o, &err), &err,
+             "train.lr = 1e-300 rounds to 0 in float32, the precision the optimiser steps in: "
+             "no step would move a weight; use a larger value");
+    /* and through the config: train exits 2 at validation, not 1 after a NaN step */
+    cr_assert_eq(occam_config_set(&c, "train.optimizer=adam", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_config_set(&c, "train.beta1=0.99999999999", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "train.beta1 = 0.99999999999 rounds to 1"), "%s", err.msg);
+}
+
 Test(config, prune_check)
 {
     occam_config c;

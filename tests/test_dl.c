@@ -171,6 +171,44 @@ Test(dl, a_model_code_past_any_length_is_an_input_error)
     rig_down(&r);
 }
 
+/* One parameter beyond any code length costs DBL_MAX bits, finite: alone, it gave a model
+ * length of 1.8e308 that mdl and train printed as a 309-digit number (exit 0); only two or
+ * more summed to inf and were refused. A bias of 1e8 at a step of 1e-9 (2^52 steps is 4.5e6). */
+Test(dl, one_parameter_past_any_code_length_is_an_input_error)
+{
+    rig r;
+    rig_up_rows(&r, 200);
+    const occam_layout *lay = &r.m.lay;
+    r.m.params[lay->b_off[0]] = 1e8f;
+    r.cfg.mdl.weight_precision = 1e-9;
+    occam_dl dl;
+    occam_error err = {0};
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_ERR_INPUT, "%g bits", dl.model_bits);
+    cr_assert(strstr(err.msg, "layer 0's parameters lie beyond any code length"), "%s", err.msg);
+    rig_down(&r);
+}
+
+/* A NaN output (an overflow inside the network: inf − inf) made the classification data code
+ * NaN, and the message printed it as '(-nan bits)'. */
+Test(dl, a_nan_data_code_is_named_not_printed_as_minus_nan)
+{
+    rig r;
+    rig_up_rows(&r, 200);
+    const occam_layout *lay = &r.m.lay;
+    for (size_t i = 0; i < (size_t)lay->width[0] * lay->width[1]; i++)
+        r.m.params[lay->w_off[0] + i] = i % 2 ? -3e38f : 3e38f;
+    r.cfg.mdl.model_code = OCCAM_MDL_COUNT;
+    occam_dl dl;
+    occam_error err = {0};
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_ERR_INPUT, "%g bits", dl.data_bits);
+    cr_assert(strstr(err.msg, "the data code's length is not finite (NaN bits: an output is "
+                              "NaN)"), "%s", err.msg);
+    cr_assert(!strstr(err.msg, "nan"), "%s", err.msg);
+    rig_down(&r);
+}
+
 /* A layer that weight decay drove into float32's denormals (decay 3 at lr 0.01 on a 2-unit
  * net did) has a spread so small that its finer quantisation steps rounded to 0 in float: an
  * abort in the quantiser. Now the step search starts from a floored spread, every weight of the
@@ -531,6 +569,25 @@ Test(dl, regression_data_bits_are_in_the_targets_original_units)
     double want = 300 * log2(r.s);
     cr_assert(fabs(b1 - unscaled - want) <= 1e-6 * b1, "difference %.9g, n·log2(s) %.9g",
               b1 - unscaled, want);
+    reg_down(&r);
+}
+
+/* The δ search codes quantised candidates of the weights; of huge trained weights one can
+ * output NaN (inf·0 in a layer: SGD at lr 10 on a 15-layer net, colgpa), which made σ NaN and
+ * aborted train in the Gaussian code ('sigma > 0 && delta > 0'). Such a data code is now past
+ * any length (+inf), which the search passes over and occam_dl_compute refuses. */
+Test(dl, a_nan_output_makes_the_data_code_infinite_not_an_abort)
+{
+    reg_rig r;
+    reg_up(&r, false);
+    const occam_layout *lay = &r.m.lay;
+    float *q = malloc(lay->nparams * sizeof(float));
+    cr_assert(q);
+    memcpy(q, r.m.params, lay->nparams * sizeof(float));
+    q[lay->b_off[1]] = NAN;
+    double bits = data_bits(&r.m, q, &r.std, 0, r.cfg.mdl.target_precision, 1);
+    cr_assert(bits == INFINITY, "%g bits", bits);
+    free(q);
     reg_down(&r);
 }
 

@@ -107,6 +107,51 @@ Test(prune, layer_scope_with_overrides)
     rig_down(&r);
 }
 
+/* One prune step of the rig at target 0.5 must fail as divergence: OCCAM_ERR_RUNTIME with a
+ * message holding `want`. */
+static void expect_prune_divergence(rig *r, const char *want)
+{
+    occam_pruner *p;
+    occam_error err;
+    cr_assert_eq(occam_pruner_create(&p, &r->cfg.prune, r->cfg.train.batch, false, &r->m, &err),
+                 OCCAM_OK);
+    occam_prune_event ev = {0};
+    cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, 0.5, &ev, &err), OCCAM_ERR_RUNTIME,
+                 "%s", err.msg);
+    cr_assert(strstr(err.msg, "training diverged: layer ") && strstr(err.msg, want), "%s",
+              err.msg);
+    occam_pruner_free(p);
+}
+
+/* Weights gone NaN under a finite loss (dead ReLU units) reached the selection between the
+ * epoch ends that check them (agp prunes mid-epoch) and were refused as bad input: 'select:
+ * score NaN at segment 4 index 256', exit 2. Now divergence, naming the layer. */
+Test(prune, a_nan_weight_is_divergence_not_a_bad_score)
+{
+    rig r;
+    rig_up(&r, 1, NULL);
+    r.m.params[r.m.lay.w_off[1] + 5] = NAN;
+    expect_prune_divergence(&r, "layer 1's weights are NaN at prune step 1");
+    rig_down(&r);
+}
+
+static void taylor(occam_config *c) { c->prune.method = OCCAM_IMP_TAYLOR; }
+
+/* Finite weights whose gradients overflow (here ±3e38 in turn through layer 1: inf − inf)
+ * give NaN taylor scores, which the selection refused as bad input ('select: score NaN at
+ * segment 7 index 17', exit 2). Now divergence, naming the layer. */
+Test(prune, nan_scores_of_finite_weights_are_divergence)
+{
+    rig r;
+    rig_up(&r, 1, taylor);
+    const occam_layout *lay = &r.m.lay;
+    for (size_t i = 0; i < (size_t)lay->width[1] * lay->width[2]; i++)
+        r.m.params[lay->w_off[1] + i] = i % 2 ? -3e38f : 3e38f;
+    occam_trainer_sync(r.tr);
+    expect_prune_divergence(&r, "'s importance scores are NaN at prune step 1");
+    rig_down(&r);
+}
+
 static void min_keep(occam_config *c) { c->prune.min_keep = 60; }
 
 Test(prune, min_keep_per_layer)
@@ -212,6 +257,28 @@ Test(prune, neurons_are_removed_from_the_layout)
     rig_down(&r);
 }
 
+static void neurons_narrow(occam_config *c)
+{
+    neurons(c);
+    int w[] = {20, 2, 64, 3};
+    memcpy(c->model.layers, w, sizeof w);
+}
+
+/* Global neuron pruning capped the units removed at all but one per layer in total, not per
+ * layer: at the default target 0.9 a 2-unit layer beside a 64-unit one lost both, and train
+ * saved a model of widths 20-0-7-3 that every command refused. Each layer keeps a unit. */
+Test(prune, global_neuron_pruning_keeps_a_unit_in_every_layer)
+{
+    rig r;
+    rig_up(&r, 1, neurons_narrow);
+    occam_prune_event ev;
+    prune_once(&r, 0.9, &ev);
+    for (int h = 1; h < r.m.lay.nlayers; h++)
+        cr_assert(r.m.lay.width[h] >= 1, "hidden layer %d has %d units", h, r.m.lay.width[h]);
+    cr_assert_eq(ev.hidden_units, r.m.lay.width[1] + r.m.lay.width[2]);
+    rig_down(&r);
+}
+
 /* Removing a unit must not change what the rest of the network computes: zeroing the same
  * units' weights in the dense model gives the same outputs as the shrunk model. */
 Test(prune, neuron_removal_equals_zeroing)
@@ -305,6 +372,39 @@ static void rig_run(rig *r, occam_fit_result *res, occam_prune_log *log)
     occam_error err;
     cr_assert_eq(occam_train_run(r->tr, &r->m, &r->cfg, &r->train, &r->test, res, log, NULL,
                                  &err), OCCAM_OK, "%s", err.msg);
+}
+
+static void mdl_fine(occam_config *c)
+{
+    c->prune.schedule = OCCAM_PRUNE_MDL;
+    c->prune.steps = 2;
+    c->prune.finetune_epochs = 1;
+    c->train.optim.lr = 1e-9; /* the bias set below stays */
+    c->mdl.weight_precision = 1e-9;
+}
+
+/* prune.schedule = mdl scores every model of the run; one that no code describes (here a bias
+ * of 1e8 at the step 1e-9, beyond any code length; in the wild a run near divergence) ended
+ * the run with exit 2 and lost the model. Now it is unscored and the run goes on; with none
+ * scored, the last model is kept. */
+Test(prune, mdl_schedule_goes_on_past_a_model_no_code_describes)
+{
+    rig r;
+    rig_up(&r, 1, mdl_fine);
+    r.m.params[r.m.lay.b_off[0]] = 1e8f;
+    occam_trainer_sync(r.tr);
+    occam_fit_result res;
+    occam_prune_log log;
+    rig_run(&r, &res, &log);
+    cr_assert_eq(log.n, 2);
+    cr_assert_eq(log.dense_total_bits, OCCAM_PRUNE_UNCODED);
+    for (int k = 0; k < 2; k++) cr_assert_eq(log.ev[k].total_bits, OCCAM_PRUNE_UNCODED);
+    cr_assert_eq(log.best, -1);
+    cr_assert_eq(zeros_in_weights(&r.m), occam_select_count(0.9, r.m.lay.nweights),
+                 "the last model (target 0.9) is kept");
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    rig_down(&r);
 }
 
 static void iterative(occam_config *c)

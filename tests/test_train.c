@@ -159,6 +159,59 @@ Test(train, divergence_is_reported)
     occam_dataset_free(&te_ds);
 }
 
+/* Trains blobs for `epochs` after spoil() changed the model, which must fail as divergence
+ * with a message holding `want` and `also`. */
+static void expect_fit_divergence(int epochs, void (*spoil)(occam_model *), const char *want,
+                                  const char *also)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = epochs;
+    occam_error err;
+    occam_dataset tr_ds, te_ds;
+    occam_model m;
+    occam_trainer *tr = open_run(&cfg, 1, NULL, &m, &tr_ds, &te_ds);
+    spoil(&m);
+    occam_trainer_sync(tr);
+    occam_fit_result res;
+    int rc = occam_fit(tr, &cfg, &tr_ds, &te_ds, &res, NULL, NULL, &err);
+    cr_assert_eq(rc, OCCAM_ERR_RUNTIME, "exit %d: %s", rc, err.msg);
+    cr_assert(strstr(err.msg, want) && strstr(err.msg, also), "message: %s", err.msg);
+    occam_fit_result_free(&res);
+    occam_trainer_free(tr);
+    occam_model_free(&m);
+    occam_dataset_free(&tr_ds);
+    occam_dataset_free(&te_ds);
+}
+
+static void nan_unit(occam_model *m)
+{
+    int nin = m->lay.width[0];
+    for (int i = 0; i < nin; i++) m->params[m->lay.w_off[0] + (size_t)3 * nin + i] = NAN;
+}
+
+/* A NaN weight under a finite loss: a ReLU outputs 0 for a NaN input, so a unit whose weights
+ * are NaN is dead, the loss stays finite and the step's divergence check never fires. Adam at
+ * lr 3 with beta2 = 0 got there on a real set (mroz) and train exited 0, saving a model that
+ * eval, mdl and predict refuse. Here one hidden unit's weights are NaN from the start. */
+Test(train, a_nan_weight_under_a_finite_loss_is_divergence)
+{
+    expect_fit_divergence(2, nan_unit, "training diverged: layer 0's weights became NaN in "
+                                       "epoch 1 while the loss stayed finite", "train.lr");
+}
+
+static void dead_bias(occam_model *m) { m->params[m->lay.b_off[0] + 2] = -INFINITY; }
+
+/* The same for a bias, which feeds no unit: the message said 'the units they feed are dead'
+ * of it (found as 'layer 1's biases became infinite'); a dead or saturated unit is what hides
+ * either from the loss. */
+Test(train, a_non_finite_bias_under_a_finite_loss_is_divergence)
+{
+    expect_fit_divergence(1, dead_bias, "training diverged: layer 0's biases became ",
+                          "while the loss stayed finite (dead or saturated units kept them "
+                          "from it)");
+}
+
 static double max_rel_diff(const occam_model *a, const occam_model *b)
 {
     double maxw = 0, maxd = 0;

@@ -133,4 +133,11 @@ const char *occam_dl_code_name(occam_model_code c);
  * noise.enabled). Messages name the key. */
 int occam_dl_check(const occam_dl_params *p, bool noise_enabled, occam_error *err);
 
+/* The [mdl] checks for a model the run is about to train, noisy exactly when noise_enabled
+ * (train, select): the two-part code at mdl.precision = posterior needs noisy weights. Not part
+ * of occam_dl_check: mdl and compress read σ from the model file, whatever noise.enabled says.
+ * A run that trained first failed only at its code (train: no description length, or exit 2
+ * after the dense phase of prune.schedule = mdl; select: every point, exit 1). */
+int occam_dl_check_trained(const occam_dl_params *p, bool noise_enabled, occam_error *err);
+
 #endif

@@ -66,6 +66,11 @@ int occam_model_mask_enable(occam_model *m, occam_error *err);
 /* Active (mask = 1) weights of layer l; all of them without a mask. */
 size_t occam_model_active_weights(const occam_model *m, int l);
 
+/* Whether every weight, bias and (noisy weights) ρ of m is finite. If not, the first that is
+ * not: its layer, what it is ("weights", "biases" or "noise widths (rho)") and whether it is
+ * NaN (else infinite). */
+bool occam_model_finite(const occam_model *m, int *layer, const char **what, bool *nan);
+
 /* Compacts a flat array laid out as `old` into layout `nw` (fewer hidden units), in place:
  * keep[h][j] says whether unit j of hidden layer h (1 <= h < L) survives; NULL rows keep all.
  * elem is the element size (4 for floats, 1 for mask bytes). New offsets never exceed old

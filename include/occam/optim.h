@@ -57,8 +57,9 @@ void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict
 double occam_optim_lr_at(const occam_optim_params *p, int64_t step, int64_t total,
                          int64_t steps_per_epoch);
 
-/* The checks that span keys: the cosine schedule's train.lr_min is at most train.lr. Messages
- * name the key. */
+/* The checks that span keys: the cosine schedule's train.lr_min is at most train.lr, and the
+ * used optimiser's keys keep their bounds in float32, the precision it steps in (train.lr > 0,
+ * momentum, beta1, beta2 < 1, eps not vanishing). Messages name the key. */
 int occam_optim_check(const occam_optim_params *p, occam_error *err);
 
 #endif

@@ -77,11 +77,15 @@ typedef struct occam_prune_event {
     double model_bits, data_bits, total_bits; /* schedule = mdl: L after the fine-tuning */
 } occam_prune_event;
 
+/* total_bits (or dense_total_bits) of a model that was scored but that no code describes (a
+ * parameter beyond any code length); 0 is a model not scored. */
+#define OCCAM_PRUNE_UNCODED (-1.0)
+
 typedef struct occam_prune_log {
     occam_prune_event *ev;
     int n, cap;
     int best;                  /* schedule = mdl: index of the kept event, -1 = the dense model */
-    double dense_total_bits;   /* schedule = mdl: L of the dense model */
+    double dense_total_bits;   /* schedule = mdl: L of the dense model (OCCAM_PRUNE_UNCODED: none) */
     int64_t dense_weights;     /* weights of the unpruned model */
     int dense_hidden;          /* hidden units of the unpruned model */
 } occam_prune_log;

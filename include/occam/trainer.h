@@ -136,6 +136,8 @@ void occam_trainer_free(occam_trainer *tr);
 
 int occam_trainer_threads(const occam_trainer *tr);
 occam_optim *occam_trainer_optim(occam_trainer *tr);
+/* The model the trainer steps (the one occam_trainer_create borrowed). */
+const occam_model *occam_trainer_model(const occam_trainer *tr);
 /* The ranks this trainer's batches are shared with (1 without mpirun), and their
  * communicator (NULL when alone). */
 int occam_trainer_ranks(const occam_trainer *tr);

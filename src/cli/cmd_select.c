@@ -135,6 +135,8 @@ static int build_points(select_run *s, occam_error *err)
         pt->cfg.mdl.model_code = point_code(&pt->cfg);
         if (rc == OCCAM_OK) rc = occam_config_validate(&pt->cfg, &e);
         if (rc == OCCAM_OK)
+            rc = occam_dl_check_trained(&pt->cfg.mdl, pt->cfg.noise.enabled, &e);
+        if (rc == OCCAM_OK)
             rc = occam_team_resolve(pt->cfg.runtime.threads, pt->cfg.runtime.oversubscribe,
                                     s->o->threads >= 0 ? "--threads" : "runtime.threads",
                                     &pt->threads, &e);
@@ -399,10 +401,12 @@ static int select_body(select_run *s, occam_error *err)
         return occam_error_set(err, rc, "select: %s; %d of %d points finished%s%s", why, done,
                                s->g.npoints, out_err.msg[0] ? "; " : "", out_err.msg);
     }
-    if (out_rc != OCCAM_OK) return occam_error_set(err, out_rc, "%s", out_err.msg);
+    /* every point failing is the news, before what --save could not do because of it (it
+     * used to say 'no point was trained' of points that trained and failed) */
     if (s->best < 0)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "select: every point failed; none was "
-                               "chosen");
+                               "chosen%s%s", out_err.msg[0] ? "; " : "", out_err.msg);
+    if (out_rc != OCCAM_OK) return occam_error_set(err, out_rc, "%s", out_err.msg);
     return OCCAM_OK;
 }
 

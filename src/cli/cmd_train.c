@@ -238,6 +238,7 @@ static int run(const cli_opts *o, occam_error *err)
     const occam_comm *world = occam_comm_world();
     bool root = occam_comm_is_root(world);
     int rc = cli_setup(o, &cfg, &threads, err);
+    if (rc == OCCAM_OK) rc = occam_dl_check_trained(&cfg.mdl, cfg.noise.enabled, err);
     if (rc == OCCAM_OK && o->print_config) {
         occam_config_write_ini(&cfg, stdout);
         return OCCAM_OK;
@@ -308,11 +309,18 @@ static int run(const cli_opts *o, occam_error *err)
                 fprintf(stderr, "         L = %.0f model + %.0f data = %.0f bits%s\n",
                         ev->model_bits, ev->data_bits, ev->total_bits,
                         plog.best == i ? "  <- smallest, kept" : "");
+            else if (ev->total_bits == OCCAM_PRUNE_UNCODED)
+                fprintf(stderr, "         L: none, no code describes this model (see mdl)\n");
         }
         /* only a run that finished kept anything: a diverged or stopped one scored nothing */
-        if (rc == OCCAM_OK && cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0)
-            fprintf(stderr, "occam: the dense model (L = %.0f bits) has the smallest description "
-                    "length; it is kept\n", plog.dense_total_bits);
+        if (rc == OCCAM_OK && cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0) {
+            if (plog.dense_total_bits > 0)
+                fprintf(stderr, "occam: the dense model (L = %.0f bits) has the smallest "
+                        "description length; it is kept\n", plog.dense_total_bits);
+            else
+                fprintf(stderr, "occam: warning: no model of the run has a finite description "
+                        "length; the last one is kept\n");
+        }
         if (root) occam_state_writer_close(&sio.wr);
     }
     if (rc == OCCAM_OK) {

@@ -253,7 +253,8 @@ static int saved_model(void *ctx, const char *path, occam_error *err)
 {
     const select_run *s = ctx;
     if (s->best < 0) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: no point was "
-                                            "trained, so there is no model to save", path);
+                                            "trained and scored, so there is no model to save",
+                                            path);
     return s->save_rc == OCCAM_OK ? OCCAM_OK
                                   : occam_error_set(err, s->save_rc, "%s", s->save_msg);
 }

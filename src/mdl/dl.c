@@ -2,6 +2,7 @@
  * row chunks, the count and two-part model codes, and the per-layer quantisation-step search. */
 #include "occam/dl.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,7 +488,13 @@ static int data_bits_from(const occam_model *m, const float *params, const occam
         double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, reg_residuals, &c);
         c.sigma = sqrt(ss / (double)(n * k));
         if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n * k, DATA_CHUNK * k, reg_bits, &c);
+        /* An output that is NaN or infinite (a quantised candidate of huge weights: inf·0 in
+         * a layer; SGD at lr 10 on a 15-layer net) makes σ NaN or inf, which the Gaussian
+         * code asserted against: the data code is then past any length, as class_bits gives
+         * for a NaN logit, and occam_dl_compute refuses it (the δ search passes over it). */
+        *bits = c.sigma < INFINITY ? occam_sum_chunked_ranks(DATA_RANKS, threads, n * k,
+                                                             DATA_CHUNK * k, reg_bits, &c)
+                                   : INFINITY;
     }
     free(c.resid);
     free_blocks(c.ws, threads);
@@ -808,9 +815,17 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
                                  "out of memory for the data code's scratch (%d threads)",
                                  threads);
+        /* A layer without active weights codes no weights at its δ: its δ becomes the
+         * biases' base, since the .occ file keeps one step per layer and its reader takes the
+         * biases' step as δ·2^−shift. With the δ of the precision rule (1e-3 at the posterior
+         * precision, the search's first grid step) compress wrote biases coded at 2^−shift,
+         * and eval decoded them at 1e-3·2^−shift: a different model, silently (or 'coded
+         * stream is damaged'), once noise.log_alpha masked a whole layer. */
         double base[OCCAM_MAX_LAYERS];
-        for (int l = 0; l < lay->nlayers; l++)
+        for (int l = 0; l < lay->nlayers; l++) {
             base[l] = dl->layer[l].k ? dl->layer[l].delta : step(active_std(m, l));
+            dl->layer[l].delta = base[l];
+        }
         if (rc == OCCAM_OK && code_biases(dl, m, p, train, threads, q, base) != OCCAM_OK)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
                                  "out of memory for the data code's scratch (%d threads)",
@@ -854,19 +869,24 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
      * data code of inf or NaN bits must not be printed, compared or written as a number. */
     if (rc == OCCAM_OK && !isfinite(dl->data_bits))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the data code's length is not finite "
-                             "(%g bits): a residual or an output overflows float32; check the "
-                             "range of the training targets and the model's σ", dl->data_bits);
+                             "(%s): a residual or an output overflows float32; check the "
+                             "range of the training targets and the model's σ",
+                             isnan(dl->data_bits) ? "NaN bits: an output is NaN" : "inf bits");
     /* So must a model code past any length: weights a step's bins cannot reach (|w|/δ beyond
-     * 2^52, where a bin has no width left in double), e.g. 1e13 in a layer coded at 5e-4. */
-    for (int l = 0; rc == OCCAM_OK && !isfinite(dl->model_bits) && l < dl->nlayers; l++) {
+     * 2^52, where a bin has no width left in double), e.g. 1e13 in a layer coded at 5e-4.
+     * Each such value costs DBL_MAX bits (occam_codes_value_bits), so one of them alone left a
+     * finite DBL_MAX: mdl and train printed a 309-digit length and exited 0 (a bias of 1e15 at
+     * the posterior step 1e-6, after SGD at lr 10), and only two or more summed to inf. */
+    for (int l = 0; rc == OCCAM_OK && !(dl->model_bits < DBL_MAX) && l < dl->nlayers; l++) {
         const occam_dl_layer *y = &dl->layer[l];
-        if (!isfinite(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits))
+        if (!(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits < DBL_MAX))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
                                  "layer %d's parameters lie beyond any code length at step %g "
-                                 "(weights far larger than the rest of the layer: a damaged "
-                                 "or hand-made file?)", l, y->delta);
+                                 "(values over 2^52 steps from 0: weights or biases far larger "
+                                 "than the rest of the layer, as a diverged run or a damaged "
+                                 "file leaves)", l, y->delta);
     }
-    if (rc == OCCAM_OK && !isfinite(dl->model_bits))
+    if (rc == OCCAM_OK && !(dl->model_bits < DBL_MAX))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite");
     return rc;
 }
@@ -985,6 +1005,18 @@ const char *occam_dl_code_name(occam_model_code c)
 {
     return (unsigned)c <= OCCAM_MDL_BITS_BACK ? occam_dl_code_names[c]
                                               : occam_dl_code_names[OCCAM_MDL_TWO_PART];
+}
+
+int occam_dl_check_trained(const occam_dl_params *p, bool noise_enabled, occam_error *err)
+{
+    if (p->model_code == OCCAM_MDL_TWO_PART && p->precision == OCCAM_PRECISION_POSTERIOR &&
+        !noise_enabled)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.precision = posterior takes the steps from the posterior "
+                               "σ of noisy weights, and this run trains without them "
+                               "(noise.enabled = false): use auto or search, or set "
+                               "noise.enabled = true");
+    return OCCAM_OK;
 }
 
 int occam_dl_check(const occam_dl_params *p, bool noise_enabled, occam_error *err)

@@ -41,6 +41,11 @@
 #define PREFIX 20u
 #define TRAILER 8u
 #define TABLE_TOTAL (1u << 24)
+/* The most bins a layer's weights (or biases) may span: every bin needs a frequency of at
+ * least 1 in the table's total. The writer's check and the reader's are this one number: the
+ * reader's own bound of 2^22 refused, as 'header is inconsistent', every file compress wrote
+ * with a span between 2^22 and 2^24 (a noisy model at kl_scale 0, its posterior step 1e-6). */
+#define MAX_BINS ((int64_t)TABLE_TOTAL)
 
 /* A growable byte buffer with little-endian writers. */
 typedef struct bytes {
@@ -204,7 +209,7 @@ static bool q_range(const float *v, const uint8_t *mk, size_t n, double delta, i
         }
     *qlo = *qhi = 0;
     if (lo > hi) return true;
-    if (!(hi - lo + 1.0 <= (double)TABLE_TOTAL && lo >= INT32_MIN && hi <= INT32_MAX))
+    if (!(hi - lo + 1.0 <= (double)MAX_BINS && lo >= INT32_MIN && hi <= INT32_MAX))
         return false;
     *qlo = (int32_t)lo;
     *qhi = (int32_t)hi;
@@ -505,8 +510,8 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         bqhi[l] = (int32_t)get_u32(&r);
         uint64_t n = (uint64_t)width[l] * (uint64_t)width[l + 1];
         if (k[l] > n || pk[l] > OCCAM_PRIOR_MAX || (k[l] && (pk[l] < 1 || qhi[l] < qlo[l])) ||
-            (int64_t)qhi[l] - qlo[l] > (1 << 22) || bqhi[l] < bqlo[l] ||
-            (int64_t)bqhi[l] - bqlo[l] > (1 << 22))
+            (int64_t)qhi[l] - qlo[l] + 1 > MAX_BINS || bqhi[l] < bqlo[l] ||
+            (int64_t)bqhi[l] - bqlo[l] + 1 > MAX_BINS)
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
                                  path, l);
     }

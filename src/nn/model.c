@@ -73,6 +73,30 @@ size_t occam_model_active_weights(const occam_model *m, int l)
     return a;
 }
 
+bool occam_model_finite(const occam_model *m, int *layer, const char **what, bool *nan)
+{
+    const occam_layout *lay = &m->lay;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t nw = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
+        const struct {
+            const float *v;
+            size_t n;
+            const char *what;
+        } part[3] = {{m->params + lay->w_off[l], nw, "weights"},
+                     {m->params + lay->b_off[l], nb, "biases"},
+                     {m->rho ? m->rho + lay->w_off[l] : NULL, nw, "noise widths (rho)"}};
+        for (int k = 0; k < 3; k++)
+            for (size_t i = 0; part[k].v && i < part[k].n; i++)
+                if (!isfinite(part[k].v[i])) {
+                    *layer = l;
+                    *what = part[k].what;
+                    *nan = isnan(part[k].v[i]);
+                    return false;
+                }
+    }
+    return true;
+}
+
 void occam_layout_compact(void *a, size_t elem, const occam_layout *old, const occam_layout *nw,
                           const uint8_t *const *keep)
 {

@@ -170,6 +170,14 @@ void noisy_state_free(noisy_state *s);
  * update, which does not collapse: weights the data does not need keep σ ≈ s. */
 #define NOISY_CURV_DECAY 0.99
 #define NOISY_SIGMA_MIN 1e-6
+/* The lowest ρ training keeps, wherever σ is not set by the fixed point above: at the start
+ * (noise.init_sigma = 1e-40) and under the sampled gradient (noise.data_term = sample, the
+ * sparse prior), whose steps are not bounded (lr 0.1 on unscaled targets took ρ to −5431).
+ * softplus(−87) ≈ 1.6e-38 is still a normal float32; below about −88 σ is denormal or 0,
+ * which the bits-back code asserted against (sigma_q > 0: train lost the model) and which the
+ * model loader refuses as a damaged file (every command then refused what train saved). No
+ * trained σ comes near it: the floor changes nothing else. */
+#define NOISY_RHO_MIN (-87.0f)
 
 /* c: the trainer's loss units per nat of data code, 2σ_y² for regression, 1 for classes. */
 double noisy_loss_unit(const noisy_state *s);

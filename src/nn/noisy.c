@@ -460,7 +460,7 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     if (!m->rho) {
         m->rho = occam_alloc_zero(n, sizeof(float));
         if (!m->rho) return NULL;
-        float r0 = (float)noisy_softplus_inv(np->init_sigma);
+        float r0 = fmaxf((float)noisy_softplus_inv(np->init_sigma), NOISY_RHO_MIN);
         for (int l = 0; l < lay->nlayers; l++)
             for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
                 m->rho[lay->w_off[l] + i] = r0;
@@ -808,6 +808,9 @@ void noisy_update(occam_model *m, float *mom1, float *mom2, noisy_state *s,
         if (!s->var_grad) continue;
         occam_optim_update(opt, m->rho + o0, s->mom1r + o0, s->mom2r ? s->mom2r + o0 : NULL, pr,
                            1, 0, n, false, mk);
+        float *restrict r = m->rho + o0;
+        for (size_t i = 0; i < n; i++) /* a NaN stays NaN: the loss check reports it */
+            if (r[i] < NOISY_RHO_MIN) r[i] = NOISY_RHO_MIN;
         refresh_sigma(s, m, o0, n);
     }
 }

@@ -124,8 +124,44 @@ static void spell_double(char *buf, size_t cap, double v)
     }
 }
 
+/* The optimiser steps in float32 (occam_optim_init narrows its doubles), so a bound must hold
+ * after rounding: β1 = 0.99999999999 is 1.0f, which made Adam's bias correction 1 − β1^t
+ * zero and its first step NaN ("try a smaller train.lr"); β2 the same through 1 − β2^t; an
+ * ε that vanishes in float32 (1e-300) divided 0 by 0 wherever a gradient and its moments
+ * were 0 (a dead unit), giving NaN weights. The name of the first such key, else NULL; *v is
+ * its value and *why what rounding does to it. */
+static const char *float_bound(const occam_optim_params *p, double *v, const char **why)
+{
+    *why = "rounds to 0 in float32, the precision the optimiser steps in: no step would move "
+           "a weight; use a larger value";
+    if (!((float)p->lr > 0.0f)) return *v = p->lr, "train.lr";
+    *why = "rounds to 1 in float32, the precision the optimiser steps in (SGD's velocity "
+           "would never decay); use at most 0.99999994";
+    if (p->optimizer == OCCAM_OPT_SGD && !((float)p->momentum < 1.0f))
+        return *v = p->momentum, "train.momentum";
+    if (p->optimizer != OCCAM_OPT_ADAM) return NULL;
+    *why = "rounds to 1 in float32, the precision the optimiser steps in (Adam's bias "
+           "correction 1 - beta^t would be 0 and its steps NaN); use at most 0.99999994";
+    if (!((float)p->beta1 < 1.0f)) return *v = p->beta1, "train.beta1";
+    if (!((float)p->beta2 < 1.0f)) return *v = p->beta2, "train.beta2";
+    /* ε is folded with the smallest bias correction, sqrt(1 − β2) at the first step, as
+     * occam_optim_update does */
+    *why = "vanishes in float32, the precision the optimiser steps in (Adam would divide 0 by "
+           "0 wherever a gradient is 0, and the weight would be NaN); use at least 1e-30";
+    float bc2s = (float)sqrt(1.0 - pow((float)p->beta2, 1.0));
+    if (!((float)p->eps * bc2s > 0.0f)) return *v = p->eps, "train.eps";
+    return NULL;
+}
+
 int occam_optim_check(const occam_optim_params *p, occam_error *err)
 {
+    double v;
+    const char *why, *key = float_bound(p, &v, &why);
+    if (key) {
+        char a[40];
+        spell_double(a, sizeof a, v);
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s %s", key, a, why);
+    }
     if (p->schedule == OCCAM_SCHED_COSINE && p->lr_min > p->lr) {
         char a[40], b[40];
         spell_double(a, sizeof a, p->lr_min);

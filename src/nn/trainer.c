@@ -98,6 +98,7 @@ int occam_trainer_threads(const occam_trainer *tr) { return tr->threads; }
 int occam_trainer_ranks(const occam_trainer *tr) { return tr->ranks; }
 const occam_comm *occam_trainer_comm(const occam_trainer *tr) { return tr->comm; }
 occam_optim *occam_trainer_optim(occam_trainer *tr) { return &tr->opt; }
+const occam_model *occam_trainer_model(const occam_trainer *tr) { return tr->model; }
 bool occam_trainer_layer_owner(const occam_trainer *tr, int l) { return tr->owner[l]; }
 
 void occam_trainer_phases(const occam_trainer *tr, double sec[OCCAM_PHASES])

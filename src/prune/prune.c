@@ -131,6 +131,28 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
             if (!m->mask[i]) s[i] = -1.0f;
 }
 
+/* NaN scores of finite weights: the gradients taylor and obd average overflowed on the
+ * training rows (a run near divergence; a 42-unit net at lr 100). They reached the selection,
+ * which refused them as bad input: 'select: score NaN at segment 7 index 17', exit 2. */
+static int check_scores(const occam_pruner *p, const occam_model *m, occam_error *err)
+{
+    const occam_layout *lay = &m->lay;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t nw = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
+        bool bad = false;
+        for (size_t i = 0; i < nw && !bad; i++) bad = isnan(p->score[lay->w_off[l] + i]);
+        for (size_t i = 0; p->prm.bias && i < nb && !bad; i++)
+            bad = isnan(p->score[lay->b_off[l] + i]);
+        if (bad)
+            return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                   "training diverged: layer %d's importance scores are NaN at "
+                                   "prune step %d (the gradients they average overflow float32 "
+                                   "on the training rows); try a smaller train.lr",
+                                   l, p->events + 1);
+    }
+    return OCCAM_OK;
+}
+
 /* ---- weight granularity ----------------------------------------------------------------- */
 
 typedef struct segs {
@@ -358,11 +380,16 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
         occam_select_result r;
         rc = occam_select(sg, ln, L - 1, k < lim ? k : lim, 1, &r, err);
         if (rc == OCCAM_OK) occam_select_mask(mk, sg, ln, L - 1, &r, 1);
-        /* min_keep (in units): put back the best units of a layer that fell below it */
-        for (int h = 1, u = 0; h < L && prm->min_keep > 0; u += old.width[h], h++) {
+        /* min_keep (in units), and at least one unit in every layer: put back the best units
+         * of a layer that fell below it. The cap above keeps L - 1 units in all, not one per
+         * layer: at the default target 0.9, a 2-unit layer beside a 64-unit one lost both
+         * (model 4-0-7-3), and the file train saved had a layer of width 0, which every
+         * command refused. */
+        const int64_t want = prm->min_keep > 1 ? prm->min_keep : 1;
+        for (int h = 1, u = 0; h < L; u += old.width[h], h++) {
             int live = 0;
             for (int j = 0; j < old.width[h]; j++) live += keepbuf[u + j];
-            while (live < prm->min_keep && live < old.width[h]) {
+            while (live < want && live < old.width[h]) {
                 int best = -1;
                 for (int j = 0; j < old.width[h]; j++)
                     if (!keepbuf[u + j] && (best < 0 || us[u + j] > us[u + best])) best = j;
@@ -399,11 +426,26 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
     const occam_prune_params *prm = &p->prm;
     p->threads = occam_trainer_threads(tr);
     int rc = OCCAM_OK;
+    /* Weights gone NaN under a finite loss (dead ReLU units) between the epoch ends that
+     * check them: agp prunes mid-epoch, and NaN scores reached the selection, which refused
+     * them with 'select: score NaN at segment 4 index 256' (exit 2, as if bad input). */
+    int bad;
+    const char *what;
+    bool nan;
+    if (!occam_model_finite(m, &bad, &what, &nan))
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "training diverged: layer %d's %s are %s at prune step %d "
+                               "while the loss stayed finite (dead or saturated units kept "
+                               "them from it); try a smaller train.lr",
+                               bad, what, nan ? "NaN" : "infinite", p->events + 1);
     if (prm->granularity == OCCAM_GRAN_NEURON) {
         rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
     } else {
         rc = occam_model_mask_enable(m, err);
-        if (rc == OCCAM_OK) compute_scores(p, m, tr, train);
+        if (rc == OCCAM_OK) {
+            compute_scores(p, m, tr, train);
+            rc = check_scores(p, m, err);
+        }
         if (rc == OCCAM_OK && prm->granularity == OCCAM_GRAN_NM)
             prune_nm(p, m);
         else if (rc == OCCAM_OK)

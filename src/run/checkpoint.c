@@ -333,8 +333,9 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
             const occam_st_tensor_view *t = occam_st_find(f, name);
             if (t) rc = occam_st_check_finite(f, t, err);
         }
-    /* σ = softplus(ρ) below a normal float32 (ρ < −87; training keeps σ ≥ 1e-6) is 0 or
-     * denormal: the KL divides by it and the posterior step vanishes. */
+    /* σ = softplus(ρ) below a normal float32 (ρ < −87; training keeps ρ ≥ −87, and σ ≥ 1e-6
+     * where the fixed point sets it) is 0 or denormal: the KL divides by it and the posterior
+     * step vanishes. */
     for (int l = 0; has_rho && l < lay->nlayers && rc == OCCAM_OK; l++)
         for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
             if (!(occam_noise_sigma(rsrc[l][i]) >= FLT_MIN)) {

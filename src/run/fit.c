@@ -70,6 +70,25 @@ static void report_step(const occam_fit_hooks *h, const occam_fit_result *res, i
     h->progress(h->user, &p);
 }
 
+/* A parameter that is NaN or infinite while the loss stays finite: a ReLU (max(x, 0)) outputs
+ * 0 for a NaN input, so once a unit's weights are NaN the units it feeds are dead and the
+ * loss goes on, finite (Adam at lr 3 with beta2 = 0 left 400 of 900 weights NaN at a loss of
+ * 0.78). train then exited 0 and saved a model that eval, mdl and predict refuse. Checked at
+ * every epoch's end, before its evaluation and checkpoint: OCCAM_ERR_RUNTIME naming the
+ * layer, like the loss's divergence. */
+static int check_finite(const occam_model *m, int epoch, occam_error *err)
+{
+    int l;
+    const char *what;
+    bool nan;
+    if (occam_model_finite(m, &l, &what, &nan)) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                           "training diverged: layer %d's %s became %s in epoch %d while the "
+                           "loss stayed finite (dead or saturated units kept them from it); "
+                           "try a smaller train.lr",
+                           l, what, nan ? "NaN" : "infinite", epoch + 1);
+}
+
 int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dataset *train,
                      const occam_dataset *test, int epochs, occam_fit_result *res,
                      const occam_fit_hooks *hooks, occam_error *err)
@@ -129,6 +148,8 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
                                        epoch + 1, (long long)s + 1);
         }
         double dt = occam_clock_now() - t0;
+        int frc = check_finite(occam_trainer_model(tr), epoch, err);
+        if (frc != OCCAM_OK) return frc;
         occam_epoch_stats *st = &res->history[epoch];
         st->epoch = epoch + 1;
         st->lr = opt->lr;
@@ -137,6 +158,21 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
         st->seconds = dt;
         st->samples_per_second = dt > 0 ? (double)n / dt : 0.0;
         if (test && test->n) occam_trainer_eval(tr, test, &st->test);
+        /* A step's loss is taken before its update, so the last update of an epoch can make
+         * the outputs overflow unseen (SGD at lr 30: a step loss of 1.5e6, then 'train loss
+         * -nan', exit 0, the model saved). The epoch's test evaluation shows it; the training
+         * set, evaluated only then, tells divergence from test rows the model cannot take
+         * (values of 3e38 under data.normalize = none), which are left to the commands. */
+        if (test && test->n && !isfinite(st->test.loss)) {
+            occam_eval te;
+            occam_trainer_eval(tr, train, &te);
+            if (!isfinite(te.loss))
+                return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                       "training diverged: the model's outputs overflow "
+                                       "float32 after epoch %d (its training loss is %s, the "
+                                       "last step's was finite); try a smaller train.lr",
+                                       epoch + 1, isnan(te.loss) ? "NaN" : "infinite");
+        }
         res->epochs = epoch + 1;
         res->train_seconds += dt;
         res->samples_per_second =

@@ -115,7 +115,10 @@ static void write_prune(occam_json *j, const occam_prune_log *log, occam_task ta
     }
     if (mdl) {
         occam_json_key(j, "best_event");
-        occam_json_int(j, log->best + 1); /* 0 = the dense model */
+        if (log->best < 0 && !(log->dense_total_bits > 0))
+            occam_json_null(j); /* no model had a code: none was chosen, the last was kept */
+        else
+            occam_json_int(j, log->best + 1); /* 0 = the dense model */
     }
     occam_json_key(j, "events");
     occam_json_begin_array(j);

@@ -86,7 +86,10 @@ static int prune_event(run *r, double target, occam_prune_event **out, occam_err
     occam_prune_event *ev = new_event(r);
     if (!ev) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the prune log");
     int rc = occam_prune_to(r->pruner, r->m, r->tr, r->train, target, ev, err);
-    if (rc != OCCAM_OK) return rc;
+    if (rc != OCCAM_OK) { /* no event took place: train would print it as one of 0 weights */
+        r->log->n--;
+        return rc;
+    }
     ev->sparsity = 1.0 - (double)ev->weights_active / (double)r->log->dense_weights;
     if (r->snapshot && r->cfg->prune.rewind != OCCAM_REWIND_NONE) rewind_weights(r);
     *out = ev;
@@ -114,6 +117,14 @@ static int score_model(run *r, occam_prune_event *ev, best_model *b, int index, 
     occam_dl dl;
     int rc = occam_dl_compute(&dl, r->m, &r->cfg->mdl, &r->cfg->noise, r->train,
                               occam_trainer_threads(r->tr), NULL, err);
+    /* A model no code describes (a parameter beyond any code length at its step, an output
+     * that overflows: what a run near divergence leaves) is unscored, OCCAM_PRUNE_UNCODED, and
+     * never the best; the run goes on. It used to end here with exit 2, losing the model. */
+    if (rc == OCCAM_ERR_INPUT) {
+        if (ev) ev->total_bits = OCCAM_PRUNE_UNCODED;
+        else r->log->dense_total_bits = OCCAM_PRUNE_UNCODED;
+        return OCCAM_OK;
+    }
     if (rc != OCCAM_OK) return rc;
     if (ev) {
         ev->model_bits = dl.model_bits;
@@ -273,8 +284,8 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
             }
         }
     }
-    if (rc == OCCAM_OK && mdl) {
-        /* the code length picks the model */
+    if (rc == OCCAM_OK && mdl && best.total < INFINITY) {
+        /* the code length picks the model (if none had one, the last is kept) */
         size_t n = m->lay.nparams;
         memcpy(m->params, best.params, n * sizeof(float));
         int rc2 = occam_model_mask_enable(m, err);
