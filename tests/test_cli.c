@@ -1724,7 +1724,7 @@ Test(cli, posterior_precision_without_noise_is_refused_before_training)
     expect(occam("train %s %s --set prune.schedule=mdl", BLOBS, quick), 2, why);
     cr_assert(!strstr(out, "epoch 1/"), "it trained: %s", out);
     expect(occam("select %s %s --grid train.lr=0.01,0.02", BLOBS, quick), 2,
-           "grid point 0 of 2 (train.lr=0.01): mdl.precision = posterior");
+           "select 1/2 (train.lr=0.01): mdl.precision = posterior");
     /* noisy weights, or a code without steps, train as before */
     expect(occam("train %s %s --set noise.enabled=true", BLOBS, quick), 0, "# result");
     expect(occam("train %s %s --set mdl.model_code=count", BLOBS, quick), 0, "# result");
