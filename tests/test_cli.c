@@ -79,6 +79,29 @@ Test(cli, help_and_version)
     expect(occam("--config-keys"), 0, "train.lr");
 }
 
+/* The README's key table is the --config-keys listing; it had drifted (two help texts and a
+ * bound out of date). Every key line the binary prints must appear in it, verbatim. */
+Test(cli, readme_key_table_matches_config_keys)
+{
+    expect(occam("--config-keys"), 0, "train.lr");
+    FILE *f = fopen("README.md", "rb");
+    cr_assert(f, "README.md not found (run the suite from the checkout's root)");
+    static char readme[1 << 20];
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    int keys = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        const char *sp = strchr(line, ' '), *dot = strchr(line, '.');
+        if (!sp || !dot || dot > sp) continue; /* headers, not keys */
+        keys++;
+        char want[4096];
+        snprintf(want, sizeof want, "\n%s\n", line);
+        cr_assert(strstr(readme, want), "README.md's key table lacks or differs on: %s", line);
+    }
+    cr_assert_gt(keys, 50);
+}
+
 Test(cli, usage_errors_exit_2)
 {
     expect(occam("%s", ""), 2, "usage");
@@ -1732,7 +1755,7 @@ Test(cli, posterior_precision_without_noise_is_refused_before_training)
 
 /* Training let a noisy weight's σ = softplus(ρ) underflow float32: the sparse prior's sampled
  * ρ gradient at lr 1 on unscaled targets took ρ to about −400, and noise.init_sigma = 1e-40
- * starts there. The bits-back code then asserted sigma_q > 0 (train aborted and lost the
+ * started there (it was floored silently; the key now starts at 1e-37). The bits-back code then asserted sigma_q > 0 (train aborted and lost the
  * model), or train saved a file that every command refused as damaged. Now training keeps
  * ρ ≥ −87 (σ ≈ 1.6e-38, a normal float32), and what train saves loads. */
 Test(cli, training_keeps_noisy_sigma_a_normal_float, .timeout = 120)
@@ -1745,7 +1768,10 @@ Test(cli, training_keeps_noisy_sigma_a_normal_float, .timeout = 120)
     expect(occam("train %s %s --save %s", path("reg.ini"), sparse, path("s.st")), 0, "saved");
     expect(occam("eval %s %s --checkpoint %s", path("reg.ini"), sparse, path("s.st")), 0,
            "test ");
-    const char *tiny = "--set noise.enabled=true --set noise.init_sigma=1e-40 "
+    /* a start below a normal float32 is refused by name; the smallest allowed trains */
+    expect(occam("train %s --set noise.enabled=true --set noise.init_sigma=1e-40", BLOBS), 2,
+           "noise.init_sigma: must be in [1e-37, 10] (got '1e-40')");
+    const char *tiny = "--set noise.enabled=true --set noise.init_sigma=1e-37 "
                        "--set train.epochs=1 --threads 1";
     expect(occam("train %s %s --save %s", BLOBS, tiny, path("t.st")), 0, "saved");
     expect(occam("eval %s %s --checkpoint %s", BLOBS, tiny, path("t.st")), 0, "test ");

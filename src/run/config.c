@@ -374,8 +374,9 @@ static const config_key keys[] = {
              "hidden unit toward the rescaling (in-weights × c, out-weights ÷ c) with equal "
              "in and out norms, by at most ×1.1; the function is unchanged and the KL falls "
              "(no effect with per-layer widths, the other priors or other activations)"),
-    DOUBLE_KEY("noise", "init_sigma", noise.init_sigma, 0, 10, OPEN_LO, "0.01",
-               "initial σ of every weight"),
+    DOUBLE_KEY("noise", "init_sigma", noise.init_sigma, 1e-37, 10, 0, "0.01",
+               "initial σ of every weight (from 1e-37: training keeps σ = softplus(ρ) a "
+               "normal float32, ρ >= -87)"),
     INT_KEY("noise", "warmup_epochs", noise.warmup_epochs, 0, 1000000, "5",
             "epochs over which β rises linearly from 0 to 1"),
     DOUBLE_KEY("noise", "kl_scale", noise.kl_scale, 0, 1e6, 0, "1",
