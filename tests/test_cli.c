@@ -886,6 +886,14 @@ Test(cli, outputs_that_overflow_are_an_input_error)
            "eval: the model's outputs are not numbers on the test set");
     expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
                  path("ok.csv"), path("ok.csv"), path("o.st")), 0, "test ");
+    /* train printed 'test loss -nan' with exit 0 where eval refuses: it now keeps the model
+     * it trained and refuses the test set as eval does */
+    expect(occam("train %s %s --threads 1 --set train.epochs=1 --set data.train=%s --set "
+                 "data.test=%s --save %s", BLOBS, csv, path("ok.csv"), path("big.csv"),
+                 path("t.st")), 2, "train: the model's outputs are not numbers on the test set");
+    cr_assert(strstr(out, "saved"), "%s", out);
+    expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
+                 path("ok.csv"), path("ok.csv"), path("t.st")), 0, "test ");
 }
 
 /* `occam mdl --code VALUE` goes through the config table, whole: a bad value is refused naming

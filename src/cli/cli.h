@@ -88,6 +88,12 @@ int cli_session_open_with(cli_session *s, const occam_config *cfg, int threads,
                           occam_error *err);
 void cli_session_close(cli_session *s);
 
+/* OCCAM_ERR_INPUT when the model's outputs are not numbers on a non-empty set ("training" or
+ * "test"): finite values can overflow through the layers (3e38 under data.normalize = none),
+ * which would print 'loss -nan' with exit 0. cmd names the command in the message. */
+int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam_task task,
+                   occam_error *err);
+
 /* SIGINT and SIGTERM ask a training run to stop after its current step
  * (occam_fit_request_stop); a second one ends the process at once, removing the temporary file
  * of an output being written. */

@@ -1,5 +1,4 @@
 /* `occam eval`: load a checkpoint and evaluate it on the config's data. */
-#include <math.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -43,16 +42,8 @@ static int run(const cli_opts *o, occam_error *err)
         occam_trainer_eval(tr, &ss.test, &ev_test);
         /* Finite values can overflow through the layers (3e38 under data.normalize = none):
          * NaN logits gave "loss -nan accuracy 0.5000" with exit 0. */
-        for (int i = 0; i < 2 && rc == OCCAM_OK; i++) {
-            const occam_eval *ev = i ? &ev_test : &ev_train;
-            double v = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev->loss : ev->mse;
-            if (ev->n && isnan(v))
-                rc = occam_error_set(err, OCCAM_ERR_INPUT, "eval: the model's outputs are not "
-                                     "numbers on the %s set (%s %g): its values or the model's "
-                                     "weights overflow float32 in the layers", i ? "test"
-                                     : "training", cfg.data.task == OCCAM_TASK_CLASSIFY ? "loss"
-                                     : "mse", v);
-        }
+        rc = cli_check_eval("eval", "training", &ev_train, cfg.data.task, err);
+        if (rc == OCCAM_OK) rc = cli_check_eval("eval", "test", &ev_test, cfg.data.task, err);
         for (int i = 0; i < 2 && rc == OCCAM_OK; i++) {
             const occam_eval *ev = i ? &ev_test : &ev_train;
             if (!ev->n) continue;

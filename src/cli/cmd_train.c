@@ -366,6 +366,10 @@ static int run(const cli_opts *o, occam_error *err)
                               .ctx = &rep}};
         rc = cli_outputs_write(outs, 2, err); /* rank 0's */
         if (o->save && outs[0].rc == OCCAM_OK && root) printf("saved  %s\n", o->save);
+        /* Training's loss is finite (fit checks it), so test rows the model cannot take are
+         * the input's fault, as in eval: the model is kept above, and the run says so and
+         * exits 2 instead of printing 'test loss -nan' with exit 0. */
+        if (rc == OCCAM_OK) rc = cli_check_eval("train", "test", &ev_test, cfg.data.task, err);
     }
     occam_fit_result_free(&fit);
     occam_prune_log_free(&plog);

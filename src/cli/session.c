@@ -1,6 +1,7 @@
 /* The set-up every computing subcommand shares: data, model (initialised or loaded from a
  * checkpoint), the placed runtime and the trainer, built in that order and torn down in
  * reverse. */
+#include <math.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -227,4 +228,15 @@ void cli_catch_stop_signals(void)
     /* mpirun forwards SIGUSR1 to every rank (SIGINT and SIGTERM it turns into an abort that
      * SIGKILLs the ranks a second later), as batch systems send it before a time limit */
     sigaction(SIGUSR1, &sa, NULL);
+}
+
+int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam_task task,
+                   occam_error *err)
+{
+    double v = task == OCCAM_TASK_CLASSIFY ? ev->loss : ev->mse;
+    if (!ev->n || !isnan(v)) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the model's outputs are not numbers on the "
+                           "%s set (%s NaN): its values or the model's weights overflow float32 "
+                           "in the layers", cmd, set,
+                           task == OCCAM_TASK_CLASSIFY ? "loss" : "mse");
 }
