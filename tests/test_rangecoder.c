@@ -271,6 +271,72 @@ Test(rangecoder, table_largest_remainder)
     occam_rc_table_free(NULL);
 }
 
+/* The sort-based largest-remainder split the coder used, as a reference for its linear-time
+ * selection: the left-over counts go to the largest remainders, lower symbol first on ties. */
+typedef struct ref_share {
+    double rem;
+    size_t idx;
+} ref_share;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const ref_share *x = a, *y = b;
+    if (x->rem != y->rem) return x->rem > y->rem ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static void ref_freqs(const double *p, size_t n, uint32_t total, uint32_t *freq)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += p[i];
+    ref_share *sh = malloc(n * sizeof *sh);
+    cr_assert(sh);
+    uint64_t rest = total - n, given = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = sum > 0 ? (double)rest * (p[i] / sum) : (double)rest / (double)n;
+        freq[i] = 1 + (uint32_t)floor(x);
+        given += (uint64_t)floor(x);
+        sh[i] = (ref_share){x - floor(x), i};
+    }
+    qsort(sh, n, sizeof *sh, ref_cmp);
+    for (uint64_t j = 0; given < rest; j = (j + 1) % n, given++) freq[sh[j].idx]++;
+    free(sh);
+}
+
+/* Random tables, with repeated probabilities (tied remainders: the lower symbol first), zeros,
+ * remainders that share their upper bits, and sizes up to 2^17 symbols, agree with the
+ * reference count for count: files written with the sort-based split decode the same. */
+Test(rangecoder, table_split_matches_a_sort_based_reference)
+{
+    prng g = {12345};
+    static double p[1 << 17];
+    static uint32_t want[1 << 17];
+    for (int trial = 0; trial < 60; trial++) {
+        size_t n = 1 + prng_next(&g) % (trial < 50 ? 3000 : (1u << 17));
+        uint32_t total = (uint32_t)(n + prng_next(&g) % (trial % 3 ? 1000 : (1u << 24)));
+        int kind = trial % 4;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = prng_next(&g);
+            if (kind == 0) p[i] = (double)(r >> 11) / 9007199254740992.0;
+            else if (kind == 1) p[i] = (double)(r % 4); /* few distinct values: many ties */
+            else if (kind == 2) p[i] = r % 3 ? 0.0 : 1.0 + 1e-12 * (double)(r % 7);
+            else p[i] = exp(-0.001 * (double)((int64_t)i - (int64_t)n / 2) *
+                            (double)((int64_t)i - (int64_t)n / 2)); /* a Gaussian's bins */
+        }
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) sum += p[i];
+        for (size_t i = 0; sum > 0 && i < n; i++) p[i] /= sum;
+        ref_freqs(p, n, total, want);
+        occam_rc_table t;
+        cr_assert_eq(occam_rc_table_from_probs(&t, -7, (int32_t)n - 8, p, total), OCCAM_OK);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(t.cum[i + 1] - t.cum[i], want[i], "trial %d (n %zu, total %u): symbol "
+                         "%zu has %u, the reference %u", trial, n, total, i,
+                         t.cum[i + 1] - t.cum[i], want[i]);
+        occam_rc_table_free(&t);
+    }
+}
+
 Test(rangecoder, table_bad_arguments)
 {
     occam_rc_table t;

@@ -276,6 +276,77 @@ static int share_cmp(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+/* A remainder in [0, 1) as a key that orders like it (non-negative doubles order as their
+ * bit patterns; + 0.0 turns a −0 into +0). */
+static uint64_t rem_key(double r)
+{
+    r += 0.0;
+    uint64_t k;
+    memcpy(&k, &r, sizeof k);
+    return k;
+}
+
+/* The r-th largest key (1 <= r <= n) of rem[0..n), by radix selection on 16-bit digits, most
+ * significant first: four passes over rem, whatever the values (a sort by remainder was most
+ * of the time of reading a layer of millions of bins). */
+static uint64_t kth_largest(const double *rem, size_t n, size_t r, size_t *count)
+{
+    uint64_t prefix = 0, mask = 0;
+    for (int shift = 48; shift >= 0; shift -= 16) {
+        memset(count, 0, sizeof *count << 16);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = rem_key(rem[i]);
+            if ((k & mask) == prefix) count[(k >> shift) & 0xffff]++;
+        }
+        size_t d = 0xffff;
+        while (count[d] < r) r -= count[d--];
+        prefix |= (uint64_t)d << shift;
+        mask |= (uint64_t)0xffff << shift;
+    }
+    return prefix;
+}
+
+/* Gives one more count to each of the r symbols first in share_cmp's order (0 < r < nsym):
+ * those whose remainder beats the r-th largest, then the lowest symbols of those that tie it. */
+static int give_largest(uint32_t *freq, const double *rem, size_t nsym, size_t r)
+{
+    size_t *count = malloc(sizeof *count << 16);
+    if (!count) return OCCAM_ERR_RUNTIME;
+    uint64_t t = kth_largest(rem, nsym, r, count);
+    free(count);
+    size_t above = 0;
+    for (size_t i = 0; i < nsym; i++)
+        if (rem_key(rem[i]) > t) {
+            freq[i]++;
+            above++;
+        }
+    for (size_t i = 0, tie = r - above; i < nsym && tie > 0; i++)
+        if (rem_key(rem[i]) == t) {
+            freq[i]++;
+            tie--;
+        }
+    return OCCAM_OK;
+}
+
+/* The rare case where rounding gave out more than rest: take back one count at a time from the
+ * smallest remainders, never below 1 (the order of share_cmp, read from its end). */
+static int take_back(uint32_t *freq, const double *rem, size_t nsym, int64_t left)
+{
+    share *sh = malloc(sizeof *sh * nsym);
+    if (!sh) return OCCAM_ERR_RUNTIME;
+    for (size_t i = 0; i < nsym; i++) sh[i] = (share){rem[i], i};
+    qsort(sh, nsym, sizeof *sh, share_cmp);
+    for (size_t j = nsym; left < 0;) {
+        j = j ? j - 1 : nsym - 1;
+        if (freq[sh[j].idx] > 1) {
+            freq[sh[j].idx]--;
+            left++;
+        }
+    }
+    free(sh);
+    return OCCAM_OK;
+}
+
 int occam_rc_table_from_probs(occam_rc_table *t, int32_t lo, int32_t hi, const double *p,
                               uint32_t total)
 {
@@ -291,34 +362,39 @@ int occam_rc_table_from_probs(occam_rc_table *t, int32_t lo, int32_t hi, const d
     if (sum > 1 + 1e-6) return OCCAM_ERR_INPUT;
 
     uint32_t *cum = malloc(sizeof *cum * (nsym + 1));
-    share *sh = malloc(sizeof *sh * nsym);
-    if (!cum || !sh) {
+    double *rem = malloc(sizeof *rem * nsym);
+    if (!cum || !rem) {
         free(cum);
-        free(sh);
+        free(rem);
         return OCCAM_ERR_RUNTIME;
     }
-    /* Frequencies first go into cum[1..nsym]; the prefix sums come last. */
+    /* Frequencies first go into cum[1..nsym]; the prefix sums come last. Each symbol gets 1
+     * plus the floor of its ideal share of the rest; what is left of the rest goes one count
+     * each to the largest remainders, lower symbol first on ties (largest remainder). */
     uint64_t rest = total - nsym, given = 0;
+    uint32_t *freq = cum + 1;
     for (size_t i = 0; i < nsym; i++) {
         double x = sum > 0 ? (double)rest * (p[i] / sum) : (double)rest / (double)nsym;
         double f = floor(x);
-        cum[i + 1] = 1 + (uint32_t)f;
+        freq[i] = 1 + (uint32_t)f;
         given += (uint64_t)f;
-        sh[i] = (share){x - f, i};
+        rem[i] = x - f;
     }
-    qsort(sh, nsym, sizeof *sh, share_cmp);
-    /* Normally 0 <= rest - given < nsym. The wrap and the take-back loop only guard against
+    /* Normally 0 <= rest - given < nsym; whole rounds and the take-back only guard against
      * rounding in the shares. */
     int64_t left = (int64_t)rest - (int64_t)given;
-    for (size_t j = 0; left > 0; j = (j + 1) % nsym, left--) cum[sh[j].idx + 1]++;
-    for (size_t j = nsym; left < 0;) {
-        j = j ? j - 1 : nsym - 1;
-        if (cum[sh[j].idx + 1] > 1) {
-            cum[sh[j].idx + 1]--;
-            left++;
-        }
+    int rc = OCCAM_OK;
+    if (left >= (int64_t)nsym)
+        for (size_t i = 0; i < nsym; i++) freq[i] += (uint32_t)((uint64_t)left / nsym);
+    if (left > 0 && (uint64_t)left % nsym)
+        rc = give_largest(freq, rem, nsym, (uint64_t)left % nsym);
+    else if (left < 0)
+        rc = take_back(freq, rem, nsym, left);
+    free(rem);
+    if (rc != OCCAM_OK) {
+        free(cum);
+        return rc;
     }
-    free(sh);
     uint64_t acc = 0;
     cum[0] = 0;
     for (size_t i = 1; i <= nsym; i++) {
