@@ -1,9 +1,9 @@
 /* Numeric CSV reader, for training data (a label or target column) and for the rows `occam
  * predict` reads (features only).
  *
- * The file is read once, front to back, through zlib (which inflates a gzipped file and passes
- * a raw one through), a line at a time into a buffer that grows to the longest line, so a pipe,
- * a FIFO or /dev/stdin reads like a file. Each row is checked and stored as it is read, into
+ * The file is read once, front to back, through input.h (which inflates a gzipped file and
+ * passes a raw one through), a line at a time into a buffer that grows to the longest line, so
+ * a pipe, a FIFO or /dev/stdin reads like a file. Each row is checked and stored as it is read, into
  * arrays that double as they fill and are trimmed to the rows read at the end: memory follows
  * the data actually there. A line longer than OCCAM_CSV_LINE_MAX bytes is an input error, so
  * an endless line (`data.train = /dev/zero`) fails at once instead of filling memory.
