@@ -950,6 +950,19 @@ Test(data, csv_auto_header_alone_says_why_it_is_a_header)
     occam_csv_opts yes = classify_last(2);
     yes.header = OCCAM_CSV_HEADER_YES;
     expect_csv_error("x,y,label\n", yes, "no data rows after the header");
+    /* A bare-CR file with a header row: the CR is in a later cell than the one that made the
+     * line a header, and under data.header = yes no cell did. Both said nothing of the CRs. */
+    expect_csv_error("x,y,label\r1,2,1\r3,4,0\r", classify_last(2),
+                     "took line 1 for one: column 1, \"x\", is not a number; lines that end in a "
+                     "bare CR?)");
+    expect_csv_error("x,y,label\r1,2,1\r3,4,0\r", yes,
+                     "no data rows after the header (line 1; lines that end in a bare CR?)");
+    path_t crlf = write_text("t.csv", "x,y,label\r\n"); /* a CRLF's CR is no hint */
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_csv_load(&ds, crlf.s, &yes, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "no data rows after the header") && !strstr(err.msg, "CR"), "%s",
+              err.msg);
 }
 
 Test(data, csv_nonexistent)
