@@ -1428,6 +1428,23 @@ Test(cli, regression_checkpoint_must_match_normalize_targets)
                   path("old.st")), 0, "test   mse");
 }
 
+/* eval and predict of `name` (a blobs model, trained under data.normalize = none) refuse
+ * another input scaling, naming the key, and run under its own. */
+static void expect_the_input_scaling_checked(const char *name)
+{
+    char want[160];
+    snprintf(want, sizeof want, "%s: the model was trained with data.normalize = none, this "
+             "config has scale", name);
+    expect(occam("eval %s --checkpoint %s --set data.normalize=scale", BLOBS, path(name)), 2,
+           want);
+    write_file("x.csv", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20\n");
+    expect(occam("predict %s --checkpoint %s --input %s --set data.normalize=standardize", BLOBS,
+                 path(name), path("x.csv")), 2, "(set data.normalize = none)");
+    expect(occam("eval %s --checkpoint %s", BLOBS, path(name)), 0, "test ");
+    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path(name), path("x.csv")), 0,
+           "label,p_0");
+}
+
 /* A checkpoint's weights mean what they were trained as: eval, mdl, compress and predict refuse
  * a config whose model.activation, data.task or data.normalize is not the file's own (they
  * used to run it, exit 0, on the other activation or input scaling: a wrong answer), naming
@@ -1444,14 +1461,38 @@ Test(cli, checkpoint_must_match_activation_and_input_scaling)
            act);
     expect(occam("compress %s --checkpoint %s --set model.activation=tanh --out %s", BLOBS,
                  path("b.st"), path("b.occ")), 2, act);
-    expect(occam("eval %s --checkpoint %s --set data.normalize=scale", BLOBS, path("b.st")), 2,
-           "b.st: the model was trained with data.normalize = none, this config has scale");
-    write_file("x.csv", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20\n");
-    expect(occam("predict %s --checkpoint %s --input %s --set data.normalize=standardize", BLOBS,
-                 path("b.st"), path("x.csv")), 2, "(set data.normalize = none)");
-    expect(occam("eval %s --checkpoint %s", BLOBS, path("b.st")), 0, "test ");
-    expect(occam("predict %s --checkpoint %s --input %s", BLOBS, path("b.st"), path("x.csv")), 0,
-           "label,p_0");
+    expect_the_input_scaling_checked("b.st");
+}
+
+/* An .occ file is held to the same scaling as the checkpoint it was compressed from: before
+ * format 4 it did not record data.normalize or data.normalize_targets, and eval, predict and mdl
+ * of it under other values ran with exit 0 and printed wrong answers (a standardize model on
+ * scaled inputs: test accuracy 0.88 -> 0.52). */
+Test(cli, a_compressed_model_must_match_the_scaling_it_was_trained_with)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("b.st")), 0,
+           "saved");
+    expect(occam("compress %s --checkpoint %s --out %s", BLOBS, path("b.st"), path("b.occ")), 0,
+           "wrote");
+    expect_the_input_scaling_checked("b.occ");
+    expect(occam("mdl %s --checkpoint %s --set data.normalize=scale", BLOBS, path("b.occ")), 2,
+           "b.occ: the model was trained with data.normalize = none, this config has scale: its "
+           "weights mean something else there (set data.normalize = none)");
+
+    static float x[REG_TRAIN + REG_TEST][REG_D], y[REG_TRAIN + REG_TEST];
+    reg_files(x, y);
+    expect(occam("train %s --set train.epochs=2 --save %s", path("reg.ini"), path("r.st")), 0,
+           "saved");
+    expect(occam("compress %s --checkpoint %s --out %s", path("reg.ini"), path("r.st"),
+                 path("r.occ")), 0, "wrote");
+    const char *units = "r.occ: the model was trained with data.normalize_targets = true, this "
+                        "config has false: its outputs are in other units (set "
+                        "data.normalize_targets = true)";
+    expect(occam("eval %s --checkpoint %s --set data.normalize_targets=false", path("reg.ini"),
+                 path("r.occ")), 2, units);
+    expect(occam("predict %s --checkpoint %s --input %s --set data.normalize_targets=false",
+                 path("reg.ini"), path("r.occ"), path("rtest.csv")), 2, units);
+    expect(occam("eval %s --checkpoint %s", path("reg.ini"), path("r.occ")), 0, "test   mse");
 }
 
 /* `occam predict` de-standardises: on a linear model (no hidden layer) its outputs are the

@@ -950,6 +950,19 @@ Test(data, csv_auto_header_alone_says_why_it_is_a_header)
     occam_csv_opts yes = classify_last(2);
     yes.header = OCCAM_CSV_HEADER_YES;
     expect_csv_error("x,y,label\n", yes, "no data rows after the header");
+    /* A bare-CR file with a header row: the CR is in a later cell than the one that made the
+     * line a header, and under data.header = yes no cell did. Both said nothing of the CRs. */
+    expect_csv_error("x,y,label\r1,2,1\r3,4,0\r", classify_last(2),
+                     "took line 1 for one: column 1, \"x\", is not a number; lines that end in a "
+                     "bare CR?)");
+    expect_csv_error("x,y,label\r1,2,1\r3,4,0\r", yes,
+                     "no data rows after the header (line 1; lines that end in a bare CR?)");
+    path_t crlf = write_text("t.csv", "x,y,label\r\n"); /* a CRLF's CR is no hint */
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_csv_load(&ds, crlf.s, &yes, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "no data rows after the header") && !strstr(err.msg, "CR"), "%s",
+              err.msg);
 }
 
 Test(data, csv_nonexistent)
@@ -1122,6 +1135,63 @@ Test(data, csv_gzip)
         assert_msg_has(err, ": corrupt gzip stream: unexpected end of file");
         assert_zeroed(&ds);
     }
+}
+
+/* gzip(data), then `more` as it is, written to name; the gzip part's length to *gz_len. */
+static path_t write_gzip_then(const char *name, const void *data, size_t len, const void *more,
+                              size_t more_len, size_t *gz_len)
+{
+    path_t p = write_bytes(name, data, len, true);
+    bytes b = read_all(p.s);
+    b.p = realloc(b.p, b.len + more_len);
+    memcpy(b.p + b.len, more, more_len);
+    write_bytes(name, b.p, b.len + more_len, false);
+    *gz_len = b.len;
+    free(b.p);
+    return p;
+}
+
+/* After a gzip member comes the file's end or another member (`cat a.gz b.gz` reads as a then
+ * b). Anything else is an input error naming the file and where the gzip data ends: zlib's gz*
+ * reader ignored it, so `cat train.csv.gz more.csv > all.csv.gz` trained on train.csv's rows
+ * alone with exit 0, and an IDX file with bytes after its gzip stream loaded. */
+Test(data, what_follows_a_gzip_stream_is_another_member_or_an_error)
+{
+    const char *first = "x1,x2,y\n1,2,1\n3,4,0\n", *second = "5,6,1\n";
+    path_t two = write_bytes("b.gz", second, strlen(second), true);
+    bytes b = read_all(two.s);
+    size_t gz_len;
+    path_t both = write_gzip_then("t.csv.gz", first, strlen(first), b.p, b.len, &gz_len);
+    free(b.p);
+    occam_csv_opts o = classify_last(2);
+    occam_dataset ds;
+    occam_error err = {0};
+    cr_assert_eq(occam_csv_load(&ds, both.s, &o, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(ds.n, 3);
+    cr_assert_eq(ds.x[4], 5.0f);
+    cr_assert_eq(ds.label[2], 1);
+    occam_dataset_free(&ds);
+
+    path_t raw = write_gzip_then("t.csv.gz", first, strlen(first), second, strlen(second),
+                                 &gz_len);
+    char want[sizeof raw.s + 200];
+    snprintf(want, sizeof want, "%s: corrupt gzip stream: the gzip data ends after %zu bytes, "
+             "and 6 more bytes follow that are not gzip (a file appended raw to a gzipped one?)",
+             raw.s, gz_len);
+    occam_csv_opts modes[2] = {classify_last(2), features_only(OCCAM_CSV_HEADER_AUTO)};
+    for (int m = 0; m < 2; m++) {
+        cr_assert_eq(occam_csv_load(&ds, raw.s, &modes[m], &err), OCCAM_ERR_INPUT);
+        cr_assert_str_eq(err.msg, want);
+        assert_zeroed(&ds);
+    }
+
+    bytes img = idx_bytes(0x803, (const uint32_t[]){3, 2, 3}, 3, k_pix, sizeof k_pix);
+    path_t imgs = write_gzip_then("img.gz", img.p, img.len, "junk", 4, &gz_len);
+    free(img.p);
+    path_t labs = write_idx_labels("lab", 3, k_lab, sizeof k_lab, false);
+    snprintf(want, sizeof want, "the gzip data ends after %zu bytes, and 4 more bytes follow",
+             gz_len);
+    expect_idx_error(imgs.s, labs.s, 10, imgs.s, want);
 }
 
 /* The reader reads its file once, so a FIFO (or a pipe, or /dev/stdin) gives the same rows as

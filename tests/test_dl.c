@@ -249,7 +249,7 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     cr_assert(fd >= 0);
     close(fd);
     occam_occ_sizes sz;
-    cr_assert_eq(occam_occ_write(path, &r.m, &r.cfg.model, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_occ_write(path, &r.m, &r.cfg.model, &(occam_occ_data){0}, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(sz.header_bytes <= 1024, "header %zu bytes", sz.header_bytes);
     double pay = 8.0 * (double)sz.payload_bytes;
     cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
@@ -677,7 +677,7 @@ static uint8_t *small_occ(rig *r, int hidden, const occam_model_params *declared
     cr_assert(fd >= 0);
     close(fd);
     occam_occ_sizes sz;
-    cr_assert_eq(occam_occ_write(path, &r->m, declared, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_occ_write(path, &r->m, declared, &(occam_occ_data){0}, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
     FILE *f = fopen(path, "rb");
     cr_assert(f);
     uint8_t *buf = malloc(sz.header_bytes + sz.payload_bytes + 1);
@@ -791,7 +791,9 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads version 3; compress the model again)"); /* the old format */
+                   "occam reads version 4; compress the model again)"); /* the old format */
+    expect_refused(&x, 8, "\x03", 1, x.size, ": .occ format version 3 is not supported (this "
+                   "occam reads version 4; compress the model again)"); /* no data scaling */
     expect_refused(&x, 8, "\x07", 1, x.size, ": .occ format version 7 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
@@ -806,6 +808,13 @@ Test(dl, occ_magic_version_and_length_messages)
     uint64_t crc = occam_occ_checksum(bad, x.size - 8);
     for (int b = 0; b < 8; b++) bad[x.size - 8 + b] = (uint8_t)(crc >> (8 * b));
     expect_refused(&x, 0, bad, x.size, x.size, ": bad width");
+    /* data.normalize after the widths, task and activation: 24 + 2 * 3 * 4 + 8 */
+    memcpy(bad, x.good, x.size);
+    bad[56] = 7;
+    crc = occam_occ_checksum(bad, x.size - 8);
+    for (int b = 0; b < 8; b++) bad[x.size - 8 + b] = (uint8_t)(crc >> (8 * b));
+    expect_refused(&x, 0, bad, x.size, x.size, ": the header's data scaling is damaged "
+                   "(data.normalize 7, data.normalize_targets 0)");
     free(bad);
     occ_down(&x);
 }

@@ -801,6 +801,34 @@ Test(plot, scaling_errors_name_file_and_line)
     cr_assert(!exists("out"));
 }
 
+/* A NUL byte in a plot input is refused with its line, as the data readers refuse it: the
+ * scaling CSV's lines were split with strchr, so a NUL ended the file there, and the rows after
+ * it were dropped with exit 0 (a study of 1, 2, 4 threads drew 1 and 2). */
+Test(plot, a_nul_byte_in_an_input_is_refused_with_its_line)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *csv = in_tmp("s.csv");
+    static const char rows[] = SCALING_HEADER "strong,lenet,1,128,1,1,1,1,1,1,1,1,1,1\n"
+                                              "strong,lenet,2,128,1,1,2,1,1,1,1,1,1,1\0\n"
+                                              "strong,lenet,4,128,1,1,4,1,1,1,1,1,1,1\n";
+    FILE *f = fopen(csv, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(rows, 1, sizeof rows - 1, f), sizeof rows - 1);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:3: line contains a NUL byte (not a text file?)"), "%s",
+              err.msg);
+    const char *rep = in_tmp("r.json");
+    f = fopen(rep, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite("{\n\"history\": []\0}", 1, 18, f), 18);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "r.json:2: line contains a NUL byte"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
 /* ---- the command line -------------------------------------------------------------------- */
 
 /* Runs `$OCCAM_BIN plot ARGS` with stdout and stderr captured; returns the exit status. */

@@ -35,8 +35,9 @@ int occam_checkpoint_check_targets_st(const occam_st_file *f, const occam_config
 /* Before an eval or predict: the file's own config and cfg agree on the keys that give its
  * weights their meaning (data.task, model.activation, data.normalize, and for a regression
  * data.normalize_targets as above); otherwise OCCAM_ERR_INPUT naming the key and both values.
- * Passes files without a config and .occ files (which hold none: their loader checks the task
- * and activation they code; use them with the config they were compressed with). */
+ * Passes files without a config. An .occ file holds no config: its header's data.normalize
+ * and data.normalize_targets are checked here the same way (its loader checks the task and
+ * activation it codes). */
 int occam_checkpoint_check_config(const char *path, const occam_config *cfg, occam_error *err);
 
 /* The model's tensors as occam_checkpoint_save writes them, into t[] with their names stored in

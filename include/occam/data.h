@@ -127,6 +127,9 @@ int occam_peptide_make(occam_dataset *train, occam_dataset *test, size_t n_train
  * standardize: per feature (x - mean) / std with the training mean/std (std 0 -> 1). */
 void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm mode);
 
+/* The data.normalize value naming mode: "none", "scale" or "standardize". */
+const char *occam_norm_name(occam_norm mode);
+
 /* After occam_data_normalize (and occam_data_normalize_targets) on data other than the
  * training set's own rows: every feature and target of ds must still be a finite float32.
  * The training statistics carry a value far outside the training data beyond that range (a

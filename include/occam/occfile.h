@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "occam/data.h"
 #include "occam/dl.h"
 #include "occam/error.h"
 #include "occam/model.h"
@@ -16,11 +17,19 @@ typedef struct occam_occ_sizes {
     size_t coded_bytes;   /* the range-coded masks and values inside the payload */
 } occam_occ_sizes;
 
+/* The data settings a model's weights were trained under and mean something only under: the
+ * input scaling, and a regression's output units. The header keeps them. */
+typedef struct occam_occ_data {
+    occam_norm normalize;   /* data.normalize */
+    bool normalize_targets; /* data.normalize_targets (meaningful for a regression) */
+} occam_occ_data;
+
 /* Writes m's two-part code as dl describes it (dl from occam_dl_compute on m), atomically.
  * declared is the model.layers m was created with (its hidden layers are wider than m's when
- * neurons were pruned); NULL means m's own widths. */
+ * neurons were pruned); NULL means m's own widths. data: the scaling m was trained under. */
 int occam_occ_write(const char *path, const occam_model *m, const occam_model_params *declared,
-                    const occam_dl *dl, occam_occ_sizes *sizes, occam_error *err);
+                    const occam_occ_data *data, const occam_dl *dl, occam_occ_sizes *sizes,
+                    occam_error *err);
 
 /* Whether path starts with the .occ magic. */
 bool occam_occ_is(const char *path);
@@ -32,6 +41,11 @@ bool occam_occ_is(const char *path);
  * layers (m is then re-laid out). The weights are the quantised values; masks are restored.
  * On failure m is unchanged. */
 int occam_occ_read(const char *path, occam_model *m, occam_error *err);
+
+/* Reads the coded model's data.task and its data scaling from path's header, after the same
+ * checks of the whole file as occam_occ_read (OCCAM_ERR_INPUT naming path). */
+int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data,
+                        occam_error *err);
 
 /* The file's checksum: CRC-64/XZ of data[0..n). An .occ file ends with the checksum of all
  * its other bytes, little-endian. */

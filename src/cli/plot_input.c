@@ -1,7 +1,8 @@
 /* The plot readers' common ground: input errors that name the file, and reading a whole text
  * file (a report or a scaling CSV) into memory, bounded: a plot input is at most
  * PLOT_INPUT_MAX bytes with lines of at most OCCAM_CSV_LINE_MAX, so `occam plot /dev/zero`
- * stops after a MiB instead of filling memory. */
+ * stops after a MiB instead of filling memory, and it is text: a NUL byte is refused with its
+ * line. */
 #include "plot-impl.h"
 
 #include <errno.h>
@@ -68,6 +69,15 @@ int plot_read_text(const char *path, char **text, size_t *len, occam_error *err)
     }
     if (rc == OCCAM_OK && ferror(f)) rc = plot_input_err(err, path, "read failed");
     fclose(f);
+    /* Text has no NUL: the readers split lines with strchr, which would end the file there
+     * and drop every row after it without a word. */
+    const char *nul = rc == OCCAM_OK ? memchr(buf, '\0', n) : NULL;
+    if (nul) {
+        size_t at = 0;
+        plot_line_after(buf, (size_t)(nul - buf), 0, &at);
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line contains a NUL byte (not a "
+                             "text file?)", path, at + 1);
+    }
     if (rc != OCCAM_OK) {
         free(buf);
         return rc;

@@ -1,9 +1,9 @@
 /* Numeric CSV reader, for training data (a label or target column) and for the rows `occam
  * predict` reads (features only).
  *
- * The file is read once, front to back, through zlib (which inflates a gzipped file and passes
- * a raw one through), a line at a time into a buffer that grows to the longest line, so a pipe,
- * a FIFO or /dev/stdin reads like a file. Each row is checked and stored as it is read, into
+ * The file is read once, front to back, through input.h (which inflates a gzipped file and
+ * passes a raw one through), a line at a time into a buffer that grows to the longest line, so
+ * a pipe, a FIFO or /dev/stdin reads like a file. Each row is checked and stored as it is read, into
  * arrays that double as they fill and are trimmed to the rows read at the end: memory follows
  * the data actually there. A line longer than OCCAM_CSV_LINE_MAX bytes is an input error, so
  * an endless line (`data.train = /dev/zero`) fails at once instead of filling memory.
@@ -208,6 +208,9 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
                  (o->header == OCCAM_CSV_HEADER_AUTO && r->bad != CSV_NONE);
     sh->label = CSV_NONE;
     sh->why[0] = '\0';
+    /* The header line holds a CR (csv_next took a CRLF's): a file whose lines end in a bare CR
+     * is one line, whichever of its cells made it a header. */
+    const char *cr = strchr(r->line, '\r') ? "; lines that end in a bare CR?" : "";
     if (sh->header && o->header == OCCAM_CSV_HEADER_AUTO) {
         const csv_cell *c = &r->cell[r->bad];
         char shown[4 * CSV_QUOTE_MAX + 4];
@@ -215,8 +218,9 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
         snprintf(sh->why, sizeof sh->why,
                  " (data.header = auto took line %zu for one: column %zu, \"%s\", is not a "
                  "number%s)",
-                 r->lineno, r->bad + 1, shown,
-                 memchr(c->text, '\r', c->len) ? "; lines that end in a bare CR?" : "");
+                 r->lineno, r->bad + 1, shown, cr);
+    } else if (sh->header && *cr) {
+        snprintf(sh->why, sizeof sh->why, " (line %zu%s)", r->lineno, cr);
     }
     if (o->label == OCCAM_LABEL_NONE) return OCCAM_OK;
     if (sh->cols < 2)

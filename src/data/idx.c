@@ -1,16 +1,16 @@
 /* IDX reader (MNIST / Fashion-MNIST): ubyte images (3-D) and ubyte labels (1-D) for training,
  * and for `occam predict` a features-only file: ubyte records of 2 to 4 dims, no labels.
  *
- * Files are read once, front to back, through input.h (zlib's gz* API underneath, which
- * inflates gzipped files and passes raw files through unchanged), so one code path serves
+ * Files are read once, front to back, through input.h (zlib's inflate underneath for gzipped
+ * files, raw files passed through unchanged), so one code path serves
  * `x.gz`, `x` and a pipe. The pixel bytes are streamed in fixed-size chunks straight into the
  * float array: the uint8 file is never held in memory next to its float copy.
  *
  * Nothing is trusted before it is checked: magic, dimensions (nonzero, at most 2^31 records
  * and 2^24 bytes per record), that the data is complete (the message says what the header
  * claims and what the file has), that nothing follows it, that the gzip stream is intact (its
- * CRC is verified when the stream is read to the end, which the trailing-bytes check does),
- * that image and label counts agree and that every label is below `classes`. Records are
+ * CRC is verified, and nothing may follow it, when the stream is read to the end, which the
+ * trailing-bytes check does), that image and label counts agree and that every label is below `classes`. Records are
  * numbered from 0. A features-only file goes through the same checks, one magic number aside.
  *
  * Memory follows the data that is there, never the count a header claims: a raw regular file

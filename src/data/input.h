@@ -1,4 +1,4 @@
-/* input.h — private to the data readers: a file read once, front to back, through zlib.
+/* input.h — private to the data readers: a file read once, front to back, raw or inflated.
  *
  * Every reader goes through here, so a pipe, a FIFO or /dev/stdin reads like a file: nothing
  * is opened twice, nothing is rewound, and the few bytes looked at to tell an IDX file from a
@@ -19,24 +19,39 @@
 
 typedef struct data_input {
     const char *path;
-    gzFile gz;
-    int fd;         /* the file zlib reads (gzclose closes it) */
+    int fd;         /* the file read */
     bool regular;   /* a regular file, of `size` bytes on disk (fstat of the file read) */
     uint64_t size;
     uint64_t taken; /* bytes handed to the reader so far */
     size_t line;    /* the line a text reader is on, for messages ("PATH:LINE: ..."); 0: none */
     unsigned char head[DATA_INPUT_HEAD]; /* peeked, handed out before the stream's own */
     unsigned nhead, phead;
+    /* The rest is input.c's: the file's bytes as read, raw or inflated. */
+    unsigned char *buf; /* DATA_INPUT_BUFFER bytes; [z.next_in, + z.avail_in) not yet used */
+    z_stream z;
+    uint64_t read;  /* bytes read from the file so far */
+    int kind;       /* not yet known, raw or gzip */
+    bool inflating; /* z is initialised */
+    bool eof;       /* read(2) has said the file ends */
+    bool ended;     /* the data has ended, cleanly */
+    int fault;      /* what stopped the data (INPUT_FAULT_*, 0: nothing), reported by the next
+                     * read or data_input_end */
+    int fault_errno;
+    uint64_t fault_at; /* the file's byte where the gzip data ended (INPUT_FAULT_TRAILING) */
+    char fault_msg[64];
 } data_input;
 
 /* Opens path for reading (gzipped or raw). A folder, or a file that cannot be opened, is
- * OCCAM_ERR_INPUT "PATH: cannot open: ...". */
+ * OCCAM_ERR_INPUT "PATH: cannot open: ...". A file whose first two bytes are gzip's magic is
+ * inflated, member after member; anything else in it after a member is an input error (zlib's
+ * gz* reader ignored it: `cat a.csv.gz b.csv > c.csv.gz` lost b's rows without a word). */
 int data_input_open(data_input *in, const char *path, occam_error *err);
 void data_input_close(data_input *in);
 
-/* Reads the first *got <= DATA_INPUT_HEAD bytes into in->head without taking them: the next
- * data_input_read starts with them. Only before any read. */
-int data_input_peek(data_input *in, unsigned *got, occam_error *err);
+/* Reads the first DATA_INPUT_HEAD bytes (fewer at the data's end) into in->head without taking
+ * them, and returns how many: the next data_input_read starts with them. Only before any read.
+ * A fault met on the way is reported by that read, which names the reader's line. */
+unsigned data_input_peek(data_input *in);
 
 /* Reads up to len bytes into buf; *got < len only at the end of the data. */
 int data_input_read(data_input *in, void *buf, size_t len, size_t *got, occam_error *err);
@@ -45,7 +60,7 @@ int data_input_read(data_input *in, void *buf, size_t len, size_t *got, occam_er
  * agree). */
 int data_input_end(data_input *in, occam_error *err);
 
-/* zlib's error on in as a status and message ("read error", "corrupt gzip stream", "out of
+/* What stopped in's data as a status and message ("read error", "corrupt gzip stream", "out of
  * memory while inflating"), naming in->line when set. */
 int data_input_error(const data_input *in, occam_error *err);
 

@@ -81,7 +81,7 @@ void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm 
     OCCAM_ASSERT(!"unknown normalisation mode");
 }
 
-static const char *norm_name(occam_norm mode)
+const char *occam_norm_name(occam_norm mode)
 {
     return mode == OCCAM_NORM_SCALE ? "scale" : mode == OCCAM_NORM_STANDARDIZE ? "standardize"
                                                                                : "none";
@@ -98,7 +98,7 @@ int occam_data_check_normalized(const occam_dataset *ds, occam_norm mode, const 
                                        "%s: data row %zu, feature %zu: too far from the "
                                        "training data: data.normalize = %s with the training "
                                        "set's statistics takes it beyond the float32 range",
-                                       name, row0 + i + 1, j + 1, norm_name(mode));
+                                       name, row0 + i + 1, j + 1, occam_norm_name(mode));
         for (size_t j = 0; j < k; j++)
             if (!isfinite(ds->y[i * k + j]))
                 return occam_error_set(err, OCCAM_ERR_INPUT,

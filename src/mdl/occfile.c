@@ -1,11 +1,12 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian), version 3:
+ * Layout (little-endian), version 4:
  *   header (structure only, not counted in the model bits; well under 1 KB):
  *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
  *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
  *     model was built with: wider hidden layers when neurons were pruned), u32 task,
- *     u32 activation,
+ *     u32 activation, u32 data.normalize, u32 data.normalize_targets (0 or 1): the scaling
+ *     the weights were trained under, which an eval or predict has to use again,
  *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi,
  *     i32 bqlo, i32 bqhi (the biases' bin indices)
  *   payload (what the two-part model bits count):
@@ -18,7 +19,9 @@
  *   trailer: u64 CRC-64 (the XZ variant) of every byte before it.
  * The reader checks the magic, the version, the length and the CRC before it decodes a single
  * field, so a damaged file (one flipped bit anywhere, a truncation) is refused with a message,
- * never decoded into another model. Versions 1 and 2 (float32 biases) are not read.
+ * never decoded into another model. Versions 1 and 2 (float32 biases) are not read, nor is 3,
+ * which did not record the scaling (data.normalize), so that eval and predict of such a file
+ * under another data.normalize than it was trained with printed wrong answers with exit 0.
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -36,7 +39,7 @@
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 3u
+#define VERSION 4u
 /* magic, version, file length: what must be there before anything else can be checked */
 #define PREFIX 20u
 #define TRAILER 8u
@@ -235,7 +238,8 @@ static uint64_t crc64_update(uint64_t crc, const uint8_t *p, size_t n)
 uint64_t occam_occ_checksum(const void *data, size_t n) { return crc64_update(0, data, n); }
 
 int occam_occ_write(const char *path, const occam_model *m, const occam_model_params *declared,
-                    const occam_dl *dl, occam_occ_sizes *sizes, occam_error *err)
+                    const occam_occ_data *data, const occam_dl *dl, occam_occ_sizes *sizes,
+                    occam_error *err)
 {
     const occam_layout *lay = &m->lay;
     int L = lay->nlayers;
@@ -299,6 +303,8 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
             put_u32(&head, (uint32_t)(declared ? declared->layers[l] : lay->width[l]));
         put_u32(&head, (uint32_t)m->task);
         put_u32(&head, (uint32_t)m->act);
+        put_u32(&head, (uint32_t)data->normalize);
+        put_u32(&head, data->normalize_targets ? 1u : 0u);
         for (int l = 0; l < L; l++) {
             put_u64(&head, dl->layer[l].k);
             put_u8(&head, (uint8_t)dl->layer[l].prior.k);
@@ -428,7 +434,7 @@ static int check_file(const char *path, const uint8_t *buf, size_t len, occam_er
     if (version != VERSION)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: .occ format version %u is not "
                                "supported (this occam reads version %u%s)", path, version,
-                               VERSION, version == 1 ? "; compress the model again" : "");
+                               VERSION, version < VERSION ? "; compress the model again" : "");
     if (len < PREFIX)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated: %zu bytes, an .occ file "
                                "has at least %u", path, len, PREFIX + TRAILER);
@@ -473,28 +479,77 @@ static int check_shape(const char *path, const occam_model *m, uint32_t L, const
     return OCCAM_OK;
 }
 
-int occam_occ_read(const char *path, occam_model *m, occam_error *err)
+/* The header's fields before the per-layer ones. */
+typedef struct front {
+    uint32_t L;
+    int width[OCCAM_MAX_LAYERS], declared[OCCAM_MAX_LAYERS];
+    uint32_t task, act;
+    occam_occ_data data;
+} front;
+
+/* Reads path whole, checks it (check_file) and reads the front of its header into h, leaving r
+ * after it. NULL when the file cannot be read (*rc is the error's status); otherwise its bytes,
+ * *rc the first check that failed (a front cut short is left to the caller: r->bad). */
+static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam_error *err)
 {
     size_t len;
     uint8_t *buf = slurp(path, &len, err);
-    if (!buf) return err->status;
-    int rc = check_file(path, buf, len, err);
-    reader r = {buf, rc == OCCAM_OK ? len - TRAILER : 0, PREFIX, rc != OCCAM_OK};
-    uint32_t L = get_u32(&r);
-    int width[OCCAM_MAX_LAYERS], declared[OCCAM_MAX_LAYERS];
-    if (rc == OCCAM_OK && (L < 1 || L >= OCCAM_MAX_LAYERS))
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: %u weight layers (occam has 1 to %d)",
-                             path, L, OCCAM_MAX_LAYERS - 1);
+    if (!buf) {
+        *rc = err->status;
+        return NULL;
+    }
+    *rc = check_file(path, buf, len, err);
+    *r = (reader){buf, *rc == OCCAM_OK ? len - TRAILER : 0, PREFIX, *rc != OCCAM_OK};
+    h->L = get_u32(r);
+    if (*rc == OCCAM_OK && (h->L < 1 || h->L >= OCCAM_MAX_LAYERS))
+        *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: %u weight layers (occam has 1 to %d)",
+                              path, h->L, OCCAM_MAX_LAYERS - 1);
     for (int pass = 0; pass < 2; pass++) {
-        int *to = pass ? declared : width;
-        for (uint32_t l = 0; rc == OCCAM_OK && l <= L; l++) {
-            uint32_t w = get_u32(&r);
+        int *to = pass ? h->declared : h->width;
+        for (uint32_t l = 0; *rc == OCCAM_OK && l <= h->L; l++) {
+            uint32_t w = get_u32(r);
             if (w < 1 || w > 1000000)
-                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: bad width", path);
+                *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: bad width", path);
             to[l] = (int)w;
         }
     }
-    uint32_t task = get_u32(&r), act = get_u32(&r);
+    h->task = get_u32(r);
+    h->act = get_u32(r);
+    uint32_t norm = get_u32(r), targets = get_u32(r);
+    if (*rc == OCCAM_OK && !r->bad && (norm > OCCAM_NORM_STANDARDIZE || targets > 1))
+        *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's data scaling is damaged "
+                              "(data.normalize %u, data.normalize_targets %u)", path, norm,
+                              targets);
+    h->data = (occam_occ_data){.normalize = (occam_norm)norm, .normalize_targets = targets == 1};
+    return buf;
+}
+
+int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data,
+                        occam_error *err)
+{
+    reader r;
+    front h;
+    int rc;
+    uint8_t *buf = read_front(path, &r, &h, &rc, err);
+    if (rc == OCCAM_OK && r.bad)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header is cut short", path);
+    if (rc == OCCAM_OK) {
+        *task = (occam_task)h.task;
+        *data = h.data;
+    }
+    free(buf);
+    return rc;
+}
+
+int occam_occ_read(const char *path, occam_model *m, occam_error *err)
+{
+    reader r;
+    front h;
+    int rc;
+    uint8_t *buf = read_front(path, &r, &h, &rc, err);
+    if (!buf) return rc;
+    uint32_t L = h.L;
+    const int *width = h.width;
     uint64_t k[OCCAM_MAX_LAYERS] = {0};
     int pk[OCCAM_MAX_LAYERS] = {0};
     bool pinned[OCCAM_MAX_LAYERS] = {0};
@@ -517,7 +572,7 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     }
     if (rc == OCCAM_OK && r.bad)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header is cut short", path);
-    if (rc == OCCAM_OK) rc = check_shape(path, m, L, width, declared, task, act, err);
+    if (rc == OCCAM_OK) rc = check_shape(path, m, L, width, h.declared, h.task, h.act, err);
     occam_layout lay;
     float *params = NULL;
     uint8_t *mask = NULL;

@@ -262,9 +262,31 @@ static int check_meaning(const occam_st_file *f, const occam_config *cfg, occam_
     return rc;
 }
 
+/* An .occ file has no config: its header keeps the data scaling (its task and activation are
+ * checked as it loads). */
+static int check_occ_data(const char *path, const occam_config *cfg, occam_error *err)
+{
+    occam_task task;
+    occam_occ_data was;
+    int rc = occam_occ_read_data(path, &task, &was, err);
+    if (rc != OCCAM_OK) return rc;
+    const char *w = occam_norm_name(was.normalize), *v = occam_norm_name(cfg->data.normalize);
+    if (was.normalize != cfg->data.normalize)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the model was trained with "
+                               "data.normalize = %s, this config has %s: its weights mean "
+                               "something else there (set data.normalize = %s)", path, w, v, w);
+    bool regress = task == OCCAM_TASK_REGRESS && cfg->data.task == OCCAM_TASK_REGRESS;
+    if (!regress || was.normalize_targets == cfg->data.normalize_targets) return OCCAM_OK;
+    w = was.normalize_targets ? "true" : "false";
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the model was trained with "
+                           "data.normalize_targets = %s, this config has %s: its outputs are in "
+                           "other units (set data.normalize_targets = %s)", path, w,
+                           cfg->data.normalize_targets ? "true" : "false", w);
+}
+
 int occam_checkpoint_check_config(const char *path, const occam_config *cfg, occam_error *err)
 {
-    if (is_occ(path)) return OCCAM_OK;
+    if (is_occ(path)) return check_occ_data(path, cfg, err);
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
