@@ -29,15 +29,18 @@ static uint32_t le32(const uint8_t *p)
 }
 static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-/* Header length for L layers: the fixed part, widths and declared widths, task, activation and
- * the data scaling (normalize, normalize_targets), the per-layer fields. 0 if the file cannot
- * hold it and the checksum, or L is out of range. */
+/* Bytes of task, activation and (version 4) the data scaling (normalize, normalize_targets);
+ * version 3 files, still read, lack the scaling. */
+static size_t head_mid(const uint8_t *f) { return le32(f + 8) == 3 ? 8 : 16; }
+
+/* Header length for L layers: the fixed part, widths and declared widths, head_mid, the
+ * per-layer fields. 0 if the file cannot hold it and the checksum, or L is out of range. */
 static size_t header_len(const uint8_t *f, size_t n)
 {
     if (n < HEAD_FIXED) return 0;
     uint32_t L = le32(f + 20);
     if (L < 1 || L >= OCCAM_MAX_LAYERS) return 0;
-    size_t h = HEAD_FIXED + 8 * ((size_t)L + 1) + 16 + HEAD_LAYER * (size_t)L;
+    size_t h = HEAD_FIXED + 8 * ((size_t)L + 1) + head_mid(f) + HEAD_LAYER * (size_t)L;
     return h + 8 <= n ? h : 0;
 }
 
@@ -48,7 +51,7 @@ static void check_model(const occam_model *m, const uint8_t *f, size_t n)
     FUZZ_CHECK(lay->nlayers == 2 && lay->width[0] == 4 && lay->width[2] == 2);
     FUZZ_CHECK(lay->width[1] >= 1 && lay->width[1] <= 3 && m->mask);
     FUZZ_CHECK(header_len(f, n) != 0 && le64(f + 12) == n);
-    const uint8_t *per_layer = f + HEAD_FIXED + 8 * (lay->nlayers + 1) + 16;
+    const uint8_t *per_layer = f + HEAD_FIXED + 8 * (lay->nlayers + 1) + head_mid(f);
     for (int l = 0; l < lay->nlayers; l++) {
         FUZZ_CHECK(le32(f + HEAD_FIXED + 4 * l) == (uint32_t)lay->width[l]);
         uint64_t k = le64(per_layer + HEAD_LAYER * l), ones = 0;

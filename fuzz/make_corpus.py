@@ -113,6 +113,11 @@ def model_seeds(tmp):
             data = f.read()
         put("occ", name + "_fixcrc", b"\x01" + data)
         put("occ", name + "_raw", b"\x00" + data)
+        if name == "st_4_3_2":  # version 3, still read: version 4 without the data scaling
+            cut = 24 + 8 * 3 + 8
+            v3 = bytearray(data[:cut] + data[cut + 8:])
+            v3[8] = 3
+            put("occ", name + "_v3_fixcrc", b"\x01" + bytes(v3))
         if name == "st_4_3_2_mask":
             put("checkpoint", name + ".occ", data)
 

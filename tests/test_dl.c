@@ -791,9 +791,7 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads version 4; compress the model again)"); /* the old format */
-    expect_refused(&x, 8, "\x03", 1, x.size, ": .occ format version 3 is not supported (this "
-                   "occam reads version 4; compress the model again)"); /* no data scaling */
+                   "occam reads versions 3 and 4; compress the model again)"); /* the old format */
     expect_refused(&x, 8, "\x07", 1, x.size, ": .occ format version 7 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
@@ -816,6 +814,55 @@ Test(dl, occ_magic_version_and_length_messages)
     expect_refused(&x, 0, bad, x.size, x.size, ": the header's data scaling is damaged "
                    "(data.normalize 7, data.normalize_targets 0)");
     free(bad);
+    occ_down(&x);
+}
+
+/* Version 3 is version 4 without the two scaling fields after the activation. Such files are
+ * read, to the same model, with their scaling unknown: a format change must not lose the
+ * compressed models users have (it refused them, 'compress the model again', which needs the
+ * model the .occ was made from). */
+Test(dl, a_version_3_file_reads_to_the_same_model_with_its_scaling_unknown)
+{
+    occ_fixture x;
+    occ_up(&x);
+    size_t n3 = x.size - 8;
+    uint8_t *v3 = malloc(x.size);
+    memcpy(v3, x.good, 56); /* magic, version, length, L, widths, declared, task, activation */
+    memcpy(v3 + 56, x.good + 64, x.size - 64);
+    v3[8] = 3;
+    for (int b = 0; b < 8; b++) v3[12 + b] = (uint8_t)((uint64_t)n3 >> (8 * b));
+    uint64_t crc = occam_occ_checksum(v3, n3 - 8);
+    for (int b = 0; b < 8; b++) v3[n3 - 8 + b] = (uint8_t)(crc >> (8 * b));
+    char p3[80];
+    snprintf(p3, sizeof p3, "%s.v3", x.path);
+    tmpdir_spit(p3, v3, n3);
+    occam_model_params mp = {.nlayers = 3, .layers = {20, 6, 3}, .activation = OCCAM_ACT_RELU};
+    occam_model a, b;
+    occam_error err = {0};
+    cr_assert_eq(occam_model_create(&a, &mp, OCCAM_TASK_CLASSIFY, &err), OCCAM_OK);
+    cr_assert_eq(occam_model_create(&b, &mp, OCCAM_TASK_CLASSIFY, &err), OCCAM_OK);
+    cr_assert_eq(occam_occ_read(x.path, &a, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_occ_read(p3, &b, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(a.lay.nparams, b.lay.nparams);
+    cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) == 0);
+    cr_assert((a.mask == NULL) == (b.mask == NULL));
+    if (a.mask) cr_assert(memcmp(a.mask, b.mask, a.lay.nparams) == 0);
+    occam_task task;
+    occam_occ_data d4, d3;
+    cr_assert_eq(occam_occ_read_data(x.path, &task, &d4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(d4.known);
+    cr_assert_eq(occam_occ_read_data(p3, &task, &d3, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(!d3.known);
+    cr_assert_eq(task, OCCAM_TASK_CLASSIFY);
+    /* a flipped bit in a version 3 file is still caught by its checksum */
+    v3[n3 - 9] ^= 1;
+    tmpdir_spit(p3, v3, n3);
+    cr_assert_eq(occam_occ_read(p3, &b, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "checksum mismatch"), "%s", err.msg);
+    unlink(p3);
+    free(v3);
+    occam_model_free(&a);
+    occam_model_free(&b);
     occ_down(&x);
 }
 

@@ -20,6 +20,7 @@ typedef struct occam_occ_sizes {
 /* The data settings a model's weights were trained under and mean something only under: the
  * input scaling, and a regression's output units. The header keeps them. */
 typedef struct occam_occ_data {
+    bool known;             /* false: a version 3 file, which did not record its scaling */
     occam_norm normalize;   /* data.normalize */
     bool normalize_targets; /* data.normalize_targets (meaningful for a regression) */
 } occam_occ_data;
@@ -43,7 +44,8 @@ bool occam_occ_is(const char *path);
 int occam_occ_read(const char *path, occam_model *m, occam_error *err);
 
 /* Reads the coded model's data.task and its data scaling from path's header, after the same
- * checks of the whole file as occam_occ_read (OCCAM_ERR_INPUT naming path). */
+ * checks of the whole file as occam_occ_read (OCCAM_ERR_INPUT naming path); a version 3 file
+ * has none (data->known false). */
 int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data,
                         occam_error *err);
 

@@ -155,7 +155,8 @@ static int run_compress(const cli_opts *o, occam_error *err)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, NULL, err);
     if (rc == OCCAM_OK && occam_comm_is_root(occam_comm_world())) /* rank 0 writes */
         rc = occam_occ_write(o->out, &ss.model, &cfg.model,
-                             &(occam_occ_data){cfg.data.normalize, cfg.data.normalize_targets},
+                             &(occam_occ_data){.known = true, .normalize = cfg.data.normalize,
+                                               .normalize_targets = cfg.data.normalize_targets},
                              &dl, &sz, err);
     rc = cli_agree(rc, err); /* the ranks go on together (the bits-back code below sums over
                                 all of them) or stop together */

@@ -19,9 +19,9 @@
  *   trailer: u64 CRC-64 (the XZ variant) of every byte before it.
  * The reader checks the magic, the version, the length and the CRC before it decodes a single
  * field, so a damaged file (one flipped bit anywhere, a truncation) is refused with a message,
- * never decoded into another model. Versions 1 and 2 (float32 biases) are not read, nor is 3,
- * which did not record the scaling (data.normalize), so that eval and predict of such a file
- * under another data.normalize than it was trained with printed wrong answers with exit 0.
+ * never decoded into another model. Versions 1 and 2 (float32 biases) are not read. Version 3
+ * is version 4 without the two scaling fields: it is read (a compressed model is not to be
+ * lost to a format change), and its scaling cannot be checked (occam_occ_data.known).
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -40,6 +40,8 @@
 
 #define MAGIC "OCCAMMDL"
 #define VERSION 4u
+/* version 3: version 4 without the scaling fields; still read, its scaling taken on trust */
+#define VERSION_UNSCALED 3u
 /* magic, version, file length: what must be there before anything else can be checked */
 #define PREFIX 20u
 #define TRAILER 8u
@@ -419,7 +421,8 @@ static uint64_t le64(const uint8_t *p)
 
 /* The checks that need no decoding, in the order that names the damage best: the magic, the
  * version, the length, then the CRC over everything. */
-static int check_file(const char *path, const uint8_t *buf, size_t len, occam_error *err)
+static int check_file(const char *path, const uint8_t *buf, size_t len, uint32_t *vers,
+                      occam_error *err)
 {
     size_t have = len < 8 ? len : 8;
     if (memcmp(buf, MAGIC, have) != 0)
@@ -431,10 +434,12 @@ static int check_file(const char *path, const uint8_t *buf, size_t len, occam_er
                                "has at least %u", path, len, PREFIX + TRAILER);
     uint32_t version = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
                        (uint32_t)buf[11] << 24;
-    if (version != VERSION)
+    *vers = version;
+    if (version != VERSION && version != VERSION_UNSCALED)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: .occ format version %u is not "
-                               "supported (this occam reads version %u%s)", path, version,
-                               VERSION, version < VERSION ? "; compress the model again" : "");
+                               "supported (this occam reads versions %u and %u%s)", path,
+                               version, VERSION_UNSCALED, VERSION,
+                               version < VERSION ? "; compress the model again" : "");
     if (len < PREFIX)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: truncated: %zu bytes, an .occ file "
                                "has at least %u", path, len, PREFIX + TRAILER);
@@ -498,7 +503,8 @@ static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam
         *rc = err->status;
         return NULL;
     }
-    *rc = check_file(path, buf, len, err);
+    uint32_t version = VERSION;
+    *rc = check_file(path, buf, len, &version, err);
     *r = (reader){buf, *rc == OCCAM_OK ? len - TRAILER : 0, PREFIX, *rc != OCCAM_OK};
     h->L = get_u32(r);
     if (*rc == OCCAM_OK && (h->L < 1 || h->L >= OCCAM_MAX_LAYERS))
@@ -515,12 +521,15 @@ static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam
     }
     h->task = get_u32(r);
     h->act = get_u32(r);
+    h->data = (occam_occ_data){.known = false};
+    if (version == VERSION_UNSCALED) return buf; /* its scaling was not recorded */
     uint32_t norm = get_u32(r), targets = get_u32(r);
     if (*rc == OCCAM_OK && !r->bad && (norm > OCCAM_NORM_STANDARDIZE || targets > 1))
         *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's data scaling is damaged "
                               "(data.normalize %u, data.normalize_targets %u)", path, norm,
                               targets);
-    h->data = (occam_occ_data){.normalize = (occam_norm)norm, .normalize_targets = targets == 1};
+    h->data = (occam_occ_data){.known = true, .normalize = (occam_norm)norm,
+                               .normalize_targets = targets == 1};
     return buf;
 }
 

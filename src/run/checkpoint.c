@@ -3,6 +3,7 @@
 
 #include <float.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,6 +271,14 @@ static int check_occ_data(const char *path, const occam_config *cfg, occam_error
     occam_occ_data was;
     int rc = occam_occ_read_data(path, &task, &was, err);
     if (rc != OCCAM_OK) return rc;
+    if (!was.known) {
+        /* a file from before the format recorded it: used, and said so once */
+        fprintf(stderr, "occam: note: %s is a version 3 .occ file, which does not record the "
+                "data.normalize it was trained under; it is used with this config's (%s); "
+                "compress the model again to have it checked\n", path,
+                occam_norm_name(cfg->data.normalize));
+        return OCCAM_OK;
+    }
     const char *w = occam_norm_name(was.normalize), *v = occam_norm_name(cfg->data.normalize);
     if (was.normalize != cfg->data.normalize)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the model was trained with "
