@@ -111,6 +111,14 @@ int cmd_bench_infer(int argc, char **argv);
 int cmd_bench_select(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 
+/* Under mpirun every rank must take the same path through the command line: a rank that
+ * printed its help and left, or ran another command, would leave the others waiting in their
+ * first collective for ever. `action` names the path ("train", "train --help", "bench gemm"):
+ * when a rank's differs from rank 0's, the lowest such rank says so and every rank gets the
+ * exit status 2; 0 when they agree (always, without mpirun). Every rank must call it. */
+#define CLI_ACTION_MAX 64
+int cli_same_action(const char *action);
+
 /* The body of a subcommand that takes CONFIG and the options in `allowed`: parses argv, prints
  * `usage` for --help, else calls run; returns the exit code. */
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,

@@ -2,6 +2,7 @@
  * exit codes (0 ok, 1 runtime failure, 2 bad usage, config or input). */
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,12 +77,15 @@ static int dispatch(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN);
     /* Ctrl-C, kill or a closed terminal mid-write: the output's temporary file goes too. */
     occam_outfile_catch_signals();
+    const char *cmd = argc < 2 ? "" : argv[1];
+    bool help = !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help");
+    int rc = cli_same_action(help ? "--help" : cmd); /* under mpirun: one command on all ranks */
+    if (rc) return rc;
     if (argc < 2) {
         usage(stderr);
         return OCCAM_ERR_INPUT;
     }
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (help) {
         usage(stdout);
         return 0;
     }

@@ -225,13 +225,41 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     return cli_agree(rc, err);
 }
 
+int cli_same_action(const char *action)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size < 2) return 0;
+    char mine[CLI_ACTION_MAX] = {0}, first[CLI_ACTION_MAX] = {0};
+    snprintf(mine, sizeof mine, "%s", action);
+    memcpy(first, mine, sizeof first);
+    occam_comm_bcast(w, first, sizeof first, 0);
+    occam_error err = {0};
+    int rc = OCCAM_OK;
+    if (strcmp(mine, first) != 0)
+        rc = occam_error_set(&err, OCCAM_ERR_INPUT, "rank %d runs 'occam%s%s' but rank 0 "
+                             "'occam%s%s': every rank must run the same command (see mpirun's "
+                             "command lines)", w->rank, *mine ? " " : "", mine,
+                             *first ? " " : "", first);
+    return cli_finish(cli_agree(rc, &err), &err);
+}
+
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
                 int (*run)(const cli_opts *o, occam_error *err))
 {
     cli_opts o;
     occam_error err = {0};
-    int rc = cli_parse(argc, argv, allowed, &o, &err);
+    /* under mpirun a usage error on one rank stops them all, said by the lowest such rank */
+    int rc = cli_agree(cli_parse(argc, argv, allowed, &o, &err), &err);
     if (rc) return cli_finish(rc, &err);
+    /* --help or --print-config on one rank only would leave the others in their first
+     * collective; "bench train" is cli_command_name "bench" running argv[0] "train" */
+    char action[CLI_ACTION_MAX];
+    snprintf(action, sizeof action, "%s%s%s%s", cli_command_name,
+             strcmp(cli_command_name, argv[0]) ? " " : "",
+             strcmp(cli_command_name, argv[0]) ? argv[0] : "",
+             o.help ? " --help" : o.print_config ? " --print-config" : "");
+    rc = cli_same_action(action);
+    if (rc) return rc;
     if (o.help) {
         fputs(usage, stdout);
         return 0;
