@@ -261,6 +261,25 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
     tmpdir_remove(dir);
 }
 
+/* select under mpirun whose ranks were given other grids: each point's session compares the
+ * ranks' configs, and the rank that differs says which key. Rank 0, with no message of its
+ * own, wrapped its empty one as "select 2/2 (train.epochs=2): " and, holding a message now,
+ * spoke instead: the run exited 2 saying nothing about why (found by the CLI sweep). */
+Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    int rc = mpi_two(out, sizeof out, dir,
+                     "select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
+                     "select configs/blobs.ini --threads 1 --grid train.epochs=1,3");
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+    const char *first = strstr(out, "occam: select ");
+    cr_assert(first && strstr(first, "select 2/2 (train.epochs=3): rank 1: train.epochs = 3 "
+                                     "differs from rank 0's"), "%s", out);
+    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    tmpdir_remove(dir);
+}
+
 /* Every rank reads its own config and data, and a step's collectives assume they match. A
  * rank whose data file is missing left the others waiting forever (its agreement was paired
  * with the trainer's first allgather on rank 0); a rank with other rows, another batch or
