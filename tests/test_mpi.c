@@ -280,6 +280,51 @@ Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
     tmpdir_remove(dir);
 }
 
+/* Ranks given other weights: eval, mdl and predict under mpirun split the rows over the ranks,
+ * and each scored its share with the model it had loaded, so '-np 1 occam eval C --checkpoint
+ * good.st : -np 1 occam eval C --checkpoint bad.st' printed accuracy 0.787 (the models score
+ * 1.000 and 0.549) and exited 0 (found by the CLI sweep); ranks resuming from different states
+ * trained on from different weights. Now the ranks compare their models first, and the one
+ * that differs says where its weights came from; the same file on both ranks still runs. */
+Test(mpi, ranks_with_other_weights_are_refused, .timeout = 300)
+{
+    char dir[64], out[1 << 15], a[600], b[600], ck[600], r0[1600], r1[1600];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    snprintf(a, sizeof a, "%s", tmpdir_path(dir, "a.st"));
+    snprintf(b, sizeof b, "%s", tmpdir_path(dir, "b.st"));
+    snprintf(ck, sizeof ck, "%s", tmpdir_path(dir, "ck"));
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set train.epochs=2";
+    cr_assert_eq(shell_occam(out, sizeof out, "train %s --save %s --set train.checkpoint_every=1 "
+                             "--set train.checkpoint_keep=5 --set train.checkpoint_dir=%s",
+                             small, a, ck), 0, "%s", out);
+    cr_assert_eq(shell_occam(out, sizeof out, "train %s --set train.seed=2 --save %s", small, b),
+                 0, "%s", out);
+    const char *cmds[] = {"eval", "mdl"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(r0, sizeof r0, "%s %s --checkpoint %s", cmds[i], small, a);
+        snprintf(r1, sizeof r1, "%s %s --checkpoint %s", cmds[i], small, b);
+        int rc = mpi_two(out, sizeof out, dir, r0, r1);
+        cr_assert_eq(rc, 2, "%s: exit %d: %s", cmds[i], rc, out);
+        char want[800];
+        snprintf(want, sizeof want, "rank 1: its model (--checkpoint %s) differs from rank 0's",
+                 b);
+        const char *first = strstr(out, "occam: rank");
+        cr_assert(first && strstr(first, want), "want '%s' in: %s", want, out);
+        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+        cr_assert_null(strstr(out, "accuracy"), "scored: %s", out);
+        cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r0), 0, "%s: the same file: %s", cmds[i],
+                     out);
+    }
+    snprintf(r0, sizeof r0, "train %s --set train.epochs=3 --set train.checkpoint_dir=%s/r "
+             "--resume %s/ckpt-e0001-s000000007.safetensors", small, dir, ck);
+    snprintf(r1, sizeof r1, "train %s --set train.epochs=3 --set train.checkpoint_dir=%s/r "
+             "--resume %s/ckpt-e0002-s000000014.safetensors", small, dir, ck);
+    cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r1), 2, "%s", out);
+    cr_assert(strstr(out, "rank 1: its model (--resume "), "%s", out);
+    cr_assert(strstr(out, "ckpt-e0002-s000000014.safetensors) differs from rank 0's"), "%s", out);
+    tmpdir_remove(dir);
+}
+
 /* Every rank reads its own config and data, and a step's collectives assume they match. A
  * rank whose data file is missing left the others waiting forever (its agreement was paired
  * with the trainer's first allgather on rank 0); a rank with other rows, another batch or

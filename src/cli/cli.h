@@ -88,6 +88,13 @@ int cli_session_open_with(cli_session *s, const occam_config *cfg, int threads,
                           occam_error *err);
 void cli_session_close(cli_session *s);
 
+/* Under mpirun, whether every rank holds rank 0's model (weights, mask, noise widths): each
+ * rank scores or trains its share of the rows with its own weights, and the sums of ranks
+ * that loaded other files mix them into nobody's result. Every rank calls it, whatever its
+ * rc; returns rc, or on a rank that differs an input error naming `from` (where its weights
+ * came from). Not agreed: cli_agree follows. */
+int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err);
+
 /* OCCAM_ERR_INPUT when the model's outputs are not numbers on a non-empty set ("training" or
  * "test"): finite values can overflow through the layers (3e38 under data.normalize = none),
  * which would print 'loss -nan' with exit 0. cmd names the command in the message. */
