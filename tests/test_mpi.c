@@ -225,8 +225,9 @@ static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
 
 /* Ranks given other command lines by mpirun's MPMD form (-np 1 occam A : -np 1 occam B) waited
  * for each other for ever: a rank that printed its --help or --print-config, or failed on an
- * unknown option, or ran another command or benchmark, left the others in their first
- * collective (found by the CLI sweep: each case hung until killed). Now every rank exits 2,
+ * unknown option, or ran another command or benchmark, or resumed a state the others did not
+ * read, left the others in their first collective (found by the CLI sweep: each case hung
+ * until killed). Now every rank exits 2,
  * said once, naming the command each runs. */
 Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
 {
@@ -249,6 +250,9 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         {train, "--version", "rank 1 runs 'occam --version' but rank 0 'occam train'"},
         {"bench gemm 8 8 8", "bench train configs/blobs.ini --threads 1",
          "rank 1 runs 'occam bench train' but rank 0 'occam bench gemm'"},
+        /* only the ranks given --resume read the state, and agree on it */
+        {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --resume x.st",
+         "rank 1 runs 'occam train --resume' but rank 0 'occam train'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = mpi_two(out, sizeof out, dir, cases[i].rank0, cases[i].rank1);

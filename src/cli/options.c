@@ -254,10 +254,11 @@ int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
     /* --help or --print-config on one rank only would leave the others in their first
      * collective; "bench train" is cli_command_name "bench" running argv[0] "train" */
     char action[CLI_ACTION_MAX];
-    snprintf(action, sizeof action, "%s%s%s%s", cli_command_name,
+    snprintf(action, sizeof action, "%s%s%s%s%s", cli_command_name,
              strcmp(cli_command_name, argv[0]) ? " " : "",
              strcmp(cli_command_name, argv[0]) ? argv[0] : "",
-             o.help ? " --help" : o.print_config ? " --print-config" : "");
+             o.help ? " --help" : o.print_config ? " --print-config" : "",
+             o.resume ? " --resume" : ""); /* every rank restores a state, or none */
     rc = cli_same_action(action);
     if (rc) return rc;
     if (o.help) {
