@@ -1979,3 +1979,32 @@ Test(cli, bench_arguments_are_named)
     expect(occam("bench memory --threads -1"), 2, "bench memory: --threads '-1': expected");
     expect(occam("bench nosuch"), 2, "expected train, memory, gemm, select or infer (got 'nosuch')");
 }
+
+/* 'occam bench select --input S --dump S' wrote the absolute values over the scores it read,
+ * their signs lost, and exited 0 (found by the CLI sweep); every other command refuses an
+ * output that is one of its inputs. Now it exits 2 before reading, the file as it was. */
+Test(cli, bench_select_dump_never_replaces_its_input)
+{
+    char dir[64];
+    tmpdir_make(dir, sizeof dir, "cli");
+    const float x[4] = {-1.0f, 2.0f, -3.0f, 4.0f};
+    char in[600], link[600];
+    snprintf(in, sizeof in, "%s", tmpdir_path(dir, "s.f32"));
+    snprintf(link, sizeof link, "%s", tmpdir_path(dir, "link.f32"));
+    tmpdir_spit(in, x, sizeof x);
+    cr_assert_eq(symlink("s.f32", link), 0);
+    expect(occam("bench select --threads 1 --repeats 1 --input %s --dump %s", in, in), 2,
+           "--dump");
+    expect(occam("bench select --threads 1 --repeats 1 --input %s --dump %s", in, link), 2,
+           "the same file as --input");
+    float back[4];
+    FILE *f = fopen(in, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fread(back, sizeof *back, 4, f), 4);
+    fclose(f);
+    cr_assert(!memcmp(back, x, sizeof x), "the scores changed");
+    /* another name still gets the dump */
+    expect(occam("bench select --threads 1 --repeats 1 --input %s --dump %s/d.f32", in, dir), 0,
+           "\"k\": 2");
+    tmpdir_remove(dir);
+}

@@ -377,6 +377,12 @@ int cmd_bench_select(int argc, char **argv)
         fprintf(stderr, "occam: %s\n", err.msg);
         return rc;
     }
+    /* the dump is |x|: written over --input it would drop the scores' signs */
+    if (a.dump && a.input && occam_outfile_same(a.dump, a.input)) {
+        fprintf(stderr, "occam: bench select: --dump %s: the same file as --input (%s): writing "
+                "it would replace an input; choose another name\n", a.dump, a.input);
+        return OCCAM_ERR_INPUT;
+    }
     rc = run(&a, &err);
     if (rc) fprintf(stderr, "occam: %s\n", err.msg);
     return rc;
