@@ -2008,3 +2008,29 @@ Test(cli, bench_select_dump_never_replaces_its_input)
            "\"k\": 2");
     tmpdir_remove(dir);
 }
+
+/* An option given twice took its last value without a word: 'train C --save a --save b'
+ * trained, wrote only b and exited 0, 'eval C --checkpoint a --checkpoint b' evaluated b,
+ * 'bench select --n 10 --n 20' timed 20 (found by the CLI sweep). Now each is refused before
+ * any work, naming the option and both values; --set and --grid repeat, and flags may. */
+Test(cli, an_option_given_twice_is_refused)
+{
+    char dir[64];
+    tmpdir_make(dir, sizeof dir, "cli");
+    expect(occam("train configs/blobs.ini --threads 1 --save %s/a --save %s/b", dir, dir), 2,
+           "train: --save given twice");
+    cr_assert(access(tmpdir_path(dir, "a"), F_OK) != 0 && access(tmpdir_path(dir, "b"), F_OK) != 0,
+              "a model was written");
+    expect(occam("train configs/blobs.ini --threads 1 --threads=2 --print-config"), 2,
+           "train: --threads given twice ('1', then '2'); give it once");
+    expect(occam("eval configs/blobs.ini --checkpoint a.st --checkpoint b.st"), 2,
+           "eval: --checkpoint given twice ('a.st', then 'b.st')");
+    expect(occam("select configs/blobs.ini --grid train.lr=1 --report r --report=r"), 2,
+           "select: --report given twice");
+    expect(occam("compress configs/blobs.ini --checkpoint a.st --out x --out y"), 2,
+           "compress: --out given twice");
+    expect(occam("bench select --n 10 --n 20"), 2, "bench select: --n given twice ('10', then '20')");
+    expect(occam("train configs/blobs.ini --set train.epochs=3 --set train.epochs=4 "
+                  "--print-config --print-config"), 0, "epochs = 4");
+    tmpdir_remove(dir);
+}

@@ -55,7 +55,16 @@ typedef struct cli_opts {
     bool help;
 } cli_opts;
 
-/* Parses argv (argv[0] is the subcommand name). OCCAM_ERR_INPUT with a usage message. */
+/* For getopt_long's option c just parsed, its value optarg: OCCAM_ERR_INPUT when c already
+ * had one ("CMD: --NAME given twice ('a', then 'b'); give it once"), else noted in given
+ * (128 entries, zeroed before the first option). A second --save or --checkpoint is a mistake
+ * (a command line pasted onto another), and the last one winning would write or read a file
+ * the user may not have meant; flags (no value) may repeat. */
+int cli_option_once(const char *given[128], int c, const char *cmd, const char *name,
+                    occam_error *err);
+
+/* Parses argv (argv[0] is the subcommand name). OCCAM_ERR_INPUT with a usage message.
+ * --set and --grid repeat; another option given twice is refused (cli_option_once). */
 int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error *err);
 
 /* Builds the effective config (defaults, file, --set in order, validation) and resolves the

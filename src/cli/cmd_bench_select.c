@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "occam/clock.h"
 #include "occam/error.h"
 #include "occam/mem.h"
@@ -328,7 +329,10 @@ int cmd_bench_select(int argc, char **argv)
     uint64_t v = 0;
     optind = 0; /* full reset: main or another subcommand may have used getopt */
     opterr = 0;
-    while (rc == OCCAM_OK && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int idx = 0;
+    const char *given[128] = {0}; /* an option's value, to refuse a second one */
+    while (rc == OCCAM_OK && (c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+        if ((rc = cli_option_once(given, c, "bench select", longopts[idx].name, &err))) break;
         switch (c) {
         case 'n':
             rc = parse_u64(optarg, "--n", 1, &a.n, &err);

@@ -99,6 +99,17 @@ static int parse_threads(const char *s, int *out, occam_error *err)
     return OCCAM_OK;
 }
 
+int cli_option_once(const char *given[128], int c, const char *cmd, const char *name,
+                    occam_error *err)
+{
+    if (c <= 0 || c >= 128 || !optarg) return OCCAM_OK; /* a flag may come twice */
+    if (given[c])
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: --%s given twice ('%s', then '%s'); "
+                               "give it once", cmd, name, given[c], optarg);
+    given[c] = optarg;
+    return OCCAM_OK;
+}
+
 int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error *err)
 {
     static const struct option longopts[] = {
@@ -134,6 +145,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
     optind = 0; /* GNU: full re-initialisation */
     opterr = 0;
     int c, idx = 0;
+    const char *given[128] = {0}; /* an option's value, to refuse a second one */
     while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
         if (c == '?' || c == ':')
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unknown option or missing value: %s "
@@ -145,6 +157,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         if (!(allowed & flag_of[c]))
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: option --%s does not apply here",
                                    argv[0], longopts[idx].name);
+        if (c != 's' && c != 'g' && cli_option_once(given, c, argv[0], longopts[idx].name, err))
+            return OCCAM_ERR_INPUT;
         switch (c) {
         case 's':
             if (o->nsets == CLI_MAX_SETS)
