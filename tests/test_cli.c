@@ -1978,6 +1978,13 @@ Test(cli, bench_arguments_are_named)
     expect(occam("bench gemm 10 10"), 2, "usage: occam bench gemm M N K");
     expect(occam("bench memory --threads -1"), 2, "bench memory: --threads '-1': expected");
     expect(occam("bench nosuch"), 2, "expected train, memory, gemm, select or infer (got 'nosuch')");
+    /* bench train and bench infer named themselves 'train' and 'infer', and sent the user to
+     * 'occam train --help' (another command's options) or 'occam infer --help' (none) */
+    expect(occam("bench train"), 2, "bench train: missing CONFIG (see 'occam bench train --help')");
+    expect(occam("bench infer configs/blobs.ini --bogus"), 2,
+           "bench infer: unknown option or missing value: --bogus (see 'occam bench infer --help')");
+    expect(occam("bench train configs/blobs.ini --save x"), 2,
+           "bench train: option --save does not apply here");
 }
 
 /* 'occam bench select --input S --dump S' wrote the absolute values over the scores it read,

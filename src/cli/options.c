@@ -110,6 +110,14 @@ int cli_option_once(const char *given[128], int c, const char *cmd, const char *
     return OCCAM_OK;
 }
 
+/* The command as the user typed it: "train", or "bench train" for a subcommand of bench
+ * (main's cli_command_name is "bench", argv[0] "train"). */
+static void command_title(char *buf, size_t cap, const char *argv0)
+{
+    bool sub = strcmp(cli_command_name, argv0) != 0 && strcmp(cli_command_name, "occam") != 0;
+    snprintf(buf, cap, "%s%s%s", sub ? cli_command_name : "", sub ? " " : "", argv0);
+}
+
 int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error *err)
 {
     static const struct option longopts[] = {
@@ -140,6 +148,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
                                           ['R'] = CLI_REPEATS, ['T'] = CLI_THRESHOLD,
                                           ['S'] = CLI_RESUME, ['P'] = CLI_PRINT_CONFIG,
                                           ['g'] = CLI_GRID, ['v'] = CLI_VERBOSE};
+    char cmd[CLI_ACTION_MAX];
+    command_title(cmd, sizeof cmd, argv[0]);
     memset(o, 0, sizeof *o);
     o->threads = -1;
     optind = 0; /* GNU: full re-initialisation */
@@ -149,15 +159,15 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
     while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
         if (c == '?' || c == ':')
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unknown option or missing value: %s "
-                                   "(see 'occam %s --help')", argv[0], argv[optind - 1], argv[0]);
+                                   "(see 'occam %s --help')", cmd, argv[optind - 1], cmd);
         if (c == 'h') {
             o->help = true;
             return OCCAM_OK;
         }
         if (!(allowed & flag_of[c]))
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: option --%s does not apply here",
-                                   argv[0], longopts[idx].name);
-        if (c != 's' && c != 'g' && cli_option_once(given, c, argv[0], longopts[idx].name, err))
+                                   cmd, longopts[idx].name);
+        if (c != 's' && c != 'g' && cli_option_once(given, c, cmd, longopts[idx].name, err))
             return OCCAM_ERR_INPUT;
         switch (c) {
         case 's':
@@ -195,11 +205,11 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
     /* GNU getopt permutes argv: options may come before or after CONFIG. */
     if (optind < argc) o->config = argv[optind++];
     if (optind < argc)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unexpected argument '%s'", argv[0],
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unexpected argument '%s'", cmd,
                                argv[optind]);
     if (!o->help && !o->config && !(allowed & CLI_CONFIG_OPTIONAL))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: missing CONFIG (see 'occam %s --help')",
-                               argv[0], argv[0]);
+                               cmd, cmd);
     return OCCAM_OK;
 }
 
@@ -266,11 +276,10 @@ int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
     int rc = cli_agree(cli_parse(argc, argv, allowed, &o, &err), &err);
     if (rc) return cli_finish(rc, &err);
     /* --help or --print-config on one rank only would leave the others in their first
-     * collective; "bench train" is cli_command_name "bench" running argv[0] "train" */
-    char action[CLI_ACTION_MAX];
-    snprintf(action, sizeof action, "%s%s%s%s%s", cli_command_name,
-             strcmp(cli_command_name, argv[0]) ? " " : "",
-             strcmp(cli_command_name, argv[0]) ? argv[0] : "",
+     * collective */
+    char cmd[CLI_ACTION_MAX], action[CLI_ACTION_MAX + 32];
+    command_title(cmd, sizeof cmd, argv[0]);
+    snprintf(action, sizeof action, "%s%s%s", cmd,
              o.help ? " --help" : o.print_config ? " --print-config" : "",
              o.resume ? " --resume" : ""); /* every rank restores a state, or none */
     rc = cli_same_action(action);
