@@ -167,8 +167,6 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         if (!(allowed & flag_of[c]))
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: option --%s does not apply here",
                                    cmd, longopts[idx].name);
-        if (c != 's' && c != 'g' && cli_option_once(given, c, cmd, longopts[idx].name, err))
-            return OCCAM_ERR_INPUT;
         switch (c) {
         case 's':
             if (o->nsets == CLI_MAX_SETS)
@@ -201,6 +199,9 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
             o->grids[o->ngrids++] = optarg;
             break;
         }
+        /* after the value's own check: '--threads 1 --threads x' names the bad value */
+        if (c != 's' && c != 'g' && cli_option_once(given, c, cmd, longopts[idx].name, err))
+            return OCCAM_ERR_INPUT;
     }
     /* GNU getopt permutes argv: options may come before or after CONFIG. */
     if (optind < argc) o->config = argv[optind++];
