@@ -2041,3 +2041,28 @@ Test(cli, an_option_given_twice_is_refused)
                   "--print-config --print-config"), 0, "epochs = 4");
     tmpdir_remove(dir);
 }
+
+/* A --set key of thousands of bytes filled the message with itself: 'train C --set
+ * train.aaa...=1' printed "occam: --set train.aaa..." and nothing after it, the reason ("unknown
+ * key") cut off (found by the CLI sweep). Now a typed section or key name is echoed to 80
+ * bytes at most, and the reason follows it. */
+Test(cli, a_long_key_keeps_the_reason)
+{
+    static char name[5001], cmd[16384];
+    memset(name, 'k', 5000);
+    name[5000] = 0;
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    int sig = 0;
+    snprintf(cmd, sizeof cmd, "%s train %s --set train.%s=1 2>&1", bin, BLOBS, name);
+    expect(shell(cmd, &sig), 2, "...' in [train]");
+    cr_assert_lt(strlen(out), 1000, "%s", out);
+    cr_assert(strstr(out, "--set train.kkkk"), "%s", out);
+    cr_assert(strstr(out, ": unknown key 'kkkk"), "%s", out);
+    snprintf(cmd, sizeof cmd, "%s train %s --set %s.lr=1 2>&1", bin, BLOBS, name);
+    expect(shell(cmd, &sig), 2, "unknown section [kkkk");
+    cr_assert(strstr(out, "...] (sections: data,"), "%s", out);
+    cr_assert_lt(strlen(out), 1000, "%s", out);
+    /* a short slip keeps its suggestion */
+    expect(occam("train %s --set train.lrr=1", BLOBS), 2,
+           "--set train.lrr: unknown key 'lrr' in [train] (did you mean 'lr'?)");
+}
