@@ -854,3 +854,31 @@ Test(plot, cli_exit_codes_and_one_line_per_file)
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
     cr_assert(strstr(out, "--out"), "%s", out);
 }
+
+/* An input inside the output folder under a figure's name was written over: 'occam plot
+ * DIR/learning.dat --out DIR' (a report saved under that name) replaced the report with the
+ * figure's numbers and exited 0 (found by the CLI sweep; every other command refuses an output
+ * that is one of its inputs). Now the figure is refused, exit 2, the input as it was. */
+Test(plot, an_output_never_replaces_an_input)
+{
+    need_gnuplot();
+    static char out[8192], rep[512], args[2048], before[1 << 16], after[1 << 16];
+    cr_assert_eq(mkdir(in_tmp("out"), 0700), 0);
+    snprintf(rep, sizeof rep, "%s", write_report("out/learning.dat", HISTORY ", " PRUNE));
+    FILE *f = fopen(rep, "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(before, 1, sizeof before, f);
+    fclose(f);
+    snprintf(args, sizeof args, "'%s' --out '%s'", rep, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, "/learning.dat would replace the input "), "%s", out);
+    cr_assert(strstr(out, "choose another folder"), "%s", out);
+    f = fopen(rep, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fread(after, 1, sizeof after, f), n);
+    fclose(f);
+    cr_assert(!memcmp(before, after, n), "the report changed");
+    /* the same report from elsewhere draws into that folder */
+    snprintf(args, sizeof args, "'%s' --out '%s/sub'", rep, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 0, "%s", out);
+}

@@ -65,7 +65,8 @@ static int run(int argc, char **argv, occam_error *err)
     int rc = occam_plot_check_name(out, "--out", err);
     if (rc == OCCAM_OK) rc = occam_outfile_check_dir(out, "--out", err);
     if (rc) return rc;
-    occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout};
+    occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout,
+                           .inputs = {report, checkpoint, scaling}};
     if (report) rc = occam_plot_report(report, p, err);
     if (rc == OCCAM_OK && checkpoint) rc = occam_plot_masks(checkpoint, p, err);
     if (rc == OCCAM_OK && scaling) rc = occam_plot_scaling(scaling, p, err);
