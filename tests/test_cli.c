@@ -2066,3 +2066,14 @@ Test(cli, a_long_key_keeps_the_reason)
     expect(occam("train %s --set train.lrr=1", BLOBS), 2,
            "--set train.lrr: unknown key 'lrr' in [train] (did you mean 'lr'?)");
 }
+
+/* 'occam --version train C' and 'occam --config-keys x' printed their text and exited 0,
+ * the rest of the command line ignored (found by the CLI sweep). They take no arguments. */
+Test(cli, version_and_config_keys_take_no_arguments)
+{
+    expect(occam("--version train %s", BLOBS), 2,
+           "occam: --version takes no arguments (got 'train'; see 'occam --help')");
+    cr_assert_null(strstr(out, "0."), "printed the version: %s", out);
+    expect(occam("--config-keys train.lr"), 2, "--config-keys takes no arguments (got 'train.lr'");
+    expect(occam("--version"), 0, "occam ");
+}

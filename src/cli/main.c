@@ -89,6 +89,13 @@ static int dispatch(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* 'occam --version train C' is a command line gone wrong, not a request for the version */
+    bool info = !strcmp(cmd, "--version") || !strcmp(cmd, "--config-keys");
+    if (info && argc > 2) {
+        fprintf(stderr, "occam: %s takes no arguments (got '%s'; see 'occam --help')\n", cmd,
+                argv[2]);
+        return OCCAM_ERR_INPUT;
+    }
     if (!strcmp(cmd, "--version")) {
         printf("occam %s\n", OCCAM_VERSION);
         return 0;
