@@ -2077,3 +2077,25 @@ Test(cli, version_and_config_keys_take_no_arguments)
     expect(occam("--config-keys train.lr"), 2, "--config-keys takes no arguments (got 'train.lr'");
     expect(occam("--version"), 0, "occam ");
 }
+
+/* OpenMP's environment against --threads: OMP_THREAD_LIMIT=1 with --threads 2 failed at the
+ * first team, after the data had loaded, as a runtime failure ('OpenMP gave 1 thread, 2 asked
+ * for', exit 1), and OMP_MAX_ACTIVE_LEVELS=0, which makes every team one thread, the same
+ * with a message blaming OMP_THREAD_LIMIT (found by the CLI sweep). Now the limit is checked
+ * with the thread count, exit 2 naming it, --threads 0 takes no more threads than it allows,
+ * and occam's teams keep the one level of parallelism they need. */
+Test(cli, openmp_limits_in_the_environment)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *args = "configs/blobs.ini --set data.samples=100 --set train.epochs=1 "
+                       "--set runtime.oversubscribe=true";
+    char cmd[1024];
+    int sig = 0;
+    snprintf(cmd, sizeof cmd, "OMP_THREAD_LIMIT=1 %s train %s --threads 2 2>&1", bin, args);
+    expect(shell(cmd, &sig), 2, "--threads = 2: more threads than OMP_THREAD_LIMIT = 1 allows");
+    cr_assert_null(strstr(out, "training and"), "loaded the data first: %s", out);
+    snprintf(cmd, sizeof cmd, "OMP_THREAD_LIMIT=1 %s train %s --threads 0 2>&1", bin, args);
+    expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
+    snprintf(cmd, sizeof cmd, "OMP_MAX_ACTIVE_LEVELS=0 %s train %s --threads 2 2>&1", bin, args);
+    expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
+}
