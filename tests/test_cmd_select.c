@@ -451,6 +451,10 @@ Test(select_cmd, bad_grids_exit_2_before_training)
         {"--grid train.lr=0.1 --report /nonexistent/dir/r.json", "--report"},
         {"--grid train.lr=0.1 --set train.lrr=1", "--set train.lrr"},
         {"--grid train.lr=0.1 --threads x", "--threads x"},
+        /* --threads overrides runtime.threads, says the help; a grid over it won silently
+         * (point 2 ran 2 threads under --threads 1), found by the CLI sweep */
+        {"--grid runtime.threads=1,2", "--threads 1: runtime.threads is a grid key (--grid "
+                                       "runtime.threads=1,2)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cr_assert_eq(select_run("%s", cases[i].args), 2, "%s: %s", cases[i].args, out);
