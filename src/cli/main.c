@@ -1,5 +1,6 @@
 /* occam — command-line entry point: a table of subcommands. Only this file turns statuses into
  * exit codes (0 ok, 1 runtime failure, 2 bad usage, config or input). */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -57,6 +58,17 @@ int main(int argc, char **argv)
     }
     cli_quiet_other_ranks();
     int rc = dispatch(argc, argv);
+    /* What a command printed is part of its result: a table or predictions that never
+     * reached their reader (a closed stdout, a full disk) are a failure, not exit 0. */
+    errno = 0;
+    bool flushed = fflush(stdout) == 0;
+    if ((!flushed || ferror(stdout)) && rc == 0) {
+        bool named = strcmp(cli_command_name, "occam") != 0; /* a command ran */
+        fprintf(stderr, "occam: %s%swriting to standard output failed: %s\n",
+                named ? cli_command_name : "", named ? ": " : "",
+                !flushed && errno ? strerror(errno) : "a write failed");
+        rc = OCCAM_ERR_RUNTIME;
+    }
     occam_comm_finalize();
     return rc;
 }
@@ -75,6 +87,10 @@ static int dispatch(int argc, char **argv)
      * path, a message, exit 1 and no temporary file left, instead of SIGXFSZ killing the
      * process mid-write. */
     signal(SIGXFSZ, SIG_IGN);
+    /* A reader that leaves early ('occam select ... | head -1') made the next write to stdout
+     * kill the process: select lost its --report, written after the table. Ignored, the write
+     * fails with EPIPE, the outputs are still written, and main says stdout failed (exit 1). */
+    signal(SIGPIPE, SIG_IGN);
     /* Ctrl-C, kill or a closed terminal mid-write: the output's temporary file goes too. */
     occam_outfile_catch_signals();
     const char *cmd = argc < 2 ? "" : argv[1];
