@@ -564,6 +564,16 @@ Test(plot, select_report_errors_name_the_member)
     cr_assert_eq(occam_plot_report(write_select("d.json", "\"points\": [{\"total_bits\": 1}]"), p,
                                    &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "d.json: points[0].set"), "%s", err.msg);
+    /* a best that select would not have named: it was drawn without its circle (a point
+     * with no bits) or circled "shortest" where it is not (found by the CLI sweep) */
+    cr_assert_eq(occam_plot_report(write_select("e.json", SELECT_POINTS ", \"best\": 2"), p, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "e.json: best: point 2 has no total_bits (not trained or failed)"),
+              "%s", err.msg);
+    cr_assert_eq(occam_plot_report(write_select("f.json", SELECT_POINTS ", \"best\": 0"), p, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "f.json: best: point 0 (L = 7000 bits) is not the first of least L: "
+                              "point 1 has L = 6500 bits"), "%s", err.msg);
     cr_assert(!exists("out"));
     fclose(logf);
     free(log);
