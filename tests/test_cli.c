@@ -2099,3 +2099,34 @@ Test(cli, openmp_limits_in_the_environment)
     snprintf(cmd, sizeof cmd, "OMP_MAX_ACTIVE_LEVELS=0 %s train %s --threads 2 2>&1", bin, args);
     expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
 }
+
+/* The outputs were checked against a CSV set's files but not an IDX set's: 'train IDX.ini
+ * --save DIR/train-images-idx3-ubyte.gz' wrote the model over the training images and exited
+ * 0 (found by the CLI sweep). The four IDX files under data.path are inputs now too. */
+Test(cli, an_output_never_replaces_idx_data)
+{
+    idx_set(-1, 9, 10, 0x803);
+    char images[512], labels[512], ini[512];
+    snprintf(images, sizeof images, "%s", path("train-images-idx3-ubyte.gz"));
+    snprintf(labels, sizeof labels, "%s", path("t10k-labels-idx1-ubyte.gz"));
+    snprintf(ini, sizeof ini, "%s", path("idx.ini"));
+    static char before[4096];
+    FILE *f = fopen(images, "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(before, 1, sizeof before, f);
+    fclose(f);
+    expect(occam("train %s --threads 1 --save %s", ini, images), 2,
+           "the same file as data.path");
+    cr_assert(strstr(out, "writing it would replace an input"), "%s", out);
+    expect(occam("select %s --threads 1 --grid train.lr=0.1 --report %s", ini, labels), 2,
+           "the same file as data.path");
+    expect(occam("train %s --threads 1 --save %s", ini, path("m.st")), 0, "saved");
+    expect(occam("eval %s --threads 1 --checkpoint %s --report %s", ini, path("m.st"), labels),
+           2, "the same file as data.path");
+    static char after[4096];
+    f = fopen(images, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fread(after, 1, sizeof after, f), n);
+    fclose(f);
+    cr_assert(!memcmp(before, after, n), "the training images changed");
+}

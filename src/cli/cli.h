@@ -156,7 +156,8 @@ typedef struct cli_output {
 int cli_outputs_write(cli_output *outs, int n, occam_error *err);
 
 /* An output (`what` names the option) refused when it is one of the run's inputs: CONFIG,
- * --checkpoint, --resume, --input, or cfg's CSV files (cfg may be NULL). Writing it would
+ * --checkpoint, --resume, --input, or the files cfg's data are read from (occam_data_files;
+ * cfg may be NULL). Writing it would
  * replace the input (select's later points would read a model as their data). */
 int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
                         const occam_config *cfg, occam_error *err);
