@@ -2037,6 +2037,7 @@ Test(cli, an_option_given_twice_is_refused)
     expect(occam("compress configs/blobs.ini --checkpoint a.st --out x --out y"), 2,
            "compress: --out given twice");
     expect(occam("bench select --n 10 --n 20"), 2, "bench select: --n given twice ('10', then '20')");
+    expect(occam("plot r.json --out %s/a --out %s/b", dir, dir), 2, "plot: --out given twice");
     expect(occam("train configs/blobs.ini --set train.epochs=3 --set train.epochs=4 "
                   "--print-config --print-config"), 0, "epochs = 4");
     tmpdir_remove(dir);

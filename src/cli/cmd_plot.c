@@ -40,8 +40,10 @@ static int run(int argc, char **argv, occam_error *err)
     const char *report = NULL, *checkpoint = NULL, *scaling = NULL, *out = NULL;
     optind = 0; /* GNU: full re-initialisation */
     opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int c, idx = 0;
+    const char *given[128] = {0};
+    while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+        if (cli_option_once(given, c, "plot", longopts[idx].name, err)) return OCCAM_ERR_INPUT;
         switch (c) {
         case 'o': out = optarg; break;
         case 'c': checkpoint = optarg; break;
