@@ -2019,4 +2019,156 @@ Test(cli, bench_arguments_are_named)
     expect(occam("bench gemm 10 10"), 2, "usage: occam bench gemm M N K");
     expect(occam("bench memory --threads -1"), 2, "bench memory: --threads '-1': expected");
     expect(occam("bench nosuch"), 2, "expected train, memory, gemm, select or infer (got 'nosuch')");
+    /* bench train and bench infer named themselves 'train' and 'infer', and sent the user to
+     * 'occam train --help' (another command's options) or 'occam infer --help' (none) */
+    expect(occam("bench train"), 2, "bench train: missing CONFIG (see 'occam bench train --help')");
+    expect(occam("bench infer configs/blobs.ini --bogus"), 2,
+           "bench infer: unknown option or missing value: --bogus (see 'occam bench infer --help')");
+    expect(occam("bench train configs/blobs.ini --save x"), 2,
+           "bench train: option --save does not apply here");
+}
+
+/* 'occam bench select --input S --dump S' wrote the absolute values over the scores it read,
+ * their signs lost, and exited 0 (found by the CLI sweep); every other command refuses an
+ * output that is one of its inputs. Now it exits 2 before reading, the file as it was. */
+Test(cli, bench_select_dump_never_replaces_its_input)
+{
+    char dir[64];
+    tmpdir_make(dir, sizeof dir, "cli");
+    const float x[4] = {-1.0f, 2.0f, -3.0f, 4.0f};
+    char in[600], link[600];
+    snprintf(in, sizeof in, "%s", tmpdir_path(dir, "s.f32"));
+    snprintf(link, sizeof link, "%s", tmpdir_path(dir, "link.f32"));
+    tmpdir_spit(in, x, sizeof x);
+    cr_assert_eq(symlink("s.f32", link), 0);
+    expect(occam("bench select --threads 1 --repeats 1 --input %s --dump %s", in, in), 2,
+           "--dump");
+    expect(occam("bench select --threads 1 --repeats 1 --input %s --dump %s", in, link), 2,
+           "the same file as --input");
+    float back[4];
+    FILE *f = fopen(in, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fread(back, sizeof *back, 4, f), 4);
+    fclose(f);
+    cr_assert(!memcmp(back, x, sizeof x), "the scores changed");
+    /* another name still gets the dump */
+    expect(occam("bench select --threads 1 --repeats 1 --input %s --dump %s/d.f32", in, dir), 0,
+           "\"k\": 2");
+    tmpdir_remove(dir);
+}
+
+/* An option given twice took its last value without a word: 'train C --save a --save b'
+ * trained, wrote only b and exited 0, 'eval C --checkpoint a --checkpoint b' evaluated b,
+ * 'bench select --n 10 --n 20' timed 20 (found by the CLI sweep). Now each is refused before
+ * any work, naming the option and both values; --set and --grid repeat, and flags may. */
+Test(cli, an_option_given_twice_is_refused)
+{
+    char dir[64];
+    tmpdir_make(dir, sizeof dir, "cli");
+    expect(occam("train configs/blobs.ini --threads 1 --save %s/a --save %s/b", dir, dir), 2,
+           "train: --save given twice");
+    cr_assert(access(tmpdir_path(dir, "a"), F_OK) != 0 && access(tmpdir_path(dir, "b"), F_OK) != 0,
+              "a model was written");
+    expect(occam("train configs/blobs.ini --threads 1 --threads=2 --print-config"), 2,
+           "train: --threads given twice ('1', then '2'); give it once");
+    expect(occam("eval configs/blobs.ini --checkpoint a.st --checkpoint b.st"), 2,
+           "eval: --checkpoint given twice ('a.st', then 'b.st')");
+    expect(occam("select configs/blobs.ini --grid train.lr=1 --report r --report=r"), 2,
+           "select: --report given twice");
+    expect(occam("compress configs/blobs.ini --checkpoint a.st --out x --out y"), 2,
+           "compress: --out given twice");
+    expect(occam("bench select --n 10 --n 20"), 2, "bench select: --n given twice ('10', then '20')");
+    expect(occam("plot r.json --out %s/a --out %s/b", dir, dir), 2, "plot: --out given twice");
+    expect(occam("train configs/blobs.ini --set train.epochs=3 --set train.epochs=4 "
+                  "--print-config --print-config"), 0, "epochs = 4");
+    tmpdir_remove(dir);
+}
+
+/* A --set key of thousands of bytes filled the message with itself: 'train C --set
+ * train.aaa...=1' printed "occam: --set train.aaa..." and nothing after it, the reason ("unknown
+ * key") cut off (found by the CLI sweep). Now a typed section or key name is echoed to 80
+ * bytes at most, and the reason follows it. */
+Test(cli, a_long_key_keeps_the_reason)
+{
+    static char name[5001], cmd[16384];
+    memset(name, 'k', 5000);
+    name[5000] = 0;
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    int sig = 0;
+    snprintf(cmd, sizeof cmd, "%s train %s --set train.%s=1 2>&1", bin, BLOBS, name);
+    expect(shell(cmd, &sig), 2, "...' in [train]");
+    cr_assert_lt(strlen(out), 1000, "%s", out);
+    cr_assert(strstr(out, "--set train.kkkk"), "%s", out);
+    cr_assert(strstr(out, ": unknown key 'kkkk"), "%s", out);
+    snprintf(cmd, sizeof cmd, "%s train %s --set %s.lr=1 2>&1", bin, BLOBS, name);
+    expect(shell(cmd, &sig), 2, "unknown section [kkkk");
+    cr_assert(strstr(out, "...] (sections: data,"), "%s", out);
+    cr_assert_lt(strlen(out), 1000, "%s", out);
+    /* a short slip keeps its suggestion */
+    expect(occam("train %s --set train.lrr=1", BLOBS), 2,
+           "--set train.lrr: unknown key 'lrr' in [train] (did you mean 'lr'?)");
+}
+
+/* 'occam --version train C' and 'occam --config-keys x' printed their text and exited 0,
+ * the rest of the command line ignored (found by the CLI sweep). They take no arguments. */
+Test(cli, version_and_config_keys_take_no_arguments)
+{
+    expect(occam("--version train %s", BLOBS), 2,
+           "occam: --version takes no arguments (got 'train'; see 'occam --help')");
+    cr_assert_null(strstr(out, "0."), "printed the version: %s", out);
+    expect(occam("--config-keys train.lr"), 2, "--config-keys takes no arguments (got 'train.lr'");
+    expect(occam("--version"), 0, "occam ");
+}
+
+/* OpenMP's environment against --threads: OMP_THREAD_LIMIT=1 with --threads 2 failed at the
+ * first team, after the data had loaded, as a runtime failure ('OpenMP gave 1 thread, 2 asked
+ * for', exit 1), and OMP_MAX_ACTIVE_LEVELS=0, which makes every team one thread, the same
+ * with a message blaming OMP_THREAD_LIMIT (found by the CLI sweep). Now the limit is checked
+ * with the thread count, exit 2 naming it, --threads 0 takes no more threads than it allows,
+ * and occam's teams keep the one level of parallelism they need. */
+Test(cli, openmp_limits_in_the_environment)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *args = "configs/blobs.ini --set data.samples=100 --set train.epochs=1 "
+                       "--set runtime.oversubscribe=true";
+    char cmd[1024];
+    int sig = 0;
+    snprintf(cmd, sizeof cmd, "OMP_THREAD_LIMIT=1 %s train %s --threads 2 2>&1", bin, args);
+    expect(shell(cmd, &sig), 2, "--threads = 2: more threads than OMP_THREAD_LIMIT = 1 allows");
+    cr_assert_null(strstr(out, "training and"), "loaded the data first: %s", out);
+    snprintf(cmd, sizeof cmd, "OMP_THREAD_LIMIT=1 %s train %s --threads 0 2>&1", bin, args);
+    expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
+    snprintf(cmd, sizeof cmd, "OMP_MAX_ACTIVE_LEVELS=0 %s train %s --threads 2 2>&1", bin, args);
+    expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
+}
+
+/* The outputs were checked against a CSV set's files but not an IDX set's: 'train IDX.ini
+ * --save DIR/train-images-idx3-ubyte.gz' wrote the model over the training images and exited
+ * 0 (found by the CLI sweep). The four IDX files under data.path are inputs now too. */
+Test(cli, an_output_never_replaces_idx_data)
+{
+    idx_set(-1, 9, 10, 0x803);
+    char images[512], labels[512], ini[512];
+    snprintf(images, sizeof images, "%s", path("train-images-idx3-ubyte.gz"));
+    snprintf(labels, sizeof labels, "%s", path("t10k-labels-idx1-ubyte.gz"));
+    snprintf(ini, sizeof ini, "%s", path("idx.ini"));
+    static char before[4096];
+    FILE *f = fopen(images, "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(before, 1, sizeof before, f);
+    fclose(f);
+    expect(occam("train %s --threads 1 --save %s", ini, images), 2,
+           "the same file as data.path");
+    cr_assert(strstr(out, "writing it would replace an input"), "%s", out);
+    expect(occam("select %s --threads 1 --grid train.lr=0.1 --report %s", ini, labels), 2,
+           "the same file as data.path");
+    expect(occam("train %s --threads 1 --save %s", ini, path("m.st")), 0, "saved");
+    expect(occam("eval %s --threads 1 --checkpoint %s --report %s", ini, path("m.st"), labels),
+           2, "the same file as data.path");
+    static char after[4096];
+    f = fopen(images, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fread(after, 1, sizeof after, f), n);
+    fclose(f);
+    cr_assert(!memcmp(before, after, n), "the training images changed");
 }

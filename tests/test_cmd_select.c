@@ -451,6 +451,10 @@ Test(select_cmd, bad_grids_exit_2_before_training)
         {"--grid train.lr=0.1 --report /nonexistent/dir/r.json", "--report"},
         {"--grid train.lr=0.1 --set train.lrr=1", "--set train.lrr"},
         {"--grid train.lr=0.1 --threads x", "--threads x"},
+        /* --threads overrides runtime.threads, says the help; a grid over it won silently
+         * (point 2 ran 2 threads under --threads 1), found by the CLI sweep */
+        {"--grid runtime.threads=1,2", "--threads 1: runtime.threads is a grid key (--grid "
+                                       "runtime.threads=1,2)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cr_assert_eq(select_run("%s", cases[i].args), 2, "%s: %s", cases[i].args, out);
@@ -615,4 +619,33 @@ Test(select_cmd, sigint_exits_130_with_the_finished_points)
     cr_assert_str_eq(member(&pts->items[1], "status", OCCAM_JSON_STRING)->str, "not trained");
     member(&pts->items[1], "total_bits", OCCAM_JSON_NULL);
     occam_json_free(&root);
+}
+
+/* A reader of stdout that leaves early: 'occam select ... --report R | head -1' trained every
+ * point, then the table's write to the closed pipe killed the process (SIGPIPE, exit 141)
+ * before the report, written after the table, was (found by the CLI sweep). Now the write
+ * fails instead, the model and the report are written, and the run exits 1 saying stdout
+ * failed. The same for a closed stdout ('occam eval ... >&-' exited 0, its result lost). */
+Test(select_cmd, a_reader_gone_from_stdout_loses_no_output, .timeout = 120)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "{ %s select configs/blobs.ini --threads 1 --set data.samples=200 "
+             "--set train.epochs=2 --grid train.lr=0.01,0.02,0.03,0.04,0.05,0.06 --save %s "
+             "--report %s 2>%s; echo $? >%s; } | true; cat %s %s", bin, path("m.st"),
+             path("r.json"), path("err"), path("rc"), path("rc"), path("err"));
+    int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_eq(atoi(out), 1, "exit status %s", out);
+    cr_assert(strstr(out, "occam: select: writing to standard output failed: Broken pipe"),
+              "%s", out);
+    occam_json_value root;
+    load_json(path("r.json"), &root); /* written, and whole */
+    cr_assert_not_null(occam_json_get(&root, "best"));
+    occam_json_free(&root);
+    cr_assert_eq(access(path("m.st"), F_OK), 0, "no model: %s", out);
+    snprintf(cmd, sizeof cmd, "%s eval configs/blobs.ini --threads 1 --set data.samples=200 "
+             "--checkpoint %s 2>&1 >&-", bin, path("m.st"));
+    cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 1, "%s", out);
+    cr_assert(strstr(out, "occam: eval: writing to standard output failed"), "%s", out);
 }

@@ -196,16 +196,15 @@ Test(mpi, sigusr1_to_mpirun_saves_and_stops_every_rank, .timeout = 120)
     tmpdir_remove(dir);
 }
 
-/* `timeout 60 mpirun -np 2 occam COMMON` with rank 1 given RANK1 after COMMON (a script picks by
- * OMPI_COMM_WORLD_RANK); the exit status, 124 for a hang. */
-static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
-                     const char *rank1)
+/* `timeout 60 mpirun -np 2` running `occam ARGS0` on rank 0 and `occam ARGS1` on rank 1 (a
+ * script picks by OMPI_COMM_WORLD_RANK); the exit status, 124 for a hang. */
+static int mpi_two(char *out, size_t cap, const char *dir, const char *args0, const char *args1)
 {
     char script[8192], cmd[4096];
     const char *sh = tmpdir_path(dir, "ranks.sh");
     int n = snprintf(script, sizeof script,
-                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec %s %s %s; "
-                     "else exec %s %s; fi\n", bin(), common, rank1, bin(), common);
+                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec %s %s; "
+                     "else exec %s %s; fi\n", bin(), args1, bin(), args0);
     tmpdir_spit(sh, script, (size_t)n);
     snprintf(cmd, sizeof cmd,
              "ASAN_OPTIONS=detect_leaks=0 timeout 60 mpirun --allow-run-as-root --oversubscribe "
@@ -213,6 +212,121 @@ static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
     int sig = 0, rc = shell_run(cmd, out, cap, &sig);
     cr_assert(rc >= 0, "%s: signal %d: %s", cmd, sig, out);
     return rc;
+}
+
+/* mpi_two with rank 1 given RANK1 after COMMON. */
+static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
+                     const char *rank1)
+{
+    char args1[4096];
+    snprintf(args1, sizeof args1, "%s %s", common, rank1);
+    return mpi_two(out, cap, dir, common, args1);
+}
+
+/* Ranks given other command lines by mpirun's MPMD form (-np 1 occam A : -np 1 occam B) waited
+ * for each other for ever: a rank that printed its --help or --print-config, or failed on an
+ * unknown option, or ran another command or benchmark, or resumed a state the others did not
+ * read, left the others in their first collective (found by the CLI sweep: each case hung
+ * until killed). Now every rank exits 2,
+ * said once, naming the command each runs. */
+Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *train = "train configs/blobs.ini --threads 1 --set train.epochs=1";
+    struct {
+        const char *rank0, *rank1, *want;
+    } cases[] = {
+        {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --help",
+         "rank 1 runs 'occam train --help' but rank 0 'occam train'"},
+        {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --print-config",
+         "rank 1 runs 'occam train --print-config' but rank 0 'occam train'"},
+        {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --bogus",
+         "train: unknown option or missing value: --bogus"},
+        {"train configs/blobs.ini --bogus", train,
+         "train: unknown option or missing value: --bogus"},
+        {train, "eval configs/blobs.ini --threads 1 --checkpoint x.st",
+         "rank 1 runs 'occam eval' but rank 0 'occam train'"},
+        {train, "--version", "rank 1 runs 'occam --version' but rank 0 'occam train'"},
+        {"bench gemm 8 8 8", "bench train configs/blobs.ini --threads 1",
+         "rank 1 runs 'occam bench train' but rank 0 'occam bench gemm'"},
+        /* only the ranks given --resume read the state, and agree on it */
+        {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --resume x.st",
+         "rank 1 runs 'occam train --resume' but rank 0 'occam train'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = mpi_two(out, sizeof out, dir, cases[i].rank0, cases[i].rank1);
+        cr_assert_eq(rc, 2, "'%s' : '%s': exit %d (124: a hang): %s", cases[i].rank0,
+                     cases[i].rank1, rc, out);
+        const char *first = strstr(out, "occam: ");
+        cr_assert(first && strstr(first, cases[i].want), "want '%s' in: %s", cases[i].want, out);
+        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    }
+    tmpdir_remove(dir);
+}
+
+/* select under mpirun whose ranks were given other grids: each point's session compares the
+ * ranks' configs, and the rank that differs says which key. Rank 0, with no message of its
+ * own, wrapped its empty one as "select 2/2 (train.epochs=2): " and, holding a message now,
+ * spoke instead: the run exited 2 saying nothing about why (found by the CLI sweep). */
+Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    int rc = mpi_two(out, sizeof out, dir,
+                     "select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
+                     "select configs/blobs.ini --threads 1 --grid train.epochs=1,3");
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+    const char *first = strstr(out, "occam: select ");
+    cr_assert(first && strstr(first, "select 2/2 (train.epochs=3): rank 1: train.epochs = 3 "
+                                     "differs from rank 0's"), "%s", out);
+    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    tmpdir_remove(dir);
+}
+
+/* Ranks given other weights: eval, mdl and predict under mpirun split the rows over the ranks,
+ * and each scored its share with the model it had loaded, so '-np 1 occam eval C --checkpoint
+ * good.st : -np 1 occam eval C --checkpoint bad.st' printed accuracy 0.787 (the models score
+ * 1.000 and 0.549) and exited 0 (found by the CLI sweep); ranks resuming from different states
+ * trained on from different weights. Now the ranks compare their models first, and the one
+ * that differs says where its weights came from; the same file on both ranks still runs. */
+Test(mpi, ranks_with_other_weights_are_refused, .timeout = 300)
+{
+    char dir[64], out[1 << 15], a[600], b[600], ck[600], r0[1600], r1[1600];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    snprintf(a, sizeof a, "%s", tmpdir_path(dir, "a.st"));
+    snprintf(b, sizeof b, "%s", tmpdir_path(dir, "b.st"));
+    snprintf(ck, sizeof ck, "%s", tmpdir_path(dir, "ck"));
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set train.epochs=2";
+    cr_assert_eq(shell_occam(out, sizeof out, "train %s --save %s --set train.checkpoint_every=1 "
+                             "--set train.checkpoint_keep=5 --set train.checkpoint_dir=%s",
+                             small, a, ck), 0, "%s", out);
+    cr_assert_eq(shell_occam(out, sizeof out, "train %s --set train.seed=2 --save %s", small, b),
+                 0, "%s", out);
+    const char *cmds[] = {"eval", "mdl"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(r0, sizeof r0, "%s %s --checkpoint %s", cmds[i], small, a);
+        snprintf(r1, sizeof r1, "%s %s --checkpoint %s", cmds[i], small, b);
+        int rc = mpi_two(out, sizeof out, dir, r0, r1);
+        cr_assert_eq(rc, 2, "%s: exit %d: %s", cmds[i], rc, out);
+        char want[800];
+        snprintf(want, sizeof want, "rank 1: its model (--checkpoint %s) differs from rank 0's",
+                 b);
+        const char *first = strstr(out, "occam: rank");
+        cr_assert(first && strstr(first, want), "want '%s' in: %s", want, out);
+        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+        cr_assert_null(strstr(out, "accuracy"), "scored: %s", out);
+        cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r0), 0, "%s: the same file: %s", cmds[i],
+                     out);
+    }
+    snprintf(r0, sizeof r0, "train %s --set train.epochs=3 --set train.checkpoint_dir=%s/r "
+             "--resume %s/ckpt-e0001-s000000007.safetensors", small, dir, ck);
+    snprintf(r1, sizeof r1, "train %s --set train.epochs=3 --set train.checkpoint_dir=%s/r "
+             "--resume %s/ckpt-e0002-s000000014.safetensors", small, dir, ck);
+    cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r1), 2, "%s", out);
+    cr_assert(strstr(out, "rank 1: its model (--resume "), "%s", out);
+    cr_assert(strstr(out, "ckpt-e0002-s000000014.safetensors) differs from rank 0's"), "%s", out);
+    tmpdir_remove(dir);
 }
 
 /* Every rank reads its own config and data, and a step's collectives assume they match. A

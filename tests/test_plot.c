@@ -564,6 +564,16 @@ Test(plot, select_report_errors_name_the_member)
     cr_assert_eq(occam_plot_report(write_select("d.json", "\"points\": [{\"total_bits\": 1}]"), p,
                                    &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "d.json: points[0].set"), "%s", err.msg);
+    /* a best that select would not have named: it was drawn without its circle (a point
+     * with no bits) or circled "shortest" where it is not (found by the CLI sweep) */
+    cr_assert_eq(occam_plot_report(write_select("e.json", SELECT_POINTS ", \"best\": 2"), p, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "e.json: best: point 2 has no total_bits (not trained or failed)"),
+              "%s", err.msg);
+    cr_assert_eq(occam_plot_report(write_select("f.json", SELECT_POINTS ", \"best\": 0"), p, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "f.json: best: point 0 (L = 7000 bits) is not the first of least L: "
+                              "point 1 has L = 6500 bits"), "%s", err.msg);
     cr_assert(!exists("out"));
     fclose(logf);
     free(log);
@@ -881,4 +891,32 @@ Test(plot, cli_exit_codes_and_one_line_per_file)
     snprintf(args, sizeof args, "'%s'", rep);
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
     cr_assert(strstr(out, "--out"), "%s", out);
+}
+
+/* An input inside the output folder under a figure's name was written over: 'occam plot
+ * DIR/learning.dat --out DIR' (a report saved under that name) replaced the report with the
+ * figure's numbers and exited 0 (found by the CLI sweep; every other command refuses an output
+ * that is one of its inputs). Now the figure is refused, exit 2, the input as it was. */
+Test(plot, an_output_never_replaces_an_input)
+{
+    need_gnuplot();
+    static char out[8192], rep[512], args[2048], before[1 << 16], after[1 << 16];
+    cr_assert_eq(mkdir(in_tmp("out"), 0700), 0);
+    snprintf(rep, sizeof rep, "%s", write_report("out/learning.dat", HISTORY ", " PRUNE));
+    FILE *f = fopen(rep, "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(before, 1, sizeof before, f);
+    fclose(f);
+    snprintf(args, sizeof args, "'%s' --out '%s'", rep, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, "/learning.dat would replace the input "), "%s", out);
+    cr_assert(strstr(out, "choose another folder"), "%s", out);
+    f = fopen(rep, "rb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fread(after, 1, sizeof after, f), n);
+    fclose(f);
+    cr_assert(!memcmp(before, after, n), "the report changed");
+    /* the same report from elsewhere draws into that folder */
+    snprintf(args, sizeof args, "'%s' --out '%s/sub'", rep, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 0, "%s", out);
 }

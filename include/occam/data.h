@@ -162,6 +162,18 @@ double occam_dataset_loss_scale(const occam_dataset *ds);
  * y·y_scale[j] + y_shift[j]. A no-op without standardised targets. */
 void occam_data_targets_restore(const occam_dataset *ds, float *y, size_t rows);
 
+/* A file occam_data_load reads, and the config key that names it. */
+typedef struct occam_data_file {
+    const char *key; /* "data.train", "data.test" or "data.path" */
+    char path[OCCAM_PATH_MAX + 8];
+} occam_data_file;
+
+/* The files occam_data_load would read for p, so that no output is written over one: for csv
+ * data.train and data.test (when set), for idx the four files under data.path that exist
+ * (raw or .gz, as occam_idx_find finds them); none for the generated sources. Fills
+ * files[0..4) and returns how many. */
+int occam_data_files(const occam_data_params *p, occam_data_file files[4]);
+
 /* Loads train and test sets as p says (idx, csv, blobs or peptide), validates the features and
  * labels against the model's input and output widths, and normalises. For idx and csv
  * classification the class count is `outputs` (data.classes is the blobs count). An empty

@@ -55,7 +55,16 @@ typedef struct cli_opts {
     bool help;
 } cli_opts;
 
-/* Parses argv (argv[0] is the subcommand name). OCCAM_ERR_INPUT with a usage message. */
+/* For getopt_long's option c just parsed, its value optarg: OCCAM_ERR_INPUT when c already
+ * had one ("CMD: --NAME given twice ('a', then 'b'); give it once"), else noted in given
+ * (128 entries, zeroed before the first option). A second --save or --checkpoint is a mistake
+ * (a command line pasted onto another), and the last one winning would write or read a file
+ * the user may not have meant; flags (no value) may repeat. */
+int cli_option_once(const char *given[128], int c, const char *cmd, const char *name,
+                    occam_error *err);
+
+/* Parses argv (argv[0] is the subcommand name). OCCAM_ERR_INPUT with a usage message.
+ * --set and --grid repeat; another option given twice is refused (cli_option_once). */
 int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error *err);
 
 /* Builds the effective config (defaults, file, --set in order, validation) and resolves the
@@ -88,6 +97,13 @@ int cli_session_open_with(cli_session *s, const occam_config *cfg, int threads,
                           occam_error *err);
 void cli_session_close(cli_session *s);
 
+/* Under mpirun, whether every rank holds rank 0's model (weights, mask, noise widths): each
+ * rank scores or trains its share of the rows with its own weights, and the sums of ranks
+ * that loaded other files mix them into nobody's result. Every rank calls it, whatever its
+ * rc; returns rc, or on a rank that differs an input error naming `from` (where its weights
+ * came from). Not agreed: cli_agree follows. */
+int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err);
+
 /* OCCAM_ERR_INPUT when the model's outputs are not numbers on a non-empty set ("training" or
  * "test"): finite values can overflow through the layers (3e38 under data.normalize = none),
  * which would print 'loss -nan' with exit 0. cmd names the command in the message. */
@@ -111,6 +127,14 @@ int cmd_bench_infer(int argc, char **argv);
 int cmd_bench_select(int argc, char **argv);
 int cmd_select(int argc, char **argv);
 
+/* Under mpirun every rank must take the same path through the command line: a rank that
+ * printed its help and left, or ran another command, would leave the others waiting in their
+ * first collective for ever. `action` names the path ("train", "train --help", "bench gemm"):
+ * when a rank's differs from rank 0's, the lowest such rank says so and every rank gets the
+ * exit status 2; 0 when they agree (always, without mpirun). Every rank must call it. */
+#define CLI_ACTION_MAX 64
+int cli_same_action(const char *action);
+
 /* The body of a subcommand that takes CONFIG and the options in `allowed`: parses argv, prints
  * `usage` for --help, else calls run; returns the exit code. */
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
@@ -132,7 +156,8 @@ typedef struct cli_output {
 int cli_outputs_write(cli_output *outs, int n, occam_error *err);
 
 /* An output (`what` names the option) refused when it is one of the run's inputs: CONFIG,
- * --checkpoint, --resume, --input, or cfg's CSV files (cfg may be NULL). Writing it would
+ * --checkpoint, --resume, --input, or the files cfg's data are read from (occam_data_files;
+ * cfg may be NULL). Writing it would
  * replace the input (select's later points would read a model as their data). */
 int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
                         const occam_config *cfg, occam_error *err);

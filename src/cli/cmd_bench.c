@@ -191,6 +191,11 @@ static long parse_long(const char *s, long lo, long hi)
 
 int cmd_bench(int argc, char **argv)
 {
+    /* under mpirun every rank runs the same benchmark */
+    char action[CLI_ACTION_MAX];
+    snprintf(action, sizeof action, "bench %s", argc >= 2 ? argv[1] : "");
+    int same = cli_same_action(action);
+    if (same) return same;
     if (argc >= 2 && strcmp(argv[1], "select") == 0) return cmd_bench_select(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "infer") == 0) return cmd_bench_infer(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "gemm") == 0) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "occam/clock.h"
 #include "occam/error.h"
 #include "occam/mem.h"
@@ -328,7 +329,10 @@ int cmd_bench_select(int argc, char **argv)
     uint64_t v = 0;
     optind = 0; /* full reset: main or another subcommand may have used getopt */
     opterr = 0;
-    while (rc == OCCAM_OK && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    int idx = 0;
+    const char *given[128] = {0}; /* an option's value, to refuse a second one */
+    while (rc == OCCAM_OK && (c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
+        if ((rc = cli_option_once(given, c, "bench select", longopts[idx].name, &err))) break;
         switch (c) {
         case 'n':
             rc = parse_u64(optarg, "--n", 1, &a.n, &err);
@@ -376,6 +380,12 @@ int cmd_bench_select(int argc, char **argv)
     if (a.dump && (rc = occam_outfile_check(a.dump, "bench select: --dump", &err))) {
         fprintf(stderr, "occam: %s\n", err.msg);
         return rc;
+    }
+    /* the dump is |x|: written over --input it would drop the scores' signs */
+    if (a.dump && a.input && occam_outfile_same(a.dump, a.input)) {
+        fprintf(stderr, "occam: bench select: --dump %s: the same file as --input (%s): writing "
+                "it would replace an input; choose another name\n", a.dump, a.input);
+        return OCCAM_ERR_INPUT;
     }
     rc = run(&a, &err);
     if (rc) fprintf(stderr, "occam: %s\n", err.msg);

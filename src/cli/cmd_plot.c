@@ -40,8 +40,10 @@ static int run(int argc, char **argv, occam_error *err)
     const char *report = NULL, *checkpoint = NULL, *scaling = NULL, *out = NULL;
     optind = 0; /* GNU: full re-initialisation */
     opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int c, idx = 0;
+    const char *given[128] = {0};
+    while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+        if (cli_option_once(given, c, "plot", longopts[idx].name, err)) return OCCAM_ERR_INPUT;
         switch (c) {
         case 'o': out = optarg; break;
         case 'c': checkpoint = optarg; break;
@@ -65,7 +67,8 @@ static int run(int argc, char **argv, occam_error *err)
     int rc = occam_plot_check_name(out, "--out", err);
     if (rc == OCCAM_OK) rc = occam_outfile_check_dir(out, "--out", err);
     if (rc) return rc;
-    occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout};
+    occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout,
+                           .inputs = {report, checkpoint, scaling}};
     if (report) rc = occam_plot_report(report, p, err);
     if (rc == OCCAM_OK && checkpoint) rc = occam_plot_masks(checkpoint, p, err);
     if (rc == OCCAM_OK && scaling) rc = occam_plot_scaling(scaling, p, err);

@@ -307,6 +307,11 @@ static int train_point(select_run *s, int p, occam_error *err)
     if (rc == OCCAM_OK)
         rc = cli_session_open_with(&ss, &pt->cfg, pt->threads, &s->data.train, &s->data.test,
                                    &e);
+    if (rc != OCCAM_OK && !e.msg[0]) { /* under mpirun another rank failed, and says why */
+        err->msg[0] = 0;
+        err->status = rc;
+        return rc;
+    }
     if (rc != OCCAM_OK)
         return occam_error_set(err, rc, "select %d/%d (%s): %s", p + 1, s->g.npoints,
                                pt->label, e.msg);
@@ -379,6 +384,11 @@ static int select_body(select_run *s, occam_error *err)
     int rc = base_config(o, &s->base, err);
     if (rc == OCCAM_OK) rc = grid_parse(&s->g, o->grids, o->ngrids, &s->base, err);
     if (rc == OCCAM_OK) rc = grid_check_sets(&s->g, o->sets, o->nsets, err);
+    if (rc == OCCAM_OK && o->threads >= 0) { /* the help says --threads overrides the key */
+        char option[32];
+        snprintf(option, sizeof option, "--threads %d", o->threads);
+        rc = grid_check_option(&s->g, option, "runtime.threads", err);
+    }
     if (rc == OCCAM_OK) rc = build_points(s, err);
     /* every point's: a grid over data.train may name the output */
     for (int p = 0; rc == OCCAM_OK && p < s->g.npoints; p++)

@@ -122,6 +122,10 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     /* every rank reads the state; one that cannot stops them all, saying why once */
     int rc = cli_agree(occam_state_restore(rd, v, err), err);
     if (rc != OCCAM_OK) return rc;
+    char from[OCCAM_ERROR_MAX / 2];
+    snprintf(from, sizeof from, "--resume %s", rd->path);
+    rc = cli_agree(cli_ranks_same_model(v->m, from, rc, err), err);
+    if (rc != OCCAM_OK) return rc;
     snprintf(sio->wr.last, sizeof sio->wr.last, "%s", rd->path); /* good: it just loaded */
     const occam_fit_pos *p = &v->res->pos;
     fprintf(stderr, "occam: resuming %s: %d epochs and %lld steps done", rd->path,

@@ -67,18 +67,26 @@ static void key_norm(const char *s, char *out, size_t cap)
     out[o] = 0;
 }
 
+int grid_check_option(const grid *g, const char *option, const char *key, occam_error *err)
+{
+    for (int k = 0; key[0] && k < g->naxes; k++) /* axis keys are normalised by axis_split */
+        if (!strcmp(key, g->axis[k].key))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: %s is a grid key (--grid %s), whose "
+                                   "values would replace it at every point", option, key,
+                                   g->axis[k].spec);
+    return OCCAM_OK;
+}
+
 int grid_check_sets(const grid *g, const char *const *sets, int n, occam_error *err)
 {
-    char a[256];
-    for (int i = 0; i < n; i++) {
+    char a[256], option[sizeof a + 8];
+    int rc = OCCAM_OK;
+    for (int i = 0; rc == OCCAM_OK && i < n; i++) {
         key_norm(sets[i], a, sizeof a);
-        for (int k = 0; a[0] && k < g->naxes; k++) /* axis keys are normalised by axis_split */
-            if (!strcmp(a, g->axis[k].key))
-                return occam_error_set(err, OCCAM_ERR_INPUT, "--set %s: %s is a grid key (--grid "
-                                       "%s), whose values would replace it at every point",
-                                       sets[i], a, g->axis[k].spec);
+        snprintf(option, sizeof option, "--set %s", sets[i]);
+        rc = grid_check_option(g, option, a, err);
     }
-    return OCCAM_OK;
+    return rc;
 }
 
 /* s without its leading and trailing blanks, cut in place. */

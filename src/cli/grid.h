@@ -49,6 +49,9 @@ void grid_free(grid *g);
  * (spaces around the section and key as the config table trims them): the grid's value would
  * silently replace it at every point. */
 int grid_check_sets(const grid *g, const char *const *sets, int n, occam_error *err);
+/* The same for an option that sets a config key (--threads sets runtime.threads): "OPTION:
+ * KEY is a grid key (--grid ...)". */
+int grid_check_option(const grid *g, const char *option, const char *key, occam_error *err);
 
 /* Axis a's value at point p. */
 const char *grid_value(const grid *g, int p, int a);

@@ -1,7 +1,9 @@
 /* occam — command-line entry point: a table of subcommands. Only this file turns statuses into
  * exit codes (0 ok, 1 runtime failure, 2 bad usage, config or input). */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,6 +58,17 @@ int main(int argc, char **argv)
     }
     cli_quiet_other_ranks();
     int rc = dispatch(argc, argv);
+    /* What a command printed is part of its result: a table or predictions that never
+     * reached their reader (a closed stdout, a full disk) are a failure, not exit 0. */
+    errno = 0;
+    bool flushed = fflush(stdout) == 0;
+    if ((!flushed || ferror(stdout)) && rc == 0) {
+        bool named = strcmp(cli_command_name, "occam") != 0; /* a command ran */
+        fprintf(stderr, "occam: %s%swriting to standard output failed: %s\n",
+                named ? cli_command_name : "", named ? ": " : "",
+                !flushed && errno ? strerror(errno) : "a write failed");
+        rc = OCCAM_ERR_RUNTIME;
+    }
     occam_comm_finalize();
     return rc;
 }
@@ -74,16 +87,30 @@ static int dispatch(int argc, char **argv)
      * path, a message, exit 1 and no temporary file left, instead of SIGXFSZ killing the
      * process mid-write. */
     signal(SIGXFSZ, SIG_IGN);
+    /* A reader that leaves early ('occam select ... | head -1') made the next write to stdout
+     * kill the process: select lost its --report, written after the table. Ignored, the write
+     * fails with EPIPE, the outputs are still written, and main says stdout failed (exit 1). */
+    signal(SIGPIPE, SIG_IGN);
     /* Ctrl-C, kill or a closed terminal mid-write: the output's temporary file goes too. */
     occam_outfile_catch_signals();
+    const char *cmd = argc < 2 ? "" : argv[1];
+    bool help = !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help");
+    int rc = cli_same_action(help ? "--help" : cmd); /* under mpirun: one command on all ranks */
+    if (rc) return rc;
     if (argc < 2) {
         usage(stderr);
         return OCCAM_ERR_INPUT;
     }
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (help) {
         usage(stdout);
         return 0;
+    }
+    /* 'occam --version train C' is a command line gone wrong, not a request for the version */
+    bool info = !strcmp(cmd, "--version") || !strcmp(cmd, "--config-keys");
+    if (info && argc > 2) {
+        fprintf(stderr, "occam: %s takes no arguments (got '%s'; see 'occam --help')\n", cmd,
+                argv[2]);
+        return OCCAM_ERR_INPUT;
     }
     if (!strcmp(cmd, "--version")) {
         printf("occam %s\n", OCCAM_VERSION);

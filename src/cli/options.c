@@ -99,6 +99,25 @@ static int parse_threads(const char *s, int *out, occam_error *err)
     return OCCAM_OK;
 }
 
+int cli_option_once(const char *given[128], int c, const char *cmd, const char *name,
+                    occam_error *err)
+{
+    if (c <= 0 || c >= 128 || !optarg) return OCCAM_OK; /* a flag may come twice */
+    if (given[c])
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: --%s given twice ('%s', then '%s'); "
+                               "give it once", cmd, name, given[c], optarg);
+    given[c] = optarg;
+    return OCCAM_OK;
+}
+
+/* The command as the user typed it: "train", or "bench train" for a subcommand of bench
+ * (main's cli_command_name is "bench", argv[0] "train"). */
+static void command_title(char *buf, size_t cap, const char *argv0)
+{
+    bool sub = strcmp(cli_command_name, argv0) != 0 && strcmp(cli_command_name, "occam") != 0;
+    snprintf(buf, cap, "%s%s%s", sub ? cli_command_name : "", sub ? " " : "", argv0);
+}
+
 int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error *err)
 {
     static const struct option longopts[] = {
@@ -129,22 +148,25 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
                                           ['R'] = CLI_REPEATS, ['T'] = CLI_THRESHOLD,
                                           ['S'] = CLI_RESUME, ['P'] = CLI_PRINT_CONFIG,
                                           ['g'] = CLI_GRID, ['v'] = CLI_VERBOSE};
+    char cmd[CLI_ACTION_MAX];
+    command_title(cmd, sizeof cmd, argv[0]);
     memset(o, 0, sizeof *o);
     o->threads = -1;
     optind = 0; /* GNU: full re-initialisation */
     opterr = 0;
     int c, idx = 0;
+    const char *given[128] = {0}; /* an option's value, to refuse a second one */
     while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
         if (c == '?' || c == ':')
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unknown option or missing value: %s "
-                                   "(see 'occam %s --help')", argv[0], argv[optind - 1], argv[0]);
+                                   "(see 'occam %s --help')", cmd, argv[optind - 1], cmd);
         if (c == 'h') {
             o->help = true;
             return OCCAM_OK;
         }
         if (!(allowed & flag_of[c]))
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: option --%s does not apply here",
-                                   argv[0], longopts[idx].name);
+                                   cmd, longopts[idx].name);
         switch (c) {
         case 's':
             if (o->nsets == CLI_MAX_SETS)
@@ -177,15 +199,18 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
             o->grids[o->ngrids++] = optarg;
             break;
         }
+        /* after the value's own check: '--threads 1 --threads x' names the bad value */
+        if (c != 's' && c != 'g' && cli_option_once(given, c, cmd, longopts[idx].name, err))
+            return OCCAM_ERR_INPUT;
     }
     /* GNU getopt permutes argv: options may come before or after CONFIG. */
     if (optind < argc) o->config = argv[optind++];
     if (optind < argc)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unexpected argument '%s'", argv[0],
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: unexpected argument '%s'", cmd,
                                argv[optind]);
     if (!o->help && !o->config && !(allowed & CLI_CONFIG_OPTIONAL))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: missing CONFIG (see 'occam %s --help')",
-                               argv[0], argv[0]);
+                               cmd, cmd);
     return OCCAM_OK;
 }
 
@@ -225,13 +250,41 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     return cli_agree(rc, err);
 }
 
+int cli_same_action(const char *action)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size < 2) return 0;
+    char mine[CLI_ACTION_MAX] = {0}, first[CLI_ACTION_MAX] = {0};
+    snprintf(mine, sizeof mine, "%s", action);
+    memcpy(first, mine, sizeof first);
+    occam_comm_bcast(w, first, sizeof first, 0);
+    occam_error err = {0};
+    int rc = OCCAM_OK;
+    if (strcmp(mine, first) != 0)
+        rc = occam_error_set(&err, OCCAM_ERR_INPUT, "rank %d runs 'occam%s%s' but rank 0 "
+                             "'occam%s%s': every rank must run the same command (see mpirun's "
+                             "command lines)", w->rank, *mine ? " " : "", mine,
+                             *first ? " " : "", first);
+    return cli_finish(cli_agree(rc, &err), &err);
+}
+
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
                 int (*run)(const cli_opts *o, occam_error *err))
 {
     cli_opts o;
     occam_error err = {0};
-    int rc = cli_parse(argc, argv, allowed, &o, &err);
+    /* under mpirun a usage error on one rank stops them all, said by the lowest such rank */
+    int rc = cli_agree(cli_parse(argc, argv, allowed, &o, &err), &err);
     if (rc) return cli_finish(rc, &err);
+    /* --help or --print-config on one rank only would leave the others in their first
+     * collective */
+    char cmd[CLI_ACTION_MAX], action[CLI_ACTION_MAX + 32];
+    command_title(cmd, sizeof cmd, argv[0]);
+    snprintf(action, sizeof action, "%s%s%s", cmd,
+             o.help ? " --help" : o.print_config ? " --print-config" : "",
+             o.resume ? " --resume" : ""); /* every rank restores a state, or none */
+    rc = cli_same_action(action);
+    if (rc) return rc;
     if (o.help) {
         fputs(usage, stdout);
         return 0;

@@ -45,14 +45,18 @@ int cli_outputs_write(cli_output *outs, int n, occam_error *err)
 int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
                         const occam_config *cfg, occam_error *err)
 {
-    const bool csv = cfg && cfg->data.source == OCCAM_SOURCE_CSV;
-    const char *in[][2] = {{"CONFIG", o->config},
-                           {"--checkpoint", o->checkpoint},
-                           {"--resume", o->resume},
-                           {"--input", o->input},
-                           {"data.train", csv ? cfg->data.train : NULL},
-                           {"data.test", csv ? cfg->data.test : NULL}};
-    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+    /* the data's files too: an IDX set's training images were replaced by a --save */
+    occam_data_file data[4];
+    int ndata = cfg ? occam_data_files(&cfg->data, data) : 0;
+    const char *in[4 + 4][2] = {{"CONFIG", o->config},
+                                {"--checkpoint", o->checkpoint},
+                                {"--resume", o->resume},
+                                {"--input", o->input}};
+    for (int i = 0; i < ndata; i++) {
+        in[4 + i][0] = data[i].key;
+        in[4 + i][1] = data[i].path;
+    }
+    for (int i = 0; i < 4 + ndata; i++)
         if (in[i][1] && in[i][1][0] && occam_outfile_same(path, in[i][1]))
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: the same file as %s (%s): "
                                    "writing it would replace an input; choose another name",

@@ -42,6 +42,7 @@ typedef struct plot_ctx {
     const char *dir;
     const char *gnuplot;
     FILE *log;
+    const char *const *inputs; /* occam_plot_params.inputs */
 } plot_ctx;
 
 /* Checks the gnuplot command and prepares the output folder: the steps shared by every entry

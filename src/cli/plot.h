@@ -48,6 +48,8 @@ typedef struct occam_plot_params {
     const char *out_dir; /* created (with its parents) if missing */
     const char *gnuplot; /* shell command that reads a script on stdin; NULL = "gnuplot" */
     FILE *log;           /* one line per file written; NULL = silent */
+    const char *inputs[3]; /* the run's input files (NULL: none), never written over: an
+                              output that is one of them is refused, OCCAM_ERR_INPUT */
 } occam_plot_params;
 
 /* Draws the report figures listed above into p.out_dir. */

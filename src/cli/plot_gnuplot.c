@@ -68,6 +68,7 @@ int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
     c->dir = p->out_dir;
     c->gnuplot = p->gnuplot ? p->gnuplot : "gnuplot";
     c->log = p->log;
+    c->inputs = p->inputs;
     if (!occam_plot_have_gnuplot(c->gnuplot))
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "cannot draw plots: '%s' is not an executable on PATH (install "
@@ -81,6 +82,11 @@ static int out_path(const plot_ctx *c, const char *name, const char *ext, char *
     int w = snprintf(path, PATH_MAX, "%s/%s.%s", c->dir, name, ext);
     if (w < 0 || w >= PATH_MAX)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: output path too long", c->dir);
+    /* a report called learning.dat in the output folder was replaced by the figure's numbers */
+    for (int i = 0; i < 3; i++)
+        if (c->inputs[i] && occam_outfile_same(path, c->inputs[i]))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "--out %s: %s would replace the input "
+                                   "%s; choose another folder", c->dir, path, c->inputs[i]);
     return OCCAM_OK;
 }
 

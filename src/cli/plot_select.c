@@ -95,6 +95,18 @@ static int sel_load(sel_report *r, const occam_json_value *root, occam_error *er
             return plot_input_err(err, r->path, "best: expected null or a point index below %zu",
                                   r->n);
         r->best = (long)b->integer;
+        /* the circle says "shortest (chosen)": select names the first point of least L, and
+         * a report edited to name another was drawn without its circle, or with it on a
+         * point that is not the shortest */
+        double best = r->pt[r->best].v[0];
+        if (!isfinite(best))
+            return plot_input_err(err, r->path, "best: point %ld has no total_bits (not trained "
+                                  "or failed), so it cannot be the shortest", r->best);
+        for (size_t i = 0; i < r->n; i++)
+            if (r->pt[i].v[0] < best || (r->pt[i].v[0] == best && (long)i < r->best))
+                return plot_input_err(err, r->path, "best: point %ld (L = %.9g bits) is not "
+                                      "the first of least L: point %zu has L = %.9g bits", r->best,
+                                      best, i, r->pt[i].v[0]);
     }
     return OCCAM_OK;
 }

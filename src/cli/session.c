@@ -52,6 +52,18 @@ static uint64_t hash_dataset(uint64_t h, const occam_dataset *ds)
     return h;
 }
 
+/* The weights the ranks start from: loaded from a checkpoint, or initialised from train.seed. */
+static uint64_t hash_model(uint64_t h, const occam_model *m)
+{
+    size_t n = m->lay.nparams;
+    h = hash_bytes(h, &n, sizeof n);
+    if (m->params) h = hash_array(h, m->params, n * sizeof(float));
+    h = hash_bytes(h, (const uint8_t[]){m->mask != NULL, m->rho != NULL}, 2);
+    if (m->mask) h = hash_array(h, m->mask, n);
+    if (m->rho) h = hash_array(h, m->rho, n * sizeof(float));
+    return h;
+}
+
 static bool rank_local(const char *key)
 {
     static const char *const own[] = {"data.path", "data.train", "data.test",
@@ -128,6 +140,18 @@ static int ranks_agree_on_inputs(const occam_config *cfg, const cli_session *s, 
     return rc;
 }
 
+int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size <= 1 || !w->mpi) return rc;
+    uint64_t mine = rc == OCCAM_OK ? hash_model(0xcbf29ce484222325ull, m) : 0, first = mine;
+    occam_comm_bcast(w, &first, sizeof first, 0);
+    if (rc == OCCAM_OK && first && mine != first) /* rank 0 has its model */
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "rank %d: its model (%s) differs from rank "
+                             "0's; every rank must start from the same weights", w->rank, from);
+    return rc;
+}
+
 /* cli_session_open, or with `train` not NULL cli_session_open_with. */
 static int session_open(cli_session *s, const occam_config *cfg, int threads,
                         const char *checkpoint, const occam_dataset *train,
@@ -154,6 +178,12 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     }
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
     rc = ranks_agree_on_inputs(&s->cfg, s, rc, err);
+    /* each rank would score its share of the rows with its own weights, and the sums mix
+     * them into nobody's result */
+    char from[OCCAM_ERROR_MAX / 2];
+    snprintf(from, sizeof from, "%s%s", checkpoint ? "--checkpoint " : "initialised from "
+             "train.seed", checkpoint ? checkpoint : "");
+    rc = cli_ranks_same_model(&s->model, from, rc, err);
     /* Under mpirun every rank opens its session, and a checkpoint or data set one rank cannot
      * read stops them all here, before the trainer's first collective (its ranks' thread
      * counts): a rank that skipped it would pair its next agreement with that allgather, and

@@ -35,14 +35,37 @@ static int load_same_width(const occam_dataset *train, const occam_dataset *test
                            train_path, train->d, test_path, test->d);
 }
 
+static const char *const idx_stem[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+int occam_data_files(const occam_data_params *p, occam_data_file files[4])
+{
+    int n = 0;
+    if (p->source == OCCAM_SOURCE_CSV) {
+        const char *key[2] = {"data.train", "data.test"}, *path[2] = {p->train, p->test};
+        for (int i = 0; i < 2; i++)
+            if (path[i][0]) {
+                files[n].key = key[i];
+                snprintf(files[n++].path, sizeof files->path, "%s", path[i]);
+            }
+    } else if (p->source == OCCAM_SOURCE_IDX && p->path[0]) {
+        for (int i = 0; i < 4; i++) {
+            occam_error e;
+            files[n].key = "data.path";
+            if (occam_idx_find(files[n].path, sizeof files->path, p->path, idx_stem[i], &e) ==
+                OCCAM_OK)
+                n++;
+        }
+    }
+    return n;
+}
+
 static int load_idx(const occam_data_params *p, int outputs, occam_dataset *train, occam_dataset *test,
                     char *src, occam_error *err)
 {
-    static const char *const stem[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     char path[4][OCCAM_PATH_MAX + 8];
     for (int i = 0; i < 4; i++) {
-        int rc = occam_idx_find(path[i], sizeof path[i], p->path, stem[i], err);
+        int rc = occam_idx_find(path[i], sizeof path[i], p->path, idx_stem[i], err);
         if (rc != OCCAM_OK) return rc;
     }
     snprintf(src, LOAD_SOURCE_MAX, "%s", path[0]);

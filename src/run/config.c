@@ -1236,8 +1236,23 @@ static bool section_known(const char *section, size_t len)
     return false;
 }
 
+/* Longest message (beyond its "PATH:LINE" or "--set" prefix) about a config line, and the
+ * most of a line's text a syntax error quotes. */
+enum { CONFIG_MSG_MAX = 2048, CONFIG_ECHO_MAX = 80 };
+
+/* A section or key name as typed, for a message: quoted, and no more than CONFIG_ECHO_MAX
+ * bytes of it (a --set key of 5000 bytes filled the message, and its reason, "unknown key",
+ * was cut off). buf holds NAME_SHOWN bytes. */
+enum { NAME_SHOWN = 4 * CONFIG_ECHO_MAX + 4 };
+static const char *name_shown(char *buf, const char *name)
+{
+    return occam_error_quote(buf, NAME_SHOWN, name, strlen(name), CONFIG_ECHO_MAX);
+}
+
 static void unknown_section(char *why, size_t cap, const char *section)
 {
+    char text[NAME_SHOWN];
+    const char *shown = name_shown(text, section); /* the section as printed */
     const char *best = NULL;
     int best_d = INT_MAX;
     for (int i = 0; i < NKEYS; i++) {
@@ -1248,10 +1263,10 @@ static void unknown_section(char *why, size_t cap, const char *section)
         }
     }
     if (best) {
-        snprintf(why, cap, "unknown section [%s] (did you mean [%s]?)", section, best);
+        snprintf(why, cap, "unknown section [%s] (did you mean [%s]?)", shown, best);
         return;
     }
-    int n = snprintf(why, cap, "unknown section [%s] (sections:", section);
+    int n = snprintf(why, cap, "unknown section [%s] (sections:", shown);
     for (int i = 0; i < NKEYS && n >= 0 && (size_t)n < cap; i++)
         if (i == 0 || strcmp(keys[i].section, keys[i - 1].section))
             n += snprintf(why + n, cap - (size_t)n, "%s %s", i ? "," : "", keys[i].section);
@@ -1270,20 +1285,22 @@ static const config_key *key_find(const char *section, const char *key, char *wh
         unknown_section(why, cap, section);
         return NULL;
     }
+    char key_text[NAME_SHOWN];
+    const char *shown = name_shown(key_text, key); /* the key as printed */
     /* The right key in the wrong section is a common slip: say where it belongs. */
     for (int i = 0; i < NKEYS; i++) {
         if (!strcmp(keys[i].key, key)) {
             if (*section)
-                snprintf(why, cap, "unknown key '%s' in [%s] (it belongs in [%s])", key,
+                snprintf(why, cap, "unknown key '%s' in [%s] (it belongs in [%s])", shown,
                          section, keys[i].section);
             else
-                snprintf(why, cap, "key '%s' is outside any section (it belongs in [%s])", key,
+                snprintf(why, cap, "key '%s' is outside any section (it belongs in [%s])", shown,
                          keys[i].section);
             return NULL;
         }
     }
     if (!*section) {
-        snprintf(why, cap, "key '%s' is outside any section", key);
+        snprintf(why, cap, "key '%s' is outside any section", shown);
         return NULL;
     }
     const char *best = NULL;
@@ -1299,9 +1316,9 @@ static const config_key *key_find(const char *section, const char *key, char *wh
         }
     }
     if (best)
-        snprintf(why, cap, "unknown key '%s' in [%s] (did you mean '%s'?)", key, section, best);
+        snprintf(why, cap, "unknown key '%s' in [%s] (did you mean '%s'?)", shown, section, best);
     else
-        snprintf(why, cap, "unknown key '%s' in [%s]", key, section);
+        snprintf(why, cap, "unknown key '%s' in [%s]", shown, section);
     return NULL;
 }
 
@@ -1349,9 +1366,6 @@ typedef struct load_state {
     occam_error e;
 } load_state;
 
-/* Longest message (beyond its "PATH:LINE" or "--set" prefix) about a config line, and the
- * most of a line's text a syntax error quotes. */
-enum { CONFIG_MSG_MAX = 2048, CONFIG_ECHO_MAX = 80 };
 
 /* OCCAM_ERR_INPUT "PREFIX" "MSG", where MSG holds text from the user's line or --set argument:
  * its bytes are quoted (occam_error_quote), so a binary file cannot drive the terminal. */
@@ -1585,7 +1599,9 @@ int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err
     char why[DETAIL_MAX];
     const config_key *k = key_find(section, key, why, sizeof why);
     if (!k) {
-        rc = set_fail(err, "%s.%s: %s", section, key, why);
+        char section_text[NAME_SHOWN], key_text[NAME_SHOWN];
+        rc = set_fail(err, "%s.%s: %s", name_shown(section_text, section),
+                      name_shown(key_text, key), why);
         goto out;
     }
     occam_config next = *cfg;

@@ -44,8 +44,11 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: must be >= 0 (0 = all cores)",
                                origin, requested);
     const occam_comm *w = occam_comm_world();
+    /* OMP_THREAD_LIMIT caps every team: a larger one started short, and the run failed at its
+     * first team with 'OpenMP gave 1 thread, 2 asked for', exit 1 */
+    int limit = omp_get_thread_limit();
     if (requested == 0 && cores > 0) {
-        *threads = cores;
+        *threads = cores < limit ? cores : limit;
         return OCCAM_OK;
     }
     int want = requested ? requested : 1; /* no core left for this rank: one thread */
@@ -61,6 +64,10 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
                                "set runtime.oversubscribe = true to allow it",
                                origin, requested, cores);
     }
+    if (want > limit)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: more threads than "
+                               "OMP_THREAD_LIMIT = %d allows; raise or unset it", origin, want,
+                               limit);
     *threads = want;
     return OCCAM_OK;
 }
@@ -136,6 +143,9 @@ int occam_team_run(int nt, const occam_affinity *aff, occam_team_fn fn, void *ct
      * asks for; off, only the thread limit and nesting can shorten the team. It stays off for
      * the process (OMP_DYNAMIC=true is overridden): every team occam starts needs its size. */
     omp_set_dynamic(0);
+    /* OMP_MAX_ACTIVE_LEVELS=0 makes every parallel region a team of one; occam's need one
+     * level (a team inside another stays short, and is refused below) */
+    if (omp_get_max_active_levels() < 1) omp_set_max_active_levels(1);
     void (*bind)(void *, int) = aff ? aff->bind : NULL;
     void *bind_ctx = aff ? aff->ctx : NULL;
     int got = nt;
