@@ -77,6 +77,10 @@ Test(cli, help_and_version)
     expect(occam("train --help"), 0, "--threads N");
     expect(occam("eval --help"), 0, "--checkpoint");
     expect(occam("--config-keys"), 0, "train.lr");
+    /* 'occam help CMD' is CMD's help (it printed the general help) */
+    expect(occam("help train"), 0, "usage: occam train CONFIG");
+    expect(occam("help bench select"), 0, "usage: occam bench select");
+    expect(occam("help frobnicate"), 2, "help: unknown command 'frobnicate'");
 }
 
 /* The README's key table is the --config-keys listing; it had drifted (two help texts and a

@@ -37,7 +37,7 @@ static void usage(FILE *out)
     fprintf(out,
             "occam %s — a data-parallel MLP trainer that keeps networks simple\n\n"
             "usage: occam COMMAND CONFIG [options]\n"
-            "       occam COMMAND --help\n"
+            "       occam COMMAND --help | occam help COMMAND\n"
             "       occam --help | --version | --config-keys\n\ncommands:\n",
             OCCAM_VERSION);
     for (int i = 0; i < NCOMMANDS; i++)
@@ -99,6 +99,18 @@ static int dispatch(int argc, char **argv)
     if (rc) return rc;
     if (argc < 2) {
         usage(stderr);
+        return OCCAM_ERR_INPUT;
+    }
+    /* 'occam help CMD [SUB]' is 'occam CMD [SUB] --help' (it printed the general help) */
+    if (!strcmp(cmd, "help") && argc > 2 && argc <= 4) {
+        char *args[5] = {argv[2], argc > 3 ? argv[3] : "--help", "--help", NULL, NULL};
+        if (argc == 3) args[2] = NULL;
+        for (int i = 0; i < NCOMMANDS; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                cli_command_name = commands[i].name;
+                return commands[i].run(argc - 1, args);
+            }
+        fprintf(stderr, "occam: help: unknown command '%s' (see 'occam --help')\n", argv[2]);
         return OCCAM_ERR_INPUT;
     }
     if (help) {
