@@ -1772,6 +1772,13 @@ Test(data, load_idx)
     occam_dataset_free(&tr);
     occam_dataset_free(&te);
 
+    /* test images of the same size in another shape (3×2 against 2×3) flatten to the same 6
+     * features; they trained and tested as if the pixels lined up */
+    write_idx_images("t10k-images-idx3-ubyte", 1, 3, 2, k_pix + 6, 6, false);
+    expect_load_error(&cfg, "train-images-idx3-ubyte.gz holds 2×3 images but");
+    expect_load_error(&cfg, "t10k-images-idx3-ubyte holds 3×2: the pixels do not line up");
+    write_idx_images("t10k-images-idx3-ubyte", 1, 2, 3, k_pix + 6, 6, false);
+
     cfg.model.layers[0] = 784;
     expect_load_error(&cfg, "input width 784 does not match the data's 6 features");
     expect_load_error(&cfg, "train-images-idx3-ubyte.gz");

@@ -51,6 +51,8 @@ typedef struct idx_file {
     uint64_t size;   /* bytes per record (product of the other dimensions; 1 for labels) */
     unsigned header; /* bytes before the data: the magic and the dimensions */
     bool sized;      /* the file's size vouches for the claim: its array is allocated whole */
+    uint32_t dim[IDX_MAX_DIMS]; /* the header's dimensions, ndims of them */
+    unsigned ndims;
 } idx_file;
 
 /* Reads up to len bytes; *got < len only at the end of the data. */
@@ -145,6 +147,8 @@ static int idx_open_input(idx_file *f, uint32_t magic, occam_error *err)
     f->size = 1;
     for (unsigned i = 1; i < ndims; i++) f->size *= dim[i];
     f->header = 4 + 4 * ndims;
+    memcpy(f->dim, dim, sizeof f->dim);
+    f->ndims = ndims;
     return OCCAM_OK;
 }
 
@@ -351,6 +355,15 @@ int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *e
     }
     idx_close(&f);
     if (rc != OCCAM_OK) occam_dataset_free(out);
+    return rc;
+}
+
+int data_idx_images_shape(const char *path, uint32_t rows_cols[2], occam_error *err)
+{
+    idx_file f = {.path = path};
+    int rc = idx_open(&f, IDX_MAGIC_IMAGES, err);
+    if (rc == OCCAM_OK) memcpy(rows_cols, f.dim + 1, 2 * sizeof *rows_cols);
+    idx_close(&f);
     return rc;
 }
 
