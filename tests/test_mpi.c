@@ -250,6 +250,11 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         {train, "--version", "rank 1 runs 'occam --version' but rank 0 'occam train'"},
         {"bench gemm 8 8 8", "bench train configs/blobs.ini --threads 1",
          "rank 1 runs 'occam bench train' but rank 0 'occam bench gemm'"},
+        /* 'help CMD' runs CMD's collectives, '--help' none: both were the action '--help',
+         * and rank 1 waited in train's first agreement after rank 0 had left (a hang) */
+        {"--help", "help train", "rank 1 runs 'occam help train' but rank 0 'occam --help'"},
+        {"help bench", "help train", "rank 1 runs 'occam help train' but rank 0 'occam help "
+         "bench'"},
         /* only the ranks given --resume read the state, and agree on it */
         {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --resume x.st",
          "rank 1 runs 'occam train --resume' but rank 0 'occam train'"},
