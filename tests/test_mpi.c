@@ -250,6 +250,11 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         {train, "--version", "rank 1 runs 'occam --version' but rank 0 'occam train'"},
         {"bench gemm 8 8 8", "bench train configs/blobs.ini --threads 1",
          "rank 1 runs 'occam bench train' but rank 0 'occam bench gemm'"},
+        /* 'help CMD' runs CMD's collectives, '--help' none: both were the action '--help',
+         * and rank 1 waited in train's first agreement after rank 0 had left (a hang) */
+        {"--help", "help train", "rank 1 runs 'occam help train' but rank 0 'occam --help'"},
+        {"help bench", "help train", "rank 1 runs 'occam help train' but rank 0 'occam help "
+         "bench'"},
         /* only the ranks given --resume read the state, and agree on it */
         {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --resume x.st",
          "rank 1 runs 'occam train --resume' but rank 0 'occam train'"},
@@ -377,6 +382,37 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
         const char *first = strstr(out, "occam: ");
         cr_assert(first && strstr(first, cases[i].want), "rank 1 %s: want '%s' in: %s", r1,
                   cases[i].want, out);
+        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    }
+    tmpdir_remove(dir);
+}
+
+/* A check that fails on one rank only, before the ranks' first agreement on it: select's own
+ * --set and per-point checks (mdl.precision = posterior without noise) returned on rank 1
+ * while rank 0 waited in the preflight's agreement, and train's --print-config left rank 0
+ * while rank 1, refused by the same check, waited in its next agreement: each hung until
+ * killed (found by review). Now every rank exits 2, said once by the rank that failed. */
+Test(mpi, a_check_failing_on_one_rank_stops_them_all, .timeout = 300)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *posterior = "mdl.precision = posterior takes the steps from the posterior";
+    struct {
+        const char *common, *rank1, *want;
+    } cases[] = {
+        {"select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
+         "--set mdl.precision=posterior", posterior},
+        {"select configs/blobs.ini --threads 1 --grid train.epochs=1,2", "--set train.lr=abc",
+         "--set train.lr: not a decimal number"},
+        {"train configs/blobs.ini --threads 1 --print-config", "--set mdl.precision=posterior",
+         posterior},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = mpi_rank1(out, sizeof out, dir, cases[i].common, cases[i].rank1);
+        cr_assert_eq(rc, 2, "%s, rank 1 %s: exit %d (124: a hang): %s", cases[i].common,
+                     cases[i].rank1, rc, out);
+        const char *first = strstr(out, "occam: ");
+        cr_assert(first && strstr(first, cases[i].want), "want '%s' in: %s", cases[i].want, out);
         cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
     }
     tmpdir_remove(dir);

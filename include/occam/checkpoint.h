@@ -37,8 +37,10 @@ int occam_checkpoint_check_targets_st(const occam_st_file *f, const occam_config
  * data.normalize_targets as above); otherwise OCCAM_ERR_INPUT naming the key and both values.
  * Passes files without a config. An .occ file holds no config: its header's data.normalize
  * and data.normalize_targets are checked here the same way (its loader checks the task and
- * activation it codes). */
-int occam_checkpoint_check_config(const char *path, const occam_config *cfg, occam_error *err);
+ * activation it codes); a version 3 .occ file, which does not record them, passes with
+ * *unchecked set (unchecked may be NULL), for the caller to say so. */
+int occam_checkpoint_check_config(const char *path, const occam_config *cfg, bool *unchecked,
+                                  occam_error *err);
 
 /* The model's tensors as occam_checkpoint_save writes them, into t[] with their names stored in
  * names[]; returns how many. The tensors point into m. */

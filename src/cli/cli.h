@@ -104,6 +104,10 @@ void cli_session_close(cli_session *s);
  * came from). Not agreed: cli_agree follows. */
 int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err);
 
+/* occam_checkpoint_check_config, and a note on stderr when checkpoint is a version 3 .occ file,
+ * whose data scaling could not be checked. */
+int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err);
+
 /* OCCAM_ERR_INPUT when the model's outputs are not numbers on a non-empty set ("training" or
  * "test"): finite values can overflow through the layers (3e38 under data.normalize = none),
  * which would print 'loss -nan' with exit 0. cmd names the command in the message. */

@@ -196,7 +196,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_sparse *sp = NULL;
     float *y = NULL;
     rc = occam_model_create(&model, &cfg.model, cfg.data.task, err);
-    if (rc == OCCAM_OK) rc = occam_checkpoint_check_config(o->checkpoint, &cfg, err);
+    if (rc == OCCAM_OK) rc = cli_check_config(o->checkpoint, &cfg, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);

@@ -213,7 +213,7 @@ static int preflight(select_run *s, occam_error *err)
             occam_error_set(err, rc, "select %d/%d (%s): %s; no point was trained", p + 1,
                             s->g.npoints, s->pt[p].label, e.msg);
     }
-    return cli_agree(rc, err); /* under mpirun the ranks stop together, before any training */
+    return rc;
 }
 
 /* --verbose: one line per epoch. */
@@ -395,6 +395,9 @@ static int select_body(select_run *s, occam_error *err)
         rc = cli_check_outputs(o, &s->pt[p].cfg, err);
     cli_catch_stop_signals(); /* before the preflight's data loads; kept until a point starts */
     if (rc == OCCAM_OK) rc = preflight(s, err);
+    /* under mpirun the ranks stop together, before any training: a rank whose own --set,
+     * --threads or point failed above left the others waiting here */
+    rc = cli_agree(rc, err);
     if (rc != OCCAM_OK) return rc;
     select_print_header(s, stdout);
     rc = train_all(s, err);

@@ -242,7 +242,10 @@ static int run(const cli_opts *o, occam_error *err)
     const occam_comm *world = occam_comm_world();
     bool root = occam_comm_is_root(world);
     int rc = cli_setup(o, &cfg, &threads, err);
-    if (rc == OCCAM_OK) rc = occam_dl_check_trained(&cfg.mdl, cfg.noise.enabled, err);
+    /* agreed: under mpirun a rank with --print-config would leave while one whose own --set
+     * fails here waits in the agreement below */
+    if (rc == OCCAM_OK)
+        rc = cli_agree(occam_dl_check_trained(&cfg.mdl, cfg.noise.enabled, err), err);
     if (rc == OCCAM_OK && o->print_config) {
         occam_config_write_ini(&cfg, stdout);
         return OCCAM_OK;

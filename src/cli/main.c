@@ -95,14 +95,19 @@ static int dispatch(int argc, char **argv)
     occam_outfile_catch_signals();
     const char *cmd = argc < 2 ? "" : argv[1];
     bool help = !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help");
-    int rc = cli_same_action(help ? "--help" : cmd); /* under mpirun: one command on all ranks */
+    /* 'occam help CMD [SUB]' is 'occam CMD [SUB] --help' (it printed the general help) */
+    bool help_cmd = !strcmp(cmd, "help") && argc > 2 && argc <= 4;
+    /* under mpirun: one command on all ranks ('help CMD' runs CMD's collectives, '--help' none) */
+    char action[CLI_ACTION_MAX];
+    snprintf(action, sizeof action, "%s%s", help_cmd ? "help " : "",
+             help_cmd ? argv[2] : help ? "--help" : cmd);
+    int rc = cli_same_action(action);
     if (rc) return rc;
     if (argc < 2) {
         usage(stderr);
         return OCCAM_ERR_INPUT;
     }
-    /* 'occam help CMD [SUB]' is 'occam CMD [SUB] --help' (it printed the general help) */
-    if (!strcmp(cmd, "help") && argc > 2 && argc <= 4) {
+    if (help_cmd) {
         char *args[5] = {argv[2], argc > 3 ? argv[3] : "--help", "--help", NULL, NULL};
         if (argc == 3) args[2] = NULL;
         for (int i = 0; i < NCOMMANDS; i++)

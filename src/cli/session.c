@@ -163,7 +163,7 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     s->arch = occam_gemm_init();
     int rc = occam_model_create(&s->model, &s->cfg.model, s->cfg.data.task, err);
     if (rc == OCCAM_OK) {
-        if (checkpoint) rc = occam_checkpoint_check_config(checkpoint, &s->cfg, err);
+        if (checkpoint) rc = cli_check_config(checkpoint, &s->cfg, err);
         if (checkpoint && rc == OCCAM_OK) rc = occam_checkpoint_load(checkpoint, &s->model, err);
         else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
         s->file_sigma = checkpoint && s->model.rho; /* before the trainer makes its own */
@@ -258,6 +258,18 @@ void cli_catch_stop_signals(void)
     /* mpirun forwards SIGUSR1 to every rank (SIGINT and SIGTERM it turns into an abort that
      * SIGKILLs the ranks a second later), as batch systems send it before a time limit */
     sigaction(SIGUSR1, &sa, NULL);
+}
+
+int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err)
+{
+    bool unchecked;
+    int rc = occam_checkpoint_check_config(checkpoint, cfg, &unchecked, err);
+    if (rc == OCCAM_OK && unchecked) /* used, and said so once */
+        fprintf(stderr, "occam: note: %s is a version 3 .occ file, which does not record the "
+                "data.normalize it was trained under; it is used with this config's (%s); "
+                "compress the model again to have it checked\n", checkpoint,
+                occam_norm_name(cfg->data.normalize));
+    return rc;
 }
 
 int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam_task task,

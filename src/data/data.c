@@ -72,14 +72,12 @@ static int load_idx(const occam_data_params *p, int outputs, occam_dataset *trai
     }
     snprintf(src, LOAD_SOURCE_MAX, "%s", path[0]);
     int classes = outputs;
-    int rc = occam_idx_load(train, path[0], path[1], classes, err);
-    if (rc == OCCAM_OK) rc = occam_idx_load(test, path[2], path[3], classes, err);
+    uint32_t shape[2][2];
+    int rc = data_idx_load(train, path[0], path[1], classes, shape[0], err);
+    if (rc == OCCAM_OK) rc = data_idx_load(test, path[2], path[3], classes, shape[1], err);
     if (rc == OCCAM_OK) rc = load_same_width(train, test, path[0], path[2], err);
     /* Images of one size in another shape (28×28 against 14×56) flatten to the same width and
      * would train and test as if the pixels lined up. */
-    uint32_t shape[2][2];
-    for (int i = 0; i < 2 && rc == OCCAM_OK; i++)
-        rc = data_idx_images_shape(path[2 * i], shape[i], err);
     if (rc == OCCAM_OK && (shape[0][0] != shape[1][0] || shape[0][1] != shape[1][1]))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s holds %" PRIu32 "×%" PRIu32 " images "
                              "but %s holds %" PRIu32 "×%" PRIu32 ": the pixels do not line up",

@@ -51,8 +51,7 @@ typedef struct idx_file {
     uint64_t size;   /* bytes per record (product of the other dimensions; 1 for labels) */
     unsigned header; /* bytes before the data: the magic and the dimensions */
     bool sized;      /* the file's size vouches for the claim: its array is allocated whole */
-    uint32_t dim[IDX_MAX_DIMS]; /* the header's dimensions, ndims of them */
-    unsigned ndims;
+    uint32_t dim[IDX_MAX_DIMS]; /* the header's dimensions (images: records, rows, cols) */
 } idx_file;
 
 /* Reads up to len bytes; *got < len only at the end of the data. */
@@ -148,7 +147,6 @@ static int idx_open_input(idx_file *f, uint32_t magic, occam_error *err)
     for (unsigned i = 1; i < ndims; i++) f->size *= dim[i];
     f->header = 4 + 4 * ndims;
     memcpy(f->dim, dim, sizeof f->dim);
-    f->ndims = ndims;
     return OCCAM_OK;
 }
 
@@ -308,8 +306,8 @@ static int idx_read_both(occam_dataset *out, idx_file *img, idx_file *lab, int c
     return rc;
 }
 
-int occam_idx_load(occam_dataset *out, const char *images_path, const char *labels_path,
-                   int classes, occam_error *err)
+int data_idx_load(occam_dataset *out, const char *images_path, const char *labels_path,
+                  int classes, uint32_t rows_cols[2], occam_error *err)
 {
     *out = (occam_dataset){0};
     if (classes < 1 || classes > 256)
@@ -318,10 +316,18 @@ int occam_idx_load(occam_dataset *out, const char *images_path, const char *labe
                                labels_path, classes);
     idx_file img = {.path = images_path}, lab = {.path = labels_path};
     int rc = idx_read_both(out, &img, &lab, classes, err);
+    if (rc == OCCAM_OK) memcpy(rows_cols, img.dim + 1, 2 * sizeof *rows_cols);
     idx_close(&img);
     idx_close(&lab);
     if (rc != OCCAM_OK) occam_dataset_free(out);
     return rc;
+}
+
+int occam_idx_load(occam_dataset *out, const char *images_path, const char *labels_path,
+                   int classes, occam_error *err)
+{
+    uint32_t rows_cols[2];
+    return data_idx_load(out, images_path, labels_path, classes, rows_cols, err);
 }
 
 /* The features-only read of an opened input (f->in set). */
@@ -355,15 +361,6 @@ int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *e
     }
     idx_close(&f);
     if (rc != OCCAM_OK) occam_dataset_free(out);
-    return rc;
-}
-
-int data_idx_images_shape(const char *path, uint32_t rows_cols[2], occam_error *err)
-{
-    idx_file f = {.path = path};
-    int rc = idx_open(&f, IDX_MAGIC_IMAGES, err);
-    if (rc == OCCAM_OK) memcpy(rows_cols, f.dim + 1, 2 * sizeof *rows_cols);
-    idx_close(&f);
     return rc;
 }
 

@@ -83,7 +83,9 @@ bool data_align(void **p, size_t bytes);
 int data_csv_read(occam_dataset *out, data_input *in, const occam_csv_opts *opts,
                   occam_error *err);
 int data_idx_read_features(occam_dataset *out, data_input *in, occam_error *err);
-/* An IDX images file's record shape (rows, cols), read from its header alone. */
-int data_idx_images_shape(const char *path, uint32_t rows_cols[2], occam_error *err);
+/* occam_idx_load, and the images' record shape (rows, cols) from the header it read: each
+ * file is opened once (a FIFO has nothing for a second open). */
+int data_idx_load(occam_dataset *out, const char *images_path, const char *labels_path,
+                  int classes, uint32_t rows_cols[2], occam_error *err);
 
 #endif

@@ -265,18 +265,15 @@ static int check_meaning(const occam_st_file *f, const occam_config *cfg, occam_
 
 /* An .occ file has no config: its header keeps the data scaling (its task and activation are
  * checked as it loads). */
-static int check_occ_data(const char *path, const occam_config *cfg, occam_error *err)
+static int check_occ_data(const char *path, const occam_config *cfg, bool *unchecked,
+                          occam_error *err)
 {
     occam_task task;
     occam_occ_data was;
     int rc = occam_occ_read_data(path, &task, &was, err);
     if (rc != OCCAM_OK) return rc;
-    if (!was.known) {
-        /* a file from before the format recorded it: used, and said so once */
-        fprintf(stderr, "occam: note: %s is a version 3 .occ file, which does not record the "
-                "data.normalize it was trained under; it is used with this config's (%s); "
-                "compress the model again to have it checked\n", path,
-                occam_norm_name(cfg->data.normalize));
+    if (!was.known) { /* a file from before the format recorded it: used */
+        if (unchecked) *unchecked = true;
         return OCCAM_OK;
     }
     const char *w = occam_norm_name(was.normalize), *v = occam_norm_name(cfg->data.normalize);
@@ -293,9 +290,11 @@ static int check_occ_data(const char *path, const occam_config *cfg, occam_error
                            cfg->data.normalize_targets ? "true" : "false", w);
 }
 
-int occam_checkpoint_check_config(const char *path, const occam_config *cfg, occam_error *err)
+int occam_checkpoint_check_config(const char *path, const occam_config *cfg, bool *unchecked,
+                                  occam_error *err)
 {
-    if (is_occ(path)) return check_occ_data(path, cfg, err);
+    if (unchecked) *unchecked = false;
+    if (is_occ(path)) return check_occ_data(path, cfg, unchecked, err);
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
