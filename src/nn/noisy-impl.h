@@ -171,7 +171,8 @@ void noisy_state_free(noisy_state *s);
 #define NOISY_CURV_DECAY 0.99
 #define NOISY_SIGMA_MIN 1e-6
 /* The lowest ρ training keeps, wherever σ is not set by the fixed point above: at the start
- * (noise.init_sigma = 1e-40) and under the sampled gradient (noise.data_term = sample, the
+ * (the config keeps noise.init_sigma >= 1e-37 above it; the floor also covers a state built
+ * without the config's checks) and under the sampled gradient (noise.data_term = sample, the
  * sparse prior), whose steps are not bounded (lr 0.1 on unscaled targets took ρ to −5431).
  * softplus(−87) ≈ 1.6e-38 is still a normal float32; below about −88 σ is denormal or 0,
  * which the bits-back code asserted against (sigma_q > 0: train lost the model) and which the

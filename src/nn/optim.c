@@ -148,7 +148,7 @@ static const char *float_bound(const occam_optim_params *p, double *v, const cha
      * occam_optim_update does */
     *why = "vanishes in float32, the precision the optimiser steps in (Adam would divide 0 by "
            "0 wherever a gradient is 0, and the weight would be NaN); use at least 1e-30";
-    float bc2s = (float)sqrt(1.0 - pow((float)p->beta2, 1.0));
+    float bc2s = (float)sqrt(1.0 - (double)(float)p->beta2);
     if (!((float)p->eps * bc2s > 0.0f)) return *v = p->eps, "train.eps";
     return NULL;
 }
