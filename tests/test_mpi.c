@@ -85,6 +85,15 @@ static void total_bits(const char *report, char *line, size_t cap)
     line[k] = 0;
 }
 
+/* A refusal every rank shares is said once: the output holds `want` after the first `from`
+ * (where the message starts) and no second "occam: " line after it. */
+static void said_once(const char *out, const char *from, const char *want)
+{
+    const char *first = strstr(out, from);
+    cr_assert(first && strstr(first, want), "want '%s' in: %s", want, out);
+    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+}
+
 Test(mpi, owner_bitwise_across_world_sizes, .timeout = 120)
 {
     char dir[64], out[1 << 15], l1[256], l2[256], l4[256];
@@ -125,10 +134,7 @@ Test(mpi, a_rank_without_a_core_is_refused_once, .timeout = 60)
     cr_assert_eq(mpi(out, sizeof out, 2, "train configs/blobs.ini --threads %d "
                      "--set runtime.oversubscribe=false --set data.samples=100",
                      CPU_COUNT(&set)), 2, "%s", out);
-    const char *first = strstr(out, "occam: ");
-    cr_assert_not_null(first, "%s", out);
-    cr_assert(strstr(first, "runtime.oversubscribe"), "%s", out);
-    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    said_once(out, "occam: ", "runtime.oversubscribe");
 }
 
 Test(mpi, bad_config_is_said_once, .timeout = 60)
@@ -138,10 +144,7 @@ Test(mpi, bad_config_is_said_once, .timeout = 60)
     const char *ini = tmpdir_path(dir, "bad.ini");
     tmpdir_spit(ini, "[train]\nepochs = x\n", 19);
     cr_assert_eq(mpi(out, sizeof out, 4, "train %s", ini), 2, "%s", out);
-    const char *first = strstr(out, "occam: ");
-    cr_assert_not_null(first, "%s", out);
-    cr_assert(strstr(first, "bad.ini:2"), "%s", out);
-    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    said_once(out, "occam: ", "bad.ini:2");
     tmpdir_remove(dir);
 }
 
@@ -263,9 +266,7 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         int rc = mpi_two(out, sizeof out, dir, cases[i].rank0, cases[i].rank1);
         cr_assert_eq(rc, 2, "'%s' : '%s': exit %d (124: a hang): %s", cases[i].rank0,
                      cases[i].rank1, rc, out);
-        const char *first = strstr(out, "occam: ");
-        cr_assert(first && strstr(first, cases[i].want), "want '%s' in: %s", cases[i].want, out);
-        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+        said_once(out, "occam: ", cases[i].want);
     }
     tmpdir_remove(dir);
 }
@@ -282,10 +283,8 @@ Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
                      "select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
                      "select configs/blobs.ini --threads 1 --grid train.epochs=1,3");
     cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
-    const char *first = strstr(out, "occam: select ");
-    cr_assert(first && strstr(first, "select 2/2 (train.epochs=3): rank 1: train.epochs = 3 "
-                                     "differs from rank 0's"), "%s", out);
-    cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+    said_once(out, "occam: select ", "select 2/2 (train.epochs=3): rank 1: train.epochs = 3 "
+                                     "differs from rank 0's");
     tmpdir_remove(dir);
 }
 
@@ -317,9 +316,7 @@ Test(mpi, ranks_with_other_weights_are_refused, .timeout = 300)
         char want[800];
         snprintf(want, sizeof want, "rank 1: its model (--checkpoint %s) differs from rank 0's",
                  b);
-        const char *first = strstr(out, "occam: rank");
-        cr_assert(first && strstr(first, want), "want '%s' in: %s", want, out);
-        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+        said_once(out, "occam: rank", want);
         cr_assert_null(strstr(out, "accuracy"), "scored: %s", out);
         cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r0), 0, "%s: the same file: %s", cmds[i],
                      out);
@@ -379,10 +376,7 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
             continue;
         }
         cr_assert_eq(rc, 2, "rank 1 %s: exit %d (124: a hang): %s", r1, rc, out);
-        const char *first = strstr(out, "occam: ");
-        cr_assert(first && strstr(first, cases[i].want), "rank 1 %s: want '%s' in: %s", r1,
-                  cases[i].want, out);
-        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+        said_once(out, "occam: ", cases[i].want);
     }
     tmpdir_remove(dir);
 }
@@ -411,9 +405,7 @@ Test(mpi, a_check_failing_on_one_rank_stops_them_all, .timeout = 300)
         int rc = mpi_rank1(out, sizeof out, dir, cases[i].common, cases[i].rank1);
         cr_assert_eq(rc, 2, "%s, rank 1 %s: exit %d (124: a hang): %s", cases[i].common,
                      cases[i].rank1, rc, out);
-        const char *first = strstr(out, "occam: ");
-        cr_assert(first && strstr(first, cases[i].want), "want '%s' in: %s", cases[i].want, out);
-        cr_assert_null(strstr(first + 1, "occam: "), "said more than once: %s", out);
+        said_once(out, "occam: ", cases[i].want);
     }
     tmpdir_remove(dir);
 }

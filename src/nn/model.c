@@ -73,7 +73,8 @@ size_t occam_model_active_weights(const occam_model *m, int l)
     return a;
 }
 
-bool occam_model_finite(const occam_model *m, int *layer, const char **what, bool *nan)
+int occam_model_check_finite(const occam_model *m, const char *verb, const char *when,
+                             occam_error *err)
 {
     const occam_layout *lay = &m->lay;
     for (int l = 0; l < lay->nlayers; l++) {
@@ -87,14 +88,15 @@ bool occam_model_finite(const occam_model *m, int *layer, const char **what, boo
                      {m->rho ? m->rho + lay->w_off[l] : NULL, nw, "noise widths (rho)"}};
         for (int k = 0; k < 3; k++)
             for (size_t i = 0; part[k].v && i < part[k].n; i++)
-                if (!isfinite(part[k].v[i])) {
-                    *layer = l;
-                    *what = part[k].what;
-                    *nan = isnan(part[k].v[i]);
-                    return false;
-                }
+                if (!isfinite(part[k].v[i]))
+                    return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                           "training diverged: layer %d's %s %s %s %s while the "
+                                           "loss stayed finite (dead or saturated units kept "
+                                           "them from it); try a smaller train.lr",
+                                           l, part[k].what, verb,
+                                           isnan(part[k].v[i]) ? "NaN" : "infinite", when);
     }
-    return true;
+    return OCCAM_OK;
 }
 
 void occam_layout_compact(void *a, size_t elem, const occam_layout *old, const occam_layout *nw,

@@ -3,6 +3,7 @@
 #include "occam/prune.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -429,15 +430,10 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
     /* Weights gone NaN under a finite loss (dead ReLU units) between the epoch ends that
      * check them: agp prunes mid-epoch, and NaN scores reached the selection, which refused
      * them with 'select: score NaN at segment 4 index 256' (exit 2, as if bad input). */
-    int bad;
-    const char *what;
-    bool nan;
-    if (!occam_model_finite(m, &bad, &what, &nan))
-        return occam_error_set(err, OCCAM_ERR_RUNTIME,
-                               "training diverged: layer %d's %s are %s at prune step %d "
-                               "while the loss stayed finite (dead or saturated units kept "
-                               "them from it); try a smaller train.lr",
-                               bad, what, nan ? "NaN" : "infinite", p->events + 1);
+    char when[32];
+    snprintf(when, sizeof when, "at prune step %d", p->events + 1);
+    rc = occam_model_check_finite(m, "are", when, err);
+    if (rc != OCCAM_OK) return rc;
     if (prm->granularity == OCCAM_GRAN_NEURON) {
         rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
     } else {

@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,15 +79,9 @@ static void report_step(const occam_fit_hooks *h, const occam_fit_result *res, i
  * layer, like the loss's divergence. */
 static int check_finite(const occam_model *m, int epoch, occam_error *err)
 {
-    int l;
-    const char *what;
-    bool nan;
-    if (occam_model_finite(m, &l, &what, &nan)) return OCCAM_OK;
-    return occam_error_set(err, OCCAM_ERR_RUNTIME,
-                           "training diverged: layer %d's %s became %s in epoch %d while the "
-                           "loss stayed finite (dead or saturated units kept them from it); "
-                           "try a smaller train.lr",
-                           l, what, nan ? "NaN" : "infinite", epoch + 1);
+    char when[32];
+    snprintf(when, sizeof when, "in epoch %d", epoch + 1);
+    return occam_model_check_finite(m, "became", when, err);
 }
 
 int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dataset *train,
