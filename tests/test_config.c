@@ -1136,11 +1136,14 @@ Test(config, validate)
              "train.schedule=cosine", "train.lr_min=0.5");
     VALIDATE(NULL, "train.schedule=step", "train.lr_min=0.5");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior_scope=network");
-    VALIDATE("noise.prior_scope = network: only the gaussian prior has one width for the "
-             "network (noise.prior = mog)",
-             "noise.enabled=true", "noise.prior=mog", "noise.prior_scope=network");
-    /* the default scope (auto) is the gaussian's one width and leaves the others alone */
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior=mog", "noise.prior_scope=network");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior=mog", "noise.prior_scope=layer");
+    VALIDATE("noise.prior_scope = network: the sparse prior has no parameters to share (use "
+             "gaussian or mog)",
+             "noise.enabled=true", "noise.prior=sparse", "noise.prior_scope=network");
+    /* the default scope (auto) is one prior for the network and leaves the sparse prior alone */
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=mog");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior=sparse");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=sparse", "noise.rebalance=false");
 }
 

@@ -12,8 +12,8 @@
 #include "occam/rng.h"
 
 typedef enum { OCCAM_PRIOR_UPDATE_EM, OCCAM_PRIOR_UPDATE_GRADIENT } occam_prior_update;
-/* noise.prior_scope: one Gaussian prior width per layer, or one for the whole network; auto is
- * network for the Gaussian (the other priors have no scope). */
+/* noise.prior_scope: one prior per layer, or one for the whole network (the Gaussian's width,
+ * the mixture's components); auto is network (the sparse prior has no parameters to share). */
 typedef enum {
     OCCAM_PRIOR_SCOPE_LAYER,
     OCCAM_PRIOR_SCOPE_NETWORK,
@@ -43,10 +43,11 @@ typedef struct occam_noise_params {
     occam_prior_kind prior;          /* noise.prior = gaussian | mog | sparse */
     int components;                  /* noise.components: mog components (0 pinned at 0) */
     double prior_sigma;              /* noise.prior_sigma: gaussian; 0 = learned */
-    occam_prior_scope prior_scope;   /* noise.prior_scope: gaussian, one width per layer or
-                                        one for the network (auto: network) */
-    bool rebalance;                  /* noise.rebalance: one gaussian width, ReLU units: move
-                                        each hidden unit to its balanced rescaling each epoch */
+    occam_prior_scope prior_scope;   /* noise.prior_scope: gaussian and mog, one prior per
+                                        layer or one for the network (auto: network) */
+    bool rebalance;                  /* noise.rebalance: one prior for the network, ReLU units:
+                                        move each hidden unit to its balanced rescaling each
+                                        epoch */
     double init_sigma;               /* noise.init_sigma: initial σ of every weight */
     int warmup_epochs;               /* noise.warmup_epochs: β from 0 to 1 over these */
     double kl_scale;                 /* noise.kl_scale: multiplies β (1 = the paper's cost) */
@@ -69,20 +70,24 @@ double occam_noise_sparse_kl(double log_alpha, double *dk);
  * prior. */
 bool occam_noise_samples(const occam_noise_params *np);
 
-/* Whether the Gaussian prior has one width for the whole network: noise.prior = gaussian and
+/* Whether one prior serves the whole network: noise.prior = gaussian or mog, and
  * noise.prior_scope = network or auto. */
-bool occam_noise_one_width(const occam_noise_params *np);
+bool occam_noise_one_prior(const occam_noise_params *np);
 
-/* Re-fits layer l's prior to its active weights' (μ, σ): a Gaussian N(0, s²) with s² = mean of
- * μ² + σ² (unless noise.prior_sigma fixes s; with noise.prior_scope = network, the mean is
- * over every layer's active weights, so all layers get one width), or the mixture
- * (component 0 pinned at 0, its π fixed at noise.zero_weight, its width capped at a tenth of
- * the weights' RMS). first = true fits the mixture to μ by EM from scratch; otherwise it moves
- * from its current state by five EM steps with each weight's own variance added to the spread
+/* Re-fits layer l's prior to its active weights' (μ, σ), or with one prior for the network
+ * (occam_noise_one_prior) to every layer's, so that all layers get the same prior: a Gaussian
+ * N(0, s²) with s² = mean of μ² + σ² (unless noise.prior_sigma fixes s), or the mixture
+ * (component 0 pinned at 0, its π fixed at noise.zero_weight). first = true fits the mixture
+ * to μ by EM from scratch; otherwise it moves from its current state by five EM steps with each weight's own variance added to the spread
  * (noise.prior_update = em) or by noise.prior_steps Adam steps down the gradient of
  * Σ_i K(μ_i, σ_i; p) (= gradient). */
 void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
                            const occam_noise_params *np, bool first);
+
+/* occam_noise_prior_fit for every layer into p[0..nlayers); with one prior for the network it
+ * is fitted once, from p[0], and copied to the other layers. */
+void occam_noise_priors_fit(occam_prior *p, const occam_model *m, const occam_noise_params *np,
+                            bool first);
 
 /* r_c(μ) ∝ π_c N(μ; m_c, s_c²), the components' responsibilities for a weight of mean μ, into
  * r[0..p->k); returns the most responsible component (the first of equals). */

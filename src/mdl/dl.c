@@ -338,16 +338,21 @@ static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, 
         var[i] = m->mask && !m->mask[i] ? 0.0f : sigma[i] * sigma[i];
     occam_model mt = *m;
     mt.rho = rho;
+    occam_prior pr[OCCAM_MAX_LAYERS];
+    occam_noise_priors_fit(pr, &mt, em, true);
+    occam_noise_priors_fit(pr, &mt, em, false);
+    bool one_sent = false;
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         if (!y->k) continue;
-        occam_noise_prior_fit(&y->prior, &mt, l, em, true);
-        occam_noise_prior_fit(&y->prior, &mt, l, em, false);
+        y->prior = pr[l];
         y->value_bits = occam_codes_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
                                                 m->mask ? m->mask + lay->w_off[l] : NULL,
                                                 (size_t)y->n, &y->prior, p->samples,
                                                 p->seed + (uint64_t)l, threads);
-        y->overhead_bits = 32.0 * (prior_params(&y->prior));
+        /* one prior for the network is sent once, with the first layer that has weights */
+        y->overhead_bits = one_sent ? 0.0 : 32.0 * (prior_params(&y->prior));
+        one_sent = occam_noise_one_prior(em);
         /* a masked (pruned, or dropped by the sparse prior) weight is exactly 0: say which */
         y->mask_bits = occam_codes_log2_binomial(y->n, y->k);
     }
@@ -428,8 +433,11 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     for (size_t i = 0; i < lay->nparams; i++) sigma[i] = (float)occam_noise_sigma(m->rho[i]);
     occam_noise_params em = *noise;
     em.prior_update = OCCAM_PRIOR_UPDATE_EM;
-    if (em.prior == OCCAM_PRIOR_SPARSE) /* improper: the surviving weights go under a mixture */
+    if (em.prior == OCCAM_PRIOR_SPARSE) { /* improper: the surviving weights go under a
+                                             mixture, a layer's own (training shared none) */
         em.prior = OCCAM_PRIOR_MOG;
+        em.prior_scope = OCCAM_PRIOR_SCOPE_LAYER;
+    }
     double t0 = occam_clock_now();
     const occam_dl start = *dl;
     occam_dataset sub = *train;

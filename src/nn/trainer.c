@@ -287,7 +287,7 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset
 {
     if (!tr->noise) return;
     const occam_noise_params *np = &tr->p.noise;
-    if (np->rebalance && occam_noise_one_width(np) && tr->model->act == OCCAM_ACT_RELU &&
+    if (np->rebalance && occam_noise_one_prior(np) && tr->model->act == OCCAM_ACT_RELU &&
         epoch > np->warmup_epochs) {
         noisy_rebalance(tr->model, tr->mom1, tr->mom2);
         copy_replicas(tr);

@@ -366,14 +366,14 @@ static const config_key keys[] = {
                "gaussian prior: s; 0 = learned (per noise.prior_scope)"),
     ENUM_KEY("noise", "prior_scope", noise.prior_scope, occam_prior_scope, prior_scope_names,
              "auto",
-             "gaussian prior: one learned width per layer, or one for the whole network, which "
-             "pins the balance between layers (per-layer widths drift along the ReLU rescaling "
-             "at high learning rates); auto = network for the gaussian, nothing for the others"),
+             "gaussian and mog priors: one per layer, or one for the whole network, which pins "
+             "the balance between layers (per-layer priors drift along the ReLU rescaling at "
+             "high learning rates); auto = network (the sparse prior has no parameters)"),
     BOOL_KEY("noise", "rebalance", noise.rebalance, "true",
-             "gaussian prior of one width, ReLU: after the warm-up, each epoch moves every "
+             "one prior for the network, ReLU: after the warm-up, each epoch moves every "
              "hidden unit toward the rescaling (in-weights × c, out-weights ÷ c) with equal "
-             "in and out norms, by at most ×1.1; the function is unchanged and the KL falls "
-             "(no effect with per-layer widths, the other priors or other activations)"),
+             "in and out norms, by at most ×1.1; the function is unchanged and a Gaussian's KL "
+             "falls (no effect with per-layer priors, the sparse prior or other activations)"),
     DOUBLE_KEY("noise", "init_sigma", noise.init_sigma, 1e-37, 10, 0, "0.01",
                "initial σ of every weight (from 1e-37: training keeps σ = softplus(ρ) a "
                "normal float32, ρ >= -87)"),
@@ -1662,12 +1662,11 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
                                cfg->noise.enabled, err);
     if (rc == OCCAM_OK)
         rc = occam_dl_check(&cfg->mdl, cfg->noise.enabled, err);
-    if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior != OCCAM_PRIOR_GAUSSIAN &&
+    if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior == OCCAM_PRIOR_SPARSE &&
         cfg->noise.prior_scope == OCCAM_PRIOR_SCOPE_NETWORK)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                             "noise.prior_scope = network: only the gaussian prior has one "
-                             "width for the network (noise.prior = %s)",
-                             prior_names[cfg->noise.prior]);
+                             "noise.prior_scope = network: the sparse prior has no parameters "
+                             "to share (use gaussian or mog)");
     if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior == OCCAM_PRIOR_SPARSE &&
         cfg->noise.data_term == OCCAM_NOISE_DATA_EXPANSION)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
