@@ -1041,7 +1041,7 @@ Test(config, json)
     cr_assert(strstr(j, "\"layer_targets\": [], "), "%s", j);
     cr_assert(strstr(j, "\"nm\": \"2:4\", "), "%s", j);
     size_t jl = strlen(j);
-    const char *tail = "\"zero_weight\": 0.9, \"prior_update\": \"em\", "
+    const char *tail = "\"zero_weight\": 0.9, \"zero_cap\": 0, \"prior_update\": \"em\", "
                        "\"prior_steps\": 30, \"data_term\": \"auto\", \"log_alpha\": 3, \"seed\": 1}}";
     cr_assert(jl > strlen(tail) && !strcmp(j + jl - strlen(tail), tail), "%s", j);
     free(j);

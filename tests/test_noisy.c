@@ -570,6 +570,40 @@ Test(noisy, mixture_refit_keeps_the_zero_component)
     occam_model_free(&m);
 }
 
+/* noise.zero_cap bounds the zero component's width at that fraction of the weights' RMS, at the
+ * first fit and at EM's and the gradient's refits; 0 leaves the refit's width, which on
+ * weights spread like these (π₀ pinned at 0.9) is wider. */
+Test(noisy, zero_cap_bounds_the_zero_component)
+{
+    int w[] = {8, 6, 2};
+    occam_config cfg = noisy_config(w);
+    cfg.noise.prior = OCCAM_PRIOR_MOG;
+    cfg.noise.prior_scope = OCCAM_PRIOR_SCOPE_LAYER;
+    occam_model m;
+    noisy_model(&m, &cfg, 5);
+    double ss = 0.0;
+    for (int i = 0; i < 48; i++) ss += (double)m.params[i] * m.params[i];
+    double rms = sqrt(ss / 48.0);
+    for (int upd = 0; upd < 2; upd++) {
+        cfg.noise.prior_update = upd ? OCCAM_PRIOR_UPDATE_GRADIENT : OCCAM_PRIOR_UPDATE_EM;
+        for (int capped = 0; capped < 2; capped++) {
+            cfg.noise.zero_cap = capped ? 0.1 : 0.0;
+            occam_prior p;
+            for (int first = 1; first >= 0; first--) {
+                occam_noise_prior_fit(&p, &m, 0, &cfg.noise, first);
+                if (capped)
+                    cr_assert(p.sigma[0] <= 0.1 * rms * (1 + 1e-12),
+                              "update %d, first %d: zero width %g, RMS %g", upd, first,
+                              p.sigma[0], rms);
+                else if (!first) /* the refit, with π₀ pinned at 0.9, widens it */
+                    cr_assert(p.sigma[0] > 0.1 * rms, "update %d: zero width %g", upd,
+                              p.sigma[0]);
+            }
+        }
+    }
+    occam_model_free(&m);
+}
+
 /* Whether two priors are the same, bit for bit, in their parameters. */
 static bool same_prior(const occam_prior *a, const occam_prior *b)
 {

@@ -52,6 +52,8 @@ typedef struct occam_noise_params {
     int warmup_epochs;               /* noise.warmup_epochs: β from 0 to 1 over these */
     double kl_scale;                 /* noise.kl_scale: multiplies β (1 = the paper's cost) */
     double zero_weight;              /* noise.zero_weight: mog, fixed π of the zero component */
+    double zero_cap;                 /* noise.zero_cap: mog, the zero component's width at most
+                                        this fraction of the weights' RMS (0: no cap) */
     occam_prior_update prior_update; /* noise.prior_update = em | gradient */
     int prior_steps;                 /* noise.prior_steps: gradient steps per epoch */
     uint64_t seed;                   /* noise.seed: the noise samples */

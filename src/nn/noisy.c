@@ -75,8 +75,9 @@ double noisy_kl(const occam_prior *p, double mu, double sigma, noisy_kl_grad *g)
  * as the initial weights and narrows as the weights the data do not hold shrink. (A width capped
  * at a tenth of the weights' RMS from the start pulled weights to zero before the data could
  * hold them, and left the rest at their initial values under wide components: on union, a net
- * of the majority class at 1,632 bits-back model bits against 316 for the Gaussian.) */
-static void pin_zero_component(occam_prior *p, double zero_weight)
+ * of the majority class at 1,632 bits-back model bits against 316 for the Gaussian.) That cap
+ * is noise.zero_cap, a compression prior's choice: cap > 0 bounds the width at every fit. */
+static void pin_zero_component(occam_prior *p, double zero_weight, double cap)
 {
     if (p->k < 2 || !p->pinned0) return;
     double rest = 0.0;
@@ -84,6 +85,7 @@ static void pin_zero_component(occam_prior *p, double zero_weight)
     for (int c = 1; c < p->k; c++)
         p->pi[c] = rest > 0 ? (1.0 - zero_weight) * p->pi[c] / rest : (1.0 - zero_weight) / (p->k - 1);
     p->pi[0] = zero_weight;
+    if (cap > 0.0 && p->sigma[0] > cap) p->sigma[0] = cap; /* noise.zero_cap */
 }
 
 /* The weights a prior is fitted to: layer l's, or (one prior for the network) every layer's,
@@ -124,7 +126,7 @@ static double active_rms(const weight_seg *seg, int nseg)
  * weights, in the mixture's free parameters θ = (m_c, ln s_c, η_c). Means move in units of the
  * weights' RMS, so one learning rate suits every layer. Serial and in a fixed order. */
 static void refit_gradient(occam_prior *p, const weight_seg *seg, int nseg, double spread,
-                           int steps, double zero_weight)
+                           int steps, double zero_weight, double cap)
 {
     enum { NP = 3 * OCCAM_PRIOR_MAX };
     const double lr = 0.02, b1 = 0.9, b2 = 0.999;
@@ -172,7 +174,7 @@ static void refit_gradient(occam_prior *p, const weight_seg *seg, int nseg, doub
             if (!pinned(p, c)) esum += exp(eta[c] - emax);
         for (int c = 0; c < k; c++)
             if (!pinned(p, c)) p->pi[c] = (1.0 - fixed) * exp(eta[c] - emax) / esum;
-        pin_zero_component(p, zero_weight);
+        pin_zero_component(p, zero_weight, cap);
     }
 }
 
@@ -234,16 +236,17 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
         *p = occam_prior_gauss(0.0, sd > 1e-6 ? sd : 1e-6);
         return;
     }
+    double spread = active_rms(seg, nseg), cap = np->zero_cap * spread;
     if (first) {
         if (first_fit(p, seg, nseg, nseg > 1 ? l : 0, np->components) != OCCAM_OK) {
             *p = occam_prior_gauss(0.0, 0.1);
             return;
         }
-        pin_zero_component(p, zero_weight);
+        pin_zero_component(p, zero_weight, cap);
         return;
     }
     if (np->prior_update == OCCAM_PRIOR_UPDATE_GRADIENT) {
-        refit_gradient(p, seg, nseg, active_rms(seg, nseg), np->prior_steps, zero_weight);
+        refit_gradient(p, seg, nseg, spread, np->prior_steps, zero_weight, cap);
         return;
     }
     /* EM steps from the current mixture; every weight brings its own variance σ². */
@@ -272,7 +275,7 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
             double v = srv[c] / sr[c];
             p->sigma[c] = sqrt(v > 1e-8 ? v : 1e-8);
         }
-        pin_zero_component(p, zero_weight);
+        pin_zero_component(p, zero_weight, cap);
     }
 }
 

@@ -383,6 +383,10 @@ static const config_key keys[] = {
                "multiplies β: 1 is the description-length cost"),
     DOUBLE_KEY("noise", "zero_weight", noise.zero_weight, 0, 1, OPEN_LO | OPEN_HI, "0.9",
                "mog: fixed mixing proportion of the zero component (soft weight sharing)"),
+    DOUBLE_KEY("noise", "zero_cap", noise.zero_cap, 0, 1, 0, "0",
+               "mog: caps the zero component's width at this fraction of the weights' RMS, from "
+               "the first epoch (a compression prior: small weights go to zero early, at some "
+               "cost in bits on small data); 0 = no cap, EM's width"),
     ENUM_KEY("noise", "prior_update", noise.prior_update, occam_prior_update,
              prior_update_names, "em",
              "how the mog prior is re-fitted each epoch: em (five EM steps) or gradient "
