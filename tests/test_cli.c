@@ -1468,6 +1468,20 @@ Test(cli, checkpoint_must_match_activation_and_input_scaling)
     expect_the_input_scaling_checked("b.st");
 }
 
+/* compress prints the training loss of the model as coded beside the unquantised one's, and
+ * says so when coding lost much of the fit (it wrote a file that decoded to test accuracy 0.58
+ * from a 0.88 model without a word). */
+Test(cli, compress_says_when_coding_lost_the_fit)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=2 --save %s", BLOBS, path("b.st")), 0,
+           "saved");
+    expect(occam("compress %s --checkpoint %s --out %s", BLOBS, path("b.st"), path("b.occ")), 0,
+           "with the unquantised weights)");
+    cr_assert_null(strstr(out, "note: coding raised"), "%s", out);
+    expect(occam("compress %s --checkpoint %s --out %s --set mdl.weight_precision=2", BLOBS,
+                 path("b.st"), path("c.occ")), 0, "occam: note: coding raised the training loss");
+}
+
 /* An .occ file is held to the same scaling as the checkpoint it was compressed from: before
  * format 4 it did not record data.normalize or data.normalize_targets, and eval, predict and mdl
  * of it under other values ran with exit 0 and printed wrong answers (a standardize model on
