@@ -17,7 +17,10 @@ within 5% and at least 20% below no regularisation; classification: accuracy wit
 with --select, the selected point against the grid's best per split (within 10%), and every
 noisy net that collapsed to the mean or one class, judged by its bits-back description length
 against the noisy nets of its split that did not: the shortest is MDL's choice, a longer one an
-optimisation failure (which counts as a missed target).
+optimisation failure (which counts as a missed target). The lengths are compared net of each
+prior's own parameters (a mixture's 7 floats, a Gaussian's 2, per layer or once for the
+network): a prior that can take the fitting net's posterior pays its parameters either way, so
+only the rest says whether its training missed a shorter code; both are printed.
 """
 import argparse, concurrent.futures as cf, json, os, subprocess, sys, tempfile
 
@@ -63,7 +66,7 @@ def collapsed(rep, task, maj):
     return None
 
 
-BITS = {}  # noisy runs: (bits-back description length, collapse message or None)
+BITS = {}  # noisy runs: (bits-back length, its prior's parameters' bits, collapse message)
 
 
 def judge_collapses(sets, splits):
@@ -73,15 +76,17 @@ def judge_collapses(sets, splits):
     for name, *_ in sets:
         for s in range(splits):
             runs = {k: BITS[(name, s, k, None)] for k in NOISY if (name, s, k, None) in BITS}
-            fits = [b for b, c in runs.values() if c is None]
-            for k, (b, c) in sorted(runs.items()):
+            fits = [(b - o, b) for b, o, c in runs.values() if c is None]
+            for k, (b, o, c) in sorted(runs.items()):
                 if c is None:
                     continue
                 best = min(fits) if fits else None
+                said = (f"{b - o:.0f} bits net of its prior's parameters, the best fitting "
+                        f"noisy net {best[0]:.0f} (with them: {b:.0f} and {best[1]:.0f})"
+                        if best else "")
                 verdict = ("no noisy net of this split fits" if best is None else
-                           f"MDL's choice: {b:.0f} bits, the best fitting noisy net {best:.0f}"
-                           if b <= best else
-                           f"OPTIMISATION FAILURE: {b:.0f} bits, a fitting noisy net {best:.0f}")
+                           f"MDL's choice: {said}" if b - o <= best[0] else
+                           f"OPTIMISATION FAILURE: {said}")
                 COLLAPSED.append(f"{(name, s, k)}: {c}; {verdict}")
 
 
@@ -111,7 +116,9 @@ def run(job):
         rep = json.load(open(r))
     if kind == "train":
         if key[2] in NOISY:
-            BITS[key] = (rep["mdl"]["total_bits"], collapsed(rep, task, maj))
+            BITS[key] = (rep["mdl"]["total_bits"],
+                         sum(l["overhead_bits"] for l in rep["mdl"]["layers"]),
+                         collapsed(rep, task, maj))
         return key, rep["test"][metric(task)], None
     pts = rep["points"]
     return key, (pts[rep["best"]]["test"], [p["test"] if p["status"] == "done" else None
