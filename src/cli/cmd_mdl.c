@@ -87,8 +87,10 @@ static int run(const cli_opts *o, occam_error *err)
         /* The test accuracy of the model as coded: evaluate with the quantised weights. */
         occam_eval ev_dense, ev_coded;
         occam_trainer_eval(ss.tr, &ss.test, &ev_dense);
-        if (cfg.mdl.model_code == OCCAM_MDL_TWO_PART)
+        if (cfg.mdl.model_code == OCCAM_MDL_TWO_PART) {
             memcpy(ss.model.params, q, ss.model.lay.nparams * sizeof(float));
+            occam_trainer_sync(ss.tr); /* the NUMA replicas too (runtime.weights = replicate) */
+        }
         occam_trainer_eval(ss.tr, &ss.test, &ev_coded);
         double acc_d = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev_dense.accuracy : ev_dense.relative_error;
         double acc_c = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev_coded.accuracy : ev_coded.relative_error;
@@ -137,8 +139,10 @@ static void coded_loss(cli_session *ss, const float *q)
     occam_trainer_eval(ss->tr, &ss->train, &dense);
     memcpy(keep, ss->model.params, n * sizeof(float));
     memcpy(ss->model.params, q, n * sizeof(float));
+    occam_trainer_sync(ss->tr); /* the NUMA replicas too (runtime.weights = replicate) */
     occam_trainer_eval(ss->tr, &ss->train, &coded);
     memcpy(ss->model.params, keep, n * sizeof(float));
+    occam_trainer_sync(ss->tr);
     free(keep);
     printf("training loss %.4f as coded (%.4f with the unquantised weights)\n", coded.loss,
            dense.loss);
