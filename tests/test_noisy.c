@@ -640,7 +640,7 @@ Test(noisy, mixture_for_the_network_pools_every_layer)
             m1.rho[j] = m.rho[o];
             m1.mask[j] = m.mask[o];
         }
-    occam_prior p[2], q;
+    occam_prior p[2], q, r; /* r too lives across the loop: the refit starts from its fit */
     for (int first = 1; first >= 0; first--) {
         occam_noise_priors_fit(p, &m, &cfg.noise, first);
         occam_noise_prior_fit(&q, &m1, 0, &cfg1.noise, first);
@@ -649,7 +649,6 @@ Test(noisy, mixture_for_the_network_pools_every_layer)
             cr_assert(same_prior(&p[l], &q), "first %d, layer %d: another prior",
                       first, l);
         }
-        occam_prior r;
         occam_noise_prior_fit(&r, &m, 1, &cfg.noise, first); /* any layer's fit is the one */
         cr_assert(same_prior(&r, &q), "first %d: layer 1's own fit differs", first);
     }
