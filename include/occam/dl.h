@@ -68,7 +68,9 @@ typedef struct occam_dl_layer {
     occam_prior prior;    /* prior fitted to the active weights (two-part) */
     double mask_bits;     /* log2 C(n, k) */
     double value_bits;    /* Σ −log2 bin mass of the quantised active weights */
-    double overhead_bits; /* 32 per prior parameter and per δ */
+    double overhead_bits; /* 32 per prior parameter and per δ (bits-back: no δ, and one
+                             prior for the network is counted once, at its first layer
+                             with active weights) */
     double bias_bits;     /* the biases' code: quantised at bias_delta and sent under
                              bias_prior (a Gaussian fitted to them), plus 2 × 32 bits for it
                              and 8 for bias_shift (count: 32 per bias) */

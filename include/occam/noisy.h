@@ -79,10 +79,11 @@ bool occam_noise_one_prior(const occam_noise_params *np);
 /* Re-fits layer l's prior to its active weights' (μ, σ), or with one prior for the network
  * (occam_noise_one_prior) to every layer's, so that all layers get the same prior: a Gaussian
  * N(0, s²) with s² = mean of μ² + σ² (unless noise.prior_sigma fixes s), or the mixture
- * (component 0 pinned at 0, its π fixed at noise.zero_weight). first = true fits the mixture
- * to μ by EM from scratch; otherwise it moves from its current state by five EM steps with each weight's own variance added to the spread
- * (noise.prior_update = em) or by noise.prior_steps Adam steps down the gradient of
- * Σ_i K(μ_i, σ_i; p) (= gradient). */
+ * (component 0 pinned at 0, its π fixed at noise.zero_weight, its width at most
+ * noise.zero_cap × the weights' RMS when that is > 0). first = true fits the mixture to μ by
+ * EM from scratch; otherwise it moves from its current state by five EM steps with each
+ * weight's own variance added to the spread (noise.prior_update = em) or by
+ * noise.prior_steps Adam steps down the gradient of Σ_i K(μ_i, σ_i; p) (= gradient). */
 void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
                            const occam_noise_params *np, bool first);
 
