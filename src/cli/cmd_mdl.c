@@ -126,24 +126,31 @@ int cmd_mdl(int argc, char **argv)
     return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_JSON | CLI_CODE, usage, run);
 }
 
+static void swap_params(float *a, float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
 /* The training loss of the model as the file holds it (weights q) beside the unquantised one's,
  * and a note when coding lost much of the fit: steps at the posterior precision can be too
  * coarse for a dense posterior, whose many small weights carry the signal together (LeNet
- * under the Gaussian prior: training loss 0.29 unquantised, 1.0 as coded). */
-static void coded_loss(cli_session *ss, const float *q)
+ * under the Gaussian prior: training loss 0.29 unquantised, 1.0 as coded). Every rank calls
+ * it (the evaluations are collectives), so nothing in it may fail on one rank alone: the
+ * weights trade places with q and back, with no buffer of their own to allocate. */
+static void coded_loss(cli_session *ss, float *q)
 {
     size_t n = ss->model.lay.nparams;
-    float *keep = occam_alloc(n, sizeof(float));
-    if (!keep) return;
     occam_eval dense, coded;
     occam_trainer_eval(ss->tr, &ss->train, &dense);
-    memcpy(keep, ss->model.params, n * sizeof(float));
-    memcpy(ss->model.params, q, n * sizeof(float));
+    swap_params(ss->model.params, q, n);
     occam_trainer_sync(ss->tr); /* the NUMA replicas too (runtime.weights = replicate) */
     occam_trainer_eval(ss->tr, &ss->train, &coded);
-    memcpy(ss->model.params, keep, n * sizeof(float));
+    swap_params(ss->model.params, q, n);
     occam_trainer_sync(ss->tr);
-    free(keep);
     printf("training loss %.4f as coded (%.4f with the unquantised weights)\n", coded.loss,
            dense.loss);
     if (coded.loss > 1.25 * dense.loss && occam_comm_is_root(occam_comm_world()))
