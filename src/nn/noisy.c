@@ -236,7 +236,10 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
         *p = occam_prior_gauss(0.0, sd > 1e-6 ? sd : 1e-6);
         return;
     }
-    double spread = active_rms(seg, nseg), cap = np->zero_cap * spread;
+    bool by_gradient = !first && np->prior_update == OCCAM_PRIOR_UPDATE_GRADIENT;
+    /* the weights' RMS scales the gradient's steps and the cap: one more pass, only for them */
+    double spread = by_gradient || np->zero_cap > 0 ? active_rms(seg, nseg) : 1.0;
+    double cap = np->zero_cap * spread;
     if (first) {
         if (first_fit(p, seg, nseg, nseg > 1 ? l : 0, np->components) != OCCAM_OK) {
             *p = occam_prior_gauss(0.0, 0.1);
@@ -245,7 +248,7 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
         pin_zero_component(p, zero_weight, cap);
         return;
     }
-    if (np->prior_update == OCCAM_PRIOR_UPDATE_GRADIENT) {
+    if (by_gradient) {
         refit_gradient(p, seg, nseg, spread, np->prior_steps, zero_weight, cap);
         return;
     }
