@@ -356,9 +356,10 @@ Test(resume, corrupt_or_foreign_files_are_refused)
     outcome_free(&b);
 }
 
-/* Rewrites the safetensors file `from` as `to` without the tensor `drop` (NULL: none), and
+/* Rewrites the safetensors file `from` as `to` without the tensor `drop` (NULL: none) and with
+ * the saved config's text `cut` removed (NULL: none; a state written by an older occam), and
  * without the checksum, which the rewrite would break (a file without one is accepted). */
-static void copy_without(const char *from, const char *to, const char *drop)
+static void rewrite_state(const char *from, const char *to, const char *drop, const char *cut)
 {
     occam_st_file f;
     occam_error err = {0};
@@ -374,10 +375,44 @@ static void copy_without(const char *from, const char *to, const char *drop)
         memcpy(t[nt++].shape, x->shape, sizeof t[0].shape);
     }
     cr_assert_eq(nt, f.ntensors - !!drop, "no tensor %s in %s", drop, from);
-    for (int i = 0; i < f.nmeta; i++)
-        if (strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) meta[nm++] = f.meta[i];
+    static char config[65536];
+    for (int i = 0; i < f.nmeta; i++) {
+        if (!strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) continue;
+        meta[nm] = f.meta[i];
+        if (cut && !strcmp(f.meta[i].key, "config")) {
+            const char *v = f.meta[i].value, *at = strstr(v, cut);
+            cr_assert(at && strlen(v) < sizeof config, "no '%s' in the saved config", cut);
+            snprintf(config, sizeof config, "%.*s%s", (int)(at - v), v, at + strlen(cut));
+            meta[nm].value = config;
+        }
+        nm++;
+    }
     cr_assert_eq(occam_st_write(to, t, nt, meta, nm, &err), OCCAM_OK, "%s", err.msg);
     occam_st_close(&f);
+}
+
+/* A mixture-prior state from before noise.zero_cap (one mixture per layer, its zero component
+ * capped) resumes under today's mixture, and says so: the same keys mean another prior now. */
+Test(resume, an_old_mixture_state_says_the_prior_changed)
+{
+    occam_config cfg = blobs(3);
+    cfg.noise.enabled = true;
+    cfg.noise.prior = OCCAM_PRIOR_MOG;
+    cfg.noise.warmup_epochs = 1;
+    outcome b = stopped_at(&cfg, 1, 40);
+    char old[512];
+    snprintf(old, sizeof old, "%s/old.safetensors", dir);
+    rewrite_state(b.last, old, NULL, "\"zero_cap\": 0, ");
+    outcome c = run(&cfg, 1, 0, old);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert(strstr(c.note, "the state was saved before noise.prior = mog became one mixture "
+                             "for the network"), "note: %s", c.note);
+    outcome_free(&c);
+    outcome d = run(&cfg, 1, 0, b.last); /* today's state: no such note */
+    cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
+    cr_assert_null(strstr(d.note, "saved before"), "note: %s", d.note);
+    outcome_free(&d);
+    outcome_free(&b);
 }
 
 /* A noisy run's state without its σ (layers.L.weight_rho) is damaged: the model's own load
@@ -391,14 +426,14 @@ Test(resume, noisy_state_without_sigma_is_refused)
     outcome b = stopped_at(&cfg, 1, 40);
     char bad[512];
     snprintf(bad, sizeof bad, "%s/nosigma.safetensors", dir);
-    copy_without(b.last, bad, "layers.0.weight_rho");
+    rewrite_state(b.last, bad, "layers.0.weight_rho", NULL);
     outcome c = run(&cfg, 1, 0, bad);
     cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "status %d: %s", c.rc, c.note);
     cr_assert(strstr(c.note, "nosigma.safetensors: tensor 'layers.0.weight_rho' is missing"),
               "%s", c.note);
     outcome_free(&c);
     /* the same rewrite keeping σ resumes */
-    copy_without(b.last, bad, NULL);
+    rewrite_state(b.last, bad, NULL, NULL);
     outcome d = run(&cfg, 1, 0, bad);
     cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
     outcome_free(&d);

@@ -529,6 +529,14 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
                 note_printf(r, "%s changed from %s to %s", key, was, is);
         }
     }
+    /* a mixture state saved before noise.zero_cap existed trained one mixture per layer with
+     * its zero component capped; the same keys now mean another prior */
+    const occam_json_value *old_noise = rc == OCCAM_OK ? occam_json_get(&a, "noise") : NULL;
+    if (old_noise && !occam_json_get(old_noise, "zero_cap") && cfg->noise.enabled &&
+        cfg->noise.prior == OCCAM_PRIOR_MOG)
+        note_printf(r, "the state was saved before noise.prior = mog became one mixture for the "
+                       "network with its zero component uncapped; it continues under that one "
+                       "(the old prior: noise.prior_scope = layer, noise.zero_cap = 0.1)");
     occam_json_free(&a);
     occam_json_free(&b);
     free(now);
