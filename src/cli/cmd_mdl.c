@@ -66,6 +66,35 @@ static double bb_sum(const occam_dl *d, int part)
     return s;
 }
 
+static void swap_params(float *a, float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
+/* ds evaluated with the model's weights (*dense) and with the coded weights q (*coded; NULL: the
+ * model's own, as a bits-back code sends them). The weights trade places with q and back, the
+ * NUMA replicas synced each time (runtime.weights = replicate), so nothing is allocated: every
+ * rank calls this (the evaluations are collectives), and nothing in it may fail on one alone. */
+static void eval_as_coded(cli_session *ss, float *q, const occam_dataset *ds, occam_eval *dense,
+                          occam_eval *coded)
+{
+    size_t n = ss->model.lay.nparams;
+    occam_trainer_eval(ss->tr, ds, dense);
+    if (!q) {
+        *coded = *dense;
+        return;
+    }
+    swap_params(ss->model.params, q, n);
+    occam_trainer_sync(ss->tr);
+    occam_trainer_eval(ss->tr, ds, coded);
+    swap_params(ss->model.params, q, n);
+    occam_trainer_sync(ss->tr);
+}
+
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -86,12 +115,8 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) {
         /* The test accuracy of the model as coded: evaluate with the quantised weights. */
         occam_eval ev_dense, ev_coded;
-        occam_trainer_eval(ss.tr, &ss.test, &ev_dense);
-        if (cfg.mdl.model_code == OCCAM_MDL_TWO_PART) {
-            memcpy(ss.model.params, q, ss.model.lay.nparams * sizeof(float));
-            occam_trainer_sync(ss.tr); /* the NUMA replicas too (runtime.weights = replicate) */
-        }
-        occam_trainer_eval(ss.tr, &ss.test, &ev_coded);
+        eval_as_coded(&ss, cfg.mdl.model_code == OCCAM_MDL_TWO_PART ? q : NULL, &ss.test,
+                      &ev_dense, &ev_coded);
         double acc_d = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev_dense.accuracy : ev_dense.relative_error;
         double acc_c = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev_coded.accuracy : ev_coded.relative_error;
         const char *metric = cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_accuracy" : "test_relative_error";
@@ -126,31 +151,15 @@ int cmd_mdl(int argc, char **argv)
     return cli_command(argc, argv, CLI_SET | CLI_THREADS | CLI_CHECKPOINT | CLI_JSON | CLI_CODE, usage, run);
 }
 
-static void swap_params(float *a, float *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        float t = a[i];
-        a[i] = b[i];
-        b[i] = t;
-    }
-}
-
 /* The training loss of the model as the file holds it (weights q) beside the unquantised one's,
  * and a note when coding lost much of the fit: steps at the posterior precision can be too
  * coarse for a dense posterior, whose many small weights carry the signal together (LeNet
  * under the Gaussian prior: training loss 0.29 unquantised, 1.0 as coded). Every rank calls
- * it (the evaluations are collectives), so nothing in it may fail on one rank alone: the
- * weights trade places with q and back, with no buffer of their own to allocate. */
+ * it (see eval_as_coded). */
 static void coded_loss(cli_session *ss, float *q)
 {
-    size_t n = ss->model.lay.nparams;
     occam_eval dense, coded;
-    occam_trainer_eval(ss->tr, &ss->train, &dense);
-    swap_params(ss->model.params, q, n);
-    occam_trainer_sync(ss->tr); /* the NUMA replicas too (runtime.weights = replicate) */
-    occam_trainer_eval(ss->tr, &ss->train, &coded);
-    swap_params(ss->model.params, q, n);
-    occam_trainer_sync(ss->tr);
+    eval_as_coded(ss, q, &ss->train, &dense, &coded);
     printf("training loss %.4f as coded (%.4f with the unquantised weights)\n", coded.loss,
            dense.loss);
     if (coded.loss > 1.25 * dense.loss && occam_comm_is_root(occam_comm_world()))

@@ -179,7 +179,8 @@ static void refit_gradient(occam_prior *p, const weight_seg *seg, int nseg, doub
 }
 
 /* The mixture's first fit, to μ of the segments: from one contiguous copy when there are
- * several (if that copy cannot be had, from layer l's alone: EM then pools every layer). */
+ * several, one per layer (if that copy cannot be had, from seg[l], layer l's alone: EM then
+ * pools every layer). */
 static int first_fit(occam_prior *p, const weight_seg *seg, int nseg, int l, int k)
 {
     if (nseg == 1)
@@ -241,7 +242,7 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
     double spread = by_gradient || np->zero_cap > 0 ? active_rms(seg, nseg) : 1.0;
     double cap = np->zero_cap * spread;
     if (first) {
-        if (first_fit(p, seg, nseg, nseg > 1 ? l : 0, np->components) != OCCAM_OK) {
+        if (first_fit(p, seg, nseg, l, np->components) != OCCAM_OK) {
             *p = occam_prior_gauss(0.0, 0.1);
             return;
         }
