@@ -42,6 +42,16 @@ once with the shipped default, after the first round; nothing was changed after)
   wtp       classify   4 features, 312 rows, answers to two bids (4 classes)
   union     classify  10 features, 1000 of 4360 rows (seeded), union membership
   pension   classify  16 features, 194 rows, how a pension is invested (3 classes)
+and, when gretl-data is installed (weather: python3-vega-datasets), eight held out in a third
+round (chosen and written before any run on them, run once with the shipped default):
+  banks     regress    5 features, 198 rows, an Italian bank's variable costs
+  abemp     regress    4 features, 600 of 1031 rows (seeded), a UK company's employment
+  celgdp    regress    3 features, 481 rows, a country's real GDP per capita
+  hsat      regress    9 features, 600 rows (seeded), health satisfaction 0-10 (German panel)
+  kwage     regress    7 features, 600 rows (seeded), a young man's annual wage in 1987 $
+  kstatus   classify   6 features, 1000 rows (seeded), school, home or work (3 classes)
+  weather   classify   5 features, 1000 of 1461 days (seeded), Seattle's weather (5 classes)
+  public    classify  11 features, 1000 rows (seeded), public health insurance
 Usage: perf/realdata.py OUTDIR [--train 100] [--splits 3] [--sets a,b,...]
 A set whose rows leave fewer than 50 for the test set after --train is left out (said on
 stderr). Writes OUTDIR/NAME-sS-train.csv and OUTDIR/NAME-sS-test.csv for split s = 0..splits-1, and
