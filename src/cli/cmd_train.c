@@ -264,9 +264,9 @@ static int run(const cli_opts *o, occam_error *err)
     if (occam_config_write_ini_changed(&cfg, stdout) == 0) printf("# (none)\n");
     fflush(stdout);
     occam_config probe = cfg;
-    const char *inert = occam_config_drop_inert(&probe);
-    if (inert && root && cfg.noise.enabled) /* [noise] left in a file but switched off: no note */
-        fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
+    for (const char *inert; (inert = occam_config_drop_inert(&probe));)
+        if (root && cfg.noise.enabled) /* [noise] left in a file but switched off: no note */
+            fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
 
     cli_session ss;
     occam_fit_result fit = {0};
