@@ -83,14 +83,17 @@ bool occam_noise_one_prior(const occam_noise_params *np);
  * noise.zero_cap × the weights' RMS when that is > 0). first = true fits the mixture to μ by
  * EM from scratch; otherwise it moves from its current state by five EM steps with each
  * weight's own variance added to the spread (noise.prior_update = em) or by
- * noise.prior_steps Adam steps down the gradient of Σ_i K(μ_i, σ_i; p) (= gradient). */
-void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
-                           const occam_noise_params *np, bool first);
+ * noise.prior_steps Adam steps down the gradient of Σ_i K(μ_i, σ_i; p) (= gradient).
+ * Errors: OCCAM_ERR_RUNTIME when the first fit runs out of memory (for one prior for the
+ * network it copies every layer's weights); p is then unchanged. A refit (first = false)
+ * allocates nothing and cannot fail. */
+int occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
+                          const occam_noise_params *np, bool first);
 
 /* occam_noise_prior_fit for every layer into p[0..nlayers); with one prior for the network it
- * is fitted once, from p[0], and copied to the other layers. */
-void occam_noise_priors_fit(occam_prior *p, const occam_model *m, const occam_noise_params *np,
-                            bool first);
+ * is fitted once, from p[0], and copied to the other layers. Its first error. */
+int occam_noise_priors_fit(occam_prior *p, const occam_model *m, const occam_noise_params *np,
+                           bool first);
 
 /* r_c(μ) ∝ π_c N(μ; m_c, s_c²), the components' responsibilities for a weight of mean μ, into
  * r[0..p->k); returns the most responsible component (the first of equals). */
