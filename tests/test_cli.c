@@ -2081,6 +2081,33 @@ Test(cli, bench_arguments_are_named)
            "bench train: option --save does not apply here");
 }
 
+/* The bench options read numbers with strtod or strtol, which take hex: 'bench select --n
+ * 0x10' timed 16 values and exited 0, and ' 16' with a blank was taken too. The config table
+ * and --threads refuse both; every bench number now does, exit 2 naming the option, before
+ * any work. A decimal exponent stays (--n 1e8 is the documented way to write 10^8). */
+Test(cli, bench_numbers_are_decimal_like_the_config)
+{
+    static const char *const refused[][2] = {
+        {"bench select --n 0x10 --threads 1", "bench select: --n '0x10': expected"},
+        {"bench select --n 100 --k 0x2 --threads 1", "bench select: --k '0x2'"},
+        {"bench select --n 100 --threads 0x1", "bench select: --threads '0x1'"},
+        {"bench select --n 100 --threads 1 --repeats 0x3", "bench select: --repeats '0x3'"},
+        {"bench select --n 0x1p4 --threads 1", "bench select: --n '0x1p4'"},
+        {"bench select --n ' 100' --threads 1", "bench select: --n ' 100'"},
+        {"bench infer configs/blobs.ini --checkpoint nosuch --repeats 0x3",
+         "bench infer: --repeats 0x3: expected"},
+        {"bench infer configs/blobs.ini --checkpoint nosuch --threshold 0x1p-2",
+         "bench infer: --threshold 0x1p-2: expected"},
+        {"bench gemm ' 16' 16 16", "bench gemm: M = ' 16': expected"},
+        {"bench memory --threads ' 1'", "bench memory: --threads ' 1': expected"},
+        {"train configs/blobs.ini --threads ' 1' --print-config",
+         "--threads  1: expected a whole number"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        expect(occam("%s", refused[i][0]), 2, refused[i][1]);
+    expect(occam("bench select --n 1e2 --threads 1 --repeats 1"), 0, "\"n\": 100");
+}
+
 /* 'occam bench select --input S --dump S' wrote the absolute values over the scores it read,
  * their signs lost, and exited 0 (found by the CLI sweep); every other command refuses an
  * output that is one of its inputs. Now it exits 2 before reading, the file as it was. */

@@ -61,6 +61,11 @@ int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err
  * separated by commas); false for any other name, unknown ones included. */
 bool occam_config_key_is_list(const char *name);
 
+/* Whether s is written as the table reads numbers: decimal digits, signs, a point and an
+ * exponent only, so no hex ("0x10"), inf, nan or blanks, which strtod and strtol also take.
+ * For options outside the table that should read numbers the same way. */
+bool occam_config_decimal(const char *s);
+
 /* Resets to their defaults the keys that have no effect under the rest of cfg, so that two
  * configs that train the same run compare equal: train.weight_decay when noise.enabled (noisy
  * weights are regularised by their prior; the optimiser is not given the decay), every

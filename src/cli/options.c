@@ -92,7 +92,7 @@ static int parse_threads(const char *s, int *out, occam_error *err)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > 4096)
+    if (!occam_config_decimal(s) || errno || end == s || *end || v < 0 || v > 4096)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "--threads %s: expected a whole number from 0 to 4096", s);
     *out = (int)v;

@@ -484,9 +484,14 @@ static bool parse_int64(const char *s, int64_t *out)
 
 /* Decimal floating point only: the character check rules out hex, inf, nan and blanks that
  * strtod would accept; the end pointer rules out trailing garbage such as "1.5.2". */
+bool occam_config_decimal(const char *s)
+{
+    return *s && strspn(s, "0123456789+-.eE") == strlen(s);
+}
+
 static bool parse_double(const char *s, double *out)
 {
-    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+    if (!occam_config_decimal(s))
         return false;
     char *end;
     errno = 0;
