@@ -18,6 +18,7 @@
 #include "tmpdir.h"
 #include "occam/fsutil.h"
 #include "occam/json.h"
+#include "occam/occfile.h"
 #include "occam/safetensors.h"
 
 static char tmpdir[256];
@@ -1915,6 +1916,36 @@ Test(cli, a_compressed_model_with_many_bins_loads, .timeout = 120)
     expect(occam("compress %s %s --set mdl.weight_precision=1e-6 --checkpoint %s --out %s",
                  BLOBS, s, path("m.st"), path("m.occ")), 0, "wrote");
     expect(occam("eval %s %s --checkpoint %s", BLOBS, s, path("m.occ")), 0, "test ");
+}
+
+/* A forged .occ file (its checksum resealed) declaring 2^24 quantisation bins for its one
+ * weight layer built a table that size and decoded with it, seconds, before it was refused as
+ * damaged; eval now refuses it from the header, exit 2 naming the file. */
+Test(cli, an_occ_header_declaring_2_24_bins_is_refused_from_the_header)
+{
+    const char *s = "--set model.layers=20,3 --threads 1";
+    expect(occam("train %s %s --set train.epochs=1 --save %s", BLOBS, s, path("m.st")), 0,
+           "saved");
+    expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, s, path("m.st"),
+                 path("m.occ")), 0, "wrote");
+    static uint8_t buf[1 << 16];
+    FILE *f = fopen(path("m.occ"), "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cr_assert(n > 80 && n < sizeof buf);
+    /* one layer: its qlo and qhi at 56 + 10 and 56 + 14 (after k, components and pinned) */
+    int32_t q;
+    memcpy(&q, buf + 66, 4);
+    q += (1 << 24) - 1; /* qhi = qlo + 2^24 - 1 */
+    memcpy(buf + 70, &q, 4);
+    uint64_t crc = occam_occ_checksum(buf, n - 8);
+    for (int b = 0; b < 8; b++) buf[n - 8 + b] = (uint8_t)(crc >> (8 * b));
+    tmpdir_spit(path("bad.occ"), buf, n);
+    char want[700];
+    snprintf(want, sizeof want, "occam: %s: the header's quantisation ranges (layer 0: 16777216 "
+             "bins for its weights", path("bad.occ"));
+    expect(occam("eval %s %s --checkpoint %s", BLOBS, s, path("bad.occ")), 2, want);
 }
 
 /* An output that names one of the run's inputs used to replace it: train/select --report
