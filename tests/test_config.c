@@ -1214,6 +1214,15 @@ Test(config, validate)
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=mog");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=sparse");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=sparse", "noise.rebalance=false");
+    /* a Gaussian prior narrower than its floor was trained at the floor without a word */
+    VALIDATE("noise.prior_sigma: 1e-300 is narrower than the 1e-06 a Gaussian prior is kept at; "
+             "use 0 (learned) or a width of at least 1e-06",
+             "noise.enabled=true", "noise.prior_sigma=1e-300");
+    VALIDATE("noise.prior_sigma: 9.99e-07 is narrower than the 1e-06 a Gaussian prior is kept "
+             "at; use 0 (learned) or a width of at least 1e-06",
+             "noise.prior_sigma=9.99e-7");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior_sigma=1e-6");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior_sigma=0");
 }
 
 Test(config, validate_rechecks_fields_set_by_code)

@@ -235,13 +235,16 @@ int occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
             }
         double sd = np->prior_sigma > 0 ? np->prior_sigma
                                                : sqrt(k ? ss / (double)k : 1.0);
-        *p = occam_prior_gauss(0.0, sd > 1e-6 ? sd : 1e-6);
+        *p = occam_prior_gauss(0.0, sd > OCCAM_NOISE_PRIOR_SIGMA_MIN ? sd
+                                                                     : OCCAM_NOISE_PRIOR_SIGMA_MIN);
         return OCCAM_OK;
     }
     bool by_gradient = !first && np->prior_update == OCCAM_PRIOR_UPDATE_GRADIENT;
     /* the weights' RMS scales the gradient's steps and the cap: one more pass, only for them */
     double spread = by_gradient || np->zero_cap > 0 ? active_rms(seg, nseg) : 1.0;
-    double cap = np->zero_cap * spread;
+    /* no narrower than OCCAM_NOISE_SIGMA_MIN: a cap of 1e-20 made 1/s² infinite in float32 and
+     * the loss NaN ("training diverged"), and one of 5e-324 became 0, no cap, without a word */
+    double cap = np->zero_cap > 0 ? fmax(np->zero_cap * spread, OCCAM_NOISE_SIGMA_MIN) : 0.0;
     if (first) {
         int rc = first_fit(p, seg, nseg, np->components);
         if (rc == OCCAM_ERR_RUNTIME) return rc;

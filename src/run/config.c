@@ -364,7 +364,7 @@ static const config_key keys[] = {
              "dropout (Molchanov et al. 2017)"),
     INT_KEY("noise", "components", noise.components, 2, 8, "3", "mog prior: components"),
     DOUBLE_KEY("noise", "prior_sigma", noise.prior_sigma, 0, 100, 0, "0",
-               "gaussian prior: s; 0 = learned (per noise.prior_scope)"),
+               "gaussian prior: s, 0 or at least 1e-6; 0 = learned (per noise.prior_scope)"),
     ENUM_KEY("noise", "prior_scope", noise.prior_scope, occam_prior_scope, prior_scope_names,
              "auto",
              "gaussian and mog priors: one per layer, or one for the whole network, which pins "
@@ -1682,6 +1682,14 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "noise.data_term = expansion: the sparse prior trains σ by the "
                              "sampled gradient (use sample or auto)");
+    /* 1e-300 was taken and trained as 1e-6 without a word */
+    if (rc == OCCAM_OK && cfg->noise.prior_sigma > 0 &&
+        cfg->noise.prior_sigma < OCCAM_NOISE_PRIOR_SIGMA_MIN)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "noise.prior_sigma: %g is narrower than the %g a Gaussian prior "
+                             "is kept at; use 0 (learned) or a width of at least %g",
+                             cfg->noise.prior_sigma, OCCAM_NOISE_PRIOR_SIGMA_MIN,
+                             OCCAM_NOISE_PRIOR_SIGMA_MIN);
     if (rc == OCCAM_OK)
         rc = occam_prune_check_late(&cfg->prune, cfg->mdl.model_code == OCCAM_MDL_BITS_BACK,
                                     err);
