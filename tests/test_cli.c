@@ -2112,6 +2112,28 @@ Test(cli, bench_arguments_are_named)
            "bench train: option --save does not apply here");
 }
 
+/* Arguments echoed in a message went to the terminal as typed: 'select C --grid
+ * train.lr=$'0.1\e[31m'' printed the escape sequence raw ahead of the config layer's quoted
+ * copy, and so did --threads, a --checkpoint path, an unknown option, command or bench. Now
+ * every error line shows control bytes as \xHH, as config lines and --set values already did. */
+Test(cli, arguments_echoed_in_errors_cannot_drive_the_terminal)
+{
+    static const char *const cases[][2] = {
+        {"select configs/blobs.ini --grid 'train.lr=0.1\x1b[31m'",
+         "occam: --grid train.lr=0.1\\x1B[31m: train.lr: not a decimal number"},
+        {"train configs/blobs.ini --threads '1\x1b[2J'", "occam: --threads 1\\x1B[2J: expected"},
+        {"eval configs/blobs.ini --checkpoint 'x\x1b[2J'", "occam: x\\x1B[2J: cannot open"},
+        {"train configs/blobs.ini '--bo\x1bgus'", "unknown option or missing value: --bo\\x1Bgus"},
+        {"'fr\x1bob'", "occam: unknown command 'fr\\x1Bob'"},
+        {"bench 'x\x1b'", "(got 'x\\x1B')"},
+        {"bench select --n '\x1b[31m'", "bench select: --n '\\x1B[31m': expected"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        expect(occam("%s", cases[i][0]), 2, cases[i][1]);
+        cr_assert_null(strchr(out, '\x1b'), "case %zu: a raw escape byte: %s", i, out);
+    }
+}
+
 /* The bench options read numbers with strtod or strtol, which take hex: 'bench select --n
  * 0x10' timed 16 values and exited 0, and ' 16' with a blank was taken too. The config table
  * and --threads refuse both; every bench number now does, exit 2 naming the option, before

@@ -257,7 +257,7 @@ int cmd_bench(int argc, char **argv)
         }
         fprintf(stderr, "occam: bench: expected train, memory, gemm, select or infer%s%s%s "
                 "(see 'occam bench --help')\n", argc >= 2 ? " (got '" : "",
-                argc >= 2 ? argv[1] : "", argc >= 2 ? "')" : "");
+                argc >= 2 ? cli_shown(argv[1]) : "", argc >= 2 ? "')" : "");
         return OCCAM_ERR_INPUT;
     }
     return cli_command(argc - 1, argv + 1, CLI_SET | CLI_THREADS, usage, run);

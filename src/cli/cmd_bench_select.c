@@ -374,21 +374,22 @@ int cmd_bench_select(int argc, char **argv)
                              "bench select: --threads %d: more than the %d cores this process may "
                              "use", a.threads, occam_team_cores());
     if (rc) {
-        fprintf(stderr, "occam: %s (see 'occam bench select --help')\n", err.msg);
+        fprintf(stderr, "occam: %s (see 'occam bench select --help')\n", cli_shown(err.msg));
         return OCCAM_ERR_INPUT;
     }
     /* Before the minutes of generating and timing, not after. */
     if (a.dump && (rc = occam_outfile_check(a.dump, "bench select: --dump", &err))) {
-        fprintf(stderr, "occam: %s\n", err.msg);
+        fprintf(stderr, "occam: %s\n", cli_shown(err.msg));
         return rc;
     }
     /* the dump is |x|: written over --input it would drop the scores' signs */
     if (a.dump && a.input && occam_outfile_same(a.dump, a.input)) {
         fprintf(stderr, "occam: bench select: --dump %s: the same file as --input (%s): writing "
-                "it would replace an input; choose another name\n", a.dump, a.input);
+                "it would replace an input; choose another name\n", cli_shown(a.dump),
+                cli_shown(a.input));
         return OCCAM_ERR_INPUT;
     }
     rc = run(&a, &err);
-    if (rc) fprintf(stderr, "occam: %s\n", err.msg);
+    if (rc) fprintf(stderr, "occam: %s\n", cli_shown(err.msg));
     return rc;
 }
