@@ -1779,9 +1779,11 @@ static void json_write(const occam_config *cfg, sink *s)
     sink_printf(s, "}}");
 }
 
-/* The noise.* keys that only one prior (or prior update) reads, and when they are read. The
- * mixture's keys apply to the sparse prior too: its bits-back code puts the survivors under a
- * mixture (dl.c's bits_back). Each reason starts with the key it resets. */
+/* The noise.* keys that only one prior (or prior update) reads, and when they are read in a
+ * training run and its description length (what train and select compute). The mixture's keys
+ * apply to the sparse prior too: its bits-back code puts the survivors under a mixture (dl.c's
+ * bits_back). noise.log_alpha also masks any noisy model in occam mdl and compress, which take
+ * their own config. Each reason starts with the key it resets. */
 static bool noise_mixture(const occam_config *c) { return c->noise.prior != OCCAM_PRIOR_GAUSSIAN; }
 static bool noise_mog(const occam_config *c) { return c->noise.prior == OCCAM_PRIOR_MOG; }
 static bool noise_gradient(const occam_config *c)
@@ -1815,7 +1817,9 @@ static const struct {
      "noise.prior_steps applies only to noise.prior = mog with noise.prior_update = gradient"},
     {NOISE_FIELD(prior_sigma), noise_gaussian,
      "noise.prior_sigma applies only to noise.prior = gaussian"},
-    {NOISE_FIELD(log_alpha), noise_sparse, "noise.log_alpha applies only to noise.prior = sparse"},
+    {NOISE_FIELD(log_alpha), noise_sparse,
+     "noise.log_alpha does not apply in training with noise.prior = gaussian or mog (only the "
+     "sparse prior masks weights as it trains; occam mdl and compress still mask by it)"},
     {NOISE_FIELD(prior_scope), noise_shared,
      "noise.prior_scope does not apply with noise.prior = sparse (it has no parameters)"},
     {NOISE_FIELD(rebalance), noise_rebalanced,
