@@ -37,7 +37,6 @@ typedef enum {
  * table of 33 values of γ against the level, with the level it is centred at. */
 #define OCCAM_NOISE_TERMS 36
 
-/* The [noise] section. */
 /* The narrowest Gaussian prior: a learned width stops here, and noise.prior_sigma may not ask
  * for less (occam_config_validate refuses it, naming the key). */
 #define OCCAM_NOISE_PRIOR_SIGMA_MIN 1e-6
@@ -45,6 +44,7 @@ typedef enum {
  * holds 1/s² in float32, which overflows below s = 5.4e-20. */
 #define OCCAM_NOISE_SIGMA_MIN 1e-18
 
+/* The [noise] section. */
 typedef struct occam_noise_params {
     bool enabled;                    /* noise.enabled: noisy weights (Hinton & van Camp) */
     occam_prior_kind prior;          /* noise.prior = gaussian | mog | sparse */
