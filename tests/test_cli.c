@@ -18,6 +18,7 @@
 #include "tmpdir.h"
 #include "occam/fsutil.h"
 #include "occam/json.h"
+#include "occam/occfile.h"
 #include "occam/safetensors.h"
 
 static char tmpdir[256];
@@ -1917,6 +1918,36 @@ Test(cli, a_compressed_model_with_many_bins_loads, .timeout = 120)
     expect(occam("eval %s %s --checkpoint %s", BLOBS, s, path("m.occ")), 0, "test ");
 }
 
+/* A forged .occ file (its checksum resealed) declaring 2^24 quantisation bins for its one
+ * weight layer built a table that size and decoded with it, seconds, before it was refused as
+ * damaged; eval now refuses it from the header, exit 2 naming the file. */
+Test(cli, an_occ_header_declaring_2_24_bins_is_refused_from_the_header)
+{
+    const char *s = "--set model.layers=20,3 --threads 1";
+    expect(occam("train %s %s --set train.epochs=1 --save %s", BLOBS, s, path("m.st")), 0,
+           "saved");
+    expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, s, path("m.st"),
+                 path("m.occ")), 0, "wrote");
+    static uint8_t buf[1 << 16];
+    FILE *f = fopen(path("m.occ"), "rb");
+    cr_assert_not_null(f);
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cr_assert(n > 80 && n < sizeof buf);
+    /* one layer: its qlo and qhi at 56 + 10 and 56 + 14 (after k, components and pinned) */
+    int32_t q;
+    memcpy(&q, buf + 66, 4);
+    q += (1 << 24) - 1; /* qhi = qlo + 2^24 - 1 */
+    memcpy(buf + 70, &q, 4);
+    uint64_t crc = occam_occ_checksum(buf, n - 8);
+    for (int b = 0; b < 8; b++) buf[n - 8 + b] = (uint8_t)(crc >> (8 * b));
+    tmpdir_spit(path("bad.occ"), buf, n);
+    char want[700];
+    snprintf(want, sizeof want, "occam: %s: the header's quantisation ranges (layer 0: 16777216 "
+             "bins for its weights", path("bad.occ"));
+    expect(occam("eval %s %s --checkpoint %s", BLOBS, s, path("bad.occ")), 2, want);
+}
+
 /* An output that names one of the run's inputs used to replace it: train/select --report
  * CONFIG wrote JSON over the config, --save data.train a model over the training CSV (select's
  * later points then failed to read it), eval --report and compress --out over the checkpoint.
@@ -2079,6 +2110,55 @@ Test(cli, bench_arguments_are_named)
            "bench infer: unknown option or missing value: --bogus (see 'occam bench infer --help')");
     expect(occam("bench train configs/blobs.ini --save x"), 2,
            "bench train: option --save does not apply here");
+}
+
+/* Arguments echoed in a message went to the terminal as typed: 'select C --grid
+ * train.lr=$'0.1\e[31m'' printed the escape sequence raw ahead of the config layer's quoted
+ * copy, and so did --threads, a --checkpoint path, an unknown option, command or bench. Now
+ * every error line shows control bytes as \xHH, as config lines and --set values already did. */
+Test(cli, arguments_echoed_in_errors_cannot_drive_the_terminal)
+{
+    static const char *const cases[][2] = {
+        {"select configs/blobs.ini --grid 'train.lr=0.1\x1b[31m'",
+         "occam: --grid train.lr=0.1\\x1B[31m: train.lr: not a decimal number"},
+        {"train configs/blobs.ini --threads '1\x1b[2J'", "occam: --threads 1\\x1B[2J: expected"},
+        {"eval configs/blobs.ini --checkpoint 'x\x1b[2J'", "occam: x\\x1B[2J: cannot open"},
+        {"train configs/blobs.ini '--bo\x1bgus'", "unknown option or missing value: --bo\\x1Bgus"},
+        {"'fr\x1bob'", "occam: unknown command 'fr\\x1Bob'"},
+        {"bench 'x\x1b'", "(got 'x\\x1B')"},
+        {"bench select --n '\x1b[31m'", "bench select: --n '\\x1B[31m': expected"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        expect(occam("%s", cases[i][0]), 2, cases[i][1]);
+        cr_assert_null(strchr(out, '\x1b'), "case %zu: a raw escape byte: %s", i, out);
+    }
+}
+
+/* The bench options read numbers with strtod or strtol, which take hex: 'bench select --n
+ * 0x10' timed 16 values and exited 0, and ' 16' with a blank was taken too. The config table
+ * and --threads refuse both; every bench number now does, exit 2 naming the option, before
+ * any work. A decimal exponent stays (--n 1e8 is the documented way to write 10^8). */
+Test(cli, bench_numbers_are_decimal_like_the_config)
+{
+    static const char *const refused[][2] = {
+        {"bench select --n 0x10 --threads 1", "bench select: --n '0x10': expected"},
+        {"bench select --n 100 --k 0x2 --threads 1", "bench select: --k '0x2'"},
+        {"bench select --n 100 --threads 0x1", "bench select: --threads '0x1'"},
+        {"bench select --n 100 --threads 1 --repeats 0x3", "bench select: --repeats '0x3'"},
+        {"bench select --n 0x1p4 --threads 1", "bench select: --n '0x1p4'"},
+        {"bench select --n ' 100' --threads 1", "bench select: --n ' 100'"},
+        {"bench infer configs/blobs.ini --checkpoint nosuch --repeats 0x3",
+         "bench infer: --repeats 0x3: expected"},
+        {"bench infer configs/blobs.ini --checkpoint nosuch --threshold 0x1p-2",
+         "bench infer: --threshold 0x1p-2: expected"},
+        {"bench gemm ' 16' 16 16", "bench gemm: M = ' 16': expected"},
+        {"bench memory --threads ' 1'", "bench memory: --threads ' 1': expected"},
+        {"train configs/blobs.ini --threads ' 1' --print-config",
+         "--threads  1: expected a whole number"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        expect(occam("%s", refused[i][0]), 2, refused[i][1]);
+    expect(occam("bench select --n 1e2 --threads 1 --repeats 1"), 0, "\"n\": 100");
 }
 
 /* 'occam bench select --input S --dump S' wrote the absolute values over the scores it read,

@@ -407,6 +407,42 @@ Test(select_cmd, noise_keys_do_not_apply_without_noise)
                           "not apply with noise.enabled = false"), "%s", out);
 }
 
+/* With noise, a key the chosen prior never reads (noise.zero_cap and the other mixture keys
+ * under the Gaussian prior) was taken without a word: occam train now names each one in a
+ * note, the run is the one without them, and select shares it. */
+Test(select_cmd, noise_keys_the_prior_does_not_read_are_noted_and_shared)
+{
+    static const char *common = "train configs/blobs.ini --threads 1 --set data.samples=200 "
+                                "--set data.test_samples=100 --set train.epochs=2 --set "
+                                "noise.enabled=true --set mdl.model_code=bits-back";
+    double bits[2];
+    for (int k = 0; k < 2; k++) {
+        const char *rep = path(k ? "b.json" : "a.json");
+        cr_assert_eq(shell_occam(out, sizeof out, "%s --report %s %s", common, rep,
+                                 k ? "--set noise.zero_cap=0.1 --set noise.zero_weight=0.5 "
+                                     "--set noise.log_alpha=1" : ""), 0, "%s", out);
+        if (k) {
+            static const char *keys[] = {"zero_weight", "zero_cap", "log_alpha"};
+            for (int i = 0; i < 3; i++) {
+                char note[128];
+                snprintf(note, sizeof note, "occam: note: noise.%s ", keys[i]);
+                cr_assert(strstr(out, note), "no note for noise.%s: %s", keys[i], out);
+            }
+        } else {
+            cr_assert_null(strstr(out, "occam: note:"), "%s", out);
+        }
+        occam_json_value r;
+        load_json(rep, &r);
+        bits[k] = number(member(&r, "mdl", OCCAM_JSON_OBJECT), "total_bits");
+        occam_json_free(&r);
+    }
+    cr_assert_eq(bits[0], bits[1]);
+    cr_assert_eq(select_run("--set noise.enabled=true --grid noise.zero_cap=0,0.1 --report %s",
+                            path("r.json")), 0, "%s", out);
+    cr_assert(strstr(out, "point 1 took point 0's run, not trained again: noise.zero_cap does "
+                          "not apply with noise.prior = gaussian"), "%s", out);
+}
+
 Test(select_cmd, noisy_points_are_coded_bits_back)
 {
     const char *rep = path("r.json");

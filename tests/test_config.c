@@ -235,6 +235,75 @@ Test(config, drop_inert_resets_decay_under_noise_only)
     cr_assert_null(occam_config_drop_inert(&e));
 }
 
+/* With noise, the noise.* keys the chosen prior never reads are reset and named, one per call
+ * (noise.zero_cap under a Gaussian prior was taken without a word); the keys it reads stay.
+ * The mixture's keys stay under the sparse prior, whose bits-back code uses a mixture. */
+Test(config, drop_inert_resets_noise_keys_the_prior_does_not_read)
+{
+    static const struct {
+        occam_prior_kind prior;
+        const char *reset[8];
+    } want[] = {
+        {OCCAM_PRIOR_GAUSSIAN, {"noise.components", "noise.zero_weight", "noise.zero_cap",
+                                "noise.prior_update", "noise.prior_steps", "noise.log_alpha",
+                                "noise.rebalance"}},
+        {OCCAM_PRIOR_MOG, {"noise.prior_steps", "noise.prior_sigma", "noise.log_alpha",
+                           "noise.rebalance"}},
+        {OCCAM_PRIOR_SPARSE, {"noise.prior_update", "noise.prior_steps", "noise.prior_sigma",
+                              "noise.prior_scope", "noise.rebalance"}},
+    };
+    for (size_t t = 0; t < sizeof want / sizeof *want; t++) {
+        occam_config c;
+        occam_config_defaults(&c);
+        c.noise.enabled = true;
+        c.noise.prior = want[t].prior;
+        cr_assert_null(occam_config_drop_inert(&c), "defaults: nothing to reset");
+        c.noise.components = 5;
+        c.noise.zero_weight = 0.5;
+        c.noise.zero_cap = 0.1;
+        c.noise.prior_update = want[t].prior == OCCAM_PRIOR_MOG ? OCCAM_PRIOR_UPDATE_EM
+                                                                : OCCAM_PRIOR_UPDATE_GRADIENT;
+        c.noise.prior_steps = 7;
+        c.noise.prior_sigma = 0.3;
+        c.noise.log_alpha = 1;
+        c.noise.prior_scope = OCCAM_PRIOR_SCOPE_LAYER;
+        c.noise.rebalance = false;
+        occam_config set = c;
+        int n = 0;
+        for (const char *why; (why = occam_config_drop_inert(&c)); n++) {
+            cr_assert_lt(n, 8, "prior %d: no end", (int)want[t].prior);
+            const char *key = want[t].reset[n];
+            cr_assert(key && !strncmp(why, key, strlen(key)) && why[strlen(key)] == ' ',
+                      "prior %d, reset %d: %s (want %s)", (int)want[t].prior, n, why,
+                      key ? key : "none");
+        }
+        cr_assert_null(want[t].reset[n], "prior %d: %s was not reset", (int)want[t].prior,
+                       want[t].reset[n]);
+        occam_config d;
+        occam_config_defaults(&d);
+        bool mixture = want[t].prior != OCCAM_PRIOR_GAUSSIAN;
+        cr_assert_eq(c.noise.zero_cap, mixture ? set.noise.zero_cap : d.noise.zero_cap);
+        cr_assert_eq(c.noise.zero_weight, mixture ? set.noise.zero_weight : d.noise.zero_weight);
+        cr_assert_eq(c.noise.components, mixture ? set.noise.components : d.noise.components);
+        cr_assert_eq(c.noise.prior_sigma, want[t].prior == OCCAM_PRIOR_GAUSSIAN ? 0.3 : 0.0);
+        cr_assert_eq(c.noise.log_alpha, want[t].prior == OCCAM_PRIOR_SPARSE ? 1.0
+                                                                            : d.noise.log_alpha);
+        cr_assert_eq(c.noise.prior_scope, want[t].prior == OCCAM_PRIOR_SPARSE
+                                              ? d.noise.prior_scope : OCCAM_PRIOR_SCOPE_LAYER);
+    }
+    /* (prior_scope = layer above: rebalance is not read) one prior for the network, ReLU:
+     * rebalance is read; under tanh it is not */
+    occam_config c;
+    occam_config_defaults(&c);
+    c.noise.enabled = true;
+    c.noise.rebalance = false;
+    cr_assert_null(occam_config_drop_inert(&c));
+    c.model.activation = OCCAM_ACT_TANH;
+    const char *why = occam_config_drop_inert(&c);
+    cr_assert(why && !strncmp(why, "noise.rebalance ", 16), "%s", why);
+    cr_assert(c.noise.rebalance);
+}
+
 Test(config, defaults)
 {
     occam_config c;
@@ -1145,6 +1214,15 @@ Test(config, validate)
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=mog");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=sparse");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior=sparse", "noise.rebalance=false");
+    /* a Gaussian prior narrower than its floor was trained at the floor without a word */
+    VALIDATE("noise.prior_sigma: 1e-300 is narrower than the 1e-06 a Gaussian prior is kept at; "
+             "use 0 (learned) or a width of at least 1e-06",
+             "noise.enabled=true", "noise.prior_sigma=1e-300");
+    VALIDATE("noise.prior_sigma: 9.99e-07 is narrower than the 1e-06 a Gaussian prior is kept "
+             "at; use 0 (learned) or a width of at least 1e-06",
+             "noise.prior_sigma=9.99e-7");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior_sigma=1e-6");
+    VALIDATE(NULL, "noise.enabled=true", "noise.prior_sigma=0");
 }
 
 Test(config, validate_rechecks_fields_set_by_code)

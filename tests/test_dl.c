@@ -785,6 +785,14 @@ static void expect_refused(const occ_fixture *x, size_t at, const void *with, si
     cr_assert(strstr(err.msg, want), "got '%s', want '%s'", err.msg, want);
 }
 
+/* Writes a valid checksum over bytes [0, size - 8) of an .occ file's bytes into its last 8: a
+ * forged file, which only the decoder's own checks can refuse. */
+static void occ_reseal(uint8_t *buf, size_t size)
+{
+    uint64_t crc = occam_occ_checksum(buf, size - 8);
+    for (int b = 0; b < 8; b++) buf[size - 8 + b] = (uint8_t)(crc >> (8 * b));
+}
+
 Test(dl, occ_magic_version_and_length_messages)
 {
     occ_fixture x;
@@ -803,16 +811,65 @@ Test(dl, occ_magic_version_and_length_messages)
     uint8_t *bad = malloc(x.size);
     memcpy(bad, x.good, x.size);
     memset(bad + 24, 0, 4); /* width[0] */
-    uint64_t crc = occam_occ_checksum(bad, x.size - 8);
-    for (int b = 0; b < 8; b++) bad[x.size - 8 + b] = (uint8_t)(crc >> (8 * b));
+    occ_reseal(bad, x.size);
     expect_refused(&x, 0, bad, x.size, x.size, ": bad width");
     /* data.normalize after the widths, task and activation: 24 + 2 * 3 * 4 + 8 */
     memcpy(bad, x.good, x.size);
     bad[56] = 7;
-    crc = occam_occ_checksum(bad, x.size - 8);
-    for (int b = 0; b < 8; b++) bad[x.size - 8 + b] = (uint8_t)(crc >> (8 * b));
+    occ_reseal(bad, x.size);
     expect_refused(&x, 0, bad, x.size, x.size, ": the header's data scaling is damaged "
                    "(data.normalize 7, data.normalize_targets 0)");
+    free(bad);
+    occ_down(&x);
+}
+
+/* A forged header (checksum resealed) that declares 2^24 quantisation bins for a layer made the
+ * reader build and decode with a table of 2^24 bins, seconds per table (a minute with more
+ * layers), before it found the stream damaged. Now such ranges are refused from the header:
+ * the weights' because the coded stream is far too short for that many values at 2^24 bins
+ * each, the biases' because their own Gaussian (fitted to them) cannot reach that far. A
+ * range the writer could have written still loads. */
+Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
+{
+    occ_fixture x;
+    occ_up(&x);
+    const int w[3] = {20, 6, 3};
+    /* per layer after the 64-byte front: u64 k, u8 components, u8 pinned, i32 qlo, qhi, bqlo,
+     * bqhi */
+    static const struct {
+        size_t lo, hi;
+        const char *want;
+    } cases[] = {
+        {64 + 10, 64 + 14, "the header's quantisation ranges (layer 0: 16777216 bins for its "
+                           "weights"},
+        {64 + 26 + 18, 64 + 26 + 22, "layer 1's quantisation range reaches past what its "
+                                     "values' Gaussian allows (header damaged)"},
+    };
+    uint8_t *bad = malloc(x.size);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        memcpy(bad, x.good, x.size);
+        int32_t lo;
+        memcpy(&lo, bad + cases[c].lo, 4);
+        int32_t hi = lo + (1 << 24) - 1;
+        memcpy(bad + cases[c].hi, &hi, 4);
+        occ_reseal(bad, x.size);
+        tmpdir_spit(x.path, bad, x.size);
+        occam_error err = {0};
+        cr_assert_eq(read_into(x.path, w, 3, &err), OCCAM_ERR_INPUT, "case %zu: %s", c, err.msg);
+        cr_assert(!strncmp(err.msg, x.path, strlen(x.path)) && strstr(err.msg, cases[c].want),
+                  "case %zu: got '%s', want '%s'", c, err.msg, cases[c].want);
+    }
+    /* the bound is not tight: one more bin either way is a range the stream still holds */
+    memcpy(bad, x.good, x.size);
+    int32_t hi;
+    memcpy(&hi, bad + 64 + 14, 4);
+    hi++;
+    memcpy(bad + 64 + 14, &hi, 4);
+    occ_reseal(bad, x.size);
+    tmpdir_spit(x.path, bad, x.size);
+    occam_error err = {0};
+    int rc = read_into(x.path, w, 3, &err);
+    cr_assert(rc == OCCAM_OK || !strstr(err.msg, "quantisation range"), "%s", err.msg);
     free(bad);
     occ_down(&x);
 }
@@ -831,8 +888,7 @@ Test(dl, a_version_3_file_reads_to_the_same_model_with_its_scaling_unknown)
     memcpy(v3 + 56, x.good + 64, x.size - 64);
     v3[8] = 3;
     for (int b = 0; b < 8; b++) v3[12 + b] = (uint8_t)((uint64_t)n3 >> (8 * b));
-    uint64_t crc = occam_occ_checksum(v3, n3 - 8);
-    for (int b = 0; b < 8; b++) v3[n3 - 8 + b] = (uint8_t)(crc >> (8 * b));
+    occ_reseal(v3, n3);
     char p3[80];
     snprintf(p3, sizeof p3, "%s.v3", x.path);
     tmpdir_spit(p3, v3, n3);

@@ -572,7 +572,10 @@ Test(noisy, mixture_refit_keeps_the_zero_component)
 
 /* noise.zero_cap bounds the zero component's width at that fraction of the weights' RMS, at the
  * first fit and at EM's and the gradient's refits; 0 leaves the refit's width, which on
- * weights spread like these (π₀ pinned at 0.9) is wider. */
+ * weights spread like these (π₀ pinned at 0.9) is wider. A tiny cap stops at
+ * OCCAM_NOISE_SIGMA_MIN: 1e-20 of the RMS made 1/s² infinite in the float32 KL math (the loss
+ * NaN at the second epoch, "training diverged"), and 5e-324 times the RMS became 0, no cap at
+ * all, without a word. */
 Test(noisy, zero_cap_bounds_the_zero_component)
 {
     int w[] = {8, 6, 2};
@@ -598,6 +601,17 @@ Test(noisy, zero_cap_bounds_the_zero_component)
                 else if (!first) /* the refit, with π₀ pinned at 0.9, widens it */
                     cr_assert(p.sigma[0] > 0.1 * rms, "update %d: zero width %g", upd,
                               p.sigma[0]);
+            }
+        }
+        const double tiny[] = {1e-20, 4.9406564584124654e-324};
+        for (size_t c = 0; c < sizeof tiny / sizeof *tiny; c++) {
+            cfg.noise.zero_cap = tiny[c];
+            occam_prior p;
+            for (int first = 1; first >= 0; first--) {
+                occam_noise_prior_fit(&p, &m, 0, &cfg.noise, first);
+                cr_assert_eq(p.sigma[0], OCCAM_NOISE_SIGMA_MIN, "update %d, cap %g, first %d: "
+                             "zero width %g", upd, tiny[c], first, p.sigma[0]);
+                cr_assert(isfinite((float)(1.0 / (p.sigma[0] * p.sigma[0]))));
             }
         }
     }

@@ -61,12 +61,19 @@ int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err
  * separated by commas); false for any other name, unknown ones included. */
 bool occam_config_key_is_list(const char *name);
 
+/* Whether s is written as the table reads numbers: decimal digits, signs, a point and an
+ * exponent only, so no hex ("0x10"), inf, nan or blanks, which strtod and strtol also take.
+ * For options outside the table that should read numbers the same way. */
+bool occam_config_decimal(const char *s);
+
 /* Resets to their defaults the keys that have no effect under the rest of cfg, so that two
  * configs that train the same run compare equal: train.weight_decay when noise.enabled (noisy
- * weights are regularised by their prior; the optimiser is not given the decay), and every
- * noise.* key when not (the trainer builds no noise state). Says
- * which key it reset and why (a phrase starting with the key), or NULL when none was set away
- * from its default. */
+ * weights are regularised by their prior; the optimiser is not given the decay), every
+ * noise.* key when not (the trainer builds no noise state), and with noise the noise.* keys
+ * the chosen prior does not read (noise.zero_cap under a Gaussian prior, noise.prior_sigma
+ * under a mixture, noise.log_alpha under any but sparse, ...). Resets one key (or, without
+ * noise, the whole [noise] section) per call and says which and why (a phrase starting with
+ * the key), or NULL when none is left away from its default: call it until NULL. */
 const char *occam_config_drop_inert(occam_config *cfg);
 
 /* Checks after all sources are applied: every field again through the table (code may have set

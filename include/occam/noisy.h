@@ -37,6 +37,13 @@ typedef enum {
  * table of 33 values of γ against the level, with the level it is centred at. */
 #define OCCAM_NOISE_TERMS 36
 
+/* The narrowest Gaussian prior: a learned width stops here, and noise.prior_sigma may not ask
+ * for less (occam_config_validate refuses it, naming the key). */
+#define OCCAM_NOISE_PRIOR_SIGMA_MIN 1e-6
+/* The narrowest width noise.zero_cap gives the mixture's zero component. The KL's vector math
+ * holds 1/s² in float32, which overflows below s = 5.4e-20. */
+#define OCCAM_NOISE_SIGMA_MIN 1e-18
+
 /* The [noise] section. */
 typedef struct occam_noise_params {
     bool enabled;                    /* noise.enabled: noisy weights (Hinton & van Camp) */
@@ -83,14 +90,17 @@ bool occam_noise_one_prior(const occam_noise_params *np);
  * noise.zero_cap × the weights' RMS when that is > 0). first = true fits the mixture to μ by
  * EM from scratch; otherwise it moves from its current state by five EM steps with each
  * weight's own variance added to the spread (noise.prior_update = em) or by
- * noise.prior_steps Adam steps down the gradient of Σ_i K(μ_i, σ_i; p) (= gradient). */
-void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
-                           const occam_noise_params *np, bool first);
+ * noise.prior_steps Adam steps down the gradient of Σ_i K(μ_i, σ_i; p) (= gradient).
+ * Errors: OCCAM_ERR_RUNTIME when the first fit runs out of memory (for one prior for the
+ * network it copies every layer's weights); p is then unchanged. A refit (first = false)
+ * allocates nothing and cannot fail. */
+int occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
+                          const occam_noise_params *np, bool first);
 
 /* occam_noise_prior_fit for every layer into p[0..nlayers); with one prior for the network it
- * is fitted once, from p[0], and copied to the other layers. */
-void occam_noise_priors_fit(occam_prior *p, const occam_model *m, const occam_noise_params *np,
-                            bool first);
+ * is fitted once, from p[0], and copied to the other layers. Its first error. */
+int occam_noise_priors_fit(occam_prior *p, const occam_model *m, const occam_noise_params *np,
+                           bool first);
 
 /* r_c(μ) ∝ π_c N(μ; m_c, s_c²), the components' responsibilities for a weight of mean μ, into
  * r[0..p->k); returns the most responsible component (the first of equals). */

@@ -170,9 +170,14 @@ int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
  * they name one file or an input (cli_check_not_input); OCCAM_ERR_INPUT naming the option. */
 int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err);
 
-/* Prints "occam: MSG" to stderr and returns err->status (the exit code). A failure with no
- * message still prints a line, naming cli_command_name (the subcommand, set by main). */
+/* Prints "occam: MSG" to stderr (through cli_shown) and returns err->status (the exit code). A
+ * failure with no message still prints a line, naming cli_command_name (the subcommand, set by
+ * main). */
 int cli_fail(const occam_error *err);
+/* text as a message may show it: control bytes and broken UTF-8 as \xHH (occam_error_quote),
+ * so an argument echoed as typed cannot drive the terminal. One of 4 rotating buffers: at most
+ * 4 uses in one printf. */
+const char *cli_shown(const char *text);
 /* Under mpirun, ranks other than 0 print nothing (stdout and stderr discarded) except the error
  * they are the ones to report. Called once by main. */
 void cli_quiet_other_ranks(void);

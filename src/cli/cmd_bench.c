@@ -4,6 +4,7 @@
  * FLOP model (shared with perf/torch_peer.py): per sample, forward 2·Σ in·out, weight
  * gradients 2·Σ in·out, input gradients 2·Σ in·out over every layer but the first. Biases,
  * activations and the loss are not counted. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,12 +182,15 @@ static int bench_memory(int threads)
     return 0;
 }
 
-/* Parses a whole number in [lo, hi] or returns -1. */
+/* Parses a whole number in [lo, hi], written in decimal as the config writes one (no blanks),
+ * or returns -1. */
 static long parse_long(const char *s, long lo, long hi)
 {
     char *end;
+    errno = 0;
     long v = strtol(s, &end, 10);
-    return (end != s && !*end && v >= lo && v <= hi) ? v : -1;
+    return (occam_config_decimal(s) && !errno && end != s && !*end && v >= lo && v <= hi) ? v
+                                                                                          : -1;
 }
 
 int cmd_bench(int argc, char **argv)
@@ -253,7 +257,7 @@ int cmd_bench(int argc, char **argv)
         }
         fprintf(stderr, "occam: bench: expected train, memory, gemm, select or infer%s%s%s "
                 "(see 'occam bench --help')\n", argc >= 2 ? " (got '" : "",
-                argc >= 2 ? argv[1] : "", argc >= 2 ? "')" : "");
+                argc >= 2 ? cli_shown(argv[1]) : "", argc >= 2 ? "')" : "");
         return OCCAM_ERR_INPUT;
     }
     return cli_command(argc - 1, argv + 1, CLI_SET | CLI_THREADS, usage, run);

@@ -55,7 +55,7 @@ static int infer_number(const char *opt, const char *s, double lo, double hi, do
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
+    if (!occam_config_decimal(s) || errno || end == s || *end || !(v >= lo && v <= hi))
         return occam_error_set(err, OCCAM_ERR_INPUT, "bench infer: --%s %s: expected a number "
                                "from %g to %g", opt, s, lo, hi);
     *out = v;

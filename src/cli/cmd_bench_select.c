@@ -57,8 +57,9 @@ static double median(double *v, int n)
 static int parse_u64(const char *s, const char *opt, uint64_t lo, uint64_t *out, occam_error *err)
 {
     char *end;
-    double d = strtod(s, &end); /* accepts 1e8 */
-    if (end == s || *end || !(d >= (double)lo) || d > 1.8e19 || d != floor(d))
+    double d = strtod(s, &end); /* accepts 1e8; occam_config_decimal refuses 0x10, as the
+                                   config does */
+    if (!occam_config_decimal(s) || end == s || *end || !(d >= (double)lo) || d > 1.8e19 || d != floor(d))
         return occam_error_set(err, OCCAM_ERR_INPUT, "bench select: %s '%s': expected an integer >= %llu",
                                opt, s, (unsigned long long)lo);
     *out = (uint64_t)d;
@@ -373,21 +374,22 @@ int cmd_bench_select(int argc, char **argv)
                              "bench select: --threads %d: more than the %d cores this process may "
                              "use", a.threads, occam_team_cores());
     if (rc) {
-        fprintf(stderr, "occam: %s (see 'occam bench select --help')\n", err.msg);
+        fprintf(stderr, "occam: %s (see 'occam bench select --help')\n", cli_shown(err.msg));
         return OCCAM_ERR_INPUT;
     }
     /* Before the minutes of generating and timing, not after. */
     if (a.dump && (rc = occam_outfile_check(a.dump, "bench select: --dump", &err))) {
-        fprintf(stderr, "occam: %s\n", err.msg);
+        fprintf(stderr, "occam: %s\n", cli_shown(err.msg));
         return rc;
     }
     /* the dump is |x|: written over --input it would drop the scores' signs */
     if (a.dump && a.input && occam_outfile_same(a.dump, a.input)) {
         fprintf(stderr, "occam: bench select: --dump %s: the same file as --input (%s): writing "
-                "it would replace an input; choose another name\n", a.dump, a.input);
+                "it would replace an input; choose another name\n", cli_shown(a.dump),
+                cli_shown(a.input));
         return OCCAM_ERR_INPUT;
     }
     rc = run(&a, &err);
-    if (rc) fprintf(stderr, "occam: %s\n", err.msg);
+    if (rc) fprintf(stderr, "occam: %s\n", cli_shown(err.msg));
     return rc;
 }

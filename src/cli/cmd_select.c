@@ -98,7 +98,9 @@ static int find_same_runs(select_run *s, occam_error *err)
     for (int p = 0; rc == OCCAM_OK && p < n; p++) {
         select_point *pt = &s->pt[p];
         occam_config c = pt->cfg;
-        pt->inert = occam_config_drop_inert(&c);
+        pt->inert = NULL;
+        for (const char *why; (why = occam_config_drop_inert(&c));)
+            if (!pt->inert) pt->inert = why;
         pt->same_as = -1;
         int len = occam_config_to_json(&c, buf, OCCAM_CONFIG_JSON_MAX);
         if (len < 0) continue; /* cannot compare: train it */

@@ -264,9 +264,9 @@ static int run(const cli_opts *o, occam_error *err)
     if (occam_config_write_ini_changed(&cfg, stdout) == 0) printf("# (none)\n");
     fflush(stdout);
     occam_config probe = cfg;
-    const char *inert = occam_config_drop_inert(&probe);
-    if (inert && root && cfg.noise.enabled) /* [noise] left in a file but switched off: no note */
-        fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
+    for (const char *inert; (inert = occam_config_drop_inert(&probe));)
+        if (root && cfg.noise.enabled) /* [noise] left in a file but switched off: no note */
+            fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
 
     cli_session ss;
     occam_fit_result fit = {0};
@@ -297,7 +297,8 @@ static int run(const cli_opts *o, occam_error *err)
         if (rc == OCCAM_OK)
             rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
         if (rc >= OCCAM_STOPPED) {
-            fprintf(stderr, "occam: %s; the training state is in %s\n", err->msg, sio.wr.last);
+            fprintf(stderr, "occam: %s; the training state is in %s\n", cli_shown(err->msg),
+                    cli_shown(sio.wr.last));
             print_resume_hint(o, sio.wr.last);
             err->msg[0] = 0;
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
@@ -353,7 +354,8 @@ static int run(const cli_opts *o, occam_error *err)
         bool have_dl = occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train, threads, NULL,
                                         &dl_err) == OCCAM_OK;
         if (!have_dl)
-            fprintf(stderr, "occam: warning: no description length: %s\n", dl_err.msg);
+            fprintf(stderr, "occam: warning: no description length: %s\n",
+                    cli_shown(dl_err.msg));
         else
             printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
                    "weights: %.0f bits)\n",

@@ -115,7 +115,8 @@ static int dispatch(int argc, char **argv)
                 cli_command_name = commands[i].name;
                 return commands[i].run(argc - 1, args);
             }
-        fprintf(stderr, "occam: help: unknown command '%s' (see 'occam --help')\n", argv[2]);
+        fprintf(stderr, "occam: help: unknown command '%s' (see 'occam --help')\n",
+                cli_shown(argv[2]));
         return OCCAM_ERR_INPUT;
     }
     if (help) {
@@ -126,7 +127,7 @@ static int dispatch(int argc, char **argv)
     bool info = !strcmp(cmd, "--version") || !strcmp(cmd, "--config-keys");
     if (info && argc > 2) {
         fprintf(stderr, "occam: %s takes no arguments (got '%s'; see 'occam --help')\n", cmd,
-                argv[2]);
+                cli_shown(argv[2]));
         return OCCAM_ERR_INPUT;
     }
     if (!strcmp(cmd, "--version")) {
@@ -142,6 +143,6 @@ static int dispatch(int argc, char **argv)
             cli_command_name = commands[i].name;
             return commands[i].run(argc - 1, argv + 1);
         }
-    fprintf(stderr, "occam: unknown command '%s' (see 'occam --help')\n", cmd);
+    fprintf(stderr, "occam: unknown command '%s' (see 'occam --help')\n", cli_shown(cmd));
     return OCCAM_ERR_INPUT;
 }

@@ -39,12 +39,20 @@ void cli_quiet_other_ranks(void)
     }
 }
 
+const char *cli_shown(const char *text)
+{
+    static char buf[4][4 * OCCAM_ERROR_MAX + 4];
+    static int next;
+    char *b = buf[next++ % 4];
+    return occam_error_quote(b, sizeof buf[0], text, strlen(text), OCCAM_ERROR_MAX);
+}
+
 int cli_fail(const occam_error *err)
 {
     int status = err->status ? err->status : OCCAM_ERR_RUNTIME;
     FILE *out = err_out ? err_out : stderr;
     if (err->msg[0])
-        fprintf(out, "occam: %s\n", err->msg);
+        fprintf(out, "occam: %s\n", cli_shown(err->msg));
     else if (status >= OCCAM_STOPPED)
         ; /* stopped by a signal: the command has said where its state is */
     else /* a failure path that forgot its message: never exit without a word */
@@ -92,7 +100,7 @@ static int parse_threads(const char *s, int *out, occam_error *err)
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > 4096)
+    if (!occam_config_decimal(s) || errno || end == s || *end || v < 0 || v > 4096)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "--threads %s: expected a whole number from 0 to 4096", s);
     *out = (int)v;

@@ -328,7 +328,8 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
  * by EM whatever noise.prior_update trained with: the code length wants the best-fitting prior,
  * and EM's exact M-steps get closer in a few steps than gradient steps), the biases quantised,
  * data bits the expected NLL under q. sigma[i] is weight i's σ and rho its softplus⁻¹ (the
- * priors' fit reads the model's rho). OCCAM_ERR_RUNTIME when scratch runs out. */
+ * priors' fit reads the model's rho). OCCAM_ERR_RUNTIME when scratch runs out (the priors'
+ * first fit's included), agreed by the ranks. */
 static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, float *rho,
                         float *var, const occam_dl_params *p, const occam_noise_params *em,
                         const occam_dataset *train, int threads)
@@ -339,7 +340,8 @@ static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, 
     occam_model mt = *m;
     mt.rho = rho;
     occam_prior pr[OCCAM_MAX_LAYERS];
-    occam_noise_priors_fit(pr, &mt, em, true);
+    if (scratch_agreed(occam_noise_priors_fit(pr, &mt, em, true) == OCCAM_OK) != OCCAM_OK)
+        return OCCAM_ERR_RUNTIME;
     occam_noise_priors_fit(pr, &mt, em, false);
     bool one_sent = false;
     for (int l = 0; l < lay->nlayers; l++) {
@@ -468,8 +470,8 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     free(rho);
     free(var);
     if (rc != OCCAM_OK)
-        return occam_error_set(err, rc, "out of memory for the data code's scratch (%d threads)",
-                               threads);
+        return occam_error_set(err, rc, "out of memory for the bits-back code's scratch (%d "
+                               "threads)", threads);
     return OCCAM_OK;
 }
 

@@ -19,7 +19,10 @@
  *   trailer: u64 CRC-64 (the XZ variant) of every byte before it.
  * The reader checks the magic, the version, the length and the CRC before it decodes a single
  * field, so a damaged file (one flipped bit anywhere, a truncation) is refused with a message,
- * never decoded into another model. Versions 1 and 2 (float32 biases) are not read. Version 3
+ * never decoded into another model. A forged file (its checksum made to match) gets the
+ * decoder's checks, and its bin ranges are checked against what the coded stream can hold and
+ * what a Gaussian prior's own values can reach before a table of up to 2^24 bins is built for
+ * them (stream_holds, gauss_holds). Versions 1 and 2 (float32 biases) are not read. Version 3
  * is version 4 without the two scaling fields: it is read (a compressed model is not to be
  * lost to a format change), and its scaling cannot be checked (occam_occ_data.known).
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
@@ -345,6 +348,55 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     return rc;
 }
 
+/* The least a table of `bins` bins costs each of its symbols, in bits: every bin has a
+ * frequency of at least 1 in TABLE_TOTAL, so none has more than TABLE_TOTAL - bins + 1. The
+ * decoder's range then shrinks by at least that share per symbol, within 2^-8 (the last
+ * symbol's leftover, at most TABLE_TOTAL on a range of at least 2^56). */
+static double least_bits(int64_t bins)
+{
+    double most = (double)(TABLE_TOTAL - bins + 1);
+    double b = log2((double)TABLE_TOTAL / most) - log2(1.0 + 0x1p-8);
+    return b > 0 ? b : 0;
+}
+
+/* Whether a coded stream of `bytes` bytes can hold the values the header's bin ranges declare.
+ * Over the symbols decoded, the decoder's range (from below 2^64, never under 2^56) shrinks by
+ * 2^-C with C = Σ least_bits, and each byte it reads makes it 256 times wider again: it reads at
+ * least 8 + (C - 8) / 8 bytes, and a stream that passes occam_rc_dec_overrun has at most
+ * bytes + 7 to give. So every file the decoder accepts has C <= 8·bytes, and a header whose
+ * ranges need more was damaged or forged: it is refused before a table of up to 2^24 bins is
+ * built for it (seconds each). *worst is the layer that needs the most. */
+static bool stream_holds(const uint64_t *k, const int32_t *qlo, const int32_t *qhi,
+                         const int32_t *bqlo, const int32_t *bqhi, const int *width, uint32_t L,
+                         uint64_t bytes, double *need, uint32_t *worst)
+{
+    double c = 0, most = -1;
+    for (uint32_t l = 0; l < L; l++) {
+        double w = (double)k[l] * (k[l] ? least_bits((int64_t)qhi[l] - qlo[l] + 1) : 0) +
+                   (double)width[l + 1] * least_bits((int64_t)bqhi[l] - bqlo[l] + 1);
+        if (w > most) {
+            most = w;
+            *worst = l;
+        }
+        c += w;
+    }
+    *need = c;
+    return c <= 8.0 * (double)bytes + 64; /* + 64: room for the rounding of the sum */
+}
+
+/* Whether the bins [qlo, qhi] of n values at step delta can be those of values a Gaussian p was
+ * fitted to: the writer fits the biases' Gaussian (and the weights' under mdl.prior =
+ * gaussian) to the very values it codes, so μ² + σ² is their mean square (σ floored, which
+ * only widens it), and no one of n values exceeds sqrt(n · mean square) in size. A wider range
+ * is a damaged or forged header, refused before its table is built. Mixtures: not checked. */
+static bool gauss_holds(const occam_prior *p, uint64_t n, double delta, int32_t qlo, int32_t qhi)
+{
+    if (p->k != 1 || n == 0) return true;
+    double most = sqrt((double)n * (p->mu[0] * p->mu[0] + p->sigma[0] * p->sigma[0])) *
+                  (1.0 + 1e-5) / delta + 1.0; /* + 1e-5: the float32 rounding of μ, σ and δ */
+    return (double)qlo >= -most && (double)qhi <= most;
+}
+
 /* Decodes n values (those with mk[i] = 1, or all if mk is NULL) at step delta under p's table
  * over [qlo, qhi] into w. */
 static int decode_values(occam_rc_dec *d, float *w, const uint8_t *mk, size_t n,
@@ -604,11 +656,25 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
             (k[l] && !prior_ok(&prior[l])) || !prior_ok(&bprior[l]) || !(bdelta[l] > 0))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u parameters are damaged",
                                  path, l);
+        else if ((k[l] && !gauss_holds(&prior[l], k[l], delta[l], qlo[l], qhi[l])) ||
+                 !gauss_holds(&bprior[l], (uint64_t)width[l + 1], bdelta[l], bqlo[l], bqhi[l]))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u's quantisation range "
+                                 "reaches past what its values' Gaussian allows (header "
+                                 "damaged)", path, l);
     }
     uint64_t rclen = rc == OCCAM_OK ? get_u64(&r) : 0;
     const uint8_t *stream = rc == OCCAM_OK ? take(&r, (size_t)rclen) : NULL;
     if (rc == OCCAM_OK && (!stream || r.at != r.len))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream length is wrong", path);
+    double need = 0;
+    uint32_t worst = 0;
+    if (rc == OCCAM_OK && !stream_holds(k, qlo, qhi, bqlo, bqhi, width, L, rclen, &need, &worst))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's quantisation ranges (layer "
+                             "%u: %lld bins for its weights, %lld for its biases) need at least "
+                             "%.0f bits of coded stream, and it has %llu bytes (header damaged)",
+                             path, worst, (long long)qhi[worst] - qlo[worst] + 1,
+                             (long long)bqhi[worst] - bqlo[worst] + 1, need,
+                             (unsigned long long)rclen);
     occam_rc_dec d;
     if (rc == OCCAM_OK) occam_rc_dec_init(&d, stream, (size_t)rclen);
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {

@@ -179,9 +179,10 @@ static void refit_gradient(occam_prior *p, const weight_seg *seg, int nseg, doub
 }
 
 /* The mixture's first fit, to μ of the segments: from one contiguous copy when there are
- * several, one per layer (if that copy cannot be had, from seg[l], layer l's alone: EM then
- * pools every layer). */
-static int first_fit(occam_prior *p, const weight_seg *seg, int nseg, int l, int k)
+ * several, one per layer. occam_prior_fit's status: OCCAM_ERR_RUNTIME when the copy or the
+ * fit's scratch cannot be had. (Fitting layer 0's weights alone instead, as this once did,
+ * gave the network a prior that depended on the free memory, without a word.) */
+static int first_fit(occam_prior *p, const weight_seg *seg, int nseg, int k)
 {
     if (nseg == 1)
         return occam_prior_fit(p, k, true, seg[0].w, seg[0].n, seg[0].mk, 1e-4, NULL);
@@ -196,7 +197,7 @@ static int first_fit(occam_prior *p, const weight_seg *seg, int nseg, int l, int
     if (!w || (masked && !mk)) {
         free(w);
         free(mk);
-        return occam_prior_fit(p, k, true, seg[l].w, seg[l].n, seg[l].mk, 1e-4, NULL);
+        return OCCAM_ERR_RUNTIME;
     }
     for (size_t s = 0, o = 0; s < (size_t)nseg; o += seg[s].n, s++) {
         memcpy(w + o, seg[s].w, seg[s].n * sizeof *w);
@@ -211,13 +212,13 @@ static int first_fit(occam_prior *p, const weight_seg *seg, int nseg, int l, int
     return rc;
 }
 
-void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
-                           const occam_noise_params *np, bool first)
+int occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
+                          const occam_noise_params *np, bool first)
 {
     double zero_weight = np->zero_weight;
     if (np->prior == OCCAM_PRIOR_SPARSE) { /* no parameters: a placeholder for the files */
         *p = occam_prior_gauss(0.0, 1.0);
-        return;
+        return OCCAM_OK;
     }
     weight_seg seg[OCCAM_MAX_LAYERS];
     int nseg = prior_segments(seg, m, l, occam_noise_one_prior(np));
@@ -234,24 +235,29 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
             }
         double sd = np->prior_sigma > 0 ? np->prior_sigma
                                                : sqrt(k ? ss / (double)k : 1.0);
-        *p = occam_prior_gauss(0.0, sd > 1e-6 ? sd : 1e-6);
-        return;
+        *p = occam_prior_gauss(0.0, sd > OCCAM_NOISE_PRIOR_SIGMA_MIN ? sd
+                                                                     : OCCAM_NOISE_PRIOR_SIGMA_MIN);
+        return OCCAM_OK;
     }
     bool by_gradient = !first && np->prior_update == OCCAM_PRIOR_UPDATE_GRADIENT;
     /* the weights' RMS scales the gradient's steps and the cap: one more pass, only for them */
     double spread = by_gradient || np->zero_cap > 0 ? active_rms(seg, nseg) : 1.0;
-    double cap = np->zero_cap * spread;
+    /* no narrower than OCCAM_NOISE_SIGMA_MIN: a cap of 1e-20 made 1/s² infinite in float32 and
+     * the loss NaN ("training diverged"), and one of 5e-324 became 0, no cap, without a word */
+    double cap = np->zero_cap > 0 ? fmax(np->zero_cap * spread, OCCAM_NOISE_SIGMA_MIN) : 0.0;
     if (first) {
-        if (first_fit(p, seg, nseg, l, np->components) != OCCAM_OK) {
+        int rc = first_fit(p, seg, nseg, np->components);
+        if (rc == OCCAM_ERR_RUNTIME) return rc;
+        if (rc != OCCAM_OK) { /* no active weight to fit: a placeholder until there are */
             *p = occam_prior_gauss(0.0, 0.1);
-            return;
+            return OCCAM_OK;
         }
         pin_zero_component(p, zero_weight, cap);
-        return;
+        return OCCAM_OK;
     }
     if (by_gradient) {
         refit_gradient(p, seg, nseg, spread, np->prior_steps, zero_weight, cap);
-        return;
+        return OCCAM_OK;
     }
     /* EM steps from the current mixture; every weight brings its own variance σ². */
     for (int it = 0; it < 5; it++) {
@@ -270,7 +276,7 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
             }
         double total = 0.0;
         for (int c = 0; c < p->k; c++) total += sr[c];
-        if (total <= 0.0) return;
+        if (total <= 0.0) return OCCAM_OK;
         for (int c = 0; c < p->k; c++) {
             /* a component nobody claims keeps its place but gets (almost) no weight */
             p->pi[c] = sr[c] > 1e-12 ? sr[c] / total : 1e-12;
@@ -281,17 +287,20 @@ void occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
         }
         pin_zero_component(p, zero_weight, cap);
     }
+    return OCCAM_OK;
 }
 
 
-void occam_noise_priors_fit(occam_prior *p, const occam_model *m, const occam_noise_params *np,
-                            bool first)
+int occam_noise_priors_fit(occam_prior *p, const occam_model *m, const occam_noise_params *np,
+                           bool first)
 {
     bool one = occam_noise_one_prior(np);
-    for (int l = 0; l < m->lay.nlayers; l++) {
+    int rc = OCCAM_OK;
+    for (int l = 0; l < m->lay.nlayers && rc == OCCAM_OK; l++) {
         if (one && l > 0) p[l] = p[0];
-        else occam_noise_prior_fit(&p[l], m, l, np, first);
+        else rc = occam_noise_prior_fit(&p[l], m, l, np, first);
     }
+    return rc;
 }
 
 double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
@@ -564,7 +573,10 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     }
     for (int t = 0; t < s->threads; t++) /* one noise stream per thread of the world */
         s->rng[t] = occam_rng_seed(np->seed, 0x6e6f697365ull + (uint64_t)(stream0 + t));
-    occam_noise_priors_fit(s->prior, m, np, true);
+    if (occam_noise_priors_fit(s->prior, m, np, true) != OCCAM_OK) {
+        noisy_state_free(s);
+        return NULL;
+    }
     for (int l = 0; l < lay->nlayers; l++) {
         noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);
         refresh_sigma(s, m, lay->w_off[l], (size_t)lay->width[l] * lay->width[l + 1]);
@@ -651,7 +663,7 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     s->beta = beta * np->kl_scale;
     s->kappa = s->beta * noisy_loss_unit(s) / (double)(rows ? rows : 1);
     s->rows = rows;
-    if (epoch > 0) occam_noise_priors_fit(s->prior, m, np, false);
+    if (epoch > 0) occam_noise_priors_fit(s->prior, m, np, false); /* a refit allocates nothing */
     /* the sparse prior's weights with log α above the threshold leave through the mask (the
      * pruning machinery's; the trainer then zeroes their moments and σ²); the model's mask
      * was enabled with the trainer, so this cannot fail */

@@ -54,6 +54,7 @@
 #include <ini.h>
 
 #include "occam/json.h"
+#include "occam/noisy.h"
 
 /* ---- the table -------------------------------------------------------------------------- */
 
@@ -363,7 +364,7 @@ static const config_key keys[] = {
              "dropout (Molchanov et al. 2017)"),
     INT_KEY("noise", "components", noise.components, 2, 8, "3", "mog prior: components"),
     DOUBLE_KEY("noise", "prior_sigma", noise.prior_sigma, 0, 100, 0, "0",
-               "gaussian prior: s; 0 = learned (per noise.prior_scope)"),
+               "gaussian prior: s, 0 or at least 1e-6; 0 = learned (per noise.prior_scope)"),
     ENUM_KEY("noise", "prior_scope", noise.prior_scope, occam_prior_scope, prior_scope_names,
              "auto",
              "gaussian and mog priors: one per layer, or one for the whole network, which pins "
@@ -483,9 +484,14 @@ static bool parse_int64(const char *s, int64_t *out)
 
 /* Decimal floating point only: the character check rules out hex, inf, nan and blanks that
  * strtod would accept; the end pointer rules out trailing garbage such as "1.5.2". */
+bool occam_config_decimal(const char *s)
+{
+    return *s && strspn(s, "0123456789+-.eE") == strlen(s);
+}
+
 static bool parse_double(const char *s, double *out)
 {
-    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
+    if (!occam_config_decimal(s))
         return false;
     char *end;
     errno = 0;
@@ -1676,6 +1682,14 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "noise.data_term = expansion: the sparse prior trains σ by the "
                              "sampled gradient (use sample or auto)");
+    /* 1e-300 was taken and trained as 1e-6 without a word */
+    if (rc == OCCAM_OK && cfg->noise.prior_sigma > 0 &&
+        cfg->noise.prior_sigma < OCCAM_NOISE_PRIOR_SIGMA_MIN)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "noise.prior_sigma: %g is narrower than the %g a Gaussian prior "
+                             "is kept at; use 0 (learned) or a width of at least %g",
+                             cfg->noise.prior_sigma, OCCAM_NOISE_PRIOR_SIGMA_MIN,
+                             OCCAM_NOISE_PRIOR_SIGMA_MIN);
     if (rc == OCCAM_OK)
         rc = occam_prune_check_late(&cfg->prune, cfg->mdl.model_code == OCCAM_MDL_BITS_BACK,
                                     err);
@@ -1765,23 +1779,77 @@ static void json_write(const occam_config *cfg, sink *s)
     sink_printf(s, "}}");
 }
 
+/* The noise.* keys that only one prior (or prior update) reads, and when they are read in a
+ * training run and its description length (what train and select compute). The mixture's keys
+ * apply to the sparse prior too: its bits-back code puts the survivors under a mixture (dl.c's
+ * bits_back). noise.log_alpha also masks any noisy model in occam mdl and compress, which take
+ * their own config. Each reason starts with the key it resets. */
+static bool noise_mixture(const occam_config *c) { return c->noise.prior != OCCAM_PRIOR_GAUSSIAN; }
+static bool noise_mog(const occam_config *c) { return c->noise.prior == OCCAM_PRIOR_MOG; }
+static bool noise_gradient(const occam_config *c)
+{
+    return noise_mog(c) && c->noise.prior_update == OCCAM_PRIOR_UPDATE_GRADIENT;
+}
+static bool noise_gaussian(const occam_config *c) { return c->noise.prior == OCCAM_PRIOR_GAUSSIAN; }
+static bool noise_sparse(const occam_config *c) { return c->noise.prior == OCCAM_PRIOR_SPARSE; }
+static bool noise_shared(const occam_config *c) { return !noise_sparse(c); }
+static bool noise_rebalanced(const occam_config *c) /* as occam_trainer_begin_epoch reads it */
+{
+    return occam_noise_one_prior(&c->noise) && c->model.activation == OCCAM_ACT_RELU;
+}
+
+#define NOISE_FIELD(f) offsetof(occam_config, noise.f), sizeof(((occam_config *)0)->noise.f)
+static const struct {
+    size_t off, size;
+    bool (*applies)(const occam_config *);
+    const char *why;
+} noise_only[] = {
+    {NOISE_FIELD(components), noise_mixture,
+     "noise.components does not apply with noise.prior = gaussian (it sizes a mixture prior)"},
+    {NOISE_FIELD(zero_weight), noise_mixture,
+     "noise.zero_weight does not apply with noise.prior = gaussian (a mixture prior's zero "
+     "component)"},
+    {NOISE_FIELD(zero_cap), noise_mixture,
+     "noise.zero_cap does not apply with noise.prior = gaussian (a mixture prior's zero "
+     "component)"},
+    {NOISE_FIELD(prior_update), noise_mog, "noise.prior_update applies only to noise.prior = mog"},
+    {NOISE_FIELD(prior_steps), noise_gradient,
+     "noise.prior_steps applies only to noise.prior = mog with noise.prior_update = gradient"},
+    {NOISE_FIELD(prior_sigma), noise_gaussian,
+     "noise.prior_sigma applies only to noise.prior = gaussian"},
+    {NOISE_FIELD(log_alpha), noise_sparse,
+     "noise.log_alpha does not apply in training with noise.prior = gaussian or mog (only the "
+     "sparse prior masks weights as it trains; occam mdl and compress still mask by it)"},
+    {NOISE_FIELD(prior_scope), noise_shared,
+     "noise.prior_scope does not apply with noise.prior = sparse (it has no parameters)"},
+    {NOISE_FIELD(rebalance), noise_rebalanced,
+     "noise.rebalance applies only to one prior for the network (noise.prior = gaussian or mog, "
+     "noise.prior_scope = network or auto) with model.activation = relu"},
+};
+#undef NOISE_FIELD
+
 const char *occam_config_drop_inert(occam_config *cfg)
 {
-    const char *first = NULL;
     if (cfg->noise.enabled && cfg->train.optim.weight_decay != 0) {
         cfg->train.optim.weight_decay = 0;
-        first = "train.weight_decay does not apply with noise.enabled = true (the prior "
-                "regularises noisy weights)";
+        return "train.weight_decay does not apply with noise.enabled = true (the prior "
+               "regularises noisy weights)";
     }
+    occam_config d;
+    occam_config_defaults(&d);
     if (!cfg->noise.enabled) { /* the trainer builds no noise state; no code reads them */
-        occam_config d;
-        occam_config_defaults(&d);
-        if (memcmp(&cfg->noise, &d.noise, sizeof d.noise)) {
-            cfg->noise = d.noise;
-            if (!first) first = "the noise.* keys do not apply with noise.enabled = false";
-        }
+        if (!memcmp(&cfg->noise, &d.noise, sizeof d.noise)) return NULL;
+        cfg->noise = d.noise;
+        return "the noise.* keys do not apply with noise.enabled = false";
     }
-    return first;
+    for (size_t i = 0; i < sizeof noise_only / sizeof *noise_only; i++) {
+        char *f = (char *)cfg + noise_only[i].off;
+        const char *df = (const char *)&d + noise_only[i].off;
+        if (noise_only[i].applies(cfg) || !memcmp(f, df, noise_only[i].size)) continue;
+        memcpy(f, df, noise_only[i].size);
+        return noise_only[i].why;
+    }
+    return NULL;
 }
 
 int occam_config_to_json(const occam_config *cfg, char *buf, size_t cap)
