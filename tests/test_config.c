@@ -922,6 +922,12 @@ Test(config, set_paths)
     check_set_error("data.path=/a\tb", "--set data.path: contains a control character (got "
                                        "'/a\\x09b')");
     check_set_error("data.path=/a\xff", "--set data.path: is not valid UTF-8 (got '/a\\xFF')");
+    /* C1 controls are valid UTF-8 (U+009B is CSI, which some terminals obey as ESC [), and
+     * --print-config, select's labels and the report echo a path as it is. */
+    check_set_error("data.path=/a\xc2\x9b" "31mb", "--set data.path: contains a control character "
+                                              "(got '/a\\xC2\\x9B31mb')");
+    check_set_error("data.path=/a\xc2\x80", "--set data.path: contains a control character "
+                                          "(got '/a\\xC2\\x80')");
     set_ok(&c, "data.path=/données/ünï ☃");
     cr_assert_str_eq(c.data.path, "/données/ünï ☃");
 }

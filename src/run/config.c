@@ -697,7 +697,10 @@ static bool path_parse(const config_key *k, const char *s, occam_config *cfg, ch
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7F) {
+        /* C0, DEL, and the C1 controls U+0080..U+009F (UTF-8 0xC2 0x80..0x9F): some terminals
+         * obey U+009B as CSI, and a path is echoed as it is (--print-config, select's labels). */
+        if (c < 0x20 || c == 0x7F ||
+            (c == 0xC2 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F)) {
             snprintf(detail, cap, "contains a control character");
             return false;
         }
