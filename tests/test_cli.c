@@ -2134,6 +2134,23 @@ Test(cli, arguments_echoed_in_errors_cannot_drive_the_terminal)
     }
 }
 
+/* The paths of the notes a successful run prints went raw too: 'train --resume' with a state
+ * file named $'x\e[2J.safetensors' (a copy, as a user might name one) printed "occam: resuming
+ * x<ESC>[2J...", clearing the terminal. The resume line, the version 3 .occ note and plot's
+ * skipped-figure notes now quote their path as the error lines do. */
+Test(cli, paths_echoed_in_notes_cannot_drive_the_terminal)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --set train.checkpoint_every=1 "
+                  "--set train.checkpoint_dir=%s", BLOBS, path("ck")), 0, NULL);
+    char from[600], to[600];
+    snprintf(from, sizeof from, "%s", path("ck/ckpt-e0001-s000000032.safetensors"));
+    snprintf(to, sizeof to, "%s", path("x\x1b[2J.safetensors"));
+    cr_assert_eq(rename(from, to), 0, "%s", from);
+    expect(occam("train %s --threads 1 --set train.epochs=2 --set train.checkpoint_dir=%s "
+                 "--resume '%s'", BLOBS, path("ck2"), to), 0, "x\\x1B[2J.safetensors: 1 epochs");
+    cr_assert_null(strchr(out, '\x1b'), "a raw escape byte: %s", out);
+}
+
 /* The bench options read numbers with strtod or strtol, which take hex: 'bench select --n
  * 0x10' timed 16 values and exited 0, and ' 16' with a blank was taken too. The config table
  * and --threads refuse both; every bench number now does, exit 2 naming the option, before

@@ -55,7 +55,8 @@ double occam_prior_bin_bits(const occam_prior *p, double lo, double hi);
  * 3 s for k = 8 and 3e5 weights when components overlap and EM crawls). Sigmas are floored
  * at sigma_floor. A component whose responsibility vanishes keeps pi = 0. Serial.
  * Errors: OCCAM_ERR_INPUT for k outside [1, OCCAM_PRIOR_MAX], sigma_floor not > 0, a
- * non-finite active weight, or no active weights; OCCAM_ERR_RUNTIME when out of memory.
+ * non-finite active weight, or no active weights; OCCAM_ERR_RUNTIME when out of memory
+ * (k > 1 only: a Gaussian fit allocates nothing, so the .occ writer's biases always get one).
  * p is written only on success. */
 int occam_prior_fit(occam_prior *p, int k, bool pin_zero, const float *w, size_t n,
                     const uint8_t *mask, double sigma_floor, occam_error *err);

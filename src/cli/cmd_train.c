@@ -128,7 +128,7 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     if (rc != OCCAM_OK) return rc;
     snprintf(sio->wr.last, sizeof sio->wr.last, "%s", rd->path); /* good: it just loaded */
     const occam_fit_pos *p = &v->res->pos;
-    fprintf(stderr, "occam: resuming %s: %d epochs and %lld steps done", rd->path,
+    fprintf(stderr, "occam: resuming %s: %d epochs and %lld steps done", cli_shown(rd->path),
             v->res->epochs, (long long)v->res->steps);
     if (p->epoch_step) fprintf(stderr, ", %lld into epoch %d", (long long)p->epoch_step,
                                v->res->epochs + 1);

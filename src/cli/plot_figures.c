@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "cli.h"
+
 /* The range of the positive values a plot will show, to choose a log axis when they span
  * decades. A zero or negative value rules a log axis out: it would be dropped. */
 typedef struct span {
@@ -302,17 +304,19 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
     rc = plot_ctx_open(&c, &p, err);
     if (rc == OCCAM_OK && r.nh) rc = plot_learning(&c, &r, err);
     if (rc == OCCAM_OK && !r.nh)
-        fprintf(stderr, "occam: %s has no history; learning.png skipped\n", report_path);
+        fprintf(stderr, "occam: %s has no history; learning.png skipped\n",
+                cli_shown(report_path));
     if (rc == OCCAM_OK && r.ne) rc = plot_prune_accuracy(&c, &r, err);
     if (rc == OCCAM_OK && r.has_bits) rc = plot_mdl_bits(&c, &r, err);
     if (rc == OCCAM_OK && !r.has_bits)
         fprintf(stderr, "occam: %s has no description lengths per prune step (prune.schedule = "
-                "mdl, or prune.score_events = true); mdl_bits.png skipped\n", report_path);
+                "mdl, or prune.score_events = true); mdl_bits.png skipped\n",
+                cli_shown(report_path));
     if (rc == OCCAM_OK) {
         if (r.nhist && r.nl)
             rc = plot_weights(&c, &r, err);
         else
-            fprintf(stderr, "occam: %s has no %s; weights.png skipped\n", report_path,
+            fprintf(stderr, "occam: %s has no %s; weights.png skipped\n", cli_shown(report_path),
                     r.nl ? "weight_histogram" : "mdl.layers[].prior");
     }
     plot_report_free(&r);

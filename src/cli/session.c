@@ -267,7 +267,7 @@ int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_erro
     if (rc == OCCAM_OK && unchecked) /* used, and said so once */
         fprintf(stderr, "occam: note: %s is a version 3 .occ file, which does not record the "
                 "data.normalize it was trained under; it is used with this config's (%s); "
-                "compress the model again to have it checked\n", checkpoint,
+                "compress the model again to have it checked\n", cli_shown(checkpoint),
                 occam_norm_name(cfg->data.normalize));
     return rc;
 }

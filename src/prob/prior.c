@@ -345,21 +345,21 @@ int occam_prior_fit(occam_prior *p, int k, bool pin_zero, const float *w, size_t
     }
     if (na == 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "prior: no active weights to fit");
-    double *x = occam_alloc(na, sizeof(double));
-    if (!x)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "prior: out of memory for %zu weights",
-                               na);
-    size_t a = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!mask || mask[i]) x[a++] = w[i];
 
+    /* The moments straight from w, so that a Gaussian fit allocates nothing and cannot fail
+     * for memory: the .occ writer fits the biases' Gaussian with it and has no other prior
+     * that covers them (its old fallback, N(0, 1), gave a file whose reader refuses biases
+     * beyond that Gaussian's reach; occfile.c's gauss_holds). */
     double mean = 0, ss = 0, sq = 0;
-    for (size_t i = 0; i < na; i++) mean += x[i];
+    for (size_t i = 0; i < n; i++)
+        if (!mask || mask[i]) mean += w[i];
     mean /= (double)na;
-    for (size_t i = 0; i < na; i++) {
-        ss += (x[i] - mean) * (x[i] - mean);
-        sq += x[i] * x[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        if (!mask || mask[i]) {
+            double x = w[i];
+            ss += (x - mean) * (x - mean);
+            sq += x * x;
+        }
     double sd = sqrt(ss / (double)na);
 
     occam_prior q = {.k = k, .pinned0 = pin_zero};
@@ -368,6 +368,13 @@ int occam_prior_fit(occam_prior *p, int k, bool pin_zero, const float *w, size_t
         q.mu[0] = pin_zero ? 0.0 : mean;
         q.sigma[0] = fmax(pin_zero ? sqrt(sq / (double)na) : sd, sigma_floor);
     } else {
+        double *x = occam_alloc(na, sizeof(double));
+        if (!x)
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "prior: out of memory for %zu "
+                                   "weights", na);
+        size_t a = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!mask || mask[i]) x[a++] = w[i];
         sort_floats(x, na);
         em_groups g;
         if (!em_group(&g, x, na, sd)) {
@@ -379,8 +386,8 @@ int occam_prior_fit(occam_prior *p, int k, bool pin_zero, const float *w, size_t
         free(g.count);
         free(g.mean);
         free(g.m2);
+        free(x);
     }
-    free(x);
     *p = q;
     return OCCAM_OK;
 }
