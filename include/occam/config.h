@@ -61,10 +61,13 @@ int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err
  * separated by commas); false for any other name, unknown ones included. */
 bool occam_config_key_is_list(const char *name);
 
-/* Whether s is written as the table reads numbers: decimal digits, signs, a point and an
- * exponent only, so no hex ("0x10"), inf, nan or blanks, which strtod and strtol also take.
- * For options outside the table that should read numbers the same way. */
-bool occam_config_decimal(const char *s);
+/* Numbers as the table reads them, for options outside it that should read them the same way.
+ * occam_config_integer: a decimal integer with an optional sign and nothing else (saturating
+ * on overflow, for the caller's bounds to refuse). occam_config_number: decimal digits, signs,
+ * a point and an exponent only, so no hex ("0x10"), inf, nan or blanks, which strtod and
+ * strtol also take. Both return false for anything else and leave *out alone then. */
+bool occam_config_integer(const char *s, int64_t *out);
+bool occam_config_number(const char *s, double *out);
 
 /* Resets to their defaults the keys that have no effect under the rest of cfg, so that two
  * configs that train the same run compare equal: train.weight_decay when noise.enabled (noisy

@@ -4,7 +4,6 @@
  * FLOP model (shared with perf/torch_peer.py): per sample, forward 2·Σ in·out, weight
  * gradients 2·Σ in·out, input gradients 2·Σ in·out over every layer but the first. Biases,
  * activations and the loss are not counted. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,11 +185,8 @@ static int bench_memory(int threads)
  * or returns -1. */
 static long parse_long(const char *s, long lo, long hi)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return (occam_config_decimal(s) && !errno && end != s && !*end && v >= lo && v <= hi) ? v
-                                                                                          : -1;
+    int64_t v;
+    return occam_config_integer(s, &v) && v >= lo && v <= hi ? (long)v : -1;
 }
 
 int cmd_bench(int argc, char **argv)

@@ -9,7 +9,6 @@
  * clock speed hits both alike, and the medians are reported. The ceiling printed beside them
  * (gemm_gflops) is BLIS's single-threaded sgemm rate on the same threads for the model's
  * largest layer at the dense path's block of 1024 rows, measured in the same run. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,10 +51,8 @@ typedef struct infer_opts {
 static int infer_number(const char *opt, const char *s, double lo, double hi, double *out,
                         occam_error *err)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (!occam_config_decimal(s) || errno || end == s || *end || !(v >= lo && v <= hi))
+    double v;
+    if (!occam_config_number(s, &v) || !(v >= lo && v <= hi))
         return occam_error_set(err, OCCAM_ERR_INPUT, "bench infer: --%s %s: expected a number "
                                "from %g to %g", opt, s, lo, hi);
     *out = v;

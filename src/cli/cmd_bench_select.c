@@ -56,10 +56,8 @@ static double median(double *v, int n)
 
 static int parse_u64(const char *s, const char *opt, uint64_t lo, uint64_t *out, occam_error *err)
 {
-    char *end;
-    double d = strtod(s, &end); /* accepts 1e8; occam_config_decimal refuses 0x10, as the
-                                   config does */
-    if (!occam_config_decimal(s) || end == s || *end || !(d >= (double)lo) || d > 1.8e19 || d != floor(d))
+    double d; /* read as the config reads numbers: 1e8 is taken, 0x10 is not */
+    if (!occam_config_number(s, &d) || !(d >= (double)lo) || d > 1.8e19 || d != floor(d))
         return occam_error_set(err, OCCAM_ERR_INPUT, "bench select: %s '%s': expected an integer >= %llu",
                                opt, s, (unsigned long long)lo);
     *out = (uint64_t)d;

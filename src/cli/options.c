@@ -1,5 +1,4 @@
 /* Option parsing (getopt_long) and run set-up shared by the computing subcommands. */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -97,10 +96,8 @@ static int cli_finish(int rc, occam_error *err)
 
 static int parse_threads(const char *s, int *out, occam_error *err)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (!occam_config_decimal(s) || errno || end == s || *end || v < 0 || v > 4096)
+    int64_t v;
+    if (!occam_config_integer(s, &v) || v < 0 || v > 4096)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "--threads %s: expected a whole number from 0 to 4096", s);
     *out = (int)v;

@@ -470,7 +470,7 @@ static char *trim(char *s)
 
 /* Decimal integer, optional sign, nothing else. Returns false if malformed; saturates (and
  * lets the bounds check complain) on overflow. */
-static bool parse_int64(const char *s, int64_t *out)
+bool occam_config_integer(const char *s, int64_t *out)
 {
     const char *p = (*s == '+' || *s == '-') ? s + 1 : s;
     if (!*p)
@@ -484,14 +484,9 @@ static bool parse_int64(const char *s, int64_t *out)
 
 /* Decimal floating point only: the character check rules out hex, inf, nan and blanks that
  * strtod would accept; the end pointer rules out trailing garbage such as "1.5.2". */
-bool occam_config_decimal(const char *s)
+bool occam_config_number(const char *s, double *out)
 {
-    return *s && strspn(s, "0123456789+-.eE") == strlen(s);
-}
-
-static bool parse_double(const char *s, double *out)
-{
-    if (!occam_config_decimal(s))
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
         return false;
     char *end;
     errno = 0;
@@ -544,7 +539,7 @@ static bool utf8_valid(const unsigned char *s)
 /* A decimal integer within the row's bounds. */
 static bool bounded_int(const config_key *k, const char *s, int64_t *v, char *detail, size_t cap)
 {
-    if (!parse_int64(s, v)) {
+    if (!occam_config_integer(s, v)) {
         snprintf(detail, cap, "not an integer");
         return false;
     }
@@ -613,7 +608,7 @@ static bool double_parse(const config_key *k, const char *s, occam_config *cfg, 
                          size_t cap)
 {
     double v;
-    if (!parse_double(s, &v)) {
+    if (!occam_config_number(s, &v)) {
         snprintf(detail, cap, "not a decimal number");
         return false;
     }
@@ -741,7 +736,7 @@ static bool label_parse(const config_key *k, const char *s, occam_config *cfg, c
         v = OCCAM_LABEL_FIRST;
     else if (!strcmp(s, "last"))
         v = OCCAM_LABEL_LAST;
-    else if (!parse_int64(s, &v) || !in_bounds(k, (double)v)) {
+    else if (!occam_config_integer(s, &v) || !in_bounds(k, (double)v)) {
         snprintf(detail, cap, "expected first, last or a column number from %.0f to %.0f", k->lo,
                  k->hi);
         return false;
@@ -791,12 +786,12 @@ static bool list_parse(const config_key *k, const char *s, occam_config *cfg, ch
         double v;
         if (k->type == KEY_LIST) {
             int64_t iv;
-            if (!parse_int64(t, &iv)) {
+            if (!occam_config_integer(t, &iv)) {
                 snprintf(detail, cap, "entry %d (%.40s) is not an integer", n + 1, t);
                 return false;
             }
             v = (double)iv; /* saturated or huge values fail the bounds below */
-        } else if (!parse_double(t, &v)) {
+        } else if (!occam_config_number(t, &v)) {
             snprintf(detail, cap, "entry %d (%.40s) is not a decimal number", n + 1, t);
             return false;
         }
@@ -877,8 +872,8 @@ static bool nm_parse(const config_key *k, const char *s, occam_config *cfg, char
 {
     char buf[64], *a, *b;
     int64_t n, m;
-    if (!split_colon(s, buf, sizeof buf, &a, &b) || !parse_int64(a, &n) ||
-        !parse_int64(b, &m)) {
+    if (!split_colon(s, buf, sizeof buf, &a, &b) || !occam_config_integer(a, &n) ||
+        !occam_config_integer(b, &m)) {
         snprintf(detail, cap, "expected N:M, two integers with %.0f <= N < M <= %.0f (e.g. 2:4)",
                  k->lo, k->hi);
         return false;
@@ -913,7 +908,7 @@ static bool tagged_parse(const config_key *k, const char *s, occam_config *cfg, 
     char buf[64], *a, *b;
     int64_t v;
     if (split_colon(s, buf, sizeof buf, &a, &b) && !strcmp(a, k->names[k->tag]) &&
-        parse_int64(b, &v) && v >= k->lo && v <= k->hi) {
+        occam_config_integer(b, &v) && v >= k->lo && v <= k->hi) {
         *(int *)field_ptr(cfg, k->off) = k->tag;
         *(int *)field_ptr(cfg, k->off2) = (int)v;
         return true;
