@@ -1483,6 +1483,32 @@ Test(cli, compress_says_when_coding_lost_the_fit)
                  path("b.st"), path("c.occ")), 0, "occam: note: coding raised the training loss");
 }
 
+/* compress always writes the two-part code: a config's mdl.model_code = count was ignored
+ * without a word. It is named in a note now, the file is the one two-part writes, and the
+ * default code gets no note. */
+Test(cli, compress_names_a_model_code_it_does_not_write)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=2 --save %s", BLOBS, path("b.st")), 0,
+           "saved");
+    expect(occam("compress %s --checkpoint %s --out %s", BLOBS, path("b.st"), path("b.occ")), 0,
+           "two-part model bits");
+    cr_assert_null(strstr(out, "mdl.model_code"), "%s", out);
+    expect(occam("compress %s --checkpoint %s --out %s --set mdl.model_code=count", BLOBS,
+                 path("b.st"), path("c.occ")), 0,
+           "occam: note: mdl.model_code = count is ignored: compress always writes its own "
+           "code, the two-part one");
+    FILE *a = fopen(path("b.occ"), "rb"), *b = fopen(path("c.occ"), "rb");
+    cr_assert(a && b);
+    int ca, cb;
+    do {
+        ca = fgetc(a);
+        cb = fgetc(b);
+        cr_assert_eq(ca, cb, "the files differ");
+    } while (ca != EOF);
+    fclose(a);
+    fclose(b);
+}
+
 /* The line of out that holds needle, copied into line (cap bytes). */
 static void line_with(const char *needle, char *line, size_t cap)
 {

@@ -407,6 +407,29 @@ Test(select_cmd, noise_keys_do_not_apply_without_noise)
                           "not apply with noise.enabled = false"), "%s", out);
 }
 
+/* `occam <common>` alone and with `extra`, keys it does not read: alone it notes nothing, with
+ * them it notes each of `notes` (NULL-terminated), and both give the same total bits. */
+static void unread_keys_noted(const char *common, const char *extra, const char *const *notes)
+{
+    double bits[2];
+    for (int k = 0; k < 2; k++) {
+        const char *rep = path(k ? "b.json" : "a.json");
+        cr_assert_eq(shell_occam(out, sizeof out, "%s --report %s %s", common, rep,
+                                 k ? extra : ""), 0, "%s", out);
+        for (int i = 0; k && notes[i]; i++) {
+            char note[256];
+            snprintf(note, sizeof note, "occam: note: %s", notes[i]);
+            cr_assert(strstr(out, note), "no '%s' in: %s", note, out);
+        }
+        if (!k) cr_assert_null(strstr(out, "occam: note:"), "%s", out);
+        occam_json_value r;
+        load_json(rep, &r);
+        bits[k] = number(member(&r, "mdl", OCCAM_JSON_OBJECT), "total_bits");
+        occam_json_free(&r);
+    }
+    cr_assert_eq(bits[0], bits[1], "%s: %.17g bits, alone %.17g", extra, bits[1], bits[0]);
+}
+
 /* With noise, a key the chosen prior never reads (noise.zero_cap and the other mixture keys
  * under the Gaussian prior) was taken without a word: occam train now names each one in a
  * note, the run is the one without them, and select shares it. */
@@ -415,32 +438,48 @@ Test(select_cmd, noise_keys_the_prior_does_not_read_are_noted_and_shared)
     static const char *common = "train configs/blobs.ini --threads 1 --set data.samples=200 "
                                 "--set data.test_samples=100 --set train.epochs=2 --set "
                                 "noise.enabled=true --set mdl.model_code=bits-back";
-    double bits[2];
-    for (int k = 0; k < 2; k++) {
-        const char *rep = path(k ? "b.json" : "a.json");
-        cr_assert_eq(shell_occam(out, sizeof out, "%s --report %s %s", common, rep,
-                                 k ? "--set noise.zero_cap=0.1 --set noise.zero_weight=0.5 "
-                                     "--set noise.log_alpha=1" : ""), 0, "%s", out);
-        if (k) {
-            static const char *keys[] = {"zero_weight", "zero_cap", "log_alpha"};
-            for (int i = 0; i < 3; i++) {
-                char note[128];
-                snprintf(note, sizeof note, "occam: note: noise.%s ", keys[i]);
-                cr_assert(strstr(out, note), "no note for noise.%s: %s", keys[i], out);
-            }
-        } else {
-            cr_assert_null(strstr(out, "occam: note:"), "%s", out);
-        }
-        occam_json_value r;
-        load_json(rep, &r);
-        bits[k] = number(member(&r, "mdl", OCCAM_JSON_OBJECT), "total_bits");
-        occam_json_free(&r);
-    }
-    cr_assert_eq(bits[0], bits[1]);
+    static const char *const notes[] = {"noise.zero_weight ", "noise.zero_cap ",
+                                        "noise.log_alpha ", NULL};
+    unread_keys_noted(common, "--set noise.zero_cap=0.1 --set noise.zero_weight=0.5 --set "
+                              "noise.log_alpha=1", notes);
     cr_assert_eq(select_run("--set noise.enabled=true --grid noise.zero_cap=0,0.1 --report %s",
                             path("r.json")), 0, "%s", out);
     cr_assert(strstr(out, "point 1 took point 0's run, not trained again: noise.zero_cap does "
                           "not apply with noise.prior = gaussian"), "%s", out);
+}
+
+/* Points whose effective configs are equal trained twice: -0 and 0 (the config keeps the sign,
+ * the trainer does not see it), a data.* key the source does not read (data.path with blobs)
+ * and an mdl.* key the code does not read (mdl.components under mdl.prior = gaussian). Each
+ * later point now takes the first one's run, and says why; train names the unread keys. */
+Test(select_cmd, points_equal_in_effect_share_one_run)
+{
+    cr_assert_eq(select_run("--grid train.weight_decay=0,-0,0.01 --report %s", path("d.json")),
+                 0, "%s", out);
+    cr_assert(strstr(out, "point 1 took point 0's run, not trained again: the values are equal "
+                          "numbers (-0 trains as 0 does)"), "%s", out);
+    occam_json_value root;
+    load_json(path("d.json"), &root);
+    const occam_json_value *pts = member(&root, "points", OCCAM_JSON_ARRAY);
+    cr_assert_eq(member(&pts->items[1], "same_as", OCCAM_JSON_NUMBER)->integer, 0);
+    cr_assert_null(occam_json_get(&pts->items[2], "same_as"));
+    occam_json_free(&root);
+    cr_assert_eq(select_run("--grid data.path=/nonexistent/a,/nonexistent/b"), 0, "%s", out);
+    cr_assert(strstr(out, "point 1 took point 0's run, not trained again: data.path applies "
+                          "only to data.source = idx"), "%s", out);
+    cr_assert_eq(select_run("--set mdl.prior=gaussian --grid mdl.components=2,5"), 0, "%s", out);
+    cr_assert(strstr(out, "point 1 took point 0's run, not trained again: mdl.components "
+                          "applies only to mdl.model_code = two-part with mdl.prior = mog"),
+              "%s", out);
+    /* train alone: each unread key is named, and the numbers are the run without it */
+    static const char *const notes[] = {"data.path applies only to data.source = idx",
+                                        "mdl.bits_per_weight applies only to",
+                                        "mdl.seed applies only to mdl.model_code = bits-back",
+                                        NULL};
+    unread_keys_noted("train configs/blobs.ini --threads 1 --set data.samples=200 --set "
+                      "data.test_samples=100 --set train.epochs=2",
+                      "--set data.path=/nonexistent --set mdl.seed=5 --set "
+                      "mdl.bits_per_weight=8 --set train.weight_decay=-0", notes);
 }
 
 Test(select_cmd, noisy_points_are_coded_bits_back)

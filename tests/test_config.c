@@ -304,6 +304,165 @@ Test(config, drop_inert_resets_noise_keys_the_prior_does_not_read)
     cr_assert(c.noise.rebalance);
 }
 
+/* occam_config_drop_inert resets exactly the keys of `reset` (NULL-terminated, at most max),
+ * in that order, each of which occam_config_key_applies says the config does not read. */
+static void resets_in_order(occam_config *c, const char *const *reset, int max, size_t t)
+{
+    occam_config set = *c;
+    int n = 0;
+    for (const char *why; (why = occam_config_drop_inert(c)); n++) {
+        cr_assert_lt(n, max, "case %zu: no end", t);
+        const char *key = reset[n];
+        cr_assert(key && !strncmp(why, key, strlen(key)) && why[strlen(key)] == ' ',
+                  "case %zu, reset %d: %s (want %s)", t, n, why, key ? key : "none");
+        cr_assert_not(occam_config_key_applies(&set, key), "%s", key);
+    }
+    cr_assert_null(reset[n], "case %zu: %s was not reset", t, reset[n]);
+}
+
+/* The data.* keys of another source were taken without a word, and select trained a grid over
+ * data.path with data.source = blobs once per value: each is now reset and named, one per
+ * call; the keys the source reads stay. */
+Test(config, drop_inert_resets_data_keys_the_source_does_not_read)
+{
+    static const struct {
+        occam_source source;
+        occam_task task;
+        const char *reset[14];
+    } want[] = {
+        {OCCAM_SOURCE_IDX, OCCAM_TASK_CLASSIFY,
+         {"data.train", "data.test", "data.label", "data.header", "data.normalize_targets",
+          "data.samples", "data.test_samples", "data.features", "data.classes", "data.spread",
+          "data.seed", "data.target_noise"}},
+        {OCCAM_SOURCE_CSV, OCCAM_TASK_REGRESS,
+         {"data.path", "data.samples", "data.test_samples", "data.features", "data.classes",
+          "data.spread", "data.seed", "data.target_noise"}},
+        {OCCAM_SOURCE_BLOBS, OCCAM_TASK_CLASSIFY,
+         {"data.path", "data.train", "data.test", "data.label", "data.header",
+          "data.normalize_targets", "data.target_noise"}},
+        {OCCAM_SOURCE_PEPTIDE, OCCAM_TASK_REGRESS,
+         {"data.path", "data.train", "data.test", "data.label", "data.header", "data.classes",
+          "data.spread"}},
+    };
+    for (size_t t = 0; t < sizeof want / sizeof *want; t++) {
+        occam_config c;
+        occam_config_defaults(&c);
+        c.data.source = want[t].source;
+        c.data.task = want[t].task;
+        cr_assert_null(occam_config_drop_inert(&c), "defaults: nothing to reset");
+        snprintf(c.data.path, sizeof c.data.path, "/elsewhere");
+        snprintf(c.data.train, sizeof c.data.train, "a.csv");
+        snprintf(c.data.test, sizeof c.data.test, "b.csv");
+        c.data.label = 2;
+        c.data.header = OCCAM_CSV_HEADER_YES;
+        c.data.normalize_targets = false;
+        c.data.samples = 77;
+        c.data.test_samples = 33;
+        c.data.features = 9;
+        c.data.classes = 4;
+        c.data.spread = 1.5;
+        c.data.seed = 5;
+        c.data.target_noise = 0.1;
+        resets_in_order(&c, want[t].reset, 13, t);
+        cr_assert_eq(c.data.source, want[t].source);
+        cr_assert_eq(c.data.samples, want[t].source >= OCCAM_SOURCE_BLOBS ? 77 : 1000);
+        cr_assert_str_eq(c.data.path, want[t].source == OCCAM_SOURCE_IDX
+                                          ? "/elsewhere" : "/usr/share/datasets/fashion-mnist");
+        cr_assert(occam_config_key_applies(&c, "data.normalize"));
+        cr_assert(occam_config_key_applies(&c, "data.holdout"));
+    }
+}
+
+/* An mdl.* key the model code does not read (mdl.components under mdl.prior = gaussian) was
+ * taken without a word: each is now reset and named; the code's own keys stay. */
+Test(config, drop_inert_resets_mdl_keys_the_code_does_not_read)
+{
+    static const struct {
+        occam_model_code code;
+        occam_prior_kind mdl_prior;
+        bool fixed_step;
+        occam_task task;
+        const char *reset[11];
+    } want[] = {
+        {OCCAM_MDL_TWO_PART, OCCAM_PRIOR_GAUSSIAN, false, OCCAM_TASK_CLASSIFY,
+         {"mdl.bits_per_weight", "mdl.components", "mdl.target_precision", "mdl.samples",
+          "mdl.data_samples", "mdl.seed"}},
+        {OCCAM_MDL_TWO_PART, OCCAM_PRIOR_MOG, true, OCCAM_TASK_REGRESS,
+         {"mdl.bits_per_weight", "mdl.precision", "mdl.samples", "mdl.data_samples",
+          "mdl.seed"}},
+        {OCCAM_MDL_COUNT, OCCAM_PRIOR_GAUSSIAN, true, OCCAM_TASK_CLASSIFY,
+         {"mdl.weight_precision", "mdl.precision", "mdl.prior", "mdl.components",
+          "mdl.target_precision", "mdl.samples", "mdl.data_samples", "mdl.search_rows",
+          "mdl.seed"}},
+        {OCCAM_MDL_BITS_BACK, OCCAM_PRIOR_GAUSSIAN, true, OCCAM_TASK_CLASSIFY,
+         {"mdl.bits_per_weight", "mdl.weight_precision", "mdl.precision", "mdl.prior",
+          "mdl.components", "mdl.target_precision", "mdl.samples"}},
+    };
+    for (size_t t = 0; t < sizeof want / sizeof *want; t++) {
+        occam_config c;
+        occam_config_defaults(&c);
+        c.noise.enabled = true; /* noise.prior = gaussian: the bits-back KL is exact */
+        c.mdl.model_code = want[t].code;
+        c.data.task = want[t].task;
+        c.data.source = want[t].task == OCCAM_TASK_REGRESS ? OCCAM_SOURCE_PEPTIDE
+                                                            : OCCAM_SOURCE_BLOBS;
+        cr_assert_null(occam_config_drop_inert(&c), "defaults: nothing to reset");
+        c.mdl.bits_per_weight = 16;
+        c.mdl.weight_precision = want[t].fixed_step ? 0.01 : 0;
+        c.mdl.precision = OCCAM_PRECISION_SEARCH;
+        c.mdl.prior = want[t].mdl_prior;
+        c.mdl.components = 5;
+        c.mdl.target_precision = 0.5;
+        c.mdl.samples = 7;
+        c.mdl.data_samples = 3;
+        c.mdl.search_rows = 50;
+        c.mdl.seed = 9;
+        resets_in_order(&c, want[t].reset, 10, t);
+        cr_assert_eq(c.mdl.model_code, want[t].code);
+    }
+    /* bits-back under a mixture samples its KL: mdl.samples is read */
+    occam_config c;
+    occam_config_defaults(&c);
+    c.noise.enabled = true;
+    c.noise.prior = OCCAM_PRIOR_MOG;
+    c.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    c.mdl.samples = 7;
+    cr_assert_null(occam_config_drop_inert(&c));
+    cr_assert_eq(c.mdl.samples, 7);
+    cr_assert(occam_config_key_applies(&c, "mdl.samples"));
+}
+
+/* 0 and -0 train alike: -0 (kept with its sign where it is set) compares as 0 once the inert
+ * keys are dropped, so select shares their run; without noise no noise.* key applies, which is
+ * what lets a resume change noise.prior there. */
+Test(config, drop_inert_compares_numbers_by_value)
+{
+    occam_config a, b;
+    occam_config_defaults(&a);
+    occam_config_defaults(&b);
+    occam_error err = {0};
+    cr_assert_eq(occam_config_set(&b, "train.weight_decay=-0", &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_config_set(&b, "prune.layer_targets=-0,0.5", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(occam_config_set(&a, "prune.layer_targets=0,0.5", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert(signbit(b.train.optim.weight_decay), "the value keeps its sign");
+    cr_assert_null(occam_config_drop_inert(&a));
+    cr_assert_null(occam_config_drop_inert(&b));
+    cr_assert_not(signbit(b.train.optim.weight_decay));
+    cr_assert_not(signbit(b.prune.layer_target[0]));
+    char ja[1 << 16], jb[1 << 16];
+    cr_assert_geq(occam_config_to_json(&a, ja, sizeof ja), 0);
+    cr_assert_geq(occam_config_to_json(&b, jb, sizeof jb), 0);
+    cr_assert_str_eq(ja, jb);
+    cr_assert_not(occam_config_key_applies(&a, "noise.prior"));
+    cr_assert(occam_config_key_applies(&a, "noise.enabled"));
+    cr_assert(occam_config_key_applies(&a, "model.layers"));
+    a.noise.enabled = true;
+    cr_assert(occam_config_key_applies(&a, "noise.prior"));
+    cr_assert_not(occam_config_key_applies(&a, "noise.components"));
+}
+
 Test(config, defaults)
 {
     occam_config c;

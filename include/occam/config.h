@@ -74,10 +74,24 @@ bool occam_config_number(const char *s, double *out);
  * weights are regularised by their prior; the optimiser is not given the decay), every
  * noise.* key when not (the trainer builds no noise state), and with noise the noise.* keys
  * the chosen prior does not read (noise.zero_cap under a Gaussian prior, noise.prior_sigma
- * under a mixture, noise.log_alpha under any but sparse, ...). Resets one key (or, without
- * noise, the whole [noise] section) per call and says which and why (a phrase starting with
- * the key), or NULL when none is left away from its default: call it until NULL. */
+ * under a mixture, noise.log_alpha under any but sparse, ...); the data.* keys of other sources
+ * (data.path unless data.source = idx, data.samples with a file, ...); the mdl.* keys the code
+ * does not read (mdl.components unless two-part with mdl.prior = mog, mdl.bits_per_weight
+ * unless count, ...). Resets one key (or, without noise, the whole [noise] section) per call
+ * and says which and why (a phrase starting with the key, or for the section "the noise.*
+ * keys"), or NULL when none is left away from its default: call it until NULL. The last call
+ * also writes every number equal to 0 as 0 (a -0 trains as 0 does). */
 const char *occam_config_drop_inert(occam_config *cfg);
+
+/* Whether some code path of a training run (train, select: its data, the trainer, the
+ * description length) reads "section.key" under cfg: false exactly for the keys
+ * occam_config_drop_inert would reset there; true for unknown names. */
+bool occam_config_key_applies(const occam_config *cfg, const char *name);
+
+/* Whether why, a reason occam_config_drop_inert returned, is the whole [noise] section's under
+ * noise.enabled = false (a [noise] left in a file but switched off, which train does not
+ * note). */
+bool occam_config_inert_is_noise_off(const char *why);
 
 /* Checks after all sources are applied: every field again through the table (code may have set
  * it), then the modules' checks that span keys (occam_data_check, occam_optim_check,

@@ -177,7 +177,8 @@ static const char compress_usage[] =
     "Writes the model's two-part code (masks, quantised weights under per-layer priors, the\n"
     "priors and biases) with a range coder. 'occam eval CONFIG --checkpoint MODEL.occ' loads it\n"
     "and predicts exactly as the quantised model. Prints the file size beside the two-part model\n"
-    "bits it should match.\n";
+    "bits it should match. The file is always the two-part code: mdl.model_code = count or\n"
+    "bits-back is ignored, with a note (occam mdl computes those).\n";
 
 static int run_compress(const cli_opts *o, occam_error *err)
 {
@@ -190,6 +191,16 @@ static int run_compress(const cli_opts *o, occam_error *err)
     rc = occam_outfile_check(o->out, "--out", err);
     if (rc == OCCAM_OK) rc = cli_check_not_input(o->out, "--out", o, &cfg, err);
     if (rc) return rc;
+    /* An .occ file is the two-part code, bit for bit: the count code has no file form, and
+     * bits-back sends a posterior no file here stores. A config that asks for another code
+     * (one shared with train or mdl) is not refused, but the value is named as unused. */
+    if (cfg.mdl.model_code != OCCAM_MDL_TWO_PART && occam_comm_is_root(occam_comm_world()))
+        fprintf(stderr, "occam: note: mdl.model_code = %s is ignored: compress always writes "
+                "its own code, the two-part one (an .occ file holds that code%s); occam mdl "
+                "computes the others\n", occam_dl_code_name(cfg.mdl.model_code),
+                cfg.mdl.model_code == OCCAM_MDL_BITS_BACK
+                    ? "; the bits-back model bits of a noisy model are printed beside it"
+                    : "");
     cfg.mdl.model_code = OCCAM_MDL_TWO_PART;
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);

@@ -86,9 +86,11 @@ static int base_config(const cli_opts *o, occam_config *cfg, occam_error *err)
 }
 
 /* A grid over a key that does not apply under the point's other values (train.weight_decay
- * with noise.enabled = true: the issue's own decay x noise grid) trained the same run once per
- * value. Each point whose config, its inert keys reset, equals an earlier one's is marked to
- * take that point's result instead of training again. */
+ * with noise.enabled = true: the issue's own decay x noise grid; data.path with blobs;
+ * mdl.components under mdl.prior = gaussian) trained the same run once per value, and so did
+ * one over equal numbers (train.weight_decay=0,-0). Each point whose effective config (its
+ * inert keys reset and its numbers compared by value: occam_config_drop_inert) equals an
+ * earlier one's is marked to take that point's result instead of training again. */
 static int find_same_runs(select_run *s, occam_error *err)
 {
     int n = s->g.npoints, rc = OCCAM_OK;
@@ -114,6 +116,9 @@ static int find_same_runs(select_run *s, occam_error *err)
             if (js[k] && h[k] == h[p] && s->pt[k].threads == pt->threads && !strcmp(js[k], js[p])) {
                 pt->same_as = k;
                 if (!pt->inert) pt->inert = s->pt[k].inert; /* the key was set there */
+                /* what is left to differ: a number's sign of zero (a grid over 0,-0) */
+                if (!pt->inert && memcmp(&pt->cfg, &s->pt[k].cfg, sizeof pt->cfg))
+                    pt->inert = "the values are equal numbers (-0 trains as 0 does)";
             }
     }
     for (int p = 0; js && p < n; p++) free(js[p]);

@@ -265,7 +265,8 @@ static int run(const cli_opts *o, occam_error *err)
     fflush(stdout);
     occam_config probe = cfg;
     for (const char *inert; (inert = occam_config_drop_inert(&probe));)
-        if (root && cfg.noise.enabled) /* [noise] left in a file but switched off: no note */
+        if (root && !occam_config_inert_is_noise_off(inert)) /* [noise] left in a file but
+                                                                 switched off: no note */
             fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
 
     cli_session ss;

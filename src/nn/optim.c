@@ -13,13 +13,17 @@
 void occam_optim_init(occam_optim *o, const occam_optim_params *p)
 {
     o->kind = p->optimizer;
+    /* + 0.0f turns a -0 (train.weight_decay = -0, kept with its sign in the config) into 0,
+     * so that it updates the weights bit for bit as 0 does (a gradient of -0 and w > 0: g +
+     * -0·w stays -0, g + 0·w is +0), and so for the other coefficients that may be 0:
+     * occam select shares the two points' run (occam_config_drop_inert) */
     o->lr = (float)p->lr;
-    o->momentum = (float)p->momentum;
+    o->momentum = (float)p->momentum + 0.0f;
     o->nesterov = p->nesterov;
-    o->beta1 = (float)p->beta1;
-    o->beta2 = (float)p->beta2;
+    o->beta1 = (float)p->beta1 + 0.0f;
+    o->beta2 = (float)p->beta2 + 0.0f;
     o->eps = (float)p->eps;
-    o->weight_decay = (float)p->weight_decay;
+    o->weight_decay = (float)p->weight_decay + 0.0f;
     o->t = 0;
 }
 

@@ -1777,11 +1777,57 @@ static void json_write(const occam_config *cfg, sink *s)
     sink_printf(s, "}}");
 }
 
-/* The noise.* keys that only one prior (or prior update) reads, and when they are read in a
- * training run and its description length (what train and select compute). The mixture's keys
- * apply to the sparse prior too: its bits-back code puts the survivors under a mixture (dl.c's
- * bits_back). noise.log_alpha also masks any noisy model in occam mdl and compress, which take
- * their own config. Each reason starts with the key it resets. */
+/* Keys that only some configs read, and when they are read in a training run and its
+ * description length (what train and select compute). Each rule names its key's field and a
+ * predicate of the rest of the config; a key whose predicate is false is read by no code path
+ * of train or select (checked against data.c, dl.c and noisy.c), so any value of it gives the
+ * same run. Each reason starts with the key it resets.
+ *
+ * data.*: occam_data_load reads the keys of its source only (load_idx: data.path; load_csv:
+ * data.train, data.test, data.label, data.header; load_blobs: data.samples, test_samples,
+ * features, classes, spread, seed; peptide: samples, test_samples, features, target_noise,
+ * seed), and occam_data_normalize_targets returns at once without targets. occam predict reads
+ * data.label and data.header for its own CSV input, whatever data.source says.
+ *
+ * mdl.*: occam_dl_compute reads the keys of its code only (count: bits_per_weight; two-part:
+ * prior, components under mog, weight_precision, precision unless a fixed step is set; bits-
+ * back: samples under a mixture prior, data_samples, seed; every code but count: search_rows)
+ * and mdl.target_precision only for regression.
+ *
+ * noise.*: the mixture's keys apply to the sparse prior too: its bits-back code puts the
+ * survivors under a mixture (dl.c's bits_back). noise.log_alpha also masks any noisy model in
+ * occam mdl and compress, which take their own config. */
+static bool src_idx(const occam_config *c) { return c->data.source == OCCAM_SOURCE_IDX; }
+static bool src_csv(const occam_config *c) { return c->data.source == OCCAM_SOURCE_CSV; }
+static bool src_blobs(const occam_config *c) { return c->data.source == OCCAM_SOURCE_BLOBS; }
+static bool src_peptide(const occam_config *c) { return c->data.source == OCCAM_SOURCE_PEPTIDE; }
+static bool src_generated(const occam_config *c) { return src_blobs(c) || src_peptide(c); }
+static bool task_regress(const occam_config *c) { return c->data.task == OCCAM_TASK_REGRESS; }
+static bool code_count(const occam_config *c) { return c->mdl.model_code == OCCAM_MDL_COUNT; }
+static bool code_two_part(const occam_config *c)
+{
+    return c->mdl.model_code == OCCAM_MDL_TWO_PART;
+}
+static bool code_bits_back(const occam_config *c)
+{
+    return c->mdl.model_code == OCCAM_MDL_BITS_BACK;
+}
+static bool code_not_count(const occam_config *c) { return !code_count(c); }
+static bool two_part_mog(const occam_config *c)
+{
+    return code_two_part(c) && c->mdl.prior == OCCAM_PRIOR_MOG;
+}
+static bool two_part_step_chosen(const occam_config *c) /* as occam_dl_posterior_precision */
+{
+    return code_two_part(c) && !(c->mdl.weight_precision > 0);
+}
+/* the bits-back code's prior is noise.prior's (the sparse prior's survivors go under a
+ * mixture); a Gaussian's KL is exact, a mixture's is sampled (occam_codes_kl_bits_total) */
+static bool bits_back_sampled(const occam_config *c)
+{
+    return code_bits_back(c) && c->noise.prior != OCCAM_PRIOR_GAUSSIAN;
+}
+static bool noise_off(const occam_config *c) { return !c->noise.enabled; }
 static bool noise_mixture(const occam_config *c) { return c->noise.prior != OCCAM_PRIOR_GAUSSIAN; }
 static bool noise_mog(const occam_config *c) { return c->noise.prior == OCCAM_PRIOR_MOG; }
 static bool noise_gradient(const occam_config *c)
@@ -1796,57 +1842,128 @@ static bool noise_rebalanced(const occam_config *c) /* as occam_trainer_begin_ep
     return occam_noise_one_prior(&c->noise) && c->model.activation == OCCAM_ACT_RELU;
 }
 
-#define NOISE_FIELD(f) offsetof(occam_config, noise.f), sizeof(((occam_config *)0)->noise.f)
-static const struct {
+#define RULE(key, f, applies, why)                                                          \
+    {key, offsetof(occam_config, f), sizeof(((occam_config *)0)->f), applies, key " " why}
+static const struct inert_rule {
+    const char *key;
     size_t off, size;
     bool (*applies)(const occam_config *);
     const char *why;
-} noise_only[] = {
-    {NOISE_FIELD(components), noise_mixture,
-     "noise.components does not apply with noise.prior = gaussian (it sizes a mixture prior)"},
-    {NOISE_FIELD(zero_weight), noise_mixture,
-     "noise.zero_weight does not apply with noise.prior = gaussian (a mixture prior's zero "
-     "component)"},
-    {NOISE_FIELD(zero_cap), noise_mixture,
-     "noise.zero_cap does not apply with noise.prior = gaussian (a mixture prior's zero "
-     "component)"},
-    {NOISE_FIELD(prior_update), noise_mog, "noise.prior_update applies only to noise.prior = mog"},
-    {NOISE_FIELD(prior_steps), noise_gradient,
-     "noise.prior_steps applies only to noise.prior = mog with noise.prior_update = gradient"},
-    {NOISE_FIELD(prior_sigma), noise_gaussian,
-     "noise.prior_sigma applies only to noise.prior = gaussian"},
-    {NOISE_FIELD(log_alpha), noise_sparse,
-     "noise.log_alpha does not apply in training with noise.prior = gaussian or mog (only the "
-     "sparse prior masks weights as it trains; occam mdl and compress still mask by it)"},
-    {NOISE_FIELD(prior_scope), noise_shared,
-     "noise.prior_scope does not apply with noise.prior = sparse (it has no parameters)"},
-    {NOISE_FIELD(rebalance), noise_rebalanced,
-     "noise.rebalance applies only to one prior for the network (noise.prior = gaussian or mog, "
-     "noise.prior_scope = network or auto) with model.activation = relu"},
+} inert_rules[] = {
+    RULE("data.path", data.path, src_idx, "applies only to data.source = idx"),
+    RULE("data.train", data.train, src_csv, "applies only to data.source = csv"),
+    RULE("data.test", data.test, src_csv, "applies only to data.source = csv"),
+    RULE("data.label", data.label, src_csv,
+         "applies only to data.source = csv in training (occam predict still reads it for a "
+         "CSV --input)"),
+    RULE("data.header", data.header, src_csv,
+         "applies only to data.source = csv in training (occam predict still reads it for a "
+         "CSV --input)"),
+    RULE("data.normalize_targets", data.normalize_targets, task_regress,
+         "applies only to data.task = regress"),
+    RULE("data.samples", data.samples, src_generated,
+         "applies only to data.source = blobs or peptide"),
+    RULE("data.test_samples", data.test_samples, src_generated,
+         "applies only to data.source = blobs or peptide"),
+    RULE("data.features", data.features, src_generated,
+         "applies only to data.source = blobs or peptide (a file's rows set the width)"),
+    RULE("data.classes", data.classes, src_blobs,
+         "applies only to data.source = blobs (a file's classes are model.layers' last width)"),
+    RULE("data.spread", data.spread, src_blobs, "applies only to data.source = blobs"),
+    RULE("data.seed", data.seed, src_generated, "applies only to data.source = blobs or peptide"),
+    RULE("data.target_noise", data.target_noise, src_peptide,
+         "applies only to data.source = peptide"),
+    RULE("mdl.bits_per_weight", mdl.bits_per_weight, code_count,
+         "applies only to mdl.model_code = count"),
+    RULE("mdl.weight_precision", mdl.weight_precision, code_two_part,
+         "applies only to mdl.model_code = two-part"),
+    RULE("mdl.precision", mdl.precision, two_part_step_chosen,
+         "applies only to mdl.model_code = two-part with mdl.weight_precision = 0 (a fixed "
+         "step replaces it)"),
+    RULE("mdl.prior", mdl.prior, code_two_part,
+         "applies only to mdl.model_code = two-part (bits-back codes under noise.prior)"),
+    RULE("mdl.components", mdl.components, two_part_mog,
+         "applies only to mdl.model_code = two-part with mdl.prior = mog"),
+    RULE("mdl.target_precision", mdl.target_precision, task_regress,
+         "applies only to data.task = regress"),
+    RULE("mdl.samples", mdl.samples, bits_back_sampled,
+         "applies only to mdl.model_code = bits-back with noise.prior = mog or sparse (a "
+         "Gaussian prior's KL is exact)"),
+    RULE("mdl.data_samples", mdl.data_samples, code_bits_back,
+         "applies only to mdl.model_code = bits-back"),
+    RULE("mdl.search_rows", mdl.search_rows, code_not_count,
+         "does not apply with mdl.model_code = count"),
+    RULE("mdl.seed", mdl.seed, code_bits_back, "applies only to mdl.model_code = bits-back"),
+    RULE("train.weight_decay", train.optim.weight_decay, noise_off,
+         "does not apply with noise.enabled = true (the prior regularises noisy weights)"),
+    RULE("noise.components", noise.components, noise_mixture,
+         "does not apply with noise.prior = gaussian (it sizes a mixture prior)"),
+    RULE("noise.zero_weight", noise.zero_weight, noise_mixture,
+         "does not apply with noise.prior = gaussian (a mixture prior's zero component)"),
+    RULE("noise.zero_cap", noise.zero_cap, noise_mixture,
+         "does not apply with noise.prior = gaussian (a mixture prior's zero component)"),
+    RULE("noise.prior_update", noise.prior_update, noise_mog, "applies only to noise.prior = mog"),
+    RULE("noise.prior_steps", noise.prior_steps, noise_gradient,
+         "applies only to noise.prior = mog with noise.prior_update = gradient"),
+    RULE("noise.prior_sigma", noise.prior_sigma, noise_gaussian,
+         "applies only to noise.prior = gaussian"),
+    RULE("noise.log_alpha", noise.log_alpha, noise_sparse,
+         "does not apply in training with noise.prior = gaussian or mog (only the sparse prior "
+         "masks weights as it trains; occam mdl and compress still mask by it)"),
+    RULE("noise.prior_scope", noise.prior_scope, noise_shared,
+         "does not apply with noise.prior = sparse (it has no parameters)"),
+    RULE("noise.rebalance", noise.rebalance, noise_rebalanced,
+         "applies only to one prior for the network (noise.prior = gaussian or mog, "
+         "noise.prior_scope = network or auto) with model.activation = relu"),
 };
-#undef NOISE_FIELD
+#undef RULE
+
+/* The [noise] section without noise.enabled: the trainer builds no noise state. */
+static const char noise_off_why[] = "the noise.* keys do not apply with noise.enabled = false";
+
+bool occam_config_key_applies(const occam_config *cfg, const char *name)
+{
+    if (!strncmp(name, "noise.", 6) && strcmp(name, "noise.enabled") && !cfg->noise.enabled)
+        return false;
+    for (size_t i = 0; i < sizeof inert_rules / sizeof *inert_rules; i++)
+        if (!strcmp(inert_rules[i].key, name)) return inert_rules[i].applies(cfg);
+    return true;
+}
+
+bool occam_config_inert_is_noise_off(const char *why) { return why == noise_off_why; }
+
+/* Numbers that are equal train the same: a double written -0 is kept with its sign (it prints
+ * back as written), but 0 and -0 are the same value to every comparison, sum and product, and
+ * no code path divides by a key that may be 0 or reads a zero's sign (optim.c even rounds the
+ * coefficients it keeps to +0), so -0 becomes 0 here. */
+static void zeros_unsigned(occam_config *cfg)
+{
+    for (int i = 0; i < NKEYS; i++) {
+        const config_key *k = &keys[i];
+        if (k->type != KEY_DOUBLE && k->type != KEY_DLIST) continue;
+        double *v = (double *)((char *)cfg + k->off);
+        int n = k->type == KEY_DOUBLE ? 1 : *(const int *)((const char *)cfg + k->off2);
+        for (int j = 0; j < n; j++)
+            if (v[j] == 0) v[j] = 0.0;
+    }
+}
 
 const char *occam_config_drop_inert(occam_config *cfg)
 {
-    if (cfg->noise.enabled && cfg->train.optim.weight_decay != 0) {
-        cfg->train.optim.weight_decay = 0;
-        return "train.weight_decay does not apply with noise.enabled = true (the prior "
-               "regularises noisy weights)";
-    }
     occam_config d;
     occam_config_defaults(&d);
-    if (!cfg->noise.enabled) { /* the trainer builds no noise state; no code reads them */
-        if (!memcmp(&cfg->noise, &d.noise, sizeof d.noise)) return NULL;
-        cfg->noise = d.noise;
-        return "the noise.* keys do not apply with noise.enabled = false";
+    if (!cfg->noise.enabled && memcmp(&cfg->noise, &d.noise, sizeof d.noise)) {
+        cfg->noise = d.noise; /* no code reads them */
+        return noise_off_why;
     }
-    for (size_t i = 0; i < sizeof noise_only / sizeof *noise_only; i++) {
-        char *f = (char *)cfg + noise_only[i].off;
-        const char *df = (const char *)&d + noise_only[i].off;
-        if (noise_only[i].applies(cfg) || !memcmp(f, df, noise_only[i].size)) continue;
-        memcpy(f, df, noise_only[i].size);
-        return noise_only[i].why;
+    for (size_t i = 0; i < sizeof inert_rules / sizeof *inert_rules; i++) {
+        char *f = (char *)cfg + inert_rules[i].off;
+        const char *df = (const char *)&d + inert_rules[i].off;
+        if (inert_rules[i].applies(cfg) || !memcmp(f, df, inert_rules[i].size)) continue;
+        memcpy(f, df, inert_rules[i].size);
+        return inert_rules[i].why;
     }
+    zeros_unsigned(cfg);
     return NULL;
 }
 

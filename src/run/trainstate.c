@@ -458,7 +458,11 @@ static void value_text(const occam_json_value *v, char *buf, size_t cap)
     }
 }
 
-/* Keys a resume may not change: they decide the model's shape or the layout of the state. */
+/* Keys a resume may not change: they decide the model's shape or the layout of the state.
+ * One the run does not read (noise.components under noise.prior = gaussian, noise.prior
+ * without noise: occam_config_key_applies) decides neither, and only gets a note. The keys it
+ * depends on are fixed themselves, and compared first (noise.enabled, noise.prior), so the
+ * checkpoint's config and this one agree on it. */
 static const char *const fixed_keys[] = {
     "model.layers", "train.optimizer", "noise.enabled", "noise.prior", "noise.components",
     "prune.schedule", "prune.granularity", "prune.rewind", "prune.steps", NULL};
@@ -520,7 +524,7 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
             if (old) value_text(old, was, sizeof was);
             value_text(&k->value, is, sizeof is);
             if (!strcmp(was, is) || listed(quiet_keys, key)) continue;
-            if (listed(fixed_keys, key))
+            if (listed(fixed_keys, key) && occam_config_key_applies(cfg, key))
                 rc = occam_error_set(err, OCCAM_ERR_INPUT,
                                      "%s: the checkpoint was trained with %s = %s, this config "
                                      "has %s; a resume cannot change the model's shape or the "
