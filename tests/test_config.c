@@ -671,6 +671,11 @@ Test(config, full_file)
     cr_assert_eq(c.prune.rewind, OCCAM_REWIND_EPOCH);
     cr_assert_eq(c.prune.rewind_epoch, 3);
     cr_assert_eq(c.prune.seed, 0);
+    /* every key loads, but CSV files named under data.source = blobs would not be read */
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "data.train: names a CSV file, but data.source = blobs does not "
+                              "read it"), "%s", err.msg);
+    c.data.train[0] = c.data.test[0] = 0;
     cr_assert_eq(occam_config_validate(&c, &err), OCCAM_OK, "%s", err.msg);
 }
 
@@ -1357,6 +1362,13 @@ Test(config, validate)
              "classification data)",
              "data.source=blobs", "data.task=regress", "model.layers=20,3");
     VALIDATE("data.path: data.source = idx needs the IDX folder", "data.path=");
+    /* '[data] train = my.csv' without 'source = csv' trained on the default IDX data */
+    VALIDATE("data.train: names a CSV file, but data.source = idx does not read it (set "
+             "data.source = csv, or leave data.train empty)",
+             "data.train=my.csv");
+    VALIDATE("data.test: names a CSV file, but data.source = blobs does not read it (set "
+             "data.source = csv, or leave data.test empty)",
+             "data.source=blobs", "model.layers=20,16,3", "data.test=t.csv");
     VALIDATE(NULL, "data.source=blobs", "model.layers=20,16,3");
     VALIDATE("model.layers: input width 784 does not match data.features = 20",
              "data.source=blobs");

@@ -386,6 +386,39 @@ static void predict_setup(const char *model, const char *csv, int rows)
     cr_assert_eq(fclose(f), 0);
 }
 
+/* Runs `sh -c CMD`, what it sends to its stdout captured into `out`; the exit status. */
+static int shell_status(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    cr_assert(WIFEXITED(st), "%s: status %d", cmd, st);
+    return WEXITSTATUS(st);
+}
+
+/* stdout on a full disk (a /dev/full made with mknod here): 'occam mdl --json' and 'occam
+ * topo' exited 1 with "writing to standard output failed" and no reason, where every other
+ * command gives the system's ("No space left on device"). */
+Test(outputs, stdout_on_a_full_disk_says_why)
+{
+    const char *full = in_dir("full");
+    if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0)
+        cr_skip_test("mknod is not allowed here: %s", strerror(errno));
+    const char *model = in_dir("m.safetensors"), *csv = in_dir("in.csv");
+    predict_setup(model, csv, 10);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    static const char *const args[] = {"mdl " BLOBS " --threads 1 --json --checkpoint %s",
+                                       "topo --threads 1 --json", "topo --threads 1"};
+    for (size_t i = 0; i < sizeof args / sizeof *args; i++) {
+        char line[1024], cmd[2048];
+        snprintf(line, sizeof line, args[i], model);
+        snprintf(cmd, sizeof cmd, "%s %s 2>&1 >%s", bin, line, full); /* stderr to `out` */
+        expect(shell_status(cmd), 1, "writing to standard output failed: No space left on device");
+    }
+}
+
 Test(outputs, a_failed_predict_output_leaves_no_partial_file)
 {
     const char *model = in_dir("m.safetensors"), *csv = in_dir("in.csv");

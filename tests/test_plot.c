@@ -10,6 +10,7 @@
  * folder (OCCAM_ERR_RUNTIME). Tests that draw need gnuplot on PATH and skip without it. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
 #include <math.h>
 #include <signal.h>
@@ -410,6 +411,22 @@ Test(plot, invalid_json_is_input_error_naming_the_file)
     const char *missing = in_tmp("missing.json");
     cr_assert_eq(occam_plot_report(missing, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, missing), "%s", err.msg);
+}
+
+/* A folder given as the report or the scaling CSV opens for reading and fails at its first
+ * read (EISDIR): the message said only "read failed"; now it gives the system's reason, like
+ * every other reader's "cannot open: Is a directory". */
+Test(plot, a_folder_as_input_says_why_it_cannot_be_read)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *dir = in_tmp("folder.json");
+    cr_assert_eq(mkdir(dir, 0755), 0, "%s", strerror(errno));
+    cr_assert_eq(occam_plot_report(dir, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "folder.json: cannot read: Is a directory"), "%s", err.msg);
+    cr_assert_eq(occam_plot_scaling(dir, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "folder.json: cannot read: Is a directory"), "%s", err.msg);
+    cr_assert(!exists("out"));
 }
 
 /* A writer child that sends `byte` to the FIFO at path until the reader goes away. */

@@ -118,6 +118,9 @@ int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam
  * (occam_fit_request_stop); a second one ends the process at once, removing the temporary file
  * of an output being written. */
 void cli_catch_stop_signals(void);
+/* From now on a first stop signal finds no training step to stop at: the handler says at once
+ * that the outputs are written before the run stops. */
+void cli_training_ended(void);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

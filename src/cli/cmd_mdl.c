@@ -1,4 +1,5 @@
 /* `occam mdl`: the description length of a saved model, per layer, in bits. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,7 @@ static int run(const cli_opts *o, occam_error *err)
         const char *metric = cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_accuracy" : "test_relative_error";
         if (o->json) {
             occam_json j;
+            errno = 0; /* from here on only stdout's writes set it: a failed one's reason */
             occam_json_init(&j, stdout, false);
             occam_json_begin_object(&j);
             occam_json_key(&j, "mdl");
@@ -132,7 +134,9 @@ static int run(const cli_opts *o, occam_error *err)
             occam_json_number(&j, acc_d);
             occam_json_end_object(&j);
             if (occam_json_finish(&j) != 0 || putchar('\n') == EOF)
-                rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "mdl: writing to standard output failed");
+                rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
+                                     "mdl: writing to standard output failed: %s",
+                                     errno ? strerror(errno) : "a write failed");
         } else {
             occam_dl_write_table(&dl, stdout);
             printf("%s %.4f as coded (%.4f with the unquantised weights)\n", metric, acc_c, acc_d);

@@ -333,6 +333,9 @@ static int train_point(select_run *s, int p, occam_error *err)
     occam_train_io io = {.progress = s->o->verbose ? on_epoch : NULL, .user = &pt->cfg};
     double t0 = occam_clock_now();
     rc = occam_train_run(ss.tr, &ss.model, &pt->cfg, &ss.train, &ss.test, &fit, &plog, &io, &e);
+    bool last = true; /* no point after this one trains: a signal now meets no step */
+    for (int q = p + 1; q < s->g.npoints; q++) last &= s->pt[q].same_as >= 0;
+    if (last) cli_training_ended();
     if (rc == OCCAM_OK) rc = score_point(pt, &ss, &e);
     pt->seconds = occam_clock_now() - t0;
     if (rc >= OCCAM_STOPPED) {
@@ -409,6 +412,10 @@ static int select_body(select_run *s, occam_error *err)
     select_print_header(s, stdout);
     rc = train_all(s, err);
     if (rc != OCCAM_OK && rc < OCCAM_STOPPED) return rc;
+    /* A stop asked for during the last point (its final steps or its description length)
+     * found no next point to stop before: it went unheard and the run exited 0. Every point
+     * is done, so the table and the outputs are whole; the exit status says it was stopped. */
+    int late = rc == OCCAM_OK ? occam_fit_stop_agreed(occam_comm_world()) : 0;
     s->interrupted = rc >= OCCAM_STOPPED;
     int done = 0;
     for (int p = 0; p < s->g.npoints; p++) done += s->pt[p].state != POINT_PENDING;
@@ -427,6 +434,10 @@ static int select_body(select_run *s, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "select: every point failed; none was "
                                "chosen%s%s", out_err.msg[0] ? "; " : "", out_err.msg);
     if (out_rc != OCCAM_OK) return occam_error_set(err, out_rc, "%s", out_err.msg);
+    if (late)
+        return occam_error_set(err, OCCAM_STOPPED + late, "select: stopped by signal %d after "
+                               "the last point had trained; %d of %d points finished, with every "
+                               "output written", late, s->g.npoints, s->g.npoints);
     return OCCAM_OK;
 }
 

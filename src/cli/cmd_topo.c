@@ -6,6 +6,7 @@
  * through the same table, so what it prints is what `occam train` with the same arguments
  * would do. Only the thread count differs: 0 means one per core of the topology shown, which
  * may be synthetic, not of this machine. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,7 @@ static int show_ranks(const occam_config *cfg, const occam_topo *tp, const occam
     int64_t mine = text ? (int64_t)len : 0;
     if (!lens) occam_comm_abort(OCCAM_ERR_RUNTIME);
     occam_comm_allgather_bytes(w, &mine, lens, sizeof mine);
+    errno = 0; /* from here on only stdout's writes set it: the reason of a failed one */
     if (json) printf("[");
     bool any = false;
     for (int r = 0; r < w->size; r++) {
@@ -157,7 +159,8 @@ static int show_ranks(const occam_config *cfg, const occam_topo *tp, const occam
     free(lens);
     free(text);
     if (fflush(stdout) != 0 || ferror(stdout))
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output failed");
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output failed: %s",
+                             errno ? strerror(errno) : "a write failed");
     return rc;
 }
 
@@ -188,6 +191,7 @@ static int run(const cli_opts *o, occam_error *err)
         if (rc == OCCAM_OK) rc = rc2;
         occam_topo_plan_free(&plan);
     } else if (rc == OCCAM_OK) {
+        errno = 0; /* from here on only stdout's writes set it: the reason of a failed one */
         if (o->json)
             occam_topo_write_json(tp, &plan, stdout);
         else {
@@ -196,7 +200,7 @@ static int run(const cli_opts *o, occam_error *err)
         }
         if (fflush(stdout) != 0 || ferror(stdout))
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output "
-                                 "failed");
+                                 "failed: %s", errno ? strerror(errno) : "a write failed");
         occam_topo_plan_free(&plan);
     }
     occam_topo_free(tp);

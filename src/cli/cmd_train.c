@@ -350,11 +350,23 @@ static int run(const cli_opts *o, occam_error *err)
                    (long long)plog.dense_weights,
                    1.0 - (double)active / (double)plog.dense_weights);
         }
+        /* Training has ended, so the stop checks inside it are behind us: a SIGINT that came
+         * since (or comes during the description length, which takes seconds on a large
+         * model) was left unheard, the run went on and exited 0, and a second Ctrl-C, the
+         * usual answer to a first one that did nothing, killed it before the trained model
+         * was written. Now a stop asked for before the description length skips it, and one
+         * asked for at any time after training still writes every output, the model first,
+         * then exits 128 + the signal saying so. Agreed: every rank reaches both checks. */
+        cli_training_ended();
+        int stop = occam_fit_stop_agreed(world);
         occam_dl dl;
         occam_error dl_err = {0};
-        bool have_dl = occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train, threads, NULL,
-                                        &dl_err) == OCCAM_OK;
-        if (!have_dl)
+        bool have_dl = !stop && occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train,
+                                                 threads, NULL, &dl_err) == OCCAM_OK;
+        if (stop)
+            fprintf(stderr, "occam: stop requested (signal %d) after training had ended: the "
+                    "description length is skipped, the outputs are written\n", stop);
+        else if (!have_dl)
             fprintf(stderr, "occam: warning: no description length: %s\n",
                     cli_shown(dl_err.msg));
         else
@@ -380,6 +392,12 @@ static int run(const cli_opts *o, occam_error *err)
          * the input's fault, as in eval: the model is kept above, and the run says so and
          * exits 2 instead of printing 'test loss -nan' with exit 0. */
         if (rc == OCCAM_OK) rc = cli_check_eval("train", "test", &ev_test, cfg.data.task, err);
+        if (!stop) stop = occam_fit_stop_agreed(world);
+        if (rc == OCCAM_OK && stop)
+            rc = occam_error_set(err, OCCAM_STOPPED + stop, "stopped by signal %d after "
+                                 "training had ended, with every output written%s", stop,
+                                 o->save ? "" : " (no --save: the trained weights are not "
+                                 "kept)");
     }
     occam_fit_result_free(&fit);
     occam_prune_log_free(&plog);

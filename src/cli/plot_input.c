@@ -48,8 +48,11 @@ int plot_read_text(const char *path, char **text, size_t *len, occam_error *err)
     size_t cap = 1 << 16, n = 0, line = 0, lines = 0;
     char *buf = malloc(cap);
     int rc = buf ? OCCAM_OK : plot_oom(err);
+    int read_errno = 0;
     while (rc == OCCAM_OK) {
+        errno = 0;
         size_t got = fread(buf + n, 1, cap - n - 1, f);
+        if (ferror(f)) read_errno = errno;
         line = plot_line_after(buf + n, got, line, &lines);
         n += got;
         if (line > OCCAM_CSV_LINE_MAX)
@@ -67,7 +70,10 @@ int plot_read_text(const char *path, char **text, size_t *len, occam_error *err)
             else rc = plot_oom(err);
         }
     }
-    if (rc == OCCAM_OK && ferror(f)) rc = plot_input_err(err, path, "read failed");
+    /* the system's reason: a folder opens for reading and fails only here (EISDIR) */
+    if (rc == OCCAM_OK && ferror(f))
+        rc = plot_input_err(err, path, "cannot read: %s",
+                            read_errno ? strerror(read_errno) : "read failed");
     fclose(f);
     /* Text has no NUL: the readers split lines with strchr, which would end the file there
      * and drop every row after it without a word. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "cli.h"
@@ -230,6 +231,8 @@ void cli_session_close(cli_session *s)
 /* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once,
  * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
  * these replace, would have). */
+static volatile sig_atomic_t training_ended;
+
 static void on_signal(int sig)
 {
     if (occam_fit_stop_requested()) {
@@ -239,7 +242,16 @@ static void on_signal(int sig)
         return;
     }
     occam_fit_request_stop(sig);
+    if (training_ended) { /* no step will see it soon: say at once that it was heard */
+        static const char note[] = "occam: stop requested after training: the outputs are "
+                                   "written first (a second signal stops at once, without "
+                                   "them)\n";
+        ssize_t w = write(2, note, sizeof note - 1);
+        (void)w;
+    }
 }
+
+void cli_training_ended(void) { training_ended = 1; }
 
 void cli_catch_stop_signals(void)
 {

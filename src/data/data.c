@@ -231,6 +231,15 @@ int occam_data_check(const occam_data_params *p, int inputs, int outputs, occam_
     if (p->source == OCCAM_SOURCE_IDX && !p->path[0])
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "data.path: data.source = idx needs the IDX folder");
+    /* A CSV file named under another source was never read: '[data] train = my.csv' without
+     * 'source = csv' trained on Fashion-MNIST (the default source) with exit 0. The file keys
+     * have no other use, so naming one says where the data is to come from. */
+    const char *file_key = p->train[0] ? "data.train" : p->test[0] ? "data.test" : NULL;
+    if (p->source != OCCAM_SOURCE_CSV && file_key)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s: names a CSV file, but data.source = %s does not read it (set "
+                               "data.source = csv, or leave %s empty)",
+                               file_key, occam_data_source_names[p->source], file_key);
     if (p->task == OCCAM_TASK_REGRESS && p->source != OCCAM_SOURCE_CSV &&
         p->source != OCCAM_SOURCE_PEPTIDE)
         return occam_error_set(err, OCCAM_ERR_INPUT,
