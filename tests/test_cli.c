@@ -1509,6 +1509,37 @@ Test(cli, compress_names_a_model_code_it_does_not_write)
     fclose(b);
 }
 
+/* occam train said an mdl.* key its code does not read "is ignored" (mdl.prior under the
+ * count code), and occam compress with the same config read it: the file changed with it.
+ * The note now says that compress reads it; a key nothing reads keeps "it is ignored". */
+Test(cli, train_notes_the_mdl_keys_compress_still_reads)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=2 --set mdl.model_code=count --set "
+                  "mdl.prior=gaussian --set mdl.target_precision=0.5 --save %s", BLOBS,
+                  path("b.st")),
+           0, "occam: note: mdl.prior applies only to mdl.model_code = two-part (bits-back "
+              "codes under noise.prior); this run ignores it, but occam compress reads it");
+    cr_assert_null(strstr(out, "bits-back codes under noise.prior); it is ignored"), "%s", out);
+    cr_assert(strstr(out, "occam: note: mdl.target_precision applies only to data.task = "
+                          "regress; it is ignored"), "%s", out);
+    long size[2];
+    for (int k = 0; k < 2; k++) {
+        expect(occam("compress %s --checkpoint %s --out %s --set mdl.model_code=count%s", BLOBS,
+                     path("b.st"), path(k ? "m.occ" : "g.occ"),
+                     k ? "" : " --set mdl.prior=gaussian"), 0, "wrote");
+        FILE *f = fopen(path(k ? "m.occ" : "g.occ"), "rb");
+        cr_assert(f && fseek(f, 0, SEEK_END) == 0);
+        size[k] = ftell(f);
+        fclose(f);
+    }
+    cr_assert_neq(size[0], size[1], "compress does not read mdl.prior after all");
+    /* with noise, compress prints the bits-back code too: its keys are read there */
+    expect(occam("train %s --threads 1 --set train.epochs=2 --set noise.enabled=true --set "
+                 "mdl.data_samples=3", BLOBS),
+           0, "occam: note: mdl.data_samples applies only to mdl.model_code = bits-back; this "
+              "run ignores it, but occam compress reads it");
+}
+
 /* The line of out that holds needle, copied into line (cap bytes). */
 static void line_with(const char *needle, char *line, size_t cap)
 {

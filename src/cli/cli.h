@@ -119,6 +119,13 @@ int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam
  * of an output being written. */
 void cli_catch_stop_signals(void);
 
+/* Whether occam compress, run with cfg, reads the config key "section.key" that
+ * occam_config_drop_inert found unread by a training run (its reason starts with the key):
+ * compress writes the two-part code whatever mdl.model_code says, and for a noisy model
+ * computes the bits-back code beside it, so the keys of those codes are read there even when
+ * the run's own code reads none of them. */
+bool cli_compress_reads(const occam_config *cfg, const char *why);
+
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
