@@ -636,6 +636,23 @@ Test(select_cmd, a_fifo_in_a_grid_of_data_sets_is_refused, .timeout = 60)
     cr_assert_null(strstr(out, "select 1/"), "a point trained: %s", out);
 }
 
+/* A grid over a data.* key the source does not read (data.path or data.samples with a CSV)
+ * is one data set, and select shares its points' run; but its preflight counted two data sets
+ * and refused a pipe ("a grid over 2 data sets reads each twice"). The points now load it
+ * once, from the pipe. */
+Test(select_cmd, a_data_key_the_source_does_not_read_is_one_data_set)
+{
+    char good[512], cat[600];
+    snprintf(good, sizeof good, "%s", path("a.csv"));
+    write_csv(good, 1);
+    snprintf(cat, sizeof cat, "cat %s", good);
+    cr_assert_eq(select_csv(cat, "--set data.train=/dev/stdin --grid data.path=/x,/y "
+                            "--grid data.samples=100,200"), 0, "%s", out);
+    cr_assert(strstr(out, "select 4/4"), "%s", out);
+    cr_assert(strstr(out, "points 1, 2, 3 took point 0's run, not trained again: data.path "
+                          "applies only to data.source = idx"), "%s", out);
+}
+
 Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)
 {
     const char *rep = path("r.json");
