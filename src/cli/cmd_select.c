@@ -101,8 +101,7 @@ static int find_same_runs(select_run *s, occam_error *err)
         select_point *pt = &s->pt[p];
         occam_config c = pt->cfg;
         pt->inert = NULL;
-        for (const char *why; (why = occam_config_drop_inert(&c));)
-            if (!pt->inert) pt->inert = why;
+        while (occam_config_drop_inert(&c)) continue;
         pt->data = c.data;
         pt->same_as = -1;
         int len = occam_config_to_json(&c, buf, OCCAM_CONFIG_JSON_MAX);
@@ -116,7 +115,8 @@ static int find_same_runs(select_run *s, occam_error *err)
         for (int k = 0; k < p && pt->same_as < 0; k++)
             if (js[k] && h[k] == h[p] && s->pt[k].threads == pt->threads && !strcmp(js[k], js[p])) {
                 pt->same_as = k;
-                if (!pt->inert) pt->inert = s->pt[k].inert; /* the key was set there */
+                /* a key the two differ in, not one both set (mdl.bits_per_weight for all) */
+                pt->inert = occam_config_inert_difference(&pt->cfg, &s->pt[k].cfg);
                 /* what is left to differ: a number's sign of zero (a grid over 0,-0) */
                 if (!pt->inert && memcmp(&pt->cfg, &s->pt[k].cfg, sizeof pt->cfg))
                     pt->inert = "the values are equal numbers (-0 trains as 0 does)";
