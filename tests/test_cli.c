@@ -1509,6 +1509,36 @@ Test(cli, compress_names_a_model_code_it_does_not_write)
     fclose(b);
 }
 
+/* A resume that changed only keys the run does not read (noise.prior without noise, data.path
+ * with blobs) said "the run continues, but not bit-identically to an uninterrupted one", where
+ * it does continue bit for bit. Those keys are now named as unread, and the run as
+ * bit-identical; its weights are the uninterrupted run's. */
+Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
+{
+    const char *run = "--threads 1 --set data.samples=200 --set train.epochs=2";
+    expect(occam("train %s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s "
+                  "--save %s", BLOBS, run, path("ck"), path("whole.st")), 0, "saved");
+    expect(occam("train %s %s --set noise.prior=mog --set data.path=/nowhere --resume %s "
+                 "--save %s", BLOBS, run, path("ck/ckpt-e0001-s000000007.safetensors"),
+                 path("resumed.st")), 0,
+           "occam: note: data.path changed from /usr/share/datasets/fashion-mnist to /nowhere; "
+           "noise.prior changed from gaussian to mog (keys this run does not read); it "
+           "continues bit-identically");
+    cr_assert_null(strstr(out, "not bit-identically"), "%s", out);
+    FILE *a = fopen(path("whole.st"), "rb"), *b = fopen(path("resumed.st"), "rb");
+    cr_assert(a && b);
+    static unsigned char ba[1 << 16], bb[1 << 16];
+    size_t na = fread(ba, 1, sizeof ba, a), nb = fread(bb, 1, sizeof bb, b);
+    fclose(a);
+    fclose(b);
+    uint64_t ha, hb; /* the tensors after the headers (whose configs differ) are the same */
+    cr_assert(na > 8 && na < sizeof ba && nb > 8 && nb < sizeof bb);
+    memcpy(&ha, ba, 8);
+    memcpy(&hb, bb, 8);
+    cr_assert(8 + ha < na && na - ha == nb - hb, "%zu, %zu bytes", na, nb);
+    cr_assert(!memcmp(ba + 8 + ha, bb + 8 + hb, na - 8 - ha), "the weights differ");
+}
+
 /* occam train said an mdl.* key its code does not read "is ignored" (mdl.prior under the
  * count code), and occam compress with the same config read it: the file changed with it.
  * The note now says that compress reads it; a key nothing reads keeps "it is ignored". */
