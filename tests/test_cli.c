@@ -1549,6 +1549,67 @@ Test(cli, compress_names_a_model_code_it_does_not_write)
     fclose(b);
 }
 
+/* A resume that changed only keys the run does not read (noise.prior without noise, data.path
+ * with blobs) said "the run continues, but not bit-identically to an uninterrupted one", where
+ * it does continue bit for bit. Those keys are now named as unread, and the run as
+ * bit-identical; its weights are the uninterrupted run's. */
+Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
+{
+    const char *run = "--threads 1 --set data.samples=200 --set train.epochs=2";
+    expect(occam("train %s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s "
+                  "--save %s", BLOBS, run, path("ck"), path("whole.st")), 0, "saved");
+    expect(occam("train %s %s --set noise.prior=mog --set data.path=/nowhere --resume %s "
+                 "--save %s", BLOBS, run, path("ck/ckpt-e0001-s000000007.safetensors"),
+                 path("resumed.st")), 0,
+           "occam: note: data.path changed from /usr/share/datasets/fashion-mnist to /nowhere; "
+           "noise.prior changed from gaussian to mog (keys this run does not read); it "
+           "continues bit-identically");
+    cr_assert_null(strstr(out, "not bit-identically"), "%s", out);
+    FILE *a = fopen(path("whole.st"), "rb"), *b = fopen(path("resumed.st"), "rb");
+    cr_assert(a && b);
+    static unsigned char ba[1 << 16], bb[1 << 16];
+    size_t na = fread(ba, 1, sizeof ba, a), nb = fread(bb, 1, sizeof bb, b);
+    fclose(a);
+    fclose(b);
+    uint64_t ha, hb; /* the tensors after the headers (whose configs differ) are the same */
+    cr_assert(na > 8 && na < sizeof ba && nb > 8 && nb < sizeof bb);
+    memcpy(&ha, ba, 8);
+    memcpy(&hb, bb, 8);
+    cr_assert(8 + ha < na && na - ha == nb - hb, "%zu, %zu bytes", na, nb);
+    cr_assert(!memcmp(ba + 8 + ha, bb + 8 + hb, na - 8 - ha), "the weights differ");
+}
+
+/* occam train said an mdl.* key its code does not read "is ignored" (mdl.prior under the
+ * count code), and occam compress with the same config read it: the file changed with it.
+ * The note now says that compress reads it; a key nothing reads keeps "it is ignored". */
+Test(cli, train_notes_the_mdl_keys_compress_still_reads)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=2 --set mdl.model_code=count --set "
+                  "mdl.prior=gaussian --set mdl.target_precision=0.5 --save %s", BLOBS,
+                  path("b.st")),
+           0, "occam: note: mdl.prior applies only to mdl.model_code = two-part (bits-back "
+              "codes under noise.prior); this run ignores it, but occam compress reads it");
+    cr_assert_null(strstr(out, "bits-back codes under noise.prior); it is ignored"), "%s", out);
+    cr_assert(strstr(out, "occam: note: mdl.target_precision applies only to data.task = "
+                          "regress; it is ignored"), "%s", out);
+    long size[2];
+    for (int k = 0; k < 2; k++) {
+        expect(occam("compress %s --checkpoint %s --out %s --set mdl.model_code=count%s", BLOBS,
+                     path("b.st"), path(k ? "m.occ" : "g.occ"),
+                     k ? "" : " --set mdl.prior=gaussian"), 0, "wrote");
+        FILE *f = fopen(path(k ? "m.occ" : "g.occ"), "rb");
+        cr_assert(f && fseek(f, 0, SEEK_END) == 0);
+        size[k] = ftell(f);
+        fclose(f);
+    }
+    cr_assert_neq(size[0], size[1], "compress does not read mdl.prior after all");
+    /* with noise, compress prints the bits-back code too: its keys are read there */
+    expect(occam("train %s --threads 1 --set train.epochs=2 --set noise.enabled=true --set "
+                 "mdl.data_samples=3", BLOBS),
+           0, "occam: note: mdl.data_samples applies only to mdl.model_code = bits-back; this "
+              "run ignores it, but occam compress reads it");
+}
+
 /* The line of out that holds needle, copied into line (cap bytes). */
 static void line_with(const char *needle, char *line, size_t cap)
 {

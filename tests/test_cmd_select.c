@@ -636,6 +636,43 @@ Test(select_cmd, a_fifo_in_a_grid_of_data_sets_is_refused, .timeout = 60)
     cr_assert_null(strstr(out, "select 1/"), "a point trained: %s", out);
 }
 
+/* A point that took an earlier one's run was said to do so because of the first key it does
+ * not read, even one both points share: with mdl.bits_per_weight = 8 set for every point (the
+ * two-part and bits-back codes never read it), the decay x noise grid's point 3 "took point
+ * 1's run: mdl.bits_per_weight applies only to mdl.model_code = count". The reason is now a
+ * key whose value the two points differ in. */
+Test(select_cmd, a_shared_run_names_the_key_the_points_differ_in)
+{
+    cr_assert_eq(select_run("--set mdl.bits_per_weight=8 --grid train.weight_decay=0,0.1 "
+                            "--grid noise.enabled=false,true"), 0, "%s", out);
+    cr_assert(strstr(out, "point 3 took point 1's run, not trained again: train.weight_decay "
+                          "does not apply with noise.enabled = true"), "%s", out);
+    cr_assert(strstr(out, "not trained: the same run as point 1 (train.weight_decay does not "
+                          "apply"), "%s", out);
+    /* the key set at the earlier point only */
+    cr_assert_eq(select_run("--set noise.enabled=true --set noise.zero_weight=0.5 --grid "
+                            "noise.zero_cap=0.1,0"), 0, "%s", out);
+    cr_assert(strstr(out, "point 1 took point 0's run, not trained again: noise.zero_cap does "
+                          "not apply"), "%s", out);
+}
+
+/* A grid over a data.* key the source does not read (data.path or data.samples with a CSV)
+ * is one data set, and select shares its points' run; but its preflight counted two data sets
+ * and refused a pipe ("a grid over 2 data sets reads each twice"). The points now load it
+ * once, from the pipe. */
+Test(select_cmd, a_data_key_the_source_does_not_read_is_one_data_set)
+{
+    char good[512], cat[600];
+    snprintf(good, sizeof good, "%s", path("a.csv"));
+    write_csv(good, 1);
+    snprintf(cat, sizeof cat, "cat %s", good);
+    cr_assert_eq(select_csv(cat, "--set data.train=/dev/stdin --grid data.path=/x,/y "
+                            "--grid data.samples=100,200"), 0, "%s", out);
+    cr_assert(strstr(out, "select 4/4"), "%s", out);
+    cr_assert(strstr(out, "points 1, 2, 3 took point 0's run, not trained again: data.path "
+                          "applies only to data.source = idx"), "%s", out);
+}
+
 Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)
 {
     const char *rep = path("r.json");

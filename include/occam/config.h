@@ -88,6 +88,11 @@ const char *occam_config_drop_inert(occam_config *cfg);
  * occam_config_drop_inert would reset there; true for unknown names. */
 bool occam_config_key_applies(const occam_config *cfg, const char *name);
 
+/* The reason occam_config_drop_inert gives for the first key (in its order) that a does not
+ * read and whose value differs in b, or NULL if there is none: why two configs that train the
+ * same run differ, rather than a key they both set. */
+const char *occam_config_inert_difference(const occam_config *a, const occam_config *b);
+
 /* Whether why, a reason occam_config_drop_inert returned, is the whole [noise] section's under
  * noise.enabled = false (a [noise] left in a file but switched off, which train does not
  * note). */

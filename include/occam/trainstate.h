@@ -67,6 +67,8 @@ typedef struct occam_state_reader {
     const char *path;
     char note[2048];   /* filled in: how the resumed run differs from the saved one (thread
                           count, changed config keys), "" when it continues bit-identically */
+    char unread[1024]; /* filled in: the changed config keys this run does not read
+                          (occam_config_key_applies), which change nothing, or "" */
     char world[160];   /* filled in: how the world size (mpirun's ranks) changed, or "". With
                           runtime.grad = owner on every layer the run still continues
                           bit-identically; with shard layers the sums round differently */

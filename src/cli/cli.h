@@ -122,6 +122,13 @@ void cli_catch_stop_signals(void);
  * that the outputs are written before the run stops. */
 void cli_training_ended(void);
 
+/* Whether occam compress, run with cfg, reads the config key "section.key" that
+ * occam_config_drop_inert found unread by a training run (its reason starts with the key):
+ * compress writes the two-part code whatever mdl.model_code says, and for a noisy model
+ * computes the bits-back code beside it, so the keys of those codes are read there even when
+ * the run's own code reads none of them. */
+bool cli_compress_reads(const occam_config *cfg, const char *why);
+
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -184,6 +184,17 @@ static const char compress_usage[] =
     "bits it should match. The file is always the two-part code: mdl.model_code = count or\n"
     "bits-back is ignored, with a note (occam mdl computes those).\n";
 
+bool cli_compress_reads(const occam_config *cfg, const char *why)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)strcspn(why, " "), why);
+    occam_config c = *cfg;
+    c.mdl.model_code = OCCAM_MDL_TWO_PART; /* as run_compress sets it */
+    if (occam_config_key_applies(&c, key)) return true;
+    c.mdl.model_code = OCCAM_MDL_BITS_BACK; /* its bits-back line (a noisy model: ss.file_sigma) */
+    return cfg->noise.enabled && occam_config_key_applies(&c, key);
+}
+
 static int run_compress(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;

@@ -101,8 +101,8 @@ static int find_same_runs(select_run *s, occam_error *err)
         select_point *pt = &s->pt[p];
         occam_config c = pt->cfg;
         pt->inert = NULL;
-        for (const char *why; (why = occam_config_drop_inert(&c));)
-            if (!pt->inert) pt->inert = why;
+        while (occam_config_drop_inert(&c)) continue;
+        pt->data = c.data;
         pt->same_as = -1;
         int len = occam_config_to_json(&c, buf, OCCAM_CONFIG_JSON_MAX);
         if (len < 0) continue; /* cannot compare: train it */
@@ -115,7 +115,8 @@ static int find_same_runs(select_run *s, occam_error *err)
         for (int k = 0; k < p && pt->same_as < 0; k++)
             if (js[k] && h[k] == h[p] && s->pt[k].threads == pt->threads && !strcmp(js[k], js[p])) {
                 pt->same_as = k;
-                if (!pt->inert) pt->inert = s->pt[k].inert; /* the key was set there */
+                /* a key the two differ in, not one both set (mdl.bits_per_weight for all) */
+                pt->inert = occam_config_inert_difference(&pt->cfg, &s->pt[k].cfg);
                 /* what is left to differ: a number's sign of zero (a grid over 0,-0) */
                 if (!pt->inert && memcmp(&pt->cfg, &s->pt[k].cfg, sizeof pt->cfg))
                     pt->inert = "the values are equal numbers (-0 trains as 0 does)";
@@ -157,32 +158,34 @@ static int build_points(select_run *s, occam_error *err)
     return find_same_runs(s, err);
 }
 
-/* Whether points a and b train on the same data: equal data.* keys (the config compares with
- * memcmp) and model widths, which occam_data_load checks the data against. */
-static bool same_data(const occam_config *a, const occam_config *b)
+/* Whether points a and b train on the same data: equal data.* keys, those their source reads
+ * (the config compares with memcmp: a grid over data.path with a CSV is one data set), and
+ * model widths, which occam_data_load checks the data against. */
+static bool same_data(const select_point *a, const select_point *b)
 {
     return !memcmp(&a->data, &b->data, sizeof a->data) &&
-           occam_config_inputs(a) == occam_config_inputs(b) &&
-           occam_config_outputs(a) == occam_config_outputs(b);
+           occam_config_inputs(&a->cfg) == occam_config_inputs(&b->cfg) &&
+           occam_config_outputs(&a->cfg) == occam_config_outputs(&b->cfg);
 }
 
 static void data_free(select_data *d)
 {
     occam_dataset_free(&d->train);
     occam_dataset_free(&d->test);
-    d->cfg = NULL;
+    d->pt = NULL;
 }
 
-/* s->data becomes cfg's data, loaded unless it is already there; the set it held is freed
- * first, so no more than one is in memory. */
-static int load_data(select_run *s, const occam_config *cfg, occam_error *err)
+/* s->data becomes point pt's data, loaded unless it is already there; the set it held is
+ * freed first, so no more than one is in memory. */
+static int load_data(select_run *s, const select_point *pt, occam_error *err)
 {
     select_data *d = &s->data;
-    if (d->cfg && same_data(d->cfg, cfg)) return OCCAM_OK;
+    if (d->pt && same_data(d->pt, pt)) return OCCAM_OK;
     data_free(d);
+    const occam_config *cfg = &pt->cfg;
     int rc = occam_data_load(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg),
                              &d->train, &d->test, err);
-    if (rc == OCCAM_OK) d->cfg = cfg;
+    if (rc == OCCAM_OK) d->pt = pt;
     return rc;
 }
 
@@ -196,13 +199,13 @@ static int preflight(select_run *s, occam_error *err)
     int rc = OCCAM_OK, groups = 0;
     for (int p = 0; p < s->g.npoints; p++) {
         bool seen = false;
-        for (int q = 0; q < p && !seen; q++) seen = same_data(&s->pt[q].cfg, &s->pt[p].cfg);
+        for (int q = 0; q < p && !seen; q++) seen = same_data(&s->pt[q], &s->pt[p]);
         groups += !seen;
     }
     for (int p = 0; p < s->g.npoints && rc == OCCAM_OK; p++) {
         const occam_config *cfg = &s->pt[p].cfg;
         bool checked = false;
-        for (int q = 0; q < p && !checked; q++) checked = same_data(&s->pt[q].cfg, cfg);
+        for (int q = 0; q < p && !checked; q++) checked = same_data(&s->pt[q], &s->pt[p]);
         if (checked) continue;
         occam_error e = {0};
         /* With more than one data set each is read twice, here and again to train: a FIFO or
@@ -215,7 +218,7 @@ static int preflight(select_run *s, occam_error *err)
                                      "pipe or FIFO reads once, and a grid over %d data sets reads "
                                      "each twice (to check it, then to train)",
                                      f ? "data.test" : "data.train", files[f], groups);
-        if (rc == OCCAM_OK) rc = load_data(s, cfg, &e);
+        if (rc == OCCAM_OK) rc = load_data(s, &s->pt[p], &e);
         if (rc != OCCAM_OK)
             occam_error_set(err, rc, "select %d/%d (%s): %s; no point was trained", p + 1,
                             s->g.npoints, s->pt[p].label, e.msg);
@@ -310,7 +313,7 @@ static int train_point(select_run *s, int p, occam_error *err)
     select_point *pt = &s->pt[p];
     cli_session ss;
     occam_error e = {0};
-    int rc = cli_agree(load_data(s, &pt->cfg, &e), &e); /* checked by preflight */
+    int rc = cli_agree(load_data(s, pt, &e), &e); /* checked by preflight */
     if (rc == OCCAM_OK)
         rc = cli_session_open_with(&ss, &pt->cfg, pt->threads, &s->data.train, &s->data.test,
                                    &e);

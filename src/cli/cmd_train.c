@@ -136,6 +136,8 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
      * auto may choose differently for another world) do not. */
     bool owner = v->cfg->runtime.grad == OCCAM_GRAD_OWNER && !v->m->rho;
     if (rd->world[0]) fprintf(stderr, "\noccam: note: %s", rd->world);
+    if (rd->unread[0])
+        fprintf(stderr, "\noccam: note: %s (keys this run does not read)", rd->unread);
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
                 "uninterrupted one\n", rd->note);
@@ -264,10 +266,20 @@ static int run(const cli_opts *o, occam_error *err)
     if (occam_config_write_ini_changed(&cfg, stdout) == 0) printf("# (none)\n");
     fflush(stdout);
     occam_config probe = cfg;
-    for (const char *inert; (inert = occam_config_drop_inert(&probe));)
-        if (root && !occam_config_inert_is_noise_off(inert)) /* [noise] left in a file but
+    for (const char *inert; (inert = occam_config_drop_inert(&probe));) {
+        if (!root || occam_config_inert_is_noise_off(inert)) /* [noise] left in a file but
                                                                  switched off: no note */
+            continue;
+        /* an mdl.* key of another code than this run's may still be one compress reads with
+         * this config: "ignored" would be wrong there */
+        if (cli_compress_reads(&cfg, inert))
+            fprintf(stderr, "occam: note: %s; this run ignores it, but occam compress reads it "
+                    "(it writes the two-part code whatever mdl.model_code says%s)\n", inert,
+                    cfg.noise.enabled ? ", and computes a noisy model's bits-back code beside it"
+                                      : "");
+        else
             fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
+    }
 
     cli_session ss;
     occam_fit_result fit = {0};

@@ -28,12 +28,15 @@ typedef struct select_point {
     int same_as;             /* -1, or the earlier point whose run this is: the two differ only
                                 in keys that do not apply (occam_config_drop_inert) */
     const char *inert;       /* same_as >= 0: which key, and why */
+    occam_data_params data;  /* cfg.data with the keys its source does not read at their
+                                defaults (occam_config_drop_inert): equal for one data set */
 } select_point;
 
-/* The data set last loaded, with the keys it was loaded for: the points whose data.* keys and
- * model input and output widths are equal share it. One is held at a time. */
+/* The data set last loaded, with the point it was loaded for: the points whose data.* keys
+ * (those their source reads) and model input and output widths are equal share it. One is
+ * held at a time. */
 typedef struct select_data {
-    const occam_config *cfg; /* the config of the point they were loaded for; NULL: none */
+    const select_point *pt;  /* the point they were loaded for; NULL: none */
     occam_dataset train, test;
 } select_data;
 

@@ -1932,6 +1932,19 @@ bool occam_config_key_applies(const occam_config *cfg, const char *name)
 
 bool occam_config_inert_is_noise_off(const char *why) { return why == noise_off_why; }
 
+const char *occam_config_inert_difference(const occam_config *a, const occam_config *b)
+{
+    if (!a->noise.enabled && memcmp(&a->noise, &b->noise, sizeof a->noise))
+        return noise_off_why;
+    for (size_t i = 0; i < sizeof inert_rules / sizeof *inert_rules; i++) {
+        size_t off = inert_rules[i].off;
+        if (!inert_rules[i].applies(a) &&
+            memcmp((const char *)a + off, (const char *)b + off, inert_rules[i].size))
+            return inert_rules[i].why;
+    }
+    return NULL;
+}
+
 /* Numbers that are equal train the same: a double written -0 is kept with its sign (it prints
  * back as written), but 0 and -0 are the same value to every comparison, sum and product, and
  * no code path divides by a key that may be 0 or reads a zero's sign (optim.c even rounds the

@@ -478,22 +478,23 @@ static bool listed(const char *const *list, const char *key)
     return false;
 }
 
-/* Appends a printf-formatted item to r->note, "; "-separated; drops what does not fit. */
-static void note_printf(occam_state_reader *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void note_printf(occam_state_reader *r, const char *fmt, ...)
+/* Appends a printf-formatted item to buf (cap bytes: r->note or r->unread), "; "-separated;
+ * drops what does not fit. */
+static void list_printf(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void list_printf(char *buf, size_t cap, const char *fmt, ...)
 {
-    size_t len = strlen(r->note);
-    if (len + 8 >= sizeof r->note) return;
-    if (len) len += (size_t)snprintf(r->note + len, sizeof r->note - len, "; ");
+    size_t len = strlen(buf);
+    if (len + 8 >= cap) return;
+    if (len) len += (size_t)snprintf(buf + len, cap - len, "; ");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->note + len, sizeof r->note - len, fmt, ap);
+    vsnprintf(buf + len, cap - len, fmt, ap);
     va_end(ap);
 }
 
 /* Compares the saved config with this run's, key by key: a fixed key that changed is refused,
- * others are noted. */
+ * others are noted (in r->unread when the run does not read them). */
 static int compare_config(occam_state_reader *r, const occam_st_file *f,
                           const occam_config *cfg, occam_error *err)
 {
@@ -524,13 +525,18 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
             if (old) value_text(old, was, sizeof was);
             value_text(&k->value, is, sizeof is);
             if (!strcmp(was, is) || listed(quiet_keys, key)) continue;
-            if (listed(fixed_keys, key) && occam_config_key_applies(cfg, key))
+            bool applies = occam_config_key_applies(cfg, key);
+            if (listed(fixed_keys, key) && applies)
                 rc = occam_error_set(err, OCCAM_ERR_INPUT,
                                      "%s: the checkpoint was trained with %s = %s, this config "
                                      "has %s; a resume cannot change the model's shape or the "
                                      "training state's layout", f->path, key, was, is);
-            else
-                note_printf(r, "%s changed from %s to %s", key, was, is);
+            else if (applies)
+                list_printf(r->note, sizeof r->note, "%s changed from %s to %s", key, was,
+                            is);
+            else /* no code path of the run reads it: the run stays bit for bit */
+                list_printf(r->unread, sizeof r->unread, "%s changed from %s to %s", key, was,
+                            is);
         }
     }
     /* a mixture state saved before noise.zero_cap existed trained one mixture per layer with
@@ -538,9 +544,10 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
     const occam_json_value *old_noise = rc == OCCAM_OK ? occam_json_get(&a, "noise") : NULL;
     if (old_noise && !occam_json_get(old_noise, "zero_cap") && cfg->noise.enabled &&
         cfg->noise.prior == OCCAM_PRIOR_MOG)
-        note_printf(r, "the state was saved before noise.prior = mog became one mixture for the "
-                       "network with its zero component uncapped; it continues under that one "
-                       "(the old prior: noise.prior_scope = layer, noise.zero_cap = 0.1)");
+        list_printf(r->note, sizeof r->note, "the state was saved before noise.prior = mog "
+                    "became one mixture for the network with its zero component uncapped; it "
+                    "continues under that one (the old prior: noise.prior_scope = layer, "
+                    "noise.zero_cap = 0.1)");
     occam_json_free(&a);
     occam_json_free(&b);
     free(now);
@@ -577,6 +584,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
 {
     occam_state_reader *r = reader;
     r->note[0] = 0;
+    r->unread[0] = 0;
     /* Its magic would read as a safetensors header length ("truncated, or not a safetensors
      * file: header says 5495602439501595471 bytes"): say what the file is instead. */
     if (occam_occ_is(r->path))
@@ -795,9 +803,9 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
      * auto may pick for another count, and the noise streams do not. */
     bool any_order = !ts.prior && v->cfg->runtime.grad == OCCAM_GRAD_OWNER;
     if (saved_threads != ts.threads && !any_order)
-        note_printf(r, "the checkpoint was written by a run of %lld thread%s in all (ranks × "
-                    "threads), this one has %d", (long long)saved_threads,
-                    saved_threads == 1 ? "" : "s", ts.threads);
+        list_printf(r->note, sizeof r->note, "the checkpoint was written by a run of %lld "
+                    "thread%s in all (ranks × threads), this one has %d",
+                    (long long)saved_threads, saved_threads == 1 ? "" : "s", ts.threads);
     occam_st_close(&f);
     return OCCAM_OK;
 }
