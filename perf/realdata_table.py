@@ -9,7 +9,7 @@ inputs, targets in their natural units, one hidden layer, the given optimiser.
 
 Usage: perf/realdata_table.py DATADIR [--occam build/occam] [--jobs 2] [--epochs 300]
            [--optimizer sgd] [--lr 0.001] [--hidden 50] [--splits 3] [--sets a,b,...]
-           [--select [--select-grid key=v1,v2 ...]] [--json OUT]
+           [--select [--select-grid key=v1,v2 ...]] [--seed N] [--json OUT]
 Prints a markdown table of means over the splits and the acceptance checks (exit status 1 when
 a run failed or a target was missed): the default
 noisy net against the best decay of the grid in hindsight (regression: relative test error
@@ -110,6 +110,8 @@ def run(job):
         with open(c, "w") as f:
             f.write(ini)
         cmd = [a.occam, kind, c] + args + ["--report", r]
+        if a.seed is not None:  # another draw of the initial weights and the batch order
+            cmd += ["--set", f"train.seed={a.seed}"]
         p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if p.returncode != 0 or not os.path.exists(r):
             return key, None, p.stderr.strip().splitlines()[-1:] or ["failed"]
@@ -141,6 +143,9 @@ def main():
                     help="one more --grid axis for occam select (repeatable); {in} and {out} "
                          "stand for the set's input and output widths, as in "
                          "model.layers={in}:5:{out},{in}:50:{out}")
+    ap.add_argument("--seed", type=int,
+                    help="train.seed for every run (default: the config's, 1): the same splits "
+                         "with other initial weights and batch orders")
     ap.add_argument("--json")
     a = ap.parse_args()
     sets = [l.split() for l in open(os.path.join(a.datadir, "sets.txt")) if l.strip()]
@@ -183,7 +188,8 @@ def main():
     judge_collapses(sets, a.splits)
     mean = lambda v: sum(v) / len(v) if v and None not in v else float("nan")
     print(f"recipe: {a.optimizer} lr {a.lr}{' momentum 0.9' if a.optimizer == 'sgd' else ''}, "
-          f"batch 16, {a.epochs} epochs, 1 hidden layer of {a.hidden}, {a.splits} splits\n")
+          f"batch 16, {a.epochs} epochs, 1 hidden layer of {a.hidden}, {a.splits} splits"
+          + (f", train.seed {a.seed}" if a.seed is not None else "") + "\n")
     print("| set | none | best decay (grid) | noisy, default (gaussian, one width) | "
           "noisy, gaussian per layer | noisy, mog |" + (" select |" if a.select else ""))
     print("|---|---|---|---|---|---|" + ("---|" if a.select else ""))
