@@ -432,6 +432,82 @@ Test(config, drop_inert_resets_mdl_keys_the_code_does_not_read)
     cr_assert(occam_config_key_applies(&c, "mdl.samples"));
 }
 
+/* The prune.* keys were all read, whatever prune.schedule said: a grid over prune.steps with
+ * prune.schedule = none trained once per value, and a resume refused a changed
+ * prune.granularity without pruning. Each key the schedule and granularity do not read is now
+ * reset and named, one per call; the keys they read stay. */
+Test(config, drop_inert_resets_prune_keys_the_schedule_does_not_read)
+{
+    static const struct {
+        occam_prune_schedule schedule;
+        occam_granularity granularity;
+        occam_prune_method method;
+        occam_scope scope;
+        const char *reset[18];
+    } want[] = {
+        {OCCAM_PRUNE_NONE, OCCAM_GRAN_NM, OCCAM_IMP_TAYLOR, OCCAM_SCOPE_LAYER,
+         {"prune.method", "prune.granularity", "prune.scope", "prune.target",
+          "prune.layer_targets", "prune.min_keep", "prune.steps", "prune.finetune_epochs",
+          "prune.start", "prune.end", "prune.every", "prune.nm", "prune.batches", "prune.bias",
+          "prune.rewind", "prune.seed"}},
+        {OCCAM_PRUNE_ITERATIVE, OCCAM_GRAN_NEURON, OCCAM_IMP_TAYLOR, OCCAM_SCOPE_LAYER,
+         {"prune.method", "prune.start", "prune.end", "prune.every", "prune.nm",
+          "prune.batches", "prune.bias", "prune.seed"}},
+        {OCCAM_PRUNE_AGP, OCCAM_GRAN_NM, OCCAM_IMP_OBD, OCCAM_SCOPE_LAYER,
+         {"prune.scope", "prune.layer_targets", "prune.min_keep", "prune.steps",
+          "prune.finetune_epochs", "prune.score_events"}},
+        {OCCAM_PRUNE_MDL, OCCAM_GRAN_WEIGHT, OCCAM_IMP_RANDOM, OCCAM_SCOPE_GLOBAL,
+         {"prune.layer_targets", "prune.start", "prune.end", "prune.every", "prune.nm",
+          "prune.batches", "prune.score_events"}},
+        {OCCAM_PRUNE_ONESHOT, OCCAM_GRAN_WEIGHT, OCCAM_IMP_MAGNITUDE, OCCAM_SCOPE_LAYER,
+         {"prune.steps", "prune.start", "prune.end", "prune.every", "prune.nm", "prune.batches",
+          "prune.seed"}},
+    };
+    for (size_t t = 0; t < sizeof want / sizeof *want; t++) {
+        occam_config c;
+        occam_config_defaults(&c);
+        c.prune.schedule = want[t].schedule;
+        cr_assert_null(occam_config_drop_inert(&c), "defaults: nothing to reset");
+        c.prune.granularity = want[t].granularity;
+        c.prune.method = want[t].method;
+        c.prune.scope = want[t].scope;
+        c.prune.target = 0.5;
+        c.prune.nlayer_target = 2;
+        c.prune.layer_target[0] = 0.5;
+        c.prune.layer_target[1] = -1;
+        c.prune.min_keep = 3;
+        c.prune.steps = 7;
+        c.prune.finetune_epochs = 4;
+        c.prune.start = 2;
+        c.prune.end = 5;
+        c.prune.every = 9;
+        c.prune.nm_n = 1;
+        c.prune.bias = true;
+        c.prune.batches = 3;
+        c.prune.rewind = OCCAM_REWIND_EPOCH;
+        c.prune.rewind_epoch = 1;
+        c.prune.seed = 5;
+        c.prune.score_events = true;
+        occam_config set = c;
+        resets_in_order(&c, want[t].reset, 17, t);
+        cr_assert_eq(c.prune.schedule, want[t].schedule);
+        cr_assert(occam_config_key_applies(&c, "prune.schedule"));
+        occam_config d;
+        occam_config_defaults(&d);
+        /* the two-field keys are reset whole, and kept whole */
+        bool none = want[t].schedule == OCCAM_PRUNE_NONE;
+        cr_assert_eq(c.prune.rewind_epoch, none ? d.prune.rewind_epoch : 1);
+        cr_assert_eq(c.prune.rewind, none ? d.prune.rewind : set.prune.rewind);
+        bool nm = !none && want[t].granularity == OCCAM_GRAN_NM;
+        cr_assert_eq(c.prune.nm_n, nm ? 1 : d.prune.nm_n);
+        cr_assert_eq(c.prune.nm_m, d.prune.nm_m);
+        bool per_layer = !none && want[t].granularity != OCCAM_GRAN_NM &&
+                         want[t].scope == OCCAM_SCOPE_LAYER;
+        cr_assert_eq(c.prune.nlayer_target, per_layer ? 2 : 0);
+        cr_assert_eq(c.prune.layer_target[0], per_layer ? 0.5 : 0);
+    }
+}
+
 /* 0 and -0 train alike: -0 (kept with its sign where it is set) compares as 0 once the inert
  * keys are dropped, so select shares their run; without noise no noise.* key applies, which is
  * what lets a resume change noise.prior there. */
@@ -441,6 +517,11 @@ Test(config, drop_inert_compares_numbers_by_value)
     occam_config_defaults(&a);
     occam_config_defaults(&b);
     occam_error err = {0};
+    /* prune.layer_targets is read under a schedule with prune.scope = layer */
+    for (occam_config *x = &a; x; x = x == &a ? &b : NULL) {
+        cr_assert_eq(occam_config_set(x, "prune.schedule=oneshot", &err), OCCAM_OK);
+        cr_assert_eq(occam_config_set(x, "prune.scope=layer", &err), OCCAM_OK);
+    }
     cr_assert_eq(occam_config_set(&b, "train.weight_decay=-0", &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(occam_config_set(&b, "prune.layer_targets=-0,0.5", &err), OCCAM_OK, "%s",
                  err.msg);

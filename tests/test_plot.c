@@ -937,3 +937,56 @@ Test(plot, an_output_never_replaces_an_input)
     snprintf(args, sizeof args, "'%s' --out '%s/sub'", rep, in_tmp("out"));
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 0, "%s", out);
 }
+
+/* 'occam plot r.json --checkpoint other.safetensors' drew the masks of another model beside
+ * the report's figures, exit 0, without a word. Now a checkpoint whose layer shapes are not
+ * those of the report's layers[] is refused (exit 2, naming both files and the first layer
+ * that differs) before anything is drawn; the report's own checkpoint passes, and a report
+ * that lists no layers (one of occam select) cannot be checked and gets a note. */
+Test(plot, a_checkpoint_of_another_model_is_refused)
+{
+    float w0[12] = {1}, w1[8] = {1}, b0[4] = {0}, b1[2] = {0};
+    occam_st_tensor t[] = {
+        {"layers.0.weight", OCCAM_ST_F32, 2, {4, 3}, w0},
+        {"layers.0.bias", OCCAM_ST_F32, 1, {4}, b0},
+        {"layers.1.weight", OCCAM_ST_F32, 2, {2, 4}, w1},
+        {"layers.1.bias", OCCAM_ST_F32, 1, {2}, b1},
+    };
+    occam_error err = {0};
+    static char ck[512], same[512], other[512], shallow[512], bad[512], none[512];
+    snprintf(ck, sizeof ck, "%s", in_tmp("m.safetensors"));
+    cr_assert_eq(occam_st_write(ck, t, 4, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+#define LAYER(l, i, o) "{\"layer\": " #l ", \"in\": " #i ", \"out\": " #o "}"
+    snprintf(same, sizeof same, "%s",
+             write_report("same.json", HISTORY ", \"layers\": [" LAYER(0, 3, 4) ", "
+                                       LAYER(1, 4, 2) "]"));
+    snprintf(other, sizeof other, "%s",
+             write_report("other.json", HISTORY ", \"layers\": [" LAYER(0, 3, 5) ", "
+                                        LAYER(1, 5, 2) "]"));
+    snprintf(shallow, sizeof shallow, "%s",
+             write_report("shallow.json", HISTORY ", \"layers\": [" LAYER(0, 3, 2) "]"));
+    snprintf(bad, sizeof bad, "%s",
+             write_report("bad.json", HISTORY ", \"layers\": [" LAYER(0, 3, 4) ", "
+                                      "{\"layer\": 1, \"in\": 4.5, \"out\": 2}]"));
+    snprintf(none, sizeof none, "%s", write_report("none.json", HISTORY));
+#undef LAYER
+    cr_assert_eq(occam_plot_check_pair(same, ck, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_plot_check_pair(none, ck, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_plot_check_pair(other, ck, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, other) && strstr(err.msg, ck), "%s", err.msg);
+    cr_assert(strstr(err.msg, "the report's is 3-5-2 (its layers[]), the checkpoint's 3-4-2 "
+                              "(weight layer 0 is 5 x 3 (out x in) in the report, 4 x 3 in the "
+                              "checkpoint)"), "%s", err.msg);
+    cr_assert_eq(occam_plot_check_pair(shallow, ck, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "1 weight layer in the report, 2 in the checkpoint"), "%s",
+              err.msg);
+    cr_assert_eq(occam_plot_check_pair(bad, ck, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "layers[1].in: expected a positive integer"), "%s", err.msg);
+    /* the command: exit 2 before anything is drawn */
+    static char out[8192], args[2048];
+    snprintf(args, sizeof args, "'%s' --checkpoint '%s' --out '%s'", other, ck, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, "are different models") && strstr(out, other) && strstr(out, ck),
+              "%s", out);
+    cr_assert_eq(count_out_files(), 0, "%s", out);
+}

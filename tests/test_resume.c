@@ -346,6 +346,70 @@ Test(resume, fixed_keys_the_run_does_not_read_do_not_block_it)
     outcome_free(&f);
 }
 
+/* cfg stopped after step `at` and resumed as `changed`: it continues, names each of `unread`
+ * (NULL-terminated) among the changed keys it does not read, has nothing else to note, and
+ * ends bit for bit as cfg's run that never stopped. */
+static void resumes_unread(const occam_config *cfg, const occam_config *changed, int64_t at,
+                           const char *const *unread)
+{
+    outcome whole = run(cfg, 1, 0, NULL);
+    cr_assert_eq(whole.rc, OCCAM_OK, "%s", whole.note);
+    outcome b = stopped_at(cfg, 1, at);
+    outcome c = run(changed, 1, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    for (; *unread; unread++) cr_assert(strstr(c.unread, *unread), "%s", c.unread);
+    cr_assert_str_empty(c.note, "bit for bit: %s", c.note);
+    cr_assert_eq(c.log.n, whole.log.n);
+    cr_assert_eq(memcmp(c.m.params, whole.m.params, whole.m.lay.nparams * sizeof(float)), 0,
+                 "the resumed run differs from the whole one");
+    outcome_free(&c);
+    outcome_free(&b);
+    outcome_free(&whole);
+}
+
+/* The prune keys that decide a state's layout are unread without the schedule that reads
+ * them: a dense run stopped and resumed with prune.granularity, prune.rewind and prune.steps
+ * changed was refused ("a resume cannot change the model's shape"), and so was an agp run with
+ * prune.steps changed. Each is now noted as unread and ends bit for bit as the run that never
+ * stopped; an iterative run, which reads prune.steps, still refuses a new one. */
+Test(resume, prune_keys_the_run_does_not_read_do_not_block_it)
+{
+    occam_config cfg = blobs(3);
+    occam_config other = cfg;
+    other.prune.granularity = OCCAM_GRAN_NEURON;
+    other.prune.rewind = OCCAM_REWIND_INIT;
+    other.prune.steps = 7;
+    resumes_unread(&cfg, &other, 40,
+                   (const char *const[]){"prune.granularity changed from weight to neuron",
+                                         "prune.rewind changed from none to init",
+                                         "prune.steps changed from 5 to 7", NULL});
+    /* agp reads no prune.steps */
+    occam_config agp = blobs(4);
+    agp.prune.schedule = OCCAM_PRUNE_AGP;
+    agp.prune.start = 1;
+    agp.prune.end = 3;
+    agp.prune.every = 8;
+    snprintf(agp.train.checkpoint_dir, sizeof agp.train.checkpoint_dir, "%s/ckpt2", dir);
+    occam_config agp3 = agp;
+    agp3.prune.steps = 3;
+    resumes_unread(&agp, &agp3, 70,
+                   (const char *const[]){"prune.steps changed from 5 to 3", NULL});
+    /* iterative reads it: refused */
+    occam_config it = blobs(2);
+    it.prune.schedule = OCCAM_PRUNE_ITERATIVE;
+    it.prune.steps = 2;
+    it.prune.finetune_epochs = 1;
+    snprintf(it.train.checkpoint_dir, sizeof it.train.checkpoint_dir, "%s/ckpt3", dir);
+    outcome i1 = stopped_at(&it, 1, 40);
+    occam_config it3 = it;
+    it3.prune.steps = 3;
+    outcome i2 = run(&it3, 1, 0, i1.last);
+    cr_assert_eq(i2.rc, OCCAM_ERR_INPUT);
+    cr_assert(strstr(i2.note, "prune.steps = 2, this config has 3"), "%s", i2.note);
+    outcome_free(&i2);
+    outcome_free(&i1);
+}
+
 static void copy_file(const char *from, const char *to, long truncate_at, long flip_at)
 {
     FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");

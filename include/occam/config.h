@@ -77,7 +77,10 @@ bool occam_config_number(const char *s, double *out);
  * under a mixture, noise.log_alpha under any but sparse, ...); the data.* keys of other sources
  * (data.path unless data.source = idx, data.samples with a file, ...); the mdl.* keys the code
  * does not read (mdl.components unless two-part with mdl.prior = mog, mdl.bits_per_weight
- * unless count, ...). Resets one key (or, without noise, the whole [noise] section) per call
+ * unless count, ...); the prune.* keys the schedule and granularity do not read (every one
+ * but prune.schedule and prune.score_events under schedule = none, prune.steps unless
+ * iterative or mdl, prune.nm unless granularity = nm, prune.method under neuron granularity,
+ * ...). Resets one key (or, without noise, the whole [noise] section) per call
  * and says which and why (a phrase starting with the key, or for the section "the noise.*
  * keys"), or NULL when none is left away from its default: call it until NULL. The last call
  * also writes every number equal to 0 as 0 (a -0 trains as 0 does). */

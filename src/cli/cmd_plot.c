@@ -24,7 +24,8 @@ static const char usage[] =
     "                     or a report from 'occam select --report':\n"
     "                       select          total, model and data bits per grid point, with\n"
     "                                       the train and test metric, the shortest circled\n"
-    "  --checkpoint FILE  a model saved with --save: mask_L, layer L's mask as an image\n"
+    "  --checkpoint FILE  a model saved with --save: mask_L, layer L's mask as an image;\n"
+    "                     with a report, it must have the report's layer widths\n"
     "  --scaling CSV      perf/scaling.sh's CSV: scaling, speedup against threads\n"
     "At least one input is needed. gnuplot (Debian: gnuplot-nox) must be on PATH.\n";
 
@@ -69,7 +70,10 @@ static int run(int argc, char **argv, occam_error *err)
     if (rc) return rc;
     occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout,
                            .inputs = {report, checkpoint, scaling}};
-    if (report) rc = occam_plot_report(report, p, err);
+    /* a checkpoint of another model beside the report's figures would be drawn as if it were
+     * the report's: refused before anything is drawn */
+    if (report && checkpoint) rc = occam_plot_check_pair(report, checkpoint, err);
+    if (rc == OCCAM_OK && report) rc = occam_plot_report(report, p, err);
     if (rc == OCCAM_OK && checkpoint) rc = occam_plot_masks(checkpoint, p, err);
     if (rc == OCCAM_OK && scaling) rc = occam_plot_scaling(scaling, p, err);
     return rc;

@@ -22,7 +22,8 @@
  *                   shortest point circled.
  * From a checkpoint (safetensors, `--save`): mask_L for each layer L, the mask downsampled to
  * at most 300 x 300 cells, each the fraction of kept weights in its block. The mask is the U8
- * tensor layers.L.weight_mask, or |w| != 0 when the file has none.
+ * tensor layers.L.weight_mask, or |w| != 0 when the file has none. Given with a report, the
+ * checkpoint must have the report's layer widths (occam_plot_check_pair).
  * From a scaling CSV (perf/scaling.sh): scaling, speedup against threads per study and model,
  * with the BLIS sgemm speedup dashed.
  *
@@ -57,6 +58,14 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
 
 /* Draws mask_L.dat/.png for every layer of a safetensors checkpoint. */
 int occam_plot_masks(const char *checkpoint_path, occam_plot_params p, occam_error *err);
+
+/* Whether a checkpoint plotted beside a report is of the report's model: OCCAM_ERR_INPUT,
+ * naming both files and the first weight layer that differs, when its layers.L.weight shapes
+ * are not those of the report's layers[] (each one's in and out). A report without layers[] (a
+ * report of occam select: its points may differ in model.layers) cannot be checked: a note on
+ * stderr says so, and OCCAM_OK. Reads both files; cmd_plot calls it before drawing either. */
+int occam_plot_check_pair(const char *report_path, const char *checkpoint_path,
+                          occam_error *err);
 
 /* Draws scaling.dat/.png from a CSV with a header row holding at least the columns study,
  * model, threads, speedup and sgemm_speedup (any order; others are ignored). */

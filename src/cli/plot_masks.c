@@ -1,7 +1,9 @@
 /* Mask images from a checkpoint (occam_plot_masks): for each layer, which weights are kept,
  * downsampled to at most OCCAM_PLOT_MASK_CELLS cells a side, each cell the fraction of its
  * block's weights that are kept. The mask is the U8 tensor layers.L.weight_mask, or |w| != 0
- * when the file has none. Every layer is read and checked before anything is drawn. */
+ * when the file has none. Every layer is read and checked before anything is drawn. Given with
+ * a report, the checkpoint must have the shape of the report's model (occam_plot_check_pair):
+ * one of another model was drawn beside the report's figures without a word. */
 #include "plot-impl.h"
 
 #include <stdint.h>
@@ -135,6 +137,106 @@ static int plot_mask(const plot_ctx *c, const char *ckpt, int l, const mask_img 
     plot_gp_data(f, d.path, " matrix using (($1 + 0.5) * %d):(($2 + 0.5) * %d):3 with image "
                             "title 'dark: weights kept, white: pruned'\n", m->bc, m->br);
     return plot_gp_run(&g, c, err);
+}
+
+/* ---- the checkpoint against the report ---------------------------------------------------- */
+
+#define PAIR_MAX_LAYERS 64
+
+/* "20-50-3" from the widths w[0..n]. */
+static void widths_text(char *buf, size_t cap, const int *w, int n)
+{
+    size_t len = 0;
+    buf[0] = 0;
+    for (int l = 0; l <= n && len < cap; l++) {
+        int k = snprintf(buf + len, cap - len, "%s%d", l ? "-" : "", w[l]);
+        len += k > 0 ? (size_t)k : 0;
+    }
+}
+
+/* The widths of the model a run report describes, from its layers[] (each one's in, then the
+ * last one's out): *n weight layers, or *n = 0 when the report lists none (a report of occam
+ * select, whose points may differ in model.layers), -1 when it is not a JSON object. */
+static int report_widths(const char *path, int *w, int *n, occam_error *err)
+{
+    occam_json_value root;
+    int rc = plot_read_json(path, &root, err);
+    if (rc) return rc;
+    *n = root.type == OCCAM_JSON_OBJECT ? 0 : -1; /* occam_plot_report refuses it */
+    const occam_json_value *layers = *n == 0 ? occam_json_get(&root, "layers") : NULL;
+    if (layers && layers->type != OCCAM_JSON_ARRAY)
+        rc = plot_input_err(err, path, "layers: expected an array");
+    else if (layers && layers->count > PAIR_MAX_LAYERS)
+        rc = plot_input_err(err, path, "layers: %zu layers, at most %d are supported",
+                            layers->count, PAIR_MAX_LAYERS);
+    for (size_t l = 0; rc == OCCAM_OK && layers && l < layers->count; l++) {
+        const occam_json_value *e = &layers->items[l];
+        static const char *const keys[2] = {"in", "out"};
+        int v[2] = {0};
+        for (int k = 0; k < 2 && rc == OCCAM_OK; k++) {
+            const occam_json_value *x =
+                e->type == OCCAM_JSON_OBJECT ? occam_json_get(e, keys[k]) : NULL;
+            if (!x || x->type != OCCAM_JSON_NUMBER || !x->is_integer || x->integer < 1 ||
+                x->integer > INT_MAX)
+                rc = plot_input_err(err, path, "layers[%zu].%s: expected a positive integer",
+                                    l, keys[k]);
+            else
+                v[k] = (int)x->integer;
+        }
+        if (rc == OCCAM_OK && l > 0 && v[0] != w[l])
+            rc = plot_input_err(err, path, "layers[%zu].in is %d, but layers[%zu].out is %d", l,
+                                v[0], l - 1, w[l]);
+        w[l] = v[0];
+        w[l + 1] = v[1];
+        *n = (int)l + 1;
+    }
+    occam_json_free(&root);
+    return rc;
+}
+
+int occam_plot_check_pair(const char *report_path, const char *checkpoint_path,
+                          occam_error *err)
+{
+    int rw[PAIR_MAX_LAYERS + 1], cw[PAIR_MAX_LAYERS + 1], rn = 0, cn = 0;
+    int rc = report_widths(report_path, rw, &rn, err);
+    if (rc || rn < 0) return rc;
+    if (rn == 0) {
+        fprintf(stderr, "occam: note: %s lists no layers[] (a report of occam select, or not "
+                "one of occam train or eval), so the shape of %s is not checked against its "
+                "model\n", report_path, checkpoint_path);
+        return OCCAM_OK;
+    }
+    if (occam_occ_is(checkpoint_path)) return OCCAM_OK; /* occam_plot_masks refuses it */
+    occam_st_file f;
+    if ((rc = occam_st_open(&f, checkpoint_path, err))) return rc;
+    for (;; cn++) {
+        char name[64];
+        snprintf(name, sizeof name, "layers.%d.weight", cn);
+        if (!occam_st_find(&f, name) || cn == PAIR_MAX_LAYERS) break;
+        const occam_st_tensor_view *w, *mk;
+        if ((rc = mask_tensors(&f, cn, &w, &mk, err))) break;
+        if (cn == 0) cw[0] = (int)w->shape[1];
+        cw[cn + 1] = (int)w->shape[0];
+    }
+    occam_st_close(&f);
+    if (rc || cn == 0) return rc; /* occam_plot_masks says what is missing */
+    int at = 0; /* the first weight layer whose shape differs (if they have as many) */
+    while (at < rn && at < cn && rw[at] == cw[at] && rw[at + 1] == cw[at + 1]) at++;
+    if (at == rn && at == cn) return OCCAM_OK;
+    char rt[16 * (PAIR_MAX_LAYERS + 1)], ct[sizeof rt], which[128];
+    widths_text(rt, sizeof rt, rw, rn);
+    widths_text(ct, sizeof ct, cw, cn);
+    if (rn == cn)
+        snprintf(which, sizeof which, "weight layer %d is %d x %d (out x in) in the report, "
+                 "%d x %d in the checkpoint", at, rw[at + 1], rw[at], cw[at + 1], cw[at]);
+    else
+        snprintf(which, sizeof which, "%d weight layer%s in the report, %d in the checkpoint",
+                 rn, rn == 1 ? "" : "s", cn);
+    return occam_error_set(err, OCCAM_ERR_INPUT,
+                           "plot: %s and %s are different models: the report's is %s (its "
+                           "layers[]), the checkpoint's %s (%s); give the checkpoint the "
+                           "report's run saved",
+                           report_path, checkpoint_path, rt, ct, which);
 }
 
 int occam_plot_masks(const char *checkpoint_path, occam_plot_params p, occam_error *err)

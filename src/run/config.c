@@ -1794,6 +1794,18 @@ static void json_write(const occam_config *cfg, sink *s)
  * back: samples under a mixture prior, data_samples, seed; every code but count: search_rows)
  * and mdl.target_precision only for regression.
  *
+ * prune.*: run/train.c builds a pruner only under a schedule, and reads prune.steps under
+ * iterative and mdl (oneshot is one step), prune.finetune_epochs under the stepped schedules,
+ * prune.start, end and every under agp, and prune.score_events except under agp (never scored)
+ * and mdl (always scored). The pruner (prune.c) scores weights by prune.method (prune.batches
+ * for taylor and obd's gradients, prune.seed for those and random) and prune.bias, all but
+ * under neuron granularity, which scores units by their norms; it selects by prune.scope and
+ * prune.min_keep, with prune.layer_targets under scope = layer, all but under nm granularity,
+ * which keeps prune.nm's N of M instead. prune.target is read under every schedule (the events
+ * record it). Nothing else reads them: the mdl, compress, eval and predict commands load a
+ * checkpoint's own prune.granularity only for hidden layers narrower than its model.layers,
+ * which no run without a schedule saves.
+ *
  * noise.*: the mixture's keys apply to the sparse prior too: its bits-back code puts the
  * survivors under a mixture (dl.c's bits_back). noise.log_alpha also masks any noisy model in
  * occam mdl and compress, which take their own config. */
@@ -1842,8 +1854,59 @@ static bool noise_rebalanced(const occam_config *c) /* as occam_trainer_begin_ep
     return occam_noise_one_prior(&c->noise) && c->model.activation == OCCAM_ACT_RELU;
 }
 
+static bool prune_on(const occam_config *c) { return c->prune.schedule != OCCAM_PRUNE_NONE; }
+static bool prune_stepped(const occam_config *c)
+{
+    return c->prune.schedule == OCCAM_PRUNE_ITERATIVE || c->prune.schedule == OCCAM_PRUNE_MDL;
+}
+static bool prune_finetuned(const occam_config *c)
+{
+    return prune_stepped(c) || c->prune.schedule == OCCAM_PRUNE_ONESHOT;
+}
+static bool prune_agp(const occam_config *c) { return c->prune.schedule == OCCAM_PRUNE_AGP; }
+static bool prune_scored(const occam_config *c) /* as occam_prune_to: weights and nm */
+{
+    return prune_on(c) && c->prune.granularity != OCCAM_GRAN_NEURON;
+}
+static bool prune_selected(const occam_config *c) /* prune_weights and prune_neurons */
+{
+    return prune_on(c) && c->prune.granularity != OCCAM_GRAN_NM;
+}
+static bool prune_per_layer(const occam_config *c) /* prune.c's layer_target */
+{
+    return prune_selected(c) && c->prune.scope == OCCAM_SCOPE_LAYER;
+}
+static bool prune_nm(const occam_config *c)
+{
+    return prune_on(c) && c->prune.granularity == OCCAM_GRAN_NM;
+}
+static bool prune_gradient(const occam_config *c) /* as occam_pruner_create's need_g */
+{
+    return prune_scored(c) &&
+           (c->prune.method == OCCAM_IMP_TAYLOR || c->prune.method == OCCAM_IMP_OBD);
+}
+static bool prune_seeded(const occam_config *c)
+{
+    return prune_gradient(c) || (prune_scored(c) && c->prune.method == OCCAM_IMP_RANDOM);
+}
+static bool prune_scores_events(const occam_config *c) /* as occam_train_run's score */
+{
+    return c->prune.schedule != OCCAM_PRUNE_AGP && c->prune.schedule != OCCAM_PRUNE_MDL;
+}
+
 #define RULE(key, f, applies, why)                                                          \
     {key, offsetof(occam_config, f), sizeof(((occam_config *)0)->f), applies, key " " why}
+/* a key of two adjacent fields (prune.nm's N and M, prune.rewind's epoch) */
+#define RULE_SPAN(key, f, g, applies, why)                                                  \
+    {key, offsetof(occam_config, f),                                                        \
+     offsetof(occam_config, g) + sizeof(((occam_config *)0)->g) - offsetof(occam_config, f),  \
+     applies, key " " why}
+#define ADJACENT(f, g) (offsetof(occam_prune_params, g) == \
+                        offsetof(occam_prune_params, f) + sizeof(((occam_prune_params *)0)->f))
+_Static_assert(ADJACENT(layer_target, nlayer_target) && ADJACENT(nm_n, nm_m) &&
+                   ADJACENT(rewind, rewind_epoch),
+               "a RULE_SPAN's fields have no padding between them");
+#undef ADJACENT
 static const struct inert_rule {
     const char *key;
     size_t off, size;
@@ -1873,6 +1936,42 @@ static const struct inert_rule {
     RULE("data.seed", data.seed, src_generated, "applies only to data.source = blobs or peptide"),
     RULE("data.target_noise", data.target_noise, src_peptide,
          "applies only to data.source = peptide"),
+    RULE("prune.method", prune.method, prune_scored,
+         "applies only under a prune.schedule, with prune.granularity = weight or nm (neurons "
+         "are scored by their norms)"),
+    RULE("prune.granularity", prune.granularity, prune_on,
+         "does not apply with prune.schedule = none"),
+    RULE("prune.scope", prune.scope, prune_selected,
+         "applies only under a prune.schedule, with prune.granularity = weight or neuron (nm "
+         "keeps N of every M)"),
+    RULE("prune.target", prune.target, prune_on, "does not apply with prune.schedule = none"),
+    RULE_SPAN("prune.layer_targets", prune.layer_target, prune.nlayer_target, prune_per_layer,
+              "applies only under a prune.schedule, with prune.scope = layer and "
+              "prune.granularity = weight or neuron"),
+    RULE("prune.min_keep", prune.min_keep, prune_selected,
+         "applies only under a prune.schedule, with prune.granularity = weight or neuron (nm "
+         "keeps N of every M)"),
+    RULE("prune.steps", prune.steps, prune_stepped,
+         "applies only to prune.schedule = iterative or mdl"),
+    RULE("prune.finetune_epochs", prune.finetune_epochs, prune_finetuned,
+         "applies only to prune.schedule = oneshot, iterative or mdl"),
+    RULE("prune.start", prune.start, prune_agp, "applies only to prune.schedule = agp"),
+    RULE("prune.end", prune.end, prune_agp, "applies only to prune.schedule = agp"),
+    RULE("prune.every", prune.every, prune_agp, "applies only to prune.schedule = agp"),
+    RULE_SPAN("prune.nm", prune.nm_n, prune.nm_m, prune_nm,
+              "applies only under a prune.schedule, with prune.granularity = nm"),
+    RULE("prune.batches", prune.batches, prune_gradient,
+         "applies only under a prune.schedule, with prune.method = taylor or obd and "
+         "prune.granularity = weight or nm"),
+    RULE("prune.bias", prune.bias, prune_scored,
+         "applies only under a prune.schedule, with prune.granularity = weight or nm"),
+    RULE_SPAN("prune.rewind", prune.rewind, prune.rewind_epoch, prune_on,
+              "does not apply with prune.schedule = none"),
+    RULE("prune.seed", prune.seed, prune_seeded,
+         "applies only under a prune.schedule, with prune.method = random, taylor or obd and "
+         "prune.granularity = weight or nm"),
+    RULE("prune.score_events", prune.score_events, prune_scores_events,
+         "does not apply with prune.schedule = agp (never scored) or mdl (always scored)"),
     RULE("mdl.bits_per_weight", mdl.bits_per_weight, code_count,
          "applies only to mdl.model_code = count"),
     RULE("mdl.weight_precision", mdl.weight_precision, code_two_part,
@@ -1917,6 +2016,7 @@ static const struct inert_rule {
          "noise.prior_scope = network or auto) with model.activation = relu"),
 };
 #undef RULE
+#undef RULE_SPAN
 
 /* The [noise] section without noise.enabled: the trainer builds no noise state. */
 static const char noise_off_why[] = "the noise.* keys do not apply with noise.enabled = false";

@@ -460,9 +460,10 @@ static void value_text(const occam_json_value *v, char *buf, size_t cap)
 
 /* Keys a resume may not change: they decide the model's shape or the layout of the state.
  * One the run does not read (noise.components under noise.prior = gaussian, noise.prior
- * without noise: occam_config_key_applies) decides neither, and only gets a note. The keys it
- * depends on are fixed themselves, and compared first (noise.enabled, noise.prior), so the
- * checkpoint's config and this one agree on it. */
+ * without noise, prune.granularity and prune.rewind without a prune.schedule, prune.steps
+ * unless iterative or mdl: occam_config_key_applies) decides neither, and only gets a note.
+ * The keys it depends on are fixed themselves, and compared first (noise.enabled,
+ * noise.prior, prune.schedule), so the checkpoint's config and this one agree on it. */
 static const char *const fixed_keys[] = {
     "model.layers", "train.optimizer", "noise.enabled", "noise.prior", "noise.components",
     "prune.schedule", "prune.granularity", "prune.rewind", "prune.steps", NULL};
