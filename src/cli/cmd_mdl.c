@@ -20,7 +20,9 @@ static const char usage[] =
     "Prints the description length L = L(model) + L(data | model) of the saved model in bits:\n"
     "per layer n, k, the quantisation step, the fitted prior, mask bits and value bits, then\n"
     "the totals; and the test accuracy of the model as coded (quantised weights). --json prints\n"
-    "one JSON object with model_bits, data_bits, total_bits and a layers array.\n";
+    "one JSON object: mdl (model_code, model_bits, data_bits, total_bits and a layers array),\n"
+    "test_accuracy as coded (test_relative_error for regression) and unquantized_test_metric,\n"
+    "the same metric with the unquantised weights.\n";
 
 /* Noisy models coded by their posterior (mdl.precision auto or posterior): weights whose
  * log α exceeds noise.log_alpha are masked first, so mdl and compress code the same model. */

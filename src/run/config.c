@@ -286,9 +286,8 @@ static const config_key keys[] = {
     ENUM_KEY("prune", "method", prune.method, occam_prune_method, prune_method_names,
              "magnitude",
              "importance: |w|, |w·g| (gradient averaged over prune.batches batches), w²·H_ii "
-             "(snr: |μ|/σ of noisy weights), "
-             "(diagonal empirical Fisher: mean squared gradient over prune.batches batches), or "
-             "random (baseline)"),
+             "(diagonal empirical Fisher: mean squared gradient over prune.batches batches), "
+             "random (baseline), or snr: |μ|/σ of noisy weights"),
     ENUM_KEY("prune", "granularity", prune.granularity, occam_granularity, granularity_names,
              "weight",
              "unstructured weights, whole hidden units (removed from the computation), or N:M "
@@ -304,9 +303,9 @@ static const config_key keys[] = {
     INT64_KEY("prune", "min_keep", prune.min_keep, 0, 1e12, "0",
               "weights (or neurons) always kept per layer"),
     INT_KEY("prune", "steps", prune.steps, 1, 1000, "5",
-            "iterative: prune steps, each followed by prune.finetune_epochs"),
+            "iterative and mdl: prune steps, each followed by prune.finetune_epochs"),
     INT_KEY("prune", "finetune_epochs", prune.finetune_epochs, 0, 100000, "2",
-            "oneshot/iterative: fine-tuning epochs after each prune"),
+            "oneshot/iterative/mdl: fine-tuning epochs after each prune"),
     INT_KEY("prune", "start", prune.start, 0, 1000000, "0", "agp: epoch the ramp starts at"),
     INT_KEY("prune", "end", prune.end, 0, 1000000, "10",
             "agp: epoch the ramp reaches prune.target at (>= prune.start)"),
@@ -346,7 +345,7 @@ static const config_key keys[] = {
     DOUBLE_KEY("mdl", "target_precision", mdl.target_precision, 0, 1e6, OPEN_LO, "0.01",
                "regression: the step targets are quantised to for the data code"),
     INT_KEY("mdl", "samples", mdl.samples, 1, 1000000, "100",
-            "bits-back with a mixture prior: Monte-Carlo draws per weight for the KL"),
+            "bits-back with a mog or sparse noise.prior: Monte-Carlo draws per weight for the KL"),
     INT_KEY("mdl", "data_samples", mdl.data_samples, 1, 10000, "8",
             "bits-back: noise samples per training row for the expected NLL under q"),
     INT_KEY("mdl", "search_rows", mdl.search_rows, 0, 1000000000, "10000",
