@@ -298,6 +298,19 @@ Test(resume, changed_keys_are_noted_and_shape_changes_refused)
     outcome_free(&f);
 }
 
+/* cfg stopped after step `at` and resumed as `changed`: refused as an input error whose note
+ * holds `says`. */
+static void resume_refused(const occam_config *cfg, const occam_config *changed, int64_t at,
+                           const char *says)
+{
+    outcome b = stopped_at(cfg, 1, at);
+    outcome c = run(changed, 1, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_ERR_INPUT);
+    cr_assert(strstr(c.note, says), "%s", c.note);
+    outcome_free(&c);
+    outcome_free(&b);
+}
+
 /* A fixed key the checkpoint's run does not read blocks nothing: noise.components under the
  * Gaussian prior (it sizes a mixture) and noise.prior without noise were refused as "a resume
  * cannot change the model's shape". The resume is noted and ends bit for bit as the run that
@@ -336,14 +349,9 @@ Test(resume, fixed_keys_the_run_does_not_read_do_not_block_it)
     occam_config mix = cfg;
     mix.noise.prior = OCCAM_PRIOR_MOG;
     snprintf(mix.train.checkpoint_dir, sizeof mix.train.checkpoint_dir, "%s/ckpt3", dir);
-    outcome f = stopped_at(&mix, 1, 40);
     occam_config mix5 = mix;
     mix5.noise.components = 5;
-    outcome g = run(&mix5, 1, 0, f.last);
-    cr_assert_eq(g.rc, OCCAM_ERR_INPUT);
-    cr_assert(strstr(g.note, "noise.components = 3, this config has 5"), "%s", g.note);
-    outcome_free(&g);
-    outcome_free(&f);
+    resume_refused(&mix, &mix5, 40, "noise.components = 3, this config has 5");
 }
 
 /* cfg stopped after step `at` and resumed as `changed`: it continues, names each of `unread`
@@ -400,14 +408,9 @@ Test(resume, prune_keys_the_run_does_not_read_do_not_block_it)
     it.prune.steps = 2;
     it.prune.finetune_epochs = 1;
     snprintf(it.train.checkpoint_dir, sizeof it.train.checkpoint_dir, "%s/ckpt3", dir);
-    outcome i1 = stopped_at(&it, 1, 40);
     occam_config it3 = it;
     it3.prune.steps = 3;
-    outcome i2 = run(&it3, 1, 0, i1.last);
-    cr_assert_eq(i2.rc, OCCAM_ERR_INPUT);
-    cr_assert(strstr(i2.note, "prune.steps = 2, this config has 3"), "%s", i2.note);
-    outcome_free(&i2);
-    outcome_free(&i1);
+    resume_refused(&it, &it3, 40, "prune.steps = 2, this config has 3");
 }
 
 static void copy_file(const char *from, const char *to, long truncate_at, long flip_at)
