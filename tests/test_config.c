@@ -449,7 +449,7 @@ Test(config, drop_inert_resets_prune_keys_the_schedule_does_not_read)
          {"prune.method", "prune.granularity", "prune.scope", "prune.target",
           "prune.layer_targets", "prune.min_keep", "prune.steps", "prune.finetune_epochs",
           "prune.start", "prune.end", "prune.every", "prune.nm", "prune.batches", "prune.bias",
-          "prune.rewind", "prune.seed"}},
+          "prune.rewind", "prune.seed", "prune.score_events"}},
         {OCCAM_PRUNE_ITERATIVE, OCCAM_GRAN_NEURON, OCCAM_IMP_TAYLOR, OCCAM_SCOPE_LAYER,
          {"prune.method", "prune.start", "prune.end", "prune.every", "prune.nm",
           "prune.batches", "prune.bias", "prune.seed"}},

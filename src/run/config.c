@@ -323,7 +323,7 @@ static const config_key keys[] = {
     BOOL_KEY("prune", "score_events", prune.score_events, "false",
              "compute the description length L (mdl.model_code) of the dense model and after "
              "every prune step's fine-tuning, for the report and the MDL plot (always on for "
-             "schedule = mdl; not for agp)"),
+             "schedule = mdl; not for agp or none)"),
 
     ENUM_KEY("mdl", "model_code", mdl.model_code, occam_model_code, occam_dl_code_names,
              "two-part",
@@ -1795,9 +1795,10 @@ static void json_write(const occam_config *cfg, sink *s)
  *
  * prune.*: run/train.c builds a pruner only under a schedule, and reads prune.steps under
  * iterative and mdl (oneshot is one step), prune.finetune_epochs under the stepped schedules,
- * prune.start, end and every under agp, and prune.score_events except under agp (never scored)
- * and mdl (always scored). The pruner (prune.c) scores weights by prune.method (prune.batches
- * for taylor and obd's gradients, prune.seed for those and random) and prune.bias, all but
+ * prune.start, end and every under agp, and prune.score_events under oneshot and iterative
+ * (none has no events, agp is never scored, mdl always). The pruner (prune.c) scores weights
+ * by prune.method (prune.batches for taylor and obd's gradients, prune.seed for those and
+ * random) and prune.bias, all but
  * under neuron granularity, which scores units by their norms; it selects by prune.scope and
  * prune.min_keep, with prune.layer_targets under scope = layer, all but under nm granularity,
  * which keeps prune.nm's N of M instead. prune.target is read under every schedule (the events
@@ -1890,7 +1891,8 @@ static bool prune_seeded(const occam_config *c)
 }
 static bool prune_scores_events(const occam_config *c) /* as occam_train_run's score */
 {
-    return c->prune.schedule != OCCAM_PRUNE_AGP && c->prune.schedule != OCCAM_PRUNE_MDL;
+    return prune_on(c) && c->prune.schedule != OCCAM_PRUNE_AGP &&
+           c->prune.schedule != OCCAM_PRUNE_MDL;
 }
 
 #define RULE(key, f, applies, why)                                                          \
@@ -1970,7 +1972,8 @@ static const struct inert_rule {
          "applies only under a prune.schedule, with prune.method = random, taylor or obd and "
          "prune.granularity = weight or nm"),
     RULE("prune.score_events", prune.score_events, prune_scores_events,
-         "does not apply with prune.schedule = agp (never scored) or mdl (always scored)"),
+         "applies only to prune.schedule = oneshot or iterative (none has no events, agp is "
+         "never scored, mdl always)"),
     RULE("mdl.bits_per_weight", mdl.bits_per_weight, code_count,
          "applies only to mdl.model_code = count"),
     RULE("mdl.weight_precision", mdl.weight_precision, code_two_part,

@@ -212,8 +212,10 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     const int sched = cfg->prune.schedule;
     const bool mdl = sched == OCCAM_PRUNE_MDL;
     /* L after the dense phase and after every step: the mdl schedule chooses by it, and
-     * prune.score_events reports it */
-    const bool score = mdl || (cfg->prune.score_events && sched != OCCAM_PRUNE_AGP);
+     * prune.score_events reports it beside oneshot's and iterative's events (without a
+     * schedule there are none, and the report has no prune section to carry it) */
+    const bool score = mdl || (cfg->prune.score_events && sched != OCCAM_PRUNE_AGP &&
+                               sched != OCCAM_PRUNE_NONE);
     best_model best = {.total = INFINITY};
     if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, &cfg->prune,
                                                             cfg->train.batch, cfg->noise.enabled, m,
