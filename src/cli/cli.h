@@ -169,6 +169,12 @@ typedef struct cli_output {
  * model to M; the report could not be written: R: write failed: No space left on device". */
 int cli_outputs_write(cli_output *outs, int n, occam_error *err);
 
+/* OCCAM_ERR_RUNTIME with "CMD: writing to standard output failed: REASON" when stdout cannot
+ * be flushed or a write to it failed, else OCCAM_OK. REASON is errno's, so the caller zeroes
+ * errno before its writes (otherwise "a write failed"): the reason main's own check at exit
+ * cannot give once the buffer a failed write left is gone. */
+int cli_stdout_check(const char *cmd, occam_error *err);
+
 /* An output (`what` names the option) refused when it is one of the run's inputs: CONFIG,
  * --checkpoint, --resume, --input, or the files cfg's data are read from (occam_data_files;
  * cfg may be NULL). Writing it would

@@ -135,10 +135,9 @@ static int run(const cli_opts *o, occam_error *err)
             occam_json_key(&j, "unquantized_test_metric");
             occam_json_number(&j, acc_d);
             occam_json_end_object(&j);
-            if (occam_json_finish(&j) != 0 || putchar('\n') == EOF)
-                rc = occam_error_set(err, OCCAM_ERR_RUNTIME,
-                                     "mdl: writing to standard output failed: %s",
-                                     errno ? strerror(errno) : "a write failed");
+            occam_json_finish(&j);
+            putchar('\n');
+            rc = cli_stdout_check("mdl", err);
         } else {
             occam_dl_write_table(&dl, stdout);
             printf("%s %.4f as coded (%.4f with the unquantised weights)\n", metric, acc_c, acc_d);

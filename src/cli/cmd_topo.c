@@ -158,10 +158,8 @@ static int show_ranks(const occam_config *cfg, const occam_topo *tp, const occam
     if (json) printf("]\n");
     free(lens);
     free(text);
-    if (fflush(stdout) != 0 || ferror(stdout))
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output failed: %s",
-                             errno ? strerror(errno) : "a write failed");
-    return rc;
+    int wrote = cli_stdout_check("topo", err);
+    return wrote ? wrote : rc;
 }
 
 static int run(const cli_opts *o, occam_error *err)
@@ -198,9 +196,8 @@ static int run(const cli_opts *o, occam_error *err)
             occam_topo_write_text(tp, &plan, stdout);
             rc = show_buffers(&cfg, tp, &plan, err);
         }
-        if (fflush(stdout) != 0 || ferror(stdout))
-            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "topo: writing to standard output "
-                                 "failed: %s", errno ? strerror(errno) : "a write failed");
+        int wrote = cli_stdout_check("topo", err);
+        if (wrote) rc = wrote;
         occam_topo_plan_free(&plan);
     }
     occam_topo_free(tp);

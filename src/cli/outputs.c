@@ -3,12 +3,20 @@
  * not. Training for an hour and then losing the model because the report's folder was mistyped
  * is the failure this exists to rule out; the paths are also checked before the work starts
  * (occam_outfile_check), but the file system can change while the work runs. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "occam/comm.h"
 #include "occam/outfile.h"
+
+int cli_stdout_check(const char *cmd, occam_error *err)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout)) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: writing to standard output failed: %s",
+                           cmd, errno ? strerror(errno) : "a write failed");
+}
 
 int cli_outputs_write(cli_output *outs, int n, occam_error *err)
 {
