@@ -110,7 +110,7 @@ int occam_noise_responsibilities(const occam_prior *p, double mu, double *r);
  * Sampling the weights w ~ N(μ, σ²) makes a layer's pre-activation for input row x Gaussian
  * with mean x·μᵀ and variance x²·σ²ᵀ, so each unit and row draws one ε ~ N(0, 1) instead of
  * one per weight. The trainer keeps sd and ε for its backward pass; the description length
- * (src/mdl/dl.c) draws many samples of the same rows and computes layer 0's moments once. */
+ * (src/mdl/dl_data.c) draws many samples of the same rows and computes layer 0's moments once. */
 
 /* Standard normals for ε, drawn in order, both normals of each Box–Muller pair, a SIMD vector
  * of pairs at a time (one 64-bit draw of r per pair; see src/nn/vmath.h). A call for an odd

@@ -1,6 +1,9 @@
-/* Description length of a trained model (see include/occam/dl.h): the data code over fixed
- * row chunks, the count and two-part model codes, and the per-layer quantisation-step search. */
-#include "occam/dl.h"
+/* Description length of a trained model (see include/occam/dl.h), the model's side: the count
+ * code, the two-part code (priors fitted and rounded to float32, per-layer quantisation steps
+ * from the posterior or from a search over a grid) and bits-back (Σ KL, the biases' code, the
+ * scale of the posterior widths); occam_dl_compute, which adds the data code (dl_data.c); the
+ * table and JSON writers; the checks. */
+#include "dl-impl.h"
 
 #include <float.h>
 #include <math.h>
@@ -8,514 +11,11 @@
 #include <string.h>
 
 #include "occam/clock.h"
-#include "occam/comm.h"
 #include "occam/codes.h"
 #include "occam/gemm.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
-#include "occam/rng.h"
 #include "occam/sum.h"
-
-/* Rows per chunk of the data code. Fixed, so the chunk boundaries and therefore every partial
- * sum are the same for any thread count. */
-#define DATA_CHUNK 256
-/* The data code's sums over the training rows are shared by the ranks of the run (mpirun): each
- * sums its share of the chunks, and the chunk sums meet in the same tree, so the bits are the
- * same at any world size. Every rank computes a description length at the same points of a
- * run (they run the same schedule), as the collective needs. */
-#define DATA_RANKS occam_comm_world()
-
-/* Whether every rank got its data-code scratch: a rank that runs short must not skip the sums
- * the others enter, so all fail together (a no-op on one rank). */
-static int scratch_agreed(bool ok)
-{
-    return occam_comm_max_int(DATA_RANKS, !ok) ? OCCAM_ERR_RUNTIME : OCCAM_OK;
-}
-#define LN2 0.69314718055994530942
-
-
-/* ---- data code ------------------------------------------------------------------------- */
-
-typedef struct data_ctx {
-    const occam_model *m;
-    const float *params;
-    const occam_dataset *ds;
-    float **ws;        /* [threads] DATA_CHUNK × Σ widths of activations */
-    float *resid;      /* regression: n × targets residuals (pass 1 output) */
-    double sigma, delta;
-    int first;         /* the forward pass starts at this layer... */
-    const float *in;   /* ...from these inputs (rows × width[first]); ds->x when first is 0 */
-} data_ctx;
-
-static void chunk_forward(const data_ctx *c, int t, size_t lo, int m, float **out)
-{
-    const occam_layout *lay = &c->m->lay;
-    float *ws = c->ws[t];
-    for (int l = c->first; l < lay->nlayers; l++) {
-        out[l] = ws;
-        ws += (size_t)DATA_CHUNK * lay->width[l + 1];
-    }
-    const float *x = c->first == 0 ? c->ds->x + lo * c->ds->d
-                                   : c->in + lo * (size_t)lay->width[c->first];
-    occam_model_forward_layers(lay, c->m->act, c->params, c->first, lay->nlayers, x, m, out);
-}
-
-/* Σ −log2 softmax(z)[y] over rows [lo, hi), in double, in row order. */
-static double class_bits(void *vctx, int t, size_t lo, size_t hi)
-{
-    const data_ctx *c = vctx;
-    const occam_layout *lay = &c->m->lay;
-    int k = lay->width[lay->nlayers];
-    float *out[OCCAM_MAX_LAYERS];
-    chunk_forward(c, t, lo, (int)(hi - lo), out);
-    const float *z = out[lay->nlayers - 1];
-    double bits = 0.0;
-    for (size_t r = 0; r < hi - lo; r++) {
-        const float *zr = z + r * (size_t)k;
-        double mx = zr[0], s = 0.0;
-        for (int j = 1; j < k; j++) mx = fmax(mx, zr[j]);
-        for (int j = 0; j < k; j++) s += exp((double)zr[j] - mx);
-        bits += (log(s) + mx - (double)zr[c->ds->label[lo + r]]) / LN2;
-    }
-    return bits;
-}
-
-/* Residual i of a row (i < targets) in the targets' original units: with standardised
- * targets, output and target are both in standardised units, and the scale turns their
- * difference back (the shift cancels). So δ and σ are in original units, whatever
- * data.normalize_targets says, and the bits are comparable across the setting. */
-static double reg_residual(const occam_dataset *ds, float out, float target, size_t i)
-{
-    double r = (double)out - target;
-    return ds->y_scale ? r * ds->y_scale[i] : r;
-}
-
-/* Regression pass 1: residuals of rows [lo, hi) into c->resid; returns their Σ r². */
-static double reg_residuals(void *vctx, int t, size_t lo, size_t hi)
-{
-    const data_ctx *c = vctx;
-    const occam_layout *lay = &c->m->lay;
-    size_t k = (size_t)lay->width[lay->nlayers];
-    float *out[OCCAM_MAX_LAYERS];
-    chunk_forward(c, t, lo, (int)(hi - lo), out);
-    const float *y = out[lay->nlayers - 1];
-    double ss = 0.0;
-    for (size_t i = 0; i < (hi - lo) * k; i++) {
-        double r = reg_residual(c->ds, y[i], c->ds->y[lo * k + i], i % k);
-        c->resid[lo * k + i] = (float)r;
-        ss += r * r;
-    }
-    return ss;
-}
-
-/* Regression pass 2: Σ −log2(N(r; 0, σ²)·δ) over residuals [lo, hi). */
-static double reg_bits(void *vctx, int t, size_t lo, size_t hi)
-{
-    (void)t;
-    const data_ctx *c = vctx;
-    double bits = 0.0;
-    for (size_t i = lo; i < hi; i++) bits += occam_codes_gauss_bits(c->resid[i], c->sigma, c->delta);
-    return bits;
-}
-
-/* One block of n floats per thread, or NULL (nothing left allocated) when memory runs out. */
-static float **thread_blocks(int threads, size_t n)
-{
-    float **b = calloc((size_t)threads, sizeof *b);
-    if (!b) return NULL;
-    for (int t = 0; t < threads; t++)
-        if (!(b[t] = occam_alloc(n, sizeof(float)))) {
-            for (int u = 0; u < t; u++) free(b[u]);
-            free(b);
-            return NULL;
-        }
-    return b;
-}
-
-static void free_blocks(float **b, int threads)
-{
-    if (!b) return;
-    for (int t = 0; t < threads; t++) free(b[t]);
-    free(b);
-}
-
-static int prior_params(const occam_prior *p);
-
-/* ---- bits-back: expected NLL under q, and Σ KL ------------------------------------------ */
-
-typedef struct noisy_ctx {
-    data_ctx base;
-    const float *var;  /* σ² per weight (0 where masked) */
-    float **sq;        /* [threads] 3 × DATA_CHUNK × maxw: scratch, sd, ε of the layers */
-    float **first;     /* [threads] DATA_CHUNK × 2 × width[1]: layer 0's mean, its noise's sd */
-    int maxw;          /* the widest layer */
-    int samples;
-    uint64_t seed;
-} noisy_ctx;
-
-/* The first layer's input is the data, the same for every noise draw, so its mean and the
- * standard deviation of its pre-activations (x·μᵀ and sqrt(x²·σ²ᵀ)) are computed once per chunk
- * of rows, into the thread's `first` block; each draw then only adds its noise. The layers
- * after it see noisy inputs and are recomputed per draw. */
-static void noisy_first_layer(const noisy_ctx *c, int t, size_t lo, int rows)
-{
-    const occam_model *m = c->base.m;
-    const occam_layout *lay = &m->lay;
-    int nout = lay->width[1];
-    float *mean = c->first[t], *sd = mean + (size_t)DATA_CHUNK * nout;
-    occam_noise_layer_moments(mean, sd, c->sq[t], c->base.ds->x + lo * c->base.ds->d,
-                              m->params + lay->w_off[0], c->var + lay->w_off[0], rows,
-                              lay->width[0], nout);
-}
-
-/* One noisy forward pass of rows [lo, lo + rows) (occam_noise_forward), noise from nz, after
- * noisy_first_layer for the same rows; returns the output layer (rows × outputs). The layers
- * share one block for their sd and one for their ε: nothing reads them afterwards. */
-static const float *dl_noisy_forward(const noisy_ctx *c, int t, size_t lo, int rows,
-                                  occam_noise_normals *nz)
-{
-    const occam_model *m = c->base.m;
-    const occam_layout *lay = &m->lay;
-    float *out[OCCAM_MAX_LAYERS], *sd[OCCAM_MAX_LAYERS], *eps[OCCAM_MAX_LAYERS];
-    float *ws = c->base.ws[t], *sq = c->sq[t];
-    size_t per = (size_t)DATA_CHUNK * (size_t)c->maxw;
-    for (int l = 0; l < lay->nlayers; l++) {
-        out[l] = ws;
-        ws += (size_t)DATA_CHUNK * lay->width[l + 1];
-        sd[l] = sq + per;
-        eps[l] = sq + 2 * per;
-    }
-    sd[0] = c->first[t] + (size_t)DATA_CHUNK * lay->width[1];
-    occam_noise_forward(out, sd, eps, sq, c->base.ds->x + lo * c->base.ds->d, c->first[t], m,
-                        c->var, rows, nz);
-    return out[lay->nlayers - 1];
-}
-
-/* Σ over rows [lo, hi) of the mean over `samples` noise draws of −log2 p(y | x, w ~ q), with
- * the local reparameterisation; the draws are seeded by (seed, lo), so the sum does not depend
- * on which thread computes the chunk. */
-static double noisy_class_bits(void *vctx, int t, size_t lo, size_t hi)
-{
-    const noisy_ctx *c = vctx;
-    const occam_layout *lay = &c->base.m->lay;
-    int rows = (int)(hi - lo), k = lay->width[lay->nlayers];
-    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
-    occam_noise_normals nz = {.r = &r, .pairs = true};
-    noisy_first_layer(c, t, lo, rows);
-    double bits = 0.0;
-    for (int s = 0; s < c->samples; s++) {
-        const float *z = dl_noisy_forward(c, t, lo, rows, &nz);
-        for (int i = 0; i < rows; i++) {
-            const float *zr = z + (size_t)i * k;
-            double mx = zr[0], sum = 0.0;
-            for (int j = 1; j < k; j++) mx = fmax(mx, zr[j]);
-            for (int j = 0; j < k; j++) sum += exp((double)zr[j] - mx);
-            bits += (log(sum) + mx - (double)zr[c->base.ds->label[lo + (size_t)i]]) / LN2;
-        }
-    }
-    return bits / c->samples;
-}
-
-/* Regression under q: pass 1 sums r² over the samples, pass 2 the Gaussian misfit bits; both
- * redraw the same noise (seeded by (seed, lo)), so they see the same residuals. */
-static double noisy_reg_pass(void *vctx, int t, size_t lo, size_t hi)
-{
-    const noisy_ctx *c = vctx;
-    const occam_layout *lay = &c->base.m->lay;
-    int rows = (int)(hi - lo);
-    size_t k = (size_t)lay->width[lay->nlayers];
-    occam_rng r = occam_rng_seed(c->seed, (uint64_t)lo);
-    occam_noise_normals nz = {.r = &r, .pairs = true};
-    noisy_first_layer(c, t, lo, rows);
-    double acc = 0.0;
-    for (int s = 0; s < c->samples; s++) {
-        const float *y = dl_noisy_forward(c, t, lo, rows, &nz);
-        for (size_t i = 0; i < (size_t)rows * k; i++) {
-            double res = reg_residual(c->base.ds, y[i], c->base.ds->y[lo * k + i], i % k);
-            acc += c->base.sigma > 0 ? occam_codes_gauss_bits(res, c->base.sigma, c->base.delta)
-                                     : res * res;
-        }
-    }
-    return acc / c->samples;
-}
-
-/* The bits-back data term into *bits; OCCAM_ERR_RUNTIME if the scratch cannot be had. */
-static int noisy_data_bits(const occam_model *m, const occam_dataset *ds, const float *var,
-                           int samples, uint64_t seed, double delta, int threads, double *bits)
-{
-    const occam_layout *lay = &m->lay;
-    size_t per = 0;
-    int maxw = 0;
-    for (int l = 0; l < lay->nlayers; l++) per += (size_t)DATA_CHUNK * lay->width[l + 1];
-    for (int l = 0; l <= lay->nlayers; l++) maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
-    noisy_ctx c = {.base = {.m = m, .params = m->params, .ds = ds, .delta = delta}, .var = var,
-                   .maxw = maxw, .samples = samples, .seed = seed};
-    c.base.ws = thread_blocks(threads, per);
-    c.sq = thread_blocks(threads, (size_t)DATA_CHUNK * 3 * (size_t)maxw);
-    c.first = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)lay->width[1]);
-    int rc = scratch_agreed(c.base.ws && c.sq && c.first);
-    if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
-    } else if (rc == OCCAM_OK) {
-        size_t k = (size_t)lay->width[lay->nlayers];
-        c.base.sigma = 0.0; /* pass 1: Σ r² */
-        double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
-        c.base.sigma = sqrt(ss / (double)(ds->n * k));
-        if (c.base.sigma < c.base.delta) c.base.sigma = c.base.delta;
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
-    }
-    free_blocks(c.base.ws, threads);
-    free_blocks(c.sq, threads);
-    free_blocks(c.first, threads);
-    return rc;
-}
-
-/* ---- the biases' code ----------------------------------------------------------------------
- * Biases are parameters like the weights: each layer's are quantised at a step base·2^−j and
- * sent under a Gaussian fitted to them (its two parameters as float32, j as a byte). j runs over
- * 0..BIAS_SHIFTS and minimises the layer's bias bits plus the data bits on mdl.search_rows rows
- * (scaled to the set), layer by layer with the earlier layers' choices in place. Biases need
- * finer steps than weights (a bias moves a unit's whole pre-activation), hence the shifts. */
-enum { BIAS_SHIFTS = 8 };
-
-static double layer_bias_bits(const occam_model *m, int l, double delta, const occam_prior *p,
-                              int threads)
-{
-    const occam_layout *lay = &m->lay;
-    return occam_codes_value_bits(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
-                                  delta, p, threads) +
-           2 * 32.0 + 8.0;
-}
-
-/* q: the parameters the data code uses (weights as coded; biases replaced here). */
-static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
-                       const occam_dataset *train, int threads, float *q, const double *base)
-{
-    const occam_layout *lay = &m->lay;
-    size_t rows = p->search_rows ? (size_t)p->search_rows : train->n;
-    if (rows > train->n) rows = train->n;
-    double scale = (double)train->n / (double)rows;
-    for (int l = 0; l < lay->nlayers; l++) {
-        occam_dl_layer *y = &dl->layer[l];
-        size_t nb = (size_t)lay->width[l + 1];
-        const float *b = m->params + lay->b_off[l];
-        if (occam_prior_fit(&y->bias_prior, 1, false, b, nb, NULL, 1e-6, NULL) != OCCAM_OK)
-            y->bias_prior = occam_prior_gauss(0.0, 1.0);
-        occam_dl_prior_round(&y->bias_prior);
-        double best = INFINITY;
-        for (int j = 0; j <= BIAS_SHIFTS; j++) {
-            double d = (double)(float)ldexp(base[l], -j), data;
-            occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, d);
-            if (occam_dl_data_bits(m, q, train, rows, p->target_precision, threads, &data) !=
-                OCCAM_OK)
-                return OCCAM_ERR_RUNTIME;
-            double bits = layer_bias_bits(m, l, d, &y->bias_prior, threads);
-            /* j = 0 always stands, so a data code that is not finite (residuals beyond
-             * float32: occam_dl_compute refuses it) still leaves a valid step */
-            if (j == 0 || bits + data * scale < best) {
-                best = bits + data * scale;
-                y->bias_shift = j;
-                y->bias_delta = d;
-                y->bias_bits = bits;
-            }
-        }
-        occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, y->bias_delta);
-    }
-    return OCCAM_OK;
-}
-
-/* Bits-back at one posterior: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to (μ, σ)
- * by EM whatever noise.prior_update trained with: the code length wants the best-fitting prior,
- * and EM's exact M-steps get closer in a few steps than gradient steps), the biases quantised,
- * data bits the expected NLL under q. sigma[i] is weight i's σ and rho its softplus⁻¹ (the
- * priors' fit reads the model's rho). OCCAM_ERR_RUNTIME when scratch runs out (the priors'
- * first fit's included), agreed by the ranks. */
-static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, float *rho,
-                        float *var, const occam_dl_params *p, const occam_noise_params *em,
-                        const occam_dataset *train, int threads)
-{
-    const occam_layout *lay = &m->lay;
-    for (size_t i = 0; i < lay->nparams; i++)
-        var[i] = m->mask && !m->mask[i] ? 0.0f : sigma[i] * sigma[i];
-    occam_model mt = *m;
-    mt.rho = rho;
-    occam_prior pr[OCCAM_MAX_LAYERS];
-    if (scratch_agreed(occam_noise_priors_fit(pr, &mt, em, true) == OCCAM_OK) != OCCAM_OK)
-        return OCCAM_ERR_RUNTIME;
-    occam_noise_priors_fit(pr, &mt, em, false);
-    bool one_sent = false;
-    for (int l = 0; l < lay->nlayers; l++) {
-        occam_dl_layer *y = &dl->layer[l];
-        if (!y->k) continue;
-        y->prior = pr[l];
-        y->value_bits = occam_codes_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
-                                                m->mask ? m->mask + lay->w_off[l] : NULL,
-                                                (size_t)y->n, &y->prior, p->samples,
-                                                p->seed + (uint64_t)l, threads);
-        /* one prior for the network is sent once, with the first layer that has weights */
-        y->overhead_bits = one_sent ? 0.0 : 32.0 * (prior_params(&y->prior));
-        one_sent = occam_noise_one_prior(em);
-        /* a masked (pruned, or dropped by the sparse prior) weight is exactly 0: say which */
-        y->mask_bits = occam_codes_log2_binomial(y->n, y->k);
-    }
-    /* The biases at a precision from the layer's posterior widths (RMS σ of its weights), the
-     * shift chosen on the data code at the means; the noisy data code then uses them. */
-    double base[OCCAM_MAX_LAYERS];
-    for (int l = 0; l < lay->nlayers; l++) {
-        double ss = 0.0;
-        size_t n = (size_t)dl->layer[l].n, k = 0;
-        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + n; i++)
-            if (!m->mask || m->mask[i]) {
-                ss += (double)sigma[i] * sigma[i];
-                k++;
-            }
-        /* floored where the noise has vanished: a step must stay a normal float */
-        base[l] = k && ss > 0 ? fmax(sqrt(ss / (double)k), 1e-6) : 1e-3;
-    }
-    float *q = occam_alloc(lay->nparams, sizeof(float));
-    int rc = q ? OCCAM_OK : OCCAM_ERR_RUNTIME;
-    if (rc == OCCAM_OK) {
-        memcpy(q, m->params, lay->nparams * sizeof(float));
-        rc = code_biases(dl, m, p, train, threads, q, base);
-    }
-    dl->model_bits = 0.0;
-    for (int l = 0; l < lay->nlayers; l++) {
-        const occam_dl_layer *y = &dl->layer[l];
-        dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
-    }
-    occam_model mq = *m;
-    mq.params = q;
-    if (rc == OCCAM_OK)
-        rc = noisy_data_bits(&mq, train, var, p->data_samples, p->seed, p->target_precision,
-                             threads, &dl->data_bits);
-    free(q);
-    dl->total_bits = dl->model_bits + dl->data_bits;
-    return rc;
-}
-
-/* Bits-back for the trained q and for q with every σ scaled by t = 2^−j, j < SIGMA_SCALES,
- * keeping the shortest: any q is a valid bits-back code, and the sender names its t in
- * log2(SIGMA_SCALES) bits. Training sets σ at the curvature fixed point, which leaves the
- * mean-field samples too wide where the data curvature vanishes, e.g. a classifier that
- * separates its training set: there σ is the prior width, and the sampled data code of cancer
- * cost 16–50 bits per row at t = 1. The scales are tried from t = 1 down while the total
- * falls, with the same noise draws for each, on the first mdl.search_rows rows (scaled up, as
- * the δ search does); the chosen one is then coded on every row. */
-enum { SIGMA_SCALES = 7 };
-
-/* st = t·σ and rho = softplus⁻¹(st) for t = 2^−j (j = 0: the model's own). */
-static void scale_sigma(float *st, float *rho, const float *sigma, const occam_model *m, int j)
-{
-    for (size_t i = 0; i < m->lay.nparams; i++) {
-        st[i] = j ? (float)(ldexp(1.0, -j) * sigma[i]) : sigma[i];
-        rho[i] = j ? (float)occam_noise_rho(st[i]) : m->rho[i];
-    }
-}
-
-static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
-                     const occam_noise_params *noise, const occam_dataset *train, int threads,
-                     occam_error *err)
-{
-    const occam_layout *lay = &m->lay;
-    if (!m->rho)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "mdl.model_code = bits-back needs a noisy-weight model "
-                               "(noise.enabled = true, or a checkpoint saved from one: layers.L.weight_rho)");
-    float *sigma = occam_alloc(lay->nparams, sizeof(float));
-    float *st = occam_alloc(lay->nparams, sizeof(float));
-    float *rho = occam_alloc(lay->nparams, sizeof(float));
-    float *var = occam_alloc(lay->nparams, sizeof(float));
-    if (!sigma || !st || !rho || !var) {
-        free(sigma);
-        free(st);
-        free(rho);
-        free(var);
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    }
-    for (size_t i = 0; i < lay->nparams; i++) sigma[i] = (float)occam_noise_sigma(m->rho[i]);
-    occam_noise_params em = *noise;
-    em.prior_update = OCCAM_PRIOR_UPDATE_EM;
-    if (em.prior == OCCAM_PRIOR_SPARSE) { /* improper: the surviving weights go under a
-                                             mixture, a layer's own (training shared none) */
-        em.prior = OCCAM_PRIOR_MOG;
-        em.prior_scope = OCCAM_PRIOR_SCOPE_LAYER;
-    }
-    double t0 = occam_clock_now();
-    const occam_dl start = *dl;
-    occam_dataset sub = *train;
-    if (p->search_rows && (size_t)p->search_rows < sub.n) sub.n = (size_t)p->search_rows;
-    double up = (double)train->n / (double)sub.n, best = INFINITY;
-    int rc = OCCAM_OK, pick = 0;
-    for (int j = 0; j < SIGMA_SCALES; j++) {
-        occam_dl c = start;
-        scale_sigma(st, rho, sigma, m, j);
-        rc = bits_back_at(&c, m, st, rho, var, p, &em, &sub, threads);
-        double total = c.model_bits + c.data_bits * up;
-        if (rc != OCCAM_OK || (j > 0 && !(total < best))) break; /* past the shortest */
-        best = total;
-        pick = j;
-        *dl = c;
-    }
-    if (rc == OCCAM_OK && sub.n < train->n) { /* the chosen scale on every row */
-        *dl = start;
-        scale_sigma(st, rho, sigma, m, pick);
-        rc = bits_back_at(dl, m, st, rho, var, p, &em, train, threads);
-    }
-    dl->sigma_scale = ldexp(1.0, -pick);
-    dl->model_bits += log2((double)SIGMA_SCALES);
-    dl->total_bits = dl->model_bits + dl->data_bits;
-    dl->seconds = occam_clock_now() - t0;
-    free(sigma);
-    free(st);
-    free(rho);
-    free(var);
-    if (rc != OCCAM_OK)
-        return occam_error_set(err, rc, "out of memory for the bits-back code's scratch (%d "
-                               "threads)", threads);
-    return OCCAM_OK;
-}
-
-/* The data code of the first `rows` rows (0: all) into *bits, the forward pass starting at
- * layer `first` from `in` (that layer's inputs for those rows; unused when first is 0).
- * OCCAM_ERR_RUNTIME if the scratch cannot be had. */
-static int data_bits_from(const occam_model *m, const float *params, const occam_dataset *ds,
-                          size_t rows, int first, const float *in, double target_precision,
-                          int threads, double *bits)
-{
-    size_t n = rows && rows < ds->n ? rows : ds->n;
-    const occam_layout *lay = &m->lay;
-    size_t per = 0;
-    for (int l = 0; l < lay->nlayers; l++) per += (size_t)DATA_CHUNK * lay->width[l + 1];
-    data_ctx c = {.m = m, .params = params, .ds = ds, .delta = target_precision, .first = first,
-                  .in = in};
-    size_t k = (size_t)lay->width[lay->nlayers];
-    c.ws = thread_blocks(threads, per);
-    if (m->task != OCCAM_TASK_CLASSIFY) c.resid = occam_alloc(n * k, sizeof(float));
-    int rc = scratch_agreed(c.ws && (m->task == OCCAM_TASK_CLASSIFY || c.resid));
-    if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, class_bits, &c);
-    } else if (rc == OCCAM_OK) {
-        double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, reg_residuals, &c);
-        c.sigma = sqrt(ss / (double)(n * k));
-        if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
-        /* An output that is NaN or infinite (a quantised candidate of huge weights: inf·0 in
-         * a layer; SGD at lr 10 on a 15-layer net) makes σ NaN or inf, which the Gaussian
-         * code asserted against: the data code is then past any length, as class_bits gives
-         * for a NaN logit, and occam_dl_compute refuses it (the δ search passes over it). */
-        *bits = c.sigma < INFINITY ? occam_sum_chunked_ranks(DATA_RANKS, threads, n * k,
-                                                             DATA_CHUNK * k, reg_bits, &c)
-                                   : INFINITY;
-    }
-    free(c.resid);
-    free_blocks(c.ws, threads);
-    return rc;
-}
-
-int occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
-                       size_t rows, double target_precision, int threads, double *bits)
-{
-    return data_bits_from(m, params, ds, rows, 0, NULL, target_precision, threads, bits);
-}
 
 /* ---- model codes ----------------------------------------------------------------------- */
 
@@ -612,6 +112,213 @@ static double posterior_step(const occam_model *m, int l)
     return k ? fmax(exp(sl / (double)k), 1e-7) : 1e-3;
 }
 
+/* ---- the biases' code ----------------------------------------------------------------------
+ * Biases are parameters like the weights: each layer's are quantised at a step base·2^−j and
+ * sent under a Gaussian fitted to them (its two parameters as float32, j as a byte). j runs over
+ * 0..BIAS_SHIFTS and minimises the layer's bias bits plus the data bits on mdl.search_rows rows
+ * (scaled to the set), layer by layer with the earlier layers' choices in place. Biases need
+ * finer steps than weights (a bias moves a unit's whole pre-activation), hence the shifts. */
+enum { BIAS_SHIFTS = 8 };
+
+static double layer_bias_bits(const occam_model *m, int l, double delta, const occam_prior *p,
+                              int threads)
+{
+    const occam_layout *lay = &m->lay;
+    return occam_codes_value_bits(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
+                                  delta, p, threads) +
+           2 * 32.0 + 8.0;
+}
+
+/* q: the parameters the data code uses (weights as coded; biases replaced here). */
+static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                       const occam_dataset *train, int threads, float *q, const double *base)
+{
+    const occam_layout *lay = &m->lay;
+    size_t rows = p->search_rows ? (size_t)p->search_rows : train->n;
+    if (rows > train->n) rows = train->n;
+    double scale = (double)train->n / (double)rows;
+    for (int l = 0; l < lay->nlayers; l++) {
+        occam_dl_layer *y = &dl->layer[l];
+        size_t nb = (size_t)lay->width[l + 1];
+        const float *b = m->params + lay->b_off[l];
+        if (occam_prior_fit(&y->bias_prior, 1, false, b, nb, NULL, 1e-6, NULL) != OCCAM_OK)
+            y->bias_prior = occam_prior_gauss(0.0, 1.0);
+        occam_dl_prior_round(&y->bias_prior);
+        double best = INFINITY;
+        for (int j = 0; j <= BIAS_SHIFTS; j++) {
+            double d = (double)(float)ldexp(base[l], -j), data;
+            occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, d);
+            if (occam_dl_data_bits(m, q, train, rows, p->target_precision, threads, &data) !=
+                OCCAM_OK)
+                return OCCAM_ERR_RUNTIME;
+            double bits = layer_bias_bits(m, l, d, &y->bias_prior, threads);
+            /* j = 0 always stands, so a data code that is not finite (residuals beyond
+             * float32: occam_dl_compute refuses it) still leaves a valid step */
+            if (j == 0 || bits + data * scale < best) {
+                best = bits + data * scale;
+                y->bias_shift = j;
+                y->bias_delta = d;
+                y->bias_bits = bits;
+            }
+        }
+        occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, y->bias_delta);
+    }
+    return OCCAM_OK;
+}
+
+/* ---- bits-back: Σ KL(q‖p), and the posterior widths' scale ------------------------------ */
+
+/* Bits-back at one posterior: model bits Σ KL(q‖p)/ln 2 per layer (priors re-fitted to (μ, σ)
+ * by EM whatever noise.prior_update trained with: the code length wants the best-fitting prior,
+ * and EM's exact M-steps get closer in a few steps than gradient steps), the biases quantised,
+ * data bits the expected NLL under q. sigma[i] is weight i's σ and rho its softplus⁻¹ (the
+ * priors' fit reads the model's rho). OCCAM_ERR_RUNTIME when scratch runs out (the priors'
+ * first fit's included), agreed by the ranks. */
+static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, float *rho,
+                        float *var, const occam_dl_params *p, const occam_noise_params *em,
+                        const occam_dataset *train, int threads)
+{
+    const occam_layout *lay = &m->lay;
+    for (size_t i = 0; i < lay->nparams; i++)
+        var[i] = m->mask && !m->mask[i] ? 0.0f : sigma[i] * sigma[i];
+    occam_model mt = *m;
+    mt.rho = rho;
+    occam_prior pr[OCCAM_MAX_LAYERS];
+    if (dl_scratch_agreed(occam_noise_priors_fit(pr, &mt, em, true) == OCCAM_OK) != OCCAM_OK)
+        return OCCAM_ERR_RUNTIME;
+    occam_noise_priors_fit(pr, &mt, em, false);
+    bool one_sent = false;
+    for (int l = 0; l < lay->nlayers; l++) {
+        occam_dl_layer *y = &dl->layer[l];
+        if (!y->k) continue;
+        y->prior = pr[l];
+        y->value_bits = occam_codes_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
+                                                m->mask ? m->mask + lay->w_off[l] : NULL,
+                                                (size_t)y->n, &y->prior, p->samples,
+                                                p->seed + (uint64_t)l, threads);
+        /* one prior for the network is sent once, with the first layer that has weights */
+        y->overhead_bits = one_sent ? 0.0 : 32.0 * (prior_params(&y->prior));
+        one_sent = occam_noise_one_prior(em);
+        /* a masked (pruned, or dropped by the sparse prior) weight is exactly 0: say which */
+        y->mask_bits = occam_codes_log2_binomial(y->n, y->k);
+    }
+    /* The biases at a precision from the layer's posterior widths (RMS σ of its weights), the
+     * shift chosen on the data code at the means; the noisy data code then uses them. */
+    double base[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < lay->nlayers; l++) {
+        double ss = 0.0;
+        size_t n = (size_t)dl->layer[l].n, k = 0;
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + n; i++)
+            if (!m->mask || m->mask[i]) {
+                ss += (double)sigma[i] * sigma[i];
+                k++;
+            }
+        /* floored where the noise has vanished: a step must stay a normal float */
+        base[l] = k && ss > 0 ? fmax(sqrt(ss / (double)k), 1e-6) : 1e-3;
+    }
+    float *q = occam_alloc(lay->nparams, sizeof(float));
+    int rc = q ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    if (rc == OCCAM_OK) {
+        memcpy(q, m->params, lay->nparams * sizeof(float));
+        rc = code_biases(dl, m, p, train, threads, q, base);
+    }
+    dl->model_bits = 0.0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        const occam_dl_layer *y = &dl->layer[l];
+        dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
+    }
+    occam_model mq = *m;
+    mq.params = q;
+    if (rc == OCCAM_OK)
+        rc = dl_noisy_data_bits(&mq, train, var, p->data_samples, p->seed, p->target_precision,
+                             threads, &dl->data_bits);
+    free(q);
+    dl->total_bits = dl->model_bits + dl->data_bits;
+    return rc;
+}
+
+/* Bits-back for the trained q and for q with every σ scaled by t = 2^−j, j < SIGMA_SCALES,
+ * keeping the shortest: any q is a valid bits-back code, and the sender names its t in
+ * log2(SIGMA_SCALES) bits. Training sets σ at the curvature fixed point, which leaves the
+ * mean-field samples too wide where the data curvature vanishes, e.g. a classifier that
+ * separates its training set: there σ is the prior width, and the sampled data code of cancer
+ * cost 16–50 bits per row at t = 1. The scales are tried from t = 1 down while the total
+ * falls, with the same noise draws for each, on the first mdl.search_rows rows (scaled up, as
+ * the δ search does); the chosen one is then coded on every row. */
+enum { SIGMA_SCALES = 7 };
+
+/* st = t·σ and rho = softplus⁻¹(st) for t = 2^−j (j = 0: the model's own). */
+static void scale_sigma(float *st, float *rho, const float *sigma, const occam_model *m, int j)
+{
+    for (size_t i = 0; i < m->lay.nparams; i++) {
+        st[i] = j ? (float)(ldexp(1.0, -j) * sigma[i]) : sigma[i];
+        rho[i] = j ? (float)occam_noise_rho(st[i]) : m->rho[i];
+    }
+}
+
+static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
+                     const occam_noise_params *noise, const occam_dataset *train, int threads,
+                     occam_error *err)
+{
+    const occam_layout *lay = &m->lay;
+    if (!m->rho)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "mdl.model_code = bits-back needs a noisy-weight model "
+                               "(noise.enabled = true, or a checkpoint saved from one: layers.L.weight_rho)");
+    float *sigma = occam_alloc(lay->nparams, sizeof(float));
+    float *st = occam_alloc(lay->nparams, sizeof(float));
+    float *rho = occam_alloc(lay->nparams, sizeof(float));
+    float *var = occam_alloc(lay->nparams, sizeof(float));
+    if (!sigma || !st || !rho || !var) {
+        free(sigma);
+        free(st);
+        free(rho);
+        free(var);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
+    for (size_t i = 0; i < lay->nparams; i++) sigma[i] = (float)occam_noise_sigma(m->rho[i]);
+    occam_noise_params em = *noise;
+    em.prior_update = OCCAM_PRIOR_UPDATE_EM;
+    if (em.prior == OCCAM_PRIOR_SPARSE) { /* improper: the surviving weights go under a
+                                             mixture, a layer's own (training shared none) */
+        em.prior = OCCAM_PRIOR_MOG;
+        em.prior_scope = OCCAM_PRIOR_SCOPE_LAYER;
+    }
+    double t0 = occam_clock_now();
+    const occam_dl start = *dl;
+    occam_dataset sub = *train;
+    if (p->search_rows && (size_t)p->search_rows < sub.n) sub.n = (size_t)p->search_rows;
+    double up = (double)train->n / (double)sub.n, best = INFINITY;
+    int rc = OCCAM_OK, pick = 0;
+    for (int j = 0; j < SIGMA_SCALES; j++) {
+        occam_dl c = start;
+        scale_sigma(st, rho, sigma, m, j);
+        rc = bits_back_at(&c, m, st, rho, var, p, &em, &sub, threads);
+        double total = c.model_bits + c.data_bits * up;
+        if (rc != OCCAM_OK || (j > 0 && !(total < best))) break; /* past the shortest */
+        best = total;
+        pick = j;
+        *dl = c;
+    }
+    if (rc == OCCAM_OK && sub.n < train->n) { /* the chosen scale on every row */
+        *dl = start;
+        scale_sigma(st, rho, sigma, m, pick);
+        rc = bits_back_at(dl, m, st, rho, var, p, &em, train, threads);
+    }
+    dl->sigma_scale = ldexp(1.0, -pick);
+    dl->model_bits += log2((double)SIGMA_SCALES);
+    dl->total_bits = dl->model_bits + dl->data_bits;
+    dl->seconds = occam_clock_now() - t0;
+    free(sigma);
+    free(st);
+    free(rho);
+    free(var);
+    if (rc != OCCAM_OK)
+        return occam_error_set(err, rc, "out of memory for the bits-back code's scratch (%d "
+                               "threads)", threads);
+    return OCCAM_OK;
+}
+
 /* ---- the δ search ----------------------------------------------------------------------
  *
  * Per layer, δ comes from a geometric grid σ_l · 2^(−c/2), c = 2..20 (σ_l: the spread of the
@@ -664,7 +371,7 @@ static double search_cost(search *s, int c)
         quantize_layer(s->q, s->m, s->l, d);
         int first = s->in ? s->l : 0;
         double data = INFINITY;
-        if (data_bits_from(s->m, s->q, s->train, s->rows, first, s->in, s->target_precision,
+        if (dl_data_bits_from(s->m, s->q, s->train, s->rows, first, s->in, s->target_precision,
                            s->threads, &data) != OCCAM_OK)
             s->out_of_memory = true;
         s->cost[c] = layer_value_bits(s->m, s->l, d, s->prior, s->threads) + s->scale * data;
