@@ -160,6 +160,27 @@ def fixed_decays(recs):
                          f"{sum(below(r['gaussian'], r) for r in rs)}; the best decay in "
                          f"hindsight {sum(below(r['best_decay'], r) for r in rs)}; a decay "
                          "fixed in advance: " + ", ".join(per))
+    # select's target, split by split: within 10% in test error of the best of the grid it
+    # searches (the six decays and the noisy net: weight decay does not apply to noisy weights)
+    picks = {f"decay {w}": str(w) for w in GRID}
+    picks = {"default noisy": "gaussian", **picks}
+    counts, n = {k: 0 for k in picks}, 0
+    for r in recs:
+        if "splits" not in r:
+            return "\n".join(lines)  # a JSON file from before the splits were recorded
+        for i in range(len(r["splits"]["gaussian"])):
+            vals = {k: r["splits"][c][i] for k, c in picks.items()}
+            ok = [v for v in vals.values() if v is not None]
+            if not ok:
+                continue
+            n += 1
+            err = (lambda v: v) if r["task"] == "regress" else (lambda v: 1 - v)
+            top = min(err(v) for v in ok)
+            for k, v in vals.items():
+                if v is not None and (err(v) <= top if top == 0 else err(v) / top - 1 <= 0.10):
+                    counts[k] += 1
+    lines.append(f"splits within 10% in test error of the best of the six decays and the default "
+                 f"noisy net, of {n}: " + ", ".join(f"{k} {c}" for k, c in counts.items()))
     return "\n".join(lines)
 
 
@@ -243,7 +264,10 @@ def main():
         row = f"| {name} ({'rel. error' if reg else 'accuracy'}) | {none:.4f} | {best:.4f} " \
               f"({bw}) | {g:.4f} | {lay:.4f} | {mg:.4f} |"
         rec = {"set": name, "task": task, "none": none, "best_decay": best, "best_w": bw,
-               "gaussian": g, "layer": lay, "mog": mg, "decays": {str(w): wd[w] for w in GRID}}
+               "gaussian": g, "layer": lay, "mog": mg, "decays": {str(w): wd[w] for w in GRID},
+               "splits": {k: [res[(name, s, kind, w)] for s in range(a.splits)]
+                          for kind, w, _ in cols
+                          for k in [str(w) if kind == "wd" else kind]}}
         if reg:
             rec["vs_best"] = g / best - 1
             rec["below_none"] = 1 - g / none
