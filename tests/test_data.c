@@ -869,6 +869,31 @@ Test(data, csv_ragged_row)
     expect_csv_error("a,b,c\n1,2,3,1\n", classify_last(2), ":2: expected 3 cells, found 4");
 }
 
+/* Cells quoted as RFC 4180 says, as R's write.csv, pandas and spreadsheets write them: a header
+ * name with a comma in it was two cells ("expected 4 cells, found 3" on every data row), and a
+ * quoted number was not a number. */
+Test(data, csv_quoted_cells_read_as_rfc_4180_says)
+{
+    occam_dataset ds;
+    occam_csv_opts o = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    load_csv_ok(&ds, "\"income, $\",\"say \"\"hi\"\"\",\"y\"\n\"1\",2,\"3\"\n 4 , \" 5.5 \" ,6\n", o);
+    check_rows(&ds, 2, 2, (const float[]){1, 2, 4, 5.5f});
+    cr_assert_eq(ds.y[0], 3.0f);
+    cr_assert_eq(ds.y[1], 6.0f);
+    occam_dataset_free(&ds);
+    /* all quoted numbers: data under data.header = auto, as unquoted */
+    load_csv_ok(&ds, "\"1\",\"2\",\"0\"\n", classify_last(2));
+    check_rows(&ds, 1, 2, (const float[]){1, 2});
+    occam_dataset_free(&ds);
+    expect_csv_error("a,b,c\n1,\"2,3\n", classify_last(2),
+                     ":2: column 2: a quoted cell is not closed on its line");
+    expect_csv_error("a,b,c\n1,\"2\"x,3\n", classify_last(2),
+                     ":2: column 2: text after a quoted cell's closing quote");
+    expect_csv_error("1,2,0\n1,\"\",1\n", classify_last(2), ":2: column 2: \"\" is not a number");
+    expect_csv_error("1,2,0\n1,\"1,5\",1\n", classify_last(2),
+                     ":2: column 2: \"1,5\" is not a number (a decimal comma? occam reads a '.')");
+}
+
 Test(data, csv_non_finite)
 {
     expect_csv_error("1,2,0\nnan,2,1\n", classify_last(2), ":2: column 1: \"nan\"");
@@ -1088,6 +1113,18 @@ Test(data, csv_features_only_no_label_checks)
     occam_dataset_free(&ds);
     /* Where one cell is not enough for the labelled reader. */
     expect_csv_error("1\n2\n", classify_last(3), ":1: need at least 2 cells");
+}
+
+/* Another program's separator makes one cell a row: the message says which. */
+Test(data, csv_another_separator_is_named)
+{
+    expect_csv_error("a;b;y\n1;2;3\n", classify_last(2),
+                     ":1: need at least 2 cells per row (features and a label), found 1 (cells "
+                     "separated by ';'? occam reads commas)");
+    expect_csv_error("a\tb\ty\n1\t2\t3\n", classify_last(2),
+                     "found 1 (cells separated by tabs? occam reads commas)");
+    expect_csv_error("1;2;0\n", features_only(OCCAM_CSV_HEADER_NO),
+                     ":1: column 1: \"1;2;0\" is not a number (cells separated by ';'?");
 }
 
 /* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error

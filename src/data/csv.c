@@ -8,9 +8,10 @@
  * the data actually there. A line longer than OCCAM_CSV_LINE_MAX bytes is an input error, so
  * an endless line (`data.train = /dev/zero`) fails at once instead of filling memory.
  *
- * A row is cells separated by commas. Each cell must parse completely with strtod (surrounding
- * spaces and tabs allowed) as a decimal number (not C's hexadecimal) to a finite value that
- * fits a float. Blank lines are skipped, "\r\n"
+ * A row is cells separated by commas. A cell may be quoted as RFC 4180 says ("1.5", or a header's
+ * "income, $" with its comma), on one line. Each cell must parse completely with strtod
+ * (surrounding spaces and tabs allowed) as a decimal number (not C's hexadecimal) to a finite
+ * value that fits a float. Blank lines are skipped, "\r\n"
  * line endings and a UTF-8 byte-order mark are accepted. The first non-blank line fixes the
  * cell count and is a header when opts->header says so (auto: when any of its cells is not a
  * number). Messages are "PATH:LINE: ..." with 1-based physical line numbers and 1-based
@@ -68,7 +69,7 @@ typedef struct csv_shape {
 
 static bool csv_blank(char c) { return c == ' ' || c == '\t'; }
 
-/* Parses s..stop (stop points at ',' or the terminating NUL) as one number. */
+/* Parses s..stop (stop points at a ',' or a NUL) as one number. */
 static void csv_parse_cell(csv_cell *c, char *s, char *stop)
 {
     while (s < stop && csv_blank(*s)) s++;
@@ -93,24 +94,63 @@ static int csv_grow_cells(csv_reader *r, occam_error *err)
     return OCCAM_OK;
 }
 
+/* A cell that opens with '"' (after blanks) at q: RFC 4180's quoting, as R, pandas and
+ * spreadsheets write it. The text up to the closing '"' is the cell, commas included, with each
+ * '""' read as one '"'; it is unescaped in place and NUL-terminated, and *next is set to the
+ * ',' or the line's end that follows the closing quote and any blanks. A quoted cell is one
+ * cell of one line: occam reads a row per line. */
+static int csv_unquote(const csv_reader *r, char *q, char *end, char **content, char **stop,
+                       char **next, occam_error *err)
+{
+    char *w = q + 1, *p = q + 1;
+    for (;; p++) {
+        if (p == end)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "%s:%zu: column %zu: a quoted cell is not closed on its line "
+                                   "(a cell may not span lines)",
+                                   r->path, r->lineno, r->ncell + 1);
+        if (*p == '"' && (p + 1 == end || p[1] != '"')) break;
+        *w++ = *p;
+        p += *p == '"'; /* '""' */
+    }
+    for (p++; p < end && csv_blank(*p); p++) {}
+    if (p < end && *p != ',')
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: column %zu: text after a quoted cell's closing quote",
+                               r->path, r->lineno, r->ncell + 1);
+    *w = '\0'; /* w is at most the closing quote: strtod stops here */
+    *content = q + 1;
+    *stop = w;
+    *next = p;
+    return OCCAM_OK;
+}
+
 /* Splits the NUL-terminated line s..end into r->cell. */
 static int csv_split(csv_reader *r, char *s, char *end, occam_error *err)
 {
     r->ncell = 0;
     r->bad = CSV_NONE;
     for (char *p = s;;) {
-        char *comma = memchr(p, ',', (size_t)(end - p));
-        char *stop = comma ? comma : end;
+        char *q = p;
+        while (q < end && csv_blank(*q)) q++;
+        char *start = p, *stop = end, *next = end;
+        if (q < end && *q == '"') {
+            int rc = csv_unquote(r, q, end, &start, &stop, &next, err);
+            if (rc != OCCAM_OK) return rc;
+        } else {
+            char *comma = memchr(p, ',', (size_t)(end - p));
+            stop = next = comma ? comma : end;
+        }
         if (r->ncell == r->cell_cap) {
             int rc = csv_grow_cells(r, err);
             if (rc != OCCAM_OK) return rc;
         }
         csv_cell *c = &r->cell[r->ncell];
-        csv_parse_cell(c, p, stop);
+        csv_parse_cell(c, start, stop);
         if (!c->ok && r->bad == CSV_NONE) r->bad = r->ncell;
         r->ncell++;
-        if (!comma) return OCCAM_OK;
-        p = comma + 1;
+        if (next == end) return OCCAM_OK;
+        p = next + 1;
     }
 }
 
@@ -190,13 +230,24 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
     }
 }
 
+/* For a cell that holds another locale's or program's separator: a file written with ';'
+ * (where ',' is the decimal mark) or tabs is one cell a row here, and a quoted "1,5" is a
+ * decimal comma. */
+static const char *csv_separator_hint(const csv_cell *c)
+{
+    if (memchr(c->text, ';', c->len)) return " (cells separated by ';'? occam reads commas)";
+    if (memchr(c->text, ',', c->len)) return " (a decimal comma? occam reads a '.')";
+    if (memchr(c->text, '\t', c->len)) return " (cells separated by tabs? occam reads commas)";
+    return "";
+}
+
 static int csv_error_cell(const csv_reader *r, size_t col, const char *what, occam_error *err)
 {
     const csv_cell *c = &r->cell[col];
     char shown[4 * CSV_QUOTE_MAX + 4];
     occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu: \"%s\" %s", r->path,
-                           r->lineno, col + 1, shown, what);
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu: \"%s\" %s%s", r->path,
+                           r->lineno, col + 1, shown, what, csv_separator_hint(c));
 }
 
 /* The first non-blank line: decides the header and the columns. */
@@ -226,8 +277,8 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     if (sh->cols < 2)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: need at least 2 cells per row (features and a label), "
-                               "found %zu",
-                               r->path, r->lineno, sh->cols);
+                               "found %zu%s",
+                               r->path, r->lineno, sh->cols, csv_separator_hint(&r->cell[0]));
     if (o->label != OCCAM_LABEL_LAST && (size_t)o->label > sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: data.label: column %d is out of range: rows have %zu "
