@@ -1115,8 +1115,9 @@ Test(data, csv_features_only_no_label_checks)
     expect_csv_error("1\n2\n", classify_last(3), ":1: need at least 2 cells");
 }
 
-/* Another program's separator makes one cell a row: the message says which. */
-Test(data, csv_another_separator_is_named)
+/* Another program's separator makes one cell a row, and other programs mark a missing value
+ * in their own ways: the message says which it likely is. */
+Test(data, csv_what_a_bad_cell_likely_is_is_named)
 {
     expect_csv_error("a;b;y\n1;2;3\n", classify_last(2),
                      ":1: need at least 2 cells per row (features and a label), found 1 (cells "
@@ -1125,6 +1126,27 @@ Test(data, csv_another_separator_is_named)
                      "found 1 (cells separated by tabs? occam reads commas)");
     expect_csv_error("1;2;0\n", features_only(OCCAM_CSV_HEADER_NO),
                      ":1: column 1: \"1;2;0\" is not a number (cells separated by ';'?");
+    const char *missing[] = {"NA", "n/a", "?", " . ", "NULL", "None", "-", ""};
+    for (size_t i = 0; i < sizeof missing / sizeof *missing; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "1,2,0\n1,%s,1\n", missing[i]);
+        expect_csv_error(text, classify_last(2),
+                         "is not a number (a missing value? occam needs a number in every cell");
+    }
+    expect_csv_error("1,2,0\nNaN,2,1\n", classify_last(2),
+                     ":2: column 1: \"NaN\" is not a finite float32 value (a missing value?");
+    /* no hint where there is nothing to say */
+    const char *plain[][2] = {{"1,2,0\n1,NAN2,1\n", "\"NAN2\" is not a number"},
+                              {"1,-1e300,0\n", "\"-1e300\" is not a finite float32 value"}};
+    for (size_t i = 0; i < 2; i++) {
+        path_t p = write_text("t.csv", plain[i][0]);
+        occam_csv_opts o = classify_last(2);
+        occam_dataset ds;
+        occam_error err = {0};
+        cr_assert_eq(occam_csv_load(&ds, p.s, &o, &err), OCCAM_ERR_INPUT);
+        size_t n = strlen(err.msg), t = strlen(plain[i][1]);
+        cr_assert(n >= t && !strcmp(err.msg + n - t, plain[i][1]), "msg: %s", err.msg);
+    }
 }
 
 /* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "input.h"
 #include "occam/mem.h"
@@ -230,14 +231,20 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
     }
 }
 
-/* For a cell that holds another locale's or program's separator: a file written with ';'
- * (where ',' is the decimal mark) or tabs is one cell a row here, and a quoted "1,5" is a
- * decimal comma. */
-static const char *csv_separator_hint(const csv_cell *c)
+/* What a cell that is not a number most likely is, for its message. Another locale's or
+ * program's separator: a file written with ';' (where ',' is the decimal mark) or tabs is one
+ * cell a row here, and a quoted "1,5" is a decimal comma. Or a missing value, as R (NA), pandas
+ * and numpy (nan, an empty cell), SQL (null), UCI's files (?) and SAS (.) write one. */
+static const char *csv_cell_hint(const csv_cell *c)
 {
     if (memchr(c->text, ';', c->len)) return " (cells separated by ';'? occam reads commas)";
     if (memchr(c->text, ',', c->len)) return " (a decimal comma? occam reads a '.')";
     if (memchr(c->text, '\t', c->len)) return " (cells separated by tabs? occam reads commas)";
+    static const char *const missing[] = {"", "na", "n/a", "nan", "null", "none", "?", ".", "-"};
+    for (size_t i = 0; i < sizeof missing / sizeof *missing; i++)
+        if (c->len == strlen(missing[i]) && !strncasecmp(c->text, missing[i], c->len))
+            return " (a missing value? occam needs a number in every cell: fill it in or drop "
+                   "the row)";
     return "";
 }
 
@@ -247,7 +254,7 @@ static int csv_error_cell(const csv_reader *r, size_t col, const char *what, occ
     char shown[4 * CSV_QUOTE_MAX + 4];
     occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu: \"%s\" %s%s", r->path,
-                           r->lineno, col + 1, shown, what, csv_separator_hint(c));
+                           r->lineno, col + 1, shown, what, csv_cell_hint(c));
 }
 
 /* The first non-blank line: decides the header and the columns. */
@@ -278,7 +285,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: need at least 2 cells per row (features and a label), "
                                "found %zu%s",
-                               r->path, r->lineno, sh->cols, csv_separator_hint(&r->cell[0]));
+                               r->path, r->lineno, sh->cols, csv_cell_hint(&r->cell[0]));
     if (o->label != OCCAM_LABEL_LAST && (size_t)o->label > sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: data.label: column %d is out of range: rows have %zu "
