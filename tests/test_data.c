@@ -903,7 +903,9 @@ Test(data, csv_non_finite)
 
 Test(data, csv_label_values)
 {
-    expect_csv_error("1,2,0\n1,2,3\n", classify_last(3), ":2: label 3 out of range [0, 3)");
+    expect_csv_error("1,2,0\n1,2,3\n", classify_last(3),
+                     ":2: label 3 out of range [0, 3): labels count from 0, one per output of "
+                     "the model");
     expect_csv_error("1,2,-1\n", classify_last(3), ":1: label -1 out of range [0, 3)");
     expect_csv_error("1,2,0\n1,2,1.5\n", classify_last(3), ":2: column 3: \"1.5\" is not an "
                                                            "integer label");
@@ -1135,12 +1137,20 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
     }
     expect_csv_error("1,2,0\nNaN,2,1\n", classify_last(2),
                      ":2: column 1: \"NaN\" is not a finite float32 value (a missing value?");
+    /* a class name in the label column, but not in a feature's or a regression target's */
+    expect_csv_error("a,b,y\n1,2,setosa\n", classify_last(2),
+                     ":2: column 3: \"setosa\" is not a number (a class name? labels are the "
+                     "classes' numbers, counted from 0)");
+    expect_csv_error("a,b,y\n1,2,NA\n", classify_last(2), "\"NA\" is not a number (a missing value?");
     /* no hint where there is nothing to say */
     const char *plain[][2] = {{"1,2,0\n1,NAN2,1\n", "\"NAN2\" is not a number"},
-                              {"1,-1e300,0\n", "\"-1e300\" is not a finite float32 value"}};
-    for (size_t i = 0; i < 2; i++) {
+                              {"1,-1e300,0\n", "\"-1e300\" is not a finite float32 value"},
+                              {"1,2,0.5\n1,2,high\n", "\"high\" is not a number"}};
+    for (size_t i = 0; i < 3; i++) {
         path_t p = write_text("t.csv", plain[i][0]);
-        occam_csv_opts o = classify_last(2);
+        occam_csv_opts o = i < 2 ? classify_last(2)
+                                 : csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO,
+                                            OCCAM_TASK_REGRESS, 0);
         occam_dataset ds;
         occam_error err = {0};
         cr_assert_eq(occam_csv_load(&ds, p.s, &o, &err), OCCAM_ERR_INPUT);

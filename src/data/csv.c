@@ -302,7 +302,15 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     if (r->ncell != sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: expected %zu cells, found %zu",
                                r->path, r->lineno, sh->cols, r->ncell);
-    if (r->bad != CSV_NONE) return csv_error_cell(r, r->bad, "is not a number", err);
+    if (r->bad != CSV_NONE) {
+        bool name = r->bad == sh->label && o->task == OCCAM_TASK_CLASSIFY &&
+                    !*csv_cell_hint(&r->cell[r->bad]);
+        return csv_error_cell(r, r->bad,
+                              name ? "is not a number (a class name? labels are the classes' "
+                                     "numbers, counted from 0)"
+                                   : "is not a number",
+                              err);
+    }
     for (size_t j = 0; j < r->ncell; j++)
         if (!isfinite(r->cell[j].v) || fabs(r->cell[j].v) > FLT_MAX)
             return csv_error_cell(r, j, "is not a finite float32 value", err);
@@ -310,7 +318,9 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     double v = r->cell[sh->label].v;
     if (v != floor(v)) return csv_error_cell(r, sh->label, "is not an integer label", err);
     if (v < 0 || v >= o->classes)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: label %.0f out of range [0, %d)",
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: label %.0f out of range [0, %d): labels count from 0, "
+                               "one per output of the model",
                                r->path, r->lineno, v, o->classes);
     return OCCAM_OK;
 }
