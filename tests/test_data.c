@@ -1159,6 +1159,30 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
     }
 }
 
+/* R's write.csv2 and write.table quote every header name: a file separated by ';', tabs or
+ * spaces stops at line 1's first closing quote, and one whose lines end in a bare CR at the
+ * last cell's, or takes its quoted first line for a header. Each is named, as for a file
+ * without quotes. */
+Test(data, csv_quoted_file_of_another_separator_is_named)
+{
+    const char *cases[][2] = {
+        {"\"\";\"a\";\"y\"\n\"1\";1,5;0\n",
+         ":1: column 1: text after a quoted cell's closing quote (cells separated by ';'? occam "
+         "reads commas)"},
+        {"\"a\"\t\"b\"\t\"y\"\n1\t2\t0\n", ":1: column 1: text after a quoted cell's closing "
+                                           "quote (cells separated by tabs? occam reads commas)"},
+        {"\"a\" \"b\" \"y\"\n1 2 0\n", ":1: column 1: text after a quoted cell's closing quote "
+                                     "(cells separated by spaces? occam reads commas)"},
+        {"\"a\",\"b\",\"y\"\r1,2,0\r3,4,1\r",
+         ":1: column 3: text after a quoted cell's closing quote (lines that end in a bare CR?)"},
+        {"\"a\",b,y\r1,2,0\r3,4,1\r", "no data rows after the header (data.header = auto took "
+                                     "line 1 for one: column 1, \"a\", is not a number; lines "
+                                     "that end in a bare CR?)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
+}
+
 /* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error
  * naming the file and the line it reached. */
 Test(data, csv_gzip)

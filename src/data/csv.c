@@ -37,6 +37,12 @@
 #define CSV_CHUNK (64u * 1024u) /* bytes inflated (or read) at a time */
 #define CSV_ROWS_FIRST 1024u    /* rows the arrays first have room for */
 
+/* The hints messages add when a row is likely another program's or locale's CSV */
+#define CSV_HINT_SEMICOLON " (cells separated by ';'? occam reads commas)"
+#define CSV_HINT_TAB " (cells separated by tabs? occam reads commas)"
+#define CSV_HINT_SPACE " (cells separated by spaces? occam reads commas)"
+#define CSV_HINT_CR " (lines that end in a bare CR?)"
+
 typedef struct csv_cell {
     double v;
     const char *text; /* cell without surrounding blanks, for messages */
@@ -56,6 +62,7 @@ typedef struct csv_reader {
     size_t ncell;
     size_t cell_cap;
     size_t bad; /* first cell that is not a number, or CSV_NONE */
+    bool cr;    /* the line holds a CR: its own, as csv_next takes a CRLF's */
     size_t xcap, lcap; /* room in the dataset's arrays: floats in x, entries in label or y */
 } csv_reader;
 
@@ -114,11 +121,21 @@ static int csv_unquote(const csv_reader *r, char *q, char *end, char **content, 
         *w++ = *p;
         p += *p == '"'; /* '""' */
     }
-    for (p++; p < end && csv_blank(*p); p++) {}
-    if (p < end && *p != ',')
+    char *after = ++p;
+    while (p < end && csv_blank(*p)) p++;
+    if (p < end && *p != ',') {
+        /* What the text likely is: R's write.csv2 and write.table quote every header name, so
+         * a file separated by ';', tabs or spaces, or one whose lines end in a bare CR, fails
+         * here, at its first closing quote, before the cells are counted. */
+        const char *hint = "";
+        if (*p == ';') hint = CSV_HINT_SEMICOLON;
+        else if (memchr(after, '\t', (size_t)(p - after))) hint = CSV_HINT_TAB;
+        else if (*p == '\r') hint = CSV_HINT_CR;
+        else if (*p == '"' && p > after) hint = CSV_HINT_SPACE;
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s:%zu: column %zu: text after a quoted cell's closing quote",
-                               r->path, r->lineno, r->ncell + 1);
+                               "%s:%zu: column %zu: text after a quoted cell's closing quote%s",
+                               r->path, r->lineno, r->ncell + 1, hint);
+    }
     *w = '\0'; /* w is at most the closing quote: strtod stops here */
     *content = q + 1;
     *stop = w;
@@ -227,6 +244,7 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
         while (p < end && csv_blank(*p)) p++;
         if (p == end) continue;
         *got = true;
+        r->cr = memchr(s, '\r', (size_t)(end - s)) != NULL; /* before a quoted cell's NUL */
         return csv_split(r, s, end, err);
     }
 }
@@ -237,9 +255,9 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
  * and numpy (nan, an empty cell), SQL (null), UCI's files (?) and SAS (.) write one. */
 static const char *csv_cell_hint(const csv_cell *c)
 {
-    if (memchr(c->text, ';', c->len)) return " (cells separated by ';'? occam reads commas)";
+    if (memchr(c->text, ';', c->len)) return CSV_HINT_SEMICOLON;
     if (memchr(c->text, ',', c->len)) return " (a decimal comma? occam reads a '.')";
-    if (memchr(c->text, '\t', c->len)) return " (cells separated by tabs? occam reads commas)";
+    if (memchr(c->text, '\t', c->len)) return CSV_HINT_TAB;
     static const char *const missing[] = {"", "na", "n/a", "nan", "null", "none", "?", ".", "-"};
     for (size_t i = 0; i < sizeof missing / sizeof *missing; i++)
         if (c->len == strlen(missing[i]) && !strncasecmp(c->text, missing[i], c->len))
@@ -268,7 +286,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     sh->why[0] = '\0';
     /* The header line holds a CR (csv_next took a CRLF's): a file whose lines end in a bare CR
      * is one line, whichever of its cells made it a header. */
-    const char *cr = strchr(r->line, '\r') ? "; lines that end in a bare CR?" : "";
+    const char *cr = r->cr ? "; lines that end in a bare CR?" : "";
     if (sh->header && o->header == OCCAM_CSV_HEADER_AUTO) {
         const csv_cell *c = &r->cell[r->bad];
         char shown[4 * CSV_QUOTE_MAX + 4];
