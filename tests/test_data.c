@@ -1159,6 +1159,65 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
     }
 }
 
+/* R's write.csv2 and write.table quote every header name: a file separated by ';', tabs or
+ * spaces stops at line 1's first closing quote, and one whose lines end in a bare CR at the
+ * last cell's, or takes its quoted first line for a header. Each is named, as for a file
+ * without quotes. */
+Test(data, csv_quoted_file_of_another_separator_is_named)
+{
+    const char *cases[][2] = {
+        {"\"\";\"a\";\"y\"\n\"1\";1,5;0\n",
+         ":1: column 1: text after a quoted cell's closing quote (cells separated by ';'? occam "
+         "reads commas)"},
+        {"\"a\"\t\"b\"\t\"y\"\n1\t2\t0\n", ":1: column 1: text after a quoted cell's closing "
+                                           "quote (cells separated by tabs? occam reads commas)"},
+        {"\"a\" \"b\" \"y\"\n1 2 0\n", ":1: column 1: text after a quoted cell's closing quote "
+                                     "(cells separated by spaces? occam reads commas)"},
+        {"\"a\",\"b\",\"y\"\r1,2,0\r3,4,1\r",
+         ":1: column 3: text after a quoted cell's closing quote (lines that end in a bare CR?)"},
+        {"\"a\",b,y\r1,2,0\r3,4,1\r", "no data rows after the header (data.header = auto took "
+                                     "line 1 for one: column 1, \"a\", is not a number; lines "
+                                     "that end in a bare CR?)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
+}
+
+/* A hint only where it applies: a quoted cell's ';' is its text, not a separator, and a quoted
+ * "Smith, John" or "1,234.5" no decimal comma; a first line of one cell lacks cells, whatever
+ * that cell holds, not a value. */
+Test(data, csv_a_hint_is_given_only_where_it_applies)
+{
+    occam_csv_opts regress =
+        csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    const struct {
+        const char *text, *tail;
+        occam_csv_opts o;
+    } cases[] = {
+        {"a,b,y\n\"Main St; Apt 4\",2,0\n", ":2: column 1: \"Main St; Apt 4\" is not a number",
+         classify_last(2)},
+        {"a,b,y\n\"Smith, John\",2,0\n", ":2: column 1: \"Smith, John\" is not a number",
+         classify_last(2)},
+        {"a,b,y\n1,2,\"1,234.5\"\n", ":2: column 3: \"1,234.5\" is not a number", regress},
+        {"NA\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
+         classify_last(2)},
+        {"\"\"\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
+         classify_last(2)},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        path_t p = write_text("t.csv", cases[i].text);
+        occam_dataset ds;
+        occam_error err = {0};
+        cr_assert_eq(occam_csv_load(&ds, p.s, &cases[i].o, &err), OCCAM_ERR_INPUT, "msg: %s",
+                     err.msg);
+        size_t n = strlen(err.msg), t = strlen(cases[i].tail);
+        cr_assert(n >= t && !strcmp(err.msg + n - t, cases[i].tail), "case %zu: %s", i, err.msg);
+    }
+    /* the hint stays where it applies */
+    expect_csv_error("a,b,y\n1,2,\"Smith, John\"\n", classify_last(2),
+                     "\"Smith, John\" is not a number (a class name?");
+}
+
 /* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error
  * naming the file and the line it reached. */
 Test(data, csv_gzip)

@@ -37,11 +37,18 @@
 #define CSV_CHUNK (64u * 1024u) /* bytes inflated (or read) at a time */
 #define CSV_ROWS_FIRST 1024u    /* rows the arrays first have room for */
 
+/* The hints messages add when a row is likely another program's or locale's CSV */
+#define CSV_HINT_SEMICOLON " (cells separated by ';'? occam reads commas)"
+#define CSV_HINT_TAB " (cells separated by tabs? occam reads commas)"
+#define CSV_HINT_SPACE " (cells separated by spaces? occam reads commas)"
+#define CSV_HINT_CR " (lines that end in a bare CR?)"
+
 typedef struct csv_cell {
     double v;
     const char *text; /* cell without surrounding blanks, for messages */
     size_t len;
-    bool ok; /* parsed fully as a number */
+    bool ok;     /* parsed fully as a number */
+    bool quoted; /* its ';', ',' or tab is text, not a separator */
 } csv_cell;
 
 typedef struct csv_reader {
@@ -56,6 +63,7 @@ typedef struct csv_reader {
     size_t ncell;
     size_t cell_cap;
     size_t bad; /* first cell that is not a number, or CSV_NONE */
+    bool cr;    /* the line holds a CR: its own, as csv_next takes a CRLF's */
     size_t xcap, lcap; /* room in the dataset's arrays: floats in x, entries in label or y */
 } csv_reader;
 
@@ -114,11 +122,21 @@ static int csv_unquote(const csv_reader *r, char *q, char *end, char **content, 
         *w++ = *p;
         p += *p == '"'; /* '""' */
     }
-    for (p++; p < end && csv_blank(*p); p++) {}
-    if (p < end && *p != ',')
+    char *after = ++p;
+    while (p < end && csv_blank(*p)) p++;
+    if (p < end && *p != ',') {
+        /* What the text likely is: R's write.csv2 and write.table quote every header name, so
+         * a file separated by ';', tabs or spaces, or one whose lines end in a bare CR, fails
+         * here, at its first closing quote, before the cells are counted. */
+        const char *hint = "";
+        if (*p == ';') hint = CSV_HINT_SEMICOLON;
+        else if (memchr(after, '\t', (size_t)(p - after))) hint = CSV_HINT_TAB;
+        else if (*p == '\r') hint = CSV_HINT_CR;
+        else if (*p == '"' && p > after) hint = CSV_HINT_SPACE;
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s:%zu: column %zu: text after a quoted cell's closing quote",
-                               r->path, r->lineno, r->ncell + 1);
+                               "%s:%zu: column %zu: text after a quoted cell's closing quote%s",
+                               r->path, r->lineno, r->ncell + 1, hint);
+    }
     *w = '\0'; /* w is at most the closing quote: strtod stops here */
     *content = q + 1;
     *stop = w;
@@ -135,7 +153,8 @@ static int csv_split(csv_reader *r, char *s, char *end, occam_error *err)
         char *q = p;
         while (q < end && csv_blank(*q)) q++;
         char *start = p, *stop = end, *next = end;
-        if (q < end && *q == '"') {
+        bool quoted = q < end && *q == '"';
+        if (quoted) {
             int rc = csv_unquote(r, q, end, &start, &stop, &next, err);
             if (rc != OCCAM_OK) return rc;
         } else {
@@ -148,6 +167,7 @@ static int csv_split(csv_reader *r, char *s, char *end, occam_error *err)
         }
         csv_cell *c = &r->cell[r->ncell];
         csv_parse_cell(c, start, stop);
+        c->quoted = quoted;
         if (!c->ok && r->bad == CSV_NONE) r->bad = r->ncell;
         r->ncell++;
         if (next == end) return OCCAM_OK;
@@ -227,19 +247,46 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
         while (p < end && csv_blank(*p)) p++;
         if (p == end) continue;
         *got = true;
+        r->cr = memchr(s, '\r', (size_t)(end - s)) != NULL; /* before a quoted cell's NUL */
         return csv_split(r, s, end, err);
     }
 }
 
-/* What a cell that is not a number most likely is, for its message. Another locale's or
- * program's separator: a file written with ';' (where ',' is the decimal mark) or tabs is one
- * cell a row here, and a quoted "1,5" is a decimal comma. Or a missing value, as R (NA), pandas
- * and numpy (nan, an empty cell), SQL (null), UCI's files (?) and SAS (.) write one. */
+/* A quoted cell that reads as a number with its one ',' for a '.': "1,5", not "Smith, John"
+ * or "1,234.5". */
+static bool csv_decimal_comma(const csv_cell *c)
+{
+    char num[64];
+    const char *comma = memchr(c->text, ',', c->len);
+    if (!comma || c->len >= sizeof num) return false;
+    size_t at = (size_t)(comma - c->text);
+    if (memchr(comma + 1, ',', c->len - at - 1)) return false;
+    memcpy(num, c->text, c->len);
+    num[at] = '.';
+    num[c->len] = '\0';
+    csv_cell d;
+    csv_parse_cell(&d, num, num + c->len);
+    return d.ok;
+}
+
+/* For a cell that holds another locale's or program's separator: a file written with ';'
+ * (where ',' is the decimal mark) or tabs is one cell a row here, and a quoted "1,5" is a
+ * decimal comma. A quoted cell's ';' or tab is its text, never a separator. */
+static const char *csv_separator_hint(const csv_cell *c)
+{
+    if (c->quoted) return csv_decimal_comma(c) ? " (a decimal comma? occam reads a '.')" : "";
+    if (memchr(c->text, ';', c->len)) return CSV_HINT_SEMICOLON;
+    if (memchr(c->text, '\t', c->len)) return CSV_HINT_TAB;
+    return "";
+}
+
+/* What a cell that is not a number most likely is, for its message: another separator, as
+ * above, or a missing value, as R (NA), pandas and numpy (nan, an empty cell), SQL (null),
+ * UCI's files (?) and SAS (.) write one. */
 static const char *csv_cell_hint(const csv_cell *c)
 {
-    if (memchr(c->text, ';', c->len)) return " (cells separated by ';'? occam reads commas)";
-    if (memchr(c->text, ',', c->len)) return " (a decimal comma? occam reads a '.')";
-    if (memchr(c->text, '\t', c->len)) return " (cells separated by tabs? occam reads commas)";
+    const char *sep = csv_separator_hint(c);
+    if (*sep) return sep;
     static const char *const missing[] = {"", "na", "n/a", "nan", "null", "none", "?", ".", "-"};
     for (size_t i = 0; i < sizeof missing / sizeof *missing; i++)
         if (c->len == strlen(missing[i]) && !strncasecmp(c->text, missing[i], c->len))
@@ -268,7 +315,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     sh->why[0] = '\0';
     /* The header line holds a CR (csv_next took a CRLF's): a file whose lines end in a bare CR
      * is one line, whichever of its cells made it a header. */
-    const char *cr = strchr(r->line, '\r') ? "; lines that end in a bare CR?" : "";
+    const char *cr = r->cr ? "; lines that end in a bare CR?" : "";
     if (sh->header && o->header == OCCAM_CSV_HEADER_AUTO) {
         const csv_cell *c = &r->cell[r->bad];
         char shown[4 * CSV_QUOTE_MAX + 4];
@@ -285,7 +332,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: need at least 2 cells per row (features and a label), "
                                "found %zu%s",
-                               r->path, r->lineno, sh->cols, csv_cell_hint(&r->cell[0]));
+                               r->path, r->lineno, sh->cols, csv_separator_hint(&r->cell[0]));
     if (o->label != OCCAM_LABEL_LAST && (size_t)o->label > sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: data.label: column %d is out of range: rows have %zu "
