@@ -1610,6 +1610,37 @@ Test(cli, train_notes_the_mdl_keys_compress_still_reads)
               "run ignores it, but occam compress reads it");
 }
 
+/* A CSV with pandas' or R's row index is trained on, index and all, as the file says, but not
+ * in silence: train, select and predict name the file and what to do. */
+Test(cli, a_row_index_in_a_csv_is_noted)
+{
+    char text[4096], ini[1024];
+    int n = snprintf(text, sizeof text, ",a,b,y\n");
+    for (int i = 0; i < 40; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%d,%d.5,%d,%d\n", i, i % 7, i % 3,
+                      i % 2);
+    write_file("pd.csv", text);
+    char named[4096 + 2];
+    snprintf(named, sizeof named, "id%s", text);
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\n[model]\nlayers = 3,4,2\n"
+             "[train]\nepochs = 1\nbatch = 8\n", path("pd.csv"));
+    write_file("pd.ini", ini);
+    const char *note = "its first column has no name and counts the rows one by one: a row "
+                       "index, as pandas' to_csv and R's write.csv write by default? occam reads "
+                       "it as a feature; write the file without it (pandas: index=False; R: "
+                       "row.names = FALSE)";
+    expect(occam("train %s --threads 1 --save %s", path("pd.ini"), path("pd.st")), 0, note);
+    cr_assert(strstr(out, "occam: note: data.train ("), "%s", out);
+    expect(occam("predict %s --checkpoint %s --input %s", path("pd.ini"), path("pd.st"),
+                 path("pd.csv")),
+           0, note);
+    expect(occam("select %s --threads 1 --grid train.lr=0.01,0.02", path("pd.ini")), 0, note);
+    /* a named first column is the user's own */
+    write_file("pd.csv", named);
+    expect(occam("train %s --threads 1", path("pd.ini")), 0, "test");
+    cr_assert_null(strstr(out, "counts the rows"), "%s", out);
+}
+
 /* The line of out that holds needle, copied into line (cap bytes). */
 static void line_with(const char *needle, char *line, size_t cap)
 {

@@ -1218,6 +1218,36 @@ Test(data, csv_a_hint_is_given_only_where_it_applies)
                      "\"Smith, John\" is not a number (a class name?");
 }
 
+/* A row index that pandas' to_csv (",a,y" then "0,...") or R's write.csv ('"","a","y"' then
+ * '"1",...') writes by default is flagged, and read as a feature like any column; a named or
+ * not-counting first column, a label there, or no header is not. */
+Test(data, csv_a_row_index_is_flagged)
+{
+    struct {
+        const char *text;
+        occam_csv_opts o;
+        bool flagged;
+    } cases[] = {
+        {",a,y\n0,5,1\n1,6,0\n2,7,1\n", classify_last(2), true},
+        {"\"\",\"a\",\"y\"\n\"1\",5,1\n\"2\",6,0\n\"3\",7,1\n", classify_last(2), true},
+        {",a\n0,5\n1,6\n", features_only(OCCAM_CSV_HEADER_AUTO), true},
+        {"id,a,y\n0,5,1\n1,6,0\n2,7,1\n", classify_last(2), false},
+        {",a,y\n0,5,1\n1,6,0\n3,7,1\n", classify_last(2), false},
+        {",a,y\n2,5,1\n3,6,0\n", classify_last(2), false},
+        {",a,y\n0,5,1\n", classify_last(2), false},
+        {",a,y\n0,5,1\n1,6,0\n", csv_opts(OCCAM_LABEL_FIRST, OCCAM_CSV_HEADER_AUTO,
+                                         OCCAM_TASK_CLASSIFY, 2), false},
+        {"0,5,1\n1,6,0\n", classify_last(2), false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        occam_dataset ds;
+        load_csv_ok(&ds, cases[i].text, cases[i].o);
+        cr_assert_eq(ds.row_index, cases[i].flagged, "case %zu", i);
+        cr_assert_eq(ds.d, 2, "case %zu: the index is read as a feature all the same", i);
+        occam_dataset_free(&ds);
+    }
+}
+
 /* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error
  * naming the file and the line it reached. */
 Test(data, csv_gzip)

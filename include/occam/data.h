@@ -62,6 +62,10 @@ typedef struct occam_dataset {
      * stored y is (y_orig - y_shift[j]) / y_scale[j] with the training set's mean and std.
      * Both NULL: the targets are in their original units. */
     double *y_shift, *y_scale;
+    /* csv: the first feature column has an empty header name and counts the rows from 0 or 1,
+     * as the row index pandas' to_csv and R's write.csv write by default. It is read as a
+     * feature, like any column; the commands say so. */
+    bool row_index;
 } occam_dataset;
 
 /* Frees the arrays and zeroes the struct. Accepts NULL and already-freed datasets. */

@@ -202,6 +202,16 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     return all;
 }
 
+void cli_note_row_index(const char *what, const char *path, const occam_dataset *ds)
+{
+    if (!ds->row_index || !occam_comm_is_root(occam_comm_world())) return;
+    fprintf(stderr, "occam: note: %s (%s): its first column has no name and counts the rows "
+            "one by one: a row index, as pandas' to_csv and R's write.csv write by default? "
+            "occam reads it as a feature; write the file without it (pandas: index=False; R: "
+            "row.names = FALSE)\n",
+            what, path);
+}
+
 int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
                      const char *checkpoint, occam_error *err)
 {

@@ -71,6 +71,7 @@ typedef struct csv_shape {
     size_t cols;  /* cells per row */
     size_t label; /* 0-based label column, or CSV_NONE (features only) */
     bool header;
+    bool unnamed; /* the header's first cell is empty and is not the label's */
     /* Why data.header = auto took the first line for a header, for the message when no data
      * row follows it: one line of binary or of bare-CR line ends is not a header. */
     char why[4 * CSV_QUOTE_MAX + 200];
@@ -327,6 +328,8 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     } else if (sh->header && *cr) {
         snprintf(sh->why, sizeof sh->why, " (line %zu%s)", r->lineno, cr);
     }
+    /* a row index's unnamed column, unless it is the label's (checked below) */
+    sh->unnamed = sh->header && r->cell[0].len == 0;
     if (o->label == OCCAM_LABEL_NONE) return OCCAM_OK;
     if (sh->cols < 2)
         return occam_error_set(err, OCCAM_ERR_INPUT,
@@ -339,7 +342,18 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
                                "cells",
                                r->path, r->lineno, o->label, sh->cols);
     sh->label = o->label == OCCAM_LABEL_LAST ? sh->cols - 1 : (size_t)o->label - 1;
+    sh->unnamed = sh->unnamed && sh->label != 0;
     return OCCAM_OK;
+}
+
+/* Whether the first feature counts the rows from 0 or 1 under an unnamed header cell: pandas'
+ * to_csv writes ",a,b" and then "0,...", "1,...", R's write.csv '"","a","b"' and '"1",...'. */
+static bool csv_row_index(const csv_shape *sh, const occam_dataset *ds)
+{
+    if (!sh->unnamed || ds->n < 2 || !(ds->x[0] == 0 || ds->x[0] == 1)) return false;
+    for (size_t i = 1; i < ds->n; i++)
+        if (ds->x[i * ds->d] != ds->x[0] + (float)i) return false;
+    return true;
 }
 
 /* Checks one data row against the shape and the options. */
@@ -437,6 +451,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: no data rows%s%s", r->path,
                                sh.header ? " after the header" : " (the file is empty or blank)",
                                sh.why);
+    out->row_index = csv_row_index(&sh, out);
     if (!csv_fit((void **)&out->x, out->n * out->d * sizeof(float)) ||
         !csv_fit((void **)&out->label, out->n * sizeof(int32_t)) ||
         !csv_fit((void **)&out->y, out->n * sizeof(float)))
