@@ -63,7 +63,8 @@ typedef struct csv_reader {
     size_t ncell;
     size_t cell_cap;
     size_t bad; /* first cell that is not a number, or CSV_NONE */
-    bool cr;    /* the line holds a CR: its own, as csv_next takes a CRLF's */
+    bool cr;    /* the first non-blank line holds a CR: its own, as csv_next takes a CRLF's */
+    bool begun; /* that line has been read */
     size_t xcap, lcap; /* room in the dataset's arrays: floats in x, entries in label or y */
 } csv_reader;
 
@@ -248,7 +249,9 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
         while (p < end && csv_blank(*p)) p++;
         if (p == end) continue;
         *got = true;
-        r->cr = memchr(s, '\r', (size_t)(end - s)) != NULL; /* before a quoted cell's NUL */
+        if (!r->begun) /* for csv_first; before a quoted cell's NUL hides it */
+            r->cr = memchr(s, '\r', (size_t)(end - s)) != NULL;
+        r->begun = true;
         return csv_split(r, s, end, err);
     }
 }
