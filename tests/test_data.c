@@ -936,12 +936,16 @@ Test(data, csv_nul_byte_is_refused_with_its_line)
 {
     static const char first[] = "1,2\0,1\n3,4,0\n5,6,1\n";
     static const char later[] = "1,2,1\n3,4,0\n\n5\0,6,1\n";
+    /* "a,y" and "1,0" in UTF-16LE, as Excel's "Unicode text" writes them */
+    static const char utf16[] = "\xFF\xFE" "a\0,\0y\0\n\0" "1\0,\0" "0\0\n\0";
     const struct {
         const char *text;
         size_t len;
         const char *where;
-    } cases[] = {{first, sizeof first - 1, ":1: line contains a NUL byte"},
-                 {later, sizeof later - 1, ":4: line contains a NUL byte"}};
+    } cases[] = {{first, sizeof first - 1, ":1: line contains a NUL byte (not a text CSV file?)"},
+                 {later, sizeof later - 1, ":4: line contains a NUL byte (not a text CSV file?)"},
+                 {utf16, sizeof utf16 - 1,
+                  ":1: line contains a NUL byte (UTF-16 text? save it as UTF-8)"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         path_t p = write_bytes("nul.csv", cases[i].text, cases[i].len, false);
         occam_csv_opts o = classify_last(2);

@@ -241,10 +241,16 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
         if (r->lineno == 1 && end - s >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) s += 3;
         /* Text has no NUL: without this, a binary first line passes for a header under
          * data.header = auto and a data row is silently lost. */
-        if (memchr(s, '\0', (size_t)(end - s)))
-            return occam_error_set(err, OCCAM_ERR_INPUT,
-                                   "%s:%zu: line contains a NUL byte (not a text CSV file?)",
-                                   r->path, r->lineno);
+        if (memchr(s, '\0', (size_t)(end - s))) {
+            /* Excel's "Unicode text" and Windows tools write UTF-16, a NUL in every ASCII
+             * character, after a byte-order mark */
+            bool utf16 = r->lineno == 1 && end - s >= 2 &&
+                         (!memcmp(s, "\xFF\xFE", 2) || !memcmp(s, "\xFE\xFF", 2));
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line contains a NUL byte (%s)",
+                                   r->path, r->lineno,
+                                   utf16 ? "UTF-16 text? save it as UTF-8"
+                                         : "not a text CSV file?");
+        }
         char *p = s;
         while (p < end && csv_blank(*p)) p++;
         if (p == end) continue;
