@@ -162,19 +162,18 @@ def fixed_decays(recs):
                          "fixed in advance: " + ", ".join(per))
     # select's target, split by split: within 10% in test error of the best of the grid it
     # searches (the six decays and the noisy net: weight decay does not apply to noisy weights)
-    picks = {f"decay {w}": str(w) for w in GRID}
-    picks = {"default noisy": "gaussian", **picks}
+    picks = {"default noisy": "gaussian", **{f"decay {w}": str(w) for w in GRID}}
     counts, n = {k: 0 for k in picks}, 0
     for r in recs:
         if "splits" not in r:
             return "\n".join(lines)  # a JSON file from before the splits were recorded
+        err = (lambda v: v) if r["task"] == "regress" else (lambda v: 1 - v)
         for i in range(len(r["splits"]["gaussian"])):
             vals = {k: r["splits"][c][i] for k, c in picks.items()}
             ok = [v for v in vals.values() if v is not None]
             if not ok:
                 continue
             n += 1
-            err = (lambda v: v) if r["task"] == "regress" else (lambda v: 1 - v)
             top = min(err(v) for v in ok)
             for k, v in vals.items():
                 if v is not None and (err(v) <= top if top == 0 else err(v) / top - 1 <= 0.10):
