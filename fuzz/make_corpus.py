@@ -118,6 +118,17 @@ def model_seeds(tmp):
             v3 = bytearray(data[:cut] + data[cut + 8:])
             v3[8] = 3
             put("occ", name + "_v3_fixcrc", b"\x01" + bytes(v3))
+            # version 4: version 5 without groups of bins, the same bytes at these spans
+            v4 = bytearray(data)
+            v4[8] = 4
+            put("occ", name + "_v4_fixcrc", b"\x01" + bytes(v4))
+            # spans wider than a table (2^16 symbols), whose bins go in groups
+            fine = os.path.join(tmp, name + "_fine.occ")
+            subprocess.run([OCCAM, "compress", BLOBS, *small, "--set",
+                            "mdl.weight_precision=1e-6", "--checkpoint", path, "--out", fine],
+                           check=True, capture_output=True)
+            with open(fine, "rb") as f:
+                put("occ", name + "_fine_fixcrc", b"\x01" + f.read())
         if name == "st_4_3_2_mask":
             put("checkpoint", name + ".occ", data)
 

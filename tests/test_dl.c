@@ -276,6 +276,60 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     rig_down(&r);
 }
 
+/* A span wider than a table (2^16 symbols; here about 2·10^6 bins at a step of 1e-6) groups
+ * its bins, a symbol per group under the prior's mass of the group, then the bin's place in
+ * it: under either prior it decodes to the quantised model exactly, with no field more in the
+ * header, and costs about what the prior's own bins do. Up to version 4 the table had a symbol
+ * per bin, up to 2^24 of them: a second per table to write or read, and a 200-byte forged
+ * header could ask for several. */
+Test(dl, occ_a_span_wider_than_a_table_round_trips_in_groups_of_bins, .timeout = 120)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        rig r;
+        rig_up(&r);
+        r.cfg.mdl.weight_precision = 1e-6;
+        r.cfg.mdl.prior = kind ? OCCAM_PRIOR_GAUSSIAN : OCCAM_PRIOR_MOG;
+        occam_dl dl;
+        occam_error err;
+        float *q = occam_alloc(r.m.lay.nparams, sizeof(float));
+        cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
+                     OCCAM_OK, "%s", err.msg);
+        const occam_layout *lay = &r.m.lay;
+        float lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < (size_t)lay->width[0] * lay->width[1]; i++)
+            if (r.m.mask[lay->w_off[0] + i]) {
+                lo = fminf(lo, q[lay->w_off[0] + i]);
+                hi = fmaxf(hi, q[lay->w_off[0] + i]);
+            }
+        cr_assert((hi - lo) / dl.layer[0].delta > 1e6, "layer 0 spans %g bins",
+                  (hi - lo) / dl.layer[0].delta);
+        char path[] = "/tmp/occam-dl-XXXXXX";
+        int fd = mkstemp(path);
+        cr_assert(fd >= 0);
+        close(fd);
+        occam_occ_sizes sz;
+        cr_assert_eq(occam_occ_write(path, &r.m, &r.cfg.model, &(occam_occ_data){0}, &dl, &sz,
+                                     &err), OCCAM_OK, "%s", err.msg);
+        /* 64 bytes of front, 26 per layer and the 8-byte trailer, as at any step */
+        cr_assert_eq(sz.header_bytes, 64 + 2 * 26 + 8, "header %zu bytes", sz.header_bytes);
+        double pay = 8.0 * (double)sz.payload_bytes;
+        cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
+                  "prior %d: payload %g bits, two-part model bits %g", kind, pay, dl.model_bits);
+        occam_model back;
+        cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
+        cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
+        for (size_t i = 0; i < lay->nparams; i++)
+            cr_assert(memcmp(&back.params[i], &q[i], sizeof(float)) == 0,
+                      "prior %d: decoded parameter %zu is %.9g, the quantised model's %.9g", kind,
+                      i, back.params[i], q[i]);
+        cr_assert(memcmp(back.mask, r.m.mask, lay->nparams) == 0, "decoded masks differ");
+        unlink(path);
+        occam_model_free(&back);
+        free(q);
+        rig_down(&r);
+    }
+}
+
 /* The search's cost for layer l at grid point c, computed the plain way: quantise the layer,
  * its value bits under the fitted prior, and the data bits of the whole forward pass on the
  * search rows, scaled to the set. */
@@ -739,9 +793,10 @@ Test(dl, occ_every_single_bit_flip_is_refused, .timeout = 120)
             by_crc += strstr(err.msg, "checksum mismatch") != NULL;
         }
     cr_assert_eq(refused, (int)(8 * x.size));
-    /* all but the magic, version and length fields' flips are the checksum's to catch */
-    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)), "%d of %zu flips by the checksum", by_crc,
-                 8 * x.size);
+    /* all but the magic, version and length fields' flips are the checksum's to catch, and
+     * the version's lowest bit: version 5 becomes 4, which is read, so its checksum fails */
+    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)) + 1, "%d of %zu flips by the checksum",
+                 by_crc, 8 * x.size);
     cr_log_info("%d single-bit flips of a %zu-byte .occ file: all refused", refused, x.size);
     free(bad);
     occ_down(&x);
@@ -799,7 +854,7 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads versions 3 and 4; compress the model again)"); /* the old format */
+                   "occam reads versions 3 to 5; compress the model again)"); /* the old format */
     expect_refused(&x, 8, "\x07", 1, x.size, ": .occ format version 7 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
@@ -825,9 +880,9 @@ Test(dl, occ_magic_version_and_length_messages)
 
 /* A forged header (checksum resealed) that declares 2^24 quantisation bins for a layer made the
  * reader build and decode with a table of 2^24 bins, seconds per table (a minute with more
- * layers), before it found the stream damaged. Now such ranges are refused from the header:
- * the weights' because the coded stream is far too short for that many values at 2^24 bins
- * each, the biases' because their own Gaussian (fitted to them) cannot reach that far. A
+ * layers), before it found the stream damaged. Now no table is larger than 2^16 bins plus an
+ * escape (version 5), a version 3 or 4 span above 2^20 bins is refused from the header, and
+ * a bias range that the biases' own Gaussian (fitted to them) cannot reach is refused too. A
  * range the writer could have written still loads. */
 Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
 {
@@ -835,22 +890,28 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     occ_up(&x);
     const int w[3] = {20, 6, 3};
     /* per layer after the 64-byte front: u64 k, u8 components, u8 pinned, i32 qlo, qhi, bqlo,
-     * bqhi */
+     * bqhi; version 4 is version 5 without windows, which a span of at most 2^16 bins has none
+     * of */
     static const struct {
         size_t lo, hi;
+        int bins;
+        uint8_t version;
         const char *want;
     } cases[] = {
-        {64 + 10, 64 + 14, "the header's quantisation ranges (layer 0: 16777216 bins for its "
-                           "weights"},
-        {64 + 26 + 18, 64 + 26 + 22, "layer 1's quantisation range reaches past what its "
-                                     "values' Gaussian allows (header damaged)"},
+        {64 + 10, 64 + 14, 1 << 24, 4, "layer 0's weights span 16777216 quantisation bins, and "
+                                       "this occam reads at most 1048576 per layer from a "
+                                       "version 4 file"},
+        {64 + 26 + 18, 64 + 26 + 22, 1 << 16, 5, "layer 1's quantisation range reaches past "
+                                                 "what its values' Gaussian allows (header "
+                                                 "damaged)"},
     };
     uint8_t *bad = malloc(x.size);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         memcpy(bad, x.good, x.size);
+        bad[8] = cases[c].version;
         int32_t lo;
         memcpy(&lo, bad + cases[c].lo, 4);
-        int32_t hi = lo + (1 << 24) - 1;
+        int32_t hi = lo + cases[c].bins - 1;
         memcpy(bad + cases[c].hi, &hi, 4);
         occ_reseal(bad, x.size);
         tmpdir_spit(x.path, bad, x.size);
@@ -871,6 +932,21 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     int rc = read_into(x.path, w, 3, &err);
     cr_assert(rc == OCCAM_OK || !strstr(err.msg, "quantisation range"), "%s", err.msg);
     free(bad);
+
+    /* a version 5 span of 2^31 bins costs a table of 2^16 symbols (2^15 bins each), read in
+     * milliseconds: the stream then decodes to other bins, or is found damaged */
+    uint8_t *big = malloc(x.size);
+    memcpy(big, x.good, x.size);
+    int32_t lo = -(1 << 30), top = (1 << 30) - 1;
+    memcpy(big + 64 + 10, &lo, 4);
+    memcpy(big + 64 + 14, &top, 4);
+    occ_reseal(big, x.size);
+    tmpdir_spit(x.path, big, x.size);
+    err = (occam_error){0};
+    rc = read_into(x.path, w, 3, &err);
+    cr_assert(rc == OCCAM_OK || (rc == OCCAM_ERR_INPUT && strstr(err.msg, x.path)), "%d: %s", rc,
+              err.msg);
+    free(big);
     occ_down(&x);
 }
 
@@ -910,6 +986,19 @@ Test(dl, a_version_3_file_reads_to_the_same_model_with_its_scaling_unknown)
     cr_assert_eq(occam_occ_read_data(p3, &task, &d3, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(!d3.known);
     cr_assert_eq(task, OCCAM_TASK_CLASSIFY);
+    /* version 4 is version 5 without windows, which these spans (under 2^16 bins) have none of:
+     * the same file as version 4 reads to the same model, scaling known */
+    uint8_t *v4 = malloc(x.size);
+    memcpy(v4, x.good, x.size);
+    v4[8] = 4;
+    occ_reseal(v4, x.size);
+    tmpdir_spit(p3, v4, x.size);
+    cr_assert_eq(occam_occ_read(p3, &b, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) == 0);
+    cr_assert_eq(occam_occ_read_data(p3, &task, &d3, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(d3.known);
+    free(v4);
+    tmpdir_spit(p3, v3, n3);
     /* a flipped bit in a version 3 file is still caught by its checksum */
     v3[n3 - 9] ^= 1;
     tmpdir_spit(p3, v3, n3);

@@ -1,6 +1,6 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian), version 4:
+ * Layout (little-endian), version 5:
  *   header (structure only, not counted in the model bits; well under 1 KB):
  *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
  *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
@@ -15,16 +15,22 @@
  *     then one range-coded stream: per layer the mask (enumerative: bit i with
  *     P(1) = k_left / n_left, log2 C(n, k) bits in all), the active weights' bin indices q
  *     under a frequency table built from the prior's bin masses over [qlo, qhi], and the
- *     biases' bin indices at step δ·2^−j under their Gaussian's table over [bqlo, bqhi].
+ *     biases' bin indices at step δ·2^−j under their Gaussian's table over [bqlo, bqhi]. A
+ *     span of more than 2^16 bins has a table of at most 2^16 symbols, each a group of
+ *     consecutive bins under the group's mass, and each index sends its place in its group
+ *     after its group's symbol, uniformly (span).
  *   trailer: u64 CRC-64 (the XZ variant) of every byte before it.
  * The reader checks the magic, the version, the length and the CRC before it decodes a single
  * field, so a damaged file (one flipped bit anywhere, a truncation) is refused with a message,
  * never decoded into another model. A forged file (its checksum made to match) gets the
  * decoder's checks, and its bin ranges are checked against what the coded stream can hold and
- * what a Gaussian prior's own values can reach before a table of up to 2^24 bins is built for
- * them (stream_holds, gauss_holds). Versions 1 and 2 (float32 biases) are not read. Version 3
- * is version 4 without the two scaling fields: it is read (a compressed model is not to be
- * lost to a format change), and its scaling cannot be checked (occam_occ_data.known).
+ * what a Gaussian prior's own values can reach before a table is built for them (stream_holds,
+ * gauss_holds). Versions 1 and 2 (float32 biases) are not read. Version 4 is version 5 with a
+ * table symbol per bin however wide the span (the writer allowed 2^24 bins, a second per
+ * table): it is read up to 2^20 bins per span, so a forged header cannot make a read take
+ * seconds. Version 3 is version 4 without the two scaling fields: it is read (a compressed
+ * model is not to be lost to a format change), and its scaling cannot be checked
+ * (occam_occ_data.known).
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -42,18 +48,21 @@
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 4u
+#define VERSION 5u
 /* version 3: version 4 without the scaling fields; still read, its scaling taken on trust */
 #define VERSION_UNSCALED 3u
 /* magic, version, file length: what must be there before anything else can be checked */
 #define PREFIX 20u
 #define TRAILER 8u
 #define TABLE_TOTAL (1u << 24)
-/* The most bins a layer's weights (or biases) may span: every bin needs a frequency of at
- * least 1 in the table's total. The writer's check and the reader's are this one number: the
- * reader's own bound of 2^22 refused, as 'header is inconsistent', every file compress wrote
- * with a span between 2^22 and 2^24 (a noisy model at kl_scale 0, its posterior step 1e-6). */
-#define MAX_BINS ((int64_t)TABLE_TOTAL)
+/* The most symbols a frequency table holds (version 5): a wider span groups its bins (span).
+ * A table costs the reader a prior evaluation per symbol (about 0.2 us), so this bounds what a
+ * 200-byte forged header can make it do: the 2^24 bins versions 3 and 4 allowed took seconds
+ * per table. */
+#define TABLE_BINS ((int64_t)1 << 16)
+/* The most bins per span read from a version 3 or 4 file, whose tables cover whole spans (the
+ * writer allowed 2^24, which only a step far finer than the weights reached). */
+#define LEGACY_MAX_BINS ((int64_t)1 << 20)
 
 /* A growable byte buffer with little-endian writers. */
 typedef struct bytes {
@@ -179,34 +188,83 @@ static bool prior_ok(const occam_prior *p)
     return true;
 }
 
-/* The frequency table of bin indices [qlo, qhi] under prior p at step delta. */
-static int value_table(occam_rc_table *t, const occam_prior *p, double delta, int32_t qlo,
-                       int32_t qhi)
+/* The bins [lo, hi] one layer's weights (or biases) take, grouped `per` consecutive bins to a
+ * symbol of their table so that a table holds at most TABLE_BINS symbols: a bin is sent as its
+ * group's symbol, under the prior's mass of the group, then as its place in the group, each
+ * place equally likely. That costs within a rounding of the bin's own prior bits where the
+ * prior is about flat across a group (per·δ well under its σ). A span of at most TABLE_BINS
+ * bins (always, in versions 3 and 4) has a symbol per bin: the table versions 3 and 4 had. */
+typedef struct span {
+    int32_t lo, hi;
+    uint32_t per;
+} span;
+
+static int64_t span_bins(const span *s) { return (int64_t)s->hi - s->lo + 1; }
+static int64_t span_symbols(const span *s) { return (span_bins(s) + s->per - 1) / s->per; }
+/* The bins of symbol i (the last group may be short). */
+static uint32_t group_bins(const span *s, int64_t i)
 {
-    size_t n = (size_t)((int64_t)qhi - qlo + 1);
+    int64_t left = span_bins(s) - i * (int64_t)s->per;
+    return (uint32_t)(left < (int64_t)s->per ? left : (int64_t)s->per);
+}
+
+/* [lo, hi] with the fewest bins per symbol that keep its table within TABLE_BINS. */
+static span span_of(int32_t lo, int32_t hi)
+{
+    span s = {lo, hi, 1};
+    int64_t bins = span_bins(&s);
+    if (bins > TABLE_BINS) s.per = (uint32_t)((bins + TABLE_BINS - 1) / TABLE_BINS);
+    return s;
+}
+
+/* The frequency table of s under prior p at step delta: symbol i has the prior mass of its
+ * group of bins. */
+static int value_table(occam_rc_table *t, const occam_prior *p, double delta, const span *s)
+{
+    size_t n = (size_t)span_symbols(s);
     double *prob = malloc(n * sizeof *prob);
     if (!prob) return OCCAM_ERR_RUNTIME;
     for (size_t i = 0; i < n; i++) {
-        double q = (double)qlo + (double)i;
-        prob[i] = exp2(-occam_prior_bin_bits(p, (q - 0.5) * delta, (q + 0.5) * delta));
+        double a = (double)s->lo + (double)i * s->per, b = a + group_bins(s, (int64_t)i);
+        prob[i] = exp2(-occam_prior_bin_bits(p, (a - 0.5) * delta, (b - 0.5) * delta));
     }
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += prob[i];
     if (sum > 1.0)
         for (size_t i = 0; i < n; i++) prob[i] /= sum;
-    int rc = occam_rc_table_from_probs(t, qlo, qhi, prob, TABLE_TOTAL);
+    int rc = occam_rc_table_from_probs(t, 0, (int32_t)(n - 1), prob, TABLE_TOTAL);
     free(prob);
     return rc;
 }
 
+/* Codes bin q of span s through its table t: its group's symbol, then its place in the group. */
+static int encode_value(occam_rc_enc *e, const occam_rc_table *t, const span *s, int32_t q)
+{
+    if (q < s->lo || q > s->hi) return OCCAM_ERR_INPUT;
+    int64_t at = (int64_t)q - s->lo, i = at / s->per;
+    int rc = occam_rc_encode_sym(e, t, (int32_t)i);
+    uint32_t g = group_bins(s, i);
+    if (rc == OCCAM_OK && g > 1) rc = occam_rc_encode(e, (uint32_t)(at - i * s->per), 1, g);
+    return rc;
+}
+
+/* The bin encode_value coded; always one of s's. */
+static int32_t decode_value(occam_rc_dec *d, const occam_rc_table *t, const span *s)
+{
+    int64_t i = occam_rc_decode_sym(d, t);
+    uint32_t g = group_bins(s, i), u = 0;
+    if (g > 1) {
+        u = occam_rc_decode_freq(d, g);
+        occam_rc_decode_update(d, u, 1, g);
+    }
+    return (int32_t)((int64_t)s->lo + i * s->per + u);
+}
+
 static int32_t qindex(float w, double delta) { return (int32_t)round((double)w / delta); }
 
-/* The quantisation indices of n values (those mk keeps; none kept: 0, 0) at step delta, as
- * [*qlo, *qhi]; false when they span more bins than the coder's table holds or leave int32. A
- * step far finer than the values (a loaded posterior σ of 1e-9) is refused here, before a
- * table of 10^9 bins is built (which took minutes to fail) or qindex overflows. */
-static bool q_range(const float *v, const uint8_t *mk, size_t n, double delta, int32_t *qlo,
-                    int32_t *qhi)
+/* The span of the quantisation indices of n values (those mk keeps; none kept: [0, 0]) at step
+ * delta; false when they leave int32 (a step far finer than the values). */
+static bool q_range(const float *v, const uint8_t *mk, size_t n, double delta, span *s)
 {
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++)
@@ -215,12 +273,10 @@ static bool q_range(const float *v, const uint8_t *mk, size_t n, double delta, i
             lo = fmin(lo, q);
             hi = fmax(hi, q);
         }
-    *qlo = *qhi = 0;
+    *s = span_of(0, 0);
     if (lo > hi) return true;
-    if (!(hi - lo + 1.0 <= (double)MAX_BINS && lo >= INT32_MIN && hi <= INT32_MAX))
-        return false;
-    *qlo = (int32_t)lo;
-    *qhi = (int32_t)hi;
+    if (!(lo >= INT32_MIN && hi <= INT32_MAX)) return false;
+    *s = span_of((int32_t)lo, (int32_t)hi);
     return true;
 }
 
@@ -252,20 +308,18 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: only the two-part code can be written",
                                path);
     OCCAM_ASSERT(!declared || declared->nlayers == L + 1);
-    int32_t qlo[OCCAM_MAX_LAYERS], qhi[OCCAM_MAX_LAYERS];
-    int32_t bqlo[OCCAM_MAX_LAYERS], bqhi[OCCAM_MAX_LAYERS];
+    span ws[OCCAM_MAX_LAYERS], bs[OCCAM_MAX_LAYERS];
     for (int l = 0; l < L; l++) {
         const occam_dl_layer *y = &dl->layer[l];
         size_t n = (size_t)lay->width[l] * lay->width[l + 1];
-        bool w = q_range(m->params + lay->w_off[l], m->mask ? m->mask + lay->w_off[l] : NULL, n,
-                         y->delta, &qlo[l], &qhi[l]);
-        if (!w || !q_range(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
-                           y->bias_delta, &bqlo[l], &bqhi[l]))
-            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s span more than "
-                                   "%u quantisation bins at step %g, more than the coder's "
-                                   "table holds (a step far finer than the values)", path, l,
-                                   w ? "biases" : "weights", TABLE_TOTAL,
-                                   w ? y->bias_delta : y->delta);
+        const float *w = m->params + lay->w_off[l], *b = m->params + lay->b_off[l];
+        const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
+        bool wok = q_range(w, mk, n, y->delta, &ws[l]);
+        if (!wok || !q_range(b, NULL, (size_t)lay->width[l + 1], y->bias_delta, &bs[l]))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s reach past 2^31 "
+                                   "quantisation bins at step %g (a step far finer than the "
+                                   "values)", path, l, wok ? "biases" : "weights",
+                                   wok ? y->bias_delta : y->delta);
     }
     bytes pay = {0}, head = {0};
     occam_rc_enc e;
@@ -282,17 +336,17 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         if (mk && y->k < y->n) rc = occam_rc_encode_mask(&e, mk, n, (size_t)y->k);
         occam_rc_table t;
         if (rc == OCCAM_OK && y->k) {
-            rc = value_table(&t, &y->prior, y->delta, qlo[l], qhi[l]);
+            rc = value_table(&t, &y->prior, y->delta, &ws[l]);
             const float *w = m->params + lay->w_off[l];
             for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
-                if (!mk || mk[i]) rc = occam_rc_encode_sym(&e, &t, qindex(w[i], y->delta));
+                if (!mk || mk[i]) rc = encode_value(&e, &t, &ws[l], qindex(w[i], y->delta));
             occam_rc_table_free(&t);
         }
         if (rc != OCCAM_OK) continue;
-        rc = value_table(&t, &y->bias_prior, y->bias_delta, bqlo[l], bqhi[l]);
+        rc = value_table(&t, &y->bias_prior, y->bias_delta, &bs[l]);
         const float *b = m->params + lay->b_off[l];
         for (int o = 0; o < lay->width[l + 1] && rc == OCCAM_OK; o++)
-            rc = occam_rc_encode_sym(&e, &t, qindex(b[o], y->bias_delta));
+            rc = encode_value(&e, &t, &bs[l], qindex(b[o], y->bias_delta));
         occam_rc_table_free(&t);
     }
     if (rc == OCCAM_OK) rc = occam_rc_enc_finish(&e);
@@ -314,10 +368,10 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
             put_u64(&head, dl->layer[l].k);
             put_u8(&head, (uint8_t)dl->layer[l].prior.k);
             put_u8(&head, dl->layer[l].prior.pinned0);
-            put_u32(&head, (uint32_t)qlo[l]);
-            put_u32(&head, (uint32_t)qhi[l]);
-            put_u32(&head, (uint32_t)bqlo[l]);
-            put_u32(&head, (uint32_t)bqhi[l]);
+            put_u32(&head, (uint32_t)ws[l].lo);
+            put_u32(&head, (uint32_t)ws[l].hi);
+            put_u32(&head, (uint32_t)bs[l].lo);
+            put_u32(&head, (uint32_t)bs[l].hi);
         }
         /* The checksum travels at the end of pay, so the file is head then pay. */
         if (!pay.oom && !head.oom) {
@@ -348,7 +402,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     return rc;
 }
 
-/* The least a table of `bins` bins costs each of its symbols, in bits: every bin has a
+/* The least a table of `bins` symbols costs each of its symbols, in bits: every bin has a
  * frequency of at least 1 in TABLE_TOTAL, so none has more than TABLE_TOTAL - bins + 1. The
  * decoder's range then shrinks by at least that share per symbol, within 2^-8 (the last
  * symbol's leftover, at most TABLE_TOTAL on a range of at least 2^56). */
@@ -364,16 +418,15 @@ static double least_bits(int64_t bins)
  * 2^-C with C = Σ least_bits, and each byte it reads makes it 256 times wider again: it reads at
  * least 8 + (C - 8) / 8 bytes, and a stream that passes occam_rc_dec_overrun has at most
  * bytes + 7 to give. So every file the decoder accepts has C <= 8·bytes, and a header whose
- * ranges need more was damaged or forged: it is refused before a table of up to 2^24 bins is
- * built for it (seconds each). *worst is the layer that needs the most. */
-static bool stream_holds(const uint64_t *k, const int32_t *qlo, const int32_t *qhi,
-                         const int32_t *bqlo, const int32_t *bqhi, const int *width, uint32_t L,
-                         uint64_t bytes, double *need, uint32_t *worst)
+ * ranges need more was damaged or forged: it is refused before its tables are built (in
+ * versions 3 and 4, up to 2^20 bins each). *worst is the layer that needs the most. */
+static bool stream_holds(const uint64_t *k, const span *ws, const span *bs, const int *width,
+                         uint32_t L, uint64_t bytes, double *need, uint32_t *worst)
 {
     double c = 0, most = -1;
     for (uint32_t l = 0; l < L; l++) {
-        double w = (double)k[l] * (k[l] ? least_bits((int64_t)qhi[l] - qlo[l] + 1) : 0) +
-                   (double)width[l + 1] * least_bits((int64_t)bqhi[l] - bqlo[l] + 1);
+        double w = (double)k[l] * (k[l] ? least_bits(span_symbols(&ws[l])) : 0) +
+                   (double)width[l + 1] * least_bits(span_symbols(&bs[l]));
         if (w > most) {
             most = w;
             *worst = l;
@@ -389,22 +442,22 @@ static bool stream_holds(const uint64_t *k, const int32_t *qlo, const int32_t *q
  * gaussian) to the very values it codes, so μ² + σ² is their mean square (σ floored, which
  * only widens it), and no one of n values exceeds sqrt(n · mean square) in size. A wider range
  * is a damaged or forged header, refused before its table is built. Mixtures: not checked. */
-static bool gauss_holds(const occam_prior *p, uint64_t n, double delta, int32_t qlo, int32_t qhi)
+static bool gauss_holds(const occam_prior *p, uint64_t n, double delta, const span *s)
 {
     if (p->k != 1 || n == 0) return true;
     double most = sqrt((double)n * (p->mu[0] * p->mu[0] + p->sigma[0] * p->sigma[0])) *
                   (1.0 + 1e-5) / delta + 1.0; /* + 1e-5: the float32 rounding of μ, σ and δ */
-    return (double)qlo >= -most && (double)qhi <= most;
+    return (double)s->lo >= -most && (double)s->hi <= most;
 }
 
 /* Decodes n values (those with mk[i] = 1, or all if mk is NULL) at step delta under p's table
- * over [qlo, qhi] into w. */
+ * over span s into w. */
 static int decode_values(occam_rc_dec *d, float *w, const uint8_t *mk, size_t n,
-                         const occam_prior *p, double delta, int32_t qlo, int32_t qhi,
-                         const char *path, uint32_t l, occam_error *err)
+                         const occam_prior *p, double delta, const span *s, const char *path,
+                         uint32_t l, occam_error *err)
 {
     occam_rc_table t;
-    int rc = value_table(&t, p, delta, qlo, qhi);
+    int rc = value_table(&t, p, delta, s);
     if (rc != OCCAM_OK)
         return occam_error_set(err, rc, rc == OCCAM_ERR_RUNTIME ? "%s: out of memory"
                                                                  : "%s: layer %u value range is bad",
@@ -412,7 +465,7 @@ static int decode_values(occam_rc_dec *d, float *w, const uint8_t *mk, size_t n,
     bool finite = true;
     for (size_t i = 0; i < n; i++)
         if (!mk || mk[i]) {
-            w[i] = (float)((double)occam_rc_decode_sym(d, &t) * delta);
+            w[i] = (float)((double)decode_value(d, &t, s) * delta);
             finite &= isfinite(w[i]) != 0;
         }
     occam_rc_table_free(&t);
@@ -487,9 +540,9 @@ static int check_file(const char *path, const uint8_t *buf, size_t len, uint32_t
     uint32_t version = (uint32_t)buf[8] | (uint32_t)buf[9] << 8 | (uint32_t)buf[10] << 16 |
                        (uint32_t)buf[11] << 24;
     *vers = version;
-    if (version != VERSION && version != VERSION_UNSCALED)
+    if (version < VERSION_UNSCALED || version > VERSION)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: .occ format version %u is not "
-                               "supported (this occam reads versions %u and %u%s)", path,
+                               "supported (this occam reads versions %u to %u%s)", path,
                                version, VERSION_UNSCALED, VERSION,
                                version < VERSION ? "; compress the model again" : "");
     if (len < PREFIX)
@@ -538,6 +591,7 @@ static int check_shape(const char *path, const occam_model *m, uint32_t L, const
 
 /* The header's fields before the per-layer ones. */
 typedef struct front {
+    uint32_t version;
     uint32_t L;
     int width[OCCAM_MAX_LAYERS], declared[OCCAM_MAX_LAYERS];
     uint32_t task, act;
@@ -557,6 +611,7 @@ static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam
     }
     uint32_t version = VERSION;
     *rc = check_file(path, buf, len, &version, err);
+    h->version = version;
     *r = (reader){buf, *rc == OCCAM_OK ? len - TRAILER : 0, PREFIX, *rc != OCCAM_OK};
     h->L = get_u32(r);
     if (*rc == OCCAM_OK && (h->L < 1 || h->L >= OCCAM_MAX_LAYERS))
@@ -602,6 +657,25 @@ int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data
     return rc;
 }
 
+/* Checks span s (biases: b) of layer l: a version 3 or 4 span has a symbol per bin, so at
+ * most LEGACY_MAX_BINS of them; a version 5 one groups its bins (span_of). */
+static int check_span(uint32_t version, span *s, const char *path, uint32_t l, int b,
+                      occam_error *err)
+{
+    int64_t bins = span_bins(s);
+    if (bins < 1)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
+                               path, l);
+    if (version < VERSION && bins > LEGACY_MAX_BINS)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u's %s span %lld quantisation "
+                               "bins, and this occam reads at most %lld per layer from a version "
+                               "%u file: compress the model again", path, l,
+                               b ? "biases" : "weights", (long long)bins,
+                               (long long)LEGACY_MAX_BINS, version);
+    *s = version < VERSION ? (span){s->lo, s->hi, 1} : span_of(s->lo, s->hi);
+    return OCCAM_OK;
+}
+
 int occam_occ_read(const char *path, occam_model *m, occam_error *err)
 {
     reader r;
@@ -614,22 +688,25 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     uint64_t k[OCCAM_MAX_LAYERS] = {0};
     int pk[OCCAM_MAX_LAYERS] = {0};
     bool pinned[OCCAM_MAX_LAYERS] = {0};
-    int32_t qlo[OCCAM_MAX_LAYERS] = {0}, qhi[OCCAM_MAX_LAYERS] = {0};
-    int32_t bqlo[OCCAM_MAX_LAYERS] = {0}, bqhi[OCCAM_MAX_LAYERS] = {0};
+    span ws[OCCAM_MAX_LAYERS], bs[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < OCCAM_MAX_LAYERS; l++) ws[l] = bs[l] = span_of(0, 0);
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
         k[l] = get_u64(&r);
         pk[l] = get_u8(&r);
         pinned[l] = get_u8(&r);
-        qlo[l] = (int32_t)get_u32(&r);
-        qhi[l] = (int32_t)get_u32(&r);
-        bqlo[l] = (int32_t)get_u32(&r);
-        bqhi[l] = (int32_t)get_u32(&r);
+        ws[l].lo = (int32_t)get_u32(&r);
+        ws[l].hi = (int32_t)get_u32(&r);
+        bs[l].lo = (int32_t)get_u32(&r);
+        bs[l].hi = (int32_t)get_u32(&r);
         uint64_t n = (uint64_t)width[l] * (uint64_t)width[l + 1];
-        if (k[l] > n || pk[l] > OCCAM_PRIOR_MAX || (k[l] && (pk[l] < 1 || qhi[l] < qlo[l])) ||
-            (int64_t)qhi[l] - qlo[l] + 1 > MAX_BINS || bqhi[l] < bqlo[l] ||
-            (int64_t)bqhi[l] - bqlo[l] + 1 > MAX_BINS)
+        if (!k[l]) ws[l] = span_of(0, 0); /* no weights coded: the span is not used */
+        if (k[l] > n || pk[l] > OCCAM_PRIOR_MAX || (k[l] && pk[l] < 1)) {
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
                                  path, l);
+            break;
+        }
+        for (int b = 0; b < 2 && rc == OCCAM_OK; b++)
+            rc = check_span(h.version, b ? &bs[l] : &ws[l], path, l, b, err);
     }
     if (rc == OCCAM_OK && r.bad)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header is cut short", path);
@@ -656,8 +733,8 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
             (k[l] && !prior_ok(&prior[l])) || !prior_ok(&bprior[l]) || !(bdelta[l] > 0))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u parameters are damaged",
                                  path, l);
-        else if ((k[l] && !gauss_holds(&prior[l], k[l], delta[l], qlo[l], qhi[l])) ||
-                 !gauss_holds(&bprior[l], (uint64_t)width[l + 1], bdelta[l], bqlo[l], bqhi[l]))
+        else if ((k[l] && !gauss_holds(&prior[l], k[l], delta[l], &ws[l])) ||
+                 !gauss_holds(&bprior[l], (uint64_t)width[l + 1], bdelta[l], &bs[l]))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u's quantisation range "
                                  "reaches past what its values' Gaussian allows (header "
                                  "damaged)", path, l);
@@ -668,12 +745,12 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream length is wrong", path);
     double need = 0;
     uint32_t worst = 0;
-    if (rc == OCCAM_OK && !stream_holds(k, qlo, qhi, bqlo, bqhi, width, L, rclen, &need, &worst))
+    if (rc == OCCAM_OK && !stream_holds(k, ws, bs, width, L, rclen, &need, &worst))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's quantisation ranges (layer "
                              "%u: %lld bins for its weights, %lld for its biases) need at least "
                              "%.0f bits of coded stream, and it has %llu bytes (header damaged)",
-                             path, worst, (long long)qhi[worst] - qlo[worst] + 1,
-                             (long long)bqhi[worst] - bqlo[worst] + 1, need,
+                             path, worst, (long long)span_bins(&ws[worst]),
+                             (long long)span_bins(&bs[worst]), need,
                              (unsigned long long)rclen);
     occam_rc_dec d;
     if (rc == OCCAM_OK) occam_rc_dec_init(&d, stream, (size_t)rclen);
@@ -682,11 +759,11 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         uint8_t *mk = mask + lay.w_off[l];
         if (k[l] < n) rc = occam_rc_decode_mask(&d, mk, n, (size_t)k[l]);
         if (rc == OCCAM_OK && k[l])
-            rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], qlo[l],
-                               qhi[l], path, l, err);
+            rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], &ws[l],
+                               path, l, err);
         if (rc == OCCAM_OK)
             rc = decode_values(&d, params + lay.b_off[l], NULL, (size_t)width[l + 1], &bprior[l],
-                               bdelta[l], bqlo[l], bqhi[l], path, l, err);
+                               bdelta[l], &bs[l], path, l, err);
     }
     if (rc == OCCAM_OK) {
         free(m->params);
