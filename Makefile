@@ -105,6 +105,7 @@ clean:
 
 # ==== fuzzing (libFuzzer) ======================================================================
 # `make fuzz` builds one libFuzzer binary per reader into build-fuzz/ with clang, ASan and UBSan,
+# replays the reproducers of the bugs it found before (fuzz/crashes/NAME-*, each must now pass),
 # then runs each for $(FUZZ_SECONDS) seconds on a working copy of its seed corpus
 # (fuzz/corpus/NAME -> build-fuzz/corpus/NAME, which keeps what the fuzzer finds between runs).
 # It fails if any run stops on a crash, leak, sanitizer report, timeout or out-of-memory; the
@@ -136,6 +137,12 @@ fuzz: $(FUZZ_BINS)
 	@failed=""; for n in $(FUZZ_NAMES); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
 	  cp -n fuzz/corpus/$$n/* $(FUZZ_BUILD)/corpus/$$n/ 2>/dev/null; \
+	  for c in fuzz/crashes/$$n-*; do [ -e "$$c" ] || continue; \
+	    if ! $(FUZZ_BUILD)/fuzz_$$n -timeout=30 -rss_limit_mb=2048 "$$c" \
+	         > $(FUZZ_BUILD)/logs/$$n-replay.log 2>&1; then \
+	      echo "fuzz_$$n: the fixed bug's reproducer $$c fails again"; \
+	      tail -n 30 $(FUZZ_BUILD)/logs/$$n-replay.log; failed="$$failed $$n"; fi; \
+	  done; \
 	  echo "fuzz_$$n: $(FUZZ_SECONDS) s"; \
 	  if $(FUZZ_BUILD)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
 	       -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $(FUZZ_ARGS) \

@@ -2067,7 +2067,7 @@ Test(cli, a_layer_masked_whole_keeps_its_biases_in_the_occ_file, .timeout = 60)
  * as "layer 0 header is inconsistent": a file compress wrote at a fine step (a noisy model at
  * noise.kl_scale = 0 has its posterior step at the σ floor, 1e-6) could not be read back.
  * Here a 20,3 blobs model's weights span about 4.6 units: 4.6e6 bins at step 1e-6, which
- * version 5 codes through a window of 2^16 of them and escapes (a second per table before). */
+ * version 5 codes in 2^16 groups of consecutive bins (a second per table before). */
 Test(cli, a_compressed_model_with_many_bins_loads, .timeout = 120)
 {
     const char *s = "--set model.layers=20,3 --threads 1";
@@ -2080,9 +2080,10 @@ Test(cli, a_compressed_model_with_many_bins_loads, .timeout = 120)
 
 /* A forged .occ file (its checksum resealed) declaring 2^24 quantisation bins for its one
  * weight layer built a table that size and decoded with it, seconds, before it was refused as
- * damaged. Version 5 tables hold at most 2^16 bins; a version 4 file (here: version 5 without
- * windows, which spans of at most 2^16 bins have none of) with a span above 2^20 is refused
- * from the header, exit 2 naming the file. */
+ * damaged. Version 5 tables hold at most 2^16 symbols; a version 4 file (a table symbol per
+ * bin; here a version 5 file relabelled, the same bytes for spans of at most 2^16 bins) whose
+ * tables would take more than 2^24 prior evaluations is refused from the header, exit 2
+ * naming the file. */
 Test(cli, an_occ_header_declaring_2_24_bins_is_refused_from_the_header)
 {
     const char *s = "--set model.layers=20,3 --threads 1";
@@ -2106,9 +2107,8 @@ Test(cli, an_occ_header_declaring_2_24_bins_is_refused_from_the_header)
     for (int b = 0; b < 8; b++) buf[n - 8 + b] = (uint8_t)(crc >> (8 * b));
     tmpdir_spit(path("bad.occ"), buf, n);
     char want[700];
-    snprintf(want, sizeof want, "occam: %s: layer 0's weights span 16777216 quantisation bins, "
-             "and this occam reads at most 1048576 per layer from a version 4 file",
-             path("bad.occ"));
+    snprintf(want, sizeof want, "occam: %s: this version 4 file's tables have an entry per "
+             "quantisation bin and take", path("bad.occ"));
     expect(occam("eval %s %s --checkpoint %s", BLOBS, s, path("bad.occ")), 2, want);
 }
 

@@ -880,8 +880,9 @@ Test(dl, occ_magic_version_and_length_messages)
 
 /* A forged header (checksum resealed) that declares 2^24 quantisation bins for a layer made the
  * reader build and decode with a table of 2^24 bins, seconds per table (a minute with more
- * layers), before it found the stream damaged. Now no table is larger than 2^16 bins plus an
- * escape (version 5), a version 3 or 4 span above 2^20 bins is refused from the header, and
+ * layers), before it found the stream damaged. Now no table has more than 2^16 symbols
+ * (version 5 groups the bins of a wider span), a version 3 or 4 file whose tables (a symbol
+ * per bin) would take more than 2^24 prior evaluations in all is refused from the header, and
  * a bias range that the biases' own Gaussian (fitted to them) cannot reach is refused too. A
  * range the writer could have written still loads. */
 Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
@@ -890,17 +891,16 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     occ_up(&x);
     const int w[3] = {20, 6, 3};
     /* per layer after the 64-byte front: u64 k, u8 components, u8 pinned, i32 qlo, qhi, bqlo,
-     * bqhi; version 4 is version 5 without windows, which a span of at most 2^16 bins has none
-     * of */
+     * bqhi; version 4 is version 5 with a table symbol per bin, the same bytes for spans of at
+     * most 2^16 bins */
     static const struct {
         size_t lo, hi;
         int bins;
         uint8_t version;
         const char *want;
     } cases[] = {
-        {64 + 10, 64 + 14, 1 << 24, 4, "layer 0's weights span 16777216 quantisation bins, and "
-                                       "this occam reads at most 1048576 per layer from a "
-                                       "version 4 file"},
+        {64 + 10, 64 + 14, 1 << 24, 4, "this version 4 file's tables have an entry per "
+                                       "quantisation bin and take"},
         {64 + 26 + 18, 64 + 26 + 22, 1 << 16, 5, "layer 1's quantisation range reaches past "
                                                  "what its values' Gaussian allows (header "
                                                  "damaged)"},
@@ -933,8 +933,8 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     cr_assert(rc == OCCAM_OK || !strstr(err.msg, "quantisation range"), "%s", err.msg);
     free(bad);
 
-    /* a version 5 span of 2^31 bins costs a table of 2^16 symbols (2^15 bins each), read in
-     * milliseconds: the stream then decodes to other bins, or is found damaged */
+    /* a version 5 span of 2^31 bins has a table of 2^16 symbols (2^15 bins each): the stream
+     * then decodes to other bins, or is found damaged */
     uint8_t *big = malloc(x.size);
     memcpy(big, x.good, x.size);
     int32_t lo = -(1 << 30), top = (1 << 30) - 1;
@@ -986,8 +986,8 @@ Test(dl, a_version_3_file_reads_to_the_same_model_with_its_scaling_unknown)
     cr_assert_eq(occam_occ_read_data(p3, &task, &d3, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(!d3.known);
     cr_assert_eq(task, OCCAM_TASK_CLASSIFY);
-    /* version 4 is version 5 without windows, which these spans (under 2^16 bins) have none of:
-     * the same file as version 4 reads to the same model, scaling known */
+    /* version 4 is version 5 with a table symbol per bin, the same bytes for spans of at most
+     * 2^16 bins: the same file as version 4 reads to the same model, scaling known */
     uint8_t *v4 = malloc(x.size);
     memcpy(v4, x.good, x.size);
     v4[8] = 4;

@@ -23,14 +23,15 @@
  * The reader checks the magic, the version, the length and the CRC before it decodes a single
  * field, so a damaged file (one flipped bit anywhere, a truncation) is refused with a message,
  * never decoded into another model. A forged file (its checksum made to match) gets the
- * decoder's checks, and its bin ranges are checked against what the coded stream can hold and
- * what a Gaussian prior's own values can reach before a table is built for them (stream_holds,
- * gauss_holds). Versions 1 and 2 (float32 biases) are not read. Version 4 is version 5 with a
- * table symbol per bin however wide the span (the writer allowed 2^24 bins, a second per
- * table): it is read up to 2^20 bins per span, so a forged header cannot make a read take
- * seconds. Version 3 is version 4 without the two scaling fields: it is read (a compressed
- * model is not to be lost to a format change), and its scaling cannot be checked
- * (occam_occ_data.known).
+ * decoder's checks: its bias ranges (and a Gaussian prior's weight ranges) are checked against
+ * what the Gaussian's own values can reach (gauss_holds), and no table has more than 2^16
+ * symbols (half a second for 15 layers of 8-component priors), so a few hundred forged bytes
+ * cannot make a read take seconds. Versions 1 and 2 (float32 biases) are not read. Version 4
+ * is version 5 with a table symbol per bin however wide the span (the writer allowed 2^24
+ * bins, a second or more per table): it is read while its tables cost at most LEGACY_WORK
+ * prior evaluations in all. Version 3 is version 4 without the two scaling fields: it is read
+ * (a compressed model is not to be lost to a format change), and its scaling cannot be
+ * checked (occam_occ_data.known).
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -60,9 +61,11 @@
  * 200-byte forged header can make it do: the 2^24 bins versions 3 and 4 allowed took seconds
  * per table. */
 #define TABLE_BINS ((int64_t)1 << 16)
-/* The most bins per span read from a version 3 or 4 file, whose tables cover whole spans (the
- * writer allowed 2^24, which only a step far finer than the weights reached). */
-#define LEGACY_MAX_BINS ((int64_t)1 << 20)
+/* The most prior evaluations (bins times prior components, over all tables) spent on building
+ * a version 3 or 4 file's tables, which have an entry per bin (the writer allowed 2^24 bins
+ * per table, which only a step far finer than the weights reached): about a second. Blobs
+ * models' files at mdl.weight_precision = 1e-6 need 1.1e7 (20-50-3) and 1.4e7 (20-3). */
+#define LEGACY_WORK ((double)(1 << 24))
 
 /* A growable byte buffer with little-endian writers. */
 typedef struct bytes {
@@ -316,8 +319,8 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
         bool wok = q_range(w, mk, n, y->delta, &ws[l]);
         if (!wok || !q_range(b, NULL, (size_t)lay->width[l + 1], y->bias_delta, &bs[l]))
-            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s reach past 2^31 "
-                                   "quantisation bins at step %g (a step far finer than the "
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s bin indices at "
+                                   "step %g leave the 32-bit range (a step far finer than the "
                                    "values)", path, l, wok ? "biases" : "weights",
                                    wok ? y->bias_delta : y->delta);
     }
@@ -400,41 +403,6 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     free(head.p);
     occam_rc_enc_free(&e);
     return rc;
-}
-
-/* The least a table of `bins` symbols costs each of its symbols, in bits: every bin has a
- * frequency of at least 1 in TABLE_TOTAL, so none has more than TABLE_TOTAL - bins + 1. The
- * decoder's range then shrinks by at least that share per symbol, within 2^-8 (the last
- * symbol's leftover, at most TABLE_TOTAL on a range of at least 2^56). */
-static double least_bits(int64_t bins)
-{
-    double most = (double)(TABLE_TOTAL - bins + 1);
-    double b = log2((double)TABLE_TOTAL / most) - log2(1.0 + 0x1p-8);
-    return b > 0 ? b : 0;
-}
-
-/* Whether a coded stream of `bytes` bytes can hold the values the header's bin ranges declare.
- * Over the symbols decoded, the decoder's range (from below 2^64, never under 2^56) shrinks by
- * 2^-C with C = Σ least_bits, and each byte it reads makes it 256 times wider again: it reads at
- * least 8 + (C - 8) / 8 bytes, and a stream that passes occam_rc_dec_overrun has at most
- * bytes + 7 to give. So every file the decoder accepts has C <= 8·bytes, and a header whose
- * ranges need more was damaged or forged: it is refused before its tables are built (in
- * versions 3 and 4, up to 2^20 bins each). *worst is the layer that needs the most. */
-static bool stream_holds(const uint64_t *k, const span *ws, const span *bs, const int *width,
-                         uint32_t L, uint64_t bytes, double *need, uint32_t *worst)
-{
-    double c = 0, most = -1;
-    for (uint32_t l = 0; l < L; l++) {
-        double w = (double)k[l] * (k[l] ? least_bits(span_symbols(&ws[l])) : 0) +
-                   (double)width[l + 1] * least_bits(span_symbols(&bs[l]));
-        if (w > most) {
-            most = w;
-            *worst = l;
-        }
-        c += w;
-    }
-    *need = c;
-    return c <= 8.0 * (double)bytes + 64; /* + 64: room for the rounding of the sum */
 }
 
 /* Whether the bins [qlo, qhi] of n values at step delta can be those of values a Gaussian p was
@@ -657,23 +625,34 @@ int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data
     return rc;
 }
 
-/* Checks span s (biases: b) of layer l: a version 3 or 4 span has a symbol per bin, so at
- * most LEGACY_MAX_BINS of them; a version 5 one groups its bins (span_of). */
-static int check_span(uint32_t version, span *s, const char *path, uint32_t l, int b,
+/* Checks span s of layer l: a version 3 or 4 span has a symbol per bin, a version 5 one
+ * groups its bins (span_of). */
+static int check_span(uint32_t version, span *s, const char *path, uint32_t l,
                       occam_error *err)
 {
-    int64_t bins = span_bins(s);
-    if (bins < 1)
+    if (span_bins(s) < 1)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
                                path, l);
-    if (version < VERSION && bins > LEGACY_MAX_BINS)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u's %s span %lld quantisation "
-                               "bins, and this occam reads at most %lld per layer from a version "
-                               "%u file: compress the model again", path, l,
-                               b ? "biases" : "weights", (long long)bins,
-                               (long long)LEGACY_MAX_BINS, version);
     *s = version < VERSION ? (span){s->lo, s->hi, 1} : span_of(s->lo, s->hi);
     return OCCAM_OK;
+}
+
+/* What building a version 3 or 4 file's tables costs: a prior evaluation per bin and prior
+ * component (the biases' prior has one), over every table; *worst is the layer that costs the
+ * most. Version 5 tables cost at most TABLE_BINS · OCCAM_PRIOR_MAX each. */
+static double legacy_work(const uint64_t *k, const int *pk, const span *ws, const span *bs,
+                          uint32_t L, uint32_t *worst)
+{
+    double all = 0, most = -1;
+    for (uint32_t l = 0; l < L; l++) {
+        double w = (k[l] ? (double)span_bins(&ws[l]) * pk[l] : 0) + (double)span_bins(&bs[l]);
+        if (w > most) {
+            most = w;
+            *worst = l;
+        }
+        all += w;
+    }
+    return all;
 }
 
 int occam_occ_read(const char *path, occam_model *m, occam_error *err)
@@ -706,8 +685,19 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
             break;
         }
         for (int b = 0; b < 2 && rc == OCCAM_OK; b++)
-            rc = check_span(h.version, b ? &bs[l] : &ws[l], path, l, b, err);
+            rc = check_span(h.version, b ? &bs[l] : &ws[l], path, l, err);
     }
+    uint32_t worst = 0;
+    double work = rc == OCCAM_OK && h.version < VERSION ? legacy_work(k, pk, ws, bs, L, &worst)
+                                                         : 0;
+    if (work > LEGACY_WORK)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: this version %u file's tables have an "
+                             "entry per quantisation bin and take %.0f prior evaluations to build "
+                             "(layer %u: %lld bins for its weights, %lld for its biases); this "
+                             "occam spends at most %.0f, about a second, on one file: compress "
+                             "the model again, or read it with the occam that wrote it", path,
+                             h.version, work, worst, (long long)span_bins(&ws[worst]),
+                             (long long)span_bins(&bs[worst]), (double)LEGACY_WORK);
     if (rc == OCCAM_OK && r.bad)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header is cut short", path);
     if (rc == OCCAM_OK) rc = check_shape(path, m, L, width, h.declared, h.task, h.act, err);
@@ -743,15 +733,6 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     const uint8_t *stream = rc == OCCAM_OK ? take(&r, (size_t)rclen) : NULL;
     if (rc == OCCAM_OK && (!stream || r.at != r.len))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream length is wrong", path);
-    double need = 0;
-    uint32_t worst = 0;
-    if (rc == OCCAM_OK && !stream_holds(k, ws, bs, width, L, rclen, &need, &worst))
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's quantisation ranges (layer "
-                             "%u: %lld bins for its weights, %lld for its biases) need at least "
-                             "%.0f bits of coded stream, and it has %llu bytes (header damaged)",
-                             path, worst, (long long)span_bins(&ws[worst]),
-                             (long long)span_bins(&bs[worst]), need,
-                             (unsigned long long)rclen);
     occam_rc_dec d;
     if (rc == OCCAM_OK) occam_rc_dec_init(&d, stream, (size_t)rclen);
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
