@@ -374,6 +374,28 @@ Test(plot, events_without_bits_draw_no_mdl_figure)
     cr_assert_eq(count_out_files(), 4);
 }
 
+/* Bits at the ends of the doubles: the log axis's tics stepped a power of ten that never
+ * passed 1.5 * 1.7e308 (infinite) and, from 5e-324, started at 0; occam plot hung. */
+Test(plot, bits_at_the_ends_of_the_doubles_still_draw, .timeout = 60)
+{
+    need_gnuplot();
+    static const char *const ends[2] = {"1.7e308", "5e-324"};
+    for (int k = 0; k < 2; k++) {
+        char body[2048], name[16];
+        snprintf(body, sizeof body, HISTORY ", \"prune\": {\"dense_total_bits\": 5000, "
+                 "\"events\": [{\"step\": 1, \"epoch\": 2, \"sparsity\": 0.5, "
+                 "\"test_accuracy\": 0.7, \"total_bits\": %s},"
+                 "{\"step\": 2, \"epoch\": 3, \"sparsity\": 0.8, \"test_accuracy\": 0.7,"
+                 " \"total_bits\": 2400}]}", ends[k]);
+        snprintf(name, sizeof name, "r%d.json", k);
+        plot_ok(write_report(name, body));
+        check_png("out/mdl_bits.png");
+        static dat d;
+        read_dat(&d, "out/mdl_bits.dat", 0);
+        cr_assert_eq(d.rows, 3, "%s", ends[k]);
+    }
+}
+
 Test(plot, per_layer_histograms_one_panel_each)
 {
     need_gnuplot();

@@ -213,15 +213,18 @@ static int mdl_bits_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, sp
     return plot_dat_close(d, c, err);
 }
 
-/* A log axis with tics at 1, 2 and 5 per decade: a tight range then still has several. */
+/* A log axis with tics at 1, 2 and 5 per decade: a tight range then still has several. The
+ * decades are counted by their exponent: stepping a power of ten (dec *= 10 while dec <= 1.5 *
+ * hi) never ended when the bits reached 1.2e308 (1.5 * hi is infinite) or fell below 1e-323 (the
+ * first decade underflows to 0). */
 static void mdl_bits_log_axis(FILE *f, const span *sp)
 {
     fputs("set logscale y\nset ytics (", f);
     bool first = true;
-    for (double dec = pow(10, floor(log10(sp->lo))); dec <= 1.5 * sp->hi; dec *= 10)
+    for (int e = (int)floor(log10(sp->lo)); e <= (int)ceil(log10(sp->hi)); e++)
         for (int m = 0; m < 3; m++) {
-            double v = dec * (double[]){1, 2, 5}[m];
-            if (v < sp->lo / 1.5 || v > sp->hi * 1.5) continue;
+            double v = pow(10, e) * (double[]){1, 2, 5}[m];
+            if (!(v > 0) || !isfinite(v) || v < sp->lo / 1.5 || v > sp->hi * 1.5) continue;
             fprintf(f, "%s%.9g", first ? "" : ", ", v);
             first = false;
         }
