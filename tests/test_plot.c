@@ -583,6 +583,22 @@ Test(plot, select_report_draws_bits_per_grid_point)
     cr_assert(strstr(text, "train.weight_decay, model.layers"), "%s", text);
 }
 
+/* A grid key holding a newline ended select.dat's header comment, and the rest of it was
+ * read as one more point: a report of two points was drawn with three. */
+Test(plot, a_newline_in_a_grid_key_adds_no_point)
+{
+    need_gnuplot();
+#define KEY_NL "\"k\\n5 1 1 1 1 1 \\\"x\\\"\""
+#define NUMBERS "\"total_bits\": 3, \"model_bits\": 2, \"data_bits\": 1, \"train\": 1, \"test\": 1"
+    plot_ok(write_select("s.json", "\"points\": [{\"set\": {" KEY_NL ": 0}, " NUMBERS "},"
+                         " {\"set\": {" KEY_NL ": 1}, " NUMBERS "}], \"best\": 0"));
+#undef KEY_NL
+#undef NUMBERS
+    static dat d;
+    read_dat(&d, "out/select.dat", 0);
+    cr_assert_eq(d.rows, 2);
+}
+
 Test(plot, select_report_errors_name_the_member)
 {
     FILE *logf;

@@ -28,6 +28,15 @@ typedef struct sel_report {
 static const char *const sel_names[5] = {"total_bits", "model_bits", "data_bits", "train",
                                          "test"};
 
+/* Control characters in text bound for select.dat made '?' (and '"' too when quote): a
+ * newline in a grid key ended the header's comment line, and the rest of the key was read as a
+ * point of the figure. */
+static void label_clean(char *s, bool quote)
+{
+    for (; *s; s++)
+        if ((quote && *s == '"') || (unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 /* A value of `set` as a tick label: as written, with '"' and control characters (which would
  * end the .dat file's quoted column or its line) made '?'. */
 static void label_add(char *buf, size_t cap, const occam_json_value *v, bool first)
@@ -41,8 +50,7 @@ static void label_add(char *buf, size_t cap, const occam_json_value *v, bool fir
     else snprintf(text, sizeof text, "?");
     size_t len = strlen(buf);
     snprintf(buf + len, cap - len, "%s%s", first ? "" : " / ", text);
-    for (char *c = buf; *c; c++)
-        if (*c == '"' || (unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    label_clean(buf, true);
 }
 
 static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, occam_error *err)
@@ -59,6 +67,7 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
             size_t len = strlen(r->keys);
             snprintf(r->keys + len, sizeof r->keys - len, "%s%s", k ? ", " : "",
                      set->members[k].key);
+            label_clean(r->keys, false);
         }
     }
     for (int k = 0; k < 5; k++) {
