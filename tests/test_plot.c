@@ -599,6 +599,27 @@ Test(plot, a_newline_in_a_grid_key_adds_no_point)
     cr_assert_eq(d.rows, 2);
 }
 
+/* A panel with no value to draw (the points' train and test metric, or model and data bits,
+ * all null; prune events without a test metric) failed the whole figure in gnuplot ("all points
+ * y value undefined!"), exit 1; a report whose points all failed has nothing to plot. */
+Test(plot, a_panel_without_values_is_drawn_empty_or_skipped)
+{
+    need_gnuplot();
+    plot_ok(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\": 3},"
+                         " {\"set\": {\"k\": 1}, \"total_bits\": 4}], \"best\": 0"));
+    check_png("out/select.png");
+    occam_plot_params p = {.out_dir = in_tmp("out2")};
+    occam_error err = {0};
+    cr_assert_eq(occam_plot_report(write_select("f.json", "\"points\": [{\"set\": {\"k\": 0},"
+                                                " \"total_bits\": null}], \"best\": null"),
+                                   p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "f.json: points: no point has total_bits"), "%s", err.msg);
+    plot_ok(write_report("r.json", HISTORY ", \"prune\": {\"events\": [{\"step\": 1, "
+                         "\"epoch\": 2, \"sparsity\": 0.5, \"test_accuracy\": null}]}"));
+    cr_assert(exists("out/learning.png"));
+    cr_assert(!exists("out/prune_accuracy.png"));
+}
+
 Test(plot, select_report_errors_name_the_member)
 {
     FILE *logf;

@@ -309,7 +309,13 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
     if (rc == OCCAM_OK && !r.nh)
         fprintf(stderr, "occam: %s has no history; learning.png skipped\n",
                 cli_shown(report_path));
-    if (rc == OCCAM_OK && r.ne) rc = plot_prune_accuracy(&c, &r, err);
+    /* events without a test metric (a run without a test set) have no curve to draw, and
+     * gnuplot failed the figure: exit 1, "all points y value undefined!" */
+    bool have_metric = r.ne && any_finite(&r.ev[0][E_TEST_METRIC], r.ne, E_COLS);
+    if (rc == OCCAM_OK && have_metric) rc = plot_prune_accuracy(&c, &r, err);
+    if (rc == OCCAM_OK && r.ne && !have_metric)
+        fprintf(stderr, "occam: %s has no %s in prune.events; prune_accuracy.png skipped\n",
+                cli_shown(report_path), plot_report_metric(&r));
     if (rc == OCCAM_OK && r.has_bits) rc = plot_mdl_bits(&c, &r, err);
     if (rc == OCCAM_OK && !r.has_bits)
         fprintf(stderr, "occam: %s has no description lengths per prune step (prune.schedule = "

@@ -82,6 +82,22 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
     return OCCAM_OK;
 }
 
+/* Whether any point has a finite value k (sel_names) for k in [k0, k1). */
+static bool sel_any(const sel_report *r, int k0, int k1)
+{
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = k0; k < k1; k++)
+            if (isfinite(r->pt[i].v[k])) return true;
+    return false;
+}
+
+/* A panel whose values k0..k1-1 are all missing gets a fixed y range: gnuplot cannot autoscale
+ * an axis without a point and fails the whole figure. */
+static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1)
+{
+    fputs(sel_any(r, k0, k1) ? "set autoscale y\n" : "set yrange [0:1]\n", f);
+}
+
 static int sel_load(sel_report *r, const occam_json_value *root, occam_error *err)
 {
     const occam_json_value *m = occam_json_get(root, "metric");
@@ -96,6 +112,11 @@ static int sel_load(sel_report *r, const occam_json_value *root, occam_error *er
         int rc = sel_point_load(r, &a->items[i], i, err);
         if (rc) return rc;
     }
+    /* gnuplot refuses a plot with no point to draw ("all points y value undefined"), and an
+     * occam select whose points all failed wrote such a report: exit 1 with gnuplot's message */
+    if (!sel_any(r, 0, 1))
+        return plot_input_err(err, r->path, "points: no point has total_bits (every point "
+                              "failed or was not trained), so there is nothing to plot");
     const occam_json_value *b = occam_json_get(root, "best");
     r->best = -1;
     if (b && b->type != OCCAM_JSON_NULL) {
@@ -203,6 +224,7 @@ static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, c
     fputc('\n', f);
     bool logy = sel_logy(r);
     sel_panel(f, fr, 1, logy ? "bits (log scale)" : "bits");
+    sel_yrange(f, r, 1, 3);
     fprintf(f, "%splot ", logy ? "set logscale y\nset format y '%.0s%c'\n" : "");
     plot_gp_data(f, dat, " using 1:3 with linespoints pt 5 ps 0.8 lw 2 lc rgb '#1f77b4' "
                          "title 'model bits', ");
@@ -217,7 +239,9 @@ static void sel_metric_panel(FILE *f, const sel_report *r, const sel_frame *fr, 
     fprintf(f, "set xtics format '%%s' %s\nset xlabel ",
             fr->rotate ? "rotate by -40 left font ',8'" : "font ',9'");
     plot_gp_str(f, r->keys);
-    fputs("\nplot ", f);
+    fputc('\n', f);
+    sel_yrange(f, r, 3, 5);
+    fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:5:xtic(7) with linespoints pt 7 ps 0.8 lw 2 lc rgb '#1f77b4' "
                          "title 'train', ");
     plot_gp_data(f, dat, " using 1:6 with linespoints pt 7 ps 0.8 lw 2 lc rgb '#d62728' "
