@@ -396,6 +396,25 @@ Test(plot, bits_at_the_ends_of_the_doubles_still_draw, .timeout = 60)
     }
 }
 
+/* A dashed line per prune step: gnuplot takes quadratic time over its arrows, and a report of
+ * 10^5 steps took 46 s (3 million, which a 64 MiB report holds, would not finish). */
+Test(plot, a_hundred_thousand_prune_steps_draw_in_seconds, .timeout = 20)
+{
+    need_gnuplot();
+    const char *rep = in_tmp("r.json");
+    FILE *f = fopen(rep, "w");
+    cr_assert_not_null(f);
+    fputs("{\"command\": \"train\", " HISTORY ", \"prune\": {\"events\": [", f);
+    for (int i = 0; i < 100000; i++)
+        fprintf(f, "%s\n{\"step\": %d, \"epoch\": %d, \"sparsity\": %.6f, "
+                   "\"test_accuracy\": 0.7}", i ? "," : "", i + 1, 1 + i % 3, i / 1e5);
+    fputs("]}}", f);
+    cr_assert_eq(fclose(f), 0);
+    plot_ok(rep);
+    check_png("out/learning.png");
+    check_png("out/prune_accuracy.png");
+}
+
 Test(plot, per_layer_histograms_one_panel_each)
 {
     need_gnuplot();

@@ -7,7 +7,7 @@
  *
  * Figures from a report written by `occam train --report`:
  * - learning:       loss and accuracy (or relative error) per epoch, prune steps as vertical
- *                   lines; drawn when history[] is not empty;
+ *                   lines (up to 1000 of them); drawn when history[] is not empty;
  * - prune_accuracy: test accuracy against sparsity after each prune step; when prune.events[];
  * - mdl_bits:       model, data and total bits against sparsity (the dense model at 0); when the
  *                   events carry bits (prune.schedule = mdl);

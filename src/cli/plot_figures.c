@@ -41,6 +41,8 @@ static bool any_finite(const double *v, size_t n, size_t stride)
 
 /* ---- learning: loss and accuracy per epoch ---------------------------------------------- */
 
+#define PLOT_MAX_STEP_LINES 1000 /* prune steps marked in learning.png */
+
 static int learning_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, occam_error *err)
 {
     int rc = plot_dat_open(d, c, "learning", err);
@@ -112,19 +114,26 @@ static int plot_learning(const plot_ctx *c, const plot_report *r, occam_error *e
     plot_gp g;
     if ((rc = plot_gp_open(&g, c, "learning", err))) return rc;
     FILE *f = g.f;
+    /* One arrow per prune step: gnuplot finds each new arrow's tag by walking the ones before
+     * it, so 10^5 steps took 46 s and a report of 3 million would not finish; beyond a few
+     * hundred the lines would only shade the panel anyway. */
+    bool steps = r->ne && r->ne <= PLOT_MAX_STEP_LINES;
+    if (r->ne > PLOT_MAX_STEP_LINES)
+        fprintf(stderr, "occam: %s has %zu prune steps; learning.png marks none (at most %d)\n",
+                cli_shown(r->path), r->ne, PLOT_MAX_STEP_LINES);
     plot_gp_multiplot(f, loss_panel + metric_panel, 1,
-                      r->ne ? "Learning curves (dashed: prune steps)" : "Learning curves");
+                      steps ? "Learning curves (dashed: prune steps)" : "Learning curves");
     /* Fixed margins keep the two panels' epoch axes aligned; the key sits right of the data. */
     fputs("set lmargin at screen 0.10\nset rmargin at screen 0.75\n"
           "set key at screen 0.77, graph 1 left top vertical Left reverse\n"
           "set xlabel 'epoch'\nset autoscale xfix\nset offsets 0.5, 0.5, graph 0.06, graph 0.06\n",
           f);
     if (r->nh < 20) fputs("set xtics 1\n", f);
-    for (size_t i = 0; i < r->ne; i++)
+    for (size_t i = 0; steps && i < r->ne; i++)
         if (isfinite(r->ev[i][E_EPOCH]))
             fprintf(f, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lc rgb "
                        "'gray40' back\n", r->ev[i][E_EPOCH], r->ev[i][E_EPOCH]);
-    const char *prune_key = r->ne ? ", NaN with lines dt 2 lc rgb 'gray40' title 'prune step'"
+    const char *prune_key = steps ? ", NaN with lines dt 2 lc rgb 'gray40' title 'prune step'"
                                   : "";
     if (loss_panel) learning_loss_panel(f, r, d.path, have, style, prune_key);
     if (metric_panel) learning_metric_panel(f, r, d.path, have, style, prune_key);
