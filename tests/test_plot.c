@@ -906,6 +906,30 @@ Test(plot, scaling_errors_name_file_and_line)
     cr_assert(!exists("out"));
 }
 
+/* The grouping is quadratic in the rows: 2*10^5 rows of one study took 48 s, and as many
+ * studies (a panel each) did not finish in a minute. Both are refused now. */
+Test(plot, a_scaling_csv_of_endless_rows_or_studies_is_refused, .timeout = 20)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *csv = in_tmp("s.csv");
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("study,model,threads,speedup,sgemm_speedup\n", f);
+    for (int i = 0; i < 200000; i++) fprintf(f, "strong,lenet,%d,1,1\n", 200000 - i);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:4098: more than 4096 data rows"), "%s", err.msg);
+    f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("study,model,threads,speedup,sgemm_speedup\n", f);
+    for (int i = 0; i < 17; i++) fprintf(f, "s%d,lenet,1,1,1\n", i);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv: more than 16 studies"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
 /* A NUL byte in a plot input is refused with its line, as the data readers refuse it: the
  * scaling CSV's lines were split with strchr, so a NUL ended the file there, and the rows after
  * it were dropped with exit 0 (a study of 1, 2, 4 threads drew 1 and 2). */

@@ -68,7 +68,8 @@ int occam_plot_check_pair(const char *report_path, const char *checkpoint_path,
                           occam_error *err);
 
 /* Draws scaling.dat/.png from a CSV with a header row holding at least the columns study,
- * model, threads, speedup and sgemm_speedup (any order; others are ignored). */
+ * model, threads, speedup and sgemm_speedup (any order; others are ignored), and at most 4096
+ * data rows over at most 16 studies. */
 int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *err);
 
 /* OCCAM_ERR_INPUT "WHAT NAME: ..." if name holds a control character (a byte below 0x20, or
