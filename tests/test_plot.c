@@ -552,6 +552,34 @@ Test(plot, wrong_member_types_name_the_member)
     cr_assert(!exists("out"));
 }
 
+/* A layer width beyond int was cast to int regardless (undefined: 1e300 inputs were titled
+ * -2147483648), and a best_event naming no event was ignored, the kept model's circle left out
+ * without a word. */
+Test(plot, impossible_widths_and_best_event_name_the_member)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *rep = write_report("a.json", HISTORY ", \"mdl\": {\"layers\": [{\"in\": 1e300, "
+                                   "\"out\": 3, \"k\": 3, \"prior\": {\"components\": 1, "
+                                   "\"pi\": [1], \"mu\": [0], \"sigma\": [1]}}]}, " HIST_POOLED);
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "a.json: mdl.layers[0].in: expected an integer from 1 to"), "%s",
+              err.msg);
+    static const char *const best[3] = {"-1", "3", "1.5"};
+    for (int i = 0; i < 3; i++) {
+        char body[4096];
+        snprintf(body, sizeof body, HISTORY ", \"prune\": {\"best_event\": %s, \"events\": ["
+                 "{\"step\": 1, \"epoch\": 1, \"sparsity\": 0.5, \"total_bits\": 10},"
+                 "{\"step\": 2, \"epoch\": 2, \"sparsity\": 0.8, \"total_bits\": 9}]}",
+                 best[i]);
+        rep = write_report("b.json", body);
+        cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT, "best_event %s", best[i]);
+        cr_assert(strstr(err.msg, "b.json: prune.best_event: expected an integer from 0 to 2"),
+                  "%s", err.msg);
+    }
+    cr_assert(!exists("out"));
+}
+
 /* ---- the report of `occam select` -------------------------------------------------------- */
 
 /* Three points over two keys: point 1 is the shortest, point 2 failed (no numbers). */
