@@ -580,6 +580,23 @@ Test(plot, impossible_widths_and_best_event_name_the_member)
     cr_assert(!exists("out"));
 }
 
+/* An input's name heads its figures' .dat files in a comment: a newline in it ended the comment,
+ * and the rest of the name ("1 2 3 4 5") was drawn as one more epoch. */
+Test(plot, an_input_name_with_a_newline_is_refused)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *rep = write_report("r\n1 2 3 4 5 .json", HISTORY);
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "REPORT.json: the name holds a control character (byte 0x0a"),
+              "%s", err.msg);
+    const char *csv = in_tmp("s\n1 2 3.csv");
+    write_text(csv, "study,model,threads,speedup,sgemm_speedup\nstrong,lenet,1,1,1\n");
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "--scaling: the name holds a control character"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
 /* ---- the report of `occam select` -------------------------------------------------------- */
 
 /* Three points over two keys: point 1 is the shortest, point 2 failed (no numbers). */

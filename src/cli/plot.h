@@ -74,7 +74,9 @@ int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *e
 
 /* OCCAM_ERR_INPUT "WHAT NAME: ..." if name holds a control character (a byte below 0x20, or
  * 0x7f): gnuplot reads the file names it is given as part of its script, where a newline would
- * start a command of the name's choosing. */
+ * start a command of the name's choosing, and an input's name heads each .dat file in a comment,
+ * which a newline would end, the rest of the name read as data. Each entry point checks its
+ * input's name so. */
 int occam_plot_check_name(const char *name, const char *what, occam_error *err);
 
 /* True if cmd (NULL = "gnuplot") names an executable: a path containing '/', or a name found

@@ -296,7 +296,8 @@ static int plot_mdl_bits(const plot_ctx *c, const plot_report *r, occam_error *e
 int occam_plot_report(const char *report_path, occam_plot_params p, occam_error *err)
 {
     plot_report r;
-    int rc = plot_report_load(&r, report_path, err);
+    int rc = occam_plot_check_name(report_path, "REPORT.json", err);
+    if (rc == OCCAM_OK) rc = plot_report_load(&r, report_path, err);
     if (rc) return rc;
     if (r.select) {
         plot_report_free(&r);

@@ -328,7 +328,8 @@ static int scaling_draw(const plot_ctx *c, const scale_table *t, const scale_gro
 int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *err)
 {
     scale_table t;
-    int rc = scaling_load(&t, csv_path, err);
+    int rc = occam_plot_check_name(csv_path, "--scaling", err);
+    if (rc == OCCAM_OK) rc = scaling_load(&t, csv_path, err);
     if (rc) return rc;
     scale_groups g;
     rc = scaling_group(&g, &t, err);
