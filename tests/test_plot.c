@@ -597,6 +597,28 @@ Test(plot, an_input_name_with_a_newline_is_refused)
     cr_assert(!exists("out"));
 }
 
+/* Every bin is 9 rows of weights.dat: a 64 MiB report of 6 million bins wrote 800 MB and took
+ * gnuplot a minute. */
+Test(plot, a_histogram_of_millions_of_bins_is_refused)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *rep = in_tmp("r.json");
+    FILE *f = fopen(rep, "w");
+    cr_assert_not_null(f);
+    fputs("{\"command\": \"train\", " HISTORY ", " MDL ", \"weight_histogram\": {\"edges\": [",
+          f);
+    for (int i = 0; i <= 65537; i++) fprintf(f, "%s%d", i ? ",\n" : "", i);
+    fputs("], \"counts\": [", f);
+    for (int i = 0; i < 65537; i++) fprintf(f, "%s1", i ? ",\n" : "");
+    fputs("]}}", f);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "r.json: weight_histogram: 65537 bins, at most 65536"), "%s",
+              err.msg);
+    cr_assert(!exists("out"));
+}
+
 /* ---- the report of `occam select` -------------------------------------------------------- */
 
 /* Three points over two keys: point 1 is the shortest, point 2 failed (no numbers). */

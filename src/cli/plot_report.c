@@ -12,6 +12,7 @@
 #include "occam/json.h"
 
 #define NO_INDEX SIZE_MAX
+#define PLOT_MAX_BINS 65536 /* per weight histogram; occam train writes 101 */
 
 void plot_report_free(plot_report *r)
 {
@@ -291,6 +292,11 @@ static int parse_histogram(const plot_report *r, const occam_json_value *v, cons
     snprintf(w, sizeof w, "%s.counts", where);
     if ((rc = get_num_array(r, occam_json_get(v, "counts"), w, &h->counts, &nc, err))) return rc;
     h->n = nc;
+    /* 9 rows of weights.dat per bin: a 64 MiB report of 6 million bins wrote 800 MB of .dat,
+     * and gnuplot a minute drawing it */
+    if (nc > PLOT_MAX_BINS)
+        return plot_input_err(err, r->path, "%s: %zu bins, at most %d are drawn", where, nc,
+                              PLOT_MAX_BINS);
     if (nc == 0 || ne != nc + 1)
         return plot_input_err(err, r->path,
                               "%s: needs n >= 1 counts and n + 1 edges (has %zu and %zu)", where,
