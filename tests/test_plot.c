@@ -706,6 +706,29 @@ Test(plot, a_panel_without_values_is_drawn_empty_or_skipped)
     cr_assert(!exists("out/prune_accuracy.png"));
 }
 
+/* Labels are cut to 47 bytes, and a value of 100 'é' was cut inside its 24th: select.dat and
+ * the tick label ended in a lone 0xc3 byte, invalid UTF-8. */
+Test(plot, a_long_label_is_cut_between_characters)
+{
+    need_gnuplot();
+    char body[2048], e100[201] = "";
+    for (int i = 0; i < 100; i++) strcat(e100, "\xc3\xa9");
+    snprintf(body, sizeof body, "\"points\": [{\"set\": {\"k\": \"%s\"}, \"total_bits\": 3, "
+             "\"model_bits\": 2, \"data_bits\": 1, \"train\": 1, \"test\": 1}], \"best\": 0",
+             e100);
+    plot_ok(write_select("s.json", body));
+    static char text[4096];
+    FILE *f = fopen(in_tmp("out/select.dat"), "r");
+    cr_assert_not_null(f);
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    char *q = strstr(text, "\xc3\xa9\"\n");
+    cr_assert_not_null(q, "%s", text);
+    cr_assert(strstr(text, " \"\xc3\xa9"), "%s", text);
+    for (const char *c = strstr(text, " \"\xc3") + 2; c < q + 2; c += 2)
+        cr_assert(c[0] == '\xc3' && c[1] == '\xa9', "%s", text);
+}
+
 Test(plot, select_report_errors_name_the_member)
 {
     FILE *logf;

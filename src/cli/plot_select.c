@@ -37,6 +37,18 @@ static void label_clean(char *s, bool quote)
         if ((quote && *s == '"') || (unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
 }
 
+/* Drops a UTF-8 sequence cut short at the end of s, as snprintf leaves one when it truncates:
+ * a label of 100 'é' ended in a lone 0xc3 byte in select.dat and in the figure. */
+static void label_cut_utf8(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) i--;
+    if (i == 0) return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (n - (i - 1) < need) s[i - 1] = 0;
+}
+
 /* A value of `set` as a tick label: as written, with '"' and control characters (which would
  * end the .dat file's quoted column or its line) made '?'. */
 static void label_add(char *buf, size_t cap, const occam_json_value *v, bool first)
@@ -48,8 +60,10 @@ static void label_add(char *buf, size_t cap, const occam_json_value *v, bool fir
         snprintf(text, sizeof text, "%lld", (long long)v->integer);
     else if (v->type == OCCAM_JSON_NUMBER) snprintf(text, sizeof text, "%.6g", v->number);
     else snprintf(text, sizeof text, "?");
+    label_cut_utf8(text);
     size_t len = strlen(buf);
     snprintf(buf + len, cap - len, "%s%s", first ? "" : " / ", text);
+    label_cut_utf8(buf);
     label_clean(buf, true);
 }
 
@@ -67,6 +81,7 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
             size_t len = strlen(r->keys);
             snprintf(r->keys + len, sizeof r->keys - len, "%s%s", k ? ", " : "",
                      set->members[k].key);
+            label_cut_utf8(r->keys);
             label_clean(r->keys, false);
         }
     }
