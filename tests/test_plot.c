@@ -542,6 +542,10 @@ Test(plot, wrong_member_types_name_the_member)
     write_text(in_tmp("f.json"), "{\"epochs\": [{\"epoch\": 1, \"loss\": 0.5}]}");
     cr_assert_eq(occam_plot_report(in_tmp("f.json"), p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "f.json: nothing to plot"), "%s", err.msg);
+    /* epochs without a loss or metric drew an empty learning.png, exit 0 */
+    rep = write_report("h.json", "\"history\": [{\"epoch\": 1}, {\"epoch\": 2, \"lr\": 0.1}]");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "h.json: nothing to plot"), "%s", err.msg);
     rep = write_report("g.json", "\"train\": {\"samples\": 100, \"loss\": 0.4}");
     cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "g.json: nothing to plot"), "%s", err.msg);

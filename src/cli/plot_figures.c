@@ -305,20 +305,25 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
     }
     /* A report with none of the figures' members (another program's JSON, or an eval
      * report) drew nothing and exited 0: bad input, and no folder is made for it. */
-    if (!r.nh && !r.ne && !r.has_bits && !(r.nhist && r.nl)) {
+    /* a history of epochs alone (no loss or metric) drew an empty learning.png, exit 0 */
+    bool curves = false;
+    for (int k = H_EPOCH + 1; k < H_COLS; k++)
+        curves |= r.nh && any_finite(&r.h[0][k], r.nh, H_COLS);
+    if (!curves && !r.ne && !r.has_bits && !(r.nhist && r.nl)) {
         plot_report_free(&r);
         return plot_input_err(err, report_path,
-                              "nothing to plot: no history, prune.events, per-step description "
-                              "lengths, or weight_histogram with mdl.layers[].prior (a report "
+                              "nothing to plot: no history with a loss or metric, no "
+                              "prune.events, per-step description lengths, or "
+                              "weight_histogram with mdl.layers[].prior (a report "
                               "from 'occam train --report' or 'occam select --report' is "
                               "needed)");
     }
     plot_ctx c;
     rc = plot_ctx_open(&c, &p, err);
-    if (rc == OCCAM_OK && r.nh) rc = plot_learning(&c, &r, err);
-    if (rc == OCCAM_OK && !r.nh)
-        fprintf(stderr, "occam: %s has no history; learning.png skipped\n",
-                cli_shown(report_path));
+    if (rc == OCCAM_OK && curves) rc = plot_learning(&c, &r, err);
+    if (rc == OCCAM_OK && !curves)
+        fprintf(stderr, "occam: %s has no %s; learning.png skipped\n", cli_shown(report_path),
+                r.nh ? "loss or metric in history" : "history");
     /* events without a test metric (a run without a test set) have no curve to draw, and
      * gnuplot failed the figure: exit 1, "all points y value undefined!" */
     bool have_metric = r.ne && any_finite(&r.ev[0][E_TEST_METRIC], r.ne, E_COLS);
