@@ -374,6 +374,47 @@ Test(plot, events_without_bits_draw_no_mdl_figure)
     cr_assert_eq(count_out_files(), 4);
 }
 
+/* Bits at the ends of the doubles: the log axis's tics stepped a power of ten that never
+ * passed 1.5 * 1.7e308 (infinite) and, from 5e-324, started at 0; occam plot hung. */
+Test(plot, bits_at_the_ends_of_the_doubles_still_draw, .timeout = 60)
+{
+    need_gnuplot();
+    static const char *const ends[2] = {"1.7e308", "5e-324"};
+    for (int k = 0; k < 2; k++) {
+        char body[2048], name[16];
+        snprintf(body, sizeof body, HISTORY ", \"prune\": {\"dense_total_bits\": 5000, "
+                 "\"events\": [{\"step\": 1, \"epoch\": 2, \"sparsity\": 0.5, "
+                 "\"test_accuracy\": 0.7, \"total_bits\": %s},"
+                 "{\"step\": 2, \"epoch\": 3, \"sparsity\": 0.8, \"test_accuracy\": 0.7,"
+                 " \"total_bits\": 2400}]}", ends[k]);
+        snprintf(name, sizeof name, "r%d.json", k);
+        plot_ok(write_report(name, body));
+        check_png("out/mdl_bits.png");
+        static dat d;
+        read_dat(&d, "out/mdl_bits.dat", 0);
+        cr_assert_eq(d.rows, 3, "%s", ends[k]);
+    }
+}
+
+/* A dashed line per prune step: gnuplot takes quadratic time over its arrows, and a report of
+ * 10^5 steps took 46 s (3 million, which a 64 MiB report holds, would not finish). */
+Test(plot, a_hundred_thousand_prune_steps_draw_in_seconds, .timeout = 20)
+{
+    need_gnuplot();
+    const char *rep = in_tmp("r.json");
+    FILE *f = fopen(rep, "w");
+    cr_assert_not_null(f);
+    fputs("{\"command\": \"train\", " HISTORY ", \"prune\": {\"events\": [", f);
+    for (int i = 0; i < 100000; i++)
+        fprintf(f, "%s\n{\"step\": %d, \"epoch\": %d, \"sparsity\": %.6f, "
+                   "\"test_accuracy\": 0.7}", i ? "," : "", i + 1, 1 + i % 3, i / 1e5);
+    fputs("]}}", f);
+    cr_assert_eq(fclose(f), 0);
+    plot_ok(rep);
+    check_png("out/learning.png");
+    check_png("out/prune_accuracy.png");
+}
+
 Test(plot, per_layer_histograms_one_panel_each)
 {
     need_gnuplot();
@@ -501,6 +542,10 @@ Test(plot, wrong_member_types_name_the_member)
     write_text(in_tmp("f.json"), "{\"epochs\": [{\"epoch\": 1, \"loss\": 0.5}]}");
     cr_assert_eq(occam_plot_report(in_tmp("f.json"), p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "f.json: nothing to plot"), "%s", err.msg);
+    /* epochs without a loss or metric drew an empty learning.png, exit 0 */
+    rep = write_report("h.json", "\"history\": [{\"epoch\": 1}, {\"epoch\": 2, \"lr\": 0.1}]");
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "h.json: nothing to plot"), "%s", err.msg);
     rep = write_report("g.json", "\"train\": {\"samples\": 100, \"loss\": 0.4}");
     cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "g.json: nothing to plot"), "%s", err.msg);
@@ -508,6 +553,73 @@ Test(plot, wrong_member_types_name_the_member)
     write_text(in_tmp("e.json"), "[1, 2]");
     cr_assert_eq(occam_plot_report(in_tmp("e.json"), p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "expected a JSON object"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
+/* A layer width beyond int was cast to int regardless (undefined: 1e300 inputs were titled
+ * -2147483648), and a best_event naming no event was ignored, the kept model's circle left out
+ * without a word. */
+Test(plot, impossible_widths_and_best_event_name_the_member)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *rep = write_report("a.json", HISTORY ", \"mdl\": {\"layers\": [{\"in\": 1e300, "
+                                   "\"out\": 3, \"k\": 3, \"prior\": {\"components\": 1, "
+                                   "\"pi\": [1], \"mu\": [0], \"sigma\": [1]}}]}, " HIST_POOLED);
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "a.json: mdl.layers[0].in: expected an integer from 1 to"), "%s",
+              err.msg);
+    static const char *const best[3] = {"-1", "3", "1.5"};
+    for (int i = 0; i < 3; i++) {
+        char body[4096];
+        snprintf(body, sizeof body, HISTORY ", \"prune\": {\"best_event\": %s, \"events\": ["
+                 "{\"step\": 1, \"epoch\": 1, \"sparsity\": 0.5, \"total_bits\": 10},"
+                 "{\"step\": 2, \"epoch\": 2, \"sparsity\": 0.8, \"total_bits\": 9}]}",
+                 best[i]);
+        rep = write_report("b.json", body);
+        cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT, "best_event %s", best[i]);
+        cr_assert(strstr(err.msg, "b.json: prune.best_event: expected an integer from 0 to 2"),
+                  "%s", err.msg);
+    }
+    cr_assert(!exists("out"));
+}
+
+/* An input's name heads its figures' .dat files in a comment: a newline in it ended the comment,
+ * and the rest of the name ("1 2 3 4 5") was drawn as one more epoch. */
+Test(plot, an_input_name_with_a_newline_is_refused)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *rep = write_report("r\n1 2 3 4 5 .json", HISTORY);
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "REPORT.json: the name holds a control character (byte 0x0a"),
+              "%s", err.msg);
+    const char *csv = in_tmp("s\n1 2 3.csv");
+    write_text(csv, "study,model,threads,speedup,sgemm_speedup\nstrong,lenet,1,1,1\n");
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "--scaling: the name holds a control character"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
+/* Every bin is 9 rows of weights.dat: a 64 MiB report of 6 million bins wrote 800 MB and took
+ * gnuplot a minute. */
+Test(plot, a_histogram_of_millions_of_bins_is_refused)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *rep = in_tmp("r.json");
+    FILE *f = fopen(rep, "w");
+    cr_assert_not_null(f);
+    fputs("{\"command\": \"train\", " HISTORY ", " MDL ", \"weight_histogram\": {\"edges\": [",
+          f);
+    for (int i = 0; i <= 65537; i++) fprintf(f, "%s%d", i ? ",\n" : "", i);
+    fputs("], \"counts\": [", f);
+    for (int i = 0; i < 65537; i++) fprintf(f, "%s1", i ? ",\n" : "");
+    fputs("]}}", f);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "r.json: weight_histogram: 65537 bins, at most 65536"), "%s",
+              err.msg);
     cr_assert(!exists("out"));
 }
 
@@ -559,6 +671,66 @@ Test(plot, select_report_draws_bits_per_grid_point)
     cr_assert(strstr(text, " \"0 / 30,50,2\"\n"), "%s", text);
     cr_assert(strstr(text, " \"0.001 / 30,?10,2\"\n"), "%s", text);
     cr_assert(strstr(text, "train.weight_decay, model.layers"), "%s", text);
+}
+
+/* A grid key holding a newline ended select.dat's header comment, and the rest of it was
+ * read as one more point: a report of two points was drawn with three. */
+Test(plot, a_newline_in_a_grid_key_adds_no_point)
+{
+    need_gnuplot();
+#define KEY_NL "\"k\\n5 1 1 1 1 1 \\\"x\\\"\""
+#define NUMBERS "\"total_bits\": 3, \"model_bits\": 2, \"data_bits\": 1, \"train\": 1, \"test\": 1"
+    plot_ok(write_select("s.json", "\"points\": [{\"set\": {" KEY_NL ": 0}, " NUMBERS "},"
+                         " {\"set\": {" KEY_NL ": 1}, " NUMBERS "}], \"best\": 0"));
+#undef KEY_NL
+#undef NUMBERS
+    static dat d;
+    read_dat(&d, "out/select.dat", 0);
+    cr_assert_eq(d.rows, 2);
+}
+
+/* A panel with no value to draw (the points' train and test metric, or model and data bits,
+ * all null; prune events without a test metric) failed the whole figure in gnuplot ("all points
+ * y value undefined!"), exit 1; a report whose points all failed has nothing to plot. */
+Test(plot, a_panel_without_values_is_drawn_empty_or_skipped)
+{
+    need_gnuplot();
+    plot_ok(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\": 3},"
+                         " {\"set\": {\"k\": 1}, \"total_bits\": 4}], \"best\": 0"));
+    check_png("out/select.png");
+    occam_plot_params p = {.out_dir = in_tmp("out2")};
+    occam_error err = {0};
+    cr_assert_eq(occam_plot_report(write_select("f.json", "\"points\": [{\"set\": {\"k\": 0},"
+                                                " \"total_bits\": null}], \"best\": null"),
+                                   p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "f.json: points: no point has total_bits"), "%s", err.msg);
+    plot_ok(write_report("r.json", HISTORY ", \"prune\": {\"events\": [{\"step\": 1, "
+                         "\"epoch\": 2, \"sparsity\": 0.5, \"test_accuracy\": null}]}"));
+    cr_assert(exists("out/learning.png"));
+    cr_assert(!exists("out/prune_accuracy.png"));
+}
+
+/* Labels are cut to 47 bytes, and a value of 100 'é' was cut inside its 24th: select.dat and
+ * the tick label ended in a lone 0xc3 byte, invalid UTF-8. */
+Test(plot, a_long_label_is_cut_between_characters)
+{
+    need_gnuplot();
+    char body[2048], e100[201] = "";
+    for (int i = 0; i < 100; i++) strcat(e100, "\xc3\xa9");
+    snprintf(body, sizeof body, "\"points\": [{\"set\": {\"k\": \"%s\"}, \"total_bits\": 3, "
+             "\"model_bits\": 2, \"data_bits\": 1, \"train\": 1, \"test\": 1}], \"best\": 0",
+             e100);
+    plot_ok(write_select("s.json", body));
+    static char text[4096];
+    FILE *f = fopen(in_tmp("out/select.dat"), "r");
+    cr_assert_not_null(f);
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    char *q = strstr(text, "\xc3\xa9\"\n");
+    cr_assert_not_null(q, "%s", text);
+    cr_assert(strstr(text, " \"\xc3\xa9"), "%s", text);
+    for (const char *c = strstr(text, " \"\xc3") + 2; c < q + 2; c += 2)
+        cr_assert(c[0] == '\xc3' && c[1] == '\xa9', "%s", text);
 }
 
 Test(plot, select_report_errors_name_the_member)
@@ -825,6 +997,30 @@ Test(plot, scaling_errors_name_file_and_line)
     write_text(csv, SCALING_HEADER);
     cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "no data rows"), "%s", err.msg);
+    cr_assert(!exists("out"));
+}
+
+/* The grouping is quadratic in the rows: 2*10^5 rows of one study took 48 s, and as many
+ * studies (a panel each) did not finish in a minute. Both are refused now. */
+Test(plot, a_scaling_csv_of_endless_rows_or_studies_is_refused, .timeout = 20)
+{
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    occam_error err = {0};
+    const char *csv = in_tmp("s.csv");
+    FILE *f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("study,model,threads,speedup,sgemm_speedup\n", f);
+    for (int i = 0; i < 200000; i++) fprintf(f, "strong,lenet,%d,1,1\n", 200000 - i);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:4098: more than 4096 data rows"), "%s", err.msg);
+    f = fopen(csv, "w");
+    cr_assert_not_null(f);
+    fputs("study,model,threads,speedup,sgemm_speedup\n", f);
+    for (int i = 0; i < 17; i++) fprintf(f, "s%d,lenet,1,1,1\n", i);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv: more than 16 studies"), "%s", err.msg);
     cr_assert(!exists("out"));
 }
 

@@ -7,7 +7,7 @@
  *
  * Figures from a report written by `occam train --report`:
  * - learning:       loss and accuracy (or relative error) per epoch, prune steps as vertical
- *                   lines; drawn when history[] is not empty;
+ *                   lines (up to 1000 of them); drawn when history[] is not empty;
  * - prune_accuracy: test accuracy against sparsity after each prune step; when prune.events[];
  * - mdl_bits:       model, data and total bits against sparsity (the dense model at 0); when the
  *                   events carry bits (prune.schedule = mdl);
@@ -68,12 +68,15 @@ int occam_plot_check_pair(const char *report_path, const char *checkpoint_path,
                           occam_error *err);
 
 /* Draws scaling.dat/.png from a CSV with a header row holding at least the columns study,
- * model, threads, speedup and sgemm_speedup (any order; others are ignored). */
+ * model, threads, speedup and sgemm_speedup (any order; others are ignored), and at most 4096
+ * data rows over at most 16 studies. */
 int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *err);
 
 /* OCCAM_ERR_INPUT "WHAT NAME: ..." if name holds a control character (a byte below 0x20, or
  * 0x7f): gnuplot reads the file names it is given as part of its script, where a newline would
- * start a command of the name's choosing. */
+ * start a command of the name's choosing, and an input's name heads each .dat file in a comment,
+ * which a newline would end, the rest of the name read as data. Each entry point checks its
+ * input's name so. */
 int occam_plot_check_name(const char *name, const char *what, occam_error *err);
 
 /* True if cmd (NULL = "gnuplot") names an executable: a path containing '/', or a name found

@@ -41,6 +41,8 @@ static bool any_finite(const double *v, size_t n, size_t stride)
 
 /* ---- learning: loss and accuracy per epoch ---------------------------------------------- */
 
+#define PLOT_MAX_STEP_LINES 1000 /* prune steps marked in learning.png */
+
 static int learning_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, occam_error *err)
 {
     int rc = plot_dat_open(d, c, "learning", err);
@@ -112,19 +114,26 @@ static int plot_learning(const plot_ctx *c, const plot_report *r, occam_error *e
     plot_gp g;
     if ((rc = plot_gp_open(&g, c, "learning", err))) return rc;
     FILE *f = g.f;
+    /* One arrow per prune step: gnuplot finds each new arrow's tag by walking the ones before
+     * it, so 10^5 steps took 46 s and a report of 3 million would not finish; beyond a few
+     * hundred the lines would only shade the panel anyway. */
+    bool steps = r->ne && r->ne <= PLOT_MAX_STEP_LINES;
+    if (r->ne > PLOT_MAX_STEP_LINES)
+        fprintf(stderr, "occam: %s has %zu prune steps; learning.png marks none (at most %d)\n",
+                cli_shown(r->path), r->ne, PLOT_MAX_STEP_LINES);
     plot_gp_multiplot(f, loss_panel + metric_panel, 1,
-                      r->ne ? "Learning curves (dashed: prune steps)" : "Learning curves");
+                      steps ? "Learning curves (dashed: prune steps)" : "Learning curves");
     /* Fixed margins keep the two panels' epoch axes aligned; the key sits right of the data. */
     fputs("set lmargin at screen 0.10\nset rmargin at screen 0.75\n"
           "set key at screen 0.77, graph 1 left top vertical Left reverse\n"
           "set xlabel 'epoch'\nset autoscale xfix\nset offsets 0.5, 0.5, graph 0.06, graph 0.06\n",
           f);
     if (r->nh < 20) fputs("set xtics 1\n", f);
-    for (size_t i = 0; i < r->ne; i++)
+    for (size_t i = 0; steps && i < r->ne; i++)
         if (isfinite(r->ev[i][E_EPOCH]))
             fprintf(f, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lc rgb "
                        "'gray40' back\n", r->ev[i][E_EPOCH], r->ev[i][E_EPOCH]);
-    const char *prune_key = r->ne ? ", NaN with lines dt 2 lc rgb 'gray40' title 'prune step'"
+    const char *prune_key = steps ? ", NaN with lines dt 2 lc rgb 'gray40' title 'prune step'"
                                   : "";
     if (loss_panel) learning_loss_panel(f, r, d.path, have, style, prune_key);
     if (metric_panel) learning_metric_panel(f, r, d.path, have, style, prune_key);
@@ -213,15 +222,18 @@ static int mdl_bits_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, sp
     return plot_dat_close(d, c, err);
 }
 
-/* A log axis with tics at 1, 2 and 5 per decade: a tight range then still has several. */
+/* A log axis with tics at 1, 2 and 5 per decade: a tight range then still has several. The
+ * decades are counted by their exponent: stepping a power of ten (dec *= 10 while dec <= 1.5 *
+ * hi) never ended when the bits reached 1.2e308 (1.5 * hi is infinite) or fell below 1e-323 (the
+ * first decade underflows to 0). */
 static void mdl_bits_log_axis(FILE *f, const span *sp)
 {
     fputs("set logscale y\nset ytics (", f);
     bool first = true;
-    for (double dec = pow(10, floor(log10(sp->lo))); dec <= 1.5 * sp->hi; dec *= 10)
+    for (int e = (int)floor(log10(sp->lo)); e <= (int)ceil(log10(sp->hi)); e++)
         for (int m = 0; m < 3; m++) {
-            double v = dec * (double[]){1, 2, 5}[m];
-            if (v < sp->lo / 1.5 || v > sp->hi * 1.5) continue;
+            double v = pow(10, e) * (double[]){1, 2, 5}[m];
+            if (!(v > 0) || !isfinite(v) || v < sp->lo / 1.5 || v > sp->hi * 1.5) continue;
             fprintf(f, "%s%.9g", first ? "" : ", ", v);
             first = false;
         }
@@ -284,7 +296,8 @@ static int plot_mdl_bits(const plot_ctx *c, const plot_report *r, occam_error *e
 int occam_plot_report(const char *report_path, occam_plot_params p, occam_error *err)
 {
     plot_report r;
-    int rc = plot_report_load(&r, report_path, err);
+    int rc = occam_plot_check_name(report_path, "REPORT.json", err);
+    if (rc == OCCAM_OK) rc = plot_report_load(&r, report_path, err);
     if (rc) return rc;
     if (r.select) {
         plot_report_free(&r);
@@ -292,21 +305,32 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
     }
     /* A report with none of the figures' members (another program's JSON, or an eval
      * report) drew nothing and exited 0: bad input, and no folder is made for it. */
-    if (!r.nh && !r.ne && !r.has_bits && !(r.nhist && r.nl)) {
+    /* a history of epochs alone (no loss or metric) drew an empty learning.png, exit 0 */
+    bool curves = false;
+    for (int k = H_EPOCH + 1; k < H_COLS; k++)
+        curves |= r.nh && any_finite(&r.h[0][k], r.nh, H_COLS);
+    if (!curves && !r.ne && !r.has_bits && !(r.nhist && r.nl)) {
         plot_report_free(&r);
         return plot_input_err(err, report_path,
-                              "nothing to plot: no history, prune.events, per-step description "
-                              "lengths, or weight_histogram with mdl.layers[].prior (a report "
+                              "nothing to plot: no history with a loss or metric, no "
+                              "prune.events, per-step description lengths, or "
+                              "weight_histogram with mdl.layers[].prior (a report "
                               "from 'occam train --report' or 'occam select --report' is "
                               "needed)");
     }
     plot_ctx c;
     rc = plot_ctx_open(&c, &p, err);
-    if (rc == OCCAM_OK && r.nh) rc = plot_learning(&c, &r, err);
-    if (rc == OCCAM_OK && !r.nh)
-        fprintf(stderr, "occam: %s has no history; learning.png skipped\n",
-                cli_shown(report_path));
-    if (rc == OCCAM_OK && r.ne) rc = plot_prune_accuracy(&c, &r, err);
+    if (rc == OCCAM_OK && curves) rc = plot_learning(&c, &r, err);
+    if (rc == OCCAM_OK && !curves)
+        fprintf(stderr, "occam: %s has no %s; learning.png skipped\n", cli_shown(report_path),
+                r.nh ? "loss or metric in history" : "history");
+    /* events without a test metric (a run without a test set) have no curve to draw, and
+     * gnuplot failed the figure: exit 1, "all points y value undefined!" */
+    bool have_metric = r.ne && any_finite(&r.ev[0][E_TEST_METRIC], r.ne, E_COLS);
+    if (rc == OCCAM_OK && have_metric) rc = plot_prune_accuracy(&c, &r, err);
+    if (rc == OCCAM_OK && r.ne && !have_metric)
+        fprintf(stderr, "occam: %s has no %s in prune.events; prune_accuracy.png skipped\n",
+                cli_shown(report_path), plot_report_metric(&r));
     if (rc == OCCAM_OK && r.has_bits) rc = plot_mdl_bits(&c, &r, err);
     if (rc == OCCAM_OK && !r.has_bits)
         fprintf(stderr, "occam: %s has no description lengths per prune step (prune.schedule = "

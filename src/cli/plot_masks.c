@@ -248,9 +248,10 @@ int occam_plot_masks(const char *checkpoint_path, occam_plot_params p, occam_err
                                "%s: an .occ file (occam compress); plot --checkpoint reads the "
                                "safetensors model that 'occam train --save' writes",
                                checkpoint_path);
-    occam_st_file f;
-    int rc = occam_st_open(&f, checkpoint_path, err);
+    int rc = occam_plot_check_name(checkpoint_path, "--checkpoint", err);
     if (rc) return rc;
+    occam_st_file f;
+    if ((rc = occam_st_open(&f, checkpoint_path, err))) return rc;
     int nl = 0;
     for (char name[64];; nl++) {
         snprintf(name, sizeof name, "layers.%d.weight", nl);

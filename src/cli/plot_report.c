@@ -12,6 +12,7 @@
 #include "occam/json.h"
 
 #define NO_INDEX SIZE_MAX
+#define PLOT_MAX_BINS 65536 /* per weight histogram; occam train writes 101 */
 
 void plot_report_free(plot_report *r)
 {
@@ -55,6 +56,25 @@ static int get_num(const plot_report *r, const occam_json_value *obj, const char
         return plot_input_err(err, r->path, "%s: expected a number", where);
     }
     *out = v->number;
+    return OCCAM_OK;
+}
+
+/* Member key as an integer in [lo, hi]: *out keeps its value when the member is absent or
+ * null. A double outside int's range was cast to int regardless (undefined; a layer of 1e300
+ * inputs was titled -2147483648), and a fraction was cut. */
+static int get_int(const plot_report *r, const occam_json_value *obj, const char *ctx, size_t i,
+                   const char *key, int lo, int hi, int *out, occam_error *err)
+{
+    double v;
+    int rc = get_num(r, obj, ctx, i, key, false, &v, err);
+    if (rc || isnan(v)) return rc;
+    if (!(v >= lo && v <= hi) || v != floor(v)) {
+        char where[160];
+        where_fmt(where, sizeof where, ctx, i, key);
+        return plot_input_err(err, r->path, "%s: expected an integer from %d to %d", where, lo,
+                              hi);
+    }
+    *out = (int)v;
     return OCCAM_OK;
 }
 
@@ -152,15 +172,17 @@ static int parse_prune(plot_report *r, const occam_json_value *root, occam_error
     const occam_json_value *p = occam_json_get(root, "prune");
     if (!p || p->type == OCCAM_JSON_NULL) return OCCAM_OK;
     int rc = check_object(r, p, "prune", NO_INDEX, err);
-    double best = NAN;
+    const occam_json_value *a;
     if (rc || (rc = get_num(r, p, "prune", NO_INDEX, "dense_total_bits", false, &r->dense_bits,
                             err)) ||
-        (rc = get_num(r, p, "prune", NO_INDEX, "best_event", false, &best, err)))
+        (rc = get_array(r, p, "events", "prune.events", &a, err)))
         return rc;
-    const occam_json_value *a;
-    if ((rc = get_array(r, p, "events", "prune.events", &a, err)) || !a || a->count == 0)
+    /* a best_event naming no event (or half of one) was ignored, and the kept model's circle
+     * left out of mdl_bits.png without a word */
+    int nev = a ? (int)(a->count < INT_MAX ? a->count : INT_MAX) : 0;
+    if ((rc = get_int(r, p, "prune", NO_INDEX, "best_event", 0, nev, &r->best_event, err)) ||
+        !a || a->count == 0)
         return rc;
-    if (isfinite(best) && best >= 0 && best <= (double)a->count) r->best_event = (int)best;
     return parse_events(r, a, err);
 }
 
@@ -222,14 +244,12 @@ static int parse_layer(plot_report *r, const occam_json_value *e, size_t l, bool
     *has_prior = !prior_is_none(pv);
     if (!*has_prior) return OCCAM_OK;
     plot_prior_layer *y = &r->layers[r->nl];
-    double in = NAN, out = NAN;
-    if ((rc = get_num(r, e, "mdl.layers", l, "in", false, &in, err)) ||
-        (rc = get_num(r, e, "mdl.layers", l, "out", false, &out, err)) ||
+    y->in = y->out = 0; /* unknown */
+    if ((rc = get_int(r, e, "mdl.layers", l, "in", 1, INT_MAX, &y->in, err)) ||
+        (rc = get_int(r, e, "mdl.layers", l, "out", 1, INT_MAX, &y->out, err)) ||
         (rc = get_num(r, e, "mdl.layers", l, "k", false, &y->k, err)) ||
         (rc = parse_prior(r, pv, l, &y->prior, err)))
         return rc;
-    y->in = isfinite(in) ? (int)in : 0;
-    y->out = isfinite(out) ? (int)out : 0;
     r->nl++;
     return OCCAM_OK;
 }
@@ -272,6 +292,11 @@ static int parse_histogram(const plot_report *r, const occam_json_value *v, cons
     snprintf(w, sizeof w, "%s.counts", where);
     if ((rc = get_num_array(r, occam_json_get(v, "counts"), w, &h->counts, &nc, err))) return rc;
     h->n = nc;
+    /* 9 rows of weights.dat per bin: a 64 MiB report of 6 million bins wrote 800 MB of .dat,
+     * and gnuplot a minute drawing it */
+    if (nc > PLOT_MAX_BINS)
+        return plot_input_err(err, r->path, "%s: %zu bins, at most %d are drawn", where, nc,
+                              PLOT_MAX_BINS);
     if (nc == 0 || ne != nc + 1)
         return plot_input_err(err, r->path,
                               "%s: needs n >= 1 counts and n + 1 edges (has %zu and %zu)", where,

@@ -12,6 +12,11 @@
 #include <string.h>
 
 #define CSV_MAX_FIELDS 64
+/* perf/scaling.sh writes a few dozen rows over two studies. The grouping below is quadratic in
+ * the rows, and a 64 MiB CSV of 3 million rows in one group, or of as many studies, never
+ * finished (2*10^5 rows took 48 s, or longer than a minute as 2*10^5 models). */
+#define SCALING_MAX_ROWS 4096
+#define SCALING_MAX_STUDIES 16 /* panels */
 
 typedef struct scale_row {
     char study[64], model[64];
@@ -82,6 +87,9 @@ static int scaling_row(scale_table *t, char **field, int nf, int lineno, occam_e
     if (nf != t->ncols)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: %d fields, the header has %d",
                                t->path, lineno, nf, t->ncols);
+    if (t->n == SCALING_MAX_ROWS)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: more than %d data rows (a scaling "
+                               "study has a few dozen)", t->path, lineno, SCALING_MAX_ROWS);
     if (t->n == t->cap) {
         scale_row *nr = realloc(t->rows, (t->cap *= 2) * sizeof *t->rows);
         if (!nr) return plot_oom(err);
@@ -211,7 +219,9 @@ static int scaling_group(scale_groups *g, const scale_table *t, occam_error *err
             if (!strcmp(rows[g->ord[g->start[h]]].study, rows[i].study)) s = g->study[h];
             if (!strcmp(rows[g->ord[g->start[h]]].model, rows[i].model)) mo = g->model[h];
         }
-        if (s == g->nstudies) g->nstudies++;
+        if (s == g->nstudies && ++g->nstudies > SCALING_MAX_STUDIES)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: more than %d studies (one panel "
+                                   "each)", t->path, SCALING_MAX_STUDIES);
         if (mo == nm) nm++;
         g->study[g->n] = s;
         g->model[g->n++] = mo;
@@ -318,7 +328,8 @@ static int scaling_draw(const plot_ctx *c, const scale_table *t, const scale_gro
 int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *err)
 {
     scale_table t;
-    int rc = scaling_load(&t, csv_path, err);
+    int rc = occam_plot_check_name(csv_path, "--scaling", err);
+    if (rc == OCCAM_OK) rc = scaling_load(&t, csv_path, err);
     if (rc) return rc;
     scale_groups g;
     rc = scaling_group(&g, &t, err);

@@ -28,6 +28,27 @@ typedef struct sel_report {
 static const char *const sel_names[5] = {"total_bits", "model_bits", "data_bits", "train",
                                          "test"};
 
+/* Control characters in text bound for select.dat made '?' (and '"' too when quote): a
+ * newline in a grid key ended the header's comment line, and the rest of the key was read as a
+ * point of the figure. */
+static void label_clean(char *s, bool quote)
+{
+    for (; *s; s++)
+        if ((quote && *s == '"') || (unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
+/* Drops a UTF-8 sequence cut short at the end of s, as snprintf leaves one when it truncates:
+ * a label of 100 'é' ended in a lone 0xc3 byte in select.dat and in the figure. */
+static void label_cut_utf8(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) i--;
+    if (i == 0) return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (n - (i - 1) < need) s[i - 1] = 0;
+}
+
 /* A value of `set` as a tick label: as written, with '"' and control characters (which would
  * end the .dat file's quoted column or its line) made '?'. */
 static void label_add(char *buf, size_t cap, const occam_json_value *v, bool first)
@@ -39,10 +60,11 @@ static void label_add(char *buf, size_t cap, const occam_json_value *v, bool fir
         snprintf(text, sizeof text, "%lld", (long long)v->integer);
     else if (v->type == OCCAM_JSON_NUMBER) snprintf(text, sizeof text, "%.6g", v->number);
     else snprintf(text, sizeof text, "?");
+    label_cut_utf8(text);
     size_t len = strlen(buf);
     snprintf(buf + len, cap - len, "%s%s", first ? "" : " / ", text);
-    for (char *c = buf; *c; c++)
-        if (*c == '"' || (unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    label_cut_utf8(buf);
+    label_clean(buf, true);
 }
 
 static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, occam_error *err)
@@ -59,6 +81,8 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
             size_t len = strlen(r->keys);
             snprintf(r->keys + len, sizeof r->keys - len, "%s%s", k ? ", " : "",
                      set->members[k].key);
+            label_cut_utf8(r->keys);
+            label_clean(r->keys, false);
         }
     }
     for (int k = 0; k < 5; k++) {
@@ -71,6 +95,22 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
         pt->v[k] = v->number;
     }
     return OCCAM_OK;
+}
+
+/* Whether any point has a finite value k (sel_names) for k in [k0, k1). */
+static bool sel_any(const sel_report *r, int k0, int k1)
+{
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = k0; k < k1; k++)
+            if (isfinite(r->pt[i].v[k])) return true;
+    return false;
+}
+
+/* A panel whose values k0..k1-1 are all missing gets a fixed y range: gnuplot cannot autoscale
+ * an axis without a point and fails the whole figure. */
+static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1)
+{
+    fputs(sel_any(r, k0, k1) ? "set autoscale y\n" : "set yrange [0:1]\n", f);
 }
 
 static int sel_load(sel_report *r, const occam_json_value *root, occam_error *err)
@@ -87,6 +127,11 @@ static int sel_load(sel_report *r, const occam_json_value *root, occam_error *er
         int rc = sel_point_load(r, &a->items[i], i, err);
         if (rc) return rc;
     }
+    /* gnuplot refuses a plot with no point to draw ("all points y value undefined"), and an
+     * occam select whose points all failed wrote such a report: exit 1 with gnuplot's message */
+    if (!sel_any(r, 0, 1))
+        return plot_input_err(err, r->path, "points: no point has total_bits (every point "
+                              "failed or was not trained), so there is nothing to plot");
     const occam_json_value *b = occam_json_get(root, "best");
     r->best = -1;
     if (b && b->type != OCCAM_JSON_NULL) {
@@ -194,6 +239,7 @@ static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, c
     fputc('\n', f);
     bool logy = sel_logy(r);
     sel_panel(f, fr, 1, logy ? "bits (log scale)" : "bits");
+    sel_yrange(f, r, 1, 3);
     fprintf(f, "%splot ", logy ? "set logscale y\nset format y '%.0s%c'\n" : "");
     plot_gp_data(f, dat, " using 1:3 with linespoints pt 5 ps 0.8 lw 2 lc rgb '#1f77b4' "
                          "title 'model bits', ");
@@ -208,7 +254,9 @@ static void sel_metric_panel(FILE *f, const sel_report *r, const sel_frame *fr, 
     fprintf(f, "set xtics format '%%s' %s\nset xlabel ",
             fr->rotate ? "rotate by -40 left font ',8'" : "font ',9'");
     plot_gp_str(f, r->keys);
-    fputs("\nplot ", f);
+    fputc('\n', f);
+    sel_yrange(f, r, 3, 5);
+    fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:5:xtic(7) with linespoints pt 7 ps 0.8 lw 2 lc rgb '#1f77b4' "
                          "title 'train', ");
     plot_gp_data(f, dat, " using 1:6 with linespoints pt 7 ps 0.8 lw 2 lc rgb '#d62728' "
