@@ -55,7 +55,8 @@ int occam_plot_check_name(const char *name, const char *what, occam_error *err)
         if (*s < 0x20 || *s == 0x7f)
             return occam_error_set(err, OCCAM_ERR_INPUT,
                                    "%s: the name holds a control character (byte 0x%02x at "
-                                   "offset %zu); gnuplot would read it as part of its script or data",
+                                   "offset %zu); gnuplot would read it as part of its script "
+                                   "or data",
                                    what, *s, (size_t)(s - (const unsigned char *)name));
     return OCCAM_OK;
 }
