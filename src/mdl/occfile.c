@@ -684,8 +684,8 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
                                  path, l);
             break;
         }
-        for (int b = 0; b < 2 && rc == OCCAM_OK; b++)
-            rc = check_span(h.version, b ? &bs[l] : &ws[l], path, l, err);
+        rc = check_span(h.version, &ws[l], path, l, err);
+        if (rc == OCCAM_OK) rc = check_span(h.version, &bs[l], path, l, err);
     }
     uint32_t worst = 0;
     double work = rc == OCCAM_OK && h.version < VERSION ? legacy_work(k, pk, ws, bs, L, &worst)
