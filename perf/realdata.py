@@ -70,7 +70,7 @@ which ships them as test data; seatemp and origin: python3-vega-datasets):
   pigweight regress    4 features, 789 rows, a pig's weight (kg) from its feed, week and doses
   seizures  regress    5 features, 236 rows, epileptic seizures in two weeks (Thall and Vail)
   docvis    regress   11 features, 600 of 3629 rows (seeded), doctor visits in a year (MEPS)
-  seatemp   regress    2 features, 1000 of 8759 hours (seeded), Seattle's temperature in 2010
+  seatemp   regress    2 features, 1000 of 8758 hours (seeded), Seattle's temperature in 2010
   origin    classify   6 features, 392 rows, a car's origin (USA, Europe, Japan; 1970-82 models)
   privins   classify   9 features, 1000 of 3629 rows (seeded), private health insurance (MEPS)
   congmesg  classify  11 features, 265 rows, whether a subject wrote to Congress (Brader et al.)
@@ -513,7 +513,7 @@ def privins():
 
 def seatemp():
     """Seattle's hourly temperature (F) in 2010 from the hour of the day and the day of the
-    year; 1000 of 8759 hours (seeded)."""
+    year; 1000 of 8758 hours (seeded)."""
     x, y = [], []
     with open(os.path.join(VEGA, "seattle-temps.csv")) as f:
         for r in csv.DictReader(f):
