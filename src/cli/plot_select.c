@@ -49,22 +49,29 @@ static void label_cut_utf8(char *s)
     if (n - (i - 1) < need) s[i - 1] = 0;
 }
 
+/* Appends sep and text to buf (cut to cap, never inside a UTF-8 character), then makes its
+ * control characters '?' (and '"' when quote). */
+static void label_append(char *buf, size_t cap, const char *sep, const char *text, bool quote)
+{
+    size_t len = strlen(buf);
+    snprintf(buf + len, cap - len, "%s%s", sep, text);
+    label_cut_utf8(buf);
+    label_clean(buf, quote);
+}
+
 /* A value of `set` as a tick label: as written, with '"' and control characters (which would
  * end the .dat file's quoted column or its line) made '?'. */
 static void label_add(char *buf, size_t cap, const occam_json_value *v, bool first)
 {
     char text[LABEL_MAX];
     if (v->type == OCCAM_JSON_STRING) snprintf(text, sizeof text, "%s", v->str);
-    else if (v->type == OCCAM_JSON_BOOL) snprintf(text, sizeof text, "%s", v->boolean ? "true" : "false");
+    else if (v->type == OCCAM_JSON_BOOL)
+        snprintf(text, sizeof text, "%s", v->boolean ? "true" : "false");
     else if (v->type == OCCAM_JSON_NUMBER && v->is_integer)
         snprintf(text, sizeof text, "%lld", (long long)v->integer);
     else if (v->type == OCCAM_JSON_NUMBER) snprintf(text, sizeof text, "%.6g", v->number);
     else snprintf(text, sizeof text, "?");
-    label_cut_utf8(text);
-    size_t len = strlen(buf);
-    snprintf(buf + len, cap - len, "%s%s", first ? "" : " / ", text);
-    label_cut_utf8(buf);
-    label_clean(buf, true);
+    label_append(buf, cap, first ? "" : " / ", text, true); /* a cut text ends buf: cut there */
 }
 
 static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, occam_error *err)
@@ -77,13 +84,8 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
     sel_point *pt = &r->pt[i];
     for (size_t k = 0; k < set->count; k++) {
         label_add(pt->label, sizeof pt->label, &set->members[k].value, k == 0);
-        if (i == 0) {
-            size_t len = strlen(r->keys);
-            snprintf(r->keys + len, sizeof r->keys - len, "%s%s", k ? ", " : "",
-                     set->members[k].key);
-            label_cut_utf8(r->keys);
-            label_clean(r->keys, false);
-        }
+        if (i == 0)
+            label_append(r->keys, sizeof r->keys, k ? ", " : "", set->members[k].key, false);
     }
     for (int k = 0; k < 5; k++) {
         const occam_json_value *v = occam_json_get(e, sel_names[k]);
