@@ -266,7 +266,9 @@ def main():
                "gaussian": g, "layer": lay, "mog": mg, "decays": {str(w): wd[w] for w in GRID},
                "splits": {k: [res[(name, s, kind, w)] for s in range(a.splits)]
                           for kind, w, _ in cols
-                          for k in [str(w) if kind == "wd" else kind]}}
+                          for k in [str(w) if kind == "wd" else kind]},
+               "bits": {k: [BITS[(name, s, k, None)][0] if (name, s, k, None) in BITS else None
+                            for s in range(a.splits)] for k in NOISY}}
         if reg:
             rec["vs_best"] = g / best - 1
             rec["below_none"] = 1 - g / none

@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""Whitens the inputs of sets that perf/realdata.py wrote: an experiment, not an occam feature.
+For each split, the training rows' inputs are standardised and then ZCA-whitened (rotated onto
+their principal axes, each axis scaled to unit variance, rotated back; axes with a variance
+below 1e-6 of the largest are dropped), by the training rows' statistics alone, and the test
+rows are mapped the same way. Targets and labels are copied unchanged, so a run on OUTDIR
+differs from one on DATADIR only in the inputs' correlation, which standardising keeps.
+
+Usage: perf/whiten.py DATADIR OUTDIR [--sets a,b,...]
+Then perf/realdata_table.py OUTDIR ... as on DATADIR (occam's own standardising is then a no-op
+on the training rows)."""
+import argparse, os
+import numpy as np
+
+
+def rows(path, cls):
+    a = np.loadtxt(path, delimiter=",", ndmin=2)
+    return a[:, :-1], a[:, -1].astype(int) if cls else a[:, -1]
+
+
+def write(path, x, y, cls):
+    with open(path, "w") as f:
+        for r, t in zip(x, y):
+            f.write(",".join(repr(float(v)) for v in r) + "," +
+                    (str(int(t)) if cls else repr(float(t))) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("datadir")
+    ap.add_argument("outdir")
+    ap.add_argument("--sets", default="")
+    a = ap.parse_args()
+    only = [n for n in a.sets.split(",") if n]
+    lines = [l for l in open(os.path.join(a.datadir, "sets.txt")) if l.strip()]
+    lines = [l for l in lines if not only or l.split()[0] in only]
+    os.makedirs(a.outdir, exist_ok=True)
+    for line in lines:
+        name, task = line.split()[:2]
+        cls = task == "classify"
+        s = 0
+        while os.path.exists(os.path.join(a.datadir, f"{name}-s{s}-train.csv")):
+            x, y = rows(os.path.join(a.datadir, f"{name}-s{s}-train.csv"), cls)
+            xt, yt = rows(os.path.join(a.datadir, f"{name}-s{s}-test.csv"), cls)
+            mean, sd = x.mean(0), x.std(0)
+            sd[sd == 0] = 1
+            z, zt = (x - mean) / sd, (xt - mean) / sd
+            var, axes = np.linalg.eigh(z.T @ z / len(z))
+            keep = var > 1e-6 * var.max()
+            w = (axes[:, keep] / np.sqrt(var[keep])) @ axes[:, keep].T
+            write(os.path.join(a.outdir, f"{name}-s{s}-train.csv"), z @ w, y, cls)
+            write(os.path.join(a.outdir, f"{name}-s{s}-test.csv"), zt @ w, yt, cls)
+            s += 1
+    with open(os.path.join(a.outdir, "sets.txt"), "w") as f:
+        f.write("".join(lines))
+
+
+if __name__ == "__main__":
+    main()
