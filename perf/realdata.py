@@ -641,7 +641,7 @@ def quakes():
             np.array([float(r["mag"]) for r in rows]), "regress")
 
 def r_classes(rows, label, keys, labels=None):
-    """Inputs keys, classes by the label's first appearance (or labels' order)."""
+    """Inputs keys; the classes numbered in labels' order (default: the labels sorted)."""
     order = labels or sorted({r[label] for r in rows})
     return (np.array([[float(r[k]) for k in keys] for r in rows]),
             np.array([order.index(r[label]) for r in rows]), "classify")
@@ -724,6 +724,13 @@ if r_have("MASS") and r_have("mlbench"):
                  "quakes": quakes, "sonar": sonar, "ionosphere": ionosphere,
                  "vehicle": vehicle, "pima": pima, "glass": glass, "crabs": crabs})
 
+def write_rows(path, x, y, classify):
+    """An occam CSV: the inputs, then the target (a class as an integer)."""
+    with open(path, "w") as f:
+        for r, t in zip(x, y):
+            f.write(",".join(repr(float(v)) for v in r) + "," +
+                    (str(int(t)) if classify else repr(float(t))) + "\n")
+
 # A test set of a few rows says nothing (star98 and sunspots at --train 300 kept 3).
 MIN_TEST = 50
 
@@ -760,10 +767,8 @@ def main():
         for s in range(a.splits):
             p = np.random.RandomState(1000 + s).permutation(len(y))
             for part, idx in (("train", p[:a.train]), ("test", p[a.train:])):
-                with open(os.path.join(a.outdir, f"{name}-s{s}-{part}.csv"), "w") as f:
-                    for i in idx:
-                        t = str(int(y[i])) if task == "classify" else repr(float(y[i]))
-                        f.write(",".join(repr(float(v)) for v in x[i]) + "," + t + "\n")
+                write_rows(os.path.join(a.outdir, f"{name}-s{s}-{part}.csv"), x[idx], y[idx],
+                           task == "classify")
         k = len(set(y.tolist())) if task == "classify" else 1
         print(f"{name} {task} features={x.shape[1]} rows={len(y)} outputs={k}")
         index.append(f"{name} {task} {x.shape[1]} {k}")

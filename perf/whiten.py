@@ -9,20 +9,16 @@ differs from one on DATADIR only in the inputs' correlation, which standardising
 Usage: perf/whiten.py DATADIR OUTDIR [--sets a,b,...]
 Then perf/realdata_table.py OUTDIR ... as on DATADIR (occam's own standardising is then a no-op
 on the training rows)."""
-import argparse, os
+import argparse, os, sys
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from realdata import write_rows  # noqa: E402
 
 
 def rows(path, cls):
     a = np.loadtxt(path, delimiter=",", ndmin=2)
     return a[:, :-1], a[:, -1].astype(int) if cls else a[:, -1]
-
-
-def write(path, x, y, cls):
-    with open(path, "w") as f:
-        for r, t in zip(x, y):
-            f.write(",".join(repr(float(v)) for v in r) + "," +
-                    (str(int(t)) if cls else repr(float(t))) + "\n")
 
 
 def main():
@@ -48,8 +44,8 @@ def main():
             var, axes = np.linalg.eigh(z.T @ z / len(z))
             keep = var > 1e-6 * var.max()
             w = (axes[:, keep] / np.sqrt(var[keep])) @ axes[:, keep].T
-            write(os.path.join(a.outdir, f"{name}-s{s}-train.csv"), z @ w, y, cls)
-            write(os.path.join(a.outdir, f"{name}-s{s}-test.csv"), zt @ w, yt, cls)
+            write_rows(os.path.join(a.outdir, f"{name}-s{s}-train.csv"), z @ w, y, cls)
+            write_rows(os.path.join(a.outdir, f"{name}-s{s}-test.csv"), zt @ w, yt, cls)
             s += 1
     with open(os.path.join(a.outdir, "sets.txt"), "w") as f:
         f.write("".join(lines))
