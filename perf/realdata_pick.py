@@ -9,7 +9,7 @@ For each split, the default noisy net of A or of B, whichever codes its training
 fewer bits-back bits, is "the pick". Prints per set the mean test figure of A's net, B's net and
 the pick; how often the shorter code is also the one that tests better; and the acceptance
 counts of issue 13 (regression within 5% of A's best decay, classes within 2 points, each split
-within 10% of the best of A's decays and A's default) for A's net and for the pick."""
+within 10% of the best of A's decays and A's default) for A's net, B's net and the pick."""
 import json, sys
 
 
@@ -22,7 +22,7 @@ def main():
         sys.exit(__doc__.split("\n\n")[1])
     a, b = load(sys.argv[1::2]), load(sys.argv[2::2])
     agree = disagree = ties = 0
-    cnt = {"reg": [0, 0, 0], "cls": [0, 0, 0], "split": [0, 0, 0]}  # A, pick, of
+    cnt = {"reg": [0] * 4, "cls": [0] * 4, "split": [0] * 4}  # A, B, the pick, of
     moved = []
     print("| set | A | B | pick (splits from B) | A's best decay |")
     print("|---|---|---|---|---|")
@@ -47,28 +47,27 @@ def main():
                 disagree += 1
             grid = [err(v[s]) for k, v in ra["splits"].items() if k not in ("layer", "mog")]
             best = min(grid)
-            cnt["split"][0] += err(ta[s]) <= 1.1 * best
-            cnt["split"][1] += err(pick[-1]) <= 1.1 * best
-            cnt["split"][2] += 1
+            for i, v in enumerate((ta[s], tb[s], pick[-1])):
+                cnt["split"][i] += err(v) <= 1.1 * best
+            cnt["split"][3] += 1
         ma, mb, mp = (sum(v) / len(v) for v in (ta, tb, pick))
         bd = ra["best_decay"]
         ok = (lambda v: v >= bd - 0.02) if cls else (lambda v: v <= 1.05 * bd)
         c = cnt["cls" if cls else "reg"]
-        c[0] += ok(ma)
-        c[1] += ok(mp)
-        c[2] += 1
+        for i, v in enumerate((ma, mb, mp)):
+            c[i] += ok(v)
+        c[3] += 1
         if ok(ma) != ok(mp):
             moved.append(f"{name} {'gained' if ok(mp) else 'lost'}")
         print(f"| {name} ({'accuracy' if cls else 'rel. error'}) | {ma:.4f} | {mb:.4f} | "
               f"{mp:.4f} ({fromb}) | {bd:.4f} |")
     print(f"\nsplits where A and B test differently: the shorter code tests better on {agree}, "
           f"worse on {disagree} ({ties} ties)")
-    print(f"regression sets within 5% of A's best decay, of {cnt['reg'][2]}: A {cnt['reg'][0]}, "
-          f"the pick {cnt['reg'][1]}")
-    print(f"classification sets within 2 points, of {cnt['cls'][2]}: A {cnt['cls'][0]}, "
-          f"the pick {cnt['cls'][1]}")
-    print(f"splits within 10% of the best of A's decays and A's default, of {cnt['split'][2]}: "
-          f"A {cnt['split'][0]}, the pick {cnt['split'][1]}")
+    for key, what in (("reg", "regression sets within 5% of A's best decay"),
+                      ("cls", "classification sets within 2 points of it"),
+                      ("split", "splits within 10% of the best of A's decays and A's default")):
+        a_, b_, p_, of = cnt[key]
+        print(f"{what}, of {of}: A {a_}, B {b_}, the pick {p_}")
     if moved:
         print("sets that change: " + ", ".join(moved))
 

@@ -6,7 +6,10 @@ below 1e-6 of the largest are dropped), by the training rows' statistics alone, 
 rows are mapped the same way. Targets and labels are copied unchanged, so a run on OUTDIR
 differs from one on DATADIR only in the inputs' correlation, which standardising keeps.
 
-Usage: perf/whiten.py DATADIR OUTDIR [--sets a,b,...]
+With --append, a row holds both: the standardised inputs, then the whitened ones (twice the
+features), so one net may use either.
+
+Usage: perf/whiten.py DATADIR OUTDIR [--sets a,b,...] [--append]
 Then perf/realdata_table.py OUTDIR ... as on DATADIR (occam's own standardising is then a no-op
 on the training rows)."""
 import argparse, os, sys
@@ -26,6 +29,7 @@ def main():
     ap.add_argument("datadir")
     ap.add_argument("outdir")
     ap.add_argument("--sets", default="")
+    ap.add_argument("--append", action="store_true")
     a = ap.parse_args()
     only = [n for n in a.sets.split(",") if n]
     lines = [l for l in open(os.path.join(a.datadir, "sets.txt")) if l.strip()]
@@ -44,9 +48,13 @@ def main():
             var, axes = np.linalg.eigh(z.T @ z / len(z))
             keep = var > 1e-6 * var.max()
             w = (axes[:, keep] / np.sqrt(var[keep])) @ axes[:, keep].T
-            write_rows(os.path.join(a.outdir, f"{name}-s{s}-train.csv"), z @ w, y, cls)
-            write_rows(os.path.join(a.outdir, f"{name}-s{s}-test.csv"), zt @ w, yt, cls)
+            new = (lambda v: np.hstack([v, v @ w])) if a.append else (lambda v: v @ w)
+            write_rows(os.path.join(a.outdir, f"{name}-s{s}-train.csv"), new(z), y, cls)
+            write_rows(os.path.join(a.outdir, f"{name}-s{s}-test.csv"), new(zt), yt, cls)
             s += 1
+    if a.append:  # NAME TASK FEATURES OUTPUTS
+        lines = [" ".join(p[:2] + [str(2 * int(p[2]))] + p[3:]) + "\n"
+                 for p in (l.split() for l in lines)]
     with open(os.path.join(a.outdir, "sets.txt"), "w") as f:
         f.write("".join(lines))
 
