@@ -12,7 +12,9 @@ script also trains each point on the whole training file and reads its test accu
 per split, it says which point the prequential code picks and which point tests best.
 
 Usage: perf/prequential.py DATADIR [--sets a,b] [--cuts 10,20,40,70] [--occam build/occam]
-           [--jobs 2] [--seed N] [--epochs 300] [--optimizer sgd] [--lr 0.001] [--hidden 50]
+           [--jobs 2] [--seed N] [--splits 3] [--epochs 300] [--optimizer sgd] [--lr 0.001]
+           [--hidden 50]
+A run of occam that fails leaves its point's figures NaN (said on stderr); a NaN never wins.
 Regression sets are left out: their code needs the noise level and target precision, which a
 test report does not hold."""
 import argparse, concurrent.futures as cf, json, math, os, subprocess, sys, tempfile
@@ -33,7 +35,11 @@ def report(a, d, name, s, feat, outs, args):
         cmd = [a.occam, "train", ini, "--report", rep] + args
         if a.seed is not None:
             cmd += ["--set", f"train.seed={a.seed}"]
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0 or not os.path.exists(rep):
+            print(f"failed: {name} split {s}: {' '.join(args)}: "
+                  f"{(p.stderr.strip().splitlines() or ['no report'])[-1]}", file=sys.stderr)
+            return {"loss": float("nan"), "accuracy": float("nan")}
         return json.load(open(rep))["test"]
 
 
@@ -41,7 +47,7 @@ def run(job):
     a, name, s, feat, outs, point, args = job
     with open(os.path.join(a.datadir, f"{name}-s{s}-train.csv")) as f:
         rows = [l for l in f if l.strip()]
-    cuts = [c for c in a.cuts if c < len(rows)] + [len(rows)]
+    cuts = sorted({c for c in a.cuts if 0 < c < len(rows)}) + [len(rows)]
     bits = cuts[0] * math.log2(outs)
     with tempfile.TemporaryDirectory() as t:
         for lo, hi in zip(cuts, cuts[1:]):
@@ -83,8 +89,9 @@ def main():
     for n, _, _ in sets:
         for s in range(a.splits):
             r = {p: res[(n, s, p)] for p in names}
-            pick = min(names, key=lambda p: r[p][0])
-            best = max(r[p][1] for p in names)
+            nan = float("nan")
+            pick = min(names, key=lambda p: r[p][0] if r[p][0] == r[p][0] else float("inf"))
+            best = max((r[p][1] for p in names if r[p][1] == r[p][1]), default=nan)
             ok = 1 - r[pick][1] <= 1.1 * (1 - best)
             near += ok
             noisy_near += 1 - r["noisy"][1] <= 1.1 * (1 - best)

@@ -587,9 +587,16 @@ def r_rows(name, package):
         check=True, capture_output=True, text=True).stdout
     return list(csv.DictReader(out.splitlines()))
 
-def r_have(package):
-    return os.path.isfile(RSCRIPT) and any(
-        os.path.isdir(f"/usr/lib/R/{lib}/{package}") for lib in ("library", "site-library"))
+def r_have(*packages):
+    """Whether Rscript runs and finds every package, wherever R's library path puts it."""
+    import subprocess
+    if not os.path.isfile(RSCRIPT):
+        return False
+    test = " && ".join(f"requireNamespace('{p}', quietly = TRUE)" for p in packages)
+    return subprocess.run([RSCRIPT, "--vanilla", "-e", f"quit(status = !({test}))"],
+                          capture_output=True).returncode == 0
+
+R_ROUND = r_have("MASS", "mlbench")
 
 def complete(rows, keys):
     return [r for r in rows if all(r[k] != "NA" for k in keys)]
@@ -719,7 +726,7 @@ if os.path.isdir(VEGA):
     SETS.update({"seatemp": seatemp, "origin": origin})
 if os.path.isdir(SM):
     SETS.update({"privins": privins, "congmesg": congmesg})
-if r_have("MASS") and r_have("mlbench"):
+if R_ROUND:
     SETS.update({"cpus": cpus, "ozone": ozone, "nlschools": nlschools, "servo": servo,
                  "quakes": quakes, "sonar": sonar, "ionosphere": ionosphere,
                  "vehicle": vehicle, "pima": pima, "glass": glass, "crabs": crabs})
@@ -752,7 +759,7 @@ def main():
     if not (os.path.isdir(GRETL) and os.path.isdir(VEGA)):
         print("gretl-data or python3-vega-datasets is not installed: cars, bikes, galton, "
               "mroz and recid are left out", file=sys.stderr)
-    if not (r_have("MASS") and r_have("mlbench")):
+    if not R_ROUND:
         print("r-cran-mass or r-cran-mlbench is not installed: the sixth round (cpus ... crabs) "
               "is left out", file=sys.stderr)
     index = []

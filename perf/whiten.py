@@ -11,7 +11,7 @@ features), so one net may use either.
 
 Usage: perf/whiten.py DATADIR OUTDIR [--sets a,b,...] [--append]
 Then perf/realdata_table.py OUTDIR ... as on DATADIR (occam's own standardising is then a no-op
-on the training rows)."""
+on the training rows, unless an axis was dropped)."""
 import argparse, os, sys
 import numpy as np
 
