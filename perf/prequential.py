@@ -17,30 +17,23 @@ Usage: perf/prequential.py DATADIR [--sets a,b] [--cuts 10,20,40,70] [--occam bu
 A run of occam that fails leaves its point's figures NaN (said on stderr); a NaN never wins.
 Regression sets are left out: their code needs the noise level and target precision, which a
 test report does not hold."""
-import argparse, concurrent.futures as cf, json, math, os, subprocess, sys, tempfile
+import argparse, concurrent.futures as cf, math, os, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from realdata_table import GRID, config  # noqa: E402
+from realdata_table import COLS, config, occam_report  # noqa: E402
 
-POINTS = [(str(w), ["--set", f"train.weight_decay={w}"]) for w in GRID]
-POINTS += [("noisy", ["--set", "noise.enabled=true"])]
+# realdata_table's decays and its default noisy net
+POINTS = [(str(w) if kind == "wd" else "noisy", args) for kind, w, args in COLS
+          if kind in ("wd", "gaussian")]
 
 
 def report(a, d, name, s, feat, outs, args):
     """Trains on d/NAME-sS-train.csv, tests on d/NAME-sS-test.csv: the test report."""
-    with tempfile.TemporaryDirectory() as t:
-        ini, rep = os.path.join(t, "c.ini"), os.path.join(t, "r.json")
-        with open(ini, "w") as f:
-            f.write(config(a, d, name, s, "classify", feat, outs))
-        cmd = [a.occam, "train", ini, "--report", rep] + args
-        if a.seed is not None:
-            cmd += ["--set", f"train.seed={a.seed}"]
-        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if p.returncode != 0 or not os.path.exists(rep):
-            print(f"failed: {name} split {s}: {' '.join(args)}: "
-                  f"{(p.stderr.strip().splitlines() or ['no report'])[-1]}", file=sys.stderr)
-            return {"loss": float("nan"), "accuracy": float("nan")}
-        return json.load(open(rep))["test"]
+    rep, msg = occam_report(a, "train", config(a, d, name, s, "classify", feat, outs), args)
+    if rep is None:
+        print(f"failed: {name} split {s}: {' '.join(args)}: {' '.join(msg)}", file=sys.stderr)
+        return {"loss": float("nan"), "accuracy": float("nan")}
+    return rep["test"]
 
 
 def run(job):
@@ -89,9 +82,8 @@ def main():
     for n, _, _ in sets:
         for s in range(a.splits):
             r = {p: res[(n, s, p)] for p in names}
-            nan = float("nan")
-            pick = min(names, key=lambda p: r[p][0] if r[p][0] == r[p][0] else float("inf"))
-            best = max((r[p][1] for p in names if r[p][1] == r[p][1]), default=nan)
+            pick = min(names, key=lambda p: r[p][0] if r[p][0] == r[p][0] else math.inf)
+            best = max((r[p][1] for p in names if r[p][1] == r[p][1]), default=math.nan)
             ok = 1 - r[pick][1] <= 1.1 * (1 - best)
             near += ok
             noisy_near += 1 - r["noisy"][1] <= 1.1 * (1 - best)

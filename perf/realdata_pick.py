@@ -59,13 +59,12 @@ def main():
             cnt["split"][3] += 1
         ma, mb, mp = (sum(v) / len(v) for v in (ta, tb, pick))
         bd = ra["best_decay"]
-        ok = lambda v: meets(ra, v)  # noqa: E731
         c = cnt["cls" if cls else "reg"]
         for i, v in enumerate((ma, mb, mp)):
-            c[i] += ok(v)
+            c[i] += meets(ra, v)
         c[3] += 1
-        if ok(ma) != ok(mp):
-            moved.append(f"{name} {'gained' if ok(mp) else 'lost'}")
+        if meets(ra, ma) != meets(ra, mp):
+            moved.append(f"{name} {'gained' if meets(ra, mp) else 'lost'}")
         print(f"| {name} ({'accuracy' if cls else 'rel. error'}) | {ma:.4f} | {mb:.4f} | "
               f"{mp:.4f} ({fromb}) | {bd:.4f} |")
     print(f"\nsplits where A and B test differently: the shorter code tests better on {agree}, "

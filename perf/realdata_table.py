@@ -55,6 +55,11 @@ def metric(task):
 
 COLLAPSED = []
 NOISY = ("gaussian", "layer", "mog")
+# The table's columns: (kind, decay, occam's arguments); the noisy kinds are NOISY's.
+COLS = [("wd", w, ["--set", f"train.weight_decay={w}"]) for w in GRID]
+COLS += [("gaussian", None, ["--set", "noise.enabled=true"]),
+         ("layer", None, ["--set", "noise.enabled=true", "--set", "noise.prior_scope=layer"]),
+         ("mog", None, ["--set", "noise.enabled=true", "--set", "noise.prior=mog"])]
 
 
 def collapsed(rep, task, maj):
@@ -104,9 +109,9 @@ def test_rows(d, name, s, pick, top):
     return f"{round((top - pick) * n)} of {n} test rows, {(top - pick) / se:.1f} unpaired s.e."
 
 
-def run(job):
-    """One training (or selection): returns (key, value or None, message)."""
-    a, key, ini, args, task, kind, maj = job
+def occam_report(a, kind, ini, args):
+    """`occam KIND` (train or select) on the config text ini with args (and --seed's
+    train.seed): (its --report as JSON, None), or (None, [occam's last line]) when it failed."""
     with tempfile.TemporaryDirectory() as t:
         c, r = os.path.join(t, "c.ini"), os.path.join(t, "r.json")
         with open(c, "w") as f:
@@ -116,8 +121,16 @@ def run(job):
             cmd += ["--set", f"train.seed={a.seed}"]
         p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if p.returncode != 0 or not os.path.exists(r):
-            return key, None, p.stderr.strip().splitlines()[-1:] or ["failed"]
-        rep = json.load(open(r))
+            return None, p.stderr.strip().splitlines()[-1:] or ["failed"]
+        return json.load(open(r)), None
+
+
+def run(job):
+    """One training (or selection): returns (key, value or None, message)."""
+    a, key, ini, args, task, kind, maj = job
+    rep, msg = occam_report(a, kind, ini, args)
+    if rep is None:
+        return key, None, msg
     if kind == "train":
         if key[2] in NOISY:
             BITS[key] = (rep["mdl"]["total_bits"],
@@ -208,11 +221,6 @@ def main():
     if a.sets:
         keep = a.sets.split(",")
         sets = [s for s in sets if s[0] in keep]
-    cols = [("wd", w, ["--set", f"train.weight_decay={w}"]) for w in GRID]
-    cols += [("gaussian", None, ["--set", "noise.enabled=true"]),
-             ("layer", None, ["--set", "noise.enabled=true",
-                              "--set", "noise.prior_scope=layer"]),
-             ("mog", None, ["--set", "noise.enabled=true", "--set", "noise.prior=mog"])]
     jobs = []
     for name, task, feat, outs in sets:
         for s in range(a.splits):
@@ -222,7 +230,7 @@ def main():
                 with open(os.path.join(a.datadir, f"{name}-s{s}-train.csv")) as f:
                     ys = [l.rsplit(",", 1)[1].strip() for l in f if l.strip()]
                 maj = max(ys.count(v) for v in set(ys)) / len(ys)
-            for kind, w, args in cols:
+            for kind, w, args in COLS:
                 if kind in NOISY:  # the bits-back code, to judge collapses by
                     args = args + ["--set", "mdl.model_code=bits-back"]
                 jobs.append((a, (name, s, kind, w), ini, args, task, "train", maj))
@@ -253,7 +261,7 @@ def main():
     for name, task, feat, outs in sets:
         reg = task == "regress"
         m = {}
-        for kind, w, _ in cols:
+        for kind, w, _ in COLS:
             m[(kind, w)] = mean([res[(name, s, kind, w)] for s in range(a.splits)])
         wd = {w: m[("wd", w)] for w in GRID}
         ok_w = [w for w in GRID if wd[w] == wd[w]] or GRID  # NaN (a failed run) never wins
@@ -265,7 +273,7 @@ def main():
         rec = {"set": name, "task": task, "none": none, "best_decay": best, "best_w": bw,
                "gaussian": g, "layer": lay, "mog": mg, "decays": {str(w): wd[w] for w in GRID},
                "splits": {k: [res[(name, s, kind, w)] for s in range(a.splits)]
-                          for kind, w, _ in cols
+                          for kind, w, _ in COLS
                           for k in [str(w) if kind == "wd" else kind]},
                "bits": {k: [BITS[(name, s, k, None)][0] if (name, s, k, None) in BITS else None
                             for s in range(a.splits)] for k in NOISY}}
