@@ -97,6 +97,8 @@ def model_seeds(tmp):
         "st_4_3_2_mask": small + ["--set", "prune.schedule=oneshot", "--set", "prune.target=0.5"],
         "st_4_2_2_neuron": small + ["--set", "prune.schedule=oneshot", "--set",
                                     "prune.granularity=neuron", "--set", "prune.target=0.34"],
+        # dead units: the mask code sends the live units first (version 6)
+        "st_4_3_2_dead": small + ["--set", "prune.schedule=oneshot", "--set", "prune.target=0.8"],
     }
     for name, args in runs.items():
         path = os.path.join(tmp, name + ".safetensors")
@@ -118,7 +120,8 @@ def model_seeds(tmp):
             v3 = bytearray(data[:cut] + data[cut + 8:])
             v3[8] = 3
             put("occ", name + "_v3_fixcrc", b"\x01" + bytes(v3))
-            # version 4: version 5 without groups of bins, the same bytes at these spans
+            # version 4: version 6 without groups of bins or the unit-first mask code, the
+            # same bytes for an unpruned model at these spans
             v4 = bytearray(data)
             v4[8] = 4
             put("occ", name + "_v4_fixcrc", b"\x01" + bytes(v4))
@@ -131,6 +134,9 @@ def model_seeds(tmp):
                 put("occ", name + "_fine_fixcrc", b"\x01" + f.read())
         if name == "st_4_3_2_mask":
             put("checkpoint", name + ".occ", data)
+    # version 5, still read: a pruned model's file from the version 5 writer (the tests' own)
+    with open("tests/data/v5_pruned.occ", "rb") as f:
+        put("occ", "v5_pruned_fixcrc", b"\x01" + f.read())
 
 
 def state_seeds(tmp):

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "occam/checkpoint.h"
 #include "occam/codes.h"
 #include "occam/config.h"
 #include "occam/data.h"
@@ -20,6 +21,7 @@
 #include "occam/train.h"
 #include "occam/trainer.h"
 #include "tmpdir.h"
+#include "../src/mdl/maskcode.h"
 
 /* The data term, asserted to have had its scratch. */
 static double data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
@@ -133,11 +135,26 @@ Test(dl, two_part_total_is_thread_count_independent)
     cr_assert(memcmp(&a.total_bits, &b.total_bits, sizeof(double)) == 0, "%.17g vs %.17g",
               a.total_bits, b.total_bits);
     cr_assert(memcmp(&a.model_bits, &b.model_bits, sizeof(double)) == 0);
+    /* the mask is sent unit by unit (maskcode.h, tested against naive loops in
+     * test_maskcode.c): each layer's share, adding up to at most the plain code's log2 C(n, k)
+     * and the live units' counts */
+    uint64_t k[OCCAM_MAX_LAYERS] = {0};
+    double plain = 0, counts = log2(r.m.lay.width[0] + 1.0), sent = 0;
     for (int l = 0; l < a.nlayers; l++) {
+        k[l] = a.layer[l].k;
         cr_assert_eq(a.layer[l].k, occam_model_active_weights(&r.m, l));
-        cr_assert(fabs(a.layer[l].mask_bits - occam_codes_log2_binomial(a.layer[l].n, a.layer[l].k))
-                  < 1e-9);
+        plain += occam_codes_log2_binomial(a.layer[l].n, a.layer[l].k);
+        counts += log2(r.m.lay.width[l + 1] + 1.0);
     }
+    occam_mask_units u;
+    cr_assert_eq(occam_mask_units_find(&u, &r.m.lay, r.m.mask, k), OCCAM_OK);
+    for (int l = 0; l < a.nlayers; l++) {
+        cr_assert(fabs(a.layer[l].mask_bits - occam_mask_units_bits(&u, &r.m.lay, k, l)) < 1e-9);
+        sent += a.layer[l].mask_bits;
+    }
+    occam_mask_units_free(&u);
+    cr_assert(sent > 0 && sent <= plain + counts + 1e-9, "mask %.1f bits, plain %.1f", sent,
+              plain);
     /* the count code is what it says */
     r.cfg.mdl.model_code = OCCAM_MDL_COUNT;
     r.cfg.mdl.bits_per_weight = 32;
@@ -794,7 +811,7 @@ Test(dl, occ_every_single_bit_flip_is_refused, .timeout = 120)
         }
     cr_assert_eq(refused, (int)(8 * x.size));
     /* all but the magic, version and length fields' flips are the checksum's to catch, and
-     * the version's lowest bit: version 5 becomes 4, which is read, so its checksum fails */
+     * the version's second bit: version 6 becomes 4, which is read, so its checksum fails */
     cr_assert_eq(by_crc, (int)(8 * (x.size - 20)) + 1, "%d of %zu flips by the checksum",
                  by_crc, 8 * x.size);
     cr_log_info("%d single-bit flips of a %zu-byte .occ file: all refused", refused, x.size);
@@ -854,7 +871,7 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads versions 3 to 5; compress the model again)"); /* the old format */
+                   "occam reads versions 3 to 6; compress the model again)"); /* the old format */
     expect_refused(&x, 8, "\x07", 1, x.size, ": .occ format version 7 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
@@ -950,65 +967,132 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     occ_down(&x);
 }
 
-/* Version 3 is version 4 without the two scaling fields after the activation. Such files are
- * read, to the same model, with their scaling unknown: a format change must not lose the
- * compressed models users have (it refused them, 'compress the model again', which needs the
- * model the .occ was made from). */
-Test(dl, a_version_3_file_reads_to_the_same_model_with_its_scaling_unknown)
+/* Version 3 is version 4 without the two scaling fields after the activation, version 4 is
+ * version 5 with a table symbol per bin, and version 5 is version 6 with the plain mask code.
+ * Such files are read, to the same model, with the scaling of version 3 unknown: a format change
+ * must not lose the compressed models users have (it refused them, 'compress the model again',
+ * which needs the model the .occ was made from). tests/data/v5_pruned.occ was written by
+ * occam's version 5 writer (the commit before version 6) from tests/data/v5_pruned.safetensors,
+ * a 20-6-3 blobs model pruned to 80%, by 'occam train configs/blobs.ini S --save ST' and
+ * 'occam compress configs/blobs.ini S --checkpoint ST --out OCC', S being '--set
+ * data.spread=0.6 --set data.samples=300 --set model.layers=20,6,3 --set train.epochs=2 --set
+ * prune.schedule=oneshot --set prune.target=0.8 --set prune.finetune_epochs=1 --threads 1'. */
+#define V5_OCC "tests/data/v5_pruned.occ"
+
+static uint8_t *slurp(const char *path, size_t *size)
 {
-    occ_fixture x;
-    occ_up(&x);
-    size_t n3 = x.size - 8;
-    uint8_t *v3 = malloc(x.size);
-    memcpy(v3, x.good, 56); /* magic, version, length, L, widths, declared, task, activation */
-    memcpy(v3 + 56, x.good + 64, x.size - 64);
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    uint8_t *buf = malloc(1 << 16);
+    *size = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    cr_assert(*size > 0 && *size < (1 << 16));
+    return buf;
+}
+
+static void read_20_6_3(const char *path, occam_model *m)
+{
+    occam_model_params mp = {.nlayers = 3, .layers = {20, 6, 3}, .activation = OCCAM_ACT_RELU};
+    occam_error err = {0};
+    cr_assert_eq(occam_model_create(m, &mp, OCCAM_TASK_CLASSIFY, &err), OCCAM_OK);
+    cr_assert_eq(occam_occ_read(path, m, &err), OCCAM_OK, "%s: %s", path, err.msg);
+    cr_assert(m->mask);
+}
+
+static void same_model(const occam_model *a, const occam_model *b)
+{
+    cr_assert_eq(a->lay.nparams, b->lay.nparams);
+    cr_assert(memcmp(a->params, b->params, a->lay.nparams * sizeof(float)) == 0);
+    cr_assert(memcmp(a->mask, b->mask, a->lay.nparams) == 0);
+}
+
+/* The version 5 file decodes to the very model version 6 codes from the same weights: the same
+ * quantised values and the same mask, sent two ways. */
+Test(dl, a_version_5_file_reads_to_the_model_version_6_codes)
+{
+    rig r;
+    occam_error err;
+    occam_config_defaults(&r.cfg);
+    cr_assert_eq(occam_config_load(&r.cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    r.cfg.data.spread = 0.6;
+    r.cfg.data.samples = 300;
+    r.cfg.model.layers[1] = 6;
+    cr_assert_eq(occam_data_load(&r.cfg.data, occam_config_inputs(&r.cfg),
+                                 occam_config_outputs(&r.cfg), &r.train, &r.test, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_model_create(&r.m, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
+    cr_assert_eq(occam_checkpoint_load("tests/data/v5_pruned.safetensors", &r.m, &err), OCCAM_OK,
+                 "%s", err.msg);
+    occam_dl dl;
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    char path[] = "/tmp/occam-occ6-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(occam_occ_write(path, &r.m, NULL, &(occam_occ_data){0}, &dl, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    occam_model a, b;
+    read_20_6_3(path, &a);
+    read_20_6_3(V5_OCC, &b);
+    same_model(&a, &b);
+    unlink(path);
+    occam_model_free(&a);
+    occam_model_free(&b);
+    rig_down(&r);
+}
+
+Test(dl, versions_3_and_4_read_to_the_same_model_with_version_3_scaling_unknown)
+{
+    size_t size;
+    uint8_t *v5 = slurp(V5_OCC, &size);
+    size_t n3 = size - 8;
+    uint8_t *v3 = malloc(size);
+    memcpy(v3, v5, 56); /* magic, version, length, L, widths, declared, task, activation */
+    memcpy(v3 + 56, v5 + 64, size - 64);
     v3[8] = 3;
     for (int b = 0; b < 8; b++) v3[12 + b] = (uint8_t)((uint64_t)n3 >> (8 * b));
     occ_reseal(v3, n3);
-    char p3[80];
-    snprintf(p3, sizeof p3, "%s.v3", x.path);
+    char p3[] = "/tmp/occam-occ3-XXXXXX";
+    int fd = mkstemp(p3);
+    cr_assert(fd >= 0);
+    close(fd);
     tmpdir_spit(p3, v3, n3);
-    occam_model_params mp = {.nlayers = 3, .layers = {20, 6, 3}, .activation = OCCAM_ACT_RELU};
     occam_model a, b;
     occam_error err = {0};
-    cr_assert_eq(occam_model_create(&a, &mp, OCCAM_TASK_CLASSIFY, &err), OCCAM_OK);
-    cr_assert_eq(occam_model_create(&b, &mp, OCCAM_TASK_CLASSIFY, &err), OCCAM_OK);
-    cr_assert_eq(occam_occ_read(x.path, &a, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(occam_occ_read(p3, &b, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(a.lay.nparams, b.lay.nparams);
-    cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) == 0);
-    cr_assert((a.mask == NULL) == (b.mask == NULL));
-    if (a.mask) cr_assert(memcmp(a.mask, b.mask, a.lay.nparams) == 0);
+    read_20_6_3(V5_OCC, &a);
+    read_20_6_3(p3, &b);
+    same_model(&a, &b);
+    occam_model_free(&b);
     occam_task task;
-    occam_occ_data d4, d3;
-    cr_assert_eq(occam_occ_read_data(x.path, &task, &d4, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert(d4.known);
+    occam_occ_data d5, d3;
+    cr_assert_eq(occam_occ_read_data(V5_OCC, &task, &d5, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(d5.known);
     cr_assert_eq(occam_occ_read_data(p3, &task, &d3, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(!d3.known);
     cr_assert_eq(task, OCCAM_TASK_CLASSIFY);
     /* version 4 is version 5 with a table symbol per bin, the same bytes for spans of at most
      * 2^16 bins: the same file as version 4 reads to the same model, scaling known */
-    uint8_t *v4 = malloc(x.size);
-    memcpy(v4, x.good, x.size);
+    uint8_t *v4 = malloc(size);
+    memcpy(v4, v5, size);
     v4[8] = 4;
-    occ_reseal(v4, x.size);
-    tmpdir_spit(p3, v4, x.size);
-    cr_assert_eq(occam_occ_read(p3, &b, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert(memcmp(a.params, b.params, a.lay.nparams * sizeof(float)) == 0);
+    occ_reseal(v4, size);
+    tmpdir_spit(p3, v4, size);
+    read_20_6_3(p3, &b);
+    same_model(&a, &b);
+    occam_model_free(&b);
     cr_assert_eq(occam_occ_read_data(p3, &task, &d3, &err), OCCAM_OK, "%s", err.msg);
     cr_assert(d3.known);
     free(v4);
-    tmpdir_spit(p3, v3, n3);
     /* a flipped bit in a version 3 file is still caught by its checksum */
     v3[n3 - 9] ^= 1;
     tmpdir_spit(p3, v3, n3);
-    cr_assert_eq(occam_occ_read(p3, &b, &err), OCCAM_ERR_INPUT);
+    cr_assert_eq(occam_occ_read(p3, &a, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "checksum mismatch"), "%s", err.msg);
     unlink(p3);
     free(v3);
+    free(v5);
     occam_model_free(&a);
-    occam_model_free(&b);
-    occ_down(&x);
 }
 
 /* Widths: the config's exactly, or narrower hidden layers when the file says it was pruned

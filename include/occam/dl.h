@@ -66,7 +66,7 @@ typedef struct occam_dl_layer {
     uint64_t n, k;        /* weights, active weights */
     double delta;         /* quantisation step (two-part) */
     occam_prior prior;    /* prior fitted to the active weights (two-part) */
-    double mask_bits;     /* log2 C(n, k) */
+    double mask_bits;     /* which weights are kept, live units first (src/mdl/maskcode.h) */
     double value_bits;    /* Σ −log2 bin mass of the quantised active weights */
     double overhead_bits; /* 32 per prior parameter and per δ (bits-back: no δ, and one
                              prior for the network is counted once, at its first layer

@@ -4,6 +4,7 @@
  * scale of the posterior widths); occam_dl_compute, which adds the data code (dl_data.c); the
  * table and JSON writers; the checks. */
 #include "dl-impl.h"
+#include "maskcode.h"
 
 #include <float.h>
 #include <math.h>
@@ -199,8 +200,6 @@ static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, 
         /* one prior for the network is sent once, with the first layer that has weights */
         y->overhead_bits = one_sent ? 0.0 : 32.0 * (prior_params(&y->prior));
         one_sent = occam_noise_one_prior(em);
-        /* a masked (pruned, or dropped by the sparse prior) weight is exactly 0: say which */
-        y->mask_bits = occam_codes_log2_binomial(y->n, y->k);
     }
     /* The biases at a precision from the layer's posterior widths (RMS σ of its weights), the
      * shift chosen on the data code at the means; the noisy data code then uses them. */
@@ -476,6 +475,20 @@ static int search_deltas(occam_dl *dl, const occam_model *m, const occam_dl_para
     return s.out_of_memory ? OCCAM_ERR_RUNTIME : OCCAM_OK;
 }
 
+/* A masked (pruned, or dropped by the sparse prior) weight is exactly 0: which ones are is
+ * sent unit by unit, then weight by weight (maskcode.h). The ranks agree on running out. */
+static int mask_bits(occam_dl *dl, const occam_model *m)
+{
+    uint64_t k[OCCAM_MAX_LAYERS] = {0};
+    for (int l = 0; l < m->lay.nlayers; l++) k[l] = dl->layer[l].k;
+    occam_mask_units u;
+    int rc = dl_scratch_agreed(occam_mask_units_find(&u, &m->lay, m->mask, k) == OCCAM_OK);
+    for (int l = 0; l < m->lay.nlayers && rc == OCCAM_OK; l++)
+        dl->layer[l].mask_bits = occam_mask_units_bits(&u, &m->lay, k, l);
+    occam_mask_units_free(&u);
+    return rc;
+}
+
 static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
                       const occam_noise_params *noise, const occam_dataset *train, int threads,
                       float *qparams, occam_error *err)
@@ -494,6 +507,8 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
         y->bias_bits = 32.0 * y->out;
         dl->dense_bits += 32.0 * (double)(y->n + (uint64_t)y->out);
     }
+    if (dl->code != OCCAM_MDL_COUNT && mask_bits(dl, m) != OCCAM_OK)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     if (dl->code == OCCAM_MDL_BITS_BACK) return bits_back(dl, m, p, noise, train, threads, err);
     if (dl->code == OCCAM_MDL_TWO_PART && p->precision == OCCAM_PRECISION_POSTERIOR && !m->rho)
         return occam_error_set(err, OCCAM_ERR_INPUT,
@@ -553,7 +568,6 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
         }
         for (int l = 0; l < lay->nlayers; l++) {
             occam_dl_layer *y = &dl->layer[l];
-            y->mask_bits = occam_codes_log2_binomial(y->n, y->k);
             if (y->k) {
                 y->value_bits = layer_value_bits(m, l, y->delta, &y->prior, threads);
                 y->overhead_bits = 32.0 * (prior_params(&y->prior) + 1);

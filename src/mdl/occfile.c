@@ -1,6 +1,6 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian), version 5:
+ * Layout (little-endian), version 6:
  *   header (structure only, not counted in the model bits; well under 1 KB):
  *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
  *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
@@ -12,8 +12,10 @@
  *   payload (what the two-part model bits count):
  *     per layer: f32 δ, the prior's free parameters as f32 (Gaussian: μ, σ; mixture: π_1..,
  *     μ_1.. (μ_0 pinned at 0), σ_0..), u8 bias shift j, the biases' Gaussian (μ, σ) as f32;
- *     then one range-coded stream: per layer the mask (enumerative: bit i with
- *     P(1) = k_left / n_left, log2 C(n, k) bits in all), the active weights' bin indices q
+ *     then one range-coded stream: per layer the mask, live units first (maskcode.h: layer
+ *     0 sends its inputs' live units, every layer its outputs', each as a count and an
+ *     enumerative set, then its k kept weights among those between live units, enumeratively:
+ *     bit i with P(1) = k_left / n_left), the active weights' bin indices q
  *     under a frequency table built from the prior's bin masses over [qlo, qhi], and the
  *     biases' bin indices at step δ·2^−j under their Gaussian's table over [bqlo, bqhi]. A
  *     span of more than 2^16 bins has a table of at most 2^16 symbols, each a group of
@@ -26,8 +28,9 @@
  * decoder's checks: its bias ranges (and a Gaussian prior's weight ranges) are checked against
  * what the Gaussian's own values can reach (gauss_holds), and no table has more than 2^16
  * symbols (half a second for 15 layers of 8-component priors), so a few hundred forged bytes
- * cannot make a read take seconds. Versions 1 and 2 (float32 biases) are not read. Version 4
- * is version 5 with a table symbol per bin however wide the span (the writer allowed 2^24
+ * cannot make a read take seconds. Versions 1 and 2 (float32 biases) are not read. Version 5
+ * is version 6 with the plain mask code: each layer's k kept weights among all n, log2 C(n, k)
+ * bits. Version 4 is version 5 with a table symbol per bin however wide the span (the writer allowed 2^24
  * bins, a second or more per table): it is read while its tables cost at most LEGACY_WORK
  * prior evaluations in all. Version 3 is version 4 without the two scaling fields: it is read
  * (a compressed model is not to be lost to a format change), and its scaling cannot be
@@ -46,10 +49,15 @@
 #include "occam/fsutil.h"
 #include "occam/mem.h"
 #include "occam/outfile.h"
+#include "maskcode.h"
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 5u
+#define VERSION 6u
+/* version 5: version 6 with the plain mask code (log2 C(n, k) per layer); still read */
+#define VERSION_GROUPED 5u
+/* the first version whose masks send their live units first (maskcode.h) */
+#define VERSION_UNITS 6u
 /* version 3: version 4 without the scaling fields; still read, its scaling taken on trust */
 #define VERSION_UNSCALED 3u
 /* magic, version, file length: what must be there before anything else can be checked */
@@ -324,6 +332,11 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
                                    "values)", path, l, wok ? "biases" : "weights",
                                    wok ? y->bias_delta : y->delta);
     }
+    uint64_t kept[OCCAM_MAX_LAYERS] = {0};
+    for (int l = 0; l < L; l++) kept[l] = dl->layer[l].k;
+    occam_mask_units units;
+    if (occam_mask_units_find(&units, lay, m->mask, kept) != OCCAM_OK)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     bytes pay = {0}, head = {0};
     occam_rc_enc e;
     occam_rc_enc_init(&e);
@@ -336,7 +349,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         put_prior(&pay, &y->bias_prior);
         size_t n = (size_t)y->n;
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
-        if (mk && y->k < y->n) rc = occam_rc_encode_mask(&e, mk, n, (size_t)y->k);
+        rc = occam_mask_units_encode(&e, &units, lay, m->mask, kept, l);
         occam_rc_table t;
         if (rc == OCCAM_OK && y->k) {
             rc = value_table(&t, &y->prior, y->delta, &ws[l]);
@@ -402,6 +415,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     free(pay.p);
     free(head.p);
     occam_rc_enc_free(&e);
+    occam_mask_units_free(&units);
     return rc;
 }
 
@@ -633,7 +647,7 @@ static int check_span(uint32_t version, span *s, const char *path, uint32_t l,
     if (span_bins(s) < 1)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %u header is inconsistent",
                                path, l);
-    *s = version < VERSION ? (span){s->lo, s->hi, 1} : span_of(s->lo, s->hi);
+    *s = version < VERSION_GROUPED ? (span){s->lo, s->hi, 1} : span_of(s->lo, s->hi);
     return OCCAM_OK;
 }
 
@@ -688,7 +702,7 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         if (rc == OCCAM_OK) rc = check_span(h.version, &bs[l], path, l, err);
     }
     uint32_t worst = 0;
-    double work = rc == OCCAM_OK && h.version < VERSION ? legacy_work(k, pk, ws, bs, L, &worst)
+    double work = rc == OCCAM_OK && h.version < VERSION_GROUPED ? legacy_work(k, pk, ws, bs, L, &worst)
                                                          : 0;
     if (work > LEGACY_WORK)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: this version %u file's tables have an "
@@ -735,10 +749,23 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream length is wrong", path);
     occam_rc_dec d;
     if (rc == OCCAM_OK) occam_rc_dec_init(&d, stream, (size_t)rclen);
+    occam_mask_units units = {0};
+    if (rc == OCCAM_OK && h.version >= VERSION_UNITS && occam_mask_units_init(&units, &lay, k))
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
         size_t n = (size_t)width[l] * width[l + 1];
         uint8_t *mk = mask + lay.w_off[l];
-        if (k[l] < n) rc = occam_rc_decode_mask(&d, mk, n, (size_t)k[l]);
+        if (h.version >= VERSION_UNITS) {
+            rc = occam_mask_units_decode(&d, &units, &lay, mask, k, (int)l);
+            if (rc == OCCAM_ERR_INPUT)
+                rc = occam_error_set(err, rc, "%s: layer %u's mask is damaged: its %llu kept "
+                                     "weights do not fit between its live units", path, l,
+                                     (unsigned long long)k[l]);
+            else if (rc != OCCAM_OK)
+                rc = occam_error_set(err, rc, "out of memory");
+        } else if (k[l] < n) {
+            rc = occam_rc_decode_mask(&d, mk, n, (size_t)k[l]);
+        }
         if (rc == OCCAM_OK && k[l])
             rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], &ws[l],
                                path, l, err);
@@ -757,6 +784,7 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     } else if (err->status == 0) {
         occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot decode", path);
     }
+    occam_mask_units_free(&units);
     free(params);
     free(mask);
     free(buf);

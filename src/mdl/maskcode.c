@@ -1,0 +1,169 @@
+/* The mask code that sends whole units first (see maskcode.h). */
+#include "maskcode.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "occam/codes.h"
+#include "occam/mem.h"
+
+static uint64_t layer_n(const occam_layout *lay, int l)
+{
+    return (uint64_t)lay->width[l] * (uint64_t)lay->width[l + 1];
+}
+
+/* Boundary b is sent unless a layer next to it is dense: then every unit of it is live. */
+static void mark_sent(occam_mask_units *u, const occam_layout *lay, const uint64_t *k)
+{
+    int L = lay->nlayers;
+    size_t off = 0;
+    for (int b = 0; b <= L; b++) {
+        bool dense = (b >= 1 && k[b - 1] == layer_n(lay, b - 1)) ||
+                     (b < L && k[b] == layer_n(lay, b));
+        u->sent[b] = !dense;
+        u->off[b] = off;
+        off += (size_t)lay->width[b];
+    }
+}
+
+static size_t units_total(const occam_layout *lay)
+{
+    size_t t = 0;
+    for (int b = 0; b <= lay->nlayers; b++) t += (size_t)lay->width[b];
+    return t;
+}
+
+int occam_mask_units_init(occam_mask_units *u, const occam_layout *lay, const uint64_t *k)
+{
+    *u = (occam_mask_units){0};
+    mark_sent(u, lay, k);
+    u->live = occam_alloc(units_total(lay), 1);
+    if (!u->live) return OCCAM_ERR_RUNTIME;
+    memset(u->live, 1, units_total(lay));
+    for (int b = 0; b <= lay->nlayers; b++) u->count[b] = (uint64_t)lay->width[b];
+    return OCCAM_OK;
+}
+
+int occam_mask_units_find(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
+                          const uint64_t *k)
+{
+    int rc = occam_mask_units_init(u, lay, k);
+    if (rc != OCCAM_OK || !mask) return rc;
+    int L = lay->nlayers;
+    for (int b = 0; b <= L; b++) {
+        if (!u->sent[b]) continue;
+        uint8_t *live = u->live + u->off[b];
+        memset(live, 0, (size_t)lay->width[b]);
+        if (b >= 1) { /* a kept weight coming in: row o of W_{b-1} */
+            int in = lay->width[b - 1];
+            const uint8_t *mk = mask + lay->w_off[b - 1];
+            for (int o = 0; o < lay->width[b]; o++)
+                for (int i = 0; i < in && !live[o]; i++) live[o] = mk[(size_t)o * in + i] != 0;
+        }
+        if (b < L) { /* a kept weight going out: column i of W_b */
+            int in = lay->width[b];
+            const uint8_t *mk = mask + lay->w_off[b];
+            for (int o = 0; o < lay->width[b + 1]; o++)
+                for (int i = 0; i < in; i++) live[i] |= mk[(size_t)o * in + i] != 0;
+        }
+        u->count[b] = 0;
+        for (int i = 0; i < lay->width[b]; i++) u->count[b] += live[i];
+    }
+    return OCCAM_OK;
+}
+
+void occam_mask_units_free(occam_mask_units *u)
+{
+    free(u->live);
+    u->live = NULL;
+}
+
+static double units_bits(const occam_mask_units *u, const occam_layout *lay, int b)
+{
+    if (!u->sent[b]) return 0.0;
+    uint64_t w = (uint64_t)lay->width[b];
+    return log2((double)w + 1.0) + occam_codes_log2_binomial(w, u->count[b]);
+}
+
+double occam_mask_units_bits(const occam_mask_units *u, const occam_layout *lay,
+                             const uint64_t *k, int l)
+{
+    double bits = (l == 0 ? units_bits(u, lay, 0) : 0.0) + units_bits(u, lay, l + 1);
+    if (k[l] < layer_n(lay, l))
+        bits += occam_codes_log2_binomial(u->count[l] * u->count[l + 1], k[l]);
+    return bits;
+}
+
+/* ---- the stream --------------------------------------------------------------------------- */
+
+static int send_units(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
+                      int b)
+{
+    if (!u->sent[b]) return OCCAM_OK;
+    uint32_t w = (uint32_t)lay->width[b];
+    int rc = occam_rc_encode(e, (uint32_t)u->count[b], 1, w + 1);
+    return rc == OCCAM_OK ? occam_rc_encode_mask(e, u->live + u->off[b], w, u->count[b]) : rc;
+}
+
+static int recv_units(occam_rc_dec *d, occam_mask_units *u, const occam_layout *lay, int b)
+{
+    if (!u->sent[b]) return OCCAM_OK;
+    uint32_t w = (uint32_t)lay->width[b];
+    uint32_t c = occam_rc_decode_freq(d, w + 1);
+    occam_rc_decode_update(d, c, 1, w + 1);
+    u->count[b] = c;
+    return occam_rc_decode_mask(d, u->live + u->off[b], w, c);
+}
+
+/* Visits the weights of W_l between live units, row by row: gathers their kept flags into sub
+ * (to = NULL) or writes sub back into to. */
+static void between_live(const occam_mask_units *u, const occam_layout *lay, int l,
+                         const uint8_t *from, uint8_t *to, uint8_t *sub)
+{
+    int in = lay->width[l];
+    const uint8_t *li = u->live + u->off[l], *lo = u->live + u->off[l + 1];
+    size_t j = 0;
+    for (int o = 0; o < lay->width[l + 1]; o++) {
+        if (!lo[o]) continue;
+        for (int i = 0; i < in; i++) {
+            if (!li[i]) continue;
+            if (to) to[(size_t)o * in + i] = sub[j++];
+            else sub[j++] = from[(size_t)o * in + i] != 0;
+        }
+    }
+}
+
+int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
+                            const uint8_t *mask, const uint64_t *k, int l)
+{
+    int rc = l == 0 ? send_units(e, u, lay, 0) : OCCAM_OK;
+    if (rc == OCCAM_OK) rc = send_units(e, u, lay, l + 1);
+    if (rc != OCCAM_OK || k[l] == layer_n(lay, l)) return rc;
+    size_t ns = (size_t)(u->count[l] * u->count[l + 1]);
+    uint8_t *sub = occam_alloc(ns ? ns : 1, 1);
+    if (!sub) return OCCAM_ERR_RUNTIME;
+    between_live(u, lay, l, mask + lay->w_off[l], NULL, sub);
+    rc = occam_rc_encode_mask(e, sub, ns, (size_t)k[l]);
+    free(sub);
+    return rc;
+}
+
+int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_layout *lay,
+                            uint8_t *mask, const uint64_t *k, int l)
+{
+    int rc = l == 0 ? recv_units(d, u, lay, 0) : OCCAM_OK;
+    if (rc == OCCAM_OK) rc = recv_units(d, u, lay, l + 1);
+    if (rc != OCCAM_OK || k[l] == layer_n(lay, l)) return rc;
+    uint64_t ns = u->count[l] * u->count[l + 1];
+    if (k[l] > ns) return OCCAM_ERR_INPUT;
+    uint8_t *sub = occam_alloc(ns ? (size_t)ns : 1, 1);
+    if (!sub) return OCCAM_ERR_RUNTIME;
+    rc = occam_rc_decode_mask(d, sub, (size_t)ns, (size_t)k[l]);
+    uint8_t *mk = mask + lay->w_off[l];
+    memset(mk, 0, (size_t)layer_n(lay, l));
+    if (rc == OCCAM_OK) between_live(u, lay, l, NULL, mk, sub);
+    free(sub);
+    return rc;
+}

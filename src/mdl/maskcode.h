@@ -1,0 +1,58 @@
+/* maskcode.h — private to src/mdl: the mask code of .occ version 6 and of the description
+ * length, which sends whole units before weights.
+ *
+ * A pruned or sparse network's zeros are not scattered at random: a hidden unit either keeps
+ * some of its weights or loses them all, in both of its layers at once (the sparse prior kills
+ * 212 of LeNet's 300 first hidden units), and an input that never varies loses its whole
+ * column. So the mask is sent in two steps.
+ *   1. Per boundary b between layers (b = 0 the inputs ... b = L the outputs), the units that
+ *      are live: those with a kept weight coming in (row u of W_{b-1}) or going out (column u
+ *      of W_b). Their count a_b is sent uniformly over [0, width_b] (log2(width_b + 1) bits),
+ *      then which they are, enumeratively (log2 C(width_b, a_b) bits). A boundary next to a
+ *      dense layer (k = n) has every unit live and sends nothing.
+ *   2. Per layer, its k kept weights among the a_{l+1} × a_l weights between live units,
+ *      enumeratively (log2 C(a_{l+1} a_l, k) bits), where the plain code took log2 C(n, k).
+ * Layer l's share is its mask (2), its output boundary's units (1), and for layer 0 the
+ * inputs' as well; the layers' shares add up to the whole. A mask with every unit live costs
+ * log2(width + 1) bits more per boundary than the plain code; a network of dead units costs
+ * far less. The weights' values, the biases and the rest of the file are unchanged. */
+#ifndef OCCAM_MASKCODE_H
+#define OCCAM_MASKCODE_H
+
+#include <stdint.h>
+
+#include "occam/model.h"
+#include "rangecoder.h"
+
+/* The live units of every boundary of a model with the given mask and kept counts k[l], in one
+ * flat array: boundary b's width[b] flags start at live + off[b]. */
+typedef struct occam_mask_units {
+    uint8_t *live;                     /* Σ width[b] flags, 0 or 1 */
+    size_t off[OCCAM_MAX_LAYERS + 1];  /* boundary b's flags start at live + off[b] */
+    uint64_t count[OCCAM_MAX_LAYERS + 1];
+    int sent[OCCAM_MAX_LAYERS + 1];    /* 0: next to a dense layer, every unit live, not sent */
+} occam_mask_units;
+
+/* Finds the live units. OCCAM_ERR_RUNTIME when out of memory (u->live is then NULL). */
+int occam_mask_units_find(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
+                          const uint64_t *k);
+void occam_mask_units_free(occam_mask_units *u);
+
+/* Layer l's share of the mask code in bits (see above). */
+double occam_mask_units_bits(const occam_mask_units *u, const occam_layout *lay,
+                             const uint64_t *k, int l);
+
+/* Sends layer l's share: boundary 0's units when l = 0, boundary l+1's, then the layer's mask
+ * if k[l] < n. The mask must be the one u was found from. */
+int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
+                            const uint8_t *mask, const uint64_t *k, int l);
+
+/* The reader's side: u from occam_mask_units_init (every boundary next to a dense layer marked
+ * not sent, its units live), then layer by layer. Writes layer l's mask (0/1) into mask +
+ * w_off[l]. OCCAM_ERR_INPUT when the stream names more live units than the boundary has, or
+ * more kept weights than the live units have between them (a damaged file). */
+int occam_mask_units_init(occam_mask_units *u, const occam_layout *lay, const uint64_t *k);
+int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_layout *lay,
+                            uint8_t *mask, const uint64_t *k, int l);
+
+#endif
