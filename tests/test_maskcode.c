@@ -142,6 +142,7 @@ Test(maskcode, live_units_and_bits_match_naive_loops_and_masks_round_trip)
             cr_assert(memcmp(back + t.lay.w_off[l], t.mask + t.lay.w_off[l], n_of(&t, l)) == 0,
                       "rep %d layer %d", rep, l);
         for (int b = 0; b <= L; b++) cr_assert_eq(v.count[b], u.count[b]);
+        cr_assert_eq(occam_mask_units_check(&v, &t.lay, back, t.k), OCCAM_OK);
         free(back);
         occam_mask_units_free(&v);
         occam_rc_enc_free(&e);
@@ -218,6 +219,62 @@ Test(maskcode, more_kept_weights_than_live_units_hold_is_an_input_error)
     occam_rc_dec d;
     occam_rc_dec_init(&d, e.buf, e.len);
     cr_assert_eq(occam_mask_units_decode(&d, &v, &lay, back, forged, 0), OCCAM_ERR_INPUT);
+    free(back);
+    occam_mask_units_free(&v);
+    occam_mask_units_free(&u);
+    occam_rc_enc_free(&e);
+    free(mk);
+}
+
+/* A model without a mask keeps every weight: nothing is sent, and its mask costs nothing. */
+Test(maskcode, a_model_without_a_mask_sends_nothing)
+{
+    int w[4] = {5, 7, 3, 2};
+    occam_layout lay;
+    occam_layout_init(&lay, w, 4);
+    uint64_t k[3] = {35, 21, 6};
+    occam_mask_units u;
+    cr_assert_eq(occam_mask_units_find(&u, &lay, NULL, k), OCCAM_OK);
+    for (int b = 0; b <= 3; b++) {
+        cr_assert(!u.sent[b]);
+        cr_assert_eq(u.count[b], (uint64_t)w[b]);
+    }
+    for (int l = 0; l < 3; l++) cr_assert_eq(occam_mask_units_bits(&u, &lay, k, l), 0.0);
+    occam_mask_units_free(&u);
+}
+
+/* A forged stream that names a dead unit live decodes (its kept weights fit), but to a model
+ * whose own file would be another: the check after the last layer refuses it. */
+Test(maskcode, a_stream_naming_a_dead_unit_live_is_refused)
+{
+    int w[3] = {6, 4, 3};
+    occam_layout lay;
+    occam_layout_init(&lay, w, 3);
+    uint8_t *mk = calloc(lay.nparams, 1);
+    mk[lay.w_off[0] + 0] = mk[lay.w_off[0] + 6 + 1] = 1;  /* hidden 0 <- input 0, 1 <- 1 */
+    mk[lay.w_off[1] + 0] = mk[lay.w_off[1] + 4 + 1] = 1;  /* output 0 <- hidden 0, 1 <- 1 */
+    uint64_t k[2] = {2, 2};
+    occam_mask_units u;
+    cr_assert_eq(occam_mask_units_find(&u, &lay, mk, k), OCCAM_OK);
+    cr_assert_eq(u.count[1], 2);
+    u.live[u.off[1] + 3] = 1; /* the forgery: hidden unit 3, which keeps nothing */
+    u.count[1] = 3;
+    occam_rc_enc e;
+    occam_rc_enc_init(&e);
+    for (int l = 0; l < 2; l++)
+        cr_assert_eq(occam_mask_units_encode(&e, &u, &lay, mk, k, l), OCCAM_OK);
+    cr_assert_eq(occam_rc_enc_finish(&e), OCCAM_OK);
+    occam_mask_units v;
+    cr_assert_eq(occam_mask_units_init(&v, &lay, k), OCCAM_OK);
+    uint8_t *back = malloc(lay.nparams);
+    memset(back, 1, lay.nparams);
+    occam_rc_dec d;
+    occam_rc_dec_init(&d, e.buf, e.len);
+    for (int l = 0; l < 2; l++)
+        cr_assert_eq(occam_mask_units_decode(&d, &v, &lay, back, k, l), OCCAM_OK);
+    for (int l = 0; l < 2; l++) /* the weights themselves come back */
+        cr_assert(memcmp(back + lay.w_off[l], mk + lay.w_off[l], (size_t)(w[l] * w[l + 1])) == 0);
+    cr_assert_eq(occam_mask_units_check(&v, &lay, back, k), OCCAM_ERR_INPUT);
     free(back);
     occam_mask_units_free(&v);
     occam_mask_units_free(&u);

@@ -12,7 +12,7 @@
  * Model codes (mdl.model_code):
  *   count     (active weights + biases) × mdl.bits_per_weight — the pruning notebook's view,
  *             made unit-consistent;
- *   two-part  per layer: the mask, log2 C(n, k) bits; each active weight quantised to a step
+ *   two-part  per layer: the mask, live units first (src/mdl/maskcode.h); each active weight quantised to a step
  *             δ_l (mdl.weight_precision, or chosen per layer to minimise the total) costs
  *             −log2 of its bin's mass under a prior fitted to the layer's surviving weights
  *             (Gaussian, or a mixture with one component pinned at 0); 32 bits for every prior

@@ -138,6 +138,7 @@ static void between_live(const occam_mask_units *u, const occam_layout *lay, int
 int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
                             const uint8_t *mask, const uint64_t *k, int l)
 {
+    OCCAM_ASSERT(mask || k[l] == layer_n(lay, l));
     int rc = l == 0 ? send_units(e, u, lay, 0) : OCCAM_OK;
     if (rc == OCCAM_OK) rc = send_units(e, u, lay, l + 1);
     if (rc != OCCAM_OK || k[l] == layer_n(lay, l)) return rc;
@@ -165,5 +166,20 @@ int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_la
     memset(mk, 0, (size_t)layer_n(lay, l));
     if (rc == OCCAM_OK) between_live(u, lay, l, NULL, mk, sub);
     free(sub);
+    return rc;
+}
+
+int occam_mask_units_check(const occam_mask_units *u, const occam_layout *lay,
+                           const uint8_t *mask, const uint64_t *k)
+{
+    occam_mask_units found;
+    if (occam_mask_units_find(&found, lay, mask, k) != OCCAM_OK) return OCCAM_ERR_RUNTIME;
+    int rc = OCCAM_OK;
+    for (int b = 0; b <= lay->nlayers && rc == OCCAM_OK; b++)
+        if (u->sent[b] && (found.count[b] != u->count[b] ||
+                           memcmp(found.live + found.off[b], u->live + u->off[b],
+                                  (size_t)lay->width[b]) != 0))
+            rc = OCCAM_ERR_INPUT;
+    occam_mask_units_free(&found);
     return rc;
 }

@@ -14,11 +14,12 @@
  *      enumeratively (log2 C(a_{l+1} a_l, k) bits), where the plain code took log2 C(n, k).
  * Layer l's share is its mask (2), its output boundary's units (1), and for layer 0 the
  * inputs' as well; the layers' shares add up to the whole. A mask with every unit live costs
- * log2(width + 1) bits more per boundary than the plain code; a network of dead units costs
- * far less. The weights' values, the biases and the rest of the file are unchanged. */
+ * log2(width + 1) bits more per boundary sent than the plain code; a network of dead units
+ * costs far less. The weights' values, the biases and the rest of the file are unchanged. */
 #ifndef OCCAM_MASKCODE_H
 #define OCCAM_MASKCODE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "occam/model.h"
@@ -30,10 +31,11 @@ typedef struct occam_mask_units {
     uint8_t *live;                     /* Σ width[b] flags, 0 or 1 */
     size_t off[OCCAM_MAX_LAYERS + 1];  /* boundary b's flags start at live + off[b] */
     uint64_t count[OCCAM_MAX_LAYERS + 1];
-    int sent[OCCAM_MAX_LAYERS + 1];    /* 0: next to a dense layer, every unit live, not sent */
+    bool sent[OCCAM_MAX_LAYERS + 1];   /* false: next to a dense layer, every unit live */
 } occam_mask_units;
 
-/* Finds the live units. OCCAM_ERR_RUNTIME when out of memory (u->live is then NULL). */
+/* Finds the live units. k[l] must be n wherever mask is NULL (a model without a mask keeps
+ * every weight). OCCAM_ERR_RUNTIME when out of memory (u->live is then NULL). */
 int occam_mask_units_find(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
                           const uint64_t *k);
 void occam_mask_units_free(occam_mask_units *u);
@@ -49,10 +51,15 @@ int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const oc
 
 /* The reader's side: u from occam_mask_units_init (every boundary next to a dense layer marked
  * not sent, its units live), then layer by layer. Writes layer l's mask (0/1) into mask +
- * w_off[l]. OCCAM_ERR_INPUT when the stream names more live units than the boundary has, or
- * more kept weights than the live units have between them (a damaged file). */
+ * w_off[l]. OCCAM_ERR_INPUT when k[l] is more kept weights than the live units have between
+ * them (a damaged file). */
 int occam_mask_units_init(occam_mask_units *u, const occam_layout *lay, const uint64_t *k);
 int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_layout *lay,
                             uint8_t *mask, const uint64_t *k, int l);
+/* After the last layer: OCCAM_ERR_INPUT unless the units the stream named live are exactly
+ * those that keep a weight in the decoded mask (a forged stream can name a dead unit live,
+ * which decodes to a model whose own file is another), OCCAM_ERR_RUNTIME out of memory. */
+int occam_mask_units_check(const occam_mask_units *u, const occam_layout *lay,
+                           const uint8_t *mask, const uint64_t *k);
 
 #endif

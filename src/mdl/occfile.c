@@ -28,10 +28,11 @@
  * decoder's checks: its bias ranges (and a Gaussian prior's weight ranges) are checked against
  * what the Gaussian's own values can reach (gauss_holds), and no table has more than 2^16
  * symbols (half a second for 15 layers of 8-component priors), so a few hundred forged bytes
- * cannot make a read take seconds. Versions 1 and 2 (float32 biases) are not read. Version 5
- * is version 6 with the plain mask code: each layer's k kept weights among all n, log2 C(n, k)
- * bits. Version 4 is version 5 with a table symbol per bin however wide the span (the writer allowed 2^24
- * bins, a second or more per table): it is read while its tables cost at most LEGACY_WORK
+ * cannot make a read take seconds. A version 6 mask must name as live exactly the units that
+ * keep a weight (occam_mask_units_check), so a model has one file. Versions 1 and 2 (float32
+ * biases) are not read. Version 5 is version 6 with the plain mask code: each layer's k kept
+ * weights among all n, log2 C(n, k) bits. Version 4 is version 5 with a table symbol per bin
+ * however wide the span (the writer allowed 2^24 bins, a second or more per table): it is read while its tables cost at most LEGACY_WORK
  * prior evaluations in all. Version 3 is version 4 without the two scaling fields: it is read
  * (a compressed model is not to be lost to a format change), and its scaling cannot be
  * checked (occam_occ_data.known).
@@ -64,7 +65,7 @@
 #define PREFIX 20u
 #define TRAILER 8u
 #define TABLE_TOTAL (1u << 24)
-/* The most symbols a frequency table holds (version 5): a wider span groups its bins (span).
+/* The most symbols a frequency table holds (versions 5 and 6): a wider span groups its bins (span).
  * A table costs the reader a prior evaluation per symbol (about 0.2 us), so this bounds what a
  * 200-byte forged header can make it do: the 2^24 bins versions 3 and 4 allowed took seconds
  * per table. */
@@ -639,7 +640,7 @@ int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data
     return rc;
 }
 
-/* Checks span s of layer l: a version 3 or 4 span has a symbol per bin, a version 5 one
+/* Checks span s of layer l: a version 3 or 4 span has a symbol per bin, a version 5 or 6 one
  * groups its bins (span_of). */
 static int check_span(uint32_t version, span *s, const char *path, uint32_t l,
                       occam_error *err)
@@ -653,7 +654,7 @@ static int check_span(uint32_t version, span *s, const char *path, uint32_t l,
 
 /* What building a version 3 or 4 file's tables costs: a prior evaluation per bin and prior
  * component (the biases' prior has one), over every table; *worst is the layer that costs the
- * most. Version 5 tables cost at most TABLE_BINS · OCCAM_PRIOR_MAX each. */
+ * most. Version 5 and 6 tables cost at most TABLE_BINS · OCCAM_PRIOR_MAX each. */
 static double legacy_work(const uint64_t *k, const int *pk, const span *ws, const span *bs,
                           uint32_t L, uint32_t *worst)
 {
@@ -702,8 +703,9 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         if (rc == OCCAM_OK) rc = check_span(h.version, &bs[l], path, l, err);
     }
     uint32_t worst = 0;
-    double work = rc == OCCAM_OK && h.version < VERSION_GROUPED ? legacy_work(k, pk, ws, bs, L, &worst)
-                                                         : 0;
+    double work = rc == OCCAM_OK && h.version < VERSION_GROUPED
+                      ? legacy_work(k, pk, ws, bs, L, &worst)
+                      : 0;
     if (work > LEGACY_WORK)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: this version %u file's tables have an "
                              "entry per quantisation bin and take %.0f prior evaluations to build "
@@ -773,6 +775,10 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
             rc = decode_values(&d, params + lay.b_off[l], NULL, (size_t)width[l + 1], &bprior[l],
                                bdelta[l], &bs[l], path, l, err);
     }
+    if (rc == OCCAM_OK && h.version >= VERSION_UNITS &&
+        occam_mask_units_check(&units, &lay, mask, k) != OCCAM_OK)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the mask is damaged: the units it "
+                             "names live are not the ones that keep a weight", path);
     if (rc == OCCAM_OK) {
         free(m->params);
         free(m->mask);
