@@ -39,12 +39,29 @@ typedef struct rig {
     occam_model m;
 } rig;
 
-static void rig_train(rig *r)
+/* configs/blobs.ini with overlapping blobs (the data code is not ~0) on `samples` rows. */
+static void rig_blobs(rig *r, int samples)
+{
+    occam_error err;
+    occam_config_defaults(&r->cfg);
+    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    r->cfg.data.spread = 0.6;
+    r->cfg.data.samples = samples;
+}
+
+/* The config's data, and its model initialised. */
+static void rig_load(rig *r)
 {
     occam_error err;
     cr_assert_eq(occam_data_load(&r->cfg.data, occam_config_inputs(&r->cfg), occam_config_outputs(&r->cfg), &r->train, &r->test, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(occam_model_create(&r->m, &r->cfg.model, r->cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&r->m, r->cfg.model.init, r->cfg.train.seed);
+}
+
+static void rig_train(rig *r)
+{
+    occam_error err;
+    rig_load(r);
     occam_trainer *tr;
     cr_assert_eq(occam_trainer_create(&tr, &r->m, occam_config_trainer(&r->cfg), 2, NULL, &err), OCCAM_OK);
     occam_fit_result res;
@@ -59,11 +76,7 @@ static void rig_train(rig *r)
 /* A blobs model on `samples` training rows, trained briefly and pruned to 60%. */
 static void rig_up_rows(rig *r, int samples)
 {
-    occam_error err;
-    occam_config_defaults(&r->cfg);
-    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
-    r->cfg.data.spread = 0.6; /* overlapping blobs: the data code is not ~0 */
-    r->cfg.data.samples = samples;
+    rig_blobs(r, samples);
     r->cfg.train.epochs = 3;
     r->cfg.prune.schedule = OCCAM_PRUNE_ONESHOT;
     r->cfg.prune.target = 0.6;
@@ -483,10 +496,7 @@ Test(dl, bits_back_is_thread_count_independent_and_tends_to_the_plain_data_code)
 {
     rig r;
     occam_error err;
-    occam_config_defaults(&r.cfg);
-    cr_assert_eq(occam_config_load(&r.cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
-    r.cfg.data.spread = 0.6;
-    r.cfg.data.samples = 700; /* not a whole number of the data code's row chunks */
+    rig_blobs(&r, 700); /* not a whole number of the data code's row chunks */
     r.cfg.train.epochs = 3;
     r.cfg.prune.schedule = OCCAM_PRUNE_NONE;
     r.cfg.noise.enabled = true;
@@ -730,10 +740,7 @@ static uint8_t *small_occ(rig *r, int hidden, const occam_model_params *declared
                           size_t *size)
 {
     occam_error err;
-    occam_config_defaults(&r->cfg);
-    cr_assert_eq(occam_config_load(&r->cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
-    r->cfg.data.spread = 0.6;
-    r->cfg.data.samples = 300;
+    rig_blobs(r, 300);
     r->cfg.model.layers[1] = hidden;
     r->cfg.train.epochs = 2;
     r->cfg.prune.schedule = OCCAM_PRUNE_ONESHOT;
@@ -1012,15 +1019,9 @@ Test(dl, a_version_5_file_reads_to_the_model_version_6_codes)
 {
     rig r;
     occam_error err;
-    occam_config_defaults(&r.cfg);
-    cr_assert_eq(occam_config_load(&r.cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
-    r.cfg.data.spread = 0.6;
-    r.cfg.data.samples = 300;
+    rig_blobs(&r, 300);
     r.cfg.model.layers[1] = 6;
-    cr_assert_eq(occam_data_load(&r.cfg.data, occam_config_inputs(&r.cfg),
-                                 occam_config_outputs(&r.cfg), &r.train, &r.test, &err),
-                 OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(occam_model_create(&r.m, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
+    rig_load(&r);
     cr_assert_eq(occam_checkpoint_load("tests/data/v5_pruned.safetensors", &r.m, &err), OCCAM_OK,
                  "%s", err.msg);
     occam_dl dl;
