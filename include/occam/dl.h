@@ -12,11 +12,11 @@
  * Model codes (mdl.model_code):
  *   count     (active weights + biases) × mdl.bits_per_weight — the pruning notebook's view,
  *             made unit-consistent;
- *   two-part  per layer: the mask, live units first (src/mdl/maskcode.h); each active weight quantised to a step
- *             δ_l (mdl.weight_precision, or chosen per layer to minimise the total) costs
- *             −log2 of its bin's mass under a prior fitted to the layer's surviving weights
- *             (Gaussian, or a mixture with one component pinned at 0); 32 bits for every prior
- *             parameter and δ; each layer's biases are quantised at δ·2^−j (j in 0..8 chosen
+ *   two-part  per layer: the mask, live units first (src/mdl/maskcode.h); each active weight
+ *             quantised to a step δ_l (mdl.weight_precision, or chosen per layer to
+ *             minimise the total) costs −log2 of its bin's mass under a prior fitted to the
+ *             layer's surviving weights (Gaussian, or a mixture with one component pinned at
+ *             0); 32 bits for every prior parameter and δ; each layer's biases are quantised at δ·2^−j (j in 0..8 chosen
  *             to minimise their bits plus the data bits) and sent under a Gaussian fitted to
  *             them. The data term is then computed with the quantised weights and biases.
  *             occam compress writes exactly this code. Bits-back codes the biases the same

@@ -32,8 +32,8 @@
  * keep a weight (occam_mask_units_check), so a model has one file. Versions 1 and 2 (float32
  * biases) are not read. Version 5 is version 6 with the plain mask code: each layer's k kept
  * weights among all n, log2 C(n, k) bits. Version 4 is version 5 with a table symbol per bin
- * however wide the span (the writer allowed 2^24 bins, a second or more per table): it is read while its tables cost at most LEGACY_WORK
- * prior evaluations in all. Version 3 is version 4 without the two scaling fields: it is read
+ * however wide the span (the writer allowed 2^24 bins, a second or more per table): it is read
+ * while its tables cost at most LEGACY_WORK prior evaluations in all. Version 3 is version 4 without the two scaling fields: it is read
  * (a compressed model is not to be lost to a format change), and its scaling cannot be
  * checked (occam_occ_data.known).
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
@@ -65,8 +65,8 @@
 #define PREFIX 20u
 #define TRAILER 8u
 #define TABLE_TOTAL (1u << 24)
-/* The most symbols a frequency table holds (versions 5 and 6): a wider span groups its bins (span).
- * A table costs the reader a prior evaluation per symbol (about 0.2 us), so this bounds what a
+/* The most symbols a frequency table holds (versions 5 and 6): a wider span groups its bins
+ * (span). A table costs the reader a prior evaluation per symbol (about 0.2 us), so this bounds what a
  * 200-byte forged header can make it do: the 2^24 bins versions 3 and 4 allowed took seconds
  * per table. */
 #define TABLE_BINS ((int64_t)1 << 16)
@@ -775,10 +775,14 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
             rc = decode_values(&d, params + lay.b_off[l], NULL, (size_t)width[l + 1], &bprior[l],
                                bdelta[l], &bs[l], path, l, err);
     }
-    if (rc == OCCAM_OK && h.version >= VERSION_UNITS &&
-        occam_mask_units_check(&units, &lay, mask, k) != OCCAM_OK)
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the mask is damaged: the units it "
-                             "names live are not the ones that keep a weight", path);
+    if (rc == OCCAM_OK && h.version >= VERSION_UNITS) {
+        rc = occam_mask_units_check(&units, &lay, mask, k);
+        if (rc == OCCAM_ERR_INPUT)
+            occam_error_set(err, rc, "%s: the mask is damaged: the units it names live are not "
+                            "the ones that keep a weight", path);
+        else if (rc != OCCAM_OK)
+            occam_error_set(err, rc, "out of memory");
+    }
     if (rc == OCCAM_OK) {
         free(m->params);
         free(m->mask);
