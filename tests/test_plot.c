@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "../src/cli/plot.h"
 #include "occam/safetensors.h"
@@ -687,6 +689,53 @@ Test(plot, a_newline_in_a_grid_key_adds_no_point)
     static dat d;
     read_dat(&d, "out/select.dat", 0);
     cr_assert_eq(d.rows, 2);
+}
+
+/* Plots rep with fd 2 sent to a file, which gnuplot inherits (this test's process is its
+ * own: Criterion forks one per test), and fails on any gnuplot warning found there. */
+static void plot_ok_quietly(const char *rep)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(in_tmp("gp.err"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert(saved >= 0 && fd >= 0);
+    cr_assert_eq(dup2(fd, 2), 2);
+    close(fd);
+    plot_ok(rep);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fopen(in_tmp("gp.err"), "r");
+    cr_assert_not_null(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    cr_assert(!strstr(buf, "Warning") && !strstr(buf, "warning"), "%s: gnuplot said: %s", rep,
+              buf);
+}
+
+/* Flat figures: gnuplot cannot autoscale an empty range and warned "empty x range [1:1]" (a
+ * report of one epoch, once per panel) or "empty y range" (a select report of one grid point,
+ * or of points all at accuracy 1). Each such range is now centred on its value. */
+Test(plot, flat_figures_draw_without_gnuplot_warnings)
+{
+    need_gnuplot();
+    plot_ok_quietly(write_report("r.json", "\"history\": [{\"epoch\": 1, \"lr\": 0.1,"
+                                 " \"train_loss\": 0.9, \"train_accuracy\": 0.6, \"test_loss\":"
+                                 " 0.8, \"test_accuracy\": 0.65, \"seconds\": 1,"
+                                 " \"samples_per_second\": 10}], \"prune\": null"));
+    check_png("out/learning.png");
+    plot_ok_quietly(write_select("one.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 4164, \"model_bits\": 4100, \"data_bits\": 64, \"train\": 1,"
+                                 " \"test\": 1}], \"best\": 0"));
+    check_png("out/select.png");
+    plot_ok_quietly(write_select("flat.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 10, \"model_bits\": 5, \"data_bits\": 5, \"train\": 1,"
+                                 " \"test\": 1}, {\"set\": {\"k\": 1}, \"total_bits\": 12,"
+                                 " \"model_bits\": 5, \"data_bits\": 7, \"train\": 1, \"test\":"
+                                 " 1}], \"best\": 0"));
+    check_png("out/select.png");
 }
 
 /* A panel with no value to draw (the points' train and test metric, or model and data bits,

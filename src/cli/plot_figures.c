@@ -129,6 +129,9 @@ static int plot_learning(const plot_ctx *c, const plot_report *r, occam_error *e
           "set xlabel 'epoch'\nset autoscale xfix\nset offsets 0.5, 0.5, graph 0.06, graph 0.06\n",
           f);
     if (r->nh < 20) fputs("set xtics 1\n", f);
+    /* One epoch is an empty range to autoscale (gnuplot warns and pads it by 1%): centre it. */
+    if (r->nh == 1 && isfinite(r->h[0][H_EPOCH]))
+        fprintf(f, "set xrange [%.9g:%.9g]\n", r->h[0][H_EPOCH] - 1, r->h[0][H_EPOCH] + 1);
     for (size_t i = 0; steps && i < r->ne; i++)
         if (isfinite(r->ev[i][E_EPOCH]))
             fprintf(f, "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead dt 2 lc rgb "

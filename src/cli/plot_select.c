@@ -109,10 +109,29 @@ static bool sel_any(const sel_report *r, int k0, int k1)
 }
 
 /* A panel whose values k0..k1-1 are all missing gets a fixed y range: gnuplot cannot autoscale
- * an axis without a point and fails the whole figure. */
+ * an axis without a point and fails the whole figure. One whose values are all equal (one
+ * grid point, or every point at accuracy 1) is an empty range that gnuplot warns about on
+ * stderr and pads by 1%: it is centred on the value instead. Never a log panel (sel_logy). */
 static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1)
 {
-    fputs(sel_any(r, k0, k1) ? "set autoscale y\n" : "set yrange [0:1]\n", f);
+    if (!sel_any(r, k0, k1)) {
+        fputs("set yrange [0:1]\n", f);
+        return;
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = k0; k < k1; k++) {
+            double v = r->pt[i].v[k];
+            if (!isfinite(v)) continue;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    if (lo < hi) {
+        fputs("set autoscale y\n", f);
+        return;
+    }
+    double pad = lo != 0 ? fabs(lo) * 0.05 : 1;
+    fprintf(f, "set yrange [%.17g:%.17g]\n", lo - pad, lo + pad);
 }
 
 static int sel_load(sel_report *r, const occam_json_value *root, occam_error *err)
@@ -234,6 +253,7 @@ static void sel_axes(FILE *f, const sel_report *r)
 static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, const char *dat)
 {
     sel_panel(f, fr, 0, "L (bits)");
+    sel_yrange(f, r, 0, 1);
     fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:2 with linespoints pt 7 ps 1 lw 3 lc rgb 'black' "
                          "title 'L = model + data bits'");
