@@ -29,7 +29,7 @@ static uint32_t le32(const uint8_t *p)
 }
 static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-/* Bytes of task, activation and (versions 4 to 6) the data scaling (normalize, normalize_targets);
+/* Bytes of task, activation and (versions 4 to 7) the data scaling (normalize, normalize_targets);
  * version 3 files, still read, lack the scaling. */
 static size_t head_mid(const uint8_t *f) { return le32(f + 8) == 3 ? 8 : 16; }
 

@@ -10,12 +10,14 @@ Each harness reads its own input layout (see the comment at the top of fuzz/fuzz
   occ         mode byte (bit 0: harness fixes the file length and CRC-64), the .occ file
 Seeds are small valid inputs; the whole corpus stays well under 100 KB."""
 import gzip
+import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 OCCAM = "build/occam"
 BLOBS = "configs/blobs.ini"
@@ -87,6 +89,42 @@ def csv_seeds():
         put("csv", name, bytes([opt, classes - 1]) + text)
 
 
+def rows_checkpoint(path, tmp):
+    """A copy of the 4-3-2 checkpoint at path whose first layer's mask is row by row's to send
+    (hidden unit 0 keeps every input, units 1 and 2 none but a weight going out: 3 log2 5 bits
+    against log2 C(12, 4) all at once), its checksum made anew (src/base/safetensors.c: CRC-32
+    over the length, the header with its digits as 00000000, and the data)."""
+    with open(path, "rb") as f:
+        b = bytearray(f.read())
+    hlen = struct.unpack("<Q", b[:8])[0]
+    head = json.loads(b[8:8 + hlen])
+    base = 8 + hlen
+
+    def put_tensor(name, values):
+        lo, hi = head[name]["data_offsets"]
+        fmt = {"F32": "<f", "U8": "<B"}[head[name]["dtype"]]
+        for i, v in enumerate(values):
+            struct.pack_into(fmt, b, base + lo + i * struct.calcsize(fmt), v)
+
+    masks = {"layers.0.weight_mask": [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+             "layers.1.weight_mask": [1, 1, 0, 0, 0, 1]}
+    for name, mask in masks.items():
+        put_tensor(name, mask)
+        w = name.replace("_mask", "")
+        lo, _ = head[w]["data_offsets"]
+        put_tensor(w, [struct.unpack_from("<f", b, base + lo + 4 * i)[0] * m or 0.0
+                       for i, m in enumerate(mask)])
+    text = bytes(b[8:8 + hlen])
+    at = text.index(b'"occam.checksum":"') + len(b'"occam.checksum":"') \
+        if b'"occam.checksum":"' in text else text.index(b'"occam.checksum": "') + 19
+    crc = zlib.crc32(bytes(b[:8]) + text[:at] + b"00000000" + text[at + 8:] + bytes(b[base:]))
+    b[8 + at:8 + at + 8] = b"%08x" % crc
+    out = os.path.join(tmp, "st_4_3_2_rows.safetensors")
+    with open(out, "wb") as f:
+        f.write(b)
+    return out
+
+
 def model_seeds(tmp):
     small = ["--set", "model.layers=4,3,2", "--set", "data.features=4", "--set",
              "data.classes=2", "--set", "train.epochs=1", "--set", "data.samples=40",
@@ -97,7 +135,8 @@ def model_seeds(tmp):
         "st_4_3_2_mask": small + ["--set", "prune.schedule=oneshot", "--set", "prune.target=0.5"],
         "st_4_2_2_neuron": small + ["--set", "prune.schedule=oneshot", "--set",
                                     "prune.granularity=neuron", "--set", "prune.target=0.34"],
-        # dead units: the mask code sends the live units first (version 6)
+        # dead units: the mask code sends the live units first (version 6), and no bias of a
+        # unit without an outgoing weight (version 7)
         "st_4_3_2_dead": small + ["--set", "prune.schedule=oneshot", "--set", "prune.target=0.8"],
     }
     for name, args in runs.items():
@@ -134,9 +173,19 @@ def model_seeds(tmp):
                 put("occ", name + "_fine_fixcrc", b"\x01" + f.read())
         if name == "st_4_3_2_mask":
             put("checkpoint", name + ".occ", data)
-    # version 5, still read: a pruned model's file from the version 5 writer (the tests' own)
-    with open("tests/data/v5_pruned.occ", "rb") as f:
-        put("occ", "v5_pruned_fixcrc", b"\x01" + f.read())
+    # a first layer sent row by row (version 7), from the pruned checkpoint
+    rows = rows_checkpoint(os.path.join(tmp, "st_4_3_2_mask.safetensors"), tmp)
+    occ = os.path.join(tmp, "st_4_3_2_rows.occ")
+    subprocess.run([OCCAM, "compress", BLOBS, *small, "--checkpoint", rows, "--out", occ],
+                   check=True, capture_output=True)
+    with open(occ, "rb") as f:
+        data = f.read()
+    put("occ", "st_4_3_2_rows_fixcrc", b"\x01" + data)
+    put("occ", "st_4_3_2_rows_raw", b"\x00" + data)
+    # versions 5 and 6, still read: a pruned model's files from those writers (the tests' own)
+    for v in (5, 6):
+        with open(f"tests/data/v{v}_pruned.occ", "rb") as f:
+            put("occ", f"v{v}_pruned_fixcrc", b"\x01" + f.read())
 
 
 def state_seeds(tmp):

@@ -149,15 +149,15 @@ Test(dl, two_part_total_is_thread_count_independent)
               a.total_bits, b.total_bits);
     cr_assert(memcmp(&a.model_bits, &b.model_bits, sizeof(double)) == 0);
     /* the mask is sent unit by unit (maskcode.h, tested against naive loops in
-     * test_maskcode.c): each layer's share, adding up to at most the plain code's log2 C(n, k)
-     * and the live units' counts */
+     * test_maskcode.c): each layer's share, adding up to at most the plain code's log2 C(n, k),
+     * the live units' counts and a bit per layer naming its code */
     uint64_t k[OCCAM_MAX_LAYERS] = {0};
     double plain = 0, counts = log2(r.m.lay.width[0] + 1.0), sent = 0;
     for (int l = 0; l < a.nlayers; l++) {
         k[l] = a.layer[l].k;
         cr_assert_eq(a.layer[l].k, occam_model_active_weights(&r.m, l));
         plain += occam_codes_log2_binomial(a.layer[l].n, a.layer[l].k);
-        counts += log2(r.m.lay.width[l + 1] + 1.0);
+        counts += log2(r.m.lay.width[l + 1] + 1.0) + 1;
     }
     occam_mask_units u;
     cr_assert_eq(occam_mask_units_find(&u, &r.m.lay, r.m.mask, k), OCCAM_OK);
@@ -469,11 +469,15 @@ Test(dl, delta_search_matches_a_full_grid_scan)
             model += dl.layer[l].mask_bits + vb + dl.layer[l].overhead_bits + dl.layer[l].bias_bits;
         }
         cr_assert(fabs(model - dl.model_bits) <= 1e-9 * dl.model_bits);
-        /* the biases as their code sends them: at their step, under their Gaussian */
+        /* the biases as their code sends them: at their step, under their Gaussian, those of
+         * units with an outgoing weight */
         for (int l = 0; l < L; l++) {
             size_t nb = (size_t)lay->width[l + 1];
             const float *b = r.m.params + lay->b_off[l];
-            double bb = occam_codes_value_bits(b, NULL, nb, dl.layer[l].bias_delta,
+            uint8_t need[64];
+            cr_assert(nb <= sizeof need);
+            occam_mask_bias_needed(lay, r.m.mask, l, need);
+            double bb = occam_codes_value_bits(b, need, nb, dl.layer[l].bias_delta,
                                                &dl.layer[l].bias_prior, 3) + 72.0;
             cr_assert(fabs(bb - dl.layer[l].bias_bits) <= 1e-9 * bb, "layer %d bias bits", l);
             cr_assert(dl.layer[l].bias_delta == (double)(float)ldexp(dl.layer[l].delta,
@@ -818,8 +822,9 @@ Test(dl, occ_every_single_bit_flip_is_refused, .timeout = 120)
         }
     cr_assert_eq(refused, (int)(8 * x.size));
     /* all but the magic, version and length fields' flips are the checksum's to catch, and
-     * the version's second bit: version 6 becomes 4, which is read, so its checksum fails */
-    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)) + 1, "%d of %zu flips by the checksum",
+     * the version's three low bits: version 7 becomes 6, 5 or 3, each read, so its checksum
+     * fails */
+    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)) + 3, "%d of %zu flips by the checksum",
                  by_crc, 8 * x.size);
     cr_log_info("%d single-bit flips of a %zu-byte .occ file: all refused", refused, x.size);
     free(bad);
@@ -878,8 +883,8 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads versions 3 to 6; compress the model again)"); /* the old format */
-    expect_refused(&x, 8, "\x07", 1, x.size, ": .occ format version 7 is not supported");
+                   "occam reads versions 3 to 7; compress the model again)"); /* the old format */
+    expect_refused(&x, 8, "\x08", 1, x.size, ": .occ format version 8 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
              x.size + 4, x.size);
@@ -985,6 +990,7 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
  * data.spread=0.6 --set data.samples=300 --set model.layers=20,6,3 --set train.epochs=2 --set
  * prune.schedule=oneshot --set prune.target=0.8 --set prune.finetune_epochs=1 --threads 1'. */
 #define V5_OCC "tests/data/v5_pruned.occ"
+#define V6_OCC "tests/data/v6_pruned.occ"
 
 static uint8_t *slurp(const char *path, size_t *size)
 {
@@ -1013,9 +1019,12 @@ static void same_model(const occam_model *a, const occam_model *b)
     cr_assert(memcmp(a->mask, b->mask, a->lay.nparams) == 0);
 }
 
-/* The version 5 file decodes to the very model version 6 codes from the same weights: the same
- * quantised values and the same mask, sent two ways. */
-Test(dl, a_version_5_file_reads_to_the_model_version_6_codes)
+/* The version 5 and 6 files decode to the very model version 7 codes from the same weights:
+ * the same quantised weights and the same mask, sent three ways, and the same biases but for
+ * those version 7 does not send (units without an outgoing weight: 0, which no output can
+ * tell). tests/data/v6_pruned.occ was written by the version 6 writer (commit 65b0d99) from the
+ * same checkpoint with the same command. */
+Test(dl, version_5_and_6_files_read_to_the_model_version_7_codes)
 {
     rig r;
     occam_error err;
@@ -1027,19 +1036,37 @@ Test(dl, a_version_5_file_reads_to_the_model_version_6_codes)
     occam_dl dl;
     cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
                  OCCAM_OK, "%s", err.msg);
-    char path[] = "/tmp/occam-occ6-XXXXXX";
+    char path[] = "/tmp/occam-occ7-XXXXXX";
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     close(fd);
     cr_assert_eq(occam_occ_write(path, &r.m, NULL, &(occam_occ_data){0}, &dl, NULL, &err),
                  OCCAM_OK, "%s", err.msg);
-    occam_model a, b;
+    occam_model a, b, c;
     read_20_6_3(path, &a);
     read_20_6_3(V5_OCC, &b);
-    same_model(&a, &b);
+    read_20_6_3(V6_OCC, &c);
+    same_model(&b, &c);
+    cr_assert(memcmp(a.mask, b.mask, a.lay.nparams) == 0);
+    const occam_layout *lay = &a.lay;
+    int unsent = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+        cr_assert(memcmp(a.params + lay->w_off[l], b.params + lay->w_off[l],
+                         n * sizeof(float)) == 0, "layer %d weights", l);
+        uint8_t need[8];
+        occam_mask_bias_needed(lay, a.mask, l, need);
+        for (int o = 0; o < lay->width[l + 1]; o++) {
+            float want = need[o] ? b.params[lay->b_off[l] + (size_t)o] : 0.0f;
+            cr_assert_eq(a.params[lay->b_off[l] + (size_t)o], want, "layer %d bias %d", l, o);
+            unsent += !need[o];
+        }
+    }
+    cr_assert(unsent > 0, "the fixture has a hidden unit without an outgoing weight");
     unlink(path);
     occam_model_free(&a);
     occam_model_free(&b);
+    occam_model_free(&c);
     rig_down(&r);
 }
 

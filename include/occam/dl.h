@@ -16,9 +16,11 @@
  *             quantised to a step δ_l (mdl.weight_precision, or chosen per layer to
  *             minimise the total) costs −log2 of its bin's mass under a prior fitted to the
  *             layer's surviving weights (Gaussian, or a mixture with one component pinned at
- *             0); 32 bits for every prior parameter and δ; each layer's biases are quantised at δ·2^−j (j in 0..8 chosen
- *             to minimise their bits plus the data bits) and sent under a Gaussian fitted to
- *             them. The data term is then computed with the quantised weights and biases.
+ *             0); 32 bits for every prior parameter and δ; each layer's biases are
+ *             quantised at δ·2^−j (j in 0..8 chosen to minimise their bits plus the data
+ *             bits) and sent under a Gaussian fitted to them, all but those of hidden units
+ *             without a kept weight going out, which are 0 (no output can tell). The data
+ *             term is then computed with the quantised weights and biases.
  *             occam compress writes exactly this code. Bits-back codes the biases the same
  *             way, from the layer's RMS posterior σ instead of δ. */
 #ifndef OCCAM_DL_H

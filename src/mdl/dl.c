@@ -121,16 +121,17 @@ static double posterior_step(const occam_model *m, int l)
  * finer steps than weights (a bias moves a unit's whole pre-activation), hence the shifts. */
 enum { BIAS_SHIFTS = 8 };
 
-static double layer_bias_bits(const occam_model *m, int l, double delta, const occam_prior *p,
-                              int threads)
+static double layer_bias_bits(const occam_model *m, int l, const uint8_t *need, double delta,
+                              const occam_prior *p, int threads)
 {
     const occam_layout *lay = &m->lay;
-    return occam_codes_value_bits(m->params + lay->b_off[l], NULL, (size_t)lay->width[l + 1],
+    return occam_codes_value_bits(m->params + lay->b_off[l], need, (size_t)lay->width[l + 1],
                                   delta, p, threads) +
            2 * 32.0 + 8.0;
 }
 
-/* q: the parameters the data code uses (weights as coded; biases replaced here). */
+/* q: the parameters the data code uses (weights as coded; biases replaced here: those not
+ * sent, of units without an outgoing weight (maskcode.h), by 0, as a decoder has them). */
 static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
                        const occam_dataset *train, int threads, float *q, const double *base)
 {
@@ -138,21 +139,33 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
     size_t rows = p->search_rows ? (size_t)p->search_rows : train->n;
     if (rows > train->n) rows = train->n;
     double scale = (double)train->n / (double)rows;
+    int widest = 1;
+    for (int l = 1; l <= lay->nlayers; l++)
+        widest = lay->width[l] > widest ? lay->width[l] : widest;
+    uint8_t *need = occam_alloc((size_t)widest, 1);
+    if (dl_scratch_agreed(need != NULL) != OCCAM_OK) {
+        free(need);
+        return OCCAM_ERR_RUNTIME;
+    }
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         size_t nb = (size_t)lay->width[l + 1];
         const float *b = m->params + lay->b_off[l];
-        if (occam_prior_fit(&y->bias_prior, 1, false, b, nb, NULL, 1e-6, NULL) != OCCAM_OK)
+        occam_mask_bias_needed(lay, m->mask, l, need);
+        /* a layer with no bias to send still sends its Gaussian: any one will do */
+        if (occam_prior_fit(&y->bias_prior, 1, false, b, nb, need, 1e-6, NULL) != OCCAM_OK)
             y->bias_prior = occam_prior_gauss(0.0, 1.0);
         occam_dl_prior_round(&y->bias_prior);
         double best = INFINITY;
         for (int j = 0; j <= BIAS_SHIFTS; j++) {
             double d = (double)(float)ldexp(base[l], -j), data;
-            occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, d);
+            occam_codes_quantize(q + lay->b_off[l], b, need, nb, d);
             if (occam_dl_data_bits(m, q, train, rows, p->target_precision, threads, &data) !=
-                OCCAM_OK)
+                OCCAM_OK) {
+                free(need);
                 return OCCAM_ERR_RUNTIME;
-            double bits = layer_bias_bits(m, l, d, &y->bias_prior, threads);
+            }
+            double bits = layer_bias_bits(m, l, need, d, &y->bias_prior, threads);
             /* j = 0 always stands, so a data code that is not finite (residuals beyond
              * float32: occam_dl_compute refuses it) still leaves a valid step */
             if (j == 0 || bits + data * scale < best) {
@@ -162,8 +175,9 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
                 y->bias_bits = bits;
             }
         }
-        occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, y->bias_delta);
+        occam_codes_quantize(q + lay->b_off[l], b, need, nb, y->bias_delta);
     }
+    free(need);
     return OCCAM_OK;
 }
 

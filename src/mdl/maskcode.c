@@ -35,9 +35,10 @@ static size_t units_total(const occam_layout *lay)
     return t;
 }
 
-int occam_mask_units_init(occam_mask_units *u, const occam_layout *lay, const uint64_t *k)
+int occam_mask_units_init(occam_mask_units *u, const occam_layout *lay, const uint64_t *k,
+                          bool rows)
 {
-    *u = (occam_mask_units){0};
+    *u = (occam_mask_units){.rows = rows};
     mark_sent(u, lay, k);
     u->live = occam_alloc(units_total(lay), 1);
     if (!u->live) return OCCAM_ERR_RUNTIME;
@@ -46,10 +47,44 @@ int occam_mask_units_init(occam_mask_units *u, const occam_layout *lay, const ui
     return OCCAM_OK;
 }
 
+/* Layer l's mask between live units: all at once, or row by row (maskcode.h), in bits. */
+static double flat_bits(const occam_mask_units *u, const uint64_t *k, int l)
+{
+    return occam_codes_log2_binomial(u->count[l] * u->count[l + 1], k[l]);
+}
+
+static double rows_bits(const occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
+                        int l)
+{
+    int in = lay->width[l];
+    const uint8_t *mk = mask + lay->w_off[l], *lo = u->live + u->off[l + 1];
+    uint64_t a = u->count[l];
+    double bits = 0.0;
+    for (int o = 0; o < lay->width[l + 1]; o++) {
+        if (!lo[o]) continue;
+        uint64_t r = 0;
+        for (int i = 0; i < in; i++) r += mk[(size_t)o * in + i] != 0;
+        bits += log2((double)a + 1.0) + occam_codes_log2_binomial(a, r);
+    }
+    return bits;
+}
+
+/* Each masked layer's shorter code (ties: all at once), and its bits with the flag's one. */
+static void choose_codes(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
+                         const uint64_t *k)
+{
+    for (int l = 0; l < lay->nlayers; l++) {
+        if (k[l] == layer_n(lay, l)) continue;
+        double flat = flat_bits(u, k, l), rows = rows_bits(u, lay, mask, l);
+        u->by_rows[l] = rows < flat;
+        u->mask_bits[l] = 1.0 + (u->by_rows[l] ? rows : flat);
+    }
+}
+
 int occam_mask_units_find(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
                           const uint64_t *k)
 {
-    int rc = occam_mask_units_init(u, lay, k);
+    int rc = occam_mask_units_init(u, lay, k, true);
     if (rc != OCCAM_OK || !mask) return rc;
     int L = lay->nlayers;
     for (int b = 0; b <= L; b++) {
@@ -71,6 +106,7 @@ int occam_mask_units_find(occam_mask_units *u, const occam_layout *lay, const ui
         u->count[b] = 0;
         for (int i = 0; i < lay->width[b]; i++) u->count[b] += live[i];
     }
+    choose_codes(u, lay, mask, k);
     return OCCAM_OK;
 }
 
@@ -91,8 +127,7 @@ double occam_mask_units_bits(const occam_mask_units *u, const occam_layout *lay,
                              const uint64_t *k, int l)
 {
     double bits = (l == 0 ? units_bits(u, lay, 0) : 0.0) + units_bits(u, lay, l + 1);
-    if (k[l] < layer_n(lay, l))
-        bits += occam_codes_log2_binomial(u->count[l] * u->count[l + 1], k[l]);
+    if (k[l] < layer_n(lay, l)) bits += u->rows ? u->mask_bits[l] : flat_bits(u, k, l);
     return bits;
 }
 
@@ -142,13 +177,42 @@ int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const oc
     int rc = l == 0 ? send_units(e, u, lay, 0) : OCCAM_OK;
     if (rc == OCCAM_OK) rc = send_units(e, u, lay, l + 1);
     if (rc != OCCAM_OK || k[l] == layer_n(lay, l)) return rc;
-    size_t ns = (size_t)(u->count[l] * u->count[l + 1]);
+    size_t ns = (size_t)(u->count[l] * u->count[l + 1]), a = (size_t)u->count[l];
     uint8_t *sub = occam_alloc(ns ? ns : 1, 1);
     if (!sub) return OCCAM_ERR_RUNTIME;
     between_live(u, lay, l, mask + lay->w_off[l], NULL, sub);
-    rc = occam_rc_encode_mask(e, sub, ns, (size_t)k[l]);
+    bool by_rows = u->rows && u->by_rows[l];
+    if (u->rows) rc = occam_rc_encode(e, by_rows, 1, 2);
+    if (!by_rows) {
+        if (rc == OCCAM_OK) rc = occam_rc_encode_mask(e, sub, ns, (size_t)k[l]);
+    } else {
+        for (size_t j = 0; j < (size_t)u->count[l + 1] && rc == OCCAM_OK; j++) {
+            size_t r = 0;
+            for (size_t i = 0; i < a; i++) r += sub[j * a + i];
+            rc = occam_rc_encode(e, (uint32_t)r, 1, (uint32_t)a + 1);
+            if (rc == OCCAM_OK) rc = occam_rc_encode_mask(e, sub + j * a, a, r);
+        }
+    }
     free(sub);
     return rc;
+}
+
+/* Layer l's mask row by row into sub (count[l+1] rows of count[l]): OCCAM_ERR_INPUT unless the
+ * rows' counts add up to k. */
+static int recv_rows(occam_rc_dec *d, const occam_mask_units *u, int l, uint64_t k,
+                     uint8_t *sub)
+{
+    size_t a = (size_t)u->count[l];
+    uint64_t sum = 0;
+    int rc = OCCAM_OK;
+    for (size_t j = 0; j < (size_t)u->count[l + 1] && rc == OCCAM_OK; j++) {
+        uint32_t r = occam_rc_decode_freq(d, (uint32_t)a + 1);
+        occam_rc_decode_update(d, r, 1, (uint32_t)a + 1);
+        sum += r;
+        if (r > a || sum > k) return OCCAM_ERR_INPUT;
+        rc = occam_rc_decode_mask(d, sub + j * a, a, r);
+    }
+    return rc == OCCAM_OK && sum != k ? OCCAM_ERR_INPUT : rc;
 }
 
 int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_layout *lay,
@@ -161,7 +225,14 @@ int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_la
     if (k[l] > ns) return OCCAM_ERR_INPUT;
     uint8_t *sub = occam_alloc(ns ? (size_t)ns : 1, 1);
     if (!sub) return OCCAM_ERR_RUNTIME;
-    rc = occam_rc_decode_mask(d, sub, (size_t)ns, (size_t)k[l]);
+    bool by_rows = false;
+    if (u->rows) {
+        by_rows = occam_rc_decode_freq(d, 2) != 0;
+        occam_rc_decode_update(d, by_rows, 1, 2);
+        u->by_rows[l] = by_rows;
+    }
+    rc = by_rows ? recv_rows(d, u, l, k[l], sub)
+                 : occam_rc_decode_mask(d, sub, (size_t)ns, (size_t)k[l]);
     uint8_t *mk = mask + lay->w_off[l];
     memset(mk, 0, (size_t)layer_n(lay, l));
     if (rc == OCCAM_OK) between_live(u, lay, l, NULL, mk, sub);
@@ -182,4 +253,15 @@ int occam_mask_units_check(const occam_mask_units *u, const occam_layout *lay,
             rc = OCCAM_ERR_INPUT;
     occam_mask_units_free(&found);
     return rc;
+}
+
+void occam_mask_bias_needed(const occam_layout *lay, const uint8_t *mask, int l, uint8_t *need)
+{
+    int out = lay->width[l + 1];
+    bool all = !mask || l + 1 == lay->nlayers;
+    memset(need, all, (size_t)out);
+    if (all) return;
+    const uint8_t *mk = mask + lay->w_off[l + 1];
+    for (int o = 0; o < lay->width[l + 2]; o++)
+        for (int i = 0; i < out; i++) need[i] |= mk[(size_t)o * out + i] != 0;
 }

@@ -1,6 +1,6 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian), version 6:
+ * Layout (little-endian), version 7:
  *   header (structure only, not counted in the model bits; well under 1 KB):
  *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
  *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
@@ -12,13 +12,15 @@
  *   payload (what the two-part model bits count):
  *     per layer: f32 δ, the prior's free parameters as f32 (Gaussian: μ, σ; mixture: π_1..,
  *     μ_1.. (μ_0 pinned at 0), σ_0..), u8 bias shift j, the biases' Gaussian (μ, σ) as f32;
- *     then one range-coded stream: per layer the mask, live units first (maskcode.h: layer
- *     0 sends its inputs' live units, every layer its outputs', each as a count and an
- *     enumerative set, then its k kept weights among those between live units, enumeratively:
- *     bit i with P(1) = k_left / n_left), the active weights' bin indices q
- *     under a frequency table built from the prior's bin masses over [qlo, qhi], and the
- *     biases' bin indices at step δ·2^−j under their Gaussian's table over [bqlo, bqhi]. A
- *     span of more than 2^16 bins has a table of at most 2^16 symbols, each a group of
+ *     then one range-coded stream: first every layer's mask, live units first (maskcode.h:
+ *     layer 0 sends its inputs' live units, every layer its outputs', each as a count and an
+ *     enumerative set, then a bit naming its code and its k kept weights among those between
+ *     live units, all at once or row by row, enumeratively: bit i with P(1) = k_left /
+ *     n_left); then per layer the active weights' bin indices q under a frequency table
+ *     built from the prior's bin masses over [qlo, qhi], and the biases' bin indices at step
+ *     δ·2^−j under their Gaussian's table over [bqlo, bqhi], only those of the output layer
+ *     and of hidden units that keep a weight going out (the others are 0 when read). A span
+ *     of more than 2^16 bins has a table of at most 2^16 symbols, each a group of
  *     consecutive bins under the group's mass, and each index sends its place in its group
  *     after its group's symbol, uniformly (span).
  *   trailer: u64 CRC-64 (the XZ variant) of every byte before it.
@@ -28,10 +30,12 @@
  * decoder's checks: its bias ranges (and a Gaussian prior's weight ranges) are checked against
  * what the Gaussian's own values can reach (gauss_holds), and no table has more than 2^16
  * symbols (half a second for 15 layers of 8-component priors), so a few hundred forged bytes
- * cannot make a read take seconds. A version 6 mask must name as live exactly the units that
- * keep a weight (occam_mask_units_check), so a model has one file. Versions 1 and 2 (float32
- * biases) are not read. Version 5 is version 6 with the plain mask code: each layer's k kept
- * weights among all n, log2 C(n, k) bits. Version 4 is version 5 with a table symbol per bin
+ * cannot make a read take seconds. A version 6 or 7 mask must name as live exactly the units
+ * that keep a weight (occam_mask_units_check), so a model has one file. Versions 1 and 2
+ * (float32 biases) are not read. Version 6 interleaves the layers (a layer's mask, weights and
+ * biases, then the next's), sends each mask all at once without a bit naming the code, and
+ * every bias. Version 5 is version 6 with the plain mask code: each layer's k kept weights
+ * among all n, log2 C(n, k) bits. Version 4 is version 5 with a table symbol per bin
  * however wide the span (the writer allowed 2^24 bins, a second or more per table): it is read
  * while its tables cost at most LEGACY_WORK prior evaluations in all. Version 3 is version 4 without the two scaling fields: it is read
  * (a compressed model is not to be lost to a format change), and its scaling cannot be
@@ -54,18 +58,21 @@
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 6u
+#define VERSION 7u
 /* version 5: version 6 with the plain mask code (log2 C(n, k) per layer); still read */
 #define VERSION_GROUPED 5u
 /* the first version whose masks send their live units first (maskcode.h) */
 #define VERSION_UNITS 6u
+/* the first version that sends every mask first, a mask row by row when that is shorter, and
+ * no bias of a unit without an outgoing weight (maskcode.h) */
+#define VERSION_ROWS 7u
 /* version 3: version 4 without the scaling fields; still read, its scaling taken on trust */
 #define VERSION_UNSCALED 3u
 /* magic, version, file length: what must be there before anything else can be checked */
 #define PREFIX 20u
 #define TRAILER 8u
 #define TABLE_TOTAL (1u << 24)
-/* The most symbols a frequency table holds (versions 5 and 6): a wider span groups its bins
+/* The most symbols a frequency table holds (versions 5 to 7): a wider span groups its bins
  * (span). A table costs the reader a prior evaluation per symbol (about 0.2 us), so this bounds what a
  * 200-byte forged header can make it do: the 2^24 bins versions 3 and 4 allowed took seconds
  * per table. */
@@ -320,6 +327,16 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: only the two-part code can be written",
                                path);
     OCCAM_ASSERT(!declared || declared->nlayers == L + 1);
+    /* the biases sent (occam_mask_bias_needed), layer l's flags at need_of[l] */
+    size_t nb = 0;
+    for (int l = 0; l < L; l++) nb += (size_t)lay->width[l + 1];
+    uint8_t *need = occam_alloc(nb, 1);
+    if (!need) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    uint8_t *need_of[OCCAM_MAX_LAYERS];
+    for (int l = 0; l < L; l++) {
+        need_of[l] = l ? need_of[l - 1] + lay->width[l] : need;
+        occam_mask_bias_needed(lay, m->mask, l, need_of[l]);
+    }
     span ws[OCCAM_MAX_LAYERS], bs[OCCAM_MAX_LAYERS];
     for (int l = 0; l < L; l++) {
         const occam_dl_layer *y = &dl->layer[l];
@@ -327,21 +344,28 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         const float *w = m->params + lay->w_off[l], *b = m->params + lay->b_off[l];
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
         bool wok = q_range(w, mk, n, y->delta, &ws[l]);
-        if (!wok || !q_range(b, NULL, (size_t)lay->width[l + 1], y->bias_delta, &bs[l]))
+        if (!wok || !q_range(b, need_of[l], (size_t)lay->width[l + 1], y->bias_delta, &bs[l])) {
+            free(need);
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s bin indices at "
                                    "step %g leave the 32-bit range (a step far finer than the "
                                    "values)", path, l, wok ? "biases" : "weights",
                                    wok ? y->bias_delta : y->delta);
+        }
     }
     uint64_t kept[OCCAM_MAX_LAYERS] = {0};
     for (int l = 0; l < L; l++) kept[l] = dl->layer[l].k;
     occam_mask_units units;
-    if (occam_mask_units_find(&units, lay, m->mask, kept) != OCCAM_OK)
+    if (occam_mask_units_find(&units, lay, m->mask, kept) != OCCAM_OK) {
+        free(need);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    }
     bytes pay = {0}, head = {0};
     occam_rc_enc e;
     occam_rc_enc_init(&e);
     int rc = OCCAM_OK;
+    /* every layer's mask first: a layer's biases need the next layer's */
+    for (int l = 0; l < L && rc == OCCAM_OK; l++)
+        rc = occam_mask_units_encode(&e, &units, lay, m->mask, kept, l);
     for (int l = 0; l < L && rc == OCCAM_OK; l++) {
         const occam_dl_layer *y = &dl->layer[l];
         put_f32(&pay, y->delta);
@@ -350,7 +374,6 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         put_prior(&pay, &y->bias_prior);
         size_t n = (size_t)y->n;
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
-        rc = occam_mask_units_encode(&e, &units, lay, m->mask, kept, l);
         occam_rc_table t;
         if (rc == OCCAM_OK && y->k) {
             rc = value_table(&t, &y->prior, y->delta, &ws[l]);
@@ -363,7 +386,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         rc = value_table(&t, &y->bias_prior, y->bias_delta, &bs[l]);
         const float *b = m->params + lay->b_off[l];
         for (int o = 0; o < lay->width[l + 1] && rc == OCCAM_OK; o++)
-            rc = encode_value(&e, &t, &bs[l], qindex(b[o], y->bias_delta));
+            if (need_of[l][o]) rc = encode_value(&e, &t, &bs[l], qindex(b[o], y->bias_delta));
         occam_rc_table_free(&t);
     }
     if (rc == OCCAM_OK) rc = occam_rc_enc_finish(&e);
@@ -415,6 +438,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     }
     free(pay.p);
     free(head.p);
+    free(need);
     occam_rc_enc_free(&e);
     occam_mask_units_free(&units);
     return rc;
@@ -640,7 +664,7 @@ int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data
     return rc;
 }
 
-/* Checks span s of layer l: a version 3 or 4 span has a symbol per bin, a version 5 or 6 one
+/* Checks span s of layer l: a version 3 or 4 span has a symbol per bin, a version 5 to 7 one
  * groups its bins (span_of). */
 static int check_span(uint32_t version, span *s, const char *path, uint32_t l,
                       occam_error *err)
@@ -654,7 +678,7 @@ static int check_span(uint32_t version, span *s, const char *path, uint32_t l,
 
 /* What building a version 3 or 4 file's tables costs: a prior evaluation per bin and prior
  * component (the biases' prior has one), over every table; *worst is the layer that costs the
- * most. Version 5 and 6 tables cost at most TABLE_BINS · OCCAM_PRIOR_MAX each. */
+ * most. Version 5 to 7 tables cost at most TABLE_BINS · OCCAM_PRIOR_MAX each. */
 static double legacy_work(const uint64_t *k, const int *pk, const span *ws, const span *bs,
                           uint32_t L, uint32_t *worst)
 {
@@ -668,6 +692,26 @@ static double legacy_work(const uint64_t *k, const int *pk, const span *ws, cons
         all += w;
     }
     return all;
+}
+
+/* Layer l's mask as the file's version sends it (all ones, as allocated, when it keeps every
+ * weight). */
+static int read_mask(occam_rc_dec *d, occam_mask_units *u, const occam_layout *lay,
+                     uint8_t *mask, const uint64_t *k, uint32_t l, uint32_t version,
+                     const char *path, occam_error *err)
+{
+    size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+    if (version < VERSION_UNITS)
+        return k[l] < n ? occam_rc_decode_mask(d, mask + lay->w_off[l], n, (size_t)k[l])
+                        : OCCAM_OK;
+    int rc = occam_mask_units_decode(d, u, lay, mask, k, (int)l);
+    if (rc == OCCAM_ERR_INPUT)
+        return occam_error_set(err, rc, "%s: layer %u's mask is damaged: its %llu kept weights "
+                               "do not fit between its live units%s", path, l,
+                               (unsigned long long)k[l],
+                               version >= VERSION_ROWS ? " (or its rows' counts do not add up)"
+                                                       : "");
+    return rc == OCCAM_OK ? rc : occam_error_set(err, rc, "out of memory");
 }
 
 int occam_occ_read(const char *path, occam_model *m, occam_error *err)
@@ -752,29 +796,32 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     occam_rc_dec d;
     if (rc == OCCAM_OK) occam_rc_dec_init(&d, stream, (size_t)rclen);
     occam_mask_units units = {0};
-    if (rc == OCCAM_OK && h.version >= VERSION_UNITS && occam_mask_units_init(&units, &lay, k))
+    bool rows = h.version >= VERSION_ROWS;
+    if (rc == OCCAM_OK && h.version >= VERSION_UNITS &&
+        occam_mask_units_init(&units, &lay, k, rows))
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    /* version 7 sends every mask first and the biases of units with an outgoing weight */
+    uint8_t *need = NULL;
+    int widest = 1;
+    for (uint32_t l = 1; rc == OCCAM_OK && l <= L; l++)
+        widest = width[l] > widest ? width[l] : widest;
+    if (rc == OCCAM_OK && rows && !(need = occam_alloc((size_t)widest, 1)))
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    for (uint32_t l = 0; rc == OCCAM_OK && rows && l < L; l++)
+        rc = read_mask(&d, &units, &lay, mask, k, l, h.version, path, err);
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
         size_t n = (size_t)width[l] * width[l + 1];
         uint8_t *mk = mask + lay.w_off[l];
-        if (h.version >= VERSION_UNITS) {
-            rc = occam_mask_units_decode(&d, &units, &lay, mask, k, (int)l);
-            if (rc == OCCAM_ERR_INPUT)
-                rc = occam_error_set(err, rc, "%s: layer %u's mask is damaged: its %llu kept "
-                                     "weights do not fit between its live units", path, l,
-                                     (unsigned long long)k[l]);
-            else if (rc != OCCAM_OK)
-                rc = occam_error_set(err, rc, "out of memory");
-        } else if (k[l] < n) {
-            rc = occam_rc_decode_mask(&d, mk, n, (size_t)k[l]);
-        }
+        if (!rows) rc = read_mask(&d, &units, &lay, mask, k, l, h.version, path, err);
         if (rc == OCCAM_OK && k[l])
             rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], &ws[l],
                                path, l, err);
+        if (need) occam_mask_bias_needed(&lay, mask, (int)l, need);
         if (rc == OCCAM_OK)
-            rc = decode_values(&d, params + lay.b_off[l], NULL, (size_t)width[l + 1], &bprior[l],
+            rc = decode_values(&d, params + lay.b_off[l], need, (size_t)width[l + 1], &bprior[l],
                                bdelta[l], &bs[l], path, l, err);
     }
+    free(need);
     if (rc == OCCAM_OK && h.version >= VERSION_UNITS) {
         rc = occam_mask_units_check(&units, &lay, mask, k);
         if (rc == OCCAM_ERR_INPUT)
