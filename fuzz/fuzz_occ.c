@@ -11,6 +11,7 @@
  * mask bytes 0 or 1, pruned weights 0, finite weights, widths that fit the model. A failed one
  * must leave the model as it was. The layout is documented in src/mdl/occfile.c. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,16 @@ static void check_model(const occam_model *m, const uint8_t *f, size_t n)
             ones += mk[i];
         }
         FUZZ_CHECK(ones == k);
+    }
+    /* version 7 sends no bias of a hidden unit without a kept weight going out: it reads as 0 */
+    if (le32(f + 8) >= 7) {
+        int h = lay->width[1];
+        const uint8_t *out = m->mask + lay->w_off[1];
+        for (int u = 0; u < h; u++) {
+            bool goes_out = false;
+            for (int o = 0; o < lay->width[2]; o++) goes_out |= out[(size_t)o * h + u] != 0;
+            FUZZ_CHECK(goes_out || m->params[lay->b_off[0] + (size_t)u] == 0.0f);
+        }
     }
     fuzz_touch(m->params, lay->nparams * sizeof *m->params);
     fuzz_touch(m->mask, lay->nparams);

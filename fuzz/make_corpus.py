@@ -159,7 +159,7 @@ def model_seeds(tmp):
             v3 = bytearray(data[:cut] + data[cut + 8:])
             v3[8] = 3
             put("occ", name + "_v3_fixcrc", b"\x01" + bytes(v3))
-            # version 4: version 6 without groups of bins or the unit-first mask code, the
+            # version 4: version 7 without groups of bins or the unit-first mask code, the
             # same bytes for an unpruned model at these spans
             v4 = bytearray(data)
             v4[8] = 4
@@ -182,10 +182,12 @@ def model_seeds(tmp):
         data = f.read()
     put("occ", "st_4_3_2_rows_fixcrc", b"\x01" + data)
     put("occ", "st_4_3_2_rows_raw", b"\x00" + data)
-    # versions 5 and 6, still read: a pruned model's files from those writers (the tests' own)
-    for v in (5, 6):
-        with open(f"tests/data/v{v}_pruned.occ", "rb") as f:
-            put("occ", f"v{v}_pruned_fixcrc", b"\x01" + f.read())
+    # versions 5 and 6, still read: pruned 4-3-2 models' files from those writers, kept in
+    # tests/data/ (the corpora of the commits before versions 6 and 7), so that the harness's
+    # 4-3-2 model reaches their decoders
+    for name in ("v5_432_mask", "v6_432_mask", "v6_432_dead"):
+        with open(f"tests/data/{name}.occ", "rb") as f:
+            put("occ", name + "_fixcrc", b"\x01" + f.read())
 
 
 def state_seeds(tmp):

@@ -230,7 +230,7 @@ static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, 
         base[l] = k && ss > 0 ? fmax(sqrt(ss / (double)k), 1e-6) : 1e-3;
     }
     float *q = occam_alloc(lay->nparams, sizeof(float));
-    int rc = q ? OCCAM_OK : OCCAM_ERR_RUNTIME;
+    int rc = dl_scratch_agreed(q != NULL); /* the other ranks go on to the data code's sums */
     if (rc == OCCAM_OK) {
         memcpy(q, m->params, lay->nparams * sizeof(float));
         rc = code_biases(dl, m, p, train, threads, q, base);
@@ -282,7 +282,7 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     float *st = occam_alloc(lay->nparams, sizeof(float));
     float *rho = occam_alloc(lay->nparams, sizeof(float));
     float *var = occam_alloc(lay->nparams, sizeof(float));
-    if (!sigma || !st || !rho || !var) {
+    if (dl_scratch_agreed(sigma && st && rho && var) != OCCAM_OK) {
         free(sigma);
         free(st);
         free(rho);
@@ -535,7 +535,10 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
                               (double)(dl->layer[l].k + (uint64_t)dl->layer[l].out);
     } else {
         q = qparams ? qparams : occam_alloc(lay->nparams, sizeof(float));
-        if (!q) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+        if (dl_scratch_agreed(q != NULL) != OCCAM_OK) {
+            if (q != qparams) free(q);
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+        }
         memcpy(q, m->params, lay->nparams * sizeof(float));
         int rc = OCCAM_OK;
         for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {

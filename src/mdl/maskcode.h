@@ -1,5 +1,5 @@
-/* maskcode.h — private to src/mdl: the mask code of .occ version 6 and of the description
- * length, which sends whole units before weights.
+/* maskcode.h — private to src/mdl: the mask code of .occ versions 6 and 7 and of the
+ * description length, which sends whole units before weights.
  *
  * A pruned or sparse network's zeros are not scattered at random: a hidden unit either keeps
  * some of its weights or loses them all, in both of its layers at once (the sparse prior kills
@@ -58,8 +58,10 @@ void occam_mask_units_free(occam_mask_units *u);
 double occam_mask_units_bits(const occam_mask_units *u, const occam_layout *lay,
                              const uint64_t *k, int l);
 
-/* Sends layer l's share: boundary 0's units when l = 0, boundary l+1's, then the layer's mask
- * if k[l] < n. The mask must be the one u was found from. */
+/* Sends layer l's share: boundary 0's units when l = 0, boundary l+1's, then, if k[l] < n,
+ * the layer's mask: with u->rows (version 7) a bit naming its code and the mask all at once or
+ * row by row (u->by_rows[l]), otherwise (version 6) all at once. The mask must be the one u
+ * was found from. */
 int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
                             const uint8_t *mask, const uint64_t *k, int l);
 

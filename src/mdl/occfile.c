@@ -31,7 +31,10 @@
  * what the Gaussian's own values can reach (gauss_holds), and no table has more than 2^16
  * symbols (half a second for 15 layers of 8-component priors), so a few hundred forged bytes
  * cannot make a read take seconds. A version 6 or 7 mask must name as live exactly the units
- * that keep a weight (occam_mask_units_check), so a model has one file. Versions 1 and 2
+ * that keep a weight (occam_mask_units_check), so a stream cannot decode to a model whose
+ * units it misnames. (A version 7 layer sent in its longer code, all at once where row by row
+ * is shorter or the reverse, is read: refusing it would hang a valid file on a floating-point
+ * comparison of two costs near a tie.) Versions 1 and 2
  * (float32 biases) are not read. Version 6 interleaves the layers (a layer's mask, weights and
  * biases, then the next's), sends each mask all at once without a bit naming the code, and
  * every bias. Version 5 is version 6 with the plain mask code: each layer's k kept weights
