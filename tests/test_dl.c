@@ -306,6 +306,69 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     rig_down(&r);
 }
 
+/* Format version 7 on a mask that exercises it: layer 0's first unit keeps every input and
+ * three others one each (row by row is the shorter code), and a quarter of the hidden units
+ * keep a weight going out, not those three (the biases of all but that quarter are not sent). The file decodes to the quantised
+ * model bit for bit, the unsent biases 0 in both, and its payload is the bits counted. */
+Test(dl, occ_version_7_rows_and_unsent_biases_round_trip)
+{
+    rig r;
+    rig_up(&r);
+    occam_model *m = &r.m;
+    const occam_layout *lay = &m->lay;
+    cr_assert_eq(lay->nlayers, 2);
+    int in = lay->width[0], h = lay->width[1], out = lay->width[2];
+    uint8_t *m0 = m->mask + lay->w_off[0], *m1 = m->mask + lay->w_off[1];
+    for (int o = 0; o < h; o++)
+        for (int i = 0; i < in; i++)
+            m0[(size_t)o * in + i] = (uint8_t)(o == 0 || (o >= h / 4 && o < h / 4 + 3 &&
+                                                          i == o % in));
+    for (int o = 0; o < out; o++)
+        for (int u = 0; u < h; u++) m1[(size_t)o * h + u] = (uint8_t)(u < h / 4);
+    for (size_t i = 0; i < lay->nparams; i++)
+        if (!m->mask[i]) m->params[i] = 0.0f;
+    for (int l = 0; l < 2; l++) m->params[lay->b_off[l]] += 0.5f; /* biases that are not 0 */
+    for (int u = 0; u < h; u++) m->params[lay->b_off[0] + (size_t)u] = 0.25f + 0.01f * (float)u;
+    uint64_t k[2] = {occam_model_active_weights(m, 0), occam_model_active_weights(m, 1)};
+    occam_mask_units u;
+    cr_assert_eq(occam_mask_units_find(&u, lay, m->mask, k), OCCAM_OK);
+    cr_assert(u.by_rows[0], "layer 0 should go row by row");
+    occam_mask_units_free(&u);
+    occam_dl dl;
+    occam_error err;
+    float *q = occam_alloc(lay->nparams, sizeof(float));
+    cr_assert_eq(occam_dl_compute(&dl, m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
+                 OCCAM_OK, "%s", err.msg);
+    char path[] = "/tmp/occam-dl7-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    occam_occ_sizes sz;
+    cr_assert_eq(occam_occ_write(path, m, &r.cfg.model, &(occam_occ_data){0}, &dl, &sz, &err),
+                 OCCAM_OK, "%s", err.msg);
+    double pay = 8.0 * (double)sz.payload_bytes;
+    cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
+              "payload %g bits, two-part model bits %g", pay, dl.model_bits);
+    occam_model back;
+    cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
+    cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(memcmp(back.params, q, lay->nparams * sizeof(float)) == 0);
+    cr_assert(memcmp(back.mask, m->mask, lay->nparams) == 0);
+    int unsent = 0;
+    for (int v = 0; v < h; v++)
+        if (v >= h / 4) {
+            cr_assert_eq(back.params[lay->b_off[0] + (size_t)v], 0.0f, "bias %d", v);
+            unsent++;
+        } else {
+            cr_assert_neq(back.params[lay->b_off[0] + (size_t)v], 0.0f, "bias %d", v);
+        }
+    cr_assert(unsent > 0);
+    unlink(path);
+    occam_model_free(&back);
+    free(q);
+    rig_down(&r);
+}
+
 /* A span wider than a table (2^16 symbols; here about 2·10^6 bins at a step of 1e-6) groups
  * its bins, a symbol per group under the prior's mass of the group, then the bin's place in
  * it: under either prior it decodes to the quantised model exactly, with no field more in the
