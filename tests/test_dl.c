@@ -265,6 +265,24 @@ Test(dl, a_layer_of_denormal_weights_codes_as_zeros)
     rig_down(&r);
 }
 
+/* Writes r's model under dl to path (a mkstemp template, left in place), checks that the
+ * payload is the two-part model bits within the coder's rounding, and reads it into *back. */
+static void occ_write_read(rig *r, const occam_dl *dl, char *path, occam_occ_sizes *sz,
+                           occam_model *back)
+{
+    occam_error err;
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(occam_occ_write(path, &r->m, &r->cfg.model, &(occam_occ_data){0}, dl, sz, &err),
+                 OCCAM_OK, "%s", err.msg);
+    double pay = 8.0 * (double)sz->payload_bytes;
+    cr_assert(fabs(pay - dl->model_bits) <= 0.01 * dl->model_bits + 64,
+              "payload %g bits, two-part model bits %g", pay, dl->model_bits);
+    cr_assert_eq(occam_model_create(back, &r->cfg.model, r->cfg.data.task, &err), OCCAM_OK);
+    cr_assert_eq(occam_occ_read(path, back, &err), OCCAM_OK, "%s", err.msg);
+}
+
 Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
 {
     rig r;
@@ -275,18 +293,10 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err), OCCAM_OK, "%s",
                  err.msg);
     char path[] = "/tmp/occam-dl-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
     occam_occ_sizes sz;
-    cr_assert_eq(occam_occ_write(path, &r.m, &r.cfg.model, &(occam_occ_data){0}, &dl, &sz, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert(sz.header_bytes <= 1024, "header %zu bytes", sz.header_bytes);
-    double pay = 8.0 * (double)sz.payload_bytes;
-    cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
-              "payload %g bits, two-part model bits %g", pay, dl.model_bits);
     occam_model back;
-    cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
-    cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
+    occ_write_read(&r, &dl, path, &sz, &back);
+    cr_assert(sz.header_bytes <= 1024, "header %zu bytes", sz.header_bytes);
     cr_assert_eq(back.lay.nparams, r.m.lay.nparams);
     for (size_t i = 0; i < r.m.lay.nparams; i++)
         cr_assert(memcmp(&back.params[i], &q[i], sizeof(float)) == 0,
@@ -340,18 +350,9 @@ Test(dl, occ_version_7_rows_and_unsent_biases_round_trip)
     cr_assert_eq(occam_dl_compute(&dl, m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
                  OCCAM_OK, "%s", err.msg);
     char path[] = "/tmp/occam-dl7-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
     occam_occ_sizes sz;
-    cr_assert_eq(occam_occ_write(path, m, &r.cfg.model, &(occam_occ_data){0}, &dl, &sz, &err),
-                 OCCAM_OK, "%s", err.msg);
-    double pay = 8.0 * (double)sz.payload_bytes;
-    cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
-              "payload %g bits, two-part model bits %g", pay, dl.model_bits);
     occam_model back;
-    cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err), OCCAM_OK);
-    cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
+    occ_write_read(&r, &dl, path, &sz, &back);
     cr_assert(memcmp(back.params, q, lay->nparams * sizeof(float)) == 0);
     cr_assert(memcmp(back.mask, m->mask, lay->nparams) == 0);
     int unsent = 0;
