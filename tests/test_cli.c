@@ -1288,7 +1288,7 @@ Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
     /* Rows of the wrong width. */
     write_file("narrow.csv", "1,2,3\n");
     predict_fails("narrow.csv", "narrow.csv: rows have 3 cells, but the model takes 16 inputs "
-                                "(17 with a label column)");
+                                "(model.layers; 17 with a label column)");
     const unsigned wide[3] = {1, 4, 5};
     write_idx_rows("wide.idx", 0x803, wide, 3, pix, 20, false);
     predict_fails("wide.idx", "wide.idx: records of 20 values, but the model takes 16 inputs "

@@ -62,8 +62,8 @@ static int predict_drop_label(const occam_config *cfg, const char *path, int inp
     if (d == keep) return OCCAM_OK;
     if (d != keep + 1)
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: rows have %zu cells, but the model takes %d inputs (%d with a "
-                               "label column)",
+                               "%s: rows have %zu cells, but the model takes %d inputs "
+                               "(model.layers; %d with a label column)",
                                path, d, inputs, inputs + 1);
     int l = cfg->data.label;
     if (l != OCCAM_LABEL_LAST && (l < 1 || (size_t)l > d))
