@@ -131,16 +131,24 @@ static int need_ref(const net *t, int l, int o)
     return 0;
 }
 
+/* Every layer's share of a net of L layers under u, into e (initialised here; the caller
+ * frees it). */
+static void encode_all(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
+                       const uint8_t *mask, const uint64_t *k)
+{
+    occam_rc_enc_init(e);
+    for (int l = 0; l < lay->nlayers; l++)
+        cr_assert_eq(occam_mask_units_encode(e, u, lay, mask, k, l), OCCAM_OK);
+    cr_assert_eq(occam_rc_enc_finish(e), OCCAM_OK);
+}
+
 /* Encodes every layer's share under u (rows as u says), decodes it back with a reader's units
  * of that version, and checks the masks and units that come back; the stream's bytes. */
 static size_t round_trip(const net *t, const occam_mask_units *u, int rep)
 {
     int L = t->lay.nlayers;
     occam_rc_enc e;
-    occam_rc_enc_init(&e);
-    for (int l = 0; l < L; l++)
-        cr_assert_eq(occam_mask_units_encode(&e, u, &t->lay, t->mask, t->k, l), OCCAM_OK);
-    cr_assert_eq(occam_rc_enc_finish(&e), OCCAM_OK);
+    encode_all(&e, u, &t->lay, t->mask, t->k);
     occam_mask_units v;
     cr_assert_eq(occam_mask_units_init(&v, &t->lay, t->k, u->rows), OCCAM_OK);
     uint8_t *back = malloc(t->lay.nparams);
@@ -273,9 +281,7 @@ Test(maskcode, more_kept_weights_than_live_units_hold_is_an_input_error)
     occam_mask_units u;
     cr_assert_eq(occam_mask_units_find(&u, &lay, mk, k), OCCAM_OK);
     occam_rc_enc e;
-    occam_rc_enc_init(&e);
-    cr_assert_eq(occam_mask_units_encode(&e, &u, &lay, mk, k, 0), OCCAM_OK);
-    cr_assert_eq(occam_rc_enc_finish(&e), OCCAM_OK);
+    encode_all(&e, &u, &lay, mk, k);
     uint64_t forged[1] = {5}; /* 5 > 2 x 2, and < 32: the boundaries are still sent */
     occam_mask_units v;
     cr_assert_eq(occam_mask_units_init(&v, &lay, forged, true), OCCAM_OK);
@@ -324,10 +330,7 @@ Test(maskcode, a_stream_naming_a_dead_unit_live_is_refused)
     u.live[u.off[1] + 3] = 1; /* the forgery: hidden unit 3, which keeps nothing */
     u.count[1] = 3;
     occam_rc_enc e;
-    occam_rc_enc_init(&e);
-    for (int l = 0; l < 2; l++)
-        cr_assert_eq(occam_mask_units_encode(&e, &u, &lay, mk, k, l), OCCAM_OK);
-    cr_assert_eq(occam_rc_enc_finish(&e), OCCAM_OK);
+    encode_all(&e, &u, &lay, mk, k);
     occam_mask_units v;
     cr_assert_eq(occam_mask_units_init(&v, &lay, k, true), OCCAM_OK);
     uint8_t *back = malloc(lay.nparams);
@@ -367,9 +370,7 @@ Test(maskcode, uneven_rows_go_row_by_row_and_a_wrong_count_is_an_input_error)
     cr_assert_float_eq(occam_mask_units_bits(&u, &lay, k, 0), units + 1 + rows, 1e-9);
     cr_assert(1 + rows < lbinom(200, 53));
     occam_rc_enc e;
-    occam_rc_enc_init(&e);
-    cr_assert_eq(occam_mask_units_encode(&e, &u, &lay, mk, k, 0), OCCAM_OK);
-    cr_assert_eq(occam_rc_enc_finish(&e), OCCAM_OK);
+    encode_all(&e, &u, &lay, mk, k);
     uint8_t *back = malloc(lay.nparams);
     for (uint64_t say = 52; say <= 54; say++) {
         uint64_t told[1] = {say};
