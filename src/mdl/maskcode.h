@@ -16,8 +16,8 @@
  *        log2 C(n, k));
  *      - row by row: each live output unit's count r of kept weights uniformly over
  *        [0, a_l], then which, enumeratively (log2(a_l + 1) + log2 C(a_l, r) bits per row).
- *        Units whose fan-in differs (a pruned first layer keeps a few inputs for one unit and
- *        hundreds for another) cost less so: 1,563 bits less on the sparse LeNet.
+ *        Units whose fan-in differs (the sparse LeNet's first layer keeps 1 input for one
+ *        unit and 147 for another) cost less so: 1,559 bits less there.
  * Layer l's share is its mask (2), its output boundary's units (1), and for layer 0 the
  * inputs' as well; the layers' shares add up to the whole. A mask with every unit live costs
  * log2(width + 1) bits more per boundary sent than the plain code; a network of dead units
