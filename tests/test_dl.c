@@ -535,19 +535,19 @@ Test(dl, delta_search_matches_a_full_grid_scan)
         cr_assert(fabs(model - dl.model_bits) <= 1e-9 * dl.model_bits);
         /* the biases as their code sends them: at their step, under their Gaussian, those of
          * units with an outgoing weight */
+        uint8_t *needs = malloc(lay->nparams);
+        occam_mask_bias_needed(lay, r.m.mask, needs);
         for (int l = 0; l < L; l++) {
             size_t nb = (size_t)lay->width[l + 1];
             const float *b = r.m.params + lay->b_off[l];
-            uint8_t need[64];
-            cr_assert(nb <= sizeof need);
-            occam_mask_bias_needed(lay, r.m.mask, l, need);
-            double bb = occam_codes_value_bits(b, need, nb, dl.layer[l].bias_delta,
+            double bb = occam_codes_value_bits(b, needs + lay->b_off[l], nb, dl.layer[l].bias_delta,
                                                &dl.layer[l].bias_prior, 3) + 72.0;
             cr_assert(fabs(bb - dl.layer[l].bias_bits) <= 1e-9 * bb, "layer %d bias bits", l);
             cr_assert(dl.layer[l].bias_delta == (double)(float)ldexp(dl.layer[l].delta,
                                                                     -dl.layer[l].bias_shift));
             occam_codes_quantize(q + lay->b_off[l], b, NULL, nb, dl.layer[l].bias_delta);
         }
+        free(needs);
         double data = data_bits(&r.m, q, &r.train, 0, r.cfg.mdl.target_precision, 1);
         cr_assert(memcmp(&data, &dl.data_bits, sizeof data) == 0, "data bits %.17g vs %.17g", data,
                   dl.data_bits);
@@ -1114,12 +1114,13 @@ Test(dl, version_5_and_6_files_read_to_the_model_version_7_codes)
     cr_assert(memcmp(a.mask, b.mask, a.lay.nparams) == 0);
     const occam_layout *lay = &a.lay;
     int unsent = 0;
+    uint8_t *needs = malloc(lay->nparams);
+    occam_mask_bias_needed(lay, a.mask, needs);
     for (int l = 0; l < lay->nlayers; l++) {
         size_t n = (size_t)lay->width[l] * lay->width[l + 1];
         cr_assert(memcmp(a.params + lay->w_off[l], b.params + lay->w_off[l],
                          n * sizeof(float)) == 0, "layer %d weights", l);
-        uint8_t need[8];
-        occam_mask_bias_needed(lay, a.mask, l, need);
+        const uint8_t *need = needs + lay->b_off[l];
         for (int o = 0; o < lay->width[l + 1]; o++) {
             float want = need[o] ? b.params[lay->b_off[l] + (size_t)o] : 0.0f;
             cr_assert_eq(a.params[lay->b_off[l] + (size_t)o], want, "layer %d bias %d", l, o);
@@ -1127,6 +1128,7 @@ Test(dl, version_5_and_6_files_read_to_the_model_version_7_codes)
         }
     }
     cr_assert(unsent > 0, "the fixture has a hidden unit without an outgoing weight");
+    free(needs);
     unlink(path);
     occam_model_free(&a);
     occam_model_free(&b);

@@ -139,19 +139,17 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
     size_t rows = p->search_rows ? (size_t)p->search_rows : train->n;
     if (rows > train->n) rows = train->n;
     double scale = (double)train->n / (double)rows;
-    int widest = 1;
-    for (int l = 1; l <= lay->nlayers; l++)
-        widest = lay->width[l] > widest ? lay->width[l] : widest;
-    uint8_t *need = occam_alloc((size_t)widest, 1);
-    if (dl_scratch_agreed(need != NULL) != OCCAM_OK) {
-        free(need);
+    uint8_t *needs = occam_alloc(lay->nparams, 1);
+    if (dl_scratch_agreed(needs != NULL) != OCCAM_OK) {
+        free(needs);
         return OCCAM_ERR_RUNTIME;
     }
+    occam_mask_bias_needed(lay, m->mask, needs);
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         size_t nb = (size_t)lay->width[l + 1];
         const float *b = m->params + lay->b_off[l];
-        occam_mask_bias_needed(lay, m->mask, l, need);
+        const uint8_t *need = needs + lay->b_off[l];
         /* a layer with no bias to send still sends its Gaussian: any one will do */
         if (occam_prior_fit(&y->bias_prior, 1, false, b, nb, need, 1e-6, NULL) != OCCAM_OK)
             y->bias_prior = occam_prior_gauss(0.0, 1.0);
@@ -162,7 +160,7 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
             occam_codes_quantize(q + lay->b_off[l], b, need, nb, d);
             if (occam_dl_data_bits(m, q, train, rows, p->target_precision, threads, &data) !=
                 OCCAM_OK) {
-                free(need);
+                free(needs);
                 return OCCAM_ERR_RUNTIME;
             }
             double bits = layer_bias_bits(m, l, need, d, &y->bias_prior, threads);
@@ -177,7 +175,7 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
         }
         occam_codes_quantize(q + lay->b_off[l], b, need, nb, y->bias_delta);
     }
-    free(need);
+    free(needs);
     return OCCAM_OK;
 }
 

@@ -255,13 +255,17 @@ int occam_mask_units_check(const occam_mask_units *u, const occam_layout *lay,
     return rc;
 }
 
-void occam_mask_bias_needed(const occam_layout *lay, const uint8_t *mask, int l, uint8_t *need)
+void occam_mask_bias_needed(const occam_layout *lay, const uint8_t *mask, uint8_t *need)
 {
-    int out = lay->width[l + 1];
-    bool all = !mask || l + 1 == lay->nlayers;
-    memset(need, all, (size_t)out);
-    if (all) return;
-    const uint8_t *mk = mask + lay->w_off[l + 1];
-    for (int o = 0; o < lay->width[l + 2]; o++)
-        for (int i = 0; i < out; i++) need[i] |= mk[(size_t)o * out + i] != 0;
+    memset(need, 0, lay->nparams);
+    for (int l = 0; l < lay->nlayers; l++) {
+        int out = lay->width[l + 1];
+        uint8_t *b = need + lay->b_off[l];
+        bool all = !mask || l + 1 == lay->nlayers;
+        memset(b, all, (size_t)out);
+        if (all) continue;
+        const uint8_t *mk = mask + lay->w_off[l + 1];
+        for (int o = 0; o < lay->width[l + 2]; o++)
+            for (int i = 0; i < out; i++) b[i] |= mk[(size_t)o * out + i] != 0;
+    }
 }

@@ -80,8 +80,9 @@ int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_la
 int occam_mask_units_check(const occam_mask_units *u, const occam_layout *lay,
                            const uint8_t *mask, const uint64_t *k);
 
-/* need[o] = 1 when layer l's bias o is sent: always for the output layer, and for a hidden
- * unit when it keeps a weight going out (column o of W_{l+1}; every unit if mask is NULL). */
-void occam_mask_bias_needed(const occam_layout *lay, const uint8_t *mask, int l, uint8_t *need);
+/* need (lay->nparams flags, laid out as the parameters): need[b_off[l] + o] = 1 when layer l's
+ * bias o is sent: always for the output layer, and for a hidden unit when it keeps a weight
+ * going out (column o of W_{l+1}; every unit if mask is NULL). The weights' flags are 0. */
+void occam_mask_bias_needed(const occam_layout *lay, const uint8_t *mask, uint8_t *need);
 
 #endif

@@ -34,15 +34,15 @@
  * that keep a weight (occam_mask_units_check), so a stream cannot decode to a model whose
  * units it misnames. (A version 7 layer sent in its longer code, all at once where row by row
  * is shorter or the reverse, is read: refusing it would hang a valid file on a floating-point
- * comparison of two costs near a tie.) Versions 1 and 2
- * (float32 biases) are not read. Version 6 interleaves the layers (a layer's mask, weights and
- * biases, then the next's), sends each mask all at once without a bit naming the code, and
- * every bias. Version 5 is version 6 with the plain mask code: each layer's k kept weights
- * among all n, log2 C(n, k) bits. Version 4 is version 5 with a table symbol per bin
- * however wide the span (the writer allowed 2^24 bins, a second or more per table): it is read
- * while its tables cost at most LEGACY_WORK prior evaluations in all. Version 3 is version 4 without the two scaling fields: it is read
- * (a compressed model is not to be lost to a format change), and its scaling cannot be
- * checked (occam_occ_data.known).
+ * comparison of two costs near a tie.) Versions 1 and 2 (float32 biases) are not read.
+ * Version 6 interleaves the layers (a layer's mask, weights and biases, then the next's),
+ * sends each mask all at once without a bit naming the code, and every bias. Version 5 is
+ * version 6 with the plain mask code: each layer's k kept weights among all n, log2 C(n, k)
+ * bits. Version 4 is version 5 with a table symbol per bin however wide the span (the writer
+ * allowed 2^24 bins, a second or more per table): it is read while its tables cost at most
+ * LEGACY_WORK prior evaluations in all. Version 3 is version 4 without the two scaling fields:
+ * it is read (a compressed model is not to be lost to a format change), and its scaling
+ * cannot be checked (occam_occ_data.known).
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -76,9 +76,9 @@
 #define TRAILER 8u
 #define TABLE_TOTAL (1u << 24)
 /* The most symbols a frequency table holds (versions 5 to 7): a wider span groups its bins
- * (span). A table costs the reader a prior evaluation per symbol (about 0.2 us), so this bounds what a
- * 200-byte forged header can make it do: the 2^24 bins versions 3 and 4 allowed took seconds
- * per table. */
+ * (span). A table costs the reader a prior evaluation per symbol (about 0.2 us), so this
+ * bounds what a 200-byte forged header can make it do: the 2^24 bins versions 3 and 4
+ * allowed took seconds per table. */
 #define TABLE_BINS ((int64_t)1 << 16)
 /* The most prior evaluations (bins times prior components, over all tables) spent on building
  * a version 3 or 4 file's tables, which have an entry per bin (the writer allowed 2^24 bins
@@ -330,16 +330,10 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: only the two-part code can be written",
                                path);
     OCCAM_ASSERT(!declared || declared->nlayers == L + 1);
-    /* the biases sent (occam_mask_bias_needed), layer l's flags at need_of[l] */
-    size_t nb = 0;
-    for (int l = 0; l < L; l++) nb += (size_t)lay->width[l + 1];
-    uint8_t *need = occam_alloc(nb, 1);
+    /* the biases sent (occam_mask_bias_needed), layer l's at need + b_off[l] */
+    uint8_t *need = occam_alloc(lay->nparams, 1);
     if (!need) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    uint8_t *need_of[OCCAM_MAX_LAYERS];
-    for (int l = 0; l < L; l++) {
-        need_of[l] = l ? need_of[l - 1] + lay->width[l] : need;
-        occam_mask_bias_needed(lay, m->mask, l, need_of[l]);
-    }
+    occam_mask_bias_needed(lay, m->mask, need);
     span ws[OCCAM_MAX_LAYERS], bs[OCCAM_MAX_LAYERS];
     for (int l = 0; l < L; l++) {
         const occam_dl_layer *y = &dl->layer[l];
@@ -347,7 +341,8 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         const float *w = m->params + lay->w_off[l], *b = m->params + lay->b_off[l];
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
         bool wok = q_range(w, mk, n, y->delta, &ws[l]);
-        if (!wok || !q_range(b, need_of[l], (size_t)lay->width[l + 1], y->bias_delta, &bs[l])) {
+        size_t nb = (size_t)lay->width[l + 1];
+        if (!wok || !q_range(b, need + lay->b_off[l], nb, y->bias_delta, &bs[l])) {
             free(need);
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s bin indices at "
                                    "step %g leave the 32-bit range (a step far finer than the "
@@ -389,7 +384,8 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         rc = value_table(&t, &y->bias_prior, y->bias_delta, &bs[l]);
         const float *b = m->params + lay->b_off[l];
         for (int o = 0; o < lay->width[l + 1] && rc == OCCAM_OK; o++)
-            if (need_of[l][o]) rc = encode_value(&e, &t, &bs[l], qindex(b[o], y->bias_delta));
+            if (need[lay->b_off[l] + (size_t)o])
+                rc = encode_value(&e, &t, &bs[l], qindex(b[o], y->bias_delta));
         occam_rc_table_free(&t);
     }
     if (rc == OCCAM_OK) rc = occam_rc_enc_finish(&e);
@@ -805,13 +801,11 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     /* version 7 sends every mask first and the biases of units with an outgoing weight */
     uint8_t *need = NULL;
-    int widest = 1;
-    for (uint32_t l = 1; rc == OCCAM_OK && l <= L; l++)
-        widest = width[l] > widest ? width[l] : widest;
-    if (rc == OCCAM_OK && rows && !(need = occam_alloc((size_t)widest, 1)))
+    if (rc == OCCAM_OK && rows && !(need = occam_alloc(lay.nparams, 1)))
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     for (uint32_t l = 0; rc == OCCAM_OK && rows && l < L; l++)
         rc = read_mask(&d, &units, &lay, mask, k, l, h.version, path, err);
+    if (rc == OCCAM_OK && need) occam_mask_bias_needed(&lay, mask, need);
     for (uint32_t l = 0; rc == OCCAM_OK && l < L; l++) {
         size_t n = (size_t)width[l] * width[l + 1];
         uint8_t *mk = mask + lay.w_off[l];
@@ -819,10 +813,10 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         if (rc == OCCAM_OK && k[l])
             rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], &ws[l],
                                path, l, err);
-        if (need) occam_mask_bias_needed(&lay, mask, (int)l, need);
         if (rc == OCCAM_OK)
-            rc = decode_values(&d, params + lay.b_off[l], need, (size_t)width[l + 1], &bprior[l],
-                               bdelta[l], &bs[l], path, l, err);
+            rc = decode_values(&d, params + lay.b_off[l], need ? need + lay.b_off[l] : NULL,
+                               (size_t)width[l + 1], &bprior[l], bdelta[l], &bs[l], path, l,
+                               err);
     }
     free(need);
     if (rc == OCCAM_OK && h.version >= VERSION_UNITS) {
