@@ -67,13 +67,19 @@ deps:
 	fi
 
 run: deps
-	$(MAKE) all
+	$(MAKE) $(BUILD_JOBS) all
 	$(BUILD)/occam train $(CONFIG)
 
 test: deps layers
 	$(MAKE) SANITIZE=0 unit
 	$(MAKE) SANITIZE=1 unit
 	$(MAKE) fuzz-smoke
+
+# The builds inside `unit` and `fuzz` compile a file per core unless make was given -j already
+# (then they share its job slots): `make test` builds three trees, and one compiler at a time
+# spent three of its minutes on 2 cores.
+NPROC     := $(shell nproc 2>/dev/null || echo 1)
+BUILD_JOBS = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(NPROC))
 
 # The floor plan: no include points up a layer (tools/layers.sh holds the plan).
 layers:
@@ -86,7 +92,7 @@ layers:
 # (noisy::noisy_weights_generalise_better: 30 s in the suite, 0.4 s alone). Training runs,
 # one thread per core, keep libgomp's default.
 unit:
-	$(MAKE) $(BUILD)/occam $(BUILD)/test_occam
+	$(MAKE) $(BUILD_JOBS) $(BUILD)/occam $(BUILD)/test_occam
 	$(SAN_ENV) OMP_WAIT_POLICY=passive OCCAM_BIN=$(BUILD)/occam $(BUILD)/test_occam $(TEST_ARGS)
 
 $(BUILD)/liboccam.a: $(LIB_OBJ)
@@ -138,7 +144,8 @@ FUZZ_LIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(MPI_LIBS) $(FUZZ_OMP)
 .SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/fuzz/fuzz_util.o
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: $(FUZZ_BINS)
+fuzz:
+	$(MAKE) $(BUILD_JOBS) fuzz-build
 	@mkdir -p $(FUZZ_BUILD)/logs $(FUZZ_BUILD)/artifacts
 	@failed=""; for n in $(FUZZ_NAMES); do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \

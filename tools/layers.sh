@@ -30,90 +30,109 @@ cd "$(dirname "$0")/.."
 graph=0
 [ "${1:-}" = "--graph" ] && graph=1
 
-rank_of() { # folder -> layer index, or empty
-    printf '%s\n' "$LAYERS" | awk -v f="$1" 'NF { n++; for (i = 1; i <= NF; i++) if ($i == f) print n }'
+# One awk pass over every file (a process per include took half a minute of `make test`). Its
+# inputs, in order: the plan (one line per layer), the files that exist (for private includes),
+# the owners (HEADER_ONLY first, then src/*/X.c, then src/*/X.h: the first owner of a stem wins),
+# the folders of src/, then the sources themselves.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '%s\n' "$LAYERS" | awk 'NF' >"$tmp/plan"
+ls -d src/*/* include/occam/* >"$tmp/files"
+{
+    for pair in $HEADER_ONLY; do echo "${pair%%:*}" "${pair#*:}"; done
+    { ls -d src/*/*.c; ls -d src/*/*.h; } 2>/dev/null |
+        awk -F/ '{ s = $3; sub(/\.[ch]$/, "", s); print s, $2 }'
+} >"$tmp/owners"
+ls -d src/*/ | sed 's,^src/,,; s,/$,,' >"$tmp/dirs"
+
+awk -v graph="$graph" -v runtime_only="$RUNTIME_ONLY" -v sleef_file="$SLEEF_FILE" \
+    -v plan="$tmp/plan" -v files="$tmp/files" -v owners="$tmp/owners" \
+    -v dirs="$tmp/dirs" '
+function say(msg) { print "layers: " msg > "/dev/stderr"; fail = 1 }
+function dirname(p) { sub(/\/[^\/]*$/, "", p); return p }
+function stem(p, ext) { sub(/^.*\//, "", p); sub(ext "$", "", p); return p }
+BEGIN {
+    while ((getline line < plan) > 0) {
+        layer++; order = order " " line
+        k = split(line, fs, /[ \t]+/)
+        for (i = 1; i <= k; i++) if (fs[i] != "") rank[fs[i]] = layer
+    }
+    while ((getline line < files) > 0) exists[line] = 1
+    while ((getline line < owners) > 0) {
+        split(line, p, " ")
+        if (!(p[1] in owner)) owner[p[1]] = p[2]
+    }
+    while ((getline line < dirs) > 0)
+        if (!(line in rank)) say("src/" line "/ is not in the floor plan (tools/layers.sh LAYERS)")
+    nsys = split(runtime_only, sys, " ")
 }
-
-owner_of() { # header stem -> owning folder, or empty
-    for pair in $HEADER_ONLY; do
-        [ "${pair%%:*}" = "$1" ] && { echo "${pair#*:}"; return; }
-    done
-    for f in src/*/"$1".c src/*/"$1".h; do
-        [ -e "$f" ] && { f=${f#src/}; echo "${f%%/*}"; return; }
-    done
+FNR == 1 {
+    skip = 0
+    if (FILENAME ~ /^include\/occam\//) {
+        s = stem(FILENAME, ".h")
+        if (!(s in owner)) { say(FILENAME ": no folder owns it (no src/*/" s ".c)"); skip = 1; next }
+        folder = owner[s]
+    } else {
+        folder = FILENAME; sub(/^src\//, "", folder); sub(/\/.*/, "", folder)
+    }
+    if (!(folder in rank)) { skip = 1; next }
+    nfiles++
+    split("", seen)
 }
-
-fail=0
-say() { echo "layers: $*" >&2; fail=1; }
-
-for d in src/*/; do
-    d=${d#src/}; d=${d%/}
-    [ -n "$(rank_of "$d")" ] || say "src/$d/ is not in the floor plan (tools/layers.sh LAYERS)"
-done
-
-edges=$(mktemp)
-trap 'rm -f "$edges"' EXIT
-files=0 incs=0
-for file in src/*/*.c src/*/*.h include/occam/*.h; do
-    case $file in
-    include/occam/*)
-        stem=$(basename "$file" .h)
-        folder=$(owner_of "$stem")
-        [ -n "$folder" ] || { say "$file: no folder owns it (no src/*/$stem.c)"; continue; } ;;
-    *) folder=${file#src/}; folder=${folder%%/*} ;;
-    esac
-    rank=$(rank_of "$folder")
-    [ -n "$rank" ] || continue
-    files=$((files + 1))
-    if [ "$folder" != runtime ]; then
-        for sys in $RUNTIME_ONLY; do
-            line=$(grep -n "^[[:space:]]*#[[:space:]]*include[[:space:]]*<$sys>" "$file" | head -n 1 | cut -d: -f1)
-            [ -z "$line" ] || say "$file:$line: includes <$sys>, which only runtime/ may use"
-        done
-    fi
-    if [ "$file" != "$SLEEF_FILE" ]; then
-        line=$(grep -n "^[[:space:]]*#[[:space:]]*include[[:space:]]*<sleef.h>" "$file" | head -n 1 | cut -d: -f1)
-        [ -z "$line" ] || say "$file:$line: includes <sleef.h>, which only $SLEEF_FILE may use"
-    fi
-    # line number and target of every quoted include
-    for inc in $(awk '/^[ \t]*#[ \t]*include[ \t]+"/ { split($0, q, "\""); print FNR ":" q[2] }' "$file"); do
-        line=${inc%%:*} target=${inc#*:}
-        incs=$((incs + 1))
-        case $target in
-        occam/*.h)
-            stem=$(basename "$target" .h)
-            to=$(owner_of "$stem")
-            if [ -z "$to" ]; then
-                say "$file:$line: includes $target, which no folder owns"
-                continue
-            fi ;;
-        */*) say "$file:$line: includes \"$target\": use occam/NAME.h or a header in the same folder"
-            continue ;;
-        *)
-            [ -e "$(dirname "$file")/$target" ] ||
-                say "$file:$line: includes \"$target\", which is not in $(dirname "$file")/"
-            continue ;;
-        esac
-        [ "$to" = "$folder" ] && continue
-        echo "$folder $to" >>"$edges"
-        to_rank=$(rank_of "$to")
-        if [ "$to_rank" -gt "$rank" ]; then
-            say "$file:$line: includes $target from $to/, a higher layer than $folder/ (points up)"
-        elif [ "$to_rank" -eq "$rank" ]; then
-            say "$file:$line: includes $target from $to/, beside $folder/ in the same layer"
-        fi
-    done
-done
-
-if [ "$graph" = 1 ]; then
-    printf '%s\n' "$LAYERS" | awk 'NF { for (i = 1; i <= NF; i++) print $i }' | while read -r f; do
-        printf '%-8s -> %s\n' "$f" "$(awk -v f="$f" '$1 == f { print $2 }' "$edges" | sort -u |
-            tr '\n' ' ' | sed 's/ $//; s/ /, /g')"
-    done
-fi
-if [ "$fail" = 0 ]; then
-    echo "layers: $files files, $incs includes, every one within its folder or pointing down"
-else
-    echo "layers: FAILED (see above); the floor plan is in tools/layers.sh" >&2
-    exit 1
-fi
+skip { next }
+/^[ \t]*#[ \t]*include[ \t]*</ {
+    target = $0; sub(/^[^<]*</, "", target); sub(/>.*$/, "", target)
+    if (folder != "runtime")
+        for (i = 1; i <= nsys; i++)
+            if (target == sys[i] && !(target in seen)) {
+                seen[target] = 1
+                say(FILENAME ":" FNR ": includes <" target ">, which only runtime/ may use")
+            }
+    if (target == "sleef.h" && FILENAME != sleef_file && !(target in seen)) {
+        seen[target] = 1
+        say(FILENAME ":" FNR ": includes <sleef.h>, which only " sleef_file " may use")
+    }
+    next
+}
+/^[ \t]*#[ \t]*include[ \t]+"/ {
+    split($0, q, "\""); target = q[2]
+    nincs++
+    if (target ~ /^occam\/.*\.h$/) {
+        s = stem(target, ".h")
+        if (!(s in owner)) { say(FILENAME ":" FNR ": includes " target ", which no folder owns"); next }
+        to = owner[s]
+    } else if (target ~ /\//) {
+        say(FILENAME ":" FNR ": includes \"" target "\": use occam/NAME.h or a header in the same folder")
+        next
+    } else {
+        if (!((dirname(FILENAME) "/" target) in exists))
+            say(FILENAME ":" FNR ": includes \"" target "\", which is not in " dirname(FILENAME) "/")
+        next
+    }
+    if (to == folder) next
+    edge[folder, to] = 1
+    if (rank[to] > rank[folder])
+        say(FILENAME ":" FNR ": includes " target " from " to "/, a higher layer than " folder "/ (points up)")
+    else if (rank[to] == rank[folder])
+        say(FILENAME ":" FNR ": includes " target " from " to "/, beside " folder "/ in the same layer")
+}
+END {
+    if (graph) {
+        n = split(order, fs, /[ \t]+/)
+        for (i = 1; i <= n; i++) {
+            if (fs[i] == "") continue
+            out = ""
+            m = split(order, ts, /[ \t]+/)
+            # targets in name order, as sort -u gave them
+            cnt = 0
+            for (j = 1; j <= m; j++) if (ts[j] != "" && (fs[i], ts[j]) in edge) names[++cnt] = ts[j]
+            for (a = 2; a <= cnt; a++) for (b = a; b > 1 && names[b - 1] > names[b]; b--) {
+                t = names[b]; names[b] = names[b - 1]; names[b - 1] = t
+            }
+            for (j = 1; j <= cnt; j++) out = out (j > 1 ? ", " : "") names[j]
+            printf "%-8s -> %s\n", fs[i], out
+        }
+    }
+    if (fail) { print "layers: FAILED (see above); the floor plan is in tools/layers.sh" > "/dev/stderr"; exit 1 }
+    printf "layers: %d files, %d includes, every one within its folder or pointing down\n", nfiles, nincs
+}' src/*/*.c src/*/*.h include/occam/*.h
