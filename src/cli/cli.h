@@ -121,6 +121,11 @@ void cli_catch_stop_signals(void);
 /* From now on a first stop signal finds no training step to stop at: the handler says at once
  * that the outputs are written before the run stops. */
 void cli_training_ended(void);
+/* Every output is written and the last stop check is next: from now on a stop signal ends the
+ * process at once, by the signal (the shell sees 128 + n), as a second one would. A first one
+ * used to be recorded after that check and never read: it said "the outputs are written first",
+ * then the run exited 0. Flushes stdout and stderr first. */
+void cli_outputs_final(void);
 
 /* Whether occam compress, run with cfg, reads the config key "section.key" that
  * occam_config_drop_inert found unread by a training run (its reason starts with the key):

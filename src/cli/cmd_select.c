@@ -419,16 +419,18 @@ static int select_body(select_run *s, occam_error *err)
     select_print_header(s, stdout);
     rc = train_all(s, err);
     if (rc != OCCAM_OK && rc < OCCAM_STOPPED) return rc;
-    /* A stop asked for during the last point (its final steps or its description length)
-     * found no next point to stop before: it went unheard and the run exited 0. Every point
-     * is done, so the table and the outputs are whole; the exit status says it was stopped. */
-    int late = rc == OCCAM_OK ? occam_fit_stop_agreed(occam_comm_world()) : 0;
     s->interrupted = rc >= OCCAM_STOPPED;
     int done = 0;
     for (int p = 0; p < s->g.npoints; p++) done += s->pt[p].state != POINT_PENDING;
     select_print_table(s, stdout);
     occam_error out_err = {0};
     int out_rc = select_write_outputs(s, &out_err);
+    /* A stop asked for during the last point (its final steps or its description length) or
+     * while the outputs were written found no next point to stop before: it went unheard and
+     * the run exited 0. Every point is done, so the table and the outputs are whole; the exit
+     * status says it was stopped. */
+    cli_outputs_final();
+    int late = rc == OCCAM_OK ? occam_fit_stop_agreed(occam_comm_world()) : 0;
     if (s->interrupted) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);

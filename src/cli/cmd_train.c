@@ -406,6 +406,7 @@ static int run(const cli_opts *o, occam_error *err)
          * the input's fault, as in eval: the model is kept above, and the run says so and
          * exits 2 instead of printing 'test loss -nan' with exit 0. */
         if (rc == OCCAM_OK) rc = cli_check_eval("train", "test", &ev_test, cfg.data.task, err);
+        cli_outputs_final();
         if (!stop) stop = occam_fit_stop_agreed(world);
         if (rc == OCCAM_OK && stop)
             rc = occam_error_set(err, OCCAM_STOPPED + stop, "stopped by signal %d after "

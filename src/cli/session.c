@@ -241,11 +241,11 @@ void cli_session_close(cli_session *s)
 /* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once,
  * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
  * these replace, would have). */
-static volatile sig_atomic_t training_ended;
+static volatile sig_atomic_t training_ended, outputs_final;
 
 static void on_signal(int sig)
 {
-    if (occam_fit_stop_requested()) {
+    if (occam_fit_stop_requested() || outputs_final) {
         occam_outfile_unlink_open();
         signal(sig, SIG_DFL);
         raise(sig);
@@ -262,6 +262,13 @@ static void on_signal(int sig)
 }
 
 void cli_training_ended(void) { training_ended = 1; }
+
+void cli_outputs_final(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    outputs_final = 1;
+}
 
 void cli_catch_stop_signals(void)
 {

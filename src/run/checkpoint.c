@@ -345,6 +345,14 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
                                      name);
             else
                 msrc[2 * l + b] = v->data;
+            /* A mask byte is a verdict, 0 or 1: the codes count the kept weights by adding
+             * them up (a 255 asserted k <= n), and the trainer multiplies by them. */
+            for (size_t i = 0; rc == OCCAM_OK && i < want_n; i++)
+                if (msrc[2 * l + b][i] > 1)
+                    rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                                         "%s: tensor '%s' has %u at index %zu: a mask holds only "
+                                         "0 and 1 (file damaged)", path, name,
+                                         (unsigned)msrc[2 * l + b][i], i);
         }
     }
     if (rc != OCCAM_OK) {

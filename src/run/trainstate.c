@@ -572,7 +572,15 @@ static bool position_fits(const occam_config *cfg, const occam_fit_result *res, 
     int64_t len = phase == 0 ? cfg->train.epochs : cfg->prune.finetune_epochs;
     if (pe > len || ne - pe + len > res->capacity) return false;
     if (es < 0 || es > spe || (es > 0 && pe >= len)) return false;
-    if (iv[I_STEPS] < 0 || iv[I_PHASE_STEP] < 0 || iv[I_SEEN] < 0 || iv[I_SEEN] > n ||
+    /* Steps are bounded by the run's epochs at one row a step (train.batch may change on a
+     * resume, so not by this batch): a forged count near INT64_MAX overflowed the counters and
+     * the learning-rate schedule. Adam's t restarts at each prune phase, the phase's count
+     * with it. */
+    int64_t steps = iv[I_STEPS], phase_step = iv[I_PHASE_STEP], opt_t = iv[I_OPT_T];
+    if (steps < 0 || steps > (int64_t)res->capacity * n || phase_step < 0 || phase_step > steps ||
+        opt_t < 0 || opt_t > steps)
+        return false;
+    if (iv[I_SEEN] < 0 || iv[I_SEEN] > n ||
         iv[I_CORRECT] < 0 || iv[I_CORRECT] > n || iv[I_THREADS] < 1 || iv[I_THREADS] > 4096)
         return false;
     if (nev < 0 || nev > 1000000 || (sched != OCCAM_PRUNE_AGP && nev != phase)) return false;
@@ -720,10 +728,20 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         rc = check_counts(path, "prune.events", row, e, event_int, 3, INT_MAX, err);
         if (rc == OCCAM_OK) rc = check_counts(path, "prune.events", row, e, event_big, 2, big, err);
     }
+    /* The epoch's order must be a permutation: a repeated row (all zeros) trained on one row
+     * and skipped the rest, silently. */
+    uint8_t *seen = rc == OCCAM_OK ? calloc(res->nrows ? res->nrows : 1, 1) : NULL;
+    if (rc == OCCAM_OK && !seen)
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory checking fit.perm", path);
     for (size_t i = 0; rc == OCCAM_OK && i < res->nrows; i++)
         if (perm[i] >= res->nrows)
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: fit.perm[%zu] = %u is not a row",
                                  path, i, perm[i]);
+        else if (seen[perm[i]]++)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: fit.perm[%zu] = %u repeats a row: "
+                                 "the epoch's order is not a permutation (file damaged)", path, i,
+                                 perm[i]);
+    free(seen);
     /* Everything is checked: from here on nothing fails but the model's own load, which
      * leaves the model untouched when it does. */
     if (rc == OCCAM_OK) rc = occam_checkpoint_load_st(&f, m, err);
