@@ -541,7 +541,15 @@ typedef struct load_state {
     int first_line[NKEYS];  /* line each key was set on, 0 = not yet */
     int err_line;           /* line of the first error, 0 = none */
     occam_error e;
+    /* inih's line buffer is 200 bytes (Debian's build); a path key takes OCCAM_PATH_MAX - 1.
+     * A longer "key = value" line reaches inih as "key =" and a marker, and the handler takes
+     * the value from here (load_read). */
+    char text[OCCAM_PATH_MAX + 256];
+    const char *long_value; /* the current line's value when it was too long for inih */
 } load_state;
+
+/* What inih is given in place of a value too long for its buffer: a byte no value can hold. */
+#define LONG_VALUE_MARK "\x1f"
 
 
 /* OCCAM_ERR_INPUT "PREFIX" "MSG", where MSG holds text from the user's line or --set argument:
@@ -627,14 +635,51 @@ static void check_section_line(load_state *st)
 
 /* inih's reader: fgets plus line counting, the length limit and the stop at the first error.
  * num is inih's buffer size; a line must leave room for "\r\n\0". */
+/* Like inih's scan: the first of chars (NULL: none), or an inline comment (';' after a blank),
+ * or the end. */
+static char *scan_to(char *s, const char *chars)
+{
+    bool was_space = false;
+    while (*s && !(chars && strchr(chars, *s)) && !(was_space && *s == ';')) {
+        was_space = isspace((unsigned char)*s);
+        s++;
+    }
+    return s;
+}
+
+/* A "key = value" line too long for inih's buffer (num bytes): str gets the line up to its
+ * '=' (or ':') and the marker, st->long_value the value as inih would have cut it (inline
+ * comment and outer blanks off). False when the line is no such line. */
+static bool pass_long_value(load_state *st, char *str, int num)
+{
+    char *line = st->text, *start = (char *)skip_space(line);
+    if (*start == ';' || *start == '#') { /* a long comment: nothing to pass on */
+        snprintf(str, (size_t)num, "#\n");
+        return true;
+    }
+    char *eq = scan_to(start, "=:");
+    if ((*eq != '=' && *eq != ':') || eq == start ||
+        (size_t)(eq - line) + sizeof LONG_VALUE_MARK + 1 > (size_t)num)
+        return false;
+    char *value = (char *)skip_space(eq + 1), *end = scan_to(value, NULL);
+    while (end > value && isspace((unsigned char)end[-1]))
+        end--;
+    *end = 0;
+    snprintf(str, (size_t)num, "%.*s" LONG_VALUE_MARK "\n", (int)(eq - line + 1), line);
+    st->long_value = value;
+    return true;
+}
+
 static char *load_read(char *str, int num, void *stream)
 {
     load_state *st = stream;
     OCCAM_ASSERT(num > 3);
     if (st->err_line)
         return NULL;
+    char *line = st->text;
+    const int cap = (int)sizeof st->text;
     errno = 0;
-    if (!fgets(str, num, st->f)) {
+    if (!fgets(line, cap, st->f)) {
         if (ferror(st->f)) {
             int e = errno;
             st->line++;
@@ -643,21 +688,32 @@ static char *load_read(char *str, int num, void *stream)
         return NULL;
     }
     st->line++;
-    st->buf = str;
-    size_t n = strlen(str), len = n;
-    while (len > 0 && (str[len - 1] == '\n' || str[len - 1] == '\r'))
+    st->buf = line;
+    st->long_value = NULL;
+    size_t n = strlen(line), len = n;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         len--;
-    bool eol = n > 0 && str[n - 1] == '\n';
-    if (!eol && !feof(st->f) && n < (size_t)num - 1) {
+    bool eol = n > 0 && line[n - 1] == '\n';
+    if (!eol && !feof(st->f) && n < (size_t)cap - 1) {
         load_fail(st, "line contains a NUL byte");
         return NULL;
     }
-    if ((!eol && !feof(st->f)) || len > (size_t)num - 3) {
-        load_fail(st, "line too long (max %d characters)", num - 3);
+    if ((!eol && !feof(st->f)) || len > (size_t)cap - 3) {
+        load_fail(st, "line too long (max %d characters)", cap - 3);
         return NULL;
     }
     check_section_line(st);
-    return st->err_line ? NULL : str;
+    if (st->err_line)
+        return NULL;
+    if (len <= (size_t)num - 3)
+        memcpy(str, line, n + 1);
+    else if (!pass_long_value(st, str, num)) {
+        load_fail(st, "line too long (max %d characters, or %d for a key's value)", num - 3,
+                  cap - 3);
+        return NULL;
+    }
+    st->buf = str; /* what inih parses, whose pointers the handler gets */
+    return str;
 }
 
 static int load_handler(void *user, const char *section, const char *name, const char *value)
@@ -671,6 +727,8 @@ static int load_handler(void *user, const char *section, const char *name, const
     if (first > line_start(st) && value == first)
         return load_fail(st, "indented line continues key '%s', and continuation lines are "
                              "not supported (remove the indentation)", name);
+    if (st->long_value && !strcmp(value, LONG_VALUE_MARK))
+        value = st->long_value;
     char why[DETAIL_MAX];
     const config_key *k = key_find(section, name, why, sizeof why);
     if (!k)
