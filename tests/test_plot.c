@@ -516,6 +516,42 @@ Test(plot, endless_input_is_an_input_error)
     cr_assert(!exists("out"));
 }
 
+/* Numbers gnuplot cannot draw (a loss of 5e-324 has no range to widen; 1e308 overflows it)
+ * passed the checks and failed in gnuplot, exit 1 with its words alone: now an input error
+ * naming the member, the column or the point. Zero is drawable. A scaling CSV of one thread
+ * count drew an empty x range and failed too; it draws. */
+Test(plot, numbers_beyond_a_figure_name_the_member)
+{
+    need_gnuplot();
+    static char out[1024];
+    snprintf(out, sizeof out, "%s", in_tmp("out")); /* in_tmp's buffer is reused */
+    occam_plot_params p = {.out_dir = out};
+    occam_error err = {0};
+    static const struct {
+        const char *v, *shown;
+    } bad[] = {{"5e-324", "4.94066e-324"}, {"1e308", "1e+308"}, {"-1e301", "-1e+301"}};
+    for (int i = 0; i < 3; i++) {
+        char body[256], want[128];
+        snprintf(body, sizeof body, "\"history\": [{\"epoch\": 1, \"train_loss\": %s}, "
+                 "{\"epoch\": 2, \"train_loss\": 0.5}]", bad[i].v);
+        cr_assert_eq(occam_plot_report(write_report("a.json", body), p, &err), OCCAM_ERR_INPUT);
+        snprintf(want, sizeof want, "history[0].train_loss = %s is beyond what a figure can draw",
+                 bad[i].shown);
+        cr_assert(strstr(err.msg, want), "%s", err.msg);
+    }
+    cr_assert_eq(occam_plot_report(write_report("z.json", "\"history\": [{\"epoch\": 1, "
+                                                "\"train_loss\": 0}, {\"epoch\": 2, "
+                                                "\"train_loss\": 0}]"), p, &err), OCCAM_OK,
+                 "%s", err.msg);
+    write_text(in_tmp("s.csv"), "study,model,threads,speedup,sgemm_speedup\n"
+                                "strong,lenet,1,1e308,1\n");
+    cr_assert_eq(occam_plot_scaling(in_tmp("s.csv"), p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:2: speedup '1e308' is beyond"), "%s", err.msg);
+    write_text(in_tmp("one.csv"), "study,model,threads,speedup,sgemm_speedup\n"
+                                  "strong,lenet,1,1,1\n");
+    cr_assert_eq(occam_plot_scaling(in_tmp("one.csv"), p, &err), OCCAM_OK, "%s", err.msg);
+}
+
 Test(plot, wrong_member_types_name_the_member)
 {
     occam_plot_params p = {.out_dir = in_tmp("out")};

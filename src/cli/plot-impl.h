@@ -28,6 +28,11 @@ int plot_input_err(occam_error *err, const char *file, const char *fmt, ...)
 
 /* OCCAM_ERR_RUNTIME "out of memory". */
 int plot_oom(occam_error *err);
+/* Whether gnuplot can draw v: zero, or 1e-300 to 1e300 in size. Beyond that its ranges overflow
+ * or cannot be widened ("all points y value undefined", "y_min should not equal y_max"): exit
+ * 1 with gnuplot's words, naming no field. PLOT_RANGE says so in a message. */
+bool plot_drawable(double v);
+#define PLOT_RANGE "is beyond what a figure can draw (zero, or 1e-300 to 1e300 in size)"
 
 /* Reads a whole file (any size, pipes included) and NUL-terminates it; the caller frees. */
 int plot_read_text(const char *path, char **text, size_t *len, occam_error *err);

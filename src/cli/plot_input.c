@@ -6,6 +6,7 @@
 #include "plot-impl.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,12 @@ int plot_input_err(occam_error *err, const char *file, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s: %s", file, msg);
+}
+
+bool plot_drawable(double v)
+{
+    double a = fabs(v);
+    return a == 0.0 || (a >= 1e-300 && a <= 1e300);
 }
 
 int plot_oom(occam_error *err)

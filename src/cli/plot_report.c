@@ -138,6 +138,12 @@ static int parse_history(plot_report *r, const occam_json_value *root, occam_err
             const char *key = k == H_TEST_METRIC ? plot_report_metric(r) : keys[k];
             if ((rc = get_num(r, e, "history", i, key, k == H_EPOCH, &r->h[i][k], err)))
                 return rc;
+            /* the learning curves' ranges are gnuplot's own (the bits' figures set theirs) */
+            if (isfinite(r->h[i][k]) && !plot_drawable(r->h[i][k])) {
+                char where[160];
+                where_fmt(where, sizeof where, "history", i, key);
+                return plot_input_err(err, r->path, "%s = %g " PLOT_RANGE, where, r->h[i][k]);
+            }
         }
         r->nh++;
     }

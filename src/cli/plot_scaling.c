@@ -63,6 +63,9 @@ static int csv_num(const char *path, int line, const char *col, const char *s, b
     if (end == s || *end || errno == ERANGE || !isfinite(v))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: %s '%s' is not a number", path, line,
                                col, s);
+    if (!plot_drawable(v))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: %s '%s' " PLOT_RANGE, path, line,
+                               col, s);
     *out = v;
     return OCCAM_OK;
 }
@@ -317,7 +320,8 @@ static int scaling_draw(const plot_ctx *c, const scale_table *t, const scale_gro
              base ? base + 1 : t->path);
     plot_gp_multiplot(f, ns <= 3 ? 1 : 2, ns <= 3 ? (int)ns : (int)(ns + 1) / 2, title);
     fprintf(f, "set xlabel 'threads'\nset ylabel 'speedup (× 1 thread)'\n"
-               "set xrange [1:%.9g]\nset yrange [0:%.9g]\nset key top left\n", tmax,
+               "set xrange [1:%.9g]\nset yrange [0:%.9g]\nset key top left\n",
+            tmax > 1 ? tmax : 2, /* one thread count only: [1:1] is an empty range */
             1.1 * (ymax > tmax ? ymax : tmax));
     if (tmax <= 16) fputs("set xtics 1\n", f);
     for (size_t s = 0; s < ns; s++) scaling_panel(f, d.path, t, g, s);

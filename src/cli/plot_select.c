@@ -94,6 +94,9 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
         if (v->type != OCCAM_JSON_NUMBER)
             return plot_input_err(err, r->path, "points[%zu].%s: expected a number or null", i,
                                   sel_names[k]);
+        if (isfinite(v->number) && !plot_drawable(v->number))
+            return plot_input_err(err, r->path, "points[%zu].%s = %g " PLOT_RANGE, i,
+                                  sel_names[k], v->number);
         pt->v[k] = v->number;
     }
     return OCCAM_OK;
