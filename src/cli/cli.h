@@ -118,6 +118,9 @@ int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam
  * (occam_fit_request_stop); a second one ends the process at once, removing the temporary file
  * of an output being written. */
 void cli_catch_stop_signals(void);
+/* rc, or, when it failed after a stop was asked for (a read the signal interrupted while the
+ * inputs loaded), OCCAM_STOPPED + the signal saying so, with rc's message. */
+int cli_load_stopped(int rc, occam_error *err);
 /* From now on a first stop signal finds no training step to stop at: the handler says at once
  * that the outputs are written before the run stops. */
 void cli_training_ended(void);
@@ -184,6 +187,10 @@ int cli_outputs_write(cli_output *outs, int n, occam_error *err);
  * errno before its writes (otherwise "a write failed"): the reason main's own check at exit
  * cannot give once the buffer a failed write left is gone. */
 int cli_stdout_check(const char *cmd, occam_error *err);
+/* Flushes stdout: false when that or an earlier flush or write failed. The first failure's
+ * errno is kept for cli_stdout_reason ("a write failed" without one). */
+bool cli_stdout_flush(void);
+const char *cli_stdout_reason(void);
 
 /* An output (`what` names the option) refused when it is one of the run's inputs: CONFIG,
  * --checkpoint, --resume, --input, or the files cfg's data are read from (occam_data_files;

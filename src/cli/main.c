@@ -61,12 +61,10 @@ int main(int argc, char **argv)
     /* What a command printed is part of its result: a table or predictions that never
      * reached their reader (a closed stdout, a full disk) are a failure, not exit 0. */
     errno = 0;
-    bool flushed = fflush(stdout) == 0;
-    if ((!flushed || ferror(stdout)) && rc == 0) {
+    if (!cli_stdout_flush() && rc == 0) {
         bool named = strcmp(cli_command_name, "occam") != 0; /* a command ran */
         fprintf(stderr, "occam: %s%swriting to standard output failed: %s\n",
-                named ? cli_command_name : "", named ? ": " : "",
-                !flushed && errno ? strerror(errno) : "a write failed");
+                named ? cli_command_name : "", named ? ": " : "", cli_stdout_reason());
         rc = OCCAM_ERR_RUNTIME;
     }
     occam_comm_finalize();

@@ -11,11 +11,31 @@
 #include "occam/comm.h"
 #include "occam/outfile.h"
 
+/* The first failed flush's reason, kept: a later flush of the same stream finds nothing to
+ * write and leaves errno alone, so the reason ("Broken pipe") was lost when stdout was flushed
+ * twice (cli_outputs_final, then the command's own check). */
+static bool stdout_failed;
+static int stdout_errno;
+
+bool cli_stdout_flush(void)
+{
+    if (stdout_failed) return false;
+    if (fflush(stdout) == 0 && !ferror(stdout)) return true;
+    stdout_failed = true;
+    stdout_errno = errno; /* the flush's, or the failed write's (callers zero errno first) */
+    return false;
+}
+
+const char *cli_stdout_reason(void)
+{
+    return stdout_errno ? strerror(stdout_errno) : "a write failed";
+}
+
 int cli_stdout_check(const char *cmd, occam_error *err)
 {
-    if (fflush(stdout) == 0 && !ferror(stdout)) return OCCAM_OK;
+    if (cli_stdout_flush()) return OCCAM_OK;
     return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: writing to standard output failed: %s",
-                           cmd, errno ? strerror(errno) : "a write failed");
+                           cmd, cli_stdout_reason());
 }
 
 int cli_outputs_write(cli_output *outs, int n, occam_error *err)

@@ -153,6 +153,8 @@ int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_e
     return rc;
 }
 
+static void loading_ended(void); /* with the signal handling, below */
+
 /* cli_session_open, or with `train` not NULL cli_session_open_with. */
 static int session_open(cli_session *s, const occam_config *cfg, int threads,
                         const char *checkpoint, const occam_dataset *train,
@@ -167,6 +169,7 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
         if (checkpoint) rc = cli_check_config(checkpoint, &s->cfg, err);
         if (checkpoint && rc == OCCAM_OK) rc = occam_checkpoint_load(checkpoint, &s->model, err);
         else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
+        rc = cli_load_stopped(rc, err);
         s->file_sigma = checkpoint && s->model.rho; /* before the trainer makes its own */
     }
     if (rc == OCCAM_OK && train) {
@@ -176,7 +179,9 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     } else if (rc == OCCAM_OK) {
         rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
                              occam_config_outputs(&s->cfg), &s->train, &s->test, err);
+        rc = cli_load_stopped(rc, err);
     }
+    loading_ended();
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
     rc = ranks_agree_on_inputs(&s->cfg, s, rc, err);
     /* each rank would score its share of the rows with its own weights, and the sums mix
@@ -265,28 +270,54 @@ void cli_training_ended(void) { training_ended = 1; }
 
 void cli_outputs_final(void)
 {
-    fflush(stdout);
+    cli_stdout_flush();
     fflush(stderr);
     outputs_final = 1;
 }
 
-void cli_catch_stop_signals(void)
+static volatile sig_atomic_t catching;
+
+static void install(int flags)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    /* the handler only records the request: a read it interrupts (a data file on a slow disk
-     * or a FIFO) goes on rather than failing with EINTR; so does a write to a stalled pipe
-     * (`occam train | less`), which then delays the stop; a second signal ends the run. These
-     * take the signals over even when they were ignored (`occam train ... &` from a script
-     * ignores SIGINT): a stop asked for by name is honoured. */
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = flags;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     /* mpirun forwards SIGUSR1 to every rank (SIGINT and SIGTERM it turns into an abort that
      * SIGKILLs the ranks a second later), as batch systems send it before a time limit */
     sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* The handler only records the request. While the inputs load, nothing is trained yet: a
+ * blocking open or read it interrupts (a FIFO no one writes, a pipe) fails with EINTR and the
+ * load's failure becomes the stop (cli_load_stopped); one signal from timeout(1) or a service
+ * manager used to be restarted past, and the run waited for its data for ever. From the end
+ * of the load (cli_session_open) reads and writes restart: a write to a stalled pipe (`occam
+ * train | less`) then delays the stop, and a second signal ends the run. These take the
+ * signals over even when they were ignored (`occam train ... &` from a script ignores
+ * SIGINT): a stop asked for by name is honoured. */
+void cli_catch_stop_signals(void)
+{
+    catching = 1;
+    install(0);
+}
+
+int cli_load_stopped(int rc, occam_error *err)
+{
+    int sig = occam_fit_stop_requested();
+    if (rc == OCCAM_OK || rc >= OCCAM_STOPPED || !sig) return rc;
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err->msg);
+    return occam_error_set(err, OCCAM_STOPPED + sig, "stopped by signal %d while the inputs "
+                           "were read (%s); nothing was trained", sig, why);
+}
+
+static void loading_ended(void)
+{
+    if (catching) install(SA_RESTART);
 }
 
 int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err)
