@@ -1014,7 +1014,10 @@ Test(cli, outputs_that_overflow_are_an_input_error)
     const char *csv = "--set data.source=csv --set data.label=last";
     expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
                  path("ok.csv"), path("big.csv"), path("o.st")), 2,
-           "eval: the model's outputs are not numbers on the test set");
+           "the model's outputs are not numbers on the test set");
+    char want[1024]; /* naming the weights' file */
+    snprintf(want, sizeof want, "occam: eval --checkpoint %s: the model's outputs", path("o.st"));
+    cr_assert(strstr(out, want), "%s", out);
     expect(occam("eval %s %s --set data.train=%s --set data.test=%s --checkpoint %s", BLOBS, csv,
                  path("ok.csv"), path("ok.csv"), path("o.st")), 0, "test ");
     /* train printed 'test loss -nan' with exit 0 where eval refuses: it now keeps the model
@@ -2249,6 +2252,10 @@ Test(cli, relative_error_of_constant_targets_is_undefined_not_perfect)
     write_file("flat.ini", ini);
     expect(occam("train %s --report %s", path("flat.ini"), path("flat.json")), 0,
            "relative_error nan");
+    /* and says why, once for the set that does not vary */
+    cr_assert(strstr(out, "occam: note: the test targets do not vary (4 rows): relative_error "
+                          "is undefined; mse is the measure"), "%s", out);
+    cr_assert_null(strstr(out, "the train targets do not vary"), "%s", out);
     const char *rep = slurp("flat.json");
     cr_assert(strstr(rep, "\"relative_error\": null") || strstr(rep, "\"relative_error\":null"),
               "%s", rep);

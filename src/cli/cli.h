@@ -108,6 +108,10 @@ int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_e
  * whose data scaling could not be checked. */
 int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err);
 
+/* "NAME  loss .. accuracy .." or "NAME  mse .. relative_error ..", and a note on stderr when
+ * the relative error is undefined (targets that do not vary). Nothing for an empty set. */
+void cli_print_eval(const char *name, const occam_eval *ev, occam_task task);
+
 /* OCCAM_ERR_INPUT when the model's outputs are not numbers on a non-empty set ("training" or
  * "test"): finite values can overflow through the layers (3e38 under data.normalize = none),
  * which would print 'loss -nan' with exit 0. cmd names the command in the message. */

@@ -42,17 +42,12 @@ static int run(const cli_opts *o, occam_error *err)
         occam_trainer_eval(tr, &ss.test, &ev_test);
         /* Finite values can overflow through the layers (3e38 under data.normalize = none):
          * NaN logits gave "loss -nan accuracy 0.5000" with exit 0. */
-        rc = cli_check_eval("eval", "training", &ev_train, cfg.data.task, err);
-        if (rc == OCCAM_OK) rc = cli_check_eval("eval", "test", &ev_test, cfg.data.task, err);
+        char who[64 + OCCAM_PATH_MAX]; /* the weights are the file's: name it */
+        snprintf(who, sizeof who, "eval --checkpoint %s", o->checkpoint);
+        rc = cli_check_eval(who, "training", &ev_train, cfg.data.task, err);
+        if (rc == OCCAM_OK) rc = cli_check_eval(who, "test", &ev_test, cfg.data.task, err);
         for (int i = 0; i < 2 && rc == OCCAM_OK; i++) {
-            const occam_eval *ev = i ? &ev_test : &ev_train;
-            if (!ev->n) continue;
-            if (cfg.data.task == OCCAM_TASK_CLASSIFY)
-                printf("%-5s  loss %.4f  accuracy %.4f  (%zu samples)\n", i ? "test" : "train",
-                       ev->loss, ev->accuracy, ev->n);
-            else
-                printf("%-5s  mse %.6g  relative_error %.4f  (%zu samples)\n", i ? "test" : "train",
-                       ev->mse, ev->relative_error, ev->n);
+            cli_print_eval(i ? "test" : "train", i ? &ev_test : &ev_train, cfg.data.task);
         }
         occam_report rep = {.command = "eval", .cfg = &cfg, .model = &ss.model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test};

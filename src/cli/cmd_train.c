@@ -85,17 +85,6 @@ static void on_progress(void *user, const occam_progress *p)
             st->samples_per_second, world, st->seconds, eta);
 }
 
-static void print_eval(const char *name, const occam_eval *ev, occam_task task)
-{
-    if (!ev->n) return;
-    if (task == OCCAM_TASK_CLASSIFY)
-        printf("%-5s  loss %.4f  accuracy %.4f  (%zu samples)\n", name, ev->loss, ev->accuracy,
-               ev->n);
-    else
-        printf("%-5s  mse %.6g  relative_error %.4f  (%zu samples)\n", name, ev->mse,
-               ev->relative_error, ev->n);
-}
-
 typedef struct state_io {
     occam_state_writer wr;
     occam_state_reader rd;
@@ -351,8 +340,8 @@ static int run(const cli_opts *o, occam_error *err)
         occam_trainer_eval(tr, train, &ev_train);
         occam_trainer_eval(tr, test, &ev_test);
         printf("# result\n");
-        print_eval("train", &ev_train, cfg.data.task);
-        print_eval("test", &ev_test, cfg.data.task);
+        cli_print_eval("train", &ev_train, cfg.data.task);
+        cli_print_eval("test", &ev_test, cfg.data.task);
         int64_t active = 0;
         for (int l = 0; l < model->lay.nlayers; l++)
             active += (int64_t)occam_model_active_weights(model, l);

@@ -332,6 +332,22 @@ int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_erro
     return rc;
 }
 
+void cli_print_eval(const char *name, const occam_eval *ev, occam_task task)
+{
+    if (!ev->n) return;
+    if (task == OCCAM_TASK_CLASSIFY)
+        printf("%-5s  loss %.4f  accuracy %.4f  (%zu samples)\n", name, ev->loss, ev->accuracy,
+               ev->n);
+    else
+        printf("%-5s  mse %.6g  relative_error %.4f  (%zu samples)\n", name, ev->mse,
+               ev->relative_error, ev->n);
+    /* relative error is mse over the targets' variance: none to divide by (a constant target,
+     * one row) printed 'nan' without a word */
+    if (task != OCCAM_TASK_CLASSIFY && isnan(ev->relative_error) && !isnan(ev->mse))
+        fprintf(stderr, "occam: note: the %s targets do not vary (%zu row%s): relative_error "
+                "is undefined; mse is the measure\n", name, ev->n, ev->n == 1 ? "" : "s");
+}
+
 int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam_task task,
                    occam_error *err)
 {
