@@ -633,8 +633,6 @@ static void check_section_line(load_state *st)
     load_fail(st, "%s", why);
 }
 
-/* inih's reader: fgets plus line counting, the length limit and the stop at the first error.
- * num is inih's buffer size; a line must leave room for "\r\n\0". */
 /* Like inih's scan: the first of chars (NULL: none), or an inline comment (';' after a blank),
  * or the end. */
 static char *scan_to(char *s, const char *chars)
@@ -670,6 +668,8 @@ static bool pass_long_value(load_state *st, char *str, int num)
     return true;
 }
 
+/* inih's reader: fgets into occam's own line plus line counting, the length limits and the stop
+ * at the first error. num is inih's buffer size; a line it gets must leave room for "\r\n\0". */
 static char *load_read(char *str, int num, void *stream)
 {
     load_state *st = stream;
@@ -786,7 +786,7 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path,
                                strerror(EISDIR));
     }
-    load_state *st = calloc(1, sizeof *st); /* ~3.5 KB: keep it off small thread stacks */
+    load_state *st = calloc(1, sizeof *st); /* ~5 KB: keep it off small thread stacks */
     if (!st) {
         fclose(f);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
