@@ -79,7 +79,7 @@ test: deps layers
 # (then they share its job slots): `make test` builds three trees, and one compiler at a time
 # spent three of its minutes on 2 cores.
 NPROC     := $(shell nproc 2>/dev/null || echo 1)
-BUILD_JOBS = $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$(NPROC))
+BUILD_JOBS = $(if $(filter -j%,$(MAKEFLAGS))$(findstring jobserver,$(MAKEFLAGS)),,-j$(NPROC))
 
 # The floor plan: no include points up a layer (tools/layers.sh holds the plan).
 layers:

@@ -66,19 +66,23 @@ BEGIN {
         if (!(line in rank)) say("src/" line "/ is not in the floor plan (tools/layers.sh LAYERS)")
     nsys = split(runtime_only, sys, " ")
 }
-FNR == 1 {
+# The folder of file f, counted once; skip when it has none or the plan does not know it. Run at
+# the first line of f, and at the end for the empty files, which have none.
+function enter(f) {
+    visited[f] = 1
     skip = 0
-    if (FILENAME ~ /^include\/occam\//) {
-        s = stem(FILENAME, ".h")
-        if (!(s in owner)) { say(FILENAME ": no folder owns it (no src/*/" s ".c)"); skip = 1; next }
+    if (f ~ /^include\/occam\//) {
+        s = stem(f, ".h")
+        if (!(s in owner)) { say(f ": no folder owns it (no src/*/" s ".c)"); skip = 1; return }
         folder = owner[s]
     } else {
-        folder = FILENAME; sub(/^src\//, "", folder); sub(/\/.*/, "", folder)
+        folder = f; sub(/^src\//, "", folder); sub(/\/.*/, "", folder)
     }
-    if (!(folder in rank)) { skip = 1; next }
+    if (!(folder in rank)) { skip = 1; return }
     nfiles++
     split("", seen)
 }
+FNR == 1 { enter(FILENAME) }
 skip { next }
 /^[ \t]*#[ \t]*include[ \t]*</ {
     target = $0; sub(/^[^<]*</, "", target); sub(/>.*$/, "", target)
@@ -117,6 +121,7 @@ skip { next }
         say(FILENAME ":" FNR ": includes " target " from " to "/, beside " folder "/ in the same layer")
 }
 END {
+    for (i = 1; i < ARGC; i++) if (!(ARGV[i] in visited)) enter(ARGV[i])
     if (graph) {
         n = split(order, fs, /[ \t]+/)
         for (i = 1; i <= n; i++) {

@@ -122,9 +122,6 @@ int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam
  * (occam_fit_request_stop); a second one ends the process at once, removing the temporary file
  * of an output being written. */
 void cli_catch_stop_signals(void);
-/* rc, or, when it failed after a stop was asked for (a read the signal interrupted while the
- * inputs loaded), OCCAM_STOPPED + the signal saying so, with rc's message. */
-int cli_load_stopped(int rc, occam_error *err);
 /* From now on a first stop signal finds no training step to stop at: the handler says at once
  * that the outputs are written before the run stops. */
 void cli_training_ended(void);

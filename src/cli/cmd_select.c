@@ -185,7 +185,6 @@ static int load_data(select_run *s, const select_point *pt, occam_error *err)
     const occam_config *cfg = &pt->cfg;
     int rc = occam_data_load(&cfg->data, occam_config_inputs(cfg), occam_config_outputs(cfg),
                              &d->train, &d->test, err);
-    rc = cli_load_stopped(rc, err);
     if (rc == OCCAM_OK) d->pt = pt;
     return rc;
 }

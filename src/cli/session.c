@@ -169,7 +169,6 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
         if (checkpoint) rc = cli_check_config(checkpoint, &s->cfg, err);
         if (checkpoint && rc == OCCAM_OK) rc = occam_checkpoint_load(checkpoint, &s->model, err);
         else occam_model_init(&s->model, s->cfg.model.init, s->cfg.train.seed);
-        rc = cli_load_stopped(rc, err);
         s->file_sigma = checkpoint && s->model.rho; /* before the trainer makes its own */
     }
     if (rc == OCCAM_OK && train) {
@@ -179,7 +178,6 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     } else if (rc == OCCAM_OK) {
         rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
                              occam_config_outputs(&s->cfg), &s->train, &s->test, err);
-        rc = cli_load_stopped(rc, err);
     }
     loading_ended();
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
@@ -246,14 +244,45 @@ void cli_session_close(cli_session *s)
 /* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once,
  * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
  * these replace, would have). */
-static volatile sig_atomic_t training_ended, outputs_final;
+static volatile sig_atomic_t loading, training_ended, outputs_final, many_ranks, late_ignored;
+
+static void die_by(int sig)
+{
+    occam_outfile_unlink_open();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static void on_signal(int sig)
 {
-    if (occam_fit_stop_requested() || outputs_final) {
-        occam_outfile_unlink_open();
-        signal(sig, SIG_DFL);
-        raise(sig);
+    if (loading) {
+        /* Nothing is trained yet: stop at once. Recording the stop for the first step left a
+         * run whose data never came (a FIFO no one writes, a pipe) waiting for ever: one
+         * SIGTERM from timeout(1) or a service manager did not end it. */
+        char msg[128] = "occam: stopped by signal ";
+        size_t k = strlen(msg);
+        if (sig >= 10) msg[k++] = (char)('0' + sig / 10 % 10);
+        msg[k++] = (char)('0' + sig % 10);
+        static const char rest[] = " while the inputs were read; nothing was trained\n";
+        memcpy(msg + k, rest, sizeof rest);
+        ssize_t w = write(2, msg, strlen(msg));
+        (void)w;
+        die_by(sig);
+        return;
+    }
+    if (occam_fit_stop_requested()) {
+        die_by(sig);
+        return;
+    }
+    if (outputs_final) {
+        /* Past the last check: ending by the signal says it was stopped. Under mpirun the
+         * ranks agree on that check, and one rank dying by a signal its peers had before
+         * theirs aborts the job: a first late signal there is let go, unheard. */
+        if (many_ranks && !late_ignored) {
+            late_ignored = 1;
+            return;
+        }
+        die_by(sig);
         return;
     }
     occam_fit_request_stop(sig);
@@ -272,17 +301,22 @@ void cli_outputs_final(void)
 {
     cli_stdout_flush();
     fflush(stderr);
+    many_ranks = occam_comm_world()->size > 1;
     outputs_final = 1;
 }
 
-static volatile sig_atomic_t catching;
-
-static void install(int flags)
+/* The handler only records the request, and reads and writes it interrupts restart: a write
+ * to a stalled pipe (`occam train | less`) delays the stop, and a second signal ends the run.
+ * While the inputs load (from here to the end of cli_session_open's load) it ends the run at
+ * once. These take the signals over even when they were ignored (`occam train ... &` from a
+ * script ignores SIGINT): a stop asked for by name is honoured. */
+void cli_catch_stop_signals(void)
 {
+    loading = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sa.sa_flags = flags;
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -291,34 +325,7 @@ static void install(int flags)
     sigaction(SIGUSR1, &sa, NULL);
 }
 
-/* The handler only records the request. While the inputs load, nothing is trained yet: a
- * blocking open or read it interrupts (a FIFO no one writes, a pipe) fails with EINTR and the
- * load's failure becomes the stop (cli_load_stopped); one signal from timeout(1) or a service
- * manager used to be restarted past, and the run waited for its data for ever. From the end
- * of the load (cli_session_open) reads and writes restart: a write to a stalled pipe (`occam
- * train | less`) then delays the stop, and a second signal ends the run. These take the
- * signals over even when they were ignored (`occam train ... &` from a script ignores
- * SIGINT): a stop asked for by name is honoured. */
-void cli_catch_stop_signals(void)
-{
-    catching = 1;
-    install(0);
-}
-
-int cli_load_stopped(int rc, occam_error *err)
-{
-    int sig = occam_fit_stop_requested();
-    if (rc == OCCAM_OK || rc >= OCCAM_STOPPED || !sig) return rc;
-    char why[sizeof err->msg];
-    snprintf(why, sizeof why, "%s", err->msg);
-    return occam_error_set(err, OCCAM_STOPPED + sig, "stopped by signal %d while the inputs "
-                           "were read (%s); nothing was trained", sig, why);
-}
-
-static void loading_ended(void)
-{
-    if (catching) install(SA_RESTART);
-}
+static void loading_ended(void) { loading = 0; }
 
 int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err)
 {

@@ -345,14 +345,6 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
                                      name);
             else
                 msrc[2 * l + b] = v->data;
-            /* A mask byte is a verdict, 0 or 1: the codes count the kept weights by adding
-             * them up (a 255 asserted k <= n), and the trainer multiplies by them. */
-            for (size_t i = 0; rc == OCCAM_OK && i < want_n; i++)
-                if (msrc[2 * l + b][i] > 1)
-                    rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                         "%s: tensor '%s' has %u at index %zu: a mask holds only "
-                                         "0 and 1 (file damaged)", path, name,
-                                         (unsigned)msrc[2 * l + b][i], i);
         }
     }
     if (rc != OCCAM_OK) {
@@ -360,6 +352,18 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
         if (strstr(err->msg, "shape") || strstr(err->msg, "layers"))
             strncat(err->msg, " (check model.layers)", sizeof err->msg - strlen(err->msg) - 1);
         return rc;
+    }
+    /* A mask byte is a verdict, 0 or 1: the codes count the kept weights by adding them up (a
+     * 255 asserted k <= n), and the trainer multiplies by them. */
+    for (int k = 0; has_mask && k < 2 * lay->nlayers && rc == OCCAM_OK; k++) {
+        size_t nk = k % 2 ? (size_t)lay->width[k / 2 + 1]
+                          : (size_t)lay->width[k / 2] * lay->width[k / 2 + 1];
+        for (size_t i = 0; i < nk && rc == OCCAM_OK; i++)
+            if (msrc[k][i] > 1)
+                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'layers.%d.%s' has %u at "
+                                     "index %zu: a mask holds only 0 and 1 (file damaged)", path,
+                                     k / 2, k % 2 ? "bias_mask" : "weight_mask",
+                                     (unsigned)msrc[k][i], i);
     }
     /* A NaN or infinite parameter would poison every prediction (predict would print nan):
      * refuse the file, naming the tensor. */

@@ -650,16 +650,19 @@ static char *scan_to(char *s, const char *chars)
  * comment and outer blanks off). False when the line is no such line. */
 static bool pass_long_value(load_state *st, char *str, int num)
 {
-    char *line = st->text, *start = (char *)skip_space(line);
+    char *line = st->text, *start = (char *)skip_space(line_start(st));
     if (*start == ';' || *start == '#') { /* a long comment: nothing to pass on */
         snprintf(str, (size_t)num, "#\n");
         return true;
     }
     char *eq = scan_to(start, "=:");
+    /* the line up to '=', the marker, '\n' and the NUL must fit */
     if ((*eq != '=' && *eq != ':') || eq == start ||
-        (size_t)(eq - line) + sizeof LONG_VALUE_MARK + 1 > (size_t)num)
+        (size_t)(eq - line) + 1 + sizeof LONG_VALUE_MARK + 1 > (size_t)num)
         return false;
-    char *value = (char *)skip_space(eq + 1), *end = scan_to(value, NULL);
+    /* inih cuts an inline comment from just after the '=' (so "= ; x" is empty), then blanks */
+    char *end = scan_to(eq + 1, NULL), *value = (char *)skip_space(eq + 1);
+    if (value > end) value = end;
     while (end > value && isspace((unsigned char)end[-1]))
         end--;
     *end = 0;
@@ -702,6 +705,11 @@ static char *load_read(char *str, int num, void *stream)
         load_fail(st, "line too long (max %d characters)", cap - 3);
         return NULL;
     }
+    /* one line end, whatever it was ("\r\r\r\n" too): what is copied into inih's buffer below
+     * is then at most len + 2 bytes (a run of '\r's overflowed it) */
+    n = len;
+    if (eol) line[n++] = '\n';
+    line[n] = 0;
     check_section_line(st);
     if (st->err_line)
         return NULL;
@@ -748,13 +756,14 @@ static int load_handler(void *user, const char *section, const char *name, const
 
 /* inih only returns the number of a line it could not parse; fetch its text for the message.
  * Best effort: an unseekable file just gets the line number. */
-static void syntax_error(const load_state *st, int line, occam_error *err)
+static void syntax_error(load_state *st, int line, occam_error *err)
 {
-    char text[256] = "";
+    char *text = st->text; /* as long as any line load_read took */
+    text[0] = '\0';
     if (fseek(st->f, 0, SEEK_SET) == 0) {
         clearerr(st->f);
         for (int i = 1; i <= line; i++)
-            if (!fgets(text, sizeof text, st->f)) {
+            if (!fgets(text, sizeof st->text, st->f)) {
                 text[0] = '\0';
                 break;
             }
