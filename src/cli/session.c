@@ -255,10 +255,12 @@ static void die_by(int sig)
 
 static void on_signal(int sig)
 {
-    if (loading) {
+    if (loading && !many_ranks) {
         /* Nothing is trained yet: stop at once. Recording the stop for the first step left a
          * run whose data never came (a FIFO no one writes, a pipe) waiting for ever: one
-         * SIGTERM from timeout(1) or a service manager did not end it. */
+         * SIGTERM from timeout(1) or a service manager did not end it. Under mpirun the ranks
+         * agree on their loads' failures and mpirun ends ranks it gives up on (a SIGTERM that
+         * this would answer with a second message): the stop is recorded as after loading. */
         char msg[128] = "occam: stopped by signal ";
         size_t k = strlen(msg);
         if (sig >= 10) msg[k++] = (char)('0' + sig / 10 % 10);
@@ -301,7 +303,6 @@ void cli_outputs_final(void)
 {
     cli_stdout_flush();
     fflush(stderr);
-    many_ranks = occam_comm_world()->size > 1;
     outputs_final = 1;
 }
 
@@ -312,6 +313,7 @@ void cli_outputs_final(void)
  * script ignores SIGINT): a stop asked for by name is honoured. */
 void cli_catch_stop_signals(void)
 {
+    many_ranks = occam_comm_world()->size > 1;
     loading = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
