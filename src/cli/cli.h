@@ -120,13 +120,15 @@ int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam
 
 /* SIGINT and SIGTERM ask a training run to stop after its current step
  * (occam_fit_request_stop); a second one ends the process at once, removing the temporary file
- * of an output being written. */
+ * of an output being written. Until cli_session_open has loaded the inputs, a first one ends a
+ * lone process at once, saying so (nothing is trained yet). */
 void cli_catch_stop_signals(void);
 /* From now on a first stop signal finds no training step to stop at: the handler says at once
  * that the outputs are written before the run stops. */
 void cli_training_ended(void);
 /* Every output is written and the last stop check is next: from now on a stop signal ends the
- * process at once, by the signal (the shell sees 128 + n), as a second one would. A first one
+ * process at once, by the signal (the shell sees 128 + n), as a second one would; under mpirun
+ * a first one is let go unheard (a rank dying alone aborts its peers' agreement). A first one
  * used to be recorded after that check and never read: it said "the outputs are written first",
  * then the run exited 0. Flushes stdout and stderr first. */
 void cli_outputs_final(void);
