@@ -1075,6 +1075,15 @@ Test(config, error_line_too_long)
     /* a long line with no key: inih's limit */
     snprintf(bad, sizeof bad, "[data]\n%0300d\nseed = 1\n", 0);
     check_error(bad, 2, "line too long (max 197 characters, or 1277 for a key's value)", true);
+    /* a run of '\r's before the '\n' is one line end: only the line without them was held to
+     * inih's 200 bytes, and 1,100 of them were copied past its stack buffer (SIGSEGV) */
+    snprintf(ok, sizeof ok, "[train]\nepochs = 7");
+    memset(ok + strlen(ok), '\r', 1100);
+    strcpy(ok + strlen("[train]\nepochs = 7") + 1100, "\nlr = 0.5\r\r\n");
+    occam_config_defaults(&c);
+    cr_assert_eq(load_text(&c, ok, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(c.train.epochs, 7);
+    cr_assert_float_eq(c.train.optim.lr, 0.5, 1e-12);
     /* a long comment is a comment; a long line after a long value is read afresh */
     snprintf(ok, sizeof ok, "[data]\n;%0300d\npath = /%0400d\nseed = 7\n", 0, 0);
     occam_config_defaults(&c);
