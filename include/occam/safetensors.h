@@ -144,4 +144,10 @@ int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
 int occam_st_check_finite(const occam_st_file *f, const occam_st_tensor_view *t,
                           occam_error *err);
 
+/* Checks that every byte of mask tensor t of f (a U8 one; other dtypes pass) is 0 or 1: the
+ * codes count kept weights by adding the bytes (a 255 asserted k <= n) and the trainer
+ * multiplies by them. Otherwise OCCAM_ERR_INPUT with "PATH: tensor 'x' has 255 at index 5: a
+ * mask holds only 0 and 1 (file damaged)". */
+int occam_st_check_mask(const occam_st_file *f, const occam_st_tensor_view *t, occam_error *err);
+
 #endif

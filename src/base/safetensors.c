@@ -705,6 +705,17 @@ int occam_st_check_finite(const occam_st_file *f, const occam_st_tensor_view *t,
     return OCCAM_OK;
 }
 
+int occam_st_check_mask(const occam_st_file *f, const occam_st_tensor_view *t, occam_error *err)
+{
+    const uint8_t *b = t->data;
+    for (size_t i = 0; t->dtype == OCCAM_ST_U8 && i < t->nbytes; i++)
+        if (b[i] > 1)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' has %u at index %zu: a "
+                                   "mask holds only 0 and 1 (file damaged)", f->path, t->name,
+                                   (unsigned)b[i], i);
+    return OCCAM_OK;
+}
+
 int occam_st_expect_f32(const occam_st_file *f, const char *name, int ndim,
                         const int64_t *shape, const float **data, occam_error *err)
 {

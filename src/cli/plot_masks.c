@@ -42,12 +42,7 @@ static int mask_tensors(const occam_st_file *f, int l, const occam_st_tensor_vie
                               (long long)shape[0], (long long)shape[1]);
     if (shape[0] < 1 || shape[1] < 1 || shape[0] > INT_MAX || shape[1] > INT_MAX)
         return plot_input_err(err, f->path, "tensor 'layers.%d.weight' has an unusable shape", l);
-    const uint8_t *mv = *mk ? (const uint8_t *)(*mk)->data : NULL;
-    for (size_t i = 0; mv && i < (size_t)shape[0] * (size_t)shape[1]; i++)
-        if (mv[i] > 1)
-            return plot_input_err(err, f->path, "tensor '%s' has %u at index %zu: a mask holds "
-                                  "only 0 and 1", name, (unsigned)mv[i], i);
-    return OCCAM_OK;
+    return *mk ? occam_st_check_mask(f, *mk, err) : OCCAM_OK;
 }
 
 /* Counts the kept weights into the cells, then averages each cell over its block's real

@@ -353,18 +353,13 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
             strncat(err->msg, " (check model.layers)", sizeof err->msg - strlen(err->msg) - 1);
         return rc;
     }
-    /* A mask byte is a verdict, 0 or 1: the codes count the kept weights by adding them up (a
-     * 255 asserted k <= n), and the trainer multiplies by them. */
-    for (int k = 0; has_mask && k < 2 * lay->nlayers && rc == OCCAM_OK; k++) {
-        size_t nk = k % 2 ? (size_t)lay->width[k / 2 + 1]
-                          : (size_t)lay->width[k / 2] * lay->width[k / 2 + 1];
-        for (size_t i = 0; i < nk && rc == OCCAM_OK; i++)
-            if (msrc[k][i] > 1)
-                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'layers.%d.%s' has %u at "
-                                     "index %zu: a mask holds only 0 and 1 (file damaged)", path,
-                                     k / 2, k % 2 ? "bias_mask" : "weight_mask",
-                                     (unsigned)msrc[k][i], i);
-    }
+    /* after the shape hint above: a mask byte of 255 is not model.layers' fault */
+    for (int l = 0; has_mask && l < lay->nlayers && rc == OCCAM_OK; l++)
+        for (int b = 0; b < 2 && rc == OCCAM_OK; b++) {
+            char name[32];
+            snprintf(name, sizeof name, b ? "layers.%d.bias_mask" : "layers.%d.weight_mask", l);
+            rc = occam_st_check_mask(f, occam_st_find(f, name), err);
+        }
     /* A NaN or infinite parameter would poison every prediction (predict would print nan):
      * refuse the file, naming the tensor. */
     static const char *const floats[] = {"weight", "bias", "weight_rho"};

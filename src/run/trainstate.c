@@ -699,11 +699,8 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
 #undef NEED
     /* the shortest point's mask becomes the model's (mdl schedule): 0 and 1 only, as the
      * model's own masks are checked when it loads */
-    for (int64_t i = 0; rc == OCCAM_OK && bestm && i < n; i++)
-        if (bestm[i] > 1)
-            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor 'prune.best_mask' has %u at "
-                                 "index %lld: a mask holds only 0 and 1 (file damaged)", path,
-                                 (unsigned)bestm[i], (long long)i);
+    if (rc == OCCAM_OK && bestm)
+        rc = occam_st_check_mask(&f, occam_st_find(&f, "prune.best_mask"), err);
     /* The model's own tensors are checked when it loads; these go into the run as they are. */
     static const char *const floats[] = {"optim.m1", "optim.m2", "optim.m1_rho", "optim.m2_rho", "noise.level",
                                          "prune.snapshot", "prune.best_params"};
