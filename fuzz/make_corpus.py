@@ -125,6 +125,42 @@ def rows_checkpoint(path, tmp):
     return out
 
 
+def as_version(data, v):
+    """A version 8 file of a 4-3-2 model without an image grid (width 0) as version v: the
+    same stream without the image width (after the 64-byte front), and before version 4
+    without the data scaling either. The harness fixes the length and checksum."""
+    front = 24 + 8 * 3 + 8
+    out = bytearray(data[:front + 8] + data[front + 12:]) if v < 8 else bytearray(data)
+    if v == 3:
+        out = out[:front] + out[front + 8:]
+    out[8] = v
+    return bytes(out)
+
+
+def grid_seeds(tmp):
+    """A pruned 4-3-2 model on 2 × 2 images (IDX): its .occ file sends layer 0's mask and
+    values by their grid neighbours (version 8), when shorter."""
+    d = os.path.join(tmp, "idx22")
+    os.makedirs(d)
+    for stem, n in (("train", 60), ("t10k", 10)):
+        img, lab = idx_pair(n, 2, 2, 2)
+        with open(os.path.join(d, stem + "-images-idx3-ubyte"), "wb") as f:
+            f.write(img)
+        with open(os.path.join(d, stem + "-labels-idx1-ubyte"), "wb") as f:
+            f.write(lab)
+    args = ["--set", "data.source=idx", "--set", "data.path=" + d, "--set",
+            "model.layers=4,3,2", "--set", "train.epochs=1", "--set", "data.normalize=scale"]
+    st, occ = os.path.join(tmp, "grid.safetensors"), os.path.join(tmp, "grid.occ")
+    subprocess.run([OCCAM, "train", BLOBS, *args, "--set", "prune.schedule=oneshot", "--set",
+                    "prune.target=0.5", "--save", st], check=True, capture_output=True)
+    subprocess.run([OCCAM, "compress", BLOBS, *args, "--checkpoint", st, "--out", occ],
+                   check=True, capture_output=True)
+    with open(occ, "rb") as f:
+        data = f.read()
+    put("occ", "idx_4_3_2_grid_fixcrc", b"\x01" + data)
+    put("occ", "idx_4_3_2_grid_raw", b"\x00" + data)
+
+
 def model_seeds(tmp):
     small = ["--set", "model.layers=4,3,2", "--set", "data.features=4", "--set",
              "data.classes=2", "--set", "train.epochs=1", "--set", "data.samples=40",
@@ -154,16 +190,14 @@ def model_seeds(tmp):
             data = f.read()
         put("occ", name + "_fixcrc", b"\x01" + data)
         put("occ", name + "_raw", b"\x00" + data)
-        if name == "st_4_3_2":  # version 3, still read: version 4 without the data scaling
-            cut = 24 + 8 * 3 + 8
-            v3 = bytearray(data[:cut] + data[cut + 8:])
-            v3[8] = 3
-            put("occ", name + "_v3_fixcrc", b"\x01" + bytes(v3))
+        # version 7: version 8 without the inputs' image width (0 here), the same stream
+        put("occ", name + "_v7_fixcrc", b"\x01" + as_version(data, 7))
+        if name == "st_4_3_2":
+            # version 3, still read: version 4 without the data scaling
+            put("occ", name + "_v3_fixcrc", b"\x01" + as_version(data, 3))
             # version 4: version 7 without groups of bins or the unit-first mask code, the
             # same bytes for an unpruned model at these spans
-            v4 = bytearray(data)
-            v4[8] = 4
-            put("occ", name + "_v4_fixcrc", b"\x01" + bytes(v4))
+            put("occ", name + "_v4_fixcrc", b"\x01" + as_version(data, 4))
             # spans wider than a table (2^16 symbols), whose bins go in groups
             fine = os.path.join(tmp, name + "_fine.occ")
             subprocess.run([OCCAM, "compress", BLOBS, *small, "--set",
@@ -214,6 +248,7 @@ def main():
     csv_seeds()
     with tempfile.TemporaryDirectory() as tmp:
         model_seeds(tmp)
+        grid_seeds(tmp)
         state_seeds(tmp)
 
 

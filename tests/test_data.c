@@ -176,6 +176,7 @@ static void load_small(bool gz_images, bool gz_labels)
     occam_error err = {0};
     cr_assert_eq(occam_idx_load(&ds, img.s, lab.s, 10, &err), OCCAM_OK, "%s", err.msg);
     check_small(&ds);
+    cr_assert_eq(ds.grid_w, 3, "2 × 3 images are 3 pixels wide, not %d", ds.grid_w);
     occam_dataset_free(&ds);
     assert_zeroed(&ds);
 }
@@ -547,13 +548,15 @@ Test(data, idx_fashion_mnist)
 
 /* ---- IDX, features only ----------------------------------------------------------------- */
 
-static void expect_features_ok(const char *path, size_t n, size_t d, const unsigned char *pix)
+static void expect_features_ok(const char *path, size_t n, size_t d, const unsigned char *pix,
+                               int grid_w)
 {
     occam_dataset ds;
     occam_error err = {0};
     cr_assert_eq(occam_idx_load_features(&ds, path, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(ds.n, n);
     cr_assert_eq(ds.d, d);
+    cr_assert_eq(ds.grid_w, grid_w, "%s: image width %d", path, ds.grid_w);
     cr_assert_null(ds.label);
     cr_assert_null(ds.y);
     cr_assert_eq(ds.classes, 0);
@@ -564,18 +567,19 @@ static void expect_features_ok(const char *path, size_t n, size_t d, const unsig
 }
 
 /* An images file (3 dims), a plain n × d matrix (2) and 4 dims all read as records × the rest,
- * gzipped or raw. */
+ * gzipped or raw; only the images file is an image grid (rows × cols, 3 wide here), which the
+ * model code may send the first layer by. */
 Test(data, idx_features_values)
 {
     for (int gz = 0; gz < 2; gz++) {
         path_t img = write_idx_images("img", 3, 2, 3, k_pix, sizeof k_pix, gz);
-        expect_features_ok(img.s, 3, 6, k_pix);
+        expect_features_ok(img.s, 3, 6, k_pix, 3);
         const uint32_t dim2[2] = {3, 6}, dim4[4] = {3, 1, 2, 3};
         bytes b2 = idx_bytes(0x802, dim2, 2, k_pix, sizeof k_pix);
         bytes b4 = idx_bytes(0x804, dim4, 4, k_pix, sizeof k_pix);
         path_t p2 = write_bytes("m2", b2.p, b2.len, gz), p4 = write_bytes("m4", b4.p, b4.len, gz);
-        expect_features_ok(p2.s, 3, 6, k_pix);
-        expect_features_ok(p4.s, 3, 6, k_pix);
+        expect_features_ok(p2.s, 3, 6, k_pix, 0);
+        expect_features_ok(p4.s, 3, 6, k_pix, 0);
         free(b2.p);
         free(b4.p);
     }

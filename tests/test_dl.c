@@ -370,6 +370,75 @@ Test(dl, occ_version_7_rows_and_unsent_biases_round_trip)
     rig_down(&r);
 }
 
+/* Version 8 on inputs that are an image (occam_dataset.grid_w; here the blobs' 20 features
+ * read as 4 × 5): layer 0 keeps a blob of pixels per unit, its weights positive on the left
+ * and negative on the right, so the grid code (src/mdl/gridcode.h) sends both its mask and its
+ * values in fewer bits than the plain codes. The file decodes to the quantised model bit for
+ * bit, and its payload is the bits counted; without a grid the same model is coded as before. */
+Test(dl, occ_version_8_image_grid_code_round_trips)
+{
+    rig r;
+    rig_up(&r);
+    occam_model *m = &r.m;
+    const occam_layout *lay = &m->lay;
+    int in = lay->width[0], h = lay->width[1], w = 5;
+    cr_assert_eq(in, 20);
+    uint8_t *m0 = m->mask + lay->w_off[0];
+    float *w0 = m->params + lay->w_off[0];
+    for (int o = 0; o < h; o++) {
+        int x0 = o % 3, y0 = o % 2;
+        for (int i = 0; i < in; i++) {
+            int x = i % w, y = i / w;
+            size_t a = (size_t)o * in + (size_t)i;
+            m0[a] = (uint8_t)(x >= x0 && x < x0 + 3 && y >= y0 && y < y0 + 2);
+            float mag = 0.3f + 0.02f * (float)((o * 7 + i) % 11);
+            w0[a] = m0[a] ? (x < 2 ? mag : -mag) : 0.0f;
+        }
+    }
+    occam_dl plain, grid;
+    occam_error err;
+    r.train.grid_w = 0;
+    cr_assert_eq(occam_dl_compute(&plain, m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(plain.grid_w, 0);
+    cr_assert(!plain.layer[0].grid_signs);
+    r.train.grid_w = w;
+    float *q = occam_alloc(lay->nparams, sizeof(float));
+    cr_assert_eq(occam_dl_compute(&grid, m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(grid.grid_w, w);
+    cr_assert(grid.layer[0].grid_signs, "the signs' grid code was not taken");
+    cr_assert(grid.layer[0].mask_bits < plain.layer[0].mask_bits, "mask %g bits, plain %g",
+              grid.layer[0].mask_bits, plain.layer[0].mask_bits);
+    cr_assert(grid.layer[0].value_bits < plain.layer[0].value_bits, "values %g bits, plain %g",
+              grid.layer[0].value_bits, plain.layer[0].value_bits);
+    cr_assert_eq(grid.layer[1].mask_bits, plain.layer[1].mask_bits);
+    cr_assert_eq(grid.layer[1].value_bits, plain.layer[1].value_bits);
+    cr_log_info("layer 0 on a 4 x 5 grid: mask %.0f bits (plain %.0f), values %.0f (plain %.0f)",
+                grid.layer[0].mask_bits, plain.layer[0].mask_bits, grid.layer[0].value_bits,
+                plain.layer[0].value_bits);
+    char path[] = "/tmp/occam-dl8-XXXXXX";
+    occam_occ_sizes sz;
+    occam_model back;
+    occ_write_read(&r, &grid, path, &sz, &back);
+    cr_assert(memcmp(back.params, q, lay->nparams * sizeof(float)) == 0,
+              "the decoded model is not the quantised one");
+    cr_assert(memcmp(back.mask, m->mask, lay->nparams) == 0);
+    unlink(path);
+    occam_model_free(&back);
+    /* without the grid: the plain codes, read back as exactly */
+    char path2[] = "/tmp/occam-dl8p-XXXXXX";
+    r.train.grid_w = 0;
+    cr_assert_eq(occam_dl_compute(&plain, m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
+                 OCCAM_OK, "%s", err.msg);
+    occ_write_read(&r, &plain, path2, &sz, &back);
+    cr_assert(memcmp(back.params, q, lay->nparams * sizeof(float)) == 0);
+    unlink(path2);
+    occam_model_free(&back);
+    free(q);
+    rig_down(&r);
+}
+
 /* A span wider than a table (2^16 symbols; here about 2·10^6 bins at a step of 1e-6) groups
  * its bins, a symbol per group under the prior's mass of the group, then the bin's place in
  * it: under either prior it decodes to the quantised model exactly, with no field more in the
@@ -404,8 +473,8 @@ Test(dl, occ_a_span_wider_than_a_table_round_trips_in_groups_of_bins, .timeout =
         occam_occ_sizes sz;
         cr_assert_eq(occam_occ_write(path, &r.m, &r.cfg.model, &(occam_occ_data){0}, &dl, &sz,
                                      &err), OCCAM_OK, "%s", err.msg);
-        /* 64 bytes of front, 26 per layer and the 8-byte trailer, as at any step */
-        cr_assert_eq(sz.header_bytes, 64 + 2 * 26 + 8, "header %zu bytes", sz.header_bytes);
+        /* 68 bytes of front, 26 per layer and the 8-byte trailer, as at any step */
+        cr_assert_eq(sz.header_bytes, 68 + 2 * 26 + 8, "header %zu bytes", sz.header_bytes);
         double pay = 8.0 * (double)sz.payload_bytes;
         cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
                   "prior %d: payload %g bits, two-part model bits %g", kind, pay, dl.model_bits);
@@ -885,10 +954,9 @@ Test(dl, occ_every_single_bit_flip_is_refused, .timeout = 120)
             by_crc += strstr(err.msg, "checksum mismatch") != NULL;
         }
     cr_assert_eq(refused, (int)(8 * x.size));
-    /* all but the magic, version and length fields' flips are the checksum's to catch, and
-     * the version's three low bits: version 7 becomes 6, 5 or 3, each read, so its checksum
-     * fails */
-    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)) + 3, "%d of %zu flips by the checksum",
+    /* all but the magic, version and length fields' flips are the checksum's to catch (a
+     * flip of version 8 gives 0, 9, 10, 12 or more, none of them read) */
+    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)), "%d of %zu flips by the checksum",
                  by_crc, 8 * x.size);
     cr_log_info("%d single-bit flips of a %zu-byte .occ file: all refused", refused, x.size);
     free(bad);
@@ -947,8 +1015,8 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads versions 3 to 7; compress the model again)"); /* the old format */
-    expect_refused(&x, 8, "\x08", 1, x.size, ": .occ format version 8 is not supported");
+                   "occam reads versions 3 to 8; compress the model again)"); /* the old format */
+    expect_refused(&x, 8, "\x09", 1, x.size, ": .occ format version 9 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
              x.size + 4, x.size);
@@ -967,6 +1035,16 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_reseal(bad, x.size);
     expect_refused(&x, 0, bad, x.size, x.size, ": the header's data scaling is damaged "
                    "(data.normalize 7, data.normalize_targets 0)");
+    /* the inputs' image width after them (version 8): it must divide the 20 inputs */
+    memcpy(bad, x.good, x.size);
+    bad[64] = 7;
+    occ_reseal(bad, x.size);
+    expect_refused(&x, 0, bad, x.size, x.size, ": the header's image width 7 does not divide "
+                   "the 20 inputs (header damaged)");
+    memcpy(bad, x.good, x.size);
+    bad[66] = 1; /* 65,536 */
+    occ_reseal(bad, x.size);
+    expect_refused(&x, 0, bad, x.size, x.size, ": the header's image width 65536 does not");
     free(bad);
     occ_down(&x);
 }
@@ -983,9 +1061,10 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     occ_fixture x;
     occ_up(&x);
     const int w[3] = {20, 6, 3};
-    /* per layer after the 64-byte front: u64 k, u8 components, u8 pinned, i32 qlo, qhi, bqlo,
-     * bqhi; version 4 is version 5 with a table symbol per bin, the same bytes for spans of at
-     * most 2^16 bins */
+    /* per layer after the front (64 bytes up to version 7, 68 in version 8, which adds the
+     * image width): u64 k, u8 components, u8 pinned, i32 qlo, qhi, bqlo, bqhi; version 4 is
+     * version 5 with a table symbol per bin, the same bytes for spans of at most 2^16 bins;
+     * the version 8 file becomes one of them without its image width */
     static const struct {
         size_t lo, hi;
         int bins;
@@ -1000,14 +1079,17 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     };
     uint8_t *bad = malloc(x.size);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        memcpy(bad, x.good, x.size);
+        size_t size = x.size - 4;
+        memcpy(bad, x.good, 64);
+        memcpy(bad + 64, x.good + 68, size - 64);
+        for (int b = 0; b < 8; b++) bad[12 + b] = (uint8_t)((uint64_t)size >> (8 * b));
         bad[8] = cases[c].version;
         int32_t lo;
         memcpy(&lo, bad + cases[c].lo, 4);
         int32_t hi = lo + cases[c].bins - 1;
         memcpy(bad + cases[c].hi, &hi, 4);
-        occ_reseal(bad, x.size);
-        tmpdir_spit(x.path, bad, x.size);
+        occ_reseal(bad, size);
+        tmpdir_spit(x.path, bad, size);
         occam_error err = {0};
         cr_assert_eq(read_into(x.path, w, 3, &err), OCCAM_ERR_INPUT, "case %zu: %s", c, err.msg);
         cr_assert(!strncmp(err.msg, x.path, strlen(x.path)) && strstr(err.msg, cases[c].want),
@@ -1016,9 +1098,9 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     /* the bound is not tight: one more bin either way is a range the stream still holds */
     memcpy(bad, x.good, x.size);
     int32_t hi;
-    memcpy(&hi, bad + 64 + 14, 4);
+    memcpy(&hi, bad + 68 + 14, 4);
     hi++;
-    memcpy(bad + 64 + 14, &hi, 4);
+    memcpy(bad + 68 + 14, &hi, 4);
     occ_reseal(bad, x.size);
     tmpdir_spit(x.path, bad, x.size);
     occam_error err = {0};
@@ -1031,8 +1113,8 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     uint8_t *big = malloc(x.size);
     memcpy(big, x.good, x.size);
     int32_t lo = -(1 << 30), top = (1 << 30) - 1;
-    memcpy(big + 64 + 10, &lo, 4);
-    memcpy(big + 64 + 14, &top, 4);
+    memcpy(big + 68 + 10, &lo, 4);
+    memcpy(big + 68 + 14, &top, 4);
     occ_reseal(big, x.size);
     tmpdir_spit(x.path, big, x.size);
     err = (occam_error){0};

@@ -62,6 +62,10 @@ typedef struct occam_dataset {
      * stored y is (y_orig - y_shift[j]) / y_scale[j] with the training set's mean and std.
      * Both NULL: the targets are in their original units. */
     double *y_shift, *y_scale;
+    /* IDX images (records × rows × cols): cols, the width of the image whose pixels the
+     * features are, in raster order (d = rows × cols); 0 for other data. The model code sends
+     * the first layer's weights by their neighbours on it (occam/dl.h). */
+    int grid_w;
     /* csv: the first feature column has an empty header name and counts the rows from 0 or 1,
      * as the row index pandas' to_csv and R's write.csv write by default. It is read as a
      * feature, like any column; the commands say so. */

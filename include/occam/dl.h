@@ -69,7 +69,12 @@ typedef struct occam_dl_layer {
     double delta;         /* quantisation step (two-part) */
     occam_prior prior;    /* prior fitted to the active weights (two-part) */
     double mask_bits;     /* which weights are kept, live units first (src/mdl/maskcode.h) */
-    double value_bits;    /* Σ −log2 bin mass of the quantised active weights */
+    double value_bits;    /* Σ −log2 bin mass of the quantised active weights (two-part,
+                             layer 0 on an image grid: the shorter of that and |q| under the
+                             folded prior plus the signs by their neighbours, with a bit
+                             naming which) */
+    bool grid_signs;      /* two-part, layer 0 on an image grid: its values are sent as |q|
+                             and a sign coded by the grid neighbours' (src/mdl/gridcode.h) */
     double overhead_bits; /* 32 per prior parameter and per δ (bits-back: no δ, and one
                              prior for the network is counted once, at its first layer
                              with active weights) */
@@ -90,6 +95,9 @@ typedef struct occam_dl {
     double model_bits, data_bits, total_bits;
     double dense_bits;    /* the dense float32 model: 32 × (weights + biases) of these layers */
     size_t rows;          /* training rows the data code covers */
+    int grid_w;           /* > 0: the inputs are an image this many pixels wide (the training
+                             set's occam_dataset.grid_w), and layer 0's mask and signs may be
+                             coded by their neighbours on it (src/mdl/gridcode.h) */
     double sigma_scale;   /* bits-back: the factor on every posterior σ that gave the
                              shortest code (1 = the trained q; 0 for other codes) */
     double seconds;       /* time to compute the data code for the final model (bits-back:

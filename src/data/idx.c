@@ -285,6 +285,8 @@ static void idx_shape(occam_dataset *out, const idx_file *img, int classes)
     out->n = img->n;
     out->d = img->size;
     out->classes = classes;
+    /* records × rows × cols (a fourth dimension would be channels: no plain grid) */
+    out->grid_w = img->dim[2] && !img->dim[3] ? (int)img->dim[2] : 0;
 }
 
 static int idx_read_both(occam_dataset *out, idx_file *img, idx_file *lab, int classes,

@@ -4,6 +4,7 @@
  * scale of the posterior widths); occam_dl_compute, which adds the data code (dl_data.c); the
  * table and JSON writers; the checks. */
 #include "dl-impl.h"
+#include "gridcode.h"
 #include "maskcode.h"
 
 #include <float.h>
@@ -494,11 +495,30 @@ static int mask_bits(occam_dl *dl, const occam_model *m)
     uint64_t k[OCCAM_MAX_LAYERS] = {0};
     for (int l = 0; l < m->lay.nlayers; l++) k[l] = dl->layer[l].k;
     occam_mask_units u;
-    int rc = dl_scratch_agreed(occam_mask_units_find(&u, &m->lay, m->mask, k) == OCCAM_OK);
+    int rc = dl_scratch_agreed(
+        occam_mask_units_find_grid(&u, &m->lay, m->mask, k, dl->grid_w) == OCCAM_OK);
     for (int l = 0; l < m->lay.nlayers && rc == OCCAM_OK; l++)
         dl->layer[l].mask_bits = occam_mask_units_bits(&u, &m->lay, k, l);
     occam_mask_units_free(&u);
     return rc;
+}
+
+/* Layer 0 on an image grid: its values as |q| under the folded prior and signs by their
+ * neighbours (src/mdl/gridcode.h) when that is shorter, with the bit that names the choice.
+ * The step search above measured the plain code. */
+static int grid_values(occam_dl *dl, const occam_model *m)
+{
+    occam_dl_layer *y = &dl->layer[0];
+    double grid = 0;
+    int rc = dl_scratch_agreed(occam_grid_value_bits(m->params + m->lay.w_off[0],
+                                                     m->mask ? m->mask + m->lay.w_off[0] : NULL,
+                                                     y->in, y->out,
+                                                     y->delta, &y->prior, dl->grid_w,
+                                                     &grid) == OCCAM_OK);
+    if (rc != OCCAM_OK) return rc;
+    y->grid_signs = grid < y->value_bits;
+    y->value_bits = 1.0 + (y->grid_signs ? grid : y->value_bits);
+    return OCCAM_OK;
 }
 
 static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
@@ -510,6 +530,8 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
     dl->rows = train->n;
     if (train->n == 0) return occam_error_set(err, OCCAM_ERR_INPUT, "no training data to code");
     const occam_layout *lay = &m->lay;
+    int gw = train->grid_w;
+    dl->grid_w = gw > 0 && (size_t)lay->width[0] == train->d && lay->width[0] % gw == 0 ? gw : 0;
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         y->in = lay->width[l];
@@ -586,6 +608,10 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
             if (y->k) {
                 y->value_bits = layer_value_bits(m, l, y->delta, &y->prior, threads);
                 y->overhead_bits = 32.0 * (prior_params(&y->prior) + 1);
+            }
+            if (y->k && l == 0 && dl->grid_w && grid_values(dl, m) != OCCAM_OK) {
+                if (q != qparams) free(q);
+                return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
             }
             dl->model_bits += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
         }

@@ -8,6 +8,7 @@
 
 #include "occam/codes.h"
 #include "occam/mem.h"
+#include "gridcode.h"
 
 static uint64_t layer_n(const occam_layout *lay, int l)
 {
@@ -69,7 +70,18 @@ static double rows_bits(const occam_mask_units *u, const occam_layout *lay, cons
     return bits;
 }
 
-/* Each masked layer's shorter code (ties: all at once), and its bits with the flag's one. */
+/* Layer 0's mask by its grid neighbours (gridcode.h), in bits. */
+static double grid_bits(const occam_mask_units *u, const occam_layout *lay, const uint8_t *mask)
+{
+    occam_grid_coder c;
+    occam_grid_coder_init(&c, NULL, NULL);
+    occam_grid_mask_code(&c, mask + lay->w_off[0], lay->width[0], lay->width[1],
+                         u->live + u->off[0], u->live + u->off[1], u->grid_w);
+    return c.bits;
+}
+
+/* Each masked layer's shorter code (ties: all at once), and its bits with the flags': one, and
+ * for layer 0 on a grid one more, which names the grid code (alone when it is used). */
 static void choose_codes(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
                          const uint64_t *k)
 {
@@ -78,13 +90,25 @@ static void choose_codes(occam_mask_units *u, const occam_layout *lay, const uin
         double flat = flat_bits(u, k, l), rows = rows_bits(u, lay, mask, l);
         u->by_rows[l] = rows < flat;
         u->mask_bits[l] = 1.0 + (u->by_rows[l] ? rows : flat);
+        if (l > 0 || !u->grid_w) continue;
+        double grid = grid_bits(u, lay, mask);
+        u->by_grid = grid < u->mask_bits[l];
+        u->mask_bits[l] = 1.0 + (u->by_grid ? grid : u->mask_bits[l]);
     }
 }
 
 int occam_mask_units_find(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
                           const uint64_t *k)
 {
+    return occam_mask_units_find_grid(u, lay, mask, k, 0);
+}
+
+int occam_mask_units_find_grid(occam_mask_units *u, const occam_layout *lay,
+                               const uint8_t *mask, const uint64_t *k, int grid_w)
+{
+    OCCAM_ASSERT(grid_w >= 0 && (grid_w == 0 || lay->width[0] % grid_w == 0));
     int rc = occam_mask_units_init(u, lay, k, true);
+    u->grid_w = grid_w;
     if (rc != OCCAM_OK || !mask) return rc;
     int L = lay->nlayers;
     for (int b = 0; b <= L; b++) {
@@ -181,8 +205,18 @@ int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const oc
     uint8_t *sub = occam_alloc(ns ? ns : 1, 1);
     if (!sub) return OCCAM_ERR_RUNTIME;
     between_live(u, lay, l, mask + lay->w_off[l], NULL, sub);
+    bool grid = l == 0 && u->grid_w, by_grid = grid && u->by_grid;
+    if (grid) rc = occam_rc_encode(e, by_grid, 1, 2);
+    if (by_grid) {
+        occam_grid_coder c;
+        occam_grid_coder_init(&c, e, NULL);
+        occam_grid_mask_code(&c, mask + lay->w_off[0], lay->width[0], lay->width[1], u->live + u->off[0],
+                             u->live + u->off[1], u->grid_w);
+        free(sub);
+        return rc == OCCAM_OK ? c.rc : rc;
+    }
     bool by_rows = u->rows && u->by_rows[l];
-    if (u->rows) rc = occam_rc_encode(e, by_rows, 1, 2);
+    if (u->rows && rc == OCCAM_OK) rc = occam_rc_encode(e, by_rows, 1, 2);
     if (!by_rows) {
         if (rc == OCCAM_OK) rc = occam_rc_encode_mask(e, sub, ns, (size_t)k[l]);
     } else {
@@ -223,6 +257,18 @@ int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_la
     if (rc != OCCAM_OK || k[l] == layer_n(lay, l)) return rc;
     uint64_t ns = u->count[l] * u->count[l + 1];
     if (k[l] > ns) return OCCAM_ERR_INPUT;
+    if (l == 0 && u->grid_w) {
+        u->by_grid = occam_rc_decode_freq(d, 2) != 0;
+        occam_rc_decode_update(d, u->by_grid, 1, 2);
+        if (u->by_grid) {
+            occam_grid_coder c;
+            occam_grid_coder_init(&c, NULL, d);
+            uint64_t kept = occam_grid_mask_read(&c, mask + lay->w_off[0], lay->width[0], lay->width[1],
+                                                 u->live + u->off[0], u->live + u->off[1],
+                                                 u->grid_w);
+            return kept == k[0] ? OCCAM_OK : OCCAM_ERR_INPUT;
+        }
+    }
     uint8_t *sub = occam_alloc(ns ? (size_t)ns : 1, 1);
     if (!sub) return OCCAM_ERR_RUNTIME;
     bool by_rows = false;

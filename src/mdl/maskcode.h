@@ -44,6 +44,9 @@ typedef struct occam_mask_units {
     bool sent[OCCAM_MAX_LAYERS + 1];   /* false: next to a dense layer, every unit live */
     bool rows;                         /* false: version 6 (no row-by-row code, no flag) */
     bool by_rows[OCCAM_MAX_LAYERS];    /* layer l's mask sent row by row */
+    int grid_w;                        /* > 0: the inputs are an image this wide (version 8),
+                                          and layer 0 may be sent by its grid (gridcode.h) */
+    bool by_grid;                      /* layer 0's mask sent by its grid neighbours */
     double mask_bits[OCCAM_MAX_LAYERS];/* the writer's: layer l's mask (2) in bits, flag included */
 } occam_mask_units;
 
@@ -52,6 +55,11 @@ typedef struct occam_mask_units {
  * out of memory (u->live is then NULL). */
 int occam_mask_units_find(occam_mask_units *u, const occam_layout *lay, const uint8_t *mask,
                           const uint64_t *k);
+/* The same, for inputs that are an image grid_w pixels wide (0: not an image; else it divides
+ * the input width): layer 0 then has a third code, by its grid neighbours (gridcode.h), and
+ * its mask starts with a bit naming whether it is used (version 8). */
+int occam_mask_units_find_grid(occam_mask_units *u, const occam_layout *lay,
+                               const uint8_t *mask, const uint64_t *k, int grid_w);
 void occam_mask_units_free(occam_mask_units *u);
 
 /* Layer l's share of the mask code in bits (see above). */
@@ -59,14 +67,16 @@ double occam_mask_units_bits(const occam_mask_units *u, const occam_layout *lay,
                              const uint64_t *k, int l);
 
 /* Sends layer l's share: boundary 0's units when l = 0, boundary l+1's, then, if k[l] < n,
- * the layer's mask: with u->rows (version 7) a bit naming its code and the mask all at once or
- * row by row (u->by_rows[l]), otherwise (version 6) all at once. The mask must be the one u
+ * the layer's mask: for layer 0 with u->grid_w (version 8) a bit naming the grid code, and if
+ * it is used the mask by it; otherwise, with u->rows (version 7) a bit naming its code and
+ * the mask all at once or row by row (u->by_rows[l]), otherwise (version 6) all at once. The mask must be the one u
  * was found from. */
 int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
                             const uint8_t *mask, const uint64_t *k, int l);
 
 /* The reader's side: u from occam_mask_units_init (every boundary next to a dense layer marked
- * not sent, its units live; rows false for a version 6 stream), then layer by layer. Writes
+ * not sent, its units live; rows false for a version 6 stream; the caller sets grid_w from a
+ * version 8 header), then layer by layer. Writes
  * layer l's mask (0/1) into mask + w_off[l]. OCCAM_ERR_INPUT when k[l] is more kept weights
  * than the live units have between them, or the rows' counts do not add up to k[l] (a
  * damaged file). */

@@ -1,12 +1,13 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian), version 7:
+ * Layout (little-endian), version 8:
  *   header (structure only, not counted in the model bits; well under 1 KB):
  *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
  *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
  *     model was built with: wider hidden layers when neurons were pruned), u32 task,
  *     u32 activation, u32 data.normalize, u32 data.normalize_targets (0 or 1): the scaling
- *     the weights were trained under, which an eval or predict has to use again,
+ *     the weights were trained under, which an eval or predict has to use again, u32 grid
+ *     (the inputs' image width, 0 when they are not an image; it divides width[0]),
  *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi,
  *     i32 bqlo, i32 bqhi (the biases' bin indices)
  *   payload (what the two-part model bits count):
@@ -14,10 +15,14 @@
  *     μ_1.. (μ_0 pinned at 0), σ_0..), u8 bias shift j, the biases' Gaussian (μ, σ) as f32;
  *     then one range-coded stream: first every layer's mask, live units first (maskcode.h:
  *     layer 0 sends its inputs' live units, every layer its outputs', each as a count and an
- *     enumerative set, then a bit naming its code and its k kept weights among those between
- *     live units, all at once or row by row, enumeratively: bit i with P(1) = k_left /
- *     n_left); then per layer the active weights' bin indices q under a frequency table
- *     built from the prior's bin masses over [qlo, qhi], and the biases' bin indices at step
+ *     enumerative set, then, for layer 0 on an image grid, a bit naming the grid code
+ *     (gridcode.h), and unless it is used a bit naming its code and its k kept weights among
+ *     those between live units, all at once or row by row, enumeratively: bit i with P(1) =
+ *     k_left / n_left); then per layer the active weights' bin indices q under a frequency
+ *     table built from the prior's bin masses over [qlo, qhi] (layer 0 on a grid: first a
+ *     bit, and when it is set each |q| under the table of the folded masses P(q) + P(−q) over
+ *     [0, max(|qlo|, |qhi|)], then a nonzero q's sign by its grid neighbours'), and the
+ *     biases' bin indices at step
  *     δ·2^−j under their Gaussian's table over [bqlo, bqhi], only those of the output layer
  *     and of hidden units that keep a weight going out (the others are 0 when read). A span
  *     of more than 2^16 bins has a table of at most 2^16 symbols, each a group of
@@ -42,7 +47,8 @@
  * allowed 2^24 bins, a second or more per table): it is read while its tables cost at most
  * LEGACY_WORK prior evaluations in all. Version 3 is version 4 without the two scaling fields:
  * it is read (a compressed model is not to be lost to a format change), and its scaling
- * cannot be checked (occam_occ_data.known).
+ * cannot be checked (occam_occ_data.known). Version 7 is version 8 without the grid field and
+ * its bits: the stream of a version 8 file with grid 0.
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -57,11 +63,12 @@
 #include "occam/fsutil.h"
 #include "occam/mem.h"
 #include "occam/outfile.h"
+#include "gridcode.h"
 #include "maskcode.h"
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 7u
+#define VERSION 8u
 /* version 5: version 6 with the plain mask code (log2 C(n, k) per layer); still read */
 #define VERSION_GROUPED 5u
 /* the first version whose masks send their live units first (maskcode.h) */
@@ -69,6 +76,9 @@
 /* the first version that sends every mask first, a mask row by row when that is shorter, and
  * no bias of a unit without an outgoing weight (maskcode.h) */
 #define VERSION_ROWS 7u
+/* the first version with the inputs' image width, by which layer 0's mask and values may be
+ * sent (gridcode.h) */
+#define VERSION_GRID 8u
 /* version 3: version 4 without the scaling fields; still read, its scaling taken on trust */
 #define VERSION_UNSCALED 3u
 /* magic, version, file length: what must be there before anything else can be checked */
@@ -284,6 +294,69 @@ static int32_t decode_value(occam_rc_dec *d, const occam_rc_table *t, const span
 
 static int32_t qindex(float w, double delta) { return (int32_t)round((double)w / delta); }
 
+/* The bins of |q| for bins s: [0, max(|lo|, |hi|)]; false when that leaves int32. */
+static bool folded_span(const span *s, span *f)
+{
+    int64_t lo = s->lo, hi = s->hi;
+    int64_t most = lo > 0 ? hi : hi < 0 ? -lo : (-lo > hi ? -lo : hi);
+    if (most > INT32_MAX) return false;
+    *f = span_of(0, (int32_t)most);
+    return true;
+}
+
+/* The table of the folded span f: symbol i has the mass of its group of bins and of their
+ * mirror images (bin 0 once). */
+static int folded_table(occam_rc_table *t, const occam_prior *p, double delta, const span *f)
+{
+    size_t n = (size_t)span_symbols(f);
+    double *prob = malloc(n * sizeof *prob);
+    if (!prob) return OCCAM_ERR_RUNTIME;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = (double)i * f->per, b = a + group_bins(f, (int64_t)i);
+        double lo = (a - 0.5) * delta, hi = (b - 0.5) * delta;
+        prob[i] = a == 0 ? exp2(-occam_prior_bin_bits(p, -hi, hi))
+                         : exp2(-occam_prior_bin_bits(p, lo, hi)) +
+                               exp2(-occam_prior_bin_bits(p, -hi, -lo));
+        sum += prob[i];
+    }
+    if (sum > 1.0)
+        for (size_t i = 0; i < n; i++) prob[i] /= sum;
+    int rc = occam_rc_table_from_probs(t, 0, (int32_t)(n - 1), prob, TABLE_TOTAL);
+    free(prob);
+    return rc;
+}
+
+/* Layer 0's kept weights (in × out, row-major) on an image grid `width` wide: |q| through the
+ * folded table, then a nonzero q's sign by its grid neighbours' (gridcode.h). */
+static int encode_grid_values(occam_rc_enc *e, const float *w, const uint8_t *mk, int in,
+                              int out, const occam_prior *p, double delta, const span *f,
+                              int width)
+{
+    occam_rc_table t = {0};
+    int rc = folded_table(&t, p, delta, f);
+    uint8_t *s = rc == OCCAM_OK ? occam_alloc((size_t)in, 1) : NULL;
+    if (rc == OCCAM_OK && !s) rc = OCCAM_ERR_RUNTIME;
+    occam_grid_coder c;
+    occam_grid_coder_init(&c, e, NULL);
+    for (int o = 0; o < out && rc == OCCAM_OK; o++) {
+        memset(s, 0, (size_t)in);
+        for (int i = 0; i < in && rc == OCCAM_OK; i++) {
+            size_t at = (size_t)o * (size_t)in + (size_t)i;
+            if (mk && !mk[at]) continue;
+            int64_t q = qindex(w[at], delta);
+            rc = encode_value(e, &t, f, (int32_t)(q < 0 ? -q : q));
+            if (rc != OCCAM_OK || q == 0) continue;
+            s[i] = q > 0 ? 1 : 2;
+            occam_grid_bit(&c, occam_grid_context(s, (size_t)i, width, 3), q < 0);
+            rc = c.rc;
+        }
+    }
+    free(s);
+    occam_rc_table_free(&t);
+    return rc;
+}
+
 /* The span of the quantisation indices of n values (those mk keeps; none kept: [0, 0]) at step
  * delta; false when they leave int32 (a step far finer than the values). */
 static bool q_range(const float *v, const uint8_t *mk, size_t n, double delta, span *s)
@@ -334,13 +407,14 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     uint8_t *need = occam_alloc(lay->nparams, 1);
     if (!need) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     occam_mask_bias_needed(lay, m->mask, need);
-    span ws[OCCAM_MAX_LAYERS], bs[OCCAM_MAX_LAYERS];
+    span ws[OCCAM_MAX_LAYERS], bs[OCCAM_MAX_LAYERS], fs = span_of(0, 0); /* fs: layer 0's |q| */
     for (int l = 0; l < L; l++) {
         const occam_dl_layer *y = &dl->layer[l];
         size_t n = (size_t)lay->width[l] * lay->width[l + 1];
         const float *w = m->params + lay->w_off[l], *b = m->params + lay->b_off[l];
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
-        bool wok = q_range(w, mk, n, y->delta, &ws[l]);
+        bool wok = q_range(w, mk, n, y->delta, &ws[l]) &&
+                   !(l == 0 && y->grid_signs && !folded_span(&ws[0], &fs));
         size_t nb = (size_t)lay->width[l + 1];
         if (!wok || !q_range(b, need + lay->b_off[l], nb, y->bias_delta, &bs[l])) {
             free(need);
@@ -353,7 +427,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
     uint64_t kept[OCCAM_MAX_LAYERS] = {0};
     for (int l = 0; l < L; l++) kept[l] = dl->layer[l].k;
     occam_mask_units units;
-    if (occam_mask_units_find(&units, lay, m->mask, kept) != OCCAM_OK) {
+    if (occam_mask_units_find_grid(&units, lay, m->mask, kept, dl->grid_w) != OCCAM_OK) {
         free(need);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     }
@@ -373,7 +447,12 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         size_t n = (size_t)y->n;
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
         occam_rc_table t;
-        if (rc == OCCAM_OK && y->k) {
+        if (rc == OCCAM_OK && y->k && l == 0 && dl->grid_w)
+            rc = occam_rc_encode(&e, y->grid_signs, 1, 2);
+        if (rc == OCCAM_OK && y->k && l == 0 && y->grid_signs) {
+            rc = encode_grid_values(&e, m->params + lay->w_off[0], mk, lay->width[0],
+                                    lay->width[1], &y->prior, y->delta, &fs, dl->grid_w);
+        } else if (rc == OCCAM_OK && y->k) {
             rc = value_table(&t, &y->prior, y->delta, &ws[l]);
             const float *w = m->params + lay->w_off[l];
             for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
@@ -403,6 +482,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         put_u32(&head, (uint32_t)m->act);
         put_u32(&head, (uint32_t)data->normalize);
         put_u32(&head, data->normalize_targets ? 1u : 0u);
+        put_u32(&head, (uint32_t)dl->grid_w);
         for (int l = 0; l < L; l++) {
             put_u64(&head, dl->layer[l].k);
             put_u8(&head, (uint8_t)dl->layer[l].prior.k);
@@ -474,6 +554,43 @@ static int decode_values(occam_rc_dec *d, float *w, const uint8_t *mk, size_t n,
             w[i] = (float)((double)decode_value(d, &t, s) * delta);
             finite &= isfinite(w[i]) != 0;
         }
+    occam_rc_table_free(&t);
+    if (!finite || occam_rc_dec_overrun(d) || occam_rc_dec_corrupt(d))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
+    return OCCAM_OK;
+}
+
+/* Layer 0's kept weights as encode_grid_values sent them. */
+static int decode_grid_values(occam_rc_dec *d, float *w, const uint8_t *mk, int in, int out,
+                              const occam_prior *p, double delta, const span *f, int width,
+                              const char *path, occam_error *err)
+{
+    occam_rc_table t = {0};
+    int rc = folded_table(&t, p, delta, f);
+    uint8_t *s = rc == OCCAM_OK ? occam_alloc((size_t)in, 1) : NULL;
+    if (!s) {
+        occam_rc_table_free(&t);
+        return occam_error_set(err, rc == OCCAM_ERR_INPUT ? rc : OCCAM_ERR_RUNTIME,
+                               rc == OCCAM_ERR_INPUT ? "%s: layer 0 value range is bad"
+                                                     : "%s: out of memory", path);
+    }
+    occam_grid_coder c;
+    occam_grid_coder_init(&c, NULL, d);
+    bool finite = true;
+    for (int o = 0; o < out; o++) {
+        memset(s, 0, (size_t)in);
+        for (int i = 0; i < in; i++) {
+            size_t at = (size_t)o * (size_t)in + (size_t)i;
+            if (!mk[at]) continue;
+            int64_t q = decode_value(d, &t, f);
+            if (q != 0 && occam_grid_bit(&c, occam_grid_context(s, (size_t)i, width, 3), 0))
+                q = -q;
+            s[i] = q > 0 ? 1 : q < 0 ? 2 : 0;
+            w[at] = (float)((double)q * delta);
+            finite &= isfinite(w[at]) != 0;
+        }
+    }
+    free(s);
     occam_rc_table_free(&t);
     if (!finite || occam_rc_dec_overrun(d) || occam_rc_dec_corrupt(d))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
@@ -602,6 +719,7 @@ typedef struct front {
     int width[OCCAM_MAX_LAYERS], declared[OCCAM_MAX_LAYERS];
     uint32_t task, act;
     occam_occ_data data;
+    int grid_w; /* version 8: the inputs' image width, 0 if they are not an image */
 } front;
 
 /* Reads path whole, checks it (check_file) and reads the front of its header into h, leaving r
@@ -643,6 +761,14 @@ static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam
                               targets);
     h->data = (occam_occ_data){.known = true, .normalize = (occam_norm)norm,
                                .normalize_targets = targets == 1};
+    h->grid_w = 0;
+    if (version < VERSION_GRID) return buf;
+    uint32_t grid = get_u32(r);
+    if (*rc == OCCAM_OK && !r->bad && grid && (grid > (uint32_t)h->width[0] ||
+                                                (uint32_t)h->width[0] % grid != 0))
+        *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's image width %u does not "
+                              "divide the %d inputs (header damaged)", path, grid, h->width[0]);
+    h->grid_w = (int)grid;
     return buf;
 }
 
@@ -799,6 +925,7 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
     if (rc == OCCAM_OK && h.version >= VERSION_UNITS &&
         occam_mask_units_init(&units, &lay, k, rows))
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    units.grid_w = h.grid_w;
     /* version 7 sends every mask first and the biases of units with an outgoing weight */
     uint8_t *need = NULL;
     if (rc == OCCAM_OK && rows && !(need = occam_alloc(lay.nparams, 1)))
@@ -810,7 +937,19 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
         size_t n = (size_t)width[l] * width[l + 1];
         uint8_t *mk = mask + lay.w_off[l];
         if (!rows) rc = read_mask(&d, &units, &lay, mask, k, l, h.version, path, err);
-        if (rc == OCCAM_OK && k[l])
+        bool grid_signs = false;
+        if (rc == OCCAM_OK && k[l] && l == 0 && h.grid_w) {
+            grid_signs = occam_rc_decode_freq(&d, 2) != 0;
+            occam_rc_decode_update(&d, grid_signs, 1, 2);
+        }
+        span fs;
+        if (grid_signs && !folded_span(&ws[0], &fs))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer 0 header is inconsistent",
+                                 path);
+        else if (rc == OCCAM_OK && grid_signs)
+            rc = decode_grid_values(&d, params + lay.w_off[0], mk, width[0], width[1],
+                                    &prior[0], delta[0], &fs, h.grid_w, path, err);
+        else if (rc == OCCAM_OK && k[l])
             rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], &ws[l],
                                path, l, err);
         if (rc == OCCAM_OK)
