@@ -106,6 +106,10 @@ $(BUILD)/occam: $(CLI_OBJ) $(BUILD)/liboccam.a
 $(BUILD)/test_occam: $(TEST_OBJ) $(CLI_MOD_OBJ) $(BUILD)/liboccam.a
 	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(LDLIBS)
 
+# fuzz/make_corpus.py's writer of the .occ seeds that use the first layer's grid codes
+$(BUILD)/fuzz_seed_grid: $(BUILD)/fuzz/seed_grid.o $(BUILD)/liboccam.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<

@@ -2,6 +2,7 @@
 """Regenerates the fuzz seed corpora in fuzz/corpus/<harness>/ (run from the repository root
 after `make`; uses build/occam for the checkpoint and .occ seeds).
 
+(It also builds build/fuzz_seed_grid, from fuzz/seed_grid.c, for the grid-coded .occ seeds.)
 Each harness reads its own input layout (see the comment at the top of fuzz/fuzz_<name>.c):
   config      the INI file
   idx         mode byte (bit 0 gzip, bits 1..7 classes-1), u16 split, images file, labels file
@@ -159,6 +160,14 @@ def grid_seeds(tmp):
         data = f.read()
     put("occ", "idx_4_3_2_grid_fixcrc", b"\x01" + data)
     put("occ", "idx_4_3_2_grid_raw", b"\x00" + data)
+    # that model finds the grid codes longer, so it sends neither; these send them, chosen by
+    # hand (fuzz/seed_grid.c)
+    subprocess.run(["make", "-s", "build/fuzz_seed_grid"], check=True, capture_output=True)
+    prefix = os.path.join(tmp, "seed_grid")
+    subprocess.run(["build/fuzz_seed_grid", prefix], check=True, capture_output=True)
+    for which in ("mask", "signs", "both"):
+        with open(f"{prefix}_{which}.occ", "rb") as f:
+            put("occ", f"grid_4_3_2_{which}_fixcrc", b"\x01" + f.read())
 
 
 def model_seeds(tmp):

@@ -181,6 +181,39 @@ static void idx_set(int images_truncate, int label_max, int test_labels_n, int m
     write_file("idx.ini", ini);
 }
 
+/* IDX images are an image grid: a pruned model's description length says so (grid_w, the
+ * images' 4 columns), its .occ file (version 8, which may send the first layer by the grid
+ * neighbours) decodes to the model as coded, and eval on it gives the accuracy mdl reports
+ * for that model. */
+Test(cli, idx_model_compress_eval_round_trip_on_its_image_grid)
+{
+    idx_set(-1, 9, 10, 0x803);
+    const char *s = "--threads 1 --set train.epochs=2 --set prune.schedule=oneshot "
+                    "--set prune.target=0.6";
+    expect(occam("train %s %s --save %s", path("idx.ini"), s, path("m.st")), 0, "saved");
+    expect(occam("mdl %s %s --checkpoint %s --json", path("idx.ini"), s, path("m.st")), 0,
+           "\"grid_w\":4");
+    expect(occam("mdl %s %s --checkpoint %s", path("idx.ini"), s, path("m.st")), 0,
+           "as coded");
+    double coded = -1;
+    cr_assert_eq(sscanf(strstr(out, "test_accuracy ") + 14, "%lf", &coded), 1, "%s", out);
+    expect(occam("compress %s %s --checkpoint %s --out %s", path("idx.ini"), s, path("m.st"),
+                 path("m.occ")), 0, "wrote");
+    FILE *f = fopen(path("m.occ"), "rb");
+    cr_assert(f);
+    unsigned char head[68];
+    cr_assert_eq(fread(head, 1, sizeof head, f), sizeof head);
+    fclose(f);
+    cr_assert_eq(head[8], 8, "format version %d", head[8]);
+    cr_assert(head[64] == 4 && !head[65] && !head[66] && !head[67], "the file's image width");
+    expect(occam("eval %s %s --checkpoint %s", path("idx.ini"), s, path("m.occ")), 0, "test ");
+    const char *t = strstr(out, "test ");
+    double acc = -1;
+    cr_assert(t && strstr(t, "accuracy "), "%s", out);
+    cr_assert_eq(sscanf(strstr(t, "accuracy ") + 9, "%lf", &acc), 1, "%s", out);
+    cr_assert_eq(acc, coded, "eval of the file %.4f, mdl's as coded %.4f", acc, coded);
+}
+
 Test(cli, idx_bad_input_exit_2_naming_the_file)
 {
     idx_set(-1, 9, 10, 0x803);

@@ -375,11 +375,15 @@ Test(dl, occ_version_7_rows_and_unsent_biases_round_trip)
  * and negative on the right, so the grid code (src/mdl/gridcode.h) sends both its mask and its
  * values in fewer bits than the plain codes. The file decodes to the quantised model bit for
  * bit, and its payload is the bits counted; without a grid the same model is coded as before. */
-Test(dl, occ_version_8_image_grid_code_round_trips)
+static uint8_t *slurp(const char *path, size_t *size);
+static void occ_reseal(uint8_t *buf, size_t size);
+
+/* The blobs rig's 20 inputs as a 4 × 5 image: each first-layer unit keeps a 3 × 2 blob,
+ * weights positive in the image's two left columns and negative elsewhere. */
+static void rig_grid(rig *r)
 {
-    rig r;
-    rig_up(&r);
-    occam_model *m = &r.m;
+    rig_up(r);
+    occam_model *m = &r->m;
     const occam_layout *lay = &m->lay;
     int in = lay->width[0], h = lay->width[1], w = 5;
     cr_assert_eq(in, 20);
@@ -395,6 +399,16 @@ Test(dl, occ_version_8_image_grid_code_round_trips)
             w0[a] = m0[a] ? (x < 2 ? mag : -mag) : 0.0f;
         }
     }
+    r->train.grid_w = w;
+}
+
+Test(dl, occ_version_8_image_grid_code_round_trips)
+{
+    rig r;
+    rig_grid(&r);
+    occam_model *m = &r.m;
+    const occam_layout *lay = &m->lay;
+    int w = r.train.grid_w;
     occam_dl plain, grid;
     occam_error err;
     r.train.grid_w = 0;
@@ -407,6 +421,7 @@ Test(dl, occ_version_8_image_grid_code_round_trips)
     cr_assert_eq(occam_dl_compute(&grid, m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
                  OCCAM_OK, "%s", err.msg);
     cr_assert_eq(grid.grid_w, w);
+    cr_assert(grid.layer[0].grid_mask, "the mask's grid code was not taken");
     cr_assert(grid.layer[0].grid_signs, "the signs' grid code was not taken");
     cr_assert(grid.layer[0].mask_bits < plain.layer[0].mask_bits, "mask %g bits, plain %g",
               grid.layer[0].mask_bits, plain.layer[0].mask_bits);
@@ -435,6 +450,72 @@ Test(dl, occ_version_8_image_grid_code_round_trips)
     cr_assert(memcmp(back.params, q, lay->nparams * sizeof(float)) == 0);
     unlink(path2);
     occam_model_free(&back);
+    free(q);
+    rig_down(&r);
+}
+
+/* The writer sends layer 0 as dl chose, and the reader follows the flags: each of the four
+ * choices (mask by grid or not, signs by grid or not) decodes to the quantised model bit for
+ * bit, at steps whose span fits a table and at a step of 1e-6 (about 10^6 bins, grouped). A
+ * forged header whose signed span leaves out bins the stream sends (the grid's signs could
+ * reach past it: |q| is coded on the folded span) is refused, not decoded. */
+Test(dl, occ_version_8_either_choice_round_trips_and_a_bin_past_the_header_is_refused)
+{
+    rig r;
+    rig_grid(&r);
+    occam_model *m = &r.m;
+    const occam_layout *lay = &m->lay;
+    occam_error err;
+    float *q = occam_alloc(lay->nparams, sizeof(float));
+    for (int fine = 0; fine < 2; fine++) {
+        r.cfg.mdl.weight_precision = fine ? 1e-6 : 0;
+        occam_dl dl;
+        cr_assert_eq(occam_dl_compute(&dl, m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
+                     OCCAM_OK, "%s", err.msg);
+        for (int choice = 0; choice < 4; choice++) {
+            dl.layer[0].grid_mask = choice & 1;
+            dl.layer[0].grid_signs = (choice & 2) != 0;
+            char path[] = "/tmp/occam-dl8c-XXXXXX";
+            int fd = mkstemp(path);
+            cr_assert(fd >= 0);
+            close(fd);
+            cr_assert_eq(occam_occ_write(path, m, &r.cfg.model, &(occam_occ_data){0}, &dl, NULL,
+                                         &err), OCCAM_OK, "%s", err.msg);
+            occam_model back;
+            cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err),
+                         OCCAM_OK);
+            cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "%s", err.msg);
+            cr_assert(memcmp(back.params, q, lay->nparams * sizeof(float)) == 0,
+                      "step %s, choice %d: the decoded model is not the quantised one",
+                      fine ? "1e-6" : "searched", choice);
+            cr_assert(memcmp(back.mask, m->mask, lay->nparams) == 0);
+            occam_model_free(&back);
+            if (fine || choice != 3) {
+                unlink(path);
+                continue;
+            }
+            /* layer 0's qlo (at 68 + 10) or qhi (68 + 14), whichever is nearer 0, set to 0:
+             * the folded span stays, the stream decodes as written, and its bins of that sign
+             * lie outside the header's span */
+            size_t size;
+            uint8_t *buf = slurp(path, &size);
+            int32_t lo, hi;
+            memcpy(&lo, buf + 68 + 10, 4);
+            memcpy(&hi, buf + 68 + 14, 4);
+            cr_assert(lo < 0 && hi > 0, "the rig's weights have both signs: [%d, %d]", lo, hi);
+            memset(buf + 68 + (hi >= -lo ? 10 : 14), 0, 4);
+            occ_reseal(buf, size);
+            tmpdir_spit(path, buf, size);
+            free(buf);
+            cr_assert_eq(occam_model_create(&back, &r.cfg.model, r.cfg.data.task, &err),
+                         OCCAM_OK);
+            cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_ERR_INPUT);
+            cr_assert(strstr(err.msg, path) && strstr(err.msg, "coded stream is damaged"), "%s",
+                      err.msg);
+            occam_model_free(&back);
+            unlink(path);
+        }
+    }
     free(q);
     rig_down(&r);
 }
@@ -1137,6 +1218,8 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
  * prune.schedule=oneshot --set prune.target=0.8 --set prune.finetune_epochs=1 --threads 1'. */
 #define V5_OCC "tests/data/v5_pruned.occ"
 #define V6_OCC "tests/data/v6_pruned.occ"
+/* written by the version 7 writer (commit 00cd171) from the same checkpoint, same command */
+#define V7_OCC "tests/data/v7_pruned.occ"
 
 static uint8_t *slurp(const char *path, size_t *size)
 {
@@ -1165,12 +1248,13 @@ static void same_model(const occam_model *a, const occam_model *b)
     cr_assert(memcmp(a->mask, b->mask, a->lay.nparams) == 0);
 }
 
-/* The version 5 and 6 files decode to the very model version 7 codes from the same weights:
- * the same quantised weights and the same mask, sent three ways, and the same biases but for
- * those version 7 does not send (units without an outgoing weight: 0, which no output can
- * tell). tests/data/v6_pruned.occ was written by the version 6 writer (commit 65b0d99) from the
+/* The version 5, 6 and 7 files decode to the very model version 8 codes from the same weights
+ * (blobs: no image grid, so version 8 sends what version 7 sent, and the version 7 file reads
+ * to it exactly): the same quantised weights and the same mask, sent three ways, and the same
+ * biases but for those versions 7 and 8 do not send (units without an outgoing weight: 0,
+ * which no output can tell). tests/data/v6_pruned.occ was written by the version 6 writer (commit 65b0d99) from the
  * same checkpoint with the same command. */
-Test(dl, version_5_and_6_files_read_to_the_model_version_7_codes)
+Test(dl, version_5_6_and_7_files_read_to_the_model_version_8_codes)
 {
     rig r;
     occam_error err;
@@ -1188,11 +1272,13 @@ Test(dl, version_5_and_6_files_read_to_the_model_version_7_codes)
     close(fd);
     cr_assert_eq(occam_occ_write(path, &r.m, NULL, &(occam_occ_data){0}, &dl, NULL, &err),
                  OCCAM_OK, "%s", err.msg);
-    occam_model a, b, c;
+    occam_model a, b, c, d;
     read_20_6_3(path, &a);
     read_20_6_3(V5_OCC, &b);
     read_20_6_3(V6_OCC, &c);
+    read_20_6_3(V7_OCC, &d);
     same_model(&b, &c);
+    same_model(&a, &d); /* version 7: the same code as version 8 without a grid */
     cr_assert(memcmp(a.mask, b.mask, a.lay.nparams) == 0);
     const occam_layout *lay = &a.lay;
     int unsent = 0;
@@ -1215,6 +1301,7 @@ Test(dl, version_5_and_6_files_read_to_the_model_version_7_codes)
     occam_model_free(&a);
     occam_model_free(&b);
     occam_model_free(&c);
+    occam_model_free(&d);
     rig_down(&r);
 }
 

@@ -68,7 +68,8 @@ static void draw_mask(occam_rng *g, uint8_t *mk, uint8_t *live_in, uint8_t *live
         if (!live_out[o]) continue;
         uint8_t *row = mk + (size_t)o * (size_t)in;
         if (smooth) {
-            int x0 = (int)occam_rng_below(g, (uint64_t)w), y0 = (int)occam_rng_below(g, (uint64_t)h);
+            int x0 = (int)occam_rng_below(g, (uint64_t)w);
+            int y0 = (int)occam_rng_below(g, (uint64_t)h);
             int x1 = x0 + (int)occam_rng_below(g, (uint64_t)(w - x0)) + 1;
             int y1 = y0 + (int)occam_rng_below(g, (uint64_t)(h - y0)) + 1;
             for (int y = y0; y < y1; y++)
@@ -105,8 +106,8 @@ Test(gridcode, mask_bits_are_kt_per_context_and_the_mask_round_trips)
         occam_grid_coder c;
         occam_grid_coder_init(&c, NULL, NULL);
         occam_grid_mask_code(&c, mk, in, out, live_in, live_out, w);
-        cr_assert(fabs(c.bits - ref.bits) <= 1e-9 * (1 + ref.bits), "trial %d: %.12g bits, KT %.12g",
-                  trial, c.bits, ref.bits);
+        cr_assert(fabs(c.bits - ref.bits) <= 1e-9 * (1 + ref.bits),
+                  "trial %d: %.12g bits, KT %.12g", trial, c.bits, ref.bits);
         occam_rc_enc e;
         occam_rc_enc_init(&e);
         occam_grid_coder_init(&c, &e, NULL);
@@ -175,8 +176,8 @@ Test(gridcode, value_bits_are_folded_magnitudes_and_kt_signs)
             for (int i = 0; i < in; i++) {
                 int x = i % w;
                 double mag = fabs(occam_rng_normal(&g)) * 0.3;
-                wt[(size_t)o * in + i] = (float)(trial % 2 ? (x < w / 2 ? mag : -mag)
-                                                           : (occam_rng_uniform(&g) < 0.5 ? mag : -mag));
+                bool neg = trial % 2 ? x >= w / 2 : occam_rng_uniform(&g) < 0.5;
+                wt[(size_t)o * in + i] = (float)(neg ? -mag : mag);
             }
         kt ref = {0};
         double mags = 0;

@@ -73,6 +73,8 @@ typedef struct occam_dl_layer {
                              layer 0 on an image grid: the shorter of that and |q| under the
                              folded prior plus the signs by their neighbours, with a bit
                              naming which) */
+    bool grid_mask;       /* layer 0 on an image grid: its mask is sent by its grid
+                             neighbours (src/mdl/gridcode.h), the shorter code */
     bool grid_signs;      /* two-part, layer 0 on an image grid: its values are sent as |q|
                              and a sign coded by the grid neighbours' (src/mdl/gridcode.h) */
     double overhead_bits; /* 32 per prior parameter and per δ (bits-back: no δ, and one
@@ -133,7 +135,8 @@ void occam_dl_write_table(const occam_dl *dl, FILE *out);
 /* Writes "components", "pi", "mu" and "sigma" members of p into the open JSON object. */
 void occam_dl_write_prior(occam_json *j, const occam_prior *p);
 
-/* One JSON object: model_code, model_bits, data_bits, total_bits, dense_bits, layers[]. */
+/* One JSON object: model_code, model_bits, data_bits, total_bits, dense_bits, grid_w, layers[]
+ * (each with grid_mask and grid_signs: layer 0 sent by its image grid, src/mdl/gridcode.h). */
 void occam_dl_write_json(const occam_dl *dl, occam_json *j);
 
 /* mdl.model_code's names, NULL-terminated, index = occam_model_code. */

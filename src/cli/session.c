@@ -45,7 +45,8 @@ static uint64_t hash_array(uint64_t h, const void *p, size_t n)
 
 static uint64_t hash_dataset(uint64_t h, const occam_dataset *ds)
 {
-    size_t shape[4] = {ds->n, ds->d, (size_t)ds->classes, (size_t)ds->targets};
+    size_t shape[5] = {ds->n, ds->d, (size_t)ds->classes, (size_t)ds->targets,
+                       (size_t)ds->grid_w}; /* grid_w: the model code's image grid */
     h = hash_bytes(h, shape, sizeof shape);
     if (ds->x) h = hash_array(h, ds->x, ds->n * ds->d * sizeof(float));
     if (ds->label) h = hash_array(h, ds->label, ds->n * sizeof(int32_t));

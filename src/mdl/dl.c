@@ -499,6 +499,7 @@ static int mask_bits(occam_dl *dl, const occam_model *m)
         occam_mask_units_find_grid(&u, &m->lay, m->mask, k, dl->grid_w) == OCCAM_OK);
     for (int l = 0; l < m->lay.nlayers && rc == OCCAM_OK; l++)
         dl->layer[l].mask_bits = occam_mask_units_bits(&u, &m->lay, k, l);
+    dl->layer[0].grid_mask = rc == OCCAM_OK && u.by_grid && k[0] < dl->layer[0].n;
     occam_mask_units_free(&u);
     return rc;
 }
@@ -696,6 +697,13 @@ void occam_dl_write_table(const occam_dl *dl, FILE *out)
             dl->data_bits / (double)dl->rows);
     if (dl->code == OCCAM_MDL_BITS_BACK)
         fprintf(out, "posterior widths sent at %g x the trained sigma\n", dl->sigma_scale);
+    const occam_dl_layer *y0 = &dl->layer[0];
+    if (dl->grid_w && (y0->grid_mask || y0->grid_signs))
+        fprintf(out, "layer 0 sends its %s by the neighbours on the %d-pixel-wide input image\n",
+                y0->grid_mask && y0->grid_signs ? "mask and signs"
+                : y0->grid_mask                 ? "mask"
+                                                : "signs",
+                dl->grid_w);
     fprintf(out, "total bits %.0f\n", dl->total_bits);
 }
 
@@ -732,6 +740,8 @@ void occam_dl_write_json(const occam_dl *dl, occam_json *j)
     }
     occam_json_key(j, "rows");
     occam_json_uint(j, dl->rows);
+    occam_json_key(j, "grid_w");
+    occam_json_int(j, dl->grid_w);
     occam_json_key(j, "data_seconds");
     occam_json_number(j, dl->seconds);
     occam_json_key(j, "seconds");
@@ -763,6 +773,10 @@ void occam_dl_write_json(const occam_dl *dl, occam_json *j)
         occam_json_number(j, y->overhead_bits);
         occam_json_key(j, "bias_bits");
         occam_json_number(j, y->bias_bits);
+        occam_json_key(j, "grid_mask");
+        occam_json_bool(j, y->grid_mask);
+        occam_json_key(j, "grid_signs");
+        occam_json_bool(j, y->grid_signs);
         occam_json_end_object(j);
     }
     occam_json_end_array(j);

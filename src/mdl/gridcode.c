@@ -51,6 +51,7 @@ int occam_grid_context(const uint8_t *s, size_t i, int width, int base)
     bool up = i >= w;
     int left = x > 0 ? s[i - 1] : 0, u = up ? s[i - w] : 0;
     int ul = up && x > 0 ? s[i - w - 1] : 0, ur = up && x + 1 < w ? s[i - w + 1] : 0;
+    OCCAM_ASSERT(left < base && u < base && ul < base && ur < base);
     return left + base * (u + base * (ul + base * ur));
 }
 
@@ -60,7 +61,7 @@ void occam_grid_mask_code(occam_grid_coder *c, const uint8_t *mk, int in, int ou
     for (int o = 0; o < out; o++) {
         if (!live_out[o]) continue;
         const uint8_t *row = mk + (size_t)o * (size_t)in;
-        for (int i = 0; i < in; i++)
+        for (int i = 0; i < in; i++) /* masks hold 0 and 1 (occam_st_check_mask) */
             if (live_in[i])
                 occam_grid_bit(c, occam_grid_context(row, (size_t)i, width, 2), row[i] != 0);
     }

@@ -201,20 +201,19 @@ int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const oc
     int rc = l == 0 ? send_units(e, u, lay, 0) : OCCAM_OK;
     if (rc == OCCAM_OK) rc = send_units(e, u, lay, l + 1);
     if (rc != OCCAM_OK || k[l] == layer_n(lay, l)) return rc;
-    size_t ns = (size_t)(u->count[l] * u->count[l + 1]), a = (size_t)u->count[l];
-    uint8_t *sub = occam_alloc(ns ? ns : 1, 1);
-    if (!sub) return OCCAM_ERR_RUNTIME;
-    between_live(u, lay, l, mask + lay->w_off[l], NULL, sub);
     bool grid = l == 0 && u->grid_w, by_grid = grid && u->by_grid;
     if (grid) rc = occam_rc_encode(e, by_grid, 1, 2);
     if (by_grid) {
         occam_grid_coder c;
         occam_grid_coder_init(&c, e, NULL);
-        occam_grid_mask_code(&c, mask + lay->w_off[0], lay->width[0], lay->width[1], u->live + u->off[0],
-                             u->live + u->off[1], u->grid_w);
-        free(sub);
+        occam_grid_mask_code(&c, mask + lay->w_off[0], lay->width[0], lay->width[1],
+                             u->live + u->off[0], u->live + u->off[1], u->grid_w);
         return rc == OCCAM_OK ? c.rc : rc;
     }
+    size_t ns = (size_t)(u->count[l] * u->count[l + 1]), a = (size_t)u->count[l];
+    uint8_t *sub = occam_alloc(ns ? ns : 1, 1);
+    if (!sub) return OCCAM_ERR_RUNTIME;
+    between_live(u, lay, l, mask + lay->w_off[l], NULL, sub);
     bool by_rows = u->rows && u->by_rows[l];
     if (u->rows && rc == OCCAM_OK) rc = occam_rc_encode(e, by_rows, 1, 2);
     if (!by_rows) {
@@ -263,9 +262,9 @@ int occam_mask_units_decode(occam_rc_dec *d, occam_mask_units *u, const occam_la
         if (u->by_grid) {
             occam_grid_coder c;
             occam_grid_coder_init(&c, NULL, d);
-            uint64_t kept = occam_grid_mask_read(&c, mask + lay->w_off[0], lay->width[0], lay->width[1],
-                                                 u->live + u->off[0], u->live + u->off[1],
-                                                 u->grid_w);
+            uint64_t kept = occam_grid_mask_read(&c, mask + lay->w_off[0], lay->width[0],
+                                                 lay->width[1], u->live + u->off[0],
+                                                 u->live + u->off[1], u->grid_w);
             return kept == k[0] ? OCCAM_OK : OCCAM_ERR_INPUT;
         }
     }

@@ -69,8 +69,9 @@ double occam_mask_units_bits(const occam_mask_units *u, const occam_layout *lay,
 /* Sends layer l's share: boundary 0's units when l = 0, boundary l+1's, then, if k[l] < n,
  * the layer's mask: for layer 0 with u->grid_w (version 8) a bit naming the grid code, and if
  * it is used the mask by it; otherwise, with u->rows (version 7) a bit naming its code and
- * the mask all at once or row by row (u->by_rows[l]), otherwise (version 6) all at once. The mask must be the one u
- * was found from. */
+ * the mask all at once or row by row (u->by_rows[l]), otherwise (version 6) all at once.
+ * The mask must be the one u was found from (the writer may set u->by_grid to its own
+ * choice). */
 int occam_mask_units_encode(occam_rc_enc *e, const occam_mask_units *u, const occam_layout *lay,
                             const uint8_t *mask, const uint64_t *k, int l);
 

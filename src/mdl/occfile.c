@@ -414,7 +414,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         const float *w = m->params + lay->w_off[l], *b = m->params + lay->b_off[l];
         const uint8_t *mk = m->mask ? m->mask + lay->w_off[l] : NULL;
         bool wok = q_range(w, mk, n, y->delta, &ws[l]) &&
-                   !(l == 0 && y->grid_signs && !folded_span(&ws[0], &fs));
+                   !(l == 0 && dl->grid_w && y->grid_signs && !folded_span(&ws[0], &fs));
         size_t nb = (size_t)lay->width[l + 1];
         if (!wok || !q_range(b, need + lay->b_off[l], nb, y->bias_delta, &bs[l])) {
             free(need);
@@ -431,6 +431,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         free(need);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     }
+    units.by_grid = dl->grid_w && dl->layer[0].grid_mask; /* dl's choice, which it counted */
     bytes pay = {0}, head = {0};
     occam_rc_enc e;
     occam_rc_enc_init(&e);
@@ -449,7 +450,7 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         occam_rc_table t;
         if (rc == OCCAM_OK && y->k && l == 0 && dl->grid_w)
             rc = occam_rc_encode(&e, y->grid_signs, 1, 2);
-        if (rc == OCCAM_OK && y->k && l == 0 && y->grid_signs) {
+        if (rc == OCCAM_OK && y->k && l == 0 && dl->grid_w && y->grid_signs) {
             rc = encode_grid_values(&e, m->params + lay->w_off[0], mk, lay->width[0],
                                     lay->width[1], &y->prior, y->delta, &fs, dl->grid_w);
         } else if (rc == OCCAM_OK && y->k) {
@@ -560,15 +561,17 @@ static int decode_values(occam_rc_dec *d, float *w, const uint8_t *mk, size_t n,
     return OCCAM_OK;
 }
 
-/* Layer 0's kept weights as encode_grid_values sent them. */
+/* Layer 0's kept weights as encode_grid_values sent them; each bin must lie in the header's
+ * span s of the signed bins (the folded span f and a free sign can reach outside it only in a
+ * damaged stream). */
 static int decode_grid_values(occam_rc_dec *d, float *w, const uint8_t *mk, int in, int out,
-                              const occam_prior *p, double delta, const span *f, int width,
-                              const char *path, occam_error *err)
+                              const occam_prior *p, double delta, const span *s, const span *f,
+                              int width, const char *path, occam_error *err)
 {
     occam_rc_table t = {0};
     int rc = folded_table(&t, p, delta, f);
-    uint8_t *s = rc == OCCAM_OK ? occam_alloc((size_t)in, 1) : NULL;
-    if (!s) {
+    uint8_t *st = rc == OCCAM_OK ? occam_alloc((size_t)in, 1) : NULL;
+    if (!st) {
         occam_rc_table_free(&t);
         return occam_error_set(err, rc == OCCAM_ERR_INPUT ? rc : OCCAM_ERR_RUNTIME,
                                rc == OCCAM_ERR_INPUT ? "%s: layer 0 value range is bad"
@@ -576,23 +579,23 @@ static int decode_grid_values(occam_rc_dec *d, float *w, const uint8_t *mk, int 
     }
     occam_grid_coder c;
     occam_grid_coder_init(&c, NULL, d);
-    bool finite = true;
+    bool ok = true;
     for (int o = 0; o < out; o++) {
-        memset(s, 0, (size_t)in);
+        memset(st, 0, (size_t)in);
         for (int i = 0; i < in; i++) {
             size_t at = (size_t)o * (size_t)in + (size_t)i;
             if (!mk[at]) continue;
             int64_t q = decode_value(d, &t, f);
-            if (q != 0 && occam_grid_bit(&c, occam_grid_context(s, (size_t)i, width, 3), 0))
+            if (q != 0 && occam_grid_bit(&c, occam_grid_context(st, (size_t)i, width, 3), 0))
                 q = -q;
-            s[i] = q > 0 ? 1 : q < 0 ? 2 : 0;
+            st[i] = q > 0 ? 1 : q < 0 ? 2 : 0;
             w[at] = (float)((double)q * delta);
-            finite &= isfinite(w[at]) != 0;
+            ok &= isfinite(w[at]) && q >= s->lo && q <= s->hi;
         }
     }
-    free(s);
+    free(st);
     occam_rc_table_free(&t);
-    if (!finite || occam_rc_dec_overrun(d) || occam_rc_dec_corrupt(d))
+    if (!ok || occam_rc_dec_overrun(d) || occam_rc_dec_corrupt(d))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
     return OCCAM_OK;
 }
@@ -834,8 +837,11 @@ static int read_mask(occam_rc_dec *d, occam_mask_units *u, const occam_layout *l
         return occam_error_set(err, rc, "%s: layer %u's mask is damaged: its %llu kept weights "
                                "do not fit between its live units%s", path, l,
                                (unsigned long long)k[l],
-                               version >= VERSION_ROWS ? " (or its rows' counts do not add up)"
-                                                       : "");
+                               version >= VERSION_GRID  ? " (or its rows' counts, or the kept "
+                                                          "weights its grid code sends, do not "
+                                                          "add up)"
+                               : version >= VERSION_ROWS ? " (or its rows' counts do not add up)"
+                                                         : "");
     return rc == OCCAM_OK ? rc : occam_error_set(err, rc, "out of memory");
 }
 
@@ -948,7 +954,7 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err)
                                  path);
         else if (rc == OCCAM_OK && grid_signs)
             rc = decode_grid_values(&d, params + lay.w_off[0], mk, width[0], width[1],
-                                    &prior[0], delta[0], &fs, h.grid_w, path, err);
+                                    &prior[0], delta[0], &ws[0], &fs, h.grid_w, path, err);
         else if (rc == OCCAM_OK && k[l])
             rc = decode_values(&d, params + lay.w_off[l], mk, n, &prior[l], delta[l], &ws[l],
                                path, l, err);
