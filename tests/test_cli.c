@@ -212,6 +212,17 @@ Test(cli, idx_model_compress_eval_round_trip_on_its_image_grid)
     cr_assert(t && strstr(t, "accuracy "), "%s", out);
     cr_assert_eq(sscanf(strstr(t, "accuracy ") + 9, "%lf", &acc), 1, "%s", out);
     cr_assert_eq(acc, coded, "eval of the file %.4f, mdl's as coded %.4f", acc, coded);
+    cr_assert(!strstr(out, "image grid"), "%s", out);
+    /* the same 16 pixels as 2 × 8 images: the file's code is not this data's, and mdl says so */
+    cr_assert_eq(mkdir(path("b"), 0755), 0);
+    write_idx("b/train-images-idx3-ubyte.gz", 0x803, 20, 2, 8, 0, -1);
+    write_idx("b/train-labels-idx1-ubyte.gz", 0x801, 20, 0, 0, 9, -1);
+    write_idx("b/t10k-images-idx3-ubyte.gz", 0x803, 10, 2, 8, 0, -1);
+    write_idx("b/t10k-labels-idx1-ubyte.gz", 0x801, 10, 0, 0, 9, -1);
+    expect(occam("mdl %s %s --set data.path=%s --checkpoint %s", path("idx.ini"), s, path("b"),
+                 path("m.occ")), 0, "coded its first layer on an image grid 4 pixels wide; "
+           "this data's is 8 pixels wide, so the description lengths computed here use that "
+           "grid");
 }
 
 Test(cli, idx_bad_input_exit_2_naming_the_file)

@@ -120,6 +120,10 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
 int occam_dl_data_bits(const occam_model *m, const float *params, const occam_dataset *ds,
                        size_t rows, double target_precision, int threads, double *bits);
 
+/* The image width m's first layer is coded on: train->grid_w when m's inputs are that
+ * image's pixels (train->d of them, a whole number of rows), else 0. */
+int occam_dl_grid_w(const occam_model *m, const occam_dataset *train);
+
 /* Whether the two-part code takes m's steps from its posterior σ: a noisy-weight model,
  * mdl.precision auto or posterior, and no fixed mdl.weight_precision. */
 bool occam_dl_posterior_precision(const occam_dl_params *p, const occam_model *m);

@@ -14,7 +14,9 @@
 #include "occam/checkpoint.h"
 #include "occam/comm.h"
 #include "occam/fit.h"
+#include "occam/dl.h"
 #include "occam/gemm.h"
+#include "occam/occfile.h"
 #include "occam/outfile.h"
 
 /* ---- the ranks train the same thing ------------------------------------------------------
@@ -156,6 +158,26 @@ int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_e
 
 static void loading_ended(void); /* with the signal handling, below */
 
+/* An .occ file whose first layer was coded on another image grid than this data's (the same
+ * pixels read from a CSV, say): eval is the same, but the description lengths of this run are
+ * not the file's code. Said once, by rank 0. */
+static void note_other_grid(const char *checkpoint, const cli_session *s)
+{
+    occam_task task;
+    occam_occ_data was;
+    occam_error ignored = {0};
+    if (!occam_occ_is(checkpoint) || !occam_comm_is_root(occam_comm_world()) ||
+        occam_occ_read_data(checkpoint, &task, &was, &ignored) != OCCAM_OK)
+        return;
+    int now = occam_dl_grid_w(&s->model, &s->train);
+    if (!was.grid_w || was.grid_w == now) return; /* no grid (or version 7 and before) */
+    char what[64] = "this data has none";
+    if (now) snprintf(what, sizeof what, "this data's is %d pixels wide", now);
+    fprintf(stderr, "occam: note: %s coded its first layer on an image grid %d pixels wide; "
+            "%s, so the description lengths computed here use %s\n", cli_shown(checkpoint),
+            was.grid_w, what, now ? "that grid" : "no grid code");
+}
+
 /* cli_session_open, or with `train` not NULL cli_session_open_with. */
 static int session_open(cli_session *s, const occam_config *cfg, int threads,
                         const char *checkpoint, const occam_dataset *train,
@@ -181,6 +203,7 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
                              occam_config_outputs(&s->cfg), &s->train, &s->test, err);
     }
     loading_ended();
+    if (rc == OCCAM_OK && checkpoint) note_other_grid(checkpoint, s);
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
     rc = ranks_agree_on_inputs(&s->cfg, s, rc, err);
     /* each rank would score its share of the rows with its own weights, and the sums mix

@@ -504,6 +504,12 @@ static int mask_bits(occam_dl *dl, const occam_model *m)
     return rc;
 }
 
+int occam_dl_grid_w(const occam_model *m, const occam_dataset *train)
+{
+    int gw = train->grid_w, in = m->lay.width[0];
+    return gw > 0 && (size_t)in == train->d && in % gw == 0 ? gw : 0;
+}
+
 /* Layer 0 on an image grid: its values as |q| under the folded prior and signs by their
  * neighbours (src/mdl/gridcode.h) when that is shorter, with the bit that names the choice.
  * The step search above measured the plain code. */
@@ -531,8 +537,7 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
     dl->rows = train->n;
     if (train->n == 0) return occam_error_set(err, OCCAM_ERR_INPUT, "no training data to code");
     const occam_layout *lay = &m->lay;
-    int gw = train->grid_w;
-    dl->grid_w = gw > 0 && (size_t)lay->width[0] == train->d && lay->width[0] % gw == 0 ? gw : 0;
+    dl->grid_w = occam_dl_grid_w(m, train);
     for (int l = 0; l < lay->nlayers; l++) {
         occam_dl_layer *y = &dl->layer[l];
         y->in = lay->width[l];

@@ -772,6 +772,7 @@ static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam
         *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's image width %u does not "
                               "divide the %d inputs (header damaged)", path, grid, h->width[0]);
     h->grid_w = (int)grid;
+    h->data.grid_w = (int)grid;
     return buf;
 }
 
