@@ -117,7 +117,7 @@ $(BUILD)/%.o: %.c
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/fuzz/seed_grid.d
 
 # ==== fuzzing (libFuzzer) ======================================================================
 # `make fuzz` builds one libFuzzer binary per reader into build-fuzz/ with clang, ASan and UBSan,

@@ -23,8 +23,9 @@ typedef struct occam_occ_data {
     bool known;             /* false: a version 3 file, which did not record its scaling */
     occam_norm normalize;   /* data.normalize */
     bool normalize_targets; /* data.normalize_targets (meaningful for a regression) */
-    int grid_w;             /* read only (version 8): the image width the first layer was coded
-                               on, 0 for none; the writer takes it from dl (occam/dl.h) */
+    bool grid_known;        /* read only: a version 8 file, which records grid_w */
+    int grid_w;             /* read only: the image width the first layer was coded on, 0 for
+                               none; the writer takes it from dl (occam/dl.h) */
 } occam_occ_data;
 
 /* Writes m's two-part code as dl describes it (dl from occam_dl_compute on m), atomically.

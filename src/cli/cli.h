@@ -104,6 +104,11 @@ void cli_session_close(cli_session *s);
  * came from). Not agreed: cli_agree follows. */
 int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err);
 
+/* mdl and compress: a note on stderr (rank 0) when checkpoint is a version 8 .occ file coded
+ * on another image grid than s's data has (occam_dl_grid_w): the description lengths there may
+ * differ from the file's code. */
+void cli_note_other_grid(const char *checkpoint, const cli_session *s);
+
 /* occam_checkpoint_check_config, and a note on stderr when checkpoint is a version 3 .occ file,
  * whose data scaling could not be checked. */
 int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err);

@@ -158,25 +158,6 @@ int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_e
 
 static void loading_ended(void); /* with the signal handling, below */
 
-/* An .occ file whose first layer was coded on another image grid than this data's (the same
- * pixels read from a CSV, say): eval is the same, but the description lengths of this run are
- * not the file's code. Said once, by rank 0. */
-static void note_other_grid(const char *checkpoint, const cli_session *s)
-{
-    occam_task task;
-    occam_occ_data was;
-    occam_error ignored = {0};
-    if (!occam_occ_is(checkpoint) || !occam_comm_is_root(occam_comm_world()) ||
-        occam_occ_read_data(checkpoint, &task, &was, &ignored) != OCCAM_OK)
-        return;
-    int now = occam_dl_grid_w(&s->model, &s->train);
-    if (!was.grid_w || was.grid_w == now) return; /* no grid (or version 7 and before) */
-    char what[64] = "this data has none";
-    if (now) snprintf(what, sizeof what, "this data's is %d pixels wide", now);
-    fprintf(stderr, "occam: note: %s coded its first layer on an image grid %d pixels wide; "
-            "%s, so the description lengths computed here use %s\n", cli_shown(checkpoint),
-            was.grid_w, what, now ? "that grid" : "no grid code");
-}
 
 /* cli_session_open, or with `train` not NULL cli_session_open_with. */
 static int session_open(cli_session *s, const occam_config *cfg, int threads,
@@ -203,7 +184,6 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
                              occam_config_outputs(&s->cfg), &s->train, &s->test, err);
     }
     loading_ended();
-    if (rc == OCCAM_OK && checkpoint) note_other_grid(checkpoint, s);
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
     rc = ranks_agree_on_inputs(&s->cfg, s, rc, err);
     /* each rank would score its share of the rows with its own weights, and the sums mix
@@ -352,6 +332,23 @@ void cli_catch_stop_signals(void)
 }
 
 static void loading_ended(void) { loading = 0; }
+
+void cli_note_other_grid(const char *checkpoint, const cli_session *s)
+{
+    occam_task task;
+    occam_occ_data was;
+    occam_error ignored = {0};
+    if (!occam_comm_is_root(occam_comm_world()) || !occam_occ_is(checkpoint) ||
+        occam_occ_read_data(checkpoint, &task, &was, &ignored) != OCCAM_OK || !was.grid_known)
+        return;
+    int now = occam_dl_grid_w(&s->model, &s->train);
+    if (was.grid_w == now) return;
+    char file[64] = "without an image grid", data[64] = "this data has none";
+    if (was.grid_w) snprintf(file, sizeof file, "on an image grid %d pixels wide", was.grid_w);
+    if (now) snprintf(data, sizeof data, "this data's is %d pixels wide", now);
+    fprintf(stderr, "occam: note: %s was coded %s; %s, so the description lengths computed "
+            "here may differ from the file's code\n", cli_shown(checkpoint), file, data);
+}
 
 int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err)
 {

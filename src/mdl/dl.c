@@ -703,7 +703,7 @@ void occam_dl_write_table(const occam_dl *dl, FILE *out)
     if (dl->code == OCCAM_MDL_BITS_BACK)
         fprintf(out, "posterior widths sent at %g x the trained sigma\n", dl->sigma_scale);
     const occam_dl_layer *y0 = &dl->layer[0];
-    if (dl->grid_w && (y0->grid_mask || y0->grid_signs))
+    if (dl->grid_w && y0->k && (y0->grid_mask || y0->grid_signs))
         fprintf(out, "layer 0 sends its %s by the neighbours on the %d-pixel-wide input image\n",
                 y0->grid_mask && y0->grid_signs ? "mask and signs"
                 : y0->grid_mask                 ? "mask"

@@ -730,6 +730,7 @@ typedef struct front {
  * *rc the first check that failed (a front cut short is left to the caller: r->bad). */
 static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam_error *err)
 {
+    *h = (front){0}; /* a version 3 file returns before the later fields are read */
     size_t len;
     uint8_t *buf = slurp(path, &len, err);
     if (!buf) {
@@ -772,6 +773,7 @@ static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam
         *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's image width %u does not "
                               "divide the %d inputs (header damaged)", path, grid, h->width[0]);
     h->grid_w = (int)grid;
+    h->data.grid_known = true;
     h->data.grid_w = (int)grid;
     return buf;
 }
