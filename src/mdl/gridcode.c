@@ -110,36 +110,53 @@ double occam_grid_folded_bits(const occam_prior *p, double q, double delta)
 /* Bins seen before are looked up (direct-mapped by |q|), as occam_codes_value_bits does. */
 #define FOLD_MEMO 256
 
+static int sign_of(int32_t q) { return q > 0 ? 1 : q < 0 ? 2 : 0; }
+
+void occam_grid_signs_code(occam_grid_coder *c, int32_t *q, int in, int out, int width)
+{
+    size_t w = (size_t)width;
+    for (int o = 0; o < out; o++) {
+        int32_t *row = q + (size_t)o * (size_t)in;
+        for (size_t i = 0; i < (size_t)in; i++) {
+            if (!row[i]) continue;
+            size_t x = i % w;
+            bool up = i >= w;
+            int left = x > 0 ? sign_of(row[i - 1]) : 0, u = up ? sign_of(row[i - w]) : 0;
+            int ul = up && x > 0 ? sign_of(row[i - w - 1]) : 0;
+            int ur = up && x + 1 < w ? sign_of(row[i - w + 1]) : 0;
+            /* reading, row[i] is |q| (the earlier ones already signed) */
+            if (occam_grid_bit(c, left + 3 * (u + 3 * (ul + 3 * ur)), row[i] < 0) && c->dec)
+                row[i] = -row[i];
+        }
+    }
+}
+
 int occam_grid_value_bits(const float *w, const uint8_t *mask, int in, int out, double delta,
                           const occam_prior *p, int width, double *bits)
 {
     OCCAM_ASSERT(delta > 0);
-    uint8_t *s = occam_alloc(in > 0 ? (size_t)in : 1, 1); /* a row's sign states */
-    if (!s) return OCCAM_ERR_RUNTIME;
+    size_t n = (size_t)in * (size_t)out;
+    int32_t *q = occam_alloc_zero(n ? n : 1, sizeof *q);
+    if (!q) return OCCAM_ERR_RUNTIME;
     double memo_q[FOLD_MEMO], memo_bits[FOLD_MEMO];
     for (int j = 0; j < FOLD_MEMO; j++) memo_q[j] = NAN;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (mask && !mask[i]) continue;
+        double v = round((double)w[i] / delta), a = fabs(v);
+        int slot = a < 0x1p62 ? (int)((long long)a & (FOLD_MEMO - 1)) : 0;
+        if (memo_q[slot] != a) { /* NaN never compares equal: empty slots miss */
+            memo_q[slot] = a;
+            memo_bits[slot] = occam_grid_folded_bits(p, a, delta);
+        }
+        sum = sum < DBL_MAX && memo_bits[slot] < DBL_MAX ? sum + memo_bits[slot] : DBL_MAX;
+        /* past int32 the bits are DBL_MAX already; the sign is all that is kept */
+        q[i] = a <= INT32_MAX ? (int32_t)v : v > 0 ? INT32_MAX : -INT32_MAX;
+    }
     occam_grid_coder c;
     occam_grid_coder_init(&c, NULL, NULL);
-    double sum = 0;
-    for (int o = 0; o < out; o++) {
-        size_t base = (size_t)o * (size_t)in;
-        memset(s, 0, (size_t)in);
-        for (int i = 0; i < in; i++) {
-            size_t at = base + (size_t)i;
-            if (mask && !mask[at]) continue;
-            double q = round((double)w[at] / delta), a = fabs(q);
-            int slot = a < 0x1p62 ? (int)((long long)a & (FOLD_MEMO - 1)) : 0;
-            if (memo_q[slot] != a) { /* NaN never compares equal: empty slots miss */
-                memo_q[slot] = a;
-                memo_bits[slot] = occam_grid_folded_bits(p, a, delta);
-            }
-            sum = sum < DBL_MAX && memo_bits[slot] < DBL_MAX ? sum + memo_bits[slot] : DBL_MAX;
-            if (q == 0) continue;
-            s[i] = q > 0 ? 1 : 2;
-            occam_grid_bit(&c, occam_grid_context(s, (size_t)i, width, 3), q < 0);
-        }
-    }
-    free(s);
+    occam_grid_signs_code(&c, q, in, out, width);
+    free(q);
     *bits = sum < DBL_MAX ? sum + c.bits : DBL_MAX;
     return OCCAM_OK;
 }

@@ -11,8 +11,8 @@
  *     bit under one of 16 models (the 4 neighbours' kept bits; a dead input or one off the
  *     grid counts as not kept);
  *   - signs: each kept weight's bin index q is sent as |q| under the prior's folded mass
- *     P(q) + P(−q) (occfile.c), then, when q ≠ 0, its sign under one of 81 models (each
- *     neighbour none, positive or negative).
+ *     P(q) + P(−q) (occfile.c), all of the layer's in raster order; then each nonzero q's sign,
+ *     in the same order, under one of 81 models (each neighbour none, positive or negative).
  * On the sparse LeNet-300-100 of configs/noisy_sparse.ini, layer 0's mask costs 24,828 bits
  * instead of 29,850 (row by row) and its values 16,149 instead of 18,662.
  *
@@ -64,14 +64,19 @@ void occam_grid_mask_code(occam_grid_coder *c, const uint8_t *mk, int in, int ou
 uint64_t occam_grid_mask_read(occam_grid_coder *c, uint8_t *mk, int in, int out,
                               const uint8_t *live_in, const uint8_t *live_out, int width);
 
+/* The signs of layer 0's bin indices q (in × out, row-major; 0 where a weight is masked or
+ * quantised to 0): each nonzero one, in order, under the model its four causal neighbours'
+ * signs choose. Measures or writes them; reading, q holds each |q| and gets its sign. */
+void occam_grid_signs_code(occam_grid_coder *c, int32_t *q, int in, int out, int width);
+
 /* The bits of bin |q| under p's folded mass at step delta: P(0) for q = 0, else
  * P(q) + P(−q), each P a bin's mass (occam_prior_bin_bits). */
 double occam_grid_folded_bits(const occam_prior *p, double q, double delta);
 
 /* Layer 0's kept weights (w, mask: in·out, row-major; mask NULL keeps all) quantised at
- * delta, measured as the grid code sends them: Σ folded bits of |q| + the signs' bits by
- * context, into *bits (DBL_MAX when a value lies past any code length). Sequential, in the
- * file's order. OCCAM_ERR_RUNTIME when out of memory. */
+ * delta, measured as the grid code sends them: Σ folded bits of |q| + the signs' bits
+ * (occam_grid_signs_code), into *bits (DBL_MAX when a value lies past any code length).
+ * OCCAM_ERR_RUNTIME when out of memory. */
 int occam_grid_value_bits(const float *w, const uint8_t *mask, int in, int out, double delta,
                           const occam_prior *p, int width, double *bits);
 

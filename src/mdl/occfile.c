@@ -21,7 +21,7 @@
  *     k_left / n_left); then per layer the active weights' bin indices q under a frequency
  *     table built from the prior's bin masses over [qlo, qhi] (layer 0 on a grid: first a
  *     bit, and when it is set each |q| under the table of the folded masses P(q) + P(−q) over
- *     [0, max(|qlo|, |qhi|)], then a nonzero q's sign by its grid neighbours'), and the
+ *     [0, max(|qlo|, |qhi|)], then each nonzero q's sign by its grid neighbours'), and the
  *     biases' bin indices at step
  *     δ·2^−j under their Gaussian's table over [bqlo, bqhi], only those of the output layer
  *     and of hidden units that keep a weight going out (the others are 0 when read). A span
@@ -327,32 +327,30 @@ static int folded_table(occam_rc_table *t, const occam_prior *p, double delta, c
     return rc;
 }
 
-/* Layer 0's kept weights (in × out, row-major) on an image grid `width` wide: |q| through the
- * folded table, then a nonzero q's sign by its grid neighbours' (gridcode.h). */
+/* Layer 0's kept weights (in × out, row-major) on an image grid `width` wide: every |q|
+ * through the folded table, in order, then the nonzero ones' signs by their grid neighbours'
+ * (gridcode.h). */
 static int encode_grid_values(occam_rc_enc *e, const float *w, const uint8_t *mk, int in,
                               int out, const occam_prior *p, double delta, const span *f,
                               int width)
 {
+    size_t n = (size_t)in * (size_t)out;
     occam_rc_table t = {0};
     int rc = folded_table(&t, p, delta, f);
-    uint8_t *s = rc == OCCAM_OK ? occam_alloc((size_t)in, 1) : NULL;
-    if (rc == OCCAM_OK && !s) rc = OCCAM_ERR_RUNTIME;
-    occam_grid_coder c;
-    occam_grid_coder_init(&c, e, NULL);
-    for (int o = 0; o < out && rc == OCCAM_OK; o++) {
-        memset(s, 0, (size_t)in);
-        for (int i = 0; i < in && rc == OCCAM_OK; i++) {
-            size_t at = (size_t)o * (size_t)in + (size_t)i;
-            if (mk && !mk[at]) continue;
-            int64_t q = qindex(w[at], delta);
-            rc = encode_value(e, &t, f, (int32_t)(q < 0 ? -q : q));
-            if (rc != OCCAM_OK || q == 0) continue;
-            s[i] = q > 0 ? 1 : 2;
-            occam_grid_bit(&c, occam_grid_context(s, (size_t)i, width, 3), q < 0);
-            rc = c.rc;
+    int32_t *q = rc == OCCAM_OK ? occam_alloc_zero(n, sizeof *q) : NULL;
+    if (rc == OCCAM_OK && !q) rc = OCCAM_ERR_RUNTIME;
+    for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
+        if (!mk || mk[i]) {
+            q[i] = qindex(w[i], delta); /* within ±INT32_MAX: folded_span held */
+            rc = encode_value(e, &t, f, q[i] < 0 ? -q[i] : q[i]);
         }
+    if (rc == OCCAM_OK) {
+        occam_grid_coder c;
+        occam_grid_coder_init(&c, e, NULL);
+        occam_grid_signs_code(&c, q, in, out, width);
+        rc = c.rc;
     }
-    free(s);
+    free(q);
     occam_rc_table_free(&t);
     return rc;
 }
@@ -568,33 +566,29 @@ static int decode_grid_values(occam_rc_dec *d, float *w, const uint8_t *mk, int 
                               const occam_prior *p, double delta, const span *s, const span *f,
                               int width, const char *path, occam_error *err)
 {
+    size_t n = (size_t)in * (size_t)out;
     occam_rc_table t = {0};
     int rc = folded_table(&t, p, delta, f);
-    uint8_t *st = rc == OCCAM_OK ? occam_alloc((size_t)in, 1) : NULL;
-    if (!st) {
+    int32_t *q = rc == OCCAM_OK ? occam_alloc_zero(n, sizeof *q) : NULL;
+    if (!q) {
         occam_rc_table_free(&t);
         return occam_error_set(err, rc == OCCAM_ERR_INPUT ? rc : OCCAM_ERR_RUNTIME,
                                rc == OCCAM_ERR_INPUT ? "%s: layer 0 value range is bad"
                                                      : "%s: out of memory", path);
     }
+    for (size_t i = 0; i < n; i++)
+        if (mk[i]) q[i] = decode_value(d, &t, f); /* |q|: at most INT32_MAX (folded_span) */
+    occam_rc_table_free(&t);
     occam_grid_coder c;
     occam_grid_coder_init(&c, NULL, d);
+    occam_grid_signs_code(&c, q, in, out, width);
     bool ok = true;
-    for (int o = 0; o < out; o++) {
-        memset(st, 0, (size_t)in);
-        for (int i = 0; i < in; i++) {
-            size_t at = (size_t)o * (size_t)in + (size_t)i;
-            if (!mk[at]) continue;
-            int64_t q = decode_value(d, &t, f);
-            if (q != 0 && occam_grid_bit(&c, occam_grid_context(st, (size_t)i, width, 3), 0))
-                q = -q;
-            st[i] = q > 0 ? 1 : q < 0 ? 2 : 0;
-            w[at] = (float)((double)q * delta);
-            ok &= isfinite(w[at]) && q >= s->lo && q <= s->hi;
+    for (size_t i = 0; i < n; i++)
+        if (mk[i]) {
+            w[i] = (float)((double)q[i] * delta);
+            ok &= isfinite(w[i]) && q[i] >= s->lo && q[i] <= s->hi;
         }
-    }
-    free(st);
-    occam_rc_table_free(&t);
+    free(q);
     if (!ok || occam_rc_dec_overrun(d) || occam_rc_dec_corrupt(d))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: coded stream is damaged", path);
     return OCCAM_OK;
