@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,14 +46,31 @@ int occam_grid_bit(occam_grid_coder *c, int ctx, int bit)
     return bit;
 }
 
+#define OFF_GRID SIZE_MAX
+
+/* The causal neighbours of input i on a grid w wide, in context order: left, up, up-left,
+ * up-right; OFF_GRID where there is none. */
+static void causal(size_t i, size_t w, size_t nb[4])
+{
+    size_t x = i % w;
+    bool up = i >= w;
+    nb[0] = x > 0 ? i - 1 : OFF_GRID;
+    nb[1] = up ? i - w : OFF_GRID;
+    nb[2] = up && x > 0 ? i - w - 1 : OFF_GRID;
+    nb[3] = up && x + 1 < w ? i - w + 1 : OFF_GRID;
+}
+
 int occam_grid_context(const uint8_t *s, size_t i, int width, int base)
 {
-    size_t w = (size_t)width, x = i % w;
-    bool up = i >= w;
-    int left = x > 0 ? s[i - 1] : 0, u = up ? s[i - w] : 0;
-    int ul = up && x > 0 ? s[i - w - 1] : 0, ur = up && x + 1 < w ? s[i - w + 1] : 0;
-    OCCAM_ASSERT(left < base && u < base && ul < base && ur < base);
-    return left + base * (u + base * (ul + base * ur));
+    size_t nb[4];
+    causal(i, (size_t)width, nb);
+    int ctx = 0;
+    for (int k = 3; k >= 0; k--) {
+        int v = nb[k] == OFF_GRID ? 0 : s[nb[k]];
+        OCCAM_ASSERT(v < base);
+        ctx = ctx * base + v;
+    }
+    return ctx;
 }
 
 void occam_grid_mask_code(occam_grid_coder *c, const uint8_t *mk, int in, int out,
@@ -114,19 +132,17 @@ static int sign_of(int32_t q) { return q > 0 ? 1 : q < 0 ? 2 : 0; }
 
 void occam_grid_signs_code(occam_grid_coder *c, int32_t *q, int in, int out, int width)
 {
-    size_t w = (size_t)width;
     for (int o = 0; o < out; o++) {
         int32_t *row = q + (size_t)o * (size_t)in;
         for (size_t i = 0; i < (size_t)in; i++) {
             if (!row[i]) continue;
-            size_t x = i % w;
-            bool up = i >= w;
-            int left = x > 0 ? sign_of(row[i - 1]) : 0, u = up ? sign_of(row[i - w]) : 0;
-            int ul = up && x > 0 ? sign_of(row[i - w - 1]) : 0;
-            int ur = up && x + 1 < w ? sign_of(row[i - w + 1]) : 0;
+            size_t nb[4];
+            causal(i, (size_t)width, nb);
+            int ctx = 0;
+            for (int k = 3; k >= 0; k--)
+                ctx = ctx * 3 + (nb[k] == OFF_GRID ? 0 : sign_of(row[nb[k]]));
             /* reading, row[i] is |q| (the earlier ones already signed) */
-            if (occam_grid_bit(c, left + 3 * (u + 3 * (ul + 3 * ur)), row[i] < 0) && c->dec)
-                row[i] = -row[i];
+            if (occam_grid_bit(c, ctx, row[i] < 0) && c->dec) row[i] = -row[i];
         }
     }
 }
