@@ -1322,6 +1322,40 @@ __attribute__((noinline)) static void dirty_stack(uint8_t v)
     for (size_t i = 0; i < sizeof junk; i++) junk[i] = v;
 }
 
+/* A version 8 file whose first layer was sent by both grid codes, kept so that a later format
+ * still reads it: tests/data/v8_432_grid.occ, written by `build/fuzz_seed_grid` (fuzz/seed_grid.c)
+ * at commit 9e2f0b6: a 4-3-2 model on 2 × 2 images whose unit 0 keeps the top row (+, +), unit
+ * 1 the left column (−, −) and unit 2 the diagonal (+, −), each weight 0.4 + 0.1·i in size,
+ * decoding to exactly the bins it was written with. */
+Test(dl, a_version_8_grid_coded_file_reads_to_its_model)
+{
+    occam_model_params mp = {.nlayers = 3, .layers = {4, 3, 2}, .activation = OCCAM_ACT_RELU};
+    occam_model m;
+    occam_error err = {0};
+    cr_assert_eq(occam_model_create(&m, &mp, OCCAM_TASK_CLASSIFY, &err), OCCAM_OK);
+    cr_assert_eq(occam_occ_read("tests/data/v8_432_grid.occ", &m, &err), OCCAM_OK, "%s",
+                 err.msg);
+    /* as written: bins 2 and 3 of the step δ = 0x1.0482eap-2 (0.4, 0.5 and 0.6 round to
+     * 2 bins, 0.7 to 3) */
+    static const int keep[3][4] = {{1, 1, 0, 0}, {1, 0, 1, 0}, {1, 0, 0, 1}};
+    static const float want[3][4] = {{0x1.0482eap-1f, 0x1.0482eap-1f, 0, 0},
+                                     {-0x1.0482eap-1f, 0, -0x1.0482eap-1f, 0},
+                                     {0x1.0482eap-1f, 0, 0, -0x1.86c46p-1f}};
+    for (int o = 0; o < 3; o++)
+        for (int i = 0; i < 4; i++) {
+            size_t a = m.lay.w_off[0] + (size_t)o * 4 + (size_t)i;
+            cr_assert_eq(m.mask[a], keep[o][i], "unit %d input %d", o, i);
+            cr_assert_eq(m.params[a], want[o][i], "unit %d input %d: %a, want %a", o, i,
+                         m.params[a], want[o][i]);
+        }
+    occam_task task;
+    occam_occ_data data;
+    cr_assert_eq(occam_occ_read_data("tests/data/v8_432_grid.occ", &task, &data, &err),
+                 OCCAM_OK);
+    cr_assert(data.grid_known && data.grid_w == 2);
+    occam_model_free(&m);
+}
+
 Test(dl, versions_3_and_4_read_to_the_same_model_with_version_3_scaling_unknown)
 {
     size_t size;
