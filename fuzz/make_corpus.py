@@ -126,6 +126,18 @@ def rows_checkpoint(path, tmp):
     return out
 
 
+def occ_seeds(name, args, checkpoint, occ):
+    """Compresses checkpoint to occ with BLOBS and args, and puts the file as two seeds: with
+    the harness fixing its length and checksum, and as it is. Returns its bytes."""
+    subprocess.run([OCCAM, "compress", BLOBS, *args, "--checkpoint", checkpoint, "--out", occ],
+                   check=True, capture_output=True)
+    with open(occ, "rb") as f:
+        data = f.read()
+    put("occ", name + "_fixcrc", b"\x01" + data)
+    put("occ", name + "_raw", b"\x00" + data)
+    return data
+
+
 def as_version(data, v):
     """A version 8 file of a 4-3-2 model without an image grid (width 0) as version v: the
     same stream without the image width (after the 64-byte front), and before version 4
@@ -154,12 +166,7 @@ def grid_seeds(tmp):
     st, occ = os.path.join(tmp, "grid.safetensors"), os.path.join(tmp, "grid.occ")
     subprocess.run([OCCAM, "train", BLOBS, *args, "--set", "prune.schedule=oneshot", "--set",
                     "prune.target=0.5", "--save", st], check=True, capture_output=True)
-    subprocess.run([OCCAM, "compress", BLOBS, *args, "--checkpoint", st, "--out", occ],
-                   check=True, capture_output=True)
-    with open(occ, "rb") as f:
-        data = f.read()
-    put("occ", "idx_4_3_2_grid_fixcrc", b"\x01" + data)
-    put("occ", "idx_4_3_2_grid_raw", b"\x00" + data)
+    occ_seeds("idx_4_3_2_grid", args, st, occ)
     # that model finds the grid codes longer, so it sends neither; these send them, chosen by
     # hand (fuzz/seed_grid.c)
     subprocess.run(["make", "-s", "build/fuzz_seed_grid"], check=True, capture_output=True)
@@ -193,12 +200,7 @@ def model_seeds(tmp):
         if name == "st_20_3_3":
             continue
         occ = os.path.join(tmp, name + ".occ")
-        subprocess.run([OCCAM, "compress", BLOBS, *small, "--checkpoint", path, "--out", occ],
-                       check=True, capture_output=True)
-        with open(occ, "rb") as f:
-            data = f.read()
-        put("occ", name + "_fixcrc", b"\x01" + data)
-        put("occ", name + "_raw", b"\x00" + data)
+        data = occ_seeds(name, small, path, occ)
         # version 7: version 8 without the inputs' image width (0 here), the same stream
         put("occ", name + "_v7_fixcrc", b"\x01" + as_version(data, 7))
         if name == "st_4_3_2":
@@ -219,12 +221,7 @@ def model_seeds(tmp):
     # a first layer sent row by row (version 7), from the pruned checkpoint
     rows = rows_checkpoint(os.path.join(tmp, "st_4_3_2_mask.safetensors"), tmp)
     occ = os.path.join(tmp, "st_4_3_2_rows.occ")
-    subprocess.run([OCCAM, "compress", BLOBS, *small, "--checkpoint", rows, "--out", occ],
-                   check=True, capture_output=True)
-    with open(occ, "rb") as f:
-        data = f.read()
-    put("occ", "st_4_3_2_rows_fixcrc", b"\x01" + data)
-    put("occ", "st_4_3_2_rows_raw", b"\x00" + data)
+    occ_seeds("st_4_3_2_rows", small, rows, occ)
     # versions 5 and 6, still read: pruned 4-3-2 models' files from those writers, kept in
     # tests/data/ (the corpora of the commits before versions 6 and 7), so that the harness's
     # 4-3-2 model reaches their decoders

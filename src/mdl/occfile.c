@@ -250,15 +250,21 @@ static span span_of(int32_t lo, int32_t hi)
 }
 
 /* The frequency table of s under prior p at step delta: symbol i has the prior mass of its
- * group of bins. */
-static int value_table(occam_rc_table *t, const occam_prior *p, double delta, const span *s)
+ * group of bins; folded (s the bins of |q|, from 0), also that of their mirror images, bin 0
+ * once (folded_span). */
+static int value_table(occam_rc_table *t, const occam_prior *p, double delta, const span *s,
+                       bool folded)
 {
     size_t n = (size_t)span_symbols(s);
     double *prob = malloc(n * sizeof *prob);
     if (!prob) return OCCAM_ERR_RUNTIME;
     for (size_t i = 0; i < n; i++) {
         double a = (double)s->lo + (double)i * s->per, b = a + group_bins(s, (int64_t)i);
-        prob[i] = exp2(-occam_prior_bin_bits(p, (a - 0.5) * delta, (b - 0.5) * delta));
+        double lo = (a - 0.5) * delta, hi = (b - 0.5) * delta;
+        if (!folded) prob[i] = exp2(-occam_prior_bin_bits(p, lo, hi));
+        else if (a == 0) prob[i] = exp2(-occam_prior_bin_bits(p, -hi, hi));
+        else prob[i] = exp2(-occam_prior_bin_bits(p, lo, hi)) +
+                       exp2(-occam_prior_bin_bits(p, -hi, -lo));
     }
     double sum = 0;
     for (size_t i = 0; i < n; i++) sum += prob[i];
@@ -297,34 +303,10 @@ static int32_t qindex(float w, double delta) { return (int32_t)round((double)w /
 /* The bins of |q| for bins s: [0, max(|lo|, |hi|)]; false when that leaves int32. */
 static bool folded_span(const span *s, span *f)
 {
-    int64_t lo = s->lo, hi = s->hi;
-    int64_t most = lo > 0 ? hi : hi < 0 ? -lo : (-lo > hi ? -lo : hi);
+    int64_t lo = s->lo, hi = s->hi, most = -lo > hi ? -lo : hi; /* lo <= hi */
     if (most > INT32_MAX) return false;
     *f = span_of(0, (int32_t)most);
     return true;
-}
-
-/* The table of the folded span f: symbol i has the mass of its group of bins and of their
- * mirror images (bin 0 once). */
-static int folded_table(occam_rc_table *t, const occam_prior *p, double delta, const span *f)
-{
-    size_t n = (size_t)span_symbols(f);
-    double *prob = malloc(n * sizeof *prob);
-    if (!prob) return OCCAM_ERR_RUNTIME;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-        double a = (double)i * f->per, b = a + group_bins(f, (int64_t)i);
-        double lo = (a - 0.5) * delta, hi = (b - 0.5) * delta;
-        prob[i] = a == 0 ? exp2(-occam_prior_bin_bits(p, -hi, hi))
-                         : exp2(-occam_prior_bin_bits(p, lo, hi)) +
-                               exp2(-occam_prior_bin_bits(p, -hi, -lo));
-        sum += prob[i];
-    }
-    if (sum > 1.0)
-        for (size_t i = 0; i < n; i++) prob[i] /= sum;
-    int rc = occam_rc_table_from_probs(t, 0, (int32_t)(n - 1), prob, TABLE_TOTAL);
-    free(prob);
-    return rc;
 }
 
 /* Layer 0's kept weights (in × out, row-major) on an image grid `width` wide: every |q|
@@ -336,7 +318,7 @@ static int encode_grid_values(occam_rc_enc *e, const float *w, const uint8_t *mk
 {
     size_t n = (size_t)in * (size_t)out;
     occam_rc_table t = {0};
-    int rc = folded_table(&t, p, delta, f);
+    int rc = value_table(&t, p, delta, f, true);
     int32_t *q = rc == OCCAM_OK ? occam_alloc_zero(n, sizeof *q) : NULL;
     if (rc == OCCAM_OK && !q) rc = OCCAM_ERR_RUNTIME;
     for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
@@ -452,14 +434,14 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
             rc = encode_grid_values(&e, m->params + lay->w_off[0], mk, lay->width[0],
                                     lay->width[1], &y->prior, y->delta, &fs, dl->grid_w);
         } else if (rc == OCCAM_OK && y->k) {
-            rc = value_table(&t, &y->prior, y->delta, &ws[l]);
+            rc = value_table(&t, &y->prior, y->delta, &ws[l], false);
             const float *w = m->params + lay->w_off[l];
             for (size_t i = 0; i < n && rc == OCCAM_OK; i++)
                 if (!mk || mk[i]) rc = encode_value(&e, &t, &ws[l], qindex(w[i], y->delta));
             occam_rc_table_free(&t);
         }
         if (rc != OCCAM_OK) continue;
-        rc = value_table(&t, &y->bias_prior, y->bias_delta, &bs[l]);
+        rc = value_table(&t, &y->bias_prior, y->bias_delta, &bs[l], false);
         const float *b = m->params + lay->b_off[l];
         for (int o = 0; o < lay->width[l + 1] && rc == OCCAM_OK; o++)
             if (need[lay->b_off[l] + (size_t)o])
@@ -542,7 +524,7 @@ static int decode_values(occam_rc_dec *d, float *w, const uint8_t *mk, size_t n,
                          uint32_t l, occam_error *err)
 {
     occam_rc_table t;
-    int rc = value_table(&t, p, delta, s);
+    int rc = value_table(&t, p, delta, s, false);
     if (rc != OCCAM_OK)
         return occam_error_set(err, rc, rc == OCCAM_ERR_RUNTIME ? "%s: out of memory"
                                                                  : "%s: layer %u value range is bad",
@@ -568,7 +550,7 @@ static int decode_grid_values(occam_rc_dec *d, float *w, const uint8_t *mk, int 
 {
     size_t n = (size_t)in * (size_t)out;
     occam_rc_table t = {0};
-    int rc = folded_table(&t, p, delta, f);
+    int rc = value_table(&t, p, delta, f, true);
     int32_t *q = rc == OCCAM_OK ? occam_alloc_zero(n, sizeof *q) : NULL;
     if (!q) {
         occam_rc_table_free(&t);
