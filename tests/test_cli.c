@@ -666,6 +666,66 @@ static void poison(const char *from, const char *to, const char *name, size_t at
     occam_st_close(&f);
 }
 
+/* n.ini's small net trained 2 epochs: the model in m.st, a state per epoch in ck/. */
+static void train_with_states(void)
+{
+    write_file("n.ini", N_INI);
+    write_file("x.csv", "1,2,3,4\n0.5,0.5,0.5,0.5\n");
+    expect(occam("train %s --set train.epochs=2 --set train.checkpoint_every=1 "
+                 "--set train.checkpoint_dir=%s --save %s", path("n.ini"), path("ck"),
+                 path("m.st")), 0, "saved");
+}
+
+/* Rewrites the safetensors file `from` as `to` with one more tensor: name, F32, n floats. */
+static void add_tensor(const char *from, const char *to, const char *name, int64_t n)
+{
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, from, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_tensor t[64];
+    occam_st_meta meta[16];
+    cr_assert(f.ntensors < 64 && f.nmeta <= 16);
+    for (int i = 0; i < f.ntensors; i++) {
+        const occam_st_tensor_view *x = &f.tensors[i];
+        t[i] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
+        memcpy(t[i].shape, x->shape, sizeof t[i].shape);
+    }
+    static float zeros[64];
+    cr_assert(n <= 64);
+    t[f.ntensors] = (occam_st_tensor){name, OCCAM_ST_F32, 1, {n}, zeros};
+    int nm = 0;
+    for (int i = 0; i < f.nmeta; i++)
+        if (strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) meta[nm++] = f.meta[i];
+    cr_assert_eq(occam_st_write(to, t, f.ntensors + 1, meta, nm, &err), OCCAM_OK, "%s", err.msg);
+    occam_st_close(&f);
+}
+
+/* A tensor the model does not read is refused by every loader, naming it: a layer past the
+ * last, a ρ for one layer only, a kind occam never writes, or a name outside layers.* (a
+ * foreign file whose extra tensors were silently dropped before). A training state's own
+ * tensors load with eval; one no version writes is refused on resume. */
+Test(cli, tensors_the_model_does_not_read_are_refused)
+{
+    train_with_states();
+    static const char *const extra[] = {"layers.3.weight", "layers.1.weight_rho",
+                                        "layers.0.running_mean", "head.weight"};
+    for (int i = 0; i < 4; i++) {
+        add_tensor(path("m.st"), path("x.st"), extra[i], 2);
+        char want[512];
+        snprintf(want, sizeof want, "%s: tensor '%s' is not one of ", path("x.st"), extra[i]);
+        expect_loaders_refuse("x.st", want);
+    }
+    char state[512];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0002-s000000004.safetensors"));
+    expect(occam("eval %s --checkpoint %s", path("n.ini"), state), 0, "accuracy");
+    add_tensor(state, path("s.st"), "optim.m3", 2);
+    expect(occam("train %s --set train.epochs=3 --resume %s", path("n.ini"), path("s.st")), 2,
+           "s.st: tensor 'optim.m3' is not part of a training state");
+    add_tensor(state, path("s.st"), "layers.1.weight_mask", 2);
+    expect(occam("train %s --set train.epochs=3 --resume %s", path("n.ini"), path("s.st")), 2,
+           "s.st: tensor 'layers.1.weight_mask' is not one of the model's");
+}
+
 /* A mask byte other than 0 or 1 is refused on load by every command, naming the file, the
  * tensor and the index: 255 made the codes' count of kept weights exceed the weights (an
  * internal assertion, exit 134, in mdl and compress), and eval and predict took it. */
@@ -692,11 +752,7 @@ Test(cli, mask_bytes_other_than_0_and_1_are_refused)
  * naming the file and the tensor. */
 Test(cli, non_finite_checkpoint_is_refused_naming_file_and_tensor)
 {
-    write_file("n.ini", N_INI);
-    write_file("x.csv", "1,2,3,4\n0.5,0.5,0.5,0.5\n");
-    expect(occam("train %s --set train.epochs=2 --set train.checkpoint_every=1 "
-                 "--set train.checkpoint_dir=%s --save %s", path("n.ini"), path("ck"),
-                 path("m.st")), 0, "saved");
+    train_with_states();
     poison(path("m.st"), path("nan.st"), "layers.0.weight", 7, NAN);
     char want[512];
     snprintf(want, sizeof want, "%s: tensor 'layers.0.weight' has a non-finite value (nan) at "

@@ -1082,6 +1082,16 @@ Test(plot, scaling_errors_name_file_and_line)
     write_text(csv, SCALING_HEADER);
     cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "no data rows"), "%s", err.msg);
+    /* a control byte in a name would garble the title and end the .dat's comment line */
+    write_text(csv, SCALING_HEADER "strong,lenet,1,128,1,1,1,1,1,1,1,1,1,1\n"
+                                   "str\rong,lenet,2,128,1,1,1,1,1,1,1,1,1,1\n");
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:3: the study name has a control byte (0x0d)"), "%s",
+              err.msg);
+    write_text(csv, SCALING_HEADER "strong,le\033net,1,128,1,1,1,1,1,1,1,1,1,1\n");
+    cr_assert_eq(occam_plot_scaling(csv, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "s.csv:2: the model name has a control byte (0x1b)"), "%s",
+              err.msg);
     cr_assert(!exists("out"));
 }
 

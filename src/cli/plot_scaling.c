@@ -103,6 +103,14 @@ static int scaling_row(scale_table *t, char **field, int nf, int lineno, occam_e
     if (strlen(study) >= sizeof r->study || strlen(model) >= sizeof r->model)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: study or model name too long",
                                t->path, lineno);
+    /* a title and a .dat comment line: a control byte (a tab, an escape, a lone CR) would
+     * garble both, or end the comment line early */
+    for (int k = 0; k < 2; k++)
+        for (const unsigned char *p = (const unsigned char *)(k ? model : study); *p; p++)
+            if (*p < 0x20 || *p == 0x7f)
+                return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: the %s name has a control "
+                                       "byte (0x%02x)", t->path, lineno, k ? "model" : "study",
+                                       *p);
     strcpy(r->study, study);
     strcpy(r->model, model);
     int rc;

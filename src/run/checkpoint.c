@@ -190,7 +190,16 @@ int occam_checkpoint_load(const char *path, occam_model *m, occam_error *err)
     occam_st_file f;
     int rc = occam_st_open(&f, path, err);
     if (rc != OCCAM_OK) return rc;
-    rc = occam_checkpoint_load_st(&f, m, err);
+    /* A model file holds the model's tensors only; a training state (which eval and predict
+     * also read) holds its own besides, which its resume checks. */
+    const char *fmt = occam_st_meta_get(&f, "format");
+    bool state = fmt && !strcmp(fmt, "occam-state");
+    for (int i = 0; i < f.ntensors && !state && rc == OCCAM_OK; i++)
+        if (strncmp(f.tensors[i].name, "layers.", 7))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is not one of a "
+                                 "model's (layers.L.weight, .bias, ...): the file is from "
+                                 "another program or damaged", path, f.tensors[i].name);
+    if (rc == OCCAM_OK) rc = occam_checkpoint_load_st(&f, m, err);
     occam_st_close(&f);
     return rc;
 }
@@ -304,6 +313,22 @@ int occam_checkpoint_check_config(const char *path, const occam_config *cfg, boo
     return rc;
 }
 
+/* Whether name is a tensor of the model's own that load_st reads: layers.L.weight and .bias,
+ * and .weight_rho, .weight_mask and .bias_mask when the file has them. */
+static bool model_tensor(const char *name, int nlayers, bool has_mask, bool has_rho)
+{
+    static const char *const kinds[] = {"weight", "bias", "weight_rho", "weight_mask",
+                                        "bias_mask"};
+    for (int l = 0; l < nlayers; l++)
+        for (int k = 0; k < 5; k++) {
+            if ((k == 2 && !has_rho) || (k >= 3 && !has_mask)) continue;
+            char want[32];
+            snprintf(want, sizeof want, "layers.%d.%s", l, kinds[k]);
+            if (!strcmp(name, want)) return true;
+        }
+    return false;
+}
+
 int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error *err)
 {
     const char *path = f->path;
@@ -347,6 +372,16 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
                 msrc[2 * l + b] = v->data;
         }
     }
+    /* A layer tensor the model would not read (a layer past the last, a kind occam does not
+     * write, a ρ or mask for some layers only) means another program's file or a damaged
+     * one: loading the rest would silently drop it. */
+    for (int i = 0; i < f->ntensors && rc == OCCAM_OK; i++)
+        if (!strncmp(f->tensors[i].name, "layers.", 7) &&
+            !model_tensor(f->tensors[i].name, lay->nlayers, has_mask, has_rho))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is not one of the "
+                                 "model's (a %d-layer net%s%s): the file is from another "
+                                 "program or damaged", path, f->tensors[i].name, lay->nlayers,
+                                 has_rho ? " with σ" : "", has_mask ? " with masks" : "");
     if (rc != OCCAM_OK) {
         /* Point at the key that decides the shapes. */
         if (strstr(err->msg, "shape") || strstr(err->msg, "layers"))

@@ -697,6 +697,21 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         NEED(bestm, "prune.best_mask", OCCAM_ST_U8, 1, n, 0);
     }
 #undef NEED
+    /* A tensor no version of occam writes: a damaged header or another program's file. */
+    static const char *const known[] = {"optim.m1", "optim.m2", "optim.m1_rho", "optim.m2_rho",
+                                        "noise.rng", "noise.level", "noise.terms",
+                                        "noise.priors", "fit.perm", "fit.rng", "fit.history",
+                                        "run.i64", "run.f64", "prune.events", "prune.snapshot",
+                                        "prune.best_params", "prune.best_mask"};
+    for (int i = 0; rc == OCCAM_OK && i < f.ntensors; i++) {
+        const char *name = f.tensors[i].name;
+        bool ok = !strncmp(name, "layers.", 7); /* the model's, checked when it loads */
+        for (size_t k = 0; !ok && k < sizeof known / sizeof *known; k++) ok = !strcmp(name, known[k]);
+        if (!ok)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: tensor '%s' is not part of a "
+                                 "training state (file damaged or from another program)", path,
+                                 name);
+    }
     /* the shortest point's mask becomes the model's (mdl schedule): 0 and 1 only, as the
      * model's own masks are checked when it loads */
     if (rc == OCCAM_OK && bestm)
