@@ -676,6 +676,38 @@ static void train_with_states(void)
                  path("m.st")), 0, "saved");
 }
 
+/* Without a test set there is no test metric: prune steps, mdl (table and JSON) and the
+ * train report say so ("-", none, null) instead of printing an accuracy of 0 or nan. */
+Test(cli, no_test_set_means_no_test_metric_not_zero)
+{
+    FILE *f = fopen(path("t.csv"), "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 64; i++)
+        fprintf(f, "%d,%d,%d,%d,%d\n", i % 7, i % 5, i % 3, i % 2, (i % 7 + i % 5) > 5);
+    cr_assert_eq(fclose(f), 0);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\nlabel = last\n[model]\n"
+             "layers = 4,6,2\n[train]\nepochs = 2\n[prune]\nschedule = iterative\nsteps = 2\n"
+             "target = 0.5\n", path("t.csv"));
+    write_file("t.ini", ini);
+    expect(occam("train %s --save %s --report %s", path("t.ini"), path("t.st"),
+                 path("t.json")), 0, "prune 2: target 0.5000");
+    cr_assert_null(strstr(out, "test_acc"), "%s", out);
+    cr_assert_null(strstr(out, "nan"), "%s", out);
+    FILE *r = fopen(path("t.json"), "r");
+    cr_assert_not_null(r);
+    static char rep[1 << 16];
+    rep[fread(rep, 1, sizeof rep - 1, r)] = 0;
+    fclose(r);
+    cr_assert(strstr(rep, "\"test_accuracy\": null"), "%s", rep);
+    cr_assert_null(strstr(rep, "\"test_accuracy\": 0"), "%s", rep);
+    expect(occam("mdl %s --checkpoint %s", path("t.ini"), path("t.st")), 0,
+           "test_accuracy: none (no test set)");
+    expect(occam("mdl %s --checkpoint %s --json", path("t.ini"), path("t.st")), 0,
+           "\"test_accuracy\":null");
+    cr_assert(strstr(out, "\"unquantized_test_metric\":null"), "%s", out);
+}
+
 /* Rewrites the safetensors file `from` as `to` with one more tensor: name, F32, n floats. */
 static void add_tensor(const char *from, const char *to, const char *name, int64_t n)
 {

@@ -671,6 +671,12 @@ Test(select_cmd, a_data_key_the_source_does_not_read_is_one_data_set)
     cr_assert(strstr(out, "select 4/4"), "%s", out);
     cr_assert(strstr(out, "points 1, 2, 3 took point 0's run, not trained again: data.path "
                           "applies only to data.source = idx"), "%s", out);
+    /* no data.test: no test metric, shown as '-' (it printed nan) */
+    cr_assert_null(strstr(out, "nan"), "%s", out);
+    cr_assert(strstr(out, "          -  <- shortest\n"), "%s", out);
+    const char *choice = strstr(out, "shortest: point 0");
+    cr_assert(choice && strstr(choice, ")\npoints 1, 2, 3"), "%s", out);
+    cr_assert_null(strstr(out, "test_acc 0"), "%s", out);
 }
 
 Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)

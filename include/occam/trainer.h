@@ -171,4 +171,8 @@ void occam_trainer_gradient(occam_trainer *tr, const occam_dataset *ds, const ui
 /* Forward pass over all of ds, in parallel. */
 void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *ev);
 
+/* The task's metric of ev: accuracy (classify) or relative error (regress); NaN when no row
+ * was evaluated (no test set), which reports print as "-" and JSON as null, never as 0. */
+double occam_eval_metric(const occam_eval *ev, occam_task task);
+
 #endif

@@ -121,8 +121,8 @@ static int run(const cli_opts *o, occam_error *err)
         occam_eval ev_dense, ev_coded;
         eval_as_coded(&ss, cfg.mdl.model_code == OCCAM_MDL_TWO_PART ? q : NULL, &ss.test,
                       &ev_dense, &ev_coded);
-        double acc_d = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev_dense.accuracy : ev_dense.relative_error;
-        double acc_c = cfg.data.task == OCCAM_TASK_CLASSIFY ? ev_coded.accuracy : ev_coded.relative_error;
+        double acc_d = occam_eval_metric(&ev_dense, cfg.data.task);
+        double acc_c = occam_eval_metric(&ev_coded, cfg.data.task);
         const char *metric = cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_accuracy" : "test_relative_error";
         if (o->json) {
             occam_json j;
@@ -141,7 +141,11 @@ static int run(const cli_opts *o, occam_error *err)
             rc = cli_stdout_check("mdl", err);
         } else {
             occam_dl_write_table(&dl, stdout);
-            printf("%s %.4f as coded (%.4f with the unquantised weights)\n", metric, acc_c, acc_d);
+            if (ev_coded.n)
+                printf("%s %.4f as coded (%.4f with the unquantised weights)\n", metric, acc_c,
+                       acc_d);
+            else
+                printf("%s: none (no test set)\n", metric);
             printf("description length computed in %.3f s on %d thread%s (the data code over %zu "
                    "rows: %.3f s)\n", dl.total_seconds, threads, threads == 1 ? "" : "s", dl.rows,
                    dl.seconds);

@@ -244,20 +244,14 @@ static void on_epoch(void *user, const occam_progress *p)
     fputc('\n', stderr);
 }
 
-static double metric(const occam_eval *ev, occam_task task)
-{
-    if (!ev->n) return NAN;
-    return task == OCCAM_TASK_CLASSIFY ? ev->accuracy : ev->relative_error;
-}
-
 /* The trained point's metrics and description length. */
 static int score_point(select_point *pt, cli_session *ss, occam_error *err)
 {
     occam_eval ev;
     occam_trainer_eval(ss->tr, &ss->train, &ev);
-    pt->train_metric = metric(&ev, pt->cfg.data.task);
+    pt->train_metric = occam_eval_metric(&ev, pt->cfg.data.task);
     occam_trainer_eval(ss->tr, &ss->test, &ev);
-    pt->test_metric = metric(&ev, pt->cfg.data.task);
+    pt->test_metric = occam_eval_metric(&ev, pt->cfg.data.task);
     occam_dl dl;
     int rc = occam_dl_compute(&dl, &ss->model, &pt->cfg.mdl, &pt->cfg.noise, &ss->train,
                               pt->threads, NULL, err);
@@ -298,10 +292,11 @@ static void say_done(const select_run *s, int p)
     if (pt->state == POINT_FAILED)
         fprintf(stderr, "failed: %s", pt->msg);
     else
-        fprintf(stderr, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %.4f  %s %.4f",
+        fprintf(stderr, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %.4f",
                 pt->total_bits, occam_dl_code_name(pt->code), pt->model_bits, pt->data_bits,
-                classify ? "train_acc" : "train_rel_err", pt->train_metric,
-                classify ? "test_acc" : "test_rel_err", pt->test_metric);
+                classify ? "train_acc" : "train_rel_err", pt->train_metric);
+    if (pt->state != POINT_FAILED && isfinite(pt->test_metric)) /* none without a test set */
+        fprintf(stderr, "  %s %.4f", classify ? "test_acc" : "test_rel_err", pt->test_metric);
     if (pt->same_as >= 0)
         fprintf(stderr, "  not trained: the same run as point %d (%s)\n", pt->same_as,
                 pt->inert ? pt->inert : "the same config");

@@ -1,6 +1,7 @@
 /* `occam train`: config → data → model → epochs → report and weights. */
 #include <ctype.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -313,10 +314,13 @@ static int run(const cli_opts *o, occam_error *err)
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];
             fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "
-                    "units)  %s %.4f  select %.3f ms\n", ev->step, ev->target, ev->sparsity,
-                    (long long)ev->weights_active, ev->hidden_units,
-                    cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_acc" : "test_rel_err",
-                    ev->test_metric, 1e3 * ev->select_seconds);
+                    "units)  ", ev->step, ev->target, ev->sparsity,
+                    (long long)ev->weights_active, ev->hidden_units);
+            if (isfinite(ev->test_metric)) /* none without a test set */
+                fprintf(stderr, "%s %.4f  ",
+                        cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_acc" : "test_rel_err",
+                        ev->test_metric);
+            fprintf(stderr, "select %.3f ms\n", 1e3 * ev->select_seconds);
             if (ev->total_bits > 0)
                 fprintf(stderr, "         L = %.0f model + %.0f data = %.0f bits%s\n",
                         ev->model_bits, ev->data_bits, ev->total_bits,

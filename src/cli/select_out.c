@@ -51,10 +51,13 @@ static void print_row(const select_run *s, int p, const int *w, int wm, FILE *ou
         fprintf(out, "  not trained (interrupted)\n");
     else if (pt->state == POINT_FAILED)
         fprintf(out, "  failed: %s\n", pt->msg);
-    else
-        fprintf(out, "  %11.1f  %11.1f  %11.1f  %*.4f  %*.4f%s\n", pt->total_bits,
-                pt->model_bits, pt->data_bits, wm, pt->train_metric, wm, pt->test_metric,
-                p == s->best ? "  <- shortest" : "");
+    else {
+        fprintf(out, "  %11.1f  %11.1f  %11.1f  %*.4f", pt->total_bits, pt->model_bits,
+                pt->data_bits, wm, pt->train_metric);
+        if (isfinite(pt->test_metric)) fprintf(out, "  %*.4f", wm, pt->test_metric);
+        else fprintf(out, "  %*s", wm, "-"); /* no test set */
+        fprintf(out, "%s\n", p == s->best ? "  <- shortest" : "");
+    }
 }
 
 /* Points that took an earlier point's run: a line per earlier point. */
@@ -116,9 +119,11 @@ static void print_choice(const select_run *s, FILE *out)
         return;
     }
     const select_point *b = &s->pt[s->best];
-    fprintf(out, "shortest: point %d (%s): L = %.1f bits (%s: model %.1f + data %.1f), %s %.4f\n",
+    fprintf(out, "shortest: point %d (%s): L = %.1f bits (%s: model %.1f + data %.1f)",
             s->best, b->label, b->total_bits, occam_dl_code_name(b->code), b->model_bits,
-            b->data_bits, test, b->test_metric);
+            b->data_bits);
+    if (isfinite(b->test_metric)) fprintf(out, ", %s %.4f", test, b->test_metric);
+    fputc('\n', out);
     int t = best_by_test(s);
     if (t >= 0 && s->pt[t].test_metric != b->test_metric)
         fprintf(out, "the grid's best %s, %.4f, is point %d's (%s); the choice does not look at "

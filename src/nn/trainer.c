@@ -866,6 +866,12 @@ static void eval_worker(void *ctx, int t, int nt)
     }
 }
 
+double occam_eval_metric(const occam_eval *ev, occam_task task)
+{
+    if (!ev->n) return NAN;
+    return task == OCCAM_TASK_CLASSIFY ? ev->accuracy : ev->relative_error;
+}
+
 void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *ev)
 {
     memset(ev, 0, sizeof *ev);

@@ -101,8 +101,7 @@ static void fill_metrics(run *r, occam_prune_event *ev)
     const occam_epoch_stats *st = r->res->epochs ? &r->res->history[r->res->epochs - 1] : NULL;
     if (!st) return;
     ev->train_loss = st->train_loss;
-    ev->test_metric = r->cfg->data.task == OCCAM_TASK_CLASSIFY ? st->test.accuracy
-                                                                : st->test.relative_error;
+    ev->test_metric = occam_eval_metric(&st->test, r->cfg->data.task);
 }
 
 /* schedule = mdl: the model with the smallest description length so far */
@@ -157,7 +156,7 @@ static int agp_step(void *ctx, int64_t steps, occam_error *err)
     if (rc != OCCAM_OK) return rc;
     occam_eval te;
     occam_trainer_eval(r->tr, r->test, &te);
-    ev->test_metric = r->cfg->data.task == OCCAM_TASK_CLASSIFY ? te.accuracy : te.relative_error;
+    ev->test_metric = occam_eval_metric(&te, r->cfg->data.task);
     return OCCAM_OK;
 }
 
@@ -278,8 +277,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                 } else {
                     occam_eval te;
                     occam_trainer_eval(tr, test, &te);
-                    ev->test_metric =
-                        cfg->data.task == OCCAM_TASK_CLASSIFY ? te.accuracy : te.relative_error;
+                    ev->test_metric = occam_eval_metric(&te, cfg->data.task);
                 }
                 if (score)
                     rc = score_model(&r, ev, mdl ? &best : NULL, log->n - 1, err);
