@@ -254,6 +254,20 @@ Test(outfile, a_fifo_and_a_descriptor_name_are_written_in_place)
     cr_expect_eq(before.st_ino, after.st_ino, "the file was replaced");
     cr_expect_str_eq(get(log), "before,after");
     cr_expect_eq(count_tmp(), 0);
+
+    /* /dev/fd/N of a file opened without O_APPEND, as a shell's `> f` is: written at that
+     * descriptor's offset, which moves past it, so the shell's next write follows the output
+     * instead of landing over it (a new open had an offset of its own: "before,xyz" and
+     * "after" written over "after"). */
+    put(log, "");
+    fd = open(log, O_WRONLY | O_TRUNC);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, "before,", 7), 7);
+    snprintf(name, sizeof name, "/dev/fd/%d", fd);
+    cr_assert_eq(occam_outfile_write_all(name, "output,", 7, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(write(fd, "after", 5), 5);
+    close(fd);
+    cr_expect_str_eq(get(log), "before,output,after");
 }
 
 Test(outfile, what_is_not_a_file_is_refused)

@@ -25,6 +25,7 @@
 #include "../src/cli/cli.h"
 #include "../src/cli/plot-impl.h"
 #include "../src/cli/plot.h"
+#include "shell.h"
 #include "tmpdir.h"
 
 static char dir[256];
@@ -649,6 +650,60 @@ Test(outputs, names_that_would_go_wrong_are_refused_first)
     /* any other name in the folder is the user's to take */
     expect(occam_run(0, "train", BLOBS, "--set", "train.epochs=1", "--set", ckset("ck"), "--save",
                      in_dir("ck/model.safetensors"), NULL), 0, NULL);
+}
+
+/* Runs the shell command cmd (printf-formatted; $B is the binary, $D the test's folder, $C
+ * the blobs config cut to one quick epoch), its output into `out`; the exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char body[2048], cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "B=%s; D=%s; C='" BLOBS " --threads 1 --set train.epochs=1'; %s",
+             bin, dir, body);
+    int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
+    cr_assert(rc >= 0, "%s: signal %d: %s", cmd, sig, out);
+    return rc;
+}
+
+/* An output through standard output (/dev/stdout, /dev/fd/1) is the stream: the command's
+ * text goes to standard error instead of into the model, report or .occ file, which load
+ * (before, the run's header was written first: "header says 2336630861173039139 bytes").
+ * Standard error, where the messages go, is refused as an output, and so is standard output
+ * when both are one file (> f 2>&1); two outputs to one stream are refused. The shell's own
+ * writes after the output go on after it, not over it. */
+Test(outputs, an_output_through_stdout_is_the_stream_alone)
+{
+    cr_assert_eq(sh("$B train $C --save /dev/stdout > $D/m.st 2>$D/e.txt && "
+                    "$B eval $C --checkpoint $D/m.st 2>&1 && grep -c '^saved  /dev/stdout' $D/e.txt"),
+                 0, "%s", out);
+    cr_assert(strstr(out, "test   loss") && strstr(out, "\n1\n"), "%s", out);
+    cr_assert_eq(sh("$B compress $C --checkpoint $D/m.st --out /dev/fd/1 2>/dev/null | cat > $D/m.occ && "
+                    "$B eval $C --checkpoint $D/m.occ 2>&1"), 0, "%s", out);
+    cr_assert(strstr(out, "test   loss"), "%s", out);
+    cr_assert_eq(sh("{ echo first; $B eval $C --checkpoint $D/m.st --report /dev/stdout 2>/dev/null; "
+                    "echo last; } > $D/r.txt && head -c 6 $D/r.txt && tail -n 1 $D/r.txt && "
+                    "sed -n 2p $D/r.txt | head -c 1"), 0, "%s", out);
+    cr_assert_str_eq(out, "first\nlast\n{");
+    /* refused, before training */
+    cr_assert_eq(sh("$B train $C --save /dev/stdout > $D/both.st 2>&1"), 2);
+    cr_assert_eq(sh("cat $D/both.st"), 0);
+    cr_assert_null(strstr(out, "saved"), "%s", out);
+    cr_assert(strstr(out, "--save /dev/stdout: the same file as standard error and standard "
+                          "output, where occam's messages go"), "%s", out);
+    cr_assert_eq(sh("$B train $C --save /dev/stderr 2> $D/e.txt; echo rc=$?; cat $D/e.txt"), 0);
+    cr_assert(strstr(out, "rc=2\noccam: --save /dev/stderr: the same file as standard error, "
+                          "where"), "%s", out);
+    cr_assert_eq(sh("$B train $C --save /dev/stdout --report /dev/fd/1 2>$D/e.txt | cat; "
+                    "cat $D/e.txt"), 0);
+    cr_assert(strstr(out, "--save /dev/stdout and --report /dev/fd/1 are the same stream"), "%s",
+              out);
+    /* a terminal or /dev/null behind both is left alone */
+    cr_assert_eq(sh("$B train $C --save /dev/stderr 2>/dev/null"), 0, "%s", out);
 }
 
 /* A FIFO given as a model to read is refused at once, not waited on for a writer. */

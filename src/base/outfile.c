@@ -72,6 +72,35 @@ static bool descriptor_name(const char *p)
     return s && !strncmp(s, "/fd/", 4);
 }
 
+/* The descriptor of this process a descriptor name stands for (/dev/stdout 1, /dev/stderr 2,
+ * /dev/fd/N and /proc/self/fd/N or /proc/PID/fd/N with our PID: N), or -1. */
+static int named_descriptor(const char *p)
+{
+    if (!strcmp(p, "/dev/stdout")) return STDOUT_FILENO;
+    if (!strcmp(p, "/dev/stderr")) return STDERR_FILENO;
+    const char *num = NULL;
+    char mine[64];
+    snprintf(mine, sizeof mine, "/proc/%ld/fd/", (long)getpid());
+    if (!strncmp(p, "/dev/fd/", 8)) num = p + 8;
+    else if (!strncmp(p, "/proc/self/fd/", 14)) num = p + 14;
+    else if (!strncmp(p, mine, strlen(mine))) num = p + strlen(mine);
+    if (!num || *num < '0' || *num > '9') return -1;
+    char *end;
+    long n = strtol(num, &end, 10);
+    return *end || n > INT_MAX ? -1 : (int)n;
+}
+
+/* A writable duplicate of the descriptor path names, sharing its file offset: after the
+ * output, the shell's own writes to `> f` go on after it instead of over it (a new open of
+ * /dev/stdout has an offset of its own). -1 when path names none, or one not open for
+ * writing. */
+static int dup_named(const char *path)
+{
+    int n = named_descriptor(path), fl = n >= 0 ? fcntl(n, F_GETFL) : -1;
+    if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) return -1;
+    return fcntl(n, F_DUPFD_CLOEXEC, 3);
+}
+
 /* The kinds a target may not be, as the check's message says them. */
 static bool refuse_kind(refusal *why, mode_t mode)
 {
@@ -394,7 +423,9 @@ int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
         /* A regular file behind /dev/stdout is the shell's redirection: append, never truncate,
          * after what this process has already printed there. */
         if (descriptor_name(path)) fflush(NULL);
-        fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(r.mode) ? O_APPEND : 0));
+        fd = dup_named(path);
+        if (fd < 0)
+            fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(r.mode) ? O_APPEND : 0));
     } else {
         snprintf(o->target, sizeof o->target, "%s", r.target);
         /* resolve() left room for the suffix; the check is for the compiler. */

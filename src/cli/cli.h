@@ -203,9 +203,22 @@ const char *cli_stdout_reason(void);
 /* An output (`what` names the option) refused when it is one of the run's inputs: CONFIG,
  * --checkpoint, --resume, --input, or the files cfg's data are read from (occam_data_files;
  * cfg may be NULL). Writing it would
- * replace the input (select's later points would read a model as their data). */
+ * replace the input (select's later points would read a model as their data).
+ * Also the output's stream (cli_check_stream). */
 int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
                         const occam_config *cfg, occam_error *err);
+
+/* An output that is the file or pipe behind standard output (`--save /dev/stdout > m.st`,
+ * `--out /dev/stdout | ssh ...`) takes standard output for itself: from here on the command's
+ * text (its header, summary, "wrote" lines) goes to standard error, which it was mixed into
+ * before, leaving a model that would not load. One behind standard error, where the messages
+ * always go, is refused (OCCAM_ERR_INPUT); so is one behind both (`> f 2>&1`). A terminal or
+ * /dev/null (a character device) is left alone: nothing reads those back. */
+int cli_check_stream(const char *path, const char *what, occam_error *err);
+
+/* Whether a and b are one file or pipe that is not a character device: two outputs written in
+ * place (/dev/stdout twice) would land in one stream, one after the other. */
+bool cli_same_stream(const char *a, const char *b);
 
 /* --save and --report checked before the work starts (occam_outfile_check), and refused when
  * they name one file or an input (cli_check_not_input); OCCAM_ERR_INPUT naming the option. */

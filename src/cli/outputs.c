@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "occam/comm.h"
@@ -70,6 +72,35 @@ int cli_outputs_write(cli_output *outs, int n, occam_error *err)
     return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s", msg);
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int cli_check_stream(const char *path, const char *what, occam_error *err)
+{
+    struct stat st, out, msg;
+    if (stat(path, &st) != 0 || S_ISCHR(st.st_mode)) return OCCAM_OK; /* a new file */
+    bool is_out = fstat(STDOUT_FILENO, &out) == 0 && same_file(&st, &out);
+    if (fstat(STDERR_FILENO, &msg) == 0 && same_file(&st, &msg))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: the same %s as standard error%s, "
+                               "where occam's messages go: they would be mixed into it; send "
+                               "one of them elsewhere", what, path,
+                               S_ISREG(st.st_mode) ? "file" : "pipe",
+                               is_out ? " and standard output" : "");
+    if (is_out && stdout != stderr) {
+        fflush(stdout);
+        stdout = stderr; /* glibc's stdout is a variable; fd 1 stays the output's */
+    }
+    return OCCAM_OK;
+}
+
+bool cli_same_stream(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && !S_ISCHR(sa.st_mode) && same_file(&sa, &sb);
+}
+
 int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
                         const occam_config *cfg, occam_error *err)
 {
@@ -89,7 +120,7 @@ int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: the same file as %s (%s): "
                                    "writing it would replace an input; choose another name",
                                    what, path, in[i][0], in[i][1]);
-    return OCCAM_OK;
+    return cli_check_stream(path, what, err);
 }
 
 int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
@@ -102,5 +133,9 @@ int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *e
     if (rc == OCCAM_OK && o->save && o->report && occam_outfile_same(o->save, o->report))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "--save %s and --report %s name the same "
                              "file: the report would replace the model", o->save, o->report);
+    if (rc == OCCAM_OK && o->save && o->report && cli_same_stream(o->save, o->report))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "--save %s and --report %s are the same "
+                             "stream: the model and the report would run into each other",
+                             o->save, o->report);
     return rc;
 }
