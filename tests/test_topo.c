@@ -13,9 +13,11 @@
 #include <criterion/criterion.h>
 #include <hwloc.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "occam/json.h"
@@ -334,6 +336,35 @@ Test(topo, xml_and_precedence)
     cr_assert_eq(occam_topo_describe(tp)->cores, 2);
     occam_topo_free(tp);
     unlink(path);
+}
+
+/* An XML source that is not a regular file is refused by name: a FIFO without a writer
+ * blocked hwloc's open before the run's signal handling, so the first SIGINT or SIGTERM was
+ * swallowed (the handler restarts the open); a folder is no export either. */
+Test(topo, an_xml_source_must_be_a_regular_file, .timeout = 20)
+{
+    char dir[64] = "/tmp/occam-topo-XXXXXX", fifo[96], spec[128];
+    cr_assert(mkdtemp(dir));
+    snprintf(fifo, sizeof fifo, "%s/topo.xml", dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    const char *specs[2][2] = {{fifo, "(a FIFO)"}, {dir, "(a folder)"}};
+    for (int i = 0; i < 2; i++) {
+        occam_topo *tp = (occam_topo *)1;
+        occam_error err = {0};
+        snprintf(spec, sizeof spec, "xml:%s", specs[i][0]);
+        cr_assert_eq(occam_topo_open(&tp, spec, &err), OCCAM_ERR_INPUT, "%s", spec);
+        cr_assert_null(tp);
+        cr_assert(strstr(err.msg, "not a regular file") && strstr(err.msg, specs[i][1]), "%s",
+                  err.msg);
+    }
+    cr_assert_eq(setenv("HWLOC_XMLFILE", fifo, 1), 0);
+    unsetenv("HWLOC_SYNTHETIC");
+    occam_topo *tp = NULL;
+    occam_error err = {0};
+    cr_assert_eq(occam_topo_open(&tp, NULL, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "HWLOC_XMLFILE = ") && strstr(err.msg, "(a FIFO)"), "%s", err.msg);
+    unlink(fifo);
+    rmdir(dir);
 }
 
 Test(topo, bad_sources)

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <hwloc.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,7 +224,15 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
 
     int rc = OCCAM_OK;
     unsigned long long pus = kind == SYNTHETIC ? topo_synthetic_pus(arg) : 0;
-    if (pus > TOPO_SYNTHETIC_MAX_PUS)
+    /* hwloc opens the file by name: a FIFO without a writer would block that open, before the
+     * run's signal handling can end it; a folder or device is no XML export either */
+    struct stat st;
+    if (kind == XML && stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": not a regular file (%s): give "
+                             "hwloc's XML export (lstopo --of xml FILE)", origin, shown,
+                             S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                                                                                    : "a device or socket");
+    else if (pus > TOPO_SYNTHETIC_MAX_PUS)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s = \"%s\": describes %llu PUs, more than the %d a synthetic "
                              "topology may have", origin, shown, pus, TOPO_SYNTHETIC_MAX_PUS);
