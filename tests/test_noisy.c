@@ -944,6 +944,18 @@ Test(noisy, sparse_kl_gradients_match_finite_differences)
             cr_assert(fabs(dmu - dk * -2.0 / mu) <= 1e-4 * fabs(dk * 2.0 / mu) + 1e-6, "μ %g σ %g", mu, sg);
             cr_assert(fabs(dsig - dk * 2.0 / sg) <= 1e-4 * fabs(dk * 2.0 / sg) + 1e-6, "μ %g σ %g", mu, sg);
         }
+    /* σ far below |μ| (noise.init_sigma = 1e-15 down to its floor 1e-37, where σ² underflows
+     * float32): log α → −∞, s(1 − s) → 0 and dk → −½, so ∂/∂μ → 1/μ and ∂/∂σ → −1/σ. These were NaN (e^−(k2 + k3·la) overflowed: ∞·0), and training stopped with
+     * "the loss became NaN" at a config value in range. */
+    for (float sg = 1e-12f; sg >= 1e-37f; sg *= 1e-5f) {
+        float mu = 0.05f, dmu, dsig;
+        noisy_cache sc;
+        noisy_cache_init(&sc, &(occam_prior){.k = 1, .pi = {1}, .sigma = {1}}, true);
+        noisy_kl_grad_block(&sc, &mu, &sg, &dmu, &dsig, NULL, 1);
+        cr_assert(isfinite(dmu) && isfinite(dsig), "σ %g: ∂μ %g ∂σ %g", sg, dmu, dsig);
+        cr_assert(fabs(dmu - 1.0 / mu) <= 1e-4 / mu, "σ %g: ∂μ %g, want 1/μ", sg, dmu);
+        cr_assert(fabs(dsig + 1.0 / sg) <= 1e-4 / sg, "σ %g: ∂σ %g, want −1/σ", sg, dsig);
+    }
 }
 
 /* The Gaussian prior's KL, which the trainer's bound is exactly, against quadrature of

@@ -391,8 +391,12 @@ static void sparse_grad(const float *restrict mu, const float *restrict sigma,
     vmath_log(la, mu2, n);
     for (size_t i = 0; i < n; i++) {
         la[i] = ls[i] - la[i];
+        /* e^−(k2 + k3·la) and e^la stay finite: a σ far below |μ| (noise.init_sigma = 1e-15,
+         * or σ² under float32's range, la = −∞) made e1 infinite and s(1 − s) ∞·0 = NaN, where
+         * its limit e1/(1 + e1)² is 0 */
         e1[i] = -(k2 + k3 * la[i]);
-        e2[i] = la[i] > 80.0f ? 80.0f : la[i]; /* e^la stays finite */
+        e1[i] = e1[i] > 80.0f ? 80.0f : e1[i];
+        e2[i] = la[i] > 80.0f ? 80.0f : la[i];
     }
     vmath_exp(e1, e1, n);
     vmath_exp(e2, e2, n);
