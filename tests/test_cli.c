@@ -2005,6 +2005,45 @@ static int occam_piped(const char *file, const char *args)
 
 /* predict reads its input once, so a pipe (/dev/stdin) or a FIFO gives the predictions the
  * file gives, CSV and IDX, raw and gzipped; a bad piped input still names what it read. */
+/* predict's input must line up with the training data it is scaled by: IDX images of
+ * another shape (2×8 against 4×4, the same 16 values) and a CSV header naming the training
+ * columns in another order are refused, naming both files; other names get a note. Both were
+ * predicted on without a word. */
+Test(cli, predict_input_columns_must_line_up_with_the_training_data)
+{
+    idx_set(-1, 9, 10, 0x803);
+    expect(occam("train %s --save %s", path("idx.ini"), path("i.st")), 0, "saved");
+    write_idx("wide-images.gz", 0x803, 3, 2, 8, 0, -1);
+    char want[1024];
+    snprintf(want, sizeof want, "%s holds images 8 pixels wide, but %s holds 4: the pixels do "
+             "not line up", path("wide-images.gz"), tmpdir);
+    expect(occam("predict %s --checkpoint %s --input %s", path("idx.ini"), path("i.st"),
+                 path("wide-images.gz")), 2, want);
+    expect(occam("predict %s --checkpoint %s --input %s", path("idx.ini"), path("i.st"),
+                 path("t10k-images-idx3-ubyte.gz")), 0, "label,p_0");
+
+    write_file("tr.csv", "a,b,c,y\n1,2,3,0\n2,3,1,1\n3,1,2,0\n1,1,1,1\n");
+    write_file("in.csv", "b,a,c\n1,2,3\n");
+    write_file("in2.csv", "A,B,C,y\n1,2,3,0\n");
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\n[model]\nlayers = 3,4,2\n"
+             "[train]\nepochs = 1\n", path("tr.csv"));
+    write_file("c.ini", ini);
+    expect(occam("train %s --save %s", path("c.ini"), path("c.st")), 0, "saved");
+    snprintf(want, sizeof want, "%s:1: its header names the columns of %s in another order: "
+             "feature 1 is \"b\" here, \"a\" there", path("in.csv"), path("tr.csv"));
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("in.csv")), 2, want);
+    snprintf(want, sizeof want, "occam: note: %s:1: feature 1 is \"A\" here, \"a\" in %s",
+             path("in2.csv"), path("tr.csv"));
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("in2.csv")), 0, want);
+    cr_assert(strstr(out, "label,p_0,p_1\n"), "%s", out);
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("tr.csv")), 0, "label,p_0,p_1\n");
+    cr_assert_null(strstr(out, "note"), "%s", out);
+}
+
 Test(cli, predict_reads_pipes_and_fifos)
 {
     predict_model();

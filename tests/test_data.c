@@ -878,6 +878,58 @@ Test(data, csv_ragged_row)
 /* Cells quoted as RFC 4180 says, as R's write.csv, pandas and spreadsheets write them: a header
  * name with a comma in it was two cells ("expected 4 cells, found 3" on every data row), and a
  * quoted number was not a number. */
+/* The header's feature names, the label's left out, unquoted; none without a header. A test
+ * file naming the training columns in another order is refused (the model would test on
+ * shuffled inputs); other names pass, as do the same names in the same order; IDX images of
+ * another width are refused. The check against references built by hand. */
+Test(data, csv_header_names_and_the_column_check)
+{
+    occam_dataset a, b;
+    occam_csv_opts o = csv_opts(1, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    load_csv_ok(&a, "\"y\",\"income, $\",\"say \"\"hi\"\"\",z\n1,2,3,4\n", o);
+    cr_assert_not_null(a.names);
+    cr_assert_str_eq(a.names, "income, $");
+    cr_assert_str_eq(a.names + strlen("income, $") + 1, "say \"hi\"");
+    cr_assert_str_eq(a.names + strlen("income, $") + 1 + strlen("say \"hi\"") + 1, "z");
+    occam_dataset_drop_name(&a, 1);
+    cr_assert_str_eq(a.names + strlen("income, $") + 1, "z");
+    occam_dataset_free(&a);
+    load_csv_ok(&a, "1,2,0\n", classify_last(2));
+    cr_assert_null(a.names);
+    occam_dataset_free(&a);
+
+    char note[256];
+    occam_error err = {0};
+    load_csv_ok(&a, "a,b,c,y\n1,2,3,0\n", classify_last(2));
+    load_csv_ok(&b, "a,b,c,y\n1,2,3,0\n", classify_last(2));
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_OK);
+    cr_assert_str_eq(note, "");
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "c,b,a,y\n1,2,3,0\n", classify_last(2));
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "te.csv:1: its header names the columns of tr.csv in another "
+                              "order: feature 1 is \"c\" here, \"a\" there"), "%s", err.msg);
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "a,B,c,y\n1,2,3,0\n", classify_last(2));
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_OK);
+    cr_assert(strstr(note, "te.csv:1: feature 2 is \"B\" here, \"b\" in tr.csv"), "%s", note);
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "1,2,3,0\n", classify_last(2)); /* no header: nothing to compare */
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", NULL, 0, &err), OCCAM_OK);
+    occam_dataset_free(&b);
+    occam_dataset_free(&a);
+    occam_dataset g = {.d = 16, .grid_w = 4}, h = {.d = 16, .grid_w = 8};
+    cr_assert_eq(occam_data_check_columns(&g, "i4x4", &h, "i2x8", NULL, 0, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "i2x8 holds images 8 pixels wide, but i4x4 holds 4"), "%s",
+              err.msg);
+    h.grid_w = 0; /* a CSV of the same 16 values: no grid to compare */
+    cr_assert_eq(occam_data_check_columns(&g, "i4x4", &h, "x.csv", NULL, 0, &err), OCCAM_OK);
+}
+
 Test(data, csv_quoted_cells_read_as_rfc_4180_says)
 {
     occam_dataset ds;

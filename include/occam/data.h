@@ -70,10 +70,27 @@ typedef struct occam_dataset {
      * as the row index pandas' to_csv and R's write.csv write by default. It is read as a
      * feature, like any column; the commands say so. */
     bool row_index;
+    /* csv with a header row: the feature columns' names in order (the label's left out), d
+     * NUL-terminated strings one after another; NULL without a header. */
+    char *names;
 } occam_dataset;
 
 /* Frees the arrays and zeroes the struct. Accepts NULL and already-freed datasets. */
 void occam_dataset_free(occam_dataset *ds);
+
+/* Whether ds's columns line up with ref's, which a model was trained on (both d wide): a CSV
+ * header naming the same columns in another order, or IDX images of another width, is
+ * OCCAM_ERR_INPUT naming both files and the first column out of place. Names that differ
+ * otherwise (renamed, other spellings) are no proof of a wrong order: OCCAM_OK, with the first
+ * difference described in note (cap bytes; "" when none). A side without names or grid is not
+ * compared. */
+int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
+                             const occam_dataset *ds, const char *path, char *note, size_t cap,
+                             occam_error *err);
+
+/* Drops feature column col (0-based) from ds->names, when it has names (the x values are the
+ * caller's). */
+void occam_dataset_drop_name(occam_dataset *ds, size_t col);
 
 /* IDX (MNIST / Fashion-MNIST) images (ubyte, 3-D) + labels (ubyte, 1-D), gzipped or raw (zlib
  * reads both). Pixels become floats 0..255 (normalisation is a separate step). Labels must be

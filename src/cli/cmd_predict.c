@@ -71,6 +71,7 @@ static int predict_drop_label(const occam_config *cfg, const char *path, int inp
                                "%s: data.label: column %d is out of range: rows have %zu cells",
                                path, l, d);
     size_t label = l == OCCAM_LABEL_LAST ? d - 1 : (size_t)l - 1;
+    occam_dataset_drop_name(in, label);
     /* Row i moves down to i * keep <= i * d, so nothing is overwritten before it is read. */
     for (size_t i = 0; i < in->n; i++) {
         const float *src = in->x + i * d;
@@ -117,6 +118,14 @@ static int predict_normalize(const occam_config *cfg, const char *path, occam_da
     if (rc != OCCAM_OK) return rc;
     occam_dataset_free(&test);
     OCCAM_ASSERT(train->d == in->d); /* both match model.layers[0] */
+    /* the training data is here: the input's columns must line up with it */
+    char note[OCCAM_ERROR_MAX];
+    rc = occam_data_check_columns(train, cfg->data.source == OCCAM_SOURCE_CSV ? cfg->data.train
+                                                                              : cfg->data.path,
+                                  in, path, note, sizeof note, err);
+    if (rc != OCCAM_OK) return rc;
+    if (note[0] && occam_comm_is_root(occam_comm_world()))
+        fprintf(stderr, "occam: note: %s\n", note);
     occam_data_normalize(train, in, cfg->data.normalize);
     return occam_data_check_normalized(in, cfg->data.normalize, path, 0, err);
 }

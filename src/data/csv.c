@@ -427,6 +427,26 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
     return OCCAM_OK;
 }
 
+/* The header row's feature names (the label's left out) into out->names. */
+static int csv_names(const csv_reader *r, const csv_shape *sh, occam_dataset *out,
+                     occam_error *err)
+{
+    size_t bytes = 0;
+    for (size_t j = 0; j < r->ncell; j++)
+        if (j != sh->label) bytes += r->cell[j].len + 1;
+    char *p = out->names = malloc(bytes ? bytes : 1);
+    if (!p) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
+    for (size_t j = 0; j < r->ncell; j++) {
+        if (j == sh->label) continue;
+        /* a name with a NUL byte in it is cut there */
+        size_t len = strnlen(r->cell[j].text, r->cell[j].len);
+        memcpy(p, r->cell[j].text, len);
+        p[len] = 0;
+        p += len + 1;
+    }
+    return OCCAM_OK;
+}
+
 /* Trims an array to its rows and moves it to aligned memory. */
 static bool csv_fit(void **p, size_t bytes)
 {
@@ -450,6 +470,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
             out->d = sh.cols - labelled;
             out->classes = labelled && o->task == OCCAM_TASK_CLASSIFY ? o->classes : 0;
             out->targets = labelled && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
+            if (sh.header && (rc = csv_names(r, &sh, out, err)) != OCCAM_OK) return rc;
             if (sh.header) continue;
         }
         if ((rc = csv_check_row(r, o, &sh, err)) != OCCAM_OK) return rc;

@@ -25,7 +25,70 @@ void occam_dataset_free(occam_dataset *ds)
     free(ds->y);
     free(ds->y_shift);
     free(ds->y_scale);
+    free(ds->names);
     *ds = (occam_dataset){0};
+}
+
+/* The name of column j: the j-th of the NUL-terminated strings. */
+static const char *column_name(const char *names, size_t j)
+{
+    while (j--) names += strlen(names) + 1;
+    return names;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether the d names of a and b are the same multiset (one a reordering of the other). */
+static bool same_names(const char *a, const char *b, size_t d)
+{
+    const char **sa = malloc(2 * d * sizeof *sa);
+    if (!sa) return false;
+    const char **sb = sa + d;
+    for (size_t j = 0; j < d; j++, a += strlen(a) + 1, b += strlen(b) + 1) sa[j] = a, sb[j] = b;
+    qsort(sa, d, sizeof *sa, name_cmp);
+    qsort(sb, d, sizeof *sb, name_cmp);
+    bool same = true;
+    for (size_t j = 0; j < d && same; j++) same = !strcmp(sa[j], sb[j]);
+    free(sa);
+    return same;
+}
+
+int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
+                             const occam_dataset *ds, const char *path, char *note, size_t cap,
+                             occam_error *err)
+{
+    if (cap) note[0] = 0;
+    if (ref->grid_w > 0 && ds->grid_w > 0 && ref->grid_w != ds->grid_w)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s holds images %d pixels wide, but %s "
+                               "holds %d: the pixels do not line up", path, ds->grid_w,
+                               ref_path, ref->grid_w);
+    if (!ref->names || !ds->names || ref->d != ds->d) return OCCAM_OK;
+    size_t j = 0;
+    while (j < ds->d && !strcmp(column_name(ref->names, j), column_name(ds->names, j))) j++;
+    if (j == ds->d) return OCCAM_OK;
+    char a[4 * 40 + 4], b[4 * 40 + 4];
+    const char *na = column_name(ds->names, j), *nb = column_name(ref->names, j);
+    occam_error_quote(a, sizeof a, na, strlen(na), 40);
+    occam_error_quote(b, sizeof b, nb, strlen(nb), 40);
+    if (same_names(ref->names, ds->names, ds->d))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s:1: its header names the columns of "
+                               "%s in another order: feature %zu is \"%s\" here, \"%s\" there; "
+                               "put them in the training order", path, ref_path, j + 1, a, b);
+    if (cap)
+        snprintf(note, cap, "%s:1: feature %zu is \"%s\" here, \"%s\" in %s: other names, "
+                 "taken to be the same columns in the same order", path, j + 1, a, b, ref_path);
+    return OCCAM_OK;
+}
+
+void occam_dataset_drop_name(occam_dataset *ds, size_t col)
+{
+    if (!ds->names) return;
+    char *at = (char *)column_name(ds->names, col), *next = at + strlen(at) + 1;
+    const char *end = column_name(ds->names, ds->d); /* d names before the drop */
+    memmove(at, next, (size_t)(end - next));
 }
 
 
@@ -101,6 +164,8 @@ static int load_csv(const occam_data_params *p, int outputs, occam_dataset *trai
     if (rc != OCCAM_OK || p->test[0] == '\0') return rc;
     rc = occam_csv_load(test, p->test, &opts, err);
     if (rc == OCCAM_OK) rc = load_same_width(train, test, p->train, p->test, err);
+    /* a reordered test file would test a model on shuffled inputs; other names pass */
+    if (rc == OCCAM_OK) rc = occam_data_check_columns(train, p->train, test, p->test, NULL, 0, err);
     return rc;
 }
 
