@@ -708,8 +708,10 @@ Test(cli, no_test_set_means_no_test_metric_not_zero)
     cr_assert(strstr(out, "\"unquantized_test_metric\":null"), "%s", out);
 }
 
-/* Rewrites the safetensors file `from` as `to` with one more tensor: name, F32, n floats. */
-static void add_tensor(const char *from, const char *to, const char *name, int64_t n)
+/* Rewrites the safetensors file `from` as `to`, checksum and all: with one more tensor `add`
+ * (F32, n zeros) unless NULL, and tensor `reshape` given the shape d0 × d1 unless NULL. */
+static void edit_tensors(const char *from, const char *to, const char *add, int64_t n,
+                         const char *reshape, int64_t d0, int64_t d1)
 {
     occam_st_file f;
     occam_error err = {0};
@@ -721,15 +723,25 @@ static void add_tensor(const char *from, const char *to, const char *name, int64
         const occam_st_tensor_view *x = &f.tensors[i];
         t[i] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
         memcpy(t[i].shape, x->shape, sizeof t[i].shape);
+        if (reshape && !strcmp(x->name, reshape)) {
+            cr_assert_eq(x->ndim, 2);
+            t[i].shape[0] = d0, t[i].shape[1] = d1;
+        }
     }
     static float zeros[64];
     cr_assert(n <= 64);
-    t[f.ntensors] = (occam_st_tensor){name, OCCAM_ST_F32, 1, {n}, zeros};
+    int nt = f.ntensors;
+    if (add) t[nt++] = (occam_st_tensor){add, OCCAM_ST_F32, 1, {n}, zeros};
     int nm = 0;
     for (int i = 0; i < f.nmeta; i++)
         if (strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) meta[nm++] = f.meta[i];
-    cr_assert_eq(occam_st_write(to, t, f.ntensors + 1, meta, nm, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_st_write(to, t, nt, meta, nm, &err), OCCAM_OK, "%s", err.msg);
     occam_st_close(&f);
+}
+
+static void add_tensor(const char *from, const char *to, const char *name, int64_t n)
+{
+    edit_tensors(from, to, name, n, NULL, 0, 0);
 }
 
 /* A tensor the model does not read is refused by every loader, naming it: a layer past the
@@ -756,6 +768,22 @@ Test(cli, tensors_the_model_does_not_read_are_refused)
     add_tensor(state, path("s.st"), "layers.1.weight_mask", 2);
     expect(occam("train %s --set train.epochs=3 --resume %s", path("n.ini"), path("s.st")), 2,
            "s.st: tensor 'layers.1.weight_mask' is not one of the model's");
+}
+
+/* A mask of the right size in the wrong shape (4 × 3 for a 3 × 4 weight) is another
+ * weight's mask: refused by every loader, naming it. It loaded, as the size alone was
+ * compared. */
+Test(cli, a_mask_of_another_shape_is_refused)
+{
+    write_file("n.ini", N_INI);
+    write_file("x.csv", "1,2,3,4\n0.5,0.5,0.5,0.5\n");
+    expect(occam("train %s --set train.epochs=1 --set prune.schedule=oneshot "
+                 "--set prune.target=0.5 --save %s", path("n.ini"), path("m.st")), 0, "saved");
+    edit_tensors(path("m.st"), path("t.st"), NULL, 0, "layers.0.weight_mask", 4, 3);
+    char want[512];
+    snprintf(want, sizeof want, "%s: mask 'layers.0.weight_mask' is missing or has the wrong "
+             "type or shape", path("t.st"));
+    expect_loaders_refuse("t.st", want);
 }
 
 /* A mask byte other than 0 or 1 is refused on load by every command, naming the file, the
@@ -2619,6 +2647,28 @@ Test(cli, bench_numbers_are_decimal_like_the_config)
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
         expect(occam("%s", refused[i][0]), 2, refused[i][1]);
     expect(occam("bench select --n 1e2 --threads 1 --repeats 1"), 0, "\"n\": 100");
+}
+
+/* bench select's --input is sized by seeking: a folder said "size 9223372036854775807 is not
+ * a positive multiple of 4", a FIFO blocked for a writer and then said "size -1", and a NaN
+ * score was "select: score NaN at segment 0 index 0" without the file. Each is named now. */
+Test(cli, bench_select_input_that_is_not_scores_is_named, .timeout = 30)
+{
+    cr_assert_eq(mkfifo(path("ff"), 0600), 0);
+    const float nan4[4] = {1.0f, 2.0f, NAN, 3.0f};
+    FILE *f = fopen(path("nan.bin"), "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(nan4, sizeof nan4, 1, f), 1);
+    cr_assert_eq(fclose(f), 0);
+    expect(occam("bench select --threads 1 --input %s", tmpdir), 2,
+           "not a regular file (a folder)");
+    expect(occam("bench select --threads 1 --input %s", path("ff")), 2,
+           "not a regular file (a FIFO)");
+    char want[600];
+    snprintf(want, sizeof want, "bench select: %s: score 2 (byte 8) is NaN", path("nan.bin"));
+    expect(occam("bench select --threads 1 --input %s", path("nan.bin")), 2, want);
+    expect(occam("bench select --threads 1 --input %s", path("none.bin")), 2,
+           "none.bin: No such file or directory");
 }
 
 /* 'occam bench select --input S --dump S' wrote the absolute values over the scores it read,

@@ -10,11 +10,13 @@
  * #{x < v} < k <= #{x <= v}, so one parallel counting pass checks value, below and ties (and
  * the mask's zero count for --lenet). The report is the median of R runs beside the ceiling: a
  * streaming read of the same scores on the same threads, measured in this run. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "occam/clock.h"
@@ -90,8 +92,17 @@ static int generate(float *x, size_t n, int threads, occam_error *err)
 
 static int read_scores(const char *path, float **x, size_t *n, occam_error *err)
 {
+    /* sized by seeking: a FIFO would block its open for a writer and has no size, a folder
+     * "seeks" to LONG_MAX */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "bench select: --input %s: not a regular "
+                               "file (%s)", path, S_ISDIR(st.st_mode) ? "a folder"
+                               : S_ISFIFO(st.st_mode) ? "a FIFO" : "a device or socket");
     FILE *f = fopen(path, "rb");
-    if (!f) return occam_error_set(err, OCCAM_ERR_INPUT, "bench select: cannot open %s", path);
+    if (!f)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "bench select: cannot open %s: %s", path,
+                               strerror(errno));
     long bytes = -1;
     if (fseek(f, 0, SEEK_END) == 0) bytes = ftell(f);
     if (bytes <= 0 || bytes % 4 || fseek(f, 0, SEEK_SET) != 0) {
@@ -118,6 +129,12 @@ static int read_scores(const char *path, float **x, size_t *n, occam_error *err)
 #endif
         u &= 0x7FFFFFFFu; /* |x| */
         memcpy(&(*x)[i], &u, 4);
+        if (isnan((*x)[i])) {
+            free(*x);
+            *x = NULL;
+            return occam_error_set(err, OCCAM_ERR_INPUT, "bench select: %s: score %zu (byte "
+                                   "%zu) is NaN: scores are magnitudes to rank", path, i, 4 * i);
+        }
     }
     return OCCAM_OK;
 }

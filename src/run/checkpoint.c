@@ -364,10 +364,15 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
             const occam_st_tensor_view *v = occam_st_find(f, name);
             size_t want_n = b ? (size_t)lay->width[l + 1]
                               : (size_t)lay->width[l] * lay->width[l + 1];
-            if (!v || v->dtype != OCCAM_ST_U8 || v->nbytes != want_n)
+            /* the shape, not only the size: a 20 × 50 mask of a 50 × 20 weight is the wrong
+             * weights' mask */
+            bool shaped = v && v->ndim == (b ? 1 : 2) &&
+                          v->shape[0] == (b ? bshape[0] : wshape[0]) &&
+                          (b || v->shape[1] == wshape[1]);
+            if (!v || v->dtype != OCCAM_ST_U8 || v->nbytes != want_n || !shaped)
                 rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                     "%s: mask '%s' is missing or has the wrong type or size", path,
-                                     name);
+                                     "%s: mask '%s' is missing or has the wrong type or "
+                                     "shape", path, name);
             else
                 msrc[2 * l + b] = v->data;
         }
