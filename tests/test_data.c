@@ -875,9 +875,6 @@ Test(data, csv_ragged_row)
     expect_csv_error("a,b,c\n1,2,3,1\n", classify_last(2), ":2: expected 3 cells, found 4");
 }
 
-/* Cells quoted as RFC 4180 says, as R's write.csv, pandas and spreadsheets write them: a header
- * name with a comma in it was two cells ("expected 4 cells, found 3" on every data row), and a
- * quoted number was not a number. */
 /* The header's feature names, the label's left out, unquoted; none without a header. A test
  * file naming the training columns in another order is refused (the model would test on
  * shuffled inputs); other names pass, as do the same names in the same order; IDX images of
@@ -909,13 +906,14 @@ Test(data, csv_header_names_and_the_column_check)
     load_csv_ok(&b, "c,b,a,y\n1,2,3,0\n", classify_last(2));
     cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
                  OCCAM_ERR_INPUT);
-    cr_assert(strstr(err.msg, "te.csv:1: its header names the columns of tr.csv in another "
+    cr_assert(strstr(err.msg, "te.csv: its header names the columns of tr.csv in another "
                               "order: feature 1 is \"c\" here, \"a\" there"), "%s", err.msg);
     occam_dataset_free(&b);
     load_csv_ok(&b, "a,B,c,y\n1,2,3,0\n", classify_last(2));
     cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
                  OCCAM_OK);
-    cr_assert(strstr(note, "te.csv:1: feature 2 is \"B\" here, \"b\" in tr.csv"), "%s", note);
+    cr_assert(strstr(note, "te.csv: its header's feature 2 is \"B\", \"b\" in tr.csv"), "%s",
+              note);
     occam_dataset_free(&b);
     load_csv_ok(&b, "1,2,3,0\n", classify_last(2)); /* no header: nothing to compare */
     cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", NULL, 0, &err), OCCAM_OK);
@@ -930,6 +928,9 @@ Test(data, csv_header_names_and_the_column_check)
     cr_assert_eq(occam_data_check_columns(&g, "i4x4", &h, "x.csv", NULL, 0, &err), OCCAM_OK);
 }
 
+/* Cells quoted as RFC 4180 says, as R's write.csv, pandas and spreadsheets write them: a header
+ * name with a comma in it was two cells ("expected 4 cells, found 3" on every data row), and a
+ * quoted number was not a number. */
 Test(data, csv_quoted_cells_read_as_rfc_4180_says)
 {
     occam_dataset ds;

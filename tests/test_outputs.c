@@ -704,6 +704,17 @@ Test(outputs, an_output_through_stdout_is_the_stream_alone)
               out);
     /* a terminal or /dev/null behind both is left alone */
     cr_assert_eq(sh("$B train $C --save /dev/stderr 2>/dev/null"), 0, "%s", out);
+    /* a file named as such is replaced whole: nothing to move or refuse, even when it is
+     * where stdout or stderr go */
+    cr_assert_eq(sh("$B train $C --save $D/x.st > $D/o.txt 2>/dev/null && grep -c '^saved' "
+                    "$D/o.txt && $B eval $C --checkpoint $D/m.st --report $D/log 2>$D/log >/dev/null && "
+                    "head -c 1 $D/log"), 0, "%s", out);
+    cr_assert_str_eq(out, "1\n{");
+    /* a descriptor open for reading: a new open of its name would write the caller's input */
+    cr_assert_eq(sh("cp $D/m.st $D/in.st; $B train $C --save /dev/fd/3 3<$D/in.st 2>&1; "
+                    "cmp $D/m.st $D/in.st && echo same"), 0);
+    cr_assert(strstr(out, "names a descriptor open for reading only") && strstr(out, "same\n"),
+              "%s", out);
 }
 
 /* A FIFO given as a model to read is refused at once, not waited on for a writer. */

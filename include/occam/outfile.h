@@ -54,6 +54,10 @@ typedef struct occam_outfile {
  * for the message "WHAT PATH: REASON". OCCAM_ERR_INPUT when refused. */
 int occam_outfile_check(const char *path, const char *what, occam_error *err);
 
+/* Whether path is accepted and would be written in place (a device, a pipe, or a file named
+ * through a descriptor) rather than replaced. */
+bool occam_outfile_in_place(const char *path);
+
 /* Whether two accepted output paths end at one file that replacing would clobber: the same
  * resolved target (through symlinks, also to a file not there yet, and ./ or ../ spellings) or,
  * when both exist, the same inode (hard links). False when either is refused or written in

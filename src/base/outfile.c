@@ -92,8 +92,8 @@ static int named_descriptor(const char *p)
 
 /* A writable duplicate of the descriptor path names, sharing its file offset: after the
  * output, the shell's own writes to `> f` go on after it instead of over it (a new open of
- * /dev/stdout has an offset of its own). -1 when path names none, or one not open for
- * writing. */
+ * /dev/stdout has an offset of its own). -1 when path names none (resolve() refused one open
+ * for reading only). */
 static int dup_named(const char *path)
 {
     int n = named_descriptor(path), fl = n >= 0 ? fcntl(n, F_GETFL) : -1;
@@ -148,6 +148,11 @@ static bool resolve(const char *path, resolved *r, refusal *why)
         r->mode = st.st_mode;
         if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) ||
             (S_ISREG(st.st_mode) && descriptor_name(path))) {
+            /* /dev/fd/3 of `3< file`: a new open of it would write the file the caller gave
+             * for reading */
+            int fd = named_descriptor(path), fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+            if (fl >= 0 && (fl & O_ACCMODE) == O_RDONLY)
+                return refuse(why, EBADF, "names a descriptor open for reading only", NULL);
             if (access(path, W_OK) != 0) return refuse(why, errno, NULL, NULL);
             snprintf(r->target, sizeof r->target, "%s", path);
             r->in_place = true;
@@ -187,6 +192,13 @@ static bool resolve(const char *path, resolved *r, refusal *why)
     if (!ok) return false;
     if ((size_t)n >= sizeof r->target - TMP_SUFFIX) return refuse(why, ENAMETOOLONG, NULL, NULL);
     return true;
+}
+
+bool occam_outfile_in_place(const char *path)
+{
+    resolved r;
+    refusal why;
+    return resolve(path, &r, &why) && r.in_place;
 }
 
 bool occam_outfile_same(const char *a, const char *b)

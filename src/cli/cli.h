@@ -208,16 +208,17 @@ const char *cli_stdout_reason(void);
 int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
                         const occam_config *cfg, occam_error *err);
 
-/* An output that is the file or pipe behind standard output (`--save /dev/stdout > m.st`,
- * `--out /dev/stdout | ssh ...`) takes standard output for itself: from here on the command's
- * text (its header, summary, "wrote" lines) goes to standard error, which it was mixed into
- * before, leaving a model that would not load. One behind standard error, where the messages
- * always go, is refused (OCCAM_ERR_INPUT); so is one behind both (`> f 2>&1`). A terminal or
- * /dev/null (a character device) is left alone: nothing reads those back. */
+/* An output written in place into the file or pipe behind standard output (`--save /dev/stdout
+ * > m.st`, `--out /dev/stdout | ssh ...`) takes standard output for itself: from here on the
+ * command's text (its header, summary, "wrote" lines) goes to standard error, which it was
+ * mixed into before, leaving a model that would not load. One behind standard error, where
+ * the messages always go, is refused (OCCAM_ERR_INPUT); so is one behind both (`> f 2>&1`).
+ * A terminal or /dev/null (a character device) is left alone: nothing reads those back; so is
+ * a file named as such, which is replaced whole. Rank 0's streams only: it writes. */
 int cli_check_stream(const char *path, const char *what, occam_error *err);
 
-/* Whether a and b are one file or pipe that is not a character device: two outputs written in
- * place (/dev/stdout twice) would land in one stream, one after the other. */
+/* Whether a and b are written in place into one file or pipe that is not a character device
+ * (/dev/stdout twice): the two outputs would land in one stream, one after the other. */
 bool cli_same_stream(const char *a, const char *b);
 
 /* --save and --report checked before the work starts (occam_outfile_check), and refused when

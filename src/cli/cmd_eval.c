@@ -30,7 +30,8 @@ static int run(const cli_opts *o, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_INPUT, "eval: missing --checkpoint FILE");
     if (o->report) rc = occam_outfile_check(o->report, "--report", err);
     if (rc == OCCAM_OK && o->report) rc = cli_check_not_input(o->report, "--report", o, &cfg, err);
-    if (rc) return rc;
+    /* rank 0's streams decide (cli_check_stream): the ranks go on, or stop, together */
+    if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;

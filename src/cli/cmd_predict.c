@@ -103,18 +103,32 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
 
 /* Applies the training set's normalisation to the input: loads the training data with raw
  * features and lets occam_data_normalize carry its statistics over. The loaded set stays in
- * *train for its target statistics (left empty when there is nothing to carry over). */
+ * *train for its target statistics (left empty when there is nothing to carry over). The
+ * input's columns are checked against it (occam_data_check_columns); without scaling it is
+ * loaded for that check alone when the input has a header or an image grid, and a training
+ * set that cannot be read then only says that the check was not made. */
 static int predict_normalize(const occam_config *cfg, const char *path, occam_dataset *in,
                              occam_dataset *train, occam_error *err)
 {
     *train = (occam_dataset){0};
     bool targets = cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.normalize_targets;
-    if (cfg->data.normalize == OCCAM_NORM_NONE && !targets) return OCCAM_OK;
+    bool scaled = cfg->data.normalize != OCCAM_NORM_NONE || targets;
+    bool layout = (in->names || in->grid_w > 0) && (cfg->data.source == OCCAM_SOURCE_CSV ||
+                                                     cfg->data.source == OCCAM_SOURCE_IDX);
+    bool root = occam_comm_is_root(occam_comm_world());
+    if (!scaled && !layout) return OCCAM_OK;
     occam_config raw = *cfg;
     raw.data.normalize = OCCAM_NORM_NONE;
     occam_dataset test;
     int rc = occam_data_load(&raw.data, occam_config_inputs(&raw), occam_config_outputs(&raw),
                              train, &test, err);
+    if (rc != OCCAM_OK && !scaled) {
+        if (root)
+            fprintf(stderr, "occam: note: %s's columns are not checked against the training "
+                    "data's: %s\n", path, err->msg);
+        err->msg[0] = 0;
+        return OCCAM_OK;
+    }
     if (rc != OCCAM_OK) return rc;
     occam_dataset_free(&test);
     OCCAM_ASSERT(train->d == in->d); /* both match model.layers[0] */
@@ -124,8 +138,11 @@ static int predict_normalize(const occam_config *cfg, const char *path, occam_da
                                                                               : cfg->data.path,
                                   in, path, note, sizeof note, err);
     if (rc != OCCAM_OK) return rc;
-    if (note[0] && occam_comm_is_root(occam_comm_world()))
-        fprintf(stderr, "occam: note: %s\n", note);
+    if (note[0] && root) fprintf(stderr, "occam: note: %s\n", note);
+    if (!scaled) {
+        occam_dataset_free(train); /* *train stays empty: nothing to carry over */
+        return OCCAM_OK;
+    }
     occam_data_normalize(train, in, cfg->data.normalize);
     return occam_data_check_normalized(in, cfg->data.normalize, path, 0, err);
 }
@@ -199,7 +216,8 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK && o->output) rc = occam_outfile_check(o->output, "--output", err);
     if (rc == OCCAM_OK && o->output)
         rc = cli_check_not_input(o->output, "--output", o, &cfg, err);
-    if (rc) return rc;
+    /* rank 0's streams decide (cli_check_stream): the ranks go on, or stop, together */
+    if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
     occam_gemm_init();
     occam_model model;
     occam_dataset in = {0}, train = {0};

@@ -79,14 +79,19 @@ static bool same_file(const struct stat *a, const struct stat *b)
 
 int cli_check_stream(const char *path, const char *what, occam_error *err)
 {
+    /* rank 0 writes; the others' streams are not the output's */
+    if (!occam_comm_is_root(occam_comm_world())) return OCCAM_OK;
+    /* only an output written in place shares a stream: a file named as such is replaced
+     * whole (the descriptors keep the old one); a terminal or /dev/null is not read back */
     struct stat st, out, msg;
-    if (stat(path, &st) != 0 || S_ISCHR(st.st_mode)) return OCCAM_OK; /* a new file */
+    if (!occam_outfile_in_place(path) || stat(path, &st) != 0 || S_ISCHR(st.st_mode))
+        return OCCAM_OK;
     bool is_out = fstat(STDOUT_FILENO, &out) == 0 && same_file(&st, &out);
     if (fstat(STDERR_FILENO, &msg) == 0 && same_file(&st, &msg))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: the same %s as standard error%s, "
                                "where occam's messages go: they would be mixed into it; send "
                                "one of them elsewhere", what, path,
-                               S_ISREG(st.st_mode) ? "file" : "pipe",
+                               S_ISFIFO(st.st_mode) ? "pipe" : "file",
                                is_out ? " and standard output" : "");
     if (is_out && stdout != stderr) {
         fflush(stdout);
@@ -98,7 +103,8 @@ int cli_check_stream(const char *path, const char *what, occam_error *err)
 bool cli_same_stream(const char *a, const char *b)
 {
     struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && !S_ISCHR(sa.st_mode) && same_file(&sa, &sb);
+    return occam_outfile_in_place(a) && occam_outfile_in_place(b) && stat(a, &sa) == 0 &&
+           stat(b, &sb) == 0 && !S_ISCHR(sa.st_mode) && same_file(&sa, &sb);
 }
 
 int cli_check_not_input(const char *path, const char *what, const cli_opts *o,

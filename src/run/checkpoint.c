@@ -347,18 +347,23 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
     bool has_mask = occam_st_find(f, "layers.0.weight_mask") != NULL;
     const float *rsrc[OCCAM_MAX_LAYERS] = {0};
     bool has_rho = occam_st_find(f, "layers.0.weight_rho") != NULL;
+    bool shapes = false; /* a tensor of the wrong shape: model.layers may be what is wrong */
     for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
         char name[32];
         int64_t wshape[2] = {lay->width[l + 1], lay->width[l]}, bshape[1] = {lay->width[l + 1]};
         snprintf(name, sizeof name, "layers.%d.weight", l);
         rc = occam_st_expect_f32(f, name, 2, wshape, &src[2 * l], err);
-        if (rc != OCCAM_OK) break;
+        if (rc != OCCAM_OK) {
+            shapes = true;
+            break;
+        }
         snprintf(name, sizeof name, "layers.%d.bias", l);
         rc = occam_st_expect_f32(f, name, 1, bshape, &src[2 * l + 1], err);
         if (rc == OCCAM_OK && has_rho) {
             snprintf(name, sizeof name, "layers.%d.weight_rho", l);
             rc = occam_st_expect_f32(f, name, 2, wshape, &rsrc[l], err);
         }
+        shapes = rc != OCCAM_OK;
         for (int b = 0; rc == OCCAM_OK && has_mask && b < 2; b++) {
             snprintf(name, sizeof name, b ? "layers.%d.bias_mask" : "layers.%d.weight_mask", l);
             const occam_st_tensor_view *v = occam_st_find(f, name);
@@ -389,7 +394,7 @@ int occam_checkpoint_load_st(const occam_st_file *f, occam_model *m, occam_error
                                  has_rho ? " with σ" : "", has_mask ? " with masks" : "");
     if (rc != OCCAM_OK) {
         /* Point at the key that decides the shapes. */
-        if (strstr(err->msg, "shape") || strstr(err->msg, "layers"))
+        if (shapes)
             strncat(err->msg, " (check model.layers)", sizeof err->msg - strlen(err->msg) - 1);
         return rc;
     }

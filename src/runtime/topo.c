@@ -19,9 +19,12 @@
 #include "occam/team.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hwloc.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,6 +184,63 @@ static unsigned long long topo_synthetic_pus(const char *d)
     return pus;
 }
 
+enum { TOPO_XML_MAX = 64 << 20 }; /* bytes: a 4,096-PU export is a few MB */
+
+/* The XML file read whole, NUL-terminated (*len counts the NUL, as hwloc's own exports do).
+ * hwloc would open it by name itself: a FIFO without a writer blocked that open, before the
+ * run's signal handling could end it, swallowing the first SIGINT. Opened without blocking,
+ * such a FIFO reads as empty; a pipe with a writer (/dev/stdin, <(lstopo --of xml)) is read
+ * to its end. */
+static int read_xml(const char *origin, const char *shown, const char *path, char **buf,
+                    int *len, occam_error *err)
+{
+    struct stat st;
+    bool known = stat(path, &st) == 0;
+    if (known && S_ISDIR(st.st_mode))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": is a folder, not an XML "
+                               "file", origin, shown);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": cannot open (%s)", origin,
+                               shown, strerror(errno));
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); /* a writer's data is waited for */
+    size_t n = 0, cap = 1 << 16;
+    char *b = malloc(cap);
+    int rc = b ? OCCAM_OK : occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    while (rc == OCCAM_OK) {
+        if (n + 1 == cap) {
+            char *nb = cap < TOPO_XML_MAX ? realloc(b, cap *= 2) : NULL;
+            if (!nb) {
+                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": larger than %d MiB, "
+                                     "more than a topology's XML", origin, shown,
+                                     TOPO_XML_MAX >> 20);
+                break;
+            }
+            b = nb;
+        }
+        ssize_t got = read(fd, b + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": cannot read (%s)", origin,
+                                 shown, strerror(errno));
+        if (got <= 0) break;
+        n += (size_t)got;
+    }
+    close(fd);
+    if (rc == OCCAM_OK && n == 0)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": is empty%s", origin, shown,
+                             known && S_ISFIFO(st.st_mode) ? " (a FIFO with no writer?)" : "");
+    if (rc != OCCAM_OK) {
+        free(b);
+        return rc;
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = (int)n + 1;
+    return OCCAM_OK;
+}
+
 int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
 {
     enum { REAL, SYNTHETIC, XML } kind = REAL;
@@ -224,15 +284,12 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
 
     int rc = OCCAM_OK;
     unsigned long long pus = kind == SYNTHETIC ? topo_synthetic_pus(arg) : 0;
-    /* hwloc opens the file by name: a FIFO without a writer would block that open, before the
-     * run's signal handling can end it; a folder or device is no XML export either */
-    struct stat st;
-    if (kind == XML && stat(arg, &st) == 0 && !S_ISREG(st.st_mode))
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": not a regular file (%s): give "
-                             "hwloc's XML export (lstopo --of xml FILE)", origin, shown,
-                             S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO"
-                                                                                    : "a device or socket");
-    else if (pus > TOPO_SYNTHETIC_MAX_PUS)
+    char *xml = NULL; /* kept until the load has parsed it */
+    int xml_len = 0;
+    if (kind == XML) rc = read_xml(origin, shown, arg, &xml, &xml_len, err);
+    if (rc != OCCAM_OK) {
+        /* read_xml said why */
+    } else if (pus > TOPO_SYNTHETIC_MAX_PUS)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s = \"%s\": describes %llu PUs, more than the %d a synthetic "
                              "topology may have", origin, shown, pus, TOPO_SYNTHETIC_MAX_PUS);
@@ -240,7 +297,7 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s = \"%s\": hwloc rejects the synthetic description (expected "
                              "levels such as \"package:2 numa:2 core:4 pu:1\")", origin, shown);
-    else if (kind == XML && hwloc_topology_set_xml(tp->hw, arg) != 0)
+    else if (kind == XML && hwloc_topology_set_xmlbuffer(tp->hw, xml, xml_len) != 0)
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": hwloc cannot read XML (%s)",
                              origin, shown, strerror(errno));
     else if (hwloc_topology_load(tp->hw) != 0)
@@ -250,6 +307,7 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
                  : occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": hwloc cannot load %s (%s)",
                                    origin, shown, kind == XML ? "this XML file" : "it",
                                    strerror(errno));
+    free(xml);
     if (rc == OCCAM_OK) rc = collect(tp, err);
     if (rc != OCCAM_OK) {
         occam_topo_free(tp);
