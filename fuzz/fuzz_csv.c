@@ -9,7 +9,8 @@
  * never stricter: where the labelled load succeeds it must too, with the label column back
  * among the features, and where it fails the labelled load fails with the same message or a
  * message about the label. `predict`'s loader (occam_features_load), where it takes the file for
- * CSV, must give exactly what the features-only load gives. */
+ * CSV, must give exactly what the features-only load gives. A header's names are the same in
+ * both once the label's is dropped, and the column check passes them. */
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
@@ -34,12 +35,31 @@ static void check_dataset(const occam_dataset *ds, const occam_csv_opts *o)
     }
 }
 
-/* fo: the features-only load of the file ds (opts o) came from. */
-static void check_features(const occam_dataset *fo, const occam_dataset *ds,
-                           const occam_csv_opts *o)
+/* The end of d names one after another (the byte after the last one's NUL). */
+static const char *names_end(const char *names, size_t d)
+{
+    while (d--) names += strlen(names) + 1;
+    return names;
+}
+
+/* fo: the features-only load of the file ds (opts o) came from; fo may have its label's name
+ * dropped. */
+static void check_features(occam_dataset *fo, const occam_dataset *ds, const occam_csv_opts *o)
 {
     FUZZ_CHECK(fo->n == ds->n && fo->d == ds->d + 1);
     size_t label = o->label == OCCAM_LABEL_LAST ? ds->d : (size_t)o->label - 1;
+    /* the header's names: the same header, so the same names once the label's is dropped */
+    FUZZ_CHECK(!fo->names == !ds->names);
+    if (ds->names) {
+        occam_dataset_drop_name(fo, label);
+        size_t len = (size_t)(names_end(ds->names, ds->d) - ds->names);
+        FUZZ_CHECK((size_t)(names_end(fo->names, ds->d) - fo->names) == len);
+        FUZZ_CHECK(memcmp(fo->names, ds->names, len) == 0);
+        char note[64];
+        occam_error e = {0};
+        int rc = occam_data_check_columns(fo, "a", ds, "b", note, sizeof note, &e);
+        FUZZ_CHECK(rc == OCCAM_OK && note[0] == 0);
+    }
     for (size_t i = 0; i < ds->n; i++) {
         const float *f = fo->x + i * fo->d, *x = ds->x + i * ds->d;
         for (size_t j = 0; j < fo->d; j++) {
