@@ -463,6 +463,9 @@ Test(resume, corrupt_or_foreign_files_are_refused)
     outcome_free(&b);
 }
 
+/* The kernel set a rewritten state says it was written with (NULL: as it was). */
+static const char *rewrite_blis;
+
 /* Rewrites the safetensors file `from` as `to` without the tensor `drop` (NULL: none) and with
  * the saved config's text `cut` removed (NULL: none; a state written by an older occam), and
  * without the checksum, which the rewrite would break (a file without one is accepted). */
@@ -492,10 +495,34 @@ static void rewrite_state(const char *from, const char *to, const char *drop, co
             snprintf(config, sizeof config, "%.*s%s", (int)(at - v), v, at + strlen(cut));
             meta[nm].value = config;
         }
+        if (rewrite_blis && !strcmp(f.meta[i].key, "occam.blis")) meta[nm].value = rewrite_blis;
         nm++;
     }
     cr_assert_eq(occam_st_write(to, t, nt, meta, nm, &err), OCCAM_OK, "%s", err.msg);
     occam_st_close(&f);
+}
+
+/* A state written with another kernel set (moved from an AVX-512 host to an AVX2 one) says so:
+ * the kernels round differently, and the resume said it continued bit-identically. */
+Test(resume, a_state_from_other_kernels_says_so)
+{
+    occam_config cfg = blobs(3);
+    outcome b = stopped_at(&cfg, 1, 40);
+    char other[512];
+    snprintf(other, sizeof other, "%s/other.safetensors", dir);
+    rewrite_blis = "generic-elsewhere";
+    rewrite_state(b.last, other, NULL, NULL);
+    rewrite_blis = NULL;
+    outcome c = run(&cfg, 1, 0, other);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert(strstr(c.note, "the checkpoint was written with BLIS's generic-elsewhere kernels, "
+                             "this run uses "), "note: %s", c.note);
+    outcome_free(&c);
+    outcome d = run(&cfg, 1, 0, b.last); /* the same kernels: no note */
+    cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
+    cr_assert_null(strstr(d.note, "kernels"), "note: %s", d.note);
+    outcome_free(&d);
+    outcome_free(&b);
 }
 
 /* A mixture-prior state from before noise.zero_cap (one mixture per layer, its zero component

@@ -15,6 +15,7 @@
 
 #include "occam/checkpoint.h"
 #include "occam/fsutil.h"
+#include "occam/gemm.h"
 #include "occam/occfile.h"
 #include "occam/prior.h"
 #include "occam/safetensors.h"
@@ -273,7 +274,7 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
     occam_st_meta meta[] = {{"format", OCCAM_STATE_FORMAT}, {"occam.version", OCCAM_VERSION},
                             {"occam.layers", widths},       {"occam.threads", nthreads},
                             {"occam.position", where},      {"occam.ranks", nranks},
-                            {"config", json}};
+                            {"occam.blis", occam_gemm_init()}, {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
     free(l), free(hist), free(evs), free(json);
     return rc;
@@ -844,6 +845,12 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         list_printf(r->note, sizeof r->note, "the checkpoint was written by a run of %lld "
                     "thread%s in all (ranks × threads), this one has %d",
                     (long long)saved_threads, saved_threads == 1 ? "" : "s", ts.threads);
+    /* another machine's kernels round differently (a state moved from an AVX-512 host to an
+     * AVX2 one); a state from before the key does not say which it had */
+    const char *blis = occam_st_meta_get(&f, "occam.blis");
+    if (blis && strcmp(blis, occam_gemm_init()))
+        list_printf(r->note, sizeof r->note, "the checkpoint was written with BLIS's %s "
+                    "kernels, this run uses %s", blis, occam_gemm_init());
     occam_st_close(&f);
     return OCCAM_OK;
 }
