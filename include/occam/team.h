@@ -24,6 +24,12 @@ typedef struct occam_affinity {
 /* Cores this process may run on (its CPU affinity mask). */
 int occam_team_cores(void);
 
+/* Whether a team of nt threads may start on the worker stack OMP_STACKSIZE (or
+ * GOMP_STACKSIZE) sets: below 256K, where BLIS's kernels would overflow it, OCCAM_ERR_INPUT
+ * naming the variable. One thread runs on the main stack and always may. occam_team_resolve
+ * and occam_team_run check it. */
+int occam_team_check_stack(int nt, occam_error *err);
+
 /* Resolves runtime.threads: 0 means all cores; more threads than cores is refused unless
  * `oversubscribe`. `origin` names the setting in the message (e.g. "runtime.threads"). */
 int occam_team_resolve(int requested, bool oversubscribe, const char *origin, int *threads,

@@ -49,7 +49,7 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     int limit = omp_get_thread_limit();
     if (requested == 0 && cores > 0) {
         *threads = cores < limit ? cores : limit;
-        return OCCAM_OK;
+        return occam_team_check_stack(*threads, err);
     }
     int want = requested ? requested : 1; /* no core left for this rank: one thread */
     if (want > cores && !oversubscribe) {
@@ -69,15 +69,17 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
                                "OMP_THREAD_LIMIT = %d allows; raise or unset it", origin, want,
                                limit);
     *threads = want;
-    return OCCAM_OK;
+    return occam_team_check_stack(want, err);
 }
 
 /* The stack libgomp gives each thread it starts: OMP_STACKSIZE (or GOMP_STACKSIZE), a number
  * with an optional B, K, M or G suffix (K when none), else the C library's default for new
- * threads. A value libgomp would reject falls back to the default, as libgomp does. */
-static size_t team_stack_bytes(void)
+ * threads. A value libgomp would reject falls back to the default, as libgomp does. *from
+ * names the variable that set it (NULL: the default). */
+static size_t team_stack_bytes_from(const char **from)
 {
     const char *names[2] = {"OMP_STACKSIZE", "GOMP_STACKSIZE"};
+    *from = NULL;
     for (int i = 0; i < 2; i++) {
         const char *s = getenv(names[i]);
         if (!s) continue;
@@ -93,7 +95,10 @@ static size_t team_stack_bytes(void)
         default: break;
         }
         while (isspace((unsigned char)*end)) end++;
-        if (end != s && !*end && v <= (SIZE_MAX >> 31)) return (size_t)v << shift;
+        if (end != s && !*end && v <= (SIZE_MAX >> 31)) {
+            *from = names[i];
+            return (size_t)v << shift;
+        }
     }
     size_t bytes = 0;
     pthread_attr_t attr;
@@ -102,6 +107,28 @@ static size_t team_stack_bytes(void)
         pthread_attr_destroy(&attr);
     }
     return bytes ? bytes : (size_t)8 << 20;
+}
+
+static size_t team_stack_bytes(void)
+{
+    const char *from;
+    return team_stack_bytes_from(&from);
+}
+
+/* BLIS's kernels run on the worker threads' stacks: below 32 KiB they overflow them (a
+ * segfault in bli_sgemm at OMP_STACKSIZE=16K). A stack set under this floor, eight times that,
+ * is refused before any worker starts. */
+enum { TEAM_STACK_FLOOR = 256 << 10 };
+
+int occam_team_check_stack(int nt, occam_error *err)
+{
+    const char *from;
+    size_t bytes = team_stack_bytes_from(&from);
+    if (nt < 2 || !from || bytes >= TEAM_STACK_FLOOR) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: %zu bytes per worker thread, below "
+                           "the %dK occam's threads need (BLIS's kernels overflow smaller "
+                           "stacks); raise or unset it, or use --threads 1", from, getenv(from),
+                           bytes, TEAM_STACK_FLOOR >> 10);
 }
 
 /* The largest team started so far: its threads stay in libgomp's pool, so only a larger team
@@ -115,6 +142,8 @@ static int team_started = 1;
 static int team_check_stacks(int nt, occam_error *err)
 {
     if (nt <= team_started) return OCCAM_OK;
+    int rc = occam_team_check_stack(nt, err);
+    if (rc != OCCAM_OK) return rc;
     /* + a MiB each for the guard page, thread-local storage and libgomp's own records */
     size_t each = team_stack_bytes() + ((size_t)1 << 20);
     size_t fresh = (size_t)(nt - team_started);
