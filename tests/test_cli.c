@@ -2807,6 +2807,21 @@ Test(cli, openmp_limits_in_the_environment)
     expect(shell(cmd, &sig), 2, "GOMP_STACKSIZE = 100B: 100 bytes per worker thread");
     snprintf(cmd, sizeof cmd, "OMP_STACKSIZE=16K %s train %s --threads 1 2>&1", bin, args);
     expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
+    /* OpenMP's places: one place (OMP_PROC_BIND=master: the initial thread's) gives one
+     * thread; the default team put every thread on that one CPU, 45 times slower */
+    const char *plain = "configs/blobs.ini --set data.samples=100 --set train.epochs=1";
+    snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=master %s train %s --threads 0 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
+    snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=master %s train %s --threads 2 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 2, "--threads = 2: more threads than the 1 core this process may "
+           "use (OpenMP's places");
+    /* a place naming a CPU this machine lacks: libgomp ended the run, exit 1 */
+    long conf = sysconf(_SC_NPROCESSORS_CONF);
+    char want[256];
+    snprintf(want, sizeof want, "GOMP_CPU_AFFINITY = %ld: place 0 names CPU %ld, but this "
+             "machine has CPUs 0 to %ld", conf, conf, conf - 1);
+    snprintf(cmd, sizeof cmd, "GOMP_CPU_AFFINITY=%ld %s train %s 2>&1", conf, bin, plain);
+    expect(shell(cmd, &sig), 2, want);
 }
 
 /* The outputs were checked against a CSV set's files but not an IDX set's: 'train IDX.ini

@@ -24,10 +24,11 @@ typedef struct occam_affinity {
 /* Cores this process may run on (its CPU affinity mask). */
 int occam_team_cores(void);
 
-/* Whether a team of nt threads may start on the worker stack OMP_STACKSIZE (or
- * GOMP_STACKSIZE) sets: below 256K, where BLIS's kernels would overflow it, OCCAM_ERR_INPUT
- * naming the variable. One thread runs on the main stack and always may. occam_team_resolve
- * and occam_team_run check it. */
+/* Whether a team of nt threads may start in this environment: OpenMP's places (OMP_PLACES,
+ * GOMP_CPU_AFFINITY) must name CPUs this machine has, and the worker stack OMP_STACKSIZE (or
+ * GOMP_STACKSIZE) sets must not be below 256K, where BLIS's kernels would overflow it (one
+ * thread runs on the main stack and always may). Else OCCAM_ERR_INPUT naming the variable.
+ * occam_team_resolve and occam_team_run check it. */
 int occam_team_check_stack(int nt, occam_error *err);
 
 /* Resolves runtime.threads: 0 means all cores; more threads than cores is refused unless

@@ -5,6 +5,7 @@
 #include "occam/comm.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <omp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -12,6 +13,22 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+/* With OpenMP binding threads (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY), a team gets no
+ * more CPUs than its places hold: threads beyond the places share them. OMP_PROC_BIND=master,
+ * or OMP_PLACES={0} on 2 cores, put both threads of the default team on one CPU and ran 45
+ * times slower. The most threads the places give one each; INT_MAX when OpenMP does not bind. */
+static int team_place_cap(void)
+{
+    omp_proc_bind_t b = omp_get_proc_bind();
+    if (b == omp_proc_bind_false) return INT_MAX;
+    if (b == omp_proc_bind_master) { /* the whole team in the initial thread's place */
+        int pn = omp_get_place_num();
+        return pn >= 0 ? omp_get_place_num_procs(pn) : INT_MAX;
+    }
+    int places = omp_get_num_places();
+    return places > 0 ? places : INT_MAX;
+}
 
 int occam_team_cores(void)
 {
@@ -25,6 +42,8 @@ int occam_team_cores(void)
         procs = sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0
                     ? CPU_COUNT(&set) : n > 0 ? (int)n : 1;
     }
+    int cap = team_place_cap();
+    if (cap < procs) procs = cap > 0 ? cap : 1;
     /* Ranks that mpirun left on the same CPUs divide them: rank i of the host's L takes its
      * share (possibly none: then only runtime.oversubscribe lets it run). */
     const occam_comm *w = occam_comm_world();
@@ -60,9 +79,11 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
                                    "true to allow it", origin, requested ? requested : 1, cores,
                                    cores == 1 ? "" : "s", w->rank, w->local_size);
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s = %d: more threads than the %d cores this process may use; "
+                               "%s = %d: more threads than the %d core%s this process may use%s; "
                                "set runtime.oversubscribe = true to allow it",
-                               origin, requested, cores);
+                               origin, requested, cores, cores == 1 ? "" : "s",
+                               team_place_cap() == cores ? " (OpenMP's places: OMP_PLACES, "
+                               "OMP_PROC_BIND or GOMP_CPU_AFFINITY)" : "");
     }
     if (want > limit)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: more threads than "
@@ -120,10 +141,37 @@ static size_t team_stack_bytes(void)
  * is refused before any worker starts. */
 enum { TEAM_STACK_FLOOR = 256 << 10 };
 
+/* OpenMP's places may name CPUs this machine does not have (a job script's GOMP_CPU_AFFINITY
+ * or OMP_PLACES from a bigger node): libgomp then fails to start the team's threads and ends
+ * the process, "libgomp: Thread creation failed: Invalid argument", exit 1. */
+static int team_check_places(occam_error *err)
+{
+    long conf = sysconf(_SC_NPROCESSORS_CONF);
+    int places = omp_get_num_places();
+    if (conf <= 0 || places <= 0) return OCCAM_OK;
+    const char *var = getenv("OMP_PLACES") ? "OMP_PLACES"
+                      : getenv("GOMP_CPU_AFFINITY") ? "GOMP_CPU_AFFINITY" : "OMP_PROC_BIND";
+    for (int p = 0; p < places; p++) {
+        int n = omp_get_place_num_procs(p);
+        int ids[CPU_SETSIZE];
+        if (n <= 0 || n > CPU_SETSIZE) continue;
+        omp_get_place_proc_ids(p, ids);
+        for (int i = 0; i < n; i++)
+            if (ids[i] < 0 || ids[i] >= conf)
+                return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: place %d names CPU %d, "
+                                       "but this machine has CPUs 0 to %ld; fix or unset it",
+                                       var, getenv(var) ? getenv(var) : "", p, ids[i],
+                                       conf - 1);
+    }
+    return OCCAM_OK;
+}
+
 int occam_team_check_stack(int nt, occam_error *err)
 {
     const char *from;
     size_t bytes = team_stack_bytes_from(&from);
+    int rc = team_check_places(err);
+    if (rc != OCCAM_OK) return rc;
     if (nt < 2 || !from || bytes >= TEAM_STACK_FLOOR) return OCCAM_OK;
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: %zu bytes per worker thread, below "
                            "the %dK occam's threads need (BLIS's kernels overflow smaller "
