@@ -2822,6 +2822,14 @@ Test(cli, openmp_limits_in_the_environment)
              "machine has CPUs 0 to %ld", conf, conf, conf - 1);
     snprintf(cmd, sizeof cmd, "GOMP_CPU_AFFINITY=%ld %s train %s 2>&1", conf, bin, plain);
     expect(shell(cmd, &sig), 2, want);
+    /* OMP_NUM_THREADS sizes the automatic team (it was ignored, and a bad value only drew
+     * libgomp's warning); --threads still decides */
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s train %s --threads 0 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s train %s --threads 2 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=garbage %s train %s --threads 0 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"garbage\": expected a positive whole number");
 }
 
 /* The outputs were checked against a CSV set's files but not an IDX set's: 'train IDX.ini

@@ -215,7 +215,8 @@ static const config_key keys[] = {
     PATH_KEY("train", "checkpoint_dir", train.checkpoint_dir, "checkpoints",
              "folder of the training-state checkpoints (ckpt-eEPOCH-sSTEP.safetensors)"),
 
-    INT_KEY("runtime", "threads", runtime.threads, 0, 4096, "0", "worker threads, 0 = all cores"),
+    INT_KEY("runtime", "threads", runtime.threads, 0, 4096, "0",
+            "worker threads, 0 = all cores (or OMP_NUM_THREADS if fewer)"),
     BOOL_KEY("runtime", "oversubscribe", runtime.oversubscribe, "false",
              "allow more threads than cores"),
     ENUM_KEY("runtime", "grad", runtime.grad, occam_grad, grad_names, "auto",

@@ -66,6 +66,23 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     /* OMP_THREAD_LIMIT caps every team: a larger one started short, and the run failed at its
      * first team with 'OpenMP gave 1 thread, 2 asked for', exit 1 */
     int limit = omp_get_thread_limit();
+    /* OMP_NUM_THREADS, a cluster's usual way to size a job's OpenMP teams, sizes the automatic
+     * team too (at most the cores: never oversubscribed unless asked); a value libgomp would
+     * only warn about is refused. Its first number counts (a list gives nested levels). */
+    const char *ont = getenv("OMP_NUM_THREADS");
+    if (requested == 0 && ont) {
+        const char *q = ont;
+        while (isspace((unsigned char)*q)) q++;
+        char *end;
+        long v = strtol(q, &end, 10);
+        while (isspace((unsigned char)*end)) end++;
+        if (!isdigit((unsigned char)*q) || (*end && *end != ',') || v < 1 ||
+            v > INT_MAX)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "OMP_NUM_THREADS = \"%s\": expected a "
+                                   "positive whole number (threads per team); fix or unset it",
+                                   ont);
+        if (v < cores) cores = (int)v;
+    }
     if (requested == 0 && cores > 0) {
         *threads = cores < limit ? cores : limit;
         return occam_team_check_stack(*threads, err);
