@@ -10,37 +10,23 @@ relative test error (MSE / variance of the test targets) of predictions at the p
 and of the average of 400 forward passes with weights drawn from N(mu, softplus(rho)^2), in
 numpy. The posterior-mean figure is checked against `occam eval`'s. Prints one line per split.
 """
-import os, subprocess, sys, tempfile
+import argparse, os, subprocess, sys, tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from load_checkpoint import read_safetensors  # noqa: E402
+import realdata_table  # noqa: E402
 
 BIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "occam")
 DRAWS = 400
 
 
 def config(d, name, s, feat):
-    return f"""[data]
-source = csv
-train = {d}/{name}-s{s}-train.csv
-test = {d}/{name}-s{s}-test.csv
-task = regress
-normalize = standardize
-[model]
-layers = {feat},50,1
-[train]
-epochs = 300
-batch = 16
-optimizer = sgd
-lr = 0.001
-momentum = 0.9
-[runtime]
-threads = 1
-[noise]
-enabled = true
-"""
+    """The table's recipe (perf/realdata_table.py's config) with [noise] enabled = true."""
+    recipe = argparse.Namespace(hidden=50, epochs=300, optimizer="sgd", lr=0.001)
+    return realdata_table.config(recipe, d, name, s, "regress", feat, 1) + \
+        "[noise]\nenabled = true\n"
 
 
 def forward(ws, bs, x):

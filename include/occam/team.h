@@ -29,7 +29,7 @@ int occam_team_cores(void);
  * GOMP_STACKSIZE) sets must not be below 256K, where BLIS's kernels would overflow it (one
  * thread runs on the main stack and always may). Else OCCAM_ERR_INPUT naming the variable.
  * occam_team_resolve and occam_team_run check it. */
-int occam_team_check_stack(int nt, occam_error *err);
+int occam_team_check_env(int nt, occam_error *err);
 
 /* Resolves runtime.threads: 0 means all cores; more threads than cores is refused unless
  * `oversubscribe`. `origin` names the setting in the message (e.g. "runtime.threads"). */

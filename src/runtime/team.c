@@ -85,7 +85,7 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     }
     if (requested == 0 && cores > 0) {
         *threads = cores < limit ? cores : limit;
-        return occam_team_check_stack(*threads, err);
+        return occam_team_check_env(*threads, err);
     }
     int want = requested ? requested : 1; /* no core left for this rank: one thread */
     if (want > cores && !oversubscribe) {
@@ -107,7 +107,7 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
                                "OMP_THREAD_LIMIT = %d allows; raise or unset it", origin, want,
                                limit);
     *threads = want;
-    return occam_team_check_stack(want, err);
+    return occam_team_check_env(want, err);
 }
 
 /* The stack libgomp gives each thread it starts: OMP_STACKSIZE (or GOMP_STACKSIZE), a number
@@ -183,7 +183,7 @@ static int team_check_places(occam_error *err)
     return OCCAM_OK;
 }
 
-int occam_team_check_stack(int nt, occam_error *err)
+int occam_team_check_env(int nt, occam_error *err)
 {
     const char *from;
     size_t bytes = team_stack_bytes_from(&from);
@@ -207,7 +207,7 @@ static int team_started = 1;
 static int team_check_stacks(int nt, occam_error *err)
 {
     if (nt <= team_started) return OCCAM_OK;
-    int rc = occam_team_check_stack(nt, err);
+    int rc = occam_team_check_env(nt, err);
     if (rc != OCCAM_OK) return rc;
     /* + a MiB each for the guard page, thread-local storage and libgomp's own records */
     size_t each = team_stack_bytes() + ((size_t)1 << 20);
