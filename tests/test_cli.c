@@ -2830,6 +2830,13 @@ Test(cli, openmp_limits_in_the_environment)
     expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=garbage %s train %s --threads 0 2>&1", bin, plain);
     expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"garbage\": expected a positive whole number");
+    /* a one-core synthetic topology under the automatic count: the refusal said
+     * "runtime.threads = 2" to a user who had set nothing */
+    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+        snprintf(cmd, sizeof cmd, "HWLOC_SYNTHETIC='pack:1 pu:1' %s train %s 2>&1", bin, plain);
+        expect(shell(cmd, &sig), 2, "runtime.threads (0: this process's cores) = ");
+        cr_assert(strstr(out, "more threads than the 1 core of the topology"), "%s", out);
+    }
 }
 
 /* The outputs were checked against a CSV set's files but not an IDX set's: 'train IDX.ini

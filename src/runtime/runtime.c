@@ -53,7 +53,10 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
      * theirs (occam_team_cores) and occam does not re-bind. The same rule as team.c's. */
     const occam_comm *w = occam_comm_world();
     bool divide = w->local_size > 1 && w->cores_shared;
-    occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe, NULL,
+    /* the count came from this process's cores when runtime.threads = 0: the message said
+     * "runtime.threads = 2" to a user who had set nothing */
+    occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe,
+                            p->threads == 0 ? "runtime.threads (0: this process's cores)" : NULL,
                             divide ? w->local_rank : 0, divide ? w->local_size : 1};
     if (w->local_size > 1 && !w->cores_shared && p->bind == OCCAM_BIND_CORE) {
         tp.bind = OCCAM_BIND_NONE;

@@ -396,9 +396,9 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
                                    "runtime.oversubscribe = true to allow it", origin, nt, ncs,
                                    ncs == 1 ? "" : "s", share, shares, nc);
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s = %d: more threads than the %d cores of the topology (%s); "
+                               "%s = %d: more threads than the %d core%s of the topology (%s); "
                                "set runtime.oversubscribe = true to allow it",
-                               origin, nt, nc, tp->source);
+                               origin, nt, nc, nc == 1 ? "" : "s", tp->source);
     }
     if (ncs == 0) {
         clo = (size_t)(share % nc);
