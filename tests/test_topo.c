@@ -11,7 +11,6 @@
  * Every test starts from a clean environment (no HWLOC_* or OMP_* binding variables); Criterion
  * runs each test in its own process, so setenv inside a test cannot leak. No OpenMP here. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <hwloc.h>
 #include <sched.h>
 #include <stdio.h>
@@ -337,56 +336,6 @@ Test(topo, xml_and_precedence)
     cr_assert_eq(occam_topo_describe(tp)->cores, 2);
     occam_topo_free(tp);
     unlink(path);
-}
-
-/* Sets every thread's CPU mask, as taskset does for a process. */
-static void set_process_mask(const cpu_set_t *set)
-{
-    DIR *d = opendir("/proc/self/task");
-    cr_assert_not_null(d);
-    for (struct dirent *e; (e = readdir(d));)
-        if (e->d_name[0] != '.')
-            cr_assert_eq(sched_setaffinity((pid_t)atoi(e->d_name), sizeof *set, set), 0);
-    closedir(d);
-}
-
-/* This machine as this process may use it: under `taskset -c LAST` the topology holds only
- * that PU, so the plan binds thread 0 there. It held every PU and bound thread 0 to PU 0,
- * outside the mask (two jobs splitting a machine with taskset both ran on CPU 0). Under
- * OpenMP's own binding variables occam does not bind, and the machine is kept whole. */
-Test(topo, this_machine_is_restricted_to_the_process_mask)
-{
-    unsetenv("HWLOC_SYNTHETIC");
-    unsetenv("HWLOC_XMLFILE");
-    unsetenv("OMP_PLACES");
-    unsetenv("OMP_PROC_BIND");
-    unsetenv("GOMP_CPU_AFFINITY");
-    cpu_set_t all;
-    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
-    int last = -1;
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &all)) last = c;
-    if (CPU_COUNT(&all) < 2) cr_skip_test("one CPU: no smaller mask to run under");
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(last, &one);
-    set_process_mask(&one); /* as taskset does: the test runner has threads of its own */
-    occam_topo *tp = open_ok(NULL);
-    cr_assert_eq(occam_topo_describe(tp)->pus, 1);
-    occam_topo_plan plan;
-    occam_error err = {0};
-    occam_topo_params p = {.threads = 1, .placement = OCCAM_PLACE_COMPACT,
-                           .bind = OCCAM_BIND_CORE};
-    cr_assert_eq(occam_topo_plan_create(&plan, tp, p, &err), OCCAM_OK, "%s", err.msg);
-    cr_assert_eq(plan.slot[0].pu, last, "thread 0 on PU %d, the mask holds only %d",
-                 plan.slot[0].pu, last);
-    occam_topo_plan_free(&plan);
-    occam_topo_free(tp);
-    cr_assert_eq(setenv("OMP_PROC_BIND", "true", 1), 0);
-    tp = open_ok(NULL);
-    cr_assert_eq(occam_topo_describe(tp)->pus, CPU_COUNT(&all));
-    occam_topo_free(tp);
-    set_process_mask(&all);
 }
 
 /* An XML source is read whole by occam, without blocking on the open: a FIFO without a

@@ -43,7 +43,8 @@ typedef struct occam_runtime {
 } occam_runtime;
 
 /* Opens the topology named by p->topology (or the environment, or this machine) and plans
- * `threads` threads on it. */
+ * `threads` threads on it; under the automatic count (p->threads == 0) at most one per core of
+ * the topology, so rt->plan.threads may be fewer: the caller runs that many. */
 int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
                        occam_error *err);
 void occam_runtime_close(occam_runtime *rt);

@@ -26,7 +26,7 @@ int occam_team_cores(void);
 
 /* Whether a team of nt threads may start in this environment: OpenMP's places (OMP_PLACES,
  * GOMP_CPU_AFFINITY) must name CPUs this machine has, and the worker stack OMP_STACKSIZE (or
- * GOMP_STACKSIZE) sets must not be below 256K, where BLIS's kernels would overflow it (one
+ * GOMP_STACKSIZE) sets must not be below 64K, where BLIS's kernels would overflow it (one
  * thread runs on the main stack and always may). Else OCCAM_ERR_INPUT naming the variable.
  * occam_team_resolve and occam_team_run check it. */
 int occam_team_check_env(int nt, occam_error *err);

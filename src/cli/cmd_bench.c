@@ -69,6 +69,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_fit_result fit = {0};
     rc = cli_session_open(&ss, &cfg, threads, NULL, err);
     if (rc) return rc;
+    threads = ss.threads; /* automatic: at most one per core of the topology */
     occam_trainer *tr = ss.tr;
     const occam_model *model = &ss.model;
     const occam_dataset *train = &ss.train;

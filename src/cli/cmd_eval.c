@@ -35,6 +35,7 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
+    threads = ss.threads; /* automatic: at most one per core of the topology */
     occam_trainer *tr = ss.tr;
     const char *arch = ss.arch;
     if (rc == OCCAM_OK) {

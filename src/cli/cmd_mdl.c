@@ -108,6 +108,7 @@ static int run(const cli_opts *o, occam_error *err)
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
+    threads = ss.threads; /* automatic: at most one per core of the topology */
     if (cfg.mdl.model_code != OCCAM_MDL_COUNT) cli_note_other_grid(o->checkpoint, &ss);
     rc = need_file_sigma(&ss, &cfg, o->checkpoint, err);
     if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, err);
@@ -227,6 +228,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
+    threads = ss.threads; /* automatic: at most one per core of the topology */
     cli_note_other_grid(o->checkpoint, &ss);
     rc = need_file_sigma(&ss, &cfg, o->checkpoint, err);
     if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, err);

@@ -316,6 +316,7 @@ static int train_point(select_run *s, int p, occam_error *err)
     if (rc == OCCAM_OK)
         rc = cli_session_open_with(&ss, &pt->cfg, pt->threads, &s->data.train, &s->data.test,
                                    &e);
+    if (rc == OCCAM_OK) pt->threads = ss.threads; /* automatic: at most one per core */
     if (rc != OCCAM_OK && !e.msg[0]) { /* under mpirun another rank failed, and says why */
         err->msg[0] = 0;
         err->status = rc;

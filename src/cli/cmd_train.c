@@ -276,6 +276,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_prune_log plog = {0};
     rc = cli_session_open(&ss, &cfg, threads, NULL, err); /* agreed by the ranks */
     if (rc) return rc;
+    threads = ss.threads; /* automatic: at most one per core of the topology */
     occam_trainer *tr = ss.tr;
     occam_model *model = &ss.model;
     const occam_dataset *train = &ss.train, *test = &ss.test;

@@ -183,8 +183,11 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
         rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
                              occam_config_outputs(&s->cfg), &s->train, &s->test, err);
     }
-    loading_ended();
+    /* the topology is read while loading too: an XML pipe whose writer never closes must end
+     * on the first signal, as a data pipe does */
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
+    loading_ended();
+    if (rc == OCCAM_OK) s->threads = threads = s->rt.plan.threads; /* one per core at most */
     rc = ranks_agree_on_inputs(&s->cfg, s, rc, err);
     /* each rank would score its share of the rows with its own weights, and the sums mix
      * them into nobody's result */

@@ -62,9 +62,22 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
         tp.bind = OCCAM_BIND_NONE;
         append_notice(rt, "mpirun bound this rank to its own CPUs: runtime.bind left to it");
     }
+    /* The automatic count is one thread per CPU the process may use, the plan's one per core:
+     * on a machine with hyperthreads (8 CPUs, 4 cores) the default run was refused ("more
+     * threads than the 4 cores of the topology"). Automatic, it takes at most the cores. */
+    if (p->threads == 0 && !p->oversubscribe) {
+        occam_topo_params probe = tp;
+        probe.threads = 0; /* the plan's own count: one per core of this rank's part */
+        occam_topo_plan cores;
+        occam_error ignored;
+        if (occam_topo_plan_create(&cores, rt->tp, probe, &ignored) == OCCAM_OK) {
+            if (cores.threads < tp.threads) tp.threads = cores.threads;
+            occam_topo_plan_free(&cores);
+        }
+    }
     rc = occam_topo_plan_create(&rt->plan, rt->tp, tp, err);
     if (rc == OCCAM_OK) {
-        rt->node_of = calloc((size_t)threads, sizeof(int));
+        rt->node_of = calloc((size_t)rt->plan.threads, sizeof(int));
         if (!rt->node_of) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     }
     if (rc != OCCAM_OK) {

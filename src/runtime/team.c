@@ -15,19 +15,33 @@
 #include <unistd.h>
 
 /* With OpenMP binding threads (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY), a team gets no
- * more CPUs than its places hold: threads beyond the places share them. OMP_PROC_BIND=master,
- * or OMP_PLACES={0} on 2 cores, put both threads of the default team on one CPU and ran 45
- * times slower. The most threads the places give one each; INT_MAX when OpenMP does not bind. */
+ * more CPUs than its places hold: threads beyond them share CPUs. OMP_PROC_BIND=master, or
+ * OMP_PLACES={0} on 2 cores, put both threads of the default team on one CPU and ran 45 times
+ * slower. The distinct CPUs of the places (a place such as a socket holds many; for master,
+ * the initial thread's place alone); INT_MAX when OpenMP does not bind. */
 static int team_place_cap(void)
 {
     omp_proc_bind_t b = omp_get_proc_bind();
     if (b == omp_proc_bind_false) return INT_MAX;
+    int places = omp_get_num_places(), first = 0;
     if (b == omp_proc_bind_master) { /* the whole team in the initial thread's place */
-        int pn = omp_get_place_num();
-        return pn >= 0 ? omp_get_place_num_procs(pn) : INT_MAX;
+        first = omp_get_place_num();
+        if (first < 0) return INT_MAX;
+        places = first + 1;
     }
-    int places = omp_get_num_places();
-    return places > 0 ? places : INT_MAX;
+    if (places <= 0) return INT_MAX;
+    cpu_set_t seen;
+    CPU_ZERO(&seen);
+    int ids[CPU_SETSIZE];
+    for (int p = first; p < places; p++) {
+        int n = omp_get_place_num_procs(p);
+        if (n <= 0 || n > CPU_SETSIZE) continue;
+        omp_get_place_proc_ids(p, ids);
+        for (int i = 0; i < n; i++)
+            if (ids[i] >= 0 && ids[i] < CPU_SETSIZE) CPU_SET(ids[i], &seen);
+    }
+    int cpus = CPU_COUNT(&seen);
+    return cpus > 0 ? cpus : INT_MAX;
 }
 
 int occam_team_cores(void)
@@ -73,6 +87,7 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     if (requested == 0 && ont) {
         const char *q = ont;
         while (isspace((unsigned char)*q)) q++;
+        if (*q == '+') q++;
         char *end;
         long v = strtol(q, &end, 10);
         while (isspace((unsigned char)*end)) end++;
@@ -153,19 +168,23 @@ static size_t team_stack_bytes(void)
     return team_stack_bytes_from(&from);
 }
 
-/* BLIS's kernels run on the worker threads' stacks: below 32 KiB they overflow them (a
- * segfault in bli_sgemm at OMP_STACKSIZE=16K). A stack set under this floor, eight times that,
- * is refused before any worker starts. */
-enum { TEAM_STACK_FLOOR = 256 << 10 };
+/* BLIS's kernels run on the worker threads' stacks: at 24 KiB they overflow them (a segfault
+ * in bli_sgemm at OMP_STACKSIZE=16K or 24K; 32K runs). A stack set under this floor, twice
+ * that, is refused before any worker starts; libgomp itself ignores values under 16K and keeps
+ * its default, and so does this check. */
+enum { TEAM_STACK_FLOOR = 64 << 10, TEAM_STACK_IGNORED = 16 << 10 };
 
 /* OpenMP's places may name CPUs this machine does not have (a job script's GOMP_CPU_AFFINITY
- * or OMP_PLACES from a bigger node): libgomp then fails to start the team's threads and ends
- * the process, "libgomp: Thread creation failed: Invalid argument", exit 1. */
-static int team_check_places(occam_error *err)
+ * or OMP_PLACES from a bigger node): libgomp then fails to start a team of nt threads on them
+ * and ends the process, "libgomp: Thread creation failed: Invalid argument", exit 1. The
+ * places such a team takes are checked: the first nt, or every one under spread; a team of one
+ * starts no thread. */
+static int team_check_places(int nt, occam_error *err)
 {
     long conf = sysconf(_SC_NPROCESSORS_CONF);
     int places = omp_get_num_places();
-    if (conf <= 0 || places <= 0) return OCCAM_OK;
+    if (nt < 2 || conf <= 0 || places <= 0) return OCCAM_OK;
+    if (omp_get_proc_bind() != omp_proc_bind_spread && nt < places) places = nt;
     const char *var = getenv("OMP_PLACES") ? "OMP_PLACES"
                       : getenv("GOMP_CPU_AFFINITY") ? "GOMP_CPU_AFFINITY" : "OMP_PROC_BIND";
     for (int p = 0; p < places; p++) {
@@ -187,9 +206,10 @@ int occam_team_check_env(int nt, occam_error *err)
 {
     const char *from;
     size_t bytes = team_stack_bytes_from(&from);
-    int rc = team_check_places(err);
+    int rc = team_check_places(nt, err);
     if (rc != OCCAM_OK) return rc;
-    if (nt < 2 || !from || bytes >= TEAM_STACK_FLOOR) return OCCAM_OK;
+    if (nt < 2 || !from || bytes >= TEAM_STACK_FLOOR || bytes < TEAM_STACK_IGNORED)
+        return OCCAM_OK;
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: %zu bytes per worker thread, below "
                            "the %dK occam's threads need (BLIS's kernels overflow smaller "
                            "stacks); raise or unset it, or use --threads 1", from, getenv(from),

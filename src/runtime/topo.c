@@ -283,24 +283,12 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
     }
 
     int rc = OCCAM_OK;
-    /* This machine as this process may use it: under `taskset -c 1`, numactl or a batch
-     * system's binding, the plan placed threads on PU 0 and binding them moved the run outside
-     * its mask (two jobs splitting a machine both ran on CPU 0). OpenMP's own binding
-     * variables shrink the main thread's mask to one place before main(); occam does not bind
-     * then (occam_topo_bind_owner) and the whole machine is kept. */
-    bool omp_binds = getenv("OMP_PLACES") || getenv("OMP_PROC_BIND") ||
-                     getenv("GOMP_CPU_AFFINITY");
-    if (kind == REAL && !omp_binds &&
-        hwloc_topology_set_flags(tp->hw, HWLOC_TOPOLOGY_FLAG_IS_THISSYSTEM |
-                                             HWLOC_TOPOLOGY_FLAG_RESTRICT_TO_CPUBINDING) != 0)
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "hwloc: cannot restrict the topology to "
-                             "this process's CPUs (%s)", strerror(errno));
     unsigned long long pus = kind == SYNTHETIC ? topo_synthetic_pus(arg) : 0;
     char *xml = NULL; /* kept until the load has parsed it */
     int xml_len = 0;
-    if (kind == XML && rc == OCCAM_OK) rc = read_xml(origin, shown, arg, &xml, &xml_len, err);
+    if (kind == XML) rc = read_xml(origin, shown, arg, &xml, &xml_len, err);
     if (rc != OCCAM_OK) {
-        /* read_xml or the flags said why */
+        /* read_xml said why */
     } else if (pus > TOPO_SYNTHETIC_MAX_PUS)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s = \"%s\": describes %llu PUs, more than the %d a synthetic "
