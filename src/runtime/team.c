@@ -14,6 +14,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* Place p's CPU ids into ids[CPU_SETSIZE]; how many (0 for none, or more than fit). */
+static int place_cpus(int p, int *ids)
+{
+    int n = omp_get_place_num_procs(p);
+    if (n <= 0 || n > CPU_SETSIZE) return 0;
+    omp_get_place_proc_ids(p, ids);
+    return n;
+}
+
 /* With OpenMP binding threads (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY), a team gets no
  * more CPUs than its places hold: threads beyond them share CPUs. OMP_PROC_BIND=master, or
  * OMP_PLACES={0} on 2 cores, put both threads of the default team on one CPU and ran 45 times
@@ -33,13 +42,9 @@ static int team_place_cap(void)
     cpu_set_t seen;
     CPU_ZERO(&seen);
     int ids[CPU_SETSIZE];
-    for (int p = first; p < places; p++) {
-        int n = omp_get_place_num_procs(p);
-        if (n <= 0 || n > CPU_SETSIZE) continue;
-        omp_get_place_proc_ids(p, ids);
-        for (int i = 0; i < n; i++)
+    for (int p = first; p < places; p++)
+        for (int i = 0, n = place_cpus(p, ids); i < n; i++)
             if (ids[i] >= 0 && ids[i] < CPU_SETSIZE) CPU_SET(ids[i], &seen);
-    }
     int cpus = CPU_COUNT(&seen);
     return cpus > 0 ? cpus : INT_MAX;
 }
@@ -162,12 +167,6 @@ static size_t team_stack_bytes_from(const char **from)
     return bytes ? bytes : (size_t)8 << 20;
 }
 
-static size_t team_stack_bytes(void)
-{
-    const char *from;
-    return team_stack_bytes_from(&from);
-}
-
 /* BLIS's kernels run on the worker threads' stacks: at 24 KiB they overflow them (a segfault
  * in bli_sgemm at OMP_STACKSIZE=16K or 24K; 32K runs). A stack set under this floor, twice
  * that, is refused before any worker starts; libgomp itself ignores values under 16K and keeps
@@ -187,18 +186,14 @@ static int team_check_places(int nt, occam_error *err)
     if (omp_get_proc_bind() != omp_proc_bind_spread && nt < places) places = nt;
     const char *var = getenv("OMP_PLACES") ? "OMP_PLACES"
                       : getenv("GOMP_CPU_AFFINITY") ? "GOMP_CPU_AFFINITY" : "OMP_PROC_BIND";
-    for (int p = 0; p < places; p++) {
-        int n = omp_get_place_num_procs(p);
-        int ids[CPU_SETSIZE];
-        if (n <= 0 || n > CPU_SETSIZE) continue;
-        omp_get_place_proc_ids(p, ids);
-        for (int i = 0; i < n; i++)
+    int ids[CPU_SETSIZE];
+    for (int p = 0; p < places; p++)
+        for (int i = 0, n = place_cpus(p, ids); i < n; i++)
             if (ids[i] < 0 || ids[i] >= conf)
                 return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: place %d names CPU %d, "
                                        "but this machine has CPUs 0 to %ld; fix or unset it",
                                        var, getenv(var) ? getenv(var) : "", p, ids[i],
                                        conf - 1);
-    }
     return OCCAM_OK;
 }
 
@@ -230,7 +225,8 @@ static int team_check_stacks(int nt, occam_error *err)
     int rc = occam_team_check_env(nt, err);
     if (rc != OCCAM_OK) return rc;
     /* + a MiB each for the guard page, thread-local storage and libgomp's own records */
-    size_t each = team_stack_bytes() + ((size_t)1 << 20);
+    const char *from;
+    size_t each = team_stack_bytes_from(&from) + ((size_t)1 << 20);
     size_t fresh = (size_t)(nt - team_started);
     if (each > SIZE_MAX / fresh)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
