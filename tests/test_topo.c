@@ -11,6 +11,7 @@
  * Every test starts from a clean environment (no HWLOC_* or OMP_* binding variables); Criterion
  * runs each test in its own process, so setenv inside a test cannot leak. No OpenMP here. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <hwloc.h>
 #include <sched.h>
 #include <stdio.h>
@@ -464,6 +465,81 @@ Test(topo, this_system_binds_one_thread)
     cr_assert_eq(occam_topo_plan_create(&plan, tp, p, &err), OCCAM_OK);
     cr_assert(!plan.binds);
     cr_assert_str_eq(plan.notice, "");
+    occam_topo_plan_free(&plan);
+    occam_topo_free(tp);
+}
+
+/* Sets every thread's CPU mask, as taskset does for a process (the test runner has threads of
+ * its own). */
+static void set_process_mask(const cpu_set_t *set)
+{
+    DIR *d = opendir("/proc/self/task");
+    cr_assert_not_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            cr_assert_eq(sched_setaffinity((pid_t)atoi(e->d_name), sizeof *set, set), 0);
+    closedir(d);
+}
+
+/* Under `taskset -c LAST` the plan binds thread 0 to LAST: it bound it to PU 0, outside the mask
+ * (two jobs splitting a machine with taskset both ran on CPU 0). The mask is the one the
+ * process started with: after thread 0 is bound to one PU, a later plan (the next point of a
+ * select grid) still has every PU of the mask. The topology itself stays whole. */
+Test(topo, binding_keeps_to_the_starting_mask)
+{
+    cpu_set_t all;
+    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    int first = -1, last = -1;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all)) last = c, first = first < 0 ? c : first;
+    if (CPU_COUNT(&all) < 2) cr_skip_test("one CPU: no smaller mask to run under");
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(last, &one);
+    set_process_mask(&one);
+    occam_topo *tp = open_ok(NULL);
+    cr_assert_eq(occam_topo_describe(tp)->pus, CPU_COUNT(&all), "the topology stays whole");
+    occam_topo_plan plan;
+    plan_ok(&plan, tp, 1, OCCAM_PLACE_COMPACT, false);
+    cr_assert(plan.binds);
+    cr_assert_eq(plan.slot[0].pu, last, "thread 0 on PU %d, the mask holds only %d",
+                 plan.slot[0].pu, last);
+    occam_topo_plan_free(&plan);
+    /* Two threads on the mask's one core: refused, naming the mask; allowed oversubscribed,
+     * both inside it. */
+    occam_error err = {0};
+    occam_topo_params p = {.threads = 2, .bind = OCCAM_BIND_CORE};
+    cr_assert_eq(occam_topo_plan_create(&plan, tp, p, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "CPU mask"), "%s", err.msg);
+    plan_ok(&plan, tp, 2, OCCAM_PLACE_SPREAD, true);
+    cr_assert_eq(plan.slot[0].pu, last);
+    cr_assert_eq(plan.slot[1].pu, last);
+    occam_topo_plan_free(&plan);
+    /* Not bound by occam: the plan is the machine's, as before. */
+    p = (occam_topo_params){.threads = 1, .bind = OCCAM_BIND_NONE};
+    cr_assert_eq(occam_topo_plan_create(&plan, tp, p, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(plan.slot[0].pu, first);
+    occam_topo_plan_free(&plan);
+    occam_topo_free(tp);
+}
+
+/* The mask is read once: binding thread 0 shrinks the main thread's own mask to one PU, and a
+ * plan made after it (another topology, another point of a grid) still spans the machine. */
+Test(topo, the_starting_mask_is_read_once)
+{
+    cpu_set_t all;
+    cr_assert_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    if (CPU_COUNT(&all) < 2) cr_skip_test("one CPU: nothing to shrink");
+    occam_topo *tp = open_ok(NULL);
+    occam_topo_plan plan;
+    plan_ok(&plan, tp, 1, OCCAM_PLACE_COMPACT, false);
+    occam_error err = {0};
+    cr_assert_eq(occam_topo_bind_self(tp, &plan, 0, &err), OCCAM_OK, "%s", err.msg);
+    occam_topo_plan_free(&plan);
+    occam_topo_free(tp);
+    tp = open_ok(NULL);
+    plan_ok(&plan, tp, 2, OCCAM_PLACE_COMPACT, false);
+    cr_assert_neq(plan.slot[0].pu, plan.slot[1].pu);
     occam_topo_plan_free(&plan);
     occam_topo_free(tp);
 }

@@ -13,7 +13,15 @@
  * Both placements come from one "core order": compact walks node 0's cores, then node 1's, and
  * so on; spread takes the next unused core of each node in turn. Thread t < cores goes to the
  * first PU of core order[t]. Oversubscribed thread t goes to PU (t / cores) of core
- * order[t % cores], modulo that core's PU count, so SMT siblings fill before threads wrap. */
+ * order[t % cores], modulo that core's PU count, so SMT siblings fill before threads wrap.
+ *
+ * When occam binds, the plan keeps to the CPUs the process was started on (`taskset`,
+ * `numactl --physcpubind`, a batch system's binding): a core with none of them gets no thread,
+ * and a thread goes only to its core's PUs in that mask. The mask is read once, at the first
+ * occam_topo_open, before occam has bound anything: binding the main thread shrinks its own
+ * mask, and a later plan in the same process (each point of a `select` grid) must not take
+ * that one PU for the machine. The topology itself stays whole, so NUMA nodes and the plan of
+ * a run occam does not bind (mpirun's per-core binding, OpenMP's places) are unchanged. */
 #include "occam/topo.h"
 
 #include "occam/team.h"
@@ -22,6 +30,8 @@
 #include <fcntl.h>
 #include <hwloc.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -241,8 +251,43 @@ static int read_xml(const char *origin, const char *shown, const char *path, cha
     return OCCAM_OK;
 }
 
+/* The CPU mask the process started with (see the top of the file); NULL if unreadable. */
+static cpu_set_t *start_mask;
+static size_t start_mask_size;
+static pthread_once_t start_mask_once = PTHREAD_ONCE_INIT;
+
+static void read_start_mask(void)
+{
+    /* The kernel's mask may be wider than CPU_SETSIZE: grow until sched_getaffinity fits. */
+    for (int n = CPU_SETSIZE; n <= (1 << 20); n *= 2) {
+        cpu_set_t *set = CPU_ALLOC((size_t)n);
+        if (!set) return;
+        size_t size = CPU_ALLOC_SIZE((size_t)n);
+        if (sched_getaffinity(0, size, set) == 0) {
+            if (CPU_COUNT_S(size, set) > 0) {
+                start_mask = set;
+                start_mask_size = size;
+                return;
+            }
+        } else if (errno == EINVAL) {
+            CPU_FREE(set);
+            continue;
+        }
+        CPU_FREE(set);
+        return;
+    }
+}
+
+/* Is OS processor `os` in the process's starting mask (true when it is unknown)? */
+static bool pu_allowed(int os)
+{
+    return !start_mask || (os >= 0 && (size_t)os / 8 < start_mask_size &&
+                           CPU_ISSET_S((size_t)os, start_mask_size, start_mask));
+}
+
 int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
 {
+    pthread_once(&start_mask_once, read_start_mask);
     enum { REAL, SYNTHETIC, XML } kind = REAL;
     const char *origin = "runtime.topology", *shown = spec ? spec : "", *arg = "";
     *out = NULL;
@@ -337,6 +382,24 @@ const occam_topo_info *occam_topo_describe(const occam_topo *tp) { return &tp->i
 
 /* ---- plan ----------------------------------------------------------------------------------- */
 
+/* The PUs of core c a thread may take: all of them, or (masked) those in the starting mask. */
+static int core_pus_allowed(const occam_topo *tp, int c, bool masked)
+{
+    int n = 0;
+    for (int i = tp->core_first[c]; i < tp->core_first[c + 1]; i++)
+        n += !masked || pu_allowed(tp->pu_os[i]);
+    return n;
+}
+
+/* The OS index of the k-th of those PUs. */
+static int core_pu(const occam_topo *tp, int c, int k, bool masked)
+{
+    for (int i = tp->core_first[c]; i < tp->core_first[c + 1]; i++)
+        if ((!masked || pu_allowed(tp->pu_os[i])) && k-- == 0) return tp->pu_os[i];
+    OCCAM_ASSERT(0 && "k is below core_pus_allowed");
+    return tp->pu_os[tp->core_first[c]];
+}
+
 /* order[ncores]: the cores in the sequence threads take them. start[nodes + 1] and
  * scratch[ncores] are work space. */
 static void core_order(const occam_topo *tp, occam_placement placement, int *order, int *start,
@@ -369,11 +432,22 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
     if (p.threads < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: must be >= 0 (0 = one per core)",
                                origin, p.threads);
+    plan->binds = occam_topo_bind_owner(tp, p.bind, plan->notice, sizeof plan->notice);
+    /* Binding keeps to the process's starting mask: only cores with a PU in it take threads
+     * (all of them if it holds none of the topology's, which cannot happen on this system). */
+    bool masked = false;
+    int usable = nc;
+    if (plan->binds && start_mask) {
+        usable = 0;
+        for (int c = 0; c < nc; c++) usable += core_pus_allowed(tp, c, true) > 0;
+        masked = usable > 0;
+        if (!masked) usable = nc;
+    }
     /* This rank's cores: its contiguous part of the placement order (all of it alone); a rank
      * left without one (more ranks than cores, oversubscribed) wraps onto core share mod nc. */
     int shares = p.shares > 1 ? p.shares : 1, share = shares > 1 ? p.share : 0;
     size_t clo, chi;
-    occam_team_split_rows((size_t)nc, share, shares, &clo, &chi);
+    occam_team_split_rows((size_t)usable, share, shares, &clo, &chi);
     int ncs = (int)(chi - clo);
     int nt = p.threads ? p.threads : ncs > 0 ? ncs : 1;
     if (nt > ncs && !p.oversubscribe) {
@@ -382,14 +456,20 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
                                    "%s = %d: more threads than the %d core%s rank %d of this "
                                    "host gets (%d ranks share its %d cores); set "
                                    "runtime.oversubscribe = true to allow it", origin, nt, ncs,
-                                   ncs == 1 ? "" : "s", share, shares, nc);
+                                   ncs == 1 ? "" : "s", share, shares, usable);
+        if (masked && usable < nc)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "%s = %d: more threads than the %d core%s of the %d this "
+                                   "process may run on (its CPU mask, as taskset or a batch "
+                                   "system set it); set runtime.oversubscribe = true to allow "
+                                   "it", origin, nt, ncs, ncs == 1 ? "" : "s", nc);
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s = %d: more threads than the %d core%s of the topology (%s); "
                                "set runtime.oversubscribe = true to allow it",
                                origin, nt, nc, nc == 1 ? "" : "s", tp->source);
     }
     if (ncs == 0) {
-        clo = (size_t)(share % nc);
+        clo = (size_t)(share % usable);
         ncs = 1;
     }
 
@@ -412,12 +492,18 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
     plan->placement = p.placement;
     plan->bind = p.bind;
     core_order(tp, p.placement, order, start, order + nc);
+    if (masked) { /* the order without the cores outside the mask */
+        int k = 0;
+        for (int i = 0; i < nc; i++)
+            if (core_pus_allowed(tp, order[i], true) > 0) order[k++] = order[i];
+        OCCAM_ASSERT(k == usable);
+    }
 
     for (int t = 0; t < nt; t++) {
-        int c = order[(int)clo + t % ncs], npus = tp->core_first[c + 1] - tp->core_first[c];
+        int c = order[(int)clo + t % ncs], npus = core_pus_allowed(tp, c, masked);
         occam_topo_slot *s = &plan->slot[t];
         s->thread = t;
-        s->pu = tp->pu_os[tp->core_first[c] + (t / ncs) % npus];
+        s->pu = core_pu(tp, c, (t / ncs) % npus, masked);
         s->core = tp->core_index[c];
         s->node = tp->core_node[c];
         s->package = tp->core_package[c];
@@ -431,8 +517,6 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
         plan->leader[n] = plan->node_size[n] ? plan->members[plan->first[n]] : -1;
     free(order);
     free(start);
-
-    plan->binds = occam_topo_bind_owner(tp, p.bind, plan->notice, sizeof plan->notice);
     return OCCAM_OK;
 }
 
