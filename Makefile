@@ -9,9 +9,13 @@ CONFIG    ?= configs/default.ini
 # Test runner options, e.g. TEST_ARGS="--filter data/*".
 TEST_ARGS ?=
 
-BLIS_INC  := /usr/include/x86_64-linux-gnu/blis-openmp
+# Debian's multiarch triplet (x86_64-linux-gnu, aarch64-linux-gnu, ...): the BLIS headers of
+# the OpenMP variant and Open MPI's fallback paths live under it.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null || dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
+MULTIARCH := $(if $(MULTIARCH),$(MULTIARCH),x86_64-linux-gnu)
+BLIS_INC  := /usr/include/$(MULTIARCH)/blis-openmp
 # Open MPI (Debian's libopenmpi-dev): only src/runtime/comm.c includes <mpi.h>.
-MPI_INC   := $(shell pkg-config --cflags-only-I ompi-c 2>/dev/null || echo -I/usr/lib/x86_64-linux-gnu/openmpi/include)
+MPI_INC   := $(shell pkg-config --cflags-only-I ompi-c 2>/dev/null || echo -I/usr/lib/$(MULTIARCH)/openmpi/include)
 MPI_LIBS  := $(shell pkg-config --libs ompi-c 2>/dev/null || echo -lmpi)
 # -ffp-contract=off: the same source must give the same bits whatever the compiler fuses;
 # bitwise reproducibility is promised for a fixed seed and thread count.
