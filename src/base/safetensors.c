@@ -29,6 +29,11 @@
 #include "occam/mem.h"
 #include "occam/outfile.h"
 
+/* Tensor bytes are little-endian on disk and are read and written as the host's floats. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors data is little-endian: a big-endian host needs byte swaps in base/safetensors.c"
+#endif
+
 static const struct {
     const char *name;
     size_t size;
