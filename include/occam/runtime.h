@@ -44,10 +44,16 @@ typedef struct occam_runtime {
 
 /* Opens the topology named by p->topology (or the environment, or this machine) and plans
  * `threads` threads on it; under the automatic count (p->threads == 0) at most one per core of
- * the topology, so rt->plan.threads may be fewer: the caller runs that many. */
+ * the topology (of its cores in the process's CPU mask, when occam binds), so rt->plan.threads
+ * may be fewer: the caller runs that many. */
 int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
                        occam_error *err);
 void occam_runtime_close(occam_runtime *rt);
+
+/* The binding this rank uses for runtime.bind = `bind`: none when mpirun bound the host's ranks
+ * apart (its default for 2 ranks), which then owns binding; *why says so (else NULL). `occam
+ * topo` plans with it too, so it shows the plan the run uses. */
+occam_bind occam_runtime_rank_bind(occam_bind bind, const char **why);
 
 /* Applies runtime.weights = interleave to the parameter array [params, params + bytes) (no-op
  * otherwise). */

@@ -71,7 +71,8 @@ const occam_topo_info *occam_topo_describe(const occam_topo *tp);
 /* ---- placement plan --------------------------------------------------------------------- */
 
 typedef struct occam_topo_params {
-    int threads;               /* 0 = one per core of the topology */
+    int threads;               /* 0 = one per core of the topology (of the process's CPU
+                                  mask, when occam binds) */
     occam_placement placement;
     occam_bind bind;
     bool oversubscribe;        /* allow more threads than cores */
@@ -101,7 +102,9 @@ typedef struct occam_topo_plan {
     int *members;        /* [threads] threads grouped by node, each group in thread order */
 } occam_topo_plan;
 
-/* Places p.threads threads. More threads than cores is OCCAM_ERR_INPUT unless p.oversubscribe;
+/* Places p.threads threads. When occam binds (plan->binds), only the cores with a PU in the CPU
+ * mask the process started with count, and threads go only to PUs in it (taskset, numactl, a
+ * batch system's binding). More threads than cores is OCCAM_ERR_INPUT unless p.oversubscribe;
  * then the extra threads go to the cores' further PUs (SMT siblings) in the same core order, and
  * wrap around when those run out. Out of memory is OCCAM_ERR_RUNTIME. On failure the plan holds
  * nothing to free. */

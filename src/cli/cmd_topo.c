@@ -178,12 +178,16 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     occam_topo_plan plan;
     const occam_comm *w = occam_comm_world();
+    const char *ranks_bind = NULL; /* as the run binds: mpirun's binding may own it */
     occam_topo_params p = {.threads = cfg.runtime.threads, .placement = cfg.runtime.placement,
-                           .bind = cfg.runtime.bind, .oversubscribe = cfg.runtime.oversubscribe,
+                           .bind = occam_runtime_rank_bind(cfg.runtime.bind, &ranks_bind),
+                           .oversubscribe = cfg.runtime.oversubscribe,
                            .origin = o->threads >= 0 ? "--threads" : "runtime.threads",
                            .share = w->cores_shared ? w->local_rank : 0,
                            .shares = w->cores_shared ? w->local_size : 1};
     rc = occam_topo_plan_create(&plan, tp, p, err);
+    if (rc == OCCAM_OK && ranks_bind && !plan.notice[0])
+        snprintf(plan.notice, sizeof plan.notice, "%s", ranks_bind);
     if (w->size > 1) { /* every rank's plan, printed by rank 0; every rank takes part */
         int rc2 = show_ranks(&cfg, tp, rc == OCCAM_OK ? &plan : NULL, o->json, err);
         if (rc == OCCAM_OK) rc = rc2;

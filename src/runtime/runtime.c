@@ -40,6 +40,17 @@ static void bind_hook(void *ctx, int t)
     free(err);
 }
 
+occam_bind occam_runtime_rank_bind(occam_bind bind, const char **why)
+{
+    const occam_comm *w = occam_comm_world();
+    *why = NULL;
+    if (w->local_size > 1 && !w->cores_shared && bind == OCCAM_BIND_CORE) {
+        *why = "mpirun bound this rank to its own CPUs: runtime.bind left to it";
+        return OCCAM_BIND_NONE;
+    }
+    return bind;
+}
+
 int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
                        occam_error *err)
 {
@@ -58,10 +69,9 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
     occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe,
                             p->threads == 0 ? "runtime.threads (0: this process's cores)" : NULL,
                             divide ? w->local_rank : 0, divide ? w->local_size : 1};
-    if (w->local_size > 1 && !w->cores_shared && p->bind == OCCAM_BIND_CORE) {
-        tp.bind = OCCAM_BIND_NONE;
-        append_notice(rt, "mpirun bound this rank to its own CPUs: runtime.bind left to it");
-    }
+    const char *why = NULL;
+    tp.bind = occam_runtime_rank_bind(p->bind, &why);
+    if (why) append_notice(rt, why);
     /* The automatic count is one thread per CPU the process may use, the plan's one per core:
      * on a machine with hyperthreads (8 CPUs, 4 cores) the default run was refused ("more
      * threads than the 4 cores of the topology"). Automatic, it takes at most the cores. */

@@ -451,18 +451,26 @@ int occam_topo_plan_create(occam_topo_plan *plan, const occam_topo *tp, occam_to
     int ncs = (int)(chi - clo);
     int nt = p.threads ? p.threads : ncs > 0 ? ncs : 1;
     if (nt > ncs && !p.oversubscribe) {
+        bool shrunk = masked && usable < nc; /* the mask leaves out some of the cores */
+        char cores[96];
+        if (shrunk)
+            snprintf(cores, sizeof cores, "the %d core%s of its CPU mask, of %d on the host",
+                     usable, usable == 1 ? "" : "s", nc);
+        else
+            snprintf(cores, sizeof cores, "its %d core%s", usable, usable == 1 ? "" : "s");
         if (shares > 1)
             return occam_error_set(err, OCCAM_ERR_INPUT,
                                    "%s = %d: more threads than the %d core%s rank %d of this "
-                                   "host gets (%d ranks share its %d cores); set "
-                                   "runtime.oversubscribe = true to allow it", origin, nt, ncs,
-                                   ncs == 1 ? "" : "s", share, shares, usable);
-        if (masked && usable < nc)
+                                   "host gets (%d ranks share %s); set runtime.oversubscribe "
+                                   "= true to allow it", origin, nt, ncs, ncs == 1 ? "" : "s",
+                                   share, shares, cores);
+        if (shrunk)
             return occam_error_set(err, OCCAM_ERR_INPUT,
-                                   "%s = %d: more threads than the %d core%s of the %d this "
-                                   "process may run on (its CPU mask, as taskset or a batch "
-                                   "system set it); set runtime.oversubscribe = true to allow "
-                                   "it", origin, nt, ncs, ncs == 1 ? "" : "s", nc);
+                                   "%s = %d: more threads than the %d core%s this process may "
+                                   "run on (its CPU mask, as taskset or a batch system set it, "
+                                   "holds %d of the machine's %d cores, one thread each); set "
+                                   "runtime.oversubscribe = true to allow it", origin, nt, usable,
+                                   usable == 1 ? "" : "s", usable, nc);
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s = %d: more threads than the %d core%s of the topology (%s); "
                                "set runtime.oversubscribe = true to allow it",
