@@ -1929,6 +1929,11 @@ Test(config, data_check)
     check_rc(occam_data_check(&d, 784, 10, &err), &err,
              "data.train: data.source = csv needs the training file");
     strcpy(d.train, "/d/train.csv");
+    /* one output under softmax: accuracy 1 and 0 data bits whatever the weights */
+    check_rc(occam_data_check(&d, 5, 1, &err), &err,
+             "model.layers: a classifier needs an output per class, at least 2 (the last entry "
+             "is 1); for one real target set data.task = regress");
+    check_rc(occam_data_check(&d, 5, 2, &err), &err, NULL);
     d.task = OCCAM_TASK_REGRESS;
     check_rc(occam_data_check(&d, 5, 1, &err), &err, NULL);
     d = c.data;

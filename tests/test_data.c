@@ -798,6 +798,27 @@ Test(data, csv_header_auto)
     occam_dataset_free(&ds);
 }
 
+/* A first line whose only non-numbers are missing values is data with a gap, refused naming
+ * line 1 as line 2 would be: it was dropped as a header, and predict's output then had one row
+ * fewer than its input. pandas' unnamed index cell alone (",0,1,label") is still a header. */
+Test(data, csv_a_first_row_with_a_gap_is_data)
+{
+    occam_csv_opts o = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    static const char *const gaps[] = {"0.5,NA,1.0\n1,2,3\n", "0.5,,1.0\n1,2,3\n",
+                                       "?,?,1\n1,2,3\n", ",NA,1\n1,2,3\n"};
+    for (size_t i = 0; i < sizeof gaps / sizeof *gaps; i++) {
+        occam_error e = expect_csv_error(gaps[i], o, ":1: column ");
+        assert_msg_has(e, "a missing value?");
+    }
+    occam_dataset ds;
+    load_csv_ok(&ds, ",0,1,label\n0,5,6,1\n1,7,8,2\n", o);
+    cr_assert_eq(ds.n, 2);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "a,NA,y\n1,2,3\n", o); /* a name beside a gap: a header */
+    cr_assert_eq(ds.n, 1);
+    occam_dataset_free(&ds);
+}
+
 Test(data, csv_header_yes_no)
 {
     occam_dataset ds;

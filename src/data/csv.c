@@ -293,16 +293,41 @@ static const char *csv_separator_hint(const csv_cell *c)
 /* What a cell that is not a number most likely is, for its message: another separator, as
  * above, or a missing value, as R (NA), pandas and numpy (nan, an empty cell), SQL (null),
  * UCI's files (?) and SAS (.) write one. */
+static bool csv_missing(const csv_cell *c)
+{
+    static const char *const missing[] = {"", "na", "n/a", "nan", "null", "none", "?", ".", "-"};
+    for (size_t i = 0; i < sizeof missing / sizeof *missing; i++)
+        if (c->len == strlen(missing[i]) && !strncasecmp(c->text, missing[i], c->len))
+            return true;
+    return false;
+}
+
 static const char *csv_cell_hint(const csv_cell *c)
 {
     const char *sep = csv_separator_hint(c);
     if (*sep) return sep;
-    static const char *const missing[] = {"", "na", "n/a", "nan", "null", "none", "?", ".", "-"};
-    for (size_t i = 0; i < sizeof missing / sizeof *missing; i++)
-        if (c->len == strlen(missing[i]) && !strncasecmp(c->text, missing[i], c->len))
-            return " (a missing value? occam needs a number in every cell: fill it in or drop "
-                   "the row)";
+    if (csv_missing(c))
+        return " (a missing value? occam needs a number in every cell: fill it in or drop "
+               "the row)";
     return "";
+}
+
+/* data.header = auto: the first line is a header when a cell is not a number, unless every
+ * such cell is a missing value (NA, ?, an empty cell): that line is data with a gap, refused
+ * as line 2 would be (it was dropped as a "header", and predict's output then had a row fewer
+ * than its input). An empty first cell alone is pandas' unnamed index column (",0,1,2" for
+ * columns named by numbers), a header still. */
+static bool csv_auto_header(const csv_reader *r)
+{
+    if (r->bad == CSV_NONE) return false;
+    size_t gaps = 0;
+    for (size_t j = r->bad; j < r->ncell; j++) {
+        const csv_cell *c = &r->cell[j];
+        if (c->ok) continue;
+        if (!csv_missing(c) || *csv_separator_hint(c)) return true;
+        gaps++;
+    }
+    return gaps == 1 && r->bad == 0 && r->cell[0].len == 0 && r->ncell > 1;
 }
 
 static int csv_error_cell(const csv_reader *r, size_t col, const char *what, occam_error *err)
@@ -320,7 +345,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
 {
     sh->cols = r->ncell;
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
-                 (o->header == OCCAM_CSV_HEADER_AUTO && r->bad != CSV_NONE);
+                 (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r));
     sh->label = CSV_NONE;
     sh->why[0] = '\0';
     /* The header line holds a CR (csv_next took a CRLF's): a file whose lines end in a bare CR

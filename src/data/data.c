@@ -324,6 +324,13 @@ int occam_data_check(const occam_data_params *p, int inputs, int outputs, occam_
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "data.holdout: %lld leaves no training rows (data.samples = %lld)",
                                (long long)p->holdout, (long long)p->samples);
+    /* One output under softmax is a probability of 1 whatever the weights: "accuracy 1.0000"
+     * and "data 0 bits" with nothing learned, and select ranked such points with the rest. */
+    if (p->task == OCCAM_TASK_CLASSIFY && outputs < 2)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "model.layers: a classifier needs an output per class, at least "
+                               "2 (the last entry is %d); for one real target set data.task = "
+                               "regress", outputs);
     if (p->source == OCCAM_SOURCE_BLOBS) {
         if (inputs != p->features)
             return occam_error_set(err, OCCAM_ERR_INPUT,

@@ -154,7 +154,7 @@ static const config_key keys[] = {
     LABEL_KEY("data", "label", data.label, 1000000, "last",
               "csv: label column: first, last or a 1-based column number"),
     ENUM_KEY("data", "header", data.header, occam_csv_header, header_names, "auto",
-             "csv: is the first row a header (auto: if any cell is not a number)"),
+             "csv: is the first row a header (auto: if a cell is a name, not a number or a gap such as NA)"),
     ENUM_KEY("data", "task", data.task, occam_task, task_names, "classify",
              "classify (integer labels) or regress (real targets: csv or peptide)"),
     ENUM_KEY("data", "normalize", data.normalize, occam_norm, norm_names, "scale",
