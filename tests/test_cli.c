@@ -2293,15 +2293,52 @@ Test(cli, noisy_file_with_vanishing_sigma_is_refused_or_coded, .timeout = 120)
 
 /* A step's loss is taken before its update, so the last update could make the outputs
  * overflow unseen: full-batch SGD at lr 30 gave a step loss of 1.5e6, then 'train loss -nan'
- * with exit 0 and a saved model. Now the epoch's test evaluation reports the divergence. */
-Test(cli, outputs_that_overflow_after_the_last_step_are_divergence)
+ * with exit 0 and a saved model; the epoch's test evaluation then reported the overflow after
+ * epoch 3. A loss that explodes but stays finite (SGD at lr 3 took a regression's mean squared
+ * error to 1e24, exit 0, the model saved) is divergence too: the epoch's mean loss a million
+ * times its first step's. That now stops this run at epoch 2, before the overflow. */
+Test(cli, a_loss_that_explodes_or_overflows_is_divergence)
 {
     expect(occam("train %s --threads 1 --set model.layers=20,5,5,5,3 --set train.lr=30 "
                  "--set train.weight_decay=1 --set train.epochs=3 --set train.batch=1048576 "
                  "--set data.samples=200 --save %s", BLOBS, path("o.st")), 1,
-           "training diverged: the model's outputs overflow float32 after epoch 3");
+           "training diverged: the mean training loss grew from 1.45");
+    cr_assert(strstr(out, " in epoch 2 (learning rate 30); try a smaller train.lr"), "%s", out);
     cr_assert(!strstr(out, "nan"), "%s", out);
     cr_assert_neq(access(path("o.st"), F_OK), 0, "a diverged model was saved");
+    /* one epoch: its loss is the first step's, and the update's overflow is seen by the test
+     * evaluation or not at all; either way no NaN is printed and nothing diverged is saved */
+    int rc = occam("train %s --threads 1 --set model.layers=20,5,5,5,3 --set train.lr=30 "
+                   "--set train.weight_decay=1 --set train.epochs=1 --set train.batch=1048576 "
+                   "--set data.samples=200", BLOBS);
+    cr_assert(rc == 0 || (rc == 1 && strstr(out, "training diverged")), "%d: %s", rc, out);
+    cr_assert(!strstr(out, "nan"), "%s", out);
+}
+
+/* A divergence from unscaled data says which key to set: inputs of 1e30 under
+ * data.normalize = none went NaN even at lr 1e-30, and the message said "try a smaller
+ * train.lr"; so did targets of 1e15 under data.normalize_targets = false. */
+Test(cli, a_divergence_from_unscaled_data_names_the_key)
+{
+    FILE *f = fopen(path("big.csv"), "w");
+    cr_assert(f);
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "%s,%d,%d,%de14\n", i ? "0.5" : "1e30", i % 7, i % 5, i % 9 + 1);
+    fclose(f);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntask = regress\n[model]\n"
+             "layers = 3,8,1\n[train]\nepochs = 3\nbatch = 8\n", path("big.csv"));
+    write_file("big.ini", ini);
+    expect(occam("train %s --threads 1 --set data.normalize=none --set train.lr=1e-30",
+                 path("big.ini")), 1,
+           "the inputs reach 1e+30 under data.normalize = none: set data.normalize = "
+           "standardize, or try a smaller train.lr");
+    expect(occam("train %s --threads 1 --set data.normalize=standardize --set "
+                 "data.normalize_targets=false", path("big.ini")), 1,
+           "the targets reach 9e+14 under data.normalize_targets = false: set it to true, or "
+           "try a smaller train.lr");
+    expect(occam("train %s --threads 1 --set data.normalize=standardize", path("big.ini")), 0,
+           "# result");
 }
 
 /* mdl.precision = posterior on a run without noisy weights was found out only at its code:

@@ -69,10 +69,11 @@ size_t occam_model_active_weights(const occam_model *m, int l);
 /* Whether every weight, bias and (noisy weights) ρ of m is finite: OCCAM_OK, or
  * OCCAM_ERR_RUNTIME naming the first that is not, as divergence under a finite loss (a ReLU
  * outputs 0 for a NaN input, so the units a NaN weight feeds are dead and the loss goes on):
- * "training diverged: layer L's weights <verb> NaN <when> while the loss stayed finite ...",
- * verb and when the caller's ("became", "in epoch 4"; "are", "at prune step 1"). */
+ * "training diverged: layer L's weights <verb> NaN <when> while the loss stayed finite ...;
+ * <advice>", verb and when the caller's ("became", "in epoch 4"; "are", "at prune step 1"),
+ * advice too (NULL: "try a smaller train.lr"). */
 int occam_model_check_finite(const occam_model *m, const char *verb, const char *when,
-                             occam_error *err);
+                             const char *advice, occam_error *err);
 
 /* Compacts a flat array laid out as `old` into layout `nw` (fewer hidden units), in place:
  * keep[h][j] says whether unit j of hidden layer h (1 <= h < L) survives; NULL rows keep all.

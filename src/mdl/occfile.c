@@ -398,10 +398,11 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         size_t nb = (size_t)lay->width[l + 1];
         if (!wok || !q_range(b, need + lay->b_off[l], nb, y->bias_delta, &bs[l])) {
             free(need);
-            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: layer %d's %s bin indices at "
-                                   "step %g leave the 32-bit range (a step far finer than the "
-                                   "values)", path, l, wok ? "biases" : "weights",
-                                   wok ? y->bias_delta : y->delta);
+            return occam_error_set(err, OCCAM_ERR_INPUT, "cannot write %s: the model's layer "
+                                   "%d %s, at step %g, need bin indices beyond the 32-bit range "
+                                   "(a step far finer than the values, or values grown huge, "
+                                   "as by a training that diverged)", path, l,
+                                   wok ? "biases" : "weights", wok ? y->bias_delta : y->delta);
         }
     }
     uint64_t kept[OCCAM_MAX_LAYERS] = {0};

@@ -74,7 +74,7 @@ size_t occam_model_active_weights(const occam_model *m, int l)
 }
 
 int occam_model_check_finite(const occam_model *m, const char *verb, const char *when,
-                             occam_error *err)
+                             const char *advice, occam_error *err)
 {
     const occam_layout *lay = &m->lay;
     for (int l = 0; l < lay->nlayers; l++) {
@@ -92,9 +92,10 @@ int occam_model_check_finite(const occam_model *m, const char *verb, const char 
                     return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                            "training diverged: layer %d's %s %s %s %s while the "
                                            "loss stayed finite (dead or saturated units kept "
-                                           "them from it); try a smaller train.lr",
+                                           "them from it); %s",
                                            l, part[k].what, verb,
-                                           isnan(part[k].v[i]) ? "NaN" : "infinite", when);
+                                           isnan(part[k].v[i]) ? "NaN" : "infinite", when,
+                                           advice ? advice : "try a smaller train.lr");
     }
     return OCCAM_OK;
 }

@@ -432,7 +432,7 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
      * them with 'select: score NaN at segment 4 index 256' (exit 2, as if bad input). */
     char when[32];
     snprintf(when, sizeof when, "at prune step %d", p->events + 1);
-    rc = occam_model_check_finite(m, "are", when, err);
+    rc = occam_model_check_finite(m, "are", when, NULL, err);
     if (rc != OCCAM_OK) return rc;
     if (prm->granularity == OCCAM_GRAN_NEURON) {
         rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
