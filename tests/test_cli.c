@@ -2341,6 +2341,31 @@ Test(cli, a_divergence_from_unscaled_data_names_the_key)
            "# result");
 }
 
+/* Two notes on a CSV's columns: one float32 keeps too coarsely (1e8 + x read as 1e8), and one
+ * data.normalize = scale leaves near 0 beside the others (ages beside incomes). */
+Test(cli, csv_columns_float32_or_one_scale_would_lose_get_a_note)
+{
+    FILE *f = fopen(path("cols.csv"), "w");
+    cr_assert(f);
+    fprintf(f, "age,income,offset,y\n");
+    for (int i = 0; i < 30; i++)
+        fprintf(f, "%d,%d,%.2f,%d\n", 20 + i, 20000 + 5000 * (i % 7), 1e8 + (i % 3) * 0.5,
+                i % 4);
+    fclose(f);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntask = regress\n[model]\n"
+             "layers = 3,4,1\n[train]\nepochs = 1\n", path("cols.csv"));
+    write_file("cols.ini", ini);
+    expect(occam("train %s --threads 1", path("cols.ini")), 0,
+           "column 3 runs from 100000000 to 100000001, and float32, occam's number type, keeps "
+           "steps of 8 there: its range spans less than one step");
+    cr_assert(strstr(out, "data.normalize = scale divides every feature by the largest |x| of "
+                          "all, and feature 1 (\"age\") reaches only 1/"), "%s", out);
+    expect(occam("train %s --threads 1 --set data.normalize=standardize", path("cols.ini")), 0,
+           "# result");
+    cr_assert(!strstr(out, "data.normalize = scale divides"), "%s", out);
+}
+
 /* mdl.precision = posterior on a run without noisy weights was found out only at its code:
  * train trained, then warned "no description length" (exit 0), or under prune.schedule = mdl
  * exited 2 after the dense phase; select trained every point and failed each (exit 1, "no

@@ -819,6 +819,29 @@ Test(data, csv_a_first_row_with_a_gap_is_data)
     occam_dataset_free(&ds);
 }
 
+/* A column float32 keeps to fewer than 256 steps across its range is flagged (the commands say
+ * so): 1e8 + x with x in ±2 read as 1e8 without a word. A date as yyyymmdd over a year keeps
+ * about 565 steps of 2 and is not; a constant column has no range to lose. */
+Test(data, csv_a_column_float32_rounds_away_is_flagged)
+{
+    occam_csv_opts o = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    occam_dataset ds;
+    load_csv_ok(&ds, "1,100000001.25\n2,99999998.5\n3,100000000\n", o);
+    cr_assert_eq(ds.coarse_col, 2);
+    cr_assert_float_eq(ds.coarse_lo, 99999998.5, 1e-6);
+    cr_assert_float_eq(ds.coarse_hi, 100000001.25, 1e-6);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "20230101,7,1\n20231231,7,2\n20230615,7,3\n", o);
+    cr_assert_eq(ds.coarse_col, 0);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "5,3.25e8,1\n6,3.26e8,2\n", o); /* steps of 32 over 1e6: fine */
+    cr_assert_eq(ds.coarse_col, 0);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "4,1e9,1\n5,1000000064,2\n", o); /* steps of 64 over 64: coarse */
+    cr_assert_eq(ds.coarse_col, 2);
+    occam_dataset_free(&ds);
+}
+
 Test(data, csv_header_yes_no)
 {
     occam_dataset ds;
@@ -1754,6 +1777,27 @@ Test(data, normalize_scale)
     check_rows(&te, 1, 1, (const float[]){3});
     occam_dataset_free(&tr);
     occam_dataset_free(&te);
+}
+
+/* scale's one divisor leaves a feature of other units near 0: the worst one more than 100
+ * times below the largest |x| is recorded (the commands say so); images are left alone, and a
+ * zero column has no scale to lose. */
+Test(data, normalize_scale_names_a_squashed_feature)
+{
+    occam_dataset tr = make_ds(2, 4, (const float[]){50, 2e5f, 0.5f, 0, 80, 1e5f, -1, 0});
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
+    cr_assert_eq(tr.squashed_col, 3);
+    cr_assert_float_eq(tr.squashed_ratio, 2e5, 1e-2);
+    occam_dataset_free(&tr);
+    tr = make_ds(2, 2, (const float[]){50, 2e3f, 80, 1e3f}); /* 25 times: no note */
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
+    cr_assert_eq(tr.squashed_col, 0);
+    occam_dataset_free(&tr);
+    tr = make_ds(2, 2, (const float[]){1, 255, 0, 200});
+    tr.grid_w = 2; /* pixels */
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
+    cr_assert_eq(tr.squashed_col, 0);
+    occam_dataset_free(&tr);
 }
 
 /* A regression dataset of n rows, one feature (0) and k targets y. */

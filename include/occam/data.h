@@ -70,6 +70,16 @@ typedef struct occam_dataset {
      * as the row index pandas' to_csv and R's write.csv write by default. It is read as a
      * feature, like any column; the commands say so. */
     bool row_index;
+    /* csv: the first column (1-based in the file; 0: none) whose values float32 keeps to fewer
+     * than 256 steps across their range as written, coarse_lo to coarse_hi (1e8 + x, x in ±2,
+     * reads as 1e8): the commands say so. */
+    size_t coarse_col;
+    double coarse_lo, coarse_hi;
+    /* Set by data.normalize = scale on training data other than images: the feature (1-based;
+     * 0: none) whose largest |x| was the furthest below the largest of all, by more than 100
+     * times (squashed_ratio), so that one scale left it near 0: the commands say so. */
+    size_t squashed_col;
+    double squashed_ratio;
     /* csv with a header row: the feature columns' names in order (the label's left out), d
      * NUL-terminated strings one after another; NULL without a header. */
     char *names;

@@ -145,10 +145,11 @@ void cli_outputs_final(void);
  * the run's own code reads none of them. */
 bool cli_compress_reads(const occam_config *cfg, const char *why);
 
-/* A note on stderr when ds is a CSV whose first column is a row index another program wrote
- * (occam_dataset.row_index): occam reads it as a feature. what names the file's key or option
- * ("data.train", "--input"); rank 0 says it, the others say nothing. */
-void cli_note_row_index(const char *what, const char *path, const occam_dataset *ds);
+/* Notes on stderr about a CSV: its first column is a row index another program wrote
+ * (occam_dataset.row_index), which occam reads as a feature; a column float32 keeps too coarsely
+ * (occam_dataset.coarse_col). what names the file's key or option ("data.train", "--input");
+ * rank 0 says it, the others say nothing. */
+void cli_note_csv(const char *what, const char *path, const occam_dataset *ds);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

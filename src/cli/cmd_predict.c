@@ -96,7 +96,7 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
                              "(model.layers)",
                              path, in->d, inputs);
     if (rc == OCCAM_OK && !idx) rc = predict_drop_label(cfg, path, inputs, in, err);
-    if (rc == OCCAM_OK) cli_note_row_index("--input", path, in);
+    if (rc == OCCAM_OK) cli_note_csv("--input", path, in);
     if (rc != OCCAM_OK) occam_dataset_free(in);
     return rc;
 }

@@ -220,8 +220,8 @@ static int preflight(select_run *s, occam_error *err)
                                      f ? "data.test" : "data.train", files[f], groups);
         if (rc == OCCAM_OK) rc = load_data(s, &s->pt[p], &e);
         if (rc == OCCAM_OK) {
-            cli_note_row_index("data.train", cfg->data.train, &s->data.train);
-            cli_note_row_index("data.test", cfg->data.test, &s->data.test);
+            cli_note_csv("data.train", cfg->data.train, &s->data.train);
+            cli_note_csv("data.test", cfg->data.test, &s->data.test);
         }
         if (rc != OCCAM_OK)
             occam_error_set(err, rc, "select %d/%d (%s): %s; no point was trained", p + 1,

@@ -281,8 +281,8 @@ static int run(const cli_opts *o, occam_error *err)
     occam_model *model = &ss.model;
     const occam_dataset *train = &ss.train, *test = &ss.test;
     const char *arch = ss.arch;
-    cli_note_row_index("data.train", cfg.data.train, train);
-    cli_note_row_index("data.test", cfg.data.test, test);
+    cli_note_csv("data.train", cfg.data.train, train);
+    cli_note_csv("data.test", cfg.data.test, test);
     if (rc == OCCAM_OK) {
         fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d rank%s × "
                 "%d thread%s, BLIS kernels %s%s\n", train->n, test->n,

@@ -212,14 +212,43 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     return all;
 }
 
-void cli_note_row_index(const char *what, const char *path, const occam_dataset *ds)
+void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
 {
-    if (!ds->row_index || !occam_comm_is_root(occam_comm_world())) return;
-    fprintf(stderr, "occam: note: %s (%s): its first column has no name and counts the rows "
-            "one by one: a row index, as pandas' to_csv and R's write.csv write by default? "
-            "occam reads it as a feature; write the file without it (pandas: index=False; R: "
-            "row.names = FALSE)\n",
-            what, path);
+    if (!occam_comm_is_root(occam_comm_world())) return;
+    if (ds->row_index)
+        fprintf(stderr, "occam: note: %s (%s): its first column has no name and counts the "
+                "rows one by one: a row index, as pandas' to_csv and R's write.csv write by "
+                "default? occam reads it as a feature; write the file without it (pandas: "
+                "index=False; R: row.names = FALSE)\n",
+                what, path);
+    if (ds->coarse_col) {
+        double lo = ds->coarse_lo, hi = ds->coarse_hi;
+        double step = ldexp(1.0, ilogb(fmax(fabs(lo), fabs(hi))) - 23);
+        double n = floor((hi - lo) / step);
+        char span[48];
+        if (n < 1) snprintf(span, sizeof span, "less than one step");
+        else snprintf(span, sizeof span, "about %.0f step%s", n, n == 1 ? "" : "s");
+        fprintf(stderr, "occam: note: %s (%s): column %zu runs from %.10g to %.10g, and "
+                "float32, occam's number type, keeps steps of %g there: its range spans %s, "
+                "so much of what it holds is lost; subtract a constant from the column (or "
+                "change its units) first\n",
+                what, path, ds->coarse_col, lo, hi, step, span);
+    }
+    if (ds->squashed_col) {
+        char name[200] = "";
+        const char *nm = ds->names;
+        for (size_t j = 1; nm && j < ds->squashed_col; j++) nm += strlen(nm) + 1;
+        if (nm) {
+            char q[4 * 40 + 4];
+            occam_error_quote(q, sizeof q, nm, strlen(nm), 40);
+            snprintf(name, sizeof name, " (\"%s\")", q);
+        }
+        fprintf(stderr, "occam: note: %s (%s): data.normalize = scale divides every feature by "
+                "the largest |x| of all, and feature %zu%s reaches only 1/%.0f of it, so it "
+                "stays near 0 beside the others; data.normalize = standardize scales each "
+                "feature by its own spread\n",
+                what, path, ds->squashed_col, name, ds->squashed_ratio);
+    }
 }
 
 int cli_session_open(cli_session *s, const occam_config *cfg, int threads,

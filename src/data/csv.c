@@ -60,6 +60,7 @@ typedef struct csv_reader {
     size_t line_cap;
     size_t lineno;
     csv_cell *cell; /* the current row */
+    double *range;  /* [2 * cols]: each column's smallest and largest value as written */
     size_t ncell;
     size_t cell_cap;
     size_t bad; /* first cell that is not a number, or CSV_NONE */
@@ -448,8 +449,35 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
     float *x = out->x + row * d;
     for (size_t j = 0; j < r->ncell; j++)
         if (j != sh->label) *x++ = (float)r->cell[j].v;
+    for (size_t j = 0; j < r->ncell; j++) {
+        double v = r->cell[j].v, *lh = r->range + 2 * j;
+        if (row == 0 || v < lh[0]) lh[0] = v;
+        if (row == 0 || v > lh[1]) lh[1] = v;
+    }
     out->n = row + 1;
     return OCCAM_OK;
+}
+
+/* The first column that float32, occam's number type, keeps to fewer than CSV_COARSE_STEPS
+ * steps across its range: 1e8 + x with x in ±2 is read as 1e8 (steps of 8 there), and the
+ * signal is gone without a word; a date written as yyyymmdd over a year keeps about 565. A
+ * classifier's labels are integers, read exactly. */
+#define CSV_COARSE_STEPS 256
+
+static void csv_coarse(const csv_reader *r, const csv_shape *sh, const occam_csv_opts *o,
+                       occam_dataset *out)
+{
+    for (size_t j = 0; j < sh->cols; j++) {
+        if (j == sh->label && o->task == OCCAM_TASK_CLASSIFY) continue;
+        double lo = r->range[2 * j], hi = r->range[2 * j + 1];
+        double mag = fmax(fabs(lo), fabs(hi)), step = ldexp(mag, -23); /* float32's, at most */
+        if (hi > lo && (hi - lo) < CSV_COARSE_STEPS * step) {
+            out->coarse_col = j + 1;
+            out->coarse_lo = lo;
+            out->coarse_hi = hi;
+            return;
+        }
+    }
 }
 
 /* The header row's feature names (the label's left out) into out->names. */
@@ -496,6 +524,9 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
             out->classes = labelled && o->task == OCCAM_TASK_CLASSIFY ? o->classes : 0;
             out->targets = labelled && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
             if (sh.header && (rc = csv_names(r, &sh, out, err)) != OCCAM_OK) return rc;
+            r->range = malloc(2 * sh.cols * sizeof(double));
+            if (!r->range)
+                return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
             if (sh.header) continue;
         }
         if ((rc = csv_check_row(r, o, &sh, err)) != OCCAM_OK) return rc;
@@ -507,6 +538,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
                                sh.header ? " after the header" : " (the file is empty or blank)",
                                sh.why);
     out->row_index = csv_row_index(&sh, out);
+    csv_coarse(r, &sh, o, out);
     if (!csv_fit((void **)&out->x, out->n * out->d * sizeof(float)) ||
         !csv_fit((void **)&out->label, out->n * sizeof(int32_t)) ||
         !csv_fit((void **)&out->y, out->n * sizeof(float)))
@@ -541,6 +573,7 @@ int data_csv_read(occam_dataset *out, data_input *in, const occam_csv_opts *opts
     free(r.chunk);
     free(r.line);
     free(r.cell);
+    free(r.range);
     if (rc != OCCAM_OK) occam_dataset_free(out);
     return rc;
 }

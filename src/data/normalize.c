@@ -19,11 +19,39 @@
 
 static bool norm_has_rows(const occam_dataset *ds) { return ds && ds->n > 0; }
 
+/* Under scale, a feature whose largest |x| is this many times below the largest of all ends
+ * up near 0 beside the others: ages (to 80) beside incomes (to 2e5) learned nothing (relative
+ * error 1.02 against 0.013 standardised) without a word. Images are left alone: one scale for
+ * every pixel is the point there. Records the worst such feature in train (squashed_col). */
+#define NORM_SQUASH 100.0f
+
+static void norm_squashed(occam_dataset *train, float m)
+{
+    train->squashed_col = 0;
+    if (train->grid_w > 0) return;
+    float colmax[NORM_BLOCK], worst = 0.0f;
+    for (size_t j0 = 0; j0 < train->d; j0 += NORM_BLOCK) {
+        size_t nb = train->d - j0 < NORM_BLOCK ? train->d - j0 : NORM_BLOCK;
+        for (size_t b = 0; b < nb; b++) colmax[b] = 0.0f;
+        for (size_t i = 0; i < train->n; i++) {
+            const float *x = train->x + i * train->d + j0;
+            for (size_t b = 0; b < nb; b++) colmax[b] = fmaxf(colmax[b], fabsf(x[b]));
+        }
+        for (size_t b = 0; b < nb; b++)
+            if (colmax[b] > 0.0f && m / colmax[b] > NORM_SQUASH && m / colmax[b] > worst) {
+                worst = m / colmax[b];
+                train->squashed_col = j0 + b + 1;
+                train->squashed_ratio = worst;
+            }
+    }
+}
+
 static void norm_scale(occam_dataset *train, occam_dataset *test)
 {
     float m = 0.0f;
     for (size_t k = 0; k < train->n * train->d; k++) m = fmaxf(m, fabsf(train->x[k]));
     if (m == 0.0f) return;
+    norm_squashed(train, m);
     for (size_t k = 0; k < train->n * train->d; k++) train->x[k] /= m;
     if (norm_has_rows(test))
         for (size_t k = 0; k < test->n * test->d; k++) test->x[k] /= m;

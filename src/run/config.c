@@ -158,7 +158,7 @@ static const config_key keys[] = {
     ENUM_KEY("data", "task", data.task, occam_task, task_names, "classify",
              "classify (integer labels) or regress (real targets: csv or peptide)"),
     ENUM_KEY("data", "normalize", data.normalize, occam_norm, norm_names, "scale",
-             "input scaling from training statistics: none, scale by max |x|, or per-feature "
+             "input scaling from training statistics: none, scale all by one max |x|, or per-feature "
              "standardize"),
     BOOL_KEY("data", "normalize_targets", data.normalize_targets, "true",
              "regress: standardise each target with the training mean and std; training runs in "
