@@ -2541,6 +2541,11 @@ Test(cli, relative_error_of_constant_targets_is_undefined_not_perfect)
     const char *rep = slurp("flat.json");
     cr_assert(strstr(rep, "\"relative_error\": null") || strstr(rep, "\"relative_error\":null"),
               "%s", rep);
+    /* mdl printed 'test_relative_error nan as coded (nan ...)' without a word */
+    expect(occam("train %s --save %s", path("flat.ini"), path("flat.st")), 0, "# result");
+    expect(occam("mdl %s --checkpoint %s", path("flat.ini"), path("flat.st")), 0,
+           "test_relative_error: undefined (the test targets do not vary); test mse ");
+    cr_assert_null(strstr(out, "nan"), "%s", out);
 }
 
 /* A test or predict value far outside the training data left the float32 range once

@@ -142,7 +142,12 @@ static int run(const cli_opts *o, occam_error *err)
             rc = cli_stdout_check("mdl", err);
         } else {
             occam_dl_write_table(&dl, stdout);
-            if (ev_coded.n)
+            /* relative error over targets that do not vary is undefined: it printed 'nan' */
+            if (ev_coded.n && isnan(acc_c) && cfg.data.task != OCCAM_TASK_CLASSIFY)
+                printf("%s: undefined (the test targets do not vary); test mse %.6g as coded "
+                       "(%.6g with the unquantised weights)\n", metric, ev_coded.mse,
+                       ev_dense.mse);
+            else if (ev_coded.n)
                 printf("%s %.4f as coded (%.4f with the unquantised weights)\n", metric, acc_c,
                        acc_d);
             else
