@@ -2903,6 +2903,13 @@ Test(cli, openmp_limits_in_the_environment)
     expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=garbage %s train %s --threads 0 2>&1", bin, plain);
     expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"garbage\": expected a positive whole number");
+    /* occam topo plans the run's automatic count (it planned one per core whatever these said) */
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s topo 2>&1", bin);
+    expect(shell(cmd, &sig), 0, "bind core: 1 thread,");
+    snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=master %s topo 2>&1", bin);
+    expect(shell(cmd, &sig), 0, "bind core: 1 thread,");
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=garbage %s topo 2>&1", bin);
+    expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"garbage\": expected a positive whole number");
     /* the automatic count takes at most one thread per core of the topology: a core of two
      * hyperthreads (here a synthetic one) refused the default run, "runtime.threads = 2: more
      * threads than the 1 cores of the topology", to a user who had set nothing */

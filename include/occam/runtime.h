@@ -50,6 +50,10 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
                        occam_error *err);
 void occam_runtime_close(occam_runtime *rt);
 
+/* The automatic thread count p.threads (the team's: CPUs, OMP_NUM_THREADS, OpenMP's places)
+ * capped at one per core of the plan p would make on t, as occam_runtime_open caps it. */
+int occam_runtime_cap_auto(const occam_topo *t, occam_topo_params p);
+
 /* The binding this rank uses for runtime.bind = `bind`: none when mpirun bound the host's ranks
  * apart (its default for 2 ranks), which then owns binding; *why says so (else NULL). `occam
  * topo` plans with it too, so it shows the plan the run uses. */

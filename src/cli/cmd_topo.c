@@ -4,8 +4,8 @@
  * command parses its own options instead of using cli_parse, which requires CONFIG. The settings
  * come from the same places as for a run (defaults, CONFIG, --set in order, --threads) and go
  * through the same table, so what it prints is what `occam train` with the same arguments
- * would do. Only the thread count differs: 0 means one per core of the topology shown, which
- * may be synthetic, not of this machine. */
+ * would do, the automatic thread count included; on a synthetic or XML topology 0 means one
+ * per core of it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +25,10 @@ static const char usage[] =
     "\n"
     "Shows the machine's topology (packages, NUMA nodes, cores, PUs, caches) and where N\n"
     "threads would run: thread -> PU -> core -> NUMA node, and the reduction tree (each node's\n"
-    "lowest-numbered thread leads it). N = 0, the default, means one thread per core of the\n"
-    "topology shown; more threads than cores needs runtime.oversubscribe = true.\n"
+    "lowest-numbered thread leads it). N = 0, the default, means what a run here takes (the\n"
+    "CPUs this process may use, OMP_NUM_THREADS, OpenMP's places; at most one per core), or\n"
+    "one thread per core of a synthetic or XML topology; more threads than cores needs\n"
+    "runtime.oversubscribe = true.\n"
     "\n"
     "Keys: runtime.threads, runtime.placement = compact|spread, runtime.bind = none|core,\n"
     "runtime.oversubscribe, runtime.topology = \"synthetic:<hwloc description>\" (e.g.\n"
@@ -185,7 +187,18 @@ static int run(const cli_opts *o, occam_error *err)
                            .origin = o->threads >= 0 ? "--threads" : "runtime.threads",
                            .share = w->cores_shared ? w->local_rank : 0,
                            .shares = w->cores_shared ? w->local_size : 1};
-    rc = occam_topo_plan_create(&plan, tp, p, err);
+    /* On this machine the automatic count is the run's: the team's CPUs (the CPU mask,
+     * OMP_NUM_THREADS, OpenMP's places), at most one per core. A synthetic or XML machine is
+     * planned one thread per core of it. */
+    if (p.threads == 0 && occam_topo_describe(tp)->this_system) {
+        int team = 0;
+        p.origin = "runtime.threads (0: this process's cores)";
+        rc = occam_team_resolve(0, p.oversubscribe, p.origin, &team, err);
+        p.threads = team;
+        if (rc == OCCAM_OK && !p.oversubscribe) p.threads = occam_runtime_cap_auto(tp, p);
+    }
+    if (rc == OCCAM_OK) rc = occam_topo_plan_create(&plan, tp, p, err);
+    else memset(&plan, 0, sizeof plan);
     if (rc == OCCAM_OK && ranks_bind && !plan.notice[0])
         snprintf(plan.notice, sizeof plan.notice, "%s", ranks_bind);
     if (w->size > 1) { /* every rank's plan, printed by rank 0; every rank takes part */

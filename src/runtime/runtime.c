@@ -51,6 +51,22 @@ occam_bind occam_runtime_rank_bind(occam_bind bind, const char **why)
     return bind;
 }
 
+int occam_runtime_cap_auto(const occam_topo *t, occam_topo_params p)
+{
+    /* The automatic count is one thread per CPU the process may use, the plan's one per core:
+     * on a machine with hyperthreads (8 CPUs, 4 cores) the default run was refused ("more
+     * threads than the 4 cores of the topology"). Automatic, it takes at most the cores. */
+    occam_topo_params probe = p;
+    probe.threads = 0; /* the plan's own count: one per core of this rank's part */
+    occam_topo_plan cores;
+    occam_error ignored;
+    if (occam_topo_plan_create(&cores, t, probe, &ignored) == OCCAM_OK) {
+        if (cores.threads < p.threads) p.threads = cores.threads;
+        occam_topo_plan_free(&cores);
+    }
+    return p.threads;
+}
+
 int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
                        occam_error *err)
 {
@@ -72,19 +88,7 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
     const char *why = NULL;
     tp.bind = occam_runtime_rank_bind(p->bind, &why);
     if (why) append_notice(rt, why);
-    /* The automatic count is one thread per CPU the process may use, the plan's one per core:
-     * on a machine with hyperthreads (8 CPUs, 4 cores) the default run was refused ("more
-     * threads than the 4 cores of the topology"). Automatic, it takes at most the cores. */
-    if (p->threads == 0 && !p->oversubscribe) {
-        occam_topo_params probe = tp;
-        probe.threads = 0; /* the plan's own count: one per core of this rank's part */
-        occam_topo_plan cores;
-        occam_error ignored;
-        if (occam_topo_plan_create(&cores, rt->tp, probe, &ignored) == OCCAM_OK) {
-            if (cores.threads < tp.threads) tp.threads = cores.threads;
-            occam_topo_plan_free(&cores);
-        }
-    }
+    if (p->threads == 0 && !p->oversubscribe) tp.threads = occam_runtime_cap_auto(rt->tp, tp);
     rc = occam_topo_plan_create(&rt->plan, rt->tp, tp, err);
     if (rc == OCCAM_OK) {
         rt->node_of = calloc((size_t)rt->plan.threads, sizeof(int));
