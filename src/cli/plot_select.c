@@ -220,6 +220,8 @@ static void sel_best_marker(FILE *f, const sel_report *r, int k)
                "'#d62728' title 'shortest (chosen)'", r->best, r->pt[r->best].v[k]);
 }
 
+#define SEL_LABELS 25
+
 /* Three panels stacked on one x axis, placed by hand: the tick labels (the points' values) and
  * the axis label only under the last, which leaves room for them when they are rotated. */
 typedef struct sel_frame {
@@ -282,8 +284,13 @@ static void sel_metric_panel(FILE *f, const sel_report *r, const sel_frame *fr, 
     fputc('\n', f);
     sel_yrange(f, r, 3, 5);
     fputs("plot ", f);
-    plot_gp_data(f, dat, " using 1:5:xtic(7) with linespoints pt 7 ps 0.8 lw 2 lc rgb '#1f77b4' "
-                         "title 'train', ");
+    /* at most SEL_LABELS labels under the axis, every k-th point's: 50 points' rotated labels
+     * were drawn over each other */
+    size_t every = r->n > SEL_LABELS ? (r->n + SEL_LABELS - 1) / SEL_LABELS : 1;
+    char using[200];
+    snprintf(using, sizeof using, " using 1:5:xtic(int($1) %% %zu == 0 ? strcol(7) : '') with "
+             "linespoints pt 7 ps 0.8 lw 2 lc rgb '#1f77b4' title 'train', ", every);
+    plot_gp_data(f, dat, "%s", using);
     plot_gp_data(f, dat, " using 1:6 with linespoints pt 7 ps 0.8 lw 2 lc rgb '#d62728' "
                          "title 'test (not used to choose)'");
     sel_best_marker(f, r, 4);
