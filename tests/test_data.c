@@ -800,18 +800,27 @@ Test(data, csv_header_auto)
 
 /* A first line whose only non-numbers are missing values is data with a gap, refused naming
  * line 1 as line 2 would be: it was dropped as a header, and predict's output then had one row
- * fewer than its input. pandas' unnamed index cell alone (",0,1,label") is still a header. */
+ * fewer than its input. An empty first cell before 0, 1, 2 (pandas) or "1", "2", "3" (R) is
+ * still a header; an empty first cell before other numbers is a gap. */
 Test(data, csv_a_first_row_with_a_gap_is_data)
 {
     occam_csv_opts o = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
     static const char *const gaps[] = {"0.5,NA,1.0\n1,2,3\n", "0.5,,1.0\n1,2,3\n",
-                                       "?,?,1\n1,2,3\n", ",NA,1\n1,2,3\n"};
+                                       "?,?,1\n1,2,3\n", ",NA,1\n1,2,3\n",
+                                       ",0.5,1\n1,2,3\n", "0.4,#N/A,1\n1,2,3\n",
+                                       "<NA>,1,2\n1,2,3\n"};
     for (size_t i = 0; i < sizeof gaps / sizeof *gaps; i++) {
         occam_error e = expect_csv_error(gaps[i], o, ":1: column ");
         assert_msg_has(e, "a missing value?");
     }
     occam_dataset ds;
-    load_csv_ok(&ds, ",0,1,label\n0,5,6,1\n1,7,8,2\n", o);
+    load_csv_ok(&ds, ",0,1,2\n0,5,6,1\n1,7,8,2\n", o);
+    cr_assert_eq(ds.n, 2);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "\"\",\"1\",\"2\",\"3\"\n\"1\",5,6,1\n\"2\",7,8,2\n", o); /* R's */
+    cr_assert_eq(ds.n, 2);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, ",x1,x2,y\n0,5,6,1\n1,7,8,2\n", o); /* pandas' named columns */
     cr_assert_eq(ds.n, 2);
     occam_dataset_free(&ds);
     load_csv_ok(&ds, "a,NA,y\n1,2,3\n", o); /* a name beside a gap: a header */
@@ -819,9 +828,9 @@ Test(data, csv_a_first_row_with_a_gap_is_data)
     occam_dataset_free(&ds);
 }
 
-/* A column float32 keeps to fewer than 256 steps across its range is flagged (the commands say
- * so): 1e8 + x with x in ±2 read as 1e8 without a word. A date as yyyymmdd over a year keeps
- * about 565 steps of 2 and is not; a constant column has no range to lose. */
+/* A column float32 rounds and keeps to fewer than 256 steps across its range is flagged (the
+ * commands say so): 1e8 + x with x in ±2 read as 1e8 without a word. Integers float32 holds
+ * exactly (dates as yyyymmdd, IDs) are not; a constant column has no range to lose. */
 Test(data, csv_a_column_float32_rounds_away_is_flagged)
 {
     occam_csv_opts o = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
@@ -837,8 +846,15 @@ Test(data, csv_a_column_float32_rounds_away_is_flagged)
     load_csv_ok(&ds, "5,3.25e8,1\n6,3.26e8,2\n", o); /* steps of 32 over 1e6: fine */
     cr_assert_eq(ds.coarse_col, 0);
     occam_dataset_free(&ds);
-    load_csv_ok(&ds, "4,1e9,1\n5,1000000064,2\n", o); /* steps of 64 over 64: coarse */
+    load_csv_ok(&ds, "4,1e9,1\n5,1000000070,2\n", o); /* steps of 64, and 70 rounds away */
     cr_assert_eq(ds.coarse_col, 2);
+    occam_dataset_free(&ds);
+    /* ...but values float32 holds exactly are never flagged: 1e9 and 1000000064, or IDs */
+    load_csv_ok(&ds, "4,1e9,1\n5,1000000064,2\n", o);
+    cr_assert_eq(ds.coarse_col, 0);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "1000000,1\n1000001,2\n1000019,3\n", o);
+    cr_assert_eq(ds.coarse_col, 0);
     occam_dataset_free(&ds);
 }
 
@@ -1795,6 +1811,11 @@ Test(data, normalize_scale_names_a_squashed_feature)
     occam_dataset_free(&tr);
     tr = make_ds(2, 2, (const float[]){1, 255, 0, 200});
     tr.grid_w = 2; /* pixels */
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
+    cr_assert_eq(tr.squashed_col, 0);
+    occam_dataset_free(&tr);
+    /* pixels from a CSV: most features reach near the largest, one edge pixel does not */
+    tr = make_ds(2, 4, (const float[]){1, 255, 30, 200, 0, 100, 255, 9});
     occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
     cr_assert_eq(tr.squashed_col, 0);
     occam_dataset_free(&tr);

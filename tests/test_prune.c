@@ -380,18 +380,19 @@ static void mdl_fine(occam_config *c)
     c->prune.steps = 2;
     c->prune.finetune_epochs = 1;
     c->train.optim.lr = 1e-9; /* the bias set below stays */
-    c->mdl.weight_precision = 1e-9;
+    c->mdl.weight_precision = 1e-15;
 }
 
-/* prune.schedule = mdl scores every model of the run; one that no code describes (here a bias
- * of 1e8 at the step 1e-9, beyond any code length; in the wild a run near divergence) ended
- * the run with exit 2 and lost the model. Now it is unscored and the run goes on; with none
- * scored, the last model is kept. */
+/* prune.schedule = mdl scores every model of the run; one that no code describes (here an
+ * output bias of 1e5 at the step 1e-15, 1e20 bins, beyond any code length; in the wild a run
+ * near divergence) ended the run with exit 2 and lost the model. Now it is unscored and the run
+ * goes on; with none scored, the last model is kept. (The hidden bias of 1e8 this test used
+ * made the loss a million times a uniform guess's: such a run now stops as diverged.) */
 Test(prune, mdl_schedule_goes_on_past_a_model_no_code_describes)
 {
     rig r;
     rig_up(&r, 1, mdl_fine);
-    r.m.params[r.m.lay.b_off[0]] = 1e8f;
+    r.m.params[r.m.lay.b_off[r.m.lay.nlayers - 1]] = 1e5f;
     occam_trainer_sync(r.tr);
     occam_fit_result res;
     occam_prune_log log;

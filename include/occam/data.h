@@ -85,6 +85,9 @@ typedef struct occam_dataset {
     char *names;
 } occam_dataset;
 
+/* The distance between neighbouring float32 values at magnitude m (> 0, finite): 8 at 1e8. */
+double occam_float_step(double m);
+
 /* Frees the arrays and zeroes the struct. Accepts NULL and already-freed datasets. */
 void occam_dataset_free(occam_dataset *ds);
 

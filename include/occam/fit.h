@@ -50,8 +50,6 @@ typedef struct occam_fit_result {
     occam_fit_pos pos;
     bool resuming;              /* the next occam_fit_epochs continues from pos (a restored
                                    checkpoint) instead of starting its phase */
-    double first_loss;          /* per-row loss of the first step this process ran (0 before
-                                   it): what an exploding loss is measured against */
 } occam_fit_result;
 
 /* Called after every step (end_of_epoch false) and after each epoch's evaluation

@@ -143,7 +143,8 @@ static int run(const cli_opts *o, occam_error *err)
         } else {
             occam_dl_write_table(&dl, stdout);
             /* relative error over targets that do not vary is undefined: it printed 'nan' */
-            if (ev_coded.n && isnan(acc_c) && cfg.data.task != OCCAM_TASK_CLASSIFY)
+            if (ev_coded.n && isnan(acc_c) && !isnan(ev_coded.mse) &&
+                cfg.data.task != OCCAM_TASK_CLASSIFY)
                 printf("%s: undefined (the test targets do not vary); test mse %.6g as coded "
                        "(%.6g with the unquantised weights)\n", metric, ev_coded.mse,
                        ev_dense.mse);

@@ -223,7 +223,7 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                 what, path);
     if (ds->coarse_col) {
         double lo = ds->coarse_lo, hi = ds->coarse_hi;
-        double step = ldexp(1.0, ilogb(fmax(fabs(lo), fabs(hi))) - 23);
+        double step = occam_float_step(fmax(fabs(lo), fabs(hi)));
         double n = floor((hi - lo) / step);
         char span[48];
         if (n < 1) snprintf(span, sizeof span, "less than one step");
@@ -244,10 +244,10 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
             snprintf(name, sizeof name, " (\"%s\")", q);
         }
         fprintf(stderr, "occam: note: %s (%s): data.normalize = scale divides every feature by "
-                "the largest |x| of all, and feature %zu%s reaches only 1/%.0f of it, so it "
-                "stays near 0 beside the others; data.normalize = standardize scales each "
-                "feature by its own spread\n",
-                what, path, ds->squashed_col, name, ds->squashed_ratio);
+                "the largest |x| of all, and feature %zu of %zu%s (the label not counted) "
+                "reaches only 1/%.0f of it, so it stays near 0 beside the others; "
+                "data.normalize = standardize scales each feature by its own spread\n",
+                what, path, ds->squashed_col, ds->d, name, ds->squashed_ratio);
     }
 }
 

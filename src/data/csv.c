@@ -61,6 +61,7 @@ typedef struct csv_reader {
     size_t lineno;
     csv_cell *cell; /* the current row */
     double *range;  /* [2 * cols]: each column's smallest and largest value as written */
+    bool *inexact;  /* [cols]: a value of the column is not a float32 */
     size_t ncell;
     size_t cell_cap;
     size_t bad; /* first cell that is not a number, or CSV_NONE */
@@ -296,7 +297,11 @@ static const char *csv_separator_hint(const csv_cell *c)
  * UCI's files (?) and SAS (.) write one. */
 static bool csv_missing(const csv_cell *c)
 {
-    static const char *const missing[] = {"", "na", "n/a", "nan", "null", "none", "?", ".", "-"};
+    /* pandas' default list (compared without case), Excel's #N/A, UCI's ?, SAS's . */
+    static const char *const missing[] = {"",       "na",       "n/a",     "nan",     "-nan",
+                                          "null",   "none",     "?",       ".",       "-",
+                                          "#n/a",   "#na",      "<na>",    "#n/a n/a", "-1.#ind",
+                                          "1.#ind", "-1.#qnan", "1.#qnan"};
     for (size_t i = 0; i < sizeof missing / sizeof *missing; i++)
         if (c->len == strlen(missing[i]) && !strncasecmp(c->text, missing[i], c->len))
             return true;
@@ -316,8 +321,8 @@ static const char *csv_cell_hint(const csv_cell *c)
 /* data.header = auto: the first line is a header when a cell is not a number, unless every
  * such cell is a missing value (NA, ?, an empty cell): that line is data with a gap, refused
  * as line 2 would be (it was dropped as a "header", and predict's output then had a row fewer
- * than its input). An empty first cell alone is pandas' unnamed index column (",0,1,2" for
- * columns named by numbers), a header still. */
+ * than its input). An empty first cell before the numbers 0, 1, 2, ... (or 1, 2, 3, ...) is
+ * the header pandas (an index, columns named by numbers) or R writes, a header still. */
 static bool csv_auto_header(const csv_reader *r)
 {
     if (r->bad == CSV_NONE) return false;
@@ -328,7 +333,12 @@ static bool csv_auto_header(const csv_reader *r)
         if (!csv_missing(c) || *csv_separator_hint(c)) return true;
         gaps++;
     }
-    return gaps == 1 && r->bad == 0 && r->cell[0].len == 0 && r->ncell > 1;
+    if (gaps != 1 || r->bad != 0 || r->cell[0].len != 0 || r->ncell < 2) return false;
+    double first = r->cell[1].v;
+    if (first != 0 && first != 1) return false;
+    for (size_t j = 1; j < r->ncell; j++)
+        if (r->cell[j].v != first + (double)(j - 1)) return false;
+    return true;
 }
 
 static int csv_error_cell(const csv_reader *r, size_t col, const char *what, occam_error *err)
@@ -453,25 +463,27 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
         double v = r->cell[j].v, *lh = r->range + 2 * j;
         if (row == 0 || v < lh[0]) lh[0] = v;
         if (row == 0 || v > lh[1]) lh[1] = v;
+        r->inexact[j] |= (double)(float)v != v;
     }
     out->n = row + 1;
     return OCCAM_OK;
 }
 
-/* The first column that float32, occam's number type, keeps to fewer than CSV_COARSE_STEPS
- * steps across its range: 1e8 + x with x in ±2 is read as 1e8 (steps of 8 there), and the
- * signal is gone without a word; a date written as yyyymmdd over a year keeps about 565. A
- * classifier's labels are integers, read exactly. */
+/* The first column that float32, occam's number type, rounds (some value is not a float32)
+ * and keeps to fewer than CSV_COARSE_STEPS steps across its range: 1e8 + x with x in ±2 is
+ * read as 1e8 (steps of 8 there), and the signal is gone without a word. A date written as
+ * yyyymmdd, or consecutive IDs from 1000000, are integers float32 holds exactly, and a
+ * classifier's labels too. The step is float32's at the column's largest |value|
+ * (occam_float_step, as the note prints it). */
 #define CSV_COARSE_STEPS 256
 
 static void csv_coarse(const csv_reader *r, const csv_shape *sh, const occam_csv_opts *o,
                        occam_dataset *out)
 {
     for (size_t j = 0; j < sh->cols; j++) {
-        if (j == sh->label && o->task == OCCAM_TASK_CLASSIFY) continue;
+        if ((j == sh->label && o->task == OCCAM_TASK_CLASSIFY) || !r->inexact[j]) continue;
         double lo = r->range[2 * j], hi = r->range[2 * j + 1];
-        double mag = fmax(fabs(lo), fabs(hi)), step = ldexp(mag, -23); /* float32's, at most */
-        if (hi > lo && (hi - lo) < CSV_COARSE_STEPS * step) {
+        if (hi > lo && (hi - lo) < CSV_COARSE_STEPS * occam_float_step(fmax(fabs(lo), fabs(hi)))) {
             out->coarse_col = j + 1;
             out->coarse_lo = lo;
             out->coarse_hi = hi;
@@ -525,7 +537,8 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
             out->targets = labelled && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
             if (sh.header && (rc = csv_names(r, &sh, out, err)) != OCCAM_OK) return rc;
             r->range = malloc(2 * sh.cols * sizeof(double));
-            if (!r->range)
+            r->inexact = calloc(sh.cols, sizeof(bool));
+            if (!r->range || !r->inexact)
                 return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
             if (sh.header) continue;
         }
@@ -574,6 +587,7 @@ int data_csv_read(occam_dataset *out, data_input *in, const occam_csv_opts *opts
     free(r.line);
     free(r.cell);
     free(r.range);
+    free(r.inexact);
     if (rc != OCCAM_OK) occam_dataset_free(out);
     return rc;
 }

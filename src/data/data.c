@@ -10,7 +10,9 @@
 #include "occam/mem.h"
 #include "input.h"
 
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -83,6 +85,12 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
                  "names, taken to be the same columns in the same order", path, j + 1, a, b,
                  ref_path);
     return OCCAM_OK;
+}
+
+double occam_float_step(double m)
+{
+    int e = ilogb(m < FLT_MIN ? FLT_MIN : m); /* below FLT_MIN: the subnormals' fixed step */
+    return ldexp(1.0, e - 23);
 }
 
 void occam_dataset_drop_name(occam_dataset *ds, size_t col)

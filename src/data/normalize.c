@@ -21,8 +21,10 @@ static bool norm_has_rows(const occam_dataset *ds) { return ds && ds->n > 0; }
 
 /* Under scale, a feature whose largest |x| is this many times below the largest of all ends
  * up near 0 beside the others: ages (to 80) beside incomes (to 2e5) learned nothing (relative
- * error 1.02 against 0.013 standardised) without a word. Images are left alone: one scale for
- * every pixel is the point there. Records the worst such feature in train (squashed_col). */
+ * error 1.02 against 0.013 standardised) without a word. Records the worst such feature in
+ * train (squashed_col), unless most features reach near the largest: then the features share
+ * one unit (pixels, from IDX or a CSV of them) and a rarely inked edge pixel is no sign of
+ * another. IDX images are left alone. */
 #define NORM_SQUASH 100.0f
 
 static void norm_squashed(occam_dataset *train, float m)
@@ -30,6 +32,7 @@ static void norm_squashed(occam_dataset *train, float m)
     train->squashed_col = 0;
     if (train->grid_w > 0) return;
     float colmax[NORM_BLOCK], worst = 0.0f;
+    size_t live = 0, near = 0; /* features with a value; of them, within NORM_SQUASH of m */
     for (size_t j0 = 0; j0 < train->d; j0 += NORM_BLOCK) {
         size_t nb = train->d - j0 < NORM_BLOCK ? train->d - j0 : NORM_BLOCK;
         for (size_t b = 0; b < nb; b++) colmax[b] = 0.0f;
@@ -37,13 +40,18 @@ static void norm_squashed(occam_dataset *train, float m)
             const float *x = train->x + i * train->d + j0;
             for (size_t b = 0; b < nb; b++) colmax[b] = fmaxf(colmax[b], fabsf(x[b]));
         }
-        for (size_t b = 0; b < nb; b++)
-            if (colmax[b] > 0.0f && m / colmax[b] > NORM_SQUASH && m / colmax[b] > worst) {
+        for (size_t b = 0; b < nb; b++) {
+            if (colmax[b] == 0.0f) continue;
+            live++;
+            near += m / colmax[b] <= NORM_SQUASH;
+            if (m / colmax[b] > NORM_SQUASH && m / colmax[b] > worst) {
                 worst = m / colmax[b];
                 train->squashed_col = j0 + b + 1;
                 train->squashed_ratio = worst;
             }
+        }
     }
+    if (2 * near > live) train->squashed_col = 0;
 }
 
 static void norm_scale(occam_dataset *train, occam_dataset *test)

@@ -109,22 +109,38 @@ static const char *diverge_advice(const occam_config *cfg, const occam_dataset *
 
 /* A loss that explodes but stays finite: SGD at lr 3 on a small regression set took the mean
  * squared error from 1 to 1e24 in 5 epochs, and then to 1e53 and 1e70 at larger rates, and train
- * exited 0, saved the model and printed a 70-digit relative error. No sound training raises its
- * epoch's mean loss a million times above its first step's (the floor keeps a tiny first loss,
- * such as a net that starts near a constant target, from making noise of a real descent). */
+ * exited 0, saved the model and printed a 70-digit relative error. The yardstick is the loss of
+ * the simplest guess, the same for any seed, batch or resume: outputs of 0 (a regression's
+ * mean Σ y² in the units it trains in: with standardised targets, predicting the mean) or a uniform guess over the classes (ln K); an epoch
+ * whose mean loss is a million times that, or 1e4 where the guess is free (targets all 0),
+ * has diverged. A first step's loss was the yardstick once, and a first batch of targets
+ * near 0 stopped healthy runs. */
 #define FIT_LOSS_GROWTH 1e6
 #define FIT_LOSS_FLOOR 1e-2
 
-static int check_growth(const occam_fit_result *res, double loss, double loss_scale, int epoch,
-                        float lr, const occam_config *cfg, const occam_dataset *train,
-                        occam_error *err)
+static double guess_loss(const occam_dataset *train)
 {
-    if (!(loss > FIT_LOSS_GROWTH * fmax(res->first_loss, FIT_LOSS_FLOOR))) return OCCAM_OK;
+    if (!train->y) return log((double)(train->classes > 1 ? train->classes : 2));
+    double s = 0.0;
+    size_t k = (size_t)train->targets;
+    for (size_t i = 0; i < train->n * k; i++) s += (double)train->y[i] * train->y[i];
+    return train->n ? s / (double)train->n : 0.0;
+}
+
+static int check_growth(double loss, double loss_scale, int epoch, float lr,
+                        const occam_config *cfg, const occam_dataset *train, occam_error *err)
+{
+    if (isfinite(loss) && loss <= FIT_LOSS_GROWTH * FIT_LOSS_FLOOR) return OCCAM_OK; /* fast */
+    double guess = guess_loss(train);
+    if (!(loss > FIT_LOSS_GROWTH * fmax(guess, FIT_LOSS_FLOOR))) return OCCAM_OK;
     char advice[200];
     return occam_error_set(err, OCCAM_ERR_RUNTIME,
-                           "training diverged: the mean training loss grew from %.4g (the first "
-                           "step's) to %.4g in epoch %d (learning rate %g); %s",
-                           res->first_loss * loss_scale, loss * loss_scale, epoch + 1, (double)lr,
+                           "training diverged: the mean training loss grew to %.4g in epoch %d "
+                           "(learning rate %g), over a million times %.4g, the loss of %s; %s",
+                           loss * loss_scale, epoch + 1, (double)lr, guess * loss_scale,
+                           !train->y       ? "a uniform guess over the classes"
+                           : train->y_shift ? "predicting the training mean"
+                                            : "outputs of 0",
                            diverge_advice(cfg, train, advice, sizeof advice));
 }
 
@@ -172,7 +188,6 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
                                        (long long)s + 1, (double)opt->lr,
                                        diverge_advice(cfg, train, advice, sizeof advice));
             }
-            if (res->first_loss == 0.0) res->first_loss = fmax(step_loss / (double)m, 1e-300);
             pos->loss_sum += step_loss;
             pos->seen += m;
             pos->epoch_step = s + 1;
@@ -197,8 +212,8 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
             frc = check_finite(occam_trainer_model(tr), epoch,
                                diverge_advice(cfg, train, advice, sizeof advice), err);
         if (frc == OCCAM_OK)
-            frc = check_growth(res, pos->loss_sum / (double)n, loss_scale, epoch, opt->lr, cfg,
-                               train, err);
+            frc = check_growth(pos->loss_sum / (double)n, loss_scale, epoch, opt->lr, cfg, train,
+                               err);
         if (frc != OCCAM_OK) return frc;
         occam_epoch_stats *st = &res->history[epoch];
         st->epoch = epoch + 1;
