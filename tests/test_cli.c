@@ -348,18 +348,20 @@ Test(cli, divergence_exits_1_naming_epoch_and_step)
 /* SIGINT and SIGTERM: the step finishes, the state is saved, the exit status is 128 + the
  * signal, and the message says where the state is and how to resume. The state file loads as
  * weights, and a resume that changes the model's shape is refused naming the key. */
-static int train_until_signal(const char *sig, const char *ckdir)
+static int train_until_signals(const char *sig, int times, const char *ckdir)
 {
     const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
     char cmd[3072];
-    /* the signal goes once the first epoch is done, so that it meets the training loop */
+    /* the signal goes once the first epoch is done, so that it meets the training loop; a
+     * second one 10 ms after it, as an impatient double Ctrl-C */
     snprintf(cmd, sizeof cmd,
              "e=%s/%s.err; rm -f $e; "
              "%s train configs/blobs.ini --set train.epochs=100000 --set train.checkpoint_dir=%s "
              ">/dev/null 2>$e & pid=$!; "
              "until grep -q '^epoch 1/' $e 2>/dev/null || ! kill -0 $pid; do sleep 0.02; done; "
-             "kill -%s $pid; wait $pid; st=$?; grep -v '^epoch' $e; exit $st",
-             tmpdir, sig, bin, ckdir, sig);
+             "kill -%s $pid; %s wait $pid; st=$?; grep -v '^epoch' $e; exit $st",
+             tmpdir, sig, bin, ckdir, sig,
+             times > 1 ? "sleep 0.01; kill -INT $pid 2>/dev/null;" : "");
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -369,8 +371,24 @@ static int train_until_signal(const char *sig, const char *ckdir)
     return WEXITSTATUS(st);
 }
 
+static int train_until_signal(const char *sig, const char *ckdir)
+{
+    return train_until_signals(sig, 1, ckdir);
+}
+
 Test(cli, signals_save_the_state_and_exit_128_plus_n)
 {
+    /* a closed terminal (SIGHUP) and a soft CPU-time limit (SIGXCPU) ended the run with
+     * nothing saved; an impatient double Ctrl-C too */
+    cr_assert_eq(train_until_signal("HUP", path("ckh")), 129, "%s", out);
+    cr_assert(strstr(out, "stopped by signal 1") && strstr(out, "the training state is in"),
+              "%s", out);
+    cr_assert_eq(train_until_signal("XCPU", path("ckx")), 152, "%s", out);
+    cr_assert(strstr(out, "the training state is in"), "%s", out);
+    cr_assert_eq(train_until_signals("INT", 2, path("ck2")), 130, "%s", out);
+    cr_assert(strstr(out, "the training state is in"), "%s", out);
+    cr_assert(strstr(out, "occam: a second signal within a second of the first: the same stop")
+              || !strstr(out, "second signal"), "%s", out);
     cr_assert_eq(train_until_signal("INT", path("ck")), 130, "%s", out);
     cr_assert(strstr(out, "stopped by signal 2") && strstr(out, "--resume"), "%s", out);
     cr_assert(strstr(out, "the training state is in"), "%s", out);

@@ -38,8 +38,10 @@ static const char usage[] =
     "  --print-config           print the whole effective config as INI and exit (a run\n"
     "                           prints only the keys that differ from the defaults)\n"
     "The full training state goes to train.checkpoint_dir every train.checkpoint_every epochs\n"
-    "and on SIGINT/SIGTERM/SIGUSR1, which finish the current step, save, and exit 130/143/138\n"
-    "(under mpirun send SIGUSR1 to mpirun: it forwards it to every rank).\n"
+    "and on SIGINT/SIGTERM/SIGUSR1/SIGHUP/SIGXCPU, which finish the current step, save, and\n"
+    "exit 130/143/138/129/152 (under mpirun send SIGUSR1 to mpirun: it forwards it to every\n"
+    "rank). A second signal within a second of the first is the same stop; a later one ends\n"
+    "the run at once.\n"
     "Progress goes to stderr; exit status 0 ok, 1 runtime failure, 2 bad usage/config/input.\n";
 
 typedef struct progress_state {

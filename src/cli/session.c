@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -281,6 +282,8 @@ void cli_session_close(cli_session *s)
  * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
  * these replace, would have). */
 static volatile sig_atomic_t loading, training_ended, outputs_final, many_ranks, late_ignored;
+static struct timespec first_stop; /* when the first stop signal came (only the handler) */
+#define STOP_GRACE_NS 1000000000LL /* a second */
 
 static void die_by(int sig)
 {
@@ -309,6 +312,26 @@ static void on_signal(int sig)
         return;
     }
     if (occam_fit_stop_requested()) {
+        /* A second press within STOP_GRACE_NS of the first is the same stop (an impatient double
+         * Ctrl-C ended a finished run before its --save, with no word); a later one ends the
+         * run at once, saying what it leaves unwritten. */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long ns = (long long)(now.tv_sec - first_stop.tv_sec) * 1000000000LL +
+                       (now.tv_nsec - first_stop.tv_nsec);
+        if (ns < STOP_GRACE_NS) {
+            static const char same[] = "occam: a second signal within a second of the first: "
+                                       "the same stop (another one ends the run at once, "
+                                       "without saving)\n";
+            ssize_t w = write(2, same, sizeof same - 1);
+            (void)w;
+            return;
+        }
+        static const char now_msg[] = "occam: a second signal: stopped at once; the state or "
+                                      "outputs being saved are not written (the last good "
+                                      "checkpoint is kept)\n";
+        ssize_t w = write(2, now_msg, sizeof now_msg - 1);
+        (void)w;
         die_by(sig);
         return;
     }
@@ -323,6 +346,7 @@ static void on_signal(int sig)
         die_by(sig);
         return;
     }
+    clock_gettime(CLOCK_MONOTONIC, &first_stop); /* async-signal-safe (POSIX) */
     occam_fit_request_stop(sig);
     if (training_ended) { /* no step will see it soon: say at once that it was heard */
         static const char note[] = "occam: stop requested after training: the outputs are "
@@ -361,6 +385,13 @@ void cli_catch_stop_signals(void)
     /* mpirun forwards SIGUSR1 to every rank (SIGINT and SIGTERM it turns into an abort that
      * SIGKILLs the ranks a second later), as batch systems send it before a time limit */
     sigaction(SIGUSR1, &sa, NULL);
+    /* A closed terminal or dropped ssh session (SIGHUP) and a soft CPU-time limit (SIGXCPU,
+     * sent so a process may save) ended the run with nothing saved: they stop it as SIGTERM
+     * does. A SIGHUP ignored from the start (nohup) stays ignored. */
+    struct sigaction old;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGXCPU, &sa, NULL);
 }
 
 static void loading_ended(void) { loading = 0; }
