@@ -612,6 +612,39 @@ Test(resume, keeps_the_newest_checkpoints_and_clears_dead_writers_leftovers)
     outcome_free(&a);
 }
 
+/* A later run in the same folder keeps to its own checkpoints: a second, unrelated run in the
+ * default folder deleted the first one's final states without a word. A resumed run goes on
+ * under its name and still tidies the files from before its resume. */
+Test(resume, a_run_removes_only_its_own_checkpoints)
+{
+    occam_config cfg = blobs(5);
+    cfg.train.checkpoint_every = 1;
+    cfg.train.checkpoint_keep = 2;
+    outcome a = run(&cfg, 1, 0, NULL); /* e1..e5 written, e4 and e5 kept */
+    cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
+    cr_assert_eq(count_files(cfg.train.checkpoint_dir, "ckpt-"), 2);
+    occam_config other = blobs(3);
+    other.train.checkpoint_every = 1;
+    other.train.checkpoint_keep = 1;
+    other.train.batch = 50; /* other steps: other names */
+    snprintf(other.train.checkpoint_dir, sizeof other.train.checkpoint_dir, "%s",
+             cfg.train.checkpoint_dir);
+    outcome b = run(&other, 1, 0, NULL);
+    cr_assert_eq(b.rc, OCCAM_OK, "%s", b.note);
+    cr_assert_eq(access(a.last, R_OK), 0, "the first run's last checkpoint was removed");
+    cr_assert_eq(count_files(cfg.train.checkpoint_dir, "ckpt-"), 2 + 1);
+    /* the first run resumed (to 7 epochs) removes its own e4 and e5 as it goes, never b's */
+    cfg.train.epochs = 7;
+    outcome c = run(&cfg, 1, 0, a.last);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert_eq(access(a.last, F_OK), -1, "the run's own older checkpoint was kept");
+    cr_assert_eq(access(b.last, R_OK), 0, "the other run's checkpoint was removed");
+    cr_assert_eq(count_files(cfg.train.checkpoint_dir, "ckpt-"), 2 + 1);
+    outcome_free(&a);
+    outcome_free(&b);
+    outcome_free(&c);
+}
+
 /* A full disk (here: the file-size limit) fails the write with a clear error; the checkpoint
  * already there is untouched and still loads, and no temporary file is left. */
 Test(resume, full_disk_keeps_the_existing_checkpoint)

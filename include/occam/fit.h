@@ -50,6 +50,8 @@ typedef struct occam_fit_result {
     occam_fit_pos pos;
     bool resuming;              /* the next occam_fit_epochs continues from pos (a restored
                                    checkpoint) instead of starting its phase */
+    char run_id[17];            /* 16 hex digits naming the run, drawn at its start and kept
+                                   across resumes: its checkpoints are the ones it may remove */
 } occam_fit_result;
 
 /* Called after every step (end_of_epoch false) and after each epoch's evaluation

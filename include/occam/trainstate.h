@@ -41,6 +41,7 @@ typedef struct occam_state_writer {
     char last[4096];   /* the last good checkpoint (written, or resumed from), "" if none */
     bool locked;       /* this run holds dir's lock (lock_fd, -1 on a file system without) */
     int lock_fd;
+    bool noted_others, noted_later; /* the notes on other runs' files were printed */
 } occam_state_writer;
 
 /* One run per checkpoint folder. A run that writes checkpoints every few epochs calls this
@@ -53,7 +54,9 @@ void occam_state_writer_close(occam_state_writer *w);
 
 /* occam_train_io.checkpoint: at every `every`-th epoch, or when interrupted, writes
  * DIR/ckpt-eEPOCH-sSTEP.safetensors (EPOCH = epochs finished, STEP = optimiser steps), then
- * removes all but the newest `keep` such files and stray temporary files of dead writers.
+ * removes all but the newest `keep` such files of this run (its "occam.run", kept across
+ * resumes; other runs' files are never removed, and noted once) and stray temporary files of
+ * dead writers.
  * Prints the file it wrote to stderr. */
 int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interrupted,
                            occam_error *err);

@@ -211,7 +211,7 @@ static const config_key keys[] = {
     INT_KEY("train", "checkpoint_every", train.checkpoint_every, 0, 1000000, "0",
             "write the full training state every N epochs (0 = only on SIGINT/SIGTERM)"),
     INT_KEY("train", "checkpoint_keep", train.checkpoint_keep, 1, 1000000, "3",
-            "checkpoints kept in train.checkpoint_dir (the oldest are removed)"),
+            "checkpoints kept in train.checkpoint_dir (the run's oldest are removed)"),
     PATH_KEY("train", "checkpoint_dir", train.checkpoint_dir, "checkpoints",
              "folder of the training-state checkpoints (ckpt-eEPOCH-sSTEP.safetensors)"),
 

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 /* Stream of train.seed used for the epoch shuffles (initialisation uses others). */
 #define SHUFFLE_STREAM 0x5348554646ull
@@ -39,6 +42,20 @@ void occam_fit_result_free(occam_fit_result *res)
     memset(res, 0, sizeof *res);
 }
 
+/* A run's name, unique in practice: from the kernel's random source, or else the clock and the
+ * process id. It names the run's checkpoints, not anything it computes. */
+static void new_run_id(char out[17])
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        v = ((uint64_t)t.tv_sec * 1000000007u) ^ (uint64_t)t.tv_nsec ^
+            ((uint64_t)getpid() << 40);
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)v);
+}
+
 int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, int capacity,
                     occam_error *err)
 {
@@ -53,6 +70,7 @@ int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, in
     res->nrows = n;
     res->capacity = capacity;
     res->rng = occam_rng_seed(cfg->train.seed, SHUFFLE_STREAM);
+    new_run_id(res->run_id);
     return OCCAM_OK;
 }
 

@@ -274,13 +274,16 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
     occam_st_meta meta[] = {{"format", OCCAM_STATE_FORMAT}, {"occam.version", OCCAM_VERSION},
                             {"occam.layers", widths},       {"occam.threads", nthreads},
                             {"occam.position", where},      {"occam.ranks", nranks},
-                            {"occam.blis", occam_gemm_init()}, {"config", json}};
+                            {"occam.blis", occam_gemm_init()}, {"occam.run", res->run_id},
+                            {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
     free(l), free(hist), free(evs), free(json);
     return rc;
 }
 
 /* ---- the checkpoint folder ------------------------------------------------------------------ */
+
+#define CKPT_HEADER_MAX (16u << 20) /* a header read for its run's name: larger ones are kept */
 
 typedef struct ckpt_file {
     long long steps;
@@ -303,12 +306,58 @@ static bool ckpt_name(const char *name, int *epoch, long long *steps)
     return name[used] == 0;
 }
 
-/* Keeps the newest `keep` checkpoints, and always `just` (the one just written, which an older
- * run's files in the folder can outnumber in steps); removes temporary files that writers
- * killed mid-write left behind (PATH.tmp.PID with no process PID). A failure to list or remove
- * is reported on stderr, never fatal: the new checkpoint is already safe. */
-static void tidy(const char *dir, int keep, const char *just)
+static bool run_id_ok(const char *s)
 {
+    size_t n = strspn(s, "0123456789abcdef");
+    return n == 16 && s[16] == 0;
+}
+
+/* The run that wrote checkpoint `path` (its "occam.run"), read from the header alone; false
+ * for a file without one (an older release's) or that cannot be read. */
+static bool ckpt_run_of(const char *path, char id[17])
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return false;
+    unsigned char len8[8];
+    uint64_t n = 0;
+    bool ok = fread(len8, 1, 8, fp) == 8;
+    for (int b = 7; ok && b >= 0; b--) n = n << 8 | len8[b];
+    ok = ok && n > 0 && n <= CKPT_HEADER_MAX;
+    char *h = ok ? malloc((size_t)n + 1) : NULL;
+    ok = h && fread(h, 1, (size_t)n, fp) == (size_t)n;
+    fclose(fp);
+    if (ok) {
+        h[n] = 0;
+        /* the writer's compact JSON puts the key before "config", whose escaped text never
+         * holds this pattern */
+        static const char key[] = "\"occam.run\":\"";
+        const size_t at = sizeof key - 1;
+        const char *k = strstr(h, key);
+        ok = k && strlen(k) >= at + 17 && k[at + 16] == '"';
+        if (ok) {
+            memcpy(id, k + at, 16);
+            id[16] = 0;
+            ok = run_id_ok(id);
+        }
+    }
+    free(h);
+    return ok;
+}
+
+/* Keeps this run's newest `keep` checkpoints, and always `just` (the one just written, which
+ * files of a branch it was resumed back from can outnumber in steps); removes temporary files
+ * that writers killed mid-write left behind (PATH.tmp.PID with no process PID). Other runs'
+ * checkpoints, and an older release's without a name, are never removed: a later, unrelated
+ * run in the default folder deleted the first run's final states without a word. Counts the
+ * others in *others, and this run's past the one just written in *later. A failure to list or
+ * remove is reported on stderr, never fatal: the new checkpoint is already safe. */
+static void tidy(const char *dir, int keep, const char *just, const char *run, size_t *others,
+                 size_t *later)
+{
+    *others = *later = 0;
+    int just_ep = 0;
+    long long just_st = 0;
+    (void)ckpt_name(just, &just_ep, &just_st);
     DIR *d = opendir(dir);
     if (!d) return;
     ckpt_file *f = NULL;
@@ -330,6 +379,13 @@ static void tidy(const char *dir, int keep, const char *just)
         if (!ckpt_name(e->d_name, &ep, &st) || strlen(e->d_name) >= sizeof f->name ||
             !strcmp(e->d_name, just))
             continue;
+        char id[17];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!ckpt_run_of(path, id) || strcmp(id, run)) {
+            ++*others;
+            continue;
+        }
+        *later += st > just_st;
         if (nf == cap) {
             cap = cap ? 2 * cap : 16;
             ckpt_file *g = realloc(f, cap * sizeof *f);
@@ -411,7 +467,20 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
     if (rc != OCCAM_OK) return rc;
     strcpy(w->last, path);
     fprintf(stderr, "checkpoint %s\n", path);
-    tidy(w->dir, w->keep, strrchr(path, '/') + 1);
+    size_t others = 0, later = 0;
+    tidy(w->dir, w->keep, strrchr(path, '/') + 1, v->res->run_id, &others, &later);
+    if (others && !w->noted_others)
+        fprintf(stderr, "occam: note: %s also holds %zu checkpoint%s of other runs: they are "
+                "kept (one of the same epoch and step as this run's would be replaced); give "
+                "each run its own train.checkpoint_dir\n", w->dir, others,
+                others == 1 ? "" : "s");
+    if (later && !w->noted_later)
+        fprintf(stderr, "occam: note: %s holds %zu checkpoint%s of this run past this one, "
+                "from before it was resumed from an earlier one: they are kept until this run "
+                "replaces them or its own outnumber them, and the newest file may be theirs\n",
+                w->dir, later, later == 1 ? "" : "s");
+    w->noted_others |= others > 0;
+    w->noted_later |= later > 0;
     return OCCAM_OK;
 }
 
@@ -851,6 +920,9 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (blis && strcmp(blis, occam_gemm_init()))
         list_printf(r->note, sizeof r->note, "the checkpoint was written with BLIS's %s "
                     "kernels, this run uses %s", blis, occam_gemm_init());
+    /* the run goes on under its name: its checkpoints before the resume stay its own */
+    const char *run = occam_st_meta_get(&f, "occam.run");
+    if (run && run_id_ok(run)) memcpy(res->run_id, run, sizeof res->run_id);
     occam_st_close(&f);
     return OCCAM_OK;
 }
