@@ -91,19 +91,36 @@ static void on_progress(void *user, const occam_progress *p)
 typedef struct state_io {
     occam_state_writer wr;
     occam_state_reader rd;
+    char *last_failed; /* [OCCAM_ERROR_MAX]: why the run's last checkpoint was not written */
 } state_io;
 
 /* Every rank comes here; under mpirun the ranks first pool what each holds only in part (the
  * owner layers' moments, the noise streams), rank 0 writes, and all learn whether it could. */
 static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, occam_error *err)
 {
-    occam_state_writer *w = &((state_io *)ctx)->wr;
+    state_io *sio = ctx;
+    occam_state_writer *w = &sio->wr;
     const occam_comm *c = occam_trainer_comm(v->tr);
-    if (!c) return occam_state_checkpoint(w, v, interrupted, err);
-    if (!occam_state_checkpoint_due(w, v, interrupted)) return OCCAM_OK;
-    occam_trainer_gather_state(v->tr);
-    int rc = occam_comm_is_root(c) ? occam_state_checkpoint(w, v, interrupted, err) : OCCAM_OK;
-    return cli_agree(rc, err);
+    int rc;
+    if (!c) {
+        rc = occam_state_checkpoint(w, v, interrupted, err);
+    } else {
+        if (!occam_state_checkpoint_due(w, v, interrupted)) return OCCAM_OK;
+        occam_trainer_gather_state(v->tr);
+        rc = occam_comm_is_root(c) ? occam_state_checkpoint(w, v, interrupted, err) : OCCAM_OK;
+        rc = cli_agree(rc, err);
+    }
+    /* The last epoch's checkpoint failing (a full disk) ended the run before its outputs: the
+     * finished model was lost, and a resume from the last good checkpoint failed the same way.
+     * The outputs come first now; the run still exits 1, saying so. */
+    if (rc != OCCAM_OK && !interrupted && v->res->epochs >= v->res->capacity) {
+        size_t cap = OCCAM_ERROR_MAX;
+        int k = snprintf(sio->last_failed, cap, "%.*s", (int)(cap / 2), err->msg);
+        snprintf(sio->last_failed + k, cap - (size_t)k, "; the last good checkpoint is %.*s",
+                 (int)(cap / 2 - 64), w->last[0] ? w->last : "none");
+        return OCCAM_OK;
+    }
+    return rc;
 }
 
 /* occam_train_io.restore with a word on stderr about what was resumed and how it differs. */
@@ -235,6 +252,8 @@ static int run(const cli_opts *o, occam_error *err)
     int threads;
     const occam_comm *world = occam_comm_world();
     bool root = occam_comm_is_root(world);
+    static char last_failed[OCCAM_ERROR_MAX]; /* large: not on the stack; one run a process */
+    last_failed[0] = 0;
     int rc = cli_setup(o, &cfg, &threads, err);
     /* agreed: under mpirun a rank with --print-config would leave while one whose own --set
      * fails here waits in the agreement below */
@@ -296,7 +315,7 @@ static int run(const cli_opts *o, occam_error *err)
         state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,
                                .every = cfg.train.checkpoint_every,
                                .keep = cfg.train.checkpoint_keep},
-                        .rd = {.path = o->resume}};
+                        .rd = {.path = o->resume}, .last_failed = last_failed};
         occam_train_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
@@ -402,6 +421,14 @@ static int run(const cli_opts *o, occam_error *err)
          * the input's fault, as in eval: the model is kept above, and the run says so and
          * exits 2 instead of printing 'test loss -nan' with exit 0. */
         if (rc == OCCAM_OK) rc = cli_check_eval("train", "test", &ev_test, cfg.data.task, err);
+        if (last_failed[0] && rc == OCCAM_OK) {
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "the last checkpoint was not written "
+                                 "(the outputs were): %s", last_failed);
+        } else if (last_failed[0]) { /* both: say both */
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len, "; nor was the last checkpoint: %s",
+                     last_failed);
+        }
         cli_outputs_final();
         if (!stop) stop = occam_fit_stop_agreed(world);
         if (rc == OCCAM_OK && stop)
