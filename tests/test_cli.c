@@ -408,6 +408,10 @@ Test(cli, signals_save_the_state_and_exit_128_plus_n)
     expect(occam("eval configs/blobs.ini --checkpoint %s", state), 0, "accuracy");
     expect(occam("train configs/blobs.ini --set model.layers=20,40,3 --resume %s", state), 2,
            "model.layers = [20,50,3], this config has [20,40,3]");
+    /* another batch skipped or repeated rows and ran the schedule past its end */
+    expect(occam("train configs/blobs.ini --set train.batch=64 --resume %s", state), 2,
+           "train.batch = 32, this config has 64; a resume cannot change the batch: the run's "
+           "position and learning-rate schedule count its steps");
     expect(occam("train configs/blobs.ini --resume %s", path("none.safetensors")), 2,
            "none.safetensors");
 }

@@ -536,7 +536,7 @@ static void value_text(const occam_json_value *v, char *buf, size_t cap)
  * noise.prior, prune.schedule), so the checkpoint's config and this one agree on it. */
 static const char *const fixed_keys[] = {
     "model.layers", "train.optimizer", "noise.enabled", "noise.prior", "noise.components",
-    "prune.schedule", "prune.granularity", "prune.rewind", "prune.steps", NULL};
+    "prune.schedule", "prune.granularity", "prune.rewind", "prune.steps", "train.batch", NULL};
 /* Keys that do not change the run's arithmetic. */
 static const char *const quiet_keys[] = {
     "runtime.threads", "train.checkpoint_every", "train.checkpoint_keep", "train.checkpoint_dir",
@@ -597,11 +597,17 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
             value_text(&k->value, is, sizeof is);
             if (!strcmp(was, is) || listed(quiet_keys, key)) continue;
             bool applies = occam_config_key_applies(cfg, key);
+            /* the position in the epoch and the learning-rate schedule count steps of
+             * train.batch rows: another batch skipped or repeated up to half an epoch's rows
+             * and ran a cosine schedule past its end, with only "not bit-identically" said */
             if (listed(fixed_keys, key) && applies)
                 rc = occam_error_set(err, OCCAM_ERR_INPUT,
                                      "%s: the checkpoint was trained with %s = %s, this config "
-                                     "has %s; a resume cannot change the model's shape or the "
-                                     "training state's layout", f->path, key, was, is);
+                                     "has %s; a resume cannot change %s", f->path, key, was, is,
+                                     strcmp(key, "train.batch")
+                                         ? "the model's shape or the training state's layout"
+                                         : "the batch: the run's position and learning-rate "
+                                           "schedule count its steps");
             else if (applies)
                 list_printf(r->note, sizeof r->note, "%s changed from %s to %s", key, was,
                             is);
