@@ -2404,6 +2404,34 @@ Test(cli, csv_columns_float32_or_one_scale_would_lose_get_a_note)
     cr_assert(!strstr(out, "data.normalize = scale divides"), "%s", out);
 }
 
+/* A training file replaced under the same name (other rows; columns swapped) resumed saying
+ * "it continues bit-identically": the state now holds a CRC-32 of the rows trained on. */
+Test(cli, a_resume_on_other_rows_under_the_same_name_says_so)
+{
+    FILE *f = fopen(path("rows.csv"), "w");
+    cr_assert(f);
+    for (int i = 0; i < 60; i++) fprintf(f, "%d,%d,%d\n", i % 7, i % 5, i % 3);
+    fclose(f);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\n[model]\nlayers = 2,4,3\n"
+             "[train]\nepochs = 3\nbatch = 10\ncheckpoint_every = 1\ncheckpoint_dir = %s\n"
+             "[runtime]\nthreads = 1\n", path("rows.csv"), path("ckr"));
+    write_file("rows.ini", ini);
+    expect(occam("train %s", path("rows.ini")), 0, "# result");
+    char state[600];
+    snprintf(state, sizeof state, "%s", path("ckr/ckpt-e0002-s000000012.safetensors"));
+    expect(occam("train %s --set train.checkpoint_dir=%s --resume %s", path("rows.ini"),
+                 path("ckr2"), state), 0, "it continues bit-identically");
+    f = fopen(path("rows.csv"), "w"); /* the columns swapped */
+    cr_assert(f);
+    for (int i = 0; i < 60; i++) fprintf(f, "%d,%d,%d\n", i % 5, i % 7, i % 3);
+    fclose(f);
+    expect(occam("train %s --set train.checkpoint_dir=%s --resume %s", path("rows.ini"),
+                 path("ckr3"), state), 0,
+           "the training rows differ from the checkpoint's (another file under the same name, "
+           "other rows or their order); the run continues, but not bit-identically");
+}
+
 /* mdl.precision = posterior on a run without noisy weights was found out only at its code:
  * train trained, then warned "no description length" (exit 0), or under prune.schedule = mdl
  * exited 2 after the dense phase; select trained every point and failed each (exit 1, "no

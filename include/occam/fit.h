@@ -52,6 +52,8 @@ typedef struct occam_fit_result {
                                    checkpoint) instead of starting its phase */
     char run_id[17];            /* 16 hex digits naming the run, drawn at its start and kept
                                    across resumes: its checkpoints are the ones it may remove */
+    char data_crc[9];           /* CRC-32 of the training rows as trained on (8 hex digits),
+                                   "" when not taken: a resume compares it */
 } occam_fit_result;
 
 /* Called after every step (end_of_epoch false) and after each epoch's evaluation

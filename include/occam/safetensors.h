@@ -128,6 +128,9 @@ const occam_st_tensor_view *occam_st_find(const occam_st_file *f, const char *na
 /* The metadata value for key, or NULL. */
 const char *occam_st_meta_get(const occam_st_file *f, const char *key);
 
+/* zlib's CRC-32 of n bytes at data, continuing crc (0 to start), for any n. */
+uint32_t occam_st_crc32(uint32_t crc, const void *data, size_t n);
+
 /* Checks that tensor name exists, has dtype `dtype` and exactly shape[0..ndim); then sets *data
  * to its elements (NULL for an empty tensor) and returns OCCAM_OK. Otherwise returns
  * OCCAM_ERR_INPUT with a message such as "PATH: tensor 'x' is missing", "PATH: tensor 'x' has

@@ -275,7 +275,7 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
                             {"occam.layers", widths},       {"occam.threads", nthreads},
                             {"occam.position", where},      {"occam.ranks", nranks},
                             {"occam.blis", occam_gemm_init()}, {"occam.run", res->run_id},
-                            {"config", json}};
+                            {"occam.data", res->data_crc}, {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
     free(l), free(hist), free(evs), free(json);
     return rc;
@@ -926,6 +926,10 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (blis && strcmp(blis, occam_gemm_init()))
         list_printf(r->note, sizeof r->note, "the checkpoint was written with BLIS's %s "
                     "kernels, this run uses %s", blis, occam_gemm_init());
+    const char *data = occam_st_meta_get(&f, "occam.data");
+    if (data && *data && res->data_crc[0] && strcmp(data, res->data_crc))
+        list_printf(r->note, sizeof r->note, "the training rows differ from the checkpoint's "
+                    "(another file under the same name, other rows or their order)");
     /* the run goes on under its name: its checkpoints before the resume stay its own */
     const char *run = occam_st_meta_get(&f, "occam.run");
     if (run && run_id_ok(run)) memcpy(res->run_id, run, sizeof res->run_id);
