@@ -1092,6 +1092,38 @@ Test(cli, a_signal_save_waits_for_the_lock)
     close(fds[1]);
 }
 
+/* A run that saves only when stopped, in a folder another run holds, says so at its start: its
+ * stop's save would wait for that run (and fail after 10 s), with nothing said before. */
+Test(cli, a_run_that_saves_only_when_stopped_notes_a_held_folder)
+{
+    char ck[512];
+    snprintf(ck, sizeof ck, "%s", path("held"));
+    cr_assert_eq(mkdir(ck, 0777), 0);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) { /* holds the lock for 3 s */
+        int fd;
+        occam_error e = {0};
+        if (occam_fsutil_lock_dir(ck, "test", 0, &fd, &e) != OCCAM_OK) _exit(1);
+        if (write(fds[1], "x", 1) != 1) _exit(1);
+        nanosleep(&(struct timespec){.tv_sec = 3}, NULL);
+        _exit(0);
+    }
+    char c;
+    cr_assert_eq(read(fds[0], &c, 1), 1);
+    close(fds[1]);
+    close(fds[0]);
+    expect(occam("train %s --set train.epochs=1 --set train.checkpoint_dir=%s", BLOBS, ck), 0,
+           "a stop signal saves this run's state there, and would wait up to 10 s for that run");
+    int st;
+    cr_assert_eq(waitpid(child, &st, 0), child);
+    expect(occam("train %s --set train.epochs=1 --set train.checkpoint_dir=%s", BLOBS, ck), 0,
+           "# result");
+    cr_assert_null(strstr(out, "would wait"), "%s", out);
+}
+
 /* Two real runs started on one folder: the second exits 2 at once, naming the first's PID;
  * the first is not disturbed. */
 Test(cli, concurrent_runs_on_one_folder)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "occam/checkpoint.h"
@@ -417,15 +418,33 @@ static int lock_folder(occam_state_writer *w, double wait_seconds, occam_error *
     if (w->locked) return OCCAM_OK;
     int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
     if (rc == OCCAM_OK)
+        rc = occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", 0, &w->lock_fd, err);
+    if (rc == OCCAM_ERR_INPUT && wait_seconds > 0) {
+        /* a stop's save waiting on another run said nothing for its 10 s */
+        fprintf(stderr, "occam: %s; waiting up to %.0f s for it\n", err->msg, wait_seconds);
         rc = occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", wait_seconds, &w->lock_fd,
                                    err);
+    }
     w->locked = rc == OCCAM_OK;
     return rc;
 }
 
 int occam_state_writer_open(occam_state_writer *w, occam_error *err)
 {
-    return w->every > 0 ? lock_folder(w, 0, err) : OCCAM_OK;
+    if (w->every > 0) return lock_folder(w, 0, err);
+    /* A run that saves only when stopped takes the lock then; another run holding the folder
+     * now would make that save wait, and fail after 10 s, with nothing said before. */
+    struct stat st;
+    if (stat(w->dir, &st) != 0 || !S_ISDIR(st.st_mode)) return OCCAM_OK;
+    occam_error probe = {0};
+    int fd = -1;
+    if (occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", 0, &fd, &probe) == OCCAM_OK)
+        occam_fsutil_unlock_dir(fd);
+    else
+        fprintf(stderr, "occam: note: %s: a stop signal saves this run's state there, and would "
+                "wait up to 10 s for that run; give this run its own train.checkpoint_dir\n",
+                probe.msg);
+    return OCCAM_OK;
 }
 
 void occam_state_writer_close(occam_state_writer *w)
