@@ -2458,10 +2458,15 @@ Test(cli, a_resume_on_other_rows_under_the_same_name_says_so)
     cr_assert(f);
     for (int i = 0; i < 60; i++) fprintf(f, "%d,%d,%d\n", i % 5, i % 7, i % 3);
     fclose(f);
-    expect(occam("train %s --set train.checkpoint_dir=%s --resume %s", path("rows.ini"),
-                 path("ckr3"), state), 0,
+    expect(occam("train %s --set train.checkpoint_dir=%s --resume %s --report %s",
+                 path("rows.ini"), path("ckr3"), state, path("rows.json")), 0,
            "the training rows differ from the checkpoint's (another file under the same name, "
            "other rows or their order); the run continues, but not bit-identically");
+    /* and the report says what it continued and how (its config is the resumed run's) */
+    const char *rep = slurp("rows.json");
+    cr_assert(strstr(rep, "\"resumed_from\": \"") && strstr(rep, "ckpt-e0002-s000000012") &&
+                  strstr(rep, "\"resume_changes\": \"the training rows differ"), "%s", rep);
+    cr_assert(strstr(rep, "\"run_id\": \""), "%s", rep);
 }
 
 /* mdl.precision = posterior on a run without noisy weights was found out only at its code:

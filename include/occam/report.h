@@ -32,6 +32,8 @@ typedef struct occam_report {
     const occam_prune_log *prune; /* may be NULL */
     const occam_dl *mdl;          /* description length, may be NULL */
     const occam_trainer *trainer;        /* for the noisy weights' priors, may be NULL */
+    const char *resumed_from;     /* train --resume: the state it continued, else NULL */
+    const char *resume_changes;   /* how the resumed run differs from the saved one ("" none) */
 } occam_report;
 
 /* Writes the report to path (occam/outfile.h: atomically, or in place for a device or FIFO).

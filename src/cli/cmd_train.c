@@ -253,7 +253,8 @@ static int run(const cli_opts *o, occam_error *err)
     const occam_comm *world = occam_comm_world();
     bool root = occam_comm_is_root(world);
     static char last_failed[OCCAM_ERROR_MAX]; /* large: not on the stack; one run a process */
-    last_failed[0] = 0;
+    static char resume_changes[sizeof ((occam_state_reader *)0)->note];
+    last_failed[0] = resume_changes[0] = 0;
     int rc = cli_setup(o, &cfg, &threads, err);
     /* agreed: under mpirun a rank with --print-config would leave while one whose own --set
      * fails here waits in the agreement below */
@@ -323,6 +324,7 @@ static int run(const cli_opts *o, occam_error *err)
         rc = cli_agree(root ? occam_state_writer_open(&sio.wr, err) : OCCAM_OK, err);
         if (rc == OCCAM_OK)
             rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
+        snprintf(resume_changes, sizeof resume_changes, "%s", sio.rd.note);
         if (rc >= OCCAM_STOPPED) {
             fprintf(stderr, "occam: %s; the training state is in %s\n", cli_shown(err->msg),
                     cli_shown(sio.wr.last));
@@ -408,7 +410,8 @@ static int run(const cli_opts *o, occam_error *err)
                world->size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
-                            .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr};
+                            .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr,
+                            .resumed_from = o->resume, .resume_changes = resume_changes};
         /* The model first: whatever else fails, the hours of training are not lost. */
         trained t = {.model = model, .cfg = &cfg};
         cli_output outs[] = {{.label = "the model", .path = o->save, .write = save_model,

@@ -260,6 +260,16 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
     occam_json_int(j, r->trainer ? occam_trainer_ranks(r->trainer) : 1);
     occam_json_key(j, "blis_arch");
     occam_json_string(j, r->blis_arch ? r->blis_arch : "unknown");
+    if (r->fit && r->fit->run_id[0]) { /* the checkpoints' occam.run */
+        occam_json_key(j, "run_id");
+        occam_json_string(j, r->fit->run_id);
+    }
+    if (r->resumed_from) { /* the config below is the resumed run's, not the first's */
+        occam_json_key(j, "resumed_from");
+        occam_json_string(j, r->resumed_from);
+        occam_json_key(j, "resume_changes");
+        occam_json_string(j, r->resume_changes ? r->resume_changes : "");
+    }
     occam_json_key(j, "params_total");
     occam_json_uint(j, lay->nweights + lay->nbiases);
     /* Totals count the dense model, so sparsity includes removed neurons. */
