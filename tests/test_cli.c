@@ -351,17 +351,23 @@ Test(cli, divergence_exits_1_naming_epoch_and_step)
 static int train_until_signals(const char *sig, int times, const char *ckdir)
 {
     const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
-    char cmd[3072];
-    /* the signal goes once the first epoch is done, so that it meets the training loop; a
-     * second one 10 ms after it, as an impatient double Ctrl-C */
+    char cmd[3072], cmd2[256];
+    /* two signals at once: both pending while the process is stopped, then handled back to
+     * back (SIGTERM after SIGINT: two of one kind would merge into one) */
+    if (times > 1)
+        snprintf(cmd2, sizeof cmd2, "kill -STOP $pid; kill -%s $pid; kill -TERM $pid; "
+                 "kill -CONT $pid;", sig);
+    else
+        snprintf(cmd2, sizeof cmd2, "kill -%s $pid;", sig);
+    /* the signal goes once the first epoch is done, so that it meets the training loop; with
+     * times = 2 a second comes with it, as an impatient double Ctrl-C */
     snprintf(cmd, sizeof cmd,
              "e=%s/%s.err; rm -f $e; "
              "%s train configs/blobs.ini --set train.epochs=100000 --set train.checkpoint_dir=%s "
              ">/dev/null 2>$e & pid=$!; "
              "until grep -q '^epoch 1/' $e 2>/dev/null || ! kill -0 $pid; do sleep 0.02; done; "
-             "kill -%s $pid; %s wait $pid; st=$?; grep -v '^epoch' $e; exit $st",
-             tmpdir, sig, bin, ckdir, sig,
-             times > 1 ? "sleep 0.01; kill -INT $pid 2>/dev/null;" : "");
+             "%s wait $pid; st=$?; grep -v '^epoch' $e; exit $st",
+             tmpdir, sig, bin, ckdir, cmd2);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -385,10 +391,11 @@ Test(cli, signals_save_the_state_and_exit_128_plus_n)
               "%s", out);
     cr_assert_eq(train_until_signal("XCPU", path("ckx")), 152, "%s", out);
     cr_assert(strstr(out, "the training state is in"), "%s", out);
-    cr_assert_eq(train_until_signals("INT", 2, path("ck2")), 130, "%s", out);
+    int both = train_until_signals("INT", 2, path("ck2")); /* either may come first */
+    cr_assert(both == 130 || both == 143, "exit %d: %s", both, out);
     cr_assert(strstr(out, "the training state is in"), "%s", out);
-    cr_assert(strstr(out, "occam: a second signal within a second of the first: the same stop")
-              || !strstr(out, "second signal"), "%s", out);
+    cr_assert(strstr(out, "occam: a second signal within a second of the first: the same stop"),
+              "%s", out);
     cr_assert_eq(train_until_signal("INT", path("ck")), 130, "%s", out);
     cr_assert(strstr(out, "stopped by signal 2") && strstr(out, "--resume"), "%s", out);
     cr_assert(strstr(out, "the training state is in"), "%s", out);
@@ -2460,8 +2467,8 @@ Test(cli, a_resume_on_other_rows_under_the_same_name_says_so)
     fclose(f);
     expect(occam("train %s --set train.checkpoint_dir=%s --resume %s --report %s",
                  path("rows.ini"), path("ckr3"), state, path("rows.json")), 0,
-           "the training rows differ from the checkpoint's (another file under the same name, "
-           "other rows or their order); the run continues, but not bit-identically");
+           "the training rows differ from the checkpoint's (other data, or the same read or "
+           "scaled otherwise); the run continues, but not bit-identically");
     /* and the report says what it continued and how (its config is the resumed run's) */
     const char *rep = slurp("rows.json");
     cr_assert(strstr(rep, "\"resumed_from\": \"") && strstr(rep, "ckpt-e0002-s000000012") &&

@@ -166,6 +166,45 @@ static void same_bits(const occam_config *cfg, int threads, int64_t stop_at)
     outcome_free(&c);
 }
 
+/* A rerun with one setting changed writes the same names: the first run's checkpoints were
+ * replaced. Now each is renamed aside first, NAME.RUN.safetensors, and still loads; a FIFO
+ * named like a checkpoint is never opened for its run's name (the clean-up hung in open()). */
+Test(resume, another_runs_checkpoint_of_the_same_name_is_set_aside)
+{
+    occam_config cfg = blobs(2);
+    cfg.train.checkpoint_every = 1;
+    outcome a = run(&cfg, 1, 0, NULL);
+    cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
+    char fifo[1200];
+    snprintf(fifo, sizeof fifo, "%s/ckpt-e0009-s000000001.safetensors",
+             cfg.train.checkpoint_dir);
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    cfg.train.optim.lr *= 2;
+    outcome b = run(&cfg, 1, 0, NULL);
+    cr_assert_eq(b.rc, OCCAM_OK, "%s", b.note);
+    cr_assert_str_eq(a.last, b.last); /* the same name */
+    int aside = 0;
+    DIR *h = opendir(cfg.train.checkpoint_dir);
+    cr_assert(h);
+    for (struct dirent *e; (e = readdir(h));) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "ckpt-e0002-s000000064.", 22) || n != 22 + 16 + 12) continue;
+        aside++;
+        char p[1400];
+        snprintf(p, sizeof p, "%s/%s", cfg.train.checkpoint_dir, e->d_name);
+        occam_model m;
+        occam_error err = {0};
+        cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+        cr_assert_eq(occam_checkpoint_load(p, &m, &err), OCCAM_OK, "%s", err.msg);
+        occam_model_free(&m);
+    }
+    closedir(h);
+    cr_assert_eq(aside, 1, "the first run's last checkpoint was not kept aside");
+    cr_assert_eq(access(fifo, F_OK), 0, "the FIFO was removed");
+    outcome_free(&a);
+    outcome_free(&b);
+}
+
 Test(resume, dense_sgd_mid_epoch_is_bit_identical)
 {
     occam_config cfg = blobs(4);

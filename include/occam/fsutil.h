@@ -2,6 +2,7 @@
 #ifndef OCCAM_FSUTIL_H
 #define OCCAM_FSUTIL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "occam/error.h"
@@ -27,6 +28,9 @@ int occam_fsutil_make_dir(const char *dir, const char *what, occam_error *err);
  * On a file system without flock it warns on stderr and returns OCCAM_OK with *fd = -1. */
 int occam_fsutil_lock_dir(const char *dir, const char *what, double wait_seconds, int *fd,
                           occam_error *err);
+/* Whether another process holds dir's lock at this moment (false when there is no lock file,
+ * it is not a regular file, or it is free). Takes no lock that outlasts the call. */
+bool occam_fsutil_lock_busy(const char *dir);
 /* Releases a lock from occam_fsutil_lock_dir (fd -1: nothing to do). */
 void occam_fsutil_unlock_dir(int fd);
 

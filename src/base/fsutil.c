@@ -57,6 +57,21 @@ static long holder_pid(int fd)
     return 0;
 }
 
+bool occam_fsutil_lock_busy(const char *dir)
+{
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, OCCAM_LOCK_FILE) >= sizeof path)
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) return false;
+    struct stat st;
+    /* a shared lock, dropped at once: it never keeps an exclusive taker out for long */
+    bool busy = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return busy;
+}
+
 int occam_fsutil_lock_dir(const char *dir, const char *what, double wait_seconds, int *fd_out,
                           occam_error *err)
 {

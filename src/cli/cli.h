@@ -123,9 +123,10 @@ void cli_print_eval(const char *name, const occam_eval *ev, occam_task task);
 int cli_check_eval(const char *cmd, const char *set, const occam_eval *ev, occam_task task,
                    occam_error *err);
 
-/* SIGINT and SIGTERM ask a training run to stop after its current step
- * (occam_fit_request_stop); a second one ends the process at once, removing the temporary file
- * of an output being written. Until cli_session_open has loaded the inputs, a first one ends a
+/* SIGINT, SIGTERM, SIGUSR1, SIGHUP (unless ignored, as under nohup) and SIGXCPU ask a training
+ * run to stop after its current step (occam_fit_request_stop); a second one within a second is
+ * the same stop, and a later one (not SIGXCPU) ends the process at once, removing the temporary
+ * file of an output being written. Until cli_session_open has loaded the inputs, a first one ends a
  * lone process at once, saying so (nothing is trained yet). */
 void cli_catch_stop_signals(void);
 /* From now on a first stop signal finds no training step to stop at: the handler says at once

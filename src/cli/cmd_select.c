@@ -59,9 +59,9 @@ static const char usage[] =
     "always coded with bits-back (what their training minimises), and a deterministic point\n"
     "whose mdl.model_code is bits-back with two-part. The totals of different codes compare:\n"
     "each is a code length of the same training data in bits. Points are trained without\n"
-    "checkpoints. A point whose training fails is marked failed and not chosen. SIGINT or\n"
-    "SIGTERM stops after the current step: the table and the report cover the finished points,\n"
-    "and the exit status is 130 or 143.\n"
+    "checkpoints. A point whose training fails is marked failed and not chosen. SIGINT,\n"
+    "SIGTERM, SIGUSR1, SIGHUP or SIGXCPU stops after the current step: the table and the report\n"
+    "cover the finished points, and the exit status is 128 + the signal (130 for SIGINT).\n"
     "Exit status 0 ok (at least one point trained), 1 runtime failure, 2 bad usage/config.\n";
 
 /* The code a point's L is computed with. Noisy weights are distributions, and the bits-back

@@ -253,7 +253,8 @@ static int run(const cli_opts *o, occam_error *err)
     const occam_comm *world = occam_comm_world();
     bool root = occam_comm_is_root(world);
     static char last_failed[OCCAM_ERROR_MAX]; /* large: not on the stack; one run a process */
-    static char resume_changes[sizeof ((occam_state_reader *)0)->note];
+    static char resume_changes[sizeof ((occam_state_reader *)0)->note +
+                               sizeof ((occam_state_reader *)0)->world + 2];
     last_failed[0] = resume_changes[0] = 0;
     int rc = cli_setup(o, &cfg, &threads, err);
     /* agreed: under mpirun a rank with --print-config would leave while one whose own --set
@@ -324,7 +325,8 @@ static int run(const cli_opts *o, occam_error *err)
         rc = cli_agree(root ? occam_state_writer_open(&sio.wr, err) : OCCAM_OK, err);
         if (rc == OCCAM_OK)
             rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
-        snprintf(resume_changes, sizeof resume_changes, "%s", sio.rd.note);
+        snprintf(resume_changes, sizeof resume_changes, "%s%s%s", sio.rd.note,
+                 sio.rd.note[0] && sio.rd.world[0] ? "; " : "", sio.rd.world);
         if (rc >= OCCAM_STOPPED) {
             fprintf(stderr, "occam: %s; the training state is in %s\n", cli_shown(err->msg),
                     cli_shown(sio.wr.last));

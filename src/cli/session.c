@@ -278,9 +278,9 @@ void cli_session_close(cli_session *s)
     s->tr = NULL;
 }
 
-/* SIGINT and SIGTERM ask the run to stop after its step; a second one stops it at once,
- * removing the temporary file of a save or checkpoint it interrupts (main's handler, which
- * these replace, would have). */
+/* SIGINT, SIGTERM, SIGUSR1, SIGHUP and SIGXCPU ask the run to stop after its step; a second
+ * one more than a second after the first stops it at once, removing the temporary file of a
+ * save or checkpoint it interrupts (main's handler, which these replace, would have). */
 static volatile sig_atomic_t loading, training_ended, outputs_final, many_ranks, late_ignored;
 static struct timespec first_stop; /* when the first stop signal came (only the handler) */
 #define STOP_GRACE_NS 1000000000LL /* a second */
@@ -314,22 +314,24 @@ static void on_signal(int sig)
     if (occam_fit_stop_requested()) {
         /* A second press within STOP_GRACE_NS of the first is the same stop (an impatient double
          * Ctrl-C ended a finished run before its --save, with no word); a later one ends the
-         * run at once, saying what it leaves unwritten. */
+         * run at once, saying what it leaves unwritten. SIGXCPU never does: the kernel repeats
+         * it every CPU-second past the soft limit, and the hard limit ends the run anyway. */
+        if (sig == SIGXCPU) return;
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long ns = (long long)(now.tv_sec - first_stop.tv_sec) * 1000000000LL +
                        (now.tv_nsec - first_stop.tv_nsec);
         if (ns < STOP_GRACE_NS) {
             static const char same[] = "occam: a second signal within a second of the first: "
-                                       "the same stop (another one ends the run at once, "
-                                       "without saving)\n";
+                                       "the same stop (one after that second ends the run at "
+                                       "once, without saving)\n";
             ssize_t w = write(2, same, sizeof same - 1);
             (void)w;
             return;
         }
-        static const char now_msg[] = "occam: a second signal: stopped at once; the state or "
-                                      "outputs being saved are not written (the last good "
-                                      "checkpoint is kept)\n";
+        static const char now_msg[] = "occam: a second signal: stopped at once; whatever was "
+                                      "still being saved is not written (a checkpoint already "
+                                      "written is kept)\n";
         ssize_t w = write(2, now_msg, sizeof now_msg - 1);
         (void)w;
         die_by(sig);
@@ -350,8 +352,8 @@ static void on_signal(int sig)
     occam_fit_request_stop(sig);
     if (training_ended) { /* no step will see it soon: say at once that it was heard */
         static const char note[] = "occam: stop requested after training: the outputs are "
-                                   "written first (a second signal stops at once, without "
-                                   "them)\n";
+                                   "written first (a second signal, a second or more later, "
+                                   "stops at once, without them)\n";
         ssize_t w = write(2, note, sizeof note - 1);
         (void)w;
     }

@@ -209,7 +209,7 @@ static const config_key keys[] = {
                "cosine: final learning rate (at most train.lr)"),
     UINT64_KEY("train", "seed", train.seed, "1", "weight init and shuffling seed"),
     INT_KEY("train", "checkpoint_every", train.checkpoint_every, 0, 1000000, "0",
-            "write the full training state every N epochs (0 = only on SIGINT/SIGTERM)"),
+            "write the full training state every N epochs (0 = only when a signal stops the run)"),
     INT_KEY("train", "checkpoint_keep", train.checkpoint_keep, 1, 1000000, "3",
             "checkpoints kept in train.checkpoint_dir (the run's oldest are removed)"),
     PATH_KEY("train", "checkpoint_dir", train.checkpoint_dir, "checkpoints",

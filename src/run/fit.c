@@ -129,10 +129,10 @@ static const char *diverge_advice(const occam_config *cfg, const occam_dataset *
  * squared error from 1 to 1e24 in 5 epochs, and then to 1e53 and 1e70 at larger rates, and train
  * exited 0, saved the model and printed a 70-digit relative error. The yardstick is the loss of
  * the simplest guess, the same for any seed, batch or resume: outputs of 0 (a regression's
- * mean Σ y² in the units it trains in: with standardised targets, predicting the mean) or a uniform guess over the classes (ln K); an epoch
- * whose mean loss is a million times that, or 1e4 where the guess is free (targets all 0),
- * has diverged. A first step's loss was the yardstick once, and a first batch of targets
- * near 0 stopped healthy runs. */
+ * mean Σ y² in the units it trains in: with standardised targets, predicting the mean) or a
+ * uniform guess over the classes (ln K); an epoch whose mean loss is a million times that, or
+ * 1e4 where the guess is free (targets all 0), has diverged. A first step's loss was the
+ * yardstick once, and a first batch of targets near 0 stopped healthy runs. */
 #define FIT_LOSS_GROWTH 1e6
 #define FIT_LOSS_FLOOR 1e-2
 

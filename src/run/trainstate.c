@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,8 +318,19 @@ static bool run_id_ok(const char *s)
  * for a file without one (an older release's) or that cannot be read. */
 static bool ckpt_run_of(const char *path, char id[17])
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return false;
+    /* never waited on: a FIFO named like a checkpoint hung the clean-up in open() */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0) return false;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return false;
+    }
     unsigned char len8[8];
     uint64_t n = 0;
     bool ok = fread(len8, 1, 8, fp) == 8;
@@ -343,6 +355,35 @@ static bool ckpt_run_of(const char *path, char id[17])
     }
     free(h);
     return ok;
+}
+
+/* Names depend only on the epoch and the step, so another run's checkpoint (a rerun with one
+ * setting changed writes the same names) would be replaced by this run's: it is renamed first,
+ * to ckpt-e0003-s000000096.RUN.safetensors (RUN its occam.run, or "older"), a name the
+ * clean-up never touches, and the run says so. */
+static int set_aside(const char *path, const char *run, occam_error *err)
+{
+    struct stat st;
+    char id[17];
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) return OCCAM_OK;
+    bool named = ckpt_run_of(path, id);
+    if (named && !strcmp(id, run)) return OCCAM_OK; /* this run's own: replaced */
+    size_t stem = strlen(path) - strlen(".safetensors");
+    char aside[sizeof ((occam_state_writer *)0)->last + 32];
+    for (int k = 0; k < 100; k++) {
+        char n[8] = "";
+        if (k) snprintf(n, sizeof n, "-%d", k);
+        snprintf(aside, sizeof aside, "%.*s.%s%s.safetensors", (int)stem, path,
+                 named ? id : "older", n);
+        if (lstat(aside, &st) != 0) break;
+    }
+    if (rename(path, aside) != 0)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: another run's checkpoint could not "
+                               "be set aside before this run's replaced it: %s", path,
+                               strerror(errno));
+    fprintf(stderr, "occam: note: %s was %s's; it is kept as %s\n", path,
+            named ? "another run" : "an older or unreadable run", aside);
+    return OCCAM_OK;
 }
 
 /* Keeps this run's newest `keep` checkpoints, and always `just` (the one just written, which
@@ -419,7 +460,7 @@ static int lock_folder(occam_state_writer *w, double wait_seconds, occam_error *
     int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
     if (rc == OCCAM_OK)
         rc = occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", 0, &w->lock_fd, err);
-    if (rc == OCCAM_ERR_INPUT && wait_seconds > 0) {
+    if (rc == OCCAM_ERR_INPUT && wait_seconds > 0 && occam_fsutil_lock_busy(w->dir)) {
         /* a stop's save waiting on another run said nothing for its 10 s */
         fprintf(stderr, "occam: %s; waiting up to %.0f s for it\n", err->msg, wait_seconds);
         rc = occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", wait_seconds, &w->lock_fd,
@@ -434,16 +475,10 @@ int occam_state_writer_open(occam_state_writer *w, occam_error *err)
     if (w->every > 0) return lock_folder(w, 0, err);
     /* A run that saves only when stopped takes the lock then; another run holding the folder
      * now would make that save wait, and fail after 10 s, with nothing said before. */
-    struct stat st;
-    if (stat(w->dir, &st) != 0 || !S_ISDIR(st.st_mode)) return OCCAM_OK;
-    occam_error probe = {0};
-    int fd = -1;
-    if (occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", 0, &fd, &probe) == OCCAM_OK)
-        occam_fsutil_unlock_dir(fd);
-    else
-        fprintf(stderr, "occam: note: %s: a stop signal saves this run's state there, and would "
-                "wait up to 10 s for that run; give this run its own train.checkpoint_dir\n",
-                probe.msg);
+    if (occam_fsutil_lock_busy(w->dir))
+        fprintf(stderr, "occam: note: train.checkpoint_dir '%s' is in use by another occam run: "
+                "a stop signal saves this run's state there, and would wait up to 10 s for that "
+                "run; give this run its own train.checkpoint_dir\n", w->dir);
     return OCCAM_OK;
 }
 
@@ -482,17 +517,18 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
                        (long long)v->res->steps);
     if (len < 0 || (size_t)len >= sizeof path)
         return occam_error_set(err, OCCAM_ERR_INPUT, "train.checkpoint_dir: path too long");
-    rc = occam_state_save(path, v, err);
+    rc = set_aside(path, v->res->run_id, err);
+    if (rc == OCCAM_OK) rc = occam_state_save(path, v, err);
     if (rc != OCCAM_OK) return rc;
     strcpy(w->last, path);
     fprintf(stderr, "checkpoint %s\n", path);
     size_t others = 0, later = 0;
     tidy(w->dir, w->keep, strrchr(path, '/') + 1, v->res->run_id, &others, &later);
     if (others && !w->noted_others)
-        fprintf(stderr, "occam: note: %s also holds %zu checkpoint%s of other runs: they are "
-                "kept (one of the same epoch and step as this run's would be replaced); give "
-                "each run its own train.checkpoint_dir\n", w->dir, others,
-                others == 1 ? "" : "s");
+        fprintf(stderr, "occam: note: %s also holds %zu checkpoint file%s not of this run (other "
+                "runs', an older release's or unreadable ones): they are kept (one with a name "
+                "this run writes is renamed first); give each run its own "
+                "train.checkpoint_dir\n", w->dir, others, others == 1 ? "" : "s");
     if (later && !w->noted_later)
         fprintf(stderr, "occam: note: %s holds %zu checkpoint%s of this run past this one, "
                 "from before it was resumed from an earlier one: they are kept until this run "
@@ -948,7 +984,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     const char *data = occam_st_meta_get(&f, "occam.data");
     if (data && *data && res->data_crc[0] && strcmp(data, res->data_crc))
         list_printf(r->note, sizeof r->note, "the training rows differ from the checkpoint's "
-                    "(another file under the same name, other rows or their order)");
+                    "(other data, or the same read or scaled otherwise)");
     /* the run goes on under its name: its checkpoints before the resume stay its own */
     const char *run = occam_st_meta_get(&f, "occam.run");
     if (run && run_id_ok(run)) memcpy(res->run_id, run, sizeof res->run_id);
