@@ -1066,27 +1066,37 @@ Test(cli, one_run_per_checkpoint_folder)
                  path("n.ini"), ck), 2, "occam.lock: the lock file is not a regular file");
 }
 
+/* Makes folder ck and forks a process that holds its lock for ms milliseconds; returns once
+ * the lock is held. */
+static pid_t hold_lock(const char *ck, long ms)
+{
+    cr_assert_eq(mkdir(ck, 0777), 0);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        int fd;
+        occam_error e = {0};
+        if (occam_fsutil_lock_dir(ck, "test", 0, &fd, &e) != OCCAM_OK) _exit(1);
+        if (write(fds[1], "x", 1) != 1) _exit(1);
+        nanosleep(&(struct timespec){.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000}, NULL);
+        _exit(0);
+    }
+    char c;
+    cr_assert_eq(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    close(fds[1]);
+    return child;
+}
+
 /* A run that locks only to save on a signal waits for another that is saving: a holder that
  * lets go within the wait is waited for, one that does not is refused after it. */
 Test(cli, a_signal_save_waits_for_the_lock)
 {
     char ck[512];
     snprintf(ck, sizeof ck, "%s", path("ck"));
-    cr_assert_eq(mkdir(ck, 0777), 0);
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t child = fork();
-    cr_assert_geq(child, 0);
-    if (child == 0) { /* holds the lock for 0.3 s */
-        int fd;
-        occam_error e = {0};
-        if (occam_fsutil_lock_dir(ck, "test", 0, &fd, &e) != OCCAM_OK) _exit(1);
-        if (write(fds[1], "x", 1) != 1) _exit(1);
-        nanosleep(&(struct timespec){.tv_nsec = 300 * 1000 * 1000}, NULL);
-        _exit(0);
-    }
-    char c;
-    cr_assert_eq(read(fds[0], &c, 1), 1);
+    pid_t child = hold_lock(ck, 300);
     int fd;
     occam_error err = {0};
     cr_assert_eq(occam_fsutil_lock_dir(ck, "test", 0, &fd, &err), OCCAM_ERR_INPUT);
@@ -1095,8 +1105,6 @@ Test(cli, a_signal_save_waits_for_the_lock)
     int st;
     cr_assert_eq(waitpid(child, &st, 0), child);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    close(fds[0]);
-    close(fds[1]);
 }
 
 /* A run that saves only when stopped, in a folder another run holds, says so at its start: its
@@ -1105,23 +1113,7 @@ Test(cli, a_run_that_saves_only_when_stopped_notes_a_held_folder)
 {
     char ck[512];
     snprintf(ck, sizeof ck, "%s", path("held"));
-    cr_assert_eq(mkdir(ck, 0777), 0);
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t child = fork();
-    cr_assert_geq(child, 0);
-    if (child == 0) { /* holds the lock for 3 s */
-        int fd;
-        occam_error e = {0};
-        if (occam_fsutil_lock_dir(ck, "test", 0, &fd, &e) != OCCAM_OK) _exit(1);
-        if (write(fds[1], "x", 1) != 1) _exit(1);
-        nanosleep(&(struct timespec){.tv_sec = 3}, NULL);
-        _exit(0);
-    }
-    char c;
-    cr_assert_eq(read(fds[0], &c, 1), 1);
-    close(fds[1]);
-    close(fds[0]);
+    pid_t child = hold_lock(ck, 3000);
     expect(occam("train %s --set train.epochs=1 --set train.checkpoint_dir=%s", BLOBS, ck), 0,
            "a stop signal saves this run's state there, and would wait up to 10 s for that run");
     int st;
