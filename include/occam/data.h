@@ -85,6 +85,9 @@ typedef struct occam_dataset {
     char *names;
 } occam_dataset;
 
+/* Feature j's name from a CSV header (0-based, the label left out), or NULL without one. */
+const char *occam_dataset_column_name(const occam_dataset *ds, size_t j);
+
 /* The distance between neighbouring float32 values at magnitude m (> 0, finite): 8 at 1e8. */
 double occam_float_step(double m);
 

@@ -27,6 +27,7 @@
 #ifndef OCCAM_SAFETENSORS_H
 #define OCCAM_SAFETENSORS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -127,6 +128,13 @@ void occam_st_close(occam_st_file *f);
 const occam_st_tensor_view *occam_st_find(const occam_st_file *f, const char *name);
 /* The metadata value for key, or NULL. */
 const char *occam_st_meta_get(const occam_st_file *f, const char *key);
+
+/* The metadata value `key` of the safetensors file at path, read from its header alone and
+ * unchecked (no checksum, no tensors: for telling files apart, not for trusting them): true
+ * and out filled when the file is a regular file with a header of at most OCCAM_ST_PEEK_MAX
+ * bytes holding the key as a string shorter than cap; false otherwise. Never waits on a FIFO. */
+#define OCCAM_ST_PEEK_MAX (16u << 20)
+bool occam_st_peek_meta(const char *path, const char *key, char *out, size_t cap);
 
 /* zlib's CRC-32 of n bytes at data, continuing crc (0 to start), for any n. */
 uint32_t occam_st_crc32(uint32_t crc, const void *data, size_t n);

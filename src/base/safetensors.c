@@ -69,14 +69,7 @@ static bool shape_bytes(const int64_t *shape, int ndim, size_t elem, uint64_t *b
 }
 
 /* zlib's crc32 takes a 32-bit length, so feed it in 1 GiB pieces. */
-static uint32_t crc_update(uint32_t crc, const void *data, size_t n);
-
 uint32_t occam_st_crc32(uint32_t crc, const void *data, size_t n)
-{
-    return crc_update(crc, data, n);
-}
-
-static uint32_t crc_update(uint32_t crc, const void *data, size_t n)
 {
     const unsigned char *p = data;
     while (n > 0) {
@@ -129,10 +122,10 @@ static uint32_t file_crc(const char *header, size_t hlen, size_t digits)
 {
     unsigned char len8[8];
     put_le64(len8, hlen);
-    uint32_t crc = crc_update((uint32_t)crc32(0L, Z_NULL, 0), len8, 8);
-    crc = crc_update(crc, header, digits);
-    crc = crc_update(crc, "00000000", 8);
-    return crc_update(crc, header + digits + 8, hlen - digits - 8);
+    uint32_t crc = occam_st_crc32((uint32_t)crc32(0L, Z_NULL, 0), len8, 8);
+    crc = occam_st_crc32(crc, header, digits);
+    crc = occam_st_crc32(crc, "00000000", 8);
+    return occam_st_crc32(crc, header + digits + 8, hlen - digits - 8);
 }
 
 int occam_st_checksum(const void *file, size_t n, uint32_t *crc)
@@ -144,7 +137,7 @@ int occam_st_checksum(const void *file, size_t n, uint32_t *crc)
     long d = checksum_digits((const char *)p + 8, (size_t)hlen);
     if (d < 0 || (uint64_t)d + 8 > hlen) return -1;
     uint32_t c = file_crc((const char *)p + 8, (size_t)hlen, (size_t)d);
-    *crc = crc_update(c, p + 8 + hlen, n - 8 - (size_t)hlen);
+    *crc = occam_st_crc32(c, p + 8 + hlen, n - 8 - (size_t)hlen);
     return (int)(8 + d);
 }
 
@@ -290,7 +283,7 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
     OCCAM_ASSERT(digits >= 0 && (size_t)digits + 8 <= hlen);
     uint32_t crc = file_crc(header, hlen, (size_t)digits);
     for (int i = 0; i < ntensors; i++)
-        if (nbytes[i]) crc = crc_update(crc, tensors[i].data, (size_t)nbytes[i]);
+        if (nbytes[i]) crc = occam_st_crc32(crc, tensors[i].data, (size_t)nbytes[i]);
     char hex[9];
     snprintf(hex, sizeof hex, "%08" PRIx32, crc);
     memcpy(header + digits, hex, 8);
@@ -565,10 +558,10 @@ static int check_checksum(const occam_st_file *f, const char *header, size_t hle
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: metadata %s is not 8 lowercase hex digits", f->path,
                                OCCAM_ST_CHECKSUM_KEY);
-    uint32_t got = crc_update(file_crc(header, hlen, (size_t)d), f->data, f->data_size);
+    uint32_t got = occam_st_crc32(file_crc(header, hlen, (size_t)d), f->data, f->data_size);
     if (got == expect) return OCCAM_OK;
     /* Before the header was covered the CRC was of the data alone: say so, not "corrupted". */
-    if (crc_update((uint32_t)crc32(0L, Z_NULL, 0), f->data, f->data_size) == expect)
+    if (occam_st_crc32((uint32_t)crc32(0L, Z_NULL, 0), f->data, f->data_size) == expect)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: its checksum covers the tensors only (written by an occam "
                                "before the header was checksummed); this occam requires the "
@@ -676,6 +669,31 @@ const char *occam_st_meta_get(const occam_st_file *f, const char *key)
     for (int i = 0; i < f->nmeta; i++)
         if (strcmp(f->meta[i].key, key) == 0) return f->meta[i].value;
     return NULL;
+}
+
+bool occam_st_peek_meta(const char *path, const char *key, char *out, size_t cap)
+{
+    FILE *fp = occam_fsutil_open_read(path); /* never waits on a FIFO */
+    if (!fp) return false;
+    struct stat st;
+    unsigned char len8[8];
+    bool ok = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+              fread(len8, 1, 8, fp) == 8;
+    uint64_t hlen = ok ? get_le64(len8) : 0;
+    ok = ok && hlen > 0 && hlen <= OCCAM_ST_PEEK_MAX && hlen <= (uint64_t)st.st_size - 8;
+    char *h = ok ? malloc((size_t)hlen) : NULL;
+    ok = h && fread(h, 1, (size_t)hlen, fp) == (size_t)hlen;
+    fclose(fp);
+    occam_json_value root = {0};
+    occam_error ignored;
+    ok = ok && occam_json_parse(&root, h, (size_t)hlen, &ignored) == OCCAM_OK;
+    const occam_json_value *m = ok ? occam_json_get(&root, "__metadata__") : NULL;
+    const occam_json_value *v = m ? occam_json_get(m, key) : NULL;
+    ok = v && v->type == OCCAM_JSON_STRING && strlen(v->str) < cap;
+    if (ok) strcpy(out, v->str);
+    occam_json_free(&root);
+    free(h);
+    return ok;
 }
 
 int occam_st_expect(const occam_st_file *f, const char *name, occam_st_dtype dtype, int ndim,

@@ -237,8 +237,7 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
     }
     if (ds->squashed_col) {
         char name[200] = "";
-        const char *nm = ds->names;
-        for (size_t j = 1; nm && j < ds->squashed_col; j++) nm += strlen(nm) + 1;
+        const char *nm = occam_dataset_column_name(ds, ds->squashed_col - 1);
         if (nm) {
             char q[4 * 40 + 4];
             occam_error_quote(q, sizeof q, nm, strlen(nm), 40);

@@ -457,13 +457,13 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
         else out->y[row] = (float)v;
     }
     float *x = out->x + row * d;
-    for (size_t j = 0; j < r->ncell; j++)
-        if (j != sh->label) *x++ = (float)r->cell[j].v;
-    for (size_t j = 0; j < r->ncell; j++) {
+    for (size_t j = 0; j < r->ncell; j++) { /* the values, and each column's range as written */
         double v = r->cell[j].v, *lh = r->range + 2 * j;
+        float f = (float)v;
+        if (j != sh->label) *x++ = f;
         if (row == 0 || v < lh[0]) lh[0] = v;
         if (row == 0 || v > lh[1]) lh[1] = v;
-        r->inexact[j] |= (double)(float)v != v;
+        r->inexact[j] |= (double)f != v;
     }
     out->n = row + 1;
     return OCCAM_OK;

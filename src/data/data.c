@@ -38,6 +38,11 @@ static const char *column_name(const char *names, size_t j)
     return names;
 }
 
+const char *occam_dataset_column_name(const occam_dataset *ds, size_t j)
+{
+    return ds->names && j < ds->d ? column_name(ds->names, j) : NULL;
+}
+
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

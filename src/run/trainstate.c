@@ -8,7 +8,6 @@
 #include <math.h>
 #include <stdarg.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,8 +284,6 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
 
 /* ---- the checkpoint folder ------------------------------------------------------------------ */
 
-#define CKPT_HEADER_MAX (16u << 20) /* a header read for its run's name: larger ones are kept */
-
 typedef struct ckpt_file {
     long long steps;
     int epoch;
@@ -315,46 +312,11 @@ static bool run_id_ok(const char *s)
 }
 
 /* The run that wrote checkpoint `path` (its "occam.run"), read from the header alone; false
- * for a file without one (an older release's) or that cannot be read. */
+ * for a file without one (an older release's), that cannot be read, or that is not a regular
+ * file (a FIFO named like a checkpoint hung the clean-up in open()). */
 static bool ckpt_run_of(const char *path, char id[17])
 {
-    /* never waited on: a FIFO named like a checkpoint hung the clean-up in open() */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    struct stat st;
-    if (fd < 0) return false;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return false;
-    }
-    FILE *fp = fdopen(fd, "rb");
-    if (!fp) {
-        close(fd);
-        return false;
-    }
-    unsigned char len8[8];
-    uint64_t n = 0;
-    bool ok = fread(len8, 1, 8, fp) == 8;
-    for (int b = 7; ok && b >= 0; b--) n = n << 8 | len8[b];
-    ok = ok && n > 0 && n <= CKPT_HEADER_MAX;
-    char *h = ok ? malloc((size_t)n + 1) : NULL;
-    ok = h && fread(h, 1, (size_t)n, fp) == (size_t)n;
-    fclose(fp);
-    if (ok) {
-        h[n] = 0;
-        /* the writer's compact JSON puts the key before "config", whose escaped text never
-         * holds this pattern */
-        static const char key[] = "\"occam.run\":\"";
-        const size_t at = sizeof key - 1;
-        const char *k = strstr(h, key);
-        ok = k && strlen(k) >= at + 17 && k[at + 16] == '"';
-        if (ok) {
-            memcpy(id, k + at, 16);
-            id[16] = 0;
-            ok = run_id_ok(id);
-        }
-    }
-    free(h);
-    return ok;
+    return occam_st_peek_meta(path, "occam.run", id, 17) && run_id_ok(id);
 }
 
 /* Names depend only on the epoch and the step, so another run's checkpoint (a rerun with one
