@@ -186,9 +186,24 @@ static uint64_t seg_total(const segs *s)
     return n;
 }
 
-/* Prunes exactly k of the segments' entries (the k lowest scores, ties by position). */
+/* Prunes exactly k of the segments' entries (the k lowest scores, ties by position), or all
+ * that were pruned before this step when more were: they score -1, below every live entry, and
+ * stay pruned (the sparse prior masks more than a prune target may ask; selecting fewer
+ * would unmask some and train them again from zero). */
+/* Entries pruned before this prune step: their score is -1 (compute_scores), below every live
+ * entry's. Masks set by this step's earlier rounds (global scope's min_keep) are not counted. */
+static uint64_t seg_pruned(const segs *s)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < s->n; i++)
+        for (size_t j = 0; j < s->len[i]; j++) n += s->score[i][j] < 0.0f;
+    return n;
+}
+
 static int select_and_mask(const segs *s, uint64_t k, int threads, occam_error *err)
 {
+    uint64_t pruned = seg_pruned(s);
+    if (k < pruned) k = pruned;
     occam_select_result r;
     int rc = occam_select(s->score, s->len, s->n, k, threads, &r, err);
     if (rc != OCCAM_OK) return rc;
@@ -248,7 +263,8 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
             }
             segs one = {0};
             add_layer(&one, p, m, l);
-            uint64_t cut = max_prunable(prm, seg_total(&one));
+            uint64_t cut = max_prunable(prm, seg_total(&one)), was = seg_pruned(&one);
+            if (cut < was) cut = was;
             int rc = select_and_mask(&one, cut, p->threads, err);
             if (rc != OCCAM_OK) return rc;
             kk = kk > cut ? kk - cut : 0;
