@@ -257,6 +257,7 @@ Test(config, drop_inert_resets_noise_keys_the_prior_does_not_read)
         occam_config_defaults(&c);
         c.noise.enabled = true;
         c.noise.prior = want[t].prior;
+        c.mdl.precision = OCCAM_PRECISION_SEARCH; /* the code does not read noise.log_alpha */
         cr_assert_null(occam_config_drop_inert(&c), "defaults: nothing to reset");
         c.noise.components = 5;
         c.noise.zero_weight = 0.5;
@@ -290,6 +291,19 @@ Test(config, drop_inert_resets_noise_keys_the_prior_does_not_read)
                                                                             : d.noise.log_alpha);
         cr_assert_eq(c.noise.prior_scope, want[t].prior == OCCAM_PRIOR_SPARSE
                                               ? d.noise.prior_scope : OCCAM_PRIOR_SCOPE_LAYER);
+    }
+    /* the two-part code at the posterior precision (the default, auto) measures the model with
+     * the weights of log α above noise.log_alpha masked, under every prior */
+    for (int pr = OCCAM_PRIOR_GAUSSIAN; pr <= OCCAM_PRIOR_MOG; pr++) {
+        occam_config c;
+        occam_config_defaults(&c);
+        c.noise.enabled = true;
+        c.noise.prior = (occam_prior_kind)pr;
+        c.noise.log_alpha = 1;
+        cr_assert_null(occam_config_drop_inert(&c), "prior %d: log_alpha is read", pr);
+        c.mdl.weight_precision = 0.01; /* a fixed step: not the posterior precision */
+        const char *why = occam_config_drop_inert(&c);
+        cr_assert(why && !strncmp(why, "noise.log_alpha ", 16), "prior %d: %s", pr, why);
     }
     /* (prior_scope = layer above: rebalance is not read) one prior for the network, ReLU:
      * rebalance is read; under tanh it is not */

@@ -105,11 +105,19 @@ typedef struct occam_dl {
     double seconds;       /* time to compute the data code for the final model (bits-back:
                              with the σ-scale search) */
     double total_seconds; /* time for all of occam_dl_compute: prior fits, δ search, codes */
+    size_t low_snr;       /* two-part at the posterior precision: active weights with log α
+                             above noise.log_alpha (Bayesian compression's pruning) */
+    bool low_snr_masked;  /* whether the code masks them: both codes are measured and the
+                             shorter kept (the mask is sent either way) */
+    double low_snr_other_bits; /* the total of the code not kept */
 } occam_dl;
 
 /* Computes the description length of m on `train` under p (bits-back re-fits the noisy
  * weights' priors as noise says). With two-part, qparams (if not NULL; lay.nparams floats)
- * receives the quantised parameters the data code used. */
+ * receives the quantised parameters the data code used. A noisy model coded at its posterior
+ * precision is coded twice when some active weights have log α above noise->log_alpha: as it
+ * is, and with those weights masked; the shorter is kept (dl->low_snr_masked says which; m is
+ * not changed: a writer of the code masks m by occam_noise_mask_low_snr when it is set). */
 int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
                      const occam_noise_params *noise, const occam_dataset *train, int threads,
                      float *qparams, occam_error *err);

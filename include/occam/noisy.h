@@ -154,6 +154,11 @@ void occam_noise_forward(float *const *z, float *const *sd, float *const *eps, f
                          const float *x, const float *mean0, const occam_model *mdl,
                          const float *var, int m, occam_noise_normals *nz);
 
+/* Bayesian compression's rule: counts m's active weights whose log α = ln(σ²/μ²) exceeds
+ * log_alpha (signal-to-noise |μ|/σ below e^(−log_alpha/2)) and, for each, zeroes mask[i] and
+ * params[i] where those (m's flat layout) are not NULL. 0 for a model without σ. */
+size_t occam_noise_low_snr(const occam_model *m, double log_alpha, uint8_t *mask, float *params);
+
 /* Bayesian compression's pruning: masks (and zeroes) every active weight whose log α =
  * ln(σ²/μ²) exceeds log_alpha, signal-to-noise |μ|/σ below e^(−log_alpha/2), enabling m's mask
  * if needed. Returns the number masked, or −1 with err set when the mask cannot be had.

@@ -24,18 +24,29 @@ static const char usage[] =
     "test_accuracy as coded (test_relative_error for regression) and unquantized_test_metric,\n"
     "the same metric with the unquantised weights.\n";
 
-/* Noisy models coded by their posterior (mdl.precision auto or posterior): weights whose
- * log α exceeds noise.log_alpha are masked first, so mdl and compress code the same model. */
-static int mask_low_snr(cli_session *ss, const occam_config *cfg, occam_error *err)
+/* Noisy models coded by their posterior (mdl.precision auto or posterior): occam_dl_compute
+ * measured the code with the weights of log α above noise.log_alpha masked and without, and
+ * kept the shorter. When it masked them, the model here is masked the same way, so the file
+ * compress writes and the unquantised metric are of the model the code describes. */
+static int mask_low_snr(cli_session *ss, const occam_config *cfg, const occam_dl *dl,
+                        occam_error *err)
 {
-    if (cfg->mdl.model_code != OCCAM_MDL_TWO_PART ||
-        !occam_dl_posterior_precision(&cfg->mdl, &ss->model))
+    bool root = occam_comm_is_root(occam_comm_world());
+    if (!dl->low_snr) return OCCAM_OK;
+    if (!dl->low_snr_masked) {
+        if (root)
+            fprintf(stderr, "kept the %zu weights with log α > %g (signal-to-noise below %.3g): "
+                    "masked, the code was longer (%.0f bits against %.0f)\n", dl->low_snr,
+                    cfg->noise.log_alpha, exp(-cfg->noise.log_alpha / 2), dl->low_snr_other_bits,
+                    dl->total_bits);
         return OCCAM_OK;
+    }
     long n = occam_noise_mask_low_snr(&ss->model, cfg->noise.log_alpha, err);
     if (n < 0) return err->status;
-    if (n > 0)
-        fprintf(stderr, "masked %ld weights with log α > %g (signal-to-noise below %.3g)\n", n,
-               cfg->noise.log_alpha, exp(-cfg->noise.log_alpha / 2));
+    if (root)
+        fprintf(stderr, "masked %ld weights with log α > %g (signal-to-noise below %.3g): the "
+                "code is %.0f bits shorter\n", n, cfg->noise.log_alpha,
+                exp(-cfg->noise.log_alpha / 2), dl->low_snr_other_bits - dl->total_bits);
     occam_trainer_sync(ss->tr);
     return OCCAM_OK;
 }
@@ -111,12 +122,12 @@ static int run(const cli_opts *o, occam_error *err)
     threads = ss.threads; /* automatic: at most one per core of the topology */
     if (cfg.mdl.model_code != OCCAM_MDL_COUNT) cli_note_other_grid(o->checkpoint, &ss);
     rc = need_file_sigma(&ss, &cfg, o->checkpoint, err);
-    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, err);
     occam_dl dl;
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (!q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train,
                                               threads, q, err);
+    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, &dl, err);
     if (rc == OCCAM_OK) {
         /* The test accuracy of the model as coded: evaluate with the quantised weights. */
         occam_eval ev_dense, ev_coded;
@@ -237,13 +248,13 @@ static int run_compress(const cli_opts *o, occam_error *err)
     threads = ss.threads; /* automatic: at most one per core of the topology */
     cli_note_other_grid(o->checkpoint, &ss);
     rc = need_file_sigma(&ss, &cfg, o->checkpoint, err);
-    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, err);
     occam_dl dl, bb;
     occam_occ_sizes sz = {0};
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (rc == OCCAM_OK && !q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     if (rc == OCCAM_OK)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
+    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, &dl, err);
     if (rc == OCCAM_OK && occam_comm_is_root(occam_comm_world())) /* rank 0 writes */
         rc = occam_occ_write(o->out, &ss.model, &cfg.model,
                              &(occam_occ_data){.known = true, .normalize = cfg.data.normalize,

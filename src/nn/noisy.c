@@ -307,24 +307,31 @@ double occam_noise_sigma(float rho) { return noisy_softplus(rho); }
 
 double occam_noise_rho(double sigma) { return noisy_softplus_inv(sigma); }
 
+size_t occam_noise_low_snr(const occam_model *m, double log_alpha, uint8_t *mask, float *params)
+{
+    if (!m->rho) return 0;
+    const occam_layout *lay = &m->lay;
+    size_t n = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
+            if (m->mask && !m->mask[i]) continue;
+            double sg = noisy_softplus(m->rho[i]), mu = m->params[i];
+            if (2.0 * log(sg) - log(mu * mu + 1e-30) > log_alpha) {
+                if (mask) mask[i] = 0;
+                if (params) params[i] = 0.0f;
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
 long occam_noise_mask_low_snr(occam_model *m, double log_alpha, occam_error *err)
 {
     if (!m->rho) return 0;
     if (occam_model_mask_enable(m, err) != OCCAM_OK) return -1;
-    const occam_layout *lay = &m->lay;
-    long masked = 0;
-    for (int l = 0; l < lay->nlayers; l++) {
-        size_t w = (size_t)lay->width[l] * lay->width[l + 1];
-        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + w; i++) {
-            double sg = noisy_softplus(m->rho[i]), mu = m->params[i];
-            if (m->mask[i] && 2.0 * log(sg) - log(mu * mu + 1e-30) > log_alpha) {
-                m->mask[i] = 0;
-                m->params[i] = 0.0f;
-                masked++;
-            }
-        }
-    }
-    return masked;
+    return (long)occam_noise_low_snr(m, log_alpha, m->mask, m->params);
 }
 
 bool occam_noise_one_prior(const occam_noise_params *np)

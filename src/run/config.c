@@ -354,8 +354,9 @@ static const config_key keys[] = {
              "curvature; σ set to its minimiser each epoch) or sample (the noisy forward pass, "
              "local reparameterisation); auto = sample for the sparse prior, else expansion"),
     DOUBLE_KEY("noise", "log_alpha", noise.log_alpha, -20, 20, 0, "3",
-               "sparse prior: weights with log α = ln(σ²/μ²) above this are masked (after the "
-               "warm-up, every epoch)"),
+               "weights with log α = ln(σ²/μ²) above this are masked: by the sparse prior (after "
+               "the warm-up, every epoch); by the two-part code at the posterior precision, where "
+               "that codes shorter"),
     UINT64_KEY("noise", "seed", noise.seed, "1", "noise sample seed"),
 };
 

@@ -34,8 +34,7 @@
  * which no run without a schedule saves.
  *
  * noise.*: the mixture's keys apply to the sparse prior too: its bits-back code puts the
- * survivors under a mixture (dl.c's bits_back). noise.log_alpha also masks any noisy model in
- * occam mdl and compress, which take their own config. */
+ * survivors under a mixture (dl.c's bits_back). */
 #include "occam/config.h"
 
 #include <stdbool.h>
@@ -85,6 +84,12 @@ static bool noise_gradient(const occam_config *c)
 static bool noise_gaussian(const occam_config *c) { return c->noise.prior == OCCAM_PRIOR_GAUSSIAN; }
 static bool noise_sparse(const occam_config *c) { return c->noise.prior == OCCAM_PRIOR_SPARSE; }
 static bool noise_shared(const occam_config *c) { return !noise_sparse(c); }
+/* the sparse prior masks by it as it trains; the two-part code at the posterior precision
+ * (occam_dl_posterior_precision) measures the model with those weights masked too */
+static bool noise_log_alpha(const occam_config *c)
+{
+    return noise_sparse(c) || (two_part_step_chosen(c) && c->mdl.precision != OCCAM_PRECISION_SEARCH);
+}
 static bool noise_rebalanced(const occam_config *c) /* as occam_trainer_begin_epoch reads it */
 {
     return occam_noise_one_prior(&c->noise) && c->model.activation == OCCAM_ACT_RELU;
@@ -244,9 +249,11 @@ static const struct inert_rule {
          "applies only to noise.prior = mog with noise.prior_update = gradient"),
     RULE("noise.prior_sigma", noise.prior_sigma, noise_gaussian,
          "applies only to noise.prior = gaussian"),
-    RULE("noise.log_alpha", noise.log_alpha, noise_sparse,
-         "does not apply in training with noise.prior = gaussian or mog (only the sparse prior "
-         "masks weights as it trains; occam mdl and compress still mask by it)"),
+    RULE("noise.log_alpha", noise.log_alpha, noise_log_alpha,
+         "applies only to noise.prior = sparse (which masks by it as it trains) or to the "
+         "two-part code at the posterior precision (mdl.model_code = two-part, mdl.precision = "
+         "auto or posterior, mdl.weight_precision = 0), which is measured with and without "
+         "masking by it"),
     RULE("noise.prior_scope", noise.prior_scope, noise_shared,
          "does not apply with noise.prior = sparse (it has no parameters)"),
     RULE("noise.rebalance", noise.rebalance, noise_rebalanced,
