@@ -316,6 +316,40 @@ Test(dl, occ_round_trips_exactly_and_matches_the_reported_bits)
     rig_down(&r);
 }
 
+/* A layer with no weight left still has its δ in the file (the biases' base step): the code
+ * counts those 32 bits, which it left out, so the file's payload was 32 bits over the two-part
+ * model bits per empty layer. Here the payload's excess over the counted bits is the same with
+ * layer 0 emptied as without, to the range coder's byte. */
+Test(dl, occ_every_field_of_an_empty_layer_is_counted)
+{
+    rig r;
+    rig_up(&r);
+    occam_error err;
+    occam_dl dl;
+    double excess[2];
+    for (int empty = 0; empty < 2; empty++) {
+        if (empty) {
+            const occam_layout *lay = &r.m.lay;
+            size_t n = (size_t)lay->width[0] * lay->width[1];
+            memset(r.m.mask + lay->w_off[0], 0, n);
+            memset(r.m.params + lay->w_off[0], 0, n * sizeof(float));
+        }
+        cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL,
+                                      &err), OCCAM_OK, "%s", err.msg);
+        cr_assert_eq(dl.layer[0].k, empty ? 0u : dl.layer[0].k);
+        char path[] = "/tmp/occam-dl-XXXXXX";
+        occam_occ_sizes sz;
+        occam_model back;
+        occ_write_read(&r, &dl, path, &sz, &back);
+        excess[empty] = 8.0 * (double)sz.payload_bytes - dl.model_bits;
+        unlink(path);
+        occam_model_free(&back);
+    }
+    cr_assert(fabs(excess[1] - excess[0]) <= 16, "payload over the model bits: %g bits with an "
+              "empty layer, %g without", excess[1], excess[0]);
+    rig_down(&r);
+}
+
 /* Format version 7 on a mask that exercises it: layer 0's first unit keeps every input and
  * three others one each (row by row is the shorter code), and a quarter of the hidden units
  * keep a weight going out, not those three (the biases of all but that quarter are not sent). The file decodes to the quantised
@@ -826,9 +860,9 @@ static void reg_down(reg_rig *r)
     occam_dataset_free(&r->std);
 }
 
-/* Σ −log2(N(r; 0, σ²)·δ) with σ the RMS residual, written out in double from residuals in
- * original units: the standardised model's float outputs de-standardised by hand against the
- * targets as read. */
+/* 32 bits for σ, then Σ −log2(N(r; 0, σ²)·δ) with σ the RMS residual as a float32 (the value
+ * sent), written out in double from residuals in original units: the standardised model's
+ * float outputs de-standardised by hand against the targets as read. */
 static double reg_reference_bits(const reg_rig *r, double delta)
 {
     const occam_layout *lay = &r->m.lay;
@@ -841,7 +875,8 @@ static double reg_reference_bits(const reg_rig *r, double delta)
         res[i] = (out[lay->nlayers - 1][i] * r->s + r->shift) - r->raw.y[i];
         ss += res[i] * res[i];
     }
-    double sigma = fmax(sqrt(ss / (double)n), delta);
+    double sigma = (float)fmax(sqrt(ss / (double)n), delta);
+    bits = 32;
     for (size_t i = 0; i < n; i++) {
         double density = exp(-res[i] * res[i] / (2 * sigma * sigma)) / (sqrt(2 * M_PI) * sigma);
         bits -= log2(density * delta);

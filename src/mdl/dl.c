@@ -206,6 +206,7 @@ static int bits_back_at(occam_dl *dl, const occam_model *m, const float *sigma, 
         occam_dl_layer *y = &dl->layer[l];
         if (!y->k) continue;
         y->prior = pr[l];
+        occam_dl_prior_round(&y->prior); /* as sent: 32 bits a parameter */
         y->value_bits = occam_codes_kl_bits_total(m->params + lay->w_off[l], sigma + lay->w_off[l],
                                                 m->mask ? m->mask + lay->w_off[l] : NULL,
                                                 (size_t)y->n, &y->prior, p->samples,
@@ -614,6 +615,8 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
             if (y->k) {
                 y->value_bits = layer_value_bits(m, l, y->delta, &y->prior, threads);
                 y->overhead_bits = 32.0 * (prior_params(&y->prior) + 1);
+            } else {
+                y->overhead_bits = 32.0; /* δ, the biases' base, which the file keeps */
             }
             if (y->k && l == 0 && dl->grid_w && grid_values(dl, m) != OCCAM_OK) {
                 if (q != qparams) free(q);

@@ -6,6 +6,7 @@
  * NLL under q, with the noisy forward pass that draws it. The model codes are in dl.c. */
 #include "dl-impl.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -103,6 +104,17 @@ static double reg_residuals(void *vctx, int t, size_t lo, size_t hi)
     return ss;
 }
 
+/* The regression code's σ: the RMS residual of `count` residuals of Σ r² = ss, at least δ (a
+ * perfect fit), as the float32 the receiver is sent first (SIGMA_BITS; the code over the
+ * residuals is then decodable). NaN or inf for outputs that are. */
+enum { SIGMA_BITS = 32 };
+static double sent_sigma(double ss, size_t count, double delta)
+{
+    double sigma = sqrt(ss / (double)count);
+    if (sigma < delta) sigma = delta;
+    return sigma < FLT_MAX ? (double)(float)sigma : sigma == sigma ? INFINITY : sigma;
+}
+
 /* Regression pass 2: Σ −log2(N(r; 0, σ²)·δ) over residuals [lo, hi). */
 static double reg_bits(void *vctx, int t, size_t lo, size_t hi)
 {
@@ -152,14 +164,13 @@ int dl_data_bits_from(const occam_model *m, const float *params, const occam_dat
         *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, class_bits, &c);
     } else if (rc == OCCAM_OK) {
         double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, reg_residuals, &c);
-        c.sigma = sqrt(ss / (double)(n * k));
-        if (c.sigma < target_precision) c.sigma = target_precision; /* a perfect fit */
+        c.sigma = sent_sigma(ss, n * k, target_precision);
         /* An output that is NaN or infinite (a quantised candidate of huge weights: inf·0 in
          * a layer; SGD at lr 10 on a 15-layer net) makes σ NaN or inf, which the Gaussian
          * code asserted against: the data code is then past any length, as class_bits gives
          * for a NaN logit, and occam_dl_compute refuses it (the δ search passes over it). */
-        *bits = c.sigma < INFINITY ? occam_sum_chunked_ranks(DATA_RANKS, threads, n * k,
-                                                             DATA_CHUNK * k, reg_bits, &c)
+        *bits = c.sigma < INFINITY ? SIGMA_BITS + occam_sum_chunked_ranks(DATA_RANKS, threads,
+                                                             n * k, DATA_CHUNK * k, reg_bits, &c)
                                    : INFINITY;
     }
     free(c.resid);
@@ -291,9 +302,9 @@ int dl_noisy_data_bits(const occam_model *m, const occam_dataset *ds, const floa
         size_t k = (size_t)lay->width[lay->nlayers];
         c.base.sigma = 0.0; /* pass 1: Σ r² */
         double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
-        c.base.sigma = sqrt(ss / (double)(ds->n * k));
-        if (c.base.sigma < c.base.delta) c.base.sigma = c.base.delta;
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        c.base.sigma = sent_sigma(ss, ds->n * k, c.base.delta);
+        *bits = SIGMA_BITS +
+                occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
     }
     free_blocks(c.base.ws, threads);
     free_blocks(c.sq, threads);
