@@ -3,6 +3,7 @@
  * reverse. */
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,11 @@ void cli_session_close(cli_session *s)
  * save or checkpoint it interrupts (main's handler, which these replace, would have). */
 static volatile sig_atomic_t loading, training_ended, outputs_final, many_ranks, late_ignored;
 static struct timespec first_stop; /* when the first stop signal came (only the handler) */
+/* The first stop signal's record: 0 none yet, 1 being written, 2 first_stop holds its time.
+ * Two signals pending at once (an impatient double Ctrl-C while the process was stopped) can
+ * be handled at once by two threads: both took themselves for the first, and the second's
+ * "the same stop" was never said. Lock-free atomics are safe in a handler. */
+static atomic_int stop_state;
 #define STOP_GRACE_NS 1000000000LL /* a second */
 
 static void die_by(int sig)
@@ -310,7 +316,7 @@ static void on_signal(int sig)
         die_by(sig);
         return;
     }
-    if (occam_fit_stop_requested()) {
+    if (occam_fit_stop_requested() || atomic_load(&stop_state) != 0) {
         /* A second press within STOP_GRACE_NS of the first is the same stop (an impatient double
          * Ctrl-C ended a finished run before its --save, with no word); a later one ends the
          * run at once, saying what it leaves unwritten. SIGXCPU never does: the kernel repeats
@@ -320,7 +326,8 @@ static void on_signal(int sig)
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long ns = (long long)(now.tv_sec - first_stop.tv_sec) * 1000000000LL +
                        (now.tv_nsec - first_stop.tv_nsec);
-        if (ns < STOP_GRACE_NS) {
+        if (atomic_load(&stop_state) == 1 || ns < STOP_GRACE_NS) { /* 1: the first's handler
+                                                                      runs now, in another thread */
             static const char same[] = "occam: a second signal within a second of the first: "
                                        "the same stop (one after that second ends the run at "
                                        "once, without saving)\n";
@@ -347,7 +354,13 @@ static void on_signal(int sig)
         die_by(sig);
         return;
     }
+    int none = 0;
+    if (!atomic_compare_exchange_strong(&stop_state, &none, 1)) { /* another thread's is first */
+        on_signal(sig);
+        return;
+    }
     clock_gettime(CLOCK_MONOTONIC, &first_stop); /* async-signal-safe (POSIX) */
+    atomic_store(&stop_state, 2);
     occam_fit_request_stop(sig);
     if (training_ended) { /* no step will see it soon: say at once that it was heard */
         static const char note[] = "occam: stop requested after training: the outputs are "
