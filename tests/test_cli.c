@@ -1824,6 +1824,13 @@ Test(cli, checkpoint_must_match_activation_and_input_scaling)
     expect(occam("compress %s --checkpoint %s --set model.activation=tanh --out %s", BLOBS,
                  path("b.st"), path("b.occ")), 2, act);
     expect_the_input_scaling_checked("b.st");
+    /* an .occ file names the key and both values too (it said 'data.task or
+     * model.activation differs') */
+    expect(occam("compress %s --checkpoint %s --out %s", BLOBS, path("b.st"), path("b.occ")), 0,
+           "wrote");
+    expect(occam("eval %s --checkpoint %s --set model.activation=tanh", BLOBS, path("b.occ")), 2,
+           "b.occ: the coded model's model.activation is relu, the config's tanh; set "
+           "model.activation = relu");
 }
 
 /* compress prints the training loss of the model as coded beside the unquantised one's, and

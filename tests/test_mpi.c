@@ -7,6 +7,8 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "occam/safetensors.h"
 #include "shell.h"
@@ -261,6 +263,14 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         /* only the ranks given --resume read the state, and agree on it */
         {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --resume x.st",
          "rank 1 runs 'occam train --resume' but rank 0 'occam train'"},
+        /* rank 0 writes the outputs: one asked for on rank 1 alone was dropped, exit 0 */
+        {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --save x.st",
+         "rank 1 runs 'occam train --save' but rank 0 'occam train'"},
+        /* grids of other sizes: rank 0 finished and rank 1 waited for ever in point 3 */
+        {"select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
+         "select configs/blobs.ini --threads 1 --grid train.epochs=1,2,3",
+         "rank 1 runs 'occam select --grid train.epochs=1,2,3' but rank 0 'occam select --grid "
+         "train.epochs=1,2'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = mpi_two(out, sizeof out, dir, cases[i].rank0, cases[i].rank1);
@@ -271,10 +281,11 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
     tmpdir_remove(dir);
 }
 
-/* select under mpirun whose ranks were given other grids: each point's session compares the
+/* select under mpirun whose ranks were given other points: each point's session compares the
  * ranks' configs, and the rank that differs says which key. Rank 0, with no message of its
  * own, wrapped its empty one as "select 2/2 (train.epochs=2): " and, holding a message now,
- * spoke instead: the run exited 2 saying nothing about why (found by the CLI sweep). */
+ * spoke instead: the run exited 2 saying nothing about why (found by the CLI sweep). The grids
+ * themselves are compared before anything trains; a --set on one rank is met at its point. */
 Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
 {
     char dir[64], out[1 << 15];
@@ -283,8 +294,15 @@ Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
                      "select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
                      "select configs/blobs.ini --threads 1 --grid train.epochs=1,3");
     cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
-    said_once(out, "occam: select ", "select 2/2 (train.epochs=3): rank 1: train.epochs = 3 "
-                                     "differs from rank 0's");
+    said_once(out, "occam: ", "rank 1 runs 'occam select --grid train.epochs=1,3' but rank 0 "
+                              "'occam select --grid train.epochs=1,2'");
+    cr_assert_null(strstr(out, "select 1/2"), "trained before the grids were compared: %s", out);
+    rc = mpi_two(out, sizeof out, dir,
+                 "select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
+                 "select configs/blobs.ini --threads 1 --grid train.epochs=1,2 "
+                 "--set train.lr=0.2");
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+    said_once(out, "occam: select ", "rank 1: train.lr = 0.2 differs from rank 0's");
     tmpdir_remove(dir);
 }
 
@@ -353,6 +371,9 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
     tmpdir_spit(fewer, csv, half);
     csv[0] = '6'; /* the same shape, one value changed: only the data's hash tells */
     tmpdir_spit(other, csv, len);
+    char fifo[700];
+    snprintf(fifo, sizeof fifo, "%s", tmpdir_path(dir, "rows.fifo"));
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
     snprintf(common, sizeof common, "train configs/blobs.ini --threads 1 --set data.source=csv "
              "--set data.train=%s --set data.test=%s --set model.layers=2,4,3 "
              "--set train.epochs=2 --set train.checkpoint_dir=%s/ck", rows, rows, dir);
@@ -366,6 +387,10 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
         {"--set model.layers=2,5,3", "", "rank 1: model.layers = 2,5,3 differs from rank 0's"},
         {"--set data.train=", fewer, "rank 1: its data (30 training rows"},
         {"--set data.train=", other, "rank 1: its data (60 training rows"},
+        /* a failure of rank 1's alone names the rank and its host: the user's file is fine */
+        {"--set data.test=/nonexistent/y.csv", "", "rank 1 (host "},
+        /* every rank reads the data: a FIFO was split between them, and its rows blamed */
+        {"--set data.train=", fifo, "is not a regular file, and under mpirun every rank reads"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char r1[800];
@@ -378,6 +403,43 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
         cr_assert_eq(rc, 2, "rank 1 %s: exit %d (124: a hang): %s", r1, rc, out);
         said_once(out, "occam: ", cases[i].want);
     }
+    tmpdir_remove(dir);
+}
+
+/* predict under mpirun: every rank predicts, rank 0 writes. Another input on rank 1 went
+ * unchecked (exit 0 on rank 0's rows), and standard input, which mpirun gives rank 0 alone,
+ * failed on rank 1 after rank 0 had written the output (found by the MPI sweep). Now the ranks
+ * compare their rows before rank 0 writes, and a pipe is refused up front. */
+Test(mpi, predict_ranks_agree_before_rank_0_writes, .timeout = 120)
+{
+    char dir[64], out[1 << 15], model[700], rows[700], fewer[700], pred[700], common[3000];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    snprintf(model, sizeof model, "%s", tmpdir_path(dir, "m.st"));
+    snprintf(rows, sizeof rows, "%s", tmpdir_path(dir, "in.csv"));
+    snprintf(fewer, sizeof fewer, "%s", tmpdir_path(dir, "fewer.csv"));
+    snprintf(pred, sizeof pred, "%s", tmpdir_path(dir, "p.csv"));
+    cr_assert_eq(shell_occam(out, sizeof out, "train configs/blobs.ini --threads 1 "
+                             "--set train.epochs=1 --save %s", model), 0, "%s", out);
+    char csv[8192];
+    size_t len = 0;
+    for (int i = 0; i < 20; i++)
+        for (int j = 0; j < 20; j++)
+            len += (size_t)snprintf(csv + len, sizeof csv - len, "%d%c", (i * j) % 7,
+                                    j == 19 ? '\n' : ',');
+    tmpdir_spit(rows, csv, len);
+    tmpdir_spit(fewer, csv, len / 2);
+    snprintf(common, sizeof common, "predict configs/blobs.ini --threads 1 --checkpoint %s "
+             "--output %s --input", model, pred);
+    char r0[3800], r1[3800];
+    snprintf(r0, sizeof r0, "%s %s", common, rows);
+    snprintf(r1, sizeof r1, "%s %s", common, fewer);
+    int rc = mpi_two(out, sizeof out, dir, r0, r1);
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+    said_once(out, "occam: ", "rank 1: its rows (");
+    cr_assert_neq(access(pred, F_OK), 0, "the output was written: %s", out);
+    rc = mpi_two(out, sizeof out, dir, r0, r0);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_assert_eq(access(pred, F_OK), 0, "%s", out);
     tmpdir_remove(dir);
 }
 

@@ -103,6 +103,8 @@ void cli_session_close(cli_session *s);
  * rc; returns rc, or on a rank that differs an input error naming `from` (where its weights
  * came from). Not agreed: cli_agree follows. */
 int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err);
+/* The same for rows read from `from` (predict's --input): every rank calls it. */
+int cli_ranks_same_rows(const occam_dataset *ds, const char *from, int rc, occam_error *err);
 
 /* mdl and compress: a note on stderr (rank 0) when checkpoint is a version 8 .occ file coded
  * on another image grid than s's data has (occam_dl_grid_w): the description lengths there may
@@ -169,7 +171,7 @@ int cmd_select(int argc, char **argv);
  * first collective for ever. `action` names the path ("train", "train --help", "bench gemm"):
  * when a rank's differs from rank 0's, the lowest such rank says so and every rank gets the
  * exit status 2; 0 when they agree (always, without mpirun). Every rank must call it. */
-#define CLI_ACTION_MAX 64
+#define CLI_ACTION_MAX 256
 int cli_same_action(const char *action);
 
 /* The body of a subcommand that takes CONFIG and the options in `allowed`: parses argv, prints

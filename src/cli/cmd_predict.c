@@ -239,6 +239,10 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK && cfg.data.task == OCCAM_TASK_REGRESS)
         occam_data_targets_restore(&train, y, in.n);
     if (rc == OCCAM_OK) rc = predict_check(o->input, y, in.n, k, err);
+    /* under mpirun every rank predicts; rank 0 writes only what they all agree on (another
+     * rank's input or model went unchecked, and its failure came after rank 0's output) */
+    rc = cli_ranks_same_model(&model, o->checkpoint, rc, err);
+    rc = cli_agree(cli_ranks_same_rows(&in, o->input, rc, err), err);
     if (rc == OCCAM_OK)
         rc = occam_comm_is_root(occam_comm_world()) /* rank 0 writes */
                  ? predict_write(o->output, y, in.n, k, cfg.data.task == OCCAM_TASK_CLASSIFY, err)

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <zlib.h>
 
 #include "cli.h"
 #include "occam/comm.h"
@@ -50,8 +53,22 @@ int cli_fail(const occam_error *err)
 {
     int status = err->status ? err->status : OCCAM_ERR_RUNTIME;
     FILE *out = err_out ? err_out : stderr;
+    /* under mpirun a failure that is another rank's alone (a file its host lacks or holds
+     * damaged) names that rank and host: the file the user looks at may be fine */
+    const occam_comm *w = occam_comm_world();
+    char who[128] = "";
+    char me[24];
+    snprintf(me, sizeof me, "rank %d", w->rank);
+    const char *named = strstr(err->msg, me); /* the message names this rank already */
+    if (named && named[strlen(me)] >= '0' && named[strlen(me)] <= '9') named = NULL;
+    if (w->size > 1 && w->rank != 0 && !named) {
+        char host[64] = "";
+        if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+        snprintf(who, sizeof who, "rank %d%s%s%s: ", w->rank, *host ? " (host " : "", host,
+                 *host ? ")" : "");
+    }
     if (err->msg[0])
-        fprintf(out, "occam: %s\n", cli_shown(err->msg));
+        fprintf(out, "occam: %s%s\n", who, cli_shown(err->msg));
     else if (status >= OCCAM_STOPPED)
         ; /* stopped by a signal: the command has said where its state is */
     else /* a failure path that forgot its message: never exit without a word */
@@ -238,6 +255,33 @@ static int set_from_option(occam_config *cfg, const char *option, const char *ke
     return occam_error_set(err, rc, "%s %s%s", option, value, why ? why : e.msg);
 }
 
+/* Under mpirun every rank reads each input itself: a pipe or FIFO (standard input too, which
+ * mpirun gives rank 0 alone) was split between the ranks, and its rows blamed for errors they
+ * do not have ('ff:3641: expected 5 cells, found 6'; '/dev/stdin: no data rows'). stat does
+ * not open, so a FIFO without a writer is not waited on. */
+static int one_reader_each(const char *path, const char *what, occam_error *err)
+{
+    struct stat st;
+    if (!path || !*path || stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+        return OCCAM_OK; /* a missing file is its reader's to name */
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s (%s) is not a regular file, and under "
+                           "mpirun every rank reads it: a pipe, FIFO or standard input would "
+                           "be split between the ranks (mpirun gives standard input to rank 0 "
+                           "alone); give every rank a regular file", what, path);
+}
+
+static int ranks_read_files(const cli_opts *o, const occam_config *cfg, occam_error *err)
+{
+    if (occam_comm_world()->size < 2) return OCCAM_OK;
+    bool csv = cfg->data.source == OCCAM_SOURCE_CSV;
+    int rc = one_reader_each(csv ? cfg->data.train : NULL, "data.train", err);
+    if (rc == OCCAM_OK) rc = one_reader_each(csv ? cfg->data.test : NULL, "data.test", err);
+    if (rc == OCCAM_OK) rc = one_reader_each(o->checkpoint, "--checkpoint", err);
+    if (rc == OCCAM_OK) rc = one_reader_each(o->resume, "--resume", err);
+    if (rc == OCCAM_OK) rc = one_reader_each(o->input, "--input", err);
+    return rc;
+}
+
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err)
 {
     occam_config_defaults(cfg);
@@ -251,6 +295,7 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     if (rc == OCCAM_OK)
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
                                 o->threads >= 0 ? "--threads" : "runtime.threads", threads, err);
+    if (rc == OCCAM_OK) rc = ranks_read_files(o, cfg, err);
     /* under mpirun a file one host lacks, or a rank left without a core, stops every rank */
     return cli_agree(rc, err);
 }
@@ -273,6 +318,37 @@ int cli_same_action(const char *action)
     return cli_finish(cli_agree(rc, &err), &err);
 }
 
+/* What every rank must agree on before any work: the command; --help and --print-config
+ * (one rank alone would leave the others in their first collective); --resume (every rank
+ * restores a state, or none); which outputs are asked for (rank 0 writes them: one asked for
+ * on another rank only was dropped without a word); the inputs named by option; the values
+ * that steer the work (--code, --repeats, --threshold, --json); and select's grid, whose
+ * points are trained together (grids of other sizes left a rank in a collective for ever). */
+static void cli_action(const cli_opts *o, const char *cmd, char *buf, size_t cap)
+{
+    /* the grid as given, or, when that is long, its axes and CRC-32 */
+    uLong grid = crc32_z(0, NULL, 0);
+    char grids[144] = "";
+    size_t len = 0;
+    for (int i = 0; i < o->ngrids; i++) {
+        grid = crc32_z(grid, (const unsigned char *)o->grids[i], strlen(o->grids[i]) + 1);
+        if (len < sizeof grids)
+            len += (size_t)snprintf(grids + len, sizeof grids - len, " --grid %s", o->grids[i]);
+    }
+    if (len >= sizeof grids)
+        snprintf(grids, sizeof grids, " --grid (%d axes, CRC-32 %08lx)", o->ngrids,
+                 (unsigned long)grid);
+    snprintf(buf, cap, "%s%s%s%s%s%s%s%s%s%s%s%s%.12s%s%.12s%s%.12s", cmd,
+             o->help ? " --help" : o->print_config ? " --print-config" : "",
+             o->resume ? " --resume" : "", o->save ? " --save" : "",
+             o->report ? " --report" : "", o->out ? " --out" : "",
+             o->output ? " --output" : "", o->checkpoint ? " --checkpoint" : "",
+             o->input ? " --input" : "", o->json ? " --json" : "", grids,
+             o->code ? " --code " : "", o->code ? o->code : "",
+             o->repeats ? " --repeats " : "", o->repeats ? o->repeats : "",
+             o->threshold ? " --threshold " : "", o->threshold ? o->threshold : "");
+}
+
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
                 int (*run)(const cli_opts *o, occam_error *err))
 {
@@ -283,11 +359,9 @@ int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
     if (rc) return cli_finish(rc, &err);
     /* --help or --print-config on one rank only would leave the others in their first
      * collective */
-    char cmd[CLI_ACTION_MAX], action[CLI_ACTION_MAX + 32];
+    char cmd[64], action[CLI_ACTION_MAX];
     command_title(cmd, sizeof cmd, argv[0]);
-    snprintf(action, sizeof action, "%s%s%s", cmd,
-             o.help ? " --help" : o.print_config ? " --print-config" : "",
-             o.resume ? " --resume" : ""); /* every rank restores a state, or none */
+    cli_action(&o, cmd, action, sizeof action);
     rc = cli_same_action(action);
     if (rc) return rc;
     if (o.help) {
@@ -295,5 +369,6 @@ int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
         return 0;
     }
     rc = run(&o, &err);
+    cli_outputs_final(); /* the command has written all it will: a late signal loses nothing */
     return cli_finish(rc, &err);
 }

@@ -146,15 +146,33 @@ static int ranks_agree_on_inputs(const occam_config *cfg, const cli_session *s, 
     return rc;
 }
 
+/* Every rank calls it: whether this rank's hash (of a loaded input; rc not OK: none) differs
+ * from rank 0's, when rank 0 has one. */
+static bool differs_from_rank_0(const occam_comm *w, uint64_t mine, int rc)
+{
+    uint64_t first = rc == OCCAM_OK ? mine : 0;
+    occam_comm_bcast(w, &first, sizeof first, 0);
+    return rc == OCCAM_OK && first && mine != first;
+}
+
 int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err)
 {
     const occam_comm *w = occam_comm_world();
     if (w->size <= 1 || !w->mpi) return rc;
-    uint64_t mine = rc == OCCAM_OK ? hash_model(0xcbf29ce484222325ull, m) : 0, first = mine;
-    occam_comm_bcast(w, &first, sizeof first, 0);
-    if (rc == OCCAM_OK && first && mine != first) /* rank 0 has its model */
+    if (differs_from_rank_0(w, rc == OCCAM_OK ? hash_model(0xcbf29ce484222325ull, m) : 0, rc))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "rank %d: its model (%s) differs from rank "
                              "0's; every rank must start from the same weights", w->rank, from);
+    return rc;
+}
+
+int cli_ranks_same_rows(const occam_dataset *ds, const char *from, int rc, occam_error *err)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size <= 1 || !w->mpi) return rc;
+    if (differs_from_rank_0(w, rc == OCCAM_OK ? hash_dataset(0xcbf29ce484222325ull, ds) : 0, rc))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "rank %d: its rows (%s: %zu of %zu features) "
+                             "differ from rank 0's; every rank must read the same rows", w->rank,
+                             from, ds->n, ds->d);
     return rc;
 }
 
@@ -281,7 +299,8 @@ void cli_session_close(cli_session *s)
 /* SIGINT, SIGTERM, SIGUSR1, SIGHUP and SIGXCPU ask the run to stop after its step; a second
  * one more than a second after the first stops it at once, removing the temporary file of a
  * save or checkpoint it interrupts (main's handler, which these replace, would have). */
-static volatile sig_atomic_t loading, training_ended, outputs_final, many_ranks, late_ignored;
+static volatile sig_atomic_t loading, training_ended, outputs_final, many_ranks, late_ignored,
+    not_root;
 static struct timespec first_stop; /* when the first stop signal came (only the handler) */
 /* The first stop signal's record: 0 none yet, 1 being written, 2 first_stop holds its time.
  * Two signals pending at once (an impatient double Ctrl-C while the process was stopped) can
@@ -322,6 +341,14 @@ static void on_signal(int sig)
          * run at once, saying what it leaves unwritten. SIGXCPU never does: the kernel repeats
          * it every CPU-second past the soft limit, and the hard limit ends the run anyway. */
         if (sig == SIGXCPU) return;
+        if (outputs_final) {
+            /* Everything is written: nothing is lost by ending now, so nothing is said. Under
+             * mpirun this is the SIGTERM mpirun sends the ranks left once one has ended by the
+             * first signal, which said "whatever was still being saved is not written" after
+             * every file was whole. */
+            die_by(sig);
+            return;
+        }
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long ns = (long long)(now.tv_sec - first_stop.tv_sec) * 1000000000LL +
@@ -362,7 +389,8 @@ static void on_signal(int sig)
     clock_gettime(CLOCK_MONOTONIC, &first_stop); /* async-signal-safe (POSIX) */
     atomic_store(&stop_state, 2);
     occam_fit_request_stop(sig);
-    if (training_ended) { /* no step will see it soon: say at once that it was heard */
+    if (training_ended && !not_root) { /* no step will see it soon: say at once that it was
+                                           heard (rank 0 alone speaks) */
         static const char note[] = "occam: stop requested after training: the outputs are "
                                    "written first (a second signal, a second or more later, "
                                    "stops at once, without them)\n";
@@ -388,6 +416,7 @@ void cli_outputs_final(void)
 void cli_catch_stop_signals(void)
 {
     many_ranks = occam_comm_world()->size > 1;
+    not_root = !occam_comm_is_root(occam_comm_world());
     loading = 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -677,9 +677,23 @@ static int check_shape(const char *path, const occam_model *m, uint32_t L, const
     if ((int)L != cl->nlayers)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the file has %u weight layers, "
                                "model.layers has %d", path, L, cl->nlayers);
+    /* named as the other files' checks name them: key, both values, the fix */
+    static const char *const tasks[] = {[OCCAM_TASK_CLASSIFY] = "classify",
+                                        [OCCAM_TASK_REGRESS] = "regress"};
+    static const char *const acts[] = {[OCCAM_ACT_RELU] = "relu", [OCCAM_ACT_TANH] = "tanh",
+                                       [OCCAM_ACT_SIGMOID] = "sigmoid"};
+    const char *key = task != (uint32_t)m->task ? "data.task" : "model.activation";
+    const char *const *names = task != (uint32_t)m->task ? tasks : acts;
+    uint32_t file = task != (uint32_t)m->task ? task : act;
+    uint32_t cfg = task != (uint32_t)m->task ? (uint32_t)m->task : (uint32_t)m->act;
+    uint32_t count = task != (uint32_t)m->task ? 2 : 3;
     if (task != (uint32_t)m->task || act != (uint32_t)m->act)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's data.task or "
-                               "model.activation differs from the config's", path);
+        return file < count
+                   ? occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's %s is %s, the "
+                                     "config's %s; set %s = %s", path, key, names[file],
+                                     names[cfg], key, names[file])
+                   : occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's %s is "
+                                     "unknown (code %u; a damaged header)", path, key, file);
     bool pruned_from_cfg = true;
     for (uint32_t l = 0; l <= L; l++) pruned_from_cfg &= declared[l] == cl->width[l];
     for (uint32_t l = 0; l <= L; l++) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "occam/comm.h"
 #include "occam/dl.h"
 #include "occam/json.h"
 #include "occam/noisy.h"
@@ -257,7 +258,7 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
     occam_json_key(j, "threads");
     occam_json_int(j, r->threads);
     occam_json_key(j, "ranks"); /* the world size: mpirun's ranks, 1 without it */
-    occam_json_int(j, r->trainer ? occam_trainer_ranks(r->trainer) : 1);
+    occam_json_int(j, r->trainer ? occam_trainer_ranks(r->trainer) : occam_comm_world()->size);
     occam_json_key(j, "blis_arch");
     occam_json_string(j, r->blis_arch ? r->blis_arch : "unknown");
     if (r->fit && r->fit->run_id[0]) { /* the checkpoints' occam.run */
