@@ -98,6 +98,11 @@ Test(select_cmd, grid_refusals_name_the_key)
     refused(parse(&g, &err, 1, "train.lr=0.1,0.1"), &err, "'0.1' twice", NULL);
     refused(parse(&g, &err, 2, "train.lr=0.1", "train.lr=0.2"), &err,
             "train.lr is already a grid key", NULL);
+    /* select's points are not checkpointed: such a grid trained one point over and over */
+    refused(parse(&g, &err, 1, "train.checkpoint_dir=a,b"), &err, "train.checkpoint_dir",
+            "without checkpoints");
+    refused(parse(&g, &err, 1, "train.checkpoint_every=0,1"), &err, "train.checkpoint_every",
+            "without checkpoints");
     /* a list written with commas is three values, and "10" alone is too short a model.layers */
     refused(parse(&g, &err, 1, "model.layers=10,50,1"), &err, "model.layers", "'10'");
     /* ... and the message says so (it said only "needs 2 to 16 comma-separated entries") */

@@ -253,6 +253,8 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         {train, "eval configs/blobs.ini --threads 1 --checkpoint x.st",
          "rank 1 runs 'occam eval' but rank 0 'occam train'"},
         {train, "--version", "rank 1 runs 'occam --version' but rank 0 'occam train'"},
+        /* the benchmark is named with the command (it said 'occam bench') */
+        {"bench gemm 8 8 8", train, "rank 1 runs 'occam train' but rank 0 'occam bench gemm'"},
         {"bench gemm 8 8 8", "bench train configs/blobs.ini --threads 1",
          "rank 1 runs 'occam bench train' but rank 0 'occam bench gemm'"},
         /* 'help CMD' runs CMD's collectives, '--help' none: both were the action '--help',

@@ -117,6 +117,12 @@ static int axis_split(grid_axis *ax, occam_error *err)
     ax->text[ls] = '.';
     memmove(ax->text + ls + 1, name, strlen(name) + 1);
     ax->key = ax->text;
+    /* select trains its points without checkpoints: such a grid trained the same point twice
+     * over, without a word */
+    if (!strncmp(ax->key, "train.checkpoint_", 17))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: select trains its points "
+                               "without checkpoints, so %s would change nothing", ax->spec,
+                               ax->key);
     bool list = occam_config_key_is_list(ax->key);
     int n = 1;
     for (char *c = eq + 1; *c; c++) n += *c == ',';

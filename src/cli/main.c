@@ -97,8 +97,10 @@ static int dispatch(int argc, char **argv)
     bool help_cmd = !strcmp(cmd, "help") && argc > 2 && argc <= 4;
     /* under mpirun: one command on all ranks ('help CMD' runs CMD's collectives, '--help' none) */
     char action[CLI_ACTION_MAX];
-    snprintf(action, sizeof action, "%s%s", help_cmd ? "help " : "",
-             help_cmd ? argv[2] : help ? "--help" : cmd);
+    bool bench_sub = !strcmp(cmd, "bench") && argc > 2; /* named with its benchmark */
+    snprintf(action, sizeof action, "%s%s%s%s", help_cmd ? "help " : "",
+             help_cmd ? argv[2] : help ? "--help" : cmd, bench_sub ? " " : "",
+             bench_sub ? argv[2] : "");
     int rc = cli_same_action(action);
     if (rc) return rc;
     if (argc < 2) {
