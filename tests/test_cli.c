@@ -2536,7 +2536,7 @@ Test(cli, a_layer_masked_whole_keeps_its_biases_in_the_occ_file, .timeout = 60)
                     "--set noise.warmup_epochs=0 --set noise.kl_scale=1000 --threads 1";
     expect(occam("train %s %s --set train.lr=1 --set train.epochs=2 --save %s", BLOBS, s,
                  path("m.st")), 0, "saved");
-    expect(occam("mdl %s %s --checkpoint %s", BLOBS, s, path("m.st")), 0, "masked 60 weights");
+    expect(occam("mdl %s %s --checkpoint %s", BLOBS, s, path("m.st")), 0, "masked the 60 weights");
     const char *bits = strstr(out, "data bits");
     cr_assert(bits, "%s", out);
     char want[64];
@@ -2568,7 +2568,7 @@ Test(cli, train_reports_the_code_mdl_and_compress_write, .timeout = 60)
     report_total_is_mdls("--set model.layers=20,3 --set noise.enabled=true "
                          "--set noise.log_alpha=-20 --set noise.warmup_epochs=0 "
                          "--set noise.kl_scale=1000 --set train.lr=1 --set train.epochs=2 "
-                         "--threads 1", "masked 60 weights");
+                         "--threads 1", "masked the 60 weights");
 }
 
 /* compress refused more than 2^24 quantisation bins per layer, but eval refused more than 2^22

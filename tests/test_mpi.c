@@ -267,7 +267,7 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
          "rank 1 runs 'occam train --resume' but rank 0 'occam train'"},
         /* rank 0 writes the outputs: one asked for on rank 1 alone was dropped, exit 0 */
         {train, "train configs/blobs.ini --threads 1 --set train.epochs=1 --save x.st",
-         "rank 1 runs 'occam train --save' but rank 0 'occam train'"},
+         "rank 1 names --save x.st, which rank 0 does not"},
         /* grids of other sizes: rank 0 finished and rank 1 waited for ever in point 3 */
         {"select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
          "select configs/blobs.ini --threads 1 --grid train.epochs=1,2,3",
@@ -299,6 +299,28 @@ Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
     said_once(out, "occam: ", "rank 1 runs 'occam select --grid train.epochs=1,3' but rank 0 "
                               "'occam select --grid train.epochs=1,2'");
     cr_assert_null(strstr(out, "select 1/2"), "trained before the grids were compared: %s", out);
+    /* a data path may differ between ranks (each host's copy), in a grid too; an output named
+     * on rank 0 alone is written as asked */
+    char r0[1600], r1[1600], rep[700];
+    snprintf(rep, sizeof rep, "%s", tmpdir_path(dir, "r.json"));
+    snprintf(r0, sizeof r0, "select configs/blobs.ini --threads 1 --set data.source=csv "
+             "--set model.layers=2,4,3 --set train.epochs=1 --report %s --grid data.train=%s,%s",
+             rep, tmpdir_path(dir, "a.csv"), tmpdir_path(dir, "b.csv"));
+    snprintf(r1, sizeof r1, "select configs/blobs.ini --threads 1 --set data.source=csv "
+             "--set model.layers=2,4,3 --set train.epochs=1 --grid data.train=%s,%s",
+             tmpdir_path(dir, "a2.csv"), tmpdir_path(dir, "b2.csv"));
+    char csv[2048];
+    size_t len = 0;
+    for (int i = 0; i < 40; i++)
+        len += (size_t)snprintf(csv + len, sizeof csv - len, "%d,%d,%d\n", i % 7, i % 5, i % 3);
+    tmpdir_spit(tmpdir_path(dir, "a.csv"), csv, len);
+    tmpdir_spit(tmpdir_path(dir, "a2.csv"), csv, len);
+    csv[0] = '5';
+    tmpdir_spit(tmpdir_path(dir, "b.csv"), csv, len);
+    tmpdir_spit(tmpdir_path(dir, "b2.csv"), csv, len);
+    rc = mpi_two(out, sizeof out, dir, r0, r1);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_assert_eq(access(rep, F_OK), 0, "%s", out);
     rc = mpi_two(out, sizeof out, dir,
                  "select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
                  "select configs/blobs.ini --threads 1 --grid train.epochs=1,2 "
@@ -392,7 +414,7 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
         /* a failure of rank 1's alone names the rank and its host: the user's file is fine */
         {"--set data.test=/nonexistent/y.csv", "", "rank 1 (host "},
         /* every rank reads the data: a FIFO was split between them, and its rows blamed */
-        {"--set data.train=", fifo, "is not a regular file, and under mpirun every rank reads"},
+        {"--set data.train=", fifo, "is a named FIFO, and under mpirun every rank reads it"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char r1[800];

@@ -173,6 +173,9 @@ int cmd_select(int argc, char **argv);
  * exit status 2; 0 when they agree (always, without mpirun). Every rank must call it. */
 #define CLI_ACTION_MAX 256
 int cli_same_action(const char *action);
+/* Whether a config key may differ between mpirun's ranks: its data paths, its checkpoint
+ * folder, its threads and their placement (runtime.* but runtime.grad). */
+bool cli_rank_local(const char *key);
 
 /* The body of a subcommand that takes CONFIG and the options in `allowed`: parses argv, prints
  * `usage` for --help, else calls run; returns the exit code. */

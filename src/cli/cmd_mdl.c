@@ -31,23 +31,19 @@ static const char usage[] =
 static int mask_low_snr(cli_session *ss, const occam_config *cfg, const occam_dl *dl,
                         occam_error *err)
 {
-    bool root = occam_comm_is_root(occam_comm_world());
     if (!dl->low_snr) return OCCAM_OK;
-    if (!dl->low_snr_masked) {
-        if (root)
-            fprintf(stderr, "kept the %zu weights with log α > %g (signal-to-noise below %.3g): "
-                    "masked, the code was longer (%.0f bits against %.0f)\n", dl->low_snr,
-                    cfg->noise.log_alpha, exp(-cfg->noise.log_alpha / 2), dl->low_snr_other_bits,
-                    dl->total_bits);
-        return OCCAM_OK;
+    if (dl->low_snr_masked) {
+        long n = occam_noise_mask_low_snr(&ss->model, cfg->noise.log_alpha, err);
+        if (n < 0) return err->status;
+        occam_trainer_sync(ss->tr);
     }
-    long n = occam_noise_mask_low_snr(&ss->model, cfg->noise.log_alpha, err);
-    if (n < 0) return err->status;
-    if (root)
-        fprintf(stderr, "masked %ld weights with log α > %g (signal-to-noise below %.3g): the "
-                "code is %.0f bits shorter\n", n, cfg->noise.log_alpha,
-                exp(-cfg->noise.log_alpha / 2), dl->low_snr_other_bits - dl->total_bits);
-    occam_trainer_sync(ss->tr);
+    if (occam_comm_is_root(occam_comm_world()))
+        fprintf(stderr, "%s the %zu weights with log α > %g (signal-to-noise below %.3g): the "
+                "code %s (%.0f bits against %.0f)\n", dl->low_snr_masked ? "masked" : "kept",
+                dl->low_snr, cfg->noise.log_alpha, exp(-cfg->noise.log_alpha / 2),
+                dl->low_snr_masked ? "is shorter masked" : "was longer masked",
+                dl->low_snr_masked ? dl->total_bits : dl->low_snr_other_bits,
+                dl->low_snr_masked ? dl->low_snr_other_bits : dl->total_bits);
     return OCCAM_OK;
 }
 

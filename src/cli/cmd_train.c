@@ -306,12 +306,19 @@ static int run(const cli_opts *o, occam_error *err)
     const char *arch = ss.arch;
     cli_note_csv("data.train", cfg.data.train, train);
     cli_note_csv("data.test", cfg.data.test, test);
+    /* "2 ranks × 2 threads", or with ranks given other counts (mpirun's MPMD form) their
+     * range: rank 0's count alone misstated the others' (every rank gets here) */
+    char team[64];
+    int most = occam_comm_max_int(world, threads), least = -occam_comm_max_int(world, -threads);
+    if (least == most)
+        snprintf(team, sizeof team, "%d rank%s × %d thread%s", world->size,
+                 world->size == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
+    else
+        snprintf(team, sizeof team, "%d ranks × %d–%d threads", world->size, least, most);
     if (rc == OCCAM_OK) {
-        fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %d rank%s × "
-                "%d thread%s, BLIS kernels %s%s\n", train->n, test->n,
-                model->lay.nweights + model->lay.nbiases, world->size, world->size == 1 ? "" : "s",
-                threads, threads == 1 ? "" : "s", arch,
-                occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
+        fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %s, BLIS "
+                "kernels %s%s\n", train->n, test->n, model->lay.nweights + model->lay.nbiases,
+                team, arch, occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task,
                              .ranks = world->size};
         state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,
@@ -407,9 +414,8 @@ static int run(const cli_opts *o, occam_error *err)
                    "weights: %.0f bits)\n",
                    occam_dl_code_name(dl.code), dl.model_bits, dl.data_bits, dl.total_bits,
                    dl.dense_bits);
-        printf("time   %.2f s training, %.0f samples/s, %d rank%s × %d thread%s, BLIS %s\n",
-               fit.train_seconds, fit.samples_per_second, world->size,
-               world->size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", arch);
+        printf("time   %.2f s training, %.0f samples/s, %s, BLIS %s\n", fit.train_seconds,
+               fit.samples_per_second, team, arch);
         occam_report rep = {.command = "train", .cfg = &cfg, .model = model, .threads = threads,
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
                             .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr,

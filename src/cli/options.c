@@ -255,19 +255,24 @@ static int set_from_option(occam_config *cfg, const char *option, const char *ke
     return occam_error_set(err, rc, "%s %s%s", option, value, why ? why : e.msg);
 }
 
-/* Under mpirun every rank reads each input itself: a pipe or FIFO (standard input too, which
- * mpirun gives rank 0 alone) was split between the ranks, and its rows blamed for errors they
- * do not have ('ff:3641: expected 5 cells, found 6'; '/dev/stdin: no data rows'). stat does
- * not open, so a FIFO without a writer is not waited on. */
+/* Under mpirun every rank reads each input itself: a named FIFO, or standard input (which
+ * mpirun gives rank 0 alone), was split between the ranks, and its rows blamed for errors
+ * they do not have ('ff:3641: expected 5 cells, found 6'; '/dev/stdin: no data rows'). A
+ * pipe each rank opens for itself (bash's <(...)) is its own, and the ranks' row hashes catch
+ * one that is not. stat does not open, so a FIFO without a writer is not waited on. */
 static int one_reader_each(const char *path, const char *what, occam_error *err)
 {
-    struct stat st;
-    if (!path || !*path || stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+    struct stat ln, st, in;
+    if (!path || !*path || lstat(path, &ln) != 0 || stat(path, &st) != 0 || S_ISREG(st.st_mode))
         return OCCAM_OK; /* a missing file is its reader's to name */
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s (%s) is not a regular file, and under "
-                           "mpirun every rank reads it: a pipe, FIFO or standard input would "
-                           "be split between the ranks (mpirun gives standard input to rank 0 "
-                           "alone); give every rank a regular file", what, path);
+    bool fifo = S_ISFIFO(ln.st_mode);
+    bool stdin_too = fstat(0, &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino;
+    if (!fifo && !stdin_too) return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s (%s) is %s, and under mpirun every rank "
+                           "reads it: its rows would be split between the ranks%s; give every "
+                           "rank a regular file", what, path,
+                           fifo ? "a named FIFO" : "standard input",
+                           fifo ? "" : " (mpirun gives standard input to rank 0 alone)");
 }
 
 static int ranks_read_files(const cli_opts *o, const occam_config *cfg, occam_error *err)
@@ -318,35 +323,75 @@ int cli_same_action(const char *action)
     return cli_finish(cli_agree(rc, &err), &err);
 }
 
+/* One --grid as the ranks compare it: as given, but for a key that may differ between ranks
+ * (cli_rank_local: each host's own copy of the data) only the key and how many values. */
+static size_t grid_action(char *buf, size_t cap, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    char key[96] = "";
+    if (eq) {
+        const char *a = spec, *b = eq;
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        snprintf(key, sizeof key, "%.*s", (int)(b - a), a);
+    }
+    if (!eq || !cli_rank_local(key)) return (size_t)snprintf(buf, cap, " --grid %s", spec);
+    int n = 1;
+    for (const char *c = eq + 1; *c; c++) n += *c == ',';
+    return (size_t)snprintf(buf, cap, " --grid %s=(%d value%s)", key, n, n == 1 ? "" : "s");
+}
+
 /* What every rank must agree on before any work: the command; --help and --print-config
  * (one rank alone would leave the others in their first collective); --resume (every rank
- * restores a state, or none); which outputs are asked for (rank 0 writes them: one asked for
- * on another rank only was dropped without a word); the inputs named by option; the values
- * that steer the work (--code, --repeats, --threshold, --json); and select's grid, whose
- * points are trained together (grids of other sizes left a rank in a collective for ever). */
+ * restores a state, or none); the inputs named by option; the values that steer the work
+ * (--code, --repeats, --threshold, --json); and select's grid, whose points are trained
+ * together (grids of other sizes left a rank in a collective for ever). The outputs are
+ * compared apart (outputs_on_rank_0). */
 static void cli_action(const cli_opts *o, const char *cmd, char *buf, size_t cap)
 {
-    /* the grid as given, or, when that is long, its axes and CRC-32 */
+    /* the grid as compared, or, when that is long, its axes and CRC-32 */
     uLong grid = crc32_z(0, NULL, 0);
-    char grids[144] = "";
+    char grids[200] = "";
     size_t len = 0;
     for (int i = 0; i < o->ngrids; i++) {
-        grid = crc32_z(grid, (const unsigned char *)o->grids[i], strlen(o->grids[i]) + 1);
-        if (len < sizeof grids)
-            len += (size_t)snprintf(grids + len, sizeof grids - len, " --grid %s", o->grids[i]);
+        char one[sizeof grids];
+        size_t n = grid_action(one, sizeof one, o->grids[i]);
+        grid = crc32_z(grid, (const unsigned char *)one, strlen(one));
+        if (len < sizeof grids) len += (size_t)snprintf(grids + len, sizeof grids - len, "%s", one);
+        if (n >= sizeof one) len = sizeof grids; /* cut: the CRC-32 stands for it */
     }
     if (len >= sizeof grids)
         snprintf(grids, sizeof grids, " --grid (%d axes, CRC-32 %08lx)", o->ngrids,
                  (unsigned long)grid);
-    snprintf(buf, cap, "%s%s%s%s%s%s%s%s%s%s%s%s%.12s%s%.12s%s%.12s", cmd,
+    snprintf(buf, cap, "%s%s%s%s%s%s%s%s%.64s%s%.64s%s%.64s", cmd,
              o->help ? " --help" : o->print_config ? " --print-config" : "",
-             o->resume ? " --resume" : "", o->save ? " --save" : "",
-             o->report ? " --report" : "", o->out ? " --out" : "",
-             o->output ? " --output" : "", o->checkpoint ? " --checkpoint" : "",
+             o->resume ? " --resume" : "", o->checkpoint ? " --checkpoint" : "",
              o->input ? " --input" : "", o->json ? " --json" : "", grids,
              o->code ? " --code " : "", o->code ? o->code : "",
              o->repeats ? " --repeats " : "", o->repeats ? o->repeats : "",
              o->threshold ? " --threshold " : "", o->threshold ? o->threshold : "");
+}
+
+/* Rank 0 writes every output: one named on another rank alone was dropped without a word
+ * (exit 0, no file). Named on rank 0 alone, it is written as asked. Every rank calls it. */
+static int outputs_on_rank_0(const cli_opts *o)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size < 2) return 0;
+    static const char *const names[] = {"--save", "--report", "--out", "--output"};
+    const char *given[] = {o->save, o->report, o->out, o->output};
+    unsigned mine = 0, root;
+    for (unsigned i = 0; i < 4; i++) mine |= given[i] ? 1u << i : 0u;
+    root = mine;
+    occam_comm_bcast(w, &root, sizeof root, 0);
+    occam_error err = {0};
+    int rc = OCCAM_OK;
+    for (unsigned i = 0; i < 4 && rc == OCCAM_OK; i++)
+        if (mine & ~root & 1u << i)
+            rc = occam_error_set(&err, OCCAM_ERR_INPUT, "rank %d names %s %s, which rank 0 does "
+                                 "not: rank 0 writes every output, so name it there", w->rank,
+                                 names[i], given[i]);
+    return cli_finish(cli_agree(rc, &err), &err);
 }
 
 int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
@@ -363,6 +408,7 @@ int cli_command(int argc, char **argv, unsigned allowed, const char *usage,
     command_title(cmd, sizeof cmd, argv[0]);
     cli_action(&o, cmd, action, sizeof action);
     rc = cli_same_action(action);
+    if (rc == 0) rc = outputs_on_rank_0(&o);
     if (rc) return rc;
     if (o.help) {
         fputs(usage, stdout);

@@ -70,7 +70,7 @@ static uint64_t hash_model(uint64_t h, const occam_model *m)
     return h;
 }
 
-static bool rank_local(const char *key)
+bool cli_rank_local(const char *key)
 {
     static const char *const own[] = {"data.path", "data.train", "data.test",
                                       "train.checkpoint_dir"};
@@ -97,7 +97,7 @@ static char **config_lines(const occam_config *cfg, int *n)
         }
         char key[160];
         snprintf(key, sizeof key, "%s.%.*s", section, (int)strcspn(line, " ="), line);
-        if (!line[0] || line[0] == ';' || line[0] == '#' || rank_local(key)) continue;
+        if (!line[0] || line[0] == ';' || line[0] == '#' || cli_rank_local(key)) continue;
         char **grown = realloc(lines, sizeof *lines * (size_t)(*n + 1));
         size_t need = strlen(section) + strlen(line) + 2;
         char *copy = grown ? malloc(need) : NULL;
@@ -341,14 +341,6 @@ static void on_signal(int sig)
          * run at once, saying what it leaves unwritten. SIGXCPU never does: the kernel repeats
          * it every CPU-second past the soft limit, and the hard limit ends the run anyway. */
         if (sig == SIGXCPU) return;
-        if (outputs_final) {
-            /* Everything is written: nothing is lost by ending now, so nothing is said. Under
-             * mpirun this is the SIGTERM mpirun sends the ranks left once one has ended by the
-             * first signal, which said "whatever was still being saved is not written" after
-             * every file was whole. */
-            die_by(sig);
-            return;
-        }
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long long ns = (long long)(now.tv_sec - first_stop.tv_sec) * 1000000000LL +
@@ -358,8 +350,18 @@ static void on_signal(int sig)
             static const char same[] = "occam: a second signal within a second of the first: "
                                        "the same stop (one after that second ends the run at "
                                        "once, without saving)\n";
-            ssize_t w = write(2, same, sizeof same - 1);
-            (void)w;
+            if (!outputs_final) { /* written, the run's own last words say enough */
+                ssize_t w = write(2, same, sizeof same - 1);
+                (void)w;
+            }
+            return;
+        }
+        if (outputs_final) {
+            /* Everything is written: nothing is lost by ending now, so nothing is said. Under
+             * mpirun this is the SIGTERM mpirun sends the ranks left once one has ended by the
+             * first signal, which said "whatever was still being saved is not written" after
+             * every file was whole. */
+            die_by(sig);
             return;
         }
         static const char now_msg[] = "occam: a second signal: stopped at once; whatever was "

@@ -658,9 +658,8 @@ static int dl_low_snr(occam_dl *dl, const occam_model *m, const occam_dl_params 
     v.params = occam_alloc(np, sizeof(float));
     v.mask = occam_alloc(np, 1);
     float *q = qparams ? occam_alloc(np, sizeof(float)) : NULL;
-    if (dl_scratch_agreed(v.params && v.mask && (q || !qparams)) != OCCAM_OK) {
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
-    } else {
+    /* without the memory for the view, the code as trained stands (the choice is not made) */
+    if (dl_scratch_agreed(v.params && v.mask && (q || !qparams)) == OCCAM_OK) {
         memcpy(v.params, m->params, np * sizeof(float));
         if (m->mask) memcpy(v.mask, m->mask, np);
         else memset(v.mask, 1, np);
@@ -668,18 +667,24 @@ static int dl_low_snr(occam_dl *dl, const occam_model *m, const occam_dl_params 
         occam_dl alt;
         memset(&alt, 0, sizeof alt);
         rc = dl_compute(&alt, &v, p, noise, train, threads, q, err);
-        if (rc == OCCAM_OK && alt.total_bits < dl->total_bits) {
-            alt.low_snr_other_bits = dl->total_bits;
-            *dl = alt;
-            dl->low_snr_masked = true;
-            if (q) memcpy(qparams, q, np * sizeof(float));
-        } else if (rc == OCCAM_OK) {
-            dl->low_snr_other_bits = alt.total_bits;
+        /* a code that is not finite (NaN bits) loses to one that is */
+        bool shorter = alt.total_bits < dl->total_bits ||
+                       (isnan(dl->total_bits) && !isnan(alt.total_bits));
+        if (rc == OCCAM_OK) {
+            double other = shorter ? dl->total_bits : alt.total_bits;
+            if (shorter) {
+                *dl = alt;
+                if (q) memcpy(qparams, q, np * sizeof(float));
+            }
+            dl->low_snr = n;
+            dl->low_snr_masked = shorter;
+            dl->low_snr_other_bits = other;
+        } else if (err) { /* the view's code failed (its scratch): the code as trained stands */
+            err->msg[0] = 0;
+            err->status = OCCAM_OK;
         }
-        /* a masked view that no code describes leaves the unmasked code, which one does */
-        if (rc == OCCAM_ERR_INPUT) rc = OCCAM_OK;
+        rc = OCCAM_OK;
     }
-    dl->low_snr = n;
     free(v.params);
     free(v.mask);
     free(q);

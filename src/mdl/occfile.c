@@ -679,21 +679,26 @@ static int check_shape(const char *path, const occam_model *m, uint32_t L, const
                                "model.layers has %d", path, L, cl->nlayers);
     /* named as the other files' checks name them: key, both values, the fix */
     static const char *const tasks[] = {[OCCAM_TASK_CLASSIFY] = "classify",
-                                        [OCCAM_TASK_REGRESS] = "regress"};
+                                        [OCCAM_TASK_REGRESS] = "regress", NULL};
     static const char *const acts[] = {[OCCAM_ACT_RELU] = "relu", [OCCAM_ACT_TANH] = "tanh",
-                                       [OCCAM_ACT_SIGMOID] = "sigmoid"};
-    const char *key = task != (uint32_t)m->task ? "data.task" : "model.activation";
-    const char *const *names = task != (uint32_t)m->task ? tasks : acts;
-    uint32_t file = task != (uint32_t)m->task ? task : act;
-    uint32_t cfg = task != (uint32_t)m->task ? (uint32_t)m->task : (uint32_t)m->act;
-    uint32_t count = task != (uint32_t)m->task ? 2 : 3;
-    if (task != (uint32_t)m->task || act != (uint32_t)m->act)
-        return file < count
-                   ? occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's %s is %s, the "
-                                     "config's %s; set %s = %s", path, key, names[file],
-                                     names[cfg], key, names[file])
-                   : occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's %s is "
-                                     "unknown (code %u; a damaged header)", path, key, file);
+                                       [OCCAM_ACT_SIGMOID] = "sigmoid", NULL};
+    const struct {
+        const char *key;
+        const char *const *names;
+        uint32_t file, cfg, count;
+    } pick[2] = {{"data.task", tasks, task, (uint32_t)m->task, 2},
+                 {"model.activation", acts, act, (uint32_t)m->act, 3}};
+    for (int i = 0; i < 2; i++) {
+        if (pick[i].file == pick[i].cfg) continue;
+        if (pick[i].file >= pick[i].count)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's %s is unknown "
+                                   "(code %u; a damaged header)", path, pick[i].key,
+                                   pick[i].file);
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the coded model's %s is %s, the "
+                               "config's %s; set %s = %s", path, pick[i].key,
+                               pick[i].names[pick[i].file], pick[i].names[pick[i].cfg],
+                               pick[i].key, pick[i].names[pick[i].file]);
+    }
     bool pruned_from_cfg = true;
     for (uint32_t l = 0; l <= L; l++) pruned_from_cfg &= declared[l] == cl->width[l];
     for (uint32_t l = 0; l <= L; l++) {

@@ -186,10 +186,6 @@ static uint64_t seg_total(const segs *s)
     return n;
 }
 
-/* Prunes exactly k of the segments' entries (the k lowest scores, ties by position), or all
- * that were pruned before this step when more were: they score -1, below every live entry, and
- * stay pruned (the sparse prior masks more than a prune target may ask; selecting fewer
- * would unmask some and train them again from zero). */
 /* Entries pruned before this prune step: their score is -1 (compute_scores), below every live
  * entry's. Masks set by this step's earlier rounds (global scope's min_keep) are not counted. */
 static uint64_t seg_pruned(const segs *s)
@@ -200,10 +196,16 @@ static uint64_t seg_pruned(const segs *s)
     return n;
 }
 
-static int select_and_mask(const segs *s, uint64_t k, int threads, occam_error *err)
+/* Prunes exactly k of the segments' entries (the k lowest scores, ties by position), or all
+ * that were pruned before this step when more were: they stay pruned (the sparse prior masks
+ * more than a prune target may ask; selecting fewer would unmask some and train them again
+ * from zero). *done (if not NULL): how many are pruned. */
+static int select_and_mask(const segs *s, uint64_t k, int threads, uint64_t *done,
+                           occam_error *err)
 {
     uint64_t pruned = seg_pruned(s);
     if (k < pruned) k = pruned;
+    if (done) *done = k;
     occam_select_result r;
     int rc = occam_select(s->score, s->len, s->n, k, threads, &r, err);
     if (rc != OCCAM_OK) return rc;
@@ -238,7 +240,7 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
             add_layer(&s, p, m, l);
             uint64_t n = seg_total(&s), k = occam_select_count(layer_target(prm, l, target), n);
             if (k > max_prunable(prm, n)) k = max_prunable(prm, n);
-            int rc = select_and_mask(&s, k, p->threads, err);
+            int rc = select_and_mask(&s, k, p->threads, NULL, err);
             if (rc != OCCAM_OK) return rc;
         }
         return OCCAM_OK;
@@ -263,15 +265,15 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
             }
             segs one = {0};
             add_layer(&one, p, m, l);
-            uint64_t cut = max_prunable(prm, seg_total(&one)), was = seg_pruned(&one);
-            if (cut < was) cut = was;
-            int rc = select_and_mask(&one, cut, p->threads, err);
+            uint64_t cut;
+            int rc = select_and_mask(&one, max_prunable(prm, seg_total(&one)), p->threads, &cut,
+                                     err);
             if (rc != OCCAM_OK) return rc;
             kk = kk > cut ? kk - cut : 0;
         }
         if (s.n == 0) return OCCAM_OK;
         uint64_t avail = seg_total(&s);
-        int rc = select_and_mask(&s, kk < avail ? kk : avail, p->threads, err);
+        int rc = select_and_mask(&s, kk < avail ? kk : avail, p->threads, NULL, err);
         if (rc != OCCAM_OK) return rc;
         bool again = false;
         for (int l = 0; l < L; l++) {
