@@ -1341,7 +1341,60 @@ Test(cli, out_of_memory_is_a_message_not_an_abort, .timeout = 600)
     memory_sweep("configs/blobs.ini", "", 24, 160, 4);
     memory_sweep("configs/wide.ini", "--set data.samples=1024 --set data.test_samples=64", 100,
                  1000, 50);
+    /* Two threads on one CPU (a busy machine, taskset) need not overlap in the short multiply
+     * that grows BLIS's pool before training: the pool kept one set of blocks, grew in the
+     * first step, and BLIS aborted there (exit 134 at 440-450 MB here; found by a resource
+     * sweep). The pool is now read and the multiply lengthened until it holds a set a thread. */
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    for (int mb = 420; mb <= 470; mb += 5) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "ulimit -v %d; exec taskset -c 0 %s train configs/blobs.ini --threads 2 "
+                 "--set runtime.oversubscribe=true --set model.layers=20,4000,4000,3 "
+                 "--set train.lr=0.0001 --set data.samples=500 --set train.epochs=1 "
+                 "--set train.checkpoint_dir=%s 2>&1", mb * 1024, bin, tmpdir);
+        int sig = 0, rc = shell(cmd, &sig);
+        cr_assert(rc == 0 || (rc == 1 && strstr(out, "out of memory")),
+                  "one CPU, %d MB: exit %d (signal %d): %s", mb, rc, sig, out);
+    }
 #endif
+}
+
+/* A stack limit of 96 KiB or less (ulimit -s) ended every command in a segmentation fault in
+ * BLIS (found by a resource sweep): now a message and exit 1, before any work. */
+Test(cli, a_small_stack_limit_is_a_message)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "prlimit --stack=65536 %s train configs/blobs.ini --threads 1 "
+             "--set train.epochs=1 --set train.checkpoint_dir=%s 2>&1", bin, tmpdir);
+    int sig = 0;
+    cr_assert_eq(shell(cmd, &sig), 1, "signal %d: %s", sig, out);
+    cr_assert(strstr(out, "occam: the stack limit is 64 KiB (ulimit -s), below the 256 KiB"),
+              "%s", out);
+}
+
+/* A limit on processes and threads (ulimit -u) that leaves no room for the team: libgomp ended
+ * the process with its own line ("Thread creation failed", exit 1) and no occam message (found
+ * by a resource sweep). Now occam tries the threads first and says so. The limit binds only a
+ * user without privileges: as root the test runs occam as nobody, and skips where it cannot
+ * (not root, no setpriv, or a checkout nobody cannot read). */
+Test(cli, a_thread_limit_is_a_message)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s %s --version >/dev/null 2>&1", as, bin);
+    if (geteuid() != 0 || shell(cmd, NULL) != 0) {
+        tmpdir_remove(tmpdir); /* a skipped test's .fini does not run */
+        cr_skip_test("needs root and setpriv, and a checkout the user nobody can read");
+    }
+    cr_assert_eq(chmod(tmpdir, 0777), 0);
+    snprintf(cmd, sizeof cmd, "prlimit --nproc=1:1 %s %s train configs/blobs.ini --threads 2 "
+             "--set train.epochs=1 --set train.checkpoint_dir=%s 2>&1", as, bin, tmpdir);
+    cr_assert_eq(shell(cmd, NULL), 1, "%s", out);
+    cr_assert(strstr(out, "occam: cannot start 2 threads: Resource temporarily unavailable"),
+              "%s", out);
 }
 
 /* An endless CSV line (a pipe fed from /dev/zero, as data.train = /dev/zero would be) stops at

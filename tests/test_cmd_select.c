@@ -754,6 +754,36 @@ Test(select_cmd, sigint_exits_130_with_the_finished_points)
     occam_json_free(&root);
 }
 
+/* A point that cannot be set up (its buffers do not fit the address space) ended select at
+ * once: no table, no report, and --save already replaced by an earlier point's model beside
+ * another run's report (found by a resource sweep). Now the grid ends as a stop ends it: the
+ * table and report of the finished points, exit 1, and the message says what --save holds.
+ * ASan's shadow cannot run under an address-space limit. */
+Test(select_cmd, a_point_that_cannot_be_set_up_ends_the_grid_as_a_stop_does)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    teardown(); /* a skipped test's .fini does not run */
+    cr_skip_test("an address-space limit cannot be combined with AddressSanitizer");
+#else
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *rep = path("r.json");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "ulimit -v 300000; %s select configs/blobs.ini --threads 2 --set train.epochs=1 "
+             "--set train.lr=0.001 --grid model.layers=20:50:3,20:3000:3000:3 --report %s "
+             "--save %s 2>&1", bin, rep, path("m.st"));
+    cr_assert_eq(shell(cmd), 1, "%s", out);
+    cr_assert(strstr(out, "out of memory") && strstr(out, "1 of 2 points finished; --save "
+                                                          "holds point 0's model"), "%s", out);
+    cr_assert(strstr(table_row(1), "not trained"), "%s", out);
+    occam_json_value root;
+    load_json(rep, &root);
+    cr_assert_eq(member(&root, "interrupted", OCCAM_JSON_BOOL)->boolean, true);
+    cr_assert_eq(member(&root, "best", OCCAM_JSON_NUMBER)->integer, 0);
+    occam_json_free(&root);
+#endif
+}
+
 /* A stop asked for during the last point's description length (over a second here: 2
  * million weights) found no next point to stop before: it went unheard and the run exited 0,
  * and a second Ctrl-C killed it before --save. Now the handler says at once that it was

@@ -3,6 +3,7 @@
  * command that fails without a message still says something, naming itself. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <errno.h>
 #include <string.h>
 
 #include "../src/cli/cli.h"
@@ -127,4 +128,20 @@ Test(error, cli_fail_never_exits_without_a_word, .init = cr_redirect_stderr)
         "occam: train: failed (exit 1) without saying why; this is a bug in occam, please "
         "report it\n"
         "occam: x.csv:2: bad\n");
+}
+
+/* A file that cannot be opened is the input's fault, unless the process ran out of descriptors
+ * or memory: a rank under `ulimit -n 16` said its config 'cannot open: Too many open files'
+ * and exited 2 (found by a resource sweep). */
+Test(error, cannot_open_is_input_unless_the_process_ran_short)
+{
+    occam_error err;
+    cr_assert_eq(occam_error_open(&err, "a.csv", ENOENT), OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "a.csv: cannot open: No such file or directory");
+    cr_assert_eq(occam_error_open(&err, "a.csv", EACCES), OCCAM_ERR_INPUT);
+    cr_assert_eq(occam_error_open(&err, "a.csv", EMFILE), OCCAM_ERR_RUNTIME);
+    cr_assert_str_eq(err.msg, "a.csv: cannot open: Too many open files");
+    cr_assert_eq(occam_error_open(&err, "a.csv", ENFILE), OCCAM_ERR_RUNTIME);
+    cr_assert_eq(occam_error_open(&err, "a.csv", ENOMEM), OCCAM_ERR_RUNTIME);
+    cr_assert_eq(err.status, OCCAM_ERR_RUNTIME);
 }

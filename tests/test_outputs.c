@@ -458,6 +458,23 @@ Test(outputs, a_failed_predict_output_leaves_no_partial_file)
     }
 }
 
+/* --save failing at the end of a run (a full or read-only disk found only then) lost the
+ * trained model when the run kept no checkpoints (found by a resource sweep): it is now
+ * written to the run's own folder, train.checkpoint_dir, under the same name, and the run
+ * still exits 1 saying where it went. */
+Test(outputs, a_model_save_fails_into_the_runs_own_folder)
+{
+    const char *full = in_dir("full");
+    cr_assert_eq(mknod(full, S_IFCHR | 0666, makedev(1, 7)), 0, "a full device (as root)");
+    char ck[600];
+    snprintf(ck, sizeof ck, "train.checkpoint_dir=%s", in_dir("ck"));
+    expect(occam_run(0, "train", BLOBS, "--set", "train.epochs=2", "--set", ck, "--save", full,
+                     NULL), 1, "the model was written to ");
+    cr_assert(strstr(out, "No space left on device"), "%s", out);
+    expect(occam_run(0, "eval", BLOBS, "--checkpoint", in_dir("ck/full"), NULL), 0,
+           "accuracy 1.0000");
+}
+
 /* ---- a signal mid-write ------------------------------------------------------------------- */
 
 /* Starts occam with the arguments (NULL-terminated), its output to /dev/null. */

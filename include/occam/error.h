@@ -34,6 +34,11 @@ typedef struct occam_error {
 int occam_error_set(occam_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* "PATH: cannot open: REASON" for errno e: an input error (a missing or unreadable file), but
+ * a runtime failure when the process ran out of descriptors or memory (EMFILE, ENFILE,
+ * ENOMEM: the file is fine). Returns the status. */
+int occam_error_open(occam_error *err, const char *path, int e);
+
 /* Shortens the NUL-terminated text in place to at most cap - 1 characters as occam_error_set
  * does: the middles of the longest path-like words (runs without blanks or quotes that hold a
  * '/') give way first, each to "...", then the middle of the whole. */

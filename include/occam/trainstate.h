@@ -41,7 +41,8 @@ typedef struct occam_state_writer {
     char last[4096];   /* the last good checkpoint (written, or resumed from), "" if none */
     bool locked;       /* this run holds dir's lock (lock_fd, -1 on a file system without) */
     int lock_fd;
-    bool noted_others, noted_later; /* the notes on other runs' files were printed */
+    bool noted_others, noted_later, noted_unread; /* the notes on other runs' (or unreadable)
+                                                     files were printed */
 } occam_state_writer;
 
 /* One run per checkpoint folder. A run that writes checkpoints every few epochs calls this

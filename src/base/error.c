@@ -3,6 +3,8 @@
  * and quoting of echoed input bytes. */
 #include "occam/error.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -97,6 +99,13 @@ static void error_set_long(occam_error *err, size_t n, const char *fmt, va_list 
     occam_error_shorten(full, sizeof err->msg);
     memcpy(err->msg, full, strlen(full) + 1);
     free(full);
+}
+
+int occam_error_open(occam_error *err, const char *path, int e)
+{
+    bool short_of = e == EMFILE || e == ENFILE || e == ENOMEM;
+    return occam_error_set(err, short_of ? OCCAM_ERR_RUNTIME : OCCAM_ERR_INPUT,
+                           "%s: cannot open: %s", path, strerror(e));
 }
 
 int occam_error_set(occam_error *err, int status, const char *fmt, ...)

@@ -310,7 +310,7 @@ static int load(occam_st_file *f, char **header, size_t *hlen_out, occam_error *
 {
     const char *path = f->path;
     FILE *fp = occam_fsutil_open_read(path);
-    if (!fp) return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    if (!fp) return occam_error_open(err, path, errno);
     int rc = OCCAM_OK;
     struct stat st;
     if (fstat(fileno(fp), &st) != 0) {

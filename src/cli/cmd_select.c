@@ -414,8 +414,11 @@ static int select_body(select_run *s, occam_error *err)
     if (rc != OCCAM_OK) return rc;
     select_print_header(s, stdout);
     rc = train_all(s, err);
-    if (rc != OCCAM_OK && rc < OCCAM_STOPPED) return rc;
-    s->interrupted = rc >= OCCAM_STOPPED;
+    /* A point that could not be set up (memory or threads ran out) ends the grid as a stop
+     * does: the finished points' table and report are written, and the message says what
+     * --save holds. It returned at once, leaving the report of another run beside the model
+     * --save had been given as the grid ran. */
+    s->interrupted = rc != OCCAM_OK;
     int done = 0;
     for (int p = 0; p < s->g.npoints; p++) done += s->pt[p].state != POINT_PENDING;
     select_print_table(s, stdout);
@@ -427,11 +430,17 @@ static int select_body(select_run *s, occam_error *err)
      * status says it was stopped. */
     cli_outputs_final();
     int late = rc == OCCAM_OK ? occam_fit_stop_agreed(occam_comm_world()) : 0;
+    /* another rank's failure, agreed here without its words: that rank says why */
+    if (s->interrupted && rc < OCCAM_STOPPED && !err->msg[0]) return rc;
     if (s->interrupted) {
-        char why[sizeof err->msg];
+        char why[sizeof err->msg], kept[96] = "";
         snprintf(why, sizeof why, "%s", err->msg);
-        return occam_error_set(err, rc, "select: %s; %d of %d points finished%s%s", why, done,
-                               s->g.npoints, out_err.msg[0] ? "; " : "", out_err.msg);
+        if (s->o->save && s->best >= 0 && s->save_rc == OCCAM_OK)
+            snprintf(kept, sizeof kept, "; --save holds point %d's model, the shortest of them",
+                     s->best);
+        return occam_error_set(err, rc, "%s%s; %d of %d points finished%s%s%s",
+                               strncmp(why, "select ", 7) ? "select: " : "", why, done,
+                               s->g.npoints, kept, out_err.msg[0] ? "; " : "", out_err.msg);
     }
     /* every point failing is the news, before what --save could not do because of it (it
      * used to say 'no point was trained' of points that trained and failed) */

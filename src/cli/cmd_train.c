@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -194,10 +195,30 @@ typedef struct trained {
     const occam_config *cfg;
 } trained;
 
+/* The trained model to --save; when that fails (a full or read-only disk, a file-size limit),
+ * to the run's own folder, train.checkpoint_dir, under the same name, so the hours of training
+ * are not lost with the file (a run without checkpoints had nothing else). The run still
+ * fails, and the message says where the model went. */
 static int save_model(void *ctx, const char *path, occam_error *err)
 {
     const trained *t = ctx;
-    return occam_checkpoint_save(path, t->model, t->cfg, err);
+    int rc = occam_checkpoint_save(path, t->model, t->cfg, err);
+    if (rc == OCCAM_OK || !t->cfg->train.checkpoint_dir[0]) return rc;
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char alt[2 * OCCAM_PATH_MAX];
+    snprintf(alt, sizeof alt, "%s/%s", t->cfg->train.checkpoint_dir, base);
+    struct stat a, b;
+    occam_error e2 = {0};
+    if (!*base || (stat(alt, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+                   a.st_ino == b.st_ino) ||
+        occam_fsutil_make_dir(t->cfg->train.checkpoint_dir, "train.checkpoint_dir", &e2) !=
+            OCCAM_OK ||
+        occam_checkpoint_save(alt, t->model, t->cfg, &e2) != OCCAM_OK)
+        return rc;
+    size_t len = strlen(err->msg);
+    snprintf(err->msg + len, sizeof err->msg - len, "; the model was written to %s instead",
+             alt);
+    return rc;
 }
 
 static int save_report(void *ctx, const char *path, occam_error *err)
@@ -401,12 +422,13 @@ static int run(const cli_opts *o, occam_error *err)
         int stop = occam_fit_stop_agreed(world);
         occam_dl dl;
         occam_error dl_err = {0};
-        bool have_dl = !stop && occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train,
-                                                 threads, NULL, &dl_err) == OCCAM_OK;
+        int dl_rc = stop ? OCCAM_OK : occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train,
+                                                     threads, NULL, &dl_err);
+        bool have_dl = !stop && dl_rc == OCCAM_OK;
         if (stop)
             fprintf(stderr, "occam: stop requested (signal %d) after training had ended: the "
                     "description length is skipped, the outputs are written\n", stop);
-        else if (!have_dl)
+        else if (!have_dl && dl_rc != OCCAM_ERR_RUNTIME) /* that one is the run's failure */
             fprintf(stderr, "occam: warning: no description length: %s\n",
                     cli_shown(dl_err.msg));
         else
@@ -432,6 +454,12 @@ static int run(const cli_opts *o, occam_error *err)
          * the input's fault, as in eval: the model is kept above, and the run says so and
          * exits 2 instead of printing 'test loss -nan' with exit 0. */
         if (rc == OCCAM_OK) rc = cli_check_eval("train", "test", &ev_test, cfg.data.task, err);
+        /* Memory that ran out for the description length is a failure, as everywhere: the
+         * outputs are written (the report's mdl null), then exit 1 (it was 0, a warning). A
+         * model no code describes (a near-diverged run's) stays a warning. */
+        if (rc == OCCAM_OK && dl_rc == OCCAM_ERR_RUNTIME)
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "no description length: %s (the "
+                                 "outputs were written)", dl_err.msg);
         if (last_failed[0] && rc == OCCAM_OK) {
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "the last checkpoint was not written "
                                  "(the outputs were): %s", last_failed);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "occam/comm.h"
@@ -48,8 +49,26 @@ static void usage(FILE *out)
 
 static int dispatch(int argc, char **argv);
 
+/* A stack limit of 96 KiB or less (ulimit -s) ended commands in a segmentation fault (in BLIS,
+ * where occam's own frames already take about 58 KiB; train's set-up too): said first, before
+ * anything runs on that stack. */
+enum { STACK_FLOOR_KIB = 256 };
+
+static bool stack_too_small(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= (rlim_t)STACK_FLOOR_KIB << 10)
+        return false;
+    fprintf(stderr, "occam: the stack limit is %llu KiB (ulimit -s), below the %d KiB occam "
+            "needs (BLIS's kernels and occam's own frames would overflow it); raise it\n",
+            (unsigned long long)(rl.rlim_cur >> 10), STACK_FLOOR_KIB);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
+    if (stack_too_small()) return OCCAM_ERR_RUNTIME;
     /* Under mpirun: MPI first (it may rewrite argv); the ranks other than 0 keep quiet. */
     occam_error err = {0};
     if (occam_comm_init(&argc, &argv, &err) != OCCAM_OK) {

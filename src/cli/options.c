@@ -301,6 +301,7 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
                                 o->threads >= 0 ? "--threads" : "runtime.threads", threads, err);
     if (rc == OCCAM_OK) rc = ranks_read_files(o, cfg, err);
+
     /* under mpirun a file one host lacks, or a rank left without a core, stops every rank */
     return cli_agree(rc, err);
 }

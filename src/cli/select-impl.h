@@ -47,7 +47,8 @@ typedef struct select_run {
     select_point *pt;        /* [g.npoints] */
     select_data data;
     int best;                /* the shortest done point, -1: none */
-    bool interrupted;        /* a signal stopped the grid */
+    bool interrupted;        /* the grid ended early: a signal, or a point that could not
+                                be set up */
     int save_rc;             /* --save: the last write's status (the best point's model) */
     char save_msg[OCCAM_ERROR_MAX];
 } select_run;

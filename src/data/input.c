@@ -32,7 +32,7 @@ int data_input_open(data_input *in, const char *path, occam_error *err)
     if (fd < 0 || fstat(fd, &st) != 0) {
         int e = errno;
         if (fd >= 0) close(fd);
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path, strerror(e));
+        return occam_error_open(err, path, e);
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);

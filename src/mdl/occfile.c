@@ -591,7 +591,7 @@ static uint8_t *slurp(const char *path, size_t *len, occam_error *err)
 {
     FILE *f = occam_fsutil_open_read(path);
     if (!f) {
-        occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+        occam_error_open(err, path, errno);
         return NULL;
     }
     struct stat st;

@@ -788,9 +788,7 @@ static void syntax_error(load_state *st, int line, occam_error *err)
 int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: cannot open: %s", path,
-                               strerror(errno));
+    if (!f) return occam_error_open(err, path, errno);
     struct stat sb;
     if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
         fclose(f);

@@ -356,9 +356,9 @@ static int set_aside(const char *path, const char *run, occam_error *err)
  * others in *others, and this run's past the one just written in *later. A failure to list or
  * remove is reported on stderr, never fatal: the new checkpoint is already safe. */
 static void tidy(const char *dir, int keep, const char *just, const char *run, size_t *others,
-                 size_t *later)
+                 size_t *later, size_t *unread)
 {
-    *others = *later = 0;
+    *others = *later = *unread = 0;
     int just_ep = 0;
     long long just_st = 0;
     (void)ckpt_name(just, &just_ep, &just_st);
@@ -385,8 +385,11 @@ static void tidy(const char *dir, int keep, const char *just, const char *run, s
             continue;
         char id[17];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        errno = 0;
         if (!ckpt_run_of(path, id) || strcmp(id, run)) {
-            ++*others;
+            /* out of descriptors (ulimit -n) is no other run's file: said apart, kept */
+            if (errno == EMFILE || errno == ENFILE) ++*unread;
+            else ++*others;
             continue;
         }
         *later += st > just_st;
@@ -484,8 +487,13 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
     if (rc != OCCAM_OK) return rc;
     strcpy(w->last, path);
     fprintf(stderr, "checkpoint %s\n", path);
-    size_t others = 0, later = 0;
-    tidy(w->dir, w->keep, strrchr(path, '/') + 1, v->res->run_id, &others, &later);
+    size_t others = 0, later = 0, unread = 0;
+    tidy(w->dir, w->keep, strrchr(path, '/') + 1, v->res->run_id, &others, &later, &unread);
+    if (unread && !w->noted_unread)
+        fprintf(stderr, "occam: warning: %s: %zu checkpoint file%s could not be opened to read "
+                "whose they are (%s): kept, and train.checkpoint_keep is not honoured while "
+                "that lasts\n",
+                w->dir, unread, unread == 1 ? "" : "s", strerror(EMFILE));
     if (others && !w->noted_others)
         fprintf(stderr, "occam: note: %s also holds %zu checkpoint file%s not of this run (other "
                 "runs', an older release's or unreadable ones): they are kept (one with a name "
@@ -497,6 +505,7 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
                 "replaces them or its own outnumber them, and the newest file may be theirs\n",
                 w->dir, later, later == 1 ? "" : "s");
     w->noted_others |= others > 0;
+    w->noted_unread |= unread > 0;
     w->noted_later |= later > 0;
     return OCCAM_OK;
 }

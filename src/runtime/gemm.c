@@ -211,7 +211,8 @@ bool occam_gemm_arch_overridden(void) { return arch_overridden; }
 static int prepared_threads;
 
 typedef struct prepare_team {
-    size_t share; /* bytes each thread must be able to hold at once */
+    size_t share; /* bytes each thread must be able to hold at once (0: the pool only) */
+    int k;        /* the multiply's inner dimension: its length in time */
     int ok;       /* cleared (atomically) by any thread that could not */
 } prepare_team;
 
@@ -220,10 +221,11 @@ static void prepare_worker(void *ctx, int t, int nt)
     (void)t;
     (void)nt;
     prepare_team *pt = ctx;
-    enum { M = 512, N = 512, K = 256 };
-    void *probe = malloc(pt->share);
-    float *buf = occam_alloc_zero((size_t)M * K + (size_t)K * N + (size_t)M * N, sizeof(float));
-    if (!probe || !buf) {
+    enum { M = 512, N = 512 };
+    size_t K = (size_t)pt->k;
+    void *probe = pt->share ? malloc(pt->share) : NULL;
+    float *buf = occam_alloc_zero((size_t)M * K + K * N + (size_t)M * N, sizeof(float));
+    if ((pt->share && !probe) || !buf) {
 #pragma omp atomic write
         pt->ok = 0;
     }
@@ -234,9 +236,18 @@ static void prepare_worker(void *ctx, int t, int nt)
 #pragma omp atomic read
     go = pt->ok;
     if (go)
-        occam_gemm(false, false, M, N, K, 1.0f, buf, K, buf + M * K, N, 0.0f,
+        occam_gemm(false, false, M, N, (int)K, 1.0f, buf, (int)K, buf + M * K, N, 0.0f,
                    buf + M * K + K * N, N);
     free(buf);
+}
+
+/* Whether BLIS's pools of A and B blocks hold a block for each of `threads` at once (read in
+ * serial code, between teams). */
+static bool pool_holds(int threads)
+{
+    pba_t *pba = bli_pba_query();
+    return bli_pool_num_blocks(&pba->pools[0]) >= (siz_t)threads &&
+           bli_pool_num_blocks(&pba->pools[1]) >= (siz_t)threads;
 }
 
 int occam_gemm_prepare(int threads, occam_error *err)
@@ -263,8 +274,18 @@ int occam_gemm_prepare(int threads, occam_error *err)
      * keeps glibc to one arena, so no thread's first malloc reserves address space of its own
      * behind these checks' backs: see src/cli/main.c.) */
     size_t share = 2 * (block_a + block_b) + ((size_t)8 << 20);
-    prepare_team pt = {share, 1};
+    prepare_team pt = {share, 256, 1};
     int rc = occam_team_run(threads, NULL, prepare_worker, &pt, err);
+    /* Threads that share a CPU (a busy machine, taskset) need not overlap in a 0.5 ms
+     * multiply: one returned its blocks before the other began, the pool kept one set, and
+     * BLIS grew it in the first training step, where a failed malloc is its abort (exit 134
+     * under ulimit -v). The pool is read, and the multiply made longer until the scheduler
+     * interleaves the threads (its slices are a few ms). */
+    for (int k = 1024; rc == OCCAM_OK && pt.ok && !pool_holds(threads) && k <= 4096; k *= 4) {
+        prepare_team longer = {0, k, 1}; /* at most 2 × 8 MiB a thread, 20 ms or so */
+        rc = occam_team_run(threads, NULL, prepare_worker, &longer, err);
+        if (!longer.ok) break; /* no room for a longer one: the first step may grow the pool */
+    }
     if (rc != OCCAM_OK) return rc;
     if (!pt.ok)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,

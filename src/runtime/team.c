@@ -5,12 +5,14 @@
 #include "occam/comm.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <omp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -215,6 +217,47 @@ int occam_team_check_env(int nt, occam_error *err)
  * creates threads. Read and written only by serial code. */
 static int team_started = 1;
 
+/* Threads that wait until released: all of them alive at once, as a team's are. */
+typedef struct gate {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    int open;
+} gate;
+
+static void *wait_at_gate(void *arg)
+{
+    gate *g = arg;
+    pthread_mutex_lock(&g->m);
+    while (!g->open) pthread_cond_wait(&g->c, &g->m);
+    pthread_mutex_unlock(&g->m);
+    return NULL;
+}
+
+/* Whether `fresh` more threads can exist at once: a limit on processes and threads (ulimit -u,
+ * RLIMIT_NPROC, a container's pids limit) made libgomp end the process without occam's word
+ * ("libgomp: Thread creation failed", exit 1), after select's finished points but before its
+ * report. 0, or the errno of the first thread that could not be created. */
+static int threads_can_start(size_t fresh)
+{
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    pthread_t *t = malloc(fresh * sizeof *t);
+    if (!t) return ENOMEM;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)PTHREAD_STACK_MIN + ((size_t)64 << 10));
+    size_t made = 0;
+    int e = 0;
+    while (made < fresh && !(e = pthread_create(&t[made], &attr, wait_at_gate, &g))) made++;
+    pthread_attr_destroy(&attr);
+    pthread_mutex_lock(&g.m);
+    g.open = 1;
+    pthread_cond_broadcast(&g.c);
+    pthread_mutex_unlock(&g.m);
+    for (size_t i = 0; i < made; i++) pthread_join(t[i], NULL);
+    free(t);
+    return e;
+}
+
 /* libgomp ends the process (exit 1, "Thread creation failed") when it cannot create a thread,
  * which under a memory limit (ulimit -v) means it cannot map the thread's stack. So before a
  * team grows, the stacks it needs are mapped once and released: if that fails, the run stops
@@ -240,6 +283,12 @@ static int team_check_stacks(int nt, occam_error *err)
                                "OMP_STACKSIZE",
                                nt, (each * fresh) >> 20);
     munmap(p, each * fresh);
+    int e = threads_can_start(fresh);
+    if (e)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "cannot start %d threads: %s (a limit on "
+                               "processes and threads, as ulimit -u or a container's pids limit "
+                               "sets?); use fewer threads (--threads) or raise the limit", nt,
+                               strerror(e));
     return OCCAM_OK;
 }
 
