@@ -364,6 +364,12 @@ static int run(const cli_opts *o, occam_error *err)
             size_t len = strlen(err->msg);
             snprintf(err->msg + len, sizeof err->msg - len, "; the last good checkpoint is %s",
                      sio.wr.last);
+        } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0) {
+            /* the first checkpoint failing (a file-size limit) said only 'write failed' */
+            size_t len = strlen(err->msg);
+            snprintf(err->msg + len, sizeof err->msg - len, "; training stopped after %d "
+                     "epoch%s, and no checkpoint of this run was written", fit.epochs,
+                     fit.epochs == 1 ? "" : "s");
         }
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];

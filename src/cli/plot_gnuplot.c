@@ -267,7 +267,8 @@ int plot_gp_run(plot_gp *g, const plot_ctx *c, occam_error *err)
                                  g->png);
         else if (rc == OCCAM_OK && !png.in_place && !png_complete(png.path))
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: gnuplot wrote an incomplete PNG "
-                                 "(no IEND chunk at its end; is the disk full?)", g->png);
+                                 "(no IEND chunk at its end; a full disk, or a file-size limit "
+                                 "as ulimit -f sets?)", g->png);
         if (rc == OCCAM_OK) rc = occam_outfile_commit(&png, err);
         else occam_outfile_abort(&png);
     }

@@ -234,7 +234,9 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     if (rc == OCCAM_OK && mdl) {
         best.params = occam_alloc(m->lay.nparams, sizeof(float));
         best.mask = occam_alloc(m->lay.nparams, 1);
-        if (!best.params || !best.mask) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+        if (!best.params || !best.mask)
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for a copy of the model "
+                                 "(prune.schedule = mdl keeps the shortest one so far)");
     }
     r.view = (occam_train_view){.cfg = cfg, .m = m, .tr = tr, .res = res, .log = log,
                               .pruner = r.pruner, .snapshot = r.snapshot,
