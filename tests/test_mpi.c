@@ -283,6 +283,15 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
     tmpdir_remove(dir);
 }
 
+/* n rows of a 2-input, 3-class CSV into csv (cap bytes); returns its length. */
+static size_t rows_csv(char *csv, size_t cap, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(csv + len, cap - len, "%d,%d,%d\n", i % 7, i % 5, i % 3);
+    return len;
+}
+
 /* select under mpirun whose ranks were given other points: each point's session compares the
  * ranks' configs, and the rank that differs says which key. Rank 0, with no message of its
  * own, wrapped its empty one as "select 2/2 (train.epochs=2): " and, holding a message now,
@@ -310,9 +319,7 @@ Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
              "--set model.layers=2,4,3 --set train.epochs=1 --grid data.train=%s,%s",
              tmpdir_path(dir, "a2.csv"), tmpdir_path(dir, "b2.csv"));
     char csv[2048];
-    size_t len = 0;
-    for (int i = 0; i < 40; i++)
-        len += (size_t)snprintf(csv + len, sizeof csv - len, "%d,%d,%d\n", i % 7, i % 5, i % 3);
+    size_t len = rows_csv(csv, sizeof csv, 40);
     tmpdir_spit(tmpdir_path(dir, "a.csv"), csv, len);
     tmpdir_spit(tmpdir_path(dir, "a2.csv"), csv, len);
     csv[0] = '5';
@@ -386,9 +393,7 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
     snprintf(fewer, sizeof fewer, "%s", tmpdir_path(dir, "fewer.csv"));
     snprintf(other, sizeof other, "%s", tmpdir_path(dir, "other.csv"));
     char csv[4096];
-    size_t len = 0;
-    for (int i = 0; i < 60; i++)
-        len += (size_t)snprintf(csv + len, sizeof csv - len, "%d,%d,%d\n", i % 7, i % 5, i % 3);
+    size_t len = rows_csv(csv, sizeof csv, 60);
     tmpdir_spit(rows, csv, len);
     size_t half = 0;
     for (int lines = 0; lines < 30; half++) lines += csv[half] == '\n';
