@@ -473,6 +473,15 @@ Test(outputs, a_model_save_fails_into_the_runs_own_folder)
     cr_assert(strstr(out, "No space left on device"), "%s", out);
     expect(occam_run(0, "eval", BLOBS, "--checkpoint", in_dir("ck/full"), NULL), 0,
            "accuracy 1.0000");
+    /* a second such run never replaces the first one's model there */
+    struct stat before, after;
+    cr_assert_eq(stat(in_dir("ck/full"), &before), 0);
+    expect(occam_run(0, "train", BLOBS, "--set", "train.epochs=1", "--set", ck, "--save", full,
+                     NULL), 1, "the model was written to ");
+    cr_assert(strstr(out, "ck/full.1 instead"), "%s", out);
+    cr_assert_eq(stat(in_dir("ck/full"), &after), 0);
+    cr_assert(before.st_ino == after.st_ino && before.st_mtime == after.st_mtime &&
+              before.st_size == after.st_size, "the first model was replaced");
 }
 
 /* ---- a signal mid-write ------------------------------------------------------------------- */

@@ -435,7 +435,8 @@ static int select_body(select_run *s, occam_error *err)
     if (s->interrupted) {
         char why[sizeof err->msg], kept[96] = "";
         snprintf(why, sizeof why, "%s", err->msg);
-        if (s->o->save && s->best >= 0 && s->save_rc == OCCAM_OK)
+        if (s->o->save && s->best >= 0 && s->save_rc == OCCAM_OK && /* rank 0 wrote it */
+            occam_comm_is_root(occam_comm_world()))
             snprintf(kept, sizeof kept, "; --save holds point %d's model, the shortest of them",
                      s->best);
         return occam_error_set(err, rc, "%s%s; %d of %d points finished%s%s%s",

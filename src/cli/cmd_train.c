@@ -207,10 +207,13 @@ static int save_model(void *ctx, const char *path, occam_error *err)
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char alt[2 * OCCAM_PATH_MAX];
     snprintf(alt, sizeof alt, "%s/%s", t->cfg->train.checkpoint_dir, base);
-    struct stat a, b;
+    /* never over a file there (another run's model of the same name), nor into a folder
+     * another run holds */
+    struct stat a;
+    for (int k = 1; k < 100 && lstat(alt, &a) == 0; k++)
+        snprintf(alt, sizeof alt, "%s/%s.%d", t->cfg->train.checkpoint_dir, base, k);
     occam_error e2 = {0};
-    if (!*base || (stat(alt, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-                   a.st_ino == b.st_ino) ||
+    if (!*base || lstat(alt, &a) == 0 || occam_fsutil_lock_busy(t->cfg->train.checkpoint_dir) ||
         occam_fsutil_make_dir(t->cfg->train.checkpoint_dir, "train.checkpoint_dir", &e2) !=
             OCCAM_OK ||
         occam_checkpoint_save(alt, t->model, t->cfg, &e2) != OCCAM_OK)
@@ -364,7 +367,7 @@ static int run(const cli_opts *o, occam_error *err)
             size_t len = strlen(err->msg);
             snprintf(err->msg + len, sizeof err->msg - len, "; the last good checkpoint is %s",
                      sio.wr.last);
-        } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0) {
+        } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0 && fit.epochs > 0) {
             /* the first checkpoint failing (a file-size limit) said only 'write failed' */
             size_t len = strlen(err->msg);
             snprintf(err->msg + len, sizeof err->msg - len, "; training stopped after %d "
@@ -437,6 +440,8 @@ static int run(const cli_opts *o, occam_error *err)
         else if (!have_dl && dl_rc != OCCAM_ERR_RUNTIME) /* that one is the run's failure */
             fprintf(stderr, "occam: warning: no description length: %s\n",
                     cli_shown(dl_err.msg));
+        else if (!have_dl)
+            ; /* said as the run's failure, after the outputs */
         else
             printf("mdl    %s: model %.0f bits + data %.0f bits = %.0f bits (dense float32 "
                    "weights: %.0f bits)\n",
@@ -464,8 +469,9 @@ static int run(const cli_opts *o, occam_error *err)
          * outputs are written (the report's mdl null), then exit 1 (it was 0, a warning). A
          * model no code describes (a near-diverged run's) stays a warning. */
         if (rc == OCCAM_OK && dl_rc == OCCAM_ERR_RUNTIME)
-            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "no description length: %s (the "
-                                 "outputs were written)", dl_err.msg);
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "no description length: %s%s",
+                                 dl_err.msg, o->save || o->report ? " (the outputs were "
+                                 "written)" : "");
         if (last_failed[0] && rc == OCCAM_OK) {
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "the last checkpoint was not written "
                                  "(the outputs were): %s", last_failed);

@@ -68,7 +68,10 @@ static bool stack_too_small(void)
 
 int main(int argc, char **argv)
 {
-    if (stack_too_small()) return OCCAM_ERR_RUNTIME;
+    /* --version and --help run on any stack */
+    const char *first = argc > 1 ? argv[1] : "";
+    bool light = !strcmp(first, "--version") || !strcmp(first, "--help") || !strcmp(first, "-h");
+    if (!light && stack_too_small()) return OCCAM_ERR_RUNTIME;
     /* Under mpirun: MPI first (it may rewrite argv); the ranks other than 0 keep quiet. */
     occam_error err = {0};
     if (occam_comm_init(&argc, &argv, &err) != OCCAM_OK) {

@@ -48,7 +48,7 @@ static void print_row(const select_run *s, int p, const int *w, int wm, FILE *ou
         fprintf(out, "  %-*s", w[a], grid_value(&s->g, p, a));
     fprintf(out, "  %-9s", occam_dl_code_name(pt->code));
     if (pt->state == POINT_PENDING)
-        fprintf(out, "  not trained (interrupted)\n");
+        fprintf(out, "  not trained (the grid ended early)\n");
     else if (pt->state == POINT_FAILED)
         fprintf(out, "  failed: %s\n", pt->msg);
     else {

@@ -491,9 +491,9 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
     tidy(w->dir, w->keep, strrchr(path, '/') + 1, v->res->run_id, &others, &later, &unread);
     if (unread && !w->noted_unread)
         fprintf(stderr, "occam: warning: %s: %zu checkpoint file%s could not be opened to read "
-                "whose they are (%s): kept, and train.checkpoint_keep is not honoured while "
-                "that lasts\n",
-                w->dir, unread, unread == 1 ? "" : "s", strerror(EMFILE));
+                "whose they are (out of file descriptors): kept, and train.checkpoint_keep is "
+                "not honoured while that lasts\n",
+                w->dir, unread, unread == 1 ? "" : "s");
     if (others && !w->noted_others)
         fprintf(stderr, "occam: note: %s also holds %zu checkpoint file%s not of this run (other "
                 "runs', an older release's or unreadable ones): they are kept (one with a name "

@@ -281,8 +281,9 @@ int occam_gemm_prepare(int threads, occam_error *err)
      * BLIS grew it in the first training step, where a failed malloc is its abort (exit 134
      * under ulimit -v). The pool is read, and the multiply made longer until the scheduler
      * interleaves the threads (its slices are a few ms). */
-    for (int k = 1024; rc == OCCAM_OK && pt.ok && !pool_holds(threads) && k <= 4096; k *= 4) {
-        prepare_team longer = {0, k, 1}; /* at most 2 × 8 MiB a thread, 20 ms or so */
+    static const int again[] = {256, 1024, 4096}; /* the short one once more first: cheap */
+    for (int i = 0; i < 3 && rc == OCCAM_OK && pt.ok && !pool_holds(threads); i++) {
+        prepare_team longer = {0, again[i], 1}; /* at most 2 × 8 MiB a thread, 20 ms or so */
         rc = occam_team_run(threads, NULL, prepare_worker, &longer, err);
         if (!longer.ok) break; /* no room for a longer one: the first step may grow the pool */
     }
