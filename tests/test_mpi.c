@@ -435,6 +435,19 @@ Test(mpi, ranks_with_other_inputs_are_refused, .timeout = 300)
     tmpdir_remove(dir);
 }
 
+/* select opens a runtime per point, and under mpirun said "mpirun bound this rank to its own
+ * CPUs" at every point (found by the MPI sweep): a notice is said once a process. */
+Test(mpi, select_says_a_binding_notice_once, .timeout = 120)
+{
+    char out[1 << 15];
+    int rc = mpi(out, sizeof out, 2, "select configs/blobs.ini --threads 1 --set train.epochs=1 "
+                 "--grid train.lr=0.01,0.05,0.1");
+    cr_assert_eq(rc, 0, "%s", out);
+    int said = 0;
+    for (const char *p = out; (p = strstr(p, "mpirun bound this rank")); p++) said++;
+    cr_assert_leq(said, 1, "said %d times: %s", said, out);
+}
+
 /* predict under mpirun: every rank predicts, rank 0 writes. Another input on rank 1 went
  * unchecked (exit 0 on rank 0's rows), and standard input, which mpirun gives rank 0 alone,
  * failed on rank 1 after rank 0 had written the output (found by the MPI sweep). Now the ranks

@@ -128,6 +128,12 @@ void occam_runtime_report_notices(occam_runtime *rt)
         snprintf(more, sizeof more, "(%d threads could not be bound)", rt->bind_failed);
         append_notice(rt, more);
     }
-    if (rt->notice[0]) fprintf(stderr, "occam: %s\n", rt->notice);
+    /* said once a process: select opens a runtime per point, and said the same binding note
+     * at every point under mpirun (serial code only) */
+    static char said[sizeof rt->notice];
+    if (rt->notice[0] && strcmp(rt->notice, said) != 0) {
+        fprintf(stderr, "occam: %s\n", rt->notice);
+        memcpy(said, rt->notice, sizeof said);
+    }
     rt->notice[0] = 0;
 }
