@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -195,6 +196,17 @@ typedef struct trained {
     const occam_config *cfg;
 } trained;
 
+/* Adds to err's message what else the run knows (where the model or its state went). */
+static void msg_append(occam_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void msg_append(occam_error *err, const char *fmt, ...)
+{
+    size_t len = strlen(err->msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + len, sizeof err->msg - len, fmt, ap);
+    va_end(ap);
+}
+
 /* The trained model to --save; when that fails (a full or read-only disk, a file-size limit),
  * to the run's own folder, train.checkpoint_dir, under the same name, so the hours of training
  * are not lost with the file (a run without checkpoints had nothing else). The run still
@@ -218,9 +230,7 @@ static int save_model(void *ctx, const char *path, occam_error *err)
             OCCAM_OK ||
         occam_checkpoint_save(alt, t->model, t->cfg, &e2) != OCCAM_OK)
         return rc;
-    size_t len = strlen(err->msg);
-    snprintf(err->msg + len, sizeof err->msg - len, "; the model was written to %s instead",
-             alt);
+    msg_append(err, "; the model was written to %s instead", alt);
     return rc;
 }
 
@@ -364,15 +374,11 @@ static int run(const cli_opts *o, occam_error *err)
             print_resume_hint(o, sio.wr.last);
             err->msg[0] = 0;
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
-            size_t len = strlen(err->msg);
-            snprintf(err->msg + len, sizeof err->msg - len, "; the last good checkpoint is %s",
-                     sio.wr.last);
+            msg_append(err, "; the last good checkpoint is %s", sio.wr.last);
         } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0 && fit.epochs > 0) {
             /* the first checkpoint failing (a file-size limit) said only 'write failed' */
-            size_t len = strlen(err->msg);
-            snprintf(err->msg + len, sizeof err->msg - len, "; training stopped after %d "
-                     "epoch%s, and no checkpoint of this run was written", fit.epochs,
-                     fit.epochs == 1 ? "" : "s");
+            msg_append(err, "; training stopped after %d epoch%s, and no checkpoint of this "
+                       "run was written", fit.epochs, fit.epochs == 1 ? "" : "s");
         }
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];
@@ -476,9 +482,7 @@ static int run(const cli_opts *o, occam_error *err)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "the last checkpoint was not written "
                                  "(the outputs were): %s", last_failed);
         } else if (last_failed[0]) { /* both: say both */
-            size_t len = strlen(err->msg);
-            snprintf(err->msg + len, sizeof err->msg - len, "; nor was the last checkpoint: %s",
-                     last_failed);
+            msg_append(err, "; nor was the last checkpoint: %s", last_failed);
         }
         cli_outputs_final();
         if (!stop) stop = occam_fit_stop_agreed(world);
