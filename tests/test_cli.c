@@ -3088,6 +3088,27 @@ Test(cli, openmp_limits_in_the_environment)
         snprintf(cmd, sizeof cmd, "GOMP_CPU_AFFINITY='0 %ld' %s train %s 2>&1", conf, bin, plain);
         expect(shell(cmd, &sig), 2, want);
     }
+    /* a team of one binds its thread to place 0 too: one place naming a CPU the machine lacks
+     * ran one thread, unbound and unsaid */
+    {
+        char want[256];
+        snprintf(want, sizeof want, "GOMP_CPU_AFFINITY = %ld: place 0 names CPU %ld", conf, conf);
+        snprintf(cmd, sizeof cmd, "GOMP_CPU_AFFINITY=%ld %s train %s 2>&1", conf, bin, plain);
+        expect(shell(cmd, &sig), 2, want);
+    }
+    /* binding variables libgomp rejects (with a warning) and then runs without: occam said
+     * "OpenMP owns thread binding" of threads nobody bound */
+    snprintf(cmd, sizeof cmd, "OMP_PLACES='{%ld},{%ld}' %s train %s 2>&1", conf, conf + 1, bin,
+             plain);
+    expect(shell(cmd, &sig), 2, "OpenMP can use none of its places");
+    snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=sideways %s train %s 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 2, "OMP_PROC_BIND = \"sideways\": expected true, false, primary");
+    snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=close,spread %s train %s 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 0, "OpenMP owns thread binding");
+    /* OMP_PROC_BIND = false binds nothing, places or not: said so */
+    snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=false OMP_PLACES=cores %s train %s 2>&1", bin,
+             plain);
+    expect(shell(cmd, &sig), 0, "OMP_PROC_BIND = false: threads are not bound");
     /* OMP_NUM_THREADS sizes the automatic team (it was ignored, and a bad value only drew
      * libgomp's warning); --threads still decides */
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s train %s --threads 0 2>&1", bin, plain);

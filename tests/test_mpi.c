@@ -513,3 +513,39 @@ Test(mpi, a_check_failing_on_one_rank_stops_them_all, .timeout = 300)
     }
     tmpdir_remove(dir);
 }
+
+/* A kernel built for more than 1,024 possible CPUs refuses sched_getaffinity with a fixed
+ * cpu_set_t (EINVAL). Each rank's mask then read as empty, the ranks mpirun had bound apart
+ * looked as if they shared the host's cores, and the default 2-rank run was refused ("more
+ * threads than the 0 cores rank 1 may use"). Emulated with a preloaded shim that refuses masks
+ * under 256 bytes (2,048 CPUs), as such a kernel does. */
+static const char BIG_KERNEL_SHIM[] =
+    "#define _GNU_SOURCE\n#include <errno.h>\n#include <sched.h>\n#include <string.h>\n"
+    "#include <unistd.h>\n#include <sys/syscall.h>\n"
+    "int sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set) {\n"
+    "    if (size < 256) { errno = EINVAL; return -1; }\n"
+    "    long r = syscall(SYS_sched_getaffinity, pid, size, set);\n"
+    "    if (r < 0) return -1;\n"
+    "    memset((char *)set + r, 0, size - (size_t)r);\n"
+    "    return 0;\n}\n";
+
+Test(mpi, ranks_on_a_kernel_of_many_cpus_are_not_taken_for_sharers, .timeout = 120)
+{
+    char dir[64], out[1 << 14], cmd[4096];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    char src[600], so[600];
+    snprintf(src, sizeof src, "%s", tmpdir_path(dir, "big.c"));
+    snprintf(so, sizeof so, "%s", tmpdir_path(dir, "big.so"));
+    tmpdir_spit(src, BIG_KERNEL_SHIM, sizeof BIG_KERNEL_SHIM - 1);
+    snprintf(cmd, sizeof cmd, "cc -shared -fPIC -o %s %s 2>&1", so, src);
+    int sig = 0;
+    cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 0, "%s", out);
+    /* the shim must come before the sanitizer runtime: ASan is told not to mind */
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 mpirun --allow-run-as-root "
+             "--oversubscribe --quiet -np 2 -x ASAN_OPTIONS -x LD_PRELOAD=%s %s train "
+             "configs/blobs.ini --set data.samples=200 --set train.epochs=1 2>&1", so, bin());
+    cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 0, "%s", out);
+    cr_assert(strstr(out, "2 ranks × 1 thread"), "%s", out);
+    tmpdir_remove(dir);
+}

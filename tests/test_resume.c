@@ -80,6 +80,9 @@ static int restore(void *ctx, const occam_train_view *v, occam_error *err)
     return occam_state_restore(&((stopper *)ctx)->rd, v, err);
 }
 
+/* The NUMA group of each thread for the next runs (NULL: one group). */
+static const int *run_node_of;
+
 /* Trains cfg on `threads` threads, from `resume_from` if not NULL, asking for a stop after
  * optimiser step `stop_at` (0: never). */
 static outcome run(const occam_config *cfg, int threads, int64_t stop_at, const char *resume_from)
@@ -92,7 +95,9 @@ static outcome run(const occam_config *cfg, int threads, int64_t stop_at, const 
     cr_assert_eq(occam_model_create(&o.m, &cfg->model, cfg->data.task, &err), OCCAM_OK);
     occam_model_init(&o.m, cfg->model.init, cfg->train.seed);
     occam_trainer *tr;
-    cr_assert_eq(occam_trainer_create(&tr, &o.m, occam_config_trainer(cfg), threads, NULL, &err), OCCAM_OK);
+    occam_affinity aff = {.node_of = run_node_of};
+    cr_assert_eq(occam_trainer_create(&tr, &o.m, occam_config_trainer(cfg), threads,
+                                      run_node_of ? &aff : NULL, &err), OCCAM_OK);
     stopper s = {.wr = {.dir = cfg->train.checkpoint_dir, .every = cfg->train.checkpoint_every,
                         .keep = cfg->train.checkpoint_keep},
                  .rd = {.path = resume_from},
@@ -303,6 +308,29 @@ Test(resume, another_thread_count_resumes_and_says_so)
     cr_assert(c.res.history[2].test.accuracy > 0.9, "%g", c.res.history[2].test.accuracy);
     outcome_free(&b);
     outcome_free(&c);
+}
+
+/* The shard path's sums, grouped by NUMA node, add the same partials in another order under
+ * another grouping (another placement, CPU mask or machine). A resume under another one said
+ * "it continues bit-identically". */
+Test(resume, another_numa_grouping_says_so)
+{
+    occam_config cfg = blobs(3);
+    cfg.runtime.grad = OCCAM_GRAD_SHARD;
+    static const int two[] = {0, 1};
+    run_node_of = two;
+    outcome b = stopped_at(&cfg, 2, 40);
+    outcome c = run(&cfg, 2, 0, b.last); /* the same grouping: no note */
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert_str_eq(c.note, "");
+    run_node_of = NULL;
+    outcome d = run(&cfg, 2, 0, b.last);
+    cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
+    cr_assert(strstr(d.note, "the checkpoint's threads summed their gradients grouped by NUMA "
+                             "node as 0,1, this run's as one group"), "note: %s", d.note);
+    outcome_free(&b);
+    outcome_free(&c);
+    outcome_free(&d);
 }
 
 Test(resume, changed_keys_are_noted_and_shape_changes_refused)

@@ -565,6 +565,17 @@ Test(topo, openmp_owns_binding)
     cr_assert_str_eq(plan.notice, "OMP_PLACES is set: OpenMP owns thread binding; "
                                   "runtime.bind ignored");
     occam_topo_plan_free(&plan);
+    /* OMP_PROC_BIND = false: OpenMP binds nothing, whatever the places; the notice said
+     * "OpenMP owns thread binding" */
+    cr_assert_eq(setenv("OMP_PROC_BIND", " FALSE", 1), 0);
+    cr_assert(!occam_topo_bind_owner(tp, OCCAM_BIND_CORE, notice, sizeof notice));
+    cr_assert_str_eq(notice, "OMP_PROC_BIND = false: threads are not bound; runtime.bind "
+                             "ignored");
+    /* empty values are unset, for libgomp too: occam binds */
+    cr_assert_eq(setenv("OMP_PROC_BIND", "", 1), 0);
+    cr_assert_eq(setenv("OMP_PLACES", "", 1), 0);
+    cr_assert(occam_topo_bind_owner(tp, OCCAM_BIND_CORE, notice, sizeof notice));
+    cr_assert_str_eq(notice, "");
     occam_topo_free(tp);
 }
 
@@ -717,4 +728,143 @@ Test(topo, text_form)
     free(text);
     occam_topo_plan_free(&plan);
     occam_topo_free(tp);
+}
+
+/* ---- XML that hwloc accepts but that is not shaped as its own exports ----------------------- */
+
+/* One XML object line: type, os index, cpuset and nodeset as hwloc writes them. */
+static void xml_obj(FILE *f, const char *type, int os, const char *cpuset, const char *nodeset,
+                    bool close)
+{
+    fprintf(f, "<object type=\"%s\" os_index=\"%d\" cpuset=\"%s\" complete_cpuset=\"%s\" "
+            "nodeset=\"%s\" complete_nodeset=\"%s\"%s>\n", type, os, cpuset, cpuset, nodeset,
+            nodeset, strcmp(type, "NUMANode") ? "" : " local_memory=\"1073741824\"");
+    if (close) fputs("</object>\n", f);
+}
+
+/* A new XML file at path (a fresh name under /tmp), its header written; xml_close ends it. */
+static FILE *xml_open(char *path, size_t cap)
+{
+    snprintf(path, cap, "/tmp/occam-topo-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE topology SYSTEM "
+          "\"hwloc2.dtd\">\n<topology version=\"2.0\">\n", f);
+    return f;
+}
+
+static void xml_close(FILE *f)
+{
+    fputs("</topology>\n", f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* A core whose cpuset is wider than its one PU child, beside a core that holds the other PU:
+ * hwloc loads it, and the flattening counted PU 1 for both cores and failed an internal
+ * assertion (abort). Each PU now belongs to the core above it in the tree. */
+Test(topo, a_core_wider_than_its_pus_is_not_counted_twice)
+{
+    char path[64];
+    FILE *f = xml_open(path, sizeof path);
+    xml_obj(f, "Machine", 0, "0x3", "0x1", false);
+    xml_obj(f, "NUMANode", 0, "0x3", "0x1", true);
+    xml_obj(f, "Core", 0, "0x3", "0x1", false);
+    xml_obj(f, "PU", 0, "0x1", "0x1", true);
+    fputs("</object>\n", f);
+    xml_obj(f, "Core", 1, "0x2", "0x1", false);
+    xml_obj(f, "PU", 1, "0x2", "0x1", true);
+    fputs("</object>\n</object>\n", f);
+    xml_close(f);
+    char spec[96];
+    snprintf(spec, sizeof spec, "xml:%s", path);
+    occam_topo *tp = open_ok(spec);
+    const occam_topo_info *in = occam_topo_describe(tp);
+    cr_assert_eq(in->cores, 2);
+    cr_assert_eq(in->pus, 2);
+    occam_topo_plan plan;
+    plan_ok(&plan, tp, 2, OCCAM_PLACE_COMPACT, false);
+    check_slot(&plan, 0, 0, 0, 0, -1);
+    check_slot(&plan, 1, 1, 1, 0, -1);
+    occam_topo_plan_free(&plan);
+    occam_topo_free(tp);
+    unlink(path);
+}
+
+/* PUs hung straight under a package (no Core object around them) were dropped: the header
+ * said 4 PUs and node 1 "0 cores, 0 PUs", and those CPUs never took a thread. Each is now a
+ * core of its own. */
+Test(topo, pus_outside_every_core_are_cores_of_their_own)
+{
+    char path[64];
+    FILE *f = xml_open(path, sizeof path);
+    xml_obj(f, "Machine", 0, "0x0000000f", "0x00000003", false);
+    xml_obj(f, "Package", 0, "0x00000003", "0x00000001", false);
+    xml_obj(f, "NUMANode", 0, "0x00000003", "0x00000001", true);
+    for (int c = 0; c < 2; c++) {
+        char cs[16];
+        snprintf(cs, sizeof cs, "0x%08x", 1u << c);
+        xml_obj(f, "Core", c, cs, "0x00000001", false);
+        xml_obj(f, "PU", c, cs, "0x00000001", true);
+        fputs("</object>\n", f);
+    }
+    fputs("</object>\n", f);
+    xml_obj(f, "Package", 1, "0x0000000c", "0x00000002", false);
+    xml_obj(f, "NUMANode", 1, "0x0000000c", "0x00000002", true);
+    xml_obj(f, "PU", 2, "0x00000004", "0x00000002", true);
+    xml_obj(f, "PU", 3, "0x00000008", "0x00000002", true);
+    fputs("</object>\n</object>\n", f);
+    xml_close(f);
+    char spec[96];
+    snprintf(spec, sizeof spec, "xml:%s", path);
+    occam_topo *tp = open_ok(spec);
+    const occam_topo_info *in = occam_topo_describe(tp);
+    cr_assert_eq(in->cores, 4);
+    cr_assert_eq(in->node[1].cores, 2);
+    cr_assert_eq(in->node[1].pus, 2);
+    occam_topo_plan plan;
+    plan_ok(&plan, tp, 4, OCCAM_PLACE_SPREAD, false);
+    check_nodes(&plan, (int[]){2, 2}, (int[]){0, 1});
+    check_slot(&plan, 1, 2, 2, 1, 1);
+    occam_topo_plan_free(&plan);
+    occam_topo_free(tp);
+    unlink(path);
+}
+
+/* libxml2 refuses an in-memory document over 10,000,000 bytes ("Huge input lookup"); hwloc's
+ * own export of a machine of some 12,000 PUs is that big, and it was refused. A flat machine
+ * of 12,288 cores (each cpuset a word list up to its bit: about 14 MB) now loads. */
+Test(topo, an_xml_over_ten_megabytes_loads, .timeout = 60)
+{
+    enum { N = 12288 };
+    char path[64];
+    FILE *f = xml_open(path, sizeof path);
+    hwloc_bitmap_t all = hwloc_bitmap_alloc(), one = hwloc_bitmap_alloc();
+    hwloc_bitmap_set_range(all, 0, N - 1);
+    char *s = NULL;
+    cr_assert_geq(hwloc_bitmap_asprintf(&s, all), 0);
+    xml_obj(f, "Machine", 0, s, "0x1", false);
+    xml_obj(f, "NUMANode", 0, s, "0x1", true);
+    free(s);
+    for (int c = 0; c < N; c++) {
+        hwloc_bitmap_only(one, (unsigned)c);
+        cr_assert_geq(hwloc_bitmap_asprintf(&s, one), 0);
+        xml_obj(f, "Core", c, s, "0x1", false);
+        xml_obj(f, "PU", c, s, "0x1", true);
+        fputs("</object>\n", f);
+        free(s);
+    }
+    fputs("</object>\n", f);
+    xml_close(f);
+    hwloc_bitmap_free(all), hwloc_bitmap_free(one);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_gt(st.st_size, 10000000, "the file is %lld bytes", (long long)st.st_size);
+    char spec[64];
+    snprintf(spec, sizeof spec, "xml:%s", path);
+    occam_topo *tp = open_ok(spec);
+    cr_assert_eq(occam_topo_describe(tp)->cores, N);
+    occam_topo_free(tp);
+    unlink(path);
 }

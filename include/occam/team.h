@@ -31,6 +31,10 @@ int occam_team_cores(void);
  * occam_team_resolve and occam_team_run check it. */
 int occam_team_check_env(int nt, occam_error *err);
 
+/* Whether OMP_PROC_BIND's first item is false: OpenMP binds no thread, whatever OMP_PLACES or
+ * GOMP_CPU_AFFINITY say. Read from the environment. */
+bool occam_team_binding_off(void);
+
 /* Resolves runtime.threads: 0 means all cores; more threads than cores is refused unless
  * `oversubscribe`. `origin` names the setting in the message (e.g. "runtime.threads"). */
 int occam_team_resolve(int requested, bool oversubscribe, const char *origin, int *threads,

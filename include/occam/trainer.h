@@ -141,6 +141,11 @@ const occam_model *occam_trainer_model(const occam_trainer *tr);
 /* The ranks this trainer's batches are shared with (1 without mpirun), and their
  * communicator (NULL when alone). */
 int occam_trainer_ranks(const occam_trainer *tr);
+/* How this rank's threads group their gradient sums by NUMA node, as text: "1" when the sums do
+ * not depend on it (one node, or no layer on the shard path), else each thread's node in thread
+ * order ("0,0,1,1"). Another grouping adds the same partials in another order. malloc'd; NULL
+ * when out of memory. */
+char *occam_trainer_grouping(const occam_trainer *tr);
 const occam_comm *occam_trainer_comm(const occam_trainer *tr);
 /* Whether layer l computes its weight gradient on the owner path (else shard + reduce). */
 bool occam_trainer_layer_owner(const occam_trainer *tr, int l);

@@ -96,6 +96,20 @@ struct occam_trainer {
 
 int occam_trainer_threads(const occam_trainer *tr) { return tr->threads; }
 int occam_trainer_ranks(const occam_trainer *tr) { return tr->ranks; }
+
+char *occam_trainer_grouping(const occam_trainer *tr)
+{
+    const occam_reduce_plan *p = &tr->plan;
+    bool matters = p->nodes > 1 && tr->nranges > 0;
+    size_t cap = matters ? (size_t)p->threads * 12 + 1 : 2;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    if (!matters) return memcpy(s, "1", 2);
+    size_t k = 0;
+    for (int t = 0; t < p->threads; t++)
+        k += (size_t)snprintf(s + k, cap - k, "%s%d", t ? "," : "", p->node_of[t]);
+    return s;
+}
 const occam_comm *occam_trainer_comm(const occam_trainer *tr) { return tr->comm; }
 occam_optim *occam_trainer_optim(occam_trainer *tr) { return &tr->opt; }
 const occam_model *occam_trainer_model(const occam_trainer *tr) { return tr->model; }

@@ -262,6 +262,11 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
         add(l, "prune.best_params", OCCAM_ST_F32, 1, (int64_t)n, 0, v->best_params);
         add(l, "prune.best_mask", OCCAM_ST_U8, 1, (int64_t)n, 0, v->best_mask);
     }
+    char *groups = occam_trainer_grouping(v->tr);
+    if (!groups) {
+        free(l), free(hist), free(evs), free(json);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory writing %s", path);
+    }
     char widths[16 * OCCAM_MAX_LAYERS], nthreads[16], nranks[16], where[160];
     occam_checkpoint_widths(m, widths, sizeof widths);
     snprintf(nthreads, sizeof nthreads, "%d", ts.threads);
@@ -276,9 +281,10 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
                             {"occam.layers", widths},       {"occam.threads", nthreads},
                             {"occam.position", where},      {"occam.ranks", nranks},
                             {"occam.blis", occam_gemm_init()}, {"occam.run", res->run_id},
-                            {"occam.data", res->data_crc}, {"config", json}};
+                            {"occam.data", res->data_crc}, {"occam.nodes", groups},
+                            {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
-    free(l), free(hist), free(evs), free(json);
+    free(l), free(hist), free(evs), free(json), free(groups);
     return rc;
 }
 
@@ -946,6 +952,17 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         list_printf(r->note, sizeof r->note, "the checkpoint was written by a run of %lld "
                     "thread%s in all (ranks × threads), this one has %d",
                     (long long)saved_threads, saved_threads == 1 ? "" : "s", ts.threads);
+    /* the threads' NUMA grouping of the shard-path sums (another placement, CPU mask or
+     * machine): the same partials added in another order. A file from before the key does not
+     * say. */
+    const char *nodes = occam_st_meta_get(&f, "occam.nodes");
+    char *groups = nodes && !any_order ? occam_trainer_grouping(v->tr) : NULL;
+    if (groups && strcmp(nodes, groups))
+        list_printf(r->note, sizeof r->note, "the checkpoint's threads summed their gradients "
+                    "grouped by NUMA node as %.40s%s, this run's as %.40s%s (node of each thread)",
+                    strcmp(nodes, "1") ? nodes : "one group", strlen(nodes) > 40 ? "…" : "",
+                    strcmp(groups, "1") ? groups : "one group", strlen(groups) > 40 ? "…" : "");
+    free(groups);
     /* another machine's kernels round differently (a state moved from an AVX-512 host to an
      * AVX2 one); a state from before the key does not say which it had */
     const char *blis = occam_st_meta_get(&f, "occam.blis");

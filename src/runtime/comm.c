@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "occam/cpumask.h"
 #include "occam/team.h"
 
 static occam_comm world = {.rank = 0, .size = 1, .local_rank = 0, .local_size = 1};
@@ -45,18 +46,36 @@ int occam_comm_init(int *argc, char ***argv, occam_error *err)
     MPI_Comm_size(local_comm, &world.local_size);
     /* Did mpirun bind the host's ranks apart (--bind-to core, its default for 2 ranks) or leave
      * them the same CPUs (--bind-to none, or oversubscribed)? */
-    cpu_set_t mine, *all = malloc(sizeof(cpu_set_t) * (size_t)world.local_size);
-    if (!all || sched_getaffinity(0, sizeof mine, &mine) != 0) CPU_ZERO(&mine);
-    if (all) {
-        MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE,
-                      local_comm);
-        world.cores_shared = true;
-        for (int r = 0; r < world.local_size; r++)
-            world.cores_shared &= CPU_EQUAL(&all[r], &mine) != 0;
+    /* Read at the kernel's size: a fixed cpu_set_t fails (EINVAL) on a kernel with more than
+     * 1,024 possible CPUs, and every rank then looked unbound. The host's ranks agree on the
+     * largest size first. An unreadable mask is empty: nothing to compare. */
+    size_t size = 0;
+    cpu_set_t *mine = occam_cpumask_self(&size);
+    unsigned long long mine_size = size, most = 0;
+    MPI_Allreduce(&mine_size, &most, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, local_comm);
+    size_t cpus = (size_t)most * 8 < CPU_SETSIZE ? CPU_SETSIZE : (size_t)most * 8;
+    size_t bytes = CPU_ALLOC_SIZE(cpus);
+    cpu_set_t *full = CPU_ALLOC(cpus);
+    unsigned char *all = full ? malloc(bytes * (size_t)world.local_size) : NULL;
+    if (full) {
+        CPU_ZERO_S(bytes, full);
+        if (mine) memcpy(full, mine, size < bytes ? size : bytes);
+    }
+    if (mine) CPU_FREE(mine);
+    /* every rank takes part in the gather, even one short of memory, then all agree */
+    int ok = all != NULL, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, local_comm);
+    if (!all_ok) {
         free(all);
-    } else {
+        if (full) CPU_FREE(full);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory at MPI start-up");
     }
+    MPI_Allgather(full, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, local_comm);
+    world.cores_shared = true;
+    for (int r = 0; r < world.local_size; r++)
+        world.cores_shared &= CPU_EQUAL_S(bytes, (cpu_set_t *)(all + bytes * (size_t)r), full);
+    free(all);
+    CPU_FREE(full);
     return OCCAM_OK;
 }
 

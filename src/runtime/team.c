@@ -16,13 +16,21 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Place p's CPU ids into ids[CPU_SETSIZE]; how many (0 for none, or more than fit). */
-static int place_cpus(int p, int *ids)
+/* Place p's CPU ids into a malloc'd array (*ids; free it); how many (0 for none, or out of
+ * memory). CPUs past 1,023 count: a fixed cpu_set_t would drop them. */
+static int place_cpus(int p, int **ids)
 {
     int n = omp_get_place_num_procs(p);
-    if (n <= 0 || n > CPU_SETSIZE) return 0;
-    omp_get_place_proc_ids(p, ids);
+    *ids = n > 0 ? malloc((size_t)n * sizeof **ids) : NULL;
+    if (!*ids) return 0;
+    omp_get_place_proc_ids(p, *ids);
     return n;
+}
+
+static int by_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
 }
 
 /* With OpenMP binding threads (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY), a team gets no
@@ -41,14 +49,82 @@ static int team_place_cap(void)
         places = first + 1;
     }
     if (places <= 0) return INT_MAX;
-    cpu_set_t seen;
-    CPU_ZERO(&seen);
-    int ids[CPU_SETSIZE];
-    for (int p = first; p < places; p++)
-        for (int i = 0, n = place_cpus(p, ids); i < n; i++)
-            if (ids[i] >= 0 && ids[i] < CPU_SETSIZE) CPU_SET(ids[i], &seen);
-    int cpus = CPU_COUNT(&seen);
+    size_t total = 0;
+    for (int p = first; p < places; p++) {
+        int n = omp_get_place_num_procs(p);
+        total += n > 0 ? (size_t)n : 0;
+    }
+    int *all = total ? malloc(total * sizeof *all) : NULL;
+    if (!all) return INT_MAX;
+    size_t k = 0;
+    for (int p = first; p < places; p++) {
+        int *ids, n = place_cpus(p, &ids);
+        for (int i = 0; i < n && k < total; i++)
+            if (ids[i] >= 0) all[k++] = ids[i];
+        free(ids);
+    }
+    qsort(all, k, sizeof *all, by_int);
+    int cpus = 0;
+    for (size_t i = 0; i < k; i++) cpus += i == 0 || all[i] != all[i - 1];
+    free(all);
     return cpus > 0 ? cpus : INT_MAX;
+}
+
+/* The first item of OMP_PROC_BIND's list, lower case, into word; false when unset or empty. */
+static bool proc_bind_word(char *word, size_t cap)
+{
+    const char *v = getenv("OMP_PROC_BIND");
+    if (!v) return false;
+    while (isspace((unsigned char)*v)) v++;
+    size_t n = 0;
+    for (; *v && *v != ',' && !isspace((unsigned char)*v) && n + 1 < cap; v++)
+        word[n++] = (char)tolower((unsigned char)*v);
+    word[n] = 0;
+    return n > 0;
+}
+
+bool occam_team_binding_off(void)
+{
+    char w[16];
+    return proc_bind_word(w, sizeof w) && strcmp(w, "false") == 0;
+}
+
+/* OpenMP's binding variables that libgomp rejects, with a warning of its own, and then runs
+ * without: OMP_PLACES naming no CPU this machine has ("{5},{6}" on 2 CPUs) or
+ * OMP_PROC_BIND = "sideways". occam said "OpenMP owns thread binding", and nothing bound the
+ * threads. An empty value reads as unset, as libgomp reads it. */
+static int team_check_binding_vars(occam_error *err)
+{
+    static const char *const words[] = {"false", "true", "master", "primary", "close", "spread"};
+    const char *pb = getenv("OMP_PROC_BIND");
+    if (pb && *pb) {
+        /* every item of the list must be a word libgomp knows */
+        const char *q = pb;
+        for (;;) {
+            while (isspace((unsigned char)*q)) q++;
+            size_t n = 0;
+            char w[16];
+            for (; *q && *q != ',' && !isspace((unsigned char)*q); q++)
+                if (n + 1 < sizeof w) w[n++] = (char)tolower((unsigned char)*q);
+                else n = sizeof w; /* too long for any word */
+            w[n < sizeof w ? n : 0] = 0;
+            bool known = false;
+            for (size_t i = 0; i < sizeof words / sizeof words[0] && n < sizeof w; i++)
+                known |= strcmp(w, words[i]) == 0;
+            while (isspace((unsigned char)*q)) q++;
+            if (!known || (*q && *q != ','))
+                return occam_error_set(err, OCCAM_ERR_INPUT, "OMP_PROC_BIND = \"%s\": expected "
+                                       "true, false, primary, master, close or spread (or a "
+                                       "list of them); fix or unset it", pb);
+            if (!*q) break;
+            q++;
+        }
+    }
+    const char *pl = getenv("OMP_PLACES");
+    if (pl && *pl && !occam_team_binding_off() && omp_get_num_places() <= 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "OMP_PLACES = \"%s\": OpenMP can use none "
+                               "of its places (libgomp says why above); fix or unset it", pl);
+    return OCCAM_OK;
 }
 
 int occam_team_cores(void)
@@ -79,6 +155,8 @@ int occam_team_cores(void)
 int occam_team_resolve(int requested, bool oversubscribe, const char *origin, int *threads,
                        occam_error *err)
 {
+    int rc = team_check_binding_vars(err);
+    if (rc != OCCAM_OK) return rc;
     int cores = occam_team_cores();
     if (requested < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: must be >= 0 (0 = all cores)",
@@ -178,24 +256,30 @@ enum { TEAM_STACK_FLOOR = 64 << 10, TEAM_STACK_IGNORED = 16 << 10 };
 /* OpenMP's places may name CPUs this machine does not have (a job script's GOMP_CPU_AFFINITY
  * or OMP_PLACES from a bigger node): libgomp then fails to start a team of nt threads on them
  * and ends the process, "libgomp: Thread creation failed: Invalid argument", exit 1. The
- * places such a team takes are checked: the first nt, or every one under spread; a team of one
- * starts no thread. */
+ * places such a team takes are checked: the first nt, or every one under spread. A team of
+ * one starts no thread, but libgomp binds the initial thread to place 0: GOMP_CPU_AFFINITY=7
+ * on a 2-CPU machine ran one thread, unbound and unsaid. */
 static int team_check_places(int nt, occam_error *err)
 {
     long conf = sysconf(_SC_NPROCESSORS_CONF);
     int places = omp_get_num_places();
-    if (nt < 2 || conf <= 0 || places <= 0) return OCCAM_OK;
+    if (conf <= 0 || places <= 0) return OCCAM_OK;
     if (omp_get_proc_bind() != omp_proc_bind_spread && nt < places) places = nt;
     const char *var = getenv("OMP_PLACES") ? "OMP_PLACES"
                       : getenv("GOMP_CPU_AFFINITY") ? "GOMP_CPU_AFFINITY" : "OMP_PROC_BIND";
-    int ids[CPU_SETSIZE];
-    for (int p = 0; p < places; p++)
-        for (int i = 0, n = place_cpus(p, ids); i < n; i++)
-            if (ids[i] < 0 || ids[i] >= conf)
-                return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: place %d names CPU %d, "
-                                       "but this machine has CPUs 0 to %ld; fix or unset it",
-                                       var, getenv(var) ? getenv(var) : "", p, ids[i],
-                                       conf - 1);
+    for (int p = 0; p < places; p++) {
+        int *ids, n = place_cpus(p, &ids), bad = -1;
+        for (int i = 0; i < n && bad < 0; i++)
+            if (ids[i] < 0 || ids[i] >= conf) bad = ids[i];
+        free(ids);
+        if (bad >= 0 || n == 0)
+            return n == 0 ? occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory reading "
+                                            "OpenMP's places")
+                          : occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: place %d names CPU "
+                                            "%d, but this machine has CPUs 0 to %ld; fix or "
+                                            "unset it", var, getenv(var) ? getenv(var) : "", p,
+                                            bad, conf - 1);
+    }
     return OCCAM_OK;
 }
 

@@ -24,6 +24,8 @@
  * a run occam does not bind (mpirun's per-core binding, OpenMP's places) are unchanged. */
 #include "occam/topo.h"
 
+#include "occam/cpumask.h"
+
 #include "occam/team.h"
 
 #include <errno.h>
@@ -107,8 +109,9 @@ static int collect(occam_topo *tp, occam_error *err)
         return occam_error_set(err, OCCAM_ERR_INPUT, "topology %s has %s", tp->source,
                                in->pus ? "no NUMA node" : "no PU");
 
-    hwloc_obj_type_t core_type = nobjs(hw, HWLOC_OBJ_CORE) ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
-    int ncand = nobjs(hw, core_type);
+    /* At most one "core" per PU: a PU outside every Core object (a topology without cores,
+     * or an XML that hangs some PUs straight under a package) is a core of its own. */
+    int ncand = in->pus;
     tp->node = calloc((size_t)in->nodes, sizeof *tp->node);
     tp->core_index = malloc((size_t)ncand * sizeof(int));
     tp->core_node = malloc((size_t)ncand * sizeof(int));
@@ -126,37 +129,46 @@ static int collect(occam_topo *tp, occam_error *err)
             return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory reading the topology");
     }
 
+    /* PUs in logical (tree) order, so a core's PUs come together; each PU belongs to the Core
+     * that is its ancestor in the tree, not to every Core whose cpuset claims it (an XML hwloc
+     * accepts may give a core a cpuset wider than its children) */
     int npu = 0, nc = 0;
-    for (int i = 0; i < ncand; i++) {
-        hwloc_obj_t core = hwloc_get_obj_by_type(hw, core_type, (unsigned)i);
-        int first = npu;
-        if (core_type == HWLOC_OBJ_PU) {
-            tp->pu_os[npu++] = (int)core->os_index;
-        } else {
-            hwloc_obj_t pu = NULL;
-            while ((pu = hwloc_get_next_obj_inside_cpuset_by_type(hw, core->cpuset, HWLOC_OBJ_PU,
-                                                                  pu))) {
-                OCCAM_ASSERT(npu < in->pus); /* cores' cpusets are disjoint */
-                tp->pu_os[npu++] = (int)pu->os_index;
-            }
+    hwloc_obj_t cur = NULL;
+    for (int i = 0; i < in->pus; i++) {
+        hwloc_obj_t pu = hwloc_get_obj_by_type(hw, HWLOC_OBJ_PU, (unsigned)i);
+        hwloc_obj_t core = hwloc_get_ancestor_obj_by_type(hw, HWLOC_OBJ_CORE, pu);
+        hwloc_obj_t owner = core ? core : pu;
+        if (owner != cur) {
+            hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(hw, HWLOC_OBJ_PACKAGE, pu);
+            tp->core_index[nc] = nc;
+            tp->core_node[nc] = node_holding(hw, in->nodes, owner->cpuset);
+            tp->core_package[nc] = pkg ? (int)pkg->logical_index : -1;
+            tp->core_first[nc] = npu;
+            tp->node[tp->core_node[nc]].cores++;
+            nc++;
+            cur = owner;
         }
-        if (npu == first) continue; /* a core without PUs cannot host a thread */
-        hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(hw, HWLOC_OBJ_PACKAGE, core);
-        tp->core_index[nc] = (int)core->logical_index;
-        tp->core_node[nc] = node_holding(hw, in->nodes, core->cpuset);
-        tp->core_package[nc] = pkg ? (int)pkg->logical_index : -1;
-        tp->core_first[nc] = first;
-        tp->node[tp->core_node[nc]].cores++;
-        tp->node[tp->core_node[nc]].pus += npu - first;
-        nc++;
+        tp->pu_os[npu++] = (int)pu->os_index;
     }
     tp->core_first[nc] = npu;
+    for (int c = 0; c < nc; c++)
+        tp->node[tp->core_node[c]].pus += tp->core_first[c + 1] - tp->core_first[c];
     tp->ncores = in->cores = nc;
     in->node = tp->node;
     if (nc == 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "topology %s has no usable core",
                                tp->source);
     return OCCAM_OK;
+}
+
+/* libxml2 refuses an in-memory document over 10,000,000 bytes ("Huge input lookup"), which a
+ * machine of some 12,000 PUs exports; hwloc's own parser has no such limit. hwloc reads its
+ * switch once a process, at the first XML it parses, so a big file decides before that. A
+ * choice the user made in the environment stands. */
+static void xml_parser_for(int len)
+{
+    if (len > 10000000 && !getenv("HWLOC_LIBXML") && !getenv("HWLOC_LIBXML_IMPORT"))
+        setenv("HWLOC_LIBXML_IMPORT", "0", 0);
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -256,33 +268,12 @@ static cpu_set_t *start_mask;
 static size_t start_mask_size;
 static pthread_once_t start_mask_once = PTHREAD_ONCE_INIT;
 
-static void read_start_mask(void)
-{
-    /* The kernel's mask may be wider than CPU_SETSIZE: grow until sched_getaffinity fits. */
-    for (int n = CPU_SETSIZE; n <= (1 << 20); n *= 2) {
-        cpu_set_t *set = CPU_ALLOC((size_t)n);
-        if (!set) return;
-        size_t size = CPU_ALLOC_SIZE((size_t)n);
-        if (sched_getaffinity(0, size, set) == 0) {
-            if (CPU_COUNT_S(size, set) > 0) {
-                start_mask = set;
-                start_mask_size = size;
-                return;
-            }
-        } else if (errno == EINVAL) {
-            CPU_FREE(set);
-            continue;
-        }
-        CPU_FREE(set);
-        return;
-    }
-}
+static void read_start_mask(void) { start_mask = occam_cpumask_self(&start_mask_size); }
 
 /* Is OS processor `os` in the process's starting mask (true when it is unknown)? */
 static bool pu_allowed(int os)
 {
-    return !start_mask || (os >= 0 && (size_t)os / 8 < start_mask_size &&
-                           CPU_ISSET_S((size_t)os, start_mask_size, start_mask));
+    return !start_mask || occam_cpumask_has(start_mask, start_mask_size, os);
 }
 
 int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
@@ -332,6 +323,7 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
     char *xml = NULL; /* kept until the load has parsed it */
     int xml_len = 0;
     if (kind == XML) rc = read_xml(origin, shown, arg, &xml, &xml_len, err);
+    if (kind == XML && rc == OCCAM_OK) xml_parser_for(xml_len);
     if (rc != OCCAM_OK) {
         /* read_xml said why */
     } else if (pus > TOPO_SYNTHETIC_MAX_PUS)
@@ -563,8 +555,16 @@ bool occam_topo_bind_owner(const occam_topo *tp, occam_bind bind, char *notice, 
                               "bound; runtime.bind ignored");
         return false;
     }
+    /* OMP_PROC_BIND = false binds nothing, whatever the places say: the user asked for no
+     * binding, and the notice said "OpenMP owns thread binding" of threads nobody bound. An
+     * empty value is unset, for libgomp too. */
+    if (occam_team_binding_off()) {
+        snprintf(notice, cap, "OMP_PROC_BIND = false: threads are not bound; runtime.bind "
+                              "ignored");
+        return false;
+    }
     for (size_t i = 0; i < sizeof omp_vars / sizeof omp_vars[0]; i++)
-        if (getenv(omp_vars[i])) {
+        if (getenv(omp_vars[i]) && *getenv(omp_vars[i])) {
             snprintf(notice, cap, "%s is set: OpenMP owns thread binding; runtime.bind ignored",
                      omp_vars[i]);
             return false;
