@@ -742,7 +742,7 @@ static void xml_obj(FILE *f, const char *type, int os, const char *cpuset, const
     if (close) fputs("</object>\n", f);
 }
 
-/* A new XML file at path (a fresh name under /tmp), its header written; xml_close ends it. */
+/* A new XML file at path (a fresh name under /tmp), its header written; xml_load ends it. */
 static FILE *xml_open(char *path, size_t cap)
 {
     snprintf(path, cap, "/tmp/occam-topo-XXXXXX");
@@ -755,10 +755,14 @@ static FILE *xml_open(char *path, size_t cap)
     return f;
 }
 
-static void xml_close(FILE *f)
+/* Ends the file xml_open began and opens it as runtime.topology = xml:path. */
+static occam_topo *xml_load(FILE *f, const char *path)
 {
     fputs("</topology>\n", f);
     cr_assert_eq(fclose(f), 0);
+    char spec[96];
+    snprintf(spec, sizeof spec, "xml:%s", path);
+    return open_ok(spec);
 }
 
 /* A core whose cpuset is wider than its one PU child, beside a core that holds the other PU:
@@ -776,10 +780,7 @@ Test(topo, a_core_wider_than_its_pus_is_not_counted_twice)
     xml_obj(f, "Core", 1, "0x2", "0x1", false);
     xml_obj(f, "PU", 1, "0x2", "0x1", true);
     fputs("</object>\n</object>\n", f);
-    xml_close(f);
-    char spec[96];
-    snprintf(spec, sizeof spec, "xml:%s", path);
-    occam_topo *tp = open_ok(spec);
+    occam_topo *tp = xml_load(f, path);
     const occam_topo_info *in = occam_topo_describe(tp);
     cr_assert_eq(in->cores, 2);
     cr_assert_eq(in->pus, 2);
@@ -815,10 +816,7 @@ Test(topo, pus_outside_every_core_are_cores_of_their_own)
     xml_obj(f, "PU", 2, "0x00000004", "0x00000002", true);
     xml_obj(f, "PU", 3, "0x00000008", "0x00000002", true);
     fputs("</object>\n</object>\n", f);
-    xml_close(f);
-    char spec[96];
-    snprintf(spec, sizeof spec, "xml:%s", path);
-    occam_topo *tp = open_ok(spec);
+    occam_topo *tp = xml_load(f, path);
     const occam_topo_info *in = occam_topo_describe(tp);
     cr_assert_eq(in->cores, 4);
     cr_assert_eq(in->node[1].cores, 2);
@@ -856,14 +854,9 @@ Test(topo, an_xml_over_ten_megabytes_loads, .timeout = 60)
         free(s);
     }
     fputs("</object>\n", f);
-    xml_close(f);
+    cr_assert_gt(ftell(f), 10000000, "the file is %ld bytes", ftell(f));
+    occam_topo *tp = xml_load(f, path);
     hwloc_bitmap_free(all), hwloc_bitmap_free(one);
-    struct stat st;
-    cr_assert_eq(stat(path, &st), 0);
-    cr_assert_gt(st.st_size, 10000000, "the file is %lld bytes", (long long)st.st_size);
-    char spec[64];
-    snprintf(spec, sizeof spec, "xml:%s", path);
-    occam_topo *tp = open_ok(spec);
     cr_assert_eq(occam_topo_describe(tp)->cores, N);
     occam_topo_free(tp);
     unlink(path);
