@@ -446,6 +446,43 @@ Test(config, drop_inert_resets_mdl_keys_the_code_does_not_read)
     cr_assert(occam_config_key_applies(&c, "mdl.samples"));
 }
 
+/* train.beta1 under sgd, train.momentum under adam, train.gamma unless the step schedule and
+ * train.lr_min unless cosine were taken without a word, and select trained a grid over one of
+ * them once per value (identical rows). Each is now reset and named; the keys read stay. */
+Test(config, drop_inert_resets_train_keys_the_optimiser_does_not_read)
+{
+    static const struct {
+        occam_opt opt;
+        occam_sched sched;
+        const char *reset[8];
+    } want[] = {
+        {OCCAM_OPT_SGD, OCCAM_SCHED_CONSTANT,
+         {"train.beta1", "train.beta2", "train.eps", "train.step_epochs", "train.gamma",
+          "train.lr_min"}},
+        {OCCAM_OPT_ADAM, OCCAM_SCHED_STEP,
+         {"train.momentum", "train.nesterov", "train.lr_min"}},
+        {OCCAM_OPT_SGD, OCCAM_SCHED_COSINE,
+         {"train.beta1", "train.beta2", "train.eps", "train.step_epochs", "train.gamma"}},
+    };
+    for (size_t t = 0; t < sizeof want / sizeof *want; t++) {
+        occam_config c;
+        occam_config_defaults(&c);
+        c.train.optim.optimizer = want[t].opt;
+        c.train.optim.schedule = want[t].sched;
+        cr_assert_null(occam_config_drop_inert(&c), "defaults: nothing to reset");
+        c.train.optim.momentum = 0.5;
+        c.train.optim.nesterov = true;
+        c.train.optim.beta1 = 0.5;
+        c.train.optim.beta2 = 0.9;
+        c.train.optim.eps = 1e-6;
+        c.train.optim.step_epochs = 3;
+        c.train.optim.gamma = 0.5;
+        c.train.optim.lr_min = 0.01;
+        resets_in_order(&c, want[t].reset, 8, t);
+        cr_assert_eq(c.train.optim.optimizer, want[t].opt);
+    }
+}
+
 /* The prune.* keys were all read, whatever prune.schedule said: a grid over prune.steps with
  * prune.schedule = none trained once per value, and a resume refused a changed
  * prune.granularity without pruning. Each key the schedule and granularity do not read is now

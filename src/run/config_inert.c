@@ -33,6 +33,10 @@
  * checkpoint's own prune.granularity only for hidden layers narrower than its model.layers,
  * which no run without a schedule saves.
  *
+ * train.*: occam_optim_init and occam_optim_update read train.momentum and train.nesterov under
+ * sgd only, train.beta1, beta2 and eps under adam only; occam_optim_lr_at reads train.step_epochs
+ * and gamma under the step schedule only, train.lr_min under cosine only.
+ *
  * noise.*: the mixture's keys apply to the sparse prior too: its bits-back code puts the
  * survivors under a mixture (dl.c's bits_back). */
 #include "occam/config.h"
@@ -93,6 +97,14 @@ static bool noise_log_alpha(const occam_config *c)
 static bool noise_rebalanced(const occam_config *c) /* as occam_trainer_begin_epoch reads it */
 {
     return occam_noise_one_prior(&c->noise) && c->model.activation == OCCAM_ACT_RELU;
+}
+
+static bool opt_sgd(const occam_config *c) { return c->train.optim.optimizer == OCCAM_OPT_SGD; }
+static bool opt_adam(const occam_config *c) { return c->train.optim.optimizer == OCCAM_OPT_ADAM; }
+static bool sched_step(const occam_config *c) { return c->train.optim.schedule == OCCAM_SCHED_STEP; }
+static bool sched_cosine(const occam_config *c)
+{
+    return c->train.optim.schedule == OCCAM_SCHED_COSINE;
 }
 
 static bool prune_on(const occam_config *c) { return c->prune.schedule != OCCAM_PRUNE_NONE; }
@@ -236,6 +248,16 @@ static const struct inert_rule {
     RULE("mdl.search_rows", mdl.search_rows, code_not_count,
          "does not apply with mdl.model_code = count"),
     RULE("mdl.seed", mdl.seed, code_bits_back, "applies only to mdl.model_code = bits-back"),
+    RULE("train.momentum", train.optim.momentum, opt_sgd, "applies only to train.optimizer = sgd"),
+    RULE("train.nesterov", train.optim.nesterov, opt_sgd, "applies only to train.optimizer = sgd"),
+    RULE("train.beta1", train.optim.beta1, opt_adam, "applies only to train.optimizer = adam"),
+    RULE("train.beta2", train.optim.beta2, opt_adam, "applies only to train.optimizer = adam"),
+    RULE("train.eps", train.optim.eps, opt_adam, "applies only to train.optimizer = adam"),
+    RULE("train.step_epochs", train.optim.step_epochs, sched_step,
+         "applies only to train.schedule = step"),
+    RULE("train.gamma", train.optim.gamma, sched_step, "applies only to train.schedule = step"),
+    RULE("train.lr_min", train.optim.lr_min, sched_cosine,
+         "applies only to train.schedule = cosine"),
     RULE("train.weight_decay", train.optim.weight_decay, noise_off,
          "does not apply with noise.enabled = true (the prior regularises noisy weights)"),
     RULE("noise.components", noise.components, noise_mixture,
