@@ -168,14 +168,19 @@ Test(dl, two_part_total_is_thread_count_independent)
     occam_mask_units_free(&u);
     cr_assert(sent > 0 && sent <= plain + counts + 1e-9, "mask %.1f bits, plain %.1f", sent,
               plain);
-    /* the count code is what it says */
+    /* the count code is what it says, and its layers' rows add up to it (they said no bits
+     * for the weights and 32 a bias, whatever bits_per_weight) */
     r.cfg.mdl.model_code = OCCAM_MDL_COUNT;
-    r.cfg.mdl.bits_per_weight = 32;
+    r.cfg.mdl.bits_per_weight = 8;
     cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, NULL, &err), OCCAM_OK);
     uint64_t active = 0;
-    for (int l = 0; l < r.m.lay.nlayers; l++)
-        active += occam_model_active_weights(&r.m, l) + (uint64_t)r.m.lay.width[l + 1];
-    cr_assert_float_eq(a.model_bits, 32.0 * (double)active, 1e-9);
+    for (int l = 0; l < r.m.lay.nlayers; l++) {
+        uint64_t k = occam_model_active_weights(&r.m, l);
+        cr_assert_float_eq(a.layer[l].value_bits, 8.0 * (double)k, 1e-9);
+        cr_assert_float_eq(a.layer[l].bias_bits, 8.0 * r.m.lay.width[l + 1], 1e-9);
+        active += k + (uint64_t)r.m.lay.width[l + 1];
+    }
+    cr_assert_float_eq(a.model_bits, 8.0 * (double)active, 1e-9);
     rig_down(&r);
 }
 

@@ -557,9 +557,14 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
                                "sets the steps); this one has none");
     float *q = NULL;
     if (dl->code == OCCAM_MDL_COUNT) {
-        for (int l = 0; l < lay->nlayers; l++)
-            dl->model_bits += p->bits_per_weight *
-                              (double)(dl->layer[l].k + (uint64_t)dl->layer[l].out);
+        /* every active weight and every bias at bits_per_weight; the layers' rows add up to
+         * the total (they said 0 for the weights and 32 a bias, whatever bits_per_weight) */
+        for (int l = 0; l < lay->nlayers; l++) {
+            occam_dl_layer *y = &dl->layer[l];
+            y->value_bits = p->bits_per_weight * (double)y->k;
+            y->bias_bits = p->bits_per_weight * (double)y->out;
+            dl->model_bits += y->value_bits + y->bias_bits;
+        }
     } else {
         q = qparams ? qparams : occam_alloc(lay->nparams, sizeof(float));
         if (dl_scratch_agreed(q != NULL) != OCCAM_OK) {
