@@ -58,6 +58,8 @@ help:
 	@echo "make unit       build + the Criterion suite only (SANITIZE=1: under ASan + UBSan)"
 	@echo "make fuzz       libFuzzer harnesses (clang) for the readers, FUZZ_SECONDS each (default 60)"
 	@echo "make fuzz-smoke the same, 10 s each"
+	@echo "make fuzz-build build the harnesses only (build-fuzz/)"
+	@echo "make fuzz-clean remove build-fuzz/"
 	@echo "make clean      remove build directories"
 
 deps:

@@ -2301,3 +2301,22 @@ Test(config, changed_keys_round_trip)
     occam_config_summary(&c, tiny, sizeof tiny);
     cr_assert_lt(strlen(tiny), sizeof tiny);
 }
+
+/* A value far longer than a message holds: the message was formatted into a fixed buffer and
+ * cut at 2,047 bytes, its closing quote and parenthesis lost and no "..." to say so. It is now
+ * shortened as every message is, in the middle, and ends as written. */
+Test(config, a_very_long_value_keeps_the_end_of_its_message)
+{
+    static char assignment[3100];
+    int n = snprintf(assignment, sizeof assignment, "train.lr=");
+    memset(assignment + n, 'x', 3000);
+    assignment[n + 3000] = 0;
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    occam_error err = {0};
+    cr_assert_eq(occam_config_set(&cfg, assignment, &err), OCCAM_ERR_INPUT);
+    size_t len = strlen(err.msg);
+    cr_assert(len > 2 && !strcmp(err.msg + len - 2, "')"), "ends: %s", err.msg + len - 20);
+    cr_assert(strstr(err.msg, "..."), "%s", err.msg);
+    cr_assert(!strncmp(err.msg, "--set train.lr: ", 16), "%.40s", err.msg);
+}

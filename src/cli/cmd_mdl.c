@@ -14,7 +14,7 @@
 #include "occam/outfile.h"
 
 static const char usage[] =
-    "usage: occam mdl CONFIG --checkpoint FILE [--code two-part|count] [--set ...]...\n"
+    "usage: occam mdl CONFIG --checkpoint FILE [--code two-part|count|bits-back] [--set ...]...\n"
     "                        [--threads N] [--json]\n"
     "\n"
     "Prints the description length L = L(model) + L(data | model) of the saved model in bits:\n"

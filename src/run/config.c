@@ -558,8 +558,20 @@ typedef struct load_state {
  * its bytes are quoted (occam_error_quote), so a binary file cannot drive the terminal. */
 static int config_vfail(occam_error *err, const char *prefix, const char *fmt, va_list ap)
 {
+    /* formatted whole, then shortened as every message is (the middle gives way, marked
+     * "..."): a 3,000-byte value cut the message at CONFIG_MSG_MAX, its closing quote lost */
     char msg[CONFIG_MSG_MAX], shown[4 * CONFIG_MSG_MAX];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, aq);
+    va_end(aq);
+    char *full = n >= (int)sizeof msg ? malloc((size_t)n + 1) : NULL;
+    if (full) {
+        vsnprintf(full, (size_t)n + 1, fmt, ap);
+        occam_error_shorten(full, sizeof msg);
+        memcpy(msg, full, strlen(full) + 1);
+        free(full);
+    }
     occam_error_quote(shown, sizeof shown, msg, strlen(msg), sizeof msg);
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s%s", prefix, shown);
 }
