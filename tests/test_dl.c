@@ -1511,3 +1511,57 @@ Test(dl, prior_round_never_makes_a_negative_weight)
     cr_assert_eq(q.pi[0], 0.75);
     cr_assert_eq(q.mu[0], 0.0);
 }
+
+/* Each layer's bias step is the one the whole net's code picks: the shift j in 0..8 that
+ * minimises the biases' bits plus the data bits on the search rows (scaled to the set), with
+ * the earlier layers' biases as chosen and the later ones' as trained. The search now takes a
+ * layer's product once and starts each candidate's data code after it; the reference here runs
+ * the whole net per candidate, as the search did before. */
+Test(dl, bias_steps_minimise_the_whole_net_code)
+{
+    rig r;
+    rig_blobs(&r, 600);
+    r.cfg.model.nlayers = 4;
+    memcpy(r.cfg.model.layers, (int[]){20, 30, 20, 3}, 4 * sizeof(int));
+    r.cfg.train.epochs = 3;
+    r.cfg.mdl.search_rows = 400;
+    r.cfg.mdl.weight_precision = 1.0; /* a coarse base: the biases want finer steps */
+    rig_train(&r);
+    const occam_layout *lay = &r.m.lay;
+    float *q = malloc(lay->nparams * sizeof(float)), *ref = malloc(lay->nparams * sizeof(float));
+    occam_dl a;
+    occam_error err;
+    cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 2, q, &err),
+                 OCCAM_OK, "%s", err.msg);
+    double scale = (double)r.train.n / 400.0;
+    int shifted = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t nb = (size_t)lay->width[l + 1];
+        memcpy(ref, q, lay->nparams * sizeof(float));
+        for (int k = l + 1; k < lay->nlayers; k++) /* later layers: as trained */
+            memcpy(ref + lay->b_off[k], r.m.params + lay->b_off[k],
+                   (size_t)lay->width[k + 1] * sizeof(float));
+        int want = 0;
+        double best = INFINITY;
+        for (int j = 0; j <= 8; j++) {
+            double d = (double)(float)ldexp(a.layer[l].delta, -j), data;
+            occam_codes_quantize(ref + lay->b_off[l], r.m.params + lay->b_off[l], NULL, nb, d);
+            cr_assert_eq(occam_dl_data_bits(&r.m, ref, &r.train, 400,
+                                            r.cfg.mdl.target_precision, 1, &data), OCCAM_OK);
+            double bits = occam_codes_value_bits(r.m.params + lay->b_off[l], NULL, nb, d,
+                                                 &a.layer[l].bias_prior, 1) + 72.0;
+            if (j == 0 || bits + data * scale < best) {
+                best = bits + data * scale;
+                want = j;
+            }
+        }
+        cr_assert_eq(a.layer[l].bias_shift, want, "layer %d: shift %d, the whole net's %d", l,
+                     a.layer[l].bias_shift, want);
+        cr_assert_float_eq(a.layer[l].bias_delta, (double)(float)ldexp(a.layer[l].delta, -want),
+                           0.0);
+        shifted += want > 0;
+    }
+    cr_assert_geq(shifted, 2, "the case should move some layers' biases off the base step");
+    free(q), free(ref);
+    rig_down(&r);
+}

@@ -97,5 +97,12 @@ void occam_model_forward_rows(const occam_layout *lay, occam_act act, const floa
  * range receives layer l's output. occam_model_forward_rows is (0, nlayers). */
 void occam_model_forward_layers(const occam_layout *lay, occam_act act, const float *params,
                           int first, int last, const float *x, int m, float *const *out);
+/* Layer l in two parts, as occam_model_forward_layers runs it (the same bits): its product
+ * z = x · W_lᵀ (m × width[l+1]), then its bias and activation (none for the last layer) in
+ * place. A caller trying several biases for one layer multiplies once. */
+void occam_model_layer_product(const occam_layout *lay, const float *params, int l,
+                               const float *x, int m, float *z);
+void occam_model_layer_finish(const occam_layout *lay, occam_act act, const float *params, int l,
+                              int m, float *z);
 
 #endif

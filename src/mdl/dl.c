@@ -131,8 +131,47 @@ static double layer_bias_bits(const occam_model *m, int l, const uint8_t *need, 
            2 * 32.0 + 8.0;
 }
 
+/* Layer l over the rows [lo, hi) of the search, in the data code's chunks: its product into z
+ * (from its inputs, or the data), or its bias and activation from z into out. */
+typedef struct bias_ctx {
+    const occam_model *m;
+    const float *params;
+    const occam_dataset *ds;
+    int l;
+    const float *in; /* layer l's inputs (rows × width[l]), or NULL: the data */
+    float *z;        /* rows × width[l+1]: the product */
+    float *out;      /* rows × width[l+1]: the layer's output */
+} bias_ctx;
+
+static double product_chunk(void *vctx, int t, size_t lo, size_t hi)
+{
+    (void)t;
+    const bias_ctx *b = vctx;
+    const occam_layout *lay = &b->m->lay;
+    const float *x = b->in ? b->in + lo * (size_t)lay->width[b->l] : b->ds->x + lo * b->ds->d;
+    occam_model_layer_product(lay, b->params, b->l, x, (int)(hi - lo),
+                              b->z + lo * (size_t)lay->width[b->l + 1]);
+    return 0.0;
+}
+
+static double finish_chunk(void *vctx, int t, size_t lo, size_t hi)
+{
+    (void)t;
+    const bias_ctx *b = vctx;
+    const occam_layout *lay = &b->m->lay;
+    size_t w = (size_t)lay->width[b->l + 1];
+    memcpy(b->out + lo * w, b->z + lo * w, (hi - lo) * w * sizeof(float));
+    occam_model_layer_finish(lay, b->m->act, b->params, b->l, (int)(hi - lo), b->out + lo * w);
+    return 0.0;
+}
+
 /* q: the parameters the data code uses (weights as coded; biases replaced here: those not
- * sent, of units without an outgoing weight (maskcode.h), by 0, as a decoder has them). */
+ * sent, of units without an outgoing weight (maskcode.h), by 0, as a decoder has them).
+ * A bias candidate changes its layer's output only, so the layer's product is taken once and
+ * each candidate's data code starts after it; and the layers before run once, not per
+ * candidate. On LeNet the 27 candidates each ran the whole net (1.3 s of mdl's 1.5). The bits
+ * are those of the whole-net code (the same chunks, the same sums). Without the scratch, each
+ * candidate runs the whole net. */
 static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
                        const occam_dataset *train, int threads, float *q, const double *base)
 {
@@ -145,8 +184,16 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
         free(needs);
         return OCCAM_ERR_RUNTIME;
     }
+    size_t wide = 0;
+    for (int l = 1; l <= lay->nlayers; l++)
+        wide = (size_t)lay->width[l] > wide ? (size_t)lay->width[l] : wide;
+    float *inputs = occam_alloc(rows * wide, sizeof(float));
+    float *z = occam_alloc(rows * wide, sizeof(float)), *h = occam_alloc(rows * wide, sizeof(float));
+    bool cached = inputs && z && h;
+    const float *in = NULL; /* layer l's inputs: the data for layer 0 */
     occam_mask_bias_needed(lay, m->mask, needs);
-    for (int l = 0; l < lay->nlayers; l++) {
+    int rc = OCCAM_OK;
+    for (int l = 0; l < lay->nlayers && rc == OCCAM_OK; l++) {
         occam_dl_layer *y = &dl->layer[l];
         size_t nb = (size_t)lay->width[l + 1];
         const float *b = m->params + lay->b_off[l];
@@ -155,15 +202,21 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
         if (occam_prior_fit(&y->bias_prior, 1, false, b, nb, need, 1e-6, NULL) != OCCAM_OK)
             y->bias_prior = occam_prior_gauss(0.0, 1.0);
         occam_dl_prior_round(&y->bias_prior);
+        bool split = cached && l + 1 < lay->nlayers;
+        bias_ctx bc = {.m = m, .params = q, .ds = train, .l = l, .in = in, .z = z, .out = h};
+        if (split) occam_sum_chunked(threads, rows, DATA_CHUNK, product_chunk, &bc);
         double best = INFINITY;
-        for (int j = 0; j <= BIAS_SHIFTS; j++) {
+        for (int j = 0; j <= BIAS_SHIFTS && rc == OCCAM_OK; j++) {
             double d = (double)(float)ldexp(base[l], -j), data;
             occam_codes_quantize(q + lay->b_off[l], b, need, nb, d);
-            if (occam_dl_data_bits(m, q, train, rows, p->target_precision, threads, &data) !=
-                OCCAM_OK) {
-                free(needs);
-                return OCCAM_ERR_RUNTIME;
-            }
+            if (split) occam_sum_chunked(threads, rows, DATA_CHUNK, finish_chunk, &bc);
+            rc = split    ? dl_data_bits_from(m, q, train, rows, l + 1, h, p->target_precision,
+                                              threads, &data)
+                 : cached ? dl_data_bits_from(m, q, train, rows, l, in, p->target_precision,
+                                              threads, &data)
+                          : occam_dl_data_bits(m, q, train, rows, p->target_precision, threads,
+                                               &data);
+            if (rc != OCCAM_OK) break;
             double bits = layer_bias_bits(m, l, need, d, &y->bias_prior, threads);
             /* j = 0 always stands, so a data code that is not finite (residuals beyond
              * float32: occam_dl_compute refuses it) still leaves a valid step */
@@ -175,9 +228,14 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
             }
         }
         occam_codes_quantize(q + lay->b_off[l], b, need, nb, y->bias_delta);
+        if (split) { /* layer l+1's inputs, at the chosen biases */
+            bc.out = inputs;
+            occam_sum_chunked(threads, rows, DATA_CHUNK, finish_chunk, &bc);
+            in = inputs;
+        }
     }
-    free(needs);
-    return OCCAM_OK;
+    free(needs), free(inputs), free(z), free(h);
+    return rc == OCCAM_OK ? OCCAM_OK : OCCAM_ERR_RUNTIME;
 }
 
 /* ---- bits-back: Σ KL(q‖p), and the posterior widths' scale ------------------------------ */

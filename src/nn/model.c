@@ -153,19 +153,32 @@ void occam_model_init(occam_model *m, occam_init init, uint64_t seed)
     }
 }
 
+void occam_model_layer_product(const occam_layout *lay, const float *params, int l,
+                               const float *x, int m, float *z)
+{
+    int nin = lay->width[l], nout = lay->width[l + 1];
+    /* Z (m,out) = X (m,in) · Wᵀ (in,out) */
+    occam_gemm(false, true, m, nout, nin, 1.0f, x, nin, params + lay->w_off[l], nin, 0.0f, z,
+               nout);
+}
+
+void occam_model_layer_finish(const occam_layout *lay, occam_act act, const float *params, int l,
+                              int m, float *z)
+{
+    int nout = lay->width[l + 1];
+    if (l + 1 < lay->nlayers)
+        occam_bias_act_forward(z, params + lay->b_off[l], m, nout, act);
+    else
+        occam_bias_forward(z, params + lay->b_off[l], m, nout);
+}
+
 void occam_model_forward_layers(const occam_layout *lay, occam_act act, const float *params,
                           int first, int last, const float *x, int m, float *const *out)
 {
     const float *in = x;
     for (int l = first; l < last; l++) {
-        int nin = lay->width[l], nout = lay->width[l + 1];
-        /* Z (m,out) = X (m,in) · Wᵀ (in,out) */
-        occam_gemm(false, true, m, nout, nin, 1.0f, in, nin, params + lay->w_off[l], nin, 0.0f,
-                   out[l], nout);
-        if (l + 1 < lay->nlayers)
-            occam_bias_act_forward(out[l], params + lay->b_off[l], m, nout, act);
-        else
-            occam_bias_forward(out[l], params + lay->b_off[l], m, nout);
+        occam_model_layer_product(lay, params, l, in, m, out[l]);
+        occam_model_layer_finish(lay, act, params, l, m, out[l]);
         in = out[l];
     }
 }
