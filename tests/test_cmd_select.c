@@ -836,3 +836,40 @@ Test(select_cmd, a_reader_gone_from_stdout_loses_no_output, .timeout = 120)
     cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 1, "%s", out);
     cr_assert(strstr(out, "occam: eval: writing to standard output failed"), "%s", out);
 }
+
+/* The lengths compare only as codes of the same thing. A grid over the rows coded
+ * (data.samples, data.holdout, data.seed, another training file) picked the point with the
+ * fewest or easiest rows; one over mdl.target_precision the coarsest targets; the count code
+ * (bits_per_weight bits a weight, a number chosen) was ranked against bits-back. Each is
+ * refused before anything trains, naming the two points; grids over the inputs' scaling, the
+ * test set or the targets' standardisation code the same labels and still run. */
+Test(select_cmd, points_must_code_the_same_training_data)
+{
+    static const struct {
+        const char *args, *needle;
+    } refused[] = {
+        {"--grid data.seed=1,2", "points 0 (data.seed=1) and 1 (data.seed=2) code different "
+                                 "training data (other labels or targets in the same 200 rows)"},
+        {"--grid data.holdout=0,50", "code different training data (200 rows against 150)"},
+        {"--grid noise.enabled=false,true --set mdl.model_code=count",
+         "are measured by different yardsticks"},
+        {"--grid mdl.bits_per_weight=4,8 --set mdl.model_code=count",
+         "are measured by different yardsticks"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        cr_assert_eq(select_run("%s", refused[i].args), 2, "%s: %s", refused[i].args, out);
+        cr_assert(strstr(out, refused[i].needle), "%s: %s", refused[i].args, out);
+        cr_assert(strstr(out, "no point was trained"), "%s: %s", refused[i].args, out);
+    }
+    cr_assert_eq(shell_occam(out, sizeof out, "select configs/hinton93.ini --threads 1 --set "
+                             "train.epochs=2 --grid mdl.target_precision=0.01,0.1"), 2, "%s", out);
+    cr_assert(strstr(out, "code the targets at different precisions (mdl.target_precision = "
+                          "0.01 against 0.1"), "%s", out);
+    /* the same labels: these compare */
+    cr_assert_eq(select_run("--grid data.normalize=none,standardize"), 0, "%s", out);
+    cr_assert_eq(select_run("--grid data.spread=0.5 --grid mdl.model_code=count "
+                            "--set mdl.bits_per_weight=8"), 0, "%s", out);
+    cr_assert_eq(shell_occam(out, sizeof out, "select configs/hinton93.ini --threads 1 --set "
+                             "train.epochs=2 --grid data.normalize_targets=true,false"), 0, "%s",
+                 out);
+}

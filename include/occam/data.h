@@ -94,6 +94,25 @@ double occam_float_step(double m);
 /* Frees the arrays and zeroes the struct. Accepts NULL and already-freed datasets. */
 void occam_dataset_free(occam_dataset *ds);
 
+/* What a data code codes, kept to compare data sets by: the row count, and the labels (with
+ * the class count) or the targets in their original units (whatever data.normalize_targets did
+ * to them). The inputs are left out: the code sends the labels given them, so two sets that
+ * differ only in their inputs code the same thing. */
+typedef struct occam_coded_rows {
+    size_t n;
+    int classes, targets;
+    int32_t *label; /* n, or NULL */
+    double *y;      /* n × targets in original units, or NULL */
+    double *tol;    /* per target: how far two float32 forms of one column may differ */
+} occam_coded_rows;
+/* A copy of ds's; OCCAM_ERR_RUNTIME when memory runs out. */
+int occam_coded_rows_copy(occam_coded_rows *c, const occam_dataset *ds, occam_error *err);
+/* Whether ds codes what c holds: the same rows, labels equal, targets equal to float32's
+ * precision at their column's largest magnitude (standardising a target and back moves it by an
+ * ulp of that or so). */
+bool occam_coded_rows_same(const occam_coded_rows *c, const occam_dataset *ds);
+void occam_coded_rows_free(occam_coded_rows *c);
+
 /* Whether ds's columns line up with ref's, which a model was trained on (both d wide): a CSV
  * header naming the same columns in another order, or IDX images of another width, is
  * OCCAM_ERR_INPUT naming both files and the first column out of place. Names that differ

@@ -58,8 +58,11 @@ static const char usage[] =
     "Each point is coded with mdl.model_code, except that noisy weights (noise.enabled) are\n"
     "always coded with bits-back (what their training minimises), and a deterministic point\n"
     "whose mdl.model_code is bits-back with two-part. The totals of different codes compare:\n"
-    "each is a code length of the same training data in bits. Points are trained without\n"
-    "checkpoints. A point whose training fails is marked failed and not chosen. SIGINT,\n"
+    "each is a code length of the same training data in bits. So every point must code the\n"
+    "same labels or targets at one precision: a grid over the rows (data.samples,\n"
+    "data.holdout, another data.train), over mdl.target_precision, or one putting the count\n"
+    "code beside another, is refused. Points are trained without checkpoints. A point whose\n"
+    "training fails is marked failed and not chosen. SIGINT,\n"
     "SIGTERM, SIGUSR1, SIGHUP or SIGXCPU stops after the current step: the table and the report\n"
     "cover the finished points, and the exit status is 128 + the signal (130 for SIGINT).\n"
     "Exit status 0 ok (at least one point trained), 1 runtime failure, 2 bad usage/config.\n";
@@ -219,6 +222,13 @@ static int preflight(select_run *s, occam_error *err)
                                      "each twice (to check it, then to train)",
                                      f ? "data.test" : "data.train", files[f], groups);
         if (rc == OCCAM_OK) rc = load_data(s, &s->pt[p], &e);
+        /* point 0's group comes first: what it codes is kept to compare the others with */
+        if (rc == OCCAM_OK && p == 0) rc = occam_coded_rows_copy(&s->coded, &s->data.train, &e);
+        for (int q = p; rc == OCCAM_OK && q < s->g.npoints; q++)
+            if (q == p || same_data(&s->pt[q], &s->pt[p])) {
+                s->pt[q].rows = s->data.train.n;
+                s->pt[q].coded_other = !occam_coded_rows_same(&s->coded, &s->data.train);
+            }
         if (rc == OCCAM_OK) {
             cli_note_csv("data.train", cfg->data.train, &s->data.train);
             cli_note_csv("data.test", cfg->data.test, &s->data.test);
@@ -228,6 +238,49 @@ static int preflight(select_run *s, occam_error *err)
                             s->g.npoints, s->pt[p].label, e.msg);
     }
     return rc;
+}
+
+/* The lengths compare only as codes of one thing: the same training rows' labels or targets,
+ * at one precision, each by a code of the model. A grid over data.samples, data.holdout or
+ * data.train picked the point with the fewest rows; one over mdl.target_precision the
+ * coarsest; the count code (a fixed number of bits a weight) was ranked against bits-back.
+ * A grid may change the model, its training and its inputs, not what is coded. */
+static int comparable(const select_run *s, occam_error *err)
+{
+    const select_point *a = &s->pt[0];
+    for (int p = 1; p < s->g.npoints; p++) {
+        const select_point *b = &s->pt[p];
+        const char *why = NULL;
+        char detail[256] = "";
+        if (b->coded_other) {
+            why = "code different training data";
+            if (a->rows != b->rows)
+                snprintf(detail, sizeof detail, " (%zu rows against %zu)", a->rows, b->rows);
+            else
+                snprintf(detail, sizeof detail, " (other labels or targets in the same %zu "
+                         "rows)", a->rows);
+        } else if (a->cfg.data.task == OCCAM_TASK_REGRESS &&
+                   a->cfg.mdl.target_precision != b->cfg.mdl.target_precision) {
+            why = "code the targets at different precisions";
+            snprintf(detail, sizeof detail, " (mdl.target_precision = %g against %g: the data "
+                     "bits differ by about log2 of their ratio a target, whatever the fit)",
+                     a->cfg.mdl.target_precision, b->cfg.mdl.target_precision);
+        } else if ((a->code == OCCAM_MDL_COUNT) != (b->code == OCCAM_MDL_COUNT) ||
+                   (a->code == OCCAM_MDL_COUNT &&
+                    a->cfg.mdl.bits_per_weight != b->cfg.mdl.bits_per_weight)) {
+            why = "are measured by different yardsticks";
+            snprintf(detail, sizeof detail, " (the count code charges mdl.bits_per_weight bits "
+                     "a weight, a number chosen, not a code of the weights: use mdl.model_code "
+                     "= two-part, or one count code for every point)");
+        }
+        if (why)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "select: points 0 (%s) and %d (%s) %s%s, "
+                                   "so their description lengths do not compare; a grid may "
+                                   "change the model, its training and its inputs, not what is "
+                                   "coded; no point was trained", a->label, p, b->label, why,
+                                   detail);
+    }
+    return OCCAM_OK;
 }
 
 /* --verbose: one line per epoch. */
@@ -408,6 +461,7 @@ static int select_body(select_run *s, occam_error *err)
         rc = cli_check_outputs(o, &s->pt[p].cfg, err);
     cli_catch_stop_signals(); /* before the preflight's data loads; kept until a point starts */
     if (rc == OCCAM_OK) rc = preflight(s, err);
+    if (rc == OCCAM_OK) rc = comparable(s, err);
     /* under mpirun the ranks stop together, before any training: a rank whose own --set,
      * --threads or point failed above left the others waiting here */
     rc = cli_agree(rc, err);
@@ -464,6 +518,7 @@ static int run(const cli_opts *o, occam_error *err)
     s->best = -1;
     int rc = select_body(s, err);
     data_free(&s->data);
+    occam_coded_rows_free(&s->coded);
     grid_free(&s->g);
     free(s->pt);
     free(s);

@@ -30,6 +30,8 @@ typedef struct select_point {
     const char *inert;       /* same_as >= 0: which key, and why */
     occam_data_params data;  /* cfg.data with the keys its source does not read at their
                                 defaults (occam_config_drop_inert): equal for one data set */
+    size_t rows;             /* its training rows */
+    bool coded_other;        /* its data code codes other labels or targets than point 0's */
 } select_point;
 
 /* The data set last loaded, with the point it was loaded for: the points whose data.* keys
@@ -46,6 +48,7 @@ typedef struct select_run {
     grid g;
     select_point *pt;        /* [g.npoints] */
     select_data data;
+    occam_coded_rows coded;  /* what point 0's data code codes: every point's must match */
     int best;                /* the shortest done point, -1: none */
     bool interrupted;        /* the grid ended early: a signal, or a point that could not
                                 be set up */

@@ -19,6 +19,55 @@
 
 #define LOAD_SOURCE_MAX (OCCAM_PATH_MAX + 16)
 
+/* Target i of ds (row-major, targets a row) in its original units. */
+static double target_orig(const occam_dataset *ds, size_t i)
+{
+    size_t j = i % (size_t)ds->targets;
+    return ds->y_scale ? ds->y_shift[j] + ds->y_scale[j] * (double)ds->y[i] : (double)ds->y[i];
+}
+
+int occam_coded_rows_copy(occam_coded_rows *c, const occam_dataset *ds, occam_error *err)
+{
+    *c = (occam_coded_rows){.n = ds->n, .classes = ds->classes, .targets = ds->targets};
+    size_t ny = ds->y ? ds->n * (size_t)ds->targets : 0;
+    c->label = ds->label ? malloc(ds->n * sizeof *c->label + 1) : NULL;
+    c->y = ny ? malloc(ny * sizeof *c->y) : NULL;
+    c->tol = ny ? calloc((size_t)ds->targets, sizeof *c->tol) : NULL;
+    if ((ds->label && !c->label) || (ny && (!c->y || !c->tol))) {
+        occam_coded_rows_free(c);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for a copy of the labels");
+    }
+    if (c->label) memcpy(c->label, ds->label, ds->n * sizeof *c->label);
+    for (size_t i = 0; i < ny; i++) {
+        size_t j = i % (size_t)ds->targets;
+        c->y[i] = target_orig(ds, i);
+        c->tol[j] = fmax(c->tol[j], 8 * FLT_EPSILON * fabs(c->y[i]));
+    }
+    return OCCAM_OK;
+}
+
+bool occam_coded_rows_same(const occam_coded_rows *c, const occam_dataset *ds)
+{
+    if (c->n != ds->n || c->classes != ds->classes || c->targets != ds->targets ||
+        !c->label != !ds->label || !c->y != !ds->y)
+        return false;
+    if (c->label && memcmp(c->label, ds->label, c->n * sizeof *c->label)) return false;
+    for (size_t i = 0; c->y && i < c->n * (size_t)c->targets; i++) {
+        double a = c->y[i], b = target_orig(ds, i);
+        if (!(fabs(a - b) <= c->tol[i % (size_t)c->targets])) return false;
+    }
+    return true;
+}
+
+void occam_coded_rows_free(occam_coded_rows *c)
+{
+    free(c->label);
+    free(c->y);
+    free(c->tol);
+    c->label = NULL;
+    c->y = c->tol = NULL;
+}
+
 void occam_dataset_free(occam_dataset *ds)
 {
     if (!ds) return;
