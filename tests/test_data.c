@@ -20,6 +20,7 @@
 #include "occam/config.h"
 #include "occam/data.h"
 #include "occam/mem.h"
+#include "tmpdir.h"
 
 #define FASHION_DIR "/usr/share/datasets/fashion-mnist"
 
@@ -2127,4 +2128,52 @@ Test(data, load_idx_from_fifos, .timeout = 30)
         reap(pid[i]);
         free(b[i].p);
     }
+}
+
+/* With data.holdout the training set's last rows test, so no test source is read: a data.test
+ * that does not exist failed the run (exit 2), and data.test_samples' rows were generated and
+ * thrown away (2e7 of them took 550 MB; this test's 2e9 would not fit in memory). */
+Test(data, a_holdout_reads_no_test_source)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    occam_error err = {0};
+    cr_assert_eq(occam_config_load(&cfg, "configs/blobs.ini", &err), OCCAM_OK, "%s", err.msg);
+    cfg.data.samples = 200;
+    cfg.data.test_samples = 2000000000;
+    cfg.data.holdout = 40;
+    occam_dataset train, test;
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg),
+                                 occam_config_outputs(&cfg), &train, &test, &err), OCCAM_OK,
+                 "%s", err.msg);
+    cr_assert_eq(train.n, 160u);
+    cr_assert_eq(test.n, 40u);
+    occam_dataset_free(&train);
+    occam_dataset_free(&test);
+
+    char dir[64];
+    tmpdir_make(dir, sizeof dir, "data");
+    const char *csv = tmpdir_path(dir, "train.csv");
+    static const char rows[] = "a,b,y\n1,2,0\n2,1,1\n3,0,0\n0,3,1\n";
+    tmpdir_spit(csv, rows, sizeof rows - 1);
+    occam_config_defaults(&cfg);
+    cfg.data.source = OCCAM_SOURCE_CSV;
+    snprintf(cfg.data.train, sizeof cfg.data.train, "%s", csv);
+    snprintf(cfg.data.test, sizeof cfg.data.test, "%s", tmpdir_path(dir, "missing.csv"));
+    cfg.data.holdout = 1;
+    cfg.model.nlayers = 3;
+    memcpy(cfg.model.layers, (int[]){2, 4, 2}, 3 * sizeof(int));
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg),
+                                 occam_config_outputs(&cfg), &train, &test, &err), OCCAM_OK,
+                 "%s", err.msg);
+    cr_assert_eq(train.n, 3u);
+    cr_assert_eq(test.n, 1u);
+    cr_assert_eq(test.label[0], 1);
+    occam_dataset_free(&train);
+    occam_dataset_free(&test);
+    /* and both keys are named as not read */
+    cr_assert_not(occam_config_key_applies(&cfg, "data.test"));
+    cfg.data.holdout = 0;
+    cr_assert(occam_config_key_applies(&cfg, "data.test"));
+    tmpdir_remove(dir);
 }

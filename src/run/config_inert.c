@@ -12,7 +12,8 @@
  * data.*: occam_data_load reads the keys of its source only (load_idx: data.path; load_csv:
  * data.train, data.test, data.label, data.header; load_blobs: data.samples, test_samples,
  * features, classes, spread, seed; peptide: samples, test_samples, features, target_noise,
- * seed), and occam_data_normalize_targets returns at once without targets. occam predict reads
+ * seed), data.test and test_samples only without data.holdout (load_read), and
+ * occam_data_normalize_targets returns at once without targets. occam predict reads
  * data.label and data.header for its own CSV input, whatever data.source says.
  *
  * mdl.*: occam_dl_compute reads the keys of its code only (count: bits_per_weight; two-part:
@@ -53,6 +54,12 @@ static bool src_csv(const occam_config *c) { return c->data.source == OCCAM_SOUR
 static bool src_blobs(const occam_config *c) { return c->data.source == OCCAM_SOURCE_BLOBS; }
 static bool src_peptide(const occam_config *c) { return c->data.source == OCCAM_SOURCE_PEPTIDE; }
 static bool src_generated(const occam_config *c) { return src_blobs(c) || src_peptide(c); }
+/* data.holdout's rows test: no test file is read, no test row generated */
+static bool csv_tested(const occam_config *c) { return src_csv(c) && c->data.holdout == 0; }
+static bool generated_tested(const occam_config *c)
+{
+    return src_generated(c) && c->data.holdout == 0;
+}
 static bool task_regress(const occam_config *c) { return c->data.task == OCCAM_TASK_REGRESS; }
 static bool code_count(const occam_config *c) { return c->mdl.model_code == OCCAM_MDL_COUNT; }
 static bool code_two_part(const occam_config *c)
@@ -169,7 +176,8 @@ static const struct inert_rule {
 } inert_rules[] = {
     RULE("data.path", data.path, src_idx, "applies only to data.source = idx"),
     RULE("data.train", data.train, src_csv, "applies only to data.source = csv"),
-    RULE("data.test", data.test, src_csv, "applies only to data.source = csv"),
+    RULE("data.test", data.test, csv_tested,
+         "applies only to data.source = csv without data.holdout (the held-out rows test)"),
     RULE("data.label", data.label, src_csv,
          "applies only to data.source = csv in training (occam predict still reads it for a "
          "CSV --input)"),
@@ -180,8 +188,9 @@ static const struct inert_rule {
          "applies only to data.task = regress"),
     RULE("data.samples", data.samples, src_generated,
          "applies only to data.source = blobs or peptide"),
-    RULE("data.test_samples", data.test_samples, src_generated,
-         "applies only to data.source = blobs or peptide"),
+    RULE("data.test_samples", data.test_samples, generated_tested,
+         "applies only to data.source = blobs or peptide without data.holdout (the held-out "
+         "rows test)"),
     RULE("data.features", data.features, src_generated,
          "applies only to data.source = blobs or peptide (a file's rows set the width)"),
     RULE("data.classes", data.classes, src_blobs,
