@@ -3167,3 +3167,41 @@ Test(cli, an_output_never_replaces_idx_data)
     fclose(f);
     cr_assert(!memcmp(before, after, n), "the training images changed");
 }
+
+/* occam mdl said nothing of the mdl.* keys its code does not read, and --code silently beat
+ * the config's mdl.model_code (found by the config sweep); --config-keys offered mdl.prior =
+ * sparse, which the config then refused. */
+Test(cli, mdl_names_the_keys_its_code_does_not_read)
+{
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set "
+                        "train.epochs=2";
+    expect(occam("train %s --save %s", small, path("m.st")), 0, "saved");
+    expect(occam("mdl %s --checkpoint %s --code two-part --set mdl.model_code=count", small,
+                 path("m.st")),
+           0, "occam: note: --code two-part replaces mdl.model_code = count from the config");
+    expect(occam("mdl %s --checkpoint %s --set mdl.bits_per_weight=8 --set train.lr=0.3", small,
+                 path("m.st")),
+           0, "occam: note: mdl.bits_per_weight applies only to mdl.model_code = count; it is "
+              "ignored");
+    cr_assert_null(strstr(out, "train.lr"), "mdl trains nothing: %s", out);
+    expect(occam("mdl %s --checkpoint %s --code count", small, path("m.st")), 0, "count");
+    cr_assert_null(strstr(out, "replaces"), "the config left mdl.model_code alone: %s", out);
+    expect(occam("--config-keys"), 0, "gaussian|mog ");
+    expect(occam("mdl %s --checkpoint %s --set mdl.prior=sparse", small, path("m.st")), 2,
+           "--set mdl.prior: expected one of gaussian, mog (got 'sparse')");
+}
+
+/* A warm-up as long as the run: the KL's weight never reached 1 and the sparse prior never
+ * masked, without a word (noise.log_alpha = -20 and 20 gave the same run). */
+Test(cli, a_warmup_as_long_as_the_run_is_said)
+{
+    const char *noisy = "configs/blobs.ini --threads 1 --set data.samples=200 --set "
+                        "noise.enabled=true --set noise.prior=sparse";
+    expect(occam("train %s --set train.epochs=2", noisy), 0,
+           "occam: note: noise.warmup_epochs = 5 is not less than the run's 2 epochs: the KL's "
+           "weight never reaches 1 (its last epoch trains at 0.20)");
+    cr_assert(strstr(out, "the sparse prior masks only after the warm-up, so it masks nothing"),
+              "%s", out);
+    expect(occam("train %s --set train.epochs=6", noisy), 0, "mdl ");
+    cr_assert_null(strstr(out, "warmup_epochs"), "%s", out);
+}

@@ -57,6 +57,10 @@ typedef struct occam_train_io {
     void *ctx;
 } occam_train_io;
 
+/* The epochs a run of cfg trains in all: train.epochs, plus its prune schedule's fine-tuning
+ * (oneshot: prune.finetune_epochs; iterative and mdl: prune.steps of them). */
+int occam_train_total_epochs(const occam_config *cfg);
+
 /* The whole run: dense training, then the schedule's prune events and fine-tuning phases
  * (or just dense training when prune.schedule = none). res holds the per-epoch history of all
  * phases; log the prune events. io may be NULL. A stop request ends it with OCCAM_STOPPED +

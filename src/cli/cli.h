@@ -148,6 +148,12 @@ void cli_outputs_final(void);
  * the run's own code reads none of them. */
 bool cli_compress_reads(const occam_config *cfg, const char *why);
 
+/* On rank 0, a note on stderr for each key cfg sets that its run does not read
+ * (occam_config_drop_inert), only those whose name starts with `only` when it is not NULL
+ * (occam mdl names the mdl.* keys its code does not read; it trains nothing). An mdl.* key
+ * compress still reads with cfg is named as such. A [noise] section switched off is not. */
+void cli_note_inert(const occam_config *cfg, const char *only);
+
 /* Notes on stderr about a CSV: its first column is a row index another program wrote
  * (occam_dataset.row_index), which occam reads as a feature; a column float32 keeps too coarsely
  * (occam_dataset.coarse_col). what names the file's key or option ("data.train", "--input");

@@ -112,6 +112,7 @@ static int run(const cli_opts *o, occam_error *err)
     int rc = cli_setup(o, &cfg, &threads, err);
     if (rc) return rc;
     if (!o->checkpoint) return occam_error_set(err, OCCAM_ERR_INPUT, "mdl: missing --checkpoint FILE");
+    cli_note_inert(&cfg, "mdl.");
     cli_session ss;
     rc = cli_session_open(&ss, &cfg, threads, o->checkpoint, err);
     if (rc) return rc;
@@ -213,6 +214,26 @@ bool cli_compress_reads(const occam_config *cfg, const char *why)
     if (occam_config_key_applies(&c, key)) return true;
     c.mdl.model_code = OCCAM_MDL_BITS_BACK; /* its bits-back line (a noisy model: ss.file_sigma) */
     return cfg->noise.enabled && occam_config_key_applies(&c, key);
+}
+
+void cli_note_inert(const occam_config *cfg, const char *only)
+{
+    if (!occam_comm_is_root(occam_comm_world())) return;
+    occam_config probe = *cfg;
+    for (const char *inert; (inert = occam_config_drop_inert(&probe));) {
+        /* [noise] left in a file but switched off: no note */
+        if (occam_config_inert_is_noise_off(inert) || (only && strncmp(inert, only, strlen(only))))
+            continue;
+        /* an mdl.* key of another code than this run's may still be one compress reads with
+         * this config: "ignored" would be wrong there */
+        if (!only && cli_compress_reads(cfg, inert))
+            fprintf(stderr, "occam: note: %s; this run ignores it, but occam compress reads it "
+                    "(it writes the two-part code whatever mdl.model_code says%s)\n", inert,
+                    cfg->noise.enabled ? ", and computes a noisy model's bits-back code beside it"
+                                       : "");
+        else
+            fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
+    }
 }
 
 static int run_compress(const cli_opts *o, occam_error *err)

@@ -312,21 +312,18 @@ static int run(const cli_opts *o, occam_error *err)
            "report has them too):\n", o->config, summary);
     if (occam_config_write_ini_changed(&cfg, stdout) == 0) printf("# (none)\n");
     fflush(stdout);
-    occam_config probe = cfg;
-    for (const char *inert; (inert = occam_config_drop_inert(&probe));) {
-        if (!root || occam_config_inert_is_noise_off(inert)) /* [noise] left in a file but
-                                                                 switched off: no note */
-            continue;
-        /* an mdl.* key of another code than this run's may still be one compress reads with
-         * this config: "ignored" would be wrong there */
-        if (cli_compress_reads(&cfg, inert))
-            fprintf(stderr, "occam: note: %s; this run ignores it, but occam compress reads it "
-                    "(it writes the two-part code whatever mdl.model_code says%s)\n", inert,
-                    cfg.noise.enabled ? ", and computes a noisy model's bits-back code beside it"
-                                      : "");
-        else
-            fprintf(stderr, "occam: note: %s; it is ignored\n", inert);
-    }
+    cli_note_inert(&cfg, NULL);
+    /* β = epoch / noise.warmup_epochs: a warm-up as long as the run never reaches 1 */
+    int total = occam_train_total_epochs(&cfg);
+    if (root && cfg.noise.enabled && cfg.noise.warmup_epochs >= total)
+        fprintf(stderr, "occam: note: noise.warmup_epochs = %d is not less than the run's %d "
+                "epoch%s: the KL's weight never reaches 1 (its last epoch trains at %.2f), so "
+                "the net trained is not the one its description length scores%s\n",
+                cfg.noise.warmup_epochs, total, total == 1 ? "" : "s",
+                (double)(total - 1) / cfg.noise.warmup_epochs,
+                cfg.noise.prior == OCCAM_PRIOR_SPARSE
+                    ? "; the sparse prior masks only after the warm-up, so it masks nothing"
+                    : "");
 
     cli_session ss;
     occam_fit_result fit = {0};

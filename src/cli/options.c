@@ -294,8 +294,16 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     if (rc == OCCAM_OK) rc = occam_config_load(cfg, o->config, err);
     for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++) rc = occam_config_set(cfg, o->sets[i], err);
     if (rc == OCCAM_OK && o->threads >= 0) cfg->runtime.threads = o->threads;
+    occam_model_code configured = cfg->mdl.model_code;
     if (rc == OCCAM_OK && o->code)
         rc = set_from_option(cfg, "--code", "mdl.model_code", o->code, err);
+    /* --code wins over the config's mdl.model_code: said, not silent */
+    occam_config defaults;
+    occam_config_defaults(&defaults);
+    if (rc == OCCAM_OK && o->code && configured != cfg->mdl.model_code &&
+        configured != defaults.mdl.model_code && occam_comm_is_root(occam_comm_world()))
+        fprintf(stderr, "occam: note: --code %s replaces mdl.model_code = %s from the config\n",
+                o->code, occam_dl_code_name(configured));
     if (rc == OCCAM_OK) rc = occam_config_validate(cfg, err);
     if (rc == OCCAM_OK)
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,

@@ -132,6 +132,11 @@ static const char *const rewind_names[] = {
 static const char *const prior_names[] = {
     [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog",
     [OCCAM_PRIOR_SPARSE] = "sparse", NULL};
+/* mdl.prior: the two-part code's priors (the log-uniform sparse prior is improper and codes
+ * nothing: a noise.prior only; --config-keys offered it and the config then refused it) */
+static const char *const code_prior_names[] = {
+    [OCCAM_PRIOR_GAUSSIAN] = "gaussian", [OCCAM_PRIOR_MOG] = "mog", NULL};
+_Static_assert(OCCAM_PRIOR_SPARSE == 2, "code_prior_names ends where sparse would be");
 static const char *const precision_names[] = {
     [OCCAM_PRECISION_AUTO] = "auto", [OCCAM_PRECISION_SEARCH] = "search",
     [OCCAM_PRECISION_POSTERIOR] = "posterior", NULL};
@@ -293,7 +298,7 @@ static const config_key keys[] = {
              "two-part steps per layer: search (minimise model + data bits), posterior (the "
              "geometric mean of the layer's posterior σ: Bayesian compression, noisy models "
              "only) or auto (posterior for a noisy-weight model, else search)"),
-    ENUM_KEY("mdl", "prior", mdl.prior, occam_prior_kind, prior_names, "mog",
+    ENUM_KEY("mdl", "prior", mdl.prior, occam_prior_kind, code_prior_names, "mog",
              "two-part: prior the quantised values are coded under, fitted per layer"),
     INT_KEY("mdl", "components", mdl.components, 2, 8, "3",
             "mog prior: components (component 0 is pinned at zero)"),

@@ -23,7 +23,7 @@ double occam_train_agp_target(double final, int64_t t, int64_t t0, int64_t t1)
     return final * (1.0 - r * r * r);
 }
 
-static int total_epochs(const occam_config *cfg)
+int occam_train_total_epochs(const occam_config *cfg)
 {
     switch (cfg->prune.schedule) {
     case OCCAM_PRUNE_ONESHOT: return cfg->train.epochs + cfg->prune.finetune_epochs;
@@ -203,7 +203,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     log->dense_weights = (int64_t)m->lay.nweights;
     log->best = -1;
     for (int h = 1; h < m->lay.nlayers; h++) log->dense_hidden += m->lay.width[h];
-    int rc = occam_fit_begin(res, cfg, train->n, total_epochs(cfg), err);
+    int rc = occam_fit_begin(res, cfg, train->n, occam_train_total_epochs(cfg), err);
     if (rc != OCCAM_OK) return rc;
     run r = {.tr = tr, .m = m, .cfg = cfg, .train = train, .test = test, .res = res, .log = log,
              .io = io ? io : &no_io};
