@@ -3205,3 +3205,33 @@ Test(cli, a_warmup_as_long_as_the_run_is_said)
     expect(occam("train %s --set train.epochs=6", noisy), 0, "mdl ");
     cr_assert_null(strstr(out, "warmup_epochs"), "%s", out);
 }
+
+/* A model file records the rows it was trained on. eval, mdl and predict under a config that
+ * loads other ones (another data.seed, data.holdout or data.train) scaled the inputs by those
+ * rows' statistics and ran on without a word: a blobs model tested on another task at
+ * accuracy 0.29, a CSV model's probabilities changed (found by the config sweep). */
+Test(cli, a_model_used_on_other_training_rows_says_so)
+{
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set "
+                        "train.epochs=2 --set data.normalize=standardize";
+    expect(occam("train %s --save %s", small, path("m.st")), 0, "saved");
+    expect(occam("eval %s --checkpoint %s", small, path("m.st")), 0, "test ");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+    expect(occam("eval %s --checkpoint %s --set data.seed=7", small, path("m.st")), 0,
+           "was trained on other training rows than this config loads (as many rows (200), "
+           "other values): the inputs are scaled by these rows' statistics, not its own");
+    expect(occam("mdl %s --checkpoint %s --set data.holdout=20", small, path("m.st")), 0,
+           "(200 rows then, 180 now)");
+    /* predict scales its input by the training rows too */
+    FILE *f = fopen(path("in.csv"), "w");
+    cr_assert_not_null(f);
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 20; c++) fprintf(f, "%d%c", r + c, c == 19 ? '\n' : ',');
+    fclose(f);
+    expect(occam("predict %s --checkpoint %s --input %s --output %s --set data.seed=7", small,
+                 path("m.st"), path("in.csv"), path("p.csv")),
+           0, "was trained on other training rows");
+    expect(occam("predict %s --checkpoint %s --input %s --output %s", small, path("m.st"),
+                 path("in.csv"), path("p.csv")), 0, "");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+}

@@ -442,7 +442,8 @@ Test(select_cmd, noise_keys_the_prior_does_not_read_are_noted_and_shared)
 {
     static const char *common = "train configs/blobs.ini --threads 1 --set data.samples=200 "
                                 "--set data.test_samples=100 --set train.epochs=2 --set "
-                                "noise.enabled=true --set mdl.model_code=bits-back";
+                                "noise.enabled=true --set noise.warmup_epochs=1 --set "
+                                "mdl.model_code=bits-back";
     static const char *const notes[] = {"noise.zero_weight ", "noise.zero_cap ",
                                         "noise.log_alpha ", NULL};
     unread_keys_noted(common, "--set noise.zero_cap=0.1 --set noise.zero_weight=0.5 --set "

@@ -516,7 +516,7 @@ Test(resume, corrupt_or_foreign_files_are_refused)
     /* a weights file is not a training state */
     occam_error err;
     snprintf(bad, sizeof bad, "%s/weights.safetensors", dir);
-    cr_assert_eq(occam_checkpoint_save(bad, &b.m, &cfg, &err), OCCAM_OK);
+    cr_assert_eq(occam_checkpoint_save(bad, &b.m, &cfg, NULL, &err), OCCAM_OK);
     outcome d = run(&cfg, 2, 0, bad);
     cr_assert_eq(d.rc, OCCAM_ERR_INPUT);
     cr_assert(strstr(d.note, "not a training state"), "%s", d.note);
@@ -729,7 +729,7 @@ Test(resume, full_disk_keeps_the_existing_checkpoint)
     struct rlimit rl = {.rlim_cur = 4096, .rlim_max = RLIM_INFINITY};
     cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
     occam_error err;
-    cr_assert_eq(occam_checkpoint_save(b.last, &c.m, &cfg, &err), OCCAM_ERR_RUNTIME);
+    cr_assert_eq(occam_checkpoint_save(b.last, &c.m, &cfg, NULL, &err), OCCAM_ERR_RUNTIME);
     cr_assert(strstr(err.msg, "write failed"), "%s", err.msg);
     rl.rlim_cur = RLIM_INFINITY;
     cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);

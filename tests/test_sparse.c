@@ -403,7 +403,7 @@ Test(sparse, predict_csv_format)
     cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_model_init(&m, cfg.model.init, 3);
     for (int o = 0; o < 3; o++) m.params[m.lay.b_off[1] + o] = 0.5f * (float)o;
-    cr_assert_eq(occam_checkpoint_save(ckpt, &m, &cfg, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_checkpoint_save(ckpt, &m, &cfg, NULL, &err), OCCAM_OK, "%s", err.msg);
 
     enum { N = 7 };
     float *x = random_rows(N, 20, 11);

@@ -12,8 +12,17 @@
 #include "occam/model.h"
 #include "occam/safetensors.h"
 
+/* train, when not NULL, is the set the model was trained on: its row count and checksum
+ * (occam_dataset_crc) are recorded ("occam.train_rows"), for occam_checkpoint_same_rows. */
 int occam_checkpoint_save(const char *path, const occam_model *m, const occam_config *cfg,
-                     occam_error *err);
+                          const occam_dataset *train, occam_error *err);
+
+/* Whether the training set `train` is the one the model in path was trained on, as far as the
+ * file says: true for a file that does not record it (an .occ file, or one saved before the
+ * key). Otherwise, when they differ, false with what differs in why ("5000 rows then, 200
+ * now"; "the same 200 rows in number, other values"). */
+bool occam_checkpoint_same_rows(const char *path, const occam_dataset *train, char *why,
+                                size_t cap);
 
 /* Loads weights into m, which must already be created from the config (a safetensors file, or
  * an .occ file by its magic). The file's widths must be m's (model.layers), or, for a model

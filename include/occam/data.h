@@ -94,6 +94,10 @@ double occam_float_step(double m);
 /* Frees the arrays and zeroes the struct. Accepts NULL and already-freed datasets. */
 void occam_dataset_free(occam_dataset *ds);
 
+/* A checksum of ds's rows as loaded and scaled: inputs, then labels or targets. Two sets with
+ * the same one train alike (and give the same input scaling to test rows). */
+uint32_t occam_dataset_crc(const occam_dataset *ds);
+
 /* What a data code codes, kept to compare data sets by: the row count, and the labels (with
  * the class count) or the targets in their original units (whatever data.normalize_targets did
  * to them). The inputs are left out: the code sends the labels given them, so two sets that

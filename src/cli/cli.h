@@ -154,6 +154,12 @@ bool cli_compress_reads(const occam_config *cfg, const char *why);
  * compress still reads with cfg is named as such. A [noise] section switched off is not. */
 void cli_note_inert(const occam_config *cfg, const char *only);
 
+/* On rank 0, a note on stderr when the model file records training rows other than train
+ * (occam_checkpoint_same_rows): the inputs are then scaled by other statistics than the model's
+ * (a changed data.train, data.holdout or data.seed), with `also` appended. */
+void cli_note_trained_rows(const char *checkpoint, const occam_dataset *train,
+                           const char *also);
+
 /* Notes on stderr about a CSV: its first column is a row index another program wrote
  * (occam_dataset.row_index), which occam reads as a feature; a column float32 keeps too coarsely
  * (occam_dataset.coarse_col). what names the file's key or option ("data.train", "--input");

@@ -229,6 +229,8 @@ static int run(const cli_opts *o, occam_error *err)
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);
     if (rc == OCCAM_OK) rc = predict_normalize(&cfg, o->input, &in, &train, err);
+    if (rc == OCCAM_OK && train.n) /* its statistics scaled the input */
+        cli_note_trained_rows(o->checkpoint, &train, "");
     if (rc == OCCAM_OK)
         rc = occam_sparse_create(&sp, &model, OCCAM_SPARSE_THRESHOLD_DEFAULT, err);
     if (rc == OCCAM_OK) {

@@ -325,7 +325,7 @@ static void keep_if_best(select_run *s, int p, cli_session *ss)
     s->best = p;
     if (!s->o->save || !occam_comm_is_root(occam_comm_world())) return; /* rank 0 writes */
     occam_error e = {0};
-    s->save_rc = occam_checkpoint_save(s->o->save, &ss->model, &s->pt[p].cfg, &e);
+    s->save_rc = occam_checkpoint_save(s->o->save, &ss->model, &s->pt[p].cfg, &ss->train, &e);
     snprintf(s->save_msg, sizeof s->save_msg, "%s", e.msg);
 }
 

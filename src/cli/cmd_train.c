@@ -194,6 +194,7 @@ static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error
 typedef struct trained {
     const occam_model *model;
     const occam_config *cfg;
+    const occam_dataset *train; /* its rows, recorded in the file */
 } trained;
 
 /* Adds to err's message what else the run knows (where the model or its state went). */
@@ -214,7 +215,7 @@ static void msg_append(occam_error *err, const char *fmt, ...)
 static int save_model(void *ctx, const char *path, occam_error *err)
 {
     const trained *t = ctx;
-    int rc = occam_checkpoint_save(path, t->model, t->cfg, err);
+    int rc = occam_checkpoint_save(path, t->model, t->cfg, t->train, err);
     if (rc == OCCAM_OK || !t->cfg->train.checkpoint_dir[0]) return rc;
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char alt[2 * OCCAM_PATH_MAX];
@@ -228,7 +229,7 @@ static int save_model(void *ctx, const char *path, occam_error *err)
     if (!*base || lstat(alt, &a) == 0 || occam_fsutil_lock_busy(t->cfg->train.checkpoint_dir) ||
         occam_fsutil_make_dir(t->cfg->train.checkpoint_dir, "train.checkpoint_dir", &e2) !=
             OCCAM_OK ||
-        occam_checkpoint_save(alt, t->model, t->cfg, &e2) != OCCAM_OK)
+        occam_checkpoint_save(alt, t->model, t->cfg, t->train, &e2) != OCCAM_OK)
         return rc;
     msg_append(err, "; the model was written to %s instead", alt);
     return rc;
@@ -457,7 +458,7 @@ static int run(const cli_opts *o, occam_error *err)
                             .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr,
                             .resumed_from = o->resume, .resume_changes = resume_changes};
         /* The model first: whatever else fails, the hours of training are not lost. */
-        trained t = {.model = model, .cfg = &cfg};
+        trained t = {.model = model, .cfg = &cfg, .train = &ss.train};
         cli_output outs[] = {{.label = "the model", .path = o->save, .write = save_model,
                               .ctx = &t},
                              {.label = "the report", .path = o->report, .write = save_report,

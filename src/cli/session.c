@@ -203,6 +203,13 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
         rc = occam_data_load(&s->cfg.data, occam_config_inputs(&s->cfg),
                              occam_config_outputs(&s->cfg), &s->train, &s->test, err);
     }
+    /* The model's training rows, as its file records them: another set (a changed data.train,
+     * data.holdout or data.seed) scales the inputs by other statistics, and eval, predict and
+     * mdl ran on without a word (probabilities changed; a blobs model tested on another task
+     * at accuracy 0.29) */
+    if (rc == OCCAM_OK && checkpoint && !train)
+        cli_note_trained_rows(checkpoint, &s->train, ", and a description length codes these "
+                              "rows");
     /* the topology is read while loading too: an XML pipe whose writer never closes must end
      * on the first signal, as a data pipe does */
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
@@ -230,6 +237,17 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     /* a rank whose own open worked closes it too */
     if (all != OCCAM_OK) cli_session_close(s);
     return all;
+}
+
+void cli_note_trained_rows(const char *checkpoint, const occam_dataset *train,
+                           const char *also)
+{
+    char why[96];
+    if (occam_comm_is_root(occam_comm_world()) &&
+        !occam_checkpoint_same_rows(checkpoint, train, why, sizeof why))
+        fprintf(stderr, "occam: note: %s was trained on other training rows than this config "
+                "loads (%s): the inputs are scaled by these rows' statistics, not its own%s\n",
+                cli_shown(checkpoint), why, also);
 }
 
 void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)

@@ -8,6 +8,7 @@
  * that will be trained on. On failure both datasets are freed and zeroed. */
 #include "occam/data.h"
 #include "occam/mem.h"
+#include "occam/safetensors.h"
 #include "input.h"
 
 #include <float.h>
@@ -18,6 +19,14 @@
 #include <stdlib.h>
 
 #define LOAD_SOURCE_MAX (OCCAM_PATH_MAX + 16)
+
+uint32_t occam_dataset_crc(const occam_dataset *ds)
+{
+    uint32_t crc = occam_st_crc32(0, ds->x, ds->n * ds->d * sizeof(float));
+    if (ds->label) crc = occam_st_crc32(crc, ds->label, ds->n * sizeof(int32_t));
+    if (ds->y) crc = occam_st_crc32(crc, ds->y, ds->n * (size_t)ds->targets * sizeof(float));
+    return crc;
+}
 
 /* Target i of ds (row-major, targets a row) in its original units. */
 static double target_orig(const occam_dataset *ds, size_t i)

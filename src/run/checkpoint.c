@@ -52,7 +52,7 @@ void occam_checkpoint_widths(const occam_model *m, char *buf, size_t cap)
 }
 
 int occam_checkpoint_save(const char *path, const occam_model *m, const occam_config *cfg,
-                     occam_error *err)
+                          const occam_dataset *train, occam_error *err)
 {
     occam_st_tensor t[OCCAM_CHECKPOINT_TENSORS_MAX];
     char names[OCCAM_CHECKPOINT_TENSORS_MAX][32];
@@ -67,13 +67,38 @@ int occam_checkpoint_save(const char *path, const occam_model *m, const occam_co
         free(json);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: config too large for metadata", path);
     }
+    char rows[48] = "";
+    if (train)
+        snprintf(rows, sizeof rows, "%zu:%08x", train->n, (unsigned)occam_dataset_crc(train));
     occam_st_meta meta[] = {{"format", "occam"},
                             {"occam.version", OCCAM_VERSION},
                             {"occam.layers", widths},
-                            {"config", json}};
-    int rc = occam_st_write(path, t, nt, meta, 4, err);
+                            {"config", json},
+                            {"occam.train_rows", rows}};
+    int rc = occam_st_write(path, t, nt, meta, train ? 5 : 4, err);
     free(json);
     return rc;
+}
+
+bool occam_checkpoint_same_rows(const char *path, const occam_dataset *train, char *why,
+                                size_t cap)
+{
+    occam_st_file f;
+    occam_error e;
+    if (occam_st_open(&f, path, &e) != OCCAM_OK) return true; /* .occ, or its loader says */
+    const char *rec = occam_st_meta_get(&f, "occam.train_rows");
+    size_t n = 0;
+    unsigned crc = 0;
+    bool known = rec && sscanf(rec, "%zu:%8x", &n, &crc) == 2;
+    occam_st_close(&f);
+    if (!known) return true;
+    if (n != train->n)
+        snprintf(why, cap, "%zu rows then, %zu now", n, train->n);
+    else if (crc != occam_dataset_crc(train))
+        snprintf(why, cap, "as many rows (%zu), other values", n);
+    else
+        return true;
+    return false;
 }
 
 /* The widths of the file's tensors: layers.0.weight's inputs, then every layers.L.weight's

@@ -245,11 +245,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     /* the rows the run trains on, for a resume to compare: a training file replaced under the
      * same name (other rows, columns swapped) resumed saying "it continues bit-identically" */
     if (rc == OCCAM_OK && (r.io->checkpoint || r.io->restore)) {
-        uint32_t crc = occam_st_crc32(0, train->x, train->n * train->d * sizeof(float));
-        if (train->label) crc = occam_st_crc32(crc, train->label, train->n * sizeof(int32_t));
-        if (train->y)
-            crc = occam_st_crc32(crc, train->y, train->n * (size_t)train->targets * sizeof(float));
-        snprintf(res->data_crc, sizeof res->data_crc, "%08x", (unsigned)crc);
+        snprintf(res->data_crc, sizeof res->data_crc, "%08x", (unsigned)occam_dataset_crc(train));
     }
     if (rc == OCCAM_OK && r.io->restore) rc = r.io->restore(r.io->ctx, &r.view, err);
     const int start = res->resuming ? res->pos.phase : 0;
