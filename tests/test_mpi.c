@@ -549,3 +549,27 @@ Test(mpi, ranks_on_a_kernel_of_many_cpus_are_not_taken_for_sharers, .timeout = 1
     cr_assert(strstr(out, "2 ranks × 1 thread"), "%s", out);
     tmpdir_remove(dir);
 }
+
+/* Ranks mpirun left on the same CPUs divide them, but OpenMP's binding put every rank's
+ * threads on the first places: both ranks ran on CPU 0 and CPU 1 stayed idle, with only
+ * "OpenMP owns thread binding" said. Refused, said once; `occam topo` of ranks mpirun bound
+ * names no plan core for them (rank 1 said "cores 0" and showed PU 0 while it ran on CPU 1). */
+Test(mpi, openmp_binding_of_ranks_left_on_the_same_cpus_is_refused, .timeout = 120)
+{
+    char out[1 << 15], cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "OMP_PLACES=cores OMP_PROC_BIND=close ASAN_OPTIONS=detect_leaks=0 mpirun "
+             "--allow-run-as-root --oversubscribe --quiet -np 2 --bind-to none -x OMP_PLACES "
+             "-x OMP_PROC_BIND -x ASAN_OPTIONS %s train configs/blobs.ini --set "
+             "data.samples=200 2>&1", bin());
+    int sig = 0;
+    cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 2, "%s", out);
+    said_once(out, "occam: ", "OMP_PLACES is set and mpirun left the 2 ranks of this host on "
+                               "the same CPUs");
+    cr_assert_eq(mpi(out, sizeof out, 2, "topo"), 0, "%s", out);
+    cr_assert(strstr(out, "== rank 1 of 2 on "), "%s", out);
+    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) { /* mpirun binds the two ranks apart */
+        cr_assert(strstr(out, "(local rank 1 of 2) =="), "%s", out);
+        cr_assert(strstr(out, "this process may run on CPUs "), "%s", out);
+    }
+}

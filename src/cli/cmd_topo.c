@@ -130,10 +130,12 @@ static int show_ranks(const occam_config *cfg, const occam_topo *tp, const occam
             occam_topo_write_json(tp, plan, stdout);
             printf("}");
         } else {
-            printf("== rank %d of %d on %s (local rank %d of %d: cores", w->rank, w->size, host,
+            printf("== rank %d of %d on %s (local rank %d of %d", w->rank, w->size, host,
                    w->local_rank, w->local_size);
-            for (int t = 0; t < plan->threads; t++)
-                printf("%s%d", t ? "," : " ", plan->slot[t].core);
+            /* the plan's cores only where occam binds to them: a rank mpirun bound runs on
+             * its own CPUs, which the table's "cpus" line gives (rank 1 said "cores 0") */
+            for (int t = 0; plan->binds && t < plan->threads; t++)
+                printf("%s%d", t ? "," : ": cores ", plan->slot[t].core);
             printf(") ==\n");
             occam_topo_write_text(tp, plan, stdout);
             rc = show_buffers(cfg, tp, plan, err);

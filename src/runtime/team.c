@@ -157,6 +157,21 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
 {
     int rc = team_check_binding_vars(err);
     if (rc != OCCAM_OK) return rc;
+    /* Ranks mpirun left on the same CPUs share them out (occam_team_cores), but OpenMP's
+     * binding puts every rank's threads on the first places: both ranks of
+     * `OMP_PLACES=cores mpirun --bind-to none -np 2` ran on CPU 0, CPU 1 idle, with only
+     * "OpenMP owns thread binding" said. */
+    const occam_comm *world = occam_comm_world();
+    if (world->local_size > 1 && world->cores_shared && omp_get_proc_bind() != omp_proc_bind_false)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s is set and mpirun left the %d ranks of "
+                               "this host on the same CPUs: each rank's OpenMP binds its threads "
+                               "from the first place, so the ranks would share CPUs; bind the "
+                               "ranks apart (mpirun --bind-to core, or --map-by with PE=N) or "
+                               "unset it, and occam divides the host's cores between the ranks",
+                               getenv("OMP_PLACES") ? "OMP_PLACES"
+                               : getenv("GOMP_CPU_AFFINITY") ? "GOMP_CPU_AFFINITY"
+                                                             : "OMP_PROC_BIND",
+                               world->local_size);
     int cores = occam_team_cores();
     if (requested < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: must be >= 0 (0 = all cores)",

@@ -796,11 +796,35 @@ void occam_topo_write_text(const occam_topo *tp, const occam_topo_plan *plan, FI
             placement_name(plan->placement), bind_name(plan->bind),
             plan->threads, plural(plan->threads),
             plan->binds ? "each bound to its PU" : "not bound");
+    /* Unbound by occam (mpirun's binding, OpenMP's places, or none): the plan's PUs are not
+     * where the threads run, and rank 1 of mpirun showed PU 0 while it ran on CPU 1. Its CPUs
+     * are the process's mask; the PU and core columns say "-". */
+    bool own = plan->binds || !in->this_system;
+    if (!own && start_mask) {
+        fprintf(out, "cpus       this process may run on CPUs ");
+        long first = -1, n = (long)start_mask_size * 8;
+        bool any = false;
+        for (long c = 0; c <= n; c++) {
+            bool in_mask = c < n && occam_cpumask_has(start_mask, start_mask_size, c);
+            if (in_mask && first < 0) first = c;
+            if (!in_mask && first >= 0) {
+                fprintf(out, "%s%ld", any ? "," : "", first);
+                if (c - 1 > first) fprintf(out, "-%ld", c - 1);
+                any = true;
+                first = -1;
+            }
+        }
+        fprintf(out, "; where each thread runs is %s\n",
+                plan->notice[0] ? "not occam's choice (see the notice)" : "the system's choice");
+    }
 
     fprintf(out, "\n%6s %6s %6s %6s %8s\n", "thread", "pu", "core", "node", "package");
     for (int t = 0; t < plan->threads; t++) {
         const occam_topo_slot *s = &plan->slot[t];
-        fprintf(out, "%6d %6d %6d %6d ", s->thread, s->pu, s->core, s->node);
+        if (own)
+            fprintf(out, "%6d %6d %6d %6d ", s->thread, s->pu, s->core, s->node);
+        else
+            fprintf(out, "%6d %6s %6s %6d ", s->thread, "-", "-", s->node);
         if (s->package >= 0)
             fprintf(out, "%8d\n", s->package);
         else
