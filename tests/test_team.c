@@ -201,3 +201,53 @@ Test(team, splits_cover_the_range_in_order)
         cr_assert_eq(end, 100);
     }
 }
+
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "tmpdir.h"
+
+/* Writes text to DIR/rel, making its folders. */
+static void put(const char *dir, const char *rel, const char *text)
+{
+    char path[1024], cmd[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+    cr_assert_eq(system(cmd), 0);
+    tmpdir_spit(path, text, strlen(text));
+}
+
+/* A container's CPU quota (docker --cpus=2, a Kubernetes limit) leaves its affinity mask
+ * whole: on a 64-core host the automatic team was 64 threads sharing 2 CPUs' time. The quota
+ * is read from the process's cgroups (a fake tree here): v2's cpu.max, v1's
+ * cpu.cfs_quota_us over cpu.cfs_period_us, the smallest along the path, rounded up. */
+Test(team, a_cgroup_cpu_quota_caps_the_cores)
+{
+    char dir[64], proc[700];
+    tmpdir_make(dir, sizeof dir, "cgroup");
+    snprintf(proc, sizeof proc, "%s/proc-cgroup", dir);
+    /* v2: the parent's 1.5 CPUs (2, rounded up) bound the child's "max" */
+    put(dir, "proc-cgroup", "0::/a/b\n");
+    put(dir, "fs/a/cpu.max", "150000 100000\n");
+    put(dir, "fs/a/b/cpu.max", "max 100000\n");
+    char fs[700];
+    snprintf(fs, sizeof fs, "%s/fs", dir);
+    cr_assert_eq(occam_team_cgroup_cpus(proc, fs), 2);
+    /* no quota anywhere */
+    put(dir, "fs/a/cpu.max", "max 100000\n");
+    cr_assert_eq(occam_team_cgroup_cpus(proc, fs), 0);
+    /* v1, the cpu controller mounted with cpuacct: half a CPU is one */
+    put(dir, "proc-cgroup", "4:memory:/m\n3:cpu,cpuacct:/x\n0::/\n");
+    put(dir, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "50000\n");
+    put(dir, "fs/cpu,cpuacct/x/cpu.cfs_period_us", "100000\n");
+    cr_assert_eq(occam_team_cgroup_cpus(proc, fs), 1);
+    put(dir, "fs/cpu,cpuacct/x/cpu.cfs_quota_us", "-1\n");
+    cr_assert_eq(occam_team_cgroup_cpus(proc, fs), 0);
+    /* a hybrid layout's v2 hierarchy under unified/ */
+    put(dir, "proc-cgroup", "0::/u\n");
+    put(dir, "fs/unified/u/cpu.max", "300000 100000\n");
+    cr_assert_eq(occam_team_cgroup_cpus(proc, fs), 3);
+    /* unreadable: no quota */
+    cr_assert_eq(occam_team_cgroup_cpus("/nonexistent/cgroup", fs), 0);
+    tmpdir_remove(dir);
+}

@@ -21,8 +21,16 @@ typedef struct occam_affinity {
     void *ctx;
 } occam_affinity;
 
-/* Cores this process may run on (its CPU affinity mask). */
+/* Cores this process may run on (its CPU affinity mask, OpenMP's places, and its cgroup's
+ * CPU quota). */
 int occam_team_cores(void);
+
+/* The CPUs a cgroup CPU quota lets this process use, rounded up: the smallest over its cgroup
+ * and their ancestors of cgroup v2's cpu.max ("QUOTA PERIOD") or v1's cpu.cfs_quota_us /
+ * cpu.cfs_period_us. 0 when no quota applies or none can be read. proc_cgroup is the process's
+ * /proc/self/cgroup, fs_root the cgroup mount (/sys/fs/cgroup); tests pass a fake tree. A
+ * container limited to 2 CPUs on a 64-core host sees all 64 in its affinity mask. */
+int occam_team_cgroup_cpus(const char *proc_cgroup, const char *fs_root);
 
 /* Whether a team of nt threads may start in this environment: OpenMP's places (OMP_PLACES,
  * GOMP_CPU_AFFINITY) must name CPUs this machine has, and the worker stack OMP_STACKSIZE (or

@@ -127,6 +127,94 @@ static int team_check_binding_vars(occam_error *err)
     return OCCAM_OK;
 }
 
+/* CPUs the quota in dir allows (0: none, or unreadable). v2: cpu.max "max 100000" or
+ * "200000 100000"; v1: cpu.cfs_quota_us (-1: none) over cpu.cfs_period_us. */
+static int cgroup_dir_cpus(const char *dir)
+{
+    char path[4096 + 32];
+    long long quota = -1, period = 0;
+    snprintf(path, sizeof path, "%s/cpu.max", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char q[32] = "";
+        if (fscanf(f, "%31s %lld", q, &period) != 2 || !strcmp(q, "max")) quota = -1;
+        else quota = strtoll(q, NULL, 10);
+        fclose(f);
+    } else {
+        snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", dir);
+        if ((f = fopen(path, "r"))) {
+            if (fscanf(f, "%lld", &quota) != 1) quota = -1;
+            fclose(f);
+        }
+        snprintf(path, sizeof path, "%s/cpu.cfs_period_us", dir);
+        if (quota > 0 && (f = fopen(path, "r"))) {
+            if (fscanf(f, "%lld", &period) != 1) period = 0;
+            fclose(f);
+        }
+    }
+    if (quota <= 0 || period <= 0) return 0;
+    long long cpus = (quota + period - 1) / period;
+    return cpus > INT_MAX ? INT_MAX : (int)cpus;
+}
+
+/* The smallest quota of dir (= mount + cgroup path) and its ancestors up to the mount. */
+static int cgroup_path_cpus(const char *mount, const char *cg)
+{
+    char dir[4096];
+    int n = snprintf(dir, sizeof dir, "%s%s", mount, cg);
+    if (n < 0 || (size_t)n >= sizeof dir) return 0;
+    size_t root = strlen(mount);
+    int best = 0;
+    for (;;) {
+        int c = cgroup_dir_cpus(dir);
+        if (c > 0 && (best == 0 || c < best)) best = c;
+        char *slash = strrchr(dir, '/');
+        if (!slash || (size_t)(slash - dir) < root) break;
+        *slash = 0;
+    }
+    return best;
+}
+
+int occam_team_cgroup_cpus(const char *proc_cgroup, const char *fs_root)
+{
+    FILE *f = fopen(proc_cgroup, "r");
+    if (!f) return 0;
+    char line[4096], mount[4096];
+    int best = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2 || c2[1] != '/') continue;
+        *c2 = 0;
+        const char *ctrl = c1 + 1, *cg = c2 + 1;
+        int cpus = 0;
+        if (!*ctrl) { /* v2: the unified mount, or its place in a hybrid layout */
+            snprintf(mount, sizeof mount, "%s", fs_root);
+            cpus = cgroup_path_cpus(mount, cg);
+            snprintf(mount, sizeof mount, "%s/unified", fs_root);
+            int u = cgroup_path_cpus(mount, cg);
+            if (u > 0 && (cpus == 0 || u < cpus)) cpus = u;
+        } else { /* v1: the cpu controller's mount, named by its controllers */
+            bool has_cpu = false;
+            for (const char *t = ctrl; *t;) {
+                size_t len = strcspn(t, ",");
+                has_cpu |= len == 3 && !strncmp(t, "cpu", 3);
+                t += len + (t[len] == ',');
+            }
+            if (!has_cpu) continue;
+            snprintf(mount, sizeof mount, "%s/%s", fs_root, ctrl);
+            cpus = cgroup_path_cpus(mount, cg);
+            if (cpus == 0) {
+                snprintf(mount, sizeof mount, "%s/cpu", fs_root);
+                cpus = cgroup_path_cpus(mount, cg);
+            }
+        }
+        if (cpus > 0 && (best == 0 || cpus < best)) best = cpus;
+    }
+    fclose(f);
+    return best;
+}
+
 int occam_team_cores(void)
 {
     /* libgomp's count of the CPUs this process may use, taken before it binds the initial
@@ -141,6 +229,9 @@ int occam_team_cores(void)
     }
     int cap = team_place_cap();
     if (cap < procs) procs = cap > 0 ? cap : 1;
+    /* a container's CPU quota (docker --cpus, a Kubernetes limit) leaves the mask whole */
+    int quota = occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup");
+    if (quota > 0 && quota < procs) procs = quota;
     /* Ranks that mpirun left on the same CPUs divide them: rank i of the host's L takes its
      * share (possibly none: then only runtime.oversubscribe lets it run). */
     const occam_comm *w = occam_comm_world();
@@ -215,7 +306,11 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
                                "set runtime.oversubscribe = true to allow it",
                                origin, requested, cores, cores == 1 ? "" : "s",
                                team_place_cap() == cores ? " (OpenMP's places: OMP_PLACES, "
-                               "OMP_PROC_BIND or GOMP_CPU_AFFINITY)" : "");
+                               "OMP_PROC_BIND or GOMP_CPU_AFFINITY)"
+                               : occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup") ==
+                                         cores
+                                   ? " (its cgroup's CPU quota: cpu.max, or cpu.cfs_quota_us)"
+                                   : "");
     }
     if (want > limit)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: more threads than "

@@ -843,7 +843,7 @@ void occam_topo_write_text(const occam_topo *tp, const occam_topo_plan *plan, FI
         fprintf(out, "one node: each thread sums all %d partials for its own slice\n",
                 plan->threads);
     else if (lo == hi)
-        fprintf(out, "%d nodes, %d threads per node", groups, lo);
+        fprintf(out, "%d nodes, %d thread%s per node", groups, lo, plural(lo));
     else
         fprintf(out, "%d nodes, %d to %d threads per node", groups, lo, hi);
     if (groups > 1)
