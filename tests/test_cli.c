@@ -3235,3 +3235,45 @@ Test(cli, a_model_used_on_other_training_rows_says_so)
                  path("in.csv"), path("p.csv")), 0, "");
     cr_assert_null(strstr(out, "other training rows"), "%s", out);
 }
+
+/* The prune config sweep's task: small blobs, a 6-12-3 model, 3 epochs. */
+static const char *sweep_ini(void)
+{
+    write_file("hb.ini", "[data]\nsource = blobs\nsamples = 200\ntest_samples = 100\n"
+                         "features = 6\nclasses = 3\nspread = 0.7\nnormalize = none\n"
+                         "[model]\nlayers = 6,12,3\n"
+                         "[train]\nepochs = 3\nbatch = 16\nlr = 0.05\n"
+                         "[runtime]\nthreads = 1\n");
+    return path("hb.ini");
+}
+
+/* prune.rewind with prune.finetune_epochs = 0 exited 0 with the masked initial weights (loss
+ * 1.158, accuracy 0.40 against 0.607 unpruned): every prune rewound, and nothing trained after.
+ * Refused before the data loads, naming both keys; an agp ramp that ended after the last epoch
+ * (the default prune.end = 10 in a 3-epoch run) stopped at 0.33 of a 0.5 target, and is refused
+ * too. A rewind to the last dense epoch loses nothing and runs. */
+Test(cli, schedules_that_throw_away_or_stop_short_are_refused)
+{
+    const char *ini = sweep_ini();
+    expect(occam("train %s --set train.epochs=5 --set prune.schedule=iterative "
+                 "--set prune.steps=2 --set prune.target=0.3 --set prune.finetune_epochs=0 "
+                 "--set prune.rewind=init", ini),
+           2, "occam: prune.rewind = init with prune.finetune_epochs = 0: every prune resets "
+              "the surviving weights to their initial values");
+    cr_assert_null(strstr(out, "training and"), "the data loaded: %s", out);
+    expect(occam("train %s --set prune.schedule=oneshot --set prune.finetune_epochs=0 "
+                 "--set prune.rewind=epoch:2", ini),
+           2, "occam: prune.rewind = epoch:2 with prune.finetune_epochs = 0");
+    expect(occam("train %s --set prune.schedule=agp --set prune.target=0.5", ini), 2,
+           "occam: prune.end: the agp ramp from prune.start = 0 to prune.end = 10 runs past the "
+           "last epoch (train.epochs = 3): the run would prune to a sparsity of at most 0.3285, "
+           "not to prune.target = 0.5 (set prune.end <= train.epochs)");
+    expect(occam("train %s --set prune.schedule=agp --set prune.start=1 --set prune.end=1", ini),
+           2, "occam: prune.end: 1 equals prune.start");
+    expect(occam("train %s --set prune.schedule=oneshot --set prune.finetune_epochs=0 "
+                 "--set prune.rewind=epoch:3", ini),
+           0, "prune 1: target 0.9000");
+    expect(occam("train %s --set prune.schedule=agp --set prune.target=0.5 --set prune.end=3",
+                 ini),
+           0, "target 0.5000  weight sparsity 0.5000");
+}

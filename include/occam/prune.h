@@ -114,7 +114,8 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
  * per weight layer (or none); neuron pruning needs a hidden layer; the rewind epoch is within
  * the run; snr needs noisy weights; and neither noisy weights nor schedule = mdl go with neuron
  * pruning. They hold whatever prune.schedule is (except the agp ramp's), so a config does not
- * turn invalid when pruning is switched on later. Messages name the key. */
+ * turn invalid when pruning is switched on later. Messages name the key. (The schedule's
+ * checks against the run's length are occam_train_check's.) */
 int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayers, int epochs,
                       bool noise_enabled, occam_error *err);
 /* The rest of them: schedule = mdl needs a model code that scores a model (bits_back:

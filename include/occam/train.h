@@ -29,6 +29,12 @@ double occam_train_iterative_target(double final, int k, int steps);
 /* Zhu & Gupta's cubic ramp at optimiser step t, from 0 at t0 to `final` at t1. */
 double occam_train_agp_target(double final, int64_t t, int64_t t0, int64_t t1);
 
+/* The schedule's checks against the run's length, for occam_config_validate: under agp a ramp
+ * of at least one epoch that ends by train.epochs; a rewind (prune.rewind) that some epoch
+ * trains after (prune.finetune_epochs >= 1, or under agp prune.end < train.epochs; epoch:N with
+ * N = train.epochs resets nothing and needs none). Messages name the keys. */
+int occam_train_check(const occam_config *cfg, occam_error *err);
+
 /* Everything a run's checkpoint holds besides what the model and trainer own, as pointers into
  * the running schedule (read to save, write to restore). */
 typedef struct occam_train_view {

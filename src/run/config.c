@@ -45,6 +45,7 @@
 
 #include "config-impl.h"
 #include "occam/noisy.h"
+#include "occam/train.h"
 
 /* ---- the table -------------------------------------------------------------------------- */
 /* offsetof(occam_config, f), refusing to compile unless the field has type T. */
@@ -268,7 +269,7 @@ static const config_key keys[] = {
             "oneshot/iterative/mdl: fine-tuning epochs after each prune"),
     INT_KEY("prune", "start", prune.start, 0, 1000000, "0", "agp: epoch the ramp starts at"),
     INT_KEY("prune", "end", prune.end, 0, 1000000, "10",
-            "agp: epoch the ramp reaches prune.target at (>= prune.start)"),
+            "agp: epoch the ramp reaches prune.target at (> prune.start, <= train.epochs)"),
     INT_KEY("prune", "every", prune.every, 1, 1e9, "100", "agp: optimiser steps between prunes"),
     NM_KEY("prune", "nm", prune.nm_n, prune.nm_m, 1, 64, "2:4",
            "nm: keep N of every M consecutive inputs in each row"),
@@ -921,6 +922,8 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
     if (rc == OCCAM_OK)
         rc = occam_prune_check(&cfg->prune, m->layers, m->nlayers, cfg->train.epochs,
                                cfg->noise.enabled, err);
+    if (rc == OCCAM_OK)
+        rc = occam_train_check(cfg, err);
     if (rc == OCCAM_OK)
         rc = occam_dl_check(&cfg->mdl, cfg->noise.enabled, err);
     if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior == OCCAM_PRIOR_SPARSE &&

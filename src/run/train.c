@@ -3,6 +3,7 @@
 #include "occam/train.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,75 @@ double occam_train_agp_target(double final, int64_t t, int64_t t0, int64_t t1)
     if (t >= t1) return final;
     double r = 1.0 - (double)(t - t0) / (double)(t1 - t0);
     return final * (1.0 - r * r * r);
+}
+
+/* A rewind's value ("init", "epoch:N") and what it resets the survivors to, for a message. */
+static void rewind_text(const occam_prune_params *p, char *name, char *to, size_t cap)
+{
+    if (p->rewind == OCCAM_REWIND_EPOCH) {
+        snprintf(name, cap, "epoch:%d", p->rewind_epoch);
+        snprintf(to, cap, "their values after epoch %d", p->rewind_epoch);
+    } else {
+        snprintf(name, cap, "init");
+        snprintf(to, cap, "their initial values");
+    }
+}
+
+/* agp: a ramp of at least one step that ends within the run (an empty one pruned nothing, one
+ * past train.epochs stopped short of prune.target: both without a word). */
+static int check_agp(const occam_prune_params *p, int epochs, occam_error *err)
+{
+    if (p->end == p->start)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.end: %d equals prune.start: the agp ramp from start to end "
+                               "is empty and would prune nothing (set prune.end > prune.start, "
+                               "or prune.schedule = oneshot to prune once)",
+                               p->end);
+    if (p->end > epochs) {
+        /* nm prunes its N of M at the ramp's first prune, whatever the ramp's value */
+        char reach[96] = ": the run would prune nothing";
+        if (p->start < epochs && p->granularity == OCCAM_GRAN_NM)
+            reach[0] = '\0';
+        else if (p->start < epochs)
+            snprintf(reach, sizeof reach, ": the run would prune to a sparsity of at most %.4f, "
+                     "not to prune.target = %g",
+                     occam_train_agp_target(p->target, epochs, p->start, p->end), p->target);
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.end: the agp ramp from prune.start = %d to prune.end = %d "
+                               "runs past the last epoch (train.epochs = %d)%s (set prune.end <= "
+                               "train.epochs)",
+                               p->start, p->end, epochs, reach);
+    }
+    return OCCAM_OK;
+}
+
+int occam_train_check(const occam_config *cfg, occam_error *err)
+{
+    const occam_prune_params *p = &cfg->prune;
+    const int epochs = cfg->train.epochs;
+    int rc = p->schedule == OCCAM_PRUNE_AGP ? check_agp(p, epochs, err) : OCCAM_OK;
+    if (rc != OCCAM_OK || p->rewind == OCCAM_REWIND_NONE || p->schedule == OCCAM_PRUNE_NONE)
+        return rc;
+    char name[64], to[64];
+    rewind_text(p, name, to, sizeof name);
+    if (p->schedule == OCCAM_PRUNE_AGP && p->end >= epochs)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.rewind = %s with prune.schedule = agp and prune.end = "
+                               "train.epochs = %d: the ramp's last prune, in epoch %d, resets "
+                               "the surviving weights to %s and no epoch trains them again, so "
+                               "the run would end with them (set prune.end < train.epochs, or "
+                               "prune.rewind = none)",
+                               name, epochs, epochs, to);
+    /* rewinding to the end of the dense phase resets nothing before any fine-tuning */
+    bool noop = p->rewind == OCCAM_REWIND_EPOCH && p->rewind_epoch == epochs;
+    if (p->schedule != OCCAM_PRUNE_AGP && p->finetune_epochs == 0 && !noop)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.rewind = %s with prune.finetune_epochs = 0: every prune "
+                               "resets the surviving weights to %s and no epoch trains them "
+                               "again, so the run would end with them, its training thrown away "
+                               "(set prune.finetune_epochs >= 1, or prune.rewind = none)",
+                               name, to);
+    return OCCAM_OK;
 }
 
 int occam_train_total_epochs(const occam_config *cfg)
