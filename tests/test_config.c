@@ -504,9 +504,10 @@ Test(config, drop_inert_resets_prune_keys_the_schedule_does_not_read)
         {OCCAM_PRUNE_ITERATIVE, OCCAM_GRAN_NEURON, OCCAM_IMP_TAYLOR, OCCAM_SCOPE_LAYER,
          {"prune.method", "prune.start", "prune.end", "prune.every", "prune.nm",
           "prune.batches", "prune.bias", "prune.seed"}},
+        /* nm prunes no bias (the key said it applied) */
         {OCCAM_PRUNE_AGP, OCCAM_GRAN_NM, OCCAM_IMP_OBD, OCCAM_SCOPE_LAYER,
          {"prune.scope", "prune.layer_targets", "prune.min_keep", "prune.steps",
-          "prune.finetune_epochs", "prune.score_events"}},
+          "prune.finetune_epochs", "prune.bias", "prune.score_events"}},
         {OCCAM_PRUNE_MDL, OCCAM_GRAN_WEIGHT, OCCAM_IMP_RANDOM, OCCAM_SCOPE_GLOBAL,
          {"prune.layer_targets", "prune.start", "prune.end", "prune.every", "prune.nm",
           "prune.batches", "prune.score_events"}},
@@ -2282,6 +2283,31 @@ Test(config, validate_rewind_needs_training_after_it)
     VALIDATE(NULL, "prune.schedule=agp", "prune.end=19", "prune.rewind=init",
              "prune.finetune_epochs=0");
     VALIDATE(NULL, "prune.finetune_epochs=0", "prune.rewind=init"); /* no schedule reads them */
+}
+
+/* prune.layer_targets took any entry in [-1, 1): -0.5 meant -1 (prune.target) without a word.
+ * Under neuron granularity the last entry, the output layer's (whose units are never removed),
+ * was ignored: 0.5,0.99 pruned as 0.5,0. */
+Test(config, validate_layer_targets_entries)
+{
+    VALIDATE("prune.layer_targets: entry 2 (-0.5) is negative but not -1; an entry is a sparsity "
+             "in [0, 1), or -1 for prune.target",
+             "prune.layer_targets=0.5,-0.5,-1");
+    VALIDATE("prune.layer_targets: entry 1 (-0.999) is negative but not -1; an entry is a "
+             "sparsity in [0, 1), or -1 for prune.target",
+             "prune.layer_targets=-0.999,0,0", "prune.scope=layer");
+    VALIDATE(NULL, "prune.layer_targets=-1,-1,-1");
+    VALIDATE(NULL, "prune.layer_targets=0,0.99,-1");
+    VALIDATE("prune.layer_targets: entry 3 (0.99) is the output layer's, whose units "
+             "prune.granularity = neuron never removes (entry i is the units of hidden layer i); "
+             "set it to -1 or 0",
+             "prune.granularity=neuron", "prune.scope=layer", "prune.layer_targets=0.5,0.5,0.99");
+    VALIDATE(NULL, "prune.granularity=neuron", "prune.scope=layer",
+             "prune.layer_targets=0.5,0.5,0");
+    VALIDATE(NULL, "prune.granularity=neuron", "prune.scope=layer",
+             "prune.layer_targets=0.5,0.5,-1");
+    /* global scope reads no entry (a note names the key) */
+    VALIDATE(NULL, "prune.granularity=neuron", "prune.layer_targets=0.5,0.5,0.99");
 }
 
 /* occam_config_validate runs the checks in one order: a config failing several reports the

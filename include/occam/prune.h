@@ -111,11 +111,12 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
 
 /* [prune]'s checks that span keys, against the model's widths (layers[0..nlayers)),
  * train.epochs and noise.enabled: the agp ramp runs forwards; prune.layer_targets has one entry
- * per weight layer (or none); neuron pruning needs a hidden layer; the rewind epoch is within
- * the run; snr needs noisy weights; and neither noisy weights nor schedule = mdl go with neuron
- * pruning. They hold whatever prune.schedule is (except the agp ramp's), so a config does not
- * turn invalid when pruning is switched on later. Messages name the key. (The schedule's
- * checks against the run's length are occam_train_check's.) */
+ * per weight layer (or none), each -1 or in [0, 1), and under neuron granularity with layer
+ * scope the last (the output layer's) -1 or 0; neuron pruning needs a hidden layer; the rewind
+ * epoch is within the run; snr needs noisy weights; and neither noisy weights nor schedule = mdl
+ * go with neuron pruning. They hold whatever prune.schedule is (except the agp ramp's), so a
+ * config does not turn invalid when pruning is switched on later. Messages name the key. (The
+ * schedule's checks against the run's length are occam_train_check's.) */
 int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayers, int epochs,
                       bool noise_enabled, occam_error *err);
 /* The rest of them: schedule = mdl needs a model code that scores a model (bits_back:

@@ -138,11 +138,13 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
 static int check_scores(const occam_pruner *p, const occam_model *m, occam_error *err)
 {
     const occam_layout *lay = &m->lay;
+    /* only weight granularity prunes biases (nm keeps N of M inputs in each row) */
+    const bool bias = p->prm.bias && p->prm.granularity == OCCAM_GRAN_WEIGHT;
     for (int l = 0; l < lay->nlayers; l++) {
         size_t nw = (size_t)lay->width[l] * lay->width[l + 1], nb = (size_t)lay->width[l + 1];
         bool bad = false;
         for (size_t i = 0; i < nw && !bad; i++) bad = isnan(p->score[lay->w_off[l] + i]);
-        for (size_t i = 0; p->prm.bias && i < nb && !bad; i++)
+        for (size_t i = 0; bias && i < nb && !bad; i++)
             bad = isnan(p->score[lay->b_off[l] + i]);
         if (bad)
             return occam_error_set(err, OCCAM_ERR_RUNTIME,
@@ -478,6 +480,28 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
     return rc;
 }
 
+/* prune.layer_targets' entries: -1 (prune.target) or a sparsity in [0, 1); -0.5 was taken as
+ * -1. Under neuron granularity the last entry, the output layer's, whose units are never
+ * removed, was ignored: it must say nothing (-1 or 0). */
+static int check_layer_targets(const occam_prune_params *p, occam_error *err)
+{
+    for (int i = 0; i < p->nlayer_target; i++)
+        if (p->layer_target[i] < 0.0 && p->layer_target[i] != -1.0)
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "prune.layer_targets: entry %d (%g) is negative but not -1; "
+                                   "an entry is a sparsity in [0, 1), or -1 for prune.target",
+                                   i + 1, p->layer_target[i]);
+    int last = p->nlayer_target - 1;
+    if (p->granularity == OCCAM_GRAN_NEURON && p->scope == OCCAM_SCOPE_LAYER && last >= 0 &&
+        p->layer_target[last] != -1.0 && p->layer_target[last] != 0.0)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.layer_targets: entry %d (%g) is the output layer's, whose "
+                               "units prune.granularity = neuron never removes (entry i is the "
+                               "units of hidden layer i); set it to -1 or 0",
+                               last + 1, p->layer_target[last]);
+    return OCCAM_OK;
+}
+
 int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayers, int epochs,
                       bool noise_enabled, occam_error *err)
 {
@@ -498,6 +522,8 @@ int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayer
                                "prune.granularity: neuron needs a hidden layer (model.layers = "
                                "%d,%d has none)",
                                layers[0], layers[1]);
+    int rc = check_layer_targets(p, err);
+    if (rc != OCCAM_OK) return rc;
     if (p->rewind == OCCAM_REWIND_EPOCH && p->rewind_epoch > epochs)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "prune.rewind: epoch:%d is after the last training epoch "

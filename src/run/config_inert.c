@@ -26,10 +26,13 @@
  * prune.start, end and every under agp, and prune.score_events under oneshot and iterative
  * (none has no events, agp is never scored, mdl always). The pruner (prune.c) scores weights
  * by prune.method (prune.batches for taylor and obd's gradients, prune.seed for those and
- * random) and prune.bias, all but
- * under neuron granularity, which scores units by their norms; it selects by prune.scope and
- * prune.min_keep, with prune.layer_targets under scope = layer, all but under nm granularity,
- * which keeps prune.nm's N of M instead. prune.target is read under every schedule (the events
+ * random), all but under neuron granularity, which scores units by their norms; prune.bias
+ * under weight granularity only (nm keeps N of every M inputs of a row and prunes no bias: the
+ * rule said it applied there). It selects by prune.scope and prune.min_keep, with
+ * prune.layer_targets under scope = layer, all but under nm granularity, which keeps prune.nm's
+ * N of M instead. Under neuron granularity the last entry of prune.layer_targets, the output
+ * layer's, must be -1 or 0 (occam_prune_check): no unit of the output layer is removed, and
+ * any value was taken and ignored. prune.target is read under every schedule (the events
  * record it). Nothing else reads them: the mdl, compress, eval and predict commands load a
  * checkpoint's own prune.granularity only for hidden layers narrower than its model.layers,
  * which no run without a schedule saves.
@@ -132,6 +135,10 @@ static bool prune_selected(const occam_config *c) /* prune_weights and prune_neu
 {
     return prune_on(c) && c->prune.granularity != OCCAM_GRAN_NM;
 }
+static bool prune_unstructured(const occam_config *c) /* prune.c's add_layer, check_scores */
+{
+    return prune_on(c) && c->prune.granularity == OCCAM_GRAN_WEIGHT;
+}
 static bool prune_per_layer(const occam_config *c) /* prune.c's layer_target */
 {
     return prune_selected(c) && c->prune.scope == OCCAM_SCOPE_LAYER;
@@ -226,8 +233,9 @@ static const struct inert_rule {
     RULE("prune.batches", prune.batches, prune_gradient,
          "applies only under a prune.schedule, with prune.method = taylor or obd and "
          "prune.granularity = weight or nm"),
-    RULE("prune.bias", prune.bias, prune_scored,
-         "applies only under a prune.schedule, with prune.granularity = weight or nm"),
+    RULE("prune.bias", prune.bias, prune_unstructured,
+         "applies only under a prune.schedule, with prune.granularity = weight (nm keeps N of "
+         "every M inputs and prunes no bias)"),
     RULE_SPAN("prune.rewind", prune.rewind, prune.rewind_epoch, prune_on,
               "does not apply with prune.schedule = none"),
     RULE("prune.seed", prune.seed, prune_seeded,
