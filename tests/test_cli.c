@@ -3277,3 +3277,58 @@ Test(cli, schedules_that_throw_away_or_stop_short_are_refused)
                  ini),
            0, "target 0.5000  weight sparsity 0.5000");
 }
+
+/* A prune target the steps could not reach was reached without a word (a config sweep's
+ * finds): prune.min_keep above every layer's size left sparsity 0 under target 0.9; neuron
+ * pruning to 0.99 keeps a unit in every layer; N:M of 63:64 prunes nothing of rows of 6 and 12
+ * inputs; 2:4 on 6 inputs ends every row in a group of 2, which keeps both (0.39, not 0.5).
+ * The run says what it reached and why, once, not at every step; a run that reaches its
+ * target says nothing. The events of nm record 1 - N/M, not prune.target's ramp. */
+Test(cli, an_unreachable_prune_target_is_a_note_said_once, .timeout = 60)
+{
+    const char *ini = sweep_ini();
+    expect(occam("train %s --set prune.schedule=oneshot --set prune.min_keep=1000 "
+                 "--set prune.target=0.9", ini),
+           0, "occam: note: prune step 1 pruned 0.0000 of the weights (0 of 108), short of the "
+              "0.9000 it aimed at (97): prune.min_keep = 1000 keeps that many weights in every "
+              "layer (all of a smaller one)\n");
+    expect(occam("train %s --set model.layers=6,8,8,8,3 --set prune.schedule=oneshot "
+                 "--set prune.granularity=neuron --set prune.target=0.99", ini),
+           0, "occam: note: prune step 1 pruned 0.8333 of the hidden units (20 of 24), short of "
+              "the 0.9900 it aimed at (24): every hidden layer keeps at least one unit "
+              "(model.layers = 6,8,8,8,3)\n");
+    expect(occam("train %s --set prune.schedule=oneshot --set prune.granularity=nm "
+                 "--set prune.nm=63:64", ini),
+           0, "occam: note: prune step 1 pruned 0.0000 of the weights (0 of 108), short of the "
+              "0.0156 it aimed at (2): prune.nm = 63:64 keeps min(63, g) of a group of g < 64 "
+              "inputs: layer 0's rows have 6 inputs; layer 1's rows have 12 inputs\n");
+    expect(occam("train %s --set prune.schedule=iterative --set prune.steps=3 "
+                 "--set prune.target=0.9 --set prune.granularity=nm", ini),
+           0, "prune 3: target 0.5000  weight sparsity 0.3889");
+    cr_assert(strstr(out, "prune 1: target 0.5000  weight sparsity 0.3889"), "%s", out);
+    const char *note = "occam: note: prune step 3 pruned 0.3889 of the weights (42 of 108), "
+                       "short of the 0.5000 it aimed at (54): prune.nm = 2:4 keeps min(2, g) of "
+                       "a group of g < 4 inputs: layer 0's rows (6 inputs) end in a group of 2\n";
+    const char *at = strstr(out, note);
+    cr_assert(at, "no '%s' in: %s", note, out);
+    cr_assert_null(strstr(at + 1, "occam: note: prune step"), "said twice: %s", out);
+    expect(occam("train %s --set prune.schedule=iterative --set prune.steps=3 "
+                 "--set prune.target=0.5", ini),
+           0, "prune 3: target 0.5000  weight sparsity 0.5000");
+    cr_assert_null(strstr(out, "note: prune step"), "%s", out);
+}
+
+/* prune.layer_targets skipped prune.target's ramp when prune.target = 0: the first of three
+ * steps pruned to 0.87, and every event said "target 0.0000". They ramp, and an event's target
+ * is the layers' targets weighted by their weights ((0.9 · 72 + 0.8 · 36) / 108 at the end). */
+Test(cli, layer_targets_ramp_and_their_events_say_what_they_aimed_at)
+{
+    expect(occam("train %s --set prune.schedule=iterative --set prune.steps=3 "
+                 "--set prune.target=0 --set prune.scope=layer --set prune.layer_targets=0.9,0.8",
+                 sweep_ini()),
+           0, "prune 1: target 0.2889  weight sparsity 0.2963  (76 weights");
+    cr_assert(strstr(out, "prune 2: target 0.5778  weight sparsity 0.5741  (46 weights"), "%s",
+              out);
+    cr_assert(strstr(out, "prune 3: target 0.8667  weight sparsity 0.8704  (14 weights"), "%s",
+              out);
+}

@@ -504,9 +504,10 @@ Test(config, drop_inert_resets_prune_keys_the_schedule_does_not_read)
         {OCCAM_PRUNE_ITERATIVE, OCCAM_GRAN_NEURON, OCCAM_IMP_TAYLOR, OCCAM_SCOPE_LAYER,
          {"prune.method", "prune.start", "prune.end", "prune.every", "prune.nm",
           "prune.batches", "prune.bias", "prune.seed"}},
-        /* nm prunes no bias (the key said it applied) */
+        /* nm keeps N of every M: it read prune.target only to record it in its events, and
+         * pruned no bias (both keys said they applied) */
         {OCCAM_PRUNE_AGP, OCCAM_GRAN_NM, OCCAM_IMP_OBD, OCCAM_SCOPE_LAYER,
-         {"prune.scope", "prune.layer_targets", "prune.min_keep", "prune.steps",
+         {"prune.scope", "prune.target", "prune.layer_targets", "prune.min_keep", "prune.steps",
           "prune.finetune_epochs", "prune.bias", "prune.score_events"}},
         {OCCAM_PRUNE_MDL, OCCAM_GRAN_WEIGHT, OCCAM_IMP_RANDOM, OCCAM_SCOPE_GLOBAL,
          {"prune.layer_targets", "prune.start", "prune.end", "prune.every", "prune.nm",

@@ -53,14 +53,16 @@ static size_t zeros_in_weights(const occam_model *m)
     return z;
 }
 
+/* One prune to `target`, as far along prune.target's ramp as target / prune.target. */
 static void prune_once(rig *r, double target, occam_prune_event *ev)
 {
     occam_pruner *p;
     occam_error err;
     cr_assert_eq(occam_pruner_create(&p, &r->cfg.prune, r->cfg.train.batch, r->cfg.noise.enabled, &r->m, &err), OCCAM_OK);
     memset(ev, 0, sizeof *ev);
-    cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, target, ev, &err), OCCAM_OK, "%s",
-                 err.msg);
+    double t = r->cfg.prune.target, progress = t > 0 && target < t ? target / t : 1.0;
+    cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, target, progress, ev, &err),
+                 OCCAM_OK, "%s", err.msg);
     occam_pruner_free(p);
 }
 
@@ -154,8 +156,8 @@ static void expect_prune_divergence(rig *r, const char *want)
     cr_assert_eq(occam_pruner_create(&p, &r->cfg.prune, r->cfg.train.batch, false, &r->m, &err),
                  OCCAM_OK);
     occam_prune_event ev = {0};
-    cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, 0.5, &ev, &err), OCCAM_ERR_RUNTIME,
-                 "%s", err.msg);
+    cr_assert_eq(occam_prune_to(p, &r->m, r->tr, &r->train, 0.5, 1.0, &ev, &err),
+                 OCCAM_ERR_RUNTIME, "%s", err.msg);
     cr_assert(strstr(err.msg, "training diverged: layer ") && strstr(err.msg, want), "%s",
               err.msg);
     occam_pruner_free(p);
@@ -511,6 +513,104 @@ Test(prune, score_events_adds_bits_and_changes_nothing)
     rig_down(&b);
 }
 
+/* Three iterative steps after one dense epoch, each fine-tuned for one, to prune.target 0.9. */
+static void three_steps(occam_config *c)
+{
+    iterative(c);
+    c->prune.steps = 3;
+    c->train.epochs = 1;
+}
+
+static void nm_iterative(occam_config *c)
+{
+    nm24(c);
+    three_steps(c);
+}
+
+/* A whole run of a rig set up by `tweak`: its prune log (the caller frees it and the rig). */
+static void rig_run_log(rig *r, void (*tweak)(occam_config *), occam_prune_log *log)
+{
+    rig_up(r, 2, tweak);
+    occam_fit_result res;
+    rig_run(r, &res, log);
+    occam_fit_result_free(&res);
+}
+
+/* nm keeps N of every M whatever prune.target says, yet its events recorded prune.target's
+ * ramp (a config sweep's find: 0.3, 0.6, 0.9 while the sparsity stayed put). They record the
+ * N:M sparsity, 1 - N/M, which the rig's widths (20, 64, 32: whole groups) reach exactly. */
+Test(prune, nm_events_record_the_n_of_m_sparsity)
+{
+    rig r;
+    occam_prune_log log;
+    rig_run_log(&r, nm_iterative, &log);
+    cr_assert_eq(log.n, 3);
+    for (int i = 0; i < log.n; i++) {
+        cr_assert_eq(log.ev[i].target, 0.5, "event %d: target %g", i + 1, log.ev[i].target);
+        cr_assert_eq(log.ev[i].sparsity, 0.5, "event %d: sparsity %g", i + 1,
+                     log.ev[i].sparsity);
+    }
+    occam_prune_log_free(&log);
+    rig_down(&r);
+}
+
+static void layer_ramp(occam_config *c)
+{
+    three_steps(c);
+    c->prune.scope = OCCAM_SCOPE_LAYER;
+    c->prune.nlayer_target = 3;
+    c->prune.layer_target[0] = 0.9;
+    c->prune.layer_target[1] = -1; /* prune.target */
+    c->prune.layer_target[2] = 0.6;
+    c->prune.target = 0;
+}
+
+static void layer_ramp_half(occam_config *c)
+{
+    layer_ramp(c);
+    c->prune.target = 0.5;
+}
+
+/* prune.layer_targets ramped across the steps by target / prune.target, and only when
+ * prune.target > 0: with prune.target = 0 the first step pruned every layer to its final
+ * target, and each event recorded "target 0.0000"; with prune.target = 0.5 the events recorded
+ * 0.5 at a sparsity of 0.898. The entries now ramp like prune.target, and each event records
+ * the mean of the layers' targets weighted by their weights. */
+static void layer_targets_ramp(void (*tweak)(occam_config *))
+{
+    rig r;
+    occam_prune_log log;
+    rig_run_log(&r, tweak, &log);
+    const double global = r.cfg.prune.target;
+    cr_assert_eq(log.n, 3);
+    for (int k = 1; k <= 3; k++) {
+        uint64_t want = 0;
+        double sum = 0;
+        for (int l = 0; l < 3; l++) {
+            uint64_t n = (uint64_t)r.m.lay.width[l] * (uint64_t)r.m.lay.width[l + 1];
+            double t = l == 1 ? global * k / 3 : r.cfg.prune.layer_target[l] * ((double)k / 3);
+            want += occam_select_count(t, n);
+            sum += t * (double)n;
+        }
+        const occam_prune_event *ev = &log.ev[k - 1];
+        cr_assert_eq((uint64_t)(log.dense_weights - ev->weights_active), want,
+                     "step %d: %lld weights pruned, want %llu", k,
+                     (long long)(log.dense_weights - ev->weights_active),
+                     (unsigned long long)want);
+        cr_assert_float_eq(ev->target, sum / (double)log.dense_weights, 1e-12,
+                           "step %d: target %.17g, want %.17g", k, ev->target,
+                           sum / (double)log.dense_weights);
+    }
+    occam_prune_log_free(&log);
+    rig_down(&r);
+}
+
+Test(prune, layer_targets_ramp_with_prune_target_zero) { layer_targets_ramp(layer_ramp); }
+Test(prune, layer_targets_events_record_the_weighted_target)
+{
+    layer_targets_ramp(layer_ramp_half);
+}
+
 static void agp(occam_config *c)
 {
     c->prune.schedule = OCCAM_PRUNE_AGP;
@@ -584,7 +684,8 @@ Test(prune, neuron_layer_targets_are_cumulative)
     double steps[3] = {0.2, 0.4, 0.6};
     for (int k = 0; k < 3; k++) {
         occam_prune_event ev = {0};
-        cr_assert_eq(occam_prune_to(p, &r.m, r.tr, &r.train, steps[k], &ev, &err), OCCAM_OK);
+        cr_assert_eq(occam_prune_to(p, &r.m, r.tr, &r.train, steps[k], 1.0, &ev, &err),
+                     OCCAM_OK);
         cr_assert_eq((uint64_t)(64 - r.m.lay.width[1]), occam_select_count(steps[k], 64));
         cr_assert_eq((uint64_t)(32 - r.m.lay.width[2]), occam_select_count(steps[k], 32));
     }

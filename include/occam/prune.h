@@ -67,7 +67,9 @@ typedef struct occam_prune_event {
     int step;                  /* 1-based */
     int epoch;                 /* epochs trained before this prune */
     int64_t opt_step;          /* optimiser steps before this prune */
-    double target;             /* cumulative target (weights, or hidden units for neuron) */
+    double target;             /* cumulative target aimed at: of the weights (with
+                                  prune.layer_targets, their weight-weighted mean), of the
+                                  hidden units for neuron, 1 - N/M for nm */
     double sparsity;           /* achieved weight sparsity against the dense model */
     int64_t weights_active;    /* weights left */
     int hidden_units;          /* hidden units left */
@@ -76,6 +78,8 @@ typedef struct occam_prune_event {
     double test_metric;        /* test accuracy (classify) or relative error (regress) */
     double model_bits, data_bits, total_bits; /* schedule = mdl: L after the fine-tuning */
 } occam_prune_event;
+
+enum { OCCAM_PRUNE_NOTE_MAX = 512 };
 
 /* total_bits (or dense_total_bits) of a model that was scored but that no code describes (a
  * parameter beyond any code length); 0 is a model not scored. */
@@ -88,6 +92,8 @@ typedef struct occam_prune_log {
     double dense_total_bits;   /* schedule = mdl: L of the dense model (OCCAM_PRUNE_UNCODED: none) */
     int64_t dense_weights;     /* weights of the unpruned model */
     int dense_hidden;          /* hidden units of the unpruned model */
+    char note[OCCAM_PRUNE_NOTE_MAX]; /* why the last event fell short of its target ("" when it
+                                  did not, or when no event of this process took place) */
 } occam_prune_log;
 
 void occam_prune_log_free(occam_prune_log *log);
@@ -103,11 +109,17 @@ void occam_pruner_free(occam_pruner *p);
 void occam_pruner_resume(occam_pruner *p, int events);
 
 /* Prunes the model to cumulative `target` as the pruner's params say (scores from the training data
- * for taylor/obd). Neuron pruning changes m->lay and re-lays out the trainer. Fills ev's
- * target, sparsity, weights_active, hidden_units and select_seconds. */
+ * for taylor/obd). `progress` in [0, 1] is how far the schedule's ramp is (target is
+ * prune.target's ramp at it): prune.layer_targets' entries are scaled by it. Neuron pruning
+ * changes m->lay and re-lays out the trainer. Fills ev's target (what the step aimed at),
+ * weights_active, hidden_units and select_seconds; occam_pruner_note says whether it fell
+ * short. */
 int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
-                   const occam_dataset *train, double target, occam_prune_event *ev,
-                   occam_error *err);
+                   const occam_dataset *train, double target, double progress,
+                   occam_prune_event *ev, occam_error *err);
+/* Why the last occam_prune_to fell short of the target it aimed at (prune.min_keep, a layer's
+ * last unit, N:M groups narrower than M), with what it reached; "" when it did not. */
+const char *occam_pruner_note(const occam_pruner *p);
 
 /* [prune]'s checks that span keys, against the model's widths (layers[0..nlayers)),
  * train.epochs and noise.enabled: the agp ramp runs forwards; prune.layer_targets has one entry

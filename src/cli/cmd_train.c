@@ -395,6 +395,9 @@ static int run(const cli_opts *o, occam_error *err)
             else if (ev->total_bits == OCCAM_PRUNE_UNCODED)
                 fprintf(stderr, "         L: none, no code describes this model (see mdl)\n");
         }
+        /* a target the steps could not reach (prune.min_keep, one unit per layer, N:M groups
+         * narrower than M) was reached silently: said once, for the last step */
+        if (plog.note[0] && root) fprintf(stderr, "occam: note: %s\n", plog.note);
         /* only a run that finished kept anything: a diverged or stopped one scored nothing */
         if (rc == OCCAM_OK && cfg.prune.schedule == OCCAM_PRUNE_MDL && plog.best < 0) {
             if (plog.dense_total_bits > 0)

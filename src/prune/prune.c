@@ -22,9 +22,12 @@ struct occam_pruner {
     int events;           /* prune events so far (seeds the random method) */
     int dense_hidden;     /* hidden units of the model before any neuron was removed */
     int dense_width[OCCAM_MAX_LAYERS]; /* widths before any neuron was removed */
+    char note[OCCAM_PRUNE_NOTE_MAX];   /* occam_pruner_note */
 };
 
 void occam_pruner_resume(occam_pruner *p, int events) { p->events = events; }
+
+const char *occam_pruner_note(const occam_pruner *p) { return p->note; }
 
 void occam_prune_log_free(occam_prune_log *log)
 {
@@ -188,6 +191,15 @@ static uint64_t seg_total(const segs *s)
     return n;
 }
 
+/* Entries the segments keep (mask 1). */
+static uint64_t seg_live(const segs *s)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < s->n; i++)
+        for (size_t j = 0; j < s->len[i]; j++) n += s->mask[i][j];
+    return n;
+}
+
 /* Entries pruned before this prune step: their score is -1 (compute_scores), below every live
  * entry's. Masks set by this step's earlier rounds (global scope's min_keep) are not counted. */
 static uint64_t seg_pruned(const segs *s)
@@ -217,11 +229,13 @@ static int select_and_mask(const segs *s, uint64_t k, int threads, uint64_t *don
     return OCCAM_OK;
 }
 
-static double layer_target(const occam_prune_params *prm, int l, double target)
+/* Layer l's cumulative target: its prune.layer_targets entry, ramped like prune.target (it
+ * was scaled by target / prune.target, so with prune.target = 0 the first step went all the
+ * way), or the global target for -1. */
+static double layer_target(const occam_prune_params *prm, int l, double target, double progress)
 {
     if (prm->nlayer_target > l && prm->layer_target[l] >= 0.0)
-        return prm->layer_target[l] * (prm->target > 0 ? target / prm->target
-                                                                    : 1.0);
+        return prm->layer_target[l] * progress;
     return target;
 }
 
@@ -232,7 +246,8 @@ static uint64_t max_prunable(const occam_prune_params *prm, uint64_t n)
     return n > keep ? n - keep : 0;
 }
 
-static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_error *err)
+static int prune_weights(occam_pruner *p, occam_model *m, double target, double progress,
+                         occam_error *err)
 {
     const occam_prune_params *prm = &p->prm;
     int L = m->lay.nlayers;
@@ -240,7 +255,8 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
         for (int l = 0; l < L; l++) {
             segs s = {0};
             add_layer(&s, p, m, l);
-            uint64_t n = seg_total(&s), k = occam_select_count(layer_target(prm, l, target), n);
+            uint64_t n = seg_total(&s);
+            uint64_t k = occam_select_count(layer_target(prm, l, target, progress), n);
             if (k > max_prunable(prm, n)) k = max_prunable(prm, n);
             int rc = select_and_mask(&s, k, p->threads, NULL, err);
             if (rc != OCCAM_OK) return rc;
@@ -282,9 +298,7 @@ static int prune_weights(occam_pruner *p, occam_model *m, double target, occam_e
             if (fixed[l]) continue;
             segs one = {0};
             add_layer(&one, p, m, l);
-            uint64_t live = 0;
-            for (int i = 0; i < one.n; i++)
-                for (size_t j = 0; j < one.len[i]; j++) live += one.mask[i][j];
+            uint64_t live = seg_live(&one);
             if (live < (uint64_t)prm->min_keep && live < seg_total(&one)) {
                 fixed[l] = true;
                 again = true;
@@ -325,7 +339,7 @@ static void prune_nm(occam_pruner *p, occam_model *m)
 /* ---- neuron granularity ----------------------------------------------------------------- */
 
 static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, double target,
-                         int dense_hidden, occam_error *err)
+                         double progress, occam_error *err)
 {
     const occam_prune_params *prm = &p->prm;
     occam_layout old = m->lay;
@@ -368,8 +382,8 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
             for (int j = 0; mean > 0 && j < old.width[h]; j++) us[u + j] = (float)(us[u + j] / mean);
         }
     /* How many units must be gone in all: the target is cumulative against the dense model. */
-    uint64_t gone_total = occam_select_count(target, (uint64_t)dense_hidden);
-    uint64_t already = (uint64_t)(dense_hidden - hidden);
+    uint64_t gone_total = occam_select_count(target, (uint64_t)p->dense_hidden);
+    uint64_t already = (uint64_t)(p->dense_hidden - hidden);
     uint64_t k = gone_total > already ? gone_total - already : 0;
     memset(keepbuf, 1, (size_t)hidden);
     int rc = OCCAM_OK;
@@ -377,7 +391,7 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
         for (int h = 1, u = 0; h < L && rc == OCCAM_OK; u += old.width[h], h++) {
             /* the target is cumulative against the layer's dense width */
             uint64_t n = (uint64_t)old.width[h], dense = (uint64_t)p->dense_width[h];
-            uint64_t gone = occam_select_count(layer_target(prm, h - 1, target), dense);
+            uint64_t gone = occam_select_count(layer_target(prm, h - 1, target, progress), dense);
             uint64_t kh = gone > dense - n ? gone - (dense - n) : 0;
             uint64_t lim = max_prunable(prm, n) < n - 1 ? max_prunable(prm, n) : n - 1;
             kh = kh > lim ? lim : kh;
@@ -439,9 +453,134 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
     return rc;
 }
 
+/* ---- what a step aimed at, and what it reached ---------------------------------------- */
+
+/* A prune step's aim in its target's units (the prunable entries, or hidden units for neuron):
+ * the fraction `target`, the count `want` of `total` it asks pruned, the count `got` pruned
+ * after it. */
+typedef struct aim {
+    double target;
+    uint64_t want, got, total;
+} aim;
+
+/* Per-layer targets t over layers of n entries: their mean weighted by n, written as the global
+ * target plus the layers' weighted differences from it, so that layers without an override
+ * give exactly the global target. */
+static void aim_layers(aim *a, const uint64_t *n, const double *t, int count, double target)
+{
+    double excess = 0;
+    for (int i = 0; i < count; i++) {
+        a->total += n[i];
+        a->want += occam_select_count(t[i], n[i]);
+        excess += (t[i] - target) * (double)n[i];
+    }
+    a->target = a->total ? target + excess / (double)a->total : target;
+}
+
+/* nm aims at 1 - N/M of the weights in every row, whatever prune.target says. */
+static aim aim_nm(const occam_pruner *p, const occam_model *m)
+{
+    aim a = {.target = (double)(p->prm.nm_m - p->prm.nm_n) / (double)p->prm.nm_m};
+    for (int l = 0; l < m->lay.nlayers; l++) {
+        uint64_t n = (uint64_t)m->lay.width[l] * (uint64_t)m->lay.width[l + 1];
+        a.total += n;
+        a.got += n - occam_model_active_weights(m, l);
+    }
+    a.want = occam_select_count(a.target, a.total);
+    return a;
+}
+
+/* Weights (and biases) of each layer, or the units of each hidden layer against its dense
+ * width, at the layer's target (layer scope) or the global one. */
+static aim step_aim(const occam_pruner *p, occam_model *m, double target, double progress)
+{
+    const occam_prune_params *prm = &p->prm;
+    if (prm->granularity == OCCAM_GRAN_NM) return aim_nm(p, m);
+    const bool neuron = prm->granularity == OCCAM_GRAN_NEURON;
+    const int count = neuron ? m->lay.nlayers - 1 : m->lay.nlayers;
+    uint64_t n[OCCAM_MAX_LAYERS];
+    double t[OCCAM_MAX_LAYERS];
+    aim a = {0};
+    for (int l = 0; l < count; l++) {
+        t[l] = prm->scope == OCCAM_SCOPE_LAYER ? layer_target(prm, l, target, progress) : target;
+        if (neuron) {
+            n[l] = (uint64_t)p->dense_width[l + 1];
+            a.got += n[l] - (uint64_t)m->lay.width[l + 1];
+            continue;
+        }
+        segs s = {0};
+        add_layer(&s, p, m, l);
+        n[l] = seg_total(&s);
+        a.got += n[l] - seg_live(&s);
+    }
+    aim_layers(&a, n, t, count, target);
+    if (prm->scope == OCCAM_SCOPE_GLOBAL) a.want = occam_select_count(target, a.total);
+    return a;
+}
+
+/* What a step's target counts. */
+static const char *aim_units(const occam_prune_params *prm)
+{
+    if (prm->granularity == OCCAM_GRAN_NEURON) return "hidden units";
+    return prm->bias && prm->granularity == OCCAM_GRAN_WEIGHT ? "weights and biases" : "weights";
+}
+
+/* Why a step pruned fewer than it aimed at: the one limit each granularity has. */
+static void shortfall_why(const occam_pruner *p, const occam_model *m, char *buf, size_t cap)
+{
+    const occam_prune_params *prm = &p->prm;
+    int len = 0;
+    switch (prm->granularity) {
+    case OCCAM_GRAN_WEIGHT:
+        snprintf(buf, cap, "prune.min_keep = %lld keeps that many %s in every layer (all of a "
+                 "smaller one)", (long long)prm->min_keep, aim_units(prm));
+        return;
+    case OCCAM_GRAN_NEURON:
+        if (prm->min_keep > 1) {
+            snprintf(buf, cap, "prune.min_keep = %lld keeps that many units in every hidden "
+                     "layer (all of a narrower one)", (long long)prm->min_keep);
+            return;
+        }
+        len = snprintf(buf, cap, "every hidden layer keeps at least one unit (model.layers = ");
+        for (int l = 0; l <= m->lay.nlayers && len >= 0 && (size_t)len < cap; l++)
+            len += snprintf(buf + len, cap - (size_t)len, "%d%s", p->dense_width[l],
+                            l < m->lay.nlayers ? "," : ")");
+        return;
+    case OCCAM_GRAN_NM:
+        len = snprintf(buf, cap, "prune.nm = %d:%d keeps min(%d, g) of a group of g < %d inputs:",
+                       prm->nm_n, prm->nm_m, prm->nm_n, prm->nm_m);
+        for (int l = 0, first = 1; l < m->lay.nlayers && len >= 0 && (size_t)len < cap; l++) {
+            int in = m->lay.width[l], g = in % prm->nm_m;
+            if (g == 0) continue;
+            len += snprintf(buf + len, cap - (size_t)len, "%s layer %d's rows ", first ? "" : ";",
+                            l);
+            if (len >= 0 && (size_t)len < cap)
+                len += in < prm->nm_m
+                           ? snprintf(buf + len, cap - (size_t)len, "have %d inputs", in)
+                           : snprintf(buf + len, cap - (size_t)len,
+                                      "(%d inputs) end in a group of %d", in, g);
+            first = 0;
+        }
+        return;
+    }
+}
+
+/* p->note: what the step reached and why, when it fell short of its aim. */
+static void note_shortfall(occam_pruner *p, const occam_model *m, const aim *a)
+{
+    p->note[0] = '\0';
+    if (a->got >= a->want) return;
+    char why[OCCAM_PRUNE_NOTE_MAX / 2];
+    shortfall_why(p, m, why, sizeof why);
+    snprintf(p->note, sizeof p->note, "prune step %d pruned %.4f of the %s (%llu of %llu), "
+             "short of the %.4f it aimed at (%llu): %s", p->events, (double)a->got /
+             (double)a->total, aim_units(&p->prm), (unsigned long long)a->got,
+             (unsigned long long)a->total, a->target, (unsigned long long)a->want, why);
+}
+
 int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
-                   const occam_dataset *train, double target, occam_prune_event *ev,
-                   occam_error *err)
+                   const occam_dataset *train, double target, double progress,
+                   occam_prune_event *ev, occam_error *err)
 {
     double t0 = occam_clock_now();
     const occam_prune_params *prm = &p->prm;
@@ -455,7 +594,7 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
     rc = occam_model_check_finite(m, "are", when, NULL, err);
     if (rc != OCCAM_OK) return rc;
     if (prm->granularity == OCCAM_GRAN_NEURON) {
-        rc = prune_neurons(p, m, tr, target, p->dense_hidden, err);
+        rc = prune_neurons(p, m, tr, target, progress, err);
     } else {
         rc = occam_model_mask_enable(m, err);
         if (rc == OCCAM_OK) {
@@ -465,12 +604,17 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
         if (rc == OCCAM_OK && prm->granularity == OCCAM_GRAN_NM)
             prune_nm(p, m);
         else if (rc == OCCAM_OK)
-            rc = prune_weights(p, m, target, err);
+            rc = prune_weights(p, m, target, progress, err);
         if (rc == OCCAM_OK) occam_trainer_apply_mask(tr);
     }
     p->events++;
     ev->select_seconds = occam_clock_now() - t0;
     ev->target = target;
+    if (rc == OCCAM_OK) {
+        aim a = step_aim(p, m, target, progress);
+        ev->target = a.target;
+        note_shortfall(p, m, &a);
+    }
     int64_t active = 0;
     int hidden = 0;
     for (int l = 0; l < m->lay.nlayers; l++) active += (int64_t)occam_model_active_weights(m, l);

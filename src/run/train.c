@@ -152,15 +152,19 @@ static void rewind_weights(run *r)
     occam_trainer_sync(r->tr);
 }
 
-static int prune_event(run *r, double target, occam_prune_event **out, occam_error *err)
+/* A prune to prune.target's ramp at `progress` (target: the ramp's value there). */
+static int prune_event(run *r, double target, double progress, occam_prune_event **out,
+                       occam_error *err)
 {
     occam_prune_event *ev = new_event(r);
     if (!ev) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the prune log");
-    int rc = occam_prune_to(r->pruner, r->m, r->tr, r->train, target, ev, err);
+    int rc = occam_prune_to(r->pruner, r->m, r->tr, r->train, target, progress, ev, err);
     if (rc != OCCAM_OK) { /* no event took place: train would print it as one of 0 weights */
         r->log->n--;
         return rc;
     }
+    /* the last event's: the run says it once, not at every step */
+    snprintf(r->log->note, sizeof r->log->note, "%s", occam_pruner_note(r->pruner));
     ev->sparsity = 1.0 - (double)ev->weights_active / (double)r->log->dense_weights;
     if (r->snapshot && r->cfg->prune.rewind != OCCAM_REWIND_NONE) rewind_weights(r);
     *out = ev;
@@ -223,7 +227,7 @@ static int agp_step(void *ctx, int64_t steps, occam_error *err)
     double target = occam_train_agp_target(r->cfg->prune.target, steps, t0, t1);
     if (steps == t0) return OCCAM_OK; /* the ramp starts at zero */
     occam_prune_event *ev;
-    int rc = prune_event(r, target, &ev, err);
+    int rc = prune_event(r, target, occam_train_agp_target(1.0, steps, t0, t1), &ev, err);
     if (rc != OCCAM_OK) return rc;
     occam_eval te;
     occam_trainer_eval(r->tr, r->test, &te);
@@ -341,7 +345,8 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                 if (rc != OCCAM_OK) break;
                 res->pos.phase = k;
                 double target = occam_train_iterative_target(cfg->prune.target, k, steps);
-                rc = prune_event(&r, target, &ev, err);
+                rc = prune_event(&r, target, occam_train_iterative_target(1.0, k, steps), &ev,
+                                 err);
             }
             if (rc == OCCAM_OK && cfg->prune.finetune_epochs > 0)
                 rc = stopped(&r, occam_fit_epochs(tr, cfg, train, test,
