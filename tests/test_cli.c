@@ -3332,3 +3332,19 @@ Test(cli, layer_targets_ramp_and_their_events_say_what_they_aimed_at)
     cr_assert(strstr(out, "prune 3: target 0.8667  weight sparsity 0.8704  (14 weights"), "%s",
               out);
 }
+
+/* SGD at lr 0.05 with weight decay 100 diverged "try a smaller train.lr", though the decay
+ * alone scales each weight by 1 - lr·decay = -4 a step; a batch larger than the training set
+ * was one step an epoch without a word (found by the config sweep). */
+Test(cli, a_decay_that_diverges_and_a_batch_past_the_rows_are_named)
+{
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set "
+                        "train.epochs=2";
+    expect(occam("train %s --set train.weight_decay=100", small), 1,
+           "train.weight_decay = 100 at train.lr = 0.05 scales every weight by 1 - lr·decay = "
+           "-4 a step, whatever the data");
+    expect(occam("train %s --set train.batch=500", small), 0,
+           "occam: note: train.batch = 500 is more than the 200 training rows");
+    expect(occam("train %s --set train.batch=200", small), 0, "mdl ");
+    cr_assert_null(strstr(out, "training rows:"), "%s", out);
+}

@@ -338,6 +338,9 @@ static int run(const cli_opts *o, occam_error *err)
     const char *arch = ss.arch;
     cli_note_csv("data.train", cfg.data.train, train);
     cli_note_csv("data.test", cfg.data.test, test);
+    if (root && (size_t)cfg.train.batch > train->n)
+        fprintf(stderr, "occam: note: train.batch = %d is more than the %zu training rows: "
+                "every step takes all of them, one step an epoch\n", cfg.train.batch, train->n);
     /* "2 ranks × 2 threads", or with ranks given other counts (mpirun's MPMD form) their
      * range: rank 0's count alone misstated the others' (every rank gets here) */
     char team[64];
