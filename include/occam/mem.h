@@ -9,7 +9,8 @@
 /* Floats per cache line: the unit in which arrays are cut between threads. */
 #define OCCAM_LINE_FLOATS (OCCAM_ALIGN / (int)sizeof(float))
 
-/* 64-byte aligned, uninitialised; NULL on failure or overflow of n * size. Free with free(). */
+/* 64-byte aligned, uninitialised; NULL on failure, or when n * size rounded up to 64 bytes
+ * overflows a size_t. Free with free(). */
 void *occam_alloc(size_t n, size_t size);
 /* As occam_alloc, zero-filled. */
 void *occam_alloc_zero(size_t n, size_t size);
