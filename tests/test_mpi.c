@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "occam/comm.h"
 #include "occam/safetensors.h"
 #include "shell.h"
 #include "tmpdir.h"
@@ -571,5 +572,108 @@ Test(mpi, openmp_binding_of_ranks_left_on_the_same_cpus_is_refused, .timeout = 1
     if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) { /* mpirun binds the two ranks apart */
         cr_assert(strstr(out, "(local rank 1 of 2) =="), "%s", out);
         cr_assert(strstr(out, "this process may run on CPUs "), "%s", out);
+    }
+}
+
+/* ---- the collectives past an int's count ------------------------------------------------------
+ * A shard-path layer of more than INT_MAX weights aborted every rank (an assertion in the row
+ * gather): MPI's counts and displacements are ints. Past `piece` elements the collectives go in
+ * pieces, and where a displacement would pass it around a ring; the tests lower the piece to 5
+ * elements (occam_comm_set_piece), as sizes past 2^31 would need more than 8 GB a rank. The
+ * test runs itself under mpirun (this binary, this test alone): the ranks check every
+ * collective's result, in pieces and whole, and say so. */
+
+/* The value rank r holds at element i of a gathered buffer. */
+static float gathered(int r, size_t i) { return (float)(1000 * (r + 1)) + (float)i; }
+
+static void check_collectives(void)
+{
+    occam_error err;
+    cr_assert_eq(occam_comm_init(NULL, NULL, &err), OCCAM_OK, "%s", err.msg);
+    const occam_comm *c = occam_comm_world();
+    int R = c->size, me = c->rank;
+    cr_assert_eq(R, 3);
+    /* rows past a piece, rows of a width past it, and a gather that fits one call */
+    static const size_t shapes[][2] = {{23, 1}, {7, 3}, {2, 7}, {4, 1}, {12, 5}};
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        size_t rows = shapes[k][0], w = shapes[k][1];
+        float f[64];
+        double d[64];
+        for (size_t i = 0; i < rows * w; i++) f[i] = -1.0f, d[i] = -1.0;
+        size_t lo, hi;
+        occam_comm_share(c, rows, me, &lo, &hi);
+        for (size_t i = lo * w; i < hi * w; i++) f[i] = gathered(me, i), d[i] = 2.0 * f[i];
+        occam_comm_set_piece(5);
+        occam_comm_allgather_rows(c, f, rows, w);
+        occam_comm_allgather_rows_f64(c, d, rows, w);
+        for (int r = 0; r < R; r++) {
+            occam_comm_share(c, rows, r, &lo, &hi);
+            for (size_t i = lo * w; i < hi * w; i++) {
+                cr_assert_eq(f[i], gathered(r, i), "%zu × %zu rows: [%zu] = %g", rows, w, i,
+                             (double)f[i]);
+                cr_assert_eq(d[i], 2.0 * gathered(r, i));
+            }
+        }
+    }
+    /* the reduce-scatter: its sums in ring order, the same bits in pieces as whole */
+    float a[41], b[41];
+    for (size_t i = 0; i < 41; i++) a[i] = b[i] = 0.1f * (float)(me + 1) + 0.01f * (float)i;
+    occam_comm_set_piece(5);
+    occam_comm_reduce_scatter_sum(c, a, 41);
+    occam_comm_set_piece(0);
+    occam_comm_reduce_scatter_sum(c, b, 41);
+    size_t lo, hi;
+    occam_comm_share(c, 41, me, &lo, &hi);
+    for (size_t i = lo; i < hi; i++) {
+        cr_assert_eq(a[i], b[i], "reduce-scatter [%zu]: %.9g in pieces, %.9g whole", i,
+                     (double)a[i], (double)b[i]);
+        float want = 0.01f * (float)i;
+        cr_assert_float_eq(a[i], 3 * want + 0.6f, 1e-5, "[%zu] = %g", i, (double)a[i]);
+    }
+    /* the allreduce and the broadcast */
+    for (size_t i = 0; i < 41; i++) a[i] = (float)((me + 1) * (int)i);
+    occam_comm_set_piece(5);
+    occam_comm_allreduce_sum(c, a, 41);
+    for (size_t i = 0; i < 41; i++) cr_assert_eq(a[i], (float)(6 * i));
+    char text[32] = "";
+    if (me == 1) snprintf(text, sizeof text, "from rank one, 22 bytes");
+    occam_comm_bcast(c, text, sizeof text, 1);
+    cr_assert_str_eq(text, "from rank one, 22 bytes");
+    /* every rank's bytes, equal and unequal counts */
+    unsigned char mine[13], all[3 * 13];
+    memset(mine, 'a' + me, sizeof mine);
+    occam_comm_allgather_bytes(c, mine, all, sizeof mine);
+    for (size_t i = 0; i < sizeof all; i++) cr_assert_eq(all[i], 'a' + (int)(i / 13));
+    const size_t counts[3] = {3, 9, 1};
+    memset(all, 0, sizeof all);
+    occam_comm_allgatherv_bytes(c, mine, all, counts);
+    cr_assert_eq(memcmp(all, "aaabbbbbbbbbc", 13), 0, "%.13s", (const char *)all);
+    occam_comm_set_piece(0);
+    printf("collectives: rank %d checked\n", me);
+    fflush(stdout);
+    occam_comm_finalize();
+}
+
+Test(mpi, collectives_carry_counts_past_a_piece, .timeout = 120)
+{
+    if (occam_comm_launched()) { /* a rank of the run below */
+        check_collectives();
+        return;
+    }
+    char out[1 << 15], cmd[4096], self[1024];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert(len > 0 && (size_t)len < sizeof self - 1);
+    self[len] = 0;
+    /* without this test's BXFI_MAP, or Criterion there takes itself for a test's worker */
+    snprintf(cmd, sizeof cmd,
+             "env -u BXFI_MAP ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root "
+             "--oversubscribe --quiet -np 3 -x ASAN_OPTIONS %s --filter 'mpi/collectives_carry_counts_past_a_piece' -j1 "
+             "2>&1", self);
+    int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
+    cr_assert_eq(rc, 0, "%s", out);
+    for (int r = 0; r < 3; r++) {
+        char want[64];
+        snprintf(want, sizeof want, "collectives: rank %d checked", r);
+        cr_assert(strstr(out, want), "no '%s': %s", want, out);
     }
 }

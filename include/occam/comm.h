@@ -82,6 +82,11 @@ void occam_comm_allgather_bytes(const occam_comm *c, const void *mine, void *all
 /* The same with counts[r] bytes from rank r, placed one after another in rank order. */
 void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *all,
                                  const size_t *counts);
+/* For the tests: the largest count one MPI call carries (default and at most INT_MAX, MPI's int
+ * counts; 0 restores it). The collectives above take any size_t count: larger ones go in
+ * pieces of this many elements, and a displacement past it through a ring of point-to-point
+ * exchanges, with the same result. Returns the previous value. */
+size_t occam_comm_set_piece(size_t n);
 /* This host's name (gethostname), for the plans `occam topo` prints. */
 void occam_comm_host(char *out, size_t n);
 

@@ -1,6 +1,9 @@
-/* The ranks of a run over MPI (see include/occam/comm.h). Counts larger than an int are sent in
- * pieces; everything else is a thin, checked wrapper, so that the callers read as the algorithm
- * and never as MPI. */
+/* The ranks of a run over MPI (see include/occam/comm.h). MPI's calls take int counts and int
+ * displacements (this Open MPI, 4.1, has no MPI-4 large-count variants): a count or a
+ * displacement past `piece` (INT_MAX, lower in the tests) is sent in pieces, by a ring of
+ * point-to-point exchanges at 64-bit offsets where a collective would need a larger
+ * displacement. Everything else is a thin, checked wrapper, so that the callers read as the
+ * algorithm and never as MPI. */
 #include "occam/comm.h"
 
 #include <limits.h>
@@ -97,9 +100,66 @@ const occam_comm *occam_comm_world(void) { return &world; }
 
 static bool solo(const occam_comm *c) { return !c || c->size <= 1 || !c->mpi; }
 
+/* The largest count one MPI call carries, and the largest displacement a collective is given:
+ * an int's. occam_comm_set_piece lowers it, so that the tests take the paths of counts past
+ * INT_MAX with a few elements. */
+static size_t piece = INT_MAX;
+
+size_t occam_comm_set_piece(size_t n)
+{
+    size_t was = piece;
+    piece = n >= 1 && n <= (size_t)INT_MAX ? n : (size_t)INT_MAX;
+    return was;
+}
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
 void occam_comm_share(const occam_comm *c, size_t n, int r, size_t *lo, size_t *hi)
 {
     occam_team_split_rows(n, r, c ? c->size : 1, lo, hi);
+}
+
+enum { RING_TAG = 0x7273 };
+
+/* One step of a ring: the ns elements at s go to rank `next` while nr elements come from rank
+ * `prev` (the same message: prev sends nr), in pieces of at most `piece` elements, piece i of
+ * each at once. A piece is received into d at its offset or, with sum (floats), into sum
+ * (`piece` floats) and added there. Sender and receiver count the same pieces of a message, so
+ * every posted operation has its match in the same round, whatever the sizes of the others. */
+static void ring_exchange(const void *s, size_t ns, void *d, size_t nr, MPI_Datatype elem,
+                          size_t esize, int next, int prev, float *sum)
+{
+    size_t sp = (ns + piece - 1) / piece, rp = (nr + piece - 1) / piece;
+    for (size_t i = 0; i < sp || i < rp; i++) {
+        size_t at = i * piece, ks = i < sp ? min_size(piece, ns - at) : 0,
+               kr = i < rp ? min_size(piece, nr - at) : 0;
+        char *into = (char *)d + at * esize;
+        MPI_Request q[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+        if (kr)
+            MPI_Irecv(sum ? (void *)sum : into, (int)kr, elem, prev, RING_TAG, MPI_COMM_WORLD,
+                      &q[0]);
+        if (ks)
+            MPI_Isend((const char *)s + at * esize, (int)ks, elem, next, RING_TAG,
+                      MPI_COMM_WORLD, &q[1]);
+        MPI_Waitall(2, q, MPI_STATUSES_IGNORE);
+        for (size_t k = 0; sum && k < kr; k++) ((float *)into)[k] += sum[k];
+    }
+}
+
+/* Block r of buf (cnt[r] elements at element off[r]), from rank r to every rank, in place: a
+ * ring of R - 1 steps, in step s rank r passing block (r - s) mod R on to rank r + 1. For what
+ * MPI_Allgatherv cannot take: a block or a displacement past `piece`. Each rank moves the
+ * (R - 1)/R of the data a ring allgather does, Open MPI's own choice for large ones. */
+static void ring_allgather(const occam_comm *c, void *buf, MPI_Datatype elem, size_t esize,
+                           const size_t *off, const size_t *cnt)
+{
+    int R = c->size, r = c->rank, next = (r + 1) % R, prev = (r + R - 1) % R;
+    char *b = buf;
+    for (int st = 0; st < R - 1; st++) {
+        int sb = ((r - st) % R + R) % R, rb = ((r - st - 1) % R + R) % R;
+        ring_exchange(b + off[sb] * esize, cnt[sb], b + off[rb] * esize, cnt[rb], elem, esize,
+                      next, prev, NULL);
+    }
 }
 
 void occam_comm_reduce_scatter_sum(const occam_comm *c, float *buf, size_t n)
@@ -110,11 +170,11 @@ void occam_comm_reduce_scatter_sum(const occam_comm *c, float *buf, size_t n)
      * R - 1, rank r sends its partial sum of block (r - s - 1) mod R to rank r + 1 and adds
      * rank r - 1's partial of block (r - s - 2) mod R into its own; the last block it
      * receives, r, then holds every rank's contribution (summed in ring order: the same bits on
-     * every run of this world size). */
+     * every run of this world size, in pieces or not). */
     static float *scratch;
     static size_t cap;
     int R = c->size, r = c->rank, next = (r + 1) % R, prev = (r + R - 1) % R;
-    size_t most = n / (size_t)R + 1;
+    size_t most = min_size(n / (size_t)R + 1, piece);
     if (most > cap) {
         free(scratch);
         scratch = malloc(most * sizeof(float));
@@ -125,23 +185,17 @@ void occam_comm_reduce_scatter_sum(const occam_comm *c, float *buf, size_t n)
         size_t slo, shi, rlo, rhi;
         occam_comm_share(c, n, ((r - st - 1) % R + R) % R, &slo, &shi);
         occam_comm_share(c, n, ((r - st - 2) % R + R) % R, &rlo, &rhi);
-        OCCAM_ASSERT(shi - slo <= (size_t)INT_MAX && rhi - rlo <= (size_t)INT_MAX);
-        MPI_Sendrecv(buf + slo, (int)(shi - slo), MPI_FLOAT, next, 0x7273, scratch,
-                     (int)(rhi - rlo), MPI_FLOAT, prev, 0x7273, MPI_COMM_WORLD,
-                     MPI_STATUS_IGNORE);
-        float *d = buf + rlo;
-        for (size_t i = 0; i < rhi - rlo; i++) d[i] += scratch[i];
+        ring_exchange(buf + slo, shi - slo, buf + rlo, rhi - rlo, MPI_FLOAT, sizeof(float), next,
+                      prev, scratch);
     }
 }
 
 void occam_comm_allreduce_sum(const occam_comm *c, float *buf, size_t n)
 {
     if (solo(c)) return;
-    for (size_t off = 0; off < n;) {
-        size_t k = n - off < (size_t)INT_MAX ? n - off : (size_t)INT_MAX;
-        MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-        off += k;
-    }
+    for (size_t off = 0; off < n; off += piece)
+        MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)min_size(n - off, piece), MPI_FLOAT, MPI_SUM,
+                      MPI_COMM_WORLD);
 }
 
 /* The row type of `width` elements, made once per width and kept (a step gathers the same few
@@ -161,30 +215,44 @@ static MPI_Datatype row_type(size_t width, MPI_Datatype elem)
 }
 
 static void allgather_rows(const occam_comm *c, void *buf, size_t rows, size_t width,
-                           MPI_Datatype elem)
+                           MPI_Datatype elem, size_t esize)
 {
     if (solo(c) || rows == 0 || width == 0) return;
-    /* A row type keeps the counts in rows: an int holds them for any batch occam can hold. */
-    OCCAM_ASSERT(rows <= (size_t)INT_MAX && width <= (size_t)INT_MAX);
-    int n = c->size, counts[n], displs[n];
+    int n = c->size;
+    size_t lo[n], hi[n], most = 0;
     for (int r = 0; r < n; r++) {
-        size_t lo, hi;
-        occam_comm_share(c, rows, r, &lo, &hi);
-        counts[r] = (int)(hi - lo);
-        displs[r] = (int)lo;
+        occam_comm_share(c, rows, r, &lo[r], &hi[r]);
+        most = hi[r] - lo[r] > most ? hi[r] - lo[r] : most;
     }
-    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs,
-                   row_type(width, elem), MPI_COMM_WORLD);
+    /* A row type keeps MPI's counts and displacements in rows. A rank's share past `piece`
+     * elements (a shard-path layer of over 2^31 weights gathers rows of one), or rows or a row
+     * past it, go around the ring instead. */
+    if (rows <= piece && width <= piece && most <= piece / width) {
+        int counts[n], displs[n];
+        for (int r = 0; r < n; r++) {
+            counts[r] = (int)(hi[r] - lo[r]);
+            displs[r] = (int)lo[r];
+        }
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs,
+                       row_type(width, elem), MPI_COMM_WORLD);
+        return;
+    }
+    OCCAM_ASSERT(rows <= SIZE_MAX / width);
+    for (int r = 0; r < n; r++) {
+        hi[r] = (hi[r] - lo[r]) * width; /* the counts, in elements */
+        lo[r] *= width;
+    }
+    ring_allgather(c, buf, elem, esize, lo, hi);
 }
 
 void occam_comm_allgather_rows(const occam_comm *c, float *buf, size_t rows, size_t width)
 {
-    allgather_rows(c, buf, rows, width, MPI_FLOAT);
+    allgather_rows(c, buf, rows, width, MPI_FLOAT, sizeof(float));
 }
 
 void occam_comm_allgather_rows_f64(const occam_comm *c, double *buf, size_t rows, size_t width)
 {
-    allgather_rows(c, buf, rows, width, MPI_DOUBLE);
+    allgather_rows(c, buf, rows, width, MPI_DOUBLE, sizeof(double));
 }
 
 void occam_comm_sum_ordered(const occam_comm *c, double *v, int n)
@@ -228,11 +296,9 @@ int occam_comm_max_int(const occam_comm *c, int v)
 void occam_comm_bcast(const occam_comm *c, void *buf, size_t bytes, int root)
 {
     if (solo(c)) return;
-    for (size_t off = 0; off < bytes;) {
-        size_t k = bytes - off < (size_t)INT_MAX ? bytes - off : (size_t)INT_MAX;
-        MPI_Bcast((char *)buf + off, (int)k, MPI_BYTE, root, MPI_COMM_WORLD);
-        off += k;
-    }
+    for (size_t off = 0; off < bytes; off += piece)
+        MPI_Bcast((char *)buf + off, (int)min_size(bytes - off, piece), MPI_BYTE, root,
+                  MPI_COMM_WORLD);
 }
 
 void occam_comm_allgather_bytes(const occam_comm *c, const void *mine, void *all, size_t bytes)
@@ -241,8 +307,18 @@ void occam_comm_allgather_bytes(const occam_comm *c, const void *mine, void *all
         memcpy(all, mine, bytes);
         return;
     }
-    OCCAM_ASSERT(bytes <= (size_t)INT_MAX);
-    MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, MPI_COMM_WORLD);
+    if (bytes <= piece) {
+        MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, MPI_COMM_WORLD);
+        return;
+    }
+    int n = c->size;
+    size_t off[n], cnt[n];
+    for (int r = 0; r < n; r++) {
+        off[r] = (size_t)r * bytes;
+        cnt[r] = bytes;
+    }
+    memcpy((char *)all + off[c->rank], mine, bytes);
+    ring_allgather(c, all, MPI_BYTE, 1, off, cnt);
 }
 
 void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *all,
@@ -253,12 +329,21 @@ void occam_comm_allgatherv_bytes(const occam_comm *c, const void *mine, void *al
         return;
     }
     int n = c->size, cnt[n], displs[n];
-    size_t off = 0;
+    size_t off[n], total = 0;
+    bool fits = true;
     for (int r = 0; r < n; r++) {
-        OCCAM_ASSERT(counts[r] <= (size_t)INT_MAX && off <= (size_t)INT_MAX);
+        off[r] = total;
+        total += counts[r];
+        fits &= counts[r] <= piece && off[r] <= piece;
+    }
+    if (!fits) {
+        memcpy((char *)all + off[c->rank], mine, counts[c->rank]);
+        ring_allgather(c, all, MPI_BYTE, 1, off, counts);
+        return;
+    }
+    for (int r = 0; r < n; r++) {
         cnt[r] = (int)counts[r];
-        displs[r] = (int)off;
-        off += counts[r];
+        displs[r] = (int)off[r];
     }
     MPI_Allgatherv(mine, cnt[c->rank], MPI_BYTE, all, cnt, displs, MPI_BYTE, MPI_COMM_WORLD);
 }
