@@ -1,6 +1,7 @@
 /* End-to-end training in-process: accuracy on the blobs task, bitwise reproducibility for a
  * fixed seed and thread count, and agreement between thread counts. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,4 +367,46 @@ Test(train, replicated_weights_match_shared_through_pruning)
         occam_model_free(&a);
         occam_model_free(&b);
     }
+}
+
+/* The history grows as epochs finish: a run planned for 10^8 epochs (prune.steps = 1000 ×
+ * prune.finetune_epochs = 100000) allocated 88 bytes for each at its start, 8.8 GB, and
+ * under a 4 GB limit refused to begin with "out of memory for 1000 row indices". Here a plan of
+ * INT_MAX epochs (189 GB up front) trains its first 3. */
+Test(train, the_history_grows_with_the_epochs_not_the_plan)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 3;
+    occam_error err;
+    occam_dataset tr_ds, te_ds;
+    occam_model m;
+    occam_trainer *tr = open_run(&cfg, 1, NULL, &m, &tr_ds, &te_ds);
+    occam_fit_result res;
+    cr_assert_eq(occam_fit_begin(&res, &cfg, tr_ds.n, INT_MAX, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_fit_epochs(tr, &cfg, &tr_ds, &te_ds, 3, &res, NULL, &err), OCCAM_OK,
+                 "%s", err.msg);
+    cr_assert_eq(res.epochs, 3);
+    cr_assert_lt(res.history_cap, 1000);
+    for (int e = 0; e < 3; e++) {
+        cr_assert_eq(res.history[e].epoch, e + 1);
+        cr_assert(res.history[e].train_loss > 0 && isfinite(res.history[e].train_loss));
+        cr_assert_eq(res.history[e].test.n, te_ds.n);
+    }
+    /* a reservation past the plan is honoured; one beyond memory says what it was for */
+    cr_assert_eq(occam_fit_history_reserve(&res, 5000, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(res.history[2].epoch, 3);
+    cr_assert_eq(res.history[4999].epoch, 0);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan ends the process on a request of 189 GB */
+    int cap = res.history_cap;
+    cr_assert_eq(occam_fit_history_reserve(&res, INT_MAX, &err), OCCAM_ERR_RUNTIME);
+    cr_assert_str_eq(err.msg, "out of memory for the history of 2147483647 epochs "
+                              "(188978560936 bytes)");
+    cr_assert_eq(res.history_cap, cap);
+#endif
+    occam_fit_result_free(&res);
+    occam_trainer_free(tr);
+    occam_model_free(&m);
+    occam_dataset_free(&tr_ds);
+    occam_dataset_free(&te_ds);
 }

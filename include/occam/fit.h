@@ -38,8 +38,9 @@ typedef struct occam_fit_pos {
 
 typedef struct occam_fit_result {
     occam_epoch_stats *history; /* one per finished epoch; free with occam_fit_result_free */
+    int history_cap;            /* entries allocated: grown as epochs finish */
     int epochs;                 /* finished epochs, over all phases */
-    int capacity;               /* epochs planned in all (history length) */
+    int capacity;               /* epochs planned in all */
     int64_t steps;              /* optimiser steps, over all phases */
     double train_seconds;       /* Σ epoch seconds */
     double samples_per_second;  /* samples trained / train_seconds */
@@ -93,9 +94,14 @@ void occam_fit_clear_stop(void);
  * occam_fit_stop_requested() alone. */
 int occam_fit_stop_agreed(const occam_comm *c);
 
-/* Prepares res for a run of `capacity` epochs over n training rows. */
+/* Prepares res for a run of `capacity` epochs over n training rows. The history is not
+ * allocated here but as the epochs come (occam_fit_history_reserve): a plan of 10^8 epochs
+ * needs no 8.8 GB to start. */
 int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, int capacity,
                     occam_error *err);
+/* Room in res->history for `epochs` entries (the new ones zeroed); OCCAM_ERR_RUNTIME "out of
+ * memory for the history of N epochs" when there is none, res unchanged. */
+int occam_fit_history_reserve(occam_fit_result *res, int epochs, occam_error *err);
 
 /* One phase: `epochs` epochs with the learning-rate schedule restarted over them (or, when
  * res->resuming, the rest of the phase from res->pos). A non-finite loss stops the run with

@@ -5,6 +5,7 @@
 #include "occam/clock.h"
 #include "occam/comm.h"
 
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,16 +62,30 @@ int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, in
 {
     memset(res, 0, sizeof *res);
     res->perm = malloc((n ? n : 1) * sizeof *res->perm);
-    res->history = calloc((size_t)(capacity > 0 ? capacity : 1), sizeof *res->history);
-    if (!res->perm || !res->history) {
-        occam_fit_result_free(res);
+    if (!res->perm)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for %zu row indices", n);
-    }
     for (size_t i = 0; i < n; i++) res->perm[i] = (uint32_t)i;
     res->nrows = n;
     res->capacity = capacity;
     res->rng = occam_rng_seed(cfg->train.seed, SHUFFLE_STREAM);
     new_run_id(res->run_id);
+    return OCCAM_OK;
+}
+
+int occam_fit_history_reserve(occam_fit_result *res, int epochs, occam_error *err)
+{
+    if (epochs <= res->history_cap) return OCCAM_OK;
+    /* doubling, from 64 epochs, never past the planned ones (unless asked for more) */
+    int cap = res->history_cap ? res->history_cap : 64;
+    while (cap < epochs) cap = cap > INT_MAX / 2 ? INT_MAX : 2 * cap;
+    if (cap > res->capacity) cap = res->capacity > epochs ? res->capacity : epochs;
+    occam_epoch_stats *h = realloc(res->history, (size_t)cap * sizeof *h);
+    if (!h)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the history of %d "
+                               "epochs (%zu bytes)", epochs, (size_t)cap * sizeof *h);
+    memset(h + res->history_cap, 0, (size_t)(cap - res->history_cap) * sizeof *h);
+    res->history = h;
+    res->history_cap = cap;
     return OCCAM_OK;
 }
 
@@ -189,6 +204,10 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
 
     for (int e = pos->phase_epochs; e < epochs; e++) {
         int epoch = res->epochs; /* 0-based over the run */
+        /* its history entry, before the epoch's work: a plan of 10^8 epochs allocated 8.8 GB
+         * for them at the start, and a machine without it refused to begin */
+        int hrc = occam_fit_history_reserve(res, epoch + 1, err);
+        if (hrc != OCCAM_OK) return hrc;
         if (!(res->resuming && pos->epoch_step > 0)) {
             occam_trainer_begin_epoch(tr, epoch, train);
             occam_rng_shuffle_u32(&res->rng, res->perm, n);

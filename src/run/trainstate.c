@@ -869,6 +869,8 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                                  "the epoch's order is not a permutation (file damaged)", path, i,
                                  perm[i]);
     free(seen);
+    /* the history grows with the run: room for the saved one */
+    if (rc == OCCAM_OK) rc = occam_fit_history_reserve(res, (int)ne, err);
     /* Everything is checked: from here on nothing fails but the model's own load, which
      * leaves the model untouched when it does. */
     if (rc == OCCAM_OK) rc = occam_checkpoint_load_st(&f, m, err);
