@@ -712,6 +712,38 @@ Test(resume, a_run_removes_only_its_own_checkpoints)
     outcome_free(&c);
 }
 
+/* Names the clean-up parses: an epoch past an int or steps past a long long are no name a run
+ * writes. sscanf's %d read ckpt-e99999999999 as epoch 1215752191 (undefined behaviour), and %lld
+ * s99999999999999999999 as LLONG_MAX steps: a copy of this run's state under the first name
+ * was removed as its oldest checkpoint, and under the second said to be a checkpoint of this run
+ * past the one just written. Both are left be now, as any other file. */
+Test(resume, checkpoint_names_past_their_numbers_are_left_alone)
+{
+    occam_config cfg = blobs(2);
+    cfg.train.checkpoint_every = 1;
+    cfg.train.checkpoint_keep = 1;
+    outcome a = run(&cfg, 1, 0, NULL);
+    cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
+    static const char *const odd[] = {"ckpt-e99999999999-s000000001.safetensors",
+                                      "ckpt-e0001-s99999999999999999999.safetensors",
+                                      "ckpt-e-001-s000000001.safetensors",
+                                      "ckpt-e 001-s000000001.safetensors"};
+    char path[sizeof odd / sizeof *odd][1200];
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        snprintf(path[i], sizeof path[i], "%s/%s", cfg.train.checkpoint_dir, odd[i]);
+        copy_file(a.last, path[i], -1, -1); /* this run's, by its header */
+    }
+    cfg.train.epochs = 3;
+    outcome c = run(&cfg, 1, 0, a.last); /* goes on under the run's name, keeping 1 */
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    for (size_t i = 0; i < sizeof odd / sizeof *odd; i++)
+        cr_assert_eq(access(path[i], R_OK), 0, "%s was removed", odd[i]);
+    cr_assert_eq(access(a.last, F_OK), -1, "the run's own older checkpoint was kept");
+    cr_assert_eq(count_files(cfg.train.checkpoint_dir, "ckpt-"), 1 + 4);
+    outcome_free(&a);
+    outcome_free(&c);
+}
+
 /* A full disk (here: the file-size limit) fails the write with a clear error; the checkpoint
  * already there is untouched and still loads, and no temporary file is left. */
 Test(resume, full_disk_keeps_the_existing_checkpoint)

@@ -303,12 +303,35 @@ static int by_steps(const void *a, const void *b)
     return x->epoch < y->epoch ? -1 : x->epoch > y->epoch;
 }
 
-/* Is name "ckpt-e<int>-s<int>.safetensors"? Then *epoch, *steps. */
+/* The decimal number at *s, digits only (no sign or blanks, which strtoll would take), if it is
+ * at most max; *s moves past it. */
+static bool parse_digits(const char **s, long long max, long long *out)
+{
+    if (**s < '0' || **s > '9') return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(*s, &end, 10);
+    if (errno == ERANGE || v > max) return false;
+    *s = end;
+    *out = v;
+    return true;
+}
+
+/* Is name "ckpt-e<epoch>-s<steps>.safetensors", an epoch an int holds and steps a long long
+ * does? Then *epoch, *steps. A name past them (sscanf's %d was undefined there, and read
+ * ckpt-e99999999999 as epoch 1215752191) is no checkpoint of a run: the clean-up leaves it be,
+ * as it does any other file. */
 static bool ckpt_name(const char *name, int *epoch, long long *steps)
 {
-    int used = 0;
-    if (sscanf(name, "ckpt-e%d-s%lld.safetensors%n", epoch, steps, &used) != 2) return false;
-    return name[used] == 0;
+    long long e;
+    const char *p = name;
+    if (strncmp(p, "ckpt-e", 6)) return false;
+    p += 6;
+    if (!parse_digits(&p, INT_MAX, &e) || strncmp(p, "-s", 2)) return false;
+    p += 2;
+    if (!parse_digits(&p, LLONG_MAX, steps) || strcmp(p, ".safetensors")) return false;
+    *epoch = (int)e;
+    return true;
 }
 
 static bool run_id_ok(const char *s)
