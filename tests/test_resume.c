@@ -530,13 +530,20 @@ Test(resume, corrupt_or_foreign_files_are_refused)
     outcome_free(&b);
 }
 
-/* The kernel set a rewritten state says it was written with (NULL: as it was). */
-static const char *rewrite_blis;
+/* What a rewrite of a state changes (every member may be zero). */
+typedef struct state_edit {
+    const char *drop;            /* a tensor left out */
+    const char *cut;             /* text removed from the saved config (a state written by an
+                                    older occam) */
+    const occam_st_tensor *swap; /* tensors put in place of those of their names */
+    int nswap;
+    const occam_st_meta *set;    /* metadata put in place of those of their keys */
+    int nset;
+} state_edit;
 
-/* Rewrites the safetensors file `from` as `to` without the tensor `drop` (NULL: none) and with
- * the saved config's text `cut` removed (NULL: none; a state written by an older occam), and
- * without the checksum, which the rewrite would break (a file without one is accepted). */
-static void rewrite_state(const char *from, const char *to, const char *drop, const char *cut)
+/* Rewrites the safetensors file `from` as `to` as e says, and without the checksum, which the
+ * rewrite would break (a file without one is accepted). */
+static void edit_state(const char *from, const char *to, const state_edit *e)
 {
     occam_st_file f;
     occam_error err = {0};
@@ -547,26 +554,35 @@ static void rewrite_state(const char *from, const char *to, const char *drop, co
     cr_assert(f.ntensors <= 64 && f.nmeta <= 16);
     for (int i = 0; i < f.ntensors; i++) {
         const occam_st_tensor_view *x = &f.tensors[i];
-        if (drop && !strcmp(x->name, drop)) continue;
+        if (e->drop && !strcmp(x->name, e->drop)) continue;
         t[nt] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
-        memcpy(t[nt++].shape, x->shape, sizeof t[0].shape);
+        memcpy(t[nt].shape, x->shape, sizeof t[0].shape);
+        for (int k = 0; k < e->nswap; k++)
+            if (!strcmp(x->name, e->swap[k].name)) t[nt] = e->swap[k];
+        nt++;
     }
-    cr_assert_eq(nt, f.ntensors - !!drop, "no tensor %s in %s", drop, from);
+    cr_assert_eq(nt, f.ntensors - !!e->drop, "no tensor %s in %s", e->drop, from);
     static char config[65536];
     for (int i = 0; i < f.nmeta; i++) {
         if (!strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) continue;
         meta[nm] = f.meta[i];
-        if (cut && !strcmp(f.meta[i].key, "config")) {
-            const char *v = f.meta[i].value, *at = strstr(v, cut);
-            cr_assert(at && strlen(v) < sizeof config, "no '%s' in the saved config", cut);
-            snprintf(config, sizeof config, "%.*s%s", (int)(at - v), v, at + strlen(cut));
+        if (e->cut && !strcmp(f.meta[i].key, "config")) {
+            const char *v = f.meta[i].value, *at = strstr(v, e->cut);
+            cr_assert(at && strlen(v) < sizeof config, "no '%s' in the saved config", e->cut);
+            snprintf(config, sizeof config, "%.*s%s", (int)(at - v), v, at + strlen(e->cut));
             meta[nm].value = config;
         }
-        if (rewrite_blis && !strcmp(f.meta[i].key, "occam.blis")) meta[nm].value = rewrite_blis;
+        for (int k = 0; k < e->nset; k++)
+            if (!strcmp(f.meta[i].key, e->set[k].key)) meta[nm].value = e->set[k].value;
         nm++;
     }
     cr_assert_eq(occam_st_write(to, t, nt, meta, nm, &err), OCCAM_OK, "%s", err.msg);
     occam_st_close(&f);
+}
+
+static void rewrite_state(const char *from, const char *to, const char *drop, const char *cut)
+{
+    edit_state(from, to, &(state_edit){.drop = drop, .cut = cut});
 }
 
 /* A state written with another kernel set (moved from an AVX-512 host to an AVX2 one) says so:
@@ -577,9 +593,8 @@ Test(resume, a_state_from_other_kernels_says_so)
     outcome b = stopped_at(&cfg, 1, 40);
     char other[512];
     snprintf(other, sizeof other, "%s/other.safetensors", dir);
-    rewrite_blis = "generic-elsewhere";
-    rewrite_state(b.last, other, NULL, NULL);
-    rewrite_blis = NULL;
+    const occam_st_meta blis = {"occam.blis", "generic-elsewhere"};
+    edit_state(b.last, other, &(state_edit){.set = &blis, .nset = 1});
     outcome c = run(&cfg, 1, 0, other);
     cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
     cr_assert(strstr(c.note, "the checkpoint was written with BLIS's generic-elsewhere kernels, "
@@ -638,6 +653,154 @@ Test(resume, noisy_state_without_sigma_is_refused)
     outcome d = run(&cfg, 1, 0, bad);
     cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
     outcome_free(&d);
+    outcome_free(&b);
+}
+
+/* run.i64's entries by position (src/run/trainstate.c): steps, the world's threads, prune
+ * events. */
+enum { RUN_I64_N = 15, RUN_STEPS = 1, RUN_THREADS = 9, RUN_EVENTS = 11 };
+
+/* A copy of the state's tensor `name` (caller frees), of *bytes bytes. */
+static void *tensor_copy(const char *path, const char *name, size_t *bytes)
+{
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, path, &err), OCCAM_OK, "%s", err.msg);
+    const occam_st_tensor_view *t = occam_st_find(&f, name);
+    cr_assert_not_null(t, "%s: no %s", path, name);
+    void *copy = malloc(t->nbytes ? t->nbytes : 1);
+    cr_assert_not_null(copy);
+    memcpy(copy, t->data, t->nbytes);
+    *bytes = t->nbytes;
+    occam_st_close(&f);
+    return copy;
+}
+
+/* The state at `from` as `to`, with run.i64[RUN_STEPS] = steps (if >= 0), its prune events
+ * `events` copies of its last one, and its metadata `set` (nset). */
+static void forge_counts(const char *from, const char *to, int64_t steps, int64_t events,
+                         int64_t threads, const occam_st_meta *set, int nset)
+{
+    size_t bytes;
+    int64_t *iv = tensor_copy(from, "run.i64", &bytes);
+    cr_assert_eq(bytes, RUN_I64_N * sizeof *iv);
+    double *had = tensor_copy(from, "prune.events", &bytes), *ev = had;
+    size_t cols = 13, rows = bytes / (cols * sizeof(double));
+    if (steps >= 0) iv[RUN_STEPS] = steps;
+    if (threads > 0) iv[RUN_THREADS] = threads;
+    if (events >= 0) {
+        cr_assert(rows > 0, "%s: no prune event to copy", from);
+        ev = malloc((size_t)events * cols * sizeof(double));
+        cr_assert_not_null(ev);
+        for (int64_t e = 0; e < events; e++)
+            memcpy(ev + e * cols, had + (rows - 1) * cols, cols * sizeof(double));
+        iv[RUN_EVENTS] = events;
+        rows = (size_t)events;
+    }
+    const occam_st_tensor swap[] = {
+        {"run.i64", OCCAM_ST_I64, 1, {RUN_I64_N}, iv},
+        {"prune.events", OCCAM_ST_F64, 2, {(int64_t)rows, (int64_t)cols}, ev}};
+    edit_state(from, to, &(state_edit){.swap = swap, .nswap = 2, .set = set, .nset = nset});
+    if (ev != had) free(ev);
+    free(had);
+    free(iv);
+}
+
+/* blobs pruned by the agp ramp at every step from the start to epoch `end`. */
+static occam_config agp_every_step(int epochs, int end)
+{
+    occam_config cfg = blobs(epochs);
+    cfg.prune.schedule = OCCAM_PRUNE_AGP;
+    cfg.prune.start = 0;
+    cfg.prune.end = end;
+    cfg.prune.every = 1;
+    return cfg;
+}
+
+/* agp prunes at most once a step, and a run of over 10^6 events wrote states every resume
+ * refused: "does not fit this config's schedule" (a fixed cap of 10^6 on the reader, none on
+ * the writer). The bound is now the config's ramp: 1000 rows at a batch of 1 over 1001 epochs,
+ * pruned every step, make 1,001,000 events; a state of 1,000,001 resumes (and writes 1,000,002
+ * on its stop), and under prune.every = 2 it does not fit, saying why. */
+Test(resume, an_agp_run_of_over_a_million_prune_events_resumes, .timeout = 300)
+{
+    occam_config cfg = agp_every_step(1001, 1001);
+    cfg.train.batch = 1;
+    outcome b = stopped_at(&cfg, 1, 3);
+    cr_assert_eq(b.log.n, 3);
+    char big[512];
+    snprintf(big, sizeof big, "%s/big.safetensors", dir);
+    const int64_t many = 1000001;
+    forge_counts(b.last, big, many, many, 0, NULL, 0);
+    outcome c = run(&cfg, 1, 1, big);
+    cr_assert_eq(c.rc, OCCAM_STOPPED + SIGINT, "status %d: %s", c.rc, c.note);
+    cr_assert_eq(c.log.n, many + 1);
+    cr_assert_eq(c.res.steps, many + 1);
+    outcome_free(&c);
+    occam_config sparse = cfg;
+    sparse.prune.every = 2;
+    outcome d = run(&sparse, 1, 1, big);
+    cr_assert_eq(d.rc, OCCAM_ERR_INPUT, "status %d: %s", d.rc, d.note);
+    cr_assert(strstr(d.note, "big.safetensors: the run does not fit this config's schedule: it "
+                             "holds 1000001 prune events, more than the 500500 this config's "
+                             "agp ramp makes (check prune.start, prune.end and prune.every)"),
+              "%s", d.note);
+    outcome_free(&d);
+    outcome_free(&b);
+}
+
+/* Counts no run writes are the file's fault, not the config's: more agp events than steps,
+ * more threads than the ranks that wrote it run (4096 each), no number of ranks. The message
+ * said "does not fit this config's schedule: check train.epochs, train.batch and prune.*". */
+Test(resume, counts_no_run_writes_are_damage_not_the_configs)
+{
+    occam_config cfg = agp_every_step(3, 2);
+    outcome b = stopped_at(&cfg, 1, 40);
+    cr_assert_eq(b.log.n, 40);
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+    static const occam_st_meta zero = {"occam.ranks", "0"}, two = {"occam.ranks", "2"};
+    static const struct {
+        int64_t events, threads;
+        const occam_st_meta *ranks;
+        const char *says;
+    } forged[] = {
+        {41, 0, NULL, "holds 41 prune events after 40 steps, which no run writes (file "
+                      "damaged)"},
+        {-1, 8193, &two, "holds 8193 threads in all for 2 ranks (each runs 1 to 4096), which "
+                         "no run writes (file damaged)"},
+        {-1, 4097, NULL, "holds 4097 threads in all for 1 rank (each runs 1 to 4096)"},
+        {-1, 0, &zero, "metadata occam.ranks = '0' is not a number of ranks (file damaged)"},
+    };
+    for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
+        forge_counts(b.last, bad, -1, forged[i].events, forged[i].threads, forged[i].ranks,
+                     forged[i].ranks != NULL);
+        outcome c = run(&cfg, 1, 0, bad);
+        cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "%zu: status %d: %s", i, c.rc, c.note);
+        cr_assert(strstr(c.note, forged[i].says), "%zu: %s", i, c.note);
+        cr_assert_null(strstr(c.note, "check train.epochs"), "%s", c.note);
+        outcome_free(&c);
+    }
+    outcome_free(&b);
+}
+
+/* The state's thread count is the world's, ranks × threads: 2 ranks of 2,500 threads wrote
+ * 5000, over the reader's cap of 4096 in all, and no resume took it. The cap is 4096 a rank
+ * (runtime.threads' largest), of the ranks the file says wrote it. */
+Test(resume, a_world_of_more_than_4096_threads_resumes)
+{
+    occam_config cfg = blobs(3);
+    outcome b = stopped_at(&cfg, 1, 40);
+    char wide[512];
+    snprintf(wide, sizeof wide, "%s/wide.safetensors", dir);
+    static const occam_st_meta two = {"occam.ranks", "2"};
+    forge_counts(b.last, wide, -1, -1, 5000, &two, 1);
+    outcome c = run(&cfg, 1, 0, wide);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert(strstr(c.note, "the checkpoint was written by a run of 5000 threads in all "
+                             "(ranks × threads), this one has 1"), "%s", c.note);
+    cr_assert_eq(c.res.epochs, 3);
+    outcome_free(&c);
     outcome_free(&b);
 }
 

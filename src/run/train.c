@@ -2,6 +2,7 @@
  * lottery-ticket rewinding (see include/occam/train.h). */
 #include "occam/train.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,15 @@ int occam_train_check(const occam_config *cfg, occam_error *err)
     return OCCAM_OK;
 }
 
+int64_t occam_train_agp_events(const occam_config *cfg, size_t nrows)
+{
+    if (cfg->prune.schedule != OCCAM_PRUNE_AGP) return 0;
+    int64_t spe = (int64_t)((nrows + (size_t)cfg->train.batch - 1) / (size_t)cfg->train.batch);
+    int64_t ramp = spe * (cfg->prune.end - cfg->prune.start), every = cfg->prune.every;
+    /* agp_step: a prune at every `every` steps after the ramp's start, and at its end */
+    return ramp <= 0 ? 0 : ramp / every + (ramp % every != 0);
+}
+
 int occam_train_total_epochs(const occam_config *cfg)
 {
     switch (cfg->prune.schedule) {
@@ -125,8 +135,9 @@ typedef struct run {
 static occam_prune_event *new_event(run *r)
 {
     occam_prune_log *log = r->log;
+    if (log->n == INT_MAX) return NULL;
     if (log->n == log->cap) {
-        int cap = log->cap ? 2 * log->cap : 16;
+        int cap = !log->cap ? 16 : log->cap > INT_MAX / 2 ? INT_MAX : 2 * log->cap;
         occam_prune_event *ev = realloc(log->ev, sizeof *ev * (size_t)cap);
         if (!ev) return NULL;
         log->ev = ev;
@@ -157,6 +168,9 @@ static int prune_event(run *r, double target, double progress, occam_prune_event
                        occam_error *err)
 {
     occam_prune_event *ev = new_event(r);
+    if (!ev && r->log->n == INT_MAX)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "the prune log is full (%d events): "
+                               "raise prune.every", INT_MAX);
     if (!ev) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the prune log");
     int rc = occam_prune_to(r->pruner, r->m, r->tr, r->train, target, progress, ev, err);
     if (rc != OCCAM_OK) { /* no event took place: train would print it as one of 0 weights */
@@ -328,6 +342,15 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         r.agp_t0 = spe * cfg->prune.start;
         r.agp_t1 = spe * cfg->prune.end;
         r.hooks.after_step = agp_step;
+        /* the prune log counts its events in an int (and a checkpoint's reader bounds them by
+         * this count) */
+        int64_t events = occam_train_agp_events(cfg, train->n);
+        if (events > INT_MAX)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "prune.every: the agp ramp would prune "
+                                 "%lld times (every %d of its %lld steps), more than the "
+                                 "%d events a run can log; raise prune.every",
+                                 (long long)events, cfg->prune.every,
+                                 (long long)(r.agp_t1 - r.agp_t0), INT_MAX);
     }
     if (rc == OCCAM_OK && start == 0) {
         res->pos.phase = 0;

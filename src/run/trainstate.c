@@ -317,6 +317,15 @@ static bool parse_digits(const char **s, long long max, long long *out)
     return true;
 }
 
+/* s is a whole number in [0, max]. */
+static bool parse_count(const char *s, long long max, int64_t *out)
+{
+    long long v;
+    if (!parse_digits(&s, max, &v) || *s) return false;
+    *out = v;
+    return true;
+}
+
 /* Is name "ckpt-e<epoch>-s<steps>.safetensors", an epoch an int holds and steps a long long
  * does? Then *epoch, *steps. A name past them (sscanf's %d was undefined there, and read
  * ckpt-e99999999999 as epoch 1215752191) is no checkpoint of a run: the clean-up leaves it be,
@@ -686,9 +695,57 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
     return rc;
 }
 
+/* A rank runs at most this many threads (runtime.threads, --threads); the state's count is
+ * the world's, ranks × threads. */
+#define STATE_RANK_THREADS 4096
+
+/* run.i64 against itself, the file's world size and its prune schedule (a key a resume cannot
+ * change): counts no run writes, whatever the rest of its config, are damage. false, with what
+ * in why. */
+static bool counts_written(const int64_t *iv, int64_t n, int64_t ranks, int sched, char *why,
+                           size_t cap)
+{
+    const int64_t ne = iv[I_EPOCHS], steps = iv[I_STEPS], nev = iv[I_EVENTS];
+    if (ne < 0 || iv[I_PHASE] < 0 || iv[I_PHASE_EPOCHS] < 0 || iv[I_PHASE_EPOCHS] > ne ||
+        iv[I_EPOCH_STEP] < 0)
+        snprintf(why, cap, "a position of %lld epochs done, phase %lld, epoch %lld of it, step "
+                 "%lld of the epoch", (long long)ne, (long long)iv[I_PHASE],
+                 (long long)iv[I_PHASE_EPOCHS], (long long)iv[I_EPOCH_STEP]);
+    else if (steps < 0 || iv[I_PHASE_STEP] < 0 || iv[I_PHASE_STEP] > steps || iv[I_OPT_T] < 0 ||
+             iv[I_OPT_T] > steps) /* Adam's t restarts at each prune phase, the phase's count
+                                     with it */
+        snprintf(why, cap, "%lld steps, %lld of them in the phase and %lld the optimiser's",
+                 (long long)steps, (long long)iv[I_PHASE_STEP], (long long)iv[I_OPT_T]);
+    else if (iv[I_SEEN] < 0 || iv[I_SEEN] > n || iv[I_CORRECT] < 0 || iv[I_CORRECT] > n)
+        snprintf(why, cap, "%lld rows seen in the epoch and %lld right, of %lld",
+                 (long long)iv[I_SEEN], (long long)iv[I_CORRECT], (long long)n);
+    else if (iv[I_THREADS] < ranks || iv[I_THREADS] > STATE_RANK_THREADS * ranks)
+        snprintf(why, cap, "%lld threads in all for %lld rank%s (each runs 1 to %d)",
+                 (long long)iv[I_THREADS], (long long)ranks, ranks == 1 ? "" : "s",
+                 STATE_RANK_THREADS);
+    else if (nev < 0 || nev > INT_MAX || (sched == OCCAM_PRUNE_AGP && nev > steps))
+        snprintf(why, cap, "%lld prune events after %lld steps", (long long)nev,
+                 (long long)steps);
+    else if (sched != OCCAM_PRUNE_AGP && nev != iv[I_PHASE]) /* one event opens each phase */
+        snprintf(why, cap, "%lld prune events in phase %lld", (long long)nev,
+                 (long long)iv[I_PHASE]);
+    else if (iv[I_DENSE_HIDDEN] < 0 || iv[I_DENSE_HIDDEN] > INT_MAX || iv[I_DENSE_WEIGHTS] < 0)
+        snprintf(why, cap, "a dense model of %lld weights and %lld hidden units",
+                 (long long)iv[I_DENSE_WEIGHTS], (long long)iv[I_DENSE_HIDDEN]);
+    else if (iv[I_BEST] < -1 || iv[I_BEST] >= (nev > 0 ? nev : 1))
+        snprintf(why, cap, "the kept model at prune event %lld of %lld", (long long)iv[I_BEST],
+                 (long long)nev);
+    else
+        return true;
+    return false;
+}
+
 /* The saved position is one this config's schedule can reach, so that continuing from it stays
- * inside the history and the row order. */
-static bool position_fits(const occam_config *cfg, const occam_fit_result *res, const int64_t *iv)
+ * inside the history and the row order (the counts are already known to be ones a run writes:
+ * counts_written). false, with what in why when it is more than the generic "does not fit"
+ * ("" otherwise). */
+static bool position_fits(const occam_config *cfg, const occam_fit_result *res, const int64_t *iv,
+                          char *why, size_t cap)
 {
     const int64_t batch = cfg->train.batch, n = (int64_t)res->nrows;
     const int64_t spe = (n + batch - 1) / batch;
@@ -697,27 +754,27 @@ static bool position_fits(const occam_config *cfg, const occam_fit_result *res, 
                      : sched == OCCAM_PRUNE_ITERATIVE || sched == OCCAM_PRUNE_MDL ? cfg->prune.steps
                                                                                   : 0;
     int64_t ne = iv[I_EPOCHS], phase = iv[I_PHASE], pe = iv[I_PHASE_EPOCHS];
-    int64_t es = iv[I_EPOCH_STEP], nev = iv[I_EVENTS];
-    if (phase < 0 || phase > phases || ne < 0 || ne > res->capacity || pe < 0 || pe > ne)
-        return false;
+    int64_t es = iv[I_EPOCH_STEP], nev = iv[I_EVENTS], steps = iv[I_STEPS];
+    why[0] = 0;
+    if (phase > phases || ne > res->capacity) return false;
     int64_t len = phase == 0 ? cfg->train.epochs : cfg->prune.finetune_epochs;
     if (pe > len || ne - pe + len > res->capacity) return false;
-    if (es < 0 || es > spe || (es > 0 && pe >= len)) return false;
+    if (es > spe || (es > 0 && pe >= len)) return false;
     /* Steps are bounded by the run's epochs at one row a step (train.batch may change on a
      * resume, so not by this batch): a forged count near INT64_MAX overflowed the counters and
-     * the learning-rate schedule. Adam's t restarts at each prune phase, the phase's count
-     * with it. */
-    int64_t steps = iv[I_STEPS], phase_step = iv[I_PHASE_STEP], opt_t = iv[I_OPT_T];
-    if (steps < 0 || steps > (int64_t)res->capacity * n || phase_step < 0 || phase_step > steps ||
-        opt_t < 0 || opt_t > steps)
+     * the learning-rate schedule. */
+    if (steps > (int64_t)res->capacity * n) return false;
+    if (sched != OCCAM_PRUNE_AGP) return true;
+    /* the bound is the schedule's own count, not a constant: a run of over 10^6 events wrote
+     * states it then refused */
+    int64_t most = occam_train_agp_events(cfg, res->nrows);
+    if (nev > most) {
+        snprintf(why, cap, "it holds %lld prune events, more than the %lld this config's agp "
+                 "ramp makes (check prune.start, prune.end and prune.every)",
+                 (long long)nev, (long long)most);
         return false;
-    if (iv[I_SEEN] < 0 || iv[I_SEEN] > n ||
-        iv[I_CORRECT] < 0 || iv[I_CORRECT] > n || iv[I_THREADS] < 1 || iv[I_THREADS] > 4096)
-        return false;
-    if (nev < 0 || nev > 1000000 || (sched != OCCAM_PRUNE_AGP && nev != phase)) return false;
-    if (iv[I_DENSE_HIDDEN] < 0 || iv[I_DENSE_HIDDEN] > INT_MAX || iv[I_DENSE_WEIGHTS] < 0)
-        return false;
-    return iv[I_BEST] >= -1 && iv[I_BEST] < (nev > 0 ? nev : 1);
+    }
+    return true;
 }
 
 int occam_state_restore(void *reader, const occam_train_view *v, occam_error *err)
@@ -765,6 +822,13 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                              "%s: the saved model is %s wide, this run's is %s: a run whose "
                              "neurons were pruned cannot be resumed (prune.granularity = "
                              "neuron)", path, fw ? fw : "?", widths);
+    /* the world that wrote it: a file without the key was written by one process */
+    const char *sr = occam_st_meta_get(&f, "occam.ranks");
+    int64_t saved_ranks = 1;
+    if (rc == OCCAM_OK && sr && (!parse_count(sr, INT_MAX, &saved_ranks) || saved_ranks < 1))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: metadata occam.ranks = '%.40s' is not "
+                             "a number of ranks (file damaged)", path, sr);
+    char why[256];
     if (rc == OCCAM_OK && (iv = need(&f, "run.i64", OCCAM_ST_I64, 1, I_N, 0, err)) &&
         (fv = need(&f, "run.f64", OCCAM_ST_F64, 1, F_N, 0, err))) {
         saved_threads = iv[I_THREADS];
@@ -775,8 +839,14 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                                  "%s: the checkpoint's training set had %lld rows, this run's "
                                  "has %zu (check data.*)", path, (long long)iv[I_NROWS],
                                  res->nrows);
-        else if (!position_fits(v->cfg, res, iv))
-            rc = occam_error_set(err, OCCAM_ERR_INPUT,
+        else if (!counts_written(iv, (int64_t)res->nrows, saved_ranks, v->cfg->prune.schedule,
+                                 why, sizeof why))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the run's position (run.i64) holds "
+                                 "%s, which no run writes (file damaged)", path, why);
+        else if (!position_fits(v->cfg, res, iv, why, sizeof why))
+            rc = why[0] ? occam_error_set(err, OCCAM_ERR_INPUT, "%s: the run does not fit this "
+                                          "config's schedule: %s", path, why)
+                        : occam_error_set(err, OCCAM_ERR_INPUT,
                                  "%s: the run's position (%lld epochs done, phase %lld, epoch "
                                  "%lld of it, step %lld of the epoch) does not fit this config's "
                                  "schedule (%d epochs planned: check train.epochs, "
@@ -959,14 +1029,11 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         *v->best_total = fv[F_BEST_TOTAL];
     }
     occam_trainer_sync(v->tr);
-    /* the world size: a file without it was written by one process */
-    const char *sr = occam_st_meta_get(&f, "occam.ranks");
-    long saved_ranks = sr ? strtol(sr, NULL, 10) : 1;
     int ranks = occam_trainer_ranks(v->tr);
     if (saved_ranks != ranks)
         snprintf(r->world, sizeof r->world, "the world size changed: the checkpoint was written "
-                 "by %ld rank%s, this run has %d", saved_ranks, saved_ranks == 1 ? "" : "s",
-                 ranks);
+                 "by %lld rank%s, this run has %d", (long long)saved_ranks,
+                 saved_ranks == 1 ? "" : "s", ranks);
     else
         r->world[0] = 0;
     /* runtime.grad = owner computes the same bits at any thread count and world size (the
