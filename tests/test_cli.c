@@ -2823,6 +2823,22 @@ Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
 }
 #endif
 
+/* agp prunes every prune.every steps, and train printed a line for each event at its end: a
+ * ramp pruned at every one of 2.1 million steps printed 242 MB. Past 100 events one in k is
+ * shown, and the last, with a line saying so; here 128 events (32 steps × 4 epochs), one in 2. */
+Test(cli, a_long_agp_ramp_shows_one_prune_event_in_k)
+{
+    expect(occam("train " BLOBS " --threads 1 --set train.epochs=4 --set prune.schedule=agp "
+                 "--set prune.start=0 --set prune.end=4 --set prune.every=1"),
+           0, "occam: 128 prune events; one in 2 is shown, and the last (the report, --report, "
+              "lists each)\nprune 2: target");
+    int lines = 0;
+    for (const char *p = out; (p = strstr(p, "\nprune ")); p++) lines++;
+    cr_assert_eq(lines, 64, "%s", out);
+    cr_assert(strstr(out, "\nprune 128: target 0.9000"), "%s", out);
+    cr_assert_null(strstr(out, "\nprune 1: "), "%s", out);
+}
+
 /* A prune.schedule = mdl run that diverges before it scored anything exits 1 saying so; it
  * said as well that "the dense model (L = 0 bits) has the smallest description length; it is
  * kept", of a model that was neither scored nor kept. */

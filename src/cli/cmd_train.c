@@ -381,8 +381,19 @@ static int run(const cli_opts *o, occam_error *err)
             msg_append(err, "; training stopped after %d epoch%s, and no checkpoint of this "
                        "run was written", fit.epochs, fit.epochs == 1 ? "" : "s");
         }
+        /* agp prunes every prune.every steps: a ramp pruned at each of 2.1 million steps
+         * printed 242 MB here. Past PRUNE_SHOWN events of it every k-th is shown, the last
+         * always; the report (--report) lists each. The other schedules make at most 1000
+         * (prune.steps), and mdl's kept one must be seen: all are shown. */
+        enum { PRUNE_SHOWN = 100 };
+        int k = cfg.prune.schedule == OCCAM_PRUNE_AGP && plog.n > PRUNE_SHOWN
+                    ? (plog.n + PRUNE_SHOWN - 1) / PRUNE_SHOWN : 1;
+        if (k > 1)
+            fprintf(stderr, "occam: %d prune events; one in %d is shown, and the last (the "
+                    "report, --report, lists each)\n", plog.n, k);
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];
+            if ((i + 1) % k && i + 1 < plog.n) continue;
             fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "
                     "units)  ", ev->step, ev->target, ev->sparsity,
                     (long long)ev->weights_active, ev->hidden_units);
