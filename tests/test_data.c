@@ -783,6 +783,27 @@ Test(data, csv_values)
     occam_dataset_free(&ds);
 }
 
+/* A CSV past the rows every source stops at (IDX and blobs: 2^31) is refused at the row past
+ * it; it was read whole, and past 2^32 rows a run's epoch order (uint32 row numbers) wrapped.
+ * 2^31 rows would take 16 GB: the limit is lowered here (opts.rows_max); the default is
+ * OCCAM_DATA_ROWS_MAX. */
+Test(data, csv_rows_past_the_limit_are_refused)
+{
+    cr_assert_eq(OCCAM_DATA_ROWS_MAX, (size_t)1 << 31);
+    occam_csv_opts o = classify_last(2);
+    o.rows_max = 3;
+    occam_dataset ds;
+    load_csv_ok(&ds, "a,b,label\n1,2,1\n\n3,4,0\n5,6,1\n", o);
+    check_rows(&ds, 3, 2, (const float[]){1, 2, 3, 4, 5, 6});
+    occam_dataset_free(&ds);
+    expect_csv_error("a,b,label\n1,2,1\n\n3,4,0\n5,6,1\n7,8,0\n", o,
+                     "t.csv:6: more than 3 data rows, the most occam takes from any source");
+    /* features only (predict's rows) alike */
+    o = csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_NO, OCCAM_TASK_CLASSIFY, 0);
+    o.rows_max = 1;
+    expect_csv_error("1\n2\n", o, "t.csv:2: more than 1 data rows");
+}
+
 Test(data, csv_header_auto)
 {
     occam_dataset ds;

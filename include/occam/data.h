@@ -145,12 +145,17 @@ int occam_idx_load_features(occam_dataset *out, const char *path, occam_error *e
 /* Finds "<dir>/<stem>" or "<dir>/<stem>.gz"; writes the path found into buf. */
 int occam_idx_find(char *buf, size_t cap, const char *dir, const char *stem, occam_error *err);
 
+/* The most rows any data source gives (IDX records, blobs rows, CSV rows): a run's epoch order
+ * holds row numbers as uint32. */
+#define OCCAM_DATA_ROWS_MAX ((size_t)1 << 31)
+
 typedef struct occam_csv_opts {
     int label;               /* 1-based column, OCCAM_LABEL_LAST, or OCCAM_LABEL_NONE */
     occam_csv_header header; /* auto: the first row is a header if any cell is not a number */
     occam_task task;         /* classify: integer labels in [0, classes); regress: real target;
                                 ignored with OCCAM_LABEL_NONE */
     int classes;             /* classify only */
+    size_t rows_max;         /* data rows taken at most (0: OCCAM_DATA_ROWS_MAX) */
 } occam_csv_opts;
 
 /* The longest CSV line, in bytes without its '\n': a longer one is OCCAM_ERR_INPUT
@@ -158,7 +163,8 @@ typedef struct occam_csv_opts {
 #define OCCAM_CSV_LINE_MAX (1 << 20)
 
 /* Numeric CSV, gzipped or raw (comma-separated; blank lines skipped; optional header). Every
- * row must have the same number of cells; every cell must parse fully as a finite number.
+ * row must have the same number of cells; every cell must parse fully as a finite number; a row
+ * past opts->rows_max is OCCAM_ERR_INPUT "PATH:LINE: more than N data rows".
  * With label = OCCAM_LABEL_NONE every cell is a feature (d = cells per row, one or more) and
  * the dataset has neither labels nor targets; the checks and messages are the same. The file
  * is read once, front to back, so it may be a pipe, a FIFO or /dev/stdin. */

@@ -17,7 +17,6 @@
 #include "occam/mem.h"
 #include "occam/rng.h"
 
-#define BLOBS_MAX_ROWS (UINT64_C(1) << 31)
 
 enum { BLOBS_STREAM_CENTRES, BLOBS_STREAM_TRAIN, BLOBS_STREAM_TEST };
 
@@ -26,10 +25,10 @@ static int blobs_check(size_t n_train, size_t n_test, int features, int classes,
 {
     if (n_train == 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "data.samples: must be >= 1");
-    if (n_train > BLOBS_MAX_ROWS)
+    if (n_train > OCCAM_DATA_ROWS_MAX)
         return occam_error_set(err, OCCAM_ERR_INPUT, "data.samples: %zu exceeds 2^31 rows",
                                n_train);
-    if (n_test > BLOBS_MAX_ROWS)
+    if (n_test > OCCAM_DATA_ROWS_MAX)
         return occam_error_set(err, OCCAM_ERR_INPUT, "data.test_samples: %zu exceeds 2^31 rows",
                                n_test);
     if (features < 1)

@@ -442,6 +442,12 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
                      occam_dataset *out, occam_error *err)
 {
     size_t row = out->n, d = out->d, most = SIZE_MAX / sizeof(float) / (d ? d : 1);
+    /* IDX and blobs stop at 2^31 rows; past 2^32 a run's epoch order (uint32 row numbers)
+     * wrapped */
+    size_t rows_max = o->rows_max ? o->rows_max : OCCAM_DATA_ROWS_MAX;
+    if (row >= rows_max)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: more than %zu data rows, the most "
+                               "occam takes from any source", r->path, r->lineno, rows_max);
     if (row + 1 > most ||
         !data_grow((void **)&out->x, &r->xcap, (row + 1) * d, CSV_ROWS_FIRST * d, most * d,
                    sizeof(float)))

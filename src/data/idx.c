@@ -36,7 +36,6 @@
 #define IDX_MAGIC_ROWS 0u /* features only: any ubyte magic of 2 to 4 dims (records × the rest) */
 #define IDX_UBYTE 0x08u
 #define IDX_MAX_DIMS 4u
-#define IDX_MAX_RECORDS (UINT64_C(1) << 31)
 #define IDX_MAX_RECORD_SIZE (UINT64_C(1) << 24)
 #define IDX_CHUNK (64u * 1024u)
 #define IDX_GROW_FIRST (UINT64_C(1) << 20) /* values a growing array first has room for */
@@ -115,7 +114,7 @@ static int idx_check_dims(const idx_file *f, const uint32_t *dim, unsigned ndims
     for (unsigned i = 0; i < ndims; i++)
         if (dim[i] == 0)
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: dimension %u is 0", f->path, i);
-    if (dim[0] > IDX_MAX_RECORDS)
+    if (dim[0] > OCCAM_DATA_ROWS_MAX)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: %" PRIu32 " records exceeds the limit of 2^31", f->path,
                                dim[0]);
