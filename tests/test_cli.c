@@ -3117,6 +3117,18 @@ Test(cli, openmp_limits_in_the_environment)
     snprintf(cmd, sizeof cmd, "OMP_PLACES='{%ld},{%ld}' %s train %s 2>&1", conf, conf + 1, bin,
              plain);
     expect(shell(cmd, &sig), 2, "OpenMP can use none of its places");
+    snprintf(cmd, sizeof cmd, "GOMP_CPU_AFFINITY=%ld %s train %s 2>&1", conf + 5000, bin,
+             plain);
+    expect(shell(cmd, &sig), 2, "OpenMP can use none of its places");
+    /* a team of one under spread uses place 0 alone: a later place is not its concern */
+    snprintf(cmd, sizeof cmd, "GOMP_CPU_AFFINITY='0 %ld' OMP_PROC_BIND=spread %s train %s "
+             "--threads 1 2>&1", conf, bin, plain);
+    expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
+    /* topo under OpenMP's places: the main thread's mask, which libgomp narrowed to place 0,
+     * was shown as the CPUs the team may run on */
+    snprintf(cmd, sizeof cmd, "OMP_PLACES=cores %s topo 2>&1", bin);
+    expect(shell(cmd, &sig), 0, "cpus       OpenMP's places (OMP_PLACES) decide where each "
+                                "thread runs");
     snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=sideways %s train %s 2>&1", bin, plain);
     expect(shell(cmd, &sig), 2, "OMP_PROC_BIND = \"sideways\": expected true, false, primary");
     snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=close,spread %s train %s 2>&1", bin, plain);
@@ -3292,6 +3304,21 @@ Test(cli, schedules_that_throw_away_or_stop_short_are_refused)
     expect(occam("train %s --set prune.schedule=agp --set prune.target=0.5 --set prune.end=3",
                  ini),
            0, "target 0.5000  weight sparsity 0.5000");
+    /* checks of what a run trains: a model trained under an older build's laxer rules is still
+     * evaluated with its config (eval, mdl and predict refused it, found by review) */
+    expect(occam("train %s --save %s", ini, path("m.st")), 0, "saved");
+    expect(occam("eval %s --checkpoint %s --set prune.schedule=agp --set prune.target=0.5", ini,
+                 path("m.st")), 0, "test ");
+    expect(occam("mdl %s --checkpoint %s --set prune.schedule=oneshot --set "
+                 "prune.finetune_epochs=0 --set prune.rewind=init", ini, path("m.st")), 0,
+           "total");
+    /* nm prunes its N of M at the ramp's first prune: a ramp past the run reaches it */
+    expect(occam("train %s --set prune.schedule=agp --set prune.granularity=nm --set "
+                 "prune.every=10", ini), 0, "prune 1:");
+    /* a first prune after the run's last step (every 100 of 39 steps) pruned nothing */
+    expect(occam("train %s --set prune.schedule=agp --set prune.granularity=nm", ini), 2,
+           "occam: prune.every: the agp ramp's first prune would come at optimiser step 100, "
+           "after the run's last (39: 3 epochs of 13 steps), so the run would prune nothing");
 }
 
 /* A prune target the steps could not reach was reached without a word (a config sweep's
@@ -3357,8 +3384,8 @@ Test(cli, a_decay_that_diverges_and_a_batch_past_the_rows_are_named)
     const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set "
                         "train.epochs=2";
     expect(occam("train %s --set train.weight_decay=100", small), 1,
-           "train.weight_decay = 100 at train.lr = 0.05 scales every weight by 1 - lr·decay = "
-           "-4 a step, whatever the data");
+           "try a smaller train.lr or train.weight_decay: at lr x decay = 5, past 2(1 + "
+           "train.momentum) = 3.8, the decay alone diverges under SGD");
     expect(occam("train %s --set train.batch=500", small), 0,
            "occam: note: train.batch = 500 is more than the 200 training rows");
     expect(occam("train %s --set train.batch=200", small), 0, "mdl ");

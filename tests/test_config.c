@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "occam/config.h"
+#include "occam/train.h"
 #include "occam/json.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
@@ -1497,7 +1498,9 @@ Test(config, help)
 
 /* ---- validate -------------------------------------------------------------------------------- */
 
-static void check_validate(const char *const *sets, size_t n, const char *want)
+/* With `trains`, occam_train_check's verdict (train and select only) on a config that
+ * validates (so eval, mdl and predict still take it); else occam_config_validate's. */
+static void check_config(const char *const *sets, size_t n, const char *want, bool trains)
 {
     occam_config c;
     occam_config_defaults(&c);
@@ -1505,6 +1508,10 @@ static void check_validate(const char *const *sets, size_t n, const char *want)
         set_ok(&c, sets[i]);
     occam_error err = {0};
     int rc = occam_config_validate(&c, &err);
+    if (trains) {
+        cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
+        rc = occam_train_check(&c, &err);
+    }
     if (!want) {
         cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
         return;
@@ -1516,7 +1523,13 @@ static void check_validate(const char *const *sets, size_t n, const char *want)
 #define VALIDATE(want, ...)                                                                 \
     do {                                                                                    \
         const char *const sets_[] = {__VA_ARGS__};                                          \
-        check_validate(sets_, sizeof sets_ / sizeof sets_[0], want);                        \
+        check_config(sets_, sizeof sets_ / sizeof sets_[0], want, false);                   \
+    } while (0)
+
+#define TRAINS(want, ...)                                                                   \
+    do {                                                                                    \
+        const char *const sets_[] = {__VA_ARGS__};                                          \
+        check_config(sets_, sizeof sets_ / sizeof sets_[0], want, true);                    \
     } while (0)
 
 Test(config, validate)
@@ -2220,36 +2233,38 @@ Test(config, dl_check_and_code_names)
  * one that ends after it, as the default prune.end = 10 does in any shorter run. */
 Test(config, validate_agp_ramp_within_the_run)
 {
-    VALIDATE("prune.end: 5 equals prune.start: the agp ramp from start to end is empty and would "
+    TRAINS("prune.end: 5 equals prune.start: the agp ramp from start to end is empty and would "
              "prune nothing (set prune.end > prune.start, or prune.schedule = oneshot to prune "
              "once)",
              "prune.schedule=agp", "prune.start=5", "prune.end=5");
-    VALIDATE("prune.end: 1 equals prune.start: the agp ramp from start to end is empty and would "
+    TRAINS("prune.end: 1 equals prune.start: the agp ramp from start to end is empty and would "
              "prune nothing (set prune.end > prune.start, or prune.schedule = oneshot to prune "
              "once)",
              "prune.schedule=agp", "prune.start=1", "prune.end=1", "train.epochs=3");
     /* 0.9 · (1 - 0.7³): epoch 3 of a ramp over 10 */
-    VALIDATE("prune.end: the agp ramp from prune.start = 0 to prune.end = 10 runs past the last "
+    TRAINS("prune.end: the agp ramp from prune.start = 0 to prune.end = 10 runs past the last "
              "epoch (train.epochs = 3): the run would prune to a sparsity of at most 0.5913, not "
              "to prune.target = 0.9 (set prune.end <= train.epochs)",
              "prune.schedule=agp", "train.epochs=3");
-    VALIDATE("prune.end: the agp ramp from prune.start = 5 to prune.end = 6 runs past the last "
+    TRAINS("prune.end: the agp ramp from prune.start = 5 to prune.end = 6 runs past the last "
              "epoch (train.epochs = 3): the run would prune nothing (set prune.end <= "
              "train.epochs)",
              "prune.schedule=agp", "prune.start=5", "prune.end=6", "train.epochs=3");
-    VALIDATE("prune.end: the agp ramp from prune.start = 0 to prune.end = 30 runs past the last "
+    TRAINS("prune.end: the agp ramp from prune.start = 0 to prune.end = 30 runs past the last "
              "epoch (train.epochs = 20): the run would prune to a sparsity of at most 0.5296, not "
              "to prune.target = 0.55 (set prune.end <= train.epochs)",
              "prune.schedule=agp", "prune.end=30", "prune.target=0.55");
-    /* nm prunes its N of M at the ramp's first prune: no sparsity to quote */
-    VALIDATE("prune.end: the agp ramp from prune.start = 0 to prune.end = 30 runs past the last "
-             "epoch (train.epochs = 20) (set prune.end <= train.epochs)",
-             "prune.schedule=agp", "prune.end=30", "prune.granularity=nm");
-    VALIDATE(NULL, "prune.schedule=agp", "prune.start=19", "prune.end=20");
-    VALIDATE(NULL, "prune.schedule=agp", "prune.end=3", "train.epochs=3");
+    /* nm prunes its N of M at the ramp's first prune: a ramp past the run still gets there */
+    TRAINS(NULL, "prune.schedule=agp", "prune.end=30", "prune.granularity=nm");
+    TRAINS("prune.end: the agp ramp from prune.start = 20 to prune.end = 30 runs past the last "
+           "epoch (train.epochs = 20): the run would prune nothing (set prune.end <= "
+           "train.epochs)",
+           "prune.schedule=agp", "prune.start=20", "prune.end=30", "prune.granularity=nm");
+    TRAINS(NULL, "prune.schedule=agp", "prune.start=19", "prune.end=20");
+    TRAINS(NULL, "prune.schedule=agp", "prune.end=3", "train.epochs=3");
     /* only agp has a ramp */
-    VALIDATE(NULL, "prune.schedule=iterative", "prune.start=5", "prune.end=5", "train.epochs=3");
-    VALIDATE(NULL, "prune.end=30");
+    TRAINS(NULL, "prune.schedule=iterative", "prune.start=5", "prune.end=5", "train.epochs=3");
+    TRAINS(NULL, "prune.end=30");
 }
 
 /* prune.rewind with prune.finetune_epochs = 0 reset the survivors after the last prune and
@@ -2259,31 +2274,31 @@ Test(config, validate_agp_ramp_within_the_run)
  * weights the first prune starts from: nothing is lost, and it is taken. */
 Test(config, validate_rewind_needs_training_after_it)
 {
-    VALIDATE("prune.rewind = init with prune.finetune_epochs = 0: every prune resets the "
+    TRAINS("prune.rewind = init with prune.finetune_epochs = 0: every prune resets the "
              "surviving weights to their initial values and no epoch trains them again, so the "
              "run would end with them, its training thrown away (set prune.finetune_epochs >= 1, "
              "or prune.rewind = none)",
              "prune.schedule=iterative", "prune.finetune_epochs=0", "prune.rewind=init");
-    VALIDATE("prune.rewind = epoch:5 with prune.finetune_epochs = 0: every prune resets the "
+    TRAINS("prune.rewind = epoch:5 with prune.finetune_epochs = 0: every prune resets the "
              "surviving weights to their values after epoch 5 and no epoch trains them again, so "
              "the run would end with them, its training thrown away (set prune.finetune_epochs "
              ">= 1, or prune.rewind = none)",
              "prune.schedule=oneshot", "prune.finetune_epochs=0", "prune.rewind=epoch:5");
-    VALIDATE("prune.rewind = init with prune.finetune_epochs = 0: every prune resets the "
+    TRAINS("prune.rewind = init with prune.finetune_epochs = 0: every prune resets the "
              "surviving weights to their initial values and no epoch trains them again, so the "
              "run would end with them, its training thrown away (set prune.finetune_epochs >= 1, "
              "or prune.rewind = none)",
              "prune.schedule=mdl", "prune.finetune_epochs=0", "prune.rewind=init");
-    VALIDATE("prune.rewind = init with prune.schedule = agp and prune.end = train.epochs = 20: "
+    TRAINS("prune.rewind = init with prune.schedule = agp and prune.end = train.epochs = 20: "
              "the ramp's last prune, in epoch 20, resets the surviving weights to their initial "
              "values and no epoch trains them again, so the run would end with them (set "
              "prune.end < train.epochs, or prune.rewind = none)",
              "prune.schedule=agp", "prune.end=20", "prune.rewind=init");
-    VALIDATE(NULL, "prune.schedule=oneshot", "prune.finetune_epochs=0", "prune.rewind=epoch:20");
-    VALIDATE(NULL, "prune.schedule=oneshot", "prune.finetune_epochs=1", "prune.rewind=init");
-    VALIDATE(NULL, "prune.schedule=agp", "prune.end=19", "prune.rewind=init",
+    TRAINS(NULL, "prune.schedule=oneshot", "prune.finetune_epochs=0", "prune.rewind=epoch:20");
+    TRAINS(NULL, "prune.schedule=oneshot", "prune.finetune_epochs=1", "prune.rewind=init");
+    TRAINS(NULL, "prune.schedule=agp", "prune.end=19", "prune.rewind=init",
              "prune.finetune_epochs=0");
-    VALIDATE(NULL, "prune.finetune_epochs=0", "prune.rewind=init"); /* no schedule reads them */
+    TRAINS(NULL, "prune.finetune_epochs=0", "prune.rewind=init"); /* no schedule reads them */
 }
 
 /* prune.layer_targets took any entry in [-1, 1): -0.5 meant -1 (prune.target) without a word.

@@ -21,8 +21,7 @@ typedef struct occam_affinity {
     void *ctx;
 } occam_affinity;
 
-/* Cores this process may run on (its CPU affinity mask, OpenMP's places, and its cgroup's
- * CPU quota). */
+/* Cores this process may run on (its CPU affinity mask and OpenMP's places). */
 int occam_team_cores(void);
 
 /* The CPUs a cgroup CPU quota lets this process use, rounded up: the smallest over its cgroup

@@ -147,6 +147,7 @@ static int build_points(select_run *s, occam_error *err)
         if (rc == OCCAM_OK) rc = occam_config_validate(&pt->cfg, &e);
         if (rc == OCCAM_OK)
             rc = occam_dl_check_trained(&pt->cfg.mdl, pt->cfg.noise.enabled, &e);
+        if (rc == OCCAM_OK) rc = occam_train_check(&pt->cfg, &e);
         if (rc == OCCAM_OK)
             rc = occam_team_resolve(pt->cfg.runtime.threads, pt->cfg.runtime.oversubscribe,
                                     s->o->threads >= 0 ? "--threads" : "runtime.threads",

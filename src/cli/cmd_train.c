@@ -294,8 +294,12 @@ static int run(const cli_opts *o, occam_error *err)
     int rc = cli_setup(o, &cfg, &threads, err);
     /* agreed: under mpirun a rank with --print-config would leave while one whose own --set
      * fails here waits in the agreement below */
-    if (rc == OCCAM_OK)
-        rc = cli_agree(occam_dl_check_trained(&cfg.mdl, cfg.noise.enabled, err), err);
+    if (rc == OCCAM_OK) {
+        /* the checks of what a run trains (eval, mdl and the others use the config as is) */
+        int own = occam_dl_check_trained(&cfg.mdl, cfg.noise.enabled, err);
+        if (own == OCCAM_OK) own = occam_train_check(&cfg, err);
+        rc = cli_agree(own, err);
+    }
     if (rc == OCCAM_OK && o->print_config) {
         occam_config_write_ini(&cfg, stdout);
         return OCCAM_OK;

@@ -184,12 +184,15 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
         free(needs);
         return OCCAM_ERR_RUNTIME;
     }
+    /* two hidden layers' worth of rows: a layer's product, and its output (a candidate's, then
+     * the chosen one's: the next layer's input, which its own product reads before any of its
+     * candidates writes there); the last layer never splits */
     size_t wide = 0;
-    for (int l = 1; l <= lay->nlayers; l++)
+    for (int l = 1; l < lay->nlayers; l++)
         wide = (size_t)lay->width[l] > wide ? (size_t)lay->width[l] : wide;
-    float *inputs = occam_alloc(rows * wide, sizeof(float));
-    float *z = occam_alloc(rows * wide, sizeof(float)), *h = occam_alloc(rows * wide, sizeof(float));
-    bool cached = inputs && z && h;
+    float *z = wide ? occam_alloc(rows * wide, sizeof(float)) : NULL;
+    float *h = wide ? occam_alloc(rows * wide, sizeof(float)) : NULL;
+    bool cached = z && h;
     const float *in = NULL; /* layer l's inputs: the data for layer 0 */
     occam_mask_bias_needed(lay, m->mask, needs);
     int rc = OCCAM_OK;
@@ -229,12 +232,11 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
         }
         occam_codes_quantize(q + lay->b_off[l], b, need, nb, y->bias_delta);
         if (split) { /* layer l+1's inputs, at the chosen biases */
-            bc.out = inputs;
             occam_sum_chunked(threads, rows, DATA_CHUNK, finish_chunk, &bc);
-            in = inputs;
+            in = h;
         }
     }
-    free(needs), free(inputs), free(z), free(h);
+    free(needs), free(z), free(h);
     return rc == OCCAM_OK ? OCCAM_OK : OCCAM_ERR_RUNTIME;
 }
 

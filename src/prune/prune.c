@@ -229,13 +229,15 @@ static int select_and_mask(const segs *s, uint64_t k, int threads, uint64_t *don
     return OCCAM_OK;
 }
 
-/* Layer l's cumulative target: its prune.layer_targets entry, ramped like prune.target (it
- * was scaled by target / prune.target, so with prune.target = 0 the first step went all the
- * way), or the global target for -1. */
+/* Layer l's cumulative target: its prune.layer_targets entry, ramped like prune.target, or the
+ * global target for -1. With prune.target > 0 the ramp is target / prune.target, as it always
+ * was (the same masks, bit for bit); with 0 that ratio is 0/0, and it was skipped, so the first
+ * step went all the way: the schedule's own progress ramps it then. */
 static double layer_target(const occam_prune_params *prm, int l, double target, double progress)
 {
     if (prm->nlayer_target > l && prm->layer_target[l] >= 0.0)
-        return prm->layer_target[l] * progress;
+        return prm->target > 0.0 ? prm->layer_target[l] * (target / prm->target)
+                                 : prm->layer_target[l] * progress;
     return target;
 }
 

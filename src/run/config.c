@@ -923,8 +923,6 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
         rc = occam_prune_check(&cfg->prune, m->layers, m->nlayers, cfg->train.epochs,
                                cfg->noise.enabled, err);
     if (rc == OCCAM_OK)
-        rc = occam_train_check(cfg, err);
-    if (rc == OCCAM_OK)
         rc = occam_dl_check(&cfg->mdl, cfg->noise.enabled, err);
     if (rc == OCCAM_OK && cfg->noise.enabled && cfg->noise.prior == OCCAM_PRIOR_SPARSE &&
         cfg->noise.prior_scope == OCCAM_PRIOR_SCOPE_NETWORK)

@@ -136,12 +136,13 @@ static const char *diverge_advice(const occam_config *cfg, const occam_dataset *
         snprintf(buf, cap, "the targets reach %.3g under data.normalize_targets = false: set it "
                  "to true, or try a smaller train.lr", (double)my);
     else if (!cfg->noise.enabled && cfg->train.optim.optimizer == OCCAM_OPT_SGD &&
-             cfg->train.optim.lr * cfg->train.optim.weight_decay >= 1.0)
-        /* SGD's decay alone scales a weight by 1 − lr·decay a step: past 1 it overshoots */
-        snprintf(buf, cap, "train.weight_decay = %g at train.lr = %g scales every weight by "
-                 "1 - lr·decay = %g a step, whatever the data: try a smaller "
-                 "train.weight_decay or train.lr", cfg->train.optim.weight_decay,
-                 cfg->train.optim.lr, 1.0 - cfg->train.optim.lr * cfg->train.optim.weight_decay);
+             cfg->train.optim.lr * cfg->train.optim.weight_decay >=
+                 2.0 * (1.0 + cfg->train.optim.momentum))
+        /* SGD's decay alone, through the momentum, diverges past lr·decay = 2(1 + momentum) */
+        snprintf(buf, cap, "try a smaller train.lr or train.weight_decay: at lr x decay = %g, "
+                 "past 2(1 + train.momentum) = %g, the decay alone diverges under SGD",
+                 cfg->train.optim.lr * cfg->train.optim.weight_decay,
+                 2.0 * (1.0 + cfg->train.optim.momentum));
     else
         snprintf(buf, cap, "try a smaller train.lr");
     return buf;

@@ -47,12 +47,12 @@ static int check_agp(const occam_prune_params *p, int epochs, occam_error *err)
                                "is empty and would prune nothing (set prune.end > prune.start, "
                                "or prune.schedule = oneshot to prune once)",
                                p->end);
-    if (p->end > epochs) {
-        /* nm prunes its N of M at the ramp's first prune, whatever the ramp's value */
+    /* nm prunes its N of M at the ramp's first prune, whatever the ramp's value: a ramp past
+     * the run still gets there, if it starts within it */
+    bool nm_reaches = p->granularity == OCCAM_GRAN_NM && p->start < epochs;
+    if (p->end > epochs && !nm_reaches) {
         char reach[96] = ": the run would prune nothing";
-        if (p->start < epochs && p->granularity == OCCAM_GRAN_NM)
-            reach[0] = '\0';
-        else if (p->start < epochs)
+        if (p->start < epochs)
             snprintf(reach, sizeof reach, ": the run would prune to a sparsity of at most %.4f, "
                      "not to prune.target = %g",
                      occam_train_agp_target(p->target, epochs, p->start, p->end), p->target);
@@ -345,7 +345,18 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         /* the prune log counts its events in an int (and a checkpoint's reader bounds them by
          * this count) */
         int64_t events = occam_train_agp_events(cfg, train->n);
-        if (events > INT_MAX)
+        /* the first prune (agp_step) comes prune.every steps into the ramp, or at its end:
+         * after the run's last step (every = 100 in a run of 39) it pruned nothing, exit 0 */
+        int64_t first = r.agp_t0 + cfg->prune.every < r.agp_t1 ? r.agp_t0 + cfg->prune.every
+                                                                 : r.agp_t1,
+                last = spe * cfg->train.epochs;
+        if (first > last)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "prune.every: the agp ramp's first prune "
+                                 "would come at optimiser step %lld, after the run's last (%lld: "
+                                 "%d epochs of %lld steps), so the run would prune nothing; "
+                                 "lower prune.every", (long long)first, (long long)last,
+                                 cfg->train.epochs, (long long)spe);
+        else if (events > INT_MAX)
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "prune.every: the agp ramp would prune "
                                  "%lld times (every %d of its %lld steps), more than the "
                                  "%d events a run can log; raise prune.every",

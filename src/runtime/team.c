@@ -3,6 +3,7 @@
 #include "occam/team.h"
 
 #include "occam/comm.h"
+#include "occam/cpumask.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -70,23 +71,25 @@ static int team_place_cap(void)
     return cpus > 0 ? cpus : INT_MAX;
 }
 
-/* The first item of OMP_PROC_BIND's list, lower case, into word; false when unset or empty. */
-static bool proc_bind_word(char *word, size_t cap)
+/* The next item of an OMP_PROC_BIND list at *q, lower case, into word[16] (empty when longer
+ * than any word libgomp knows); *q moves past it and the blanks after it. */
+static void bind_item(const char **q, char word[16])
 {
-    const char *v = getenv("OMP_PROC_BIND");
-    if (!v) return false;
-    while (isspace((unsigned char)*v)) v++;
+    while (isspace((unsigned char)**q)) (*q)++;
     size_t n = 0;
-    for (; *v && *v != ',' && !isspace((unsigned char)*v) && n + 1 < cap; v++)
-        word[n++] = (char)tolower((unsigned char)*v);
-    word[n] = 0;
-    return n > 0;
+    for (; **q && **q != ',' && !isspace((unsigned char)**q); (*q)++)
+        if (n < 16) word[n++] = (char)tolower((unsigned char)**q);
+    word[n < 16 ? n : 0] = 0;
+    while (isspace((unsigned char)**q)) (*q)++;
 }
 
 bool occam_team_binding_off(void)
 {
+    const char *q = getenv("OMP_PROC_BIND");
     char w[16];
-    return proc_bind_word(w, sizeof w) && strcmp(w, "false") == 0;
+    if (!q) return false;
+    bind_item(&q, w);
+    return strcmp(w, "false") == 0;
 }
 
 /* OpenMP's binding variables that libgomp rejects, with a warning of its own, and then runs
@@ -101,17 +104,11 @@ static int team_check_binding_vars(occam_error *err)
         /* every item of the list must be a word libgomp knows */
         const char *q = pb;
         for (;;) {
-            while (isspace((unsigned char)*q)) q++;
-            size_t n = 0;
             char w[16];
-            for (; *q && *q != ',' && !isspace((unsigned char)*q); q++)
-                if (n + 1 < sizeof w) w[n++] = (char)tolower((unsigned char)*q);
-                else n = sizeof w; /* too long for any word */
-            w[n < sizeof w ? n : 0] = 0;
+            bind_item(&q, w);
             bool known = false;
-            for (size_t i = 0; i < sizeof words / sizeof words[0] && n < sizeof w; i++)
+            for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
                 known |= strcmp(w, words[i]) == 0;
-            while (isspace((unsigned char)*q)) q++;
             if (!known || (*q && *q != ','))
                 return occam_error_set(err, OCCAM_ERR_INPUT, "OMP_PROC_BIND = \"%s\": expected "
                                        "true, false, primary, master, close or spread (or a "
@@ -120,10 +117,14 @@ static int team_check_binding_vars(occam_error *err)
             q++;
         }
     }
-    const char *pl = getenv("OMP_PLACES");
-    if (pl && *pl && !occam_team_binding_off() && omp_get_num_places() <= 0)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "OMP_PLACES = \"%s\": OpenMP can use none "
-                               "of its places (libgomp says why above); fix or unset it", pl);
+    static const char *const place_vars[] = {"OMP_PLACES", "GOMP_CPU_AFFINITY"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *pl = getenv(place_vars[i]);
+        if (pl && *pl && !occam_team_binding_off() && omp_get_num_places() <= 0)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": OpenMP can use none of "
+                                   "its places (libgomp may say why above); fix or unset it",
+                                   place_vars[i], pl);
+    }
     return OCCAM_OK;
 }
 
@@ -222,16 +223,14 @@ int occam_team_cores(void)
      * already shrunk to one place by the time main() runs. */
     int procs = omp_get_num_procs();
     if (procs <= 0) {
-        cpu_set_t set;
+        size_t size;
+        cpu_set_t *set = occam_cpumask_self(&size);
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        procs = sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0
-                    ? CPU_COUNT(&set) : n > 0 ? (int)n : 1;
+        procs = set ? CPU_COUNT_S(size, set) : n > 0 ? (int)n : 1;
+        if (set) CPU_FREE(set);
     }
     int cap = team_place_cap();
     if (cap < procs) procs = cap > 0 ? cap : 1;
-    /* a container's CPU quota (docker --cpus, a Kubernetes limit) leaves the mask whole */
-    int quota = occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup");
-    if (quota > 0 && quota < procs) procs = quota;
     /* Ranks that mpirun left on the same CPUs divide them: rank i of the host's L takes its
      * share (possibly none: then only runtime.oversubscribe lets it run). */
     const occam_comm *w = occam_comm_world();
@@ -290,6 +289,10 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
         if (v < cores) cores = (int)v;
     }
     if (requested == 0 && cores > 0) {
+        /* a container's CPU quota (docker --cpus, a Kubernetes limit) leaves the mask whole:
+         * the automatic team takes the CPUs it allows; a count asked for is taken as asked */
+        int quota = occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup");
+        if (quota > 0 && quota < cores) cores = quota;
         *threads = cores < limit ? cores : limit;
         return occam_team_check_env(*threads, err);
     }
@@ -306,11 +309,7 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
                                "set runtime.oversubscribe = true to allow it",
                                origin, requested, cores, cores == 1 ? "" : "s",
                                team_place_cap() == cores ? " (OpenMP's places: OMP_PLACES, "
-                               "OMP_PROC_BIND or GOMP_CPU_AFFINITY)"
-                               : occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup") ==
-                                         cores
-                                   ? " (its cgroup's CPU quota: cpu.max, or cpu.cfs_quota_us)"
-                                   : "");
+                               "OMP_PROC_BIND or GOMP_CPU_AFFINITY)" : "");
     }
     if (want > limit)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %d: more threads than "
@@ -374,7 +373,9 @@ static int team_check_places(int nt, occam_error *err)
     long conf = sysconf(_SC_NPROCESSORS_CONF);
     int places = omp_get_num_places();
     if (conf <= 0 || places <= 0) return OCCAM_OK;
-    if (omp_get_proc_bind() != omp_proc_bind_spread && nt < places) places = nt;
+    /* a team of one uses place 0 alone, spread or not */
+    if (nt <= 1) places = 1;
+    else if (omp_get_proc_bind() != omp_proc_bind_spread && nt < places) places = nt;
     const char *var = getenv("OMP_PLACES") ? "OMP_PLACES"
                       : getenv("GOMP_CPU_AFFINITY") ? "GOMP_CPU_AFFINITY" : "OMP_PROC_BIND";
     for (int p = 0; p < places; p++) {

@@ -48,7 +48,7 @@ struct occam_topo {
     char *source;
     occam_topo_node *node; /* [info.nodes] */
     int ncores;            /* cores with at least one PU (== info.cores) */
-    int *core_index;       /* [ncores] hwloc logical index of the core (or PU) */
+    int *core_index;       /* [ncores] the core's number, shown: occam's own, in tree order */
     int *core_node;        /* [ncores] logical NUMA node */
     int *core_package;     /* [ncores] logical package, -1 if none */
     int *core_first;       /* [ncores + 1] start of the core's PUs in pu_os */
@@ -545,9 +545,19 @@ int occam_topo_plan_groups(const occam_topo_plan *plan, int *node_of)
 
 /* ---- binding and memory location ------------------------------------------------------------ */
 
-bool occam_topo_bind_owner(const occam_topo *tp, occam_bind bind, char *notice, size_t cap)
+/* The OpenMP variable that has OpenMP bind the team's threads, or NULL: set, not empty, and
+ * not under OMP_PROC_BIND = false (which binds nothing). */
+static const char *openmp_binder(void)
 {
     static const char *const omp_vars[] = {"OMP_PLACES", "OMP_PROC_BIND", "GOMP_CPU_AFFINITY"};
+    if (occam_team_binding_off()) return NULL;
+    for (size_t i = 0; i < sizeof omp_vars / sizeof omp_vars[0]; i++)
+        if (getenv(omp_vars[i]) && *getenv(omp_vars[i])) return omp_vars[i];
+    return NULL;
+}
+
+bool occam_topo_bind_owner(const occam_topo *tp, occam_bind bind, char *notice, size_t cap)
+{
     if (cap) notice[0] = '\0';
     if (bind == OCCAM_BIND_NONE) return false;
     if (!tp->info.this_system) {
@@ -563,12 +573,11 @@ bool occam_topo_bind_owner(const occam_topo *tp, occam_bind bind, char *notice, 
                               "ignored");
         return false;
     }
-    for (size_t i = 0; i < sizeof omp_vars / sizeof omp_vars[0]; i++)
-        if (getenv(omp_vars[i]) && *getenv(omp_vars[i])) {
-            snprintf(notice, cap, "%s is set: OpenMP owns thread binding; runtime.bind ignored",
-                     omp_vars[i]);
-            return false;
-        }
+    const char *var = openmp_binder();
+    if (var) {
+        snprintf(notice, cap, "%s is set: OpenMP owns thread binding; runtime.bind ignored", var);
+        return false;
+    }
     return true;
 }
 
@@ -800,7 +809,10 @@ void occam_topo_write_text(const occam_topo *tp, const occam_topo_plan *plan, FI
      * where the threads run, and rank 1 of mpirun showed PU 0 while it ran on CPU 1. Its CPUs
      * are the process's mask; the PU and core columns say "-". */
     bool own = plan->binds || !in->this_system;
-    if (!own && start_mask) {
+    const char *omp = own ? NULL : openmp_binder();
+    if (omp) /* libgomp narrowed the main thread's mask to place 0 before main(): not the team's */
+        fprintf(out, "cpus       OpenMP's places (%s) decide where each thread runs\n", omp);
+    else if (!own && start_mask) {
         fprintf(out, "cpus       this process may run on CPUs ");
         long first = -1, n = (long)start_mask_size * 8;
         bool any = false;
