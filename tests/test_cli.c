@@ -3377,8 +3377,8 @@ Test(cli, layer_targets_ramp_and_their_events_say_what_they_aimed_at)
 }
 
 /* SGD at lr 0.05 with weight decay 100 diverged "try a smaller train.lr", though the decay
- * alone scales each weight by 1 - lr·decay = -4 a step; a batch larger than the training set
- * was one step an epoch without a word (found by the config sweep). */
+ * alone diverges there (lr·decay = 5, past 2(1 + momentum) = 3.8); a batch larger than the
+ * training set was one step an epoch without a word (found by the config sweep). */
 Test(cli, a_decay_that_diverges_and_a_batch_past_the_rows_are_named)
 {
     const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set "
