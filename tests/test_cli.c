@@ -3315,6 +3315,12 @@ Test(cli, schedules_that_throw_away_or_stop_short_are_refused)
     /* nm prunes its N of M at the ramp's first prune: a ramp past the run reaches it */
     expect(occam("train %s --set prune.schedule=agp --set prune.granularity=nm --set "
                  "prune.every=10", ini), 0, "prune 1:");
+    /* the log's bound counts the prunes the run reaches, not a ramp past its end: 3,000
+     * steps were refused as "would prune 3000000000 times" (found by review) */
+    expect(occam("train configs/blobs.ini --threads 1 --set train.epochs=1 --set train.batch=1 "
+                 "--set data.samples=3000 --set prune.schedule=agp --set prune.granularity=nm "
+                 "--set prune.end=1000000 --set prune.every=1 --set train.lr=0.005"),
+           0, "3000 prune events; one in 30 is shown");
     /* a first prune after the run's last step (every 100 of 39 steps) pruned nothing */
     expect(occam("train %s --set prune.schedule=agp --set prune.granularity=nm", ini), 2,
            "occam: prune.every: the agp ramp's first prune would come at optimiser step 100, "

@@ -737,14 +737,14 @@ Test(resume, an_agp_run_of_over_a_million_prune_events_resumes, .timeout = 300)
     cr_assert_eq(c.log.n, many + 1);
     cr_assert_eq(c.res.steps, many + 1);
     outcome_free(&c);
+    /* a resume may change prune.every (a note says so): the events already made at the old
+     * one may outnumber the new ramp's (500,500), and were refused as "more than this config's
+     * agp ramp makes" (found by review) */
     occam_config sparse = cfg;
     sparse.prune.every = 2;
     outcome d = run(&sparse, 1, 1, big);
-    cr_assert_eq(d.rc, OCCAM_ERR_INPUT, "status %d: %s", d.rc, d.note);
-    cr_assert(strstr(d.note, "big.safetensors: the run does not fit this config's schedule: it "
-                             "holds 1000001 prune events, more than the 500500 this config's "
-                             "agp ramp makes (check prune.start, prune.end and prune.every)"),
-              "%s", d.note);
+    cr_assert_eq(d.rc, OCCAM_STOPPED + SIGINT, "status %d: %s", d.rc, d.note);
+    cr_assert_geq(d.log.n, many);
     outcome_free(&d);
     outcome_free(&b);
 }

@@ -37,9 +37,10 @@ double occam_train_agp_target(double final, int64_t t, int64_t t0, int64_t t1);
  * N = train.epochs resets nothing and needs none). Messages name the keys. */
 int occam_train_check(const occam_config *cfg, occam_error *err);
 
-/* The prune events prune.schedule = agp makes over a training set of nrows rows: one every
- * prune.every optimiser steps of the ramp from epoch prune.start to prune.end, and one at its
- * end (0 under another schedule). A checkpoint's reader bounds its saved events by it. */
+/* At most the prune events prune.schedule = agp makes over a training set of nrows rows: one
+ * every prune.every optimiser steps of the ramp from epoch prune.start to prune.end (or the
+ * run's end, if sooner), and one at its end (0 under another schedule). The run refuses a count
+ * its log cannot hold. */
 int64_t occam_train_agp_events(const occam_config *cfg, size_t nrows);
 
 /* Everything a run's checkpoint holds besides what the model and trainer own, as pointers into

@@ -391,7 +391,7 @@ static int run(const cli_opts *o, occam_error *err)
          * (prune.steps), and mdl's kept one must be seen: all are shown. */
         enum { PRUNE_SHOWN = 100 };
         int k = cfg.prune.schedule == OCCAM_PRUNE_AGP && plog.n > PRUNE_SHOWN
-                    ? (plog.n + PRUNE_SHOWN - 1) / PRUNE_SHOWN : 1;
+                    ? (plog.n / PRUNE_SHOWN + (plog.n % PRUNE_SHOWN != 0)) : 1;
         if (k > 1)
             fprintf(stderr, "occam: %d prune events; one in %d is shown, and the last (the "
                     "report, --report, lists each)\n", plog.n, k);

@@ -208,7 +208,12 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
         /* its history entry, before the epoch's work: a plan of 10^8 epochs allocated 8.8 GB
          * for them at the start, and a machine without it refused to begin */
         int hrc = occam_fit_history_reserve(res, epoch + 1, err);
-        if (hrc != OCCAM_OK) return hrc;
+        /* every rank stops, or none: one alone would leave the others in the step's
+         * collectives */
+        if (occam_comm_max_int(occam_trainer_comm(tr), hrc != OCCAM_OK))
+            return hrc != OCCAM_OK ? hrc
+                                   : occam_error_set(err, OCCAM_ERR_RUNTIME, "another rank ran "
+                                                     "out of memory for the epoch history");
         if (!(res->resuming && pos->epoch_step > 0)) {
             occam_trainer_begin_epoch(tr, epoch, train);
             occam_rng_shuffle_u32(&res->rng, res->perm, n);

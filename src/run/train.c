@@ -98,7 +98,9 @@ int64_t occam_train_agp_events(const occam_config *cfg, size_t nrows)
 {
     if (cfg->prune.schedule != OCCAM_PRUNE_AGP) return 0;
     int64_t spe = (int64_t)((nrows + (size_t)cfg->train.batch - 1) / (size_t)cfg->train.batch);
-    int64_t ramp = spe * (cfg->prune.end - cfg->prune.start), every = cfg->prune.every;
+    /* the part of the ramp the run reaches: under nm a ramp may end after the run */
+    int end = cfg->prune.end < cfg->train.epochs ? cfg->prune.end : cfg->train.epochs;
+    int64_t ramp = spe * (end - cfg->prune.start), every = cfg->prune.every;
     /* agp_step: a prune at every `every` steps after the ramp's start, and at its end */
     return ramp <= 0 ? 0 : ramp / every + (ramp % every != 0);
 }

@@ -742,10 +742,8 @@ static bool counts_written(const int64_t *iv, int64_t n, int64_t ranks, int sche
 
 /* The saved position is one this config's schedule can reach, so that continuing from it stays
  * inside the history and the row order (the counts are already known to be ones a run writes:
- * counts_written). false, with what in why when it is more than the generic "does not fit"
- * ("" otherwise). */
-static bool position_fits(const occam_config *cfg, const occam_fit_result *res, const int64_t *iv,
-                          char *why, size_t cap)
+ * counts_written). */
+static bool position_fits(const occam_config *cfg, const occam_fit_result *res, const int64_t *iv)
 {
     const int64_t batch = cfg->train.batch, n = (int64_t)res->nrows;
     const int64_t spe = (n + batch - 1) / batch;
@@ -754,8 +752,7 @@ static bool position_fits(const occam_config *cfg, const occam_fit_result *res, 
                      : sched == OCCAM_PRUNE_ITERATIVE || sched == OCCAM_PRUNE_MDL ? cfg->prune.steps
                                                                                   : 0;
     int64_t ne = iv[I_EPOCHS], phase = iv[I_PHASE], pe = iv[I_PHASE_EPOCHS];
-    int64_t es = iv[I_EPOCH_STEP], nev = iv[I_EVENTS], steps = iv[I_STEPS];
-    why[0] = 0;
+    int64_t es = iv[I_EPOCH_STEP], steps = iv[I_STEPS];
     if (phase > phases || ne > res->capacity) return false;
     int64_t len = phase == 0 ? cfg->train.epochs : cfg->prune.finetune_epochs;
     if (pe > len || ne - pe + len > res->capacity) return false;
@@ -763,18 +760,10 @@ static bool position_fits(const occam_config *cfg, const occam_fit_result *res, 
     /* Steps are bounded by the run's epochs at one row a step (train.batch may change on a
      * resume, so not by this batch): a forged count near INT64_MAX overflowed the counters and
      * the learning-rate schedule. */
-    if (steps > (int64_t)res->capacity * n) return false;
-    if (sched != OCCAM_PRUNE_AGP) return true;
-    /* the bound is the schedule's own count, not a constant: a run of over 10^6 events wrote
-     * states it then refused */
-    int64_t most = occam_train_agp_events(cfg, res->nrows);
-    if (nev > most) {
-        snprintf(why, cap, "it holds %lld prune events, more than the %lld this config's agp "
-                 "ramp makes (check prune.start, prune.end and prune.every)",
-                 (long long)nev, (long long)most);
-        return false;
-    }
-    return true;
+    /* agp's events are bounded by the steps (counts_written), not by this config's ramp: a
+     * resume may change prune.every, start and end (a note says so), and the events the run
+     * already made at the old ones can outnumber the new ramp's */
+    return steps <= (int64_t)res->capacity * n;
 }
 
 int occam_state_restore(void *reader, const occam_train_view *v, occam_error *err)
@@ -843,10 +832,8 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                                  why, sizeof why))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the run's position (run.i64) holds "
                                  "%s, which no run writes (file damaged)", path, why);
-        else if (!position_fits(v->cfg, res, iv, why, sizeof why))
-            rc = why[0] ? occam_error_set(err, OCCAM_ERR_INPUT, "%s: the run does not fit this "
-                                          "config's schedule: %s", path, why)
-                        : occam_error_set(err, OCCAM_ERR_INPUT,
+        else if (!position_fits(v->cfg, res, iv))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT,
                                  "%s: the run's position (%lld epochs done, phase %lld, epoch "
                                  "%lld of it, step %lld of the epoch) does not fit this config's "
                                  "schedule (%d epochs planned: check train.epochs, "
