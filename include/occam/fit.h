@@ -94,6 +94,9 @@ void occam_fit_clear_stop(void);
  * occam_fit_stop_requested() alone. */
 int occam_fit_stop_agreed(const occam_comm *c);
 
+/* Optimiser steps an epoch of nrows rows takes at train.batch (the last batch may be short). */
+int64_t occam_fit_steps_per_epoch(const occam_config *cfg, size_t nrows);
+
 /* Prepares res for a run of `capacity` epochs over n training rows. The history is not
  * allocated here but as the epochs come (occam_fit_history_reserve): a plan of 10^8 epochs
  * needs no 8.8 GB to start. */

@@ -72,6 +72,12 @@ int occam_fit_begin(occam_fit_result *res, const occam_config *cfg, size_t n, in
     return OCCAM_OK;
 }
 
+int64_t occam_fit_steps_per_epoch(const occam_config *cfg, size_t nrows)
+{
+    size_t batch = (size_t)cfg->train.batch;
+    return (int64_t)((nrows + batch - 1) / batch);
+}
+
 int occam_fit_history_reserve(occam_fit_result *res, int epochs, occam_error *err)
 {
     if (epochs <= res->history_cap) return OCCAM_OK;
@@ -193,7 +199,7 @@ int occam_fit_epochs(occam_trainer *tr, const occam_config *cfg, const occam_dat
     const occam_fit_hooks *h = hooks ? hooks : &none;
     const size_t n = train->n, batch = (size_t)cfg->train.batch;
     const double loss_scale = occam_dataset_loss_scale(train);
-    const int64_t spe = (int64_t)((n + batch - 1) / batch), total = spe * epochs;
+    const int64_t spe = occam_fit_steps_per_epoch(cfg, n), total = spe * epochs;
     const occam_optim_params *op = &cfg->train.optim;
     occam_optim *opt = occam_trainer_optim(tr);
     occam_fit_pos *pos = &res->pos;

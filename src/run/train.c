@@ -97,7 +97,7 @@ int occam_train_check(const occam_config *cfg, occam_error *err)
 int64_t occam_train_agp_events(const occam_config *cfg, size_t nrows)
 {
     if (cfg->prune.schedule != OCCAM_PRUNE_AGP) return 0;
-    int64_t spe = (int64_t)((nrows + (size_t)cfg->train.batch - 1) / (size_t)cfg->train.batch);
+    int64_t spe = occam_fit_steps_per_epoch(cfg, nrows);
     /* the part of the ramp the run reaches: under nm a ramp may end after the run */
     int end = cfg->prune.end < cfg->train.epochs ? cfg->prune.end : cfg->train.epochs;
     int64_t ramp = spe * (end - cfg->prune.start), every = cfg->prune.every;
@@ -340,7 +340,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     if (rc == OCCAM_OK && r.io->restore) rc = r.io->restore(r.io->ctx, &r.view, err);
     const int start = res->resuming ? res->pos.phase : 0;
     if (rc == OCCAM_OK && sched == OCCAM_PRUNE_AGP) {
-        int64_t spe = (int64_t)((train->n + (size_t)cfg->train.batch - 1) / (size_t)cfg->train.batch);
+        int64_t spe = occam_fit_steps_per_epoch(cfg, train->n);
         r.agp_t0 = spe * cfg->prune.start;
         r.agp_t1 = spe * cfg->prune.end;
         r.hooks.after_step = agp_step;

@@ -745,8 +745,7 @@ static bool counts_written(const int64_t *iv, int64_t n, int64_t ranks, int sche
  * counts_written). */
 static bool position_fits(const occam_config *cfg, const occam_fit_result *res, const int64_t *iv)
 {
-    const int64_t batch = cfg->train.batch, n = (int64_t)res->nrows;
-    const int64_t spe = (n + batch - 1) / batch;
+    const int64_t n = (int64_t)res->nrows, spe = occam_fit_steps_per_epoch(cfg, res->nrows);
     int sched = cfg->prune.schedule;
     int64_t phases = sched == OCCAM_PRUNE_ONESHOT ? 1
                      : sched == OCCAM_PRUNE_ITERATIVE || sched == OCCAM_PRUNE_MDL ? cfg->prune.steps
