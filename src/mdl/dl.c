@@ -131,22 +131,24 @@ static double layer_bias_bits(const occam_model *m, int l, const uint8_t *need, 
            2 * 32.0 + 8.0;
 }
 
-/* Layer l over the rows [lo, hi) of the search, in the data code's chunks: its product into z
- * (from its inputs, or the data), or its bias and activation from z into out. */
-typedef struct bias_ctx {
+/* Layer l over the rows [lo, hi) of a search, in the data code's chunks: its product into z
+ * (from its inputs, or the data), its bias and activation from z into out (in place when they
+ * are one array), or both (advance_chunk). The step and bias searches run a layer once for the
+ * candidates of the layers after it. */
+typedef struct layer_rows {
     const occam_model *m;
     const float *params;
     const occam_dataset *ds;
     int l;
     const float *in; /* layer l's inputs (rows × width[l]), or NULL: the data */
     float *z;        /* rows × width[l+1]: the product */
-    float *out;      /* rows × width[l+1]: the layer's output */
-} bias_ctx;
+    float *out;      /* rows × width[l+1]: the layer's output (may be z) */
+} layer_rows;
 
 static double product_chunk(void *vctx, int t, size_t lo, size_t hi)
 {
     (void)t;
-    const bias_ctx *b = vctx;
+    const layer_rows *b = vctx;
     const occam_layout *lay = &b->m->lay;
     const float *x = b->in ? b->in + lo * (size_t)lay->width[b->l] : b->ds->x + lo * b->ds->d;
     occam_model_layer_product(lay, b->params, b->l, x, (int)(hi - lo),
@@ -157,12 +159,19 @@ static double product_chunk(void *vctx, int t, size_t lo, size_t hi)
 static double finish_chunk(void *vctx, int t, size_t lo, size_t hi)
 {
     (void)t;
-    const bias_ctx *b = vctx;
+    const layer_rows *b = vctx;
     const occam_layout *lay = &b->m->lay;
     size_t w = (size_t)lay->width[b->l + 1];
-    memcpy(b->out + lo * w, b->z + lo * w, (hi - lo) * w * sizeof(float));
+    if (b->out != b->z) memcpy(b->out + lo * w, b->z + lo * w, (hi - lo) * w * sizeof(float));
     occam_model_layer_finish(lay, b->m->act, b->params, b->l, (int)(hi - lo), b->out + lo * w);
     return 0.0;
+}
+
+/* The whole layer, as occam_model_forward_layers runs it: the product, then the rest in place. */
+static double advance_chunk(void *vctx, int t, size_t lo, size_t hi)
+{
+    product_chunk(vctx, t, lo, hi);
+    return finish_chunk(vctx, t, lo, hi);
 }
 
 /* q: the parameters the data code uses (weights as coded; biases replaced here: those not
@@ -206,7 +215,7 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
             y->bias_prior = occam_prior_gauss(0.0, 1.0);
         occam_dl_prior_round(&y->bias_prior);
         bool split = cached && l + 1 < lay->nlayers;
-        bias_ctx bc = {.m = m, .params = q, .ds = train, .l = l, .in = in, .z = z, .out = h};
+        layer_rows bc = {.m = m, .params = q, .ds = train, .l = l, .in = in, .z = z, .out = h};
         if (split) occam_sum_chunked(threads, rows, DATA_CHUNK, product_chunk, &bc);
         double best = INFINITY;
         for (int j = 0; j <= BIAS_SHIFTS && rc == OCCAM_OK; j++) {
@@ -475,27 +484,6 @@ static int search_walk(search *s, int start)
     return best;
 }
 
-typedef struct advance_ctx {
-    const occam_model *m;
-    const float *params;
-    const occam_dataset *ds;
-    int l;
-    const float *in; /* layer l's inputs, or NULL: the data */
-    float *out;      /* layer l's outputs (rows × width[l+1]) */
-} advance_ctx;
-
-static double advance_chunk(void *vctx, int t, size_t lo, size_t hi)
-{
-    (void)t;
-    const advance_ctx *a = vctx;
-    const occam_layout *lay = &a->m->lay;
-    float *out[OCCAM_MAX_LAYERS];
-    out[a->l] = a->out + lo * (size_t)lay->width[a->l + 1];
-    const float *x = a->in ? a->in + lo * (size_t)lay->width[a->l] : a->ds->x + lo * a->ds->d;
-    occam_model_forward_layers(lay, a->m->act, a->params, a->l, a->l + 1, x, (int)(hi - lo), out);
-    return 0.0;
-}
-
 /* OCCAM_ERR_RUNTIME if a candidate's data code could not get its scratch. */
 static int search_deltas(occam_dl *dl, const occam_model *m, const occam_dl_params *p,
                          const occam_dataset *train, int threads, float *q)
@@ -537,8 +525,8 @@ static int search_deltas(occam_dl *dl, const occam_model *m, const occam_dl_para
                 quantize_layer(q, m, l, dl->layer[l].delta);
             }
             if (cached && l + 1 < L) { /* layer l+1's inputs, for its candidates */
-                advance_ctx a = {.m = m, .params = q, .ds = train, .l = l, .in = s.in,
-                                 .out = buf[l % 2]};
+                layer_rows a = {.m = m, .params = q, .ds = train, .l = l, .in = s.in,
+                                .z = buf[l % 2], .out = buf[l % 2]};
                 occam_sum_chunked(threads, s.rows, DATA_CHUNK, advance_chunk, &a);
                 s.in = buf[l % 2];
             }
