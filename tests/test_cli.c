@@ -2501,6 +2501,48 @@ Test(cli, csv_columns_float32_or_one_scale_would_lose_get_a_note)
     cr_assert(!strstr(out, "data.normalize = scale divides"), "%s", out);
 }
 
+/* A feature constant over the training rows ("flag", 0 in all 40) says so, and under
+ * standardize a test row whose flag is 1 predicts as its twin with flag 0: nothing in training
+ * moved the flag's weights, which multiplied the test row's (1 - 0) / 1 before. */
+Test(cli, a_feature_constant_in_training_is_said_and_ignored)
+{
+    FILE *f = fopen(path("cst.csv"), "w");
+    cr_assert(f);
+    fprintf(f, "a,flag,b,y\n");
+    for (int i = 0; i < 40; i++) fprintf(f, "%d,0,%d,%d\n", i % 9, (i * 7) % 5, (i % 9 > 4) + 1);
+    fclose(f);
+    write_file("cst_in.csv", "a,flag,b\n3,0,2\n3,1,2\n3,37,2\n");
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntask = regress\n"
+             "normalize = standardize\n[model]\nlayers = 3,6,1\n[train]\nepochs = 5\n"
+             "batch = 8\n", path("cst.csv"));
+    write_file("cst.ini", ini);
+    expect(occam("train %s --threads 1 --save %s", path("cst.ini"), path("cst.st")), 0,
+           "data.train (");
+    cr_assert(strstr(out, "feature 2 (\"flag\") is 0 in every training row: data.normalize = "
+                          "standardize makes it 0 in every row, test rows included"),
+              "%s", out);
+    expect(occam("predict %s --checkpoint %s --input %s --output %s", path("cst.ini"),
+                  path("cst.st"), path("cst_in.csv"), path("cst_p.csv")),
+           0, NULL);
+    const char *p = slurp("cst_p.csv");
+    double v[3];
+    cr_assert(strncmp(p, "y_0\n", 4) == 0, "%s", p);
+    p += 4;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        v[i] = strtod(p, &end);
+        cr_assert(end != p && *end == '\n', "row %d: %s", i, p);
+        p = end + 1;
+    }
+    cr_expect_eq(v[1], v[0], "flag 1 predicted %.9g, flag 0 %.9g", v[1], v[0]);
+    cr_expect_eq(v[2], v[0], "flag 37 predicted %.9g, flag 0 %.9g", v[2], v[0]);
+    /* under scale the flag is a (constant) input like any other: no note */
+    expect(occam("train %s --threads 1 --set data.normalize=scale", path("cst.ini")), 0,
+           "# result");
+    cr_assert(!strstr(out, "in every training row"), "%s", out);
+}
+
 /* A training file replaced under the same name (other rows; columns swapped) resumed saying
  * "it continues bit-identically": the state now holds a CRC-32 of the rows trained on. */
 Test(cli, a_resume_on_other_rows_under_the_same_name_says_so)

@@ -1748,12 +1748,17 @@ static occam_dataset make_ds(size_t n, size_t d, const float *x)
 
 Test(data, normalize_standardize_exact)
 {
-    /* Feature 0: train {1, 3}, mean 2, population std 1. Feature 1: constant 2, std 0 -> 1. */
+    /* Feature 0: train {1, 3}, mean 2, population std 1. Feature 1: constant 2 in training,
+     * so 0 in every row, the test row's 4 included (it was (4 - 2) / 1 = 2, multiplied by
+     * weights no training row moved). */
     occam_dataset tr = make_ds(2, 2, (const float[]){1, 2, 3, 2});
     occam_dataset te = make_ds(1, 2, (const float[]){5, 4});
     occam_data_normalize(&tr, &te, OCCAM_NORM_STANDARDIZE);
     check_rows(&tr, 2, 2, (const float[]){-1, 0, 1, 0});
-    check_rows(&te, 1, 2, (const float[]){3, 2});
+    check_rows(&te, 1, 2, (const float[]){3, 0});
+    cr_expect_eq(tr.const_cols, 1);
+    cr_expect_eq(tr.const_col, 2);
+    cr_expect_eq(tr.const_val, 2.0);
     occam_dataset_free(&tr);
     occam_dataset_free(&te);
 
@@ -1762,7 +1767,29 @@ Test(data, normalize_standardize_exact)
     occam_data_normalize(&tr, NULL, OCCAM_NORM_STANDARDIZE);
     cr_assert_float_eq(tr.x[3], (float)(6 / sqrt(12)), 1e-6);
     cr_assert_float_eq(tr.x[0], (float)(-2 / sqrt(12)), 1e-6);
+    cr_expect_eq(tr.const_cols, 0);
     occam_dataset_free(&tr);
+
+    /* Constant features past the first block of 64 are counted too, the first one named:
+     * features 3 and 70 of 72 are constant (-1.5 and 7); the rest vary. */
+    enum { D = 72 };
+    float x[3 * D], t[D];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < D; j++)
+            x[i * D + j] = j == 2 ? -1.5f : j == 69 ? 7.0f : (float)(i * (j + 1));
+    for (int j = 0; j < D; j++) t[j] = 100.0f;
+    tr = make_ds(3, D, x);
+    te = make_ds(1, D, t);
+    occam_data_normalize(&tr, &te, OCCAM_NORM_STANDARDIZE);
+    cr_expect_eq(tr.const_cols, 2);
+    cr_expect_eq(tr.const_col, 3);
+    cr_expect_eq(tr.const_val, -1.5);
+    for (int i = 0; i < 3; i++) cr_expect_eq(tr.x[i * D + 69], 0.0f);
+    cr_expect_eq(te.x[2], 0.0f);
+    cr_expect_eq(te.x[69], 0.0f);
+    cr_expect_gt(te.x[5], 1.0f, "a varying feature still follows its statistics");
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
 }
 
 Test(data, normalize_standardize_statistics)

@@ -250,6 +250,18 @@ void cli_note_trained_rows(const char *checkpoint, const occam_dataset *train,
                 cli_shown(checkpoint), why, also);
 }
 
+/* ' ("name")' for feature j of ds from its CSV header (shortened, control bytes shown), or
+ * "" without one. */
+static void column_label(char *buf, size_t size, const occam_dataset *ds, size_t j)
+{
+    const char *nm = occam_dataset_column_name(ds, j);
+    char q[4 * 40 + 4];
+    buf[0] = 0;
+    if (!nm) return;
+    occam_error_quote(q, sizeof q, nm, strlen(nm), 40);
+    snprintf(buf, size, " (\"%s\")", q);
+}
+
 void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
 {
     if (!occam_comm_is_root(occam_comm_world())) return;
@@ -272,14 +284,25 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                 "change its units) first\n",
                 what, path, ds->coarse_col, lo, hi, step, span);
     }
+    if (ds->const_cols) {
+        char name[200];
+        column_label(name, sizeof name, ds, ds->const_col - 1);
+        char which[320];
+        if (ds->const_cols == 1)
+            snprintf(which, sizeof which, "feature %zu%s is %.10g in every training row",
+                     ds->const_col, name, ds->const_val);
+        else
+            snprintf(which, sizeof which, "%zu of the %zu features are constant over the "
+                     "training rows (the first, feature %zu%s, is %.10g)", ds->const_cols,
+                     ds->d, ds->const_col, name, ds->const_val);
+        fprintf(stderr, "occam: note: %s (%s): %s: data.normalize = standardize makes %s 0 "
+                "in every row, test rows included, since the training rows say nothing about "
+                "what %s\n", what, path, which, ds->const_cols == 1 ? "it" : "them",
+                ds->const_cols == 1 ? "it does" : "they do");
+    }
     if (ds->squashed_col) {
-        char name[200] = "";
-        const char *nm = occam_dataset_column_name(ds, ds->squashed_col - 1);
-        if (nm) {
-            char q[4 * 40 + 4];
-            occam_error_quote(q, sizeof q, nm, strlen(nm), 40);
-            snprintf(name, sizeof name, " (\"%s\")", q);
-        }
+        char name[200];
+        column_label(name, sizeof name, ds, ds->squashed_col - 1);
         fprintf(stderr, "occam: note: %s (%s): data.normalize = scale divides every feature by "
                 "the largest |x| of all, and feature %zu of %zu%s (the label not counted) "
                 "reaches only 1/%.0f of it, so it stays near 0 beside the others; "

@@ -65,7 +65,7 @@ static void norm_scale(occam_dataset *train, occam_dataset *test)
         for (size_t k = 0; k < test->n * test->d; k++) test->x[k] /= m;
 }
 
-/* mean[b] and std[b] of features j0 .. j0+nb of ds (std 0 becomes 1). */
+/* mean[b] and std[b] of features j0 .. j0+nb of ds (std 0 for a constant feature). */
 static void norm_block_stats(const occam_dataset *ds, size_t j0, size_t nb, double *mean,
                              double *std)
 {
@@ -79,27 +79,40 @@ static void norm_block_stats(const occam_dataset *ds, size_t j0, size_t nb, doub
         const float *x = ds->x + i * ds->d + j0;
         for (size_t b = 0; b < nb; b++) std[b] += (x[b] - mean[b]) * (x[b] - mean[b]);
     }
-    for (size_t b = 0; b < nb; b++) {
-        std[b] = sqrt(std[b] / (double)ds->n);
-        if (std[b] == 0.0) std[b] = 1.0;
-    }
+    for (size_t b = 0; b < nb; b++) std[b] = sqrt(std[b] / (double)ds->n);
 }
 
+/* A feature that is constant over the training rows becomes 0 in every row, test rows
+ * included. The training rows say nothing about its effect: its weights get no gradient from
+ * the data, so they keep what the initialisation and the regulariser left, and with the
+ * former rule, (x - mean) / 1, a test row whose value differs (a dummy column all 0 in 100
+ * training rows and 1 in a test row; a digit's edge pixel, 0 in training and 16 in a test
+ * image) was multiplied by those arbitrary weights. 0 is what the weights' prior mean
+ * predicts. */
 static void norm_block_apply(occam_dataset *ds, size_t j0, size_t nb, const double *mean,
                              const double *std)
 {
     for (size_t i = 0; i < ds->n; i++) {
         float *x = ds->x + i * ds->d + j0;
-        for (size_t b = 0; b < nb; b++) x[b] = (float)((x[b] - mean[b]) / std[b]);
+        for (size_t b = 0; b < nb; b++)
+            x[b] = std[b] > 0.0 ? (float)((x[b] - mean[b]) / std[b]) : 0.0f;
     }
 }
 
 static void norm_standardize(occam_dataset *train, occam_dataset *test)
 {
     double mean[NORM_BLOCK], std[NORM_BLOCK];
+    train->const_cols = train->const_col = 0;
     for (size_t j0 = 0; j0 < train->d; j0 += NORM_BLOCK) {
         size_t nb = train->d - j0 < NORM_BLOCK ? train->d - j0 : NORM_BLOCK;
         norm_block_stats(train, j0, nb, mean, std);
+        for (size_t b = 0; b < nb; b++) {
+            if (std[b] > 0.0) continue;
+            if (!train->const_cols++) {
+                train->const_col = j0 + b + 1;
+                train->const_val = mean[b];
+            }
+        }
         norm_block_apply(train, j0, nb, mean, std);
         if (norm_has_rows(test)) norm_block_apply(test, j0, nb, mean, std);
     }
