@@ -2543,6 +2543,32 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
     cr_assert(!strstr(out, "in every training row"), "%s", out);
 }
 
+/* Classes no training row has are named, with the test rows of them: labels 0 and 1 in
+ * training, 0..3 in testing, four outputs. Nothing was said. */
+Test(cli, classes_without_a_training_row_are_said)
+{
+    FILE *f = fopen(path("cls_tr.csv"), "w"), *g = fopen(path("cls_te.csv"), "w");
+    cr_assert(f && g);
+    for (int i = 0; i < 20; i++) fprintf(f, "%d,%d,%d\n", i % 5, i % 3, i % 2);
+    for (int i = 0; i < 12; i++) fprintf(g, "%d,%d,%d\n", i % 5, i % 3, i % 4);
+    fclose(f);
+    fclose(g);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\n[model]\n"
+             "layers = 2,4,4\n[train]\nepochs = 1\nbatch = 5\n", path("cls_tr.csv"),
+             path("cls_te.csv"));
+    write_file("cls.ini", ini);
+    expect(occam("train %s --threads 1", path("cls.ini")), 0,
+           "2 of the 4 classes (the first: 2) have no training row: the net only learns never "
+           "to predict them; 6 test rows have such a class, and cannot be right");
+    expect(occam("select %s --threads 1 --grid train.lr=0.1,0.2", path("cls.ini")), 0,
+           "2 of the 4 classes (the first: 2) have no training row");
+    expect(occam("train %s --threads 1 --set model.layers=2,4,2", path("cls.ini")), 2, NULL);
+    expect(occam("train %s --threads 1 --set data.test=%s --set model.layers=2,4,2",
+                  path("cls.ini"), path("cls_tr.csv")), 0, "# result");
+    cr_assert(!strstr(out, "no training row"), "%s", out);
+}
+
 /* A training file replaced under the same name (other rows; columns swapped) resumed saying
  * "it continues bit-identically": the state now holds a CRC-32 of the rows trained on. */
 Test(cli, a_resume_on_other_rows_under_the_same_name_says_so)

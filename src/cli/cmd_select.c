@@ -233,6 +233,7 @@ static int preflight(select_run *s, occam_error *err)
         if (rc == OCCAM_OK) {
             cli_note_csv("data.train", cfg->data.train, &s->data.train);
             cli_note_csv("data.test", cfg->data.test, &s->data.test);
+            cli_note_classes(&s->data.train, &s->data.test);
         }
         if (rc != OCCAM_OK)
             occam_error_set(err, rc, "select %d/%d (%s): %s; no point was trained", p + 1,

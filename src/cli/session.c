@@ -311,6 +311,31 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
     }
 }
 
+void cli_note_classes(const occam_dataset *train, const occam_dataset *test)
+{
+    if (!occam_comm_is_root(occam_comm_world()) || !train->label || train->classes < 2) return;
+    int k = train->classes;
+    size_t *seen = calloc((size_t)k, sizeof *seen);
+    if (!seen) return; /* a note is not worth failing the run for */
+    for (size_t i = 0; i < train->n; i++) seen[train->label[i]]++;
+    int missing = 0, first = -1;
+    for (int c = 0; c < k; c++)
+        if (!seen[c] && !missing++) first = c;
+    size_t rows = 0; /* test rows of a class no training row has */
+    if (missing && test && test->label && test->classes == k)
+        for (size_t i = 0; i < test->n; i++) rows += !seen[test->label[i]];
+    free(seen);
+    if (!missing) return;
+    char also[96] = "";
+    if (rows)
+        snprintf(also, sizeof also, "; %zu test row%s %s such a class, and cannot be right",
+                 rows, rows == 1 ? "" : "s", rows == 1 ? "has" : "have");
+    fprintf(stderr, "occam: note: %d of the %d classes (the first: %d) %s no training row: "
+            "the net only learns never to predict %s%s\n",
+            missing, k, first, missing == 1 ? "has" : "have", missing == 1 ? "it" : "them",
+            also);
+}
+
 int cli_session_open(cli_session *s, const occam_config *cfg, int threads,
                      const char *checkpoint, occam_error *err)
 {
