@@ -1362,6 +1362,37 @@ Test(data, csv_a_hint_is_given_only_where_it_applies)
                      "\"Smith, John\" is not a number (a class name?");
 }
 
+/* A quoted number grouped by a comma, as a spreadsheet writes 23000 ("23,000"), is as likely a
+ * thousands separator as a decimal comma: the hint names both, since reading the comma as a '.'
+ * would make the value a thousand times smaller. A lone comma before other than three digits
+ * is a decimal comma only. */
+Test(data, csv_a_thousands_separator_is_not_called_a_decimal_comma)
+{
+    occam_csv_opts regress =
+        csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    const char *both = " is not a number (a thousands separator, or a decimal comma? occam reads "
+                       "numbers without grouping, with a '.' for the decimal point)";
+    const char *cases[][2] = {
+        {"age,gag\n0,\"23,000\"\n", "\"23,000\""},
+        {"age,gag\n0,\"-1,234\"\n", "\"-1,234\""},
+        {"age,gag\n0,\" 999,500 \"\n", "\"999,500\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char tail[256];
+        snprintf(tail, sizeof tail, "%s%s", cases[i][1], both);
+        occam_error err = expect_csv_error(cases[i][0], regress, tail);
+        size_t n = strlen(err.msg), t = strlen(tail);
+        cr_assert(n >= t && !strcmp(err.msg + n - t, tail), "case %zu: %s", i, err.msg);
+    }
+    /* a decimal comma only: not three digits after it, or more than three before */
+    expect_csv_error("age,gag\n0,\"1,5\"\n", regress,
+                     "\"1,5\" is not a number (a decimal comma? occam reads a '.')");
+    expect_csv_error("age,gag\n0,\"1,2345\"\n", regress,
+                     "\"1,2345\" is not a number (a decimal comma? occam reads a '.')");
+    expect_csv_error("age,gag\n0,\"1234,500\"\n", regress,
+                     "\"1234,500\" is not a number (a decimal comma? occam reads a '.')");
+}
+
 /* A row index that pandas' to_csv (",a,y" then "0,...") or R's write.csv ('"","a","y"' then
  * '"1",...') writes by default is flagged, and read as a feature like any column; a named or
  * not-counting first column, a label there, or no header is not. */

@@ -281,12 +281,32 @@ static bool csv_decimal_comma(const csv_cell *c)
     return d.ok;
 }
 
+/* Whether a cell that reads as a number with its comma for a '.' may as well be grouped by a
+ * thousands separator: at most three digits (after a sign) before the comma and exactly three
+ * after it, as a spreadsheet writes 23000 ("23,000"). Read as a decimal comma it would be a
+ * thousand times smaller, so the hint must not say only that. */
+static bool csv_thousands(const csv_cell *c)
+{
+    size_t i = c->len && (c->text[0] == '-' || c->text[0] == '+'), d = 0;
+    while (i < c->len && c->text[i] >= '0' && c->text[i] <= '9') i++, d++;
+    if (d < 1 || d > 3 || i == c->len || c->text[i] != ',' || c->len - i - 1 != 3) return false;
+    for (i++; i < c->len; i++)
+        if (c->text[i] < '0' || c->text[i] > '9') return false;
+    return true;
+}
+
 /* For a cell that holds another locale's or program's separator: a file written with ';'
  * (where ',' is the decimal mark) or tabs is one cell a row here, and a quoted "1,5" is a
- * decimal comma. A quoted cell's ';' or tab is its text, never a separator. */
+ * decimal comma ("23,000" a decimal comma or a thousands separator). A quoted cell's ';' or
+ * tab is its text, never a separator. */
 static const char *csv_separator_hint(const csv_cell *c)
 {
-    if (c->quoted) return csv_decimal_comma(c) ? " (a decimal comma? occam reads a '.')" : "";
+    if (c->quoted) {
+        if (!csv_decimal_comma(c)) return "";
+        return csv_thousands(c) ? " (a thousands separator, or a decimal comma? occam reads "
+                                  "numbers without grouping, with a '.' for the decimal point)"
+                                : " (a decimal comma? occam reads a '.')";
+    }
     if (memchr(c->text, ';', c->len)) return CSV_HINT_SEMICOLON;
     if (memchr(c->text, '\t', c->len)) return CSV_HINT_TAB;
     return "";
