@@ -1393,6 +1393,24 @@ Test(data, csv_a_thousands_separator_is_not_called_a_decimal_comma)
                      "\"1234,500\" is not a number (a decimal comma? occam reads a '.')");
 }
 
+/* A file separated by spaces (statsmodels' spector.csv: 'OBS' 'GPA' ..., sklearn's linnerud
+ * files: Chins Situps Jumps, numbers written by numpy.savetxt) is one cell a row: its first
+ * line says so, as for ';' and tabs. A line of one word is no such file. */
+Test(data, csv_a_file_separated_by_spaces_is_named)
+{
+    const char *space = "found 1 (cells separated by spaces? occam reads commas)";
+    expect_csv_error("'OBS' 'GPA' 'TUCE'\n1 2.66 20\n", classify_last(2), space);
+    expect_csv_error("Chins Situps Jumps\n5 162 60\n", classify_last(2), space);
+    expect_csv_error("-0.00313258 0.083\n0.0188713 0.083\n", classify_last(2), space);
+    const char *plain[] = {"NA\n1\n", "  word  \n1\n"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *tail = "need at least 2 cells per row (features and a label), found 1";
+        occam_error err = expect_csv_error(plain[i], classify_last(2), tail);
+        size_t n = strlen(err.msg), t = strlen(tail);
+        cr_assert(n >= t && !strcmp(err.msg + n - t, tail), "case %zu: %s", i, err.msg);
+    }
+}
+
 /* A row index that pandas' to_csv (",a,y" then "0,...") or R's write.csv ('"","a","y"' then
  * '"1",...') writes by default is flagged, and read as a feature like any column; a named or
  * not-counting first column, a label there, or no header is not. */

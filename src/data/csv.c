@@ -370,6 +370,17 @@ static int csv_error_cell(const csv_reader *r, size_t col, const char *what, occ
                            r->lineno, col + 1, shown, what, csv_cell_hint(c));
 }
 
+/* For a first line that is one cell where a labelled row needs two: another separator, as
+ * csv_separator_hint says, or spaces between its words or numbers (statsmodels' spector.csv,
+ * sklearn's linnerud files, numpy.savetxt's default). Only here: in a row of several cells a
+ * space inside one ("General Motors") is its text. */
+static const char *csv_lone_cell_hint(const csv_cell *c)
+{
+    const char *sep = csv_separator_hint(c);
+    if (*sep || c->quoted) return sep;
+    return memchr(c->text, ' ', c->len) ? CSV_HINT_SPACE : ""; /* its ends are not blank */
+}
+
 /* The first non-blank line: decides the header and the columns. */
 static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh,
                      occam_error *err)
@@ -400,7 +411,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: need at least 2 cells per row (features and a label), "
                                "found %zu%s",
-                               r->path, r->lineno, sh->cols, csv_separator_hint(&r->cell[0]));
+                               r->path, r->lineno, sh->cols, csv_lone_cell_hint(&r->cell[0]));
     if (o->label != OCCAM_LABEL_LAST && (size_t)o->label > sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: data.label: column %d is out of range: rows have %zu "
