@@ -943,9 +943,27 @@ Test(data, csv_regress)
 Test(data, csv_not_a_number)
 {
     expect_csv_error("a,b,c\n1,2,0\n1,zz,1\n", classify_last(2),
-                     ":3: column 2: \"zz\" is not a number");
+                     ":3: column 2 (\"b\"): \"zz\" is not a number (a category or other text? "
+                     "occam reads numbers only: write a category as one 0/1 column per value)");
     expect_csv_error("1,2,0\n1,,1\n", classify_last(2), ":2: column 2: \"\" is not a number");
     expect_csv_error("1,2,0\n1,2x,1\n", classify_last(2), ":2: column 2: \"2x\"");
+    /* what a feature's text most likely is, and its header name (a label's is not kept: the
+     * label column is named by its number) */
+    expect_csv_error("sex,age,y\n0,31,1\nFemale,40,0\n", classify_last(2),
+                     ":3: column 1 (\"sex\"): \"Female\" is not a number (a category or other "
+                     "text?");
+    expect_csv_error("a,smoker,y\n1,TRUE,0\n", classify_last(2),
+                     ":2: column 2 (\"smoker\"): \"TRUE\" is not a number (a yes/no value? write "
+                     "it as 1 or 0)");
+    expect_csv_error("day,a,y\n2020-01-31,1,0\n", classify_last(2),
+                     ":2: column 1 (\"day\"): \"2020-01-31\" is not a number (a date or time? "
+                     "write it as a number, such as the days or years since a start)");
+    expect_csv_error("a,y,b\n1,0,12/31/1999 23:59\n",
+                     csv_opts(2, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, 2),
+                     ":2: column 3 (\"b\"): \"12/31/1999 23:59\" is not a number (a date or "
+                     "time?");
+    expect_csv_error("a,y\n1,0\n2,yes\n", classify_last(2),
+                     ":3: column 2: \"yes\" is not a number (a class name?");
     /* strtod reads C's hexadecimal; a data file's "0x10" is not sixteen */
     expect_csv_error("1,2,0\n1,0x10,1\n", classify_last(2), ":2: column 2: \"0x10\" is not a number");
     expect_csv_error("1,2,0\n1, 0X1p3 ,1\n", classify_last(2), ":2: column 2: \"0X1p3\" is not a number");
@@ -1226,7 +1244,7 @@ static void expect_same_csv_error(const char *text, occam_csv_header header, con
 Test(data, csv_features_only_bad_input_same_messages)
 {
     expect_same_csv_error("a,b,c\n1,2,0\n1,zz,1\n", OCCAM_CSV_HEADER_AUTO,
-                          ":3: column 2: \"zz\" is not a number");
+                          ":3: column 2 (\"b\"): \"zz\" is not a number");
     expect_same_csv_error("1,2,0\n1,,1\n", OCCAM_CSV_HEADER_AUTO,
                           ":2: column 2: \"\" is not a number");
     expect_same_csv_error("a,b,c\n1,2,1\n", OCCAM_CSV_HEADER_NO,
@@ -1288,7 +1306,9 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                      "classes' numbers, counted from 0)");
     expect_csv_error("a,b,y\n1,2,NA\n", classify_last(2), "\"NA\" is not a number (a missing value?");
     /* no hint where there is nothing to say */
-    const char *plain[][2] = {{"1,2,0\n1,NAN2,1\n", "\"NAN2\" is not a number"},
+    const char *plain[][2] = {{"1,2,0\n1,NAN2,1\n",
+                               "\"NAN2\" is not a number (a category or other text? occam reads "
+                               "numbers only: write a category as one 0/1 column per value)"},
                               {"1,-1e300,0\n", "\"-1e300\" is not a finite float32 value"},
                               {"1,2,0.5\n1,2,high\n", "\"high\" is not a number"}};
     for (size_t i = 0; i < 3; i++) {
@@ -1338,9 +1358,13 @@ Test(data, csv_a_hint_is_given_only_where_it_applies)
         const char *text, *tail;
         occam_csv_opts o;
     } cases[] = {
-        {"a,b,y\n\"Main St; Apt 4\",2,0\n", ":2: column 1: \"Main St; Apt 4\" is not a number",
+        {"a,b,y\n\"Main St; Apt 4\",2,0\n", ":2: column 1 (\"a\"): \"Main St; Apt 4\" is not a number "
+         "(a category or other text? occam reads numbers only: write a category as one "
+         "0/1 column per value)",
          classify_last(2)},
-        {"a,b,y\n\"Smith, John\",2,0\n", ":2: column 1: \"Smith, John\" is not a number",
+        {"a,b,y\n\"Smith, John\",2,0\n", ":2: column 1 (\"a\"): \"Smith, John\" is not a number "
+         "(a category or other text? occam reads numbers only: write a category as one "
+         "0/1 column per value)",
          classify_last(2)},
         {"a,b,y\n1,2,\"1,234.5\"\n", ":2: column 3: \"1,234.5\" is not a number", regress},
         {"NA\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
@@ -1431,11 +1455,27 @@ Test(data, csv_a_row_index_is_flagged)
         {",a,y\n0,5,1\n1,6,0\n", csv_opts(OCCAM_LABEL_FIRST, OCCAM_CSV_HEADER_AUTO,
                                          OCCAM_TASK_CLASSIFY, 2), false},
         {"0,5,1\n1,6,0\n", classify_last(2), false},
+        /* R's row names after na.omit (gaps), pandas' index after a shuffle: 10 rows */
+        {",a,y\n1,5,1\n2,6,0\n4,7,1\n5,5,1\n9,6,0\n"
+         "10,7,1\n11,5,1\n15,6,0\n16,7,1\n17,1,0\n",
+         classify_last(2), true},
+        {",a,y\n7,5,1\n2,6,0\n0,7,1\n5,5,1\n9,6,0\n"
+         "1,7,1\n3,5,1\n8,6,0\n4,7,1\n6,1,0\n",
+         classify_last(2), true},
+        /* a repeated or fractional value is no index */
+        {",a,y\n1,5,1\n2,6,0\n4,7,1\n5,5,1\n9,6,0\n"
+         "10,7,1\n11,5,1\n15,6,0\n16,7,1\n16,1,0\n",
+         classify_last(2), false},
+        {",a,y\n1,5,1\n2,6,0\n4,7,1\n5,5,1\n9,6,0\n"
+         "10,7,1\n11,5,1\n15,6,0\n16,7,1\n1.5,1,0\n",
+         classify_last(2), false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         occam_dataset ds;
         load_csv_ok(&ds, cases[i].text, cases[i].o);
-        cr_assert_eq(ds.row_index, cases[i].flagged, "case %zu", i);
+        cr_assert_eq(ds.row_index != OCCAM_ROW_INDEX_NONE, cases[i].flagged, "case %zu", i);
+        if (i == 1) cr_assert_eq(ds.row_index, OCCAM_ROW_INDEX_COUNTS);
+        if (i == 9) cr_assert_eq(ds.row_index, OCCAM_ROW_INDEX_NAMES);
         cr_assert_eq(ds.d, 2, "case %zu: the index is read as a feature all the same", i);
         occam_dataset_free(&ds);
     }
@@ -1916,6 +1956,12 @@ Test(data, normalize_scale_names_a_squashed_feature)
     tr = make_ds(2, 4, (const float[]){1, 255, 30, 200, 0, 100, 255, 9});
     occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
     cr_assert_eq(tr.squashed_col, 0);
+    occam_dataset_free(&tr);
+    /* mixed units, most within 100x but not within 10x of the largest: a conductivity to
+     * 1000, readings to 80, 60 and 50, pH to 2.3; the pH is named */
+    tr = make_ds(2, 5, (const float[]){1000, 80, 60, 50, 2.3f, 500, 40, 30, 20, 1.9f});
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
+    cr_assert_eq(tr.squashed_col, 5);
     occam_dataset_free(&tr);
 }
 

@@ -50,6 +50,9 @@ typedef struct occam_data_params {
                                    test set (validation split for tuning) */
 } occam_data_params;
 
+/* occam_dataset.row_index */
+enum { OCCAM_ROW_INDEX_NONE, OCCAM_ROW_INDEX_COUNTS, OCCAM_ROW_INDEX_NAMES };
+
 typedef struct occam_dataset {
     float *x;       /* n × d features, row-major, 64-byte aligned */
     int32_t *label; /* classify: n labels in [0, classes); else NULL */
@@ -66,10 +69,13 @@ typedef struct occam_dataset {
      * features are, in raster order (d = rows × cols); 0 for other data. The model code sends
      * the first layer's weights by their neighbours on it (occam/dl.h). */
     int grid_w;
-    /* csv: the first feature column has an empty header name and counts the rows from 0 or 1,
-     * as the row index pandas' to_csv and R's write.csv write by default. It is read as a
-     * feature, like any column; the commands say so. */
-    bool row_index;
+    /* csv: the first feature column has an empty header name and counts the rows from 0 or 1
+     * (OCCAM_ROW_INDEX_COUNTS), as the row index pandas' to_csv and R's write.csv write by
+     * default, or holds a different whole number on each of 10 or more rows
+     * (OCCAM_ROW_INDEX_NAMES: such an index after rows were dropped, as R's na.omit and
+     * pandas' dropna leave it, or shuffled). It is read as a feature, like any column; the
+     * commands say so. */
+    int row_index;
     /* csv: the first column (1-based in the file; 0: none) whose values float32 keeps to fewer
      * than 256 steps across their range as written, coarse_lo to coarse_hi (1e8 + x, x in ±2,
      * reads as 1e8): the commands say so. */

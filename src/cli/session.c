@@ -266,11 +266,18 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
 {
     if (!occam_comm_is_root(occam_comm_world())) return;
     if (ds->row_index)
-        fprintf(stderr, "occam: note: %s (%s): its first column has no name and counts the "
-                "rows one by one: a row index, as pandas' to_csv and R's write.csv write by "
-                "default? occam reads it as a feature; write the file without it (pandas: "
-                "index=False; R: row.names = FALSE)\n",
-                what, path);
+        fprintf(stderr, "occam: note: %s (%s): its first column has no name and %s: a row "
+                "index, as pandas' to_csv and R's write.csv write by default%s? occam reads it "
+                "as a feature; write the file without it (pandas: index=False; R: row.names = "
+                "FALSE)\n",
+                what, path,
+                ds->row_index == OCCAM_ROW_INDEX_COUNTS
+                    ? "counts the rows one by one"
+                    : "holds a different whole number on every row",
+                ds->row_index == OCCAM_ROW_INDEX_COUNTS
+                    ? ""
+                    : ", left with gaps or out of order after rows were dropped (R's na.omit, "
+                      "pandas' dropna) or shuffled");
     if (ds->coarse_col) {
         double lo = ds->coarse_lo, hi = ds->coarse_hi;
         double step = occam_float_step(fmax(fabs(lo), fabs(hi)));

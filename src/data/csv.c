@@ -361,13 +361,47 @@ static bool csv_auto_header(const csv_reader *r)
     return true;
 }
 
-static int csv_error_cell(const csv_reader *r, size_t col, const char *what, occam_error *err)
+/* What a feature's text cell that is no number and no missing value may be: a yes/no word,
+ * a date or time, or a category's name (R's factors, "Female", "0-5yrs", "Mazda RX4"). */
+static const char *csv_text_hint(const csv_cell *c)
+{
+    static const char *const yes_no[] = {"true", "false", "yes", "no", "t", "f", "y", "n"};
+    for (size_t i = 0; i < sizeof yes_no / sizeof *yes_no; i++)
+        if (c->len == strlen(yes_no[i]) && !strncasecmp(c->text, yes_no[i], c->len))
+            return " (a yes/no value? write it as 1 or 0)";
+    size_t digits = 0, marks = 0, other = 0;
+    for (size_t i = 0; i < c->len; i++) {
+        unsigned char ch = (unsigned char)c->text[i];
+        if (ch >= '0' && ch <= '9') digits++;
+        else if (ch == '-' || ch == '/' || ch == ':' || ch == ' ' || ch == 'T') marks++;
+        else other++;
+    }
+    if (!other && digits >= 4 && marks >= 2 && c->text[0] >= '0' && c->text[0] <= '9')
+        return " (a date or time? write it as a number, such as the days or years since a "
+               "start)";
+    return " (a category or other text? occam reads numbers only: write a category as one "
+           "0/1 column per value)";
+}
+
+/* r's cell col is wrong: "FILE:LINE: column N ("name"): "text" what hint". ds holds the
+ * header's feature names, if any (the label's is not kept). */
+static int csv_error_cell(const csv_reader *r, const csv_shape *sh, const occam_dataset *ds,
+                          size_t col, const char *what, const char *hint, occam_error *err)
 {
     const csv_cell *c = &r->cell[col];
-    char shown[4 * CSV_QUOTE_MAX + 4];
+    char shown[4 * CSV_QUOTE_MAX + 4], name[4 * CSV_QUOTE_MAX + 16] = "";
     occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
-    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu: \"%s\" %s%s", r->path,
-                           r->lineno, col + 1, shown, what, csv_cell_hint(c));
+    const char *nm = col == sh->label || !ds->names
+                         ? NULL
+                         : occam_dataset_column_name(ds, col - (sh->label != CSV_NONE &&
+                                                                col > sh->label));
+    if (nm && *nm) {
+        char q[4 * CSV_QUOTE_MAX + 4];
+        occam_error_quote(q, sizeof q, nm, strlen(nm), CSV_QUOTE_MAX);
+        snprintf(name, sizeof name, " (\"%s\")", q);
+    }
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu%s: \"%s\" %s%s", r->path,
+                           r->lineno, col + 1, name, shown, what, hint);
 }
 
 /* For a first line that is one cell where a labelled row needs two: another separator, as
@@ -424,36 +458,61 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
 
 /* Whether the first feature counts the rows from 0 or 1 under an unnamed header cell: pandas'
  * to_csv writes ",a,b" and then "0,...", "1,...", R's write.csv '"","a","b"' and '"1",...'. */
-static bool csv_row_index(const csv_shape *sh, const occam_dataset *ds)
+static int csv_float_cmp(const void *a, const void *b)
 {
-    if (!sh->unnamed || ds->n < 2 || !(ds->x[0] == 0 || ds->x[0] == 1)) return false;
-    for (size_t i = 1; i < ds->n; i++)
-        if (ds->x[i * ds->d] != ds->x[0] + (float)i) return false;
-    return true;
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether the unnamed first column is a row index, and which kind (occam_dataset.row_index).
+ * Names with gaps or out of order need 10 rows: in a few rows distinct whole numbers are
+ * nothing unusual. */
+static int csv_row_index(const csv_shape *sh, const occam_dataset *ds)
+{
+    if (!sh->unnamed || ds->n < 2) return OCCAM_ROW_INDEX_NONE;
+    bool counts = ds->x[0] == 0 || ds->x[0] == 1;
+    for (size_t i = 1; counts && i < ds->n; i++)
+        counts = ds->x[i * ds->d] == ds->x[0] + (float)i;
+    if (counts) return OCCAM_ROW_INDEX_COUNTS;
+    if (ds->n < 10) return OCCAM_ROW_INDEX_NONE;
+    float *v = malloc(ds->n * sizeof *v);
+    if (!v) return OCCAM_ROW_INDEX_NONE; /* only a note is lost */
+    bool names = true;
+    for (size_t i = 0; names && i < ds->n; i++) {
+        v[i] = ds->x[i * ds->d];
+        names = v[i] >= 0 && v[i] <= 16777216.0f && v[i] == floorf(v[i]);
+    }
+    if (names) qsort(v, ds->n, sizeof *v, csv_float_cmp);
+    for (size_t i = 1; names && i < ds->n; i++) names = v[i] != v[i - 1];
+    free(v);
+    return names ? OCCAM_ROW_INDEX_NAMES : OCCAM_ROW_INDEX_NONE;
 }
 
 /* Checks one data row against the shape and the options. */
 static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv_shape *sh,
-                         occam_error *err)
+                         const occam_dataset *ds, occam_error *err)
 {
     if (r->ncell != sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: expected %zu cells, found %zu",
                                r->path, r->lineno, sh->cols, r->ncell);
     if (r->bad != CSV_NONE) {
-        bool name = r->bad == sh->label && o->task == OCCAM_TASK_CLASSIFY &&
-                    !*csv_cell_hint(&r->cell[r->bad]);
-        return csv_error_cell(r, r->bad,
-                              name ? "is not a number (a class name? labels are the classes' "
-                                     "numbers, counted from 0)"
-                                   : "is not a number",
-                              err);
+        const csv_cell *c = &r->cell[r->bad];
+        const char *hint = csv_cell_hint(c);
+        if (!*hint && r->bad == sh->label && o->task == OCCAM_TASK_CLASSIFY)
+            hint = " (a class name? labels are the classes' numbers, counted from 0)";
+        else if (!*hint && r->bad != sh->label)
+            hint = csv_text_hint(c);
+        return csv_error_cell(r, sh, ds, r->bad, "is not a number", hint, err);
     }
     for (size_t j = 0; j < r->ncell; j++)
         if (!isfinite(r->cell[j].v) || fabs(r->cell[j].v) > FLT_MAX)
-            return csv_error_cell(r, j, "is not a finite float32 value", err);
+            return csv_error_cell(r, sh, ds, j, "is not a finite float32 value",
+                                  csv_cell_hint(&r->cell[j]), err);
     if (sh->label == CSV_NONE || o->task != OCCAM_TASK_CLASSIFY) return OCCAM_OK;
     double v = r->cell[sh->label].v;
-    if (v != floor(v)) return csv_error_cell(r, sh->label, "is not an integer label", err);
+    if (v != floor(v))
+        return csv_error_cell(r, sh, ds, sh->label, "is not an integer label",
+                              csv_cell_hint(&r->cell[sh->label]), err);
     if (v < 0 || v >= o->classes)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: label %.0f out of range [0, %d): labels count from 0, "
@@ -579,7 +638,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
                 return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
             if (sh.header) continue;
         }
-        if ((rc = csv_check_row(r, o, &sh, err)) != OCCAM_OK) return rc;
+        if ((rc = csv_check_row(r, o, &sh, out, err)) != OCCAM_OK) return rc;
         if ((rc = csv_store(r, &sh, o, out, err)) != OCCAM_OK) return rc;
     }
     if (rc != OCCAM_OK) return rc;

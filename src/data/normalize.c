@@ -22,10 +22,13 @@ static bool norm_has_rows(const occam_dataset *ds) { return ds && ds->n > 0; }
 /* Under scale, a feature whose largest |x| is this many times below the largest of all ends
  * up near 0 beside the others: ages (to 80) beside incomes (to 2e5) learned nothing (relative
  * error 1.02 against 0.013 standardised) without a word. Records the worst such feature in
- * train (squashed_col), unless most features reach near the largest: then the features share
- * one unit (pixels, from IDX or a CSV of them) and a rarely inked edge pixel is no sign of
- * another. IDX images are left alone. */
+ * train (squashed_col), unless most features reach within NORM_NEAR of the largest: then the
+ * features share one unit (pixels, from IDX or a CSV of them) and a rarely inked edge pixel is
+ * no sign of another. IDX images are left alone. (With NORM_SQUASH for near, a soil table whose
+ * five readings reach within 8-20x of the largest hid its three pH columns, 440x below it:
+ * relative error 0.56 under scale against 0.22 standardised.) */
 #define NORM_SQUASH 100.0f
+#define NORM_NEAR 10.0f
 
 static void norm_squashed(occam_dataset *train, float m)
 {
@@ -43,7 +46,7 @@ static void norm_squashed(occam_dataset *train, float m)
         for (size_t b = 0; b < nb; b++) {
             if (colmax[b] == 0.0f) continue;
             live++;
-            near += m / colmax[b] <= NORM_SQUASH;
+            near += m / colmax[b] <= NORM_NEAR;
             if (m / colmax[b] > NORM_SQUASH && m / colmax[b] > worst) {
                 worst = m / colmax[b];
                 train->squashed_col = j0 + b + 1;
