@@ -2320,3 +2320,70 @@ Test(data, a_holdout_reads_no_test_source)
     cr_assert(occam_config_key_applies(&cfg, "data.test"));
     tmpdir_remove(dir);
 }
+
+/* Standardisation at its edges, against the formulas: one training row (every feature is
+ * constant: 0 in every row, the test rows' too), a column at ±3e38 whose squared
+ * deviations pass float's range (summed in double: ±1), a column of subnormals (std 1e-45 is
+ * not zero: ±1), and a constant column of a huge value (exactly 0); the test rows use the
+ * training statistics. */
+Test(data, normalize_standardize_edges)
+{
+    occam_dataset tr = make_ds(1, 3, (const float[]){5, -2, 1e30f});
+    occam_dataset te = make_ds(2, 3, (const float[]){6, -2, 1e30f, 4.5f, 0, 0});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_STANDARDIZE);
+    check_rows(&tr, 1, 3, (const float[]){0, 0, 0});
+    check_rows(&te, 2, 3, (const float[]){0, 0, 0, 0, 0, 0});
+    cr_expect_eq(tr.const_cols, 3);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    const float s = 1.4e-45f; /* the smallest subnormal */
+    tr = make_ds(4, 3, (const float[]){3e38f, s, 3e38f, -3e38f, -s, 3e38f, 3e38f, s, 3e38f,
+                                       -3e38f, -s, 3e38f});
+    te = make_ds(1, 3, (const float[]){0, 2 * s, 3e38f});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_STANDARDIZE);
+    check_rows(&tr, 4, 3, (const float[]){1, 1, 0, -1, -1, 0, 1, 1, 0, -1, -1, 0});
+    check_rows(&te, 1, 3, (const float[]){0, 2, 0});
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    /* scale: the largest |x| is 3e38; a subnormal feature beside it goes to 0, not NaN */
+    tr = make_ds(2, 2, (const float[]){3e38f, s, -1.5e38f, 0});
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
+    check_rows(&tr, 2, 2, (const float[]){1, 0, -0.5f, 0});
+    occam_dataset_free(&tr);
+}
+
+/* Targets of one training row (std 0 → 1, shift the row's value) and a constant column beside a
+ * spread one: the standardised targets are exact and the round trip returns every value
+ * exactly; with one row the test targets just move by the training value. */
+Test(data, normalize_targets_one_row_and_constant_columns)
+{
+    occam_dataset tr = make_targets(1, 2, (const float[]){-7.5f, 1e30f});
+    occam_dataset te = make_targets(2, 2, (const float[]){-6.5f, 1e30f, 0, 0});
+    occam_error err = {0};
+    cr_assert_eq(occam_data_normalize_targets(&tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(tr.y[0] == 0.0f && tr.y[1] == 0.0f);
+    cr_assert(te.y[0] == 1.0f && te.y[1] == 0.0f && te.y[2] == 7.5f && te.y[3] == -1e30f);
+    cr_assert(tr.y_scale[0] == 1.0 && tr.y_scale[1] == 1.0 && tr.y_shift[0] == -7.5);
+    cr_assert_eq(occam_dataset_loss_scale(&tr), 1.0);
+    occam_data_targets_restore(&te, te.y, 2);
+    cr_assert(te.y[0] == -6.5f && te.y[1] == 1e30f && te.y[2] == 0.0f && te.y[3] == 0.0f);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+
+    enum { N = 5 };
+    tr = make_targets(N, 2, (const float[]){3, 4, 3, 6, 3, 8, 3, 10, 3, 12});
+    cr_assert_eq(occam_data_normalize_targets(&tr, NULL, &err), OCCAM_OK, "%s", err.msg);
+    const double sd = sqrt(8.0); /* {4, 6, 8, 10, 12}: mean 8, population variance 8 */
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(tr.y[2 * i], 0.0f);
+        cr_assert_eq(tr.y[2 * i + 1], (float)((4.0 + 2 * i - 8.0) / sd));
+    }
+    cr_assert_eq(tr.y_scale[1], sd);
+    occam_data_targets_restore(&tr, tr.y, N);
+    for (int i = 0; i < N; i++)
+        cr_assert(tr.y[2 * i] == 3.0f && tr.y[2 * i + 1] == (float)(4 + 2 * i), "row %d: %g %g", i,
+                  tr.y[2 * i], tr.y[2 * i + 1]);
+    occam_dataset_free(&tr);
+}

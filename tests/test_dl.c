@@ -1565,3 +1565,51 @@ Test(dl, bias_steps_minimise_the_whole_net_code)
     free(q), free(ref);
     rig_down(&r);
 }
+
+/* The data code where it is known in closed form, at 1 and 3 threads and over a row prefix:
+ * a classifier whose logits are all 0 costs log2 k bits a row (k = 2 and 5); a regression that
+ * fits constant targets exactly (zero weights, the bias the target: residuals 0, two targets)
+ * sends σ = δ as a float32 (32 bits), then ½ log2(2π) + log2(σ/δ) bits a residual. */
+Test(dl, data_bits_of_uniform_logits_and_of_a_perfect_fit)
+{
+    enum { N = 2500 }; /* more than one chunk of rows */
+    occam_error err;
+    for (int task = 0; task < 2; task++)
+        for (int k = 2; k <= 5; k += 3) {
+            occam_model_params mp = {.nlayers = 3, .layers = {4, 3, k}, .activation = OCCAM_ACT_TANH};
+            occam_task tk = task ? OCCAM_TASK_REGRESS : OCCAM_TASK_CLASSIFY;
+            occam_model m;
+            cr_assert_eq(occam_model_create(&m, &mp, tk, &err), OCCAM_OK, "%s", err.msg);
+            memset(m.params, 0, m.lay.nparams * sizeof(float));
+            occam_dataset ds = {.n = N, .d = 4, .x = occam_alloc(N * 4, sizeof(float))};
+            occam_rng r = occam_rng_seed(2, 2);
+            for (size_t i = 0; i < N * 4; i++) ds.x[i] = (float)occam_rng_normal(&r);
+            const float target[5] = {3.25f, -1e3f, 0.0f, 7.0f, 1e-3f};
+            if (task) {
+                ds.targets = k;
+                ds.y = occam_alloc(N * (size_t)k, sizeof(float));
+                for (size_t i = 0; i < N * (size_t)k; i++) ds.y[i] = target[i % (size_t)k];
+                for (int j = 0; j < k; j++) m.params[m.lay.b_off[1] + j] = target[j];
+            } else {
+                ds.classes = k;
+                ds.label = occam_alloc(N, sizeof(int32_t));
+                for (size_t i = 0; i < N; i++) ds.label[i] = (int32_t)(i % (size_t)k);
+            }
+            const double delta = 0.01;
+            const size_t rows[2] = {0, 7};
+            for (int ri = 0; ri < 2; ri++) {
+                double n = (double)(rows[ri] ? rows[ri] : N), want;
+                if (task)
+                    want = 32 + n * k * (0.5 * log2(2 * M_PI) + log2((double)(float)delta / delta));
+                else
+                    want = n * log2((double)k);
+                for (int t = 1; t <= 3; t += 2) {
+                    double got = data_bits(&m, m.params, &ds, rows[ri], delta, t);
+                    cr_assert(fabs(got - want) <= 1e-12 * want, "task %d k %d rows %zu T %d: %.17g vs %.17g",
+                              task, k, rows[ri], t, got, want);
+                }
+            }
+            occam_dataset_free(&ds);
+            occam_model_free(&m);
+        }
+}

@@ -748,3 +748,31 @@ Test(mdl, kl_bits_total_thread_independent)
     free(sg);
     free(mask);
 }
+
+/* The Gaussian KL on both sides of its switch from the series for x − ln(1 + x) to the
+ * logarithm (|x| = 0.01, x = σq/σp − 1), against ½x² + x − log1p(x) + ½d² in long double (whose
+ * 64-bit mantissa keeps 50 bits through the cancellation at |x| = 1e-4): within a few double
+ * ulps of the result, plus, on the logarithm's side, an ulp of ln r ≈ x (its rounding, which
+ * x − ln r cancels against: ~20 ulps of the KL at |x| = 0.01). The branches meet with no jump. */
+Test(mdl, kl_gauss_is_exact_across_the_series_switch)
+{
+    const double sp = 0.37, xs[] = {1e-4, 3e-3, 0.0099, 0.0099999, 0.01, 0.0100001, 0.0101, 0.05};
+    double prev = 0.0;
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++)
+        for (int sign = -1; sign <= 1; sign += 2) {
+            double sq = sp * (1.0 + sign * xs[i]);
+            double x = sq / sp - 1.0; /* as the code forms it: exact for r in [½, 2] */
+            for (int dd = 0; dd < 2; dd++) {
+                double mu = dd ? 0.2 : 0.0, d = mu / sp;
+                long double lx = x;
+                long double want = 0.5L * lx * lx + (lx - log1pl(lx)) + 0.5L * (long double)d * d;
+                double got = occam_codes_kl_gauss(mu, sq, 0.0, sp);
+                cr_assert(fabsl(got - want) <= 4 * DBL_EPSILON * want + DBL_EPSILON * fabs(x),
+                          "x %.9g, d %g: %.17g vs %.17Lg", x, d, got, want);
+            }
+            /* increasing in |x| on each side */
+            double k = occam_codes_kl_gauss(0.0, sq, 0.0, sp);
+            if (sign == 1) cr_assert(k > prev, "x %g: %.17g after %.17g", x, k, prev);
+            if (sign == 1) prev = k;
+        }
+}

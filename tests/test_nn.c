@@ -1,6 +1,7 @@
 /* Kernels, gradients, optimisers and schedules against simple references: every layer and
  * loss is checked against central finite differences of a double-precision forward pass. */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,4 +411,229 @@ Test(nn, he_init_statistics)
     cr_assert(fabs(s / n) < 3e-4);
     for (int l = 0; l < 3; l++) cr_assert_float_eq(m.params[m.lay.b_off[l]], 0.0f, 0);
     occam_model_free(&m);
+}
+
+/* ---- edge cases of the element-wise kernels and the optimiser ------------------------------ */
+
+/* Softmax cross-entropy against log-sum-exp in double over widths 1 (one class: loss 0, no
+ * gradient), 2, 7 and 11 and logits up to ±1e4, with dz separate and in place (dz == z, as the
+ * header allows): the same bits either way. */
+Test(nn, softmax_xent_matches_double_for_any_width_and_in_place)
+{
+    const int widths[] = {1, 2, 7, 11};
+    occam_rng r = occam_rng_seed(41, 3);
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++) {
+        enum { M = 5 };
+        int n = widths[w];
+        float z[M * 11], zin[M * 11], dz[M * 11];
+        int32_t y[M];
+        for (int i = 0; i < M * n; i++)
+            z[i] = (float)(occam_rng_normal(&r) * (i % 3 == 0 ? 1e4 : i % 3 == 1 ? 1.0 : 30.0));
+        for (int i = 0; i < M; i++) y[i] = (int32_t)occam_rng_below(&r, (uint64_t)n);
+        memcpy(zin, z, sizeof z);
+        double loss = 0, loss2 = 0;
+        int64_t ok = 0, ok2 = 0;
+        occam_softmax_xent(dz, z, y, M, n, 0.25f, &loss, &ok);
+        occam_softmax_xent(zin, zin, y, M, n, 0.25f, &loss2, &ok2);
+        cr_assert(memcmp(&loss, &loss2, sizeof loss) == 0 && ok == ok2, "width %d", n);
+        cr_assert_eq(memcmp(dz, zin, sizeof(float) * M * n), 0, "width %d: in place differs", n);
+        double want = 0, tol = 0;
+        int64_t right = 0;
+        for (int i = 0; i < M; i++) {
+            const float *zi = z + i * n;
+            double mx = zi[0], s = 0, spread = 0;
+            int arg = 0;
+            for (int j = 1; j < n; j++)
+                if (zi[j] > mx) mx = zi[j], arg = j;
+            for (int j = 0; j < n; j++) s += exp((double)zi[j] - mx);
+            for (int j = 0; j < n; j++) spread = fmax(spread, mx - zi[j]);
+            want += log(s) + mx - zi[y[i]];
+            /* occam_softmax_xent rounds z_j − max to float before it widens it: half an ulp
+             * of the largest difference for the label's term, as much again through the sum
+             * (logits of 1e4 lose ~1e-3 nats a row; those of a trained net, ~1e-6) */
+            tol += 0x1p-23 * spread;
+            right += arg == y[i];
+            for (int j = 0; j < n; j++) {
+                double g = (exp((double)zi[j] - mx) / s - (j == y[i])) * 0.25;
+                cr_assert(fabs(dz[i * n + j] - g) <= 1e-7, "width %d row %d col %d: %g vs %g",
+                          n, i, j, dz[i * n + j], g);
+            }
+        }
+        cr_assert(fabs(loss - want) <= tol + 1e-12 * (1 + fabs(want)), "width %d: %.17g vs %.17g",
+                  n, loss, want);
+        cr_assert_eq(ok, right, "width %d", n);
+        if (n == 1) cr_assert(loss == 0 && ok == M && dz[0] == 0.0f, "one class costs nothing");
+    }
+}
+
+/* A NaN or infinite logit anywhere in a row makes the loss non-finite, never a finite number
+ * that would hide the divergence; a finite row beside it is unaffected in dz. */
+Test(nn, softmax_xent_does_not_hide_a_nan_or_inf_logit)
+{
+    const float bad[] = {NAN, INFINITY, -INFINITY};
+    for (int b = 0; b < 3; b++)
+        for (int at = 0; at < 3; at++) {
+            float z[6] = {0.5f, -1.0f, 2.0f, 0.5f, -1.0f, 2.0f}, dz[6];
+            z[at] = bad[b];
+            int32_t y[2] = {1, 1};
+            double loss = 0;
+            int64_t ok = 0;
+            occam_softmax_xent(dz, z, y, 2, 3, 1.0f, &loss, &ok);
+            if (b == 2 && at != 1) { /* −inf beside the label's logit: probability 0, exact */
+                cr_assert(isfinite(loss), "-inf at %d: %g", at, loss);
+                continue;
+            }
+            cr_assert(!isfinite(loss), "%g at %d: loss %g", (double)bad[b], at, loss);
+            double s = exp(0.5) + exp(-1.0) + exp(2.0);
+            cr_assert(fabsf(dz[4] - (float)(exp(-1.0) / s - 1)) < 1e-7f, "row 1 untouched");
+        }
+}
+
+/* Squared error over an odd length (7: no vector multiple) against double, with dy separate
+ * and in place (dy == y); a NaN output or target is not hidden. */
+Test(nn, mse_matches_double_in_place_and_propagates_nan)
+{
+    float yv[7] = {1e-3f, -2.5f, 3e4f, 0, -0.0f, 7.25f, 1e-40f};
+    float t[7] = {0, 2.5f, -3e4f, 0, 1e-40f, 7.0f, -1e-40f}, dy[7], yin[7];
+    memcpy(yin, yv, sizeof yv);
+    double sse = 0, sse2 = 0, want = 0;
+    occam_mse(dy, yv, t, 1, 7, 0.5f, &sse);
+    occam_mse(yin, yin, t, 7, 1, 0.5f, &sse2);
+    cr_assert(memcmp(&sse, &sse2, sizeof sse) == 0 && memcmp(dy, yin, sizeof dy) == 0);
+    for (int i = 0; i < 7; i++) {
+        double r = (double)yv[i] - t[i];
+        want += r * r;
+        cr_assert(fabs(dy[i] - r) <= 1e-7 * fabs(r) + 1e-45, "i %d: %g vs %g", i, dy[i], r);
+    }
+    cr_assert(fabs(sse - want) <= 1e-7 * want, "%.17g vs %.17g", sse, want);
+    yv[3] = NAN;
+    sse = 0;
+    occam_mse(dy, yv, t, 1, 7, 0.5f, &sse);
+    cr_assert(isnan(sse) && isnan(dy[3]));
+    t[3] = NAN;
+    yv[3] = 0;
+    sse = 0;
+    occam_mse(NULL, yv, t, 1, 7, 0.5f, &sse);
+    cr_assert(isnan(sse));
+}
+
+/* The activations and their derivatives where they saturate: sigmoid and tanh of ±100 and ±inf
+ * are exactly 0, 1, ±1, and their derivatives from the stored outputs exactly 0 (never NaN);
+ * relu at 0 and −0 is 0 with a zero derivative; an odd-length row (vector tail) as the rest. */
+Test(nn, activations_saturate_to_exact_values)
+{
+    float zin[7] = {100, -100, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-30f}, b[7] = {0};
+    for (int a = 0; a < 3; a++) {
+        float z[7], d[7] = {1, 1, 1, 1, 1, 1, 1};
+        memcpy(z, zin, sizeof z);
+        occam_bias_act_forward(z, b, 1, 7, (occam_act)a);
+        for (int i = 0; i < 7; i++) {
+            /* sigmoid(−100) = 3.7e-44 lies below float's normal range: 0 is as good */
+            double want = act_d(zin[i], (occam_act)a);
+            cr_assert(z[i] == (float)want || (fabs(want) < FLT_MIN && fabs(z[i]) < FLT_MIN),
+                      "act %d x %g: %g vs %g", a, zin[i], z[i], want);
+        }
+        occam_act_backward(d, z, 1, 7, (occam_act)a);
+        for (int i = 0; i < 4; i++)
+            cr_assert(d[i] == 0.0f || (a == OCCAM_ACT_RELU && zin[i] > 0 && d[i] == 1.0f),
+                      "act %d x %g: derivative %g", a, zin[i], d[i]);
+        if (a == OCCAM_ACT_RELU) cr_assert(d[4] == 0.0f && d[5] == 0.0f && d[6] == 1.0f);
+    }
+}
+
+/* One fused update over a slice that starts off the array's origin and crosses the internal
+ * block (515 = 512 + 3), from one and from three partial gradients, with a mask: the live
+ * entries against double, the masked ones exactly 0 in w, m and v; SGD (plain and Nesterov)
+ * and Adam, with and without decay. */
+static void optim_slice(occam_opt kind, bool nesterov, int nparts)
+{
+    enum { N = 1200, OFF = 77, LEN = 515 };
+    occam_optim_params op = {.optimizer = kind, .lr = 0.05, .momentum = 0.9, .nesterov = nesterov,
+                             .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6, .weight_decay = 0.1};
+    occam_optim o;
+    occam_optim_init(&o, &op);
+    static float w[N], m[N], v[N], p[3][N], w0[N];
+    static uint8_t mk[N];
+    occam_rng r = occam_rng_seed(8, (uint64_t)nparts);
+    for (int i = 0; i < N; i++) {
+        w[i] = w0[i] = (float)occam_rng_normal(&r);
+        m[i] = (float)(0.1 * occam_rng_normal(&r));
+        v[i] = (float)(0.01 * occam_rng_uniform(&r));
+        mk[i] = i % 5 != 2;
+        for (int u = 0; u < 3; u++) p[u][i] = (float)occam_rng_normal(&r);
+    }
+    static float m0[N], v0[N];
+    memcpy(m0, m, sizeof m);
+    memcpy(v0, v, sizeof v);
+    const float *parts[3] = {p[0], p[1], p[2]};
+    o.t = 3;
+    for (int decay = 0; decay < 2; decay++) {
+        memcpy(w, w0, sizeof w);
+        memcpy(m, m0, sizeof m);
+        memcpy(v, v0, sizeof v);
+        occam_optim_update(&o, w, m, v, parts, nparts, OFF, LEN, decay, mk);
+        for (int i = 0; i < N; i++) {
+            if (i < OFF || i >= OFF + LEN) { /* outside the slice: untouched */
+                cr_assert(w[i] == w0[i] && m[i] == m0[i] && v[i] == v0[i], "i %d touched", i);
+                continue;
+            }
+            if (!mk[i]) {
+                cr_assert(w[i] == 0.0f && m[i] == 0.0f && (kind == OCCAM_OPT_SGD || v[i] == 0.0f),
+                          "masked %d: %g %g %g", i, w[i], m[i], v[i]);
+                continue;
+            }
+            double g = decay ? 0.1 * w0[i] : 0.0, rw = w0[i], rm, rv;
+            for (int u = 0; u < nparts; u++) g += p[u][i];
+            if (kind == OCCAM_OPT_SGD) {
+                rm = 0.9 * m0[i] + g;
+                rw -= 0.05 * (nesterov ? g + 0.9 * rm : rm);
+                rv = v0[i];
+            } else {
+                rm = 0.8 * m0[i] + 0.2 * g;
+                rv = 0.99 * v0[i] + 0.01 * g * g;
+                double mh = rm / (1 - pow(0.8, 4)), vh = rv / (1 - pow(0.99, 4));
+                rw -= 0.05 * mh / (sqrt(vh) + 1e-6);
+            }
+            cr_assert(fabs(w[i] - rw) <= 1e-6 * (1 + fabs(rw)) && fabs(m[i] - rm) <= 1e-6 * (1 + fabs(rm)) &&
+                          fabs(v[i] - rv) <= 1e-6 * (1 + fabs(rv)),
+                      "kind %d nesterov %d parts %d decay %d i %d: w %.9g vs %.9g, m %.9g vs %.9g",
+                      kind, nesterov, nparts, decay, i, w[i], rw, m[i], rm);
+        }
+    }
+}
+
+Test(nn, optim_update_on_an_offset_slice_with_a_mask)
+{
+    for (int parts = 1; parts <= 3; parts += 2) {
+        optim_slice(OCCAM_OPT_SGD, false, parts);
+        optim_slice(OCCAM_OPT_SGD, true, parts);
+        optim_slice(OCCAM_OPT_ADAM, false, parts);
+    }
+}
+
+/* The schedules at their edges: step counts epochs as 1 step each when steps_per_epoch is 0
+ * and drops at every multiple of step_epochs; cosine with no steps stays at lr, reaches lr_min
+ * at the last step and never goes below it or above lr in between. */
+Test(nn, lr_schedule_edges)
+{
+    occam_optim_params p = {.lr = 0.2, .schedule = OCCAM_SCHED_STEP, .step_epochs = 1, .gamma = 0.1};
+    cr_assert_float_eq(occam_optim_lr_at(&p, 0, 10, 0), 0.2, 1e-16);
+    cr_assert_float_eq(occam_optim_lr_at(&p, 2, 10, 0), 0.2 * 0.01, 1e-16);
+    cr_assert_float_eq(occam_optim_lr_at(&p, 3, 10, 1), 0.2 * 1e-3, 1e-17);
+    cr_assert_float_eq(occam_optim_lr_at(&p, 9, 10, 5), 0.2 * 0.1, 1e-16);
+    p.schedule = OCCAM_SCHED_COSINE;
+    p.lr_min = 0.05;
+    cr_assert_eq(occam_optim_lr_at(&p, 0, 0, 1), 0.2);
+    cr_assert_eq(occam_optim_lr_at(&p, 7, 0, 1), 0.2);
+    double prev = INFINITY;
+    for (int s = 0; s <= 37; s++) {
+        double lr = occam_optim_lr_at(&p, s, 37, 4);
+        double want = 0.05 + 0.15 * 0.5 * (1 + cos(M_PI * s / 37.0));
+        cr_assert(fabs(lr - want) <= 1e-16 && lr <= prev && lr >= 0.05 && lr <= 0.2, "step %d: %.17g",
+                  s, lr);
+        prev = lr;
+    }
+    cr_assert_float_eq(occam_optim_lr_at(&p, 37, 37, 4), 0.05, 1e-16);
+    p.lr_min = 0.2; /* lr_min == lr: constant */
+    for (int s = 0; s <= 5; s++) cr_assert_float_eq(occam_optim_lr_at(&p, s, 5, 1), 0.2, 1e-16);
 }

@@ -692,3 +692,177 @@ Test(prune, neuron_layer_targets_are_cumulative)
     occam_pruner_free(p);
     rig_down(&r);
 }
+
+/* ---- which weights: the scores and the selection against references ----------------------- */
+
+typedef struct ranked {
+    double score;
+    size_t pos; /* segment order (each layer's weights, then its biases), then index */
+    size_t at;  /* index in the flat parameter array */
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* The prunable entries of m in segment order with the scores f gives them. */
+static ranked *rank_entries(const occam_model *m, bool bias, double (*f)(const occam_model *, size_t, const void *),
+                            const void *ctx, size_t *count)
+{
+    const occam_layout *lay = &m->lay;
+    ranked *e = malloc(lay->nparams * sizeof *e);
+    size_t n = 0;
+    for (int l = 0; l < lay->nlayers; l++) {
+        size_t nw = (size_t)lay->width[l] * lay->width[l + 1];
+        for (size_t i = 0; i < nw; i++, n++) e[n] = (ranked){f(m, lay->w_off[l] + i, ctx), n, lay->w_off[l] + i};
+        for (size_t i = 0; bias && i < (size_t)lay->width[l + 1]; i++, n++)
+            e[n] = (ranked){f(m, lay->b_off[l] + i, ctx), n, lay->b_off[l] + i};
+    }
+    *count = n;
+    return e;
+}
+
+static double magnitude_of(const occam_model *m, size_t i, const void *ctx)
+{
+    (void)ctx;
+    return fabs((double)m->params[i]);
+}
+
+static void with_bias(occam_config *c) { c->prune.bias = true; }
+
+/* Global magnitude pruning removes exactly the k smallest |w| of a sort by (|w|, position), with
+ * the biases (initialised to 0: hundreds of tied scores, broken by segment order, each layer's
+ * weights before its biases) and without them. */
+Test(prune, magnitude_prunes_the_sorted_smallest_with_ties_by_position)
+{
+    for (int b = 0; b < 2; b++) {
+        rig r;
+        rig_up(&r, 2, b ? with_bias : NULL);
+        size_t n;
+        ranked *e = rank_entries(&r.m, b, magnitude_of, NULL, &n);
+        qsort(e, n, sizeof *e, cmp_ranked);
+        double targets[] = {0.05, 0.5};
+        for (int t = 0; t < 2; t++) {
+            occam_prune_event ev;
+            prune_once(&r, targets[t], &ev);
+            uint64_t k = occam_select_count(targets[t], n);
+            for (size_t i = 0; i < n; i++)
+                cr_assert_eq(r.m.mask[e[i].at], i >= k, "bias %d target %g: rank %zu (|w| %g) mask %d",
+                             b, targets[t], i, e[i].score, r.m.mask[e[i].at]);
+        }
+        free(e);
+        rig_down(&r);
+    }
+}
+
+typedef struct grad_ref {
+    double *mean, *sq; /* the mean gradient and mean squared gradient over the batches */
+    bool obd;
+} grad_ref;
+
+static double grad_score(const occam_model *m, size_t i, const void *ctx)
+{
+    const grad_ref *g = ctx;
+    double w = m->params[i];
+    return g->obd ? w * w * g->sq[i] : fabs(w * g->mean[i]);
+}
+
+/* taylor's |w·ḡ| and obd's w²·mean(g²) over prune.batches batches, against the same batches'
+ * gradients averaged in double (the batches drawn as the pruner draws them: prune.seed's
+ * stream 0x6772616400 + the prune step, prune.batches × train.batch rows): the pruned entries
+ * are the k lowest reference scores, up to float rounding of the scores at the threshold. */
+static void gradient_scores(occam_prune_method method)
+{
+    rig r;
+    rig_up(&r, 2, NULL);
+    r.cfg.prune.method = method;
+    r.cfg.prune.batches = 3;
+    const occam_layout *lay = &r.m.lay;
+    occam_rng rng = occam_rng_seed(r.cfg.prune.seed, 0x6772616400ull);
+    size_t batch = (size_t)r.cfg.train.batch, np = lay->nparams;
+    grad_ref g = {calloc(np, sizeof(double)), calloc(np, sizeof(double)), method == OCCAM_IMP_OBD};
+    float *grad = malloc(np * sizeof(float));
+    uint32_t *idx = malloc(batch * sizeof *idx);
+    for (int b = 0; b < 3; b++) {
+        for (size_t i = 0; i < batch; i++) idx[i] = (uint32_t)occam_rng_below(&rng, r.train.n);
+        double loss = 0;
+        occam_trainer_gradient(r.tr, &r.train, idx, batch, grad, &loss);
+        for (size_t i = 0; i < np; i++) {
+            g.mean[i] += grad[i] / 3.0;
+            g.sq[i] += (double)grad[i] * grad[i] / 3.0;
+        }
+    }
+    size_t n;
+    ranked *e = rank_entries(&r.m, false, grad_score, &g, &n);
+    qsort(e, n, sizeof *e, cmp_ranked);
+    occam_prune_event ev;
+    prune_once(&r, 0.6, &ev);
+    uint64_t k = occam_select_count(0.6, n), pruned = 0;
+    double top = 0, bottom = INFINITY; /* the largest pruned and smallest kept reference score */
+    for (size_t i = 0; i < n; i++) {
+        if (r.m.mask[e[i].at]) {
+            bottom = fmin(bottom, e[i].score);
+        } else {
+            top = fmax(top, e[i].score);
+            pruned++;
+        }
+    }
+    cr_assert_eq(pruned, k);
+    cr_assert(top <= bottom * (1 + 1e-5), "method %d: a pruned score %.9g above a kept %.9g",
+              method, top, bottom);
+    cr_assert(top > 0, "the scores are not trivial");
+    free(e);
+    free(idx);
+    free(grad);
+    free(g.mean);
+    free(g.sq);
+    rig_down(&r);
+}
+
+Test(prune, taylor_scores_match_a_double_gradient_reference) { gradient_scores(OCCAM_IMP_TAYLOR); }
+Test(prune, obd_scores_match_a_double_gradient_reference) { gradient_scores(OCCAM_IMP_OBD); }
+
+static void nm13(occam_config *c)
+{
+    c->prune.granularity = OCCAM_GRAN_NM;
+    c->prune.nm_n = 1;
+    c->prune.nm_m = 3;
+}
+
+/* N:M keeps, in each group of M consecutive inputs of a row, the N largest |w| (ties: the lower
+ * index), and min(N, its length) of a short last group (20 inputs: groups of 3 end in one of
+ * 2), against a sort of each group; ties are made in the first layer's rows. */
+Test(prune, nm_keeps_the_largest_of_each_group_ties_to_the_lower_index)
+{
+    rig r;
+    rig_up(&r, 2, nm13);
+    const occam_layout *lay = &r.m.lay;
+    for (int o = 0; o < lay->width[1]; o++) { /* a tie in group 0 and in the short last group */
+        float *row = r.m.params + lay->w_off[0] + (size_t)o * lay->width[0];
+        row[0] = row[1] = row[2] = 0.5f;
+        row[18] = -0.25f, row[19] = 0.25f;
+    }
+    occam_trainer_sync(r.tr);
+    float *w = malloc(lay->nparams * sizeof(float));
+    memcpy(w, r.m.params, lay->nparams * sizeof(float));
+    occam_prune_event ev;
+    prune_once(&r, 0.5, &ev);
+    for (int l = 0; l < lay->nlayers; l++) {
+        int in = lay->width[l];
+        for (int o = 0; o < lay->width[l + 1]; o++)
+            for (int g = 0; g < in; g += 3) {
+                size_t row = lay->w_off[l] + (size_t)o * in + g;
+                int len = in - g < 3 ? in - g : 3, best = 0;
+                for (int i = 1; i < len; i++)
+                    if (fabsf(w[row + i]) > fabsf(w[row + best])) best = i;
+                for (int i = 0; i < len; i++)
+                    cr_assert_eq(r.m.mask[row + i], i == best, "layer %d row %d group %d: entry %d "
+                                 "(|w| %g) mask %d", l, o, g, i, fabsf(w[row + i]), r.m.mask[row + i]);
+            }
+    }
+    free(w);
+    rig_down(&r);
+}

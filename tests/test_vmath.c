@@ -346,3 +346,61 @@ Test(vmath, finz_functions_agree_across_isas)
     free(b);
 }
 #endif
+
+/* Subnormal arguments, which the grids above never reach: ln of a subnormal within the bound
+ * (it is a normal number, −87.3 to −103.3), and log1p and exp of one within a subnormal step
+ * of x and of 1; sincospi exactly 0 and ±1 at the multiples of ½ (any sign of zero). Each in a
+ * partial last vector and a full one. */
+Test(vmath, subnormal_arguments_and_exact_sincospi)
+{
+    enum { M = 21 };
+    float x[M], y[M];
+    for (int i = 0; i < M; i++) x[i] = ldexpf(1.0f + (float)i / M, -127 - i); /* 2^-127 .. 2^-147 */
+    for (size_t n = 3; n <= M; n += M - 3) {
+        vmath_log(y, x, n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert(ulps(y[i], log((double)x[i])) <= bound(), "log(%a) = %.9g", x[i], y[i]);
+        vmath_log1p(y, x, n);
+        for (size_t i = 0; i < n; i++)
+            cr_assert(fabs((double)y[i] - x[i]) <= 0x1p-149, "log1p(%a) = %a", x[i], y[i]);
+        vmath_exp(y, x, n);
+        for (size_t i = 0; i < n; i++) cr_assert(y[i] == 1.0f, "exp(%a) = %a", x[i], y[i]);
+    }
+    float a[M], s[M], c[M];
+    for (int i = 0; i < M; i++) a[i] = 0.5f * (float)(i - 10); /* -5 .. 5 by halves */
+    vmath_sincospi(s, c, a, M);
+    for (int i = 0; i < M; i++) {
+        int k = ((i - 10) % 4 + 4) % 4; /* a = k/2 (mod 2) */
+        float ws = k == 1 ? 1.0f : k == 3 ? -1.0f : 0.0f, wc = k == 0 ? 1.0f : k == 2 ? -1.0f : 0.0f;
+        cr_assert(s[i] == ws && c[i] == wc, "sincospi(%g) = %g, %g", a[i], s[i], c[i]);
+    }
+}
+
+/* A NaN point gives NaN sums and leaves its vector's other lanes, and the padded tail's, as
+ * they are without it (lanes are independent: the mixture's max over components is per
+ * lane); an infinite one is not a finite number either. */
+Test(vmath, mixture_sums_keep_a_nan_point_to_its_lane)
+{
+    enum { M = 37 };
+    float x[M], t[M], g[M], cv[M], t2[M], g2[M], c2[M];
+    const float lw[3] = {1.2f, -0.3f, 0.1f}, m[3] = {0.0f, 0.5f, -0.7f}, v[3] = {2500.0f, 4.0f, 9.0f};
+    for (int i = 0; i < M; i++) x[i] = (float)(-1.0 + 2.0 * i / (M - 1));
+    vmath_mixture_sums(t, g, cv, x, 3, lw, m, v, M);
+    const int at[] = {0, 5, 33, 36};
+    for (size_t a = 0; a < sizeof at / sizeof *at; a++) {
+        float xb[M];
+        memcpy(xb, x, sizeof x);
+        xb[at[a]] = a % 2 ? INFINITY : NAN;
+        vmath_mixture_sums(t2, g2, c2, xb, 3, lw, m, v, M);
+        for (int i = 0; i < M; i++) {
+            if (i == at[a]) {
+                cr_assert(!isfinite(t2[i]) || !isfinite(g2[i]) || !isfinite(c2[i]),
+                          "x = %g: %g %g %g", xb[i], t2[i], g2[i], c2[i]);
+                if (isnan(xb[i])) cr_assert(isnan(t2[i]) && isnan(g2[i]) && isnan(c2[i]));
+                continue;
+            }
+            cr_assert(t2[i] == t[i] && g2[i] == g[i] && c2[i] == cv[i],
+                      "a %g at %d changed lane %d", xb[at[a]], at[a], i);
+        }
+    }
+}
