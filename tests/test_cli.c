@@ -1633,7 +1633,8 @@ Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
     predict_fails("nan.csv", want);
     snprintf(bad, sizeof bad, "%s0\n1,2\n", row);
     write_file("ragged.csv", bad);
-    snprintf(want, sizeof want, "%s:2: expected 17 cells, found 2", path("ragged.csv"));
+    snprintf(want, sizeof want, "%s:2: expected 17 cells, as line 1 has, found 2",
+             path("ragged.csv"));
     predict_fails("ragged.csv", want);
     write_file("empty.csv", "");
     predict_fails("empty.csv", "empty.csv: no data rows (the file is empty or blank)");

@@ -971,8 +971,18 @@ Test(data, csv_not_a_number)
 
 Test(data, csv_ragged_row)
 {
-    expect_csv_error("1,2,0\n3,4,1\n5,1\n", classify_last(2), ":3: expected 3 cells, found 2");
-    expect_csv_error("a,b,c\n1,2,3,1\n", classify_last(2), ":2: expected 3 cells, found 4");
+    expect_csv_error("1,2,0\n3,4,1\n5,1\n", classify_last(2), ":3: expected 3 cells, as line 1 has, found 2");
+    expect_csv_error("a,b,c\n1,2,3,1\n", classify_last(2),
+                     ":2: expected 3 cells, as line 1 (the header) has, found 4");
+    /* sklearn's breast_cancer.csv: a first line of counts and class names, taken for the
+     * header */
+    expect_csv_error("\n569,30,malignant,benign\n1,2,3,4,5,1\n", classify_last(2),
+                     ":3: expected 4 cells, as line 2 (the header) has, found 6");
+    /* every line ending in a comma */
+    expect_csv_error("a,b,y,\n1,2,0,\n", classify_last(2),
+                     ":2: column 4: \"\" is not a number (a missing value, or a comma that ends "
+                     "the line? occam needs a number in every cell: fill it in, or drop the row "
+                     "or the line's last comma)");
 }
 
 /* The header's feature names, the label's left out, unquoted; none without a header. A test
@@ -1250,7 +1260,7 @@ Test(data, csv_features_only_bad_input_same_messages)
     expect_same_csv_error("a,b,c\n1,2,1\n", OCCAM_CSV_HEADER_NO,
                           ":1: column 1: \"a\" is not a number");
     expect_same_csv_error("1,2,0\n3,4,1\n5,1\n", OCCAM_CSV_HEADER_AUTO,
-                          ":3: expected 3 cells, found 2");
+                          ":3: expected 3 cells, as line 1 has, found 2");
     expect_same_csv_error("1,2,0\nnan,2,1\n", OCCAM_CSV_HEADER_AUTO,
                           ":2: column 1: \"nan\" is not a finite float32 value");
     expect_same_csv_error("1,-1e300,0\n", OCCAM_CSV_HEADER_AUTO, "not a finite float32");

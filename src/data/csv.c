@@ -75,6 +75,7 @@ typedef struct csv_shape {
     size_t label; /* 0-based label column, or CSV_NONE (features only) */
     bool header;
     bool unnamed; /* the header's first cell is empty and is not the label's */
+    size_t first; /* the first non-blank line's number: the header, or the first data row */
     /* Why data.header = auto took the first line for a header, for the message when no data
      * row follows it: one line of binary or of bare-CR line ends is not a header. */
     char why[4 * CSV_QUOTE_MAX + 200];
@@ -420,6 +421,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
                      occam_error *err)
 {
     sh->cols = r->ncell;
+    sh->first = r->lineno;
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r));
     sh->label = CSV_NONE;
@@ -493,11 +495,18 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
                          const occam_dataset *ds, occam_error *err)
 {
     if (r->ncell != sh->cols)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: expected %zu cells, found %zu",
-                               r->path, r->lineno, sh->cols, r->ncell);
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: expected %zu cells, as line %zu%s has, found %zu",
+                               r->path, r->lineno, sh->cols, sh->first,
+                               sh->header ? " (the header)" : "", r->ncell);
     if (r->bad != CSV_NONE) {
         const csv_cell *c = &r->cell[r->bad];
         const char *hint = csv_cell_hint(c);
+        /* every line ending in a comma (a spreadsheet's or a script's export) ends in an
+         * empty cell */
+        if (c->len == 0 && !c->quoted && r->bad + 1 == r->ncell)
+            hint = " (a missing value, or a comma that ends the line? occam needs a number in "
+                   "every cell: fill it in, or drop the row or the line's last comma)";
         if (!*hint && r->bad == sh->label && o->task == OCCAM_TASK_CLASSIFY)
             hint = " (a class name? labels are the classes' numbers, counted from 0)";
         else if (!*hint && r->bad != sh->label)
