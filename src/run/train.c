@@ -322,8 +322,11 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
         }
     }
     if (rc == OCCAM_OK && mdl) {
-        best.params = occam_alloc(m->lay.nparams, sizeof(float));
-        best.mask = occam_alloc(m->lay.nparams, 1);
+        /* zeroed: a checkpoint of the dense phase, before any model was scored, writes this
+         * copy as it is (best.total is still infinite), and its reader checks the mask holds
+         * only 0 and 1 and the values are finite */
+        best.params = occam_alloc_zero(m->lay.nparams, sizeof(float));
+        best.mask = occam_alloc_zero(m->lay.nparams, 1);
         if (!best.params || !best.mask)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for a copy of the model "
                                  "(prune.schedule = mdl keeps the shortest one so far)");
