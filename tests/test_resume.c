@@ -341,6 +341,29 @@ Test(resume, another_numa_grouping_says_so)
     outcome_free(&d);
 }
 
+/* runtime.oversubscribe only permits a thread count (compared on its own), and
+ * runtime.weights = replicate or interleave only places the weights' memory: the same bits.
+ * A resume that changed either said "the run continues, but not bit-identically". */
+Test(resume, runtime_keys_that_keep_the_bits_are_quiet)
+{
+    occam_config cfg = blobs(3);
+    outcome a = run(&cfg, 2, 0, NULL);
+    cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
+    outcome b = stopped_at(&cfg, 2, 40);
+    occam_config other = cfg;
+    other.runtime.oversubscribe = !cfg.runtime.oversubscribe;
+    other.runtime.weights = OCCAM_WEIGHTS_REPLICATE;
+    outcome c = run(&other, 2, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    cr_assert_str_empty(c.note, "note: %s", c.note);
+    cr_assert_str_empty(c.unread, "unread: %s", c.unread);
+    cr_assert(!memcmp(a.m.params, c.m.params, a.m.lay.nparams * sizeof(float)),
+              "weights differ");
+    outcome_free(&a);
+    outcome_free(&b);
+    outcome_free(&c);
+}
+
 Test(resume, changed_keys_are_noted_and_shape_changes_refused)
 {
     occam_config cfg = blobs(3);

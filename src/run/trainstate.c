@@ -601,10 +601,13 @@ static void value_text(const occam_json_value *v, char *buf, size_t cap)
 static const char *const fixed_keys[] = {
     "model.layers", "train.optimizer", "noise.enabled", "noise.prior", "noise.components",
     "prune.schedule", "prune.granularity", "prune.rewind", "prune.steps", "train.batch", NULL};
-/* Keys that do not change the run's arithmetic. */
+/* Keys that do not change the run's arithmetic: the thread count is compared on its own (the
+ * state's, with its NUMA grouping), runtime.oversubscribe only permits a count, and
+ * runtime.weights only places the weights' memory (replicated and interleaved weights give the
+ * same bits, tested). */
 static const char *const quiet_keys[] = {
-    "runtime.threads", "train.checkpoint_every", "train.checkpoint_keep", "train.checkpoint_dir",
-    NULL};
+    "runtime.threads", "runtime.oversubscribe", "runtime.weights", "train.checkpoint_every",
+    "train.checkpoint_keep", "train.checkpoint_dir", NULL};
 
 static bool listed(const char *const *list, const char *key)
 {
