@@ -1491,6 +1491,32 @@ Test(data, csv_a_row_index_is_flagged)
     }
 }
 
+/* R's write.csv quotes a factor's codes: a feature column quoted in every row while another is
+ * not is flagged (the first such, by its column in the file); every column quoted (a
+ * spreadsheet's export), none, only R's row names or only the label are not. */
+Test(data, csv_a_quoted_factor_column_is_flagged)
+{
+    struct {
+        const char *text;
+        size_t col;
+    } cases[] = {
+        {"\"weight\",\"Time\",\"Chick\",\"Diet\",\"y\"\n"
+         "42,0,\"1\",\"1\",1\n51,2,\"2\",\"1\",0\n",
+         3},
+        {"a,b,y\n\"1\",\"2\",1\n\"3\",\"4\",0\n", 0},
+        {"a,b,y\n1,2,1\n3,4,0\n", 0},
+        {"\"\",\"a\",\"y\"\n\"1\",5,1\n\"2\",6,0\n\"3\",7,1\n", 0},
+        {"a,b,y\n1,2,\"1\"\n3,4,\"0\"\n", 0},
+        {"a,b,c,y\n1,\"2\",\"5\",1\n3,4,\"6\",0\n", 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        occam_dataset ds;
+        load_csv_ok(&ds, cases[i].text, classify_last(2));
+        cr_expect_eq(ds.quoted_col, cases[i].col, "case %zu: %zu", i, ds.quoted_col);
+        occam_dataset_free(&ds);
+    }
+}
+
 /* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error
  * naming the file and the line it reached. */
 Test(data, csv_gzip)

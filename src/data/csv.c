@@ -62,6 +62,7 @@ typedef struct csv_reader {
     csv_cell *cell; /* the current row */
     double *range;  /* [2 * cols]: each column's smallest and largest value as written */
     bool *inexact;  /* [cols]: a value of the column is not a float32 */
+    bool *unquoted; /* [cols]: a data row's cell of the column is not quoted */
     size_t ncell;
     size_t cell_cap;
     size_t bad; /* first cell that is not a number, or CSV_NONE */
@@ -569,9 +570,26 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
         if (row == 0 || v < lh[0]) lh[0] = v;
         if (row == 0 || v > lh[1]) lh[1] = v;
         r->inexact[j] |= (double)f != v;
+        r->unquoted[j] |= !r->cell[j].quoted;
     }
     out->n = row + 1;
     return OCCAM_OK;
+}
+
+/* The first feature column quoted in every data row while another feature column is not
+ * (out->quoted_col, 1-based in the file; 0: none). R's write.csv quotes strings and factors,
+ * and a factor whose levels are numbers ("1" to "50" for 50 chicks, "1" to "4" for four diets)
+ * then reads as a number: an identifier or a category taken for a quantity, without a word.
+ * A row index (R quotes its row names too) is left out. */
+static void csv_quoted(const csv_reader *r, const csv_shape *sh, occam_dataset *out)
+{
+    size_t first = 0, plain = 0;
+    for (size_t j = out->row_index ? 1 : 0; j < sh->cols; j++) {
+        if (j == sh->label) continue;
+        if (r->unquoted[j]) plain++;
+        else if (!first) first = j + 1;
+    }
+    out->quoted_col = plain ? first : 0;
 }
 
 /* The first column that float32, occam's number type, rounds (some value is not a float32)
@@ -643,7 +661,8 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
             if (sh.header && (rc = csv_names(r, &sh, out, err)) != OCCAM_OK) return rc;
             r->range = malloc(2 * sh.cols * sizeof(double));
             r->inexact = calloc(sh.cols, sizeof(bool));
-            if (!r->range || !r->inexact)
+            r->unquoted = calloc(sh.cols, sizeof(bool));
+            if (!r->range || !r->inexact || !r->unquoted)
                 return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
             if (sh.header) continue;
         }
@@ -657,6 +676,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
                                sh.why);
     out->row_index = csv_row_index(&sh, out);
     csv_coarse(r, &sh, o, out);
+    csv_quoted(r, &sh, out);
     if (!csv_fit((void **)&out->x, out->n * out->d * sizeof(float)) ||
         !csv_fit((void **)&out->label, out->n * sizeof(int32_t)) ||
         !csv_fit((void **)&out->y, out->n * sizeof(float)))
@@ -693,6 +713,7 @@ int data_csv_read(occam_dataset *out, data_input *in, const occam_csv_opts *opts
     free(r.cell);
     free(r.range);
     free(r.inexact);
+    free(r.unquoted);
     if (rc != OCCAM_OK) occam_dataset_free(out);
     return rc;
 }
