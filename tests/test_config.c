@@ -1010,6 +1010,13 @@ Test(config, error_enum_list_label)
                 "data.source = CSV: expected one of idx, csv, blobs, peptide", true);
     check_error("[train]\nschedule = linear\n", 2,
                 "train.schedule = linear: expected one of constant, step, cosine", true);
+    /* a '#' comment after the value is part of it: inih ends values at " ;" only */
+    check_error("[data]\ntask = regress   # or classify\n", 2,
+                "data.task = regress   # or classify: expected one of classify, regress (a "
+                "comment after the value? it must start with ';', or go on a line of its own)",
+                true);
+    check_error("[data]\nsource = foo#bar\n", 2,
+                "data.source = foo#bar: expected one of idx, csv, blobs, peptide", true);
     check_error("[model]\nlayers = 784\n", 2,
                 "model.layers = 784: needs 2 to 16 comma-separated entries, got 1", true);
     check_error("[model]\nlayers = 784,,10\n", 2, "model.layers = 784,,10: entry 2 is empty",

@@ -769,7 +769,13 @@ static int load_handler(void *user, const char *section, const char *name, const
     if (!config_key_parse(k, value, &st->cfg, why, sizeof why)) {
         if (!*value)
             return load_fail(st, "%s.%s: %s", k->section, k->key, why);
-        return load_fail(st, "%s.%s = %s: %s", k->section, k->key, value, why);
+        /* inih ends a value at " ;" (an inline comment), not at " #" */
+        const char *hash = strchr(value, '#');
+        bool comment = hash && hash > value && isspace((unsigned char)hash[-1]);
+        return load_fail(st, "%s.%s = %s: %s%s", k->section, k->key, value, why,
+                         comment ? " (a comment after the value? it must start with ';', or "
+                                   "go on a line of its own)"
+                                 : "");
     }
     return 1;
 }
