@@ -1358,8 +1358,8 @@ Test(data, csv_quoted_file_of_another_separator_is_named)
 }
 
 /* A hint only where it applies: a quoted cell's ';' is its text, not a separator, and a quoted
- * "Smith, John" or "1,234.5" no decimal comma; a first line of one cell lacks cells, whatever
- * that cell holds, not a value. */
+ * "Smith, John" or "1,2.3,4" no decimal comma (a grouped "1,234.5" gets its own hint); a first
+ * line of one cell lacks cells, whatever that cell holds, not a value. */
 Test(data, csv_a_hint_is_given_only_where_it_applies)
 {
     occam_csv_opts regress =
@@ -1376,7 +1376,7 @@ Test(data, csv_a_hint_is_given_only_where_it_applies)
          "(a category or other text? occam reads numbers only: write a category as one "
          "0/1 column per value)",
          classify_last(2)},
-        {"a,b,y\n1,2,\"1,234.5\"\n", ":2: column 3: \"1,234.5\" is not a number", regress},
+        {"a,b,y\n1,2,\"1,2.3,4\"\n", ":2: column 3: \"1,2.3,4\" is not a number", regress},
         {"NA\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
          classify_last(2)},
         {"\"\"\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
@@ -1425,6 +1425,40 @@ Test(data, csv_a_thousands_separator_is_not_called_a_decimal_comma)
                      "\"1,2345\" is not a number (a decimal comma? occam reads a '.')");
     expect_csv_error("age,gag\n0,\"1234,500\"\n", regress,
                      "\"1234,500\" is not a number (a decimal comma? occam reads a '.')");
+}
+
+/* A number grouped in thousands beyond one comma group ("1,234,567", "1,234.50", "1.234,5",
+ * 1 234 567, 1'234) is named as such, in a feature and in the target: a feature's was called
+ * a category ("write a category as one 0/1 column per value") or a date, the target's had no
+ * hint. What does not group by threes gets no such hint. */
+Test(data, csv_a_number_grouped_in_thousands_is_named)
+{
+    occam_csv_opts regress =
+        csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    const char *grouped = " is not a number (a number with its thousands grouped? occam reads "
+                          "numbers without grouping, with a '.' for the decimal point)";
+    const char *cases[][2] = {
+        {"price,y\n\"1,234,567\",0\n", "column 1 (\"price\"): \"1,234,567\""},
+        {"price,y\n\"-1,234.50\",0\n", "column 1 (\"price\"): \"-1,234.50\""},
+        {"price,y\n\"1.234,5\",0\n", "column 1 (\"price\"): \"1.234,5\""},
+        {"price,y\n1 234 567,0\n", "column 1 (\"price\"): \"1 234 567\""},
+        {"price,y\n1'234,0\n", "column 1 (\"price\"): \"1'234\""},
+        {"age,price\n3,\"12,500,000\"\n", "column 2: \"12,500,000\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char tail[256];
+        snprintf(tail, sizeof tail, "%s%s", cases[i][1], grouped);
+        occam_error err = expect_csv_error(cases[i][0], regress, tail);
+        size_t n = strlen(err.msg), t = strlen(tail);
+        cr_assert(n >= t && !strcmp(err.msg + n - t, tail), "case %zu: %s", i, err.msg);
+    }
+    const char *other[] = {"price,y\n\"1,2,3\",0\n", "price,y\n\"1,2345,678\",0\n",
+                           "price,y\n2020-01-05,0\n", "price,y\n1 23,0\n",
+                           "price,y\n\"1,234.\",0\n"};
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        occam_error err = expect_csv_error(other[i], regress, "is not a number");
+        cr_assert(!strstr(err.msg, "grouped"), "case %zu: %s", i, err.msg);
+    }
 }
 
 /* A file separated by spaces (statsmodels' spector.csv: 'OBS' 'GPA' ..., sklearn's linnerud

@@ -330,6 +330,38 @@ static bool csv_missing(const csv_cell *c)
     return false;
 }
 
+static bool csv_digits(const char *p, const char *end, size_t n)
+{
+    if ((size_t)(end - p) < n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9') return false;
+    return true;
+}
+
+/* Whether a cell is a number with its thousands grouped, as spreadsheets and locales format
+ * one: a sign, 1 to 3 digits, one or more groups of a separator (the same throughout: ',',
+ * '.', ' ' or '\'') and 3 digits, then at most a decimal part after the other mark of ',' and
+ * '.': "1,234,567", "1,234.50", "1.234,5", 1 234 567. A single comma group ("23,000") is
+ * csv_thousands' case. Without this a grouped amount was called a category or a date. */
+static bool csv_grouped(const csv_cell *c)
+{
+    const char *p = c->text, *end = c->text + c->len;
+    if (p < end && (*p == '-' || *p == '+')) p++;
+    size_t lead = 0;
+    while (p < end && *p >= '0' && *p <= '9') p++, lead++;
+    if (lead < 1 || lead > 3 || p == end) return false;
+    char sep = *p;
+    if (sep != ',' && sep != '.' && sep != ' ' && sep != '\'') return false;
+    size_t groups = 0;
+    while (p < end && *p == sep && csv_digits(p + 1, end, 3) &&
+           (p + 4 == end || p[4] < '0' || p[4] > '9'))
+        p += 4, groups++;
+    if (!groups) return false;
+    if (p == end) return true;
+    if ((*p != '.' && *p != ',') || *p == sep || p + 1 == end) return false;
+    return csv_digits(p + 1, end, (size_t)(end - p - 1));
+}
+
 static const char *csv_cell_hint(const csv_cell *c)
 {
     const char *sep = csv_separator_hint(c);
@@ -337,6 +369,9 @@ static const char *csv_cell_hint(const csv_cell *c)
     if (csv_missing(c))
         return " (a missing value? occam needs a number in every cell: fill it in or drop "
                "the row)";
+    if (csv_grouped(c))
+        return " (a number with its thousands grouped? occam reads numbers without grouping, "
+               "with a '.' for the decimal point)";
     return "";
 }
 
