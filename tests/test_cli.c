@@ -2520,8 +2520,16 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
     write_file("cst.ini", ini);
     expect(occam("train %s --threads 1 --save %s", path("cst.ini"), path("cst.st")), 0,
            "data.train (");
-    cr_assert(strstr(out, "feature 2 (\"flag\") is 0 in every training row: data.normalize = "
-                          "standardize makes it 0 in every row, test rows included"),
+    cr_assert(strstr(out, "feature 2 of 3 (\"flag\") (the label not counted) is 0 in every "
+                          "training row: data.normalize = standardize makes it 0 in every row, "
+                          "test rows included"),
+              "%s", out);
+    /* the feature's number is not its column in the file: with the label first, "flag" (file
+     * column 2) is feature 1, and the note says the label is not counted */
+    expect(occam("train %s --threads 1 --set data.label=1 --set train.epochs=1", path("cst.ini")),
+           0, "# result");
+    cr_assert(strstr(out, "feature 1 of 3 (\"flag\") (the label not counted) is 0 in every "
+                          "training row"),
               "%s", out);
     expect(occam("predict %s --checkpoint %s --input %s --output %s", path("cst.ini"),
                   path("cst.st"), path("cst_in.csv"), path("cst_p.csv")),

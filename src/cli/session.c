@@ -302,12 +302,12 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
         column_label(name, sizeof name, ds, ds->const_col - 1);
         char which[320];
         if (ds->const_cols == 1)
-            snprintf(which, sizeof which, "feature %zu%s is %.10g in every training row",
-                     ds->const_col, name, ds->const_val);
+            snprintf(which, sizeof which, "feature %zu of %zu%s (the label not counted) is "
+                     "%.10g in every training row", ds->const_col, ds->d, name, ds->const_val);
         else
-            snprintf(which, sizeof which, "%zu of the %zu features are constant over the "
-                     "training rows (the first, feature %zu%s, is %.10g)", ds->const_cols,
-                     ds->d, ds->const_col, name, ds->const_val);
+            snprintf(which, sizeof which, "%zu of the %zu features (the label not counted) are "
+                     "constant over the training rows (the first, feature %zu%s, is %.10g)",
+                     ds->const_cols, ds->d, ds->const_col, name, ds->const_val);
         fprintf(stderr, "occam: note: %s (%s): %s: data.normalize = standardize makes %s 0 "
                 "in every row, test rows included, since the training rows say nothing about "
                 "what %s\n", what, path, which, ds->const_cols == 1 ? "it" : "them",
