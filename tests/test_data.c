@@ -956,12 +956,21 @@ Test(data, csv_not_a_number)
                      ":2: column 2 (\"smoker\"): \"TRUE\" is not a number (a yes/no value? write "
                      "it as 1 or 0)");
     expect_csv_error("day,a,y\n2020-01-31,1,0\n", classify_last(2),
-                     ":2: column 1 (\"day\"): \"2020-01-31\" is not a number (a date or time? "
-                     "write it as a number, such as the days or years since a start)");
+                     ":2: column 1 (\"day\"): \"2020-01-31\" is not a number (a date, a time "
+                     "or a code with separators? occam reads plain numbers: write a date or "
+                     "time as one, such as the days or hours since a start)");
     expect_csv_error("a,y,b\n1,0,12/31/1999 23:59\n",
                      csv_opts(2, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, 2),
-                     ":2: column 3 (\"b\"): \"12/31/1999 23:59\" is not a number (a date or "
-                     "time?");
+                     ":2: column 3 (\"b\"): \"12/31/1999 23:59\" is not a number (a date, a "
+                     "time");
+    expect_csv_error("t,y\n12:30,1\n", classify_last(2),
+                     "\"12:30\" is not a number (a date, a time");
+    expect_csv_error("phone,y\n555-123-4567,1\n", classify_last(2),
+                     "\"555-123-4567\" is not a number (a date, a time or a code with "
+                     "separators?");
+    /* a lone letter is a category (a sex, a grade), not a yes/no */
+    expect_csv_error("sex,y\nF,1\n", classify_last(2),
+                     "\"F\" is not a number (a category or other text?");
     expect_csv_error("a,y\n1,0\n2,yes\n", classify_last(2),
                      ":3: column 2: \"yes\" is not a number (a class name?");
     /* strtod reads C's hexadecimal; a data file's "0x10" is not sixteen */
@@ -978,6 +987,10 @@ Test(data, csv_ragged_row)
      * header */
     expect_csv_error("\n569,30,malignant,benign\n1,2,3,4,5,1\n", classify_last(2),
                      ":3: expected 4 cells, as line 2 (the header) has, found 6");
+    /* the data rows ending in a comma, the header not */
+    expect_csv_error("a,b,y\n1,2,0,\n", classify_last(2),
+                     ":2: expected 3 cells, as line 1 (the header) has, found 4 (the last empty: "
+                     "a comma that ends the line?)");
     /* every line ending in a comma */
     expect_csv_error("a,b,y,\n1,2,0,\n", classify_last(2),
                      ":2: column 4: \"\" is not a number (a missing value, or a comma that ends "

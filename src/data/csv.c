@@ -402,7 +402,8 @@ static bool csv_auto_header(const csv_reader *r)
  * a date or time, or a category's name (R's factors, "Female", "0-5yrs", "Mazda RX4"). */
 static const char *csv_text_hint(const csv_cell *c)
 {
-    static const char *const yes_no[] = {"true", "false", "yes", "no", "t", "f", "y", "n"};
+    /* whole words only: a lone F or T is as often a sex or a grade */
+    static const char *const yes_no[] = {"true", "false", "yes", "no"};
     for (size_t i = 0; i < sizeof yes_no / sizeof *yes_no; i++)
         if (c->len == strlen(yes_no[i]) && !strncasecmp(c->text, yes_no[i], c->len))
             return " (a yes/no value? write it as 1 or 0)";
@@ -413,9 +414,10 @@ static const char *csv_text_hint(const csv_cell *c)
         else if (ch == '-' || ch == '/' || ch == ':' || ch == ' ' || ch == 'T') marks++;
         else other++;
     }
-    if (!other && digits >= 4 && marks >= 2 && c->text[0] >= '0' && c->text[0] <= '9')
-        return " (a date or time? write it as a number, such as the days or years since a "
-               "start)";
+    /* 2020-01-31, 12:30, 12/31/1999 23:59, and codes written alike (555-123-4567) */
+    if (!other && digits >= 3 && marks >= 1 && c->text[0] >= '0' && c->text[0] <= '9')
+        return " (a date, a time or a code with separators? occam reads plain numbers: write "
+               "a date or time as one, such as the days or hours since a start)";
     return " (a category or other text? occam reads numbers only: write a category as one "
            "0/1 column per value)";
 }
@@ -530,11 +532,16 @@ static int csv_row_index(const csv_shape *sh, const occam_dataset *ds)
 static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv_shape *sh,
                          const occam_dataset *ds, occam_error *err)
 {
-    if (r->ncell != sh->cols)
+    if (r->ncell != sh->cols) {
+        /* one cell more, and it empty: the data rows end in a comma and the header does not */
+        const csv_cell *last = &r->cell[r->ncell - 1];
+        bool comma = r->ncell == sh->cols + 1 && last->len == 0 && !last->quoted;
         return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s:%zu: expected %zu cells, as line %zu%s has, found %zu",
+                               "%s:%zu: expected %zu cells, as line %zu%s has, found %zu%s",
                                r->path, r->lineno, sh->cols, sh->first,
-                               sh->header ? " (the header)" : "", r->ncell);
+                               sh->header ? " (the header)" : "", r->ncell,
+                               comma ? " (the last empty: a comma that ends the line?)" : "");
+    }
     if (r->bad != CSV_NONE) {
         const csv_cell *c = &r->cell[r->bad];
         const char *hint = csv_cell_hint(c);
