@@ -1560,8 +1560,18 @@ Test(data, csv_a_quoted_factor_column_is_flagged)
         occam_dataset ds;
         load_csv_ok(&ds, cases[i].text, classify_last(2));
         cr_expect_eq(ds.quoted_col, cases[i].col, "case %zu: %zu", i, ds.quoted_col);
+        if (i == 0)
+            cr_expect_str_eq(occam_dataset_column_name(&ds, ds.quoted_feature - 1), "Chick");
         occam_dataset_free(&ds);
     }
+    /* the label first: file column 3, feature 2 */
+    occam_dataset ds;
+    load_csv_ok(&ds, "y,a,b\n1,2,\"3\"\n0,4,\"5\"\n",
+                csv_opts(OCCAM_LABEL_FIRST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, 2));
+    cr_expect_eq(ds.quoted_col, 3);
+    cr_expect_eq(ds.quoted_feature, 2);
+    cr_expect_str_eq(occam_dataset_column_name(&ds, ds.quoted_feature - 1), "b");
+    occam_dataset_free(&ds);
 }
 
 /* A gzipped CSV reads as the raw file does, in every mode; a damaged stream is an input error

@@ -84,7 +84,7 @@ typedef struct occam_dataset {
     /* csv: the first feature column (1-based in the file; 0: none) quoted in every row while
      * another feature is not, as R's write.csv writes a factor: a category read as a number?
      * The commands say so. */
-    size_t quoted_col;
+    size_t quoted_col, quoted_feature; /* the latter 1-based among the features */
     /* Set by data.normalize = scale on training data other than images: the feature (1-based;
      * 0: none) whose largest |x| was the furthest below the largest of all, by more than 100
      * times (squashed_ratio), so that one scale left it near 0: the commands say so. */

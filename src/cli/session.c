@@ -291,12 +291,15 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                 "change its units) first\n",
                 what, path, ds->coarse_col, lo, hi, step, span);
     }
-    if (ds->quoted_col)
-        fprintf(stderr, "occam: note: %s (%s): column %zu is quoted in every row and other "
+    if (ds->quoted_col) {
+        char name[200];
+        column_label(name, sizeof name, ds, ds->quoted_feature - 1);
+        fprintf(stderr, "occam: note: %s (%s): column %zu%s is quoted in every row and other "
                 "features are not, as R's write.csv writes a factor: a category or an "
                 "identifier read as a number? occam reads its codes as quantities; write a "
                 "category as one 0/1 column per value, and leave identifiers out\n",
-                what, path, ds->quoted_col);
+                what, path, ds->quoted_col, name);
+    }
     if (ds->const_cols) {
         char name[200];
         column_label(name, sizeof name, ds, ds->const_col - 1);

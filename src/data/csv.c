@@ -632,6 +632,9 @@ static void csv_quoted(const csv_reader *r, const csv_shape *sh, occam_dataset *
         else if (!first) first = j + 1;
     }
     out->quoted_col = plain ? first : 0;
+    out->quoted_feature = 0;
+    if (out->quoted_col)
+        out->quoted_feature = first - (sh->label != CSV_NONE && first - 1 > sh->label);
 }
 
 /* The first column that float32, occam's number type, rounds (some value is not a float32)
