@@ -422,8 +422,8 @@ static const char *csv_text_hint(const csv_cell *c)
            "0/1 column per value)";
 }
 
-/* r's cell col is wrong: "FILE:LINE: column N ("name"): "text" what hint". ds holds the
- * header's feature names, if any (the label's is not kept). */
+/* r's cell col is wrong: "FILE:LINE: column N ("name"): "text" what hint", or "column N (the
+ * label)". ds holds the header's feature names, if any (the label's is not kept). */
 static int csv_error_cell(const csv_reader *r, const csv_shape *sh, const occam_dataset *ds,
                           size_t col, const char *what, const char *hint, occam_error *err)
 {
@@ -438,6 +438,10 @@ static int csv_error_cell(const csv_reader *r, const csv_shape *sh, const occam_
         char q[4 * CSV_QUOTE_MAX + 4];
         occam_error_quote(q, sizeof q, nm, strlen(nm), CSV_QUOTE_MAX);
         snprintf(name, sizeof name, " (\"%s\")", q);
+    } else if (col == sh->label) {
+        /* read as a feature (predict's input, a features-only load) the same cell gets a
+         * feature's hint and name: the message says which way it was read */
+        snprintf(name, sizeof name, " (the label)");
     }
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu%s: \"%s\" %s%s", r->path,
                            r->lineno, col + 1, name, shown, what, hint);
