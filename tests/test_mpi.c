@@ -486,6 +486,50 @@ Test(mpi, predict_ranks_agree_before_rank_0_writes, .timeout = 120)
     tmpdir_remove(dir);
 }
 
+/* Rank 0 writes every output, so a folder only its host has (a node's local scratch) is
+ * enough: train took it, but eval, mdl, compress, predict and select checked every rank's
+ * path, and the rank whose host lacked the folder refused the run ("rank 1 (host h):
+ * --report ...: cannot write into the folder ...", exit 2) though it writes nothing (found by
+ * the MPI sweep). Here rank 1 is given the path as its host would see it: a missing folder
+ * (mdl's compress writes --out; mdl itself writes no file). */
+Test(mpi, an_output_folder_on_rank_0_alone_is_enough, .timeout = 300)
+{
+    char dir[64], out[1 << 15], model[600], rows[600], r0[4096], r1[4096];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    snprintf(model, sizeof model, "%s", tmpdir_path(dir, "m.st"));
+    snprintf(rows, sizeof rows, "%s", tmpdir_path(dir, "in.csv"));
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set train.epochs=1";
+    cr_assert_eq(shell_occam(out, sizeof out, "train %s --save %s", small, model), 0, "%s", out);
+    char csv[4096];
+    size_t len = 0;
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 20; j++)
+            len += (size_t)snprintf(csv + len, sizeof csv - len, "%d%c", (i * j) % 7,
+                                    j == 19 ? '\n' : ',');
+    tmpdir_spit(rows, csv, len);
+    struct {
+        const char *cmd, *option, *name;
+    } cases[] = {
+        {"eval %s --checkpoint %s", "--report", "e.json"},
+        {"compress %s --checkpoint %s", "--out", "c.occ"},
+        {"predict %s --checkpoint %s --input %s", "--output", "p.csv"},
+        {"select %s --grid train.lr=0.05,0.1", "--save", "s.st"},
+        {"train %s", "--report", "t.json"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cmd[1900], here[700];
+        snprintf(cmd, sizeof cmd, cases[i].cmd, small, model, rows);
+        snprintf(here, sizeof here, "%s", tmpdir_path(dir, cases[i].name));
+        snprintf(r0, sizeof r0, "%s %s %s", cmd, cases[i].option, here);
+        snprintf(r1, sizeof r1, "%s %s %s/not-on-this-host/%s", cmd, cases[i].option, dir,
+                 cases[i].name);
+        int rc = mpi_two(out, sizeof out, dir, r0, r1);
+        cr_assert_eq(rc, 0, "%s: exit %d: %s", r1, rc, out);
+        cr_assert_eq(access(here, F_OK), 0, "%s: rank 0 wrote no %s: %s", r0, here, out);
+    }
+    tmpdir_remove(dir);
+}
+
 /* A check that fails on one rank only, before the ranks' first agreement on it: select's own
  * --set and per-point checks (mdl.precision = posterior without noise) returned on rank 1
  * while rank 0 waited in the preflight's agreement, and train's --print-config left rank 0

@@ -243,8 +243,14 @@ int cli_check_stream(const char *path, const char *what, occam_error *err);
  * (/dev/stdout twice): the two outputs would land in one stream, one after the other. */
 bool cli_same_stream(const char *a, const char *b);
 
-/* --save and --report checked before the work starts (occam_outfile_check), and refused when
- * they name one file or an input (cli_check_not_input); OCCAM_ERR_INPUT naming the option. */
+/* One output (`what` names the option) checked before the work starts: occam_outfile_check,
+ * then cli_check_not_input. On rank 0 only: it writes every output, and another rank's host
+ * need not have the output's folder. OCCAM_ERR_INPUT naming the option. */
+int cli_check_output(const char *path, const char *what, const cli_opts *o,
+                     const occam_config *cfg, occam_error *err);
+
+/* --save and --report checked before the work starts (cli_check_output), and refused when
+ * they name one file; OCCAM_ERR_INPUT naming the option. Rank 0's only, as cli_check_output. */
 int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err);
 
 /* Prints "occam: MSG" to stderr (through cli_shown) and returns err->status (the exit code). A

@@ -28,8 +28,7 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     if (!o->checkpoint)
         return occam_error_set(err, OCCAM_ERR_INPUT, "eval: missing --checkpoint FILE");
-    if (o->report) rc = occam_outfile_check(o->report, "--report", err);
-    if (rc == OCCAM_OK && o->report) rc = cli_check_not_input(o->report, "--report", o, &cfg, err);
+    if (o->report) rc = cli_check_output(o->report, "--report", o, &cfg, err);
     /* rank 0's streams decide (cli_check_stream): the ranks go on, or stop, together */
     if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
     cli_session ss;

@@ -244,8 +244,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
     if (rc) return rc;
     if (!o->checkpoint || !o->out)
         return occam_error_set(err, OCCAM_ERR_INPUT, "compress: needs --checkpoint FILE and --out FILE");
-    rc = occam_outfile_check(o->out, "--out", err);
-    if (rc == OCCAM_OK) rc = cli_check_not_input(o->out, "--out", o, &cfg, err);
+    rc = cli_check_output(o->out, "--out", o, &cfg, err);
     /* rank 0's streams decide (cli_check_stream): the ranks go on, or stop, together */
     if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
     /* An .occ file is the two-part code, bit for bit: the count code has no file form, and

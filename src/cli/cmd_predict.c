@@ -213,9 +213,7 @@ static int run(const cli_opts *o, occam_error *err)
     occam_config cfg;
     int threads;
     int rc = cli_setup(o, &cfg, &threads, err);
-    if (rc == OCCAM_OK && o->output) rc = occam_outfile_check(o->output, "--output", err);
-    if (rc == OCCAM_OK && o->output)
-        rc = cli_check_not_input(o->output, "--output", o, &cfg, err);
+    if (rc == OCCAM_OK && o->output) rc = cli_check_output(o->output, "--output", o, &cfg, err);
     /* rank 0's streams decide (cli_check_stream): the ranks go on, or stop, together */
     if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
     occam_gemm_init();

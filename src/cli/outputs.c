@@ -129,8 +129,22 @@ int cli_check_not_input(const char *path, const char *what, const cli_opts *o,
     return cli_check_stream(path, what, err);
 }
 
+int cli_check_output(const char *path, const char *what, const cli_opts *o,
+                     const occam_config *cfg, occam_error *err)
+{
+    /* Rank 0 writes: a folder only its host has (a node's local disk) was refused by the
+     * others, as "rank 1 (host h): --report out/r.json: cannot write into the folder out",
+     * though nothing is written there (train checked rank 0's alone; eval, mdl, compress,
+     * predict and select every rank's). */
+    if (!occam_comm_is_root(occam_comm_world())) return OCCAM_OK;
+    int rc = occam_outfile_check(path, what, err);
+    if (rc == OCCAM_OK) rc = cli_check_not_input(path, what, o, cfg, err);
+    return rc;
+}
+
 int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
+    if (!occam_comm_is_root(occam_comm_world())) return OCCAM_OK;
     int rc = OCCAM_OK;
     if (o->save) rc = occam_outfile_check(o->save, "--save", err);
     if (rc == OCCAM_OK && o->report) rc = occam_outfile_check(o->report, "--report", err);
