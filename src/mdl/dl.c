@@ -630,6 +630,11 @@ static int dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params 
                                  m->mask ? m->mask + lay->w_off[l] : NULL, 1e-6, err);
             occam_dl_prior_round(&y->prior);
         }
+        /* A mixture's fit allocates: a rank out of memory there returned while the others
+         * went on to the step search's sums, and waited in them for ever. */
+        if (dl_scratch_agreed(rc == OCCAM_OK) != OCCAM_OK && rc == OCCAM_OK)
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "another rank ran out of memory "
+                                 "fitting the priors");
         if (rc == OCCAM_OK && occam_dl_posterior_precision(p, m))
             for (int l = 0; l < lay->nlayers; l++) {
                 dl->layer[l].delta = step(posterior_step(m, l));
