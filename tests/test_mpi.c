@@ -579,7 +579,8 @@ static int mpi_failing(char *out, size_t cap, const char *so, size_t bytes, int 
 /* A rank out of memory in the description length went its own way while the others waited in
  * its sums for ever (found by the MPI sweep, failing each allocation of one rank in turn): the
  * mixture prior's fit (its sorted copy of a layer's weights: 740 of them here, 5,952 bytes) at
- * the end of training. Now the ranks agree, every rank exits 1 and the model is saved. */
+ * the end of training, and mdl's and compress's copy of the weights. Now the ranks agree and
+ * every rank exits 1; train's model is saved. */
 Test(mpi, a_rank_out_of_memory_in_the_description_length_stops_them_all, .timeout = 300)
 {
     char dir[64], out[1 << 15], so[600], model[600], args[2048];
@@ -592,6 +593,20 @@ Test(mpi, a_rank_out_of_memory_in_the_description_length_stops_them_all, .timeou
     cr_assert_eq(rc, 1, "exit %d (124: a hang): %s", rc, out);
     cr_assert(strstr(out, "another rank ran out of memory fitting the priors"), "%s", out);
     cr_assert_eq(access(model, F_OK), 0, "no model: %s", out);
+    /* mdl's and compress's copy of the weights to quantise (928 floats with the layers'
+     * padding, 3,712 bytes: the 5th block of that size), taken by each rank alone before the
+     * description length's sums */
+    char occ[600];
+    snprintf(occ, sizeof occ, "%s", tmpdir_path(dir, "c.occ"));
+    const char *cmds[2][2] = {{"mdl", ""}, {"compress --out", occ}};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "%s %s %s --checkpoint %s", cmds[i][0], cmds[i][1], small,
+                 model);
+        rc = mpi_failing(out, sizeof out, so, 3712, 5, args);
+        cr_assert_eq(rc, 1, "%s: exit %d (124: a hang): %s", cmds[i][0], rc, out);
+        cr_assert(strstr(out, "rank 1 (host "), "%s: %s", cmds[i][0], out);
+        cr_assert(strstr(out, "out of memory"), "%s: %s", cmds[i][0], out);
+    }
     tmpdir_remove(dir);
 }
 

@@ -122,6 +122,9 @@ static int run(const cli_opts *o, occam_error *err)
     occam_dl dl;
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (!q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    /* a rank without its copy skipped the description length, whose sums the others then
+     * waited in for ever: the ranks go on together */
+    rc = cli_agree(rc, err);
     if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train,
                                               threads, q, err);
     if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, &dl, err);
@@ -268,6 +271,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
     occam_occ_sizes sz = {0};
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (rc == OCCAM_OK && !q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
+    rc = cli_agree(rc, err); /* as in mdl: the description length's sums span the ranks */
     if (rc == OCCAM_OK)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
     if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, &dl, err);
