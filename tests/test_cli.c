@@ -14,6 +14,7 @@
 #include <zlib.h>
 #include <math.h>
 
+#include "failalloc.h"
 #include "shell.h"
 #include "tmpdir.h"
 #include "occam/fsutil.h"
@@ -1361,6 +1362,29 @@ Test(cli, out_of_memory_is_a_message_not_an_abort, .timeout = 600)
                   "one CPU, %d MB: exit %d (signal %d): %s", mb, rc, sig, out);
     }
 #endif
+}
+
+/* The bias search of the description length (code_biases) breaks off when a candidate's data
+ * code finds no scratch, and then quantised the layer's biases at the step it had not chosen,
+ * 0: occam_codes_quantize's assertion aborted mdl, and train at its end, under bits-back (whose
+ * first data code is the biases'; found by failing each allocation in turn, here the data
+ * code's per-thread block of 256 rows × 40 floats). Now it is "out of memory", exit 1. */
+Test(cli, out_of_memory_in_the_bias_search_is_a_message)
+{
+    char so[600], model[600], cmd[4096];
+    failalloc_build(tmpdir, so, sizeof so);
+    snprintf(model, sizeof model, "%s", tmpdir_path(tmpdir, "noisy.st"));
+    const char *small = "configs/blobs.ini --threads 1 --set model.layers=20,37,3 "
+                        "--set data.samples=200 --set noise.enabled=true "
+                        "--set mdl.model_code=bits-back";
+    cr_assert_eq(occam("train %s --set train.epochs=1 --save %s", small, model), 0, "%s", out);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_BYTES=40960 "
+             "LD_PRELOAD=%s %s mdl %s --checkpoint %s 2>&1", so, bin, small, model);
+    int sig = 0, rc = shell(cmd, &sig);
+    cr_assert_eq(rc, 1, "exit %d (signal %d): %s", rc, sig, out);
+    cr_assert(strstr(out, "out of memory"), "%s", out);
+    cr_assert_null(strstr(out, "internal error"), "%s", out);
 }
 
 /* A stack limit of 96 KiB or less (ulimit -s) ended every command in a segmentation fault in

@@ -239,6 +239,9 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
                 y->bias_bits = bits;
             }
         }
+        /* no step chosen when the first candidate's data code found no scratch: quantising
+         * at the unset step of 0 aborted on occam_codes_quantize's assertion */
+        if (rc != OCCAM_OK) break;
         occam_codes_quantize(q + lay->b_off[l], b, need, nb, y->bias_delta);
         if (split) { /* layer l+1's inputs, at the chosen biases */
             occam_sum_chunked(threads, rows, DATA_CHUNK, finish_chunk, &bc);
