@@ -45,6 +45,18 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI_MOD_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
+# A hash of the sources, which `occam --version` prints and the ranks of an MPI job compare
+# first: another build calls other collectives in another order, and ranks of two builds
+# waited in different ones for ever.
+BUILD_ID_SRC := $(sort $(LIB_SRC) $(CLI_SRC) $(shell find include src -name '*.h'))
+BUILD_ID_OBJ := $(BUILD)/src/cli/options.o $(BUILD)/src/cli/main.o
+$(BUILD)/gen/occam_build.h: $(BUILD_ID_SRC)
+	@mkdir -p $(dir $@)
+	@printf '#define OCCAM_BUILD_ID "%s"\n' "$$(cat $(BUILD_ID_SRC) | sha256sum | cut -c1-12)" > $@.tmp
+	@mv $@.tmp $@
+$(BUILD_ID_OBJ): $(BUILD)/gen/occam_build.h
+$(BUILD_ID_OBJ): CFLAGS += -I$(BUILD)/gen
+
 .PHONY: all deps run test unit layers help clean
 all: $(BUILD)/occam
 

@@ -221,6 +221,49 @@ static int mpi_two(char *out, size_t cap, const char *dir, const char *args0, co
     return rc;
 }
 
+/* Ranks of two builds call other collectives in another order, and waited in them for ever (an
+ * old build in an allgather, the new in an allreduce). The ranks compare the build ID first: a
+ * copy of occam whose ID is changed (the 12 hex digits `occam --version` prints, rewritten in
+ * the binary) on rank 1 is refused on both, naming both builds. */
+Test(mpi, ranks_of_other_builds_are_refused, .timeout = 120)
+{
+    char dir[64], out[1 << 15], cmd[4096];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    int sig = 0;
+    snprintf(cmd, sizeof cmd, "%s --version", bin());
+    cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 0, "%s", out);
+    const char *b = strstr(out, "(build ");
+    cr_assert(b && strlen(b) >= 7 + 12, "%s", out);
+    char id[13];
+    memcpy(id, b + 7, 12);
+    id[12] = 0;
+    const char *other = tmpdir_path(dir, "occam-other");
+    /* the same bytes but for the ID: ffffffffffff is no sha256 prefix we will meet */
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import sys; d=open(sys.argv[1],'rb').read(); "
+             "n=d.count(sys.argv[3].encode()); assert n>0, n; "
+             "open(sys.argv[2],'wb').write(d.replace(sys.argv[3].encode(), b'ffffffffffff'))\" "
+             "%s %s %s && chmod +x %s 2>&1", bin(), other, id, other);
+    cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 0, "%s", out);
+    char script[4096];
+    const char *sh = tmpdir_path(dir, "ranks.sh");
+    int n = snprintf(script, sizeof script,
+                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec %s %s; "
+                     "else exec %s %s; fi\n", other, "train configs/blobs.ini --threads 1",
+                     bin(), "train configs/blobs.ini --threads 1");
+    tmpdir_spit(sh, script, (size_t)n);
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 timeout 60 mpirun --allow-run-as-root --oversubscribe "
+             "--quiet -np 2 -x ASAN_OPTIONS sh %s 2>&1", sh);
+    int rc = shell_run(cmd, out, sizeof out, &sig);
+    cr_assert_eq(rc, 2, "%s", out);
+    char want[128];
+    snprintf(want, sizeof want, "rank 1 runs occam build ffffffffffff but rank 0 build %s: "
+             "every rank must run the same build", id);
+    cr_assert(strstr(out, want), "%s", out);
+    tmpdir_remove(dir);
+}
+
 /* mpi_two with rank 1 given RANK1 after COMMON. */
 static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
                      const char *rank1)
