@@ -264,6 +264,32 @@ Test(mpi, ranks_of_other_builds_are_refused, .timeout = 120)
     tmpdir_remove(dir);
 }
 
+/* Ranks on other BLIS kernels round their products otherwise: said once (rank 1 forced to the
+ * haswell kernels by BLIS_ARCH_TYPE). Ranks of one kernel say nothing. */
+Test(mpi, ranks_on_other_blis_kernels_are_said, .timeout = 120)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *train = "train configs/blobs.ini --threads 1 --set train.epochs=1";
+    cr_assert_eq(mpi_two(out, sizeof out, dir, train, train), 0, "%s", out);
+    cr_assert(!strstr(out, "different BLIS kernels"), "%s", out);
+    char script[4096], cmd[4096];
+    const char *sh = tmpdir_path(dir, "kern.sh");
+    int n = snprintf(script, sizeof script,
+                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then BLIS_ARCH_TYPE=haswell exec %s "
+                     "%s; else exec %s %s; fi\n", bin(), train, bin(), train);
+    tmpdir_spit(sh, script, (size_t)n);
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 timeout 60 mpirun --allow-run-as-root --oversubscribe "
+             "--quiet -np 2 -x ASAN_OPTIONS sh %s 2>&1", sh);
+    int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
+    cr_assert_eq(rc, 0, "%s", out);
+    const char *note = "the ranks multiply with different BLIS kernels";
+    const char *at = strstr(out, note);
+    cr_assert(at && !strstr(at + 1, note), "said once: %s", out);
+    tmpdir_remove(dir);
+}
+
 /* mpi_two with rank 1 given RANK1 after COMMON. */
 static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
                      const char *rank1)

@@ -350,6 +350,16 @@ static int run(const cli_opts *o, occam_error *err)
      * range: rank 0's count alone misstated the others' (every rank gets here) */
     char team[64];
     int most = occam_comm_max_int(world, threads), least = -occam_comm_max_int(world, -threads);
+    /* ranks on other BLIS kernels (other CPUs, a BLIS_ARCH_TYPE on one) round their products
+     * otherwise: the run is consistent, but not the bits of a run on one kernel */
+    unsigned kern = 0;
+    for (const char *c = arch; *c; c++) kern = kern * 31u + (unsigned char)*c;
+    int kmine = (int)(kern & 0x3fffffff);
+    bool kinds = world->size > 1 && /* every rank or none calls the collectives */
+                 occam_comm_max_int(world, kmine) != -occam_comm_max_int(world, -kmine);
+    if (kinds && root)
+        fprintf(stderr, "occam: note: the ranks multiply with different BLIS kernels (rank 0: "
+                "%s): the results are not the bits of a run on one kind of kernel\n", arch);
     if (least == most)
         snprintf(team, sizeof team, "%d rank%s × %d thread%s", world->size,
                  world->size == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
