@@ -305,6 +305,74 @@ Test(resume, mdl_and_agp_schedules_are_bit_identical)
     same_bits(&cfg, 2, 70);
 }
 
+/* prune.finetune_epochs = 0: the prune steps follow one another with no epoch between them.
+ * A stop that came during one step's evaluation or scoring was taken at the next step's
+ * check and saved the schedule's phase with the dense phase's place in it (phase 1, 3 epochs
+ * of it): the run's own resume refused its checkpoint ("does not fit this config's
+ * schedule"). A stop cannot be asked for in-process at that moment, so the state is saved
+ * where such a run ends, the same place, and resumed. */
+Test(resume, prune_steps_without_fine_tuning_save_a_position_that_fits)
+{
+    for (int mdl = 0; mdl < 2; mdl++) {
+        occam_config cfg = blobs(3);
+        cfg.prune.schedule = mdl ? OCCAM_PRUNE_MDL : OCCAM_PRUNE_ITERATIVE;
+        cfg.prune.steps = 3;
+        cfg.prune.finetune_epochs = 0;
+        outcome a = run(&cfg, 1, 0, NULL);
+        cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
+
+        occam_error err = {0};
+        occam_dataset train, test;
+        occam_fit_clear_stop();
+        cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg),
+                                     occam_config_outputs(&cfg), &train, &test, &err), OCCAM_OK);
+        occam_model m;
+        cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+        occam_model_init(&m, cfg.model.init, cfg.train.seed);
+        occam_trainer *tr;
+        cr_assert_eq(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 1, NULL, &err),
+                     OCCAM_OK);
+        occam_fit_result res;
+        occam_prune_log log;
+        occam_train_io io = {0};
+        cr_assert_eq(occam_train_run(tr, &m, &cfg, &train, &test, &res, &log, &io, &err),
+                     OCCAM_OK, "%s", err.msg);
+        cr_assert_eq(res.pos.phase, 3);
+        size_t n = m.lay.nparams;
+        float *best = calloc(n, sizeof(float));
+        uint8_t *mask = calloc(n, 1);
+        double total = a.log.best >= 0 ? a.log.ev[a.log.best].total_bits : INFINITY;
+        occam_train_view v = {.cfg = &cfg, .m = &m, .tr = tr, .res = &res, .log = &log};
+        if (mdl) { /* the copy holds the model the run kept */
+            memcpy(best, m.params, n * sizeof(float));
+            memcpy(mask, m.mask, n);
+            v.best_params = best;
+            v.best_mask = mask;
+            v.best_total = &total;
+        }
+        char path[1200];
+        snprintf(path, sizeof path, "%s/between-steps.safetensors", dir);
+        cr_assert_eq(occam_state_save(path, &v, &err), OCCAM_OK, "%s", err.msg);
+        free(best);
+        free(mask);
+        occam_trainer_free(tr);
+        occam_model_free(&m);
+        occam_fit_result_free(&res);
+        occam_prune_log_free(&log);
+        occam_dataset_free(&train);
+        occam_dataset_free(&test);
+
+        outcome c = run(&cfg, 1, 0, path);
+        cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+        cr_assert_str_empty(c.note, "%s", c.note);
+        cr_assert(!memcmp(a.m.params, c.m.params, n * sizeof(float)), "weights differ");
+        cr_assert(!memcmp(a.m.mask, c.m.mask, n), "masks differ");
+        cr_assert_eq(a.log.n, c.log.n);
+        outcome_free(&a);
+        outcome_free(&c);
+    }
+}
+
 Test(resume, another_thread_count_resumes_and_says_so)
 {
     occam_config cfg = blobs(3);

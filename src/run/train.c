@@ -382,7 +382,10 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
             if (!(res->resuming && k == start)) {
                 rc = check_stop(&r, err);
                 if (rc != OCCAM_OK) break;
-                res->pos.phase = k;
+                /* a new phase, at its start: under prune.finetune_epochs = 0 no epoch of it
+                 * resets the place (occam_fit_epochs does), and a stop taken at the next
+                 * step's check saved the dense phase's, which the resume refused */
+                res->pos = (occam_fit_pos){.phase = k};
                 double target = occam_train_iterative_target(cfg->prune.target, k, steps);
                 rc = prune_event(&r, target, occam_train_iterative_target(1.0, k, steps), &ev,
                                  err);
