@@ -762,24 +762,31 @@ def main():
     if not R_ROUND:
         print("r-cran-mass or r-cran-mlbench is not installed: the sixth round (cpus ... crabs) "
               "is left out", file=sys.stderr)
+    write_sets(SETS, a.outdir, a.train, a.splits, only)
+
+
+def write_sets(sets, outdir, train, splits, only):
+    """Writes each set of sets (name -> loader) named in only (all when empty) as
+    OUTDIR/NAME-sS-{train,test}.csv for S < splits (train rows by the seeded shuffle
+    RandomState(1000 + S)), and the index OUTDIR/sets.txt; perf/realdata_extra.py shares it."""
     index = []
-    for name, load in SETS.items():
+    for name, load in sets.items():
         if only and name not in only:
             continue
         x, y, task = load()
-        if len(y) - a.train < MIN_TEST:
+        if len(y) - train < MIN_TEST:
             print(f"{name}: left out, {len(y)} rows leave fewer than {MIN_TEST} test rows "
-                  f"after --train {a.train}", file=sys.stderr)
+                  f"after --train {train}", file=sys.stderr)
             continue
-        for s in range(a.splits):
+        for s in range(splits):
             p = np.random.RandomState(1000 + s).permutation(len(y))
-            for part, idx in (("train", p[:a.train]), ("test", p[a.train:])):
-                write_rows(os.path.join(a.outdir, f"{name}-s{s}-{part}.csv"), x[idx], y[idx],
+            for part, idx in (("train", p[:train]), ("test", p[train:])):
+                write_rows(os.path.join(outdir, f"{name}-s{s}-{part}.csv"), x[idx], y[idx],
                            task == "classify")
         k = len(set(y.tolist())) if task == "classify" else 1
         print(f"{name} {task} features={x.shape[1]} rows={len(y)} outputs={k}")
         index.append(f"{name} {task} {x.shape[1]} {k}")
-    with open(os.path.join(a.outdir, "sets.txt"), "w") as f:
+    with open(os.path.join(outdir, "sets.txt"), "w") as f:
         f.write("\n".join(index) + "\n")
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ import argparse, os, sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from realdata import MIN_TEST, complete, r_classes, r_have, r_rows, sample, write_rows  # noqa
+from realdata import complete, r_classes, r_have, r_rows, sample, write_sets  # noqa
 
 
 def chickweight():
@@ -113,26 +113,7 @@ def main():
     if unknown:
         sys.exit(f"unknown set(s): {', '.join(unknown)} (known: {', '.join(SETS)})")
     os.makedirs(a.outdir, exist_ok=True)
-    index = []
-    for name, load in SETS.items():
-        if only and name not in only:
-            continue
-        x, y, task = load()
-        if len(y) - a.train < MIN_TEST:
-            print(f"{name}: left out, {len(y)} rows leave fewer than {MIN_TEST} test rows "
-                  f"after --train {a.train}", file=sys.stderr)
-            continue
-        for s in range(a.splits):
-            p = np.random.RandomState(1000 + s).permutation(len(y))
-            for part, idx in (("train", p[:a.train]), ("test", p[a.train:])):
-                write_rows(os.path.join(a.outdir, f"{name}-s{s}-{part}.csv"), x[idx], y[idx],
-                           task == "classify")
-        k = len(set(y.tolist())) if task == "classify" else 1
-        print(f"{name} {task} features={x.shape[1]} rows={len(y)} outputs={k}")
-        index.append(f"{name} {task} {x.shape[1]} {k}")
-    with open(os.path.join(a.outdir, "sets.txt"), "w") as f:
-        f.write("\n".join(index) + "\n")
-
+    write_sets(SETS, a.outdir, a.train, a.splits, only)
 
 if __name__ == "__main__":
     main()

@@ -203,15 +203,17 @@ Test(mpi, sigusr1_to_mpirun_saves_and_stops_every_rank, .timeout = 120)
     tmpdir_remove(dir);
 }
 
-/* `timeout 60 mpirun -np 2` running `occam ARGS0` on rank 0 and `occam ARGS1` on rank 1 (a
+/* `timeout 60 mpirun -np 2` running the shell command CMD0 on rank 0 and CMD1 on rank 1 (a
  * script picks by OMPI_COMM_WORLD_RANK); the exit status, 124 for a hang. */
-static int mpi_two(char *out, size_t cap, const char *dir, const char *args0, const char *args1)
+static int mpi_two_cmds(char *out, size_t cap, const char *dir, const char *cmd0,
+                        const char *cmd1)
 {
     char script[8192], cmd[4096];
     const char *sh = tmpdir_path(dir, "ranks.sh");
     int n = snprintf(script, sizeof script,
-                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec %s %s; "
-                     "else exec %s %s; fi\n", bin(), args1, bin(), args0);
+                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec %s; else exec %s; fi\n",
+                     cmd1, cmd0);
+    cr_assert(n > 0 && (size_t)n < sizeof script, "the ranks' commands are too long");
     tmpdir_spit(sh, script, (size_t)n);
     snprintf(cmd, sizeof cmd,
              "ASAN_OPTIONS=detect_leaks=0 timeout 60 mpirun --allow-run-as-root --oversubscribe "
@@ -219,6 +221,15 @@ static int mpi_two(char *out, size_t cap, const char *dir, const char *args0, co
     int sig = 0, rc = shell_run(cmd, out, cap, &sig);
     cr_assert(rc >= 0, "%s: signal %d: %s", cmd, sig, out);
     return rc;
+}
+
+/* mpi_two_cmds running `occam ARGS0` on rank 0 and `occam ARGS1` on rank 1. */
+static int mpi_two(char *out, size_t cap, const char *dir, const char *args0, const char *args1)
+{
+    char cmd0[8192], cmd1[8192];
+    snprintf(cmd0, sizeof cmd0, "%s %s", bin(), args0);
+    snprintf(cmd1, sizeof cmd1, "%s %s", bin(), args1);
+    return mpi_two_cmds(out, cap, dir, cmd0, cmd1);
 }
 
 /* Ranks of two builds call other collectives in another order, and waited in them for ever (an
@@ -245,18 +256,10 @@ Test(mpi, ranks_of_other_builds_are_refused, .timeout = 120)
              "open(sys.argv[2],'wb').write(d.replace(sys.argv[3].encode(), b'ffffffffffff'))\" "
              "%s %s %s && chmod +x %s 2>&1", bin(), other, id, other);
     cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 0, "%s", out);
-    char script[4096];
-    const char *sh = tmpdir_path(dir, "ranks.sh");
-    int n = snprintf(script, sizeof script,
-                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then exec %s %s; "
-                     "else exec %s %s; fi\n", other, "train configs/blobs.ini --threads 1",
-                     bin(), "train configs/blobs.ini --threads 1");
-    tmpdir_spit(sh, script, (size_t)n);
-    snprintf(cmd, sizeof cmd,
-             "ASAN_OPTIONS=detect_leaks=0 timeout 60 mpirun --allow-run-as-root --oversubscribe "
-             "--quiet -np 2 -x ASAN_OPTIONS sh %s 2>&1", sh);
-    int rc = shell_run(cmd, out, sizeof out, &sig);
-    cr_assert_eq(rc, 2, "%s", out);
+    char cmd0[4096], cmd1[4096];
+    snprintf(cmd0, sizeof cmd0, "%s train configs/blobs.ini --threads 1", bin());
+    snprintf(cmd1, sizeof cmd1, "%s train configs/blobs.ini --threads 1", other);
+    cr_assert_eq(mpi_two_cmds(out, sizeof out, dir, cmd0, cmd1), 2, "%s", out);
     char want[128];
     snprintf(want, sizeof want, "rank 1 runs occam build ffffffffffff but rank 0 build %s: "
              "every rank must run the same build", id);
@@ -273,17 +276,10 @@ Test(mpi, ranks_on_other_blis_kernels_are_said, .timeout = 120)
     const char *train = "train configs/blobs.ini --threads 1 --set train.epochs=1";
     cr_assert_eq(mpi_two(out, sizeof out, dir, train, train), 0, "%s", out);
     cr_assert(!strstr(out, "different BLIS kernels"), "%s", out);
-    char script[4096], cmd[4096];
-    const char *sh = tmpdir_path(dir, "kern.sh");
-    int n = snprintf(script, sizeof script,
-                     "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then BLIS_ARCH_TYPE=haswell exec %s "
-                     "%s; else exec %s %s; fi\n", bin(), train, bin(), train);
-    tmpdir_spit(sh, script, (size_t)n);
-    snprintf(cmd, sizeof cmd,
-             "ASAN_OPTIONS=detect_leaks=0 timeout 60 mpirun --allow-run-as-root --oversubscribe "
-             "--quiet -np 2 -x ASAN_OPTIONS sh %s 2>&1", sh);
-    int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
-    cr_assert_eq(rc, 0, "%s", out);
+    char cmd0[4096], cmd1[4096];
+    snprintf(cmd0, sizeof cmd0, "%s %s", bin(), train);
+    snprintf(cmd1, sizeof cmd1, "env BLIS_ARCH_TYPE=haswell %s %s", bin(), train);
+    cr_assert_eq(mpi_two_cmds(out, sizeof out, dir, cmd0, cmd1), 0, "%s", out);
     const char *note = "the ranks multiply with different BLIS kernels";
     const char *at = strstr(out, note);
     cr_assert(at && !strstr(at + 1, note), "said once: %s", out);
