@@ -49,11 +49,15 @@ TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 # first: another build calls other collectives in another order, and ranks of two builds
 # waited in different ones for ever.
 BUILD_ID_SRC := $(sort $(LIB_SRC) $(CLI_SRC) $(shell find include src -name '*.h'))
+# Computed at every make and replaced only when it changes: a source removed or renamed (its
+# time kept) left the ID of the tree before, which a clean build of the same sources refused
+# as another build; and a source touched alone rebuilt options.o and main.o.
 BUILD_ID_OBJ := $(BUILD)/src/cli/options.o $(BUILD)/src/cli/main.o
-$(BUILD)/gen/occam_build.h: $(BUILD_ID_SRC)
+$(BUILD)/gen/occam_build.h: FORCE
 	@mkdir -p $(dir $@)
 	@printf '#define OCCAM_BUILD_ID "%s"\n' "$$(cat $(BUILD_ID_SRC) | sha256sum | cut -c1-12)" > $@.tmp
-	@mv $@.tmp $@
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+FORCE:
 $(BUILD_ID_OBJ): $(BUILD)/gen/occam_build.h
 $(BUILD_ID_OBJ): CFLAGS += -I$(BUILD)/gen
 

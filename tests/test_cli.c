@@ -3150,6 +3150,30 @@ Test(cli, version_and_config_keys_take_no_arguments)
     expect(occam("--version"), 0, "occam ");
 }
 
+/* The build ID (build/gen/occam_build.h, which the ranks of an MPI job compare) is a hash of
+ * the sources. Its rule ran only when a source was newer than it: after a source was removed
+ * (or renamed, its time kept) an incremental build kept the old tree's ID, and a clean build
+ * of the same sources, on another host, was refused as another build. The Makefile is run
+ * on a tree of three files: the ID after one is removed must be a clean build's. */
+Test(cli, the_build_id_follows_a_removed_source)
+{
+    char cwd[1024], cmd[4096];
+    cr_assert(getcwd(cwd, sizeof cwd));
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p src/a include && echo 'int a;' > src/a/a.c && "
+             "echo 'int b;' > src/a/b.c && echo '/* h */' > include/h.h", tmpdir);
+    cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
+    /* the test runner may run under make (make unit): its flags are not this make's */
+    const char *make = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s";
+    snprintf(cmd, sizeof cmd, "cd %s && %s -f %s/Makefile BUILD=inc inc/gen/occam_build.h "
+             "2>&1 && touch -d '2000-01-01' src/a/a.c include/h.h && rm src/a/b.c && "
+             "%s -f %s/Makefile BUILD=inc inc/gen/occam_build.h 2>&1 && "
+             "%s -f %s/Makefile BUILD=clean clean/gen/occam_build.h 2>&1 && "
+             "cmp inc/gen/occam_build.h clean/gen/occam_build.h 2>&1", tmpdir, make, cwd, make,
+             cwd, make, cwd);
+    cr_assert_eq(shell(cmd, NULL), 0, "the incremental build kept another ID: %s", out);
+}
+
 /* OpenMP's environment against --threads: OMP_THREAD_LIMIT=1 with --threads 2 failed at the
  * first team, after the data had loaded, as a runtime failure ('OpenMP gave 1 thread, 2 asked
  * for', exit 1), and OMP_MAX_ACTIVE_LEVELS=0, which makes every team one thread, the same
