@@ -741,7 +741,9 @@ def write_rows(path, x, y, classify):
 # A test set of a few rows says nothing (star98 and sunspots at --train 300 kept 3).
 MIN_TEST = 50
 
-def main():
+def parse_args(sets):
+    """The command line of this script and perf/realdata_extra.py: the arguments, and the
+    names --sets chose among sets (empty: all)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
     ap.add_argument("--train", type=int, default=100)
@@ -749,9 +751,14 @@ def main():
     ap.add_argument("--sets", default="", help="comma-separated names (default: all)")
     a = ap.parse_args()
     only = [n for n in a.sets.split(",") if n]
-    unknown = [n for n in only if n not in SETS]
+    unknown = [n for n in only if n not in sets]
     if unknown:
-        sys.exit(f"unknown set(s): {', '.join(unknown)} (known: {', '.join(SETS)})")
+        sys.exit(f"unknown set(s): {', '.join(unknown)} (known: {', '.join(sets)})")
+    return a, only
+
+
+def main():
+    a, only = parse_args(SETS)
     os.makedirs(a.outdir, exist_ok=True)
     if not os.path.isdir(SM):
         print("python3-statsmodels is not installed: star98, grunfeld, fair, randhie and "

@@ -30,12 +30,12 @@ testing; OUTDIR/sets.txt), so perf/realdata_table.py runs them unchanged.
                         (mlbench::Satellite)
 Usage: perf/realdata_extra.py OUTDIR [--train 100] [--splits 3] [--sets a,b,...]
 Then: perf/realdata_table.py OUTDIR --select --occam build/occam --jobs 2"""
-import argparse, os, sys
+import os, sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from realdata import complete, r_classes, r_have, r_rows, sample, write_sets  # noqa
+from realdata import complete, parse_args, r_classes, r_have, r_rows, sample, write_sets  # noqa
 
 
 def chickweight():
@@ -100,18 +100,9 @@ SETS = {"chickweight": chickweight, "gagurine": gagurine, "faithful": faithful,
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("outdir")
-    ap.add_argument("--train", type=int, default=100)
-    ap.add_argument("--splits", type=int, default=3)
-    ap.add_argument("--sets", default="", help="comma-separated names (default: all)")
-    a = ap.parse_args()
+    a, only = parse_args(SETS)
     if not r_have("MASS", "mlbench"):
         sys.exit("needs Rscript with r-cran-mass and r-cran-mlbench")
-    only = [n for n in a.sets.split(",") if n]
-    unknown = [n for n in only if n not in SETS]
-    if unknown:
-        sys.exit(f"unknown set(s): {', '.join(unknown)} (known: {', '.join(SETS)})")
     os.makedirs(a.outdir, exist_ok=True)
     write_sets(SETS, a.outdir, a.train, a.splits, only)
 
