@@ -2570,6 +2570,15 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
     }
     cr_expect_eq(v[1], v[0], "flag 1 predicted %.9g, flag 0 %.9g", v[1], v[0]);
     cr_expect_eq(v[2], v[0], "flag 37 predicted %.9g, flag 0 %.9g", v[2], v[0]);
+    /* select says a file's note once: a grid over the test file read the training file
+     * again and repeated it */
+    write_file("cst_te.csv", "a,flag,b,y\n3,0,2,1\n4,1,2,2\n");
+    write_file("cst_te2.csv", "a,flag,b,y\n5,0,2,1\n1,1,3,2\n");
+    expect(occam("select %s --threads 1 --grid data.test=%s,%s", path("cst.ini"),
+                  path("cst_te.csv"), path("cst_te2.csv")),
+           0, NULL);
+    const char *first = strstr(out, "is 0 in every training row");
+    cr_assert(first && !strstr(first + 1, "is 0 in every training row"), "%s", out);
     /* under scale the flag is a (constant) input like any other: no note */
     expect(occam("train %s --threads 1 --set data.normalize=scale", path("cst.ini")), 0,
            "# result");

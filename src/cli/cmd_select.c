@@ -230,10 +230,22 @@ static int preflight(select_run *s, occam_error *err)
                 s->pt[q].rows = s->data.train.n;
                 s->pt[q].coded_other = !occam_coded_rows_same(&s->coded, &s->data.train);
             }
+        /* A note about a file is said once: a grid over data.test (or the inputs' scaling
+         * of another file) read the same training file again and repeated its notes. */
+        bool train_said = false, test_said = false;
+        for (int q = 0; q < p; q++) {
+            const occam_config *c = &s->pt[q].cfg;
+            bool same_train = !strcmp(c->data.train, cfg->data.train) &&
+                              c->data.normalize == cfg->data.normalize;
+            train_said |= same_train;
+            test_said |= same_train && !strcmp(c->data.test, cfg->data.test);
+        }
         if (rc == OCCAM_OK) {
-            cli_note_csv("data.train", cfg->data.train, &s->data.train);
-            cli_note_csv("data.test", cfg->data.test, &s->data.test);
-            cli_note_classes(&s->data.train, &s->data.test);
+            if (!train_said) cli_note_csv("data.train", cfg->data.train, &s->data.train);
+            if (!test_said) {
+                cli_note_csv("data.test", cfg->data.test, &s->data.test);
+                cli_note_classes(&s->data.train, &s->data.test);
+            }
         }
         if (rc != OCCAM_OK)
             occam_error_set(err, rc, "select %d/%d (%s): %s; no point was trained", p + 1,
