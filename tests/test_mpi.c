@@ -517,6 +517,18 @@ Test(mpi, select_says_a_binding_notice_once, .timeout = 120)
     cr_assert_leq(said, 1, "said %d times: %s", said, out);
 }
 
+/* N input rows for configs/blobs.ini's 20 features, as CSV into buf; the length. */
+static size_t blobs_rows(char *buf, size_t cap, int n)
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 20; j++)
+            len += (size_t)snprintf(buf + len, cap - len, "%d%c", (i * j) % 7,
+                                    j == 19 ? '\n' : ',');
+    cr_assert(len < cap, "the rows do not fit");
+    return len;
+}
+
 /* predict under mpirun: every rank predicts, rank 0 writes. Another input on rank 1 went
  * unchecked (exit 0 on rank 0's rows), and standard input, which mpirun gives rank 0 alone,
  * failed on rank 1 after rank 0 had written the output (found by the MPI sweep). Now the ranks
@@ -532,11 +544,7 @@ Test(mpi, predict_ranks_agree_before_rank_0_writes, .timeout = 120)
     cr_assert_eq(shell_occam(out, sizeof out, "train configs/blobs.ini --threads 1 "
                              "--set train.epochs=1 --save %s", model), 0, "%s", out);
     char csv[8192];
-    size_t len = 0;
-    for (int i = 0; i < 20; i++)
-        for (int j = 0; j < 20; j++)
-            len += (size_t)snprintf(csv + len, sizeof csv - len, "%d%c", (i * j) % 7,
-                                    j == 19 ? '\n' : ',');
+    size_t len = blobs_rows(csv, sizeof csv, 20);
     tmpdir_spit(rows, csv, len);
     tmpdir_spit(fewer, csv, len / 2);
     snprintf(common, sizeof common, "predict configs/blobs.ini --threads 1 --checkpoint %s "
@@ -569,12 +577,7 @@ Test(mpi, an_output_folder_on_rank_0_alone_is_enough, .timeout = 300)
     const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set train.epochs=1";
     cr_assert_eq(shell_occam(out, sizeof out, "train %s --save %s", small, model), 0, "%s", out);
     char csv[4096];
-    size_t len = 0;
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 20; j++)
-            len += (size_t)snprintf(csv + len, sizeof csv - len, "%d%c", (i * j) % 7,
-                                    j == 19 ? '\n' : ',');
-    tmpdir_spit(rows, csv, len);
+    tmpdir_spit(rows, csv, blobs_rows(csv, sizeof csv, 5));
     struct {
         const char *cmd, *option, *name;
     } cases[] = {

@@ -23,6 +23,7 @@
 #include "occam/prune.h"
 #include "occam/report.h"
 #include "occam/runtime.h"
+#include "occam/safetensors.h"
 #include "occam/train.h"
 #include "occam/trainer.h"
 #include "occam/trainstate.h"
@@ -352,9 +353,7 @@ static int run(const cli_opts *o, occam_error *err)
     int most = occam_comm_max_int(world, threads), least = -occam_comm_max_int(world, -threads);
     /* ranks on other BLIS kernels (other CPUs, a BLIS_ARCH_TYPE on one) round their products
      * otherwise: the run is consistent, but not the bits of a run on one kernel */
-    unsigned kern = 0;
-    for (const char *c = arch; *c; c++) kern = kern * 31u + (unsigned char)*c;
-    int kmine = (int)(kern & 0x3fffffff);
+    int kmine = (int)(occam_st_crc32(0, arch, strlen(arch)) & 0x3fffffff);
     bool kinds = world->size > 1 && /* every rank or none calls the collectives */
                  occam_comm_max_int(world, kmine) != -occam_comm_max_int(world, -kmine);
     if (kinds && root)

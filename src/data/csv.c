@@ -283,18 +283,37 @@ static bool csv_decimal_comma(const csv_cell *c)
     return d.ok;
 }
 
-/* Whether a cell that reads as a number with its comma for a '.' may as well be grouped by a
- * thousands separator: at most three digits (after a sign) before the comma and exactly three
- * after it, as a spreadsheet writes 23000 ("23,000"). Read as a decimal comma it would be a
- * thousand times smaller, so the hint must not say only that. */
-static bool csv_thousands(const csv_cell *c)
+static bool csv_digits(const char *p, const char *end, size_t n)
 {
-    size_t i = c->len && (c->text[0] == '-' || c->text[0] == '+'), d = 0;
-    while (i < c->len && c->text[i] >= '0' && c->text[i] <= '9') i++, d++;
-    if (d < 1 || d > 3 || i == c->len || c->text[i] != ',' || c->len - i - 1 != 3) return false;
-    for (i++; i < c->len; i++)
-        if (c->text[i] < '0' || c->text[i] > '9') return false;
+    if ((size_t)(end - p) < n) return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9') return false;
     return true;
+}
+
+/* Whether a cell is a number with its thousands grouped, as spreadsheets and locales format
+ * one: a sign, 1 to 3 digits, one or more groups of a separator (the same throughout: ',',
+ * '.', ' ' or '\'') and 3 digits, then at most a decimal part after the other mark of ',' and
+ * '.': "1,234,567", "1,234.50", "1.234,5", 1 234 567, "23,000" (which a quoted cell may
+ * also mean as a decimal comma: csv_separator_hint names both). Without this a grouped
+ * amount was called a category or a date. */
+static bool csv_grouped(const csv_cell *c)
+{
+    const char *p = c->text, *end = c->text + c->len;
+    if (p < end && (*p == '-' || *p == '+')) p++;
+    size_t lead = 0;
+    while (p < end && *p >= '0' && *p <= '9') p++, lead++;
+    if (lead < 1 || lead > 3 || p == end) return false;
+    char sep = *p;
+    if (sep != ',' && sep != '.' && sep != ' ' && sep != '\'') return false;
+    size_t groups = 0;
+    while (p < end && *p == sep && csv_digits(p + 1, end, 3) &&
+           (p + 4 == end || p[4] < '0' || p[4] > '9'))
+        p += 4, groups++;
+    if (!groups) return false;
+    if (p == end) return true;
+    if ((*p != '.' && *p != ',') || *p == sep || p + 1 == end) return false;
+    return csv_digits(p + 1, end, (size_t)(end - p - 1));
 }
 
 /* For a cell that holds another locale's or program's separator: a file written with ';'
@@ -305,9 +324,11 @@ static const char *csv_separator_hint(const csv_cell *c)
 {
     if (c->quoted) {
         if (!csv_decimal_comma(c)) return "";
-        return csv_thousands(c) ? " (a thousands separator, or a decimal comma? occam reads "
-                                  "numbers without grouping, with a '.' for the decimal point)"
-                                : " (a decimal comma? occam reads a '.')";
+        /* read as a decimal comma "23,000" would be a thousand times smaller: the hint must
+         * not say only that */
+        return csv_grouped(c) ? " (a thousands separator, or a decimal comma? occam reads "
+                                "numbers without grouping, with a '.' for the decimal point)"
+                              : " (a decimal comma? occam reads a '.')";
     }
     if (memchr(c->text, ';', c->len)) return CSV_HINT_SEMICOLON;
     if (memchr(c->text, '\t', c->len)) return CSV_HINT_TAB;
@@ -328,38 +349,6 @@ static bool csv_missing(const csv_cell *c)
         if (c->len == strlen(missing[i]) && !strncasecmp(c->text, missing[i], c->len))
             return true;
     return false;
-}
-
-static bool csv_digits(const char *p, const char *end, size_t n)
-{
-    if ((size_t)(end - p) < n) return false;
-    for (size_t i = 0; i < n; i++)
-        if (p[i] < '0' || p[i] > '9') return false;
-    return true;
-}
-
-/* Whether a cell is a number with its thousands grouped, as spreadsheets and locales format
- * one: a sign, 1 to 3 digits, one or more groups of a separator (the same throughout: ',',
- * '.', ' ' or '\'') and 3 digits, then at most a decimal part after the other mark of ',' and
- * '.': "1,234,567", "1,234.50", "1.234,5", 1 234 567. A single comma group ("23,000") is
- * csv_thousands' case. Without this a grouped amount was called a category or a date. */
-static bool csv_grouped(const csv_cell *c)
-{
-    const char *p = c->text, *end = c->text + c->len;
-    if (p < end && (*p == '-' || *p == '+')) p++;
-    size_t lead = 0;
-    while (p < end && *p >= '0' && *p <= '9') p++, lead++;
-    if (lead < 1 || lead > 3 || p == end) return false;
-    char sep = *p;
-    if (sep != ',' && sep != '.' && sep != ' ' && sep != '\'') return false;
-    size_t groups = 0;
-    while (p < end && *p == sep && csv_digits(p + 1, end, 3) &&
-           (p + 4 == end || p[4] < '0' || p[4] > '9'))
-        p += 4, groups++;
-    if (!groups) return false;
-    if (p == end) return true;
-    if ((*p != '.' && *p != ',') || *p == sep || p + 1 == end) return false;
-    return csv_digits(p + 1, end, (size_t)(end - p - 1));
 }
 
 static const char *csv_cell_hint(const csv_cell *c)
