@@ -1538,6 +1538,34 @@ Test(data, csv_a_row_index_is_flagged)
     }
 }
 
+/* R's write.csv writes a data frame's row names ("Mazda RX4", "Afghanistan") under an empty
+ * header cell by default: the message names them and the way to leave them out, where it used
+ * to advise one 0/1 column per value. A named first column of text is still a category. */
+Test(data, csv_text_row_names_are_named_as_such)
+{
+    occam_csv_opts regress =
+        csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    occam_error err = expect_csv_error("\"\",\"mpg\",\"wt\"\n\"Mazda RX4\",21,2.62\n", regress,
+                                       ":2: column 1: \"Mazda RX4\" is not a number (row names "
+                                       "under the header's empty first cell, as R's write.csv "
+                                       "writes them by default? occam reads numbers only: write "
+                                       "the file without them (R: row.names = FALSE; pandas: "
+                                       "index=False))");
+    cr_assert_null(strstr(err.msg, "0/1 column"), "%s", err.msg);
+    /* pandas' unnamed index of dates, under classification */
+    expect_csv_error(",a,y\n2020-01-31,5,1\n", classify_last(2), "(row names under the header's");
+    err = expect_csv_error("car,mpg,wt\n\"Mazda RX4\",21,2.62\n", regress,
+                           "(a category or other text? occam reads numbers only: write a "
+                           "category as one 0/1 column per value)");
+    cr_assert_null(strstr(err.msg, "row names"), "%s", err.msg);
+    /* an unnamed first column that is the label is no row names */
+    err = expect_csv_error(",a\nMazda,21\n",
+                           csv_opts(OCCAM_LABEL_FIRST, OCCAM_CSV_HEADER_AUTO,
+                                    OCCAM_TASK_CLASSIFY, 2),
+                           "(a class name?");
+    cr_assert_null(strstr(err.msg, "row names"), "%s", err.msg);
+}
+
 /* R's write.csv quotes a factor's codes: a feature column quoted in every row while another is
  * not is flagged (the first such, by its column in the file); every column quoted (a
  * spreadsheet's export), none, only R's row names or only the label are not. */

@@ -388,7 +388,7 @@ static bool csv_auto_header(const csv_reader *r)
 }
 
 /* What a feature's text cell that is no number and no missing value may be: a yes/no word,
- * a date or time, or a category's name (R's factors, "Female", "0-5yrs", "Mazda RX4"). */
+ * a date or time, or a category's name (R's factors, "Female", "0-5yrs"). */
 static const char *csv_text_hint(const csv_cell *c)
 {
     /* whole words only: a lone F or T is as often a sex or a grade */
@@ -545,6 +545,12 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
                    "every cell: fill it in, or drop the row or the line's last comma)";
         if (!*hint && r->bad == sh->label && o->task == OCCAM_TASK_CLASSIFY)
             hint = " (a class name? labels are the classes' numbers, counted from 0)";
+        else if (!*hint && r->bad == 0 && sh->unnamed)
+            /* R's write.csv writes a data frame's row names ("Mazda RX4", "Afghanistan")
+             * under an empty header cell by default: one 0/1 column per value is no answer */
+            hint = " (row names under the header's empty first cell, as R's write.csv writes "
+                   "them by default? occam reads numbers only: write the file without them (R: "
+                   "row.names = FALSE; pandas: index=False))";
         else if (!*hint && r->bad != sh->label)
             hint = csv_text_hint(c);
         return csv_error_cell(r, sh, ds, r->bad, "is not a number", hint, err);
