@@ -2247,6 +2247,29 @@ Test(data, load_model_mismatch)
     expect_load_error(&cfg, "data.samples");
 }
 
+/* A width that misses by R's or pandas' row index: the error says the index was counted, since
+ * the note that names it comes only after a load that succeeds. */
+Test(data, load_model_mismatch_names_a_row_index)
+{
+    path_t tr_p = write_text("rn.csv", "\"\",\"a\",\"b\",\"y\"\n\"1\",1,2,0.5\n"
+                                       "\"2\",-4,3,1.5\n\"3\",2,2,2.5\n");
+    occam_config cfg = base_config(OCCAM_SOURCE_CSV, (const int[]){2, 1}, 2);
+    cfg.data.task = OCCAM_TASK_REGRESS;
+    snprintf(cfg.data.train, sizeof cfg.data.train, "%s", tr_p.s);
+    expect_load_error(&cfg, "model.layers: input width 2 does not match the data's 3 features");
+    expect_load_error(&cfg, "they count its first column, which has no name and holds a row "
+                            "index as R's write.csv and pandas' to_csv write by default? write "
+                            "the file without it (R: row.names = FALSE; pandas: index=False)");
+    /* a named first column: no such words */
+    path_t named = write_text("named.csv", "id,a,b,y\n1,1,2,0.5\n2,-4,3,1.5\n3,2,2,2.5\n");
+    snprintf(cfg.data.train, sizeof cfg.data.train, "%s", named.s);
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg),
+                                 &tr, &te, &err), OCCAM_ERR_INPUT);
+    cr_assert_null(strstr(err.msg, "row index"), "%s", err.msg);
+}
+
 Test(data, load_csv)
 {
     path_t tr_p = write_text("train.csv", "a,b,y\n1,2,0\n-4,3,1\n");

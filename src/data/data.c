@@ -261,11 +261,18 @@ static int load_blobs(const occam_data_params *p, occam_dataset *train, occam_da
 static int load_check_model(int in, int out, const occam_dataset *train, const char *src,
                             occam_error *err)
 {
+    /* the note that names a row index comes after the load, which this ends: say it here */
     if (in < 0 || (size_t)in != train->d)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "model.layers: input width %d does not match the data's %zu "
-                               "features (%s)",
-                               in, train->d, src);
+                               "features (%s)%s",
+                               in, train->d, src,
+                               train->row_index
+                                   ? "; they count its first column, which has no name and "
+                                     "holds a row index as R's write.csv and pandas' to_csv "
+                                     "write by default? write the file without it (R: "
+                                     "row.names = FALSE; pandas: index=False)"
+                                   : "");
     if (train->label && out != train->classes)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "model.layers: output width %d does not match the data's %d "
