@@ -2177,9 +2177,10 @@ static int occam_piped(const char *file, const char *args)
 }
 
 /* predict's input must line up with the training data it is scaled by: IDX images of
- * another shape (2×8 against 4×4, the same 16 values) and a CSV header naming the training
- * columns in another order are refused, naming both files; other names get a note. Both were
- * predicted on without a word. */
+ * another shape (2×8 against 4×4, the same 16 values), a CSV header naming the training
+ * columns in another order, and one whose names moved along by a row index (R's write.csv;
+ * a feature was dropped as the label) are refused, naming both files; other names get a note.
+ * All were predicted on without a word. */
 Test(cli, predict_input_columns_must_line_up_with_the_training_data)
 {
     idx_set(-1, 9, 10, 0x803);
@@ -2222,6 +2223,14 @@ Test(cli, predict_input_columns_must_line_up_with_the_training_data)
     expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
                  path("tr.csv")), 0, "label,p_0,p_1\n");
     cr_assert_null(strstr(out, "note"), "%s", out);
+    /* R's write.csv of new rows: a row index in front makes one cell more, and the last column
+     * (a feature) was dropped as the label; the names that moved along say so */
+    write_file("rn.csv", "\"\",\"a\",\"b\",\"c\"\n\"1\",1,2,3\n\"2\",2,3,1\n");
+    snprintf(want, sizeof want, "%s: its header's feature 2 is \"a\", feature 1 in %s: the "
+             "columns do not line up", path("rn.csv"), path("tr.csv"));
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("rn.csv")), 2, want);
+    cr_assert(strstr(out, "(its column 4 (\"c\") was dropped as data.label's"), "%s", out);
 }
 
 /* predict reads its input once, so a pipe (/dev/stdin) or a FIFO gives the predictions the

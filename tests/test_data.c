@@ -1000,7 +1000,8 @@ Test(data, csv_ragged_row)
 
 /* The header's feature names, the label's left out, unquoted; none without a header. A test
  * file naming the training columns in another order is refused (the model would test on
- * shuffled inputs); other names pass, as do the same names in the same order; IDX images of
+ * shuffled inputs), and so is one whose names stand in other places (moved along by a row
+ * index); other names pass, as do the same names in the same order; IDX images of
  * another width are refused. The check against references built by hand. */
 Test(data, csv_header_names_and_the_column_check)
 {
@@ -1036,6 +1037,25 @@ Test(data, csv_header_names_and_the_column_check)
     cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
                  OCCAM_OK);
     cr_assert(strstr(note, "te.csv: its header's feature 2 is \"B\", \"b\" in tr.csv"), "%s",
+              note);
+    occam_dataset_free(&b);
+    /* the training names moved along by a column (a row index in front, the last left out):
+     * not one reordering of the other, but "a" stands where "b" stood */
+    load_csv_ok(&b, "\"\",a,b,y\n1,2,3,0\n", classify_last(2));
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "te.csv: its header's feature 2 is \"a\", feature 1 in tr.csv: "
+                              "the columns do not line up"), "%s", err.msg);
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "b,x,y2,y\n1,2,3,0\n", classify_last(2)); /* one name in another place */
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "feature 1 is \"b\", feature 2 in tr.csv"), "%s", err.msg);
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "\"\",x,c,y\n1,2,3,0\n", classify_last(2)); /* blanks and other names */
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_OK);
+    cr_assert(strstr(note, "te.csv: its header's feature 1 is \"\", \"a\" in tr.csv"), "%s",
               note);
     occam_dataset_free(&b);
     load_csv_ok(&b, "1,2,3,0\n", classify_last(2)); /* no header: nothing to compare */

@@ -54,10 +54,12 @@ static const char usage[] =
 /* ---- input ------------------------------------------------------------------------------ */
 
 /* CSV rows of inputs + 1 cells carry a label (or target) column, data.label's: dropped in
- * place, so the config's own test file can be fed in unchanged. */
+ * place, so the config's own test file can be fed in unchanged. dropped (cap bytes) says which
+ * column went, for a later message that the rest do not line up ("" when none did). */
 static int predict_drop_label(const occam_config *cfg, const char *path, int inputs,
-                              occam_dataset *in, occam_error *err)
+                              occam_dataset *in, char *dropped, size_t cap, occam_error *err)
 {
+    dropped[0] = 0;
     size_t d = in->d, keep = (size_t)inputs;
     if (d == keep) return OCCAM_OK;
     if (d != keep + 1)
@@ -71,6 +73,12 @@ static int predict_drop_label(const occam_config *cfg, const char *path, int inp
                                "%s: data.label: column %d is out of range: rows have %zu cells",
                                path, l, d);
     size_t label = l == OCCAM_LABEL_LAST ? d - 1 : (size_t)l - 1;
+    const char *name = occam_dataset_column_name(in, label);
+    char q[4 * 40 + 4] = "";
+    if (name) occam_error_quote(q, sizeof q, name, strlen(name), 40);
+    snprintf(dropped, cap, "its column %zu%s%s%s was dropped as data.label's, the rows having "
+             "one cell more than the model's %d inputs", label + 1, name ? " (\"" : "", q,
+             name ? "\")" : "", inputs);
     occam_dataset_drop_name(in, label);
     /* Row i moves down to i * keep <= i * d, so nothing is overwritten before it is read. */
     for (size_t i = 0; i < in->n; i++) {
@@ -86,8 +94,9 @@ static int predict_drop_label(const occam_config *cfg, const char *path, int inp
 /* IDX when the (decompressed) data opens with an IDX magic, CSV otherwise; either way data/'s
  * reader in its features-only mode, on one read of the input, so it may be a pipe. */
 static int predict_read(const char *path, const occam_config *cfg, int inputs, occam_dataset *in,
-                        occam_error *err)
+                        char *dropped, size_t cap, occam_error *err)
 {
+    dropped[0] = 0;
     bool idx = false;
     int rc = occam_features_load(in, path, cfg->data.header, &idx, err);
     if (rc == OCCAM_OK && idx && in->d != (size_t)inputs)
@@ -95,7 +104,7 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
                              "%s: records of %zu values, but the model takes %d inputs "
                              "(model.layers)",
                              path, in->d, inputs);
-    if (rc == OCCAM_OK && !idx) rc = predict_drop_label(cfg, path, inputs, in, err);
+    if (rc == OCCAM_OK && !idx) rc = predict_drop_label(cfg, path, inputs, in, dropped, cap, err);
     if (rc == OCCAM_OK) cli_note_csv("--input", path, in);
     if (rc != OCCAM_OK) occam_dataset_free(in);
     return rc;
@@ -225,8 +234,14 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) rc = cli_check_config(o->checkpoint, &cfg, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
-    if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, err);
+    char dropped[256];
+    if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, dropped, sizeof dropped, err);
     if (rc == OCCAM_OK) rc = predict_normalize(&cfg, o->input, &in, &train, err);
+    if (rc == OCCAM_ERR_INPUT && dropped[0] && strstr(err->msg, "do not line up")) {
+        char msg[OCCAM_ERROR_MAX];
+        memcpy(msg, err->msg, sizeof msg);
+        occam_error_set(err, rc, "%s (%s)", msg, dropped);
+    }
     if (rc == OCCAM_OK && train.n) /* its statistics scaled the input */
         cli_note_trained_rows(o->checkpoint, &train, "");
     if (rc == OCCAM_OK)

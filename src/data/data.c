@@ -121,6 +121,47 @@ static bool same_names(const char *a, const char *b, size_t d)
     return same;
 }
 
+typedef struct {
+    const char *s;
+    size_t j;
+} named_col;
+
+static int named_cmp(const void *a, const void *b)
+{
+    const named_col *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->j > y->j) - (x->j < y->j);
+}
+
+/* Whether a name of ds (not empty) is in another place among ref's names than its own, where
+ * ref holds another name: *at its place in ds, *was its (first) place in ref. A header whose
+ * names are the training header's moved along by a column (a row index in front, one column left
+ * out) is then caught, though the two are not one reordering of the other. False when memory
+ * runs short: the names are then only noted. */
+static bool misplaced_name(const char *ref, const char *ds, size_t d, size_t *at, size_t *was)
+{
+    named_col *r = malloc(d * sizeof *r);
+    if (!r) return false;
+    const char *a = ref;
+    for (size_t j = 0; j < d; j++, a += strlen(a) + 1) r[j] = (named_col){a, j};
+    qsort(r, d, sizeof *r, named_cmp);
+    bool found = false;
+    const char *b = ds;
+    a = ref;
+    for (size_t j = 0; j < d && !found; j++, a += strlen(a) + 1, b += strlen(b) + 1) {
+        if (!b[0] || !strcmp(a, b)) continue;
+        size_t lo = 0, hi = d; /* the first of ref's names not below b */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(r[mid].s, b) < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < d && !strcmp(r[lo].s, b)) found = true, *at = j, *was = r[lo].j;
+    }
+    free(r);
+    return found;
+}
+
 int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
                              const occam_dataset *ds, const char *path, char *note, size_t cap,
                              occam_error *err)
@@ -143,6 +184,16 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: its header names the columns of %s "
                                "in another order: feature %zu is \"%s\" here, \"%s\" there; "
                                "put them in the training order", path, ref_path, j + 1, a, b);
+    size_t at, was;
+    if (misplaced_name(ref->names, ds->names, ds->d, &at, &was)) {
+        const char *n = column_name(ds->names, at);
+        occam_error_quote(a, sizeof a, n, strlen(n), 40);
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: its header's feature %zu is \"%s\", "
+                               "feature %zu in %s: the columns do not line up (a row-index "
+                               "column in front, or one left out?); write the features as in "
+                               "training, or rename the header if these are other columns",
+                               path, at + 1, a, was + 1, ref_path);
+    }
     if (cap)
         snprintf(note, cap, "%s: its header's feature %zu is \"%s\", \"%s\" in %s: other "
                  "names, taken to be the same columns in the same order", path, j + 1, a, b,
