@@ -427,6 +427,39 @@ Test(cli, signals_save_the_state_and_exit_128_plus_n, .timeout = 120)
            "none.safetensors");
 }
 
+/* A run whose neurons were pruned (prune.granularity = neuron) and then stopped printed
+ * "continue with: occam train ... --resume STATE", a command that is refused (exit 2: the
+ * state's layers are narrower than model.layers). The stop now says that it cannot be
+ * continued, and the state still loads as weights. */
+Test(cli, a_stop_after_neurons_were_pruned_offers_no_resume, .timeout = 120)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[4096];
+    /* the signal goes in the first fine-tuning epoch, after the prune */
+    snprintf(cmd, sizeof cmd,
+             "e=%s/n.err; %s train %s --set train.epochs=1 --set prune.schedule=oneshot "
+             "--set prune.granularity=neuron --set prune.target=0.5 "
+             "--set prune.finetune_epochs=100000 --set train.checkpoint_dir=%s "
+             ">/dev/null 2>$e & pid=$!; "
+             "until grep -q '^epoch 2/' $e 2>/dev/null || ! kill -0 $pid; do sleep 0.02; done; "
+             "kill -TERM $pid; wait $pid; st=$?; grep -v '^epoch' $e; exit $st",
+             tmpdir, bin, BLOBS, path("ckn"));
+    expect(shell(cmd, NULL), 143, "the training state is in");
+    cr_assert_null(strstr(out, "continue with"), "%s", out);
+    cr_assert(strstr(out, "the run cannot be continued: its neurons were pruned"), "%s", out);
+    char *f = strstr(out, "the training state is in ");
+    cr_assert(f);
+    f += strlen("the training state is in ");
+    char state[1024];
+    snprintf(state, sizeof state, "%.*s", (int)strcspn(f, "\n"), f);
+    expect(occam("eval %s --checkpoint %s --set prune.granularity=neuron", BLOBS, state), 0,
+           "accuracy");
+    expect(occam("train %s --set train.epochs=1 --set prune.schedule=oneshot "
+                 "--set prune.granularity=neuron --set prune.target=0.5 "
+                 "--set prune.finetune_epochs=100000 --resume %s", BLOBS, state),
+           2, "cannot be resumed");
+}
+
 /* A stop asked for after training's last step (the last epoch's line is printed after it),
  * while the description length is computed (over a second here: 2 million weights), finds
  * no step left to stop at. It was left

@@ -282,6 +282,15 @@ static void print_resume_hint(const cli_opts *o, const char *state)
     fputc('\n', stderr);
 }
 
+/* Whether the model is narrower than model.layers: prune.granularity = neuron removed units.
+ * A state written then cannot be resumed (occam_state_read refuses its widths). */
+static bool neurons_removed(const occam_model *m, const occam_config *cfg)
+{
+    for (int l = 0; l <= m->lay.nlayers; l++)
+        if (m->lay.width[l] != cfg->model.layers[l]) return true;
+    return false;
+}
+
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -386,7 +395,13 @@ static int run(const cli_opts *o, occam_error *err)
         if (rc >= OCCAM_STOPPED) {
             fprintf(stderr, "occam: %s; the training state is in %s\n", cli_shown(err->msg),
                     cli_shown(sio.wr.last));
-            print_resume_hint(o, sio.wr.last);
+            /* the hint's command was refused (exit 2) once the neurons were removed */
+            if (neurons_removed(model, &cfg))
+                fprintf(stderr, "occam: the run cannot be continued: its neurons were pruned "
+                        "(prune.granularity = neuron), and such a state cannot be resumed; "
+                        "occam eval --checkpoint reads its weights\n");
+            else
+                print_resume_hint(o, sio.wr.last);
             err->msg[0] = 0;
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
             msg_append(err, "; the last good checkpoint is %s", sio.wr.last);
