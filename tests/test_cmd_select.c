@@ -536,6 +536,11 @@ Test(select_cmd, bad_grids_exit_2_before_training)
          * (point 2 ran 2 threads under --threads 1), found by the CLI sweep */
         {"--grid runtime.threads=1,2", "--threads 1: runtime.threads is a grid key (--grid "
                                        "runtime.threads=1,2)"},
+        /* select codes noisy points bits-back, which the mdl schedule cannot score by: the
+         * refusal named mdl.model_code, left at two-part, with which occam train runs it */
+        {"--set prune.schedule=mdl --set prune.steps=1 --grid noise.enabled=false,true",
+         "select 2/2 (noise.enabled=true): prune.schedule = mdl with noise.enabled = true: "
+         "select codes a noisy point bits-back"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cr_assert_eq(select_run("%s", cases[i].args), 2, "%s: %s", cases[i].args, out);
