@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Load an occam checkpoint (safetensors, written by `occam train --save`) with numpy alone and
-recompute the test accuracy on the IDX data its config names, so models can be taken
-elsewhere without occam.
+recompute the test accuracy on the IDX data its config names (the held-out training rows
+under data.holdout), scaled as occam scales it, so models can be taken elsewhere without
+occam.
 
     /usr/bin/python3 perf/load_checkpoint.py MODEL.safetensors [--data DIR]
 
@@ -66,18 +67,25 @@ def main():
     d = a.data or cfg["data"]["path"]
     xtr = read_idx(find(d, "train-images-idx3-ubyte")).astype(np.float32)
     xtr = xtr.reshape(xtr.shape[0], -1)
-    xte = read_idx(find(d, "t10k-images-idx3-ubyte")).astype(np.float32)
-    xte = xte.reshape(xte.shape[0], -1)
-    yte = read_idx(find(d, "t10k-labels-idx1-ubyte")).astype(np.int64)
+    holdout = int(cfg["data"].get("holdout", 0))
+    if holdout > 0:  # the last K training rows test, and the statistics are the others'
+        ytr = read_idx(find(d, "train-labels-idx1-ubyte")).astype(np.int64)
+        xte, yte = xtr[-holdout:], ytr[-holdout:]
+        xtr = xtr[:-holdout]
+    else:
+        xte = read_idx(find(d, "t10k-images-idx3-ubyte")).astype(np.float32)
+        xte = xte.reshape(xte.shape[0], -1)
+        yte = read_idx(find(d, "t10k-labels-idx1-ubyte")).astype(np.int64)
     norm = cfg["data"]["normalize"]
     if norm == "scale":  # the training set's max |x|, as occam does
         m = float(np.abs(xtr).max()) or 1.0
-        xte = xte / m
+        xte = xte / np.float32(m)
     elif norm == "standardize":  # per feature, training statistics, population std
         mu = xtr.astype(np.float64).mean(0)
         sd = xtr.astype(np.float64).std(0)
-        sd[sd == 0] = 1.0
-        xte = ((xte - mu) / sd).astype(np.float32)
+        # a feature constant over the training rows is 0 in every row, as occam makes it
+        z = np.divide(xte - mu, sd, out=np.zeros(xte.shape), where=sd > 0)
+        xte = z.astype(np.float32)
     act = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
            "sigmoid": lambda z: 1 / (1 + np.exp(-z))}[cfg["model"]["activation"]]
     L = sum(1 for k in t if k.endswith(".weight"))

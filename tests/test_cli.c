@@ -1217,18 +1217,21 @@ Test(cli, damaged_occ_is_refused)
                  path("n.ini")), 2, "m.occ: checksum mismatch");
 }
 
-/* perf/load_checkpoint.py reads a checkpoint with numpy alone and reproduces eval's test
- * accuracy. Skipped, with a message, where /usr/bin/python3 has no numpy. */
-Test(cli, numpy_loader_reproduces_eval)
+/* Skips the test, with a message, where /usr/bin/python3 has no numpy. */
+static void need_numpy(void)
 {
     if (system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) {
         tmpdir_remove(tmpdir); /* a skipped test's .fini does not run */
         cr_skip("/usr/bin/python3 with numpy is not installed: perf/load_checkpoint.py not run");
     }
-    idx_set(-1, 9, 10, 0x803);
-    expect(occam("train %s --set train.epochs=3 --save %s", path("idx.ini"), path("i.st")), 0,
-           "saved");
-    expect(occam("eval %s --checkpoint %s", path("idx.ini"), path("i.st")), 0, "test");
+}
+
+/* Trains idx.ini with `sets` and checks that perf/load_checkpoint.py gives the test accuracy
+ * that eval gives. */
+static void numpy_loader_matches_eval(const char *sets)
+{
+    expect(occam("train %s %s --save %s", path("idx.ini"), sets, path("i.st")), 0, "saved");
+    expect(occam("eval %s %s --checkpoint %s", path("idx.ini"), sets, path("i.st")), 0, "test");
     double acc_eval = -1;
     const char *line = strstr(out, "\ntest   loss");
     cr_assert(line && sscanf(line + 1, "test loss %*f accuracy %lf", &acc_eval) == 1, "%s", out);
@@ -1244,7 +1247,16 @@ Test(cli, numpy_loader_reproduces_eval)
     const char *a = strstr(buf, "\"test_accuracy\": ");
     cr_assert(a, "%s", buf);
     double acc_np = atof(a + strlen("\"test_accuracy\": "));
-    cr_assert(fabs(acc_np - acc_eval) < 1e-4, "numpy %g, eval %g", acc_np, acc_eval);
+    cr_assert(fabs(acc_np - acc_eval) < 1e-4, "%s: numpy %g, eval %g", sets, acc_np, acc_eval);
+}
+
+/* perf/load_checkpoint.py reads a checkpoint with numpy alone and reproduces eval's test
+ * accuracy. */
+Test(cli, numpy_loader_reproduces_eval)
+{
+    need_numpy();
+    idx_set(-1, 9, 10, 0x803);
+    numpy_loader_matches_eval("--set train.epochs=3");
 }
 
 /* Finite values can overflow through the layers: rows of 3e38 under data.normalize = none
@@ -1579,6 +1591,38 @@ static void write_idx_rows(const char *name, unsigned magic, const unsigned *dim
     cr_assert(n + len <= sizeof buf);
     memcpy(buf + n, data, len);
     write_raw(name, buf, n + len, gz);
+}
+
+/* perf/load_checkpoint.py scales as occam does: under standardize a pixel that is constant over
+ * the training images is 0 in every test image too (the script divided by 1 instead, and gave
+ * 0.2 where eval gave 0.81), and under data.holdout the statistics are the remaining training
+ * rows' and the held-out rows test (the script used every training row and the t10k files). */
+Test(cli, numpy_loader_scales_as_occam_does)
+{
+    need_numpy();
+    enum { N = 40, NT = 50, D = 16 };
+    unsigned char tr[N * D], te[NT * D], ytr[N], yte[NT];
+    for (int i = 0; i < N; i++) {
+        for (int j = 0; j < D; j++) /* pixel 0 is 0 in every training image */
+            tr[i * D + j] = (unsigned char)(j ? (i * 53 + j * 29) % 256 : 0);
+        ytr[i] = (unsigned char)(tr[i * D + 5] > 127) + (tr[i * D + 10] > 127);
+    }
+    for (int i = 0; i < NT; i++) {
+        for (int j = 0; j < D; j++) te[i * D + j] = (unsigned char)((i * 71 + j * 13 + 7) % 256);
+        yte[i] = (unsigned char)(te[i * D + 5] > 127) + (te[i * D + 10] > 127);
+    }
+    const unsigned img[3] = {N, 4, 4}, imgt[3] = {NT, 4, 4}, lab[1] = {N}, labt[1] = {NT};
+    write_idx_rows("train-images-idx3-ubyte", 0x803, img, 3, tr, sizeof tr, false);
+    write_idx_rows("train-labels-idx1-ubyte", 0x801, lab, 1, ytr, sizeof ytr, false);
+    write_idx_rows("t10k-images-idx3-ubyte", 0x803, imgt, 3, te, sizeof te, false);
+    write_idx_rows("t10k-labels-idx1-ubyte", 0x801, labt, 1, yte, sizeof yte, false);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = idx\npath = %s\n[model]\nlayers = 16,8,3\n"
+             "[train]\nepochs = 5\nbatch = 8\nlr = 0.05\n[runtime]\nthreads = 1\n", tmpdir);
+    write_file("idx.ini", ini);
+    numpy_loader_matches_eval("--set data.normalize=standardize");
+    numpy_loader_matches_eval("--set data.normalize=standardize --set data.holdout=15");
+    numpy_loader_matches_eval("--set data.holdout=15");
 }
 
 static const char *slurp(const char *name)
