@@ -3131,6 +3131,36 @@ Test(cli, bench_numbers_are_decimal_like_the_config)
     expect(occam("bench select --n 1e2 --threads 1 --repeats 1"), 0, "\"n\": 100");
 }
 
+/* The JSON line a bench command printed (the line of `out` that opens with {"bench"), parsed
+ * strictly into *root. */
+static void bench_json(occam_json_value *root)
+{
+    const char *line = strstr(out, "{\"bench\"");
+    cr_assert(line, "no JSON line in: %s", out);
+    occam_error err;
+    cr_assert_eq(occam_json_parse(root, line, strcspn(line, "\n"), &err), OCCAM_OK,
+                 "%s in: %s", err.msg, out);
+}
+
+/* bench train printed CONFIG into its JSON line raw: a quote, backslash or tab in the name
+ * made a line no JSON reader takes, and a byte that is not UTF-8 went out as it was. */
+Test(cli, bench_train_json_survives_the_config_name)
+{
+    const char *name = "b\"q\\t\t\xff.ini";
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp %s '%s'", BLOBS, path(name));
+    cr_assert_eq(system(cmd), 0);
+    expect(occam("bench train '%s' --threads 1 --set train.epochs=1", path(name)), 0,
+           "\"bench\": \"train\"");
+    occam_json_value root;
+    bench_json(&root);
+    const occam_json_value *c = occam_json_get(&root, "config");
+    char want[600];
+    snprintf(want, sizeof want, "%s/b\"q\\t\t\xef\xbf\xbd.ini", tmpdir); /* U+FFFD */
+    cr_assert(c && c->type == OCCAM_JSON_STRING && !strcmp(c->str, want), "%s", out);
+    occam_json_free(&root);
+}
+
 /* bench select's --input is sized by seeking: a folder said "size 9223372036854775807 is not
  * a positive multiple of 4", a FIFO blocked for a writer and then said "size -1", and a NaN
  * score was "select: score NaN at segment 0 index 0" without the file. Each is named now. */

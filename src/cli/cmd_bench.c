@@ -12,6 +12,7 @@
 #include "occam/data.h"
 #include "occam/fit.h"
 #include "occam/gemm.h"
+#include "occam/json.h"
 #include "occam/model.h"
 #include "occam/team.h"
 #include "occam/runtime.h"
@@ -94,6 +95,12 @@ static int run(const cli_opts *o, occam_error *err)
         rc = occam_gemm_rate(shard, lay->width[big + 1], lay->width[big], threads, 15,
                              &ceil_layer, err);
         if (rc == OCCAM_OK) rc = occam_gemm_rate(1024, 1024, 1024, threads, 7, &ceil_square, err);
+        /* CONFIG as a JSON string: a quote, backslash, tab or stray byte in its name went out
+         * raw, and the line did not parse */
+        size_t cap = 6 * strlen(o->config) + 1; /* at most 6 bytes per input byte */
+        char *config = rc == OCCAM_OK ? malloc(cap) : NULL;
+        if (rc == OCCAM_OK && (!config || occam_json_escape(config, cap, o->config) < 0))
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "bench train: out of memory");
         if (rc == OCCAM_OK) {
             double ceiling = ceil_layer > ceil_square ? ceil_layer : ceil_square;
             double ph[OCCAM_PHASES], ph_total = 0;
@@ -104,7 +111,7 @@ static int run(const cli_opts *o, occam_error *err)
                 owner_layers += occam_trainer_layer_owner(tr, l);
             printf("{\"bench\": \"train\", \"config\": \"%s\", \"threads\": %d, "
                    "\"blis_arch\": \"%s\", \"batch\": %d, \"layers\": [",
-                   o->config, threads, arch, cfg.train.batch);
+                   config, threads, arch, cfg.train.batch);
             for (int l = 0; l <= lay->nlayers; l++) printf("%s%d", l ? ", " : "", lay->width[l]);
             printf("], \"samples\": %zu, \"epochs_timed\": %d, \"seconds\": %.6f, "
                    "\"samples_per_second\": %.1f, \"gflops\": %.2f, "
@@ -117,6 +124,7 @@ static int run(const cli_opts *o, occam_error *err)
                    ph[3] / ph_total, 1e3 * ph_total / (double)fit.steps,
                    occam_trainer_ranks(tr), occam_trainer_comm_seconds(tr) / ph_total);
         }
+        free(config);
     }
     occam_fit_result_free(&fit);
     cli_session_close(&ss);
