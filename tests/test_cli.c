@@ -3161,6 +3161,26 @@ Test(cli, bench_train_json_survives_the_config_name)
     occam_json_free(&root);
 }
 
+/* An --input score may be infinite, and bench select printed the k-th value as 'inf', which
+ * is not JSON: it is null now, beside its bits. */
+Test(cli, bench_select_json_with_an_infinite_kth_value)
+{
+    const float x[4] = {1.0f, INFINITY, 2.0f, -INFINITY};
+    FILE *f = fopen(path("inf.bin"), "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(x, sizeof x, 1, f), 1);
+    cr_assert_eq(fclose(f), 0);
+    expect(occam("bench select --threads 1 --repeats 1 --k 4 --input %s", path("inf.bin")), 0,
+           "\"kth_bits\": \"0x7f800000\"");
+    occam_json_value root;
+    bench_json(&root);
+    const occam_json_value *v = occam_json_get(&root, "kth_value");
+    cr_assert(v && v->type == OCCAM_JSON_NULL, "%s", out);
+    occam_json_free(&root);
+    expect(occam("bench select --threads 1 --repeats 1 --k 2 --input %s", path("inf.bin")), 0,
+           "\"kth_value\": 2,");
+}
+
 /* bench select's --input is sized by seeking: a folder said "size 9223372036854775807 is not
  * a positive multiple of 4", a FIFO blocked for a writer and then said "size -1", and a NaN
  * score was "select: score NaN at segment 0 index 0" without the file. Each is named now. */

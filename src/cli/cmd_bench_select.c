@@ -308,12 +308,16 @@ static int run(const bench_args *a, occam_error *err)
             double bytes = (double)n * 4;
             uint32_t bits;
             memcpy(&bits, &r.value, 4);
+            /* an --input score may be infinite: JSON has no inf, so the value is null there
+             * and kth_bits (0x7f800000) says what it is */
+            char kth[32] = "null";
+            if (isfinite(r.value)) snprintf(kth, sizeof kth, "%.9g", (double)r.value);
             printf("{\"bench\": \"select\", \"case\": \"%s\", \"source\": \"%s\", \"n\": %zu, "
-                   "\"segments\": %d, \"k\": %llu, \"threads\": %d, \"kth_value\": %.9g, "
+                   "\"segments\": %d, \"k\": %llu, \"threads\": %d, \"kth_value\": %s, "
                    "\"kth_bits\": \"0x%08x\", \"below\": %llu, \"ties\": %llu, "
                    "\"bracket\": \"%s\", \"data_passes\": %d, \"repeats\": %d, ",
                    a->lenet ? "lenet" : "flat", a->input ? "file" : "generated", n, nseg,
-                   (unsigned long long)k, threads, (double)r.value, bits,
+                   (unsigned long long)k, threads, kth, bits,
                    (unsigned long long)r.below, (unsigned long long)r.ties,
                    bracket_name(tr.bracket), tr.data_passes, R);
             if (mask)
