@@ -12,11 +12,13 @@
  * fails (a loss that diverges) is recorded as failed and the grid goes on: it is simply not
  * chosen. Points run one at a time, each with runtime.threads threads. The table and the
  * report are in select_out.c. */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -29,6 +31,7 @@
 #include "occam/clock.h"
 #include "occam/fit.h"
 #include "occam/gemm.h"
+#include "occam/outfile.h"
 #include "occam/team.h"
 #include "occam/train.h"
 
@@ -341,15 +344,31 @@ static int score_point(select_point *pt, cli_session *ss, occam_error *err)
 }
 
 /* A point that scored shorter than every earlier one is the best so far; with --save its model
- * replaces the file, so the file always holds the best point's model. */
+ * replaces the file, so the file always holds the best point's model. A --save written in place
+ * cannot be replaced: each model went after the last (`--save /dev/stdout` gave three models in
+ * a row, which no reader takes), so there it replaces the memory file save_fd's contents, which
+ * select_write_outputs sends at the end. */
 static void keep_if_best(select_run *s, int p, cli_session *ss)
 {
     if (s->best >= 0 && !(s->pt[p].total_bits < s->pt[s->best].total_bits)) return;
     s->best = p;
     if (!s->o->save || !occam_comm_is_root(occam_comm_world())) return; /* rank 0 writes */
     occam_error e = {0};
-    s->save_rc = occam_checkpoint_save(s->o->save, &ss->model, &s->pt[p].cfg, &ss->train, &e);
-    snprintf(s->save_msg, sizeof s->save_msg, "%s", e.msg);
+    char held[32];
+    const char *path = s->o->save;
+    if (s->save_fd >= 0) { /* written through the descriptor, from its start */
+        snprintf(held, sizeof held, "/dev/fd/%d", s->save_fd);
+        path = held;
+        if (ftruncate(s->save_fd, 0) != 0 || lseek(s->save_fd, 0, SEEK_SET) != 0)
+            occam_error_set(&e, OCCAM_ERR_RUNTIME, "%s: %s", path, strerror(errno));
+    }
+    s->save_rc = e.msg[0] ? OCCAM_ERR_RUNTIME
+                          : occam_checkpoint_save(path, &ss->model, &s->pt[p].cfg, &ss->train,
+                                                  &e);
+    size_t n = strlen(path); /* the memory file's messages name --save */
+    bool held_msg = path != s->o->save && !strncmp(e.msg, path, n);
+    snprintf(s->save_msg, sizeof s->save_msg, "%s%s", held_msg ? s->o->save : "",
+             e.msg + (held_msg ? n : 0));
 }
 
 static void say_start(const select_run *s, int p)
@@ -489,6 +508,10 @@ static int select_body(select_run *s, occam_error *err)
      * --threads or point failed above left the others waiting here */
     rc = cli_agree(rc, err);
     if (rc != OCCAM_OK) return rc;
+    if (o->save && occam_comm_is_root(occam_comm_world()) && occam_outfile_in_place(o->save) &&
+        (s->save_fd = memfd_create("occam-select-save", MFD_CLOEXEC)) < 0)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "select: --save %s: cannot hold the "
+                               "model until the end: %s", o->save, strerror(errno));
     select_print_header(s, stdout);
     rc = train_all(s, err);
     /* A point that could not be set up (memory or threads ran out) ends the grid as a stop
@@ -539,7 +562,9 @@ static int run(const cli_opts *o, occam_error *err)
     if (!s) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     s->o = o;
     s->best = -1;
+    s->save_fd = -1;
     int rc = select_body(s, err);
+    if (s->save_fd >= 0) close(s->save_fd);
     data_free(&s->data);
     occam_coded_rows_free(&s->coded);
     grid_free(&s->g);

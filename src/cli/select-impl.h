@@ -54,6 +54,9 @@ typedef struct select_run {
                                 be set up */
     int save_rc;             /* --save: the last write's status (the best point's model) */
     char save_msg[OCCAM_ERROR_MAX];
+    int save_fd;             /* --save written in place (a pipe, a device, /dev/stdout): a
+                                memory file that holds the best point's model until the end,
+                                -1 otherwise */
 } select_run;
 
 /* The lines before training: the base config's summary and changed keys, the grid's shape. */

@@ -10,13 +10,16 @@
  * best (the index of the shortest point, null when none), interrupted, and config (the
  * effective config before the grid's values). A value in set is a JSON number or boolean when
  * it is written as one, else a string (grid_json_value). */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "select-impl.h"
 #include "occam/checkpoint.h"
 #include "occam/json.h"
+#include "occam/outfile.h"
 #include "occam/report.h"
 #include "occam/version.h"
 
@@ -252,16 +255,30 @@ static int write_report(void *ctx, const char *path, occam_error *err)
     return occam_report_write_json(path, &s->base, write_body, s, err);
 }
 
-/* The model was written as each shorter point appeared; this reports how the last write (the
- * best point's) went. */
+/* Sends the best point's model from the memory file fd (see keep_if_best) to path, once. */
+static int send_held(int fd, const char *path, occam_error *err)
+{
+    occam_outfile out;
+    int rc = occam_outfile_open(&out, path, err);
+    if (rc != OCCAM_OK) return rc;
+    char buf[1 << 16];
+    ssize_t n = lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+    while (n >= 0 && (n = read(fd, buf, sizeof buf)) > 0)
+        if (!occam_outfile_write(&out, buf, (size_t)n)) break;
+    if (n < 0 && !out.error) out.error = errno;
+    return occam_outfile_commit(&out, err);
+}
+
+/* The model was written as each shorter point appeared (to a stream: held until now, and sent
+ * here); this reports how the last write (the best point's) went. */
 static int saved_model(void *ctx, const char *path, occam_error *err)
 {
     const select_run *s = ctx;
     if (s->best < 0) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: no point was "
                                             "trained and scored, so there is no model to save",
                                             path);
-    return s->save_rc == OCCAM_OK ? OCCAM_OK
-                                  : occam_error_set(err, s->save_rc, "%s", s->save_msg);
+    if (s->save_rc != OCCAM_OK) return occam_error_set(err, s->save_rc, "%s", s->save_msg);
+    return s->save_fd >= 0 ? send_held(s->save_fd, path, err) : OCCAM_OK;
 }
 
 int select_write_outputs(select_run *s, occam_error *err)
