@@ -18,6 +18,7 @@
 #include "occam/runtime.h"
 #include "occam/trainer.h"
 #include "occam/config.h"
+#include "occam/json.h"
 #include "occam/topo.h"
 
 static const char usage[] =
@@ -124,8 +125,10 @@ static int show_ranks(const occam_config *cfg, const occam_topo *tp, const occam
     if (rc == OCCAM_OK && plan) {
         stdout = mem; /* show_buffers and the writers print to stdout */
         if (json) {
+            char esc[6 * sizeof host + 1]; /* each byte at most \u00XX */
+            occam_json_escape(esc, sizeof esc, host);
             printf("{\"rank\": %d, \"ranks\": %d, \"host\": \"%s\", \"local_rank\": %d, "
-                   "\"local_ranks\": %d, \"plan\": ", w->rank, w->size, host, w->local_rank,
+                   "\"local_ranks\": %d, \"plan\": ", w->rank, w->size, esc, w->local_rank,
                    w->local_size);
             occam_topo_write_json(tp, plan, stdout);
             printf("}");

@@ -265,12 +265,16 @@ static void column_label(char *buf, size_t size, const occam_dataset *ds, size_t
 void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
 {
     if (!occam_comm_is_root(occam_comm_world())) return;
+    /* an IDX or generated source has no file under data.train: its set is named instead */
+    char who[OCCAM_PATH_MAX + 64];
+    if (path && path[0]) snprintf(who, sizeof who, "%s (%.*s)", what, OCCAM_PATH_MAX, path);
+    else snprintf(who, sizeof who, "the %s set", strcmp(what, "data.test") ? "training" : "test");
     if (ds->row_index)
-        fprintf(stderr, "occam: note: %s (%s): its first column has no name and %s: a row "
+        fprintf(stderr, "occam: note: %s: its first column has no name and %s: a row "
                 "index, as pandas' to_csv and R's write.csv write by default%s? occam reads it "
                 "as a feature; write the file without it (pandas: index=False; R: row.names = "
                 "FALSE)\n",
-                what, path,
+                who,
                 ds->row_index == OCCAM_ROW_INDEX_COUNTS
                     ? "counts the rows one by one"
                     : "holds a different whole number on every row",
@@ -285,20 +289,20 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
         char span[48];
         if (n < 1) snprintf(span, sizeof span, "less than one step");
         else snprintf(span, sizeof span, "about %.0f step%s", n, n == 1 ? "" : "s");
-        fprintf(stderr, "occam: note: %s (%s): column %zu runs from %.10g to %.10g, and "
+        fprintf(stderr, "occam: note: %s: column %zu runs from %.10g to %.10g, and "
                 "float32, occam's number type, keeps steps of %g there: its range spans %s, "
                 "so much of what it holds is lost; subtract a constant from the column (or "
                 "change its units) first\n",
-                what, path, ds->coarse_col, lo, hi, step, span);
+                who, ds->coarse_col, lo, hi, step, span);
     }
     if (ds->quoted_col) {
         char name[200];
         column_label(name, sizeof name, ds, ds->quoted_feature - 1);
-        fprintf(stderr, "occam: note: %s (%s): column %zu%s is quoted in every row and other "
+        fprintf(stderr, "occam: note: %s: column %zu%s is quoted in every row and other "
                 "features are not, as R's write.csv writes a factor: a category or an "
                 "identifier read as a number? occam reads its codes as quantities; write a "
                 "category as one 0/1 column per value, and leave identifiers out\n",
-                what, path, ds->quoted_col, name);
+                who, ds->quoted_col, name);
     }
     if (ds->const_cols) {
         char name[200];
@@ -311,19 +315,19 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
             snprintf(which, sizeof which, "%zu of the %zu features (the label not counted) are "
                      "constant over the training rows (the first, feature %zu%s, is %.10g)",
                      ds->const_cols, ds->d, ds->const_col, name, ds->const_val);
-        fprintf(stderr, "occam: note: %s (%s): %s: data.normalize = standardize makes %s 0 "
+        fprintf(stderr, "occam: note: %s: %s: data.normalize = standardize makes %s 0 "
                 "in every row, test rows included, since the training rows say nothing about "
-                "what %s\n", what, path, which, ds->const_cols == 1 ? "it" : "them",
+                "what %s\n", who, which, ds->const_cols == 1 ? "it" : "them",
                 ds->const_cols == 1 ? "it does" : "they do");
     }
     if (ds->squashed_col) {
         char name[200];
         column_label(name, sizeof name, ds, ds->squashed_col - 1);
-        fprintf(stderr, "occam: note: %s (%s): data.normalize = scale divides every feature by "
+        fprintf(stderr, "occam: note: %s: data.normalize = scale divides every feature by "
                 "the largest |x| of all, and feature %zu of %zu%s (the label not counted) "
                 "reaches only 1/%.0f of it, so it stays near 0 beside the others; "
                 "data.normalize = standardize scales each feature by its own spread\n",
-                what, path, ds->squashed_col, ds->d, name, ds->squashed_ratio);
+                who, ds->squashed_col, ds->d, name, ds->squashed_ratio);
     }
 }
 
