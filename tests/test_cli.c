@@ -460,6 +460,24 @@ Test(cli, a_stop_after_neurons_were_pruned_offers_no_resume, .timeout = 120)
            2, "cannot be resumed");
 }
 
+/* A stop in the fine-tuning after a prune printed the step's test metric as 0.0000 (a perfect
+ * regression; accuracy 0): it is measured only when the fine-tuning ends. Now it says so. */
+Test(cli, a_stop_in_the_fine_tuning_shows_no_metric_for_its_prune, .timeout = 120)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "e=%s/f.err; %s train %s --set train.epochs=1 --set prune.schedule=oneshot "
+             "--set prune.target=0.5 --set prune.finetune_epochs=100000 "
+             "--set train.checkpoint_dir=%s >/dev/null 2>$e & pid=$!; "
+             "until grep -q '^epoch 2/' $e 2>/dev/null || ! kill -0 $pid; do sleep 0.02; done; "
+             "kill -TERM $pid; wait $pid; st=$?; grep -v '^epoch' $e; exit $st",
+             tmpdir, bin, BLOBS, path("ckf"));
+    expect(shell(cmd, NULL), 143, "prune 1: target 0.5000");
+    cr_assert(strstr(out, "(fine-tuning unfinished)"), "%s", out);
+    cr_assert_null(strstr(out, "test_acc 0.0000"), "%s", out);
+}
+
 /* A stop asked for after training's last step (the last epoch's line is printed after it),
  * while the description length is computed (over a second here: 2 million weights), finds
  * no step left to stop at. It was left

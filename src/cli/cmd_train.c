@@ -426,7 +426,15 @@ static int run(const cli_opts *o, occam_error *err)
             fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "
                     "units)  ", ev->step, ev->target, ev->sparsity,
                     (long long)ev->weights_active, ev->hidden_units);
-            if (isfinite(ev->test_metric)) /* none without a test set */
+            /* a stop in the fine-tuning after the last prune: its metric is not measured yet
+             * (0, which read as a perfect regression) */
+            bool unfinished = rc != OCCAM_OK && i + 1 == plog.n &&
+                              cfg.prune.schedule != OCCAM_PRUNE_AGP &&
+                              cfg.prune.finetune_epochs > 0 &&
+                              fit.epochs < ev->epoch + cfg.prune.finetune_epochs;
+            if (unfinished)
+                fprintf(stderr, "(fine-tuning unfinished)  ");
+            else if (isfinite(ev->test_metric)) /* none without a test set */
                 fprintf(stderr, "%s %.4f  ",
                         cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_acc" : "test_rel_err",
                         ev->test_metric);
