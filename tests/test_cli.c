@@ -2653,6 +2653,9 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
     write_file("cst.ini", ini);
     expect(occam("train %s --threads 1 --save %s", path("cst.ini"), path("cst.st")), 0,
            "data.train (");
+    /* the data line names the column learnt (a forgotten data.label went unseen) */
+    cr_assert(strstr(out, "occam: 40 training and 0 test samples, label column 4 (\"y\"), "),
+              "%s", out);
     cr_assert(strstr(out, "feature 2 of 3 (\"flag\") (the label not counted) is 0 in every "
                           "training row: data.normalize = standardize makes it 0 in every row, "
                           "test rows included"),
@@ -2664,6 +2667,7 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
     cr_assert(strstr(out, "feature 1 of 3 (\"flag\") (the label not counted) is 0 in every "
                           "training row"),
               "%s", out);
+    cr_assert(strstr(out, "samples, label column 1 (\"a\"), "), "%s", out);
     expect(occam("predict %s --checkpoint %s --input %s --output %s", path("cst.ini"),
                   path("cst.st"), path("cst_in.csv"), path("cst_p.csv")),
            0, NULL);

@@ -972,7 +972,8 @@ Test(data, csv_not_a_number)
     expect_csv_error("sex,y\nF,1\n", classify_last(2),
                      "\"F\" is not a number (a category or other text?");
     expect_csv_error("a,y\n1,0\n2,yes\n", classify_last(2),
-                     ":3: column 2 (the label): \"yes\" is not a number (a class name?");
+                     ":3: column 2 (the label): \"yes\" is not a number (a yes/no class? "
+                     "write it as 1 or 0)");
     /* strtod reads C's hexadecimal; a data file's "0x10" is not sixteen */
     expect_csv_error("1,2,0\n1,0x10,1\n", classify_last(2), ":2: column 2: \"0x10\" is not a number");
     expect_csv_error("1,2,0\n1, 0X1p3 ,1\n", classify_last(2), ":2: column 2: \"0X1p3\" is not a number");
@@ -1101,14 +1102,22 @@ Test(data, csv_non_finite)
     expect_csv_error("1,2,0\nnan,2,1\n", classify_last(2), ":2: column 1: \"nan\"");
     expect_csv_error("1,inf,0\n", classify_last(2), ":1: column 2: \"inf\"");
     expect_csv_error("1,-1e300,0\n", classify_last(2), "not a finite float32");
+    /* what each is likely to be: R's Inf (a division by zero), or a value past float32 */
+    expect_csv_error("1,Inf,0\n", classify_last(2), "\"Inf\" is not a finite float32 value "
+                     "(an infinity, as R writes a division by zero");
+    expect_csv_error("1,-1e39,0\n", classify_last(2), "\"-1e39\" is not a finite float32 value "
+                     "(beyond float32's range, about 3.4e38: change the column's units)");
 }
 
 Test(data, csv_label_values)
 {
     expect_csv_error("1,2,0\n1,2,3\n", classify_last(3),
                      ":2: label 3 out of range [0, 3): labels count from 0, one per output of "
-                     "the model");
+                     "the model (classes numbered from 1, as R's as.integer of a factor numbers "
+                     "them? subtract 1 from the labels)");
     expect_csv_error("1,2,-1\n", classify_last(3), ":1: label -1 out of range [0, 3)");
+    occam_error e = expect_csv_error("1,2,4\n", classify_last(3), ":1: label 4 out of range");
+    cr_assert_null(strstr(e.msg, "numbered from 1"), "%s", e.msg); /* only one past the last */
     expect_csv_error("1,2,0\n1,2,1.5\n", classify_last(3),
                      ":2: column 3 (the label): \"1.5\" is not an integer label");
     occam_dataset ds;
@@ -1348,11 +1357,16 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                      ":2: column 3 (the label): \"setosa\" is not a number (a class name? labels are the "
                      "classes' numbers, counted from 0)");
     expect_csv_error("a,b,y\n1,2,NA\n", classify_last(2), "\"NA\" is not a number (a missing value?");
-    /* no hint where there is nothing to say */
+    expect_csv_error("a,b,y\n1,2,FALSE\n", classify_last(2),
+                     ":2: column 3 (the label): \"FALSE\" is not a number (a yes/no class? write "
+                     "it as 1 or 0)");
+    /* no hint where there is nothing to say; a number past float32 says so */
     const char *plain[][2] = {{"1,2,0\n1,NAN2,1\n",
                                "\"NAN2\" is not a number (a category or other text? occam reads "
                                "numbers only: write a category as one 0/1 column per value)"},
-                              {"1,-1e300,0\n", "\"-1e300\" is not a finite float32 value"},
+                              {"1,-1e300,0\n", "\"-1e300\" is not a finite float32 value "
+                                                "(beyond float32's range, about 3.4e38: change "
+                                                "the column's units)"},
                               {"1,2,0.5\n1,2,high\n", "\"high\" is not a number"}};
     for (size_t i = 0; i < 3; i++) {
         occam_error err = expect_csv_error(plain[i][0],

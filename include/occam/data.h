@@ -98,6 +98,10 @@ typedef struct occam_dataset {
     /* csv with a header row: the feature columns' names in order (the label's left out), d
      * NUL-terminated strings one after another; NULL without a header. */
     char *names;
+    /* csv with a label column: its 1-based column in the file (0: none), and with a header
+     * its name (NULL otherwise): the commands say which column is learnt. */
+    size_t label_col;
+    char *label_name;
 } occam_dataset;
 
 /* Feature j's name from a CSV header (0-based, the label left out), or NULL without one. */

@@ -165,6 +165,10 @@ void cli_note_trained_rows(const char *checkpoint, const occam_dataset *train,
  * (occam_dataset.coarse_col). what names the file's key or option ("data.train", "--input");
  * rank 0 says it, the others say nothing. */
 void cli_note_csv(const char *what, const char *path, const occam_dataset *ds);
+/* ", label column N (\"NAME\")" for a CSV set with a label column (its header's name quoted,
+ * when it has one), "" otherwise: the data line says which column a run learns (a forgotten
+ * data.label = first trained on the last feature without a word). */
+void cli_label_text(char *buf, size_t cap, const occam_dataset *ds);
 /* On rank 0, for classification: a note naming the classes no training row has, and how many
  * test rows (test may be NULL) are of them. */
 void cli_note_classes(const occam_dataset *train, const occam_dataset *test);

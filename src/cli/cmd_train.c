@@ -374,9 +374,12 @@ static int run(const cli_opts *o, occam_error *err)
     else
         snprintf(team, sizeof team, "%d ranks × %d–%d threads", world->size, least, most);
     if (rc == OCCAM_OK) {
-        fprintf(stderr, "occam: %zu training and %zu test samples, %zu parameters, %s, BLIS "
-                "kernels %s%s\n", train->n, test->n, model->lay.nweights + model->lay.nbiases,
-                team, arch, occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
+        char label[256];
+        cli_label_text(label, sizeof label, train);
+        fprintf(stderr, "occam: %zu training and %zu test samples%s, %zu parameters, %s, BLIS "
+                "kernels %s%s\n", train->n, test->n, label,
+                model->lay.nweights + model->lay.nbiases, team, arch,
+                occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task,
                              .ranks = world->size};
         state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,

@@ -262,6 +262,16 @@ static void column_label(char *buf, size_t size, const occam_dataset *ds, size_t
     snprintf(buf, size, " (\"%s\")", q);
 }
 
+void cli_label_text(char *buf, size_t cap, const occam_dataset *ds)
+{
+    buf[0] = 0;
+    if (!ds->label_col) return;
+    char q[4 * 40 + 4] = "";
+    if (ds->label_name) occam_error_quote(q, sizeof q, ds->label_name, strlen(ds->label_name), 40);
+    snprintf(buf, cap, ", label column %zu%s%s%s", ds->label_col, ds->label_name ? " (\"" : "",
+             q, ds->label_name ? "\")" : "");
+}
+
 void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
 {
     if (!occam_comm_is_root(occam_comm_world())) return;

@@ -389,13 +389,19 @@ static bool csv_auto_header(const csv_reader *r)
 
 /* What a feature's text cell that is no number and no missing value may be: a yes/no word,
  * a date or time, or a category's name (R's factors, "Female", "0-5yrs"). */
-static const char *csv_text_hint(const csv_cell *c)
+static bool csv_yes_no(const csv_cell *c)
 {
     /* whole words only: a lone F or T is as often a sex or a grade */
     static const char *const yes_no[] = {"true", "false", "yes", "no"};
     for (size_t i = 0; i < sizeof yes_no / sizeof *yes_no; i++)
         if (c->len == strlen(yes_no[i]) && !strncasecmp(c->text, yes_no[i], c->len))
-            return " (a yes/no value? write it as 1 or 0)";
+            return true;
+    return false;
+}
+
+static const char *csv_text_hint(const csv_cell *c)
+{
+    if (csv_yes_no(c)) return " (a yes/no value? write it as 1 or 0)";
     size_t digits = 0, marks = 0, other = 0;
     for (size_t i = 0; i < c->len; i++) {
         unsigned char ch = (unsigned char)c->text[i];
@@ -544,7 +550,9 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
             hint = " (a missing value, or a comma that ends the line? occam needs a number in "
                    "every cell: fill it in, or drop the row or the line's last comma)";
         if (!*hint && r->bad == sh->label && o->task == OCCAM_TASK_CLASSIFY)
-            hint = " (a class name? labels are the classes' numbers, counted from 0)";
+            hint = csv_yes_no(c) ? " (a yes/no class? write it as 1 or 0)"
+                                 : " (a class name? labels are the classes' numbers, counted "
+                                   "from 0)";
         else if (!*hint && r->bad == 0 && sh->unnamed)
             /* R's write.csv writes a data frame's row names ("Mazda RX4", "Afghanistan")
              * under an empty header cell by default: one 0/1 column per value is no answer */
@@ -555,10 +563,17 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
             hint = csv_text_hint(c);
         return csv_error_cell(r, sh, ds, r->bad, "is not a number", hint, err);
     }
-    for (size_t j = 0; j < r->ncell; j++)
-        if (!isfinite(r->cell[j].v) || fabs(r->cell[j].v) > FLT_MAX)
-            return csv_error_cell(r, sh, ds, j, "is not a finite float32 value",
-                                  csv_cell_hint(&r->cell[j]), err);
+    for (size_t j = 0; j < r->ncell; j++) {
+        double v = r->cell[j].v;
+        if (isfinite(v) && fabs(v) <= FLT_MAX) continue;
+        const char *hint = csv_cell_hint(&r->cell[j]);
+        if (!*hint && isinf(v))
+            hint = " (an infinity, as R writes a division by zero: occam needs a finite number "
+                   "in every cell: fill it in or drop the row)";
+        else if (!*hint && isfinite(v))
+            hint = " (beyond float32's range, about 3.4e38: change the column's units)";
+        return csv_error_cell(r, sh, ds, j, "is not a finite float32 value", hint, err);
+    }
     if (sh->label == CSV_NONE || o->task != OCCAM_TASK_CLASSIFY) return OCCAM_OK;
     double v = r->cell[sh->label].v;
     if (v != floor(v))
@@ -567,8 +582,11 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     if (v < 0 || v >= o->classes)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: label %.0f out of range [0, %d): labels count from 0, "
-                               "one per output of the model",
-                               r->path, r->lineno, v, o->classes);
+                               "one per output of the model%s",
+                               r->path, r->lineno, v, o->classes,
+                               v == o->classes ? " (classes numbered from 1, as R's "
+                                                 "as.integer of a factor numbers them? subtract "
+                                                 "1 from the labels)" : "");
     return OCCAM_OK;
 }
 
@@ -659,10 +677,17 @@ static void csv_coarse(const csv_reader *r, const csv_shape *sh, const occam_csv
     }
 }
 
-/* The header row's feature names (the label's left out) into out->names. */
+/* The header row's feature names (the label's left out) into out->names, the label's into
+ * out->label_name. */
 static int csv_names(const csv_reader *r, const csv_shape *sh, occam_dataset *out,
                      occam_error *err)
 {
+    if (sh->label != CSV_NONE) {
+        const csv_cell *c = &r->cell[sh->label];
+        out->label_name = strndup(c->text, c->len); /* cut at a NUL byte, as the names are */
+        if (!out->label_name)
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
+    }
     size_t bytes = 0;
     for (size_t j = 0; j < r->ncell; j++)
         if (j != sh->label) bytes += r->cell[j].len + 1;
@@ -702,6 +727,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
             out->d = sh.cols - labelled;
             out->classes = labelled && o->task == OCCAM_TASK_CLASSIFY ? o->classes : 0;
             out->targets = labelled && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
+            out->label_col = labelled ? sh.label + 1 : 0;
             if (sh.header && (rc = csv_names(r, &sh, out, err)) != OCCAM_OK) return rc;
             r->range = malloc(2 * sh.cols * sizeof(double));
             r->inexact = calloc(sh.cols, sizeof(bool));
