@@ -1357,6 +1357,21 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                      ":2: column 3 (the label): \"setosa\" is not a number (a class name? labels are the "
                      "classes' numbers, counted from 0)");
     expect_csv_error("a,b,y\n1,2,NA\n", classify_last(2), "\"NA\" is not a number (a missing value?");
+    /* the row's other text columns are named too (a table of R factors was refused one column
+     * a run), the label by its header name, four at most */
+    expect_csv_error("a,sex,b,region,y\n1,F,2,north,1\n", classify_last(2),
+                     ":2: column 2 (\"sex\"): \"F\" is not a number (a category or other text? "
+                     "occam reads numbers only: write a category as one 0/1 column per value; in "
+                     "this row column 4 (\"region\") is not a number either)");
+    expect_csv_error("a,b,c,d,e,f,y\n1,x,x,x,x,x,x\n", classify_last(2),
+                     ":2: column 2 (\"b\"): \"x\" is not a number (a category or other text? "
+                     "occam reads numbers only: write a category as one 0/1 column per value; in "
+                     "this row columns 3 (\"c\"), 4 (\"d\"), 5 (\"e\"), 6 (\"f\") and 1 more are "
+                     "not numbers either)");
+    expect_csv_error("1,NA,NA,0\n", classify_last(2),
+                     ":1: column 2: \"NA\" is not a number (a missing value? occam needs a number "
+                     "in every cell: fill it in or drop the row; in this row column 3 is not a "
+                     "number either)");
     expect_csv_error("a,b,y\n1,2,FALSE\n", classify_last(2),
                      ":2: column 3 (the label): \"FALSE\" is not a number (a yes/no class? write "
                      "it as 1 or 0)");

@@ -417,29 +417,66 @@ static const char *csv_text_hint(const csv_cell *c)
            "0/1 column per value)";
 }
 
-/* r's cell col is wrong: "FILE:LINE: column N ("name"): "text" what hint", or "column N (the
- * label)". ds holds the header's feature names, if any (the label's is not kept). */
-static int csv_error_cell(const csv_reader *r, const csv_shape *sh, const occam_dataset *ds,
-                          size_t col, const char *what, const char *hint, occam_error *err)
+/* " (\"name\")" for column col from the header, or "". The label column is " (the label)",
+ * or with by_name its header name as for the others. ds holds the header's names, if any. */
+static void csv_col_name(const csv_shape *sh, const occam_dataset *ds, size_t col, bool by_name,
+                         char *name, size_t cap)
 {
-    const csv_cell *c = &r->cell[col];
-    char shown[4 * CSV_QUOTE_MAX + 4], name[4 * CSV_QUOTE_MAX + 16] = "";
-    occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
-    const char *nm = col == sh->label || !ds->names
-                         ? NULL
+    name[0] = 0;
+    const char *nm = col == sh->label
+                         ? (by_name ? ds->label_name : NULL)
                          : occam_dataset_column_name(ds, col - (sh->label != CSV_NONE &&
                                                                 col > sh->label));
     if (nm && *nm) {
         char q[4 * CSV_QUOTE_MAX + 4];
         occam_error_quote(q, sizeof q, nm, strlen(nm), CSV_QUOTE_MAX);
-        snprintf(name, sizeof name, " (\"%s\")", q);
-    } else if (col == sh->label) {
+        snprintf(name, cap, " (\"%s\")", q);
+    } else if (col == sh->label && !by_name) {
         /* read as a feature (predict's input, a features-only load) the same cell gets a
          * feature's hint and name: the message says which way it was read */
-        snprintf(name, sizeof name, " (the label)");
+        snprintf(name, cap, " (the label)");
     }
+}
+
+/* r's cell col is wrong: "FILE:LINE: column N ("name"): "text" what hint", or "column N (the
+ * label)". */
+static int csv_error_cell(const csv_reader *r, const csv_shape *sh, const occam_dataset *ds,
+                          size_t col, const char *what, const char *hint, occam_error *err)
+{
+    const csv_cell *c = &r->cell[col];
+    char shown[4 * CSV_QUOTE_MAX + 4], name[4 * CSV_QUOTE_MAX + 16];
+    occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
+    csv_col_name(sh, ds, col, false, name, sizeof name);
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu%s: \"%s\" %s%s", r->path,
                            r->lineno, col + 1, name, shown, what, hint);
+}
+
+/* The row's other cells past r->bad that are not numbers either, as "; in this row columns 5
+ * ("region") and 7 are not numbers either" ("" when none): a table of several text columns
+ * (R's factors) was refused one column a run. At most four are named. */
+static void csv_other_bad(const csv_reader *r, const csv_shape *sh, const occam_dataset *ds,
+                          char *buf, size_t cap)
+{
+    enum { NAMED = 4 };
+    size_t col[NAMED], n = 0;
+    for (size_t j = r->bad + 1; j < r->ncell; j++)
+        if (!r->cell[j].ok && n++ < NAMED) col[n - 1] = j;
+    buf[0] = 0;
+    if (!n) return;
+    size_t len = (size_t)snprintf(buf, cap, "; in this row column%s ", n > 1 ? "s" : "");
+    for (size_t i = 0; i < n && i < NAMED && len < cap; i++) {
+        /* the label's by its name too: a features-only load of the file (predict's) says the
+         * same */
+        char name[4 * CSV_QUOTE_MAX + 16];
+        csv_col_name(sh, ds, col[i], true, name, sizeof name);
+        const char *sep = i == 0 ? "" : (i + 1 == n && n <= NAMED) ? " and " : ", ";
+        len += (size_t)snprintf(buf + len, cap - len, "%s%zu%s", sep, col[i] + 1, name);
+    }
+    if (len < cap && n > NAMED)
+        len += (size_t)snprintf(buf + len, cap - len, " and %zu more", n - NAMED);
+    if (len < cap)
+        snprintf(buf + len, cap - len, " %s", n > 1 ? "are not numbers either"
+                                                    : "is not a number either");
 }
 
 /* For a first line that is one cell where a labelled row needs two: another separator, as
@@ -561,7 +598,15 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
                    "row.names = FALSE; pandas: index=False))";
         else if (!*hint && r->bad != sh->label)
             hint = csv_text_hint(c);
-        return csv_error_cell(r, sh, ds, r->bad, "is not a number", hint, err);
+        char others[4 * (4 * CSV_QUOTE_MAX + 32) + 64], all[sizeof others + 512];
+        csv_other_bad(r, sh, ds, others, sizeof others);
+        if (*others && *hint && hint[strlen(hint) - 1] == ')')
+            snprintf(all, sizeof all, "%.*s%s)", (int)strlen(hint) - 1, hint, others);
+        else if (*others)
+            snprintf(all, sizeof all, "%s (%s)", hint, others + 2);
+        else
+            snprintf(all, sizeof all, "%s", hint);
+        return csv_error_cell(r, sh, ds, r->bad, "is not a number", all, err);
     }
     for (size_t j = 0; j < r->ncell; j++) {
         double v = r->cell[j].v;
