@@ -176,6 +176,38 @@ Test(mpi, resume_under_another_world_size, .timeout = 120)
     tmpdir_remove(dir);
 }
 
+/* A run whose neurons were pruned resumes on 2 ranks at the state's narrower widths (it was
+ * refused: 'a run whose neurons were pruned cannot be resumed'), and its --save file is the
+ * uninterrupted run's, byte for byte: on the shard path too, whose moments each rank holds in
+ * part until they are gathered for the checkpoint. */
+Test(mpi, a_neuron_pruned_run_resumes_bit_identically, .timeout = 120)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    char ck[600], full[600], res[600], cmp[2048];
+    snprintf(ck, sizeof ck, "%s", tmpdir_path(dir, "ck"));
+    snprintf(full, sizeof full, "%s", tmpdir_path(dir, "full.st"));
+    snprintf(res, sizeof res, "%s", tmpdir_path(dir, "resumed.st"));
+    const char *run = "train " SMALL " --set prune.granularity=neuron --set prune.target=0.5 "
+                      "--set model.layers=20,64,32,3 --set runtime.grad=shard --threads 1 "
+                      "--set train.checkpoint_every=1 --set train.checkpoint_keep=10";
+    cr_assert_eq(mpi(out, sizeof out, 2, "%s --set train.checkpoint_dir=%s --save %s", run, ck,
+                     full), 0, "%s", out);
+    cr_assert(strstr(out, "model  20-"), "%s", out);
+    /* after the first prune and its fine-tuning epoch, before the second prune */
+    char state[700], from[700];
+    snprintf(state, sizeof state, "%s/ckpt-e0004-s000000056.safetensors", ck);
+    snprintf(from, sizeof from, "%s", tmpdir_path(dir, "state.st"));
+    snprintf(cmp, sizeof cmp, "cp %s %s", state, from);
+    cr_assert_eq(shell_run(cmp, out, sizeof out, NULL), 0, "%s", out);
+    cr_assert_eq(mpi(out, sizeof out, 2, "%s --set train.checkpoint_dir=%s --save %s --resume %s",
+                     run, ck, res, from), 0, "%s", out);
+    cr_assert(strstr(out, "continues bit-identically"), "%s", out);
+    snprintf(cmp, sizeof cmp, "cmp %s %s 2>&1", full, res);
+    cr_assert_eq(shell_run(cmp, out, sizeof out, NULL), 0, "the --save files differ: %s", out);
+    tmpdir_remove(dir);
+}
+
 /* SIGUSR1 to mpirun reaches every rank (mpirun forwards it; SIGINT and SIGTERM it turns into
  * an abort that kills the ranks a second later): they agree on the stop, rank 0 saves the
  * state, and every rank exits 128 + 10, which mpirun returns. The state loads. */

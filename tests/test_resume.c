@@ -133,9 +133,10 @@ static void outcome_free(outcome *o)
     occam_prune_log_free(&o->log);
 }
 
-/* The stopped-and-resumed run ends bit-identical to the straight one: parameters, ρ, masks,
- * history (timings aside) and prune log. */
-static void same_bits(const occam_config *cfg, int threads, int64_t stop_at)
+/* The stopped-and-resumed run ends bit-identical to the straight one: widths, parameters, ρ,
+ * masks, history (timings aside) and prune log. Returns the hidden units the stopped run's
+ * model had (fewer than model.layers' once neurons were pruned). */
+static int same_bits(const occam_config *cfg, int threads, int64_t stop_at)
 {
     outcome a = run(cfg, threads, 0, NULL);
     cr_assert_eq(a.rc, OCCAM_OK, "%s", a.note);
@@ -143,6 +144,11 @@ static void same_bits(const occam_config *cfg, int threads, int64_t stop_at)
     outcome c = run(cfg, threads, 0, b.last);
     cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
     cr_assert_str_empty(c.note, "%s", c.note);
+    int hidden = 0;
+    for (int l = 0; l <= a.m.lay.nlayers; l++) {
+        cr_assert_eq(a.m.lay.width[l], c.m.lay.width[l], "layer %d's width", l);
+        if (l > 0 && l < a.m.lay.nlayers) hidden += b.m.lay.width[l];
+    }
     size_t n = a.m.lay.nparams;
     cr_assert_eq(c.m.lay.nparams, n);
     cr_assert(!memcmp(a.m.params, c.m.params, n * sizeof(float)), "weights differ");
@@ -166,10 +172,12 @@ static void same_bits(const occam_config *cfg, int threads, int64_t stop_at)
                       x->total_bits == y->total_bits && x->epoch == y->epoch &&
                       x->opt_step == y->opt_step,
                   "prune event %d differs", i + 1);
+        cr_assert_eq(x->hidden_units, y->hidden_units, "prune event %d's units", i + 1);
     }
     outcome_free(&a);
     outcome_free(&b);
     outcome_free(&c);
+    return hidden;
 }
 
 /* A rerun with one setting changed writes the same names: the first run's checkpoints were
@@ -303,6 +311,66 @@ Test(resume, mdl_and_agp_schedules_are_bit_identical)
     cfg.prune.end = 3;
     cfg.prune.every = 8;
     same_bits(&cfg, 2, 70);
+}
+
+/* blobs whose hidden units prune.schedule = sched removes (prune.granularity = neuron): 32
+ * steps an epoch, 50 hidden units. */
+static occam_config neurons(int epochs, int sched)
+{
+    occam_config cfg = blobs(epochs);
+    cfg.prune.schedule = sched;
+    cfg.prune.granularity = OCCAM_GRAN_NEURON;
+    cfg.prune.steps = 3;
+    cfg.prune.finetune_epochs = 1;
+    cfg.prune.target = 0.6;
+    return cfg;
+}
+
+/* A run whose neurons were pruned saves its model at the narrower widths, and the resume
+ * refused that state ("a run whose neurons were pruned cannot be resumed"): a long fine-tuning
+ * lost everything since the last checkpoint before the prune. It continues now at the saved
+ * widths, bit for bit, stopped before the first prune, between prune steps, and in the
+ * fine-tuning after the last, at 1 and 2 threads. */
+Test(resume, neuron_pruned_runs_resume_bit_identically, .timeout = 120)
+{
+    occam_config cfg = neurons(2, OCCAM_PRUNE_ITERATIVE); /* prunes after steps 64, 96, 128 */
+    cr_assert_eq(same_bits(&cfg, 2, 40), 50);      /* the dense phase */
+    cr_assert_eq(same_bits(&cfg, 2, 64 + 10), 40); /* after the first prune */
+    cr_assert_eq(same_bits(&cfg, 1, 96 + 20), 30); /* after the second */
+    cr_assert_eq(same_bits(&cfg, 2, 96), 40);      /* the last step before the second */
+    cr_assert_eq(same_bits(&cfg, 1, 150), 20);     /* in the last fine-tuning */
+    /* two hidden layers, Adam's moments, one prune and a longer fine-tuning */
+    cfg = neurons(2, OCCAM_PRUNE_ONESHOT);
+    cfg.prune.finetune_epochs = 3;
+    cfg.model.nlayers = 4;
+    cfg.model.layers[1] = 64;
+    cfg.model.layers[2] = 32;
+    cfg.model.layers[3] = 3;
+    cfg.train.optim.optimizer = OCCAM_OPT_ADAM;
+    cfg.train.optim.lr = 0.005;
+    cr_assert_lt(same_bits(&cfg, 2, 64 + 45), 96);
+    cr_assert_lt(same_bits(&cfg, 1, 64 + 1), 96);
+    /* prune.finetune_epochs = 0 with its events scored: stopped between two back-to-back
+     * prune steps */
+    cfg = neurons(2, OCCAM_PRUNE_ITERATIVE);
+    cfg.prune.finetune_epochs = 0;
+    cfg.prune.score_events = true;
+    cr_assert_eq(same_bits(&cfg, 2, 64), 50);
+}
+
+/* agp removes units every prune.every steps inside its ramp: stopped between two of them, in
+ * the middle of an epoch, and after the ramp. */
+Test(resume, neuron_pruned_agp_run_resumes_bit_identically, .timeout = 120)
+{
+    occam_config cfg = neurons(4, OCCAM_PRUNE_AGP);
+    cfg.prune.start = 1;
+    cfg.prune.end = 3;
+    cfg.prune.every = 8;
+    cr_assert_lt(same_bits(&cfg, 2, 32 + 21), 50);
+    cr_assert_eq(same_bits(&cfg, 1, 100), 20);
+    cfg.runtime.grad = OCCAM_GRAD_SHARD; /* the shard path's reduction over the new layout */
+    cfg.model.layers[1] = 300;
+    cr_assert_lt(same_bits(&cfg, 2, 32 + 45), 300);
 }
 
 /* prune.finetune_epochs = 0: the prune steps follow one another with no epoch between them.
@@ -803,6 +871,78 @@ static void forge_counts(const char *from, const char *to, int64_t steps, int64_
     if (ev != had) free(ev);
     free(had);
     free(iv);
+}
+
+/* The saved config's text with `from` replaced by `to`, written as `dst` from `src`. */
+static void forge_config(const char *src, const char *dst, const char *from, const char *to)
+{
+    occam_st_file f;
+    occam_error err = {0};
+    cr_assert_eq(occam_st_open(&f, src, &err), OCCAM_OK, "%s", err.msg);
+    static char config[65536];
+    const char *v = occam_st_meta_get(&f, "config"), *at = v ? strstr(v, from) : NULL;
+    cr_assert(at && strlen(v) < sizeof config, "no '%s' in the saved config", from);
+    snprintf(config, sizeof config, "%.*s%s%s", (int)(at - v), v, to, at + strlen(from));
+    occam_st_close(&f);
+    const occam_st_meta set = {"config", config};
+    edit_state(src, dst, &(state_edit){.set = &set, .nset = 1});
+}
+
+/* Widths no run of the config writes stay refused, naming the key: a hidden layer wider than
+ * model.layers gives it, narrower ones without neuron pruning, a model its own prune log does
+ * not account for; and a resume that changes prune.granularity, as before. */
+Test(resume, widths_no_run_of_the_config_writes_are_refused)
+{
+    occam_config cfg = neurons(2, OCCAM_PRUNE_ITERATIVE);
+    outcome b = stopped_at(&cfg, 1, 64 + 10);
+    cr_assert_eq(b.m.lay.width[1], 40);
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+    /* its config says model.layers = 20,30,3, as this run's */
+    forge_config(b.last, bad, "\"layers\": [20,50,3]", "\"layers\": [20,30,3]");
+    occam_config narrow = cfg;
+    narrow.model.layers[1] = 30;
+    outcome c = run(&narrow, 1, 0, bad);
+    cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "status %d: %s", c.rc, c.note);
+    cr_assert(strstr(c.note, "bad.safetensors: the saved model is 20,40,3 wide, but "
+                             "model.layers is 20,30,3: hidden layer 1 has 40 units, more than "
+                             "the 30 model.layers gives it, which no run of this config writes "
+                             "(check model.layers)"), "%s", c.note);
+    outcome_free(&c);
+    /* its config says weight granularity, as this run's */
+    forge_config(b.last, bad, "\"granularity\": \"neuron\"", "\"granularity\": \"weight\"");
+    occam_config weight = cfg;
+    weight.prune.granularity = OCCAM_GRAN_WEIGHT;
+    c = run(&weight, 1, 0, bad);
+    cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "status %d: %s", c.rc, c.note);
+    cr_assert(strstr(c.note, "the saved model is 20,40,3 wide, but model.layers is 20,50,3: "
+                             "narrower hidden layers come only from pruning neurons, and this "
+                             "run has prune.granularity = weight"), "%s", c.note);
+    outcome_free(&c);
+    /* the state itself, resumed under weight granularity: the key is named */
+    c = run(&weight, 1, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "status %d: %s", c.rc, c.note);
+    cr_assert(strstr(c.note, "prune.granularity = neuron, this config has weight"), "%s",
+              c.note);
+    outcome_free(&c);
+    /* a prune log whose last event left 45 units, not the model's 40 */
+    size_t bytes;
+    double *ev = tensor_copy(b.last, "prune.events", &bytes);
+    cr_assert_eq(bytes, 13 * sizeof(double));
+    ev[6] = 45;
+    const occam_st_tensor swap = {"prune.events", OCCAM_ST_F64, 2, {1, 13}, ev};
+    edit_state(b.last, bad, &(state_edit){.swap = &swap, .nswap = 1});
+    free(ev);
+    c = run(&cfg, 1, 0, bad);
+    cr_assert_eq(c.rc, OCCAM_ERR_INPUT, "status %d: %s", c.rc, c.note);
+    cr_assert(strstr(c.note, "the saved model's hidden layers have 40 units (20,40,3), but its "
+                             "last prune event left 45 (file damaged)"), "%s", c.note);
+    outcome_free(&c);
+    /* and the untouched state resumes */
+    c = run(&cfg, 1, 0, b.last);
+    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
+    outcome_free(&c);
+    outcome_free(&b);
 }
 
 /* blobs pruned by the agp ramp at every step from the start to epoch `end`. */

@@ -78,6 +78,12 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
 void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
                             const uint8_t *const *keep);
 
+/* After the model's layout was replaced by narrower widths whose moments are written next (a
+ * resumed run whose neurons were pruned; model->lay is already the new layout): re-plans the
+ * per-layer gradient paths as occam_trainer_relayout does, the same for the same widths, but
+ * moves no moments and, unlike it, calls no other rank. Not for noisy weights. */
+void occam_trainer_replan(occam_trainer *tr);
+
 /* Start of epoch `epoch` (0-based) over `rows` training rows: with noisy weights, sets
  * β = min(1, epoch / noise.warmup_epochs) and the KL's weight (for regression scaled by 2σ_y²,
  * σ_y the learned noise level), re-fits the priors and re-sets σ from the curvature (see

@@ -18,7 +18,9 @@
  * tensor byte. Writes are atomic (see occam/safetensors.h).
  *
  * Resuming with the same config and thread count continues bit-identically: the same weights,
- * history and results as a run never stopped. */
+ * history and results as a run never stopped. A run whose neurons were pruned
+ * (prune.granularity = neuron) saved its model at narrower widths than model.layers, and
+ * continues at them. */
 #ifndef OCCAM_TRAINSTATE_H
 #define OCCAM_TRAINSTATE_H
 
@@ -80,9 +82,11 @@ typedef struct occam_state_reader {
 
 /* occam_train_io.restore. Validates everything before it changes anything: the file (see
  * occam_st_open), its format, the config (a key that changes the model's shape or the state's
- * layout is refused, naming the key), the training set's size, and every tensor's dtype and
- * shape. Then fills the model, trainer, fit result, prune log and schedule buffers and sets
- * v->res->resuming. Errors are OCCAM_ERR_INPUT with "PATH: ..." messages. */
+ * layout is refused, naming the key), the saved widths (model.layers', or under neuron pruning
+ * narrower hidden layers that the prune log accounts for), the training set's size, and every
+ * tensor's dtype and shape. Then fills the model (re-laid out at the saved widths, in its own
+ * buffers), trainer, fit result, prune log and schedule buffers and sets v->res->resuming.
+ * Errors are OCCAM_ERR_INPUT with "PATH: ..." messages. */
 int occam_state_restore(void *reader, const occam_train_view *v, occam_error *err);
 
 #endif

@@ -144,6 +144,15 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
             v->res->epochs, (long long)v->res->steps);
     if (p->epoch_step) fprintf(stderr, ", %lld into epoch %d", (long long)p->epoch_step,
                                v->res->epochs + 1);
+    /* the widths a run whose neurons were pruned goes on at */
+    bool narrower = false;
+    for (int l = 0; l <= v->m->lay.nlayers; l++)
+        narrower |= v->m->lay.width[l] != v->cfg->model.layers[l];
+    if (narrower) {
+        char widths[16 * OCCAM_MAX_LAYERS];
+        occam_checkpoint_widths(v->m, widths, sizeof widths);
+        fprintf(stderr, ", the model %s wide (its neurons were pruned)", widths);
+    }
     /* runtime.grad = owner gives the same bits at any world size; shard-path layers (which
      * auto may choose differently for another world) do not. */
     bool owner = v->cfg->runtime.grad == OCCAM_GRAD_OWNER && !v->m->rho;
@@ -282,15 +291,6 @@ static void print_resume_hint(const cli_opts *o, const char *state)
     fputc('\n', stderr);
 }
 
-/* Whether the model is narrower than model.layers: prune.granularity = neuron removed units.
- * A state written then cannot be resumed (occam_state_read refuses its widths). */
-static bool neurons_removed(const occam_model *m, const occam_config *cfg)
-{
-    for (int l = 0; l <= m->lay.nlayers; l++)
-        if (m->lay.width[l] != cfg->model.layers[l]) return true;
-    return false;
-}
-
 static int run(const cli_opts *o, occam_error *err)
 {
     occam_config cfg;
@@ -398,13 +398,8 @@ static int run(const cli_opts *o, occam_error *err)
         if (rc >= OCCAM_STOPPED) {
             fprintf(stderr, "occam: %s; the training state is in %s\n", cli_shown(err->msg),
                     cli_shown(sio.wr.last));
-            /* the hint's command was refused (exit 2) once the neurons were removed */
-            if (neurons_removed(model, &cfg))
-                fprintf(stderr, "occam: the run cannot be continued: its neurons were pruned "
-                        "(prune.granularity = neuron), and such a state cannot be resumed; "
-                        "occam eval --checkpoint reads its weights\n");
-            else
-                print_resume_hint(o, sio.wr.last);
+            /* a state whose neurons were pruned resumes too, at its narrower widths */
+            print_resume_hint(o, sio.wr.last);
             err->msg[0] = 0;
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
             msg_append(err, "; the last good checkpoint is %s", sio.wr.last);

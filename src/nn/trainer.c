@@ -275,6 +275,14 @@ void occam_trainer_relayout(occam_trainer *tr, const occam_layout *old,
     copy_replicas(tr); /* the layout changed under them */
 }
 
+void occam_trainer_replan(occam_trainer *tr)
+{
+    /* noisy weights cache per-weight state in the old layout; neuron pruning never has them */
+    OCCAM_ASSERT(!tr->noise);
+    plan_paths(tr, tr->p.grad, tr->p.batch);
+    copy_replicas(tr);
+}
+
 void occam_trainer_reset_optim(occam_trainer *tr)
 {
     size_t n = tr->model->lay.nparams;

@@ -768,6 +768,75 @@ static bool position_fits(const occam_config *cfg, const occam_fit_result *res, 
     return steps <= (int64_t)res->capacity * n;
 }
 
+/* The widths in a state's metadata "occam.layers" ("20,25,3"): how many, or -1 if it is not a
+ * list of at most max widths of 1 to 1000000 units. */
+static int parse_widths(const char *s, int *w, int max)
+{
+    long long x;
+    for (int k = 0; k < max && parse_digits(&s, 1000000, &x) && x >= 1;) {
+        w[k++] = (int)x;
+        if (!*s) return k;
+        if (*s++ != ',') return -1;
+    }
+    return -1;
+}
+
+/* The saved model's widths (fw, its metadata occam.layers) against this run's (now, text in
+ * have: model.layers'): the same, or what prune.granularity = neuron leaves of them (the
+ * inputs and outputs as they are, each hidden layer as wide or narrower, none empty), the
+ * widths the run then continues at. Anything else no run of this config writes, and is
+ * refused naming the key. *saved: the file's layout. */
+static int check_saved_widths(const occam_st_file *f, const char *fw, const char *have,
+                              const occam_config *cfg, const occam_layout *now,
+                              occam_layout *saved, occam_error *err)
+{
+    const char *path = f->path;
+    int w[OCCAM_MAX_LAYERS], L = now->nlayers;
+    int nw = fw ? parse_widths(fw, w, OCCAM_MAX_LAYERS) : -1;
+    if (nw < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: metadata occam.layers = '%.40s' is "
+                               "not a list of widths (file damaged)", path, fw ? fw : "(none)");
+    if (nw != L + 1)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the saved model is %s wide, %d weight "
+                               "layer%s, but model.layers = %s has %d (check model.layers)",
+                               path, fw, nw - 1, nw == 2 ? "" : "s", have, L);
+    if (w[0] != now->width[0] || w[L] != now->width[L])
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the saved model is %s wide, but "
+                               "model.layers is %s: its inputs or outputs differ, which no run "
+                               "of this config writes (check model.layers)", path, fw, have);
+    bool narrower = false;
+    for (int h = 1; h < L; h++) {
+        if (w[h] > now->width[h])
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the saved model is %s wide, but "
+                                   "model.layers is %s: hidden layer %d has %d units, more than "
+                                   "the %d model.layers gives it, which no run of this config "
+                                   "writes (check model.layers)", path, fw, have, h, w[h],
+                                   now->width[h]);
+        narrower |= w[h] < now->width[h];
+    }
+    const occam_prune_params *p = &cfg->prune;
+    if (narrower && (p->schedule == OCCAM_PRUNE_NONE || p->granularity != OCCAM_GRAN_NEURON))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the saved model is %s wide, but "
+                               "model.layers is %s: narrower hidden layers come only from "
+                               "pruning neurons, and this run has %s", path, fw, have,
+                               p->schedule == OCCAM_PRUNE_NONE ? "prune.schedule = none"
+                               : p->granularity == OCCAM_GRAN_NM ? "prune.granularity = nm"
+                                                                 : "prune.granularity = weight");
+    /* the moments and copies are checked against these widths' layout: a record that is not
+     * the tensors' would be taken for their shapes being wrong */
+    for (int l = 0; l < L; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "layers.%d.weight", l);
+        const occam_st_tensor_view *t = occam_st_find(f, name);
+        if (t && (t->ndim != 2 || t->shape[0] != w[l + 1] || t->shape[1] != w[l]))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the metadata says the layers are "
+                                   "%s, but tensor '%s' is not %d × %d (file damaged)", path, fw,
+                                   name, w[l + 1], w[l]);
+    }
+    occam_layout_init(saved, w, nw);
+    return OCCAM_OK;
+}
+
 int occam_state_restore(void *reader, const occam_train_view *v, occam_error *err)
 {
     occam_state_reader *r = reader;
@@ -788,7 +857,6 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     occam_fit_result *res = v->res;
     occam_trainer_state ts;
     occam_trainer_state_view(v->tr, &ts);
-    const int64_t n = (int64_t)m->lay.nparams;
     const int L = m->lay.nlayers;
     char widths[16 * OCCAM_MAX_LAYERS];
     occam_checkpoint_widths(m, widths, sizeof widths);
@@ -808,11 +876,11 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                              "(--save) loads with --checkpoint", path, fmt ? fmt : "none");
     if (rc == OCCAM_OK) rc = compare_config(r, &f, v->cfg, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_check_targets_st(&f, v->cfg, err);
-    if (rc == OCCAM_OK && (!fw || strcmp(fw, widths)))
-        rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                             "%s: the saved model is %s wide, this run's is %s: a run whose "
-                             "neurons were pruned cannot be resumed (prune.granularity = "
-                             "neuron)", path, fw ? fw : "?", widths);
+    /* The state's tensors are at the saved widths: narrower than model.layers once neurons
+     * were pruned, and the run goes on at them. */
+    occam_layout saved = m->lay;
+    if (rc == OCCAM_OK) rc = check_saved_widths(&f, fw, widths, v->cfg, &m->lay, &saved, err);
+    const int64_t n = (int64_t)saved.nparams;
     /* the world that wrote it: a file without the key was written by one process */
     const char *sr = occam_st_meta_get(&f, "occam.ranks");
     int64_t saved_ranks = 1;
@@ -937,6 +1005,21 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         rc = check_counts(path, "prune.events", row, e, event_int, 3, INT_MAX, err);
         if (rc == OCCAM_OK) rc = check_counts(path, "prune.events", row, e, event_big, 2, big, err);
     }
+    /* The widths are the last prune event's (or model.layers' before the first): a state
+     * whose model and log disagree would go on pruning against the wrong count. */
+    bool pruned = false;
+    int units = 0, left = 0;
+    for (int h = 1; h < L; h++) {
+        units += saved.width[h];
+        left += m->lay.width[h];
+        pruned |= saved.width[h] != m->lay.width[h];
+    }
+    if (rc == OCCAM_OK && nev > 0) left = (int)evs[(nev - 1) * EVENT_COLS + 6];
+    if (rc == OCCAM_OK && units != left)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the saved model's hidden layers have %d "
+                             "units (%s), but %s %d (file damaged)", path, units, fw,
+                             nev > 0 ? "its last prune event left" : "no prune event removed "
+                             "any of model.layers'", left);
     /* The epoch's order must be a permutation: a repeated row (all zeros) trained on one row
      * and skipped the rest, silently. */
     uint8_t *seen = rc == OCCAM_OK ? calloc(res->nrows ? res->nrows : 1, 1) : NULL;
@@ -954,11 +1037,26 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     /* the history grows with the run: room for the saved one */
     if (rc == OCCAM_OK) rc = occam_fit_history_reserve(res, (int)ne, err);
     /* Everything is checked: from here on nothing fails but the model's own load, which
-     * leaves the model untouched when it does. */
-    if (rc == OCCAM_OK) rc = occam_checkpoint_load_st(&f, m, err);
+     * leaves the model untouched when it does. It loads at the saved widths into the model's
+     * own buffers (sized for model.layers, which the trainer holds): where the prune step of
+     * an uninterrupted run left it. */
+    occam_model into = *m;
+    into.lay = saved;
+    if (rc == OCCAM_OK) rc = occam_checkpoint_load_st(&f, &into, err);
     if (rc != OCCAM_OK) {
+        if (into.mask != m->mask) free(into.mask); /* allocated before a later failure */
+        if (into.rho != m->rho) free(into.rho);
         occam_st_close(&f);
         return rc;
+    }
+    *m = into;
+    if (pruned) {
+        /* the padding between segments reads as zero, as the prune's compaction left it (it
+         * holds model.layers' initial values here) */
+        const uint8_t *all[OCCAM_MAX_LAYERS] = {0};
+        occam_layout_compact(m->params, sizeof(float), &saved, &saved, all);
+        if (m->mask) occam_layout_compact(m->mask, 1, &saved, &saved, all);
+        occam_trainer_replan(v->tr);
     }
     memcpy(ts.mom1, m1, (size_t)n * sizeof(float));
     if (m2) memcpy(ts.mom2, m2, (size_t)n * sizeof(float));
