@@ -199,19 +199,25 @@ void occam_comm_allreduce_sum(const occam_comm *c, float *buf, size_t n)
 }
 
 /* The row type of `width` elements, made once per width and kept (a step gathers the same few
- * widths every time; they are freed by MPI_Finalize). */
-static MPI_Datatype row_type(size_t width, MPI_Datatype elem)
+ * widths every time; they are freed by MPI_Finalize). Past KEEP widths (neuron pruning changes
+ * them, and so does a select grid over model.layers) *kept is false: the caller frees the type
+ * after its gather. Such types were never freed, and every step of the owner path made new
+ * ones: an iterative neuron prune of 60 steps with 200 fine-tuning epochs grew each rank to
+ * 465 MB (21 MB without the leak). */
+static MPI_Datatype row_type(size_t width, MPI_Datatype elem, bool *kept_it)
 {
     enum { KEEP = 32 };
     static struct kept_type { size_t width; MPI_Datatype elem, type; } kept[KEEP];
     static int n;
+    *kept_it = true;
     for (int i = 0; i < n; i++)
         if (kept[i].width == width && kept[i].elem == elem) return kept[i].type;
     MPI_Datatype row;
     MPI_Type_contiguous((int)width, elem, &row);
     MPI_Type_commit(&row);
     if (n < KEEP) kept[n++] = (struct kept_type){width, elem, row};
-    return row; /* past KEEP widths (neuron pruning changes them) the type is not freed */
+    else *kept_it = false;
+    return row;
 }
 
 static void allgather_rows(const occam_comm *c, void *buf, size_t rows, size_t width,
@@ -233,8 +239,11 @@ static void allgather_rows(const occam_comm *c, void *buf, size_t rows, size_t w
             counts[r] = (int)(hi[r] - lo[r]);
             displs[r] = (int)lo[r];
         }
-        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs,
-                       row_type(width, elem), MPI_COMM_WORLD);
+        bool kept;
+        MPI_Datatype row = row_type(width, elem, &kept);
+        MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, counts, displs, row,
+                       MPI_COMM_WORLD);
+        if (!kept) MPI_Type_free(&row);
         return;
     }
     OCCAM_ASSERT(rows <= SIZE_MAX / width);
