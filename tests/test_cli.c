@@ -83,6 +83,31 @@ Test(cli, help_and_version)
     expect(occam("help train"), 0, "usage: occam train CONFIG");
     expect(occam("help bench select"), 0, "usage: occam bench select");
     expect(occam("help frobnicate"), 2, "help: unknown command 'frobnicate'");
+    /* gemm and memory took --help for a wrong argument count: exit 2, usage on stderr */
+    expect(occam("help bench gemm"), 0, "usage: occam bench gemm M N K");
+    expect(occam("bench gemm 64 --help"), 0, "usage: occam bench gemm M N K");
+    expect(occam("help bench memory"), 0, "usage: occam bench memory [--threads N]");
+    expect(occam("bench memory -h"), 0, "usage: occam bench memory [--threads N]");
+}
+
+/* 'occam bench --help' repeats each benchmark's usage lines as its own --help prints them
+ * (infer's lacked --set, select's put --lenet apart from --n and --input) */
+Test(cli, bench_help_repeats_each_benchmarks_usage)
+{
+    static const char *const subs[] = {"select", "infer", "gemm", "memory"};
+    static char all[sizeof out];
+    expect(occam("bench --help"), 0, "usage: occam bench train");
+    memcpy(all, out, sizeof all);
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+        expect(occam("bench %s --help", subs[i]), 0, "usage: occam bench");
+        char *blank = strstr(out, "\n\n"); /* the usage lines end at the first blank line */
+        char *end = strstr(out, "\nSingle-threaded"), *end2 = strstr(out, "\nMemory bandwidth");
+        if (end2 && (!end || end2 < end)) end = end2;
+        if (!end || (blank && blank < end)) end = blank;
+        cr_assert(end, "bench %s --help: no end of the usage lines in: %s", subs[i], out);
+        *end = '\0';
+        cr_assert(strstr(all, out), "'occam bench --help' lacks or differs on:\n%s", out);
+    }
 }
 
 /* The README's key table is the --config-keys listing; it had drifted (two help texts and a

@@ -20,6 +20,14 @@
 #include "occam/clock.h"
 #include "occam/mem.h"
 
+#define USAGE_MEMORY                                                                         \
+    "usage: occam bench memory [--threads N]\n"                                               \
+    "Memory bandwidth (STREAM triad, 128 MiB arrays per thread), one JSON line.\n"
+#define USAGE_GEMM                                                                           \
+    "usage: occam bench gemm M N K [THREADS [--blis-threads]]\n"                              \
+    "Single-threaded sgemm GFLOP/s, each of THREADS threads on its own matrices; with\n"      \
+    "--blis-threads, one M×N×K product threaded by BLIS itself over THREADS threads.\n"
+
 static const char usage[] =
     "usage: occam bench train CONFIG [--set section.key=value]... [--threads N]\n"
     "\n"
@@ -27,20 +35,23 @@ static const char usage[] =
     "JSON line: median samples/s and GFLOP/s, and the BLIS sgemm rate on the same threads\n"
     "(each thread multiplying its own matrices single-threaded, as occam does), for the\n"
     "model's largest forward GEMM per thread and for a 1024×1024×1024 product.\n"
-    "\n"
-    "usage: occam bench memory [--threads N]\n"
-    "Memory bandwidth (STREAM triad, 128 MiB arrays per thread), one JSON line.\n"
-    "\n"
-    "usage: occam bench gemm M N K [THREADS [--blis-threads]]\n"
-    "Single-threaded sgemm GFLOP/s, each of THREADS threads on its own matrices; with\n"
-    "--blis-threads, one M×N×K product threaded by BLIS itself over THREADS threads.\n"
-    "\n"
-    "usage: occam bench select [--n N | --input FILE] [--k K] [--threads T] [--repeats R]\n"
-    "                          [--dump FILE] [--lenet]\n"
+    "\n" USAGE_MEMORY "\n" USAGE_GEMM "\n"
+    "usage: occam bench select [--n N | --input FILE | --lenet] [--k K] [--threads T]\n"
+    "                          [--repeats R] [--dump FILE]\n"
     "Exact parallel selection of the k-th smallest |x| (see 'occam bench select --help').\n"
     "\n"
-    "usage: occam bench infer CONFIG --checkpoint FILE [--threads N] [--repeats R] [--threshold D]\n"
+    "usage: occam bench infer CONFIG --checkpoint FILE [--set section.key=value]...\n"
+    "                         [--threads N] [--repeats R] [--threshold D]\n"
     "Sparse inference engine vs the dense BLIS path on the test set (see 'occam bench infer --help').\n";
+
+/* 'occam bench gemm|memory ... --help' (and 'occam help bench gemm'): print that benchmark's
+ * usage, exit 0 (both took --help for a wrong argument count: exit 2, usage on stderr). */
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return true;
+    return false;
+}
 
 static double flops_per_sample(const occam_layout *lay)
 {
@@ -209,6 +220,10 @@ int cmd_bench(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "infer") == 0) return cmd_bench_infer(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "gemm") == 0) {
         /* occam bench gemm M N K [THREADS]: single-threaded sgemm per thread, as occam calls it */
+        if (wants_help(argc, argv)) {
+            fputs(USAGE_GEMM, stdout);
+            return 0;
+        }
         occam_error err = {0};
         long d[4] = {0, 0, 0, 1};
         bool mt = argc == 7 && strcmp(argv[6], "--blis-threads") == 0;
@@ -238,6 +253,10 @@ int cmd_bench(int argc, char **argv)
         return 0;
     }
     if (argc >= 2 && strcmp(argv[1], "memory") == 0) {
+        if (wants_help(argc, argv)) {
+            fputs(USAGE_MEMORY, stdout);
+            return 0;
+        }
         occam_error err = {0};
         /* no CONFIG: only --threads N */
         long threads = 0;
