@@ -83,6 +83,9 @@ Test(cli, help_and_version)
     expect(occam("help train"), 0, "usage: occam train CONFIG");
     expect(occam("help bench select"), 0, "usage: occam bench select");
     expect(occam("help frobnicate"), 2, "help: unknown command 'frobnicate'");
+    /* select refuses a grid over data.seed as over the other keys of the rows coded, and its
+     * help did not name it */
+    expect(occam("select --help"), 0, "(data.samples,\ndata.holdout, data.seed, another");
     /* gemm and memory took --help for a wrong argument count: exit 2, usage on stderr */
     expect(occam("help bench gemm"), 0, "usage: occam bench gemm M N K");
     expect(occam("bench gemm 64 --help"), 0, "usage: occam bench gemm M N K");

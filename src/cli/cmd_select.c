@@ -63,10 +63,10 @@ static const char usage[] =
     "whose mdl.model_code is bits-back with two-part. The totals of different codes compare:\n"
     "each is a code length of the same training data in bits. So every point must code the\n"
     "same labels or targets at one precision: a grid over the rows (data.samples,\n"
-    "data.holdout, another data.train), over mdl.target_precision, or one putting the count\n"
-    "code beside another, is refused. Points are trained without checkpoints. A point whose\n"
-    "training fails is marked failed and not chosen. SIGINT,\n"
-    "SIGTERM, SIGUSR1, SIGHUP or SIGXCPU stops after the current step: the table and the report\n"
+    "data.holdout, data.seed, another data.train), over mdl.target_precision, or one putting\n"
+    "the count code beside another, is refused. Points are trained without checkpoints. A\n"
+    "point whose training fails is marked failed and not chosen. SIGINT, SIGTERM, SIGUSR1,\n"
+    "SIGHUP or SIGXCPU stops after the current step: the table and the report\n"
     "cover the finished points, and the exit status is 128 + the signal (130 for SIGINT).\n"
     "Exit status 0 ok (at least one point trained), 1 runtime failure, 2 bad usage/config.\n";
 
