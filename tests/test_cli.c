@@ -3631,6 +3631,12 @@ Test(cli, a_model_used_on_other_training_rows_says_so)
            "other values): the inputs are scaled by these rows' statistics, not its own");
     expect(occam("mdl %s --checkpoint %s --set data.holdout=20", small, path("m.st")), 0,
            "(200 rows then, 180 now)");
+    /* under data.normalize = none nothing is scaled by them: the note says only the rows */
+    expect(occam("train %s --set data.normalize=none --save %s", small, path("n.st")), 0,
+           "saved");
+    expect(occam("eval %s --set data.normalize=none --checkpoint %s --set data.seed=7", small,
+                 path("n.st")), 0, "than this config loads (as many rows (200), other values), "
+           "and a description length codes these rows\n");
     /* predict scales its input by the training rows too */
     FILE *f = fopen(path("in.csv"), "w");
     cr_assert_not_null(f);

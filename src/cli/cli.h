@@ -155,9 +155,11 @@ bool cli_compress_reads(const occam_config *cfg, const char *why);
 void cli_note_inert(const occam_config *cfg, const char *only);
 
 /* On rank 0, a note on stderr when the model file records training rows other than train
- * (occam_checkpoint_same_rows): the inputs are then scaled by other statistics than the model's
- * (a changed data.train, data.holdout or data.seed), with `also` appended. */
-void cli_note_trained_rows(const char *checkpoint, const occam_dataset *train,
+ * (occam_checkpoint_same_rows; a changed data.train, data.holdout or data.seed), with `also`
+ * appended; where cfg scales the inputs or targets, that they are scaled by other statistics
+ * than the model's. */
+void cli_note_trained_rows(const char *checkpoint, const occam_config *cfg,
+                           const occam_dataset *train,
                            const char *also);
 
 /* Notes on stderr about a CSV: its first column is a row index another program wrote

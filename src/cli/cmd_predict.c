@@ -243,7 +243,7 @@ static int run(const cli_opts *o, occam_error *err)
         occam_error_set(err, rc, "%s (%s)", msg, dropped);
     }
     if (rc == OCCAM_OK && train.n) /* its statistics scaled the input */
-        cli_note_trained_rows(o->checkpoint, &train, "");
+        cli_note_trained_rows(o->checkpoint, &cfg, &train, "");
     if (rc == OCCAM_OK)
         rc = occam_sparse_create(&sp, &model, OCCAM_SPARSE_THRESHOLD_DEFAULT, err);
     if (rc == OCCAM_OK) {

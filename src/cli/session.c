@@ -208,8 +208,8 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
      * mdl ran on without a word (probabilities changed; a blobs model tested on another task
      * at accuracy 0.29) */
     if (rc == OCCAM_OK && checkpoint && !train)
-        cli_note_trained_rows(checkpoint, &s->train, ", and a description length codes these "
-                              "rows");
+        cli_note_trained_rows(checkpoint, &s->cfg, &s->train, ", and a description length codes "
+                              "these rows");
     /* the topology is read while loading too: an XML pipe whose writer never closes must end
      * on the first signal, as a data pipe does */
     if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
@@ -239,15 +239,23 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     return all;
 }
 
-void cli_note_trained_rows(const char *checkpoint, const occam_dataset *train,
-                           const char *also)
+void cli_note_trained_rows(const char *checkpoint, const occam_config *cfg,
+                           const occam_dataset *train, const char *also)
 {
     char why[96];
+    /* under data.normalize = none (and no scaled targets) nothing is scaled by them */
+    bool inputs = cfg->data.normalize != OCCAM_NORM_NONE;
+    bool targets = cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.normalize_targets;
     if (occam_comm_is_root(occam_comm_world()) &&
         !occam_checkpoint_same_rows(checkpoint, train, why, sizeof why))
         fprintf(stderr, "occam: note: %s was trained on other training rows than this config "
-                "loads (%s): the inputs are scaled by these rows' statistics, not its own%s\n",
-                cli_shown(checkpoint), why, also);
+                "loads (%s)%s%s\n", cli_shown(checkpoint), why,
+                inputs && targets ? ": the inputs and targets are scaled by these rows' "
+                                    "statistics, not its own"
+                : inputs          ? ": the inputs are scaled by these rows' statistics, not its own"
+                : targets         ? ": the targets are scaled by these rows' statistics, not its own"
+                                  : "",
+                also);
 }
 
 /* ' ("name")' for feature j of ds from its CSV header (shortened, control bytes shown), or
