@@ -9,12 +9,14 @@
  * point marked failed while the rest are chosen from, and SIGINT (exit 130, the finished
  * points in the report). */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -758,6 +760,23 @@ Test(select_cmd, sigint_exits_130_with_the_finished_points)
     cr_assert_str_eq(member(&pts->items[1], "status", OCCAM_JSON_STRING)->str, "not trained");
     member(&pts->items[1], "total_bits", OCCAM_JSON_NULL);
     occam_json_free(&root);
+}
+
+/* A stop with --save written in place (a full device here, made with mknod): the shortest
+ * model is held until the end and sent then, and when that send failed the message still said
+ * "--save holds point 0's model" beside "the shortest point's model could not be written". */
+Test(select_cmd, a_stop_says_save_holds_a_model_only_if_it_was_written)
+{
+    const char *full = path("full");
+    if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0)
+        cr_skip_test("mknod is not allowed here: %s", strerror(errno));
+    char args[1024];
+    snprintf(args, sizeof args, "--set data.samples=200 --grid train.epochs=1,100000 --save %s",
+             full);
+    cr_assert_eq(select_until_signal(args, "^select 1/2", "0"), 130, "%s", out);
+    cr_assert(strstr(out, "1 of 2 points finished; the shortest point's model could not be "
+                          "written: ") && strstr(out, "No space left on device"), "%s", out);
+    cr_assert(!strstr(out, "holds point"), "%s", out);
 }
 
 /* A point that cannot be set up (its buffers do not fit the address space) ended select at

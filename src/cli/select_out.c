@@ -273,12 +273,15 @@ static int send_held(int fd, const char *path, occam_error *err)
  * here); this reports how the last write (the best point's) went. */
 static int saved_model(void *ctx, const char *path, occam_error *err)
 {
-    const select_run *s = ctx;
+    select_run *s = ctx;
     if (s->best < 0) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: no point was "
                                             "trained and scored, so there is no model to save",
                                             path);
     if (s->save_rc != OCCAM_OK) return occam_error_set(err, s->save_rc, "%s", s->save_msg);
-    return s->save_fd >= 0 ? send_held(s->save_fd, path, err) : OCCAM_OK;
+    if (s->save_fd < 0) return OCCAM_OK;
+    /* the last write's status: a stop's message says --save holds the model only if it does */
+    s->save_rc = send_held(s->save_fd, path, err);
+    return s->save_rc;
 }
 
 int select_write_outputs(select_run *s, occam_error *err)
