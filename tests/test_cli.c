@@ -2415,6 +2415,16 @@ Test(cli, predict_input_columns_must_line_up_with_the_training_data)
     expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
                  path("rn.csv")), 2, want);
     cr_assert(strstr(out, "(its column 4 (\"c\") was dropped as data.label's"), "%s", out);
+    /* a dropped column whose name quotes at its longest (control bytes, 4 characters each):
+     * the message was cut in the middle of its last words */
+    char hdr[256] = "\"\",\"a\",\"b\",\"";
+    for (int i = 0; i < 45; i++) strcat(hdr, "\x01");
+    strcat(hdr, "\"\n\"1\",1,2,3\n");
+    write_file("rn2.csv", hdr);
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("rn2.csv")), 2, "the columns do not line up");
+    cr_assert(strstr(out, "...\") was dropped as data.label's, the rows having one cell more "
+                          "than the model's 3 inputs)"), "%s", out);
 }
 
 /* predict reads its input once, so a pipe (/dev/stdin) or a FIFO gives the predictions the

@@ -234,7 +234,7 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) rc = cli_check_config(o->checkpoint, &cfg, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
-    char dropped[256];
+    char dropped[512]; /* a quoted name takes up to 4 × 40 + 3 bytes */
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, dropped, sizeof dropped, err);
     if (rc == OCCAM_OK) rc = predict_normalize(&cfg, o->input, &in, &train, err);
     if (rc == OCCAM_ERR_INPUT && dropped[0] && strstr(err->msg, "do not line up")) {
