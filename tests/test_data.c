@@ -1107,6 +1107,10 @@ Test(data, csv_non_finite)
                      "(an infinity, as R writes a division by zero");
     expect_csv_error("1,-1e39,0\n", classify_last(2), "\"-1e39\" is not a finite float32 value "
                      "(beyond float32's range, about 3.4e38: change the column's units)");
+    /* past a double's range too strtod reads an infinity, but no word wrote one */
+    expect_csv_error("1,1e999,0\n", classify_last(2), "\"1e999\" is not a finite float32 value "
+                     "(beyond float32's range");
+    expect_csv_error("1,-Infinity,0\n", classify_last(2), "(an infinity, as R writes");
 }
 
 Test(data, csv_label_values)

@@ -611,11 +611,16 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     for (size_t j = 0; j < r->ncell; j++) {
         double v = r->cell[j].v;
         if (isfinite(v) && fabs(v) <= FLT_MAX) continue;
-        const char *hint = csv_cell_hint(&r->cell[j]);
-        if (!*hint && isinf(v))
+        const csv_cell *c = &r->cell[j];
+        const char *hint = csv_cell_hint(c);
+        /* Inf, -inf, Infinity: strtod's infinity from a number past a double's range (1e999)
+         * is no division by zero, but a value past float32's as 1e39 is */
+        size_t sign = c->len && (c->text[0] == '+' || c->text[0] == '-');
+        bool word = sign < c->len && (c->text[sign] == 'i' || c->text[sign] == 'I');
+        if (!*hint && isinf(v) && word)
             hint = " (an infinity, as R writes a division by zero: occam needs a finite number "
                    "in every cell: fill it in or drop the row)";
-        else if (!*hint && isfinite(v))
+        else if (!*hint && !isnan(v))
             hint = " (beyond float32's range, about 3.4e38: change the column's units)";
         return csv_error_cell(r, sh, ds, j, "is not a finite float32 value", hint, err);
     }
