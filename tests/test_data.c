@@ -1053,6 +1053,25 @@ Test(data, csv_header_names_and_the_column_check)
                  OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "feature 1 is \"b\", feature 2 in tr.csv"), "%s", err.msg);
     occam_dataset_free(&b);
+    /* names that number the columns by place are no sign of a shift: R's V2..V4 of a table
+     * whose V1 was the label against V1..V3 of new rows; pandas' 1..3 against 0..2 */
+    occam_dataset v, w;
+    load_csv_ok(&v, "V1,V2,V3,V4\n0,1,2,3\n", csv_opts(1, OCCAM_CSV_HEADER_AUTO,
+                                                          OCCAM_TASK_REGRESS, 0));
+    load_csv_ok(&w, "V1,V2,V3,y\n1,2,3,0\n", classify_last(2));
+    cr_assert_eq(occam_data_check_columns(&v, "tr.csv", &w, "te.csv", note, sizeof note, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert(strstr(note, "te.csv: its header's feature 1 is \"V1\", \"V2\" in tr.csv"), "%s",
+              note);
+    occam_dataset_free(&v);
+    occam_dataset_free(&w);
+    load_csv_ok(&v, "0,1,2,3\n0,1,2,3\n", csv_opts(1, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS,
+                                                      0));
+    load_csv_ok(&w, "0,1,2,y\n1,2,3,0\n", classify_last(2));
+    cr_assert_eq(occam_data_check_columns(&v, "tr.csv", &w, "te.csv", note, sizeof note, &err),
+                 OCCAM_OK, "%s", err.msg);
+    occam_dataset_free(&v);
+    occam_dataset_free(&w);
     load_csv_ok(&b, "\"\",x,c,y\n1,2,3,0\n", classify_last(2)); /* blanks and other names */
     cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
                  OCCAM_OK);

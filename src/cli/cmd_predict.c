@@ -113,11 +113,12 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
 /* Applies the training set's normalisation to the input: loads the training data with raw
  * features and lets occam_data_normalize carry its statistics over. The loaded set stays in
  * *train for its target statistics (left empty when there is nothing to carry over). The
- * input's columns are checked against it (occam_data_check_columns); without scaling it is
+ * input's columns are checked against it (occam_data_check_columns; a refusal says which column
+ * was dropped as the label, dropped, when one was); without scaling it is
  * loaded for that check alone when the input has a header or an image grid, and a training
  * set that cannot be read then only says that the check was not made. */
-static int predict_normalize(const occam_config *cfg, const char *path, occam_dataset *in,
-                             occam_dataset *train, occam_error *err)
+static int predict_normalize(const occam_config *cfg, const char *path, const char *dropped,
+                             occam_dataset *in, occam_dataset *train, occam_error *err)
 {
     *train = (occam_dataset){0};
     bool targets = cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.normalize_targets;
@@ -146,6 +147,11 @@ static int predict_normalize(const occam_config *cfg, const char *path, occam_da
     rc = occam_data_check_columns(train, cfg->data.source == OCCAM_SOURCE_CSV ? cfg->data.train
                                                                               : cfg->data.path,
                                   in, path, note, sizeof note, err);
+    if (rc != OCCAM_OK && dropped[0]) { /* the label's drop may be what put them out of line */
+        char msg[OCCAM_ERROR_MAX];
+        memcpy(msg, err->msg, sizeof msg);
+        occam_error_set(err, rc, "%s (%s)", msg, dropped);
+    }
     if (rc != OCCAM_OK) return rc;
     if (note[0] && root) fprintf(stderr, "occam: note: %s\n", note);
     if (!scaled) {
@@ -236,12 +242,7 @@ static int run(const cli_opts *o, occam_error *err)
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     char dropped[512]; /* a quoted name takes up to 4 × 40 + 3 bytes */
     if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, dropped, sizeof dropped, err);
-    if (rc == OCCAM_OK) rc = predict_normalize(&cfg, o->input, &in, &train, err);
-    if (rc == OCCAM_ERR_INPUT && dropped[0] && strstr(err->msg, "do not line up")) {
-        char msg[OCCAM_ERROR_MAX];
-        memcpy(msg, err->msg, sizeof msg);
-        occam_error_set(err, rc, "%s (%s)", msg, dropped);
-    }
+    if (rc == OCCAM_OK) rc = predict_normalize(&cfg, o->input, dropped, &in, &train, err);
     if (rc == OCCAM_OK && train.n) /* its statistics scaled the input */
         cli_note_trained_rows(o->checkpoint, &cfg, &train, "");
     if (rc == OCCAM_OK)

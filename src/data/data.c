@@ -134,6 +134,25 @@ static int named_cmp(const void *a, const void *b)
     return c ? c : (x->j > y->j) - (x->j < y->j);
 }
 
+/* Whether the d names are numbers in a common wrapping: one prefix (maybe none) and digits, as
+ * pandas (0, 1, ...), R (V1, V2, ...) and spreadsheets (Column1, ...) name columns by place.
+ * Empty names are passed over; at least two must be there. */
+static bool positional_names(const char *names, size_t d)
+{
+    const char *prefix = NULL;
+    size_t plen = 0, seen = 0;
+    for (size_t j = 0; j < d; j++, names += strlen(names) + 1) {
+        size_t n = strlen(names), k = n;
+        while (k > 0 && names[k - 1] >= '0' && names[k - 1] <= '9') k--;
+        if (!n) continue;
+        if (k == n) return false; /* no digits at its end */
+        if (!prefix) prefix = names, plen = k;
+        else if (k != plen || memcmp(names, prefix, k)) return false;
+        seen++;
+    }
+    return seen >= 2;
+}
+
 /* Whether a name of ds (not empty) is in another place among ref's names than its own, where
  * ref holds another name: *at its place in ds, *was its (first) place in ref. A header whose
  * names are the training header's moved along by a column (a row index in front, one column left
@@ -185,8 +204,11 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: its header names the columns of %s "
                                "in another order: feature %zu is \"%s\" here, \"%s\" there; "
                                "put them in the training order", path, ref_path, j + 1, a, b);
+    /* names that number the columns by place (V2..V5 of a table whose V1 was the label, then
+     * V1..V4 of the new rows) say nothing of the order: only other names can be misplaced */
     size_t at, was;
-    if (misplaced_name(ref->names, ds->names, ds->d, &at, &was)) {
+    if (!positional_names(ref->names, ref->d) && !positional_names(ds->names, ds->d) &&
+        misplaced_name(ref->names, ds->names, ds->d, &at, &was)) {
         const char *n = column_name(ds->names, at);
         occam_error_quote(a, sizeof a, n, strlen(n), 40);
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: its header's feature %zu is \"%s\", "
