@@ -3625,6 +3625,30 @@ Test(cli, a_warmup_as_long_as_the_run_is_said)
     cr_assert_null(strstr(out, "warmup_epochs"), "%s", out);
 }
 
+/* Keys a run too short never uses are said, not left idle: a checkpoint interval past the
+ * run's epochs (no checkpoint but at a stop) and a step schedule whose step comes after the
+ * longest phase (the learning rate never lowered). */
+Test(cli, keys_a_short_run_never_uses_are_said)
+{
+    const char *run = "configs/blobs.ini --threads 1 --set data.samples=200 --set train.epochs=2";
+    expect(occam("train %s --set train.checkpoint_every=5 --set train.checkpoint_dir=%s "
+                 "--set train.schedule=step --set train.step_epochs=2", run, path("ck")),
+           0, "occam: note: train.checkpoint_every = 5 is more than the run's 2 epochs: no "
+              "checkpoint is written unless the run is stopped");
+    cr_assert(strstr(out, "occam: note: train.step_epochs = 2 is not less than the 2 epochs of "
+                          "the run's longest phase: train.schedule = step never lowers the "
+                          "learning rate"), "%s", out);
+    /* the fine-tuning is a phase of its own: 3 epochs of it reach a step of 2 */
+    expect(occam("train %s --set train.schedule=step --set train.step_epochs=2 --set "
+                 "prune.schedule=oneshot --set prune.target=0.5 --set prune.finetune_epochs=3",
+                 run), 0, "# result");
+    cr_assert_null(strstr(out, "note: train.step_epochs"), "%s", out);
+    expect(occam("train %s --set train.checkpoint_every=2 --set train.checkpoint_dir=%s "
+                 "--set train.schedule=step --set train.step_epochs=1", run, path("ck2")),
+           0, "# result");
+    cr_assert_null(strstr(out, "occam: note: train."), "%s", out);
+}
+
 /* A model file records the rows it was trained on. eval, mdl and predict under a config that
  * loads other ones (another data.seed, data.holdout or data.train) scaled the inputs by those
  * rows' statistics and ran on without a word: a blobs model tested on another task at

@@ -241,7 +241,8 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK) rc = occam_checkpoint_load(o->checkpoint, &model, err);
     int inputs = model.lay.width[0], k = model.lay.width[model.lay.nlayers];
     char dropped[512]; /* a quoted name takes up to 4 × 40 + 3 bytes */
-    if (rc == OCCAM_OK) rc = predict_read(o->input, &cfg, inputs, &in, dropped, sizeof dropped, err);
+    if (rc == OCCAM_OK)
+        rc = predict_read(o->input, &cfg, inputs, &in, dropped, sizeof dropped, err);
     if (rc == OCCAM_OK) rc = predict_normalize(&cfg, o->input, dropped, &in, &train, err);
     if (rc == OCCAM_OK && train.n) /* its statistics scaled the input */
         cli_note_trained_rows(o->checkpoint, &cfg, &train, "");

@@ -339,6 +339,21 @@ static int run(const cli_opts *o, occam_error *err)
                 cfg.noise.prior == OCCAM_PRIOR_SPARSE
                     ? "; the sparse prior masks only after the warm-up, so it masks nothing"
                     : "");
+    /* keys that do nothing in a run this short, said rather than silently idle */
+    if (root && cfg.train.checkpoint_every > total)
+        fprintf(stderr, "occam: note: train.checkpoint_every = %d is more than the run's %d "
+                "epoch%s: no checkpoint is written unless the run is stopped\n",
+                cfg.train.checkpoint_every, total, total == 1 ? "" : "s");
+    /* the step schedule counts each phase's epochs (the dense training, each fine-tuning) */
+    int phase = cfg.train.epochs;
+    if (cfg.prune.schedule != OCCAM_PRUNE_NONE && cfg.prune.schedule != OCCAM_PRUNE_AGP &&
+        cfg.prune.finetune_epochs > phase)
+        phase = cfg.prune.finetune_epochs;
+    if (root && cfg.train.optim.schedule == OCCAM_SCHED_STEP &&
+        cfg.train.optim.step_epochs >= phase)
+        fprintf(stderr, "occam: note: train.step_epochs = %d is not less than the %d epoch%s of "
+                "the run's longest phase: train.schedule = step never lowers the learning rate\n",
+                cfg.train.optim.step_epochs, phase, phase == 1 ? "" : "s");
 
     cli_session ss;
     occam_fit_result fit = {0};

@@ -246,16 +246,18 @@ void cli_note_trained_rows(const char *checkpoint, const occam_config *cfg,
     /* under data.normalize = none (and no scaled targets) nothing is scaled by them */
     bool inputs = cfg->data.normalize != OCCAM_NORM_NONE;
     bool targets = cfg->data.task == OCCAM_TASK_REGRESS && cfg->data.normalize_targets;
+    const char *what = inputs && targets ? "inputs and targets"
+                       : inputs          ? "inputs"
+                       : targets         ? "targets"
+                                         : NULL;
+    char scaled[96] = "";
+    if (what)
+        snprintf(scaled, sizeof scaled, ": the %s are scaled by these rows' statistics, not its "
+                 "own", what);
     if (occam_comm_is_root(occam_comm_world()) &&
         !occam_checkpoint_same_rows(checkpoint, train, why, sizeof why))
         fprintf(stderr, "occam: note: %s was trained on other training rows than this config "
-                "loads (%s)%s%s\n", cli_shown(checkpoint), why,
-                inputs && targets ? ": the inputs and targets are scaled by these rows' "
-                                    "statistics, not its own"
-                : inputs          ? ": the inputs are scaled by these rows' statistics, not its own"
-                : targets         ? ": the targets are scaled by these rows' statistics, not its own"
-                                  : "",
-                also);
+                "loads (%s)%s%s\n", cli_shown(checkpoint), why, scaled, also);
 }
 
 /* ' ("name")' for feature j of ds from its CSV header (shortened, control bytes shown), or
