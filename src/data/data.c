@@ -205,10 +205,15 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
                                "in another order: feature %zu is \"%s\" here, \"%s\" there; "
                                "put them in the training order", path, ref_path, j + 1, a, b);
     /* names that number the columns by place (V2..V5 of a table whose V1 was the label, then
-     * V1..V4 of the new rows) say nothing of the order: only other names can be misplaced */
+     * V1..V4 of the new rows) say nothing of the order: only other names can be misplaced.
+     * But an unnamed first column on one side only is the mark of a row index (R's write.csv,
+     * pandas' to_csv): the names beside it were moved along by it, numbers or not (x1..x4
+     * against "", x1..x3 was taken for other names, and the rows were predicted shifted) */
+    bool row_index = !ref->names[0] != !ds->names[0];
+    bool by_place = !row_index && (positional_names(ref->names, ref->d) ||
+                                   positional_names(ds->names, ds->d));
     size_t at, was;
-    if (!positional_names(ref->names, ref->d) && !positional_names(ds->names, ds->d) &&
-        misplaced_name(ref->names, ds->names, ds->d, &at, &was)) {
+    if (!by_place && misplaced_name(ref->names, ds->names, ds->d, &at, &was)) {
         const char *n = column_name(ds->names, at);
         occam_error_quote(a, sizeof a, n, strlen(n), 40);
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: its header's feature %zu is \"%s\", "
