@@ -1101,6 +1101,17 @@ Test(data, csv_header_names_and_the_column_check)
     cr_assert_eq(occam_data_check_columns(&w, "tr.csv", &u, "te.csv", note, sizeof note, &err),
                  OCCAM_OK, "%s", err.msg);
     occam_dataset_free(&u);
+    occam_dataset_free(&w);
+    /* numbered names on one side only are no excuse: x1, x2 moved along by a named x */
+    load_csv_ok(&w, "x,x1,x2,x3\n1,2,3,0\n", csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_AUTO,
+                                                        OCCAM_TASK_CLASSIFY, 0));
+    load_csv_ok(&u, "x1,x2,x3,x4\n1,2,3,0\n", csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_AUTO,
+                                                         OCCAM_TASK_CLASSIFY, 0));
+    cr_assert_eq(occam_data_check_columns(&u, "tr.csv", &w, "te.csv", note, sizeof note, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "te.csv: its header's feature 2 is \"x1\", feature 1 in tr.csv"),
+              "%s", err.msg);
+    occam_dataset_free(&u);
     occam_dataset_free(&v);
     occam_dataset_free(&w);
     load_csv_ok(&b, "\"\",x,c,y\n1,2,3,0\n", classify_last(2)); /* blanks and other names */

@@ -140,7 +140,7 @@ void occam_coded_rows_free(occam_coded_rows *c);
  * header naming the same columns in another order, or IDX images of another width, is
  * OCCAM_ERR_INPUT naming both files and the first column out of place; so is a header one of
  * whose names is another column's in ref (the names moved along by a row index or a column left
- * out), unless either header numbers its columns by place (0, 1, ...; V1, V2, ...) and neither
+ * out), unless both headers number their columns by place (0, 1, ...; V1, V2, ...) and neither
  * has an unnamed first column the other lacks (a row index's mark). Names that differ
  * otherwise (renamed, other spellings) are no proof of a wrong order: OCCAM_OK, with the first
  * difference described in note (cap bytes; "" when none). A side without names or grid is not

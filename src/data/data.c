@@ -204,14 +204,15 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: its header names the columns of %s "
                                "in another order: feature %zu is \"%s\" here, \"%s\" there; "
                                "put them in the training order", path, ref_path, j + 1, a, b);
-    /* names that number the columns by place (V2..V5 of a table whose V1 was the label, then
-     * V1..V4 of the new rows) say nothing of the order: only other names can be misplaced.
+    /* names that number the columns by place on both sides (V2..V5 of a table whose V1 was the
+     * label, then V1..V4 of the new rows) say nothing of the order: only other names can be
+     * misplaced (x,x1,x2 against x1,x2,x3 is refused: one side is named).
      * But an unnamed first column on one side only is the mark of a row index (R's write.csv,
      * pandas' to_csv): the names beside it were moved along by it, numbers or not (x1..x4
      * against "", x1..x3 was taken for other names, and the rows were predicted shifted) */
     bool row_index = !ref->names[0] != !ds->names[0];
-    bool by_place = !row_index && (positional_names(ref->names, ref->d) ||
-                                   positional_names(ds->names, ds->d));
+    bool by_place = !row_index && positional_names(ref->names, ref->d) &&
+                    positional_names(ds->names, ds->d);
     size_t at, was;
     if (!by_place && misplaced_name(ref->names, ds->names, ds->d, &at, &was)) {
         const char *n = column_name(ds->names, at);
