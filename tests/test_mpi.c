@@ -852,12 +852,10 @@ static void check_collectives(void)
     occam_comm_finalize();
 }
 
-Test(mpi, collectives_carry_counts_past_a_piece, .timeout = 120)
+/* Runs this test binary's test `name` (mpi/NAME) under mpirun on np ranks, each of which
+ * prints "WHAT: rank R checked" when its checks pass. */
+static void run_on_ranks(const char *name, int np, const char *what)
 {
-    if (occam_comm_launched()) { /* a rank of the run below */
-        check_collectives();
-        return;
-    }
     char out[1 << 15], cmd[4096], self[1024];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     cr_assert(len > 0 && (size_t)len < sizeof self - 1);
@@ -865,15 +863,24 @@ Test(mpi, collectives_carry_counts_past_a_piece, .timeout = 120)
     /* without this test's BXFI_MAP, or Criterion there takes itself for a test's worker */
     snprintf(cmd, sizeof cmd,
              "env -u BXFI_MAP ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root "
-             "--oversubscribe --quiet -np 3 -x ASAN_OPTIONS %s --filter 'mpi/collectives_carry_counts_past_a_piece' -j1 "
-             "2>&1", self);
+             "--oversubscribe --quiet -np %d -x ASAN_OPTIONS %s --filter 'mpi/%s' -j1 2>&1", np,
+             self, name);
     int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
     cr_assert_eq(rc, 0, "%s", out);
-    for (int r = 0; r < 3; r++) {
-        char want[64];
-        snprintf(want, sizeof want, "collectives: rank %d checked", r);
+    for (int r = 0; r < np; r++) {
+        char want[128];
+        snprintf(want, sizeof want, "%s: rank %d checked", what, r);
         cr_assert(strstr(out, want), "no '%s': %s", want, out);
     }
+}
+
+Test(mpi, collectives_carry_counts_past_a_piece, .timeout = 120)
+{
+    if (occam_comm_launched()) { /* a rank of the run below */
+        check_collectives();
+        return;
+    }
+    run_on_ranks("collectives_carry_counts_past_a_piece", 3, "collectives");
 }
 
 /* ---- row types past the kept widths -------------------------------------------------------
@@ -930,19 +937,5 @@ Test(mpi, row_types_past_the_kept_widths_are_freed, .timeout = 120)
         check_row_types();
         return;
     }
-    char out[1 << 15], cmd[4096], self[1024];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert(len > 0 && (size_t)len < sizeof self - 1);
-    self[len] = 0;
-    snprintf(cmd, sizeof cmd,
-             "env -u BXFI_MAP ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root "
-             "--oversubscribe --quiet -np 2 -x ASAN_OPTIONS %s --filter "
-             "'mpi/row_types_past_the_kept_widths_are_freed' -j1 2>&1", self);
-    int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
-    cr_assert_eq(rc, 0, "%s", out);
-    for (int r = 0; r < 2; r++) {
-        char want[64];
-        snprintf(want, sizeof want, "row types: rank %d checked", r);
-        cr_assert(strstr(out, want), "no '%s': %s", want, out);
-    }
+    run_on_ranks("row_types_past_the_kept_widths_are_freed", 2, "row types");
 }
