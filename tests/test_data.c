@@ -1207,13 +1207,17 @@ Test(data, csv_blank_lines_and_crlf)
 }
 
 /* A NUL byte is binary, never text: refused with its line, also in the first line, which
- * data.header = auto would otherwise take for a header and drop a row. */
+ * data.header = auto would otherwise take for a header and drop a row. UTF-16 (a NUL beside
+ * every ASCII character), with or without its byte-order mark, is named. */
 Test(data, csv_nul_byte_is_refused_with_its_line)
 {
     static const char first[] = "1,2\0,1\n3,4,0\n5,6,1\n";
     static const char later[] = "1,2,1\n3,4,0\n\n5\0,6,1\n";
     /* "a,y" and "1,0" in UTF-16LE, as Excel's "Unicode text" writes them */
     static const char utf16[] = "\xFF\xFE" "a\0,\0y\0\n\0" "1\0,\0" "0\0\n\0";
+    /* the same without the byte-order mark (iconv -t UTF-16LE), and big-endian */
+    static const char utf16le[] = "a\0,\0y\0\n\0" "1\0,\0" "0\0\n\0";
+    static const char utf16be[] = "\0a\0,\0y\0\n" "\0" "1\0,\0" "0\0\n";
     const struct {
         const char *text;
         size_t len;
@@ -1221,6 +1225,10 @@ Test(data, csv_nul_byte_is_refused_with_its_line)
     } cases[] = {{first, sizeof first - 1, ":1: line contains a NUL byte (not a text CSV file?)"},
                  {later, sizeof later - 1, ":4: line contains a NUL byte (not a text CSV file?)"},
                  {utf16, sizeof utf16 - 1,
+                  ":1: line contains a NUL byte (UTF-16 text? save it as UTF-8)"},
+                 {utf16le, sizeof utf16le - 1,
+                  ":1: line contains a NUL byte (UTF-16 text? save it as UTF-8)"},
+                 {utf16be, sizeof utf16be - 1,
                   ":1: line contains a NUL byte (UTF-16 text? save it as UTF-8)"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         path_t p = write_bytes("nul.csv", cases[i].text, cases[i].len, false);

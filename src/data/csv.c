@@ -250,6 +250,17 @@ static int csv_next(csv_reader *r, bool *got, occam_error *err)
              * character, after a byte-order mark */
             bool utf16 = r->lineno == 1 && end - s >= 2 &&
                          (!memcmp(s, "\xFF\xFE", 2) || !memcmp(s, "\xFE\xFF", 2));
+            /* without the mark (iconv -t UTF-16LE): ASCII text with a NUL after (or before)
+             * every character */
+            if (!utf16 && r->lineno == 1 && end - s >= 4) {
+                size_t n = (size_t)(end - s), odd = 0, even = 0;
+                for (size_t i = 0; i < n; i++) {
+                    if (s[i]) continue;
+                    if (i % 2) odd++;
+                    else even++;
+                }
+                utf16 = (odd == n / 2 && !even) || (even == (n + 1) / 2 && !odd);
+            }
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line contains a NUL byte (%s)",
                                    r->path, r->lineno,
                                    utf16 ? "UTF-16 text? save it as UTF-8"
