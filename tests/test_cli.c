@@ -3647,6 +3647,14 @@ Test(cli, keys_a_short_run_never_uses_are_said)
                  "--set train.schedule=step --set train.step_epochs=1", run, path("ck2")),
            0, "# result");
     cr_assert_null(strstr(out, "occam: note: train."), "%s", out);
+    /* a resume counts what is left: from epoch 2 of 3 the next multiple of 2 is past the end */
+    expect(occam("train %s --set train.epochs=3 --set train.checkpoint_every=2 --set "
+                 "train.checkpoint_dir=%s", run, path("ck3")), 0, "# result");
+    expect(occam("train %s --set train.epochs=3 --set train.checkpoint_every=2 --set "
+                 "train.checkpoint_dir=%s --resume %s", run, path("ck3"),
+                 path("ck3/ckpt-e0002-s000000014.safetensors")),
+           0, "occam: note: the next checkpoint would fall at epoch 4 of the run's 3 "
+              "(train.checkpoint_every = 2): none is written unless the run is stopped");
 }
 
 /* A model file records the rows it was trained on. eval, mdl and predict under a config that

@@ -167,6 +167,15 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
                 "gradients are summed in another order (runtime.grad = owner keeps every bit)\n");
     else
         fprintf(stderr, "; it continues bit-identically\n");
+    /* checkpoints fall on multiples of train.checkpoint_every epochs: from here none may be
+     * left (the note at the start counts the whole run) */
+    int every = v->cfg->train.checkpoint_every, total = occam_train_total_epochs(v->cfg);
+    int done = v->res->epochs, next = every > 0 ? (done / every + 1) * every : 0;
+    if (every > 0 && every <= total && next > total && done < total &&
+        occam_comm_is_root(occam_comm_world()))
+        fprintf(stderr, "occam: note: the next checkpoint would fall at epoch %d of the run's "
+                "%d (train.checkpoint_every = %d): none is written unless the run is stopped\n",
+                next, total, every);
     return OCCAM_OK;
 }
 
