@@ -19,6 +19,7 @@
 #include "tmpdir.h"
 #include "occam/fsutil.h"
 #include "occam/json.h"
+#include "occam/mem.h"
 #include "occam/occfile.h"
 #include "occam/safetensors.h"
 
@@ -3139,6 +3140,21 @@ Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
     }
 }
 #endif
+
+/* The benches sized by their arguments first-touch all they allocate. Under Linux's overcommit
+ * the allocations succeeded and the OOM killer ended the process (exit 137, and maybe a
+ * neighbour's): `bench memory --threads 99` (37 GiB of arrays) on a 24 GiB machine. Sizes
+ * beyond the memory available are "out of memory", exit 1, before anything is touched. */
+Test(cli, bench_sized_past_the_memory_says_so_before_touching_it)
+{
+    if ((double)occam_mem_available() < 1.6e12)
+        expect(occam("bench memory --threads 4096"), 1,
+               "occam: bench memory: out of memory: 4096 threads' arrays need 1536.0 GiB");
+    expect(occam("bench gemm 65536 65536 65536 65536"), 1,
+           "occam: out of memory for 65536 threads' 65536x65536x65536 sgemm benchmark matrices (");
+    expect(occam("bench select --n 99999999999999 --threads 1"), 1,
+           "GiB available)");
+}
 
 /* agp prunes every prune.every steps, and train printed a line for each event at its end: a
  * ramp pruned at every one of 2.1 million steps printed 242 MB. Past 100 events one in k is

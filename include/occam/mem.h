@@ -14,6 +14,11 @@
 void *occam_alloc(size_t n, size_t size);
 /* As occam_alloc, zero-filled. */
 void *occam_alloc_zero(size_t n, size_t size);
+/* Bytes this process can still fill without the kernel's OOM killer stepping in: MemAvailable
+ * plus SwapFree (/proc/meminfo), else the physical memory; SIZE_MAX when neither is known. A
+ * benchmark sized by its arguments checks against it: under Linux's overcommit its allocations
+ * succeed, and touching them got the process (or a neighbour) killed, not a failed malloc. */
+size_t occam_mem_available(void);
 /* Round n up to a multiple of m (m > 0). */
 static inline size_t occam_round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 

@@ -188,6 +188,15 @@ static int bench_memory(int threads)
     /* 32 Mi floats = 128 MiB per array per thread */
     memory_team mt = {(size_t)32 << 20, times, 1};
     occam_error err = {0};
+    /* the arrays are first-touched: past what the machine has, the OOM killer ended the run
+     * (or a neighbour), malloc never failed (--threads 99 on 24 GiB: 37 GiB) */
+    double need = 3.0 * sizeof(float) * (double)mt.n * threads;
+    if (need > (double)occam_mem_available()) {
+        fprintf(stderr, "occam: bench memory: out of memory: %d threads' arrays need %.1f GiB, "
+                "%.1f GiB available; use fewer threads (--threads)\n", threads,
+                need / (1 << 30), (double)occam_mem_available() / (1 << 30));
+        return OCCAM_ERR_RUNTIME;
+    }
     if (occam_team_run(threads, NULL, memory_worker, &mt, &err) != OCCAM_OK)
         return cli_fail(&err);
     if (!mt.ok) {

@@ -112,10 +112,12 @@ static int read_scores(const char *path, float **x, size_t *n, occam_error *err)
                                "(raw float32 expected)", path, bytes);
     }
     *n = (size_t)bytes / 4;
-    *x = occam_alloc(*n, sizeof **x);
+    *x = (size_t)bytes <= occam_mem_available() ? occam_alloc(*n, sizeof **x) : NULL;
     if (!*x) {
         fclose(f);
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu scores", *n);
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu "
+                               "scores (%.1f GiB available)", *n,
+                               (double)occam_mem_available() / (1 << 30));
     }
     size_t got = fread(*x, sizeof **x, *n, f);
     fclose(f);
@@ -227,8 +229,12 @@ static int run(const bench_args *a, occam_error *err)
         }
     } else {
         n = a->lenet ? 235200 + 30000 + 1000 : (size_t)(a->have_n ? a->n : 100000000u);
-        x = occam_alloc(n, sizeof *x);
-        if (!x) return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu scores", n);
+        /* generated in place: past what the machine has, the OOM killer, not malloc, said no */
+        x = n <= occam_mem_available() / sizeof *x ? occam_alloc(n, sizeof *x) : NULL;
+        if (!x)
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu "
+                                   "scores (%.1f GiB available)", n,
+                                   (double)occam_mem_available() / (1 << 30));
         rc = generate(x, n, threads, err);
         if (rc) {
             free(x);

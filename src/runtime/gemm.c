@@ -353,6 +353,14 @@ int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, 
 {
     OCCAM_ASSERT(threads >= 1 && reps >= 1 && reps <= 64);
     occam_gemm_init();
+    /* every thread fills its own matrices: more than the machine has was not a failed malloc
+     * but the OOM killer (bench gemm 65536 65536 1 2 on 24 GiB) */
+    double need = ((double)m * k + (double)k * n + (double)m * n) * sizeof(float) * threads;
+    if (need > (double)occam_mem_available())
+        return occam_error_set(err, OCCAM_ERR_RUNTIME,
+                               "out of memory for %d threads' %dx%dx%d sgemm benchmark matrices "
+                               "(%.1f GiB, %.1f GiB available)", threads, m, n, k,
+                               need / (1 << 30), (double)occam_mem_available() / (1 << 30));
     double times[64];
     rate_team rt = {m, n, k, reps, times, 1};
     int rc = occam_team_run(threads, NULL, rate_worker, &rt, err);
@@ -381,7 +389,9 @@ int occam_gemm_rate_blis_mt(int m, int n, int k, int threads, int reps, double *
     int rc = occam_team_run(threads, NULL, no_work, NULL, err);
     if (rc != OCCAM_OK) return rc;
     size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
-    float *buf = occam_alloc(sa + sb + sc, sizeof(float));
+    float *buf = (sa + sb + sc) * sizeof(float) <= occam_mem_available()
+                     ? occam_alloc(sa + sb + sc, sizeof(float))
+                     : NULL;
     if (!buf)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "out of memory for the %dx%dx%d sgemm benchmark matrices", m, n,
