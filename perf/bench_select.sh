@@ -15,10 +15,12 @@
 #   OCCAM=/path/to/occam perf/bench_select.sh  # use that binary instead of building
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. perf/lib.sh
 N=${N:-100000000}
 THREADS=${THREADS:-2}
 REPEATS=${REPEATS:-11}
 PEER_REPEATS=${PEER_REPEATS:-5}
+for v in N THREADS REPEATS PEER_REPEATS; do perf_count "$v" "${!v}"; done
 if [ -z "${OCCAM:-}" ]; then
   make -s build/occam
   OCCAM=build/occam

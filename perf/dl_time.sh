@@ -8,21 +8,28 @@
 #   perf/dl_time.sh [DENSE.safetensors] [PRUNED.safetensors]    (THREADS=2, ROUNDS=5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -s build/occam
+. perf/lib.sh
 threads=${THREADS:-2}
 rounds=${ROUNDS:-5}
+perf_count THREADS "$threads"
+perf_count ROUNDS "$rounds"
+for f in "${1:-}" "${2:-}"; do
+  [ -z "$f" ] || [ -r "$f" ] || { echo "$(basename "$0"): cannot read $f" >&2; exit 2; }
+done
+make -s build/occam
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 dense=${1:-}
 pruned=${2:-}
 if [ -z "$dense" ]; then
   dense=$d/dense.safetensors
-  build/occam train configs/default.ini --threads "$threads" --save "$dense" >/dev/null 2>&1
+  build/occam train configs/default.ini --threads "$threads" --save "$dense" >"$d/train.log" 2>&1 ||
+    { tail -n 3 "$d/train.log" >&2; exit 1; }
 fi
 if [ -z "$pruned" ]; then
   pruned=$d/p95.safetensors
   build/occam train configs/prune_iterative.ini --threads "$threads" --set prune.score_events=false \
-    --save "$pruned" >/dev/null 2>&1
+    --save "$pruned" >"$d/train.log" 2>&1 || { tail -n 3 "$d/train.log" >&2; exit 1; }
 fi
 dl() { # config checkpoint -> "seconds data_seconds total_bits"
   build/occam mdl "$1" --checkpoint "$2" --threads "$threads" --json |
@@ -32,6 +39,7 @@ printf '%-6s %10s | %-28s | %-28s\n' round epoch_s "dense: dl_s data_s bits" "95
 for ((i = 1; i <= rounds; i++)); do
   e=$(build/occam bench train configs/default.ini --threads "$threads" --set train.epochs=3 |
       /usr/bin/python3 -c "import json,sys; print('%.3f' % json.load(sys.stdin)['seconds'])")
-  printf '%-6s %10s | %-28s | %-28s\n' "$i" "$e" "$(dl configs/default.ini "$dense")" \
-    "$(dl configs/prune_iterative.ini "$pruned")"
+  a=$(dl configs/default.ini "$dense") # a failed mdl stops the run here (set -e)
+  b=$(dl configs/prune_iterative.ini "$pruned")
+  printf '%-6s %10s | %-28s | %-28s\n' "$i" "$e" "$a" "$b"
 done

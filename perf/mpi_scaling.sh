@@ -19,13 +19,17 @@
 # the wait for the other rank included): the allreduce overhead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. perf/lib.sh
 ROUNDS=${1:-5}
 OUT=${2:-perf/out}
+perf_count ROUNDS "$ROUNDS"
+perf_need mpirun "to start the ranks (Debian's openmpi-bin)"
 mkdir -p "$OUT"
 make -s build/occam
 MPIRUN=(mpirun --quiet -np 2)
 [ "$(id -u)" = 0 ] && MPIRUN=(mpirun --allow-run-as-root --quiet -np 2)
-runs="$OUT/mpi_scaling_runs.csv"
+runs_final="$OUT/mpi_scaling_runs.csv"
+runs=$runs_final.part # renamed when every round is in: a stopped run leaves the last whole CSV
 echo "round,model,batch,ranks,threads,grad,samples_per_s,step_ms,comm_fraction,update_fraction" > "$runs"
 
 bench() { # round model config batch epochs ranks grad
@@ -52,6 +56,8 @@ for r in $(seq 1 "$ROUNDS"); do
   bench "$r" wide configs/wide.ini 512 2 1 auto
   for g in auto shard owner; do bench "$r" wide configs/wide.ini 512 2 2 "$g"; done
 done
+perf_publish "$runs" "$runs_final"
+runs=$runs_final
 
 /usr/bin/python3 - "$runs" "$OUT/mpi_scaling.csv" <<'PY'
 import csv, statistics as st, sys

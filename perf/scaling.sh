@@ -12,11 +12,15 @@
 # Output: perf/out/scaling.csv and perf/out/scaling.png (gnuplot, from Debian's gnuplot-nox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -s build/occam
+. perf/lib.sh
 MAX=${1:-$(nproc)}
 EPOCHS=${EPOCHS:-3}
+perf_count MAX_THREADS "$MAX"
+perf_count EPOCHS "$EPOCHS"
+make -s build/occam
 mkdir -p perf/out
-csv=perf/out/scaling.csv
+final=perf/out/scaling.csv
+csv=$final.part # renamed when every point is in: a stopped run leaves the last whole CSV
 echo "study,model,threads,batch,samples_per_second,gflops,speedup,efficiency,sgemm_gflops,sgemm_speedup,forward,backward,wait,update" > "$csv"
 
 point() { # study model config threads batch epochs
@@ -53,6 +57,8 @@ PY
     done
   done
 done
+perf_publish "$csv" "$final"
+csv=$final
 
 if command -v gnuplot >/dev/null; then
   gnuplot <<GP
@@ -72,7 +78,7 @@ plot for [m in "lenet wide"] for [s in "strong weak"] \
      "$csv" using (strcol(1) eq "strong" && strcol(2) eq "wide" ? \$3 : 1/0):(\$10/\$3) with lines dt 2 lw 2 title "sgemm ceiling"
 unset multiplot
 GP
-  echo "wrote $csv and perf/out/scaling.png"
+  echo "wrote $final and perf/out/scaling.png"
 else
-  echo "wrote $csv (install gnuplot-nox for the plot)"
+  echo "wrote $final (install gnuplot-nox for the plot)"
 fi

@@ -13,9 +13,12 @@
 # ratios (robust when other work shares the machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make -s build/occam
+. perf/lib.sh
 T=${1:-$(nproc)}
 ROUNDS=${2:-5}
+perf_count T "$T"
+perf_count ROUNDS "$ROUNDS"
+make -s build/occam
 o1=(); oT=(); s1=(); sT=(); f=()
 for r in $(seq 1 "$ROUNDS"); do
   a=$(build/occam bench train configs/wide.ini --threads 1 --set train.epochs=2)

@@ -25,7 +25,7 @@ void *occam_alloc_zero(size_t n, size_t size)
 
 size_t occam_mem_available(void)
 {
-    FILE *f = fopen("/proc/meminfo", "r");
+    FILE *f = fopen("/proc/meminfo", "re");
     if (f) {
         char line[256];
         unsigned long long kb, avail = 0, swap = 0;
