@@ -758,6 +758,14 @@ static occam_error expect_csv_error(const char *text, occam_csv_opts o, const ch
     return err;
 }
 
+/* As expect_csv_error, and the message ends with tail: nothing is said after it. */
+static void expect_csv_error_ending(const char *text, occam_csv_opts o, const char *tail)
+{
+    occam_error err = expect_csv_error(text, o, tail);
+    size_t n = strlen(err.msg), t = strlen(tail);
+    cr_assert(n >= t && !strcmp(err.msg + n - t, tail), "msg: %s", err.msg);
+}
+
 static void check_rows(const occam_dataset *ds, size_t n, size_t d, const float *x)
 {
     cr_assert_eq(ds->n, n);
@@ -1457,14 +1465,11 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                                                 "the column's units)"},
                               {"1,2,0.5\n1,2,high\n", "\"high\" is not a number"}};
     for (size_t i = 0; i < 3; i++) {
-        occam_error err = expect_csv_error(plain[i][0],
-                                           i < 2 ? classify_last(2)
-                                                 : csv_opts(OCCAM_LABEL_LAST,
-                                                            OCCAM_CSV_HEADER_AUTO,
-                                                            OCCAM_TASK_REGRESS, 0),
-                                           plain[i][1]);
-        size_t n = strlen(err.msg), t = strlen(plain[i][1]);
-        cr_assert(n >= t && !strcmp(err.msg + n - t, plain[i][1]), "msg: %s", err.msg);
+        expect_csv_error_ending(plain[i][0],
+                                i < 2 ? classify_last(2)
+                                      : csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO,
+                                                 OCCAM_TASK_REGRESS, 0),
+                                plain[i][1]);
     }
 }
 
@@ -1549,9 +1554,7 @@ Test(data, csv_a_thousands_separator_is_not_called_a_decimal_comma)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char tail[256];
         snprintf(tail, sizeof tail, "%s%s", cases[i][1], both);
-        occam_error err = expect_csv_error(cases[i][0], regress, tail);
-        size_t n = strlen(err.msg), t = strlen(tail);
-        cr_assert(n >= t && !strcmp(err.msg + n - t, tail), "case %zu: %s", i, err.msg);
+        expect_csv_error_ending(cases[i][0], regress, tail);
     }
     /* a decimal comma only: not three digits after it, or more than three before */
     expect_csv_error("age,gag\n0,\"1,5\"\n", regress,
@@ -1583,9 +1586,7 @@ Test(data, csv_a_number_grouped_in_thousands_is_named)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char tail[256];
         snprintf(tail, sizeof tail, "%s%s", cases[i][1], grouped);
-        occam_error err = expect_csv_error(cases[i][0], regress, tail);
-        size_t n = strlen(err.msg), t = strlen(tail);
-        cr_assert(n >= t && !strcmp(err.msg + n - t, tail), "case %zu: %s", i, err.msg);
+        expect_csv_error_ending(cases[i][0], regress, tail);
     }
     const char *other[] = {"price,y\n\"1,2,3\",0\n", "price,y\n\"1,2345,678\",0\n",
                            "price,y\n2020-01-05,0\n", "price,y\n1 23,0\n",
@@ -1607,10 +1608,8 @@ Test(data, csv_a_file_separated_by_spaces_is_named)
     expect_csv_error("-0.00313258 0.083\n0.0188713 0.083\n", classify_last(2), space);
     const char *plain[] = {"NA\n1\n", "  word  \n1\n"};
     for (size_t i = 0; i < 2; i++) {
-        const char *tail = "need at least 2 cells per row (features and a label), found 1";
-        occam_error err = expect_csv_error(plain[i], classify_last(2), tail);
-        size_t n = strlen(err.msg), t = strlen(tail);
-        cr_assert(n >= t && !strcmp(err.msg + n - t, tail), "case %zu: %s", i, err.msg);
+        expect_csv_error_ending(plain[i], classify_last(2),
+                                "need at least 2 cells per row (features and a label), found 1");
     }
 }
 
