@@ -83,6 +83,18 @@ static void gen_worker(void *ctx, int t, int nt)
     }
 }
 
+/* n scores, or NULL with err set: more than the machine has available is refused before the
+ * pages are touched (under overcommit malloc said yes, and the OOM killer ended the run). */
+static float *alloc_scores(size_t n, occam_error *err)
+{
+    size_t avail = occam_mem_available();
+    float *x = n <= avail / sizeof *x ? occam_alloc(n, sizeof *x) : NULL;
+    if (!x)
+        occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu scores "
+                        "(%.1f GiB available)", n, (double)avail / (1 << 30));
+    return x;
+}
+
 /* x is (n): |standard normal|, chunk c from stream c of seed 1. */
 static int generate(float *x, size_t n, int threads, occam_error *err)
 {
@@ -112,12 +124,10 @@ static int read_scores(const char *path, float **x, size_t *n, occam_error *err)
                                "(raw float32 expected)", path, bytes);
     }
     *n = (size_t)bytes / 4;
-    *x = (size_t)bytes <= occam_mem_available() ? occam_alloc(*n, sizeof **x) : NULL;
+    *x = alloc_scores(*n, err);
     if (!*x) {
         fclose(f);
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu "
-                               "scores (%.1f GiB available)", *n,
-                               (double)occam_mem_available() / (1 << 30));
+        return err->status;
     }
     size_t got = fread(*x, sizeof **x, *n, f);
     fclose(f);
@@ -229,12 +239,8 @@ static int run(const bench_args *a, occam_error *err)
         }
     } else {
         n = a->lenet ? 235200 + 30000 + 1000 : (size_t)(a->have_n ? a->n : 100000000u);
-        /* generated in place: past what the machine has, the OOM killer, not malloc, said no */
-        x = n <= occam_mem_available() / sizeof *x ? occam_alloc(n, sizeof *x) : NULL;
-        if (!x)
-            return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench select: out of memory for %zu "
-                                   "scores (%.1f GiB available)", n,
-                                   (double)occam_mem_available() / (1 << 30));
+        x = alloc_scores(n, err);
+        if (!x) return err->status;
         rc = generate(x, n, threads, err);
         if (rc) {
             free(x);
