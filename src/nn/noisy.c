@@ -281,8 +281,16 @@ int occam_noise_prior_fit(occam_prior *p, const occam_model *m, int l,
             /* a component nobody claims keeps its place but gets (almost) no weight */
             p->pi[c] = sr[c] > 1e-12 ? sr[c] / total : 1e-12;
             if (sr[c] < 1e-12) continue;
-            if (!(c == 0 && p->pinned0)) p->mu[c] = srm[c] / sr[c];
-            double v = srv[c] / sr[c];
+            /* srv holds the spread around the old mean: the new mean's is that less the
+             * shift², the M-step's width (about the old mean, a moving component came out
+             * wider by the shift²) */
+            double shift = 0.0;
+            if (!(c == 0 && p->pinned0)) {
+                double mu = srm[c] / sr[c];
+                shift = mu - p->mu[c];
+                p->mu[c] = mu;
+            }
+            double v = srv[c] / sr[c] - shift * shift;
             p->sigma[c] = sqrt(v > 1e-8 ? v : 1e-8);
         }
         pin_zero_component(p, zero_weight, cap);
