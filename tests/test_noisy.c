@@ -248,29 +248,39 @@ Test(noisy, kl_approximation_against_quadrature)
     }
 }
 
-/* noise.prior_update = gradient: the Adam steps lower Σ K over a layer whose weights sit in
- * clusters, keep the zero component pinned (mean 0, π fixed) and move the free means to the
- * clusters. */
-Test(noisy, gradient_prior_refit_lowers_the_kl)
+/* A 40-50-2 model under a 3-component mixture per layer whose layer 0 holds weights in clusters
+ * at 0 (70%), 0.5 and -0.4, each spread by `spread`, with σ drawn in [σ_lo, σ_lo + σ_span). */
+static occam_config clustered_layer(occam_model *m, uint64_t seed, double spread, double sigma_lo,
+                                    double sigma_span)
 {
     int w[] = {40, 50, 2};
     occam_config cfg = noisy_config(w);
     cfg.noise.prior = OCCAM_PRIOR_MOG;
     cfg.noise.components = 3;
+    cfg.noise.prior_scope = OCCAM_PRIOR_SCOPE_LAYER; /* layer 0's weights only */
+    occam_error err;
+    cr_assert_eq(occam_model_create(m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+    occam_rng r = occam_rng_seed(seed, seed);
+    m->rho = calloc(m->lay.nparams, sizeof(float));
+    for (size_t i = 0; i < 40 * 50; i++) {
+        double u = occam_rng_uniform(&r), c = u < 0.7 ? 0.0 : u < 0.85 ? 0.5 : -0.4;
+        m->params[m->lay.w_off[0] + i] = (float)(c + spread * occam_rng_normal(&r));
+        double sg = sigma_lo + (sigma_span > 0 ? sigma_span * occam_rng_uniform(&r) : 0.0);
+        m->rho[m->lay.w_off[0] + i] = (float)noisy_softplus_inv(sg);
+    }
+    return cfg;
+}
+
+/* noise.prior_update = gradient: the Adam steps lower Σ K over a layer whose weights sit in
+ * clusters, keep the zero component pinned (mean 0, π fixed) and move the free means to the
+ * clusters. */
+Test(noisy, gradient_prior_refit_lowers_the_kl)
+{
+    occam_model m;
+    occam_config cfg = clustered_layer(&m, 9, 0.02, 0.01, 0.0);
     cfg.noise.prior_update = OCCAM_PRIOR_UPDATE_GRADIENT;
     cfg.noise.prior_steps = 200;
-    cfg.noise.prior_scope = OCCAM_PRIOR_SCOPE_LAYER; /* layer 0's weights only */
-    occam_model m;
-    occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
-    occam_rng r = occam_rng_seed(9, 9);
     size_t n = 40 * 50;
-    m.rho = calloc(m.lay.nparams, sizeof(float));
-    for (size_t i = 0; i < n; i++) {
-        double u = occam_rng_uniform(&r), c = u < 0.7 ? 0.0 : u < 0.85 ? 0.5 : -0.4;
-        m.params[m.lay.w_off[0] + i] = (float)(c + 0.02 * occam_rng_normal(&r));
-        m.rho[m.lay.w_off[0] + i] = (float)noisy_softplus_inv(0.01);
-    }
     occam_prior p = {.k = 3, .pi = {0.9, 0.05, 0.05}, .mu = {0.0, 0.2, -0.2},
                      .sigma = {0.03, 0.3, 0.3}, .pinned0 = true};
     double before = 0.0, after = 0.0;
@@ -295,23 +305,10 @@ Test(noisy, gradient_prior_refit_lowers_the_kl)
  * component that moved came out wider by the shift². */
 Test(noisy, em_prior_refit_matches_plain_em_in_double)
 {
-    int w[] = {40, 50, 2};
-    occam_config cfg = noisy_config(w);
-    cfg.noise.prior = OCCAM_PRIOR_MOG;
-    cfg.noise.components = 3;
-    cfg.noise.prior_scope = OCCAM_PRIOR_SCOPE_LAYER; /* layer 0's weights only */
     occam_model m;
-    occam_error err;
-    cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
-    occam_rng r = occam_rng_seed(5, 5);
+    occam_config cfg = clustered_layer(&m, 5, 0.05, 0.01, 0.02);
     size_t n = 40 * 50;
     const float *wt = m.params + m.lay.w_off[0];
-    m.rho = calloc(m.lay.nparams, sizeof(float));
-    for (size_t i = 0; i < n; i++) {
-        double u = occam_rng_uniform(&r), c = u < 0.7 ? 0.0 : u < 0.85 ? 0.5 : -0.4;
-        m.params[m.lay.w_off[0] + i] = (float)(c + 0.05 * occam_rng_normal(&r));
-        m.rho[m.lay.w_off[0] + i] = (float)noisy_softplus_inv(0.01 + 0.02 * occam_rng_uniform(&r));
-    }
     const float *rho = m.rho + m.lay.w_off[0];
     /* components started off the clusters: a free one moves by about 0.15 */
     occam_prior p = {.k = 3, .pi = {0.9, 0.05, 0.05}, .mu = {0.0, 0.25, -0.2},
