@@ -353,6 +353,54 @@ Test(nn, sgd_nesterov) { optim_case(OCCAM_OPT_SGD, true, true); }
 Test(nn, sgd_no_decay_on_bias_segments) { optim_case(OCCAM_OPT_SGD, false, false); }
 Test(nn, adam) { optim_case(OCCAM_OPT_ADAM, false, true); }
 
+/* Adam's v was float32: a gradient past about 1.8e19 made g² (or (1 - β2)·g·g, past about
+ * 6e20) overflow, v inf, and the step m/sqrt(v) 0 (the weight frozen) or NaN. Gradients from 1e21
+ * to 1e38, and one of 1e19 over steps as v grows past FLT_MAX, beside ordinary ones in the
+ * same block, then ordinary gradients for 50 steps: every update finite, the first step
+ * lr·sign(g) as true Adam's, later ones within 10·lr (v is saturated in float), the ordinary
+ * entries as the float formula gives. */
+Test(nn, adam_with_huge_gradients_steps_finitely)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    cfg.train.optim.optimizer = OCCAM_OPT_ADAM;
+    cfg.train.optim.lr = 0.01;
+    occam_optim o;
+    occam_optim_init(&o, &cfg.train.optim);
+    enum { N = 8 };
+    static const float huge[N] = {1e21f, -3e25f, 1e30f, -1e38f, 2e19f, 0.5f, -0.25f, 3.0f};
+    float gh[N], w[N], m[N] = {0}, v[N] = {0}, p0[N];
+    for (int i = 0; i < N; i++) w[i] = 1.0f, p0[i] = gh[i] = huge[i];
+    const float *parts[1] = {p0};
+    for (int step = 0; step < 100; step++) {
+        if (step == 50) /* then ordinary gradients of the same signs, v still saturated */
+            for (int i = 0; i < 5; i++) p0[i] = gh[i] = huge[i] > 0 ? 1.0f : -1.0f;
+        float w0[N], m0[N], v0[N];
+        memcpy(w0, w, sizeof w);
+        memcpy(m0, m, sizeof m);
+        memcpy(v0, v, sizeof v);
+        occam_optim_update(&o, w, m, v, parts, 1, 0, N, false, NULL);
+        for (int i = 0; i < N; i++) {
+            double dw = w[i] - w0[i];
+            cr_assert(isfinite(w[i]) && isfinite(m[i]) && isfinite(v[i]),
+                      "step %d g %g: w %g m %g v %g", step, gh[i], w[i], m[i], v[i]);
+            /* against the gradient, by about lr: exactly lr·sign(g) at the first step */
+            cr_assert(dw * gh[i] < 0, "step %d g %g: dw %g", step, gh[i], dw);
+            if (step == 0)
+                cr_assert(fabs(fabs(dw) - 0.01) < 1e-6, "g %g: dw %g", gh[i], dw);
+            cr_assert(fabs(dw) < 0.1, "step %d g %g: dw %g", step, gh[i], dw);
+            if (i >= 5) { /* ordinary gradients: the float formula itself */
+                float b1 = o.beta1, b2 = o.beta2, g = gh[i];
+                float mi = b1 * m0[i] + (1.0f - b1) * g, vi = b2 * v0[i] + (1.0f - b2) * g * g;
+                float bc1 = (float)(1.0 - pow(b1, step + 1)), bc2s = (float)sqrt(1.0 - pow(b2, step + 1));
+                float wi = w0[i] - o.lr / bc1 * bc2s * mi / (sqrtf(vi) + o.eps * bc2s);
+                cr_assert(m[i] == mi && v[i] == vi && w[i] == wi, "step %d g %g", step, g);
+            }
+        }
+        o.t++;
+    }
+}
+
 Test(nn, lr_schedules)
 {
     occam_config cfg;

@@ -2,6 +2,7 @@
  * learning-rate schedules. */
 #include "occam/optim.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,43 @@ static void apply_mask(float *restrict w, float *restrict m, float *restrict v,
         for (size_t i = 0; i < n; i++) v[i] *= (float)mk[i];
 }
 
+/* Adam's second moment in float32 overflowed for gradients past about 1.8e19 (g² past
+ * FLT_MAX; (1 - β2)·g·g past it at once beyond about 6e20): v became inf, and the step
+ * m/sqrt(v) 0, the weight frozen, or NaN. Below these bounds b2·v + (1 - b2)·g·g cannot
+ * overflow, whatever β2: an entry at them is left as it was by the float loop and stepped by
+ * adam_wide, every other entry by the float loop, so ordinary numbers are unchanged bit for
+ * bit. (A NaN fails both comparisons: it stays in the float loop, and NaN, as before.) */
+#define ADAM_WIDE_G 1e19f
+#define ADAM_WIDE_V 1e38f
+
+/* Adam's step in double for the entries i of a block with wide[i] set (g: the summed gradient,
+ * without decay; w, m, v: as before the step). m and v are stored saturated at ±FLT_MAX, and
+ * the step is taken with this step's v unsaturated. A v saturated by an earlier step is below
+ * the true one, so v is also held at least at the bound m gives it (Cauchy-Schwarz on the two
+ * moving averages: m² <= (1-β1)²/(1-β2) · Σ_{j<t} (β1²/β2)^j · v, which every true v meets):
+ * a step is then at most a small factor of lr (about 7.3 for the default betas, 1 at the first
+ * step) instead of m/sqrt(FLT_MAX). */
+static void adam_wide(const occam_optim *o, float *restrict w, float *restrict m,
+                      float *restrict v, const float *restrict g, const unsigned char *wide,
+                      size_t n, float wd, float step, float bc2s, float eps)
+{
+    const double b1 = o->beta1, b2 = o->beta2, c1 = 1.0f - o->beta1, c2 = 1.0f - o->beta2;
+    const double t = (double)(o->t + 1), r = b1 * b1 / b2;
+    const double sum = r == 1.0 ? t : (1.0 - pow(r, t)) / (1.0 - r);
+    /* v >= floor_m2 · m²; no bound under β2 = 0 (v is this step's g² alone) */
+    const double floor_m2 = b2 > 0 && sum < INFINITY ? c2 / (c1 * c1 * sum) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!wide[i]) continue;
+        const double gi = g[i] + wd * w[i]; /* as the float loop's gi, which it is */
+        double md = b1 * m[i] + c1 * gi;
+        double vd = b2 * v[i] + c2 * gi * gi;
+        m[i] = (float)fmax(-FLT_MAX, fmin(md, FLT_MAX));
+        v[i] = (float)fmin(vd, FLT_MAX);
+        if (floor_m2 * md * md > vd) vd = floor_m2 * md * md;
+        w[i] -= (float)((double)step * bc2s * md / (sqrt(vd) + eps));
+    }
+}
+
 void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict m,
                         float *restrict v, const float *const *parts, int nparts, size_t off,
                         size_t len, bool decay, const uint8_t *restrict mask)
@@ -85,13 +123,23 @@ void occam_optim_update(const occam_optim *o, float *restrict w, float *restrict
             float *restrict vb = v + o0;
             const float b1 = o->beta1, b2 = o->beta2;
             const float step = lr / bc1, eps = o->eps * bc2s;
+            unsigned char wide[BLOCK];
+            int any = 0;
             for (size_t i = 0; i < n; i++) {
                 float gi = g[i] + wd * wb[i];
-                mb[i] = b1 * mb[i] + (1.0f - b1) * gi;
-                vb[i] = b2 * vb[i] + (1.0f - b2) * gi * gi;
+                float mi = b1 * mb[i] + (1.0f - b1) * gi;
+                float vi = b2 * vb[i] + (1.0f - b2) * gi * gi;
                 /* lr·m̂/(sqrt(v̂)+ε) = (lr/bc1)·m / (sqrt(v)/bc2s + ε) = step·m·bc2s/(sqrt(v)+ε·bc2s) */
-                wb[i] -= step * bc2s * mb[i] / (sqrtf(vb[i]) + eps);
+                float wn = wb[i] - step * bc2s * mi / (sqrtf(vi) + eps);
+                /* an entry at the bounds keeps its w, m and v for adam_wide */
+                int wi = (fabsf(gi) >= ADAM_WIDE_G) | (vb[i] >= ADAM_WIDE_V);
+                mb[i] = wi ? mb[i] : mi;
+                vb[i] = wi ? vb[i] : vi;
+                wb[i] = wi ? wb[i] : wn;
+                wide[i] = (unsigned char)wi;
+                any |= wi;
             }
+            if (any) adam_wide(o, wb, mb, vb, g, wide, n, wd, step, bc2s, eps);
         }
         if (mask) apply_mask(wb, mb, o->kind == OCCAM_OPT_ADAM ? v + o0 : NULL, mask + o0, n);
     }
