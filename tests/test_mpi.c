@@ -713,6 +713,32 @@ Test(mpi, a_rank_out_of_memory_in_the_description_length_stops_them_all, .timeou
     tmpdir_remove(dir);
 }
 
+/* The description length's sums share their chunks among the ranks, and each rank allocated
+ * the chunk slots the allgather fills: a rank without them ended every rank (MPI_Abort), so
+ * `mdl` exited 1 with no message, and `train`, whose rank 0 took mpirun's ending of it for a
+ * stop, lost its model. The ranks now agree on the failure: every rank exits 1 saying "out
+ * of memory", and train's model is saved. 5,000 rows are 20 chunks of 256: 160 bytes, 192 as
+ * occam_alloc rounds them, first asked for by the sums. */
+Test(mpi, a_rank_out_of_memory_for_the_sums_chunk_slots_stops_them_all_with_a_message,
+     .timeout = 300)
+{
+    char dir[64], out[1 << 15], so[600], model[600], args[2048];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    failalloc_build(dir, so, sizeof so);
+    snprintf(model, sizeof model, "%s", tmpdir_path(dir, "m.st"));
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=5000";
+    snprintf(args, sizeof args, "train %s --set train.epochs=1 --save %s", small, model);
+    int rc = mpi_failing(out, sizeof out, so, 192, 1, args);
+    cr_assert_eq(rc, 1, "exit %d (124: a hang): %s", rc, out);
+    cr_assert(strstr(out, "out of memory for the data code's scratch"), "%s", out);
+    cr_assert_eq(access(model, F_OK), 0, "no model: %s", out);
+    snprintf(args, sizeof args, "mdl %s --checkpoint %s", small, model);
+    rc = mpi_failing(out, sizeof out, so, 192, 1, args);
+    cr_assert_eq(rc, 1, "mdl: exit %d (124: a hang): %s", rc, out);
+    cr_assert(strstr(out, "out of memory for the data code's scratch"), "mdl: %s", out);
+    tmpdir_remove(dir);
+}
+
 /* A kernel built for more than 1,024 possible CPUs refuses sched_getaffinity with a fixed
  * cpu_set_t (EINVAL). Each rank's mask then read as empty, the ranks mpirun had bound apart
  * looked as if they shared the host's cores, and the default 2-rank run was refused ("more

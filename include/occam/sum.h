@@ -33,11 +33,12 @@ double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn
 
 /* The same sum with the chunks shared among the ranks of c: rank r sums its contiguous share of
  * the chunks (occam_comm_share) on `threads` threads, the chunk sums are allgathered and folded
- * by the same tree, so every rank gets the bits occam_sum_chunked gives alone, at any world
- * size. A collective: every rank calls it with the same n and chunk. c NULL or of one rank:
- * occam_sum_chunked. Ends the run (occam_comm_abort) if the chunk slots cannot be allocated,
- * since the ranks could not agree on a fallback. */
-double occam_sum_chunked_ranks(const occam_comm *c, int threads, size_t n, size_t chunk,
-                               occam_sum_chunk_fn chunk_sum, void *ctx);
+ * by the same tree, so every rank gets in *sum the bits occam_sum_chunked gives alone, at any
+ * world size. A collective: every rank calls it with the same n and chunk. c NULL or of one
+ * rank: occam_sum_chunked, OCCAM_OK. OCCAM_ERR_RUNTIME on every rank, *sum untouched and no
+ * chunk summed, if any rank cannot allocate the chunk slots (the ranks agree first, so none
+ * is left waiting in the gather); the caller says "out of memory". */
+int occam_sum_chunked_ranks(const occam_comm *c, int threads, size_t n, size_t chunk,
+                            occam_sum_chunk_fn chunk_sum, void *ctx, double *sum);
 
 #endif

@@ -161,17 +161,20 @@ int dl_data_bits_from(const occam_model *m, const float *params, const occam_dat
     if (m->task != OCCAM_TASK_CLASSIFY) c.resid = occam_alloc(n * k, sizeof(float));
     int rc = dl_scratch_agreed(c.ws && (m->task == OCCAM_TASK_CLASSIFY || c.resid));
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, class_bits, &c);
+        rc = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, class_bits, &c, bits);
     } else if (rc == OCCAM_OK) {
-        double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, reg_residuals, &c);
+        double ss = 0.0, fit = 0.0;
+        rc = occam_sum_chunked_ranks(DATA_RANKS, threads, n, DATA_CHUNK, reg_residuals, &c, &ss);
         c.sigma = sent_sigma(ss, n * k, target_precision);
         /* An output that is NaN or infinite (a quantised candidate of huge weights: inf·0 in
          * a layer; SGD at lr 10 on a 15-layer net) makes σ NaN or inf, which the Gaussian
          * code asserted against: the data code is then past any length, as class_bits gives
-         * for a NaN logit, and occam_dl_compute refuses it (the δ search passes over it). */
-        *bits = c.sigma < INFINITY ? SIGMA_BITS + occam_sum_chunked_ranks(DATA_RANKS, threads,
-                                                             n * k, DATA_CHUNK * k, reg_bits, &c)
-                                   : INFINITY;
+         * for a NaN logit, and occam_dl_compute refuses it (the δ search passes over it). σ
+         * is the same on every rank, so they all take the same branch. */
+        if (rc == OCCAM_OK && c.sigma < INFINITY)
+            rc = occam_sum_chunked_ranks(DATA_RANKS, threads, n * k, DATA_CHUNK * k, reg_bits,
+                                         &c, &fit);
+        if (rc == OCCAM_OK) *bits = c.sigma < INFINITY ? SIGMA_BITS + fit : INFINITY;
     }
     free(c.resid);
     free_blocks(c.ws, threads);
@@ -297,14 +300,19 @@ int dl_noisy_data_bits(const occam_model *m, const occam_dataset *ds, const floa
     c.first = thread_blocks(threads, (size_t)DATA_CHUNK * 2 * (size_t)lay->width[1]);
     int rc = dl_scratch_agreed(c.base.ws && c.sq && c.first);
     if (rc == OCCAM_OK && m->task == OCCAM_TASK_CLASSIFY) {
-        *bits = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_class_bits, &c);
+        rc = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_class_bits, &c,
+                                     bits);
     } else if (rc == OCCAM_OK) {
         size_t k = (size_t)lay->width[lay->nlayers];
+        double ss = 0.0, fit = 0.0;
         c.base.sigma = 0.0; /* pass 1: Σ r² */
-        double ss = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        rc = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c,
+                                     &ss);
         c.base.sigma = sent_sigma(ss, ds->n * k, c.base.delta);
-        *bits = SIGMA_BITS +
-                occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass, &c);
+        if (rc == OCCAM_OK)
+            rc = occam_sum_chunked_ranks(DATA_RANKS, threads, ds->n, DATA_CHUNK, noisy_reg_pass,
+                                         &c, &fit);
+        if (rc == OCCAM_OK) *bits = SIGMA_BITS + fit;
     }
     free_blocks(c.base.ws, threads);
     free_blocks(c.sq, threads);

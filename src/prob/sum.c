@@ -100,15 +100,27 @@ double occam_sum_chunked(int threads, size_t n, size_t chunk, occam_sum_chunk_fn
     return fold(slot, nchunks);
 }
 
-double occam_sum_chunked_ranks(const occam_comm *c, int threads, size_t n, size_t chunk,
-                               occam_sum_chunk_fn chunk_sum, void *ctx)
+int occam_sum_chunked_ranks(const occam_comm *c, int threads, size_t n, size_t chunk,
+                            occam_sum_chunk_fn chunk_sum, void *ctx, double *sum)
 {
-    if (!c || c->size <= 1) return occam_sum_chunked(threads, n, chunk, chunk_sum, ctx);
+    if (!c || c->size <= 1) {
+        *sum = occam_sum_chunked(threads, n, chunk, chunk_sum, ctx);
+        return OCCAM_OK;
+    }
     OCCAM_ASSERT(chunk > 0 && threads >= 1 && chunk_sum);
-    if (n == 0) return 0.0;
+    if (n == 0) {
+        *sum = 0.0;
+        return OCCAM_OK;
+    }
     size_t nchunks = n / chunk + (n % chunk != 0);
     double *slot = occam_alloc(nchunks, sizeof(double));
-    if (!slot) occam_comm_abort(OCCAM_ERR_RUNTIME);
+    /* The slots receive the allgather, so there is no serial way round them; a rank without
+     * them ended every rank (MPI_Abort: exit 1 and Open MPI's banner, no message of occam's).
+     * The ranks agree instead, and all return the error. */
+    if (occam_comm_max_int(c, !slot)) {
+        free(slot);
+        return OCCAM_ERR_RUNTIME;
+    }
     size_t c0, c1;
     occam_comm_share(c, nchunks, c->rank, &c0, &c1);
     sum_team st = {slot, n, chunk, nchunks, c0, c1, chunk_sum, ctx};
@@ -117,5 +129,6 @@ double occam_sum_chunked_ranks(const occam_comm *c, int threads, size_t n, size_
                     occam_team_run(threads, NULL, sum_worker, &st, NULL) != OCCAM_OK))
         sum_worker(&st, 0, 1); /* alone, or a short team: the same slots */
     occam_comm_allgather_rows_f64(c, slot, nchunks, 1);
-    return fold(slot, nchunks);
+    *sum = fold(slot, nchunks);
+    return OCCAM_OK;
 }
