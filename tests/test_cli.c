@@ -521,6 +521,7 @@ Test(cli, a_run_stopped_after_its_neurons_were_pruned_resumes_bit_identically, .
              "%s; exit $st", bin, run, path("whole.st"), path("whole.json"), path("w.err"),
              path("w.err"));
     expect(shell(cmd, NULL), 0, "model  20-25-3");
+    cr_assert(strstr(out, " samples, 1203 parameters, 1 rank"), "%s", out);
     /* the signal goes in the first fine-tuning epoch, after the prune */
     snprintf(cmd, sizeof cmd,
              "e=%s/n.err; %s train %s --save %s --report %s >/dev/null 2>$e & pid=$!; "
@@ -543,6 +544,11 @@ Test(cli, a_run_stopped_after_its_neurons_were_pruned_resumes_bit_identically, .
     expect(shell(cmd, NULL), 0, "saved");
     cr_assert(strstr(out, "occam: resuming ") && strstr(out, "it continues bit-identically"),
               "%s", out);
+    /* the opening line counts the parameters of the widths the run goes on at (20,25,3: 603),
+     * not model.layers' 20,50,3 (1,203), which it gave before */
+    cr_assert(strstr(out, " samples, 603 parameters at the resumed widths 20,25,3 (its neurons "
+                          "were pruned), 1 rank"), "%s", out);
+    cr_assert_null(strstr(out, "1203 parameters"), "%s", out);
     cr_assert(same_file("whole.st", "resumed.st"), "the --save files differ");
     char *a = report_untimed("whole.json"), *b = report_untimed("resumed.json");
     cr_assert_str_eq(a, b, "the reports differ");

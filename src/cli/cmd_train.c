@@ -91,10 +91,42 @@ static void on_progress(void *user, const occam_progress *p)
             st->samples_per_second, world, st->seconds, eta);
 }
 
+/* The line that opens a run: its data, its model's parameter count, its ranks and threads. */
+typedef struct data_line {
+    const occam_dataset *train, *test;
+    const char *team, *arch;
+    bool printed;
+} data_line;
+
+/* Prints the line once, with m's parameter count. A resumed run whose neurons were pruned goes
+ * on at narrower widths than model.layers: the count is theirs, and the line says so (it gave
+ * model.layers' count, the model that no longer trains). */
+static void print_data_line(data_line *d, const occam_model *m, const occam_config *cfg)
+{
+    if (d->printed) return;
+    d->printed = true;
+    char label[256], widths[16 * OCCAM_MAX_LAYERS + 64] = "";
+    cli_label_text(label, sizeof label, d->train);
+    bool narrower = false;
+    for (int l = 0; l <= m->lay.nlayers; l++)
+        narrower |= m->lay.width[l] != cfg->model.layers[l];
+    if (narrower) {
+        char now[16 * OCCAM_MAX_LAYERS];
+        occam_checkpoint_widths(m, now, sizeof now);
+        snprintf(widths, sizeof widths, " at the resumed widths %s (its neurons were pruned)",
+                 now);
+    }
+    fprintf(stderr, "occam: %zu training and %zu test samples%s, %zu parameters%s, %s, BLIS "
+            "kernels %s%s\n", d->train->n, d->test->n, label,
+            m->lay.nweights + m->lay.nbiases, widths, d->team, d->arch,
+            occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
+}
+
 typedef struct state_io {
     occam_state_writer wr;
     occam_state_reader rd;
     char *last_failed; /* [OCCAM_ERROR_MAX]: why the run's last checkpoint was not written */
+    data_line *line;   /* printed by a resume once the model has the widths it goes on at */
 } state_io;
 
 /* Every rank comes here; under mpirun the ranks first pool what each holds only in part (the
@@ -133,6 +165,7 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     occam_state_reader *rd = &sio->rd;
     /* every rank reads the state; one that cannot stops them all, saying why once */
     int rc = cli_agree(occam_state_restore(rd, v, err), err);
+    print_data_line(sio->line, v->m, v->cfg); /* a failed restore left the model as it was */
     if (rc != OCCAM_OK) return rc;
     char from[OCCAM_ERROR_MAX / 2];
     snprintf(from, sizeof from, "--resume %s", rd->path);
@@ -398,18 +431,16 @@ static int run(const cli_opts *o, occam_error *err)
     else
         snprintf(team, sizeof team, "%d ranks × %d–%d threads", world->size, least, most);
     if (rc == OCCAM_OK) {
-        char label[256];
-        cli_label_text(label, sizeof label, train);
-        fprintf(stderr, "occam: %zu training and %zu test samples%s, %zu parameters, %s, BLIS "
-                "kernels %s%s\n", train->n, test->n, label,
-                model->lay.nweights + model->lay.nbiases, team, arch,
-                occam_gemm_arch_overridden() ? " (chosen by CPU features)" : "");
+        /* a resume prints it once the state is read, at the widths the run goes on at */
+        data_line line = {.train = train, .test = test, .team = team, .arch = arch};
+        if (!o->resume) print_data_line(&line, model, &cfg);
         progress_state ps = {.tty = isatty(2) != 0, .task = cfg.data.task,
                              .ranks = world->size};
         state_io sio = {.wr = {.dir = cfg.train.checkpoint_dir,
                                .every = cfg.train.checkpoint_every,
                                .keep = cfg.train.checkpoint_keep},
-                        .rd = {.path = o->resume}, .last_failed = last_failed};
+                        .rd = {.path = o->resume}, .last_failed = last_failed,
+                        .line = &line};
         occam_train_io io = {.progress = on_progress, .user = &ps, .checkpoint = checkpoint,
                            .ctx = &sio};
         if (o->resume) io.restore = resume_from;
@@ -417,6 +448,7 @@ static int run(const cli_opts *o, occam_error *err)
         rc = cli_agree(root ? occam_state_writer_open(&sio.wr, err) : OCCAM_OK, err);
         if (rc == OCCAM_OK)
             rc = occam_train_run(tr, model, &cfg, train, test, &fit, &plog, &io, err);
+        print_data_line(&line, model, &cfg); /* a run that failed before its resume read */
         snprintf(resume_changes, sizeof resume_changes, "%s%s%s", sio.rd.note,
                  sio.rd.note[0] && sio.rd.world[0] ? "; " : "", sio.rd.world);
         if (rc >= OCCAM_STOPPED) {
