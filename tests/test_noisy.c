@@ -541,6 +541,83 @@ Test(noisy, bits_back_searches_the_posterior_width_scale)
     blobs_free(&r);
 }
 
+/* The bits-back model code of a Gaussian prior for the network, rebuilt by hand in double: at
+ * the chosen scale t = 2^−j every weight's posterior width is t·σ, the prior's width is the
+ * evidence width s² = mean(μ² + σ²) over every layer's weights (σ as the scaled ρ gives it),
+ * sent as float32 with its mean 0, and each layer's value bits are Σ KL(N(μ, (tσ)²) ‖ N(0, s²))
+ * / ln 2 = Σ (ln(s/tσ) + ((tσ)² + μ²)/(2s²) − ½) / ln 2 (nats to bits once, not twice or not
+ * at all). The prior's two parameters are charged once, with the first layer (one prior for the
+ * network), and naming the scale log2 7 bits. */
+/* Returns the scale's j. */
+static int check_gaussian_bits_back(blobs_run *r)
+{
+    occam_dl dl;
+    occam_error err;
+    cr_assert_eq(occam_dl_compute(&dl, &r->m, &r->cfg.mdl, &r->cfg.noise, &r->train, 2, NULL,
+                                  &err), OCCAM_OK, "%s", err.msg);
+    int j = 0;
+    while (j < 7 && ldexp(1.0, -j) != dl.sigma_scale) j++;
+    cr_assert(j < 7, "σ scale %g", dl.sigma_scale);
+    const occam_layout *lay = &r->m.lay;
+    cr_assert(!r->m.mask);
+    /* the scaled widths, as the code forms them, and the evidence width over the network */
+    double ss = 0.0;
+    size_t act = 0;
+    for (int l = 0; l < lay->nlayers; l++)
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + (size_t)lay->width[l] * lay->width[l + 1];
+             i++) {
+            float sg = (float)occam_noise_sigma(r->m.rho[i]);
+            float st = j ? (float)(ldexp(1.0, -j) * sg) : sg;
+            double sr = occam_noise_sigma(j ? (float)occam_noise_rho(st) : r->m.rho[i]);
+            ss += (double)r->m.params[i] * r->m.params[i] + sr * sr;
+            act++;
+        }
+    double s = (double)(float)sqrt(ss / (double)act), model = log2(7.0);
+    for (int l = 0; l < lay->nlayers; l++) {
+        double kl = 0.0;
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + (size_t)lay->width[l] * lay->width[l + 1];
+             i++) {
+            float sg = (float)occam_noise_sigma(r->m.rho[i]);
+            double st = j ? (float)(ldexp(1.0, -j) * sg) : sg, mu = r->m.params[i];
+            kl += log(s / st) + (st * st + mu * mu) / (2.0 * s * s) - 0.5;
+        }
+        const occam_dl_layer *y = &dl.layer[l];
+        cr_assert(y->prior.k == 1 && y->prior.mu[0] == 0.0 && y->prior.sigma[0] == s,
+                  "layer %d: prior N(%g, %.9g²), want N(0, %.9g²)", l, y->prior.mu[0],
+                  y->prior.sigma[0], s);
+        cr_assert(fabs(y->value_bits - kl / log(2.0)) <= 1e-9 * fabs(kl / log(2.0)) + 1e-9,
+                  "layer %d: %.12g bits, naive %.12g", l, y->value_bits, kl / log(2.0));
+        cr_assert(y->overhead_bits == (l == 0 ? 64.0 : 0.0), "layer %d: overhead %g", l,
+                  y->overhead_bits);
+        cr_assert(y->mask_bits == 0.0);
+        model += y->mask_bits + y->value_bits + y->overhead_bits + y->bias_bits;
+    }
+    cr_assert(fabs(dl.model_bits - model) <= 1e-9 * model, "%.12g vs %.12g", dl.model_bits, model);
+    cr_assert(dl.total_bits == dl.model_bits + dl.data_bits);
+    return j;
+}
+
+/* As trained, and with every σ 16 times wider, which the code sends at a smaller scale. */
+Test(noisy, bits_back_gaussian_kl_adds_up_to_a_naive_sum)
+{
+    blobs_run r;
+    blobs_config(&r);
+    r.cfg.train.epochs = 2;
+    r.cfg.noise.enabled = true;
+    r.cfg.noise.prior = OCCAM_PRIOR_GAUSSIAN;
+    r.cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    blobs_train(&r);
+    int j0 = check_gaussian_bits_back(&r);
+    const occam_layout *lay = &r.m.lay;
+    for (int l = 0; l < lay->nlayers; l++)
+        for (size_t i = lay->w_off[l]; i < lay->w_off[l] + (size_t)lay->width[l] * lay->width[l + 1];
+             i++)
+            r.m.rho[i] = (float)occam_noise_rho(16.0 * occam_noise_sigma(r.m.rho[i]));
+    int j1 = check_gaussian_bits_back(&r);
+    cr_assert(j1 > j0, "scales 2^-%d, then 2^-%d", j0, j1);
+    blobs_free(&r);
+}
+
 Test(noisy, same_seed_is_bit_identical)
 {
     float *w[4];
