@@ -2950,7 +2950,7 @@ static void report_total_is_mdls(const char *s, const char *said)
 Test(cli, train_reports_the_code_mdl_and_compress_write, .timeout = 60)
 {
     report_total_is_mdls("--set noise.enabled=true --set noise.prior=mog --threads 1",
-                         "kept the 978 weights with log α > 3");
+                         "kept the 979 weights with log α > 3");
     report_total_is_mdls("--set model.layers=20,3 --set noise.enabled=true "
                          "--set noise.log_alpha=-20 --set noise.warmup_epochs=0 "
                          "--set noise.kl_scale=1000 --set train.lr=1 --set train.epochs=2 "
