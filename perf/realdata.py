@@ -577,13 +577,15 @@ def congmesg():
 # r-cran-mass; quakes: r-base-core's datasets) through Rscript.
 RSCRIPT = "/usr/bin/Rscript"
 
-def r_rows(name, package):
-    """An R data set as dicts of strings (factors as their labels, NA as "NA")."""
+def r_rows(name, package, quote=False):
+    """An R data set as dicts of strings (factors as their labels, NA as "NA"). quote: R quotes
+    its strings, for sets whose labels hold commas."""
     import subprocess
     out = subprocess.run(
         [RSCRIPT, "--vanilla", "-e",
          f"data({name}, package = '{package}'); "
-         f"write.table({name}, stdout(), sep = ',', row.names = FALSE, quote = FALSE)"],
+         f"write.table({name}, stdout(), sep = ',', row.names = FALSE, "
+         f"quote = {'TRUE' if quote else 'FALSE'})"],
         check=True, capture_output=True, text=True).stdout
     return list(csv.DictReader(out.splitlines()))
 

@@ -56,18 +56,12 @@ import os, sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from realdata import RSCRIPT, complete, parse_args, r_have, sample, write_sets  # noqa
+import functools
+import realdata
+from realdata import complete, parse_args, r_have, sample, write_sets  # noqa
 
-
-def r_rows(name, package):
-    """perf/realdata.py's r_rows with the strings quoted: biomass's sample names hold commas."""
-    import csv, subprocess
-    out = subprocess.run(
-        [RSCRIPT, "--vanilla", "-e",
-         f"data({name}, package = '{package}'); "
-         f"write.table({name}, stdout(), sep = ',', row.names = FALSE)"],
-        check=True, capture_output=True, text=True).stdout
-    return list(csv.DictReader(out.splitlines()))
+# R quotes the strings here: biomass's sample names hold commas.
+r_rows = functools.partial(realdata.r_rows, quote=True)
 
 
 def onehot(r, key, levels):

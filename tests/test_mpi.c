@@ -679,6 +679,22 @@ static int mpi_failing(char *out, size_t cap, const char *so, size_t bytes, int 
     return rc;
 }
 
+/* `train CONFIG_ARGS --set train.epochs=1 --save dir/m.st` under mpi_failing (rank 1's nth
+ * allocation of `bytes` failing): every rank exits 1, the output says `said`, and the model is
+ * saved, at `model`. */
+static void train_with_a_rank_out_of_memory(const char *dir, const char *so,
+                                            const char *config_args, size_t bytes, int nth,
+                                            const char *said, char *model, size_t model_cap)
+{
+    char out[1 << 15], args[2048];
+    snprintf(model, model_cap, "%s", tmpdir_path(dir, "m.st"));
+    snprintf(args, sizeof args, "train %s --set train.epochs=1 --save %s", config_args, model);
+    int rc = mpi_failing(out, sizeof out, so, bytes, nth, args);
+    cr_assert_eq(rc, 1, "exit %d (124: a hang): %s", rc, out);
+    cr_assert(strstr(out, said), "%s", out);
+    cr_assert_eq(access(model, F_OK), 0, "no model: %s", out);
+}
+
 /* A rank out of memory in the description length went its own way while the others waited in
  * its sums for ever (found by the MPI sweep, failing each allocation of one rank in turn): the
  * mixture prior's fit (its sorted copy of a layer's weights: 740 of them here, 5,952 bytes) at
@@ -689,13 +705,10 @@ Test(mpi, a_rank_out_of_memory_in_the_description_length_stops_them_all, .timeou
     char dir[64], out[1 << 15], so[600], model[600], args[2048];
     tmpdir_make(dir, sizeof dir, "mpi");
     failalloc_build(dir, so, sizeof so);
-    snprintf(model, sizeof model, "%s", tmpdir_path(dir, "m.st"));
     const char *small = "configs/blobs.ini --threads 1 --set model.layers=20,37,3";
-    snprintf(args, sizeof args, "train %s --set train.epochs=1 --save %s", small, model);
-    int rc = mpi_failing(out, sizeof out, so, 5952, 1, args);
-    cr_assert_eq(rc, 1, "exit %d (124: a hang): %s", rc, out);
-    cr_assert(strstr(out, "another rank ran out of memory fitting the priors"), "%s", out);
-    cr_assert_eq(access(model, F_OK), 0, "no model: %s", out);
+    train_with_a_rank_out_of_memory(dir, so, small, 5952, 1,
+                                    "another rank ran out of memory fitting the priors", model,
+                                    sizeof model);
     /* mdl's and compress's copy of the weights to quantise (928 floats with the layers'
      * padding, 3,712 bytes: the 5th block of that size), taken by each rank alone before the
      * description length's sums */
@@ -705,7 +718,7 @@ Test(mpi, a_rank_out_of_memory_in_the_description_length_stops_them_all, .timeou
     for (int i = 0; i < 2; i++) {
         snprintf(args, sizeof args, "%s %s %s --checkpoint %s", cmds[i][0], cmds[i][1], small,
                  model);
-        rc = mpi_failing(out, sizeof out, so, 3712, 5, args);
+        int rc = mpi_failing(out, sizeof out, so, 3712, 5, args);
         cr_assert_eq(rc, 1, "%s: exit %d (124: a hang): %s", cmds[i][0], rc, out);
         cr_assert(strstr(out, "rank 1 (host "), "%s: %s", cmds[i][0], out);
         cr_assert(strstr(out, "out of memory"), "%s: %s", cmds[i][0], out);
@@ -725,15 +738,12 @@ Test(mpi, a_rank_out_of_memory_for_the_sums_chunk_slots_stops_them_all_with_a_me
     char dir[64], out[1 << 15], so[600], model[600], args[2048];
     tmpdir_make(dir, sizeof dir, "mpi");
     failalloc_build(dir, so, sizeof so);
-    snprintf(model, sizeof model, "%s", tmpdir_path(dir, "m.st"));
     const char *small = "configs/blobs.ini --threads 1 --set data.samples=5000";
-    snprintf(args, sizeof args, "train %s --set train.epochs=1 --save %s", small, model);
-    int rc = mpi_failing(out, sizeof out, so, 192, 1, args);
-    cr_assert_eq(rc, 1, "exit %d (124: a hang): %s", rc, out);
-    cr_assert(strstr(out, "out of memory for the data code's scratch"), "%s", out);
-    cr_assert_eq(access(model, F_OK), 0, "no model: %s", out);
+    train_with_a_rank_out_of_memory(dir, so, small, 192, 1,
+                                    "out of memory for the data code's scratch", model,
+                                    sizeof model);
     snprintf(args, sizeof args, "mdl %s --checkpoint %s", small, model);
-    rc = mpi_failing(out, sizeof out, so, 192, 1, args);
+    int rc = mpi_failing(out, sizeof out, so, 192, 1, args);
     cr_assert_eq(rc, 1, "mdl: exit %d (124: a hang): %s", rc, out);
     cr_assert(strstr(out, "out of memory for the data code's scratch"), "mdl: %s", out);
     tmpdir_remove(dir);
