@@ -108,6 +108,34 @@ Test(mem, a_cgroup_v1_limit_bounds_the_memory_available, .init = cg_setup, .fini
     cr_assert_geq(cg_headroom(), (size_t)9223372036854771712ull - 200000);
 }
 
+/* The usage counts the page cache, which the kernel reclaims at the limit before the OOM
+ * killer acts: a 1 GiB container that had read 900 MB of data (inactive, clean cache) had
+ * 3.7 MB of headroom by limit minus usage, and `bench memory` refused to run. */
+Test(mem, inactive_page_cache_is_cgroup_headroom, .init = cg_setup, .fini = cg_teardown)
+{
+    cg_write("self", "0::/job\n");
+    cg_write("sys/job/memory.max", "1073741824\n");
+    cg_write("sys/job/memory.current", "1070000000\n");
+    cg_write("sys/job/memory.stat", "anon 50000000\nfile 1000000000\nactive_file 100000000\n"
+                                    "inactive_file 900000000\nfile_dirty 0\n");
+    cr_assert_eq(cg_headroom(), (size_t)(1073741824 - 170000000));
+    /* more cache than usage (the counters are read apart) is never more room than the limit */
+    cg_write("sys/job/memory.stat", "inactive_file 2000000000\n");
+    cr_assert_eq(cg_headroom(), (size_t)1073741824);
+    /* a memory.stat without the key, or with garbage for it, leaves the usage as it is */
+    cg_write("sys/job/memory.stat", "inactive_filex 900000000\nanon 5\n");
+    cr_assert_eq(cg_headroom(), (size_t)3741824);
+    cg_write("sys/job/memory.stat", "inactive_file -9\n");
+    cr_assert_eq(cg_headroom(), (size_t)3741824);
+    /* v1: the hierarchical total_inactive_file, not the cgroup's own inactive_file */
+    cg_write("self", "4:memory:/docker/abc\n");
+    cg_write("sys/memory/docker/abc/memory.limit_in_bytes", "500000\n");
+    cg_write("sys/memory/docker/abc/memory.usage_in_bytes", "450000\n");
+    cg_write("sys/memory/docker/abc/memory.stat", "inactive_file 1000\n"
+                                                  "total_inactive_file 400000\n");
+    cr_assert_eq(cg_headroom(), (size_t)450000);
+}
+
 Test(mem, max_means_no_cgroup_limit, .init = cg_setup, .fini = cg_teardown)
 {
     cg_write("self", "0::/a\n");

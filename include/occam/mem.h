@@ -18,8 +18,9 @@ void *occam_alloc_zero(size_t n, size_t size);
  * plus SwapFree (/proc/meminfo), else the physical memory; SIZE_MAX when neither is known. In a
  * memory cgroup (a container, a systemd slice) it is at most the cgroup's headroom, limit minus
  * usage (v2 memory.max - memory.current, v1 memory.limit_in_bytes - memory.usage_in_bytes, the
- * least over the process's cgroup and its ancestors), since the OOM killer acts at the cgroup's
- * limit however much the machine has free; a limit that cannot be read is no limit. A
+ * least over the process's cgroup and its ancestors; the usage without the inactive page cache
+ * the kernel reclaims first, memory.stat's inactive_file), since the OOM killer acts at the
+ * cgroup's limit however much the machine has free; a limit that cannot be read is no limit. A
  * benchmark sized by its arguments checks against it: under Linux's overcommit its allocations
  * succeed, and touching them got the process (or a neighbour) killed, not a failed malloc. */
 size_t occam_mem_available(void);

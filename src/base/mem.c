@@ -1,6 +1,7 @@
 /* Aligned allocation with overflow checks, and the memory a process may still fill: the
  * machine's (MemAvailable plus SwapFree) and, in a container or a systemd slice, its memory
- * cgroup's (limit minus usage), whichever is smaller. */
+ * cgroup's (limit minus usage, its inactive page cache counted as room), whichever is
+ * smaller. */
 #include "occam/mem.h"
 #include "mem-impl.h"
 
@@ -44,13 +45,42 @@ static int cgroup_read(const char *dir, const char *name, unsigned long long *v)
     return errno == 0 && (*end == '\n' || *end == '\0');
 }
 
-/* The headroom of the cgroup folder DIR: limit minus usage (0 past the limit), or SIZE_MAX when
- * either number is not there. */
-static size_t cgroup_level(const char *dir, const char *limit_name, const char *usage_name)
+/* The value of KEY in DIR/memory.stat ("key value" lines): 1 with *v set, 0 when the file or
+ * the key is not there or its value is not a whole number. */
+static int cgroup_stat(const char *dir, const char *key, unsigned long long *v)
 {
-    unsigned long long limit, usage;
+    char path[4352], line[256];
+    if (snprintf(path, sizeof path, "%s/memory.stat", dir) >= (int)sizeof path) return 0;
+    FILE *f = fopen(path, "re");
+    if (!f) return 0;
+    size_t nk = strlen(key);
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, nk) != 0 || line[nk] != ' ') continue;
+        const char *num = line + nk + 1;
+        if (*num < '0' || *num > '9') break;
+        char *end;
+        errno = 0;
+        *v = strtoull(num, &end, 10);
+        found = errno == 0 && (*end == '\n' || *end == '\0');
+        break;
+    }
+    fclose(f);
+    return found;
+}
+
+/* The headroom of the cgroup folder DIR: limit minus usage (0 past the limit), or SIZE_MAX when
+ * either number is not there. The usage counts the page cache, which the kernel reclaims at the
+ * limit before the OOM killer acts: its inactive part (CACHE_KEY in memory.stat, the part
+ * container runtimes leave out of the working set) is headroom too. Without it a container
+ * that had read its data set, usage near the limit in clean cache, had no room at all. */
+static size_t cgroup_level(const char *dir, const char *limit_name, const char *usage_name,
+                           const char *cache_key)
+{
+    unsigned long long limit, usage, cache;
     if (!cgroup_read(dir, limit_name, &limit) || !cgroup_read(dir, usage_name, &usage))
         return SIZE_MAX;
+    if (cgroup_stat(dir, cache_key, &cache)) usage -= cache < usage ? cache : usage;
     unsigned long long room = usage < limit ? limit - usage : 0;
     return room > SIZE_MAX ? SIZE_MAX : (size_t)room;
 }
@@ -61,7 +91,7 @@ static size_t cgroup_level(const char *dir, const char *limit_name, const char *
  * path that climbs out of the namespace's root ("/../.." for a cgroup outside it): it would
  * lead out of BASE. */
 static size_t cgroup_walk(const char *base, const char *path, const char *limit_name,
-                          const char *usage_name)
+                          const char *usage_name, const char *cache_key)
 {
     char dir[4096];
     size_t nb = strlen(base), np = strlen(path);
@@ -72,7 +102,7 @@ static size_t cgroup_walk(const char *base, const char *path, const char *limit_
     memcpy(dir + nb, path, np + 1);
     size_t least = SIZE_MAX;
     for (;;) {
-        size_t room = cgroup_level(dir, limit_name, usage_name);
+        size_t room = cgroup_level(dir, limit_name, usage_name, cache_key);
         if (room < least) least = room;
         char *slash = strrchr(dir + nb, '/');
         if (!slash) break;
@@ -104,7 +134,8 @@ size_t mem_cgroup_headroom(const char *root, const char *self_cgroup)
         size_t room = SIZE_MAX;
         if (strcmp(line, "0") == 0 && controllers[0] == '\0') { /* v2: the unified hierarchy */
             if (snprintf(base, sizeof base, "%s", root) < (int)sizeof base)
-                room = cgroup_walk(base, path, "memory.max", "memory.current");
+                room = cgroup_walk(base, path, "memory.max", "memory.current",
+                                   "inactive_file");
         } else {
             /* v1: the hierarchy whose comma-separated controllers include memory */
             int memory = 0;
@@ -114,7 +145,8 @@ size_t mem_cgroup_headroom(const char *root, const char *self_cgroup)
                 p += n + (p[n] == ',');
             }
             if (memory && snprintf(base, sizeof base, "%s/memory", root) < (int)sizeof base)
-                room = cgroup_walk(base, path, "memory.limit_in_bytes", "memory.usage_in_bytes");
+                room = cgroup_walk(base, path, "memory.limit_in_bytes", "memory.usage_in_bytes",
+                                   "total_inactive_file");
         }
         if (room < least) least = room;
     }
