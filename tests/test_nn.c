@@ -401,6 +401,26 @@ Test(nn, adam_with_huge_gradients_steps_finitely)
     }
 }
 
+/* A NaN gradient is NaN in w, m and v, as the float loop gives it, also on an entry whose v
+ * is at the bound and so goes through adam_wide: its saturation by fmin/fmax turned the NaN
+ * into m = +FLT_MAX and v = FLT_MAX, a finite state for a diverged weight (and the sign of m
+ * made up). */
+Test(nn, adam_nan_gradient_stays_nan_in_the_wide_path)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    cfg.train.optim.optimizer = OCCAM_OPT_ADAM;
+    occam_optim o;
+    occam_optim_init(&o, &cfg.train.optim);
+    o.t = 5;
+    float w[2] = {1.0f, 1.0f}, m[2] = {-5.0f, -5.0f}, v[2] = {3e38f, 1.0f}, g[2] = {NAN, NAN};
+    const float *parts[1] = {g};
+    occam_optim_update(&o, w, m, v, parts, 1, 0, 2, false, NULL);
+    for (int i = 0; i < 2; i++)
+        cr_assert(isnan(w[i]) && isnan(m[i]) && isnan(v[i]), "entry %d: w %g m %g v %g", i,
+                  w[i], m[i], v[i]);
+}
+
 Test(nn, lr_schedules)
 {
     occam_config cfg;

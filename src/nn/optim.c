@@ -82,8 +82,10 @@ static void adam_wide(const occam_optim *o, float *restrict w, float *restrict m
         const double gi = g[i] + wd * w[i]; /* as the float loop's gi, which it is */
         double md = b1 * m[i] + c1 * gi;
         double vd = b2 * v[i] + c2 * gi * gi;
-        m[i] = (float)fmax(-FLT_MAX, fmin(md, FLT_MAX));
-        v[i] = (float)fmin(vd, FLT_MAX);
+        /* saturated by comparisons, which pass a NaN on: fmin and fmax return their other
+         * argument for a NaN, and a NaN gradient on a saturated entry stored m = +FLT_MAX */
+        m[i] = (float)(md > FLT_MAX ? FLT_MAX : md < -FLT_MAX ? -FLT_MAX : md);
+        v[i] = (float)(vd > FLT_MAX ? FLT_MAX : vd);
         if (floor_m2 * md * md > vd) vd = floor_m2 * md * md;
         w[i] -= (float)((double)step * bc2s * md / (sqrt(vd) + eps));
     }
