@@ -76,19 +76,20 @@ static void on_progress(void *user, const occam_progress *p)
                 p->samples_per_second, world, eta);
         return;
     }
+    /* One write for the line (stderr is unbuffered: an fprintf is a write): in three, a stop
+     * signal's message ("the same stop") could land inside it, and a reader dropping the
+     * epoch lines (grep -v '^epoch') dropped the message with it. */
     const occam_epoch_stats *st = p->stats;
-    fprintf(stderr, "%sepoch %d/%d  step %lld/%lld  loss %.4f", ps->tty ? "\r\033[K" : "",
-            p->epoch, p->epochs, (long long)p->step, (long long)p->steps_per_epoch, st->train_loss);
-    if (st->test.n) {
-        if (ps->task == OCCAM_TASK_CLASSIFY)
-            fprintf(stderr, "  test_acc %.4f", st->test.accuracy);
-        else
-            fprintf(stderr, "  test_rel_err %.4f", st->test.relative_error);
-    }
-    char eta[32];
+    char test[64] = "", eta[32];
+    if (st->test.n && ps->task == OCCAM_TASK_CLASSIFY)
+        snprintf(test, sizeof test, "  test_acc %.4f", st->test.accuracy);
+    else if (st->test.n)
+        snprintf(test, sizeof test, "  test_rel_err %.4f", st->test.relative_error);
     fmt_eta(eta, sizeof eta, p->eta_seconds);
-    fprintf(stderr, "  lr %.4g  %.0f samples/s%s  %.2f s  ETA %s\n", st->lr,
-            st->samples_per_second, world, st->seconds, eta);
+    fprintf(stderr, "%sepoch %d/%d  step %lld/%lld  loss %.4f%s  lr %.4g  %.0f samples/s%s  %.2f "
+            "s  ETA %s\n", ps->tty ? "\r\033[K" : "", p->epoch, p->epochs, (long long)p->step,
+            (long long)p->steps_per_epoch, st->train_loss, test, st->lr, st->samples_per_second,
+            world, st->seconds, eta);
 }
 
 /* The line that opens a run: its data, its model's parameter count, its ranks and threads. */
