@@ -386,17 +386,22 @@ Test(cli, an_epoch_line_is_one_write, .timeout = 60)
         cr_skip_test("strace is not installed or cannot trace here");
     const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
     char cmd[2048];
-    for (int i = 0; i < 2; i++) { /* a classifier's test_acc, a regression's test_rel_err */
+    /* a classifier's test_acc, a regression's test_rel_err; select --verbose's lines */
+    const char *runs[3][3] = {{"train", BLOBS, "test_acc"},
+                              {"train", "configs/hinton93.ini", "test_rel_err"},
+                              {"select --verbose --grid train.weight_decay=0", BLOBS, "test_acc"}};
+    for (int i = 0; i < 3; i++) {
         snprintf(cmd, sizeof cmd,
-                 "t=%s; strace -f -qq -e trace=write -e signal=none -s 1000 -o $t %s train %s "
+                 "t=%s; strace -f -qq -e trace=write -e signal=none -s 1000 -o $t %s %s %s "
                  "--threads 1 --set train.epochs=2 >/dev/null 2>&1 || exit $?; "
-                 "all=$(grep -c 'write(2, \"epoch ' $t); "
-                 "whole=$(grep -c 'write(2, \"epoch [^\"]*%s [^\"]*\\\\n\", ' $t); "
+                 "all=$(grep -c 'write(2, \"[ ]*epoch ' $t); "
+                 "whole=$(grep -c 'write(2, \"[ ]*epoch [^\"]*%s [^\"]*\\\\n\", ' $t); "
                  "echo \"$whole of $all epoch writes whole\"; grep 'write(2, ' $t; "
-                 "test \"$all\" = 2 && test \"$whole\" = 2",
-                 path("w.trace"), bin, i ? "configs/hinton93.ini" : BLOBS,
-                 i ? "test_rel_err" : "test_acc");
-        cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
+                 "test \"$all\" = 2 && test \"$whole\" = 2 && "
+                 /* and select's line for the point */
+                 "{ test %d = 0 || grep -q 'write(2, \"select 1/1 [^\"]*\\\\n\", ' $t; }",
+                 path("w.trace"), bin, runs[i][0], runs[i][1], runs[i][2], i == 2);
+        cr_assert_eq(shell(cmd, NULL), 0, "%s: %s", runs[i][0], out);
     }
 }
 

@@ -314,13 +314,14 @@ static void on_epoch(void *user, const occam_progress *p)
 {
     const occam_config *cfg = user;
     if (!p->end_of_epoch) return;
-    fprintf(stderr, "  epoch %d/%d  loss %.4f", p->epoch, p->epochs, p->stats->train_loss);
-    if (p->stats->test.n)
-        fprintf(stderr, cfg->data.task == OCCAM_TASK_CLASSIFY ? "  test_acc %.4f"
-                                                              : "  test_rel_err %.4f",
-                cfg->data.task == OCCAM_TASK_CLASSIFY ? p->stats->test.accuracy
-                                                      : p->stats->test.relative_error);
-    fputc('\n', stderr);
+    /* one write for the line, as train's: a stop signal's message cannot land inside it */
+    char test[64] = "";
+    if (p->stats->test.n && cfg->data.task == OCCAM_TASK_CLASSIFY)
+        snprintf(test, sizeof test, "  test_acc %.4f", p->stats->test.accuracy);
+    else if (p->stats->test.n)
+        snprintf(test, sizeof test, "  test_rel_err %.4f", p->stats->test.relative_error);
+    fprintf(stderr, "  epoch %d/%d  loss %.4f%s\n", p->epoch, p->epochs, p->stats->train_loss,
+            test);
 }
 
 /* The trained point's metrics and description length. */
@@ -382,21 +383,25 @@ static void say_done(const select_run *s, int p)
 {
     const select_point *pt = &s->pt[p];
     bool classify = pt->cfg.data.task == OCCAM_TASK_CLASSIFY;
-    fprintf(stderr, "%sselect %d/%d  %s  ", isatty(2) ? "\r\033[K" : "", p + 1, s->g.npoints,
-            pt->label);
+    /* composed first and written in one fprintf (stderr is unbuffered: each call a write), so
+     * that a stop signal's message cannot land inside the line */
+    char what[OCCAM_ERROR_MAX + 64], test[64] = "", tail[1024];
     if (pt->state == POINT_FAILED)
-        fprintf(stderr, "failed: %s", pt->msg);
+        snprintf(what, sizeof what, "failed: %s", pt->msg);
     else
-        fprintf(stderr, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %.4f",
-                pt->total_bits, occam_dl_code_name(pt->code), pt->model_bits, pt->data_bits,
-                classify ? "train_acc" : "train_rel_err", pt->train_metric);
+        snprintf(what, sizeof what, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %.4f",
+                 pt->total_bits, occam_dl_code_name(pt->code), pt->model_bits, pt->data_bits,
+                 classify ? "train_acc" : "train_rel_err", pt->train_metric);
     if (pt->state != POINT_FAILED && isfinite(pt->test_metric)) /* none without a test set */
-        fprintf(stderr, "  %s %.4f", classify ? "test_acc" : "test_rel_err", pt->test_metric);
+        snprintf(test, sizeof test, "  %s %.4f", classify ? "test_acc" : "test_rel_err",
+                 pt->test_metric);
     if (pt->same_as >= 0)
-        fprintf(stderr, "  not trained: the same run as point %d (%s)\n", pt->same_as,
-                pt->inert ? pt->inert : "the same config");
+        snprintf(tail, sizeof tail, "  not trained: the same run as point %d (%s)", pt->same_as,
+                 pt->inert ? pt->inert : "the same config");
     else
-        fprintf(stderr, "  %.1f s\n", pt->seconds);
+        snprintf(tail, sizeof tail, "  %.1f s", pt->seconds);
+    fprintf(stderr, "%sselect %d/%d  %s  %s%s%s\n", isatty(2) ? "\r\033[K" : "", p + 1,
+            s->g.npoints, pt->label, what, test, tail);
 }
 
 /* Trains and scores point p. A failed training or score marks the point failed and is not an
