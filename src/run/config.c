@@ -280,7 +280,8 @@ static const config_key keys[] = {
                prune.rewind_epoch, 0, 1000000, "none",
                "after each prune, reset the surviving weights to their initial values or their "
                "values after epoch N, and clear the optimiser state (lottery ticket)"),
-    UINT64_KEY("prune", "seed", prune.seed, "1", "random method seed"),
+    UINT64_KEY("prune", "seed", prune.seed, "1",
+               "seed of prune.method = random and of taylor/obd's minibatch draws"),
     BOOL_KEY("prune", "score_events", prune.score_events, "false",
              "compute the description length L (mdl.model_code) of the dense model and after "
              "every prune step's fine-tuning, for the report and the MDL plot (always on for "

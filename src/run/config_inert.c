@@ -237,8 +237,9 @@ static const struct inert_rule {
          "applies only under a prune.schedule, with prune.method = taylor or obd and "
          "prune.granularity = weight or nm"),
     RULE("prune.bias", prune.bias, prune_unstructured,
-         "applies only under a prune.schedule, with prune.granularity = weight (nm keeps N of "
-         "every M inputs and prunes no bias)"),
+         "applies only under a prune.schedule, with prune.granularity = weight (neuron "
+         "pruning removes a unit's bias with the unit; nm keeps N of every M inputs and prunes "
+         "no bias)"),
     RULE_SPAN("prune.rewind", prune.rewind, prune.rewind_epoch, prune_on,
               "does not apply with prune.schedule = none"),
     RULE("prune.seed", prune.seed, prune_seeded,
