@@ -114,17 +114,25 @@ Test(cli, bench_help_repeats_each_benchmarks_usage)
     }
 }
 
+/* README.md's text (read once). */
+static const char *readme_text(void)
+{
+    static char readme[1 << 20];
+    if (readme[0]) return readme;
+    FILE *f = fopen("README.md", "rb");
+    cr_assert(f, "README.md not found (run the suite from the checkout's root)");
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    return readme;
+}
+
 /* The README's key table is the --config-keys listing; it had drifted (two help texts and a
  * bound out of date). Every key line the binary prints must appear in it, verbatim. */
 Test(cli, readme_key_table_matches_config_keys)
 {
     expect(occam("--config-keys"), 0, "train.lr");
-    FILE *f = fopen("README.md", "rb");
-    cr_assert(f, "README.md not found (run the suite from the checkout's root)");
-    static char readme[1 << 20];
-    size_t n = fread(readme, 1, sizeof readme - 1, f);
-    fclose(f);
-    readme[n] = '\0';
+    const char *readme = readme_text();
     int keys = 0;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
         const char *sp = strchr(line, ' '), *dot = strchr(line, '.');
@@ -2620,6 +2628,12 @@ Test(cli, coding_by_sigma_needs_a_file_with_sigma)
            "total bits");
     expect(occam("compress %s %s --checkpoint %s --out %s", BLOBS, noisy, path("n.st"),
                  path("n.occ")), 0, "bits-back model bits");
+    /* the README paragraph it points to exists (it named a heading the README never had) */
+    const char *see = strstr(out, "(README: \""), *end = see ? strstr(see + 10, "\")") : NULL;
+    cr_assert(see && end, "%s", out);
+    char heading[256];
+    snprintf(heading, sizeof heading, "**%.*s.**", (int)(end - see - 10), see + 10);
+    cr_assert(strstr(readme_text(), heading), "README.md has no %s", heading);
     expect(occam("mdl %s %s --checkpoint %s", BLOBS, noisy, path("n.occ")), 2,
            "n.occ holds no posterior widths σ");
 }

@@ -300,7 +300,8 @@ static int run_compress(const cli_opts *o, occam_error *err)
             occam_dl_compute(&bb, &ss.model, &bp, &cfg.noise, &ss.train, threads, NULL, err) ==
                 OCCAM_OK)
             printf("bits-back model bits %.0f (KL %.0f, mask %.0f, biases %.0f): the file's "
-                   "payload is %+.1f%% (see README, Bayesian compression)\n",
+                   "payload is %+.1f%% (README: \"A noisy model's file against its bits-back "
+                   "code\")\n",
                    bb.model_bits, bb_sum(&bb, 0), bb_sum(&bb, 1), bb_sum(&bb, 2),
                    100.0 * (pay_bits - bb.model_bits) / bb.model_bits);
     }
