@@ -738,6 +738,12 @@ static occam_csv_opts classify_last(int classes)
     return csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, classes);
 }
 
+/* new rows for predict: no label column */
+static occam_csv_opts unlabelled(void)
+{
+    return csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_CLASSIFY, 0);
+}
+
 static void load_csv_ok(occam_dataset *ds, const char *text, occam_csv_opts o)
 {
     path_t p = write_text("t.csv", text);
@@ -1092,8 +1098,7 @@ Test(data, csv_header_names_and_the_column_check)
     occam_dataset_free(&v);
     occam_dataset_free(&w);
     load_csv_ok(&v, "x1,x2,x3,x4,y\n0,1,2,3,0\n", classify_last(2));
-    load_csv_ok(&w, "\"\",x1,x2,x3\n1,2,3,0\n", csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_AUTO,
-                                                          OCCAM_TASK_CLASSIFY, 0));
+    load_csv_ok(&w, "\"\",x1,x2,x3\n1,2,3,0\n", unlabelled());
     cr_assert_eq(occam_data_check_columns(&v, "tr.csv", &w, "te.csv", note, sizeof note, &err),
                  OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "te.csv: its header's feature 2 is \"x1\", feature 1 in tr.csv"),
@@ -1104,17 +1109,14 @@ Test(data, csv_header_names_and_the_column_check)
     /* a row index on both sides lines up with itself: the names beside it compare as before */
     load_csv_ok(&w, "\"\",x2,x3,x4,y\n1,2,3,4,0\n", classify_last(2));
     occam_dataset u;
-    load_csv_ok(&u, "\"\",x1,x2,x3\n1,2,3,4\n", csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_AUTO,
-                                                        OCCAM_TASK_CLASSIFY, 0));
+    load_csv_ok(&u, "\"\",x1,x2,x3\n1,2,3,4\n", unlabelled());
     cr_assert_eq(occam_data_check_columns(&w, "tr.csv", &u, "te.csv", note, sizeof note, &err),
                  OCCAM_OK, "%s", err.msg);
     occam_dataset_free(&u);
     occam_dataset_free(&w);
     /* numbered names on one side only are no excuse: x1, x2 moved along by a named x */
-    load_csv_ok(&w, "x,x1,x2,x3\n1,2,3,0\n", csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_AUTO,
-                                                        OCCAM_TASK_CLASSIFY, 0));
-    load_csv_ok(&u, "x1,x2,x3,x4\n1,2,3,0\n", csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_AUTO,
-                                                         OCCAM_TASK_CLASSIFY, 0));
+    load_csv_ok(&w, "x,x1,x2,x3\n1,2,3,0\n", unlabelled());
+    load_csv_ok(&u, "x1,x2,x3,x4\n1,2,3,0\n", unlabelled());
     cr_assert_eq(occam_data_check_columns(&u, "tr.csv", &w, "te.csv", note, sizeof note, &err),
                  OCCAM_ERR_INPUT);
     cr_assert(strstr(err.msg, "te.csv: its header's feature 2 is \"x1\", feature 1 in tr.csv"),

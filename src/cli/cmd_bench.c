@@ -191,10 +191,11 @@ static int bench_memory(int threads)
     /* the arrays are first-touched: past what the machine has, the OOM killer ended the run
      * (or a neighbour), malloc never failed (--threads 99 on 24 GiB: 37 GiB) */
     double need = 3.0 * sizeof(float) * (double)mt.n * threads;
-    if (need > (double)occam_mem_available()) {
+    double avail = (double)occam_mem_available(); /* reads /proc and the cgroup's files: once */
+    if (need > avail) {
         fprintf(stderr, "occam: bench memory: out of memory: %d threads' arrays need %.1f GiB, "
                 "%.1f GiB available; use fewer threads (--threads)\n", threads,
-                need / (1 << 30), (double)occam_mem_available() / (1 << 30));
+                need / (1 << 30), avail / (1 << 30));
         return OCCAM_ERR_RUNTIME;
     }
     if (occam_team_run(threads, NULL, memory_worker, &mt, &err) != OCCAM_OK)

@@ -356,11 +356,12 @@ int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, 
     /* every thread fills its own matrices: more than the machine has was not a failed malloc
      * but the OOM killer (bench gemm 65536 65536 1 2 on 24 GiB) */
     double need = ((double)m * k + (double)k * n + (double)m * n) * sizeof(float) * threads;
-    if (need > (double)occam_mem_available())
+    double avail = (double)occam_mem_available(); /* reads /proc and the cgroup's files: once */
+    if (need > avail)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "out of memory for %d threads' %dx%dx%d sgemm benchmark matrices "
                                "(%.1f GiB, %.1f GiB available)", threads, m, n, k,
-                               need / (1 << 30), (double)occam_mem_available() / (1 << 30));
+                               need / (1 << 30), avail / (1 << 30));
     double times[64];
     rate_team rt = {m, n, k, reps, times, 1};
     int rc = occam_team_run(threads, NULL, rate_worker, &rt, err);
