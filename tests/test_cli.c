@@ -3199,6 +3199,24 @@ Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
 }
 #endif
 
+/* bench gemm's THREADS and bench memory's --threads are taken as asked past the cores (a
+ * scaling study may want that), but said: the rate is then a share of a core, not a ceiling.
+ * Before, both ran silently oversubscribed. */
+Test(cli, bench_threads_past_the_cores_are_noted)
+{
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "exec taskset -c 0 %s bench gemm 16 16 16 2 2>&1", bin);
+    int sig = 0, rc = shell(cmd, &sig);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+    cr_assert(strstr(out, "occam: note: bench gemm: 2 threads share the 1 core this process "
+                          "may use"), "%s", out);
+    cr_assert(strstr(out, "\"threads\": 2"), "%s", out);
+    snprintf(cmd, sizeof cmd, "exec taskset -c 0 %s bench gemm 16 16 16 1 2>&1", bin);
+    cr_assert_eq(shell(cmd, &sig), 0, "%s", out);
+    cr_assert(!strstr(out, "note"), "%s", out);
+}
+
 /* The benches sized by their arguments first-touch all they allocate. Under Linux's overcommit
  * the allocations succeeded and the OOM killer ended the process (exit 137, and maybe a
  * neighbour's): `bench memory --threads 99` (37 GiB of arrays) on a 24 GiB machine. Sizes

@@ -213,6 +213,17 @@ static int bench_memory(int threads)
 
 /* Parses a whole number in [lo, hi], written in decimal as the config writes one (no blanks),
  * or returns -1. */
+/* bench gemm's THREADS and bench memory's --threads are taken as asked, past the cores too (a
+ * scaling study may want that): say so, since such a rate is a share of a core, not a ceiling */
+static void note_shared_cores(const char *bench, long threads)
+{
+    int cores = occam_team_cores();
+    if (cores > 0 && threads > cores)
+        fprintf(stderr, "occam: note: bench %s: %ld threads share the %d core%s this process may "
+                "use; the rate is theirs together, not a ceiling per core\n", bench, threads,
+                cores, cores == 1 ? "" : "s");
+}
+
 static long parse_long(const char *s, long lo, long hi)
 {
     int64_t v;
@@ -251,6 +262,7 @@ int cmd_bench(int argc, char **argv)
                 return cli_fail(&err);
             }
         if (occam_gemm_check_env(&err) != OCCAM_OK) return cli_fail(&err);
+        note_shared_cores("gemm", d[3]);
         double gf;
         int rc = mt ? occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9,
                                               &gf, &err)
@@ -282,7 +294,9 @@ int cmd_bench(int argc, char **argv)
         }
         int nt;
         int rc = occam_team_resolve((int)threads, true, "--threads", &nt, &err);
-        return rc ? cli_fail(&err) : bench_memory(nt);
+        if (rc) return cli_fail(&err);
+        note_shared_cores("memory", nt);
+        return bench_memory(nt);
     }
     if (argc < 2 || strcmp(argv[1], "train") != 0) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
