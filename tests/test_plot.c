@@ -1281,3 +1281,60 @@ Test(plot, a_checkpoint_of_another_model_is_refused)
               "%s", out);
     cr_assert_eq(count_out_files(), 0, "%s", out);
 }
+
+/* 'occam plot r.json --scaling missing.csv' (or a malformed CSV, or an .occ file as
+ * --checkpoint) drew the report's figures and only then read the second input: exit 2, with
+ * the figures of the good input left in --out (found by the hostile-input sweep). plot.h says a
+ * bad input writes no files; now every input is read and checked before the first is drawn. */
+Test(plot, a_bad_second_input_draws_nothing)
+{
+    need_gnuplot();
+    float w0[12] = {1}, w1[8] = {1}, b0[4] = {0}, b1[2] = {0};
+    occam_st_tensor t[] = {
+        {"layers.0.weight", OCCAM_ST_F32, 2, {4, 3}, w0},
+        {"layers.0.bias", OCCAM_ST_F32, 1, {4}, b0},
+        {"layers.1.weight", OCCAM_ST_F32, 2, {2, 4}, w1},
+        {"layers.1.bias", OCCAM_ST_F32, 1, {2}, b1},
+    };
+    occam_error err = {0};
+    static char out[8192], args[4096], rep[512], ck[512], occ[512], bad[512], good[512];
+    snprintf(ck, sizeof ck, "%s", in_tmp("m.safetensors"));
+    cr_assert_eq(occam_st_write(ck, t, 4, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    snprintf(rep, sizeof rep, "%s", write_report("r.json", HISTORY ", " PRUNE));
+    snprintf(occ, sizeof occ, "%s", in_tmp("m.occ"));
+    write_text(occ, "OCCAMMDL, then nothing an .occ file would hold");
+    snprintf(bad, sizeof bad, "%s", in_tmp("bad.csv"));
+    write_text(bad, SCALING_HEADER "strong,lenet,1,128,1,1,fast,1,1,1,1,1,1,1\n");
+    snprintf(good, sizeof good, "%s", in_tmp("good.csv"));
+    write_text(good, SCALING_HEADER "strong,lenet,1,128,1,1,1,1,1,1,1,1,1,1\n");
+    const char *cases[][3] = {
+        {"--scaling", in_tmp("missing.csv"), "cannot read"},
+        {"--scaling", bad, "speedup 'fast' is not a number"},
+        {"--checkpoint", in_tmp("missing.safetensors"), "cannot open"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(args, sizeof args, "'%s' %s '%s' --out '%s'", rep, cases[i][0], cases[i][1],
+                 in_tmp("out"));
+        cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+        cr_assert(strstr(out, cases[i][2]), "%s: %s", args, out);
+        cr_assert_eq(count_out_files(), 0, "%s: %s", args, out);
+    }
+    snprintf(args, sizeof args, "'%s' --checkpoint '%s' --out '%s'", rep, occ, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, "an .occ file"), "%s", out);
+    cr_assert_eq(count_out_files(), 0, "%s", out);
+    /* a checkpoint then a bad CSV: no masks either */
+    snprintf(args, sizeof args, "--checkpoint '%s' --scaling '%s' --out '%s'", ck, bad,
+             in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert_eq(count_out_files(), 0, "%s", out);
+    /* all three good: every figure, each once */
+    snprintf(args, sizeof args, "'%s' --checkpoint '%s' --scaling '%s' --out '%s'", rep, ck, good,
+             in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 0, "%s", out);
+    cr_assert(exists("out/learning.png") && exists("out/mask_1.png") &&
+                  exists("out/scaling.png"), "%s", out);
+    int lines = 0;
+    for (char *s = out; (s = strstr(s, "wrote ")); s++) lines++;
+    cr_assert_eq(lines, count_out_files(), "%s", out);
+}

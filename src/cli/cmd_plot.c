@@ -3,7 +3,9 @@
  * parses the command line. Its options differ from the computing subcommands' (no CONFIG), so
  * it has its own getopt_long table instead of cli_parse. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "occam/outfile.h"
@@ -29,6 +31,14 @@ static const char usage[] =
     "                     with a report, it must have the report's layer widths\n"
     "  --scaling CSV      perf/scaling.sh's CSV: scaling, speedup against threads\n"
     "At least one input is needed. gnuplot (Debian: gnuplot-nox) must be on PATH.\n";
+
+/* Whether path can be read twice, once to check it and once to draw it: a regular file, or a
+ * name that does not open (which the check then reports). */
+static bool rereadable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) != 0 || S_ISREG(st.st_mode);
+}
 
 static int run(int argc, char **argv, occam_error *err)
 {
@@ -74,6 +84,15 @@ static int run(int argc, char **argv, occam_error *err)
     /* a checkpoint of another model beside the report's figures would be drawn as if it were
      * the report's: refused before anything is drawn */
     if (report && checkpoint) rc = occam_plot_check_pair(report, checkpoint, err);
+    /* The inputs drawn after the first are read and checked before it is drawn: a missing or
+     * bad --scaling CSV, or an .occ as --checkpoint, after a good report wrote the report's
+     * figures and then exited 2. A scaling CSV that is not a regular file (a pipe) cannot be
+     * read twice, and is checked as it is drawn; a checkpoint must be a regular file. */
+    p.check_only = true;
+    if (rc == OCCAM_OK && checkpoint && report) rc = occam_plot_masks(checkpoint, p, err);
+    if (rc == OCCAM_OK && scaling && (report || checkpoint) && rereadable(scaling))
+        rc = occam_plot_scaling(scaling, p, err);
+    p.check_only = false;
     if (rc == OCCAM_OK && report) rc = occam_plot_report(report, p, err);
     if (rc == OCCAM_OK && checkpoint) rc = occam_plot_masks(checkpoint, p, err);
     if (rc == OCCAM_OK && scaling) rc = occam_plot_scaling(scaling, p, err);

@@ -51,6 +51,8 @@ typedef struct occam_plot_params {
     FILE *log;           /* one line per file written; NULL = silent */
     const char *inputs[3]; /* the run's input files (NULL: none), never written over: an
                               output that is one of them is refused, OCCAM_ERR_INPUT */
+    bool check_only;       /* read and check the input as for drawing, then return: no
+                              folder is made and nothing is written */
 } occam_plot_params;
 
 /* Draws the report figures listed above into p.out_dir. */

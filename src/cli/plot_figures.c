@@ -321,6 +321,10 @@ int occam_plot_report(const char *report_path, occam_plot_params p, occam_error 
                               "from 'occam train --report' or 'occam select --report' is "
                               "needed)");
     }
+    if (p.check_only) {
+        plot_report_free(&r);
+        return OCCAM_OK;
+    }
     plot_ctx c;
     rc = plot_ctx_open(&c, &p, err);
     if (rc == OCCAM_OK && curves) rc = plot_learning(&c, &r, err);

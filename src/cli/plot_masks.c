@@ -264,8 +264,9 @@ int occam_plot_masks(const char *checkpoint_path, occam_plot_params p, occam_err
                             "no tensor 'layers.0.weight' (not an occam model?)");
     for (int l = 0; rc == OCCAM_OK && l < nl; l++) rc = mask_build(&m[l], &f, l, err);
     plot_ctx c;
-    if (rc == OCCAM_OK) rc = plot_ctx_open(&c, &p, err);
-    for (int l = 0; rc == OCCAM_OK && l < nl; l++)
+    bool draw = rc == OCCAM_OK && !p.check_only;
+    if (draw) rc = plot_ctx_open(&c, &p, err);
+    for (int l = 0; draw && rc == OCCAM_OK && l < nl; l++)
         rc = plot_mask(&c, checkpoint_path, l, &m[l], err);
     for (int l = 0; m && l < nl; l++) free(m[l].cell);
     free(m);

@@ -346,8 +346,9 @@ int occam_plot_scaling(const char *csv_path, occam_plot_params p, occam_error *e
     scale_groups g;
     rc = scaling_group(&g, &t, err);
     plot_ctx c;
-    if (rc == OCCAM_OK) rc = plot_ctx_open(&c, &p, err);
-    if (rc == OCCAM_OK) rc = scaling_draw(&c, &t, &g, err);
+    bool draw = rc == OCCAM_OK && !p.check_only;
+    if (draw) rc = plot_ctx_open(&c, &p, err);
+    if (draw && rc == OCCAM_OK) rc = scaling_draw(&c, &t, &g, err);
     groups_free(&g);
     free(t.rows);
     return rc;

@@ -305,6 +305,10 @@ int plot_select(const char *path, const occam_plot_params *p, occam_error *err)
     if (rc) return rc;
     rc = sel_load(&r, &root, err);
     occam_json_free(&root);
+    if (rc == OCCAM_OK && p->check_only) {
+        free(r.pt);
+        return OCCAM_OK;
+    }
     plot_ctx c;
     plot_dat d;
     plot_gp g;
