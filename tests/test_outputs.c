@@ -687,6 +687,33 @@ Test(outputs, names_that_would_go_wrong_are_refused_first)
                      in_dir("ck/model.safetensors"), NULL), 0, NULL);
 }
 
+/* An output named as the checkpoint folder, or as a folder it lies in: the run made the folder
+ * for its checkpoints, trained, then failed "is a folder, not a file" (exit 1, the model put
+ * into the folder instead; the report lost). Found by the hostile-input sweep. Now refused
+ * before training, exit 2, naming train.checkpoint_dir; without checkpoints no folder is made,
+ * and the name is the output's. */
+Test(outputs, an_output_the_checkpoint_folder_takes_is_refused_first)
+{
+    char slash[700], dotted[700];
+    snprintf(slash, sizeof slash, "train.checkpoint_dir=%s/", in_dir("ck"));
+    snprintf(dotted, sizeof dotted, "%s/./ck", dir);
+    expect(occam_run(0, "train", BLOBS, EPOCHS_1, "--set", slash, "--set",
+                     "train.checkpoint_every=1", "--save", dotted, NULL),
+           2, "a folder the run makes, for train.checkpoint_dir");
+    expect_untrained();
+    cr_expect(!exists(in_dir("ck")));
+    expect(occam_run(0, "train", BLOBS, EPOCHS_1, CKDIR("a//ck/"), "--set",
+                     "train.checkpoint_every=1", "--report", in_dir("a"), NULL),
+           2, "--report");
+    expect_untrained();
+    cr_expect(!exists(in_dir("a")));
+    expect(occam_run(0, "train", BLOBS, EPOCHS_1, CKDIR("ck"), "--save", in_dir("ck"), NULL), 0,
+           NULL);
+    struct stat st;
+    cr_assert_eq(stat(in_dir("ck"), &st), 0);
+    cr_expect(S_ISREG(st.st_mode), "the model is not a file");
+}
+
 /* Runs the shell command cmd (printf-formatted; $B is the binary, $D the test's folder, $C
  * the blobs config cut to one quick epoch), its output into `out`; the exit status. */
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -230,6 +230,23 @@ static bool in_checkpoint_folder(const char *out, const char *dir)
     return occam_outfile_same(out, there);
 }
 
+/* Whether an output is the checkpoint folder itself or a folder it lies in, which the run
+ * makes a folder before it writes the output: '--save ck' with train.checkpoint_dir = ck
+ * trained, then failed "is a folder, not a file" (exit 1, the model written into ck/). */
+static bool holds_checkpoint_folder(const char *out, const char *dir)
+{
+    char up[PATH_MAX];
+    if ((size_t)snprintf(up, sizeof up, "%s", dir) >= sizeof up) return false;
+    size_t n = strlen(up);
+    while (n > 1 && up[n - 1] == '/') up[--n] = 0; /* "ck/" and "ck" are one folder */
+    while (n > 0 && strcmp(up, "/")) {
+        if (occam_outfile_same(out, up)) return true;
+        while (n > 0 && up[n - 1] != '/') up[--n] = 0; /* "a//ck" goes up to "a", "/ck" to "/" */
+        while (n > 1 && up[n - 1] == '/') up[--n] = 0;
+    }
+    return false;
+}
+
 static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *err)
 {
     int rc = cli_check_outputs(o, cfg, err);
@@ -241,6 +258,11 @@ static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: a name train.checkpoint_dir "
                                  "(%s) keeps for its lock or its checkpoints; choose another",
                                  outs[i][0], outs[i][1], cfg->train.checkpoint_dir);
+    for (int i = 0; i < 2 && rc == OCCAM_OK && cfg->train.checkpoint_every > 0; i++)
+        if (outs[i][1] && holds_checkpoint_folder(outs[i][1], cfg->train.checkpoint_dir))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: a folder the run makes, for "
+                                 "train.checkpoint_dir (%s); choose another name", outs[i][0],
+                                 outs[i][1], cfg->train.checkpoint_dir);
     return rc;
 }
 
