@@ -382,6 +382,21 @@ Test(outputs, a_file_size_limit_is_exit_1_and_keeps_the_last_good_checkpoint)
     cr_expect_eq(count_tmp(dir), 0);
 }
 
+/* The last epoch's checkpoint failing in a run that wrote no other said "the last good
+ * checkpoint is none", as if a file were named none. */
+Test(outputs, a_run_whose_only_checkpoint_fails_names_no_last_good_one)
+{
+    expect(occam_run(10 * 1024, "train", BLOBS, EPOCHS_1, "--set", "train.checkpoint_every=1",
+                     "--set", ckset("only"), "--save", in_dir("m.safetensors"), NULL),
+           1, "File too large");
+    cr_expect(strstr(out, "the last checkpoint was not written (the outputs were)"), "%s", out);
+    cr_expect(strstr(out, "no checkpoint of this run was written"), "%s", out);
+    cr_expect(!strstr(out, "checkpoint is none"), "%s", out);
+    cr_expect_eq(count_tmp(dir), 0, "a temporary file was left");
+    expect(occam_run(0, "eval", BLOBS, "--checkpoint", in_dir("m.safetensors"), NULL), 0,
+           "accuracy");
+}
+
 /* ---- predict: no partial output ------------------------------------------------------------- */
 
 /* A model trained for one epoch, and a CSV of `rows` rows of 20 features to predict on. */

@@ -152,8 +152,13 @@ static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, oc
     if (rc != OCCAM_OK && !interrupted && v->res->epochs >= v->res->capacity) {
         size_t cap = OCCAM_ERROR_MAX;
         int k = snprintf(sio->last_failed, cap, "%.*s", (int)(cap / 2), err->msg);
-        snprintf(sio->last_failed + k, cap - (size_t)k, "; the last good checkpoint is %.*s",
-                 (int)(cap / 2 - 64), w->last[0] ? w->last : "none");
+        /* a run whose only checkpoint was this one has none to name ("is none" read as a file) */
+        if (w->last[0])
+            snprintf(sio->last_failed + k, cap - (size_t)k, "; the last good checkpoint is %.*s",
+                     (int)(cap / 2 - 64), w->last);
+        else
+            snprintf(sio->last_failed + k, cap - (size_t)k, "; no checkpoint of this run was "
+                     "written");
         return OCCAM_OK;
     }
     return rc;
