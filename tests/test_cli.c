@@ -92,6 +92,9 @@ Test(cli, help_and_version)
     expect(occam("bench gemm 64 --help"), 0, "usage: occam bench gemm M N K");
     expect(occam("help bench memory"), 0, "usage: occam bench memory [--threads N]");
     expect(occam("bench memory -h"), 0, "usage: occam bench memory [--threads N]");
+    /* given twice: the same message as every other command's, not the bare usage line */
+    expect(occam("bench memory --threads 1 --threads 2"), 2,
+           "bench memory: --threads given twice ('1', then '2'); give it once");
 }
 
 /* 'occam bench --help' repeats each benchmark's usage lines as its own --help prints them

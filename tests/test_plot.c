@@ -753,13 +753,23 @@ static void plot_ok_quietly(const char *rep)
 
 /* Flat figures: gnuplot cannot autoscale an empty range and warned "empty x range [1:1]" (a
  * report of one epoch, once per panel) or "empty y range" (a select report of one grid point,
- * or of points all at accuracy 1). Each such range is now centred on its value. */
+ * or of points all at accuracy 1; a history at accuracy 1 every epoch). Each such range is now
+ * centred on its value. */
 Test(plot, flat_figures_draw_without_gnuplot_warnings)
 {
     need_gnuplot();
     plot_ok_quietly(write_report("r.json", "\"history\": [{\"epoch\": 1, \"lr\": 0.1,"
                                  " \"train_loss\": 0.9, \"train_accuracy\": 0.6, \"test_loss\":"
                                  " 0.8, \"test_accuracy\": 0.65, \"seconds\": 1,"
+                                 " \"samples_per_second\": 10}], \"prune\": null"));
+    check_png("out/learning.png");
+    /* every epoch at accuracy 1 and one loss: both panels' y ranges are empty */
+    plot_ok_quietly(write_report("r1.json", "\"history\": [{\"epoch\": 1, \"lr\": 0.1,"
+                                 " \"train_loss\": 0.5, \"train_accuracy\": 1, \"test_loss\":"
+                                 " 0.5, \"test_accuracy\": 1, \"seconds\": 1,"
+                                 " \"samples_per_second\": 10}, {\"epoch\": 2, \"lr\": 0.1,"
+                                 " \"train_loss\": 0.5, \"train_accuracy\": 1, \"test_loss\":"
+                                 " 0.5, \"test_accuracy\": 1, \"seconds\": 1,"
                                  " \"samples_per_second\": 10}], \"prune\": null"));
     check_png("out/learning.png");
     plot_ok_quietly(write_select("one.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"

@@ -283,6 +283,11 @@ int cmd_bench(int argc, char **argv)
         /* no CONFIG: only --threads N */
         long threads = 0;
         bool ok = argc == 2 || (argc == 4 && strcmp(argv[2], "--threads") == 0);
+        if (argc == 6 && !strcmp(argv[2], "--threads") && !strcmp(argv[4], "--threads")) {
+            occam_error_set(&err, OCCAM_ERR_INPUT, "bench memory: --threads given twice ('%s', "
+                            "then '%s'); give it once", argv[3], argv[5]);
+            return cli_fail(&err);
+        }
         if (!ok) {
             occam_error_set(&err, OCCAM_ERR_INPUT, "usage: occam bench memory [--threads N]");
             return cli_fail(&err);

@@ -38,9 +38,10 @@ static int mask_low_snr(cli_session *ss, const occam_config *cfg, const occam_dl
         occam_trainer_sync(ss->tr);
     }
     if (occam_comm_is_root(occam_comm_world()))
-        fprintf(stderr, "%s the %zu weights with log α > %g (signal-to-noise below %.3g): the "
+        fprintf(stderr, "%s the %zu weight%s with log α > %g (signal-to-noise below %.3g): the "
                 "code %s (%.0f bits against %.0f)\n", dl->low_snr_masked ? "masked" : "kept",
-                dl->low_snr, cfg->noise.log_alpha, exp(-cfg->noise.log_alpha / 2),
+                dl->low_snr, dl->low_snr == 1 ? "" : "s", cfg->noise.log_alpha,
+                exp(-cfg->noise.log_alpha / 2),
                 dl->low_snr_masked ? "is shorter masked" : "was longer masked",
                 dl->low_snr_masked ? dl->total_bits : dl->low_snr_other_bits,
                 dl->low_snr_masked ? dl->low_snr_other_bits : dl->total_bits);

@@ -71,6 +71,24 @@ static void learning_curves(FILE *f, const char *dat, const char *style, const b
     }
 }
 
+/* A panel whose values are all equal (accuracy 1.0 every epoch) is an empty range to
+ * autoscale: gnuplot warns on stderr and pads it by 1%. It is centred on the value instead. */
+static void history_yrange(FILE *f, const plot_report *r, int k_train, int k_test)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < r->nh; i++) {
+        const double v[2] = {r->h[i][k_train], r->h[i][k_test]};
+        for (int j = 0; j < 2; j++)
+            if (isfinite(v[j])) lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
+    }
+    if (!(lo == hi)) {
+        fputs("set autoscale y\n", f);
+        return;
+    }
+    double pad = lo != 0 ? fabs(lo) * 0.05 : 1;
+    fprintf(f, "set yrange [%.17g:%.17g]\n", lo - pad, lo + pad);
+}
+
 /* Losses that fall by decades (separable data) read better on a log axis. */
 static void learning_loss_panel(FILE *f, const plot_report *r, const char *dat, const bool *have,
                                 const char *style, const char *prune_key)
@@ -82,6 +100,7 @@ static void learning_loss_panel(FILE *f, const plot_report *r, const char *dat, 
     }
     bool logy = span_wants_log(&sp, 100.0);
     if (logy) fputs("set logscale y\nset format y '%g'\n", f);
+    history_yrange(f, r, H_TRAIN_LOSS, H_TEST_LOSS);
     fprintf(f, "set ylabel '%s'\nset title 'loss'\nplot ",
             r->regress ? (logy ? "loss (log scale)" : "loss")
                        : (logy ? "loss (nats, log scale)" : "loss (nats)"));
@@ -92,6 +111,7 @@ static void learning_loss_panel(FILE *f, const plot_report *r, const char *dat, 
 static void learning_metric_panel(FILE *f, const plot_report *r, const char *dat,
                                   const bool *have, const char *style, const char *prune_key)
 {
+    history_yrange(f, r, H_TRAIN_METRIC, H_TEST_METRIC);
     fprintf(f, "set ylabel '%s'\nset title '%s'\nplot ",
             r->regress ? "relative error (fraction)" : "accuracy (fraction correct)",
             r->regress ? "relative error" : "accuracy");
