@@ -63,3 +63,26 @@ Test(runtime, synthetic_topology_groups_threads_by_node)
     cr_assert(strstr(rt.notice, "not this system"), "notice: %s", rt.notice);
     occam_runtime_close(&rt);
 }
+
+/* runtime.oversubscribe permits a count above the cores; it does not raise the automatic one.
+ * With it set, runtime.threads = 0 took every CPU the team had (both hyperthreads of each
+ * core) instead of one per core, so setting it changed the thread count, and the bits, of a
+ * default run on any machine with hyperthreads. */
+Test(runtime, oversubscribe_leaves_the_automatic_count_at_one_per_core)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    snprintf(cfg.runtime.topology, sizeof cfg.runtime.topology, "synthetic:core:2 pu:2");
+    cfg.runtime.oversubscribe = true;
+    occam_error err;
+    occam_runtime rt;
+    /* the team's automatic count: 4 CPUs (occam_team_resolve) */
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(rt.plan.threads, 2, "automatic count %d on 2 cores", rt.plan.threads);
+    occam_runtime_close(&rt);
+    /* a count asked for is still allowed past the cores */
+    cfg.runtime.threads = 4;
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(rt.plan.threads, 4);
+    occam_runtime_close(&rt);
+}

@@ -200,7 +200,7 @@ static int run(const cli_opts *o, occam_error *err)
         p.origin = "runtime.threads (0: this process's cores)";
         rc = occam_team_resolve(0, p.oversubscribe, p.origin, &team, err);
         p.threads = team;
-        if (rc == OCCAM_OK && !p.oversubscribe) p.threads = occam_runtime_cap_auto(tp, p);
+        if (rc == OCCAM_OK) p.threads = occam_runtime_cap_auto(tp, p); /* as the run caps it */
     }
     if (rc == OCCAM_OK) rc = occam_topo_plan_create(&plan, tp, p, err);
     else memset(&plan, 0, sizeof plan);

@@ -88,7 +88,9 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
     const char *why = NULL;
     tp.bind = occam_runtime_rank_bind(p->bind, &why);
     if (why) append_notice(rt, why);
-    if (p->threads == 0 && !p->oversubscribe) tp.threads = occam_runtime_cap_auto(rt->tp, tp);
+    /* one per core whatever runtime.oversubscribe says: it permits a count past the cores, it
+     * does not ask for one (with it set, the automatic team took both hyperthreads of each core) */
+    if (p->threads == 0) tp.threads = occam_runtime_cap_auto(rt->tp, tp);
     rc = occam_topo_plan_create(&rt->plan, rt->tp, tp, err);
     if (rc == OCCAM_OK) {
         rt->node_of = calloc((size_t)rt->plan.threads, sizeof(int));
