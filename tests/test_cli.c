@@ -3646,7 +3646,8 @@ Test(cli, openmp_limits_in_the_environment)
         expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
         snprintf(cmd, sizeof cmd, "HWLOC_SYNTHETIC='core:1 pu:2' %s train %s --threads 2 2>&1",
                  bin, plain);
-        expect(shell(cmd, &sig), 2, "runtime.threads = 2: more threads than the 1 core of the "
+        /* and a count given with --threads is named so: it was "runtime.threads = 2" */
+        expect(shell(cmd, &sig), 2, "--threads = 2: more threads than the 1 core of the "
                "topology");
     }
 }

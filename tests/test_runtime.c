@@ -35,7 +35,7 @@ Test(runtime, buffers_live_on_their_threads_nodes)
     occam_model m;
     cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
     occam_runtime rt;
-    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 2, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 2, NULL, &err), OCCAM_OK, "%s", err.msg);
     occam_trainer *tr;
     cr_assert_eq(occam_trainer_create(&tr, &m, occam_config_trainer(&cfg), 2, &rt.affinity, &err), OCCAM_OK);
     check c = {&rt, 0, 0};
@@ -55,7 +55,7 @@ Test(runtime, synthetic_topology_groups_threads_by_node)
     cfg.runtime.placement = OCCAM_PLACE_SPREAD;
     occam_error err;
     occam_runtime rt;
-    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, NULL, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(rt.groups, 2);
     int want[4] = {0, 1, 0, 1};
     for (int t = 0; t < 4; t++) cr_assert_eq(rt.node_of[t], want[t]);
@@ -77,12 +77,12 @@ Test(runtime, oversubscribe_leaves_the_automatic_count_at_one_per_core)
     occam_error err;
     occam_runtime rt;
     /* the team's automatic count: 4 CPUs (occam_team_resolve) */
-    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, NULL, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(rt.plan.threads, 2, "automatic count %d on 2 cores", rt.plan.threads);
     occam_runtime_close(&rt);
     /* a count asked for is still allowed past the cores */
     cfg.runtime.threads = 4;
-    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, NULL, &err), OCCAM_OK, "%s", err.msg);
     cr_assert_eq(rt.plan.threads, 4);
     occam_runtime_close(&rt);
 }

@@ -45,9 +45,10 @@ typedef struct occam_runtime {
 /* Opens the topology named by p->topology (or the environment, or this machine) and plans
  * `threads` threads on it; under the automatic count (p->threads == 0) at most one per core of
  * the topology (of its cores in the process's CPU mask, when occam binds), so rt->plan.threads
- * may be fewer: the caller runs that many. */
+ * may be fewer: the caller runs that many. origin names a count that was given (p->threads > 0)
+ * in the plan's messages, e.g. "--threads"; NULL is "runtime.threads". */
 int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
-                       occam_error *err);
+                       const char *origin, occam_error *err);
 void occam_runtime_close(occam_runtime *rt);
 
 /* The automatic thread count p.threads (the team's: CPUs, OMP_NUM_THREADS, OpenMP's places)

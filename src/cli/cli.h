@@ -71,6 +71,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
  * thread count (--threads overrides runtime.threads). */
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err);
 
+/* What set the thread count, for messages: "--threads" when o gave it, else "runtime.threads".
+ * cli_setup records it (select, which resolves each point's count itself, calls
+ * cli_threads_given), and the session's plan, which may still refuse the count (more threads
+ * than the topology's cores), names it. */
+void cli_threads_given(const cli_opts *o);
+const char *cli_threads_origin(void);
+
 /* What a computing subcommand works on. */
 typedef struct cli_session {
     occam_config cfg;      /* the effective config (a copy) */

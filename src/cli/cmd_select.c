@@ -162,7 +162,7 @@ static int build_points(select_run *s, occam_error *err)
         if (rc == OCCAM_OK) rc = occam_train_check(&pt->cfg, &e);
         if (rc == OCCAM_OK)
             rc = occam_team_resolve(pt->cfg.runtime.threads, pt->cfg.runtime.oversubscribe,
-                                    s->o->threads >= 0 ? "--threads" : "runtime.threads",
+                                    cli_threads_origin(),
                                     &pt->threads, &e);
         if (rc != OCCAM_OK)
             return occam_error_set(err, rc, "select %d/%d (%s): %s", p + 1, s->g.npoints,
@@ -569,6 +569,7 @@ static int run(const cli_opts *o, occam_error *err)
     select_run *s = calloc(1, sizeof *s);
     if (!s) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     s->o = o;
+    cli_threads_given(o);
     s->best = -1;
     s->save_fd = -1;
     int rc = select_body(s, err);

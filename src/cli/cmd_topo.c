@@ -86,7 +86,7 @@ static int show_buffers(const occam_config *cfg, const occam_topo *tp, const occ
     occam_config c = *cfg;
     c.runtime.threads = plan->threads;
     int rc = occam_model_create(&model, &c.model, c.data.task, err);
-    if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &c.runtime, plan->threads, err);
+    if (rc == OCCAM_OK) rc = occam_runtime_open(&rt, &c.runtime, plan->threads, NULL, err);
     if (rc == OCCAM_OK) {
         occam_runtime_place_weights(&rt, model.params, model.lay.nparams * sizeof(float));
         occam_trainer_params tp = occam_config_trainer(&c);

@@ -289,8 +289,19 @@ static int ranks_read_files(const cli_opts *o, const occam_config *cfg, occam_er
     return rc;
 }
 
+/* Set by cli_threads_given; serial code only. */
+static const char *threads_origin = "runtime.threads";
+
+void cli_threads_given(const cli_opts *o)
+{
+    threads_origin = o->threads >= 0 ? "--threads" : "runtime.threads";
+}
+
+const char *cli_threads_origin(void) { return threads_origin; }
+
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err)
 {
+    cli_threads_given(o);
     occam_config_defaults(cfg);
     int rc = occam_gemm_check_env(err); /* before BLIS reads it: it aborts on a bad value */
     if (rc == OCCAM_OK) rc = occam_config_load(cfg, o->config, err);
@@ -309,7 +320,7 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     if (rc == OCCAM_OK) rc = occam_config_validate(cfg, err);
     if (rc == OCCAM_OK)
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
-                                o->threads >= 0 ? "--threads" : "runtime.threads", threads, err);
+                                cli_threads_origin(), threads, err);
     if (rc == OCCAM_OK) rc = ranks_read_files(o, cfg, err);
 
     /* under mpirun a file one host lacks, or a rank left without a core, stops every rank */

@@ -212,7 +212,8 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
                               "these rows");
     /* the topology is read while loading too: an XML pipe whose writer never closes must end
      * on the first signal, as a data pipe does */
-    if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads, err);
+    if (rc == OCCAM_OK) rc = occam_runtime_open(&s->rt, &s->cfg.runtime, threads,
+                                                    cli_threads_origin(), err);
     loading_ended();
     if (rc == OCCAM_OK) s->threads = threads = s->rt.plan.threads; /* one per core at most */
     rc = ranks_agree_on_inputs(&s->cfg, s, rc, err);

@@ -68,7 +68,7 @@ int occam_runtime_cap_auto(const occam_topo *t, occam_topo_params p)
 }
 
 int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int threads,
-                       occam_error *err)
+                       const char *origin, occam_error *err)
 {
     memset(rt, 0, sizeof *rt);
     rt->params = *p;
@@ -81,9 +81,9 @@ int occam_runtime_open(occam_runtime *rt, const occam_runtime_params *p, int thr
     const occam_comm *w = occam_comm_world();
     bool divide = w->local_size > 1 && w->cores_shared;
     /* the count came from this process's cores when runtime.threads = 0: the message said
-     * "runtime.threads = 2" to a user who had set nothing */
+     * "runtime.threads = 2" to a user who had set nothing, and to one who gave --threads 2 */
     occam_topo_params tp = {threads, p->placement, p->bind, p->oversubscribe,
-                            p->threads == 0 ? "runtime.threads (0: this process's cores)" : NULL,
+                            p->threads == 0 ? "runtime.threads (0: this process's cores)" : origin,
                             divide ? w->local_rank : 0, divide ? w->local_size : 1};
     const char *why = NULL;
     tp.bind = occam_runtime_rank_bind(p->bind, &why);
