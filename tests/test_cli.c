@@ -1493,6 +1493,26 @@ Test(cli, noisy_checkpoint_keeps_rho)
            2, "noise.enabled");
 }
 
+/* A bits-back length under another noise.prior than the model was trained under is a valid
+ * code but not the one training minimised: mdl and compress say so (they said nothing). */
+Test(cli, a_length_under_another_prior_is_noted)
+{
+    const char *cfg = "configs/hinton93.ini --set noise.enabled=true --set noise.prior=gaussian "
+                      "--set train.epochs=2";
+    expect(occam("train %s --save %s", cfg, path("g.st")), 0, NULL);
+    const char *note = "was trained under noise.prior = gaussian; its bits-back length here is "
+                       "under this config's prior";
+    expect(occam("mdl %s --set noise.prior=mog --code bits-back --checkpoint %s", cfg,
+                 path("g.st")), 0, note);
+    expect(occam("compress %s --set noise.prior=mog --checkpoint %s --out %s", cfg,
+                 path("g.st"), path("g.occ")), 0, note);
+    expect(occam("mdl %s --code bits-back --checkpoint %s", cfg, path("g.st")), 0, "total bits");
+    cr_assert(!strstr(out, "trained under"), "%s", out);
+    expect(occam("mdl %s --set noise.prior=mog --code two-part --checkpoint %s", cfg,
+                 path("g.st")), 0, "total bits");
+    cr_assert(!strstr(out, "trained under"), "%s", out);
+}
+
 #if !defined(__SANITIZE_ADDRESS__)
 /* Trains `config` (with `sets`) under address-space limits from lo to hi MB in steps: every run
  * finishes (exit 0 with a result) or exits 1 saying "out of memory"; none dies on a signal and

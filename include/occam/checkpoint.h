@@ -24,6 +24,14 @@ int occam_checkpoint_save(const char *path, const occam_model *m, const occam_co
 bool occam_checkpoint_same_rows(const char *path, const occam_dataset *train, char *why,
                                 size_t cap);
 
+/* Whether the model in path (a safetensors file whose config is recorded) was trained with
+ * noise.enabled under another noise.prior than cfg's, whose name then goes into was (cap
+ * bytes). False for an .occ file, a file that does not say, or cfg without noise.enabled.
+ * A description length under another prior is a valid code, but not the one training
+ * minimised: mdl and compress say so. */
+bool occam_checkpoint_other_prior(const char *path, const occam_config *cfg, char *was,
+                                  size_t cap);
+
 /* Loads weights into m, which must already be created from the config (a safetensors file, or
  * an .occ file by its magic). The file's widths must be m's (model.layers), or, for a model
  * whose own config says its neurons were pruned (prune.granularity = neuron) from exactly this

@@ -338,6 +338,42 @@ int occam_checkpoint_check_config(const char *path, const occam_config *cfg, boo
     return rc;
 }
 
+/* The string value of sec.key in a config's JSON, or NULL. */
+static const char *json_key_str(const occam_json_value *root, const char *sec, const char *key)
+{
+    const occam_json_value *s = occam_json_get(root, sec);
+    const occam_json_value *v = s ? occam_json_get(s, key) : NULL;
+    return v && v->type == OCCAM_JSON_STRING ? v->str : NULL;
+}
+
+bool occam_checkpoint_other_prior(const char *path, const occam_config *cfg, char *was,
+                                  size_t cap)
+{
+    occam_st_file f;
+    occam_error e;
+    if (!cfg->noise.enabled || is_occ(path) || occam_st_open(&f, path, &e) != OCCAM_OK)
+        return false;
+    const char *text = occam_st_meta_get(&f, "config");
+    char *now = malloc(OCCAM_CONFIG_JSON_MAX);
+    occam_json_value then = {0}, is = {0};
+    bool other = false;
+    if (text && now && occam_config_to_json(cfg, now, OCCAM_CONFIG_JSON_MAX) >= 0 &&
+        occam_json_parse(&is, now, strlen(now), &e) == OCCAM_OK &&
+        occam_json_parse(&then, text, strlen(text), &e) == OCCAM_OK) {
+        const occam_json_value *noise = occam_json_get(&then, "noise");
+        const occam_json_value *on = noise ? occam_json_get(noise, "enabled") : NULL;
+        const char *w = json_key_str(&then, "noise", "prior");
+        const char *v = json_key_str(&is, "noise", "prior");
+        other = on && on->type == OCCAM_JSON_BOOL && on->boolean && w && v && strcmp(w, v);
+        if (other) snprintf(was, cap, "%s", w);
+    }
+    occam_json_free(&then);
+    occam_json_free(&is);
+    free(now);
+    occam_st_close(&f);
+    return other;
+}
+
 /* Whether name is a tensor of the model's own that load_st reads: layers.L.weight and .bias,
  * and .weight_rho, .weight_mask and .bias_mask when the file has them. */
 static bool model_tensor(const char *name, int nlayers, bool has_mask, bool has_rho)
