@@ -211,8 +211,6 @@ static int bench_memory(int threads)
     return 0;
 }
 
-/* Parses a whole number in [lo, hi], written in decimal as the config writes one (no blanks),
- * or returns -1. */
 /* bench gemm's THREADS and bench memory's --threads are taken as asked, past the cores too (a
  * scaling study may want that): say so, since such a rate is a share of a core, not a ceiling */
 static void note_shared_cores(const char *bench, long threads)
@@ -224,6 +222,8 @@ static void note_shared_cores(const char *bench, long threads)
                 cores, cores == 1 ? "" : "s");
 }
 
+/* Parses a whole number in [lo, hi], written in decimal as the config writes one (no blanks),
+ * or returns -1. */
 static long parse_long(const char *s, long lo, long hi)
 {
     int64_t v;

@@ -95,6 +95,11 @@ void plot_gp_str(FILE *f, const char *s);
 void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The y range of a panel whose finite values span [lo, hi]: autoscaled, or, when they are all
+ * one value (an empty range, which gnuplot warns about on stderr and pads by 1%), centred on
+ * it. Never for a log axis. */
+void plot_gp_yrange(FILE *f, double lo, double hi);
+
 /* "set multiplot layout ROWS,COLS" with a title in the figure-title font. */
 void plot_gp_multiplot(FILE *f, int rows, int cols, const char *title);
 

@@ -71,8 +71,7 @@ static void learning_curves(FILE *f, const char *dat, const char *style, const b
     }
 }
 
-/* A panel whose values are all equal (accuracy 1.0 every epoch) is an empty range to
- * autoscale: gnuplot warns on stderr and pads it by 1%. It is centred on the value instead. */
+/* A history panel's y range: centred where its values are all one (accuracy 1 every epoch). */
 static void history_yrange(FILE *f, const plot_report *r, int k_train, int k_test)
 {
     double lo = INFINITY, hi = -INFINITY;
@@ -81,12 +80,7 @@ static void history_yrange(FILE *f, const plot_report *r, int k_train, int k_tes
         for (int j = 0; j < 2; j++)
             if (isfinite(v[j])) lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
     }
-    if (!(lo == hi)) {
-        fputs("set autoscale y\n", f);
-        return;
-    }
-    double pad = lo != 0 ? fabs(lo) * 0.05 : 1;
-    fprintf(f, "set yrange [%.17g:%.17g]\n", lo - pad, lo + pad);
+    plot_gp_yrange(f, lo, hi);
 }
 
 /* Losses that fall by decades (separable data) read better on a log axis. */

@@ -151,6 +151,16 @@ void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
     va_end(ap);
 }
 
+void plot_gp_yrange(FILE *f, double lo, double hi)
+{
+    if (!(lo == hi)) {
+        fputs("set autoscale y\n", f);
+        return;
+    }
+    double pad = lo != 0 ? fabs(lo) * 0.05 : 1;
+    fprintf(f, "set yrange [%.17g:%.17g]\n", lo - pad, lo + pad);
+}
+
 void plot_gp_multiplot(FILE *f, int rows, int cols, const char *title)
 {
     fprintf(f, "set multiplot layout %d,%d title ", rows, cols);

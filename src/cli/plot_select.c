@@ -129,12 +129,7 @@ static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1)
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
-    if (lo < hi) {
-        fputs("set autoscale y\n", f);
-        return;
-    }
-    double pad = lo != 0 ? fabs(lo) * 0.05 : 1;
-    fprintf(f, "set yrange [%.17g:%.17g]\n", lo - pad, lo + pad);
+    plot_gp_yrange(f, lo, hi);
 }
 
 static int sel_load(sel_report *r, const occam_json_value *root, occam_error *err)
