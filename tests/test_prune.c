@@ -319,6 +319,64 @@ Test(prune, global_neuron_pruning_keeps_a_unit_in_every_layer)
     rig_down(&r);
 }
 
+/* A unit whose norm exceeds float's range (finite weights near FLT_MAX, which a dead unit keeps
+ * while the loss stays finite) scored +inf, so did its layer's mean, and global scope's
+ * inf / inf made the score NaN: the selection refused it as bad input ('select: score NaN at
+ * segment 0 index 5', exit 2). Against a double reference: the unit's layer keeps it and its
+ * units of largest norm relative to the layer's mean, the other layer is untouched. */
+Test(prune, global_neuron_scores_survive_a_norm_beyond_float)
+{
+    rig r;
+    rig_up(&r, 2, neurons);
+    const occam_layout *lay = &r.m.lay;
+    const int in = lay->width[0], w1 = lay->width[1], w2 = lay->width[2], giant = 5;
+    r.m.params[lay->w_off[0] + (size_t)giant * in] = 3e38f;
+    r.m.params[lay->w_off[0] + (size_t)giant * in + 1] = -3e38f;
+    occam_trainer_sync(r.tr);
+    float *w = malloc(lay->nparams * sizeof(float));
+    memcpy(w, r.m.params, lay->nparams * sizeof(float));
+    size_t w0 = lay->w_off[0], w1off = lay->w_off[1], b0 = lay->b_off[0];
+    /* layer 1's units by their norm in double, largest first (the giant's is ~4.2e38) */
+    double norm[64];
+    int order[64];
+    for (int j = 0; j < w1; j++) {
+        double ss = (double)w[b0 + j] * w[b0 + j];
+        for (int i = 0; i < in; i++) ss += (double)w[w0 + (size_t)j * in + i] * w[w0 + (size_t)j * in + i];
+        for (int o = 0; o < w2; o++) ss += (double)w[w1off + (size_t)o * w1 + j] * w[w1off + (size_t)o * w1 + j];
+        norm[j] = sqrt(ss);
+        order[j] = j;
+    }
+    for (int a = 1; a < w1; a++) /* insertion sort, descending; ties to the lower index */
+        for (int b = a; b > 0 && norm[order[b]] > norm[order[b - 1]]; b--) {
+            int t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    cr_assert_eq(order[0], giant);
+    /* every other unit of layer 1 scores ~1e-37 against its mean, far below layer 2's ~1: the
+     * k removed units are all layer 1's, the smallest norms */
+    uint64_t k = occam_select_count(0.5, (uint64_t)(w1 + w2));
+    occam_pruner *p;
+    occam_error err;
+    occam_prune_event ev;
+    cr_assert_eq(occam_pruner_create(&p, &r.cfg.prune, r.cfg.train.batch, false, &r.m, &err), OCCAM_OK);
+    cr_assert_eq(occam_prune_to(p, &r.m, r.tr, &r.train, 0.5, 1.0, &ev, &err), OCCAM_OK, "%s", err.msg);
+    occam_pruner_free(p);
+    cr_assert_eq(r.m.lay.width[2], w2);
+    cr_assert_eq(r.m.lay.width[1], w1 - (int)k);
+    /* the survivors, in index order, are the w1 - k units of largest norm */
+    int keep[64] = {0};
+    for (int j = 0; j < w1 - (int)k; j++) keep[order[j]] = 1;
+    for (int j = 0, s = 0; j < w1; j++) {
+        if (!keep[j]) continue;
+        cr_assert(memcmp(r.m.params + r.m.lay.w_off[0] + (size_t)s * in, w + w0 + (size_t)j * in,
+                         (size_t)in * sizeof(float)) == 0, "survivor %d is not unit %d", s, j);
+        s++;
+    }
+    free(w);
+    rig_down(&r);
+}
+
 /* Removing a unit must not change what the rest of the network computes: zeroing the same
  * units' weights in the dense model gives the same outputs as the shrunk model. */
 Test(prune, neuron_removal_equals_zeroing)

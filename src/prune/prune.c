@@ -351,9 +351,11 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
     int hidden = 0;
     for (int h = 1; h < L; h++) hidden += old.width[h];
     float *us = malloc(sizeof(float) * (size_t)hidden);
+    double *norm = malloc(sizeof(double) * (size_t)hidden); /* us before rounding to float */
     uint8_t *keepbuf = malloc((size_t)hidden);
-    if (!us || !keepbuf) {
+    if (!us || !norm || !keepbuf) {
         free(us);
+        free(norm);
         free(keepbuf);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for neuron scores");
     }
@@ -370,18 +372,30 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
                 double v = w[old.w_off[h] + (size_t)o * old.width[h] + j];
                 ss += v * v;
             }
-            us[u] = (float)sqrt(ss);
+            norm[u] = sqrt(ss);
+            us[u] = (float)norm[u];
         }
     }
     /* Norms of units with different fan-in and fan-out are not comparable (He-initialised
      * units of a narrow layer all have smaller norms): one global threshold over raw norms
-     * empties whole layers. Globally, a unit is scored relative to its layer's mean. */
+     * empties whole layers. Globally, a unit is scored relative to its layer's mean.
+     * A norm beyond float's range (finite weights near FLT_MAX, which a dead unit keeps while
+     * the loss stays finite) is +inf in us, and so is its layer's mean: inf / inf made the
+     * score NaN, which the selection refused as bad input (exit 2). Such a layer's ratios are
+     * taken from the norms in double, where they are finite; other layers keep their bits. */
     if (prm->scope == OCCAM_SCOPE_GLOBAL)
         for (int h = 1, u = 0; h < L; u += old.width[h], h++) {
             double mean = 0;
             for (int j = 0; j < old.width[h]; j++) mean += us[u + j];
             mean /= old.width[h];
-            for (int j = 0; mean > 0 && j < old.width[h]; j++) us[u + j] = (float)(us[u + j] / mean);
+            const bool wide = isinf(mean);
+            if (wide) {
+                mean = 0;
+                for (int j = 0; j < old.width[h]; j++) mean += norm[u + j];
+                mean /= old.width[h];
+            }
+            for (int j = 0; mean > 0 && j < old.width[h]; j++)
+                us[u + j] = (float)((wide ? norm[u + j] : us[u + j]) / mean);
         }
     /* How many units must be gone in all: the target is cumulative against the dense model. */
     uint64_t gone_total = occam_select_count(target, (uint64_t)p->dense_hidden);
@@ -451,6 +465,7 @@ static int prune_neurons(occam_pruner *p, occam_model *m, occam_trainer *tr, dou
         occam_trainer_relayout(tr, &old, keep);
     }
     free(us);
+    free(norm);
     free(keepbuf);
     return rc;
 }
