@@ -319,6 +319,31 @@ Test(prune, global_neuron_pruning_keeps_a_unit_in_every_layer)
     rig_down(&r);
 }
 
+static void obd(occam_config *c) { c->prune.method = OCCAM_IMP_OBD; }
+
+/* OBD's score w²·Σg² of a finite weight past 1.8e19 whose gradient is exactly 0 (a dead unit's
+ * in-weight) was inf·0 = NaN in float, and the prune step failed as 'training diverged: ...
+ * scores are NaN', blaming gradients that were 0. Such a score is now taken in double: 0, the
+ * weight goes first. Every finite score keeps its float bits. */
+Test(prune, obd_scores_of_a_dead_unit_with_huge_weights_are_zero)
+{
+    rig r;
+    rig_up(&r, 2, obd);
+    const occam_layout *lay = &r.m.lay;
+    const int in = lay->width[0], dead = 7;
+    size_t big = lay->w_off[0] + (size_t)dead * in;
+    for (int i = 0; i < in; i++) r.m.params[big + i] = 0.0f;
+    r.m.params[big] = 2e19f;
+    r.m.params[lay->b_off[0] + dead] = -1e30f; /* never active on these inputs */
+    occam_trainer_sync(r.tr);
+    occam_prune_event ev;
+    prune_once(&r, 0.5, &ev);
+    cr_assert_not_null(r.m.mask);
+    cr_assert_eq(r.m.mask[big], 0, "the dead unit's huge weight (score 0) was kept");
+    cr_assert_eq(r.m.params[big], 0.0f);
+    rig_down(&r);
+}
+
 /* A unit whose norm exceeds float's range (finite weights near FLT_MAX, which a dead unit keeps
  * while the loss stays finite) scored +inf, so did its layer's mean, and global scope's
  * inf / inf made the score NaN: the selection refused it as bad input ('select: score NaN at

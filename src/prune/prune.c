@@ -115,7 +115,14 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
         break;
     case OCCAM_IMP_OBD:
         gradient_stats(p, m, tr, train);
-        for (size_t i = 0; i < n; i++) s[i] = w[i] * w[i] * p->g2sum[i];
+        for (size_t i = 0; i < n; i++) {
+            s[i] = w[i] * w[i] * p->g2sum[i];
+            /* w² past float's range times a gradient of exactly 0 (a dead unit's in-weight)
+             * is inf·0 = NaN, which check_scores took for overflowed gradients: in double it
+             * is the 0 it is. Every other score keeps its float bits. */
+            if (isnan(s[i]) && !isnan(w[i]) && !isnan(p->g2sum[i]))
+                s[i] = (float)((double)w[i] * w[i] * p->g2sum[i]);
+        }
         break;
     case OCCAM_IMP_SNR:
         /* signal-to-noise of noisy weights: |μ| / σ, σ = softplus(ρ) */
