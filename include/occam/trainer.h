@@ -152,6 +152,11 @@ int occam_trainer_ranks(const occam_trainer *tr);
  * order ("0,0,1,1"). Another grouping adds the same partials in another order. malloc'd; NULL
  * when out of memory. */
 char *occam_trainer_grouping(const occam_trainer *tr);
+/* Each rank's thread count, in rank order, as text ("2,1"; "2" alone). Ranks may run different
+ * counts, and which rank runs how many decides how a batch's rows are split and summed: ranks
+ * of 2 and 1 threads and ranks of 1 and 2 have as many threads in all, not the same bits.
+ * malloc'd; NULL when out of memory. */
+char *occam_trainer_rank_threads(const occam_trainer *tr);
 const occam_comm *occam_trainer_comm(const occam_trainer *tr);
 /* Whether layer l computes its weight gradient on the owner path (else shard + reduce). */
 bool occam_trainer_layer_owner(const occam_trainer *tr, int l);

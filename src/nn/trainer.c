@@ -110,6 +110,21 @@ char *occam_trainer_grouping(const occam_trainer *tr)
         k += (size_t)snprintf(s + k, cap - k, "%s%d", t ? "," : "", p->node_of[t]);
     return s;
 }
+char *occam_trainer_rank_threads(const occam_trainer *tr)
+{
+    size_t cap = (size_t)tr->ranks * 12 + 1;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    if (!tr->rng_bytes) {
+        snprintf(s, cap, "%d", tr->threads);
+        return s;
+    }
+    size_t k = 0;
+    for (int r = 0; r < tr->ranks; r++)
+        k += (size_t)snprintf(s + k, cap - k, "%s%zu", r ? "," : "",
+                              tr->rng_bytes[r] / sizeof(occam_rng));
+    return s;
+}
 const occam_comm *occam_trainer_comm(const occam_trainer *tr) { return tr->comm; }
 occam_optim *occam_trainer_optim(occam_trainer *tr) { return &tr->opt; }
 const occam_model *occam_trainer_model(const occam_trainer *tr) { return tr->model; }
@@ -412,6 +427,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
             ok = tr->all_rng != NULL && tr->rng_bytes != NULL;
         }
     }
+    ok &= !tr->comm || tr->rng_bytes != NULL; /* each rank's thread count, for checkpoints */
     tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
     tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
     tr->grad = occam_alloc_zero(lay->nparams * (tr->noise ? 2 : 1), sizeof(float));

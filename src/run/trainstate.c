@@ -263,8 +263,9 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
         add(l, "prune.best_mask", OCCAM_ST_U8, 1, (int64_t)n, 0, v->best_mask);
     }
     char *groups = occam_trainer_grouping(v->tr);
-    if (!groups) {
-        free(l), free(hist), free(evs), free(json);
+    char *rank_threads = occam_trainer_rank_threads(v->tr);
+    if (!groups || !rank_threads) {
+        free(l), free(hist), free(evs), free(json), free(groups), free(rank_threads);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory writing %s", path);
     }
     char widths[16 * OCCAM_MAX_LAYERS], nthreads[16], nranks[16], where[160];
@@ -282,9 +283,9 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
                             {"occam.position", where},      {"occam.ranks", nranks},
                             {"occam.blis", occam_gemm_init()}, {"occam.run", res->run_id},
                             {"occam.data", res->data_crc}, {"occam.nodes", groups},
-                            {"config", json}};
+                            {"occam.rank_threads", rank_threads}, {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
-    free(l), free(hist), free(evs), free(json), free(groups);
+    free(l), free(hist), free(evs), free(json), free(groups), free(rank_threads);
     return rc;
 }
 
@@ -1142,6 +1143,18 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                     strcmp(nodes, "1") ? nodes : "one group", strlen(nodes) > 40 ? "…" : "",
                     strcmp(groups, "1") ? groups : "one group", strlen(groups) > 40 ? "…" : "");
     free(groups);
+    /* as many threads in all on as many ranks, but the ranks' counts in another order (ranks of
+     * 2 and 1 threads, resumed as ranks of 1 and 2): the rows are split and summed otherwise.
+     * A file from before the key does not say. */
+    const char *saved_rt = occam_st_meta_get(&f, "occam.rank_threads");
+    char *rank_threads = saved_rt && !any_order && saved_ranks == ranks &&
+                                 saved_threads == ts.threads
+                             ? occam_trainer_rank_threads(v->tr) : NULL;
+    if (rank_threads && strcmp(saved_rt, rank_threads))
+        list_printf(r->note, sizeof r->note, "the checkpoint's ranks ran %.40s%s threads each, "
+                    "this run's %.40s%s", saved_rt, strlen(saved_rt) > 40 ? "…" : "",
+                    rank_threads, strlen(rank_threads) > 40 ? "…" : "");
+    free(rank_threads);
     /* another machine's kernels round differently (a state moved from an AVX-512 host to an
      * AVX2 one); a state from before the key does not say which it had */
     const char *blis = occam_st_meta_get(&f, "occam.blis");
