@@ -421,6 +421,41 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
     tmpdir_remove(dir);
 }
 
+/* plot, bench gemm and bench memory end without the other commands' agreement: under mpirun
+ * every rank said their errors (a usage error twice under -np 2, once as "rank 1 (host ...)"),
+ * and every rank drew plot's figures, into its own --out (found by the MPI sweep). Now an error
+ * is said once, and rank 0 alone plots. */
+Test(mpi, plot_and_bench_say_an_error_once_and_rank_0_alone_plots, .timeout = 180)
+{
+    char dir[64], out[1 << 15], rep[700], r0[2048], r1[2048];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    struct {
+        const char *args, *want;
+    } cases[] = {
+        {"plot", "plot: nothing to plot"},
+        {"plot /nonexistent/r.json --out /tmp", "/nonexistent/r.json: cannot read"},
+        {"bench gemm x", "usage: occam bench gemm"},
+        {"bench memory 0", "usage: occam bench memory"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_eq(mpi(out, sizeof out, 2, "%s", cases[i].args), 2, "%s: %s", cases[i].args,
+                     out);
+        said_once(out, "occam: ", cases[i].want);
+    }
+    snprintf(rep, sizeof rep, "%s", tmpdir_path(dir, "r.json"));
+    cr_assert_eq(shell_occam(out, sizeof out, "train configs/blobs.ini --threads 1 "
+                             "--set train.epochs=2 --report %s", rep), 0, "%s", out);
+    snprintf(r0, sizeof r0, "plot %s --out %s/p0", rep, dir);
+    snprintf(r1, sizeof r1, "plot %s --out %s/p1", rep, dir);
+    cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r1), 0, "%s", out);
+    char png[800];
+    snprintf(png, sizeof png, "%s/p0/learning.png", dir);
+    cr_assert_eq(access(png, F_OK), 0, "rank 0 drew no %s: %s", png, out);
+    snprintf(png, sizeof png, "%s/p1", dir);
+    cr_assert_neq(access(png, F_OK), 0, "rank 1 drew its figures too: %s", out);
+    tmpdir_remove(dir);
+}
+
 /* n rows of a 2-input, 3-class CSV into csv (cap bytes); returns its length. */
 static size_t rows_csv(char *csv, size_t cap, int n)
 {

@@ -281,6 +281,10 @@ void cli_quiet_other_ranks(void);
  * returns the status of the lowest failing rank on every rank; the message stays only with that
  * rank. Every rank must call it. */
 int cli_agree(int rc, occam_error *err);
+/* The end of a command whose ranks call no collective before it (plot, bench gemm and bench
+ * memory): cli_agree, then the lowest failing rank with a message prints it (cli_fail) and every
+ * rank returns the agreed status. Every rank must call it once. */
+int cli_end(int rc, occam_error *err);
 extern const char *cli_command_name;
 
 #endif

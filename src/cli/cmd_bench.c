@@ -182,33 +182,27 @@ static void memory_worker(void *ctx, int t, int nt)
     free(c);
 }
 
-static int bench_memory(int threads)
+static int bench_memory(int threads, occam_error *err)
 {
     double times[MEMORY_REPS];
     /* 32 Mi floats = 128 MiB per array per thread */
     memory_team mt = {(size_t)32 << 20, times, 1};
-    occam_error err = {0};
     /* the arrays are first-touched: past what the machine has, the OOM killer ended the run
      * (or a neighbour), malloc never failed (--threads 99 on 24 GiB: 37 GiB) */
     double need = 3.0 * sizeof(float) * (double)mt.n * threads;
     double avail = (double)occam_mem_available(); /* reads /proc and the cgroup's files: once */
-    if (need > avail) {
-        fprintf(stderr, "occam: bench memory: out of memory: %d threads' arrays need %.1f GiB, "
-                "%.1f GiB available; use fewer threads (--threads)\n", threads,
-                need / (1 << 30), avail / (1 << 30));
-        return OCCAM_ERR_RUNTIME;
-    }
-    if (occam_team_run(threads, NULL, memory_worker, &mt, &err) != OCCAM_OK)
-        return cli_fail(&err);
-    if (!mt.ok) {
-        fprintf(stderr, "occam: bench memory: out of memory\n");
-        return OCCAM_ERR_RUNTIME;
-    }
+    if (need > avail)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench memory: out of memory: %d threads' "
+                               "arrays need %.1f GiB, %.1f GiB available; use fewer threads "
+                               "(--threads)", threads, need / (1 << 30), avail / (1 << 30));
+    int rc = occam_team_run(threads, NULL, memory_worker, &mt, err);
+    if (rc != OCCAM_OK) return rc;
+    if (!mt.ok) return occam_error_set(err, OCCAM_ERR_RUNTIME, "bench memory: out of memory");
     qsort(times, MEMORY_REPS, sizeof times[0], cmp_double);
     double gbs = 3.0 * sizeof(float) * (double)mt.n * threads / times[MEMORY_REPS / 2] / 1e9;
     printf("{\"bench\": \"memory\", \"threads\": %d, \"triad_gb_per_s\": %.2f, "
            "\"per_thread_gb_per_s\": %.2f}\n", threads, gbs, gbs / threads);
-    return 0;
+    return OCCAM_OK;
 }
 
 /* bench gemm's THREADS and bench memory's --threads are taken as asked, past the cores too (a
@@ -230,6 +224,65 @@ static long parse_long(const char *s, long lo, long hi)
     return occam_config_integer(s, &v) && v >= lo && v <= hi ? (long)v : -1;
 }
 
+/* occam bench gemm M N K [THREADS]: single-threaded sgemm per thread, as occam calls it. */
+static int bench_gemm(int argc, char **argv, occam_error *err)
+{
+    if (wants_help(argc, argv)) {
+        fputs(USAGE_GEMM, stdout);
+        return OCCAM_OK;
+    }
+    long d[4] = {0, 0, 0, 1};
+    bool mt = argc == 7 && strcmp(argv[6], "--blis-threads") == 0;
+    int nargs = argc - 2 - (mt ? 1 : 0);
+    if (nargs != 3 && nargs != 4)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "usage: occam bench gemm M N K [THREADS [--blis-threads]]");
+    static const char *const names[4] = {"M", "N", "K", "THREADS"};
+    for (int i = 0; i < nargs; i++)
+        if ((d[i] = parse_long(argv[2 + i], 1, 1 << 16)) < 0)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "bench gemm: %s = '%s': expected a "
+                                   "whole number from 1 to 65536", names[i], argv[2 + i]);
+    int rc = occam_gemm_check_env(err);
+    if (rc != OCCAM_OK) return rc;
+    note_shared_cores("gemm", d[3]);
+    double gf;
+    rc = mt ? occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, err)
+            : occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, err);
+    if (rc != OCCAM_OK) return rc;
+    printf("{\"bench\": \"gemm\", \"mode\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, "
+           "\"threads\": %ld, \"blis_arch\": \"%s\", \"gflops\": %.2f, "
+           "\"gflops_per_thread\": %.2f}\n", mt ? "blis-threads" : "per-thread", d[0], d[1],
+           d[2], d[3], occam_gemm_init(), gf, gf / (double)d[3]);
+    return OCCAM_OK;
+}
+
+/* occam bench memory [--threads N]: no CONFIG. */
+static int bench_memory_args(int argc, char **argv, occam_error *err)
+{
+    if (wants_help(argc, argv)) {
+        fputs(USAGE_MEMORY, stdout);
+        return OCCAM_OK;
+    }
+    long threads = 0;
+    bool ok = argc == 2 || (argc == 4 && strcmp(argv[2], "--threads") == 0);
+    if (argc == 6 && !strcmp(argv[2], "--threads") && !strcmp(argv[4], "--threads"))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "bench memory: --threads given twice "
+                               "('%s', then '%s'); give it once", argv[3], argv[5]);
+    if (!ok)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "usage: occam bench memory [--threads N]");
+    if (argc == 4 && (threads = parse_long(argv[3], 0, 4096)) < 0)
+        return occam_error_set(err, OCCAM_ERR_INPUT, "bench memory: --threads '%s': expected a "
+                               "whole number from 0 to 4096", argv[3]);
+    int nt;
+    int rc = occam_team_resolve((int)threads, true, "--threads", &nt, err);
+    if (rc) return rc;
+    note_shared_cores("memory", nt);
+    return bench_memory(nt, err);
+}
+
+/* Under mpirun every rank runs the same benchmark and rank 0 prints it. bench gemm and bench
+ * memory call no collective: they end in cli_end, so that an error every rank meets is said
+ * once (each rank said it, rank 1 naming itself). */
 int cmd_bench(int argc, char **argv)
 {
     /* under mpirun every rank runs the same benchmark */
@@ -240,68 +293,12 @@ int cmd_bench(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "select") == 0) return cmd_bench_select(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "infer") == 0) return cmd_bench_infer(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "gemm") == 0) {
-        /* occam bench gemm M N K [THREADS]: single-threaded sgemm per thread, as occam calls it */
-        if (wants_help(argc, argv)) {
-            fputs(USAGE_GEMM, stdout);
-            return 0;
-        }
         occam_error err = {0};
-        long d[4] = {0, 0, 0, 1};
-        bool mt = argc == 7 && strcmp(argv[6], "--blis-threads") == 0;
-        int nargs = argc - 2 - (mt ? 1 : 0);
-        if (nargs != 3 && nargs != 4) {
-            occam_error_set(&err, OCCAM_ERR_INPUT,
-                            "usage: occam bench gemm M N K [THREADS [--blis-threads]]");
-            return cli_fail(&err);
-        }
-        static const char *const names[4] = {"M", "N", "K", "THREADS"};
-        for (int i = 0; i < nargs; i++)
-            if ((d[i] = parse_long(argv[2 + i], 1, 1 << 16)) < 0) {
-                occam_error_set(&err, OCCAM_ERR_INPUT, "bench gemm: %s = '%s': expected a whole "
-                                "number from 1 to 65536", names[i], argv[2 + i]);
-                return cli_fail(&err);
-            }
-        if (occam_gemm_check_env(&err) != OCCAM_OK) return cli_fail(&err);
-        note_shared_cores("gemm", d[3]);
-        double gf;
-        int rc = mt ? occam_gemm_rate_blis_mt((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9,
-                                              &gf, &err)
-                    : occam_gemm_rate((int)d[0], (int)d[1], (int)d[2], (int)d[3], 9, &gf, &err);
-        if (rc != OCCAM_OK) return cli_fail(&err);
-        printf("{\"bench\": \"gemm\", \"mode\": \"%s\", \"m\": %ld, \"n\": %ld, \"k\": %ld, "
-               "\"threads\": %ld, \"blis_arch\": \"%s\", \"gflops\": %.2f, "
-               "\"gflops_per_thread\": %.2f}\n", mt ? "blis-threads" : "per-thread", d[0], d[1],
-               d[2], d[3], occam_gemm_init(), gf, gf / (double)d[3]);
-        return 0;
+        return cli_end(bench_gemm(argc, argv, &err), &err);
     }
     if (argc >= 2 && strcmp(argv[1], "memory") == 0) {
-        if (wants_help(argc, argv)) {
-            fputs(USAGE_MEMORY, stdout);
-            return 0;
-        }
         occam_error err = {0};
-        /* no CONFIG: only --threads N */
-        long threads = 0;
-        bool ok = argc == 2 || (argc == 4 && strcmp(argv[2], "--threads") == 0);
-        if (argc == 6 && !strcmp(argv[2], "--threads") && !strcmp(argv[4], "--threads")) {
-            occam_error_set(&err, OCCAM_ERR_INPUT, "bench memory: --threads given twice ('%s', "
-                            "then '%s'); give it once", argv[3], argv[5]);
-            return cli_fail(&err);
-        }
-        if (!ok) {
-            occam_error_set(&err, OCCAM_ERR_INPUT, "usage: occam bench memory [--threads N]");
-            return cli_fail(&err);
-        }
-        if (argc == 4 && (threads = parse_long(argv[3], 0, 4096)) < 0) {
-            occam_error_set(&err, OCCAM_ERR_INPUT, "bench memory: --threads '%s': expected a "
-                            "whole number from 0 to 4096", argv[3]);
-            return cli_fail(&err);
-        }
-        int nt;
-        int rc = occam_team_resolve((int)threads, true, "--threads", &nt, &err);
-        if (rc) return cli_fail(&err);
-        note_shared_cores("memory", nt);
-        return bench_memory(nt);
+        return cli_end(bench_memory_args(argc, argv, &err), &err);
     }
     if (argc < 2 || strcmp(argv[1], "train") != 0) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "occam/comm.h"
 #include "occam/outfile.h"
 #include "plot.h"
 
@@ -99,9 +100,12 @@ static int run(int argc, char **argv, occam_error *err)
     return rc;
 }
 
+/* Under mpirun rank 0 alone plots, as it alone writes every other output: every rank drew the
+ * same figures into its own --out, and every rank said the same error (a missing report was
+ * said twice under -np 2, once as rank 1's). The others wait for its status. */
 int cmd_plot(int argc, char **argv)
 {
     occam_error err = {0};
-    int rc = run(argc, argv, &err);
-    return rc ? cli_fail(&err) : 0;
+    int rc = occam_comm_is_root(occam_comm_world()) ? run(argc, argv, &err) : OCCAM_OK;
+    return cli_end(rc, &err);
 }

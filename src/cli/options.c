@@ -113,6 +113,8 @@ static int cli_finish(int rc, occam_error *err)
     return rc ? cli_fail(err) : 0;
 }
 
+int cli_end(int rc, occam_error *err) { return cli_finish(cli_agree(rc, err), err); }
+
 static int parse_threads(const char *s, int *out, occam_error *err)
 {
     int64_t v;
