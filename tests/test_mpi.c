@@ -357,6 +357,40 @@ Test(mpi, ranks_whose_thread_counts_trade_places_do_not_resume_bit_identically, 
     tmpdir_remove(dir);
 }
 
+/* A training state recorded rank 0's NUMA grouping alone: a state written with rank 1 on two
+ * nodes (a synthetic topology), resumed with rank 1 on one, said "it continues
+ * bit-identically" while its weights came out other bits. Every rank's grouping is recorded
+ * now; the same layout still continues bit-identically. */
+Test(mpi, a_resume_names_another_rank_s_numa_grouping, .timeout = 180)
+{
+    char dir[64], out[1 << 15], a0[2048], a1[2048], state[700];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *run = "train configs/blobs.ini --set data.samples=200 --set train.epochs=2 "
+                      "--set runtime.grad=shard --set runtime.oversubscribe=true";
+    const char *two = "--threads 4 --set 'runtime.topology=synthetic:node:2 core:2 pu:1'";
+    snprintf(a0, sizeof a0, "%s --threads 1 --set train.checkpoint_every=1 "
+             "--set train.checkpoint_dir=%s/ck", run, dir);
+    snprintf(a1, sizeof a1, "%s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s/ck",
+             run, two, dir);
+    cr_assert_eq(mpi_two(out, sizeof out, dir, a0, a1), 0, "%s", out);
+    snprintf(state, sizeof state, "%s/ck/ckpt-e0001-s000000007.safetensors", dir);
+    for (int i = 0; i < 2; i++) {
+        snprintf(a0, sizeof a0, "%s --threads 1 --set train.checkpoint_dir=%s/r%d --resume %s",
+                 run, dir, i, state);
+        snprintf(a1, sizeof a1, "%s %s --set train.checkpoint_dir=%s/r%d --resume %s", run,
+                 i == 0 ? "--threads 4" : two, dir, i, state);
+        cr_assert_eq(mpi_two(out, sizeof out, dir, a0, a1), 0, "%s", out);
+        if (i == 0) {
+            cr_assert(strstr(out, "grouped by NUMA node as 1|0,0,1,1, this run's as one group"),
+                      "%s", out);
+            cr_assert(strstr(out, "not bit-identically"), "%s", out);
+        } else {
+            cr_assert(strstr(out, "it continues bit-identically"), "%s", out);
+        }
+    }
+    tmpdir_remove(dir);
+}
+
 /* mpi_two with rank 1 given RANK1 after COMMON. */
 static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
                      const char *rank1)

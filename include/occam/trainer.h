@@ -147,10 +147,11 @@ const occam_model *occam_trainer_model(const occam_trainer *tr);
 /* The ranks this trainer's batches are shared with (1 without mpirun), and their
  * communicator (NULL when alone). */
 int occam_trainer_ranks(const occam_trainer *tr);
-/* How this rank's threads group their gradient sums by NUMA node, as text: "1" when the sums do
- * not depend on it (one node, or no layer on the shard path), else each thread's node in thread
- * order ("0,0,1,1"). Another grouping adds the same partials in another order. malloc'd; NULL
- * when out of memory. */
+/* How the threads group their gradient sums by NUMA node, as text: "1" when the sums do not
+ * depend on it (one node, or no layer on the shard path), else each thread's node in thread
+ * order ("0,0,1,1"); under MPI every rank's, joined by '|' in rank order ("0,0,1,1|1"), "1"
+ * when no rank's matters. Another grouping adds the same partials in another order. malloc'd;
+ * NULL when out of memory. */
 char *occam_trainer_grouping(const occam_trainer *tr);
 /* Each rank's thread count, in rank order, as text ("2,1"; "2" alone). Ranks may run different
  * counts, and which rank runs how many decides how a batch's rows are split and summed: ranks

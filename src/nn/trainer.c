@@ -90,6 +90,7 @@ struct occam_trainer {
     int stream0, streams;          /* this rank's first noise stream, and the world's (ranks
                                       may run different thread counts) */
     size_t *rng_bytes;             /* ranks > 1: [ranks] bytes of each rank's streams */
+    char *world_groups;            /* ranks > 1: every rank's grouping (gather_groupings) */
     /* noisy weights (noise.enabled), else NULL: shard path only; partial[t] holds [dμ | dσ²] */
     noisy_state *noise;
 };
@@ -97,7 +98,8 @@ struct occam_trainer {
 int occam_trainer_threads(const occam_trainer *tr) { return tr->threads; }
 int occam_trainer_ranks(const occam_trainer *tr) { return tr->ranks; }
 
-char *occam_trainer_grouping(const occam_trainer *tr)
+/* This rank's grouping, as occam_trainer_grouping describes it. */
+static char *rank_grouping(const occam_trainer *tr)
 {
     const occam_reduce_plan *p = &tr->plan;
     bool matters = p->nodes > 1 && tr->nranges > 0;
@@ -110,6 +112,43 @@ char *occam_trainer_grouping(const occam_trainer *tr)
         k += (size_t)snprintf(s + k, cap - k, "%s%d", t ? "," : "", p->node_of[t]);
     return s;
 }
+char *occam_trainer_grouping(const occam_trainer *tr)
+{
+    if (!tr->comm) return rank_grouping(tr);
+    return tr->world_groups ? strdup(tr->world_groups) : NULL;
+}
+
+/* Every rank's grouping into tr->world_groups, joined by '|' in rank order ("0,0,1,1|1"), or
+ * "1" when no rank's depends on it. Collectives: every rank calls it once, whatever its own
+ * creation came to (ok false: its part is "1"), so none waits in them alone; it stays NULL
+ * when an allocation fails on any rank, which fails the creation. */
+static void gather_groupings(occam_trainer *tr, bool ok)
+{
+    char *mine = ok ? rank_grouping(tr) : NULL;
+    const char *part = mine ? mine : "1";
+    int len = (int)strlen(part) + 1, lens[tr->ranks];
+    occam_comm_allgather_bytes(tr->comm, &len, lens, sizeof len);
+    size_t counts[tr->ranks], total = 0;
+    for (int r = 0; r < tr->ranks; r++) total += counts[r] = (size_t)lens[r];
+    char *all = malloc(total), *out = malloc(total);
+    /* the ranks agree first, so that all of them gather, or none */
+    if (occam_comm_max_int(tr->comm, !all || !out)) {
+        free(mine), free(all), free(out);
+        return;
+    }
+    occam_comm_allgatherv_bytes(tr->comm, part, all, counts);
+    free(mine);
+    bool matters = false;
+    size_t k = 0;
+    for (int r = 0, at = 0; r < tr->ranks; at += lens[r], r++) {
+        matters |= strcmp(all + at, "1") != 0;
+        k += (size_t)snprintf(out + k, total - k, "%s%s", r ? "|" : "", all + at);
+    }
+    if (!matters) memcpy(out, "1", 2);
+    free(all);
+    tr->world_groups = out;
+}
+
 char *occam_trainer_rank_threads(const occam_trainer *tr)
 {
     size_t cap = (size_t)tr->ranks * 12 + 1;
@@ -156,6 +195,7 @@ void occam_trainer_free(occam_trainer *tr)
     free(tr->out);
     free(tr->all_rng);
     free(tr->rng_bytes);
+    free(tr->world_groups);
     noisy_state_free(tr->noise);
     if (tr->replica)
         for (int g = 1; g < tr->plan.nodes; g++) free(tr->replica[g]);
@@ -442,6 +482,10 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
     int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, tr->pl.node_of, err)
                 : trainer_oom(threads, p.batch, err);
     if (rc == OCCAM_OK) plan_paths(tr, p.grad, p.batch); /* after the plan: its node count */
+    if (tr->comm) {
+        gather_groupings(tr, rc == OCCAM_OK);
+        ok &= tr->world_groups != NULL; /* for checkpoints */
+    }
     if (rc == OCCAM_OK && p.weights == OCCAM_WEIGHTS_REPLICATE && tr->plan.nodes > 1) {
         tr->replica = calloc((size_t)tr->plan.nodes, sizeof *tr->replica);
         ok &= tr->replica != NULL;
