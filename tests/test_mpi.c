@@ -321,6 +321,21 @@ Test(mpi, ranks_on_other_blis_kernels_are_said, .timeout = 120)
     tmpdir_remove(dir);
 }
 
+/* A resume on two ranks (rank 0 given ARGS0, rank 1 ARGS1): it says `note` and that it will
+ * not continue bit-identically, or, with note NULL, that it will. */
+static void expect_resume(const char *dir, const char *args0, const char *args1,
+                          const char *note)
+{
+    char out[1 << 15];
+    cr_assert_eq(mpi_two(out, sizeof out, dir, args0, args1), 0, "%s", out);
+    if (note) {
+        cr_assert(strstr(out, note), "%s", out);
+        cr_assert(strstr(out, "not bit-identically"), "%s", out);
+    } else {
+        cr_assert(strstr(out, "it continues bit-identically"), "%s", out);
+    }
+}
+
 /* Ranks may run different thread counts, and which rank runs how many decides how a batch's
  * rows are split and summed on the shard path. A state written by ranks of 2 and 1 threads,
  * resumed by ranks of 1 and 2, has as many threads in all on as many ranks, and the resume said
@@ -345,14 +360,9 @@ Test(mpi, ranks_whose_thread_counts_trade_places_do_not_resume_bit_identically, 
                  run, threads[i][0], dir, state);
         snprintf(a1, sizeof a1, "%s --threads %d --set train.checkpoint_dir=%s/r --resume %s",
                  run, threads[i][1], dir, state);
-        cr_assert_eq(mpi_two(out, sizeof out, dir, a0, a1), 0, "%s", out);
-        if (i == 0) {
-            cr_assert(strstr(out, "the checkpoint's ranks ran 2,1 threads each, this run's 1,2"),
-                      "%s", out);
-            cr_assert(strstr(out, "not bit-identically"), "%s", out);
-        } else {
-            cr_assert(strstr(out, "it continues bit-identically"), "%s", out);
-        }
+        expect_resume(dir, a0, a1,
+                      i == 0 ? "the checkpoint's ranks ran 2,1 threads each, this run's 1,2"
+                             : NULL);
     }
     tmpdir_remove(dir);
 }
@@ -379,14 +389,9 @@ Test(mpi, a_resume_names_another_rank_s_numa_grouping, .timeout = 180)
                  run, dir, i, state);
         snprintf(a1, sizeof a1, "%s %s --set train.checkpoint_dir=%s/r%d --resume %s", run,
                  i == 0 ? "--threads 4" : two, dir, i, state);
-        cr_assert_eq(mpi_two(out, sizeof out, dir, a0, a1), 0, "%s", out);
-        if (i == 0) {
-            cr_assert(strstr(out, "grouped by NUMA node as 1|0,0,1,1, this run's as one group"),
-                      "%s", out);
-            cr_assert(strstr(out, "not bit-identically"), "%s", out);
-        } else {
-            cr_assert(strstr(out, "it continues bit-identically"), "%s", out);
-        }
+        expect_resume(dir, a0, a1,
+                      i == 0 ? "grouped by NUMA node as 1|0,0,1,1, this run's as one group"
+                             : NULL);
     }
     tmpdir_remove(dir);
 }
