@@ -540,6 +540,15 @@ Test(mpi, select_names_the_rank_whose_grid_differs, .timeout = 120)
     rc = mpi_two(out, sizeof out, dir, r0, r1);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
     cr_assert_eq(access(rep, F_OK), 0, "%s", out);
+    /* the team is said as train says it, and the report gives the world size (it said "1
+     * thread" and had no ranks) */
+    cr_assert(strstr(out, "2 points, 2 ranks × 1 thread, BLIS kernels"), "%s", out);
+    FILE *f = fopen(rep, "rb");
+    cr_assert_not_null(f, "%s", rep);
+    size_t n = fread(csv, 1, sizeof csv - 1, f);
+    fclose(f);
+    csv[n] = 0;
+    cr_assert(strstr(csv, "\"ranks\": 2"), "%s", csv);
     rc = mpi_two(out, sizeof out, dir,
                  "select configs/blobs.ini --threads 1 --grid train.epochs=1,2",
                  "select configs/blobs.ini --threads 1 --grid train.epochs=1,2 "

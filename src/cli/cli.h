@@ -71,6 +71,12 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
  * thread count (--threads overrides runtime.threads). */
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err);
 
+/* The team as the opening line says it, "2 ranks × 2 threads" ("1 rank × 1 thread"; with
+ * ranks of other counts, their range: "2 ranks × 1–2 threads"), into team; notes ranks that
+ * multiply with other BLIS kernels than rank 0's (arch, its kernels). Collectives: every rank
+ * calls it. */
+void cli_team_text(char *team, size_t cap, int threads, const char *arch);
+
 /* What set the thread count, for messages: "--threads" when o gave it, else "runtime.threads".
  * cli_setup records it (select, which resolves each point's count itself, calls
  * cli_threads_given), and the session's plan, which may still refuse the count (more threads

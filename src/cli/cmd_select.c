@@ -426,11 +426,12 @@ static int train_point(select_run *s, int p, occam_error *err)
         return occam_error_set(err, rc, "select %d/%d (%s): %s", p + 1, s->g.npoints,
                                pt->label, e.msg);
     if (p == 0) {
-        char label[256];
+        char label[256], team[64];
         cli_label_text(label, sizeof label, &ss.train);
-        fprintf(stderr, "occam: %zu training and %zu test samples%s, %d point%s, %d thread%s, "
+        cli_team_text(team, sizeof team, pt->threads, ss.arch); /* every rank gets here */
+        fprintf(stderr, "occam: %zu training and %zu test samples%s, %d point%s, %s, "
                 "BLIS kernels %s\n", ss.train.n, ss.test.n, label, s->g.npoints,
-                s->g.npoints == 1 ? "" : "s", pt->threads, pt->threads == 1 ? "" : "s", ss.arch);
+                s->g.npoints == 1 ? "" : "s", team, ss.arch);
     }
     say_start(s, p);
     if (s->o->verbose) fputc('\n', stderr);

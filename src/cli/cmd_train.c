@@ -23,7 +23,6 @@
 #include "occam/prune.h"
 #include "occam/report.h"
 #include "occam/runtime.h"
-#include "occam/safetensors.h"
 #include "occam/train.h"
 #include "occam/trainer.h"
 #include "occam/trainstate.h"
@@ -441,23 +440,8 @@ static int run(const cli_opts *o, occam_error *err)
     if (root && (size_t)cfg.train.batch > train->n)
         fprintf(stderr, "occam: note: train.batch = %d is more than the %zu training rows: "
                 "every step takes all of them, one step an epoch\n", cfg.train.batch, train->n);
-    /* "2 ranks × 2 threads", or with ranks given other counts (mpirun's MPMD form) their
-     * range: rank 0's count alone misstated the others' (every rank gets here) */
     char team[64];
-    int most = occam_comm_max_int(world, threads), least = -occam_comm_max_int(world, -threads);
-    /* ranks on other BLIS kernels (other CPUs, a BLIS_ARCH_TYPE on one) round their products
-     * otherwise: the run is consistent, but not the bits of a run on one kernel */
-    int kmine = (int)(occam_st_crc32(0, arch, strlen(arch)) & 0x3fffffff);
-    bool kinds = world->size > 1 && /* every rank or none calls the collectives */
-                 occam_comm_max_int(world, kmine) != -occam_comm_max_int(world, -kmine);
-    if (kinds && root)
-        fprintf(stderr, "occam: note: the ranks multiply with different BLIS kernels (rank 0: "
-                "%s): the results are not the bits of a run on one kind of kernel\n", arch);
-    if (least == most)
-        snprintf(team, sizeof team, "%d rank%s × %d thread%s", world->size,
-                 world->size == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
-    else
-        snprintf(team, sizeof team, "%d ranks × %d–%d threads", world->size, least, most);
+    cli_team_text(team, sizeof team, threads, arch); /* every rank gets here */
     if (rc == OCCAM_OK) {
         /* a resume prints it once the state is read, at the widths the run goes on at */
         data_line line = {.train = train, .test = test, .team = team, .arch = arch};

@@ -18,6 +18,7 @@
 
 #include "select-impl.h"
 #include "occam/checkpoint.h"
+#include "occam/comm.h"
 #include "occam/json.h"
 #include "occam/outfile.h"
 #include "occam/report.h"
@@ -228,6 +229,8 @@ static void write_body(occam_json *j, const char *config_json, const void *ctx)
     occam_json_string(j, "select");
     occam_json_key(j, "version");
     occam_json_string(j, OCCAM_VERSION);
+    occam_json_key(j, "ranks"); /* the world size, as train's report gives it */
+    occam_json_int(j, occam_comm_world()->size);
     occam_json_key(j, "config_file");
     occam_json_string(j, s->o->config);
     occam_json_key(j, "task");
