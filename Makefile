@@ -153,7 +153,7 @@ clean:
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build-fuzz
-FUZZ_NAMES   ?= config idx csv checkpoint occ
+FUZZ_NAMES   ?= config idx csv checkpoint occ json plot
 FUZZ_ARGS    ?=
 # clang's -fopenmp is LLVM's libomp (it also provides the GOMP_* entry points the Debian BLIS
 # build calls).
@@ -162,12 +162,14 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -ffp-contract=off $(FUZZ_OMP) -Iinclude \
                 -isystem $(BLIS_INC) $(MPI_INC:-I%=-isystem %) -MMD -MP
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+# fuzz_plot also links the CLI's plot readers (src/cli/plot_*.c; see fuzz/fuzz_plot.c).
+FUZZ_PLOT_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard src/cli/plot_*.c))
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(MPI_LIBS) $(FUZZ_OMP)
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
 # Reached only through the pattern rule below, so make would delete them as intermediates.
-.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/fuzz/fuzz_util.o
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_PLOT_OBJ) $(FUZZ_BUILD)/fuzz/fuzz_util.o
 fuzz-build: $(FUZZ_BINS)
 
 fuzz:
@@ -207,6 +209,8 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_BUILD)/fuzz/fuzz_util.o $(FUZZ_LIB_OB
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Wall -Wextra -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $(filter %.c %.o,$^) $(FUZZ_LIBS)
 
+$(FUZZ_BUILD)/fuzz_plot: $(FUZZ_PLOT_OBJ)
+
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c -o $@ $<
@@ -214,5 +218,5 @@ $(FUZZ_BUILD)/%.o: %.c
 fuzz-clean:
 	rm -rf $(FUZZ_BUILD)
 
--include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BUILD)/fuzz/fuzz_util.d $(FUZZ_BINS:=.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_PLOT_OBJ:.o=.d) $(FUZZ_BUILD)/fuzz/fuzz_util.d $(FUZZ_BINS:=.d)
 # ==== end of fuzzing ============================================================================
