@@ -552,6 +552,26 @@ Test(plot, numbers_beyond_a_figure_name_the_member)
     cr_assert_eq(occam_plot_scaling(in_tmp("one.csv"), p, &err), OCCAM_OK, "%s", err.msg);
 }
 
+/* The prior is drawn scaled by the histogram's total: counts of 1e308 summed to inf, and
+ * gnuplot failed weights.png (exit 1, "all points y value undefined") after learning.png was
+ * drawn. A total within a figure's range still draws. */
+Test(plot, a_histogram_total_beyond_a_figure_names_the_member)
+{
+    need_gnuplot();
+    occam_error err = {0};
+    const char *rep = write_report("a.json", HISTORY ", " MDL ", \"weight_histogram\": "
+                                   "{\"edges\": [-1, 0, 1], \"counts\": [1e308, 1e308]}");
+    occam_plot_params p = {.out_dir = in_tmp("out")};
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_ERR_INPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "a.json: weight_histogram.counts: their total inf is beyond "
+                              "what a figure can draw"), "%s", err.msg);
+    cr_assert(!exists("out"));
+    rep = write_report("b.json", HISTORY ", " MDL ", \"weight_histogram\": "
+                       "{\"edges\": [-1, 0, 1], \"counts\": [1e299, 1e299]}");
+    plot_ok(rep);
+    check_png("out/weights.png");
+}
+
 Test(plot, wrong_member_types_name_the_member)
 {
     occam_plot_params p = {.out_dir = in_tmp("out")};

@@ -314,6 +314,14 @@ static int parse_histogram(const plot_report *r, const occam_json_value *v, cons
         if (h->counts[i] < 0)
             return plot_input_err(err, r->path, "%s.counts[%zu]: negative count", where, i);
     }
+    /* The prior is drawn scaled by the counts' total: two counts of 1e308 summed to inf, every
+     * point of the prior curve was inf or NaN, and gnuplot failed the figure ("all points y
+     * value undefined", exit 1) after the other figures were drawn. */
+    double total = 0;
+    for (size_t i = 0; i < nc; i++) total += h->counts[i];
+    if (total > 1e300)
+        return plot_input_err(err, r->path, "%s.counts: their total %g " PLOT_RANGE, where,
+                              total);
     return OCCAM_OK;
 }
 
