@@ -162,8 +162,8 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -ffp-contract=off $(FUZZ_OMP) -Iinclude \
                 -isystem $(BLIS_INC) $(MPI_INC:-I%=-isystem %) -MMD -MP
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
-# fuzz_plot also links the CLI's plot readers (src/cli/plot_*.c; see fuzz/fuzz_plot.c).
-FUZZ_PLOT_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard src/cli/plot_*.c))
+# fuzz_plot also links the CLI's plot readers (src/cli/plot_*.c, and shown.c for cli_shown).
+FUZZ_PLOT_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard src/cli/plot_*.c) src/cli/shown.c)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_LIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(MPI_LIBS) $(FUZZ_OMP)
 

@@ -25,17 +25,6 @@
 #include "../src/cli/plot-impl.h"
 #include "fuzz_util.h"
 
-/* The CLI's display quoting (src/cli/options.c), the one CLI function the plot files call:
- * options.c itself needs the build ID the Makefile generates for build/ only. */
-const char *cli_shown(const char *text);
-const char *cli_shown(const char *text)
-{
-    static char buf[4][4 * OCCAM_ERROR_MAX + 4];
-    static int next;
-    char *b = buf[next++ % 4];
-    return occam_error_quote(b, sizeof buf[0], text, strlen(text), OCCAM_ERROR_MAX);
-}
-
 static char tmp_dir[4096];
 static char out_dir[4096 + 16];
 static char gnuplot[4096 + 16];

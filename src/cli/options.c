@@ -44,14 +44,6 @@ void cli_quiet_other_ranks(void)
     }
 }
 
-const char *cli_shown(const char *text)
-{
-    static char buf[4][4 * OCCAM_ERROR_MAX + 4];
-    static int next;
-    char *b = buf[next++ % 4];
-    return occam_error_quote(b, sizeof buf[0], text, strlen(text), OCCAM_ERROR_MAX);
-}
-
 int cli_fail(const occam_error *err)
 {
     int status = err->status ? err->status : OCCAM_ERR_RUNTIME;
