@@ -1259,12 +1259,8 @@ Test(plot, an_output_never_replaces_an_input)
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 0, "%s", out);
 }
 
-/* 'occam plot r.json --checkpoint other.safetensors' drew the masks of another model beside
- * the report's figures, exit 0, without a word. Now a checkpoint whose layer shapes are not
- * those of the report's layers[] is refused (exit 2, naming both files and the first layer
- * that differs) before anything is drawn; the report's own checkpoint passes, and a report
- * that lists no layers (one of occam select) cannot be checked and gets a note. */
-Test(plot, a_checkpoint_of_another_model_is_refused)
+/* A 3-4-2 model's checkpoint at path (its first weights 1, the rest 0). */
+static void write_3_4_2(const char *path)
 {
     float w0[12] = {1}, w1[8] = {1}, b0[4] = {0}, b1[2] = {0};
     occam_st_tensor t[] = {
@@ -1274,9 +1270,20 @@ Test(plot, a_checkpoint_of_another_model_is_refused)
         {"layers.1.bias", OCCAM_ST_F32, 1, {2}, b1},
     };
     occam_error err = {0};
+    cr_assert_eq(occam_st_write(path, t, 4, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+}
+
+/* 'occam plot r.json --checkpoint other.safetensors' drew the masks of another model beside
+ * the report's figures, exit 0, without a word. Now a checkpoint whose layer shapes are not
+ * those of the report's layers[] is refused (exit 2, naming both files and the first layer
+ * that differs) before anything is drawn; the report's own checkpoint passes, and a report
+ * that lists no layers (one of occam select) cannot be checked and gets a note. */
+Test(plot, a_checkpoint_of_another_model_is_refused)
+{
+    occam_error err = {0};
     static char ck[512], same[512], other[512], shallow[512], bad[512], none[512];
     snprintf(ck, sizeof ck, "%s", in_tmp("m.safetensors"));
-    cr_assert_eq(occam_st_write(ck, t, 4, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    write_3_4_2(ck);
 #define LAYER(l, i, o) "{\"layer\": " #l ", \"in\": " #i ", \"out\": " #o "}"
     snprintf(same, sizeof same, "%s",
              write_report("same.json", HISTORY ", \"layers\": [" LAYER(0, 3, 4) ", "
@@ -1319,17 +1326,9 @@ Test(plot, a_checkpoint_of_another_model_is_refused)
 Test(plot, a_bad_second_input_draws_nothing)
 {
     need_gnuplot();
-    float w0[12] = {1}, w1[8] = {1}, b0[4] = {0}, b1[2] = {0};
-    occam_st_tensor t[] = {
-        {"layers.0.weight", OCCAM_ST_F32, 2, {4, 3}, w0},
-        {"layers.0.bias", OCCAM_ST_F32, 1, {4}, b0},
-        {"layers.1.weight", OCCAM_ST_F32, 2, {2, 4}, w1},
-        {"layers.1.bias", OCCAM_ST_F32, 1, {2}, b1},
-    };
-    occam_error err = {0};
     static char out[8192], args[4096], rep[512], ck[512], occ[512], bad[512], good[512];
     snprintf(ck, sizeof ck, "%s", in_tmp("m.safetensors"));
-    cr_assert_eq(occam_st_write(ck, t, 4, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    write_3_4_2(ck);
     snprintf(rep, sizeof rep, "%s", write_report("r.json", HISTORY ", " PRUNE));
     snprintf(occ, sizeof occ, "%s", in_tmp("m.occ"));
     write_text(occ, "OCCAMMDL, then nothing an .occ file would hold");
