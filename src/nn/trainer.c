@@ -112,6 +112,7 @@ static char *rank_grouping(const occam_trainer *tr)
         k += (size_t)snprintf(s + k, cap - k, "%s%d", t ? "," : "", p->node_of[t]);
     return s;
 }
+
 char *occam_trainer_grouping(const occam_trainer *tr)
 {
     if (!tr->comm) return rank_grouping(tr);
@@ -164,6 +165,7 @@ char *occam_trainer_rank_threads(const occam_trainer *tr)
                               tr->rng_bytes[r] / sizeof(occam_rng));
     return s;
 }
+
 const occam_comm *occam_trainer_comm(const occam_trainer *tr) { return tr->comm; }
 occam_optim *occam_trainer_optim(occam_trainer *tr) { return &tr->opt; }
 const occam_model *occam_trainer_model(const occam_trainer *tr) { return tr->model; }
