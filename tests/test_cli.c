@@ -3232,7 +3232,7 @@ Test(cli, bench_threads_past_the_cores_are_noted)
     snprintf(cmd, sizeof cmd, "exec taskset -c 0 %s bench gemm 16 16 16 2 2>&1", bin);
     int sig = 0, rc = shell(cmd, &sig);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
-    cr_assert(strstr(out, "occam: note: bench gemm: 2 threads share the 1 core this process "
+    cr_assert(strstr(out, "occam: note: bench gemm: 2 threads share the 1 CPU this process "
                           "may use"), "%s", out);
     cr_assert(strstr(out, "\"threads\": 2"), "%s", out);
     snprintf(cmd, sizeof cmd, "exec taskset -c 0 %s bench gemm 16 16 16 1 2>&1", bin);

@@ -1352,6 +1352,17 @@ Test(plot, a_bad_second_input_draws_nothing)
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
     cr_assert(strstr(out, "an .occ file"), "%s", out);
     cr_assert_eq(count_out_files(), 0, "%s", out);
+    /* a report through a pipe beside --checkpoint: read twice (the pair's check, the figures),
+     * a FIFO waited for a writer for ever and a pipe read empty the second time; refused
+     * from its stat, before it is opened (found by the review) */
+    const char *fifo = in_tmp("r.fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    snprintf(args, sizeof args, "'%s' --checkpoint '%s' --out '%s'", fifo, ck, in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, "is not a regular file, and with --checkpoint the report is read "
+                          "twice"), "%s", out);
+    cr_assert_eq(count_out_files(), 0, "%s", out);
+    unlink(fifo);
     /* a checkpoint then a bad CSV: no masks either */
     snprintf(args, sizeof args, "--checkpoint '%s' --scaling '%s' --out '%s'", ck, bad,
              in_tmp("out"));

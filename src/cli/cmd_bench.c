@@ -206,13 +206,14 @@ static int bench_memory(int threads, occam_error *err)
 }
 
 /* bench gemm's THREADS and bench memory's --threads are taken as asked, past the cores too (a
- * scaling study may want that): say so, since such a rate is a share of a core, not a ceiling */
+ * scaling study may want that): say so past the CPUs this process may use (occam_team_cores
+ * counts CPUs: hyperthreads too), since such a rate is a share of one, not a ceiling */
 static void note_shared_cores(const char *bench, long threads)
 {
     int cores = occam_team_cores();
     if (cores > 0 && threads > cores)
-        fprintf(stderr, "occam: note: bench %s: %ld threads share the %d core%s this process may "
-                "use; the rate is theirs together, not a ceiling per core\n", bench, threads,
+        fprintf(stderr, "occam: note: bench %s: %ld threads share the %d CPU%s this process may "
+                "use; the rate is theirs together, not a ceiling per CPU\n", bench, threads,
                 cores, cores == 1 ? "" : "s");
 }
 

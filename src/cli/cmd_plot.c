@@ -82,9 +82,16 @@ static int run(int argc, char **argv, occam_error *err)
     if (rc) return rc;
     occam_plot_params p = {.out_dir = out, .gnuplot = NULL, .log = stdout,
                            .inputs = {report, checkpoint, scaling}};
+    /* the pair is checked from the report, which is then read again to draw it: a pipe has
+     * nothing left the second time (a FIFO waited for a writer for ever) */
+    if (rc == OCCAM_OK && report && checkpoint && !rereadable(report))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "plot: %s is not a regular file, and with "
+                             "--checkpoint the report is read twice (to check the pair, then to "
+                             "draw it): write it to a file first", cli_shown(report));
     /* a checkpoint of another model beside the report's figures would be drawn as if it were
      * the report's: refused before anything is drawn */
-    if (report && checkpoint) rc = occam_plot_check_pair(report, checkpoint, err);
+    if (rc == OCCAM_OK && report && checkpoint)
+        rc = occam_plot_check_pair(report, checkpoint, err);
     /* The inputs drawn after the first are read and checked before it is drawn: a missing or
      * bad --scaling CSV, or an .occ as --checkpoint, after a good report wrote the report's
      * figures and then exited 2. A scaling CSV that is not a regular file (a pipe) cannot be

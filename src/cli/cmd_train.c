@@ -262,11 +262,14 @@ static int check_outputs(const cli_opts *o, const occam_config *cfg, occam_error
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: a name train.checkpoint_dir "
                                  "(%s) keeps for its lock or its checkpoints; choose another",
                                  outs[i][0], outs[i][1], cfg->train.checkpoint_dir);
-    for (int i = 0; i < 2 && rc == OCCAM_OK && cfg->train.checkpoint_every > 0; i++)
+    /* without train.checkpoint_every too: a stop by a signal writes a checkpoint there, and
+     * the command it prints to continue, with this --save, was then refused */
+    for (int i = 0; i < 2 && rc == OCCAM_OK; i++)
         if (outs[i][1] && holds_checkpoint_folder(outs[i][1], cfg->train.checkpoint_dir))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s %s: a folder the run makes, for "
-                                 "train.checkpoint_dir (%s); choose another name", outs[i][0],
-                                 outs[i][1], cfg->train.checkpoint_dir);
+                                 "train.checkpoint_dir (%s), at its checkpoints or when a "
+                                 "signal stops it; choose another name", outs[i][0], outs[i][1],
+                                 cfg->train.checkpoint_dir);
     return rc;
 }
 

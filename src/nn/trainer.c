@@ -133,7 +133,7 @@ static void gather_groupings(occam_trainer *tr, bool ok)
     for (int r = 0; r < tr->ranks; r++) total += counts[r] = (size_t)lens[r];
     char *all = malloc(total), *out = malloc(total);
     /* the ranks agree first, so that all of them gather, or none */
-    if (occam_comm_max_int(tr->comm, !all || !out)) {
+    if (occam_comm_max_int(tr->comm, !all || !out || (ok && !mine))) {
         free(mine), free(all), free(out);
         return;
     }
