@@ -47,15 +47,31 @@ Test(runtime, buffers_live_on_their_threads_nodes)
     occam_model_free(&m);
 }
 
-Test(runtime, synthetic_topology_groups_threads_by_node)
+/* The default runtime keys on the synthetic topology `shape`, with tweak (if any) applied. */
+static occam_runtime_params synthetic(const char *shape, void (*tweak)(occam_runtime_params *))
 {
     occam_config cfg;
     occam_config_defaults(&cfg);
-    snprintf(cfg.runtime.topology, sizeof cfg.runtime.topology, "synthetic:numa:2 core:2 pu:1");
-    cfg.runtime.placement = OCCAM_PLACE_SPREAD;
+    snprintf(cfg.runtime.topology, sizeof cfg.runtime.topology, "synthetic:%s", shape);
+    if (tweak) tweak(&cfg.runtime);
+    return cfg.runtime;
+}
+
+/* Opens the runtime of p for `threads` threads; it must succeed. */
+static void open_ok(occam_runtime *rt, const occam_runtime_params *p, int threads)
+{
     occam_error err;
+    cr_assert_eq(occam_runtime_open(rt, p, threads, NULL, &err), OCCAM_OK, "%s", err.msg);
+}
+
+static void spread(occam_runtime_params *p) { p->placement = OCCAM_PLACE_SPREAD; }
+static void oversubscribe(occam_runtime_params *p) { p->oversubscribe = true; }
+
+Test(runtime, synthetic_topology_groups_threads_by_node)
+{
+    occam_runtime_params p = synthetic("numa:2 core:2 pu:1", spread);
     occam_runtime rt;
-    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, NULL, &err), OCCAM_OK, "%s", err.msg);
+    open_ok(&rt, &p, 4);
     cr_assert_eq(rt.groups, 2);
     int want[4] = {0, 1, 0, 1};
     for (int t = 0; t < 4; t++) cr_assert_eq(rt.node_of[t], want[t]);
@@ -70,19 +86,15 @@ Test(runtime, synthetic_topology_groups_threads_by_node)
  * default run on any machine with hyperthreads. */
 Test(runtime, oversubscribe_leaves_the_automatic_count_at_one_per_core)
 {
-    occam_config cfg;
-    occam_config_defaults(&cfg);
-    snprintf(cfg.runtime.topology, sizeof cfg.runtime.topology, "synthetic:core:2 pu:2");
-    cfg.runtime.oversubscribe = true;
-    occam_error err;
+    occam_runtime_params p = synthetic("core:2 pu:2", oversubscribe);
     occam_runtime rt;
     /* the team's automatic count: 4 CPUs (occam_team_resolve) */
-    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, NULL, &err), OCCAM_OK, "%s", err.msg);
+    open_ok(&rt, &p, 4);
     cr_assert_eq(rt.plan.threads, 2, "automatic count %d on 2 cores", rt.plan.threads);
     occam_runtime_close(&rt);
     /* a count asked for is still allowed past the cores */
-    cfg.runtime.threads = 4;
-    cr_assert_eq(occam_runtime_open(&rt, &cfg.runtime, 4, NULL, &err), OCCAM_OK, "%s", err.msg);
+    p.threads = 4;
+    open_ok(&rt, &p, 4);
     cr_assert_eq(rt.plan.threads, 4);
     occam_runtime_close(&rt);
 }
