@@ -2469,6 +2469,34 @@ Test(data, load_csv_regress)
     expect_load_error(&cfg, tr_p.s);
 }
 
+/* A table of several targets (sklearn's linnerud: 3 exercises, then 3 body measures) with
+ * model.layers ending in 3: a CSV row holds one target, so the error says that, where it named
+ * only the input width (the user counted the other targets as outputs, occam as features). */
+Test(data, load_csv_regress_several_targets)
+{
+    path_t tr_p = write_text("linn.csv", "Chins,Situps,Jumps,Weight,Waist,Pulse\n"
+                                         "5,162,60,191,36,50\n2,110,60,189,37,52\n"
+                                         "12,101,101,193,38,58\n");
+    occam_config cfg = base_config(OCCAM_SOURCE_CSV, (const int[]){3, 4, 3}, 3);
+    cfg.data.task = OCCAM_TASK_REGRESS;
+    snprintf(cfg.data.train, sizeof cfg.data.train, "%s", tr_p.s);
+    expect_load_error(&cfg, "model.layers: input width 3 does not match the data's 5 features");
+    expect_load_error(&cfg, "and its output width 3 is not 1; a CSV row holds one regression "
+                            "target, the data.label column");
+    cfg.model.layers[0] = 5;
+    expect_load_error(&cfg, "output width 3 does not match the data's 1 regression targets");
+    expect_load_error(&cfg, "a CSV row holds one regression target");
+    /* one output: the input width alone, as before */
+    cfg = base_config(OCCAM_SOURCE_CSV, (const int[]){3, 4, 1}, 3);
+    cfg.data.task = OCCAM_TASK_REGRESS;
+    snprintf(cfg.data.train, sizeof cfg.data.train, "%s", tr_p.s);
+    occam_dataset tr, te;
+    occam_error err = {0};
+    cr_assert_eq(occam_data_load(&cfg.data, occam_config_inputs(&cfg), occam_config_outputs(&cfg),
+                                 &tr, &te, &err), OCCAM_ERR_INPUT);
+    cr_assert_null(strstr(err.msg, "one regression target"), "%s", err.msg);
+}
+
 Test(data, load_idx)
 {
     write_idx_images("train-images-idx3-ubyte.gz", 3, 2, 3, k_pix, sizeof k_pix, true);

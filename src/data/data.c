@@ -339,20 +339,31 @@ static int load_blobs(const occam_data_params *p, occam_dataset *train, occam_da
 
 /* The model's input and output widths must match what was read from `src`. */
 static int load_check_model(int in, int out, const occam_dataset *train, const char *src,
-                            occam_error *err)
+                            bool csv, occam_error *err)
 {
+    /* A CSV row holds one regression target, data.label's column, and every other cell is a
+     * feature: a model.layers that ends in several outputs (a table of several targets, as
+     * sklearn's linnerud) was told only that its input width was off. */
+    const char *several = csv && !train->label && out > 1
+                              ? "a CSV row holds one regression target, the data.label "
+                                "column, and occam reads every other column as a feature "
+                                "(train one model a target)"
+                              : "";
+    char outw[48] = "";
+    if (*several) snprintf(outw, sizeof outw, ", and its output width %d is not 1", out);
     /* the note that names a row index comes after the load, which this ends: say it here */
     if (in < 0 || (size_t)in != train->d)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "model.layers: input width %d does not match the data's %zu "
-                               "features (%s)%s",
-                               in, train->d, src,
+                               "features (%s)%s%s%s%s",
+                               in, train->d, src, outw,
                                train->row_index
                                    ? "; they count its first column, which has no name and "
                                      "holds a row index as R's write.csv and pandas' to_csv "
                                      "write by default? write the file without it (R: "
                                      "row.names = FALSE; pandas: index=False)"
-                                   : "");
+                                   : "",
+                               *several ? "; " : "", several);
     if (train->label && out != train->classes)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "model.layers: output width %d does not match the data's %d "
@@ -361,8 +372,8 @@ static int load_check_model(int in, int out, const occam_dataset *train, const c
     if (!train->label && out != train->targets)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "model.layers: output width %d does not match the data's %d "
-                               "regression targets (%s)",
-                               out, train->targets, src);
+                               "regression targets (%s)%s%s",
+                               out, train->targets, src, *several ? ": " : "", several);
     return OCCAM_OK;
 }
 
@@ -443,7 +454,8 @@ int occam_data_load(const occam_data_params *p, int inputs, int outputs, occam_d
     *test = (occam_dataset){0};
     char src[LOAD_SOURCE_MAX] = "";
     int rc = load_read(p, outputs, train, test, src, err);
-    if (rc == OCCAM_OK) rc = load_check_model(inputs, outputs, train, src, err);
+    if (rc == OCCAM_OK) rc = load_check_model(inputs, outputs, train, src,
+                                                p->source == OCCAM_SOURCE_CSV, err);
     if (rc == OCCAM_OK && p->holdout > 0) rc = load_holdout(p, train, test, err);
     if (rc == OCCAM_OK) occam_data_normalize(train, test, p->normalize);
     if (rc == OCCAM_OK && p->normalize_targets)
