@@ -2306,6 +2306,36 @@ Test(cli, a_row_index_in_a_csv_is_noted)
     cr_assert_null(strstr(out, "counts the rows"), "%s", out);
 }
 
+/* pandas' header of unnamed columns (0, 1, 2, ...) is read as a data row under data.header =
+ * auto, as the rule says, but train, select and predict say so: a regression file so written
+ * trained on one row more than it holds without a word. */
+Test(cli, a_numbered_first_line_in_a_csv_is_noted)
+{
+    char text[4096], ini[1024];
+    int n = snprintf(text, sizeof text, "0,1,2\n");
+    for (int i = 0; i < 30; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%d.5,%d,%d.25\n", i % 7, i % 3, i % 5);
+    write_file("nh.csv", text);
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntask = regress\n"
+             "normalize = standardize\n[model]\nlayers = 2,4,1\n[train]\nepochs = 1\n"
+             "batch = 8\n", path("nh.csv"));
+    write_file("nh.ini", ini);
+    const char *says = "its first line numbers the columns, 0, 1, 2, ... (or 1, 2, 3, ...), as "
+                       "pandas writes the header of a table whose columns have no names: "
+                       "data.header = auto reads a line of numbers as data, so occam reads it "
+                       "as a row; if it is a header, set data.header = yes";
+    expect(occam("train %s --threads 1 --save %s", path("nh.ini"), path("nh.st")), 0, says);
+    cr_assert(strstr(out, "occam: note: data.train ("), "%s", out);
+    cr_assert(strstr(out, "31 training"), "%s", out);
+    expect(occam("predict %s --checkpoint %s --input %s", path("nh.ini"), path("nh.st"),
+                 path("nh.csv")),
+           0, says);
+    expect(occam("select %s --threads 1 --grid train.lr=0.01,0.02", path("nh.ini")), 0, says);
+    /* data.header = yes: a header, and no note */
+    expect(occam("train %s --threads 1 --set data.header=yes", path("nh.ini")), 0, "30 training");
+    cr_assert_null(strstr(out, "numbers the columns"), "%s", out);
+}
+
 /* The line of out that holds needle, copied into line (cap bytes). */
 static void line_with(const char *needle, char *line, size_t cap)
 {

@@ -2340,6 +2340,50 @@ static void expect_load_error(const occam_config *cfg, const char *what)
     assert_zeroed(&te);
 }
 
+/* pandas writes 0, 1, 2, ... as the header of a frame made from an array (to_csv(index=False)):
+ * data.header = auto reads that line as data, as its rule says, but flags it for the commands'
+ * note, and a label out of range there says so. It was a training row without a word (found
+ * by a user's run on carData's SLID: 101 training rows of a 100-row split). */
+Test(data, csv_numbered_first_line_is_flagged)
+{
+    occam_csv_opts reg = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    occam_dataset ds;
+    load_csv_ok(&ds, "0,1,2,3\n1.5,2,3,4.5\n2,2,1,0.5\n", reg);
+    cr_assert_eq(ds.n, 3);
+    cr_assert(ds.numbered_first);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "1,2,3\n1.5,2,3\n", reg); /* R-style 1, 2, 3 */
+    cr_assert(ds.numbered_first);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "0,1,2,3\n", unlabelled()); /* predict's input */
+    cr_assert(ds.numbered_first);
+    occam_dataset_free(&ds);
+    /* not flagged: a header said so, other numbers, a decimal point, two cells, a name */
+    static const char *const plain[] = {"0,1,2,4\n1,2,3,4\n", "0,1.0,2,3\n1,2,3,4\n",
+                                        "0,1\n1,2\n", "2,3,4\n1,2,3\n",
+                                        "a,b,y\n1,2,3\n"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        load_csv_ok(&ds, plain[i], reg);
+        cr_assert(!ds.numbered_first, "%s", plain[i]);
+        occam_dataset_free(&ds);
+    }
+    load_csv_ok(&ds, "0,1,2,3\n1.5,2,3,4.5\n",
+                csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0));
+    cr_assert(!ds.numbered_first);
+    cr_assert_eq(ds.n, 1);
+    occam_dataset_free(&ds);
+    /* classification: the header's last number is a label out of range, which names it */
+    expect_csv_error("0,1,2,3,4\n1,2,3,4,1\n", classify_last(3),
+                     ":1: label 4 out of range [0, 3): labels count from 0, one per output of "
+                     "the model (this line numbers the columns 0, 1, 2, ...: a header, as pandas "
+                     "writes one for columns without names? data.header = auto reads a line of "
+                     "numbers as data: set data.header = yes)");
+    /* and a row numbered so further down is only a row */
+    expect_csv_error("1,2,3,4,1\n0,1,2,3,4\n", classify_last(3),
+                     ":2: label 4 out of range [0, 3): labels count from 0, one per output of "
+                     "the model");
+}
+
 Test(data, load_blobs)
 {
     occam_config cfg = base_config(OCCAM_SOURCE_BLOBS, (const int[]){5, 8, 3}, 3);

@@ -76,6 +76,11 @@ typedef struct occam_dataset {
      * pandas' dropna leave it, or shuffled). It is read as a feature, like any column; the
      * commands say so. */
     int row_index;
+    /* csv under data.header = auto: the first line is no header but numbers the columns, 0, 1,
+     * 2, ... (or 1, 2, 3, ...) in 3 or more plain integers, as pandas writes the header of a
+     * table whose columns have no names (to_csv(index=False) of a frame made from an array).
+     * It is read as a data row, as the rule says; the commands say so. */
+    bool numbered_first;
     /* csv: the first column (1-based in the file; 0: none) whose values float32 keeps to fewer
      * than 256 steps across their range as written, coarse_lo to coarse_hi (1e8 + x, x in ±2,
      * reads as 1e8): the commands say so. */

@@ -303,6 +303,12 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                     ? ""
                     : ", left with gaps or out of order after rows were dropped (R's na.omit, "
                       "pandas' dropna) or shuffled");
+    if (ds->numbered_first)
+        fprintf(stderr, "occam: note: %s: its first line numbers the columns, 0, 1, 2, ... (or "
+                "1, 2, 3, ...), as pandas writes the header of a table whose columns have no "
+                "names: data.header = auto reads a line of numbers as data, so occam reads it as "
+                "a row; if it is a header, set data.header = yes\n",
+                who);
     if (ds->coarse_col) {
         double lo = ds->coarse_lo, hi = ds->coarse_hi;
         double step = occam_float_step(fmax(fabs(lo), fabs(hi)));

@@ -76,6 +76,7 @@ typedef struct csv_shape {
     size_t label; /* 0-based label column, or CSV_NONE (features only) */
     bool header;
     bool unnamed; /* the header's first cell is empty and is not the label's */
+    bool numbered; /* auto read the first line as data, and it numbers the columns (below) */
     size_t first; /* the first non-blank line's number: the header, or the first data row */
     /* Why data.header = auto took the first line for a header, for the message when no data
      * row follows it: one line of binary or of bare-CR line ends is not a header. */
@@ -398,6 +399,24 @@ static bool csv_auto_header(const csv_reader *r)
     return true;
 }
 
+/* A first line of 3 or more plain integers that count 0, 1, 2, ... (or 1, 2, 3, ...) along the
+ * row: the header pandas writes for columns without names (a frame made from an array, written
+ * with index=False). data.header = auto reads it as data, as its rule says, but the commands
+ * say so, and a label out of range there says it too: it was a training row without a word. */
+static bool csv_numbered(const csv_reader *r)
+{
+    if (r->bad != CSV_NONE || r->ncell < 3) return false;
+    double first = r->cell[0].v;
+    if (first != 0 && first != 1) return false;
+    for (size_t j = 0; j < r->ncell; j++) {
+        const csv_cell *c = &r->cell[j];
+        if (c->v != first + (double)j || c->len == 0) return false;
+        for (size_t i = 0; i < c->len; i++)
+            if (c->text[i] < '0' || c->text[i] > '9') return false;
+    }
+    return true;
+}
+
 /* What a feature's text cell that is no number and no missing value may be: a yes/no word,
  * a date or time, or a category's name (R's factors, "Female", "0-5yrs"). */
 static bool csv_yes_no(const csv_cell *c)
@@ -509,6 +528,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     sh->first = r->lineno;
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r));
+    sh->numbered = o->header == OCCAM_CSV_HEADER_AUTO && !sh->header && csv_numbered(r);
     sh->label = CSV_NONE;
     sh->why[0] = '\0';
     /* The header line holds a CR (csv_next took a CRLF's): a file whose lines end in a bare CR
@@ -645,9 +665,14 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
                                "%s:%zu: label %.0f out of range [0, %d): labels count from 0, "
                                "one per output of the model%s",
                                r->path, r->lineno, v, o->classes,
-                               v == o->classes ? " (classes numbered from 1, as R's "
-                                                 "as.integer of a factor numbers them? subtract "
-                                                 "1 from the labels)" : "");
+                               sh->numbered && r->lineno == sh->first
+                                   ? " (this line numbers the columns 0, 1, 2, ...: a header, "
+                                     "as pandas writes one for columns without names? "
+                                     "data.header = auto reads a line of numbers as data: set "
+                                     "data.header = yes)"
+                               : v == o->classes ? " (classes numbered from 1, as R's "
+                                                   "as.integer of a factor numbers them? "
+                                                   "subtract 1 from the labels)" : "");
     return OCCAM_OK;
 }
 
@@ -806,6 +831,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
                                sh.header ? " after the header" : " (the file is empty or blank)",
                                sh.why);
     out->row_index = csv_row_index(&sh, out);
+    out->numbered_first = sh.numbered;
     csv_coarse(r, &sh, o, out);
     csv_quoted(r, &sh, out);
     if (!csv_fit((void **)&out->x, out->n * out->d * sizeof(float)) ||
