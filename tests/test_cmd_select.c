@@ -653,14 +653,15 @@ Test(select_cmd, a_fifo_in_a_grid_of_data_sets_is_refused, .timeout = 60)
  * not read, even one both points share: with mdl.bits_per_weight = 8 set for every point (the
  * two-part and bits-back codes never read it), the decay x noise grid's point 3 "took point
  * 1's run: mdl.bits_per_weight applies only to mdl.model_code = count". The reason is now a
- * key whose value the two points differ in. */
+ * key whose value the two points differ in. The progress line names the earlier run by its own
+ * count from 1 ("select 2/4"), not by the table's index from 0, which read as another line. */
 Test(select_cmd, a_shared_run_names_the_key_the_points_differ_in)
 {
     cr_assert_eq(select_run("--set mdl.bits_per_weight=8 --grid train.weight_decay=0,0.1 "
                             "--grid noise.enabled=false,true"), 0, "%s", out);
     cr_assert(strstr(out, "point 3 took point 1's run, not trained again: train.weight_decay "
                           "does not apply with noise.enabled = true"), "%s", out);
-    cr_assert(strstr(out, "not trained: the same run as point 1 (train.weight_decay does not "
+    cr_assert(strstr(out, "not trained: the same run as select 2/4 (train.weight_decay does not "
                           "apply"), "%s", out);
     /* the key set at the earlier point only */
     cr_assert_eq(select_run("--set noise.enabled=true --set noise.zero_weight=0.5 --grid "

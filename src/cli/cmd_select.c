@@ -396,8 +396,9 @@ static void say_done(const select_run *s, int p)
         snprintf(test, sizeof test, "  %s %.4f", classify ? "test_acc" : "test_rel_err",
                  pt->test_metric);
     if (pt->same_as >= 0)
-        snprintf(tail, sizeof tail, "  not trained: the same run as point %d (%s)", pt->same_as,
-                 pt->inert ? pt->inert : "the same config");
+        /* counted like these lines, from 1 (the table's point k is line k + 1 here) */
+        snprintf(tail, sizeof tail, "  not trained: the same run as select %d/%d (%s)",
+                 pt->same_as + 1, s->g.npoints, pt->inert ? pt->inert : "the same config");
     else
         snprintf(tail, sizeof tail, "  %.1f s", pt->seconds);
     fprintf(stderr, "%sselect %d/%d  %s  %s%s%s\n", isatty(2) ? "\r\033[K" : "", p + 1,
