@@ -986,7 +986,7 @@ Test(data, csv_not_a_number)
     expect_csv_error("sex,y\nF,1\n", classify_last(2),
                      "\"F\" is not a number (a category or other text?");
     expect_csv_error("a,y\n1,0\n2,yes\n", classify_last(2),
-                     ":3: column 2 (the label): \"yes\" is not a number (a yes/no class? "
+                     ":3: column 2 (the label, \"y\"): \"yes\" is not a number (a yes/no class? "
                      "write it as 1 or 0)");
     /* strtod reads C's hexadecimal; a data file's "0x10" is not sixteen */
     expect_csv_error("1,2,0\n1,0x10,1\n", classify_last(2), ":2: column 2: \"0x10\" is not a number");
@@ -1437,7 +1437,7 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                      ":2: column 1: \"NaN\" is not a finite float32 value (a missing value?");
     /* a class name in the label column, but not in a feature's or a regression target's */
     expect_csv_error("a,b,y\n1,2,setosa\n", classify_last(2),
-                     ":2: column 3 (the label): \"setosa\" is not a number (a class name? labels are the "
+                     ":2: column 3 (the label, \"y\"): \"setosa\" is not a number (a class name? labels are the "
                      "classes' numbers, counted from 0)");
     expect_csv_error("a,b,y\n1,2,NA\n", classify_last(2), "\"NA\" is not a number (a missing value?");
     /* the row's other text columns are named too (a table of R factors was refused one column
@@ -1456,7 +1456,7 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                      "in every cell: fill it in or drop the row; in this row column 3 is not a "
                      "number either)");
     expect_csv_error("a,b,y\n1,2,FALSE\n", classify_last(2),
-                     ":2: column 3 (the label): \"FALSE\" is not a number (a yes/no class? write "
+                     ":2: column 3 (the label, \"y\"): \"FALSE\" is not a number (a yes/no class? write "
                      "it as 1 or 0)");
     /* no hint where there is nothing to say; a number past float32 says so */
     const char *plain[][2] = {{"1,2,0\n1,NAN2,1\n",
@@ -1518,7 +1518,7 @@ Test(data, csv_a_hint_is_given_only_where_it_applies)
          "(a category or other text? occam reads numbers only: write a category as one "
          "0/1 column per value)",
          classify_last(2)},
-        {"a,b,y\n1,2,\"1,2.3,4\"\n", ":2: column 3 (the label): \"1,2.3,4\" is not a number", regress},
+        {"a,b,y\n1,2,\"1,2.3,4\"\n", ":2: column 3 (the label, \"y\"): \"1,2.3,4\" is not a number", regress},
         {"NA\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
          classify_last(2)},
         {"\"\"\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
@@ -1583,7 +1583,7 @@ Test(data, csv_a_number_grouped_in_thousands_is_named)
         {"price,y\n\"1.234,5\",0\n", "column 1 (\"price\"): \"1.234,5\""},
         {"price,y\n1 234 567,0\n", "column 1 (\"price\"): \"1 234 567\""},
         {"price,y\n1'234,0\n", "column 1 (\"price\"): \"1'234\""},
-        {"age,price\n3,\"12,500,000\"\n", "column 2 (the label): \"12,500,000\""},
+        {"age,price\n3,\"12,500,000\"\n", "column 2 (the label, \"price\"): \"12,500,000\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char tail[256];

@@ -448,20 +448,21 @@ static const char *csv_text_hint(const csv_cell *c)
 }
 
 /* " (\"name\")" for column col from the header, or "". The label column is " (the label)",
- * or with by_name its header name as for the others. ds holds the header's names, if any. */
+ * " (the label, \"name\")" with a header, or with by_name its header name as for the others.
+ * ds holds the header's names, if any. */
 static void csv_col_name(const csv_shape *sh, const occam_dataset *ds, size_t col, bool by_name,
                          char *name, size_t cap)
 {
     name[0] = 0;
-    const char *nm = col == sh->label
-                         ? (by_name ? ds->label_name : NULL)
-                         : occam_dataset_column_name(ds, col - (sh->label != CSV_NONE &&
-                                                                col > sh->label));
+    bool label = col == sh->label;
+    const char *nm = label ? ds->label_name
+                           : occam_dataset_column_name(ds, col - (sh->label != CSV_NONE &&
+                                                                  col > sh->label));
     if (nm && *nm) {
         char q[4 * CSV_QUOTE_MAX + 4];
         occam_error_quote(q, sizeof q, nm, strlen(nm), CSV_QUOTE_MAX);
-        snprintf(name, cap, " (\"%s\")", q);
-    } else if (col == sh->label && !by_name) {
+        snprintf(name, cap, label && !by_name ? " (the label, \"%s\")" : " (\"%s\")", q);
+    } else if (label && !by_name) {
         /* read as a feature (predict's input, a features-only load) the same cell gets a
          * feature's hint and name: the message says which way it was read */
         snprintf(name, cap, " (the label)");
@@ -474,7 +475,7 @@ static int csv_error_cell(const csv_reader *r, const csv_shape *sh, const occam_
                           size_t col, const char *what, const char *hint, occam_error *err)
 {
     const csv_cell *c = &r->cell[col];
-    char shown[4 * CSV_QUOTE_MAX + 4], name[4 * CSV_QUOTE_MAX + 16];
+    char shown[4 * CSV_QUOTE_MAX + 4], name[4 * CSV_QUOTE_MAX + 24];
     occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
     csv_col_name(sh, ds, col, false, name, sizeof name);
     return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: column %zu%s: \"%s\" %s%s", r->path,
@@ -497,7 +498,7 @@ static void csv_other_bad(const csv_reader *r, const csv_shape *sh, const occam_
     for (size_t i = 0; i < n && i < NAMED && len < cap; i++) {
         /* the label's by its name too: a features-only load of the file (predict's) says the
          * same */
-        char name[4 * CSV_QUOTE_MAX + 16];
+        char name[4 * CSV_QUOTE_MAX + 24];
         csv_col_name(sh, ds, col[i], true, name, sizeof name);
         const char *sep = i == 0 ? "" : (i + 1 == n && n <= NAMED) ? " and " : ", ";
         len += (size_t)snprintf(buf + len, cap - len, "%s%zu%s", sep, col[i] + 1, name);
