@@ -224,6 +224,31 @@ Test(dl, one_parameter_past_any_code_length_is_an_input_error)
     rig_down(&r);
 }
 
+/* A weight of 5 at mdl.weight_precision = 1e-9 is 5e9 bins from 0, past the 32-bit bin
+ * indices a .occ file holds: mdl counted it (exit 0) and compress refused to write it. The
+ * count now refuses it too, naming the key; a weight of 2 (2e9 bins) is still coded. */
+Test(dl, a_weight_past_the_files_bin_range_is_an_input_error)
+{
+    rig r;
+    rig_up_rows(&r, 200);
+    r.cfg.mdl.weight_precision = 1e-9;
+    size_t i = r.m.lay.w_off[0];
+    while (r.m.mask && !r.m.mask[i]) i++; /* a weight the 60% pruning kept */
+    float *w = &r.m.params[i];
+    occam_dl dl;
+    occam_error err = {0};
+    *w = 2.0f;
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_OK, "%s", err.msg);
+    *w = 5.0f;
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_ERR_INPUT, "%g bits", dl.model_bits);
+    cr_assert(strstr(err.msg, "layer 0's parameters lie beyond any code length") &&
+              strstr(err.msg, "32-bit bin indices") && strstr(err.msg, "mdl.weight_precision"),
+              "%s", err.msg);
+    rig_down(&r);
+}
+
 /* A NaN output (an overflow inside the network: inf − inf) made the classification data code
  * NaN, and the message printed it as '(-nan bits)'. */
 Test(dl, a_nan_data_code_is_named_not_printed_as_minus_nan)

@@ -154,8 +154,12 @@ Test(gridcode, a_folded_bin_costs_the_mass_of_both_bins)
         cr_assert(fabs(got - want) <= 1e-9 * (1 + fabs(want)), "q %d: %.12g bits, want %.12g", q,
                   got, want);
     }
-    /* past 2^52 bins a bin has no width: beyond any code length */
+    /* past 2^52 bins a bin has no width: beyond any code length; nor can a file, whose bin
+     * indices are 32-bit, send one past 2^31 - 1 */
     cr_assert_eq(occam_grid_folded_bits(&p, 0x1p60, delta), DBL_MAX);
+    cr_assert_eq(occam_grid_folded_bits(&p, 0x1p31, 1e-9), DBL_MAX);
+    cr_assert_eq(occam_grid_folded_bits(&p, -0x1p31, 1e-9), DBL_MAX);
+    cr_assert(occam_grid_folded_bits(&p, 0x1p31 - 1, 1e-9) < 1e3);
 }
 
 /* The values' measure: Σ folded bits of |q| over the kept weights + each nonzero q's sign by

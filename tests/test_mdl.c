@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -581,6 +582,23 @@ Test(mdl, value_bits_of_a_bin_past_double_precision_are_beyond_any_length)
     cr_assert(bits >= DBL_MAX, "%g", bits);
     double inside = occam_codes_value_bits(w + 1, NULL, 1, 5e-4, &p, 1);
     cr_assert(isfinite(inside) && inside > 0, "%g", inside);
+}
+
+/* A .occ file holds bin indices in 32 bits: mdl counted a finite length for a weight of 5 at
+ * mdl.weight_precision = 1e-9 (5e9 bins) that compress then refused to write. A bin past
+ * 2^31 − 1 now costs DBL_MAX, as one past 2^52 does; the last bin a file holds is finite. */
+Test(mdl, value_bits_past_the_files_32_bit_bins_are_beyond_any_length)
+{
+    occam_prior p = {.k = 1, .pi = {1}, .mu = {0}, .sigma = {1}};
+    const double d = 1e-9;
+    const float last = (float)(INT32_MAX * d), past = nextafterf(last, INFINITY);
+    cr_assert(round(past / d) > INT32_MAX && round(last / d) <= INT32_MAX);
+    for (int s = -1; s <= 1; s += 2) {
+        float in = (float)s * last, out = (float)s * past;
+        double a = occam_codes_value_bits(&in, NULL, 1, d, &p, 1);
+        cr_assert(a > 0 && a < 1e3, "%g", a);
+        cr_assert(occam_codes_value_bits(&out, NULL, 1, d, &p, 1) >= DBL_MAX);
+    }
 }
 
 Test(mdl, value_bits_match_naive_loop_for_any_thread_count)

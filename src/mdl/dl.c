@@ -769,7 +769,8 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
                              "range of the training targets and the model's σ",
                              isnan(dl->data_bits) ? "NaN bits: an output is NaN" : "inf bits");
     /* So must a model code past any length: weights a step's bins cannot reach (|w|/δ beyond
-     * 2^52, where a bin has no width left in double), e.g. 1e13 in a layer coded at 5e-4.
+     * 2^31 − 1, past the file's 32-bit bin indices, or 2^52, where a bin has no width left in
+     * double), e.g. 1e13 in a layer coded at 5e-4, or 5 at mdl.weight_precision = 1e-9.
      * Each such value costs DBL_MAX bits (occam_codes_value_bits), so one of them alone left a
      * finite DBL_MAX: mdl and train printed a 309-digit length and exited 0 (a bias of 1e15 at
      * the posterior step 1e-6, after SGD at lr 10), and only two or more summed to inf. */
@@ -778,9 +779,11 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
         if (!(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits < DBL_MAX))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
                                  "layer %d's parameters lie beyond any code length at step %g "
-                                 "(values over 2^52 steps from 0: weights or biases far larger "
-                                 "than the rest of the layer, as a diverged run or a damaged "
-                                 "file leaves)", l, y->delta);
+                                 "(values over 2^31 - 1 steps from 0, past the 32-bit bin "
+                                 "indices a .occ file holds: a step far finer than the values "
+                                 "(mdl.weight_precision), or weights or biases far larger than "
+                                 "the rest of the layer, as a diverged run or a damaged file "
+                                 "leaves)", l, y->delta);
     }
     if (rc == OCCAM_OK && !(dl->model_bits < DBL_MAX))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite");

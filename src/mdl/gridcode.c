@@ -119,8 +119,9 @@ double occam_grid_folded_bits(const occam_prior *p, double q, double delta)
 {
     q = fabs(q);
     double lo = (q - 0.5) * delta, hi = (q + 0.5) * delta;
-    /* past |q| = 2^52 a bin has no width left in double: beyond any code length */
-    if (!(lo < hi)) return DBL_MAX;
+    /* past |q| = 2^31 − 1 a file cannot send the bin (its indices are 32-bit), and past 2^52
+     * a bin has no width left in double: beyond any code length */
+    if (!(lo < hi) || q > INT32_MAX) return DBL_MAX;
     if (q == 0) return occam_prior_bin_bits(p, lo, hi);
     return log2_sum_bits(occam_prior_bin_bits(p, lo, hi), occam_prior_bin_bits(p, -hi, -lo));
 }

@@ -20,6 +20,7 @@
 #include "occam/sum.h"
 
 #include <float.h>
+#include <stdint.h>
 #include <math.h>
 
 #define LN_SQRT_2PI 0.91893853320467274178032973640562
@@ -92,11 +93,16 @@ static double value_chunk(void *ctx, int t, size_t lo, size_t hi)
         int slot = fabs(q) < 0x1p62 ? (int)((long long)q & (BIN_MEMO - 1)) : 0;
         if (memo_q[slot] != q) { /* NaN never compares equal: empty slots miss */
             memo_q[slot] = q;
-            /* Past |q| = 2^52 a bin has no width left in double (a weight of 3e38 at a step
-             * of 5e-4 made lo == hi and tripped the prior's assertion): such a value lies
-             * further out than any code length, which the prior writes as DBL_MAX. */
+            /* A .occ file holds bin indices in 32 bits, so a value past |q| = 2^31 − 1 cannot
+             * be sent: mdl counted a finite length (a weight of 5 at mdl.weight_precision =
+             * 1e-9) that compress then refused to write. Such a value, like one past 2^52
+             * where a bin has no width left in double (a weight of 3e38 at a step of 5e-4 made
+             * lo == hi and tripped the prior's assertion), lies beyond any code length, which
+             * is written as DBL_MAX. */
             double blo = (q - 0.5) * c->delta, bhi = (q + 0.5) * c->delta;
-            memo_bits[slot] = blo < bhi ? occam_prior_bin_bits(c->p, blo, bhi) : DBL_MAX;
+            memo_bits[slot] = blo < bhi && fabs(q) <= INT32_MAX
+                                  ? occam_prior_bin_bits(c->p, blo, bhi)
+                                  : DBL_MAX;
         }
         s += memo_bits[slot];
     }
