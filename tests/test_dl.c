@@ -15,6 +15,7 @@
 #include "occam/fit.h"
 #include "occam/mem.h"
 #include "occam/model.h"
+#include "occam/noisy.h"
 #include "occam/occfile.h"
 #include "occam/prune.h"
 #include "occam/rng.h"
@@ -1637,4 +1638,154 @@ Test(dl, data_bits_of_uniform_logits_and_of_a_perfect_fit)
             occam_dataset_free(&ds);
             occam_model_free(&m);
         }
+}
+
+/* A random net for random_nets_round_trip_through_the_file: 1 to 4 weight layers of 1 to 60
+ * units (the inputs sometimes an image), masks dense, empty, random, N:M, with a dead unit or a
+ * single weight, or none at all; weights with exact zeros, denormals, one value for a whole
+ * layer, or every bias equal; noisy or not; either prior; steps searched or fixed. */
+static void random_net(occam_rng *g, occam_model *m, occam_dataset *ds, occam_dl_params *p,
+                       occam_noise_params *np)
+{
+    occam_error err;
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    int L = 1 + (int)occam_rng_below(g, 4), gw = 0;
+    cfg.model.nlayers = L + 1;
+    for (int l = 0; l <= L; l++)
+        cfg.model.layers[l] = occam_rng_below(g, 4) ? 1 + (int)occam_rng_below(g, 60) : 1;
+    if (occam_rng_below(g, 3) == 0) {
+        gw = 1 + (int)occam_rng_below(g, 8);
+        cfg.model.layers[0] = gw * (1 + (int)occam_rng_below(g, 8));
+    }
+    occam_task task = occam_rng_below(g, 2) ? OCCAM_TASK_CLASSIFY : OCCAM_TASK_REGRESS;
+    cr_assert_eq(occam_model_create(m, &cfg.model, task, &err), OCCAM_OK);
+    const occam_layout *lay = &m->lay;
+    int outs = lay->width[L];
+    *ds = (occam_dataset){.n = 1 + occam_rng_below(g, 60), .d = (size_t)lay->width[0],
+                          .grid_w = gw};
+    ds->x = occam_alloc(ds->n * ds->d, sizeof(float));
+    cr_assert(ds->x);
+    for (size_t i = 0; i < ds->n * ds->d; i++)
+        ds->x[i] = occam_rng_below(g, 3) ? (float)occam_rng_normal(g) : 0.0f;
+    if (task == OCCAM_TASK_CLASSIFY) {
+        ds->classes = outs;
+        ds->label = malloc(ds->n * sizeof *ds->label);
+        for (size_t i = 0; i < ds->n; i++) ds->label[i] = (int32_t)occam_rng_below(g, outs);
+    } else {
+        ds->targets = outs;
+        ds->y = malloc(ds->n * (size_t)outs * sizeof *ds->y);
+        for (size_t i = 0; i < ds->n * (size_t)outs; i++) ds->y[i] = (float)occam_rng_normal(g);
+    }
+    double scale = pow(10.0, -3.0 + 4.0 * occam_rng_uniform(g));
+    int wmode = (int)occam_rng_below(g, 5); /* plain, zeros, denormals, one value, equal biases */
+    for (int l = 0; l < L; l++) {
+        size_t n = (size_t)lay->width[l] * lay->width[l + 1];
+        float one = (float)(scale * occam_rng_normal(g)), *w = m->params + lay->w_off[l];
+        for (size_t i = 0; i < n; i++) {
+            double v = scale * occam_rng_normal(g);
+            if (wmode == 1 && occam_rng_below(g, 2)) v = 0.0;
+            if (wmode == 2 && occam_rng_below(g, 2)) v = occam_rng_below(g, 2) ? 1e-40 : -3e-42;
+            w[i] = wmode == 3 ? one : (float)v;
+        }
+        for (int o = 0; o < lay->width[l + 1]; o++)
+            m->params[lay->b_off[l] + (size_t)o] = wmode == 4 ? one
+                                                             : (float)(scale * occam_rng_normal(g));
+    }
+    if (occam_rng_below(g, 6)) {
+        cr_assert_eq(occam_model_mask_enable(m, &err), OCCAM_OK);
+        for (int l = 0; l < L; l++) {
+            int in = lay->width[l], out = lay->width[l + 1], mode = (int)occam_rng_below(g, 7);
+            int M = 2 + (int)occam_rng_below(g, 6), N = 1 + (int)occam_rng_below(g, M - 1);
+            int di = (int)occam_rng_below(g, in), dout = (int)occam_rng_below(g, out);
+            double keep = occam_rng_uniform(g);
+            for (int o = 0; o < out; o++)
+                for (int i = 0; i < in; i++) {
+                    bool k = mode == 0 ? true
+                           : mode == 1 ? false
+                           : mode == 2 ? occam_rng_uniform(g) < keep
+                           : mode == 3 ? i % M < N
+                           : mode == 4 ? i != di && o != dout && occam_rng_below(g, 2)
+                           : mode == 5 ? i == di && o == dout
+                                       : o % 3 != 0 && occam_rng_uniform(g) < keep;
+                    m->mask[lay->w_off[l] + (size_t)o * in + i] = k;
+                }
+        }
+        for (size_t i = 0; i < lay->nparams; i++)
+            if (!m->mask[i]) m->params[i] = 0.0f;
+    }
+    *p = cfg.mdl;
+    *np = cfg.noise;
+    p->prior = occam_rng_below(g, 2) ? OCCAM_PRIOR_GAUSSIAN : OCCAM_PRIOR_MOG;
+    p->search_rows = (int)occam_rng_below(g, 30);
+    if (occam_rng_below(g, 4) == 0) p->weight_precision = pow(10.0, -6.0 + 5.0 * occam_rng_uniform(g));
+    if (occam_rng_below(g, 4) == 0) {
+        m->rho = occam_alloc(lay->nparams, sizeof(float));
+        cr_assert(m->rho);
+        memset(m->rho, 0, lay->nparams * sizeof(float));
+        for (int l = 0; l < L; l++)
+            for (size_t i = 0; i < (size_t)lay->width[l] * lay->width[l + 1]; i++)
+                m->rho[lay->w_off[l] + i] = (float)(log(scale) + occam_rng_normal(g));
+        np->enabled = true;
+    }
+}
+
+/* Round trips over random nets (random_net): the two-part code is the same at 1 and 2 threads
+ * (bits and quantised parameters), the file decodes to exactly the quantised parameters and
+ * masks, the decoded model's data bits are the code's, and at searched steps the payload is
+ * no more than the counted bits plus the file's framing (the stream's length, 64 bits, and
+ * the coder's flush). A value out of the code's reach is refused as input, never coded. */
+Test(dl, random_nets_round_trip_through_the_file)
+{
+    occam_rng g = occam_rng_seed(2026, 45);
+    for (int c = 0; c < 300; c++) {
+        occam_model m, back;
+        occam_dataset ds;
+        occam_dl_params p;
+        occam_noise_params np;
+        random_net(&g, &m, &ds, &p, &np);
+        const occam_layout *lay = &m.lay;
+        float *q1 = occam_alloc(lay->nparams, sizeof(float));
+        float *q2 = occam_alloc(lay->nparams, sizeof(float));
+        cr_assert(q1 && q2);
+        occam_dl d1, d2;
+        occam_error err;
+        int rc = occam_dl_compute(&d1, &m, &p, &np, &ds, 1, q1, &err);
+        cr_assert_eq(occam_dl_compute(&d2, &m, &p, &np, &ds, 2, q2, &err), rc, "case %d", c);
+        if (rc == OCCAM_OK) {
+            cr_assert(memcmp(&d1.model_bits, &d2.model_bits, sizeof(double)) == 0 &&
+                      memcmp(&d1.data_bits, &d2.data_bits, sizeof(double)) == 0, "case %d", c);
+            cr_assert(memcmp(q1, q2, lay->nparams * sizeof(float)) == 0, "case %d", c);
+            if (d1.low_snr_masked)
+                cr_assert_geq(occam_noise_mask_low_snr(&m, np.log_alpha, &err), 0);
+            char path[] = "/tmp/occam-dlr-XXXXXX";
+            int fd = mkstemp(path);
+            cr_assert(fd >= 0);
+            close(fd);
+            occam_occ_sizes sz;
+            cr_assert_eq(occam_occ_write(path, &m, NULL, &(occam_occ_data){0}, &d1, &sz, &err),
+                         OCCAM_OK, "case %d: %s", c, err.msg);
+            double pay = 8.0 * (double)sz.payload_bytes;
+            if (p.weight_precision == 0)
+                cr_assert(pay <= d1.model_bits * 1.01 + 80, "case %d: payload %g bits, counted %g",
+                          c, pay, d1.model_bits);
+            occam_model_params mp = {.nlayers = lay->nlayers + 1};
+            memcpy(mp.layers, lay->width, sizeof lay->width);
+            cr_assert_eq(occam_model_create(&back, &mp, m.task, &err), OCCAM_OK);
+            cr_assert_eq(occam_occ_read(path, &back, &err), OCCAM_OK, "case %d: %s", c, err.msg);
+            unlink(path);
+            cr_assert(memcmp(back.params, q1, lay->nparams * sizeof(float)) == 0, "case %d", c);
+            for (size_t i = 0; i < lay->nparams; i++)
+                cr_assert_eq(back.mask ? back.mask[i] : 1, m.mask ? m.mask[i] : 1, "case %d", c);
+            double db = data_bits(&back, back.params, &ds, 0, p.target_precision, 2);
+            cr_assert(memcmp(&db, &d1.data_bits, sizeof db) == 0, "case %d", c);
+            occam_model_free(&back);
+        } else {
+            cr_assert_eq(rc, OCCAM_ERR_INPUT, "case %d: %s", c, err.msg);
+        }
+        free(q1);
+        free(q2);
+        occam_model_free(&m);
+        occam_dataset_free(&ds);
+    }
 }
