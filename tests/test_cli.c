@@ -1610,6 +1610,27 @@ Test(cli, out_of_memory_in_the_bias_search_is_a_message)
     cr_assert_null(strstr(out, "internal error"), "%s", out);
 }
 
+/* prune.method = taylor and obd draw each gradient minibatch's row indices at every prune step;
+ * an allocation failure there was an assertion, so the run aborted (exit 134, "internal
+ * error") where every other allocation of a run is a message. Now "out of memory", exit 1.
+ * The indices of a 113-row batch are the run's first allocation of 512 bytes. */
+Test(cli, out_of_memory_for_a_pruning_minibatch_is_a_message)
+{
+    char so[600], cmd[4096];
+    failalloc_build(tmpdir, so, sizeof so);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_BYTES=512 "
+             "LD_PRELOAD=%s %s train configs/blobs.ini --threads 1 --set train.epochs=1 "
+             "--set train.batch=113 --set prune.schedule=oneshot --set prune.method=taylor "
+             "--set prune.finetune_epochs=1 --set train.checkpoint_dir=%s 2>&1", so, bin,
+             tmpdir);
+    int sig = 0, rc = shell(cmd, &sig);
+    cr_assert_eq(rc, 1, "exit %d (signal %d): %s", rc, sig, out);
+    cr_assert(strstr(out, "occam: out of memory for the 113 row indices of prune.method's "
+                          "minibatch"), "%s", out);
+    cr_assert_null(strstr(out, "internal error"), "%s", out);
+}
+
 /* A stack limit of 96 KiB or less (ulimit -s) ended every command in a segmentation fault in
  * BLIS (found by a resource sweep): now a message and exit 1, before any work. */
 Test(cli, a_small_stack_limit_is_a_message)

@@ -74,16 +74,20 @@ int occam_pruner_create(occam_pruner **out, const occam_prune_params *prm, int b
 }
 
 /* Gradient mean and mean square over prune.batches minibatches of the training set, drawn
- * with a seeded permutation (so the scores are reproducible). */
-static void gradient_stats(occam_pruner *p, const occam_model *m, occam_trainer *tr,
-                           const occam_dataset *train)
+ * with a seeded permutation (so the scores are reproducible). OCCAM_ERR_RUNTIME, with err set,
+ * when the minibatch's row indices find no memory: that was an assertion, and an abort (exit
+ * 134) where every other allocation of a run is a message. */
+static int gradient_stats(occam_pruner *p, const occam_model *m, occam_trainer *tr,
+                          const occam_dataset *train, occam_error *err)
 {
     size_t n = m->lay.nparams, batch = (size_t)p->batch;
     if (batch > train->n) batch = train->n;
+    uint32_t *idx = occam_alloc(batch, sizeof *idx);
+    if (!idx)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the %zu row indices "
+                               "of prune.method's minibatch (train.batch)", batch);
     memset(p->gsum, 0, n * sizeof(float));
     memset(p->g2sum, 0, n * sizeof(float));
-    uint32_t *idx = malloc(batch * sizeof *idx);
-    OCCAM_ASSERT(idx);
     occam_rng r = occam_rng_seed(p->prm.seed, 0x6772616400ull + (uint64_t)p->events);
     int nb = p->prm.batches;
     for (int b = 0; b < nb; b++) {
@@ -96,11 +100,13 @@ static void gradient_stats(occam_pruner *p, const occam_model *m, occam_trainer 
         }
     }
     free(idx);
+    return OCCAM_OK;
 }
 
-/* score[i] for every parameter; -1 for those already pruned. */
-static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer *tr,
-                           const occam_dataset *train)
+/* score[i] for every parameter; -1 for those already pruned. OCCAM_ERR_RUNTIME as
+ * gradient_stats. */
+static int compute_scores(occam_pruner *p, const occam_model *m, occam_trainer *tr,
+                          const occam_dataset *train, occam_error *err)
 {
     size_t n = m->lay.nparams;
     const float *w = m->params;
@@ -110,11 +116,11 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
         for (size_t i = 0; i < n; i++) s[i] = fabsf(w[i]);
         break;
     case OCCAM_IMP_TAYLOR:
-        gradient_stats(p, m, tr, train);
+        if (gradient_stats(p, m, tr, train, err) != OCCAM_OK) return OCCAM_ERR_RUNTIME;
         for (size_t i = 0; i < n; i++) s[i] = fabsf(w[i] * p->gsum[i]);
         break;
     case OCCAM_IMP_OBD:
-        gradient_stats(p, m, tr, train);
+        if (gradient_stats(p, m, tr, train, err) != OCCAM_OK) return OCCAM_ERR_RUNTIME;
         for (size_t i = 0; i < n; i++) {
             s[i] = w[i] * w[i] * p->g2sum[i];
             /* w² past float's range times a gradient of exactly 0 (a dead unit's in-weight)
@@ -140,6 +146,7 @@ static void compute_scores(occam_pruner *p, const occam_model *m, occam_trainer 
     if (m->mask)
         for (size_t i = 0; i < n; i++)
             if (!m->mask[i]) s[i] = -1.0f;
+    return OCCAM_OK;
 }
 
 /* NaN scores of finite weights: the gradients taylor and obd average overflowed on the
@@ -621,10 +628,8 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
         rc = prune_neurons(p, m, tr, target, progress, err);
     } else {
         rc = occam_model_mask_enable(m, err);
-        if (rc == OCCAM_OK) {
-            compute_scores(p, m, tr, train);
-            rc = check_scores(p, m, err);
-        }
+        if (rc == OCCAM_OK) rc = compute_scores(p, m, tr, train, err);
+        if (rc == OCCAM_OK) rc = check_scores(p, m, err);
         if (rc == OCCAM_OK && prm->granularity == OCCAM_GRAN_NM)
             prune_nm(p, m);
         else if (rc == OCCAM_OK)
