@@ -489,6 +489,28 @@ Test(safetensors, rejects_trailing_bytes)
     free(buf);
 }
 
+/* The data area is read only after the header has been checked: a file whose header does not
+ * describe its size, or that is no file of occam's, costs its header. It was all read first: a
+ * 2 GB file took 2 GB and 6 s to refuse, and a larger one than the memory failed to allocate,
+ * "out of memory" (exit 1) for a bad file. Sparse files of 1 TiB: no memory holds them. */
+Test(safetensors, a_huge_file_is_refused_from_its_header)
+{
+    const char *path = in_tmp("tib.safetensors");
+    const char *header = "{\"__metadata__\":{\"occam.checksum\":\"00000000\"}}";
+    write_raw(path, UINT64_MAX, header, NULL, 0);
+    cr_assert_eq(truncate(path, (off_t)(8 + strlen(header)) + ((off_t)1 << 40)), 0);
+    expect_bad(path, ": data area has 1099511627776 bytes but the tensors cover 0");
+    write_raw(path, UINT64_MAX, "{}", NULL, 0);
+    cr_assert_eq(truncate(path, (off_t)1 << 40), 0);
+    expect_bad(path, ": data area has 1099511627766 bytes but the tensors cover 0");
+    write_raw(path, UINT64_MAX, "{\"t\":{\"dtype\":\"U8\",\"shape\":[1099511627766],"
+                                "\"data_offsets\":[0,1099511627766]}}", NULL, 0);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(truncate(path, st.st_size + (off_t)1099511627766), 0);
+    expect_bad(path, ": no occam.checksum in the metadata");
+}
+
 Test(safetensors, rejects_huge_header_length)
 {
     /* A sparse file big enough to pass the size check, so the limit check is what fires. */

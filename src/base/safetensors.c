@@ -9,7 +9,9 @@
  *
  * Reader: it trusts nothing in the file. The header length is checked against the file size
  * before any allocation. Every size product is overflow-checked in 64 bits. The tensors are
- * sorted by offset, and their spans must tile the data area exactly. Then a corrupt
+ * sorted by offset, and their spans must tile the data area exactly. The data area is read
+ * only after all that and the checksum key's presence: a file that is no checkpoint costs its
+ * header, not its size (a 2 GB file took 2 GB and 6 s to refuse). Then a corrupt
  * checkpoint always fails with a message naming the file and the entry, and never with an
  * out-of-bounds read later, when a layer loads its weights. */
 #include "occam/safetensors.h"
@@ -305,8 +307,12 @@ static int read_exact(FILE *fp, void *buf, size_t n, const char *path, occam_err
                            path);
 }
 
-/* Reads the length field, the header text (into *header) and the data area (into f). */
-static int load(occam_st_file *f, char **header, size_t *hlen_out, occam_error *err)
+/* Opens path and reads the length field and the header text (into *header), leaving *fp at the
+ * data area, whose size goes to f->data_size. The data area is read only once the header has
+ * been checked (load_data): a file that is no checkpoint of occam's, or whose header does not
+ * describe its size, is refused for the cost of its header, not of its size. */
+static int load_header(occam_st_file *f, FILE **fpp, char **header, size_t *hlen_out,
+                       occam_error *err)
 {
     const char *path = f->path;
     FILE *fp = occam_fsutil_open_read(path);
@@ -353,17 +359,30 @@ static int load(occam_st_file *f, char **header, size_t *hlen_out, occam_error *
         goto out;
     }
     *header = malloc(hlen ? (size_t)hlen : 1);
-    f->data_size = (size_t)(size - 8 - hlen);
-    f->data = occam_alloc(f->data_size, 1);
-    if (!*header || !f->data) {
+    if (!*header) {
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory (%" PRIu64 " bytes)",
-                             path, size);
+                             path, hlen);
         goto out;
     }
+    f->data_size = (size_t)(size - 8 - hlen);
     *hlen_out = (size_t)hlen;
-    if ((rc = read_exact(fp, *header, (size_t)hlen, path, err))) goto out;
-    rc = read_exact(fp, f->data, f->data_size, path, err);
+    rc = read_exact(fp, *header, (size_t)hlen, path, err);
 out:
+    if (rc == OCCAM_OK) *fpp = fp;
+    else fclose(fp);
+    return rc;
+}
+
+/* Reads the data area (f->data_size bytes, at fp) into f->data, and closes fp. */
+static int load_data(occam_st_file *f, FILE *fp, occam_error *err)
+{
+    int rc = OCCAM_OK;
+    f->data = occam_alloc(f->data_size, 1);
+    if (!f->data)
+        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory (%zu bytes)", f->path,
+                             f->data_size);
+    else
+        rc = read_exact(fp, f->data, f->data_size, f->path, err);
     fclose(fp);
     return rc;
 }
@@ -457,8 +476,7 @@ static int parse_entry(occam_st_file *f, const char *name, const occam_json_valu
                                "%s: tensor '%s': data_offsets [%" PRIu64 ",%" PRIu64 "] go past "
                                "the end of the data (%zu bytes)", path, name, s, e_end,
                                f->data_size);
-    /* An empty tensor points at the aligned base, so even its pointer is aligned. */
-    view->data = need ? f->data + s : f->data;
+    view->data = NULL; /* placed once the data area is read (place_tensors) */
     view->nbytes = (size_t)need;
     *start = s;
     return OCCAM_OK;
@@ -527,11 +545,21 @@ static int check_tiling(const occam_st_file *f, span *spans, occam_error *err)
     return OCCAM_OK;
 }
 
-/* The whole-file CRC against the digits in the raw header text. The parse before it has only
- * checked structure (a damaged structure is reported as what it is); nothing in the header is
- * used before this check passes. */
-static int check_checksum(const occam_st_file *f, const char *header, size_t hlen,
-                          occam_error *err)
+/* Points every tensor into the data area just read. An empty tensor points at the aligned
+ * base, so even its pointer is aligned. */
+static void place_tensors(occam_st_file *f, const span *spans)
+{
+    for (int i = 0; i < f->ntensors; i++) {
+        occam_st_tensor_view *t = &f->tensors[spans[i].index];
+        t->data = t->nbytes ? f->data + spans[i].start : f->data;
+    }
+}
+
+/* The checksum's digits in the raw header text, into *expect, and their offset, into *at. The
+ * parse before it has only checked structure (a damaged structure is reported as what it is);
+ * nothing in the header is used before check_checksum passes. */
+static int read_checksum(const occam_st_file *f, const char *header, size_t hlen,
+                         uint32_t *expect, size_t *at, occam_error *err)
 {
     long d = checksum_digits(header, hlen);
     /* Without the key nothing vouches for the data: a missing key, or a key whose name lost a
@@ -544,7 +572,7 @@ static int check_checksum(const occam_st_file *f, const char *header, size_t hle
                                "%s: no %s in the metadata, so the data cannot be verified (not "
                                "a file occam wrote, or its header is damaged)", f->path,
                                OCCAM_ST_CHECKSUM_KEY);
-    uint32_t expect = 0;
+    *expect = 0;
     bool ok = (size_t)d + 9 <= hlen && header[d + 8] == '"';
     for (int i = 0; ok && i < 8; i++) {
         char c = header[d + i];
@@ -552,13 +580,21 @@ static int check_checksum(const occam_st_file *f, const char *header, size_t hle
          * sum cannot see. */
         int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
         ok = v >= 0;
-        expect = expect << 4 | (uint32_t)(ok ? v : 0);
+        *expect = *expect << 4 | (uint32_t)(ok ? v : 0);
     }
     if (!ok)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: metadata %s is not 8 lowercase hex digits", f->path,
                                OCCAM_ST_CHECKSUM_KEY);
-    uint32_t got = occam_st_crc32(file_crc(header, hlen, (size_t)d), f->data, f->data_size);
+    *at = (size_t)d;
+    return OCCAM_OK;
+}
+
+/* The whole-file CRC, once the data area is read, against the digits read_checksum found. */
+static int check_checksum(const occam_st_file *f, const char *header, size_t hlen,
+                          uint32_t expect, size_t at, occam_error *err)
+{
+    uint32_t got = occam_st_crc32(file_crc(header, hlen, at), f->data, f->data_size);
     if (got == expect) return OCCAM_OK;
     /* Before the header was covered the CRC was of the data alone: say so, not "corrupted". */
     if (occam_st_crc32((uint32_t)crc32(0L, Z_NULL, 0), f->data, f->data_size) == expect)
@@ -590,7 +626,10 @@ static int realign(occam_st_file *f, occam_error *err)
     return OCCAM_OK;
 }
 
-static int parse_header(occam_st_file *f, const char *text, size_t len, occam_error *err)
+/* Parses the header into f; the tensors' spans go to *spans (sorted by offset; the caller frees
+ * them, also on failure), for place_tensors. */
+static int parse_header(occam_st_file *f, const char *text, size_t len, span **spans_out,
+                        occam_error *err)
 {
     occam_error jerr = { 0 };
     int rc = occam_json_parse(&f->header, text, len, &jerr);
@@ -605,11 +644,9 @@ static int parse_header(occam_st_file *f, const char *text, size_t len, occam_er
     size_t ntensors = h->count - (m != NULL), nmeta = m && m->type == OCCAM_JSON_OBJECT ? m->count : 0;
     f->tensors = calloc(ntensors ? ntensors : 1, sizeof *f->tensors);
     f->meta = calloc(nmeta ? nmeta : 1, sizeof *f->meta);
-    span *spans = calloc(ntensors ? ntensors : 1, sizeof *spans);
-    if (!f->tensors || !f->meta || !spans) {
-        free(spans);
+    span *spans = *spans_out = calloc(ntensors ? ntensors : 1, sizeof *spans);
+    if (!f->tensors || !f->meta || !spans)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", f->path);
-    }
     if (m) rc = parse_metadata(f, m, err);
     for (size_t i = 0; i < h->count && rc == OCCAM_OK; i++) {
         const occam_json_member *kv = &h->members[i];
@@ -624,7 +661,6 @@ static int parse_header(occam_st_file *f, const char *text, size_t len, occam_er
         spans[t].index = t;
     }
     if (rc == OCCAM_OK) rc = check_tiling(f, spans, err);
-    free(spans);
     return rc;
 }
 
@@ -634,10 +670,18 @@ int occam_st_open(occam_st_file *f, const char *path, occam_error *err)
     f->path = strdup(path);
     if (!f->path) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     char *header = NULL;
-    size_t hlen = 0;
-    int rc = load(f, &header, &hlen, err);
-    if (rc == OCCAM_OK) rc = parse_header(f, header, hlen, err);
-    if (rc == OCCAM_OK) rc = check_checksum(f, header, hlen, err);
+    size_t hlen = 0, at = 0;
+    uint32_t expect = 0;
+    FILE *fp = NULL;
+    span *spans = NULL;
+    int rc = load_header(f, &fp, &header, &hlen, err);
+    if (rc == OCCAM_OK) rc = parse_header(f, header, hlen, &spans, err);
+    if (rc == OCCAM_OK) rc = read_checksum(f, header, hlen, &expect, &at, err);
+    if (rc == OCCAM_OK) rc = load_data(f, fp, err); /* closes fp */
+    else if (fp) fclose(fp);
+    if (rc == OCCAM_OK) place_tensors(f, spans);
+    if (rc == OCCAM_OK) rc = check_checksum(f, header, hlen, expect, at, err);
+    free(spans);
     free(header);
     if (rc == OCCAM_OK) rc = realign(f, err);
     if (rc != OCCAM_OK) occam_st_close(f);
