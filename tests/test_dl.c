@@ -1141,6 +1141,33 @@ Test(dl, occ_truncation_at_every_length_says_truncated)
     occ_down(&x);
 }
 
+/* A file's first 20 bytes (magic, version, length) are checked against its size before the rest
+ * is read: a 2 GB file was read whole to be refused, and one larger than the memory was "out of
+ * memory" (a runtime failure, exit 1) for a bad file. Sparse files of 1 TiB: no memory holds
+ * them. */
+Test(dl, occ_a_huge_file_is_refused_from_its_first_bytes)
+{
+    char path[64];
+    strcpy(path, "/tmp/occam-occ-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    const int w[3] = {20, 6, 3};
+    const off_t tib = (off_t)1 << 40;
+    cr_assert_eq(truncate(path, tib), 0); /* zeros */
+    occam_error err = {0};
+    cr_assert_eq(read_into(path, w, 3, &err), OCCAM_ERR_INPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, ": not an occam .occ file"), "%s", err.msg);
+    /* "OCCAMMDL", version 8, a length of 28 bytes (little-endian) */
+    uint8_t head[20] = {'O', 'C', 'C', 'A', 'M', 'M', 'D', 'L', 8, 0, 0, 0, 28};
+    tmpdir_spit(path, head, sizeof head);
+    cr_assert_eq(truncate(path, tib), 0);
+    cr_assert_eq(read_into(path, w, 3, &err), OCCAM_ERR_INPUT, "%s", err.msg);
+    cr_assert(strstr(err.msg, ": the file has 1099511627776 bytes, its header says 28"), "%s",
+              err.msg);
+    unlink(path);
+}
+
 /* Writes x's file with bytes [at, at + n) replaced, and reads it into a 20-6-3 model: the
  * status, which must be a refusal, and the message in err. */
 static void expect_refused(const occ_fixture *x, size_t at, const void *with, size_t n,

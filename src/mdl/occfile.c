@@ -586,7 +586,13 @@ bool occam_occ_is(const char *path)
     return yes;
 }
 
-/* The whole file, which must be a regular one: its size bounds what is read. */
+static int check_prefix(const char *path, const uint8_t *buf, size_t len, uint32_t *vers,
+                        occam_error *err);
+
+/* The whole file, which must be a regular one: its size bounds what is read. Its first PREFIX
+ * bytes are checked against its size first (check_prefix): a file that is no .occ file, or
+ * whose header gives another length, is refused for the cost of those bytes, not its size (a
+ * 2 GB one took 2 GB and 7 s; one larger than the memory was "out of memory", exit 1). */
 static uint8_t *slurp(const char *path, size_t *len, occam_error *err)
 {
     FILE *f = occam_fsutil_open_read(path);
@@ -600,14 +606,28 @@ static uint8_t *slurp(const char *path, size_t *len, occam_error *err)
         fclose(f);
         return NULL;
     }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)st.st_size, have = n < PREFIX ? n : PREFIX;
+    uint8_t head[PREFIX];
+    uint32_t version;
+    if (fread(head, 1, have, f) != have) {
+        occam_error_set(err, ferror(f) ? OCCAM_ERR_RUNTIME : OCCAM_ERR_INPUT,
+                        ferror(f) ? "%s: read failed" : "%s: the file changed while being read",
+                        path);
+        fclose(f);
+        return NULL;
+    }
+    if (check_prefix(path, head, n, &version, err) != OCCAM_OK) {
+        fclose(f);
+        return NULL;
+    }
     uint8_t *p = malloc(n + 1); /* + 1: a file that grew while read shows as longer */
     if (!p) {
         fclose(f);
         occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory (%zu bytes)", path, n);
         return NULL;
     }
-    size_t got = fread(p, 1, n + 1, f);
+    memcpy(p, head, have);
+    size_t got = have + fread(p + have, 1, n + 1 - have, f);
     bool bad = ferror(f) != 0;
     fclose(f);
     if (bad || got != n) {
@@ -628,9 +648,10 @@ static uint64_t le64(const uint8_t *p)
 }
 
 /* The checks that need no decoding, in the order that names the damage best: the magic, the
- * version, the length, then the CRC over everything. */
-static int check_file(const char *path, const uint8_t *buf, size_t len, uint32_t *vers,
-                      occam_error *err)
+ * version, the length (check_prefix: they read only the first PREFIX bytes of a file of len
+ * bytes), then the CRC over everything. */
+static int check_prefix(const char *path, const uint8_t *buf, size_t len, uint32_t *vers,
+                        occam_error *err)
 {
     size_t have = len < 8 ? len : 8;
     if (memcmp(buf, MAGIC, have) != 0)
@@ -659,6 +680,14 @@ static int check_file(const char *path, const uint8_t *buf, size_t len, uint32_t
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: the file has %zu bytes, its header "
                                "says %llu (extra bytes at the end, or a damaged header)", path,
                                len, (unsigned long long)total);
+    return OCCAM_OK;
+}
+
+static int check_file(const char *path, const uint8_t *buf, size_t len, uint32_t *vers,
+                      occam_error *err)
+{
+    int rc = check_prefix(path, buf, len, vers, err);
+    if (rc != OCCAM_OK) return rc;
     uint64_t want = le64(buf + len - TRAILER), got = occam_occ_checksum(buf, len - TRAILER);
     if (got != want)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: checksum mismatch: the file says "
