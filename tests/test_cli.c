@@ -3332,6 +3332,26 @@ Test(cli, bench_sized_past_the_memory_says_so_before_touching_it)
            "GiB available)");
 }
 
+/* So do train's model and trainer: each of their allocations passed Linux's overcommit check
+ * and touching them got the process killed with no message (a batch of 4,096 rows through 10^6
+ * noisy hidden units: 16 GB a buffer, 77 GiB in all). Refused before anything is touched. */
+Test(cli, a_model_or_trainer_past_the_memory_says_so_before_touching_it)
+{
+    double avail = (double)occam_mem_available();
+    if (avail < 70.0 * (1 << 30))
+        expect(occam("train %s --threads 1 --set model.layers=20,1000000,3 --set train.batch=4096 "
+                     "--set noise.enabled=true", BLOBS), 1,
+               "occam: out of memory: the trainer of this model (24000016 parameters, batch 4096, "
+               "1 thread) needs at least");
+    if (avail < 3.6e12)
+        expect(occam("train %s --threads 1 --set model.layers=20,1000000,1000000,3", BLOBS), 1,
+               "occam: out of memory: the model's 1000025000016 parameters need 3725.4 GiB");
+    if (avail < 3.7e12)
+        expect(occam("train %s --threads 1 --set data.samples=1000000000 --set data.features=1000 "
+                     "--set model.layers=1000,8,3", BLOBS), 1,
+               "blobs: out of memory: 1000000000 rows of 1000 features need 3729.0 GiB");
+}
+
 /* agp prunes every prune.every steps, and train printed a line for each event at its end: a
  * ramp pruned at every one of 2.1 million steps printed 242 MB. Past 100 events one in k is
  * shown, and the last, with a line saying so; here 128 events (32 steps × 4 epochs), one in 2. */

@@ -2,6 +2,7 @@
  * fixed seed and thread count, and agreement between thread counts. */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "occam/config.h"
 #include "occam/data.h"
 #include "occam/fit.h"
+#include "occam/gemm.h"
 #include "occam/model.h"
 #include "occam/prune.h"
 #include "occam/train.h"
@@ -409,4 +411,48 @@ Test(train, the_history_grows_with_the_epochs_not_the_plan)
     occam_model_free(&m);
     occam_dataset_free(&tr_ds);
     occam_dataset_free(&te_ds);
+}
+
+/* The bytes the trainer allocates, as the heap counts them: occam_trainer_bytes, which the
+ * trainer checks against the memory available before allocating, is a lower bound of them and
+ * within a few percent (a batch of 4,096 through 10^6 hidden units was 16 GB a buffer, and
+ * touching buffers past the machine's memory got the process killed with no message). For
+ * SGD and for Adam with noisy weights, one thread and two. */
+Test(train, trainer_bytes_bound_what_the_trainer_allocates)
+{
+    static const struct {
+        bool noise, adam;
+        int threads, batch;
+    } cases[] = {{false, false, 1, 32}, {true, true, 2, 512}, {true, false, 1, 2000}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        occam_config cfg;
+        blobs_config(&cfg);
+        int layers[] = {20, 700, 300, 3};
+        memcpy(cfg.model.layers, layers, sizeof layers);
+        cfg.model.nlayers = 4;
+        cfg.noise.enabled = cases[c].noise;
+        cfg.train.optim.optimizer = cases[c].adam ? OCCAM_OPT_ADAM : OCCAM_OPT_SGD;
+        cfg.train.batch = cases[c].batch;
+        occam_error err;
+        occam_model m;
+        cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
+        occam_model_init(&m, cfg.model.init, cfg.train.seed);
+        occam_trainer_params p = occam_config_trainer(&cfg);
+        double est = occam_trainer_bytes(&m.lay, p, cases[c].threads);
+        occam_trainer *tr;
+        /* BLIS's packing buffers, a few MB a thread whatever the model, are not the trainer's */
+        cr_assert_eq(occam_gemm_prepare(cases[c].threads, &err), OCCAM_OK, "%s", err.msg);
+        struct mallinfo2 before = mallinfo2();
+        cr_assert_eq(occam_trainer_create(&tr, &m, p, cases[c].threads, NULL, &err), OCCAM_OK,
+                     "%s", err.msg);
+        struct mallinfo2 after = mallinfo2();
+        /* the model's σ's (ρ), which a noisy trainer allocates into the model, are the model's */
+        double rho = cases[c].noise ? (double)m.lay.nparams * sizeof(float) : 0;
+        double got = (double)(after.uordblks + after.hblkhd) -
+                     (double)(before.uordblks + before.hblkhd) - rho;
+        cr_assert(est <= got && got <= 1.05 * est + (1 << 20),
+                  "case %zu: estimated %.0f bytes, allocated %.0f", c, est, got);
+        occam_trainer_free(tr);
+        occam_model_free(&m);
+    }
 }

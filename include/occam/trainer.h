@@ -68,9 +68,17 @@ typedef struct occam_eval {
 
 /* Creates a trainer for `model` (which it borrows) with `threads` workers; rows per step at most
  * p.batch. pl may be NULL (one NUMA group, no binding). OCCAM_ERR_RUNTIME when memory runs out
- * or OpenMP does not give the team the size asked for. */
+ * or OpenMP does not give the team the size asked for, and before allocating anything when
+ * occam_trainer_bytes is more than occam_mem_available (each allocation passed Linux's
+ * overcommit check, and touching them got the process killed, with no message). */
 int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_params p,
                          int threads, const occam_affinity *pl, occam_error *err);
+
+/* The bytes occam_trainer_create allocates for a model of layout lay (its parameters, mask and
+ * σ's aside, which the model holds): the batch's buffers, the gradient, the optimiser's moments,
+ * each thread's partial gradient and the noisy weights' state; a lower bound (not the replicas
+ * of runtime.weights = replicate, nor BLIS's packing buffers). In double: it may pass SIZE_MAX. */
+double occam_trainer_bytes(const occam_layout *lay, occam_trainer_params p, int threads);
 
 /* After the model lost hidden units (neuron pruning; model->lay is already the new layout):
  * compacts the optimiser moments the same way and re-plans the per-layer gradient paths. The

@@ -55,6 +55,15 @@ static int blobs_draw(occam_dataset *ds, size_t n, const double *centre, int fea
                       int classes, uint64_t seed, uint64_t stream, occam_error *err)
 {
     if (n == 0) return OCCAM_OK;
+    /* drawn, so touched: past the memory this process may fill the allocation still succeeded
+     * (Linux overcommits), and the kernel killed the process with no message */
+    double need = (double)n * ((double)features * sizeof(float) + sizeof(int32_t));
+    double avail = (double)occam_mem_available();
+    if (need > avail)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "blobs: out of memory: %zu rows of %d "
+                               "features need %.1f GiB, %.1f GiB available; use fewer "
+                               "data.samples or data.features", n, features, need / (1 << 30),
+                               avail / (1 << 30));
     ds->x = occam_alloc(n, (size_t)features * sizeof(float));
     ds->label = occam_alloc(n, sizeof(int32_t));
     if (!ds->x || !ds->label)

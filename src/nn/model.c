@@ -36,6 +36,14 @@ int occam_model_create(occam_model *m, const occam_model_params *p, occam_task t
     occam_layout_init(&m->lay, p->layers, p->nlayers);
     m->act = p->activation;
     m->task = task;
+    /* zero-filled, so touched: past the memory this process may fill, the allocation still
+     * succeeded (Linux overcommits) and the kernel killed the process with no message */
+    double need = (double)m->lay.nparams * sizeof(float), avail = (double)occam_mem_available();
+    if (need > avail)
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory: the model's %zu "
+                               "parameters need %.1f GiB, %.1f GiB available; use a smaller "
+                               "model.layers", m->lay.nparams, need / (1 << 30),
+                               avail / (1 << 30));
     m->params = occam_alloc_zero(m->lay.nparams, sizeof(float));
     if (!m->params)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for %zu parameters",

@@ -415,6 +415,31 @@ static int trainer_oom(int threads, int batch, occam_error *err)
                            "out of memory for %d threads' buffers (batch %d)", threads, batch);
 }
 
+/* The rows the batch buffers hold: a step's, or an evaluation chunk per thread. */
+static size_t trainer_rows(int batch, int threads)
+{
+    size_t b = (size_t)batch, eval = (size_t)threads * EVAL_ROWS;
+    return b > eval ? b : eval;
+}
+
+double occam_trainer_bytes(const occam_layout *lay, occam_trainer_params p, int threads)
+{
+    double rows = (double)trainer_rows(p.batch, threads), P = (double)lay->nparams, units = 0;
+    int L = lay->nlayers, maxw = lay->width[0];
+    for (int l = 1; l <= L; l++) {
+        units += lay->width[l];
+        maxw = lay->width[l] > maxw ? lay->width[l] : maxw;
+    }
+    bool noise = p.noise.enabled, adam = p.optim.optimizer == OCCAM_OPT_ADAM;
+    /* x, act and dz; labels and targets */
+    double f = rows * (lay->width[0] + 2 * units + 1 + lay->width[L]);
+    /* the gradient and each thread's partial (θ and ρ when noisy); momentum, Adam's second */
+    f += P * (noise ? 2 : 1) * (1.0 + threads) + P * (adam ? 2 : 1);
+    /* σ, dσ, var and ρ's moments; the squares' row buffer, ε and the sampled sd per layer */
+    if (noise) f += P * (adam ? 5 : 4) + rows * (maxw + 2 * units);
+    return f * sizeof(float);
+}
+
 int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_params p,
                          int threads, const occam_affinity *pl, occam_error *err)
 {
@@ -447,13 +472,18 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         }
     }
     occam_optim_init(&tr->opt, &p.optim);
-    size_t batch = (size_t)p.batch, eval = (size_t)threads * EVAL_ROWS;
-    tr->rows = batch > eval ? batch : eval;
+    tr->rows = trainer_rows(p.batch, threads);
     int L = lay->nlayers, outw = lay->width[L];
-    int ok = 1;
-    tr->x = occam_alloc(tr->rows * (size_t)lay->width[0], sizeof(float));
+    /* Past the memory this process may fill, each allocation below still succeeded (Linux
+     * overcommits) and touching them got the process killed, with no message: a batch of 4,096
+     * rows through a hidden layer of 10^6 units is 16 GB a buffer. Nothing is allocated then;
+     * the ranks still meet in the collectives below. */
+    double need = occam_trainer_bytes(lay, p, threads), avail = (double)occam_mem_available();
+    bool fits = need <= avail;
+    int ok = fits;
+    tr->x = fits ? occam_alloc(tr->rows * (size_t)lay->width[0], sizeof(float)) : NULL;
     ok &= tr->x != NULL;
-    for (int l = 0; l < L; l++) {
+    for (int l = 0; ok && l < L; l++) {
         tr->act[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         tr->dz[l] = occam_alloc(tr->rows * (size_t)lay->width[l + 1], sizeof(float));
         ok &= tr->act[l] && tr->dz[l];
@@ -470,19 +500,28 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         }
     }
     ok &= !tr->comm || tr->rng_bytes != NULL; /* each rank's thread count, for checkpoints */
-    tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
-    tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
-    tr->grad = occam_alloc_zero(lay->nparams * (tr->noise ? 2 : 1), sizeof(float));
-    tr->mom1 = occam_alloc_zero(lay->nparams, sizeof(float));
-    tr->mom2 = p.optim.optimizer == OCCAM_OPT_ADAM
-                   ? occam_alloc_zero(lay->nparams, sizeof(float)) : NULL;
-    tr->partial = calloc((size_t)threads, sizeof *tr->partial);
-    tr->out = occam_alloc_zero((size_t)threads, sizeof(thread_out));
-    ok &= tr->label && tr->target && tr->grad && tr->mom1 && tr->partial && tr->out &&
-          (p.optim.optimizer != OCCAM_OPT_ADAM || tr->mom2);
+    if (ok) {
+        tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
+        tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));
+        tr->grad = occam_alloc_zero(lay->nparams * (tr->noise ? 2 : 1), sizeof(float));
+        tr->mom1 = occam_alloc_zero(lay->nparams, sizeof(float));
+        tr->mom2 = p.optim.optimizer == OCCAM_OPT_ADAM
+                       ? occam_alloc_zero(lay->nparams, sizeof(float)) : NULL;
+        tr->partial = calloc((size_t)threads, sizeof *tr->partial);
+        tr->out = occam_alloc_zero((size_t)threads, sizeof(thread_out));
+        ok &= tr->label && tr->target && tr->grad && tr->mom1 && tr->partial && tr->out &&
+              (p.optim.optimizer != OCCAM_OPT_ADAM || tr->mom2);
+    }
     if (pl) tr->pl = *pl;
-    int rc = ok ? occam_reduce_plan_init(&tr->plan, threads, tr->pl.node_of, err)
-                : trainer_oom(threads, p.batch, err);
+    int rc = ok      ? occam_reduce_plan_init(&tr->plan, threads, tr->pl.node_of, err)
+             : fits  ? trainer_oom(threads, p.batch, err)
+                     : occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory: the trainer of "
+                                       "this model (%zu parameters, batch %d, %d thread%s) needs "
+                                       "at least %.1f GiB, %.1f GiB available; use a smaller "
+                                       "model.layers or train.batch, or fewer threads "
+                                       "(--threads)", lay->nparams, p.batch, threads,
+                                       threads == 1 ? "" : "s",
+                                       need / (1 << 30), avail / (1 << 30));
     if (rc == OCCAM_OK) plan_paths(tr, p.grad, p.batch); /* after the plan: its node count */
     if (tr->comm) {
         gather_groupings(tr, rc == OCCAM_OK);
