@@ -500,7 +500,8 @@ Test(plot, endless_input_is_an_input_error)
         char byte;
         const char *what;
     } cases[] = {{'\0', ":1: line longer than 1048576 bytes"},
-                 {'\n', ": larger than 64 MiB, more than a report or a scaling CSV can be"}};
+                 {'\n', ": larger than 64 MiB, the most plot reads (a train report grows by about "
+                       "300 bytes an epoch"}};
     for (int c = 0; c < 2; c++)
         for (int scaling = 0; scaling < 2; scaling++) {
             pid_t pid = feed_forever(fifo, cases[c].byte);

@@ -66,8 +66,10 @@ int plot_read_text(const char *path, char **text, size_t *len, occam_error *err)
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line longer than %d bytes",
                                  path, lines + 1, OCCAM_CSV_LINE_MAX);
         else if (n > PLOT_INPUT_MAX)
-            rc = plot_input_err(err, path, "larger than %d MiB, more than a report or a "
-                                "scaling CSV can be", PLOT_INPUT_MAX >> 20);
+            rc = plot_input_err(err, path, "larger than %d MiB, the most plot reads (a train "
+                                "report grows by about 300 bytes an epoch: one of more than "
+                                "200,000 epochs is larger; plot a shorter run)",
+                                PLOT_INPUT_MAX >> 20);
         else if (n < cap - 1)
             break;
         else {
