@@ -3338,9 +3338,10 @@ Test(cli, bench_sized_past_the_memory_says_so_before_touching_it)
 Test(cli, a_model_or_trainer_past_the_memory_says_so_before_touching_it)
 {
     double avail = (double)occam_mem_available();
+    /* 4,096 training rows: a batch past the rows sizes the buffers by the rows */
     if (avail < 70.0 * (1 << 30))
         expect(occam("train %s --threads 1 --set model.layers=20,1000000,3 --set train.batch=4096 "
-                     "--set noise.enabled=true", BLOBS), 1,
+                     "--set data.samples=4096 --set noise.enabled=true", BLOBS), 1,
                "occam: out of memory: the trainer of this model (24000016 parameters, batch 4096, "
                "1 thread) needs at least");
     if (avail < 3.6e12)
@@ -3350,6 +3351,26 @@ Test(cli, a_model_or_trainer_past_the_memory_says_so_before_touching_it)
         expect(occam("train %s --threads 1 --set data.samples=1000000000 --set data.features=1000 "
                      "--set model.layers=1000,8,3", BLOBS), 1,
                "blobs: out of memory: 1000000000 rows of 1000 features need 3729.0 GiB");
+}
+
+/* A batch past the training rows takes them all every step, so the trainer's buffers hold the
+ * rows, not the batch: sized for 2^20 rows through 20,000 hidden units they were 168 GB, and
+ * the run was refused for memory it would never use (before the memory check, killed). The
+ * run is the one at batch = the rows, bit for bit. */
+Test(cli, a_batch_past_the_rows_sizes_the_buffers_by_the_rows)
+{
+    char at_rows[4096];
+    const char *run = "train %s --threads 2 --set model.layers=20,20000,3 --set train.epochs=2 "
+                      "--set train.batch=%s";
+    expect(occam(run, BLOBS, "1000"), 0, "test   loss");
+    snprintf(at_rows, sizeof at_rows, "%s", strstr(out, "# result"));
+    expect(occam(run, BLOBS, "1048576"), 0, "every step takes all of them");
+    const char *result = strstr(out, "# result");
+    cr_assert(result, "%s", out);
+    /* the lines up to the timing, which varies */
+    size_t n = (size_t)(strstr(at_rows, "time ") - at_rows);
+    cr_assert(!strncmp(result, at_rows, n), "batch 1048576:\n%s\nbatch 1000:\n%s", result,
+              at_rows);
 }
 
 /* agp prunes every prune.every steps, and train printed a line for each event at its end: a

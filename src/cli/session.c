@@ -230,8 +230,13 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
     int all = cli_agree(rc, err);
     if (all == OCCAM_OK) {
         occam_runtime_place_weights(&s->rt, s->model.params, s->model.lay.nparams * sizeof(float));
-        rc = occam_trainer_create(&s->tr, &s->model, occam_config_trainer(&s->cfg), threads,
-                                  &s->rt.affinity, err);
+        /* A batch past the training rows takes all of them every step: buffers sized for the
+         * batch held rows that never come (549 MB for a batch of 2^20 over blobs's 1,000 rows,
+         * 27 MB at 1,000), and a wide model was refused for memory it would never use. The
+         * run is the one at batch = the rows, bit for bit. */
+        occam_trainer_params tp = occam_config_trainer(&s->cfg);
+        if (s->train.n > 0 && (size_t)tp.batch > s->train.n) tp.batch = (int)s->train.n;
+        rc = occam_trainer_create(&s->tr, &s->model, tp, threads, &s->rt.affinity, err);
         if (rc == OCCAM_OK) occam_runtime_report_notices(&s->rt);
         all = cli_agree(rc, err); /* the trainer's allocations, after every rank's allgather */
     }
