@@ -3351,6 +3351,11 @@ Test(cli, a_model_or_trainer_past_the_memory_says_so_before_touching_it)
         expect(occam("train %s --threads 1 --set data.samples=1000000000 --set data.features=1000 "
                      "--set model.layers=1000,8,3", BLOBS), 1,
                "blobs: out of memory: 1000000000 rows of 1000 features need 3729.0 GiB");
+    /* the test rows are data.test_samples': the refusal named data.samples */
+    if (avail < 3.7e12)
+        expect(occam("train %s --threads 1 --set data.test_samples=1000000000 "
+                     "--set data.features=1000 --set model.layers=1000,8,3", BLOBS), 1,
+               "available; use fewer data.test_samples or data.features");
 }
 
 /* A batch past the training rows takes them all every step, so the trainer's buffers hold the

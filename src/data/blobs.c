@@ -50,9 +50,11 @@ static void blobs_centres(double *centre, int features, int classes, double spre
         centre[k] = spread * occam_rng_normal(&rng);
 }
 
-/* Fills ds with n rows around the given centres, using rng stream `stream` of seed. */
-static int blobs_draw(occam_dataset *ds, size_t n, const double *centre, int features,
-                      int classes, uint64_t seed, uint64_t stream, occam_error *err)
+/* Fills ds with n rows around the given centres, using rng stream `stream` of seed; key is
+ * the config key that asked for the n rows, for the message when they do not fit. */
+static int blobs_draw(occam_dataset *ds, size_t n, const char *key, const double *centre,
+                      int features, int classes, uint64_t seed, uint64_t stream,
+                      occam_error *err)
 {
     if (n == 0) return OCCAM_OK;
     /* drawn, so touched: past the memory this process may fill the allocation still succeeded
@@ -62,8 +64,8 @@ static int blobs_draw(occam_dataset *ds, size_t n, const double *centre, int fea
     if (need > avail)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "blobs: out of memory: %zu rows of %d "
                                "features need %.1f GiB, %.1f GiB available; use fewer "
-                               "data.samples or data.features", n, features, need / (1 << 30),
-                               avail / (1 << 30));
+                               "%s or data.features", n, features, need / (1 << 30),
+                               avail / (1 << 30), key);
     ds->x = occam_alloc(n, (size_t)features * sizeof(float));
     ds->label = occam_alloc(n, sizeof(int32_t));
     if (!ds->x || !ds->label)
@@ -94,9 +96,11 @@ int occam_blobs_make(occam_dataset *train, occam_dataset *test, size_t n_train, 
     double *centre = malloc((size_t)classes * (size_t)features * sizeof *centre);
     if (!centre) return occam_error_set(err, OCCAM_ERR_RUNTIME, "blobs: out of memory");
     blobs_centres(centre, features, classes, spread, seed);
-    rc = blobs_draw(train, n_train, centre, features, classes, seed, BLOBS_STREAM_TRAIN, err);
-    if (rc == OCCAM_OK)
-        rc = blobs_draw(test, n_test, centre, features, classes, seed, BLOBS_STREAM_TEST, err);
+    rc = blobs_draw(train, n_train, "data.samples", centre, features, classes, seed,
+                    BLOBS_STREAM_TRAIN, err);
+    if (rc == OCCAM_OK) /* the refusal names the test rows' key */
+        rc = blobs_draw(test, n_test, "data.test_samples", centre, features, classes, seed,
+                        BLOBS_STREAM_TEST, err);
     free(centre);
     if (rc != OCCAM_OK) {
         occam_dataset_free(train);
