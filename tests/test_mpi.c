@@ -845,6 +845,25 @@ Test(mpi, a_rank_out_of_memory_in_the_description_length_stops_them_all, .timeou
     tmpdir_remove(dir);
 }
 
+/* taylor's and obd's scores average gradient passes, collectives: a rank without the memory
+ * for its minibatch's row indices (113 rows: 512 bytes, the run's first block of that size)
+ * returned while the other waited in the first pass for ever (before it was a message it was
+ * an abort, which mpirun spread). The ranks now agree first and every rank exits 1. */
+Test(mpi, a_rank_out_of_memory_for_a_pruning_minibatch_stops_them_all, .timeout = 300)
+{
+    char dir[64], out[1 << 15], so[600], args[2048];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    failalloc_build(dir, so, sizeof so);
+    snprintf(args, sizeof args, "train configs/blobs.ini --threads 1 --set train.epochs=1 "
+             "--set train.batch=113 --set prune.schedule=oneshot --set prune.method=taylor "
+             "--set prune.finetune_epochs=1 --set train.checkpoint_dir=%s", dir);
+    int rc = mpi_failing(out, sizeof out, so, 512, 1, args);
+    cr_assert_eq(rc, 1, "exit %d (124: a hang): %s", rc, out);
+    cr_assert(strstr(out, "another rank ran out of memory for prune.method's minibatch"), "%s",
+              out);
+    tmpdir_remove(dir);
+}
+
 /* The description length's sums share their chunks among the ranks, and each rank allocated
  * the chunk slots the allgather fills: a rank without them ended every rank (MPI_Abort), so
  * `mdl` exited 1 with no message, and `train`, whose rank 0 took mpirun's ending of it for a

@@ -83,9 +83,16 @@ static int gradient_stats(occam_pruner *p, const occam_model *m, occam_trainer *
     size_t n = m->lay.nparams, batch = (size_t)p->batch;
     if (batch > train->n) batch = train->n;
     uint32_t *idx = occam_alloc(batch, sizeof *idx);
-    if (!idx)
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the %zu row indices "
-                               "of prune.method's minibatch (train.batch)", batch);
+    /* Agreed: under mpirun the ranks meet in each gradient pass below, and a rank out of
+     * memory here returned while the others waited in the first for ever. */
+    bool mine = idx == NULL;
+    if (occam_comm_max_int(occam_trainer_comm(tr), mine)) {
+        free(idx);
+        return mine ? occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for the %zu row "
+                                      "indices of prune.method's minibatch (train.batch)", batch)
+                    : occam_error_set(err, OCCAM_ERR_RUNTIME, "another rank ran out of memory "
+                                      "for prune.method's minibatch");
+    }
     memset(p->gsum, 0, n * sizeof(float));
     memset(p->g2sum, 0, n * sizeof(float));
     occam_rng r = occam_rng_seed(p->prm.seed, 0x6772616400ull + (uint64_t)p->events);
@@ -628,6 +635,10 @@ int occam_prune_to(occam_pruner *p, occam_model *m, occam_trainer *tr,
         rc = prune_neurons(p, m, tr, target, progress, err);
     } else {
         rc = occam_model_mask_enable(m, err);
+        /* agreed, as the minibatch is: the scores' gradient pass is a collective */
+        if (occam_comm_max_int(occam_trainer_comm(tr), rc != OCCAM_OK) && rc == OCCAM_OK)
+            rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "another rank ran out of memory for "
+                                 "its mask");
         if (rc == OCCAM_OK) rc = compute_scores(p, m, tr, train, err);
         if (rc == OCCAM_OK) rc = check_scores(p, m, err);
         if (rc == OCCAM_OK && prm->granularity == OCCAM_GRAN_NM)
