@@ -97,7 +97,9 @@ static int run(const cli_opts *o, occam_error *err)
         double gflops = sps * flops_per_sample(&model->lay) / 1e9;
         /* The ceiling: the model's largest forward GEMM at this thread's shard size. */
         const occam_layout *lay = &model->lay;
-        int shard = (cfg.train.batch + threads - 1) / threads, big = 0;
+        /* a batch past the rows takes them all: the trainer's shards are of the rows */
+        size_t rows = (size_t)cfg.train.batch < train->n ? (size_t)cfg.train.batch : train->n;
+        int shard = (int)((rows + (size_t)threads - 1) / (size_t)threads), big = 0;
         for (int l = 1; l < lay->nlayers; l++)
             if ((double)lay->width[l] * lay->width[l + 1] >
                 (double)lay->width[big] * lay->width[big + 1])
