@@ -805,6 +805,30 @@ Test(plot, flat_figures_draw_without_gnuplot_warnings)
     check_png("out/select.png");
 }
 
+/* A loss that moves only by rounding (1.3921511329342706, then ...704 and ...702: a run at
+ * train.lr = 1e-12 without a test set) is not one value, so its range was left to gnuplot,
+ * which takes a range narrower than about 1e-8 of its values as empty: "Warning: empty y range
+ * [1.39215:1.39215]" on stderr for a run that drew nothing wrong. Likewise a select report whose
+ * points' L differ in the 12th digit. */
+Test(plot, a_range_of_rounding_noise_draws_without_gnuplot_warnings)
+{
+    need_gnuplot();
+    plot_ok_quietly(write_report("r.json", "\"history\": [{\"epoch\": 1, \"lr\": 1e-12,"
+                                 " \"train_loss\": 1.3921511329342706, \"train_accuracy\": 0.524},"
+                                 " {\"epoch\": 2, \"lr\": 1e-12, \"train_loss\": "
+                                 "1.3921511329342704, \"train_accuracy\": 0.524}, {\"epoch\": 3,"
+                                 " \"lr\": 1e-12, \"train_loss\": 1.3921511329342702,"
+                                 " \"train_accuracy\": 0.524}], \"prune\": null"));
+    check_png("out/learning.png");
+    plot_ok_quietly(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 846080.35900000001, \"model_bits\": 800000, \"data_bits\":"
+                                 " 46080.359000000004, \"train\": 0.9, \"test\": 0.9},"
+                                 " {\"set\": {\"k\": 1}, \"total_bits\": 846080.35900001,"
+                                 " \"model_bits\": 800000, \"data_bits\": 46080.35900001,"
+                                 " \"train\": 0.9, \"test\": 0.9}], \"best\": 0"));
+    check_png("out/select.png");
+}
+
 /* A panel with no value to draw (the points' train and test metric, or model and data bits,
  * all null; prune events without a test metric) failed the whole figure in gnuplot ("all points
  * y value undefined!"), exit 1; a report whose points all failed has nothing to plot. */

@@ -95,9 +95,14 @@ void plot_gp_str(FILE *f, const char *s);
 void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* The y range of a panel whose finite values span [lo, hi]: autoscaled, or, when they are all
- * one value (an empty range, which gnuplot warns about on stderr and pads by 1%), centred on
- * it. Never for a log axis. */
+/* Whether values spanning [lo, hi] are one value to a figure: equal, or within 1e-7 of their
+ * size. gnuplot takes a range narrower than about 1e-8 of its values as empty (it warns on
+ * stderr and pads it by 1%: a loss that moved by 4e-16 between epochs), and its tick labels
+ * have 6 significant digits, which could not tell such values apart anyway. */
+bool plot_gp_flat(double lo, double hi);
+
+/* The y range of a panel whose finite values span [lo, hi]: autoscaled, or, when they are
+ * flat (plot_gp_flat), centred on them. Never for a log axis. */
 void plot_gp_yrange(FILE *f, double lo, double hi);
 
 /* "set multiplot layout ROWS,COLS" with a title in the figure-title font. */

@@ -151,14 +151,19 @@ void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
     va_end(ap);
 }
 
+bool plot_gp_flat(double lo, double hi)
+{
+    return isfinite(lo) && isfinite(hi) && hi - lo <= 1e-7 * fmax(fabs(lo), fabs(hi));
+}
+
 void plot_gp_yrange(FILE *f, double lo, double hi)
 {
-    if (!(lo == hi)) {
+    if (!plot_gp_flat(lo, hi)) {
         fputs("set autoscale y\n", f);
         return;
     }
-    double pad = lo != 0 ? fabs(lo) * 0.05 : 1;
-    fprintf(f, "set yrange [%.17g:%.17g]\n", lo - pad, lo + pad);
+    double mid = lo + (hi - lo) / 2, pad = mid != 0 ? fabs(mid) * 0.05 : 1;
+    fprintf(f, "set yrange [%.17g:%.17g]\n", mid - pad, mid + pad);
 }
 
 void plot_gp_multiplot(FILE *f, int rows, int cols, const char *title)
