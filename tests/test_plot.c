@@ -793,6 +793,13 @@ Test(plot, flat_figures_draw_without_gnuplot_warnings)
                                  " 0.5, \"test_accuracy\": 1, \"seconds\": 1,"
                                  " \"samples_per_second\": 10}], \"prune\": null"));
     check_png("out/learning.png");
+    /* every prune step at accuracy 1, as the dense model: prune_accuracy.png's range is empty */
+    plot_ok_quietly(write_report("r2.json", "\"history\": [{\"epoch\": 1, \"train_loss\": 0.5,"
+                                 " \"test_accuracy\": 1}], \"prune\": {\"events\": [{\"step\":"
+                                 " 1, \"epoch\": 1, \"sparsity\": 0.5, \"test_accuracy\": 1},"
+                                 " {\"step\": 2, \"epoch\": 2, \"sparsity\": 0.9,"
+                                 " \"test_accuracy\": 1}]}"));
+    check_png("out/prune_accuracy.png");
     plot_ok_quietly(write_select("one.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
                                  " 4164, \"model_bits\": 4100, \"data_bits\": 64, \"train\": 1,"
                                  " \"test\": 1}], \"best\": 0"));

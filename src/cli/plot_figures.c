@@ -197,6 +197,13 @@ static int plot_prune_accuracy(const plot_ctx *c, const plot_report *r, occam_er
             r->regress ? "Test relative error" : "Test accuracy",
             r->ne <= 20 ? " (labels: step)" : "",
             r->regress ? metric : "test accuracy (fraction correct)");
+    /* Every step at one accuracy (1 after each prune of a separable task) is an empty range:
+     * gnuplot warned on stderr and padded it by 1%. It is centred as the other panels' are. */
+    double lo = dense, hi = dense;
+    for (size_t i = 0; i < r->ne; i++)
+        if (isfinite(r->ev[i][E_TEST_METRIC]))
+            lo = fmin(lo, r->ev[i][E_TEST_METRIC]), hi = fmax(hi, r->ev[i][E_TEST_METRIC]);
+    if (plot_gp_flat(lo, hi)) plot_gp_yrange(f, lo, hi);
     /* The reference line first, so the step labels' boxes are drawn over it. */
     fputs("plot ", f);
     if (isfinite(dense))
