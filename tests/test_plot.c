@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../src/cli/plot.h"
 #include "occam/safetensors.h"
@@ -110,6 +111,79 @@ static void check_png(const char *name)
     uint32_t h = (uint32_t)b[20] << 24 | b[21] << 16 | b[22] << 8 | b[23];
     cr_assert_eq(w, 900, "%s: width %u", name, w);
     cr_assert_eq(h, 600, "%s: height %u", name, h);
+}
+
+/* The pixels of a PNG as pngcairo writes them (8-bit RGB or RGBA, not interlaced), decoded
+ * with zlib and the five PNG row filters; *w and *h get its size, the caller frees. */
+static unsigned char *read_png_rgb(const char *name, int *w, int *h, int *bpp)
+{
+    FILE *f = fopen(in_tmp(name), "rb");
+    cr_assert_not_null(f, "%s was not written", name);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    unsigned char *b = malloc((size_t)size), *z = malloc((size_t)size);
+    cr_assert(b && z && fread(b, 1, (size_t)size, f) == (size_t)size);
+    fclose(f);
+    size_t zn = 0;
+    *w = *h = *bpp = 0;
+    for (long at = 8; at + 12 <= size;) {
+        uint32_t n = (uint32_t)b[at] << 24 | b[at + 1] << 16 | b[at + 2] << 8 | b[at + 3];
+        const unsigned char *type = b + at + 4, *data = b + at + 8;
+        if (!memcmp(type, "IHDR", 4)) {
+            *w = data[0] << 24 | data[1] << 16 | data[2] << 8 | data[3];
+            *h = data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7];
+            cr_assert(data[8] == 8 && (data[9] == 2 || data[9] == 6) && data[12] == 0,
+                      "%s: not 8-bit RGB(A), non-interlaced", name);
+            *bpp = data[9] == 2 ? 3 : 4;
+        } else if (!memcmp(type, "IDAT", 4)) {
+            memcpy(z + zn, data, n);
+            zn += n;
+        }
+        at += 12 + (long)n;
+    }
+    size_t stride = (size_t)*w * *bpp + 1;
+    uLongf raw_len = stride * *h;
+    unsigned char *raw = malloc(raw_len), *px = malloc(raw_len);
+    cr_assert(raw && px);
+    cr_assert_eq(uncompress(raw, &raw_len, z, zn), Z_OK, "%s: bad image data", name);
+    cr_assert_eq(raw_len, stride * *h);
+    size_t row = stride - 1;
+    for (int y = 0; y < *h; y++) {
+        const unsigned char *in = raw + y * stride + 1;
+        unsigned char *out = px + y * row, *up = y ? out - row : NULL;
+        for (size_t x = 0; x < row; x++) {
+            int a = x >= (size_t)*bpp ? out[x - *bpp] : 0, u = up ? up[x] : 0;
+            int c = up && x >= (size_t)*bpp ? up[x - *bpp] : 0, p = a + u - c;
+            int pa = abs(p - a), pb = abs(p - u), pc = abs(p - c);
+            int pred[5] = {0, a, u, (a + u) / 2, pa <= pb && pa <= pc ? a : pb <= pc ? u : c};
+            cr_assert_leq(in[-1], 4, "%s: row %d has filter %d", name, y, in[-1]);
+            out[x] = (unsigned char)(in[x] + pred[in[-1]]);
+        }
+    }
+    free(b), free(z), free(raw);
+    return px;
+}
+
+/* Nothing drawn may touch the image's outermost rows and columns: a key, a tick label or an
+ * axis label that does was cut off by the image's edge. Ink is a pixel with a channel below
+ * 0xc0 (the background is white, the grid #d8d8d8). */
+static void check_png_uncut(const char *name)
+{
+    int w = 0, h = 0, bpp = 0;
+    unsigned char *px = read_png_rgb(name, &w, &h, &bpp);
+    const char *side[4] = {"left", "right", "top", "bottom"};
+    for (int s = 0; s < 4; s++) {
+        int n = s < 2 ? h : w, ink = 0;
+        for (int i = 0; i < n; i++) {
+            int x = s == 0 ? 0 : s == 1 ? w - 1 : i, y = s < 2 ? i : s == 2 ? 0 : h - 1;
+            const unsigned char *p = px + ((size_t)y * w + x) * bpp;
+            ink += p[0] < 0xc0 || p[1] < 0xc0 || p[2] < 0xc0;
+        }
+        cr_assert_eq(ink, 0, "%s: %d pixels drawn on its %s edge (cut off there)", name, ink,
+                     side[s]);
+    }
+    free(px);
 }
 
 #define MAX_ROWS 1200
@@ -810,6 +884,33 @@ Test(plot, flat_figures_draw_without_gnuplot_warnings)
                                  " \"model_bits\": 5, \"data_bits\": 7, \"train\": 1, \"test\":"
                                  " 1}], \"best\": 0"));
     check_png("out/select.png");
+}
+
+/* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no
+ * room: a regression report's key ("test relative error") ran past the image's right edge,
+ * and the y axis label was cut at the left edge by tick labels of six characters ("6e+250",
+ * "400000" for a regression loss in target units) and gone at seven ("0.52348"). select.png's
+ * L panel likewise ("846080"). */
+Test(plot, labels_and_keys_are_not_cut_off_at_the_edges)
+{
+    need_gnuplot();
+    write_text(in_tmp("reg.json"), "{\"command\": \"train\", \"config\": {\"data\": {\"task\":"
+               " \"regress\"}}, \"history\": [{\"epoch\": 1, \"train_loss\": 350000,"
+               " \"test_loss\": 280000, \"test_relative_error\": 0.41}, {\"epoch\": 2,"
+               " \"train_loss\": 15000, \"test_loss\": 30000, \"test_relative_error\": 0.05}]}");
+    plot_ok(in_tmp("reg.json"));
+    check_png_uncut("out/learning.png");
+    plot_ok(write_report("huge.json", "\"history\": [{\"epoch\": 1, \"train_loss\": 5e250,"
+                         " \"test_loss\": 1.5e250, \"train_accuracy\": 0.52345, \"test_accuracy\":"
+                         " 0.5233}, {\"epoch\": 2, \"train_loss\": 1e250, \"test_loss\": 3e249,"
+                         " \"train_accuracy\": 0.52349, \"test_accuracy\": 0.5233}]"));
+    check_png_uncut("out/learning.png");
+    plot_ok(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\": 846080.1,"
+                         " \"model_bits\": 800000, \"data_bits\": 46080.1, \"train\": 0.86631,"
+                         " \"test\": 0.86633}, {\"set\": {\"k\": 1}, \"total_bits\": 846080.6,"
+                         " \"model_bits\": 800001, \"data_bits\": 46079.6, \"train\": 0.86634,"
+                         " \"test\": 0.86633}], \"best\": 0"));
+    check_png_uncut("out/select.png");
 }
 
 /* A loss that moves only by rounding (1.3921511329342706, then ...704 and ...702: a run at

@@ -137,9 +137,12 @@ static int plot_learning(const plot_ctx *c, const plot_report *r, occam_error *e
                 cli_shown(r->path), r->ne, PLOT_MAX_STEP_LINES);
     plot_gp_multiplot(f, loss_panel + metric_panel, 1,
                       steps ? "Learning curves (dashed: prune steps)" : "Learning curves");
-    /* Fixed margins keep the two panels' epoch axes aligned; the key sits right of the data. */
-    fputs("set lmargin at screen 0.10\nset rmargin at screen 0.75\n"
-          "set key at screen 0.77, graph 1 left top vertical Left reverse\n"
+    /* Fixed margins keep the two panels' epoch axes aligned; the key sits right of the data.
+     * They leave room for tick labels of nine characters beside the y label and for the key
+     * "test relative error": at 0.10 and 0.77, "6e+250" cut the y label at the image's left
+     * edge, "0.52348" pushed it off, and that key ran past the right edge. */
+    fputs("set lmargin at screen 0.13\nset rmargin at screen 0.72\n"
+          "set key at screen 0.74, graph 1 left top vertical Left reverse\n"
           "set xlabel 'epoch'\nset autoscale xfix\nset offsets 0.5, 0.5, graph 0.06, graph 0.06\n",
           f);
     if (r->nh < 20) fputs("set xtics 1\n", f);
