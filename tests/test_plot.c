@@ -886,6 +886,72 @@ Test(plot, flat_figures_draw_without_gnuplot_warnings)
     check_png("out/select.png");
 }
 
+/* Draws rep with a gnuplot that first appends its script to tmpdir/script.gp, and returns that
+ * text (static; every figure's script, in the order drawn). */
+static const char *plot_script(const char *rep)
+{
+    char wrapper[600];
+    snprintf(wrapper, sizeof wrapper, "%s/gp.sh", tmpdir);
+    char text[800];
+    snprintf(text, sizeof text, "#!/bin/sh\ntee -a '%s/script.gp' | gnuplot\n", tmpdir);
+    write_text(wrapper, text);
+    cr_assert_eq(chmod(wrapper, 0700), 0);
+    remove(in_tmp("script.gp"));
+    occam_plot_params p = {.out_dir = in_tmp("out"), .gnuplot = wrapper};
+    occam_error err = {0};
+    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_OK, "%s", err.msg);
+    static char script[1 << 16];
+    FILE *f = fopen(in_tmp("script.gp"), "r");
+    cr_assert_not_null(f);
+    script[fread(script, 1, sizeof script - 1, f)] = 0;
+    fclose(f);
+    return script;
+}
+
+/* Bits axes were labelled with gnuplot's SI prefixes and no decimals ('%.0s%c') whatever
+ * their range. On mdl_bits.png's linear axis the mantissa was rounded: hinton93.ini pruned
+ * under prune.schedule = mdl (L from 3007 to 1896 bits) had ticks 500 bits apart labelled "3k,
+ * 2k, 2k, 2k, 1k". On a log axis a model that fits has data bits below one, and those ticks
+ * read "500m", "5m", "1m" bits, milli to gnuplot and millions to a reader beside "1k" and "5k"
+ * (a blobs run pruned under prune.schedule = mdl; a select grid over train.weight_decay).
+ * Past 10^18 the prefixes ran out ("50e+252"). Those axes are now labelled with '%g' (2500,
+ * 0.005); a log axis of bits from 1 to 10^15, whose ticks are 1, 2 and 5 times a power of ten,
+ * keeps the prefixes. */
+Test(plot, bits_axes_label_each_tick_with_its_value)
+{
+    need_gnuplot();
+    const char *s = plot_script(write_report("r.json", "\"prune\": {\"dense_total_bits\": 4163,"
+                                             " \"best_event\": 1, \"events\": [{\"step\": 1,"
+                                             " \"epoch\": 1, \"sparsity\": 0.5, \"model_bits\":"
+                                             " 4251, \"data_bits\": 0.0049, \"total_bits\":"
+                                             " 4251.0049}]}"));
+    cr_assert(strstr(s, "'Description length"), "%s", s);
+    cr_assert(!strstr(s, "%c"), "an SI prefix for 0.0049 bits: %s", s);
+    cr_assert(strstr(s, "set format y '%g'"), "%s", s);
+    s = plot_script(write_report("r2.json", "\"prune\": {\"dense_total_bits\": 4163,"
+                                 " \"best_event\": 1, \"events\": [{\"step\": 1, \"epoch\": 1,"
+                                 " \"sparsity\": 0.5, \"model_bits\": 4251, \"data_bits\": 12,"
+                                 " \"total_bits\": 4263}]}"));
+    cr_assert(strstr(s, "set logscale y"), "%s", s);
+    cr_assert(strstr(s, "set format y '%.0s%c'"), "bits of 12 to 4263 keep the prefixes: %s", s);
+    /* a linear axis (hinton93.ini's numbers) */
+    s = plot_script(write_report("r3.json", "\"prune\": {\"dense_total_bits\": 3007,"
+                                 " \"best_event\": 2, \"events\": [{\"step\": 1, \"epoch\": 1,"
+                                 " \"sparsity\": 0.45, \"model_bits\": 1657, \"data_bits\": 804,"
+                                 " \"total_bits\": 2461}, {\"step\": 2, \"epoch\": 2, \"sparsity\":"
+                                 " 0.9, \"model_bits\": 1070, \"data_bits\": 827, \"total_bits\":"
+                                 " 1897}]}"));
+    cr_assert(!strstr(s, "set logscale y"), "%s", s);
+    cr_assert(!strstr(s, "%c"), "rounded mantissas on a linear axis: %s", s);
+    s = plot_script(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 4163, \"model_bits\": 4163, \"data_bits\": 0.0065, \"train\": 1,"
+                                 " \"test\": 1}, {\"set\": {\"k\": 1}, \"total_bits\": 1494,"
+                                 " \"model_bits\": 1483, \"data_bits\": 11, \"train\": 1,"
+                                 " \"test\": 1}], \"best\": 1"));
+    cr_assert(strstr(s, "set logscale y"), "%s", s);
+    cr_assert(!strstr(s, "%c"), "an SI prefix for 0.0065 bits: %s", s);
+}
+
 /* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no
  * room: a regression report's key ("test relative error") ran past the image's right edge,
  * and the y axis label was cut at the left edge by tick labels of six characters ("6e+250",

@@ -105,6 +105,14 @@ bool plot_gp_flat(double lo, double hi);
  * flat (plot_gp_flat), centred on them. Never for a log axis. */
 void plot_gp_yrange(FILE *f, double lo, double hi);
 
+/* The tick label format of a bits axis whose positive values span [lo, hi]: gnuplot's SI
+ * prefixes with a whole mantissa ("5k", "200k", "1M") on a log axis from one bit to 10^15,
+ * whose ticks are 1, 2 and 5 times a power of ten; '%g' otherwise. On a linear axis the
+ * mantissa was rounded ("3k, 2k, 2k, 2k, 1k" for ticks 500 bits apart), below one bit the
+ * prefixes are milli and micro ("500m", "1m" bits: millions to a reader beside "1k"), and
+ * past 10^18 they run out ("50e+252"). */
+const char *plot_gp_bits_format(bool logy, double lo, double hi);
+
 /* "set multiplot layout ROWS,COLS" with a title in the figure-title font. */
 void plot_gp_multiplot(FILE *f, int rows, int cols, const char *title);
 

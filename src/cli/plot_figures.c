@@ -294,11 +294,11 @@ static int plot_mdl_bits(const plot_ctx *c, const plot_report *r, occam_error *e
     if (logy) mdl_bits_log_axis(f, &sp);
     fprintf(f, "set title 'Description length: L = L(model) + L(data | model)' font ',13'\n"
                "set xlabel 'sparsity (fraction of weights pruned)'\n"
-               "set ylabel '%s'\nset format y '%%.0s%%c'\nset xrange [0:1]\nset xtics 0.1\n"
+               "set ylabel '%s'\nset format y '%s'\nset xrange [0:1]\nset xtics 0.1\n"
                "set offsets 0, 0, graph 0.05, graph 0.05\nset rmargin at screen 0.65\n"
                "set autoscale yfix\n"
                "set key at screen 0.67, graph 1 left top vertical Left reverse\n",
-            logy ? "bits (log scale)" : "bits");
+            logy ? "bits (log scale)" : "bits", plot_gp_bits_format(logy, sp.lo, sp.hi));
     fputs("plot ", f);
     plot_gp_data(f, d.path, " using 1:4 with linespoints pt 7 ps 1 lw 3 lc rgb 'black' "
                             "title 'total bits (model + data)', ");

@@ -166,6 +166,11 @@ void plot_gp_yrange(FILE *f, double lo, double hi)
     fprintf(f, "set yrange [%.17g:%.17g]\n", mid - pad, mid + pad);
 }
 
+const char *plot_gp_bits_format(bool logy, double lo, double hi)
+{
+    return logy && lo >= 1 && hi < 1e15 ? "%.0s%c" : "%g";
+}
+
 void plot_gp_multiplot(FILE *f, int rows, int cols, const char *title)
 {
     fprintf(f, "set multiplot layout %d,%d title ", rows, cols);

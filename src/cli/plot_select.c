@@ -192,19 +192,19 @@ static int sel_dat(const plot_ctx *c, const sel_report *r, plot_dat *d, occam_er
 }
 
 /* A log axis when every bit count is positive and they span more than 20x: the data bits of a
- * model that fits are often a hundredth of its model bits. */
-static bool sel_logy(const sel_report *r)
+ * model that fits are often a hundredth of its model bits. *lo and *hi get their range. */
+static bool sel_logy(const sel_report *r, double *lo, double *hi)
 {
-    double lo = INFINITY, hi = 0;
+    *lo = INFINITY, *hi = 0;
     for (size_t i = 0; i < r->n; i++)
         for (int k = 0; k < 3; k++) {
             double v = r->pt[i].v[k];
             if (!isfinite(v)) continue;
             if (v <= 0) return false;
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
+            *lo = v < *lo ? v : *lo;
+            *hi = v > *hi ? v : *hi;
         }
-    return hi > 20 * lo;
+    return *hi > 20 * *lo;
 }
 
 /* The chosen point circled: value k (sel_names) of the best row. */
@@ -261,10 +261,12 @@ static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, c
                          "title 'L = model + data bits'");
     sel_best_marker(f, r, 0);
     fputc('\n', f);
-    bool logy = sel_logy(r);
+    double lo, hi;
+    bool logy = sel_logy(r, &lo, &hi);
     sel_panel(f, fr, 1, logy ? "bits (log scale)" : "bits");
     sel_yrange(f, r, 1, 3);
-    fprintf(f, "%splot ", logy ? "set logscale y\nset format y '%.0s%c'\n" : "");
+    if (logy) fprintf(f, "set logscale y\nset format y '%s'\n", plot_gp_bits_format(true, lo, hi));
+    fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:3 with linespoints pt 5 ps 0.8 lw 2 lc rgb '#1f77b4' "
                          "title 'model bits', ");
     plot_gp_data(f, dat, " using 1:4 with linespoints pt 9 ps 0.9 lw 2 lc rgb '#2ca02c' "
