@@ -952,6 +952,22 @@ Test(plot, bits_axes_label_each_tick_with_its_value)
     cr_assert(!strstr(s, "%c"), "an SI prefix for 0.0065 bits: %s", s);
 }
 
+/* weights.png was titled "Weights and the fitted priors of the two-part code" for every
+ * report, a bits-back one too (noise.enabled = true, mdl.model_code = bits-back), whose
+ * mdl.layers[].prior are the bits-back code's. The title names the report's code. */
+Test(plot, the_weights_figure_names_the_reports_code)
+{
+    need_gnuplot();
+    const char *s = plot_script(write_report("bb.json", HIST_POOLED ", \"mdl\": {\"model_code\":"
+                                             " \"bits-back\", \"layers\": [{\"in\": 20, \"out\":"
+                                             " 15, \"k\": 300, \"prior\": {\"components\": 1,"
+                                             " \"pi\": [1], \"mu\": [0], \"sigma\": [1]}}]}"));
+    cr_assert(strstr(s, "'Weights and the fitted priors of the bits-back code'"), "%s", s);
+    cr_assert(!strstr(s, "two-part"), "%s", s);
+    s = plot_script(write_report("tp.json", HIST_LAYERS ", " MDL));
+    cr_assert(strstr(s, "'Weights and the fitted priors of the two-part code'"), "%s", s);
+}
+
 /* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no
  * room: a regression report's key ("test relative error") ran past the image's right edge,
  * and the y axis label was cut at the left edge by tick labels of six characters ("6e+250",

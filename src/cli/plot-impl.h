@@ -148,6 +148,7 @@ typedef struct plot_report {
     bool has_bits;
     double dense_bits; /* prune.dense_total_bits, NaN when absent */
     int best_event;    /* prune.best_event: 0 = dense, i = events[i-1]; -1 when absent */
+    char code[16];            /* mdl.model_code ("two-part", "bits-back"); "" when absent */
     int nl;
     plot_prior_layer *layers; /* mdl.layers with a prior */
     int nhist;                /* 0, 1 (pooled) or nl (one per layer) */

@@ -268,6 +268,12 @@ static int parse_layers(plot_report *r, const occam_json_value *root, occam_erro
         if ((rc = check_object(r, mdl, "mdl", NO_INDEX, err)) ||
             (rc = get_array(r, mdl, "layers", "mdl.layers", &layers, err)))
             return rc;
+        /* the code whose priors weights.png draws, for its title: a bits-back report's
+         * figure was titled "the two-part code" */
+        const occam_json_value *code = occam_json_get(mdl, "model_code");
+        if (code && code->type == OCCAM_JSON_STRING &&
+            (!strcmp(code->str, "two-part") || !strcmp(code->str, "bits-back")))
+            snprintf(r->code, sizeof r->code, "%s", code->str);
     }
     if (layers && layers->count > PLOT_MAX_LAYERS)
         return plot_input_err(err, r->path, "mdl.layers: %zu layers, at most %d are supported",

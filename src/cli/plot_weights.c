@@ -98,7 +98,10 @@ int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
     if ((rc = plot_gp_open(&g, c, "weights", err))) return rc;
     FILE *f = g.f;
     int n = r->nhist, cols = n <= 2 ? n : (n + 1) / 2, rows = n <= 2 ? 1 : 2;
-    plot_gp_multiplot(f, rows, cols, "Weights and the fitted priors of the two-part code");
+    char title[96];
+    snprintf(title, sizeof title, "Weights and the fitted priors%s%s%s",
+             *r->code ? " of the " : "", r->code, *r->code ? " code" : "");
+    plot_gp_multiplot(f, rows, cols, title);
     fprintf(f, "set xlabel 'weight value'\nset ylabel 'weights per bin'\n"
                "set style fill solid 0.5 noborder\nset key top right Left reverse%s\n"
                "set offsets 0, 0, graph 0.12, 0\n",
