@@ -886,11 +886,12 @@ Test(plot, flat_figures_draw_without_gnuplot_warnings)
     check_png("out/select.png");
 }
 
-/* Draws rep with a gnuplot that first appends its script to tmpdir/script.gp, and returns that
- * text (static; every figure's script, in the order drawn). */
-static const char *plot_script(const char *rep)
+/* Draws rep (a report, or with masks a checkpoint's masks) with a gnuplot that first appends
+ * its script to tmpdir/script.gp, and returns that text (static; every figure's script, in
+ * the order drawn). */
+static const char *plot_script_of(const char *rep, bool masks)
 {
-    char wrapper[600];
+    static char wrapper[600];
     snprintf(wrapper, sizeof wrapper, "%s/gp.sh", tmpdir);
     char text[800];
     snprintf(text, sizeof text, "#!/bin/sh\ntee -a '%s/script.gp' | gnuplot\n", tmpdir);
@@ -899,7 +900,8 @@ static const char *plot_script(const char *rep)
     remove(in_tmp("script.gp"));
     occam_plot_params p = {.out_dir = in_tmp("out"), .gnuplot = wrapper};
     occam_error err = {0};
-    cr_assert_eq(occam_plot_report(rep, p, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(masks ? occam_plot_masks(rep, p, &err) : occam_plot_report(rep, p, &err),
+                 OCCAM_OK, "%s", err.msg);
     static char script[1 << 16];
     FILE *f = fopen(in_tmp("script.gp"), "r");
     cr_assert_not_null(f);
@@ -907,6 +909,8 @@ static const char *plot_script(const char *rep)
     fclose(f);
     return script;
 }
+
+static const char *plot_script(const char *rep) { return plot_script_of(rep, false); }
 
 /* Bits axes were labelled with gnuplot's SI prefixes and no decimals ('%.0s%c') whatever
  * their range. On mdl_bits.png's linear axis the mantissa was rounded: hinton93.ini pruned
@@ -1201,6 +1205,31 @@ Test(plot, masks_downsampled_by_block_average)
         cr_assert_eq(d.cols[a], 4);
         for (int b = 0; b < 4; b++) near(d.v[a][b], want[a][b], 0, "mask_1 cell");
     }
+}
+
+/* The mask's title gave its sparsity with two decimals: one weight kept of 300 x 784 (a layer
+ * of configs/default.ini) is 99.99957% and read "sparsity 100.00%", with the figure all white
+ * but for one speck; one weight pruned read 0.00%. Decimals are added until neither happens. */
+Test(plot, a_mask_title_never_rounds_to_all_or_none_pruned)
+{
+    need_gnuplot();
+    enum { R = 300, C = 784 };
+    static float w0[R * C], w1[R * C], b0[R], b1[C];
+    w0[12345] = 0.5f;
+    for (int i = 0; i < R * C; i++) w1[i] = i == 777 ? 0.0f : 1.0f;
+    occam_st_tensor t[] = {
+        {"layers.0.weight", OCCAM_ST_F32, 2, {R, C}, w0},
+        {"layers.0.bias", OCCAM_ST_F32, 1, {R}, b0},
+        {"layers.1.weight", OCCAM_ST_F32, 2, {C, R}, w1},
+        {"layers.1.bias", OCCAM_ST_F32, 1, {C}, b1},
+    };
+    occam_error err = {0};
+    const char *ck = in_tmp("m.safetensors");
+    cr_assert_eq(occam_st_write(ck, t, 4, NULL, 0, &err), OCCAM_OK, "%s", err.msg);
+    const char *s = plot_script_of(ck, true);
+    cr_assert(strstr(s, "sparsity 99.9996%"), "%s", s);
+    cr_assert(strstr(s, "sparsity 0.0004%"), "%s", s);
+    cr_assert(!strstr(s, "100.00%") && !strstr(s, "sparsity 0.00%"), "%s", s);
 }
 
 Test(plot, mask_errors_are_input_errors)

@@ -103,12 +103,25 @@ static int mask_dat(const plot_ctx *c, const char *ckpt, int l, const mask_img *
     return plot_dat_close(d, c, err);
 }
 
+/* The sparsity in percent, with two decimals or as many more as it takes not to read 100.00%
+ * while a weight is kept (one of 300 x 784 is 99.99957%) or 0.00% while one is pruned. */
+static void sparsity_text(char *buf, size_t cap, const mask_img *m)
+{
+    double total = (double)m->rows * m->cols, pct = 100.0 * (1.0 - (double)m->kept / total);
+    for (int d = 2;; d++) {
+        snprintf(buf, cap, "%.*f%%", d, pct);
+        double shown = strtod(buf, NULL);
+        if (d >= 15 || ((m->kept == 0 || shown < 100) && ((double)m->kept == total || shown > 0)))
+            return;
+    }
+}
+
 static int plot_mask(const plot_ctx *c, const char *ckpt, int l, const mask_img *m,
                      occam_error *err)
 {
-    char name[32];
+    char name[32], sparsity[32];
     snprintf(name, sizeof name, "mask_%d", l);
-    double sparsity = 1.0 - (double)m->kept / ((double)m->rows * m->cols);
+    sparsity_text(sparsity, sizeof sparsity, m);
     plot_dat d;
     int rc = mask_dat(c, ckpt, l, m, name, &d, err);
     if (rc) return rc;
@@ -116,8 +129,8 @@ static int plot_mask(const plot_ctx *c, const char *ckpt, int l, const mask_img 
     plot_gp g;
     if ((rc = plot_gp_open(&g, c, name, err))) return rc;
     FILE *f = g.f;
-    fprintf(f, "set title 'Layer %d mask: %d inputs → %d outputs, sparsity %.2f%%%s' "
-               "font ',13'\n", l, m->cols, m->rows, 100.0 * sparsity,
+    fprintf(f, "set title 'Layer %d mask: %d inputs → %d outputs, sparsity %s%s' "
+               "font ',13'\n", l, m->cols, m->rows, sparsity,
             m->from_mask ? "" : " (from |w| ≠ 0)");
     fprintf(f, "set xlabel 'input unit'\nset ylabel 'output unit'\n"
                "set cblabel 'fraction of weights kept (cell of %d × %d weights)'\n"
