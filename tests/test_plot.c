@@ -846,6 +846,35 @@ static void plot_ok_quietly(const char *rep)
               buf);
 }
 
+/* A two-part report of a model pruned until a layer had no weight left (blobs under
+ * prune.target = 0.999: layer 1's prior is {"components": 0}, its histogram all zeros) was
+ * read as a count code's: weights.png skipped with "has no mdl.layers[].prior", though layer
+ * 0 has one. Each layer now gets its panel; the empty one says it has no prior and draws no
+ * prior curve. */
+Test(plot, a_layer_pruned_away_keeps_the_weights_figure)
+{
+    need_gnuplot();
+    plot_ok_quietly(write_report("r.json", HISTORY ", \"weight_histogram\": [{\"layer\": 0,"
+                                 " \"edges\": [-1, 0, 1], \"counts\": [1, 0]}, {\"layer\": 1,"
+                                 " \"edges\": [-1, 0, 1], \"counts\": [0, 0]}], \"mdl\":"
+                                 " {\"model_code\": \"two-part\", \"layers\": [{\"in\": 20,"
+                                 " \"out\": 50, \"k\": 1, \"prior\": {\"components\": 1, \"pi\":"
+                                 " [1], \"mu\": [-0.5], \"sigma\": [0.5]}}, {\"in\": 50, \"out\":"
+                                 " 3, \"k\": 0, \"prior\": {\"components\": 0, \"pi\": [], \"mu\":"
+                                 " [], \"sigma\": []}}]}"));
+    check_png("out/weights.png");
+    static dat d;
+    read_dat(&d, "out/weights.dat", 0); /* layer 0's bins, against N(-0.5, 0.5^2) */
+    cr_assert_eq(d.rows, 2);
+    near(d.v[0][4], Phi(0, -0.5, 0.5) - Phi(-1, -0.5, 0.5), 1e-9, "layer 0 expected count");
+    read_dat(&d, "out/weights.dat", 2); /* layer 1's: no prior to expect anything */
+    cr_assert_eq(d.rows, 2);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(d.v[i][3], 0);
+        cr_assert(isnan(d.v[i][4]), "layer 1 has no prior, row %d", i);
+    }
+}
+
 /* Flat figures: gnuplot cannot autoscale an empty range and warned "empty x range [1:1]" (a
  * report of one epoch, once per panel) or "empty y range" (a select report of one grid point,
  * or of points all at accuracy 1; a history at accuracy 1 every epoch). Each such range is now

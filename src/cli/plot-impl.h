@@ -134,7 +134,7 @@ typedef struct plot_histogram {
 typedef struct plot_prior_layer {
     int in, out;
     double k; /* active weights: the prior's share of a pooled histogram (NaN: unknown) */
-    occam_prior prior;
+    occam_prior prior; /* k = 0: none, a layer with no weight left to code */
 } plot_prior_layer;
 
 typedef struct plot_report {
@@ -150,7 +150,7 @@ typedef struct plot_report {
     int best_event;    /* prune.best_event: 0 = dense, i = events[i-1]; -1 when absent */
     char code[16];            /* mdl.model_code ("two-part", "bits-back"); "" when absent */
     int nl;
-    plot_prior_layer *layers; /* mdl.layers with a prior */
+    plot_prior_layer *layers; /* mdl.layers, when any has a prior */
     int nhist;                /* 0, 1 (pooled) or nl (one per layer) */
     bool hist_per_layer;
     plot_histogram *hist;

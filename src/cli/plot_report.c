@@ -239,8 +239,8 @@ static bool prior_is_none(const occam_json_value *pv)
     return k && k->type == OCCAM_JSON_NUMBER && k->number == 0;
 }
 
-/* mdl.layers[l]: its shape, active weights and prior, appended to r->layers when it has a
- * prior (*has_prior tells). */
+/* mdl.layers[l]: its shape, active weights and prior (none: prior.k = 0, *has_prior false),
+ * appended to r->layers. */
 static int parse_layer(plot_report *r, const occam_json_value *e, size_t l, bool *has_prior,
                        occam_error *err)
 {
@@ -248,13 +248,13 @@ static int parse_layer(plot_report *r, const occam_json_value *e, size_t l, bool
     if (rc) return rc;
     const occam_json_value *pv = occam_json_get(e, "prior");
     *has_prior = !prior_is_none(pv);
-    if (!*has_prior) return OCCAM_OK;
     plot_prior_layer *y = &r->layers[r->nl];
     y->in = y->out = 0; /* unknown */
+    y->prior.k = 0;
     if ((rc = get_int(r, e, "mdl.layers", l, "in", 1, INT_MAX, &y->in, err)) ||
         (rc = get_int(r, e, "mdl.layers", l, "out", 1, INT_MAX, &y->out, err)) ||
         (rc = get_num(r, e, "mdl.layers", l, "k", false, &y->k, err)) ||
-        (rc = parse_prior(r, pv, l, &y->prior, err)))
+        (*has_prior && (rc = parse_prior(r, pv, l, &y->prior, err))))
         return rc;
     r->nl++;
     return OCCAM_OK;
@@ -281,14 +281,17 @@ static int parse_layers(plot_report *r, const occam_json_value *root, occam_erro
     if (!layers || !layers->count) return OCCAM_OK;
     r->layers = calloc(layers->count, sizeof *r->layers);
     if (!r->layers) return plot_oom(err);
+    /* The count code has no priors ({"components": 0} in every layer), and its report no
+     * weights figure. A two-part or bits-back code has none only for a layer with no weight
+     * left (a layer pruned away): that report's figure was skipped too, with "has no
+     * mdl.layers[].prior", for a model whose other layers have one. */
+    bool any = false;
     for (size_t l = 0; l < layers->count; l++) {
         bool has_prior;
         if ((rc = parse_layer(r, &layers->items[l], l, &has_prior, err))) return rc;
-        if (!has_prior) { /* a count code has no priors */
-            r->nl = 0;
-            break;
-        }
+        any |= has_prior;
     }
+    if (!any) r->nl = 0;
     return OCCAM_OK;
 }
 

@@ -9,7 +9,8 @@
 #define CURVE_SAMPLES 8 /* per bin, so the drawn prior is smooth even over wide bins */
 
 /* The prior a histogram is compared with: layers [first, last)'s priors, each weighted by its
- * active weights (equally when the report lacks k). */
+ * active weights (equally when the report lacks k); a layer without a prior (no weight left)
+ * has none to add. n is 0 when no layer has one. */
 typedef struct prior_mix {
     const plot_prior_layer *layer;
     int n;
@@ -23,9 +24,10 @@ static void prior_mix_init(prior_mix *m, const plot_report *r, int first, int la
     double sum = 0;
     for (int l = 0; l < m->n; l++) {
         double k = m->layer[l].k;
-        m->w[l] = isfinite(k) && k > 0 ? k : 1.0;
+        m->w[l] = m->layer[l].prior.k == 0 ? 0.0 : isfinite(k) && k > 0 ? k : 1.0;
         sum += m->w[l];
     }
+    if (sum == 0) m->n = 0;
     for (int l = 0; l < m->n; l++) m->w[l] /= sum;
 }
 
@@ -33,16 +35,18 @@ static double prior_mix_mass(const prior_mix *m, double lo, double hi)
 {
     double e = 0;
     for (int l = 0; l < m->n; l++)
-        e += m->w[l] * (occam_prior_cdf(&m->layer[l].prior, hi) -
-                        occam_prior_cdf(&m->layer[l].prior, lo));
-    return e;
+        if (m->w[l] > 0)
+            e += m->w[l] * (occam_prior_cdf(&m->layer[l].prior, hi) -
+                            occam_prior_cdf(&m->layer[l].prior, lo));
+    return m->n ? e : NAN;
 }
 
 static double prior_mix_pdf(const prior_mix *m, double x)
 {
     double e = 0;
-    for (int l = 0; l < m->n; l++) e += m->w[l] * occam_prior_pdf(&m->layer[l].prior, x);
-    return e;
+    for (int l = 0; l < m->n; l++)
+        if (m->w[l] > 0) e += m->w[l] * occam_prior_pdf(&m->layer[l].prior, x);
+    return m->n ? e : NAN;
 }
 
 /* Histogram s's two blocks: its bins with the prior's expected counts, then the prior curve. */
@@ -107,19 +111,34 @@ int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
                "set offsets 0, 0, graph 0.12, 0\n",
             n > 1 ? " font ',9' spacing 0.9 width -4" : "");
     for (int s = 0; s < n; s++) {
+        /* A layer with no weight left has no prior and an empty histogram: its panel says so,
+         * with a y range of its own (all zeros is an empty range) and no prior curve. */
+        bool prior = true;
         if (r->hist_per_layer) {
             const plot_prior_layer *y = &r->layers[s];
-            fprintf(f, "set title 'layer %d: %d → %d, %d-component prior'\n", s, y->in, y->out,
-                    y->prior.k);
+            prior = y->prior.k > 0;
+            if (prior)
+                fprintf(f, "set title 'layer %d: %d → %d, %d-component prior'\n", s, y->in,
+                        y->out, y->prior.k);
+            else
+                fprintf(f, "set title 'layer %d: %d → %d, no weight left (no prior)'\n", s,
+                        y->in, y->out);
         } else {
             fprintf(f, "set title 'all %d layers pooled (prior: the layer priors weighted by "
                        "their active weights)'\n", r->nl);
         }
+        double total = 0;
+        for (size_t i = 0; i < r->hist[s].n; i++) total += r->hist[s].counts[i];
+        fputs(total > 0 ? "set autoscale y\n" : "set yrange [0:1]\n", f);
         fputs("plot ", f);
         plot_gp_data(f, d.path, " index %d using 3:4:($2-$1) with boxes lc rgb '#7fa7d0' "
-                                "title 'weights', ", 2 * s);
-        plot_gp_data(f, d.path, " index %d using 1:2 with lines lw 2 lc rgb '#d62728' "
-                                "title 'fitted prior (expected count)'\n", 2 * s + 1);
+                                "title 'weights'", 2 * s);
+        if (prior) {
+            fputs(", ", f);
+            plot_gp_data(f, d.path, " index %d using 1:2 with lines lw 2 lc rgb '#d62728' "
+                                    "title 'fitted prior (expected count)'", 2 * s + 1);
+        }
+        fputc('\n', f);
     }
     fputs("unset multiplot\n", f);
     return plot_gp_run(&g, c, err);
