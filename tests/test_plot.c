@@ -1001,6 +1001,26 @@ Test(plot, the_weights_figure_names_the_reports_code)
     cr_assert(strstr(s, "'Weights and the fitted priors of the two-part code'"), "%s", s);
 }
 
+/* weights.png's key is opaque and sits at the top right of each panel, over the headroom the
+ * y range leaves above the tallest bin: 12% of the range. In the two rows of panels of a
+ * model of three or more layers (configs/default.ini) the key's two lines are a fifth of a
+ * panel, and the peak of the first layer's histogram and prior was drawn under it. */
+Test(plot, the_weights_key_leaves_the_peak_visible_in_two_rows)
+{
+    need_gnuplot();
+    const char *layer = "{\"in\": 2, \"out\": 2, \"k\": 4, \"prior\": {\"components\": 1,"
+                        " \"pi\": [1], \"mu\": [0], \"sigma\": [1]}}";
+    const char *hist = "{\"edges\": [-1, 0, 1], \"counts\": [2, 2]}";
+    char body[4096];
+    snprintf(body, sizeof body, "\"weight_histogram\": [%s, %s, %s], \"mdl\": {\"model_code\":"
+             " \"two-part\", \"layers\": [%s, %s, %s]}", hist, hist, hist, layer, layer, layer);
+    const char *s = plot_script(write_report("r.json", body));
+    const char *at = strstr(s, "set offsets 0, 0, graph ");
+    cr_assert_not_null(at, "%s", s);
+    double top = strtod(at + strlen("set offsets 0, 0, graph "), NULL);
+    cr_assert_geq(top, 0.3, "headroom %g of the range: the key covers the peak", top);
+}
+
 /* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no
  * room: a regression report's key ("test relative error") ran past the image's right edge,
  * and the y axis label was cut at the left edge by tick labels of six characters ("6e+250",

@@ -106,10 +106,13 @@ int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
     snprintf(title, sizeof title, "Weights and the fitted priors%s%s%s",
              *r->code ? " of the " : "", r->code, *r->code ? " code" : "");
     plot_gp_multiplot(f, rows, cols, title);
+    /* Headroom above the tallest bin for the key, which is opaque: in the half-height panels
+     * of two rows its two lines are a fifth of the panel, and 0.12 left the peak of
+     * configs/default.ini's first layer under it. */
     fprintf(f, "set xlabel 'weight value'\nset ylabel 'weights per bin'\n"
                "set style fill solid 0.5 noborder\nset key top right Left reverse%s\n"
-               "set offsets 0, 0, graph 0.12, 0\n",
-            n > 1 ? " font ',9' spacing 0.9 width -4" : "");
+               "set offsets 0, 0, graph %s, 0\n",
+            n > 1 ? " font ',9' spacing 0.9 width -4" : "", rows > 1 ? "0.35" : "0.12");
     for (int s = 0; s < n; s++) {
         /* A layer with no weight left has no prior and an empty histogram: its panel says so,
          * with a y range of its own (all zeros is an empty range) and no prior curve. */
