@@ -1021,6 +1021,21 @@ Test(plot, the_weights_key_leaves_the_peak_visible_in_two_rows)
     cr_assert_geq(top, 0.3, "headroom %g of the range: the key covers the peak", top);
 }
 
+/* Every figure's axes are to carry their units (README), but a regression report's loss was
+ * labelled "loss": it is the mean squared error in the targets' units (history's train_loss
+ * is rescaled to them), 350000 for targets in the thousands. */
+Test(plot, a_regression_loss_axis_says_what_it_measures)
+{
+    need_gnuplot();
+    write_text(in_tmp("reg.json"), "{\"command\": \"train\", \"config\": {\"data\": {\"task\":"
+               " \"regress\"}}, \"history\": [{\"epoch\": 1, \"train_loss\": 350000,"
+               " \"test_loss\": 280000, \"test_relative_error\": 0.41}, {\"epoch\": 2,"
+               " \"train_loss\": 150000, \"test_loss\": 130000, \"test_relative_error\": 0.2}]}");
+    const char *s = plot_script(in_tmp("reg.json"));
+    cr_assert(strstr(s, "set ylabel 'target units²'\nset title 'loss: mean squared error'"),
+              "%s", s);
+}
+
 /* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no
  * room: a regression report's key ("test relative error") ran past the image's right edge,
  * and the y axis label was cut at the left edge by tick labels of six characters ("6e+250",

@@ -95,9 +95,11 @@ static void learning_loss_panel(FILE *f, const plot_report *r, const char *dat, 
     bool logy = span_wants_log(&sp, 100.0);
     if (logy) fputs("set logscale y\nset format y '%g'\n", f);
     history_yrange(f, r, H_TRAIN_LOSS, H_TEST_LOSS);
-    fprintf(f, "set ylabel '%s'\nset title 'loss'\nplot ",
-            r->regress ? (logy ? "loss (log scale)" : "loss")
-                       : (logy ? "loss (nats, log scale)" : "loss (nats)"));
+    /* a regression's loss is the mean squared error in the targets' own units (fit.c) */
+    fprintf(f, "set ylabel '%s'\nset title '%s'\nplot ",
+            r->regress ? (logy ? "target units² (log scale)" : "target units²")
+                       : (logy ? "loss (nats, log scale)" : "loss (nats)"),
+            r->regress ? "loss: mean squared error" : "loss");
     learning_curves(f, dat, style, have, H_TRAIN_LOSS, "train loss", H_TEST_LOSS, "test loss");
     fprintf(f, "%s\nunset logscale y\nset format y '%% h'\n", prune_key);
 }
