@@ -1036,6 +1036,29 @@ Test(plot, a_regression_loss_axis_says_what_it_measures)
               "%s", s);
 }
 
+/* A point that failed (a diverging train.lr) has no bits: it is a gap in every panel, and its
+ * tick label was its value alone, as for a point drawn, so nothing told a gap from a point that
+ * the figure lost. Its label now starts with its status. */
+Test(plot, a_failed_select_point_says_so_under_its_gap)
+{
+    need_gnuplot();
+    plot_ok(write_select("s.json", "\"points\": [{\"set\": {\"train.lr\": 0.05}, \"status\":"
+                         " \"done\", \"total_bits\": 4163, \"model_bits\": 4163, \"data_bits\":"
+                         " 0.01, \"train\": 1, \"test\": 1}, {\"set\": {\"train.lr\": 100},"
+                         " \"status\": \"failed\", \"total_bits\": null, \"model_bits\": null,"
+                         " \"data_bits\": null, \"train\": null, \"test\": null, \"error\":"
+                         " \"training diverged\"}, {\"set\": {\"train.lr\": 0.01}, \"status\":"
+                         " \"not trained\", \"total_bits\": null}], \"best\": 0"));
+    static char text[4096];
+    FILE *f = fopen(in_tmp("out/select.dat"), "r");
+    cr_assert_not_null(f);
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    cr_assert(strstr(text, " \"0.05\"\n"), "%s", text);
+    cr_assert(strstr(text, " \"failed: 100\"\n"), "%s", text);
+    cr_assert(strstr(text, " \"not trained: 0.01\"\n"), "%s", text);
+}
+
 /* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no
  * room: a regression report's key ("test relative error") ran past the image's right edge,
  * and the y axis label was cut at the left edge by tick labels of six characters ("6e+250",

@@ -19,7 +19,8 @@
  * From a report written by `occam select --report` (its command is "select"):
  * - select:         total, model and data bits against the grid point (x: the point's index,
  *                   tick labels its values), the train and test metric in a second panel, the
- *                   shortest point circled.
+ *                   shortest point circled; a point without bits is a gap, its tick label
+ *                   headed by its status ("failed: 100").
  * From a checkpoint (safetensors, `--save`): mask_L for each layer L, the mask downsampled to
  * at most 300 x 300 cells, each the fraction of kept weights in its block. The mask is the U8
  * tensor layers.L.weight_mask, or |w| != 0 when the file has none. Given with a report, the

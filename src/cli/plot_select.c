@@ -82,6 +82,14 @@ static int sel_point_load(sel_report *r, const occam_json_value *e, size_t i, oc
     if (!set || set->type != OCCAM_JSON_OBJECT)
         return plot_input_err(err, r->path, "points[%zu].set: expected an object", i);
     sel_point *pt = &r->pt[i];
+    /* A point that failed or was not trained has no bits and is a gap in every panel; its
+     * tick label was its values alone, as for a point drawn. The status heads the label, so a
+     * cut takes the values, not it ("failed: 100"). */
+    const occam_json_value *st = occam_json_get(e, "status");
+    if (st && st->type == OCCAM_JSON_STRING && strcmp(st->str, "done") != 0) {
+        label_append(pt->label, sizeof pt->label, "", st->str, true);
+        label_append(pt->label, sizeof pt->label, "", ": ", true);
+    }
     for (size_t k = 0; k < set->count; k++) {
         label_add(pt->label, sizeof pt->label, &set->members[k].value, k == 0);
         if (i == 0)
