@@ -1059,6 +1059,63 @@ Test(plot, a_failed_select_point_says_so_under_its_gap)
     cr_assert(strstr(text, " \"not trained: 0.01\"\n"), "%s", text);
 }
 
+/* select.png's three panels are a third of the figure each, and gnuplot chose their ticks as
+ * for a full one: hinton93.ini's grid over train.weight_decay and noise.enabled (L from 1403 to
+ * 3000 bits) had ten labels on L's axis and eleven on the bits', touching, a relative error
+ * axis down to -0.5, and the shortest point on the frame. L from 846080.1 to 846080.6 was
+ * labelled "846080" at every tick. Linear panels now get about four intervals, labels with the
+ * step's decimals, no widening to the next tick, and headroom. */
+static double ytics_step(const char *s, int panel)
+{
+    const char *at = s;
+    for (int i = 0; i <= panel; i++) {
+        at = strstr(at, "\nplot ");
+        cr_assert_not_null(at, "panel %d: %s", panel, s);
+        at++;
+    }
+    const char *t = NULL; /* the last "set ytics" before this panel's plot */
+    for (const char *p = s; (p = strstr(p, "set ytics ")) && p < at; p++) t = p;
+    cr_assert_not_null(t, "%s", s);
+    return strtod(t + strlen("set ytics "), NULL);
+}
+
+Test(plot, select_panels_have_a_few_readable_ticks)
+{
+    need_gnuplot();
+    const char *s = plot_script(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0},"
+                                             " \"total_bits\": 3000.4, \"model_bits\": 2240.1,"
+                                             " \"data_bits\": 760.4, \"train\": 0.0014, \"test\":"
+                                             " 1.7112}, {\"set\": {\"k\": 1}, \"total_bits\":"
+                                             " 1403.5, \"model_bits\": 467.6, \"data_bits\":"
+                                             " 935.9, \"train\": 0.0697, \"test\": 0.509}],"
+                                             " \"best\": 1"));
+    cr_assert(strstr(s, "set offsets 0, 0, graph 0.08, graph 0.08"), "%s", s);
+    const double range[3] = {3000.4 - 1403.5, 2240.1 - 467.6, 1.7112 - 0.0014};
+    for (int panel = 0; panel < 3; panel++) {
+        double step = ytics_step(s, panel);
+        cr_assert(step > 0 && range[panel] / step <= 5, "panel %d: %g ticks", panel,
+                  range[panel] / step);
+    }
+    cr_assert(strstr(s, "set autoscale yfix\nset ytics 500\nset format y '%.0f'"), "%s", s);
+    plot_ok_quietly(write_select("t.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 846080.1, \"model_bits\": 800000, \"data_bits\": 46080.1,"
+                                 " \"train\": 0.86631, \"test\": 0.86633}, {\"set\": {\"k\": 1},"
+                                 " \"total_bits\": 846080.6, \"model_bits\": 800001, \"data_bits\":"
+                                 " 46079.6, \"train\": 0.86634, \"test\": 0.86633}], \"best\": 0"));
+    s = plot_script(in_tmp("t.json"));
+    cr_assert(strstr(s, "set ytics 0.2\nset format y '%.1f'"), "%s", s);
+    cr_assert(strstr(s, "set format y '%.5f'"), "%s", s);
+    /* a flat bits panel under L's '%.0f' takes gnuplot's format again: "5" at 4.8 and 5.2 */
+    s = plot_script(write_select("f.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 100, \"model_bits\": 5, \"data_bits\": 5, \"train\": 1,"
+                                 " \"test\": 1}, {\"set\": {\"k\": 1}, \"total_bits\": 200,"
+                                 " \"model_bits\": 5, \"data_bits\": 5, \"train\": 1, \"test\":"
+                                 " 1}], \"best\": 0"));
+    const char *bits = strstr(strstr(s, "\nplot ") + 1, "\nplot ");
+    const char *reset = strstr(strstr(s, "\nplot ") + 1, "set format y '% h'");
+    cr_assert(reset && bits && reset < bits, "%s", s);
+}
+
 /* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no
  * room: a regression report's key ("test relative error") ran past the image's right edge,
  * and the y axis label was cut at the left edge by tick labels of six characters ("6e+250",

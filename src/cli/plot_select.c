@@ -119,12 +119,25 @@ static bool sel_any(const sel_report *r, int k0, int k1)
     return false;
 }
 
+/* A tick step of about four intervals over [lo, hi], 1, 2 or 5 times a power of ten. A panel
+ * is a third of the figure's height, and gnuplot's own step put ten or eleven labels in it
+ * ("3200, 3000, ..., 1400" bits, about 14 pixels apart), touching one another. */
+static double sel_tick_step(double lo, double hi)
+{
+    double raw = (hi - lo) / 4, m = pow(10, floor(log10(raw)));
+    return raw <= m ? m : raw <= 2 * m ? 2 * m : raw <= 5 * m ? 5 * m : 10 * m;
+}
+
 /* A panel whose values k0..k1-1 are all missing gets a fixed y range: gnuplot cannot autoscale
  * an axis without a point and fails the whole figure. One whose values are all equal (one
  * grid point, or every point at accuracy 1) is an empty range that gnuplot warns about on
- * stderr and pads by 1%: it is centred on the value instead. Never a log panel (sel_logy). */
-static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1)
+ * stderr and pads by 1%: it is centred on the value instead. Otherwise the range is
+ * autoscaled, with sel_tick_step's ticks on a linear axis and a tick every few decades on a
+ * log one (logy; its caller sets the log scale and its format). Each panel starts from
+ * gnuplot's ticks and format, so none inherits the one above's. */
+static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1, bool logy)
 {
+    fputs("set ytics autofreq\nset format y '% h'\n", f);
     if (!sel_any(r, k0, k1)) {
         fputs("set yrange [0:1]\n", f);
         return;
@@ -138,6 +151,20 @@ static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1)
             hi = v > hi ? v : hi;
         }
     plot_gp_yrange(f, lo, hi);
+    if (plot_gp_flat(lo, hi)) return;
+    if (logy) { /* a tick every decade, or every few when they are more than four */
+        double per = ceil(log10(hi / lo) / 4);
+        if (per > 1) fprintf(f, "set ytics %.9g\n", pow(10, per));
+        return;
+    }
+    /* yfix: the range is the values' and the offsets' (sel_axes), not widened to the next
+     * tick, which put a tick of relative error at -0.5. The labels get the step's decimals:
+     * gnuplot's six significant digits labelled every tick of L from 846080.1 to 846080.6
+     * "846080". */
+    double step = sel_tick_step(lo, hi), big = fmax(fabs(lo), fabs(hi));
+    int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+    fprintf(f, "set autoscale yfix\nset ytics %.9g\n", step);
+    if (big < 1e7 && dec <= 9) fprintf(f, "set format y '%%.%df'\n", dec);
 }
 
 static int sel_load(sel_report *r, const occam_json_value *root, occam_error *err)
@@ -254,16 +281,19 @@ static void sel_panel(FILE *f, const sel_frame *fr, int i, const char *ylabel)
 static void sel_axes(FILE *f, const sel_report *r)
 {
     /* room for L's tick labels ("846080.5") beside the y label, which 0.10 cut at the left
-     * edge, and for the key "test (not used to choose)", which ended 3 pixels from the right */
+     * edge, and for the key "test (not used to choose)", which ended 3 pixels from the right;
+     * headroom, so that the shortest point (often the panel's least) is not drawn on the
+     * frame */
     fprintf(f, "set lmargin at screen 0.13\nset rmargin at screen 0.66\n"
                "set key at screen 0.68, graph 1 left top vertical Left reverse\n"
-               "set xrange [-0.5:%zu.5]\nset xtics 1 format ''\nunset xlabel\n", r->n - 1);
+               "set xrange [-0.5:%zu.5]\nset xtics 1 format ''\nunset xlabel\n"
+               "set offsets 0, 0, graph 0.08, graph 0.08\n", r->n - 1);
 }
 
 static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, const char *dat)
 {
     sel_panel(f, fr, 0, "L (bits)");
-    sel_yrange(f, r, 0, 1);
+    sel_yrange(f, r, 0, 1, false);
     fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:2 with linespoints pt 7 ps 1 lw 3 lc rgb 'black' "
                          "title 'L = model + data bits'");
@@ -272,7 +302,7 @@ static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, c
     double lo, hi;
     bool logy = sel_logy(r, &lo, &hi);
     sel_panel(f, fr, 1, logy ? "bits (log scale)" : "bits");
-    sel_yrange(f, r, 1, 3);
+    sel_yrange(f, r, 1, 3, logy);
     if (logy) fprintf(f, "set logscale y\nset format y '%s'\n", plot_gp_bits_format(true, lo, hi));
     fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:3 with linespoints pt 5 ps 0.8 lw 2 lc rgb '#1f77b4' "
@@ -289,7 +319,7 @@ static void sel_metric_panel(FILE *f, const sel_report *r, const sel_frame *fr, 
             fr->rotate ? "rotate by -40 left font ',8'" : "font ',9'");
     plot_gp_str(f, r->keys);
     fputc('\n', f);
-    sel_yrange(f, r, 3, 5);
+    sel_yrange(f, r, 3, 5, false);
     fputs("plot ", f);
     /* at most SEL_LABELS labels under the axis, every k-th point's: 50 points' rotated labels
      * were drawn over each other */
