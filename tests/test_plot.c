@@ -1015,10 +1015,30 @@ Test(plot, the_weights_key_leaves_the_peak_visible_in_two_rows)
     snprintf(body, sizeof body, "\"weight_histogram\": [%s, %s, %s], \"mdl\": {\"model_code\":"
              " \"two-part\", \"layers\": [%s, %s, %s]}", hist, hist, hist, layer, layer, layer);
     const char *s = plot_script(write_report("r.json", body));
-    const char *at = strstr(s, "set offsets 0, 0, graph ");
+    const char *at = strstr(s, "set yrange [0:");
     cr_assert_not_null(at, "%s", s);
-    double top = strtod(at + strlen("set offsets 0, 0, graph "), NULL);
+    /* the tallest: the bins' 2 (each bin expects 4 · 0.34) */
+    double top = strtod(at + strlen("set yrange [0:"), NULL) / 2 - 1;
     cr_assert_geq(top, 0.3, "headroom %g of the range: the key covers the peak", top);
+}
+
+/* The prior curve is the density times the bin width: a component narrower than a bin (the
+ * zero spike of a mixture over a 99.9%-pruned layer) rose to 9,100 over one weight, and the
+ * autoscaled y range flattened the histogram under it. The range now ends just above the
+ * tallest bin or bin's expected count, and the curve is clipped there. */
+Test(plot, a_narrow_prior_spike_does_not_flatten_the_histogram)
+{
+    need_gnuplot();
+    const char *body = "\"weight_histogram\": {\"edges\": [-1, 0, 1], \"counts\": [1, 9]},"
+                       " \"mdl\": {\"model_code\": \"two-part\", \"layers\": [{\"in\": 2,"
+                       " \"out\": 5, \"k\": 10, \"prior\": {\"components\": 2, \"pi\": [0.5,"
+                       " 0.5], \"mu\": [0.5, 0], \"sigma\": [0.0001, 1]}}]}";
+    const char *s = plot_script(write_report("r.json", body));
+    const char *at = strstr(s, "set yrange [0:");
+    cr_assert_not_null(at, "%s", s);
+    double top = strtod(at + strlen("set yrange [0:"), NULL);
+    /* the tallest: bin [0, 1]'s 9 against its expected 10 · (0.5 + 0.5 · 0.34) = 6.7 */
+    cr_assert(top >= 9 * 1.1 && top <= 9 * 1.13, "y range ends at %g", top);
 }
 
 /* Every figure's axes are to carry their units (README), but a regression report's loss was

@@ -49,6 +49,21 @@ static double prior_mix_pdf(const prior_mix *m, double x)
     return m->n ? e : NAN;
 }
 
+/* The tallest of histogram s's bins and of its prior's expected counts per bin. */
+static double weights_top(const plot_report *r, int s)
+{
+    const plot_histogram *h = &r->hist[s];
+    prior_mix mix;
+    prior_mix_init(&mix, r, r->hist_per_layer ? s : 0, r->hist_per_layer ? s + 1 : r->nl);
+    double total = 0, top = 0;
+    for (size_t i = 0; i < h->n; i++) total += h->counts[i];
+    for (size_t i = 0; i < h->n; i++) {
+        double e = mix.n ? total * prior_mix_mass(&mix, h->edges[i], h->edges[i + 1]) : 0;
+        top = fmax(top, fmax(h->counts[i], isfinite(e) ? e : 0));
+    }
+    return top;
+}
+
 /* Histogram s's two blocks: its bins with the prior's expected counts, then the prior curve. */
 static void weights_blocks(FILE *f, const plot_report *r, int s)
 {
@@ -106,13 +121,9 @@ int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
     snprintf(title, sizeof title, "Weights and the fitted priors%s%s%s",
              *r->code ? " of the " : "", r->code, *r->code ? " code" : "");
     plot_gp_multiplot(f, rows, cols, title);
-    /* Headroom above the tallest bin for the key, which is opaque: in the half-height panels
-     * of two rows its two lines are a fifth of the panel, and 0.12 left the peak of
-     * configs/default.ini's first layer under it. */
     fprintf(f, "set xlabel 'weight value'\nset ylabel 'weights per bin'\n"
-               "set style fill solid 0.5 noborder\nset key top right Left reverse%s\n"
-               "set offsets 0, 0, graph %s, 0\n",
-            n > 1 ? " font ',9' spacing 0.9 width -4" : "", rows > 1 ? "0.35" : "0.12");
+               "set style fill solid 0.5 noborder\nset key top right Left reverse%s\n",
+            n > 1 ? " font ',9' spacing 0.9 width -4" : "");
     for (int s = 0; s < n; s++) {
         /* A layer with no weight left has no prior and an empty histogram: its panel says so,
          * with a y range of its own (all zeros is an empty range) and no prior curve. */
@@ -130,9 +141,18 @@ int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
             fprintf(f, "set title 'all %d layers pooled (prior: the layer priors weighted by "
                        "their active weights)'\n", r->nl);
         }
-        double total = 0;
-        for (size_t i = 0; i < r->hist[s].n; i++) total += r->hist[s].counts[i];
-        fputs(total > 0 ? "set autoscale y\n" : "set yrange [0:1]\n", f);
+        /* The y range ends above the tallest bin or bin's expected count: the smooth curve is
+         * the density times the bin width, and a prior component narrower than a bin rose far
+         * above any count a bin can expect (9,100 over one weight left of a 99.9%-pruned
+         * layer), flattening the histogram under it. Past the range it is clipped. Headroom
+         * above the tallest for the key, which is opaque: in the half-height panels of two
+         * rows its two lines are a fifth of the panel, and 12% left the peak of
+         * configs/default.ini's first layer under it. */
+        double top = weights_top(r, s);
+        if (top > 0)
+            fprintf(f, "set yrange [0:%.17g]\n", top * (rows > 1 ? 1.35 : 1.12));
+        else
+            fputs("set yrange [0:1]\n", f);
         fputs("plot ", f);
         plot_gp_data(f, d.path, " index %d using 3:4:($2-$1) with boxes lc rgb '#7fa7d0' "
                                 "title 'weights'", 2 * s);
