@@ -2,7 +2,9 @@
  * is aligned_alloc; the library fails the FAIL_NTH-th call (counting from 1) asking for exactly
  * FAIL_BYTES bytes, and under mpirun only on the rank FAIL_RANK names (every process when it is
  * unset). Out-of-memory paths that a limit on the address space cannot reach one at a time (the
- * first failure is elsewhere, or on every rank at once) are reached this way. */
+ * first failure is elsewhere, or on every rank at once) are reached this way. With FAIL_KILL
+ * set, that call kills the process instead (SIGKILL), as the kernel's OOM killer does when
+ * touching memory that overcommit granted. */
 #ifndef OCCAM_TESTS_FAILALLOC_H
 #define OCCAM_TESTS_FAILALLOC_H
 
@@ -13,7 +15,8 @@
 #include "tmpdir.h"
 
 static const char FAILALLOC_SHIM[] =
-    "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <stdlib.h>\n#include <string.h>\n"
+    "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <signal.h>\n#include <stdlib.h>\n"
+    "#include <string.h>\n"
     "void *aligned_alloc(size_t align, size_t n) {\n"
     "    static void *(*real)(size_t, size_t);\n"
     "    static long seen;\n"
@@ -21,8 +24,10 @@ static const char FAILALLOC_SHIM[] =
     "    const char *bytes = getenv(\"FAIL_BYTES\"), *nth = getenv(\"FAIL_NTH\"),\n"
     "               *rank = getenv(\"FAIL_RANK\"), *me = getenv(\"OMPI_COMM_WORLD_RANK\");\n"
     "    if (bytes && n == strtoul(bytes, NULL, 10) && (!rank || (me && !strcmp(rank, me))) &&\n"
-    "        ++seen == (nth ? atol(nth) : 1))\n"
+    "        ++seen == (nth ? atol(nth) : 1)) {\n"
+    "        if (getenv(\"FAIL_KILL\")) raise(SIGKILL);\n"
     "        return NULL;\n"
+    "    }\n"
     "    return real(align, n);\n}\n";
 
 /* Builds the library into dir; its path into so (cap bytes). */

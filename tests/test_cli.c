@@ -1631,6 +1631,28 @@ Test(cli, out_of_memory_for_a_pruning_minibatch_is_a_message)
     cr_assert_null(strstr(out, "internal error"), "%s", out);
 }
 
+/* train wrote its model after the description length, whose step search holds copies of the
+ * weights and rows' activations per thread: a run near the memory's end trained for minutes,
+ * the kernel killed it there, and the model was never written (no checkpoints by default).
+ * The model is now written first. Killed at the step search's block of activations (5,000
+ * rows of the 50 hidden units: 1,000,000 bytes, asked for by nothing before it), the saved
+ * model is there and loads. */
+Test(cli, train_writes_its_model_before_the_description_length)
+{
+    char so[600], cmd[4096];
+    failalloc_build(tmpdir, so, sizeof so);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *cfg = "configs/blobs.ini --threads 1 --set data.samples=5000";
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_BYTES=1000000 "
+             "FAIL_KILL=1 LD_PRELOAD=%s %s train %s --set train.epochs=1 --save %s --report %s "
+             "2>&1", so, bin, cfg, path("m.st"), path("r.json"));
+    int sig = 0, rc = shell(cmd, &sig);
+    /* (stdout, a pipe here, is lost with the process: the files say how far it went) */
+    cr_assert(rc == 128 + SIGKILL || sig == SIGKILL, "exit %d (signal %d): %s", rc, sig, out);
+    cr_assert_neq(access(path("r.json"), F_OK), 0, "the report, which holds the length");
+    expect(occam("eval %s --checkpoint %s", cfg, path("m.st")), 0, "test   loss");
+}
+
 /* A stack limit of 96 KiB or less (ulimit -s) ended every command in a segmentation fault in
  * BLIS (found by a resource sweep): now a message and exit 1, before any work. */
 Test(cli, a_small_stack_limit_is_a_message)

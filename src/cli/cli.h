@@ -228,8 +228,13 @@ typedef struct cli_output {
 
 /* Writes outs[0..n) in order, each one even when an earlier one failed. OCCAM_OK when all were
  * written; otherwise OCCAM_ERR_RUNTIME with one message over all of them, such as "wrote the
- * model to M; the report could not be written: R: write failed: No space left on device". */
+ * model to M; the report could not be written: R: write failed: No space left on device".
+ * cli_outputs_write is cli_outputs_write_each then cli_outputs_status; a command that must
+ * write one output before later work (train's model, before the description length) calls
+ * them apart, and cli_outputs_status once over all. Rank 0 writes; the others' are OCCAM_OK. */
 int cli_outputs_write(cli_output *outs, int n, occam_error *err);
+void cli_outputs_write_each(cli_output *outs, int n);
+int cli_outputs_status(const cli_output *outs, int n, occam_error *err);
 
 /* OCCAM_ERR_RUNTIME with "CMD: writing to standard output failed: REASON" when stdout cannot
  * be flushed or a write to it failed, else OCCAM_OK. REASON is errno's, so the caller zeroes

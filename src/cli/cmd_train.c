@@ -575,6 +575,16 @@ static int run(const cli_opts *o, occam_error *err)
          * then exits 128 + the signal saying so. Agreed: every rank reaches both checks. */
         cli_training_ended();
         int stop = occam_fit_stop_agreed(world);
+        /* The model first, before the description length: whatever else fails, the hours of
+         * training are not lost. The length's step search holds copies of the weights and
+         * rows' activations per thread, and a run near the memory's end trained for minutes
+         * and was killed by the kernel there, its model never written (no checkpoints by
+         * default). The report, which holds the length, comes after it. */
+        trained t = {.model = model, .cfg = &cfg, .train = &ss.train};
+        cli_output outs[] = {{.label = "the model", .path = o->save, .write = save_model,
+                              .ctx = &t},
+                             {.label = "the report", .path = o->report, .write = save_report}};
+        cli_outputs_write_each(outs, 1); /* rank 0's */
         occam_dl dl;
         occam_error dl_err = {0};
         int dl_rc = stop ? OCCAM_OK : occam_dl_compute(&dl, model, &cfg.mdl, &cfg.noise, train,
@@ -601,13 +611,9 @@ static int run(const cli_opts *o, occam_error *err)
                             .blis_arch = arch, .train = &ev_train, .test = &ev_test, .fit = &fit,
                             .prune = &plog, .mdl = have_dl ? &dl : NULL, .trainer = tr,
                             .resumed_from = o->resume, .resume_changes = resume_changes};
-        /* The model first: whatever else fails, the hours of training are not lost. */
-        trained t = {.model = model, .cfg = &cfg, .train = &ss.train};
-        cli_output outs[] = {{.label = "the model", .path = o->save, .write = save_model,
-                              .ctx = &t},
-                             {.label = "the report", .path = o->report, .write = save_report,
-                              .ctx = &rep}};
-        rc = cli_outputs_write(outs, 2, err); /* rank 0's */
+        outs[1].ctx = &rep;
+        cli_outputs_write_each(outs + 1, 1);
+        rc = cli_outputs_status(outs, 2, err);
         if (o->save && outs[0].rc == OCCAM_OK && root) printf("saved  %s\n", o->save);
         /* Training's loss is finite (fit checks it), so test rows the model cannot take are
          * the input's fault, as in eval: the model is kept above, and the run says so and

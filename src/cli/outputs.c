@@ -40,21 +40,32 @@ int cli_stdout_check(const char *cmd, occam_error *err)
                            cmd, cli_stdout_reason());
 }
 
-int cli_outputs_write(cli_output *outs, int n, occam_error *err)
+void cli_outputs_write_each(cli_output *outs, int n)
 {
-    if (!occam_comm_is_root(occam_comm_world())) return OCCAM_OK; /* rank 0 writes */
-    char msg[sizeof err->msg];
-    size_t len = 0;
-    bool failed = false;
+    if (!occam_comm_is_root(occam_comm_world())) return; /* rank 0 writes */
     for (int i = 0; i < n; i++) {
         cli_output *o = &outs[i];
         if (!o->path) continue;
         occam_error e = {0};
         o->rc = o->write(o->ctx, o->path, &e);
-        failed |= o->rc != OCCAM_OK;
         o->msg[0] = 0;
         if (o->rc != OCCAM_OK) snprintf(o->msg, sizeof o->msg, "%s", e.msg);
     }
+}
+
+int cli_outputs_write(cli_output *outs, int n, occam_error *err)
+{
+    cli_outputs_write_each(outs, n);
+    return cli_outputs_status(outs, n, err);
+}
+
+int cli_outputs_status(const cli_output *outs, int n, occam_error *err)
+{
+    if (!occam_comm_is_root(occam_comm_world())) return OCCAM_OK;
+    char msg[sizeof err->msg];
+    size_t len = 0;
+    bool failed = false;
+    for (int i = 0; i < n; i++) failed |= outs[i].path && outs[i].rc != OCCAM_OK;
     if (!failed) return OCCAM_OK;
     msg[0] = 0;
     for (int i = 0; i < n && len < sizeof msg; i++) {
