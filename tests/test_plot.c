@@ -1187,6 +1187,24 @@ Test(plot, a_range_of_rounding_noise_draws_without_gnuplot_warnings)
     check_png("out/select.png");
 }
 
+/* select.png's bits panel on a log axis takes a tick every few decades, from the decades its
+ * values span: log10(hi / lo), which overflowed for model bits near 1e300 beside data bits near
+ * 1e-300 (both within what a figure draws), so the script said "set ytics inf" and gnuplot
+ * failed the figure ("undefined variable: inf"), exit 1. */
+Test(plot, a_log_bits_panel_of_every_decade_draws)
+{
+    need_gnuplot();
+    plot_ok(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 9e299, \"model_bits\": 9e299, \"data_bits\": 1e-300,"
+                                 " \"train\": 0.9, \"test\": 0.9}, {\"set\": {\"k\": 1},"
+                                 " \"total_bits\": 9.1e299, \"model_bits\": 9.1e299,"
+                                 " \"data_bits\": 2e-300, \"train\": 0.9, \"test\": 0.9}],"
+                                 " \"best\": 0"));
+    check_png("out/select.png");
+    const char *s = plot_script(in_tmp("s.json"));
+    cr_assert(!strstr(s, "inf"), "%s", s);
+}
+
 /* A panel with no value to draw (the points' train and test metric, or model and data bits,
  * all null; prune events without a test metric) failed the whole figure in gnuplot ("all points
  * y value undefined!"), exit 1; a report whose points all failed has nothing to plot. */

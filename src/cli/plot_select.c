@@ -152,8 +152,9 @@ static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1, bool logy)
         }
     plot_gp_yrange(f, lo, hi);
     if (plot_gp_flat(lo, hi)) return;
-    if (logy) { /* a tick every decade, or every few when they are more than four */
-        double per = ceil(log10(hi / lo) / 4);
+    if (logy) { /* a tick every decade, or every few when they are more than four; hi / lo
+                 * overflows for bits from 1e-300 to 1e300 */
+        double per = ceil((log10(hi) - log10(lo)) / 4);
         if (per > 1) fprintf(f, "set ytics %.9g\n", pow(10, per));
         return;
     }
