@@ -1205,6 +1205,26 @@ Test(plot, a_log_bits_panel_of_every_decade_draws)
     cr_assert(!strstr(s, "inf"), "%s", s);
 }
 
+/* A log bits panel spanning more than four decades took a tick every few, given to gnuplot as
+ * 'set ytics 1e9': gnuplot then spent over a minute of CPU on select.png for model bits near
+ * 4000 and data bits near 1e-30 (a model that fits a separable task), and longer for wider
+ * ranges, warning "tick interval too small for machine precision" at the widest. The ticks
+ * are now listed. */
+Test(plot, a_log_bits_panel_of_many_decades_draws_in_seconds, .timeout = 20)
+{
+    need_gnuplot();
+    plot_ok_quietly(write_select("s.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 4000, \"model_bits\": 4000, \"data_bits\": 1e-30,"
+                                 " \"train\": 1, \"test\": 1}, {\"set\": {\"k\": 1},"
+                                 " \"total_bits\": 4100, \"model_bits\": 4100, \"data_bits\":"
+                                 " 2e-30, \"train\": 1, \"test\": 1}], \"best\": 0"));
+    check_png("out/select.png");
+    plot_ok_quietly(write_select("w.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 9e299, \"model_bits\": 9e299, \"data_bits\": 1e-300,"
+                                 " \"train\": 0.9, \"test\": 0.9}], \"best\": 0"));
+    check_png("out/select.png");
+}
+
 /* A panel with no value to draw (the points' train and test metric, or model and data bits,
  * all null; prune events without a test metric) failed the whole figure in gnuplot ("all points
  * y value undefined!"), exit 1; a report whose points all failed has nothing to plot. */

@@ -155,7 +155,13 @@ static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1, bool logy)
     if (logy) { /* a tick every decade, or every few when they are more than four; hi / lo
                  * overflows for bits from 1e-300 to 1e300 */
         double per = ceil((log10(hi) - log10(lo)) / 4);
-        if (per > 1) fprintf(f, "set ytics %.9g\n", pow(10, per));
+        if (per > 1) { /* listed: given as 'set ytics 1e9', gnuplot's minor ticks between
+                        * bits 1e-30 and 4000 took it over a minute, and longer the wider */
+            fputs("set ytics (", f);
+            for (double e = per * ceil(log10(lo) / per); e <= log10(hi); e += per)
+                fprintf(f, "%s%.9g", e > per * ceil(log10(lo) / per) ? ", " : "", pow(10, e));
+            fputs(")\n", f);
+        }
         return;
     }
     /* yfix: the range is the values' and the offsets' (sel_axes), not widened to the next
