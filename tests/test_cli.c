@@ -2344,6 +2344,21 @@ Test(cli, train_notes_the_mdl_keys_compress_still_reads)
               "run ignores it, but occam compress reads it");
 }
 
+/* train on NAME.ini (saving NAME.st), predict on NAME.csv and select each say `note`, train
+ * naming data.train. */
+static void expect_noted_by_train_predict_select(const char *name, const char *note)
+{
+    char ini[64], st[64], csv[64];
+    snprintf(ini, sizeof ini, "%s.ini", name);
+    snprintf(st, sizeof st, "%s.st", name);
+    snprintf(csv, sizeof csv, "%s.csv", name);
+    expect(occam("train %s --threads 1 --save %s", path(ini), path(st)), 0, note);
+    cr_assert(strstr(out, "occam: note: data.train ("), "%s", out);
+    expect(occam("predict %s --checkpoint %s --input %s", path(ini), path(st), path(csv)), 0,
+           note);
+    expect(occam("select %s --threads 1 --grid train.lr=0.01,0.02", path(ini)), 0, note);
+}
+
 /* A CSV with pandas' or R's row index is trained on, index and all, as the file says, but not
  * in silence: train, select and predict name the file and what to do. */
 Test(cli, a_row_index_in_a_csv_is_noted)
@@ -2363,12 +2378,7 @@ Test(cli, a_row_index_in_a_csv_is_noted)
                        "index, as pandas' to_csv and R's write.csv write by default? occam reads "
                        "it as a feature; write the file without it (pandas: index=False; R: "
                        "row.names = FALSE)";
-    expect(occam("train %s --threads 1 --save %s", path("pd.ini"), path("pd.st")), 0, note);
-    cr_assert(strstr(out, "occam: note: data.train ("), "%s", out);
-    expect(occam("predict %s --checkpoint %s --input %s", path("pd.ini"), path("pd.st"),
-                 path("pd.csv")),
-           0, note);
-    expect(occam("select %s --threads 1 --grid train.lr=0.01,0.02", path("pd.ini")), 0, note);
+    expect_noted_by_train_predict_select("pd", note);
     /* a named first column is the user's own */
     write_file("pd.csv", named);
     expect(occam("train %s --threads 1", path("pd.ini")), 0, "test");
@@ -2393,13 +2403,8 @@ Test(cli, a_numbered_first_line_in_a_csv_is_noted)
                        "pandas writes the header of a table whose columns have no names: "
                        "data.header = auto reads a line of numbers as data, so occam reads it "
                        "as a row; if it is a header, set data.header = yes";
-    expect(occam("train %s --threads 1 --save %s", path("nh.ini"), path("nh.st")), 0, says);
-    cr_assert(strstr(out, "occam: note: data.train ("), "%s", out);
-    cr_assert(strstr(out, "31 training"), "%s", out);
-    expect(occam("predict %s --checkpoint %s --input %s", path("nh.ini"), path("nh.st"),
-                 path("nh.csv")),
-           0, says);
-    expect(occam("select %s --threads 1 --grid train.lr=0.01,0.02", path("nh.ini")), 0, says);
+    expect_noted_by_train_predict_select("nh", says);
+    expect(occam("train %s --threads 1", path("nh.ini")), 0, "31 training");
     /* data.header = yes: a header, and no note */
     expect(occam("train %s --threads 1 --set data.header=yes", path("nh.ini")), 0, "30 training");
     cr_assert_null(strstr(out, "numbers the columns"), "%s", out);

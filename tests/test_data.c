@@ -1437,8 +1437,8 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                      ":2: column 1: \"NaN\" is not a finite float32 value (a missing value?");
     /* a class name in the label column, but not in a feature's or a regression target's */
     expect_csv_error("a,b,y\n1,2,setosa\n", classify_last(2),
-                     ":2: column 3 (the label, \"y\"): \"setosa\" is not a number (a class name? labels are the "
-                     "classes' numbers, counted from 0)");
+                     ":2: column 3 (the label, \"y\"): \"setosa\" is not a number (a class "
+                     "name? labels are the classes' numbers, counted from 0)");
     expect_csv_error("a,b,y\n1,2,NA\n", classify_last(2), "\"NA\" is not a number (a missing value?");
     /* the row's other text columns are named too (a table of R factors was refused one column
      * a run), the label by its header name, four at most */
@@ -1456,8 +1456,8 @@ Test(data, csv_what_a_bad_cell_likely_is_is_named)
                      "in every cell: fill it in or drop the row; in this row column 3 is not a "
                      "number either)");
     expect_csv_error("a,b,y\n1,2,FALSE\n", classify_last(2),
-                     ":2: column 3 (the label, \"y\"): \"FALSE\" is not a number (a yes/no class? write "
-                     "it as 1 or 0)");
+                     ":2: column 3 (the label, \"y\"): \"FALSE\" is not a number (a yes/no "
+                     "class? write it as 1 or 0)");
     /* no hint where there is nothing to say; a number past float32 says so */
     const char *plain[][2] = {{"1,2,0\n1,NAN2,1\n",
                                "\"NAN2\" is not a number (a category or other text? occam reads "
@@ -1518,7 +1518,8 @@ Test(data, csv_a_hint_is_given_only_where_it_applies)
          "(a category or other text? occam reads numbers only: write a category as one "
          "0/1 column per value)",
          classify_last(2)},
-        {"a,b,y\n1,2,\"1,2.3,4\"\n", ":2: column 3 (the label, \"y\"): \"1,2.3,4\" is not a number", regress},
+        {"a,b,y\n1,2,\"1,2.3,4\"\n",
+         ":2: column 3 (the label, \"y\"): \"1,2.3,4\" is not a number", regress},
         {"NA\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",
          classify_last(2)},
         {"\"\"\n1\n", ":1: need at least 2 cells per row (features and a label), found 1",

@@ -1745,7 +1745,8 @@ static void random_net(occam_rng *g, occam_model *m, occam_dataset *ds, occam_dl
     *np = cfg.noise;
     p->prior = occam_rng_below(g, 2) ? OCCAM_PRIOR_GAUSSIAN : OCCAM_PRIOR_MOG;
     p->search_rows = (int)occam_rng_below(g, 30);
-    if (occam_rng_below(g, 4) == 0) p->weight_precision = pow(10.0, -6.0 + 5.0 * occam_rng_uniform(g));
+    if (occam_rng_below(g, 4) == 0)
+        p->weight_precision = pow(10.0, -6.0 + 5.0 * occam_rng_uniform(g));
     if (occam_rng_below(g, 4) == 0) {
         m->rho = occam_alloc(lay->nparams, sizeof(float));
         cr_assert(m->rho);

@@ -305,6 +305,17 @@ static void plot_ok(const char *rep)
     cr_assert_eq(rc, OCCAM_OK, "%s", err.msg);
 }
 
+/* tmpdir/name's text (static, up to 64 KiB; the next call overwrites it). */
+static const char *read_tmp_text(const char *name)
+{
+    static char text[1 << 16];
+    FILE *f = fopen(in_tmp(name), "r");
+    cr_assert_not_null(f, "%s", name);
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    return text;
+}
+
 Test(plot, full_report_draws_every_figure_with_its_numbers)
 {
     need_gnuplot();
@@ -796,11 +807,7 @@ Test(plot, select_report_draws_bits_per_grid_point)
     cr_assert_eq(d.v[2][0], 2);
     for (int k = 1; k < 6; k++) cr_assert(isnan(d.v[2][k]), "failed point, column %d", k);
     /* each row ends with its values as the tick label; a '"' in a value cannot end the column */
-    static char text[4096];
-    FILE *f = fopen(in_tmp("out/select.dat"), "r");
-    cr_assert_not_null(f);
-    text[fread(text, 1, sizeof text - 1, f)] = 0;
-    fclose(f);
+    const char *text = read_tmp_text("out/select.dat");
     cr_assert(strstr(text, " \"0 / 30,50,2\"\n"), "%s", text);
     cr_assert(strstr(text, " \"0.001 / 30,?10,2\"\n"), "%s", text);
     cr_assert(strstr(text, "train.weight_decay, model.layers"), "%s", text);
@@ -931,12 +938,7 @@ static const char *plot_script_of(const char *rep, bool masks)
     occam_error err = {0};
     cr_assert_eq(masks ? occam_plot_masks(rep, p, &err) : occam_plot_report(rep, p, &err),
                  OCCAM_OK, "%s", err.msg);
-    static char script[1 << 16];
-    FILE *f = fopen(in_tmp("script.gp"), "r");
-    cr_assert_not_null(f);
-    script[fread(script, 1, sizeof script - 1, f)] = 0;
-    fclose(f);
-    return script;
+    return read_tmp_text("script.gp");
 }
 
 static const char *plot_script(const char *rep) { return plot_script_of(rep, false); }
@@ -1069,11 +1071,7 @@ Test(plot, a_failed_select_point_says_so_under_its_gap)
                          " \"data_bits\": null, \"train\": null, \"test\": null, \"error\":"
                          " \"training diverged\"}, {\"set\": {\"train.lr\": 0.01}, \"status\":"
                          " \"not trained\", \"total_bits\": null}], \"best\": 0"));
-    static char text[4096];
-    FILE *f = fopen(in_tmp("out/select.dat"), "r");
-    cr_assert_not_null(f);
-    text[fread(text, 1, sizeof text - 1, f)] = 0;
-    fclose(f);
+    const char *text = read_tmp_text("out/select.dat");
     cr_assert(strstr(text, " \"0.05\"\n"), "%s", text);
     cr_assert(strstr(text, " \"failed: 100\"\n"), "%s", text);
     cr_assert(strstr(text, " \"not trained: 0.01\"\n"), "%s", text);
@@ -1257,12 +1255,8 @@ Test(plot, a_long_label_is_cut_between_characters)
              "\"model_bits\": 2, \"data_bits\": 1, \"train\": 1, \"test\": 1}], \"best\": 0",
              e100);
     plot_ok(write_select("s.json", body));
-    static char text[4096];
-    FILE *f = fopen(in_tmp("out/select.dat"), "r");
-    cr_assert_not_null(f);
-    text[fread(text, 1, sizeof text - 1, f)] = 0;
-    fclose(f);
-    char *q = strstr(text, "\xc3\xa9\"\n");
+    const char *text = read_tmp_text("out/select.dat");
+    const char *q = strstr(text, "\xc3\xa9\"\n");
     cr_assert_not_null(q, "%s", text);
     cr_assert(strstr(text, " \"\xc3\xa9"), "%s", text);
     for (const char *c = strstr(text, " \"\xc3") + 2; c < q + 2; c += 2)
