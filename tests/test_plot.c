@@ -1024,6 +1024,23 @@ Test(plot, the_weights_key_leaves_the_peak_visible_in_two_rows)
     cr_assert_geq(top, 0.3, "headroom %g of the range: the key covers the peak", top);
 }
 
+/* A prior's weights are a mixture's: weights of 1e299 each (within the numbers a report may
+ * hold) gave expected counts of 1e302 and a y range gnuplot called an overflow. They are
+ * taken in proportion, as occam writes them (summing to 1). */
+Test(plot, a_prior_s_weights_are_taken_in_proportion)
+{
+    need_gnuplot();
+    const char *body = "\"weight_histogram\": {\"edges\": [-1, 0, 1], \"counts\": [4, 6]},"
+                       " \"mdl\": {\"model_code\": \"two-part\", \"layers\": [{\"in\": 2,"
+                       " \"out\": 5, \"k\": 10, \"prior\": {\"components\": 2, \"pi\": [1e299,"
+                       " 1e299], \"mu\": [0.5, -0.5], \"sigma\": [1, 1]}}]}";
+    const char *s = plot_script(write_report("r.json", body));
+    const char *at = strstr(s, "set yrange [0:");
+    cr_assert_not_null(at, "%s", s);
+    double top = strtod(at + strlen("set yrange [0:"), NULL);
+    cr_assert(top >= 6 * 1.1 && top <= 6 * 1.13, "y range ends at %g", top);
+}
+
 /* The prior curve is the density times the bin width: a component narrower than a bin (the
  * zero spike of a mixture over a 99.9%-pruned layer) rose to 9,100 over one weight, and the
  * autoscaled y range flattened the histogram under it. The range now ends just above the

@@ -223,10 +223,16 @@ static int parse_prior(const plot_report *r, const occam_json_value *pv, size_t 
         memcpy(dst[a], v, n * sizeof *v);
         free(v);
     }
-    for (int j = 0; j < p->k; j++)
+    double sum = 0;
+    for (int j = 0; j < p->k; j++) {
         if (!(p->sigma[j] > 0) || !(p->pi[j] >= 0))
             return plot_input_err(err, r->path, "%s: component %d needs sigma > 0 and pi >= 0",
                                   where, j);
+        sum += p->pi[j];
+    }
+    /* weights of a mixture: occam writes them summing to 1, and weights summing to 1e308 made
+     * expected counts past any axis (gnuplot: "y axis range undefined or overflow") */
+    for (int j = 0; j < p->k && sum > 0; j++) p->pi[j] /= sum;
     return OCCAM_OK;
 }
 
