@@ -3004,6 +3004,32 @@ Test(cli, classes_without_a_training_row_are_said)
     cr_assert(!strstr(out, "no training row"), "%s", out);
 }
 
+/* Targets that vary by less than mdl.target_precision (1e-8 units at the default 0.01) gave
+ * every fit, and the mean, the same data bits, and select ranked by model size alone without
+ * a word. The note names the target, its spread and the key; none at a finer step, or for
+ * targets in ordinary units. */
+Test(cli, targets_finer_than_the_target_precision_are_said)
+{
+    FILE *f = fopen(path("tiny_tr.csv"), "w");
+    cr_assert(f);
+    for (int i = 0; i < 20; i++) fprintf(f, "%d,%d,%g\n", i % 5, i % 3, (i % 7) * 1e-8);
+    fclose(f);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntask = regress\n"
+             "normalize = standardize\n[model]\nlayers = 2,4,1\n[train]\nepochs = 1\nbatch = 5\n",
+             path("tiny_tr.csv"));
+    write_file("tiny.ini", ini);
+    const char *note = "target 1 varies by 1.93e-08 (its standard deviation over the training "
+                       "rows), less than mdl.target_precision = 0.01";
+    expect(occam("train %s --threads 1", path("tiny.ini")), 0, note);
+    expect(occam("train %s --threads 1 --set data.normalize_targets=false", path("tiny.ini")), 0,
+           note);
+    expect(occam("select %s --threads 1 --grid train.lr=0.1,0.2", path("tiny.ini")), 0, note);
+    expect(occam("train %s --threads 1 --set mdl.target_precision=1e-9", path("tiny.ini")), 0,
+           "# result");
+    cr_assert(!strstr(out, "varies by"), "%s", out);
+}
+
 /* A training file replaced under the same name (other rows; columns swapped) resumed saying
  * "it continues bit-identically": the state now holds a CRC-32 of the rows trained on. */
 Test(cli, a_resume_on_other_rows_under_the_same_name_says_so)

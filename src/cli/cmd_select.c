@@ -253,7 +253,10 @@ static int preflight(select_run *s, occam_error *err)
             test_said |= same_train && !strcmp(c->data.test, cfg->data.test);
         }
         if (rc == OCCAM_OK) {
-            if (!train_said) cli_note_csv("data.train", cfg->data.train, &s->data.train);
+            if (!train_said) {
+                cli_note_csv("data.train", cfg->data.train, &s->data.train);
+                cli_note_targets(cfg->data.train, &s->data.train, cfg->mdl.target_precision);
+            }
             if (!test_said) {
                 cli_note_csv("data.test", cfg->data.test, &s->data.test);
                 cli_note_classes(&s->data.train, &s->data.test);

@@ -459,6 +459,7 @@ static int run(const cli_opts *o, occam_error *err)
     cli_note_csv("data.train", cfg.data.train, train);
     cli_note_csv("data.test", cfg.data.test, test);
     cli_note_classes(train, test);
+    cli_note_targets(cfg.data.train, train, cfg.mdl.target_precision);
     if (root && (size_t)cfg.train.batch > train->n)
         fprintf(stderr, "occam: note: train.batch = %d is more than the %zu training rows: "
                 "every step takes all of them, one step an epoch\n", cfg.train.batch, train->n);
