@@ -1653,6 +1653,53 @@ Test(cli, train_writes_its_model_before_the_description_length)
     expect(occam("eval %s --checkpoint %s", cfg, path("m.st")), 0, "test   loss");
 }
 
+/* A file that cannot be created, as on a full disk: open() with O_CREAT on a path holding
+ * FAIL_OPEN fails with ENOSPC. */
+static const char FAILOPEN_SHIM[] =
+    "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <errno.h>\n#include <fcntl.h>\n"
+    "#include <stdarg.h>\n#include <stdlib.h>\n#include <string.h>\n"
+    "int open(const char *p, int flags, ...) {\n"
+    "    static int (*real)(const char *, int, ...);\n"
+    "    if (!real) real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, \"open\");\n"
+    "    va_list ap;\n    va_start(ap, flags);\n"
+    "    int mode = flags & O_CREAT ? va_arg(ap, int) : 0;\n    va_end(ap);\n"
+    "    const char *f = getenv(\"FAIL_OPEN\");\n"
+    "    if (f && (flags & O_CREAT) && strstr(p, f)) {\n"
+    "        errno = ENOSPC;\n        return -1;\n    }\n"
+    "    return real(p, flags, mode);\n}\n";
+
+/* A --save that failed went to train.checkpoint_dir under its own name, even when --report
+ * named that file: the report, written after it, replaced the model, and the run said "the
+ * model was written to ck/m.st instead; wrote the report to ck/m.st". The model now takes
+ * another name there. */
+Test(cli, a_saved_model_that_falls_back_is_not_replaced_by_the_report)
+{
+    char so[600], cmd[4096], src[600];
+    snprintf(src, sizeof src, "%s", path("failopen.c"));
+    snprintf(so, sizeof so, "%s", path("failopen.so"));
+    tmpdir_spit(src, FAILOPEN_SHIM, sizeof FAILOPEN_SHIM - 1);
+    snprintf(cmd, sizeof cmd, "cc -shared -fPIC -o %s %s -ldl 2>&1", so, src);
+    cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
+    cr_assert_eq(mkdir(path("full"), 0755), 0);
+    cr_assert_eq(mkdir(path("ck"), 0755), 0);
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_OPEN=%s/ "
+             "LD_PRELOAD=%s %s train configs/blobs.ini --threads 1 --set train.epochs=1 "
+             "--set train.checkpoint_dir=%s --save %s --report %s 2>&1", path("full"), so, bin,
+             path("ck"), path("full/m.st"), path("ck/m.st"));
+    cr_assert_eq(shell(cmd, NULL), 1, "%s", out);
+    cr_assert(strstr(out, "the model could not be written"), "%s", out);
+    char want[1024];
+    snprintf(want, sizeof want, "the model was written to %s.1 instead", path("ck/m.st"));
+    cr_assert(strstr(out, want), "%s", out);
+    expect(occam("eval configs/blobs.ini --threads 1 --checkpoint %s", path("ck/m.st.1")), 0,
+           "test   loss");
+    FILE *f = fopen(path("ck/m.st"), "r");
+    cr_assert(f);
+    cr_assert_eq(fgetc(f), '{', "the report");
+    fclose(f);
+}
+
 /* A stack limit of 96 KiB or less (ulimit -s) ended every command in a segmentation fault in
  * BLIS (found by a resource sweep): now a message and exit 1, before any work. */
 Test(cli, a_small_stack_limit_is_a_message)

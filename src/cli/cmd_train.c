@@ -277,6 +277,7 @@ typedef struct trained {
     const occam_model *model;
     const occam_config *cfg;
     const occam_dataset *train; /* its rows, recorded in the file */
+    const char *report;         /* --report, or NULL: written later, never over the model */
 } trained;
 
 /* Adds to err's message what else the run knows (where the model or its state went). */
@@ -288,6 +289,13 @@ static void msg_append(occam_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err->msg + len, sizeof err->msg - len, fmt, ap);
     va_end(ap);
+}
+
+/* Whether the fallback name alt is in use: a file is there, or it is --report's. */
+static bool fallback_taken(const char *alt, const char *report)
+{
+    struct stat a;
+    return lstat(alt, &a) == 0 || (report && occam_outfile_same(alt, report));
 }
 
 /* The trained model to --save; when that fails (a full or read-only disk, a file-size limit),
@@ -302,13 +310,14 @@ static int save_model(void *ctx, const char *path, occam_error *err)
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char alt[2 * OCCAM_PATH_MAX];
     snprintf(alt, sizeof alt, "%s/%s", t->cfg->train.checkpoint_dir, base);
-    /* never over a file there (another run's model of the same name), nor into a folder
-     * another run holds */
-    struct stat a;
-    for (int k = 1; k < 100 && lstat(alt, &a) == 0; k++)
+    /* never over a file there (another run's model of the same name), nor at --report's name
+     * (the report, written after the model, replaced it: 'the model was written to ck/m
+     * instead; wrote the report to ck/m'), nor into a folder another run holds */
+    for (int k = 1; k < 100 && fallback_taken(alt, t->report); k++)
         snprintf(alt, sizeof alt, "%s/%s.%d", t->cfg->train.checkpoint_dir, base, k);
     occam_error e2 = {0};
-    if (!*base || lstat(alt, &a) == 0 || occam_fsutil_lock_busy(t->cfg->train.checkpoint_dir) ||
+    if (!*base || fallback_taken(alt, t->report) ||
+        occam_fsutil_lock_busy(t->cfg->train.checkpoint_dir) ||
         occam_fsutil_make_dir(t->cfg->train.checkpoint_dir, "train.checkpoint_dir", &e2) !=
             OCCAM_OK ||
         occam_checkpoint_save(alt, t->model, t->cfg, t->train, &e2) != OCCAM_OK)
@@ -581,7 +590,8 @@ static int run(const cli_opts *o, occam_error *err)
          * rows' activations per thread, and a run near the memory's end trained for minutes
          * and was killed by the kernel there, its model never written (no checkpoints by
          * default). The report, which holds the length, comes after it. */
-        trained t = {.model = model, .cfg = &cfg, .train = &ss.train};
+        trained t = {.model = model, .cfg = &cfg, .train = &ss.train,
+                     .report = o->report};
         cli_output outs[] = {{.label = "the model", .path = o->save, .write = save_model,
                               .ctx = &t},
                              {.label = "the report", .path = o->report, .write = save_report}};
