@@ -1003,6 +1003,15 @@ Test(plot, the_weights_figure_names_the_reports_code)
     cr_assert(strstr(s, "'Weights and the fitted priors of the two-part code'"), "%s", s);
 }
 
+/* Draws a report of `body` and returns where its first weights panel's y range ends. */
+static double weights_yrange_top(const char *body)
+{
+    const char *s = plot_script(write_report("r.json", body));
+    const char *at = strstr(s, "set yrange [0:");
+    cr_assert_not_null(at, "%s", s);
+    return strtod(at + strlen("set yrange [0:"), NULL);
+}
+
 /* weights.png's key is opaque and sits at the top right of each panel, over the headroom the
  * y range leaves above the tallest bin: 12% of the range. In the two rows of panels of a
  * model of three or more layers (configs/default.ini) the key's two lines are a fifth of a
@@ -1016,11 +1025,8 @@ Test(plot, the_weights_key_leaves_the_peak_visible_in_two_rows)
     char body[4096];
     snprintf(body, sizeof body, "\"weight_histogram\": [%s, %s, %s], \"mdl\": {\"model_code\":"
              " \"two-part\", \"layers\": [%s, %s, %s]}", hist, hist, hist, layer, layer, layer);
-    const char *s = plot_script(write_report("r.json", body));
-    const char *at = strstr(s, "set yrange [0:");
-    cr_assert_not_null(at, "%s", s);
     /* the tallest: the bins' 2 (each bin expects 4 · 0.34) */
-    double top = strtod(at + strlen("set yrange [0:"), NULL) / 2 - 1;
+    double top = weights_yrange_top(body) / 2 - 1;
     cr_assert_geq(top, 0.3, "headroom %g of the range: the key covers the peak", top);
 }
 
@@ -1034,10 +1040,7 @@ Test(plot, a_prior_s_weights_are_taken_in_proportion)
                        " \"mdl\": {\"model_code\": \"two-part\", \"layers\": [{\"in\": 2,"
                        " \"out\": 5, \"k\": 10, \"prior\": {\"components\": 2, \"pi\": [1e299,"
                        " 1e299], \"mu\": [0.5, -0.5], \"sigma\": [1, 1]}}]}";
-    const char *s = plot_script(write_report("r.json", body));
-    const char *at = strstr(s, "set yrange [0:");
-    cr_assert_not_null(at, "%s", s);
-    double top = strtod(at + strlen("set yrange [0:"), NULL);
+    double top = weights_yrange_top(body);
     cr_assert(top >= 6 * 1.1 && top <= 6 * 1.13, "y range ends at %g", top);
 }
 
@@ -1052,10 +1055,7 @@ Test(plot, a_narrow_prior_spike_does_not_flatten_the_histogram)
                        " \"mdl\": {\"model_code\": \"two-part\", \"layers\": [{\"in\": 2,"
                        " \"out\": 5, \"k\": 10, \"prior\": {\"components\": 2, \"pi\": [0.5,"
                        " 0.5], \"mu\": [0.5, 0], \"sigma\": [0.0001, 1]}}]}";
-    const char *s = plot_script(write_report("r.json", body));
-    const char *at = strstr(s, "set yrange [0:");
-    cr_assert_not_null(at, "%s", s);
-    double top = strtod(at + strlen("set yrange [0:"), NULL);
+    double top = weights_yrange_top(body);
     /* the tallest: bin [0, 1]'s 9 against its expected 10 · (0.5 + 0.5 · 0.34) = 6.7 */
     cr_assert(top >= 9 * 1.1 && top <= 9 * 1.13, "y range ends at %g", top);
 }
