@@ -1012,6 +1012,19 @@ static double weights_yrange_top(const char *body)
     return strtod(at + strlen("set yrange [0:"), NULL);
 }
 
+/* weights_yrange_top of one layer's histogram over [-1, 0, 1] with `counts` (10 weights) under
+ * a two-component prior of weights pi, means mu and widths sigma (each "[a, b]"). */
+static double one_layer_yrange_top(const char *counts, const char *pi, const char *mu,
+                                   const char *sigma)
+{
+    char body[1024];
+    snprintf(body, sizeof body, "\"weight_histogram\": {\"edges\": [-1, 0, 1], \"counts\": %s},"
+             " \"mdl\": {\"model_code\": \"two-part\", \"layers\": [{\"in\": 2, \"out\": 5,"
+             " \"k\": 10, \"prior\": {\"components\": 2, \"pi\": %s, \"mu\": %s, \"sigma\":"
+             " %s}}]}", counts, pi, mu, sigma);
+    return weights_yrange_top(body);
+}
+
 /* weights.png's key is opaque and sits at the top right of each panel, over the headroom the
  * y range leaves above the tallest bin: 12% of the range. In the two rows of panels of a
  * model of three or more layers (configs/default.ini) the key's two lines are a fifth of a
@@ -1036,11 +1049,7 @@ Test(plot, the_weights_key_leaves_the_peak_visible_in_two_rows)
 Test(plot, a_prior_s_weights_are_taken_in_proportion)
 {
     need_gnuplot();
-    const char *body = "\"weight_histogram\": {\"edges\": [-1, 0, 1], \"counts\": [4, 6]},"
-                       " \"mdl\": {\"model_code\": \"two-part\", \"layers\": [{\"in\": 2,"
-                       " \"out\": 5, \"k\": 10, \"prior\": {\"components\": 2, \"pi\": [1e299,"
-                       " 1e299], \"mu\": [0.5, -0.5], \"sigma\": [1, 1]}}]}";
-    double top = weights_yrange_top(body);
+    double top = one_layer_yrange_top("[4, 6]", "[1e299, 1e299]", "[0.5, -0.5]", "[1, 1]");
     cr_assert(top >= 6 * 1.1 && top <= 6 * 1.13, "y range ends at %g", top);
 }
 
@@ -1051,11 +1060,7 @@ Test(plot, a_prior_s_weights_are_taken_in_proportion)
 Test(plot, a_narrow_prior_spike_does_not_flatten_the_histogram)
 {
     need_gnuplot();
-    const char *body = "\"weight_histogram\": {\"edges\": [-1, 0, 1], \"counts\": [1, 9]},"
-                       " \"mdl\": {\"model_code\": \"two-part\", \"layers\": [{\"in\": 2,"
-                       " \"out\": 5, \"k\": 10, \"prior\": {\"components\": 2, \"pi\": [0.5,"
-                       " 0.5], \"mu\": [0.5, 0], \"sigma\": [0.0001, 1]}}]}";
-    double top = weights_yrange_top(body);
+    double top = one_layer_yrange_top("[1, 9]", "[0.5, 0.5]", "[0.5, 0]", "[0.0001, 1]");
     /* the tallest: bin [0, 1]'s 9 against its expected 10 · (0.5 + 0.5 · 0.34) = 6.7 */
     cr_assert(top >= 9 * 1.1 && top <= 9 * 1.13, "y range ends at %g", top);
 }

@@ -49,28 +49,14 @@ static double prior_mix_pdf(const prior_mix *m, double x)
     return m->n ? e : NAN;
 }
 
-/* The tallest of histogram s's bins and of its prior's expected counts per bin. */
-static double weights_top(const plot_report *r, int s)
+/* Histogram s's two blocks: its bins with the prior's expected counts, then the prior curve.
+ * Returns the tallest of its bins and of their expected counts (the panel's y range). */
+static double weights_blocks(FILE *f, const plot_report *r, int s)
 {
     const plot_histogram *h = &r->hist[s];
     prior_mix mix;
     prior_mix_init(&mix, r, r->hist_per_layer ? s : 0, r->hist_per_layer ? s + 1 : r->nl);
     double total = 0, top = 0;
-    for (size_t i = 0; i < h->n; i++) total += h->counts[i];
-    for (size_t i = 0; i < h->n; i++) {
-        double e = mix.n ? total * prior_mix_mass(&mix, h->edges[i], h->edges[i + 1]) : 0;
-        top = fmax(top, fmax(h->counts[i], isfinite(e) ? e : 0));
-    }
-    return top;
-}
-
-/* Histogram s's two blocks: its bins with the prior's expected counts, then the prior curve. */
-static void weights_blocks(FILE *f, const plot_report *r, int s)
-{
-    const plot_histogram *h = &r->hist[s];
-    prior_mix mix;
-    prior_mix_init(&mix, r, r->hist_per_layer ? s : 0, r->hist_per_layer ? s + 1 : r->nl);
-    double total = 0;
     for (size_t i = 0; i < h->n; i++) total += h->counts[i];
     char what[32];
     if (r->hist_per_layer)
@@ -79,9 +65,9 @@ static void weights_blocks(FILE *f, const plot_report *r, int s)
         snprintf(what, sizeof what, "all layers");
     fprintf(f, "%s# %s: bins\n# lo hi centre count prior_expected\n", s ? "\n\n" : "", what);
     for (size_t i = 0; i < h->n; i++) {
-        double lo = h->edges[i], hi = h->edges[i + 1];
-        plot_dat_row(f, (double[]){lo, hi, 0.5 * (lo + hi), h->counts[i],
-                                   total * prior_mix_mass(&mix, lo, hi)}, 5);
+        double lo = h->edges[i], hi = h->edges[i + 1], e = total * prior_mix_mass(&mix, lo, hi);
+        plot_dat_row(f, (double[]){lo, hi, 0.5 * (lo + hi), h->counts[i], e}, 5);
+        top = fmax(top, fmax(h->counts[i], isfinite(e) ? e : 0)); /* NaN: no prior */
     }
     fprintf(f, "\n\n# %s: prior curve\n# x prior_density_times_total_times_bin_width\n", what);
     for (size_t i = 0; i < h->n; i++) {
@@ -92,9 +78,12 @@ static void weights_blocks(FILE *f, const plot_report *r, int s)
             plot_dat_row(f, (double[]){x, total * wd * prior_mix_pdf(&mix, x)}, 2);
         }
     }
+    return top;
 }
 
-static int weights_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, occam_error *err)
+/* weights.dat; each histogram's tallest bin or expected count into top[s]. */
+static int weights_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, double *top,
+                       occam_error *err)
 {
     int rc = plot_dat_open(d, c, "weights", err);
     if (rc) return rc;
@@ -103,14 +92,15 @@ static int weights_dat(const plot_ctx *c, const plot_report *r, plot_dat *d, occ
                   "# prior's expected count (its mass in the bin times the histogram total), then\n"
                   "# the prior's density sampled %d times per bin, scaled the same way\n",
             r->path, CURVE_SAMPLES);
-    for (int s = 0; s < r->nhist; s++) weights_blocks(d->f, r, s);
+    for (int s = 0; s < r->nhist; s++) top[s] = weights_blocks(d->f, r, s);
     return plot_dat_close(d, c, err);
 }
 
 int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
 {
     plot_dat d;
-    int rc = weights_dat(c, r, &d, err);
+    double top[PLOT_MAX_LAYERS];
+    int rc = weights_dat(c, r, &d, top, err);
     if (rc) return rc;
 
     plot_gp g;
@@ -148,9 +138,8 @@ int plot_weights(const plot_ctx *c, const plot_report *r, occam_error *err)
          * above the tallest for the key, which is opaque: in the half-height panels of two
          * rows its two lines are a fifth of the panel, and 12% left the peak of
          * configs/default.ini's first layer under it. */
-        double top = weights_top(r, s);
-        if (top > 0)
-            fprintf(f, "set yrange [0:%.17g]\n", top * (rows > 1 ? 1.35 : 1.12));
+        if (top[s] > 0)
+            fprintf(f, "set yrange [0:%.17g]\n", top[s] * (rows > 1 ? 1.35 : 1.12));
         else
             fputs("set yrange [0:1]\n", f);
         fputs("plot ", f);

@@ -288,13 +288,19 @@ void cli_label_text(char *buf, size_t cap, const occam_dataset *ds)
              q, ds->label_name ? "\")" : "");
 }
 
+/* "data.train (PATH)" into who; an IDX or generated source has no file under data.train, and
+ * its set is named instead ("the training set"). */
+static void note_who(char *who, size_t cap, const char *what, const char *path)
+{
+    if (path && path[0]) snprintf(who, cap, "%s (%.*s)", what, OCCAM_PATH_MAX, path);
+    else snprintf(who, cap, "the %s set", strcmp(what, "data.test") ? "training" : "test");
+}
+
 void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
 {
     if (!occam_comm_is_root(occam_comm_world())) return;
-    /* an IDX or generated source has no file under data.train: its set is named instead */
     char who[OCCAM_PATH_MAX + 64];
-    if (path && path[0]) snprintf(who, sizeof who, "%s (%.*s)", what, OCCAM_PATH_MAX, path);
-    else snprintf(who, sizeof who, "the %s set", strcmp(what, "data.test") ? "training" : "test");
+    note_who(who, sizeof who, what, path);
     if (ds->row_index)
         fprintf(stderr, "occam: note: %s: its first column has no name and %s: a row "
                 "index, as pandas' to_csv and R's write.csv write by default%s? occam reads it "
@@ -409,8 +415,8 @@ void cli_note_targets(const char *path, const occam_dataset *train, double targe
         /* in the targets' units: the stored ones may be standardised */
         double span = (hi - lo) * occam_dataset_target_scale(train, (int)j);
         if (!(span > 0.0) || span >= target_precision) continue; /* a constant target: said */
-        char who[OCCAM_PATH_MAX + 64] = "the training set";
-        if (path && path[0]) snprintf(who, sizeof who, "data.train (%.*s)", OCCAM_PATH_MAX, path);
+        char who[OCCAM_PATH_MAX + 64];
+        note_who(who, sizeof who, "data.train", path);
         fprintf(stderr, "occam: note: %s: target %zu spans %.3g (from its least to its "
                 "greatest over the training rows), less than mdl.target_precision = %g, the "
                 "step the data code sends targets to: every residual from a fit within that "
