@@ -70,6 +70,44 @@ Test(gemm, all_transposes_and_strides)
                            0.0f);
 }
 
+/* occam_dgemm against naive double loops: every transpose, a padded leading dimension, alpha
+ * and beta, to 1e-12 relative (products of order 1 summed over k ≤ 300). */
+Test(gemm, double_all_transposes_against_naive_loops)
+{
+    occam_gemm_init();
+    const int shapes[][3] = {{1, 1, 1}, {4, 2048, 37}, {64, 3, 300}, {17, 10, 100}};
+    occam_rng r = occam_rng_seed(3, 0);
+    for (int s = 0; s < 4; s++)
+        for (int t = 0; t < 4; t++) {
+            bool ta = t & 1, tb = t & 2;
+            int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], pad = 2;
+            int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+            double *A = malloc(sizeof(double) * (ta ? k : m) * lda),
+                   *B = malloc(sizeof(double) * (tb ? n : k) * ldb),
+                   *C = malloc(sizeof(double) * m * ldc), *R = malloc(sizeof(double) * m * ldc);
+            for (int i = 0; i < (ta ? k : m) * lda; i++) A[i] = occam_rng_normal(&r);
+            for (int i = 0; i < (tb ? n : k) * ldb; i++) B[i] = occam_rng_normal(&r);
+            for (int i = 0; i < m * ldc; i++) C[i] = R[i] = occam_rng_normal(&r);
+            occam_dgemm(ta, tb, m, n, k, 0.75, A, lda, B, ldb, -0.5, C, ldc);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    double acc = 0.0, mag = 0.0;
+                    for (int p = 0; p < k; p++) {
+                        double a = ta ? A[p * lda + i] : A[i * lda + p];
+                        double b = tb ? B[j * ldb + p] : B[p * ldb + j];
+                        acc += a * b, mag += fabs(a * b);
+                    }
+                    double want = 0.75 * acc - 0.5 * R[i * ldc + j];
+                    cr_assert(fabs(C[i * ldc + j] - want) <= 1e-12 * (mag + fabs(R[i * ldc + j])),
+                              "shape %d, transposes %d, (%d, %d): %.17g against %.17g", s, t, i, j,
+                              C[i * ldc + j], want);
+                }
+            for (int i = 0; i < m; i++) /* the padding is left alone */
+                for (int j = n; j < ldc; j++) cr_assert(C[i * ldc + j] == R[i * ldc + j]);
+            free(A), free(B), free(C), free(R);
+        }
+}
+
 Test(gemm, alpha_beta_accumulate)
 {
     occam_gemm_init();

@@ -1340,14 +1340,15 @@ static void spd_inverse(const double *a, int n, double *inv)
 /* The Gauss–Newton γ of src/nn/dof.c against tr(H (H + βP)⁻¹) in weight space: H = JᵀJ/σ_y²
  * over every row and output, J by central differences of a double forward pass, P the
  * per-layer prior precisions; at the table's centre and two other noise levels, for ReLU and
- * tanh nets with two outputs; on 7 rows, and on 300, where the even spread of 64 rows
- * (half of NOISY_DOF_ROWS / 2 outputs), scaled by 300/64, stands in. */
+ * tanh nets with two outputs: to 1e-4 on 7 rows (row space), on 300 (600 row-outputs, in
+ * weight space) and on 1,500 (an even spread of NOISY_DOF_CAP / 2 rows scaled by 1500/1024,
+ * in weight space). */
 Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
 {
     int w[] = {4, 6, 2}, K = 2;
-    for (int pass = 0; pass < 4; pass++) {
-        int act = pass % 2, N = pass < 2 ? 7 : 300;
-        int n = N <= NOISY_DOF_ROWS / K ? N : (NOISY_DOF_ROWS / K + 1) / 2;
+    for (int pass = 0; pass < 6; pass++) {
+        int act = pass % 2, N = pass < 2 ? 7 : pass < 4 ? 300 : 1500;
+        int n = N <= NOISY_DOF_CAP / K ? N : NOISY_DOF_CAP / K;
         occam_config cfg = noisy_config(w);
         cfg.data.task = OCCAM_TASK_REGRESS;
         cfg.model.activation = act ? OCCAM_ACT_TANH : OCCAM_ACT_RELU;
@@ -1360,8 +1361,9 @@ Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
         for (int i = 0; i < N * 4; i++) ds.x[i] = (float)occam_rng_normal(&r);
         occam_prior prior[2] = {occam_prior_gauss(0, 0.7), occam_prior_gauss(0, 1.3)};
         double beta = 0.6, sy2 = 0.25, table[NOISY_GAMMA_N];
-        noisy_dof *g = noisy_dof_create(&m);
+        noisy_dof *g = noisy_dof_create(&m, (size_t)N);
         cr_assert(g);
+        cr_assert_eq(noisy_dof_rows(&m.lay, (size_t)N), n);
         noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
         int P = 4 * 6 + 6 * 2;
         double *J = calloc((size_t)n * K * P, sizeof(double)), x[4], up[2], dn[2];
@@ -1415,6 +1417,77 @@ Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
                       "point %d: γ %g", k, table[k]);
         noisy_dof_free(g);
         free(J), free(ds.x);
+        occam_model_free(&m);
+    }
+}
+
+/* Past NOISY_DOF_ROWS row-outputs, against the exact row-space trace M − tr((I + tG)⁻¹), G =
+ * J(βP)⁻¹Jᵀ/σ_y² with J analytic, for tanh nets on 400 rows at five noise levels from γ near M
+ * to γ near 0: a 20-20-1 net (420 weights: exact in weight space, to 1e-6, with the
+ * tridiagonal form's scratch past NOISY_DOF_ROWS) and a 20-60-1 net (1,260 weights:
+ * estimated, to 2%; the Gram's rank, 400, is far past the Lanczos steps, so no probe's Krylov
+ * space closes). Monotone; the same bits on a second call (fixed probes). */
+Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
+{
+    enum { D = 20, N = 400 };
+    for (int H = 20; H <= 60; H += 40) {
+        int w[] = {D, H, 1};
+        bool est = (size_t)D * H + H > NOISY_DOF_WEIGHTS;
+        occam_config cfg = noisy_config(w);
+        cfg.data.task = OCCAM_TASK_REGRESS;
+        cfg.model.activation = OCCAM_ACT_TANH;
+        occam_model m;
+        noisy_model(&m, &cfg, 23);
+        occam_rng r = occam_rng_seed(9, 1);
+        for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] += (float)(0.5 * occam_rng_normal(&r));
+        occam_dataset ds = {.n = N, .d = D, .targets = 1};
+        ds.x = malloc(sizeof(float) * N * D);
+        for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
+        occam_prior prior[2] = {occam_prior_gauss(0, 0.4), occam_prior_gauss(0, 0.9)};
+        double beta = 0.8, sy2 = est ? 0.05 : 0.02, table[NOISY_GAMMA_N], again[NOISY_GAMMA_N];
+        noisy_dof *g = noisy_dof_create(&m, N);
+        cr_assert(g);
+        noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        noisy_dof_table(again, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        cr_assert(memcmp(table, again, sizeof table) == 0, "a second call must give the same bits");
+        /* J: ∂f/∂W1[j][u] = W2[j]·tanh'(z_j)·x_u, ∂f/∂W2[j] = tanh(z_j) */
+        const float *W1 = m.params + m.lay.w_off[0], *b1 = m.params + m.lay.b_off[0],
+                    *W2 = m.params + m.lay.w_off[1];
+        double *J1 = malloc(sizeof(double) * N * H * D), *J2 = malloc(sizeof(double) * N * H);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < H; j++) {
+                double z = b1[j];
+                for (int u = 0; u < D; u++) z += (double)W1[j * D + u] * ds.x[i * D + u];
+                double a = tanh(z);
+                J2[i * H + j] = a;
+                for (int u = 0; u < D; u++)
+                    J1[((size_t)i * H + j) * D + u] = W2[j] * (1.0 - a * a) * ds.x[i * D + u];
+            }
+        double c0 = 0.4 * 0.4 / beta, c1 = 0.9 * 0.9 / beta;
+        double *G = malloc(sizeof(double) * N * N), *A = malloc(sizeof(double) * N * N),
+               *inv = malloc(sizeof(double) * N * N);
+        for (int i = 0; i < N; i++)
+            for (int q = 0; q < N; q++) {
+                double s0 = 0.0, s1 = 0.0;
+                for (int k = 0; k < H * D; k++) s0 += J1[(size_t)i * H * D + k] * J1[(size_t)q * H * D + k];
+                for (int j = 0; j < H; j++) s1 += J2[i * H + j] * J2[q * H + j];
+                G[i * N + q] = (c0 * s0 + c1 * s1) / sy2;
+            }
+        for (int c = -16; c <= 16; c += 8) {
+            double t = exp(-2.0 * NOISY_GAMMA_STEP * c);
+            for (int i = 0; i < N * N; i++) A[i] = t * G[i] + (i / N == i % N);
+            spd_inverse(A, N, inv);
+            double gam = N;
+            for (int i = 0; i < N; i++) gam -= inv[i * N + i];
+            double got = table[NOISY_GAMMA_N / 2 + c];
+            cr_assert(fabs(got - gam) <= (est ? 0.02 : 1e-6) * gam,
+                      "%d hidden, point %d: γ %.6f, exact %.6f", H, c, got, gam);
+        }
+        for (int k = 1; k < NOISY_GAMMA_N; k++) cr_assert(table[k] <= table[k - 1], "point %d", k);
+        cr_assert(table[0] > 0.5 * table[NOISY_GAMMA_N - 1] + 0.1 * N, "γ %.1f .. %.1f",
+                  table[0], table[NOISY_GAMMA_N - 1]);
+        free(G), free(A), free(inv), free(J1), free(J2), free(ds.x);
+        noisy_dof_free(g);
         occam_model_free(&m);
     }
 }

@@ -433,13 +433,16 @@ static double heap_bytes(void)
  * trainer checks against the memory available before allocating, is a lower bound of them and
  * within a few percent (a batch of 4,096 through 10^6 hidden units was 16 GB a buffer, and
  * touching buffers past the machine's memory got the process killed with no message). For
- * SGD and for Adam with noisy weights, one thread and two. */
+ * SGD and for Adam with noisy weights, one thread and two, and a noisy regression net, whose
+ * Gauss–Newton scratch its 1,000 training rows size (33 MB). */
 Test(train, trainer_bytes_bound_what_the_trainer_allocates)
 {
     static const struct {
         bool noise, adam;
         int threads, batch;
-    } cases[] = {{false, false, 1, 32}, {true, true, 2, 512}, {true, false, 1, 2000}};
+        size_t regress_rows;
+    } cases[] = {{false, false, 1, 32, 0}, {true, true, 2, 512, 0}, {true, false, 1, 2000, 0},
+                 {true, false, 2, 64, 1000}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         occam_config cfg;
         blobs_config(&cfg);
@@ -449,12 +452,15 @@ Test(train, trainer_bytes_bound_what_the_trainer_allocates)
         cfg.noise.enabled = cases[c].noise;
         cfg.train.optim.optimizer = cases[c].adam ? OCCAM_OPT_ADAM : OCCAM_OPT_SGD;
         cfg.train.batch = cases[c].batch;
+        if (cases[c].regress_rows) cfg.data.task = OCCAM_TASK_REGRESS;
         occam_error err;
         occam_model m;
         cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);
         occam_model_init(&m, cfg.model.init, cfg.train.seed);
         occam_trainer_params p = occam_config_trainer(&cfg);
+        p.rows = cases[c].regress_rows;
         double est = occam_trainer_bytes(&m.lay, p, cases[c].threads);
+        cr_assert(!cases[c].regress_rows || est > 33e6, "case %zu: %.0f bytes", c, est);
         occam_trainer *tr;
         /* BLIS's packing buffers, a few MB a thread whatever the model, are not the trainer's */
         cr_assert_eq(occam_gemm_prepare(cases[c].threads, &err), OCCAM_OK, "%s", err.msg);

@@ -46,6 +46,12 @@ int occam_gemm_prepare(int threads, occam_error *err);
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 
+/* occam_gemm in double: the same contract (row-major, single-threaded, deterministic for a
+ * given kernel set). For sums that float32 would round away (a Gram matrix whose eigenvalues
+ * span many decades). */
+void occam_dgemm(bool ta, bool tb, int m, int n, int k, double alpha, const double *A, int lda,
+                 const double *B, int ldb, double beta, double *C, int ldc);
+
 
 /* Measures single-threaded sgemm GFLOP/s for an m×n×k product on `threads` threads, each on
  * its own matrices at once (the per-core ceiling times the thread count, as occam uses BLIS):

@@ -51,6 +51,9 @@ typedef struct occam_trainer_params {
     occam_grad grad;          /* runtime.grad: per-layer weight-gradient path */
     occam_weights weights;    /* runtime.weights: replicate copies the weights per NUMA group */
     const occam_comm *comm;   /* the ranks sharing each batch; NULL: this process alone */
+    bool regress;             /* data.task = regress */
+    size_t rows;              /* the training rows (0: unknown): they size a noisy regression
+                                 net's Gauss–Newton scratch (its γ counts them) */
 } occam_trainer_params;
 
 typedef struct occam_trainer occam_trainer;

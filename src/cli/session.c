@@ -236,6 +236,7 @@ static int session_open(cli_session *s, const occam_config *cfg, int threads,
          * run is the one at batch = the rows, bit for bit. */
         occam_trainer_params tp = occam_config_trainer(&s->cfg);
         if (s->train.n > 0 && (size_t)tp.batch > s->train.n) tp.batch = (int)s->train.n;
+        tp.rows = s->train.n;
         rc = occam_trainer_create(&s->tr, &s->model, tp, threads, &s->rt.affinity, err);
         if (rc == OCCAM_OK) occam_runtime_report_notices(&s->rt);
         all = cli_agree(rc, err); /* the trainer's allocations, after every rank's allgather */

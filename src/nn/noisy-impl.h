@@ -138,12 +138,13 @@ typedef struct noisy_state {
                                       standardised target units, and its optimiser moments */
 } noisy_state;
 
-/* The state for m, batch buffers of `rows` rows and `threads` noise streams (streams
+/* The state for m, batch buffers of `rows` rows, `train_rows` training rows (0: unknown; they
+ * size the Gauss–Newton scratch, dof.h) and `threads` noise streams (streams
  * stream0 .. stream0 + threads - 1 of noise.seed: a rank's threads take their places among the
  * world's): ρ (if m has none: softplus⁻¹(noise.init_sigma)), σ², the priors' first fit. NULL
  * when memory runs out. */
 noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bool adam,
-                                size_t rows, int threads, int stream0);
+                                size_t rows, size_t train_rows, int threads, int stream0);
 void noisy_state_free(noisy_state *s);
 
 /* How σ is trained (noise.prior = gaussian or mog).

@@ -548,7 +548,7 @@ static void refresh_sigma(noisy_state *s, const occam_model *m, size_t off, size
 }
 
 noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bool adam,
-                                size_t rows, int threads, int stream0)
+                                size_t rows, size_t train_rows, int threads, int stream0)
 {
     const occam_layout *lay = &m->lay;
     size_t n = lay->nparams;
@@ -578,7 +578,7 @@ noisy_state *noisy_state_create(occam_model *m, const occam_noise_params *np, bo
     s->sq = occam_alloc(rows * s->sqw, sizeof(float));
     s->rng = calloc((size_t)threads, sizeof *s->rng);
     bool gn = s->regress && !s->sample && np->prior == OCCAM_PRIOR_GAUSSIAN;
-    s->dof = gn ? noisy_dof_create(m) : NULL;
+    s->dof = gn ? noisy_dof_create(m, train_rows) : NULL;
     int ok = s->sigma && s->dsigma && s->var && s->mom1r && s->sq && s->rng &&
              (!adam || s->mom2r) && (!gn || s->dof);
     for (int l = 0; ok && l < lay->nlayers; l++) {

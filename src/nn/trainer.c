@@ -437,7 +437,10 @@ double occam_trainer_bytes(const occam_layout *lay, occam_trainer_params p, int 
     f += P * (noise ? 2 : 1) * (1.0 + threads) + P * (adam ? 2 : 1);
     /* σ, dσ, var and ρ's moments; the squares' row buffer, ε and the sampled sd per layer */
     if (noise) f += P * (adam ? 5 : 4) + rows * (maxw + 2 * units);
-    return f * sizeof(float);
+    /* a noisy regression net's Gauss–Newton scratch (noisy_state_create's condition) */
+    bool gn = noise && p.regress && !occam_noise_samples(&p.noise) &&
+              p.noise.prior == OCCAM_PRIOR_GAUSSIAN;
+    return f * sizeof(float) + (gn ? noisy_dof_bytes(lay, p.rows) : 0.0);
 }
 
 int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_params p,
@@ -492,7 +495,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         ok = occam_model_mask_enable(model, NULL) == OCCAM_OK;
     if (p.noise.enabled && ok) {
         tr->noise = noisy_state_create(model, &p.noise, p.optim.optimizer == OCCAM_OPT_ADAM,
-                                       tr->rows, threads, tr->stream0);
+                                       tr->rows, p.rows, threads, tr->stream0);
         ok = tr->noise != NULL;
         if (ok && tr->ranks > 1) {
             tr->all_rng = calloc((size_t)tr->streams, sizeof *tr->all_rng);

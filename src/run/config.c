@@ -1104,7 +1104,8 @@ occam_trainer_params occam_config_trainer(const occam_config *cfg)
 {
     return (occam_trainer_params){.comm = occam_comm_world(), .batch = cfg->train.batch, .optim = cfg->train.optim,
                                   .noise = cfg->noise, .grad = cfg->runtime.grad,
-                                  .weights = cfg->runtime.weights};
+                                  .weights = cfg->runtime.weights,
+                                  .regress = cfg->data.task == OCCAM_TASK_REGRESS};
 }
 
 int occam_config_inputs(const occam_config *cfg)

@@ -310,6 +310,17 @@ void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float 
                  NULL, &rntm);
 }
 
+void occam_dgemm(bool ta, bool tb, int m, int n, int k, double alpha, const double *A, int lda,
+                 const double *B, int ldb, double beta, double *C, int ldc)
+{
+    if (m == 0 || n == 0) return;
+    rntm_t rntm = BLIS_RNTM_INITIALIZER; /* one thread: see occam_gemm */
+    bli_rntm_set_num_threads(1, &rntm);
+    bli_dgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 m, n, k, &alpha, (double *)A, lda, 1, (double *)B, ldb, 1, &beta, C, ldc, 1,
+                 NULL, &rntm);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
