@@ -93,14 +93,18 @@ static void check_report(const plot_report *r)
     }
     FUZZ_CHECK(r->best_event >= -1 && (size_t)(r->best_event + 1) <= r->ne + 1);
     FUZZ_CHECK(r->nl >= 0 && r->nl <= PLOT_MAX_LAYERS && (!r->nl || r->layers));
+    /* a layer pruned away has no prior (k = 0); layers are kept only if one has */
+    bool any_prior = false;
     for (int l = 0; l < r->nl; l++) {
         const occam_prior *p = &r->layers[l].prior;
         FUZZ_CHECK(r->layers[l].in >= 0 && r->layers[l].out >= 0);
-        FUZZ_CHECK(p->k >= 1 && p->k <= OCCAM_PRIOR_MAX);
+        FUZZ_CHECK(p->k >= 0 && p->k <= OCCAM_PRIOR_MAX);
+        any_prior |= p->k > 0;
         for (int j = 0; j < p->k; j++)
             FUZZ_CHECK(p->sigma[j] > 0 && isfinite(p->sigma[j]) && p->pi[j] >= 0 &&
                        isfinite(p->pi[j]) && isfinite(p->mu[j]));
     }
+    FUZZ_CHECK(r->nl == 0 || any_prior);
     FUZZ_CHECK(r->nhist >= 0 && (!r->nhist || r->hist));
     if (r->hist_per_layer) FUZZ_CHECK(r->nhist == 0 || r->nhist == r->nl);
     else FUZZ_CHECK(r->nhist <= 1);
