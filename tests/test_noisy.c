@@ -1492,6 +1492,40 @@ Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
     }
 }
 
+/* Scratch sized for more training rows than the table is then made from (occam_trainer_params
+ * .rows is a hint) works on the rows it is given: a 6-10-1 net (70 weights) sized for 400 rows
+ * (weight space) and given 100 (the exact trace in row space, whose Gram the weight-space
+ * scratch once lacked: a store through NULL), and a 20-30-1 net (630 weights, the estimate)
+ * sized for 400 and given 100 and 300; each the bits of scratch sized for its own rows. */
+Test(noisy, gamma_from_fewer_rows_than_the_scratch_was_sized_for)
+{
+    static const struct {
+        int d, h, n;
+    } cases[] = {{6, 10, 100}, {20, 30, 100}, {20, 30, 300}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int w[] = {cases[c].d, cases[c].h, 1}, N = cases[c].n, D = cases[c].d;
+        occam_config cfg = noisy_config(w);
+        cfg.data.task = OCCAM_TASK_REGRESS;
+        cfg.model.activation = OCCAM_ACT_TANH;
+        occam_model m;
+        noisy_model(&m, &cfg, 5);
+        occam_rng r = occam_rng_seed(4, 1);
+        occam_dataset ds = {.n = (size_t)N, .d = (size_t)D, .targets = 1};
+        ds.x = malloc(sizeof(float) * (size_t)N * D);
+        for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
+        occam_prior prior[2] = {occam_prior_gauss(0, 0.5), occam_prior_gauss(0, 1.1)};
+        double big[NOISY_GAMMA_N], own[NOISY_GAMMA_N];
+        noisy_dof *g = noisy_dof_create(&m, 400), *h = noisy_dof_create(&m, (size_t)N);
+        cr_assert(g && h);
+        noisy_dof_table(big, g, &m, prior, &ds, 0.7, 0.1, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        noisy_dof_table(own, h, &m, prior, &ds, 0.7, 0.1, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        cr_assert(memcmp(big, own, sizeof big) == 0, "case %zu: γ %.6f, %.6f", c, big[16], own[16]);
+        noisy_dof_free(g), noisy_dof_free(h);
+        free(ds.x);
+        occam_model_free(&m);
+    }
+}
+
 /* The learned noise level settles where σ_y² = mse/(1 − βγ(σ_y)/N) even where γ at the
  * starting level is above N (the old constant-γ step had a pole there and ran away): γ here is
  * the diagonal's form Σ_j d_j e^(−4δ)/(p + d_j e^(−4δ)), 150 weights over 100 rows. */

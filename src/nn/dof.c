@@ -14,7 +14,8 @@ struct noisy_dof {
     double *a[OCCAM_MAX_LAYERS];   /* rows × width[l]: layer l's inputs (a[0]: the features) */
     double *der[OCCAM_MAX_LAYERS]; /* rows × width[l], l ≥ 1: the activation's derivative */
     double *dl[OCCAM_MAX_LAYERS];  /* (rows·K) × width[l+1]: ∂(output k of row i)/∂z_l */
-    double *g;                     /* M×M Gram (M = rows·K) */
+    double *g;                     /* M×M Gram (M = rows·K; with the weight-space trace, the
+                                      exact trace's: for a table from fewer rows) */
     double *aa, *d, *e, *work;     /* the exact trace's: rows×rows input Gram, the Gram's
                                       tridiagonal form (d, e), M scratch (M ≤ NOISY_DOF_ROWS) */
     double *jac, *h;               /* the weight-space trace's: the scaled Jacobian (M ×
@@ -72,7 +73,9 @@ static double dof_sizes(const occam_layout *lay, int r, size_t *n)
         n[k++] = l > 0 ? (size_t)r * lay->width[l] : 0;
         n[k++] = M * lay->width[l + 1];
     }
-    n[k++] = wsp ? 0 : M * M;
+    /* the weight-space trace needs no Gram, but a table made from fewer rows than the capacity
+     * (at most NOISY_DOF_ROWS row-outputs of them) takes the exact trace's */
+    n[k++] = wsp ? ex * ex : M * M;
     size_t tri = wsp && W > ex ? W : ex; /* the tridiagonal form's: rows' or weights' */
     n[k++] = exr * exr, n[k++] = tri, n[k++] = tri, n[k++] = tri;
     n[k++] = wsp ? M * W : 0, n[k++] = wsp ? W * W : 0;
