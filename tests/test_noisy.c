@@ -1421,18 +1421,24 @@ Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
     }
 }
 
-/* Past NOISY_DOF_ROWS row-outputs, against the exact row-space trace M − tr((I + tG)⁻¹), G =
- * J(βP)⁻¹Jᵀ/σ_y² with J analytic, for tanh nets on 400 rows at five noise levels from γ near M
- * to γ near 0: a 20-20-1 net (420 weights: exact in weight space, to 1e-6, with the
- * tridiagonal form's scratch past NOISY_DOF_ROWS) and a 20-60-1 net (1,260 weights:
- * estimated, to 2%; the Gram's rank, 400, is far past the Lanczos steps, so no probe's Krylov
- * space closes). Monotone; the same bits on a second call (fixed probes). */
+/* Past NOISY_DOF_ROWS row-outputs, against the exact trace, for tanh nets at five noise levels
+ * from γ near min(N, W) to γ near 0: over the rows, M − tr((I + tG)⁻¹) with G = J(βP)⁻¹Jᵀ/σ_y²,
+ * or where the weights are fewer, W − tr((I + tH)⁻¹) with H = (βP)^(−1/2)JᵀJ(βP)^(−1/2)/σ_y²
+ * (the same nonzero eigenvalues), J analytic:
+ * - 20-20-1 on 400 rows (420 weights): exact in weight space, to 1e-6, with the tridiagonal
+ *   form's scratch past NOISY_DOF_ROWS;
+ * - 20-60-1 on 400 rows (1,260 weights): estimated over the rows, to 2%; the Gram's rank, 400,
+ *   is far past the Lanczos steps, so no probe's Krylov space closes;
+ * - 20-30-1 on 1,000 rows (630 weights): estimated over the weights, to 2% (over the rows, the
+ *   Gram's 370-dimensional null space had the Gauss rule count γ 20–70% high).
+ * Monotone; the same bits on a second call (fixed probes). */
 Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
 {
-    enum { D = 20, N = 400 };
-    for (int H = 20; H <= 60; H += 40) {
-        int w[] = {D, H, 1};
-        bool est = (size_t)D * H + H > NOISY_DOF_WEIGHTS;
+    enum { D = 20 };
+    static const int cases[3][2] = {{20, 400}, {60, 400}, {30, 1000}}; /* hidden, rows */
+    for (int cs = 0; cs < 3; cs++) {
+        int H = cases[cs][0], N = cases[cs][1], w[] = {D, H, 1}, W = D * H + H;
+        bool est = W > NOISY_DOF_WEIGHTS, wsp = W < N; /* the reference's space */
         occam_config cfg = noisy_config(w);
         cfg.data.task = OCCAM_TASK_REGRESS;
         cfg.model.activation = OCCAM_ACT_TANH;
@@ -1440,53 +1446,56 @@ Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
         noisy_model(&m, &cfg, 23);
         occam_rng r = occam_rng_seed(9, 1);
         for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] += (float)(0.5 * occam_rng_normal(&r));
-        occam_dataset ds = {.n = N, .d = D, .targets = 1};
+        occam_dataset ds = {.n = (size_t)N, .d = D, .targets = 1};
         ds.x = malloc(sizeof(float) * N * D);
         for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
         occam_prior prior[2] = {occam_prior_gauss(0, 0.4), occam_prior_gauss(0, 0.9)};
         double beta = 0.8, sy2 = est ? 0.05 : 0.02, table[NOISY_GAMMA_N], again[NOISY_GAMMA_N];
-        noisy_dof *g = noisy_dof_create(&m, N);
+        noisy_dof *g = noisy_dof_create(&m, (size_t)N);
         cr_assert(g);
         noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
         noisy_dof_table(again, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
         cr_assert(memcmp(table, again, sizeof table) == 0, "a second call must give the same bits");
-        /* J: ∂f/∂W1[j][u] = W2[j]·tanh'(z_j)·x_u, ∂f/∂W2[j] = tanh(z_j) */
+        /* J̃ (row i, weight k), each layer's columns scaled by its prior's σ/√β:
+         * ∂f/∂W1[j][u] = W2[j]·tanh'(z_j)·x_u, ∂f/∂W2[j] = tanh(z_j) */
         const float *W1 = m.params + m.lay.w_off[0], *b1 = m.params + m.lay.b_off[0],
                     *W2 = m.params + m.lay.w_off[1];
-        double *J1 = malloc(sizeof(double) * N * H * D), *J2 = malloc(sizeof(double) * N * H);
+        double *J = malloc(sizeof(double) * N * W), c0 = 0.4 / sqrt(beta), c1 = 0.9 / sqrt(beta);
         for (int i = 0; i < N; i++)
             for (int j = 0; j < H; j++) {
                 double z = b1[j];
                 for (int u = 0; u < D; u++) z += (double)W1[j * D + u] * ds.x[i * D + u];
                 double a = tanh(z);
-                J2[i * H + j] = a;
+                J[(size_t)i * W + D * H + j] = c1 * a;
                 for (int u = 0; u < D; u++)
-                    J1[((size_t)i * H + j) * D + u] = W2[j] * (1.0 - a * a) * ds.x[i * D + u];
+                    J[(size_t)i * W + j * D + u] = c0 * W2[j] * (1.0 - a * a) * ds.x[i * D + u];
             }
-        double c0 = 0.4 * 0.4 / beta, c1 = 0.9 * 0.9 / beta;
-        double *G = malloc(sizeof(double) * N * N), *A = malloc(sizeof(double) * N * N),
-               *inv = malloc(sizeof(double) * N * N);
-        for (int i = 0; i < N; i++)
-            for (int q = 0; q < N; q++) {
-                double s0 = 0.0, s1 = 0.0;
-                for (int k = 0; k < H * D; k++) s0 += J1[(size_t)i * H * D + k] * J1[(size_t)q * H * D + k];
-                for (int j = 0; j < H; j++) s1 += J2[i * H + j] * J2[q * H + j];
-                G[i * N + q] = (c0 * s0 + c1 * s1) / sy2;
+        int n = wsp ? W : N;
+        double *G = malloc(sizeof(double) * n * n), *A = malloc(sizeof(double) * n * n),
+               *inv = malloc(sizeof(double) * n * n);
+        for (int a = 0; a < n; a++)
+            for (int b = 0; b < n; b++) {
+                double s = 0.0;
+                if (wsp)
+                    for (int i = 0; i < N; i++) s += J[(size_t)i * W + a] * J[(size_t)i * W + b];
+                else
+                    for (int k = 0; k < W; k++) s += J[(size_t)a * W + k] * J[(size_t)b * W + k];
+                G[a * n + b] = s / sy2;
             }
         for (int c = -16; c <= 16; c += 8) {
             double t = exp(-2.0 * NOISY_GAMMA_STEP * c);
-            for (int i = 0; i < N * N; i++) A[i] = t * G[i] + (i / N == i % N);
-            spd_inverse(A, N, inv);
-            double gam = N;
-            for (int i = 0; i < N; i++) gam -= inv[i * N + i];
+            for (int i = 0; i < n * n; i++) A[i] = t * G[i] + (i / n == i % n);
+            spd_inverse(A, n, inv);
+            double gam = n;
+            for (int i = 0; i < n; i++) gam -= inv[i * n + i];
             double got = table[NOISY_GAMMA_N / 2 + c];
             cr_assert(fabs(got - gam) <= (est ? 0.02 : 1e-6) * gam,
-                      "%d hidden, point %d: γ %.6f, exact %.6f", H, c, got, gam);
+                      "20-%d-1 on %d rows, point %d: γ %.6f, exact %.6f", H, N, c, got, gam);
         }
         for (int k = 1; k < NOISY_GAMMA_N; k++) cr_assert(table[k] <= table[k - 1], "point %d", k);
-        cr_assert(table[0] > 0.5 * table[NOISY_GAMMA_N - 1] + 0.1 * N, "γ %.1f .. %.1f",
-                  table[0], table[NOISY_GAMMA_N - 1]);
-        free(G), free(A), free(inv), free(J1), free(J2), free(ds.x);
+        cr_assert(table[0] > 0.5 * table[NOISY_GAMMA_N - 1] + 0.1 * (n < N ? n : N),
+                  "γ %.1f .. %.1f", table[0], table[NOISY_GAMMA_N - 1]);
+        free(G), free(A), free(inv), free(J), free(ds.x);
         noisy_dof_free(g);
         occam_model_free(&m);
     }

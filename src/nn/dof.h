@@ -42,7 +42,8 @@
 #define NOISY_DOF_CAP 2048         /* row-outputs the estimate counts at most */
 #define NOISY_DOF_BYTES 268435456.0 /* the scratch's bound (rows give way first) */
 #define NOISY_DOF_PROBES 4         /* the estimate's Rademacher probes */
-#define NOISY_DOF_STEPS 32         /* its Lanczos steps per probe */
+#define NOISY_DOF_STEPS 64         /* its Lanczos steps per probe, at most */
+#define NOISY_DOF_TOL 1e-3         /* ... fewer where Gauss and Gauss–Radau agree to this */
 #define NOISY_DOF_SEED 0x646f66u   /* its probes' generator ("dof") */
 
 typedef struct noisy_dof noisy_dof;

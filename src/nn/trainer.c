@@ -372,6 +372,14 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset
         copy_replicas(tr);
     }
     noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, train, tr->opt.t);
+    if (tr->comm && tr->noise->regress) {
+        /* rank 0's γ table for every rank: each made its own, by BLIS, and ranks on other
+         * kernels (said at start-up) differ in its last bits, then in σ_y's steps */
+        noisy_state *s = tr->noise;
+        occam_comm_bcast(tr->comm, s->terms, sizeof s->terms, 0);
+        s->gamma_at = s->terms[2];
+        memcpy(s->gamma, s->terms + 3, sizeof s->gamma);
+    }
     if (tr->noise->masked) occam_trainer_apply_mask(tr); /* the sparse prior dropped weights */
 }
 
