@@ -433,18 +433,20 @@ static bool bracketed(double *al, const double *be, int n, int npts, double step
     return true;
 }
 
-/* The estimate (M > NOISY_DOF_ROWS): tr((I + tG)⁻¹) by Hutchinson's trace estimator over
- * NOISY_DOF_PROBES fixed Rademacher probes z, each zᵀ(I + tG)⁻¹z by the Gauss quadrature that
- * NOISY_DOF_STEPS steps of Lanczos from z give (stochastic Lanczos quadrature: Ubaru, Chen &
- * Saad 2017), for every t from the one recurrence. The probes run together, so each step
- * reads half of G once (gram_times); each basis is fully reorthogonalised. The same probes
- * for every t keep the table monotone, and the run reproducible. (q holds steps + 1 blocks:
- * the last step writes a next block it never reads.)
- * Gauss quadrature under-states zᵀ(I + tG)⁻¹z, so γ comes out high, by more where G's spectrum
- * spreads over many decades with much of it near 1/t: at the table's centre by 1–3% on 400
- * real rows (boston, cps1985), by 12% on 2,048 rows of a 32-100-1 net, where 128 steps
- * would meet the exact trace. Near a fit that interpolates (most of the spectrum far above
- * 1/t), where γ matters most, 8 steps already agree to 0.1%. */
+/* The estimate (M > NOISY_DOF_ROWS, W > NOISY_DOF_WEIGHTS), for the M×M matrix A (the rows'
+ * Gram, or J̃ᵀJ̃ where the weights are fewer; its upper triangle is read): γ = M −
+ * tr((I + tA)⁻¹) by Hutchinson's trace estimator over NOISY_DOF_PROBES fixed Rademacher probes
+ * z, each zᵀ(I + tA)⁻¹z by the quadrature that up to NOISY_DOF_STEPS steps of Lanczos from z
+ * give (stochastic Lanczos quadrature: Ubaru, Chen & Saad 2017), for every t from the one
+ * recurrence (probe_resolvent). The probes run together, so each step reads half of A once
+ * (gram_times); each basis is fully reorthogonalised; a probe stops once its Gauss and
+ * Gauss–Radau rules agree (bracketed). The same probes for every t keep the table monotone,
+ * and the run reproducible. (q holds steps + 1 blocks: the last step writes a next block it
+ * never reads.)
+ * Against the exact trace (numpy's eigenvalues of the dumped Jacobian) on 11 nets of 400 to
+ * 2,048 rows, the table's centre is within 0.05–2% and its ends within 6%, but where γ is
+ * a small part of N (21% at γ = 36 of 1,500 rows), where σ_y hardly depends on it. The Gauss
+ * rule alone, at 32 steps over the rows, was up to 28% high at the centre. */
 static void table_estimate(double *table, noisy_dof *g, const double *A, int M, double top,
                            int npts, double step)
 {
