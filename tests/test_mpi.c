@@ -129,6 +129,28 @@ Test(mpi, owner_bitwise_across_world_sizes, .timeout = 120)
     tmpdir_remove(dir);
 }
 
+/* A noisy regression whose γ table is estimated (400 rows, 1,032 weights): rank 0 alone makes
+ * it and every rank takes it, and 2 ranks × 1 thread are the bits of 1 rank × 2 threads. */
+#define NOISY_REGRESSION                                                                       \
+    "configs/hinton93.ini --set data.samples=400 --set data.test_samples=100 "               \
+    "--set model.layers=128,8,1 --set noise.enabled=true --set noise.prior=gaussian "        \
+    "--set train.epochs=8 --set train.batch=50"
+
+Test(mpi, noisy_regression_ranks_share_rank_0_s_gamma_table, .timeout = 120)
+{
+    char dir[64], out[1 << 15], pa[600], pb[600];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    snprintf(pa, sizeof pa, "%s", tmpdir_path(dir, "one.st"));
+    snprintf(pb, sizeof pb, "%s", tmpdir_path(dir, "two.st"));
+    cr_assert_eq(shell_occam(out, sizeof out, "train " NOISY_REGRESSION " --threads 2 --save %s",
+                             pa), 0, "%s", out);
+    cr_assert_eq(mpi(out, sizeof out, 2, "train " NOISY_REGRESSION " --threads 1 --save %s", pb),
+                 0, "%s", out);
+    cr_assert(strstr(out, "2 ranks"), "%s", out);
+    cr_assert_gt(same_tensors(pa, pb), 1);
+    tmpdir_remove(dir);
+}
+
 Test(mpi, a_rank_without_a_core_is_refused_once, .timeout = 60)
 {
     char out[1 << 14];

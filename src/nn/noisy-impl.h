@@ -129,6 +129,8 @@ typedef struct noisy_state {
                                       + NOISY_GAMMA_STEP·(k − NOISY_GAMMA_N/2) (set with σ
                                       each epoch; see noisy_level_step) */
     double gamma_at;               /* ln σ_y where the table is centred */
+    bool borrow_table;             /* another rank's γ table replaces this one's each epoch (the
+                                      trainer broadcasts rank 0's): it is not made here */
     double terms[OCCAM_NOISE_TERMS]; /* β, N, gamma_at and the γ table as the last epoch start
                                       set them: what noisy_level_step reads, in the order the
                                       checkpoint keeps; noisy_sync takes them back */

@@ -693,7 +693,8 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
     /* before the first step there is no curvature yet: σ stays at noise.init_sigma */
     if (!s->var_grad && steps > 0) {
         sigma_fixed_point(s, m, steps);
-        if (dof_applies(s, m) && noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
+        if (dof_applies(s, m) && !s->borrow_table &&
+            noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
             noisy_dof_table(s->gamma, s->dof, m, s->prior, train, s->beta,
                             exp(2.0 * (double)s->level[0]), NOISY_GAMMA_N, NOISY_GAMMA_STEP);
             s->gamma_at = s->level[0];

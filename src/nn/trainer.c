@@ -373,8 +373,9 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset
     }
     noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, train, tr->opt.t);
     if (tr->comm && tr->noise->regress) {
-        /* rank 0's γ table for every rank: each made its own, by BLIS, and ranks on other
-         * kernels (said at start-up) differ in its last bits, then in σ_y's steps */
+        /* rank 0's γ table for every rank (the others no longer make one): each made its own,
+         * by BLIS, and ranks on other kernels (said at start-up) differed in its last bits,
+         * then in σ_y's steps */
         noisy_state *s = tr->noise;
         occam_comm_bcast(tr->comm, s->terms, sizeof s->terms, 0);
         s->gamma_at = s->terms[2];
@@ -505,6 +506,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         tr->noise = noisy_state_create(model, &p.noise, p.optim.optimizer == OCCAM_OPT_ADAM,
                                        tr->rows, p.rows, threads, tr->stream0);
         ok = tr->noise != NULL;
+        if (ok) tr->noise->borrow_table = tr->ranks > 1 && tr->rank != 0; /* begin_epoch's */
         if (ok && tr->ranks > 1) {
             tr->all_rng = calloc((size_t)tr->streams, sizeof *tr->all_rng);
             ok = tr->all_rng != NULL && tr->rng_bytes != NULL;
