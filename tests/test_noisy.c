@@ -1421,6 +1421,23 @@ Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
     }
 }
 
+/* A tanh d-h-1 regression net (Xavier from model_seed, its parameters then moved by jitter
+ * times normal draws of rng) and N rows of normal inputs drawn next from rng. */
+static void tanh_regression(occam_model *m, occam_dataset *ds, int d, int h, int N,
+                            uint64_t model_seed, occam_rng *rng, double jitter)
+{
+    int w[] = {d, h, 1};
+    occam_config cfg = noisy_config(w);
+    cfg.data.task = OCCAM_TASK_REGRESS;
+    cfg.model.activation = OCCAM_ACT_TANH;
+    noisy_model(m, &cfg, model_seed);
+    for (size_t i = 0; jitter != 0.0 && i < m->lay.nparams; i++)
+        m->params[i] += (float)(jitter * occam_rng_normal(rng));
+    *ds = (occam_dataset){.n = (size_t)N, .d = (size_t)d, .targets = 1};
+    ds->x = malloc(sizeof(float) * (size_t)N * d);
+    for (int i = 0; i < N * d; i++) ds->x[i] = (float)occam_rng_normal(rng);
+}
+
 /* Past NOISY_DOF_ROWS row-outputs, against the exact trace, for tanh nets at five noise levels
  * from γ near min(N, W) to γ near 0: over the rows, M − tr((I + tG)⁻¹) with G = J(βP)⁻¹Jᵀ/σ_y²,
  * or where the weights are fewer, W − tr((I + tH)⁻¹) with H = (βP)^(−1/2)JᵀJ(βP)^(−1/2)/σ_y²
@@ -1437,18 +1454,12 @@ Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
     enum { D = 20 };
     static const int cases[3][2] = {{20, 400}, {60, 400}, {30, 1000}}; /* hidden, rows */
     for (int cs = 0; cs < 3; cs++) {
-        int H = cases[cs][0], N = cases[cs][1], w[] = {D, H, 1}, W = D * H + H;
+        int H = cases[cs][0], N = cases[cs][1], W = D * H + H;
         bool est = W > NOISY_DOF_WEIGHTS, wsp = W < N; /* the reference's space */
-        occam_config cfg = noisy_config(w);
-        cfg.data.task = OCCAM_TASK_REGRESS;
-        cfg.model.activation = OCCAM_ACT_TANH;
         occam_model m;
-        noisy_model(&m, &cfg, 23);
+        occam_dataset ds;
         occam_rng r = occam_rng_seed(9, 1);
-        for (size_t i = 0; i < m.lay.nparams; i++) m.params[i] += (float)(0.5 * occam_rng_normal(&r));
-        occam_dataset ds = {.n = (size_t)N, .d = D, .targets = 1};
-        ds.x = malloc(sizeof(float) * N * D);
-        for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
+        tanh_regression(&m, &ds, D, H, N, 23, &r, 0.5);
         occam_prior prior[2] = {occam_prior_gauss(0, 0.4), occam_prior_gauss(0, 0.9)};
         double beta = 0.8, sy2 = est ? 0.05 : 0.02, table[NOISY_GAMMA_N], again[NOISY_GAMMA_N];
         noisy_dof *g = noisy_dof_create(&m, (size_t)N);
@@ -1512,16 +1523,11 @@ Test(noisy, gamma_from_fewer_rows_than_the_scratch_was_sized_for)
         int d, h, n;
     } cases[] = {{6, 10, 100}, {20, 30, 100}, {20, 30, 300}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        int w[] = {cases[c].d, cases[c].h, 1}, N = cases[c].n, D = cases[c].d;
-        occam_config cfg = noisy_config(w);
-        cfg.data.task = OCCAM_TASK_REGRESS;
-        cfg.model.activation = OCCAM_ACT_TANH;
+        int N = cases[c].n;
         occam_model m;
-        noisy_model(&m, &cfg, 5);
+        occam_dataset ds;
         occam_rng r = occam_rng_seed(4, 1);
-        occam_dataset ds = {.n = (size_t)N, .d = (size_t)D, .targets = 1};
-        ds.x = malloc(sizeof(float) * (size_t)N * D);
-        for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
+        tanh_regression(&m, &ds, cases[c].d, cases[c].h, N, 5, &r, 0.0);
         occam_prior prior[2] = {occam_prior_gauss(0, 0.5), occam_prior_gauss(0, 1.1)};
         double big[NOISY_GAMMA_N], own[NOISY_GAMMA_N];
         noisy_dof *g = noisy_dof_create(&m, 400), *h = noisy_dof_create(&m, (size_t)N);
