@@ -2,7 +2,6 @@
 #include "dof.h"
 
 #include <math.h>
-#include <stddef.h>
 #include <stdlib.h>
 
 #include "occam/gemm.h"
@@ -21,8 +20,8 @@ struct noisy_dof {
     double *jac, *h;               /* the weight-space trace's: the scaled Jacobian (M ×
                                       weights) and its Gram (weights²), weights ≤ NOISY_DOF_WEIGHTS */
     double *ta, *td, *q, *w;       /* the estimate's: a block of the input and of the output
-                                      Grams, the Lanczos bases ((steps+1) × M × probes) and
-                                      their product with the Gram (M × probes) */
+                                      Grams, the Lanczos bases ((steps+1) × dim × probes, dim
+                                      = min(M, weights)) and their product (dim × probes) */
 };
 
 void noisy_dof_free(noisy_dof *g)
@@ -40,6 +39,14 @@ void noisy_dof_free(noisy_dof *g)
 
 /* rows of the Gram's blocks in the estimate's product (dl's rows: GRAM_BLOCK·K) */
 #define GRAM_BLOCK 64
+/* the buffers dof_sizes counts: a, der and dl per layer, then g … w */
+#define DOF_BUFFERS (3 * OCCAM_MAX_LAYERS + 11)
+
+/* t at point k of a table of npts: at σ_y·e^δ the Gram scales by t = e^(−2δ) */
+static double level_t(int k, int npts, double step)
+{
+    return exp(-2.0 * step * (k - npts / 2));
+}
 
 /* doubles per row of capacity: a, der and dl */
 static double per_row(const occam_layout *lay)
@@ -94,7 +101,7 @@ static double dof_sizes(const occam_layout *lay, int r, size_t *n)
 
 double noisy_dof_bytes(const occam_layout *lay, size_t rows)
 {
-    size_t n[3 * OCCAM_MAX_LAYERS + 11];
+    size_t n[DOF_BUFFERS];
     return sizeof(double) * dof_sizes(lay, noisy_dof_rows(lay, rows), n);
 }
 
@@ -105,9 +112,9 @@ noisy_dof *noisy_dof_create(const occam_model *m, size_t rows)
     noisy_dof *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     g->rows = noisy_dof_rows(lay, rows);
-    size_t n[3 * OCCAM_MAX_LAYERS + 11];
+    size_t n[DOF_BUFFERS];
     dof_sizes(lay, g->rows, n);
-    double **to[3 * OCCAM_MAX_LAYERS + 11];
+    double **to[DOF_BUFFERS];
     int k = 0;
     for (int l = 0; l < L; l++) to[k++] = &g->a[l], to[k++] = &g->der[l], to[k++] = &g->dl[l];
     to[k++] = &g->g, to[k++] = &g->aa, to[k++] = &g->d, to[k++] = &g->e, to[k++] = &g->work;
@@ -145,7 +152,7 @@ bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int ep
                   : W <= NOISY_DOF_WEIGHTS ? W * W * W + M * W * W / 4.0 + n * W * (1.0 + K)
                   : (4.0 * M * M * widths + 4.0 * NOISY_DOF_PROBES * NOISY_DOF_STEPS * M * M) /
                                 8.0 +
-                            n * (double)lay->nweights * (1.0 + K) +
+                            n * W * (1.0 + K) +
                             2.0 * NOISY_DOF_PROBES * NOISY_DOF_STEPS * NOISY_DOF_STEPS * M;
     double epoch_cost = 12.0 * (double)rows * (double)lay->nweights;
     double most = ceil(8.0 * cost / (0.1 * epoch_cost)); /* apart at a tenth of their cost */
@@ -215,11 +222,9 @@ static void backward(noisy_dof *g, const occam_model *m, int n)
     }
 }
 
-/* The exact trace (M ≤ NOISY_DOF_ROWS): the Gram in serial loops, its tridiagonal form, and
- * M − tr((I + tG)⁻¹) at every point. */
-static void table_exact(double *table, noisy_dof *g, const occam_model *m,
-                        const occam_prior *prior, double beta, int n, double scale, int npts,
-                        double step)
+/* The rows' Gram for the exact trace (M ≤ NOISY_DOF_ROWS), in serial loops. */
+static void gram_loops(noisy_dof *g, const occam_model *m, const occam_prior *prior,
+                       double beta, int n, double scale)
 {
     const occam_layout *lay = &m->lay;
     int L = lay->nlayers, K = lay->width[L];
@@ -244,14 +249,19 @@ static void table_exact(double *table, noisy_dof *g, const occam_model *m,
     }
     for (size_t r = 0; r < M; r++)
         for (size_t q = r; q < M; q++) g->g[q * M + r] = g->g[r * M + q] *= scale;
-    occam_symtri(g->d, g->e, g->g, (int)M, g->work);
-    /* at σ_y·e^δ the Gram scales by e^(−2δ): γ = M − tr((I + e^(−2δ)G)⁻¹), at most the rank
-     * min(M, weights); the clamp also holds it where the trace's cancellation loses its
-     * digits (a Gram of norm ~1e12 and more: a near-exact fit) */
-    double top = fmin((double)M, (double)lay->nweights);
+}
+
+/* The exact table from the dim×dim matrix A (the rows' Gram, or J̃ᵀJ̃: the same nonzero
+ * eigenvalues): its tridiagonal form once, then γ = dim − tr((I + tA)⁻¹) at every point, at
+ * most top = min(M, weights), the rank; the clamp also holds it where the trace's cancellation
+ * loses its digits (a Gram of norm ~1e12 and more: a near-exact fit). */
+static void table_exact(double *table, noisy_dof *g, double *A, int dim, double top, int npts,
+                        double step)
+{
+    occam_symtri(g->d, g->e, A, dim, g->work);
     for (int k = 0; k < npts; k++) {
-        double t = exp(-2.0 * step * (k - npts / 2));
-        double gam = (double)M - occam_symtri_inv_trace(g->d, g->e, (int)M, t, g->work);
+        double t = level_t(k, npts, step);
+        double gam = (double)dim - occam_symtri_inv_trace(g->d, g->e, dim, t, g->work);
         table[k] = isfinite(gam) ? fmin(fmax(gam, 0.0), top) : top;
     }
 }
@@ -278,18 +288,6 @@ static void weight_gram(noisy_dof *g, const occam_model *m, const occam_prior *p
         }
     }
     occam_dgemm(true, false, W, W, (int)M, scale, g->jac, W, g->jac, W, 0.0, g->h, W);
-}
-
-/* The exact trace in weight space (weights ≤ NOISY_DOF_WEIGHTS): J̃ᵀJ̃'s tridiagonal form. */
-static void table_weight_space(double *table, noisy_dof *g, int M, int W, int npts, double step)
-{
-    occam_symtri(g->d, g->e, g->h, W, g->work);
-    double top = fmin((double)M, (double)W);
-    for (int k = 0; k < npts; k++) {
-        double t = exp(-2.0 * step * (k - npts / 2));
-        double gam = (double)W - occam_symtri_inv_trace(g->d, g->e, W, t, g->work);
-        table[k] = isfinite(gam) ? fmin(fmax(gam, 0.0), top) : top;
-    }
 }
 
 /* The Gram's upper triangle (M > NOISY_DOF_ROWS) by BLIS, a block of GRAM_BLOCK rows at a time
@@ -398,6 +396,18 @@ static double resolvent_00(const double *al, const double *be, int n, double t)
     return 1.0 / fmax(d, 1.0);
 }
 
+/* The Gauss–Radau rule's last diagonal entry, al[n] = α̃ = β_n²·[T⁻¹]_nn (the last pivot of
+ * T's elimination from the top), so that the extended T has 0 as an eigenvalue; false where T
+ * is numerically singular (no extension). */
+static bool radau_extend(double *al, const double *be, int n)
+{
+    double d = al[0];
+    for (int i = 1; i < n && d > 0.0; i++) d = al[i] - be[i - 1] * be[i - 1] / d;
+    if (!(d > 0.0)) return false;
+    al[n] = be[n - 1] * be[n - 1] / d;
+    return true;
+}
+
 /* zᵀ(I + tG)⁻¹z/|z|² from a probe's n Lanczos steps (al: n + 1 entries of room, be: n, be[n −
  * 1] the next off-diagonal): where its Krylov space closed, the Gauss rule, exact. Else the
  * mean of the Gauss rule, which under-states it (1/(1 + tλ) has positive even derivatives),
@@ -407,13 +417,8 @@ static double resolvent_00(const double *al, const double *be, int n, double t)
 static double probe_resolvent(double *al, const double *be, int n, bool closed, double t)
 {
     double gauss = resolvent_00(al, be, n, t);
-    if (closed) return gauss;
-    double d = al[0];
-    for (int i = 1; i < n && d > 0.0; i++) d = al[i] - be[i - 1] * be[i - 1] / d;
-    if (!(d > 0.0)) return gauss; /* T numerically singular: no Radau extension */
-    al[n] = be[n - 1] * be[n - 1] / d;
-    double radau = resolvent_00(al, be, n + 1, t);
-    return 0.5 * (gauss + radau);
+    if (closed || !radau_extend(al, be, n)) return gauss;
+    return 0.5 * (gauss + resolvent_00(al, be, n + 1, t));
 }
 
 /* Whether a probe's Gauss and Gauss–Radau rules (below and above zᵀ(I + tG)⁻¹z/|z|², which
@@ -421,12 +426,9 @@ static double probe_resolvent(double *al, const double *be, int n, bool closed, 
  * can stop. */
 static bool bracketed(double *al, const double *be, int n, int npts, double step)
 {
-    double d = al[0];
-    for (int i = 1; i < n && d > 0.0; i++) d = al[i] - be[i - 1] * be[i - 1] / d;
-    if (!(d > 0.0)) return false;
-    al[n] = be[n - 1] * be[n - 1] / d;
+    if (!radau_extend(al, be, n)) return false;
     for (int k = 0; k < npts; k++) {
-        double t = exp(-2.0 * step * (k - npts / 2));
+        double t = level_t(k, npts, step);
         if (resolvent_00(al, be, n + 1, t) - resolvent_00(al, be, n, t) > NOISY_DOF_TOL)
             return false;
     }
@@ -478,7 +480,7 @@ static void table_estimate(double *table, noisy_dof *g, const double *A, int M, 
             len[c] = j + 1;
             for (int r = 0; r < M; r++) w[r] -= a * qc[r];
             if (j > 0)
-                for (int r = 0; r < M; r++) w[r] -= be[c][j - 1] * qc[r - (ptrdiff_t)blk];
+                for (int r = 0; r < M; r++) w[r] -= be[c][j - 1] * (qc - blk)[r];
             for (int pass = 0; pass < 2; pass++) /* full reorthogonalisation, twice */
                 for (int i = 0; i <= j; i++) {
                     const double *qi = g->q + (size_t)i * blk + (size_t)c * M;
@@ -499,7 +501,7 @@ static void table_estimate(double *table, noisy_dof *g, const double *A, int M, 
         if (!any) break;
     }
     for (int k = 0; k < npts; k++) {
-        double t = exp(-2.0 * step * (k - npts / 2)), tr = 0.0;
+        double t = level_t(k, npts, step), tr = 0.0;
         for (int c = 0; c < P; c++) tr += probe_resolvent(al[c], be[c], len[c], closed[c], t);
         double gam = (double)M - (double)M * tr / P;
         table[k] = isfinite(gam) ? fmin(fmax(gam, 0.0), top) : top;
@@ -519,10 +521,11 @@ void noisy_dof_table(double *table, noisy_dof *g, const occam_model *m, const oc
     double top = fmin((double)M, (double)W);
     if (M <= NOISY_DOF_ROWS) {
         for (size_t i = 0; i < M * M; i++) g->g[i] = 0.0;
-        table_exact(table, g, m, prior, beta, n, scale, npts, step);
+        gram_loops(g, m, prior, beta, n, scale);
+        table_exact(table, g, g->g, (int)M, top, npts, step);
     } else if (W <= NOISY_DOF_WEIGHTS) {
         weight_gram(g, m, prior, beta, n, scale);
-        table_weight_space(table, g, (int)M, (int)W, npts, step);
+        table_exact(table, g, g->h, (int)W, top, npts, step);
     } else if (W < M) {
         weight_gram(g, m, prior, beta, n, scale);
         table_estimate(table, g, g->h, (int)W, top, npts, step);

@@ -196,6 +196,8 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
  * value, 1 − (sse/values)/σ_y², sse the step's squared residuals of the noisy forward pass
  * over `values` targets. No-op for classification. */
 void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t values);
+/* β, N, the γ table and its centre from s->terms (a checkpoint's, or rank 0's broadcast). */
+void noisy_terms_load(noisy_state *s);
 /* The priors' constants, σ, dσ/dρ and σ², from the priors and ρ (after a restore), as the
  * update and the σ fixed point compute them, and the noise level's terms from s->terms: a run
  * resumed inside an epoch continues with the very bits. */

@@ -731,14 +731,17 @@ void noisy_level_step(noisy_state *s, const occam_optim *opt, double sse, size_t
 
 _Static_assert(OCCAM_NOISE_TERMS == 3 + NOISY_GAMMA_N, "the checkpoint's noise terms");
 
+void noisy_terms_load(noisy_state *s)
+{
+    s->beta = s->terms[0];
+    s->rows = (size_t)s->terms[1];
+    s->gamma_at = s->terms[2];
+    memcpy(s->gamma, s->terms + 3, sizeof s->gamma);
+}
+
 void noisy_sync(noisy_state *s, const occam_model *m)
 {
-    if (s->regress) { /* the terms a checkpoint keeps (classification keeps none) */
-        s->beta = s->terms[0];
-        s->rows = (size_t)s->terms[1];
-        s->gamma_at = s->terms[2];
-        memcpy(s->gamma, s->terms + 3, sizeof s->gamma);
-    }
+    if (s->regress) noisy_terms_load(s); /* a checkpoint keeps them (classification none) */
     const occam_layout *lay = &m->lay;
     for (int l = 0; l < lay->nlayers; l++) {
         noisy_cache_init(&s->cache[l], &s->prior[l], s->sparse);

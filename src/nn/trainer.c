@@ -376,10 +376,8 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset
         /* rank 0's γ table for every rank (the others no longer make one): each made its own,
          * by BLIS, and ranks on other kernels (said at start-up) differed in its last bits,
          * then in σ_y's steps */
-        noisy_state *s = tr->noise;
-        occam_comm_bcast(tr->comm, s->terms, sizeof s->terms, 0);
-        s->gamma_at = s->terms[2];
-        memcpy(s->gamma, s->terms + 3, sizeof s->gamma);
+        occam_comm_bcast(tr->comm, tr->noise->terms, sizeof tr->noise->terms, 0);
+        noisy_terms_load(tr->noise);
     }
     if (tr->noise->masked) occam_trainer_apply_mask(tr); /* the sparse prior dropped weights */
 }
