@@ -1364,7 +1364,7 @@ Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
         noisy_dof *g = noisy_dof_create(&m, (size_t)N);
         cr_assert(g);
         cr_assert_eq(noisy_dof_rows(&m.lay, (size_t)N), n);
-        noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
         int P = 4 * 6 + 6 * 2;
         double *J = calloc((size_t)n * K * P, sizeof(double)), x[4], up[2], dn[2];
         for (int p = 0; p < P; p++) {
@@ -1411,7 +1411,7 @@ Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
         cr_assert(table[0] > table[NOISY_GAMMA_N / 2] && table[NOISY_GAMMA_N / 2] > table[NOISY_GAMMA_N - 1]);
         cr_assert(table[0] < (double)(n * K), "γ %.6g must stay below the %d row-outputs", table[0], n * K);
         /* a near-exact fit (σ_y² = 1e-18): the trace's cancellation is clamped to the rank */
-        noisy_dof_table(table, g, &m, prior, &ds, beta, 1e-18, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        noisy_dof_table(table, g, &m, prior, &ds, beta, 1e-18, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
         for (int k = 0; k < NOISY_GAMMA_N; k++)
             cr_assert(isfinite(table[k]) && table[k] >= 0.0 && table[k] <= (double)(n * K),
                       "point %d: γ %g", k, table[k]);
@@ -1448,7 +1448,7 @@ static void tanh_regression(occam_model *m, occam_dataset *ds, int d, int h, int
  *   is far past the Lanczos steps, so no probe's Krylov space closes;
  * - 20-30-1 on 1,000 rows (630 weights): estimated over the weights, to 2% (over the rows, the
  *   Gram's 370-dimensional null space had the Gauss rule count γ 20–70% high).
- * Monotone; the same bits on a second call (fixed probes). */
+ * Monotone; the same bits on a second call (fixed probes), on a team of 1, 2 or 3 threads. */
 Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
 {
     enum { D = 20 };
@@ -1464,9 +1464,13 @@ Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
         double beta = 0.8, sy2 = est ? 0.05 : 0.02, table[NOISY_GAMMA_N], again[NOISY_GAMMA_N];
         noisy_dof *g = noisy_dof_create(&m, (size_t)N);
         cr_assert(g);
-        noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
-        noisy_dof_table(again, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
-        cr_assert(memcmp(table, again, sizeof table) == 0, "a second call must give the same bits");
+        noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
+        for (int nt = 1; nt <= 3; nt++) { /* the estimate's team: 3 threads on 2 cores too */
+            noisy_dof_table(again, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP,
+                            nt);
+            cr_assert(memcmp(table, again, sizeof table) == 0,
+                      "a second call on %d threads must give the same bits", nt);
+        }
         /* J̃ (row i, weight k), each layer's columns scaled by its prior's σ/√β:
          * ∂f/∂W1[j][u] = W2[j]·tanh'(z_j)·x_u, ∂f/∂W2[j] = tanh(z_j) */
         const float *W1 = m.params + m.lay.w_off[0], *b1 = m.params + m.lay.b_off[0],
@@ -1532,8 +1536,8 @@ Test(noisy, gamma_from_fewer_rows_than_the_scratch_was_sized_for)
         double big[NOISY_GAMMA_N], own[NOISY_GAMMA_N];
         noisy_dof *g = noisy_dof_create(&m, 400), *h = noisy_dof_create(&m, (size_t)N);
         cr_assert(g && h);
-        noisy_dof_table(big, g, &m, prior, &ds, 0.7, 0.1, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
-        noisy_dof_table(own, h, &m, prior, &ds, 0.7, 0.1, NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+        noisy_dof_table(big, g, &m, prior, &ds, 0.7, 0.1, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
+        noisy_dof_table(own, h, &m, prior, &ds, 0.7, 0.1, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
         cr_assert(memcmp(big, own, sizeof big) == 0, "case %zu: γ %.6f, %.6f", c, big[16], own[16]);
         noisy_dof_free(g), noisy_dof_free(h);
         free(ds.x);

@@ -57,20 +57,24 @@ double noisy_dof_bytes(const occam_layout *lay, size_t rows);
 noisy_dof *noisy_dof_create(const occam_model *m, size_t rows);
 void noisy_dof_free(noisy_dof *g);
 
-/* Whether epoch `epoch` remakes the table. The reduction costs about M³ + M²·Σwidths flops
- * for n rows and M = n·outputs, in serial loops at roughly an eighth of the rate of the
- * trainer's GEMMs, against ~12·N·(weights) for an epoch of N rows; made every epoch it tripled
- * a run on 100 rows of a 10-50-1 net. So it is made at every epoch of the warm-up (β, which it
- * holds, moves), then at epochs spaced by max(1, ⌊e/8⌋, min(c, ⌊e/2⌋)), c the gap at which
- * it costs a tenth of the epochs between: a function of the epoch alone, so a resumed run
- * remakes it where the straight run did. */
+/* Whether epoch `epoch` remakes the table. The exact reduction costs about M³ + M²·Σwidths
+ * flops for n rows and M = n·outputs, the estimate about 2·probes·steps·dim² in its products
+ * (dim = min(M, weights)), in loops at roughly an eighth of the rate of the trainer's GEMMs,
+ * against ~12·N·(weights) for an epoch of N rows; made every epoch it tripled a run on 100
+ * rows of a 10-50-1 net. So it is made at every epoch of the warm-up (β, which it holds,
+ * moves), then at epochs spaced by max(1, ⌊e/8⌋, min(c, ⌊e/2⌋)), c the gap at which it costs
+ * a tenth of the epochs between (on one thread: the team's size changes no epoch it is made
+ * at): a function of the epoch alone, so a resumed run remakes it where the straight run did. */
 bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int epoch,
                    int warmup_epochs);
 
 /* table[k] = γ at the noise level σ_y·e^(step·(k − npts/2)), for the training rows ds, the
  * model's means, one Gaussian prior per layer (prior[l].sigma[0]) at weight β > 0, and the
- * current level sy2 = σ_y². Serial; depends on its inputs only. */
+ * current level sy2 = σ_y². The estimate runs on a team of `threads` (serial where it is
+ * called inside a team); the table depends on its inputs only, in every bit, whatever the
+ * team's size. */
 void noisy_dof_table(double *table, noisy_dof *g, const occam_model *m, const occam_prior *prior,
-                     const occam_dataset *ds, double beta, double sy2, int npts, double step);
+                     const occam_dataset *ds, double beta, double sy2, int npts, double step,
+                     int threads);
 
 #endif

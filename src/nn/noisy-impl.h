@@ -189,7 +189,7 @@ double noisy_loss_unit(const noisy_state *s);
 /* β and κ for `epoch` of `rows` training rows after `steps` optimiser steps; after the first
  * epoch the priors' refit, then (after any step) σ from the curvature as above. */
 void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
-                       const occam_dataset *train, int64_t steps);
+                       const occam_dataset *train, int64_t steps, int threads);
 
 /* The learned regression noise level: one optimiser step on ln σ_y (one σ_y for every target
  * column: the targets are standardised) down the derivative of the data code's nats per target

@@ -674,7 +674,7 @@ static double gamma_at_level(const noisy_state *s, double at)
 }
 
 void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
-                       const occam_dataset *train, int64_t steps)
+                       const occam_dataset *train, int64_t steps, int threads)
 {
     size_t rows = train->n;
     double beta = np->warmup_epochs > 0 ? fmin(1.0, (double)epoch / (double)np->warmup_epochs)
@@ -696,7 +696,8 @@ void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params 
         if (dof_applies(s, m) && !s->borrow_table &&
             noisy_dof_due(s->dof, m, rows, epoch, np->warmup_epochs)) {
             noisy_dof_table(s->gamma, s->dof, m, s->prior, train, s->beta,
-                            exp(2.0 * (double)s->level[0]), NOISY_GAMMA_N, NOISY_GAMMA_STEP);
+                            exp(2.0 * (double)s->level[0]), NOISY_GAMMA_N, NOISY_GAMMA_STEP,
+                            threads);
             s->gamma_at = s->level[0];
         }
     }

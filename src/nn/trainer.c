@@ -371,7 +371,8 @@ void occam_trainer_begin_epoch(occam_trainer *tr, int epoch, const occam_dataset
         noisy_rebalance(tr->model, tr->mom1, tr->mom2);
         copy_replicas(tr);
     }
-    noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, train, tr->opt.t);
+    noisy_begin_epoch(tr->noise, tr->model, &tr->p.noise, epoch, train, tr->opt.t,
+                      tr->threads);
     if (tr->comm && tr->noise->regress) {
         /* rank 0's γ table for every rank (the others no longer make one): each made its own,
          * by BLIS, and ranks on other kernels (said at start-up) differed in its last bits,
