@@ -11,6 +11,7 @@
 #include "occam/data.h"
 #include "occam/fit.h"
 #include "occam/model.h"
+#include "occam/team.h"
 #include "occam/trainer.h"
 
 /* The loss (and gradient) with the noise streams restarted, so every call sees the same noise:
@@ -1512,6 +1513,54 @@ Test(noisy, gamma_past_the_exact_rows_matches_the_exact_trace)
                   "γ %.1f .. %.1f", table[0], table[NOISY_GAMMA_N - 1]);
         free(G), free(A), free(inv), free(J), free(ds.x);
         noisy_dof_free(g);
+        occam_model_free(&m);
+    }
+}
+
+/* A γ table made by thread 0 of another team alone (the other thread returns at once), asked
+ * for a team of 2: it cannot start one there, so it runs on that thread, and its barriers must
+ * not bind to the outer team (they did, and thread 0 waited at the first for ever). Both
+ * estimate paths, over the rows (the Gram built on the team first) and over the weights; the
+ * bits of the table made outside any team. */
+typedef struct lone_table {
+    const occam_model *m;
+    const occam_dataset *ds;
+    const occam_prior *prior;
+    noisy_dof *g;
+    double table[NOISY_GAMMA_N];
+} lone_table;
+
+static void lone_table_worker(void *ctx, int t, int nt)
+{
+    (void)nt;
+    lone_table *lt = ctx;
+    if (t == 0)
+        noisy_dof_table(lt->table, lt->g, lt->m, lt->prior, lt->ds, 0.8, 0.05, NOISY_GAMMA_N,
+                        NOISY_GAMMA_STEP, 2);
+}
+
+Test(noisy, gamma_table_inside_a_team_runs_on_its_thread_alone, .timeout = 60)
+{
+    static const int cases[2][2] = {{60, 400}, {30, 1000}}; /* hidden, rows (20 inputs) */
+    for (int cs = 0; cs < 2; cs++) {
+        occam_model m;
+        occam_dataset ds;
+        occam_rng r = occam_rng_seed(9, 1);
+        tanh_regression(&m, &ds, 20, cases[cs][0], cases[cs][1], 23, &r, 0.5);
+        occam_prior prior[2] = {occam_prior_gauss(0, 0.4), occam_prior_gauss(0, 0.9)};
+        lone_table lt = {.m = &m, .ds = &ds, .prior = prior};
+        lt.g = noisy_dof_create(&m, (size_t)cases[cs][1]);
+        cr_assert(lt.g);
+        double ref[NOISY_GAMMA_N];
+        noisy_dof_table(ref, lt.g, &m, prior, &ds, 0.8, 0.05, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
+        occam_error err = {0};
+        cr_assert_eq(occam_team_run(2, NULL, lone_table_worker, &lt, &err), OCCAM_OK, "%s",
+                     err.msg);
+        cr_assert(memcmp(ref, lt.table, sizeof ref) == 0, "case %d: γ %.6f against %.6f", cs,
+                  lt.table[NOISY_GAMMA_N / 2], ref[NOISY_GAMMA_N / 2]);
+        cr_assert(ref[NOISY_GAMMA_N / 2] > 10.0, "case %d: γ %.6f", cs, ref[NOISY_GAMMA_N / 2]);
+        noisy_dof_free(lt.g);
+        free(ds.x);
         occam_model_free(&m);
     }
 }

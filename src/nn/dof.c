@@ -314,6 +314,17 @@ typedef struct est_job {
     bool live[NOISY_DOF_PROBES], closed[NOISY_DOF_PROBES];
 } est_job;
 
+/* The estimate's team waits for all its threads. A team of one has none to wait for, and
+ * passes no barrier: est_worker(e, 0, 1) also runs on the caller's thread alone, where that
+ * thread is a worker of another team (occam_team_in_parallel), and an orphaned barrier there
+ * binds to that team and waited for threads that never came. */
+static void team_wait(int nt)
+{
+    if (nt > 1) {
+#pragma omp barrier
+    }
+}
+
 /* The rows' Gram (M > NOISY_DOF_ROWS) by BLIS, a block of GRAM_BLOCK rows at a time from its
  * diagonal on, its columns in chunks of GRAM_CHUNK rows dealt to the team's threads in turn:
  * the layer's input Gram A_b·Aᵀ and output Gram D_b·Dᵀ of the chunk, multiplied entrywise into
@@ -350,7 +361,7 @@ static void gram_blas(est_job *e, int t, int nt)
                     }
                 }
             }
-#pragma omp barrier
+            team_wait(nt);
         }
     }
     /* the lower triangle, a tile of GRAM_BLOCK rows at a time */
@@ -517,12 +528,12 @@ static void est_worker(void *ctx, int t, int nt)
     size_t blk = (size_t)M * NOISY_DOF_PROBES, lo, hi;
     if (e->build) gram_blas(e, t, nt);
     occam_team_split_rows((size_t)M, t, nt, &lo, &hi);
-#pragma omp barrier
+    team_wait(nt);
     for (int j = 0; j < e->steps; j++) {
         rows_times(e->A, M, g->q + (size_t)j * blk, g->w, (int)lo, (int)hi);
-#pragma omp barrier
+        team_wait(nt);
         for (int c = t; c < NOISY_DOF_PROBES; c += nt) lanczos_step(e, c, j);
-#pragma omp barrier
+        team_wait(nt);
         bool any = false;
         for (int c = 0; c < NOISY_DOF_PROBES; c++) any |= e->live[c];
         if (!any) break;
