@@ -38,7 +38,8 @@ void noisy_dof_free(noisy_dof *g)
     free(g);
 }
 
-/* rows of the Gram's blocks in the estimate's product (dl's rows: GRAM_BLOCK·K) */
+/* rows of the set in a block of the rows' Gram as gram_blas builds it (dl's rows: GRAM_BLOCK·K),
+ * and row-outputs in a tile of its mirror */
 #define GRAM_BLOCK 64
 /* columns (rows of the set) of a chunk of the Gram's block: one thread's dgemm pair */
 #define GRAM_CHUNK 256
