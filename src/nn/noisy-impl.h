@@ -187,7 +187,8 @@ void noisy_state_free(noisy_state *s);
 double noisy_loss_unit(const noisy_state *s);
 
 /* β and κ for `epoch` of `rows` training rows after `steps` optimiser steps; after the first
- * epoch the priors' refit, then (after any step) σ from the curvature as above. */
+ * epoch the priors' refit, then (after any step) σ from the curvature as above, and for
+ * regression, when due, the γ table (dof.h) on a team of `threads` (the same bits for any). */
 void noisy_begin_epoch(noisy_state *s, occam_model *m, const occam_noise_params *np, int epoch,
                        const occam_dataset *train, int64_t steps, int threads);
 
