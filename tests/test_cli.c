@@ -1151,6 +1151,45 @@ Test(cli, state_with_impossible_values_is_refused, .timeout = 120)
     expect(occam("train %s %s --resume %s", BLOBS, run, path("neg.st")), 0, "test");
 }
 
+/* A noisy regression state's noise.terms hold what an epoch's start writes: β (at most
+ * noise.kl_scale's 1e6), N (the training rows: 64 here) and the γ table (each point at most the
+ * 6-4-1 net's 28 weights). Other values were only checked to be finite and >= 0: N = 7 or
+ * 1e300 (cast to size_t) resumed, trained other bits and said it continued bit-identically. */
+Test(cli, state_with_impossible_noise_terms_is_refused, .timeout = 120)
+{
+    const char *run = "--set data.source=peptide --set data.task=regress --set data.features=6 "
+                      "--set data.samples=64 --set data.test_samples=16 --set model.layers=6,4,1 "
+                      "--set noise.enabled=true --set train.optimizer=adam --set train.lr=0.005 "
+                      "--set train.batch=16 --set train.epochs=2 --threads 1";
+    expect(occam("train %s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s",
+                 BLOBS, run, path("ck")), 0, "test");
+    char state[512], want[512];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0001-s000000004.safetensors"));
+    static const struct {
+        size_t at;
+        double v;
+        const char *says;
+    } bad[] = {
+        {0, 2e6, "noise.terms[0] = 2e+06 (β, the KL's weight) is more than noise.kl_scale"},
+        {1, 7, "noise.terms[1] = 7 (the rows the KL is shared over) is not the state's 64 "
+               "training rows"},
+        {1, 1e300, "noise.terms[1] = 1e+300 (the rows"},
+        {3, 29, "noise.terms[3] = 29 (a point of the γ table) is more than the model's 28 "
+                "weights"},
+        {35, 1e300, "noise.terms[35] = 1e+300 (a point of the γ table)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        poison(state, path("bad.st"), "noise.terms", bad[i].at, bad[i].v);
+        snprintf(want, sizeof want, "%s: %s", path("bad.st"), bad[i].says);
+        expect(occam("train %s %s --resume %s", BLOBS, run, path("bad.st")), 2, want);
+        cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
+    }
+    /* the bounds themselves are values a run may write */
+    poison(state, path("b1.st"), "noise.terms", 3, 28);
+    poison(path("b1.st"), path("b2.st"), "noise.terms", 0, 1e6);
+    expect(occam("train %s %s --resume %s", BLOBS, run, path("b2.st")), 0, "test");
+}
+
 /* A model or state file without its checksum (removed, or its key's name damaged) is refused
  * by eval and --resume alike. */
 Test(cli, checkpoint_without_checksum_is_refused)

@@ -938,6 +938,29 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         if (!isfinite(terms[i]) || terms[i] < (i == 2 ? -1e9 : 0.0))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.terms[%d] = %g is not a "
                                  "valid noise-level term", path, i, terms[i]);
+    /* What an epoch's start writes there (noisy_begin_epoch): β, at most noise.kl_scale's
+     * most; N, the training rows (0 only before the first epoch began); the γ table, each
+     * entry a count of well-determined weights. The steps inside the epoch read them as they
+     * are: N = 7 or 1e300 (cast to size_t: undefined) trained other bits while the resume
+     * said it continued bit-identically. */
+    if (rc == OCCAM_OK && terms) {
+        double rows = (double)res->nrows, most = (double)saved.nweights;
+        if (terms[0] > 1e6)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.terms[0] = %g (β, the KL's "
+                                 "weight) is more than noise.kl_scale allows (1e6), a value no "
+                                 "run writes (file damaged)", path, terms[0]);
+        else if (terms[1] != rows && (terms[1] != 0.0 || iv[I_EPOCH_STEP] > 0))
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.terms[1] = %g (the rows the "
+                                 "KL is shared over) is not the state's %zu training rows, a "
+                                 "value no run writes (file damaged)", path, terms[1],
+                                 res->nrows);
+        for (int i = 3; rc == OCCAM_OK && i < OCCAM_NOISE_TERMS; i++)
+            if (terms[i] > most)
+                rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.terms[%d] = %g (a point "
+                                     "of the γ table) is more than the model's %zu weights, a "
+                                     "value no run writes (file damaged)", path, i, terms[i],
+                                     saved.nweights);
+    }
     if (ts.prior) {
         NEED(nrng, "noise.rng", OCCAM_ST_U64, 2, saved_threads, 4); /* a stream per thread */
         NEED(pri, "noise.priors", OCCAM_ST_F64, 2, L, PRIOR_COLS);
