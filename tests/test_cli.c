@@ -1151,6 +1151,53 @@ Test(cli, state_with_impossible_values_is_refused, .timeout = 120)
     expect(occam("train %s %s --resume %s", BLOBS, run, path("neg.st")), 0, "test");
 }
 
+/* data.header = yes, set for a training file with a header, also reads data.test and predict's
+ * input: a file of rows only lost its first row as a "header" without a word (199 test rows of
+ * 200; predict wrote 199 predictions for 200 rows, exit 0). Both are refused, naming the file;
+ * with data.header = auto predict writes a prediction for every row. */
+Test(cli, a_first_data_row_is_not_dropped_as_a_header)
+{
+    const char *head = "a,b,y\n";
+    char rows[4096] = "";
+    for (int i = 0; i < 40; i++) {
+        size_t k = strlen(rows);
+        snprintf(rows + k, sizeof rows - k, "%d.5,%d,%d\n", i, (i * 7) % 11, i % 2);
+    }
+    char with[4200];
+    snprintf(with, sizeof with, "%s%s", head, rows);
+    write_file("tr.csv", with);
+    write_file("te.csv", rows);
+    char feats[4096] = "";
+    for (int i = 0; i < 40; i++) {
+        size_t k = strlen(feats);
+        snprintf(feats + k, sizeof feats - k, "%d.25,%d\n", i, i % 5);
+    }
+    write_file("new.csv", feats);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\nheader = yes\n"
+             "[model]\nlayers = 2,4,2\n[train]\nepochs = 2\nbatch = 8\n", path("tr.csv"),
+             path("te.csv"));
+    write_file("h.ini", ini);
+    char want[512];
+    snprintf(want, sizeof want, "%s: data.header = yes takes its first line for a header, but "
+             "that line holds only numbers (feature 1 \"0.5\") where %s's header names the "
+             "columns (\"a\")", path("te.csv"), path("tr.csv"));
+    expect(occam("train %s", path("h.ini")), 2, want);
+    expect(occam("train %s --set data.test= --save %s", path("h.ini"), path("m.st")), 0, "saved");
+    snprintf(want, sizeof want, "%s: data.header = yes takes its first line", path("new.csv"));
+    expect(occam("predict %s --set data.test= --checkpoint %s --input %s --output %s",
+                 path("h.ini"), path("m.st"), path("new.csv"), path("p.csv")), 2, want);
+    expect(occam("predict %s --set data.test= --set data.header=auto --checkpoint %s --input %s "
+                 "--output %s", path("h.ini"), path("m.st"), path("new.csv"), path("p.csv")), 0,
+           NULL);
+    FILE *f = fopen(path("p.csv"), "r");
+    cr_assert(f);
+    int lines = 0;
+    for (int c; (c = fgetc(f)) != EOF;) lines += c == '\n';
+    fclose(f);
+    cr_assert_eq(lines, 41, "a header line and 40 predictions, got %d lines", lines);
+}
+
 /* A noisy regression state's noise.terms hold what an epoch's start writes: β (at most
  * noise.kl_scale's 1e6), N (the training rows: 64 here) and the γ table (each point at most the
  * 6-4-1 net's 28 weights). Other values were only checked to be finite and >= 0: N = 7 or

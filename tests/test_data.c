@@ -1143,6 +1143,52 @@ Test(data, csv_header_names_and_the_column_check)
     cr_assert_eq(occam_data_check_columns(&g, "i4x4", &h, "x.csv", NULL, 0, &err), OCCAM_OK);
 }
 
+/* Under data.header = yes, a file whose first line holds only numbers, beside a training file
+ * whose header names the columns, has no header: that line is a data row, which was dropped
+ * without a word (a test set a row short, predict's output a row fewer than its input). It is
+ * refused naming both files; a header of numbers counting the columns (pandas' 0, 1, 2, ...)
+ * and a numbered training header are headers still. */
+Test(data, a_numbers_only_header_beside_a_named_one_is_refused)
+{
+    occam_csv_opts yes = csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0);
+    occam_csv_opts rows = csv_opts(OCCAM_LABEL_NONE, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0);
+    occam_dataset a, b;
+    occam_error err = {0};
+    char note[256];
+    load_csv_ok(&a, "a,b,c,y\n1,2,3,4\n5,6,7,8\n", yes);
+    load_csv_ok(&b, "0.5,2,-3e2,9\n1,2,3,4\n", yes);
+    cr_assert_eq(b.n, 1);
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "te.csv: data.header = yes takes its first line for a header, but "
+                              "that line holds only numbers (feature 1 \"0.5\") where tr.csv's "
+                              "header names the columns (\"a\")"), "%s", err.msg);
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "7,8,9\n1,2,3\n", rows); /* predict's rows: features only */
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "new.csv", note, sizeof note, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "new.csv: data.header = yes"), "%s", err.msg);
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "0,1,2\n1,2,3\n", rows); /* pandas' numbered header: a note */
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "new.csv", note, sizeof note, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert(strstr(note, "its header's feature 1 is \"0\", \"a\" in tr.csv"), "%s", note);
+    occam_dataset_free(&b);
+    load_csv_ok(&b, "a,b,c\n1,2,3\n", rows); /* the training header: nothing to say */
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "new.csv", note, sizeof note, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_assert_str_eq(note, "");
+    occam_dataset_free(&b);
+    occam_dataset_free(&a);
+    /* a training header of numbers too (wavelengths): no names to set them against */
+    load_csv_ok(&a, "400,450,500,9\n1,2,3,4\n", yes);
+    load_csv_ok(&b, "7,8,9\n1,2,3\n", rows);
+    cr_assert_eq(occam_data_check_columns(&a, "tr.csv", &b, "new.csv", note, sizeof note, &err),
+                 OCCAM_OK, "%s", err.msg);
+    occam_dataset_free(&b);
+    occam_dataset_free(&a);
+}
+
 /* Cells quoted as RFC 4180 says, as R's write.csv, pandas and spreadsheets write them: a header
  * name with a comma in it was two cells ("expected 4 cells, found 3" on every data row), and a
  * quoted number was not a number. */

@@ -148,8 +148,9 @@ void occam_coded_rows_free(occam_coded_rows *c);
  * out), unless both headers number their columns by place (0, 1, ...; V1, V2, ...) and neither
  * has an unnamed first column the other lacks (a row index's mark). Names that differ
  * otherwise (renamed, other spellings) are no proof of a wrong order: OCCAM_OK, with the first
- * difference described in note (cap bytes; "" when none). A side without names or grid is not
- * compared. */
+ * difference described in note (cap bytes; "" when none). A "header" of ds that holds only
+ * numbers (data.header = yes), not counting the columns, where ref's names them, is its first
+ * data row: OCCAM_ERR_INPUT. A side without names or grid is not compared. */
 int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
                              const occam_dataset *ds, const char *path, char *note, size_t cap,
                              occam_error *err);

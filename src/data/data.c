@@ -182,6 +182,25 @@ static bool misplaced_name(const char *ref, const char *ds, size_t d, size_t *at
     return found;
 }
 
+/* Whether each of the d names reads as a decimal number, as a data cell does (not C's
+ * hexadecimal), and, in *counts, whether they are plain integers counting 0, 1, 2, ... or 1,
+ * 2, 3, ... along the row (the header pandas writes for unnamed columns). */
+static bool numeric_names(const char *names, size_t d, bool *counts)
+{
+    *counts = d > 0;
+    long first = 0;
+    for (size_t j = 0; j < d; j++, names += strlen(names) + 1) {
+        char *end;
+        if (!names[0] || strpbrk(names, "xX")) return false;
+        double v = strtod(names, &end);
+        if (*end) return false;
+        bool plain = strspn(names, "0123456789") == strlen(names);
+        if (j == 0) first = plain && (v == 0 || v == 1) ? (long)v : -1;
+        *counts = *counts && plain && first >= 0 && v == (double)(first + (long)j);
+    }
+    return d > 0;
+}
+
 int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
                              const occam_dataset *ds, const char *path, char *note, size_t cap,
                              occam_error *err)
@@ -200,6 +219,21 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
     char a[4 * 40 + 4], b[4 * 40 + 4];
     occam_error_quote(a, sizeof a, na, strlen(na), 40);
     occam_error_quote(b, sizeof b, nb, strlen(nb), 40);
+    /* A "header" of numbers only (data.header = yes) where ref's names its columns is the
+     * file's first data row: it was dropped without a word, a test set a row short and
+     * predict's output a row fewer than its input. Numbers counting the columns (pandas'
+     * header of unnamed columns) are a header still. */
+    bool counts, ref_counts;
+    if (numeric_names(ds->names, ds->d, &counts) && !counts &&
+        !numeric_names(ref->names, ref->d, &ref_counts)) {
+        occam_error_quote(a, sizeof a, ds->names, strlen(ds->names), 40);
+        occam_error_quote(b, sizeof b, ref->names, strlen(ref->names), 40);
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: data.header = yes takes its first "
+                               "line for a header, but that line holds only numbers (feature 1 "
+                               "\"%s\") where %s's header names the columns (\"%s\"): it is "
+                               "a data row, which would be dropped; give the file the training "
+                               "header, or set data.header = auto", path, a, ref_path, b);
+    }
     if (same_names(ref->names, ds->names, ds->d))
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s: its header names the columns of %s "
                                "in another order: feature %zu is \"%s\" here, \"%s\" there; "
