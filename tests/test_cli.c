@@ -1266,6 +1266,30 @@ Test(cli, checkpoint_without_checksum_is_refused)
     cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
 }
 
+/* A data file that cannot be read is named with its key, and a relative one with the folder
+ * it was looked for in: the current directory, not the config's ("small.csv: cannot open"
+ * named neither). */
+Test(cli, a_missing_data_file_names_its_key_and_folder)
+{
+    write_file("m.ini", "[data]\nsource = csv\ntrain = nothere.csv\ntask = regress\n"
+                        "[model]\nlayers = 2,4,1\n[train]\nepochs = 1\n");
+    char cwd[512], want[1024], cmd[2048];
+    cr_assert(getcwd(cwd, sizeof cwd));
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    snprintf(cmd, sizeof cmd, "cd %s && %s%s%s train m.ini 2>&1", tmpdir,
+             bin[0] == '/' ? "" : cwd, bin[0] == '/' ? "" : "/", bin);
+    snprintf(want, sizeof want, "data.train = nothere.csv: cannot open: No such file or "
+             "directory (a relative path is read from the current directory, %s)", tmpdir);
+    expect(shell(cmd, NULL), 2, want);
+    write_file("tr.csv", "1,2,3\n2,3,4\n3,4,6\n");
+    expect(occam("train %s --set data.train=%s --set data.test=%s", path("m.ini"),
+                 path("tr.csv"), path("none.csv")),
+           2, "data.test = ");
+    snprintf(want, sizeof want, "data.test = %s: cannot open: No such file or directory\n",
+             path("none.csv"));
+    expect(2, 2, want);
+}
+
 /* A failed resume says what is wrong with the file, never that it is "the last good
  * checkpoint". */
 Test(cli, failed_resume_names_the_real_problem)

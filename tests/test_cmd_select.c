@@ -602,7 +602,7 @@ Test(select_cmd, every_points_data_is_checked_before_training)
     char want[1024];
     cr_assert_eq(select_csv(NULL, "--grid data.train=%s,%s --report %s", good,
                             path("missing.csv"), rep), 2, "%s", out);
-    snprintf(want, sizeof want, "select 2/2 (data.train=%s): %s: cannot open",
+    snprintf(want, sizeof want, "select 2/2 (data.train=%s): data.train = %s: cannot open",
              path("missing.csv"), path("missing.csv"));
     cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
     cr_assert(strstr(out, "no point was trained"), "%s", out);

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <unistd.h>
 
 #define LOAD_SOURCE_MAX (OCCAM_PATH_MAX + 16)
 
@@ -338,6 +340,24 @@ static int load_idx(const occam_data_params *p, int outputs, occam_dataset *trai
     return rc;
 }
 
+/* A file the config names that cannot be read: the key as well as the path, and for a
+ * relative path the folder it was looked for in, the current directory (not the config's:
+ * "small.csv: cannot open" named neither). Open's own message where the check passes, or where
+ * the process is short of files or memory. */
+static int csv_readable(const char *key, const char *path, occam_error *err)
+{
+    if (access(path, R_OK) == 0) return OCCAM_OK;
+    int e = errno;
+    if (e == EMFILE || e == ENFILE || e == ENOMEM) return OCCAM_OK;
+    char cwd[OCCAM_PATH_MAX];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: cannot open: %s (a relative "
+                               "path is read from the current directory, %s)", key, path,
+                               strerror(e), cwd);
+    return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s: cannot open: %s", key, path,
+                           strerror(e));
+}
+
 static int load_csv(const occam_data_params *p, int outputs, occam_dataset *train, occam_dataset *test,
                     char *src, occam_error *err)
 {
@@ -349,9 +369,11 @@ static int load_csv(const occam_data_params *p, int outputs, occam_dataset *trai
         .classes = outputs,
     };
     snprintf(src, LOAD_SOURCE_MAX, "%s", p->train);
-    int rc = occam_csv_load(train, p->train, &opts, err);
+    int rc = csv_readable("data.train", p->train, err);
+    if (rc == OCCAM_OK) rc = occam_csv_load(train, p->train, &opts, err);
     if (rc != OCCAM_OK || p->test[0] == '\0') return rc;
-    rc = occam_csv_load(test, p->test, &opts, err);
+    rc = csv_readable("data.test", p->test, err);
+    if (rc == OCCAM_OK) rc = occam_csv_load(test, p->test, &opts, err);
     if (rc == OCCAM_OK) rc = load_same_width(train, test, p->train, p->test, err);
     /* a reordered test file would test a model on shuffled inputs; other names pass */
     if (rc == OCCAM_OK) rc = occam_data_check_columns(train, p->train, test, p->test, NULL, 0, err);
