@@ -1231,6 +1231,12 @@ Test(cli, state_with_impossible_noise_terms_is_refused, .timeout = 120)
         expect(occam("train %s %s --resume %s", BLOBS, run, path("bad.st")), 2, want);
         cr_assert(!strstr(out, "last good checkpoint"), "%s", out);
     }
+    /* a prior's width below the narrowest a run writes (layer 0's first σ): the first steps'
+     * weights turned NaN, and the message blamed the learning rate */
+    poison(state, path("bad.st"), "noise.priors", 2 + 2 * OCCAM_PRIOR_MAX, 1e-300);
+    snprintf(want, sizeof want, "%s: noise.priors: layer 0's prior is not a valid mixture",
+             path("bad.st"));
+    expect(occam("train %s %s --resume %s", BLOBS, run, path("bad.st")), 2, want);
     /* the bounds themselves are values a run may write */
     poison(state, path("b1.st"), "noise.terms", 3, 28);
     poison(path("b1.st"), path("b2.st"), "noise.terms", 0, 1e6);

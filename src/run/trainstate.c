@@ -92,6 +92,7 @@ static void prior_row(const occam_prior *p, double *r)
 }
 
 /* The inverse of prior_row; false (q unspecified) if the row is not a valid mixture. */
+#define PRIOR_SIGMA_LEAST 5.43e-20 /* 1/√FLT_MAX, rounded up */
 static bool prior_read(occam_prior *q, const double *r)
 {
     if (!(r[0] >= 1 && r[0] <= OCCAM_PRIOR_MAX && r[0] == floor(r[0]))) return false;
@@ -103,8 +104,11 @@ static bool prior_read(occam_prior *q, const double *r)
         q->pi[c] = r[2 + c];
         q->mu[c] = r[2 + OCCAM_PRIOR_MAX + c];
         q->sigma[c] = r[2 + 2 * OCCAM_PRIOR_MAX + c];
-        ok &= q->pi[c] >= 0 && q->pi[c] <= 1 && isfinite(q->mu[c]) && q->sigma[c] > 0 &&
-              isfinite(q->sigma[c]);
+        /* a width whose 1/σ² overflows the KL's float32 (no run that went on writes one) or
+         * wider than any float32 weight: 1e-300 loaded, and the first steps' weights turned
+         * NaN, the message blaming the learning rate */
+        ok &= q->pi[c] >= 0 && q->pi[c] <= 1 && isfinite(q->mu[c]) &&
+              q->sigma[c] >= PRIOR_SIGMA_LEAST && q->sigma[c] <= FLT_MAX;
     }
     return ok;
 }
@@ -967,7 +971,9 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
         for (int k = 0; rc == OCCAM_OK && k < L; k++)
             if (!prior_read(&priors[k], pri + k * PRIOR_COLS))
                 rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: noise.priors: layer %d's prior "
-                                     "is not a valid mixture", path, k);
+                                     "is not a valid mixture (weights in [0, 1], finite means, "
+                                     "widths from %g to %g; file damaged)", path, k,
+                                     PRIOR_SIGMA_LEAST, (double)FLT_MAX);
     }
     NEED(perm, "fit.perm", OCCAM_ST_U32, 1, (int64_t)res->nrows, 0);
     NEED(frng, "fit.rng", OCCAM_ST_U64, 1, 4, 0);
