@@ -1198,6 +1198,33 @@ Test(cli, a_first_data_row_is_not_dropped_as_a_header)
     cr_assert_eq(lines, 41, "a header line and 40 predictions, got %d lines", lines);
 }
 
+/* The training file itself under data.header = yes: a first line of numbers only (not counting
+ * the columns) is taken for its header, with a note that it may be a row not trained on; none
+ * for pandas' 0, 1, 2 or for names. */
+Test(cli, a_numbers_only_training_header_gets_a_note)
+{
+    static const struct {
+        const char *first;
+        bool note;
+    } cases[] = {{"0.5,1,1\n", true}, {"0,1,2\n", false}, {"a,b,y\n", false}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char text[4096];
+        snprintf(text, sizeof text, "%s", cases[c].first);
+        for (int i = 0; i < 30; i++) {
+            size_t k = strlen(text);
+            snprintf(text + k, sizeof text - k, "%d.5,%d,%d\n", i, (i * 7) % 11, i % 2);
+        }
+        write_file("tr.csv", text);
+        expect(occam("train %s --set data.source=csv --set data.train=%s --set data.header=yes "
+                     "--set model.layers=2,4,2 --set train.epochs=1", BLOBS, path("tr.csv")),
+               0, "30 training");
+        const char *note = "data.header = yes takes its first line for a header, but that line "
+                           "holds only numbers (feature 1 \"0.5\"): if it is a data row, it is "
+                           "not trained on";
+        cr_assert_eq(strstr(out, note) != NULL, cases[c].note, "case %zu: %s", c, out);
+    }
+}
+
 /* A noisy regression state's noise.terms hold what an epoch's start writes: β (at most
  * noise.kl_scale's 1e6), N (the training rows: 64 here) and the γ table (each point at most the
  * 6-4-1 net's 28 weights). Other values were only checked to be finite and >= 0: N = 7 or

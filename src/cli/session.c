@@ -315,6 +315,14 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                     ? ""
                     : ", left with gaps or out of order after rows were dropped (R's na.omit, "
                       "pandas' dropna) or shuffled");
+    if (occam_dataset_numeric_header(ds)) {
+        char first[4 * 40 + 4];
+        occam_error_quote(first, sizeof first, ds->names, strlen(ds->names), 40);
+        fprintf(stderr, "occam: note: %s: data.header = yes takes its first line for a header, "
+                "but that line holds only numbers (feature 1 \"%s\"): if it is a data row, it "
+                "is not trained on; data.header = auto reads a line of numbers as a row\n",
+                who, first);
+    }
     if (ds->numbered_first)
         fprintf(stderr, "occam: note: %s: its first line numbers the columns, 0, 1, 2, ... (or "
                 "1, 2, 3, ...), as pandas writes the header of a table whose columns have no "

@@ -203,6 +203,12 @@ static bool numeric_names(const char *names, size_t d, bool *counts)
     return d > 0;
 }
 
+bool occam_dataset_numeric_header(const occam_dataset *ds)
+{
+    bool counts;
+    return ds->names && numeric_names(ds->names, ds->d, &counts) && !counts;
+}
+
 int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
                              const occam_dataset *ds, const char *path, char *note, size_t cap,
                              occam_error *err)
