@@ -736,6 +736,35 @@ Test(cli, a_signal_while_the_data_loads_stops_at_once, .timeout = 60)
     }
 }
 
+/* A short command (eval, compress, mdl, predict) stopped by a signal says so, and dies of it
+ * (128 + N): it ended without a word. Here eval waits on a config FIFO no one writes. */
+Test(cli, a_short_command_stopped_by_a_signal_says_so, .timeout = 60)
+{
+    cr_assert_eq(mkfifo(path("c.ini"), 0600), 0, "%s", strerror(errno));
+    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    /* (SIGINT: a shell starts `cmd &` with it ignored, and an ignored signal stays so) */
+    static const char *sigs[] = {"TERM", "HUP"};
+    static const int codes[] = {143, 129};
+    for (int k = 0; k < 2; k++) {
+        char cmd[4096];
+        /* waits until the open of the FIFO blocks (the handler is in place long before; without
+         * /proc's wchan, two seconds) */
+        snprintf(cmd, sizeof cmd,
+                 "d=%s; %s eval $d/c.ini --checkpoint $d/m.st 2>$d/e.txt & pid=$!; "
+                 "(sleep 30; kill -9 $pid) >/dev/null 2>&1 & w=$!; "
+                 "for i in $(seq 100); do grep -q wait_for_partner /proc/$pid/wchan 2>/dev/null "
+                 "&& break; sleep 0.02; done; "
+                 "kill -%s $pid; wait $pid; st=$?; kill $w 2>/dev/null; cat $d/e.txt; exit $st",
+                 tmpdir, bin, sigs[k]);
+        int sig = 0;
+        int rc = shell(cmd, &sig);
+        cr_assert_eq(rc, codes[k], "SIG%s: exit %d (signal %d): %s", sigs[k], rc, sig, out);
+        char want[64];
+        snprintf(want, sizeof want, "occam: stopped by signal %d\n", codes[k] - 128);
+        cr_assert_str_eq(out, want);
+    }
+}
+
 /* Divergence after a checkpoint: exit 1 naming epoch and step and the last good checkpoint,
  * which still loads; nothing diverged is written. */
 Test(cli, divergence_keeps_the_last_good_checkpoint)

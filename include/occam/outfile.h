@@ -85,13 +85,16 @@ int occam_outfile_commit(occam_outfile *o, occam_error *err);
 void occam_outfile_abort(occam_outfile *o);
 
 /* Removes every temporary file now open, leaving the targets as they were; only unlink(), so
- * a signal handler may call it. The process must end afterwards: the writers still hold them. */
-void occam_outfile_unlink_open(void);
+ * a signal handler may call it. The process must end afterwards: the writers still hold them.
+ * Returns how many it removed. */
+int occam_outfile_unlink_open(void);
 
 /* For SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE, a handler that calls
- * occam_outfile_unlink_open, then dies of the same signal with its default action, so the exit
- * status (128 + N to a shell) is what it was. A signal the process was started with ignored
- * (nohup, `cmd &` in a script) stays ignored. Call it once at start-up. */
+ * occam_outfile_unlink_open, says so on stderr ("occam: stopped by signal 15; 1 unfinished
+ * output removed": a short command such as eval or compress ended without a word), then dies of
+ * the same signal with its default action, so the exit status (128 + N to a shell) is what it
+ * was. A signal the process was started with ignored (nohup, `cmd &` in a script) stays
+ * ignored. Call it once at start-up. */
 void occam_outfile_catch_signals(void);
 
 /* open + write n bytes + commit. */

@@ -338,15 +338,41 @@ static void forget(occam_outfile *o)
     o->slot = 0;
 }
 
-void occam_outfile_unlink_open(void)
+int occam_outfile_unlink_open(void)
 {
+    int n = 0;
     for (int i = 0; i < OPEN_SLOTS; i++)
-        if (atomic_load(&open_state[i]) == SLOT_READY) unlink(open_path[i]);
+        if (atomic_load(&open_state[i]) == SLOT_READY) n += unlink(open_path[i]) == 0;
+    return n;
+}
+
+/* Appends the decimal digits of v ≥ 0 to buf at *k (a signal handler's snprintf). */
+static void put_uint(char *buf, size_t *k, unsigned v)
+{
+    char d[12];
+    int n = 0;
+    do d[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    while (n) buf[(*k)++] = d[--n];
 }
 
 static void die_cleanly(int sig)
 {
-    occam_outfile_unlink_open();
+    int removed = occam_outfile_unlink_open();
+    char msg[128] = "occam: stopped by signal ";
+    size_t k = strlen(msg);
+    put_uint(msg, &k, (unsigned)sig);
+    if (removed) {
+        static const char mid[] = "; ";
+        memcpy(msg + k, mid, sizeof mid - 1), k += sizeof mid - 1;
+        put_uint(msg, &k, (unsigned)removed);
+        const char *tail = removed == 1 ? " unfinished output removed"
+                                        : " unfinished outputs removed";
+        memcpy(msg + k, tail, strlen(tail)), k += strlen(tail);
+    }
+    msg[k++] = '\n';
+    ssize_t w = write(STDERR_FILENO, msg, k);
+    (void)w;
     signal(sig, SIG_DFL);
     raise(sig); /* blocked until this handler returns; then the default action ends us */
 }
