@@ -435,19 +435,23 @@ static bool exists(const char *p)
 
 /* A child with the handlers installed and two temporary files open (after 20 writes committed
  * or aborted, so freed registry slots are reused), which says so on a pipe and waits. The
- * parent sends sig: the child must die of it, leaving no temporary file and no target. */
-static void killed_mid_write(int sig)
+ * parent sends sig: the child must die of it, leaving no temporary file and no target, and with
+ * `say` say so on stderr, counting the two. */
+static void killed_mid_write(int sig, bool say)
 {
-    int fds[2];
+    int fds[2], errs[2];
     cr_assert_eq(pipe(fds), 0);
+    cr_assert_eq(pipe(errs), 0);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         close(fds[0]);
+        close(errs[0]);
+        if (dup2(errs[1], STDERR_FILENO) < 0) _exit(2);
         /* As from a terminal: a runner started with `&` has SIGINT ignored, and an ignored
          * signal stays ignored (see the next test). */
         signal(sig, SIG_DFL);
-        occam_outfile_catch_signals();
+        occam_outfile_catch_signals(say);
         occam_error err = {0};
         occam_outfile a, b;
         for (int i = 0; i < 20; i++) {
@@ -465,6 +469,7 @@ static void killed_mid_write(int sig)
         for (;;) pause();
     }
     close(fds[1]);
+    close(errs[1]);
     char c;
     cr_assert_eq(read(fds[0], &c, 1), 1, "the child failed before its writes");
     close(fds[0]);
@@ -473,6 +478,13 @@ static void killed_mid_write(int sig)
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == sig, "status %#x: not killed by %d", st, sig);
+    char said[256] = "", want[256] = "";
+    ssize_t got = read(errs[0], said, sizeof said - 1);
+    said[got > 0 ? got : 0] = '\0';
+    close(errs[0]);
+    if (say) snprintf(want, sizeof want, "occam: stopped by signal %d; 2 unfinished outputs "
+                      "removed\n", sig);
+    cr_expect_str_eq(said, want);
     cr_expect_eq(count_tmp(), 0, "a temporary file was left behind (signal %d)", sig);
     cr_expect(!exists(in_dir("a.txt")) && !exists(in_dir("b.txt")));
     cr_expect_str_eq(get(in_dir("done.txt")), "x");
@@ -480,10 +492,10 @@ static void killed_mid_write(int sig)
 
 Test(outfile, a_signal_mid_write_removes_the_temporary_files, .timeout = 60)
 {
-    killed_mid_write(SIGTERM);
-    killed_mid_write(SIGINT);
-    killed_mid_write(SIGHUP);
-    killed_mid_write(SIGPIPE);
+    killed_mid_write(SIGTERM, false);
+    killed_mid_write(SIGINT, true);
+    killed_mid_write(SIGHUP, true);
+    killed_mid_write(SIGPIPE, false);
 }
 
 Test(outfile, an_ignored_signal_stays_ignored)
@@ -492,7 +504,7 @@ Test(outfile, an_ignored_signal_stays_ignored)
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         signal(SIGHUP, SIG_IGN);
-        occam_outfile_catch_signals();
+        occam_outfile_catch_signals(false);
         raise(SIGHUP);
         struct sigaction sa;
         sigaction(SIGTERM, NULL, &sa);

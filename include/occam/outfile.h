@@ -90,12 +90,13 @@ void occam_outfile_abort(occam_outfile *o);
 int occam_outfile_unlink_open(void);
 
 /* For SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE, a handler that calls
- * occam_outfile_unlink_open, says so on stderr ("occam: stopped by signal 15; 1 unfinished
- * output removed": a short command such as eval or compress ended without a word), then dies of
- * the same signal with its default action, so the exit status (128 + N to a shell) is what it
- * was. A signal the process was started with ignored (nohup, `cmd &` in a script) stays
- * ignored. Call it once at start-up. */
-void occam_outfile_catch_signals(void);
+ * occam_outfile_unlink_open, with `say` says so on stderr ("occam: stopped by signal 15; 1
+ * unfinished output removed": a short command such as eval or compress ended without a word;
+ * not under an MPI launcher, which ends every other rank with SIGTERM once one fails, and
+ * reports it), then dies of the same signal with its default action, so the exit status (128 +
+ * N to a shell) is what it was. A signal the process was started with ignored (nohup, `cmd &`
+ * in a script) stays ignored. Call it once at start-up. */
+void occam_outfile_catch_signals(bool say);
 
 /* open + write n bytes + commit. */
 int occam_outfile_write_all(const char *path, const void *buf, size_t n, occam_error *err);

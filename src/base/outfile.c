@@ -356,29 +356,34 @@ static void put_uint(char *buf, size_t *k, unsigned v)
     while (n) buf[(*k)++] = d[--n];
 }
 
+static volatile sig_atomic_t say_stop; /* occam_outfile_catch_signals's `say` */
+
 static void die_cleanly(int sig)
 {
     int removed = occam_outfile_unlink_open();
-    char msg[128] = "occam: stopped by signal ";
-    size_t k = strlen(msg);
-    put_uint(msg, &k, (unsigned)sig);
-    if (removed) {
-        static const char mid[] = "; ";
-        memcpy(msg + k, mid, sizeof mid - 1), k += sizeof mid - 1;
-        put_uint(msg, &k, (unsigned)removed);
-        const char *tail = removed == 1 ? " unfinished output removed"
-                                        : " unfinished outputs removed";
-        memcpy(msg + k, tail, strlen(tail)), k += strlen(tail);
+    if (say_stop) {
+        char msg[128] = "occam: stopped by signal ";
+        size_t k = strlen(msg);
+        put_uint(msg, &k, (unsigned)sig);
+        if (removed) {
+            static const char mid[] = "; ";
+            memcpy(msg + k, mid, sizeof mid - 1), k += sizeof mid - 1;
+            put_uint(msg, &k, (unsigned)removed);
+            const char *tail = removed == 1 ? " unfinished output removed"
+                                            : " unfinished outputs removed";
+            memcpy(msg + k, tail, strlen(tail)), k += strlen(tail);
+        }
+        msg[k++] = '\n';
+        ssize_t w = write(STDERR_FILENO, msg, k);
+        (void)w;
     }
-    msg[k++] = '\n';
-    ssize_t w = write(STDERR_FILENO, msg, k);
-    (void)w;
     signal(sig, SIG_DFL);
     raise(sig); /* blocked until this handler returns; then the default action ends us */
 }
 
-void occam_outfile_catch_signals(void)
+void occam_outfile_catch_signals(bool say)
 {
+    say_stop = say;
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

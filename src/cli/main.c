@@ -113,7 +113,7 @@ static int dispatch(int argc, char **argv)
      * fails with EPIPE, the outputs are still written, and main says stdout failed (exit 1). */
     signal(SIGPIPE, SIG_IGN);
     /* Ctrl-C, kill or a closed terminal mid-write: the output's temporary file goes too. */
-    occam_outfile_catch_signals();
+    occam_outfile_catch_signals(!occam_comm_launched());
     const char *cmd = argc < 2 ? "" : argv[1];
     bool help = !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help");
     /* 'occam help CMD [SUB]' is 'occam CMD [SUB] --help' (it printed the general help) */
