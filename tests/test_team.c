@@ -206,6 +206,7 @@ Test(team, splits_cover_the_range_in_order)
 #include <sys/stat.h>
 
 #include "tmpdir.h"
+#include "../src/cli/cli.h"
 
 /* Writes text to DIR/rel, making its folders. */
 static void put(const char *dir, const char *rel, const char *text)
@@ -249,5 +250,27 @@ Test(team, a_cgroup_cpu_quota_caps_the_cores)
     cr_assert_eq(occam_team_cgroup_cpus(proc, fs), 3);
     /* unreadable: no quota */
     cr_assert_eq(occam_team_cgroup_cpus("/nonexistent/cgroup", fs), 0);
+    tmpdir_remove(dir);
+}
+
+/* A count asked for past the quota is taken as asked (only the automatic team is capped), with
+ * a note: 4 threads on a quota of 1.5 CPUs shared 2 CPUs' time without a word. */
+Test(team, threads_asked_past_a_cpu_quota_get_a_note)
+{
+    char dir[64], proc[700], fs[700], note[256];
+    tmpdir_make(dir, sizeof dir, "cgroup");
+    snprintf(proc, sizeof proc, "%s/proc-cgroup", dir);
+    snprintf(fs, sizeof fs, "%s/fs", dir);
+    put(dir, "proc-cgroup", "0::/a\n");
+    put(dir, "fs/a/cpu.max", "150000 100000\n");
+    int quota = occam_team_cgroup_cpus(proc, fs);
+    cli_quota_note(note, sizeof note, "--threads", 4, quota);
+    cr_assert_str_eq(note, "occam: note: --threads = 4 is more than the 2 CPUs this process's "
+                           "CPU quota allows (its cgroup's cpu.max): the threads share that "
+                           "time, and every step waits for the slowest; --threads = 0 takes 2\n");
+    cli_quota_note(note, sizeof note, "runtime.threads", 2, quota);
+    cr_assert_str_eq(note, "");
+    cli_quota_note(note, sizeof note, "runtime.threads", 64, 0); /* no quota */
+    cr_assert_str_eq(note, "");
     tmpdir_remove(dir);
 }

@@ -77,6 +77,11 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
  * calls it. */
 void cli_team_text(char *team, size_t cap, int threads, const char *arch);
 
+/* The note for a thread count asked for (origin = threads, > 0) above a CPU quota of `quota`
+ * CPUs (0: none): the threads share the quota's time, and every step waits for the slowest
+ * (the automatic team, 0, takes the quota). "" when it is within the quota. */
+void cli_quota_note(char *buf, size_t cap, const char *origin, int threads, int quota);
+
 /* What set the thread count, for messages: "--threads" when o gave it, else "runtime.threads".
  * cli_setup records it (select, which resolves each point's count itself, calls
  * cli_threads_given), and the session's plan, which may still refuse the count (more threads

@@ -337,10 +337,27 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     if (rc == OCCAM_OK)
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
                                 cli_threads_origin(), threads, err);
+    /* a count asked for is taken as asked, past a container's quota too: said, not silent */
+    if (rc == OCCAM_OK && cfg->runtime.threads > 0 && occam_comm_is_root(occam_comm_world())) {
+        char note[256];
+        cli_quota_note(note, sizeof note, cli_threads_origin(), *threads,
+                       occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup"));
+        fputs(note, stderr);
+    }
     if (rc == OCCAM_OK) rc = ranks_read_files(o, cfg, err);
 
     /* under mpirun a file one host lacks, or a rank left without a core, stops every rank */
     return cli_agree(rc, err);
+}
+
+void cli_quota_note(char *buf, size_t cap, const char *origin, int threads, int quota)
+{
+    buf[0] = '\0';
+    if (quota > 0 && threads > quota)
+        snprintf(buf, cap, "occam: note: %s = %d is more than the %d CPU%s this process's CPU "
+                 "quota allows (its cgroup's cpu.max): the threads share that time, and every "
+                 "step waits for the slowest; %s = 0 takes %d\n", origin, threads, quota,
+                 quota == 1 ? "" : "s", origin, quota);
 }
 
 int cli_same_action(const char *action)
