@@ -2502,23 +2502,11 @@ Test(cli, compress_names_a_model_code_it_does_not_write)
     fclose(b);
 }
 
-/* A resume that changed only keys the run does not read (noise.prior without noise, data.path
- * with blobs) said "the run continues, but not bit-identically to an uninterrupted one", where
- * it does continue bit for bit. Those keys are now named as unread, and the run as
- * bit-identical; its weights are the uninterrupted run's. */
-Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
+/* Whether the weights files a and b (in tmpdir) hold the same tensors after their headers
+ * (whose configs differ). */
+static void same_tensors(const char *fa, const char *fb)
 {
-    const char *run = "--threads 1 --set data.samples=200 --set train.epochs=2";
-    expect(occam("train %s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s "
-                  "--save %s", BLOBS, run, path("ck"), path("whole.st")), 0, "saved");
-    expect(occam("train %s %s --set noise.prior=mog --set data.path=/nowhere --resume %s "
-                 "--save %s", BLOBS, run, path("ck/ckpt-e0001-s000000007.safetensors"),
-                 path("resumed.st")), 0,
-           "occam: note: data.path changed from /usr/share/datasets/fashion-mnist to /nowhere; "
-           "noise.prior changed from gaussian to mog (keys this run does not read); it "
-           "continues bit-identically");
-    cr_assert_null(strstr(out, "not bit-identically"), "%s", out);
-    FILE *a = fopen(path("whole.st"), "rb"), *b = fopen(path("resumed.st"), "rb");
+    FILE *a = fopen(path(fa), "rb"), *b = fopen(path(fb), "rb");
     cr_assert(a && b);
     static unsigned char ba[1 << 16], bb[1 << 16];
     size_t na = fread(ba, 1, sizeof ba, a), nb = fread(bb, 1, sizeof bb, b);
@@ -2530,6 +2518,37 @@ Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
     memcpy(&hb, bb, 8);
     cr_assert(8 + ha < na && na - ha == nb - hb, "%zu, %zu bytes", na, nb);
     cr_assert(!memcmp(ba + 8 + ha, bb + 8 + hb, na - 8 - ha), "the weights differ");
+}
+
+/* A resume that changed only keys the run does not read (noise.prior without noise, data.path
+ * with blobs) said "the run continues, but not bit-identically to an uninterrupted one", where
+ * it does continue bit for bit. Those keys are now named apart, and the run as bit-identical;
+ * its weights are the uninterrupted run's. So is a train.batch changed between two values past
+ * the training rows (both take all of them), which was refused. */
+Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
+{
+    const char *run = "--threads 1 --set data.samples=200 --set train.epochs=2";
+    expect(occam("train %s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s "
+                  "--save %s", BLOBS, run, path("ck"), path("whole.st")), 0, "saved");
+    expect(occam("train %s %s --set noise.prior=mog --set data.path=/nowhere --resume %s "
+                 "--save %s", BLOBS, run, path("ck/ckpt-e0001-s000000007.safetensors"),
+                 path("resumed.st")), 0,
+           "occam: note: data.path changed from /usr/share/datasets/fashion-mnist to /nowhere; "
+           "noise.prior changed from gaussian to mog (they change nothing in this run); it "
+           "continues bit-identically");
+    cr_assert_null(strstr(out, "not bit-identically"), "%s", out);
+    same_tensors("whole.st", "resumed.st");
+    expect(occam("train %s %s --set train.batch=400 --set train.checkpoint_every=1 --set "
+                 "train.checkpoint_dir=%s --save %s", BLOBS, run, path("cb"), path("w2.st")),
+           0, "saved");
+    expect(occam("train %s %s --set train.batch=500 --resume %s --save %s", BLOBS, run,
+                 path("cb/ckpt-e0001-s000000001.safetensors"), path("r2.st")), 0,
+           "occam: note: train.batch changed from 400 to 500 (both take all 200 training rows) "
+           "(they change nothing in this run); it continues bit-identically");
+    same_tensors("w2.st", "r2.st");
+    expect(occam("train %s %s --set train.batch=100 --resume %s", BLOBS, run,
+                 path("cb/ckpt-e0001-s000000001.safetensors")), 2,
+           "train.batch = 400, this config has 100; a resume cannot change the batch");
 }
 
 /* occam train said an mdl.* key its code does not read "is ignored" (mdl.prior under the

@@ -196,7 +196,8 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     bool owner = v->cfg->runtime.grad == OCCAM_GRAD_OWNER && !v->m->rho;
     if (rd->world[0]) fprintf(stderr, "\noccam: note: %s", rd->world);
     if (rd->unread[0])
-        fprintf(stderr, "\noccam: note: %s (keys this run does not read)", rd->unread);
+        fprintf(stderr, "\noccam: note: %s (they change nothing in this run)",
+                rd->unread);
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
                 "uninterrupted one\n", rd->note);

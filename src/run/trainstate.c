@@ -636,10 +636,20 @@ static void list_printf(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Compares the saved config with this run's, key by key: a fixed key that changed is refused,
- * others are noted (in r->unread when the run does not read them). */
+/* Whether two train.batch values (as value_text writes them) both take all `rows` training
+ * rows: a batch past the rows is sized by them, so they are the same run. */
+static bool batches_take_all(const char *was, const char *is, size_t rows)
+{
+    char *e1, *e2;
+    long long a = strtoll(was, &e1, 10), b = strtoll(is, &e2, 10);
+    return *was && *is && !*e1 && !*e2 && rows > 0 && a >= (long long)rows &&
+           b >= (long long)rows;
+}
+
+/* Compares the saved config with this run's (of `rows` training rows), key by key: a fixed key
+ * that changed is refused, others are noted (in r->unread when the run does not read them). */
 static int compare_config(occam_state_reader *r, const occam_st_file *f,
-                          const occam_config *cfg, occam_error *err)
+                          const occam_config *cfg, size_t rows, occam_error *err)
 {
     const char *saved = occam_st_meta_get(f, "config");
     if (!saved)
@@ -672,7 +682,10 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
             /* the position in the epoch and the learning-rate schedule count steps of
              * train.batch rows: another batch skipped or repeated up to half an epoch's rows
              * and ran a cosine schedule past its end, with only "not bit-identically" said */
-            if (listed(fixed_keys, key) && applies)
+            if (!strcmp(key, "train.batch") && batches_take_all(was, is, rows))
+                list_printf(r->unread, sizeof r->unread, "%s changed from %s to %s (both take "
+                            "all %zu training rows)", key, was, is, rows);
+            else if (listed(fixed_keys, key) && applies)
                 rc = occam_error_set(err, OCCAM_ERR_INPUT,
                                      "%s: the checkpoint was trained with %s = %s, this config "
                                      "has %s; a resume cannot change %s", f->path, key, was, is,
@@ -879,7 +892,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                              "%s: not a training state (format '%s'): resume from a file "
                              "train.checkpoint_every or an interrupt wrote; a weights file "
                              "(--save) loads with --checkpoint", path, fmt ? fmt : "none");
-    if (rc == OCCAM_OK) rc = compare_config(r, &f, v->cfg, err);
+    if (rc == OCCAM_OK) rc = compare_config(r, &f, v->cfg, res->nrows, err);
     if (rc == OCCAM_OK) rc = occam_checkpoint_check_targets_st(&f, v->cfg, err);
     /* The state's tensors are at the saved widths: narrower than model.layers once neurons
      * were pruned, and the run goes on at them. */
