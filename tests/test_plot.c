@@ -1154,6 +1154,21 @@ Test(plot, select_panels_have_a_few_readable_ticks)
     const char *bits = strstr(strstr(s, "\nplot ") + 1, "\nplot ");
     const char *reset = strstr(strstr(s, "\nplot ") + 1, "set format y '% h'");
     cr_assert(reset && bits && reset < bits, "%s", s);
+    /* every point at accuracy 1: the flat range stops at 1 (it ran to 1.05) */
+    cr_assert(strstr(s, "set yrange [0.90000000000000002:1]\n"), "%s", s);
+    cr_assert_null(strstr(s, "1.05"), "%s", s);
+    /* L of about 1.2e7 over a range of ten bits: labels with the step's digits, not gnuplot's
+     * six (1.23457e+07 at every tick) */
+    s = plot_script(write_select("big.json", "\"points\": [{\"set\": {\"k\": 0}, \"total_bits\":"
+                                 " 12345670.1, \"model_bits\": 12000000, \"data_bits\": 345670.1,"
+                                 " \"train\": 0.5, \"test\": 0.6}, {\"set\": {\"k\": 1},"
+                                 " \"total_bits\": 12345680.1, \"model_bits\": 12000010,"
+                                 " \"data_bits\": 345678.1, \"train\": 0.5, \"test\": 0.7}],"
+                                 " \"best\": 0"));
+    const char *first = strstr(s, "set autoscale yfix\nset ytics ");
+    cr_assert(first, "%s", s);
+    first = strchr(first + strlen("set autoscale yfix\nset ytics "), '\n');
+    cr_assert(!strncmp(first, "\nset format y '%.0f'", 20), "%s", s);
 }
 
 /* learning.png's margins are fixed, to keep its two panels' epoch axes aligned, and left no

@@ -101,9 +101,11 @@ void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
  * have 6 significant digits, which could not tell such values apart anyway. */
 bool plot_gp_flat(double lo, double hi);
 
-/* The y range of a panel whose finite values span [lo, hi]: autoscaled, or, when they are
- * flat (plot_gp_flat), centred on them. Never for a log axis. */
-void plot_gp_yrange(FILE *f, double lo, double hi);
+/* The y range of a panel whose finite values span [lo, hi] and can lie only in [least, most]
+ * (0 and 1 for an accuracy, 0 and INFINITY for a loss or bits): autoscaled, or, when they are
+ * flat (plot_gp_flat), centred on them, within [least, most] (every accuracy 1 had its axis run
+ * to 1.05, every loss 0 from -1). Never for a log axis. */
+void plot_gp_yrange(FILE *f, double lo, double hi, double least, double most);
 
 /* The tick label format of a bits axis whose positive values span [lo, hi]: gnuplot's SI
  * prefixes with a whole mantissa ("5k", "200k", "1M") on a log axis from one bit to 10^15,

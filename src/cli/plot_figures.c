@@ -71,8 +71,9 @@ static void learning_curves(FILE *f, const char *dat, const char *style, const b
     }
 }
 
-/* A history panel's y range: centred where its values are all one (accuracy 1 every epoch). */
-static void history_yrange(FILE *f, const plot_report *r, int k_train, int k_test)
+/* A history panel's y range: centred where its values are all one (accuracy 1 every epoch),
+ * within [0, most]. */
+static void history_yrange(FILE *f, const plot_report *r, int k_train, int k_test, double most)
 {
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < r->nh; i++) {
@@ -80,7 +81,7 @@ static void history_yrange(FILE *f, const plot_report *r, int k_train, int k_tes
         for (int j = 0; j < 2; j++)
             if (isfinite(v[j])) lo = fmin(lo, v[j]), hi = fmax(hi, v[j]);
     }
-    plot_gp_yrange(f, lo, hi);
+    plot_gp_yrange(f, lo, hi, 0.0, most);
 }
 
 /* Losses that fall by decades (separable data) read better on a log axis. */
@@ -94,7 +95,7 @@ static void learning_loss_panel(FILE *f, const plot_report *r, const char *dat, 
     }
     bool logy = span_wants_log(&sp, 100.0);
     if (logy) fputs("set logscale y\nset format y '%g'\n", f);
-    history_yrange(f, r, H_TRAIN_LOSS, H_TEST_LOSS);
+    history_yrange(f, r, H_TRAIN_LOSS, H_TEST_LOSS, INFINITY);
     /* a regression's loss is the mean squared error in the targets' own units (fit.c) */
     fprintf(f, "set ylabel '%s'\nset title '%s'\nplot ",
             r->regress ? (logy ? "target units² (log scale)" : "target units²")
@@ -107,7 +108,7 @@ static void learning_loss_panel(FILE *f, const plot_report *r, const char *dat, 
 static void learning_metric_panel(FILE *f, const plot_report *r, const char *dat,
                                   const bool *have, const char *style, const char *prune_key)
 {
-    history_yrange(f, r, H_TRAIN_METRIC, H_TEST_METRIC);
+    history_yrange(f, r, H_TRAIN_METRIC, H_TEST_METRIC, r->regress ? INFINITY : 1.0);
     fprintf(f, "set ylabel '%s'\nset title '%s'\nplot ",
             r->regress ? "relative error (fraction)" : "accuracy (fraction correct)",
             r->regress ? "relative error" : "accuracy");
@@ -208,7 +209,7 @@ static int plot_prune_accuracy(const plot_ctx *c, const plot_report *r, occam_er
     for (size_t i = 0; i < r->ne; i++)
         if (isfinite(r->ev[i][E_TEST_METRIC]))
             lo = fmin(lo, r->ev[i][E_TEST_METRIC]), hi = fmax(hi, r->ev[i][E_TEST_METRIC]);
-    if (plot_gp_flat(lo, hi)) plot_gp_yrange(f, lo, hi);
+    if (plot_gp_flat(lo, hi)) plot_gp_yrange(f, lo, hi, 0.0, r->regress ? INFINITY : 1.0);
     /* The reference line first, so the step labels' boxes are drawn over it. */
     fputs("plot ", f);
     if (isfinite(dense))

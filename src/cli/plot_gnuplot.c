@@ -156,14 +156,19 @@ bool plot_gp_flat(double lo, double hi)
     return isfinite(lo) && isfinite(hi) && hi - lo <= 1e-7 * fmax(fabs(lo), fabs(hi));
 }
 
-void plot_gp_yrange(FILE *f, double lo, double hi)
+void plot_gp_yrange(FILE *f, double lo, double hi, double least, double most)
 {
     if (!plot_gp_flat(lo, hi)) {
         fputs("set autoscale y\n", f);
         return;
     }
     double mid = lo + (hi - lo) / 2, pad = mid != 0 ? fabs(mid) * 0.05 : 1;
-    fprintf(f, "set yrange [%.17g:%.17g]\n", mid - pad, mid + pad);
+    double y0 = mid - pad, y1 = mid + pad;
+    /* against a bound, the range keeps its width on the other side */
+    if (y1 > most && mid <= most) y0 = most - 2 * pad, y1 = most;
+    if (y0 < least && mid >= least) y1 = least + 2 * pad, y0 = least;
+    if (y1 > most && mid <= most) y1 = most; /* both: the bounds themselves */
+    fprintf(f, "set yrange [%.17g:%.17g]\n", y0, y1);
 }
 
 const char *plot_gp_bits_format(bool logy, double lo, double hi)

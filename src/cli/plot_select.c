@@ -135,7 +135,7 @@ static double sel_tick_step(double lo, double hi)
  * autoscaled, with sel_tick_step's ticks on a linear axis and a tick every few decades on a
  * log one (logy; its caller sets the log scale and its format). Each panel starts from
  * gnuplot's ticks and format, so none inherits the one above's. */
-static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1, bool logy)
+static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1, bool logy, double most)
 {
     fputs("set ytics autofreq\nset format y '% h'\n", f);
     if (!sel_any(r, k0, k1)) {
@@ -150,7 +150,7 @@ static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1, bool logy)
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
-    plot_gp_yrange(f, lo, hi);
+    plot_gp_yrange(f, lo, hi, 0.0, most);
     if (plot_gp_flat(lo, hi)) return;
     if (logy) { /* a tick every decade, or every few when they are more than four; hi / lo
                  * overflows for bits from 1e-300 to 1e300 */
@@ -171,7 +171,9 @@ static void sel_yrange(FILE *f, const sel_report *r, int k0, int k1, bool logy)
     double step = sel_tick_step(lo, hi), big = fmax(fabs(lo), fabs(hi));
     int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
     fprintf(f, "set autoscale yfix\nset ytics %.9g\n", step);
-    if (big < 1e7 && dec <= 9) fprintf(f, "set format y '%%.%df'\n", dec);
+    /* '% h' (six significant digits) above 1e7, unless the ticks need more to differ: L of
+     * about 1.2e7 over a range of one bit labelled every tick 1.23457e+07 */
+    if ((big < 1e7 || step < big * 1e-5) && dec <= 9) fprintf(f, "set format y '%%.%df'\n", dec);
 }
 
 static int sel_load(sel_report *r, const occam_json_value *root, occam_error *err)
@@ -300,7 +302,7 @@ static void sel_axes(FILE *f, const sel_report *r)
 static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, const char *dat)
 {
     sel_panel(f, fr, 0, "L (bits)");
-    sel_yrange(f, r, 0, 1, false);
+    sel_yrange(f, r, 0, 1, false, INFINITY);
     fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:2 with linespoints pt 7 ps 1 lw 3 lc rgb 'black' "
                          "title 'L = model + data bits'");
@@ -309,7 +311,7 @@ static void sel_bits_panels(FILE *f, const sel_report *r, const sel_frame *fr, c
     double lo, hi;
     bool logy = sel_logy(r, &lo, &hi);
     sel_panel(f, fr, 1, logy ? "bits (log scale)" : "bits");
-    sel_yrange(f, r, 1, 3, logy);
+    sel_yrange(f, r, 1, 3, logy, INFINITY);
     if (logy) fprintf(f, "set logscale y\nset format y '%s'\n", plot_gp_bits_format(true, lo, hi));
     fputs("plot ", f);
     plot_gp_data(f, dat, " using 1:3 with linespoints pt 5 ps 0.8 lw 2 lc rgb '#1f77b4' "
@@ -326,7 +328,7 @@ static void sel_metric_panel(FILE *f, const sel_report *r, const sel_frame *fr, 
             fr->rotate ? "rotate by -40 left font ',8'" : "font ',9'");
     plot_gp_str(f, r->keys);
     fputc('\n', f);
-    sel_yrange(f, r, 3, 5, false);
+    sel_yrange(f, r, 3, 5, false, r->regress ? INFINITY : 1.0);
     fputs("plot ", f);
     /* at most SEL_LABELS labels under the axis, every k-th point's: 50 points' rotated labels
      * were drawn over each other */
