@@ -1235,7 +1235,8 @@ Test(cli, a_numbers_only_training_header_gets_a_note)
     static const struct {
         const char *first;
         bool note;
-    } cases[] = {{"0.5,1,1\n", true}, {"0,1,2\n", false}, {"a,b,y\n", false}};
+    } cases[] = {{"0.5,1,1\n", true}, {"0,1,2\n", false}, {"a,b,y\n", false},
+                 {"400,410,fat\n", false}, {"nan,1,1\n", false}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char text[4096];
         snprintf(text, sizeof text, "%s", cases[c].first);
@@ -1251,7 +1252,51 @@ Test(cli, a_numbers_only_training_header_gets_a_note)
                            "holds only numbers (feature 1 \"0.5\"): if it is a data row, it is "
                            "not trained on";
         cr_assert_eq(strstr(out, note) != NULL, cases[c].note, "case %zu: %s", c, out);
+        cr_assert_eq(strstr(out, "holds only numbers") != NULL, cases[c].note, "case %zu: %s",
+                     c, out);
     }
+}
+
+/* The note says what the row would lose in each file: the test set's row is not tested on and
+ * predict's input row gets no prediction (both said "it is not trained on"); a predict input
+ * whose dropped label column has a word for a name is given no note. */
+Test(cli, a_numbers_only_header_note_says_what_the_row_loses)
+{
+    char rows[4096] = "0.5,1,1\n";
+    for (int i = 0; i < 30; i++) {
+        size_t k = strlen(rows);
+        snprintf(rows + k, sizeof rows - k, "%d.5,%d,%d\n", i, (i * 7) % 11, i % 2);
+    }
+    write_file("tr.csv", rows);
+    const char *sets = "--set data.source=csv --set data.header=yes --set model.layers=2,4,2 "
+                       "--set train.epochs=1";
+    char want[512];
+    expect(occam("train %s %s --set data.train=%s --set data.test=%s --save %s", BLOBS, sets,
+                 path("tr.csv"), path("tr.csv"), path("m.st")),
+           0, "saved");
+    snprintf(want, sizeof want, "data.test (%s): data.header = yes takes its first line for a "
+             "header, but that line holds only numbers (feature 1 \"0.5\"): if it is a data "
+             "row, it is not tested on;", path("tr.csv"));
+    cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
+    snprintf(want, sizeof want, "data.train (%s): data.header = yes takes its first line for a "
+             "header, but that line holds only numbers (feature 1 \"0.5\"): if it is a data "
+             "row, it is not trained on;", path("tr.csv"));
+    cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
+    expect(occam("predict %s %s --set data.train=%s --checkpoint %s --input %s --output %s",
+                 BLOBS, sets, path("tr.csv"), path("m.st"), path("tr.csv"), path("p.csv")),
+           0, NULL);
+    snprintf(want, sizeof want, "--input (%s): data.header = yes takes its first line for a "
+             "header, but that line holds only numbers (feature 1 \"0.5\"): if it is a data "
+             "row, it gets no prediction;", path("tr.csv"));
+    cr_assert(strstr(out, want), "'%s' not in: %s", want, out);
+    /* the same rows under a header whose label column is named: no data row */
+    rows[0] = 'x';
+    memcpy(rows, "0.5,1,y", 7);
+    write_file("named.csv", rows);
+    expect(occam("predict %s %s --set data.train=%s --checkpoint %s --input %s --output %s",
+                 BLOBS, sets, path("tr.csv"), path("m.st"), path("named.csv"), path("p.csv")),
+           0, NULL);
+    cr_assert(!strstr(out, "holds only numbers"), "%s", out);
 }
 
 /* A noisy regression state's noise.terms hold what an epoch's start writes: β (at most

@@ -1189,6 +1189,61 @@ Test(data, a_numbers_only_header_beside_a_named_one_is_refused)
     occam_dataset_free(&a);
 }
 
+/* A header line is read whole, its label's name included, for whether it may be a data row: a
+ * word in the label's place ("400,410,420,fat": wavelengths and a target), a cell no row may
+ * hold (nan, inf, 1e39), or pandas' 0, 1, 2, 3 with the label taken from the middle, is no
+ * data row. All of these got the note, and beside a named training header were refused as "a
+ * data row". */
+Test(data, a_header_is_read_whole_for_whether_it_is_a_data_row)
+{
+    static const struct {
+        const char *csv;
+        int label;
+        bool row;
+    } cases[] = {
+        {"400,410,420,fat\n1,2,3,4\n", OCCAM_LABEL_LAST, false},
+        {"400,410,420,1\n1,2,3,4\n", OCCAM_LABEL_LAST, true},
+        {"fat,400,410,420\n1,2,3,4\n", OCCAM_LABEL_FIRST, false},
+        {"0,1,2,3\n1,2,3,4\n", 2, false},
+        {"0,1,2,3\n1,2,3,4\n", OCCAM_LABEL_LAST, false},
+        {"1,2,3,4\n1,2,3,4\n", OCCAM_LABEL_FIRST, false},
+        {"0,2,1,3\n1,2,3,4\n", 3, true},
+        {"1e3,-2,+3.5,4\n1,2,3,4\n", OCCAM_LABEL_LAST, true},
+        {"nan,1,2,3\n1,2,3,4\n", OCCAM_LABEL_LAST, false},
+        {"inf,1,2,3\n1,2,3,4\n", 2, false},
+        {"1,2,3,1e39\n1,2,3,4\n", 1, false},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        occam_dataset ds;
+        load_csv_ok(&ds, cases[c].csv,
+                    csv_opts(cases[c].label, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0));
+        cr_expect_eq(occam_dataset_numeric_header(&ds), cases[c].row, "case %zu: %s", c,
+                     cases[c].csv);
+        occam_dataset_free(&ds);
+    }
+    /* beside a named training header: a test file's first line with a word for its label, or
+     * pandas' numbers across a label in the middle, is a header still, not refused */
+    occam_dataset a, b;
+    occam_error err = {0};
+    char note[256];
+    load_csv_ok(&a, "a,b,c,y\n1,2,3,4\n",
+                csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0));
+    load_csv_ok(&b, "0.5,0.25,0.125,fat\n1,2,3,4\n",
+                csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0));
+    cr_expect_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_OK, "%s", err.msg);
+    occam_dataset_free(&b);
+    occam_dataset_free(&a);
+    load_csv_ok(&a, "a,y,b,c\n1,2,3,4\n",
+                csv_opts(2, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0));
+    load_csv_ok(&b, "0,1,2,3\n1,2,3,4\n", csv_opts(2, OCCAM_CSV_HEADER_YES, OCCAM_TASK_REGRESS, 0));
+    cr_expect_eq(occam_data_check_columns(&a, "tr.csv", &b, "te.csv", note, sizeof note, &err),
+                 OCCAM_OK, "%s", err.msg);
+    cr_expect(strstr(note, "its header's feature 1 is \"0\", \"a\" in tr.csv"), "%s", note);
+    occam_dataset_free(&b);
+    occam_dataset_free(&a);
+}
+
 /* Cells quoted as RFC 4180 says, as R's write.csv, pandas and spreadsheets write them: a header
  * name with a comma in it was two cells ("expected 4 cells, found 3" on every data row), and a
  * quoted number was not a number. */

@@ -155,9 +155,10 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
                              const occam_dataset *ds, const char *path, char *note, size_t cap,
                              occam_error *err);
 
-/* Whether ds's header (data.header = yes) holds only numbers, not counting the columns (0, 1,
- * 2, ... or 1, 2, 3, ...: pandas' header of unnamed columns): most likely the file's first
- * data row, which a header is not trained on. */
+/* Whether ds's header (data.header = yes) holds only numbers a data row may hold, its label's
+ * name included, not counting the columns (0, 1, 2, ... or 1, 2, 3, ... across the whole line:
+ * pandas' header of unnamed columns): most likely the file's first data row, which a header is
+ * not read as. */
 bool occam_dataset_numeric_header(const occam_dataset *ds);
 
 /* Drops feature column col (0-based) from ds->names, when it has names (the x values are the

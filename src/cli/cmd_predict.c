@@ -79,6 +79,11 @@ static int predict_drop_label(const occam_config *cfg, const char *path, int inp
     snprintf(dropped, cap, "its column %zu%s%s%s was dropped as data.label's, the rows having "
              "one cell more than the model's %d inputs", label + 1, name ? " (\"" : "", q,
              name ? "\")" : "", inputs);
+    /* its name stays the label's, as a training file's does: a word there makes the header
+     * line no data row (occam_dataset_numeric_header) */
+    if (name && !(in->label_name = strdup(name)))
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+    in->label_col = label + 1;
     occam_dataset_drop_name(in, label);
     /* Row i moves down to i * keep <= i * d, so nothing is overwritten before it is read. */
     for (size_t i = 0; i < in->n; i++) {

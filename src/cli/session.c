@@ -318,10 +318,14 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
     if (occam_dataset_numeric_header(ds)) {
         char first[4 * 40 + 4];
         occam_error_quote(first, sizeof first, ds->names, strlen(ds->names), 40);
+        /* the row lost is the training set's, the test set's or a prediction */
+        const char *lost = !strcmp(what, "data.train") ? "it is not trained on"
+                           : !strcmp(what, "data.test") ? "it is not tested on"
+                                                        : "it gets no prediction";
         fprintf(stderr, "occam: note: %s: data.header = yes takes its first line for a header, "
-                "but that line holds only numbers (feature 1 \"%s\"): if it is a data row, it "
-                "is not trained on; data.header = auto reads a line of numbers as a row\n",
-                who, first);
+                "but that line holds only numbers (feature 1 \"%s\"): if it is a data row, %s; "
+                "data.header = auto reads a line of numbers as a row\n",
+                who, first, lost);
     }
     if (ds->numbered_first)
         fprintf(stderr, "occam: note: %s: its first line numbers the columns, 0, 1, 2, ... (or "

@@ -184,29 +184,58 @@ static bool misplaced_name(const char *ref, const char *ds, size_t d, size_t *at
     return found;
 }
 
-/* Whether each of the d names reads as a decimal number, as a data cell does (not C's
- * hexadecimal), and, in *counts, whether they are plain integers counting 0, 1, 2, ... or 1,
- * 2, 3, ... along the row (the header pandas writes for unnamed columns). */
-static bool numeric_names(const char *names, size_t d, bool *counts)
+/* Whether a header cell reads as a number a data cell may hold: decimal (not C's hexadecimal),
+ * finite and within float32's range ("nan", "inf" and "1e39" are refused in a row, so a line
+ * holding them is no data row). */
+static bool numeric_name(const char *s, double *v)
 {
-    *counts = d > 0;
+    char *end;
+    if (!s[0] || strpbrk(s, "xX")) return false;
+    *v = strtod(s, &end);
+    return !*end && isfinite(*v) && fabs(*v) <= FLT_MAX;
+}
+
+/* Whether each cell of a header line reads as a number, as a data cell does, and, in *counts,
+ * whether they are plain integers counting 0, 1, 2, ... or 1, 2, 3, ... along the line (the
+ * header pandas writes for unnamed columns). The line is the d feature names with, when label
+ * is not NULL, the label's name put back at its 1-based column label_col (at the end if that
+ * is past them): a word there makes the line no data row, and pandas' numbers count across
+ * it. */
+static bool numeric_line(const char *names, size_t d, const char *label, size_t label_col,
+                         bool *counts)
+{
+    size_t cells = d + (label != NULL);
+    size_t at = label ? (label_col >= 1 && label_col <= cells ? label_col - 1 : d) : cells;
+    *counts = cells > 0;
     long first = 0;
-    for (size_t j = 0; j < d; j++, names += strlen(names) + 1) {
-        char *end;
-        if (!names[0] || strpbrk(names, "xX")) return false;
-        double v = strtod(names, &end);
-        if (*end) return false;
-        bool plain = strspn(names, "0123456789") == strlen(names);
+    for (size_t j = 0; j < cells; j++) {
+        const char *s = j == at ? label : names;
+        if (j != at) names += strlen(names) + 1;
+        double v;
+        if (!numeric_name(s, &v)) return false;
+        bool plain = strspn(s, "0123456789") == strlen(s);
         if (j == 0) first = plain && (v == 0 || v == 1) ? (long)v : -1;
         *counts = *counts && plain && first >= 0 && v == (double)(first + (long)j);
     }
-    return d > 0;
+    return cells > 0;
+}
+
+/* numeric_line over the d names alone */
+static bool numeric_names(const char *names, size_t d, bool *counts)
+{
+    return numeric_line(names, d, NULL, 0, counts);
+}
+
+/* ds's header line, its label's name included */
+static bool numeric_header(const occam_dataset *ds, bool *counts)
+{
+    return ds->names && numeric_line(ds->names, ds->d, ds->label_name, ds->label_col, counts);
 }
 
 bool occam_dataset_numeric_header(const occam_dataset *ds)
 {
     bool counts;
-    return ds->names && numeric_names(ds->names, ds->d, &counts) && !counts;
+    return numeric_header(ds, &counts) && !counts;
 }
 
 int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
@@ -232,7 +261,7 @@ int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
      * predict's output a row fewer than its input. Numbers counting the columns (pandas'
      * header of unnamed columns) are a header still. */
     bool counts, ref_counts;
-    if (numeric_names(ds->names, ds->d, &counts) && !counts &&
+    if (numeric_header(ds, &counts) && !counts &&
         !numeric_names(ref->names, ref->d, &ref_counts)) {
         occam_error_quote(a, sizeof a, ds->names, strlen(ds->names), 40);
         occam_error_quote(b, sizeof b, ref->names, strlen(ref->names), 40);
