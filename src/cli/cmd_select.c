@@ -138,6 +138,7 @@ static int find_same_runs(select_run *s, occam_error *err)
 /* Every point's config, validated: a refusal names the point and its values. */
 static int build_points(select_run *s, occam_error *err)
 {
+    int asked = 0; /* the most threads a point asked for (0: every one automatic) */
     s->pt = calloc((size_t)s->g.npoints, sizeof *s->pt);
     if (!s->pt) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     for (int p = 0; p < s->g.npoints; p++) {
@@ -170,6 +171,15 @@ static int build_points(select_run *s, occam_error *err)
         pt->code = pt->cfg.mdl.model_code;
         pt->total_bits = pt->model_bits = pt->data_bits = NAN;
         pt->train_metric = pt->test_metric = NAN;
+        if (pt->cfg.runtime.threads > 0 && pt->threads > asked) asked = pt->threads;
+    }
+    /* the most threads a point asked for, past a container's CPU quota: said once, as train
+     * says it (cli_setup) */
+    if (asked > 0 && occam_comm_is_root(occam_comm_world())) {
+        char note[256];
+        cli_quota_note(note, sizeof note, cli_threads_origin(), asked,
+                       occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup"));
+        fputs(note, stderr);
     }
     return find_same_runs(s, err);
 }
