@@ -697,6 +697,20 @@ Test(cli, a_signal_at_the_very_end_is_never_heard_then_dropped, .timeout = 120)
  * hostile-input sweep). Earlier still, SIGUSR1 there killed the process with no
  * message, and SIGINT's failed read was reported as bad data. Once loaded, a signal stops the
  * run after a step with its state saved, as the other signal tests show. */
+/* Starts the shell command `start` (in tmpdir $d) in the background, its pid $pid, with a 30 s
+ * watchdog; waits until the shell condition loop `ready` is done; sends SIG`sig`; once the
+ * command ended, runs `after` (whose output lands in `out`). Its exit status, as shell's. */
+static int signal_when_ready(const char *start, const char *ready, const char *sig,
+                             const char *after, int *signo)
+{
+    static char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "d=%s; %s & pid=$!; (sleep 30; kill -9 $pid) >/dev/null 2>&1 & w=$!; %s; "
+             "kill -%s $pid; wait $pid; st=$?; kill $w 2>/dev/null; %s; exit $st",
+             tmpdir, start, ready, sig, after);
+    return shell(cmd, signo);
+}
+
 Test(cli, a_signal_while_the_data_loads_stops_at_once, .timeout = 60)
 {
     FILE *f = fopen(path("rows.csv"), "w");
@@ -712,21 +726,17 @@ Test(cli, a_signal_while_the_data_loads_stops_at_once, .timeout = 60)
     const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
     static const char *sigs[] = {"USR1", "INT", "TERM"};
     static const int codes[] = {138, 130, 143};
+    char start[1024];
+    snprintf(start, sizeof start, "rm -rf $d/ck $d/o.txt $d/e.txt; %s train $d/fifo.ini --set "
+             "train.checkpoint_dir=$d/ck >$d/o.txt 2>$d/e.txt", bin);
     for (int k = 0; k < 3; k++) {
-        char cmd[4096];
         /* the header on stdout is printed once the handler is in place and before the data
          * opens: the signal meets the load; a watchdog ends a run that lost its stop */
-        snprintf(cmd, sizeof cmd,
-                 "d=%s; rm -rf $d/ck $d/o.txt $d/e.txt; "
-                 "%s train $d/fifo.ini --set train.checkpoint_dir=$d/ck >$d/o.txt 2>$d/e.txt & "
-                 "pid=$!; (sleep 30; kill -9 $pid) >/dev/null 2>&1 & w=$!; "
-                 "until grep -q '^# occam train' $d/o.txt 2>/dev/null || ! kill -0 $pid; do "
-                 "sleep 0.02; done; "
-                 "sleep 0.1; kill -%s $pid; "
-                 "wait $pid; st=$?; kill $w 2>/dev/null; cat $d/e.txt; ls $d/ck 2>&1; exit $st",
-                 tmpdir, bin, sigs[k]);
         int sig = 0;
-        int rc = shell(cmd, &sig);
+        int rc = signal_when_ready(start,
+                                   "until grep -q '^# occam train' $d/o.txt 2>/dev/null || "
+                                   "! kill -0 $pid; do sleep 0.02; done; sleep 0.1",
+                                   sigs[k], "cat $d/e.txt; ls $d/ck 2>&1", &sig);
         cr_assert_eq(rc, codes[k], "SIG%s: exit %d (signal %d): %s", sigs[k], rc, sig, out);
         char want[256];
         snprintf(want, sizeof want, "occam: stopped by signal %d while the inputs were read; "
@@ -746,20 +756,17 @@ Test(cli, a_short_command_stopped_by_a_signal_says_so, .timeout = 60)
      * signal ignored at the start stays ignored: env puts them back to their defaults. */
     static const char *sigs[] = {"TERM", "HUP", "INT"};
     static const int codes[] = {143, 129, 130};
+    char start[1024];
+    snprintf(start, sizeof start, "env --default-signal=HUP,INT,TERM %s eval $d/c.ini "
+             "--checkpoint $d/m.st 2>$d/e.txt", bin);
     for (int k = 0; k < 3; k++) {
-        char cmd[4096];
         /* waits until the open of the FIFO blocks (the handler is in place long before; without
          * /proc's wchan, two seconds) */
-        snprintf(cmd, sizeof cmd,
-                 "d=%s; env --default-signal=HUP,INT,TERM %s eval $d/c.ini --checkpoint "
-                 "$d/m.st 2>$d/e.txt & pid=$!; "
-                 "(sleep 30; kill -9 $pid) >/dev/null 2>&1 & w=$!; "
-                 "for i in $(seq 100); do grep -q wait_for_partner /proc/$pid/wchan 2>/dev/null "
-                 "&& break; sleep 0.02; done; "
-                 "kill -%s $pid; wait $pid; st=$?; kill $w 2>/dev/null; cat $d/e.txt; exit $st",
-                 tmpdir, bin, sigs[k]);
         int sig = 0;
-        int rc = shell(cmd, &sig);
+        int rc = signal_when_ready(start,
+                                   "for i in $(seq 100); do grep -q wait_for_partner "
+                                   "/proc/$pid/wchan 2>/dev/null && break; sleep 0.02; done",
+                                   sigs[k], "cat $d/e.txt", &sig);
         cr_assert_eq(rc, codes[k], "SIG%s: exit %d (signal %d): %s", sigs[k], rc, sig, out);
         char want[64];
         snprintf(want, sizeof want, "occam: stopped by signal %d\n", codes[k] - 128);

@@ -404,11 +404,12 @@ static int load_csv(const occam_data_params *p, int outputs, occam_dataset *trai
         .classes = outputs,
     };
     snprintf(src, LOAD_SOURCE_MAX, "%s", p->train);
+    /* both before either loads: a missing test file was said after a large training file */
     int rc = csv_readable("data.train", p->train, err);
+    if (rc == OCCAM_OK && p->test[0]) rc = csv_readable("data.test", p->test, err);
     if (rc == OCCAM_OK) rc = occam_csv_load(train, p->train, &opts, err);
     if (rc != OCCAM_OK || p->test[0] == '\0') return rc;
-    rc = csv_readable("data.test", p->test, err);
-    if (rc == OCCAM_OK) rc = occam_csv_load(test, p->test, &opts, err);
+    rc = occam_csv_load(test, p->test, &opts, err);
     if (rc == OCCAM_OK) rc = load_same_width(train, test, p->train, p->test, err);
     /* a reordered test file would test a model on shuffled inputs; other names pass */
     if (rc == OCCAM_OK) rc = occam_data_check_columns(train, p->train, test, p->test, NULL, 0, err);
