@@ -196,7 +196,7 @@ static int plot_prune_accuracy(const plot_ctx *c, const plot_report *r, occam_er
     FILE *f = g.f;
     fprintf(f, "set title '%s after each prune step and its fine-tuning%s' font ',13'\n"
                "set xlabel 'sparsity (fraction of weights pruned)'\n"
-               "set ylabel '%s'\nset xrange [0:1]\nset xtics 0.1\n"
+               "set ylabel '%s'\nset xrange [-0.02:1.02]\nset xtics 0.1\n"
                "set autoscale yfix\nset offsets 0, 0, graph 0.1, graph 0.1\n"
                "set key outside right top vertical Left reverse\n"
                "set style textbox opaque noborder margins 1, 1\n",
@@ -297,7 +297,7 @@ static int plot_mdl_bits(const plot_ctx *c, const plot_report *r, occam_error *e
     if (logy) mdl_bits_log_axis(f, &sp);
     fprintf(f, "set title 'Description length: L = L(model) + L(data | model)' font ',13'\n"
                "set xlabel 'sparsity (fraction of weights pruned)'\n"
-               "set ylabel '%s'\nset format y '%s'\nset xrange [0:1]\nset xtics 0.1\n"
+               "set ylabel '%s'\nset format y '%s'\nset xrange [-0.02:1.02]\nset xtics 0.1\n"
                "set offsets 0, 0, graph 0.05, graph 0.05\nset rmargin at screen 0.65\n"
                "set autoscale yfix\n"
                "set key at screen 0.67, graph 1 left top vertical Left reverse\n",
