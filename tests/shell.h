@@ -21,11 +21,17 @@ static inline int shell_run(const char *cmd, char *out, size_t cap, int *sig)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* The occam binary the tests run: $OCCAM_BIN, else build/occam. */
+static inline const char *shell_occam_bin(void)
+{
+    return getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+}
+
 /* Runs `$OCCAM_BIN ARGS 2>&1` (build/occam without OCCAM_BIN) as shell_run does; ARGS is
  * printf-formatted from fmt and ap. */
 static inline int shell_occam_v(char *out, size_t cap, int *sig, const char *fmt, va_list ap)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char args[2048], cmd[4096];
     vsnprintf(args, sizeof args, fmt, ap);
     snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);

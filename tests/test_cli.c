@@ -395,7 +395,7 @@ Test(cli, an_epoch_line_is_one_write, .timeout = 60)
 {
     if (shell("command -v strace >/dev/null && strace -qq -o /dev/null true", NULL) != 0)
         cr_skip_test("strace is not installed or cannot trace here");
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[2048];
     /* a classifier's test_acc, a regression's test_rel_err; select --verbose's lines */
     const char *runs[3][3] = {{"train", BLOBS, "test_acc"},
@@ -423,7 +423,7 @@ Test(cli, an_epoch_line_is_one_write, .timeout = 60)
  * weights, and a resume that changes the model's shape is refused naming the key. */
 static int train_until_signals(const char *sig, int times, const char *ckdir)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[3072], cmd2[256];
     /* two signals at once: both pending while the process is stopped, then handled back to
      * back (SIGTERM after SIGINT: two of one kind would merge into one). SIGSTOP takes effect
@@ -553,7 +553,7 @@ static bool same_file(const char *a, const char *b)
  * that never stopped; eval reads both models alike. */
 Test(cli, a_run_stopped_after_its_neurons_were_pruned_resumes_bit_identically, .timeout = 120)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char run[1024], cmd[4096];
     snprintf(run, sizeof run, "%s --threads 1 --set train.epochs=1 --set prune.schedule=oneshot "
              "--set prune.granularity=neuron --set prune.target=0.5 "
@@ -604,7 +604,7 @@ Test(cli, a_run_stopped_after_its_neurons_were_pruned_resumes_bit_identically, .
  * regression; accuracy 0): it is measured only when the fine-tuning ends. Now it says so. */
 Test(cli, a_stop_in_the_fine_tuning_shows_no_metric_for_its_prune, .timeout = 120)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "e=%s/f.err; %s train %s --set train.epochs=1 --set prune.schedule=oneshot "
@@ -627,7 +627,7 @@ Test(cli, a_stop_in_the_fine_tuning_shows_no_metric_for_its_prune, .timeout = 12
  * signal. */
 Test(cli, a_signal_after_training_writes_the_outputs_then_stops, .timeout = 120)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "d=%s; %s train " BLOBS " --set model.layers=20,1500,1500,3 --set train.epochs=1 "
@@ -665,7 +665,7 @@ Test(cli, a_signal_after_training_writes_the_outputs_then_stops, .timeout = 120)
  * process by the signal, so every run here exits 0 having heard nothing, or 130. */
 Test(cli, a_signal_at_the_very_end_is_never_heard_then_dropped, .timeout = 120)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "d=%s; for i in $(seq 0 29); do "
@@ -723,7 +723,7 @@ Test(cli, a_signal_while_the_data_loads_stops_at_once, .timeout = 60)
              "[model]\nlayers = 2,8,1\n[train]\nepochs = 50\nbatch = 8\n", path("fifo.csv"),
              path("rows.csv"));
     write_file("fifo.ini", ini);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     static const char *sigs[] = {"USR1", "INT", "TERM"};
     static const int codes[] = {138, 130, 143};
     char start[1024];
@@ -751,7 +751,7 @@ Test(cli, a_signal_while_the_data_loads_stops_at_once, .timeout = 60)
 Test(cli, a_short_command_stopped_by_a_signal_says_so, .timeout = 60)
 {
     cr_assert_eq(mkfifo(path("c.ini"), 0600), 0, "%s", strerror(errno));
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     /* A shell starts `cmd &` with SIGINT ignored, nohup (as a CI job may run) SIGHUP, and a
      * signal ignored at the start stays ignored: env puts them back to their defaults. */
     static const char *sigs[] = {"TERM", "HUP", "INT"};
@@ -1391,7 +1391,7 @@ Test(cli, a_missing_data_file_names_its_key_and_folder)
                         "[model]\nlayers = 2,4,1\n[train]\nepochs = 1\n");
     char cwd[512], want[1024], cmd[2048];
     cr_assert(getcwd(cwd, sizeof cwd));
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     snprintf(cmd, sizeof cmd, "cd %s && %s%s%s train m.ini 2>&1", tmpdir,
              bin[0] == '/' ? "" : cwd, bin[0] == '/' ? "" : "/", bin);
     snprintf(want, sizeof want, "data.train = nothere.csv: cannot open: No such file or "
@@ -1548,7 +1548,7 @@ Test(cli, a_run_that_saves_only_when_stopped_notes_a_held_folder)
  * the first is not disturbed. */
 Test(cli, concurrent_runs_on_one_folder)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "d=%s; %s train configs/blobs.ini --set train.epochs=100000 "
@@ -1748,7 +1748,7 @@ Test(cli, a_length_under_another_prior_is_noted)
  * (the wide config's runs above about 600 MB took 4.4 s each, 40 s of the test, for nothing). */
 static void memory_sweep(const char *config, const char *sets, int lo, int hi, int step)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     int finished = 0, refused = 0;
     for (int mb = lo; mb <= hi; mb += step) {
         char cmd[2048];
@@ -1798,7 +1798,7 @@ Test(cli, out_of_memory_is_a_message_not_an_abort, .timeout = 600)
      * that grows BLIS's pool before training: the pool kept one set of blocks, grew in the
      * first step, and BLIS aborted there (exit 134 at 440-450 MB here; found by a resource
      * sweep). The pool is now read and the multiply lengthened until it holds a set a thread. */
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     for (int mb = 420; mb <= 470; mb += 5) {
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
@@ -1827,7 +1827,7 @@ Test(cli, out_of_memory_in_the_bias_search_is_a_message)
                         "--set data.samples=200 --set noise.enabled=true "
                         "--set mdl.model_code=bits-back";
     cr_assert_eq(occam("train %s --set train.epochs=1 --save %s", small, model), 0, "%s", out);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_BYTES=40960 "
              "LD_PRELOAD=%s %s mdl %s --checkpoint %s 2>&1", so, bin, small, model);
     int sig = 0, rc = shell(cmd, &sig);
@@ -1844,7 +1844,7 @@ Test(cli, out_of_memory_for_a_pruning_minibatch_is_a_message)
 {
     char so[600], cmd[4096];
     failalloc_build(tmpdir, so, sizeof so);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_BYTES=512 "
              "LD_PRELOAD=%s %s train configs/blobs.ini --threads 1 --set train.epochs=1 "
              "--set train.batch=113 --set prune.schedule=oneshot --set prune.method=taylor "
@@ -1867,7 +1867,7 @@ Test(cli, train_writes_its_model_before_the_description_length)
 {
     char so[600], cmd[4096];
     failalloc_build(tmpdir, so, sizeof so);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     const char *cfg = "configs/blobs.ini --threads 1 --set data.samples=5000";
     snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_BYTES=1000000 "
              "FAIL_KILL=1 LD_PRELOAD=%s %s train %s --set train.epochs=1 --save %s --report %s "
@@ -1908,7 +1908,7 @@ Test(cli, a_saved_model_that_falls_back_is_not_replaced_by_the_report)
     cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
     cr_assert_eq(mkdir(path("full"), 0755), 0);
     cr_assert_eq(mkdir(path("ck"), 0755), 0);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_OPEN=%s/ "
              "LD_PRELOAD=%s %s train configs/blobs.ini --threads 1 --set train.epochs=1 "
              "--set train.checkpoint_dir=%s --save %s --report %s 2>&1", path("full"), so, bin,
@@ -1930,7 +1930,7 @@ Test(cli, a_saved_model_that_falls_back_is_not_replaced_by_the_report)
  * BLIS (found by a resource sweep): now a message and exit 1, before any work. */
 Test(cli, a_small_stack_limit_is_a_message)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "prlimit --stack=65536 %s train configs/blobs.ini --threads 1 "
              "--set train.epochs=1 --set train.checkpoint_dir=%s 2>&1", bin, tmpdir);
@@ -1947,7 +1947,7 @@ Test(cli, a_small_stack_limit_is_a_message)
  * (not root, no setpriv, or a checkout nobody cannot read). */
 Test(cli, a_thread_limit_is_a_message)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     const char *as = "setpriv --reuid=nobody --regid=nogroup --clear-groups";
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s %s --version >/dev/null 2>&1", as, bin);
@@ -1967,7 +1967,7 @@ Test(cli, a_thread_limit_is_a_message)
  * the line limit: exit 2 naming the line, within a 200 MB address space, at once. */
 Test(cli, endless_csv_line_is_an_input_error)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[2048];
 #if defined(__SANITIZE_ADDRESS__)
     const char *limit = "";
@@ -1988,7 +1988,7 @@ Test(cli, endless_csv_line_is_an_input_error)
  * it and the values this machine takes; a name is taken for its number. */
 Test(cli, blis_arch_type_is_checked)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     const struct {
         const char *value;
         int rc;
@@ -2031,7 +2031,7 @@ Test(cli, long_paths_keep_the_reason)
         for (int i = 0; i < 100; i++) strcat(dir, "d");
         cr_assert(mkdir(dir, 0700) == 0 || errno == EEXIST, "%s", dir);
     }
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     static char cmd[16384];
     snprintf(cmd, sizeof cmd, "%s train %s/missing.ini 2>&1", bin, dir);
     int sig = 0;
@@ -2824,7 +2824,7 @@ Test(cli, regression_predict_and_eval_are_in_the_targets_units)
 /* Runs `cat FILE | occam ARGS` through the shell: the input is a real pipe. */
 static int occam_piped(const char *file, const char *args)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "cat '%s' | %s %s 2>&1", file, bin, args);
     int sig = 0, rc = shell(cmd, &sig);
@@ -3637,7 +3637,7 @@ Test(cli, topo_of_a_huge_synthetic_machine_is_bounded)
                                       a skipped test leaks in libcriterion, failing the run) */
 Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     const char *runs[] = {"65536 65536 65536 2", "10 10 10 2000"};
     for (int i = 0; i < 2; i++) {
         char cmd[1024];
@@ -3656,7 +3656,7 @@ Test(cli, bench_gemm_blis_threads_out_of_memory_is_a_message)
  * Before, both ran silently oversubscribed. */
 Test(cli, bench_threads_past_the_cores_are_noted)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "exec taskset -c 0 %s bench gemm 16 16 16 2 2>&1", bin);
     int sig = 0, rc = shell(cmd, &sig);
@@ -3979,7 +3979,7 @@ Test(cli, a_long_key_keeps_the_reason)
     static char name[5001], cmd[16384];
     memset(name, 'k', 5000);
     name[5000] = 0;
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     int sig = 0;
     snprintf(cmd, sizeof cmd, "%s train %s --set train.%s=1 2>&1", bin, BLOBS, name);
     expect(shell(cmd, &sig), 2, "...' in [train]");
@@ -4038,7 +4038,7 @@ Test(cli, the_build_id_follows_a_removed_source)
  * and occam's teams keep the one level of parallelism they need. */
 Test(cli, openmp_limits_in_the_environment)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     const char *args = "configs/blobs.ini --set data.samples=100 --set train.epochs=1 "
                        "--set runtime.oversubscribe=true";
     char cmd[1024];

@@ -330,7 +330,7 @@ Test(select_cmd, report_fields_best_is_argmin_and_the_table_names_it)
     occam_json_free(&root);
     /* `occam plot` takes the report: select.dat and select.png, nothing else */
     if (!occam_plot_have_gnuplot(NULL)) return;
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s plot %s --out %s 2>&1 && ls %s", bin, rep, path("fig"),
              path("fig"));
@@ -512,7 +512,7 @@ Test(select_cmd, noisy_points_are_coded_bits_back)
     snprintf(acc, sizeof acc, "accuracy %.4f", number(&pts->items[best], "test"));
     occam_json_free(&root);
     /* --save holds the best point's model: eval with its settings gives its test accuracy */
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s eval configs/blobs.ini --threads 1 --set data.samples=200 "
              "--set data.test_samples=100 --set noise.enabled=%s --checkpoint %s 2>&1", bin,
@@ -577,7 +577,7 @@ static int select_csv(const char *pipe_from, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     /* model.layers fits the CSVs, unless a grid sets it (a --set of a grid key is refused) */
     snprintf(cmd, sizeof cmd, "%s%s%s select configs/blobs.ini --threads 1 --set data.source=csv "
              "--set data.label=last %s --set train.epochs=2 %s 2>&1",
@@ -638,7 +638,7 @@ Test(select_cmd, a_fifo_in_a_grid_of_data_sets_is_refused, .timeout = 60)
     snprintf(fifo, sizeof fifo, "%s", path("f.csv"));
     write_csv(good, 1);
     cr_assert_eq(mkfifo(fifo, 0600), 0);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     snprintf(cmd, sizeof cmd, "timeout -k 2 20 %s select configs/blobs.ini --threads 1 "
              "--set data.source=csv --set data.label=last --set model.layers=4,3,2 "
              "--set train.epochs=2 --grid data.train=%s,%s 2>&1", bin, good, fifo);
@@ -732,7 +732,7 @@ Test(select_cmd, a_diverging_point_fails_and_is_not_chosen)
  * returns its exit status, its stdout then stderr in `out`. */
 static int select_until_signal(const char *args, const char *seen, const char *pause)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
              "e=%s/err; %s select configs/blobs.ini --threads 1 %s >%s/out 2>$e & pid=$!; "
@@ -791,7 +791,7 @@ Test(select_cmd, a_point_that_cannot_be_set_up_ends_the_grid_as_a_stop_does)
     teardown(); /* a skipped test's .fini does not run */
     cr_skip_test("an address-space limit cannot be combined with AddressSanitizer");
 #else
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     const char *rep = path("r.json");
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
@@ -841,7 +841,7 @@ Test(select_cmd, a_signal_during_the_last_point_writes_the_outputs_then_stops,
  * failed. The same for a closed stdout ('occam eval ... >&-' exited 0, its result lost). */
 Test(select_cmd, a_reader_gone_from_stdout_loses_no_output, .timeout = 120)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "{ %s select configs/blobs.ini --threads 1 --set data.samples=200 "
              "--set train.epochs=2 --grid train.lr=0.01,0.02,0.03,0.04,0.05,0.06 --save %s "
@@ -907,7 +907,7 @@ Test(select_cmd, points_must_code_the_same_training_data)
  * pipe. */
 Test(select_cmd, save_to_a_stream_is_one_model, .timeout = 120)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     const char *grid = "select configs/blobs.ini --threads 1 --set train.epochs=2 --set "
                        "prune.schedule=oneshot --set prune.finetune_epochs=1 --grid "
                        "prune.target=0,0.5,0.9"; /* each point shorter than the last */

@@ -26,7 +26,7 @@
 
 static const char *bin(void)
 {
-    return getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    return shell_occam_bin();
 }
 
 /* mpirun -np NP occam ARGS 2>&1 into out; the exit status. Open MPI's leak-prone internals are

@@ -43,7 +43,7 @@ static double seconds;
 /* argv[0] = $OCCAM_BIN, then first (unless NULL) and the NULL-terminated rest; returns argv[0]. */
 static const char *occam_argv(char *argv[64], const char *first, va_list ap)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     int argc = 0;
     argv[argc++] = (char *)bin;
     if (first) argv[argc++] = (char *)first;
@@ -433,7 +433,7 @@ Test(outputs, stdout_on_a_full_disk_says_why)
         cr_skip_test("mknod is not allowed here: %s", strerror(errno));
     const char *model = in_dir("m.safetensors"), *csv = in_dir("in.csv");
     predict_setup(model, csv, 10);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     static const char *const args[] = {"mdl " BLOBS " --threads 1 --json --checkpoint %s",
                                        "topo --threads 1 --json", "topo --threads 1"};
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) {
@@ -739,7 +739,7 @@ static int sh(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(body, sizeof body, fmt, ap);
     va_end(ap);
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     snprintf(cmd, sizeof cmd, "B=%s; D=%s; C='" BLOBS " --threads 1 --set train.epochs=1'; %s",
              bin, dir, body);
     int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);

@@ -26,6 +26,7 @@
 
 #include "../src/cli/plot.h"
 #include "occam/safetensors.h"
+#include "shell.h"
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
@@ -1659,7 +1660,7 @@ Test(plot, a_nul_byte_in_an_input_is_refused_with_its_line)
 /* Runs `$OCCAM_BIN plot ARGS` with stdout and stderr captured; returns the exit status. */
 static int occam_plot_cli(char *out, size_t cap, const char *env, const char *args)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s %s plot %s 2>&1", env, bin, args);
     FILE *p = popen(cmd, "r");

@@ -16,6 +16,7 @@
 #include "occam/model.h"
 #include "occam/rng.h"
 #include "occam/sparse.h"
+#include "shell.h"
 
 #define TOL 1e-5
 
@@ -368,7 +369,7 @@ Test(sparse, removed_neurons)
 
 static int run_occam(char *out, size_t cap, const char *args)
 {
-    const char *bin = getenv("OCCAM_BIN") ? getenv("OCCAM_BIN") : "build/occam";
+    const char *bin = shell_occam_bin();
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
     FILE *p = popen(cmd, "r");

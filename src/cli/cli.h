@@ -81,6 +81,9 @@ void cli_team_text(char *team, size_t cap, int threads, const char *arch);
  * CPUs (0: none): the threads share the quota's time, and every step waits for the slowest
  * (the automatic team, 0, takes the quota). "" when it is within the quota. */
 void cli_quota_note(char *buf, size_t cap, const char *origin, int threads, int quota);
+/* That note on stderr (rank 0) for `threads` asked for (cli_threads_origin), against this
+ * process's cgroup quota. */
+void cli_say_quota(int threads);
 
 /* What set the thread count, for messages: "--threads" when o gave it, else "runtime.threads".
  * cli_setup records it (select, which resolves each point's count itself, calls

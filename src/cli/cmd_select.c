@@ -175,12 +175,7 @@ static int build_points(select_run *s, occam_error *err)
     }
     /* the most threads a point asked for, past a container's CPU quota: said once, as train
      * says it (cli_setup) */
-    if (asked > 0 && occam_comm_is_root(occam_comm_world())) {
-        char note[256];
-        cli_quota_note(note, sizeof note, cli_threads_origin(), asked,
-                       occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup"));
-        fputs(note, stderr);
-    }
+    if (asked > 0) cli_say_quota(asked);
     return find_same_runs(s, err);
 }
 

@@ -338,16 +338,20 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
                                 cli_threads_origin(), threads, err);
     /* a count asked for is taken as asked, past a container's quota too: said, not silent */
-    if (rc == OCCAM_OK && cfg->runtime.threads > 0 && occam_comm_is_root(occam_comm_world())) {
-        char note[256];
-        cli_quota_note(note, sizeof note, cli_threads_origin(), *threads,
-                       occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup"));
-        fputs(note, stderr);
-    }
+    if (rc == OCCAM_OK && cfg->runtime.threads > 0) cli_say_quota(*threads);
     if (rc == OCCAM_OK) rc = ranks_read_files(o, cfg, err);
 
     /* under mpirun a file one host lacks, or a rank left without a core, stops every rank */
     return cli_agree(rc, err);
+}
+
+void cli_say_quota(int threads)
+{
+    if (!occam_comm_is_root(occam_comm_world())) return;
+    char note[256];
+    cli_quota_note(note, sizeof note, cli_threads_origin(), threads,
+                   occam_team_cgroup_cpus("/proc/self/cgroup", "/sys/fs/cgroup"));
+    fputs(note, stderr);
 }
 
 void cli_quota_note(char *buf, size_t cap, const char *origin, int threads, int quota)
