@@ -477,3 +477,17 @@ Test(json, large_object_duplicate_check)
     occam_json_free(&v);
     free(text);
 }
+
+Test(json, parse_limited_counts_values)
+{
+    /* Every value counts one, keys do not: {"a":[1,"x"],"b":null} is 5 values. */
+    const char *t = "{\"a\":[1,\"x\"],\"b\":null}";
+    occam_json_value v;
+    occam_error err = { 0 };
+    cr_assert_eq(occam_json_parse_limited(&v, t, strlen(t), 5, &err), OCCAM_OK, "%s", err.msg);
+    cr_expect_eq(v.count, 2);
+    occam_json_free(&v);
+    cr_assert_eq(occam_json_parse_limited(&v, t, strlen(t), 4, &err), OCCAM_ERR_INPUT);
+    cr_expect_str_eq(err.msg, "byte 17: more than 4 values, the limit for this document");
+    cr_expect_eq(v.type, OCCAM_JSON_NULL);
+}

@@ -521,6 +521,36 @@ Test(safetensors, rejects_huge_header_length)
     expect_bad(path, ": header length 100000001 is over the 100000000-byte limit");
 }
 
+Test(safetensors, rejects_header_of_too_many_values)
+{
+    /* 2 MB of "[0,0,0,..." inside one entry: the reader stops at OCCAM_ST_MAX_VALUES values
+     * (a 100 MB header of them parsed to a 3.2 GB tree before), naming the byte it stopped at;
+     * one value fewer than the limit gets past the JSON to the entry's own check. */
+    const char *path = in_tmp("values.safetensors");
+    const char *head = "{\"a\":";
+    size_t n = OCCAM_ST_MAX_VALUES, len = strlen(head) + 2 * n + 2;
+    char *h = malloc(len + 1);
+    cr_assert(h);
+    strcpy(h, head);
+    char *q = h + strlen(head);
+    *q++ = '[';
+    for (size_t i = 0; i < n; i++) *q++ = '0', *q++ = ',';
+    q[-1] = ']';
+    *q++ = '}';
+    *q = '\0';
+    write_raw(path, UINT64_MAX, h, NULL, 0);
+    /* The object and the array are two values, so the limit falls on zero n - 2. */
+    char want[96];
+    snprintf(want, sizeof want, ": header is not valid JSON: byte %zu: more than %u values",
+             strlen(head) + 1 + 2 * (n - 2), OCCAM_ST_MAX_VALUES);
+    expect_bad(path, want);
+    /* n - 2 zeros: within the limit, refused for what the entry is. */
+    memcpy(h + strlen(head) + 2 * n - 4, "]}", 3);
+    write_raw(path, UINT64_MAX, h, NULL, 0);
+    expect_bad(path, ": tensor 'a': entry is not an object");
+    free(h);
+}
+
 Test(safetensors, rejects_bad_json)
 {
     const char *path = in_tmp("json.safetensors");

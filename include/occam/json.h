@@ -113,6 +113,14 @@ struct occam_json_member {
  * returns OCCAM_ERR_INPUT with err->msg "byte N: what is wrong" (N is the 0-based offset),
  * or OCCAM_ERR_RUNTIME with "out of memory". Callers prefix the message with the source name. */
 int occam_json_parse(occam_json_value *out, const char *text, size_t len, occam_error *err);
+
+/* As occam_json_parse, but refuses (OCCAM_ERR_INPUT, "byte N: more than M values ...") a
+ * document of more than max_values values (every number, string, literal, array and object
+ * counts one; keys do not). The tree takes about 64 bytes a value, so a reader of untrusted
+ * files bounds its memory by what its format can hold: 100 MB of "[0,0,0,..." is 50 million
+ * values, 3.2 GB as a tree. */
+int occam_json_parse_limited(occam_json_value *out, const char *text, size_t len,
+                             size_t max_values, occam_error *err);
 /* Frees everything v owns and resets it to a NULL value; v itself is not freed. NULL is fine. */
 void occam_json_free(occam_json_value *v);
 /* The value of member key in an object, or NULL if v is not an object or has no such key. */

@@ -36,6 +36,10 @@
 
 #define OCCAM_ST_MAX_DIM 4
 #define OCCAM_ST_MAX_HEADER 100000000u /* bytes, as in the reference implementation */
+/* JSON values in a header: a tensor's entry is at most 10 (its object, dtype, a shape of up to
+ * 4 and two offsets), a metadata pair 1. A million holds 100,000 tensors and bounds the parsed
+ * header to about 64 MB; a 100 MB header of "[0,0,0,..." would otherwise parse to 3.2 GB. */
+#define OCCAM_ST_MAX_VALUES 1000000u
 #define OCCAM_ST_CHECKSUM_KEY "occam.checksum"
 
 typedef enum {
@@ -107,7 +111,7 @@ int occam_st_write(const char *path, const occam_st_tensor *tensors, int ntensor
  * Validation covers:
  * - the file's size;
  * - the header length: at most the bytes after it, and at most OCCAM_ST_MAX_HEADER;
- * - strict JSON with an object at the top;
+ * - strict JSON with an object at the top, of at most OCCAM_ST_MAX_VALUES values;
  * - each entry: a known dtype, a shape of at most 4 non-negative integers, and offsets whose
  *   span equals prod(shape) times the element size;
  * - the offsets: they tile the data area exactly, with no gaps or overlaps;

@@ -295,6 +295,7 @@ typedef struct parser {
     const unsigned char *s;
     size_t len, pos;
     int depth;
+    size_t values, max_values; /* values parsed so far; the caller's limit */
     occam_error *err;
 } parser;
 
@@ -640,6 +641,8 @@ static int parse_value(parser *p, occam_json_value *v)
     skip_ws(p);
     char what[32];
     if (p->pos >= p->len) return fail(p, p->pos, "unexpected end of input, expected a value");
+    if (++p->values > p->max_values)
+        return fail(p, p->pos, "more than %zu values, the limit for this document", p->max_values);
     unsigned char c = p->s[p->pos];
     switch (c) {
     case '{': return parse_object(p, v);
@@ -663,7 +666,13 @@ static int parse_value(parser *p, occam_json_value *v)
 
 int occam_json_parse(occam_json_value *out, const char *text, size_t len, occam_error *err)
 {
-    parser p = { (const unsigned char *)text, len, 0, 0, err };
+    return occam_json_parse_limited(out, text, len, SIZE_MAX, err);
+}
+
+int occam_json_parse_limited(occam_json_value *out, const char *text, size_t len,
+                             size_t max_values, occam_error *err)
+{
+    parser p = { (const unsigned char *)text, len, 0, 0, 0, max_values, err };
     memset(out, 0, sizeof *out);
     int rc = parse_value(&p, out);
     if (rc == OCCAM_OK) {

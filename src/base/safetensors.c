@@ -632,7 +632,7 @@ static int parse_header(occam_st_file *f, const char *text, size_t len, span **s
                         occam_error *err)
 {
     occam_error jerr = { 0 };
-    int rc = occam_json_parse(&f->header, text, len, &jerr);
+    int rc = occam_json_parse_limited(&f->header, text, len, OCCAM_ST_MAX_VALUES, &jerr);
     if (rc)
         return occam_error_set(err, rc, "%s: header is not valid JSON: %s", f->path, jerr.msg);
     const occam_json_value *h = &f->header;
@@ -730,7 +730,8 @@ bool occam_st_peek_meta(const char *path, const char *key, char *out, size_t cap
     fclose(fp);
     occam_json_value root = {0};
     occam_error ignored;
-    ok = ok && occam_json_parse(&root, h, (size_t)hlen, &ignored) == OCCAM_OK;
+    ok = ok && occam_json_parse_limited(&root, h, (size_t)hlen, OCCAM_ST_MAX_VALUES, &ignored) ==
+                   OCCAM_OK;
     const occam_json_value *m = ok ? occam_json_get(&root, "__metadata__") : NULL;
     const occam_json_value *v = m ? occam_json_get(m, key) : NULL;
     ok = v && v->type == OCCAM_JSON_STRING && strlen(v->str) < cap;
