@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,8 +331,8 @@ static double json_number(const occam_json_value *root, const char *a, const cha
 
 Test(cli, train_report_save_then_eval)
 {
-    expect(occam("train %s --threads 2 --report %s --save %s --set train.epochs=3", BLOBS,
-                  path("r.json"), path("m.safetensors")),
+    expect(occam("train %s --threads 2 --set runtime.oversubscribe=true --report %s --save %s "
+                 "--set train.epochs=3", BLOBS, path("r.json"), path("m.safetensors")),
            0, "saved");
     FILE *f = fopen(path("r.json"), "rb");
     cr_assert(f);
@@ -1753,7 +1754,8 @@ static void memory_sweep(const char *config, const char *sets, int lo, int hi, i
     for (int mb = lo; mb <= hi; mb += step) {
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
-                 "ulimit -v %d; exec %s train %s --threads 2 --set train.epochs=1 %s "
+                 "ulimit -v %d; exec %s train %s --threads 2 --set runtime.oversubscribe=true "
+                 "--set train.epochs=1 %s "
                  "--set train.checkpoint_dir=%s 2>&1", mb * 1024, bin, config, sets, tmpdir);
         int sig = 0, rc = shell(cmd, &sig);
         cr_assert(rc >= 0, "%s, %d MB: killed by signal %d: %s", config, mb, sig, out);
@@ -1957,7 +1959,8 @@ Test(cli, a_thread_limit_is_a_message)
     }
     cr_assert_eq(chmod(tmpdir, 0777), 0);
     snprintf(cmd, sizeof cmd, "prlimit --nproc=1:1 %s %s train configs/blobs.ini --threads 2 "
-             "--set train.epochs=1 --set train.checkpoint_dir=%s 2>&1", as, bin, tmpdir);
+             "--set runtime.oversubscribe=true --set train.epochs=1 "
+             "--set train.checkpoint_dir=%s 2>&1", as, bin, tmpdir);
     cr_assert_eq(shell(cmd, NULL), 1, "%s", out);
     cr_assert(strstr(out, "occam: cannot start 2 threads: Resource temporarily unavailable"),
               "%s", out);
@@ -2726,7 +2729,8 @@ Test(cli, as_coded_is_the_quantised_model_on_every_numa_node)
     for (int c = 0; c < 2; c++) {
         char line[2][256];
         for (int rep = 0; rep < 2; rep++) {
-            expect(occam("%s %s --checkpoint %s%s%s --threads 2 --set mdl.weight_precision=2 "
+            expect(occam("%s %s --checkpoint %s%s%s --threads 2 --set runtime.oversubscribe=true "
+                         "--set mdl.weight_precision=2 "
                          "--set 'runtime.topology=synthetic:numa:2 core:1 pu:1' "
                          "--set runtime.placement=spread --set runtime.weights=%s", cmds[c],
                          BLOBS, path("b.st"), c ? "" : " --out ", c ? "" : path("c.occ"),
@@ -3717,8 +3721,8 @@ Test(cli, a_model_or_trainer_past_the_memory_says_so_before_touching_it)
 Test(cli, a_batch_past_the_rows_sizes_the_buffers_by_the_rows)
 {
     char at_rows[4096];
-    const char *run = "train %s --threads 2 --set model.layers=20,20000,3 --set train.epochs=2 "
-                      "--set train.batch=%s";
+    const char *run = "train %s --threads 2 --set runtime.oversubscribe=true "
+                      "--set model.layers=20,20000,3 --set train.epochs=2 --set train.batch=%s";
     expect(occam(run, BLOBS, "1000"), 0, "test   loss");
     snprintf(at_rows, sizeof at_rows, "%s", strstr(out, "# result"));
     expect(occam(run, BLOBS, "1048576"), 0, "every step takes all of them");
@@ -4078,7 +4082,11 @@ Test(cli, openmp_limits_in_the_environment)
     /* a place the team would take naming a CPU this machine lacks: libgomp ended the run,
      * exit 1 (two places, CPU 0 and one past the last, for a team of two) */
     long conf = sysconf(_SC_NPROCESSORS_CONF);
-    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    /* the automatic team is this process's CPUs: with one (taskset -c 0) it never reaches
+     * place 1 and runs */
+    if (sched_getaffinity(0, sizeof mine, &mine) == 0 && CPU_COUNT(&mine) >= 2) {
         char want[256];
         snprintf(want, sizeof want, "GOMP_CPU_AFFINITY = 0 %ld: place 1 names CPU %ld, but this "
                  "machine has CPUs 0 to %ld", conf, conf, conf - 1);
@@ -4135,8 +4143,9 @@ Test(cli, openmp_limits_in_the_environment)
     expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"garbage\": expected a positive whole number");
     /* the automatic count takes at most one thread per core of the topology: a core of two
      * hyperthreads (here a synthetic one) refused the default run, "runtime.threads = 2: more
-     * threads than the 1 cores of the topology", to a user who had set nothing */
-    if (sysconf(_SC_NPROCESSORS_ONLN) >= 2) {
+     * threads than the 1 cores of the topology", to a user who had set nothing (the synthetic
+     * PUs are this process's CPUs: with one, the count is refused for the process's mask) */
+    if (CPU_COUNT(&mine) >= 2) {
         snprintf(cmd, sizeof cmd, "HWLOC_SYNTHETIC='core:1 pu:2' %s train %s 2>&1", bin, plain);
         expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
         snprintf(cmd, sizeof cmd, "HWLOC_SYNTHETIC='core:1 pu:2' %s train %s --threads 2 2>&1",

@@ -795,7 +795,8 @@ Test(select_cmd, a_point_that_cannot_be_set_up_ends_the_grid_as_a_stop_does)
     const char *rep = path("r.json");
     char cmd[4096];
     snprintf(cmd, sizeof cmd,
-             "ulimit -v 300000; %s select configs/blobs.ini --threads 2 --set train.epochs=1 "
+             "ulimit -v 300000; %s select configs/blobs.ini --threads 2 "
+             "--set runtime.oversubscribe=true --set train.epochs=1 "
              "--set train.lr=0.001 --grid model.layers=20:50:3,20:3000:3000:3 --report %s "
              "--save %s 2>&1", bin, rep, path("m.st"));
     cr_assert_eq(shell(cmd), 1, "%s", out);

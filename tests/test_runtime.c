@@ -31,6 +31,8 @@ Test(runtime, buffers_live_on_their_threads_nodes)
 {
     occam_config cfg;
     occam_config_defaults(&cfg);
+    cfg.runtime.threads = 2; /* a team of 2 on a machine of any size (a 1-CPU one too) */
+    cfg.runtime.oversubscribe = true;
     occam_error err;
     occam_model m;
     cr_assert_eq(occam_model_create(&m, &cfg.model, cfg.data.task, &err), OCCAM_OK);

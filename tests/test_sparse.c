@@ -428,7 +428,8 @@ Test(sparse, predict_csv_format)
     static char out[1 << 16];
     for (int v = 0; v < 2; v++) {
         snprintf(args, sizeof args, "predict configs/blobs.ini --checkpoint %s --input %s "
-                 "--output %s --threads 2", ckpt, v ? in21 : in20, pred);
+                 "--output %s --threads 2 --set runtime.oversubscribe=true", ckpt,
+                 v ? in21 : in20, pred);
         cr_assert_eq(run_occam(out, sizeof out, args), 0, "%s", out);
         FILE *p = fopen(pred, "r");
         cr_assert(p);
