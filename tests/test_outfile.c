@@ -580,3 +580,29 @@ Test(outfile, what_sigkill_left_is_removed_by_the_next_write)
     cr_assert_eq(occam_outfile_write_all(in_dir("link"), "v", 1, &err), OCCAM_OK, "%s", err.msg);
     cr_expect(!exists(stale3));
 }
+
+/* A folder on a kernel file system takes no file, though access() lets root create one there:
+ * `--report /proc/version` trained, then failed to write. The check refuses it at the start,
+ * naming the file system. Only checked: nothing is opened there. */
+Test(outfile, a_folder_on_a_kernel_file_system_is_refused_at_the_check)
+{
+    static const char *const paths[][2] = {
+        {"/proc/version", "cannot write into the folder /proc: it is on proc, a kernel file "
+                          "system"},
+        {"/proc/occam-no-such-file.json", "it is on proc"},
+        {"/sys/kernel/occam-no-such-file.json", "it is on sysfs"},
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        occam_error err = {0};
+        struct stat st;
+        if (i == 2 && (stat("/sys/kernel", &st) != 0 || !S_ISDIR(st.st_mode))) continue;
+        cr_expect_eq(occam_outfile_check(paths[i][0], "--report", &err), OCCAM_ERR_INPUT, "%s",
+                     paths[i][0]);
+        cr_expect(strstr(err.msg, paths[i][1]), "want '%s' in: %s", paths[i][1], err.msg);
+    }
+    occam_error err = {0};
+    cr_expect_eq(occam_outfile_check_dir("/proc", "train.checkpoint_dir", &err),
+                 OCCAM_ERR_INPUT);
+    cr_expect_str_eq(err.msg, "train.checkpoint_dir /proc: it is on proc, a kernel file system, "
+                     "where occam makes no files");
+}

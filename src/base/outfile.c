@@ -26,7 +26,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 /* Room after a target's name for ".tmp.PID". */
@@ -136,6 +138,40 @@ static bool follow_links(char *p, refusal *why)
     }
 }
 
+/* The kernel's file systems, where a folder takes no new file (proc, sysfs, cgroups: the
+ * file a folder's access() lets root create cannot be made), or where a new file is not a
+ * file (efivarfs: an EFI variable). An output there was refused only once the run had done
+ * its work: `--report /proc/version` trained, then failed to write. */
+static const char *kernel_fs(const char *dir)
+{
+    struct statfs fs;
+    if (statfs(dir, &fs) != 0) return NULL;
+    switch ((unsigned long)fs.f_type) {
+    case PROC_SUPER_MAGIC: return "proc";
+    case SYSFS_MAGIC: return "sysfs";
+    case CGROUP_SUPER_MAGIC: return "cgroup";
+    case CGROUP2_SUPER_MAGIC: return "cgroup2";
+    case DEBUGFS_MAGIC: return "debugfs";
+    case TRACEFS_MAGIC: return "tracefs";
+    case SECURITYFS_MAGIC: return "securityfs";
+    case SELINUX_MAGIC: return "selinuxfs";
+    case BPF_FS_MAGIC: return "bpf";
+    case PSTOREFS_MAGIC: return "pstore";
+    case EFIVARFS_MAGIC: return "efivarfs";
+    case DEVPTS_SUPER_MAGIC: return "devpts";
+    default: return NULL;
+    }
+}
+
+/* The refusal's words for a folder on one (kernel_fs(dir) is not NULL). */
+static const char *kernel_fs_text(const char *dir)
+{
+    static _Thread_local char text[96];
+    snprintf(text, sizeof text, "it is on %s, a kernel file system, where occam makes no files",
+             kernel_fs(dir));
+    return text;
+}
+
 static bool resolve(const char *path, resolved *r, refusal *why)
 {
     memset(r, 0, sizeof *r);
@@ -185,6 +221,7 @@ static bool resolve(const char *path, resolved *r, refusal *why)
     bool ok = stat(real, &ds) == 0 && S_ISDIR(ds.st_mode);
     if (!ok) refuse(why, ENOTDIR, NULL, dir);
     else if (access(real, W_OK | X_OK) != 0) ok = refuse(why, errno, NULL, dir);
+    else if (kernel_fs(real)) ok = refuse(why, EPERM, kernel_fs_text(real), dir);
     int n = ok ? snprintf(r->target, sizeof r->target, "%s/%s", strcmp(real, "/") ? real : "",
                           base)
                : 0;
@@ -244,7 +281,7 @@ static bool usable_dir(const char *dir, refusal *why)
     if (stat(dir, &st) != 0) return refuse(why, errno, NULL, NULL);
     if (!S_ISDIR(st.st_mode)) return refuse(why, ENOTDIR, "is not a folder", NULL);
     if (access(dir, W_OK | X_OK) != 0) return refuse(why, errno, NULL, NULL);
-    return true;
+    return !kernel_fs(dir) || refuse(why, EPERM, kernel_fs_text(dir), NULL);
 }
 
 int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err)
