@@ -172,7 +172,8 @@ bool cli_compress_reads(const occam_config *cfg, const char *why);
 /* On rank 0, a note on stderr for each key cfg sets that its run does not read
  * (occam_config_drop_inert), only those whose name starts with `only` when it is not NULL
  * (occam mdl names the mdl.* keys its code does not read; it trains nothing). An mdl.* key
- * compress still reads with cfg is named as such. A [noise] section switched off is not. */
+ * compress still reads with cfg is named as such. A [noise] section switched off is not, nor
+ * (`only` NULL: occam train) a noisy run's bits-back keys, which train's bits-back line reads. */
 void cli_note_inert(const occam_config *cfg, const char *only);
 
 /* On rank 0, a note on stderr when the model file records training rows other than train

@@ -224,10 +224,29 @@ static const char compress_usage[] =
     "bits it should match. The file is always the two-part code: mdl.model_code = count or\n"
     "bits-back is ignored, with a note (occam mdl computes those).\n";
 
+/* The key an inert-key reason starts with. */
+static void reason_key(char *key, size_t size, const char *why)
+{
+    snprintf(key, size, "%.*s", (int)strcspn(why, " "), why);
+}
+
+/* A noisy model's bits-back keys (mdl.samples under a mixture prior, mdl.data_samples,
+ * mdl.seed): occam train reads them whatever mdl.model_code says, for the bits-back line it
+ * prints beside the configured code (cmd_train.c's print_bits_back). */
+static bool train_bits_back_reads(const occam_config *cfg, const char *why)
+{
+    if (!cfg->noise.enabled || cfg->mdl.model_code == OCCAM_MDL_BITS_BACK) return false;
+    char key[64];
+    reason_key(key, sizeof key, why);
+    occam_config c = *cfg;
+    c.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    return occam_config_key_applies(&c, key);
+}
+
 bool cli_compress_reads(const occam_config *cfg, const char *why)
 {
     char key[64];
-    snprintf(key, sizeof key, "%.*s", (int)strcspn(why, " "), why);
+    reason_key(key, sizeof key, why);
     occam_config c = *cfg;
     c.mdl.model_code = OCCAM_MDL_TWO_PART; /* as run_compress sets it */
     if (occam_config_key_applies(&c, key)) return true;
@@ -243,6 +262,9 @@ void cli_note_inert(const occam_config *cfg, const char *only)
         /* [noise] left in a file but switched off: no note */
         if (occam_config_inert_is_noise_off(inert) || (only && strncmp(inert, only, strlen(only))))
             continue;
+        /* train's bits-back line of a noisy model reads it: no note ("this run ignores it"
+         * was said of mdl.data_samples, which changed that line's data bits) */
+        if (!only && train_bits_back_reads(cfg, inert)) continue;
         /* an mdl.* key of another code than this run's may still be one compress reads with
          * this config: "ignored" would be wrong there */
         if (!only && cli_compress_reads(cfg, inert))
