@@ -306,6 +306,25 @@ Test(config, drop_inert_resets_noise_keys_the_prior_does_not_read)
         const char *why = occam_config_drop_inert(&c);
         cr_assert(why && !strncmp(why, "noise.log_alpha ", 16), "prior %d: %s", pr, why);
     }
+    /* noise.seed seeds the weight samples, which only a sampled data term draws: under the
+     * expansion (auto with a Gaussian or mixture prior) it changed nothing without a word,
+     * and select trained each of its values */
+    for (int pr = OCCAM_PRIOR_GAUSSIAN; pr <= OCCAM_PRIOR_SPARSE; pr++)
+        for (int dt = OCCAM_NOISE_DATA_AUTO; dt <= OCCAM_NOISE_DATA_SAMPLE; dt++) {
+            if (pr == OCCAM_PRIOR_SPARSE && dt == OCCAM_NOISE_DATA_EXPANSION) continue;
+            occam_config c;
+            occam_config_defaults(&c);
+            c.noise.enabled = true;
+            c.noise.prior = (occam_prior_kind)pr;
+            c.noise.data_term = (occam_noise_data_term)dt;
+            c.noise.seed = 7;
+            const char *why = occam_config_drop_inert(&c);
+            bool sampled = dt == OCCAM_NOISE_DATA_SAMPLE ||
+                           (dt == OCCAM_NOISE_DATA_AUTO && pr == OCCAM_PRIOR_SPARSE);
+            if (sampled) cr_assert_null(why, "prior %d, data term %d: %s", pr, dt, why);
+            else cr_assert(why && !strncmp(why, "noise.seed ", 11) && c.noise.seed == 1,
+                           "prior %d, data term %d: %s", pr, dt, why ? why : "not reset");
+        }
     /* (prior_scope = layer above: rebalance is not read) one prior for the network, ReLU:
      * rebalance is read; under tanh it is not */
     occam_config c;

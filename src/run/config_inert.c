@@ -43,7 +43,8 @@
  * and gamma under the step schedule only, train.lr_min under cosine only.
  *
  * noise.*: the mixture's keys apply to the sparse prior too: its bits-back code puts the
- * survivors under a mixture (dl.c's bits_back). */
+ * survivors under a mixture (dl.c's bits_back). noise.seed is read only by a sampled data
+ * term (occam_noise_samples). */
 #include "occam/config.h"
 
 #include <stdbool.h>
@@ -105,6 +106,10 @@ static bool noise_log_alpha(const occam_config *c)
 {
     return noise_sparse(c) || (two_part_step_chosen(c) && c->mdl.precision != OCCAM_PRECISION_SEARCH);
 }
+/* noise.seed seeds the weight samples of the noisy forward pass (noisy.c's noisy_forward),
+ * which only a sampled data term draws: the expansion draws none, and the bits-back code's
+ * samples are mdl.seed's */
+static bool noise_sampled(const occam_config *c) { return occam_noise_samples(&c->noise); }
 static bool noise_rebalanced(const occam_config *c) /* as occam_trainer_begin_epoch reads it */
 {
     return occam_noise_one_prior(&c->noise) && c->model.activation == OCCAM_ACT_RELU;
@@ -299,6 +304,9 @@ static const struct inert_rule {
          "masking by it"),
     RULE("noise.prior_scope", noise.prior_scope, noise_shared,
          "does not apply with noise.prior = sparse (it has no parameters)"),
+    RULE("noise.seed", noise.seed, noise_sampled,
+         "applies only to noise.data_term = sample, or auto with noise.prior = sparse (the "
+         "expansion draws no weight samples)"),
     RULE("noise.rebalance", noise.rebalance, noise_rebalanced,
          "applies only to one prior for the network (noise.prior = gaussian or mog, "
          "noise.prior_scope = network or auto) with model.activation = relu"),
