@@ -2595,6 +2595,12 @@ Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
            "continues bit-identically");
     cr_assert_null(strstr(out, "not bit-identically"), "%s", out);
     same_tensors("whole.st", "resumed.st");
+    /* train.seed and model.init only start a run: the state holds what they made */
+    expect(occam("train %s %s --set train.seed=9 --set model.init=xavier --resume %s --save %s",
+                 BLOBS, run, path("ck/ckpt-e0001-s000000007.safetensors"), path("seeded.st")),
+           0, "occam: note: model.init changed from he to xavier; train.seed changed from 1 to 9 "
+              "(they change nothing in this run); it continues bit-identically");
+    same_tensors("whole.st", "seeded.st");
     expect(occam("train %s %s --set train.batch=400 --set train.checkpoint_every=1 --set "
                  "train.checkpoint_dir=%s --save %s", BLOBS, run, path("cb"), path("w2.st")),
            0, "saved");

@@ -614,6 +614,11 @@ static const char *const quiet_keys[] = {
     "runtime.threads", "runtime.oversubscribe", "runtime.weights", "train.checkpoint_every",
     "train.checkpoint_keep", "train.checkpoint_dir", NULL};
 
+/* Keys read only to start a run: the initial weights (model.init, train.seed) and the shuffle
+ * stream (train.seed) are in the state (its tensors, fit.rng; prune.snapshot for a rewind to
+ * init), so a resume that changes them continues bit for bit. It said "not bit-identically". */
+static const char *const start_keys[] = {"model.init", "train.seed", NULL};
+
 static bool listed(const char *const *list, const char *key)
 {
     for (; *list; list++)
@@ -678,7 +683,7 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
             if (old) value_text(old, was, sizeof was);
             value_text(&k->value, is, sizeof is);
             if (!strcmp(was, is) || listed(quiet_keys, key)) continue;
-            bool applies = occam_config_key_applies(cfg, key);
+            bool applies = occam_config_key_applies(cfg, key) && !listed(start_keys, key);
             /* the position in the epoch and the learning-rate schedule count steps of
              * train.batch rows: another batch skipped or repeated up to half an epoch's rows
              * and ran a cosine schedule past its end, with only "not bit-identically" said */
