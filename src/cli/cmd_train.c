@@ -455,6 +455,23 @@ static int run(const cli_opts *o, occam_error *err)
         fprintf(stderr, "occam: note: train.step_epochs = %d is not less than the %d epoch%s of "
                 "the run's longest phase: train.schedule = step never lowers the learning rate\n",
                 cfg.train.optim.step_epochs, phase, phase == 1 ? "" : "s");
+    /* a train.gamma so small that the rate rounds to 0 in float32 within the run: the weights
+     * stopped moving there, without a word (gamma = 1e-300 from the second epoch) */
+    if (root && cfg.train.optim.schedule == OCCAM_SCHED_STEP &&
+        cfg.train.optim.step_epochs < phase && cfg.train.optim.gamma < 1) {
+        double lr = cfg.train.optim.lr;
+        int64_t at = 0;
+        while ((float)lr != 0 && at < phase) {
+            lr *= cfg.train.optim.gamma;
+            at += cfg.train.optim.step_epochs;
+        }
+        if ((float)lr == 0 && at < phase)
+            fprintf(stderr, "occam: note: train.schedule = step takes the learning rate to 0 "
+                    "(below float32's least) from epoch %lld of %d (train.lr = %g, train.gamma "
+                    "= %g every %d epochs): the weights stop moving there\n",
+                    (long long)at + 1, phase, cfg.train.optim.lr, cfg.train.optim.gamma,
+                    cfg.train.optim.step_epochs);
+    }
 
     cli_session ss;
     occam_fit_result fit = {0};
@@ -576,6 +593,16 @@ static int run(const cli_opts *o, occam_error *err)
             printf(", %lld of %lld weights active, sparsity %.4f\n", (long long)active,
                    (long long)plog.dense_weights,
                    1.0 - (double)active / (double)plog.dense_weights);
+            /* A target near 1 (0.999999 of a 56-weight net rounds to all of them) or a layer's
+             * own target can empty a layer: the net then answers every row alike, and the run
+             * said nothing about it. */
+            for (int l = 0; l < model->lay.nlayers && root; l++)
+                if (occam_model_active_weights(model, l) == 0) {
+                    fprintf(stderr, "occam: note: pruning left layer %d no weights: the "
+                            "network's output no longer depends on its inputs (set a lower "
+                            "prune.target or prune.layer_targets, or prune.min_keep)\n", l);
+                    break;
+                }
         }
         /* Training has ended, so the stop checks inside it are behind us: a SIGINT that came
          * since (or comes during the description length, which takes seconds on a large
