@@ -30,12 +30,13 @@ static uint32_t le32(const uint8_t *p)
 }
 static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
-/* Bytes of task, activation, (versions 4 to 8) the data scaling (normalize, normalize_targets)
- * and (version 8) the inputs' image width; version 3 files, still read, lack the scaling. */
+/* Bytes of task, activation, (versions 4 on) the data scaling (normalize, normalize_targets),
+ * (version 8 on) the inputs' image width and (version 9 on) the training rows (u64 count, u32
+ * CRC); version 3 files, still read, lack the scaling. */
 static size_t head_mid(const uint8_t *f)
 {
     uint32_t v = le32(f + 8);
-    return v == 3 ? 8 : v < 8 ? 16 : 20;
+    return v == 3 ? 8 : v < 8 ? 16 : v < 9 ? 20 : 32;
 }
 
 /* Header length for L layers: the fixed part, widths and declared widths, head_mid, the

@@ -139,11 +139,13 @@ def occ_seeds(name, args, checkpoint, occ):
 
 
 def as_version(data, v):
-    """A version 8 file of a 4-3-2 model without an image grid (width 0) as version v: the
-    same stream without the image width (after the 64-byte front), and before version 4
+    """A version 9 file of a 4-3-2 model without an image grid (width 0) as version v: the
+    same stream without the training rows (12 bytes after the image width, at 68), before
+    version 8 without the image width (after the 64-byte front) either, and before version 4
     without the data scaling either. The harness fixes the length and checksum."""
     front = 24 + 8 * 3 + 8
-    out = bytearray(data[:front + 8] + data[front + 12:]) if v < 8 else bytearray(data)
+    keep = front + 8 if v < 8 else front + 12 if v < 9 else len(data)
+    out = bytearray(data[:keep] + data[front + 24:]) if v < 9 else bytearray(data)
     if v == 3:
         out = out[:front] + out[front + 8:]
     out[8] = v
@@ -201,7 +203,9 @@ def model_seeds(tmp):
             continue
         occ = os.path.join(tmp, name + ".occ")
         data = occ_seeds(name, small, path, occ)
-        # version 7: version 8 without the inputs' image width (0 here), the same stream
+        # version 8: version 9 without the training rows; version 7: version 8 without the
+        # inputs' image width (0 here), the same stream
+        put("occ", name + "_v8_fixcrc", b"\x01" + as_version(data, 8))
         put("occ", name + "_v7_fixcrc", b"\x01" + as_version(data, 7))
         if name == "st_4_3_2":
             # version 3, still read: version 4 without the data scaling

@@ -1,5 +1,5 @@
 /* Writes the .occ seeds of fuzz_occ's 4-3-2 model whose first layer goes by its image grid
- * (format version 8, src/mdl/gridcode.h): `build/fuzz_seed_grid OUT_PREFIX` writes
+ * (format version 8 on, src/mdl/gridcode.h): `build/fuzz_seed_grid OUT_PREFIX` writes
  * OUT_PREFIX_mask.occ (the mask by the grid, the values plain), OUT_PREFIX_signs.occ (the
  * reverse) and OUT_PREFIX_both.occ. A model this small never finds the grid codes shorter, so
  * occam compress never writes them for it; here dl's choices are set by hand, which the writer

@@ -18,6 +18,7 @@
 #include "failalloc.h"
 #include "shell.h"
 #include "tmpdir.h"
+#include "occam/checkpoint.h"
 #include "occam/fsutil.h"
 #include "occam/json.h"
 #include "occam/mem.h"
@@ -224,7 +225,7 @@ static void idx_set(int images_truncate, int label_max, int test_labels_n, int m
 }
 
 /* IDX images are an image grid: a pruned model's description length says so (grid_w, the
- * images' 4 columns), its .occ file (version 8, which may send the first layer by the grid
+ * images' 4 columns), its .occ file (version 8 on, which may send the first layer by the grid
  * neighbours) decodes to the model as coded, and eval on it gives the accuracy mdl reports
  * for that model. */
 Test(cli, idx_model_compress_eval_round_trip_on_its_image_grid)
@@ -246,7 +247,7 @@ Test(cli, idx_model_compress_eval_round_trip_on_its_image_grid)
     unsigned char head[68];
     cr_assert_eq(fread(head, 1, sizeof head, f), sizeof head);
     fclose(f);
-    cr_assert_eq(head[8], 8, "format version %d", head[8]);
+    cr_assert_eq(head[8], 9, "format version %d", head[8]);
     cr_assert(head[64] == 4 && !head[65] && !head[66] && !head[67], "the file's image width");
     expect(occam("eval %s %s --checkpoint %s", path("idx.ini"), s, path("m.occ")), 0, "test ");
     const char *t = strstr(out, "test ");
@@ -3510,9 +3511,10 @@ Test(cli, an_occ_header_declaring_2_24_bins_is_refused_from_the_header)
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     cr_assert(n > 80 && n < sizeof buf);
-    /* as version 4, which has no image width after the 56-byte front (version 8's at 56) */
-    memmove(buf + 56, buf + 60, n - 60);
-    n -= 4;
+    /* as version 4, which has neither the image width nor the training rows (12 bytes) after
+     * the 56-byte front (version 9's at 56 and 60) */
+    memmove(buf + 56, buf + 72, n - 72);
+    n -= 16;
     for (int b = 0; b < 8; b++) buf[12 + b] = (uint8_t)((uint64_t)n >> (8 * b));
     /* one layer: its qlo and qhi at 56 + 10 and 56 + 14 (after k, components and pinned) */
     int32_t q;
@@ -4308,6 +4310,142 @@ Test(cli, a_model_used_on_other_training_rows_says_so)
     expect(occam("predict %s --checkpoint %s --input %s --output %s", small, path("m.st"),
                  path("in.csv"), path("p.csv")), 0, "");
     cr_assert_null(strstr(out, "other training rows"), "%s", out);
+}
+
+/* The rows of a 4-input 3-class CSV set (LCG values around their class's centre) into name:
+ * rows[0, n), each line "x0,x1,x2,x3,label". */
+static void class_csv(const char *name, int n, uint64_t seed)
+{
+    static char text[1 << 14];
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        int c = i % 3;
+        for (int j = 0; j < 4; j++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            double v = c + 2.0 * (double)(seed >> 11) / 9007199254740992.0 - 1.0;
+            len += (size_t)snprintf(text + len, sizeof text - len, "%.4f,", j ? v : 10 * v);
+        }
+        len += (size_t)snprintf(text + len, sizeof text - len, "%d\n", c);
+    }
+    cr_assert(len < sizeof text - 1);
+    write_file(name, text);
+}
+
+/* The line of out that holds `needle`, from "occam: note: " (NULL if none) into buf. */
+static const char *note_line(const char *needle, char *buf, size_t cap)
+{
+    const char *at = strstr(out, needle);
+    if (!at) return NULL;
+    const char *from = at;
+    while (from > out && from[-1] != '\n') from--;
+    const char *to = strchr(at, '\n');
+    size_t n = to ? (size_t)(to - from) : strlen(from);
+    cr_assert(n < cap);
+    memcpy(buf, from, n);
+    buf[n] = 0;
+    return buf;
+}
+
+/* An .occ file records the rows its model was trained on too (format version 9): eval,
+ * predict and mdl on it under a config that loads other training rows scaled the inputs by
+ * those rows' statistics and said nothing, where the safetensors model they were compressed
+ * from said so (found by review). The note is the .st's, word for word; compress records
+ * its checkpoint's rows, not the ones its own config loads; a version 8 file does not know
+ * them and is used without a note, as before. */
+Test(cli, an_occ_file_used_on_other_training_rows_says_so)
+{
+    class_csv("o_tr.csv", 100, 1);
+    class_csv("o_tr99.csv", 99, 1); /* the same rows less the last */
+    class_csv("o_te.csv", 30, 2);
+    char ini[2048];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\n", path("o_tr.csv"));
+    snprintf(ini + strlen(ini), sizeof ini - strlen(ini), "test = %s\nnormalize = standardize\n"
+             "[model]\nlayers = 4,8,3\n[train]\nepochs = 2\nbatch = 16\nlr = 0.05\n"
+             "[runtime]\nthreads = 1\n", path("o_te.csv"));
+    write_file("o.ini", ini);
+    char cfg[600], st[600], occ[600], other[700], in[600];
+    snprintf(cfg, sizeof cfg, "%s", path("o.ini"));
+    snprintf(st, sizeof st, "%s", path("o.st"));
+    snprintf(occ, sizeof occ, "%s", path("o.occ"));
+    snprintf(other, sizeof other, "--set data.train=%s", path("o_tr99.csv"));
+    expect(occam("train %s --save %s", cfg, st), 0, "saved");
+    expect(occam("compress %s --checkpoint %s --out %s", cfg, st, occ), 0, "wrote");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+    /* the fingerprint in the header: 100 rows and the .st's CRC */
+    occam_task task;
+    occam_occ_data d;
+    occam_error err = {0};
+    cr_assert_eq(occam_occ_read_data(occ, &task, &d, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(d.rows_known && d.rows == 100, "rows %d %llu", d.rows_known,
+              (unsigned long long)d.rows);
+    uint64_t n = 0;
+    uint32_t crc = 0;
+    cr_assert(occam_checkpoint_train_rows(st, &n, &crc));
+    cr_assert(n == 100 && crc == d.rows_crc, "%llu:%08x against %08x", (unsigned long long)n,
+              (unsigned)crc, (unsigned)d.rows_crc);
+    /* the same rows: no note */
+    expect(occam("eval %s --checkpoint %s", cfg, occ), 0, "test ");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+    /* other rows: the .st's note, the file's name aside */
+    const char *says = "was trained on other training rows than this config loads (100 rows "
+                       "then, 99 now): the inputs are scaled by these rows' statistics, not its "
+                       "own";
+    char by_st[1024], by_occ[1024];
+    expect(occam("eval %s --checkpoint %s %s", cfg, st, other), 0, says);
+    cr_assert(note_line(says, by_st, sizeof by_st));
+    expect(occam("eval %s --checkpoint %s %s", cfg, occ, other), 0, says);
+    cr_assert(note_line(says, by_occ, sizeof by_occ));
+    cr_assert(strstr(by_occ, occ), "%s", by_occ);
+    cr_assert_str_eq(strstr(by_occ, says), strstr(by_st, says));
+    double acc9 = -1;
+    const char *t = strstr(out, "test ");
+    cr_assert(t && strstr(t, "accuracy "), "%s", out);
+    cr_assert_eq(sscanf(strstr(t, "accuracy ") + 9, "%lf", &acc9), 1, "%s", out);
+    expect(occam("mdl %s --checkpoint %s %s", cfg, occ, other), 0, says);
+    class_csv("o_in.csv", 3, 3);
+    snprintf(in, sizeof in, "%s", path("o_in.csv"));
+    expect(occam("predict %s --checkpoint %s --input %s --output %s %s", cfg, occ, in,
+                 path("p.csv"), other), 0, says);
+    expect(occam("predict %s --checkpoint %s --input %s --output %s", cfg, occ, in,
+                 path("p.csv")), 0, "");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+    /* compress under other rows says so, and records the checkpoint's rows, not its own */
+    char occ99[600];
+    snprintf(occ99, sizeof occ99, "%s", path("o99.occ"));
+    expect(occam("compress %s --checkpoint %s --out %s %s", cfg, st, occ99, other), 0, says);
+    expect(occam("eval %s --checkpoint %s", cfg, occ99), 0, "test ");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+    expect(occam("eval %s --checkpoint %s %s", cfg, occ99, other), 0, says);
+    /* and an .occ compressed from an .occ keeps them */
+    expect(occam("compress %s --checkpoint %s --out %s %s", cfg, occ, occ99, other), 0, says);
+    expect(occam("eval %s --checkpoint %s %s", cfg, occ99, other), 0, says);
+    /* the same file as version 8, without the 12 bytes of training rows after the 4-8-3
+     * front's image width (at 64): read, the same model, rows unknown, no note */
+    static uint8_t buf[1 << 14];
+    FILE *f = fopen(occ, "rb");
+    cr_assert_not_null(f);
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    cr_assert(len > 100 && len < sizeof buf && buf[8] == 9);
+    memmove(buf + 68, buf + 80, len - 80);
+    len -= 12;
+    buf[8] = 8;
+    for (int b = 0; b < 8; b++) buf[12 + b] = (uint8_t)((uint64_t)len >> (8 * b));
+    uint64_t sum = occam_occ_checksum(buf, len - 8);
+    for (int b = 0; b < 8; b++) buf[len - 8 + b] = (uint8_t)(sum >> (8 * b));
+    char v8[600];
+    snprintf(v8, sizeof v8, "%s", path("o8.occ"));
+    tmpdir_spit(v8, buf, len);
+    cr_assert_eq(occam_occ_read_data(v8, &task, &d, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert(d.known && d.grid_known && !d.rows_known);
+    cr_assert(!occam_checkpoint_train_rows(v8, &n, &crc));
+    expect(occam("eval %s --checkpoint %s %s", cfg, v8, other), 0, "test ");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+    double acc8 = -2;
+    t = strstr(out, "test ");
+    cr_assert(t && strstr(t, "accuracy "), "%s", out);
+    cr_assert_eq(sscanf(strstr(t, "accuracy ") + 9, "%lf", &acc8), 1, "%s", out);
+    cr_assert_eq(acc8, acc9, "version 8 %.4f, version 9 %.4f", acc8, acc9);
 }
 
 /* The prune config sweep's task: small blobs, a 6-12-3 model, 3 epochs. */

@@ -563,16 +563,16 @@ Test(dl, occ_version_8_either_choice_round_trips_and_a_bin_past_the_header_is_re
                 unlink(path);
                 continue;
             }
-            /* layer 0's qlo (at 68 + 10) or qhi (68 + 14), whichever is nearer 0, set to 0:
+            /* layer 0's qlo (at 80 + 10) or qhi (80 + 14), whichever is nearer 0, set to 0:
              * the folded span stays, the stream decodes as written, and its bins of that sign
              * lie outside the header's span */
             size_t size;
             uint8_t *buf = slurp(path, &size);
             int32_t lo, hi;
-            memcpy(&lo, buf + 68 + 10, 4);
-            memcpy(&hi, buf + 68 + 14, 4);
+            memcpy(&lo, buf + 80 + 10, 4);
+            memcpy(&hi, buf + 80 + 14, 4);
             cr_assert(lo < 0 && hi > 0, "the rig's weights have both signs: [%d, %d]", lo, hi);
-            memset(buf + 68 + (hi >= -lo ? 10 : 14), 0, 4);
+            memset(buf + 80 + (hi >= -lo ? 10 : 14), 0, 4);
             occ_reseal(buf, size);
             tmpdir_spit(path, buf, size);
             free(buf);
@@ -628,8 +628,8 @@ Test(dl, occ_a_span_wider_than_a_table_round_trips_in_groups_of_bins, .timeout =
         occam_occ_sizes sz;
         cr_assert_eq(occam_occ_write(path, &r.m, &r.cfg.model, &(occam_occ_data){0}, &dl, &sz,
                                      &err), OCCAM_OK, "%s", err.msg);
-        /* 68 bytes of front, 26 per layer and the 8-byte trailer, as at any step */
-        cr_assert_eq(sz.header_bytes, 68 + 2 * 26 + 8, "header %zu bytes", sz.header_bytes);
+        /* 80 bytes of front, 26 per layer and the 8-byte trailer, as at any step */
+        cr_assert_eq(sz.header_bytes, 80 + 2 * 26 + 8, "header %zu bytes", sz.header_bytes);
         double pay = 8.0 * (double)sz.payload_bytes;
         cr_assert(fabs(pay - dl.model_bits) <= 0.01 * dl.model_bits + 64,
                   "prior %d: payload %g bits, two-part model bits %g", kind, pay, dl.model_bits);
@@ -1110,9 +1110,10 @@ Test(dl, occ_every_single_bit_flip_is_refused, .timeout = 120)
             by_crc += strstr(err.msg, "checksum mismatch") != NULL;
         }
     cr_assert_eq(refused, (int)(8 * x.size));
-    /* all but the magic, version and length fields' flips are the checksum's to catch (a
-     * flip of version 8 gives 0, 9, 10, 12 or more, none of them read) */
-    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)), "%d of %zu flips by the checksum",
+    /* all but the magic, version and length fields' flips are the checksum's to catch, and
+     * one of the version's: a flip of version 9 gives 8, which is read (and its checksum then
+     * fails), or 1, 11, 13, 25 or more, none of them read */
+    cr_assert_eq(by_crc, (int)(8 * (x.size - 20)) + 1, "%d of %zu flips by the checksum",
                  by_crc, 8 * x.size);
     cr_log_info("%d single-bit flips of a %zu-byte .occ file: all refused", refused, x.size);
     free(bad);
@@ -1158,8 +1159,8 @@ Test(dl, occ_a_huge_file_is_refused_from_its_first_bytes)
     occam_error err = {0};
     cr_assert_eq(read_into(path, w, 3, &err), OCCAM_ERR_INPUT, "%s", err.msg);
     cr_assert(strstr(err.msg, ": not an occam .occ file"), "%s", err.msg);
-    /* "OCCAMMDL", version 8, a length of 28 bytes (little-endian) */
-    uint8_t head[20] = {'O', 'C', 'C', 'A', 'M', 'M', 'D', 'L', 8, 0, 0, 0, 28};
+    /* "OCCAMMDL", version 9, a length of 28 bytes (little-endian) */
+    uint8_t head[20] = {'O', 'C', 'C', 'A', 'M', 'M', 'D', 'L', 9, 0, 0, 0, 28};
     tmpdir_spit(path, head, sizeof head);
     cr_assert_eq(truncate(path, tib), 0);
     cr_assert_eq(read_into(path, w, 3, &err), OCCAM_ERR_INPUT, "%s", err.msg);
@@ -1198,8 +1199,8 @@ Test(dl, occ_magic_version_and_length_messages)
     occ_up(&x);
     expect_refused(&x, 0, "X", 1, x.size, ": not an occam .occ file");
     expect_refused(&x, 8, "\x01", 1, x.size, ": .occ format version 1 is not supported (this "
-                   "occam reads versions 3 to 8; compress the model again)"); /* the old format */
-    expect_refused(&x, 8, "\x09", 1, x.size, ": .occ format version 9 is not supported");
+                   "occam reads versions 3 to 9; compress the model again)"); /* the old format */
+    expect_refused(&x, 8, "\x0a", 1, x.size, ": .occ format version 10 is not supported");
     char want[128];
     snprintf(want, sizeof want, ": the file has %zu bytes, its header says %zu (extra bytes",
              x.size + 4, x.size);
@@ -1228,6 +1229,14 @@ Test(dl, occ_magic_version_and_length_messages)
     bad[66] = 1; /* 65,536 */
     occ_reseal(bad, x.size);
     expect_refused(&x, 0, bad, x.size, x.size, ": the header's image width 65536 does not");
+    /* the training rows after it (version 9): u64 count, u32 CRC; 0 rows is "unknown", which
+     * has no CRC */
+    memcpy(bad, x.good, x.size);
+    memset(bad + 68, 0, 8);
+    bad[76] = 0xab;
+    occ_reseal(bad, x.size);
+    expect_refused(&x, 0, bad, x.size, x.size, ": the header's training rows are damaged (0 "
+                   "rows with checksum ");
     free(bad);
     occ_down(&x);
 }
@@ -1245,9 +1254,10 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     occ_up(&x);
     const int w[3] = {20, 6, 3};
     /* per layer after the front (64 bytes up to version 7, 68 in version 8, which adds the
-     * image width): u64 k, u8 components, u8 pinned, i32 qlo, qhi, bqlo, bqhi; version 4 is
-     * version 5 with a table symbol per bin, the same bytes for spans of at most 2^16 bins;
-     * the version 8 file becomes one of them without its image width */
+     * image width, 80 in version 9, which adds the training rows): u64 k, u8 components, u8
+     * pinned, i32 qlo, qhi, bqlo, bqhi; version 4 is version 5 with a table symbol per bin,
+     * the same bytes for spans of at most 2^16 bins; the version 9 file becomes one of them
+     * without its image width and training rows */
     static const struct {
         size_t lo, hi;
         int bins;
@@ -1262,9 +1272,9 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     };
     uint8_t *bad = malloc(x.size);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        size_t size = x.size - 4;
+        size_t size = x.size - 16;
         memcpy(bad, x.good, 64);
-        memcpy(bad + 64, x.good + 68, size - 64);
+        memcpy(bad + 64, x.good + 80, size - 64);
         for (int b = 0; b < 8; b++) bad[12 + b] = (uint8_t)((uint64_t)size >> (8 * b));
         bad[8] = cases[c].version;
         int32_t lo;
@@ -1281,9 +1291,9 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     /* the bound is not tight: one more bin either way is a range the stream still holds */
     memcpy(bad, x.good, x.size);
     int32_t hi;
-    memcpy(&hi, bad + 68 + 14, 4);
+    memcpy(&hi, bad + 80 + 14, 4);
     hi++;
-    memcpy(bad + 68 + 14, &hi, 4);
+    memcpy(bad + 80 + 14, &hi, 4);
     occ_reseal(bad, x.size);
     tmpdir_spit(x.path, bad, x.size);
     occam_error err = {0};
@@ -1296,8 +1306,8 @@ Test(dl, occ_bin_ranges_the_file_cannot_hold_are_refused_from_the_header)
     uint8_t *big = malloc(x.size);
     memcpy(big, x.good, x.size);
     int32_t lo = -(1 << 30), top = (1 << 30) - 1;
-    memcpy(big + 68 + 10, &lo, 4);
-    memcpy(big + 68 + 14, &top, 4);
+    memcpy(big + 80 + 10, &lo, 4);
+    memcpy(big + 80 + 14, &top, 4);
     occ_reseal(big, x.size);
     tmpdir_spit(x.path, big, x.size);
     err = (occam_error){0};
@@ -1446,7 +1456,68 @@ Test(dl, a_version_8_grid_coded_file_reads_to_its_model)
     cr_assert_eq(occam_occ_read_data("tests/data/v8_432_grid.occ", &task, &data, &err),
                  OCCAM_OK);
     cr_assert(data.grid_known && data.grid_w == 2);
+    cr_assert(!data.rows_known, "a version 8 file does not record its training rows");
     occam_model_free(&m);
+}
+
+/* Version 9 records the training rows the model was trained on (their count and
+ * occam_dataset_crc), or that they are unknown; the file is the version 8 one with those 12
+ * bytes after its image width, and reads to the same model either way. */
+Test(dl, occ_training_rows_round_trip_and_version_8_is_the_same_model_without_them)
+{
+    occ_fixture x;
+    occ_up(&x);
+    occam_dl dl;
+    occam_error err = {0};
+    cr_assert_eq(occam_dl_compute(&dl, &x.r.m, &x.r.cfg.mdl, &x.r.cfg.noise, &x.r.train, 1,
+                                  NULL, &err), OCCAM_OK, "%s", err.msg);
+    const occam_occ_data cases[] = {
+        {.known = true, .rows_known = true, .rows = 300, .rows_crc = 0x8c1e07a2u},
+        {.known = true, .rows_known = true, .rows = (uint64_t)1 << 40, .rows_crc = 0xffffffffu},
+        {.known = true, .rows_known = true, .rows = 7, .rows_crc = 0},
+        {.known = true, .rows_known = false, .rows = 300, .rows_crc = 5}, /* unknown: not sent */
+        {.known = true, .rows_known = true, .rows = 0, .rows_crc = 5},    /* no rows: unknown */
+    };
+    occam_model a, b;
+    read_20_6_3(x.path, &a);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        occam_occ_sizes sz;
+        cr_assert_eq(occam_occ_write(x.path, &x.r.m, NULL, &cases[c], &dl, &sz, &err), OCCAM_OK,
+                     "%s", err.msg);
+        cr_assert_eq(sz.header_bytes, 80 + 2 * 26 + 8, "header %zu bytes", sz.header_bytes);
+        occam_task task;
+        occam_occ_data d;
+        cr_assert_eq(occam_occ_read_data(x.path, &task, &d, &err), OCCAM_OK, "%s", err.msg);
+        bool known = cases[c].rows_known && cases[c].rows;
+        cr_assert_eq(d.rows_known, known, "case %zu", c);
+        if (known)
+            cr_assert(d.rows == cases[c].rows && d.rows_crc == cases[c].rows_crc,
+                      "case %zu: %llu:%08x", c, (unsigned long long)d.rows, (unsigned)d.rows_crc);
+        read_20_6_3(x.path, &b);
+        same_model(&a, &b);
+        occam_model_free(&b);
+        /* as version 8: the same bytes less the 12 of the training rows */
+        size_t size;
+        uint8_t *v9 = slurp(x.path, &size);
+        cr_assert_eq(v9[8], 9);
+        uint8_t *v8 = malloc(size);
+        size_t n8 = size - 12;
+        memcpy(v8, v9, 68);
+        memcpy(v8 + 68, v9 + 80, size - 80);
+        v8[8] = 8;
+        for (int k = 0; k < 8; k++) v8[12 + k] = (uint8_t)((uint64_t)n8 >> (8 * k));
+        occ_reseal(v8, n8);
+        tmpdir_spit(x.path, v8, n8);
+        cr_assert_eq(occam_occ_read_data(x.path, &task, &d, &err), OCCAM_OK, "%s", err.msg);
+        cr_assert(d.known && d.grid_known && !d.rows_known, "case %zu", c);
+        read_20_6_3(x.path, &b);
+        same_model(&a, &b);
+        occam_model_free(&b);
+        free(v8);
+        free(v9);
+    }
+    occam_model_free(&a);
+    occ_down(&x);
 }
 
 Test(dl, versions_3_and_4_read_to_the_same_model_with_version_3_scaling_unknown)

@@ -7,6 +7,8 @@
 #ifndef OCCAM_CHECKPOINT_H
 #define OCCAM_CHECKPOINT_H
 
+#include <stdint.h>
+
 #include "occam/config.h"
 #include "occam/error.h"
 #include "occam/model.h"
@@ -17,10 +19,18 @@
 int occam_checkpoint_save(const char *path, const occam_model *m, const occam_config *cfg,
                           const occam_dataset *train, occam_error *err);
 
+/* The training rows the model in path was trained on, as the file records them: a safetensors
+ * file's "occam.train_rows" (their count and occam_dataset_crc), or a version 9 or later .occ
+ * file's header (occam_occ_data.rows, which compress copies from its checkpoint). False, with
+ * rows and crc untouched, for a file that does not record them (saved before the key, an
+ * older .occ file, one whose writer did not know them) or that cannot be read (its loader
+ * says why). */
+bool occam_checkpoint_train_rows(const char *path, uint64_t *rows, uint32_t *crc);
+
 /* Whether the training set `train` is the one the model in path was trained on, as far as the
- * file says: true for a file that does not record it (an .occ file, or one saved before the
- * key). Otherwise, when they differ, false with what differs in why ("5000 rows then, 200
- * now"; "the same 200 rows in number, other values"). */
+ * file says (occam_checkpoint_train_rows): true for a file that does not record it. Otherwise,
+ * when they differ, false with what differs in why ("5000 rows then, 200 now"; "as many rows
+ * (200), other values"). */
 bool occam_checkpoint_same_rows(const char *path, const occam_dataset *train, char *why,
                                 size_t cap);
 

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "occam/data.h"
 #include "occam/dl.h"
@@ -18,14 +19,22 @@ typedef struct occam_occ_sizes {
 } occam_occ_sizes;
 
 /* The data settings a model's weights were trained under and mean something only under: the
- * input scaling, and a regression's output units. The header keeps them. */
+ * input scaling, a regression's output units, and the training rows whose statistics scaled
+ * them. The header keeps them. */
 typedef struct occam_occ_data {
     bool known;             /* false: a version 3 file, which did not record its scaling */
     occam_norm normalize;   /* data.normalize */
     bool normalize_targets; /* data.normalize_targets (meaningful for a regression) */
-    bool grid_known;        /* read only: a version 8 file, which records grid_w */
+    bool grid_known;        /* read only: a version 8 or later file, which records grid_w */
     int grid_w;             /* read only: the image width the first layer was coded on, 0 for
                                none; the writer takes it from dl (occam/dl.h) */
+    /* The training rows the model was trained on, as a safetensors checkpoint records them
+     * ("occam.train_rows", occam/checkpoint.h): their count and occam_dataset_crc. Written
+     * when rows_known (and rows > 0; a training set has rows), else the file says "unknown";
+     * read as known only from a version 9 or later file that recorded them. */
+    bool rows_known;
+    uint64_t rows;
+    uint32_t rows_crc;
 } occam_occ_data;
 
 /* Writes m's two-part code as dl describes it (dl from occam_dl_compute on m), atomically.
@@ -48,7 +57,8 @@ int occam_occ_read(const char *path, occam_model *m, occam_error *err);
 
 /* Reads the coded model's data.task and its data scaling from path's header, after the same
  * checks of the whole file as occam_occ_read (OCCAM_ERR_INPUT naming path); a version 3 file
- * has none (data->known false). */
+ * has none (data->known false), and only a version 9 or later file has its training rows
+ * (data->rows_known, false too when the writer did not know them). */
 int occam_occ_read_data(const char *path, occam_task *task, occam_occ_data *data,
                         occam_error *err);
 

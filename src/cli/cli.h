@@ -176,8 +176,9 @@ bool cli_compress_reads(const occam_config *cfg, const char *why);
  * (`only` NULL: occam train) a noisy run's bits-back keys, which train's bits-back line reads. */
 void cli_note_inert(const occam_config *cfg, const char *only);
 
-/* On rank 0, a note on stderr when the model file records training rows other than train
- * (occam_checkpoint_same_rows; a changed data.train, data.holdout or data.seed), with `also`
+/* On rank 0, a note on stderr when the model file (a safetensors file, or a version 9 or
+ * later .occ file) records training rows other than train (occam_checkpoint_same_rows; a
+ * changed data.train, data.holdout or data.seed), with `also`
  * appended; where cfg scales the inputs or targets, that they are scaled by other statistics
  * than the model's. */
 void cli_note_trained_rows(const char *checkpoint, const occam_config *cfg,

@@ -314,11 +314,15 @@ static int run_compress(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
     if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, &dl, err);
-    if (rc == OCCAM_OK && occam_comm_is_root(occam_comm_world())) /* rank 0 writes */
-        rc = occam_occ_write(o->out, &ss.model, &cfg.model,
-                             &(occam_occ_data){.known = true, .normalize = cfg.data.normalize,
-                                               .normalize_targets = cfg.data.normalize_targets},
-                             &dl, &sz, err);
+    if (rc == OCCAM_OK && occam_comm_is_root(occam_comm_world())) { /* rank 0 writes */
+        /* the rows the model was trained on, as its checkpoint records them (not this
+         * config's: under other ones compress has said so, and the weights are still those
+         * rows' statistics'); unknown when it does not */
+        occam_occ_data data = {.known = true, .normalize = cfg.data.normalize,
+                               .normalize_targets = cfg.data.normalize_targets};
+        data.rows_known = occam_checkpoint_train_rows(o->checkpoint, &data.rows, &data.rows_crc);
+        rc = occam_occ_write(o->out, &ss.model, &cfg.model, &data, &dl, &sz, err);
+    }
     rc = cli_agree(rc, err); /* the ranks go on together (the bits-back code below sums over
                                 all of them) or stop together */
     if (rc == OCCAM_OK) {

@@ -1,13 +1,17 @@
 /* The .occ file: the two-part code of a model, actually sent.
  *
- * Layout (little-endian), version 8:
+ * Layout (little-endian), version 9:
  *   header (structure only, not counted in the model bits; well under 1 KB):
  *     "OCCAMMDL", u32 version, u64 file bytes (all of it, checksum included),
  *     u32 layers L, u32 width[L+1] (the widths coded), u32 declared[L+1] (the model.layers the
  *     model was built with: wider hidden layers when neurons were pruned), u32 task,
  *     u32 activation, u32 data.normalize, u32 data.normalize_targets (0 or 1): the scaling
  *     the weights were trained under, which an eval or predict has to use again, u32 grid
- *     (the inputs' image width, 0 when they are not an image; it divides width[0]),
+ *     (the inputs' image width, 0 when they are not an image; it divides width[0]), u64 rows
+ *     and u32 rows_crc: the training rows the model was trained on, whose statistics those
+ *     scalings took (their count and occam_dataset_crc, as a safetensors checkpoint records
+ *     them in "occam.train_rows"; compress copies its checkpoint's), both 0 for unknown (a
+ *     checkpoint that did not record them; a training set has rows),
  *     per layer: u64 active weights k, u8 prior components, u8 pinned, i32 qlo, i32 qhi,
  *     i32 bqlo, i32 bqhi (the biases' bin indices)
  *   payload (what the two-part model bits count):
@@ -48,7 +52,8 @@
  * LEGACY_WORK prior evaluations in all. Version 3 is version 4 without the two scaling fields:
  * it is read (a compressed model is not to be lost to a format change), and its scaling
  * cannot be checked (occam_occ_data.known). Version 7 is version 8 without the grid field and
- * its bits: the stream of a version 8 file with grid 0.
+ * its bits: the stream of a version 8 file with grid 0. Version 8 is version 9 without the
+ * training rows' fingerprint (rows unknown: occam_occ_data.rows_known), the same stream.
  * The decoder rebuilds the same tables from the same float32 parameters, so the weights it
  * gets, q·δ, are the quantised weights the data code was computed with. */
 #include "occam/occfile.h"
@@ -68,7 +73,7 @@
 #include "rangecoder.h"
 
 #define MAGIC "OCCAMMDL"
-#define VERSION 8u
+#define VERSION 9u
 /* version 5: version 6 with the plain mask code (log2 C(n, k) per layer); still read */
 #define VERSION_GROUPED 5u
 /* the first version whose masks send their live units first (maskcode.h) */
@@ -79,6 +84,8 @@
 /* the first version with the inputs' image width, by which layer 0's mask and values may be
  * sent (gridcode.h) */
 #define VERSION_GRID 8u
+/* the first version with the training rows' fingerprint (count and CRC; 0 and 0: unknown) */
+#define VERSION_TRAIN_ROWS 9u
 /* version 3: version 4 without the scaling fields; still read, its scaling taken on trust */
 #define VERSION_UNSCALED 3u
 /* magic, version, file length: what must be there before anything else can be checked */
@@ -465,6 +472,9 @@ int occam_occ_write(const char *path, const occam_model *m, const occam_model_pa
         put_u32(&head, (uint32_t)data->normalize);
         put_u32(&head, data->normalize_targets ? 1u : 0u);
         put_u32(&head, (uint32_t)dl->grid_w);
+        bool rows = data->rows_known && data->rows > 0;
+        put_u64(&head, rows ? data->rows : 0);
+        put_u32(&head, rows ? data->rows_crc : 0);
         for (int l = 0; l < L; l++) {
             put_u64(&head, dl->layer[l].k);
             put_u8(&head, (uint8_t)dl->layer[l].prior.k);
@@ -747,7 +757,7 @@ typedef struct front {
     int width[OCCAM_MAX_LAYERS], declared[OCCAM_MAX_LAYERS];
     uint32_t task, act;
     occam_occ_data data;
-    int grid_w; /* version 8: the inputs' image width, 0 if they are not an image */
+    int grid_w; /* version 8 on: the inputs' image width, 0 if they are not an image */
 } front;
 
 /* Reads path whole, checks it (check_file) and reads the front of its header into h, leaving r
@@ -800,6 +810,15 @@ static uint8_t *read_front(const char *path, reader *r, front *h, int *rc, occam
     h->grid_w = (int)grid;
     h->data.grid_known = true;
     h->data.grid_w = (int)grid;
+    if (version < VERSION_TRAIN_ROWS) return buf; /* its training rows were not recorded */
+    uint64_t rows = get_u64(r);
+    uint32_t rows_crc = get_u32(r);
+    if (*rc == OCCAM_OK && !r->bad && !rows && rows_crc)
+        *rc = occam_error_set(err, OCCAM_ERR_INPUT, "%s: the header's training rows are "
+                              "damaged (0 rows with checksum %08x)", path, (unsigned)rows_crc);
+    h->data.rows_known = rows > 0;
+    h->data.rows = rows;
+    h->data.rows_crc = rows_crc;
     return buf;
 }
 

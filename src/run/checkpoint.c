@@ -80,22 +80,41 @@ int occam_checkpoint_save(const char *path, const occam_model *m, const occam_co
     return rc;
 }
 
+bool occam_checkpoint_train_rows(const char *path, uint64_t *rows, uint32_t *crc)
+{
+    occam_error e = {0};
+    if (occam_occ_is(path)) { /* a version 9 header's fingerprint, if its writer knew it */
+        occam_task task;
+        occam_occ_data d;
+        if (occam_occ_read_data(path, &task, &d, &e) != OCCAM_OK || !d.rows_known) return false;
+        *rows = d.rows;
+        *crc = d.rows_crc;
+        return true;
+    }
+    occam_st_file f;
+    if (occam_st_open(&f, path, &e) != OCCAM_OK) return false; /* its loader says */
+    const char *rec = occam_st_meta_get(&f, "occam.train_rows");
+    unsigned long long n = 0;
+    unsigned c = 0;
+    bool known = rec && sscanf(rec, "%llu:%8x", &n, &c) == 2 && n > 0;
+    occam_st_close(&f);
+    if (known) {
+        *rows = n;
+        *crc = c;
+    }
+    return known;
+}
+
 bool occam_checkpoint_same_rows(const char *path, const occam_dataset *train, char *why,
                                 size_t cap)
 {
-    occam_st_file f;
-    occam_error e;
-    if (occam_st_open(&f, path, &e) != OCCAM_OK) return true; /* .occ, or its loader says */
-    const char *rec = occam_st_meta_get(&f, "occam.train_rows");
-    size_t n = 0;
-    unsigned crc = 0;
-    bool known = rec && sscanf(rec, "%zu:%8x", &n, &crc) == 2;
-    occam_st_close(&f);
-    if (!known) return true;
-    if (n != train->n)
-        snprintf(why, cap, "%zu rows then, %zu now", n, train->n);
+    uint64_t n = 0;
+    uint32_t crc = 0;
+    if (!occam_checkpoint_train_rows(path, &n, &crc)) return true;
+    if (n != (uint64_t)train->n)
+        snprintf(why, cap, "%llu rows then, %zu now", (unsigned long long)n, train->n);
     else if (crc != occam_dataset_crc(train))
-        snprintf(why, cap, "as many rows (%zu), other values", n);
+        snprintf(why, cap, "as many rows (%zu), other values", train->n);
     else
         return true;
     return false;
