@@ -163,12 +163,14 @@ static const char *kernel_fs(const char *dir)
     }
 }
 
-/* The refusal's words for a folder on one (kernel_fs(dir) is not NULL). */
-static const char *kernel_fs_text(const char *dir)
+/* The refusal's words for a folder on the kernel file system `name` (from kernel_fs: asking
+ * statfs again could find the folder gone and give NULL). The text lives in a buffer of the
+ * thread's own until its next refusal, which the callers format before. */
+static const char *kernel_fs_text(const char *name)
 {
     static _Thread_local char text[96];
     snprintf(text, sizeof text, "it is on %s, a kernel file system, where occam makes no files",
-             kernel_fs(dir));
+             name);
     return text;
 }
 
@@ -219,9 +221,10 @@ static bool resolve(const char *path, resolved *r, refusal *why)
     if (!real) return refuse(why, errno, NULL, dir);
     struct stat ds;
     bool ok = stat(real, &ds) == 0 && S_ISDIR(ds.st_mode);
+    const char *kfs;
     if (!ok) refuse(why, ENOTDIR, NULL, dir);
     else if (access(real, W_OK | X_OK) != 0) ok = refuse(why, errno, NULL, dir);
-    else if (kernel_fs(real)) ok = refuse(why, EPERM, kernel_fs_text(real), dir);
+    else if ((kfs = kernel_fs(real))) ok = refuse(why, EPERM, kernel_fs_text(kfs), dir);
     int n = ok ? snprintf(r->target, sizeof r->target, "%s/%s", strcmp(real, "/") ? real : "",
                           base)
                : 0;
@@ -281,7 +284,8 @@ static bool usable_dir(const char *dir, refusal *why)
     if (stat(dir, &st) != 0) return refuse(why, errno, NULL, NULL);
     if (!S_ISDIR(st.st_mode)) return refuse(why, ENOTDIR, "is not a folder", NULL);
     if (access(dir, W_OK | X_OK) != 0) return refuse(why, errno, NULL, NULL);
-    return !kernel_fs(dir) || refuse(why, EPERM, kernel_fs_text(dir), NULL);
+    const char *kfs = kernel_fs(dir);
+    return !kfs || refuse(why, EPERM, kernel_fs_text(kfs), NULL);
 }
 
 int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err)
