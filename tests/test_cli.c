@@ -4312,6 +4312,37 @@ Test(cli, a_model_used_on_other_training_rows_says_so)
     cr_assert_null(strstr(out, "other training rows"), "%s", out);
 }
 
+/* A training state (a checkpoint of train.checkpoint_dir, which eval, predict, mdl and compress
+ * take as a model) records its training rows as a saved model does: eval on one under other
+ * rows said nothing where the model saved at the end said so, and an .occ compressed from one
+ * did not know its rows (found by review). */
+Test(cli, a_training_state_used_on_other_training_rows_says_so)
+{
+    const char *small = "configs/blobs.ini --threads 1 --set data.samples=200 --set "
+                        "train.epochs=2 --set data.normalize=standardize";
+    expect(occam("train %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s", small,
+                 path("ck")), 0, "test ");
+    char state[700];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0002-s000000014.safetensors"));
+    uint64_t n = 0;
+    uint32_t crc = 0;
+    cr_assert(occam_checkpoint_train_rows(state, &n, &crc), "no training rows in %s", state);
+    cr_assert_eq(n, 200);
+    expect(occam("eval %s --checkpoint %s", small, state), 0, "test ");
+    cr_assert_null(strstr(out, "other training rows"), "%s", out);
+    const char *says = "was trained on other training rows than this config loads (as many rows "
+                       "(200), other values)";
+    expect(occam("eval %s --checkpoint %s --set data.seed=7", small, state), 0, says);
+    expect(occam("compress %s --checkpoint %s --out %s", small, state, path("s.occ")), 0,
+           "wrote");
+    uint64_t n2 = 0;
+    uint32_t crc2 = 0;
+    cr_assert(occam_checkpoint_train_rows(path("s.occ"), &n2, &crc2));
+    cr_assert(n2 == n && crc2 == crc, "%llu:%08x against %llu:%08x", (unsigned long long)n2,
+              (unsigned)crc2, (unsigned long long)n, (unsigned)crc);
+    expect(occam("eval %s --checkpoint %s --set data.seed=7", small, path("s.occ")), 0, says);
+}
+
 /* The rows of a 4-input 3-class CSV set (LCG values around their class's centre) into name:
  * rows[0, n), each line "x0,x1,x2,x3,label". */
 static void class_csv(const char *name, int n, uint64_t seed)

@@ -55,6 +55,8 @@ typedef struct occam_fit_result {
                                    across resumes: its checkpoints are the ones it may remove */
     char data_crc[9];           /* CRC-32 of the training rows as trained on (8 hex digits),
                                    "" when not taken: a resume compares it */
+    char train_rows[32];        /* the same rows as "COUNT:CRC", a saved model's
+                                   occam.train_rows (occam/checkpoint.h), "" when not taken */
 } occam_fit_result;
 
 /* Called after every step (end_of_epoch false) and after each epoch's evaluation

@@ -286,7 +286,8 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
                             {"occam.layers", widths},       {"occam.threads", nthreads},
                             {"occam.position", where},      {"occam.ranks", nranks},
                             {"occam.blis", occam_gemm_init()}, {"occam.run", res->run_id},
-                            {"occam.data", res->data_crc}, {"occam.nodes", groups},
+                            {"occam.data", res->data_crc},
+                            {"occam.train_rows", res->train_rows}, {"occam.nodes", groups},
                             {"occam.rank_threads", rank_threads}, {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
     free(l), free(hist), free(evs), free(json), free(groups), free(rank_threads);
