@@ -467,10 +467,11 @@ static int run(const cli_opts *o, occam_error *err)
         }
         if ((float)lr == 0 && at < phase)
             fprintf(stderr, "occam: note: train.schedule = step takes the learning rate to 0 "
-                    "(below float32's least) from epoch %lld of %d (train.lr = %g, train.gamma "
-                    "= %g every %d epochs): the weights stop moving there\n",
-                    (long long)at + 1, phase, cfg.train.optim.lr, cfg.train.optim.gamma,
-                    cfg.train.optim.step_epochs);
+                    "(below float32's least) from epoch %lld of %s%d (train.lr = %g, "
+                    "train.gamma = %g every %d epoch%s): the weights stop moving there\n",
+                    (long long)at + 1, phase == cfg.train.epochs ? "" : "a phase of up to ",
+                    phase, cfg.train.optim.lr, cfg.train.optim.gamma,
+                    cfg.train.optim.step_epochs, cfg.train.optim.step_epochs == 1 ? "" : "s");
     }
 
     cli_session ss;
@@ -593,7 +594,7 @@ static int run(const cli_opts *o, occam_error *err)
             printf(", %lld of %lld weights active, sparsity %.4f\n", (long long)active,
                    (long long)plog.dense_weights,
                    1.0 - (double)active / (double)plog.dense_weights);
-            /* A target near 1 (0.999999 of a 56-weight net rounds to all of them) or a layer's
+            /* A target near 1 (0.999999 of a 1,150-weight net rounds to all of them) or a layer's
              * own target can empty a layer: the net then answers every row alike, and the run
              * said nothing about it. */
             for (int l = 0; l < model->lay.nlayers && root; l++)
