@@ -252,7 +252,10 @@ def state_seeds(tmp):
 def main():
     if not os.path.exists(OCCAM):
         sys.exit(f"{OCCAM} not found: run make first")
-    shutil.rmtree(OUT, ignore_errors=True)
+    # only the corpora made here: json/ and plot/ hold hand-made seeds (removing the whole of
+    # OUT deleted them)
+    for harness in ("config", "idx", "csv", "checkpoint", "occ"):
+        shutil.rmtree(os.path.join(OUT, harness), ignore_errors=True)
     config_seeds()
     idx_seeds()
     csv_seeds()
