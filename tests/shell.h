@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 /* Runs `cmd` with popen, its output into out (cap bytes, NUL-terminated, the rest dropped):
@@ -19,6 +20,26 @@ static inline int shell_run(const char *cmd, char *out, size_t cap, int *sig)
     int st = pclose(p);
     if (sig) *sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* path in single quotes for sh (a ' inside as '\''), into buf (cap bytes): a checkout's path
+ * may hold spaces or other characters the shell splits on. Returns buf. */
+static inline const char *shell_quote(const char *path, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[n++] = '\'';
+    for (const char *c = path; *c; c++) {
+        cr_assert(n + 6 < cap, "path too long to quote: %s", path);
+        if (*c == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *c;
+        }
+    }
+    buf[n++] = '\'';
+    buf[n] = 0;
+    return buf;
 }
 
 /* The occam binary the tests run: $OCCAM_BIN, else build/occam. */

@@ -1391,11 +1391,12 @@ Test(cli, a_missing_data_file_names_its_key_and_folder)
 {
     write_file("m.ini", "[data]\nsource = csv\ntrain = nothere.csv\ntask = regress\n"
                         "[model]\nlayers = 2,4,1\n[train]\nepochs = 1\n");
-    char cwd[512], want[1024], cmd[2048];
+    char cwd[512], abs[1024], q[2048], want[1024], cmd[4096];
     cr_assert(getcwd(cwd, sizeof cwd));
     const char *bin = shell_occam_bin();
-    snprintf(cmd, sizeof cmd, "cd %s && %s%s%s train m.ini 2>&1", tmpdir,
-             bin[0] == '/' ? "" : cwd, bin[0] == '/' ? "" : "/", bin);
+    snprintf(abs, sizeof abs, "%s%s%s", bin[0] == '/' ? "" : cwd, bin[0] == '/' ? "" : "/", bin);
+    /* quoted: the checkout's path may hold a space */
+    snprintf(cmd, sizeof cmd, "cd %s && %s train m.ini 2>&1", tmpdir, shell_quote(abs, q, sizeof q));
     snprintf(want, sizeof want, "data.train = nothere.csv: cannot open: No such file or "
              "directory (a relative path is read from the current directory, %s)", tmpdir);
     expect(shell(cmd, NULL), 2, want);
@@ -4036,20 +4037,23 @@ Test(cli, version_and_config_keys_take_no_arguments)
  * on a tree of three files: the ID after one is removed must be a clean build's. */
 Test(cli, the_build_id_follows_a_removed_source)
 {
-    char cwd[1024], cmd[4096];
+    char cwd[1024], mk[1100], q[2400], cmd[8192];
     cr_assert(getcwd(cwd, sizeof cwd));
+    /* quoted: the checkout's path may hold a space */
+    snprintf(mk, sizeof mk, "%s/Makefile", cwd);
+    shell_quote(mk, q, sizeof q);
     snprintf(cmd, sizeof cmd,
              "cd %s && mkdir -p src/a include && echo 'int a;' > src/a/a.c && "
              "echo 'int b;' > src/a/b.c && echo '/* h */' > include/h.h", tmpdir);
     cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
     /* the test runner may run under make (make unit): its flags are not this make's */
     const char *make = "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s";
-    snprintf(cmd, sizeof cmd, "cd %s && %s -f %s/Makefile BUILD=inc inc/gen/occam_build.h "
+    snprintf(cmd, sizeof cmd, "cd %s && %s -f %s BUILD=inc inc/gen/occam_build.h "
              "2>&1 && touch -d '2000-01-01' src/a/a.c include/h.h && rm src/a/b.c && "
-             "%s -f %s/Makefile BUILD=inc inc/gen/occam_build.h 2>&1 && "
-             "%s -f %s/Makefile BUILD=clean clean/gen/occam_build.h 2>&1 && "
-             "cmp inc/gen/occam_build.h clean/gen/occam_build.h 2>&1", tmpdir, make, cwd, make,
-             cwd, make, cwd);
+             "%s -f %s BUILD=inc inc/gen/occam_build.h 2>&1 && "
+             "%s -f %s BUILD=clean clean/gen/occam_build.h 2>&1 && "
+             "cmp inc/gen/occam_build.h clean/gen/occam_build.h 2>&1", tmpdir, make, q, make,
+             q, make, q);
     cr_assert_eq(shell(cmd, NULL), 0, "the incremental build kept another ID: %s", out);
 }
 

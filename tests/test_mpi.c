@@ -1055,7 +1055,7 @@ static void check_collectives(void)
  * prints "WHAT: rank R checked" when its checks pass. */
 static void run_on_ranks(const char *name, int np, const char *what)
 {
-    char out[1 << 15], cmd[4096], self[1024];
+    char out[1 << 15], cmd[8192], self[1024], q[2400];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     cr_assert(len > 0 && (size_t)len < sizeof self - 1);
     self[len] = 0;
@@ -1063,7 +1063,7 @@ static void run_on_ranks(const char *name, int np, const char *what)
     snprintf(cmd, sizeof cmd,
              "env -u BXFI_MAP ASAN_OPTIONS=detect_leaks=0 mpirun --allow-run-as-root "
              "--oversubscribe --quiet -np %d -x ASAN_OPTIONS %s --filter 'mpi/%s' -j1 2>&1", np,
-             self, name);
+             shell_quote(self, q, sizeof q), name); /* the checkout's path may hold a space */
     int sig = 0, rc = shell_run(cmd, out, sizeof out, &sig);
     cr_assert_eq(rc, 0, "%s", out);
     for (int r = 0; r < np; r++) {
