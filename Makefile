@@ -28,7 +28,9 @@ ifeq ($(SANITIZE),1)
   BUILD   := build-san
   CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDLIBS  += -fsanitize=address,undefined
-  SAN_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp
+  # quoted twice, for the shell and for the sanitizers' option parser (which splits on spaces
+  # and colons): the checkout's path may hold either
+  SAN_ENV := LSAN_OPTIONS="suppressions='$(CURDIR)/tools/lsan.supp'"
 endif
 
 # Debian packages needed to build, test and run (the dataset included); clang, its runtimes
