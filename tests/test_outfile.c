@@ -66,8 +66,10 @@ static int count_tmp(void)
 static const char *make_chr(const char *name, unsigned major, unsigned minor)
 {
     const char *p = in_dir(name);
-    if (mknod(p, S_IFCHR | 0666, makedev(major, minor)) != 0)
+    if (mknod(p, S_IFCHR | 0666, makedev(major, minor)) != 0) {
+        teardown(); /* a skipped test's .fini does not run */
         cr_skip_test("mknod is not allowed here: %s", strerror(errno));
+    }
     return p;
 }
 
@@ -371,7 +373,10 @@ Test(outfile, a_file_size_limit_fails_cleanly)
     int st;
     cr_assert_eq(waitpid(pid, &st, 0), pid);
     cr_assert(WIFEXITED(st), "the child was killed (signal %d)", WTERMSIG(st));
-    if (WEXITSTATUS(st) == 77) cr_skip_test("cannot set a file-size limit");
+    if (WEXITSTATUS(st) == 77) {
+        teardown(); /* a skipped test's .fini does not run */
+        cr_skip_test("cannot set a file-size limit");
+    }
     cr_expect_eq(WEXITSTATUS(st), OCCAM_ERR_RUNTIME);
     char want[600];
     snprintf(want, sizeof want, "%s: write failed: File too large", p);
@@ -583,7 +588,10 @@ Test(outfile, what_sigkill_left_is_removed_by_the_next_write)
 
 /* A folder on a kernel file system takes no file, though access() lets root create one there:
  * `--report /proc/version` trained, then failed to write. The check refuses it at the start,
- * naming the file system. Only checked: nothing is opened there. */
+ * naming the file system. Only checked: nothing is opened there. A folder gets the same words
+ * for a user without privileges, whom access() refuses too (the suite run as nobody was told
+ * 'Permission denied' and failed here); an existing file that user cannot write, /proc/version
+ * (0444), is refused as that, before its folder is looked at. */
 Test(outfile, a_folder_on_a_kernel_file_system_is_refused_at_the_check)
 {
     static const char *const paths[][2] = {
@@ -598,7 +606,10 @@ Test(outfile, a_folder_on_a_kernel_file_system_is_refused_at_the_check)
         if (i == 2 && (stat("/sys/kernel", &st) != 0 || !S_ISDIR(st.st_mode))) continue;
         cr_expect_eq(occam_outfile_check(paths[i][0], "--report", &err), OCCAM_ERR_INPUT, "%s",
                      paths[i][0]);
-        cr_expect(strstr(err.msg, paths[i][1]), "want '%s' in: %s", paths[i][1], err.msg);
+        const char *want = i == 0 && access(paths[i][0], W_OK) != 0
+                               ? "--report /proc/version: Permission denied"
+                               : paths[i][1];
+        cr_expect(strstr(err.msg, want), "want '%s' in: %s", want, err.msg);
     }
     occam_error err = {0};
     cr_expect_eq(occam_outfile_check_dir("/proc", "train.checkpoint_dir", &err),

@@ -223,8 +223,10 @@ static bool resolve(const char *path, resolved *r, refusal *why)
     bool ok = stat(real, &ds) == 0 && S_ISDIR(ds.st_mode);
     const char *kfs;
     if (!ok) refuse(why, ENOTDIR, NULL, dir);
-    else if (access(real, W_OK | X_OK) != 0) ok = refuse(why, errno, NULL, dir);
+    /* the kernel file system first: it holds for every user, where access() fails only for
+     * one without privileges, who was told 'Permission denied' and root the real reason */
     else if ((kfs = kernel_fs(real))) ok = refuse(why, EPERM, kernel_fs_text(kfs), dir);
+    else if (access(real, W_OK | X_OK) != 0) ok = refuse(why, errno, NULL, dir);
     int n = ok ? snprintf(r->target, sizeof r->target, "%s/%s", strcmp(real, "/") ? real : "",
                           base)
                : 0;
@@ -283,9 +285,10 @@ static bool usable_dir(const char *dir, refusal *why)
     struct stat st;
     if (stat(dir, &st) != 0) return refuse(why, errno, NULL, NULL);
     if (!S_ISDIR(st.st_mode)) return refuse(why, ENOTDIR, "is not a folder", NULL);
-    if (access(dir, W_OK | X_OK) != 0) return refuse(why, errno, NULL, NULL);
+    /* the kernel file system first, as in resolve: the same words for every user */
     const char *kfs = kernel_fs(dir);
-    return !kfs || refuse(why, EPERM, kernel_fs_text(kfs), NULL);
+    if (kfs) return refuse(why, EPERM, kernel_fs_text(kfs), NULL);
+    return access(dir, W_OK | X_OK) == 0 || refuse(why, errno, NULL, NULL);
 }
 
 int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err)
