@@ -802,7 +802,10 @@ static void expect_old_file_survives(fail_mode mode, const char *why)
     char msg[1024];
     int rc = write_in_child(path, mode, msg, sizeof msg);
     chmod(dir, 0755);
-    if (rc == -77) cr_skip_test("cannot arrange the failure in this environment");
+    if (rc == -77) {
+        remove_tmpdir(); /* a skipped test's .fini does not run */
+        cr_skip_test("cannot arrange the failure in this environment");
+    }
     cr_expect_eq(rc, OCCAM_ERR_RUNTIME, "child status %d: %s", rc, msg);
     char want[512];
     snprintf(want, sizeof want, "%s: write failed: %s", path, why);
