@@ -487,7 +487,12 @@ Test(outputs, a_failed_predict_output_leaves_no_partial_file)
 Test(outputs, a_model_save_fails_into_the_runs_own_folder)
 {
     const char *full = in_dir("full");
-    cr_assert_eq(mknod(full, S_IFCHR | 0666, makedev(1, 7)), 0, "a full device (as root)");
+    /* the full device needs mknod (root); without it the test is skipped, as its neighbours
+     * are (run as nobody, it failed) */
+    if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0) {
+        teardown(); /* a skipped test's .fini does not run */
+        cr_skip_test("mknod is not allowed here: %s", strerror(errno));
+    }
     char ck[600];
     snprintf(ck, sizeof ck, "train.checkpoint_dir=%s", in_dir("ck"));
     expect(occam_run(0, "train", BLOBS, "--set", "train.epochs=2", "--set", ck, "--save", full,
