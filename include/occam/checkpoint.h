@@ -27,6 +27,10 @@ int occam_checkpoint_save(const char *path, const occam_model *m, const occam_co
  * says why). */
 bool occam_checkpoint_train_rows(const char *path, uint64_t *rows, uint32_t *crc);
 
+/* "occam.train_rows"'s text for the training set train ("COUNT:CRC", the CRC in 8 hex digits),
+ * as occam_checkpoint_train_rows reads it back; cap of 32 holds any. */
+void occam_checkpoint_rows_text(char *buf, size_t cap, const occam_dataset *train);
+
 /* Whether the training set `train` is the one the model in path was trained on, as far as the
  * file says (occam_checkpoint_train_rows): true for a file that does not record it. Otherwise,
  * when they differ, false with what differs in why ("5000 rows then, 200 now"; "as many rows

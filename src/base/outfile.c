@@ -141,37 +141,29 @@ static bool follow_links(char *p, refusal *why)
 /* The kernel's file systems, where a folder takes no new file (proc, sysfs, cgroups: the
  * file a folder's access() lets root create cannot be made), or where a new file is not a
  * file (efivarfs: an EFI variable). An output there was refused only once the run had done
- * its work: `--report /proc/version` trained, then failed to write. */
+ * its work: `--report /proc/version` trained, then failed to write. Returns the refusal's
+ * words for a folder on one, or NULL. */
 static const char *kernel_fs(const char *dir)
 {
+#define ON(name) "it is on " name ", a kernel file system, where occam makes no files"
     struct statfs fs;
     if (statfs(dir, &fs) != 0) return NULL;
     switch ((unsigned long)fs.f_type) {
-    case PROC_SUPER_MAGIC: return "proc";
-    case SYSFS_MAGIC: return "sysfs";
-    case CGROUP_SUPER_MAGIC: return "cgroup";
-    case CGROUP2_SUPER_MAGIC: return "cgroup2";
-    case DEBUGFS_MAGIC: return "debugfs";
-    case TRACEFS_MAGIC: return "tracefs";
-    case SECURITYFS_MAGIC: return "securityfs";
-    case SELINUX_MAGIC: return "selinuxfs";
-    case BPF_FS_MAGIC: return "bpf";
-    case PSTOREFS_MAGIC: return "pstore";
-    case EFIVARFS_MAGIC: return "efivarfs";
-    case DEVPTS_SUPER_MAGIC: return "devpts";
+    case PROC_SUPER_MAGIC: return ON("proc");
+    case SYSFS_MAGIC: return ON("sysfs");
+    case CGROUP_SUPER_MAGIC: return ON("cgroup");
+    case CGROUP2_SUPER_MAGIC: return ON("cgroup2");
+    case DEBUGFS_MAGIC: return ON("debugfs");
+    case TRACEFS_MAGIC: return ON("tracefs");
+    case SECURITYFS_MAGIC: return ON("securityfs");
+    case SELINUX_MAGIC: return ON("selinuxfs");
+    case BPF_FS_MAGIC: return ON("bpf");
+    case PSTOREFS_MAGIC: return ON("pstore");
+    case EFIVARFS_MAGIC: return ON("efivarfs");
+    case DEVPTS_SUPER_MAGIC: return ON("devpts");
     default: return NULL;
     }
-}
-
-/* The refusal's words for a folder on the kernel file system `name` (from kernel_fs: asking
- * statfs again could find the folder gone and give NULL). The text lives in a buffer of the
- * thread's own until its next refusal, which the callers format before. */
-static const char *kernel_fs_text(const char *name)
-{
-    static _Thread_local char text[96];
-    snprintf(text, sizeof text, "it is on %s, a kernel file system, where occam makes no files",
-             name);
-    return text;
+#undef ON
 }
 
 static bool resolve(const char *path, resolved *r, refusal *why)
@@ -225,7 +217,7 @@ static bool resolve(const char *path, resolved *r, refusal *why)
     if (!ok) refuse(why, ENOTDIR, NULL, dir);
     /* the kernel file system first: it holds for every user, where access() fails only for
      * one without privileges, who was told 'Permission denied' and root the real reason */
-    else if ((kfs = kernel_fs(real))) ok = refuse(why, EPERM, kernel_fs_text(kfs), dir);
+    else if ((kfs = kernel_fs(real))) ok = refuse(why, EPERM, kfs, dir);
     else if (access(real, W_OK | X_OK) != 0) ok = refuse(why, errno, NULL, dir);
     int n = ok ? snprintf(r->target, sizeof r->target, "%s/%s", strcmp(real, "/") ? real : "",
                           base)
@@ -287,7 +279,7 @@ static bool usable_dir(const char *dir, refusal *why)
     if (!S_ISDIR(st.st_mode)) return refuse(why, ENOTDIR, "is not a folder", NULL);
     /* the kernel file system first, as in resolve: the same words for every user */
     const char *kfs = kernel_fs(dir);
-    if (kfs) return refuse(why, EPERM, kernel_fs_text(kfs), NULL);
+    if (kfs) return refuse(why, EPERM, kfs, NULL);
     return access(dir, W_OK | X_OK) == 0 || refuse(why, errno, NULL, NULL);
 }
 

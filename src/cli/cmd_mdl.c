@@ -230,28 +230,31 @@ static void reason_key(char *key, size_t size, const char *why)
     snprintf(key, size, "%.*s", (int)strcspn(why, " "), why);
 }
 
+/* Whether the key an inert-key reason names applies to cfg under the description code `code`. */
+static bool applies_under(const occam_config *cfg, const char *why, occam_model_code code)
+{
+    char key[64];
+    reason_key(key, sizeof key, why);
+    occam_config c = *cfg;
+    c.mdl.model_code = code;
+    return occam_config_key_applies(&c, key);
+}
+
 /* A noisy model's bits-back keys (mdl.samples under a mixture prior, mdl.data_samples,
  * mdl.seed): occam train reads them whatever mdl.model_code says, for the bits-back line it
  * prints beside the configured code (cmd_train.c's print_bits_back). */
 static bool train_bits_back_reads(const occam_config *cfg, const char *why)
 {
-    if (!cfg->noise.enabled || cfg->mdl.model_code == OCCAM_MDL_BITS_BACK) return false;
-    char key[64];
-    reason_key(key, sizeof key, why);
-    occam_config c = *cfg;
-    c.mdl.model_code = OCCAM_MDL_BITS_BACK;
-    return occam_config_key_applies(&c, key);
+    return cfg->noise.enabled && cfg->mdl.model_code != OCCAM_MDL_BITS_BACK &&
+           applies_under(cfg, why, OCCAM_MDL_BITS_BACK);
 }
 
 bool cli_compress_reads(const occam_config *cfg, const char *why)
 {
-    char key[64];
-    reason_key(key, sizeof key, why);
-    occam_config c = *cfg;
-    c.mdl.model_code = OCCAM_MDL_TWO_PART; /* as run_compress sets it */
-    if (occam_config_key_applies(&c, key)) return true;
-    c.mdl.model_code = OCCAM_MDL_BITS_BACK; /* its bits-back line (a noisy model: ss.file_sigma) */
-    return cfg->noise.enabled && occam_config_key_applies(&c, key);
+    /* the two-part code, as run_compress sets it; then its bits-back line (a noisy model:
+     * ss.file_sigma) */
+    return applies_under(cfg, why, OCCAM_MDL_TWO_PART) ||
+           (cfg->noise.enabled && applies_under(cfg, why, OCCAM_MDL_BITS_BACK));
 }
 
 void cli_note_inert(const occam_config *cfg, const char *only)

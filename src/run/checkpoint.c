@@ -68,8 +68,7 @@ int occam_checkpoint_save(const char *path, const occam_model *m, const occam_co
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: config too large for metadata", path);
     }
     char rows[48] = "";
-    if (train)
-        snprintf(rows, sizeof rows, "%zu:%08x", train->n, (unsigned)occam_dataset_crc(train));
+    if (train) occam_checkpoint_rows_text(rows, sizeof rows, train);
     occam_st_meta meta[] = {{"format", "occam"},
                             {"occam.version", OCCAM_VERSION},
                             {"occam.layers", widths},
@@ -78,6 +77,11 @@ int occam_checkpoint_save(const char *path, const occam_model *m, const occam_co
     int rc = occam_st_write(path, t, nt, meta, train ? 5 : 4, err);
     free(json);
     return rc;
+}
+
+void occam_checkpoint_rows_text(char *buf, size_t cap, const occam_dataset *train)
+{
+    snprintf(buf, cap, "%zu:%08x", train->n, (unsigned)occam_dataset_crc(train));
 }
 
 bool occam_checkpoint_train_rows(const char *path, uint64_t *rows, uint32_t *crc)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "occam/checkpoint.h"
 #include "occam/dl.h"
 #include "occam/mem.h"
 #include "occam/safetensors.h"
@@ -338,11 +339,10 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     /* the rows the run trains on, for a resume to compare: a training file replaced under the
      * same name (other rows, columns swapped) resumed saying "it continues bit-identically" */
     if (rc == OCCAM_OK && (r.io->checkpoint || r.io->restore)) {
-        unsigned crc = (unsigned)occam_dataset_crc(train);
-        snprintf(res->data_crc, sizeof res->data_crc, "%08x", crc);
+        snprintf(res->data_crc, sizeof res->data_crc, "%08x", (unsigned)occam_dataset_crc(train));
         /* and for eval, predict, mdl and compress on the state (occam_checkpoint_train_rows),
          * which said nothing of other training rows where the final model said so */
-        snprintf(res->train_rows, sizeof res->train_rows, "%zu:%08x", train->n, crc);
+        occam_checkpoint_rows_text(res->train_rows, sizeof res->train_rows, train);
     }
     if (rc == OCCAM_OK && r.io->restore) rc = r.io->restore(r.io->ctx, &r.view, err);
     const int start = res->resuming ? res->pos.phase : 0;
