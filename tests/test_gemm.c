@@ -1,8 +1,11 @@
 /* The BLIS wrapper against a naive triple loop, for every transpose combination and for
- * leading dimensions wider than the matrices (the strided views the trainer uses). */
+ * leading dimensions wider than the matrices (the strided views the trainer uses); its small
+ * products against their defining sums and against BLIS itself. */
 #include <criterion/criterion.h>
+#include <blis.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "occam/gemm.h"
 #include "occam/rng.h"
@@ -139,4 +142,135 @@ Test(gemm, picks_a_vector_kernel_set_on_x86)
     if (__builtin_cpu_supports("avx2") && !user_choice)
         cr_assert_str_neq(arch, "generic", "BLIS fell back to its generic kernels");
 #endif
+}
+
+/* ---- the small-product loop (src/runtime/gemm_small.c) ------------------------------------ */
+
+/* Each element as the small loop defines it: fused multiply-adds over k in order from +0, then
+ * added to C when beta = 1 (C unread when beta = 0). */
+static void gemm_seq(bool ta, bool tb, int m, int n, int k, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float acc = 0.0f;
+            for (int p = 0; p < k; p++)
+                acc = fmaf(ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p],
+                           tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j], acc);
+            float *c = &C[(size_t)i * ldc + j];
+            *c = beta == 0.0f ? acc : *c + acc;
+        }
+}
+
+/* Shapes across the loop's tiles (4 rows by 16 columns, k up to 256) and both sides of its
+ * size limit (2^17 multiply-adds), with signed zeros among the values. */
+static const int small_shapes[][3] = {{1, 1, 1},   {3, 5, 7},    {4, 16, 1},  {5, 17, 2},
+                                      {8, 50, 10}, {16, 50, 10}, {50, 10, 8}, {1, 50, 8},
+                                      {10, 1, 50}, {7, 33, 256}, {64, 32, 64}, {65, 32, 64},
+                                      {2, 3, 257}};
+
+static void fill_signed_zeros(float *a, size_t n, occam_rng *r)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = occam_rng_next(r);
+        a[i] = u % 7 == 0 ? (u % 2 ? -0.0f : 0.0f) : (float)(occam_rng_uniform(r) * 2.0 - 1.0);
+    }
+}
+
+/* op(A), op(B) and C (with R, C's copy for the reference) of one product, each leading
+ * dimension padded by pad, every value from fill_signed_zeros. */
+typedef struct small_case {
+    float *A, *B, *C, *R;
+    int lda, ldb, ldc;
+    size_t nc;
+} small_case;
+
+static small_case small_case_new(bool ta, bool tb, int m, int n, int k, int pad, occam_rng *r)
+{
+    small_case c = {.lda = (ta ? m : k) + pad, .ldb = (tb ? k : n) + pad, .ldc = n + pad};
+    size_t na = (size_t)(ta ? k : m) * c.lda, nb = (size_t)(tb ? n : k) * c.ldb;
+    c.nc = (size_t)m * c.ldc;
+    c.A = malloc(sizeof(float) * na), c.B = malloc(sizeof(float) * nb);
+    c.C = malloc(sizeof(float) * c.nc), c.R = malloc(sizeof(float) * c.nc);
+    fill_signed_zeros(c.A, na, r);
+    fill_signed_zeros(c.B, nb, r);
+    fill_signed_zeros(c.C, c.nc, r);
+    memcpy(c.R, c.C, sizeof(float) * c.nc);
+    return c;
+}
+
+static void small_case_free(small_case *c)
+{
+    free(c->A), free(c->B), free(c->C), free(c->R);
+}
+
+/* occam_gemm takes the products its limit names to the small loop, and those give the loop's
+ * sums bit for bit: every transpose, padded leading dimensions, beta 0 and 1, signed zeros. */
+Test(gemm, small_products_are_ordered_fused_sums)
+{
+#ifndef __FMA__
+    cr_skip_test("built for a CPU without FMA: every product goes to BLIS");
+#else
+    occam_gemm_init();
+    occam_rng r = occam_rng_seed(11, 0);
+    int taken = 0;
+    for (size_t s = 0; s < sizeof small_shapes / sizeof *small_shapes; s++)
+        for (int t = 0; t < 8; t++) {
+            bool ta = t & 1, tb = t & 2;
+            float beta = (t & 4) ? 1.0f : 0.0f;
+            int m = small_shapes[s][0], n = small_shapes[s][1], k = small_shapes[s][2];
+            small_case c = small_case_new(ta, tb, m, n, k, 1, &r);
+            occam_gemm(ta, tb, m, n, k, 1.0f, c.A, c.lda, c.B, c.ldb, beta, c.C, c.ldc);
+            gemm_seq(ta, tb, m, n, k, c.A, c.lda, c.B, c.ldb, beta, c.R, c.ldc);
+            bool small = (size_t)m * n * k <= (1u << 17) && k <= 256;
+            taken += small;
+            if (small)
+                cr_assert(memcmp(c.C, c.R, sizeof(float) * c.nc) == 0,
+                          "%d×%d×%d ta=%d tb=%d beta=%g: not the ordered fused sums", m, n, k, ta,
+                          tb, beta);
+            small_case_free(&c);
+        }
+    cr_assert_eq(taken, 8 * 11, "shapes on the small side of the limit: %d", taken);
+#endif
+}
+
+/* With BLIS's skx kernels (occam's choice on AVX-512 CPUs) a product gives the same bits by
+ * either path, so the size limit moves no result: BLIS itself, called directly, against
+ * occam_gemm on the same small products. */
+Test(gemm, small_products_match_blis_skx_bit_for_bit)
+{
+    const char *arch = occam_gemm_init();
+    if (strcmp(arch, "skx") != 0) cr_skip_test("BLIS runs its %s kernels here, not skx", arch);
+    occam_rng r = occam_rng_seed(12, 0);
+    for (size_t s = 0; s < sizeof small_shapes / sizeof *small_shapes; s++)
+        for (int t = 0; t < 8; t++) {
+            bool ta = t & 1, tb = t & 2;
+            float one = 1.0f, beta = (t & 4) ? 1.0f : 0.0f;
+            int m = small_shapes[s][0], n = small_shapes[s][1], k = small_shapes[s][2];
+            small_case c = small_case_new(ta, tb, m, n, k, 0, &r);
+            occam_gemm(ta, tb, m, n, k, 1.0f, c.A, c.lda, c.B, c.ldb, beta, c.C, c.ldc);
+            rntm_t rntm = BLIS_RNTM_INITIALIZER;
+            bli_rntm_set_num_threads(1, &rntm);
+            bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                         tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &one, c.A, c.lda, 1,
+                         c.B, c.ldb, 1, &beta, c.R, c.ldc, 1, NULL, &rntm);
+            cr_assert(memcmp(c.C, c.R, sizeof(float) * c.nc) == 0,
+                      "%d×%d×%d ta=%d tb=%d beta=%g: other bits than BLIS's", m, n, k, ta, tb,
+                      beta);
+            small_case_free(&c);
+        }
+}
+
+/* Infinities and NaN in A or B reach C as in the ordered sums (an Inf times a padded zero
+ * lane must not leak into a stored element). */
+Test(gemm, small_products_carry_inf_and_nan)
+{
+    occam_gemm_init();
+    float A[3 * 2] = {INFINITY, 1, 2, 3, NAN, 1}, B[2 * 3] = {1, 0, 2, 1, 1, 1}, C[9], R[9];
+    occam_gemm(false, false, 3, 3, 2, 1.0f, A, 2, B, 3, 0.0f, C, 3);
+    gemm_seq(false, false, 3, 3, 2, A, 2, B, 3, 0.0f, R, 3);
+    for (int i = 0; i < 9; i++)
+        cr_assert(isnan(C[i]) ? isnan(R[i]) : C[i] == R[i], "C[%d] = %g, ordered sums %g", i,
+                  C[i], R[i]);
+    cr_assert(isnan(C[1]) && isinf(C[0]) && C[3] == 5.0f && C[4] == 3.0f);
 }

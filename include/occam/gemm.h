@@ -1,4 +1,4 @@
-/* occam/gemm.h — the one door to BLIS.
+/* occam/gemm.h — the one door to BLIS (and, for small products, past it).
  *
  * occam_gemm is C = alpha·op(A)·op(B) + beta·C on row-major float32 with leading dimensions,
  * run single-threaded by the calling worker (a per-call BLIS runtime object set to one thread):
@@ -42,7 +42,11 @@ int occam_gemm_prepare(int threads, occam_error *err);
 
 /* C (m×n, ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
  * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
- * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta). */
+ * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta).
+ * Small products (alpha = 1, beta 0 or 1, k ≤ 256, at most 2^17 multiply-adds, on a build with
+ * FMA) skip BLIS, whose per-call cost is ten times their arithmetic: occam's own loop sums each
+ * element by fused multiply-adds in k's order, the bits BLIS's skx kernels give
+ * (src/runtime/gemm_small.h). */
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 

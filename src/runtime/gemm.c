@@ -1,5 +1,6 @@
-/* BLIS wrapper: kernel-set selection, single-threaded sgemm, a naive reference and a ceiling
- * probe. All BLIS calls in occam go through this file. */
+/* BLIS wrapper: kernel-set selection, single-threaded sgemm (small products by occam's own
+ * loop, gemm_small.c), a naive reference and a ceiling probe. All BLIS calls in occam go
+ * through this file. */
 #include "occam/gemm.h"
 
 #include "occam/clock.h"
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gemm_small.h"
 #include "occam/error.h"
 #include "occam/mem.h"
 #include "occam/team.h"
@@ -301,6 +303,10 @@ void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float 
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (m == 0 || n == 0) return;
+    if (gemm_small_takes(m, n, k, alpha, beta)) {
+        gemm_small(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
     /* A fresh runtime object per call: BLIS reads its thread count from here, never from the
      * global setting, so a call from inside occam's team stays on this thread. */
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
