@@ -58,8 +58,8 @@ void occam_dgemm(bool ta, bool tb, int m, int n, int k, double alpha, const doub
 
 
 /* Measures single-threaded sgemm GFLOP/s for an m×n×k product on `threads` threads, each on
- * its own matrices at once (the per-core ceiling times the thread count, as occam uses BLIS):
- * *gflops is the median of `reps` timed calls after one warm-up. Used by benchmarks.
+ * its own matrices at once (the per-core ceiling times the thread count, as occam_gemm runs
+ * it: a small product by occam's own loop, the rest by BLIS): *gflops is the median of `reps` timed calls after one warm-up. Used by benchmarks.
  * OCCAM_ERR_RUNTIME when the matrices do not fit or the team cannot be started at full size. */
 int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, occam_error *err);
 
