@@ -1,6 +1,7 @@
 /* occam_gemm's small-product loop against BLIS on the same products (see perf/gemm_small.sh):
- * per shape, the median time of a call by each path, their ratio, and whether the two gave
- * the same bits. Both run single-threaded here; with THREADS = 2 a second thread of the
+ * per shape, the median time of a call by each path (the loop called directly, also past the
+ * limit where occam_gemm sends a product to BLIS), their ratio, and whether the two gave the
+ * same bits. Both run single-threaded here; with THREADS = 2 a second thread of the
  * process calls the same path at the same time (as occam's team does), each on its own
  * matrices. */
 #include <blis.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/runtime/gemm_small.h"
 #include "occam/clock.h"
 #include "occam/gemm.h"
 
@@ -42,7 +44,7 @@ static double time_path(int path, int threads, int m, int n, int k, float **A, f
             t0 = occam_clock_now();
             for (long r = 0; r < reps; r++) {
                 if (path) blis_call(m, n, k, A[id], B[id], C[id]);
-                else occam_gemm(false, true, m, n, k, 1.0f, A[id], k, B[id], k, 0.0f, C[id], n);
+                else gemm_small(false, true, m, n, k, A[id], k, B[id], k, 0.0f, C[id], n);
             }
 #pragma omp barrier
 #pragma omp master
@@ -60,12 +62,14 @@ int main(int argc, char **argv)
     if (threads < 1 || threads > 2) threads = 1;
     printf("# BLIS kernels %s, %d thread%s calling at once; op(A)·op(B)ᵀ as a layer's forward\n",
            occam_gemm_init(), threads, threads > 1 ? "s" : "");
-    /* A 10-50-1 net's shard of 8 or 16 rows, LeNet's last layers at 64 rows, and the sizes
-     * around the loop's limit (2^17 multiply-adds). */
-    static const int shapes[][3] = {{8, 50, 10},  {16, 50, 10},  {8, 1, 50},    {64, 10, 100},
-                                    {64, 100, 10}, {32, 64, 64},  {64, 64, 32},  {64, 128, 16},
-                                    {64, 64, 64},  {64, 128, 128}};
-    printf("%-16s %9s %9s %7s %s\n", "m×n×k", "blis_us", "occam_us", "ratio", "same bits");
+    /* A 10-50-1 net's shard of 8 or 16 rows, LeNet's last layers at 64 rows, products with
+     * k of 1 to 4 (a first layer of one or two inputs, a shard of a few rows), and sizes on
+     * both sides of the loop's limit (2^17 multiply-adds). */
+    static const int shapes[][3] = {
+        {8, 50, 10},   {16, 50, 10},   {8, 1, 50},     {64, 10, 100}, {64, 100, 10},
+        {32, 64, 64},  {64, 128, 16},  {256, 512, 1},  {128, 1024, 1}, {256, 256, 2},
+        {128, 256, 4}, {512, 64, 4},   {64, 64, 64},   {64, 128, 128}, {128, 128, 128}};
+    printf("%-16s %9s %9s %7s %s\n", "m×n×k", "blis_us", "loop_us", "ratio", "same bits");
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
         float *A[2], *B[2], *C[2], *R = malloc(sizeof(float) * m * n);
@@ -76,7 +80,7 @@ int main(int argc, char **argv)
             for (int i = 0; i < n * k; i++) B[t][i] = (float)((i * 53 % 97) - 48) / 48.0f;
         }
         blis_call(m, n, k, A[0], B[0], R);
-        occam_gemm(false, true, m, n, k, 1.0f, A[0], k, B[0], k, 0.0f, C[0], n);
+        gemm_small(false, true, m, n, k, A[0], k, B[0], k, 0.0f, C[0], n);
         bool same = memcmp(R, C[0], sizeof(float) * m * n) == 0;
         long reps = 2000000L / (m * n * k / 64 + 50) + 10;
         double b = time_path(1, threads, m, n, k, A, B, C, reps);
@@ -84,7 +88,7 @@ int main(int argc, char **argv)
         char name[32];
         snprintf(name, sizeof name, "%d×%d×%d", m, n, k);
         printf("%-16s %9.2f %9.2f %7.2f %s%s\n", name, b, o, o / b, same ? "yes" : "NO",
-               (size_t)m * n * k > (1u << 17) ? " (past the limit: BLIS both)" : "");
+               gemm_small_takes(m, n, k, 1.0f, 0.0f) ? "" : " (occam_gemm: BLIS)");
         for (int t = 0; t < 2; t++) free(A[t]), free(B[t]), free(C[t]);
         free(R);
     }

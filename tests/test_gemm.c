@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/runtime/gemm_small.h"
 #include "occam/gemm.h"
 #include "occam/rng.h"
 
@@ -163,7 +164,7 @@ static void gemm_seq(bool ta, bool tb, int m, int n, int k, const float *A, int 
 }
 
 /* Shapes across the loop's tiles (4 rows by 16 columns, k up to 256) and both sides of its
- * size limit (2^17 multiply-adds), with signed zeros among the values. */
+ * size limits, with signed zeros among the values. */
 static const int small_shapes[][3] = {{1, 1, 1},   {3, 5, 7},    {4, 16, 1},  {5, 17, 2},
                                       {8, 50, 10}, {16, 50, 10}, {50, 10, 8}, {1, 50, 8},
                                       {10, 1, 50}, {7, 33, 256}, {64, 32, 64}, {65, 32, 64},
@@ -204,33 +205,45 @@ static void small_case_free(small_case *c)
     free(c->A), free(c->B), free(c->C), free(c->R);
 }
 
-/* occam_gemm takes the products its limit names to the small loop, and those give the loop's
- * sums bit for bit: every transpose, padded leading dimensions, beta 0 and 1, signed zeros. */
+/* The loop's sums bit for bit (called directly, so a product BLIS would give the same bits
+ * for cannot hide it): every transpose, padded leading dimensions, beta 0 and 1, signed
+ * zeros, tails of both tile sides, k = 1 and 256. */
 Test(gemm, small_products_are_ordered_fused_sums)
 {
-#ifndef __FMA__
-    cr_skip_test("built for a CPU without FMA: every product goes to BLIS");
-#else
-    occam_gemm_init();
     occam_rng r = occam_rng_seed(11, 0);
-    int taken = 0;
     for (size_t s = 0; s < sizeof small_shapes / sizeof *small_shapes; s++)
         for (int t = 0; t < 8; t++) {
             bool ta = t & 1, tb = t & 2;
             float beta = (t & 4) ? 1.0f : 0.0f;
             int m = small_shapes[s][0], n = small_shapes[s][1], k = small_shapes[s][2];
+            if (k > GEMM_SMALL_KMAX) continue;
             small_case c = small_case_new(ta, tb, m, n, k, 1, &r);
-            occam_gemm(ta, tb, m, n, k, 1.0f, c.A, c.lda, c.B, c.ldb, beta, c.C, c.ldc);
+            gemm_small(ta, tb, m, n, k, c.A, c.lda, c.B, c.ldb, beta, c.C, c.ldc);
             gemm_seq(ta, tb, m, n, k, c.A, c.lda, c.B, c.ldb, beta, c.R, c.ldc);
-            bool small = (size_t)m * n * k <= (1u << 17) && k <= 256;
-            taken += small;
-            if (small)
-                cr_assert(memcmp(c.C, c.R, sizeof(float) * c.nc) == 0,
-                          "%d×%d×%d ta=%d tb=%d beta=%g: not the ordered fused sums", m, n, k, ta,
-                          tb, beta);
+            cr_assert(memcmp(c.C, c.R, sizeof(float) * c.nc) == 0,
+                      "%d×%d×%d ta=%d tb=%d beta=%g: not the ordered fused sums", m, n, k, ta, tb,
+                      beta);
             small_case_free(&c);
         }
-    cr_assert_eq(taken, 8 * 11, "shapes on the small side of the limit: %d", taken);
+}
+
+/* Which products occam_gemm gives the loop: its limits, each just inside and just past. */
+Test(gemm, small_products_limits)
+{
+#ifndef __FMA__
+    cr_assert(!gemm_small_takes(8, 50, 10, 1.0f, 0.0f), "a build without FMA takes none");
+#else
+    cr_assert(gemm_small_takes(8, 50, 10, 1.0f, 0.0f) && gemm_small_takes(8, 50, 10, 1.0f, 1.0f));
+    cr_assert(!gemm_small_takes(8, 50, 10, 0.5f, 0.0f) && !gemm_small_takes(8, 50, 10, 1.0f, 2.0f));
+    cr_assert(gemm_small_takes(1, 1, 256, 1.0f, 0.0f) && !gemm_small_takes(1, 1, 257, 1.0f, 0.0f));
+    cr_assert(!gemm_small_takes(8, 50, 0, 1.0f, 0.0f) && !gemm_small_takes(0, 50, 10, 1.0f, 0.0f));
+    /* 2^17 multiply-adds, then one row more */
+    cr_assert(gemm_small_takes(32, 64, 64, 1.0f, 0.0f));
+    cr_assert(!gemm_small_takes(32, 64, 65, 1.0f, 0.0f));
+    /* 2^13 elements of C, then one column more */
+    cr_assert(gemm_small_takes(64, 128, 16, 1.0f, 0.0f));
+    cr_assert(!gemm_small_takes(64, 129, 1, 1.0f, 0.0f));
+    cr_assert(!gemm_small_takes(8193, 1, 1, 1.0f, 0.0f));
 #endif
 }
 
@@ -247,7 +260,7 @@ Test(gemm, small_products_match_blis_skx_bit_for_bit)
             bool ta = t & 1, tb = t & 2;
             float one = 1.0f, beta = (t & 4) ? 1.0f : 0.0f;
             int m = small_shapes[s][0], n = small_shapes[s][1], k = small_shapes[s][2];
-            small_case c = small_case_new(ta, tb, m, n, k, 0, &r);
+            small_case c = small_case_new(ta, tb, m, n, k, 2, &r);
             occam_gemm(ta, tb, m, n, k, 1.0f, c.A, c.lda, c.B, c.ldb, beta, c.C, c.ldc);
             rntm_t rntm = BLIS_RNTM_INITIALIZER;
             bli_rntm_set_num_threads(1, &rntm);

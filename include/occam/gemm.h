@@ -43,8 +43,8 @@ int occam_gemm_prepare(int threads, occam_error *err);
 /* C (m×n, ldc) = alpha · op(A) · op(B) + beta · C, all row-major.
  * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
  * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta).
- * Small products (alpha = 1, beta 0 or 1, k ≤ 256, at most 2^17 multiply-adds, on a build with
- * FMA) skip BLIS, whose per-call cost is ten times their arithmetic: occam's own loop sums each
+ * Small products (alpha = 1, beta 0 or 1, k ≤ 256, at most 2^17 multiply-adds and 2^13
+ * elements of C, on a build with FMA) skip BLIS, whose per-call cost is ten times their arithmetic: occam's own loop sums each
  * element by fused multiply-adds in k's order, the bits BLIS's skx kernels give
  * (src/runtime/gemm_small.h). */
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
@@ -59,7 +59,8 @@ void occam_dgemm(bool ta, bool tb, int m, int n, int k, double alpha, const doub
 
 /* Measures single-threaded sgemm GFLOP/s for an m×n×k product on `threads` threads, each on
  * its own matrices at once (the per-core ceiling times the thread count, as occam_gemm runs
- * it: a small product by occam's own loop, the rest by BLIS): *gflops is the median of `reps` timed calls after one warm-up. Used by benchmarks.
+ * it: a small product by occam's own loop, the rest by BLIS): *gflops is the median of `reps`
+ * timed calls after one warm-up. Used by benchmarks.
  * OCCAM_ERR_RUNTIME when the matrices do not fit or the team cannot be started at full size. */
 int occam_gemm_rate(int m, int n, int k, int threads, int reps, double *gflops, occam_error *err);
 

@@ -2,23 +2,25 @@
  *
  * A BLIS call costs about 4–8 µs before any arithmetic (its object interface, a control tree
  * it mallocs, its pools' locks and a nested OpenMP region): ten times the arithmetic of the
- * products a small network makes (8 × 50 × 10 is 4,000 multiply-adds), and two to three times
- * more again when a second thread of the process calls BLIS too. occam_gemm sends such
- * products here instead.
+ * products a small network makes (8 × 50 × 10 is 4,000 multiply-adds), and 1.4 to 2.4 times
+ * that when a second thread of the process calls BLIS too. occam_gemm sends such products
+ * here instead.
  *
  * The loop's arithmetic is fixed: each element of C is its own sum, over k in order, of fused
  * multiply-adds from +0 (then, for beta = 1, added to C). That is what BLIS's skx kernels
- * compute for k ≤ their KC block, bit for bit (tested), so on AVX-512 machines the results
- * do not depend on which path a product takes. */
+ * compute within their block of k (384 to 480; the loop takes k ≤ 256), bit for bit (tested),
+ * so on AVX-512 machines the results do not depend on which path a product takes. */
 #ifndef OCCAM_GEMM_SMALL_H
 #define OCCAM_GEMM_SMALL_H
 
 #include <stdbool.h>
 
-/* The products the loop takes: alpha = 1, beta 0 or 1, 1 ≤ k ≤ GEMM_SMALL_KMAX and at most
- * GEMM_SMALL_MACS multiply-adds, on a build for a CPU with FMA (without it fmaf is a slow
- * library call). Past about 2^17 multiply-adds BLIS's packed kernels are faster here. */
-enum { GEMM_SMALL_KMAX = 256, GEMM_SMALL_MACS = 1 << 17 };
+/* The products the loop takes: alpha = 1, beta 0 or 1, 1 ≤ k ≤ GEMM_SMALL_KMAX, at most
+ * GEMM_SMALL_MACS multiply-adds and GEMM_SMALL_OUTS elements of C, on a build for a CPU with
+ * FMA (without it fmaf is a slow library call). Past either limit BLIS's packed kernels are as
+ * fast or faster here, whatever k (perf/gemm_small.sh: 256 × 256 × 2 takes the loop twice
+ * BLIS's time, 64 × 128 × 16 three fifths of it). */
+enum { GEMM_SMALL_KMAX = 256, GEMM_SMALL_MACS = 1 << 17, GEMM_SMALL_OUTS = 1 << 13 };
 
 bool gemm_small_takes(int m, int n, int k, float alpha, float beta);
 
