@@ -1600,6 +1600,20 @@ Test(data, csv_quoted_file_of_another_separator_is_named)
         expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
 }
 
+/* A comment line ('#' or '%' first: numpy.savetxt's header, R's and Octave's notes) is named
+ * as one, first or later in the file; a quoted "#1" is a cell like any other. */
+Test(data, csv_comment_line_is_named)
+{
+    expect_csv_error("# made by hand\n1,2,0\n", classify_last(2),
+                     ":1: need at least 2 cells per row (features and a label), found 1 (a "
+                     "comment line? occam reads none: delete it)");
+    expect_csv_error("1,2,0\n3,4,1\n% measured again\n5,6,0\n", classify_last(2),
+                     ":3: expected 3 cells, as line 1 has, found 1 (a comment line? occam "
+                     "reads none: delete it)");
+    expect_csv_error_ending("1,2,0\n\"#1\"\n", classify_last(2),
+                            ":2: expected 3 cells, as line 1 has, found 1");
+}
+
 /* A hint only where it applies: a quoted cell's ';' is its text, not a separator, and a quoted
  * "Smith, John" or "1,2.3,4" no decimal comma (a grouped "1,234.5" gets its own hint); a first
  * line of one cell lacks cells, whatever that cell holds, not a value. */

@@ -42,6 +42,7 @@
 #define CSV_HINT_TAB " (cells separated by tabs? occam reads commas)"
 #define CSV_HINT_SPACE " (cells separated by spaces? occam reads commas)"
 #define CSV_HINT_CR " (lines that end in a bare CR?)"
+#define CSV_HINT_COMMENT " (a comment line? occam reads none: delete it)"
 
 typedef struct csv_cell {
     double v;
@@ -50,6 +51,13 @@ typedef struct csv_cell {
     bool ok;     /* parsed fully as a number */
     bool quoted; /* its ';', ',' or tab is text, not a separator */
 } csv_cell;
+
+/* A line whose first cell starts with '#' or '%' (numpy.savetxt's header, R's and Octave's
+ * notes, ARFF): a comment, which occam does not skip. */
+static bool csv_comment(const csv_cell *c)
+{
+    return !c->quoted && c->len > 0 && (c->text[0] == '#' || c->text[0] == '%');
+}
 
 typedef struct csv_reader {
     const char *path;
@@ -516,6 +524,7 @@ static void csv_other_bad(const csv_reader *r, const csv_shape *sh, const occam_
  * space inside one ("General Motors") is its text. */
 static const char *csv_lone_cell_hint(const csv_cell *c)
 {
+    if (csv_comment(c)) return CSV_HINT_COMMENT;
     const char *sep = csv_separator_hint(c);
     if (*sep || c->quoted) return sep;
     return memchr(c->text, ' ', c->len) ? CSV_HINT_SPACE : ""; /* its ends are not blank */
@@ -608,7 +617,10 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
                                "%s:%zu: expected %zu cells, as line %zu%s has, found %zu%s",
                                r->path, r->lineno, sh->cols, sh->first,
                                sh->header ? " (the header)" : "", r->ncell,
-                               comma ? " (the last empty: a comma that ends the line?)" : "");
+                               comma                    ? " (the last empty: a comma that ends "
+                                                          "the line?)"
+                               : csv_comment(&r->cell[0]) ? CSV_HINT_COMMENT
+                                                          : "");
     }
     if (r->bad != CSV_NONE) {
         const csv_cell *c = &r->cell[r->bad];
