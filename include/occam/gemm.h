@@ -44,9 +44,9 @@ int occam_gemm_prepare(int threads, occam_error *err);
  * op(A) is m×k: A is m×k (lda ≥ k) or, if ta, k×m (lda ≥ m). op(B) is k×n likewise.
  * Single-threaded. m, n or k may be 0 (k = 0 scales C by beta).
  * Small products (alpha = 1, beta 0 or 1, k ≤ 256, at most 2^17 multiply-adds and 2^13
- * elements of C, on a build with FMA) skip BLIS, whose per-call cost is ten times their arithmetic: occam's own loop sums each
- * element by fused multiply-adds in k's order, the bits BLIS's skx kernels give
- * (src/runtime/gemm_small.h). */
+ * elements of C, on a build with FMA) skip BLIS, whose per-call cost is ten times their
+ * arithmetic: occam's own loop sums each element by fused multiply-adds in k's order, the
+ * bits BLIS's skx kernels give (src/runtime/gemm_small.h). */
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -17,9 +17,10 @@
 
 /* The products the loop takes: alpha = 1, beta 0 or 1, 1 ≤ k ≤ GEMM_SMALL_KMAX, at most
  * GEMM_SMALL_MACS multiply-adds and GEMM_SMALL_OUTS elements of C, on a build for a CPU with
- * FMA (without it fmaf is a slow library call). Past either limit BLIS's packed kernels are as
- * fast or faster here, whatever k (perf/gemm_small.sh: 256 × 256 × 2 takes the loop twice
- * BLIS's time, 64 × 128 × 16 three fifths of it). */
+ * FMA (without it fmaf is a slow library call). Past 2^13 elements of C BLIS is faster
+ * whatever k (perf/gemm_small.sh: 256 × 256 × 2 takes the loop 1.7 times BLIS's time, while
+ * 64 × 128 × 16 takes it three fifths); the limit on multiply-adds is conservative (at 2^18,
+ * 64 × 64 × 64, the loop still won; at 2^21 BLIS does). */
 enum { GEMM_SMALL_KMAX = 256, GEMM_SMALL_MACS = 1 << 17, GEMM_SMALL_OUTS = 1 << 13 };
 
 bool gemm_small_takes(int m, int n, int k, float alpha, float beta);
