@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Trainer-core throughput benchmark.
 #
-# For LeNet-300-100 on Fashion-MNIST (batch 128) and the wide synthetic MLP 2048-2048-2048-10
-# (batch 512), at 1 thread and at all cores, prints occam's samples/s and GFLOP/s beside the
-# BLIS sgemm rate measured in the same process ('occam bench train'), and, when Debian's
+# For LeNet-300-100 on Fashion-MNIST (batch 128), the wide synthetic MLP 2048-2048-2048-10
+# (batch 512) and blobs' small 20-50-3 net (batch 16), at 1 thread and at all cores, prints
+# occam's samples/s and GFLOP/s beside the sgemm rate measured in the same process ('occam
+# bench train'), and, when Debian's
 # python3-torch is installed, PyTorch's samples/s on the same model, data and thread count,
 # run back to back, with the ratio.
 #
@@ -23,16 +24,22 @@ if [ -z "${NO_TORCH:-}" ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; the
 field() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 
 printf '%-14s %7s %12s %9s %12s %10s %12s %8s\n' model threads samples/s GFLOP/s sgemm_GF/s frac_sgemm torch_s/s ratio
-for model in lenet wide; do
+for model in lenet wide small; do
+  sets=()
   if [ $model = lenet ]; then
     cfg=configs/default.ini; tepochs=$EPOCHS
     torch_args=(--batch 128 --layers 784,300,100,10 --no-eval)
+  elif [ $model = small ]; then
+    # a small-data net: blobs' 20-50-3 on its 1,000 rows at batch 16, where a step is a few
+    # microseconds of arithmetic and per-call overheads decide
+    cfg=configs/blobs.ini; tepochs=$EPOCHS; sets=(--set train.batch=16)
+    torch_args=(--batch 16 --layers 20,50,3 --synthetic 1000 --no-eval)
   else
     cfg=configs/wide.ini; tepochs=1
     torch_args=(--batch 512 --layers 2048,2048,2048,10 --synthetic 16384)
   fi
   for t in 1 "$ALL"; do
-    j=$(build/occam bench train "$cfg" --threads "$t" --set train.epochs="$tepochs")
+    j=$(build/occam bench train "$cfg" --threads "$t" --set train.epochs="$tepochs" "${sets[@]}")
     echo "$j" >> "$out/occam.jsonl"
     sps=$(field "$j" samples_per_second); gf=$(field "$j" gflops)
     ceil=$(/usr/bin/python3 -c "import json,sys; j=json.loads(sys.argv[1]); print(max(j['sgemm_gflops_layer'], j['sgemm_gflops_1024']))" "$j")
