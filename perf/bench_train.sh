@@ -4,9 +4,8 @@
 # For LeNet-300-100 on Fashion-MNIST (batch 128), the wide synthetic MLP 2048-2048-2048-10
 # (batch 512) and blobs' small 20-50-3 net (batch 16), at 1 thread and at all cores, prints
 # occam's samples/s and GFLOP/s beside the sgemm rate measured in the same process ('occam
-# bench train'), and, when Debian's
-# python3-torch is installed, PyTorch's samples/s on the same model, data and thread count,
-# run back to back, with the ratio.
+# bench train'), and, when Debian's python3-torch is installed, PyTorch's samples/s on the
+# same model, data and thread count, run back to back, with the ratio.
 #
 #   perf/bench_train.sh              # all of it
 #   EPOCHS=5 perf/bench_train.sh     # more timed epochs per point (median is reported)

@@ -1,6 +1,6 @@
 /* occam_gemm's small-product loop against BLIS on the same products (see perf/gemm_small.sh):
  * per shape, the median time of a call by each path (the loop called directly, also past the
- * limit where occam_gemm sends a product to BLIS), their ratio, and whether the two gave the
+ * limits where occam_gemm sends a product to BLIS), their ratio, and whether the two gave the
  * same bits. Both run single-threaded here; with THREADS = 2 a second thread of the
  * process calls the same path at the same time (as occam's team does), each on its own
  * matrices. */
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
            occam_gemm_init(), threads, threads > 1 ? "s" : "");
     /* A 10-50-1 net's shard of 8 or 16 rows, LeNet's last layers at 64 rows, products with
      * k of 1 to 4 (a first layer of one or two inputs, a shard of a few rows), and sizes on
-     * both sides of the loop's limit (2^17 multiply-adds). */
+     * both sides of the loop's limits (2^17 multiply-adds, 2^13 elements of C). */
     static const int shapes[][3] = {
         {8, 50, 10},   {16, 50, 10},   {8, 1, 50},     {64, 10, 100}, {64, 100, 10},
         {32, 64, 64},  {64, 128, 16},  {256, 512, 1},  {128, 1024, 1}, {256, 256, 2},

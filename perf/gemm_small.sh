@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # occam_gemm's small-product loop against BLIS, call by call (see perf/gemm_small.c): for each
-# shape the median µs of a call by BLIS and by occam_gemm, their ratio, and whether both gave
-# the same bits. THREADS (1 or 2) threads of one process call at once.
+# shape the median µs of a call by BLIS and by the loop (called directly, also past the limits
+# where occam_gemm sends a product to BLIS), their ratio, and whether both gave the same bits.
+# THREADS (1 or 2) threads of one process call at once.
 #
 #   perf/gemm_small.sh [THREADS]
 set -euo pipefail
