@@ -4227,7 +4227,7 @@ Test(cli, mdl_names_the_keys_its_code_does_not_read)
     expect(occam("train %s --save %s", small, path("m.st")), 0, "saved");
     expect(occam("mdl %s --checkpoint %s --code two-part --set mdl.model_code=count", small,
                  path("m.st")),
-           0, "occam: note: --code two-part replaces mdl.model_code = count from the config");
+           0, "occam: note: --code two-part replaces mdl.model_code = count from --set");
     expect(occam("mdl %s --checkpoint %s --set mdl.bits_per_weight=8 --set train.lr=0.3", small,
                  path("m.st")),
            0, "occam: note: mdl.bits_per_weight applies only to mdl.model_code = count; it is "
@@ -4235,6 +4235,13 @@ Test(cli, mdl_names_the_keys_its_code_does_not_read)
     cr_assert_null(strstr(out, "train.lr"), "mdl trains nothing: %s", out);
     expect(occam("mdl %s --checkpoint %s --code count", small, path("m.st")), 0, "count");
     cr_assert_null(strstr(out, "replaces"), "the config left mdl.model_code alone: %s", out);
+    /* a --set of the default's value was silent: it cannot be told from no setting by value */
+    expect(occam("mdl %s --checkpoint %s --set ' mdl . model_code = two-part' --code count",
+                 small, path("m.st")),
+           0, "occam: note: --code count replaces mdl.model_code = two-part from --set");
+    expect(occam("mdl %s --checkpoint %s --set mdl.model_code=count --code count", small,
+                 path("m.st")), 0, "count");
+    cr_assert_null(strstr(out, "replaces"), "--set and --code agree: %s", out);
     expect(occam("--config-keys"), 0, "gaussian|mog ");
     expect(occam("mdl %s --checkpoint %s --set mdl.prior=sparse", small, path("m.st")), 2,
            "--set mdl.prior: expected one of gaussian, mog (got 'sparse')");
