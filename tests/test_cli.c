@@ -2610,6 +2610,17 @@ Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
            0, "occam: note: model.init changed from he to xavier; train.seed changed from 1 to 9 "
               "(they change nothing in this run); it continues bit-identically");
     same_tensors("whole.st", "seeded.st");
+    /* a noisy run's bits-back keys move only the line at the end: it said "they change
+     * nothing in this run" of them */
+    const char *noisy = "--set noise.enabled=true --set noise.prior=mog";
+    expect(occam("train %s %s %s --set train.checkpoint_every=1 --set train.checkpoint_dir=%s "
+                  "--save %s", BLOBS, run, noisy, path("cn"), path("nwhole.st")), 0, "saved");
+    expect(occam("train %s %s %s --set mdl.samples=10 --resume %s --save %s", BLOBS, run, noisy,
+                 path("cn/ckpt-e0001-s000000007.safetensors"), path("nres.st")), 0,
+           "occam: note: mdl.samples changed from 100 to 10 (the bits-back line at the end reads "
+           "it, no weight does); it continues bit-identically");
+    cr_assert_null(strstr(out, "change nothing"), "%s", out);
+    same_tensors("nwhole.st", "nres.st");
     expect(occam("train %s %s --set train.batch=400 --set train.checkpoint_every=1 --set "
                  "train.checkpoint_dir=%s --save %s", BLOBS, run, path("cb"), path("w2.st")),
            0, "saved");

@@ -75,6 +75,9 @@ typedef struct occam_state_reader {
                           count, changed config keys), "" when it continues bit-identically */
     char unread[1024]; /* filled in: the changed config keys this run does not read
                           (occam_config_key_applies), which change nothing, or "" */
+    char bits_back[512]; /* filled in: the changed keys only a noisy run's bits-back line at
+                            the end reads (mdl.samples, ... under another mdl.model_code),
+                            which change no weight, or "" */
     char world[160];   /* filled in: how the world size (mpirun's ranks) changed, or "". With
                           runtime.grad = owner on every layer the run still continues
                           bit-identically; with shard layers the sums round differently */

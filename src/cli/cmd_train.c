@@ -198,6 +198,9 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     if (rd->unread[0])
         fprintf(stderr, "\noccam: note: %s (they change nothing in this run)",
                 rd->unread);
+    if (rd->bits_back[0])
+        fprintf(stderr, "\noccam: note: %s (the bits-back line at the end reads %s, no weight "
+                "does)", rd->bits_back, strchr(rd->bits_back, ';') ? "them" : "it");
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
                 "uninterrupted one\n", rd->note);
