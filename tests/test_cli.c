@@ -3368,6 +3368,24 @@ Test(cli, targets_finer_than_the_target_precision_are_said)
     fclose(f);
     expect(occam("train %s --threads 1", path("tiny.ini")), 0, "# result");
     cr_assert(!strstr(out, "spans"), "%s", out);
+    /* the other end: a step finer than float32 resolves targets near 500 (2^-15) buys digits
+     * the data do not have (1e-300 cost some 990 bits a row, unsaid) */
+    f = fopen(path("tiny_tr.csv"), "w");
+    cr_assert(f);
+    for (int i = 0; i < 20; i++) fprintf(f, "%d,%d,%g\n", i % 5, i % 3, 500.0 + i % 7);
+    fclose(f);
+    const char *fine = "occam: note: mdl.target_precision = 1e-06 is finer than float32, which "
+                       "occam reads targets as, resolves target 1 of data.train";
+    expect(occam("train %s --threads 1 --set mdl.target_precision=1e-6", path("tiny.ini")), 0,
+           fine);
+    cr_assert(strstr(out, "(a step of 3.05e-05 near its largest value): the data code pays "
+                          "about 5 bits a row"), "%s", out);
+    expect(occam("train %s --threads 1 --set mdl.target_precision=1e-6 --set "
+                 "data.normalize_targets=false --set train.lr=1e-7", path("tiny.ini")), 0,
+           fine);
+    expect(occam("train %s --threads 1 --set mdl.target_precision=1e-4", path("tiny.ini")), 0,
+           "# result");
+    cr_assert(!strstr(out, "finer than float32"), "%s", out);
 }
 
 /* A training file replaced under the same name (other rows; columns swapped) resumed saying

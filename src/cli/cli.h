@@ -197,8 +197,10 @@ void cli_label_text(char *buf, size_t cap, const occam_dataset *ds);
 /* On rank 0, for classification: a note naming the classes no training row has, and how many
  * test rows (test may be NULL) are of them. */
 void cli_note_classes(const occam_dataset *train, const occam_dataset *test);
-/* On rank 0, for regression: a note when a training target's standard deviation is below
- * target_precision (mdl.target_precision), where the data code cannot tell fits apart. */
+/* On rank 0, for regression: a note when a training target spans less than
+ * target_precision (mdl.target_precision), where the data code cannot tell fits apart, or
+ * when target_precision is finer than float32 resolves the targets, where each row pays for
+ * digits the data do not have. */
 void cli_note_targets(const char *path, const occam_dataset *train, double target_precision);
 
 int cmd_train(int argc, char **argv);
