@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -616,4 +618,43 @@ Test(outfile, a_folder_on_a_kernel_file_system_is_refused_at_the_check)
                  OCCAM_ERR_INPUT);
     cr_expect_str_eq(err.msg, "train.checkpoint_dir /proc: it is on proc, a kernel file system, "
                      "where occam makes no files");
+}
+
+/* mqueue and hugetlbfs take a new file, but not its bytes: the file there is a message queue,
+ * or page-backed, and write() fails (EINVAL) once the run's work is done, leaving an empty
+ * file. They are refused at the check too. Mounted in the test's own folder, inside a mount
+ * namespace of this process alone (they vanish with it); skipped where mounting is not
+ * allowed. */
+Test(outfile, mqueue_and_hugetlbfs_folders_are_refused_at_the_check)
+{
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        cr_skip_test("no mount namespace here: %s", strerror(errno));
+    static const char *const kinds[] = {"mqueue", "hugetlbfs"};
+    int tested = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        char at[512];
+        snprintf(at, sizeof at, "%s", in_dir(kinds[i]));
+        cr_assert_eq(mkdir(at, 0700), 0);
+        if (mount("none", at, kinds[i], 0, NULL) != 0) continue; /* not in this kernel */
+        tested++;
+        char file[600], want[128];
+        snprintf(file, sizeof file, "%s/out.json", at);
+        snprintf(want, sizeof want, "it is on %s, a kernel file system, where occam makes no "
+                 "files", kinds[i]);
+        occam_error err = {0};
+        cr_expect_eq(occam_outfile_check(file, "--report", &err), OCCAM_ERR_INPUT, "%s", file);
+        cr_expect(strstr(err.msg, want), "want '%s' in: %s", want, err.msg);
+        occam_error e2 = {0};
+        cr_expect_eq(occam_outfile_check_dir(at, "train.checkpoint_dir", &e2), OCCAM_ERR_INPUT);
+        cr_expect(strstr(e2.msg, want), "want '%s' in: %s", want, e2.msg);
+        /* (mqueue shows the IPC namespace's queues, whoever made them: only ours count) */
+        DIR *d = opendir(at);
+        cr_assert(d);
+        for (struct dirent *e; (e = readdir(d));)
+            cr_expect(strncmp(e->d_name, "out.json", 8) != 0, "the check made %s in %s",
+                      e->d_name, at);
+        closedir(d);
+        cr_assert_eq(umount2(at, MNT_DETACH), 0, "%s", strerror(errno));
+    }
+    if (!tested) cr_skip_test("neither mqueue nor hugetlbfs mounts here");
 }

@@ -143,6 +143,10 @@ static bool follow_links(char *p, refusal *why)
  * file (efivarfs: an EFI variable). An output there was refused only once the run had done
  * its work: `--report /proc/version` trained, then failed to write. Returns the refusal's
  * words for a folder on one, or NULL. */
+/* Not in every <linux/magic.h>: the kernel's own values (ipc/mqueue.c, fs/configfs). */
+#define OCCAM_MQUEUE_MAGIC 0x19800202UL
+#define OCCAM_CONFIGFS_MAGIC 0x62656570UL
+
 static const char *kernel_fs(const char *dir)
 {
 #define ON(name) "it is on " name ", a kernel file system, where occam makes no files"
@@ -161,6 +165,12 @@ static const char *kernel_fs(const char *dir)
     case PSTOREFS_MAGIC: return ON("pstore");
     case EFIVARFS_MAGIC: return ON("efivarfs");
     case DEVPTS_SUPER_MAGIC: return ON("devpts");
+    /* a new file there is a message queue, a config item or a page-backed file that write()
+     * refuses (EINVAL): the run's work was done before its output failed, leaving an empty
+     * file behind */
+    case OCCAM_MQUEUE_MAGIC: return ON("mqueue");
+    case OCCAM_CONFIGFS_MAGIC: return ON("configfs");
+    case HUGETLBFS_MAGIC: return ON("hugetlbfs");
     default: return NULL;
     }
 #undef ON
