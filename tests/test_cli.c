@@ -1944,6 +1944,16 @@ Test(cli, a_small_stack_limit_is_a_message)
     cr_assert_eq(shell(cmd, &sig), 1, "signal %d: %s", sig, out);
     cr_assert(strstr(out, "occam: the stack limit is 64 KiB (ulimit -s), below the 256 KiB"),
               "%s", out);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan's own start-up needs more stack than this */
+    /* at 16 to 24 KiB main's 8.8 KiB frame, or fprintf's 8 KiB buffer on unbuffered stderr,
+     * faulted before or while the message was said (found by an environment sweep), and
+     * --version too, which runs on any stack */
+    snprintf(cmd, sizeof cmd, "prlimit --stack=16384 %s train configs/blobs.ini 2>&1", bin);
+    cr_assert_eq(shell(cmd, &sig), 1, "signal %d: %s", sig, out);
+    cr_assert(strstr(out, "occam: the stack limit is 16 KiB (ulimit -s)"), "%s", out);
+    snprintf(cmd, sizeof cmd, "prlimit --stack=16384 %s --version 2>&1", bin);
+    cr_assert_eq(shell(cmd, &sig), 0, "signal %d: %s", sig, out);
+#endif
 }
 
 /* A limit on processes and threads (ulimit -u) that leaves no room for the team: libgomp ended
@@ -4181,6 +4191,40 @@ Test(cli, openmp_limits_in_the_environment)
     expect(shell(cmd, &sig), 2, "OMP_PROC_BIND = \"sideways\": expected true, false, primary");
     snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=close,spread %s train %s 2>&1", bin, plain);
     expect(shell(cmd, &sig), 0, "OpenMP owns thread binding");
+    /* true and false stand alone: libgomp ignored "true,false" and "spread,false" with a
+     * warning, and the threads ran unbound under "OpenMP owns thread binding" */
+    static const char *const lists[] = {"true,false", "spread,false", "close,true", "TRUE,true"};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+        snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=%s %s train %s 2>&1", lists[i], bin, plain);
+        expect(shell(cmd, &sig), 2, "or a list of the last four; fix or unset it");
+    }
+    /* the other variables that shape a team, at values libgomp calls invalid and ignores:
+     * OMP_THREAD_LIMIT=1x ran the default team of two with only libgomp's warning */
+    static const char *const bad[][2] = {
+        {"OMP_THREAD_LIMIT=1x", "OMP_THREAD_LIMIT = \"1x\": expected a positive whole number "
+                                "(libgomp calls it invalid and runs as if it were unset)"},
+        {"OMP_THREAD_LIMIT=0", "expected a positive whole number"},
+        {"OMP_THREAD_LIMIT=", "OMP_THREAD_LIMIT = \"\": expected"},
+        {"OMP_MAX_ACTIVE_LEVELS=-1", "OMP_MAX_ACTIVE_LEVELS = \"-1\": expected a whole number"},
+        {"OMP_STACKSIZE=32KB", "OMP_STACKSIZE = \"32KB\": expected a whole number, then B, K, "
+                               "M or G"},
+        {"GOMP_STACKSIZE=1T", "GOMP_STACKSIZE = \"1T\""},
+        {"OMP_STACKSIZE=99999999999999G", "OMP_STACKSIZE = \"99999999999999G\""},
+        {"OMP_WAIT_POLICY=sometimes", "expected active or passive"},
+        {"OMP_DYNAMIC=1", "OMP_DYNAMIC = \"1\": expected true or false"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s train %s 2>&1", bad[i][0], bin, plain);
+        expect(shell(cmd, &sig), 2, bad[i][1]);
+    }
+    /* and values libgomp takes: blanks, either case, a +, a unit in either case */
+    static const char *const good[] = {"OMP_THREAD_LIMIT=' +2 '", "OMP_MAX_ACTIVE_LEVELS=0",
+                                       "OMP_STACKSIZE=' 2 m '", "OMP_WAIT_POLICY=' Passive '",
+                                       "OMP_DYNAMIC=FALSE", "OMP_STACKSIZE=100B"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s train %s 2>&1", good[i], bin, plain);
+        expect(shell(cmd, &sig), 0, "# result");
+    }
     /* OMP_PROC_BIND = false binds nothing, places or not: said so */
     snprintf(cmd, sizeof cmd, "OMP_PROC_BIND=false OMP_PLACES=cores %s train %s 2>&1", bin,
              plain);
@@ -4193,6 +4237,21 @@ Test(cli, openmp_limits_in_the_environment)
     expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=garbage %s train %s --threads 0 2>&1", bin, plain);
     expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"garbage\": expected a positive whole number");
+    /* past the cores the automatic team stops at them: said (OMP_NUM_THREADS=3 ran 2 threads
+     * on 2 cores without a word, where --threads 3 is refused) */
+    long big = (long)sysconf(_SC_NPROCESSORS_CONF) + 1;
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=%ld %s train %s --threads 0 2>&1", big, bin,
+             plain);
+    char said[160];
+    snprintf(said, sizeof said, "occam: note: OMP_NUM_THREADS = %ld is more threads than the "
+             "automatic team takes here", big);
+    expect(shell(cmd, &sig), 0, said);
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=%ld %s select %s --threads 0 --grid "
+             "train.lr=0.1,0.2 2>&1", big, bin, plain);
+    expect(shell(cmd, &sig), 0, said);
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s train %s --threads 0 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 0, "# result");
+    cr_assert_null(strstr(out, "note: OMP_NUM_THREADS"), "%s", out);
     /* occam topo plans the run's automatic count (it planned one per core whatever these said) */
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s topo 2>&1", bin);
     expect(shell(cmd, &sig), 0, "bind core: 1 thread,");

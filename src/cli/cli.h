@@ -84,6 +84,9 @@ void cli_quota_note(char *buf, size_t cap, const char *origin, int threads, int 
 /* That note on stderr (rank 0) for `threads` asked for (cli_threads_origin), against this
  * process's cgroup quota. */
 void cli_say_quota(int threads);
+/* On rank 0, a note when OMP_NUM_THREADS asks for more threads than the automatic team's
+ * `automatic` (it stops at the cores). */
+void cli_say_omp_num_threads(int automatic);
 
 /* What set the thread count, for messages: "--threads" when o gave it, else "runtime.threads".
  * cli_setup records it (select, which resolves each point's count itself, calls

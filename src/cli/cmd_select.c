@@ -139,6 +139,7 @@ static int find_same_runs(select_run *s, occam_error *err)
 static int build_points(select_run *s, occam_error *err)
 {
     int asked = 0; /* the most threads a point asked for (0: every one automatic) */
+    int automatic = 0; /* the automatic team of the points that take it */
     s->pt = calloc((size_t)s->g.npoints, sizeof *s->pt);
     if (!s->pt) return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     for (int p = 0; p < s->g.npoints; p++) {
@@ -172,7 +173,9 @@ static int build_points(select_run *s, occam_error *err)
         pt->total_bits = pt->model_bits = pt->data_bits = NAN;
         pt->train_metric = pt->test_metric = NAN;
         if (pt->cfg.runtime.threads > 0 && pt->threads > asked) asked = pt->threads;
+        if (pt->cfg.runtime.threads == 0) automatic = pt->threads;
     }
+    if (automatic > 0) cli_say_omp_num_threads(automatic);
     /* the most threads a point asked for, past a container's CPU quota: said once, as train
      * says it (cli_setup) */
     if (asked > 0) cli_say_quota(asked);

@@ -365,10 +365,25 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
                                 cli_threads_origin(), threads, err);
     /* a count asked for is taken as asked, past a container's quota too: said, not silent */
     if (rc == OCCAM_OK && cfg->runtime.threads > 0) cli_say_quota(*threads);
+    if (rc == OCCAM_OK && cfg->runtime.threads == 0) cli_say_omp_num_threads(*threads);
     if (rc == OCCAM_OK) rc = ranks_read_files(o, cfg, err);
 
     /* under mpirun a file one host lacks, or a rank left without a core, stops every rank */
     return cli_agree(rc, err);
+}
+
+void cli_say_omp_num_threads(int automatic)
+{
+    /* OMP_NUM_THREADS past the cores: the automatic team stops at them (OMP_NUM_THREADS=3 ran
+     * 2 threads on 2 cores without a word, where --threads 3 is refused) */
+    const char *ont = getenv("OMP_NUM_THREADS");
+    long asked = ont ? strtol(ont, NULL, 10) : 0; /* occam_team_resolve checked it */
+    if (asked > automatic && occam_comm_is_root(occam_comm_world()))
+        fprintf(stderr, "occam: note: OMP_NUM_THREADS = %ld is more threads than the automatic "
+                "team takes here (%d: one a core at most, within OpenMP's places, "
+                "OMP_THREAD_LIMIT, any CPU quota and the host's other ranks); runtime.threads "
+                "= %ld with runtime.oversubscribe = true runs that many\n", asked, automatic,
+                asked);
 }
 
 void cli_say_quota(int threads)

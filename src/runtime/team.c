@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -101,18 +102,21 @@ static int team_check_binding_vars(occam_error *err)
     static const char *const words[] = {"false", "true", "master", "primary", "close", "spread"};
     const char *pb = getenv("OMP_PROC_BIND");
     if (pb && *pb) {
-        /* every item of the list must be a word libgomp knows */
+        /* every item of the list must be a word libgomp knows; true and false stand alone
+         * (libgomp ignores "true,false" or "spread,false" with a warning, and its threads ran
+         * unbound while occam said OpenMP bound them) */
         const char *q = pb;
-        for (;;) {
+        for (int item = 0;; item++) {
             char w[16];
             bind_item(&q, w);
             bool known = false;
             for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
                 known |= strcmp(w, words[i]) == 0;
-            if (!known || (*q && *q != ','))
+            bool alone = !strcmp(w, "true") || !strcmp(w, "false");
+            if (!known || (*q && *q != ',') || (alone && (item > 0 || *q)))
                 return occam_error_set(err, OCCAM_ERR_INPUT, "OMP_PROC_BIND = \"%s\": expected "
-                                       "true, false, primary, master, close or spread (or a "
-                                       "list of them); fix or unset it", pb);
+                                       "true, false, primary, master, close or spread, or a "
+                                       "list of the last four; fix or unset it", pb);
             if (!*q) break;
             q++;
         }
@@ -124,6 +128,85 @@ static int team_check_binding_vars(occam_error *err)
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": OpenMP can use none of "
                                    "its places (libgomp may say why above); fix or unset it",
                                    place_vars[i], pl);
+    }
+    return OCCAM_OK;
+}
+
+/* libgomp's whole numbers: blanks, an optional +, digits within an unsigned long, blanks. */
+static bool omp_whole(const char *s, bool zero_ok)
+{
+    while (isspace((unsigned char)*s)) s++;
+    if (*s == '+') s++;
+    if (!isdigit((unsigned char)*s)) return false;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno == ERANGE) return false;
+    while (isspace((unsigned char)*end)) end++;
+    return !*end && (zero_ok || v > 0);
+}
+
+/* libgomp's stack sizes: a whole number, then one of B, K, M or G (K when none), within a
+ * size_t. (Under 16K libgomp ignores it without calling it invalid; so does occam.) */
+static bool omp_stacksize(const char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    if (*s == '+') s++;
+    if (!isdigit((unsigned char)*s)) return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno == ERANGE) return false;
+    while (isspace((unsigned char)*end)) end++;
+    int shift = 10;
+    switch (toupper((unsigned char)*end)) {
+    case 'B': shift = 0; end++; break;
+    case 'K': end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    while (isspace((unsigned char)*end)) end++;
+    return !*end && v <= (SIZE_MAX >> shift);
+}
+
+/* One of two words, either case, blanks around it. */
+static bool omp_word(const char *s, const char *a, const char *b)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) n--;
+    return (n == strlen(a) && !strncasecmp(s, a, n)) || (n == strlen(b) && !strncasecmp(s, b, n));
+}
+
+/* OpenMP's other variables that shape occam's teams, where libgomp calls a value invalid, warns
+ * and runs as if it were unset (an empty one too): OMP_THREAD_LIMIT=1x ran the default team of
+ * 2, OMP_STACKSIZE=32KB took the default stack, each with only libgomp's warning, exit 0. */
+static int team_check_omp_values(occam_error *err)
+{
+    static const struct {
+        const char *name, *expected;
+        int kind; /* 0 whole > 0, 1 whole >= 0, 2 stack size, 3 active|passive, 4 true|false */
+    } vars[] = {
+        {"OMP_THREAD_LIMIT", "a positive whole number", 0},
+        {"OMP_MAX_ACTIVE_LEVELS", "a whole number", 1},
+        {"OMP_STACKSIZE", "a whole number, then B, K, M or G (K when none), as 64K or 8M", 2},
+        {"GOMP_STACKSIZE", "a whole number, then B, K, M or G (K when none), as 64K or 8M", 2},
+        {"OMP_WAIT_POLICY", "active or passive", 3},
+        {"OMP_DYNAMIC", "true or false", 4},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i].name);
+        if (!v) continue;
+        bool ok = vars[i].kind == 0   ? omp_whole(v, false)
+                  : vars[i].kind == 1 ? omp_whole(v, true)
+                  : vars[i].kind == 2 ? omp_stacksize(v)
+                  : vars[i].kind == 3 ? omp_word(v, "active", "passive")
+                                      : omp_word(v, "true", "false");
+        if (!ok)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": expected %s (libgomp "
+                                   "calls it invalid and runs as if it were unset); fix or "
+                                   "unset it", vars[i].name, v, vars[i].expected);
     }
     return OCCAM_OK;
 }
@@ -246,6 +329,7 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
                        occam_error *err)
 {
     int rc = team_check_binding_vars(err);
+    if (rc == OCCAM_OK) rc = team_check_omp_values(err);
     if (rc != OCCAM_OK) return rc;
     /* Ranks mpirun left on the same CPUs share them out (occam_team_cores), but OpenMP's
      * binding puts every rank's threads on the first places: both ranks of
