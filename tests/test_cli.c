@@ -4103,6 +4103,18 @@ Test(cli, the_build_id_follows_a_removed_source)
     cr_assert_eq(shell(cmd, NULL), 0, "the incremental build kept another ID: %s", out);
 }
 
+/* HWLOC_COMPONENTS that leaves hwloc no discovery component ("stop") failed with "cannot
+ * discover this machine's topology (Invalid argument)", exit 1, naming nothing the user set. */
+Test(cli, hwloc_components_that_discover_nothing_are_named)
+{
+    const char *bin = shell_occam_bin();
+    char cmd[2048];
+    int sig = 0;
+    snprintf(cmd, sizeof cmd, "HWLOC_COMPONENTS=stop %s topo 2>&1", bin);
+    expect(shell(cmd, &sig), 2, "with HWLOC_COMPONENTS = \"stop\", which chooses its discovery "
+                                "components; fix or unset it");
+}
+
 /* OpenMP's environment against --threads: OMP_THREAD_LIMIT=1 with --threads 2 failed at the
  * first team, after the data had loaded, as a runtime failure ('OpenMP gave 1 thread, 2 asked
  * for', exit 1), and OMP_MAX_ACTIVE_LEVELS=0, which makes every team one thread, the same

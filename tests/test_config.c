@@ -234,6 +234,19 @@ Test(config, drop_inert_resets_decay_under_noise_only)
     cr_assert_eq(e.noise.prior, d.noise.prior);
     cr_assert_eq(e.noise.seed, 1);
     cr_assert_null(occam_config_drop_inert(&e));
+    /* runtime.grad: noisy weights take the shard path whatever it says (owner was dropped
+     * without a word, its bits then following ranks × threads) */
+    occam_config g;
+    occam_config_defaults(&g);
+    g.runtime.grad = OCCAM_GRAD_OWNER;
+    cr_assert_null(occam_config_drop_inert(&g));
+    cr_assert(occam_config_key_applies(&g, "runtime.grad"));
+    g.noise.enabled = true;
+    cr_assert_not(occam_config_key_applies(&g, "runtime.grad"));
+    why = occam_config_drop_inert(&g);
+    cr_assert(why && !strncmp(why, "runtime.grad does not apply with noise.enabled = true", 53),
+              "%s", why);
+    cr_assert_eq(g.runtime.grad, OCCAM_GRAD_AUTO);
 }
 
 /* With noise, the noise.* keys the chosen prior never reads are reset and named, one per call

@@ -623,6 +623,25 @@ Test(mpi, ranks_with_other_weights_are_refused, .timeout = 300)
     cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r1), 2, "%s", out);
     cr_assert(strstr(out, "rank 1: its model (--resume "), "%s", out);
     cr_assert(strstr(out, "ckpt-e0002-s000000014.safetensors) differs from rank 0's"), "%s", out);
+    /* the same weights at two places of a run (a rate that rounds to 0 after epoch 1 keeps
+     * them): the ranks compared the weights alone, and rank 0 trained on alone and waited
+     * forever for rank 1, which had finished (found by an MPI sweep); other moments under the
+     * same weights mixed two runs' updates, exit 0 */
+    const char *still = "--set train.momentum=0 --set train.schedule=step --set "
+                        "train.step_epochs=1 --set train.gamma=1e-40";
+    cr_assert_eq(shell_occam(out, sizeof out, "train %s %s --set train.epochs=3 --set "
+                             "train.checkpoint_every=1 --set train.checkpoint_keep=5 --set "
+                             "train.checkpoint_dir=%s/still", small, still, dir), 0, "%s", out);
+    snprintf(r0, sizeof r0, "train %s %s --set train.epochs=4 --set train.checkpoint_dir=%s/r "
+             "--resume %s/still/ckpt-e0002-s000000014.safetensors", small, still, dir, dir);
+    snprintf(r1, sizeof r1, "train %s %s --set train.epochs=4 --set train.checkpoint_dir=%s/r "
+             "--resume %s/still/ckpt-e0003-s000000021.safetensors", small, still, dir, dir);
+    cr_assert_eq(mpi_two(out, sizeof out, dir, r0, r1), 2, "%s", out);
+    said_once(out, "occam: rank", "rank 1: its training state (--resume ");
+    cr_assert(strstr(out, "ckpt-e0003-s000000021.safetensors) differs from rank 0's (its place "
+                          "in the run, optimiser moments or random streams, if not its "
+                          "weights)"), "%s", out);
+    cr_assert_eq(mpi_two(out, sizeof out, dir, r1, r1), 0, "the same state: %s", out);
     tmpdir_remove(dir);
 }
 
@@ -736,6 +755,34 @@ Test(mpi, predict_ranks_agree_before_rank_0_writes, .timeout = 120)
     rc = mpi_two(out, sizeof out, dir, r0, r0);
     cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
     cr_assert_eq(access(pred, F_OK), 0, "%s", out);
+    /* other training rows on rank 1 (data.train may differ between ranks' hosts), whose
+     * statistics scaled its input otherwise: the input file both ranks shared was blamed */
+    char train[700], other[700], ini[700], text[2048];
+    snprintf(train, sizeof train, "%s", tmpdir_path(dir, "train.csv"));
+    snprintf(other, sizeof other, "%s", tmpdir_path(dir, "other.csv"));
+    snprintf(ini, sizeof ini, "%s", tmpdir_path(dir, "c.ini"));
+    len = 0;
+    for (int i = 0; i < 40; i++) {
+        for (int j = 0; j < 20; j++)
+            len += (size_t)snprintf(csv + len, sizeof csv - len, "%d,", (i * j + i) % 7);
+        len += (size_t)snprintf(csv + len, sizeof csv - len, "%d\n", i % 3);
+    }
+    cr_assert(len < sizeof csv);
+    tmpdir_spit(train, csv, len);
+    tmpdir_spit(other, csv, len / 2);
+    int n = snprintf(text, sizeof text, "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = "
+                     "classify\nnormalize = standardize\n[model]\nlayers = 20,8,3\n[train]\n"
+                     "epochs = 1\nbatch = 8\n", train, train);
+    tmpdir_spit(ini, text, (size_t)n);
+    cr_assert_eq(shell_occam(out, sizeof out, "train %s --threads 1 --save %s", ini, model), 0,
+                 "%s", out);
+    snprintf(common, sizeof common, "predict %s --threads 1 --checkpoint %s --output %s "
+             "--input %s", ini, model, pred, rows);
+    snprintf(r0, sizeof r0, "%s", common);
+    snprintf(r1, sizeof r1, "%s --set data.train=%s", common, other);
+    rc = mpi_two(out, sizeof out, dir, r0, r1);
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, out);
+    said_once(out, "occam: ", "rank 1: its rows (data.train, whose statistics scale --input: ");
     tmpdir_remove(dir);
 }
 

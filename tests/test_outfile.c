@@ -658,3 +658,27 @@ Test(outfile, mqueue_and_hugetlbfs_folders_are_refused_at_the_check)
     }
     if (!tested) cr_skip_test("neither mqueue nor hugetlbfs mounts here");
 }
+
+/* A folder removed while in use (the working directory, rmdir'd under the run) still stats and
+ * passes access(): a checkpoint folder to be made in it failed only once the data had loaded,
+ * exit 1, naming no key (found by an environment sweep). */
+Test(outfile, a_deleted_working_directory_is_refused_at_the_check)
+{
+    char here[4096], gone[600];
+    cr_assert(getcwd(here, sizeof here));
+    snprintf(gone, sizeof gone, "%s", in_dir("gone"));
+    cr_assert_eq(mkdir(gone, 0700), 0);
+    cr_assert_eq(chdir(gone), 0);
+    cr_assert_eq(rmdir(gone), 0);
+    occam_error err = {0};
+    int rc = occam_outfile_check_dir("checkpoints", "train.checkpoint_dir", &err);
+    occam_error e2 = {0};
+    int rc2 = occam_outfile_check_dir(".", "train.checkpoint_dir", &e2);
+    cr_assert_eq(chdir(here), 0);
+    cr_expect_eq(rc, OCCAM_ERR_INPUT);
+    cr_expect_str_eq(err.msg, "train.checkpoint_dir checkpoints: cannot write into the folder .: "
+                     "was deleted (a folder removed while in use, such as the working "
+                     "directory)");
+    cr_expect_eq(rc2, OCCAM_ERR_INPUT);
+    cr_expect(strstr(e2.msg, "was deleted"), "%s", e2.msg);
+}

@@ -266,9 +266,9 @@ Test(team, threads_asked_past_a_cpu_quota_get_a_note)
     int quota = occam_team_cgroup_cpus(proc, fs);
     cli_quota_note(note, sizeof note, "--threads", 4, quota);
     cr_assert_str_eq(note, "occam: note: --threads = 4 is more than the 2 CPUs this process's "
-                           "CPU quota allows (its cgroup's cpu.max): the threads share that "
-                           "time, and every step waits for the slowest; --threads = 0 takes at most "
-                           "2\n");
+                           "CPU quota allows (its cgroup's cpu.max, or cpu.cfs_quota_us under "
+                           "cgroup v1): the threads share that time, and every step waits for "
+                           "the slowest; --threads = 0 takes at most 2\n");
     cli_quota_note(note, sizeof note, "runtime.threads", 2, quota);
     cr_assert_str_eq(note, "");
     cli_quota_note(note, sizeof note, "runtime.threads", 64, 0); /* no quota */

@@ -287,6 +287,12 @@ static bool usable_dir(const char *dir, refusal *why)
     struct stat st;
     if (stat(dir, &st) != 0) return refuse(why, errno, NULL, NULL);
     if (!S_ISDIR(st.st_mode)) return refuse(why, ENOTDIR, "is not a folder", NULL);
+    /* a folder removed while in use (the working directory, rmdir'd under the run) still
+     * stats and passes access(), and no file can be made in it: the checkpoint folder under
+     * it failed only after the data had loaded, naming no key */
+    if (st.st_nlink == 0)
+        return refuse(why, ENOENT, "was deleted (a folder removed while in use, such as the "
+                      "working directory)", NULL);
     /* the kernel file system first, as in resolve: the same words for every user */
     const char *kfs = kernel_fs(dir);
     if (kfs) return refuse(why, EPERM, kfs, NULL);

@@ -127,6 +127,10 @@ void cli_session_close(cli_session *s);
  * rc; returns rc, or on a rank that differs an input error naming `from` (where its weights
  * came from). Not agreed: cli_agree follows. */
 int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_error *err);
+/* The same for a resumed training state, by the hash of its tensors (the reader's
+ * tensors_hash): equal weights in states at other places of a run, or with other moments,
+ * hung the ranks or mixed their updates. */
+int cli_ranks_same_state(uint64_t tensors_hash, const char *from, int rc, occam_error *err);
 /* The same for rows read from `from` (predict's --input): every rank calls it. */
 int cli_ranks_same_rows(const occam_dataset *ds, const char *from, int rc, occam_error *err);
 

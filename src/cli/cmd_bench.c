@@ -247,6 +247,11 @@ static int bench_gemm(int argc, char **argv, occam_error *err)
             return occam_error_set(err, OCCAM_ERR_INPUT, "bench gemm: %s = '%s': expected a "
                                    "whole number from 1 to 65536", names[i], argv[2 + i]);
     int rc = occam_gemm_check_env(err);
+    /* OpenMP's limits and places first, as every other command meets them (OMP_THREAD_LIMIT=1
+     * with 2 threads was 'OpenMP gave 1 thread', exit 1, here alone; a place naming a missing
+     * CPU was refused after the note on shared cores) */
+    int nt;
+    if (rc == OCCAM_OK) rc = occam_team_resolve((int)d[3], true, "bench gemm: THREADS", &nt, err);
     if (rc != OCCAM_OK) return rc;
     note_shared_cores("gemm", d[3]);
     double gf;

@@ -175,6 +175,7 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     char from[OCCAM_ERROR_MAX / 2];
     snprintf(from, sizeof from, "--resume %s", rd->path);
     rc = cli_agree(cli_ranks_same_model(v->m, from, rc, err), err);
+    if (rc == OCCAM_OK) rc = cli_agree(cli_ranks_same_state(rd->tensors_hash, from, rc, err), err);
     if (rc != OCCAM_OK) return rc;
     snprintf(sio->wr.last, sizeof sio->wr.last, "%s", rd->path); /* good: it just loaded */
     const occam_fit_pos *p = &v->res->pos;
@@ -206,7 +207,9 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
                 "uninterrupted one\n", rd->note);
     else if (rd->world[0] && !owner)
         fprintf(stderr, "; the run continues, but not bit-identically: the shard-path layers' "
-                "gradients are summed in another order (runtime.grad = owner keeps every bit)\n");
+                "gradients are summed in another order (%s)\n",
+                v->m->rho ? "noisy weights always take the shard path"
+                          : "runtime.grad = owner keeps every bit");
     else
         fprintf(stderr, "; it continues bit-identically\n");
     /* checkpoints fall on multiples of train.checkpoint_every epochs: from here none may be

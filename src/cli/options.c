@@ -400,7 +400,7 @@ void cli_quota_note(char *buf, size_t cap, const char *origin, int threads, int 
     buf[0] = '\0';
     if (quota > 0 && threads > quota)
         snprintf(buf, cap, "occam: note: %s = %d is more than the %d CPU%s this process's CPU "
-                 "quota allows (its cgroup's cpu.max): the threads share that time, and every "
+                 "quota allows (its cgroup's cpu.max, or cpu.cfs_quota_us under cgroup v1): the threads share that time, and every "
                  "step waits for the slowest; %s = 0 takes at most %d\n", origin, threads,
                  quota, quota == 1 ? "" : "s", origin, quota);
 }

@@ -165,6 +165,18 @@ int cli_ranks_same_model(const occam_model *m, const char *from, int rc, occam_e
     return rc;
 }
 
+int cli_ranks_same_state(uint64_t tensors_hash, const char *from, int rc, occam_error *err)
+{
+    const occam_comm *w = occam_comm_world();
+    if (w->size <= 1 || !w->mpi) return rc;
+    if (differs_from_rank_0(w, rc == OCCAM_OK ? tensors_hash | 1 : 0, rc))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "rank %d: its training state (%s) differs "
+                             "from rank 0's (its place in the run, optimiser moments or random "
+                             "streams, if not its weights); every rank must resume the same "
+                             "state", w->rank, from);
+    return rc;
+}
+
 int cli_ranks_same_rows(const occam_dataset *ds, const char *from, int rc, occam_error *err)
 {
     const occam_comm *w = occam_comm_world();

@@ -310,6 +310,12 @@ static const struct inert_rule {
     RULE("noise.rebalance", noise.rebalance, noise_rebalanced,
          "applies only to one prior for the network (noise.prior = gaussian or mog, "
          "noise.prior_scope = network or auto) with model.activation = relu"),
+    /* trainer.c takes the shard path for every layer of a noisy model: runtime.grad = owner
+     * was dropped without a word, and its bits then followed ranks × threads */
+    RULE("runtime.grad", runtime.grad, noise_off,
+         "does not apply with noise.enabled = true (noisy weights always take the shard path: "
+         "their σ caches and per-epoch fixed point read every weight, so their bits follow the "
+         "ranks × threads)"),
 };
 #undef RULE
 #undef RULE_SPAN
