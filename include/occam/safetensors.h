@@ -142,6 +142,8 @@ bool occam_st_peek_meta(const char *path, const char *key, char *out, size_t cap
 
 /* zlib's CRC-32 of n bytes at data, continuing crc (0 to start), for any n. */
 uint32_t occam_st_crc32(uint32_t crc, const void *data, size_t n);
+/* zlib's Adler-32 of n bytes at data, for any n. */
+uint32_t occam_st_adler32(const void *data, size_t n);
 
 /* Checks that tensor name exists, has dtype `dtype` and exactly shape[0..ndim); then sets *data
  * to its elements (NULL for an empty tensor) and returns OCCAM_OK. Otherwise returns

@@ -82,8 +82,9 @@ typedef struct occam_state_reader {
                               optimiser moments, shuffle and noise streams), for ranks to check
                               that they resume the same state */
     char world[160];   /* filled in: how the world size (mpirun's ranks) changed, or "". With
-                          runtime.grad = owner on every layer the run still continues
-                          bit-identically; with shard layers the sums round differently */
+                          runtime.grad = owner on every layer (without noise) the run still
+                          continues bit-identically; with shard layers the sums round
+                          differently */
 } occam_state_reader;
 
 /* occam_train_io.restore. Validates everything before it changes anything: the file (see

@@ -287,12 +287,13 @@ static bool usable_dir(const char *dir, refusal *why)
     struct stat st;
     if (stat(dir, &st) != 0) return refuse(why, errno, NULL, NULL);
     if (!S_ISDIR(st.st_mode)) return refuse(why, ENOTDIR, "is not a folder", NULL);
-    /* a folder removed while in use (the working directory, rmdir'd under the run) still
-     * stats and passes access(), and no file can be made in it: the checkpoint folder under
-     * it failed only after the data had loaded, naming no key */
-    if (st.st_nlink == 0)
-        return refuse(why, ENOENT, "was deleted (a folder removed while in use, such as the "
-                      "working directory)", NULL);
+    /* a working directory removed under the run still stats and passes access(), and no file
+     * can be made in it: a checkpoint folder to be made there failed only after the data had
+     * loaded, naming no key. getcwd says so (ENOENT); a link count of 0 would too, but some
+     * FUSE file systems report 0 for every folder. */
+    char cwd[64];
+    if (dir[0] != '/' && !getcwd(cwd, sizeof cwd) && errno == ENOENT)
+        return refuse(why, ENOENT, "is in the working directory, which was deleted", NULL);
     /* the kernel file system first, as in resolve: the same words for every user */
     const char *kfs = kernel_fs(dir);
     if (kfs) return refuse(why, EPERM, kfs, NULL);

@@ -70,6 +70,20 @@ static bool shape_bytes(const int64_t *shape, int ndim, size_t elem, uint64_t *b
     return true;
 }
 
+/* zlib's Adler-32 of n bytes at data, in 1 GiB pieces as below. */
+uint32_t occam_st_adler32(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uLong a = adler32(0L, Z_NULL, 0);
+    while (n > 0) {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        a = adler32(a, p, k);
+        p += k;
+        n -= k;
+    }
+    return (uint32_t)a;
+}
+
 /* zlib's crc32 takes a 32-bit length, so feed it in 1 GiB pieces. */
 uint32_t occam_st_crc32(uint32_t crc, const void *data, size_t n)
 {

@@ -266,7 +266,10 @@ static int run(const cli_opts *o, occam_error *err)
     rc = cli_ranks_same_model(&model, o->checkpoint, rc, err);
     /* the training rows first: their statistics scale the input, and another data.train on a
      * rank was blamed on the --input file both ranks shared (empty where nothing is scaled) */
-    rc = cli_ranks_same_rows(&train, "data.train, whose statistics scale --input", rc, err);
+    char stats[OCCAM_PATH_MAX + 64];
+    snprintf(stats, sizeof stats, "data.train %s, whose statistics scale --input",
+             cfg.data.train);
+    rc = cli_ranks_same_rows(&train, stats, rc, err);
     rc = cli_agree(cli_ranks_same_rows(&in, o->input, rc, err), err);
     if (rc == OCCAM_OK)
         rc = occam_comm_is_root(occam_comm_world()) /* rank 0 writes */

@@ -78,11 +78,12 @@ static bool stack_too_small(void)
 static int occam_main(int argc, char **argv);
 
 /* main's own frame stays small (occam_main's error buffer took 8.8 KiB of it, before the
- * stack check ran: ulimit -s 16 faulted in main, --version too). */
+ * stack check ran: ulimit -s 16 to 24 faulted in main, --version too). */
 int main(int argc, char **argv)
 {
-    /* --version and --help run on any stack the loader and start-up leave room for (16 KiB
-     * here; at 12 KiB even the start-up faults) */
+    /* --version and --help run on any stack the loader and the start-up leave room for: about
+     * 20 KiB here with a small environment, whose strings count against the limit too (below
+     * that they fault before or in the start-up, as other programs do at a little less) */
     const char *first = argc > 1 ? argv[1] : "";
     bool light = !strcmp(first, "--version") || !strcmp(first, "--help") || !strcmp(first, "-h");
     if (!light && stack_too_small()) return OCCAM_ERR_RUNTIME;

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
+#include <omp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,12 +379,16 @@ void cli_say_omp_num_threads(int automatic)
      * 2 threads on 2 cores without a word, where --threads 3 is refused) */
     const char *ont = getenv("OMP_NUM_THREADS");
     long asked = ont ? strtol(ont, NULL, 10) : 0; /* occam_team_resolve checked it */
-    if (asked > automatic && occam_comm_is_root(occam_comm_world()))
+    if (asked <= automatic || !occam_comm_is_root(occam_comm_world())) return;
+    int limit = omp_get_thread_limit();
+    if (limit <= automatic) /* the thread limit, not the cores, stopped it: no count runs more */
+        fprintf(stderr, "occam: note: OMP_NUM_THREADS = %ld is more threads than OMP_THREAD_LIMIT "
+                "= %d allows: the automatic team takes %d\n", asked, limit, automatic);
+    else
         fprintf(stderr, "occam: note: OMP_NUM_THREADS = %ld is more threads than the automatic "
-                "team takes here (%d: one a core at most, within OpenMP's places, "
-                "OMP_THREAD_LIMIT, any CPU quota and the host's other ranks); runtime.threads "
-                "= %ld with runtime.oversubscribe = true runs that many\n", asked, automatic,
-                asked);
+                "team takes here (%d: one a core at most, within OpenMP's places, any CPU "
+                "quota and the host's other ranks); runtime.threads = %ld with "
+                "runtime.oversubscribe = true runs that many\n", asked, automatic, asked);
 }
 
 void cli_say_quota(int threads)

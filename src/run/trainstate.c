@@ -1231,10 +1231,10 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     /* the run goes on under its name: its checkpoints before the resume stay its own */
     const char *run = occam_st_meta_get(&f, "occam.run");
     if (run && run_id_ok(run)) memcpy(res->run_id, run, sizeof res->run_id);
-    /* the tensors' bytes, and their size: two CRC-32s (forward, and over the size first) */
-    uint64_t size = f.data_size;
+    /* the tensors' bytes: their CRC-32 and, independent of it, their Adler-32 (a second CRC
+     * would follow from the first and the length) */
     r->tensors_hash = (uint64_t)occam_st_crc32(0, f.data, f.data_size) << 32 |
-                      occam_st_crc32(occam_st_crc32(0, &size, sizeof size), f.data, f.data_size);
+                      occam_st_adler32(f.data, f.data_size);
     occam_st_close(&f);
     return OCCAM_OK;
 }

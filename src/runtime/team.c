@@ -100,6 +100,17 @@ bool occam_team_binding_off(void)
 static int team_check_binding_vars(occam_error *err)
 {
     static const char *const words[] = {"false", "true", "master", "primary", "close", "spread"};
+    /* an empty value: libgomp warns that it is invalid and runs without it, as for every
+     * other variable it reads (OMP_NUM_THREADS, OMP_THREAD_LIMIT, ...): refused alike */
+    static const char *const binding_vars[] = {"OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY"};
+    for (size_t i = 0; i < sizeof binding_vars / sizeof binding_vars[0]; i++) {
+        const char *v = getenv(binding_vars[i]);
+        const char *q = v;
+        while (q && isspace((unsigned char)*q)) q++;
+        if (q && !*q)
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": empty (libgomp only warns "
+                                   "that it is invalid); set it or unset it", binding_vars[i], v);
+    }
     const char *pb = getenv("OMP_PROC_BIND");
     if (pb && *pb) {
         /* every item of the list must be a word libgomp knows; true and false stand alone
@@ -132,42 +143,47 @@ static int team_check_binding_vars(occam_error *err)
     return OCCAM_OK;
 }
 
-/* libgomp's whole numbers: blanks, an optional +, digits within an unsigned long, blanks. */
+/* libgomp's whole numbers, as its parse_unsigned_long reads them: blanks, strtoul's number
+ * (a sign allowed: "-0" is 0, "-1" wraps past LONG_MAX), blanks; invalid past LONG_MAX, and at 0
+ * unless zero_ok. */
 static bool omp_whole(const char *s, bool zero_ok)
 {
     while (isspace((unsigned char)*s)) s++;
-    if (*s == '+') s++;
-    if (!isdigit((unsigned char)*s)) return false;
+    if (!*s) return false;
     errno = 0;
     char *end;
     unsigned long v = strtoul(s, &end, 10);
-    if (errno == ERANGE) return false;
+    if (errno || end == s || (long)v < (zero_ok ? 0 : 1)) return false;
     while (isspace((unsigned char)*end)) end++;
-    return !*end && (zero_ok || v > 0);
+    return !*end;
 }
 
-/* libgomp's stack sizes: a whole number, then one of B, K, M or G (K when none), within a
- * size_t. (Under 16K libgomp ignores it without calling it invalid; so does occam.) */
+/* libgomp's stack sizes, as its parse_stacksize reads them: a whole number, then one of B, K,
+ * M or G (K when none), the size within an unsigned long. A negative one it takes as a huge
+ * size (and then fails to start threads: "-5B"), so it is refused here too; "-0" is 0, which
+ * libgomp, and occam, ignore as under its 16K minimum. */
 static bool omp_stacksize(const char *s)
 {
     while (isspace((unsigned char)*s)) s++;
-    if (*s == '+') s++;
-    if (!isdigit((unsigned char)*s)) return false;
+    if (!*s) return false;
     errno = 0;
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno == ERANGE) return false;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || (*s == '-' && v != 0)) return false;
     while (isspace((unsigned char)*end)) end++;
     int shift = 10;
-    switch (toupper((unsigned char)*end)) {
-    case 'B': shift = 0; end++; break;
-    case 'K': end++; break;
-    case 'M': shift = 20; end++; break;
-    case 'G': shift = 30; end++; break;
-    default: break;
+    if (*end) {
+        switch (tolower((unsigned char)*end)) {
+        case 'b': shift = 0; break;
+        case 'k': break;
+        case 'm': shift = 20; break;
+        case 'g': shift = 30; break;
+        default: return false;
+        }
+        end++;
+        while (isspace((unsigned char)*end)) end++;
     }
-    while (isspace((unsigned char)*end)) end++;
-    return !*end && v <= (SIZE_MAX >> shift);
+    return !*end && ((v << shift) >> shift) == v;
 }
 
 /* One of two words, either case, blanks around it. */
@@ -179,9 +195,10 @@ static bool omp_word(const char *s, const char *a, const char *b)
     return (n == strlen(a) && !strncasecmp(s, a, n)) || (n == strlen(b) && !strncasecmp(s, b, n));
 }
 
-/* OpenMP's other variables that shape occam's teams, where libgomp calls a value invalid, warns
- * and runs as if it were unset (an empty one too): OMP_THREAD_LIMIT=1x ran the default team of
- * 2, OMP_STACKSIZE=32KB took the default stack, each with only libgomp's warning, exit 0. */
+/* OpenMP's other variables that shape occam's teams, where libgomp calls a value invalid (an
+ * empty one too) and only warns: OMP_THREAD_LIMIT=1x ran the default team of 2, OMP_STACKSIZE=
+ * 32KB took the default stack, each with only libgomp's warning, exit 0. GOMP_STACKSIZE is
+ * read only without a valid OMP_STACKSIZE, as libgomp reads it. */
 static int team_check_omp_values(occam_error *err)
 {
     static const struct {
@@ -198,6 +215,8 @@ static int team_check_omp_values(occam_error *err)
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i].name);
         if (!v) continue;
+        if (!strcmp(vars[i].name, "GOMP_STACKSIZE") && getenv("OMP_STACKSIZE"))
+            continue; /* OMP_STACKSIZE, checked above, is valid: libgomp never reads this one */
         bool ok = vars[i].kind == 0   ? omp_whole(v, false)
                   : vars[i].kind == 1 ? omp_whole(v, true)
                   : vars[i].kind == 2 ? omp_stacksize(v)
@@ -205,8 +224,8 @@ static int team_check_omp_values(occam_error *err)
                                       : omp_word(v, "true", "false");
         if (!ok)
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": expected %s (libgomp "
-                                   "calls it invalid and runs as if it were unset); fix or "
-                                   "unset it", vars[i].name, v, vars[i].expected);
+                                   "only warns that it is invalid); fix or unset it",
+                                   vars[i].name, v, vars[i].expected);
     }
     return OCCAM_OK;
 }

@@ -340,7 +340,7 @@ int occam_topo_open(occam_topo **out, const char *spec, occam_error *err)
     else if (hwloc_topology_load(tp->hw) != 0)
         /* HWLOC_COMPONENTS=stop (or a list naming no discovery component) leaves hwloc nothing
          * to discover with: the variable is named, an input of the environment's */
-        rc = kind == REAL && getenv("HWLOC_COMPONENTS")
+        rc = kind == REAL && getenv("HWLOC_COMPONENTS") && *getenv("HWLOC_COMPONENTS")
                  ? occam_error_set(err, OCCAM_ERR_INPUT, "hwloc: cannot discover this machine's "
                                    "topology (%s) with HWLOC_COMPONENTS = \"%s\", which chooses "
                                    "its discovery components; fix or unset it", strerror(errno),
