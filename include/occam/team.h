@@ -24,6 +24,9 @@ typedef struct occam_affinity {
 /* Cores this process may run on (its CPU affinity mask and OpenMP's places). */
 int occam_team_cores(void);
 
+/* OpenMP's limit on the threads of every team (OMP_THREAD_LIMIT; INT_MAX when unset). */
+int occam_team_thread_limit(void);
+
 /* The CPUs a cgroup CPU quota lets this process use, rounded up: the smallest over its cgroup
  * and their ancestors of cgroup v2's cpu.max ("QUOTA PERIOD") or v1's cpu.cfs_quota_us /
  * cpu.cfs_period_us. 0 when no quota applies or none can be read. proc_cgroup is the process's

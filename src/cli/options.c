@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
-#include <omp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,7 +379,7 @@ void cli_say_omp_num_threads(int automatic)
     const char *ont = getenv("OMP_NUM_THREADS");
     long asked = ont ? strtol(ont, NULL, 10) : 0; /* occam_team_resolve checked it */
     if (asked <= automatic || !occam_comm_is_root(occam_comm_world())) return;
-    int limit = omp_get_thread_limit();
+    int limit = occam_team_thread_limit();
     if (limit <= automatic) /* the thread limit, not the cores, stopped it: no count runs more */
         fprintf(stderr, "occam: note: OMP_NUM_THREADS = %ld is more threads than OMP_THREAD_LIMIT "
                 "= %d allows: the automatic team takes %d\n", asked, limit, automatic);

@@ -318,6 +318,8 @@ int occam_team_cgroup_cpus(const char *proc_cgroup, const char *fs_root)
     return best;
 }
 
+int occam_team_thread_limit(void) { return omp_get_thread_limit(); }
+
 int occam_team_cores(void)
 {
     /* libgomp's count of the CPUs this process may use, taken before it binds the initial
