@@ -404,9 +404,10 @@ void cli_quota_note(char *buf, size_t cap, const char *origin, int threads, int 
     buf[0] = '\0';
     if (quota > 0 && threads > quota)
         snprintf(buf, cap, "occam: note: %s = %d is more than the %d CPU%s this process's CPU "
-                 "quota allows (its cgroup's cpu.max, or cpu.cfs_quota_us under cgroup v1): the threads share that time, and every "
-                 "step waits for the slowest; %s = 0 takes at most %d\n", origin, threads,
-                 quota, quota == 1 ? "" : "s", origin, quota);
+                 "quota allows (its cgroup's cpu.max, or cpu.cfs_quota_us under cgroup v1): "
+                 "the threads share that time, and every step waits for the slowest; %s = 0 "
+                 "takes at most %d\n", origin, threads, quota, quota == 1 ? "" : "s", origin,
+                 quota);
 }
 
 int cli_same_action(const char *action)
