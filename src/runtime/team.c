@@ -162,7 +162,7 @@ static bool omp_whole(const char *s, bool zero_ok)
  * M or G (K when none), the size within an unsigned long. A negative one it takes as a huge
  * size (and then fails to start threads: "-5B"), so it is refused here too; "-0" is 0, which
  * libgomp, and occam, ignore as under its 16K minimum. */
-static bool omp_stacksize(const char *s)
+static bool omp_stacksize(const char *s, size_t *bytes)
 {
     while (isspace((unsigned char)*s)) s++;
     if (!*s) return false;
@@ -183,7 +183,9 @@ static bool omp_stacksize(const char *s)
         end++;
         while (isspace((unsigned char)*end)) end++;
     }
-    return !*end && ((v << shift) >> shift) == v;
+    if (*end || ((v << shift) >> shift) != v) return false;
+    *bytes = (size_t)(v << shift);
+    return true;
 }
 
 /* One of two words, either case, blanks around it. */
@@ -212,6 +214,7 @@ static int team_check_omp_values(occam_error *err)
         {"OMP_WAIT_POLICY", "active or passive", 3},
         {"OMP_DYNAMIC", "true or false", 4},
     };
+    size_t bytes;
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i].name);
         if (!v) continue;
@@ -219,7 +222,7 @@ static int team_check_omp_values(occam_error *err)
             continue; /* OMP_STACKSIZE, checked above, is valid: libgomp never reads this one */
         bool ok = vars[i].kind == 0   ? omp_whole(v, false)
                   : vars[i].kind == 1 ? omp_whole(v, true)
-                  : vars[i].kind == 2 ? omp_stacksize(v)
+                  : vars[i].kind == 2 ? omp_stacksize(v, &bytes)
                   : vars[i].kind == 3 ? omp_word(v, "active", "passive")
                                       : omp_word(v, "true", "false");
         if (!ok)
@@ -432,27 +435,14 @@ static size_t team_stack_bytes_from(const char **from)
 {
     const char *names[2] = {"OMP_STACKSIZE", "GOMP_STACKSIZE"};
     *from = NULL;
+    size_t bytes = 0;
     for (int i = 0; i < 2; i++) {
         const char *s = getenv(names[i]);
-        if (!s) continue;
-        char *end;
-        unsigned long long v = strtoull(s, &end, 10);
-        while (isspace((unsigned char)*end)) end++;
-        int shift = 10;
-        switch (toupper((unsigned char)*end)) {
-        case 'B': shift = 0; end++; break;
-        case 'K': end++; break;
-        case 'M': shift = 20; end++; break;
-        case 'G': shift = 30; end++; break;
-        default: break;
-        }
-        while (isspace((unsigned char)*end)) end++;
-        if (end != s && !*end && v <= (SIZE_MAX >> 31)) {
+        if (s && omp_stacksize(s, &bytes)) { /* as libgomp reads them: the first valid one */
             *from = names[i];
-            return (size_t)v << shift;
+            return bytes;
         }
     }
-    size_t bytes = 0;
     pthread_attr_t attr;
     if (pthread_getattr_default_np(&attr) == 0) {
         pthread_attr_getstacksize(&attr, &bytes);
