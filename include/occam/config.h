@@ -56,6 +56,9 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err);
 
 /* Applies one "section.key=value" override through the same table and checks. */
 int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err);
+/* Whether a --set assignment ("section.key=value", read as occam_config_set reads it) names
+ * section.key. */
+bool occam_config_set_names(const char *assignment, const char *section, const char *key);
 
 /* Whether "section.key" names a list-valued key (model.layers, prune.layer_targets: entries
  * separated by commas); false for any other name, unknown ones included. */
@@ -90,6 +93,11 @@ const char *occam_config_drop_inert(occam_config *cfg);
  * description length) reads "section.key" under cfg: false exactly for the keys
  * occam_config_drop_inert would reset there; true for unknown names. */
 bool occam_config_key_applies(const occam_config *cfg, const char *name);
+
+/* Whether "section.key" is read only by the bits-back line occam train prints at the end of a
+ * noisy run beside its mdl.model_code's length (mdl.samples under a mixture prior,
+ * mdl.data_samples, mdl.seed): a key no weight depends on, which the line does. */
+bool occam_config_bits_back_reads(const occam_config *cfg, const char *name);
 
 /* The reason occam_config_drop_inert gives for the first key (in its order) that a does not
  * read and whose value differs in b, or NULL if there is none: why two configs that train the

@@ -245,8 +245,9 @@ static bool applies_under(const occam_config *cfg, const char *why, occam_model_
  * prints beside the configured code (cmd_train.c's print_bits_back). */
 static bool train_bits_back_reads(const occam_config *cfg, const char *why)
 {
-    return cfg->noise.enabled && cfg->mdl.model_code != OCCAM_MDL_BITS_BACK &&
-           applies_under(cfg, why, OCCAM_MDL_BITS_BACK);
+    char key[64];
+    reason_key(key, sizeof key, why);
+    return occam_config_bits_back_reads(cfg, key);
 }
 
 bool cli_compress_reads(const occam_config *cfg, const char *why)

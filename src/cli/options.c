@@ -1,5 +1,4 @@
 /* Option parsing (getopt_long) and run set-up shared by the computing subcommands. */
-#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
@@ -316,25 +315,6 @@ void cli_threads_given(const cli_opts *o)
 
 const char *cli_threads_origin(void) { return threads_origin; }
 
-/* Whether a --set assignment ("section.key=value", blanks allowed around each part, as
- * occam_config_set reads it) names section.key. */
-static bool set_names_key(const char *set, const char *section, const char *key)
-{
-    const char *eq = strchr(set, '=');
-    if (!eq) return false;
-    while (isspace((unsigned char)*set)) set++;
-    size_t ns = strlen(section), nk = strlen(key);
-    if (strncmp(set, section, ns) != 0) return false;
-    set += ns;
-    while (isspace((unsigned char)*set)) set++;
-    if (*set++ != '.') return false;
-    while (isspace((unsigned char)*set)) set++;
-    if (strncmp(set, key, nk) != 0) return false;
-    for (set += nk; set < eq; set++)
-        if (!isspace((unsigned char)*set)) return false;
-    return true;
-}
-
 int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *err)
 {
     cli_threads_given(o);
@@ -351,14 +331,14 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
     occam_config_defaults(&defaults);
     /* a --set of the key is named too, when it sets the default's value (which the test on
      * the value alone cannot tell from no setting) */
-    const char *from = "the config";
+    bool by_set = false;
     for (int i = 0; i < o->nsets; i++)
-        if (set_names_key(o->sets[i], "mdl", "model_code")) from = "--set";
+        by_set |= occam_config_set_names(o->sets[i], "mdl", "model_code");
     if (rc == OCCAM_OK && o->code && configured != cfg->mdl.model_code &&
-        (configured != defaults.mdl.model_code || strcmp(from, "--set") == 0) &&
+        (configured != defaults.mdl.model_code || by_set) &&
         occam_comm_is_root(occam_comm_world()))
         fprintf(stderr, "occam: note: --code %s replaces mdl.model_code = %s from %s\n",
-                o->code, occam_dl_code_name(configured), from);
+                o->code, occam_dl_code_name(configured), by_set ? "--set" : "the config");
     if (rc == OCCAM_OK) rc = occam_config_validate(cfg, err);
     if (rc == OCCAM_OK)
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,

@@ -846,22 +846,38 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
 
 /* ---- --set -------------------------------------------------------------------------------- */
 
+/* Splits "section.key=value" (a copy, cut in place) into its trimmed parts; false when it has
+ * no '=', no '.' before it, or an empty section or key. */
+static bool split_assignment(char *copy, char **section, char **key, char **value)
+{
+    char *eq = strchr(copy, '=');
+    char *dot = eq ? memchr(copy, '.', (size_t)(eq - copy)) : NULL;
+    if (!eq || !dot) return false;
+    *eq = '\0';
+    *dot = '\0';
+    *section = config_trim(copy);
+    *key = config_trim(dot + 1);
+    *value = config_trim(eq + 1);
+    return **section && **key;
+}
+
+bool occam_config_set_names(const char *assignment, const char *section, const char *key)
+{
+    char *copy = strdup(assignment), *s, *k, *v;
+    bool named = copy && split_assignment(copy, &s, &k, &v) && !strcmp(s, section) &&
+                 !strcmp(k, key);
+    free(copy);
+    return named;
+}
+
 int occam_config_set(occam_config *cfg, const char *assignment, occam_error *err)
 {
     char *copy = strdup(assignment);
     if (!copy)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "--set: out of memory");
     int rc = OCCAM_OK;
-    char *eq = strchr(copy, '=');
-    char *dot = eq ? memchr(copy, '.', (size_t)(eq - copy)) : NULL;
-    if (!eq || !dot) {
-        rc = set_fail(err, "%s: expected section.key=value", assignment);
-        goto out;
-    }
-    *eq = '\0';
-    *dot = '\0';
-    char *section = config_trim(copy), *key = config_trim(dot + 1), *value = config_trim(eq + 1);
-    if (!*section || !*key) {
+    char *section, *key, *value;
+    if (!split_assignment(copy, &section, &key, &value)) {
         rc = set_fail(err, "%s: expected section.key=value", assignment);
         goto out;
     }

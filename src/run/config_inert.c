@@ -332,6 +332,14 @@ bool occam_config_key_applies(const occam_config *cfg, const char *name)
     return true;
 }
 
+bool occam_config_bits_back_reads(const occam_config *cfg, const char *name)
+{
+    occam_config c = *cfg;
+    c.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    return cfg->noise.enabled && cfg->mdl.model_code != OCCAM_MDL_BITS_BACK &&
+           occam_config_key_applies(&c, name);
+}
+
 bool occam_config_inert_is_noise_off(const char *why) { return why == noise_off_why; }
 
 const char *occam_config_inert_difference(const occam_config *a, const occam_config *b)

@@ -652,16 +652,6 @@ static bool batches_take_all(const char *was, const char *is, size_t rows)
            b >= (long long)rows;
 }
 
-/* Whether the bits-back line a noisy run prints at the end, beside its mdl.model_code's
- * length, reads the key: a resume that changes it moves that line, not the weights. */
-static bool bits_back_reads(const occam_config *cfg, const char *key)
-{
-    occam_config c = *cfg;
-    c.mdl.model_code = OCCAM_MDL_BITS_BACK;
-    return cfg->noise.enabled && cfg->mdl.model_code != OCCAM_MDL_BITS_BACK &&
-           occam_config_key_applies(&c, key);
-}
-
 /* Compares the saved config with this run's (of `rows` training rows), key by key: a fixed key
  * that changed is refused, others are noted (in r->unread when the run does not read them). */
 static int compare_config(occam_state_reader *r, const occam_st_file *f,
@@ -712,7 +702,7 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
             else if (applies)
                 list_printf(r->note, sizeof r->note, "%s changed from %s to %s", key, was,
                             is);
-            else if (bits_back_reads(cfg, key)) /* the weights stay bit for bit */
+            else if (occam_config_bits_back_reads(cfg, key)) /* the weights stay bit for bit */
                 list_printf(r->bits_back, sizeof r->bits_back, "%s changed from %s to %s", key,
                             was, is);
             else /* no code path of the run reads it: the run stays bit for bit */
