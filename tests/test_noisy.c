@@ -1309,9 +1309,10 @@ static void forward_double(const occam_model *m, const double *x, double *out)
         for (int j = 0; j < o; j++) {
             double s = m->params[lay->b_off[l] + j];
             for (int u = 0; u < in; u++) s += (double)m->params[lay->w_off[l] + (size_t)j * in + u] * a[u];
-            z[j] = l + 1 == lay->nlayers ? s
-                   : m->act == OCCAM_ACT_RELU ? (s > 0 ? s : 0)
-                                              : tanh(s);
+            z[j] = l + 1 == lay->nlayers      ? s
+                   : m->act == OCCAM_ACT_RELU    ? (s > 0 ? s : 0)
+                   : m->act == OCCAM_ACT_SIGMOID ? 1.0 / (1.0 + exp(-s))
+                                                 : tanh(s);
         }
         memcpy(a, z, sizeof(double) * o);
     }
@@ -1689,5 +1690,333 @@ Test(noisy, rebalancing_keeps_the_function_and_lowers_the_prior_cost)
         cr_assert(sum1 < sum0, "Σ μ² %.9g, was %.9g", sum1, sum0);
         free(m1), free(m2), free(p0), free(r0), free(m10);
         occam_model_free(&m);
+    }
+}
+
+/* occam_noise_layer_moments' values against naive loops in double (the local reparameterisation
+ * test pins them only to Monte Carlo's 2%): mean = x·μᵀ and sd = sqrt(x²·σ²ᵀ + 1e-12), for the
+ * small-product loop's shapes with odd sizes and a product past it (nin = 300 > 256: BLIS), a
+ * row of zeros (sd is the floor's 1e-6, finite for dL/dvar = dL/dZ·ε/(2·sd)) and zero variances;
+ * each within the float sums' error, (nin + 4)·2⁻²³ of Σ|terms| (of sd: relative). The layer's
+ * sample is z = mean + sd·ε with those moments and the ε it returns, the normals of the same
+ * stream. */
+Test(noisy, layer_moments_match_naive_loops_in_double)
+{
+    static const int shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {5, 17, 33}, {4, 300, 9}};
+    occam_rng r = occam_rng_seed(31, 7);
+    for (size_t c = 0; c < sizeof shapes / sizeof *shapes; c++) {
+        int m = shapes[c][0], nin = shapes[c][1], nout = shapes[c][2];
+        size_t xn = (size_t)m * nin, wn = (size_t)nout * nin, zn = (size_t)m * nout;
+        float *x = malloc(xn * sizeof(float)), *mu = malloc(wn * sizeof(float));
+        float *var = malloc(wn * sizeof(float)), *sq = malloc(xn * sizeof(float));
+        float *mean = malloc(zn * sizeof(float)), *sd = malloc(zn * sizeof(float));
+        float *z = malloc(zn * sizeof(float)), *sd2 = malloc(zn * sizeof(float));
+        float *eps = malloc(zn * sizeof(float)), *ref = malloc(zn * sizeof(float));
+        for (size_t i = 0; i < xn; i++) /* the last row all zero when there are several */
+            x[i] = m > 1 && i >= xn - (size_t)nin ? 0.0f : (float)occam_rng_normal(&r);
+        for (size_t i = 0; i < wn; i++) {
+            mu[i] = (float)(0.5 * occam_rng_normal(&r));
+            var[i] = i % 3 == 1 ? 0.0f : (float)(0.1 * occam_rng_uniform(&r));
+        }
+        occam_noise_layer_moments(mean, sd, sq, x, mu, var, m, nin, nout);
+        for (int i = 0; i < m; i++)
+            for (int o = 0; o < nout; o++) {
+                double a = 0, mag = 0, v = 0;
+                for (int u = 0; u < nin; u++) {
+                    double xu = x[(size_t)i * nin + u], t = xu * mu[(size_t)o * nin + u];
+                    a += t, mag += fabs(t), v += xu * xu * var[(size_t)o * nin + u];
+                }
+                double want = sqrt(v + 1e-12), got = sd[(size_t)i * nout + o];
+                double gm = mean[(size_t)i * nout + o];
+                cr_assert(fabs(gm - a) <= (nin + 4) * 0x1p-23 * mag,
+                          "%d×%d×%d (%d, %d): mean %.9g, want %.9g", m, nin, nout, i, o, gm, a);
+                cr_assert(fabs(got - want) <= (nin + 4) * 0x1p-23 * want,
+                          "%d×%d×%d (%d, %d): sd %.9g, want %.9g", m, nin, nout, i, o, got, want);
+                if (m > 1 && i == m - 1) cr_assert(fabs(got - 1e-6) <= 1e-12, "floor %g", got);
+            }
+        occam_rng nr = occam_rng_seed(2, (uint64_t)c), nr2 = nr;
+        occam_noise_normals nz = {.r = &nr}, nz2 = {.r = &nr2};
+        occam_noise_layer_forward(z, sd2, eps, sq, x, mu, var, m, nin, nout, &nz);
+        occam_noise_draw(ref, &nz2, zn);
+        cr_assert(memcmp(sd2, sd, zn * sizeof(float)) == 0);
+        cr_assert(memcmp(eps, ref, zn * sizeof(float)) == 0);
+        for (size_t i = 0; i < zn; i++) {
+            float want = mean[i] + sd[i] * eps[i];
+            cr_assert(z[i] == want, "%d×%d×%d, %zu: z %.9g, want %.9g", m, nin, nout, i, z[i],
+                      want);
+        }
+        free(x), free(mu), free(var), free(sq), free(mean), free(sd), free(z), free(sd2);
+        free(eps), free(ref);
+    }
+}
+
+/* γ of a net with two hidden layers (the Jacobian's back-propagation through a hidden-to-hidden
+ * layer, and the sigmoid's derivative: the tests above have one hidden layer, ReLU or tanh) and
+ * two outputs, against tr(H (H + βP)⁻¹) in weight space as above (J by central differences of a
+ * double forward pass, P three per-layer precisions): 9 rows (18 row-outputs: the exact trace
+ * over the rows) and 200 (400: over the 43 weights), to 1e-4 at three noise levels. */
+Test(noisy, gamma_of_a_two_hidden_layer_sigmoid_net_matches_the_weight_space_trace)
+{
+    enum { D = 3, K = 2, P = 3 * 5 + 5 * 4 + 4 * 2 };
+    const int w[] = {D, 5, 4, K};
+    for (int pass = 0; pass < 2; pass++) {
+        int N = pass ? 200 : 9;
+        occam_config cfg;
+        occam_config_defaults(&cfg);
+        memcpy(cfg.model.layers, w, sizeof w);
+        cfg.model.nlayers = 4;
+        cfg.noise.enabled = true;
+        cfg.data.task = OCCAM_TASK_REGRESS;
+        cfg.model.activation = OCCAM_ACT_SIGMOID;
+        occam_model m;
+        noisy_model(&m, &cfg, 17);
+        occam_rng r = occam_rng_seed(6, (uint64_t)pass);
+        for (size_t i = 0; i < m.lay.nparams; i++)
+            m.params[i] += (float)(0.5 * occam_rng_normal(&r));
+        occam_dataset ds = {.n = (size_t)N, .d = D, .targets = K};
+        ds.x = malloc(sizeof(float) * N * D);
+        for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
+        const double sdl[3] = {0.7, 1.3, 0.9};
+        occam_prior prior[3] = {occam_prior_gauss(0, sdl[0]), occam_prior_gauss(0, sdl[1]),
+                                occam_prior_gauss(0, sdl[2])};
+        double beta = 0.6, sy2 = 0.3, table[NOISY_GAMMA_N];
+        noisy_dof *g = noisy_dof_create(&m, (size_t)N);
+        cr_assert(g);
+        noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
+        double *J = calloc((size_t)N * K * P, sizeof(double)), x[D], up[K], dn[K];
+        int layer_of[P];
+        for (int p = 0, l = 0, q0 = 0; p < P; p++) {
+            while (p - q0 >= w[l] * w[l + 1]) q0 += w[l] * w[l + 1], l++;
+            layer_of[p] = l;
+            size_t q = m.lay.w_off[l] + (size_t)(p - q0);
+            float keep = m.params[q];
+            double h = 1e-5 * fmax(1.0, fabs(keep));
+            for (int i = 0; i < N; i++) {
+                for (int u = 0; u < D; u++) x[u] = ds.x[i * D + u];
+                m.params[q] = (float)(keep + h);
+                double hp = (double)m.params[q] - keep;
+                forward_double(&m, x, up);
+                m.params[q] = (float)(keep - h);
+                double hm = keep - (double)m.params[q];
+                forward_double(&m, x, dn);
+                for (int k = 0; k < K; k++)
+                    J[((size_t)i * K + k) * P + p] = (up[k] - dn[k]) / (hp + hm);
+            }
+            m.params[q] = keep;
+        }
+        for (int c = -8; c <= 8; c += 8) {
+            double s2 = sy2 * exp(2.0 * NOISY_GAMMA_STEP * c);
+            double *A = malloc(sizeof(double) * P * P), *H = malloc(sizeof(double) * P * P);
+            double *inv = malloc(sizeof(double) * P * P), gam = 0.0;
+            for (int a = 0; a < P; a++)
+                for (int b = 0; b < P; b++) {
+                    double s = 0.0;
+                    for (int rk = 0; rk < N * K; rk++)
+                        s += J[(size_t)rk * P + a] * J[(size_t)rk * P + b];
+                    H[a * P + b] = A[a * P + b] = s / s2;
+                }
+            for (int a = 0; a < P; a++) A[a * P + a] += beta / pow(sdl[layer_of[a]], 2);
+            spd_inverse(A, P, inv);
+            for (int a = 0; a < P; a++)
+                for (int b = 0; b < P; b++) gam += H[a * P + b] * inv[b * P + a];
+            double got = table[NOISY_GAMMA_N / 2 + c];
+            cr_assert(fabs(got - gam) <= 1e-4 * fmax(1.0, gam),
+                      "%d rows, point %d: γ %.10g, weight-space trace %.10g", N, c, got, gam);
+            cr_assert(gam > 1.0, "%d rows, point %d: γ %g is too small to tell", N, c, gam);
+            free(A), free(H), free(inv);
+        }
+        noisy_dof_free(g);
+        free(J), free(ds.x);
+        occam_model_free(&m);
+    }
+}
+
+/* tr((I + tG)⁻¹) and, for the P columns of Z (n × P, column c at Z + c·n), Σ_c z_cᵀ(I + tG)⁻¹z_c,
+ * by a Cholesky factor L of I + tG (n × n, row-major, positive definite): tr = ‖L⁻¹‖²_F. */
+static void shifted_inverse_traces(const double *G, int n, double t, const double *Z, int P,
+                                   double *tr, double *quad)
+{
+    double *L = calloc((size_t)n * n, sizeof(double)), *y = malloc(sizeof(double) * n);
+    for (int j = 0; j < n; j++)
+        for (int i = j; i < n; i++) {
+            double s = t * G[(size_t)i * n + j] + (i == j);
+            for (int k = 0; k < j; k++) s -= L[(size_t)i * n + k] * L[(size_t)j * n + k];
+            L[(size_t)i * n + j] = i == j ? sqrt(s) : s / L[(size_t)j * n + j];
+        }
+    *tr = 0.0;
+    for (int c = 0; c < n; c++) /* L y = e_c: y is zero above c */
+        for (int i = c; i < n; i++) {
+            double s = i == c;
+            for (int k = c; k < i; k++) s -= L[(size_t)i * n + k] * y[k];
+            y[i] = s / L[(size_t)i * n + i];
+            *tr += y[i] * y[i];
+        }
+    *quad = 0.0;
+    for (int c = 0; c < P; c++) /* ‖L⁻¹z‖² */
+        for (int i = 0; i < n; i++) {
+            double s = Z[(size_t)c * n + i];
+            for (int k = 0; k < i; k++) s -= L[(size_t)i * n + k] * y[k];
+            y[i] = s / L[(size_t)i * n + i];
+            *quad += y[i] * y[i];
+        }
+    free(L), free(y);
+}
+
+/* The estimate over the rows' Gram with two outputs per row (gram_blas's row-output tiles with
+ * K > 1, and its column chunks: 300 rows > GRAM_CHUNK; the estimate tests above have one
+ * output): a tanh 20-40-2 net on 300 rows, 600 row-outputs ≤ 880 weights, G from the analytic
+ * Jacobian in double (rows i·K + k, each layer's columns scaled by its prior's σ/√β).
+ * - 300 distinct rows: against the exact M − tr((I + tG)⁻¹) within 3% (Hutchinson's error with
+ *   4 probes, and Lanczos' where 64 steps do not resolve G's spectrum: 0.45% at the ends here);
+ * - the rows 24 inputs repeated (G of rank ≤ 48: every probe's Krylov space closes, or its Gauss
+ *   and Gauss–Radau rules meet, within the 64 steps): against the estimator itself computed
+ *   exactly, M − (M/P)·Σ_c z_cᵀ(I + tG)⁻¹z_c with the probes dof.c draws (NOISY_DOF_SEED's
+ *   stream 0, ±1/√M by each draw's top bit, probe after probe), to its quadrature's tolerance
+ *   (NOISY_DOF_TOL per probe, of which the mean of the two rules keeps half); a Gram entry out
+ *   of place moves it by far more.
+ * The same bits on a team of 1, 2 and 3 threads. */
+Test(noisy, gamma_estimated_over_two_outputs_matches_its_probes_and_the_exact_trace)
+{
+    enum { D = 20, H = 40, K = 2, N = 300, M = N * K, W = D * H + H * K, PR = NOISY_DOF_PROBES };
+    for (int repeated = 0; repeated < 2; repeated++) {
+        occam_config cfg;
+        occam_config_defaults(&cfg);
+        const int w[] = {D, H, K};
+        memcpy(cfg.model.layers, w, sizeof w);
+        cfg.model.nlayers = 3;
+        cfg.noise.enabled = true;
+        cfg.data.task = OCCAM_TASK_REGRESS;
+        cfg.model.activation = OCCAM_ACT_TANH;
+        occam_model m;
+        noisy_model(&m, &cfg, 29);
+        occam_rng r = occam_rng_seed(9, 2);
+        for (size_t i = 0; i < m.lay.nparams; i++)
+            m.params[i] += (float)(0.5 * occam_rng_normal(&r));
+        occam_dataset ds = {.n = N, .d = D, .targets = K};
+        ds.x = malloc(sizeof(float) * N * D);
+        for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
+        for (int i = 24; repeated && i < N; i++) /* row i ≥ 24 is row 7i mod 24 */
+            memcpy(ds.x + i * D, ds.x + (i * 7 % 24) * D, sizeof(float) * D);
+        occam_prior prior[2] = {occam_prior_gauss(0, 0.4), occam_prior_gauss(0, 0.9)};
+        double beta = 0.8, sy2 = 0.05, table[NOISY_GAMMA_N], again[NOISY_GAMMA_N];
+        noisy_dof *g = noisy_dof_create(&m, N);
+        cr_assert(g);
+        noisy_dof_table(table, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP, 1);
+        for (int nt = 2; nt <= 3; nt++) {
+            noisy_dof_table(again, g, &m, prior, &ds, beta, sy2, NOISY_GAMMA_N, NOISY_GAMMA_STEP,
+                            nt);
+            cr_assert(memcmp(table, again, sizeof table) == 0, "%d threads: other bits", nt);
+        }
+        const float *W1 = m.params + m.lay.w_off[0], *b1 = m.params + m.lay.b_off[0];
+        const float *W2 = m.params + m.lay.w_off[1];
+        double *J = calloc((size_t)M * W, sizeof(double)), c0 = 0.4 / sqrt(beta);
+        double c1 = 0.9 / sqrt(beta);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < H; j++) {
+                double z = b1[j];
+                for (int u = 0; u < D; u++) z += (double)W1[j * D + u] * ds.x[i * D + u];
+                double a = tanh(z);
+                for (int k = 0; k < K; k++) {
+                    double *row = J + ((size_t)i * K + k) * W; /* f_k = Σ_j W2[k][j]·a_j + b2[k] */
+                    row[D * H + k * H + j] = c1 * a;
+                    for (int u = 0; u < D; u++)
+                        row[j * D + u] = c0 * W2[k * H + j] * (1.0 - a * a) * ds.x[i * D + u];
+                }
+            }
+        double *G = malloc(sizeof(double) * M * M), *Z = malloc(sizeof(double) * M * PR);
+        for (int a = 0; a < M; a++)
+            for (int b = a; b < M; b++) {
+                double s = 0.0;
+                for (int k = 0; k < W; k++) s += J[(size_t)a * W + k] * J[(size_t)b * W + k];
+                G[(size_t)a * M + b] = G[(size_t)b * M + a] = s / sy2;
+            }
+        occam_rng pr = occam_rng_seed(NOISY_DOF_SEED, 0);
+        for (int i = 0; i < M * PR; i++) Z[i] = (occam_rng_next(&pr) >> 63 ? 1.0 : -1.0) / sqrt(M);
+        for (int c = -16; c <= 16; c += 8) {
+            double t = exp(-2.0 * NOISY_GAMMA_STEP * c), tr, quad;
+            shifted_inverse_traces(G, M, t, Z, PR, &tr, &quad);
+            double exact = M - tr, probes = M - (double)M * quad / PR;
+            double got = table[NOISY_GAMMA_N / 2 + c];
+            cr_log_info("rows %s, point %d: γ %.6f, its probes exactly %.6f, exact %.6f",
+                        repeated ? "repeated" : "distinct", c, got, probes, exact);
+            if (!repeated)
+                cr_assert(fabs(got - exact) <= 0.03 * exact, "point %d: γ %.6f, exact %.6f", c,
+                          got, exact);
+            else
+                cr_assert(fabs(got - probes) <= 0.5 * NOISY_DOF_TOL * M,
+                          "point %d: γ %.6f, the same probes exactly %.6f", c, got, probes);
+        }
+        cr_assert(table[NOISY_GAMMA_N / 2] > (repeated ? 20.0 : 300.0), "γ %g is too small",
+                  table[NOISY_GAMMA_N / 2]);
+        free(J), free(G), free(Z), free(ds.x);
+        noisy_dof_free(g);
+        occam_model_free(&m);
+    }
+}
+
+#include "occam/codes.h"
+
+/* A mixture component of weight 0, which EM leaves where a component's responsibility vanished
+ * ("a dead component stays dead"), and noisy_cache_init holds as ln π = −inf in float: every
+ * code and gradient of the mixture is then the one without it, bit for bit (never NaN), the
+ * dead component in the middle of the others and near the weights: the prior's cdf, density,
+ * log density and bin mass, the responsibilities, the KL bound and its every gradient, the
+ * Monte-Carlo KL from the same draws, the value bits, and the update's vectorised KL gradient
+ * and curvature (an odd count, a partial last vector). Pinned and not. */
+Test(noisy, a_mixture_component_of_weight_zero_changes_no_code_or_gradient)
+{
+    for (int pin = 0; pin < 2; pin++) {
+        occam_prior p4 = {.k = 4, .pinned0 = pin, .pi = {0.5, 0.3, 0.0, 0.2},
+                          .mu = {0.0, -0.6, 0.3, 0.8}, .sigma = {0.05, 0.2, 1e-3, 0.3}};
+        occam_prior p3 = {.k = 3, .pinned0 = pin, .pi = {0.5, 0.3, 0.2}, .mu = {0.0, -0.6, 0.8},
+                          .sigma = {0.05, 0.2, 0.3}};
+        enum { NW = 37 };
+        float mu[NW], sg[NW];
+        for (int i = 0; i < NW; i++) {
+            mu[i] = (float)(-1.5 + 3.0 * i / (NW - 1) + (i == 18 ? 0.3 : 0.0)); /* one at 0.3 */
+            sg[i] = (float)(0.01 + 0.02 * (i % 7));
+        }
+        for (int i = 0; i < NW; i++) {
+            double x = mu[i], a = occam_prior_cdf(&p4, x), b = occam_prior_cdf(&p3, x);
+            cr_assert(a == b && occam_prior_pdf(&p4, x) == occam_prior_pdf(&p3, x), "x %g", x);
+            cr_assert(occam_prior_log_pdf(&p4, x) == occam_prior_log_pdf(&p3, x), "x %g", x);
+            cr_assert(occam_prior_bin_bits(&p4, x, x + 1e-3) ==
+                      occam_prior_bin_bits(&p3, x, x + 1e-3));
+            double r4[OCCAM_PRIOR_MAX], r3[OCCAM_PRIOR_MAX];
+            int b4 = occam_noise_responsibilities(&p4, x, r4);
+            int b3 = occam_noise_responsibilities(&p3, x, r3);
+            cr_assert(b4 == (b3 < 2 ? b3 : b3 + 1) && r4[2] == 0.0, "x %g: %d, %d", x, b4, b3);
+            noisy_kl_grad g4, g3;
+            double k4 = noisy_kl(&p4, x, sg[i], &g4), k3 = noisy_kl(&p3, x, sg[i], &g3);
+            cr_assert(k4 == k3 && g4.mu == g3.mu && g4.sigma == g3.sigma, "x %g: %.17g, %.17g", x,
+                      k4, k3);
+            for (int c = 0; c < 4; c++) {
+                int o = c < 2 ? c : c - 1;
+                bool same = c == 2 ? g4.m[c] == 0 && g4.log_s[c] == 0 && g4.logit[c] == 0
+                                   : g4.m[c] == g3.m[o] && g4.log_s[c] == g3.log_s[o] &&
+                                         g4.logit[c] == g3.logit[o];
+                cr_assert(same, "x %g, component %d", x, c);
+            }
+            occam_rng ra = occam_rng_seed(4, (uint64_t)i), rb = ra;
+            double ma = occam_codes_kl_mog_mc(x, sg[i], &p4, 9, &ra);
+            double mb = occam_codes_kl_mog_mc(x, sg[i], &p3, 9, &rb);
+            cr_assert(ma == mb && isfinite(ma), "x %g: %.17g, %.17g", x, ma, mb);
+        }
+        double va = occam_codes_value_bits(mu, NULL, NW, 1e-3, &p4, 1);
+        cr_assert(va == occam_codes_value_bits(mu, NULL, NW, 1e-3, &p3, 1) && isfinite(va));
+        noisy_cache c4, c3;
+        noisy_cache_init(&c4, &p4, false);
+        noisy_cache_init(&c3, &p3, false);
+        float dm4[NW], ds4[NW], cp4[NW], dm3[NW], ds3[NW], cp3[NW];
+        noisy_kl_grad_block(&c4, mu, sg, dm4, ds4, NULL, NW);
+        noisy_kl_grad_block(&c3, mu, sg, dm3, ds3, NULL, NW);
+        for (int i = 0; i < NW; i++)
+            cr_assert(dm4[i] == dm3[i] && ds4[i] == ds3[i], "μ %g: ∂μ %g, %g; ∂σ %g, %g",
+                      (double)mu[i], dm4[i], dm3[i], ds4[i], ds3[i]);
+        noisy_kl_grad_block(&c4, mu, NULL, dm4, NULL, cp4, NW);
+        noisy_kl_grad_block(&c3, mu, NULL, dm3, NULL, cp3, NW);
+        for (int i = 0; i < NW; i++)
+            cr_assert(dm4[i] == dm3[i] && cp4[i] == cp3[i], "μ %g: C_p %g, %g", (double)mu[i],
+                      cp4[i], cp3[i]);
     }
 }

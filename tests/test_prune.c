@@ -949,3 +949,140 @@ Test(prune, nm_keeps_the_largest_of_each_group_ties_to_the_lower_index)
     free(w);
     rig_down(&r);
 }
+
+static void snr(occam_config *c)
+{
+    c->noise.enabled = true;
+    c->prune.method = OCCAM_IMP_SNR;
+}
+
+/* |μ|/σ with σ = ln(1 + e^ρ) in long double (ρ itself past 20), at least 1e-30. */
+static double snr_of(const occam_model *m, size_t i, const void *ctx)
+{
+    (void)ctx;
+    long double rho = m->rho[i], sg = rho > 20 ? rho : log1pl(expl(rho));
+    return (double)(fabsl((long double)m->params[i]) / (sg > 1e-30L ? sg : 1e-30L));
+}
+
+/* prune.method = snr removes the k lowest signal-to-noise ratios |μ|/σ, σ = softplus(ρ), against
+ * a long-double reference, over σ from 2.5e-3 to 8, past the switch to σ = ρ (ρ from 25 to 40),
+ * σ below the 1e-30 floor (ρ = −1000: softplus is 0 in double) with μ ≠ 0 (the largest scores)
+ * and with μ = 0 (0, not 0/0 = NaN, which the selection refuses), and other zero means (score 0,
+ * tied: every one of them goes, being fewer than k). Up to float rounding of the scores at the
+ * threshold. */
+Test(prune, snr_scores_are_the_mean_over_the_softplus_width)
+{
+    rig r;
+    rig_up(&r, 2, snr);
+    cr_assert(r.m.rho, "a noisy trainer gives the model its ρ");
+    const occam_layout *lay = &r.m.lay;
+    occam_rng g = occam_rng_seed(12, 3);
+    size_t zeros = 0;
+    for (int l = 0; l < lay->nlayers; l++)
+        for (size_t j = 0; j < (size_t)lay->width[l] * lay->width[l + 1]; j++) {
+            size_t i = lay->w_off[l] + j;
+            double u = occam_rng_uniform(&g);
+            r.m.rho[i] = (float)(i % 97 == 5 ? 25.0 + 15.0 * u : i % 89 == 7 ? -1000.0
+                                                                              : -6.0 + 8.0 * u);
+            if (i % 83 == 11 || i % 178 == 7) r.m.params[i] = 0.0f; /* the latter at ρ = −1000 */
+            zeros += r.m.params[i] == 0.0f;
+        }
+    occam_trainer_sync(r.tr);
+    size_t n;
+    ranked *e = rank_entries(&r.m, false, snr_of, NULL, &n);
+    qsort(e, n, sizeof *e, cmp_ranked);
+    for (int step = 1; step <= 6; step++) { /* cumulative: each threshold a new check */
+        double target = 0.14 * step;
+        occam_prune_event ev;
+        prune_once(&r, target, &ev);
+        uint64_t k = occam_select_count(target, n), pruned = 0;
+        cr_assert(zeros > 20 && zeros < k, "%zu zero means", zeros);
+        double top = 0, bottom = INFINITY; /* the largest pruned and smallest kept reference */
+        for (size_t i = 0; i < n; i++) {
+            if (r.m.mask[e[i].at]) {
+                bottom = fmin(bottom, e[i].score);
+            } else {
+                top = fmax(top, e[i].score);
+                pruned++;
+            }
+            if (e[i].score == 0.0)
+                cr_assert(!r.m.mask[e[i].at], "a zero mean at %zu kept", e[i].at);
+            if (r.m.rho[e[i].at] == -1000.0f && e[i].score > 0)
+                cr_assert(r.m.mask[e[i].at], "a weight of σ ≈ 0 at %zu pruned", e[i].at);
+        }
+        cr_assert_eq(pruned, k, "target %g", target);
+        cr_assert(top <= bottom * (1 + 1e-6), "target %g: a pruned score %.9g above a kept %.9g",
+                  target, top, bottom);
+        cr_log_info("target %g: threshold %.9g, next %.9g", target, top, bottom);
+        cr_assert(top > 0.01, "the threshold %g is not among the ordinary scores", top);
+    }
+    free(e);
+    rig_down(&r);
+}
+
+/* Neuron scores against a double reference: a hidden unit's is the L2 norm of its incoming row,
+ * its bias and its outgoing column; under global scope relative to its layer's mean norm (layer
+ * 2's incoming rows are scaled by 8 here: by raw norms it would keep all its units), under layer
+ * scope the raw norms within each layer. The removed units are the k lowest (global: 48 of 96;
+ * layer: half of each), up to float rounding at the threshold; each survivor is known after the
+ * layout shrinks by its bias, set distinct here. */
+static void neuron_scores(occam_scope scope)
+{
+    rig r;
+    rig_up(&r, 2, scope == OCCAM_SCOPE_GLOBAL ? neurons : neurons_layer);
+    const occam_layout old = r.m.lay;
+    float *w = r.m.params;
+    for (int j = 0; j < old.width[2]; j++)
+        for (int i = 0; i < old.width[1]; i++) w[old.w_off[1] + (size_t)j * old.width[1] + i] *= 8;
+    double score[2][64];
+    for (int h = 1; h <= 2; h++) {
+        int in = old.width[h - 1], out = old.width[h + 1];
+        double mean = 0;
+        for (int j = 0; j < old.width[h]; j++) {
+            float *b = &w[old.b_off[h - 1] + j];
+            *b = (float)((h == 1 ? 0.02 : -0.02) * (j + 1)); /* up to 1.28: a part of the norm */
+            double ss = (double)*b * *b;
+            for (int i = 0; i < in; i++) ss += pow(w[old.w_off[h - 1] + (size_t)j * in + i], 2);
+            for (int o = 0; o < out; o++)
+                ss += pow(w[old.w_off[h] + (size_t)o * old.width[h] + j], 2);
+            mean += (score[h - 1][j] = sqrt(ss)) / old.width[h];
+        }
+        for (int j = 0; scope == OCCAM_SCOPE_GLOBAL && j < old.width[h]; j++)
+            score[h - 1][j] /= mean;
+    }
+    occam_trainer_sync(r.tr);
+    occam_prune_event ev;
+    prune_once(&r, 0.5, &ev);
+    bool kept[2][64] = {{false}};
+    for (int h = 1; h <= 2; h++)
+        for (int s = 0; s < r.m.lay.width[h]; s++) {
+            long j = lround(fabs(r.m.params[r.m.lay.b_off[h - 1] + s]) * 50) - 1;
+            cr_assert(j >= 0 && j < old.width[h] && !kept[h - 1][j], "layer %d unit %d: bias %g",
+                      h, s, r.m.params[r.m.lay.b_off[h - 1] + s]);
+            kept[h - 1][j] = true;
+        }
+    double top = 0, bottom = INFINITY;
+    for (int h = 1; h <= 2; h++) {
+        int gone = 0;
+        if (scope == OCCAM_SCOPE_LAYER) top = 0, bottom = INFINITY;
+        for (int j = 0; j < old.width[h]; j++) {
+            if (kept[h - 1][j]) bottom = fmin(bottom, score[h - 1][j]);
+            else top = fmax(top, score[h - 1][j]), gone++;
+        }
+        if (scope == OCCAM_SCOPE_LAYER) {
+            cr_assert_eq((uint64_t)gone, occam_select_count(0.5, (uint64_t)old.width[h]));
+            cr_assert(top <= bottom * (1 + 1e-6), "layer %d: a removed unit's norm %.9g above a "
+                      "kept one's %.9g", h, top, bottom);
+        } else {
+            cr_assert(gone > 0 && gone < old.width[h], "layer %d lost %d units", h, gone);
+        }
+    }
+    int hidden = r.m.lay.width[1] + r.m.lay.width[2];
+    cr_assert_eq((uint64_t)(96 - hidden), occam_select_count(0.5, 96));
+    cr_assert(top <= bottom * (1 + 1e-6), "a removed unit's score %.9g above a kept one's %.9g",
+              top, bottom);
+    rig_down(&r);
+}
+
+Test(prune, neuron_scores_match_a_double_reference_global) { neuron_scores(OCCAM_SCOPE_GLOBAL); }
+Test(prune, neuron_scores_match_a_double_reference_layer) { neuron_scores(OCCAM_SCOPE_LAYER); }
