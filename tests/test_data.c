@@ -1287,12 +1287,22 @@ Test(data, csv_non_finite)
 
 Test(data, csv_label_values)
 {
-    expect_csv_error("1,2,0\n1,2,3\n", classify_last(3),
+    /* labels from 1, or more classes than outputs; a label 0 on an earlier line rules out the
+     * first (labels 0, 1, 2 under layers = ...,2 were told to subtract 1) */
+    expect_csv_error("1,2,1\n1,2,3\n", classify_last(3),
                      ":2: label 3 out of range [0, 3): labels count from 0, one per output of "
                      "the model (classes numbered from 1, as R's as.integer of a factor numbers "
-                     "them? subtract 1 from the labels)");
+                     "them? subtract 1 from the labels; or more classes than the model's "
+                     "outputs, model.layers' last width?)");
+    expect_csv_error("1,2,1\n1,2,0\n1,2,3\n", classify_last(3),
+                     ":3: label 3 out of range [0, 3): labels count from 0, one per output of "
+                     "the model (line 2 has label 0: with label 3 there are at least 4 classes, "
+                     "and model.layers' last width gives the model 3 outputs)");
     expect_csv_error("1,2,-1\n", classify_last(3), ":1: label -1 out of range [0, 3)");
-    occam_error e = expect_csv_error("1,2,4\n", classify_last(3), ":1: label 4 out of range");
+    occam_error e = expect_csv_error("1,2,4\n", classify_last(3),
+                                     ":1: label 4 out of range [0, 3): labels count from 0, one "
+                                     "per output of the model (model.layers' last width gives "
+                                     "the model 3 outputs, one a class)");
     cr_assert_null(strstr(e.msg, "numbered from 1"), "%s", e.msg); /* only one past the last */
     expect_csv_error("1,2,0\n1,2,1.5\n", classify_last(3),
                      ":2: column 3 (the label): \"1.5\" is not an integer label");

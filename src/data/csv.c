@@ -76,6 +76,7 @@ typedef struct csv_reader {
     size_t bad; /* first cell that is not a number, or CSV_NONE */
     bool cr;    /* the first non-blank line holds a CR: its own, as csv_next takes a CRLF's */
     bool begun; /* that line has been read */
+    size_t zero_line;  /* the first data line labelled 0 (classification), or 0 */
     size_t xcap, lcap; /* room in the dataset's arrays: floats in x, entries in label or y */
 } csv_reader;
 
@@ -605,6 +606,26 @@ static int csv_row_index(const csv_shape *sh, const occam_dataset *ds)
     return names ? OCCAM_ROW_INDEX_NAMES : OCCAM_ROW_INDEX_NONE;
 }
 
+/* Why a label is out of range: labels from 1 (R's as.integer of a factor), or more classes
+ * than the model has outputs. A label 0 seen on an earlier line rules out the first. */
+static const char *label_hint(char *hint, size_t cap, const csv_reader *r, double v,
+                              int classes)
+{
+    if (v < 0) return "";
+    if (v == classes && !r->zero_line)
+        return " (classes numbered from 1, as R's as.integer of a factor numbers them? subtract "
+               "1 from the labels; or more classes than the model's outputs, model.layers' last "
+               "width?)";
+    if (r->zero_line)
+        snprintf(hint, cap, " (line %zu has label 0: with label %.0f there are at "
+                 "least %.0f classes, and model.layers' last width gives the model %d outputs)",
+                 r->zero_line, v, v + 1, classes);
+    else
+        snprintf(hint, cap, " (model.layers' last width gives the model %d outputs, one "
+                 "a class)", classes);
+    return hint;
+}
+
 /* Checks one data row against the shape and the options. */
 static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv_shape *sh,
                          const occam_dataset *ds, occam_error *err)
@@ -673,6 +694,7 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     if (v != floor(v))
         return csv_error_cell(r, sh, ds, sh->label, "is not an integer label",
                               csv_cell_hint(&r->cell[sh->label]), err);
+    char hint[200];
     if (v < 0 || v >= o->classes)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: label %.0f out of range [0, %d): labels count from 0, "
@@ -683,9 +705,7 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
                                      "as pandas writes one for columns without names? "
                                      "data.header = auto reads a line of numbers as data: set "
                                      "data.header = yes)"
-                               : v == o->classes ? " (classes numbered from 1, as R's "
-                                                   "as.integer of a factor numbers them? "
-                                                   "subtract 1 from the labels)" : "");
+                               : label_hint(hint, sizeof hint, r, v, o->classes));
     return OCCAM_OK;
 }
 
@@ -719,6 +739,7 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
         double v = r->cell[sh->label].v;
         if (classify) out->label[row] = (int32_t)v;
         else out->y[row] = (float)v;
+        if (classify && v == 0 && !r->zero_line) r->zero_line = r->lineno;
     }
     float *x = out->x + row * d;
     for (size_t j = 0; j < r->ncell; j++) { /* the values, and each column's range as written */
