@@ -2936,6 +2936,22 @@ Test(cli, predict_input_columns_must_line_up_with_the_training_data)
     expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
                  path("tr.csv")), 0, "label,p_0,p_1\n");
     cr_assert_null(strstr(out, "note"), "%s", out);
+    /* new rows whose outcome is unknown (NA, blank, any text) under the label's column: the
+     * cell is not read, and the predictions are the labelled rows' (the rows were refused,
+     * "fill it in or drop the row") */
+    char *labelled = strdup(out);
+    write_file("na.csv", "a,b,c,y\n1,2,3,NA\n2,3,1,\n3,1,2,?\n1,1,1,unknown\n");
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("na.csv")), 0, "label,p_0,p_1\n");
+    cr_assert_str_eq(out, labelled);
+    write_file("na2.csv", "1,2,3,NA\n2,3,1,\n3,1,2,?\n1,1,1,NA\n"); /* no header */
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("na2.csv")), 0, "label,p_0,p_1\n");
+    cr_assert_str_eq(out, labelled);
+    free(labelled);
+    write_file("na3.csv", "1,2,NA,0\n"); /* a feature is still a number */
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("c.st"),
+                 path("na3.csv")), 2, ":1: column 3: \"NA\" is not a number (a missing value?");
     /* R's write.csv of new rows: a row index in front makes one cell more, and the last column
      * (a feature) was dropped as the label; the names that moved along say so */
     write_file("rn.csv", "\"\",\"a\",\"b\",\"c\"\n\"1\",1,2,3\n\"2\",2,3,1\n");

@@ -249,7 +249,8 @@ static void features_through_fifo(bool gz)
     occam_dataset ds;
     occam_error err = {0};
     bool idx = false;
-    cr_assert_eq(occam_features_load(&ds, fifo.s, OCCAM_CSV_HEADER_AUTO, &idx, &err), OCCAM_OK,
+    cr_assert_eq(occam_features_load(&ds, fifo.s, OCCAM_CSV_HEADER_AUTO,
+                                     OCCAM_LABEL_NONE, 0, &idx, &err), OCCAM_OK,
                  "%s", err.msg);
     reap(pid);
     cr_assert(idx);
@@ -285,7 +286,8 @@ Test(data, idx_claim_beyond_the_data_is_truncated)
         occam_dataset ds;
         occam_error err = {0};
         bool idx = false;
-        cr_assert_eq(occam_features_load(&ds, path, OCCAM_CSV_HEADER_AUTO, &idx, &err),
+        cr_assert_eq(occam_features_load(&ds, path, OCCAM_CSV_HEADER_AUTO,
+                                         OCCAM_LABEL_NONE, 0, &idx, &err),
                      OCCAM_ERR_INPUT, "%s", err.msg);
         assert_msg_has(err, path);
         assert_msg_has(err, want);
@@ -700,7 +702,8 @@ Test(data, features_load_tells_idx_from_csv)
         occam_dataset ds;
         occam_error err = {0};
         bool idx = !cases[i].idx;
-        cr_assert_eq(occam_features_load(&ds, cases[i].path, OCCAM_CSV_HEADER_AUTO, &idx, &err),
+        cr_assert_eq(occam_features_load(&ds, cases[i].path, OCCAM_CSV_HEADER_AUTO,
+                                         OCCAM_LABEL_NONE, 0, &idx, &err),
                      cases[i].rc, "%s: %s", cases[i].path, err.msg);
         cr_assert_eq(idx, cases[i].idx, "%s", cases[i].path);
         cr_assert_eq(ds.n, cases[i].n, "%s", cases[i].path);
@@ -719,7 +722,8 @@ Test(data, features_load_tells_idx_from_csv)
     occam_error err = {0};
     bool idx = true;
     path_t missing = fixture("missing");
-    cr_assert_eq(occam_features_load(&ds, missing.s, OCCAM_CSV_HEADER_AUTO, &idx, &err),
+    cr_assert_eq(occam_features_load(&ds, missing.s, OCCAM_CSV_HEADER_AUTO,
+                                     OCCAM_LABEL_NONE, 0, &idx, &err),
                  OCCAM_ERR_INPUT);
     cr_assert_not(idx);
     assert_msg_has(err, missing.s);

@@ -190,6 +190,11 @@ typedef struct occam_csv_opts {
                                 ignored with OCCAM_LABEL_NONE */
     int classes;             /* classify only */
     size_t rows_max;         /* data rows taken at most (0: OCCAM_DATA_ROWS_MAX) */
+    /* With OCCAM_LABEL_NONE and skip_cols >= 2: in a file of skip_cols cells a row, column
+     * `skip` (1-based or OCCAM_LABEL_LAST) is neither parsed nor stored (new rows' unknown
+     * outcome: NA, blank or any text), and label_col and label_name say which it was. */
+    int skip;
+    size_t skip_cols;
 } occam_csv_opts;
 
 /* The longest CSV line, in bytes without its '\n': a longer one is OCCAM_ERR_INPUT
@@ -206,11 +211,11 @@ int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *o
                    occam_error *err);
 
 /* Features only, from an IDX file (as occam_idx_load_features) or a CSV (as occam_csv_load
- * with OCCAM_LABEL_NONE and `header`), told apart by the first bytes of the (inflated) data:
- * every IDX file starts with two 0 bytes, no text does. The input is opened and read once, so
+ * with OCCAM_LABEL_NONE, `header`, `skip` and `skip_cols`), told apart by the first bytes of
+ * the (inflated) data: every IDX file starts with two 0 bytes, no text does. The input is opened and read once, so
  * it may be a pipe, a FIFO or /dev/stdin. *is_idx says which reader took it. */
 int occam_features_load(occam_dataset *out, const char *path, occam_csv_header header,
-                        bool *is_idx, occam_error *err);
+                        int skip, size_t skip_cols, bool *is_idx, occam_error *err);
 
 /* The pruning notebook's Gaussian blobs, done right: `classes` centres drawn once from
  * N(0, spread²·I), then train and test rows drawn from the *same* centres with unit variance,

@@ -44,8 +44,9 @@ static const char usage[] =
     "Predicts with the weights in FILE (as written by 'occam train --save') on the rows of\n"
     "--input: an IDX file of unsigned bytes (e.g. t10k-images-idx3-ubyte[.gz]) or a numeric CSV\n"
     "whose rows are the features, optionally with the label column data.label names (it is\n"
-    "dropped). Rows are normalised with the training set's statistics, as in training, and\n"
-    "regression outputs are in the targets' original units (data.normalize_targets).\n"
+    "skipped unread: NA or blank for unknown outcomes). Rows are normalised with the training\n"
+    "set's statistics, as in training, and regression outputs are in the targets' original\n"
+    "units (data.normalize_targets).\n"
     "Writes CSV to --output (default stdout): 'label,p_0,...,p_{k-1}' per row for\n"
     "classification (the predicted class and the softmax probabilities), 'y_0,...' for\n"
     "regression.\n";
@@ -53,47 +54,34 @@ static const char usage[] =
 
 /* ---- input ------------------------------------------------------------------------------ */
 
-/* CSV rows of inputs + 1 cells carry a label (or target) column, data.label's: dropped in
- * place, so the config's own test file can be fed in unchanged. dropped (cap bytes) says which
- * column went, for a later message that the rest do not line up ("" when none did). */
-static int predict_drop_label(const occam_config *cfg, const char *path, int inputs,
-                              occam_dataset *in, char *dropped, size_t cap, occam_error *err)
+/* CSV rows of inputs + 1 cells carry a label (or target) column, data.label's, which the
+ * reader skips unread (occam_csv_opts.skip), so the config's own test file can be fed in
+ * unchanged, and so can new rows whose outcome is unknown (NA, blank). dropped (cap bytes)
+ * says which column went, for a later message that the rest do not line up ("" when none
+ * did). */
+static int predict_dropped_label(const occam_config *cfg, const char *path, int inputs,
+                                 const occam_dataset *in, char *dropped, size_t cap,
+                                 occam_error *err)
 {
     dropped[0] = 0;
     size_t d = in->d, keep = (size_t)inputs;
+    if (d == keep && in->label_col) {
+        const char *name = in->label_name;
+        char q[4 * 40 + 4] = "";
+        if (name) occam_error_quote(q, sizeof q, name, strlen(name), 40);
+        snprintf(dropped, cap, "its column %zu%s%s%s was dropped as data.label's, the rows "
+                 "having one cell more than the model's %d inputs", in->label_col,
+                 name ? " (\"" : "", q, name ? "\")" : "", inputs);
+    }
     if (d == keep) return OCCAM_OK;
     if (d != keep + 1)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: rows have %zu cells, but the model takes %d inputs "
                                "(model.layers; %d with a label column)",
                                path, d, inputs, inputs + 1);
-    int l = cfg->data.label;
-    if (l != OCCAM_LABEL_LAST && (l < 1 || (size_t)l > d))
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "%s: data.label: column %d is out of range: rows have %zu cells",
-                               path, l, d);
-    size_t label = l == OCCAM_LABEL_LAST ? d - 1 : (size_t)l - 1;
-    const char *name = occam_dataset_column_name(in, label);
-    char q[4 * 40 + 4] = "";
-    if (name) occam_error_quote(q, sizeof q, name, strlen(name), 40);
-    snprintf(dropped, cap, "its column %zu%s%s%s was dropped as data.label's, the rows having "
-             "one cell more than the model's %d inputs", label + 1, name ? " (\"" : "", q,
-             name ? "\")" : "", inputs);
-    /* its name stays the label's, as a training file's does: a word there makes the header
-     * line no data row (occam_dataset_numeric_header) */
-    if (name && !(in->label_name = strdup(name)))
-        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
-    in->label_col = label + 1;
-    occam_dataset_drop_name(in, label);
-    /* Row i moves down to i * keep <= i * d, so nothing is overwritten before it is read. */
-    for (size_t i = 0; i < in->n; i++) {
-        const float *src = in->x + i * d;
-        float *dst = in->x + i * keep;
-        memmove(dst, src, label * sizeof *dst);
-        memmove(dst + label, src + label + 1, (keep - label) * sizeof *dst);
-    }
-    in->d = keep;
-    return OCCAM_OK;
+    return occam_error_set(err, OCCAM_ERR_INPUT,
+                           "%s: data.label: column %d is out of range: rows have %zu cells",
+                           path, cfg->data.label, d);
 }
 
 /* IDX when the (decompressed) data opens with an IDX magic, CSV otherwise; either way data/'s
@@ -103,13 +91,15 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
 {
     dropped[0] = 0;
     bool idx = false;
-    int rc = occam_features_load(in, path, cfg->data.header, &idx, err);
+    int rc = occam_features_load(in, path, cfg->data.header, cfg->data.label,
+                                 (size_t)inputs + 1, &idx, err);
     if (rc == OCCAM_OK && idx && in->d != (size_t)inputs)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s: records of %zu values, but the model takes %d inputs "
                              "(model.layers)",
                              path, in->d, inputs);
-    if (rc == OCCAM_OK && !idx) rc = predict_drop_label(cfg, path, inputs, in, dropped, cap, err);
+    if (rc == OCCAM_OK && !idx)
+        rc = predict_dropped_label(cfg, path, inputs, in, dropped, cap, err);
     if (rc == OCCAM_OK) cli_note_csv("--input", path, in);
     if (rc != OCCAM_OK) occam_dataset_free(in);
     return rc;

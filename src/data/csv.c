@@ -86,6 +86,7 @@ typedef struct csv_shape {
     bool header;
     bool unnamed; /* the header's first cell is empty and is not the label's */
     bool numbered; /* auto read the first line as data, and it numbers the columns (below) */
+    bool unread;   /* label is occam_csv_opts.skip's column: neither parsed nor stored */
     size_t first; /* the first non-blank line's number: the header, or the first data row */
     /* Why data.header = auto took the first line for a header, for the message when no data
      * row follows it: one line of binary or of bare-CR line ends is not a header. */
@@ -558,6 +559,12 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     }
     /* a row index's unnamed column, unless it is the label's (checked below) */
     sh->unnamed = sh->header && r->cell[0].len == 0;
+    if (o->label == OCCAM_LABEL_NONE && o->skip_cols >= 2 && sh->cols == o->skip_cols &&
+        (o->skip == OCCAM_LABEL_LAST || (o->skip >= 1 && (size_t)o->skip <= sh->cols))) {
+        sh->label = o->skip == OCCAM_LABEL_LAST ? sh->cols - 1 : (size_t)o->skip - 1;
+        sh->unread = true;
+        sh->unnamed = sh->unnamed && sh->label != 0;
+    }
     if (o->label == OCCAM_LABEL_NONE) return OCCAM_OK;
     if (sh->cols < 2)
         return occam_error_set(err, OCCAM_ERR_INPUT,
@@ -675,7 +682,7 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     }
     for (size_t j = 0; j < r->ncell; j++) {
         double v = r->cell[j].v;
-        if (isfinite(v) && fabs(v) <= FLT_MAX) continue;
+        if ((isfinite(v) && fabs(v) <= FLT_MAX) || (sh->unread && j == sh->label)) continue;
         const csv_cell *c = &r->cell[j];
         const char *hint = csv_cell_hint(c);
         /* Inf, -inf, Infinity: strtod's infinity from a number past a double's range (1e999)
@@ -689,7 +696,7 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
             hint = " (beyond float32's range, about 3.4e38: change the column's units)";
         return csv_error_cell(r, sh, ds, j, "is not a finite float32 value", hint, err);
     }
-    if (sh->label == CSV_NONE || o->task != OCCAM_TASK_CLASSIFY) return OCCAM_OK;
+    if (sh->label == CSV_NONE || sh->unread || o->task != OCCAM_TASK_CLASSIFY) return OCCAM_OK;
     double v = r->cell[sh->label].v;
     if (v != floor(v))
         return csv_error_cell(r, sh, ds, sh->label, "is not an integer label",
@@ -730,7 +737,7 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
         !data_grow((void **)&out->x, &r->xcap, (row + 1) * d, CSV_ROWS_FIRST * d, most * d,
                    sizeof(float)))
         return csv_oom(r, row, err);
-    if (sh->label != CSV_NONE) {
+    if (sh->label != CSV_NONE && !sh->unread) {
         bool classify = o->task == OCCAM_TASK_CLASSIFY;
         void **lab = classify ? (void **)&out->label : (void **)&out->y;
         /* int32_t labels and float targets: 4 bytes either way */
@@ -743,6 +750,7 @@ static int csv_store(csv_reader *r, const csv_shape *sh, const occam_csv_opts *o
     }
     float *x = out->x + row * d;
     for (size_t j = 0; j < r->ncell; j++) { /* the values, and each column's range as written */
+        if (sh->unread && j == sh->label) continue;
         double v = r->cell[j].v, *lh = r->range + 2 * j;
         float f = (float)v;
         if (j != sh->label) *x++ = f;
@@ -843,10 +851,10 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
         if (first) {
             first = false;
             if ((rc = csv_first(r, o, &sh, err)) != OCCAM_OK) return rc;
-            bool labelled = sh.label != CSV_NONE;
+            bool labelled = sh.label != CSV_NONE, kept = labelled && !sh.unread;
             out->d = sh.cols - labelled;
-            out->classes = labelled && o->task == OCCAM_TASK_CLASSIFY ? o->classes : 0;
-            out->targets = labelled && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
+            out->classes = kept && o->task == OCCAM_TASK_CLASSIFY ? o->classes : 0;
+            out->targets = kept && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
             out->label_col = labelled ? sh.label + 1 : 0;
             if (sh.header && (rc = csv_names(r, &sh, out, err)) != OCCAM_OK) return rc;
             r->range = malloc(2 * sh.cols * sizeof(double));
@@ -855,6 +863,10 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
             if (!r->range || !r->inexact || !r->unquoted)
                 return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", r->path);
             if (sh.header) continue;
+        }
+        if (sh.unread && r->bad == sh.label) { /* the first other cell that is not a number */
+            for (r->bad = sh.label + 1; r->bad < r->ncell && r->cell[r->bad].ok; r->bad++) {}
+            if (r->bad == r->ncell) r->bad = CSV_NONE;
         }
         if ((rc = csv_check_row(r, o, &sh, out, err)) != OCCAM_OK) return rc;
         if ((rc = csv_store(r, &sh, o, out, err)) != OCCAM_OK) return rc;
