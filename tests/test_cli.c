@@ -3302,8 +3302,9 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
     cr_assert(strstr(out, "occam: 40 training and 0 test samples, label column 4 (\"y\"), "),
               "%s", out);
     cr_assert(strstr(out, "feature 2 of 3 (\"flag\") (the label not counted) is 0 in every "
-                          "training row: data.normalize = standardize makes it 0 in every row, "
-                          "test rows included"),
+                          "training row: occam holds it at its training value in every row, "
+                          "test and predicted rows included (data.normalize = standardize: at "
+                          "0)"),
               "%s", out);
     /* the feature's number is not its column in the file: with the label first, "flag" (file
      * column 2) is feature 1, and the note says the label is not counted */
@@ -3313,21 +3314,30 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
                           "training row"),
               "%s", out);
     cr_assert(strstr(out, "samples, label column 1 (\"a\"), "), "%s", out);
-    expect(occam("predict %s --checkpoint %s --input %s --output %s", path("cst.ini"),
-                  path("cst.st"), path("cst_in.csv"), path("cst_p.csv")),
-           0, NULL);
-    const char *p = slurp("cst_p.csv");
-    double v[3];
-    cr_assert(strncmp(p, "y_0\n", 4) == 0, "%s", p);
-    p += 4;
-    for (int i = 0; i < 3; i++) {
-        char *end;
-        v[i] = strtod(p, &end);
-        cr_assert(end != p && *end == '\n', "row %d: %s", i, p);
-        p = end + 1;
+    /* under standardize the flag is 0 in every row; under scale it keeps its training value
+     * (a flag of 1 or 37 shifted the predictions by weights no training row moved) */
+    for (int scale = 0; scale < 2; scale++) {
+        if (scale)
+            expect(occam("train %s --threads 1 --set data.normalize=scale --save %s",
+                         path("cst.ini"), path("cst.st")),
+                   0, "in every training row: occam holds it at its training value");
+        expect(occam("predict %s --checkpoint %s --input %s --output %s%s", path("cst.ini"),
+                     path("cst.st"), path("cst_in.csv"), path("cst_p.csv"),
+                     scale ? " --set data.normalize=scale" : ""),
+               0, NULL);
+        const char *p = slurp("cst_p.csv");
+        double v[3];
+        cr_assert(strncmp(p, "y_0\n", 4) == 0, "%s", p);
+        p += 4;
+        for (int i = 0; i < 3; i++) {
+            char *end;
+            v[i] = strtod(p, &end);
+            cr_assert(end != p && *end == '\n', "row %d: %s", i, p);
+            p = end + 1;
+        }
+        cr_expect_eq(v[1], v[0], "flag 1 predicted %.9g, flag 0 %.9g", v[1], v[0]);
+        cr_expect_eq(v[2], v[0], "flag 37 predicted %.9g, flag 0 %.9g", v[2], v[0]);
     }
-    cr_expect_eq(v[1], v[0], "flag 1 predicted %.9g, flag 0 %.9g", v[1], v[0]);
-    cr_expect_eq(v[2], v[0], "flag 37 predicted %.9g, flag 0 %.9g", v[2], v[0]);
     /* select says a file's note once: a grid over the test file read the training file
      * again and repeated it */
     write_file("cst_te.csv", "a,flag,b,y\n3,0,2,1\n4,1,2,2\n");
@@ -3337,8 +3347,8 @@ Test(cli, a_feature_constant_in_training_is_said_and_ignored)
            0, NULL);
     const char *first = strstr(out, "is 0 in every training row");
     cr_assert(first && !strstr(first + 1, "is 0 in every training row"), "%s", out);
-    /* under scale the flag is a (constant) input like any other: no note */
-    expect(occam("train %s --threads 1 --set data.normalize=scale", path("cst.ini")), 0,
+    /* under none every value is as written: no note */
+    expect(occam("train %s --threads 1 --set data.normalize=none", path("cst.ini")), 0,
            "# result");
     cr_assert(!strstr(out, "in every training row"), "%s", out);
 }

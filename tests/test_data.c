@@ -2209,6 +2209,29 @@ static occam_dataset make_ds(size_t n, size_t d, const float *x)
     return ds;
 }
 
+/* Under scale, a feature constant over the training rows keeps that value in the test rows
+ * (divided by the one scale, as every value is); none leaves every value as it is. */
+Test(data, normalize_scale_holds_a_constant_feature)
+{
+    occam_dataset tr = make_ds(2, 3, (const float[]){1, 2, -4, 3, 2, 8});
+    occam_dataset te = make_ds(2, 3, (const float[]){5, 4, 1, 6, -1, 2});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_SCALE);
+    check_rows(&tr, 2, 3, (const float[]){1 / 8.f, 2 / 8.f, -4 / 8.f, 3 / 8.f, 2 / 8.f, 1});
+    check_rows(&te, 2, 3, (const float[]){5 / 8.f, 2 / 8.f, 1 / 8.f, 6 / 8.f, 2 / 8.f, 2 / 8.f});
+    cr_expect_eq(tr.const_cols, 1);
+    cr_expect_eq(tr.const_col, 2);
+    cr_expect_eq(tr.const_val, 2.0);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+    tr = make_ds(2, 3, (const float[]){1, 2, -4, 3, 2, 8});
+    te = make_ds(1, 3, (const float[]){5, 4, 1});
+    occam_data_normalize(&tr, &te, OCCAM_NORM_NONE);
+    check_rows(&te, 1, 3, (const float[]){5, 4, 1});
+    cr_expect_eq(tr.const_cols, 0);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+}
+
 Test(data, normalize_standardize_exact)
 {
     /* Feature 0: train {1, 3}, mean 2, population std 1. Feature 1: constant 2 in training,
@@ -2296,11 +2319,13 @@ Test(data, normalize_scale)
     occam_dataset_free(&tr);
     occam_dataset_free(&te);
 
+    /* all 0 in training: no divisor, and the feature, constant, keeps its 0 in the test row */
     tr = make_ds(2, 1, (const float[]){0, 0});
     te = make_ds(1, 1, (const float[]){3});
     occam_data_normalize(&tr, &te, OCCAM_NORM_SCALE);
     check_rows(&tr, 2, 1, (const float[]){0, 0});
-    check_rows(&te, 1, 1, (const float[]){3});
+    check_rows(&te, 1, 1, (const float[]){0});
+    te.x[0] = 3;
     occam_data_normalize(&tr, &te, OCCAM_NORM_NONE);
     check_rows(&te, 1, 1, (const float[]){3});
     occam_dataset_free(&tr);

@@ -95,9 +95,10 @@ typedef struct occam_dataset {
      * times (squashed_ratio), so that one scale left it near 0: the commands say so. */
     size_t squashed_col;
     double squashed_ratio;
-    /* Set by data.normalize = standardize: how many features are constant over the training
-     * rows (and so become 0 in every row), the first of them (1-based; 0: none) and its value:
-     * the commands say so. */
+    /* Set by occam_data_normalize: how many features are constant over the training rows
+     * (and so become 0 in every row under standardize, and keep that value in every row
+     * under scale), the first of them (1-based; 0: none) and its value: the commands
+     * say so. */
     size_t const_cols, const_col;
     double const_val;
     /* csv with a header row: the feature columns' names in order (the label's left out), d
@@ -234,7 +235,8 @@ int occam_peptide_make(occam_dataset *train, occam_dataset *test, size_t n_train
 /* Normalises features in place using statistics of `train` only, applied to both (test may be
  * NULL). scale: divide by the training set's max |x| over all features (1 if it is 0);
  * standardize: per feature (x - mean) / std with the training mean/std; a feature constant
- * over the training rows (std 0) becomes 0 in both sets. */
+ * over the training rows (std 0) becomes 0 in both sets, and under scale it keeps that
+ * value in every test row. */
 void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm mode);
 
 /* The data.normalize value naming mode: "none", "scale" or "standardize". */

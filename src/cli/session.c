@@ -371,17 +371,18 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
         char name[200];
         column_label(name, sizeof name, ds, ds->const_col - 1);
         char which[320];
-        if (ds->const_cols == 1)
+        bool one = ds->const_cols == 1;
+        if (one) /* float32's digits: 10.66 read as float was said as 10.65999985 */
             snprintf(which, sizeof which, "feature %zu of %zu%s (the label not counted) is "
-                     "%.10g in every training row", ds->const_col, ds->d, name, ds->const_val);
+                     "%.7g in every training row", ds->const_col, ds->d, name, ds->const_val);
         else
             snprintf(which, sizeof which, "%zu of the %zu features (the label not counted) are "
-                     "constant over the training rows (the first, feature %zu%s, is %.10g)",
+                     "constant over the training rows (the first, feature %zu%s, is %.7g)",
                      ds->const_cols, ds->d, ds->const_col, name, ds->const_val);
-        fprintf(stderr, "occam: note: %s: %s: data.normalize = standardize makes %s 0 "
-                "in every row, test rows included, since the training rows say nothing about "
-                "what %s\n", who, which, ds->const_cols == 1 ? "it" : "them",
-                ds->const_cols == 1 ? "it does" : "they do");
+        fprintf(stderr, "occam: note: %s: %s: occam holds %s at %s training value in every "
+                "row, test and predicted rows included (data.normalize = standardize: at 0), "
+                "since the training rows say nothing about what %s\n", who, which,
+                one ? "it" : "them", one ? "its" : "their", one ? "it does" : "they do");
     }
     if (ds->squashed_col) {
         char name[200];

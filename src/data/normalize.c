@@ -102,6 +102,37 @@ static void norm_block_apply(occam_dataset *ds, size_t j0, size_t nb, const doub
     }
 }
 
+/* Under scale, a feature constant over the training rows is held at that value in every test
+ * row (and predict's rows): for the reason above, and as standardize's 0 does. A 0/1 dummy
+ * all 0 in training and 1 in new rows shifted predictions by a third of the targets' spread,
+ * without a word. Counted in const_cols as standardize counts them. (none leaves every value
+ * as it is: predict does not even read the training rows under it.) */
+static void norm_hold_constant(occam_dataset *train, occam_dataset *test)
+{
+    double lo[NORM_BLOCK], hi[NORM_BLOCK];
+    train->const_cols = train->const_col = 0;
+    for (size_t j0 = 0; j0 < train->d; j0 += NORM_BLOCK) {
+        size_t nb = train->d - j0 < NORM_BLOCK ? train->d - j0 : NORM_BLOCK;
+        for (size_t b = 0; b < nb; b++) lo[b] = hi[b] = train->x[j0 + b];
+        for (size_t i = 1; i < train->n; i++) {
+            const float *x = train->x + i * train->d + j0;
+            for (size_t b = 0; b < nb; b++) {
+                lo[b] = fmin(lo[b], x[b]);
+                hi[b] = fmax(hi[b], x[b]);
+            }
+        }
+        for (size_t b = 0; b < nb; b++) {
+            if (lo[b] != hi[b]) continue;
+            if (!train->const_cols++) {
+                train->const_col = j0 + b + 1;
+                train->const_val = lo[b];
+            }
+            for (size_t i = 0; norm_has_rows(test) && i < test->n; i++)
+                test->x[i * test->d + j0 + b] = (float)lo[b];
+        }
+    }
+}
+
 static void norm_standardize(occam_dataset *train, occam_dataset *test)
 {
     double mean[NORM_BLOCK], std[NORM_BLOCK];
@@ -127,7 +158,10 @@ void occam_data_normalize(occam_dataset *train, occam_dataset *test, occam_norm 
     if (norm_has_rows(test)) OCCAM_ASSERT(test->d == train->d);
     switch (mode) {
     case OCCAM_NORM_NONE: return;
-    case OCCAM_NORM_SCALE: norm_scale(train, test); return;
+    case OCCAM_NORM_SCALE:
+        norm_hold_constant(train, test);
+        norm_scale(train, test);
+        return;
     case OCCAM_NORM_STANDARDIZE: norm_standardize(train, test); return;
     }
     OCCAM_ASSERT(!"unknown normalisation mode");
