@@ -2556,6 +2556,26 @@ Test(cli, compress_says_when_coding_lost_the_fit)
     cr_assert_null(strstr(out, "note: coding raised"), "%s", out);
     expect(occam("compress %s --checkpoint %s --out %s --set mdl.weight_precision=2", BLOBS,
                  path("b.st"), path("c.occ")), 0, "occam: note: coding raised the training loss");
+    cr_assert(strstr(out, "(the search took the steps whose model and data bits sum least; "
+                          "mdl.weight_precision sets one finer step"), "%s", out);
+    /* a noisy net on 100 rows of 10 classes, coded at its posterior precision, keeps nothing
+     * of a fit that tests at 1.0: said so, with what keeps the fit */
+    write_file("b100.ini", "[data]\nsource = blobs\nsamples = 100\ntest_samples = 50\n"
+               "features = 64\nclasses = 10\nspread = 1.0\nnormalize = standardize\n[model]\n"
+               "layers = 64,50,10\n[train]\nepochs = 100\nbatch = 16\noptimizer = sgd\n"
+               "lr = 0.001\nmomentum = 0.9\n[noise]\nenabled = true\n");
+    expect(occam("train %s --threads 1 --save %s", path("b100.ini"), path("n.st")), 0, "saved");
+    cr_assert(strstr(out, "test   loss ") && strstr(out, "accuracy 1.0000  (50 samples)"), "%s",
+              out);
+    expect(occam("compress %s --threads 1 --checkpoint %s --out %s", path("b100.ini"),
+                 path("n.st"), path("n.occ")), 0,
+           "the file's net predicts no better than the 100 training rows' class frequencies "
+           "(loss 2.3026) (steps at the posterior precision cut a dense posterior's many small "
+           "weights; mdl.precision = search chooses them by the data's bits, and "
+           "mdl.weight_precision sets one finer step)");
+    expect(occam("compress %s --threads 1 --checkpoint %s --out %s --set mdl.precision=search",
+                 path("b100.ini"), path("n.st"), path("n.occ")), 0, "wrote");
+    cr_assert_null(strstr(out, "class frequencies"), "%s", out);
 }
 
 /* compress always writes the two-part code: a config's mdl.model_code = count was ignored

@@ -206,13 +206,31 @@ static void coded_loss(cli_session *ss, float *q)
     eval_as_coded(ss, q, &ss->train, &dense, &coded);
     printf("training loss %.4f as coded (%.4f with the unquantised weights)\n", coded.loss,
            dense.loss);
-    if (coded.loss > 1.25 * dense.loss && occam_comm_is_root(occam_comm_world()))
-        fprintf(stderr, "occam: note: coding raised the training loss %.1fx: the steps are too "
-                "coarse for this model%s\n", coded.loss / dense.loss,
-                occam_dl_posterior_precision(&ss->cfg.mdl, &ss->model)
-                    ? " (steps at the posterior precision cut a dense posterior's many small "
-                      "weights; mdl.precision = search chooses them by the data's bits)"
-                    : "");
+    if (!(coded.loss > 1.25 * dense.loss) || !occam_comm_is_root(occam_comm_world())) return;
+    /* A classifier coded down to its classes' frequencies keeps nothing of the net: say so
+     * (a 100-row digits set under the noisy default decoded at 0.10 with "steps too coarse") */
+    char chance[256] = "";
+    const occam_dataset *t = &ss->train;
+    if (t->label && t->classes > 1 && t->n) {
+        double h = 0.0;
+        for (int c = 0; c < t->classes; c++) {
+            size_t k = 0;
+            for (size_t i = 0; i < t->n; i++) k += t->label[i] == c;
+            if (k) h -= (double)k / (double)t->n * log((double)k / (double)t->n);
+        }
+        if (coded.loss >= 0.95 * h)
+            snprintf(chance, sizeof chance, "; the file's net predicts no better than the "
+                     "%zu training rows' class frequencies (loss %.4f)", t->n, h);
+    }
+    fprintf(stderr, "occam: note: coding raised the training loss %.1fx: the steps are too "
+            "coarse for this model%s%s\n", coded.loss / dense.loss, chance,
+            occam_dl_posterior_precision(&ss->cfg.mdl, &ss->model)
+                ? " (steps at the posterior precision cut a dense posterior's many small "
+                  "weights; mdl.precision = search chooses them by the data's bits, and "
+                  "mdl.weight_precision sets one finer step)"
+                : " (the search took the steps whose model and data bits sum least; "
+                  "mdl.weight_precision sets one finer step, which keeps more of the fit at "
+                  "more bits)");
 }
 
 static const char compress_usage[] =
