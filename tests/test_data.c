@@ -2533,6 +2533,11 @@ Test(data, csv_numbered_first_line_is_flagged)
                      "the model (this line numbers the columns 0, 1, 2, ...: a header, as pandas "
                      "writes one for columns without names? data.header = auto reads a line of "
                      "numbers as data: set data.header = yes)");
+    expect_csv_error("1990,2000,2010,2020\n1,2,3,1\n", classify_last(3),
+                     ":1: label 2020 out of range [0, 3): labels count from 0, one per output "
+                     "of the model (this line numbers the columns by an even step: a header, as "
+                     "years name columns? data.header = auto reads a line of numbers as data: "
+                     "set data.header = yes)");
     /* and a row numbered so further down is only a row */
     expect_csv_error("1,2,3,4,1\n0,1,2,3,4\n", classify_last(3),
                      ":2: label 4 out of range [0, 3): labels count from 0, one per output of "

@@ -78,9 +78,12 @@ typedef struct occam_dataset {
     int row_index;
     /* csv under data.header = auto: the first line is no header but numbers the columns, 0, 1,
      * 2, ... (or 1, 2, 3, ...) in 3 or more plain integers, as pandas writes the header of a
-     * table whose columns have no names (to_csv(index=False) of a frame made from an array).
-     * It is read as a data row, as the rule says; the commands say so. */
+     * table whose columns have no names (to_csv(index=False) of a frame made from an array),
+     * or in 4 or more that step evenly from another start (years: 1990, 2000, ...). It is
+     * read as a data row, as the rule says; the commands say so, from numbered_from by
+     * numbered_step. */
     bool numbered_first;
+    double numbered_from, numbered_step;
     /* csv: the first column (1-based in the file; 0: none) whose values float32 keeps to fewer
      * than 256 steps across their range as written, coarse_lo to coarse_hi (1e8 + x, x in ±2,
      * reads as 1e8): the commands say so. */

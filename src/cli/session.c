@@ -339,12 +339,20 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                 "data.header = auto reads a line of numbers as a row\n",
                 who, first, lost);
     }
-    if (ds->numbered_first)
+    bool pandas = (ds->numbered_from == 0 || ds->numbered_from == 1) && ds->numbered_step == 1;
+    if (ds->numbered_first && pandas)
         fprintf(stderr, "occam: note: %s: its first line numbers the columns, 0, 1, 2, ... (or "
                 "1, 2, 3, ...), as pandas writes the header of a table whose columns have no "
                 "names: data.header = auto reads a line of numbers as data, so occam reads it as "
                 "a row; if it is a header, set data.header = yes\n",
                 who);
+    else if (ds->numbered_first)
+        fprintf(stderr, "occam: note: %s: its first line numbers the columns, %.17g, %.17g, "
+                "%.17g, ..., as a header of years or other numbers does: data.header = auto "
+                "reads a line of numbers as data, so occam reads it as a row; if it is a "
+                "header, set data.header = yes\n",
+                who, ds->numbered_from, ds->numbered_from + ds->numbered_step,
+                ds->numbered_from + 2 * ds->numbered_step);
     if (ds->coarse_col) {
         double lo = ds->coarse_lo, hi = ds->coarse_hi;
         double step = occam_float_step(fmax(fabs(lo), fabs(hi)));

@@ -86,6 +86,7 @@ typedef struct csv_shape {
     bool header;
     bool unnamed; /* the header's first cell is empty and is not the label's */
     bool numbered; /* auto read the first line as data, and it numbers the columns (below) */
+    double from, step; /* how: from the first cell, by step */
     bool unread;   /* label is occam_csv_opts.skip's column: neither parsed nor stored */
     size_t first; /* the first non-blank line's number: the header, or the first data row */
     /* Why data.header = auto took the first line for a header, for the message when no data
@@ -411,16 +412,19 @@ static bool csv_auto_header(const csv_reader *r)
 
 /* A first line of 3 or more plain integers that count 0, 1, 2, ... (or 1, 2, 3, ...) along the
  * row: the header pandas writes for columns without names (a frame made from an array, written
- * with index=False). data.header = auto reads it as data, as its rule says, but the commands
- * say so, and a label out of range there says it too: it was a training row without a word. */
+ * with index=False); or of 4 or more that step evenly from elsewhere, as years name columns
+ * (1990, 2000, ..., 2070 was a training row whose target lay 1,000 standard deviations out).
+ * data.header = auto reads it as data, as its rule says, but the commands say so, and a label
+ * out of range there says it too: it was a training row without a word. */
 static bool csv_numbered(const csv_reader *r)
 {
     if (r->bad != CSV_NONE || r->ncell < 3) return false;
-    double first = r->cell[0].v;
-    if (first != 0 && first != 1) return false;
+    double first = r->cell[0].v, step = r->cell[1].v - first;
+    if (!((first == 0 || first == 1) && step == 1) && (r->ncell < 4 || step == 0))
+        return false;
     for (size_t j = 0; j < r->ncell; j++) {
         const csv_cell *c = &r->cell[j];
-        if (c->v != first + (double)j || c->len == 0) return false;
+        if (c->v != first + step * (double)j || c->len == 0) return false;
         for (size_t i = 0; i < c->len; i++)
             if (c->text[i] < '0' || c->text[i] > '9') return false;
     }
@@ -541,6 +545,8 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r));
     sh->numbered = o->header == OCCAM_CSV_HEADER_AUTO && !sh->header && csv_numbered(r);
+    sh->from = r->cell[0].v;
+    sh->step = r->ncell > 1 ? r->cell[1].v - sh->from : 0;
     sh->label = CSV_NONE;
     sh->why[0] = '\0';
     /* The header line holds a CR (csv_next took a CRLF's): a file whose lines end in a bare CR
@@ -707,12 +713,17 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
                                "%s:%zu: label %.0f out of range [0, %d): labels count from 0, "
                                "one per output of the model%s",
                                r->path, r->lineno, v, o->classes,
-                               sh->numbered && r->lineno == sh->first
+                               sh->numbered && r->lineno == sh->first && sh->step == 1 &&
+                                       (sh->from == 0 || sh->from == 1)
                                    ? " (this line numbers the columns 0, 1, 2, ...: a header, "
                                      "as pandas writes one for columns without names? "
                                      "data.header = auto reads a line of numbers as data: set "
                                      "data.header = yes)"
-                               : label_hint(hint, sizeof hint, r, v, o->classes));
+                               : sh->numbered && r->lineno == sh->first
+                                   ? " (this line numbers the columns by an even step: a "
+                                     "header, as years name columns? data.header = auto reads "
+                                     "a line of numbers as data: set data.header = yes)"
+                                   : label_hint(hint, sizeof hint, r, v, o->classes));
     return OCCAM_OK;
 }
 
@@ -878,6 +889,8 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
                                sh.why);
     out->row_index = csv_row_index(&sh, out);
     out->numbered_first = sh.numbered;
+    out->numbered_from = sh.numbered ? sh.from : 0;
+    out->numbered_step = sh.numbered ? sh.step : 0;
     csv_coarse(r, &sh, o, out);
     csv_quoted(r, &sh, out);
     if (!csv_fit((void **)&out->x, out->n * out->d * sizeof(float)) ||
