@@ -1304,6 +1304,15 @@ Test(config, set_paths)
                                           "(got '/a\\xC2\\x80')");
     set_ok(&c, "data.path=/données/ünï ☃");
     cr_assert_str_eq(c.data.path, "/données/ünï ☃");
+    /* INI values take no quotes: train = "x.csv" was looked for with them ("cannot open") */
+    check_set_error("data.train=\"x.csv\"", "--set data.train: is in quotes, which are part of "
+                                          "an INI value: write it without them (got "
+                                          "'\"x.csv\"')");
+    check_set_error("data.train='x.csv'", "--set data.train: is in quotes, which are part of an "
+                                        "INI value: write it without them (got ''x.csv'')");
+    set_ok(&c, "data.train=\"x\".csv");
+    set_ok(&c, "data.train=it's.csv");
+    set_ok(&c, "data.train=\"");
 }
 
 /* ---- round trip ----------------------------------------------------------------------------- */

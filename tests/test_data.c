@@ -1614,6 +1614,31 @@ Test(data, csv_quoted_file_of_another_separator_is_named)
         expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
 }
 
+/* Values written for people get their own hint, not "a category?": a percentage, a currency
+ * sign, a Unicode minus sign or dash, a spreadsheet's error value; on the first line they make
+ * no header (a row whose only U+2212 minus was on line 1 was dropped as one, unsaid). */
+Test(data, csv_values_written_for_people_are_named)
+{
+    const char *cases[][2] = {
+        {"a,b,y\n1,12.5%,0\n", ":2: column 2 (\"b\"): \"12.5%\" is not a number (a percentage? "
+                               "write the plain number, 12.5 or 0.125)"},
+        {"1,$1200,0\n", ":1: column 2: \"$1200\" is not a number (an amount with its currency "
+                        "sign? write the plain number)"},
+        {"1,-$5,0\n", "(an amount with its currency sign?"},
+        {"1,5\xe2\x82\xac,0\n", "(an amount with its currency sign?"},
+        {"\xe2\x88\x92" "0.05,1,0\n2,3,1\n", ":1: column 1: \"\xe2\x88\x92" "0.05\" is not a "
+                                             "number (a Unicode minus sign or dash before the "
+                                             "number? write it with '-')"},
+        {"1,#DIV/0!,0\n", ":1: column 2: \"#DIV/0!\" is not a number (a spreadsheet's error "
+                          "value: the formula that made the cell failed; fix it or drop the row)"},
+        {"1,#NAME?,0\n", "(a spreadsheet's error value"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
+    /* a name is still a name: the first line below is a header */
+    expect_csv_error("%,$,y\n1,x,0\n", classify_last(2), ":2: column 2 (\"$\"): \"x\"");
+}
+
 /* A comment line ('#' or '%' first: numpy.savetxt's header, R's and Octave's notes) is named
  * as one, first or later in the file; a quoted "#1" is a cell like any other. */
 Test(data, csv_comment_line_is_named)

@@ -374,6 +374,32 @@ static bool csv_missing(const csv_cell *c)
     return false;
 }
 
+/* Whether the cell is a plain number (as strtod reads it in full) between a prefix and a
+ * suffix of those bytes, either of them possibly empty: "12.5%", "$1200", "−3" (U+2212). */
+static bool csv_affixed(const csv_cell *c, const char *pre, const char *post)
+{
+    size_t a = strlen(pre), b = strlen(post);
+    if (c->len <= a + b || c->len - a - b > 63 || strncmp(c->text, pre, a) ||
+        strncmp(c->text + c->len - b, post, b))
+        return false;
+    char num[64], *end;
+    memcpy(num, c->text + a, c->len - a - b);
+    num[c->len - a - b] = 0;
+    if (num[0] == ' ') return false;
+    (void)strtod(num, &end);
+    return end != num && *end == 0;
+}
+
+/* A spreadsheet's error value: "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"
+ * (Excel's #N/A is a missing value, above). */
+static bool csv_sheet_error(const csv_cell *c)
+{
+    return c->len >= 4 && c->len <= 8 && c->text[0] == '#' &&
+           (c->text[c->len - 1] == '!' || c->text[c->len - 1] == '?');
+}
+
+static const char *csv_value_hint(const csv_cell *c);
+
 static const char *csv_cell_hint(const csv_cell *c)
 {
     const char *sep = csv_separator_hint(c);
@@ -384,6 +410,26 @@ static const char *csv_cell_hint(const csv_cell *c)
     if (csv_grouped(c))
         return " (a number with its thousands grouped? occam reads numbers without grouping, "
                "with a '.' for the decimal point)";
+    return csv_value_hint(c);
+}
+
+/* For a cell that is a value written for people: a percentage, an amount with its currency
+ * sign, a number after a Unicode minus sign or a dash, a spreadsheet's error value ("" for
+ * none). Such a cell on the first line makes no header (data.header = auto): a file whose
+ * first row alone had a U+2212 minus lost that row to a "header" without a word. */
+static const char *csv_value_hint(const csv_cell *c)
+{
+    if (csv_affixed(c, "", "%"))
+        return " (a percentage? write the plain number, 12.5 or 0.125)";
+    static const char *const money[] = {"$", "-$", "\xe2\x82\xac", "\xc2\xa3", "\xc2\xa5"};
+    for (size_t i = 0; i < sizeof money / sizeof *money; i++)
+        if (csv_affixed(c, money[i], "") || (i != 1 && csv_affixed(c, "", money[i])))
+            return " (an amount with its currency sign? write the plain number)";
+    if (csv_affixed(c, "\xe2\x88\x92", "") || csv_affixed(c, "\xe2\x80\x93", ""))
+        return " (a Unicode minus sign or dash before the number? write it with '-')";
+    if (csv_sheet_error(c))
+        return " (a spreadsheet's error value: the formula that made the cell failed; fix it "
+               "or drop the row)";
     return "";
 }
 
@@ -399,7 +445,7 @@ static bool csv_auto_header(const csv_reader *r)
     for (size_t j = r->bad; j < r->ncell; j++) {
         const csv_cell *c = &r->cell[j];
         if (c->ok) continue;
-        if (!csv_missing(c) || *csv_separator_hint(c)) return true;
+        if ((!csv_missing(c) && !*csv_value_hint(c)) || *csv_separator_hint(c)) return true;
         gaps++;
     }
     if (gaps != 1 || r->bad != 0 || r->cell[0].len != 0 || r->ncell < 2) return false;

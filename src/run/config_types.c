@@ -323,6 +323,13 @@ static bool path_parse(const config_key *k, const char *s, occam_config *cfg, ch
         snprintf(detail, cap, "starts or ends with a blank");
         return false;
     }
+    /* INI values take no quotes: train = "x.csv" looked for a file named with them ("cannot
+     * open", no word of why), and an output would have been made so */
+    if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
+        snprintf(detail, cap, "is in quotes, which are part of an INI value: write it without "
+                              "them");
+        return false;
+    }
     if (!utf8_valid((const unsigned char *)s)) {
         snprintf(detail, cap, "is not valid UTF-8");
         return false;
