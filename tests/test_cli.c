@@ -4876,3 +4876,21 @@ Test(cli, a_step_schedule_that_takes_the_rate_to_zero_is_noted)
                     "rate to 0 (below float32's least) from epoch 2 of 4", "1e-10", "lr 5e-32",
                     "to 0");
 }
+
+/* A metric with no value (the relative error of a constant target) is "-" in select's table
+ * for the training rows as for the test rows (it printed "nan" for the former). */
+Test(cli, select_shows_a_metric_without_a_value_as_a_dash)
+{
+    FILE *f = fopen(path("ct.csv"), "w");
+    cr_assert(f);
+    fprintf(f, "a,b,y\n");
+    for (int i = 1; i <= 20; i++) fprintf(f, "%d,%d,5\n", i, i % 3);
+    fclose(f);
+    char ini[1024];
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\n"
+             "[model]\nlayers = 2,4,1\n[train]\nepochs = 2\n", path("ct.csv"), path("ct.csv"));
+    write_file("ct.ini", ini);
+    expect(occam("select %s --threads 1 --grid train.lr=0.1,0.2", path("ct.ini")), 0,
+           "              -              -  <- shortest\n");
+    cr_assert_null(strstr(out, "nan"), "%s", out);
+}

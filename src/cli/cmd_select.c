@@ -399,10 +399,13 @@ static void say_done(const select_run *s, int p)
     char what[OCCAM_ERROR_MAX + 64], test[64] = "", tail[1024];
     if (pt->state == POINT_FAILED)
         snprintf(what, sizeof what, "failed: %s", pt->msg);
-    else
-        snprintf(what, sizeof what, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %.4f",
+    else {
+        char m[32] = "-"; /* a metric without a value: the relative error of a constant target */
+        if (isfinite(pt->train_metric)) snprintf(m, sizeof m, "%.4f", pt->train_metric);
+        snprintf(what, sizeof what, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %s",
                  pt->total_bits, occam_dl_code_name(pt->code), pt->model_bits, pt->data_bits,
-                 classify ? "train_acc" : "train_rel_err", pt->train_metric);
+                 classify ? "train_acc" : "train_rel_err", m);
+    }
     if (pt->state != POINT_FAILED && isfinite(pt->test_metric)) /* none without a test set */
         snprintf(test, sizeof test, "  %s %.4f", classify ? "test_acc" : "test_rel_err",
                  pt->test_metric);

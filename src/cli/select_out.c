@@ -56,10 +56,14 @@ static void print_row(const select_run *s, int p, const int *w, int wm, FILE *ou
     else if (pt->state == POINT_FAILED)
         fprintf(out, "  failed: %s\n", pt->msg);
     else {
-        fprintf(out, "  %11.1f  %11.1f  %11.1f  %*.4f", pt->total_bits, pt->model_bits,
-                pt->data_bits, wm, pt->train_metric);
-        if (isfinite(pt->test_metric)) fprintf(out, "  %*.4f", wm, pt->test_metric);
-        else fprintf(out, "  %*s", wm, "-"); /* no test set */
+        fprintf(out, "  %11.1f  %11.1f  %11.1f", pt->total_bits, pt->model_bits,
+                pt->data_bits);
+        /* "-": no test set, or a metric with no value (the relative error of a constant
+         * target), which printed as "nan" for the training rows */
+        const double m[2] = {pt->train_metric, pt->test_metric};
+        for (int k = 0; k < 2; k++)
+            if (isfinite(m[k])) fprintf(out, "  %*.4f", wm, m[k]);
+            else fprintf(out, "  %*s", wm, "-");
         fprintf(out, "%s\n", p == s->best ? "  <- shortest" : "");
     }
 }
