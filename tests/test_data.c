@@ -1639,6 +1639,24 @@ Test(data, csv_values_written_for_people_are_named)
     expect_csv_error("%,$,y\n1,x,0\n", classify_last(2), ":2: column 2 (\"$\"): \"x\"");
 }
 
+/* A number grouped by an unquoted ',' makes two cells: the count's message names them, on
+ * this line, or on the first line when this one is short (it blamed only the count, or line
+ * 2 for line 1's number). */
+Test(data, csv_an_unquoted_grouped_number_is_named)
+{
+    expect_csv_error("a,b,y\n1,1,234.5,0\n", classify_last(2),
+                     ":2: expected 3 cells, as line 1 (the header) has, found 4 (columns 2 and "
+                     "3, \"1\" and \"234.5\": one number with its thousands grouped by ',', "
+                     "unquoted? occam reads numbers without grouping)");
+    expect_csv_error("1,-12,345,0\n2,3,1\n", classify_last(2),
+                     ":2: expected 4 cells, as line 1 has, found 3 (line 1's columns 2 and 3: "
+                     "one number with its thousands grouped by ',', unquoted?");
+    expect_csv_error_ending("2,3,1\n1,12,34,1\n", classify_last(2),
+                            ":2: expected 3 cells, as line 1 has, found 4");
+    expect_csv_error_ending("2,3,1\n1,\"12\",345,1\n", classify_last(2),
+                            ":2: expected 3 cells, as line 1 has, found 4");
+}
+
 /* A comment line ('#' or '%' first: numpy.savetxt's header, R's and Octave's notes) is named
  * as one, first or later in the file; a quoted "#1" is a cell like any other. */
 Test(data, csv_comment_line_is_named)

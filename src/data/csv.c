@@ -87,6 +87,7 @@ typedef struct csv_shape {
     bool unnamed; /* the header's first cell is empty and is not the label's */
     bool numbered; /* auto read the first line as data, and it numbers the columns (below) */
     double from, step; /* how: from the first cell, by step */
+    size_t split;      /* the first line's csv_split_group */
     bool unread;   /* label is occam_csv_opts.skip's column: neither parsed nor stored */
     size_t first; /* the first non-blank line's number: the header, or the first data row */
     /* Why data.header = auto took the first line for a header, for the message when no data
@@ -337,6 +338,28 @@ static bool csv_grouped(const csv_cell *c)
     if (p == end) return true;
     if ((*p != '.' && *p != ',') || *p == sep || p + 1 == end) return false;
     return csv_digits(p + 1, end, (size_t)(end - p - 1));
+}
+
+/* The first cell j of the row that, with cell j + 1, reads as one number whose thousands are
+ * grouped by an unquoted ',' ("1,234.5" is the cells "1" and "234.5"), or CSV_NONE: the row
+ * then has a cell more than it should, and the message blamed only the cell count, or the
+ * next line when the first line held the number. */
+static size_t csv_split_group(const csv_reader *r)
+{
+    for (size_t j = 0; j + 1 < r->ncell; j++) {
+        const csv_cell *a = &r->cell[j], *b = &r->cell[j + 1];
+        const char *p = a->text, *end = a->text + a->len;
+        if (a->quoted || b->quoted) continue;
+        if (p < end && (*p == '-' || *p == '+')) p++;
+        size_t lead = (size_t)(end - p);
+        if (lead < 1 || lead > 3 || !csv_digits(p, end, lead)) continue;
+        const char *q = b->text, *bend = b->text + b->len;
+        if (!csv_digits(q, bend, 3)) continue;
+        if (q + 3 == bend || (q[3] == '.' && q + 4 < bend && csv_digits(q + 4, bend,
+                                                                       (size_t)(bend - q - 4))))
+            return j;
+    }
+    return CSV_NONE;
 }
 
 /* For a cell that holds another locale's or program's separator: a file written with ';'
@@ -591,6 +614,7 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r));
     sh->numbered = o->header == OCCAM_CSV_HEADER_AUTO && !sh->header && csv_numbered(r);
+    sh->split = csv_split_group(r);
     sh->from = r->cell[0].v;
     sh->step = r->ncell > 1 ? r->cell[1].v - sh->from : 0;
     sh->label = CSV_NONE;
@@ -693,12 +717,31 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
         /* one cell more, and it empty: the data rows end in a comma and the header does not */
         const csv_cell *last = &r->cell[r->ncell - 1];
         bool comma = r->ncell == sh->cols + 1 && last->len == 0 && !last->quoted;
+        /* a number grouped by an unquoted ',' here, or on the first line when this one is
+         * short */
+        size_t split = r->ncell > sh->cols ? csv_split_group(r) : sh->header ? CSV_NONE
+                                                                           : sh->split;
+        char group[8 * CSV_QUOTE_MAX + 200] = "", q[2][4 * CSV_QUOTE_MAX + 4];
+        const char *tail = "one number with its thousands grouped by ',', unquoted? occam reads "
+                           "numbers without grouping";
+        if (split != CSV_NONE && r->ncell > sh->cols) {
+            occam_error_quote(q[0], sizeof q[0], r->cell[split].text, r->cell[split].len,
+                              CSV_QUOTE_MAX);
+            occam_error_quote(q[1], sizeof q[1], r->cell[split + 1].text,
+                              r->cell[split + 1].len, CSV_QUOTE_MAX);
+            snprintf(group, sizeof group, " (columns %zu and %zu, \"%s\" and \"%s\": %s)",
+                     split + 1, split + 2, q[0], q[1], tail);
+        } else if (split != CSV_NONE) {
+            snprintf(group, sizeof group, " (line %zu's columns %zu and %zu: %s)", sh->first,
+                     split + 1, split + 2, tail);
+        }
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: expected %zu cells, as line %zu%s has, found %zu%s",
                                r->path, r->lineno, sh->cols, sh->first,
                                sh->header ? " (the header)" : "", r->ncell,
                                comma                    ? " (the last empty: a comma that ends "
                                                           "the line?)"
+                               : *group                 ? group
                                : csv_comment(&r->cell[0]) ? CSV_HINT_COMMENT
                                                           : "");
     }
