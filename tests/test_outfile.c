@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -183,7 +184,11 @@ Test(outfile, a_planted_temporary_name_cannot_redirect_the_write)
                  err.msg);
     cr_expect_str_eq(get(in_dir("victim")), "precious");
     cr_expect_str_eq(get(in_dir("out.txt")), "data");
-    cr_expect_eq(count_tmp(), 0);
+    /* the writer's name has a random tag after the PID, and a name it did not make is not
+     * removed: the link stays, the only temporary name left */
+    struct stat st;
+    cr_expect(lstat(tmp, &st) == 0 && S_ISLNK(st.st_mode), "the planted link was removed");
+    cr_expect_eq(count_tmp(), 1);
 }
 
 Test(outfile, a_character_device_is_written_in_place)
@@ -586,6 +591,85 @@ Test(outfile, what_sigkill_left_is_removed_by_the_next_write)
     cr_assert_eq(symlink("sub/t.txt", in_dir("link")), 0);
     cr_assert_eq(occam_outfile_write_all(in_dir("link"), "v", 1, &err), OCCAM_OK, "%s", err.msg);
     cr_expect(!exists(stale3));
+}
+
+/* A child that holds the lock on path, as a live writer of another PID namespace or host does
+ * (its PID names nothing here, or another process); it lets go when a byte is written to
+ * *release (not at its close: other children hold copies). */
+static pid_t hold_lock(const char *path, int *release)
+{
+    int ready[2], go[2];
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fd = open(path, O_RDONLY);
+        char c = fd >= 0 && flock(fd, LOCK_EX) == 0 ? 'y' : 'n';
+        if (write(ready[1], &c, 1) != 1) _exit(1);
+        (void)read(go[0], &c, 1);
+        _exit(0);
+    }
+    char c = 0;
+    cr_assert_eq(read(ready[0], &c, 1), 1);
+    cr_assert_eq(c, 'y');
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    *release = go[1];
+    return pid;
+}
+
+/* Writers tag their temporary names (TARGET.tmp.PID.TAG) and hold a lock on the file: a PID
+ * alone is not unique across PID namespaces (two containers' PID 1) or hosts, and a writer took
+ * another's live file for its own leftover, removed it, and the other renamed a half-written
+ * file over the target. A tagged file is stale when nobody holds its lock, whatever its PID. */
+Test(outfile, a_tagged_temporary_file_is_removed_only_when_no_writer_holds_its_lock)
+{
+    long dead = dead_pid(), self = (long)getpid();
+    const char *live_self = named("x.csv.tmp.%ld.0badcafe", self); /* another namespace's */
+    const char *live_dead = named("x.csv.tmp.%ld.00000001", dead);
+    const char *gone_live = named("x.csv.tmp.%ld.abcdef01", (long)getppid()); /* PID reused */
+    const char *keep[] = {named("x.csv.tmp.%ld.0BADCAFE", dead), named("x.csv.tmp.%ld.abc", dead),
+                          named("x.csv.tmp.%ld.0123456789", dead), named("x.csv.tmp.%ld.", dead)};
+    put(live_self, "writing");
+    put(live_dead, "writing");
+    put(gone_live, "left");
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) put(keep[i], "other");
+    int rel[2];
+    pid_t holders[2] = {hold_lock(live_self, &rel[0]), hold_lock(live_dead, &rel[1])};
+    occam_error err = {0};
+    cr_assert_eq(occam_outfile_write_all(in_dir("x.csv"), "new", 3, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_expect_str_eq(get(in_dir("x.csv")), "new");
+    cr_expect_str_eq(get(live_self), "writing", "a live writer's file (our PID) was removed");
+    cr_expect_str_eq(get(live_dead), "writing", "a live writer's file (a dead PID) was removed");
+    cr_expect(!exists(gone_live), "a file nobody writes was kept");
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+        cr_expect(exists(keep[i]), "%s was removed", keep[i]);
+    /* the writers end: their files are then leftovers, removed by the next write */
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(write(rel[i], "x", 1), 1);
+        cr_assert_eq(waitpid(holders[i], NULL, 0), holders[i]);
+        close(rel[i]);
+    }
+    cr_assert_eq(occam_outfile_write_all(in_dir("x.csv"), "newer", 5, &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_expect(!exists(live_self) && !exists(live_dead));
+    /* the writer's own name: tagged, and locked while it is open */
+    occam_outfile o;
+    cr_assert_eq(occam_outfile_open(&o, in_dir("y.csv"), &err), OCCAM_OK, "%s", err.msg);
+    const char *tail = strstr(o.path, ".tmp.");
+    char want[64];
+    snprintf(want, sizeof want, ".tmp.%ld.", self);
+    cr_assert(tail && !strncmp(tail, want, strlen(want)) && strlen(tail) == strlen(want) + 8,
+              "%s", o.path);
+    int fd = open(o.path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_expect(flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK, "not locked");
+    close(fd);
+    occam_outfile_abort(&o);
+    cr_expect(!exists(o.path));
 }
 
 /* A folder on a kernel file system takes no file, though access() lets root create one there:

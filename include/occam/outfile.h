@@ -4,8 +4,8 @@
  * What a target path may be, followed through symlinks (the link itself is kept; what it points
  * to is written):
  * - a regular file, or a name that does not exist yet, in a folder we may write into: written to
- *   a temporary file TARGET.tmp.PID beside the resolved target, which is flushed, fsynced and
- *   renamed over it; then the folder is fsynced. A crash, a full disk or a file-size limit
+ *   a temporary file TARGET.tmp.PID.TAG (TAG random) beside the resolved target, which is
+ *   flushed, fsynced and renamed over it; then the folder is fsynced. A crash, a full disk or a file-size limit
  *   leaves the old file or the new one, never a torn one, and no temporary file. An existing
  *   file keeps its permission bits.
  * - a character device or a FIFO (/dev/null, a terminal, a pipe), or a regular file reached
@@ -24,7 +24,7 @@
  * A temporary file is also removed when a signal ends the process while it is open, once
  * occam_outfile_catch_signals is installed (or a handler of the caller's own calls
  * occam_outfile_unlink_open); one left by SIGKILL or a crash is removed by the next write of the
- * same target, when its PID names no live process. */
+ * same target, when no process holds its lock (occam_outfile_tmp_stale). */
 #ifndef OCCAM_OUTFILE_H
 #define OCCAM_OUTFILE_H
 
@@ -88,6 +88,12 @@ void occam_outfile_abort(occam_outfile *o);
  * a signal handler may call it. The process must end afterwards: the writers still hold them.
  * Returns how many it removed. */
 int occam_outfile_unlink_open(void);
+
+/* Whether NAME in the folder open as dir, a temporary file whose name goes on after ".tmp."
+ * with tail, is one no writer is still writing: "PID.TAG" with its lock free, or an older
+ * release's "PID" naming no live process (also the rule where the file system takes no
+ * locks). Only regular files; errno is kept. */
+bool occam_outfile_tmp_stale(int dir, const char *name, const char *tail);
 
 /* For SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE, a handler that calls
  * occam_outfile_unlink_open, with `say` says so on stderr ("occam: stopped by signal 15; 1

@@ -14,8 +14,13 @@
  * slot is claimed with a compare-and-swap (writers may run on any thread), filled, then marked
  * ready before the file is created, and freed only after the rename or unlink, so a signal at
  * any moment finds the name still to remove or one not (or no longer) there, whose unlink fails
- * harmlessly. The name holds our PID, so it is nobody else's file. What SIGKILL
- * leaves, no handler can remove: the next write of the same target does, by name and PID. */
+ * harmlessly. The name holds our PID and a random tag, TARGET.tmp.PID.TAG, and is created with
+ * O_EXCL, so it is nobody else's file: a PID alone is not unique where writers share a folder
+ * from other PID namespaces (two containers, each its PID 1) or hosts, and a second writer took
+ * the first's live file for its own leftover, removed it, and the first renamed the second's
+ * half-written file over the target and said "saved". The writer holds a flock on its file
+ * until it is renamed; what SIGKILL leaves, no handler can remove: the next write of the same
+ * target does, when no process holds that lock (older names, TARGET.tmp.PID, by their PID). */
 #include "occam/outfile.h"
 
 #include <errno.h>
@@ -27,12 +32,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Room after a target's name for ".tmp.PID". */
+/* Room after a target's name for ".tmp.PID.TAG": in the path, and (TMP_NAME_TAIL, its longest)
+ * in the file's own name. */
 #define TMP_SUFFIX 32
+#define TMP_NAME_TAIL (sizeof ".tmp.2147483647.01234567" - 1)
 #define MAX_HOPS 40
 
 typedef struct resolved {
@@ -232,9 +242,14 @@ static bool resolve(const char *path, resolved *r, refusal *why)
     int n = ok ? snprintf(r->target, sizeof r->target, "%s/%s", strcmp(real, "/") ? real : "",
                           base)
                : 0;
+    /* the temporary name, the target's and ".tmp.PID.TAG", must fit the folder's name length
+     * too (a name the target's length could take failed after the work) */
+    long name_max = ok ? pathconf(real, _PC_NAME_MAX) : -1;
     free(real);
     if (!ok) return false;
-    if ((size_t)n >= sizeof r->target - TMP_SUFFIX) return refuse(why, ENAMETOOLONG, NULL, NULL);
+    if ((size_t)n >= sizeof r->target - TMP_SUFFIX ||
+        (name_max > 0 && strlen(base) + TMP_NAME_TAIL > (size_t)name_max))
+        return refuse(why, ENAMETOOLONG, NULL, NULL);
     return true;
 }
 
@@ -453,22 +468,48 @@ void occam_outfile_catch_signals(bool say)
 
 /* ---- stale temporary files --------------------------------------------------------------- */
 
-/* The PID in a name's ".tmp.PID" tail: digits only, no sign, no leading zero; 0 if not one. */
-static pid_t tmp_pid(const char *s)
+/* The PID in a name's ".tmp." tail, "PID.TAG" (TAG 8 lowercase hex digits) or an older
+ * release's "PID": digits only, no sign, no leading zero. 0 if the tail is neither. */
+static pid_t tmp_pid(const char *s, bool *tagged)
 {
     if (*s < '1' || *s > '9') return 0;
     long long v = 0;
-    for (; *s; s++) {
+    for (; *s && *s != '.'; s++) {
         if (*s < '0' || *s > '9') return 0;
         v = v * 10 + (*s - '0');
         if (v > INT_MAX) return 0;
     }
+    *tagged = *s == '.';
+    if (*tagged) {
+        size_t n = strspn(s + 1, "0123456789abcdef");
+        if (n != 8 || s[9]) return 0;
+    }
     return (pid_t)v;
 }
 
-/* Removes BASE.tmp.PID files beside target whose PID is no live process: what a writer killed
- * by SIGKILL (or a crash) left. Only regular files with exactly that name; a PID we may not
- * signal (EPERM) is alive. One pass over the folder; nothing here is an error. */
+bool occam_outfile_tmp_stale(int dir, const char *name, const char *tail)
+{
+    bool tagged = false;
+    pid_t pid = tmp_pid(tail, &tagged);
+    if (pid <= 0) return false;
+    int saved = errno;
+    bool dead = pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH, stale = false;
+    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* A live writer holds its lock; one of an older release held none, and is judged by
+         * its PID, as is every file where the file system takes no locks. */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) stale = tagged || dead;
+        else stale = errno != EWOULDBLOCK && dead;
+    }
+    if (fd >= 0) close(fd);
+    errno = saved;
+    return stale;
+}
+
+/* Removes BASE.tmp.* files beside target that occam_outfile_tmp_stale finds no process
+ * writes: what a writer killed by SIGKILL (or a crash) left. Only regular files with exactly
+ * that name; one pass over the folder; nothing here is an error. */
 static void remove_stale(const char *target)
 {
     const char *slash = strrchr(target, '/');
@@ -484,11 +525,7 @@ static void remove_stale(const char *target)
     for (struct dirent *e; (e = readdir(d));) {
         const char *n = e->d_name;
         if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0) continue;
-        pid_t pid = tmp_pid(n + blen + 5);
-        if (pid <= 0 || pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH) continue;
-        struct stat st;
-        if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-            unlinkat(dirfd(d), n, 0);
+        if (occam_outfile_tmp_stale(dirfd(d), n, n + blen + 5)) unlinkat(dirfd(d), n, 0);
     }
     closedir(d);
     errno = saved;
@@ -496,13 +533,54 @@ static void remove_stale(const char *target)
 
 /* ---- the writer -------------------------------------------------------------------------- */
 
-static int open_tmp(const char *tmp)
+/* A random tag for a temporary name: the kernel's, or (without getrandom) the clock's and a
+ * counter's. */
+static unsigned tmp_tag(void)
+{
+    unsigned t;
+    if (getrandom(&t, sizeof t, GRND_NONBLOCK) == (ssize_t)sizeof t) return t;
+    static _Atomic unsigned count;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (unsigned)ts.tv_nsec * 2654435761u ^ (unsigned)ts.tv_sec ^
+           atomic_fetch_add(&count, 1) * 40503u;
+}
+
+/* Creates o->path, target.tmp.PID.TAG, new (never one that exists: another writer's, or a
+ * planted link), and takes its lock; the name is listed (remember) before it exists, so that
+ * a signal between the two cannot miss it. A remover that found the file in the moment before
+ * the lock may have unlinked it: then the name is no longer this file, and another is made. */
+static int open_tmp(occam_outfile *o, const char *target)
 {
     int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-    int fd = open(tmp, flags, 0666);
-    /* Our own pid's name: a leftover of an earlier process that had this pid. */
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) fd = open(tmp, flags, 0666);
-    return fd;
+    for (int k = 0; k < 100; k++) {
+        /* resolve() left room for the suffix; the check is for the compiler */
+        int n = snprintf(o->path, sizeof o->path, "%s.tmp.%ld.%08x", target, (long)getpid(),
+                         tmp_tag());
+        if (n < 0 || (size_t)n >= sizeof o->path) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        remember(o);
+        int fd = open(o->path, flags, 0666);
+        if (fd < 0) {
+            int e = errno;
+            forget(o);
+            errno = e;
+            if (e == EEXIST) continue;
+            return -1;
+        }
+        struct stat a, b;
+        /* where the file system takes no locks there is none to hold, and the PID judges */
+        bool held = flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
+        if (held && fstat(fd, &a) == 0 && lstat(o->path, &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            return fd;
+        close(fd);
+        forget(o);
+    }
+    errno = EEXIST;
+    return -1;
 }
 
 int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
@@ -524,19 +602,8 @@ int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
             fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(r.mode) ? O_APPEND : 0));
     } else {
         snprintf(o->target, sizeof o->target, "%s", r.target);
-        /* resolve() left room for the suffix; the check is for the compiler. */
-        int n = snprintf(o->path, sizeof o->path, "%s.tmp.%ld", r.target, (long)getpid());
-        if (n < 0 || (size_t)n >= sizeof o->path)
-            return write_failed(err, path, strerror(ENAMETOOLONG));
         remove_stale(r.target);
-        /* Listed before it exists: a signal between the two would otherwise miss it. */
-        remember(o);
-        fd = open_tmp(o->path);
-        if (fd < 0) {
-            int saved = errno;
-            forget(o);
-            errno = saved;
-        }
+        fd = open_tmp(o, r.target);
         /* The replacement keeps the permissions the user gave the old file. A file system
          * without modes (vfat) refuses; the content is what matters, so that is not an error. */
         if (fd >= 0 && r.exists) (void)fchmod(fd, r.mode & 07777);

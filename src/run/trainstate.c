@@ -7,7 +7,6 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "occam/fsutil.h"
 #include "occam/gemm.h"
 #include "occam/occfile.h"
+#include "occam/outfile.h"
 #include "occam/prior.h"
 #include "occam/safetensors.h"
 #include "occam/version.h"
@@ -394,7 +394,7 @@ static int set_aside(const char *path, const char *run, occam_error *err)
 
 /* Keeps this run's newest `keep` checkpoints, and always `just` (the one just written, which
  * files of a branch it was resumed back from can outnumber in steps); removes temporary files
- * that writers killed mid-write left behind (PATH.tmp.PID with no process PID). Other runs'
+ * that writers killed mid-write left behind (occam_outfile_tmp_stale). Other runs'
  * checkpoints, and an older release's without a name, are never removed: a later, unrelated
  * run in the default folder deleted the first run's final states without a word. Counts the
  * others in *others, and this run's past the one just written in *later. A failure to list or
@@ -417,11 +417,8 @@ static void tidy(const char *dir, int keep, const char *just, const char *run, s
         long long st;
         const char *tmp = strstr(e->d_name, ".safetensors.tmp.");
         if (!strncmp(e->d_name, "ckpt-", 5) && tmp) {
-            long pid = strtol(tmp + strlen(".safetensors.tmp."), NULL, 10);
-            if (pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
-                snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-                unlink(path);
-            }
+            if (occam_outfile_tmp_stale(dirfd(d), e->d_name, tmp + strlen(".safetensors.tmp.")))
+                unlinkat(dirfd(d), e->d_name, 0);
             continue;
         }
         if (!ckpt_name(e->d_name, &ep, &st) || strlen(e->d_name) >= sizeof f->name ||
