@@ -1632,11 +1632,18 @@ Test(data, csv_values_written_for_people_are_named)
         {"1,#DIV/0!,0\n", ":1: column 2: \"#DIV/0!\" is not a number (a spreadsheet's error "
                           "value: the formula that made the cell failed; fix it or drop the row)"},
         {"1,#NAME?,0\n", "(a spreadsheet's error value"},
+        {"1,\"$1,200.00\",0\n", "(an amount with its currency sign?"},
+        {"1,$ 5,0\n", "(an amount with its currency sign?"},
+        {"1,5 \xe2\x82\xac,0\n", "(an amount with its currency sign?"},
+        {"1,\xe2\x88\x92" "12%,0\n", "(a Unicode minus sign or dash before the number?"},
+        {"1,2,0\n1,#cats!,0\n", "(a category or other text?"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
-    /* a name is still a name: the first line below is a header */
+    /* a name is still a name: the first lines below are headers, R's quantile names too (a
+     * value written for people is one beside a plain number) */
     expect_csv_error("%,$,y\n1,x,0\n", classify_last(2), ":2: column 2 (\"$\"): \"x\"");
+    expect_csv_error("0%,50%,y\n1,x,0\n", classify_last(2), ":2: column 2 (\"50%\"): \"x\"");
 }
 
 /* A number grouped by an unquoted ',' makes two cells: the count's message names them, on

@@ -79,11 +79,14 @@ typedef struct occam_dataset {
     /* csv under data.header = auto: the first line is no header but numbers the columns, 0, 1,
      * 2, ... (or 1, 2, 3, ...) in 3 or more plain integers, as pandas writes the header of a
      * table whose columns have no names (to_csv(index=False) of a frame made from an array),
-     * or in 4 or more that step evenly from another start (years: 1990, 2000, ...). It is
+     * or in 4 or more that step evenly otherwise (years: 1990, 2000, ...). It is
      * read as a data row, as the rule says; the commands say so, from numbered_from by
      * numbered_step. */
     bool numbered_first;
     double numbered_from, numbered_step;
+    /* csv read with occam_csv_opts.skip under data.header = auto: the first line's only text
+     * is in the skipped column, and the line is read as a row (the commands say so). */
+    bool text_label_first;
     /* csv: the first column (1-based in the file; 0: none) whose values float32 keeps to fewer
      * than 256 steps across their range as written, coarse_lo to coarse_hi (1e8 + x, x in ±2,
      * reads as 1e8): the commands say so. */
@@ -214,10 +217,18 @@ typedef struct occam_csv_opts {
 int occam_csv_load(occam_dataset *out, const char *path, const occam_csv_opts *opts,
                    occam_error *err);
 
+/* Whether a first line numbered from `from` by `step` (occam_dataset.numbered_first) counts
+ * 0, 1, 2, ... or 1, 2, 3, ..., as pandas numbers the columns of a table without names. */
+static inline bool occam_numbered_like_pandas(double from, double step)
+{
+    return (from == 0 || from == 1) && step == 1;
+}
+
 /* Features only, from an IDX file (as occam_idx_load_features) or a CSV (as occam_csv_load
  * with OCCAM_LABEL_NONE, `header`, `skip` and `skip_cols`), told apart by the first bytes of
- * the (inflated) data: every IDX file starts with two 0 bytes, no text does. The input is opened and read once, so
- * it may be a pipe, a FIFO or /dev/stdin. *is_idx says which reader took it. */
+ * the (inflated) data: every IDX file starts with two 0 bytes, no text does. The input is
+ * opened and read once, so it may be a pipe, a FIFO or /dev/stdin. *is_idx says which reader
+ * took it. */
 int occam_features_load(occam_dataset *out, const char *path, occam_csv_header header,
                         int skip, size_t skip_cols, bool *is_idx, occam_error *err);
 

@@ -212,25 +212,34 @@ static void coded_loss(cli_session *ss, float *q)
     char chance[256] = "";
     const occam_dataset *t = &ss->train;
     if (t->label && t->classes > 1 && t->n) {
+        size_t *count = calloc((size_t)t->classes, sizeof *count);
         double h = 0.0;
-        for (int c = 0; c < t->classes; c++) {
-            size_t k = 0;
-            for (size_t i = 0; i < t->n; i++) k += t->label[i] == c;
-            if (k) h -= (double)k / (double)t->n * log((double)k / (double)t->n);
+        int present = 0;
+        for (size_t i = 0; count && i < t->n; i++) count[t->label[i]]++;
+        for (int c = 0; count && c < t->classes; c++) {
+            double p = (double)count[c] / (double)t->n;
+            present += count[c] > 0;
+            if (count[c]) h -= p * log(p);
         }
-        if (coded.loss >= 0.95 * h)
+        free(count);
+        if (present > 1 && coded.loss >= 0.95 * h) /* one class: no frequencies to fall to */
             snprintf(chance, sizeof chance, "; the file's net predicts no better than the "
                      "%zu training rows' class frequencies (loss %.4f)", t->n, h);
     }
+    char how[200];
+    if (occam_dl_posterior_precision(&ss->cfg.mdl, &ss->model))
+        snprintf(how, sizeof how, "steps at the posterior precision cut a dense posterior's "
+                 "many small weights; mdl.precision = search chooses them by the data's bits, "
+                 "and mdl.weight_precision sets one finer step");
+    else if (ss->cfg.mdl.weight_precision > 0)
+        snprintf(how, sizeof how, "mdl.weight_precision = %g set the step; a finer one keeps "
+                 "more of the fit at more bits", ss->cfg.mdl.weight_precision);
+    else
+        snprintf(how, sizeof how, "the search took the steps whose model and data bits sum "
+                 "least; mdl.weight_precision sets one finer step, which keeps more of the fit "
+                 "at more bits");
     fprintf(stderr, "occam: note: coding raised the training loss %.1fx: the steps are too "
-            "coarse for this model%s%s\n", coded.loss / dense.loss, chance,
-            occam_dl_posterior_precision(&ss->cfg.mdl, &ss->model)
-                ? " (steps at the posterior precision cut a dense posterior's many small "
-                  "weights; mdl.precision = search chooses them by the data's bits, and "
-                  "mdl.weight_precision sets one finer step)"
-                : " (the search took the steps whose model and data bits sum least; "
-                  "mdl.weight_precision sets one finer step, which keeps more of the fit at "
-                  "more bits)");
+            "coarse for this model%s (%s)\n", coded.loss / dense.loss, chance, how);
 }
 
 static const char compress_usage[] =

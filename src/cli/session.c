@@ -339,7 +339,12 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                 "data.header = auto reads a line of numbers as a row\n",
                 who, first, lost);
     }
-    bool pandas = (ds->numbered_from == 0 || ds->numbered_from == 1) && ds->numbered_step == 1;
+    if (ds->text_label_first)
+        fprintf(stderr, "occam: note: %s: its first line's only text is in column %zu, "
+                "data.label's, which is not read: occam reads the line as a row (a new row "
+                "whose outcome is unknown); if it is a header, set data.header = yes\n",
+                who, ds->label_col);
+    bool pandas = occam_numbered_like_pandas(ds->numbered_from, ds->numbered_step);
     if (ds->numbered_first && pandas)
         fprintf(stderr, "occam: note: %s: its first line numbers the columns, 0, 1, 2, ... (or "
                 "1, 2, 3, ...), as pandas writes the header of a table whose columns have no "
@@ -376,17 +381,27 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                 who, ds->quoted_col, name);
     }
     if (ds->const_cols) {
+        /* float32's value in its fewest digits: 10.66 read as float was said as 10.65999985,
+         * and 20190101 as 2.01901e+07 */
+        char val[40];
+        double v = ds->const_val;
+        if (v == floor(v) && fabs(v) < 1e15) snprintf(val, sizeof val, "%.0f", v);
+        else
+            for (int p = 6; p <= 9; p++)
+                if (snprintf(val, sizeof val, "%.*g", p, v) > 0 &&
+                    (float)strtod(val, NULL) == (float)v)
+                    break;
         char name[200];
         column_label(name, sizeof name, ds, ds->const_col - 1);
         char which[320];
         bool one = ds->const_cols == 1;
-        if (one) /* float32's digits: 10.66 read as float was said as 10.65999985 */
+        if (one)
             snprintf(which, sizeof which, "feature %zu of %zu%s (the label not counted) is "
-                     "%.7g in every training row", ds->const_col, ds->d, name, ds->const_val);
+                     "%s in every training row", ds->const_col, ds->d, name, val);
         else
             snprintf(which, sizeof which, "%zu of the %zu features (the label not counted) are "
-                     "constant over the training rows (the first, feature %zu%s, is %.7g)",
-                     ds->const_cols, ds->d, ds->const_col, name, ds->const_val);
+                     "constant over the training rows (the first, feature %zu%s, is %s)",
+                     ds->const_cols, ds->d, ds->const_col, name, val);
         fprintf(stderr, "occam: note: %s: %s: occam holds %s at %s training value in every "
                 "row, test and predicted rows included (data.normalize = standardize: at 0), "
                 "since the training rows say nothing about what %s\n", who, which,

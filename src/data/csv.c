@@ -89,6 +89,7 @@ typedef struct csv_shape {
     double from, step; /* how: from the first cell, by step */
     size_t split;      /* the first line's csv_split_group */
     bool unread;   /* label is occam_csv_opts.skip's column: neither parsed nor stored */
+    bool text_skipped; /* auto read the first line as data: its only text is in that column */
     size_t first; /* the first non-blank line's number: the header, or the first data row */
     /* Why data.header = auto took the first line for a header, for the message when no data
      * row follows it: one line of binary or of bare-CR line ends is not a header. */
@@ -397,8 +398,10 @@ static bool csv_missing(const csv_cell *c)
     return false;
 }
 
-/* Whether the cell is a plain number (as strtod reads it in full) between a prefix and a
- * suffix of those bytes, either of them possibly empty: "12.5%", "$1200", "−3" (U+2212). */
+/* Whether the cell is a number between a prefix and a suffix of those bytes, either possibly
+ * empty, with at most one blank between them and it: "12.5%", "$1200", "$ 5", "5 €", "−3"
+ * (U+2212), "$1,200.00" (Excel's currency, quoted). The number is a plain one, as strtod reads
+ * it in full, or one with its thousands grouped (csv_grouped). */
 static bool csv_affixed(const csv_cell *c, const char *pre, const char *post)
 {
     size_t a = strlen(pre), b = strlen(post);
@@ -406,19 +409,27 @@ static bool csv_affixed(const csv_cell *c, const char *pre, const char *post)
         strncmp(c->text + c->len - b, post, b))
         return false;
     char num[64], *end;
-    memcpy(num, c->text + a, c->len - a - b);
-    num[c->len - a - b] = 0;
-    if (num[0] == ' ') return false;
-    (void)strtod(num, &end);
-    return end != num && *end == 0;
+    size_t n = c->len - a - b;
+    memcpy(num, c->text + a, n);
+    num[n] = 0;
+    char *p = num;
+    if (a && *p == ' ') p++, n--;
+    if (b && n && p[n - 1] == ' ') p[--n] = 0;
+    if (!n || *p == ' ' || p[n - 1] == ' ') return false;
+    (void)strtod(p, &end);
+    if (end != p && *end == 0) return true;
+    const csv_cell mid = {.text = p, .len = n};
+    return csv_grouped(&mid);
 }
 
-/* A spreadsheet's error value: "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"
- * (Excel's #N/A is a missing value, above). */
+/* A spreadsheet's error value (Excel's #N/A is a missing value, above). */
 static bool csv_sheet_error(const csv_cell *c)
 {
-    return c->len >= 4 && c->len <= 8 && c->text[0] == '#' &&
-           (c->text[c->len - 1] == '!' || c->text[c->len - 1] == '?');
+    static const char *const errors[] = {"#DIV/0!", "#VALUE!", "#REF!",   "#NAME?",
+                                         "#NUM!",   "#NULL!",  "#SPILL!", "#CALC!"};
+    for (size_t i = 0; i < sizeof errors / sizeof *errors; i++)
+        if (c->len == strlen(errors[i]) && !strncasecmp(c->text, errors[i], c->len)) return true;
+    return false;
 }
 
 static const char *csv_value_hint(const csv_cell *c);
@@ -448,7 +459,8 @@ static const char *csv_value_hint(const csv_cell *c)
     for (size_t i = 0; i < sizeof money / sizeof *money; i++)
         if (csv_affixed(c, money[i], "") || (i != 1 && csv_affixed(c, "", money[i])))
             return " (an amount with its currency sign? write the plain number)";
-    if (csv_affixed(c, "\xe2\x88\x92", "") || csv_affixed(c, "\xe2\x80\x93", ""))
+    if (csv_affixed(c, "\xe2\x88\x92", "") || csv_affixed(c, "\xe2\x80\x93", "") ||
+        csv_affixed(c, "\xe2\x88\x92", "%"))
         return " (a Unicode minus sign or dash before the number? write it with '-')";
     if (csv_sheet_error(c))
         return " (a spreadsheet's error value: the formula that made the cell failed; fix it "
@@ -461,14 +473,22 @@ static const char *csv_value_hint(const csv_cell *c)
  * as line 2 would be (it was dropped as a "header", and predict's output then had a row fewer
  * than its input). An empty first cell before the numbers 0, 1, 2, ... (or 1, 2, 3, ...) is
  * the header pandas (an index, columns named by numbers) or R writes, a header still. */
-static bool csv_auto_header(const csv_reader *r)
+static bool csv_auto_header(const csv_reader *r, size_t skip, size_t *why)
 {
+    *why = r->bad;
     if (r->bad == CSV_NONE) return false;
+    /* a value written for people (12%, $5) is one only beside a plain number: R's quantile
+     * names 0%,50%,100% are a header */
+    bool number = false;
+    for (size_t j = 0; j < r->ncell && !number; j++) number = r->cell[j].ok && j != skip;
     size_t gaps = 0;
     for (size_t j = r->bad; j < r->ncell; j++) {
         const csv_cell *c = &r->cell[j];
-        if (c->ok) continue;
-        if ((!csv_missing(c) && !*csv_value_hint(c)) || *csv_separator_hint(c)) return true;
+        if (c->ok || j == skip) continue; /* predict's skipped column: see csv_first */
+        if ((!csv_missing(c) && !(number && *csv_value_hint(c))) || *csv_separator_hint(c)) {
+            *why = j;
+            return true;
+        }
         gaps++;
     }
     if (gaps != 1 || r->bad != 0 || r->cell[0].len != 0 || r->ncell < 2) return false;
@@ -489,7 +509,7 @@ static bool csv_numbered(const csv_reader *r)
 {
     if (r->bad != CSV_NONE || r->ncell < 3) return false;
     double first = r->cell[0].v, step = r->cell[1].v - first;
-    if (!((first == 0 || first == 1) && step == 1) && (r->ncell < 4 || step == 0))
+    if (!occam_numbered_like_pandas(first, step) && (r->ncell < 4 || step == 0))
         return false;
     for (size_t j = 0; j < r->ncell; j++) {
         const csv_cell *c = &r->cell[j];
@@ -574,7 +594,7 @@ static void csv_other_bad(const csv_reader *r, const csv_shape *sh, const occam_
     enum { NAMED = 4 };
     size_t col[NAMED], n = 0;
     for (size_t j = r->bad + 1; j < r->ncell; j++)
-        if (!r->cell[j].ok && n++ < NAMED) col[n - 1] = j;
+        if (!r->cell[j].ok && !(sh->unread && j == sh->label) && n++ < NAMED) col[n - 1] = j;
     buf[0] = 0;
     if (!n) return;
     size_t len = (size_t)snprintf(buf, cap, "; in this row column%s ", n > 1 ? "s" : "");
@@ -611,8 +631,22 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
 {
     sh->cols = r->ncell;
     sh->first = r->lineno;
+    /* predict's skipped column, known from the cell count; out of range, it is refused here,
+     * before its cells are read as features */
+    bool skips = o->label == OCCAM_LABEL_NONE && o->skip_cols >= 2 && sh->cols == o->skip_cols;
+    if (skips && o->skip != OCCAM_LABEL_LAST && (o->skip < 1 || (size_t)o->skip > sh->cols))
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: data.label: column %d is out of range: rows have %zu "
+                               "cells", r->path, r->lineno, o->skip, sh->cols);
+    size_t skip = !skips ? CSV_NONE
+                  : o->skip == OCCAM_LABEL_LAST ? sh->cols - 1 : (size_t)o->skip - 1;
+    size_t why = CSV_NONE;
     sh->header = o->header == OCCAM_CSV_HEADER_YES ||
-                 (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r));
+                 (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r, skip, &why));
+    /* its only text in the skipped column: a row whose outcome is unknown ("unknown"), or a
+     * header of numbers over a named label; read as a row (a row was lost), and said */
+    sh->text_skipped = o->header == OCCAM_CSV_HEADER_AUTO && !sh->header && skip != CSV_NONE &&
+                       !r->cell[skip].ok && !csv_missing(&r->cell[skip]);
     sh->numbered = o->header == OCCAM_CSV_HEADER_AUTO && !sh->header && csv_numbered(r);
     sh->split = csv_split_group(r);
     sh->from = r->cell[0].v;
@@ -623,21 +657,20 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
      * is one line, whichever of its cells made it a header. */
     const char *cr = r->cr ? "; lines that end in a bare CR?" : "";
     if (sh->header && o->header == OCCAM_CSV_HEADER_AUTO) {
-        const csv_cell *c = &r->cell[r->bad];
+        const csv_cell *c = &r->cell[why];
         char shown[4 * CSV_QUOTE_MAX + 4];
         occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
         snprintf(sh->why, sizeof sh->why,
                  " (data.header = auto took line %zu for one: column %zu, \"%s\", is not a "
                  "number%s)",
-                 r->lineno, r->bad + 1, shown, cr);
+                 r->lineno, why + 1, shown, cr);
     } else if (sh->header && *cr) {
         snprintf(sh->why, sizeof sh->why, " (line %zu%s)", r->lineno, cr);
     }
     /* a row index's unnamed column, unless it is the label's (checked below) */
     sh->unnamed = sh->header && r->cell[0].len == 0;
-    if (o->label == OCCAM_LABEL_NONE && o->skip_cols >= 2 && sh->cols == o->skip_cols &&
-        (o->skip == OCCAM_LABEL_LAST || (o->skip >= 1 && (size_t)o->skip <= sh->cols))) {
-        sh->label = o->skip == OCCAM_LABEL_LAST ? sh->cols - 1 : (size_t)o->skip - 1;
+    if (skip != CSV_NONE) {
+        sh->label = skip;
         sh->unread = true;
         sh->unnamed = sh->unnamed && sh->label != 0;
     }
@@ -699,7 +732,7 @@ static const char *label_hint(char *hint, size_t cap, const csv_reader *r, doubl
         return " (classes numbered from 1, as R's as.integer of a factor numbers them? subtract "
                "1 from the labels; or more classes than the model's outputs, model.layers' last "
                "width?)";
-    if (r->zero_line)
+    if (r->zero_line && v < 1e6)
         snprintf(hint, cap, " (line %zu has label 0: with label %.0f there are at "
                  "least %.0f classes, and model.layers' last width gives the model %d outputs)",
                  r->zero_line, v, v + 1, classes);
@@ -796,14 +829,14 @@ static int csv_check_row(const csv_reader *r, const occam_csv_opts *o, const csv
     if (v != floor(v))
         return csv_error_cell(r, sh, ds, sh->label, "is not an integer label",
                               csv_cell_hint(&r->cell[sh->label]), err);
-    char hint[200];
+    char hint[320];
     if (v < 0 || v >= o->classes)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: label %.0f out of range [0, %d): labels count from 0, "
                                "one per output of the model%s",
                                r->path, r->lineno, v, o->classes,
-                               sh->numbered && r->lineno == sh->first && sh->step == 1 &&
-                                       (sh->from == 0 || sh->from == 1)
+                               sh->numbered && r->lineno == sh->first &&
+                                       occam_numbered_like_pandas(sh->from, sh->step)
                                    ? " (this line numbers the columns 0, 1, 2, ...: a header, "
                                      "as pandas writes one for columns without names? "
                                      "data.header = auto reads a line of numbers as data: set "
@@ -978,6 +1011,7 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
                                sh.why);
     out->row_index = csv_row_index(&sh, out);
     out->numbered_first = sh.numbered;
+    out->text_label_first = sh.text_skipped;
     out->numbered_from = sh.numbered ? sh.from : 0;
     out->numbered_step = sh.numbered ? sh.step : 0;
     csv_coarse(r, &sh, o, out);
