@@ -1460,6 +1460,19 @@ Test(cli, one_run_per_checkpoint_folder)
     cr_assert(!strstr(out, "epoch 1/"), "the second run trained: %s", out);
     /* a run that writes no checkpoint (checkpoint_every = 0) does not need the folder */
     expect(occam("train %s --set train.checkpoint_dir=%s", path("n.ini"), ck), 0, "test");
+    /* the folder moved or removed and made again: the lock no longer holds it (a run's next
+     * checkpoint then takes it again: a second run was let in beside the first's files) */
+    cr_assert(occam_fsutil_lock_still_held(ck, fd));
+    char moved[600];
+    snprintf(moved, sizeof moved, "%s.moved", ck);
+    cr_assert_eq(rename(ck, moved), 0);
+    cr_assert(!occam_fsutil_lock_still_held(ck, fd));
+    cr_assert_eq(mkdir(ck, 0777), 0);
+    cr_assert(!occam_fsutil_lock_still_held(ck, fd));
+    cr_assert_eq(rmdir(ck), 0);
+    cr_assert_eq(rename(moved, ck), 0);
+    cr_assert(occam_fsutil_lock_still_held(ck, fd));
+    cr_assert(occam_fsutil_lock_still_held(ck, -1));
     occam_fsutil_unlock_dir(fd);
 
     /* the lock file of a killed run: its PID is stale, the lock gone */

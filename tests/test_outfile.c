@@ -342,6 +342,26 @@ Test(outfile, folders_are_checked_without_creating_them)
     cr_expect(strstr(err.msg, "--out ") && strstr(err.msg, "Not a directory"), "%s", err.msg);
     cr_assert_eq(occam_outfile_check_dir("", "--out", &err), OCCAM_ERR_INPUT);
     cr_expect_str_eq(get(in_dir("file")), "x");
+    /* a relative folder is measured after the working directory: 1,003 bytes under 3,000
+     * passed, and the first checkpoint failed after training */
+    char deep[4096], rel[1100] = "";
+    snprintf(deep, sizeof deep, "%s", dir);
+    while (strlen(deep) + 201 < 3050) {
+        strcat(deep, "/");
+        for (int i = 0; i < 200; i++) strcat(deep, "d");
+        cr_assert(mkdir(deep, 0700) == 0 || errno == EEXIST, "%s", strerror(errno));
+    }
+    for (int k = 0; k < 4; k++) {
+        if (k) strcat(rel, "/");
+        for (int i = 0; i < 250; i++) strcat(rel, "c");
+    }
+    cr_assert_eq(occam_outfile_check_dir(rel, "train.checkpoint_dir", &err), OCCAM_OK, "%s",
+                 err.msg);
+    cr_assert_eq(chdir(deep), 0);
+    cr_assert_eq(occam_outfile_check_dir(rel, "train.checkpoint_dir", &err), OCCAM_ERR_INPUT);
+    cr_expect(strstr(err.msg, "File name too long"), "%s", err.msg);
+    cr_assert_eq(occam_outfile_check_dir("c", "train.checkpoint_dir", &err), OCCAM_OK, "%s",
+                 err.msg);
 }
 
 /* A file-size limit (as a full disk would): EFBIG, a message, the old file untouched and no

@@ -33,6 +33,10 @@ int occam_fsutil_lock_dir(const char *dir, const char *what, double wait_seconds
 bool occam_fsutil_lock_busy(const char *dir);
 /* Releases a lock from occam_fsutil_lock_dir (fd -1: nothing to do). */
 void occam_fsutil_unlock_dir(int fd);
+/* Whether dir/occam.lock is still the file fd (from occam_fsutil_lock_dir) locks: not when
+ * the folder was renamed or removed and made again, where another run could take a new lock
+ * file beside this run's checkpoints. True for fd -1 (no lock was taken). */
+bool occam_fsutil_lock_still_held(const char *dir, int fd);
 
 /* fopen(path, "rb") that never blocks on opening (a FIFO without a writer, a device): the
  * caller's fstat then sees what it is. NULL with errno set on failure. */

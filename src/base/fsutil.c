@@ -133,6 +133,19 @@ void occam_fsutil_unlock_dir(int fd)
     if (fd >= 0) close(fd); /* closing the last descriptor drops the flock */
 }
 
+bool occam_fsutil_lock_still_held(const char *dir, int fd)
+{
+    if (fd < 0) return true;
+    char path[OCCAM_PATH_MAX + sizeof OCCAM_LOCK_FILE + 1];
+    snprintf(path, sizeof path, "%s/%s", dir, OCCAM_LOCK_FILE);
+    struct stat a, b;
+    int saved = errno;
+    bool same = fstat(fd, &a) == 0 && lstat(path, &b) == 0 && a.st_dev == b.st_dev &&
+                a.st_ino == b.st_ino;
+    errno = saved;
+    return same;
+}
+
 FILE *occam_fsutil_open_read(const char *path)
 {
     /* O_NONBLOCK only for the open itself: a FIFO without a writer would block it forever. */

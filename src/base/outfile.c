@@ -323,8 +323,16 @@ int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err)
         refuse(&why, EINVAL, "empty folder name", NULL);
         return refused(err, what, dir, &why);
     }
-    /* Room for the names occam writes into it. */
-    if (strlen(dir) >= OCCAM_OUTFILE_PATH - 64) {
+    /* Room for the names occam writes into it, after the folder's absolute path: the writer
+     * resolves it (a relative folder of 1,003 bytes under a 3,036-byte working directory
+     * passed here, trained, and failed at its first checkpoint) */
+    size_t full = strlen(dir);
+    if (dir[0] != '/') {
+        char cwd[OCCAM_OUTFILE_PATH];
+        if (getcwd(cwd, sizeof cwd)) full += strlen(cwd) + 1;
+        else if (errno == ERANGE) full = OCCAM_OUTFILE_PATH;
+    }
+    if (full >= OCCAM_OUTFILE_PATH - 64) {
         refuse(&why, ENAMETOOLONG, NULL, NULL);
         return refused(err, what, dir, &why);
     }

@@ -462,6 +462,16 @@ static void tidy(const char *dir, int keep, const char *just, const char *run, s
  * holder. */
 static int lock_folder(occam_state_writer *w, double wait_seconds, occam_error *err)
 {
+    /* The folder renamed or removed during the run (each checkpoint makes it again): the lock
+     * held the old folder's file, and a second run took the new one and wrote beside this
+     * run's checkpoints. It is taken again, here; another run's is then a refusal. */
+    if (w->locked && !occam_fsutil_lock_still_held(w->dir, w->lock_fd)) {
+        fprintf(stderr, "occam: note: train.checkpoint_dir '%s' was moved or removed during "
+                "the run; its lock is taken again\n", w->dir);
+        occam_fsutil_unlock_dir(w->lock_fd);
+        w->lock_fd = -1;
+        w->locked = false;
+    }
     if (w->locked) return OCCAM_OK;
     int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
     if (rc == OCCAM_OK)
@@ -511,20 +521,23 @@ int occam_state_checkpoint(void *writer, const occam_train_view *v, bool interru
     /* Only a run that checkpoints on a signal alone comes here without the lock: another such
      * run may be saving too, so wait for it. */
     if (rc == OCCAM_OK) rc = lock_folder(w, interrupted ? 10.0 : 0, err);
+    char path[sizeof w->last];
+    if (rc == OCCAM_OK) {
+        int len = snprintf(path, sizeof path, "%s/ckpt-e%04d-s%09lld.safetensors", w->dir,
+                           epoch, (long long)v->res->steps);
+        if (len < 0 || (size_t)len >= sizeof path)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "train.checkpoint_dir: path too long");
+    }
+    if (rc == OCCAM_OK) rc = set_aside(path, v->res->run_id, err);
+    if (rc == OCCAM_OK) rc = occam_state_save(path, v, err);
+    /* a stop's save that failed (a lock another run holds, a full disk) says what was lost:
+     * a full disk said only the file's path */
     if (rc != OCCAM_OK && interrupted) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "the training state was not saved: %s",
                                why);
     }
-    if (rc != OCCAM_OK) return rc;
-    char path[sizeof w->last];
-    int len = snprintf(path, sizeof path, "%s/ckpt-e%04d-s%09lld.safetensors", w->dir, epoch,
-                       (long long)v->res->steps);
-    if (len < 0 || (size_t)len >= sizeof path)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "train.checkpoint_dir: path too long");
-    rc = set_aside(path, v->res->run_id, err);
-    if (rc == OCCAM_OK) rc = occam_state_save(path, v, err);
     if (rc != OCCAM_OK) return rc;
     strcpy(w->last, path);
     fprintf(stderr, "checkpoint %s\n", path);
