@@ -4006,6 +4006,33 @@ Test(cli, paths_echoed_in_notes_cannot_drive_the_terminal)
     expect(occam("train %s --threads 1 --set train.epochs=2 --set train.checkpoint_dir=%s "
                  "--resume '%s'", BLOBS, path("ck2"), to), 0, "x\\x1B[2J.safetensors: 1 epochs");
     cr_assert_null(strchr(out, '\x1b'), "a raw escape byte: %s", out);
+    /* the names of what a run wrote ("saved", "wrote", select's "report"), and the resume
+     * hint's words, shell-quoted as $'...' */
+    char save[600], occ[600], rep[600];
+    snprintf(save, sizeof save, "%s", path("m\x1b[2J.st"));
+    snprintf(occ, sizeof occ, "%s", path("m\x1b[2J.occ"));
+    snprintf(rep, sizeof rep, "%s", path("r\x1b[2J.json"));
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save '%s'", BLOBS, save), 0,
+           "m\\x1B[2J.st");
+    cr_assert_null(strchr(out, '\x1b'), "a raw escape byte: %s", out);
+    expect(occam("compress %s --threads 1 --checkpoint '%s' --out '%s'", BLOBS, save, occ), 0,
+           "m\\x1B[2J.occ");
+    cr_assert_null(strchr(out, '\x1b'), "a raw escape byte: %s", out);
+    expect(occam("select %s --threads 1 --set train.epochs=1 --grid train.lr=0.1,0.2 --save '%s' "
+                 "--report '%s'", BLOBS, save, rep), 0, "r\\x1B[2J.json");
+    cr_assert_null(strchr(out, '\x1b'), "a raw escape byte: %s", out);
+}
+
+/* A value forgotten before the next option: `--save --report r.json` saved the model as a file
+ * named "--report" and wrote no report, exit 0. */
+Test(cli, an_option_taken_for_a_value_is_refused)
+{
+    expect(occam("train %s --threads 1 --save --report %s", BLOBS, path("r.json")), 2,
+           "train: --save takes a value, and got '--report', an option: a forgotten value? (a "
+           "value that starts so is written --save=./--report)");
+    expect(occam("train %s --threads 1 --set=--threads", BLOBS), 2,
+           "--set takes a value, and got '--threads', an option");
+    cr_assert_neq(access("--report", F_OK), 0, "a file named --report was written");
 }
 
 /* The bench options read numbers with strtod or strtol, which take hex: 'bench select --n

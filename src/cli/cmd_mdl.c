@@ -360,8 +360,8 @@ static int run_compress(const cli_opts *o, occam_error *err)
         double file_bits = 8.0 * (double)(sz.header_bytes + sz.payload_bytes);
         double pay_bits = 8.0 * (double)sz.payload_bytes;
         printf("wrote %s: %zu bytes (header and checksum %zu, payload %zu of which %zu "
-               "range-coded)\n", o->out, sz.header_bytes + sz.payload_bytes, sz.header_bytes,
-               sz.payload_bytes, sz.coded_bytes);
+               "range-coded)\n", cli_shown(o->out), sz.header_bytes + sz.payload_bytes,
+               sz.header_bytes, sz.payload_bytes, sz.coded_bytes);
         printf("two-part model bits %.0f, payload bits %.0f: %+.3f%%\n", dl.model_bits, pay_bits,
                100.0 * (pay_bits - dl.model_bits) / dl.model_bits);
         printf("dense float32 %.0f bytes: %.1fx smaller\n", dl.dense_bits / 8.0,

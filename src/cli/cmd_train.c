@@ -348,6 +348,21 @@ static void print_shell_word(FILE *f, const char *w)
         fputs(w, f);
         return;
     }
+    /* a control byte would drive the terminal: bash's $'...' writes it as \xHH, and the
+     * word still pastes back as itself */
+    bool control = false;
+    for (const unsigned char *c = (const unsigned char *)w; *c && !control; c++)
+        control = *c < 0x20 || *c == 0x7f;
+    if (control) {
+        fputs("$'", f);
+        for (const unsigned char *c = (const unsigned char *)w; *c; c++) {
+            if (*c < 0x20 || *c == 0x7f) fprintf(f, "\\x%02X", *c);
+            else if (*c == '\'' || *c == '\\') fprintf(f, "\\%c", *c);
+            else fputc(*c, f);
+        }
+        fputc('\'', f);
+        return;
+    }
     fputc('\'', f);
     for (const char *c = w; *c; c++) {
         if (*c == '\'') fputs("'\\''", f); /* close, an escaped quote, reopen */
@@ -660,7 +675,7 @@ static int run(const cli_opts *o, occam_error *err)
         outs[1].ctx = &rep;
         cli_outputs_write_each(outs + 1, 1);
         rc = cli_outputs_status(outs, 2, err);
-        if (o->save && outs[0].rc == OCCAM_OK && root) printf("saved  %s\n", o->save);
+        if (o->save && outs[0].rc == OCCAM_OK && root) printf("saved  %s\n", cli_shown(o->save));
         /* Training's loss is finite (fit checks it), so test rows the model cannot take are
          * the input's fault, as in eval: the model is kept above, and the run says so and
          * exits 2 instead of printing 'test loss -nan' with exit 0. */

@@ -186,6 +186,17 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
         if (!(allowed & flag_of[c]))
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: option --%s does not apply here",
                                    cmd, longopts[idx].name);
+        /* a forgotten value: `--save --report r.json` saved the model as a file named
+         * "--report" and wrote no report */
+        for (int k = 0; optarg && !strncmp(optarg, "--", 2) && longopts[k].name; k++) {
+            size_t n = strlen(longopts[k].name);
+            if (!strncmp(optarg + 2, longopts[k].name, n) &&
+                (optarg[2 + n] == 0 || optarg[2 + n] == '='))
+                return occam_error_set(err, OCCAM_ERR_INPUT, "%s: --%s takes a value, and got "
+                                       "'%s', an option: a forgotten value? (a value that "
+                                       "starts so is written --%s=./%s)", cmd,
+                                       longopts[idx].name, optarg, longopts[idx].name, optarg);
+        }
         switch (c) {
         case 's':
             if (o->nsets == CLI_MAX_SETS)

@@ -299,7 +299,7 @@ int select_write_outputs(select_run *s, occam_error *err)
                           .ctx = s}};
     int rc = cli_outputs_write(outs, 2, err);
     if (s->o->save && outs[0].rc == OCCAM_OK)
-        printf("saved  %s (point %d)\n", s->o->save, s->best);
-    if (s->o->report && outs[1].rc == OCCAM_OK) printf("report %s\n", s->o->report);
+        printf("saved  %s (point %d)\n", cli_shown(s->o->save), s->best);
+    if (s->o->report && outs[1].rc == OCCAM_OK) printf("report %s\n", cli_shown(s->o->report));
     return rc;
 }
