@@ -79,7 +79,7 @@ static void sniffed(const char *path, occam_csv_header header, int frc, const oc
     memset(&sd, 0xA5, sizeof sd);
     occam_error serr = {0};
     bool idx = true;
-    int src = occam_features_load(&sd, path, header, &idx, &serr);
+    int src = occam_features_load(&sd, path, header, OCCAM_LABEL_NONE, 0, &idx, &serr);
     fuzz_check_status("occam_features_load", src, &serr, path);
     if (!idx) {
         FUZZ_CHECK(src == frc && strcmp(serr.msg, ferr->msg) == 0);
@@ -87,6 +87,25 @@ static void sniffed(const char *path, occam_csv_header header, int frc, const oc
         if (src == OCCAM_OK) FUZZ_CHECK(memcmp(sd.x, fo->x, sd.n * sd.d * sizeof *sd.x) == 0);
     }
     if (src != OCCAM_OK) FUZZ_CHECK(!sd.x && !sd.label && !sd.y && sd.n == 0 && sd.d == 0);
+    occam_dataset_free(&sd);
+}
+
+/* The same loader skipping column `skip` of rows of skip_cols cells (predict's label column,
+ * never read): a clean status, and one feature fewer than the row's cells when it applied. */
+static void skipped(const char *path, occam_csv_header header, int skip, size_t skip_cols)
+{
+    occam_dataset sd;
+    memset(&sd, 0xA5, sizeof sd);
+    occam_error serr = {0};
+    bool idx = true;
+    int src = occam_features_load(&sd, path, header, skip, skip_cols, &idx, &serr);
+    fuzz_check_status("occam_features_load (skip)", src, &serr, path);
+    if (src != OCCAM_OK) FUZZ_CHECK(!sd.x && !sd.label && !sd.y && sd.n == 0 && sd.d == 0);
+    if (src == OCCAM_OK && !idx) {
+        FUZZ_CHECK(!sd.label && !sd.y && sd.classes == 0 && sd.targets == 0);
+        if (sd.label_col) FUZZ_CHECK(sd.d + 1 == skip_cols);
+        for (size_t i = 0; i < sd.n * sd.d; i++) FUZZ_CHECK(isfinite(sd.x[i]));
+    }
     occam_dataset_free(&sd);
 }
 
@@ -100,6 +119,7 @@ static void features_only(const char *path, const occam_csv_opts *o, int rc,
     int frc = occam_csv_load(&fo, path, &fopts, &ferr);
     fuzz_check_status("occam_csv_load (features only)", frc, &ferr, path);
     sniffed(path, o->header, frc, &ferr, &fo);
+    skipped(path, o->header, o->label, frc == OCCAM_OK ? fo.d : 3);
     if (frc != OCCAM_OK) {
         FUZZ_CHECK(!fo.x && !fo.label && !fo.y && fo.n == 0 && fo.d == 0);
         FUZZ_CHECK(rc != OCCAM_OK);
