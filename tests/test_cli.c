@@ -4029,10 +4029,19 @@ Test(cli, an_option_taken_for_a_value_is_refused)
 {
     expect(occam("train %s --threads 1 --save --report %s", BLOBS, path("r.json")), 2,
            "train: --save takes a value, and got '--report', an option: a forgotten value? (a "
-           "value that starts so is written --save=./--report)");
+           "file so named is written --save=./--report)");
     expect(occam("train %s --threads 1 --set=--threads", BLOBS), 2,
-           "--set takes a value, and got '--threads', an option");
+           "--set takes a value, and got '--threads', an option: a forgotten value?\n");
+    /* getopt's abbreviations, and -h */
+    expect(occam("train %s --threads 1 --save --rep=%s", BLOBS, path("r.json")), 2,
+           "--save takes a value, and got '--rep=");
+    expect(occam("train %s --threads 1 --save -h", BLOBS), 2,
+           "--save takes a value, and got '-h', an option: a forgotten value? (a file so named "
+           "is written --save=./-h)");
     cr_assert_neq(access("--report", F_OK), 0, "a file named --report was written");
+    /* a value that only looks like one is taken: --set k=--v fails as a value, not here */
+    expect(occam("train %s --threads 1 --set train.lr=--1", BLOBS), 2, "train.lr");
+    cr_assert_null(strstr(out, "an option"), "%s", out);
 }
 
 /* The bench options read numbers with strtod or strtol, which take hex: 'bench select --n

@@ -24,7 +24,7 @@
  * A temporary file is also removed when a signal ends the process while it is open, once
  * occam_outfile_catch_signals is installed (or a handler of the caller's own calls
  * occam_outfile_unlink_open); one left by SIGKILL or a crash is removed by the next write of the
- * same target, when no process holds its lock (occam_outfile_tmp_stale). */
+ * same target, when no process holds its lock (occam_outfile_remove_stale). */
 #ifndef OCCAM_OUTFILE_H
 #define OCCAM_OUTFILE_H
 
@@ -89,11 +89,12 @@ void occam_outfile_abort(occam_outfile *o);
  * Returns how many it removed. */
 int occam_outfile_unlink_open(void);
 
-/* Whether NAME in the folder open as dir, a temporary file whose name goes on after ".tmp."
- * with tail, is one no writer is still writing: "PID.TAG" with its lock free, or an older
- * release's "PID" naming no live process (also the rule where the file system takes no
- * locks). Only regular files; errno is kept. */
-bool occam_outfile_tmp_stale(int dir, const char *name, const char *tail);
+/* Removes NAME in the folder open as dir, a temporary file whose name goes on after ".tmp."
+ * with tail, if no writer is still writing it: "PID.TAG" with its lock free, or an older
+ * release's "PID" naming no live process (a tagged file whose lock cannot be tested is kept).
+ * Only regular files; removed under the lock, and only while the name is still the file
+ * looked at. True if it was removed; errno is kept. */
+bool occam_outfile_remove_stale(int dir, const char *name, const char *tail);
 
 /* For SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE, a handler that calls
  * occam_outfile_unlink_open, with `say` says so on stderr ("occam: stopped by signal 15; 1

@@ -43,6 +43,7 @@ typedef struct occam_state_writer {
     char last[4096];   /* the last good checkpoint (written, or resumed from), "" if none */
     bool locked;       /* this run holds dir's lock (lock_fd, -1 on a file system without) */
     int lock_fd;
+    bool moved;        /* dir was moved or removed during the run: `last` went with it */
     bool noted_others, noted_later, noted_unread; /* the notes on other runs' (or unreadable)
                                                      files were printed */
 } occam_state_writer;

@@ -332,7 +332,8 @@ int occam_outfile_check_dir(const char *dir, const char *what, occam_error *err)
         if (getcwd(cwd, sizeof cwd)) full += strlen(cwd) + 1;
         else if (errno == ERANGE) full = OCCAM_OUTFILE_PATH;
     }
-    if (full >= OCCAM_OUTFILE_PATH - 64) {
+    /* a checkpoint's name (ckpt-e…-s….safetensors, under 64 bytes) and the temporary tail */
+    if (full >= OCCAM_OUTFILE_PATH - TMP_SUFFIX - 64) {
         refuse(&why, ENAMETOOLONG, NULL, NULL);
         return refused(err, what, dir, &why);
     }
@@ -495,29 +496,38 @@ static pid_t tmp_pid(const char *s, bool *tagged)
     return (pid_t)v;
 }
 
-bool occam_outfile_tmp_stale(int dir, const char *name, const char *tail)
+bool occam_outfile_remove_stale(int dir, const char *name, const char *tail)
 {
     bool tagged = false;
     pid_t pid = tmp_pid(tail, &tagged);
-    if (pid <= 0) return false;
+    struct stat st, again;
+    /* a regular file only, looked at before it is opened (a device's open acts) */
+    if (pid <= 0 || fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        return false;
     int saved = errno;
-    bool dead = pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH, stale = false;
+    bool dead = pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH, removed = false;
     int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        /* A live writer holds its lock; one of an older release held none, and is judged by
-         * its PID, as is every file where the file system takes no locks. */
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) stale = tagged || dead;
-        else stale = errno != EWOULDBLOCK && dead;
+        /* A live writer holds an exclusive lock, which a shared one meets (on NFS, where flock
+         * is a POSIX lock, an exclusive one needs the file open for writing). A writer of an
+         * older release held none, and is judged by its PID; a tagged file whose lock cannot
+         * be tested is kept: its PID may be another namespace's or host's. */
+        bool free = flock(fd, LOCK_SH | LOCK_NB) == 0;
+        bool stale = free ? tagged || dead : !tagged && errno != EWOULDBLOCK && dead;
+        /* removed while the lock is held, and only if the name is still this file: a writer
+         * takes its lock after creating the file (open_tmp), and would lose it otherwise */
+        if (stale && fstatat(dir, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
+            again.st_dev == st.st_dev && again.st_ino == st.st_ino)
+            removed = unlinkat(dir, name, 0) == 0;
     }
     if (fd >= 0) close(fd);
     errno = saved;
-    return stale;
+    return removed;
 }
 
-/* Removes BASE.tmp.* files beside target that occam_outfile_tmp_stale finds no process
- * writes: what a writer killed by SIGKILL (or a crash) left. Only regular files with exactly
- * that name; one pass over the folder; nothing here is an error. */
+/* Removes BASE.tmp.* files beside target that no process writes (occam_outfile_remove_stale):
+ * what a writer killed by SIGKILL (or a crash) left. One pass over the folder; nothing here is
+ * an error. */
 static void remove_stale(const char *target)
 {
     const char *slash = strrchr(target, '/');
@@ -533,7 +543,7 @@ static void remove_stale(const char *target)
     for (struct dirent *e; (e = readdir(d));) {
         const char *n = e->d_name;
         if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0) continue;
-        if (occam_outfile_tmp_stale(dirfd(d), n, n + blen + 5)) unlinkat(dirfd(d), n, 0);
+        (void)occam_outfile_remove_stale(dirfd(d), n, n + blen + 5);
     }
     closedir(d);
     errno = saved;
@@ -579,12 +589,13 @@ static int open_tmp(occam_outfile *o, const char *target)
             return -1;
         }
         struct stat a, b;
-        /* where the file system takes no locks there is none to hold, and the PID judges */
-        bool held = flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK;
-        if (held && fstat(fd, &a) == 0 && lstat(o->path, &b) == 0 && a.st_dev == b.st_dev &&
+        /* A remover probing the new file holds its lock for a moment: wait for it. Where the
+         * file system takes no locks there is none to hold. */
+        while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
+        if (fstat(fd, &a) == 0 && lstat(o->path, &b) == 0 && a.st_dev == b.st_dev &&
             a.st_ino == b.st_ino)
             return fd;
-        close(fd);
+        close(fd); /* removed in the moment before the lock: the name is no longer ours */
         forget(o);
     }
     errno = EEXIST;
@@ -648,9 +659,13 @@ int occam_outfile_commit(occam_outfile *o, occam_error *err)
     if (fflush(f) != 0) e = errno ? errno : EIO;
     if (!e && ferror(f)) e = earlier;
     if (!e && !o->in_place && fsync(fileno(f)) != 0) e = errno;
+    /* the lock lasts past the rename (a copy of the descriptor holds it): another writer of
+     * the target that found the file unlocked between the close and the rename removed it */
+    int keep = o->in_place ? -1 : dup(fileno(f));
     if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
     if (!e && !o->in_place && rename(o->path, o->target) != 0) e = errno;
     if (e && !o->in_place) unlink(o->path);
+    if (keep >= 0) close(keep);
     forget(o);
     if (e) return write_failed(err, o->shown, strerror(e));
     /* The new file is in place, but its name may not survive a crash: say so. */

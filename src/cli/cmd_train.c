@@ -156,8 +156,9 @@ static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, oc
             snprintf(sio->last_failed + k, cap - (size_t)k, "; the last good checkpoint is %.*s",
                      (int)(cap / 2 - 64), w->last);
         else
-            snprintf(sio->last_failed + k, cap - (size_t)k, "; no checkpoint of this run was "
-                     "written");
+            snprintf(sio->last_failed + k, cap - (size_t)k, "%s",
+                     w->moved ? "; this run's checkpoints went with the folder"
+                              : "; no checkpoint of this run was written");
         return OCCAM_OK;
     }
     return rc;
@@ -348,15 +349,13 @@ static void print_shell_word(FILE *f, const char *w)
         fputs(w, f);
         return;
     }
-    /* a control byte would drive the terminal: bash's $'...' writes it as \xHH, and the
-     * word still pastes back as itself */
-    bool control = false;
-    for (const unsigned char *c = (const unsigned char *)w; *c && !control; c++)
-        control = *c < 0x20 || *c == 0x7f;
-    if (control) {
+    /* a word a message would show otherwise (a control byte, a C1 control such as U+009B,
+     * broken UTF-8: cli_shown) would drive the terminal: bash's $'...' writes every byte
+     * past ASCII as \xHH, and the word still pastes back as itself */
+    if (strcmp(cli_shown(w), w) != 0) {
         fputs("$'", f);
         for (const unsigned char *c = (const unsigned char *)w; *c; c++) {
-            if (*c < 0x20 || *c == 0x7f) fprintf(f, "\\x%02X", *c);
+            if (*c < 0x20 || *c >= 0x7f) fprintf(f, "\\x%02X", *c);
             else if (*c == '\'' || *c == '\\') fprintf(f, "\\%c", *c);
             else fputc(*c, f);
         }
@@ -543,6 +542,9 @@ static int run(const cli_opts *o, occam_error *err)
             err->msg[0] = 0;
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
             msg_append(err, "; the last good checkpoint is %s", sio.wr.last);
+        } else if (rc != OCCAM_OK && sio.wr.moved) {
+            msg_append(err, "; training stopped after %d epoch%s, and this run's checkpoints "
+                       "went with the folder", fit.epochs, fit.epochs == 1 ? "" : "s");
         } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0 && fit.epochs > 0) {
             /* the first checkpoint failing (a file-size limit) said only 'write failed' */
             msg_append(err, "; training stopped after %d epoch%s, and no checkpoint of this "

@@ -187,15 +187,19 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_opts *o, occam_error 
             return occam_error_set(err, OCCAM_ERR_INPUT, "%s: option --%s does not apply here",
                                    cmd, longopts[idx].name);
         /* a forgotten value: `--save --report r.json` saved the model as a file named
-         * "--report" and wrote no report */
-        for (int k = 0; optarg && !strncmp(optarg, "--", 2) && longopts[k].name; k++) {
-            size_t n = strlen(longopts[k].name);
-            if (!strncmp(optarg + 2, longopts[k].name, n) &&
-                (optarg[2 + n] == 0 || optarg[2 + n] == '='))
-                return occam_error_set(err, OCCAM_ERR_INPUT, "%s: --%s takes a value, and got "
-                                       "'%s', an option: a forgotten value? (a value that "
-                                       "starts so is written --%s=./%s)", cmd,
-                                       longopts[idx].name, optarg, longopts[idx].name, optarg);
+         * "--report" and wrote no report. getopt takes any unique prefix (--rep), and -h. */
+        size_t name = optarg && !strncmp(optarg, "--", 2) ? strcspn(optarg + 2, "=") : 0;
+        bool option = optarg && !strcmp(optarg, "-h");
+        for (int k = 0; name && !option && longopts[k].name; k++)
+            option = !strncmp(optarg + 2, longopts[k].name, name);
+        if (option) {
+            bool path = strchr("rocuIOS", c) != NULL; /* options whose value is a file */
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s: --%s takes a value, and got "
+                                   "'%s', an option: a forgotten value?%s%s%s%s%s", cmd,
+                                   longopts[idx].name, optarg,
+                                   path ? " (a file so named is written --" : "",
+                                   path ? longopts[idx].name : "", path ? "=./" : "",
+                                   path ? optarg : "", path ? ")" : "");
         }
         switch (c) {
         case 's':

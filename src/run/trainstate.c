@@ -394,7 +394,7 @@ static int set_aside(const char *path, const char *run, occam_error *err)
 
 /* Keeps this run's newest `keep` checkpoints, and always `just` (the one just written, which
  * files of a branch it was resumed back from can outnumber in steps); removes temporary files
- * that writers killed mid-write left behind (occam_outfile_tmp_stale). Other runs'
+ * that writers killed mid-write left behind (occam_outfile_remove_stale). Other runs'
  * checkpoints, and an older release's without a name, are never removed: a later, unrelated
  * run in the default folder deleted the first run's final states without a word. Counts the
  * others in *others, and this run's past the one just written in *later. A failure to list or
@@ -417,8 +417,8 @@ static void tidy(const char *dir, int keep, const char *just, const char *run, s
         long long st;
         const char *tmp = strstr(e->d_name, ".safetensors.tmp.");
         if (!strncmp(e->d_name, "ckpt-", 5) && tmp) {
-            if (occam_outfile_tmp_stale(dirfd(d), e->d_name, tmp + strlen(".safetensors.tmp.")))
-                unlinkat(dirfd(d), e->d_name, 0);
+            (void)occam_outfile_remove_stale(dirfd(d), e->d_name,
+                                             tmp + strlen(".safetensors.tmp."));
             continue;
         }
         if (!ckpt_name(e->d_name, &ep, &st) || strlen(e->d_name) >= sizeof f->name ||
@@ -466,11 +466,20 @@ static int lock_folder(occam_state_writer *w, double wait_seconds, occam_error *
      * held the old folder's file, and a second run took the new one and wrote beside this
      * run's checkpoints. It is taken again, here; another run's is then a refusal. */
     if (w->locked && !occam_fsutil_lock_still_held(w->dir, w->lock_fd)) {
-        fprintf(stderr, "occam: note: train.checkpoint_dir '%s' was moved or removed during "
-                "the run; its lock is taken again\n", w->dir);
+        /* the last checkpoint went with the old folder: not named as if it were here */
+        w->last[0] = 0;
+        w->moved = true;
+        int fd = -1;
+        occam_error taken = {0};
+        if (occam_fsutil_lock_dir(w->dir, "train.checkpoint_dir", 0, &fd, &taken) != OCCAM_OK)
+            return occam_error_set(err, OCCAM_ERR_RUNTIME, "train.checkpoint_dir '%s' was moved "
+                                   "or removed during the run, and its lock cannot be taken "
+                                   "again: %s", w->dir, taken.msg);
         occam_fsutil_unlock_dir(w->lock_fd);
-        w->lock_fd = -1;
-        w->locked = false;
+        w->lock_fd = fd;
+        fprintf(stderr, "occam: note: train.checkpoint_dir '%s' was moved or removed during "
+                "the run; its lock is taken again, and the checkpoints before go on in the "
+                "folder's new place\n", w->dir);
     }
     if (w->locked) return OCCAM_OK;
     int rc = occam_fsutil_make_dir(w->dir, "train.checkpoint_dir", err);
