@@ -1750,6 +1750,22 @@ Test(noisy, layer_moments_match_naive_loops_in_double)
     }
 }
 
+/* A noisy regression net of the n widths w and activation act (noisy_model's seed), its
+ * parameters moved by N(0, 0.25) draws from r: the γ tests' nets. */
+static void gamma_net(occam_model *m, const int *w, int n, occam_act act, uint64_t seed,
+                      occam_rng *r)
+{
+    occam_config cfg;
+    occam_config_defaults(&cfg);
+    memcpy(cfg.model.layers, w, (size_t)n * sizeof *w);
+    cfg.model.nlayers = n;
+    cfg.noise.enabled = true;
+    cfg.data.task = OCCAM_TASK_REGRESS;
+    cfg.model.activation = act;
+    noisy_model(m, &cfg, seed);
+    for (size_t i = 0; i < m->lay.nparams; i++) m->params[i] += (float)(0.5 * occam_rng_normal(r));
+}
+
 /* γ of a net with two hidden layers (the Jacobian's back-propagation through a hidden-to-hidden
  * layer, and the sigmoid's derivative: the tests above have one hidden layer, ReLU or tanh) and
  * two outputs, against tr(H (H + βP)⁻¹) in weight space as above (J by central differences of a
@@ -1761,18 +1777,9 @@ Test(noisy, gamma_of_a_two_hidden_layer_sigmoid_net_matches_the_weight_space_tra
     const int w[] = {D, 5, 4, K};
     for (int pass = 0; pass < 2; pass++) {
         int N = pass ? 200 : 9;
-        occam_config cfg;
-        occam_config_defaults(&cfg);
-        memcpy(cfg.model.layers, w, sizeof w);
-        cfg.model.nlayers = 4;
-        cfg.noise.enabled = true;
-        cfg.data.task = OCCAM_TASK_REGRESS;
-        cfg.model.activation = OCCAM_ACT_SIGMOID;
         occam_model m;
-        noisy_model(&m, &cfg, 17);
         occam_rng r = occam_rng_seed(6, (uint64_t)pass);
-        for (size_t i = 0; i < m.lay.nparams; i++)
-            m.params[i] += (float)(0.5 * occam_rng_normal(&r));
+        gamma_net(&m, w, 4, OCCAM_ACT_SIGMOID, 17, &r);
         occam_dataset ds = {.n = (size_t)N, .d = D, .targets = K};
         ds.x = malloc(sizeof(float) * N * D);
         for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);
@@ -1879,19 +1886,10 @@ Test(noisy, gamma_estimated_over_two_outputs_matches_its_probes_and_the_exact_tr
 {
     enum { D = 20, H = 40, K = 2, N = 300, M = N * K, W = D * H + H * K, PR = NOISY_DOF_PROBES };
     for (int repeated = 0; repeated < 2; repeated++) {
-        occam_config cfg;
-        occam_config_defaults(&cfg);
         const int w[] = {D, H, K};
-        memcpy(cfg.model.layers, w, sizeof w);
-        cfg.model.nlayers = 3;
-        cfg.noise.enabled = true;
-        cfg.data.task = OCCAM_TASK_REGRESS;
-        cfg.model.activation = OCCAM_ACT_TANH;
         occam_model m;
-        noisy_model(&m, &cfg, 29);
         occam_rng r = occam_rng_seed(9, 2);
-        for (size_t i = 0; i < m.lay.nparams; i++)
-            m.params[i] += (float)(0.5 * occam_rng_normal(&r));
+        gamma_net(&m, w, 3, OCCAM_ACT_TANH, 29, &r);
         occam_dataset ds = {.n = N, .d = D, .targets = K};
         ds.x = malloc(sizeof(float) * N * D);
         for (int i = 0; i < N * D; i++) ds.x[i] = (float)occam_rng_normal(&r);

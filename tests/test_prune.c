@@ -816,6 +816,25 @@ static double magnitude_of(const occam_model *m, size_t i, const void *ctx)
 
 static void with_bias(occam_config *c) { c->prune.bias = true; }
 
+/* How many of the n ranked entries e the mask prunes, with *top the largest pruned reference
+ * score and *bottom the smallest kept one (0 and +inf when there are none). */
+static uint64_t split_at_the_mask(const occam_model *m, const ranked *e, size_t n, double *top,
+                                  double *bottom)
+{
+    uint64_t pruned = 0;
+    *top = 0;
+    *bottom = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (m->mask[e[i].at]) {
+            *bottom = fmin(*bottom, e[i].score);
+        } else {
+            *top = fmax(*top, e[i].score);
+            pruned++;
+        }
+    }
+    return pruned;
+}
+
 /* Global magnitude pruning removes exactly the k smallest |w| of a sort by (|w|, position), with
  * the biases (initialised to 0: hundreds of tied scores, broken by segment order, each layer's
  * weights before its biases) and without them. */
@@ -883,17 +902,9 @@ static void gradient_scores(occam_prune_method method)
     qsort(e, n, sizeof *e, cmp_ranked);
     occam_prune_event ev;
     prune_once(&r, 0.6, &ev);
-    uint64_t k = occam_select_count(0.6, n), pruned = 0;
-    double top = 0, bottom = INFINITY; /* the largest pruned and smallest kept reference score */
-    for (size_t i = 0; i < n; i++) {
-        if (r.m.mask[e[i].at]) {
-            bottom = fmin(bottom, e[i].score);
-        } else {
-            top = fmax(top, e[i].score);
-            pruned++;
-        }
-    }
-    cr_assert_eq(pruned, k);
+    uint64_t k = occam_select_count(0.6, n);
+    double top, bottom;
+    cr_assert_eq(split_at_the_mask(&r.m, e, n, &top, &bottom), k);
     cr_assert(top <= bottom * (1 + 1e-5), "method %d: a pruned score %.9g above a kept %.9g",
               method, top, bottom);
     cr_assert(top > 0, "the scores are not trivial");
@@ -995,16 +1006,11 @@ Test(prune, snr_scores_are_the_mean_over_the_softplus_width)
         double target = 0.14 * step;
         occam_prune_event ev;
         prune_once(&r, target, &ev);
-        uint64_t k = occam_select_count(target, n), pruned = 0;
+        uint64_t k = occam_select_count(target, n);
         cr_assert(zeros > 20 && zeros < k, "%zu zero means", zeros);
-        double top = 0, bottom = INFINITY; /* the largest pruned and smallest kept reference */
+        double top, bottom;
+        uint64_t pruned = split_at_the_mask(&r.m, e, n, &top, &bottom);
         for (size_t i = 0; i < n; i++) {
-            if (r.m.mask[e[i].at]) {
-                bottom = fmin(bottom, e[i].score);
-            } else {
-                top = fmax(top, e[i].score);
-                pruned++;
-            }
             if (e[i].score == 0.0)
                 cr_assert(!r.m.mask[e[i].at], "a zero mean at %zu kept", e[i].at);
             if (r.m.rho[e[i].at] == -1000.0f && e[i].score > 0)

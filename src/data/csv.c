@@ -349,16 +349,14 @@ static size_t csv_split_group(const csv_reader *r)
 {
     for (size_t j = 0; j + 1 < r->ncell; j++) {
         const csv_cell *a = &r->cell[j], *b = &r->cell[j + 1];
-        const char *p = a->text, *end = a->text + a->len;
-        if (a->quoted || b->quoted) continue;
-        if (p < end && (*p == '-' || *p == '+')) p++;
-        size_t lead = (size_t)(end - p);
-        if (lead < 1 || lead > 3 || !csv_digits(p, end, lead)) continue;
-        const char *q = b->text, *bend = b->text + b->len;
-        if (!csv_digits(q, bend, 3)) continue;
-        if (q + 3 == bend || (q[3] == '.' && q + 4 < bend && csv_digits(q + 4, bend,
-                                                                       (size_t)(bend - q - 4))))
-            return j;
+        char joined[64];
+        if (a->quoted || b->quoted || a->len + b->len + 2 > sizeof joined ||
+            !csv_digits(b->text, b->text + b->len, 3))
+            continue;
+        int n = snprintf(joined, sizeof joined, "%.*s,%.*s", (int)a->len, a->text, (int)b->len,
+                         b->text);
+        const csv_cell c = {.text = joined, .len = (size_t)n};
+        if (csv_grouped(&c)) return j;
     }
     return CSV_NONE;
 }
