@@ -512,8 +512,8 @@ bool occam_outfile_remove_stale(int dir, const char *name, const char *tail)
          * is a POSIX lock, an exclusive one needs the file open for writing). A writer of an
          * older release held none, and is judged by its PID; a tagged file whose lock cannot
          * be tested is kept: its PID may be another namespace's or host's. */
-        bool free = flock(fd, LOCK_SH | LOCK_NB) == 0;
-        bool stale = free ? tagged || dead : !tagged && errno != EWOULDBLOCK && dead;
+        bool unlocked = flock(fd, LOCK_SH | LOCK_NB) == 0;
+        bool stale = unlocked ? tagged || dead : !tagged && errno != EWOULDBLOCK && dead;
         /* removed while the lock is held, and only if the name is still this file: a writer
          * takes its lock after creating the file (open_tmp), and would lose it otherwise */
         if (stale && fstatat(dir, name, &again, AT_SYMLINK_NOFOLLOW) == 0 &&
