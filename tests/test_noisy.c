@@ -1319,6 +1319,21 @@ static void forward_double(const occam_model *m, const double *x, double *out)
     memcpy(out, a, sizeof(double) * lay->width[lay->nlayers]);
 }
 
+/* The double forward pass at x with parameter q at keep + h (into up) and keep - h (into dn),
+ * each as float32 holds it; returns the step between the two. Parameter q is left at keep - h:
+ * the caller restores it. */
+static double central_pair(occam_model *m, size_t q, float keep, double h, const double *x,
+                           double *up, double *dn)
+{
+    m->params[q] = (float)(keep + h);
+    double hp = (double)m->params[q] - keep;
+    forward_double(m, x, up);
+    m->params[q] = (float)(keep - h);
+    double hm = keep - (double)m->params[q];
+    forward_double(m, x, dn);
+    return hp + hm;
+}
+
 /* The inverse of the n×n SPD matrix a (Gauss–Jordan, no pivoting needed), into inv. */
 static void spd_inverse(const double *a, int n, double *inv)
 {
@@ -1376,13 +1391,8 @@ Test(noisy, gauss_newton_gamma_matches_the_weight_space_trace)
             for (int i = 0; i < n; i++) {
                 size_t row = (size_t)((double)i * N / n);
                 for (int u = 0; u < 4; u++) x[u] = ds.x[row * 4 + u];
-                m.params[q] = (float)(keep + h);
-                double hp = (double)m.params[q] - keep;
-                forward_double(&m, x, up);
-                m.params[q] = (float)(keep - h);
-                double hm = keep - (double)m.params[q];
-                forward_double(&m, x, dn);
-                for (int k = 0; k < K; k++) J[((size_t)i * K + k) * P + p] = (up[k] - dn[k]) / (hp + hm);
+                double step = central_pair(&m, q, keep, h, x, up, dn);
+                for (int k = 0; k < K; k++) J[((size_t)i * K + k) * P + p] = (up[k] - dn[k]) / step;
             }
             m.params[q] = keep;
         }
@@ -1800,14 +1810,8 @@ Test(noisy, gamma_of_a_two_hidden_layer_sigmoid_net_matches_the_weight_space_tra
             double h = 1e-5 * fmax(1.0, fabs(keep));
             for (int i = 0; i < N; i++) {
                 for (int u = 0; u < D; u++) x[u] = ds.x[i * D + u];
-                m.params[q] = (float)(keep + h);
-                double hp = (double)m.params[q] - keep;
-                forward_double(&m, x, up);
-                m.params[q] = (float)(keep - h);
-                double hm = keep - (double)m.params[q];
-                forward_double(&m, x, dn);
-                for (int k = 0; k < K; k++)
-                    J[((size_t)i * K + k) * P + p] = (up[k] - dn[k]) / (hp + hm);
+                double step = central_pair(&m, q, keep, h, x, up, dn);
+                for (int k = 0; k < K; k++) J[((size_t)i * K + k) * P + p] = (up[k] - dn[k]) / step;
             }
             m.params[q] = keep;
         }
