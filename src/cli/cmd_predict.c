@@ -59,29 +59,25 @@ static const char usage[] =
  * unchanged, and so can new rows whose outcome is unknown (NA, blank). dropped (cap bytes)
  * says which column went, for a later message that the rest do not line up ("" when none
  * did). */
-static int predict_dropped_label(const occam_config *cfg, const char *path, int inputs,
-                                 const occam_dataset *in, char *dropped, size_t cap,
-                                 occam_error *err)
+static int predict_dropped_label(const char *path, int inputs, const occam_dataset *in,
+                                 char *dropped, size_t cap, occam_error *err)
 {
     dropped[0] = 0;
-    size_t d = in->d, keep = (size_t)inputs;
-    if (d == keep && in->label_col) {
-        const char *name = in->label_name;
-        char q[4 * 40 + 4] = "";
-        if (name) occam_error_quote(q, sizeof q, name, strlen(name), 40);
-        snprintf(dropped, cap, "its column %zu%s%s%s was dropped as data.label's, the rows "
-                 "having one cell more than the model's %d inputs", in->label_col,
-                 name ? " (\"" : "", q, name ? "\")" : "", inputs);
-    }
-    if (d == keep) return OCCAM_OK;
-    if (d != keep + 1)
+    /* rows of inputs + 1 cells had the column skipped, or refused by the reader when
+     * data.label is past them: any other width is no fit */
+    if (in->d != (size_t)inputs)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: rows have %zu cells, but the model takes %d inputs "
                                "(model.layers; %d with a label column)",
-                               path, d, inputs, inputs + 1);
-    return occam_error_set(err, OCCAM_ERR_INPUT,
-                           "%s: data.label: column %d is out of range: rows have %zu cells",
-                           path, cfg->data.label, d);
+                               path, in->d, inputs, inputs + 1);
+    if (!in->label_col) return OCCAM_OK;
+    const char *name = in->label_name;
+    char q[4 * 40 + 4] = "";
+    if (name) occam_error_quote(q, sizeof q, name, strlen(name), 40);
+    snprintf(dropped, cap, "its column %zu%s%s%s was dropped as data.label's, the rows having "
+             "one cell more than the model's %d inputs", in->label_col, name ? " (\"" : "", q,
+             name ? "\")" : "", inputs);
+    return OCCAM_OK;
 }
 
 /* IDX when the (decompressed) data opens with an IDX magic, CSV otherwise; either way data/'s
@@ -99,7 +95,7 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
                              "(model.layers)",
                              path, in->d, inputs);
     if (rc == OCCAM_OK && !idx)
-        rc = predict_dropped_label(cfg, path, inputs, in, dropped, cap, err);
+        rc = predict_dropped_label(path, inputs, in, dropped, cap, err);
     if (rc == OCCAM_OK) cli_note_csv("--input", path, in);
     if (rc != OCCAM_OK) occam_dataset_free(in);
     return rc;
