@@ -132,7 +132,9 @@ Test(dl, data_bits_match_a_double_reference_and_any_thread_count)
         ref += (log(s) + mx - z[r.train.label[i]]) / log(2.0);
     }
     cr_assert(ref > 1.0, "the reference data code should be non-trivial (%g)", ref);
-    cr_assert(fabs(b1 - ref) <= 1e-9 * ref, "data bits %.12g, reference %.12g", b1, ref);
+    /* The two GEMMs' float logits may round apart: BLIS's generic kernels put the sums 1.6e-9
+     * of them apart (exact on skx and haswell). 1e-6 of 376 bits is 4e-4 bits. */
+    cr_assert(fabs(b1 - ref) <= 1e-6 * ref, "data bits %.12g, reference %.12g", b1, ref);
     for (int l = 0; l < lay->nlayers; l++) free(out[l]);
     rig_down(&r);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "occam/comm.h"
+#include "occam/gemm.h"
 #include "occam/safetensors.h"
 #include "failalloc.h"
 #include "shell.h"
@@ -331,6 +332,11 @@ Test(mpi, ranks_of_other_builds_are_refused, .timeout = 120)
  * rank 0's kernels there, and nothing was said). Ranks of one kernel say nothing. */
 Test(mpi, ranks_on_other_blis_kernels_are_said, .timeout = 120)
 {
+    /* rank 0 runs the kernels this process gets (BLIS_ARCH_TYPE=generic in the environment
+     * gave both ranks the generic ones, and the note was rightly not said) */
+    const char *arch = occam_gemm_init();
+    if (strcmp(arch, "generic") == 0)
+        cr_skip_test("BLIS runs its generic kernels here: no other set is known to run");
     char dir[64], out[1 << 15];
     tmpdir_make(dir, sizeof dir, "mpi");
     const char *train = "train configs/blobs.ini --threads 1 --set train.epochs=1";
