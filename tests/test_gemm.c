@@ -247,6 +247,30 @@ Test(gemm, small_products_limits)
 #endif
 }
 
+/* The small loop is used only where its sums are BLIS's: not beside the generic kernels,
+ * whose sums are not fused; beside occam's own choice on a CPU with FMA (skx or haswell), yes. */
+Test(gemm, small_loop_only_beside_kernels_that_sum_as_it_does)
+{
+    setenv("BLIS_ARCH_TYPE", "generic", 1);
+    occam_error err;
+    cr_assert_eq(occam_gemm_check_env(&err), OCCAM_OK, "%s", err.msg);
+    cr_assert_str_eq(occam_gemm_init(), "generic");
+    cr_assert(!occam_gemm_small_loop());
+}
+
+Test(gemm, small_loop_beside_occams_own_choice_of_kernels)
+{
+    unsetenv("BLIS_ARCH_TYPE");
+    const char *arch = occam_gemm_init();
+#ifdef __FMA__
+    if (strcmp(arch, "skx") && strcmp(arch, "haswell"))
+        cr_skip_test("BLIS runs its %s kernels here", arch);
+    cr_assert(occam_gemm_small_loop(), "%s", arch);
+#else
+    cr_assert(!occam_gemm_small_loop(), "%s: a build without FMA has no small loop", arch);
+#endif
+}
+
 /* With BLIS's skx kernels (occam's choice on AVX-512 CPUs) a product gives the same bits by
  * either path, so the size limit moves no result: BLIS itself, called directly, against
  * occam_gemm on the same small products. */

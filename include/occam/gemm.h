@@ -30,6 +30,13 @@ int occam_gemm_check_env(occam_error *err);
 /* Whether occam_gemm_init overrode BLIS's own CPU detection. */
 bool occam_gemm_arch_overridden(void);
 
+/* Whether occam_gemm gives small products to its own loop (src/runtime/gemm_small.h): only on
+ * a build with FMA, and only where occam_gemm_init found the loop's bits to be those of BLIS's
+ * kernel set, so that no result depends on which of the two took a product (on skx, haswell
+ * and zen; with sandybridge, penryn or generic every product goes to BLIS). Calls
+ * occam_gemm_init. */
+bool occam_gemm_small_loop(void);
+
 /* BLIS allocates its packing buffers from a shared pool that grows, by malloc, whenever more
  * threads pack at the same time than ever before, and it aborts the process when that malloc
  * fails. Call this serially before a team of `threads` threads multiplies: the first time a

@@ -6,6 +6,7 @@
 #include "occam/clock.h"
 
 #include <blis.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 static bool arch_overridden;
 static bool blas_ready;
+static bool small_agrees; /* occam_gemm_init's finding: the small loop gives BLIS's bits here */
 
 /* ---- BLIS_ARCH_TYPE ---------------------------------------------------------------------- */
 
@@ -197,14 +199,74 @@ static void choose_arch(void)
 #endif
 }
 
+/* BLIS's own product, on the calling thread, by its packed ("conventional") kernels only.
+ * Its small/unpacked (sup) kernels, which the haswell and zen sets have for small and skinny
+ * products, sum each element in another order than the packed kernels, and BLIS picks them by
+ * the product's shape: a thread's share of a product then rounded by the thread count (the
+ * owner path's weights at 1 and 2 threads differed in 3,517 of 6,000 floats under haswell).
+ * The packed kernels sum each element over k in blocks of BLIS's KC for the kernel set, the
+ * same whatever m and n. */
+static void blis_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A,
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    /* A fresh runtime object per call: BLIS reads its thread count from here, never from the
+     * global setting, so a call from inside occam's team stays on this thread. */
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &rntm);
+    bli_rntm_disable_l3_sup(&rntm);
+    bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 m, n, k, &alpha, (float *)A, lda, 1, (float *)B, ldb, 1, &beta, C, ldc, 1,
+                 NULL, &rntm);
+}
+
+/* Whether the small loop's sums (ordered fused multiply-adds from +0, k ≤ GEMM_SMALL_KMAX) are
+ * BLIS's, bit for bit, with the kernel set BLIS now runs: then which of the two takes a product
+ * (by its size, so by a thread's share of it) changes no result. True of the skx, haswell and
+ * zen sets (KC ≥ 256, fused); not of sandybridge, penryn or generic, where every product then
+ * goes to BLIS. Probed on tails of both tile sides, both betas, k = 1 to GEMM_SMALL_KMAX. */
+static bool small_matches_blis(void)
+{
+    static const int shapes[][3] = {{1, 1, 1},  {5, 19, 7},   {4, 16, 64},
+                                    {7, 33, 200}, {3, 17, GEMM_SMALL_KMAX}};
+    enum { MAXM = 7, MAXN = 33, MAXK = GEMM_SMALL_KMAX };
+    float *A = malloc(sizeof(float) * (MAXM * MAXK + MAXK * MAXN + 2 * MAXM * MAXN));
+    if (!A) return false; /* BLIS alone: always consistent */
+    float *B = A + MAXM * MAXK, *C = B + MAXK * MAXN, *D = C + MAXM * MAXN;
+    uint32_t x = 12345u;
+    for (int i = 0; i < MAXM * MAXK + MAXK * MAXN; i++) {
+        x = x * 1664525u + 1013904223u; /* any fixed values in [-1, 1) */
+        A[i] = (float)(int32_t)x / 2147483648.0f;
+    }
+    bool same = gemm_small_takes(1, 1, 1, 1.0f, 0.0f); /* false on a build without FMA */
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes && same; s++)
+        for (int t = 0; t < 4 && same; t++) {
+            int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            bool tb = t & 1;
+            float beta = (t & 2) ? 1.0f : 0.0f;
+            for (int i = 0; i < m * n; i++) C[i] = D[i] = (float)i / 7.0f;
+            gemm_small(false, tb, m, n, k, A, k, B, tb ? k : n, beta, C, n);
+            blis_sgemm(false, tb, m, n, k, 1.0f, A, k, B, tb ? k : n, beta, D, n);
+            same = memcmp(C, D, sizeof(float) * (size_t)(m * n)) == 0;
+        }
+    free(A);
+    return same;
+}
+
 const char *occam_gemm_init(void)
 {
     if (!blas_ready) {
         choose_arch();
         bli_init();
         blas_ready = true;
+        small_agrees = small_matches_blis();
     }
     return bli_arch_string(bli_arch_query_id());
+}
+
+bool occam_gemm_small_loop(void)
+{
+    occam_gemm_init();
+    return small_agrees;
 }
 
 bool occam_gemm_arch_overridden(void) { return arch_overridden; }
@@ -303,25 +365,20 @@ void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float 
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (m == 0 || n == 0) return;
-    if (gemm_small_takes(m, n, k, alpha, beta)) {
+    if (small_agrees && gemm_small_takes(m, n, k, alpha, beta)) {
         gemm_small(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    /* A fresh runtime object per call: BLIS reads its thread count from here, never from the
-     * global setting, so a call from inside occam's team stays on this thread. */
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
-    bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 m, n, k, &alpha, (float *)A, lda, 1, (float *)B, ldb, 1, &beta, C, ldc, 1,
-                 NULL, &rntm);
+    blis_sgemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void occam_dgemm(bool ta, bool tb, int m, int n, int k, double alpha, const double *A, int lda,
                  const double *B, int ldb, double beta, double *C, int ldc)
 {
     if (m == 0 || n == 0) return;
-    rntm_t rntm = BLIS_RNTM_INITIALIZER; /* one thread: see occam_gemm */
+    rntm_t rntm = BLIS_RNTM_INITIALIZER; /* one thread, packed kernels: see blis_sgemm */
     bli_rntm_set_num_threads(1, &rntm);
+    bli_rntm_disable_l3_sup(&rntm);
     bli_dgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
                  m, n, k, &alpha, (double *)A, lda, 1, (double *)B, ldb, 1, &beta, C, ldc, 1,
                  NULL, &rntm);

@@ -7,9 +7,10 @@
  * here instead.
  *
  * The loop's arithmetic is fixed: each element of C is its own sum, over k in order, of fused
- * multiply-adds from +0 (then, for beta = 1, added to C). That is what BLIS's skx kernels
- * compute within their block of k (384 to 480; the loop takes k ≤ 256), bit for bit (tested),
- * so on AVX-512 machines the results do not depend on which path a product takes. */
+ * multiply-adds from +0 (then, for beta = 1, added to C). That is what BLIS's packed skx,
+ * haswell and zen kernels compute within their block of k (256 to 480; the loop takes k ≤
+ * 256), bit for bit, so the results do not depend on which path a product takes. occam_gemm
+ * checks that when BLIS starts, and uses the loop only then (occam_gemm_small_loop). */
 #ifndef OCCAM_GEMM_SMALL_H
 #define OCCAM_GEMM_SMALL_H
 
