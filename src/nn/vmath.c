@@ -77,9 +77,19 @@ typedef struct { float x, y; } vf2; /* sin, cos */
 #define IMPL "libm"
 static vf2 V_SINCOSPI(float a)
 {
-    /* in double, where π·a carries no error that matters in float */
-    double t = 3.14159265358979323846 * a;
-    return (vf2){(float)sin(t), (float)cos(t)};
+    /* a = q/2 + r, q whole and |r| ≤ 1/4, exactly (in double); sin and cos of π·r in double,
+     * where its error does not matter in float, turned by q quarter turns: multiples of ½ give
+     * exactly 0 and ±1, as SLEEF's do (sin(π·a) alone gave sinpi(−5) = −6.1e-16) */
+    double x = a;
+    if (!isfinite(x)) return (vf2){NAN, NAN};
+    double q = nearbyint(2.0 * x), t = 3.14159265358979323846 * (x - 0.5 * q);
+    double s = sin(t), c = cos(t);
+    switch ((int)(q - 4.0 * floor(q / 4.0))) { /* q mod 4, exact below 2^53 */
+    case 0: return (vf2){(float)s, (float)c};
+    case 1: return (vf2){(float)c, (float)-s};
+    case 2: return (vf2){(float)-s, (float)-c};
+    default: return (vf2){(float)-c, (float)s};
+    }
 }
 #endif
 
