@@ -291,6 +291,23 @@ static int mpi_two(char *out, size_t cap, const char *dir, const char *args0, co
     return mpi_two_cmds(out, cap, dir, cmd0, cmd1);
 }
 
+/* Two ranks left on one CPU (taskset, mpirun --bind-to none) with the thread count automatic:
+ * rank 1's share of the CPUs is none. It said "runtime.threads = 1: more threads than the 0
+ * cores rank 1 may use", a count nobody set (found by the other-machines sweep). */
+Test(mpi, an_automatic_thread_count_that_leaves_a_rank_no_core_says_so, .timeout = 120)
+{
+    char out[1 << 15], cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 timeout 60 taskset -c \"$(taskset -pc $$ | "
+             "sed 's/.*: *//; s/[,-].*//')\" mpirun --allow-run-as-root " /* our first CPU */
+             "--oversubscribe --bind-to none --quiet -np 2 -x ASAN_OPTIONS %s train "
+             "configs/blobs.ini --set train.epochs=1 2>&1", bin());
+    int sig = 0;
+    cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 2, "%s", out);
+    said_once(out, "occam: ", "runtime.threads = 0 (automatic): no core is left for rank 1 (2 "
+                             "ranks share this host's CPUs, fewer than the ranks)");
+}
+
 /* Ranks of two builds call other collectives in another order, and waited in them for ever (an
  * old build in an allgather, the new in an allreduce). The ranks compare the build ID first: a
  * copy of occam whose ID is changed (the 12 hex digits `occam --version` prints, rewritten in

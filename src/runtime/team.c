@@ -406,11 +406,17 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     }
     int want = requested ? requested : 1; /* no core left for this rank: one thread */
     if (want > cores && !oversubscribe) {
+        if (w->local_size > 1 && !requested) /* the automatic count, not one the user set */
+            return occam_error_set(err, OCCAM_ERR_INPUT,
+                                   "%s = 0 (automatic): no core is left for rank %d (%d ranks "
+                                   "share this host's CPUs, fewer than the ranks); run fewer "
+                                   "ranks per host, or set runtime.oversubscribe = true to run "
+                                   "it on one thread anyway", origin, w->rank, w->local_size);
         if (w->local_size > 1)
             return occam_error_set(err, OCCAM_ERR_INPUT,
                                    "%s = %d: more threads than the %d core%s rank %d may use "
                                    "(%d ranks share this host); set runtime.oversubscribe = "
-                                   "true to allow it", origin, requested ? requested : 1, cores,
+                                   "true to allow it", origin, requested, cores,
                                    cores == 1 ? "" : "s", w->rank, w->local_size);
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s = %d: more threads than the %d core%s this process may use%s; "
