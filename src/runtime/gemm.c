@@ -355,8 +355,9 @@ int occam_gemm_prepare(int threads, occam_error *err)
     if (!pt.ok)
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "out of memory: BLIS needs about %zu MiB of packing buffers for "
-                               "%d threads; free memory or use fewer threads (--threads)",
-                               (share * (size_t)threads) >> 20, threads);
+                               "%d thread%s; free memory%s",
+                               (share * (size_t)threads) >> 20, threads, threads == 1 ? "" : "s",
+                               threads == 1 ? "" : " or use fewer threads (--threads)");
     prepared_threads = threads;
     return OCCAM_OK;
 }
