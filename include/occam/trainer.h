@@ -169,6 +169,14 @@ char *occam_trainer_grouping(const occam_trainer *tr);
  * of 2 and 1 threads and ranks of 1 and 2 have as many threads in all, not the same bits.
  * malloc'd; NULL when out of memory. */
 char *occam_trainer_rank_threads(const occam_trainer *tr);
+
+/* What a run's bits depend on in this build and on this machine, beyond BLIS's kernel set
+ * (which occam_gemm_init names): whether small products take occam's own loop (a build with
+ * FMA, beside kernels that sum as it does: occam_gemm_small_loop) and the noisy step's vector
+ * math (SLEEF's deterministic functions, or libm's on a build without FMA), e.g. "small
+ * products by occam's loop, vector math by sleef-finz-avx512f". A static string; calls
+ * occam_gemm_init. */
+const char *occam_trainer_arith(void);
 const occam_comm *occam_trainer_comm(const occam_trainer *tr);
 /* Whether layer l computes its weight gradient on the owner path (else shard + reduce). */
 bool occam_trainer_layer_owner(const occam_trainer *tr, int l);

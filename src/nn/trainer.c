@@ -40,6 +40,7 @@
 #include "occam/comm.h"
 #include "occam/gemm.h"
 #include "kernels.h"
+#include "vmath.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
 #include "occam/reduce.h"
@@ -111,6 +112,15 @@ static char *rank_grouping(const occam_trainer *tr)
     for (int t = 0; t < p->threads; t++)
         k += (size_t)snprintf(s + k, cap - k, "%s%d", t ? "," : "", p->node_of[t]);
     return s;
+}
+
+const char *occam_trainer_arith(void)
+{
+    static char arith[128];
+    if (!arith[0])
+        snprintf(arith, sizeof arith, "small products by %s, vector math by %s",
+                 occam_gemm_small_loop() ? "occam's loop" : "BLIS", vmath_impl());
+    return arith;
 }
 
 char *occam_trainer_grouping(const occam_trainer *tr)

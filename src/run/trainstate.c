@@ -288,7 +288,8 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
                             {"occam.blis", occam_gemm_init()}, {"occam.run", res->run_id},
                             {"occam.data", res->data_crc},
                             {"occam.train_rows", res->train_rows}, {"occam.nodes", groups},
-                            {"occam.rank_threads", rank_threads}, {"config", json}};
+                            {"occam.rank_threads", rank_threads},
+                            {"occam.arith", occam_trainer_arith()}, {"config", json}};
     int rc = occam_st_write(path, l->t, l->n, meta, (int)(sizeof meta / sizeof meta[0]), err);
     free(l), free(hist), free(evs), free(json), free(groups), free(rank_threads);
     return rc;
@@ -1233,6 +1234,13 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (blis && strcmp(blis, occam_gemm_init()))
         list_printf(r->note, sizeof r->note, "the checkpoint was written with BLIS's %s "
                     "kernels, this run uses %s", blis, occam_gemm_init());
+    /* another build's arithmetic: one for a CPU without FMA has no small loop and takes
+     * libm's functions for the noisy step (the same sources, the same BLIS kernels, and the
+     * resume said it continued bit-identically); a state from before the key does not say */
+    const char *arith = occam_st_meta_get(&f, "occam.arith");
+    if (arith && strcmp(arith, occam_trainer_arith()))
+        list_printf(r->note, sizeof r->note, "the checkpoint's build computed %s, this "
+                    "one's %s", arith, occam_trainer_arith());
     const char *data = occam_st_meta_get(&f, "occam.data");
     if (data && *data && res->data_crc[0] && strcmp(data, res->data_crc))
         list_printf(r->note, sizeof r->note, "the training rows differ from the checkpoint's "
