@@ -271,13 +271,20 @@ Test(gemm, small_loop_beside_occams_own_choice_of_kernels)
 #endif
 }
 
-/* With BLIS's skx kernels (occam's choice on AVX-512 CPUs) a product gives the same bits by
- * either path, so the size limit moves no result: BLIS itself, called directly, against
- * occam_gemm on the same small products. */
-Test(gemm, small_products_match_blis_skx_bit_for_bit)
+/* Beside the kernel sets occam_gemm_small_loop names, a product gives the same bits by either
+ * path, so the size limit moves no result: BLIS itself (packed kernels, as occam_gemm calls it),
+ * called directly, against occam_gemm on the same small products. One test per set: BLIS reads
+ * BLIS_ARCH_TYPE once. */
+static void small_products_match_blis(const char *want)
 {
+    setenv("BLIS_ARCH_TYPE", want, 1);
+    occam_error err;
+    if (occam_gemm_check_env(&err) != OCCAM_OK) cr_skip_test("%s", err.msg);
     const char *arch = occam_gemm_init();
-    if (strcmp(arch, "skx") != 0) cr_skip_test("BLIS runs its %s kernels here, not skx", arch);
+    cr_assert_str_eq(arch, want, "BLIS started before the test set its kernels");
+#ifdef __FMA__
+    cr_assert(occam_gemm_small_loop(), "%s: the small loop is not used", arch);
+#endif
     occam_rng r = occam_rng_seed(12, 0);
     for (size_t s = 0; s < sizeof small_shapes / sizeof *small_shapes; s++)
         for (int t = 0; t < 8; t++) {
@@ -288,14 +295,25 @@ Test(gemm, small_products_match_blis_skx_bit_for_bit)
             occam_gemm(ta, tb, m, n, k, 1.0f, c.A, c.lda, c.B, c.ldb, beta, c.C, c.ldc);
             rntm_t rntm = BLIS_RNTM_INITIALIZER;
             bli_rntm_set_num_threads(1, &rntm);
+            bli_rntm_disable_l3_sup(&rntm);
             bli_sgemm_ex(ta ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
                          tb ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &one, c.A, c.lda, 1,
                          c.B, c.ldb, 1, &beta, c.R, c.ldc, 1, NULL, &rntm);
             cr_assert(memcmp(c.C, c.R, sizeof(float) * c.nc) == 0,
-                      "%d×%d×%d ta=%d tb=%d beta=%g: other bits than BLIS's", m, n, k, ta, tb,
-                      beta);
+                      "%s: %d×%d×%d ta=%d tb=%d beta=%g: other bits than BLIS's", arch, m, n, k,
+                      ta, tb, beta);
             small_case_free(&c);
         }
+}
+
+Test(gemm, small_products_match_blis_skx_bit_for_bit) { small_products_match_blis("skx"); }
+Test(gemm, small_products_match_blis_haswell_bit_for_bit) { small_products_match_blis("haswell"); }
+Test(gemm, small_products_match_blis_zen_bit_for_bit) { small_products_match_blis("zen"); }
+Test(gemm, small_products_match_blis_zen2_bit_for_bit) { small_products_match_blis("zen2"); }
+Test(gemm, small_products_match_blis_zen3_bit_for_bit) { small_products_match_blis("zen3"); }
+Test(gemm, small_products_match_blis_excavator_bit_for_bit)
+{
+    small_products_match_blis("excavator");
 }
 
 /* Infinities and NaN in A or B reach C as in the ordered sums (an Inf times a padded zero

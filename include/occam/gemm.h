@@ -31,9 +31,9 @@ int occam_gemm_check_env(occam_error *err);
 bool occam_gemm_arch_overridden(void);
 
 /* Whether occam_gemm gives small products to its own loop (src/runtime/gemm_small.h): only on
- * a build with FMA, and only where occam_gemm_init found the loop's bits to be those of BLIS's
- * kernel set, so that no result depends on which of the two took a product (on skx, haswell
- * and zen; with sandybridge, penryn or generic every product goes to BLIS). Calls
+ * a build with FMA, and only beside BLIS kernel sets whose bits the loop's are (skx, haswell,
+ * zen, zen2, zen3, excavator: tested), so that no result depends on which of the two took a
+ * product; with sandybridge, penryn or generic every product goes to BLIS. Calls
  * occam_gemm_init. */
 bool occam_gemm_small_loop(void);
 
