@@ -47,11 +47,12 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI_MOD_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
 TEST_OBJ  := $(TEST_SRC:%.c=$(BUILD)/%.o)
 
-# A hash of the sources and the compiler's flags, which `occam --version` prints and the ranks
-# of an MPI job compare first: another build calls other collectives in another order, and
-# ranks of two builds waited in different ones for ever. The flags count too: a build for a CPU
-# without FMA (OPT="-O3 -march=x86-64-v2") has no small-product loop and takes libm's vector
-# math, and its ranks' weights drift from a -march=native build's.
+# A hash of the sources and of the macros the compiler defines under the build's flags (its
+# version, __FMA__, __AVX512F__, ...: what -march=native means on this host, not the words), which
+# `occam --version` prints and the ranks of an MPI job compare first: another build calls other
+# collectives in another order, and ranks of two builds waited in different ones for ever. A
+# build for a CPU without FMA (OPT="-O3 -march=x86-64-v2") takes libm's vector math, and its
+# ranks' weights would drift from an FMA build's.
 BUILD_ID_SRC := $(sort $(LIB_SRC) $(CLI_SRC) $(shell find include src -name '*.h'))
 # Computed at every make and replaced only when it changes: a source removed or renamed (its
 # time kept) left the ID of the tree before, which a clean build of the same sources refused
@@ -59,7 +60,7 @@ BUILD_ID_SRC := $(sort $(LIB_SRC) $(CLI_SRC) $(shell find include src -name '*.h
 BUILD_ID_OBJ := $(BUILD)/src/cli/options.o $(BUILD)/src/cli/main.o
 $(BUILD)/gen/occam_build.h: FORCE
 	@mkdir -p $(dir $@)
-	@printf '#define OCCAM_BUILD_ID "%s"\n' "$$({ cat $(BUILD_ID_SRC); echo '$(CC) $(CFLAGS)'; } | sha256sum | cut -c1-12)" > $@.tmp
+	@printf '#define OCCAM_BUILD_ID "%s"\n' "$$({ cat $(BUILD_ID_SRC); $(CC) $(CFLAGS) -dM -E -x c /dev/null | sort; } | sha256sum | cut -c1-12)" > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 FORCE:
 $(BUILD_ID_OBJ): $(BUILD)/gen/occam_build.h

@@ -19,6 +19,7 @@ static void blis_call(int m, int n, int k, const float *A, const float *B, float
     float one = 1.0f, zero = 0.0f;
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(1, &rntm);
+    bli_rntm_disable_l3_sup(&rntm); /* as occam_gemm calls BLIS */
     bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_TRANSPOSE, m, n, k, &one, (float *)A, k, 1, (float *)B,
                  k, 1, &zero, C, n, 1, NULL, &rntm);
 }
@@ -60,8 +61,9 @@ int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 1;
     if (threads < 1 || threads > 2) threads = 1;
-    printf("# BLIS kernels %s, %d thread%s calling at once; op(A)·op(B)ᵀ as a layer's forward\n",
-           occam_gemm_init(), threads, threads > 1 ? "s" : "");
+    printf("# BLIS kernels %s, %d thread%s calling at once; op(A)·op(B)ᵀ as a layer's forward; "
+           "occam_gemm %s the loop\n", occam_gemm_init(), threads, threads > 1 ? "s" : "",
+           occam_gemm_small_loop() ? "uses" : "does not use");
     /* A 10-50-1 net's shard of 8 or 16 rows, LeNet's last layers at 64 rows, products with
      * k of 1 to 4 (a first layer of one or two inputs, a shard of a few rows), and sizes on
      * both sides of the loop's limits (2^17 multiply-adds, 2^13 elements of C). */

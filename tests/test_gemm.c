@@ -265,6 +265,8 @@ Test(gemm, small_loop_beside_occams_own_choice_of_kernels)
 #ifdef __FMA__
     if (strcmp(arch, "skx") && strcmp(arch, "haswell"))
         cr_skip_test("BLIS runs its %s kernels here", arch);
+    if (strcmp(bli_info_get_version_str(), "0.9.0"))
+        cr_skip_test("BLIS %s: gemm.c's table is for 0.9.0", bli_info_get_version_str());
     cr_assert(occam_gemm_small_loop(), "%s", arch);
 #else
     cr_assert(!occam_gemm_small_loop(), "%s: a build without FMA has no small loop", arch);
@@ -283,7 +285,8 @@ static void small_products_match_blis(const char *want)
     const char *arch = occam_gemm_init();
     cr_assert_str_eq(arch, want, "BLIS started before the test set its kernels");
 #ifdef __FMA__
-    cr_assert(occam_gemm_small_loop(), "%s: the small loop is not used", arch);
+    if (!strcmp(bli_info_get_version_str(), "0.9.0")) /* the release gemm.c's table is for */
+        cr_assert(occam_gemm_small_loop(), "%s: the small loop is not used", arch);
 #endif
     occam_rng r = occam_rng_seed(12, 0);
     for (size_t s = 0; s < sizeof small_shapes / sizeof *small_shapes; s++)

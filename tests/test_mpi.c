@@ -305,7 +305,7 @@ Test(mpi, an_automatic_thread_count_that_leaves_a_rank_no_core_says_so, .timeout
     int sig = 0;
     cr_assert_eq(shell_run(cmd, out, sizeof out, &sig), 2, "%s", out);
     said_once(out, "occam: ", "runtime.threads = 0 (automatic): no core is left for rank 1 (2 "
-                             "ranks share this host's CPUs, fewer than the ranks)");
+                             "ranks share the 1 CPU this process may use)");
 }
 
 /* Ranks of two builds call other collectives in another order, and waited in them for ever (an

@@ -245,12 +245,12 @@ Test(train, owner_path_is_bitwise_identical_for_1_2_4_threads)
     for (int i = 0; i < 3; i++) occam_model_free(&m[i]);
 }
 
-/* The same on other BLIS kernel sets, for products past the small loop's limits (20-300-3 at
- * batch 64: dW's 150 × 20 × 64 on two threads, 300 × 20 × 64 on one). Under haswell BLIS took
- * some by its shape-picked small/unpacked kernels, and 1 thread differed from 2 in 3,517 of
- * 6,000 weights; under generic (and sandybridge) the small loop's sums are not BLIS's, and
- * which of the two took a product went by its size. Each set in its own test: BLIS reads
- * BLIS_ARCH_TYPE once. */
+/* The same on other BLIS kernel sets, with dW's products on both sides of the small loop's
+ * limit (20-300-3 at batch 64: 300 × 20 × 64 on one thread and 150 × 20 × 64 on two go to
+ * BLIS, 100 × 20 × 64 on three to the loop). Before, 3 threads differed from 1 in 1,551 of
+ * 7,232 parameters under haswell (BLIS's shape-picked small/unpacked kernels and the loop sum
+ * otherwise than its packed ones) and in 1,553 under generic (not fused). Each set in its own
+ * test: BLIS reads BLIS_ARCH_TYPE once. */
 static void owner_threads_on(const char *arch)
 {
     setenv("BLIS_ARCH_TYPE", arch, 1);

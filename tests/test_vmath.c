@@ -374,6 +374,10 @@ Test(vmath, subnormal_arguments_and_exact_sincospi)
         float ws = k == 1 ? 1.0f : k == 3 ? -1.0f : 0.0f, wc = k == 0 ? 1.0f : k == 2 ? -1.0f : 0.0f;
         cr_assert(s[i] == ws && c[i] == wc, "sincospi(%g) = %g, %g", a[i], s[i], c[i]);
     }
+    float z[2] = {-0.0f, 0.0f}; /* sin keeps zero's sign (the libm path's once lost −0's) */
+    vmath_sincospi(s, c, z, 2);
+    cr_assert(signbit(s[0]) && !signbit(s[1]) && c[0] == 1.0f && c[1] == 1.0f,
+              "sincospi(∓0) = %g, %g", s[0], s[1]);
 }
 
 /* A NaN point gives NaN sums and leaves its vector's other lanes, and the padded tail's, as

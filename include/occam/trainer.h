@@ -170,12 +170,10 @@ char *occam_trainer_grouping(const occam_trainer *tr);
  * malloc'd; NULL when out of memory. */
 char *occam_trainer_rank_threads(const occam_trainer *tr);
 
-/* What a run's bits depend on in this build and on this machine, beyond BLIS's kernel set
- * (which occam_gemm_init names): whether small products take occam's own loop (a build with
- * FMA, beside kernels that sum as it does: occam_gemm_small_loop) and the noisy step's vector
- * math (SLEEF's deterministic functions, or libm's on a build without FMA), e.g. "small
- * products by occam's loop, vector math by sleef-finz-avx512f". A static string; calls
- * occam_gemm_init. */
+/* What a run's bits depend on in this build, beyond BLIS's kernel set (which occam_gemm_init
+ * names): the noisy step's vector math, SLEEF's deterministic functions ("sleef-finz-avx512f",
+ * "sleef-finz-avx2": the same bits) or, on a build without FMA, libm's ("libm"). Small products
+ * are no such thing: occam's loop takes them only where it gives BLIS's bits. */
 const char *occam_trainer_arith(void);
 const occam_comm *occam_trainer_comm(const occam_trainer *tr);
 /* Whether layer l computes its weight gradient on the owner path (else shard + reduce). */

@@ -116,11 +116,7 @@ static char *rank_grouping(const occam_trainer *tr)
 
 const char *occam_trainer_arith(void)
 {
-    static char arith[128];
-    if (!arith[0])
-        snprintf(arith, sizeof arith, "small products by %s, vector math by %s",
-                 occam_gemm_small_loop() ? "occam's loop" : "BLIS", vmath_impl());
-    return arith;
+    return vmath_impl();
 }
 
 char *occam_trainer_grouping(const occam_trainer *tr)

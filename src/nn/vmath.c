@@ -79,12 +79,13 @@ static vf2 V_SINCOSPI(float a)
 {
     /* a = q/2 + r, q whole and |r| ≤ 1/4, exactly (in double); sin and cos of π·r in double,
      * where its error does not matter in float, turned by q quarter turns: multiples of ½ give
-     * exactly 0 and ±1, as SLEEF's do (sin(π·a) alone gave sinpi(−5) = −6.1e-16) */
+     * exactly 0 and ±1 (sin(π·a) alone gave sinpi(−5) = −6.1e-16), −0 keeps its sign, as in
+     * SLEEF's functions over the arguments occam gives them (past 1e7 SLEEF's give (0, 1)) */
     double x = a;
     if (!isfinite(x)) return (vf2){NAN, NAN};
-    double q = nearbyint(2.0 * x), t = 3.14159265358979323846 * (x - 0.5 * q);
+    double q = nearbyint(2.0 * x), t = 3.14159265358979323846 * (q == 0 ? x : x - 0.5 * q);
     double s = sin(t), c = cos(t);
-    switch ((int)(q - 4.0 * floor(q / 4.0))) { /* q mod 4, exact below 2^53 */
+    switch ((int)(q - 4.0 * floor(q / 4.0))) { /* q mod 4: exact for every float */
     case 0: return (vf2){(float)s, (float)c};
     case 1: return (vf2){(float)c, (float)-s};
     case 2: return (vf2){(float)-s, (float)-c};

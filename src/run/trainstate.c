@@ -1234,13 +1234,13 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     if (blis && strcmp(blis, occam_gemm_init()))
         list_printf(r->note, sizeof r->note, "the checkpoint was written with BLIS's %s "
                     "kernels, this run uses %s", blis, occam_gemm_init());
-    /* another build's arithmetic: one for a CPU without FMA has no small loop and takes
-     * libm's functions for the noisy step (the same sources, the same BLIS kernels, and the
-     * resume said it continued bit-identically); a state from before the key does not say */
+    /* another build's vector math: one for a CPU without FMA takes libm's functions for the
+     * noisy step (the same sources, the same BLIS kernels, and the resume said it continued
+     * bit-identically); a state from before the key does not say */
     const char *arith = occam_st_meta_get(&f, "occam.arith");
     if (arith && strcmp(arith, occam_trainer_arith()))
-        list_printf(r->note, sizeof r->note, "the checkpoint's build computed %s, this "
-                    "one's %s", arith, occam_trainer_arith());
+        list_printf(r->note, sizeof r->note, "the checkpoint's build took its vector math from "
+                    "%s, this one from %s", arith, occam_trainer_arith());
     const char *data = occam_st_meta_get(&f, "occam.data");
     if (data && *data && res->data_crc[0] && strcmp(data, res->data_crc))
         list_printf(r->note, sizeof r->note, "the training rows differ from the checkpoint's "

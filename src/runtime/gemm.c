@@ -223,13 +223,15 @@ static void blis_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const
  * product (by its size, so by a thread's share of it) changes no result. The sets whose kernels
  * fuse and sum k in order within a block of KC ≥ 256, each checked against BLIS on this CPU by
  * tests/test_gemm.c (one test per set). Not sandybridge, penryn or generic (not fused), nor the
- * sets no test here could run (knl, the FMA4 ones): there every product goes to BLIS. (A probe
- * at start-up would multiply through BLIS before occam_gemm_prepare has checked that its
- * buffers can be had, and BLIS aborts when their malloc fails.) */
+ * sets no test here could run (knl, the FMA4 ones), nor any set of another BLIS release (its
+ * kernels and blocks may differ): there every product goes to BLIS. (A probe at start-up would
+ * multiply through BLIS before occam_gemm_prepare has checked that its buffers can be had, and
+ * BLIS aborts when their malloc fails.) */
 static bool small_matches_blis(const char *arch)
 {
     static const char *const fused[] = {"skx", "haswell", "zen", "zen2", "zen3", "excavator"};
     if (!gemm_small_takes(1, 1, 1, 1.0f, 0.0f)) return false; /* a build without FMA */
+    if (strcmp(bli_info_get_version_str(), "0.9.0")) return false; /* the table's release */
     for (size_t i = 0; i < sizeof fused / sizeof *fused; i++)
         if (!strcmp(arch, fused[i])) return true;
     return false;

@@ -10,7 +10,8 @@
  * multiply-adds from +0 (then, for beta = 1, added to C). That is what BLIS's packed skx,
  * haswell and zen kernels compute within their block of k (256 to 480; the loop takes k ≤
  * 256), bit for bit, so the results do not depend on which path a product takes. occam_gemm
- * checks that when BLIS starts, and uses the loop only then (occam_gemm_small_loop). */
+ * uses the loop only beside the kernel sets listed in gemm.c (each tested against BLIS:
+ * occam_gemm_small_loop). */
 #ifndef OCCAM_GEMM_SMALL_H
 #define OCCAM_GEMM_SMALL_H
 

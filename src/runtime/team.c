@@ -323,7 +323,8 @@ int occam_team_cgroup_cpus(const char *proc_cgroup, const char *fs_root)
 
 int occam_team_thread_limit(void) { return omp_get_thread_limit(); }
 
-int occam_team_cores(void)
+/* The CPUs this process may use (before ranks sharing them divide them). */
+static int team_procs(void)
 {
     /* libgomp's count of the CPUs this process may use, taken before it binds the initial
      * thread: with OMP_PLACES or OMP_PROC_BIND set, the main thread's own affinity mask has
@@ -338,6 +339,12 @@ int occam_team_cores(void)
     }
     int cap = team_place_cap();
     if (cap < procs) procs = cap > 0 ? cap : 1;
+    return procs;
+}
+
+int occam_team_cores(void)
+{
+    int procs = team_procs();
     /* Ranks that mpirun left on the same CPUs divide them: rank i of the host's L takes its
      * share (possibly none: then only runtime.oversubscribe lets it run). */
     const occam_comm *w = occam_comm_world();
@@ -409,9 +416,10 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
         if (w->local_size > 1 && !requested) /* the automatic count, not one the user set */
             return occam_error_set(err, OCCAM_ERR_INPUT,
                                    "%s = 0 (automatic): no core is left for rank %d (%d ranks "
-                                   "share this host's CPUs, fewer than the ranks); run fewer "
-                                   "ranks per host, or set runtime.oversubscribe = true to run "
-                                   "it on one thread anyway", origin, w->rank, w->local_size);
+                                   "share the %d CPU%s this process may use); run fewer ranks "
+                                   "per host, or set runtime.oversubscribe = true to run it on "
+                                   "one thread anyway", origin, w->rank, w->local_size,
+                                   team_procs(), team_procs() == 1 ? "" : "s");
         if (w->local_size > 1)
             return occam_error_set(err, OCCAM_ERR_INPUT,
                                    "%s = %d: more threads than the %d core%s rank %d may use "
