@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "occam/config.h"
+#include "occam/gemm.h"
 #include "occam/data.h"
 #include "occam/fit.h"
 #include "occam/model.h"
@@ -182,6 +183,11 @@ static void taylor(occam_config *c) { c->prune.method = OCCAM_IMP_TAYLOR; }
  * segment 7 index 17', exit 2). Now divergence, naming the layer. */
 Test(prune, nan_scores_of_finite_weights_are_divergence)
 {
+    /* Beside BLIS's unfused kernels (sandybridge, penryn, generic) each product overflows to
+     * ±inf alone, inf − inf is NaN in layer 1's outputs, and the ReLU makes NaN 0: every
+     * gradient is 0, no score NaN (the fused sums keep one sign of inf) */
+    if (!occam_gemm_small_loop())
+        cr_skip_test("the overflow this test builds gives NaN scores through fused sums only");
     rig r;
     rig_up(&r, 1, taylor);
     const occam_layout *lay = &r.m.lay;

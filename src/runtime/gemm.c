@@ -18,7 +18,7 @@
 
 static bool arch_overridden;
 static bool blas_ready;
-static bool small_agrees; /* occam_gemm_init's finding: the small loop gives BLIS's bits here */
+static bool small_agrees; /* set by occam_gemm_init: the small loop gives BLIS's bits here */
 
 /* ---- BLIS_ARCH_TYPE ---------------------------------------------------------------------- */
 
@@ -202,7 +202,7 @@ static void choose_arch(void)
  * Its small/unpacked (sup) kernels, which the haswell and zen sets have for small and skinny
  * products, sum each element in another order than the packed kernels, and BLIS picks them by
  * the product's shape: a thread's share of a product then rounded by the thread count (the
- * owner path's weights at 1 and 2 threads differed in 3,517 of 6,000 floats under haswell).
+ * owner path's weights at 1 and 2 threads differed in 3,517 of layer 0's 6,000 under haswell).
  * The packed kernels sum each element over k in blocks of BLIS's KC for the kernel set, the
  * same whatever m and n. */
 static void blis_sgemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A,
