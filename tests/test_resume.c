@@ -752,26 +752,34 @@ static void rewrite_state(const char *from, const char *to, const char *drop, co
     edit_state(from, to, &(state_edit){.drop = drop, .cut = cut});
 }
 
-/* A state written with another kernel set (moved from an AVX-512 host to an AVX2 one) says so:
- * the kernels round differently, and the resume said it continued bit-identically. */
-Test(resume, a_state_from_other_kernels_says_so)
+/* A stopped run's state with its metadata `key` set to `value` resumes saying `want`; the state
+ * as written resumes without a note holding `absent`. */
+static void resume_notes_meta(const char *key, const char *value, const char *want,
+                              const char *absent)
 {
     occam_config cfg = blobs(3);
     outcome b = stopped_at(&cfg, 1, 40);
     char other[512];
     snprintf(other, sizeof other, "%s/other.safetensors", dir);
-    const occam_st_meta blis = {"occam.blis", "generic-elsewhere"};
-    edit_state(b.last, other, &(state_edit){.set = &blis, .nset = 1});
+    const occam_st_meta set = {key, value};
+    edit_state(b.last, other, &(state_edit){.set = &set, .nset = 1});
     outcome c = run(&cfg, 1, 0, other);
     cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
-    cr_assert(strstr(c.note, "the checkpoint was written with BLIS's generic-elsewhere kernels, "
-                             "this run uses "), "note: %s", c.note);
+    cr_assert(strstr(c.note, want), "note: %s", c.note);
     outcome_free(&c);
-    outcome d = run(&cfg, 1, 0, b.last); /* the same kernels: no note */
+    outcome d = run(&cfg, 1, 0, b.last); /* as written: no note */
     cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
-    cr_assert_null(strstr(d.note, "kernels"), "note: %s", d.note);
+    cr_assert_null(strstr(d.note, absent), "note: %s", d.note);
     outcome_free(&d);
     outcome_free(&b);
+}
+
+/* A state written with another kernel set (moved from an AVX-512 host to an AVX2 one) says so:
+ * the kernels round differently, and the resume said it continued bit-identically. */
+Test(resume, a_state_from_other_kernels_says_so)
+{
+    resume_notes_meta("occam.blis", "generic-elsewhere", "the checkpoint was written with "
+                      "BLIS's generic-elsewhere kernels, this run uses ", "kernels");
 }
 
 /* The same for a state another build's vector math wrote (one for a CPU without FMA takes
@@ -779,24 +787,10 @@ Test(resume, a_state_from_other_kernels_says_so)
  * bit-identically, and did not (other-machines sweep). */
 Test(resume, a_state_from_another_builds_arithmetic_says_so)
 {
-    occam_config cfg = blobs(3);
-    outcome b = stopped_at(&cfg, 1, 40);
-    char other[512];
-    snprintf(other, sizeof other, "%s/other.safetensors", dir);
-    const occam_st_meta arith = {"occam.arith", "libm-elsewhere"};
-    edit_state(b.last, other, &(state_edit){.set = &arith, .nset = 1});
-    outcome c = run(&cfg, 1, 0, other);
-    cr_assert_eq(c.rc, OCCAM_OK, "%s", c.note);
     char want[256];
     snprintf(want, sizeof want, "the checkpoint's build took its vector math from "
              "libm-elsewhere, this one from %s", occam_trainer_arith());
-    cr_assert(strstr(c.note, want), "note: %s", c.note);
-    outcome_free(&c);
-    outcome d = run(&cfg, 1, 0, b.last); /* the same build: no note */
-    cr_assert_eq(d.rc, OCCAM_OK, "%s", d.note);
-    cr_assert_null(strstr(d.note, "vector math"), "note: %s", d.note);
-    outcome_free(&d);
-    outcome_free(&b);
+    resume_notes_meta("occam.arith", "libm-elsewhere", want, "vector math");
 }
 
 /* A mixture-prior state from before noise.zero_cap (one mixture per layer, its zero component
