@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../src/runtime/gemm_small.h"
+#include "blis_kernels.h"
 #include "occam/gemm.h"
 #include "occam/rng.h"
 
@@ -251,10 +252,7 @@ Test(gemm, small_products_limits)
  * whose sums are not fused; beside occam's own choice on a CPU with FMA (skx or haswell), yes. */
 Test(gemm, small_loop_only_beside_kernels_that_sum_as_it_does)
 {
-    setenv("BLIS_ARCH_TYPE", "generic", 1);
-    occam_error err;
-    cr_assert_eq(occam_gemm_check_env(&err), OCCAM_OK, "%s", err.msg);
-    cr_assert_str_eq(occam_gemm_init(), "generic");
+    use_blis_kernels("generic");
     cr_assert(!occam_gemm_small_loop());
 }
 
@@ -277,13 +275,9 @@ Test(gemm, small_loop_beside_occams_own_choice_of_kernels)
  * path, so the size limit moves no result: BLIS itself (packed kernels, as occam_gemm calls it),
  * called directly, against occam_gemm on the same small products. One test per set: BLIS reads
  * BLIS_ARCH_TYPE once. */
-static void small_products_match_blis(const char *want)
+static void small_products_match_blis(const char *arch)
 {
-    setenv("BLIS_ARCH_TYPE", want, 1);
-    occam_error err;
-    if (occam_gemm_check_env(&err) != OCCAM_OK) cr_skip_test("%s", err.msg);
-    const char *arch = occam_gemm_init();
-    cr_assert_str_eq(arch, want, "BLIS started before the test set its kernels");
+    use_blis_kernels(arch);
 #ifdef __FMA__
     if (!strcmp(bli_info_get_version_str(), "0.9.0")) /* the release gemm.c's table is for */
         cr_assert(occam_gemm_small_loop(), "%s: the small loop is not used", arch);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blis_kernels.h"
 #include "occam/config.h"
 #include "occam/data.h"
 #include "occam/fit.h"
@@ -225,6 +226,20 @@ static double max_rel_diff(const occam_model *a, const occam_model *b)
     return maxd / maxw;
 }
 
+/* cfg trained on the owner path at th[0], th[1] and th[2] threads: the same bits. */
+static void owner_same_bits(occam_config *cfg, const int th[3], const char *kernels)
+{
+    cfg->runtime.grad = OCCAM_GRAD_OWNER;
+    occam_model m[3];
+    occam_eval ev[3];
+    for (int i = 0; i < 3; i++) train(cfg, th[i], &m[i], &ev[i]);
+    for (int i = 1; i < 3; i++)
+        cr_assert(memcmp(m[0].params, m[i].params, m[0].lay.nparams * sizeof(float)) == 0,
+                  "owner path, %s kernels: %d threads differ from %d (max rel diff %g)",
+                  kernels, th[i], th[0], max_rel_diff(&m[0], &m[i]));
+    for (int i = 0; i < 3; i++) occam_model_free(&m[i]);
+}
+
 /* The owner path computes every weight gradient over the whole batch in one GEMM per row
  * block: its result does not depend on the thread count, to the bit. */
 Test(train, owner_path_is_bitwise_identical_for_1_2_4_threads)
@@ -233,16 +248,7 @@ Test(train, owner_path_is_bitwise_identical_for_1_2_4_threads)
     blobs_config(&cfg);
     cfg.train.epochs = 3;
     cfg.train.batch = 50;
-    cfg.runtime.grad = OCCAM_GRAD_OWNER;
-    occam_model m[3];
-    occam_eval ev[3];
-    int th[3] = {1, 2, 4};
-    for (int i = 0; i < 3; i++) train(&cfg, th[i], &m[i], &ev[i]);
-    for (int i = 1; i < 3; i++)
-        cr_assert(memcmp(m[0].params, m[i].params, m[0].lay.nparams * sizeof(float)) == 0,
-                  "owner path: %d threads differ from 1 (max rel diff %g)", th[i],
-                  max_rel_diff(&m[0], &m[i]));
-    for (int i = 0; i < 3; i++) occam_model_free(&m[i]);
+    owner_same_bits(&cfg, (const int[3]){1, 2, 4}, occam_gemm_init());
 }
 
 /* The same on other BLIS kernel sets, with dW's products on both sides of the small loop's
@@ -253,38 +259,19 @@ Test(train, owner_path_is_bitwise_identical_for_1_2_4_threads)
  * test: BLIS reads BLIS_ARCH_TYPE once. */
 static void owner_threads_on(const char *arch)
 {
-    setenv("BLIS_ARCH_TYPE", arch, 1);
-    occam_error err;
-    cr_assert_eq(occam_gemm_check_env(&err), OCCAM_OK, "%s", err.msg);
-    cr_assert_str_eq(occam_gemm_init(), arch, "BLIS started before the test set its kernels");
+    use_blis_kernels(arch);
     occam_config cfg;
     blobs_config(&cfg);
     cfg.model.layers[1] = 300;
     cfg.train.epochs = 2;
     cfg.train.batch = 64;
-    cfg.runtime.grad = OCCAM_GRAD_OWNER;
     cfg.runtime.oversubscribe = true;
-    occam_model m[3];
-    occam_eval ev[3];
-    int th[3] = {1, 2, 3};
-    for (int i = 0; i < 3; i++) train(&cfg, th[i], &m[i], &ev[i]);
-    for (int i = 1; i < 3; i++)
-        cr_assert(memcmp(m[0].params, m[i].params, m[0].lay.nparams * sizeof(float)) == 0,
-                  "owner path, %s kernels: %d threads differ from 1 (max rel diff %g)", arch,
-                  th[i], max_rel_diff(&m[0], &m[i]));
-    for (int i = 0; i < 3; i++) occam_model_free(&m[i]);
+    owner_same_bits(&cfg, (const int[3]){1, 2, 3}, arch);
 }
 
 Test(train, owner_path_is_bitwise_identical_for_any_threads_under_haswell_kernels)
 {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
-        cr_skip_test("this CPU cannot run BLIS's haswell kernels");
     owner_threads_on("haswell");
-#else
-    cr_skip_test("BLIS's haswell kernels are x86's");
-#endif
 }
 
 Test(train, owner_path_is_bitwise_identical_for_any_threads_under_generic_kernels)
