@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include <math.h>
 
+#include "kept.h"
 #include "failalloc.h"
 #include "shell.h"
 #include "tmpdir.h"
@@ -122,11 +123,11 @@ Test(cli, bench_help_repeats_each_benchmarks_usage)
 /* README.md's text (read once). */
 static const char *readme_text(void)
 {
-    static char readme[1 << 20];
+    TEST_KEPT(char, readme, 1 << 20);
     if (readme[0]) return readme;
     FILE *f = fopen("README.md", "rb");
     cr_assert(f, "README.md not found (run the suite from the checkout's root)");
-    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    size_t n = fread(readme, 1, (1 << 20) - 1, f);
     fclose(f);
     readme[n] = '\0';
     return readme;
@@ -337,8 +338,8 @@ Test(cli, train_report_save_then_eval)
            0, "saved");
     FILE *f = fopen(path("r.json"), "rb");
     cr_assert(f);
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text, f);
+    TEST_KEPT(char, text, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20), f);
     fclose(f);
     occam_json_value root;
     occam_error err;
@@ -2374,10 +2375,10 @@ static void reg_files(float x[][REG_D], float *y)
 
 static double report_number(const char *name, const char *a, const char *b)
 {
-    static char text[1 << 20];
+    TEST_KEPT(char, text, 1 << 20);
     FILE *f = fopen(path(name), "rb");
     cr_assert(f, "%s", name);
-    size_t n = fread(text, 1, sizeof text, f);
+    size_t n = fread(text, 1, (1 << 20), f);
     fclose(f);
     occam_json_value root;
     occam_error err;

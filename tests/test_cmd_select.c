@@ -23,6 +23,7 @@
 #include "../src/cli/grid.h"
 #include "../src/cli/plot.h"
 #include "occam/json.h"
+#include "kept.h"
 #include "shell.h"
 #include "tmpdir.h"
 
@@ -242,8 +243,8 @@ static void load_json(const char *file, occam_json_value *root)
 {
     FILE *f = fopen(file, "r");
     cr_assert(f, "%s was not written", file);
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text, f);
+    TEST_KEPT(char, text, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20), f);
     fclose(f);
     occam_error err = {0};
     cr_assert_eq(occam_json_parse(root, text, n, &err), OCCAM_OK, "%s: %s", file, err.msg);

@@ -14,6 +14,7 @@
 #include "occam/comm.h"
 #include "occam/gemm.h"
 #include "occam/safetensors.h"
+#include "kept.h"
 #include "failalloc.h"
 #include "shell.h"
 #include "tmpdir.h"
@@ -77,8 +78,8 @@ static void total_bits(const char *report, char *line, size_t cap)
 {
     FILE *f = fopen(report, "rb");
     cr_assert_not_null(f, "%s", report);
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text - 1, f);
+    TEST_KEPT(char, text, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
     fclose(f);
     text[n] = 0;
     const char *p = strstr(text, "\"mdl\"");

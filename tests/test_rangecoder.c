@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kept.h"
+
 #include "occam/error.h"
 #include "../src/mdl/rangecoder.h"
 
@@ -309,8 +311,8 @@ static void ref_freqs(const double *p, size_t n, uint32_t total, uint32_t *freq)
 Test(rangecoder, table_split_matches_a_sort_based_reference)
 {
     prng g = {12345};
-    static double p[1 << 17];
-    static uint32_t want[1 << 17];
+    TEST_KEPT(double, p, 1 << 17);
+    TEST_KEPT(uint32_t, want, 1 << 17);
     for (int trial = 0; trial < 60; trial++) {
         size_t n = 1 + prng_next(&g) % (trial < 50 ? 3000 : (1u << 17));
         uint32_t total = (uint32_t)(n + prng_next(&g) % (trial % 3 ? 1000 : (1u << 24)));
