@@ -2676,6 +2676,14 @@ Test(data, load_csv)
     snprintf(cfg.data.test, sizeof cfg.data.test, "%s", wide.s);
     expect_load_error(&cfg, tr_p.s);
     expect_load_error(&cfg, wide.s);
+    /* a column more, whose last cell is no label: the widths are said, before the label (it
+     * was "label 7 out of range", read from the wrong column; a user's R export) */
+    path_t more = write_text("more.csv", "a,b,y,b2\n8,1,1,7\n");
+    snprintf(cfg.data.test, sizeof cfg.data.test, "%s", more.s);
+    char want[700];
+    snprintf(want, sizeof want, "%s:1: 4 cells a row, but %s has 3: the columns do not line up",
+             more.s, tr_p.s);
+    expect_load_error(&cfg, want);
     /* A missing test file frees the training set too. */
     snprintf(cfg.data.test, sizeof cfg.data.test, "%s", fixture("none.csv").s);
     expect_load_error(&cfg, "none.csv");

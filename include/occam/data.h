@@ -202,6 +202,11 @@ typedef struct occam_csv_opts {
      * outcome: NA, blank or any text), and label_col and label_name say which it was. */
     int skip;
     size_t skip_cols;
+    /* Cells a row must have (0: any), checked on the first line, before a label is read: a
+     * test file's are the training file's (cols_of, its path). A test file with a column more
+     * said "label 126 out of range", its label being read from another column. */
+    size_t cols;
+    const char *cols_of;
 } occam_csv_opts;
 
 /* The longest CSV line, in bytes without its '\n': a longer one is OCCAM_ERR_INPUT

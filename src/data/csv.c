@@ -629,6 +629,12 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
 {
     sh->cols = r->ncell;
     sh->first = r->lineno;
+    if (o->cols && sh->cols != o->cols)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: %zu cells a row, but %s has %zu: the columns do not "
+                               "line up with the training rows' (features, then the label)",
+                               r->path, r->lineno, sh->cols, o->cols_of ? o->cols_of : "",
+                               o->cols);
     /* predict's skipped column, known from the cell count; out of range, it is refused here,
      * before its cells are read as features */
     bool skips = o->label == OCCAM_LABEL_NONE && o->skip_cols >= 2 && sh->cols == o->skip_cols;
