@@ -217,7 +217,7 @@ $(FUZZ_RUNS): fuzz-run-%:
 	      $(FUZZ_BUILD)/logs/$$n.log | tr '\n' ' '; echo; } >> $$sum; \
 	else \
 	  { awk '/^(fuzz: |==[0-9]+==|occam: internal error|INFO: libFuzzer)|runtime error:/ {on = 1} \
-	         on && k++ < 100 END {if (!k) exit 1}' $(FUZZ_BUILD)/logs/$$n.log || \
+	         on && k++ < 100 {print} END {if (!k) exit 1}' $(FUZZ_BUILD)/logs/$$n.log || \
 	      tail -n 5 $(FUZZ_BUILD)/logs/$$n.log; \
 	    grep -E '^(artifact_prefix|stat::)' $(FUZZ_BUILD)/logs/$$n.log; } >> $$sum; st=failed; \
 	fi; \
