@@ -170,6 +170,12 @@ char *occam_trainer_grouping(const occam_trainer *tr);
  * malloc'd; NULL when out of memory. */
 char *occam_trainer_rank_threads(const occam_trainer *tr);
 
+/* BLIS's kernel set, which a run's bits depend on: occam_gemm_init's name when every rank runs
+ * the same one (and on one rank), else each rank's in rank order ("skx,haswell": ranks on
+ * other CPUs, or a BLIS_ARCH_TYPE on one). A checkpoint records it, so that a resume on ranks
+ * of other kernels says so whichever rank's differ (only rank 0's was recorded). */
+const char *occam_trainer_kernels(const occam_trainer *tr);
+
 /* What a run's bits depend on in this build, beyond BLIS's kernel set (which occam_gemm_init
  * names): the noisy step's vector math, SLEEF's deterministic functions ("sleef-finz-avx512f",
  * "sleef-finz-avx2": the same bits) or, on a build without FMA, libm's ("libm"). Small products

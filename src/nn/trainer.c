@@ -92,6 +92,7 @@ struct occam_trainer {
                                       may run different thread counts) */
     size_t *rng_bytes;             /* ranks > 1: [ranks] bytes of each rank's streams */
     char *world_groups;            /* ranks > 1: every rank's grouping (gather_groupings) */
+    char *kernels;                 /* ranks > 1: the ranks' BLIS kernel sets (rank_kernels) */
     /* noisy weights (noise.enabled), else NULL: shard path only; partial[t] holds [dμ | dσ²] */
     noisy_state *noise;
 };
@@ -112,6 +113,29 @@ static char *rank_grouping(const occam_trainer *tr)
     for (int t = 0; t < p->threads; t++)
         k += (size_t)snprintf(s + k, cap - k, "%s%d", t ? "," : "", p->node_of[t]);
     return s;
+}
+
+/* The ranks' kernel sets as occam_trainer_kernels says them, malloc'd (NULL: out of memory).
+ * A collective: every rank calls it once, before anything that can fail on one rank. */
+static char *rank_kernels(const occam_trainer *tr)
+{
+    enum { NAME = 24 };
+    char mine[NAME] = {0}, all[tr->ranks][NAME];
+    snprintf(mine, sizeof mine, "%s", occam_gemm_init());
+    occam_comm_allgather_bytes(tr->comm, mine, all, NAME);
+    int same = 1;
+    for (int r = 1; r < tr->ranks; r++) same &= strcmp(all[r], all[0]) == 0;
+    int n = same ? 1 : tr->ranks;
+    size_t cap = (size_t)n * NAME, k = 0;
+    char *s = malloc(cap);
+    for (int r = 0; s && r < n; r++)
+        k += (size_t)snprintf(s + k, cap - k, "%s%s", r ? "," : "", all[r]);
+    return s;
+}
+
+const char *occam_trainer_kernels(const occam_trainer *tr)
+{
+    return tr->kernels ? tr->kernels : occam_gemm_init();
 }
 
 const char *occam_trainer_arith(void)
@@ -204,6 +228,7 @@ void occam_trainer_free(occam_trainer *tr)
     free(tr->all_rng);
     free(tr->rng_bytes);
     free(tr->world_groups);
+    free(tr->kernels);
     noisy_state_free(tr->noise);
     if (tr->replica)
         for (int g = 1; g < tr->plan.nodes; g++) free(tr->replica[g]);
@@ -487,6 +512,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
             tr->streams += counts[r];
             if (tr->rng_bytes) tr->rng_bytes[r] = sizeof(occam_rng) * (size_t)counts[r];
         }
+        tr->kernels = rank_kernels(tr);
     }
     occam_optim_init(&tr->opt, &p.optim);
     tr->rows = trainer_rows(p.batch, threads);
@@ -518,6 +544,7 @@ int occam_trainer_create(occam_trainer **out, occam_model *model, occam_trainer_
         }
     }
     ok &= !tr->comm || tr->rng_bytes != NULL; /* each rank's thread count, for checkpoints */
+    ok &= !tr->comm || tr->kernels != NULL;   /* and kernel set */
     if (ok) {
         tr->label = occam_alloc_zero(tr->rows, sizeof(int32_t));
         tr->target = occam_alloc_zero(tr->rows * (size_t)outw, sizeof(float));

@@ -285,7 +285,8 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
     occam_st_meta meta[] = {{"format", OCCAM_STATE_FORMAT}, {"occam.version", OCCAM_VERSION},
                             {"occam.layers", widths},       {"occam.threads", nthreads},
                             {"occam.position", where},      {"occam.ranks", nranks},
-                            {"occam.blis", occam_gemm_init()}, {"occam.run", res->run_id},
+                            {"occam.blis", occam_trainer_kernels(v->tr)},
+                            {"occam.run", res->run_id},
                             {"occam.data", res->data_crc},
                             {"occam.train_rows", res->train_rows}, {"occam.nodes", groups},
                             {"occam.rank_threads", rank_threads},
@@ -1231,9 +1232,13 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     /* another machine's kernels round differently (a state moved from an AVX-512 host to an
      * AVX2 one); a state from before the key does not say which it had */
     const char *blis = occam_st_meta_get(&f, "occam.blis");
-    if (blis && strcmp(blis, occam_gemm_init()))
-        list_printf(r->note, sizeof r->note, "the checkpoint was written with BLIS's %s "
-                    "kernels, this run uses %s", blis, occam_gemm_init());
+    const char *kernels = occam_trainer_kernels(v->tr); /* every rank's, in rank order */
+    if (blis && strcmp(blis, kernels))
+        list_printf(r->note, sizeof r->note, "the checkpoint was written with BLIS's %.60s%s "
+                    "kernels%s, this run uses %.60s%s%s", blis, strlen(blis) > 60 ? "…" : "",
+                    strchr(blis, ',') ? " (rank by rank)" : "", kernels,
+                    strlen(kernels) > 60 ? "…" : "",
+                    strchr(kernels, ',') ? " (rank by rank)" : "");
     /* another build's vector math: one for a CPU without FMA takes libm's functions for the
      * noisy step (the same sources, the same BLIS kernels, and the resume said it continued
      * bit-identically); a state from before the key does not say */
