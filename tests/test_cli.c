@@ -892,8 +892,10 @@ Test(cli, checkpoint_of_another_shape_is_refused_naming_the_layer)
 }
 
 /* Rewrites the safetensors file `from` as `to` (checksum and all, as occam writes it) with
- * element `at` of tensor `name` (F32 or F64) set to v. */
-static void poison(const char *from, const char *to, const char *name, size_t at, double v)
+ * element `at` of tensor `name` (F32 or F64) set to v, unless name is NULL, and metadata `key`
+ * set to `value`, unless key is NULL. */
+static void rewrite_st(const char *from, const char *to, const char *name, size_t at, double v,
+                       const char *key, const char *value)
 {
     occam_st_file f;
     occam_error err = {0};
@@ -906,7 +908,7 @@ static void poison(const char *from, const char *to, const char *name, size_t at
         const occam_st_tensor_view *x = &f.tensors[i];
         t[i] = (occam_st_tensor){x->name, x->dtype, x->ndim, {0}, x->data};
         memcpy(t[i].shape, x->shape, sizeof t[i].shape);
-        if (!strcmp(x->name, name)) {
+        if (name && !strcmp(x->name, name)) {
             size_t size = x->dtype == OCCAM_ST_F64 || x->dtype == OCCAM_ST_I64   ? 8
                           : x->dtype == OCCAM_ST_F32 || x->dtype == OCCAM_ST_U32 ? 4
                           : x->dtype == OCCAM_ST_U8                              ? 1
@@ -924,13 +926,23 @@ static void poison(const char *from, const char *to, const char *name, size_t at
             t[i].data = copy;
         }
     }
-    cr_assert(copy, "no tensor %s in %s", name, from);
-    int nm = 0;
-    for (int i = 0; i < f.nmeta; i++)
-        if (strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) meta[nm++] = f.meta[i];
+    cr_assert(copy || !name, "no tensor %s in %s", name ? name : "", from);
+    int nm = 0, set = 0;
+    for (int i = 0; i < f.nmeta; i++) {
+        if (!strcmp(f.meta[i].key, OCCAM_ST_CHECKSUM_KEY)) continue;
+        meta[nm] = f.meta[i];
+        if (key && !strcmp(f.meta[i].key, key)) meta[nm].value = value, set++;
+        nm++;
+    }
+    cr_assert(set || !key, "no metadata %s in %s", key ? key : "", from);
     cr_assert_eq(occam_st_write(to, t, f.ntensors, meta, nm, &err), OCCAM_OK, "%s", err.msg);
     free(copy);
     occam_st_close(&f);
+}
+
+static void poison(const char *from, const char *to, const char *name, size_t at, double v)
+{
+    rewrite_st(from, to, name, at, v, NULL, NULL);
 }
 
 /* n.ini's small net trained 2 epochs: the model in m.st, a state per epoch in ck/. */
@@ -941,6 +953,28 @@ static void train_with_states(void)
     expect(occam("train %s --set train.epochs=2 --set train.checkpoint_every=1 "
                  "--set train.checkpoint_dir=%s --save %s", path("n.ini"), path("ck"),
                  path("m.st")), 0, "saved");
+}
+
+/* A resume's notes quote the state's own text (its kernel set, its config's paths): a control
+ * byte there reached the terminal raw, though messages show echoed input as \xHH (found by a
+ * hostile-input sweep; the header of train's standard output printed a config's name raw too). */
+Test(cli, a_state_cannot_drive_the_terminal_through_a_resume_note)
+{
+    train_with_states();
+    char state[600], cmd[2048];
+    snprintf(state, sizeof state, "%s", path("ck/ckpt-e0001-s000000002.safetensors"));
+    rewrite_st(state, path("esc.st"), NULL, 0, 0, "occam.blis", "\033]0;x\007\033[2J");
+    expect(occam("train %s --set train.epochs=2 --resume %s", path("n.ini"), path("esc.st")), 0,
+           "the checkpoint was written with BLIS's \\x1B]0;x\\x07\\x1B[2J kernels");
+    cr_assert_null(strchr(out, '\033'), "%s", out);
+    /* a config whose name holds one: the header's echo */
+    char esc[600];
+    snprintf(esc, sizeof esc, "%s", path("e\033[2J.ini"));
+    write_file("e\033[2J.ini", N_INI);
+    snprintf(cmd, sizeof cmd, "train '%s' --set train.epochs=1", esc);
+    expect(occam("%s", cmd), 0, "# occam train ");
+    cr_assert_null(strchr(out, '\033'), "%s", out);
+    cr_assert(strstr(out, "e\\x1B[2J.ini"), "%s", out);
 }
 
 /* Without a test set there is no test metric: prune steps, mdl (table and JSON) and the

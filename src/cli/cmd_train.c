@@ -196,16 +196,18 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     /* runtime.grad = owner gives the same bits at any world size; shard-path layers (which
      * auto may choose differently for another world) do not. */
     bool owner = v->cfg->runtime.grad == OCCAM_GRAD_OWNER && !v->m->rho;
-    if (rd->world[0]) fprintf(stderr, "\noccam: note: %s", rd->world);
+    /* the notes quote the state's own text (its kernel sets, its config's paths): shown as
+     * messages show input, a control byte as \xHH, so that a state cannot drive the terminal */
+    if (rd->world[0]) fprintf(stderr, "\noccam: note: %s", cli_shown(rd->world));
     if (rd->unread[0])
         fprintf(stderr, "\noccam: note: %s (they change nothing in this run)",
-                rd->unread);
+                cli_shown(rd->unread));
     if (rd->bits_back[0])
         fprintf(stderr, "\noccam: note: %s (the bits-back line at the end reads %s, no weight "
-                "does)", rd->bits_back, strchr(rd->bits_back, ';') ? "them" : "it");
+                "does)", cli_shown(rd->bits_back), strchr(rd->bits_back, ';') ? "them" : "it");
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
-                "uninterrupted one\n", rd->note);
+                "uninterrupted one\n", cli_shown(rd->note));
     else if (rd->world[0] && !owner)
         fprintf(stderr, "; the run continues, but not bit-identically: the shard-path layers' "
                 "gradients are summed in another order (%s)\n",
@@ -445,7 +447,7 @@ static int run(const cli_opts *o, occam_error *err)
     char summary[512];
     occam_config_summary(&cfg, summary, sizeof summary);
     printf("# occam train %s: %s\n# changed from the defaults (all keys: --print-config; the "
-           "report has them too):\n", o->config, summary);
+           "report has them too):\n", cli_shown(o->config), cli_shown(summary));
     if (occam_config_write_ini_changed(&cfg, stdout) == 0) printf("# (none)\n");
     fflush(stdout);
     cli_note_inert(&cfg, NULL);

@@ -30,12 +30,12 @@ void select_print_header(const select_run *s, FILE *out)
 {
     char summary[512];
     occam_config_summary(&s->base, summary, sizeof summary);
-    fprintf(out, "# occam select %s: %d point%s over ", s->o->config, s->g.npoints,
+    fprintf(out, "# occam select %s: %d point%s over ", cli_shown(s->o->config), s->g.npoints,
             s->g.npoints == 1 ? "" : "s");
     for (int a = 0; a < s->g.naxes; a++)
         fprintf(out, "%s%s (%d)", a ? " x " : "", s->g.axis[a].key, s->g.axis[a].n);
     fprintf(out, ", the first --grid varying slowest\n# before the grid: %s\n"
-                 "# changed from the defaults before the grid:\n", summary);
+                 "# changed from the defaults before the grid:\n", cli_shown(summary));
     if (occam_config_write_ini_changed(&s->base, out) == 0) fprintf(out, "# (none)\n");
     fflush(out);
 }
