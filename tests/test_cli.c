@@ -759,12 +759,13 @@ Test(cli, a_short_command_stopped_by_a_signal_says_so, .timeout = 60)
     const char *bin = shell_occam_bin();
     /* A shell starts `cmd &` with SIGINT ignored, nohup (as a CI job may run) SIGHUP, and a
      * signal ignored at the start stays ignored: env puts them back to their defaults. */
-    static const char *sigs[] = {"TERM", "HUP", "INT"};
-    static const int codes[] = {143, 129, 130};
+    /* USR1 and XCPU (a batch system's warning, a soft CPU limit) ended it without a word */
+    static const char *sigs[] = {"TERM", "HUP", "INT", "USR1", "XCPU"};
+    static const int codes[] = {143, 129, 130, 138, 152};
     char start[1024];
-    snprintf(start, sizeof start, "env --default-signal=HUP,INT,TERM %s eval $d/c.ini "
-             "--checkpoint $d/m.st 2>$d/e.txt", bin);
-    for (int k = 0; k < 3; k++) {
+    snprintf(start, sizeof start, "ulimit -c 0; env --default-signal=HUP,INT,TERM,USR1,XCPU "
+             "%s eval $d/c.ini --checkpoint $d/m.st 2>$d/e.txt", bin);
+    for (int k = 0; k < 5; k++) {
         /* waits until the open of the FIFO blocks (the handler is in place long before; without
          * /proc's wchan, two seconds) */
         int sig = 0;

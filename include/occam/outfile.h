@@ -96,7 +96,8 @@ int occam_outfile_unlink_open(void);
  * looked at. True if it was removed; errno is kept. */
 bool occam_outfile_remove_stale(int dir, const char *name, const char *tail);
 
-/* For SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE, a handler that calls
+/* For SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM and SIGXCPU, a
+ * handler that calls
  * occam_outfile_unlink_open, with `say` says so on stderr ("occam: stopped by signal 15; 1
  * unfinished output removed": a short command such as eval or compress ended without a word;
  * not under an MPI launcher, which ends every other rank with SIGTERM once one fails, and

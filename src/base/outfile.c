@@ -461,7 +461,12 @@ static void die_cleanly(int sig)
 void occam_outfile_catch_signals(bool say)
 {
     say_stop = say;
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+    /* SIGUSR1, SIGUSR2, SIGALRM and SIGXCPU end a process by default too (a batch system's
+     * warning, a soft CPU limit): compress, predict and plot ended on them without a word, and
+     * plot left its temporary PNG (found by a hostile-input sweep). train and select stop
+     * after their step on SIGUSR1 and SIGXCPU instead (their own handlers, installed later). */
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE,
+                               SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = die_cleanly;
