@@ -751,6 +751,33 @@ Test(cli, a_signal_while_the_data_loads_stops_at_once, .timeout = 60)
     }
 }
 
+/* A --save to a FIFO no process reads: the run waited in open(2) for a reader with its stop
+ * only recorded, and one SIGTERM (timeout(1)'s) never ended it (found by a hostile-input
+ * sweep). Now the wait gives up on the stop, and the model goes to train.checkpoint_dir, as
+ * for any --save that fails. */
+Test(cli, a_save_to_a_fifo_no_one_reads_ends_on_a_stop_and_keeps_the_model, .timeout = 60)
+{
+    cr_assert_eq(mkfifo(path("fo"), 0600), 0, "%s", strerror(errno));
+    char start[1024];
+    snprintf(start, sizeof start, "env --default-signal=TERM %s train %s --threads 1 "
+             "--set train.epochs=1 --set train.checkpoint_dir=$d/ck --save $d/fo >$d/o.txt "
+             "2>$d/e.txt", shell_occam_bin(), BLOBS);
+    int sig = 0;
+    /* waits until the run has trained and waits for the FIFO's reader */
+    int rc = signal_when_ready(start,
+                               "for i in $(seq 500); do grep -q 'accuracy' $d/o.txt 2>/dev/null "
+                               "|| grep -q 'test_acc' $d/e.txt 2>/dev/null && break; "
+                               "sleep 0.02; done; sleep 0.3",
+                               "TERM", "cat $d/e.txt", &sig);
+    cr_assert(rc == 1 || rc == 143, "exit %d (signal %d): %s", rc, sig, out);
+    cr_assert(strstr(out, "no process has the FIFO open for reading, and the run was asked to "
+                          "stop"), "%s", out);
+    cr_assert(strstr(out, "the model was written to "), "%s", out);
+    struct stat st;
+    cr_assert_eq(stat(path("ck/fo"), &st), 0, "no model in ck/: %s", out);
+    cr_assert(S_ISREG(st.st_mode) && st.st_size > 0, "%s", out);
+}
+
 /* A short command (eval, compress, mdl, predict) stopped by a signal says so, and dies of it
  * (128 + N): it ended without a word. Here eval waits on a config FIFO no one writes. */
 Test(cli, a_short_command_stopped_by_a_signal_says_so, .timeout = 60)

@@ -89,6 +89,13 @@ void occam_outfile_abort(occam_outfile *o);
  * Returns how many it removed. */
 int occam_outfile_unlink_open(void);
 
+/* A FIFO output is opened when a reader has it open; until then the writer waits, asking
+ * `stop` every 20 ms (NULL: never), and fails once it says a stop was asked for ("PATH: write
+ * failed: no process has the FIFO open for reading, and the run was asked to stop"). A run
+ * asked to stop had waited in open(2) for a reader with its stop only recorded: one SIGTERM
+ * from timeout(1) never ended it, and a trained model's --save could not go elsewhere. */
+void occam_outfile_set_stop(int (*stop)(void));
+
 /* Removes NAME in the folder open as dir, a temporary file whose name goes on after ".tmp."
  * with tail, if no writer is still writing it: "PID.TAG" with its lock free, or an older
  * release's "PID" naming no live process (a tagged file whose lock cannot be tested is kept).

@@ -607,6 +607,35 @@ static int open_tmp(occam_outfile *o, const char *target)
     return -1;
 }
 
+static int (*stop_asked)(void);
+
+void occam_outfile_set_stop(int (*stop)(void)) { stop_asked = stop; }
+
+/* A FIFO opened for writing once a reader has it open (blocking writes from then on), or -1:
+ * errno, or ECANCELED when stop_asked said stop while no reader came. */
+static int open_fifo(const char *path)
+{
+    for (;;) {
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0) {
+            int fl = fcntl(fd, F_GETFL);
+            if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+                int e = errno;
+                close(fd);
+                errno = e;
+                return -1;
+            }
+            return fd;
+        }
+        if (errno != ENXIO) return -1; /* ENXIO: no reader yet */
+        if (stop_asked && stop_asked()) {
+            errno = ECANCELED;
+            return -1;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+    }
+}
+
 int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
 {
     memset(o, 0, sizeof *o);
@@ -622,8 +651,14 @@ int occam_outfile_open(occam_outfile *o, const char *path, occam_error *err)
          * after what this process has already printed there. */
         if (descriptor_name(path)) fflush(NULL);
         fd = dup_named(path);
-        if (fd < 0)
+        if (fd < 0 && S_ISFIFO(r.mode)) {
+            fd = open_fifo(path);
+            if (fd < 0 && errno == ECANCELED)
+                return write_failed(err, path, "no process has the FIFO open for reading, and "
+                                    "the run was asked to stop");
+        } else if (fd < 0) {
             fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISREG(r.mode) ? O_APPEND : 0));
+        }
     } else {
         snprintf(o->target, sizeof o->target, "%s", r.target);
         remove_stale(r.target);

@@ -652,6 +652,7 @@ void cli_outputs_final(void)
  * script ignores SIGINT): a stop asked for by name is honoured. */
 void cli_catch_stop_signals(void)
 {
+    occam_outfile_set_stop(occam_fit_stop_requested); /* a FIFO output waits no longer */
     many_ranks = occam_comm_world()->size > 1;
     not_root = !occam_comm_is_root(occam_comm_world());
     loading = 1;
