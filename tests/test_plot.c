@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include "../src/cli/plot.h"
+#include "occam/outfile.h"
 #include "occam/safetensors.h"
 #include "kept.h"
 #include "shell.h"
@@ -957,6 +958,44 @@ static const char *plot_script_of(const char *rep, bool masks)
 }
 
 static const char *plot_script(const char *rep) { return plot_script_of(rep, false); }
+
+/* A signal to occam alone (kill PID, not the terminal's Ctrl-C to the whole group) while gnuplot
+ * draws: occam removed the temporary PNG and died, and gnuplot, drawing on, created it again
+ * (a hostile-input sweep found 4 of 20 SIGTERMs leaving a whole prune_accuracy.png.tmp.*). The
+ * handler now ends gnuplot's process group first. This gnuplot writes its output, says so, and
+ * writes it again a second later, as a slow figure's drawing would. */
+Test(plot, a_signal_to_occam_alone_leaves_no_temporary_figure, .timeout = 60)
+{
+    char wrapper[600], text[1200];
+    snprintf(wrapper, sizeof wrapper, "%s/gp.sh", tmpdir);
+    snprintf(text, sizeof text,
+             "#!/bin/sh\nout=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\" | head -n 1)\n"
+             "echo drawn > \"$out\"; touch '%s/drawing'; sleep 1; echo again > \"$out\"\n",
+             tmpdir);
+    write_text(wrapper, text);
+    cr_assert_eq(chmod(wrapper, 0700), 0);
+    const char *rep = write_report("r.json", HISTORY);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        occam_outfile_catch_signals(false);
+        occam_plot_params p = {.out_dir = in_tmp("out"), .gnuplot = wrapper};
+        occam_error err = {0};
+        _exit(occam_plot_report(rep, p, &err) == OCCAM_OK ? 0 : 1);
+    }
+    for (int i = 0; i < 1000 && !exists("drawing"); i++) usleep(10000);
+    cr_assert(exists("drawing"), "the fake gnuplot never ran");
+    kill(pid, SIGTERM);
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "status %d", st);
+    usleep(1500000); /* past the fake gnuplot's second write */
+    DIR *d = opendir(in_tmp("out"));
+    cr_assert_not_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        cr_assert_null(strstr(e->d_name, ".tmp."), "left behind: %s", e->d_name);
+    closedir(d);
+}
 
 /* Bits axes were labelled with gnuplot's SI prefixes and no decimals ('%.0s%c') whatever
  * their range. On mdl_bits.png's linear axis the mantissa was rounded: hinton93.ini pruned

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "occam/error.h"
 
@@ -88,6 +89,12 @@ void occam_outfile_abort(occam_outfile *o);
  * a signal handler may call it. The process must end afterwards: the writers still hold them.
  * Returns how many it removed. */
 int occam_outfile_unlink_open(void);
+
+/* A child process (pid > 0; 0: none), the leader of its own process group, that writes into
+ * an open temporary file by its name, as gnuplot draws a PNG: occam_outfile_unlink_open kills
+ * the group (SIGKILL) and reaps the child first, since it would create the file again once
+ * removed. */
+void occam_outfile_set_child(pid_t pid);
 
 /* A FIFO output is opened when a reader has it open; until then the writer waits, asking
  * `stop` every 20 ms (NULL: never), and fails once it says a stop was asked for ("PATH: write

@@ -36,6 +36,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -415,8 +416,17 @@ static void forget(occam_outfile *o)
     o->slot = 0;
 }
 
+/* A child drawing into one of the temporary files (gnuplot), or 0. */
+static volatile sig_atomic_t child;
+
+void occam_outfile_set_child(pid_t pid) { child = (sig_atomic_t)pid; }
+
 int occam_outfile_unlink_open(void)
 {
+    /* first the child and its process group, which would create the file again once removed */
+    pid_t c = (pid_t)child;
+    if (c > 0 && kill(-c, SIGKILL) == 0)
+        while (waitpid(c, NULL, 0) < 0 && errno == EINTR) {}
     int n = 0;
     for (int i = 0; i < OPEN_SLOTS; i++)
         if (atomic_load(&open_state[i]) == SLOT_READY) n += unlink(open_path[i]) == 0;

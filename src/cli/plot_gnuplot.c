@@ -17,8 +17,10 @@
 #include "plot-impl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +216,39 @@ static int gp_status(const plot_gp *g, const plot_ctx *c, int st, bool sent, occ
     return OCCAM_OK;
 }
 
+/* Starts gnuplot (`sh -c GNUPLOT`, as popen would) with a pipe for its input, or returns -1
+ * with errno. Its PID goes to the output writer's signal handler, which ends it before removing
+ * the temporary PNG it draws into: a SIGTERM to occam alone left gnuplot drawing on, and it
+ * created the file again after occam had removed it (found by a hostile-input sweep). */
+static pid_t gp_start(const char *cmd, int *to)
+{
+    int fd[2];
+    if (pipe2(fd, O_CLOEXEC) != 0) return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[0], STDIN_FILENO);
+    /* a process group of its own, which the handler ends whole: sh may run gnuplot as its
+     * child, or a pipeline ('tee script.gp | gnuplot') */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&at, 0);
+    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+    pid_t pid;
+    int e = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
+    posix_spawnattr_destroy(&at);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[0]);
+    if (e) {
+        close(fd[1]);
+        errno = e;
+        return -1;
+    }
+    occam_outfile_set_child(pid);
+    *to = fd[1];
+    return pid;
+}
+
 /* Starts gnuplot, writes the head and the script to it and waits for it to exit. */
 static int gp_pipe(const plot_gp *g, const char *head, size_t head_len, const plot_ctx *c,
                    occam_error *err)
@@ -222,16 +257,23 @@ static int gp_pipe(const plot_gp *g, const char *head, size_t head_len, const pl
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigemptyset(&ign.sa_mask);
     sigaction(SIGPIPE, &ign, &old);
-    fflush(NULL); /* the child inherits our unflushed stdio buffers otherwise */
-    FILE *p = popen(c->gnuplot, "w");
-    int rc;
+    fflush(NULL); /* nothing of ours is pending when the child starts */
+    int to = -1, rc = OCCAM_OK;
+    pid_t pid = gp_start(c->gnuplot, &to);
+    FILE *p = pid > 0 ? fdopen(to, "w") : NULL;
     if (!p) {
         rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "cannot start '%s': %s", c->gnuplot,
                              strerror(errno));
-    } else {
-        bool sent = fwrite(head, 1, head_len, p) == head_len &&
+        if (pid > 0) close(to); /* gnuplot reads the end of its script, and exits */
+    }
+    if (pid > 0) {
+        bool sent = p && fwrite(head, 1, head_len, p) == head_len &&
                     fwrite(g->buf, 1, g->len, p) == g->len && fflush(p) == 0;
-        rc = gp_status(g, c, pclose(p), sent, err);
+        if (p) fclose(p);
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        occam_outfile_set_child(0);
+        if (p) rc = gp_status(g, c, st, sent, err);
     }
     sigaction(SIGPIPE, &old, NULL);
     return rc;
