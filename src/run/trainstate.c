@@ -1241,9 +1241,10 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
                     strchr(kernels, ',') ? " (rank by rank)" : "");
     /* another build's vector math: one for a CPU without FMA takes libm's functions for the
      * noisy step (the same sources, the same BLIS kernels, and the resume said it continued
-     * bit-identically); a state from before the key does not say */
+     * bit-identically); a state from before the key does not say. Only the noisy step uses
+     * it: a deterministic run's resume continues bit-identically (it said it would not). */
     const char *arith = occam_st_meta_get(&f, "occam.arith");
-    if (arith && strcmp(arith, occam_trainer_arith()))
+    if (arith && strcmp(arith, occam_trainer_arith()) && v->m->rho)
         list_printf(r->note, sizeof r->note, "the checkpoint's build took its vector math from "
                     "%s, this one from %s", arith, occam_trainer_arith());
     const char *data = occam_st_meta_get(&f, "occam.data");
