@@ -200,8 +200,6 @@ typedef struct dat {
     double v[MAX_ROWS][MAX_COLS];
 } dat;
 
-/* Reads block `block` of a .dat file (blocks are separated by two blank lines, gnuplot's
- * `index`); comment lines are skipped. */
 /* One dat per test process, on the heap (3 MB: in .bss, nine of them made up most of the test
  * binary's 38 MB there, which LeakSanitizer scanned, page by page, as every test ended). */
 static dat *the_dat(void)
@@ -212,6 +210,8 @@ static dat *the_dat(void)
     return one;
 }
 
+/* Reads block `block` of a .dat file (blocks are separated by two blank lines, gnuplot's
+ * `index`); comment lines are skipped. */
 static void read_dat(dat *d, const char *name, int block)
 {
     FILE *f = fopen(in_tmp(name), "r");

@@ -90,10 +90,10 @@ void occam_outfile_abort(occam_outfile *o);
  * Returns how many it removed. */
 int occam_outfile_unlink_open(void);
 
-/* A child process (pid > 0; 0: none), the leader of its own process group, that writes into
- * an open temporary file by its name, as gnuplot draws a PNG: occam_outfile_unlink_open kills
- * the group (SIGKILL) and reaps the child first, since it would create the file again once
- * removed. */
+/* A child process (pid > 0; 0: none) that writes into an open temporary file by its name, as
+ * gnuplot draws a PNG: occam_outfile_unlink_open kills it (SIGKILL) and reaps it first, since
+ * it would create the file again once removed. Clear it (0) before reaping the child yourself:
+ * until then its PID cannot be another process's. */
 void occam_outfile_set_child(pid_t pid);
 
 /* A FIFO output is opened when a reader has it open; until then the writer waits, asking

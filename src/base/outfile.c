@@ -423,9 +423,9 @@ void occam_outfile_set_child(pid_t pid) { child = (sig_atomic_t)pid; }
 
 int occam_outfile_unlink_open(void)
 {
-    /* first the child and its process group, which would create the file again once removed */
+    /* first the child, which would create its file again once removed */
     pid_t c = (pid_t)child;
-    if (c > 0 && kill(-c, SIGKILL) == 0)
+    if (c > 0 && kill(c, SIGKILL) == 0)
         while (waitpid(c, NULL, 0) < 0 && errno == EINTR) {}
     int n = 0;
     for (int i = 0; i < OPEN_SLOTS; i++)

@@ -30,12 +30,13 @@ static const char usage[] =
  * measured the code with the weights of log α above noise.log_alpha masked and without, and
  * kept the shorter. When it masked them, the model here is masked the same way, so the file
  * compress writes and the unquantised metric are of the model the code describes; *trained
- * (when not NULL) is first ds evaluated as trained, before the mask, and is that evaluation
- * whenever nothing is masked. Every rank calls this (the evaluations are collectives). */
+ * is first ds evaluated as trained, before the mask (left as it is when nothing is masked).
+ * Every rank calls this after agreeing on the code (the evaluation is a collective, and
+ * low_snr_masked the same on every rank). */
 static int mask_low_snr(cli_session *ss, const occam_config *cfg, const occam_dl *dl,
                         const occam_dataset *ds, occam_eval *trained, occam_error *err)
 {
-    if (trained) occam_trainer_eval(ss->tr, ds, trained);
+    if (dl->low_snr_masked) occam_trainer_eval(ss->tr, ds, trained);
     if (!dl->low_snr) return OCCAM_OK;
     if (dl->low_snr_masked) {
         long n = occam_noise_mask_low_snr(&ss->model, cfg->noise.log_alpha, err);
@@ -159,13 +160,17 @@ static int run(const cli_opts *o, occam_error *err)
     rc = cli_agree(rc, err);
     if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train,
                                               threads, q, err);
+    /* the ranks go on together into the evaluations, which are collectives, or stop together */
+    rc = cli_agree(rc, err);
     occam_eval ev_trained = {0};
-    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, &dl, &ss.test, &ev_trained, err);
+    if (rc == OCCAM_OK) rc = cli_agree(mask_low_snr(&ss, &cfg, &dl, &ss.test, &ev_trained, err),
+                                       err);
     if (rc == OCCAM_OK) {
         /* The test accuracy of the model as coded: evaluate with the quantised weights. */
         occam_eval ev_dense, ev_coded;
         eval_as_coded(&ss, cfg.mdl.model_code == OCCAM_MDL_TWO_PART ? q : NULL, &ss.test,
                       &ev_dense, &ev_coded);
+        if (!dl.low_snr_masked) ev_trained = ev_dense; /* the same weights */
         double acc_d = occam_eval_metric(&ev_dense, cfg.data.task);
         double acc_c = occam_eval_metric(&ev_coded, cfg.data.task);
         double acc_t = occam_eval_metric(&ev_trained, cfg.data.task);
@@ -269,12 +274,13 @@ static void coded_loss(cli_session *ss, float *q, const occam_dl *dl, const occa
         snprintf(how, sizeof how, "the search took the steps whose model and data bits sum "
                  "least; mdl.weight_precision sets one finer step, which keeps more of the fit "
                  "at more bits");
-    if (dl->low_snr_masked && dense.loss > 1.25 * trained->loss)
-        fprintf(stderr, "occam: note: masking the %zu weight%s of log α > %g raised the "
-                "training loss %.1fx, and quantising the rest %.2fx more%s (noise.log_alpha "
-                "sets the threshold; a higher one masks fewer)\n", dl->low_snr,
-                dl->low_snr == 1 ? "" : "s", ss->cfg.noise.log_alpha,
-                dense.loss / trained->loss, coded.loss / dense.loss, chance);
+    if (dl->low_snr_masked) /* the rise in its two parts: the mask's and the steps' */
+        fprintf(stderr, "occam: note: coding raised the training loss %.1fx from the model as "
+                "trained: masking the %zu weight%s of log α > %g raised it %.2fx, and "
+                "quantising the rest %.2fx%s (noise.log_alpha sets the threshold, and a higher one masks "
+                "fewer; %s)\n", coded.loss / base, dl->low_snr, dl->low_snr == 1 ? "" : "s",
+                ss->cfg.noise.log_alpha, dense.loss / trained->loss, coded.loss / dense.loss,
+                chance, how);
     else
         fprintf(stderr, "occam: note: coding raised the training loss %.1fx: the steps are too "
                 "coarse for this model%s (%s)\n", coded.loss / base, chance, how);
@@ -382,8 +388,10 @@ static int run_compress(const cli_opts *o, occam_error *err)
     rc = cli_agree(rc, err); /* as in mdl: the description length's sums span the ranks */
     if (rc == OCCAM_OK)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
+    rc = cli_agree(rc, err); /* as in mdl */
     occam_eval trained = {0};
-    if (rc == OCCAM_OK) rc = mask_low_snr(&ss, &cfg, &dl, &ss.train, &trained, err);
+    if (rc == OCCAM_OK)
+        rc = cli_agree(mask_low_snr(&ss, &cfg, &dl, &ss.train, &trained, err), err);
     if (rc == OCCAM_OK && occam_comm_is_root(occam_comm_world())) { /* rank 0 writes */
         /* the rows the model was trained on, as its checkpoint records them (not this
          * config's: under other ones compress has said so, and the weights are still those

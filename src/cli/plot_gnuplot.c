@@ -216,28 +216,33 @@ static int gp_status(const plot_gp *g, const plot_ctx *c, int st, bool sent, occ
     return OCCAM_OK;
 }
 
-/* Starts gnuplot (`sh -c GNUPLOT`, as popen would) with a pipe for its input, or returns -1
- * with errno. Its PID goes to the output writer's signal handler, which ends it before removing
- * the temporary PNG it draws into: a SIGTERM to occam alone left gnuplot drawing on, and it
- * created the file again after occam had removed it (found by a hostile-input sweep). */
+/* Starts gnuplot (`sh -c 'exec GNUPLOT'`: popen's shell, which then becomes gnuplot, since
+ * Debian's sh would run it as its child) with a pipe for its input, or returns -1 with errno.
+ * Its PID goes to the output writer's signal handler, which kills it before removing the
+ * temporary PNG it draws into: a SIGTERM to occam alone left gnuplot drawing on, and it created
+ * the file again after occam had removed it (found by a hostile-input sweep). It stays in
+ * occam's process group, so a signal to the group (Ctrl-C, timeout -s KILL) reaches it as
+ * before, and a terminal's `stty tostop` does not stop its messages; a GNUPLOT that is a
+ * pipeline ('tee script.gp | gnuplot') keeps its later commands as the shell's children. */
 static pid_t gp_start(const char *cmd, int *to)
 {
+    size_t n = strlen(cmd) + 6;
+    char *line = malloc(n);
+    if (!line) return -1;
+    snprintf(line, n, "exec %s", cmd);
     int fd[2];
-    if (pipe2(fd, O_CLOEXEC) != 0) return -1;
+    if (pipe2(fd, O_CLOEXEC) != 0) {
+        free(line);
+        return -1;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fd[0], STDIN_FILENO);
-    /* a process group of its own, which the handler ends whole: sh may run gnuplot as its
-     * child, or a pipeline ('tee script.gp | gnuplot') */
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&at, 0);
-    char *argv[] = {"sh", "-c", (char *)cmd, NULL};
+    char *argv[] = {"sh", "-c", line, NULL};
     pid_t pid;
-    int e = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, environ);
-    posix_spawnattr_destroy(&at);
+    int e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    free(line);
     close(fd[0]);
     if (e) {
         close(fd[1]);
@@ -270,9 +275,13 @@ static int gp_pipe(const plot_gp *g, const char *head, size_t head_len, const pl
         bool sent = p && fwrite(head, 1, head_len, p) == head_len &&
                     fwrite(g->buf, 1, g->len, p) == g->len && fflush(p) == 0;
         if (p) fclose(p);
+        /* waited for without reaping it, so that its PID, which the handler may still kill,
+         * is nobody else's until the handler is told */
+        siginfo_t si;
+        while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR) {}
+        occam_outfile_set_child(0);
         int st = 0;
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-        occam_outfile_set_child(0);
         if (p) rc = gp_status(g, c, st, sent, err);
     }
     sigaction(SIGPIPE, &old, NULL);
