@@ -277,8 +277,8 @@ static void coded_loss(cli_session *ss, float *q, const occam_dl *dl, const occa
     if (dl->low_snr_masked) /* the rise in its two parts: the mask's and the steps' */
         fprintf(stderr, "occam: note: coding raised the training loss %.1fx from the model as "
                 "trained: masking the %zu weight%s of log α > %g raised it %.2fx, and "
-                "quantising the rest %.2fx%s (noise.log_alpha sets the threshold, and a higher one masks "
-                "fewer; %s)\n", coded.loss / base, dl->low_snr, dl->low_snr == 1 ? "" : "s",
+                "quantising the rest %.2fx%s (noise.log_alpha sets the threshold, and a "
+                "higher one masks fewer; %s)\n", coded.loss / base, dl->low_snr, dl->low_snr == 1 ? "" : "s",
                 ss->cfg.noise.log_alpha, dense.loss / trained->loss, coded.loss / dense.loss,
                 chance, how);
     else
