@@ -42,4 +42,8 @@ bool occam_fsutil_lock_still_held(const char *dir, int fd);
  * caller's fstat then sees what it is. NULL with errno set on failure. */
 FILE *occam_fsutil_open_read(const char *path);
 
+/* Clears O_NONBLOCK on fd, which was opened with it so that the open itself could not wait (a
+ * FIFO without a reader or writer): reads and writes then wait as usual. 0, or -1 with errno. */
+int occam_fsutil_blocking(int fd);
+
 #endif

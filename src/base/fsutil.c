@@ -146,13 +146,18 @@ bool occam_fsutil_lock_still_held(const char *dir, int fd)
     return same;
 }
 
+int occam_fsutil_blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? 0 : -1;
+}
+
 FILE *occam_fsutil_open_read(const char *path)
 {
     /* O_NONBLOCK only for the open itself: a FIFO without a writer would block it forever. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return NULL;
-    int flags = fcntl(fd, F_GETFL);
-    FILE *f = flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? fdopen(fd, "rb") : NULL;
+    FILE *f = occam_fsutil_blocking(fd) == 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
         int e = errno;
         close(fd);

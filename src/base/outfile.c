@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "occam/fsutil.h"
+
 /* Room after a target's name for ".tmp.PID.TAG": in the path, and (TMP_NAME_TAIL, its longest)
  * in the file's own name. */
 #define TMP_SUFFIX 32
@@ -628,8 +630,7 @@ static int open_fifo(const char *path)
     for (;;) {
         int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd >= 0) {
-            int fl = fcntl(fd, F_GETFL);
-            if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+            if (occam_fsutil_blocking(fd) != 0) {
                 int e = errno;
                 close(fd);
                 errno = e;

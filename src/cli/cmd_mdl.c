@@ -36,9 +36,9 @@ static const char usage[] =
 static int mask_low_snr(cli_session *ss, const occam_config *cfg, const occam_dl *dl,
                         const occam_dataset *ds, occam_eval *trained, occam_error *err)
 {
-    if (dl->low_snr_masked) occam_trainer_eval(ss->tr, ds, trained);
     if (!dl->low_snr) return OCCAM_OK;
     if (dl->low_snr_masked) {
+        occam_trainer_eval(ss->tr, ds, trained);
         long n = occam_noise_mask_low_snr(&ss->model, cfg->noise.log_alpha, err);
         if (n < 0) return err->status;
         occam_trainer_sync(ss->tr);

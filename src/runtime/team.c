@@ -413,13 +413,14 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     }
     int want = requested ? requested : 1; /* no core left for this rank: one thread */
     if (want > cores && !oversubscribe) {
+        int procs = team_procs();
         if (w->local_size > 1 && !requested) /* the automatic count, not one the user set */
             return occam_error_set(err, OCCAM_ERR_INPUT,
                                    "%s = 0 (automatic): no core is left for rank %d (%d ranks "
                                    "share the %d CPU%s this process may use); run fewer ranks "
                                    "per host, or set runtime.oversubscribe = true to run it on "
                                    "one thread anyway", origin, w->rank, w->local_size,
-                                   team_procs(), team_procs() == 1 ? "" : "s");
+                                   procs, procs == 1 ? "" : "s");
         if (w->local_size > 1)
             return occam_error_set(err, OCCAM_ERR_INPUT,
                                    "%s = %d: more threads than the %d core%s rank %d may use "

@@ -25,6 +25,7 @@
 #include "occam/topo.h"
 
 #include "occam/cpumask.h"
+#include "occam/fsutil.h"
 
 #include "occam/team.h"
 
@@ -225,8 +226,7 @@ static int read_xml(const char *origin, const char *shown, const char *path, cha
     if (fd < 0)
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = \"%s\": cannot open (%s)", origin,
                                shown, strerror(errno));
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); /* a writer's data is waited for */
+    (void)occam_fsutil_blocking(fd); /* a writer's data is waited for */
     size_t n = 0, cap = 1 << 16;
     char *b = malloc(cap);
     int rc = b ? OCCAM_OK : occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
