@@ -5080,3 +5080,49 @@ Test(cli, select_shows_a_metric_without_a_value_as_a_dash)
            "              -              -  <- shortest\n");
     cr_assert_null(strstr(out, "nan"), "%s", out);
 }
+
+/* data.label = NAME, end to end: train finds the column by the header (the test file's is
+ * its column of the training file's, checked to line up), says which it learnt, and saves a
+ * model whose config predict reads: the same predictions with the named column in the input
+ * (dropped unread) as without it. The name round-trips through --print-config. A file whose
+ * header lacks the name is refused naming the key, exit 2. */
+Test(cli, a_label_named_by_the_header_trains_and_predicts)
+{
+    char train[4096] = "x1,price,x2\n", test[1024] = "x1,price,x2\n", in[1024] = "x1,x2\n";
+    for (int i = 0; i < 40; i++) {
+        double a = (i * 37 % 41) / 41.0, b = (i * 13 % 29) / 29.0;
+        char row[96];
+        snprintf(row, sizeof row, "%.4f,%.4f,%.4f\n", a, 200 + 30 * a - 10 * b, b);
+        strcat(i < 30 ? train : test, row);
+        if (i >= 30) {
+            snprintf(row, sizeof row, "%.4f,%.4f\n", a, b);
+            strcat(in, row);
+        }
+    }
+    write_file("tr.csv", train);
+    write_file("te.csv", test);
+    write_file("in.csv", in);
+    char ini[2048];
+    snprintf(ini, sizeof ini,
+             "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\nlabel = price\n"
+             "normalize = standardize\n[model]\nlayers = 2,8,1\n[train]\nepochs = 20\nbatch = 8\n"
+             "lr = 0.01\n[runtime]\nthreads = 1\n", path("tr.csv"), path("te.csv"));
+    write_file("c.ini", ini);
+    expect(occam("train %s --save %s", path("c.ini"), path("m.st")), 0,
+           "30 training and 10 test samples, label column 2 (\"price\")");
+    expect(occam("train %s --print-config", path("c.ini")), 0, "\nlabel = price\n");
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("m.st"),
+                  path("te.csv")), 0, "y_0\n");
+    static char with[sizeof out];
+    memcpy(with, out, sizeof out);
+    expect(occam("predict %s --checkpoint %s --input %s", path("c.ini"), path("m.st"),
+                  path("in.csv")), 0, "y_0\n");
+    cr_assert_str_eq(out, with, "the named column was not the one dropped");
+    /* the predictions are in the targets' units: near 200, not near 0 */
+    double first = strtod(strstr(out, "y_0\n") + 4, NULL);
+    cr_assert(first > 150 && first < 260, "%s", out);
+    write_file("bad.csv", "x1,cost,x2\n0.1,200,0.2\n0.3,201,0.4\n");
+    expect(occam("train %s --set data.train=%s", path("c.ini"), path("bad.csv")), 2,
+           "bad.csv:1: data.label = price: no column of the first line has that name (it reads "
+           "\"x1\", \"cost\", \"x2\")");
+}

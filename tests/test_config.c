@@ -100,6 +100,7 @@ static void assert_config_equal(const occam_config *a, const occam_config *b)
     cr_assert_str_eq(a->data.train, b->data.train);
     cr_assert_str_eq(a->data.test, b->data.test);
     cr_assert_eq(a->data.label, b->data.label);
+    cr_assert_str_eq(a->data.label_name, b->data.label_name);
     cr_assert_eq(a->data.header, b->data.header);
     cr_assert_eq(a->data.task, b->data.task);
     cr_assert_eq(a->data.normalize, b->data.normalize);
@@ -914,6 +915,60 @@ Test(config, bool_and_label_spellings)
     cr_assert_eq(c.data.label, OCCAM_LABEL_LAST);
 }
 
+/* data.label may name its column by the file's header (it took first, last or a number only:
+ * a user with a header had to count). A name is kept as written, prints and round-trips
+ * through INI and JSON as a name (a name starting with a digit too), and is held to a path's
+ * rules for text; a number after it leaves no name behind. */
+Test(config, label_names_a_column_of_the_header)
+{
+    occam_config c;
+    occam_config_defaults(&c);
+    set_ok(&c, "data.label=price");
+    cr_assert_eq(c.data.label, OCCAM_LABEL_NAMED);
+    cr_assert_str_eq(c.data.label_name, "price");
+    set_ok(&c, "data.label=income, $ (1990)");
+    cr_assert_str_eq(c.data.label_name, "income, $ (1990)");
+    char *ini = ini_text(&c);
+    cr_assert(strstr(ini, "\nlabel = income, $ (1990)\n"), "%s", ini);
+    free(ini);
+    occam_config back;
+    round_trip(&c, &back);
+    assert_config_equal(&c, &back);
+    cr_assert(memcmp(&c, &back, sizeof c) == 0);
+    set_ok(&c, "data.label=2nd");
+    char *js = json_text(&c);
+    cr_assert(strstr(js, "\"label\": \"2nd\""), "%s", js);
+    free(js);
+    set_ok(&c, "data.label=1.5"); /* a wavelength */
+    cr_assert_eq(c.data.label, OCCAM_LABEL_NAMED);
+    cr_assert_str_eq(c.data.label_name, "1.5");
+    set_ok(&c, "data.label=17");
+    cr_assert_eq(c.data.label, 17);
+    cr_assert_eq(c.data.label_name[0], 0);
+    js = json_text(&c);
+    cr_assert(strstr(js, "\"label\": 17"), "%s", js);
+    free(js);
+    occam_config d;
+    occam_config_defaults(&d);
+    set_ok(&d, "data.label=17");
+    cr_assert(memcmp(&c, &d, sizeof c) == 0, "a name set before a number is left behind");
+    check_set_error("data.label=\"price\"",
+                    "--set data.label: is in quotes, which are part of an INI value: write it "
+                    "without them (got '\"price\"')");
+    check_set_error("data.label=a\x1b[2Jb",
+                    "--set data.label: contains a control character (got 'a\\x1B[2Jb')");
+    char longname[OCCAM_LABEL_NAME_MAX + 16];
+    memset(longname, 'n', sizeof longname);
+    snprintf(longname, sizeof longname, "data.label=");
+    longname[strlen(longname)] = 'n';
+    longname[sizeof longname - 1] = 0;
+    occam_config e;
+    occam_config_defaults(&e);
+    occam_error err = {0};
+    cr_assert_eq(occam_config_set(&e, longname, &err), OCCAM_ERR_INPUT);
+    cr_assert(strstr(err.msg, "too long: 260 characters (max 255)"), "%s", err.msg);
+}
+
 /* ---- load errors, each at its exact line -------------------------------------------------- */
 
 Test(config, error_cannot_open)
@@ -1064,9 +1119,11 @@ Test(config, error_enum_list_label)
     check_error("[model]\nlayers = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n", 2,
                 "more than 16 entries", false);
     check_error("[data]\nlabel = 0\n", 2,
-                "data.label = 0: expected first, last or a column number from 1 to 1000000",
+                "data.label = 0: expected first, last, a column number from 1 to 1000000 or a "
+                "name from the file's header",
                 true);
-    check_error("[data]\nlabel = middle\n", 2, "expected first, last or a column number", false);
+    check_error("[data]\nlabel = -3\n", 2, "expected first, last, a column number", false);
+    check_error("[data]\nlabel = 1-2\n", 2, "expected first, last, a column number", false);
     check_error("[data]\ntask = regress\nnormalize_targets = on\n", 3,
                 "data.normalize_targets = on: expected true, false, yes, no, 1 or 0", true);
 
@@ -1518,7 +1575,7 @@ Test(config, help)
     const char *want[] = {"data.source", "idx|csv|blobs", "train.lr", "(0, 100]", "0.1",
                           "learning rate", "model.layers", "784,300,100,10", "int list",
                           "train.momentum", "[0, 1)", "runtime.oversubscribe", "true|false",
-                          "data.train", "\"\"", "first|last|1..1000000", "uint64",
+                          "data.train", "\"\"", "first|last|1..1000000|NAME", "uint64",
                           "none|oneshot|iterative|agp", "magnitude|taylor|obd|random",
                           "weight|neuron|nm", "global|layer", "double list", "0-15 x [-1, 1)",
                           "N:M", "1 <= N < M <= 64", "enum:N", "none|init|epoch:0..1000000",

@@ -250,7 +250,7 @@ static void features_through_fifo(bool gz)
     occam_error err = {0};
     bool idx = false;
     cr_assert_eq(occam_features_load(&ds, fifo.s, OCCAM_CSV_HEADER_AUTO,
-                                     OCCAM_LABEL_NONE, 0, &idx, &err), OCCAM_OK,
+                                     OCCAM_LABEL_NONE, NULL, 0, &idx, &err), OCCAM_OK,
                  "%s", err.msg);
     reap(pid);
     cr_assert(idx);
@@ -287,7 +287,7 @@ Test(data, idx_claim_beyond_the_data_is_truncated)
         occam_error err = {0};
         bool idx = false;
         cr_assert_eq(occam_features_load(&ds, path, OCCAM_CSV_HEADER_AUTO,
-                                         OCCAM_LABEL_NONE, 0, &idx, &err),
+                                         OCCAM_LABEL_NONE, NULL, 0, &idx, &err),
                      OCCAM_ERR_INPUT, "%s", err.msg);
         assert_msg_has(err, path);
         assert_msg_has(err, want);
@@ -703,7 +703,7 @@ Test(data, features_load_tells_idx_from_csv)
         occam_error err = {0};
         bool idx = !cases[i].idx;
         cr_assert_eq(occam_features_load(&ds, cases[i].path, OCCAM_CSV_HEADER_AUTO,
-                                         OCCAM_LABEL_NONE, 0, &idx, &err),
+                                         OCCAM_LABEL_NONE, NULL, 0, &idx, &err),
                      cases[i].rc, "%s: %s", cases[i].path, err.msg);
         cr_assert_eq(idx, cases[i].idx, "%s", cases[i].path);
         cr_assert_eq(ds.n, cases[i].n, "%s", cases[i].path);
@@ -723,7 +723,7 @@ Test(data, features_load_tells_idx_from_csv)
     bool idx = true;
     path_t missing = fixture("missing");
     cr_assert_eq(occam_features_load(&ds, missing.s, OCCAM_CSV_HEADER_AUTO,
-                                     OCCAM_LABEL_NONE, 0, &idx, &err),
+                                     OCCAM_LABEL_NONE, NULL, 0, &idx, &err),
                  OCCAM_ERR_INPUT);
     cr_assert_not(idx);
     assert_msg_has(err, missing.s);
@@ -2943,4 +2943,72 @@ Test(data, normalize_targets_one_row_and_constant_columns)
         cr_assert(tr.y[2 * i] == 3.0f && tr.y[2 * i + 1] == (float)(4 + 2 * i), "row %d: %g %g", i,
                   tr.y[2 * i], tr.y[2 * i + 1]);
     occam_dataset_free(&tr);
+}
+
+/* data.label by the header's name (it took first, last or a number only). The name's cell
+ * makes the first line a header, even one whose other cells are numbers (wavelengths); a
+ * name found nowhere, twice, or under data.header = no is refused naming the key, with the
+ * line's names and a name that differs only in case. predict's rows with a cell more than the
+ * model's inputs drop the named column, and without a header cannot tell which it is. */
+Test(data, csv_label_named_by_the_header)
+{
+    occam_dataset ds;
+    occam_csv_opts o = csv_opts(OCCAM_LABEL_NAMED, OCCAM_CSV_HEADER_AUTO, OCCAM_TASK_REGRESS, 0);
+    o.label_name = "fat";
+    load_csv_ok(&ds, "850,fat,852\n1,2.5,3\n4,5.5,6\n", o);
+    check_rows(&ds, 2, 2, (const float[]){1, 3, 4, 6});
+    cr_assert_eq(ds.y[0], 2.5f);
+    cr_assert_eq(ds.y[1], 5.5f);
+    cr_assert_eq(ds.label_col, 2);
+    cr_assert_str_eq(ds.label_name, "fat");
+    cr_assert_str_eq(occam_dataset_column_name(&ds, 1), "852");
+    occam_dataset_free(&ds);
+    o.label_name = "income, $";
+    o.task = OCCAM_TASK_CLASSIFY;
+    o.classes = 2;
+    load_csv_ok(&ds, "\"income, $\",age\n1,30\n0,40\n", o);
+    check_rows(&ds, 2, 1, (const float[]){30, 40});
+    check_labels(&ds, (const int32_t[]){1, 0}, 2);
+    occam_dataset_free(&ds);
+
+    o.label_name = "Fat";
+    expect_csv_error_ending("a,fat,b\n1,2,3\n", o,
+                            ":1: data.label = Fat: no column of the first line has that name (it "
+                            "reads \"a\", \"fat\", \"b\"); column 2 is \"fat\" (names are matched "
+                            "with their case)");
+    o.label_name = "y";
+    expect_csv_error_ending("c1,c2,c3,c4,c5,c6,c7\n1,2,3,4,5,6,7\n", o,
+                            ":1: data.label = y: no column of the first line has that name (it "
+                            "reads \"c1\", \"c2\", \"c3\", \"c4\", \"c5\", \"c6\", ...)");
+    expect_csv_error_ending("1,2,3\n4,5,6\n", o,
+                            ":1: data.label = y: no column of the first line has that name (it "
+                            "reads \"1\", \"2\", \"3\")");
+    expect_csv_error_ending("y,x,y\n1,2,3\n", o,
+                            ":1: data.label = y names columns 1 and 3 of the header: name the "
+                            "label's column by its number");
+    o.header = OCCAM_CSV_HEADER_NO;
+    expect_csv_error("x,y\n1,2\n", o, "data.label = y names a column by the header, but "
+                     "data.header = no reads none");
+    o.header = OCCAM_CSV_HEADER_AUTO;
+    o.label_name = "";
+    expect_csv_error("x,y\n1,2\n", o, "data.label: a column name is empty");
+
+    /* predict's input: the named column is dropped when the rows have a cell more */
+    occam_csv_opts f = features_only(OCCAM_CSV_HEADER_AUTO);
+    f.skip = OCCAM_LABEL_NAMED;
+    f.label_name = "y";
+    f.skip_cols = 3;
+    load_csv_ok(&ds, "a,y,b\n1,NA,3\n4,,6\n", f);
+    check_rows(&ds, 2, 2, (const float[]){1, 3, 4, 6});
+    cr_assert_eq(ds.label_col, 2);
+    check_features_only(&ds);
+    occam_dataset_free(&ds);
+    load_csv_ok(&ds, "a,b\n1,3\n", f); /* no label column: nothing to find */
+    check_rows(&ds, 1, 2, (const float[]){1, 3});
+    occam_dataset_free(&ds);
+    expect_csv_error_ending("1,2,3\n", f,
+                            ":1: data.label = y: no column of the first line has that name (it "
+                            "reads \"1\", \"2\", \"3\"): occam cannot tell which column of its "
+                            "rows, one cell more than the model's inputs, is the label's; give the "
+                            "file the training data's header, or drop that column");
 }

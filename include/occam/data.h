@@ -27,6 +27,11 @@ typedef enum { OCCAM_CSV_HEADER_AUTO, OCCAM_CSV_HEADER_YES, OCCAM_CSV_HEADER_NO 
 /* Not a data.label value: a CSV of features only, no label column (the rows `occam predict`
  * reads). */
 #define OCCAM_LABEL_NONE (-2)
+/* data.label names its column by the header's name (occam_data_params.label_name; in
+ * occam_csv_opts, label_name): the file must have a header holding that name once. */
+#define OCCAM_LABEL_NAMED (-3)
+/* The longest data.label name, in bytes with its NUL. */
+#define OCCAM_LABEL_NAME_MAX 256
 
 /* The [data] section: where the rows come from and how they are prepared. */
 typedef struct occam_data_params {
@@ -34,7 +39,8 @@ typedef struct occam_data_params {
     char path[OCCAM_PATH_MAX];  /* data.path: folder holding the four IDX files */
     char train[OCCAM_PATH_MAX]; /* data.train: CSV training file */
     char test[OCCAM_PATH_MAX];  /* data.test: CSV test file */
-    int label;                  /* data.label = first | last | N (1-based column) */
+    int label;                  /* data.label = first | last | N (1-based column) | NAME */
+    char label_name[OCCAM_LABEL_NAME_MAX]; /* data.label's NAME (label = OCCAM_LABEL_NAMED) */
     occam_csv_header header;    /* data.header = auto | yes | no */
     occam_task task;            /* data.task = classify | regress */
     occam_norm normalize;       /* data.normalize = none | scale | standardize */
@@ -191,15 +197,19 @@ int occam_idx_find(char *buf, size_t cap, const char *dir, const char *stem, occ
 #define OCCAM_DATA_ROWS_MAX ((size_t)1 << 31)
 
 typedef struct occam_csv_opts {
-    int label;               /* 1-based column, OCCAM_LABEL_LAST, or OCCAM_LABEL_NONE */
+    int label;               /* 1-based column, OCCAM_LABEL_LAST, OCCAM_LABEL_NAMED or
+                                OCCAM_LABEL_NONE */
+    const char *label_name;  /* label or skip = OCCAM_LABEL_NAMED: the header's name for it */
     occam_csv_header header; /* auto: the first row is a header if any cell is not a number */
     occam_task task;         /* classify: integer labels in [0, classes); regress: real target;
                                 ignored with OCCAM_LABEL_NONE */
     int classes;             /* classify only */
     size_t rows_max;         /* data rows taken at most (0: OCCAM_DATA_ROWS_MAX) */
     /* With OCCAM_LABEL_NONE and skip_cols >= 2: in a file of skip_cols cells a row, column
-     * `skip` (1-based or OCCAM_LABEL_LAST) is neither parsed nor stored (new rows' unknown
-     * outcome: NA, blank or any text), and label_col and label_name say which it was. */
+     * `skip` (1-based, OCCAM_LABEL_LAST or OCCAM_LABEL_NAMED) is neither parsed nor stored
+     * (new rows' unknown outcome: NA, blank or any text), and label_col and label_name say
+     * which it was. A named one is the header's cell of that name; a file without a header
+     * then cannot say which column it is, and is refused. */
     int skip;
     size_t skip_cols;
     /* Cells a row must have (0: any), checked on the first line, before a label is read: a
@@ -230,12 +240,14 @@ static inline bool occam_numbered_like_pandas(double from, double step)
 }
 
 /* Features only, from an IDX file (as occam_idx_load_features) or a CSV (as occam_csv_load
- * with OCCAM_LABEL_NONE, `header`, `skip` and `skip_cols`), told apart by the first bytes of
+ * with OCCAM_LABEL_NONE, `header`, `skip`, `skip_name` (for OCCAM_LABEL_NAMED: label_name)
+ * and `skip_cols`), told apart by the first bytes of
  * the (inflated) data: every IDX file starts with two 0 bytes, no text does. The input is
  * opened and read once, so it may be a pipe, a FIFO or /dev/stdin. *is_idx says which reader
  * took it. */
 int occam_features_load(occam_dataset *out, const char *path, occam_csv_header header,
-                        int skip, size_t skip_cols, bool *is_idx, occam_error *err);
+                        int skip, const char *skip_name, size_t skip_cols, bool *is_idx,
+                        occam_error *err);
 
 /* The pruning notebook's Gaussian blobs, done right: `classes` centres drawn once from
  * N(0, spread²·I), then train and test rows drawn from the *same* centres with unit variance,

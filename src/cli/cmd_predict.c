@@ -88,7 +88,7 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
     dropped[0] = 0;
     bool idx = false;
     int rc = occam_features_load(in, path, cfg->data.header, cfg->data.label,
-                                 (size_t)inputs + 1, &idx, err);
+                                 cfg->data.label_name, (size_t)inputs + 1, &idx, err);
     if (rc == OCCAM_OK && idx && in->d != (size_t)inputs)
         rc = occam_error_set(err, OCCAM_ERR_INPUT,
                              "%s: records of %zu values, but the model takes %d inputs "

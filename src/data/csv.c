@@ -623,6 +623,65 @@ static const char *csv_lone_cell_hint(const csv_cell *c)
     return memchr(c->text, ' ', c->len) ? CSV_HINT_SPACE : ""; /* its ends are not blank */
 }
 
+/* data.label by name (o->label_name): the first line's cell of that name, in *col, which makes
+ * the line a header. A name found nowhere, or twice, or a file read without a header is
+ * refused, naming the key; a name that differs only in case is suggested. */
+static int csv_named(const csv_reader *r, const occam_csv_opts *o, size_t *col,
+                     occam_error *err)
+{
+    const char *name = o->label_name ? o->label_name : "";
+    size_t n = strlen(name), twice = CSV_NONE, nocase = CSV_NONE;
+    char q[4 * CSV_QUOTE_MAX + 4];
+    occam_error_quote(q, sizeof q, name, n, CSV_QUOTE_MAX);
+    *col = CSV_NONE;
+    if (o->header == OCCAM_CSV_HEADER_NO)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: data.label = %s names a column by the header, but "
+                               "data.header = no reads none: name the column by its number",
+                               r->path, r->lineno, q);
+    for (size_t j = 0; j < r->ncell; j++) {
+        const csv_cell *c = &r->cell[j];
+        if (c->len == n && !memcmp(c->text, name, n)) {
+            if (*col == CSV_NONE) *col = j;
+            else if (twice == CSV_NONE) twice = j;
+        } else if (c->len == n && !strncasecmp(c->text, name, n) && nocase == CSV_NONE) {
+            nocase = j;
+        }
+    }
+    if (twice != CSV_NONE)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: data.label = %s names columns %zu and %zu of the "
+                               "header: name the label's column by its number", r->path,
+                               r->lineno, q, *col + 1, twice + 1);
+    if (*col != CSV_NONE) return OCCAM_OK;
+    char names[6 * (4 * CSV_QUOTE_MAX + 8)] = "";
+    size_t len = 0;
+    for (size_t j = 0; j < r->ncell && j < 6; j++) {
+        char c[4 * CSV_QUOTE_MAX + 4];
+        occam_error_quote(c, sizeof c, r->cell[j].text, r->cell[j].len, CSV_QUOTE_MAX);
+        int w = snprintf(names + len, sizeof names - len, "%s\"%s\"", j ? ", " : "", c);
+        if (w > 0) len += (size_t)w < sizeof names - len ? (size_t)w : sizeof names - len - 1;
+    }
+    char hint[4 * CSV_QUOTE_MAX + 96] = "";
+    if (nocase != CSV_NONE) {
+        char c[4 * CSV_QUOTE_MAX + 4];
+        occam_error_quote(c, sizeof c, r->cell[nocase].text, r->cell[nocase].len,
+                          CSV_QUOTE_MAX);
+        snprintf(hint, sizeof hint, "; column %zu is \"%s\" (names are matched with their case)",
+                 nocase + 1, c);
+    }
+    /* predict's rows with a cell more than the model's inputs: which one is the label's? */
+    const char *skip = o->label == OCCAM_LABEL_NONE
+                           ? ": occam cannot tell which column of its rows, one cell more than "
+                             "the model's inputs, is the label's; give the file the training "
+                             "data's header, or drop that column"
+                           : "";
+    return occam_error_set(err, OCCAM_ERR_INPUT,
+                           "%s:%zu: data.label = %s: no column of the first line has that name "
+                           "(it reads %s%s)%s%s", r->path, r->lineno, q, names,
+                           r->ncell > 6 ? ", ..." : "", hint, skip);
+}
+
 /* The first non-blank line: decides the header and the columns. */
 static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh,
                      occam_error *err)
@@ -638,14 +697,23 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     /* predict's skipped column, known from the cell count; out of range, it is refused here,
      * before its cells are read as features */
     bool skips = o->label == OCCAM_LABEL_NONE && o->skip_cols >= 2 && sh->cols == o->skip_cols;
-    if (skips && o->skip != OCCAM_LABEL_LAST && (o->skip < 1 || (size_t)o->skip > sh->cols))
+    bool numbered = o->skip != OCCAM_LABEL_LAST && o->skip != OCCAM_LABEL_NAMED;
+    if (skips && numbered && (o->skip < 1 || (size_t)o->skip > sh->cols))
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: data.label: column %d is out of range: rows have %zu "
                                "cells", r->path, r->lineno, o->skip, sh->cols);
-    size_t skip = !skips ? CSV_NONE
-                  : o->skip == OCCAM_LABEL_LAST ? sh->cols - 1 : (size_t)o->skip - 1;
-    size_t why = CSV_NONE;
-    sh->header = o->header == OCCAM_CSV_HEADER_YES ||
+    /* a label named by the header: its cell makes this line the header */
+    size_t named = CSV_NONE;
+    if (o->label == OCCAM_LABEL_NAMED || (skips && o->skip == OCCAM_LABEL_NAMED)) {
+        int rc = csv_named(r, o, &named, err);
+        if (rc != OCCAM_OK) return rc;
+    }
+    size_t skip = !skips                          ? CSV_NONE
+                  : o->skip == OCCAM_LABEL_LAST   ? sh->cols - 1
+                  : o->skip == OCCAM_LABEL_NAMED  ? named
+                                                  : (size_t)o->skip - 1;
+    size_t why = named;
+    sh->header = o->header == OCCAM_CSV_HEADER_YES || named != CSV_NONE ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r, skip, &why));
     /* its only text in the skipped column: a row whose outcome is unknown ("unknown"), or a
      * header of numbers over a named label; read as a row (a row was lost), and said */
@@ -684,12 +752,15 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
                                "%s:%zu: need at least 2 cells per row (features and a label), "
                                "found %zu%s",
                                r->path, r->lineno, sh->cols, csv_lone_cell_hint(&r->cell[0]));
-    if (o->label != OCCAM_LABEL_LAST && (size_t)o->label > sh->cols)
+    if (o->label != OCCAM_LABEL_LAST && o->label != OCCAM_LABEL_NAMED &&
+        (size_t)o->label > sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: data.label: column %d is out of range: rows have %zu "
                                "cells",
                                r->path, r->lineno, o->label, sh->cols);
-    sh->label = o->label == OCCAM_LABEL_LAST ? sh->cols - 1 : (size_t)o->label - 1;
+    sh->label = o->label == OCCAM_LABEL_LAST    ? sh->cols - 1
+                : o->label == OCCAM_LABEL_NAMED ? named
+                                                : (size_t)o->label - 1;
     sh->unnamed = sh->unnamed && sh->label != 0;
     return OCCAM_OK;
 }
@@ -1030,8 +1101,13 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
 
 static int csv_check_opts(const char *path, const occam_csv_opts *o, occam_error *err)
 {
+    bool named = o->label == OCCAM_LABEL_NAMED ||
+                 (o->label == OCCAM_LABEL_NONE && o->skip == OCCAM_LABEL_NAMED);
+    if (named && (!o->label_name || !o->label_name[0]))
+        return occam_error_set(err, OCCAM_ERR_INPUT, "%s: data.label: a column name is empty",
+                               path);
     if (o->label == OCCAM_LABEL_NONE) return OCCAM_OK;
-    if (o->label != OCCAM_LABEL_LAST && o->label < 1)
+    if (o->label != OCCAM_LABEL_LAST && o->label != OCCAM_LABEL_NAMED && o->label < 1)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s: data.label: column %d is not a 1-based column number", path,
                                o->label);

@@ -399,6 +399,7 @@ static int load_csv(const occam_data_params *p, int outputs, occam_dataset *trai
     /* data.classes belongs to blobs; for a file the output layer says how many classes. */
     const occam_csv_opts opts = {
         .label = p->label,
+        .label_name = p->label_name,
         .header = p->header,
         .task = p->task,
         .classes = outputs,
@@ -412,6 +413,9 @@ static int load_csv(const occam_data_params *p, int outputs, occam_dataset *trai
     occam_csv_opts topts = opts; /* the test rows' cells are the training rows' */
     topts.cols = train->d + (p->label != OCCAM_LABEL_NONE);
     topts.cols_of = p->train;
+    /* a named label is the training file's column of that name, wherever the test file's
+     * header (if it has one) is checked to line up with it below */
+    if (p->label == OCCAM_LABEL_NAMED) topts.label = (int)train->label_col;
     rc = occam_csv_load(test, p->test, &topts, err);
     /* a reordered test file would test a model on shuffled inputs; other names pass */
     if (rc == OCCAM_OK) rc = occam_data_check_columns(train, p->train, test, p->test, NULL, 0, err);

@@ -250,7 +250,8 @@ bool data_align(void **p, size_t bytes)
 }
 
 int occam_features_load(occam_dataset *out, const char *path, occam_csv_header header,
-                        int skip, size_t skip_cols, bool *is_idx, occam_error *err)
+                        int skip, const char *skip_name, size_t skip_cols, bool *is_idx,
+                        occam_error *err)
 {
     *out = (occam_dataset){0};
     *is_idx = false;
@@ -261,7 +262,7 @@ int occam_features_load(occam_dataset *out, const char *path, occam_csv_header h
     /* No text file starts with two NUL bytes; every IDX file does (its magic). */
     *is_idx = got == DATA_INPUT_HEAD && in.head[0] == 0 && in.head[1] == 0;
     const occam_csv_opts opts = {.label = OCCAM_LABEL_NONE, .header = header, .skip = skip,
-                                 .skip_cols = skip_cols};
+                                 .label_name = skip_name, .skip_cols = skip_cols};
     rc = *is_idx ? data_idx_read_features(out, &in, err) : data_csv_read(out, &in, &opts, err);
     data_input_close(&in);
     if (rc != OCCAM_OK) occam_dataset_free(out);

@@ -77,8 +77,11 @@
     { ROW(s_, k_, KEY_LIST, FIELD(f_, int *), d_, h_), .off2 = FIELD(n_, int),            \
       .min_count = min_n_, .max_count = ARRAY_LEN(f_), .len = ARRAY_LEN(f_), .lo = lo_,   \
       .hi = hi_ }
-#define LABEL_KEY(s_, k_, f_, hi_, d_, h_) \
-    { ROW(s_, k_, KEY_LABEL, FIELD(f_, int), d_, h_), .lo = 1, .hi = hi_ }
+#define LABEL_KEY(s_, k_, f_, name_, hi_, d_, h_)                                       \
+    { ROW(s_, k_, KEY_LABEL, FIELD(f_, int), d_, h_), .lo = 1, .hi = hi_,                 \
+      .off2 = FIELD(name_, char *) +                                                      \
+              0 * sizeof(char[sizeof(((occam_config *)0)->name_) == OCCAM_LABEL_NAME_MAX ? 1 \
+                                                                                           : -1]) }
 #define DLIST_KEY(s_, k_, f_, n_, min_n_, max_n_, lo_, hi_, open_, d_, h_)                  \
     { ROW(s_, k_, KEY_DLIST, FIELD(f_, double *), d_, h_), .off2 = FIELD(n_, int),        \
       .min_count = min_n_, .max_count = max_n_, .len = ARRAY_LEN(f_), .lo = lo_, .hi = hi_, \
@@ -157,8 +160,8 @@ static const config_key keys[] = {
              "idx: folder holding the four IDX files"),
     PATH_KEY("data", "train", data.train, "", "csv: training file"),
     PATH_KEY("data", "test", data.test, "", "csv: test file"),
-    LABEL_KEY("data", "label", data.label, 1000000, "last",
-              "csv: label column: first, last or a 1-based column number"),
+    LABEL_KEY("data", "label", data.label, data.label_name, 1000000, "last",
+              "csv: label column: first, last, a 1-based column number or the header's name"),
     ENUM_KEY("data", "header", data.header, occam_csv_header, header_names, "auto",
              "csv: is the first row a header (auto: if a cell is a name, not a number or a gap such as NA)"),
     ENUM_KEY("data", "task", data.task, occam_task, task_names, "classify",

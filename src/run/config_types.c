@@ -294,12 +294,12 @@ static void enum_format(const config_key *k, const occam_config *cfg, char *buf,
         snprintf(buf, cap, "%d", v);
 }
 
-static bool path_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
-                       size_t cap)
+/* Whether text s of n bytes may be a path's or a name's value: shorter than max, no control
+ * characters, nothing an INI file would read otherwise; detail says why not. */
+static bool text_value_ok(const char *s, size_t n, size_t max, char *detail, size_t cap)
 {
-    size_t n = strlen(s);
-    if (n >= OCCAM_PATH_MAX) {
-        snprintf(detail, cap, "too long: %zu characters (max %d)", n, OCCAM_PATH_MAX - 1);
+    if (n >= max) {
+        snprintf(detail, cap, "too long: %zu characters (max %zu)", n, max - 1);
         return false;
     }
     for (size_t i = 0; i < n; i++) {
@@ -334,6 +334,14 @@ static bool path_parse(const config_key *k, const char *s, occam_config *cfg, ch
         snprintf(detail, cap, "is not valid UTF-8");
         return false;
     }
+    return true;
+}
+
+static bool path_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
+                       size_t cap)
+{
+    size_t n = strlen(s);
+    if (!text_value_ok(s, n, OCCAM_PATH_MAX, detail, cap)) return false;
     /* Clear the whole buffer so configs holding equal values compare equal with memcmp. */
     char *dst = field_ptr(cfg, k->off);
     memset(dst, 0, OCCAM_PATH_MAX);
@@ -347,19 +355,39 @@ static void path_format(const config_key *k, const occam_config *cfg, char *buf,
     snprintf(buf, cap, "%.*s", (int)strnlen(p, OCCAM_PATH_MAX), p);
 }
 
+/* first, last, a column number, or else the name of the column in the file's header (a name
+ * of digits alone is a column number, and "first" and "last" are the words). */
 static bool label_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
                         size_t cap)
 {
     int64_t v;
+    char *name = field_ptr(cfg, k->off2);
+    size_t n = strlen(s);
+    bool digits = n > 0 && strspn(s, "0123456789+-") == n;
     if (!strcmp(s, "first"))
         v = OCCAM_LABEL_FIRST;
     else if (!strcmp(s, "last"))
         v = OCCAM_LABEL_LAST;
-    else if (!occam_config_integer(s, &v) || !in_bounds(k, (double)v)) {
-        snprintf(detail, cap, "expected first, last or a column number from %.0f to %.0f", k->lo,
-                 k->hi);
-        return false;
+    else if (occam_config_integer(s, &v) || digits) {
+        if (digits && !occam_config_integer(s, &v)) v = 0; /* out of bounds below */
+        if (!in_bounds(k, (double)v)) {
+            snprintf(detail, cap, "expected first, last, a column number from %.0f to %.0f or "
+                     "a name from the file's header", k->lo, k->hi);
+            return false;
+        }
+    } else {
+        if (n == 0) {
+            snprintf(detail, cap, "expected first, last, a column number or a name from the "
+                     "file's header");
+            return false;
+        }
+        if (!text_value_ok(s, n, OCCAM_LABEL_NAME_MAX, detail, cap)) return false;
+        memset(name, 0, OCCAM_LABEL_NAME_MAX); /* for memcmp, as paths */
+        memcpy(name, s, n);
+        *(int *)field_ptr(cfg, k->off) = OCCAM_LABEL_NAMED;
+        return true;
     }
+    memset(name, 0, OCCAM_LABEL_NAME_MAX);
     *(int *)field_ptr(cfg, k->off) = (int)v;
     return true;
 }
@@ -367,10 +395,13 @@ static bool label_parse(const config_key *k, const char *s, occam_config *cfg, c
 static void label_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
 {
     int v = *(const int *)field_cptr(cfg, k->off);
+    const char *name = field_cptr(cfg, k->off2);
     if (v == OCCAM_LABEL_FIRST)
         snprintf(buf, cap, "first");
     else if (v == OCCAM_LABEL_LAST)
         snprintf(buf, cap, "last");
+    else if (v == OCCAM_LABEL_NAMED)
+        snprintf(buf, cap, "%.*s", (int)strnlen(name, OCCAM_LABEL_NAME_MAX), name);
     else
         snprintf(buf, cap, "%d", v);
 }
@@ -601,9 +632,8 @@ static void json_quoted(sink *s, const config_key *k, const occam_config *cfg, c
 
 static void json_label(sink *s, const config_key *k, const occam_config *cfg, const char *text)
 {
-    (void)k;
-    (void)cfg;
-    if (isdigit((unsigned char)text[0]))
+    int v = *(const int *)field_cptr(cfg, k->off);
+    if (v != OCCAM_LABEL_FIRST && v != OCCAM_LABEL_LAST && v != OCCAM_LABEL_NAMED)
         config_sink_printf(s, "%s", text);
     else
         json_string(s, text);
@@ -678,7 +708,7 @@ static void list_allowed(const config_key *k, char *buf, size_t cap)
 
 static void label_allowed(const config_key *k, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "first|last|%.0f..%.0f", k->lo, k->hi);
+    snprintf(buf, cap, "first|last|%.0f..%.0f|NAME", k->lo, k->hi);
 }
 
 static void nm_allowed(const config_key *k, char *buf, size_t cap)
