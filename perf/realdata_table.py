@@ -142,6 +142,12 @@ def run(job):
                                             for p in pts], pts[rep["best"]]["set"]), None
 
 
+def vs_none(x):
+    """A relative error's fall below no regularisation, x, in words (a negative "below" read as
+    above)."""
+    return f"{100 * x:.1f}% below none" if x >= 0 else f"{-100 * x:.1f}% above none"
+
+
 def meets(rec, v):
     """Whether test result v is within the target of the set's best decay in hindsight: a
     relative error at most 5% above it, or an accuracy at most 2 points below it."""
@@ -220,7 +226,18 @@ def main():
     sets = [l.split() for l in open(os.path.join(a.datadir, "sets.txt")) if l.strip()]
     if a.sets:
         keep = a.sets.split(",")
+        unknown = [k for k in keep if k not in {x[0] for x in sets}]
+        if unknown:  # a typo ran nothing and said "every target met"
+            sys.exit(f"--sets: {', '.join(unknown)} not in {a.datadir}/sets.txt (it has "
+                     f"{', '.join(x[0] for x in sets)})")
         sets = [s for s in sets if s[0] in keep]
+    missing = [f"{n}-s{s}-{part}.csv" for n, *_ in sets for s in range(a.splits)
+               for part in ("train", "test")
+               if not os.path.exists(os.path.join(a.datadir, f"{n}-s{s}-{part}.csv"))]
+    if missing:  # a traceback, or failed runs, half-way through
+        sys.exit(f"{a.datadir}: no {missing[0]}"
+                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                 + f": write the splits first, or lower --splits ({a.splits})")
     jobs = []
     for name, task, feat, outs in sets:
         for s in range(a.splits):
@@ -284,20 +301,21 @@ def main():
             ok = rec["vs_best"] <= 0.05  # False for NaN
             fails += [] if ok else [f"{name}: {100 * rec['vs_best']:+.1f}% against the best decay"]
             if not rec["below_none"] >= 0.20:
-                fails.append(f"{name}: {100 * rec['below_none']:.1f}% below none (the best decay: "
-                             f"{100 * rec['best_below_none']:.1f}%)")
+                fails.append(f"{name}: {vs_none(rec['below_none'])}, not 20% below (the best "
+                             f"decay: {vs_none(rec['best_below_none'])})")
         else:
             rec["vs_best"] = best - g
             if not rec["vs_best"] <= 0.02:
                 fails.append(f"{name}: {100 * rec['vs_best']:.1f} points below the best decay")
         if a.select:
-            ch, gb, worst = [], [], 0.0
+            ch, gb, worst, picked = [], [], 0.0, []
             for s in range(a.splits):
                 v = res[(name, s, "select", None)]
                 if v is None:
                     ch.append(None)  # listed under the failed runs
                     continue
-                pick, tests, _ = v
+                pick, tests, point = v
+                picked.append(point)
                 top = (min if reg else max)(t for t in tests if t is not None)
                 ch.append(pick)
                 gb.append(top)
@@ -313,6 +331,7 @@ def main():
                     fails.append(f"{name} split {s}: select picked {pick:.4f}, the grid's best "
                                  f"is {top:.4f} ({100 * gap:+.1f}% test error{rows})")
             rec["select"], rec["select_worst_gap"] = mean(ch), worst
+            rec["select_splits"], rec["select_picked"] = ch, picked  # what select chose
             row += f" {mean(ch):.4f} (worst split {100 * worst:+.1f}%) |"
         print(row)
         out.append(rec)
@@ -321,8 +340,7 @@ def main():
         r = name_rec
         if r["task"] == "regress":
             print(f"{r['set']}: default noisy {100 * r['vs_best']:+.1f}% against the best decay, "
-                  f"{100 * r['below_none']:.1f}% below none (best decay "
-                  f"{100 * r['best_below_none']:.1f}%)")
+                  f"{vs_none(r['below_none'])} (best decay {vs_none(r['best_below_none'])})")
         else:
             print(f"{r['set']}: default noisy {100 * -r['vs_best']:+.1f} points against the best "
                   "decay")
