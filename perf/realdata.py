@@ -603,6 +603,11 @@ R_ROUND = r_have("MASS", "mlbench")
 def complete(rows, keys):
     return [r for r in rows if all(r[k] != "NA" for k in keys)]
 
+
+def floats(rows, keys):
+    """The columns keys of R's rows (dicts of text) as an array of floats."""
+    return np.array([[float(r[k]) for k in keys] for r in rows])
+
 def cpus():
     """A computer's published relative performance from its cycle time, minimum and maximum
     main memory, cache and minimum and maximum channels (Ein-Dor and Feldmesser 1987; MASS);

@@ -55,7 +55,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata
-from realdata import RSCRIPT, complete, parse_args, r_have, sample, write_rows  # noqa
+from realdata import RSCRIPT, complete, floats, parse_args, r_have, sample, write_rows  # noqa
 
 # R quotes the strings here: Forbes2000's company names hold commas.
 r_rows = functools.partial(realdata.r_rows, quote=True)
@@ -64,10 +64,6 @@ LINNERUD = os.path.join(realdata.D, "linnerud_{}.csv")
 
 # The training rows of the sets the helper gave fewer than 100 (at most --train).
 TRAIN = {"cats": 94, "airq": 60, "prestige": 50, "linnweight": 14}
-
-
-def floats(rows, keys):
-    return np.array([[float(r[k]) for k in keys] for r in rows])
 
 
 def cats():

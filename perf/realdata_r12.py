@@ -47,13 +47,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata
-from realdata import complete, parse_args, r_have, sample  # noqa
+from realdata import complete, floats, parse_args, r_have, sample  # noqa
 
 r_rows = functools.partial(realdata.r_rows, quote=True)
-
-
-def floats(rows, keys):
-    return np.array([[float(r[k]) for k in keys] for r in rows])
 
 
 def dummies(r, key, levels):
