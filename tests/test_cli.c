@@ -4539,6 +4539,13 @@ Test(cli, openmp_limits_in_the_environment)
     expect(shell(cmd, &sig), 0, "1 rank × 2 threads,");
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=garbage %s train %s --threads 0 2>&1", bin, plain);
     expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"garbage\": expected a positive whole number");
+    /* a list's first entry sizes the team; every entry must be a number (1,foo ran on 1
+     * thread with libgomp's warning alone) */
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1,foo %s train %s --threads 0 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 2, "OMP_NUM_THREADS = \"1,foo\": expected a positive whole number "
+           "(threads per team), or a list of them");
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS='1, 2' %s train %s --threads 0 2>&1", bin, plain);
+    expect(shell(cmd, &sig), 0, "1 rank × 1 thread,");
     /* past the cores the automatic team stops at them: said (OMP_NUM_THREADS=3 ran 2 threads
      * on 2 cores without a word, where --threads 3 is refused) */
     long big = (long)sysconf(_SC_NPROCESSORS_CONF) + 1;

@@ -387,21 +387,27 @@ int occam_team_resolve(int requested, bool oversubscribe, const char *origin, in
     int limit = omp_get_thread_limit();
     /* OMP_NUM_THREADS, a cluster's usual way to size a job's OpenMP teams, sizes the automatic
      * team too (at most the cores: never oversubscribed unless asked); a value libgomp would
-     * only warn about is refused. Its first number counts (a list gives nested levels). */
+     * only warn about is refused. Its first number counts (a list gives nested levels), and
+     * every entry of a list must be one (1,foo ran on with libgomp's warning alone). */
     const char *ont = getenv("OMP_NUM_THREADS");
     if (requested == 0 && ont) {
-        const char *q = ont;
-        while (isspace((unsigned char)*q)) q++;
-        if (*q == '+') q++;
-        char *end;
-        long v = strtol(q, &end, 10);
-        while (isspace((unsigned char)*end)) end++;
-        if (!isdigit((unsigned char)*q) || (*end && *end != ',') || v < 1 ||
-            v > INT_MAX)
-            return occam_error_set(err, OCCAM_ERR_INPUT, "OMP_NUM_THREADS = \"%s\": expected a "
-                                   "positive whole number (threads per team); fix or unset it",
-                                   ont);
-        if (v < cores) cores = (int)v;
+        long first = 0;
+        for (const char *q = ont;; q++) {
+            while (isspace((unsigned char)*q)) q++;
+            if (*q == '+') q++;
+            char *end;
+            long v = strtol(q, &end, 10);
+            while (isspace((unsigned char)*end)) end++;
+            if (!isdigit((unsigned char)*q) || (*end && *end != ',') || v < 1 || v > INT_MAX)
+                return occam_error_set(err, OCCAM_ERR_INPUT,
+                                       "OMP_NUM_THREADS = \"%s\": expected a positive whole "
+                                       "number (threads per team), or a list of them; fix or "
+                                       "unset it", ont);
+            if (!first) first = v;
+            if (!*end) break;
+            q = end;
+        }
+        if (first < cores) cores = (int)first;
     }
     if (requested == 0 && cores > 0) {
         /* a container's CPU quota (docker --cpus, a Kubernetes limit) leaves the mask whole:
