@@ -170,6 +170,15 @@ FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 # fuzz_plot also links the CLI's plot readers (src/cli/plot_*.c, and shown.c for cli_shown).
 FUZZ_PLOT_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(wildcard src/cli/plot_*.c) src/cli/shown.c)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+# A name with no fuzz/fuzz_NAME.c ended in make's own "No rule to make target".
+FUZZ_KNOWN   := $(filter-out util,$(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c)))
+FUZZ_UNKNOWN := $(filter-out $(FUZZ_KNOWN),$(FUZZ_NAMES))
+ifneq ($(filter fuzz fuzz-smoke fuzz-build fuzz-run-%,$(MAKECMDGOALS)),)
+  ifneq ($(FUZZ_UNKNOWN),)
+    $(error FUZZ_NAMES: no harness named $(FUZZ_UNKNOWN) (fuzz/fuzz_NAME.c); the harnesses \
+            are $(FUZZ_KNOWN))
+  endif
+endif
 FUZZ_LIBS    := -lblis -lhwloc -linih -lsleef -lz -lm $(MPI_LIBS) $(FUZZ_OMP)
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
