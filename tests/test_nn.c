@@ -585,6 +585,36 @@ Test(nn, mse_matches_double_in_place_and_propagates_nan)
     cr_assert(isnan(sse));
 }
 
+/* relu keeps a NaN a NaN: it made it 0 (v > 0 ? v : 0), so a hidden unit at inf - inf gave
+ * the output bias alone, a finite prediction that predict, eval and the divergence check let
+ * pass (found by a hostile-input sweep); every other value is as before, −0 to +0 included.
+ * The vector loop (16 values and a tail) and the scalar one. */
+Test(nn, relu_keeps_a_nan)
+{
+    float z[19], b[19] = {0};
+    for (int i = 0; i < 19; i++) z[i] = (float)(i - 9);
+    z[3] = NAN;
+    z[17] = NAN;
+    z[5] = -0.0f;
+    z[9] = -INFINITY;
+    z[11] = INFINITY;
+    occam_bias_act_forward(z, b, 1, 19, OCCAM_ACT_RELU);
+    for (int i = 0; i < 19; i++) {
+        if (i == 3 || i == 17) {
+            cr_assert(isnan(z[i]), "%d: %g", i, z[i]);
+            continue;
+        }
+        float want = i == 11 ? INFINITY : i > 9 ? (float)(i - 9) : 0.0f;
+        cr_assert(z[i] == want && !signbit(z[i]), "%d: %g, want %g", i, z[i], want);
+    }
+    float one[1] = {NAN}, nb[1] = {1};
+    occam_bias_act_forward(one, nb, 1, 1, OCCAM_ACT_RELU);
+    cr_assert(isnan(one[0]));
+    float bn[3] = {NAN, -1, 2}, zz[3] = {0, 0, 0}; /* a NaN bias */
+    occam_bias_act_forward(zz, bn, 1, 3, OCCAM_ACT_RELU);
+    cr_assert(isnan(zz[0]) && zz[1] == 0.0f && zz[2] == 2.0f);
+}
+
 /* The activations and their derivatives where they saturate: sigmoid and tanh of ±100 and ±inf
  * are exactly 0, 1, ±1, and their derivatives from the stored outputs exactly 0 (never NaN);
  * relu at 0 and −0 is 0 with a zero derivative; an odd-length row (vector tail) as the rest. */

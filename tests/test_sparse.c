@@ -183,6 +183,34 @@ Test(sparse, matches_reference_and_dense_path)
     free(dense);
 }
 
+/* A NaN input reaches the outputs through relu layers, CSR and dense alike: the fused CSR relu
+ * made it 0, so the row's prediction was the output biases' (found by a hostile-input sweep).
+ * The other rows are untouched. */
+Test(sparse, a_nan_reaches_the_outputs_through_relu)
+{
+    static const int w[] = {7, 12, 9, 3};
+    const size_t n = 20;
+    occam_model m;
+    make_model(&m, w, 4, OCCAM_ACT_RELU, 1.0, 7);
+    float *x = random_rows(n, w[0], 5), *y = malloc(sizeof(float) * n * 3);
+    cr_assert(y);
+    x[(size_t)4 * w[0] + 2] = NAN;
+    for (int f = 0; f < 2; f++) { /* every layer CSR, every layer dense */
+        occam_sparse *s = NULL;
+        occam_error err;
+        cr_assert_eq(occam_sparse_create(&s, &m, f ? 0.0 : 2.0, &err), OCCAM_OK, "%s", err.msg);
+        cr_assert_eq(occam_sparse_forward(s, x, n, y, 1, &err), OCCAM_OK, "%s", err.msg);
+        for (size_t r = 0; r < n; r++)
+            for (int k = 0; k < 3; k++)
+                cr_assert(r == 4 ? isnan(y[r * 3 + k]) : isfinite(y[r * 3 + k]),
+                          "%s: row %zu output %d: %g", f ? "dense" : "CSR", r, k, y[r * 3 + k]);
+        occam_sparse_free(s);
+    }
+    free(x);
+    free(y);
+    occam_model_free(&m);
+}
+
 /* CSR and dense layers in one model (the blocked path's BLIS layers, and activations after
  * them) in both orders. */
 Test(sparse, mixed_formats)

@@ -165,12 +165,13 @@ Test(train, divergence_is_reported)
 
 /* Trains blobs for `epochs` after spoil() changed the model, which must fail as divergence
  * with a message holding `want` and `also`. */
-static void expect_fit_divergence(int epochs, void (*spoil)(occam_model *), const char *want,
-                                  const char *also)
+static void expect_fit_divergence_at(int epochs, int batch, void (*spoil)(occam_model *),
+                                     const char *want, const char *also)
 {
     occam_config cfg;
     blobs_config(&cfg);
     cfg.train.epochs = epochs;
+    if (batch) cfg.train.batch = batch;
     occam_error err;
     occam_dataset tr_ds, te_ds;
     occam_model m;
@@ -188,32 +189,44 @@ static void expect_fit_divergence(int epochs, void (*spoil)(occam_model *), cons
     occam_dataset_free(&te_ds);
 }
 
+static void expect_fit_divergence(int epochs, void (*spoil)(occam_model *), const char *want,
+                                  const char *also)
+{
+    expect_fit_divergence_at(epochs, 0, spoil, want, also);
+}
+
 static void nan_unit(occam_model *m)
 {
     int nin = m->lay.width[0];
     for (int i = 0; i < nin; i++) m->params[m->lay.w_off[0] + (size_t)3 * nin + i] = NAN;
 }
 
-/* A NaN weight under a finite loss: a ReLU outputs 0 for a NaN input, so a unit whose weights
- * are NaN is dead, the loss stays finite and the step's divergence check never fires. Adam at
- * lr 3 with beta2 = 0 got there on a real set (mroz) and train exited 0, saving a model that
- * eval, mdl and predict refuse. Here one hidden unit's weights are NaN from the start. */
-Test(train, a_nan_weight_under_a_finite_loss_is_divergence)
+/* A NaN weight: a ReLU output 0 for a NaN input, so a unit whose weights were NaN was dead,
+ * the loss stayed finite and the step's divergence check never fired. Adam at lr 3 with
+ * beta2 = 0 got there on a real set (mroz) and train exited 0, saving a model that eval, mdl
+ * and predict refuse; a check of the weights after each epoch caught it ("layer 0's weights
+ * became NaN in epoch 1 while the loss stayed finite"). ReLU now keeps a NaN, so the first
+ * step's loss says it. Here one hidden unit's weights are NaN from the start. */
+Test(train, a_nan_weight_is_divergence_at_the_first_step)
 {
-    expect_fit_divergence(2, nan_unit, "training diverged: layer 0's weights became NaN in "
-                                       "epoch 1 while the loss stayed finite", "train.lr");
+    expect_fit_divergence(2, nan_unit, "training diverged: the loss became NaN at epoch 1, "
+                                       "step 1", "train.lr");
 }
 
 static void dead_bias(occam_model *m) { m->params[m->lay.b_off[0] + 2] = -INFINITY; }
 
 /* The same for a bias, which feeds no unit: the message said 'the units they feed are dead'
- * of it (found as 'layer 1's biases became infinite'); a dead or saturated unit is what hides
- * either from the loss. */
-Test(train, a_non_finite_bias_under_a_finite_loss_is_divergence)
+ * of it (found as 'layer 1's biases became infinite'). A −inf bias makes its unit dead, 0
+ * without a NaN, and the loss finite; its first update makes it NaN (0 · −inf), which the
+ * second step's loss now says. With one step an epoch, the epoch's check of the parameters
+ * says it first: a dead or saturated unit is what hides a parameter from the loss. */
+Test(train, a_non_finite_bias_is_divergence)
 {
-    expect_fit_divergence(1, dead_bias, "training diverged: layer 0's biases became ",
-                          "while the loss stayed finite (dead or saturated units kept them "
-                          "from it)");
+    expect_fit_divergence(1, dead_bias, "training diverged: the loss became NaN at epoch 1, "
+                          "step 2", "train.lr");
+    expect_fit_divergence_at(1, 1000, dead_bias, "training diverged: layer 0's biases became ",
+                             "while the loss stayed finite (dead or saturated units kept them "
+                             "from it)");
 }
 
 static double max_rel_diff(const occam_model *a, const occam_model *b)

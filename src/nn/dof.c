@@ -176,7 +176,7 @@ bool noisy_dof_due(const noisy_dof *g, const occam_model *m, size_t rows, int ep
 static void activate(double z, occam_act act, double *a, double *da)
 {
     switch (act) {
-    case OCCAM_ACT_RELU: *a = z > 0.0 ? z : 0.0, *da = z > 0.0; return;
+    case OCCAM_ACT_RELU: *a = !(z <= 0.0) ? z : 0.0, *da = z > 0.0; return; /* NaN stays */
     case OCCAM_ACT_TANH: *a = tanh(z), *da = 1.0 - *a * *a; return;
     case OCCAM_ACT_SIGMOID: *a = 1.0 / (1.0 + exp(-z)), *da = *a * (1.0 - *a); return;
     }

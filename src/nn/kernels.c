@@ -9,7 +9,7 @@
 static inline float act_f(float x, occam_act act)
 {
     switch (act) {
-    case OCCAM_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case OCCAM_ACT_RELU: return !(x <= 0.0f) ? x : 0.0f; /* NaN stays NaN: see below */
     case OCCAM_ACT_TANH: return tanhf(x);
     case OCCAM_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
     }
@@ -19,13 +19,15 @@ static inline float act_f(float x, occam_act act)
 void occam_bias_act_forward(float *restrict z, const float *restrict b, int m, int n,
                             occam_act act)
 {
-    /* One loop per activation so the relu case vectorises. */
+    /* One loop per activation so the relu case vectorises. A NaN stays NaN (v > 0 made it 0:
+     * a hidden unit at inf - inf gave the output bias alone, a finite prediction, and a finite
+     * loss the divergence check let pass); every other value is as before. */
     if (act == OCCAM_ACT_RELU) {
         for (int i = 0; i < m; i++) {
             float *restrict zi = z + (size_t)i * n;
             for (int j = 0; j < n; j++) {
                 float v = zi[j] + b[j];
-                zi[j] = v > 0.0f ? v : 0.0f;
+                zi[j] = !(v <= 0.0f) ? v : 0.0f;
             }
         }
         return;

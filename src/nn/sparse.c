@@ -306,7 +306,7 @@ static void sparse_csr_forward(float *restrict yt, const float *restrict xt,
         float *restrict yo = yt + (size_t)o * SPARSE_ROWS;
         memcpy(yo, acc, sizeof acc);
         if (relu)
-            for (int r = 0; r < SPARSE_ROWS; r++) yo[r] = yo[r] > 0.0f ? yo[r] : 0.0f;
+            for (int r = 0; r < SPARSE_ROWS; r++) yo[r] = !(yo[r] <= 0.0f) ? yo[r] : 0.0f;
     }
 }
 
