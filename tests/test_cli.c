@@ -1962,19 +1962,31 @@ Test(cli, train_writes_its_model_before_the_description_length)
 }
 
 /* A file that cannot be created, as on a full disk: open() with O_CREAT on a path holding
- * FAIL_OPEN fails with ENOSPC. */
+ * FAIL_OPEN fails with ENOSPC, after FAIL_OPEN_SKIP such opens have succeeded (unset: none; a
+ * disk that fills up between two writes of one file). */
 static const char FAILOPEN_SHIM[] =
     "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <errno.h>\n#include <fcntl.h>\n"
     "#include <stdarg.h>\n#include <stdlib.h>\n#include <string.h>\n"
     "int open(const char *p, int flags, ...) {\n"
-    "    static int (*real)(const char *, int, ...);\n"
+    "    static int (*real)(const char *, int, ...);\n    static int seen;\n"
     "    if (!real) real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, \"open\");\n"
     "    va_list ap;\n    va_start(ap, flags);\n"
     "    int mode = flags & O_CREAT ? va_arg(ap, int) : 0;\n    va_end(ap);\n"
-    "    const char *f = getenv(\"FAIL_OPEN\");\n"
-    "    if (f && (flags & O_CREAT) && strstr(p, f)) {\n"
+    "    const char *f = getenv(\"FAIL_OPEN\"), *k = getenv(\"FAIL_OPEN_SKIP\");\n"
+    "    if (f && (flags & O_CREAT) && strstr(p, f) && seen++ >= (k ? atoi(k) : 0)) {\n"
     "        errno = ENOSPC;\n        return -1;\n    }\n"
     "    return real(p, flags, mode);\n}\n";
+
+/* Builds FAILOPEN_SHIM into the test's folder; its path goes to so. */
+static void failopen_build(char *so, size_t cap)
+{
+    char src[600], cmd[2048];
+    snprintf(src, sizeof src, "%s", path("failopen.c"));
+    snprintf(so, cap, "%s", path("failopen.so"));
+    tmpdir_spit(src, FAILOPEN_SHIM, sizeof FAILOPEN_SHIM - 1);
+    snprintf(cmd, sizeof cmd, "cc -shared -fPIC -o %s %s -ldl 2>&1", so, src);
+    cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
+}
 
 /* A --save that failed went to train.checkpoint_dir under its own name, even when --report
  * named that file: the report, written after it, replaced the model, and the run said "the
@@ -1982,12 +1994,8 @@ static const char FAILOPEN_SHIM[] =
  * another name there. */
 Test(cli, a_saved_model_that_falls_back_is_not_replaced_by_the_report)
 {
-    char so[600], cmd[4096], src[600];
-    snprintf(src, sizeof src, "%s", path("failopen.c"));
-    snprintf(so, sizeof so, "%s", path("failopen.so"));
-    tmpdir_spit(src, FAILOPEN_SHIM, sizeof FAILOPEN_SHIM - 1);
-    snprintf(cmd, sizeof cmd, "cc -shared -fPIC -o %s %s -ldl 2>&1", so, src);
-    cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
+    char so[600], cmd[4096];
+    failopen_build(so, sizeof so);
     cr_assert_eq(mkdir(path("full"), 0755), 0);
     cr_assert_eq(mkdir(path("ck"), 0755), 0);
     const char *bin = shell_occam_bin();
@@ -2006,6 +2014,43 @@ Test(cli, a_saved_model_that_falls_back_is_not_replaced_by_the_report)
     cr_assert(f);
     cr_assert_eq(fgetc(f), '{', "the report");
     fclose(f);
+}
+
+static const char *slurp(const char *name);
+
+/* select --save replaces the file at each shorter point. When a shorter point's write failed
+ * (a disk that filled up), the file still held the earlier, longer point's model, and only
+ * "could not be written" was said: a script found a good-looking --save that was not the
+ * shortest (found by a hostile-input sweep). The message now names the point the file holds,
+ * and the report records it ("saved"). */
+Test(cli, a_select_save_that_fails_later_says_which_point_the_file_holds)
+{
+    char so[600], cmd[4096];
+    failopen_build(so, sizeof so);
+    cr_assert_eq(mkdir(path("full"), 0755), 0);
+    const char *bin = shell_occam_bin();
+    /* point 0 is written; point 1, shorter, is not */
+    snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_OPEN=%s/ "
+             "FAIL_OPEN_SKIP=1 LD_PRELOAD=%s %s select configs/blobs.ini --threads 1 --grid "
+             "model.layers=20:50:3,20:8:3 --save %s --report %s 2>&1", path("full"), so, bin,
+             path("full/m.st"), path("r.json"));
+    cr_assert_eq(shell(cmd, NULL), 1, "%s", out);
+    char want[1024];
+    snprintf(want, sizeof want, "; %s still holds point 0's model (", path("full/m.st"));
+    cr_assert(strstr(out, want), "%s", out);
+    cr_assert(strstr(out, "bits), not the shortest point 1's ("), "%s", out);
+    const char *r = slurp("r.json");
+    cr_assert(strstr(r, "\"best\": 1,") && strstr(r, "\"saved\": 0,"), "%s", r);
+    /* point 0's shape, the config's 20,50,3, loads; point 1's 20,8,3 would not */
+    expect(occam("eval configs/blobs.ini --threads 1 --checkpoint %s", path("full/m.st")), 0,
+           "test   loss");
+    /* every write good: the file holds the shortest */
+    snprintf(cmd, sizeof cmd, "%s select configs/blobs.ini --threads 1 --grid "
+             "model.layers=20:50:3,20:8:3 --save %s --report %s 2>&1", bin, path("ok.st"),
+             path("r2.json"));
+    cr_assert_eq(shell(cmd, NULL), 0, "%s", out);
+    r = slurp("r2.json");
+    cr_assert(strstr(r, "\"best\": 1,") && strstr(r, "\"saved\": 1,"), "%s", r);
 }
 
 /* A stack limit of 96 KiB or less (ulimit -s) ended every command in a segmentation fault in

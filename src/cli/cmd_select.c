@@ -377,6 +377,11 @@ static void keep_if_best(select_run *s, int p, cli_session *ss)
     s->save_rc = e.msg[0] ? OCCAM_ERR_RUNTIME
                           : occam_checkpoint_save(path, &ss->model, &s->pt[p].cfg, &ss->train,
                                                   &e);
+    /* a file is replaced whole or not at all: after a failed write it holds the point it held
+     * (said at the end: it was left there as if it were the shortest); the memory file was
+     * emptied, and holds none */
+    if (s->save_rc == OCCAM_OK) s->saved = p;
+    else if (s->save_fd >= 0) s->saved = -1;
     size_t n = strlen(path); /* the memory file's messages name --save */
     bool held_msg = path != s->o->save && !strncmp(e.msg, path, n);
     snprintf(s->save_msg, sizeof s->save_msg, "%s%s", held_msg ? s->o->save : "",
@@ -563,6 +568,9 @@ static int select_body(select_run *s, occam_error *err)
             occam_comm_is_root(occam_comm_world()))
             snprintf(kept, sizeof kept, "; --save holds point %d's model, the shortest of them",
                      s->best);
+        else if (s->o->save && s->saved >= 0 && occam_comm_is_root(occam_comm_world()))
+            snprintf(kept, sizeof kept, "; --save holds point %d's model, not the shortest "
+                     "(point %d's could not be written)", s->saved, s->best);
         return occam_error_set(err, rc, "%s%s; %d of %d points finished%s%s%s",
                                strncmp(why, "select ", 7) ? "select: " : "", why, done,
                                s->g.npoints, kept, out_err.msg[0] ? "; " : "", out_err.msg);
@@ -587,6 +595,7 @@ static int run(const cli_opts *o, occam_error *err)
     s->o = o;
     cli_threads_given(o);
     s->best = -1;
+    s->saved = -1;
     s->save_fd = -1;
     int rc = select_body(s, err);
     if (s->save_fd >= 0) close(s->save_fd);

@@ -53,6 +53,8 @@ typedef struct select_run {
     bool interrupted;        /* the grid ended early: a signal, or a point that could not
                                 be set up */
     int save_rc;             /* --save: the last write's status (the best point's model) */
+    int saved;               /* --save: the point whose model the file holds, -1: none (after
+                                a failed write of a shorter point, an earlier one's) */
     char save_msg[OCCAM_ERROR_MAX];
     int save_fd;             /* --save written in place (a pipe, a device, /dev/stdout): a
                                 memory file that holds the best point's model until the end,

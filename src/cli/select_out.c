@@ -249,6 +249,11 @@ static void write_body(occam_json *j, const char *config_json, const void *ctx)
     occam_json_key(j, "best");
     if (s->best >= 0) occam_json_int(j, s->best);
     else occam_json_null(j);
+    if (s->o->save) { /* the point whose model --save holds: best, unless its write failed */
+        occam_json_key(j, "saved");
+        if (s->saved >= 0) occam_json_int(j, s->saved);
+        else occam_json_null(j);
+    }
     occam_json_key(j, "interrupted");
     occam_json_bool(j, s->interrupted);
     occam_json_key(j, "config");
@@ -284,10 +289,16 @@ static int saved_model(void *ctx, const char *path, occam_error *err)
     if (s->best < 0) return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: no point was "
                                             "trained and scored, so there is no model to save",
                                             path);
+    if (s->save_rc != OCCAM_OK && s->saved >= 0) /* an earlier, longer point's model is there */
+        return occam_error_set(err, s->save_rc, "%s; %s still holds point %d's model (%.1f "
+                               "bits), not the shortest point %d's (%.1f bits)", s->save_msg,
+                               path, s->saved, s->pt[s->saved].total_bits, s->best,
+                               s->pt[s->best].total_bits);
     if (s->save_rc != OCCAM_OK) return occam_error_set(err, s->save_rc, "%s", s->save_msg);
     if (s->save_fd < 0) return OCCAM_OK;
     /* the last write's status: a stop's message says --save holds the model only if it does */
     s->save_rc = send_held(s->save_fd, path, err);
+    if (s->save_rc != OCCAM_OK) s->saved = -1;
     return s->save_rc;
 }
 
