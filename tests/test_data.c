@@ -2392,6 +2392,12 @@ Test(data, normalize_scale_names_a_squashed_feature)
     cr_assert_eq(tr.squashed_col, 3);
     cr_assert_float_eq(tr.squashed_ratio, 2e5, 1e-2);
     occam_dataset_free(&tr);
+    /* a subnormal column: the ratio, 1 over it, overflows float (the note said '1/inf') */
+    tr = make_ds(2, 2, (const float[]){1.4e-45f, 1, 0, 1});
+    occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
+    cr_assert_eq(tr.squashed_col, 1);
+    cr_assert(isfinite(tr.squashed_ratio) && tr.squashed_ratio > 7e44, "%g", tr.squashed_ratio);
+    occam_dataset_free(&tr);
     tr = make_ds(2, 2, (const float[]){50, 2e3f, 80, 1e3f}); /* 25 times: no note */
     occam_data_normalize(&tr, NULL, OCCAM_NORM_SCALE);
     cr_assert_eq(tr.squashed_col, 0);

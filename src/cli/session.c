@@ -408,13 +408,15 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                 one ? "it" : "them", one ? "its" : "their", one ? "it does" : "they do");
     }
     if (ds->squashed_col) {
-        char name[200];
+        char name[200], ratio[32];
         column_label(name, sizeof name, ds, ds->squashed_col - 1);
+        snprintf(ratio, sizeof ratio, ds->squashed_ratio < 1e9 ? "%.0f" : "%.3g",
+                 ds->squashed_ratio);
         fprintf(stderr, "occam: note: %s: data.normalize = scale divides every feature by "
                 "the largest |x| of all, and feature %zu of %zu%s (the label not counted) "
-                "reaches only 1/%.0f of it, so it stays near 0 beside the others; "
+                "reaches only 1/%s of it, so it stays near 0 beside the others; "
                 "data.normalize = standardize scales each feature by its own spread\n",
-                who, ds->squashed_col, ds->d, name, ds->squashed_ratio);
+                who, ds->squashed_col, ds->d, name, ratio);
     }
 }
 

@@ -34,7 +34,8 @@ static void norm_squashed(occam_dataset *train, float m)
 {
     train->squashed_col = 0;
     if (train->grid_w > 0) return;
-    float colmax[NORM_BLOCK], worst = 0.0f;
+    float colmax[NORM_BLOCK];
+    double worst = 0.0; /* in double: 1 over a subnormal maximum overflows float (1/inf) */
     size_t live = 0, near = 0; /* features with a value; of them, within NORM_SQUASH of m */
     for (size_t j0 = 0; j0 < train->d; j0 += NORM_BLOCK) {
         size_t nb = train->d - j0 < NORM_BLOCK ? train->d - j0 : NORM_BLOCK;
@@ -46,9 +47,10 @@ static void norm_squashed(occam_dataset *train, float m)
         for (size_t b = 0; b < nb; b++) {
             if (colmax[b] == 0.0f) continue;
             live++;
-            near += m / colmax[b] <= NORM_NEAR;
-            if (m / colmax[b] > NORM_SQUASH && m / colmax[b] > worst) {
-                worst = m / colmax[b];
+            double ratio = (double)m / colmax[b];
+            near += ratio <= NORM_NEAR;
+            if (ratio > NORM_SQUASH && ratio > worst) {
+                worst = ratio;
                 train->squashed_col = j0 + b + 1;
                 train->squashed_ratio = worst;
             }
