@@ -79,7 +79,7 @@ static void sniffed(const char *path, occam_csv_header header, int frc, const oc
     memset(&sd, 0xA5, sizeof sd);
     occam_error serr = {0};
     bool idx = true;
-    int src = occam_features_load(&sd, path, header, OCCAM_LABEL_NONE, 0, &idx, &serr);
+    int src = occam_features_load(&sd, path, header, OCCAM_LABEL_NONE, NULL, 0, &idx, &serr);
     fuzz_check_status("occam_features_load", src, &serr, path);
     if (!idx) {
         FUZZ_CHECK(src == frc && strcmp(serr.msg, ferr->msg) == 0);
@@ -98,7 +98,7 @@ static void skipped(const char *path, occam_csv_header header, int skip, size_t 
     memset(&sd, 0xA5, sizeof sd);
     occam_error serr = {0};
     bool idx = true;
-    int src = occam_features_load(&sd, path, header, skip, skip_cols, &idx, &serr);
+    int src = occam_features_load(&sd, path, header, skip, NULL, skip_cols, &idx, &serr);
     fuzz_check_status("occam_features_load (skip)", src, &serr, path);
     if (src != OCCAM_OK) FUZZ_CHECK(!sd.x && !sd.label && !sd.y && sd.n == 0 && sd.d == 0);
     if (src == OCCAM_OK && !idx) {
@@ -133,6 +133,38 @@ static void features_only(const char *path, const occam_csv_opts *o, int rc,
     occam_dataset_free(&fo);
 }
 
+/* The same file with its label named by the header (data.label = NAME, the name the labelled
+ * load read there): a clean status, and where the name finds the same column, the same rows;
+ * predict's loader skipping the named column drops it as skipping it by number does. */
+static void named(const char *path, const occam_csv_opts *o, int rc, const occam_dataset *ds)
+{
+    if (rc != OCCAM_OK || !ds->label_name || !ds->label_name[0]) return;
+    occam_csv_opts no = *o;
+    no.label = OCCAM_LABEL_NAMED;
+    no.label_name = ds->label_name;
+    occam_dataset nd;
+    memset(&nd, 0xA5, sizeof nd);
+    occam_error nerr = {0};
+    int nrc = occam_csv_load(&nd, path, &no, &nerr);
+    fuzz_check_status("occam_csv_load (named)", nrc, &nerr, path);
+    if (nrc != OCCAM_OK) FUZZ_CHECK(!nd.x && !nd.label && !nd.y && nd.n == 0 && nd.d == 0);
+    if (nrc == OCCAM_OK && nd.label_col == ds->label_col) {
+        FUZZ_CHECK(nd.n == ds->n && nd.d == ds->d);
+        FUZZ_CHECK(memcmp(nd.x, ds->x, nd.n * nd.d * sizeof *nd.x) == 0);
+    }
+    occam_dataset_free(&nd);
+    occam_dataset sd;
+    memset(&sd, 0xA5, sizeof sd);
+    occam_error serr = {0};
+    bool idx = true;
+    int src = occam_features_load(&sd, path, o->header, OCCAM_LABEL_NAMED, ds->label_name,
+                                  ds->d + 1, &idx, &serr);
+    fuzz_check_status("occam_features_load (named skip)", src, &serr, path);
+    if (src != OCCAM_OK) FUZZ_CHECK(!sd.x && !sd.label && !sd.y && sd.n == 0 && sd.d == 0);
+    if (src == OCCAM_OK && !idx && sd.label_col) FUZZ_CHECK(sd.d == ds->d);
+    occam_dataset_free(&sd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2) return 0;
@@ -156,6 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         check_dataset(&ds, &o);
     features_only(path, &o, rc, &err, &ds);
+    named(path, &o, rc, &ds);
     occam_dataset_free(&ds);
     return 0;
 }

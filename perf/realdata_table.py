@@ -145,6 +145,8 @@ def run(job):
 def vs_none(x):
     """A relative error's fall below no regularisation, x, in words (a negative "below" read as
     above)."""
+    if x != x:  # a failed run
+        return "no comparison with none (a run failed)"
     return f"{100 * x:.1f}% below none" if x >= 0 else f"{-100 * x:.1f}% above none"
 
 
@@ -313,6 +315,7 @@ def main():
                 v = res[(name, s, "select", None)]
                 if v is None:
                     ch.append(None)  # listed under the failed runs
+                    picked.append(None)
                     continue
                 pick, tests, point = v
                 picked.append(point)

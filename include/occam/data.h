@@ -120,6 +120,9 @@ typedef struct occam_dataset {
      * its name (NULL otherwise): the commands say which column is learnt. */
     size_t label_col;
     char *label_name;
+    /* csv: the first line is the header because it holds data.label's name (a header of
+     * numbers, 850,fat,852, is then no data row in disguise) */
+    bool named_header;
 } occam_dataset;
 
 /* Feature j's name from a CSV header (0-based, the label left out), or NULL without one. */
@@ -200,6 +203,10 @@ typedef struct occam_csv_opts {
     int label;               /* 1-based column, OCCAM_LABEL_LAST, OCCAM_LABEL_NAMED or
                                 OCCAM_LABEL_NONE */
     const char *label_name;  /* label or skip = OCCAM_LABEL_NAMED: the header's name for it */
+    /* label = OCCAM_LABEL_NAMED: a first line that is no header and lacks the name takes this
+     * 1-based column instead (a test file without a header: the training file's column; 0:
+     * refused as any file without the name is) */
+    size_t label_fallback;
     occam_csv_header header; /* auto: the first row is a header if any cell is not a number */
     occam_task task;         /* classify: integer labels in [0, classes); regress: real target;
                                 ignored with OCCAM_LABEL_NONE */

@@ -362,8 +362,13 @@ static int score_point(select_point *pt, cli_session *ss, occam_error *err)
  * select_write_outputs sends at the end. */
 static void keep_if_best(select_run *s, int p, cli_session *ss)
 {
-    if (s->best >= 0 && !(s->pt[p].total_bits < s->pt[s->best].total_bits)) return;
-    s->best = p;
+    bool best = s->best < 0 || s->pt[p].total_bits < s->pt[s->best].total_bits;
+    if (best) s->best = p;
+    /* after a failed write the file holds an earlier point's model, or none: a point shorter
+     * than that one goes there too, though not the shortest (it was kept from the file) */
+    bool better = !best && s->saved != s->best &&
+                  (s->saved < 0 || s->pt[p].total_bits < s->pt[s->saved].total_bits);
+    if (!best && !better) return;
     if (!s->o->save || !occam_comm_is_root(occam_comm_world())) return; /* rank 0 writes */
     occam_error e = {0};
     char held[32];
@@ -374,14 +379,15 @@ static void keep_if_best(select_run *s, int p, cli_session *ss)
         if (ftruncate(s->save_fd, 0) != 0 || lseek(s->save_fd, 0, SEEK_SET) != 0)
             occam_error_set(&e, OCCAM_ERR_RUNTIME, "%s: %s", path, strerror(errno));
     }
-    s->save_rc = e.msg[0] ? OCCAM_ERR_RUNTIME
-                          : occam_checkpoint_save(path, &ss->model, &s->pt[p].cfg, &ss->train,
-                                                  &e);
+    int rc = e.msg[0] ? OCCAM_ERR_RUNTIME
+                      : occam_checkpoint_save(path, &ss->model, &s->pt[p].cfg, &ss->train, &e);
     /* a file is replaced whole or not at all: after a failed write it holds the point it held
      * (said at the end: it was left there as if it were the shortest); the memory file was
      * emptied, and holds none */
-    if (s->save_rc == OCCAM_OK) s->saved = p;
+    if (rc == OCCAM_OK) s->saved = p;
     else if (s->save_fd >= 0) s->saved = -1;
+    if (!best) return; /* save_rc and its message are the shortest point's write */
+    s->save_rc = rc;
     size_t n = strlen(path); /* the memory file's messages name --save */
     bool held_msg = path != s->o->save && !strncmp(e.msg, path, n);
     snprintf(s->save_msg, sizeof s->save_msg, "%s%s", held_msg ? s->o->save : "",

@@ -290,8 +290,8 @@ static int saved_model(void *ctx, const char *path, occam_error *err)
                                             "trained and scored, so there is no model to save",
                                             path);
     if (s->save_rc != OCCAM_OK && s->saved >= 0) /* an earlier, longer point's model is there */
-        return occam_error_set(err, s->save_rc, "%s; %s still holds point %d's model (%.1f "
-                               "bits), not the shortest point %d's (%.1f bits)", s->save_msg,
+        return occam_error_set(err, s->save_rc, "%s; %s holds point %d's model (%.1f bits), "
+                               "not the shortest point %d's (%.1f bits)", s->save_msg,
                                path, s->saved, s->pt[s->saved].total_bits, s->best,
                                s->pt[s->best].total_bits);
     if (s->save_rc != OCCAM_OK) return occam_error_set(err, s->save_rc, "%s", s->save_msg);

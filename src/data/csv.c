@@ -626,7 +626,7 @@ static const char *csv_lone_cell_hint(const csv_cell *c)
 /* data.label by name (o->label_name): the first line's cell of that name, in *col, which makes
  * the line a header. A name found nowhere, or twice, or a file read without a header is
  * refused, naming the key; a name that differs only in case is suggested. */
-static int csv_named(const csv_reader *r, const occam_csv_opts *o, size_t *col,
+static int csv_named(const csv_reader *r, const occam_csv_opts *o, bool soft, size_t *col,
                      occam_error *err)
 {
     const char *name = o->label_name ? o->label_name : "";
@@ -634,6 +634,7 @@ static int csv_named(const csv_reader *r, const occam_csv_opts *o, size_t *col,
     char q[4 * CSV_QUOTE_MAX + 4];
     occam_error_quote(q, sizeof q, name, n, CSV_QUOTE_MAX);
     *col = CSV_NONE;
+    if (soft && o->header == OCCAM_CSV_HEADER_NO) return OCCAM_OK; /* the fallback column */
     if (o->header == OCCAM_CSV_HEADER_NO)
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: data.label = %s names a column by the header, but "
@@ -653,7 +654,7 @@ static int csv_named(const csv_reader *r, const occam_csv_opts *o, size_t *col,
                                "%s:%zu: data.label = %s names columns %zu and %zu of the "
                                "header: name the label's column by its number", r->path,
                                r->lineno, q, *col + 1, twice + 1);
-    if (*col != CSV_NONE) return OCCAM_OK;
+    if (*col != CSV_NONE || soft) return OCCAM_OK;
     char names[6 * (4 * CSV_QUOTE_MAX + 8)] = "";
     size_t len = 0;
     for (size_t j = 0; j < r->ncell && j < 6; j++) {
@@ -670,12 +671,16 @@ static int csv_named(const csv_reader *r, const occam_csv_opts *o, size_t *col,
         snprintf(hint, sizeof hint, "; column %zu is \"%s\" (names are matched with their case)",
                  nocase + 1, c);
     }
-    /* predict's rows with a cell more than the model's inputs: which one is the label's? */
-    const char *skip = o->label == OCCAM_LABEL_NONE
-                           ? ": occam cannot tell which column of its rows, one cell more than "
+    /* predict's rows with a cell more than the model's inputs: which one is the label's? A
+     * nameless first column is more likely a row index than the label */
+    const char *skip = o->label != OCCAM_LABEL_NONE ? ""
+                       : r->cell[0].len == 0
+                           ? ": its first column has no name: a row index, as pandas' to_csv "
+                             "and R's write.csv write by default? write the file without it "
+                             "(pandas: index=False; R: row.names = FALSE)"
+                           : ": occam cannot tell which column of its rows, one cell more than "
                              "the model's inputs, is the label's; give the file the training "
-                             "data's header, or drop that column"
-                           : "";
+                             "data's header, or drop that column";
     return occam_error_set(err, OCCAM_ERR_INPUT,
                            "%s:%zu: data.label = %s: no column of the first line has that name "
                            "(it reads %s%s)%s%s", r->path, r->lineno, q, names,
@@ -704,8 +709,9 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
                                "cells", r->path, r->lineno, o->skip, sh->cols);
     /* a label named by the header: its cell makes this line the header */
     size_t named = CSV_NONE;
+    bool soft = o->label == OCCAM_LABEL_NAMED && o->label_fallback;
     if (o->label == OCCAM_LABEL_NAMED || (skips && o->skip == OCCAM_LABEL_NAMED)) {
-        int rc = csv_named(r, o, &named, err);
+        int rc = csv_named(r, o, soft, &named, err);
         if (rc != OCCAM_OK) return rc;
     }
     size_t skip = !skips                          ? CSV_NONE
@@ -728,7 +734,12 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     /* The header line holds a CR (csv_next took a CRLF's): a file whose lines end in a bare CR
      * is one line, whichever of its cells made it a header. */
     const char *cr = r->cr ? "; lines that end in a bare CR?" : "";
-    if (sh->header && o->header == OCCAM_CSV_HEADER_AUTO) {
+    if (named != CSV_NONE) {
+        char q[4 * CSV_QUOTE_MAX + 4];
+        occam_error_quote(q, sizeof q, o->label_name, strlen(o->label_name), CSV_QUOTE_MAX);
+        snprintf(sh->why, sizeof sh->why, " (data.label = %s names its column %zu%s)", q,
+                 named + 1, cr);
+    } else if (sh->header && o->header == OCCAM_CSV_HEADER_AUTO) {
         const csv_cell *c = &r->cell[why];
         char shown[4 * CSV_QUOTE_MAX + 4];
         occam_error_quote(shown, sizeof shown, c->text, c->len, CSV_QUOTE_MAX);
@@ -752,6 +763,12 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
                                "%s:%zu: need at least 2 cells per row (features and a label), "
                                "found %zu%s",
                                r->path, r->lineno, sh->cols, csv_lone_cell_hint(&r->cell[0]));
+    /* a test file without a header: the training file's column (its cell count is checked
+     * to be the training file's above); one with a header lacks the name */
+    if (o->label == OCCAM_LABEL_NAMED && named == CSV_NONE) {
+        if (sh->header || o->label_fallback > sh->cols) return csv_named(r, o, false, &named, err);
+        named = o->label_fallback - 1;
+    }
     if (o->label != OCCAM_LABEL_LAST && o->label != OCCAM_LABEL_NAMED &&
         (size_t)o->label > sh->cols)
         return occam_error_set(err, OCCAM_ERR_INPUT,
@@ -1064,6 +1081,9 @@ static int csv_rows(csv_reader *r, const occam_csv_opts *o, occam_dataset *out, 
             out->classes = kept && o->task == OCCAM_TASK_CLASSIFY ? o->classes : 0;
             out->targets = kept && o->task != OCCAM_TASK_CLASSIFY ? 1 : 0;
             out->label_col = labelled ? sh.label + 1 : 0;
+            out->named_header = sh.header && (o->label == OCCAM_LABEL_NAMED ||
+                                              o->skip == OCCAM_LABEL_NAMED) &&
+                                sh.label != CSV_NONE;
             if (sh.header && (rc = csv_names(r, &sh, out, err)) != OCCAM_OK) return rc;
             r->range = malloc(2 * sh.cols * sizeof(double));
             r->inexact = calloc(sh.cols, sizeof(bool));

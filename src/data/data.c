@@ -234,8 +234,8 @@ static bool numeric_header(const occam_dataset *ds, bool *counts)
 
 bool occam_dataset_numeric_header(const occam_dataset *ds)
 {
-    bool counts;
-    return numeric_header(ds, &counts) && !counts;
+    bool counts; /* a header made by data.label's name is one, numbers or not */
+    return !ds->named_header && numeric_header(ds, &counts) && !counts;
 }
 
 int occam_data_check_columns(const occam_dataset *ref, const char *ref_path,
@@ -413,9 +413,9 @@ static int load_csv(const occam_data_params *p, int outputs, occam_dataset *trai
     occam_csv_opts topts = opts; /* the test rows' cells are the training rows' */
     topts.cols = train->d + (p->label != OCCAM_LABEL_NONE);
     topts.cols_of = p->train;
-    /* a named label is the training file's column of that name, wherever the test file's
-     * header (if it has one) is checked to line up with it below */
-    if (p->label == OCCAM_LABEL_NAMED) topts.label = (int)train->label_col;
+    /* a named label is found by its name in the test file's header too; a test file without
+     * one takes the training file's column */
+    if (p->label == OCCAM_LABEL_NAMED) topts.label_fallback = train->label_col;
     rc = occam_csv_load(test, p->test, &topts, err);
     /* a reordered test file would test a model on shuffled inputs; other names pass */
     if (rc == OCCAM_OK) rc = occam_data_check_columns(train, p->train, test, p->test, NULL, 0, err);

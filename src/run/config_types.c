@@ -356,20 +356,18 @@ static void path_format(const config_key *k, const occam_config *cfg, char *buf,
 }
 
 /* first, last, a column number, or else the name of the column in the file's header (a name
- * of digits alone is a column number, and "first" and "last" are the words). */
+ * that reads as a whole number is a column number, and "first" and "last" are the words). */
 static bool label_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
                         size_t cap)
 {
     int64_t v;
     char *name = field_ptr(cfg, k->off2);
     size_t n = strlen(s);
-    bool digits = n > 0 && strspn(s, "0123456789+-") == n;
     if (!strcmp(s, "first"))
         v = OCCAM_LABEL_FIRST;
     else if (!strcmp(s, "last"))
         v = OCCAM_LABEL_LAST;
-    else if (occam_config_integer(s, &v) || digits) {
-        if (digits && !occam_config_integer(s, &v)) v = 0; /* out of bounds below */
+    else if (occam_config_integer(s, &v)) {
         if (!in_bounds(k, (double)v)) {
             snprintf(detail, cap, "expected first, last, a column number from %.0f to %.0f or "
                      "a name from the file's header", k->lo, k->hi);
