@@ -2783,6 +2783,11 @@ Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
            0, "occam: note: model.init changed from he to xavier; train.seed changed from 1 to 9 "
               "(they change nothing in this run); it continues bit-identically");
     same_tensors("whole.st", "seeded.st");
+    /* a text value that would read as two changes in the list is quoted: a label's name */
+    expect(occam("train %s %s --set 'data.label=a, b' --resume %s --save %s", BLOBS, run,
+                 path("ck/ckpt-e0001-s000000007.safetensors"), path("named.st")),
+           0, "occam: note: data.label changed from last to \"a, b\" (they change nothing in "
+              "this run)");
     /* a noisy run's bits-back keys move only the line at the end: it said "they change
      * nothing in this run" of them */
     const char *noisy = "--set noise.enabled=true --set noise.prior=mog";

@@ -604,7 +604,10 @@ static void value_text(const occam_json_value *v, char *buf, size_t cap)
             }
         }
         return;
-    case OCCAM_JSON_STRING: snprintf(buf, cap, "%s", v->str); return;
+    case OCCAM_JSON_STRING: /* in quotes where it would read as several in a list of
+                             * changes, or as nothing: a label named "income, $", a path "" */
+        snprintf(buf, cap, !v->str[0] || strpbrk(v->str, ",;") ? "\"%s\"" : "%s", v->str);
+        return;
     case OCCAM_JSON_BOOL: snprintf(buf, cap, "%s", v->boolean ? "true" : "false"); return;
     case OCCAM_JSON_ARRAY:
         len = (size_t)snprintf(buf, cap, "[");
