@@ -887,6 +887,13 @@ Test(mpi, an_output_folder_on_rank_0_alone_is_enough, .timeout = 300)
         int rc = mpi_two(out, sizeof out, dir, r0, r1);
         cr_assert_eq(rc, 0, "%s: exit %d: %s", r1, rc, out);
         cr_assert_eq(access(here, F_OK), 0, "%s: rank 0 wrote no %s: %s", r0, here, out);
+        /* the output named on rank 0 alone: compress's rank 1 said 'needs --out' and left
+         * rank 0 waiting for ever (found by a hostile-input sweep), then read the name it
+         * lacks (a segfault) */
+        cr_assert_eq(unlink(here), 0);
+        rc = mpi_two(out, sizeof out, dir, r0, cmd);
+        cr_assert_eq(rc, 0, "%s on rank 1: exit %d (124: a hang): %s", cmd, rc, out);
+        cr_assert_eq(access(here, F_OK), 0, "%s: rank 0 wrote no %s: %s", r0, here, out);
     }
     tmpdir_remove(dir);
 }

@@ -358,9 +358,13 @@ static int run_compress(const cli_opts *o, occam_error *err)
     int threads;
     int rc = cli_setup(o, &cfg, &threads, err);
     if (rc) return rc;
-    if (!o->checkpoint || !o->out)
-        return occam_error_set(err, OCCAM_ERR_INPUT, "compress: needs --checkpoint FILE and --out FILE");
-    rc = cli_check_output(o->out, "--out", o, &cfg, err);
+    /* rank 0 writes the file, so the others need not name it; a rank that stopped here alone
+     * left rank 0 waiting for ever in the agreement below (--out on rank 0 alone) */
+    if (!o->checkpoint || (occam_comm_is_root(occam_comm_world()) && !o->out))
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "compress: needs --checkpoint FILE and --out FILE");
+    else
+        rc = cli_check_output(o->out, "--out", o, &cfg, err);
     /* rank 0's streams decide (cli_check_stream): the ranks go on, or stop, together */
     if (cli_agree(rc, err) != OCCAM_OK) return err->status ? err->status : rc;
     /* An .occ file is the two-part code, bit for bit: the count code has no file form, and
@@ -407,7 +411,8 @@ static int run_compress(const cli_opts *o, occam_error *err)
         double file_bits = 8.0 * (double)(sz.header_bytes + sz.payload_bytes);
         double pay_bits = 8.0 * (double)sz.payload_bytes;
         printf("wrote %s: %zu bytes (header and checksum %zu, payload %zu of which %zu "
-               "range-coded)\n", cli_shown(o->out), sz.header_bytes + sz.payload_bytes,
+               "range-coded)\n", cli_shown(o->out ? o->out : "rank 0's --out"),
+               sz.header_bytes + sz.payload_bytes,
                sz.header_bytes, sz.payload_bytes, sz.coded_bytes);
         printf("two-part model bits %.0f, payload bits %.0f: %+.3f%%\n", dl.model_bits, pay_bits,
                100.0 * (pay_bits - dl.model_bits) / dl.model_bits);
