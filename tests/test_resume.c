@@ -799,6 +799,18 @@ Test(resume, a_state_from_another_builds_arithmetic_says_so)
     resume_notes_meta(false, "occam.arith", "libm-elsewhere", NULL, "vector math");
 }
 
+/* A state another build wrote (an older occam, other sources or flags) says so: the resume said
+ * it continued bit-identically, whatever occam wrote it (found by a hostile-input sweep). A
+ * state of this build, or one from before the key, has no such note. */
+Test(resume, a_state_from_another_build_says_so)
+{
+    occam_state_set_build("this-build");
+    resume_notes_meta(false, "occam.build", "older-build", "the checkpoint was written by occam "
+                      "build older-build, this is build this-build (other sources or flags: the "
+                      "arithmetic may differ)", "occam build");
+    resume_notes_meta(false, "occam.build", "", NULL, "occam build");
+}
+
 /* A mixture-prior state from before noise.zero_cap (one mixture per layer, its zero component
  * capped) resumes under today's mixture, and says so: the same keys mean another prior now. */
 Test(resume, an_old_mixture_state_says_the_prior_changed)

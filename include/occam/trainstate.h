@@ -35,6 +35,12 @@
  * when a weight is NaN or infinite. */
 int occam_state_save(const char *path, const occam_train_view *v, occam_error *err);
 
+/* The program's build (its sources and compiler flags, hashed: `occam --version`), recorded in
+ * every state it writes as occam.build; a resume from another build's state says the
+ * arithmetic may differ (it said "continues bit-identically" of a state an older occam wrote).
+ * Unset (a library user, the tests): none is recorded, and none compared. */
+void occam_state_set_build(const char *id);
+
 /* Periodic and on-signal checkpoints into a folder, for occam_train_io.checkpoint. */
 typedef struct occam_state_writer {
     const char *dir;   /* train.checkpoint_dir (created when first needed) */

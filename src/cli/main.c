@@ -14,6 +14,7 @@
 #include "occam/comm.h"
 #include "occam/config.h"
 #include "occam/outfile.h"
+#include "occam/trainstate.h"
 #include "occam/version.h"
 
 typedef struct command {
@@ -95,6 +96,7 @@ __attribute__((noinline)) static int occam_main(int argc, char **argv)
     /* Under mpirun: MPI first (it may rewrite argv); the ranks other than 0 keep quiet. Static:
      * its 8 KiB stay off the stack (serial start-up code alone uses it). */
     static occam_error err;
+    occam_state_set_build(OCCAM_BUILD_ID); /* states record it; a resume compares it */
     if (occam_comm_init(&argc, &argv, &err) != OCCAM_OK) {
         fprintf(stderr, "occam: %s\n", err.msg);
         occam_comm_abort(OCCAM_ERR_RUNTIME);

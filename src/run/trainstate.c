@@ -196,6 +196,13 @@ static void add(tensor_list *l, const char *name, occam_st_dtype dt, int ndim, i
     l->t[l->n++] = (occam_st_tensor){name, dt, ndim, {d0, d1}, data};
 }
 
+static char state_build[32]; /* occam_state_set_build's, or "" */
+
+void occam_state_set_build(const char *id)
+{
+    snprintf(state_build, sizeof state_build, "%s", id ? id : "");
+}
+
 int occam_state_save(const char *path, const occam_train_view *v, occam_error *err)
 {
     const occam_model *m = v->m;
@@ -283,6 +290,7 @@ int occam_state_save(const char *path, const occam_train_view *v, occam_error *e
         snprintf(where, sizeof where, "after epoch %d (%lld steps)", res->epochs,
                  (long long)res->steps);
     occam_st_meta meta[] = {{"format", OCCAM_STATE_FORMAT}, {"occam.version", OCCAM_VERSION},
+                            {"occam.build", state_build},
                             {"occam.layers", widths},       {"occam.threads", nthreads},
                             {"occam.position", where},      {"occam.ranks", nranks},
                             {"occam.blis", occam_trainer_kernels(v->tr)},
@@ -1246,6 +1254,13 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
      * noisy step (the same sources, the same BLIS kernels, and the resume said it continued
      * bit-identically); a state from before the key does not say. Only the noisy step uses
      * it: a deterministic run's resume continues bit-identically (it said it would not). */
+    /* another build: other sources or flags may round otherwise (a state an older occam wrote
+     * was said to continue bit-identically); a state from before the key does not say */
+    const char *build = occam_st_meta_get(&f, "occam.build");
+    if (build && *build && *state_build && strcmp(build, state_build))
+        list_printf(r->note, sizeof r->note, "the checkpoint was written by occam build %.40s, "
+                    "this is build %s (other sources or flags: the arithmetic may differ)", build,
+                    state_build);
     const char *arith = occam_st_meta_get(&f, "occam.arith");
     if (arith && strcmp(arith, occam_trainer_arith()) && v->m->rho)
         list_printf(r->note, sizeof r->note, "the checkpoint's build took its vector math from "
