@@ -604,6 +604,24 @@ def complete(rows, keys):
     return [r for r in rows if all(r[k] != "NA" for k in keys)]
 
 
+def onehot(r, key, levels):
+    """0/1 columns for R's factor key of row r, one per level named (a factor of k levels
+    takes k - 1, its first level none of them, or all k)."""
+    return [float(r[key] == v) for v in levels]
+
+
+def r_round_main(sets, packages):
+    """The main of an R round's script: its arguments, the R packages it reads (refused
+    naming their Debian packages when one is missing), and its sets written."""
+    a, only = parse_args(sets)
+    if not r_have(*packages):
+        debs = [f"r-cran-{p.lower()}" for p in packages]
+        sys.exit("needs Rscript with " + ", ".join(debs[:-1]) + (" and " if len(debs) > 1
+                                                                  else "") + debs[-1])
+    os.makedirs(a.outdir, exist_ok=True)
+    write_sets(sets, a.outdir, a.train, a.splits, only)
+
+
 def floats(rows, keys):
     """The columns keys of R's rows (dicts of text) as an array of floats."""
     return np.array([[float(r[k]) for k in keys] for r in rows])

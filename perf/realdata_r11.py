@@ -39,7 +39,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata
-from realdata import floats, parse_args, r_have, sample  # noqa
+from realdata import floats, sample  # noqa
 
 r_rows = functools.partial(realdata.r_rows, quote=True)
 
@@ -93,12 +93,7 @@ SETS = {"meats": meats, "carprices": carprices, "biochem": biochem, "skulls": sk
 
 
 def main():
-    a, only = parse_args(SETS)
-    if not r_have("modeldata", "pscl", "HSAUR3", "AER"):
-        sys.exit("needs Rscript with r-cran-modeldata, r-cran-pscl, r-cran-hsaur3 and "
-                 "r-cran-aer")
-    os.makedirs(a.outdir, exist_ok=True)
-    realdata.write_sets(SETS, a.outdir, a.train, a.splits, only)
+    realdata.r_round_main(SETS, ["modeldata", "pscl", "HSAUR3", "AER"])
 
 
 if __name__ == "__main__":

@@ -47,14 +47,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata
-from realdata import complete, floats, parse_args, r_have, sample  # noqa
+from realdata import complete, floats, onehot, sample  # noqa
 
 r_rows = functools.partial(realdata.r_rows, quote=True)
-
-
-def dummies(r, key, levels):
-    """k - 1 columns of 0/1 for a factor of k levels: levels are all but the first."""
-    return [float(r[key] == v) for v in levels]
 
 
 def attenu():
@@ -65,14 +60,14 @@ def attenu():
 def singer():
     rows = r_rows("singer", "lattice")
     parts = ["Bass 1", "Tenor 2", "Tenor 1", "Alto 2", "Alto 1", "Soprano 2", "Soprano 1"]
-    x = np.array([dummies(r, "voice.part", parts) for r in rows])
+    x = np.array([onehot(r, "voice.part", parts) for r in rows])
     return x, floats(rows, ["height"])[:, 0], "regress"
 
 
 def sacramento():
     rows = r_rows("Sacramento", "modeldata")
     x = np.array([[float(r["beds"]), float(r["baths"]), float(r["sqft"])] +
-                  dummies(r, "type", ["Multi_Family", "Residential"]) +
+                  onehot(r, "type", ["Multi_Family", "Residential"]) +
                   [float(r["latitude"]), float(r["longitude"])] for r in rows])
     return x, floats(rows, ["price"])[:, 0], "regress"
 
@@ -87,7 +82,7 @@ def mathach():
 
 def infert():
     rows = r_rows("infert", "datasets")
-    x = np.array([dummies(r, "education", ["6-11yrs", "12+ yrs"]) +
+    x = np.array([onehot(r, "education", ["6-11yrs", "12+ yrs"]) +
                   [float(r[k]) for k in ("age", "parity", "induced", "spontaneous")]
                   for r in rows])
     return x, np.array([int(float(r["case"])) for r in rows]), "classify"
@@ -97,9 +92,9 @@ def chile():
     keys = ["region", "population", "sex", "age", "education", "income", "statusquo", "vote"]
     rows = complete(r_rows("Chile", "carData"), keys)
     votes = ["A", "N", "U", "Y"]
-    a = np.array([dummies(r, "region", ["M", "N", "S", "SA"]) +
+    a = np.array([onehot(r, "region", ["M", "N", "S", "SA"]) +
                   [float(r["population"]), float(r["sex"] == "M"), float(r["age"])] +
-                  dummies(r, "education", ["PS", "S"]) +
+                  onehot(r, "education", ["PS", "S"]) +
                   [float(r["income"]), float(r["statusquo"]), float(votes.index(r["vote"]))]
                   for r in rows])
     a = sample(a, 1000)
@@ -129,12 +124,7 @@ SETS = {"attenu": attenu, "singer": singer, "sacramento": sacramento, "mathach":
 
 
 def main():
-    a, only = parse_args(SETS)
-    if not r_have("lattice", "nlme", "modeldata", "carData"):
-        sys.exit("needs Rscript with r-cran-lattice, r-cran-nlme, r-cran-modeldata and "
-                 "r-cran-cardata")
-    os.makedirs(a.outdir, exist_ok=True)
-    realdata.write_sets(SETS, a.outdir, a.train, a.splits, only)
+    realdata.r_round_main(SETS, ["lattice", "nlme", "modeldata", "carData"])
 
 
 if __name__ == "__main__":

@@ -49,11 +49,8 @@ import os, sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from realdata import complete, parse_args, r_have, r_rows, sample, write_sets  # noqa
-
-
-def onehot(r, key, levels):
-    return [float(r[key] == v) for v in levels]
+import realdata
+from realdata import complete, onehot, r_rows, sample  # noqa
 
 
 def salaries():
@@ -161,11 +158,7 @@ SETS = {"salaries": salaries, "caschools": caschools, "houseprices": houseprices
 
 
 def main():
-    a, only = parse_args(SETS)
-    if not r_have("carData", "AER", "kernlab"):
-        sys.exit("needs Rscript with r-cran-cardata, r-cran-aer and r-cran-kernlab")
-    os.makedirs(a.outdir, exist_ok=True)
-    write_sets(SETS, a.outdir, a.train, a.splits, only)
+    realdata.r_round_main(SETS, ["carData", "AER", "kernlab"])
 
 if __name__ == "__main__":
     main()

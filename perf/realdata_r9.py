@@ -58,14 +58,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import functools
 import realdata
-from realdata import complete, parse_args, r_have, sample, write_sets  # noqa
+from realdata import complete, onehot, sample  # noqa
 
 # R quotes the strings here: biomass's sample names hold commas.
 r_rows = functools.partial(realdata.r_rows, quote=True)
-
-
-def onehot(r, key, levels):
-    return [float(r[key] == v) for v in levels]
 
 
 def rank(r, key, levels):
@@ -194,12 +190,8 @@ SETS = {"concrete": concrete, "biomass": biomass, "penguins": penguins, "diamond
 
 
 def main():
-    a, only = parse_args(SETS)
-    if not r_have("modeldata", "palmerpenguins", "ggplot2", "vcd", "HSAUR3", "pscl", "TH.data"):
-        sys.exit("needs Rscript with r-cran-modeldata, r-cran-palmerpenguins, r-cran-ggplot2, "
-                 "r-cran-vcd, r-cran-hsaur3, r-cran-pscl and r-cran-th.data")
-    os.makedirs(a.outdir, exist_ok=True)
-    write_sets(SETS, a.outdir, a.train, a.splits, only)
+    realdata.r_round_main(SETS, ["modeldata", "palmerpenguins", "ggplot2", "vcd", "HSAUR3",
+                                 "pscl", "TH.data"])
 
 if __name__ == "__main__":
     main()
