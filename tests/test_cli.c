@@ -2783,6 +2783,14 @@ Test(cli, a_resume_changing_only_unread_keys_is_bit_identical)
            0, "occam: note: model.init changed from he to xavier; train.seed changed from 1 to 9 "
               "(they change nothing in this run); it continues bit-identically");
     same_tensors("whole.st", "seeded.st");
+    /* the mdl.* keys, when no prune step scores by them: the description length at the end
+     * reads them, no weight does (mdl.model_code = count was said to continue "not
+     * bit-identically"; found by a hostile-input sweep) */
+    expect(occam("train %s %s --set mdl.model_code=count --resume %s --save %s", BLOBS, run,
+                 path("ck/ckpt-e0001-s000000007.safetensors"), path("coded.st")),
+           0, "occam: note: mdl.model_code changed from two-part to count (the description "
+              "length at the end reads it, no weight does); it continues bit-identically");
+    same_tensors("whole.st", "coded.st");
     /* a text value that would read as two changes in the list is quoted: a label's name */
     expect(occam("train %s %s --set 'data.label=a, b' --resume %s --save %s", BLOBS, run,
                  path("ck/ckpt-e0001-s000000007.safetensors"), path("named.st")),

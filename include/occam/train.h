@@ -75,6 +75,11 @@ typedef struct occam_train_io {
  * (oneshot: prune.finetune_epochs; iterative and mdl: prune.steps of them). */
 int occam_train_total_epochs(const occam_config *cfg);
 
+/* Whether training computes the description length after the dense phase and every prune
+ * step: the mdl schedule chooses by it, and prune.score_events reports it beside oneshot's
+ * and iterative's steps. Otherwise the mdl.* keys are read at the run's end alone. */
+bool occam_train_scores_steps(const occam_config *cfg);
+
 /* The whole run: dense training, then the schedule's prune events and fine-tuning phases
  * (or just dense training when prune.schedule = none). res holds the per-epoch history of all
  * phases; log the prune events. io may be NULL. A stop request ends it with OCCAM_STOPPED +

@@ -85,6 +85,9 @@ typedef struct occam_state_reader {
     char bits_back[512]; /* filled in: the changed keys only a noisy run's bits-back line at
                             the end reads (mdl.samples, ... under another mdl.model_code),
                             which change no weight, or "" */
+    char at_end[512]; /* filled in: the changed mdl.* keys only the description length at
+                         the run's end reads (no prune step scores by it), which change no
+                         weight, or "" */
     uint64_t tensors_hash; /* filled in: a hash of every tensor the state holds (position,
                               optimiser moments, shuffle and noise streams), for ranks to check
                               that they resume the same state */

@@ -205,6 +205,9 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     if (rd->bits_back[0])
         fprintf(stderr, "\noccam: note: %s (the bits-back line at the end reads %s, no weight "
                 "does)", cli_shown(rd->bits_back), strchr(rd->bits_back, ';') ? "them" : "it");
+    if (rd->at_end[0])
+        fprintf(stderr, "\noccam: note: %s (the description length at the end reads %s, no "
+                "weight does)", cli_shown(rd->at_end), strchr(rd->at_end, ';') ? "them" : "it");
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
                 "uninterrupted one\n", cli_shown(rd->note));

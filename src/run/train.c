@@ -106,6 +106,15 @@ int64_t occam_train_agp_events(const occam_config *cfg, size_t nrows)
     return ramp <= 0 ? 0 : ramp / every + (ramp % every != 0);
 }
 
+bool occam_train_scores_steps(const occam_config *cfg)
+{
+    /* without a schedule there are no steps, and the report has no prune section to carry
+     * them; agp's steps are too many to score */
+    int sched = cfg->prune.schedule;
+    return sched == OCCAM_PRUNE_MDL || (cfg->prune.score_events && sched != OCCAM_PRUNE_AGP &&
+                                        sched != OCCAM_PRUNE_NONE);
+}
+
 int occam_train_total_epochs(const occam_config *cfg)
 {
     switch (cfg->prune.schedule) {
@@ -302,11 +311,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
                                 .after_epoch = after_epoch, .ctx = &r};
     const int sched = cfg->prune.schedule;
     const bool mdl = sched == OCCAM_PRUNE_MDL;
-    /* L after the dense phase and after every step: the mdl schedule chooses by it, and
-     * prune.score_events reports it beside oneshot's and iterative's events (without a
-     * schedule there are none, and the report has no prune section to carry it) */
-    const bool score = mdl || (cfg->prune.score_events && sched != OCCAM_PRUNE_AGP &&
-                               sched != OCCAM_PRUNE_NONE);
+    const bool score = occam_train_scores_steps(cfg); /* L after the dense phase and each step */
     best_model best = {.total = INFINITY};
     if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, &cfg->prune,
                                                             cfg->train.batch, cfg->noise.enabled, m,

@@ -731,12 +731,18 @@ static int compare_config(occam_state_reader *r, const occam_st_file *f,
                                          ? "the model's shape or the training state's layout"
                                          : "the batch: the run's position and learning-rate "
                                            "schedule count its steps");
+            else if (applies && !strncmp(key, "mdl.", 4) && !occam_train_scores_steps(cfg))
+                /* the description length at the end alone reads it: said "not
+                 * bit-identically" of mdl.model_code = count */
+                list_printf(r->at_end, sizeof r->at_end, "%s changed from %s to %s", key, was,
+                            is);
             else if (applies)
                 list_printf(r->note, sizeof r->note, "%s changed from %s to %s", key, was,
                             is);
             else if (occam_config_bits_back_reads(cfg, key)) /* the weights stay bit for bit */
                 list_printf(r->bits_back, sizeof r->bits_back, "%s changed from %s to %s", key,
                             was, is);
+
             else /* no code path of the run reads it: the run stays bit for bit */
                 list_printf(r->unread, sizeof r->unread, "%s changed from %s to %s", key, was,
                             is);
@@ -902,6 +908,7 @@ int occam_state_restore(void *reader, const occam_train_view *v, occam_error *er
     r->note[0] = 0;
     r->unread[0] = 0;
     r->bits_back[0] = 0;
+    r->at_end[0] = 0;
     r->tensors_hash = 0;
     /* Its magic would read as a safetensors header length ("truncated, or not a safetensors
      * file: header says 5495602439501595471 bytes"): say what the file is instead. */
