@@ -604,6 +604,12 @@ def complete(rows, keys):
     return [r for r in rows if all(r[k] != "NA" for k in keys)]
 
 
+def r_quoted_rows(name, package):
+    """r_rows with R quoting its strings: the later rounds' reader (their labels may hold
+    commas)."""
+    return r_rows(name, package, quote=True)
+
+
 def onehot(r, key, levels):
     """0/1 columns for R's factor key of row r, one per level named (a factor of k levels
     takes k - 1, its first level none of them, or all k)."""

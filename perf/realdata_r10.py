@@ -49,16 +49,15 @@ first level none of them).
                       linnerud_physiological.csv); 6 test rows make its figures noisy
 Usage: perf/realdata_r10.py OUTDIR [--train 100] [--splits 3] [--sets a,b,...]
 Then: perf/realdata_table.py OUTDIR --select --occam build/occam --jobs 2"""
-import csv, functools, os, subprocess, sys
+import csv, os, subprocess, sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata
 from realdata import RSCRIPT, complete, floats, parse_args, r_have, sample, write_rows  # noqa
+from realdata import r_quoted_rows as r_rows  # noqa
 
-# R quotes the strings here: Forbes2000's company names hold commas.
-r_rows = functools.partial(realdata.r_rows, quote=True)
 
 LINNERUD = os.path.join(realdata.D, "linnerud_{}.csv")
 

@@ -33,15 +33,13 @@ histories) or, as a label, 0, 1, ....
                       high-school diploma (AER::HMDA)
 Usage: perf/realdata_r11.py OUTDIR [--train 100] [--splits 3] [--sets a,b,...]
 Then: perf/realdata_table.py OUTDIR --select --occam build/occam --jobs 2"""
-import functools, os, sys
+import os, sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata
-from realdata import floats, sample  # noqa
-
-r_rows = functools.partial(realdata.r_rows, quote=True)
+from realdata import floats, sample, r_quoted_rows as r_rows  # noqa
 
 
 def meats():

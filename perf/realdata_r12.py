@@ -41,15 +41,13 @@ earthquake's event, a station, a school, a stratum, a city, a zip code) are not 
                       bases holding their name (carData::Arrests)
 Usage: perf/realdata_r12.py OUTDIR [--train 100] [--splits 3] [--sets a,b,...]
 Then: perf/realdata_table.py OUTDIR --select --occam build/occam --jobs 2"""
-import functools, os, sys
+import os, sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import realdata
-from realdata import complete, floats, onehot, sample  # noqa
-
-r_rows = functools.partial(realdata.r_rows, quote=True)
+from realdata import complete, floats, onehot, sample, r_quoted_rows as r_rows  # noqa
 
 
 def attenu():

@@ -56,12 +56,8 @@ import os, sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import functools
 import realdata
-from realdata import complete, onehot, sample  # noqa
-
-# R quotes the strings here: biomass's sample names hold commas.
-r_rows = functools.partial(realdata.r_rows, quote=True)
+from realdata import complete, onehot, sample, r_quoted_rows as r_rows  # noqa
 
 
 def rank(r, key, levels):
