@@ -165,6 +165,14 @@ static int checkpoint(void *ctx, const occam_train_view *v, bool interrupted, oc
 }
 
 /* occam_train_io.restore with a word on stderr about what was resumed and how it differs. */
+/* A resume's list of changed keys that only `what` at the run's end reads, if any. */
+static void note_read_at_end(const char *list, const char *what)
+{
+    if (list[0])
+        fprintf(stderr, "\noccam: note: %s (%s at the end reads %s, no weight does)",
+                cli_shown(list), what, strchr(list, ';') ? "them" : "it");
+}
+
 static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
 {
     state_io *sio = ctx;
@@ -202,12 +210,8 @@ static int resume_from(void *ctx, const occam_train_view *v, occam_error *err)
     if (rd->unread[0])
         fprintf(stderr, "\noccam: note: %s (they change nothing in this run)",
                 cli_shown(rd->unread));
-    if (rd->bits_back[0])
-        fprintf(stderr, "\noccam: note: %s (the bits-back line at the end reads %s, no weight "
-                "does)", cli_shown(rd->bits_back), strchr(rd->bits_back, ';') ? "them" : "it");
-    if (rd->at_end[0])
-        fprintf(stderr, "\noccam: note: %s (the description length at the end reads %s, no "
-                "weight does)", cli_shown(rd->at_end), strchr(rd->at_end, ';') ? "them" : "it");
+    note_read_at_end(rd->bits_back, "the bits-back line");
+    note_read_at_end(rd->at_end, "the description length");
     if (rd->note[0])
         fprintf(stderr, "\noccam: note: %s; the run continues, but not bit-identically to an "
                 "uninterrupted one\n", cli_shown(rd->note));
