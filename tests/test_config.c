@@ -1447,7 +1447,7 @@ Test(config, ini_round_trip_prune_lists)
     cr_assert(signbit(back.prune.layer_target[1]), "-0 lost its sign");
     cr_assert(memcmp(&c, &back, sizeof c) == 0);
     char *t = ini_text(&back);
-    cr_assert(strstr(t, "\nlayer_targets = 0.30000000000000004,-0,4.94065645841247e-324,-1\n"),
+    cr_assert(strstr(t, "\nlayer_targets = 0.30000000000000004,-0,5e-324,-1\n"),
               "%s", t);
     cr_assert(strstr(t, "\nnm = 63:64\n"), "%s", t);
     cr_assert(strstr(t, "\nrewind = init\n"), "%s", t);
@@ -1689,6 +1689,54 @@ Test(config, validate)
              "noise.prior_sigma=9.99e-7");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior_sigma=1e-6");
     VALIDATE(NULL, "noise.enabled=true", "noise.prior_sigma=0");
+}
+
+/* A cross-key check runs after the file and --set are applied, so its message named the key
+ * but not the line: "train.lr = 4.94065645841247e-324 rounds to 0 in float32" for a file's
+ * lr = 5e-324 (found by a hostile-input sweep). occam_config_locate puts the file's line, or
+ * "--set ", in front, as the load's own errors have it. */
+Test(config, a_cross_key_refusal_names_the_line_or_the_set_that_gave_the_value)
+{
+    char *path = temp_file("[train]\nepochs = 3\n\nlr = 5e-324\n[noise]\nenabled = true\n");
+    occam_config c;
+    occam_error err = {0};
+    char want[256];
+    occam_config_defaults(&c);
+    cr_assert_eq(occam_config_load(&c, path, &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    occam_config_locate(&err, path, NULL, 0);
+    snprintf(want, sizeof want, "%s:4: train.lr = 5e-324 rounds to 0 in float32", path);
+    cr_assert(!strncmp(err.msg, want, strlen(want)), "%s", err.msg);
+
+    /* the last --set naming the key gave the value: the file's line is not blamed */
+    const char *sets[] = {"train.epochs=2", " train . lr = 1e-320", "train.seed=3"};
+    cr_assert_eq(occam_config_set(&c, sets[1], &err), OCCAM_OK, "%s", err.msg);
+    cr_assert_eq(occam_config_validate(&c, &err), OCCAM_ERR_INPUT);
+    occam_config_locate(&err, path, sets, 3);
+    cr_assert(!strncmp(err.msg, "--set train.lr = 1e-320 rounds to 0", 35), "%s", err.msg);
+
+    /* a key the file does not set (a default, or set by code) and a message that opens with
+     * no key are left as they are; so is train.lr_min's refusal, which the file's train.lr
+     * does not open */
+    const char *keep[] = {"train.lr_min: 0.5 exceeds train.lr = 0.1", "train.lrx = 1: no",
+                          "model.layers = 784: needs 2", "no key here"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        occam_error_set(&err, OCCAM_ERR_INPUT, "%s", keep[i]);
+        occam_config_locate(&err, path, NULL, 0);
+        cr_assert_str_eq(err.msg, keep[i]);
+    }
+    occam_error_set(&err, OCCAM_ERR_INPUT, "noise.prior_scope = network: no");
+    occam_config_locate(&err, path, NULL, 0);
+    cr_assert_str_eq(err.msg, "noise.prior_scope = network: no");
+    occam_error_set(&err, OCCAM_ERR_INPUT, "noise.enabled: yes");
+    occam_config_locate(&err, path, NULL, 0);
+    snprintf(want, sizeof want, "%s:6: noise.enabled: yes", path);
+    cr_assert_str_eq(err.msg, want);
+    /* the file gone since: no line to name */
+    remove_file(path);
+    occam_error_set(&err, OCCAM_ERR_INPUT, "train.lr = 5e-324 rounds");
+    occam_config_locate(&err, "/nonexistent/occam.ini", NULL, 0);
+    cr_assert_str_eq(err.msg, "train.lr = 5e-324 rounds");
 }
 
 Test(config, validate_rechecks_fields_set_by_code)

@@ -145,3 +145,27 @@ Test(error, cannot_open_is_input_unless_the_process_ran_short)
     cr_assert_eq(occam_error_open(&err, "a.csv", ENOMEM), OCCAM_ERR_RUNTIME);
     cr_assert_eq(err.status, OCCAM_ERR_RUNTIME);
 }
+
+/* Values in messages are spelt as a config file would: the fewest digits that read back, from
+ * 15 up for a normal number (%g drops trailing zeros, and 1000000 stays whole), from 1 up for a
+ * subnormal, whose 15 digits said 4.94065645841247e-324 for a file's 5e-324. */
+Test(error, doubles_are_spelt_with_the_digits_that_read_back)
+{
+    struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0.1, "0.1"},      {100, "100"},          {1e6, "1000000"},   {0.05, "0.05"},
+        {1e-5, "1e-05"},   {1.0 / 3, "0.3333333333333333"},           {-2.5, "-2.5"},
+        {5e-324, "5e-324"}, {1e-320, "1e-320"},   {-3e-310, "-3e-310"}, {0, "0"},
+        {2.2250738585072014e-308, "2.2250738585072014e-308"}, /* the least normal */
+    };
+    char buf[25];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cr_assert_str_eq(occam_error_spell_double(buf, sizeof buf, cases[i].v), cases[i].want);
+        cr_assert_eq(strtod(buf, NULL), cases[i].v, "%s", buf);
+    }
+    /* the longest there is fits in 25 bytes */
+    occam_error_spell_double(buf, sizeof buf, -2.2250738585072019e-308);
+    cr_assert_eq(strtod(buf, NULL), -2.2250738585072019e-308, "%s", buf);
+}

@@ -116,6 +116,14 @@ bool occam_config_inert_is_noise_off(const char *why);
  * failing check is reported. */
 int occam_config_validate(const occam_config *cfg, occam_error *err);
 
+/* Puts where the value came from in front of err's message when the message opens with a
+ * key's name ("train.lr = ...", "noise.prior_scope: ..."), as the load's own errors do: "--set "
+ * when the last of sets[0..nsets) to name the key set it, else "PATH:LINE: " when the file at
+ * path (NULL: none) set it. Otherwise (a default, or no key named) err is left as it is. For
+ * occam_config_validate's errors, which come after the sources are applied. */
+void occam_config_locate(occam_error *err, const char *path, const char *const *sets,
+                         int nsets);
+
 /* Writes the effective config as INI text (every key, in table order). */
 void occam_config_write_ini(const occam_config *cfg, FILE *out);
 

@@ -50,6 +50,12 @@ void occam_error_shorten(char *text, size_t cap);
  * `most` bytes of src are quoted; a longer src ends in "...". Returns dst. */
 char *occam_error_quote(char *dst, size_t cap, const char *src, size_t len, size_t most);
 
+/* v as a config file would spell it, into buf (cap bytes; 25 hold any double): the fewest
+ * "%g" digits that read back as exactly v, from 15 up (so 1000000 is not "1e+06" and 0.1 is
+ * "0.1"), and from 1 up for a subnormal, whose 15 digits are mostly noise (5e-324, not
+ * 4.94065645841247e-324). Returns buf. */
+char *occam_error_spell_double(char *buf, size_t cap, double v);
+
 /* Always-on assertion for programmer bugs (never for user input). It writes to descriptor 2,
  * not the stderr stream, which the quiet ranks of an MPI run point elsewhere: a rank's internal
  * error always reaches the terminal with its file:line. */

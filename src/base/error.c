@@ -4,9 +4,11 @@
 #include "occam/error.h"
 
 #include <errno.h>
-
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A path keeps at least this many characters when its middle gives way. */
@@ -172,4 +174,16 @@ char *occam_error_quote(char *dst, size_t cap, const char *src, size_t len, size
     }
     dst[o] = '\0';
     return dst;
+}
+
+char *occam_error_spell_double(char *buf, size_t cap, double v)
+{
+    char t[40]; /* "%.17g" of any double fits; tried here, not in buf (GCC's UBSan build warns
+                 * of a null buf) */
+    for (int prec = fpclassify(v) == FP_SUBNORMAL ? 1 : 15; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v) break;
+    }
+    snprintf(buf, cap, "%s", t);
+    return buf;
 }

@@ -177,7 +177,8 @@ static int run(const cli_opts *o, occam_error *err)
     for (int i = 0; rc == OCCAM_OK && i < o->nsets; i++)
         rc = occam_config_set(&cfg, o->sets[i], err);
     if (rc == OCCAM_OK && o->threads >= 0) cfg.runtime.threads = o->threads;
-    if (rc == OCCAM_OK) rc = occam_config_validate(&cfg, err);
+    if (rc == OCCAM_OK && (rc = occam_config_validate(&cfg, err)) != OCCAM_OK)
+        occam_config_locate(err, o->config, o->sets, o->nsets);
     if (rc) return rc;
 
     occam_topo *tp = NULL;

@@ -12,6 +12,7 @@
 #ifndef OCCAM_CLI_GRID_H
 #define OCCAM_CLI_GRID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cli.h"
@@ -52,6 +53,9 @@ int grid_check_sets(const grid *g, const char *const *sets, int n, occam_error *
 /* The same for an option that sets a config key (--threads sets runtime.threads): "OPTION:
  * KEY is a grid key (--grid ...)". */
 int grid_check_option(const grid *g, const char *option, const char *key, occam_error *err);
+
+/* Whether msg opens with one of the grid's keys ("train.lr = ...", "train.lr: ..."). */
+bool grid_names_key(const grid *g, const char *msg);
 
 /* Axis a's value at point p. */
 const char *grid_value(const grid *g, int p, int a);

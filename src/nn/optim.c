@@ -167,17 +167,6 @@ double occam_optim_lr_at(const occam_optim_params *p, int64_t step, int64_t tota
     return lr;
 }
 
-/* v as the config files spell it: the shortest of 15 to 17 significant digits that reads back
- * as v, so a message quotes the value as the user wrote it. */
-static void spell_double(char *buf, size_t cap, double v)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, cap, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            return;
-    }
-}
-
 /* The optimiser steps in float32 (occam_optim_init narrows its doubles), so a bound must hold
  * after rounding: β1 = 0.99999999999 is 1.0f, which made Adam's bias correction 1 − β1^t
  * zero and its first step NaN ("try a smaller train.lr"); β2 the same through 1 − β2^t; an
@@ -213,13 +202,13 @@ int occam_optim_check(const occam_optim_params *p, occam_error *err)
     const char *why, *key = float_bound(p, &v, &why);
     if (key) {
         char a[40];
-        spell_double(a, sizeof a, v);
+        occam_error_spell_double(a, sizeof a, v);
         return occam_error_set(err, OCCAM_ERR_INPUT, "%s = %s %s", key, a, why);
     }
     if (p->schedule == OCCAM_SCHED_COSINE && p->lr_min > p->lr) {
         char a[40], b[40];
-        spell_double(a, sizeof a, p->lr_min);
-        spell_double(b, sizeof b, p->lr);
+        occam_error_spell_double(a, sizeof a, p->lr_min);
+        occam_error_spell_double(b, sizeof b, p->lr);
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "train.lr_min: %s exceeds train.lr = %s (the cosine schedule "
                                "decays from lr to lr_min)",

@@ -847,6 +847,58 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
     return rc;
 }
 
+/* The key whose "section.key" msg opens with, followed by a blank, ':' or '=' or the end;
+ * NULL if none. */
+static const config_key *key_opening(const char *msg)
+{
+    for (int i = 0; i < NKEYS; i++) {
+        size_t ns = strlen(keys[i].section), nk = strlen(keys[i].key);
+        if (strncmp(msg, keys[i].section, ns) || msg[ns] != '.' ||
+            strncmp(msg + ns + 1, keys[i].key, nk))
+            continue;
+        char after = msg[ns + 1 + nk];
+        if (!after || after == ' ' || after == ':' || after == '=') return &keys[i];
+    }
+    return NULL;
+}
+
+/* The line of path that set key k (read again, as occam_config_load reads it), 0 when none
+ * did or the file no longer loads. */
+static int key_line(const char *path, const config_key *k)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    load_state *st = calloc(1, sizeof *st);
+    int line = 0;
+    if (st) {
+        occam_config_defaults(&st->cfg);
+        st->path = path;
+        st->f = f;
+        if (ini_parse_stream(load_read, st, load_handler, st) == 0 && !st->err_line)
+            line = st->first_line[k - keys];
+        free(st);
+    }
+    fclose(f);
+    return line;
+}
+
+void occam_config_locate(occam_error *err, const char *path, const char *const *sets,
+                         int nsets)
+{
+    const config_key *k = key_opening(err->msg);
+    if (!k) return;
+    char where[OCCAM_PATH_MAX + 32] = "";
+    for (int i = nsets - 1; i >= 0 && !*where; i--)
+        if (occam_config_set_names(sets[i], k->section, k->key))
+            snprintf(where, sizeof where, "--set ");
+    int line = !*where && path ? key_line(path, k) : 0;
+    if (line > 0) snprintf(where, sizeof where, "%s:%d: ", path, line);
+    if (!*where) return;
+    char msg[OCCAM_ERROR_MAX];
+    memcpy(msg, err->msg, sizeof msg);
+    occam_error_set(err, err->status, "%s%s", where, msg);
+}
+
 /* ---- --set -------------------------------------------------------------------------------- */
 
 /* Splits "section.key=value" (a copy, cut in place) into its trimmed parts; false when it has

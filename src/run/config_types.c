@@ -37,25 +37,12 @@ static const void *field_cptr(const occam_config *cfg, size_t off)
     return (const char *)cfg + off;
 }
 
-/* Shortest "%.*g" (15 to 17 significant digits) that strtod reads back as exactly v. The tries go
- * to a local buffer: trying in buf makes GCC's UBSan build warn of a null buf. */
-static void fmt_double(char *buf, size_t cap, double v)
-{
-    char t[40]; /* "%.17g" of any double fits */
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(t, sizeof t, "%.*g", prec, v);
-        if (strtod(t, NULL) == v)
-            break;
-    }
-    snprintf(buf, cap, "%s", t);
-}
-
 /* "[1, 1000000]" or "(0, 100]". */
 static void fmt_bounds(char *buf, size_t cap, const config_key *k)
 {
-    char lo[40], hi[40];
-    fmt_double(lo, sizeof lo, k->lo);
-    fmt_double(hi, sizeof hi, k->hi);
+    char lo[25], hi[25]; /* any double: occam_error_spell_double */
+    occam_error_spell_double(lo, sizeof lo, k->lo);
+    occam_error_spell_double(hi, sizeof hi, k->hi);
     snprintf(buf, cap, "%c%s, %s%c", (k->open & OPEN_LO) ? '(' : '[', lo, hi,
              (k->open & OPEN_HI) ? ')' : ']');
 }
@@ -236,7 +223,7 @@ static bool double_parse(const config_key *k, const char *s, occam_config *cfg, 
 
 static void double_format(const config_key *k, const occam_config *cfg, char *buf, size_t cap)
 {
-    fmt_double(buf, cap, *(const double *)field_cptr(cfg, k->off));
+    occam_error_spell_double(buf, cap, *(const double *)field_cptr(cfg, k->off));
 }
 
 static bool bool_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
@@ -494,7 +481,7 @@ static void list_format(const config_key *k, const occam_config *cfg, char *buf,
         if (k->type == KEY_LIST)
             snprintf(d, sizeof d, "%d", ((const int *)p)[i]);
         else
-            fmt_double(d, sizeof d, ((const double *)p)[i]);
+            occam_error_spell_double(d, sizeof d, ((const double *)p)[i]);
         len += snprintf(buf + len, cap - (size_t)len, "%s%s", i ? "," : "", d);
     }
 }
@@ -657,7 +644,7 @@ static void json_dlist(sink *s, const config_key *k, const occam_config *cfg, co
     config_sink_printf(s, "[");
     for (int j = 0, n = list_count(k, cfg); j < n; j++) {
         char d[40];
-        fmt_double(d, sizeof d, v[j]);
+        occam_error_spell_double(d, sizeof d, v[j]);
         config_sink_printf(s, "%s%s", j ? "," : "", isfinite(v[j]) ? d : "null");
     }
     config_sink_printf(s, "]");
