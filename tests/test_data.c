@@ -1646,6 +1646,48 @@ Test(data, csv_values_written_for_people_are_named)
     expect_csv_error("0%,50%,y\n1,x,0\n", classify_last(2), ":2: column 2 (\"50%\"): \"x\"");
 }
 
+/* A first line that reads as a data row with a typo (beside plain numbers, its only other
+ * cells hold digits) is no header under data.header = auto: it was dropped as one, exit 0, in
+ * training and in predict's input (found by the third hostile-input sweep). It is refused,
+ * naming the cell and both ways out; a header of names, digits in them or not, is still one,
+ * and data.header = yes takes the line as asked. */
+Test(data, csv_a_first_row_with_a_typo_is_not_taken_for_a_header)
+{
+    const char *doubt = " is not a number, but it looks like one gone wrong, and the other "
+                        "cells are numbers: fix the cell if the line is data, or set "
+                        "data.header = yes if it names the columns";
+    const char *cases[][2] = {
+        {"1.2882,1.44.94,0\n1,2,1\n", ":1: a header or a data row? column 2, \"1.44.94\""},
+        {"O.0663,1,0\n1,2,1\n", ":1: a header or a data row? column 1, \"O.0663\""},
+        {"1,2,2x\n1,2,1\n", ":1: a header or a data row? column 3, \"2x\""},
+        {"--1.4,NA,1\n1,2,1\n", ":1: a header or a data row? column 1, \"--1.4\""},
+        {"\xc2\xa0" "1.5,2,0\n1,2,1\n", ":1: a header or a data row? column 1"},
+        {"\xef\xbb\xbf\xef\xbb\xbf" "1.5,2,0\n1,2,1\n", ":1: a header or a data row? column 1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        occam_error e = expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
+        cr_assert(strstr(e.msg, doubt), "%s", e.msg);
+    }
+    /* headers: names, with digits or beside numbers; pandas' index header */
+    const char *headers[] = {"x1,x2,y\n1,2,1\n", "850,fat,y\n1,2,1\n", "a,2,b3\n1,2,1\n",
+                             ",0,1\n1,2,1\n"};
+    for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+        occam_dataset ds;
+        load_csv_ok(&ds, headers[i], classify_last(2));
+        cr_assert_eq(ds.n, 1, "%s: %zu rows", headers[i], ds.n);
+        occam_dataset_free(&ds);
+    }
+    occam_dataset ds;
+    load_csv_ok(&ds, "1,2,2x\n1,2,1\n",
+                csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_YES, OCCAM_TASK_CLASSIFY, 2));
+    cr_assert_eq(ds.n, 1);
+    occam_dataset_free(&ds);
+    /* and data.header = no reads it as data, refusing the cell as on any line */
+    expect_csv_error("1,2,2x\n1,2,1\n", csv_opts(OCCAM_LABEL_LAST, OCCAM_CSV_HEADER_NO,
+                                                      OCCAM_TASK_CLASSIFY, 2),
+                     ":1: column 3 (the label): \"2x\" is not a number");
+}
+
 /* A number grouped by an unquoted ',' makes two cells: the count's message names them, on
  * this line, or on the first line when this one is short (it blamed only the count, or line
  * 2 for line 1's number). */

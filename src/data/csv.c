@@ -497,6 +497,35 @@ static bool csv_auto_header(const csv_reader *r, size_t skip, size_t *why)
     return true;
 }
 
+/* A cell that may be a number gone wrong rather than a name: it holds a digit (1.44.94,
+ * O.0663, 2x, --1.4, a number after a no-break space or a second byte-order mark). */
+static bool csv_number_like(const csv_cell *c)
+{
+    for (size_t i = 0; i < c->len; i++)
+        if (c->text[i] >= '0' && c->text[i] <= '9') return true;
+    return false;
+}
+
+/* A first line data.header = auto took for a header although it reads as a data row with a
+ * typo: beside a plain number, every cell that is not one (a missing value aside) looks like a
+ * number gone wrong. Such a row was dropped as a "header" without a word, in training and in
+ * predict's output (found by the third hostile-input sweep). */
+static bool csv_header_doubtful(const csv_reader *r, size_t skip)
+{
+    bool number = false, other = false;
+    for (size_t j = 0; j < r->ncell; j++) {
+        const csv_cell *c = &r->cell[j];
+        if (j == skip) continue;
+        if (c->ok) {
+            number = true;
+        } else if (!csv_missing(c)) {
+            if (!csv_number_like(c)) return false;
+            other = true;
+        }
+    }
+    return number && other;
+}
+
 /* A first line of 3 or more plain integers that count 0, 1, 2, ... (or 1, 2, 3, ...) along the
  * row: the header pandas writes for columns without names (a frame made from an array, written
  * with index=False); or of 4 or more that step evenly from elsewhere, as years name columns
@@ -721,6 +750,18 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
     size_t why = named;
     sh->header = o->header == OCCAM_CSV_HEADER_YES || named != CSV_NONE ||
                  (o->header == OCCAM_CSV_HEADER_AUTO && csv_auto_header(r, skip, &why));
+    if (sh->header && named == CSV_NONE && o->header == OCCAM_CSV_HEADER_AUTO && !r->cr &&
+        csv_header_doubtful(r, skip)) { /* a bare CR's one long line is named as that below */
+        char shown[4 * CSV_QUOTE_MAX + 4];
+        occam_error_quote(shown, sizeof shown, r->cell[why].text, r->cell[why].len,
+                          CSV_QUOTE_MAX);
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "%s:%zu: a header or a data row? column %zu, \"%s\", is not a "
+                               "number, but it looks like one gone wrong, and the other cells "
+                               "are numbers: fix the cell if the line is data, or set "
+                               "data.header = yes if it names the columns",
+                               r->path, r->lineno, why + 1, shown);
+    }
     /* its only text in the skipped column: a row whose outcome is unknown ("unknown"), or a
      * header of numbers over a named label; read as a row (a row was lost), and said */
     sh->text_skipped = o->header == OCCAM_CSV_HEADER_AUTO && !sh->header && skip != CSV_NONE &&
