@@ -2471,6 +2471,28 @@ static occam_dataset make_targets(size_t n, int k, const float *y)
     return ds;
 }
 
+/* The relative error's denominator is the variance of the targets as read: standardised by a
+ * training std of about 4e29 (one target of 1e30), test targets from -2 to 2 become one
+ * float32, and the variance recomputed from them was 0, so a run said "the test targets do not
+ * vary" and gave no relative error (found by the third hostile-input sweep). */
+Test(data, normalize_targets_keeps_the_variance_as_read)
+{
+    occam_dataset tr = make_targets(5, 1, (const float[]){1e30f, 0, 1, 2, 3});
+    occam_dataset te = make_targets(5, 1, (const float[]){-2, -1, 0, 1, 2});
+    occam_error err = {0};
+    cr_assert_eq(occam_data_normalize_targets(&tr, &te, &err), OCCAM_OK, "%s", err.msg);
+    for (int i = 1; i < 5; i++) cr_assert_eq(te.y[i], te.y[0], "the spread survived float32");
+    cr_assert_not_null(te.y_var);
+    cr_assert_eq(te.y_var[0], 2.0); /* -2..2: exact in double */
+    const double ys[5] = {(double)1e30f, 0, 1, 2, 3}; /* the training targets as read */
+    double m = 0, v = 0;
+    for (int i = 0; i < 5; i++) m += ys[i] / 5;
+    for (int i = 0; i < 5; i++) v += (ys[i] - m) * (ys[i] - m) / 5;
+    cr_assert_float_eq(tr.y_var[0], v, 1e-12 * v);
+    occam_dataset_free(&tr);
+    occam_dataset_free(&te);
+}
+
 Test(data, normalize_targets_exact)
 {
     /* Target 0: train {100, 300}, mean 200, std 100; target 1: constant 7, std 0 -> 1. */

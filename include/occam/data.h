@@ -71,6 +71,11 @@ typedef struct occam_dataset {
      * stored y is (y_orig - y_shift[j]) / y_scale[j] with the training set's mean and std.
      * Both NULL: the targets are in their original units. */
     double *y_shift, *y_scale;
+    /* With them, per target column, the variance of the targets as read, in double: the
+     * relative error's denominator. Taken before the standardisation, whose float32 can make
+     * distinct targets one (test targets 2 apart under a training std of 2e29 read as "do not
+     * vary"). NULL: computed from y. */
+    double *y_var;
     /* IDX images (records × rows × cols): cols, the width of the image whose pixels the
      * features are, in raster order (d = rows × cols); 0 for other data. The model code sends
      * the first layer's weights by their neighbours on it (occam/dl.h). */

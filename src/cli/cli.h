@@ -143,6 +143,10 @@ void cli_note_other_grid(const char *checkpoint, const cli_session *s);
  * whose data scaling could not be checked. */
 int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_error *err);
 
+/* A loss or a test or training metric as the lines print it, into buf (cap >= 16): "%.4f", or
+ * "%.4g" from 1e6 up (a relative error of 1.7e57 printed 58 digits). Returns buf. */
+char *cli_metric(char *buf, size_t cap, double v);
+
 /* "NAME  loss .. accuracy .." or "NAME  mse .. relative_error ..", and a note on stderr when
  * the relative error is undefined (targets that do not vary). Nothing for an empty set. */
 void cli_print_eval(const char *name, const occam_eval *ev, occam_task task);

@@ -177,9 +177,9 @@ static int run(const cli_opts *o, occam_error *err)
         /* relative error over targets that do not vary is undefined: it printed 'nan' */
         bool by_mse = ev_coded.n && isnan(acc_c) && !isnan(ev_coded.mse) &&
                       cfg.data.task != OCCAM_TASK_CLASSIFY;
-        char trained[200], num[40];
+        char trained[200], num[40], mc[24], md[24];
         if (by_mse) snprintf(num, sizeof num, "%.6g", ev_trained.mse);
-        else snprintf(num, sizeof num, "%.4f", acc_t);
+        else cli_metric(num, sizeof num, acc_t);
         as_trained(trained, sizeof trained, &dl, cfg.noise.log_alpha, num);
         const char *metric = cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_accuracy" : "test_relative_error";
         if (o->json) {
@@ -206,8 +206,9 @@ static int run(const cli_opts *o, occam_error *err)
                        "(%.6g with the unquantised weights%s)\n", metric, ev_coded.mse,
                        ev_dense.mse, trained);
             else if (ev_coded.n)
-                printf("%s %.4f as coded (%.4f with the unquantised weights%s)\n", metric, acc_c,
-                       acc_d, trained);
+                printf("%s %s as coded (%s with the unquantised weights%s)\n", metric,
+                       cli_metric(mc, sizeof mc, acc_c), cli_metric(md, sizeof md, acc_d),
+                       trained);
             else
                 printf("%s: none (no test set)\n", metric);
             printf("description length computed in %.3f s on %d thread%s (the data code over %zu "

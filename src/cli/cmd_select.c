@@ -328,13 +328,14 @@ static void on_epoch(void *user, const occam_progress *p)
     const occam_config *cfg = user;
     if (!p->end_of_epoch) return;
     /* one write for the line, as train's: a stop signal's message cannot land inside it */
-    char test[64] = "";
+    char test[64] = "", m[24], loss[24];
     if (p->stats->test.n && cfg->data.task == OCCAM_TASK_CLASSIFY)
         snprintf(test, sizeof test, "  test_acc %.4f", p->stats->test.accuracy);
     else if (p->stats->test.n)
-        snprintf(test, sizeof test, "  test_rel_err %.4f", p->stats->test.relative_error);
-    fprintf(stderr, "  epoch %d/%d  loss %.4f%s\n", p->epoch, p->epochs, p->stats->train_loss,
-            test);
+        snprintf(test, sizeof test, "  test_rel_err %s",
+                 cli_metric(m, sizeof m, p->stats->test.relative_error));
+    fprintf(stderr, "  epoch %d/%d  loss %s%s\n", p->epoch, p->epochs,
+            cli_metric(loss, sizeof loss, p->stats->train_loss), test);
 }
 
 /* The trained point's metrics and description length. */
@@ -414,14 +415,15 @@ static void say_done(const select_run *s, int p)
         snprintf(what, sizeof what, "failed: %s", pt->msg);
     else {
         char m[32] = "-"; /* a metric without a value: the relative error of a constant target */
-        if (isfinite(pt->train_metric)) snprintf(m, sizeof m, "%.4f", pt->train_metric);
+        if (isfinite(pt->train_metric)) cli_metric(m, sizeof m, pt->train_metric);
         snprintf(what, sizeof what, "L = %.1f bits (%s: model %.1f + data %.1f)  %s %s",
                  pt->total_bits, occam_dl_code_name(pt->code), pt->model_bits, pt->data_bits,
                  classify ? "train_acc" : "train_rel_err", m);
     }
+    char tm[24];
     if (pt->state != POINT_FAILED && isfinite(pt->test_metric)) /* none without a test set */
-        snprintf(test, sizeof test, "  %s %.4f", classify ? "test_acc" : "test_rel_err",
-                 pt->test_metric);
+        snprintf(test, sizeof test, "  %s %s", classify ? "test_acc" : "test_rel_err",
+                 cli_metric(tm, sizeof tm, pt->test_metric));
     if (pt->same_as >= 0)
         /* counted like these lines, from 1 (the table's point k is line k + 1 here) */
         snprintf(tail, sizeof tail, "  not trained: the same run as select %d/%d (%s)",

@@ -68,27 +68,28 @@ static void on_progress(void *user, const occam_progress *p)
         double now = occam_clock_now();
         if (!ps->tty || now - ps->last < 0.2) return;
         ps->last = now;
-        char eta[32];
+        char eta[32], loss[24];
         fmt_eta(eta, sizeof eta, p->eta_seconds);
-        fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %.4f  %.0f samples/s%s  ETA %s",
-                p->epoch, p->epochs, (long long)p->step, (long long)p->steps_per_epoch, p->loss,
-                p->samples_per_second, world, eta);
+        fprintf(stderr, "\r\033[Kepoch %d/%d  step %lld/%lld  loss %s  %.0f samples/s%s  ETA %s",
+                p->epoch, p->epochs, (long long)p->step, (long long)p->steps_per_epoch,
+                cli_metric(loss, sizeof loss, p->loss), p->samples_per_second, world, eta);
         return;
     }
     /* One write for the line (stderr is unbuffered: an fprintf is a write): in three, a stop
      * signal's message ("the same stop") could land inside it, and a reader dropping the
      * epoch lines (grep -v '^epoch') dropped the message with it. */
     const occam_epoch_stats *st = p->stats;
-    char test[64] = "", eta[32];
+    char test[64] = "", eta[32], m[24], loss[24];
     if (st->test.n && ps->task == OCCAM_TASK_CLASSIFY)
         snprintf(test, sizeof test, "  test_acc %.4f", st->test.accuracy);
     else if (st->test.n)
-        snprintf(test, sizeof test, "  test_rel_err %.4f", st->test.relative_error);
+        snprintf(test, sizeof test, "  test_rel_err %s",
+                 cli_metric(m, sizeof m, st->test.relative_error));
     fmt_eta(eta, sizeof eta, p->eta_seconds);
-    fprintf(stderr, "%sepoch %d/%d  step %lld/%lld  loss %.4f%s  lr %.4g  %.0f samples/s%s  %.2f "
+    fprintf(stderr, "%sepoch %d/%d  step %lld/%lld  loss %s%s  lr %.4g  %.0f samples/s%s  %.2f "
             "s  ETA %s\n", ps->tty ? "\r\033[K" : "", p->epoch, p->epochs, (long long)p->step,
-            (long long)p->steps_per_epoch, st->train_loss, test, st->lr, st->samples_per_second,
-            world, st->seconds, eta);
+            (long long)p->steps_per_epoch, cli_metric(loss, sizeof loss, st->train_loss), test,
+            st->lr, st->samples_per_second, world, st->seconds, eta);
 }
 
 /* The line that opens a run: its data, its model's parameter count, its ranks and threads. */

@@ -130,12 +130,15 @@ static void print_choice(const select_run *s, FILE *out)
     fprintf(out, "shortest: point %d (%s): L = %.1f bits (%s: model %.1f + data %.1f)",
             s->best, b->label, b->total_bits, occam_dl_code_name(b->code), b->model_bits,
             b->data_bits);
-    if (isfinite(b->test_metric)) fprintf(out, ", %s %.4f", test, b->test_metric);
+    char m[24];
+    if (isfinite(b->test_metric))
+        fprintf(out, ", %s %s", test, cli_metric(m, sizeof m, b->test_metric));
     fputc('\n', out);
     int t = best_by_test(s);
     if (t >= 0 && s->pt[t].test_metric != b->test_metric)
-        fprintf(out, "the grid's best %s, %.4f, is point %d's (%s); the choice does not look at "
-                     "the test set\n", test, s->pt[t].test_metric, t, s->pt[t].label);
+        fprintf(out, "the grid's best %s, %s, is point %d's (%s); the choice does not look at "
+                     "the test set\n", test, cli_metric(m, sizeof m, s->pt[t].test_metric), t,
+                s->pt[t].label);
     else if (t >= 0)
         fprintf(out, "the shortest point also has the grid's best %s\n", test);
 }

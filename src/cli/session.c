@@ -708,15 +708,22 @@ int cli_check_config(const char *checkpoint, const occam_config *cfg, occam_erro
     return rc;
 }
 
+char *cli_metric(char *buf, size_t cap, double v)
+{
+    snprintf(buf, cap, fabs(v) >= 1e6 ? "%.4g" : "%.4f", v);
+    return buf;
+}
+
 void cli_print_eval(const char *name, const occam_eval *ev, occam_task task)
 {
+    char m[24];
     if (!ev->n) return;
     if (task == OCCAM_TASK_CLASSIFY)
         printf("%-5s  loss %.4f  accuracy %.4f  (%zu samples)\n", name, ev->loss, ev->accuracy,
                ev->n);
     else
-        printf("%-5s  mse %.6g  relative_error %.4f  (%zu samples)\n", name, ev->mse,
-               ev->relative_error, ev->n);
+        printf("%-5s  mse %.6g  relative_error %s  (%zu samples)\n", name, ev->mse,
+               cli_metric(m, sizeof m, ev->relative_error), ev->n);
     /* relative error is mse over the targets' variance: none to divide by (a constant target,
      * one row) printed 'nan' without a word */
     if (task != OCCAM_TASK_CLASSIFY && isnan(ev->relative_error) && !isnan(ev->mse))

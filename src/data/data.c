@@ -87,6 +87,7 @@ void occam_dataset_free(occam_dataset *ds)
     free(ds->y);
     free(ds->y_shift);
     free(ds->y_scale);
+    free(ds->y_var);
     free(ds->names);
     free(ds->label_name);
     *ds = (occam_dataset){0};

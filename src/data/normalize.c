@@ -204,7 +204,8 @@ int occam_data_check_normalized(const occam_dataset *ds, occam_norm mode, const 
  * passes as for the features. The statistics stay with both datasets, because the trainer's
  * evaluation, the data code and `occam predict` each need them to report original units. */
 
-static void target_stats(const occam_dataset *ds, double *mean, double *std)
+/* Per target column: mean[j] and the population variance var[j] of ds's targets, in double. */
+static void target_moments(const occam_dataset *ds, double *mean, double *var)
 {
     size_t k = (size_t)ds->targets;
     for (size_t j = 0; j < k; j++) {
@@ -212,14 +213,14 @@ static void target_stats(const occam_dataset *ds, double *mean, double *std)
         for (size_t i = 0; i < ds->n; i++) m += ds->y[i * k + j];
         m /= (double)ds->n;
         for (size_t i = 0; i < ds->n; i++) ss += (ds->y[i * k + j] - m) * (ds->y[i * k + j] - m);
-        double s = sqrt(ss / (double)ds->n);
         mean[j] = m;
-        std[j] = s > 0.0 ? s : 1.0;
+        var[j] = ss / (double)ds->n;
     }
 }
 
-/* Standardises ds's targets with (mean, std) and gives it its own copy of them. */
-static void target_apply(occam_dataset *ds, double *shift, double *scale)
+/* Standardises ds's targets with (shift, scale) and gives it its own copy of them, and var,
+ * the variance of its targets as they were. */
+static void target_apply(occam_dataset *ds, double *shift, double *scale, double *var)
 {
     size_t k = (size_t)ds->targets;
     for (size_t i = 0; i < ds->n; i++)
@@ -227,6 +228,7 @@ static void target_apply(occam_dataset *ds, double *shift, double *scale)
             ds->y[i * k + j] = (float)((ds->y[i * k + j] - shift[j]) / scale[j]);
     ds->y_shift = shift;
     ds->y_scale = scale;
+    ds->y_var = var;
 }
 
 int occam_data_normalize_targets(occam_dataset *train, occam_dataset *test, occam_error *err)
@@ -236,20 +238,27 @@ int occam_data_normalize_targets(occam_dataset *train, occam_dataset *test, occa
     size_t k = (size_t)train->targets;
     bool with_test = test && test->n > 0 && test->y;
     if (with_test) OCCAM_ASSERT(test->targets == train->targets && !test->y_shift);
-    double *a[4] = {0};
-    for (int u = 0; u < (with_test ? 4 : 2); u++) a[u] = occam_alloc(k, sizeof(double));
-    if (!a[0] || !a[1] || (with_test && (!a[2] || !a[3]))) {
-        for (int u = 0; u < 4; u++) free(a[u]);
+    double *a[6] = {0}; /* the training set's shift, scale and variance; the test set's */
+    bool ok = true;
+    for (int u = 0; u < (with_test ? 6 : 3); u++)
+        ok &= (a[u] = occam_alloc(k, sizeof(double))) != NULL;
+    if (!ok) {
+        for (int u = 0; u < 6; u++) free(a[u]);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory for %zu target statistics",
                                k);
     }
-    target_stats(train, a[0], a[1]);
-    if (with_test) {
-        memcpy(a[2], a[0], k * sizeof(double));
-        memcpy(a[3], a[1], k * sizeof(double));
-        target_apply(test, a[2], a[3]);
+    target_moments(train, a[0], a[2]);
+    for (size_t j = 0; j < k; j++) {
+        double s = sqrt(a[2][j]);
+        a[1][j] = s > 0.0 ? s : 1.0;
     }
-    target_apply(train, a[0], a[1]);
+    if (with_test) {
+        target_moments(test, a[3], a[5]); /* a[3]: the test mean, then the training one */
+        memcpy(a[3], a[0], k * sizeof(double));
+        memcpy(a[4], a[1], k * sizeof(double));
+        target_apply(test, a[3], a[4], a[5]);
+    }
+    target_apply(train, a[0], a[1], a[2]);
     return OCCAM_OK;
 }
 

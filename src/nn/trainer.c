@@ -1059,9 +1059,11 @@ void occam_trainer_eval(occam_trainer *tr, const occam_dataset *ds, occam_eval *
         ev->mse = lsum / ((double)ds->n * k);
         /* Variance of the targets about their mean (the denominator of Hinton & van Camp's
          * relative error), in double, serially: it is O(n) once per evaluation. Like the
-         * squared errors, in the targets' original units. */
+         * squared errors, in the targets' original units; as read, when the standardisation
+         * kept it (occam_dataset.y_var). */
         double var = 0.0;
-        for (int j = 0; j < k; j++) {
+        for (int j = 0; j < k && ds->y_var; j++) var += ds->y_var[j];
+        for (int j = 0; j < k && !ds->y_var; j++) {
             double mean = 0.0, ss = 0.0, s = occam_dataset_target_scale(ds, j);
             for (size_t i = 0; i < ds->n; i++) mean += ds->y[i * (size_t)k + j];
             mean /= (double)ds->n;
