@@ -1091,6 +1091,32 @@ Test(config, error_out_of_range)
                 "data.spread = 1000001: must be in [0, 1000000]", true);
 }
 
+/* A nonzero number below the least double read as 0, which is in range, and for keys where 0
+ * means automatic it switched the mode without a word: mdl.weight_precision = 1e-400 searched
+ * the step per layer, noise.prior_sigma = 1e-400 learned the width (found by the third
+ * hostile-input sweep). Zero written any way is still 0, and the least subnormal still reads. */
+Test(config, a_nonzero_number_that_underflows_to_0_is_refused)
+{
+    const char *why = "nonzero but below the least double (about 5e-324), so it would read as "
+                      "0; write 0 if 0 is meant";
+    char want[256];
+    snprintf(want, sizeof want, "mdl.weight_precision = 1e-400: %s", why);
+    check_error("[mdl]\nweight_precision = 1e-400\n", 2, want, true);
+    snprintf(want, sizeof want, "noise.prior_sigma = -2e-324: %s", why);
+    check_error("[noise]\nprior_sigma = -2e-324\n", 2, want, true);
+    snprintf(want, sizeof want, "--set prune.layer_targets: entry 2 (1e-999) is %s (got "
+             "'0.5,1e-999')", why);
+    check_set_error("prune.layer_targets=0.5,1e-999", want);
+    occam_config c;
+    occam_config_defaults(&c);
+    set_ok(&c, "mdl.weight_precision=0e-400");
+    cr_assert_eq(c.mdl.weight_precision, 0.0);
+    set_ok(&c, "mdl.weight_precision=0.000e5");
+    cr_assert_eq(c.mdl.weight_precision, 0.0);
+    set_ok(&c, "train.eps=5e-324");
+    cr_assert_eq(c.train.optim.eps, 4.9406564584124654e-324);
+}
+
 Test(config, error_enum_list_label)
 {
     check_error("[data]\nsource = foo\n", 2,

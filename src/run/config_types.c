@@ -203,12 +203,30 @@ static void uint64_format(const config_key *k, const occam_config *cfg, char *bu
     snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field_cptr(cfg, k->off));
 }
 
+/* A literal with a nonzero digit before its exponent that reads as 0: below the least
+ * double (1e-400). Where 0 means "automatic" (mdl.weight_precision: search; noise.prior_sigma:
+ * learned) it switched mode without a word (found by the third hostile-input sweep). */
+static bool underflows(const char *s, double v)
+{
+    if (v != 0) return false;
+    for (; *s && *s != 'e' && *s != 'E'; s++)
+        if (*s >= '1' && *s <= '9') return true;
+    return false;
+}
+
+#define UNDERFLOW_DETAIL "nonzero but below the least double (about 5e-324), so it would read " \
+                         "as 0; write 0 if 0 is meant"
+
 static bool double_parse(const config_key *k, const char *s, occam_config *cfg, char *detail,
                          size_t cap)
 {
     double v;
     if (!occam_config_number(s, &v)) {
         snprintf(detail, cap, "not a decimal number");
+        return false;
+    }
+    if (underflows(s, v)) {
+        snprintf(detail, cap, UNDERFLOW_DETAIL);
         return false;
     }
     if (!in_bounds(k, v)) {
@@ -429,6 +447,9 @@ static bool list_parse(const config_key *k, const char *s, occam_config *cfg, ch
             v = (double)iv; /* saturated or huge values fail the bounds below */
         } else if (!occam_config_number(t, &v)) {
             snprintf(detail, cap, "entry %d (%.40s) is not a decimal number", n + 1, t);
+            return false;
+        } else if (underflows(t, v)) {
+            snprintf(detail, cap, "entry %d (%.40s) is " UNDERFLOW_DETAIL, n + 1, t);
             return false;
         }
         if (!in_bounds(k, v)) {
