@@ -3702,6 +3702,10 @@ Test(cli, targets_finer_than_the_target_precision_are_said)
     expect(occam("train %s --threads 1 --set mdl.target_precision=1e-4", path("tiny.ini")), 0,
            "# result");
     cr_assert(!strstr(out, "finer than float32"), "%s", out);
+    /* the least subnormal: the ratio to float32's step overflowed ("about inf bits a row") */
+    expect(occam("train %s --threads 1 --set mdl.target_precision=4e-324", path("tiny.ini")), 0,
+           "occam: note: mdl.target_precision = 5e-324 is finer than float32");
+    cr_assert(strstr(out, "the data code pays about 1059 bits a row"), "%s", out);
     /* one outlier pays (near 5e6 float32's step is 0.5: 5.6 bits at 0.01), the other 19 rows
      * do not, standardised or not: about 0.3 bits a row, unsaid (judged by the largest target
      * it was "6 bits a row") */

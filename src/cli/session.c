@@ -478,17 +478,19 @@ void cli_note_targets(const char *path, const occam_dataset *train, double targe
             double res = fmax(v != 0.0 ? ldexp(1.0, ilogb(v) - 23) * scale : 0.0,
                               orig != 0.0 ? ldexp(1.0, ilogb(orig) - 23) : 0.0);
             if (!isfinite(res) || !(res > 2 * target_precision)) continue;
-            extra += log2(res / target_precision);
+            extra += log2(res) - log2(target_precision); /* the ratio overflows at 4e-324 */
             res_big = fmax(res_big, res);
         }
         extra /= (double)train->n;
         if (extra >= 1.0) {
             note_who(who, sizeof who, "data.train", path);
-            fprintf(stderr, "occam: note: mdl.target_precision = %g is finer than float32, "
+            char tp[25];
+            fprintf(stderr, "occam: note: mdl.target_precision = %s is finer than float32, "
                     "which occam reads targets as, resolves target %zu of %s (a step of %.3g "
                     "near its largest value): the data code pays about %.0f bits a row, "
                     "averaged over the rows, for digits the data do not have; set it to the "
-                    "precision the targets are measured to\n", target_precision, j + 1, who,
+                    "precision the targets are measured to\n",
+                    occam_error_spell_double(tp, sizeof tp, target_precision), j + 1, who,
                     res_big, extra);
             return;
         }
