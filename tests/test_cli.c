@@ -2715,6 +2715,21 @@ Test(cli, compress_says_when_coding_lost_the_fit)
     cr_assert_null(strstr(out, "class frequencies"), "%s", out);
 }
 
+/* A net so small that the file's header outweighs its weights said "0.5x smaller" (found by the
+ * third hostile-input sweep): the ratio is said the way it goes. */
+Test(cli, compress_says_larger_when_the_file_outweighs_the_floats)
+{
+    expect(occam("train %s --threads 1 --set train.epochs=1 --set model.layers=20,2,3 --save %s",
+                 BLOBS, path("s.st")), 0, "saved");
+    expect(occam("compress %s --set model.layers=20,2,3 --checkpoint %s --out %s", BLOBS,
+                 path("s.st"), path("s.occ")), 0, "dense float32 204 bytes: ");
+    cr_assert(strstr(out, "x larger\n") && !strstr(out, "smaller"), "%s", out);
+    expect(occam("train %s --threads 1 --set train.epochs=1 --save %s", BLOBS, path("b.st")), 0,
+           "saved");
+    expect(occam("compress %s --checkpoint %s --out %s", BLOBS, path("b.st"), path("b.occ")), 0,
+           "x smaller\n");
+}
+
 /* compress always writes the two-part code: a config's mdl.model_code = count was ignored
  * without a word. It is named in a note now, the file is the one two-part writes, and the
  * default code gets no note. */
