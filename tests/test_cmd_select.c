@@ -164,6 +164,16 @@ Test(select_cmd, grid_key_and_values_lose_their_blanks)
     grid_free(&g);
     refused(parse(&g, &err, 1, "train.lr=0.1, ,0.2"), &err, "value 2 of train.lr is empty", NULL);
     refused(parse(&g, &err, 1, "train.lr=0.1, 0.1"), &err, "'0.1' twice", NULL);
+    cr_assert_null(strstr(err.msg, "':'"), "%s", err.msg);
+    /* a list written with ','s that repeats an entry: the repeat, and how lists are written
+     * (it said only "takes the value '3' twice": found by the third hostile-input sweep) */
+    refused(parse(&g, &err, 1, "model.layers=3,8,3"), &err,
+            "--grid model.layers=3,8,3: model.layers takes the value '3' twice (in --grid, ',' "
+            "separates the values; a list-valued key writes its entries with ':', e.g. 30:10:2)",
+            NULL);
+    refused(parse(&g, &err, 1, "model.layers=3:8:3,3:8:3"), &err,
+            "model.layers takes the value '3,8,3' twice", NULL);
+    cr_assert_null(strstr(err.msg, "':'"), "%s", err.msg);
 }
 
 /* Values written differently that set the same config would train one point twice. */

@@ -28,6 +28,10 @@ static char *assignment(const char *key, const char *value)
     return s;
 }
 
+#define LIST_HINT                                                                                \
+    " (in --grid, ',' separates the values; a list-valued key writes its entries with ':', "    \
+    "e.g. 30:10:2)"
+
 /* Sets key=value on cfg through the config table. Its messages begin "--set KEY: ..."; here
  * they name the --grid option instead. */
 static int set_value(occam_config *cfg, const grid_axis *ax, const char *value, occam_error *err)
@@ -42,10 +46,7 @@ static int set_value(occam_config *cfg, const grid_axis *ax, const char *value, 
     /* --grid model.layers=20,5,3 is three one-entry values, refused as a list of one entry;
      * the message says why, as the list's ',' is taken by the grid. */
     bool one = occam_config_key_is_list(ax->key) && !strchr(value, ',');
-    return occam_error_set(err, rc, "--grid %s: %s%s", ax->spec, why,
-                           one ? " (in --grid, ',' separates the values; a list-valued key "
-                                 "writes its entries with ':', e.g. 30:10:2)"
-                               : "");
+    return occam_error_set(err, rc, "--grid %s: %s%s", ax->spec, why, one ? LIST_HINT : "");
 }
 
 /* "section.key" of the assignment text s (up to its '=', or the end), with the spaces the
@@ -140,10 +141,12 @@ static int axis_split(grid_axis *ax, occam_error *err)
         if (list)
             for (char *c = v; *c; c++)
                 if (*c == ':') *c = ',';
+        /* model.layers=3,8,3 is one list written with ',': the value twice, and the hint */
         for (int j = 0; j < i; j++)
             if (!strcmp(ax->values[j], v))
                 return occam_error_set(err, OCCAM_ERR_INPUT, "--grid %s: %s takes the value "
-                                       "'%s' twice", ax->spec, ax->key, v);
+                                       "'%s' twice%s", ax->spec, ax->key, v,
+                                       list && !strchr(v, ',') ? LIST_HINT : "");
         ax->values[ax->n++] = v;
         v = next;
     }
