@@ -903,6 +903,12 @@ Test(select_cmd, points_must_code_the_same_training_data)
         cr_assert(strstr(out, refused[i].needle), "%s: %s", refused[i].args, out);
         cr_assert(strstr(out, "no point was trained"), "%s: %s", refused[i].args, out);
     }
+    /* the same labels as letters of another alphabet: said as that, not "other labels" */
+    write_csv(path("k.csv"), 1);
+    cr_assert_eq(select_csv(NULL, "--set data.train=%s --grid model.layers=4:3:2,4:3:3",
+                            path("k.csv")), 2, "%s", out);
+    cr_assert(strstr(out, "code different training data (labels of 2 classes against 3: the "
+                          "model's last width is the class count)"), "%s", out);
     cr_assert_eq(shell_occam(out, sizeof out, "select configs/hinton93.ini --threads 1 --set "
                              "train.epochs=2 --grid mdl.target_precision=0.01,0.1"), 2, "%s", out);
     cr_assert(strstr(out, "code the targets at different precisions (mdl.target_precision = "

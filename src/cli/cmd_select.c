@@ -293,8 +293,13 @@ static int comparable(const select_run *s, occam_error *err)
         char detail[256] = "";
         if (b->coded_other) {
             why = "code different training data";
+            int ka = occam_config_outputs(&a->cfg), kb = occam_config_outputs(&b->cfg);
             if (a->rows != b->rows)
                 snprintf(detail, sizeof detail, " (%zu rows against %zu)", a->rows, b->rows);
+            else if (a->cfg.data.task == OCCAM_TASK_CLASSIFY && ka != kb)
+                /* the same labels, as letters of another alphabet: it said "other labels" */
+                snprintf(detail, sizeof detail, " (labels of %d classes against %d: the "
+                         "model's last width is the class count)", ka, kb);
             else
                 snprintf(detail, sizeof detail, " (other labels or targets in the same %zu "
                          "rows)", a->rows);
