@@ -549,6 +549,11 @@ Test(select_cmd, bad_grids_exit_2_before_training)
          * (point 2 ran 2 threads under --threads 1), found by the CLI sweep */
         {"--grid runtime.threads=1,2", "--threads 1: runtime.threads is a grid key (--grid "
                                        "runtime.threads=1,2)"},
+        /* a later point's topology was opened only when the point began, after point 1 had
+         * trained (found by the third hostile-input sweep) */
+        {"--grid 'runtime.topology=synthetic:pack:1 core:1 pu:1,synthetic:junk'",
+         "select 2/2 (runtime.topology=synthetic:junk): runtime.topology = \"synthetic:junk\": "
+         "hwloc rejects the synthetic description"},
         /* select codes noisy points bits-back, which the mdl schedule cannot score by: the
          * refusal named mdl.model_code, left at two-part, with which occam train runs it */
         {"--set prune.schedule=mdl --set prune.steps=1 --grid noise.enabled=false,true",

@@ -220,6 +220,52 @@ static int load_data(select_run *s, const select_point *pt, occam_error *err)
  * trains. A point whose data keys and widths are an earlier one's has been checked with it;
  * the data are loaded once per such group, one set at a time, and the last one loaded stays
  * for the points that train on it (a grid over train.lr loads its data once in all). */
+/* Whether the topology runtime.topology = spec names (or, for "", the environment's) is read
+ * from a pipe or FIFO, which reads once: to check it before the run would leave the run
+ * nothing. */
+static bool topology_reads_once(const char *spec)
+{
+    const char *path = NULL;
+    if (!strncmp(spec, "xml:", 4)) path = spec + 4;
+    else if (!*spec && !getenv("HWLOC_SYNTHETIC")) path = getenv("HWLOC_XMLFILE");
+    struct stat st;
+    return path && stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+static bool same_placement(const occam_runtime_params *a, int ta, const occam_runtime_params *b,
+                           int tb)
+{
+    return ta == tb && a->oversubscribe == b->oversubscribe && a->bind == b->bind &&
+           a->placement == b->placement && !strcmp(a->topology, b->topology);
+}
+
+/* A grid over runtime.*: each later point's topology and thread plan, as its run will open
+ * them (no thread starts). A bad runtime.topology = synthetic:junk was found only when its
+ * point began, after the points before it had trained (found by the third hostile-input
+ * sweep); point 0's is found at once anyway, and one read from a pipe is left to its run. */
+static int preflight_runtime(select_run *s, occam_error *err)
+{
+    bool runtime = false;
+    for (int a = 0; a < s->g.naxes; a++) runtime |= !strncmp(s->g.axis[a].key, "runtime.", 8);
+    for (int p = 1; runtime && p < s->g.npoints; p++) {
+        const select_point *pt = &s->pt[p];
+        bool checked = false;
+        for (int q = 0; q < p && !checked; q++)
+            checked = same_placement(&s->pt[q].cfg.runtime, s->pt[q].threads, &pt->cfg.runtime,
+                                     pt->threads);
+        if (checked || topology_reads_once(pt->cfg.runtime.topology)) continue;
+        occam_runtime rt;
+        occam_error e = {0};
+        int rc = occam_runtime_open(&rt, &pt->cfg.runtime, pt->threads, cli_threads_origin(),
+                                    &e);
+        if (rc != OCCAM_OK)
+            return occam_error_set(err, rc, "select %d/%d (%s): %s; no point was trained",
+                                   p + 1, s->g.npoints, pt->label, e.msg);
+        occam_runtime_close(&rt);
+    }
+    return OCCAM_OK;
+}
+
 static int preflight(select_run *s, occam_error *err)
 {
     int rc = OCCAM_OK, groups = 0;
@@ -547,6 +593,7 @@ static int select_body(select_run *s, occam_error *err)
         rc = cli_check_outputs(o, &s->pt[p].cfg, err);
     cli_catch_stop_signals(); /* before the preflight's data loads; kept until a point starts */
     if (rc == OCCAM_OK) rc = preflight(s, err);
+    if (rc == OCCAM_OK) rc = preflight_runtime(s, err);
     if (rc == OCCAM_OK) rc = comparable(s, err);
     /* under mpirun the ranks stop together, before any training: a rank whose own --set,
      * --threads or point failed above left the others waiting here */
