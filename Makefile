@@ -60,7 +60,7 @@ BUILD_ID_SRC := $(sort $(LIB_SRC) $(CLI_SRC) $(shell find include src -name '*.h
 BUILD_ID_OBJ := $(BUILD)/src/cli/options.o $(BUILD)/src/cli/main.o
 $(BUILD)/gen/occam_build.h: FORCE
 	@mkdir -p $(dir $@)
-	@printf '#define OCCAM_BUILD_ID "%s"\n' "$$({ cat $(BUILD_ID_SRC); $(CC) $(CFLAGS) -dM -E -x c /dev/null | sort; } | sha256sum | cut -c1-12)" > $@.tmp
+	@printf '#define OCCAM_BUILD_ID "%s"\n' "$$({ cat $(BUILD_ID_SRC); $(CC) $(filter-out -MMD -MP,$(CFLAGS)) -dM -E -x c /dev/null | sort; } | sha256sum | cut -c1-12)" > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 FORCE:
 $(BUILD_ID_OBJ): $(BUILD)/gen/occam_build.h

@@ -32,7 +32,7 @@ static const command commands[] = {
     {"select", cmd_select, "train a grid of configs; the shortest description length wins"},
     {"predict", cmd_predict, "predict with a saved model on CSV or IDX rows; CSV out"},
     {"plot", cmd_plot, "PNG plots from a report, a checkpoint's masks or a scaling CSV"},
-    {"bench", cmd_bench, "benchmarks: 'occam bench train CONFIG' (throughput vs sgemm)"},
+    {"bench", cmd_bench, "benchmarks: train, gemm, memory, select, infer ('occam bench --help')"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
