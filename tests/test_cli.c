@@ -2715,6 +2715,65 @@ Test(cli, compress_says_when_coding_lost_the_fit)
     cr_assert_null(strstr(out, "class frequencies"), "%s", out);
 }
 
+/* A refusal made once the file, --set and --code are applied names where the value came from:
+ * the file's line, --set or --code (it named only the key; a first version blamed the file's
+ * line for --code's value, and waited for ever to re-read a config FIFO: found by review). */
+Test(cli, a_cross_key_refusal_names_where_the_value_came_from)
+{
+    const char *why = "mdl.model_code: bits-back codes noisy weights (set noise.enabled = true)";
+    char want[1024];
+    write_file("nb.ini", "[data]\nsource = blobs\n[model]\nlayers = 20,8,3\n[noise]\n"
+                         "enabled = false\n[mdl]\nmodel_code = bits-back\n");
+    snprintf(want, sizeof want, "occam: %s:8: %s", path("nb.ini"), why);
+    expect(occam("train %s --threads 1", path("nb.ini")), 2, want);
+    write_file("tp.ini", "[data]\nsource = blobs\n[model]\nlayers = 20,8,3\n[mdl]\n"
+                         "model_code = two-part\n");
+    snprintf(want, sizeof want, "occam: --set %s", why);
+    expect(occam("train %s --threads 1 --set mdl.model_code=bits-back", path("tp.ini")), 2, want);
+    snprintf(want, sizeof want, "occam: --code bits-back: %s", why);
+    expect(occam("mdl %s --threads 1 --checkpoint %s --code bits-back --set mdl.model_code=count",
+                 path("tp.ini"), path("none.st")), 2, want);
+    /* a FIFO is read once: its line is not looked for again (the open waited for a writer) */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "mkfifo %s && (cat %s > %s &) && timeout 60 %s train %s 2>&1",
+             path("nb.fifo"), path("nb.ini"), path("nb.fifo"), shell_occam_bin(), path("nb.fifo"));
+    snprintf(want, sizeof want, "occam: %s\n", why);
+    expect(shell(cmd, NULL), 2, want);
+}
+
+/* One training target of 1e30: standardised by its std (about 1.6e29), the test targets, -2
+ * to 2, became one float32, and the run said "the test targets do not vary" with no relative
+ * error; the relative error divides by their variance as read. Its value, and the loss, print
+ * as %.4g at that size (they printed 58 digits). Found by the third hostile-input sweep. */
+Test(cli, a_far_training_target_leaves_the_test_relative_error_defined)
+{
+    char csv[4096] = "", ini[1024];
+    size_t n = 0;
+    for (int i = 0; i < 40; i++)
+        n += (size_t)snprintf(csv + n, sizeof csv - n, "%d,%d,%g\n", i % 7, i % 3,
+                              i ? (double)(i % 5) : 1e30);
+    write_file("far_tr.csv", csv);
+    n = 0;
+    for (int i = 0; i < 10; i++)
+        n += (size_t)snprintf(csv + n, sizeof csv - n, "%d,%d,%d\n", i % 7, i % 3, i % 5 - 2);
+    write_file("far_te.csv", csv);
+    snprintf(ini, sizeof ini, "[data]\nsource = csv\ntrain = %s\ntest = %s\ntask = regress\n"
+             "normalize = standardize\n[model]\nlayers = 2,4,1\n[train]\nepochs = 2\nbatch = 8\n"
+             "lr = 0.01\n", path("far_tr.csv"), path("far_te.csv"));
+    write_file("far.ini", ini);
+    expect(occam("train %s --threads 1 --report %s", path("far.ini"), path("far.json")), 0,
+           "test   mse ");
+    cr_assert_null(strstr(out, "do not vary"), "%s", out);
+    const char *line = strstr(out, "test   mse ");
+    double rel = NAN;
+    cr_assert(line && sscanf(strstr(line, "relative_error ") + 15, "%lf", &rel) == 1, "%s", out);
+    cr_assert(isfinite(rel) && rel > 1e50, "relative error %g: %s", rel, out);
+    size_t len = strcspn(line, "\n");
+    cr_assert(memmem(line, len, "e+", 2) && len < 80, "%.*s", (int)len, line); /* not 58 digits */
+    double reported = report_number("far.json", "test", "relative_error"); /* null: NaN */
+    cr_assert(fabs(reported - rel) <= 1e-3 * rel, "report %g, printed %g", reported, rel);
+}
+
 /* A net so small that the file's header outweighs its weights said "0.5x smaller" (found by the
  * third hostile-input sweep): the ratio is said the way it goes. */
 Test(cli, compress_says_larger_when_the_file_outweighs_the_floats)

@@ -1654,13 +1654,15 @@ Test(data, csv_values_written_for_people_are_named)
 Test(data, csv_a_first_row_with_a_typo_is_not_taken_for_a_header)
 {
     const char *doubt = " is not a number, but it looks like one gone wrong, and the other "
-                        "cells are numbers: fix the cell if the line is data, or set "
-                        "data.header = yes if it names the columns";
+                        "cells are numbers: fix the cell if the line is data; if it names the "
+                        "columns, set data.header = yes or start the names with a letter";
     const char *cases[][2] = {
         {"1.2882,1.44.94,0\n1,2,1\n", ":1: a header or a data row? column 2, \"1.44.94\""},
         {"O.0663,1,0\n1,2,1\n", ":1: a header or a data row? column 1, \"O.0663\""},
         {"1,2,2x\n1,2,1\n", ":1: a header or a data row? column 3, \"2x\""},
         {"--1.4,NA,1\n1,2,1\n", ":1: a header or a data row? column 1, \"--1.4\""},
+        {"l.25,2,0\n1,2,1\n", ":1: a header or a data row? column 1, \"l.25\""},
+        {"1,.5.5,0\n1,2,1\n", ":1: a header or a data row? column 2, \".5.5\""},
         {"\xc2\xa0" "1.5,2,0\n1,2,1\n", ":1: a header or a data row? column 1"},
         {"\xef\xbb\xbf\xef\xbb\xbf" "1.5,2,0\n1,2,1\n", ":1: a header or a data row? column 1"},
     };
@@ -1668,9 +1670,11 @@ Test(data, csv_a_first_row_with_a_typo_is_not_taken_for_a_header)
         occam_error e = expect_csv_error(cases[i][0], classify_last(2), cases[i][1]);
         cr_assert(strstr(e.msg, doubt), "%s", e.msg);
     }
-    /* headers: names, with digits or beside numbers; pandas' index header */
-    const char *headers[] = {"x1,x2,y\n1,2,1\n", "850,fat,y\n1,2,1\n", "a,2,b3\n1,2,1\n",
-                             ",0,1\n1,2,1\n"};
+    /* headers: names, with digits or beside numbers (pandas' columns of an array and a named
+     * target, scikit-learn's PolynomialFeatures, quarters); pandas' index header */
+    const char *headers[] = {"x1,x2,y\n1,2,1\n",     "850,fat,y\n1,2,1\n", "a,2,b3\n1,2,1\n",
+                             ",0,1\n1,2,1\n",         "0,1,y0\n1,2,1\n",    "1,x0,x1\n1,2,1\n",
+                             "2019,Q1_2021,y\n1,2,1\n", "1,2,I\n1,2,1\n",   "PM2.5,2,y\n1,2,1\n"};
     for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
         occam_dataset ds;
         load_csv_ok(&ds, headers[i], classify_last(2));

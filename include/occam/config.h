@@ -124,6 +124,10 @@ int occam_config_validate(const occam_config *cfg, occam_error *err);
 void occam_config_locate(occam_error *err, const char *path, const char *const *sets,
                          int nsets);
 
+/* Whether msg opens with the key name ("section.key") followed by a blank, ':', '=' or its
+ * end: a message about that key, not one whose name it begins (train.lr, train.lr_min). */
+bool occam_config_message_names(const char *msg, const char *name);
+
 /* Writes the effective config as INI text (every key, in table order). */
 void occam_config_write_ini(const occam_config *cfg, FILE *out);
 

@@ -74,7 +74,8 @@ typedef struct occam_dataset {
     /* With them, per target column, the variance of the targets as read, in double: the
      * relative error's denominator. Taken before the standardisation, whose float32 can make
      * distinct targets one (test targets 2 apart under a training std of 2e29 read as "do not
-     * vary"). NULL: computed from y. */
+     * vary"). NULL: computed from y. It describes the n rows it came with: a copy cut to
+     * fewer rows (a chunk of a description length) must not take it for theirs. */
     double *y_var;
     /* IDX images (records × rows × cols): cols, the width of the image whose pixels the
      * features are, in raster order (d = rows × cols); 0 for other data. The model code sends

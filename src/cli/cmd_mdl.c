@@ -238,10 +238,11 @@ static void coded_loss(cli_session *ss, float *q, const occam_dl *dl, const occa
 {
     occam_eval dense, coded;
     eval_as_coded(ss, q, &ss->train, &dense, &coded);
-    char masked[200], num[40];
-    snprintf(num, sizeof num, "%.4f", trained->loss);
-    printf("training loss %.4f as coded (%.4f with the unquantised weights%s)\n", coded.loss,
-           dense.loss, as_trained(masked, sizeof masked, dl, ss->cfg.noise.log_alpha, num));
+    char masked[200], num[40], mc[24], md[24];
+    cli_metric(num, sizeof num, trained->loss);
+    printf("training loss %s as coded (%s with the unquantised weights%s)\n",
+           cli_metric(mc, sizeof mc, coded.loss), cli_metric(md, sizeof md, dense.loss),
+           as_trained(masked, sizeof masked, dl, ss->cfg.noise.log_alpha, num));
     double base = dl->low_snr_masked ? trained->loss : dense.loss;
     if (!(coded.loss > 1.25 * base) || !occam_comm_is_root(occam_comm_world())) return;
     /* A classifier coded down to its classes' frequencies keeps nothing of the net: say so

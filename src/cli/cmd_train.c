@@ -572,6 +572,7 @@ static int run(const cli_opts *o, occam_error *err)
                     "report, --report, lists each)\n", plog.n, k);
         for (int i = 0; i < plog.n; i++) {
             const occam_prune_event *ev = &plog.ev[i];
+            char shown[24];
             if ((i + 1) % k && i + 1 < plog.n) continue;
             fprintf(stderr, "prune %d: target %.4f  weight sparsity %.4f  (%lld weights, %d hidden "
                     "units)  ", ev->step, ev->target, ev->sparsity,
@@ -585,9 +586,9 @@ static int run(const cli_opts *o, occam_error *err)
             if (unfinished)
                 fprintf(stderr, "(fine-tuning unfinished)  ");
             else if (isfinite(ev->test_metric)) /* none without a test set */
-                fprintf(stderr, "%s %.4f  ",
+                fprintf(stderr, "%s %s  ",
                         cfg.data.task == OCCAM_TASK_CLASSIFY ? "test_acc" : "test_rel_err",
-                        ev->test_metric);
+                        cli_metric(shown, sizeof shown, ev->test_metric));
             fprintf(stderr, "select %.3f ms\n", 1e3 * ev->select_seconds);
             if (ev->total_bits > 0)
                 fprintf(stderr, "         L = %.0f model + %.0f data = %.0f bits%s\n",

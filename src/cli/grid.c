@@ -240,11 +240,8 @@ int grid_parse(grid *g, const char *const *specs, int n, const occam_config *bas
 /* The first axis varies slowest: p is a mixed-radix number, the last axis its lowest digit. */
 bool grid_names_key(const grid *g, const char *msg)
 {
-    for (int a = 0; a < g->naxes; a++) {
-        size_t n = strlen(g->axis[a].key);
-        if (!strncmp(msg, g->axis[a].key, n) && (!msg[n] || strchr(" :=", msg[n])))
-            return true;
-    }
+    for (int a = 0; a < g->naxes; a++)
+        if (occam_config_message_names(msg, g->axis[a].key)) return true;
     return false;
 }
 

@@ -354,8 +354,15 @@ int cli_setup(const cli_opts *o, occam_config *cfg, int *threads, occam_error *e
         occam_comm_is_root(occam_comm_world()))
         fprintf(stderr, "occam: note: --code %s replaces mdl.model_code = %s from %s\n",
                 o->code, occam_dl_code_name(configured), by_set ? "--set" : "the config");
-    if (rc == OCCAM_OK && (rc = occam_config_validate(cfg, err)) != OCCAM_OK)
-        occam_config_locate(err, o->config, o->sets, o->nsets);
+    if (rc == OCCAM_OK && (rc = occam_config_validate(cfg, err)) != OCCAM_OK) {
+        char msg[OCCAM_ERROR_MAX];
+        memcpy(msg, err->msg, sizeof msg);
+        /* --code set the key last: the file's line was blamed for it */
+        if (o->code && occam_config_message_names(msg, "mdl.model_code"))
+            occam_error_set(err, rc, "--code %s: %s", o->code, msg);
+        else
+            occam_config_locate(err, o->config, o->sets, o->nsets);
+    }
     if (rc == OCCAM_OK)
         rc = occam_team_resolve(cfg->runtime.threads, cfg->runtime.oversubscribe,
                                 cli_threads_origin(), threads, err);

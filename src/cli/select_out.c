@@ -61,9 +61,9 @@ static void print_row(const select_run *s, int p, const int *w, int wm, FILE *ou
         /* "-": no test set, or a metric with no value (the relative error of a constant
          * target), which printed as "nan" for the training rows */
         const double m[2] = {pt->train_metric, pt->test_metric};
+        char shown[24];
         for (int k = 0; k < 2; k++)
-            if (isfinite(m[k])) fprintf(out, "  %*.4f", wm, m[k]);
-            else fprintf(out, "  %*s", wm, "-");
+            fprintf(out, "  %*s", wm, isfinite(m[k]) ? cli_metric(shown, sizeof shown, m[k]) : "-");
         fprintf(out, "%s\n", p == s->best ? "  <- shortest" : "");
     }
 }

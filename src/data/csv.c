@@ -497,13 +497,30 @@ static bool csv_auto_header(const csv_reader *r, size_t skip, size_t *why)
     return true;
 }
 
-/* A cell that may be a number gone wrong rather than a name: it holds a digit (1.44.94,
- * O.0663, 2x, --1.4, a number after a no-break space or a second byte-order mark). */
+/* A cell that reads as a number gone wrong rather than a name: it opens as a number does
+ * (a digit, a sign or a point: 1.44.94, 2x, --1.4, .5.5), or with bytes beyond ASCII before a
+ * digit (a no-break space, a second byte-order mark), or it is a number once the letters O and
+ * l typed for 0 and 1 are read as them (O.0663, l.2882). A name that opens with a letter (x0,
+ * y1, PM2.5, Q1_2021, pandas' and scikit-learn's column names) is none. */
 static bool csv_number_like(const csv_cell *c)
 {
-    for (size_t i = 0; i < c->len; i++)
-        if (c->text[i] >= '0' && c->text[i] <= '9') return true;
-    return false;
+    if (c->len == 0) return false;
+    unsigned char first = (unsigned char)c->text[0];
+    if ((first >= '0' && first <= '9') || first == '+' || first == '-' || first == '.')
+        return true;
+    bool digit = false;
+    for (size_t i = 0; i < c->len; i++) digit |= c->text[i] >= '0' && c->text[i] <= '9';
+    if (first >= 0x80) return digit;
+    char swapped[64];
+    if (!digit || c->len >= sizeof swapped) return false;
+    for (size_t i = 0; i < c->len; i++) {
+        char ch = c->text[i];
+        swapped[i] = ch == 'O' || ch == 'o' ? '0' : ch == 'l' || ch == 'I' ? '1' : ch;
+    }
+    swapped[c->len] = 0;
+    char *end;
+    (void)strtod(swapped, &end);
+    return end != swapped && *end == 0 && strspn(swapped, "0123456789+-.eE") == c->len;
 }
 
 /* A first line data.header = auto took for a header although it reads as a data row with a
@@ -758,8 +775,9 @@ static int csv_first(const csv_reader *r, const occam_csv_opts *o, csv_shape *sh
         return occam_error_set(err, OCCAM_ERR_INPUT,
                                "%s:%zu: a header or a data row? column %zu, \"%s\", is not a "
                                "number, but it looks like one gone wrong, and the other cells "
-                               "are numbers: fix the cell if the line is data, or set "
-                               "data.header = yes if it names the columns",
+                               "are numbers: fix the cell if the line is data; if it names the "
+                               "columns, set data.header = yes or start the names with a "
+                               "letter",
                                r->path, r->lineno, why + 1, shown);
     }
     /* its only text in the skipped column: a row whose outcome is unknown ("unknown"), or a

@@ -372,7 +372,10 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
     double t0 = occam_clock_now();
     const occam_dl start = *dl;
     occam_dataset sub = *train;
-    if (p->search_rows && (size_t)p->search_rows < sub.n) sub.n = (size_t)p->search_rows;
+    if (p->search_rows && (size_t)p->search_rows < sub.n) {
+        sub.n = (size_t)p->search_rows;
+        sub.y_var = NULL; /* the full set's */
+    }
     double up = (double)train->n / (double)sub.n, best = INFINITY;
     int rc = OCCAM_OK, pick = 0;
     for (int j = 0; j < SIGMA_SCALES; j++) {

@@ -163,7 +163,8 @@ static const config_key keys[] = {
     LABEL_KEY("data", "label", data.label, data.label_name, 1000000, "last",
               "csv: label column: first, last, a 1-based column number or the header's name"),
     ENUM_KEY("data", "header", data.header, occam_csv_header, header_names, "auto",
-             "csv: is the first row a header (auto: if a cell is a name, not a number or a gap such as NA)"),
+             "csv: is the first row a header (auto: if a cell is a name, not a number or a gap "
+             "such as NA; numbers beside one gone wrong, 2x or O.5, are refused)"),
     ENUM_KEY("data", "task", data.task, occam_task, task_names, "classify",
              "classify (integer labels) or regress (real targets: csv or peptide)"),
     ENUM_KEY("data", "normalize", data.normalize, occam_norm, norm_names, "scale",
@@ -847,25 +848,31 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
     return rc;
 }
 
-/* The key whose "section.key" msg opens with, followed by a blank, ':' or '=' or the end;
- * NULL if none. */
+bool occam_config_message_names(const char *msg, const char *name)
+{
+    size_t n = strlen(name);
+    return !strncmp(msg, name, n) && (!msg[n] || strchr(" :=", msg[n]));
+}
+
+/* The key msg is about (occam_config_message_names), NULL if none. */
 static const config_key *key_opening(const char *msg)
 {
     for (int i = 0; i < NKEYS; i++) {
-        size_t ns = strlen(keys[i].section), nk = strlen(keys[i].key);
-        if (strncmp(msg, keys[i].section, ns) || msg[ns] != '.' ||
-            strncmp(msg + ns + 1, keys[i].key, nk))
-            continue;
-        char after = msg[ns + 1 + nk];
-        if (!after || after == ' ' || after == ':' || after == '=') return &keys[i];
+        size_t ns = strlen(keys[i].section);
+        if (!strncmp(msg, keys[i].section, ns) && msg[ns] == '.' &&
+            occam_config_message_names(msg + ns + 1, keys[i].key))
+            return &keys[i];
     }
     return NULL;
 }
 
 /* The line of path that set key k (read again, as occam_config_load reads it), 0 when none
- * did or the file no longer loads. */
+ * did, the file no longer loads, or it is no regular file: a FIFO's open waits for a writer
+ * that has gone (the run hung), and a pipe has nothing left to read. */
 static int key_line(const char *path, const config_key *k)
 {
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) return 0;
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     load_state *st = calloc(1, sizeof *st);
@@ -887,16 +894,15 @@ void occam_config_locate(occam_error *err, const char *path, const char *const *
 {
     const config_key *k = key_opening(err->msg);
     if (!k) return;
-    char where[OCCAM_PATH_MAX + 32] = "";
-    for (int i = nsets - 1; i >= 0 && !*where; i--)
-        if (occam_config_set_names(sets[i], k->section, k->key))
-            snprintf(where, sizeof where, "--set ");
-    int line = !*where && path ? key_line(path, k) : 0;
-    if (line > 0) snprintf(where, sizeof where, "%s:%d: ", path, line);
-    if (!*where) return;
+    bool by_set = false;
+    for (int i = 0; i < nsets; i++) by_set |= occam_config_set_names(sets[i], k->section, k->key);
+    int line = !by_set && path ? key_line(path, k) : 0;
+    if (!by_set && line <= 0) return;
     char msg[OCCAM_ERROR_MAX];
     memcpy(msg, err->msg, sizeof msg);
-    occam_error_set(err, err->status, "%s%s", where, msg);
+    /* formatted whole: occam_error_set shortens a long path, never the ":LINE: " after it */
+    if (by_set) occam_error_set(err, err->status, "--set %s", msg);
+    else occam_error_set(err, err->status, "%s:%d: %s", path, line, msg);
 }
 
 /* ---- --set -------------------------------------------------------------------------------- */

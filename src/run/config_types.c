@@ -93,7 +93,8 @@ bool occam_config_number(const char *s, double *out)
     if (end == s || *end)
         return false;
     /* Overflow gives ±HUGE_VAL, which the bounds reject; underflow gives the nearest
-     * subnormal or zero, which is the value the user wrote as well as a double can hold it. */
+     * subnormal, the value written as well as a double holds it, or 0, which the key parsers
+     * refuse for a nonzero literal (underflows). */
     *out = v;
     return true;
 }
