@@ -629,6 +629,32 @@ Test(outputs, a_newline_in_plot_out_is_refused_not_run)
     cr_expect(!exists(in_dir("o")));
 }
 
+/* gnuplot runs a data file whose name opens with '<' as a shell command and reads one opening
+ * with '$' as a datablock: a relative --out '<touch pwned #' ran touch, and '$(x)-figs' could
+ * not be plotted into (found by the fourth hostile-input sweep). Relative names go as ./NAME. */
+Test(outputs, a_plot_folder_named_like_a_gnuplot_command_is_a_folder)
+{
+    if (!occam_plot_have_gnuplot(NULL)) {
+        cr_skip_test("gnuplot is not installed");
+        return;
+    }
+    char report[700];
+    snprintf(report, sizeof report, "%s", in_dir("r.json"));
+    expect(occam_run(0, "train", BLOBS, EPOCHS_1, CKDIR("ck"), "--report", report, NULL), 0,
+           NULL);
+    cr_assert_eq(chdir(in_dir("")), 0);
+    const char *names[] = {"<touch pwned #", "$(touch pwned)-figs", "$data"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        occam_error err = {0};
+        occam_plot_params p = {.out_dir = names[i]};
+        cr_expect_eq(occam_plot_report(report, p, &err), OCCAM_OK, "%s: %s", names[i], err.msg);
+        char png[256];
+        snprintf(png, sizeof png, "%s/learning.png", names[i]);
+        cr_expect(exists(png), "%s: no figure", names[i]);
+        cr_expect(!exists("pwned"), "%s: the command ran", names[i]);
+    }
+}
+
 Test(outputs, strings_in_a_gnuplot_script_cannot_end_it)
 {
     char *buf = NULL;

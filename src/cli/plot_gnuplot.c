@@ -133,9 +133,11 @@ void plot_dat_row(FILE *f, const double *v, int n)
 
 /* ---- gnuplot scripts ----------------------------------------------------------------------- */
 
-void plot_gp_str(FILE *f, const char *s)
+/* s in single quotes after prefix, with quotes doubled and control bytes as '?'. */
+static void gp_quoted(FILE *f, const char *prefix, const char *s)
 {
     fputc('\'', f);
+    fputs(prefix, f);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if (ch == '\'') fputc('\'', f);
@@ -144,9 +146,14 @@ void plot_gp_str(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+void plot_gp_str(FILE *f, const char *s) { gp_quoted(f, "", s); }
+
 void plot_gp_data(FILE *f, const char *dat_path, const char *fmt, ...)
 {
-    plot_gp_str(f, dat_path);
+    /* gnuplot runs a data file name that opens with '<' as a shell command, and reads one
+     * that opens with '$' as a datablock: --out '<touch x #' ran touch (found by the fourth
+     * hostile-input sweep). A relative path goes as ./PATH, which opens with neither. */
+    gp_quoted(f, dat_path[0] == '/' ? "" : "./", dat_path);
     va_list ap;
     va_start(ap, fmt);
     vfprintf(f, fmt, ap);
