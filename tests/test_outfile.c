@@ -457,6 +457,31 @@ Test(outfile, same_tells_two_names_for_one_file)
     cr_expect_not(occam_outfile_same(in_dir("sub"), in_dir("sub")));
 }
 
+/* A descriptor's name (/dev/fd/N, as /dev/stdout is) open on a regular file is written in
+ * place, and it is that file: `--report /dev/stdout >> m.st` appended the report to the model
+ * read, and `--save /dev/stdout --report r.json > r.json` lost the model (found by the fourth
+ * hostile-input sweep). Open on a pipe, or two descriptors' names, it is no file to compare. */
+Test(outfile, same_sees_the_file_behind_a_descriptor_name)
+{
+    put(in_dir("m.st"), "model");
+    int fd = open(in_dir("m.st"), O_WRONLY | O_APPEND);
+    cr_assert(fd >= 0);
+    char name[32];
+    snprintf(name, sizeof name, "/dev/fd/%d", fd);
+    cr_assert(occam_outfile_in_place(name));
+    cr_expect(occam_outfile_same(name, in_dir("m.st")));
+    cr_expect(occam_outfile_same(in_dir("./m.st"), name));
+    cr_expect_not(occam_outfile_same(name, in_dir("other.st")));
+    cr_expect_not(occam_outfile_same(name, name), "two in place: the same stream, said apart");
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    snprintf(name, sizeof name, "/dev/fd/%d", p[1]);
+    cr_expect_not(occam_outfile_same(name, in_dir("m.st")));
+    close(p[0]);
+    close(p[1]);
+    close(fd);
+}
+
 /* ---- signals and what SIGKILL leaves --------------------------------------------------------- */
 
 static bool exists(const char *p)
