@@ -1778,13 +1778,27 @@ Test(plot, an_output_never_replaces_an_input)
     fclose(f);
     snprintf(args, sizeof args, "'%s' --out '%s'", rep, in_tmp("out"));
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
-    cr_assert(strstr(out, "/learning.dat would replace the input "), "%s", out);
-    cr_assert(strstr(out, "choose another folder"), "%s", out);
+    cr_assert(strstr(out, "/learning.dat lies in it under a name plot writes (.png, .dat), and "
+                          "a figure would replace it; choose another folder"), "%s", out);
     f = fopen(rep, "rb");
     cr_assert_not_null(f);
     cr_assert_eq(fread(after, 1, sizeof after, f), n);
     fclose(f);
     cr_assert(!memcmp(before, after, n), "the report changed");
+    /* named like a later figure, it stopped the run after the earlier figures were written:
+     * a bad input writes nothing (found by the fourth hostile-input sweep) */
+    cr_assert_eq(rename(rep, in_tmp("out/weights.png")), 0);
+    snprintf(args, sizeof args, "'%s' --out '%s'", in_tmp("out/weights.png"), in_tmp("out"));
+    cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 2, "%s", out);
+    cr_assert(strstr(out, "a figure would replace it"), "%s", out);
+    cr_assert_null(strstr(out, "wrote "), "%s", out);
+    DIR *d = opendir(in_tmp("out"));
+    cr_assert_not_null(d);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));) entries += e->d_name[0] != '.';
+    closedir(d);
+    cr_assert_eq(entries, 1, "figures were written beside the input");
+    cr_assert_eq(rename(in_tmp("out/weights.png"), rep), 0);
     /* the same report from elsewhere draws into that folder */
     snprintf(args, sizeof args, "'%s' --out '%s/sub'", rep, in_tmp("out"));
     cr_assert_eq(occam_plot_cli(out, sizeof out, "", args), 0, "%s", out);

@@ -63,6 +63,23 @@ int occam_plot_check_name(const char *name, const char *what, occam_error *err)
     return OCCAM_OK;
 }
 
+/* Whether input lies in the folder dir (an existing one) under a name a figure or its
+ * numbers take (.png, .dat). */
+static bool input_in_out(const char *input, const char *dir)
+{
+    size_t n = strlen(input);
+    if (n < 4 || (strcmp(input + n - 4, ".png") && strcmp(input + n - 4, ".dat"))) return false;
+    char *folder = strdup(input);
+    if (!folder) return false;
+    char *slash = strrchr(folder, '/');
+    if (slash) slash[slash == folder] = '\0'; /* "/x.png": the root */
+    struct stat a, b;
+    bool in = stat(slash ? folder : ".", &a) == 0 && stat(dir, &b) == 0 &&
+              a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    free(folder);
+    return in;
+}
+
 int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
 {
     OCCAM_ASSERT(p->out_dir);
@@ -72,6 +89,15 @@ int plot_ctx_open(plot_ctx *c, const occam_plot_params *p, occam_error *err)
     c->gnuplot = p->gnuplot ? p->gnuplot : "gnuplot";
     c->log = p->log;
     c->inputs = p->inputs;
+    /* each figure's path is checked against the inputs as it is drawn (out_path), but an
+     * input named like a later figure stopped the run after the earlier ones were written:
+     * every input is checked first, a bad one writing nothing (found by the fourth
+     * hostile-input sweep) */
+    for (int i = 0; i < 3; i++)
+        if (c->inputs[i] && input_in_out(c->inputs[i], c->dir))
+            return occam_error_set(err, OCCAM_ERR_INPUT, "--out %s: the input %s lies in it "
+                                   "under a name plot writes (.png, .dat), and a figure would "
+                                   "replace it; choose another folder", c->dir, c->inputs[i]);
     if (!occam_plot_have_gnuplot(c->gnuplot))
         return occam_error_set(err, OCCAM_ERR_RUNTIME,
                                "cannot draw plots: '%s' is not an executable on PATH (install "
