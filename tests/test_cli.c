@@ -2741,6 +2741,28 @@ Test(cli, a_cross_key_refusal_names_where_the_value_came_from)
     expect(shell(cmd, NULL), 2, want);
 }
 
+/* A run resumed from an earlier state into a folder holding its own later checkpoints notes
+ * them as kept; the count is taken after train.checkpoint_keep's clean-up, which removed one
+ * of the three it said were kept (found by the fourth hostile-input sweep). */
+Test(cli, checkpoints_past_a_resumed_state_are_counted_after_the_clean_up)
+{
+    char ck[600], cmd[4096];
+    snprintf(ck, sizeof ck, "%s", path("ck"));
+    expect(occam("train %s --threads 1 --set train.epochs=6 --set train.checkpoint_every=1 --set "
+                 "train.checkpoint_keep=6 --set train.checkpoint_dir=%s", BLOBS, ck), 0, NULL);
+    snprintf(cmd, sizeof cmd, "cd %s && mv ckpt-e0001-* ../e1.st && rm ckpt-e0002-* ckpt-e0003-*",
+             ck);
+    expect(shell(cmd, NULL), 0, NULL);
+    expect(occam("train %s --threads 1 --set train.epochs=2 --set train.checkpoint_every=1 --set "
+                 "train.checkpoint_keep=3 --set train.checkpoint_dir=%s --resume %s", BLOBS, ck,
+                 path("e1.st")), 0,
+           "holds 2 checkpoints of this run past this one, from before it was resumed");
+    snprintf(cmd, sizeof cmd, "ls %s", ck);
+    expect(shell(cmd, NULL), 0, "ckpt-e0002-s000000064.safetensors\n"
+                                 "ckpt-e0005-s000000160.safetensors\n"
+                                 "ckpt-e0006-s000000192.safetensors\n");
+}
+
 /* One training target of 1e30: standardised by its std (about 1.6e29), the test targets, -2
  * to 2, became one float32, and the run said "the test targets do not vary" with no relative
  * error; the relative error divides by their variance as read. Its value, and the loss, print

@@ -463,6 +463,8 @@ static void tidy(const char *dir, int keep, const char *just, const char *run, s
             if (unlink(path) != 0)
                 fprintf(stderr, "occam: warning: could not remove old checkpoint %s: %s\n", path,
                         strerror(errno));
+            else /* one past this one removed now: the note counted it as kept */
+                *later -= f[i].steps > just_st;
         }
     }
     free(f);
