@@ -642,6 +642,10 @@ static int select_body(select_run *s, occam_error *err)
     if (s->best < 0)
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "select: every point failed; none was "
                                "chosen%s%s", out_err.msg[0] ? "; " : "", out_err.msg);
+    /* as train's: an output that failed as the run stopped exits 128 + the signal */
+    if (out_rc == OCCAM_ERR_RUNTIME && late)
+        return occam_error_set(err, OCCAM_STOPPED + late, "%s; select: stopped by signal %d "
+                               "after the last point had trained", out_err.msg, late);
     if (out_rc != OCCAM_OK) return occam_error_set(err, out_rc, "%s", out_err.msg);
     if (late)
         return occam_error_set(err, OCCAM_STOPPED + late, "select: stopped by signal %d after "

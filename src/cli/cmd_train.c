@@ -713,6 +713,14 @@ static int run(const cli_opts *o, occam_error *err)
                                  "training had ended, with every output written%s", stop,
                                  o->save ? "" : " (no --save: the trained weights are not "
                                  "kept)");
+        /* an output that failed as the run stopped (a FIFO no reader opened gives up at the
+         * stop) exited 1, where eval's, predict's and compress's exit 128 + the signal (found
+         * by the fourth hostile-input sweep): the status says the stop, the message the rest */
+        else if (rc == OCCAM_ERR_RUNTIME && stop) {
+            msg_append(err, "; stopped by signal %d after training had ended", stop);
+            rc = OCCAM_STOPPED + stop;
+            err->status = rc;
+        }
     }
     occam_fit_result_free(&fit);
     occam_prune_log_free(&plog);
