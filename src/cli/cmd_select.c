@@ -215,11 +215,6 @@ static int load_data(select_run *s, const select_point *pt, occam_error *err)
     return rc;
 }
 
-/* Every point's data loads and fits its model (a grid over data.train naming a missing file,
- * or a model.layers whose input width is not the data's, is refused whole) before any point
- * trains. A point whose data keys and widths are an earlier one's has been checked with it;
- * the data are loaded once per such group, one set at a time, and the last one loaded stays
- * for the points that train on it (a grid over train.lr loads its data once in all). */
 /* Whether the topology runtime.topology = spec names (or, for "", the environment's) is read
  * from a pipe or FIFO, which reads once: to check it before the run would leave the run
  * nothing. */
@@ -266,6 +261,11 @@ static int preflight_runtime(select_run *s, occam_error *err)
     return OCCAM_OK;
 }
 
+/* Every point's data loads and fits its model (a grid over data.train naming a missing file,
+ * or a model.layers whose input width is not the data's, is refused whole) before any point
+ * trains. A point whose data keys and widths are an earlier one's has been checked with it;
+ * the data are loaded once per such group, one set at a time, and the last one loaded stays
+ * for the points that train on it (a grid over train.lr loads its data once in all). */
 static int preflight(select_run *s, occam_error *err)
 {
     int rc = OCCAM_OK, groups = 0;
