@@ -2744,6 +2744,42 @@ Test(cli, a_cross_key_refusal_names_where_the_value_came_from)
     expect(shell(cmd, NULL), 2, want);
 }
 
+/* The training rows' fingerprint a model file records, "N:CRC" (8 hex digits): a forged one
+ * out of range read as 18446744073709551615 rows through sscanf (found by the third
+ * hostile-input sweep), and a sign or blanks as a count. Only the form the writer writes is
+ * known; anything else is unknown, as a file without it is. */
+Test(cli, a_model_files_row_count_is_read_only_in_the_form_written)
+{
+    static float one[1];
+    occam_st_tensor t[] = {{"x", OCCAM_ST_F32, 1, {1}, one}};
+    static const struct {
+        const char *rec;
+        bool known;
+        uint64_t n;
+        uint32_t crc;
+    } cases[] = {
+        {"100:0a1b2c3d", true, 100, 0x0a1b2c3du},
+        {"18446744073709551615:ffffffff", true, UINT64_MAX, 0xffffffffu},
+        {"99999999999999999999999:7da75923", false, 0, 0},
+        {"x:y", false, 0, 0},        {"-5:0a1b2c3d", false, 0, 0},
+        {" 5:0a1b2c3d", false, 0, 0}, {"0:0a1b2c3d", false, 0, 0},
+        {"5:0a1b2c3", false, 0, 0},   {"5:0a1b2c3d9", false, 0, 0},
+        {"5:0a1b2c3g", false, 0, 0},  {"5", false, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        occam_st_meta meta[] = {{"occam.train_rows", cases[i].rec}};
+        occam_error err = {0};
+        cr_assert_eq(occam_st_write(path("f.st"), t, 1, meta, 1, &err), OCCAM_OK, "%s", err.msg);
+        uint64_t n = 0;
+        uint32_t crc = 0;
+        bool known = occam_checkpoint_train_rows(path("f.st"), &n, &crc);
+        cr_assert_eq(known, cases[i].known, "'%s'", cases[i].rec);
+        if (known)
+            cr_assert(n == cases[i].n && crc == cases[i].crc, "'%s': %llu:%08x", cases[i].rec,
+                      (unsigned long long)n, (unsigned)crc);
+    }
+}
+
 /* A run resumed from an earlier state into a folder holding its own later checkpoints notes
  * them as kept; the count is taken after train.checkpoint_keep's clean-up, which removed one
  * of the three it said were kept (found by the fourth hostile-input sweep). */

@@ -1,6 +1,7 @@
 /* Model weights in the safetensors layout. */
 #include "occam/checkpoint.h"
 
+#include <errno.h>
 #include <float.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -100,7 +101,15 @@ bool occam_checkpoint_train_rows(const char *path, uint64_t *rows, uint32_t *crc
     const char *rec = occam_st_meta_get(&f, "occam.train_rows");
     unsigned long long n = 0;
     unsigned c = 0;
-    bool known = rec && sscanf(rec, "%llu:%8x", &n, &c) == 2 && n > 0;
+    char *end = NULL;
+    /* digits, ':' and 8 hex digits, the row count in range: sscanf's %llu took
+     * "99999999999999999999999" as 18446744073709551615 rows (a forged file: found by the
+     * third hostile-input sweep), and a sign or blanks as a count */
+    errno = 0;
+    if (rec && rec[0] >= '0' && rec[0] <= '9') n = strtoull(rec, &end, 10);
+    bool known = end && errno == 0 && n > 0 && *end == ':' && strlen(end + 1) == 8 &&
+                 strspn(end + 1, "0123456789abcdefABCDEF") == 8 &&
+                 sscanf(end + 1, "%8x", &c) == 1;
     occam_st_close(&f);
     if (known) {
         *rows = n;
