@@ -154,8 +154,9 @@ clean:
 # It fails if any run stops on a crash, leak, sanitizer report, timeout or out-of-memory; the
 # input that did it lands in build-fuzz/artifacts/ and the log in build-fuzz/logs/.
 # `make fuzz-smoke` is the same with 5 s per harness, for CI (10 s brought `make test` to 14.5
-# minutes of its 15 on 2 cores; `make fuzz` runs them for a minute each). The library is compiled a second
-# time with clang into build-fuzz/ (never into build/), so `make`/`make test` are unaffected.
+# minutes of its 15 on 2 cores; `make fuzz` runs them for a minute each). The library is
+# compiled a second time with clang into build-fuzz/ (never into build/), so `make`/`make test`
+# are unaffected.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD   := build-fuzz
