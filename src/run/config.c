@@ -814,6 +814,25 @@ static void syntax_error(load_state *st, int line, occam_error *err)
         occam_error_set(err, OCCAM_ERR_INPUT, "%s:%d: syntax error: %s", st->path, line, what);
 }
 
+/* Parses the open file f (path, for messages) over the config `from` into st (zeroed):
+ * occam_config_load's status; on OCCAM_OK, st->cfg and st->first_line hold the result. */
+static int load_stream(load_state *st, FILE *f, const char *path, const occam_config *from,
+                       occam_error *err)
+{
+    st->cfg = *from;
+    st->path = path;
+    st->f = f;
+    int ret = ini_parse_stream(load_read, st, load_handler, st);
+    if (ret < 0) /* only with a heap line buffer */
+        return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
+    if (ret > 0 && (st->err_line == 0 || ret < st->err_line)) {
+        syntax_error(st, ret, err); /* inih's own error came first */
+        return OCCAM_ERR_INPUT;
+    }
+    if (st->err_line) return occam_error_set(err, st->e.status, "%s", st->e.msg);
+    return OCCAM_OK;
+}
+
 int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
 {
     FILE *f = fopen(path, "r");
@@ -829,20 +848,8 @@ int occam_config_load(occam_config *cfg, const char *path, occam_error *err)
         fclose(f);
         return occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
     }
-    st->cfg = *cfg;
-    st->path = path;
-    st->f = f;
-    int ret = ini_parse_stream(load_read, st, load_handler, st);
-    int rc = OCCAM_OK;
-    if (ret < 0) /* only with a heap line buffer */
-        rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "%s: out of memory", path);
-    else if (ret > 0 && (st->err_line == 0 || ret < st->err_line)) {
-        syntax_error(st, ret, err); /* inih's own error came first */
-        rc = OCCAM_ERR_INPUT;
-    } else if (st->err_line)
-        rc = occam_error_set(err, st->e.status, "%s", st->e.msg);
-    else
-        *cfg = st->cfg;
+    int rc = load_stream(st, f, path, cfg, err);
+    if (rc == OCCAM_OK) *cfg = st->cfg;
     fclose(f);
     free(st);
     return rc;
@@ -876,15 +883,13 @@ static int key_line(const char *path, const config_key *k)
     FILE *f = fopen(path, "r");
     if (!f) return 0;
     load_state *st = calloc(1, sizeof *st);
-    int line = 0;
-    if (st) {
-        occam_config_defaults(&st->cfg);
-        st->path = path;
-        st->f = f;
-        if (ini_parse_stream(load_read, st, load_handler, st) == 0 && !st->err_line)
-            line = st->first_line[k - keys];
-        free(st);
-    }
+    occam_config defaults;
+    occam_config_defaults(&defaults);
+    occam_error ignored;
+    int line = st && load_stream(st, f, path, &defaults, &ignored) == OCCAM_OK
+                   ? st->first_line[k - keys]
+                   : 0;
+    free(st);
     fclose(f);
     return line;
 }
