@@ -12,6 +12,9 @@
 #include <strings.h>
 
 #include "gemm_small.h"
+#ifdef OCCAM_GEMM_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 #include "occam/error.h"
 #include "occam/mem.h"
 #include "occam/team.h"
@@ -347,10 +350,39 @@ int occam_gemm_prepare(int threads, occam_error *err)
     return OCCAM_OK;
 }
 
+#ifdef OCCAM_GEMM_ASAN
+/* Under AddressSanitizer: the first byte of the ROWS × COLS matrix at p (leading dimension
+ * ld) that is not the program's to touch is read here, so that ASan reports it with the
+ * caller's stack. Neither BLIS nor gemm_small is instrumented, and a product past its
+ * operands' ends went unseen before (BLIS's side) or cost the sanitized tests their time
+ * (gemm_small's, checked load by load). One look at the shadow per operand. */
+static void operand_in_bounds(const void *p, size_t rows, size_t cols, size_t ld, size_t esize)
+{
+    if (rows == 0 || cols == 0) return;
+    char *bad = __asan_region_is_poisoned((void *)p, ((rows - 1) * ld + cols) * esize);
+    if (bad) (void)*(volatile char *)bad;
+}
+
+static void operands_in_bounds(bool ta, bool tb, size_t m, size_t n, size_t k, const void *A,
+                               size_t lda, const void *B, size_t ldb, const void *C, size_t ldc,
+                               size_t esize)
+{
+    operand_in_bounds(A, ta ? k : m, ta ? m : k, lda, esize);
+    operand_in_bounds(B, tb ? n : k, tb ? k : n, ldb, esize);
+    operand_in_bounds(C, m, n, ldc, esize);
+}
+#define OPERANDS_IN_BOUNDS(ta, tb, m, n, k, A, lda, B, ldb, C, ldc, esize)                     \
+    operands_in_bounds(ta, tb, (size_t)(m), (size_t)(n), (size_t)(k), A, (size_t)(lda), B,     \
+                       (size_t)(ldb), C, (size_t)(ldc), esize)
+#else
+#define OPERANDS_IN_BOUNDS(ta, tb, m, n, k, A, lda, B, ldb, C, ldc, esize) ((void)0)
+#endif
+
 void occam_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc)
 {
     if (m == 0 || n == 0) return;
+    OPERANDS_IN_BOUNDS(ta, tb, m, n, k, A, lda, B, ldb, C, ldc, sizeof(float));
     if (small_agrees && gemm_small_takes(m, n, k, alpha, beta)) {
         gemm_small(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc);
         return;
@@ -362,6 +394,7 @@ void occam_dgemm(bool ta, bool tb, int m, int n, int k, double alpha, const doub
                  const double *B, int ldb, double beta, double *C, int ldc)
 {
     if (m == 0 || n == 0) return;
+    OPERANDS_IN_BOUNDS(ta, tb, m, n, k, A, lda, B, ldb, C, ldc, sizeof(double));
     rntm_t rntm = BLIS_RNTM_INITIALIZER; /* one thread, packed kernels: see blis_sgemm */
     bli_rntm_set_num_threads(1, &rntm);
     bli_rntm_disable_l3_sup(&rntm);

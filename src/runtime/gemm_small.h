@@ -27,6 +27,20 @@ enum { GEMM_SMALL_KMAX = 256, GEMM_SMALL_MACS = 1 << 17, GEMM_SMALL_OUTS = 1 << 
 
 bool gemm_small_takes(int m, int n, int k, float alpha, float beta);
 
+/* Whether this build runs under AddressSanitizer (gcc's macro, clang's feature test). */
+#if defined(__SANITIZE_ADDRESS__)
+#define OCCAM_GEMM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OCCAM_GEMM_ASAN 1
+#endif
+#endif
+#if defined(__GNUC__)
+#define OCCAM_GEMM_SMALL_UNCHECKED __attribute__((no_sanitize("address", "undefined")))
+#else
+#define OCCAM_GEMM_SMALL_UNCHECKED
+#endif
+
 /* C (m×n, ldc) = op(A)·op(B) + beta·C as occam_gemm; only for products gemm_small_takes. */
 void gemm_small(bool ta, bool tb, int m, int n, int k, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc);
