@@ -1882,14 +1882,16 @@ Test(cli, out_of_memory_is_a_message_not_an_abort, .timeout = 600)
     /* Two threads on one CPU (a busy machine, taskset) need not overlap in the short multiply
      * that grows BLIS's pool before training: the pool kept one set of blocks, grew in the
      * first step, and BLIS aborted there (exit 134 at 440-450 MB here; found by a resource
-     * sweep). The pool is now read and the multiply lengthened until it holds a set a thread. */
+     * sweep). The pool is now read and the multiply lengthened until it holds a set a thread.
+     * 64 rows, two steps, are enough to reach that first step. */
     const char *bin = shell_occam_bin();
     for (int mb = 420; mb <= 470; mb += 5) {
         char cmd[2048];
         snprintf(cmd, sizeof cmd,
                  "ulimit -v %d; exec taskset -c 0 %s train configs/blobs.ini --threads 2 "
                  "--set runtime.oversubscribe=true --set model.layers=20,4000,4000,3 "
-                 "--set train.lr=0.0001 --set data.samples=500 --set train.epochs=1 "
+                 "--set train.lr=0.0001 --set data.samples=64 --set data.test_samples=64 "
+                 "--set train.epochs=1 "
                  "--set train.checkpoint_dir=%s 2>&1", mb * 1024, bin, tmpdir);
         int sig = 0, rc = shell(cmd, &sig);
         cr_assert(rc == 0 || (rc == 1 && strstr(out, "out of memory")),
@@ -4245,15 +4247,16 @@ Test(cli, a_batch_past_the_rows_sizes_the_buffers_by_the_rows)
 {
     char at_rows[4096];
     const char *run = "train %s --threads 2 --set runtime.oversubscribe=true "
+                      "--set data.samples=200 --set data.test_samples=100 "
                       "--set model.layers=20,20000,3 --set train.epochs=2 --set train.batch=%s";
-    expect(occam(run, BLOBS, "1000"), 0, "test   loss");
+    expect(occam(run, BLOBS, "200"), 0, "test   loss");
     snprintf(at_rows, sizeof at_rows, "%s", strstr(out, "# result"));
     expect(occam(run, BLOBS, "1048576"), 0, "every step takes all of them");
     const char *result = strstr(out, "# result");
     cr_assert(result, "%s", out);
     /* the lines up to the timing, which varies */
     size_t n = (size_t)(strstr(at_rows, "time ") - at_rows);
-    cr_assert(!strncmp(result, at_rows, n), "batch 1048576:\n%s\nbatch 1000:\n%s", result,
+    cr_assert(!strncmp(result, at_rows, n), "batch 1048576:\n%s\nbatch 200:\n%s", result,
               at_rows);
 }
 
