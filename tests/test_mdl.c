@@ -395,10 +395,11 @@ static occam_prior plain_em(const float *w, size_t n, int k, bool pin, double fl
     qsort(x, n, sizeof(double), cmp_dbl);
     occam_prior p = {.k = k, .pinned0 = pin};
     for (int j = 0; j < k; j++) {
-        double q = pin ? (j - 0.5) / (k - 1) : (j + 0.5) / k, pos = q * (double)(n - 1);
-        size_t i = (size_t)pos;
         p.pi[j] = 1.0 / k;
         p.sigma[j] = fmax(sd / k, floor);
+        if (pin && j == 0) continue; /* its mean is 0 (below); its quantile would be negative */
+        double q = pin ? (j - 0.5) / (k - 1) : (j + 0.5) / k, pos = q * (double)(n - 1);
+        size_t i = (size_t)pos;
         p.mu[j] = i + 1 >= n ? x[n - 1] : x[i] + (pos - (double)i) * (x[i + 1] - x[i]);
     }
     if (pin) {
