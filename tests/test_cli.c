@@ -2382,7 +2382,7 @@ static void predict_fails(const char *input, const char *msg)
 Test(cli, predict_bad_input_exit_2_with_the_readers_messages)
 {
     predict_model();
-    char row[512] = "", bad[1024], want[1024];
+    char row[512] = "", bad[2048], want[1024];
     for (int j = 0; j < 16; j++) sprintf(row + strlen(row), "%d,", j);
     /* A training file (16 features and a label) that training and predict both refuse. */
     snprintf(bad, sizeof bad, "%s0\n\n%.8soops,%s1\n", row, row, row + 10);

@@ -484,7 +484,7 @@ Test(plot, bits_at_the_ends_of_the_doubles_still_draw, .timeout = 60)
     need_gnuplot();
     static const char *const ends[2] = {"1.7e308", "5e-324"};
     for (int k = 0; k < 2; k++) {
-        char body[2048], name[16];
+        char body[2048], name[24];
         snprintf(body, sizeof body, HISTORY ", \"prune\": {\"dense_total_bits\": 5000, "
                  "\"events\": [{\"step\": 1, \"epoch\": 2, \"sparsity\": 0.5, "
                  "\"test_accuracy\": 0.7, \"total_bits\": %s},"
