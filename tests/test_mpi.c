@@ -512,6 +512,9 @@ static int mpi_rank1(char *out, size_t cap, const char *dir, const char *common,
  * read, left the others in their first collective (found by the CLI sweep: each case hung
  * until killed). Now every rank exits 2,
  * said once, naming the command each runs. */
+#define LRS                                                                                    \
+    "0.00101,0.00102,0.00103,0.00104,0.00105,0.00106,0.00107,0.00108,0.00109,0.00110,0.00111,"  \
+    "0.00112,0.00113,0.00114,0.00115,0.00116,0.00117,0.00118,0.00119,0.00120,0.00121,"
 Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
 {
     char dir[64], out[1 << 15];
@@ -551,6 +554,16 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
          "select configs/blobs.ini --threads 1 --grid train.epochs=1,2,3",
          "rank 1 runs 'occam select --grid train.epochs=1,2,3' but rank 0 'occam select --grid "
          "train.epochs=1,2'"},
+        /* grids that differ in their last character only: past 199 bytes a grid is compared
+         * by its CRC-32, which was taken of its first 199 (they agreed, and trained other
+         * points together); an action longer than the broadcast holds beside the build ID is
+         * cut, with the CRC-32 of the whole (a 196-byte grid here) */
+        {"select configs/blobs.ini --grid train.lr=" LRS "0.00122,0.00123",
+         "select configs/blobs.ini --grid train.lr=" LRS "0.00122,0.00124",
+         "rank 1 runs 'occam select --grid (1 axes, CRC-32 "},
+        {"select configs/blobs.ini --grid train.lr=" LRS "0.00123",
+         "select configs/blobs.ini --grid train.lr=" LRS "0.00124",
+         "rank 1 runs 'occam select --grid train.lr=0.00101,"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = mpi_two(out, sizeof out, dir, cases[i].rank0, cases[i].rank1);
@@ -558,6 +571,7 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
                      cases[i].rank1, rc, out);
         said_once(out, "occam: ", cases[i].want);
     }
+    cr_assert(strstr(out, "... (CRC-32 "), "%s", out); /* the last case's */
     tmpdir_remove(dir);
 }
 

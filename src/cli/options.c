@@ -444,8 +444,11 @@ int cli_same_action(const char *action)
 }
 
 /* One --grid as the ranks compare it: as given, but for a key that may differ between ranks
- * (cli_rank_local: each host's own copy of the data) only the key and how many values. */
-static size_t grid_action(char *buf, size_t cap, const char *spec)
+ * (cli_rank_local: each host's own copy of the data) only the key and how many values. Written
+ * to buf (cut at cap); returns its whole length, and adds the whole to *crc. (The CRC-32 of a
+ * long grid was taken of its cut text: grids that differed past 199 bytes agreed, and the
+ * ranks trained other points in the same collectives.) */
+static size_t grid_action(char *buf, size_t cap, const char *spec, uLong *crc)
 {
     const char *eq = strchr(spec, '=');
     char key[96] = "";
@@ -455,10 +458,16 @@ static size_t grid_action(char *buf, size_t cap, const char *spec)
         while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
         snprintf(key, sizeof key, "%.*s", (int)(b - a), a);
     }
-    if (!eq || !cli_rank_local(key)) return (size_t)snprintf(buf, cap, " --grid %s", spec);
+    if (!eq || !cli_rank_local(key)) {
+        *crc = crc32_z(*crc, (const unsigned char *)" --grid ", 8);
+        *crc = crc32_z(*crc, (const unsigned char *)spec, strlen(spec));
+        return (size_t)snprintf(buf, cap, " --grid %s", spec);
+    }
     int n = 1;
     for (const char *c = eq + 1; *c; c++) n += *c == ',';
-    return (size_t)snprintf(buf, cap, " --grid %s=(%d value%s)", key, n, n == 1 ? "" : "s");
+    size_t len = (size_t)snprintf(buf, cap, " --grid %s=(%d value%s)", key, n, n == 1 ? "" : "s");
+    *crc = crc32_z(*crc, (const unsigned char *)buf, strlen(buf)); /* a key of < 96 bytes */
+    return len;
 }
 
 /* What every rank must agree on before any work: the command; --help and --print-config
@@ -475,21 +484,33 @@ static void cli_action(const cli_opts *o, const char *cmd, char *buf, size_t cap
     size_t len = 0;
     for (int i = 0; i < o->ngrids; i++) {
         char one[sizeof grids];
-        size_t n = grid_action(one, sizeof one, o->grids[i]);
-        grid = crc32_z(grid, (const unsigned char *)one, strlen(one));
-        if (len < sizeof grids) len += (size_t)snprintf(grids + len, sizeof grids - len, "%s", one);
-        if (n >= sizeof one) len = sizeof grids; /* cut: the CRC-32 stands for it */
+        size_t n = grid_action(one, sizeof one, o->grids[i], &grid);
+        size_t k = strlen(one);
+        if (n >= sizeof one || len + k >= sizeof grids) len = sizeof grids; /* cut: the CRC-32 */
+        else memcpy(grids + len, one, k + 1), len += k;
     }
     if (len >= sizeof grids)
         snprintf(grids, sizeof grids, " --grid (%d axes, CRC-32 %08lx)", o->ngrids,
                  (unsigned long)grid);
-    snprintf(buf, cap, "%s%s%s%s%s%s%s%s%.64s%s%.64s%s%.64s", cmd,
-             o->help ? " --help" : o->print_config ? " --print-config" : "",
-             o->resume ? " --resume" : "", o->checkpoint ? " --checkpoint" : "",
-             o->input ? " --input" : "", o->json ? " --json" : "", grids,
-             o->code ? " --code " : "", o->code ? o->code : "",
-             o->repeats ? " --repeats " : "", o->repeats ? o->repeats : "",
-             o->threshold ? " --threshold " : "", o->threshold ? o->threshold : "");
+    /* at most 64 + 48 + 199 + 3 × 80 bytes; past what `buf` holds beside the build ID that
+     * cli_same_action puts before it, its head and the CRC-32 of the whole (a difference past
+     * the cut was not seen) */
+    char full[640];
+    int n = snprintf(full, sizeof full, "%s%s%s%s%s%s%s%s%.64s%s%.64s%s%.64s", cmd,
+                     o->help ? " --help" : o->print_config ? " --print-config" : "",
+                     o->resume ? " --resume" : "", o->checkpoint ? " --checkpoint" : "",
+                     o->input ? " --input" : "", o->json ? " --json" : "", grids,
+                     o->code ? " --code " : "", o->code ? o->code : "",
+                     o->repeats ? " --repeats " : "", o->repeats ? o->repeats : "",
+                     o->threshold ? " --threshold " : "", o->threshold ? o->threshold : "");
+    size_t len_full = n > 0 ? (size_t)n : 0, room = cap > 64 ? cap - 64 : cap;
+    if (len_full < room) {
+        memcpy(buf, full, len_full + 1);
+        return;
+    }
+    uLong crc = crc32_z(crc32_z(0, NULL, 0), (const unsigned char *)full, len_full);
+    snprintf(buf, cap, "%.*s... (CRC-32 %08lx)", (int)(room > 24 ? room - 24 : 0), full,
+             (unsigned long)crc);
 }
 
 /* Rank 0 writes every output: one named on another rank alone was dropped without a word
