@@ -393,7 +393,7 @@ void cli_note_csv(const char *what, const char *path, const occam_dataset *ds)
                     break;
         char name[200];
         column_label(name, sizeof name, ds, ds->const_col - 1);
-        char which[320];
+        char which[512];
         bool one = ds->const_cols == 1;
         if (one)
             snprintf(which, sizeof which, "feature %zu of %zu%s (the label not counted) is "
