@@ -575,6 +575,65 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
     tmpdir_remove(dir);
 }
 
+/* A resume that failed on rank 1 alone, in a run with checkpoints (train.checkpoint_every),
+ * printed "occam: ; training stopped after 1 epoch, and no checkpoint of this run was
+ * written": cli_agree had left rank 0's message empty for rank 1 to speak, train added its
+ * clause to it, and rank 0 spoke that alone (found by the MPI sweep). Rank 1 says why. */
+Test(mpi, a_resume_failing_on_one_rank_is_said_by_that_rank, .timeout = 120)
+{
+    char dir[64], out[1 << 15], args0[2048], args1[2048], first[700], second[700];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *run = "train configs/blobs.ini --threads 1 --set train.epochs=3 "
+                      "--set train.checkpoint_every=1";
+    cr_assert_eq(shell_occam(out, sizeof out, "%s --set train.checkpoint_dir=%s", run,
+                             tmpdir_path(dir, "ck")), 0, "%s", out);
+    snprintf(first, sizeof first, "%s", tmpdir_path(dir, "ck/ckpt-e0001-s000000032.safetensors"));
+    snprintf(second, sizeof second, "%s",
+             tmpdir_path(dir, "ck/ckpt-e0002-s000000064.safetensors"));
+    snprintf(args0, sizeof args0, "%s --set train.checkpoint_dir=%s --resume %s", run,
+             tmpdir_path(dir, "ck0"), first);
+    char missing[700];
+    snprintf(missing, sizeof missing, "%s", tmpdir_path(dir, "nothere.st"));
+    const char *rank1[] = {second, missing};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args1, sizeof args1, "%s --set train.checkpoint_dir=%s --resume %s", run,
+                 tmpdir_path(dir, "ck1"), rank1[i]);
+        cr_assert_eq(mpi_two(out, sizeof out, dir, args0, args1), 2, "%s", out);
+        const char *said = strstr(out, "\noccam: rank 1");
+        cr_assert(said && strstr(said, rank1[i]), "%s", out);
+        cr_assert_null(strstr(said + 1, "\noccam: rank"), "said more than once: %s", out);
+        cr_assert_null(strstr(out, "occam: ;"), "%s", out);
+        cr_assert_null(strstr(out, "training stopped after"), "%s", out);
+    }
+    tmpdir_remove(dir);
+}
+
+/* topo checked its config and opened its topology on each rank alone, then gathered every
+ * rank's plan: a rank whose config or runtime.topology failed left the gather, and Open MPI
+ * aborted on the mismatch (exit 15, MPI_ERR_TRUNCATE, no word of occam's; found by the MPI
+ * sweep). Now every rank stops, and the failing one says why, once. */
+Test(mpi, topo_with_a_config_failing_on_one_rank_says_so, .timeout = 120)
+{
+    char dir[64], out[1 << 15];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *topo = "topo configs/blobs.ini --threads 1";
+    struct {
+        const char *rank1, *want;
+    } cases[] = {
+        {"topo configs/blobs.ini --threads 1 --set train.lr=abc",
+         "rank 1 (host "},
+        {"topo configs/blobs.ini --threads 1 --set runtime.topology=missing.xml",
+         "runtime.topology = \"missing.xml\": expected"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc = mpi_two(out, sizeof out, dir, topo, cases[i].rank1);
+        cr_assert_eq(rc, 2, "'%s': exit %d: %s", cases[i].rank1, rc, out);
+        said_once(out, "occam: ", cases[i].want);
+        cr_assert(strstr(out, "occam: rank 1 (host "), "%s", out);
+    }
+    tmpdir_remove(dir);
+}
+
 /* plot, bench gemm and bench memory end without the other commands' agreement: under mpirun
  * every rank said their errors (a usage error twice under -np 2, once as "rank 1 (host ...)"),
  * and every rank drew plot's figures, into its own --out (found by the MPI sweep). Now an error

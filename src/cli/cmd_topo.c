@@ -179,11 +179,16 @@ static int run(const cli_opts *o, occam_error *err)
     if (rc == OCCAM_OK && o->threads >= 0) cfg.runtime.threads = o->threads;
     if (rc == OCCAM_OK && (rc = occam_config_validate(&cfg, err)) != OCCAM_OK)
         occam_config_locate(err, o->config, o->sets, o->nsets);
-    if (rc) return rc;
+    /* under mpirun a config or topology that fails on some ranks only: every rank stops here
+     * (the others went on into show_ranks' gather, and Open MPI aborted on the mismatch) */
+    if ((rc = cli_agree(rc, err)) != OCCAM_OK) return rc;
 
     occam_topo *tp = NULL;
-    rc = occam_topo_open(&tp, cfg.runtime.topology, err);
-    if (rc) return rc;
+    rc = cli_agree(occam_topo_open(&tp, cfg.runtime.topology, err), err);
+    if (rc) {
+        occam_topo_free(tp);
+        return rc;
+    }
     occam_topo_plan plan;
     const occam_comm *w = occam_comm_world();
     const char *ranks_bind = NULL; /* as the run binds: mpirun's binding may own it */

@@ -550,13 +550,18 @@ static int run(const cli_opts *o, occam_error *err)
             /* a state whose neurons were pruned resumes too, at its narrower widths */
             print_resume_hint(o, sio.wr.last);
             err->msg[0] = 0;
+        } else if (rc != OCCAM_OK && !err->msg[0]) {
+            /* under mpirun another rank failed and says why (cli_agree cleared this one's):
+             * a clause added here made this rank the speaker, of that clause alone */
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
             msg_append(err, "; the last good checkpoint is %s", sio.wr.last);
         } else if (rc != OCCAM_OK && sio.wr.moved) {
             msg_append(err, "; training stopped after %d epoch%s, and this run's checkpoints "
                        "went with the folder", fit.epochs, fit.epochs == 1 ? "" : "s");
-        } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0 && fit.epochs > 0) {
-            /* the first checkpoint failing (a file-size limit) said only 'write failed' */
+        } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0 && fit.epochs > 0 &&
+                   !fit.resuming) {
+            /* the first checkpoint failing (a file-size limit) said only 'write failed' (not
+             * after a resume that failed before its first epoch: its epochs are the state's) */
             msg_append(err, "; training stopped after %d epoch%s, and no checkpoint of this "
                        "run was written", fit.epochs, fit.epochs == 1 ? "" : "s");
         }
