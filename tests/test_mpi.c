@@ -608,32 +608,6 @@ Test(mpi, a_resume_failing_on_one_rank_is_said_by_that_rank, .timeout = 120)
     tmpdir_remove(dir);
 }
 
-/* topo checked its config and opened its topology on each rank alone, then gathered every
- * rank's plan: a rank whose config or runtime.topology failed left the gather, and Open MPI
- * aborted on the mismatch (exit 15, MPI_ERR_TRUNCATE, no word of occam's; found by the MPI
- * sweep). Now every rank stops, and the failing one says why, once. */
-Test(mpi, topo_with_a_config_failing_on_one_rank_says_so, .timeout = 120)
-{
-    char dir[64], out[1 << 15];
-    tmpdir_make(dir, sizeof dir, "mpi");
-    const char *topo = "topo configs/blobs.ini --threads 1";
-    struct {
-        const char *rank1, *want;
-    } cases[] = {
-        {"topo configs/blobs.ini --threads 1 --set train.lr=abc",
-         "rank 1 (host "},
-        {"topo configs/blobs.ini --threads 1 --set runtime.topology=missing.xml",
-         "runtime.topology = \"missing.xml\": expected"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int rc = mpi_two(out, sizeof out, dir, topo, cases[i].rank1);
-        cr_assert_eq(rc, 2, "'%s': exit %d: %s", cases[i].rank1, rc, out);
-        said_once(out, "occam: ", cases[i].want);
-        cr_assert(strstr(out, "occam: rank 1 (host "), "%s", out);
-    }
-    tmpdir_remove(dir);
-}
-
 /* plot, bench gemm and bench memory end without the other commands' agreement: under mpirun
  * every rank said their errors (a usage error twice under -np 2, once as "rank 1 (host ...)"),
  * and every rank drew plot's figures, into its own --out (found by the MPI sweep). Now an error
@@ -1003,6 +977,13 @@ Test(mpi, a_check_failing_on_one_rank_stops_them_all, .timeout = 300)
          "--set train.lr: not a decimal number"},
         {"train configs/blobs.ini --threads 1 --print-config", "--set mdl.precision=posterior",
          posterior},
+        /* topo checked its config and topology on each rank alone, then gathered the ranks'
+         * plans: the failing rank left the gather, and Open MPI aborted on the mismatch (exit
+         * 15, MPI_ERR_TRUNCATE, no word of occam's; found by the MPI sweep) */
+        {"topo configs/blobs.ini --threads 1", "--set train.lr=abc",
+         "rank 1 (host "},
+        {"topo configs/blobs.ini --threads 1", "--set runtime.topology=missing.xml",
+         "runtime.topology = \"missing.xml\": expected"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = mpi_rank1(out, sizeof out, dir, cases[i].common, cases[i].rank1);
