@@ -554,6 +554,18 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
          "select configs/blobs.ini --threads 1 --grid train.epochs=1,2,3",
          "rank 1 runs 'occam select --grid train.epochs=1,2,3' but rank 0 'occam select --grid "
          "train.epochs=1,2'"},
+        /* bench gemm, memory and select and plot take no config: every argument is compared
+         * (rank 1 alone ran other sizes, wrote its own --dump, or took an unknown option
+         * unread, exit 0; found by the MPI sweep) */
+        {"bench gemm 64 64 64 1", "bench gemm 512 512 512 1",
+         "rank 1 runs 'occam bench gemm 512 512 512 1' but rank 0 'occam bench gemm 64 64 64 1'"},
+        {"bench select --n 1000 --repeats 1", "bench select --n 1000 --repeats 1 --dump d1.bin",
+         "rank 1 runs 'occam bench select --n 1000 --repeats 1 --dump' but rank 0"},
+        {"plot r.json --out p0", "plot r.json --out=p1 --bogus",
+         "rank 1 runs 'occam plot r.json --out --bogus' but rank 0 'occam plot r.json --out'"},
+        {"bench select --n 1000 --repeats 1 --dump d0.bin", "bench select --n 1000 --repeats 1",
+         "rank 1 runs 'occam bench select --n 1000 --repeats 1' but rank 0 'occam bench select "
+         "--n 1000 --repeats 1 --dump'"},
         /* grids that differ in their last character only: past 199 bytes a grid is compared
          * by its CRC-32, which was taken of its first 199 (they agreed, and trained other
          * points together); an action longer than the broadcast holds beside the build ID is
@@ -572,6 +584,8 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         said_once(out, "occam: ", cases[i].want);
     }
     cr_assert(strstr(out, "... (CRC-32 "), "%s", out); /* the last case's */
+    cr_assert_neq(access("d1.bin", F_OK), 0, "rank 1 wrote its --dump");
+    cr_assert_neq(access("d0.bin", F_OK), 0, "rank 0 wrote its --dump");
     tmpdir_remove(dir);
 }
 
@@ -640,6 +654,24 @@ Test(mpi, plot_and_bench_say_an_error_once_and_rank_0_alone_plots, .timeout = 18
     cr_assert_eq(access(png, F_OK), 0, "rank 0 drew no %s: %s", png, out);
     snprintf(png, sizeof png, "%s/p1", dir);
     cr_assert_neq(access(png, F_OK), 0, "rank 1 drew its figures too: %s", out);
+    /* bench select's --input that rank 1's host lacks: rank 1 said nothing, exit 2 (found by
+     * the MPI sweep); now it says why, once */
+    static const float zeros[1000];
+    char a[700], b[700];
+    snprintf(a, sizeof a, "%s", tmpdir_path(dir, "a"));
+    snprintf(b, sizeof b, "%s", tmpdir_path(dir, "b"));
+    cr_assert(mkdir(a, 0700) == 0 && mkdir(b, 0700) == 0);
+    char *occam = realpath(bin(), NULL); /* run from a and b */
+    cr_assert(occam);
+    tmpdir_spit(tmpdir_path(dir, "a/s.bin"), zeros, sizeof zeros);
+    snprintf(r0, sizeof r0, "sh -c 'cd %s && exec %s bench select --input s.bin --repeats 1'",
+             a, occam);
+    snprintf(r1, sizeof r1, "sh -c 'cd %s && exec %s bench select --input s.bin --repeats 1'",
+             b, occam);
+    cr_assert_eq(mpi_two_cmds(out, sizeof out, dir, r0, r1), 2, "%s", out);
+    said_once(out, "occam: ", "occam: rank 1 (host ");
+    cr_assert(strstr(out, "cannot open s.bin"), "%s", out);
+    free(occam);
     tmpdir_remove(dir);
 }
 

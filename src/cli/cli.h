@@ -233,6 +233,13 @@ int cmd_select(int argc, char **argv);
  * exit status 2; 0 when they agree (always, without mpirun). Every rank must call it. */
 #define CLI_ACTION_MAX 256
 int cli_same_action(const char *action);
+/* An action naming every argument (argv[0] .. argv[argc-1], spaced), for the commands that
+ * take no config and so no key that may differ between ranks (bench gemm, memory and select;
+ * plot): cut, past what the broadcast holds, with the CRC-32 of the whole. An output option
+ * among `outputs` (NULL-terminated, e.g. "--out"; given as "--out X" or "--out=X") counts
+ * without its path: each rank may name its own, and rank 0 writes. So such an output is named
+ * on every rank or on none. */
+void cli_action_args(char *buf, size_t cap, int argc, char **argv, const char *const *outputs);
 /* Whether a config key may differ between mpirun's ranks: its data paths, its checkpoint
  * folder, its threads and their placement (runtime.* but runtime.grad). */
 bool cli_rank_local(const char *key);

@@ -296,7 +296,15 @@ int cmd_bench(int argc, char **argv)
 {
     /* under mpirun every rank runs the same benchmark */
     char action[CLI_ACTION_MAX];
-    snprintf(action, sizeof action, "bench %s", argc >= 2 ? argv[1] : "");
+    const char *sub = argc >= 2 ? argv[1] : "";
+    /* those without a config, each argument (bench train and infer compare theirs in
+     * cli_command, where some keys may differ between ranks): rank 1 alone given other sizes
+     * or a --dump ran them, exit 0 */
+    static const char *const dump[] = {"--dump", NULL};
+    if (!strcmp(sub, "gemm") || !strcmp(sub, "memory") || !strcmp(sub, "select"))
+        cli_action_args(action, sizeof action, argc, argv, dump);
+    else
+        snprintf(action, sizeof action, "bench %s", sub);
     int same = cli_same_action(action);
     if (same) return same;
     if (argc >= 2 && strcmp(argv[1], "select") == 0) return cmd_bench_select(argc - 1, argv + 1);

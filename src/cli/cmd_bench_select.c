@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "occam/clock.h"
+#include "occam/comm.h"
 #include "occam/error.h"
 #include "occam/mem.h"
 #include "occam/outfile.h"
@@ -405,22 +406,23 @@ int cmd_bench_select(int argc, char **argv)
                              "bench select: --threads %d: more than the %d cores this process may "
                              "use", a.threads, occam_team_cores());
     if (rc) {
-        fprintf(stderr, "occam: %s (see 'occam bench select --help')\n", cli_shown(err.msg));
-        return OCCAM_ERR_INPUT;
+        char why[OCCAM_ERROR_MAX];
+        snprintf(why, sizeof why, "%s", err.msg);
+        occam_error_set(&err, OCCAM_ERR_INPUT, "%.*s (see 'occam bench select --help')",
+                        OCCAM_ERROR_MAX - 64, why);
+        return cli_end(OCCAM_ERR_INPUT, &err);
     }
+    /* Under mpirun every rank runs the benchmark (the same arguments: cmd_bench) and rank 0
+     * alone writes the dump; an error is said once, by the lowest rank meeting it (rank 1's
+     * missing --input was exit 2 without a word, and its --dump was written by rank 1). */
+    if (!occam_comm_is_root(occam_comm_world())) a.dump = NULL;
     /* Before the minutes of generating and timing, not after. */
-    if (a.dump && (rc = occam_outfile_check(a.dump, "bench select: --dump", &err))) {
-        fprintf(stderr, "occam: %s\n", cli_shown(err.msg));
-        return rc;
-    }
+    if (a.dump) rc = occam_outfile_check(a.dump, "bench select: --dump", &err);
     /* the dump is |x|: written over --input it would drop the scores' signs */
-    if (a.dump && a.input && occam_outfile_same(a.dump, a.input)) {
-        fprintf(stderr, "occam: bench select: --dump %s: the same file as --input (%s): writing "
-                "it would replace an input; choose another name\n", cli_shown(a.dump),
-                cli_shown(a.input));
-        return OCCAM_ERR_INPUT;
-    }
-    rc = run(&a, &err);
-    if (rc) fprintf(stderr, "occam: %s\n", cli_shown(err.msg));
-    return rc;
+    if (!rc && a.dump && a.input && occam_outfile_same(a.dump, a.input))
+        rc = occam_error_set(&err, OCCAM_ERR_INPUT, "bench select: --dump %s: the same file as "
+                             "--input (%s): writing it would replace an input; choose another "
+                             "name", a.dump, a.input);
+    if (!rc) rc = run(&a, &err);
+    return cli_end(rc, &err);
 }

@@ -112,6 +112,13 @@ static int run(int argc, char **argv, occam_error *err)
  * said twice under -np 2, once as rank 1's). The others wait for its status. */
 int cmd_plot(int argc, char **argv)
 {
+    /* rank 0 alone reads the arguments and plots: the others' must be the same, but for the
+     * folder of --out (rank 1 alone given --bogus or other inputs ran, exit 0) */
+    static const char *const out[] = {"--out", NULL};
+    char action[CLI_ACTION_MAX];
+    cli_action_args(action, sizeof action, argc, argv, out);
+    int same = cli_same_action(action);
+    if (same) return same;
     occam_error err = {0};
     int rc = occam_comm_is_root(occam_comm_world()) ? run(argc, argv, &err) : OCCAM_OK;
     return cli_end(rc, &err);

@@ -470,6 +470,22 @@ static size_t grid_action(char *buf, size_t cap, const char *spec, uLong *crc)
     return len;
 }
 
+/* How much of an action buffer of cap bytes the action may fill: cli_same_action puts the build
+ * ID before it. */
+static size_t action_room(size_t cap) { return cap > 64 ? cap - 64 : cap; }
+
+/* buf = the head of text and the CRC-32 of the whole of it (text may be buf itself). */
+static void action_cut(char *buf, size_t cap, const char *text, uLong crc)
+{
+    char tail[32];
+    size_t t = (size_t)snprintf(tail, sizeof tail, "... (CRC-32 %08lx)", (unsigned long)crc);
+    size_t room = action_room(cap), keep = strlen(text);
+    if (keep + t >= room) keep = room > t ? room - t - 1 : 0;
+    if (keep + t >= cap) return; /* a buffer too small for any: not one of occam's */
+    memmove(buf, text, keep);
+    memcpy(buf + keep, tail, t + 1);
+}
+
 /* What every rank must agree on before any work: the command; --help and --print-config
  * (one rank alone would leave the others in their first collective); --resume (every rank
  * restores a state, or none); the inputs named by option; the values that steer the work
@@ -503,14 +519,46 @@ static void cli_action(const cli_opts *o, const char *cmd, char *buf, size_t cap
                      o->code ? " --code " : "", o->code ? o->code : "",
                      o->repeats ? " --repeats " : "", o->repeats ? o->repeats : "",
                      o->threshold ? " --threshold " : "", o->threshold ? o->threshold : "");
-    size_t len_full = n > 0 ? (size_t)n : 0, room = cap > 64 ? cap - 64 : cap;
-    if (len_full < room) {
-        memcpy(buf, full, len_full + 1);
-        return;
+    size_t len_full = n > 0 ? (size_t)n : 0;
+    if (len_full < action_room(cap)) memcpy(buf, full, len_full + 1);
+    else action_cut(buf, cap, full, crc32_z(crc32_z(0, NULL, 0), (const unsigned char *)full,
+                                            len_full));
+}
+
+/* The output option argv[i] names ("--out X" or "--out=X"), or NULL. */
+static const char *output_named(const char *arg, const char *const *outputs)
+{
+    for (; outputs && *outputs; outputs++) {
+        size_t n = strlen(*outputs);
+        if (!strncmp(arg, *outputs, n) && (arg[n] == 0 || arg[n] == '=')) return *outputs;
     }
-    uLong crc = crc32_z(crc32_z(0, NULL, 0), (const unsigned char *)full, len_full);
-    snprintf(buf, cap, "%.*s... (CRC-32 %08lx)", (int)(room > 24 ? room - 24 : 0), full,
-             (unsigned long)crc);
+    return NULL;
+}
+
+void cli_action_args(char *buf, size_t cap, int argc, char **argv, const char *const *outputs)
+{
+    uLong crc = crc32_z(0, NULL, 0);
+    size_t len = 0, room = action_room(cap);
+    bool cut = false;
+    buf[0] = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i], *out = output_named(arg, outputs);
+        if (out) { /* the option, not its path: each rank's own, rank 0's written */
+            if (!strchr(arg, '=') && i + 1 < argc) i++;
+            arg = out;
+        }
+        size_t k = strlen(arg), sep = len > 0 || cut;
+        crc = crc32_z(crc, (const unsigned char *)" ", (uInt)sep);
+        crc = crc32_z(crc, (const unsigned char *)arg, k);
+        if (!cut && len + sep + k < room) {
+            memcpy(buf + len, " ", sep);
+            memcpy(buf + len + sep, arg, k + 1);
+            len += sep + k;
+        } else {
+            cut = true;
+        }
+    }
+    if (cut) action_cut(buf, cap, buf, crc);
 }
 
 /* Rank 0 writes every output: one named on another rank alone was dropped without a word
