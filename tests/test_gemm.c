@@ -139,7 +139,9 @@ static void a_one_short(bool small)
 #if defined(__SANITIZE_ADDRESS__)
     occam_gemm_init();
     int m = small ? 4 : 200, n = small ? 5 : 210, k = small ? 6 : 300;
+#ifdef __FMA__ /* without FMA every product is BLIS's: the check runs before either path */
     cr_assert_eq(gemm_small_takes(m, n, k, 1.0f, 0.0f), small);
+#endif
     float *A = calloc((size_t)m * k - 1, sizeof *A), *B = calloc((size_t)k * n, sizeof *B);
     float *C = calloc((size_t)m * n, sizeof *C);
     cr_assert(A && B && C);

@@ -569,7 +569,8 @@ Test(mpi, ranks_with_other_command_lines_are_refused, .timeout = 300)
         /* grids that differ in their last character only: past 199 bytes a grid is compared
          * by its CRC-32, which was taken of its first 199 (they agreed, and trained other
          * points together); an action longer than the broadcast holds beside the build ID is
-         * cut, with the CRC-32 of the whole (a 196-byte grid here) */
+         * cut, with the CRC-32 of the whole (a grid compared as 192 bytes, an action of 198
+         * here) */
         {"select configs/blobs.ini --grid train.lr=" LRS "0.00122,0.00123",
          "select configs/blobs.ini --grid train.lr=" LRS "0.00122,0.00124",
          "rank 1 runs 'occam select --grid (1 axes, CRC-32 "},

@@ -489,9 +489,10 @@ static void action_cut(char *buf, size_t cap, const char *text, uLong crc)
 /* What every rank must agree on before any work: the command; --help and --print-config
  * (one rank alone would leave the others in their first collective); --resume (every rank
  * restores a state, or none); the inputs named by option; the values that steer the work
- * (--code, --repeats, --threshold, --json); and select's grid, whose points are trained
- * together (grids of other sizes left a rank in a collective for ever). The outputs are
- * compared apart (outputs_on_rank_0). */
+ * (--code, --repeats, --threshold, --json; a value by its first 64 bytes: none of the three
+ * calls a collective, and a longer --code is refused on every rank); and select's grid,
+ * whose points are trained together (grids of other sizes left a rank in a collective for
+ * ever). The outputs are compared apart (outputs_on_rank_0). */
 static void cli_action(const cli_opts *o, const char *cmd, char *buf, size_t cap)
 {
     /* the grid as compared, or, when that is long, its axes and CRC-32 */
@@ -508,7 +509,7 @@ static void cli_action(const cli_opts *o, const char *cmd, char *buf, size_t cap
     if (len >= sizeof grids)
         snprintf(grids, sizeof grids, " --grid (%d axes, CRC-32 %08lx)", o->ngrids,
                  (unsigned long)grid);
-    /* at most 64 + 48 + 199 + 3 × 80 bytes; past what `buf` holds beside the build ID that
+    /* at most 63 + 52 + 199 + 3 × 77 bytes; past what `buf` holds beside the build ID that
      * cli_same_action puts before it, its head and the CRC-32 of the whole (a difference past
      * the cut was not seen) */
     char full[640];
