@@ -623,6 +623,20 @@ Test(mpi, a_resume_failing_on_one_rank_is_said_by_that_rank, .timeout = 120)
     tmpdir_remove(dir);
 }
 
+/* The stack-limit refusal comes before MPI starts, so each rank short of stack says it alone:
+ * rank 1's message read as rank 0's (found by the MPI sweep). It names the rank now. */
+Test(mpi, a_small_stack_on_one_rank_names_it, .timeout = 120)
+{
+    char dir[64], out[1 << 15], r0[2048], r1[2048];
+    tmpdir_make(dir, sizeof dir, "mpi");
+    const char *args = "train configs/blobs.ini --threads 1 --set train.epochs=1";
+    snprintf(r0, sizeof r0, "%s %s", bin(), args);
+    snprintf(r1, sizeof r1, "prlimit --stack=65536 %s %s", bin(), args);
+    cr_assert_eq(mpi_two_cmds(out, sizeof out, dir, r0, r1), 1, "%s", out);
+    cr_assert(strstr(out, "occam: rank 1: the stack limit is 64 KiB (ulimit -s)"), "%s", out);
+    tmpdir_remove(dir);
+}
+
 /* plot, bench gemm and bench memory end without the other commands' agreement: under mpirun
  * every rank said their errors (a usage error twice under -np 2, once as "rank 1 (host ...)"),
  * and every rank drew plot's figures, into its own --out (found by the MPI sweep). Now an error

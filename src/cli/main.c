@@ -66,10 +66,20 @@ static bool stack_too_small(void)
     if (getrlimit(RLIMIT_STACK, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
         rl.rlim_cur >= (rlim_t)STACK_FLOOR_KIB << 10)
         return false;
-    char msg[256];
-    int n = snprintf(msg, sizeof msg, "occam: the stack limit is %llu KiB (ulimit -s), below the "
-                     "%d KiB occam needs (BLIS's kernels and occam's own frames would overflow "
-                     "it); raise it\n", (unsigned long long)(rl.rlim_cur >> 10), STACK_FLOOR_KIB);
+    /* said before MPI starts (its start-up needs the stack too), so every rank short of it
+     * says so: a rank other than 0 names itself, as the launcher numbered it */
+    static const char *const rank_vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    char who[32] = "";
+    for (size_t i = 0; i < sizeof rank_vars / sizeof *rank_vars && !who[0]; i++) {
+        const char *r = getenv(rank_vars[i]);
+        if (r && r[0] && strlen(r) < 12 && strcmp(r, "0") != 0)
+            snprintf(who, sizeof who, "rank %s: ", r);
+    }
+    char msg[288];
+    int n = snprintf(msg, sizeof msg, "occam: %sthe stack limit is %llu KiB (ulimit -s), below "
+                     "the %d KiB occam needs (BLIS's kernels and occam's own frames would "
+                     "overflow it); raise it\n", who, (unsigned long long)(rl.rlim_cur >> 10),
+                     STACK_FLOOR_KIB);
     if (n > 0 && write(2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) < 0) {
         /* stderr closed: the exit status still says it */
     }
