@@ -37,6 +37,9 @@ typedef struct occam_comm {
 
 /* Whether the environment says mpirun (or another PMIx/PMI launcher) started this process. */
 bool occam_comm_launched(void);
+/* This process's rank as the launcher's environment numbers it, before MPI starts; -1 when no
+ * launcher set one (or it does not read as a rank). */
+int occam_comm_launched_rank(void);
 
 /* Starts MPI if occam_comm_launched(), else sets up a world of one. Call once, first thing in
  * main. OCCAM_ERR_RUNTIME if MPI cannot give MPI_THREAD_FUNNELED. */

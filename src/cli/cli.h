@@ -314,6 +314,8 @@ int cli_check_outputs(const cli_opts *o, const occam_config *cfg, occam_error *e
  * failure with no message still prints a line, naming cli_command_name (the subcommand, set by
  * main). */
 int cli_fail(const occam_error *err);
+/* Adds printf's text to the end of err's message (cut where it is full). */
+void cli_msg_append(occam_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* text as a message may show it: control bytes and broken UTF-8 as \xHH (occam_error_quote),
  * so an argument echoed as typed cannot drive the terminal. One of 4 rotating buffers: at most
  * 4 uses in one printf. */

@@ -406,10 +406,7 @@ int cmd_bench_select(int argc, char **argv)
                              "bench select: --threads %d: more than the %d cores this process may "
                              "use", a.threads, occam_team_cores());
     if (rc) {
-        char why[OCCAM_ERROR_MAX];
-        snprintf(why, sizeof why, "%s", err.msg);
-        occam_error_set(&err, OCCAM_ERR_INPUT, "%.*s (see 'occam bench select --help')",
-                        OCCAM_ERROR_MAX - 64, why);
+        cli_msg_append(&err, " (see 'occam bench select --help')");
         return cli_end(OCCAM_ERR_INPUT, &err);
     }
     /* Under mpirun every rank runs the benchmark (the same arguments: cmd_bench) and rank 0

@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -299,16 +298,6 @@ typedef struct trained {
 } trained;
 
 /* Adds to err's message what else the run knows (where the model or its state went). */
-static void msg_append(occam_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void msg_append(occam_error *err, const char *fmt, ...)
-{
-    size_t len = strlen(err->msg);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg + len, sizeof err->msg - len, fmt, ap);
-    va_end(ap);
-}
-
 /* Whether the fallback name alt is in use: a file is there, or it is --report's. */
 static bool fallback_taken(const char *alt, const char *report)
 {
@@ -340,7 +329,7 @@ static int save_model(void *ctx, const char *path, occam_error *err)
             OCCAM_OK ||
         occam_checkpoint_save(alt, t->model, t->cfg, t->train, &e2) != OCCAM_OK)
         return rc;
-    msg_append(err, "; the model was written to %s instead", alt);
+    cli_msg_append(err, "; the model was written to %s instead", alt);
     return rc;
 }
 
@@ -554,15 +543,15 @@ static int run(const cli_opts *o, occam_error *err)
             /* under mpirun another rank failed and says why (cli_agree cleared this one's):
              * a clause added here made this rank the speaker, of that clause alone */
         } else if (rc != OCCAM_OK && sio.wr.last[0]) {
-            msg_append(err, "; the last good checkpoint is %s", sio.wr.last);
+            cli_msg_append(err, "; the last good checkpoint is %s", sio.wr.last);
         } else if (rc != OCCAM_OK && sio.wr.moved) {
-            msg_append(err, "; training stopped after %d epoch%s, and this run's checkpoints "
+            cli_msg_append(err, "; training stopped after %d epoch%s, and this run's checkpoints "
                        "went with the folder", fit.epochs, fit.epochs == 1 ? "" : "s");
         } else if (rc != OCCAM_OK && cfg.train.checkpoint_every > 0 && fit.epochs > 0 &&
                    !fit.resuming) {
             /* the first checkpoint failing (a file-size limit) said only 'write failed' (not
              * after a resume that failed before its first epoch: its epochs are the state's) */
-            msg_append(err, "; training stopped after %d epoch%s, and no checkpoint of this "
+            cli_msg_append(err, "; training stopped after %d epoch%s, and no checkpoint of this "
                        "run was written", fit.epochs, fit.epochs == 1 ? "" : "s");
         }
         /* agp prunes every prune.every steps: a ramp pruned at each of 2.1 million steps
@@ -709,7 +698,7 @@ static int run(const cli_opts *o, occam_error *err)
             rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "the last checkpoint was not written "
                                  "(the outputs were): %s", last_failed);
         } else if (last_failed[0]) { /* both: say both */
-            msg_append(err, "; nor was the last checkpoint: %s", last_failed);
+            cli_msg_append(err, "; nor was the last checkpoint: %s", last_failed);
         }
         cli_outputs_final();
         if (!stop) stop = occam_fit_stop_agreed(world);
@@ -722,7 +711,7 @@ static int run(const cli_opts *o, occam_error *err)
          * stop) exited 1, where eval's, predict's and compress's exit 128 + the signal (found
          * by the fourth hostile-input sweep): the status says the stop, the message the rest */
         else if (rc == OCCAM_ERR_RUNTIME && stop) {
-            msg_append(err, "; stopped by signal %d after training had ended", stop);
+            cli_msg_append(err, "; stopped by signal %d after training had ended", stop);
             rc = OCCAM_STOPPED + stop;
             err->status = rc;
         }

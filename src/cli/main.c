@@ -68,13 +68,9 @@ static bool stack_too_small(void)
         return false;
     /* said before MPI starts (its start-up needs the stack too), so every rank short of it
      * says so: a rank other than 0 names itself, as the launcher numbered it */
-    static const char *const rank_vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
     char who[32] = "";
-    for (size_t i = 0; i < sizeof rank_vars / sizeof *rank_vars && !who[0]; i++) {
-        const char *r = getenv(rank_vars[i]);
-        if (r && r[0] && strlen(r) < 12 && strcmp(r, "0") != 0)
-            snprintf(who, sizeof who, "rank %s: ", r);
-    }
+    int rank = occam_comm_launched_rank();
+    if (rank > 0) snprintf(who, sizeof who, "rank %d: ", rank);
     char msg[288];
     int n = snprintf(msg, sizeof msg, "occam: %sthe stack limit is %llu KiB (ulimit -s), below "
                      "the %d KiB occam needs (BLIS's kernels and occam's own frames would "

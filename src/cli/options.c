@@ -1,6 +1,7 @@
 /* Option parsing (getopt_long) and run set-up shared by the computing subcommands. */
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,15 @@ void cli_quiet_other_ranks(void)
         stdout = none;
         stderr = none;
     }
+}
+
+void cli_msg_append(occam_error *err, const char *fmt, ...)
+{
+    size_t len = strlen(err->msg);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg + len, sizeof err->msg - len, fmt, ap);
+    va_end(ap);
 }
 
 int cli_fail(const occam_error *err)

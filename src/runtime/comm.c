@@ -31,6 +31,18 @@ bool occam_comm_launched(void)
     return false;
 }
 
+int occam_comm_launched_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *r = getenv(vars[i]);
+        char *end = NULL;
+        long v = r && r[0] >= '0' && r[0] <= '9' ? strtol(r, &end, 10) : -1;
+        if (end && !*end && v >= 0 && v <= INT_MAX) return (int)v;
+    }
+    return -1;
+}
+
 int occam_comm_init(int *argc, char ***argv, occam_error *err)
 {
     if (world.mpi || !occam_comm_launched()) return OCCAM_OK;
