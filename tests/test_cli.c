@@ -848,19 +848,38 @@ Test(cli, pruned_neurons_round_trip) { pruned_round_trip("neuron"); }
 #define N_INI "[data]\nsource = blobs\nfeatures = 4\nclasses = 2\nsamples = 200\n" \
               "test_samples = 50\n[model]\nlayers = 4,3,2\n[train]\nepochs = 3\n"
 
+static const char *slurp(const char *name);
+
 /* A neuron-pruned checkpoint whose padded layout happens to have the same size as the
- * config's (4-2-2 and 4-3-2 both take 64 floats) must still load with its own widths. */
+ * config's (4-2-2 and 4-3-2 both take 64 floats) must still load with its own widths. Its
+ * eval report counts the weights as train's does, against the config's dense layers (it said
+ * weights_total 12 and sparsity 0 where train's said 18 and 0.33: a config sweep's find). */
 Test(cli, narrower_checkpoint_with_equal_padded_size)
 {
     write_file("n.ini", N_INI);
     expect(occam("train %s --set prune.schedule=oneshot --set prune.granularity=neuron "
-                  "--set prune.target=0.34 --save %s", path("n.ini"), path("n.st")), 0,
-           "model  4-2-2");
+                  "--set prune.target=0.34 --save %s --report %s", path("n.ini"), path("n.st"),
+                  path("t.json")), 0, "model  4-2-2");
     const char *line = strstr(out, "\ntest   loss");
     cr_assert(line, "%s", out);
     char want[64];
     cr_assert_eq(sscanf(line + 1, "test loss %*f accuracy %63s", want), 1);
-    expect(occam("eval %s --checkpoint %s", path("n.ini"), path("n.st")), 0, want);
+    expect(occam("eval %s --checkpoint %s --report %s", path("n.ini"), path("n.st"),
+                 path("e.json")), 0, want);
+    static const char *const keys[] = {"weights_total", "weights_active", "sparsity",
+                                       "params_total"};
+    static const double dense[] = {4 * 3 + 3 * 2, 4 * 2 + 2 * 2, 1 - 12.0 / 18, 4 * 2 + 2 * 2 + 4};
+    for (int r = 0; r < 2; r++) {
+        const char *text = slurp(r ? "e.json" : "t.json");
+        occam_json_value root;
+        occam_error err;
+        cr_assert_eq(occam_json_parse(&root, text, strlen(text), &err), OCCAM_OK, "%s",
+                     err.msg);
+        for (int k = 0; k < 4; k++)
+            cr_assert_float_eq(json_number(&root, keys[k], NULL), dense[k], 1e-12, "%s %s: %g",
+                               r ? "eval" : "train", keys[k], json_number(&root, keys[k], NULL));
+        occam_json_free(&root);
+    }
 }
 
 /* eval, mdl, compress and predict with n.ini (and x.csv) on checkpoint `name`: each exits 2
@@ -2024,8 +2043,6 @@ Test(cli, a_saved_model_that_falls_back_is_not_replaced_by_the_report)
     fclose(f);
 }
 
-static const char *slurp(const char *name);
-
 /* select --save replaces the file at each shorter point. When a shorter point's write failed
  * (a disk that filled up), the file still held the earlier, longer point's model, and only
  * "could not be written" was said: a script found a good-looking --save that was not the
@@ -2738,6 +2755,26 @@ Test(cli, a_cross_key_refusal_names_where_the_value_came_from)
     snprintf(want, sizeof want, "occam: --code bits-back: %s", why);
     expect(occam("mdl %s --threads 1 --checkpoint %s --code bits-back --set mdl.model_code=count",
                  path("tp.ini"), path("none.st")), 2, want);
+    /* the checks of what a run trains (occam_train_check, occam_dl_check_trained) and a
+     * refusal by the description length's code (compress) name the line too; they named only
+     * the keys (a config sweep's find) */
+    write_file("rw.ini", "[data]\nsource = blobs\n[model]\nlayers = 20,8,3\n[train]\n"
+                         "epochs = 3\n[prune]\nschedule = oneshot\nfinetune_epochs = 0\n"
+                         "rewind = init\n");
+    snprintf(want, sizeof want, "occam: %s:10: prune.rewind = init with prune.finetune_epochs "
+             "= 0", path("rw.ini"));
+    expect(occam("train %s --threads 1", path("rw.ini")), 2, want);
+    write_file("pp.ini", "[data]\nsource = blobs\n[model]\nlayers = 20,8,3\n[train]\n"
+                         "epochs = 1\n[mdl]\nprecision = posterior\n");
+    snprintf(want, sizeof want, "occam: %s:8: mdl.precision = posterior takes the steps",
+             path("pp.ini"));
+    expect(occam("train %s --threads 1", path("pp.ini")), 2, want);
+    expect(occam("train %s --threads 1 --set mdl.precision=auto --save %s", path("pp.ini"),
+                 path("pp.st")), 0, "saved");
+    snprintf(want, sizeof want, "occam: %s:8: mdl.precision = posterior needs a noisy-weight "
+             "model", path("pp.ini"));
+    expect(occam("compress %s --threads 1 --checkpoint %s --out %s", path("pp.ini"),
+                 path("pp.st"), path("pp.occ")), 2, want);
     /* a FIFO is read once: its line is not looked for again (the open waited for a writer) */
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "mkfifo %s && (cat %s > %s &) && timeout 60 %s train %s 2>&1",
@@ -3391,6 +3428,38 @@ Test(cli, quiet_config_and_print_config)
     cr_assert(!strstr(out, "# result"), "--print-config trained: %s", out);
     write_file("all.ini", out);
     expect(occam("train %s --print-config", path("all.ini")), 0, "lr = 0.0125\n");
+    /* it prints and exits: outputs asked for beside it were never written, exit 0, unsaid */
+    expect(occam("train " BLOBS " --print-config --save %s", path("pc.st")), 2,
+           "occam: train: --print-config prints the config and exits without training, so "
+           "--save ");
+    cr_assert_neq(access(path("pc.st"), F_OK), 0);
+    expect(occam("train " BLOBS " --print-config --report %s", path("pc.json")), 2,
+           "so --report ");
+}
+
+/* occam mdl --code bits-back scores a noisy model the mdl schedule trained, as train's own
+ * bits-back line does; it was refused, blaming the config's prune.schedule line, a check of
+ * what a run trains (a config sweep's find). Training under that code is still refused,
+ * naming the line. */
+Test(cli, mdl_scores_bits_back_a_noisy_model_the_mdl_schedule_trained)
+{
+    write_file("nm.ini", "[data]\nsource = blobs\nsamples = 200\nfeatures = 6\n"
+                         "normalize = none\n[model]\nlayers = 6,8,3\n[train]\nepochs = 5\n"
+                         "batch = 32\nlr = 0.05\n[noise]\nenabled = true\n[prune]\n"
+                         "schedule = mdl\nsteps = 2\n");
+    expect(occam("train %s --threads 1 --save %s", path("nm.ini"), path("nm.st")), 0,
+           "mdl    bits-back: ");
+    const char *line = strstr(out, "mdl    bits-back: ");
+    cr_assert(line, "%s", out);
+    char total[64], want[100];
+    cr_assert_eq(sscanf(line, "mdl bits-back: model %*s bits + data %*s bits = %63s", total), 1,
+                 "%s", line);
+    snprintf(want, sizeof want, "total bits %s\n", total);
+    expect(occam("mdl %s --threads 1 --checkpoint %s --code bits-back", path("nm.ini"),
+                 path("nm.st")), 0, want);
+    snprintf(want, sizeof want, "occam: %s:15: prune.schedule: mdl scores models with "
+             "mdl.model_code = two-part or count", path("nm.ini"));
+    expect(occam("train %s --threads 1 --set mdl.model_code=bits-back", path("nm.ini")), 2, want);
 }
 
 /* compress → eval round trips for noisy models, every prior: the .occ file decodes to the model
@@ -3904,7 +3973,7 @@ Test(cli, posterior_precision_without_noise_is_refused_before_training)
     expect(occam("train %s %s --set prune.schedule=mdl", BLOBS, quick), 2, why);
     cr_assert(!strstr(out, "epoch 1/"), "it trained: %s", out);
     expect(occam("select %s %s --grid train.lr=0.01,0.02", BLOBS, quick), 2,
-           "select 1/2 (train.lr=0.01): mdl.precision = posterior");
+           "select 1/2 (train.lr=0.01): --set mdl.precision = posterior");
     /* noisy weights, or a code without steps, train as before */
     expect(occam("train %s %s --set noise.enabled=true", BLOBS, quick), 0, "# result");
     expect(occam("train %s %s --set mdl.model_code=count", BLOBS, quick), 0, "# result");
@@ -5137,18 +5206,18 @@ Test(cli, schedules_that_throw_away_or_stop_short_are_refused)
     expect(occam("train %s --set train.epochs=5 --set prune.schedule=iterative "
                  "--set prune.steps=2 --set prune.target=0.3 --set prune.finetune_epochs=0 "
                  "--set prune.rewind=init", ini),
-           2, "occam: prune.rewind = init with prune.finetune_epochs = 0: every prune resets "
-              "the surviving weights to their initial values");
+           2, "occam: --set prune.rewind = init with prune.finetune_epochs = 0: every prune "
+              "resets the surviving weights to their initial values");
     cr_assert_null(strstr(out, "training and"), "the data loaded: %s", out);
     expect(occam("train %s --set prune.schedule=oneshot --set prune.finetune_epochs=0 "
                  "--set prune.rewind=epoch:2", ini),
-           2, "occam: prune.rewind = epoch:2 with prune.finetune_epochs = 0");
+           2, "occam: --set prune.rewind = epoch:2 with prune.finetune_epochs = 0");
     expect(occam("train %s --set prune.schedule=agp --set prune.target=0.5", ini), 2,
            "occam: prune.end: the agp ramp from prune.start = 0 to prune.end = 10 runs past the "
            "last epoch (train.epochs = 3): the run would prune to a sparsity of at most 0.3285, "
            "not to prune.target = 0.5 (set prune.end <= train.epochs)");
     expect(occam("train %s --set prune.schedule=agp --set prune.start=1 --set prune.end=1", ini),
-           2, "occam: prune.end: 1 equals prune.start");
+           2, "occam: --set prune.end: 1 equals prune.start");
     expect(occam("train %s --set prune.schedule=oneshot --set prune.finetune_epochs=0 "
                  "--set prune.rewind=epoch:3", ini),
            0, "prune 1: target 0.9000");

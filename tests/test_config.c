@@ -2354,23 +2354,21 @@ Test(config, prune_check)
              "prune.schedule: mdl keeps the best model of the run, which needs one layout (use "
              "prune.granularity = weight or nm)");
 
-    /* The second part: the model code and rewinding. */
+    /* The second part: rewinding (the mdl schedule's model code is occam_train_check's). */
     p = c.prune;
-    check_rc(occam_prune_check_late(&p, true, &err), &err, NULL);
+    check_rc(occam_prune_check_late(&p, &err), &err, NULL);
     p.schedule = OCCAM_PRUNE_MDL;
-    check_rc(occam_prune_check_late(&p, false, &err), &err, NULL);
-    check_rc(occam_prune_check_late(&p, true, &err), &err,
-             "prune.schedule: mdl scores models with mdl.model_code = two-part or count");
+    check_rc(occam_prune_check_late(&p, &err), &err, NULL);
     p = c.prune;
     p.rewind = OCCAM_REWIND_INIT;
     p.granularity = OCCAM_GRAN_NEURON;
-    check_rc(occam_prune_check_late(&p, false, &err), &err, NULL);
+    check_rc(occam_prune_check_late(&p, &err), &err, NULL);
     p.schedule = OCCAM_PRUNE_ONESHOT;
-    check_rc(occam_prune_check_late(&p, false, &err), &err,
+    check_rc(occam_prune_check_late(&p, &err), &err,
              "prune.rewind: not supported with prune.granularity = neuron (the snapshot has the "
              "dense layers)");
     p.granularity = OCCAM_GRAN_NM;
-    check_rc(occam_prune_check_late(&p, false, &err), &err, NULL);
+    check_rc(occam_prune_check_late(&p, &err), &err, NULL);
 }
 
 Test(config, dl_check_and_code_names)
@@ -2521,8 +2519,11 @@ Test(config, validate_check_order)
     VALIDATE("prune.rewind: not supported with prune.granularity = neuron (the snapshot has the "
              "dense layers)",
              "prune.schedule=iterative", "prune.granularity=neuron", "prune.rewind=init");
-    VALIDATE("prune.schedule: mdl scores models with mdl.model_code = two-part or count",
-             "prune.schedule=mdl", "noise.enabled=true", "mdl.model_code=bits-back");
+    /* a run's check (occam_train_check): occam mdl --code bits-back scores a noisy model the
+     * mdl schedule trained, and was refused */
+    VALIDATE(NULL, "prune.schedule=mdl", "noise.enabled=true", "mdl.model_code=bits-back");
+    TRAINS("prune.schedule: mdl scores models with mdl.model_code = two-part or count",
+           "prune.schedule=mdl", "noise.enabled=true", "mdl.model_code=bits-back");
     /* data before optim before prune */
     VALIDATE("data.path: data.source = idx needs the IDX folder", "data.path=",
              "train.schedule=cosine", "train.lr_min=0.5");

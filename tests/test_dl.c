@@ -74,6 +74,19 @@ static void rig_train(rig *r)
     occam_trainer_free(tr);
 }
 
+/* Noisy weights on `samples` blobs rows, unpruned, trained for `epochs`, coded bits-back with
+ * `draws` noise samples per row for the data term. */
+static void rig_noisy_blobs(rig *r, int samples, int epochs, int draws)
+{
+    rig_blobs(r, samples);
+    r->cfg.train.epochs = epochs;
+    r->cfg.prune.schedule = OCCAM_PRUNE_NONE;
+    r->cfg.noise.enabled = true;
+    r->cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    r->cfg.mdl.data_samples = draws;
+    rig_train(r);
+}
+
 /* A blobs model on `samples` training rows, trained briefly and pruned to 60%. */
 static void rig_up_rows(rig *r, int samples)
 {
@@ -211,7 +224,8 @@ Test(dl, a_model_code_past_any_length_is_an_input_error)
 
 /* One parameter beyond any code length costs DBL_MAX bits, finite: alone, it gave a model
  * length of 1.8e308 that mdl and train printed as a 309-digit number (exit 0); only two or
- * more summed to inf and were refused. A bias of 1e8 at a step of 1e-9 (2^52 steps is 4.5e6). */
+ * more summed to inf and were refused. A bias of 1e8 at a step of 1e-9 (2^52 steps is 4.5e6):
+ * the message names the biases and their step, the weights' δ. */
 Test(dl, one_parameter_past_any_code_length_is_an_input_error)
 {
     rig r;
@@ -223,7 +237,29 @@ Test(dl, one_parameter_past_any_code_length_is_an_input_error)
     occam_error err = {0};
     cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
                  OCCAM_ERR_INPUT, "%g bits", dl.model_bits);
-    cr_assert(strstr(err.msg, "layer 0's parameters lie beyond any code length"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "layer 0's biases lie beyond any code length at their step") &&
+              strstr(err.msg, "the weights' step δ"), "%s", err.msg);
+    rig_down(&r);
+}
+
+/* Under bits-back the weights have no step; the biases' is the layer's RMS posterior σ (times
+ * 2^−shift). A noisy model whose σ fell to 1e-6 beside a bias of 1e8 was refused "at step 0"
+ * with a hint at mdl.weight_precision, which the bits-back code does not read (a config
+ * sweep's find). */
+Test(dl, a_bits_back_bias_past_any_code_length_names_the_posterior_step)
+{
+    rig r;
+    occam_error err = {0};
+    rig_noisy_blobs(&r, 200, 1, 1);
+    for (size_t i = 0; i < r.m.lay.nparams; i++) r.m.rho[i] = logf(expm1f(1e-6f));
+    r.m.params[r.m.lay.b_off[0]] = 1e8f;
+    occam_dl dl;
+    cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
+                 OCCAM_ERR_INPUT, "%g bits", dl.model_bits);
+    cr_assert(strstr(err.msg, "layer 0's biases lie beyond any code length at their step") &&
+              strstr(err.msg, "the layer's RMS posterior σ") &&
+              !strstr(err.msg, "weight_precision") && !strstr(err.msg, "step 0 "),
+              "%s", err.msg);
     rig_down(&r);
 }
 
@@ -793,13 +829,7 @@ Test(dl, bits_back_is_thread_count_independent_and_tends_to_the_plain_data_code)
 {
     rig r;
     occam_error err;
-    rig_blobs(&r, 700); /* not a whole number of the data code's row chunks */
-    r.cfg.train.epochs = 3;
-    r.cfg.prune.schedule = OCCAM_PRUNE_NONE;
-    r.cfg.noise.enabled = true;
-    r.cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
-    r.cfg.mdl.data_samples = 3;
-    rig_train(&r);
+    rig_noisy_blobs(&r, 700, 3, 3); /* not a whole number of the data code's row chunks */
     occam_dl a, b;
     cr_assert_eq(occam_dl_compute(&a, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
                  OCCAM_OK, "%s", err.msg);

@@ -29,9 +29,11 @@ double occam_train_iterative_target(double final, int k, int steps);
 /* Zhu & Gupta's cubic ramp at optimiser step t, from 0 at t0 to `final` at t1. */
 double occam_train_agp_target(double final, int64_t t, int64_t t0, int64_t t1);
 
-/* The schedule's checks against the run's length, for train and select before they train (not
- * occam_config_validate: eval, mdl and predict of a model trained under an older build's laxer
- * rules still load its config): under agp a ramp
+/* The schedule's checks, for train and select before they train (not occam_config_validate:
+ * eval, mdl and predict of a model trained under an older build's laxer rules still load its
+ * config, and occam mdl --code bits-back scores a model the mdl schedule trained): schedule =
+ * mdl scores its models with mdl.model_code = two-part or count; and, against the run's
+ * length, under agp a ramp
  * of at least one epoch that ends by train.epochs; a rewind (prune.rewind) that some epoch
  * trains after (prune.finetune_epochs >= 1, or under agp prune.end < train.epochs; epoch:N with
  * N = train.epochs resets nothing and needs none). Messages name the keys. */

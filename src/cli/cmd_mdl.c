@@ -160,6 +160,9 @@ static int run(const cli_opts *o, occam_error *err)
     rc = cli_agree(rc, err);
     if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train,
                                               threads, q, err);
+    /* a refusal of a key's value (mdl.precision = posterior of a model without σ) says where
+     * the value came from, as the config's own checks do */
+    if (rc != OCCAM_OK) occam_config_locate(err, o->config, o->sets, o->nsets);
     /* the ranks go on together into the evaluations, which are collectives, or stop together */
     rc = cli_agree(rc, err);
     occam_eval ev_trained = {0};
@@ -394,6 +397,7 @@ static int run_compress(const cli_opts *o, occam_error *err)
     rc = cli_agree(rc, err); /* as in mdl: the description length's sums span the ranks */
     if (rc == OCCAM_OK)
         rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
+    if (rc != OCCAM_OK) occam_config_locate(err, o->config, o->sets, o->nsets); /* as in mdl */
     rc = cli_agree(rc, err); /* as in mdl */
     occam_eval trained = {0};
     if (rc == OCCAM_OK)

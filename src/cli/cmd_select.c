@@ -161,9 +161,12 @@ static int build_points(select_run *s, occam_error *err)
         if (rc == OCCAM_OK && (rc = occam_config_validate(&pt->cfg, &e)) != OCCAM_OK &&
             !grid_names_key(&s->g, e.msg)) /* the label names a grid key's value */
             occam_config_locate(&e, s->o->config, s->o->sets, s->o->nsets);
-        if (rc == OCCAM_OK)
+        if (rc == OCCAM_OK) {
             rc = occam_dl_check_trained(&pt->cfg.mdl, pt->cfg.noise.enabled, &e);
-        if (rc == OCCAM_OK) rc = occam_train_check(&pt->cfg, &e);
+            if (rc == OCCAM_OK) rc = occam_train_check(&pt->cfg, &e);
+            if (rc != OCCAM_OK && !grid_names_key(&s->g, e.msg))
+                occam_config_locate(&e, s->o->config, s->o->sets, s->o->nsets);
+        }
         if (rc == OCCAM_OK)
             rc = occam_team_resolve(pt->cfg.runtime.threads, pt->cfg.runtime.oversubscribe,
                                     cli_threads_origin(),

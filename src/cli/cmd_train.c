@@ -428,6 +428,14 @@ static int run(const cli_opts *o, occam_error *err)
         /* the checks of what a run trains (eval, mdl and the others use the config as is) */
         int own = occam_dl_check_trained(&cfg.mdl, cfg.noise.enabled, err);
         if (own == OCCAM_OK) own = occam_train_check(&cfg, err);
+        /* where the key's value came from, as for the config's own checks */
+        if (own != OCCAM_OK) occam_config_locate(err, o->config, o->sets, o->nsets);
+        /* it printed the config and exited 0, the outputs never written and nothing said */
+        if (own == OCCAM_OK && o->print_config && (o->save || o->report))
+            own = occam_error_set(err, OCCAM_ERR_INPUT, "train: --print-config prints the "
+                                  "config and exits without training, so %s %s would not be "
+                                  "written; give one or the other", o->save ? "--save" :
+                                  "--report", cli_shown(o->save ? o->save : o->report));
         rc = cli_agree(own, err);
     }
     if (rc == OCCAM_OK && o->print_config) {

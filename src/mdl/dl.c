@@ -768,7 +768,8 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
      * data code of inf or NaN bits must not be printed, compared or written as a number. */
     if (rc == OCCAM_OK && !isfinite(dl->data_bits))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the data code's length is not finite "
-                             "(%s): a residual or an output overflows float32; check the "
+                             "(%s): a residual, the residuals' RMS σ (sent as a float32) or "
+                             "an output overflows float32; check the "
                              "range of the training targets and the model's σ",
                              isnan(dl->data_bits) ? "NaN bits: an output is NaN" : "inf bits");
     /* So must a model code past any length: weights a step's bins cannot reach (|w|/δ beyond
@@ -779,7 +780,22 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
      * the posterior step 1e-6, after SGD at lr 10), and only two or more summed to inf. */
     for (int l = 0; rc == OCCAM_OK && !(dl->model_bits < DBL_MAX) && l < dl->nlayers; l++) {
         const occam_dl_layer *y = &dl->layer[l];
-        if (!(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits < DBL_MAX))
+        /* the biases' step is the weights' δ or (bits-back, where the weights have no step)
+         * the layer's RMS posterior σ, times 2^−shift: a message naming δ and
+         * mdl.weight_precision said "at step 0" of a bits-back code, which reads neither */
+        if (!(y->bias_bits < DBL_MAX) &&
+            y->value_bits + y->mask_bits + y->overhead_bits < DBL_MAX)
+            rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
+                                 "layer %d's biases lie beyond any code length at their step "
+                                 "%g (values over 2^31 - 1 steps from 0, past the 32-bit bin "
+                                 "indices a .occ file holds): the step is %s times 2^-%d, far "
+                                 "finer than the biases, as a diverged run or a damaged file "
+                                 "leaves", l, y->bias_delta,
+                                 dl->code == OCCAM_MDL_BITS_BACK
+                                     ? "the layer's RMS posterior σ"
+                                     : "the weights' step δ",
+                                 y->bias_shift);
+        else if (!(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits < DBL_MAX))
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
                                  "layer %d's parameters lie beyond any code length at step %g "
                                  "(values over 2^31 - 1 steps from 0, past the 32-bit bin "

@@ -726,12 +726,8 @@ int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayer
     return OCCAM_OK;
 }
 
-int occam_prune_check_late(const occam_prune_params *p, bool bits_back, occam_error *err)
+int occam_prune_check_late(const occam_prune_params *p, occam_error *err)
 {
-    if (p->schedule == OCCAM_PRUNE_MDL && bits_back)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.schedule: mdl scores models with mdl.model_code = two-part "
-                               "or count");
     if (p->rewind != OCCAM_REWIND_NONE && p->granularity == OCCAM_GRAN_NEURON &&
         p->schedule != OCCAM_PRUNE_NONE)
         return occam_error_set(err, OCCAM_ERR_INPUT,

@@ -1032,8 +1032,7 @@ int occam_config_validate(const occam_config *cfg, occam_error *err)
                              cfg->noise.prior_sigma, OCCAM_NOISE_PRIOR_SIGMA_MIN,
                              OCCAM_NOISE_PRIOR_SIGMA_MIN);
     if (rc == OCCAM_OK)
-        rc = occam_prune_check_late(&cfg->prune, cfg->mdl.model_code == OCCAM_MDL_BITS_BACK,
-                                    err);
+        rc = occam_prune_check_late(&cfg->prune, err);
     return rc;
 }
 

@@ -273,9 +273,19 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
     }
     occam_json_key(j, "params_total");
     occam_json_uint(j, lay->nweights + lay->nbiases);
-    /* Totals count the dense model, so sparsity includes removed neurons. */
+    /* Totals count the dense model, so sparsity includes removed neurons: the prune log's
+     * count in train, else the config's layers (eval of a neuron-pruned file, whose layers are
+     * narrower, counted them alone: weights_total 36 and sparsity 0 where train's report of
+     * the same model said 72 and 0.5). params_total counts the model as it is. */
     size_t active = 0, total = r->prune && r->prune->dense_weights
                                    ? (size_t)r->prune->dense_weights : lay->nweights;
+    if (!(r->prune && r->prune->dense_weights) && r->cfg &&
+        r->cfg->model.nlayers == lay->nlayers + 1) {
+        size_t dense = 0;
+        for (int l = 0; l + 1 < r->cfg->model.nlayers; l++)
+            dense += (size_t)r->cfg->model.layers[l] * (size_t)r->cfg->model.layers[l + 1];
+        if (dense > total) total = dense;
+    }
     for (int l = 0; l < lay->nlayers; l++) active += occam_model_active_weights(r->model, l);
     occam_json_key(j, "weights_total");
     occam_json_uint(j, total);

@@ -70,6 +70,10 @@ int occam_train_check(const occam_config *cfg, occam_error *err)
 {
     const occam_prune_params *p = &cfg->prune;
     const int epochs = cfg->train.epochs;
+    if (p->schedule == OCCAM_PRUNE_MDL && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.schedule: mdl scores models with mdl.model_code = two-part "
+                               "or count");
     int rc = p->schedule == OCCAM_PRUNE_AGP ? check_agp(p, epochs, err) : OCCAM_OK;
     if (rc != OCCAM_OK || p->rewind == OCCAM_REWIND_NONE || p->schedule == OCCAM_PRUNE_NONE)
         return rc;
