@@ -23,13 +23,16 @@ not inputs.
                       their prices, pesticide (Rupiah), hired and family labour (hours), the
                       wage, the rice price and the village (five 0/1 columns); the farm (171
                       of them, six seasons each), total labour (hired + family) and net output
-                      are not inputs (plm::RiceFarms; heavy-tailed)
+                      are not inputs (plm::RiceFarms; heavy-tailed; rows are split at random,
+                      so a farm's seasons fall on both sides, as mathach's pupils of one
+                      school do in perf/realdata_r12.py)
   meuse     regress  10 features, 162 of 164 rows, the zinc in the topsoil of the Meuse's
                       flood plain near Stein (ppm) from the sample's coordinates (m), relative
                       elevation, distance to the river (m), organic matter (%), flooding
                       frequency class (2, 3; 1 is neither), soil type (2, 3; 1 is neither)
-                      and lime; the other metals, the land use and the sample number are not
-                      inputs, the 2 rows without organic matter are dropped (gstat::meuse.all,
+                      and lime; the other metals, the land use, the sample number and the
+                      in.pit, in.meuse155 and in.BMcD flags are not inputs, the 2 rows without
+                      organic matter are dropped (gstat::meuse.all,
                       the full set: the pit samples and the outlier that sp::meuse leaves out
                       are in; heavy-tailed)
   lifeexp   regress  11 features, 193 of 213 rows, a country's female life expectancy (years;

@@ -238,7 +238,8 @@ Test(dl, one_parameter_past_any_code_length_is_an_input_error)
     cr_assert_eq(occam_dl_compute(&dl, &r.m, &r.cfg.mdl, &r.cfg.noise, &r.train, 1, NULL, &err),
                  OCCAM_ERR_INPUT, "%g bits", dl.model_bits);
     cr_assert(strstr(err.msg, "layer 0's biases lie beyond any code length at their step") &&
-              strstr(err.msg, "the weights' step δ"), "%s", err.msg);
+              strstr(err.msg, "the weights' step δ (mdl.weight_precision = 1e-09)"), "%s",
+              err.msg);
     rig_down(&r);
 }
 

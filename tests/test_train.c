@@ -394,6 +394,37 @@ static void prune_nodes(const occam_config *cfg, occam_model *m)
     occam_dataset_free(&te_ds);
 }
 
+/* prune.schedule = mdl keeps its shortest model by a two-part or count code: occam_train_check
+ * refuses bits-back for train and select, and occam_train_run itself for a library caller
+ * that did not ask (occam_config_validate took it once the check moved: occam mdl --code
+ * bits-back scores such a model). */
+Test(train, the_mdl_schedule_refuses_the_bits_back_code)
+{
+    occam_config cfg;
+    blobs_config(&cfg);
+    cfg.train.epochs = 2;
+    cfg.noise.enabled = true;
+    cfg.prune.schedule = OCCAM_PRUNE_MDL;
+    cfg.mdl.model_code = OCCAM_MDL_BITS_BACK;
+    occam_error err = {0};
+    cr_assert_eq(occam_config_validate(&cfg, &err), OCCAM_OK, "%s", err.msg);
+    occam_model m;
+    occam_dataset tr_ds, te_ds;
+    occam_trainer *tr = open_run(&cfg, 1, NULL, &m, &tr_ds, &te_ds);
+    occam_fit_result res;
+    occam_prune_log log;
+    cr_assert_eq(occam_train_run(tr, &m, &cfg, &tr_ds, &te_ds, &res, &log, NULL, &err),
+                 OCCAM_ERR_INPUT);
+    cr_assert_str_eq(err.msg, "prune.schedule: mdl scores models with mdl.model_code = two-part "
+                              "or count");
+    occam_fit_result_free(&res);
+    occam_prune_log_free(&log);
+    occam_trainer_free(tr);
+    occam_model_free(&m);
+    occam_dataset_free(&tr_ds);
+    occam_dataset_free(&te_ds);
+}
+
 Test(train, replicated_weights_match_shared_through_pruning)
 {
     occam_granularity gran[2] = {OCCAM_GRAN_WEIGHT, OCCAM_GRAN_NEURON};

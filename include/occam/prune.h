@@ -131,9 +131,9 @@ const char *occam_pruner_note(const occam_pruner *p);
  * schedule's checks against the run's length are occam_train_check's.) */
 int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayers, int epochs,
                       bool noise_enabled, occam_error *err);
-/* The rest of them: rewinding needs weight or nm granularity. A second call only so that
- * occam_config_validate can check the model code (occam_dl_check) in between and a config
- * failing several checks keeps reporting the same first one. (That schedule = mdl needs a model
+/* The rest of them: rewinding needs weight or nm granularity. A second call so that a config
+ * failing several checks keeps reporting the same first one, the model code's (occam_dl_check)
+ * before it. (That schedule = mdl needs a model
  * code that scores a model, two-part or count, is occam_train_check's: occam mdl --code
  * bits-back scores a model trained under that schedule, which it does not run.) */
 int occam_prune_check_late(const occam_prune_params *p, occam_error *err);

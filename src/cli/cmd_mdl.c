@@ -158,11 +158,12 @@ static int run(const cli_opts *o, occam_error *err)
     /* a rank without its copy skipped the description length, whose sums the others then
      * waited in for ever: the ranks go on together */
     rc = cli_agree(rc, err);
-    if (rc == OCCAM_OK) rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train,
-                                              threads, q, err);
     /* a refusal of a key's value (mdl.precision = posterior of a model without σ) says where
      * the value came from, as the config's own checks do */
-    if (rc != OCCAM_OK) occam_config_locate(err, o->config, o->sets, o->nsets);
+    if (rc == OCCAM_OK &&
+        (rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q,
+                               err)) != OCCAM_OK)
+        occam_config_locate(err, o->config, o->sets, o->nsets);
     /* the ranks go on together into the evaluations, which are collectives, or stop together */
     rc = cli_agree(rc, err);
     occam_eval ev_trained = {0};
@@ -395,9 +396,10 @@ static int run_compress(const cli_opts *o, occam_error *err)
     float *q = occam_alloc(ss.model.lay.nparams, sizeof(float));
     if (rc == OCCAM_OK && !q) rc = occam_error_set(err, OCCAM_ERR_RUNTIME, "out of memory");
     rc = cli_agree(rc, err); /* as in mdl: the description length's sums span the ranks */
-    if (rc == OCCAM_OK)
-        rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q, err);
-    if (rc != OCCAM_OK) occam_config_locate(err, o->config, o->sets, o->nsets); /* as in mdl */
+    if (rc == OCCAM_OK &&
+        (rc = occam_dl_compute(&dl, &ss.model, &cfg.mdl, &cfg.noise, &ss.train, threads, q,
+                               err)) != OCCAM_OK)
+        occam_config_locate(err, o->config, o->sets, o->nsets); /* as in mdl */
     rc = cli_agree(rc, err); /* as in mdl */
     occam_eval trained = {0};
     if (rc == OCCAM_OK)

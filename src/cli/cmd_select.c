@@ -149,8 +149,9 @@ static int build_points(select_run *s, occam_error *err)
         occam_error e = {0};
         int rc = grid_apply(&s->g, p, &pt->cfg, &e);
         pt->cfg.mdl.model_code = point_code(&pt->cfg);
-        /* the config's own refusal of this code blamed mdl.model_code, which the user had
-         * left at two-part (and occam train takes the point as it is) */
+        /* the training check's refusal of this code (occam_train_check) blamed
+         * prune.schedule's pairing with mdl.model_code, which the user had left at two-part
+         * (and occam train takes the point as it is) */
         if (rc == OCCAM_OK && pt->cfg.noise.enabled && pt->cfg.prune.schedule == OCCAM_PRUNE_MDL)
             rc = occam_error_set(&e, OCCAM_ERR_INPUT,
                                  "prune.schedule = mdl with noise.enabled = true: select codes a "

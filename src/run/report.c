@@ -279,8 +279,7 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
      * the same model said 72 and 0.5). params_total counts the model as it is. */
     size_t active = 0, total = r->prune && r->prune->dense_weights
                                    ? (size_t)r->prune->dense_weights : lay->nweights;
-    if (!(r->prune && r->prune->dense_weights) && r->cfg &&
-        r->cfg->model.nlayers == lay->nlayers + 1) {
+    if (!(r->prune && r->prune->dense_weights) && r->cfg->model.nlayers == lay->nlayers + 1) {
         size_t dense = 0;
         for (int l = 0; l + 1 < r->cfg->model.nlayers; l++)
             dense += (size_t)r->cfg->model.layers[l] * (size_t)r->cfg->model.layers[l + 1];

@@ -317,9 +317,13 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     const bool mdl = sched == OCCAM_PRUNE_MDL;
     const bool score = occam_train_scores_steps(cfg); /* L after the dense phase and each step */
     best_model best = {.total = INFINITY};
-    if (sched != OCCAM_PRUNE_NONE) rc = occam_pruner_create(&r.pruner, &cfg->prune,
-                                                            cfg->train.batch, cfg->noise.enabled, m,
-                                                            err);
+    /* occam_train_check refuses it for train and select; a library caller may not have asked */
+    if (mdl && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
+        rc = occam_error_set(err, OCCAM_ERR_INPUT, "prune.schedule: mdl scores models with "
+                             "mdl.model_code = two-part or count");
+    if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE)
+        rc = occam_pruner_create(&r.pruner, &cfg->prune, cfg->train.batch, cfg->noise.enabled, m,
+                                 err);
     if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE && cfg->prune.rewind != OCCAM_REWIND_NONE) {
         if (cfg->prune.granularity == OCCAM_GRAN_NEURON) {
             rc = occam_error_set(err, OCCAM_ERR_INPUT,
