@@ -133,9 +133,9 @@ int occam_prune_check(const occam_prune_params *p, const int *layers, int nlayer
                       bool noise_enabled, occam_error *err);
 /* The rest of them: rewinding needs weight or nm granularity. A second call so that a config
  * failing several checks keeps reporting the same first one, the model code's (occam_dl_check)
- * before it. (That schedule = mdl needs a model
- * code that scores a model, two-part or count, is occam_train_check's: occam mdl --code
- * bits-back scores a model trained under that schedule, which it does not run.) */
+ * before it. (That schedule = mdl needs a model code that scores a model, two-part or count,
+ * is occam_train_check's: occam mdl --code bits-back scores a model trained under that
+ * schedule, which it does not run.) */
 int occam_prune_check_late(const occam_prune_params *p, occam_error *err);
 
 #endif

@@ -66,15 +66,22 @@ static int check_agp(const occam_prune_params *p, int epochs, occam_error *err)
     return OCCAM_OK;
 }
 
+/* The mdl schedule keeps its shortest model by a code that scores one: two-part or count. */
+static int check_mdl_code(const occam_config *cfg, occam_error *err)
+{
+    if (cfg->prune.schedule == OCCAM_PRUNE_MDL && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
+        return occam_error_set(err, OCCAM_ERR_INPUT,
+                               "prune.schedule: mdl scores models with mdl.model_code = two-part "
+                               "or count");
+    return OCCAM_OK;
+}
+
 int occam_train_check(const occam_config *cfg, occam_error *err)
 {
     const occam_prune_params *p = &cfg->prune;
     const int epochs = cfg->train.epochs;
-    if (p->schedule == OCCAM_PRUNE_MDL && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
-        return occam_error_set(err, OCCAM_ERR_INPUT,
-                               "prune.schedule: mdl scores models with mdl.model_code = two-part "
-                               "or count");
-    int rc = p->schedule == OCCAM_PRUNE_AGP ? check_agp(p, epochs, err) : OCCAM_OK;
+    int rc = check_mdl_code(cfg, err);
+    if (rc == OCCAM_OK && p->schedule == OCCAM_PRUNE_AGP) rc = check_agp(p, epochs, err);
     if (rc != OCCAM_OK || p->rewind == OCCAM_REWIND_NONE || p->schedule == OCCAM_PRUNE_NONE)
         return rc;
     char name[64], to[64];
@@ -318,9 +325,7 @@ int occam_train_run(occam_trainer *tr, occam_model *m, const occam_config *cfg,
     const bool score = occam_train_scores_steps(cfg); /* L after the dense phase and each step */
     best_model best = {.total = INFINITY};
     /* occam_train_check refuses it for train and select; a library caller may not have asked */
-    if (mdl && cfg->mdl.model_code == OCCAM_MDL_BITS_BACK)
-        rc = occam_error_set(err, OCCAM_ERR_INPUT, "prune.schedule: mdl scores models with "
-                             "mdl.model_code = two-part or count");
+    rc = check_mdl_code(cfg, err);
     if (rc == OCCAM_OK && sched != OCCAM_PRUNE_NONE)
         rc = occam_pruner_create(&r.pruner, &cfg->prune, cfg->train.batch, cfg->noise.enabled, m,
                                  err);
