@@ -1985,6 +1985,31 @@ Test(cli, train_writes_its_model_before_the_description_length)
     expect(occam("eval %s --checkpoint %s", cfg, path("m.st")), 0, "test   loss");
 }
 
+/* The description length's two searches (the weights' steps, the biases' shifts) cache a
+ * layer's rows, search rows × the widest hidden layer twice over each (8 GB for 10,000 rows
+ * of a 100,000-unit layer: a helper's scale sweep), and take the caches only where they fit in
+ * a quarter of the memory available. Without one, each candidate runs the whole net, for the
+ * same bits: the first of each search's two blocks (5,000 rows × 50 units, 1,000,000 bytes,
+ * the 1st and 3rd such allocations) made to fail leaves the length as it was. */
+Test(cli, the_step_searches_without_their_caches_give_the_same_bits)
+{
+    char so[600], cmd[4096];
+    failalloc_build(tmpdir, so, sizeof so);
+    const char *cfg = "configs/blobs.ini --threads 1 --set data.samples=5000";
+    expect(occam("train %s --set train.epochs=1 --save %s", cfg, path("m.st")), 0, "saved");
+    expect(occam("mdl %s --checkpoint %s", cfg, path("m.st")), 0, "total bits ");
+    char want[64];
+    cr_assert_eq(sscanf(strstr(out, "total bits "), "total bits %63s", want), 1);
+    for (int nth = 1; nth <= 3; nth += 2) {
+        snprintf(cmd, sizeof cmd, "ASAN_OPTIONS=verify_asan_link_order=0 FAIL_BYTES=1000000 "
+                 "FAIL_NTH=%d LD_PRELOAD=%s %s mdl %s --checkpoint %s 2>&1", nth, so,
+                 shell_occam_bin(), cfg, path("m.st"));
+        char line[100];
+        snprintf(line, sizeof line, "total bits %s\n", want);
+        expect(shell(cmd, NULL), 0, line);
+    }
+}
+
 /* A file that cannot be created, as on a full disk: open() with O_CREAT on a path holding
  * FAIL_OPEN fails with ENOSPC, after FAIL_OPEN_SKIP such opens have succeeded (unset: none; a
  * disk that fills up between two writes of one file), FAIL_OPEN_COUNT times (unset: always; a

@@ -131,8 +131,12 @@ typedef struct occam_dataset {
     bool named_header;
 } occam_dataset;
 
-/* Feature j's name from a CSV header (0-based, the label left out), or NULL without one. */
+/* Feature j's name from a CSV header (0-based, the label left out), or NULL without one. It walks
+ * the names before j: a loop over every column takes occam_dataset_find_column. */
 const char *occam_dataset_column_name(const occam_dataset *ds, size_t j);
+
+/* The first feature column named `name` (0-based), or SIZE_MAX when none is (or no header). */
+size_t occam_dataset_find_column(const occam_dataset *ds, const char *name);
 
 /* The distance between neighbouring float32 values at magnitude m (> 0, finite): 8 at 1e8. */
 double occam_float_step(double m);

@@ -98,18 +98,19 @@ static int predict_read(const char *path, const occam_config *cfg, int inputs, o
         rc = predict_dropped_label(path, inputs, in, dropped, cap, err);
     /* data.label's name among the features: the label stands where an input should (x1,price
      * for a model of x1,x2 ran on, with a note of other names) */
-    if (rc == OCCAM_OK && !idx && cfg->data.label == OCCAM_LABEL_NAMED && in->names)
-        for (size_t j = 0; j < in->d && rc == OCCAM_OK; j++)
-            if (!strcmp(occam_dataset_column_name(in, j), cfg->data.label_name)) {
-                char q[4 * 40 + 4];
-                occam_error_quote(q, sizeof q, cfg->data.label_name,
-                                  strlen(cfg->data.label_name), 40);
-                rc = occam_error_set(err, OCCAM_ERR_INPUT,
-                                     "%s: column %zu is named \"%s\", data.label's, but the rows "
-                                     "have only the model's %d inputs: the label stands where an "
-                                     "input should; give the file the training data's columns",
-                                     path, j + 1, q, inputs);
-            }
+    /* (one pass over the names: a lookup per column took 35 s at 100,000 columns) */
+    size_t at = rc == OCCAM_OK && !idx && cfg->data.label == OCCAM_LABEL_NAMED
+                    ? occam_dataset_find_column(in, cfg->data.label_name)
+                    : SIZE_MAX;
+    if (at != SIZE_MAX) {
+        char q[4 * 40 + 4];
+        occam_error_quote(q, sizeof q, cfg->data.label_name, strlen(cfg->data.label_name), 40);
+        rc = occam_error_set(err, OCCAM_ERR_INPUT,
+                             "%s: column %zu is named \"%s\", data.label's, but the rows have "
+                             "only the model's %d inputs: the label stands where an input "
+                             "should; give the file the training data's columns",
+                             path, at + 1, q, inputs);
+    }
     if (rc == OCCAM_OK) cli_note_csv("--input", path, in);
     if (rc != OCCAM_OK) occam_dataset_free(in);
     return rc;

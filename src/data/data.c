@@ -105,6 +105,14 @@ const char *occam_dataset_column_name(const occam_dataset *ds, size_t j)
     return ds->names && j < ds->d ? column_name(ds->names, j) : NULL;
 }
 
+size_t occam_dataset_find_column(const occam_dataset *ds, const char *name)
+{
+    const char *nm = ds->names;
+    for (size_t j = 0; nm && j < ds->d; j++, nm += strlen(nm) + 1)
+        if (!strcmp(nm, name)) return j;
+    return SIZE_MAX;
+}
+
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);

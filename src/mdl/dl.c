@@ -114,6 +114,18 @@ static double posterior_step(const occam_model *m, int l)
     return k ? fmax(exp(sl / (double)k), 1e-7) : 1e-3;
 }
 
+/* Whether two blocks of rows × wide floats, the searches' caches of a layer's rows (the bias
+ * shifts' and the weight steps'), fit within a quarter of the memory available. They are
+ * search rows × the widest hidden layer (8 GB for 10,000 rows of a 100,000-unit layer, whose
+ * model is 5 MB): Linux grants a larger allocation and kills the process that touches it, at
+ * the end of a training run. Without them each candidate runs the whole net: the same bits,
+ * more time. */
+static bool rows_cache_fits(size_t rows, size_t wide)
+{
+    size_t room = occam_mem_available() / 4 / (2 * sizeof(float));
+    return wide > 0 && rows <= room / wide;
+}
+
 /* ---- the biases' code ----------------------------------------------------------------------
  * Biases are parameters like the weights: each layer's are quantised at a step base·2^−j and
  * sent under a Gaussian fitted to them (its two parameters as float32, j as a byte). j runs over
@@ -199,8 +211,9 @@ static int code_biases(occam_dl *dl, const occam_model *m, const occam_dl_params
     size_t wide = 0;
     for (int l = 1; l < lay->nlayers; l++)
         wide = (size_t)lay->width[l] > wide ? (size_t)lay->width[l] : wide;
-    float *z = wide ? occam_alloc(rows * wide, sizeof(float)) : NULL;
-    float *h = wide ? occam_alloc(rows * wide, sizeof(float)) : NULL;
+    bool fits = rows_cache_fits(rows, wide);
+    float *z = fits ? occam_alloc(rows * wide, sizeof(float)) : NULL;
+    float *h = fits ? occam_alloc(rows * wide, sizeof(float)) : NULL;
     bool cached = z && h;
     const float *in = NULL; /* layer l's inputs: the data for layer 0 */
     occam_mask_bias_needed(lay, m->mask, needs);
@@ -433,7 +446,8 @@ static int bits_back(occam_dl *dl, const occam_model *m, const occam_dl_params *
  * While layer l is searched, the layers before it do not change, so their output on the
  * search rows is computed once (one layer's forward pass, from the previous layer's) and
  * every candidate runs only layers l.. on. If those buffers cannot be had, each candidate
- * runs the whole forward pass instead: the same bits, more time. */
+ * runs the whole forward pass instead: the same bits, more time. They are asked for only
+ * where they fit (rows_cache_fits). */
 
 enum { GRID_LO = 2, GRID_HI = 20, GRID_START = 2, SEARCH_PATIENCE = 2 };
 
@@ -505,7 +519,7 @@ static int search_deltas(occam_dl *dl, const occam_model *m, const occam_dl_para
     for (int l = 1; l < L; l++)
         hidden = (size_t)lay->width[l] > hidden ? (size_t)lay->width[l] : hidden;
     float *buf[2] = {NULL, NULL};
-    if (L > 1) {
+    if (L > 1 && rows_cache_fits(s.rows, hidden)) {
         buf[0] = occam_alloc(s.rows * hidden, sizeof(float));
         buf[1] = occam_alloc(s.rows * hidden, sizeof(float));
     }
