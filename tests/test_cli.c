@@ -3482,6 +3482,9 @@ Test(cli, mdl_scores_bits_back_a_noisy_model_the_mdl_schedule_trained)
     snprintf(want, sizeof want, "total bits %s\n", total);
     expect(occam("mdl %s --threads 1 --checkpoint %s --code bits-back", path("nm.ini"),
                  path("nm.st")), 0, want);
+    /* its time is the bits-back code's, not "the data code"'s */
+    cr_assert(strstr(out, "(the bits-back code, Monte Carlo KL and σ-scale search included, "
+                          "over 200 rows: "), "%s", out);
     snprintf(want, sizeof want, "occam: %s:15: prune.schedule: mdl scores models with "
              "mdl.model_code = two-part or count", path("nm.ini"));
     expect(occam("train %s --threads 1 --set mdl.model_code=bits-back", path("nm.ini")), 2, want);

@@ -2134,7 +2134,8 @@ Test(data, csv_line_length_limit)
     path_t over = write_bytes("over.csv", text, max + 2, false);
     cr_assert_eq(occam_csv_load(&ds, over.s, &fo, &err), OCCAM_ERR_INPUT);
     assert_msg_has(err, over.s);
-    assert_msg_has(err, ":1: line longer than 1048576 bytes");
+    assert_msg_has(err, ":1: line longer than 1048576 bytes (occam's limit on a CSV line, "
+                        "OCCAM_CSV_LINE_MAX");
     assert_zeroed(&ds);
     free(text);
 

@@ -222,7 +222,10 @@ static int csv_getline(csv_reader *r, ssize_t *len, occam_error *err)
         size_t take = nl ? (size_t)(nl - s) + 1 : r->have - r->pos;
         done = nl != NULL;
         if (n + take - done > OCCAM_CSV_LINE_MAX)
-            return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line longer than %d bytes",
+            return occam_error_set(err, OCCAM_ERR_INPUT, "%s:%zu: line longer than %d bytes "
+                                   "(occam's limit on a CSV line, OCCAM_CSV_LINE_MAX, which a "
+                                   "row of about 100,000 numbers reaches: a wider table does "
+                                   "not fit, or the file has no line breaks)",
                                    r->path, r->lineno + 1, OCCAM_CSV_LINE_MAX);
         if (n + take + 1 > r->line_cap) {
             size_t cap = r->line_cap ? r->line_cap : CSV_LINE_MIN;
