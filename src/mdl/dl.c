@@ -14,6 +14,7 @@
 
 #include "occam/clock.h"
 #include "occam/codes.h"
+#include "occam/comm.h"
 #include "occam/gemm.h"
 #include "occam/mem.h"
 #include "occam/noisy.h"
@@ -115,14 +116,18 @@ static double posterior_step(const occam_model *m, int l)
 }
 
 /* Whether two blocks of rows × wide floats, the searches' caches of a layer's rows (the bias
- * shifts' and the weight steps'), fit within a quarter of the memory available. They are
- * search rows × the widest hidden layer (8 GB for 10,000 rows of a 100,000-unit layer, whose
- * model is 5 MB): Linux grants a larger allocation and kills the process that touches it, at
- * the end of a training run. Without them each candidate runs the whole net: the same bits,
- * more time. */
+ * shifts' and the weight steps'), fit within a quarter of the memory available, shared by the
+ * ranks on this host (each caches all the search rows, and each measures before the others
+ * allocate). They are search rows × the widest hidden layer (8 GB for 10,000 rows of a
+ * 100,000-unit layer, whose model is 5 MB): Linux grants a larger allocation and kills the
+ * process that touches it, at the end of a training run. Without them each candidate runs the
+ * whole net: the same bits, more time. (The data code's own scratch, rows of every layer for
+ * each thread's chunk, is left to the rest of the memory.) */
 static bool rows_cache_fits(size_t rows, size_t wide)
 {
-    size_t room = occam_mem_available() / 4 / (2 * sizeof(float));
+    int ranks = occam_comm_world()->local_size;
+    size_t room = occam_mem_available() / 4 / (size_t)(ranks > 1 ? ranks : 1) /
+                  (2 * sizeof(float));
     return wide > 0 && rows <= room / wide;
 }
 
