@@ -802,16 +802,16 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
         /* the biases' step is the weights' δ or (bits-back, where the weights have no step)
          * the layer's RMS posterior σ, times 2^−shift: a message naming δ and
          * mdl.weight_precision said "at step 0" of a bits-back code, which reads neither */
-        char base[96];
-        if (dl->code == OCCAM_MDL_BITS_BACK)
-            snprintf(base, sizeof base, "the layer's RMS posterior σ");
-        else if (p->weight_precision > 0)
-            snprintf(base, sizeof base, "the weights' step δ (mdl.weight_precision = %g)",
-                     p->weight_precision);
-        else
-            snprintf(base, sizeof base, "the weights' step δ");
         if (!(y->bias_bits < DBL_MAX) &&
-            y->value_bits + y->mask_bits + y->overhead_bits < DBL_MAX)
+            y->value_bits + y->mask_bits + y->overhead_bits < DBL_MAX) {
+            char base[96];
+            if (dl->code == OCCAM_MDL_BITS_BACK)
+                snprintf(base, sizeof base, "the layer's RMS posterior σ");
+            else if (p->weight_precision > 0)
+                snprintf(base, sizeof base, "the weights' step δ (mdl.weight_precision = %g)",
+                         p->weight_precision);
+            else
+                snprintf(base, sizeof base, "the weights' step δ");
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
                                  "layer %d's biases lie beyond any code length at their step "
                                  "%g (values over 2^31 - 1 steps from 0, past the 32-bit bin "
@@ -819,7 +819,7 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
                                  "finer than the biases (a step finer than the values, or "
                                  "biases far larger than the rest, as a diverged run or a "
                                  "damaged file leaves)", l, y->bias_delta, base, y->bias_shift);
-        else if (!(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits < DBL_MAX))
+        } else if (!(y->value_bits + y->bias_bits + y->mask_bits + y->overhead_bits < DBL_MAX)) {
             rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite: "
                                  "layer %d's parameters lie beyond any code length at step %g "
                                  "(values over 2^31 - 1 steps from 0, past the 32-bit bin "
@@ -827,6 +827,7 @@ int occam_dl_compute(occam_dl *dl, const occam_model *m, const occam_dl_params *
                                  "(mdl.weight_precision), or weights or biases far larger than "
                                  "the rest of the layer, as a diverged run or a damaged file "
                                  "leaves)", l, y->delta);
+        }
     }
     if (rc == OCCAM_OK && !(dl->model_bits < DBL_MAX))
         rc = occam_error_set(err, OCCAM_ERR_INPUT, "the model code's length is not finite");

@@ -280,10 +280,9 @@ static void write_body(occam_json *j, const occam_report *r, const char *config_
     size_t active = 0, total = r->prune && r->prune->dense_weights
                                    ? (size_t)r->prune->dense_weights : lay->nweights;
     if (!(r->prune && r->prune->dense_weights) && r->cfg->model.nlayers == lay->nlayers + 1) {
-        size_t dense = 0;
-        for (int l = 0; l + 1 < r->cfg->model.nlayers; l++)
-            dense += (size_t)r->cfg->model.layers[l] * (size_t)r->cfg->model.layers[l + 1];
-        if (dense > total) total = dense;
+        occam_layout dense;
+        occam_layout_init(&dense, r->cfg->model.layers, r->cfg->model.nlayers);
+        if (dense.nweights > total) total = dense.nweights;
     }
     for (int l = 0; l < lay->nlayers; l++) active += occam_model_active_weights(r->model, l);
     occam_json_key(j, "weights_total");
